@@ -1,0 +1,33 @@
+"""One error type per documented exit code; the CLI maps them, nothing else does."""
+
+from __future__ import annotations
+
+
+class EvidencebotError(Exception):
+    """A failure the user should see as one line, never as a traceback."""
+
+    exit_code = 2
+
+
+class UsageError(EvidencebotError):
+    """Usage, configuration or bad input (exit 2); nothing was written."""
+
+    exit_code = 2
+
+
+class PolicyViolation(EvidencebotError):
+    """A scope rule, `verify` or a refused close (exit 1)."""
+
+    exit_code = 1
+
+
+class CheckFailed(EvidencebotError):
+    """A pre-run check failed; nothing was run (exit 3)."""
+
+    exit_code = 3
+
+
+class RunFailed(EvidencebotError):
+    """The run failed; its classification was recorded (exit 4)."""
+
+    exit_code = 4

@@ -1,0 +1,1 @@
+"""Jinja2 templates shipped with evidencebot (installed as ``evidencebot.templates``)."""
