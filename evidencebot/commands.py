@@ -1,0 +1,192 @@
+"""The ledger commands: init, context, record, run, history, status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import UsageError
+
+PRE_COMMIT_SNIPPET = """\
+# .pre-commit-config.yaml of the trading repository
+repos:
+  - repo: local
+    hooks:
+      - id: evidencebot-scope
+        name: evidencebot scope guard
+        entry: evidencebot hook pre-commit
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [pre-commit]
+      - id: evidencebot-commit-msg
+        name: evidencebot trailer check
+        entry: evidencebot hook commit-msg
+        language: system
+        stages: [commit-msg]
+"""
+
+
+def register(cli: click.Group, pass_state: Any, json_option: Any) -> None:  # noqa: C901
+    @cli.command()
+    @click.option("--force", is_flag=True, help="Overwrite an existing evidencebot.toml.")
+    @pass_state
+    def init(state: Any, force: bool) -> int:
+        """Write a commented evidencebot.toml (the runbook's defaults) and print the
+        pre-commit snippet the trading repo adds."""
+        from . import git
+        from .templating import render
+
+        try:
+            top = git.toplevel(state.repo)
+        except git.GitError:
+            raise UsageError(f"{state.repo} is not inside a git repository") from None
+        target = top / "evidencebot.toml"
+        if target.exists() and not force:
+            raise UsageError(f"{target} already exists (use --force to overwrite it)")
+        target.write_text(render("evidencebot.toml.j2"), encoding="utf-8", newline="\n")
+        if state.as_json:
+            state.emit({"written": str(target), "pre_commit_config": PRE_COMMIT_SNIPPET})
+        else:
+            click.echo(f"wrote {target}")
+            click.echo("commit it on the base branch: the rules that judge ops commits are "
+                       "read from there.\n")
+            click.echo(PRE_COMMIT_SNIPPET, nl=False)
+        return 0
+
+    @cli.command()
+    @json_option
+    @pass_state
+    def context(state: Any) -> int:
+        """Print what the runbook loads before a run: the last SESSION_LOG entry, the
+        checklist and tracker, PROJECT_DESIGN.md §9 and SESSION_TOPOLOGY.md §2 Type 4.
+
+        Read from the ops branch (or its base when it does not exist yet)."""
+        from .context import gather
+
+        ctx = state.context()
+        parts = gather(ctx)
+        if state.as_json:
+            state.emit([{"title": t, "source": s, "text": x} for t, s, x in parts])
+        else:
+            for title, source, text in parts:
+                click.secho(f"── {title}  ({source})", bold=True)
+                click.echo(text.rstrip("\n") + "\n")
+        return 0
+
+    @cli.command()
+    @click.argument("report", type=click.Path(path_type=Path))
+    @click.option("--log", "log_file", type=click.Path(dir_okay=False, path_type=Path),
+                  help="The run's log, kept (redacted) next to the record.")
+    @json_option
+    @pass_state
+    def record(state: Any, report: Path, log_file: Path | None) -> int:
+        """Record a burn-in REPORT (made by hand or by the wrapper) as evidence: one commit
+        on the ops branch with the record, the tracker row and the OPS session-log entry.
+
+        Recording the same run again adds nothing; a different report with the same run id
+        is refused."""
+        from .recorder import record_report
+
+        ctx = state.context()
+        log = None
+        if log_file is not None:
+            try:
+                log = log_file.read_bytes()
+            except OSError as e:
+                raise UsageError(f"cannot read log {log_file}: {e.strerror}") from None
+        result = record_report(ctx, report, log=log, judge=_judge())
+        _print_record(state, result)
+        return 0
+
+    @cli.command()
+    @click.option("--runs", type=int, help="Runs the wrapper makes ([burnin] runs).")
+    @click.option("--paper-duration-seconds", type=int, help="Paper trading time per run.")
+    @click.option("--min-filled-orders", type=int, help="Passed to the wrapper.")
+    @click.option("--min-symbol-data-availability-ratio", type=float,
+                  help="Passed to the wrapper.")
+    @click.option("--preflight-min-bars-per-symbol", type=int, help="Passed to the wrapper.")
+    @click.option("--timeout-seconds", type=float, help="Kill the command after this long.")
+    @click.option("--no-push", is_flag=True, help="Do not push the ops branch.")
+    @click.option("--skip-checks", is_flag=True, help="Do not run the pre-run checks.")
+    @click.option("--dry-run", is_flag=True, help="Print the plan; run and write nothing.")
+    @json_option
+    @pass_state
+    def run(state: Any, no_push: bool, skip_checks: bool, dry_run: bool, **overrides: Any) -> int:
+        """Run the Step 1A burn-in and record it: checks → wrapper → report → commit.
+
+        The options override [burnin] for this run only; the qualifying thresholds
+        ([qualify]) are not options. A run that completes but does not qualify is recorded
+        and exits 0; a failed run exits 4."""
+        from .operate import run_once
+
+        return run_once(state, overrides=overrides, skip_checks=skip_checks,
+                        dry_run=dry_run, push=not no_push, judge=_judge())
+
+    @cli.command()
+    @click.option("--limit", type=click.IntRange(min=1), help="Only the newest N entries.")
+    @click.option("--csv", "as_csv", is_flag=True, help="CSV on stdout.")
+    @json_option
+    @pass_state
+    def history(state: Any, limit: int | None, as_csv: bool) -> int:
+        """The burn-in history: every ops commit on the ops branch, newest first, read with
+        one `git log`. A malformed ops commit is shown, not fatal."""
+        from .views import console, history_csv, history_rows, history_table
+
+        ctx = state.context()
+        at = ctx.tip()
+        rows = history_rows(ctx.history(at.sha)[:limit] if limit else ctx.history(at.sha))
+        if state.as_json:
+            state.emit({"branch": ctx.cfg.ops.branch, "exists": at.exists, "entries": rows})
+        elif as_csv:
+            click.echo(history_csv(rows), nl=False)
+        elif not rows:
+            click.echo(f"no evidence on {ctx.cfg.ops.branch} yet")
+        else:
+            console().print(history_table(rows, title=f"{ctx.cfg.ops.branch} history"))
+        return 0
+
+    @cli.command()
+    @json_option
+    @pass_state
+    def status(state: Any) -> int:
+        """Milestones and streaks, e.g. `MO-2: 2/3`."""
+        from .context import status_report
+
+        ctx = state.context()
+        report = status_report(ctx)
+        if state.as_json:
+            state.emit(report)
+        else:
+            for line in report["lines"]:
+                click.echo(line)
+        return 0
+
+
+def _judge() -> Any:
+    """The scope rules run on every ops commit before the branch moves."""
+    try:
+        from .scope_check import judge_commit
+    except ImportError:  # the scope guard arrives with the hook
+        return None
+    return judge_commit
+
+
+def _print_record(state: Any, result: Any) -> None:
+    if state.as_json:
+        state.emit(result.to_json())
+        return
+    if result.status == "unchanged":
+        click.echo(f"run {result.run_id} is already recorded ({result.record_path}); "
+                   "nothing added")
+        return
+    click.echo(f"recorded run {result.run_id}: {result.outcome} "
+               f"(commit {result.sha[:12]}, streak {result.streak}/{result.consecutive})")
+    if result.verdict and result.verdict.reasons:
+        click.echo("  failed: " + "; ".join(result.verdict.reasons))
+    if result.verdict and result.verdict.disagreement:
+        click.echo(f"  note: {result.verdict.disagreement}")
+    for note in result.notes:
+        click.echo(f"  note: {note}")

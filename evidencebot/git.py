@@ -1,0 +1,123 @@
+"""Every git call goes through here: argument lists, checked exit codes, errors that carry
+the command, its exit code and stderr. Light on imports: the hook path uses it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+ZERO_SHA = "0" * 40
+
+
+class GitError(Exception):
+    """A git command exited with an unexpected code."""
+
+    def __init__(self, args: Sequence[str], returncode: int, stdout: bytes, stderr: bytes) -> None:
+        self.args_ = tuple(args)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        msg = stderr.decode("utf-8", "replace").strip().splitlines()
+        super().__init__(
+            f"git {' '.join(args)} exited {returncode}: {msg[-1] if msg else '(no output)'}"
+        )
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for git acting on another repository: no inherited GIT_DIR & co."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP}
+    if extra:
+        env.update(extra)
+    return env
+
+
+# Identity and config isolation survive; location variables (GIT_DIR, GIT_INDEX_FILE,
+# GIT_WORK_TREE...) do not, because they would point our plumbing at the wrong place.
+_KEEP = frozenset({
+    "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+    "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_TEMPLATE_DIR", "GIT_EXEC_PATH",
+    "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "GIT_TERMINAL_PROMPT",
+})
+
+
+def run(
+    repo: Path,
+    *args: str,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    ok: Sequence[int] = (0,),
+    inherit_env: bool = False,
+) -> bytes:
+    """Run ``git -C repo ARGS`` and return stdout as bytes.
+
+    ``inherit_env`` keeps GIT_INDEX_FILE & co (inside a hook, where git hands them to us);
+    otherwise they are stripped so the command acts on ``repo`` only.
+    """
+    base = dict(os.environ) if inherit_env else clean_env()
+    if env:
+        base.update(env)
+    cmd = ["git", "-C", str(repo), *args]
+    proc = subprocess.run(cmd, input=input, capture_output=True, env=base)
+    if proc.returncode not in ok:
+        raise GitError(args, proc.returncode, proc.stdout, proc.stderr)
+    return proc.stdout
+
+
+def out(repo: Path, *args: str, **kw: object) -> str:
+    """``run`` decoded as UTF-8 and stripped of the final newline."""
+    return run(repo, *args, **kw).decode("utf-8").rstrip("\n")  # type: ignore[arg-type]
+
+
+def rev_parse(repo: Path, rev: str) -> str | None:
+    """The full sha of ``rev``, or None when it does not exist."""
+    proc = run(repo, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}", ok=(0, 1, 128))
+    sha = proc.decode().strip()
+    return sha or None
+
+
+def toplevel(path: Path) -> Path:
+    return Path(out(path, "rev-parse", "--show-toplevel"))
+
+
+def common_dir(repo: Path) -> Path:
+    d = Path(out(repo, "rev-parse", "--git-common-dir"))
+    return d if d.is_absolute() else (repo / d).resolve()
+
+
+def show_bytes(repo: Path, rev: str, path: str) -> bytes | None:
+    """The bytes of ``path`` at ``rev`` (a commit; "" means the index), None when absent."""
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "blob", f"{rev}:{path}"],
+        capture_output=True,
+        env=clean_env(),
+    )
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def hash_blob(repo: Path, data: bytes) -> str:
+    return run(repo, "hash-object", "-w", "--stdin", input=data).decode().strip()
+
+
+def branch_worktrees(repo: Path, branch: str) -> list[Path]:
+    """Every worktree (the main one included) that has ``refs/heads/<branch>`` checked out."""
+    text = out(repo, "worktree", "list", "--porcelain")
+    found: list[Path] = []
+    current: Path | None = None
+    for line in text.splitlines():
+        if line.startswith("worktree "):
+            current = Path(line[len("worktree "):])
+        elif line == f"branch refs/heads/{branch}" and current is not None:
+            found.append(current)
+    return found
+
+
+def identity_configured(repo: Path) -> bool:
+    """Whether git knows who the operator is (so they can be the committer)."""
+    for key in ("user.name", "user.email"):
+        if not run(repo, "config", "--get", key, ok=(0, 1)).strip():
+            env_key = "GIT_COMMITTER_NAME" if key == "user.name" else "GIT_COMMITTER_EMAIL"
+            if not os.environ.get(env_key):
+                return False
+    return True

@@ -1,0 +1,287 @@
+"""Byte-exact Markdown edits: find sections by heading, edit GFM tables, append entries.
+
+Pure: bytes in, bytes out. Sections come from a real parse (markdown-it-py, whose block
+tokens carry 0-based ``[start, end)`` line maps), so a heading inside a code fence, a list
+or a quote is not a section. Every byte outside the edited lines stays as it was: the
+BOM, the line endings (LF or CRLF), and whether the file ends with a newline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+
+BOM = b"\xef\xbb\xbf"
+
+
+class MarkdownEditError(ValueError):
+    """An edit that cannot be made safely (missing section, malformed table...)."""
+
+
+@dataclass(frozen=True)
+class Doc:
+    bom: bool
+    lines: tuple[bytes, ...]  # each with its own line ending, if any
+
+    @property
+    def newline(self) -> bytes:
+        """The file's line ending: the first one it uses (LF when it has none)."""
+        for line in self.lines:
+            if line.endswith(b"\r\n"):
+                return b"\r\n"
+            if line.endswith(b"\n"):
+                return b"\n"
+            if line.endswith(b"\r"):
+                return b"\r"
+        return b"\n"
+
+    @property
+    def text(self) -> str:
+        return b"".join(self.lines).decode("utf-8", "replace")
+
+    def line_text(self, i: int) -> str:
+        return self.lines[i].rstrip(b"\r\n").decode("utf-8", "replace")
+
+    def to_bytes(self) -> bytes:
+        return (BOM if self.bom else b"") + b"".join(self.lines)
+
+
+def parse(data: bytes) -> Doc:
+    bom = data.startswith(BOM)
+    body = data[len(BOM):] if bom else data
+    return Doc(bom, tuple(body.splitlines(keepends=True)))
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    level: int  # 1 for '#', 2 for '##' ...
+    start: int  # the heading's first line (0-based)
+    body_start: int  # first line after the heading
+    end: int  # exclusive: the next heading of the same or higher rank, or EOF
+
+
+@lru_cache(maxsize=1)
+def _md() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable("table")
+
+
+def _tokens(doc: Doc) -> list:  # type: ignore[type-arg]
+    return _md().parse(doc.text)
+
+
+def sections(doc: Doc) -> list[Section]:
+    """Top-level headings (nesting level 0) as sections, in document order."""
+    toks = _tokens(doc)
+    heads: list[tuple[str, int, int, int]] = []
+    for i, tok in enumerate(toks):
+        if tok.type == "heading_open" and tok.level == 0 and tok.map:
+            title = toks[i + 1].content.strip()
+            heads.append((title, int(tok.tag[1:]), tok.map[0], tok.map[1]))
+    n = len(doc.lines)
+    out: list[Section] = []
+    for k, (title, level, start, body_start) in enumerate(heads):
+        end = n
+        for _t, lvl, s, _b in heads[k + 1:]:
+            if lvl <= level:
+                end = s
+                break
+        out.append(Section(title, level, start, body_start, end))
+    return out
+
+
+def _norm(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
+def find_section(doc: Doc, title: str) -> Section:
+    want = _norm(title)
+    for sec in sections(doc):
+        if _norm(sec.title) == want:
+            return sec
+    raise MarkdownEditError(f"no section titled {title!r}")
+
+
+def section_text(doc: Doc, title: str) -> str:
+    sec = find_section(doc, title)
+    return b"".join(doc.lines[sec.start:sec.end]).decode("utf-8", "replace")
+
+
+# --- GFM tables --------------------------------------------------------------------------
+
+_CELL_SPLIT = re.compile(r"(?<!\\)\|")
+
+
+def _cell_spans(line: str) -> list[tuple[int, int]]:
+    """Character spans of each cell's raw content (between pipes) in a table line."""
+    stripped_end = len(line.rstrip())
+    lead = len(line) - len(line.lstrip())
+    pipes = [m.start() for m in _CELL_SPLIT.finditer(line)]
+    bounds = [p for p in pipes]
+    if not bounds or bounds[0] != lead:
+        bounds.insert(0, lead - 1)  # no leading pipe: a virtual one before the text
+    if bounds[-1] != stripped_end - 1:
+        bounds.append(stripped_end)  # no trailing pipe
+    return [(bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+def split_row(line: str) -> list[str]:
+    return [line[a:b].strip().replace("\\|", "|") for a, b in _cell_spans(line)]
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    start: int  # header line
+    end: int  # exclusive: one past the last row
+    rows: tuple[tuple[str, ...], ...]
+
+    @property
+    def first_row(self) -> int:
+        return self.start + 2
+
+    def column(self, name: str) -> int:
+        want = _norm(name)
+        for i, h in enumerate(self.header):
+            if _norm(h) == want:
+                return i
+        raise MarkdownEditError(f"table has no column {name!r}")
+
+
+def tables(doc: Doc, sec: Section) -> list[Table]:
+    out: list[Table] = []
+    for tok in _tokens(doc):
+        if tok.type == "table_open" and tok.level == 0 and tok.map:
+            s, e = tok.map
+            if sec.body_start <= s < sec.end:
+                # markdown-it's table map can include a trailing blank line; trim it.
+                while e > s and not doc.lines[e - 1].strip():
+                    e -= 1
+                header = tuple(split_row(doc.line_text(s)))
+                rows = tuple(tuple(split_row(doc.line_text(i))) for i in range(s + 2, e))
+                out.append(Table(header, s, e, rows))
+    return out
+
+
+def first_table(doc: Doc, section_title: str) -> Table:
+    sec = find_section(doc, section_title)
+    found = tables(doc, sec)
+    if not found:
+        raise MarkdownEditError(f"section {section_title!r} has no table")
+    return found[0]
+
+
+def escape_cell(value: str) -> str:
+    """A value safe inside a GFM cell: one line, pipes escaped."""
+    flat = " ".join(str(value).split())
+    return flat.replace("\\|", "|").replace("|", "\\|")
+
+
+def render_row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(escape_cell(c) for c in cells) + " |"
+
+
+def _replace(doc: Doc, start: int, end: int, new: Sequence[bytes]) -> Doc:
+    return Doc(doc.bom, doc.lines[:start] + tuple(new) + doc.lines[end:])
+
+
+def _with_ending(text: str, ending: bytes) -> bytes:
+    return text.encode("utf-8") + ending
+
+
+def _ending(line: bytes) -> bytes:
+    if line.endswith(b"\r\n"):
+        return b"\r\n"
+    if line.endswith((b"\n", b"\r")):
+        return line[-1:]
+    return b""
+
+
+def append_row(data: bytes, section_title: str, values: Mapping[str, str]) -> bytes:
+    """Append a row to the first table of a section; ``values`` maps column names to text.
+
+    Columns the mapping does not name are left empty; a name that is not a column is an
+    error (it would be silently lost otherwise).
+    """
+    doc = parse(data)
+    table = first_table(doc, section_title)
+    index = {_norm(h): i for i, h in enumerate(table.header)}
+    cells = [""] * len(table.header)
+    for name, value in values.items():
+        if _norm(name) not in index:
+            raise MarkdownEditError(f"table in {section_title!r} has no column {name!r}")
+        cells[index[_norm(name)]] = value
+    last = doc.lines[table.end - 1]
+    nl = _ending(last) or doc.newline
+    row_line = render_row(cells)
+    if _ending(last):
+        new = [last, _with_ending(row_line, nl)]
+    else:  # the table ends the file with no final newline: keep it that way
+        new = [last + nl, row_line.encode("utf-8")]
+    return _replace(doc, table.end - 1, table.end, new).to_bytes()
+
+
+def set_cell(data: bytes, section_title: str, row_key: str, column: str, value: str) -> bytes:
+    """Set one cell of the row whose first cell is ``row_key``; only that cell's bytes change."""
+    doc = parse(data)
+    table = first_table(doc, section_title)
+    col = table.column(column)
+    for offset, row in enumerate(table.rows):
+        if row and row[0] == row_key:
+            i = table.first_row + offset
+            if len(row) != len(table.header):
+                raise MarkdownEditError(
+                    f"row {row_key!r} has {len(row)} cells but the header has "
+                    f"{len(table.header)}; refusing to edit it"
+                )
+            raw = doc.lines[i]
+            text = raw[: len(raw) - len(_ending(raw))].decode("utf-8")
+            a, b = _cell_spans(text)[col]
+            new_text = f"{text[:a]} {escape_cell(value)} {text[b:]}"
+            return _replace(doc, i, i + 1, [_with_ending(new_text, _ending(raw))]).to_bytes()
+    raise MarkdownEditError(f"no row {row_key!r} in the table of {section_title!r}")
+
+
+def get_cell(data: bytes, section_title: str, row_key: str, column: str) -> str | None:
+    doc = parse(data)
+    table = first_table(doc, section_title)
+    col = table.column(column)
+    for row in table.rows:
+        if row and row[0] == row_key and col < len(row):
+            return row[col]
+    return None
+
+
+def replace_line(data: bytes, section_title: str, pattern: re.Pattern[str], new: str) -> bytes:
+    """Replace the first line of a section matching ``pattern`` (unchanged when none does)."""
+    doc = parse(data)
+    sec = find_section(doc, section_title)
+    for i in range(sec.body_start, sec.end):
+        if pattern.search(doc.line_text(i)):
+            raw = doc.lines[i]
+            return _replace(doc, i, i + 1, [_with_ending(new, _ending(raw))]).to_bytes()
+    return data
+
+
+def append_entry(data: bytes, entry: str) -> bytes:
+    """Append an entry (LF-separated text) at the end, after one blank line.
+
+    The entry takes the file's line endings; the file keeps its final-newline state.
+    """
+    doc = parse(data)
+    nl = doc.newline
+    body = [line.rstrip() for line in entry.strip("\n").split("\n")]
+    lines = list(doc.lines)
+    had_final = bool(lines) and bool(_ending(lines[-1]))
+    if lines and not had_final:
+        lines[-1] = lines[-1] + nl
+    if lines and lines[-1].strip():
+        lines.append(nl)  # the blank line between entries
+    new = [_with_ending(text, nl) for text in body]
+    if lines and not had_final:
+        new[-1] = new[-1][: -len(nl)]
+    return Doc(doc.bom, tuple(lines + new)).to_bytes()

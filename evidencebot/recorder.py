@@ -1,0 +1,213 @@
+"""`record`: from a report (or a failed attempt) to one ops commit with trailers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import config as config_mod
+from . import evidence, git, history, ledger
+from .config import Config, LoadedConfig
+from .errors import UsageError
+from .redact import redact
+from .report import Verdict, check_times, load_json, metrics_from, verdict
+
+MILESTONE = "MO-2"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a command needs, resolved once: the repo, both configs, the clock."""
+
+    repo: Path
+    loaded: LoadedConfig  # the operator's (working tree) config
+    base: LoadedConfig  # the config committed on the base branch: thresholds and rules
+    clock: Callable[[], datetime]
+
+    @property
+    def now(self) -> datetime:
+        return self.clock()
+
+    @property
+    def cfg(self) -> Config:
+        return self.loaded.config
+
+    @property
+    def rules(self) -> Config:
+        return self.base.config
+
+    @property
+    def author(self) -> ledger.Identity:
+        return ledger.Identity.parse(self.cfg.ops.author)
+
+    def tip(self) -> ledger.Tip:
+        return ledger.tip(self.repo, branch=self.cfg.ops.branch, base=self.cfg.ops.base)
+
+    def history(self, rev: str | None = None) -> list[history.OpsCommit]:
+        return history.read(self.repo, rev or self.tip().sha, bot_author=self.cfg.ops.author)
+
+    @property
+    def consecutive(self) -> int:
+        rule = self.rules.milestone.get(MILESTONE)
+        return rule.consecutive if rule else 3
+
+
+def open_context(
+    repo: Path, *, config_path: Path | None, clock: Callable[[], datetime]
+) -> Context:
+    try:
+        top = git.toplevel(repo)
+    except git.GitError:
+        raise UsageError(f"{repo} is not inside a git repository") from None
+    loaded = config_mod.load(top, config_path)
+    base_ref = loaded.config.ops.base
+    base = LoadedConfig(loaded.config, None, "none")
+    for ref in (f"refs/heads/{base_ref}", f"refs/remotes/origin/{base_ref}"):
+        if git.rev_parse(top, ref):
+            base = config_mod.load_at(top, ref)
+            break
+    return Context(top, loaded, base, clock)
+
+
+Judge = Callable[[Context, str, str], None]
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    status: str  # "recorded" | "unchanged"
+    run_id: str
+    outcome: str
+    record_path: str
+    streak: int
+    consecutive: int
+    sha: str | None
+    verdict: Verdict | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status, "run_id": self.run_id, "outcome": self.outcome,
+            "record": self.record_path, "commit": self.sha,
+            "streak": f"{self.streak}/{self.consecutive}",
+            "qualifying": self.outcome == "qualifying",
+            "reasons": list(self.verdict.reasons) if self.verdict else [],
+            "disagreement": self.verdict.disagreement if self.verdict else None,
+            "notes": list(self.notes),
+        }
+
+
+def record_report(
+    ctx: Context,
+    report_path: Path,
+    *,
+    log: bytes | None = None,
+    session: evidence.SessionInfo | None = None,
+    judge: Judge | None = None,
+) -> RecordResult:
+    """Record a burn-in report as evidence; idempotent on the run id."""
+    source = str(report_path)
+    try:
+        data = report_path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read report {report_path}: {e.strerror}") from None
+    doc = load_json(data, source=source)
+    metrics = metrics_from(doc, ctx.cfg.report.fields, source=source)
+    now = ctx.now
+    check_times(metrics, now=now, source=source)
+    code = ledger.code_state(ctx.repo, ctx.cfg.ops.code_paths)
+    v = verdict(metrics, ctx.rules.qualify, code_dirty=code[1])
+    record = evidence.build_record(
+        cfg=ctx.rules, run_id=metrics.run_id, outcome=v.outcome, recorded_at=now,
+        started_at=metrics.started_at, finished_at=metrics.finished_at, metrics=metrics,
+        verdict=v, report=doc, code=code, session=session or evidence.SessionInfo(),
+        log_path=None, handoff_path=None,
+    )
+    return commit_run(ctx, record, log=log, judge=judge, verdict_=v)
+
+
+def commit_run(
+    ctx: Context,
+    record: dict[str, Any],
+    *,
+    log: bytes | None,
+    judge: Judge | None,
+    handoff: tuple[str, bytes] | None = None,
+    verdict_: Verdict | None = None,
+) -> RecordResult:
+    """Write the record, row, entry (and log, handoff) as one commit on the ops branch."""
+    cfg = ctx.cfg
+    path = evidence.record_path(cfg, record["run_id"])
+    if log is not None:
+        record["session"]["log"] = path[:-len(".json")] + ".log"
+    if handoff is not None:
+        record["session"]["handoff"] = handoff[0]
+    with ledger.lock(ctx.repo):
+        at = ctx.tip()
+        existing = git.show_bytes(ctx.repo, at.sha, path)
+        if existing is not None:
+            return _already(ctx, record, existing, path, verdict_)
+        commits = ctx.history(at.sha)
+        prior = history.streak(commits)
+        outcome = record["outcome"]
+        streak = prior + 1 if outcome == "qualifying" else (
+            0 if outcome in ("non-qualifying", "failed-code") else prior)
+        data = evidence.record_bytes(record)
+        changes: dict[str, bytes] = {path: data}
+        docs = _read_docs(ctx, at.sha)
+        rendered = evidence.render_documents(
+            record, cfg=cfg, backlog=docs[cfg.docs.backlog], session_log=docs[cfg.docs.session_log],
+            path=path, streak=streak, milestone=MILESTONE,
+            checks_default="not run by evidencebot (report recorded by hand)",
+        )
+        if rendered.backlog is not None:
+            changes[cfg.docs.backlog] = rendered.backlog
+        changes[cfg.docs.session_log] = rendered.session_log
+        if log is not None:
+            changes[record["session"]["log"]] = redact(log.decode("utf-8", "replace")).encode()
+        if handoff is not None:
+            changes[handoff[0]] = redact(handoff[1].decode("utf-8", "replace")).encode()
+        trailers = evidence.run_trailers(
+            record, path=path, data=data, streak=streak, consecutive=ctx.consecutive,
+            config_sha=ctx.base.sha256)
+        message = evidence.run_message(record, trailers, streak=streak,
+                                       consecutive=ctx.consecutive, milestone=MILESTONE)
+        sha = ledger.commit(
+            ctx.repo, at=at, changes=changes, message=message, author=ctx.author, when=ctx.now,
+            judge=(lambda old, new: judge(ctx, old, new)) if judge else None,
+        )
+    notes = () if rendered.backlog is not None else (
+        f"run {record['run_id']} already has a hand-written tracker row; no second row added",)
+    return RecordResult("recorded", record["run_id"], outcome, path, streak,
+                        ctx.consecutive, sha, verdict_, notes)
+
+
+def _already(ctx: Context, record: dict[str, Any], existing: bytes, path: str,
+             v: Verdict | None) -> RecordResult:
+    try:
+        old = json.loads(existing.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        old = {}
+    if old.get("report_sha256") != record.get("report_sha256") or record.get(
+            "report_sha256") is None:
+        raise UsageError(
+            f"run {record['run_id']} is already recorded ({path}) with different content; "
+            "a record is never rewritten"
+        )
+    streak = history.streak(ctx.history())
+    return RecordResult("unchanged", record["run_id"], old.get("outcome", ""), path, streak,
+                        ctx.consecutive, None, v)
+
+
+def _read_docs(ctx: Context, rev: str) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for name in (ctx.cfg.docs.backlog, ctx.cfg.docs.session_log):
+        data = git.show_bytes(ctx.repo, rev, name)
+        if data is None:
+            raise UsageError(f"{name} is not on {ctx.cfg.ops.branch} (nor its base); "
+                             "evidencebot records into the existing documents")
+        out[name] = data
+    return out

@@ -1,0 +1,81 @@
+"""Human output: rich tables and CSV. The core returns data; only the CLI calls these."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .history import OpsCommit
+
+HISTORY_COLUMNS = (
+    "commit", "date", "kind", "run_id", "outcome", "duration_s", "filled", "data_ratio",
+    "min_bars", "client_id", "streak", "code_dirty", "problems",
+)
+
+
+def history_rows(commits: Sequence[OpsCommit]) -> list[dict[str, Any]]:
+    rows = []
+    for c in commits:
+        t = c.trailers
+        rows.append({
+            "commit": c.sha,
+            "date": c.date,
+            "kind": c.kind or "?",
+            "run_id": c.run_id or t.get("Milestone", ""),
+            "outcome": c.outcome or t.get("Milestone-Status", "") or (
+                f"refused: {t['Check-Failed']}" if "Check-Failed" in t else ""),
+            "duration_s": t.get("Burnin-Paper-Duration-Seconds", ""),
+            "filled": t.get("Burnin-Filled-Orders", ""),
+            "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),
+            "min_bars": t.get("Burnin-Min-Bars-Per-Symbol", ""),
+            "client_id": t.get("Ibkr-Client-Id", ""),
+            "streak": t.get("Burnin-Streak", ""),
+            "code_dirty": t.get("Code-Dirty", ""),
+            "handoff": t.get("Handoff", ""),
+            "retry_after": t.get("Retry-After", ""),
+            "problems": list(c.problems),
+        })
+    return rows
+
+
+def history_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=HISTORY_COLUMNS, extrasaction="ignore",
+                       lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "problems": "; ".join(r["problems"])})
+    return buf.getvalue()
+
+
+_STYLE = {"qualifying": "green", "non-qualifying": "yellow", "CLOSED": "bold green"}
+
+
+def history_table(rows: list[dict[str, Any]], *, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    for name in ("Commit", "Date (UTC)", "Kind", "Run / milestone", "Outcome", "Dur (s)",
+                 "Filled", "Ratio", "Min bars", "Client", "Streak"):
+        table.add_column(name)
+    for r in rows:
+        outcome = r["outcome"]
+        style = _STYLE.get(outcome, "red" if outcome.startswith(("failed", "refused")) else "")
+        if r["problems"]:
+            outcome, style = "MALFORMED: " + "; ".join(r["problems"]), "bold red"
+        elif r["handoff"]:
+            outcome += f" → {r['handoff']}"
+        elif r["retry_after"]:
+            outcome += f" (retry {r['retry_after']})"
+        table.add_row(r["commit"][:10], r["date"][:16].replace("T", " "), r["kind"],
+                      r["run_id"], f"[{style}]{outcome}[/]" if style else outcome,
+                      r["duration_s"], r["filled"], r["data_ratio"], r["min_bars"],
+                      r["client_id"], r["streak"])
+    return table
+
+
+def console(*, stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
