@@ -58,24 +58,34 @@ _STYLE = {"qualifying": "green", "non-qualifying": "yellow", "CLOSED": "bold gre
 
 def history_table(rows: list[dict[str, Any]], *, title: str) -> Table:
     table = Table(title=title, title_justify="left")
-    for name in ("Commit", "Date (UTC)", "Kind", "Run / milestone", "Outcome", "Dur (s)",
-                 "Filled", "Ratio", "Min bars", "Client", "Streak"):
-        table.add_column(name)
+    table.add_column("Commit", no_wrap=True)
+    table.add_column("Recorded (UTC)", no_wrap=True)
+    table.add_column("Run / milestone", no_wrap=True)
+    table.add_column("Outcome", overflow="fold")
+    for name in ("Dur s", "Fills", "Ratio", "Bars", "Id", "Streak"):
+        table.add_column(name, justify="right", no_wrap=True)
     for r in rows:
-        outcome = r["outcome"]
-        style = _STYLE.get(outcome, "red" if outcome.startswith(("failed", "refused")) else "")
+        outcome = r["outcome"] if r["kind"] in ("step1a-burnin", "?") else (
+            f"{r['kind']}: {r['outcome']}")
+        style = _STYLE.get(r["outcome"], "red" if r["outcome"].startswith(
+            ("failed", "refused")) else "")
         if r["problems"]:
             outcome, style = "MALFORMED: " + "; ".join(r["problems"]), "bold red"
         elif r["handoff"]:
             outcome += f" → {r['handoff']}"
         elif r["retry_after"]:
             outcome += f" (retry {r['retry_after']})"
-        table.add_row(r["commit"][:10], r["date"][:16].replace("T", " "), r["kind"],
-                      r["run_id"], f"[{style}]{outcome}[/]" if style else outcome,
+        table.add_row(r["commit"][:9], r["date"][:16].replace("T", " "), r["run_id"],
+                      f"[{style}]{outcome}[/]" if style else outcome,
                       r["duration_s"], r["filled"], r["data_ratio"], r["min_bars"],
                       r["client_id"], r["streak"])
     return table
 
 
 def console(*, stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    # Piped output (CI logs, `| less`) gets a wide table instead of 80 folded columns.
+    import sys
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 160
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)

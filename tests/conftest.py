@@ -37,3 +37,42 @@ def git(repo: Path, *args: str) -> str:
     proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
     assert proc.returncode == 0, f"git {' '.join(args)} failed: {proc.stderr}"
     return proc.stdout
+
+
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run `evidencebot ARGS` in-process through its real entry point."""
+    from evidencebot.cli import main
+
+    def invoke(*args: str | Path) -> Result:
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return invoke
+
+
+@pytest.fixture
+def trading_repo(tmp_path: Path) -> Path:
+    from evidencebot.sim.trading_repo import write_repo
+
+    return write_repo(tmp_path / "bot")
+
+
+@pytest.fixture
+def pinned_now(monkeypatch: pytest.MonkeyPatch) -> str:
+    now = "2026-11-25T12:00:00Z"
+    monkeypatch.setenv("EVIDENCEBOT_NOW", now)
+    return now

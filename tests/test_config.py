@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evidencebot import config
+from evidencebot.errors import UsageError
+from evidencebot.templating import render
+
+
+def test_defaults_are_the_runbooks() -> None:
+    c = config.Config()
+    assert c.ops.branch == "ops/evidence" and c.ops.base == "main"
+    assert c.qualify.min_paper_duration_seconds == 1800
+    assert c.qualify.min_symbol_data_availability_ratio == 0.80
+    assert c.burnin.report == "reports/uk_tax/step1a_burnin/step1a_burnin_latest.json"
+    assert "-PaperDurationSeconds" in c.burnin.command
+    assert c.milestone["MO-2"].consecutive == 3
+
+
+def test_init_template_parses_to_the_defaults() -> None:
+    parsed = config.parse(render("evidencebot.toml.j2").encode(), source="evidencebot.toml")
+    assert parsed == config.Config()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[burnin]\nrunz = 2\n", "evidencebot.toml: unknown key [burnin] runz"),
+        ("[opps]\nbranch = 'x'\n", "evidencebot.toml: unknown key opps"),
+        ("[report.fields]\nrun_id = 'run_id'\n", "is not a JSON pointer"),
+        ("[qualify]\nmin_filled_orders = -1\n", "qualify.min_filled_orders"),
+        ("[burnin]\ncommand = []\n", "burnin.command"),
+        ("[window]\nstart = 'noon'\n", "window.start"),
+        ("[ops\n", "not valid TOML"),
+        ("[milestone.X-2]\nconsecutive = 3\n", "milestone id 'X-2'"),
+    ],
+)
+def test_bad_config_is_one_line_naming_the_key(text: str, message: str) -> None:
+    with pytest.raises(UsageError) as e:
+        config.parse(text.encode(), source="evidencebot.toml")
+    assert message in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_pyproject_section_is_read(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname='bot'\n[tool.evidencebot.ops]\nbranch = 'ops/burnin'\n")
+    loaded = config.load(tmp_path)
+    assert loaded.config.ops.branch == "ops/burnin"
+    assert loaded.sha256 != "none"
+
+
+def test_no_file_means_defaults_and_sha_none(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='bot'\n")
+    loaded = config.load(tmp_path)
+    assert loaded.path is None and loaded.sha256 == "none"
+    assert loaded.config == config.Config()

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evidencebot import mdedit
+from evidencebot.sim.trading_repo import BACKLOG, DESIGN
+
+TRACKER = "Step 1A Burn-In Tracker"
+
+
+def variant(text: str, *, newline: bytes, bom: bool, final_newline: bool) -> bytes:
+    data = text.encode("utf-8").replace(b"\n", newline)
+    if not final_newline:
+        data = data.rstrip(b"\r\n")
+    return (mdedit.BOM if bom else b"") + data
+
+
+def test_heading_inside_a_code_fence_is_not_a_section() -> None:
+    doc = mdedit.parse(DESIGN.encode())
+    titles = [s.title for s in mdedit.sections(doc)]
+    assert titles.count("9. Operational Milestones Tracker") == 1
+    sec = mdedit.find_section(doc, "9. Operational Milestones Tracker")
+    assert doc.line_text(sec.start) == "## 9. Operational Milestones Tracker"
+
+
+def test_section_runs_to_next_heading_of_same_rank_and_includes_subsections() -> None:
+    data = b"# T\n\n## A\n\ntext\n\n### A.1\n\nsub\n\n## B\n\nb\n"
+    doc = mdedit.parse(data)
+    a = mdedit.find_section(doc, "A")
+    assert (a.start, a.end) == (2, 10)
+    sub = mdedit.find_section(doc, "A.1")
+    assert a.start < sub.start < sub.end <= a.end
+
+
+def test_heading_in_list_or_quote_is_not_a_section() -> None:
+    data = b"# T\n\n> ## Quoted\n\n- ## Listed\n\n## Real\n"
+    titles = [s.title for s in mdedit.sections(mdedit.parse(data))]
+    assert titles == ["T", "Real"]
+
+
+def test_append_row_adds_exactly_one_line_after_the_last_row() -> None:
+    data = BACKLOG.encode()
+    out = mdedit.append_row(data, TRACKER, {"#": "2", "Run ID": "R2", "Outcome": "qualifying"})
+    old, new = data.splitlines(keepends=True), out.splitlines(keepends=True)
+    table = mdedit.first_table(mdedit.parse(data), TRACKER)
+    assert new[: table.end] == old[: table.end]
+    assert new[table.end + 1:] == old[table.end:]
+    assert new[table.end] == b"| 2 |  | R2 |  |  |  |  |  | qualifying |  |\n"
+
+
+def test_pipe_in_a_value_is_escaped_and_reads_back() -> None:
+    out = mdedit.append_row(BACKLOG.encode(), TRACKER, {"Outcome": "a | b"})
+    table = mdedit.first_table(mdedit.parse(out), TRACKER)
+    assert table.rows[-1][table.column("Outcome")] == "a | b"
+    assert len(table.rows[-1]) == len(table.header)
+
+
+def test_unknown_column_is_an_error_not_a_silent_loss() -> None:
+    with pytest.raises(mdedit.MarkdownEditError, match="no column 'Colour'"):
+        mdedit.append_row(BACKLOG.encode(), TRACKER, {"Colour": "red"})
+
+
+def test_set_cell_changes_only_that_cell() -> None:
+    data = BACKLOG.encode()
+    out = mdedit.set_cell(data, "MO-* Status", "MO-2", "Status", "CLOSED")
+    changed = [(a, b) for a, b in zip(data.splitlines(), out.splitlines(), strict=True) if a != b]
+    assert changed == [(b"| MO-2 | IN PROGRESS | 2026-11-16 | burn-in started |",
+                        b"| MO-2 | CLOSED | 2026-11-16 | burn-in started |")]
+
+
+def test_row_with_a_code_span_pipe_is_refused() -> None:
+    data = b"## S\n\n| ID | Status |\n|----|--------|\n| MO-2 | `a|b` | x |\n"
+    with pytest.raises(mdedit.MarkdownEditError, match="refusing to edit"):
+        mdedit.set_cell(data, "S", "MO-2", "Status", "CLOSED")
+
+
+def test_missing_section_is_an_error() -> None:
+    with pytest.raises(mdedit.MarkdownEditError, match="no section titled"):
+        mdedit.append_row(BACKLOG.encode(), "Nope", {})
+
+
+def test_replace_line_only_inside_the_section() -> None:
+    data = b"## A\n\nCount: 1\n\n## B\n\nCount: 1\n"
+    out = mdedit.replace_line(data, "B", re.compile(r"Count: \d"), "Count: 2")
+    assert out == b"## A\n\nCount: 1\n\n## B\n\nCount: 2\n"
+
+
+newlines = st.sampled_from([b"\n", b"\r\n"])
+prose = st.lists(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\x0c\x0b\x1c\x1d\x1e"
+                                    "\x85\u2028\u2029#|`~>-*+=_[]<"), max_size=30),
+    max_size=4,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(newline=newlines, bom=st.booleans(), final=st.booleans(), before=prose, after=prose,
+       value=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]),
+                     max_size=20))
+def test_append_row_is_byte_exact_outside_the_new_row(
+    newline: bytes, bom: bool, final: bool, before: list[str], after: list[str], value: str
+) -> None:
+    text = "\n".join(["# Doc", "", *before, "", "## Step 1A Burn-In Tracker", "",
+                      "| # | Outcome |", "|---|---------|", "| 1 | ok |", "", *after])
+    data = variant(text.rstrip("\n") + "\n", newline=newline, bom=bom, final_newline=final)
+    out = mdedit.append_row(data, TRACKER, {"#": "2", "Outcome": value})
+    assert out.startswith(mdedit.BOM) == bom
+    assert out.endswith(newline) == final
+    old, new = mdedit.parse(data).lines, mdedit.parse(out).lines
+    table = mdedit.first_table(mdedit.parse(data), TRACKER)
+    i = table.end
+    # untouched lines identical; the old last row gains a line ending only if it had none
+    assert new[: i - 1] == old[: i - 1] and new[i + 1:] == old[i:]
+    assert new[i - 1].rstrip(b"\r\n") == old[i - 1].rstrip(b"\r\n")
+    assert all(line.endswith(newline) or line is new[-1] for line in new)
+    row = mdedit.first_table(mdedit.parse(out), TRACKER).rows[-1]
+    assert row == ("2", " ".join(value.split()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(newline=newlines, bom=st.booleans(), final=st.booleans(), before=prose,
+       fields=st.lists(st.text(alphabet="abcdefghij XYZ:.0123", min_size=1, max_size=15),
+                       min_size=1, max_size=4))
+def test_append_entry_keeps_every_existing_byte(
+    newline: bytes, bom: bool, final: bool, before: list[str], fields: list[str]
+) -> None:
+    text = "\n".join(["# Session Log", "", *before, "", "## old entry", "", "- A: b"])
+    data = variant(text + "\n", newline=newline, bom=bom, final_newline=final)
+    entry = "## new entry\n\n" + "\n".join(f"- F: {f}" for f in fields)
+    out = mdedit.append_entry(data, entry)
+    prefix = data if final else data + newline
+    assert out.startswith(prefix)
+    assert out.endswith(newline) == final
+    added = out[len(prefix):].decode("utf-8")
+    assert added.replace("\r\n", "\n").strip("\n").split("\n")[0] == "## new entry"
+    assert (b"\r\n" in out[len(prefix):]) == (newline == b"\r\n")
+    assert mdedit.sections(mdedit.parse(out))[-1].title == "new entry"
+
+
+@settings(max_examples=60, deadline=None)
+@given(newline=newlines, bom=st.booleans(), value=st.text(
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=20))
+def test_set_cell_round_trips_and_keeps_other_lines(newline: bytes, bom: bool, value: str) -> None:
+    data = variant(BACKLOG, newline=newline, bom=bom, final_newline=True)
+    out = mdedit.set_cell(data, "MO-* Status", "MO-3", "Note", value)
+    old, new = data.splitlines(keepends=True), out.splitlines(keepends=True)
+    assert len(old) == len(new)
+    assert sum(a != b for a, b in zip(old, new, strict=True)) <= 1
+    assert mdedit.get_cell(out, "MO-* Status", "MO-3", "Note") == " ".join(value.split())

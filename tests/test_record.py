@@ -1,0 +1,268 @@
+"""`record` against real git: the commit, its trailers, the documents, the operator's tree."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from evidencebot.sim.trading_repo import report, write_report
+
+from conftest import git
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+OPS = "ops/evidence"
+
+
+@pytest.fixture(autouse=True)
+def _clock(pinned_now: str) -> None:
+    pass
+
+
+def rep(tmp_path: Path, name: str = "r.json", *, hours_ago: float = 2, bom: bool = False,
+        **kw: object) -> Path:
+    doc = report(finished=NOW - timedelta(hours=hours_ago), **kw)  # type: ignore[arg-type]
+    return write_report(tmp_path / name, doc, bom=bom)
+
+
+def trailers(repo: Path, rev: str = OPS) -> dict[str, str]:
+    msg = git(repo, "log", "-1", "--format=%B", rev)
+    parsed = subprocess.run(["git", "interpret-trailers", "--parse"], input=msg,
+                            capture_output=True, text=True, check=True).stdout
+    return dict(line.split(": ", 1) for line in parsed.splitlines())
+
+
+def snapshot(repo: Path) -> tuple[str, str, str, str]:
+    return (git(repo, "rev-parse", "HEAD"), git(repo, "symbolic-ref", "HEAD"),
+            git(repo, "status", "--porcelain=v1", "--untracked-files=all"),
+            git(repo, "diff", "--cached", "--binary") + git(repo, "diff", "--binary"))
+
+
+def test_record_commits_record_row_and_entry_with_trailers(trading_repo: Path, tmp_path: Path,
+                                                           cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", trading_repo, "record", rep(tmp_path))
+    assert r.code == 0, r.err
+    assert "qualifying" in r.out and "streak 1/3" in r.out
+    t = trailers(trading_repo)
+    path = t["Evidence-Record"]
+    blob = subprocess.run(["git", "-C", str(trading_repo), "show", f"{OPS}:{path}"],
+                          capture_output=True, check=True).stdout
+    record = json.loads(blob)
+    assert t["Evidence-Record-Sha256"] == hashlib.sha256(blob).hexdigest()
+    assert t["Evidence-Kind"] == "step1a-burnin" and t["Session-Type"] == "OPS"
+    assert t["Evidence-Run-Id"] == record["run_id"] == path.rsplit("/", 1)[1][:-5]
+    assert t["Evidence-Outcome"] == record["outcome"] == "qualifying"
+    assert t["Burnin-Paper-Duration-Seconds"] == str(record["metrics"]["paper_duration_seconds"])
+    assert t["Burnin-Filled-Orders"] == "2"
+    assert t["Burnin-Symbol-Data-Availability-Ratio"] == "0.857"
+    assert t["Burnin-Min-Bars-Per-Symbol"] == "240"
+    assert t["Burnin-Streak"] == "1/3"
+    assert t["Code-Commit"] == git(trading_repo, "rev-parse", "main").strip()
+    assert t["Code-Dirty"] == "false" and t["Ibkr-Client-Id"] == "18"
+    assert t["Config-Sha256"] == "none" and t["Evidencebot-Version"]
+    changed = git(trading_repo, "diff", "--name-only", "main", OPS).split()
+    assert sorted(changed) == sorted(["IMPLEMENTATION_BACKLOG.md", "SESSION_LOG.md", path])
+    assert git(trading_repo, "log", "-1", "--format=%an <%ae>", OPS).strip() == \
+        "evidencebot <evidencebot@localhost>"
+
+
+def test_documents_change_only_where_they_should(trading_repo: Path, tmp_path: Path,
+                                                 cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("--repo", trading_repo, "record", rep(tmp_path)).code == 0
+    diff = git(trading_repo, "diff", "-U0", "main", OPS, "--", "IMPLEMENTATION_BACKLOG.md")
+    changes = [ln for ln in diff.splitlines()
+               if ln[:1] in "+-" and not ln.startswith(("---", "+++"))]
+    assert len(changes) == 1 and changes[0].startswith("+| 2 | 2026-11-25 |")
+    assert changes[0].endswith("| qualifying | reports/evidence/step1a/20261125T092958Z.json |")
+    # a run that ends the streak rewrites the streak line, and nothing else but its row
+    assert cli("--repo", trading_repo, "record", rep(tmp_path, "b.json", hours_ago=1,
+                                                     filled=0)).code == 0
+    diff = git(trading_repo, "diff", "-U0", f"{OPS}~1", OPS, "--", "IMPLEMENTATION_BACKLOG.md")
+    changes = [ln for ln in diff.splitlines()
+               if ln[:1] in "+-" and not ln.startswith(("---", "+++"))]
+    assert changes[0].startswith("+| 3 |")
+    assert changes[1:] == ["-Consecutive qualifying runs: 1 of 3",
+                           "+Consecutive qualifying runs: 0 of 3"]
+    log_old = git(trading_repo, "show", "main:SESSION_LOG.md")
+    log_new = git(trading_repo, "show", f"{OPS}:SESSION_LOG.md")
+    assert log_new.startswith(log_old)
+    assert "— OPS — Step 1A burn-in" in log_new[len(log_old):]
+
+
+@pytest.mark.parametrize(("newline", "bom"), [(b"\r\n", False), (b"\n", True), (b"\r\n", True)])
+def test_crlf_and_bom_documents_stay_byte_exact(tmp_path: Path, cli, newline: bytes,
+                                               bom: bool) -> None:  # type: ignore[no-untyped-def]
+    from evidencebot.sim.trading_repo import BACKLOG, SESSION_LOG, write_repo
+
+    def enc(text: str) -> bytes:
+        return (b"\xef\xbb\xbf" if bom else b"") + text.encode().replace(b"\n", newline)
+
+    repo = write_repo(tmp_path / "bot", extra={"IMPLEMENTATION_BACKLOG.md": enc(BACKLOG),
+                                               "SESSION_LOG.md": enc(SESSION_LOG),
+                                               ".gitattributes": "* -text\n"})
+    assert cli("--repo", repo, "record", rep(tmp_path)).code == 0
+    for name, original in (("IMPLEMENTATION_BACKLOG.md", enc(BACKLOG)),
+                           ("SESSION_LOG.md", enc(SESSION_LOG))):
+        new = subprocess.run(["git", "-C", str(repo), "show", f"{OPS}:{name}"],
+                             capture_output=True, check=True).stdout
+        assert new.startswith(b"\xef\xbb\xbf") == bom
+        body = new[3:] if bom else new
+        lines = body.splitlines(keepends=True)
+        assert all(ln.endswith(newline) for ln in lines), name
+        old_lines = (original[3:] if bom else original).splitlines(keepends=True)
+        kept = [ln for ln in old_lines if ln in lines]
+        assert len(kept) >= len(old_lines) - 1  # at most the streak line was rewritten
+
+
+def test_operator_tree_index_and_branch_are_untouched(trading_repo: Path, tmp_path: Path,
+                                                      cli) -> None:  # type: ignore[no-untyped-def]
+    git(trading_repo, "switch", "-q", "-c", "feature/x")
+    (trading_repo / "README.md").write_text("edited, not staged\n")
+    (trading_repo / "notes.txt").write_text("untracked\n")
+    (trading_repo / "SESSION_LOG.md").write_text("staged rewrite\n")
+    git(trading_repo, "add", "SESSION_LOG.md")
+    before = snapshot(trading_repo)
+    mtime = (trading_repo / "IMPLEMENTATION_BACKLOG.md").stat().st_mtime_ns
+    assert cli("--repo", trading_repo, "record", rep(tmp_path)).code == 0
+    assert snapshot(trading_repo) == before
+    assert (trading_repo / "IMPLEMENTATION_BACKLOG.md").stat().st_mtime_ns == mtime
+    assert git(trading_repo, "rev-parse", OPS) != git(trading_repo, "rev-parse", "main")
+
+
+def test_same_run_twice_adds_nothing_and_different_content_is_refused(
+        trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    report_path = rep(tmp_path)
+    assert cli("--repo", trading_repo, "record", report_path).code == 0
+    tip = git(trading_repo, "rev-parse", OPS)
+    again = cli("--repo", trading_repo, "record", report_path)
+    assert again.code == 0 and "already recorded" in again.out
+    assert git(trading_repo, "rev-parse", OPS) == tip
+    doc = json.loads(report_path.read_text())
+    doc["orders"]["filled"] = 5
+    write_report(report_path, doc)
+    changed = cli("--repo", trading_repo, "record", report_path)
+    assert changed.code == 2
+    assert "different content" in changed.err and len(changed.err.splitlines()) == 1
+    assert git(trading_repo, "rev-parse", OPS) == tip
+
+
+def test_lying_passed_flag_is_overridden(trading_repo: Path, tmp_path: Path,
+                                         cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", trading_repo, "--json", "record", rep(tmp_path, filled=0, passed=True))
+    assert r.code == 0
+    doc = json.loads(r.out)
+    assert doc["outcome"] == "non-qualifying" and doc["qualifying"] is False
+    assert "passed=true" in doc["disagreement"]
+    assert trailers(trading_repo)["Evidence-Outcome"] == "non-qualifying"
+
+
+def test_dirty_code_never_qualifies(trading_repo: Path, tmp_path: Path,
+                                    cli) -> None:  # type: ignore[no-untyped-def]
+    (trading_repo / "src" / "broker" / "patch.py").write_text("x = 1\n")  # untracked code
+    r = cli("--repo", trading_repo, "--json", "record", rep(tmp_path))
+    doc = json.loads(r.out)
+    assert doc["outcome"] == "non-qualifying" and "code under test was dirty" in doc["reasons"]
+    t = trailers(trading_repo)
+    assert t["Code-Dirty"] == "true" and t["Burnin-Streak"] == "0/3"
+
+
+def test_account_numbers_never_reach_a_commit(trading_repo: Path, tmp_path: Path,
+                                              cli) -> None:  # type: ignore[no-untyped-def]
+    log = tmp_path / "run.log"
+    log.write_text("connected to DU7654321 and U1234567\n")
+    doc = report(finished=NOW - timedelta(hours=1), account="DU7654321")
+    doc["note"] = "live account U1234567 was not used"
+    path = write_report(tmp_path / "r.json", doc)
+    assert cli("--repo", trading_repo, "record", path, "--log", log).code == 0
+    dump = git(trading_repo, "log", "-p", "--format=%B", f"main..{OPS}")
+    assert "7654321" not in dump and "1234567" not in dump
+    assert "DU***" in dump and "U***" in dump
+
+
+def test_bad_report_exits_2_with_one_line_and_writes_nothing(trading_repo: Path, tmp_path: Path,
+                                                             cli) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"run_id": "R1"}')
+    future = rep(tmp_path, "future.json", hours_ago=-1)
+    for path in (bad, future, tmp_path / "missing.json"):
+        r = cli("--repo", trading_repo, "record", path)
+        assert r.code == 2
+        assert len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err
+    assert git(trading_repo, "branch", "--list", OPS) == ""
+
+
+def test_bad_config_exits_2_naming_the_key(trading_repo: Path, tmp_path: Path,
+                                           cli) -> None:  # type: ignore[no-untyped-def]
+    (trading_repo / "evidencebot.toml").write_text("[qualify]\nmin_fills = 2\n")
+    r = cli("--repo", trading_repo, "record", rep(tmp_path))
+    assert r.code == 2
+    assert r.err.strip() == "evidencebot: error: evidencebot.toml: unknown key [qualify] min_fills"
+    assert git(trading_repo, "branch", "--list", OPS) == ""
+
+
+def test_bom_report_from_powershell_is_recorded(trading_repo: Path, tmp_path: Path,
+                                                cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("--repo", trading_repo, "record", rep(tmp_path, bom=True)).code == 0
+
+
+def test_hand_written_row_gets_no_second_row(trading_repo: Path, tmp_path: Path,
+                                             cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", trading_repo, "record", rep(tmp_path, run_id="20261116T081500Z"))
+    assert r.code == 0 and "hand-written tracker row" in r.out
+    assert git(trading_repo, "diff", "--name-only", "main", OPS).count("BACKLOG") == 0
+
+
+def test_ops_checkout_is_updated_when_clean_and_refused_when_dirty(
+        trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("--repo", trading_repo, "record", rep(tmp_path, "a.json", hours_ago=5)).code == 0
+    wt = tmp_path / "ops-wt"
+    git(trading_repo, "worktree", "add", "-q", str(wt), OPS)
+    assert cli("--repo", trading_repo, "record", rep(tmp_path, "b.json", hours_ago=4)).code == 0
+    assert git(wt, "status", "--porcelain") == ""
+    assert git(wt, "rev-parse", "HEAD") == git(trading_repo, "rev-parse", OPS)
+    assert "20261125T" in (wt / "SESSION_LOG.md").read_text() or len(
+        list((wt / "reports/evidence/step1a").glob("*.json"))) == 2
+    (wt / "SESSION_LOG.md").write_text("operator is editing\n")
+    tip = git(trading_repo, "rev-parse", OPS)
+    r = cli("--repo", trading_repo, "record", rep(tmp_path, "c.json", hours_ago=3))
+    assert r.code == 2 and "uncommitted changes" in r.err
+    assert git(trading_repo, "rev-parse", OPS) == tip
+    assert (wt / "SESSION_LOG.md").read_text() == "operator is editing\n"
+
+
+def test_works_without_a_git_identity(trading_repo: Path, tmp_path: Path, cli,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(key)
+    assert cli("--repo", trading_repo, "record", rep(tmp_path)).code == 0
+    assert git(trading_repo, "log", "-1", "--format=%cn", OPS).strip() == "evidencebot"
+
+
+def test_a_failing_judge_leaves_the_branch_where_it_was(trading_repo: Path, tmp_path: Path) -> None:
+    from evidencebot import recorder
+    from evidencebot.errors import PolicyViolation
+
+    ctx = recorder.open_context(trading_repo, config_path=None, clock=lambda: NOW)
+
+    def judge(_ctx, old: str, new: str) -> None:  # type: ignore[no-untyped-def]
+        raise PolicyViolation("refused")
+
+    with pytest.raises(PolicyViolation):
+        recorder.record_report(ctx, rep(tmp_path), judge=judge)
+    assert git(trading_repo, "branch", "--list", OPS) == ""
+    assert recorder.record_report(ctx, rep(tmp_path)).status == "recorded"
+
+
+def test_second_runner_fails_clearly_while_the_lock_is_held(trading_repo: Path) -> None:
+    from evidencebot import ledger
+    from evidencebot.errors import UsageError
+
+    with ledger.lock(trading_repo):
+        with pytest.raises(UsageError, match="another evidencebot"):
+            with ledger.lock(trading_repo, timeout=0.05):
+                pass
+    assert not (trading_repo / ledger.LOCK_NAME).exists()  # the lock is never in the tree
