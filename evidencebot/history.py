@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import git
-from .trailers import KINDS, RESETS, validate
+from .trailers import RESETS, validate
 
 _FIELDS = ("%H", "%P", "%an <%ae>", "%cI", "%s", "%(trailers:only,unfold,separator=%x1f)", "%B")
 _FORMAT = "%x00".join(_FIELDS)
@@ -76,9 +76,7 @@ def read(repo: Path, rev: str, *, limit: int | None = None, bot_author: str = ""
         kind = trailers.get("Evidence-Kind")
         if kind is None and author != bot_author:
             continue
-        problems: tuple[str, ...] = ()
-        if kind is None or kind not in KINDS or trailers.get("Session-Type") == "OPS":
-            problems = tuple(validate(body))
+        problems = tuple(validate(body))
         out.append(OpsCommit(sha, tuple(parents.split()), author, date, subject, trailers,
                              problems))
         if limit is not None and len(out) >= limit:

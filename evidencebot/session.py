@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+import time
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,12 @@ def execute(
     Raises RunFailed (exit 4) when the command produced no fresh report.
     """
     started = ctx.now
+    wall_start = time.time()  # file mtimes are wall-clock; the report must be newer
     env = {"IBKR_CLIENT_ID": str(run_plan.client_id)} if run_plan.client_id is not None else {}
     done = runner.run_command(run_plan.argv, cwd=ctx.repo, env=env,
                               timeout=run_plan.params.timeout_seconds, progress=progress)
-    fresh = _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0))
+    fresh = _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
+                          wall_start=wall_start)
     if done.timed_out or done.exit_code != 0 or fresh is None:
         why = ("timed out after " f"{run_plan.params.timeout_seconds:g} s" if done.timed_out
                else f"exited {done.exit_code}" if done.exit_code != 0
@@ -67,9 +70,9 @@ def execute(
                                   judge=judge)
 
 
-def _fresh_report(ctx: Context, path: Path, *, started: Any) -> Path | None:
-    """The report when it exists and finished after the run started, else None."""
-    if not path.is_file():
+def _fresh_report(ctx: Context, path: Path, *, started: Any, wall_start: float) -> Path | None:
+    """The report when this run wrote it (newer file, finished after the start), else None."""
+    if not path.is_file() or path.stat().st_mtime < wall_start - 1e-3:
         return None
     try:
         m = metrics_from(load_json(path.read_bytes(), source=str(path)),

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from conftest import git
+
+from evidencebot import history
+from evidencebot.sim.synth import add_ops_commits
+
+
+def test_history_json_returns_every_one_of_1000_runs(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    main = git(trading_repo, "rev-parse", "main").strip()
+    add_ops_commits(trading_repo, branch="ops/evidence", parent=main, count=1000)
+    start = time.perf_counter()
+    r = cli("--repo", trading_repo, "--json", "history")
+    elapsed = time.perf_counter() - start
+    assert r.code == 0
+    entries = json.loads(r.out)["entries"]
+    assert len(entries) == 1000
+    assert len({e["run_id"] for e in entries}) == 1000
+    assert entries[0]["run_id"] == "202600000999T000000Z"  # newest first
+    assert not any(e["problems"] for e in entries)
+    print(f"history --json over 1000 ops commits: {elapsed * 1000:.0f} ms")
+
+
+def test_limit_and_csv(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    add_ops_commits(trading_repo, branch="ops/evidence",
+                    parent=git(trading_repo, "rev-parse", "main").strip(), count=7)
+    r = cli("--repo", trading_repo, "history", "--limit", "3", "--csv")
+    rows = r.out.strip().splitlines()
+    assert rows[0].startswith("commit,date,kind,run_id,outcome")
+    assert len(rows) == 4 and "202600000006T000000Z" in rows[1]
+
+
+def test_streak_rules() -> None:
+    def c(outcome: str, dirty: str = "false", kind: str = "step1a-burnin") -> history.OpsCommit:
+        return history.OpsCommit("x", (), "a", "d", "s", {
+            "Evidence-Kind": kind, "Evidence-Outcome": outcome, "Code-Dirty": dirty})
+
+    q, n = c("qualifying"), c("non-qualifying")
+    assert history.streak([q, q, n, q]) == 2
+    assert history.streak([q, c("failed-infra"), q, c("failed-market-data"), q]) == 3
+    assert history.streak([q, c("failed-code"), q]) == 1
+    assert history.streak([q, c("qualifying", dirty="true"), q]) == 1
+    assert history.streak([c("", kind="milestone"), q, q, q, q]) == 4
+
+
+def test_a_malformed_ops_commit_is_reported_not_fatal(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    git(trading_repo, "switch", "-q", "-c", "ops/evidence")
+    git(trading_repo, "commit", "-q", "--allow-empty", "-m",
+        "evidence by hand\n\nEvidence-Kind: step1a-burnin\nEvidence-Outcome: maybe\n")
+    git(trading_repo, "switch", "-q", "main")
+    r = cli("--repo", trading_repo, "--json", "history")
+    assert r.code == 0
+    (entry,) = json.loads(r.out)["entries"]
+    assert any("Evidence-Outcome" in p for p in entry["problems"])
+    human = cli("--repo", trading_repo, "history")
+    assert "MALFORMED" in human.out
+    status = cli("--repo", trading_repo, "status")
+    assert "MALFORMED ops commits" in status.out and "MO-2: 0/3" in status.out

@@ -1,0 +1,100 @@
+"""`run` with a real subprocess as the burn-in wrapper."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+WRAPPER = r'''
+import json, sys, time
+from datetime import datetime, timedelta, timezone
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+if args.get("--mode") == "hang":
+    time.sleep(60)
+if args.get("--mode") == "nothing":
+    print("wrapper ran but wrote no report"); sys.exit(0)
+now = datetime.now(timezone.utc)
+dur = int(args["--duration"])
+start = now - timedelta(seconds=dur)
+print("connected to account DU5550001 with client id", args.get("--client"))
+report = {"run_id": start.strftime("%Y%m%dT%H%M%SZ"), "started_at_utc": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+  "finished_at_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "runs_requested": 1, "runs_completed": 1,
+  "paper_duration_seconds": dur, "orders": {"filled": 2}, "symbol_data_availability_ratio": 0.9,
+  "preflight_bars_per_symbol": {"VOD.L": 200}, "ibkr": {"client_id": int(args.get("--client", 0))},
+  "passed": True}
+with open(args["--report"], "w", encoding="utf-8") as f:
+    json.dump(report, f)
+'''
+
+
+@pytest.fixture
+def repo(trading_repo: Path, tmp_path: Path) -> Path:
+    script = tmp_path / "wrapper.py"
+    script.write_text(WRAPPER)
+    (trading_repo / "evidencebot.toml").write_text(
+        "[burnin]\n"
+        f"command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
+        '"--duration", "{paper_duration_seconds}", "--report", "latest.json", '
+        '"--client", "{runs}"]\n'
+        'report = "latest.json"\ntimeout_seconds = 20\n')
+    (trading_repo / ".gitignore").write_text("state/\nlatest.json\n")
+    git(trading_repo, "add", "-A")
+    git(trading_repo, "commit", "-qm", "configure evidencebot")
+    return trading_repo
+
+
+def test_run_records_the_fresh_report_and_keeps_the_redacted_log(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", repo, "--json", "run", "--skip-checks")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert doc["outcome"] == "qualifying" and doc["streak"] == "1/3"
+    log_path = doc["record"][:-5] + ".log"
+    log = git(repo, "show", f"ops/evidence:{log_path}")
+    assert "connected to account DU*** with client id" in log and "5550001" not in log
+    entry = git(repo, "show", "ops/evidence:SESSION_LOG.md").split("\n## ")[-1]
+    assert "- Pre-run checks: skipped (--skip-checks)" in entry
+    assert "wrapper.py --duration 1800 --report latest.json" in entry
+
+
+def test_command_line_overrides_reach_the_wrapper_not_the_thresholds(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", repo, "--json", "run", "--skip-checks", "--paper-duration-seconds", "60")
+    doc = json.loads(r.out)
+    assert doc["outcome"] == "non-qualifying"
+    assert doc["reasons"] == ["paper duration 60 s < 1800 s"]
+
+
+def test_no_fresh_report_is_exit_4_and_nothing_recorded(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("--repo", repo, "run", "--skip-checks").code == 0  # leaves an old report behind
+    tip = git(repo, "rev-parse", "ops/evidence")
+    cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "nothing", "--client"')
+    (repo / "evidencebot.toml").write_text(cfg)
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4
+    assert "left no fresh report" in r.err and len(r.err.strip().splitlines()) == 1
+    assert git(repo, "rev-parse", "ops/evidence") == tip
+
+
+def test_a_hung_wrapper_is_killed_at_the_timeout(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "hang", "--client"')
+    (repo / "evidencebot.toml").write_text(cfg)
+    r = cli("--repo", repo, "run", "--skip-checks", "--timeout-seconds", "0.5")
+    assert r.code == 4 and "timed out after 0.5 s" in r.err
+    assert git(repo, "branch", "--list", "ops/evidence") == ""
+
+
+def test_dry_run_writes_nothing(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", repo, "--json", "run", "--dry-run", "--runs", "2")
+    doc = json.loads(r.out)
+    assert doc["dry_run"] is True and doc["command"][-1] == "2"
+    assert git(repo, "branch", "--list", "ops/evidence") == ""
+    assert not (repo / "latest.json").exists()
+
+
+def test_missing_wrapper_is_a_usage_error(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    (repo / "evidencebot.toml").write_text('[burnin]\ncommand = ["no-such-wrapper-xyz"]\n')
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 2 and "burn-in command not found: 'no-such-wrapper-xyz'" in r.err
