@@ -85,9 +85,10 @@ def cli(ctx: click.Context, repo: Path, config: Path | None, as_json: bool) -> N
     ctx.obj = State(repo, config, as_json)
 
 
-from .commands import register  # noqa: E402  (commands attach themselves to `cli`)
+from .commands import register, register_guard, register_verify  # noqa: E402
 
-register(cli, pass_state, json_option)
+for _register in (register, register_guard, register_verify):
+    _register(cli, pass_state, json_option)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

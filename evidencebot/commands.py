@@ -165,12 +165,70 @@ def register(cli: click.Group, pass_state: Any, json_option: Any) -> None:  # no
         return 0
 
 
+def register_guard(cli: click.Group, pass_state: Any, json_option: Any) -> None:
+    @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                                   "help_option_names": []})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def hook(args: tuple[str, ...]) -> int:
+        """Hook entry points: `hook pre-commit` (the scope guard on the staged change) and
+        `hook commit-msg FILE` (the trailer block). Run `evidencebot hook --help`."""
+        from .hook import main as hook_main
+
+        return hook_main(list(args))
+
+    @cli.command("install-hooks")
+    @click.option("--force", is_flag=True, help="Replace hooks evidencebot did not write.")
+    @pass_state
+    def install_hooks_cmd(state: Any, force: bool) -> int:
+        """Install pre-commit and commit-msg git hooks (for repos without the pre-commit
+        framework); they run this Python's evidencebot."""
+        from . import git
+        from .install import install_hooks
+
+        try:
+            top = git.toplevel(state.repo)
+        except git.GitError:
+            raise UsageError(f"{state.repo} is not inside a git repository") from None
+        base = state.context().cfg.ops.base
+        for path in install_hooks(top, base=base, force=force):
+            click.echo(f"installed {path}")
+        return 0
+
+
+def register_verify(cli: click.Group, pass_state: Any, json_option: Any) -> None:
+    @cli.command()
+    @click.option("--range", "range_", metavar="A..B",
+                  help="Commits to check (default: merge base with the base branch..HEAD; "
+                       "on the base branch itself, every ops commit in its history).")
+    @json_option
+    @pass_state
+    def verify(state: Any, range_: str | None) -> int:
+        """CI check: every commit in the range passes the scope rules against its parent,
+        every run's trailers equal its record, every closure has its streak. Exit 1 with
+        every violation listed."""
+        from .verify import verify as run_verify
+
+        ctx = state.context()
+        report = run_verify(ctx.repo, spec=range_, base=ctx.cfg.ops.base,
+                            bot_author=ctx.cfg.ops.author)
+        if state.as_json:
+            state.emit(report.to_json())
+        else:
+            click.echo(f"verify {report.range}: {report.commits} commit(s), "
+                       f"{len(report.runs)} run(s)")
+            if report.squashed:
+                click.echo("the history was squashed: the ops commits' trailers are gone; "
+                           "merge ops branches with a merge commit")
+            for f in report.findings:
+                click.echo(f"  {f.render()}")
+            click.echo("OK" if report.ok else f"FAILED: {len(report.findings)} violation(s)")
+        return 0 if report.ok else 1
+
+
 def _judge() -> Any:
     """The scope rules run on every ops commit before the branch moves."""
-    try:
-        from .scope_check import judge_commit
-    except ImportError:  # the scope guard arrives with the hook
-        return None
+    from .guard import judge_commit
+
     return judge_commit
 
 

@@ -1,0 +1,179 @@
+"""The scope guard's git side: read a change as git stores it and hand it to `scope.judge`.
+
+Used by the pre-commit hook (the index git hands the hook), by `verify` (a commit against
+its parent) and by the ledger (every ops commit before the branch moves). Rules always come
+from the config committed on the base branch. Import-light: it runs on every commit.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tomllib
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import git
+from .scope import Blob, Change, Rules, StreakOf, Violation, judge
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+CONFIG_NAMES = ("evidencebot.toml", "pyproject.toml")
+
+
+def base_name(repo: Path) -> str:
+    """The base branch: EVIDENCEBOT_BASE (the hook's --base), `git config evidencebot.base`
+    (install-hooks sets it), else main."""
+    if os.environ.get("EVIDENCEBOT_BASE"):
+        return os.environ["EVIDENCEBOT_BASE"]
+    name = git.run(repo, "config", "--get", "evidencebot.base", ok=(0, 1)).decode().strip()
+    return name or "main"
+
+
+def base_ref(repo: Path, base: str) -> str | None:
+    for ref in (f"refs/heads/{base}", f"refs/remotes/origin/{base}"):
+        if git.rev_parse(repo, ref):
+            return ref
+    return None
+
+
+def rules_at(repo: Path, rev: str | None) -> Rules:
+    """The rules as committed at ``rev`` (defaults when there is no config there)."""
+    if rev is None:
+        return Rules()
+    blobs = _batch(repo, [f"{rev}:{name}" for name in CONFIG_NAMES])
+    import hashlib
+
+    for name, data in zip(CONFIG_NAMES, blobs, strict=True):
+        if data is None:
+            continue
+        try:
+            doc = tomllib.loads(data.decode("utf-8-sig"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue  # a broken base config is reported by the commands that load it
+        if name == "pyproject.toml":
+            if "evidencebot" not in doc.get("tool", {}):
+                continue
+            doc = doc["tool"]["evidencebot"]
+        return Rules.from_config(doc, config_sha=hashlib.sha256(data).hexdigest())
+    return Rules()
+
+
+def _batch(repo: Path, specs: Sequence[str], *, inherit_env: bool = False) -> list[bytes | None]:
+    """Many objects through one `git cat-file --batch` process (None for a missing one)."""
+    if not specs:
+        return []
+    raw = git.run(repo, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode(),
+                  inherit_env=inherit_env)
+    out: list[bytes | None] = []
+    pos = 0
+    for _ in specs:
+        nl = raw.index(b"\n", pos)
+        header = raw[pos:nl].split()
+        if len(header) == 2 and header[1] == b"missing" or len(header) < 3:
+            out.append(None)
+            pos = nl + 1
+            continue
+        size = int(header[2])
+        out.append(raw[nl + 1: nl + 1 + size])
+        pos = nl + 1 + size + 1
+    return out
+
+
+def _parse_raw(raw: bytes) -> list[tuple[str, str, str, str, str]]:
+    """`--raw -z` records: (old mode, new mode, old sha, new sha, path)."""
+    parts = raw.split(b"\x00")
+    out = []
+    i = 0
+    while i + 1 < len(parts) and parts[i].startswith(b":"):
+        meta = parts[i][1:].decode().split()
+        out.append((meta[0], meta[1], meta[2], meta[3], parts[i + 1].decode("utf-8",
+                                                                            "surrogateescape")))
+        i += 2
+    return out
+
+
+def _changes(repo: Path, records: list[tuple[str, str, str, str, str]], *,
+             inherit_env: bool = False) -> list[Change]:
+    wanted = [sha for om, nm, os_, ns, _ in records for sha, m in ((os_, om), (ns, nm))
+              if m not in ("000000", "160000") and sha != git.ZERO_SHA]
+    blobs = dict(zip(wanted, _batch(repo, wanted, inherit_env=inherit_env), strict=True))
+    out = []
+    for om, nm, os_, ns, path in records:
+        old = None if om == "000000" else Blob(path, om, blobs.get(os_))
+        new = None if nm == "000000" else Blob(path, nm, blobs.get(ns))
+        out.append(Change(old, new))
+    return out
+
+
+def staged_changes(repo: Path) -> list[Change]:
+    """What `git commit` is about to record: HEAD against the index git hands the hook."""
+    head = git.rev_parse(repo, "HEAD") or EMPTY_TREE
+    raw = git.run(repo, "diff-index", "--cached", "-z", "--no-renames", "--no-abbrev",
+                  "--ignore-submodules=none", head, inherit_env=True)
+    return _changes(repo, _parse_raw(raw), inherit_env=True)
+
+
+def commit_changes(repo: Path, old: str | None, new: str) -> list[Change]:
+    raw = git.run(repo, "diff-tree", "-z", "-r", "--no-renames", "--no-abbrev",
+                  old or EMPTY_TREE, new)
+    return _changes(repo, _parse_raw(raw))
+
+
+def streak_in(repo: Path, rev: str) -> StreakOf:
+    """The streak of the history up to ``rev``, read only when a CLOSED needs it."""
+    cache: dict[str, int] = {}
+
+    def of(milestone: str) -> int:
+        if milestone not in cache:
+            from .history import read, streak
+
+            cache[milestone] = streak(read(repo, rev)) if git.rev_parse(repo, rev) else 0
+        return cache[milestone]
+
+    return of
+
+
+def current_branch(repo: Path) -> str | None:
+    name = git.run(repo, "symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1),
+                   inherit_env=True).decode().strip()
+    return name or None
+
+
+def applies(branch: str | None, rules: Rules, env: dict[str, str] | os._Environ[str]) -> bool:
+    if env.get("EVIDENCEBOT_SESSION", "").upper() == "OPS":
+        return True
+    from .scope import glob_match
+
+    return branch is not None and any(glob_match(branch, p) for p in rules.branches)
+
+
+def judge_staged(repo: Path) -> tuple[bool, list[Violation]]:
+    """(applies, violations) for the commit being made in ``repo``."""
+    rules = rules_at(repo, base_ref(repo, base_name(repo)))
+    if not applies(current_branch(repo), rules, os.environ):
+        return False, []
+    return True, judge(staged_changes(repo), rules, streak_of=streak_in(repo, "HEAD"))
+
+
+def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> list[Violation]:
+    """A commit (``new``) against its parent (``old``), with history up to the parent."""
+    return judge(commit_changes(repo, old, new), rules,
+                 streak_of=streak_in(repo, old or EMPTY_TREE))
+
+
+def toplevel_for_hook() -> Path:
+    out = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
+                         text=True)
+    return Path(out.stdout.strip() or ".")
+
+
+def judge_commit(ctx: object, old: str, new: str) -> None:
+    """The ledger's check before the ops branch moves (same rules as the hook)."""
+    from .errors import PolicyViolation
+
+    repo: Path = ctx.repo  # type: ignore[attr-defined]
+    base: str = ctx.cfg.ops.base  # type: ignore[attr-defined]
+    violations = judge_commit_range(repo, old, new, rules_at(repo, base_ref(repo, base)))
+    if violations:
+        raise PolicyViolation("the ops commit would break the scope rules: "
+                              + " | ".join(v.render() for v in violations))

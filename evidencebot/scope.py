@@ -1,0 +1,447 @@
+"""The scope rules: what an ops commit may change. Pure; the hook and `verify` share it.
+
+Input is the change as git stores it (old and new blob of every changed path, with modes);
+output is a list of violations, each naming the file, the line range, the section and the
+rule, and saying how to fix it. Import-light: it runs inside the pre-commit hook.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# Defaults from SESSION_TOPOLOGY.md §2 Type 4 (config.py uses the same constants).
+ALLOWED_PATHS = ("reports/**", "SESSION_LOG.md", "IMPLEMENTATION_BACKLOG.md", "PROJECT_DESIGN.md")
+FORBIDDEN_PATHS = ("src/**", "backtest/**", "config/**", "tests/**")
+# Whatever the config says, an ops commit never touches what defines its own rules.
+ALWAYS_FORBIDDEN = (
+    "evidencebot.toml", "pyproject.toml", ".pre-commit-config.yaml", ".pre-commit-hooks.yaml",
+    "hooks/**", ".githooks/**", ".husky/**", ".github/**", ".gitlab-ci.yml", ".gitlab/**",
+    ".ci/**", "ci/**", ".circleci/**", "azure-pipelines.yml", "Jenkinsfile",
+)
+GIT_METADATA = (".gitattributes", ".gitignore", ".gitmodules")
+EVIDENCE_ROOT = "reports/evidence/"
+REGULAR = "100644"
+OPS_HEADING = re.compile(
+    r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")
+FIELD_LINE = re.compile(r"^- [A-Z][A-Za-z0-9 ()/-]*: .*$")
+MO_ID = re.compile(r"^MO-\d+$")
+
+
+@dataclass(frozen=True)
+class Rules:
+    allowed_paths: tuple[str, ...] = ALLOWED_PATHS
+    forbidden_paths: tuple[str, ...] = FORBIDDEN_PATHS
+    backlog: str = "IMPLEMENTATION_BACKLOG.md"
+    design: str = "PROJECT_DESIGN.md"
+    session_log: str = "SESSION_LOG.md"
+    tracker_section: str = "Step 1A Burn-In Tracker"
+    status_section: str = "MO-* Status"
+    milestones_section: str = "9. Operational Milestones Tracker"
+    milestones: Mapping[str, int] = field(default_factory=lambda: {"MO-2": 3})
+    branches: tuple[str, ...] = ("ops/*",)
+    config_sha: str = "none"
+    qualify: Mapping[str, Any] = field(default_factory=dict)  # [qualify], for verify
+
+    @classmethod
+    def from_config(cls, doc: Mapping[str, Any], *, config_sha: str = "none") -> Rules:
+        """Rules from a decoded TOML config (the base branch's); defaults where it is silent."""
+        scope, docs = doc.get("scope", {}), doc.get("docs", {})
+        ms = doc.get("milestone", {"MO-2": {}})
+        d = cls()
+        return cls(
+            allowed_paths=tuple(scope.get("allowed_paths", d.allowed_paths)),
+            forbidden_paths=tuple(scope.get("forbidden_paths", d.forbidden_paths)),
+            backlog=docs.get("backlog", d.backlog),
+            design=docs.get("design", d.design),
+            session_log=docs.get("session_log", d.session_log),
+            tracker_section=docs.get("tracker_section", d.tracker_section),
+            status_section=docs.get("status_section", d.status_section),
+            milestones_section=docs.get("milestones_section", d.milestones_section),
+            milestones={k: int(v.get("consecutive", 3)) for k, v in ms.items()},
+            branches=tuple(scope.get("branches", d.branches)),
+            config_sha=config_sha,
+            qualify=dict(doc.get("qualify", {})),
+        )
+
+
+@dataclass(frozen=True)
+class Blob:
+    path: str
+    mode: str  # "100644", "100755", "120000" (symlink), "160000" (gitlink)
+    data: bytes | None  # None for a gitlink
+
+
+@dataclass(frozen=True)
+class Change:
+    old: Blob | None  # None: added
+    new: Blob | None  # None: deleted
+
+    @property
+    def path(self) -> str:
+        return (self.new or self.old).path  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str
+    rule: str
+    message: str
+    fix: str
+    lines: tuple[int, int] | None = None  # 1-based, inclusive, in the new file
+    section: str = ""
+
+    def render(self) -> str:
+        where = self.path
+        if self.lines:
+            a, b = self.lines
+            where += f":{a}" if a == b else f":{a}-{b}"
+        sec = f" [{self.section}]" if self.section else ""
+        return f"{where}{sec}: {self.message} ({self.rule}). Fix: {self.fix}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "rule": self.rule, "message": self.message, "fix": self.fix,
+                "lines": list(self.lines) if self.lines else None, "section": self.section}
+
+
+StreakOf = Callable[[str], int]  # milestone id -> qualifying runs in a row in the history
+
+
+def glob_match(path: str, pattern: str) -> bool:
+    """`reports/**` matches everything below reports/; other patterns match the whole path."""
+    if pattern.endswith("/**"):
+        return path.startswith(pattern[:-2])
+    return fnmatch.fnmatchcase(path, pattern)
+
+
+def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf) -> list[Violation]:
+    """Every violation in a change set (empty when the ops commit is within scope)."""
+    out: list[Violation] = []
+    for ch in changes:
+        out += _path_rules(ch, rules)
+    if out:
+        return out  # content rules only make sense for paths that may change at all
+    for ch in changes:
+        if ch.old is None or ch.new is None:
+            continue
+        if ch.path == rules.session_log:
+            out += _session_log(ch, rules)
+        elif ch.path == rules.backlog:
+            out += _backlog(ch, rules, streak_of)
+        elif ch.path == rules.design:
+            out += _design(ch, rules, streak_of)
+    return out
+
+
+# --- paths, modes, file kinds ------------------------------------------------------------
+
+def _path_rules(ch: Change, rules: Rules) -> list[Violation]:
+    out: list[Violation] = []
+    sides = [s for s in (ch.old, ch.new) if s is not None]
+    if len(sides) == 2 and sides[0].path == sides[1].path and sides[0].mode == sides[1].mode:
+        sides = sides[1:]  # one path, one verdict
+    for side in sides:
+        p = side.path
+        name = p.rsplit("/", 1)[-1]
+        if name in GIT_METADATA:
+            out.append(Violation(p, "no-git-metadata",
+                                 f"{name} changes what reviewers and git see",
+                                 f"remove {p} from the ops commit"))
+            continue
+        if side.mode == "120000":
+            out.append(Violation(p, "regular-files-only", "a symlink",
+                                 "commit evidence as a regular file"))
+        elif side.mode == "160000":
+            out.append(Violation(p, "regular-files-only", "a submodule (gitlink)",
+                                 "evidence is regular files; remove the submodule"))
+        if not _allowed(p, rules):
+            out.append(Violation(p, "path-not-allowed", _why_forbidden(p, rules),
+                                 f"undo the change to {p}; code and config changes belong in "
+                                 "a BUILD session on another branch"))
+    if ch.old and ch.new and ch.old.mode != ch.new.mode and not out:
+        out.append(Violation(ch.path, "no-mode-change",
+                             f"mode {ch.old.mode} → {ch.new.mode}",
+                             f"git update-index --chmod=-x {ch.path} (keep the old mode)"))
+    elif ch.old is None and ch.new and ch.new.mode not in (REGULAR, "120000", "160000"):
+        out.append(Violation(ch.path, "no-mode-change", f"new file with mode {ch.new.mode}",
+                             f"git update-index --chmod=-x {ch.path}"))
+    if ch.old is not None and ch.old.path.startswith(EVIDENCE_ROOT) and not out:
+        what = "deleted" if ch.new is None else "rewritten"
+        out.append(Violation(ch.old.path, "evidence-immutable",
+                             f"a committed evidence record was {what}",
+                             "restore it; record a new run instead of editing an old one"))
+    if ch.new is None and ch.old is not None and not out and not ch.old.path.startswith(
+            "reports/"):
+        out.append(Violation(ch.old.path, "no-deletion", "a tracked document was deleted",
+                             f"git restore --staged --worktree {ch.old.path}"))
+    return out
+
+
+def _allowed(path: str, rules: Rules) -> bool:
+    if any(glob_match(path, p) for p in ALWAYS_FORBIDDEN + rules.forbidden_paths):
+        return False
+    return any(glob_match(path, p) for p in rules.allowed_paths)
+
+
+def _why_forbidden(path: str, rules: Rules) -> str:
+    for p in rules.forbidden_paths:
+        if glob_match(path, p):
+            return f"ops commits may not touch {p.rstrip('*')}"
+    for p in ALWAYS_FORBIDDEN:
+        if glob_match(path, p):
+            return "ops commits may not change their own rules, hooks or CI"
+    return "not an evidence path (allowed: " + ", ".join(rules.allowed_paths) + ")"
+
+
+# --- Markdown documents ------------------------------------------------------------------
+
+def _text(ch: Change, rules: Rules) -> tuple[Any, Any] | Violation:
+    """Parsed old and new documents, or the violation that stops us reading them."""
+    from . import mdedit
+
+    assert ch.old and ch.new
+    new = ch.new.data or b""
+    if b"\x00" in new:
+        return Violation(ch.path, "text-only", "a NUL byte (binary content)",
+                         "write the document as UTF-8 text")
+    try:
+        new.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return Violation(ch.path, "text-only", f"invalid UTF-8 at byte {e.start}",
+                         "write the document as UTF-8 text")
+    return mdedit.parse(ch.old.data or b""), mdedit.parse(new)
+
+
+def _ops(old: Any, new: Any) -> list[tuple[str, int, int, int, int]]:
+    sm = difflib.SequenceMatcher(a=old.lines, b=new.lines, autojunk=False)
+    return [op for op in sm.get_opcodes() if op[0] != "equal"]
+
+
+def _span(j1: int, j2: int, i1: int) -> tuple[int, int]:
+    return (j1 + 1, max(j1 + 1, j2)) if j2 > j1 else (i1 + 1, i1 + 1)
+
+
+def _headings(doc: Any) -> list[tuple[str, int]]:
+    from . import mdedit
+
+    return [(s.title, s.level) for s in mdedit.sections(doc)]
+
+
+def _section_at(doc: Any, line: int) -> str:
+    from . import mdedit
+
+    inner = ""
+    for s in mdedit.sections(doc):
+        if s.start <= line < s.end:
+            inner = s.title
+    return inner
+
+
+def _headings_kept(ch: Change, old: Any, new: Any) -> list[Violation]:
+    if _headings(old) == _headings(new):
+        return []
+    before, after = _headings(old), _headings(new)
+    changed = [h for h in before if h not in after] + [h for h in after if h not in before]
+    names = ", ".join(sorted({t for t, _ in changed})) or "order"
+    return [Violation(ch.path, "section-heading-changed",
+                      f"headings added, removed, renamed or re-levelled: {names}",
+                      "restore the document's headings exactly", section=names)]
+
+
+def _region(doc: Any, title: str) -> tuple[int, int] | None:
+    from . import mdedit
+
+    try:
+        s = mdedit.find_section(doc, title)
+    except mdedit.MarkdownEditError:
+        return None
+    return s.body_start, s.end
+
+
+def _backlog(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    parsed = _text(ch, rules)
+    if isinstance(parsed, Violation):
+        return [parsed]
+    old, new = parsed
+    out = _headings_kept(ch, old, new)
+    if out:
+        return out
+    tr_old, tr_new = _region(old, rules.tracker_section), _region(new, rules.tracker_section)
+    for tag, i1, i2, j1, j2 in _ops(old, new):
+        if tr_old and tr_new and tr_old[0] <= i1 and i2 <= tr_old[1] and \
+                tr_new[0] <= j1 and j2 <= tr_new[1]:
+            continue
+        out += _mo_rows(ch, old, new, (tag, i1, i2, j1, j2), rules.status_section,
+                        fixed_cols=None, streak_of=streak_of, rules=rules)
+    return out
+
+
+def _design(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    parsed = _text(ch, rules)
+    if isinstance(parsed, Violation):
+        return [parsed]
+    old, new = parsed
+    out = _headings_kept(ch, old, new)
+    if out:
+        return out
+    for op in _ops(old, new):
+        out += _mo_rows(ch, old, new, op, rules.milestones_section,
+                        fixed_cols=("Status", "Evidence"), streak_of=streak_of, rules=rules)
+    return out
+
+
+def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int], section: str,
+             *, fixed_cols: tuple[str, ...] | None, streak_of: StreakOf,
+             rules: Rules) -> list[Violation]:
+    """An edit allowed only inside existing MO-* rows of ``section``'s table.
+
+    ``fixed_cols`` None: any cell but the ID may change; else only those columns."""
+    from . import mdedit
+
+    tag, i1, i2, j1, j2 = op
+    span = _span(j1, j2, i1)
+    where = _section_at(new, j1 if j2 > j1 else max(0, min(j1, len(new.lines) - 1)))
+    allowed_what = ("the Status and Evidence cells of existing MO-* rows" if fixed_cols
+                    else "existing MO-* rows (not their ID)")
+    outside = Violation(ch.path, "outside-allowed-section",
+                        f"change outside {rules.tracker_section!r} and {allowed_what} of "
+                        f"{section!r}" if ch.path == rules.backlog else
+                        f"change outside {allowed_what} of {section!r}",
+                        "undo this change; ops sessions make no design or backlog edits",
+                        span, where)
+    if tag != "replace" or (i2 - i1) != (j2 - j1):
+        if _in_table(old, section, i1):
+            return [Violation(ch.path, "rows-added-or-removed", "a row added or removed",
+                              "MO-* rows are edited in place; never add or remove one",
+                              span, where)]
+        return [outside]
+    try:
+        t_old = mdedit.first_table(old, section)
+        t_new = mdedit.first_table(new, section)
+    except mdedit.MarkdownEditError:
+        return [outside]
+    if not (t_old.first_row <= i1 and i2 <= t_old.end and t_new.first_row <= j1
+            and j2 <= t_new.end):
+        return [outside]
+    out: list[Violation] = []
+    for k in range(i2 - i1):
+        a = t_old.rows[i1 + k - t_old.first_row]
+        b = t_new.rows[j1 + k - t_new.first_row]
+        line = (j1 + k + 1, j1 + k + 1)
+        if not a or not MO_ID.match(a[0]):
+            out.append(Violation(ch.path, "outside-allowed-section",
+                                 "a row that is not an MO-* row", outside.fix, line, section))
+            continue
+        if len(b) != len(t_new.header) or len(a) != len(t_old.header):
+            out.append(Violation(ch.path, "table-shape", "the row's cell count changed",
+                                 "keep one cell per column; escape '|' as '\\|'", line,
+                                 section))
+            continue
+        if b[0] != a[0]:
+            out.append(Violation(ch.path, "mo-id-changed", f"ID {a[0]} changed to {b[0]}",
+                                 "never change an MO-* ID", line, section))
+            continue
+        for col, (x, y) in enumerate(zip(a, b, strict=True)):
+            name = t_old.header[col]
+            if x == y or col == 0:
+                continue
+            if fixed_cols and name not in fixed_cols:
+                out.append(Violation(ch.path, "cell-not-allowed",
+                                     f"{a[0]} {name!r} changed",
+                                     f"only {' and '.join(fixed_cols)} may change here",
+                                     line, section))
+            elif name.lower() == "status":
+                out += _status_change(ch, a[0], x, y, line, section, rules, streak_of)
+    return out
+
+
+def _in_table(doc: Any, section: str, line: int) -> bool:
+    from . import mdedit
+
+    try:
+        t = mdedit.first_table(doc, section)
+    except mdedit.MarkdownEditError:
+        return False
+    return t.start <= line <= t.end
+
+
+def _status_change(ch: Change, mo: str, old: str, new: str, line: tuple[int, int],
+                   section: str, rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    if old.upper() == "CLOSED" and new.upper() != "CLOSED":
+        return [Violation(ch.path, "milestone-reopened", f"{mo} reopened ({old} → {new})",
+                          "an ops commit never reopens a milestone", line, section)]
+    if new.upper() != "CLOSED" or old.upper() == "CLOSED":
+        return []
+    if mo not in rules.milestones:
+        return [Violation(ch.path, "milestone-without-rule",
+                          f"{mo} set to CLOSED but the config has no [milestone.{mo}] rule",
+                          "only milestones with a rule in the base branch's config close",
+                          line, section)]
+    need, have = rules.milestones[mo], streak_of(mo)
+    if have < need:
+        return [Violation(ch.path, "milestone-closed-early",
+                          f"{mo} set to CLOSED with a streak of {have}/{need} in the history",
+                          f"record {need - have} more qualifying run(s) first "
+                          "(evidencebot close checks this)", line, section)]
+    return []
+
+
+def _session_log(ch: Change, rules: Rules) -> list[Violation]:
+    assert ch.old and ch.new
+    old, new = ch.old.data or b"", ch.new.data or b""
+    prefix = old  # without a final newline, the append starts with one
+    if not new.startswith(prefix):
+        first = next((i for i, (a, b) in enumerate(zip(old.splitlines(), new.splitlines(),
+                                                       strict=False)) if a != b),
+                     min(len(old.splitlines()), len(new.splitlines())))
+        return [Violation(ch.path, "append-only", "existing text was changed or removed",
+                          "restore the log and only append a new OPS entry at the end",
+                          (first + 1, first + 1))]
+    added = new[len(prefix):]
+    start_line = old.count(b"\n") + 1
+    if b"\x00" in added:
+        return [Violation(ch.path, "text-only", "a NUL byte in the appended text",
+                          "append UTF-8 text only", (start_line, start_line))]
+    try:
+        text = added.decode("utf-8")
+    except UnicodeDecodeError:
+        return [Violation(ch.path, "text-only", "invalid UTF-8 in the appended text",
+                          "append UTF-8 text only", (start_line, start_line))]
+    return _entries(ch.path, text, start_line, old_ended=old.endswith((b"\n", b"\r")) or not old)
+
+
+def _entries(path: str, text: str, start_line: int, *, old_ended: bool) -> list[Violation]:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not old_ended:
+        if lines[0].strip():
+            return [Violation(path, "append-only", "text added to the last existing entry",
+                              "start a new '## … UTC — OPS — …' entry", (start_line, start_line))]
+        lines = lines[1:]
+    out: list[Violation] = []
+    seen_heading = False
+    for k, line in enumerate(lines):
+        n = start_line + k
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            if OPS_HEADING.match(line):
+                seen_heading = True
+                continue
+            rule = "ops-entry-only" if re.match(r"^## .* UTC — [A-Z]+ — ", line) else \
+                "session-log-grammar"
+            out.append(Violation(path, rule, f"heading {line!r} is not an OPS entry",
+                                 "entries appended by an ops session are of type OPS: "
+                                 "'## YYYY-MM-DD HH:MM UTC — OPS — title'", (n, n)))
+            seen_heading = True
+        elif not seen_heading:
+            out.append(Violation(path, "append-only", "text added to the last existing entry",
+                                 "start a new '## … UTC — OPS — …' entry", (n, n)))
+        elif not FIELD_LINE.match(line):
+            out.append(Violation(path, "session-log-grammar",
+                                 f"line {line[:40]!r} is not '- Field: value'",
+                                 "write entry fields as '- Field: value' lines", (n, n)))
+    return out

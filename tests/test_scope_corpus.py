@@ -1,0 +1,345 @@
+"""The scope guard against a corpus of attempts, through real `git commit` with the hooks
+installed (also `commit -a`, `commit -- path`, and a staged change whose working-tree file
+was restored), and through `verify` after `git commit --no-verify`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from evidencebot.install import install_hooks
+from evidencebot.sim.trading_repo import report, write_report, write_repo
+
+OPS = "ops/evidence"
+MSG = ("ops: hand edit\n\nEvidence-Kind: check\nCheck-Failed: window\nSession-Type: OPS\n"
+       "Evidencebot-Version: 0.1.0\nConfig-Sha256: none\n")
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A trading repo with one recorded run, the hooks installed, on the ops branch."""
+    from evidencebot.cli import main
+
+    root = tmp_path_factory.mktemp("corpus")
+    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "T",
+           "GIT_COMMITTER_EMAIL": "t@x", "EVIDENCEBOT_NOW": "2026-11-25T12:00:00Z"}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        repo = write_repo(root / "bot")
+        rep = write_report(root / "r.json", report(
+            finished=datetime(2026, 11, 25, 10, tzinfo=UTC) - timedelta(hours=1)))
+        assert main(["--repo", str(repo), "record", str(rep)]) == 0
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    git(repo, "switch", "-q", OPS)
+    return repo
+
+
+@pytest.fixture
+def repo(template_repo: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "bot"
+    shutil.copytree(template_repo, target, symlinks=True)
+    install_hooks(target, base="main", force=True)
+    return target
+
+
+def edit(path: str, old: str, new: str) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        p = repo / path
+        text = p.read_bytes().decode("utf-8")
+        assert old in text, f"{old!r} not in {path}"
+        p.write_bytes(text.replace(old, new, 1).encode("utf-8"))
+        return [path]
+    return apply
+
+
+def append(path: str, data: bytes) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        with open(repo / path, "ab") as f:
+            f.write(data)
+        return [path]
+    return apply
+
+
+def write(path: str, data: bytes = b"x\n", mode: int | None = None) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        p = repo / path
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+        if mode is not None:
+            p.chmod(mode)
+        return [path]
+    return apply
+
+
+def delete(path: str) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        (repo / path).unlink()
+        return [path]
+    return apply
+
+
+def record_file(repo: Path) -> str:
+    return next(p for p in git(repo, "ls-files", "reports/evidence").split() if p.endswith(".json"))
+
+
+def rewrite_record(repo: Path) -> list[str]:
+    path = record_file(repo)
+    (repo / path).write_text((repo / path).read_text().replace('"filled_orders": 2',
+                                                               '"filled_orders": 9'))
+    return [path]
+
+
+def delete_record(repo: Path) -> list[str]:
+    path = record_file(repo)
+    (repo / path).unlink()
+    return [path]
+
+
+def rename(src: str, dst: str) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        (repo / dst).parent.mkdir(parents=True, exist_ok=True)
+        (repo / src).rename(repo / dst)
+        return [src, dst]
+    return apply
+
+
+def symlink(path: str, target: str) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, repo / path)
+        return [path]
+    return apply
+
+
+def gitlink(repo: Path) -> list[str]:
+    """A nested repository: `git add` stages it as a gitlink (mode 160000)."""
+    nested = repo / "reports" / "vendored"
+    nested.mkdir(parents=True)
+    git(nested, "init", "-q")
+    git(nested, "commit", "-q", "--allow-empty", "-m", "nested")
+    return ["reports/vendored"]
+
+
+def chmod_x(path: str) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        p = repo / path
+        p.chmod(p.stat().st_mode | 0o111)
+        return [path]
+    return apply
+
+
+def crlf(path: str) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        p = repo / path
+        p.write_bytes(p.read_bytes().replace(b"\n", b"\r\n"))
+        return [path]
+    return apply
+
+
+ENTRY = ("\n## 2026-11-25 12:30 UTC — OPS — hand-written note\n\n- Milestone: MO-2\n"
+         "- Result: gateway restarted\n")
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    apply: Callable[[Path], list[str]]
+    rule: str  # the rule id the refusal must name ("" for a legitimate edit)
+    modifies_tracked: bool = True  # commit -a and the restored-file variant apply
+
+
+FORBIDDEN = [
+    Case("src-edit", edit("src/broker/session.py", "27", "99"), "path-not-allowed"),
+    Case("backtest-edit", edit("backtest/replay.py", "list", "tuple"), "path-not-allowed"),
+    Case("config-edit", edit("config/uk_paper.toml", "4002", "4001"), "path-not-allowed"),
+    Case("tests-edit", edit("tests/test_replay.py", "True", "False"), "path-not-allowed"),
+    Case("main-py-edit", edit("main.py", "uk_paper", "uk_live"), "path-not-allowed"),
+    Case("readme-edit", edit("README.md", "demo", "real"), "path-not-allowed"),
+    Case("src-new-file", write("src/broker/hotfix.py"), "path-not-allowed", False),
+    Case("src-delete", delete("backtest/replay.py"), "path-not-allowed"),
+    Case("rename-code-into-reports", rename("src/broker/session.py", "reports/session.py"),
+         "path-not-allowed", False),
+    Case("config-file-added", write("evidencebot.toml", b"[scope]\nallowed_paths=['**']\n"),
+         "path-not-allowed", False),
+    Case("pre-commit-config-added", write(".pre-commit-config.yaml", b"repos: []\n"),
+         "path-not-allowed", False),
+    Case("hook-file-added", write("hooks/pre-commit", b"#!/bin/sh\nexit 0\n"),
+         "path-not-allowed", False),
+    Case("ci-workflow-added", write(".github/workflows/ci.yml", b"on: push\n"),
+         "path-not-allowed", False),
+    Case("gitattributes-in-reports", write("reports/.gitattributes", b"* -diff\n"),
+         "no-git-metadata", False),
+    Case("gitignore-in-root", edit(".gitignore", "state/", "state/\nsrc/"), "no-git-metadata"),
+    Case("gitmodules-added", write(".gitmodules", b"[submodule \"x\"]\n"), "no-git-metadata",
+         False),
+    Case("symlink-in-reports", symlink("reports/link.md", "../src/broker/session.py"),
+         "regular-files-only", False),
+    Case("gitlink-in-reports", gitlink, "regular-files-only", False),
+    Case("mode-change", chmod_x("SESSION_LOG.md"), "no-mode-change"),
+    Case("executable-report", write("reports/run.sh", b"#!/bin/sh\n", mode=0o755),
+         "no-mode-change", False),
+    Case("evidence-record-rewritten", rewrite_record, "evidence-immutable"),
+    Case("evidence-record-deleted", delete_record, "evidence-immutable"),
+    Case("evidence-record-renamed", lambda r: rename(record_file(r), "reports/old.json")(r),
+         "evidence-immutable", False),
+    Case("backlog-other-section", edit("IMPLEMENTATION_BACKLOG.md", "W-8 survive",
+                                       "W-8 ignore"), "outside-allowed-section"),
+    Case("backlog-checklist", edit("IMPLEMENTATION_BACKLOG.md", "- [ ] Kill switch",
+                                   "- [x] Kill switch"), "outside-allowed-section"),
+    Case("backlog-status-row-added", edit("IMPLEMENTATION_BACKLOG.md", "| MO-3 | OPEN |",
+                                          "| MO-4 | OPEN | 2026-11-25 | |\n| MO-3 | OPEN |"),
+         "rows-added-or-removed"),
+    Case("backlog-status-row-removed", edit("IMPLEMENTATION_BACKLOG.md",
+                                            "| MO-3 | OPEN | 2026-10-28 | |\n", ""),
+         "rows-added-or-removed"),
+    Case("backlog-mo-id-changed", edit("IMPLEMENTATION_BACKLOG.md", "| MO-3 | OPEN",
+                                       "| MO-9 | OPEN"), "mo-id-changed"),
+    Case("backlog-heading-renamed", edit("IMPLEMENTATION_BACKLOG.md",
+                                         "## Step 1A Burn-In Tracker", "## Step 1A Tracker"),
+         "section-heading-changed"),
+    Case("backlog-heading-relevelled", edit("IMPLEMENTATION_BACKLOG.md", "## Later",
+                                            "### Later"), "section-heading-changed"),
+    Case("backlog-heading-injected-in-tracker", edit(
+        "IMPLEMENTATION_BACKLOG.md", "Consecutive qualifying runs",
+        "## Work Items\n\nConsecutive qualifying runs"), "section-heading-changed"),
+    Case("backlog-mo2-closed-early", edit("IMPLEMENTATION_BACKLOG.md", "| MO-2 | IN PROGRESS",
+                                          "| MO-2 | CLOSED"), "milestone-closed-early"),
+    Case("backlog-mo1-reopened", edit("IMPLEMENTATION_BACKLOG.md", "| MO-1 | CLOSED",
+                                      "| MO-1 | OPEN"), "milestone-reopened"),
+    Case("backlog-mo3-closed-without-rule", edit("IMPLEMENTATION_BACKLOG.md", "| MO-3 | OPEN",
+                                                 "| MO-3 | CLOSED"), "milestone-without-rule"),
+    Case("design-exit-criteria", edit("PROJECT_DESIGN.md", "three qualifying paper runs",
+                                      "one qualifying paper run"), "cell-not-allowed"),
+    Case("design-mo2-closed-early", edit("PROJECT_DESIGN.md", "100 bars) | OPEN",
+                                         "100 bars) | CLOSED"), "milestone-closed-early"),
+    Case("design-components", edit("PROJECT_DESIGN.md", "entry and exit rules",
+                                   "entry rules"), "outside-allowed-section"),
+    Case("design-fenced-fake-section", edit("PROJECT_DESIGN.md", "(a fenced example",
+                                            "(edited"), "outside-allowed-section"),
+    Case("design-mo-row-added", edit("PROJECT_DESIGN.md", "| MO-3 |",
+                                     "| MO-4 | New | x | OPEN | — |\n| MO-3 |"),
+         "rows-added-or-removed"),
+    Case("session-log-edit-existing", edit("SESSION_LOG.md", "all green; client id 21",
+                                           "all green; client id 22"), "append-only"),
+    Case("session-log-debug-entry", append("SESSION_LOG.md", ENTRY.replace("OPS", "DEBUG")
+                                           .encode()), "ops-entry-only"),
+    Case("session-log-append-to-last-entry", append("SESSION_LOG.md", b"- Extra: field\n"),
+         "append-only"),
+    Case("session-log-nul-byte", append("SESSION_LOG.md", ENTRY.encode() + b"\x00\n"),
+         "text-only"),
+    Case("session-log-invalid-utf8", append("SESSION_LOG.md", ENTRY.encode() + b"\xff\xfe\n"),
+         "text-only"),
+    Case("session-log-crlf-rewrite", crlf("SESSION_LOG.md"), "append-only"),
+    Case("session-log-free-text", append("SESSION_LOG.md", ENTRY.encode() + b"free text\n"),
+         "session-log-grammar"),
+    Case("case-trick-session-log", write("Session_Log.md", b"# x\n"), "path-not-allowed", False),
+    Case("case-trick-reports", write("Reports/x.json", b"{}\n"), "path-not-allowed", False),
+    Case("design-binary", write("PROJECT_DESIGN.md", b"\x00\x01binary"), "text-only"),
+]
+
+LEGIT = [
+    Case("tracker-row", edit("IMPLEMENTATION_BACKLOG.md", "\n\nConsecutive",
+                             "\n| 9 | 2026-11-25 | X | 1800 | 1 | 0.9 | 200 | 18 | qualifying "
+                             "| hand |\n\nConsecutive"), ""),
+    Case("tracker-streak-line", edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3",
+                                     "runs: 2 of 3"), ""),
+    Case("mo-status-note", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
+                                "burn-in day 2"), ""),
+    Case("mo3-in-progress", edit("IMPLEMENTATION_BACKLOG.md", "| MO-3 | OPEN | 2026-10-28",
+                                 "| MO-3 | IN PROGRESS | 2026-11-25"), ""),
+    Case("design-evidence-cell", edit("PROJECT_DESIGN.md", "| OPEN | — |",
+                                      "| OPEN | tax pack draft |"), ""),
+    Case("session-log-ops-entry", append("SESSION_LOG.md", ENTRY.encode()), ""),
+    Case("new-report-file", write("reports/uk_tax/summary.json", b"{}\n"), "", False),
+    Case("handoff-packet", write("reports/handoffs/20261125-1230-DEBUG-crash.md",
+                                 b"# Handoff: OPS -> DEBUG - crash\n"), "", False),
+    Case("new-evidence-record", write("reports/evidence/step1a/extra.json", b"{}\n"), "", False),
+]
+
+VARIANTS = ["add", "commit-a", "commit-path", "staged-then-restored"]
+
+
+def commit(repo: Path, case: Case, variant: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    before = {p: (repo / p).read_bytes() for p in git(repo, "ls-files").split()
+              if (repo / p).is_file() and not (repo / p).is_symlink()}
+    paths = case.apply(repo)
+    cmd = ["git", "-C", str(repo), "commit", "-q", "-m", MSG, *extra]
+    if variant == "add":
+        git(repo, "add", "-A")
+    elif variant == "commit-a":
+        cmd.append("-a")
+    elif variant == "commit-path":
+        git(repo, "add", "-N", "--", *[p for p in paths if (repo / p).exists()]) if any(
+            p not in before for p in paths) else None
+        cmd += ["--", *paths]
+    elif variant == "staged-then-restored":
+        git(repo, "add", "-A")
+        for p in paths:
+            if p in before:
+                (repo / p).write_bytes(before[p])
+        assert git(repo, "diff", "--cached", "--name-only") != ""
+    env = {k: v for k, v in os.environ.items()}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+
+def params(cases: list[Case], variants: list[str]):  # type: ignore[no-untyped-def]
+    return [pytest.param(c, v, id=f"{c.name}-{v}") for c in cases for v in variants
+            if v == "add" or c.modifies_tracked]
+
+
+@pytest.mark.parametrize(("case", "variant"), params(FORBIDDEN, VARIANTS))
+def test_hook_refuses(repo: Path, case: Case, variant: str) -> None:
+    tip = git(repo, "rev-parse", "HEAD")
+    proc = commit(repo, case, variant)
+    assert proc.returncode != 0, proc.stdout + proc.stderr
+    assert f"({case.rule})" in proc.stderr, proc.stderr
+    assert "Fix:" in proc.stderr
+    assert git(repo, "rev-parse", "HEAD") == tip
+
+
+@pytest.mark.parametrize("case", FORBIDDEN, ids=[c.name for c in FORBIDDEN])
+def test_verify_catches_what_no_verify_let_through(repo: Path, case: Case, cli) -> None:  # type: ignore[no-untyped-def]
+    proc = commit(repo, case, "add", "--no-verify")
+    assert proc.returncode == 0, proc.stderr
+    r = cli("--repo", repo, "verify")
+    assert r.code == 1
+    assert f"({case.rule})" in r.out, r.out
+
+
+@pytest.mark.parametrize(("case", "variant"), params(LEGIT, ["add", "commit-path"]))
+def test_legitimate_ops_edits_pass_hook_and_verify(repo: Path, case: Case, variant: str,
+                                                   cli) -> None:  # type: ignore[no-untyped-def]
+    proc = commit(repo, case, variant)
+    assert proc.returncode == 0, proc.stderr
+    r = cli("--repo", repo, "verify")
+    assert r.code == 0, r.out
+
+
+def test_same_edit_is_allowed_on_main(repo: Path) -> None:
+    git(repo, "switch", "-q", "main")
+    proc = commit(repo, FORBIDDEN[0], "add")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_session_env_applies_the_guard_on_any_branch(repo: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    git(repo, "switch", "-q", "main")
+    monkeypatch.setenv("EVIDENCEBOT_SESSION", "OPS")
+    proc = commit(repo, FORBIDDEN[0], "add")
+    assert proc.returncode != 0 and "(path-not-allowed)" in proc.stderr
