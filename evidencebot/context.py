@@ -61,8 +61,8 @@ def status_report(ctx: Context) -> dict[str, Any]:
     hand_rows = _hand_rows(ctx, at.sha, {c.run_id for c in runs})
     lines = [f"{MILESTONE}: {n}/{need}" + (" (CLOSED)" if closed else
                                            " — streak met, ready to close" if n >= need else "")]
-    lines.append(f"ops branch: {ctx.cfg.ops.branch} "
-                 + (f"at {at.sha[:12]}" if at.exists else f"(not created yet; base {ctx.cfg.ops.base})"))
+    where = f"at {at.sha[:12]}" if at.exists else f"(not created yet; base {ctx.cfg.ops.base})"
+    lines.append(f"ops branch: {ctx.cfg.ops.branch} {where}")
     if runs:
         last = runs[0]
         lines.append(f"last run: {last.run_id} {last.outcome} ({last.date[:16]})")

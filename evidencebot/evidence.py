@@ -141,7 +141,8 @@ def run_trailers(
         t += [
             ("Burnin-Paper-Duration-Seconds", str(m["paper_duration_seconds"])),
             ("Burnin-Filled-Orders", str(m["filled_orders"])),
-            ("Burnin-Symbol-Data-Availability-Ratio", fmt_ratio(m["symbol_data_availability_ratio"])),
+            ("Burnin-Symbol-Data-Availability-Ratio",
+             fmt_ratio(m["symbol_data_availability_ratio"])),
             ("Burnin-Min-Bars-Per-Symbol", str(m["min_bars_per_symbol"])),
         ]
     t.append(("Burnin-Streak", f"{streak}/{consecutive}"))

@@ -56,7 +56,9 @@ def _parse_trailers(text: str) -> dict[str, str]:
     return out
 
 
-def read(repo: Path, rev: str, *, limit: int | None = None, bot_author: str = "") -> list[OpsCommit]:
+def read(
+    repo: Path, rev: str, *, limit: int | None = None, bot_author: str = ""
+) -> list[OpsCommit]:
     """Ops commits reachable from ``rev``, newest first (commits without Evidence-Kind are
     skipped unless authored by ``bot_author``, which makes them malformed entries)."""
     if git.rev_parse(repo, rev) is None:

@@ -20,7 +20,9 @@ def hook_script(name: str, python: str) -> str:
     return f"#!/bin/sh\n{MARKER}\n" + HOOKS[name].format(python=python)
 
 
-def install_hooks(repo: Path, *, base: str, force: bool, python: str = sys.executable) -> list[Path]:
+def install_hooks(
+    repo: Path, *, base: str, force: bool, python: str = sys.executable
+) -> list[Path]:
     """Write the hooks into the repository's hooks directory (core.hooksPath honoured).
 
     An existing hook that evidencebot did not write is left alone unless ``force``."""

@@ -15,7 +15,7 @@ from typing import Any
 from . import evidence, git, guard, history
 from .history import OpsCommit
 from .scope import Rules
-from .trailers import RESETS, validate
+from .trailers import RESETS
 
 
 @dataclass(frozen=True)

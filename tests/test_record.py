@@ -9,10 +9,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import git
 
 from evidencebot.sim.trading_repo import report, write_report
-
-from conftest import git
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 OPS = "ops/evidence"

@@ -17,7 +17,7 @@ import pytest
 from conftest import git
 
 from evidencebot.install import install_hooks
-from evidencebot.sim.trading_repo import report, write_report, write_repo
+from evidencebot.sim.trading_repo import report, write_repo, write_report
 
 OPS = "ops/evidence"
 MSG = ("ops: hand edit\n\nEvidence-Kind: check\nCheck-Failed: window\nSession-Type: OPS\n"
