@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from . import git
+from . import scope as scope_defaults
 from .errors import UsageError
 
 CONFIG_FILE = "evidencebot.toml"
@@ -157,9 +158,8 @@ class Ibkr(_Section):
 
 class Scope(_Section):
     branches: list[str] = ["ops/*"]
-    allowed_paths: list[str] = [
-        "reports/**", "SESSION_LOG.md", "IMPLEMENTATION_BACKLOG.md", "PROJECT_DESIGN.md",
-    ]
+    allowed_paths: list[str] = list(scope_defaults.ALLOWED_PATHS)
+    forbidden_paths: list[str] = list(scope_defaults.FORBIDDEN_PATHS)
 
 
 class Milestone(_Section):

@@ -1,0 +1,60 @@
+"""The commit-msg hook: the trailer block of an ops commit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from evidencebot.install import install_hooks
+from evidencebot.trailers import validate
+
+GOOD_CHECK = ("refused\n\nEvidence-Kind: check\nCheck-Failed: window\nSession-Type: OPS\n"
+              "Evidencebot-Version: 0.1.0\nConfig-Sha256: none\n")
+
+
+@pytest.mark.parametrize(("message", "problem"), [
+    pytest.param("x\n\nSession-Type: OPS\n", "no Evidence-Kind", id="no-kind"),
+    pytest.param(GOOD_CHECK.replace("check", "chek"), "is not one of", id="unknown-kind"),
+    pytest.param(GOOD_CHECK.replace("Check-Failed: window\n", ""), "missing trailer Check-Failed",
+                 id="missing-key"),
+    pytest.param(GOOD_CHECK.replace("OPS", "BUILD"), "Session-Type", id="bad-value"),
+    pytest.param(GOOD_CHECK.replace("Session-Type: OPS\n", "Session-Type: OPS\nhello\n"),
+                 "not a trailer", id="junk-in-block"),
+    pytest.param(GOOD_CHECK.replace("refused\n", "refused\n---\n"), "'---'", id="triple-dash"),
+    pytest.param(GOOD_CHECK + "Burnin-Filled-Orders: 2\n", "does not belong", id="foreign-key"),
+    pytest.param(GOOD_CHECK + "Session-Type: OPS\n", "appears twice", id="duplicate"),
+])
+def test_invalid_trailer_blocks(message: str, problem: str) -> None:
+    assert any(problem in p for p in validate(message)), validate(message)
+
+
+def test_valid_block_has_no_problems() -> None:
+    assert validate(GOOD_CHECK) == []
+
+
+def test_hook_in_a_real_commit(trading_repo: Path) -> None:
+    install_hooks(trading_repo, base="main", force=True)
+    git(trading_repo, "switch", "-q", "-c", "ops/evidence")
+
+    def commit(msg: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["git", "-C", str(trading_repo), "commit", "-q", "--allow-empty",
+                               "-F", "-"], input=msg, capture_output=True, text=True)
+
+    bad = commit("note without trailers\n")
+    assert bad.returncode == 1 and "no Evidence-Kind trailer" in bad.stderr
+    assert commit(GOOD_CHECK).returncode == 0
+    git(trading_repo, "switch", "-q", "main")
+    assert commit("ordinary commit on main\n").returncode == 0
+
+
+def test_hook_cli_usage_errors() -> None:
+    from evidencebot.__main__ import main
+
+    assert main(["hook"]) == 2
+    assert main(["hook", "nope"]) == 2
+    assert main(["hook", "commit-msg"]) == 2
+    assert sys.executable  # the hook scripts pin this interpreter

@@ -1,0 +1,139 @@
+"""`verify` finds what slipped past the hook: forged trailers, forged records, early CLOSED."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from evidencebot.sim.trading_repo import report, write_report
+
+OPS = "ops/evidence"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def recorded(trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> Path:  # type: ignore[no-untyped-def]
+    for i, filled in enumerate((2, 3)):
+        doc = report(finished=NOW - timedelta(hours=5 - i), filled=filled)
+        assert cli("--repo", trading_repo, "record", write_report(tmp_path / f"{i}.json", doc)).code == 0
+    git(trading_repo, "switch", "-q", OPS)
+    return trading_repo
+
+
+def amend_message(repo: Path, old: str, new: str) -> None:
+    msg = git(repo, "log", "-1", "--format=%B")
+    assert old in msg
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--amend", "--no-verify", "-F", "-"],
+                   input=msg.replace(old, new), text=True, check=True)
+
+
+def test_clean_ops_branch_passes(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", recorded, "--json", "verify")
+    doc = json.loads(r.out)
+    assert r.code == 0 and doc["ok"] and len(doc["runs"]) == 2 and doc["commits"] == 2
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ("Burnin-Filled-Orders: 3", "Burnin-Filled-Orders: 5", "Burnin-Filled-Orders"),
+    ("Burnin-Streak: 2/3", "Burnin-Streak: 3/3", "Burnin-Streak"),
+    ("Code-Dirty: false", "Code-Dirty: true", "Code-Dirty"),
+    ("Burnin-Symbol-Data-Availability-Ratio: 0.857", "Burnin-Symbol-Data-Availability-Ratio: 0.9",
+     "Burnin-Symbol-Data-Availability-Ratio"),
+])
+def test_forged_trailer_is_caught(recorded: Path, cli, old: str, new: str, key: str) -> None:  # type: ignore[no-untyped-def]
+    amend_message(recorded, old, new)
+    r = cli("--repo", recorded, "verify")
+    assert r.code == 1
+    assert f"{key}: trailer says" in r.out and "(trailer-mismatch)" in r.out
+
+
+def test_forged_record_sha_is_caught(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    msg = git(recorded, "log", "-1", "--format=%B")
+    sha = next(ln.split(": ")[1] for ln in msg.splitlines() if ln.startswith("Evidence-Record-Sha256"))
+    amend_message(recorded, sha, "0" * 64)
+    r = cli("--repo", recorded, "verify")
+    assert r.code == 1 and "Evidence-Record-Sha256" in r.out
+
+
+def test_record_whose_outcome_does_not_follow_from_its_metrics(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    # A self-consistent forgery of the outcome: record and trailers agree, thresholds do not.
+    path = git(recorded, "log", "-1", "--format=%(trailers:key=Evidence-Record,valueonly)").strip()
+    git(recorded, "reset", "-q", "--hard", "HEAD~1")
+    rec = json.loads(git(recorded, "show", f"ORIG_HEAD:{path}"))
+    rec["metrics"]["filled_orders"] = 0
+    (recorded / path).parent.mkdir(parents=True, exist_ok=True)
+    data = (json.dumps(rec, indent=2) + "\n").encode()
+    (recorded / path).write_bytes(data)
+    import hashlib
+
+    msg = git(recorded, "log", "-1", "--format=%B", "ORIG_HEAD")
+    old_sha = next(ln.split(": ")[1] for ln in msg.splitlines() if ln.startswith("Evidence-Record-Sha256"))
+    msg = msg.replace(old_sha, hashlib.sha256(data).hexdigest()).replace(
+        "Burnin-Filled-Orders: 3", "Burnin-Filled-Orders: 0")
+    git(recorded, "add", path)
+    subprocess.run(["git", "-C", str(recorded), "commit", "-q", "--no-verify", "-F", "-"],
+                   input=msg, text=True, check=True)
+    r = cli("--repo", recorded, "verify")
+    assert r.code == 1 and "(outcome-mismatch)" in r.out
+
+
+def test_hand_made_early_closed_is_caught(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    p = recorded / "PROJECT_DESIGN.md"
+    p.write_text(p.read_text().replace("100 bars) | OPEN", "100 bars) | CLOSED"))
+    msg = ("close MO-2\n\nEvidence-Kind: milestone\nMilestone: MO-2\nMilestone-Status: CLOSED\n"
+           "Milestone-Evidence: a, b, c\nSession-Type: OPS\nEvidencebot-Version: 0.1.0\n"
+           "Config-Sha256: none\n")
+    subprocess.run(["git", "-C", str(recorded), "commit", "-qa", "--no-verify", "-F", "-"],
+                   input=msg, text=True, check=True)
+    r = cli("--repo", recorded, "--json", "verify")
+    doc = json.loads(r.out)
+    rules = {v["rule"] for v in doc["violations"]}
+    assert r.code == 1 and "milestone-closed-early" in rules
+    v = next(v for v in doc["violations"] if v["path"] == "PROJECT_DESIGN.md")
+    assert v["section"] == "9. Operational Milestones Tracker" and v["lines"] and v["fix"]
+
+
+def test_commit_without_trailers_on_the_ops_branch_is_caught(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    git(recorded, "commit", "-q", "--allow-empty", "--no-verify", "-m", "just a note")
+    r = cli("--repo", recorded, "verify")
+    assert r.code == 1 and "(not-an-ops-commit)" in r.out
+
+
+def test_passes_on_main_after_a_merge_commit_and_finds_every_run(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    git(recorded, "switch", "-q", "main")
+    git(recorded, "merge", "-q", "--no-ff", OPS, "-m", "Merge ops/evidence")
+    r = cli("--repo", recorded, "--json", "verify")
+    doc = json.loads(r.out)
+    assert r.code == 0 and len(doc["runs"]) == 2 and not doc["squashed"]
+
+
+def test_squash_merge_is_reported_plainly(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    git(recorded, "switch", "-q", "main")
+    git(recorded, "merge", "-q", "--squash", OPS)
+    git(recorded, "commit", "-q", "-m", "Squashed ops")
+    r = cli("--repo", recorded, "verify")
+    assert r.code == 1 and "the history was squashed" in r.out
+
+
+def test_bad_range_is_a_usage_error(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", recorded, "verify", "--range", "nope..HEAD")
+    assert r.code == 2 and "--range" in r.err
+    ok = cli("--repo", recorded, "verify", "--range", "main..ops/evidence")
+    assert ok.code == 0
+
+
+def test_rules_come_from_the_base_branch_not_the_ops_branch(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    # Loosening the rules on the ops branch (two commits: config, then a src/ edit) fails.
+    (recorded / "evidencebot.toml").write_text('[scope]\nallowed_paths = ["**"]\nforbidden_paths = []\n')
+    git(recorded, "add", "evidencebot.toml")
+    git(recorded, "commit", "-q", "--no-verify", "-m", "widen")
+    (recorded / "src" / "broker" / "session.py").write_text("x = 2\n")
+    git(recorded, "commit", "-qa", "--no-verify", "-m", "code")
+    r = cli("--repo", recorded, "verify")
+    assert r.code == 1
+    assert "evidencebot.toml" in r.out and "src/broker/session.py" in r.out
