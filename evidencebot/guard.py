@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,13 +19,9 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 CONFIG_NAMES = ("evidencebot.toml", "pyproject.toml")
 
 
-def base_name(repo: Path) -> str:
-    """The base branch: EVIDENCEBOT_BASE (the hook's --base), `git config evidencebot.base`
-    (install-hooks sets it), else main."""
-    if os.environ.get("EVIDENCEBOT_BASE"):
-        return os.environ["EVIDENCEBOT_BASE"]
-    name = git.run(repo, "config", "--get", "evidencebot.base", ok=(0, 1)).decode().strip()
-    return name or "main"
+def base_name() -> str:
+    """The base branch: EVIDENCEBOT_BASE (the hook's --base sets it), else main."""
+    return os.environ.get("EVIDENCEBOT_BASE") or "main"
 
 
 def base_ref(repo: Path, base: str) -> str | None:
@@ -41,11 +36,16 @@ def rules_at(repo: Path, rev: str | None) -> Rules:
     if rev is None:
         return Rules()
     blobs = _batch(repo, [f"{rev}:{name}" for name in CONFIG_NAMES])
-    import hashlib
+    return _rules_from(blobs)
 
+
+def _rules_from(blobs: Sequence[bytes | None]) -> Rules:
     for name, data in zip(CONFIG_NAMES, blobs, strict=True):
         if data is None:
             continue
+        import hashlib
+        import tomllib
+
         try:
             doc = tomllib.loads(data.decode("utf-8-sig"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -55,6 +55,18 @@ def rules_at(repo: Path, rev: str | None) -> Rules:
                 continue
             doc = doc["tool"]["evidencebot"]
         return Rules.from_config(doc, config_sha=hashlib.sha256(data).hexdigest())
+    return Rules()
+
+
+def base_rules(repo: Path, base: str, *, inherit_env: bool = False) -> Rules:
+    """The base branch's rules with one `cat-file` process: local branch, else origin's."""
+    refs = (f"refs/heads/{base}", f"refs/remotes/origin/{base}")
+    specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
+    found = _batch(repo, specs, inherit_env=inherit_env)
+    for k in range(len(refs)):
+        group = found[k * 3:(k + 1) * 3]
+        if group[0] is not None:
+            return _rules_from(group[1:])
     return Rules()
 
 
@@ -92,31 +104,46 @@ def _parse_raw(raw: bytes) -> list[tuple[str, str, str, str, str]]:
     return out
 
 
-def _changes(repo: Path, records: list[tuple[str, str, str, str, str]], *,
+def _changes(repo: Path, records: list[tuple[str, str, str, str, str]], docs: set[str], *,
+             known: dict[tuple[str, str], bytes | None] | None = None,
              inherit_env: bool = False) -> list[Change]:
-    wanted = [sha for om, nm, os_, ns, _ in records for sha, m in ((os_, om), (ns, nm))
-              if m not in ("000000", "160000") and sha != git.ZERO_SHA]
+    """Changes with the contents the rules read: the Markdown documents' old and new blobs.
+
+    ``known`` holds contents already read, keyed by ("old"|"new", path)."""
+    known = known or {}
+    wanted = [sha for om, nm, os_, ns, path in records if path in docs
+              for side, sha, m in (("old", os_, om), ("new", ns, nm))
+              if m not in ("000000", "160000") and (side, path) not in known]
     blobs = dict(zip(wanted, _batch(repo, wanted, inherit_env=inherit_env), strict=True))
-    out = []
-    for om, nm, os_, ns, path in records:
-        old = None if om == "000000" else Blob(path, om, blobs.get(os_))
-        new = None if nm == "000000" else Blob(path, nm, blobs.get(ns))
-        out.append(Change(old, new))
-    return out
+
+    def data(side: str, sha: str, path: str) -> bytes | None:
+        return known[(side, path)] if (side, path) in known else blobs.get(sha)
+
+    return [Change(None if om == "000000" else Blob(path, om, data("old", os_, path)),
+                   None if nm == "000000" else Blob(path, nm, data("new", ns, path)))
+            for om, nm, os_, ns, path in records]
 
 
-def staged_changes(repo: Path) -> list[Change]:
+def _docs(rules: Rules) -> set[str]:
+    return {rules.backlog, rules.design, rules.session_log}
+
+
+def staged_changes(repo: Path, docs: set[str],
+                   known: dict[tuple[str, str], bytes | None] | None = None) -> list[Change]:
     """What `git commit` is about to record: HEAD against the index git hands the hook."""
-    head = git.rev_parse(repo, "HEAD") or EMPTY_TREE
-    raw = git.run(repo, "diff-index", "--cached", "-z", "--no-renames", "--no-abbrev",
-                  "--ignore-submodules=none", head, inherit_env=True)
-    return _changes(repo, _parse_raw(raw), inherit_env=True)
+    args = ("diff-index", "--cached", "-z", "--no-renames", "--no-abbrev",
+            "--ignore-submodules=none")
+    try:
+        raw = git.run(repo, *args, "HEAD", inherit_env=True)
+    except git.GitError:  # no commit yet: everything staged is new
+        raw = git.run(repo, *args, EMPTY_TREE, inherit_env=True)
+    return _changes(repo, _parse_raw(raw), docs, known=known, inherit_env=True)
 
 
-def commit_changes(repo: Path, old: str | None, new: str) -> list[Change]:
+def commit_changes(repo: Path, old: str | None, new: str, docs: set[str]) -> list[Change]:
     raw = git.run(repo, "diff-tree", "-z", "-r", "--no-renames", "--no-abbrev",
                   old or EMPTY_TREE, new)
-    return _changes(repo, _parse_raw(raw))
+    return _changes(repo, _parse_raw(raw), docs)
 
 
 def streak_in(repo: Path, rev: str) -> StreakOf:
@@ -148,16 +175,33 @@ def applies(branch: str | None, rules: Rules, env: dict[str, str] | os._Environ[
 
 
 def judge_staged(repo: Path) -> tuple[bool, list[Violation]]:
-    """(applies, violations) for the commit being made in ``repo``."""
-    rules = rules_at(repo, base_ref(repo, base_name(repo)))
-    if not applies(current_branch(repo), rules, os.environ):
+    """(applies, violations) for the commit being made in ``repo``.
+
+    Three git processes: the branch; one `cat-file --batch` for the base branch's config and
+    both versions of the default documents; `diff-index` for what changed."""
+    branch = current_branch(repo)
+    refs = (f"refs/heads/{base_name()}", f"refs/remotes/origin/{base_name()}")
+    default_docs = sorted(_docs(Rules()))
+    specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
+    specs += [s for d in default_docs for s in (f"HEAD:{d}", f":{d}")]
+    found = _batch(repo, specs, inherit_env=True)
+    rules = Rules()
+    for k in range(len(refs)):
+        if found[k * 3] is not None:
+            rules = _rules_from(found[k * 3 + 1:k * 3 + 3])
+            break
+    if not applies(branch, rules, os.environ):
         return False, []
-    return True, judge(staged_changes(repo), rules, streak_of=streak_in(repo, "HEAD"))
+    docs = found[len(refs) * 3:]
+    known = {(side, d): docs[2 * i + j] for i, d in enumerate(default_docs)
+             for j, side in enumerate(("old", "new"))}
+    changes = staged_changes(repo, _docs(rules), known)
+    return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD"))
 
 
 def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> list[Violation]:
     """A commit (``new``) against its parent (``old``), with history up to the parent."""
-    return judge(commit_changes(repo, old, new), rules,
+    return judge(commit_changes(repo, old, new, _docs(rules)), rules,
                  streak_of=streak_in(repo, old or EMPTY_TREE))
 
 
@@ -173,7 +217,7 @@ def judge_commit(ctx: object, old: str, new: str) -> None:
 
     repo: Path = ctx.repo  # type: ignore[attr-defined]
     base: str = ctx.cfg.ops.base  # type: ignore[attr-defined]
-    violations = judge_commit_range(repo, old, new, rules_at(repo, base_ref(repo, base)))
+    violations = judge_commit_range(repo, old, new, base_rules(repo, base))
     if violations:
         raise PolicyViolation("the ops commit would break the scope rules: "
                               + " | ".join(v.render() for v in violations))

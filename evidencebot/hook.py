@@ -13,7 +13,7 @@ from pathlib import Path
 
 USAGE = """\
 usage: evidencebot hook pre-commit [--base BRANCH]
-       evidencebot hook commit-msg FILE
+       evidencebot hook commit-msg [--base BRANCH] FILE
 
 pre-commit  judge the staged change against the scope rules committed on the base branch
             (only on branches matching [scope] branches, or with EVIDENCEBOT_SESSION=OPS)
@@ -46,10 +46,14 @@ def pre_commit(argv: Sequence[str]) -> int:
     return 1
 
 
-def commit_msg(argv: Sequence[str]) -> int:
-    from .guard import applies, base_name, base_ref, current_branch, rules_at
+def commit_msg(argv: Sequence[str]) -> int:  # noqa: C901
+    from .guard import applies, base_name, base_rules, current_branch
     from .trailers import validate
 
+    argv = list(argv)
+    if argv[:1] == ["--base"] and len(argv) >= 2:
+        os.environ["EVIDENCEBOT_BASE"] = argv[1]
+        argv = argv[2:]
     if len(argv) != 1:
         sys.stderr.write(USAGE)
         return 2
@@ -59,7 +63,7 @@ def commit_msg(argv: Sequence[str]) -> int:
         sys.stderr.write(f"evidencebot: error: cannot read {argv[0]}: {e}\n")
         return 2
     repo = Path(".")
-    rules = rules_at(repo, base_ref(repo, base_name(repo)))
+    rules = base_rules(repo, base_name(), inherit_env=True)
     if not applies(current_branch(repo), rules, os.environ):
         return 0
     body = "\n".join(ln for ln in message.splitlines() if not ln.startswith("#"))

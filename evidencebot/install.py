@@ -10,14 +10,14 @@ from . import git
 from .errors import UsageError
 
 HOOKS = {
-    "pre-commit": 'exec "{python}" -m evidencebot hook pre-commit\n',
-    "commit-msg": 'exec "{python}" -m evidencebot hook commit-msg "$1"\n',
+    "pre-commit": 'exec "{python}" -m evidencebot hook pre-commit --base "{base}"\n',
+    "commit-msg": 'exec "{python}" -m evidencebot hook commit-msg --base "{base}" "$1"\n',
 }
 MARKER = "# installed by evidencebot install-hooks"
 
 
-def hook_script(name: str, python: str) -> str:
-    return f"#!/bin/sh\n{MARKER}\n" + HOOKS[name].format(python=python)
+def hook_script(name: str, python: str, base: str) -> str:
+    return f"#!/bin/sh\n{MARKER}\n" + HOOKS[name].format(python=python, base=base)
 
 
 def install_hooks(
@@ -38,9 +38,8 @@ def install_hooks(
     written = []
     for name in HOOKS:
         target = hooks_dir / name
-        target.write_text(hook_script(name, python.replace("\\", "/")), encoding="utf-8",
-                          newline="\n")
+        target.write_text(hook_script(name, python.replace("\\", "/"), base),
+                          encoding="utf-8", newline="\n")
         target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         written.append(target)
-    git.run(repo, "config", "evidencebot.base", base)
     return written

@@ -6,12 +6,13 @@ or a quote is not a section. Every byte outside the edited lines stays as it was
 BOM, the line endings (LF or CRLF), and whether the file ends with a newline.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: with it, every NamedTuple field annotation
+# is a string that typing compiles at import time, milliseconds on every hook run.
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from markdown_it import MarkdownIt
 
@@ -22,8 +23,7 @@ class MarkdownEditError(ValueError):
     """An edit that cannot be made safely (missing section, malformed table...)."""
 
 
-@dataclass(frozen=True)
-class Doc:
+class Doc(NamedTuple):
     bom: bool
     lines: tuple[bytes, ...]  # each with its own line ending, if any
 
@@ -56,8 +56,7 @@ def parse(data: bytes) -> Doc:
     return Doc(bom, tuple(body.splitlines(keepends=True)))
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(NamedTuple):
     title: str
     level: int  # 1 for '#', 2 for '##' ...
     start: int  # the heading's first line (0-based)
@@ -67,14 +66,26 @@ class Section:
 
 @lru_cache(maxsize=1)
 def _md() -> MarkdownIt:
-    return MarkdownIt("commonmark").enable("table")
+    # Block structure is all we read (headings, fences, tables); inline parsing is skipped.
+    return MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
 
 
+@lru_cache(maxsize=16)
 def _tokens(doc: Doc) -> list:  # type: ignore[type-arg]
+    # Cached: the scope rules ask for sections and tables of the same document many times.
     return _md().parse(doc.text)
 
 
+@lru_cache(maxsize=16)
+def _sections(doc: Doc) -> tuple[Section, ...]:
+    return tuple(_compute_sections(doc))
+
+
 def sections(doc: Doc) -> list[Section]:
+    return list(_sections(doc))
+
+
+def _compute_sections(doc: Doc) -> list[Section]:
     """Top-level headings (nesting level 0) as sections, in document order."""
     toks = _tokens(doc)
     heads: list[tuple[str, int, int, int]] = []
@@ -133,8 +144,7 @@ def split_row(line: str) -> list[str]:
     return [line[a:b].strip().replace("\\|", "|") for a, b in _cell_spans(line)]
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     header: tuple[str, ...]
     start: int  # header line
     end: int  # exclusive: one past the last row

@@ -136,7 +136,8 @@ def _scope(repo: Path, report: Report, sha: str, parents: list[str], rules: Rule
            streak: int) -> None:
     from .scope import judge
 
-    changes = guard.commit_changes(repo, parents[0] if parents else None, sha)
+    changes = guard.commit_changes(repo, parents[0] if parents else None, sha,
+                                   {rules.backlog, rules.design, rules.session_log})
     for v in judge(changes, rules, streak_of=lambda _m: streak):
         report.findings.append(Finding(sha, v.rule, v.message, v.fix, v.path, v.lines,
                                        v.section))

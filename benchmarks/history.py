@@ -1,0 +1,51 @@
+"""`evidencebot history --json` vs the raw `git log` it wraps, over N ops commits.
+
+    python benchmarks/history.py [--commits 10000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _repo import ENV, git
+
+from evidencebot.history import _FORMAT
+from evidencebot.sim.synth import add_ops_commits
+from evidencebot.sim.trading_repo import write_repo
+
+
+def timed(cmd: list[str], cwd: Path, runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, check=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--commits", type=int, default=10_000)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = write_repo(Path(tmp) / "bot")
+        add_ops_commits(repo, branch="ops/evidence", parent=git(repo, "rev-parse", "main").strip(),
+                        count=args.commits)
+        raw = timed(["git", "-c", "trailer.separators=:", "log", "-z", f"--format={_FORMAT}",
+                     "ops/evidence"], repo, args.runs)
+        ours = timed([sys.executable, "-m", "evidencebot", "--json", "history"], repo, args.runs)
+    print(f"raw git log ({args.commits} commits)      median {raw * 1000:7.1f} ms")
+    print(f"evidencebot --json history          median {ours * 1000:7.1f} ms")
+    print(f"ratio ours / git log: {ours / raw:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
