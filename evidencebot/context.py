@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import git, history, mdedit
+from . import git, mdedit
 from .recorder import MILESTONE, Context
 
 
@@ -50,31 +50,34 @@ def gather(ctx: Context) -> list[tuple[str, str, str]]:
 
 
 def status_report(ctx: Context) -> dict[str, Any]:
+    from .milestone import streak_of
+
     at = ctx.tip()
     commits = ctx.history(at.sha)
-    n = history.streak(commits)
-    need = ctx.consecutive
+    s = streak_of(commits, milestone=MILESTONE, needed=ctx.consecutive)
     runs = [c for c in commits if c.is_run]
-    closed = any(c.kind == "milestone" and c.trailers.get("Milestone") == MILESTONE
-                 for c in commits)
     malformed = [c.sha for c in commits if c.problems]
     hand_rows = _hand_rows(ctx, at.sha, {c.run_id for c in runs})
-    lines = [f"{MILESTONE}: {n}/{need}" + (" (CLOSED)" if closed else
-                                           " — streak met, ready to close" if n >= need else "")]
+    state = (" (CLOSED)" if s.closed_by else
+             " — streak met: `evidencebot close MO-2`" if s.met else "")
+    lines = [f"{MILESTONE}: {s.display}{state}"]
     where = f"at {at.sha[:12]}" if at.exists else f"(not created yet; base {ctx.cfg.ops.base})"
     lines.append(f"ops branch: {ctx.cfg.ops.branch} {where}")
     if runs:
         last = runs[0]
         lines.append(f"last run: {last.run_id} {last.outcome} ({last.date[:16]})")
     lines.append(f"runs recorded by evidencebot: {len(runs)}")
+    if s.runs:
+        lines.append(f"streak runs: {', '.join(r.run_id for r in s.runs)}")
     if hand_rows:
         lines.append(f"hand-written tracker rows (not counted toward the streak): "
                      f"{', '.join(hand_rows)}")
     if malformed:
-        lines.append(f"MALFORMED ops commits: {', '.join(s[:12] for s in malformed)}")
+        lines.append(f"MALFORMED ops commits: {', '.join(sha[:12] for sha in malformed)}")
     return {
-        "milestones": {MILESTONE: {"streak": n, "needed": need, "closed": closed,
-                                   "display": f"{n}/{need}"}},
+        "milestones": {MILESTONE: {"streak": s.count, "needed": s.needed,
+                                   "closed": s.closed_by is not None, "display": s.display,
+                                   "runs": [r.run_id for r in s.runs]}},
         "branch": ctx.cfg.ops.branch, "tip": at.sha if at.exists else None,
         "runs": len(runs), "hand_written_rows": hand_rows, "malformed": malformed,
         "lines": lines,

@@ -1,0 +1,195 @@
+"""Closing a milestone: the streak from the ops history, the closure commit, its description.
+
+State lives in git history only: the streak is read from run commits' trailers, "already
+closed" from a closure commit, the merge request's description is committed with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import __version__, git, ledger, mdedit
+from .errors import PolicyViolation, UsageError
+from .history import OpsCommit
+from .recorder import Context, Judge
+from .trailers import RESETS, render_message
+
+
+@dataclass(frozen=True)
+class Streak:
+    milestone: str
+    needed: int
+    runs: tuple[OpsCommit, ...]  # the qualifying runs of the streak, oldest first
+    attempts: tuple[OpsCommit, ...]  # every ops commit since the last closure, oldest first
+    closed_by: OpsCommit | None
+
+    @property
+    def count(self) -> int:
+        return len(self.runs)
+
+    @property
+    def met(self) -> bool:
+        return self.count >= self.needed
+
+    @property
+    def display(self) -> str:
+        return f"{self.count}/{self.needed}"
+
+    @property
+    def evidence_runs(self) -> tuple[OpsCommit, ...]:
+        """The runs a closure names: the last ``needed`` of the streak."""
+        return self.runs[-self.needed:]
+
+
+def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int) -> Streak:
+    """The streak in ``commits`` (newest first, as `history.read` returns them)."""
+    runs: list[OpsCommit] = []
+    counting = True
+    closed_by = None
+    attempts: list[OpsCommit] = []
+    for c in commits:
+        if c.kind == "milestone" and c.trailers.get("Milestone") == milestone:
+            closed_by = closed_by or c  # the newest closure; a closure does not reset
+        if closed_by is None:
+            attempts.append(c)
+        if not counting or not c.is_run or c.problems:
+            continue
+        if c.outcome == "qualifying" and c.trailers.get("Code-Dirty") != "true":
+            runs.append(c)
+        elif c.outcome in RESETS or c.outcome == "qualifying":
+            counting = False
+    return Streak(milestone, needed, tuple(reversed(runs)), tuple(reversed(attempts)),
+                  closed_by)
+
+
+@dataclass(frozen=True)
+class Closure:
+    status: str  # "closed" | "already-closed"
+    milestone: str
+    sha: str | None
+    runs: tuple[str, ...]
+    description_path: str
+    description: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "milestone": self.milestone, "commit": self.sha,
+                "runs": list(self.runs), "description": self.description_path}
+
+
+def current(ctx: Context, milestone: str) -> Streak:
+    rule = ctx.rules.milestone.get(milestone)
+    if rule is None:
+        raise UsageError(f"no [milestone.{milestone}] rule in the base branch's config; "
+                         "only milestones with a rule can close")
+    return streak_of(ctx.history(), milestone=milestone, needed=rule.consecutive)
+
+
+def close(ctx: Context, milestone: str, *, judge: Judge | None,
+          describe: Any) -> Closure:
+    """One closure commit on the ops branch, or a refusal saying what is missing.
+
+    ``describe(streak, closed_at) -> str`` renders the merge-request description."""
+    cfg = ctx.cfg
+    path = f"{cfg.docs.milestone_dir.rstrip('/')}/{milestone}.md"
+    with ledger.lock(ctx.repo):
+        at = ctx.tip()
+        s = streak_of(ctx.history(at.sha), milestone=milestone,
+                      needed=_needed(ctx, milestone))
+        if s.closed_by is not None:
+            existing = git.show_bytes(ctx.repo, at.sha, path) or b""
+            return Closure("already-closed", milestone, s.closed_by.sha,
+                           tuple(r.run_id for r in s.evidence_runs), path,
+                           existing.decode("utf-8", "replace"))
+        if not s.met:
+            missing = s.needed - s.count
+            raise PolicyViolation(
+                f"{milestone} cannot close: the streak is {s.display}; {missing} more "
+                f"consecutive qualifying run(s) needed")
+        now = ctx.now
+        run_ids = tuple(r.run_id for r in s.evidence_runs)
+        description = describe(s, now.strftime("%Y-%m-%d %H:%M UTC"))
+        changes = _documents(ctx, at.sha, milestone, run_ids, now.strftime("%Y-%m-%d"))
+        changes[path] = description.encode("utf-8")
+        trailers = [
+            ("Evidence-Kind", "milestone"), ("Milestone", milestone),
+            ("Milestone-Status", "CLOSED"), ("Milestone-Evidence", ", ".join(run_ids)),
+            ("Session-Type", "OPS"), ("Evidencebot-Version", __version__),
+            ("Config-Sha256", ctx.base.sha256),
+        ]
+        body = (f"{milestone} closed on {s.display} consecutive qualifying runs: "
+                f"{', '.join(run_ids)}.\nThe merge request description is {path}.\n"
+                "Merge with a merge commit; do not squash (a squash drops the trailers).")
+        message = render_message(f"evidence(milestone): close {milestone}", body, trailers)
+        sha = ledger.commit(ctx.repo, at=at, changes=changes, message=message,
+                            author=ctx.author, when=now,
+                            judge=(lambda old, new: judge(ctx, old, new)) if judge else None)
+    return Closure("closed", milestone, sha, run_ids, path, description)
+
+
+def _needed(ctx: Context, milestone: str) -> int:
+    rule = ctx.rules.milestone.get(milestone)
+    if rule is None:
+        raise UsageError(f"no [milestone.{milestone}] rule in the base branch's config; "
+                         "only milestones with a rule can close")
+    return rule.consecutive
+
+
+def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
+               date: str) -> dict[str, bytes]:
+    d = ctx.cfg.docs
+    out: dict[str, bytes] = {}
+    design = git.show_bytes(ctx.repo, rev, d.design)
+    backlog = git.show_bytes(ctx.repo, rev, d.backlog)
+    log = git.show_bytes(ctx.repo, rev, d.session_log)
+    if design is None or backlog is None or log is None:
+        raise UsageError(f"{d.design}, {d.backlog} and {d.session_log} must exist on the "
+                         "ops branch (or its base) to close a milestone")
+    evidence = f"runs {', '.join(run_ids)} ({d.evidence_dir}/)"
+    design = mdedit.set_cell(design, d.milestones_section, milestone, "Status", "CLOSED")
+    out[d.design] = mdedit.set_cell(design, d.milestones_section, milestone, "Evidence",
+                                    evidence)
+    backlog = mdedit.set_cell(backlog, d.status_section, milestone, "Status", "CLOSED")
+    table = mdedit.first_table(mdedit.parse(backlog), d.status_section)
+    for column in ("Updated (UTC)", "Updated"):
+        if any(mdedit._norm(h) == mdedit._norm(column) for h in table.header):
+            backlog = mdedit.set_cell(backlog, d.status_section, milestone, column, date)
+            break
+    out[d.backlog] = backlog
+    out[d.session_log] = mdedit.append_entry(log, "\n".join([
+        f"## {date} {ctx.now:%H:%M} UTC — OPS — {milestone} closed",
+        "",
+        f"- Milestone: {milestone}",
+        f"- Result: CLOSED on {len(run_ids)} consecutive qualifying runs",
+        f"- Evidence: {', '.join(run_ids)}",
+        f"- Next: review and merge the merge request (merge commit, no squash); "
+        f"description {d.milestone_dir}/{milestone}.md",
+    ]))
+    return out
+
+
+def attempts_view(s: Streak) -> list[dict[str, str]]:
+    """Every attempt since the last closure, for the description and `history`."""
+    rows = []
+    for c in s.attempts:
+        t = c.trailers
+        outcome = c.outcome or (f"refused: {t['Check-Failed']}" if "Check-Failed" in t
+                                else t.get("Milestone-Status", c.kind))
+        note = (f"handoff {t['Handoff']}" if t.get("Handoff") else
+                f"retry {t['Retry-After']}" if t.get("Retry-After") else "")
+        rows.append({"commit": c.sha, "date": c.date[:16].replace("T", " "),
+                     "kind": c.kind, "run_id": c.run_id, "outcome": outcome, "note": note})
+    return rows
+
+
+def run_view(c: OpsCommit) -> dict[str, str]:
+    t = c.trailers
+    return {"run_id": c.run_id, "commit": c.sha, "date": c.date[:16].replace("T", " "),
+            "duration_s": t.get("Burnin-Paper-Duration-Seconds", ""),
+            "filled": t.get("Burnin-Filled-Orders", ""),
+            "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),
+            "min_bars": t.get("Burnin-Min-Bars-Per-Symbol", ""),
+            "client_id": t.get("Ibkr-Client-Id", ""), "outcome": c.outcome,
+            "record": t.get("Evidence-Record", "")}
+
