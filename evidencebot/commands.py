@@ -31,11 +31,16 @@ repos:
 
 def register(cli: click.Group, pass_state: Any, json_option: Any) -> None:  # noqa: C901
     @cli.command()
-    @click.option("--force", is_flag=True, help="Overwrite an existing evidencebot.toml.")
+    @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+    @click.option("--ci", type=click.Choice(["github", "gitlab"]),
+                  help="Also write a CI job that runs `evidencebot verify` on merge requests "
+                       "from the ops branch.")
+    @click.option("--install", "install_cmd", default="pip install evidencebot",
+                  show_default=True, help="How the CI job installs evidencebot.")
     @pass_state
-    def init(state: Any, force: bool) -> int:
-        """Write a commented evidencebot.toml (the runbook's defaults) and print the
-        pre-commit snippet the trading repo adds."""
+    def init(state: Any, force: bool, ci: str | None, install_cmd: str) -> int:
+        """Write a commented evidencebot.toml (the runbook's defaults), optionally a CI job,
+        and print the pre-commit snippet the trading repo adds."""
         from . import git
         from .templating import render
 
@@ -43,17 +48,37 @@ def register(cli: click.Group, pass_state: Any, json_option: Any) -> None:  # no
             top = git.toplevel(state.repo)
         except git.GitError:
             raise UsageError(f"{state.repo} is not inside a git repository") from None
-        target = top / "evidencebot.toml"
-        if target.exists() and not force:
-            raise UsageError(f"{target} already exists (use --force to overwrite it)")
-        target.write_text(render("evidencebot.toml.j2"), encoding="utf-8", newline="\n")
+        plan: dict[Path, str] = {}
+        config_file = top / "evidencebot.toml"
+        if not config_file.exists() or force:
+            plan[config_file] = render("evidencebot.toml.j2")
+        elif ci is None:
+            raise UsageError(f"{config_file} already exists (use --force to overwrite it)")
+        if ci is not None:
+            from .config import load
+
+            ops = load(top, state.config).config.ops
+            target = top / (".github/workflows/evidencebot-verify.yml" if ci == "github"
+                            else ".gitlab/evidencebot-verify.yml")
+            if target.exists() and not force:
+                raise UsageError(f"{target} already exists (use --force to overwrite it)")
+            prefix = ops.branch.rsplit("/", 1)[0] + "/" if "/" in ops.branch else ops.branch
+            plan[target] = render(f"ci_{ci}.yml.j2", base=ops.base, branch_prefix=prefix,
+                                  install=install_cmd)
+        for path, text in plan.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8", newline="\n")
         if state.as_json:
-            state.emit({"written": str(target), "pre_commit_config": PRE_COMMIT_SNIPPET})
-        else:
-            click.echo(f"wrote {target}")
-            click.echo("commit it on the base branch: the rules that judge ops commits are "
-                       "read from there.\n")
-            click.echo(PRE_COMMIT_SNIPPET, nl=False)
+            state.emit({"written": [str(p) for p in plan], "pre_commit_config": PRE_COMMIT_SNIPPET})
+            return 0
+        for path in plan:
+            click.echo(f"wrote {path}")
+        click.echo("commit these on the base branch: the rules that judge ops commits are "
+                   "read from there.")
+        if ci == "gitlab":
+            click.echo("include it from .gitlab-ci.yml:  include: '.gitlab/evidencebot-verify.yml'")
+        click.echo("")
+        click.echo(PRE_COMMIT_SNIPPET, nl=False)
         return 0
 
     @cli.command()
