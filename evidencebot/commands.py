@@ -160,17 +160,27 @@ def register(cli: click.Group, pass_state: Any, json_option: Any) -> None:  # no
         one `git log`. A malformed ops commit is shown, not fatal."""
         from .views import console, history_csv, history_rows, history_table
 
+        from .milestone import streak_of
+        from .recorder import MILESTONE
+
         ctx = state.context()
         at = ctx.tip()
-        rows = history_rows(ctx.history(at.sha)[:limit] if limit else ctx.history(at.sha))
+        commits = ctx.history(at.sha)
+        s = streak_of(commits, milestone=MILESTONE, needed=ctx.consecutive)
+        streak = f"{MILESTONE}: {s.display}" + (" (CLOSED)" if s.closed_by else "")
+        rows = history_rows(commits[:limit] if limit else commits)
         if state.as_json:
-            state.emit({"branch": ctx.cfg.ops.branch, "exists": at.exists, "entries": rows})
+            state.emit({"branch": ctx.cfg.ops.branch, "exists": at.exists,
+                        "streak": {"milestone": MILESTONE, "count": s.count,
+                                   "needed": s.needed, "closed": s.closed_by is not None},
+                        "entries": rows})
         elif as_csv:
             click.echo(history_csv(rows), nl=False)
         elif not rows:
-            click.echo(f"no evidence on {ctx.cfg.ops.branch} yet")
+            click.echo(f"no evidence on {ctx.cfg.ops.branch} yet ({streak})")
         else:
-            console().print(history_table(rows, title=f"{ctx.cfg.ops.branch} history"))
+            console().print(history_table(rows, title=f"{ctx.cfg.ops.branch} history — "
+                                                      f"{streak}"))
         return 0
 
     @cli.command()
