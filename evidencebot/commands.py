@@ -158,10 +158,9 @@ def register(cli: click.Group, pass_state: Any, json_option: Any) -> None:  # no
     def history(state: Any, limit: int | None, as_csv: bool) -> int:
         """The burn-in history: every ops commit on the ops branch, newest first, read with
         one `git log`. A malformed ops commit is shown, not fatal."""
-        from .views import console, history_csv, history_rows, history_table
-
         from .milestone import streak_of
         from .recorder import MILESTONE
+        from .views import console, history_csv, history_rows, history_table
 
         ctx = state.context()
         at = ctx.tip()
