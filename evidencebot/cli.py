@@ -85,9 +85,15 @@ def cli(ctx: click.Context, repo: Path, config: Path | None, as_json: bool) -> N
     ctx.obj = State(repo, config, as_json)
 
 
-from .commands import register, register_guard, register_verify  # noqa: E402
+from .commands import (  # noqa: E402
+    register,
+    register_demo,
+    register_guard,
+    register_ibkr,
+    register_verify,
+)
 
-for _register in (register, register_guard, register_verify):
+for _register in (register, register_guard, register_verify, register_ibkr, register_demo):
     _register(cli, pass_state, json_option)
 
 

@@ -229,6 +229,71 @@ def register_guard(cli: click.Group, pass_state: Any, json_option: Any) -> None:
         return 0
 
 
+def register_ibkr(cli: click.Group, pass_state: Any, json_option: Any) -> None:
+    @cli.command()
+    @click.option("--now", "now_text", metavar="ISO-8601",
+                  help="Evaluate the session window at this instant (e.g. 2026-12-28T09:00Z).")
+    @json_option
+    @pass_state
+    def check(state: Any, now_text: str | None) -> int:
+        """The runbook's pre-run checks as a table (PASS / FAIL / WARN, reason, fix):
+        window, strict health check, kill switch, IB Gateway, client id. Exit 3 if any
+        fails; nothing is run or written."""
+        from .operate import check_once
+        from .report import parse_instant
+
+        return check_once(state, now=parse_instant(now_text) if now_text else None)
+
+    @cli.command("sim-gateway")
+    @click.option("--port", type=int, default=0, show_default=True,
+                  help="Port on 127.0.0.1 (0: pick a free one and print it).")
+    @click.option("--account", "accounts", multiple=True, metavar="DU…",
+                  help="Managed account (repeatable; a U… account simulates live).")
+    @click.option("--hold-client-id", "hold", multiple=True, type=int, metavar="N",
+                  help="Client ids already in use: they get error 326 (repeatable).")
+    @click.option("--read-only", is_flag=True, help="Answer order requests with error 321.")
+    @click.option("--refuse", is_flag=True, help="Accept connections, then close them at once.")
+    @click.option("--die-after", type=float, metavar="SECONDS",
+                  help="Stop (and drop every client) after this long.")
+    @click.option("--market-data-error", type=int, metavar="CODE",
+                  help="Answer every market-data request with this error (e.g. 354).")
+    @click.option("--unsubscribed", multiple=True, metavar="SYMBOL",
+                  help="Symbols whose market data is not subscribed (error 354).")
+    def sim_gateway(port: int, accounts: tuple[str, ...], hold: tuple[int, ...], read_only: bool,
+                    refuse: bool, die_after: float | None, market_data_error: int | None,
+                    unsubscribed: tuple[str, ...]) -> int:
+        """A simulated TWS / IB Gateway on 127.0.0.1 speaking the real socket protocol (real
+        ib_async connects to it). Prints `listening on 127.0.0.1:PORT` when ready; stops on
+        SIGTERM / Ctrl-C."""
+        from .sim.gateway import options_from, serve
+
+        return serve(port=port, options=options_from(
+            list(accounts), hold, read_only=read_only, refuse=refuse, die_after=die_after,
+            market_data_error=market_data_error, unsubscribed=unsubscribed))
+
+
+def register_demo(cli: click.Group, pass_state: Any, json_option: Any) -> None:
+    @cli.command()
+    @click.argument("directory", type=click.Path(file_okay=False, path_type=Path),
+                    default=Path("evidencebot-demo"))
+    @click.option("--force", is_flag=True, help="Replace an earlier demo in DIRECTORY.")
+    def demo(directory: Path, force: bool) -> int:
+        """The whole flow in a throwaway repository (default ./evidencebot-demo) with the
+        simulated IB Gateway: checks, a non-qualifying run, a held client id, a
+        market-data failure, three qualifying runs, the MO-2 closure and its merge request
+        against a local bare remote that plays GitLab."""
+        import time
+
+        from .cli import main as cli_main
+        from .demo import run_demo
+
+        start = time.monotonic()
+        run_demo(directory.resolve(), force=force, say=click.echo,
+                 cli=lambda args: cli_main(args))
+        click.echo(f"demo finished in {time.monotonic() - start:.1f} s")
+        return 0
+
+
 def register_verify(cli: click.Group, pass_state: Any, json_option: Any) -> None:
     @cli.command()
     @click.option("--range", "range_", metavar="A..B",

@@ -7,6 +7,7 @@ repository that plays GitLab: it advertises push options and records them).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 import sys
@@ -17,6 +18,7 @@ from typing import Any
 
 from . import git
 from .errors import UsageError
+from .sim.burnin import SCENARIO_ENV
 from .sim.trading_repo import write_repo
 
 MARKER = ".evidencebot-demo"
@@ -42,7 +44,7 @@ def demo_config(*, port: int, report: str) -> str:
               "--min-filled-orders", "{min_filled_orders}",
               "--min-symbol-data-availability-ratio", "{min_symbol_data_availability_ratio}",
               "--preflight-min-bars-per-symbol", "{preflight_min_bars_per_symbol}",
-              "--port", str(port), "--scenario", "qualifying"]
+              "--port", str(port)]
     health = [sys.executable, "main.py", "uk_health_check", "--profile", "uk_paper",
               "--strict-health"]
     return "\n".join([
@@ -110,7 +112,8 @@ def gateway() -> Iterator[int]:
     """The simulated gateway: a paper account, client id 17 already taken."""
     from .sim.gateway import running_gateway
 
-    with running_gateway(accounts=["DU1234567"], hold_client_ids={17}) as port:
+    with running_gateway(accounts=["DU1234567"], hold_client_ids={17},
+                         unsubscribed={"HSBA"}) as port:
         yield port
 
 
@@ -122,3 +125,44 @@ def build(target: Path, *, port: int) -> Path:
     git.run(repo, "remote", "add", "origin", str(remote))
     git.run(repo, "push", "-q", "origin", "main")
     return repo
+
+
+def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
+             cli: Callable[[list[str]], int]) -> Path:
+    """Build the demo and drive it through the real CLI, one step at a time."""
+    prepare(target, force=force)
+    with gateway() as port:
+        repo = build(target, port=port)
+        say(f"demo trading repository: {repo}")
+        say(f"simulated IB Gateway on 127.0.0.1:{port} (paper account DU…, client id 17 "
+            "already in use)")
+        say("session window of the demo repo: every day, all day, no bank holidays "
+            "(a real repository keeps the runbook's 08:00–16:00 UTC Mon–Fri)\n")
+        base = ["--repo", str(repo)]
+        say("$ evidencebot check")
+        cli([*base, "check"])
+        for n, scenario in enumerate(SCENARIOS, 1):
+            say(f"\n$ evidencebot run   # run {n}: the wrapper meets '{scenario}'")
+            os.environ[SCENARIO_ENV] = scenario  # the simulated wrapper reads it
+            try:
+                cli([*base, "run"])
+            finally:
+                os.environ.pop(SCENARIO_ENV, None)
+        say("\n$ evidencebot history")
+        cli([*base, "history"])
+        say("\n$ evidencebot status")
+        cli([*base, "status"])
+        say("\n$ evidencebot verify   # what CI runs on the merge request")
+        git.run(repo, "switch", "-q", "ops/evidence")
+        cli([*base, "verify"])
+        git.run(repo, "switch", "-q", "main")
+    log = target / "gitlab-remote.git" / "push-options.log"
+    if log.exists():
+        say("\nthe GitLab stand-in received these push options:")
+        for line in log.read_text(encoding="utf-8").splitlines():
+            for opt in json.loads(line)["options"]:
+                say(f"  -o {opt}")
+    say(f"\nlook around: cd {repo} && git log --format='%h %s%n%(trailers:only)' "
+        "ops/evidence")
+    return repo
+

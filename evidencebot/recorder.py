@@ -211,3 +211,64 @@ def _read_docs(ctx: Context, rev: str) -> dict[str, bytes]:
                              "evidencebot records into the existing documents")
         out[name] = data
     return out
+
+
+def record_attempt(
+    ctx: Context,
+    *,
+    outcome: str,
+    started: datetime,
+    session: evidence.SessionInfo,
+    log: bytes,
+    judge: Judge | None,
+    handoff: Callable[[str, str], tuple[str, bytes]] | None = None,
+) -> RecordResult:
+    """Record a run that produced no report (failed-infra, -market-data, -code).
+
+    ``handoff(run_id, record_path)`` renders the DEBUG packet for a code bug."""
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{outcome}"
+    code = ledger.code_state(ctx.repo, ctx.cfg.ops.code_paths)
+    now = ctx.now
+    record = evidence.build_record(
+        cfg=ctx.rules, run_id=run_id, outcome=outcome, recorded_at=now, started_at=started,
+        finished_at=now, metrics=None, verdict=None, report=None, code=code, session=session,
+        log_path=None, handoff_path=None)
+    packet = handoff(run_id, evidence.record_path(ctx.cfg, run_id)) if handoff else None
+    return commit_run(ctx, record, log=log, judge=judge, handoff=packet)
+
+
+def record_refusal(ctx: Context, *, checks: list[dict[str, Any]], failed: list[str],
+                   next_window: str | None, judge: Judge | None) -> str:
+    """A session the pre-run checks refused: an ops commit of kind `check`."""
+    from . import __version__, mdedit
+    from .trailers import render_message
+
+    now = ctx.now
+    path = f"reports/evidence/checks/{now:%Y%m%dT%H%M%SZ}.json"
+    record = {"schema": 1, "kind": "check", "recorded_at": f"{now:%Y-%m-%dT%H:%M:%SZ}",
+              "failed": failed, "next_window": next_window, "checks": checks}
+    data = evidence.redact_bytes(evidence.record_bytes(record))
+    reasons = "; ".join(f"{c['name']}: {c['reason']}" for c in checks if c["status"] == "FAIL")
+    with ledger.lock(ctx.repo):
+        at = ctx.tip()
+        log = git.show_bytes(ctx.repo, at.sha, ctx.cfg.docs.session_log)
+        if log is None:
+            raise UsageError(f"{ctx.cfg.docs.session_log} is not on {ctx.cfg.ops.branch}")
+        entry = "\n".join([
+            f"## {now:%Y-%m-%d %H:%M} UTC — OPS — session skipped: pre-run checks failed",
+            "", f"- Milestone: {MILESTONE}", f"- Pre-run checks: {reasons}",
+            "- Result: not run", f"- Evidence: {path}",
+            f"- Next: {'next window ' + next_window if next_window else 'fix the checks above'}",
+        ])
+        changes = {path: data,
+                   ctx.cfg.docs.session_log: evidence.redact_bytes(mdedit.append_entry(log, entry))}
+        trailers = [("Evidence-Kind", "check"), ("Check-Failed", ", ".join(failed))]
+        if next_window:
+            trailers.append(("Check-Next-Window", next_window))
+        trailers += [("Session-Type", "OPS"), ("Evidencebot-Version", __version__),
+                     ("Config-Sha256", ctx.base.sha256)]
+        message = render_message(f"evidence(check): session skipped ({', '.join(failed)})",
+                                 f"Pre-run checks failed: {reasons}.", trailers)
+        return ledger.commit(ctx.repo, at=at, changes=changes, message=redact(message),
+                             author=ctx.author, when=now,
+                             judge=(lambda o, n: judge(ctx, o, n)) if judge else None)

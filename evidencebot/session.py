@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,31 +44,113 @@ def execute(
     run_plan: RunPlan,
     *,
     checks_summary: str,
+    client_ids: list[int],
     progress: runner.Progress | None = None,
     judge: Judge | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> RecordResult:
-    """Run the burn-in once and record the report it produced.
+    """Run the burn-in, handle failures the runbook's way, and record what happened.
 
-    Raises RunFailed (exit 4) when the command produced no fresh report.
-    """
+    326 → the next client id at once; 502 / refused → back off and retry ([burnin]
+    retries); then a failure is classified (infra, market data, code bug), recorded, and
+    RunFailed (exit 4) raised. A fresh report is recorded as a run (exit 0)."""
+    from .ibkr import classify_failure
+
     started = ctx.now
-    wall_start = time.time()  # file mtimes are wall-clock; the report must be newer
-    env = {"IBKR_CLIENT_ID": str(run_plan.client_id)} if run_plan.client_id is not None else {}
-    done = runner.run_command(run_plan.argv, cwd=ctx.repo, env=env,
-                              timeout=run_plan.params.timeout_seconds, progress=progress)
-    fresh = _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
-                          wall_start=wall_start)
-    if done.timed_out or done.exit_code != 0 or fresh is None:
-        why = ("timed out after " f"{run_plan.params.timeout_seconds:g} s" if done.timed_out
-               else f"exited {done.exit_code}" if done.exit_code != 0
-               else f"left no fresh report at {run_plan.params.report}")
-        raise RunFailed(f"the burn-in command {why}; nothing was recorded as a run")
-    session = evidence.SessionInfo(
-        command=run_plan.argv, checks=checks_summary, client_id=run_plan.client_id,
-        exit_code=done.exit_code,
-    )
-    return recorder.record_report(ctx, run_plan.report, log=done.log, session=session,
-                                  judge=judge)
+    ids = list(client_ids) or [run_plan.client_id or 0]
+    index, connect_retries = 0, 0
+    while True:
+        client_id = ids[index]
+        wall_start = time.time()  # file mtimes are wall-clock; the report must be newer
+        done = runner.run_command(run_plan.argv, cwd=ctx.repo,
+                                  env={"IBKR_CLIENT_ID": str(client_id)},
+                                  timeout=run_plan.params.timeout_seconds, progress=progress)
+        fresh = _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
+                              wall_start=wall_start)
+        if done.exit_code == 0 and fresh is not None:
+            session = evidence.SessionInfo(command=run_plan.argv, checks=checks_summary,
+                                           client_id=client_id, exit_code=0)
+            return recorder.record_report(ctx, run_plan.report, log=done.log,
+                                          session=session, judge=judge)
+        log_text = done.log.decode("utf-8", "replace")
+        if done.exit_code == 0:
+            log_text += "\nno fresh report was written"
+        cls = classify_failure(exit_code=done.exit_code, log_text=log_text,
+                               gateway_alive=_gateway_alive(ctx))
+        if cls.retry_client_id and index + 1 < len(ids):
+            index += 1  # 326: the next id, at once
+            continue
+        if cls.retry_connect and connect_retries < run_plan.params.retries:
+            sleep(run_plan.params.retry_backoff_seconds * 2 ** connect_retries)
+            connect_retries += 1
+            continue
+        if done.exit_code == 0 and fresh is None and not cls.codes:
+            raise RunFailed(f"the burn-in command exited 0 but left no fresh report at "
+                            f"{run_plan.params.report}; nothing was recorded as a run")
+        if done.timed_out:
+            cls = type(cls)("failed-code", f"timed out after "
+                            f"{run_plan.params.timeout_seconds:g} s", cls.codes)
+        return _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
+                               checks_summary=checks_summary, judge=judge)
+
+
+def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,
+                    started: datetime, client_id: int, checks_summary: str,
+                    judge: Judge | None) -> RecordResult:
+    from . import handoff as handoff_mod
+    from .checks import next_window_start
+    from .preflight import window_of
+
+    retry = None
+    if cls.outcome == "failed-market-data":
+        w = window_of(ctx.cfg)
+        now = ctx.now
+        _s, end = _window_end(now, w)
+        nxt = next_window_start(after=max(now, end), run_seconds=run_plan.params.
+                                paper_duration_seconds, window=w)
+        retry = nxt.strftime("%Y-%m-%dT%H:%MZ")
+    session = evidence.SessionInfo(command=run_plan.argv, checks=checks_summary,
+                                   client_id=client_id, exit_code=done.exit_code,
+                                   retry_after=retry, failure=cls.reason, ibkr_codes=cls.codes)
+
+    def packet(run_id: str, record_path: str) -> tuple[str, bytes]:
+        code = recorder.ledger.code_state(ctx.repo, ctx.cfg.ops.code_paths)
+        summary = f"burn-in {cls.reason}"[:70]
+        path = handoff_mod.packet_path(handoff_dir=ctx.cfg.docs.handoff_dir,
+                                       created=ctx.now, summary=summary)
+        text = handoff_mod.render_packet(
+            created=ctx.now, summary=summary, command=run_plan.argv,
+            exit_code=done.exit_code, reason=cls.reason, codes=cls.codes,
+            code={"commit": code[0], "dirty": code[1], "dirty_paths": code[2]},
+            run_id=run_id, checks=checks_summary, log=done.log, record=record_path,
+            log_path=record_path[:-5] + ".log", client_id=client_id, port=ctx.cfg.ibkr.port)
+        return path, text.encode("utf-8")
+
+    result = recorder.record_attempt(
+        ctx, outcome=cls.outcome, started=started, session=session, log=done.log, judge=judge,
+        handoff=packet if cls.outcome == "failed-code" else None)
+    extra = f"; retry scheduled {retry}" if retry else ""
+    extra += "; handoff packet for DEBUG committed" if cls.outcome == "failed-code" else ""
+    raise RunFailed(f"{cls.outcome}: {cls.reason}{extra} (recorded in {result.sha[:12]}"
+                    f" as {result.record_path})" if result.sha else
+                    f"{cls.outcome}: {cls.reason}{extra}")
+
+
+def _window_end(now: datetime, w: Any) -> tuple[datetime, datetime]:
+    from .checks import _bounds
+
+    return _bounds(now.date(), w)
+
+
+def _gateway_alive(ctx: Context) -> bool:
+    """Whether the gateway still accepts connections (after a failed run)."""
+    import socket
+
+    try:
+        with socket.create_connection((ctx.cfg.ibkr.host, ctx.cfg.ibkr.port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 def _fresh_report(ctx: Context, path: Path, *, started: Any, wall_start: float) -> Path | None:

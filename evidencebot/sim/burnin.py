@@ -23,6 +23,7 @@ from typing import Any
 
 SCENARIOS = ("qualifying", "no-fills", "low-data", "market-data", "code-bug",
              "connect-refused")
+SCENARIO_ENV = "EVIDENCEBOT_SIM_SCENARIO"  # the demo picks each run's scenario with it
 SYMBOLS = ["VOD.L", "BARC.L", "LLOY.L", "BP.L", "HSBA.L", "AZN.L", "SHEL.L"]
 
 
@@ -153,7 +154,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--preflight-min-bars-per-symbol", type=int, default=100)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=4002)
-    p.add_argument("--scenario", choices=SCENARIOS, default="qualifying")
+    p.add_argument("--scenario", choices=SCENARIOS,
+                   default=os.environ.get(SCENARIO_ENV, "qualifying"))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--run-id")
     p.add_argument("--bom", action="store_true", help="write a UTF-8 BOM, as PowerShell does")
