@@ -87,13 +87,15 @@ def cli(ctx: click.Context, repo: Path, config: Path | None, as_json: bool) -> N
 
 from .commands import (  # noqa: E402
     register,
+    register_close,
     register_demo,
     register_guard,
     register_ibkr,
     register_verify,
 )
 
-for _register in (register, register_guard, register_verify, register_ibkr, register_demo):
+for _register in (register, register_guard, register_verify, register_ibkr, register_close,
+                  register_demo):
     _register(cli, pass_state, json_option)
 
 

@@ -272,6 +272,24 @@ def register_ibkr(cli: click.Group, pass_state: Any, json_option: Any) -> None:
             market_data_error=market_data_error, unsubscribed=unsubscribed))
 
 
+def register_close(cli: click.Group, pass_state: Any, json_option: Any) -> None:
+    @cli.command()
+    @click.argument("milestone_id", metavar="MO-2")
+    @click.option("--no-push", is_flag=True,
+                  help="Do not push; write the description and print the commands instead.")
+    @json_option
+    @pass_state
+    def close(state: Any, milestone_id: str, no_push: bool) -> int:
+        """Close a milestone: one closure commit (PROJECT_DESIGN.md §9 and the backlog's
+        MO-* Status → CLOSED, the merge-request description committed with it) and the
+        merge request. Refused (exit 1) unless the streak holds; closing twice adds
+        nothing."""
+        from .closing import close_and_publish
+
+        return close_and_publish(state, state.context(), milestone_id, push=not no_push,
+                                 judge=_judge())
+
+
 def register_demo(cli: click.Group, pass_state: Any, json_option: Any) -> None:
     @cli.command()
     @click.argument("directory", type=click.Path(file_okay=False, path_type=Path),

@@ -37,7 +37,8 @@ class Ops(_Section):
     author: str = "evidencebot <evidencebot@localhost>"
     remote: str = "origin"
     provider: Literal["auto", "none", "gitlab", "github"] = "auto"
-    gitlab_token_env: str = "GITLAB_TOKEN"
+    gitlab_token_env: str = "GITLAB_TOKEN"  # where a GitLab token is read from, if set
+    gitlab_api: str = ""  # e.g. https://gitlab.example.com/api/v4 (empty: push options only)
 
     @field_validator("author")
     @classmethod

@@ -22,7 +22,14 @@ from .sim.burnin import SCENARIO_ENV
 from .sim.trading_repo import write_repo
 
 MARKER = ".evidencebot-demo"
-SCENARIOS = ("no-fills", "market-data", "qualifying", "qualifying", "qualifying")
+SCENARIOS = (
+    ("no-fills", "the run completes with 0 filled orders: non-qualifying", []),
+    ("market-data", "the wrapper meets error 354: failed-market-data, retry scheduled", []),
+    ("qualifying", "checks skipped, so the wrapper itself meets client id 17 in use "
+     "(error 326) and moves on to 18", ["--skip-checks"]),
+    ("qualifying", "qualifying", []),
+    ("qualifying", "qualifying: 3/3, MO-2 closes and the merge request opens", []),
+)
 
 RECEIVE_HOOK = """\
 #!{python}
@@ -141,11 +148,11 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
         base = ["--repo", str(repo)]
         say("$ evidencebot check")
         cli([*base, "check"])
-        for n, scenario in enumerate(SCENARIOS, 1):
-            say(f"\n$ evidencebot run   # run {n}: the wrapper meets '{scenario}'")
+        for n, (scenario, note, extra) in enumerate(SCENARIOS, 1):
+            say(f"\n$ evidencebot run {' '.join(extra)}  # run {n}: {note}")
             os.environ[SCENARIO_ENV] = scenario  # the simulated wrapper reads it
             try:
-                cli([*base, "run"])
+                cli([*base, "run", *extra])
             finally:
                 os.environ.pop(SCENARIO_ENV, None)
         say("\n$ evidencebot history")

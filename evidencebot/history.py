@@ -61,7 +61,7 @@ def read(
 ) -> list[OpsCommit]:
     """Ops commits reachable from ``rev``, newest first (commits without Evidence-Kind are
     skipped unless authored by ``bot_author``, which makes them malformed entries)."""
-    if git.rev_parse(repo, rev) is None:
+    if ".." not in rev and git.rev_parse(repo, rev) is None:
         return []
     raw = git.run(
         repo, "-c", "trailer.separators=:", "log", "-z", f"--format={_FORMAT}", rev, "--",

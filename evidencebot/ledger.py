@@ -170,3 +170,14 @@ def code_state(repo: Path, code_paths: list[str]) -> tuple[str, bool, list[str]]
                   *specs)
     paths = [item[3:] for item in raw.decode("utf-8", "replace").split("\x00") if len(item) > 3]
     return head, bool(paths), paths
+
+
+def move(repo: Path, *, branch: str, old: str, new: str) -> None:
+    """Point ``branch`` from ``old`` at ``new`` (both existing), bringing clean checkouts
+    along; used to rebuild ops commits on a remote's newer tip."""
+    checkouts = git.branch_worktrees(repo, branch)
+    for wt in checkouts:
+        if _checkout_dirty(wt):
+            raise UsageError(f"{branch} is checked out at {wt} with uncommitted changes; "
+                             "commit or stash them there first")
+    _move_branch(repo, Tip(branch, old, True), new, checkouts)

@@ -88,19 +88,21 @@ def _refused(state: Any, ctx: Any, pre: Any, judge: Any) -> int:
 
 
 def _after_run(state: Any, ctx: Any, result: Any, *, push: bool, judge: Any) -> None:
-    """Close MO-2 when this run completed the streak ([milestone.MO-2] auto_close)."""
+    """Push the evidence, and close MO-2 when this run completed the streak
+    ([milestone.MO-2] auto_close)."""
+    from .closing import close_and_publish, push_ops
+    from .mergereq import remote_url
     from .recorder import MILESTONE
 
     rule = ctx.rules.milestone.get(MILESTONE)
-    if rule is None or not rule.auto_close or result.status != "recorded":
-        return
-    if result.outcome != "qualifying" or result.streak < rule.consecutive:
-        return
-    try:
-        from .closing import close_and_publish
-    except ImportError:
-        return
-    close_and_publish(state, ctx, MILESTONE, push=push, judge=judge, automatic=True)
+    closes = (rule is not None and rule.auto_close and result.status == "recorded"
+              and result.outcome == "qualifying" and result.streak >= rule.consecutive)
+    if closes:
+        close_and_publish(state, ctx, MILESTONE, push=push, judge=judge, automatic=True)
+    elif push and result.status == "recorded" and remote_url(ctx.repo, ctx.cfg.ops.remote):
+        pushed = push_ops(ctx, options=(), judge=judge)
+        if not state.as_json:
+            click.echo(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")
 
 
 def _with_progress(state: Any, work: Any) -> Any:

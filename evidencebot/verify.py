@@ -58,7 +58,8 @@ class Report:
                 "violations": [f.to_json() for f in self.findings]}
 
 
-def resolve_range(repo: Path, *, spec: str | None, base: str) -> tuple[str | None, str, str]:
+def resolve_range(repo: Path, *, spec: str | None, base: str,
+                  end: str | None = None) -> tuple[str | None, str, str]:
     """(start, end, mode): "range" judges every commit in start..end; "history" judges the
     ops commits reachable from HEAD (on the base branch itself, after a merge)."""
     if spec:
@@ -69,7 +70,7 @@ def resolve_range(repo: Path, *, spec: str | None, base: str) -> tuple[str | Non
 
             raise UsageError(f"--range {spec!r}: give two existing commits as A..B")
         return git.rev_parse(repo, start), git.rev_parse(repo, end or "HEAD") or "", "range"
-    head = git.rev_parse(repo, "HEAD")
+    head = git.rev_parse(repo, end or "HEAD")
     if head is None:
         from .errors import UsageError
 
@@ -77,14 +78,16 @@ def resolve_range(repo: Path, *, spec: str | None, base: str) -> tuple[str | Non
     ref = guard.base_ref(repo, base)
     if ref is None:
         return None, head, "history"
-    mb = git.out(repo, "merge-base", "HEAD", ref).strip()
+    mb = git.out(repo, "merge-base", head, ref).strip()
     if mb == head:  # on the base branch (or behind it): look at the whole history
         return None, head, "history"
     return mb, head, "range"
 
 
-def verify(repo: Path, *, spec: str | None, base: str, bot_author: str) -> Report:
-    start, end, mode = resolve_range(repo, spec=spec, base=base)
+def verify(repo: Path, *, spec: str | None, base: str, bot_author: str,
+           end: str | None = None) -> Report:
+    """Verify ``spec`` (A..B), or the merge base with ``base`` up to ``end`` (HEAD)."""
+    start, end, mode = resolve_range(repo, spec=spec, base=base, end=end)
     if mode == "range":
         shas = git.out(repo, "rev-list", "--reverse", "--topo-order",
                        f"{start}..{end}").split()

@@ -81,9 +81,11 @@ def test_no_fresh_report_is_exit_4_and_nothing_recorded(repo: Path, cli) -> None
 def test_a_hung_wrapper_is_killed_at_the_timeout(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "hang", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
-    r = cli("--repo", repo, "run", "--skip-checks", "--timeout-seconds", "0.5")
-    assert r.code == 4 and "timed out after 0.5 s" in r.err
-    assert git(repo, "branch", "--list", "ops/evidence") == ""
+    r = cli("--repo", repo, "--json", "run", "--skip-checks", "--timeout-seconds", "0.5")
+    assert r.code == 4 and "failed-code: timed out after 0.5 s" in r.err
+    # "any other failure" is a code bug: recorded, with a handoff packet for DEBUG
+    t = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)%(trailers:key=Handoff,valueonly)", "ops/evidence")
+    assert t.startswith("failed-code") and "reports/handoffs/" in t
 
 
 def test_dry_run_writes_nothing(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

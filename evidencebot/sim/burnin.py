@@ -88,11 +88,24 @@ async def session(host: str, port: int, client_id: int, scenario: str) -> tuple[
         ib.disconnect()
 
 
+def previous_start(path: Path) -> datetime | None:
+    """When the last report at ``path`` says its run started (None without one)."""
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+        return datetime.fromisoformat(doc["started_at_utc"].replace("Z", "+00:00"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def make_report(*, scenario: str, args: argparse.Namespace, client_id: int,
                 account: str, now: datetime) -> dict[str, Any]:
     duration = args.paper_duration_seconds
     finished = now.replace(microsecond=0)
     started = finished - timedelta(seconds=duration + 2)
+    prev = previous_start(args.report)
+    if prev is not None and started <= prev:
+        # Simulated runs take a second, not half an hour: keep run ids (start times) unique.
+        started = prev + timedelta(seconds=1)
     filled = 0 if scenario == "no-fills" else 2 + args.seed % 3
     availability = {s: 1.0 for s in SYMBOLS}
     if scenario == "low-data":
