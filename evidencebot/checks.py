@@ -97,6 +97,8 @@ def _bounds(day: date, w: Window) -> tuple[datetime, datetime]:
 
 def next_window_start(*, after: datetime, run_seconds: int, window: Window) -> datetime:
     """The earliest instant >= ``after`` at which a run of ``run_seconds`` may start."""
+    if window.always_open:
+        return _next_open_stretch(after, run_seconds, window)
     s0, e0 = _bounds(after.date(), window)
     if run_seconds > (e0 - s0).total_seconds():
         raise ValueError(f"a {run_seconds} s run never fits in the window {window.describe()}")
@@ -108,6 +110,20 @@ def next_window_start(*, after: datetime, run_seconds: int, window: Window) -> d
         candidate = max(start, after)
         if candidate + timedelta(seconds=run_seconds) <= end:
             return candidate
+    raise ValueError("no session window in the coming year")
+
+
+def _next_open_stretch(after: datetime, run_seconds: int, window: Window) -> datetime:
+    """An all-day window: the run may cross midnight into another open day."""
+    candidate = after
+    for _ in range(370):
+        finish = candidate + timedelta(seconds=run_seconds)
+        days = (finish.date() - candidate.date()).days + 1
+        closed = [d for d in (candidate.date() + timedelta(days=k) for k in range(days))
+                  if _closed_reason(d, window)]
+        if not closed:
+            return candidate
+        candidate = datetime.combine(closed[-1] + timedelta(days=1), time(0), tzinfo=UTC)
     raise ValueError("no session window in the coming year")
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 SCENARIOS = ("qualifying", "no-fills", "low-data", "market-data", "code-bug",
-             "connect-refused")
+             "connect-refused", "long")
 SCENARIO_ENV = "EVIDENCEBOT_SIM_SCENARIO"  # the demo picks each run's scenario with it
 SYMBOLS = ["VOD.L", "BARC.L", "LLOY.L", "BP.L", "HSBA.L", "AZN.L", "SHEL.L"]
 
@@ -73,6 +73,14 @@ async def session(host: str, port: int, client_id: int, scenario: str) -> tuple[
     account = ib.managedAccounts()[0] if ib.managedAccounts() else ""
     say(f"connected to account {account} with client id {client_id}")
     try:
+        if scenario == "long":  # stay connected; a gateway that dies ends the session
+            gone = asyncio.Event()
+            ib.disconnectedEvent += gone.set
+            try:
+                await asyncio.wait_for(gone.wait(), 30)
+            except TimeoutError:
+                return 0, account
+            raise ConnectionError("lost the connection to the gateway mid-run")
         if scenario == "market-data":
             # conId set: ib_async keys tickers by it (a real wrapper would qualify first)
             ib.reqMktData(Stock("HSBA", "LSE", "GBP", conId=1001), "", False, False)

@@ -1,0 +1,138 @@
+"""Pre-run checks: the session window (UK bank holidays), health command, kill switch."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from datetime import time as clock
+from pathlib import Path
+
+import pytest
+
+from evidencebot.checks import (
+    Window,
+    check_health,
+    check_kill_switch,
+    check_window,
+    next_window_start,
+)
+
+RUNBOOK = Window(("Mon", "Tue", "Wed", "Thu", "Fri"), clock(8), clock(16), "UK")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("now", "seconds", "status", "reason"), [
+    pytest.param("2026-11-25 09:00", 1800, "PASS", "inside", id="wednesday-morning"),
+    pytest.param("2026-11-28 10:00", 1800, "FAIL", "Saturday is not a session day", id="saturday"),
+    pytest.param("2026-12-28 09:00", 1800, "FAIL",
+                 "2026-12-28 is a UK bank holiday (Boxing Day", id="substitute-boxing-day"),
+    pytest.param("2026-12-25 09:00", 1800, "FAIL", "Christmas Day", id="christmas"),
+    pytest.param("2026-11-25 07:59", 1800, "FAIL",
+                 "07:59 UTC is before the window opens at 08:00", id="07-59"),
+    pytest.param("2026-11-25 08:00", 1800, "PASS", "inside", id="08-00-exactly"),
+    pytest.param("2026-11-25 15:45", 1800, "FAIL",
+                 "a 1800 s run started at 15:45 UTC would end at 16:15, after the window "
+                 "closes at 16:00", id="15-45-start-ends-late"),
+    pytest.param("2026-11-25 15:30", 1800, "PASS", "inside", id="15-30-ends-at-16-00"),
+    pytest.param("2026-11-25 16:00", 60, "FAIL", "after the window closed at 16:00",
+                 id="after-close"),
+])
+def test_window(now: str, seconds: int, status: str, reason: str) -> None:
+    r = check_window(now=at(now), run_seconds=seconds, window=RUNBOOK)
+    assert r.status == status
+    assert reason in r.reason
+    if status == "FAIL":
+        assert r.fix.startswith("start at ")
+
+
+def test_holidays_can_be_switched_off() -> None:
+    w = Window(RUNBOOK.days, RUNBOOK.start, RUNBOOK.end, "")
+    assert check_window(now=at("2026-12-28 09:00"), run_seconds=1800, window=w).status == "PASS"
+
+
+def test_always_open_window_for_the_demo() -> None:
+    w = Window(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), clock(0), clock(0), "")
+    assert check_window(now=at("2026-11-28 23:50"), run_seconds=1800, window=w).status == "PASS"
+
+
+@pytest.mark.parametrize(("after", "expected"), [
+    ("2026-11-27 15:45", "2026-11-30 08:00"),  # Friday too late → Monday
+    ("2026-12-24 15:45", "2026-12-29 08:00"),  # Christmas, Boxing Day (substitute) skipped
+    ("2026-11-25 07:00", "2026-11-25 08:00"),
+    ("2026-11-25 10:00", "2026-11-25 10:00"),
+])
+def test_next_window_start(after: str, expected: str) -> None:
+    assert next_window_start(after=at(after), run_seconds=1800, window=RUNBOOK) == at(expected)
+
+
+def test_a_run_longer_than_the_window_never_fits() -> None:
+    with pytest.raises(ValueError, match="never fits"):
+        next_window_start(after=at("2026-11-25 09:00"), run_seconds=9 * 3600, window=RUNBOOK)
+
+
+def py(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+HEALTHY = 'import json; print(json.dumps({"healthy": True, "checks": [{"name": "ibkr_socket", "ok": True}]}))'
+UNHEALTHY = ('import json; print(json.dumps({"healthy": False, "checks": '
+             '[{"name": "ibkr_socket", "ok": False}, {"name": "clock", "ok": True}]}))')
+
+
+@pytest.mark.parametrize(("code", "status", "reason"), [
+    pytest.param(HEALTHY, "PASS", "healthy (strict)", id="pass"),
+    pytest.param("import sys; sys.exit(1)", "FAIL", "exited 1", id="non-zero-exit"),
+    pytest.param(UNHEALTHY, "FAIL", "reports healthy: false; failing: ibkr_socket",
+                 id="unhealthy-json"),
+    pytest.param("print('ok')", "WARN", "no JSON", id="no-json"),
+    pytest.param("print('\\ufeff' + '{\"healthy\": true}')", "PASS", "healthy", id="bom-json"),
+])
+def test_health(tmp_path: Path, code: str, status: str, reason: str) -> None:
+    r = check_health(command=py(code), cwd=tmp_path, timeout_seconds=10)
+    assert r.status == status and reason in r.reason
+
+
+def test_health_timeout_is_a_failure_and_returns_promptly(tmp_path: Path) -> None:
+    start = time.monotonic()
+    r = check_health(command=py("import time; time.sleep(30)"), cwd=tmp_path,
+                     timeout_seconds=0.5)
+    assert r.status == "FAIL" and r.reason == "timed out after 0.5 s"
+    assert time.monotonic() - start < 10
+
+
+def test_health_missing_command(tmp_path: Path) -> None:
+    r = check_health(command=["no-such-health-check-xyz"], cwd=tmp_path, timeout_seconds=5)
+    assert r.status == "FAIL" and "command not found" in r.reason
+
+
+def test_health_output_is_kept_redacted(tmp_path: Path) -> None:
+    r = check_health(command=py("print('{\"healthy\": true, \"account\": \"DU1234567\"}')"),
+                     cwd=tmp_path, timeout_seconds=5)
+    assert "DU***" in r.evidence and "1234567" not in r.evidence
+
+
+@pytest.mark.parametrize(("content", "status", "reason"), [
+    pytest.param(None, "PASS", "absent", id="absent"),
+    pytest.param({"active": False}, "PASS", '"active": false', id="inactive"),
+    pytest.param({"active": True}, "FAIL", "active", id="active"),
+    pytest.param("{not json", "FAIL", "unreadable", id="invalid-json"),
+    pytest.param({"state": "off"}, "FAIL", 'no boolean "active"', id="no-active-key"),
+])
+def test_kill_switch_file(tmp_path: Path, content: object, status: str, reason: str) -> None:
+    if content is not None:
+        f = tmp_path / "state" / "kill_switch.json"
+        f.parent.mkdir()
+        f.write_text(content if isinstance(content, str) else json.dumps(content))
+    r = check_kill_switch(repo=tmp_path, path="state/kill_switch.json")
+    assert r.status == status and reason in r.reason
+
+
+@pytest.mark.parametrize(("exit_code", "status"), [(0, "PASS"), (1, "FAIL")])
+def test_kill_switch_command(tmp_path: Path, exit_code: int, status: str) -> None:
+    r = check_kill_switch(repo=tmp_path, path="unused", command=py(f"raise SystemExit({exit_code})"))
+    assert r.status == status

@@ -1,0 +1,152 @@
+"""`run` against the simulated gateway: retries, classification, handoff packets, refusals."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from evidencebot.demo import demo_config
+from evidencebot.handoff import parse_packet
+from evidencebot.sim.burnin import SCENARIO_ENV
+from evidencebot.sim.gateway import running_gateway
+from evidencebot.sim.trading_repo import write_repo
+
+OPS = "ops/evidence"
+REPORT = "reports/uk_tax/step1a_burnin/step1a_burnin_latest.json"
+
+
+@pytest.fixture
+def gateway_port(request: pytest.FixtureRequest) -> Iterator[int]:
+    opts = getattr(request, "param", {})
+    with running_gateway(**{"hold_client_ids": {17}, "unsubscribed": {"HSBA"}, **opts}) as port:
+        yield port
+
+
+@pytest.fixture
+def repo(tmp_path: Path, gateway_port: int) -> Path:
+    return write_repo(tmp_path / "bot", extra={
+        "evidencebot.toml": demo_config(port=gateway_port, report=REPORT),
+        ".gitignore": "state/\nreports/uk_tax/step1a_burnin/\n"})
+
+
+def scenario(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv(SCENARIO_ENV, name)
+
+
+def trailers(repo: Path, rev: str = OPS) -> dict[str, str]:
+    out = git(repo, "log", "-1", "--format=%(trailers:only,unfold)", rev)
+    return dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+
+
+def everything_committed(repo: Path) -> str:
+    return git(repo, "log", "-p", "--format=%B", f"main..{OPS}")
+
+
+def test_code_bug_leaves_a_handoff_packet_in_the_6c_format(repo: Path, cli,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    scenario(monkeypatch, "code-bug")
+    r = cli("--repo", repo, "run")
+    assert r.code == 4 and "failed-code" in r.err and "handoff packet" in r.err
+    t = trailers(repo)
+    assert t["Evidence-Outcome"] == "failed-code" and t["Burnin-Streak"] == "0/3"
+    packet_path = t["Handoff"]
+    assert packet_path.startswith("reports/handoffs/") and "-DEBUG-" in packet_path
+    packet = git(repo, "show", f"{OPS}:{packet_path}")
+    fields = parse_packet(packet)
+    assert fields["Heading"].startswith("Handoff: OPS → DEBUG — ")
+    assert fields["Classification"] == "code-bug" and fields["Milestone"] == "MO-2"
+    assert fields["Code commit"] == f"{git(repo, 'rev-parse', 'main').strip()} (clean)"
+    assert fields["Exit code"] == "1"
+    assert "evidencebot.sim.burnin" in fields["Command"] and fields["Command"].startswith("`")
+    assert "IBKR error codes seen" in fields and "Created (UTC)" in fields
+    for section in ("## What happened", "## Evidence", "## Reproduce", "## Expected vs actual"):
+        assert section in packet
+    assert "ZeroDivisionError" in packet and "IBKR_CLIENT_ID=18" in packet
+    assert "1234567" not in everything_committed(repo)
+
+
+def test_market_data_failure_names_the_next_window(repo: Path, cli,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    scenario(monkeypatch, "market-data")
+    r = cli("--repo", repo, "run")
+    assert r.code == 4 and "failed-market-data" in r.err and "retry scheduled" in r.err
+    t = trailers(repo)
+    assert t["Evidence-Outcome"] == "failed-market-data" and "354" in t["Ibkr-Codes"]
+    retry = t["Retry-After"]
+    backlog = git(repo, "show", f"{OPS}:IMPLEMENTATION_BACKLOG.md")
+    log = git(repo, "show", f"{OPS}:SESSION_LOG.md").split("\n## ")[-1]
+    assert f"retry scheduled {retry}" in backlog
+    assert f"- Next: retry in the next window ({retry})" in log
+    assert "1234567" not in everything_committed(repo)
+
+
+def test_held_client_id_in_the_wrappers_output_retries_with_the_next(
+        repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    scenario(monkeypatch, "qualifying")
+    r = cli("--repo", repo, "--json", "run", "--skip-checks")  # 17 first: the wrapper meets 326
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["outcome"] == "qualifying"
+    assert trailers(repo)["Ibkr-Client-Id"] == "18"
+
+
+def test_connection_refused_retries_then_fails_with_the_502_fix(repo: Path, cli,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    scenario(monkeypatch, "connect-refused")
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4 and "failed-infra" in r.err
+    assert "enable ActiveX and Socket Clients" in r.err
+    assert trailers(repo)["Evidence-Outcome"] == "failed-infra"
+
+
+@pytest.mark.parametrize("gateway_port", [{"die_after": 1.0}], indirect=True)
+def test_gateway_that_dies_mid_run_is_failed_infra(repo: Path, cli,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    scenario(monkeypatch, "long")
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4 and "failed-infra" in r.err and "went away" in r.err
+    assert trailers(repo)["Evidence-Outcome"] == "failed-infra"
+
+
+def test_failed_check_records_the_skipped_session_and_runs_nothing(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    (repo / "state").mkdir()
+    (repo / "state" / "kill_switch.json").write_text('{"active": true}')
+    r = cli("--repo", repo, "run")
+    assert r.code == 3 and "kill-switch" in r.err
+    t = trailers(repo)
+    assert t["Evidence-Kind"] == "check" and t["Check-Failed"] == "kill-switch"
+    assert not (repo / REPORT).exists()
+    git(repo, "switch", "-q", OPS)
+    assert cli("--repo", repo, "verify").code == 0
+
+
+def test_check_command_table_and_exit_codes(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    ok = cli("--repo", repo, "--json", "check")
+    doc = json.loads(ok.out)
+    assert ok.code == 0 and doc["client_id"] == 18
+    assert [c["name"] for c in doc["checks"]] == ["window", "health", "kill-switch", "gateway",
+                                                 "client-id"]
+    (repo / "evidencebot.toml").write_text((repo / "evidencebot.toml").read_text().replace(
+        'days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]', 'days = ["Mon"]').replace(
+        'start = "00:00"\nend = "00:00"', 'start = "08:00"\nend = "16:00"'))
+    sat = cli("--repo", repo, "check", "--now", "2026-11-28T10:00:00Z")
+    assert sat.code == 3 and "Saturday is not a session day" in sat.out
+    assert git(repo, "branch", "--list", OPS) == ""  # check writes nothing
+
+
+def test_bad_now_is_a_usage_error(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", repo, "check", "--now", "tomorrow")
+    assert r.code == 2 and "ISO-8601" in r.err
+
+
+def test_health_failure_blocks_the_run(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    cfg = (repo / "evidencebot.toml").read_text().replace(
+        '"main.py", "uk_health_check"', '"-c", "import sys; sys.exit(1)", "x"')
+    (repo / "evidencebot.toml").write_text(cfg)
+    r = cli("--repo", repo, "run")
+    assert r.code == 3 and "health" in r.err
+    assert sys.executable  # the health command ran with this interpreter

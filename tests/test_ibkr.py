@@ -1,0 +1,153 @@
+"""Real ib_async against the simulated gateway on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from evidencebot.ibkr import FIX_502, classify_failure, parse_codes, probe_gateway
+from evidencebot.redact import redact
+from evidencebot.sim.gateway import running_gateway
+
+TIMEOUT = 5.0
+
+
+def probe(port: int, ids: list[int] = [17, 18, 19], **kw: object):  # type: ignore[no-untyped-def]  # noqa: B006
+    return probe_gateway(host="127.0.0.1", port=port, client_ids=ids, connect_timeout=TIMEOUT,
+                         readonly_wait=kw.pop("readonly_wait", 0.3), **kw)  # type: ignore[arg-type]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_clean_connect() -> None:
+    with running_gateway(accounts=["DU1234567"]) as port:
+        r = probe(port)
+    assert r.ok and r.client_id == 17 and r.paper and r.read_only is False
+    assert r.accounts == ["DU***"] and "1234567" not in r.reason
+
+
+def test_held_client_id_moves_to_the_next_far_faster_than_the_timeout() -> None:
+    with running_gateway(hold_client_ids={17, 18}) as port:
+        start = time.monotonic()
+        r = probe(port, readonly_wait=0.05)
+        elapsed = time.monotonic() - start
+    assert r.ok and r.client_id == 19 and r.held_ids == [17, 18]
+    assert elapsed < TIMEOUT / 3, f"{elapsed:.2f} s: the probe waited for the connect timeout"
+
+
+def test_every_id_held_fails_with_the_fix() -> None:
+    with running_gateway(hold_client_ids={17}) as port:
+        r = probe(port, ids=[17])
+    assert not r.ok and r.error_code == 326 and "IBKR_CLIENT_ID" in r.fix
+
+
+def test_read_only_api_is_detected_without_any_order() -> None:
+    with running_gateway(read_only=True) as port:
+        r = probe(port, readonly_wait=TIMEOUT)
+    assert not r.ok and r.read_only and "Read-Only" in r.reason
+    assert r.elapsed < TIMEOUT  # the 321 ended the wait, not the timeout
+
+
+def test_live_account_is_refused_under_the_paper_profile() -> None:
+    with running_gateway(accounts=["U7654321"]) as port:
+        r = probe(port)
+        live_ok = probe(port, paper_profile=False)
+    assert not r.ok and r.paper is False and "live account (U***)" in r.reason
+    assert live_ok.ok
+
+
+def test_connection_refused_is_502_with_the_fix() -> None:
+    r = probe(free_port())
+    assert not r.ok and r.error_code == 502 and r.fix == FIX_502
+
+
+def test_gateway_that_accepts_then_closes_is_502_quickly() -> None:
+    with running_gateway(refuse=True) as port:
+        r = probe(port)
+    assert not r.ok and r.error_code == 502 and r.fix == FIX_502
+    assert r.elapsed < TIMEOUT
+
+
+@pytest.mark.parametrize(("exit_code", "log", "outcome", "flag"), [
+    pytest.param(3, "Error 326, reqId -1: client id already in use", "failed-infra",
+                 "retry_client_id", id="326"),
+    pytest.param(2, "Error 502: Couldn't connect to TWS", "failed-infra", "retry_connect",
+                 id="502"),
+    pytest.param(1, "ConnectionRefusedError: [Errno 111]", "failed-infra", "retry_connect",
+                 id="refused"),
+    pytest.param(1, "Error 354, reqId 3: Requested market data is not subscribed",
+                 "failed-market-data", None, id="354"),
+    pytest.param(1, "Warning 10167, reqId 4: delayed market data", "failed-market-data", None,
+                 id="10167"),
+    pytest.param(1, "Error 2105, reqId -1: HMDS data farm connection is broken",
+                 "failed-market-data", None, id="2105"),
+    pytest.param(1, "Error 1100, reqId -1: Connectivity lost\nTraceback (most recent call "
+                 "last):\nOSError", "failed-infra", None, id="1100-beats-traceback"),
+    pytest.param(1, "Traceback (most recent call last):\n  File x\nZeroDivisionError: boom",
+                 "failed-code", None, id="traceback"),
+    pytest.param(1, "Warning 2104, reqId -1: farm OK\nsomething odd", "failed-code", None,
+                 id="farm-ok-is-not-a-cause"),
+    pytest.param(None, "still running", "failed-code", None, id="hung"),
+])
+def test_classify_failure(exit_code: int | None, log: str, outcome: str, flag: str | None) -> None:
+    c = classify_failure(exit_code=exit_code, log_text=log, gateway_alive=True)
+    assert c.outcome == outcome
+    if flag:
+        assert getattr(c, flag)
+
+
+def test_a_dead_gateway_is_infra() -> None:
+    c = classify_failure(exit_code=1, log_text="Traceback (most recent call last):\nEOFError",
+                         gateway_alive=False)
+    assert c.outcome == "failed-infra" and "went away" in c.reason
+
+
+def test_parse_codes_in_first_seen_order() -> None:
+    log = 'Error 326, reqId -1: x\n{"code": 2104, "message": "ok"}\nWarning 354: y\nerror 326'
+    assert parse_codes(log) == [326, 2104, 354]
+
+
+def test_redaction() -> None:
+    assert redact("DU1234567 and U7654321, not UK100 or U2") == "DU*** and U***, not UK100 or U2"
+
+
+def test_sim_gateway_cli_prints_its_port_and_stops_on_sigterm() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "evidencebot", "sim-gateway", "--port", "0",
+                             "--hold-client-id", "17"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("listening on 127.0.0.1:")
+        port = int(line.rsplit(":", 1)[1])
+        r = probe(port, readonly_wait=0.05)
+        assert r.ok and r.client_id == 18 and r.held_ids == [17]
+    finally:
+        proc.send_signal(signal.SIGTERM if os.name != "nt" else signal.CTRL_BREAK_EVENT)
+        code = proc.wait(timeout=10)
+    assert code == 0
+
+
+def test_die_after_drops_connected_clients() -> None:
+    import asyncio
+
+    from ib_async import IB
+
+    async def session(port: int) -> bool:
+        ib = IB()
+        await ib.connectAsync("127.0.0.1", port, 30, timeout=TIMEOUT)
+        gone = asyncio.Event()
+        ib.disconnectedEvent += gone.set
+        await asyncio.wait_for(gone.wait(), TIMEOUT)
+        return not ib.isConnected()
+
+    with running_gateway(die_after=0.5) as port:
+        assert asyncio.run(session(port))
