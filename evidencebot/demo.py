@@ -109,6 +109,7 @@ def make_remote(target: Path) -> Path:
     git.run(target, "init", "-q", "--bare", str(remote))
     git.run(remote, "config", "receive.advertisePushOptions", "true")
     hook = remote / "hooks" / "pre-receive"
+    hook.parent.mkdir(exist_ok=True)  # an empty init template has no hooks directory
     hook.write_text(RECEIVE_HOOK.format(python=sys.executable), encoding="utf-8", newline="\n")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return remote

@@ -1,0 +1,263 @@
+"""Closing MO-2: refused at 2/3, one closure commit at 3/3, and the merge request."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from evidencebot.demo import make_remote
+from evidencebot.install import install_hooks
+from evidencebot.sim.trading_repo import report, write_repo, write_report
+
+OPS = "ops/evidence"
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _clock(pinned_now: str) -> None:
+    pass
+
+
+def make(tmp_path: Path, provider: str = "gitlab", extra_cfg: str = "") -> tuple[Path, Path]:
+    remote = make_remote(tmp_path)
+    repo = write_repo(tmp_path / "bot", extra={
+        "evidencebot.toml": f'[ops]\nprovider = "{provider}"\n{extra_cfg}'})
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    return repo, remote
+
+
+def record(cli, repo: Path, tmp_path: Path, n: int, *, filled: int = 2) -> None:  # type: ignore[no-untyped-def]
+    doc = report(finished=NOW - timedelta(hours=10 - n), filled=filled)
+    r = cli("--repo", repo, "record", write_report(tmp_path / f"r{n}.json", doc))
+    assert r.code == 0, r.err
+
+
+def pushes(remote: Path) -> list[dict[str, list]]:
+    log = remote / "push-options.log"
+    return [json.loads(x) for x in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_close_is_refused_at_2_of_3_and_succeeds_at_3(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    repo, remote = make(tmp_path)
+    record(cli, repo, tmp_path, 0, filled=0)  # a non-qualifying run first
+    record(cli, repo, tmp_path, 1)
+    record(cli, repo, tmp_path, 2)
+    tip = git(repo, "rev-parse", OPS)
+    refused = cli("--repo", repo, "close", "MO-2")
+    assert refused.code == 1 and "streak is 2/3; 1 more" in refused.err
+    assert git(repo, "rev-parse", OPS) == tip
+    record(cli, repo, tmp_path, 3)
+    ok = cli("--repo", repo, "--json", "close", "MO-2")
+    assert ok.code == 0, ok.err
+    doc = json.loads(ok.out)
+    runs = doc["runs"]
+    assert len(runs) == 3 and doc["merge_request"]["provider"] == "gitlab"
+    t = dict(line.split(": ", 1) for line in git(
+        repo, "log", "-1", "--format=%(trailers:only,unfold)", OPS).splitlines() if line)
+    assert t["Evidence-Kind"] == "milestone" and t["Milestone"] == "MO-2"
+    assert t["Milestone-Status"] == "CLOSED" and t["Milestone-Evidence"] == ", ".join(runs)
+    design = git(repo, "show", f"{OPS}:PROJECT_DESIGN.md")
+    row = next(x for x in design.splitlines() if x.startswith("| MO-2 "))
+    assert "| CLOSED |" in row and runs[0] in row
+    backlog = git(repo, "show", f"{OPS}:IMPLEMENTATION_BACKLOG.md")
+    assert "| MO-2 | CLOSED | 2026-11-25 |" in backlog
+    description = git(repo, "show", f"{OPS}:reports/evidence/milestones/MO-2.md")
+    for run in runs:
+        assert run in description
+    assert "```mermaid\nxychart-beta" in description
+    assert "Merge with a merge commit; do not squash" in description
+    assert "non-qualifying" in description  # every attempt since the last closure
+    # the closure commit passes verify ...
+    git(repo, "switch", "-q", OPS)
+    assert cli("--repo", repo, "verify").code == 0
+    # ... and the hook, re-committed by hand with the hooks installed
+    install_hooks(repo, base="main", force=True)
+    closure = git(repo, "rev-parse", "HEAD").strip()
+    git(repo, "reset", "-q", "--soft", "HEAD~1")
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
+    proc = subprocess.run(["git", "-C", str(repo), "commit", "-q", "-C", closure],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    # the merge request: GitLab push options, the description pointing at the file
+    opts = pushes(remote)[-1]["options"]
+    assert opts[:2] == ["merge_request.create", "merge_request.target=main"]
+    assert any(o.startswith("merge_request.title=Close MO-2") for o in opts)
+    assert any("reports/evidence/milestones/MO-2.md" in o for o in opts)
+
+
+def test_closing_twice_adds_nothing(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    repo, _remote = make(tmp_path, "none")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    tip = git(repo, "rev-parse", OPS)
+    again = cli("--repo", repo, "close", "MO-2")
+    assert again.code == 0 and "already closed" in again.out
+    assert git(repo, "rev-parse", OPS) == tip
+
+
+def test_unknown_milestone_is_a_usage_error(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = make(tmp_path, "none")
+    r = cli("--repo", repo, "close", "MO-3")
+    assert r.code == 2 and "[milestone.MO-3]" in r.err
+
+
+def test_pushing_twice_updates_and_never_forces(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    repo, remote = make(tmp_path)
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    first = git(repo, "rev-parse", OPS).strip()
+    record(cli, repo, tmp_path, 3)  # a fourth run after the closure: 4/3
+    assert cli("--repo", repo, "close", "MO-2").code == 0  # updates the same merge request
+    second = pushes(remote)[-1]
+    (old, new, ref), = second["updates"]
+    assert ref == f"refs/heads/{OPS}" and old == first and new == git(repo, "rev-parse", OPS).strip()
+    assert second["options"][0] == "merge_request.create"
+
+
+def test_non_fast_forward_push_is_rebuilt_on_the_new_tip(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    repo, remote = make(tmp_path)
+    record(cli, repo, tmp_path, 0)
+    assert cli("--repo", repo, "close", "MO-2").code == 1  # not yet; nothing pushed
+    git(repo, "push", "-q", "origin", OPS)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    git(other, "branch", "-q", OPS, f"origin/{OPS}")
+    record(cli, other, tmp_path, 1)  # another operator records run 1 and pushes first
+    git(other, "push", "-q", "origin", OPS)
+    theirs = git(other, "rev-parse", OPS).strip()
+    record(cli, repo, tmp_path, 2)  # we record run 2 on the old tip
+    record(cli, repo, tmp_path, 3)
+    ok = cli("--repo", repo, "--json", "close", "MO-2")
+    assert ok.code == 0, ok.err
+    log = git(repo, "log", "--format=%(trailers:key=Evidence-Run-Id,valueonly)", OPS).split()
+    assert len(log) == 4 and len(set(log)) == 4  # run 1 (theirs) kept, 2 and 3 rebuilt on it
+    assert git(repo, "merge-base", "--is-ancestor", theirs, OPS) == ""
+    last = pushes(remote)[-1]
+    assert last["updates"][0][0] == theirs  # a fast-forward from their tip: never forced
+    git(repo, "switch", "-q", OPS)
+    assert cli("--repo", repo, "verify").code == 0
+    rows = [x for x in git(repo, "show", f"{OPS}:IMPLEMENTATION_BACKLOG.md").splitlines()
+            if x.startswith("| ") and "reports/evidence" in x]
+    assert [r.split(" | ")[0] for r in rows] == ["| 2", "| 3", "| 4", "| 5"]  # re-rendered
+
+
+FAKE_GH = r'''#!{python}
+import json, os, sys
+state = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gh-state.json")
+calls = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gh-calls.jsonl")
+with open(calls, "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\n")
+args = sys.argv[1:]
+opened = os.path.exists(state)
+if args[:2] == ["pr", "list"]:
+    print(json.dumps([{{"number": 7, "url": "https://example.invalid/pull/7"}}] if opened else []))
+elif args[:2] == ["pr", "create"]:
+    body = open(args[args.index("--body-file") + 1]).read()
+    open(state, "w").write(json.dumps({{"body": body}}))
+    print("https://example.invalid/pull/7")
+elif args[:2] == ["pr", "edit"]:
+    pass
+else:
+    sys.exit(1)
+'''
+
+
+def test_github_path_with_a_gh_on_path(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    repo, _remote = make(tmp_path, "github")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    gh = bin_dir / "gh"
+    gh.write_text(FAKE_GH.format(python=sys.executable))
+    gh.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    first = cli("--repo", repo, "--json", "close", "MO-2")
+    assert first.code == 0, first.err
+    assert json.loads(first.out)["merge_request"]["action"] == "created"
+    record(cli, repo, tmp_path, 3)
+    second = cli("--repo", repo, "--json", "close", "MO-2")
+    assert json.loads(second.out)["merge_request"]["action"] == "updated"
+    calls = [json.loads(x) for x in (bin_dir / "gh-calls.jsonl").read_text().splitlines()]
+    create = next(c for c in calls if c[:2] == ["pr", "create"])
+    assert create[create.index("--base") + 1] == "main" and create[create.index("--head") + 1] == OPS
+    assert any(c[:3] == ["pr", "edit", "7"] for c in calls)
+    body = json.loads((bin_dir / "gh-state.json").read_text())["body"]
+    assert "do not squash" in body and "```mermaid" in body
+
+
+def test_no_provider_writes_the_description_outside_the_tree(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    repo = write_repo(tmp_path / "bot")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    status = git(repo, "status", "--porcelain")
+    r = cli("--repo", repo, "--json", "close", "MO-2")
+    mr = json.loads(r.out)["merge_request"]
+    assert mr["provider"] == "none" and mr["action"] == "written"
+    path = Path(mr["description_file"])
+    assert path.is_file() and (repo / ".git") in path.parents
+    assert "Merge with a merge commit; do not squash" in path.read_text()
+    assert any("git push origin ops/evidence" in c for c in mr["commands"])
+    assert git(repo, "status", "--porcelain") == status
+
+
+class _FakeGitLab(BaseHTTPRequestHandler):
+    seen: list[tuple[str, str, str, bytes]] = []
+
+    def _reply(self, doc: object) -> None:
+        data = json.dumps(doc).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.seen.append(("GET", self.path, self.headers.get("PRIVATE-TOKEN", ""), b""))
+        self._reply([{"iid": 12}])
+
+    def do_PUT(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.seen.append(("PUT", self.path, self.headers.get("PRIVATE-TOKEN", ""), body))
+        self._reply({"iid": 12, "web_url": "http://127.0.0.1/group/bot/-/merge_requests/12"})
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_gitlab_token_sets_the_full_description_through_the_api(
+        tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    server = HTTPServer(("127.0.0.1", 0), _FakeGitLab)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        api = f"http://127.0.0.1:{server.server_address[1]}/api/v4"
+        repo, remote = make(tmp_path, "gitlab", f'gitlab_api = "{api}"\n')
+        # GitLab knows the project by its path: name the bare remote like one.
+        project = tmp_path / "group" / "bot.git"
+        project.parent.mkdir()
+        shutil.move(str(remote), project)
+        git(repo, "remote", "set-url", "origin", str(project))
+        monkeypatch.setenv("GITLAB_TOKEN", "glpat-test")
+        for n in range(3):
+            record(cli, repo, tmp_path, n)
+        r = cli("--repo", repo, "--json", "close", "MO-2")
+        assert r.code == 0, r.err
+    finally:
+        server.shutdown()
+    put = next(s for s in _FakeGitLab.seen if s[0] == "PUT")
+    assert put[1].endswith("/merge_requests/12") and put[2] == "glpat-test"
+    assert "```mermaid" in json.loads(put[3])["description"]
+    assert json.loads(r.out)["merge_request"]["url"].endswith("/merge_requests/12")

@@ -1,0 +1,45 @@
+"""`evidencebot demo`: the whole flow, end to end, in well under a minute."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import git
+
+
+def test_demo_runs_the_whole_flow(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    start = time.monotonic()
+    r = cli("demo", tmp_path / "demo")
+    elapsed = time.monotonic() - start
+    assert r.code == 0, r.err
+    assert elapsed < 60
+    repo = tmp_path / "demo" / "bot"
+    assert "every day, all day" in r.out  # it says which window its demo repo uses
+    log = git(repo, "log", "--format=%B%x00", "ops/evidence").split("\x00")
+    parsed = [subprocess.run(["git", "interpret-trailers", "--parse"], input=m, text=True,
+                             capture_output=True, check=True).stdout for m in log if m.strip()]
+    outcomes = [line.split(": ", 1)[1] for p in parsed for line in p.splitlines()
+                if line.startswith("Evidence-Outcome: ")]
+    assert outcomes.count("qualifying") == 3 and "non-qualifying" in outcomes
+    assert "failed-market-data" in outcomes
+    assert any("Milestone-Status: CLOSED" in p for p in parsed)
+    assert any("Ibkr-Client-Id: 18" in p for p in parsed)  # 17 was held: 326, moved on
+    pushes = [json.loads(x) for x in
+              (tmp_path / "demo" / "gitlab-remote.git" / "push-options.log").read_text().splitlines()]
+    assert any("merge_request.create" in p["options"] for p in pushes)
+    status = cli("--repo", repo, "--json", "status")
+    assert json.loads(status.out)["milestones"]["MO-2"]["closed"] is True
+    git(repo, "switch", "-q", "ops/evidence")
+    assert cli("--repo", repo, "verify").code == 0
+    assert "1234567" not in git(repo, "log", "-p", "ops/evidence")
+
+
+def test_demo_refuses_a_directory_that_is_not_a_demo(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "precious.txt").write_text("keep me")
+    r = cli("demo", tmp_path / "x")
+    assert r.code == 2 and "not an evidencebot demo" in r.err
+    assert (tmp_path / "x" / "precious.txt").read_text() == "keep me"
