@@ -33,3 +33,17 @@ def big_repo(root: Path, files: int) -> Path:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "big repo")
     return repo
+
+
+def median_seconds(cmd: list[str], cwd: Path, runs: int,
+                   env: dict[str, str] | None = None) -> tuple[float, int]:
+    """(median wall time, last exit code) of ``runs`` runs of ``cmd``."""
+    import statistics
+    import time
+
+    samples, code = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        code = subprocess.run(cmd, cwd=cwd, env=env or ENV, capture_output=True).returncode
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples), code

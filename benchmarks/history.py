@@ -6,27 +6,15 @@
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _repo import ENV, git
+from _repo import git, median_seconds
 
 from evidencebot.history import _FORMAT
 from evidencebot.sim.synth import add_ops_commits
 from evidencebot.sim.trading_repo import write_repo
-
-
-def timed(cmd: list[str], cwd: Path, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, check=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def main() -> int:
@@ -38,9 +26,11 @@ def main() -> int:
         repo = write_repo(Path(tmp) / "bot")
         add_ops_commits(repo, branch="ops/evidence", parent=git(repo, "rev-parse", "main").strip(),
                         count=args.commits)
-        raw = timed(["git", "-c", "trailer.separators=:", "log", "-z", f"--format={_FORMAT}",
-                     "ops/evidence"], repo, args.runs)
-        ours = timed([sys.executable, "-m", "evidencebot", "--json", "history"], repo, args.runs)
+        git_log = ["git", "-c", "trailer.separators=:", "log", "-z", f"--format={_FORMAT}",
+                   "ops/evidence"]
+        raw, _ = median_seconds(git_log, repo, args.runs)
+        ours, _ = median_seconds([sys.executable, "-m", "evidencebot", "--json", "history"],
+                                 repo, args.runs)
     print(f"raw git log ({args.commits} commits)      median {raw * 1000:7.1f} ms")
     print(f"evidencebot --json history          median {ours * 1000:7.1f} ms")
     print(f"ratio ours / git log: {ours / raw:.2f}")

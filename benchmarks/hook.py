@@ -10,14 +10,11 @@ from __future__ import annotations
 import argparse
 import compileall
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from _repo import ENV, big_repo, git
+from _repo import ENV, big_repo, git, median_seconds
 
 
 def stage_ops_change(repo: Path) -> list[str]:
@@ -48,16 +45,6 @@ def installed_copy(dest: Path) -> Path:
     return dest
 
 
-def timed(cmd: list[str], cwd: Path, runs: int, env: dict[str, str]) -> tuple[float, int]:
-    samples = []
-    code = 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        code = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True).returncode
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples), code
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--files", type=int, default=20_000)
@@ -73,10 +60,10 @@ def main() -> int:
         env = {**ENV, "PYTHONPATH": str(installed_copy(Path(tmp) / "site"))}
         ours_cmd = [str(bin_dir / "evidencebot"), "hook", "pre-commit"]
         peer_cmd = [str(bin_dir / "check-added-large-files"), *staged]
-        timed(ours_cmd, repo, 3, env)  # warm caches (and write .pyc files) for both
-        timed(peer_cmd, repo, 3, env)
-        ours, ours_code = timed(ours_cmd, repo, args.runs, env)
-        peer, peer_code = timed(peer_cmd, repo, args.runs, env)
+        median_seconds(ours_cmd, repo, 3, env)  # warm caches (and write .pyc files) for both
+        median_seconds(peer_cmd, repo, 3, env)
+        ours, ours_code = median_seconds(ours_cmd, repo, args.runs, env)
+        peer, peer_code = median_seconds(peer_cmd, repo, args.runs, env)
     print(f"staged: {', '.join(staged)}")
     print(f"evidencebot hook pre-commit      median {ours * 1000:7.1f} ms (exit {ours_code})")
     print(f"check-added-large-files          median {peer * 1000:7.1f} ms (exit {peer_code})")

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__, git, ledger, mdedit
+from . import __version__, git, history, ledger, mdedit
 from .errors import PolicyViolation, UsageError
 from .history import OpsCommit
 from .recorder import Context, Judge
-from .trailers import RESETS, render_message
+from .trailers import render_message
 
 
 @dataclass(frozen=True)
@@ -45,21 +45,10 @@ class Streak:
 
 def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int) -> Streak:
     """The streak in ``commits`` (newest first, as `history.read` returns them)."""
-    runs: list[OpsCommit] = []
-    counting = True
-    closed_by = None
-    attempts: list[OpsCommit] = []
-    for c in commits:
-        if c.kind == "milestone" and c.trailers.get("Milestone") == milestone:
-            closed_by = closed_by or c  # the newest closure; a closure does not reset
-        if closed_by is None:
-            attempts.append(c)
-        if not counting or not c.is_run or c.problems:
-            continue
-        if c.outcome == "qualifying" and c.trailers.get("Code-Dirty") != "true":
-            runs.append(c)
-        elif c.outcome in RESETS or c.outcome == "qualifying":
-            counting = False
+    closed_by = next((c for c in commits if c.kind == "milestone"
+                      and c.trailers.get("Milestone") == milestone), None)
+    attempts = list(commits[:commits.index(closed_by)] if closed_by else commits)
+    runs = history.streak_runs(commits)
     return Streak(milestone, needed, tuple(reversed(runs)), tuple(reversed(attempts)),
                   closed_by)
 

@@ -153,8 +153,7 @@ def commit_run(
         commits = ctx.history(at.sha)
         prior = history.streak(commits)
         outcome = record["outcome"]
-        streak = prior + 1 if outcome == "qualifying" else (
-            0 if outcome in ("non-qualifying", "failed-code") else prior)
+        streak = history.next_streak(prior, outcome, dirty=record["code"]["dirty"])
         data = evidence.record_bytes(record)
         changes: dict[str, bytes] = {path: data}
         docs = _read_docs(ctx, at.sha)

@@ -265,7 +265,11 @@ def _region(doc: Any, title: str) -> tuple[int, int] | None:
     return s.body_start, s.end
 
 
-def _backlog(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
+def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_section: str,
+                    fixed_cols: tuple[str, ...] | None,
+                    free_section: str | None = None) -> list[Violation]:
+    """A document where only MO-* rows of ``status_section`` (and, if given, anything
+    inside ``free_section``) may change, under unchanged headings."""
     parsed = _text(ch, rules)
     if isinstance(parsed, Violation):
         return [parsed]
@@ -273,28 +277,26 @@ def _backlog(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
     out = _headings_kept(ch, old, new)
     if out:
         return out
-    tr_old, tr_new = _region(old, rules.tracker_section), _region(new, rules.tracker_section)
-    for tag, i1, i2, j1, j2 in _ops(old, new):
-        if tr_old and tr_new and tr_old[0] <= i1 and i2 <= tr_old[1] and \
-                tr_new[0] <= j1 and j2 <= tr_new[1]:
+    free_old = _region(old, free_section) if free_section else None
+    free_new = _region(new, free_section) if free_section else None
+    for op in _ops(old, new):
+        _tag, i1, i2, j1, j2 = op
+        if free_old and free_new and free_old[0] <= i1 and i2 <= free_old[1] and \
+                free_new[0] <= j1 and j2 <= free_new[1]:
             continue
-        out += _mo_rows(ch, old, new, (tag, i1, i2, j1, j2), rules.status_section,
-                        fixed_cols=None, streak_of=streak_of, rules=rules)
+        out += _mo_rows(ch, old, new, op, status_section, fixed_cols=fixed_cols,
+                        streak_of=streak_of, rules=rules)
     return out
+
+
+def _backlog(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    return _table_document(ch, rules, streak_of, status_section=rules.status_section,
+                           fixed_cols=None, free_section=rules.tracker_section)
 
 
 def _design(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
-    parsed = _text(ch, rules)
-    if isinstance(parsed, Violation):
-        return [parsed]
-    old, new = parsed
-    out = _headings_kept(ch, old, new)
-    if out:
-        return out
-    for op in _ops(old, new):
-        out += _mo_rows(ch, old, new, op, rules.milestones_section,
-                        fixed_cols=("Status", "Evidence"), streak_of=streak_of, rules=rules)
-    return out
+    return _table_document(ch, rules, streak_of, status_section=rules.milestones_section,
+                           fixed_cols=("Status", "Evidence"))
 
 
 def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int], section: str,

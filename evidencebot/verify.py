@@ -15,7 +15,6 @@ from typing import Any
 from . import evidence, git, guard, history
 from .history import OpsCommit
 from .scope import Rules
-from .trailers import RESETS
 
 
 @dataclass(frozen=True)
@@ -109,9 +108,8 @@ def verify(repo: Path, *, spec: str | None, base: str, bot_author: str,
 
 def _walk(repo: Path, report: Report, shas: list[str], ops: dict[str, OpsCommit],
           prior: list[OpsCommit], rules: Rules, *, require_ops: bool) -> None:
-    streak = history.streak(prior)
-    streak_runs = [c.run_id for c in prior if c.is_run and c.outcome == "qualifying"][:streak]
-    streak_runs.reverse()
+    streak_runs = [c.run_id for c in reversed(history.streak_runs(prior))]
+    streak = len(streak_runs)
     for sha in shas:
         report.commits += 1
         c = ops.get(sha)
@@ -151,10 +149,11 @@ def _check_run(repo: Path, report: Report, c: OpsCommit, rules: Rules, streak: i
     t = c.trailers
     path = t.get("Evidence-Record", "")
     data = git.show_bytes(repo, c.sha, path) if path else None
-    new_streak = streak + 1 if c.outcome == "qualifying" else (
-        0 if c.outcome in RESETS else streak)
-    runs = [*streak_runs, c.run_id] if c.outcome == "qualifying" else (
-        [] if c.outcome in RESETS else streak_runs)
+    e = history.commit_effect(c)
+    new_streak = history.next_streak(streak, c.outcome,
+                                     dirty=t.get("Code-Dirty") == "true")
+    runs = ([*streak_runs, c.run_id] if e == history.COUNTS else
+            [] if e == history.RESETS_STREAK else streak_runs)
     report.runs.append(c.run_id)
     if data is None:
         report.findings.append(Finding(c.sha, "record-missing", f"no record at {path!r}",
