@@ -30,11 +30,16 @@ class RunPlan:
 
 def plan(ctx: Context, overrides: Mapping[str, Any], *, client_id: int | None) -> RunPlan:
     """The command line the wrapper gets: config values, then command-line overrides."""
-    params = ctx.cfg.burnin.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    from pydantic import ValidationError
+
+    given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        params = Burnin.model_validate(params.model_dump())
-    except Exception as e:  # pydantic ValidationError: one line for the user
-        raise UsageError(f"bad run parameter: {e}".splitlines()[0]) from None
+        params = Burnin.model_validate({**ctx.cfg.burnin.model_dump(), **given})
+    except ValidationError as e:
+        err = e.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        where = f"--{name.replace('_', '-')}" if name in given else f"[burnin] {name}"
+        raise UsageError(f"{where}: {err['msg']}") from None
     return RunPlan(runner.expand(params.command, params), params, client_id,
                    ctx.repo / params.report)
 

@@ -100,3 +100,13 @@ def test_missing_wrapper_is_a_usage_error(repo: Path, cli) -> None:  # type: ign
     (repo / "evidencebot.toml").write_text('[burnin]\ncommand = ["no-such-wrapper-xyz"]\n')
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 2 and "burn-in command not found: 'no-such-wrapper-xyz'" in r.err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--runs", "0"], "--runs: Input should be greater than or equal to 1"),
+    (["--min-symbol-data-availability-ratio", "1.5"], "--min-symbol-data-availability-ratio"),
+])
+def test_bad_run_options_are_one_line_errors(repo: Path, cli, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", repo, "run", "--skip-checks", *args)
+    assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1
+    assert git(repo, "branch", "--list", "ops/evidence") == ""
