@@ -50,6 +50,7 @@ class SessionInfo:
     retry_after: str | None = None
     failure: str | None = None
     ibkr_codes: Sequence[int] = ()
+    check_results: Sequence[Mapping[str, Any]] = ()  # each check's status, reason, evidence
 
 
 def build_record(
@@ -102,6 +103,7 @@ def build_record(
         "session": {
             "command": list(session.command) if session.command else None,
             "checks": session.checks,
+            "check_results": [dict(r) for r in session.check_results],
             "exit_code": session.exit_code,
             "failure": session.failure,
             "retry_after": session.retry_after,

@@ -54,7 +54,7 @@ def run_once(state: Any, *, overrides: dict[str, Any], skip_checks: bool, dry_ru
             click.echo("would run: " + " ".join(run_plan.argv))
             click.echo(f"IBKR_CLIENT_ID={ids[0]}; report: {run_plan.report}")
         return 0
-    checks = "skipped (--skip-checks)"
+    checks, check_results = "skipped (--skip-checks)", []
     if not skip_checks:
         pre = run_checks(ctx, now=ctx.now, run_seconds=run_plan.params.paper_duration_seconds)
         if not state.as_json:
@@ -62,9 +62,11 @@ def run_once(state: Any, *, overrides: dict[str, Any], skip_checks: bool, dry_ru
         if not pre.ok:
             return _refused(state, ctx, pre, judge)
         checks = pre.summary
+        check_results = [r.to_json() for r in pre.results]  # the health output is evidence
         ids = [pre.client_id, *[i for i in ids if i != pre.client_id]] if pre.client_id else ids
     result = _with_progress(state, lambda progress: session.execute(
-        ctx, run_plan, checks_summary=checks, client_ids=ids, progress=progress, judge=judge))
+        ctx, run_plan, checks_summary=checks, client_ids=ids, check_results=check_results,
+        progress=progress, judge=judge))
     from .commands import _print_record
 
     _print_record(state, result)

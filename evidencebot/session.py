@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -50,6 +50,7 @@ def execute(
     *,
     checks_summary: str,
     client_ids: list[int],
+    check_results: Sequence[Mapping[str, Any]] = (),
     progress: runner.Progress | None = None,
     judge: Judge | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -74,7 +75,8 @@ def execute(
                               wall_start=wall_start)
         if done.exit_code == 0 and fresh is not None:
             session = evidence.SessionInfo(command=run_plan.argv, checks=checks_summary,
-                                           client_id=client_id, exit_code=0)
+                                           client_id=client_id, exit_code=0,
+                                           check_results=tuple(check_results))
             return recorder.record_report(ctx, run_plan.report, log=done.log,
                                           session=session, judge=judge)
         log_text = done.log.decode("utf-8", "replace")
@@ -96,12 +98,14 @@ def execute(
             cls = type(cls)("failed-code", f"timed out after "
                             f"{run_plan.params.timeout_seconds:g} s", cls.codes)
         return _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
-                               checks_summary=checks_summary, judge=judge)
+                               checks_summary=checks_summary, judge=judge,
+                               check_results=check_results)
 
 
 def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,
                     started: datetime, client_id: int, checks_summary: str,
-                    judge: Judge | None) -> RecordResult:
+                    judge: Judge | None,
+                    check_results: Sequence[Mapping[str, Any]] = ()) -> RecordResult:
     from . import handoff as handoff_mod
     from .checks import next_window_start
     from .preflight import window_of
@@ -116,7 +120,8 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
         retry = nxt.strftime("%Y-%m-%dT%H:%MZ")
     session = evidence.SessionInfo(command=run_plan.argv, checks=checks_summary,
                                    client_id=client_id, exit_code=done.exit_code,
-                                   retry_after=retry, failure=cls.reason, ibkr_codes=cls.codes)
+                                   retry_after=retry, failure=cls.reason, ibkr_codes=cls.codes,
+                                   check_results=tuple(check_results))
 
     def packet(run_id: str, record_path: str) -> tuple[str, bytes]:
         code = recorder.ledger.code_state(ctx.repo, ctx.cfg.ops.code_paths)

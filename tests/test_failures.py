@@ -150,3 +150,15 @@ def test_health_failure_blocks_the_run(repo: Path, cli) -> None:  # type: ignore
     r = cli("--repo", repo, "run")
     assert r.code == 3 and "health" in r.err
     assert sys.executable  # the health command ran with this interpreter
+
+
+def test_check_results_and_health_output_are_kept_with_the_run(repo: Path, cli,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    scenario(monkeypatch, "qualifying")
+    r = cli("--repo", repo, "--json", "run")
+    assert r.code == 0, r.err
+    record = json.loads(git(repo, "show", f"{OPS}:{json.loads(r.out)['record']}"))
+    results = {c["name"]: c for c in record["session"]["check_results"]}
+    assert '"healthy": true' in results["health"]["evidence"]
+    assert results["client-id"]["data"]["held"] == [17]
+    assert record["ibkr"]["client_id"] == 18
