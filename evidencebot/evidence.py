@@ -308,8 +308,3 @@ def _next_step(record: Mapping[str, Any], streak: int, cfg: Config, milestone: s
     if streak >= need:
         return f"{milestone} streak met ({streak}/{need}): close {milestone}"
     return f"run {streak + 1} of {need} in the next window"
-
-
-def checks_summary(names_ok: Sequence[tuple[str, bool]]) -> str:
-    return "; ".join(f"{n} {'ok' if ok else 'FAILED'}" for n, ok in names_ok)
-

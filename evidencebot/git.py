@@ -8,8 +8,6 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-ZERO_SHA = "0" * 40
-
 
 class GitError(Exception):
     """A git command exited with an unexpected code."""

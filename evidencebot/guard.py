@@ -8,7 +8,6 @@ from the config committed on the base branch. Import-light: it runs on every com
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -203,12 +202,6 @@ def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> l
     """A commit (``new``) against its parent (``old``), with history up to the parent."""
     return judge(commit_changes(repo, old, new, _docs(rules)), rules,
                  streak_of=streak_in(repo, old or EMPTY_TREE))
-
-
-def toplevel_for_hook() -> Path:
-    out = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True,
-                         text=True)
-    return Path(out.stdout.strip() or ".")
 
 
 def judge_commit(ctx: object, old: str, new: str) -> None:

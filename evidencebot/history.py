@@ -43,9 +43,6 @@ class OpsCommit:
     def outcome(self) -> str:
         return self.trailers.get("Evidence-Outcome", "")
 
-    def metric(self, key: str) -> str:
-        return self.trailers.get(key, "")
-
 
 def _parse_trailers(text: str) -> dict[str, str]:
     out: dict[str, str] = {}
@@ -129,7 +126,3 @@ def streak_runs(commits: Sequence[OpsCommit]) -> list[OpsCommit]:
 def streak(commits: Sequence[OpsCommit]) -> int:
     """Consecutive qualifying runs, most recent first (see ``effect``)."""
     return len(streak_runs(commits))
-
-
-def recorded_run_ids(commits: Sequence[OpsCommit]) -> set[str]:
-    return {c.run_id for c in commits if c.is_run and c.run_id}

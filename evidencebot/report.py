@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -223,7 +223,3 @@ def parse_instant(text: str) -> datetime:
     if dt.tzinfo is None:
         raise UsageError(f"time {text!r} needs a zone, e.g. 2026-11-25T09:00:00Z")
     return dt.astimezone(UTC)
-
-
-def summarize(reasons: Sequence[str]) -> str:
-    return "; ".join(reasons) if reasons else "all thresholds met"

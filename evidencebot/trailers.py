@@ -116,11 +116,6 @@ def parse_block(message: str) -> tuple[list[tuple[str, str]], list[str]]:
     return pairs, junk
 
 
-def is_ops_message(message: str) -> bool:
-    pairs, _ = parse_block(message)
-    return any(k == "Evidence-Kind" for k, _ in pairs)
-
-
 def validate(message: str) -> list[str]:
     """Problems with an ops commit message's trailer block (empty when it is valid)."""
     problems: list[str] = []
@@ -158,7 +153,3 @@ def validate(message: str) -> list[str]:
     if m and int(m.group(1)) > 0 and seen.get("Evidence-Outcome") in RESETS:
         problems.append(f"Burnin-Streak {m.group(0)} after a run that resets the streak")
     return problems
-
-
-def as_dict(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
-    return {k: v for k, v in pairs}
