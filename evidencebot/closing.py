@@ -78,10 +78,11 @@ def close_and_publish(state: Any, ctx: Context, mo: str, *, push: bool, judge: J
                               describe=lambda s, at: describe(ctx, s, at))
     if closure.status == "already-closed":
         if not state.as_json:
-            click.echo(f"{mo} is already closed (commit {closure.sha[:12]}); nothing added")
+            click.echo(f"{mo} is already closed (commit {(closure.sha or '')[:12]}); "
+                       "nothing added")
     elif not state.as_json:
         lead = "the streak is met: " if automatic else ""
-        click.echo(f"{lead}{mo} closed in {closure.sha[:12]} on runs "
+        click.echo(f"{lead}{mo} closed in {(closure.sha or '')[:12]} on runs "
                    f"{', '.join(closure.runs)}")
     mr = publish(ctx, mo, closure.description, closure.description_path, push=push,
                  judge=judge)

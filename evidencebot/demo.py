@@ -22,7 +22,7 @@ from .sim.burnin import SCENARIO_ENV
 from .sim.trading_repo import write_repo
 
 MARKER = ".evidencebot-demo"
-SCENARIOS = (
+SCENARIOS: tuple[tuple[str, str, list[str]], ...] = (
     ("no-fills", "the run completes with 0 filled orders: non-qualifying", []),
     ("market-data", "the wrapper meets error 354: failed-market-data, retry scheduled", []),
     ("qualifying", "checks skipped, so the wrapper itself meets client id 17 in use "

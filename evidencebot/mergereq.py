@@ -97,7 +97,7 @@ def gitlab_set_description(*, api: str, token: str, url: str, branch: str, title
     base = f"{api.rstrip('/')}/projects/{project}/merge_requests"
     query = urllib.parse.urlencode({"source_branch": branch, "state": "opened"})
     found = _api(f"{base}?{query}", token)
-    if not found:
+    if not isinstance(found, list) or not found:
         raise UsageError(f"GitLab has no open merge request from {branch} (the push made one?)")
     iid = found[0]["iid"]
     body = json.dumps({"title": title, "description": description}).encode()

@@ -91,8 +91,8 @@ def gateway_checks(cfg: Config, ids: list[int], *, from_env: bool
     elif not p.ok:
         gateway = CheckResult("gateway", "FAIL", f"{where}: {p.reason}", p.fix, data=data)
     else:
-        status = "WARN" if p.degraded else "PASS"
-        gateway = CheckResult("gateway", status, f"{where} ok: {p.reason}",
+        gateway = CheckResult("gateway", "WARN" if p.degraded else "PASS",
+                              f"{where} ok: {p.reason}",
                               "wait for the data farms to reconnect" if p.degraded else "",
                               data=data)
     source = "IBKR_CLIENT_ID" if from_env else "auto-picked"

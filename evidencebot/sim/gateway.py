@@ -142,9 +142,9 @@ class SimGateway:
             writer.write(frame(49, 1, int(time.time())))
         elif msg == 1:  # reqMktData: version, reqId, then the contract (conId, symbol, ...)
             req_id, symbol = int(fields[2]), fields[4] if len(fields) > 4 else ""
-            code = opts.market_data_error or (354 if symbol in opts.unsubscribed else None)
-            if code is not None:
-                self._error(writer, req_id, code, f"{NOT_SUBSCRIBED_TEXT} {symbol}".strip())
+            failure = opts.market_data_error or (354 if symbol in opts.unsubscribed else None)
+            if failure is not None:
+                self._error(writer, req_id, failure, f"{NOT_SUBSCRIBED_TEXT} {symbol}".strip())
             else:
                 writer.write(frame(1, 6, req_id, 4, 100.0, 1, 0))  # tickPrice: last 100.0
         return client_id
