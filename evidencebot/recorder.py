@@ -180,6 +180,9 @@ def commit_run(
         )
     notes = () if rendered.backlog is not None else (
         f"run {record['run_id']} already has a hand-written tracker row; no second row added",)
+    if ctx.loaded.config.qualify != ctx.rules.qualify:
+        notes += (f"[qualify] in your config differs from the one committed on "
+                  f"{ctx.cfg.ops.base}; the verdict used {ctx.cfg.ops.base}'s thresholds",)
     return RecordResult("recorded", record["run_id"], outcome, path, streak,
                         ctx.consecutive, sha, verdict_, notes)
 

@@ -265,3 +265,12 @@ def test_second_runner_fails_clearly_while_the_lock_is_held(trading_repo: Path) 
             with ledger.lock(trading_repo, timeout=0.05):
                 pass
     assert not (trading_repo / ledger.LOCK_NAME).exists()  # the lock is never in the tree
+
+
+def test_thresholds_come_from_the_base_branch_not_the_working_tree(
+        trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    (trading_repo / "evidencebot.toml").write_text("[qualify]\nmin_filled_orders = 0\n")
+    r = cli("--repo", trading_repo, "--json", "record", rep(tmp_path, filled=0))
+    doc = json.loads(r.out)
+    assert doc["outcome"] == "non-qualifying"  # main has no config: the runbook's 1 fill
+    assert any("differs from the one committed on main" in n for n in doc["notes"])
