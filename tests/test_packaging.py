@@ -34,3 +34,14 @@ def test_every_cli_option_is_in_the_readme() -> None:
                     if opt.startswith("--") and opt not in readme:
                         missing.append(f"{name} {opt}")
     assert not missing, f"options not documented in README.md: {missing}"
+
+
+def test_readme_quickstart_has_two_commands_and_ci_runs_the_test_one() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Quickstart", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert commands[0].endswith("evidencebot demo")
+    assert commands[1].endswith("-m pytest")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
+    assert ci[-1] == commands[1]
