@@ -77,7 +77,9 @@ def lock(repo: Path, *, timeout: float = 30.0) -> Iterator[None]:
 
 
 def _checkout_dirty(worktree: Path) -> bool:
-    return bool(git.run(worktree, "status", "--porcelain", "--untracked-files=normal").strip())
+    # Tracked changes only: untracked files (the wrapper's report, say) are no reason to
+    # refuse; `read-tree -m -u` below still refuses to overwrite one.
+    return bool(git.run(worktree, "status", "--porcelain", "--untracked-files=no").strip())
 
 
 Judge = Callable[[str, str], None]  # (old commit, new commit) -> raises on a violation
@@ -147,8 +149,15 @@ def _commit_tree(
 def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path]) -> None:
     # Checkouts first: were we to stop between the two steps, a checkout would show the
     # new evidence as an uncommitted change, never the committed evidence as reverted.
+    done: list[Path] = []
     for wt in checkouts:
-        git.run(wt, "read-tree", "-m", "-u", at.sha, new)
+        try:
+            git.run(wt, "read-tree", "-m", "-u", at.sha, new)
+        except git.GitError as e:
+            for back in done:
+                git.run(back, "read-tree", "-m", "-u", new, at.sha)
+            raise UsageError(f"cannot bring the checkout at {wt} along: {e}") from None
+        done.append(wt)
     old = at.sha if at.exists else ""
     try:
         git.run(repo, "update-ref", "-m", "evidencebot: ops commit",

@@ -274,3 +274,13 @@ def test_thresholds_come_from_the_base_branch_not_the_working_tree(
     doc = json.loads(r.out)
     assert doc["outcome"] == "non-qualifying"  # main has no config: the runbook's 1 fill
     assert any("differs from the one committed on main" in n for n in doc["notes"])
+
+
+def test_untracked_files_in_the_ops_checkout_do_not_block_a_record(
+        trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("--repo", trading_repo, "record", rep(tmp_path, "a.json", hours_ago=5)).code == 0
+    git(trading_repo, "switch", "-q", OPS)  # the operator works on the ops branch itself
+    (trading_repo / "latest-report.json").write_text("{}")  # untracked, as a wrapper leaves it
+    assert cli("--repo", trading_repo, "record", rep(tmp_path, "b.json", hours_ago=4)).code == 0
+    assert git(trading_repo, "status", "--porcelain") == "?? latest-report.json\n"
+    assert git(trading_repo, "rev-parse", "HEAD") == git(trading_repo, "rev-parse", OPS)
