@@ -69,6 +69,7 @@ FORMS: dict[str, str] = {
     "Handoff": r"reports/[A-Za-z0-9._/-]+\.md",
 }
 _KEY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*):[ \t]?(.*)$")
+_FORM = {key: re.compile(form) for key, form in FORMS.items()}
 
 
 def render_message(subject: str, body: str, trailers: Sequence[tuple[str, str]]) -> str:
@@ -147,9 +148,9 @@ def validate(message: str) -> list[str]:
     for key, value in seen.items():
         if key not in allowed:
             problems.append(f"trailer {key} does not belong on Evidence-Kind: {kind}")
-        elif not re.fullmatch(FORMS[key], value):
+        elif not _FORM[key].fullmatch(value):
             problems.append(f"trailer {key}: {value!r} is not of the form {FORMS[key]}")
-    m = re.fullmatch(FORMS["Burnin-Streak"], seen.get("Burnin-Streak", ""))
+    m = _FORM["Burnin-Streak"].fullmatch(seen.get("Burnin-Streak", ""))
     if m and int(m.group(1)) > 0 and seen.get("Evidence-Outcome") in RESETS:
         problems.append(f"Burnin-Streak {m.group(0)} after a run that resets the streak")
     return problems
