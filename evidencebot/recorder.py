@@ -178,7 +178,7 @@ def commit_run(
             ctx.repo, at=at, changes=changes, message=message, author=ctx.author, when=ctx.now,
             judge=(lambda old, new: judge(ctx, old, new)) if judge else None,
         )
-    notes = () if rendered.backlog is not None else (
+    notes: tuple[str, ...] = () if rendered.backlog is not None else (
         f"run {record['run_id']} already has a hand-written tracker row; no second row added",)
     if ctx.loaded.config.qualify != ctx.rules.qualify:
         notes += (f"[qualify] in your config differs from the one committed on "
