@@ -149,5 +149,5 @@ def test_die_after_drops_connected_clients() -> None:
         await asyncio.wait_for(gone.wait(), TIMEOUT)
         return not ib.isConnected()
 
-    with running_gateway(die_after=0.5) as port:
+    with running_gateway(die_after=0.2, die_after_first_client=True) as port:
         assert asyncio.run(session(port))

@@ -39,6 +39,7 @@ class GatewayOptions:
     read_only: bool = False
     refuse: bool = False
     die_after: float | None = None
+    die_after_first_client: bool = False  # count die_after from the first API client
     farm_messages: bool = True
     market_data_error: int | None = None
     unsubscribed: set[str] = field(default_factory=set)
@@ -63,7 +64,7 @@ class SimGateway:
     async def start(self, port: int = 0) -> int:
         self._server = await asyncio.start_server(self._client, HOST, port)
         self.port = self._server.sockets[0].getsockname()[1]
-        if self.options.die_after is not None:
+        if self.options.die_after is not None and not self.options.die_after_first_client:
             asyncio.get_running_loop().call_later(self.options.die_after, self.stop)
         return self.port
 
@@ -117,6 +118,10 @@ class SimGateway:
                 self._error(writer, -1, 326, IN_USE_TEXT)
                 await writer.drain()
                 raise _Closing
+            if opts.die_after is not None and opts.die_after_first_client and \
+                    not self._active_ids:
+                asyncio.get_running_loop().call_later(opts.die_after, self.stop)
+                opts.die_after_first_client = False  # once
             self._active_ids.add(cid)
             writer.write(frame(9, 1, 1))
             writer.write(frame(15, 1, ",".join(opts.accounts)))
