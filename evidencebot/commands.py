@@ -142,9 +142,16 @@ def register(cli: click.Group, pass_state: Any, json_option: Any) -> None:  # no
     def run(state: Any, no_push: bool, skip_checks: bool, dry_run: bool, **overrides: Any) -> int:
         """Run the Step 1A burn-in and record it: checks → wrapper → report → commit.
 
+        \b
+        1. the pre-run checks (exit 3 and a `check` commit if one fails)
+        2. the [burnin] command, with IBKR_CLIENT_ID set (326: the next id; 502: retry)
+        3. its report recorded as one ops commit (a failure is classified and recorded,
+           exit 4; a code bug also leaves a handoff packet for DEBUG)
+        4. the push, and the MO-2 closure with its merge request when the streak is met
+
         The options override [burnin] for this run only; the qualifying thresholds
         ([qualify]) are not options. A run that completes but does not qualify is recorded
-        and exits 0; a failed run exits 4."""
+        and exits 0."""
         from .operate import run_once
 
         return run_once(state, overrides=overrides, skip_checks=skip_checks,
