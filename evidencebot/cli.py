@@ -45,7 +45,9 @@ class State:
         return self._ctx
 
     def emit(self, doc: Any) -> None:
-        click.echo(json.dumps(doc, indent=2, default=str))
+        # One line: machines read it, and without indent json uses its C encoder
+        # (3x faster for a long history). Pipe through `python -m json.tool` to read it.
+        click.echo(json.dumps(doc, default=str, ensure_ascii=False))
 
 
 pass_state = click.make_pass_decorator(State)
