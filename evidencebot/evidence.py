@@ -237,9 +237,8 @@ def render_documents(
     if not existing:
         number = _next_number(table)
         values = tracker_values(record, number=number, path=path)
-        present = {mdedit._norm(h) for h in table.header}
         new_backlog = mdedit.append_row(
-            backlog, tracker, {k: v for k, v in values.items() if mdedit._norm(k) in present})
+            backlog, tracker, {k: v for k, v in values.items() if table.has_column(k)})
         consecutive = cfg.milestone.get(milestone)
         total = consecutive.consecutive if consecutive else 3
         new_backlog = mdedit.replace_line(

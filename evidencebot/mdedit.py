@@ -154,6 +154,9 @@ class Table(NamedTuple):
     def first_row(self) -> int:
         return self.start + 2
 
+    def has_column(self, name: str) -> bool:
+        return any(_norm(h) == _norm(name) for h in self.header)
+
     def column(self, name: str) -> int:
         want = _norm(name)
         for i, h in enumerate(self.header):

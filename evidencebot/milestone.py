@@ -142,7 +142,7 @@ def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
     backlog = mdedit.set_cell(backlog, d.status_section, milestone, "Status", "CLOSED")
     table = mdedit.first_table(mdedit.parse(backlog), d.status_section)
     for column in ("Updated (UTC)", "Updated"):
-        if any(mdedit._norm(h) == mdedit._norm(column) for h in table.header):
+        if table.has_column(column):
             backlog = mdedit.set_cell(backlog, d.status_section, milestone, column, date)
             break
     out[d.backlog] = backlog
