@@ -13,23 +13,16 @@ from conftest import git
 
 ROOT = Path(__file__).resolve().parent.parent
 PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
-LOCAL_CONFIG = """\
-repos:
-  - repo: local
-    hooks:
-      - id: evidencebot-scope
-        name: evidencebot scope guard
-        entry: {python} -m evidencebot hook pre-commit
-        language: system
-        pass_filenames: false
-        always_run: true
-        stages: [pre-commit]
-      - id: evidencebot-commit-msg
-        name: evidencebot trailer check
-        entry: {python} -m evidencebot hook commit-msg
-        language: system
-        stages: [commit-msg]
-"""
+
+
+def local_config() -> str:
+    """The snippet `evidencebot init` prints, with the entry pinned to this interpreter (the
+    test has no `evidencebot` on PATH)."""
+    from evidencebot.commands import PRE_COMMIT_SNIPPET
+
+    return PRE_COMMIT_SNIPPET.replace("entry: evidencebot ", f"entry: {sys.executable} -m evidencebot ")
+
+
 MSG = ("ops note\n\nEvidence-Kind: check\nCheck-Failed: window\nSession-Type: OPS\n"
        "Evidencebot-Version: 0.1.0\nConfig-Sha256: none\n")
 
@@ -57,8 +50,7 @@ def src_edit(repo: Path) -> None:
 
 def test_local_hooks_block_src_on_ops_and_allow_it_on_main(trading_repo: Path,
                                                            pre_commit_home: Path) -> None:
-    (trading_repo / ".pre-commit-config.yaml").write_text(
-        LOCAL_CONFIG.format(python=sys.executable))
+    (trading_repo / ".pre-commit-config.yaml").write_text(local_config())
     git(trading_repo, "add", ".pre-commit-config.yaml")
     git(trading_repo, "commit", "-qm", "add hooks")
     proc = run([*PRE_COMMIT, "install", "--hook-type", "pre-commit", "--hook-type",
