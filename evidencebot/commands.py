@@ -41,33 +41,11 @@ def register(cli: click.Group, pass_state: Any, json_option: Any) -> None:  # no
     def init(state: Any, force: bool, ci: str | None, install_cmd: str) -> int:
         """Write a commented evidencebot.toml (the runbook's defaults), optionally a CI job,
         and print the pre-commit snippet the trading repo adds."""
-        from . import git
-        from .templating import render
+        from .scaffold import plan_init, write_all
 
-        try:
-            top = git.toplevel(state.repo)
-        except git.GitError:
-            raise UsageError(f"{state.repo} is not inside a git repository") from None
-        plan: dict[Path, str] = {}
-        config_file = top / "evidencebot.toml"
-        if not config_file.exists() or force:
-            plan[config_file] = render("evidencebot.toml.j2")
-        elif ci is None:
-            raise UsageError(f"{config_file} already exists (use --force to overwrite it)")
-        if ci is not None:
-            from .config import load
-
-            ops = load(top, state.config).config.ops
-            target = top / (".github/workflows/evidencebot-verify.yml" if ci == "github"
-                            else ".gitlab/evidencebot-verify.yml")
-            if target.exists() and not force:
-                raise UsageError(f"{target} already exists (use --force to overwrite it)")
-            prefix = ops.branch.rsplit("/", 1)[0] + "/" if "/" in ops.branch else ops.branch
-            plan[target] = render(f"ci_{ci}.yml.j2", base=ops.base, branch_prefix=prefix,
-                                  install=install_cmd)
-        for path, text in plan.items():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8", newline="\n")
+        plan = plan_init(state.repo, config=state.config, force=force, ci=ci,
+                         install_cmd=install_cmd)
+        write_all(plan)
         if state.as_json:
             state.emit({"written": [str(p) for p in plan], "pre_commit_config": PRE_COMMIT_SNIPPET})
             return 0

@@ -1,0 +1,33 @@
+"""`init`: the commented config and the CI job that runs verify on merge requests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from evidencebot import config
+
+
+def test_init_writes_the_defaults_and_refuses_to_overwrite(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", trading_repo, "init")
+    assert r.code == 0 and "evidencebot-scope" in r.out  # the pre-commit snippet
+    written = (trading_repo / "evidencebot.toml").read_bytes()
+    assert config.parse(written, source="evidencebot.toml") == config.Config()
+    assert written.count(b"#") > 20  # commented
+    again = cli("--repo", trading_repo, "init")
+    assert again.code == 2 and "--force" in again.err
+    assert (trading_repo / "evidencebot.toml").read_bytes() == written
+
+
+def test_init_ci_github_and_gitlab(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    assert cli("--repo", trading_repo, "init", "--ci", "github").code == 0
+    gh = (trading_repo / ".github/workflows/evidencebot-verify.yml").read_text()
+    assert "startsWith(github.head_ref, 'ops/')" in gh
+    assert 'evidencebot verify --range "origin/${{ github.base_ref }}..HEAD"' in gh
+    assert "fetch-depth: 0" in gh and "github.event.pull_request.head.sha" in gh
+    assert cli("--repo", trading_repo, "init", "--ci", "gitlab",
+               "--install", "pip install ./tools/evidencebot").code == 0
+    gl = (trading_repo / ".gitlab/evidencebot-verify.yml").read_text()
+    assert "merge_request_event" in gl and "pip install ./tools/evidencebot" in gl
+    assert 'evidencebot verify --range "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME..HEAD"' in gl
+    again = cli("--repo", trading_repo, "init", "--ci", "gitlab")
+    assert again.code == 2 and "already exists" in again.err
