@@ -58,3 +58,17 @@ def test_hook_cli_usage_errors() -> None:
     assert main(["hook", "nope"]) == 2
     assert main(["hook", "commit-msg"]) == 2
     assert sys.executable  # the hook scripts pin this interpreter
+
+
+def test_install_hooks_leaves_a_foreign_hook_alone_unless_forced(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    hooks = trading_repo / ".git" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho mine\n")
+    r = cli("--repo", trading_repo, "install-hooks")
+    assert r.code == 2 and "not written by evidencebot" in r.err
+    assert (hooks / "pre-commit").read_text() == "#!/bin/sh\necho mine\n"
+    forced = cli("--repo", trading_repo, "install-hooks", "--force")
+    assert forced.code == 0
+    script = (hooks / "pre-commit").read_text()
+    assert "-m evidencebot hook pre-commit --base \"main\"" in script
+    assert cli("--repo", trading_repo, "install-hooks").code == 0  # ours: replaced quietly
