@@ -156,6 +156,11 @@ def _path_rules(ch: Change, rules: Rules) -> list[Violation]:
             out.append(Violation(p, "path-not-allowed", _why_forbidden(p, rules),
                                  f"undo the change to {p}; code and config changes belong in "
                                  "a BUILD session on another branch"))
+        elif _case_variant(p):
+            # On Windows and macOS checkouts `reports/Evidence/x.json` IS the record.
+            out.append(Violation(p, "case-variant", "a case variant of "
+                                 f"{EVIDENCE_ROOT} (the same folder on a case-insensitive disk)",
+                                 f"write evidence under {EVIDENCE_ROOT} exactly"))
     if ch.old and ch.new and ch.old.mode != ch.new.mode and not out:
         out.append(Violation(ch.path, "no-mode-change",
                              f"mode {ch.old.mode} → {ch.new.mode}",
@@ -176,16 +181,23 @@ def _path_rules(ch: Change, rules: Rules) -> list[Violation]:
 
 
 def _allowed(path: str, rules: Rules) -> bool:
-    if any(glob_match(path, p) for p in ALWAYS_FORBIDDEN + rules.forbidden_paths):
+    # Forbidden paths match whatever the case (`SRC/x` is `src/x` on a case-insensitive
+    # disk); allowed paths must match exactly.
+    folded = path.casefold()
+    if any(glob_match(folded, p.casefold()) for p in ALWAYS_FORBIDDEN + rules.forbidden_paths):
         return False
     return any(glob_match(path, p) for p in rules.allowed_paths)
 
 
+def _case_variant(path: str) -> bool:
+    return path.casefold().startswith(EVIDENCE_ROOT) and not path.startswith(EVIDENCE_ROOT)
+
+
 def _why_forbidden(path: str, rules: Rules) -> str:
     for p in rules.forbidden_paths:
-        if glob_match(path, p):
+        if glob_match(path.casefold(), p.casefold()):
             return f"ops commits may not touch {p.rstrip('*')}"
     for p in ALWAYS_FORBIDDEN:
-        if glob_match(path, p):
+        if glob_match(path.casefold(), p.casefold()):
             return "ops commits may not change their own rules, hooks or CI"
     return "not an evidence path (allowed: " + ", ".join(rules.allowed_paths) + ")"

@@ -249,6 +249,10 @@ FORBIDDEN = [
          "session-log-grammar"),
     Case("case-trick-session-log", write("Session_Log.md", b"# x\n"), "path-not-allowed", False),
     Case("case-trick-reports", write("Reports/x.json", b"{}\n"), "path-not-allowed", False),
+    Case("case-trick-src", write("SRC/broker/x.py"), "path-not-allowed", False),
+    Case("case-trick-evidence-record",
+         lambda r: write(record_file(r).replace("evidence", "Evidence"), b"{}\n")(r),
+         "case-variant", False),
     Case("design-binary", write("PROJECT_DESIGN.md", b"\x00\x01binary"), "text-only"),
 ]
 
