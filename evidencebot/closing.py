@@ -208,6 +208,3 @@ def _replay_generic(ctx: Context, c: history.OpsCommit, judge: Judge | None) -> 
     message = git.out(ctx.repo, "log", "-1", "--format=%B", c.sha) + "\n"
     ledger.commit(ctx.repo, at=at, changes=changes, message=message, author=ctx.author,
                   when=ctx.now, judge=(lambda o, n: judge(ctx, o, n)) if judge else None)
-
-
-

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -288,8 +289,7 @@ def _next_number(table: mdedit.Table) -> int:
 
 
 def _join(argv: Sequence[str]) -> str:
-    import shlex
-
+    """The command line as the operator would type it (POSIX quoting)."""
     return shlex.join(argv)
 
 
