@@ -173,4 +173,3 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
     say(f"\nlook around: cd {repo} && git log --format='%h %s%n%(trailers:only)' "
         "ops/evidence")
     return repo
-

@@ -181,4 +181,3 @@ def run_view(c: OpsCommit) -> dict[str, str]:
             "min_bars": t.get("Burnin-Min-Bars-Per-Symbol", ""),
             "client_id": t.get("Ibkr-Client-Id", ""), "outcome": c.outcome,
             "record": t.get("Evidence-Record", "")}
-
