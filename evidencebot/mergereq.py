@@ -61,7 +61,9 @@ def push_branch(repo: Path, *, remote: str, branch: str,
         args += ["-o", opt]
     args += [remote, f"refs/heads/{branch}:refs/heads/{branch}"]
     try:
-        out = git.run(repo, *args, ok=(0, 1)).decode("utf-8", "replace")
+        # Never wait at a credentials prompt: an unattended run would hang there.
+        out = git.run(repo, *args, ok=(0, 1),
+                      env={"GIT_TERMINAL_PROMPT": "0"}).decode("utf-8", "replace")
     except git.GitError as e:
         raise UsageError(f"git push to {remote} failed: {e}") from None
     for line in out.splitlines():
