@@ -113,6 +113,13 @@ def next_window_start(*, after: datetime, run_seconds: int, window: Window) -> d
     raise ValueError("no session window in the coming year")
 
 
+def retry_start(*, after: datetime, run_seconds: int, window: Window) -> datetime:
+    """Where a retry goes after a market-data failure: the first slot in a later window
+    (the one that failed is assumed to stay without data until it closes)."""
+    _start, end = _bounds(after.date(), window)
+    return next_window_start(after=max(after, end), run_seconds=run_seconds, window=window)
+
+
 def _next_open_stretch(after: datetime, run_seconds: int, window: Window) -> datetime:
     """An all-day window: the run may cross midnight into another open day."""
     candidate = after

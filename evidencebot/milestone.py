@@ -13,7 +13,7 @@ from typing import Any
 from . import __version__, git, history, ledger, mdedit
 from .errors import PolicyViolation, UsageError
 from .history import OpsCommit
-from .recorder import Context, Judge
+from .recorder import Context, Judge, read_docs
 from .trailers import render_message
 
 
@@ -129,12 +129,8 @@ def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
                date: str) -> dict[str, bytes]:
     d = ctx.cfg.docs
     out: dict[str, bytes] = {}
-    design = git.show_bytes(ctx.repo, rev, d.design)
-    backlog = git.show_bytes(ctx.repo, rev, d.backlog)
-    log = git.show_bytes(ctx.repo, rev, d.session_log)
-    if design is None or backlog is None or log is None:
-        raise UsageError(f"{d.design}, {d.backlog} and {d.session_log} must exist on the "
-                         "ops branch (or its base) to close a milestone")
+    docs = read_docs(ctx, rev, d.design, d.backlog, d.session_log)
+    design, backlog, log = docs[d.design], docs[d.backlog], docs[d.session_log]
     evidence = f"runs {', '.join(run_ids)} ({d.evidence_dir}/)"
     design = mdedit.set_cell(design, d.milestones_section, milestone, "Status", "CLOSED")
     out[d.design] = mdedit.set_cell(design, d.milestones_section, milestone, "Evidence",

@@ -156,7 +156,7 @@ def commit_run(
         streak = history.next_streak(prior, outcome, dirty=record["code"]["dirty"])
         data = evidence.record_bytes(record)
         changes: dict[str, bytes] = {path: data}
-        docs = _read_docs(ctx, at.sha)
+        docs = read_docs(ctx, at.sha, cfg.docs.backlog, cfg.docs.session_log)
         rendered = evidence.render_documents(
             record, cfg=cfg, backlog=docs[cfg.docs.backlog], session_log=docs[cfg.docs.session_log],
             path=path, streak=streak, milestone=MILESTONE,
@@ -204,9 +204,10 @@ def _already(ctx: Context, record: dict[str, Any], existing: bytes, path: str,
                         ctx.consecutive, None, v)
 
 
-def _read_docs(ctx: Context, rev: str) -> dict[str, bytes]:
+def read_docs(ctx: Context, rev: str, *names: str) -> dict[str, bytes]:
+    """The documents evidencebot edits, as of ``rev``; a missing one is bad input."""
     out: dict[str, bytes] = {}
-    for name in (ctx.cfg.docs.backlog, ctx.cfg.docs.session_log):
+    for name in names:
         data = git.show_bytes(ctx.repo, rev, name)
         if data is None:
             raise UsageError(f"{name} is not on {ctx.cfg.ops.branch} (nor its base); "
@@ -253,9 +254,7 @@ def record_refusal(ctx: Context, *, checks: list[dict[str, Any]], failed: list[s
     reasons = "; ".join(f"{c['name']}: {c['reason']}" for c in checks if c["status"] == "FAIL")
     with ledger.lock(ctx.repo):
         at = ctx.tip()
-        log = git.show_bytes(ctx.repo, at.sha, ctx.cfg.docs.session_log)
-        if log is None:
-            raise UsageError(f"{ctx.cfg.docs.session_log} is not on {ctx.cfg.ops.branch}")
+        log = read_docs(ctx, at.sha, ctx.cfg.docs.session_log)[ctx.cfg.docs.session_log]
         entry = "\n".join([
             f"## {now:%Y-%m-%d %H:%M} UTC — OPS — session skipped: pre-run checks failed",
             "", f"- Milestone: {MILESTONE}", f"- Pre-run checks: {reasons}",

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -174,7 +174,26 @@ def check_times(m: Metrics, *, now: datetime, source: str) -> None:
         )
 
 
-def verdict(m: Metrics, q: Qualify, *, code_dirty: bool) -> Verdict:
+class MetricValues(Protocol):
+    """What a verdict reads: a Metrics, or the metrics stored in a record (verify)."""
+
+    @property
+    def paper_duration_seconds(self) -> int: ...
+    @property
+    def filled_orders(self) -> int: ...
+    @property
+    def symbol_data_availability_ratio(self) -> float: ...
+    @property
+    def min_bars_per_symbol(self) -> int: ...
+    @property
+    def runs_completed(self) -> int: ...
+    @property
+    def runs_requested(self) -> int: ...
+    @property
+    def report_passed(self) -> bool | None: ...
+
+
+def verdict(m: MetricValues, q: Qualify, *, code_dirty: bool) -> Verdict:
     """Every failed threshold, in a fixed order; never the report's own flag."""
     reasons: list[str] = []
     if m.paper_duration_seconds < q.min_paper_duration_seconds:

@@ -107,16 +107,13 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
                     judge: Judge | None,
                     check_results: Sequence[Mapping[str, Any]] = ()) -> RecordResult:
     from . import handoff as handoff_mod
-    from .checks import next_window_start
+    from .checks import retry_start
     from .preflight import window_of
 
     retry = None
     if cls.outcome == "failed-market-data":
-        w = window_of(ctx.cfg)
-        now = ctx.now
-        _s, end = _window_end(now, w)
-        nxt = next_window_start(after=max(now, end), run_seconds=run_plan.params.
-                                paper_duration_seconds, window=w)
+        nxt = retry_start(after=ctx.now, run_seconds=run_plan.params.paper_duration_seconds,
+                          window=window_of(ctx.cfg))
         retry = nxt.strftime("%Y-%m-%dT%H:%MZ")
     session = evidence.SessionInfo(command=run_plan.argv, checks=checks_summary,
                                    client_id=client_id, exit_code=done.exit_code,
@@ -144,12 +141,6 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
     raise RunFailed(f"{cls.outcome}: {cls.reason}{extra} (recorded in {result.sha[:12]}"
                     f" as {result.record_path})" if result.sha else
                     f"{cls.outcome}: {cls.reason}{extra}")
-
-
-def _window_end(now: datetime, w: Any) -> tuple[datetime, datetime]:
-    from .checks import _bounds
-
-    return _bounds(now.date(), w)
 
 
 def _gateway_alive(ctx: Context) -> bool:

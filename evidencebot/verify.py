@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +87,10 @@ def verify(repo: Path, *, spec: str | None, base: str, bot_author: str,
     """Verify ``spec`` (A..B), or the merge base with ``base`` up to ``end`` (HEAD)."""
     start, end, mode = resolve_range(repo, spec=spec, base=base, end=end)
     if mode == "range":
-        shas = git.out(repo, "rev-list", "--reverse", "--topo-order",
-                       f"{start}..{end}").split()
+        # One process for the whole range, parents included.
+        listing = git.out(repo, "rev-list", "--reverse", "--topo-order", "--parents",
+                          f"{start}..{end}").splitlines()
+        shas = {line.split()[0]: line.split()[1:] for line in listing if line}
         everything = {c.sha: c for c in history.read(repo, end, bot_author=bot_author)}
         prior = history.read(repo, start, bot_author=bot_author) if start else []
         rules = guard.rules_at(repo, start)
@@ -101,19 +102,20 @@ def verify(repo: Path, *, spec: str | None, base: str, bot_author: str,
     rules = guard.rules_at(repo, oldest_parent or guard.base_ref(repo, base))
     report = Report(f"ops commits reachable from {end[:12]}")
     by_sha = {c.sha: c for c in ops}
-    _walk(repo, report, [c.sha for c in reversed(ops)], by_sha, [], rules, require_ops=False)
+    _walk(repo, report, {c.sha: list(c.parents) for c in reversed(ops)}, by_sha, [], rules,
+          require_ops=False)
     _check_squash(repo, report, end, set(by_sha))
     return report
 
 
-def _walk(repo: Path, report: Report, shas: list[str], ops: dict[str, OpsCommit],
+def _walk(repo: Path, report: Report, shas: dict[str, list[str]], ops: dict[str, OpsCommit],
           prior: list[OpsCommit], rules: Rules, *, require_ops: bool) -> None:
+    """Judge each commit (oldest first; ``shas`` maps each to its parents)."""
     streak_runs = [c.run_id for c in reversed(history.streak_runs(prior))]
     streak = len(streak_runs)
-    for sha in shas:
+    for sha, parents in shas.items():
         report.commits += 1
         c = ops.get(sha)
-        parents = git.out(repo, "rev-list", "--parents", "-n", "1", sha).split()[1:]
         if c is None:
             if require_ops:
                 report.findings.append(Finding(sha, "not-an-ops-commit",
@@ -192,19 +194,15 @@ def _check_run(repo: Path, report: Report, c: OpsCommit, rules: Rules, streak: i
 
 def _outcome_from(record: dict[str, Any], rules_: Rules) -> str | None:
     """The verdict recomputed from the record's metrics and the base config's thresholds."""
+    from types import SimpleNamespace
+
     from .config import Qualify
-    from .report import Metrics, verdict
+    from .report import verdict
 
     m = record.get("metrics")
     if not m or record.get("outcome") not in ("qualifying", "non-qualifying"):
         return None
-    metrics = Metrics.model_construct(
-        run_id=record["run_id"], started_at=datetime.now(), finished_at=datetime.now(),
-        paper_duration_seconds=m["paper_duration_seconds"], filled_orders=m["filled_orders"],
-        symbol_data_availability_ratio=m["symbol_data_availability_ratio"],
-        min_bars_per_symbol=m["min_bars_per_symbol"], runs_completed=m["runs_completed"],
-        runs_requested=m.get("runs_requested", 1), report_passed=None, client_id=None,
-        ibkr_codes=())
+    metrics = SimpleNamespace(**{"runs_requested": 1, **m}, report_passed=None)
     q = Qualify.model_validate(rules_.qualify) if rules_.qualify else Qualify()
     return verdict(metrics, q, code_dirty=bool(record.get("code", {}).get("dirty"))).outcome
 

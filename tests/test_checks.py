@@ -136,3 +136,14 @@ def test_kill_switch_file(tmp_path: Path, content: object, status: str, reason: 
 def test_kill_switch_command(tmp_path: Path, exit_code: int, status: str) -> None:
     r = check_kill_switch(repo=tmp_path, path="unused", command=py(f"raise SystemExit({exit_code})"))
     assert r.status == status
+
+
+@pytest.mark.parametrize(("after", "expected"), [
+    ("2026-11-25 10:00", "2026-11-26 08:00"),  # not the rest of today: tomorrow's window
+    ("2026-11-27 10:00", "2026-11-30 08:00"),  # Friday → Monday
+    ("2026-12-24 10:00", "2026-12-29 08:00"),  # over Christmas and the substitute Boxing Day
+])
+def test_market_data_retry_goes_to_a_later_window(after: str, expected: str) -> None:
+    from evidencebot.checks import retry_start
+
+    assert retry_start(after=at(after), run_seconds=1800, window=RUNBOOK) == at(expected)
