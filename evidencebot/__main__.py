@@ -10,7 +10,7 @@ from collections.abc import Sequence
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["hook"]:
-        from .hook import main as hook_main
+        from .guard.hook import main as hook_main
 
         return hook_main(args[1:])
     from .cli import main as cli_main

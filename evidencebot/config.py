@@ -17,8 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from . import git
-from . import scope as scope_defaults
+from . import defaults, git
 from .errors import UsageError
 
 CONFIG_FILE = "evidencebot.toml"
@@ -159,8 +158,8 @@ class Ibkr(_Section):
 
 class Scope(_Section):
     branches: list[str] = ["ops/*"]
-    allowed_paths: list[str] = list(scope_defaults.ALLOWED_PATHS)
-    forbidden_paths: list[str] = list(scope_defaults.FORBIDDEN_PATHS)
+    allowed_paths: list[str] = list(defaults.ALLOWED_PATHS)
+    forbidden_paths: list[str] = list(defaults.FORBIDDEN_PATHS)
 
 
 class Milestone(_Section):

@@ -11,13 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from evidencebot.checks import (
-    Window,
-    check_health,
-    check_kill_switch,
-    check_window,
-    next_window_start,
-)
+from evidencebot.evidence.window import Window, next_window_start
+from evidencebot.runbook.checks import check_health, check_kill_switch, check_window
 
 RUNBOOK = Window(("Mon", "Tue", "Wed", "Thu", "Fri"), clock(8), clock(16), "UK")
 
@@ -144,6 +139,6 @@ def test_kill_switch_command(tmp_path: Path, exit_code: int, status: str) -> Non
     ("2026-12-24 10:00", "2026-12-29 08:00"),  # over Christmas and the substitute Boxing Day
 ])
 def test_market_data_retry_goes_to_a_later_window(after: str, expected: str) -> None:
-    from evidencebot.checks import retry_start
+    from evidencebot.evidence.window import retry_start
 
     assert retry_start(after=at(after), run_seconds=1800, window=RUNBOOK) == at(expected)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-from evidencebot.demo import make_remote
-from evidencebot.install import install_hooks
+from evidencebot.guard.install import install_hooks
+from evidencebot.sim.demo import make_remote
 from evidencebot.sim.trading_repo import report, write_repo, write_report
 
 OPS = "ops/evidence"

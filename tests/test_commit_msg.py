@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-from evidencebot.install import install_hooks
-from evidencebot.trailers import validate
+from evidencebot.evidence.trailers import validate
+from evidencebot.guard.install import install_hooks
 
 GOOD_CHECK = ("refused\n\nEvidence-Kind: check\nCheck-Failed: window\nSession-Type: OPS\n"
               "Evidencebot-Version: 0.1.0\nConfig-Sha256: none\n")

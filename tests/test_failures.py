@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-from evidencebot.demo import demo_config
-from evidencebot.handoff import parse_packet
+from evidencebot.runbook.handoff import parse_packet
 from evidencebot.sim.burnin import SCENARIO_ENV
+from evidencebot.sim.demo import demo_config
 from evidencebot.sim.gateway import running_gateway
 from evidencebot.sim.trading_repo import write_repo
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from conftest import git
 
-from evidencebot import history
+from evidencebot.evidence import history
+from evidencebot.evidence.streak import streak
 from evidencebot.sim.synth import add_ops_commits
 
 
@@ -40,11 +41,11 @@ def test_streak_rules() -> None:
             "Evidence-Kind": kind, "Evidence-Outcome": outcome, "Code-Dirty": dirty})
 
     q, n = c("qualifying"), c("non-qualifying")
-    assert history.streak([q, q, n, q]) == 2
-    assert history.streak([q, c("failed-infra"), q, c("failed-market-data"), q]) == 3
-    assert history.streak([q, c("failed-code"), q]) == 1
-    assert history.streak([q, c("qualifying", dirty="true"), q]) == 1
-    assert history.streak([c("", kind="milestone"), q, q, q, q]) == 4
+    assert streak([q, q, n, q]) == 2
+    assert streak([q, c("failed-infra"), q, c("failed-market-data"), q]) == 3
+    assert streak([q, c("failed-code"), q]) == 1
+    assert streak([q, c("qualifying", dirty="true"), q]) == 1
+    assert streak([c("", kind="milestone"), q, q, q, q]) == 4
 
 
 def test_a_malformed_ops_commit_is_reported_not_fatal(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from evidencebot.ibkr import FIX_502, classify_failure, parse_codes, probe_gateway
+from evidencebot.ibkr.codes import FIX_502, classify_failure, parse_codes
+from evidencebot.ibkr.probe import probe_gateway
 from evidencebot.redact import redact
 from evidencebot.sim.gateway import running_gateway
 

@@ -18,7 +18,7 @@ PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 def local_config() -> str:
     """The snippet `evidencebot init` prints, with the entry pinned to this interpreter (the
     test has no `evidencebot` on PATH)."""
-    from evidencebot.commands import PRE_COMMIT_SNIPPET
+    from evidencebot.cli.setup import PRE_COMMIT_SNIPPET
 
     return PRE_COMMIT_SNIPPET.replace("entry: evidencebot ", f"entry: {sys.executable} -m evidencebot ")
 

@@ -241,30 +241,34 @@ def test_works_without_a_git_identity(trading_repo: Path, tmp_path: Path, cli,
     assert git(trading_repo, "log", "-1", "--format=%cn", OPS).strip() == "evidencebot"
 
 
-def test_a_failing_judge_leaves_the_branch_where_it_was(trading_repo: Path, tmp_path: Path) -> None:
-    from evidencebot import recorder
-    from evidencebot.errors import PolicyViolation
-
-    ctx = recorder.open_context(trading_repo, config_path=None, clock=lambda: NOW)
-
-    def judge(_ctx, old: str, new: str) -> None:  # type: ignore[no-untyped-def]
-        raise PolicyViolation("refused")
-
-    with pytest.raises(PolicyViolation):
-        recorder.record_report(ctx, rep(tmp_path), judge=judge)
+def test_the_ledger_judges_every_commit_and_a_refusal_moves_nothing(
+        trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    # The base branch's rules allow no record files: the ledger's own judge refuses.
+    (trading_repo / "evidencebot.toml").write_text(
+        '[scope]\nallowed_paths = ["SESSION_LOG.md", "IMPLEMENTATION_BACKLOG.md"]\n')
+    git(trading_repo, "add", "evidencebot.toml")
+    git(trading_repo, "commit", "-q", "-m", "narrow the ops scope")
+    r = cli("--repo", trading_repo, "record", rep(tmp_path))
+    assert r.code == 1 and "path-not-allowed" in r.err
     assert git(trading_repo, "branch", "--list", OPS) == ""
-    assert recorder.record_report(ctx, rep(tmp_path)).status == "recorded"
 
 
 def test_second_runner_fails_clearly_while_the_lock_is_held(trading_repo: Path) -> None:
-    from evidencebot import ledger
     from evidencebot.errors import UsageError
+    from evidencebot.ledger import lock
 
-    with ledger.lock(trading_repo):
+    with lock.hold(trading_repo):
+        # Another process: simulated by a lock file held through a second FileLock.
+        from filelock import FileLock, Timeout
+
+        other = FileLock(str(trading_repo / ".git" / lock.LOCK_NAME), timeout=0.05)
+        with pytest.raises(Timeout):
+            other.acquire()
+    with FileLock(str(trading_repo / ".git" / lock.LOCK_NAME)):
         with pytest.raises(UsageError, match="another evidencebot"):
-            with ledger.lock(trading_repo, timeout=0.05):
+            with lock.hold(trading_repo, wait=0.05):
                 pass
-    assert not (trading_repo / ledger.LOCK_NAME).exists()  # the lock is never in the tree
+    assert not (trading_repo / lock.LOCK_NAME).exists()  # the lock is never in the tree
 
 
 def test_thresholds_come_from_the_base_branch_not_the_working_tree(

@@ -7,7 +7,8 @@ import pytest
 
 from evidencebot.config import Qualify, ReportFields
 from evidencebot.errors import UsageError
-from evidencebot.report import check_times, load_json, metrics_from, verdict
+from evidencebot.evidence.report import check_times, load_json, metrics_from
+from evidencebot.evidence.verdict import verdict
 from evidencebot.sim.trading_repo import report
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

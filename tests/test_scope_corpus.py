@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import git
 
-from evidencebot.install import install_hooks
+from evidencebot.guard.install import install_hooks
 from evidencebot.sim.trading_repo import report, write_repo, write_report
 
 OPS = "ops/evidence"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evidencebot.history import OpsCommit
-from evidencebot.milestone import streak_of
+from evidencebot.evidence.history import OpsCommit
+from evidencebot.milestone.closure import streak_of
 
 
 def run(outcome: str, i: int, *, dirty: bool = False) -> OpsCommit:

@@ -215,15 +215,29 @@ def serve(*, port: int, options: GatewayOptions, out: TextIO = sys.stdout) -> in
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="evidencebot sim-gateway", description=__doc__)
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--account", action="append", dest="accounts")
-    p.add_argument("--hold-client-id", action="append", type=int, default=[])
-    p.add_argument("--read-only", action="store_true")
-    p.add_argument("--refuse", action="store_true")
-    p.add_argument("--die-after", type=float)
-    p.add_argument("--market-data-error", type=int)
-    p.add_argument("--unsubscribed", action="append", default=[])
+    """The one declaration of the simulated gateway's options (`evidencebot sim-gateway`
+    passes its arguments through to it)."""
+    p = argparse.ArgumentParser(
+        prog="evidencebot sim-gateway",
+        description="A simulated TWS / IB Gateway on 127.0.0.1 speaking the real socket "
+                    "protocol (real ib_async connects to it). Prints `listening on "
+                    "127.0.0.1:PORT` when ready; stops on SIGTERM / Ctrl-C.")
+    p.add_argument("--port", type=int, default=0,
+                   help="port on 127.0.0.1 (0, the default: pick a free one and print it)")
+    p.add_argument("--account", action="append", dest="accounts", metavar="DU…",
+                   help="managed account (repeatable; a U… account simulates live)")
+    p.add_argument("--hold-client-id", action="append", type=int, default=[], metavar="N",
+                   help="client ids already in use: they get error 326 (repeatable)")
+    p.add_argument("--read-only", action="store_true",
+                   help="answer order requests with error 321")
+    p.add_argument("--refuse", action="store_true",
+                   help="accept connections, then close them at once")
+    p.add_argument("--die-after", type=float, metavar="SECONDS",
+                   help="stop (and drop every client) after this long")
+    p.add_argument("--market-data-error", type=int, metavar="CODE",
+                   help="answer every market-data request with this error (e.g. 354)")
+    p.add_argument("--unsubscribed", action="append", default=[], metavar="SYMBOL",
+                   help="symbols whose market data is not subscribed (error 354)")
     return p
 
 

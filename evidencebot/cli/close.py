@@ -1,0 +1,26 @@
+"""`close`: the closure commit and its merge request."""
+
+from __future__ import annotations
+
+import click
+
+from .app import State, cli, json_option, pass_state
+from .output import show_closure
+
+
+@cli.command()
+@click.argument("milestone_id", metavar="MO-2")
+@click.option("--no-push", is_flag=True,
+              help="Do not push; write the description and print the commands instead.")
+@json_option
+@pass_state
+def close(state: State, milestone_id: str, no_push: bool) -> int:
+    """Close a milestone: one closure commit (PROJECT_DESIGN.md §9 and the backlog's
+    MO-* Status → CLOSED, the merge-request description committed with it) and the
+    merge request. Refused (exit 1) unless the streak holds; closing twice adds
+    nothing."""
+    from ..milestone.publish import close_and_publish
+
+    closure, mr = close_and_publish(state.context(), milestone_id, push=not no_push)
+    show_closure(state, closure, mr, automatic=False)
+    return 0

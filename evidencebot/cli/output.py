@@ -1,0 +1,146 @@
+"""Human output: rich tables, CSV and the lines commands print. The rooms below return
+data; only the CLI prints."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ..evidence.history import OpsCommit
+
+HISTORY_COLUMNS = (
+    "commit", "date", "kind", "run_id", "outcome", "duration_s", "filled", "data_ratio",
+    "min_bars", "client_id", "streak", "code_dirty", "problems",
+)
+
+
+def history_rows(commits: Sequence[OpsCommit]) -> list[dict[str, Any]]:
+    rows = []
+    for c in commits:
+        t = c.trailers
+        rows.append({
+            "commit": c.sha,
+            "date": c.date,
+            "kind": c.kind or "?",
+            "run_id": c.run_id or t.get("Milestone", ""),
+            "outcome": c.outcome or t.get("Milestone-Status", "") or (
+                f"refused: {t['Check-Failed']}" if "Check-Failed" in t else ""),
+            "duration_s": t.get("Burnin-Paper-Duration-Seconds", ""),
+            "filled": t.get("Burnin-Filled-Orders", ""),
+            "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),
+            "min_bars": t.get("Burnin-Min-Bars-Per-Symbol", ""),
+            "client_id": t.get("Ibkr-Client-Id", ""),
+            "streak": t.get("Burnin-Streak", ""),
+            "code_dirty": t.get("Code-Dirty", ""),
+            "handoff": t.get("Handoff", ""),
+            "retry_after": t.get("Retry-After", ""),
+            "problems": list(c.problems),
+        })
+    return rows
+
+
+def history_csv(rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=HISTORY_COLUMNS, extrasaction="ignore",
+                       lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({**r, "problems": "; ".join(r["problems"])})
+    return buf.getvalue()
+
+
+_STYLE = {"qualifying": "green", "non-qualifying": "yellow", "CLOSED": "bold green"}
+
+
+def history_table(rows: list[dict[str, Any]], *, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column("Commit", no_wrap=True)
+    table.add_column("Recorded (UTC)", no_wrap=True)
+    table.add_column("Run / milestone", no_wrap=True)
+    table.add_column("Outcome", overflow="fold")
+    for name in ("Dur s", "Fills", "Ratio", "Bars", "Id", "Streak"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for r in rows:
+        outcome = r["outcome"] if r["kind"] in ("step1a-burnin", "?") else (
+            f"{r['kind']}: {r['outcome']}")
+        style = _STYLE.get(r["outcome"], "red" if r["outcome"].startswith(
+            ("failed", "refused")) else "")
+        if r["problems"]:
+            outcome, style = "MALFORMED: " + "; ".join(r["problems"]), "bold red"
+        elif r["handoff"]:
+            outcome += f" → {r['handoff']}"
+        elif r["retry_after"]:
+            outcome += f" (retry {r['retry_after']})"
+        table.add_row(r["commit"][:9], r["date"][:16].replace("T", " "), r["run_id"],
+                      f"[{style}]{outcome}[/]" if style else outcome,
+                      r["duration_s"], r["filled"], r["data_ratio"], r["min_bars"],
+                      r["client_id"], r["streak"])
+    return table
+
+
+def console(*, stderr: bool = False) -> Console:
+    # Piped output (CI logs, `| less`) gets a wide table instead of 80 folded columns.
+    import sys
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 160
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+def show_checks(pre: Any) -> None:
+    table = Table(title="pre-run checks", title_justify="left")
+    for col in ("Check", "Status", "Reason", "Fix"):
+        table.add_column(col, overflow="fold")
+    style = {"PASS": "green", "FAIL": "bold red", "WARN": "yellow"}
+    for r in pre.results:
+        table.add_row(r.name, f"[{style[r.status]}]{r.status}[/]", r.reason, r.fix)
+    console().print(table)
+
+
+def print_record(state: Any, result: Any) -> None:
+    if state.as_json:
+        state.emit(result.to_json())
+        return
+    if result.status == "unchanged":
+        click.echo(f"run {result.run_id} is already recorded ({result.record_path}); "
+                   "nothing added")
+        return
+    click.echo(f"recorded run {result.run_id}: {result.outcome} "
+               f"(commit {result.sha[:12]}, streak {result.streak}/{result.consecutive})")
+    if result.verdict and result.verdict.reasons:
+        click.echo("  failed: " + "; ".join(result.verdict.reasons))
+    if result.verdict and result.verdict.disagreement:
+        click.echo(f"  note: {result.verdict.disagreement}")
+    for note in result.notes:
+        click.echo(f"  note: {note}")
+
+
+def show_closure(state: Any, closure: Any, mr: Any, *, automatic: bool) -> None:
+    mo = closure.milestone
+    if state.as_json:
+        state.emit({**closure.to_json(), "merge_request": {
+            "provider": mr.provider, "action": mr.action, "url": mr.url, "push": mr.push,
+            "commands": mr.commands,
+            "description_file": str(mr.description_file) if mr.description_file else None}})
+        return
+    if closure.status == "already-closed":
+        click.echo(f"{mo} is already closed (commit {(closure.sha or '')[:12]}); "
+                   "nothing added")
+    else:
+        lead = "the streak is met: " if automatic else ""
+        click.echo(f"{lead}{mo} closed in {(closure.sha or '')[:12]} on runs "
+                   f"{', '.join(closure.runs)}")
+    if mr.action == "written":
+        click.echo(f"merge request description written to {mr.description_file}")
+        click.echo("open the merge request with:")
+        for cmd in mr.commands:
+            click.echo(f"  {cmd}")
+    else:
+        click.echo(f"merge request {mr.action} ({mr.provider})" + (f": {mr.url}" if mr.url
+                                                                  else ""))

@@ -1,0 +1,148 @@
+"""`check` and `run`: the pre-run checks, and checks → burn-in → record → push/closure."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from ..errors import CheckFailed
+from .app import State, cli, json_option, pass_state
+from .output import print_record, show_checks, show_closure
+
+
+@cli.command()
+@click.option("--now", "now_text", metavar="ISO-8601",
+              help="Evaluate the session window at this instant (e.g. 2026-12-28T09:00Z).")
+@json_option
+@pass_state
+def check(state: State, now_text: str | None) -> int:
+    """The runbook's pre-run checks as a table (PASS / FAIL / WARN, reason, fix):
+    window, strict health check, kill switch, IB Gateway, client id. Exit 3 if any
+    fails; nothing is run or written."""
+    from ..evidence.report import parse_instant
+    from ..runbook.preflight import run_checks
+
+    ctx = state.context()
+    now = parse_instant(now_text) if now_text else ctx.now
+    pre = run_checks(ctx, now=now, run_seconds=ctx.cfg.burnin.paper_duration_seconds)
+    if state.as_json:
+        state.emit(pre.to_json())
+    else:
+        show_checks(pre)
+        click.echo("a run may start" if pre.ok else
+                   f"a run may not start: {', '.join(pre.failed)} failed")
+    return 0 if pre.ok else CheckFailed.exit_code
+
+
+@cli.command()
+@click.option("--runs", type=int, help="Runs the wrapper makes ([burnin] runs).")
+@click.option("--paper-duration-seconds", type=int, help="Paper trading time per run.")
+@click.option("--min-filled-orders", type=int, help="Passed to the wrapper.")
+@click.option("--min-symbol-data-availability-ratio", type=float,
+              help="Passed to the wrapper.")
+@click.option("--preflight-min-bars-per-symbol", type=int, help="Passed to the wrapper.")
+@click.option("--timeout-seconds", type=float, help="Kill the command after this long.")
+@click.option("--no-push", is_flag=True, help="Do not push the ops branch.")
+@click.option("--skip-checks", is_flag=True, help="Do not run the pre-run checks.")
+@click.option("--dry-run", is_flag=True, help="Print the plan; run and write nothing.")
+@json_option
+@pass_state
+def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool,
+        **overrides: Any) -> int:
+    """Run the Step 1A burn-in and record it: checks → wrapper → report → commit.
+
+    \b
+    1. the pre-run checks (exit 3 and a `check` commit if one fails)
+    2. the [burnin] command, with IBKR_CLIENT_ID set (326: the next id; 502: retry)
+    3. its report recorded as one ops commit (a failure is classified and recorded,
+       exit 4; a code bug also leaves a handoff packet for DEBUG)
+    4. the push, and the MO-2 closure with its merge request when the streak is met
+
+    The options override [burnin] for this run only; the qualifying thresholds
+    ([qualify]) are not options. A run that completes but does not qualify is recorded
+    and exits 0."""
+    from ..runbook import burnin
+    from ..runbook.preflight import client_ids, run_checks
+
+    ctx = state.context()
+    ids = client_ids(ctx.cfg, os.environ)
+    run_plan = burnin.plan(ctx, overrides, client_id=ids[0])
+    if dry_run:
+        if state.as_json:
+            state.emit({"dry_run": True, **run_plan.to_json()})
+        else:
+            click.echo("would run: " + " ".join(run_plan.argv))
+            click.echo(f"IBKR_CLIENT_ID={ids[0]}; report: {run_plan.report}")
+        return 0
+    checks, check_results = "skipped (--skip-checks)", []
+    if not skip_checks:
+        pre = run_checks(ctx, now=ctx.now, run_seconds=run_plan.params.paper_duration_seconds)
+        if not state.as_json:
+            show_checks(pre)
+        if not pre.ok:
+            return _refused(state, ctx, pre)
+        checks = pre.summary
+        check_results = [r.to_json() for r in pre.results]  # the health output is evidence
+        ids = [pre.client_id, *[i for i in ids if i != pre.client_id]] if pre.client_id else ids
+    result = _with_progress(state, lambda progress: burnin.execute(
+        ctx, run_plan, checks_summary=checks, client_ids=ids, check_results=check_results,
+        progress=progress))
+    print_record(state, result)
+    _after_run(state, ctx, result, push=not no_push)
+    return 0
+
+
+def _refused(state: State, ctx: Any, pre: Any) -> int:
+    from ..ledger.recorder import record_refusal
+
+    window = next((r for r in pre.results if r.name == "window"), None)
+    nxt = window.data.get("next") if window is not None else None
+    next_window = nxt[:16] + "Z" if isinstance(nxt, str) else None
+    sha = record_refusal(ctx, checks=[r.to_json() for r in pre.results], failed=pre.failed,
+                         next_window=next_window)
+    message = (f"pre-run checks failed ({', '.join(pre.failed)}): nothing was run; the "
+               f"skipped session is recorded in {sha[:12]}")
+    if state.as_json:
+        state.emit({"status": "refused", "commit": sha, **pre.to_json()})
+    raise CheckFailed(message)
+
+
+def _after_run(state: State, ctx: Any, result: Any, *, push: bool) -> None:
+    """Push the evidence, and close the milestone when this run completed the streak
+    ([milestone.MO-n] auto_close)."""
+    from ..ledger.push import remote_url
+    from ..milestone.publish import close_and_publish, push_evidence
+
+    mo = ctx.milestone
+    rule = ctx.rules.milestone.get(mo)
+    closes = (rule is not None and rule.auto_close and result.status == "recorded"
+              and result.outcome == "qualifying" and result.streak >= rule.consecutive)
+    if closes:
+        closure, mr = close_and_publish(ctx, mo, push=push)
+        show_closure(state, closure, mr, automatic=True)
+    elif push and result.status == "recorded" and remote_url(ctx.repo, ctx.cfg.ops.remote):
+        pushed = push_evidence(ctx)
+        if not state.as_json:
+            click.echo(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")
+
+
+def _with_progress(state: State, work: Callable[[Any], Any]) -> Any:
+    """A live progress line on stderr while the wrapper runs (quiet under --json)."""
+    if state.as_json:
+        return work(None)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .output import console
+
+    with Progress(SpinnerColumn(), TextColumn("burn-in running"), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=console(stderr=True),
+                  transient=True) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(elapsed: float, last_line: str) -> None:
+            bar.update(task, description=last_line[:80])
+
+        return work(progress)

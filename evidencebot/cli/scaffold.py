@@ -1,0 +1,44 @@
+"""`init`: the files a trading repository starts with (config, CI job)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import git
+from ..errors import UsageError
+from ..templating import render
+
+CI_TARGETS = {"github": ".github/workflows/evidencebot-verify.yml",
+              "gitlab": ".gitlab/evidencebot-verify.yml"}
+
+
+def plan_init(repo: Path, *, config: Path | None, force: bool, ci: str | None,
+              install_cmd: str) -> dict[Path, str]:
+    """What `init` writes: the commented config (unless there is one), and the CI job."""
+    try:
+        top = git.toplevel(repo)
+    except git.GitError:
+        raise UsageError(f"{repo} is not inside a git repository") from None
+    plan: dict[Path, str] = {}
+    config_file = top / "evidencebot.toml"
+    if not config_file.exists() or force:
+        plan[config_file] = render("evidencebot.toml.j2")
+    elif ci is None:
+        raise UsageError(f"{config_file} already exists (use --force to overwrite it)")
+    if ci is not None:
+        from ..config import load
+
+        ops = load(top, config).config.ops
+        target = top / CI_TARGETS[ci]
+        if target.exists() and not force:
+            raise UsageError(f"{target} already exists (use --force to overwrite it)")
+        prefix = ops.branch.rsplit("/", 1)[0] + "/" if "/" in ops.branch else ops.branch
+        plan[target] = render(f"ci_{ci}.yml.j2", base=ops.base, branch_prefix=prefix,
+                              install=install_cmd)
+    return plan
+
+
+def write_all(plan: dict[Path, str]) -> None:
+    for path, text in plan.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")

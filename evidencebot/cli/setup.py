@@ -1,0 +1,78 @@
+"""`init` and `install-hooks`: what a trading repository starts with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import UsageError
+from .app import State, cli, pass_state
+
+PRE_COMMIT_SNIPPET = """\
+# .pre-commit-config.yaml of the trading repository
+repos:
+  - repo: local
+    hooks:
+      - id: evidencebot-scope
+        name: evidencebot scope guard
+        entry: evidencebot hook pre-commit
+        language: system
+        pass_filenames: false
+        always_run: true
+        stages: [pre-commit]
+      - id: evidencebot-commit-msg
+        name: evidencebot trailer check
+        entry: evidencebot hook commit-msg
+        language: system
+        stages: [commit-msg]
+"""
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option("--ci", type=click.Choice(["github", "gitlab"]),
+              help="Also write a CI job that runs `evidencebot verify` on merge requests "
+                   "from the ops branch.")
+@click.option("--install", "install_cmd", default="pip install evidencebot",
+              show_default=True, help="How the CI job installs evidencebot.")
+@pass_state
+def init(state: State, force: bool, ci: str | None, install_cmd: str) -> int:
+    """Write a commented evidencebot.toml (the runbook's defaults), optionally a CI job,
+    and print the pre-commit snippet the trading repo adds."""
+    from .scaffold import plan_init, write_all
+
+    plan = plan_init(state.repo, config=state.config, force=force, ci=ci,
+                     install_cmd=install_cmd)
+    write_all(plan)
+    if state.as_json:
+        state.emit({"written": [str(p) for p in plan], "pre_commit_config": PRE_COMMIT_SNIPPET})
+        return 0
+    for path in plan:
+        click.echo(f"wrote {path}")
+    click.echo("commit these on the base branch: the rules that judge ops commits are "
+               "read from there.")
+    if ci == "gitlab":
+        click.echo("include it from .gitlab-ci.yml:  include: '.gitlab/evidencebot-verify.yml'")
+    click.echo("")
+    click.echo(PRE_COMMIT_SNIPPET, nl=False)
+    return 0
+
+
+@cli.command("install-hooks")
+@click.option("--force", is_flag=True, help="Replace hooks evidencebot did not write.")
+@pass_state
+def install_hooks_cmd(state: State, force: bool) -> int:
+    """Install pre-commit and commit-msg git hooks (for repos without the pre-commit
+    framework); they run this Python's evidencebot."""
+    from .. import git
+    from ..guard.install import install_hooks
+
+    try:
+        top: Path = git.toplevel(state.repo)
+    except git.GitError:
+        raise UsageError(f"{state.repo} is not inside a git repository") from None
+    base = state.context().cfg.ops.base
+    for path in install_hooks(top, base=base, force=force):
+        click.echo(f"installed {path}")
+    return 0

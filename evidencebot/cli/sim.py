@@ -1,0 +1,39 @@
+"""`sim-gateway` and `demo`: the simulated IB Gateway and the whole flow on it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from .app import cli, run
+
+
+@cli.command("sim-gateway", context_settings={"ignore_unknown_options": True,
+                                              "allow_extra_args": True,
+                                              "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def sim_gateway(args: tuple[str, ...]) -> int:
+    """A simulated TWS / IB Gateway on 127.0.0.1 speaking the real socket protocol (real
+    ib_async connects to it). Options: `evidencebot sim-gateway --help`."""
+    from ..sim.gateway import main
+
+    return main(list(args))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path),
+                default=Path("evidencebot-demo"))
+@click.option("--force", is_flag=True, help="Replace an earlier demo in DIRECTORY.")
+def demo(directory: Path, force: bool) -> int:
+    """The whole flow in a throwaway repository (default ./evidencebot-demo) with the
+    simulated IB Gateway: checks, a non-qualifying run, a held client id, a
+    market-data failure, three qualifying runs, the MO-2 closure and its merge request
+    against a local bare remote that plays GitLab."""
+    from ..sim.demo import run_demo
+
+    start = time.monotonic()
+    run_demo(directory.resolve(), force=force, say=click.echo, cli=run)
+    click.echo(f"demo finished in {time.monotonic() - start:.1f} s")
+    return 0

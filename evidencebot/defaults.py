@@ -1,0 +1,10 @@
+"""The runbook's defaults that both the pydantic config and the import-light hook need
+(SESSION_TOPOLOGY.md §2 Type 4, the runbook's milestone). One place, stdlib only."""
+
+from __future__ import annotations
+
+ALLOWED_PATHS = ("reports/**", "SESSION_LOG.md", "IMPLEMENTATION_BACKLOG.md", "PROJECT_DESIGN.md")
+FORBIDDEN_PATHS = ("src/**", "backtest/**", "config/**", "tests/**")
+OPS_BRANCHES = ("ops/*",)
+MILESTONE = "MO-2"
+CONSECUTIVE = 3

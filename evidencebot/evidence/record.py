@@ -1,0 +1,214 @@
+"""The evidence record (``reports/evidence/step1a/<run-id>.json``): the source of truth a
+run commit carries. An `EvidenceRecord` is built once, complete, and never mutated; every
+string in it is redacted. Its JSON form is the file's bytes (key order fixed)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..config import Config
+from ..redact import redact_json
+from .report import Metrics
+from .verdict import Verdict
+
+
+class Outcome(StrEnum):
+    QUALIFYING = "qualifying"
+    NON_QUALIFYING = "non-qualifying"
+    FAILED_INFRA = "failed-infra"
+    FAILED_MARKET_DATA = "failed-market-data"
+    FAILED_CODE = "failed-code"
+
+    @property
+    def reported(self) -> bool:
+        """Whether the run produced a report (and so metrics)."""
+        return self in (Outcome.QUALIFYING, Outcome.NON_QUALIFYING)
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RecordMetrics(_Part):
+    paper_duration_seconds: int
+    filled_orders: int
+    symbol_data_availability_ratio: float
+    min_bars_per_symbol: int
+    runs_completed: int
+    runs_requested: int = 1
+
+
+class RecordVerdict(_Part):
+    qualifying: bool
+    reasons: tuple[str, ...]
+    report_passed: bool | None
+    disagreement: str | None
+
+
+class CodeState(_Part):
+    commit: str
+    dirty: bool | None  # None: unknown (a report recorded after the fact)
+    dirty_paths: tuple[str, ...] = ()
+
+
+class IbkrInfo(_Part):
+    client_id: int | None
+    codes: tuple[int, ...] = ()
+
+
+class SessionRecord(_Part):
+    command: tuple[str, ...] | None = None
+    checks: str | None = None
+    check_results: tuple[dict[str, Any], ...] = ()
+    exit_code: int | None = None
+    failure: str | None = None
+    retry_after: str | None = None
+    log: str | None = None
+    handoff: str | None = None
+
+
+class EvidenceRecord(_Part):
+    """One run as evidence. Field order is the file's key order."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    schema_version: int = Field(1, alias="schema")
+    kind: Literal["step1a-burnin"] = "step1a-burnin"
+    run_id: str
+    outcome: Outcome
+    recorded_at: str
+    started_at: str
+    finished_at: str
+    metrics: RecordMetrics | None
+    thresholds: dict[str, Any]
+    verdict: RecordVerdict | None
+    code: CodeState
+    ibkr: IbkrInfo
+    session: SessionRecord
+    report: dict[str, Any] | None
+    report_sha256: str | None
+
+    def to_bytes(self) -> bytes:
+        doc = self.model_dump(mode="json", by_alias=True)
+        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+    @property
+    def started(self) -> datetime:
+        return parse_stamp(self.started_at)
+
+    @property
+    def finished(self) -> datetime:
+        return parse_stamp(self.finished_at)
+
+
+def canonical(value: Any) -> bytes:
+    """A stable byte form of a JSON value, for comparing report contents."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def record_path(cfg: Config, run_id: str) -> str:
+    return f"{cfg.docs.evidence_dir.rstrip('/')}/{run_id}.json"
+
+
+def stamp(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """How the run came about; empty for a report recorded by hand."""
+
+    command: Sequence[str] | None = None
+    checks: str | None = None
+    client_id: int | None = None
+    exit_code: int | None = None
+    retry_after: str | None = None
+    failure: str | None = None
+    ibkr_codes: Sequence[int] = ()
+    check_results: Sequence[Mapping[str, Any]] = ()  # each check's status, reason, evidence
+
+
+@dataclass(frozen=True)
+class Attachments:
+    """Files committed next to the record, named before the record is built."""
+
+    log: str | None = None
+    handoff: str | None = None
+
+
+def build_record(
+    *,
+    cfg: Config,
+    run_id: str,
+    outcome: Outcome,
+    recorded_at: datetime,
+    started_at: datetime,
+    finished_at: datetime,
+    metrics: Metrics | None,
+    verdict: Verdict | None,
+    report: Mapping[str, Any] | None,
+    code: CodeState,
+    session: SessionInfo,
+    attachments: Attachments = Attachments(),
+) -> EvidenceRecord:
+    """The evidence record, complete; every string is redacted."""
+    client_id = session.client_id if session.client_id is not None else (
+        metrics.client_id if metrics else None)
+    codes = list(dict.fromkeys([*(metrics.ibkr_codes if metrics else ()), *session.ibkr_codes]))
+    redacted_report = redact_json(dict(report)) if report is not None else None
+    doc: dict[str, Any] = {
+        "schema": 1,
+        "kind": "step1a-burnin",
+        "run_id": run_id,
+        "outcome": outcome.value,
+        "recorded_at": stamp(recorded_at),
+        "started_at": stamp(started_at),
+        "finished_at": stamp(finished_at),
+        "metrics": None if metrics is None else {
+            "paper_duration_seconds": metrics.paper_duration_seconds,
+            "filled_orders": metrics.filled_orders,
+            "symbol_data_availability_ratio": metrics.symbol_data_availability_ratio,
+            "min_bars_per_symbol": metrics.min_bars_per_symbol,
+            "runs_completed": metrics.runs_completed,
+            "runs_requested": metrics.runs_requested,
+        },
+        "thresholds": cfg.qualify.model_dump(),
+        "verdict": None if verdict is None else {
+            "qualifying": verdict.qualifying,
+            "reasons": list(verdict.reasons),
+            "report_passed": verdict.report_passed,
+            "disagreement": verdict.disagreement,
+        },
+        "code": {"commit": code.commit, "dirty": code.dirty,
+                 "dirty_paths": list(code.dirty_paths[:50])},
+        "ibkr": {"client_id": client_id, "codes": codes},
+        "session": {
+            "command": list(session.command) if session.command else None,
+            "checks": session.checks,
+            "check_results": [dict(r) for r in session.check_results],
+            "exit_code": session.exit_code,
+            "failure": session.failure,
+            "retry_after": session.retry_after,
+            "log": attachments.log,
+            "handoff": attachments.handoff,
+        },
+        "report": redacted_report,
+        "report_sha256": None if redacted_report is None else sha256(canonical(redacted_report)),
+    }
+    return EvidenceRecord.model_validate(redact_json(doc))

@@ -1,0 +1,186 @@
+"""Everything rendered from an evidence record: the tracker row, the session-log entry,
+the commit message and its trailers.
+
+The record is the source of truth; the row, the entry and the trailers are functions of
+it, so `verify` can recompute the trailers and a push that lost a race can re-render the
+commit onto a new tip.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .. import __version__, mdedit
+from ..config import Config
+from ..redact import redact
+from ..templating import render
+from . import trailers
+from .record import EvidenceRecord, Outcome, sha256
+from .verdict import Verdict, fmt_ratio, outcome_note
+
+STREAK_LINE = re.compile(r"Consecutive qualifying runs:\s*\d+\s+of\s+\d+")
+
+
+# --- what the trailers say, recomputable from the record ------------------------------
+
+def dirty_text(dirty: bool | None) -> str:
+    return "unknown" if dirty is None else "true" if dirty else "false"
+
+
+def run_trailers(
+    record: EvidenceRecord, *, path: str, data: bytes, streak: int, consecutive: int,
+    config_sha: str, version: str = __version__,
+) -> list[tuple[str, str]]:
+    """The trailer block of a run commit, from its record (``verify`` calls this too)."""
+    m = record.metrics
+    metrics = None if m is None or not record.outcome.reported else (
+        m.paper_duration_seconds, m.filled_orders, fmt_ratio(m.symbol_data_availability_ratio),
+        m.min_bars_per_symbol)
+    failed = not record.outcome.reported
+    return trailers.run_block(
+        run_id=record.run_id, outcome=record.outcome.value, record=path,
+        record_sha256=sha256(data), metrics=metrics, streak=f"{streak}/{consecutive}",
+        code_commit=record.code.commit, code_dirty=dirty_text(record.code.dirty),
+        client_id=record.ibkr.client_id, codes=record.ibkr.codes if failed else (),
+        retry_after=record.session.retry_after, handoff=record.session.handoff,
+        version=version, config_sha=config_sha)
+
+
+def result_text(record: EvidenceRecord) -> str:
+    m, v = record.metrics, record.verdict
+    if m and v:
+        if v.qualifying:
+            return (f"qualifying ({m.filled_orders} filled, data ratio "
+                    f"{fmt_ratio(m.symbol_data_availability_ratio)}, "
+                    f"min bars {m.min_bars_per_symbol})")
+        return f"non-qualifying ({'; '.join(v.reasons)})"
+    failure = record.session.failure
+    return f"{record.outcome.value} ({failure})" if failure else record.outcome.value
+
+
+def run_message(record: EvidenceRecord, block: list[tuple[str, str]], *, streak: int,
+                consecutive: int, milestone: str) -> str:
+    v = record.verdict
+    subject = f"evidence(step1a): {record.run_id} {record.outcome.value}"
+    body = render("commit_body.j2", kind="step1a-burnin", run_id=record.run_id,
+                  result=result_text(record), reasons=list(v.reasons) if v else [],
+                  disagreement=v.disagreement if v else None, streak=streak,
+                  consecutive=consecutive, milestone=milestone)
+    return redact(trailers.render_message(subject, body, block))
+
+
+# --- the documents ---------------------------------------------------------------------
+
+def tracker_values(record: EvidenceRecord, *, number: int, path: str) -> dict[str, str]:
+    m, v = record.metrics, record.verdict
+    if v:
+        outcome = outcome_note(Verdict(v.qualifying, tuple(v.reasons), None, None))
+    else:
+        outcome = result_text(record)
+        if record.session.retry_after:
+            outcome += f"; retry scheduled {record.session.retry_after}"
+    client = record.ibkr.client_id
+    return {
+        "#": str(number),
+        "Date (UTC)": record.started_at[:10],
+        "Run ID": record.run_id,
+        "Duration (s)": str(m.paper_duration_seconds) if m else "—",
+        "Filled": str(m.filled_orders) if m else "—",
+        "Data ratio": fmt_ratio(m.symbol_data_availability_ratio) if m else "—",
+        "Min bars": str(m.min_bars_per_symbol) if m else "—",
+        "Client ID": "" if client is None else str(client),
+        "Outcome": outcome,
+        "Evidence": path,
+    }
+
+
+@dataclass(frozen=True)
+class Rendered:
+    backlog: bytes | None  # None: the row already exists (hand-written), nothing changes
+    session_log: bytes
+    row_number: int | None
+
+
+def render_documents(
+    record: EvidenceRecord, *, cfg: Config, backlog: bytes, session_log: bytes,
+    path: str, streak: int, milestone: str, consecutive: int, checks_default: str,
+) -> Rendered:
+    """The backlog with the run's row (and streak line), the log with the run's entry."""
+    tracker = cfg.docs.tracker_section
+    table = mdedit.first_table(mdedit.parse(backlog), tracker)
+    run_col = _col(table, "Run ID")
+    existing = [r for r in table.rows if run_col is not None and run_col < len(r)
+                and r[run_col] == record.run_id]
+    new_backlog: bytes | None = None
+    number: int | None = None
+    if not existing:
+        number = _next_number(table)
+        values = tracker_values(record, number=number, path=path)
+        new_backlog = mdedit.append_row(
+            backlog, tracker, {k: v for k, v in values.items() if table.has_column(k)})
+        new_backlog = mdedit.replace_line(
+            new_backlog, tracker, STREAK_LINE,
+            f"Consecutive qualifying runs: {streak} of {consecutive}")
+        new_backlog = redact_bytes(new_backlog)
+    s = record.session
+    entry = render(
+        "session_entry.md.j2",
+        when=record.recorded_at[:16].replace("T", " "),
+        title=f"Step 1A burn-in {record.run_id}",
+        milestone=milestone,
+        checks=s.checks or checks_default,
+        command=f"`{_join(s.command)}`" if s.command else "none (report recorded by hand)",
+        client_id=record.ibkr.client_id or "unknown",
+        code_commit=record.code.commit,
+        code_state={True: "dirty", False: "clean", None: "code state unknown"}[
+            record.code.dirty],
+        result=result_text(record),
+        evidence=path + (f"; {tracker} row {number}" if number else "")
+        + (f"; handoff {s.handoff}" if s.handoff else ""),
+        next=_next_step(record, streak, milestone, consecutive),
+    )
+    return Rendered(new_backlog, redact_bytes(mdedit.append_entry(session_log, entry)), number)
+
+
+def redact_bytes(data: bytes) -> bytes:
+    # Only the text is redacted; a file that is not UTF-8 is left for the scope rules.
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+    red = redact(text)
+    return data if red == text else red.encode("utf-8")
+
+
+def _col(table: mdedit.Table, name: str) -> int | None:
+    try:
+        return table.column(name)
+    except mdedit.MarkdownEditError:
+        return None
+
+
+def _next_number(table: mdedit.Table) -> int:
+    nums = [int(r[0]) for r in table.rows if r and r[0].isdigit()]
+    return (max(nums) if nums else len(table.rows)) + 1
+
+
+def _join(argv: Sequence[str]) -> str:
+    """The command line as the operator would type it (POSIX quoting)."""
+    return shlex.join(argv)
+
+
+def _next_step(record: EvidenceRecord, streak: int, milestone: str, need: int) -> str:
+    outcome = record.outcome
+    retry = record.session.retry_after
+    if outcome == Outcome.FAILED_CODE:
+        return "DEBUG session: see the handoff packet"
+    if retry:
+        return f"retry in the next window ({retry})"
+    if outcome == Outcome.FAILED_INFRA:
+        return "fix the gateway, then retry in the next window"
+    if streak >= need:
+        return f"{milestone} streak met ({streak}/{need}): close {milestone}"
+    return f"run {streak + 1} of {need} in the next window"

@@ -1,0 +1,172 @@
+"""Burn-in report → Metrics. Pure: the clock is passed in.
+
+The wrapper's report is read through the configured JSON pointers (every bot names its
+fields its own way); what is malformed is bad input (exit 2), never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..config import ReportFields
+from ..errors import UsageError
+
+CLOCK_SKEW = timedelta(minutes=5)
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+class Metrics(BaseModel):
+    """What the verdict needs from a report, however the bot names its fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    run_id: str
+    started_at: datetime
+    finished_at: datetime
+    paper_duration_seconds: int = Field(ge=0)
+    filled_orders: int = Field(ge=0)
+    symbol_data_availability_ratio: float = Field(ge=0, le=1)
+    min_bars_per_symbol: int = Field(ge=0)
+    runs_completed: int = Field(ge=0)
+    runs_requested: int = Field(1, ge=1)
+    report_passed: bool | None = None
+    client_id: int | None = None
+    ibkr_codes: tuple[int, ...] = ()
+
+    @field_validator("run_id")
+    @classmethod
+    def _safe_run_id(cls, v: str) -> str:
+        if not RUN_ID.match(v):
+            raise ValueError("must be letters, digits, '.', '_' or '-' (it names a file)")
+        return v
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("must carry a time zone (e.g. a trailing 'Z')")
+        return v.astimezone(UTC)
+
+
+_MISSING = object()
+
+
+def pointer(doc: Any, ptr: str) -> Any:
+    """Resolve an RFC 6901 JSON pointer; ``_MISSING`` when a step does not exist."""
+    if ptr == "":
+        return doc
+    cur = doc
+    for raw in ptr.lstrip("/").split("/"):
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return _MISSING
+    return cur
+
+
+def load_json(data: bytes, *, source: str) -> dict[str, Any]:
+    """Decode a report (a UTF-8 BOM is fine: PowerShell writes one)."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise UsageError(f"{source}: not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise UsageError(f"{source}: not valid JSON ({e.msg} at line {e.lineno})") from None
+    if not isinstance(doc, dict):
+        raise UsageError(f"{source}: the report must be a JSON object")
+    return doc
+
+
+def _min_bars(value: Any) -> Any:
+    if isinstance(value, dict):
+        nums = list(value.values())
+        if not nums:
+            return 0
+        if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in nums):
+            return value  # let validation name the field
+        return int(min(nums))
+    return value
+
+
+def _codes(messages: Any) -> tuple[int, ...]:
+    if not isinstance(messages, list):
+        return ()
+    out: list[int] = []
+    for m in messages:
+        code = m.get("code") if isinstance(m, dict) else None
+        if isinstance(code, int) and code not in out:
+            out.append(code)
+    return tuple(out)
+
+
+def metrics_from(doc: Mapping[str, Any], fields: ReportFields, *, source: str) -> Metrics:
+    """Pull the metrics out of a report through the configured JSON pointers."""
+    required = {
+        "run_id": fields.run_id,
+        "started_at": fields.started_at,
+        "finished_at": fields.finished_at,
+        "paper_duration_seconds": fields.paper_duration_seconds,
+        "filled_orders": fields.filled_orders,
+        "symbol_data_availability_ratio": fields.symbol_data_availability_ratio,
+        "min_bars_per_symbol": fields.bars_per_symbol,
+        "runs_completed": fields.runs_completed,
+    }
+    optional = {
+        "runs_requested": fields.runs_requested,
+        "report_passed": fields.passed,
+        "client_id": fields.client_id,
+    }
+    values: dict[str, Any] = {}
+    for name, ptr in required.items():
+        v = pointer(doc, ptr)
+        if v is _MISSING:
+            raise UsageError(f"{source}: missing {ptr.lstrip('/')} (the report's {name})")
+        values[name] = v
+    for name, ptr in optional.items():
+        v = pointer(doc, ptr) if ptr else _MISSING
+        if v is not _MISSING and v is not None:
+            values[name] = v
+    values["min_bars_per_symbol"] = _min_bars(values["min_bars_per_symbol"])
+    msgs = pointer(doc, fields.ibkr_messages) if fields.ibkr_messages else _MISSING
+    values["ibkr_codes"] = _codes(msgs if msgs is not _MISSING else None)
+    try:
+        return Metrics.model_validate(values)
+    except ValidationError as e:
+        err = e.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "report"
+        ptr = {**required, **optional}.get(name, name)
+        raise UsageError(f"{source}: {ptr.lstrip('/')}: {err['msg']}") from None
+
+
+def check_times(m: Metrics, *, now: datetime, source: str) -> None:
+    """A report finishing before it starts, or in the future, is bad input."""
+    if m.finished_at < m.started_at:
+        raise UsageError(
+            f"{source}: finished {m.finished_at:%Y-%m-%dT%H:%M:%SZ} before it started "
+            f"{m.started_at:%Y-%m-%dT%H:%M:%SZ}"
+        )
+    if m.finished_at > now + CLOCK_SKEW:
+        raise UsageError(
+            f"{source}: finishes in the future ({m.finished_at:%Y-%m-%dT%H:%M:%SZ}, now "
+            f"{now:%Y-%m-%dT%H:%M:%SZ}); check the clock of the machine that wrote it"
+        )
+
+
+def parse_instant(text: str) -> datetime:
+    """ISO-8601 with a zone (``Z`` accepted), as UTC."""
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"not an ISO-8601 time: {text!r}") from None
+    if dt.tzinfo is None:
+        raise UsageError(f"time {text!r} needs a zone, e.g. 2026-11-25T09:00:00Z")
+    return dt.astimezone(UTC)

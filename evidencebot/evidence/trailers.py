@@ -1,0 +1,203 @@
+"""The commit-trailer contract: render ops messages, parse and validate trailer blocks.
+
+Import-light on purpose (stdlib only): the commit-msg hook runs on every commit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+KINDS = ("step1a-burnin", "milestone", "handoff", "check")
+OUTCOMES = ("qualifying", "non-qualifying", "failed-infra", "failed-market-data", "failed-code")
+REPORTED = ("qualifying", "non-qualifying")  # outcomes that come with metrics
+RESETS = ("non-qualifying", "failed-code")  # outcomes that end a streak
+
+METRIC_KEYS = (
+    "Burnin-Paper-Duration-Seconds",
+    "Burnin-Filled-Orders",
+    "Burnin-Symbol-Data-Availability-Ratio",
+    "Burnin-Min-Bars-Per-Symbol",
+)
+COMMON_KEYS = ("Evidence-Kind", "Session-Type", "Evidencebot-Version", "Config-Sha256")
+RUN_KEYS = (
+    "Evidence-Run-Id", "Evidence-Outcome", "Evidence-Record", "Evidence-Record-Sha256",
+    "Burnin-Streak", "Code-Commit", "Code-Dirty",
+)
+MILESTONE_KEYS = ("Milestone", "Milestone-Status", "Milestone-Evidence")
+CHECK_KEYS = ("Check-Failed",)
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "step1a-burnin": COMMON_KEYS + RUN_KEYS,
+    "milestone": COMMON_KEYS + MILESTONE_KEYS,
+    "check": COMMON_KEYS + CHECK_KEYS,
+    "handoff": COMMON_KEYS,
+}
+OPTIONAL: dict[str, tuple[str, ...]] = {
+    "step1a-burnin": METRIC_KEYS + ("Ibkr-Client-Id", "Handoff", "Retry-After", "Ibkr-Codes"),
+    "milestone": (),
+    "check": ("Check-Next-Window", "Ibkr-Client-Id"),
+    "handoff": ("Handoff", "Evidence-Run-Id"),
+}
+
+_RUN_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
+_INT = r"0|[1-9][0-9]*"
+FORMS: dict[str, str] = {
+    "Evidence-Kind": "|".join(KINDS),
+    "Evidence-Run-Id": _RUN_ID,
+    "Evidence-Outcome": "|".join(OUTCOMES),
+    "Evidence-Record": r"reports/[A-Za-z0-9._/-]+\.json",
+    "Evidence-Record-Sha256": r"[0-9a-f]{64}",
+    "Burnin-Paper-Duration-Seconds": _INT,
+    "Burnin-Filled-Orders": _INT,
+    "Burnin-Symbol-Data-Availability-Ratio": r"(0|1)(\.[0-9]+)?",
+    "Burnin-Min-Bars-Per-Symbol": _INT,
+    "Burnin-Streak": rf"({_INT})/([1-9][0-9]*)",
+    "Code-Commit": r"[0-9a-f]{40}([0-9a-f]{24})?|none",
+    "Code-Dirty": "true|false",
+    "Ibkr-Client-Id": _INT,
+    "Ibkr-Codes": r"[0-9]+(,[0-9]+)*",
+    "Session-Type": "OPS",
+    "Evidencebot-Version": r"[0-9][0-9A-Za-z.+-]*",
+    "Config-Sha256": r"[0-9a-f]{64}|none",
+    "Milestone": r"MO-[0-9]+",
+    "Milestone-Status": "CLOSED",
+    "Milestone-Evidence": rf"{_RUN_ID}(, ?{_RUN_ID})*",
+    "Check-Failed": r"[a-z-]+(, ?[a-z-]+)*",
+    "Check-Next-Window": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?Z",
+    "Retry-After": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?Z",
+    "Handoff": r"reports/[A-Za-z0-9._/-]+\.md",
+}
+_KEY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*):[ \t]?(.*)$")
+_FORM = {key: re.compile(form) for key, form in FORMS.items()}
+
+
+Trailers = list[tuple[str, str]]
+
+
+def _common(kind: str, *, version: str, config_sha: str) -> Trailers:
+    return [("Session-Type", "OPS"), ("Evidencebot-Version", version),
+            ("Config-Sha256", config_sha)]
+
+
+def run_block(*, run_id: str, outcome: str, record: str, record_sha256: str,
+              metrics: tuple[int, int, str, int] | None, streak: str, code_commit: str,
+              code_dirty: str, client_id: int | None, codes: Sequence[int],
+              retry_after: str | None, handoff: str | None, version: str,
+              config_sha: str) -> Trailers:
+    """A run commit's block. ``metrics``: (duration s, filled, ratio text, min bars)."""
+    t: Trailers = [("Evidence-Kind", "step1a-burnin"), ("Evidence-Run-Id", run_id),
+                   ("Evidence-Outcome", outcome), ("Evidence-Record", record),
+                   ("Evidence-Record-Sha256", record_sha256)]
+    if metrics is not None:
+        t += list(zip(METRIC_KEYS, (str(metrics[0]), str(metrics[1]), metrics[2],
+                                    str(metrics[3])), strict=True))
+    t += [("Burnin-Streak", streak), ("Code-Commit", code_commit), ("Code-Dirty", code_dirty)]
+    if client_id is not None:
+        t.append(("Ibkr-Client-Id", str(client_id)))
+    if codes:
+        t.append(("Ibkr-Codes", ",".join(str(c) for c in codes)))
+    if retry_after:
+        t.append(("Retry-After", retry_after))
+    if handoff:
+        t.append(("Handoff", handoff))
+    return t + _common("step1a-burnin", version=version, config_sha=config_sha)
+
+
+def closure_block(*, milestone: str, runs: Sequence[str], version: str,
+                  config_sha: str) -> Trailers:
+    return [("Evidence-Kind", "milestone"), ("Milestone", milestone),
+            ("Milestone-Status", "CLOSED"), ("Milestone-Evidence", ", ".join(runs)),
+            *_common("milestone", version=version, config_sha=config_sha)]
+
+
+def check_block(*, failed: Sequence[str], next_window: str | None, version: str,
+                config_sha: str) -> Trailers:
+    t: Trailers = [("Evidence-Kind", "check"), ("Check-Failed", ", ".join(failed))]
+    if next_window:
+        t.append(("Check-Next-Window", next_window))
+    return t + _common("check", version=version, config_sha=config_sha)
+
+
+def render_message(subject: str, body: str, trailers: Sequence[tuple[str, str]]) -> str:
+    """An ops commit message: subject, body, one trailer block as the last paragraph."""
+    for key, value in trailers:
+        if "\n" in value or "\r" in value:
+            raise ValueError(f"trailer {key} has a line break in its value")
+    lines = [subject.strip(), ""]
+    if body.strip():
+        # '---' would end the message for git interpret-trailers; keep it out of bodies.
+        safe = [("- - -" if ln.strip() == "---" else ln.rstrip()) for ln in body.splitlines()]
+        lines += [*safe, ""]
+    lines += [f"{k}: {v}" for k, v in trailers]
+    return "\n".join(lines) + "\n"
+
+
+def _paragraphs(message: str) -> list[list[str]]:
+    lines = [ln for ln in message.replace("\r\n", "\n").split("\n") if not ln.startswith("#")]
+    paras: list[list[str]] = []
+    cur: list[str] = []
+    for ln in lines:
+        if ln.strip():
+            cur.append(ln)
+        elif cur:
+            paras.append(cur)
+            cur = []
+    if cur:
+        paras.append(cur)
+    return paras
+
+
+def parse_block(message: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The trailers of the last paragraph and every line in it that is not a trailer."""
+    paras = _paragraphs(message)
+    if len(paras) < 2:
+        return [], []
+    pairs: list[tuple[str, str]] = []
+    junk: list[str] = []
+    for ln in paras[-1]:
+        m = _KEY.match(ln)
+        if m:
+            pairs.append((m.group(1), m.group(2).strip()))
+        else:
+            junk.append(ln)
+    return pairs, junk
+
+
+def validate(message: str) -> list[str]:
+    """Problems with an ops commit message's trailer block (empty when it is valid)."""
+    problems: list[str] = []
+    raw_lines = message.replace("\r\n", "\n").split("\n")
+    if any(ln.strip() == "---" for ln in raw_lines):
+        problems.append("a '---' line: git interpret-trailers stops reading there")
+    pairs, junk = parse_block(message)
+    for ln in junk:
+        problems.append(f"not a trailer in the trailer block: {ln.strip()!r}")
+    seen: dict[str, str] = {}
+    for key, value in pairs:
+        if key in seen:
+            problems.append(f"{key} appears twice")
+        seen[key] = value
+    kind = seen.get("Evidence-Kind")
+    if kind is None:
+        problems.append("no Evidence-Kind trailer in the last paragraph")
+        return problems
+    if kind not in KINDS:
+        problems.append(f"Evidence-Kind {kind!r} is not one of {', '.join(KINDS)}")
+        return problems
+    required = list(REQUIRED[kind])
+    if kind == "step1a-burnin" and seen.get("Evidence-Outcome") in REPORTED:
+        required += METRIC_KEYS
+    allowed = set(REQUIRED[kind]) | set(OPTIONAL[kind])
+    for key in required:
+        if key not in seen:
+            problems.append(f"missing trailer {key} (required for Evidence-Kind: {kind})")
+    for key, value in seen.items():
+        if key not in allowed:
+            problems.append(f"trailer {key} does not belong on Evidence-Kind: {kind}")
+        elif not _FORM[key].fullmatch(value):
+            problems.append(f"trailer {key}: {value!r} is not of the form {FORMS[key]}")
+    m = _FORM["Burnin-Streak"].fullmatch(seen.get("Burnin-Streak", ""))
+    if m and int(m.group(1)) > 0 and seen.get("Evidence-Outcome") in RESETS:
+        problems.append(f"Burnin-Streak {m.group(0)} after a run that resets the streak")
+    return problems

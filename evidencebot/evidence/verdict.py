@@ -1,0 +1,83 @@
+"""Metrics → Verdict: every `[qualify]` threshold that failed, in a fixed order.
+
+The report's own ``passed`` flag is never trusted: the verdict is recomputed from the
+thresholds, and a disagreement is noted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..config import Qualify
+
+
+@dataclass(frozen=True)
+class Verdict:
+    qualifying: bool
+    reasons: tuple[str, ...]  # every threshold that failed, in a fixed order
+    report_passed: bool | None
+    disagreement: str | None  # set when the report's own flag says otherwise
+
+    @property
+    def outcome(self) -> str:
+        return "qualifying" if self.qualifying else "non-qualifying"
+
+
+class MetricValues(Protocol):
+    """What a verdict reads: a Metrics, or the metrics stored in a record (verify)."""
+
+    @property
+    def paper_duration_seconds(self) -> int: ...
+    @property
+    def filled_orders(self) -> int: ...
+    @property
+    def symbol_data_availability_ratio(self) -> float: ...
+    @property
+    def min_bars_per_symbol(self) -> int: ...
+    @property
+    def runs_completed(self) -> int: ...
+    @property
+    def runs_requested(self) -> int: ...
+    @property
+    def report_passed(self) -> bool | None: ...
+
+
+def verdict(m: MetricValues, q: Qualify, *, code_dirty: bool) -> Verdict:
+    """Every failed threshold, in a fixed order; never the report's own flag."""
+    reasons: list[str] = []
+    if m.paper_duration_seconds < q.min_paper_duration_seconds:
+        reasons.append(
+            f"paper duration {m.paper_duration_seconds} s < {q.min_paper_duration_seconds} s"
+        )
+    if m.filled_orders < q.min_filled_orders:
+        reasons.append(f"{m.filled_orders} filled orders < {q.min_filled_orders}")
+    if m.symbol_data_availability_ratio < q.min_symbol_data_availability_ratio:
+        reasons.append(
+            f"data ratio {fmt_ratio(m.symbol_data_availability_ratio)} < "
+            f"{fmt_ratio(q.min_symbol_data_availability_ratio)}"
+        )
+    if m.min_bars_per_symbol < q.min_bars_per_symbol:
+        reasons.append(f"min bars per symbol {m.min_bars_per_symbol} < {q.min_bars_per_symbol}")
+    if m.runs_completed < m.runs_requested:
+        reasons.append(f"runs completed {m.runs_completed} of {m.runs_requested}")
+    if code_dirty and not q.allow_dirty_code:
+        reasons.append("code under test was dirty")
+    ok = not reasons
+    disagreement = None
+    if m.report_passed is not None and m.report_passed != ok:
+        disagreement = (
+            f"the report says passed={str(m.report_passed).lower()}, the thresholds say "
+            f"{'qualifying' if ok else 'non-qualifying'}"
+        )
+    return Verdict(ok, tuple(reasons), m.report_passed, disagreement)
+
+
+def fmt_ratio(x: float) -> str:
+    """A ratio as the shortest faithful decimal: 0.857, 0.8, 1.0."""
+    return repr(round(float(x), 6))
+
+
+def outcome_note(v: Verdict) -> str:
+    """The tracker's Outcome cell: 'qualifying' or 'non-qualifying: <reasons>'."""
+    return v.outcome if v.qualifying else f"non-qualifying: {'; '.join(v.reasons)}"

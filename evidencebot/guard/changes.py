@@ -1,0 +1,204 @@
+"""The scope guard's git side: read a change as git stores it and hand it to `scope.judge`.
+
+Used by the pre-commit hook (the index git hands the hook), by `verify` (a commit against
+its parent) and by the ledger (every ops commit before the branch moves). Rules always come
+from the config committed on the base branch. Import-light: it runs on every commit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import git
+from .rules import Blob, Change, Rules, StreakOf, Violation, glob_match
+from .scope import judge
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+CONFIG_NAMES = ("evidencebot.toml", "pyproject.toml")
+
+
+def base_name() -> str:
+    """The base branch: EVIDENCEBOT_BASE (the hook's --base sets it), else main."""
+    return os.environ.get("EVIDENCEBOT_BASE") or "main"
+
+
+def base_ref(repo: Path, base: str) -> str | None:
+    for ref in (f"refs/heads/{base}", f"refs/remotes/origin/{base}"):
+        if git.rev_parse(repo, ref):
+            return ref
+    return None
+
+
+def rules_at(repo: Path, rev: str | None) -> Rules:
+    """The rules as committed at ``rev`` (defaults when there is no config there)."""
+    if rev is None:
+        return Rules()
+    blobs = _batch(repo, [f"{rev}:{name}" for name in CONFIG_NAMES])
+    return _rules_from(blobs)
+
+
+def _rules_from(blobs: Sequence[bytes | None]) -> Rules:
+    for name, data in zip(CONFIG_NAMES, blobs, strict=True):
+        if data is None:
+            continue
+        import hashlib
+        import tomllib
+
+        try:
+            doc = tomllib.loads(data.decode("utf-8-sig"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue  # a broken base config is reported by the commands that load it
+        if name == "pyproject.toml":
+            if "evidencebot" not in doc.get("tool", {}):
+                continue
+            doc = doc["tool"]["evidencebot"]
+        return Rules.from_config(doc, config_sha=hashlib.sha256(data).hexdigest())
+    return Rules()
+
+
+def base_rules(repo: Path, base: str, *, inherit_env: bool = False) -> Rules:
+    """The base branch's rules with one `cat-file` process: local branch, else origin's."""
+    refs = (f"refs/heads/{base}", f"refs/remotes/origin/{base}")
+    specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
+    found = _batch(repo, specs, inherit_env=inherit_env)
+    for k in range(len(refs)):
+        group = found[k * 3:(k + 1) * 3]
+        if group[0] is not None:
+            return _rules_from(group[1:])
+    return Rules()
+
+
+def _batch(repo: Path, specs: Sequence[str], *, inherit_env: bool = False) -> list[bytes | None]:
+    """Many objects through one `git cat-file --batch` process (None for a missing one)."""
+    if not specs:
+        return []
+    raw = git.run(repo, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode(),
+                  inherit_env=inherit_env)
+    out: list[bytes | None] = []
+    pos = 0
+    for _ in specs:
+        nl = raw.index(b"\n", pos)
+        header = raw[pos:nl].split()
+        if len(header) == 2 and header[1] == b"missing" or len(header) < 3:
+            out.append(None)
+            pos = nl + 1
+            continue
+        size = int(header[2])
+        out.append(raw[nl + 1: nl + 1 + size])
+        pos = nl + 1 + size + 1
+    return out
+
+
+def _parse_raw(raw: bytes) -> list[tuple[str, str, str, str, str]]:
+    """`--raw -z` records: (old mode, new mode, old sha, new sha, path)."""
+    parts = raw.split(b"\x00")
+    out = []
+    i = 0
+    while i + 1 < len(parts) and parts[i].startswith(b":"):
+        meta = parts[i][1:].decode().split()
+        out.append((meta[0], meta[1], meta[2], meta[3], parts[i + 1].decode("utf-8",
+                                                                            "surrogateescape")))
+        i += 2
+    return out
+
+
+def _changes(repo: Path, records: list[tuple[str, str, str, str, str]], docs: set[str], *,
+             known: dict[tuple[str, str], bytes | None] | None = None,
+             inherit_env: bool = False) -> list[Change]:
+    """Changes with the contents the rules read: the Markdown documents' old and new blobs.
+
+    ``known`` holds contents already read, keyed by ("old"|"new", path)."""
+    known = known or {}
+    wanted = [sha for om, nm, os_, ns, path in records if path in docs
+              for side, sha, m in (("old", os_, om), ("new", ns, nm))
+              if m not in ("000000", "160000") and (side, path) not in known]
+    blobs = dict(zip(wanted, _batch(repo, wanted, inherit_env=inherit_env), strict=True))
+
+    def data(side: str, sha: str, path: str) -> bytes | None:
+        return known[(side, path)] if (side, path) in known else blobs.get(sha)
+
+    return [Change(None if om == "000000" else Blob(path, om, data("old", os_, path)),
+                   None if nm == "000000" else Blob(path, nm, data("new", ns, path)))
+            for om, nm, os_, ns, path in records]
+
+
+def _docs(rules: Rules) -> set[str]:
+    return {rules.backlog, rules.design, rules.session_log}
+
+
+def staged_changes(repo: Path, docs: set[str],
+                   known: dict[tuple[str, str], bytes | None] | None = None) -> list[Change]:
+    """What `git commit` is about to record: HEAD against the index git hands the hook."""
+    args = ("diff-index", "--cached", "-z", "--no-renames", "--no-abbrev",
+            "--ignore-submodules=none")
+    try:
+        raw = git.run(repo, *args, "HEAD", inherit_env=True)
+    except git.GitError:  # no commit yet: everything staged is new
+        raw = git.run(repo, *args, EMPTY_TREE, inherit_env=True)
+    return _changes(repo, _parse_raw(raw), docs, known=known, inherit_env=True)
+
+
+def commit_changes(repo: Path, old: str | None, new: str, docs: set[str]) -> list[Change]:
+    raw = git.run(repo, "diff-tree", "-z", "-r", "--no-renames", "--no-abbrev",
+                  old or EMPTY_TREE, new)
+    return _changes(repo, _parse_raw(raw), docs)
+
+
+def streak_in(repo: Path, rev: str) -> StreakOf:
+    """The streak of the history up to ``rev``, read only when a CLOSED needs it."""
+    cache: dict[str, int] = {}
+
+    def of(milestone: str) -> int:
+        if milestone not in cache:
+            from ..evidence.history import read
+            from ..evidence.streak import streak
+
+            cache[milestone] = streak(read(repo, rev)) if git.rev_parse(repo, rev) else 0
+        return cache[milestone]
+
+    return of
+
+
+def current_branch(repo: Path) -> str | None:
+    name = git.run(repo, "symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1),
+                   inherit_env=True).decode().strip()
+    return name or None
+
+
+def applies(branch: str | None, rules: Rules, env: dict[str, str] | os._Environ[str]) -> bool:
+    if env.get("EVIDENCEBOT_SESSION", "").upper() == "OPS":
+        return True
+    return branch is not None and any(glob_match(branch, p) for p in rules.branches)
+
+
+def judge_staged(repo: Path) -> tuple[bool, list[Violation]]:
+    """(applies, violations) for the commit being made in ``repo``.
+
+    Three git processes: the branch; one `cat-file --batch` for the base branch's config and
+    both versions of the default documents; `diff-index` for what changed."""
+    branch = current_branch(repo)
+    refs = (f"refs/heads/{base_name()}", f"refs/remotes/origin/{base_name()}")
+    default_docs = sorted(_docs(Rules()))
+    specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
+    specs += [s for d in default_docs for s in (f"HEAD:{d}", f":{d}")]
+    found = _batch(repo, specs, inherit_env=True)
+    rules = Rules()
+    for k in range(len(refs)):
+        if found[k * 3] is not None:
+            rules = _rules_from(found[k * 3 + 1:k * 3 + 3])
+            break
+    if not applies(branch, rules, os.environ):
+        return False, []
+    docs = found[len(refs) * 3:]
+    known = {(side, d): docs[2 * i + j] for i, d in enumerate(default_docs)
+             for j, side in enumerate(("old", "new"))}
+    changes = staged_changes(repo, _docs(rules), known)
+    return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD"))
+
+
+def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> list[Violation]:
+    """A commit (``new``) against its parent (``old``), with history up to the parent."""
+    return judge(commit_changes(repo, old, new, _docs(rules)), rules,
+                 streak_of=streak_in(repo, old or EMPTY_TREE))

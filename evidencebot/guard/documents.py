@@ -1,0 +1,277 @@
+"""The scope rules for the three Markdown documents (imported only when one changed).
+
+IMPLEMENTATION_BACKLOG.md: anything inside the tracker section, and existing MO-* rows of
+"MO-* Status" (not their ID). PROJECT_DESIGN.md: the Status and Evidence cells of existing
+MO-* rows in §9. SESSION_LOG.md: append-only OPS entries. Headings never change.
+"""
+
+# No `from __future__ import annotations`: see scope.py.
+
+import re
+from typing import Any
+
+from .rules import Change, Rules, StreakOf, Violation
+
+OPS_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")
+FIELD_LINE = re.compile(r"^- [A-Z][A-Za-z0-9 ()/-]*: .*$")
+MO_ID = re.compile(r"^MO-\d+$")
+
+
+def judge_document(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    if ch.path == rules.session_log:
+        return _session_log(ch, rules)
+    if ch.path == rules.backlog:
+        return _backlog(ch, rules, streak_of)
+    return _design(ch, rules, streak_of)
+
+
+def _text(ch: Change, rules: Rules) -> tuple[Any, Any] | Violation:
+    """Parsed old and new documents, or the violation that stops us reading them."""
+    from .. import mdedit
+
+    assert ch.old and ch.new
+    new = ch.new.data or b""
+    if b"\x00" in new:
+        return Violation(ch.path, "text-only", "a NUL byte (binary content)",
+                         "write the document as UTF-8 text")
+    try:
+        new.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return Violation(ch.path, "text-only", f"invalid UTF-8 at byte {e.start}",
+                         "write the document as UTF-8 text")
+    return mdedit.parse(ch.old.data or b""), mdedit.parse(new)
+
+
+def _ops(old: Any, new: Any) -> list[tuple[str, int, int, int, int]]:
+    import difflib
+
+    sm = difflib.SequenceMatcher(a=old.lines, b=new.lines, autojunk=False)
+    return [op for op in sm.get_opcodes() if op[0] != "equal"]
+
+
+def _span(j1: int, j2: int, i1: int) -> tuple[int, int]:
+    return (j1 + 1, max(j1 + 1, j2)) if j2 > j1 else (i1 + 1, i1 + 1)
+
+
+def _headings(doc: Any) -> list[tuple[str, int]]:
+    from .. import mdedit
+
+    return [(s.title, s.level) for s in mdedit.sections(doc)]
+
+
+def _section_at(doc: Any, line: int) -> str:
+    from .. import mdedit
+
+    inner = ""
+    for s in mdedit.sections(doc):
+        if s.start <= line < s.end:
+            inner = s.title
+    return inner
+
+
+def _headings_kept(ch: Change, old: Any, new: Any) -> list[Violation]:
+    if _headings(old) == _headings(new):
+        return []
+    before, after = _headings(old), _headings(new)
+    changed = [h for h in before if h not in after] + [h for h in after if h not in before]
+    names = ", ".join(sorted({t for t, _ in changed})) or "order"
+    return [Violation(ch.path, "section-heading-changed",
+                      f"headings added, removed, renamed or re-levelled: {names}",
+                      "restore the document's headings exactly", section=names)]
+
+
+def _region(doc: Any, title: str) -> tuple[int, int] | None:
+    from .. import mdedit
+
+    try:
+        s = mdedit.find_section(doc, title)
+    except mdedit.MarkdownEditError:
+        return None
+    return s.body_start, s.end
+
+
+def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_section: str,
+                    fixed_cols: tuple[str, ...] | None,
+                    free_section: str | None = None) -> list[Violation]:
+    """A document where only MO-* rows of ``status_section`` (and, if given, anything
+    inside ``free_section``) may change, under unchanged headings."""
+    parsed = _text(ch, rules)
+    if isinstance(parsed, Violation):
+        return [parsed]
+    old, new = parsed
+    out = _headings_kept(ch, old, new)
+    if out:
+        return out
+    free_old = _region(old, free_section) if free_section else None
+    free_new = _region(new, free_section) if free_section else None
+    for op in _ops(old, new):
+        _tag, i1, i2, j1, j2 = op
+        if free_old and free_new and free_old[0] <= i1 and i2 <= free_old[1] and \
+                free_new[0] <= j1 and j2 <= free_new[1]:
+            continue
+        out += _mo_rows(ch, old, new, op, status_section, fixed_cols=fixed_cols,
+                        streak_of=streak_of, rules=rules)
+    return out
+
+
+def _backlog(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    return _table_document(ch, rules, streak_of, status_section=rules.status_section,
+                           fixed_cols=None, free_section=rules.tracker_section)
+
+
+def _design(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    return _table_document(ch, rules, streak_of, status_section=rules.milestones_section,
+                           fixed_cols=("Status", "Evidence"))
+
+
+def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int], section: str,
+             *, fixed_cols: tuple[str, ...] | None, streak_of: StreakOf,
+             rules: Rules) -> list[Violation]:
+    """An edit allowed only inside existing MO-* rows of ``section``'s table.
+
+    ``fixed_cols`` None: any cell but the ID may change; else only those columns."""
+    from .. import mdedit
+
+    tag, i1, i2, j1, j2 = op
+    span = _span(j1, j2, i1)
+    where = _section_at(new, j1 if j2 > j1 else max(0, min(j1, len(new.lines) - 1)))
+    allowed_what = ("the Status and Evidence cells of existing MO-* rows" if fixed_cols
+                    else "existing MO-* rows (not their ID)")
+    outside = Violation(ch.path, "outside-allowed-section",
+                        f"change outside {rules.tracker_section!r} and {allowed_what} of "
+                        f"{section!r}" if ch.path == rules.backlog else
+                        f"change outside {allowed_what} of {section!r}",
+                        "undo this change; ops sessions make no design or backlog edits",
+                        span, where)
+    if tag != "replace" or (i2 - i1) != (j2 - j1):
+        if _in_table(old, section, i1):
+            return [Violation(ch.path, "rows-added-or-removed", "a row added or removed",
+                              "MO-* rows are edited in place; never add or remove one",
+                              span, where)]
+        return [outside]
+    try:
+        t_old = mdedit.first_table(old, section)
+        t_new = mdedit.first_table(new, section)
+    except mdedit.MarkdownEditError:
+        return [outside]
+    if not (t_old.first_row <= i1 and i2 <= t_old.end and t_new.first_row <= j1
+            and j2 <= t_new.end):
+        return [outside]
+    out: list[Violation] = []
+    for k in range(i2 - i1):
+        a = t_old.rows[i1 + k - t_old.first_row]
+        b = t_new.rows[j1 + k - t_new.first_row]
+        line = (j1 + k + 1, j1 + k + 1)
+        if not a or not MO_ID.match(a[0]):
+            out.append(Violation(ch.path, "outside-allowed-section",
+                                 "a row that is not an MO-* row", outside.fix, line, section))
+            continue
+        if len(b) != len(t_new.header) or len(a) != len(t_old.header):
+            out.append(Violation(ch.path, "table-shape", "the row's cell count changed",
+                                 "keep one cell per column; escape '|' as '\\|'", line,
+                                 section))
+            continue
+        if b[0] != a[0]:
+            out.append(Violation(ch.path, "mo-id-changed", f"ID {a[0]} changed to {b[0]}",
+                                 "never change an MO-* ID", line, section))
+            continue
+        for col, (x, y) in enumerate(zip(a, b, strict=True)):
+            name = t_old.header[col]
+            if x == y or col == 0:
+                continue
+            if fixed_cols and name not in fixed_cols:
+                out.append(Violation(ch.path, "cell-not-allowed",
+                                     f"{a[0]} {name!r} changed",
+                                     f"only {' and '.join(fixed_cols)} may change here",
+                                     line, section))
+            elif name.lower() == "status":
+                out += _status_change(ch, a[0], x, y, line, section, rules, streak_of)
+    return out
+
+
+def _in_table(doc: Any, section: str, line: int) -> bool:
+    from .. import mdedit
+
+    try:
+        t = mdedit.first_table(doc, section)
+    except mdedit.MarkdownEditError:
+        return False
+    return t.start <= line <= t.end
+
+
+def _status_change(ch: Change, mo: str, old: str, new: str, line: tuple[int, int],
+                   section: str, rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    if old.upper() == "CLOSED" and new.upper() != "CLOSED":
+        return [Violation(ch.path, "milestone-reopened", f"{mo} reopened ({old} → {new})",
+                          "an ops commit never reopens a milestone", line, section)]
+    if new.upper() != "CLOSED" or old.upper() == "CLOSED":
+        return []
+    if mo not in rules.milestones:
+        return [Violation(ch.path, "milestone-without-rule",
+                          f"{mo} set to CLOSED but the config has no [milestone.{mo}] rule",
+                          "only milestones with a rule in the base branch's config close",
+                          line, section)]
+    need, have = rules.milestones[mo], streak_of(mo)
+    if have < need:
+        return [Violation(ch.path, "milestone-closed-early",
+                          f"{mo} set to CLOSED with a streak of {have}/{need} in the history",
+                          f"record {need - have} more qualifying run(s) first "
+                          "(evidencebot close checks this)", line, section)]
+    return []
+
+
+def _session_log(ch: Change, rules: Rules) -> list[Violation]:
+    assert ch.old and ch.new
+    old, new = ch.old.data or b"", ch.new.data or b""
+    prefix = old  # without a final newline, the append starts with one
+    if not new.startswith(prefix):
+        first = next((i for i, (a, b) in enumerate(zip(old.splitlines(), new.splitlines(),
+                                                       strict=False)) if a != b),
+                     min(len(old.splitlines()), len(new.splitlines())))
+        return [Violation(ch.path, "append-only", "existing text was changed or removed",
+                          "restore the log and only append a new OPS entry at the end",
+                          (first + 1, first + 1))]
+    added = new[len(prefix):]
+    start_line = old.count(b"\n") + 1
+    if b"\x00" in added:
+        return [Violation(ch.path, "text-only", "a NUL byte in the appended text",
+                          "append UTF-8 text only", (start_line, start_line))]
+    try:
+        text = added.decode("utf-8")
+    except UnicodeDecodeError:
+        return [Violation(ch.path, "text-only", "invalid UTF-8 in the appended text",
+                          "append UTF-8 text only", (start_line, start_line))]
+    return _entries(ch.path, text, start_line, old_ended=old.endswith((b"\n", b"\r")) or not old)
+
+
+def _entries(path: str, text: str, start_line: int, *, old_ended: bool) -> list[Violation]:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not old_ended:
+        if lines[0].strip():
+            return [Violation(path, "append-only", "text added to the last existing entry",
+                              "start a new '## … UTC — OPS — …' entry", (start_line, start_line))]
+        lines = lines[1:]
+    out: list[Violation] = []
+    seen_heading = False
+    for k, line in enumerate(lines):
+        n = start_line + k
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            if OPS_HEADING.match(line):
+                seen_heading = True
+                continue
+            rule = "ops-entry-only" if re.match(r"^## .* UTC — [A-Z]+ — ", line) else \
+                "session-log-grammar"
+            out.append(Violation(path, rule, f"heading {line!r} is not an OPS entry",
+                                 "entries appended by an ops session are of type OPS: "
+                                 "'## YYYY-MM-DD HH:MM UTC — OPS — title'", (n, n)))
+            seen_heading = True
+        elif not seen_heading:
+            out.append(Violation(path, "append-only", "text added to the last existing entry",
+                                 "start a new '## … UTC — OPS — …' entry", (n, n)))
+        elif not FIELD_LINE.match(line):
+            out.append(Violation(path, "session-log-grammar",
+                                 f"line {line[:40]!r} is not '- Field: value'",
+                                 "write entry fields as '- Field: value' lines", (n, n)))
+    return out

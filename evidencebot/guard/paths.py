@@ -1,0 +1,85 @@
+"""Path rules: which files an ops commit may add, change or delete, and in which form
+(regular files only, no mode changes, no git metadata, evidence immutable). Pure."""
+
+# No `from __future__ import annotations`: see rules.py.
+
+from .rules import (
+    ALWAYS_FORBIDDEN,
+    EVIDENCE_ROOT,
+    GIT_METADATA,
+    REGULAR,
+    Change,
+    Rules,
+    Violation,
+    glob_match,
+)
+
+
+def path_rules(ch: Change, rules: Rules) -> list[Violation]:
+    out: list[Violation] = []
+    sides = [s for s in (ch.old, ch.new) if s is not None]
+    if len(sides) == 2 and sides[0].path == sides[1].path and sides[0].mode == sides[1].mode:
+        sides = sides[1:]  # one path, one verdict
+    for side in sides:
+        p = side.path
+        name = p.rsplit("/", 1)[-1]
+        if name in GIT_METADATA:
+            out.append(Violation(p, "no-git-metadata",
+                                 f"{name} changes what reviewers and git see",
+                                 f"remove {p} from the ops commit"))
+            continue
+        if side.mode == "120000":
+            out.append(Violation(p, "regular-files-only", "a symlink",
+                                 "commit evidence as a regular file"))
+        elif side.mode == "160000":
+            out.append(Violation(p, "regular-files-only", "a submodule (gitlink)",
+                                 "evidence is regular files; remove the submodule"))
+        if not _allowed(p, rules):
+            out.append(Violation(p, "path-not-allowed", _why_forbidden(p, rules),
+                                 f"undo the change to {p}; code and config changes belong in "
+                                 "a BUILD session on another branch"))
+        elif _case_variant(p):
+            # On Windows and macOS checkouts `reports/Evidence/x.json` IS the record.
+            out.append(Violation(p, "case-variant", "a case variant of "
+                                 f"{EVIDENCE_ROOT} (the same folder on a case-insensitive disk)",
+                                 f"write evidence under {EVIDENCE_ROOT} exactly"))
+    if ch.old and ch.new and ch.old.mode != ch.new.mode and not out:
+        out.append(Violation(ch.path, "no-mode-change",
+                             f"mode {ch.old.mode} → {ch.new.mode}",
+                             f"git update-index --chmod=-x {ch.path} (keep the old mode)"))
+    elif ch.old is None and ch.new and ch.new.mode not in (REGULAR, "120000", "160000"):
+        out.append(Violation(ch.path, "no-mode-change", f"new file with mode {ch.new.mode}",
+                             f"git update-index --chmod=-x {ch.path}"))
+    if ch.old is not None and ch.old.path.startswith(EVIDENCE_ROOT) and not out:
+        what = "deleted" if ch.new is None else "rewritten"
+        out.append(Violation(ch.old.path, "evidence-immutable",
+                             f"a committed evidence record was {what}",
+                             "restore it; record a new run instead of editing an old one"))
+    if ch.new is None and ch.old is not None and not out and not ch.old.path.startswith(
+            "reports/"):
+        out.append(Violation(ch.old.path, "no-deletion", "a tracked document was deleted",
+                             f"git restore --staged --worktree {ch.old.path}"))
+    return out
+
+
+def _allowed(path: str, rules: Rules) -> bool:
+    # Forbidden paths match whatever the case (`SRC/x` is `src/x` on a case-insensitive
+    # disk); allowed paths must match exactly.
+    folded = path.casefold()
+    if any(glob_match(folded, p.casefold()) for p in ALWAYS_FORBIDDEN + rules.forbidden_paths):
+        return False
+    return any(glob_match(path, p) for p in rules.allowed_paths)
+
+
+def _case_variant(path: str) -> bool:
+    return path.casefold().startswith(EVIDENCE_ROOT) and not path.startswith(EVIDENCE_ROOT)
+
+
+def _why_forbidden(path: str, rules: Rules) -> str:
+    for p in rules.forbidden_paths:
+        if glob_match(path.casefold(), p.casefold()):
+            return f"ops commits may not touch {p.rstrip('*')}"
+    for p in ALWAYS_FORBIDDEN:
+        if glob_match(path.casefold(), p.casefold()):
+            return "ops commits may not change their own rules, hooks or CI"
+    return "not an evidence path (allowed: " + ", ".join(rules.allowed_paths) + ")"

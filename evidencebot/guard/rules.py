@@ -1,0 +1,112 @@
+"""The scope rules: what an ops commit may change. Pure; the hook and `verify` share it.
+
+Input is the change as git stores it (old and new blob of every changed path, with modes);
+output is a list of violations, each naming the file, the line range, the section and the
+rule, and saying how to fix it. Import-light: it runs inside the pre-commit hook.
+"""
+
+# No `from __future__ import annotations` here: with it, every NamedTuple field annotation
+# is a string that typing compiles at import time, milliseconds on every hook run.
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+# NamedTuples, not dataclasses: importing dataclasses pulls in inspect, ast and dis, a few
+# milliseconds the hook would pay on every commit.
+from ..defaults import ALLOWED_PATHS, FORBIDDEN_PATHS
+
+# Whatever the config says, an ops commit never touches what defines its own rules.
+ALWAYS_FORBIDDEN = (
+    "evidencebot.toml", "pyproject.toml", ".pre-commit-config.yaml", ".pre-commit-hooks.yaml",
+    "hooks/**", ".githooks/**", ".husky/**", ".github/**", ".gitlab-ci.yml", ".gitlab/**",
+    ".ci/**", "ci/**", ".circleci/**", "azure-pipelines.yml", "Jenkinsfile",
+)
+GIT_METADATA = (".gitattributes", ".gitignore", ".gitmodules")
+EVIDENCE_ROOT = "reports/evidence/"
+REGULAR = "100644"
+
+
+class Rules(NamedTuple):
+    allowed_paths: tuple[str, ...] = ALLOWED_PATHS
+    forbidden_paths: tuple[str, ...] = FORBIDDEN_PATHS
+    backlog: str = "IMPLEMENTATION_BACKLOG.md"
+    design: str = "PROJECT_DESIGN.md"
+    session_log: str = "SESSION_LOG.md"
+    tracker_section: str = "Step 1A Burn-In Tracker"
+    status_section: str = "MO-* Status"
+    milestones_section: str = "9. Operational Milestones Tracker"
+    milestones: Mapping[str, int] = {"MO-2": 3}  # noqa: RUF012  (never mutated)
+    branches: tuple[str, ...] = ("ops/*",)
+    config_sha: str = "none"
+    qualify: Mapping[str, Any] = {}  # [qualify], for verify; never mutated
+
+    @classmethod
+    def from_config(cls, doc: Mapping[str, Any], *, config_sha: str = "none") -> "Rules":
+        """Rules from a decoded TOML config (the base branch's); defaults where it is silent."""
+        scope, docs = doc.get("scope", {}), doc.get("docs", {})
+        ms = doc.get("milestone", {"MO-2": {}})
+        d = cls()
+        return cls(
+            allowed_paths=tuple(scope.get("allowed_paths", d.allowed_paths)),
+            forbidden_paths=tuple(scope.get("forbidden_paths", d.forbidden_paths)),
+            backlog=docs.get("backlog", d.backlog),
+            design=docs.get("design", d.design),
+            session_log=docs.get("session_log", d.session_log),
+            tracker_section=docs.get("tracker_section", d.tracker_section),
+            status_section=docs.get("status_section", d.status_section),
+            milestones_section=docs.get("milestones_section", d.milestones_section),
+            milestones={k: int(v.get("consecutive", 3)) for k, v in ms.items()},
+            branches=tuple(scope.get("branches", d.branches)),
+            config_sha=config_sha,
+            qualify=dict(doc.get("qualify", {})),
+        )
+
+
+class Blob(NamedTuple):
+    path: str
+    mode: str  # "100644", "100755", "120000" (symlink), "160000" (gitlink)
+    data: bytes | None  # None for a gitlink
+
+
+class Change(NamedTuple):
+    old: Blob | None  # None: added
+    new: Blob | None  # None: deleted
+
+    @property
+    def path(self) -> str:
+        return (self.new or self.old).path  # type: ignore[union-attr]
+
+
+class Violation(NamedTuple):
+    path: str
+    rule: str
+    message: str
+    fix: str
+    lines: tuple[int, int] | None = None  # 1-based, inclusive, in the new file
+    section: str = ""
+
+    def render(self) -> str:
+        where = self.path
+        if self.lines:
+            a, b = self.lines
+            where += f":{a}" if a == b else f":{a}-{b}"
+        sec = f" [{self.section}]" if self.section else ""
+        return f"{where}{sec}: {self.message} ({self.rule}). Fix: {self.fix}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "rule": self.rule, "message": self.message, "fix": self.fix,
+                "lines": list(self.lines) if self.lines else None, "section": self.section}
+
+
+StreakOf = Callable[[str], int]  # milestone id -> qualifying runs in a row in the history
+
+
+def glob_match(path: str, pattern: str) -> bool:
+    """`reports/**` matches everything below reports/; other patterns match the whole path."""
+    if pattern.endswith("/**"):
+        return path.startswith(pattern[:-2])
+    if not any(c in pattern for c in "*?["):
+        return path == pattern
+    import fnmatch
+
+    return fnmatch.fnmatchcase(path, pattern)

@@ -1,0 +1,26 @@
+"""The scope guard's verdict on a change: path rules first, then (only when a Markdown
+document changed, and only if every path may change at all) the document rules. Pure; the
+hook, `verify` and the ledger all call `judge`."""
+
+# No `from __future__ import annotations`: see rules.py.
+
+from collections.abc import Sequence
+
+from .documents import judge_document
+from .paths import path_rules
+from .rules import Change, Rules, StreakOf, Violation
+
+
+def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf) -> list[Violation]:
+    """Every violation in a change set (empty when the ops commit is within scope)."""
+    out: list[Violation] = []
+    for ch in changes:
+        out += path_rules(ch, rules)
+    if out:
+        return out  # content rules only make sense for paths that may change at all
+    documents = [ch for ch in changes if ch.old is not None and ch.new is not None
+                 and ch.path in (rules.session_log, rules.backlog, rules.design)]
+    if documents:
+        for ch in documents:
+            out += judge_document(ch, rules, streak_of)
+    return out

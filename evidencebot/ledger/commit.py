@@ -1,0 +1,151 @@
+"""Commits on the ops branch without touching the operator's checkout.
+
+Plumbing only: a temporary index under the git common dir, `hash-object`, `write-tree`,
+`commit-tree -F`, then `update-ref` with the old value, so the branch points either at
+the old commit or at the complete new one. A worktree that has the ops branch checked
+out is brought along (as `git commit` would) when it is clean, and refused when dirty.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from .. import git
+from ..errors import UsageError
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+    @classmethod
+    def parse(cls, text: str) -> Identity:
+        name, _, rest = text.partition("<")
+        return cls(name.strip(), rest.rstrip(">").strip())
+
+
+@dataclass(frozen=True)
+class Tip:
+    """Where the next ops commit goes: the branch's commit, or the base when it is new."""
+
+    branch: str
+    sha: str
+    exists: bool
+
+
+def tip(repo: Path, *, branch: str, base: str) -> Tip:
+    sha = git.rev_parse(repo, f"refs/heads/{branch}")
+    if sha:
+        return Tip(branch, sha, True)
+    for ref in (f"refs/heads/{base}", f"refs/remotes/origin/{base}", base):
+        base_sha = git.rev_parse(repo, ref)
+        if base_sha:
+            return Tip(branch, base_sha, False)
+    raise UsageError(
+        f"the ops branch {branch!r} does not exist and neither does its base {base!r}; "
+        f"commit something on {base!r} first or set [ops] base"
+    )
+
+
+def _checkout_dirty(worktree: Path) -> bool:
+    # Tracked changes only: untracked files (the wrapper's report, say) are no reason to
+    # refuse; `read-tree -m -u` below still refuses to overwrite one.
+    return bool(git.run(worktree, "status", "--porcelain", "--untracked-files=no").strip())
+
+
+Judge = Callable[[str, str], None]  # (parent, new commit) -> raises on a violation
+
+
+class Draft(NamedTuple):
+    """One ops commit before it exists: the files it writes and its message."""
+
+    changes: Mapping[str, bytes]
+    message: str
+
+
+def build(repo: Path, *, parent: str, draft: Draft, author: Identity, when: datetime,
+          judge: Judge) -> str:
+    """The commit ``draft`` on top of ``parent``, judged by the scope rules; no ref moves.
+
+    Unreferenced until `advance` points the branch at it (git gc keeps it for weeks)."""
+    tree = _write_tree(repo, parent, draft.changes)
+    new = _commit_tree(repo, tree=tree, parent=parent, message=draft.message, author=author,
+                       when=when)
+    judge(parent, new)
+    return new
+
+
+def advance(repo: Path, *, at: Tip, new: str) -> None:
+    """Point ``at.branch`` from ``at.sha`` to ``new`` in one `update-ref` with the old value,
+    bringing clean checkouts of the branch along. Raises UsageError, changing nothing, when
+    a checkout is dirty or the branch moved meanwhile."""
+    checkouts = git.branch_worktrees(repo, at.branch)
+    for wt in checkouts:
+        if _checkout_dirty(wt):
+            raise UsageError(
+                f"{at.branch} is checked out at {wt} with uncommitted changes; commit or "
+                "stash them there first (evidencebot will not overwrite them)"
+            )
+    _move_branch(repo, at, new, checkouts)
+
+
+def _write_tree(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
+    fd, index = tempfile.mkstemp(prefix="evidencebot-index-", dir=git.common_dir(repo))
+    os.close(fd)
+    os.unlink(index)  # git wants to create it itself
+    env = {"GIT_INDEX_FILE": index}
+    try:
+        git.run(repo, "read-tree", parent, env=env)
+        entries = []
+        for path, data in sorted(changes.items()):
+            entries.append(f"100644 {git.hash_blob(repo, data)}\t{path}")
+        git.run(repo, "update-index", "--add", "--index-info",
+                input=("\n".join(entries) + "\n").encode("utf-8"), env=env)
+        return git.out(repo, "write-tree", env=env)
+    finally:
+        Path(index).unlink(missing_ok=True)
+
+
+def _commit_tree(
+    repo: Path, *, tree: str, parent: str, message: str, author: Identity, when: datetime
+) -> str:
+    stamp = f"{int(when.timestamp())} +0000"
+    env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+           "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
+    if not git.identity_configured(repo):
+        # A machine with no git identity still records evidence, as the bot.
+        env |= {"GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
+    return git.out(repo, "commit-tree", tree, "-p", parent, "-F", "-",
+                   input=message.encode("utf-8"), env=env)
+
+
+def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path]) -> None:
+    # Checkouts first: were we to stop between the two steps, a checkout would show the
+    # new evidence as an uncommitted change, never the committed evidence as reverted.
+    done: list[Path] = []
+    for wt in checkouts:
+        try:
+            git.run(wt, "read-tree", "-m", "-u", at.sha, new)
+        except git.GitError as e:
+            for back in done:
+                git.run(back, "read-tree", "-m", "-u", new, at.sha)
+            raise UsageError(f"cannot bring the checkout at {wt} along: {e}") from None
+        done.append(wt)
+    old = at.sha if at.exists else ""
+    try:
+        git.run(repo, "update-ref", "-m", "evidencebot: ops commit",
+                f"refs/heads/{at.branch}", new, old)
+    except git.GitError:
+        for wt in checkouts:
+            git.run(wt, "read-tree", "-m", "-u", new, at.sha)
+        raise UsageError(
+            f"{at.branch} moved while evidencebot was writing; nothing was committed, run "
+            "the command again"
+        ) from None

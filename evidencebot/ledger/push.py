@@ -1,0 +1,143 @@
+"""Pushing the ops branch, never by force.
+
+When the remote moved (another operator recorded meanwhile), our commits are replayed on
+its tip — rows and entries re-rendered from the records — as one chain built before any
+ref moves; then the branch moves once, under the lock, from the old tip it was compared
+with. A crash at any point leaves the branch at the old tip or at the complete new chain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import git, mdedit
+from ..errors import UsageError
+from ..evidence.history import OpsCommit
+from ..evidence.record import EvidenceRecord
+from . import commit as ledger
+from .commit import Draft
+from .recorder import run_draft
+from .workspace import Context
+
+MAX_PUSH_ATTEMPTS = 3
+
+# (ops commit, new parent) -> the same commit's draft on the new parent
+Replay = Callable[[OpsCommit, str], Draft]
+
+
+@dataclass(frozen=True)
+class PushResult:
+    status: str  # pushed | up-to-date | rejected-non-fast-forward | not pushed
+    detail: str = ""
+
+
+def remote_url(repo: Path, remote: str) -> str | None:
+    if not remote:
+        return None
+    out = git.run(repo, "remote", "get-url", remote, ok=(0, 2, 128)).decode().strip()
+    return out or None
+
+
+def push_branch(repo: Path, *, remote: str, branch: str,
+                push_options: Sequence[str] = ()) -> PushResult:
+    for opt in push_options:
+        if "\n" in opt or "\r" in opt:
+            raise ValueError(f"push option {opt[:40]!r}… has a line break; git refuses those")
+    args = ["push", "--porcelain"]
+    for opt in push_options:
+        args += ["-o", opt]
+    args += [remote, f"refs/heads/{branch}:refs/heads/{branch}"]
+    try:
+        # Never wait at a credentials prompt: an unattended run would hang there.
+        out = git.run(repo, *args, ok=(0, 1),
+                      env={"GIT_TERMINAL_PROMPT": "0"}).decode("utf-8", "replace")
+    except git.GitError as e:
+        raise UsageError(f"git push to {remote} failed: {e}") from None
+    for line in out.splitlines():
+        if line.startswith("!"):
+            if "non-fast-forward" in line or "fetch first" in line:
+                return PushResult("rejected-non-fast-forward", line)
+            raise UsageError(f"git push to {remote} was refused: {line.strip()}")
+        if line.startswith("="):
+            return PushResult("up-to-date", line)
+        if line[:1] in (" ", "*", "+"):
+            return PushResult("pushed", line)
+    raise UsageError(f"git push to {remote}: unexpected answer {out.strip()[:200]!r}")
+
+
+def fetch_branch(repo: Path, *, remote: str, branch: str) -> str | None:
+    """The remote's tip of ``branch`` (fetched into refs/remotes), None when it has none."""
+    git.run(repo, "fetch", "-q", remote,
+            f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}", ok=(0, 1, 128))
+    return git.rev_parse(repo, f"refs/remotes/{remote}/{branch}")
+
+
+def push_ops(ctx: Context, *, options: Sequence[str] = (),
+             replay_closure: Replay | None = None) -> PushResult:
+    """Push the ops branch; on a non-fast-forward, rebuild our commits on the remote's tip
+    and push again (at most MAX_PUSH_ATTEMPTS times). Never a force push."""
+    ops = ctx.cfg.ops
+    for _ in range(MAX_PUSH_ATTEMPTS):
+        result = push_branch(ctx.repo, remote=ops.remote, branch=ops.branch,
+                             push_options=options)
+        if result.status != "rejected-non-fast-forward":
+            return result
+        remote_tip = fetch_branch(ctx.repo, remote=ops.remote, branch=ops.branch)
+        if remote_tip is None:
+            raise UsageError(f"{ops.remote} refused {ops.branch} but has no such branch")
+        rebuild_onto(ctx, remote_tip, replay_closure=replay_closure)
+    raise UsageError(f"{ops.remote} kept moving; {ops.branch} was not pushed "
+                     f"after {MAX_PUSH_ATTEMPTS} attempts")
+
+
+def rebuild_onto(ctx: Context, remote_tip: str, *, replay_closure: Replay | None) -> str:
+    """Replay the local ops commits missing from ``remote_tip`` on top of it: the whole
+    chain is built first, then the branch moves once (compared with its old tip)."""
+    with ctx.locked():
+        at = ctx.tip()
+        mine = list(reversed(ctx.history(f"{remote_tip}..{at.sha}")))
+        cur = remote_tip
+        for c in mine:
+            if c.kind == "milestone":
+                if replay_closure is None:
+                    raise UsageError(f"cannot replay closure {c.sha[:12]} here; run "
+                                     "`evidencebot close` again")
+                draft = replay_closure(c, cur)
+            elif c.is_run:
+                draft = _replay_run(ctx, c, cur)
+            else:
+                draft = _replay_files(ctx, c, cur)
+            cur = ctx.build(cur, draft)
+        ledger.advance(ctx.repo, at=at, new=cur)
+        return cur
+
+
+def _replay_run(ctx: Context, c: OpsCommit, parent: str) -> Draft:
+    path = c.trailers["Evidence-Record"]
+    data = git.show_bytes(ctx.repo, c.sha, path) or b"{}"
+    record = EvidenceRecord.model_validate(json.loads(data))
+    attachments = {p: git.show_bytes(ctx.repo, c.sha, p) or b""
+                   for p in (record.session.log, record.session.handoff) if p}
+    return run_draft(ctx, record, parent=parent, attachments=attachments, data=data).draft
+
+
+def _replay_files(ctx: Context, c: OpsCommit, parent: str) -> Draft:
+    """A commit of new files and one appended session-log entry (a `check`), again."""
+    old_parent = c.parents[0]
+    names = git.out(ctx.repo, "diff-tree", "-r", "--name-only", "--no-commit-id", old_parent,
+                    c.sha).split("\n")
+    changes: dict[str, bytes] = {}
+    log_name = ctx.cfg.docs.session_log
+    for name in filter(None, names):
+        new = git.show_bytes(ctx.repo, c.sha, name) or b""
+        if name == log_name:
+            before = git.show_bytes(ctx.repo, old_parent, name) or b""
+            current = git.show_bytes(ctx.repo, parent, name) or b""
+            changes[name] = mdedit.append_entry(current, new[len(before):].decode("utf-8"))
+        else:
+            changes[name] = new
+    message = git.out(ctx.repo, "log", "-1", "--format=%B", c.sha) + "\n"
+    return Draft(changes, message)

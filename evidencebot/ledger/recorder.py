@@ -1,0 +1,250 @@
+"""`record`: from a report (or a failed attempt, or a refused session) to one ops commit.
+
+Every commit lands through `Context.append` (lock → tip → draft → judge → advance); the
+drafts are built by `run_draft` and `refusal_draft`, which a rebuild after a lost push
+race calls again on the remote's tip.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .. import __version__, git, mdedit
+from ..errors import UsageError
+from ..evidence import streak as streaks
+from ..evidence import trailers
+from ..evidence.record import (
+    Attachments,
+    EvidenceRecord,
+    Outcome,
+    SessionInfo,
+    build_record,
+    record_path,
+)
+from ..evidence.render import redact_bytes, render_documents, run_message, run_trailers
+from ..evidence.report import check_times, load_json, metrics_from
+from ..evidence.verdict import Verdict, verdict
+from ..redact import redact
+from .commit import Draft
+from .workspace import Context, code_state
+
+HAND_RECORDED = "not run by evidencebot (report recorded by hand)"
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    status: str  # "recorded" | "unchanged"
+    run_id: str
+    outcome: str
+    record_path: str
+    streak: int
+    consecutive: int
+    sha: str | None
+    verdict: Verdict | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status, "run_id": self.run_id, "outcome": self.outcome,
+            "record": self.record_path, "commit": self.sha,
+            "streak": f"{self.streak}/{self.consecutive}",
+            "qualifying": self.outcome == "qualifying",
+            "reasons": list(self.verdict.reasons) if self.verdict else [],
+            "disagreement": self.verdict.disagreement if self.verdict else None,
+            "notes": list(self.notes),
+        }
+
+
+def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
+                  session: SessionInfo | None = None) -> RecordResult:
+    """Record a burn-in report as evidence; idempotent on the run id."""
+    source = str(report_path)
+    try:
+        data = report_path.read_bytes()
+    except OSError as e:
+        raise UsageError(f"cannot read report {report_path}: {e.strerror}") from None
+    doc = load_json(data, source=source)
+    metrics = metrics_from(doc, ctx.cfg.report.fields, source=source)
+    now = ctx.now
+    check_times(metrics, now=now, source=source)
+    code = code_state(ctx.repo, ctx.cfg.ops.code_paths)
+    v = verdict(metrics, ctx.rules.qualify, code_dirty=bool(code.dirty))
+    path = record_path(ctx.cfg, metrics.run_id)
+    record = build_record(
+        cfg=ctx.rules, run_id=metrics.run_id, outcome=Outcome(v.outcome), recorded_at=now,
+        started_at=metrics.started_at, finished_at=metrics.finished_at, metrics=metrics,
+        verdict=v, report=doc, code=code, session=session or SessionInfo(),
+        attachments=Attachments(log=_log_path(path) if log is not None else None),
+    )
+    return commit_run(ctx, record, log=log, verdict_=v)
+
+
+def _log_path(record_file: str) -> str:
+    return record_file[:-len(".json")] + ".log"
+
+
+def _attachments(record: EvidenceRecord, log: bytes | None,
+                 handoff: bytes | None) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    if record.session.log and log is not None:
+        out[record.session.log] = redact(log.decode("utf-8", "replace")).encode()
+    if record.session.handoff and handoff is not None:
+        out[record.session.handoff] = redact(handoff.decode("utf-8", "replace")).encode()
+    return out
+
+
+@dataclass(frozen=True)
+class RunDraft:
+    draft: Draft
+    streak: int
+    hand_row: bool  # the run already had a hand-written tracker row
+
+
+def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
+              attachments: Mapping[str, bytes], data: bytes | None = None) -> RunDraft:
+    """The commit recording ``record`` on top of ``parent``: the record, the tracker row,
+    the session-log entry, the attachments, and the trailers (streak from the history).
+
+    ``data``: the record's committed bytes, when replaying a commit onto a new tip."""
+    cfg = ctx.cfg
+    path = record_path(cfg, record.run_id)
+    prior = streaks.streak(ctx.history(parent))
+    streak = streaks.next_streak(prior, record.outcome.value, dirty=record.code.dirty is True)
+    data = record.to_bytes() if data is None else data
+    docs = read_docs(ctx, parent, cfg.docs.backlog, cfg.docs.session_log)
+    rendered = render_documents(
+        record, cfg=cfg, backlog=docs[cfg.docs.backlog], session_log=docs[cfg.docs.session_log],
+        path=path, streak=streak, milestone=ctx.milestone, consecutive=ctx.consecutive,
+        checks_default=HAND_RECORDED)
+    changes: dict[str, bytes] = {path: data, cfg.docs.session_log: rendered.session_log}
+    if rendered.backlog is not None:
+        changes[cfg.docs.backlog] = rendered.backlog
+    changes.update(attachments)
+    block = run_trailers(record, path=path, data=data, streak=streak,
+                         consecutive=ctx.consecutive, config_sha=ctx.base.sha256)
+    message = run_message(record, block, streak=streak, consecutive=ctx.consecutive,
+                          milestone=ctx.milestone)
+    return RunDraft(Draft(changes, message), streak, rendered.backlog is None)
+
+
+def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
+               handoff: bytes | None = None, verdict_: Verdict | None = None) -> RecordResult:
+    """Write the record, row, entry (and log, handoff) as one commit on the ops branch."""
+    path = record_path(ctx.cfg, record.run_id)
+    made: list[RunDraft] = []
+
+    def make(at: Any) -> Draft | None:
+        existing = git.show_bytes(ctx.repo, at.sha, path)
+        if existing is not None:
+            _same_or_refuse(record, existing, path)
+            return None
+        made.append(run_draft(ctx, record, parent=at.sha,
+                              attachments=_attachments(record, log, handoff)))
+        return made[0].draft
+
+    sha = ctx.append(make)
+    if sha is None:
+        streak = streaks.streak(ctx.history())
+        return RecordResult("unchanged", record.run_id, _old_outcome(ctx, path), path, streak,
+                            ctx.consecutive, None, verdict_)
+    notes: tuple[str, ...] = () if not made[0].hand_row else (
+        f"run {record.run_id} already has a hand-written tracker row; no second row added",)
+    if ctx.loaded.config.qualify != ctx.rules.qualify:
+        notes += (f"[qualify] in your config differs from the one committed on "
+                  f"{ctx.cfg.ops.base}; the verdict used {ctx.cfg.ops.base}'s thresholds",)
+    return RecordResult("recorded", record.run_id, record.outcome.value, path, made[0].streak,
+                        ctx.consecutive, sha, verdict_, notes)
+
+
+def _same_or_refuse(record: EvidenceRecord, existing: bytes, path: str) -> None:
+    try:
+        old = json.loads(existing.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        old = {}
+    if record.report_sha256 is None or old.get("report_sha256") != record.report_sha256:
+        raise UsageError(
+            f"run {record.run_id} is already recorded ({path}) with different content; "
+            "a record is never rewritten"
+        )
+
+
+def _old_outcome(ctx: Context, path: str) -> str:
+    data = git.show_bytes(ctx.repo, ctx.tip().sha, path) or b"{}"
+    try:
+        return str(json.loads(data).get("outcome", ""))
+    except ValueError:
+        return ""
+
+
+def read_docs(ctx: Context, rev: str, *names: str) -> dict[str, bytes]:
+    """The documents evidencebot edits, as of ``rev``; a missing one is bad input."""
+    out: dict[str, bytes] = {}
+    for name in names:
+        data = git.show_bytes(ctx.repo, rev, name)
+        if data is None:
+            raise UsageError(f"{name} is not on {ctx.cfg.ops.branch} (nor its base); "
+                             "evidencebot records into the existing documents")
+        out[name] = data
+    return out
+
+
+Handoff = Callable[[str, str], tuple[str, bytes]]  # (run id, record path) -> (path, text)
+
+
+def record_attempt(ctx: Context, *, outcome: Outcome, started: datetime, session: SessionInfo,
+                   log: bytes, handoff: Handoff | None = None) -> RecordResult:
+    """Record a run that produced no report (failed-infra, -market-data, -code).
+
+    ``handoff(run_id, record_path)`` renders the DEBUG packet for a code bug."""
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{outcome.value}"
+    path = record_path(ctx.cfg, run_id)
+    packet = handoff(run_id, path) if handoff else None
+    now = ctx.now
+    record = build_record(
+        cfg=ctx.rules, run_id=run_id, outcome=outcome, recorded_at=now, started_at=started,
+        finished_at=now, metrics=None, verdict=None, report=None,
+        code=code_state(ctx.repo, ctx.cfg.ops.code_paths), session=session,
+        attachments=Attachments(log=_log_path(path),
+                                handoff=packet[0] if packet else None))
+    return commit_run(ctx, record, log=log, handoff=packet[1] if packet else None)
+
+
+def refusal_draft(ctx: Context, *, parent: str, checks: Sequence[Mapping[str, Any]],
+                  failed: Sequence[str], next_window: str | None, now: datetime) -> Draft:
+    """The `check` commit for a session the pre-run checks refused."""
+    path = f"reports/evidence/checks/{now:%Y%m%dT%H%M%SZ}.json"
+    record = {"schema": 1, "kind": "check", "recorded_at": f"{now:%Y-%m-%dT%H:%M:%SZ}",
+              "failed": list(failed), "next_window": next_window,
+              "checks": [dict(c) for c in checks]}
+    data = redact_bytes((json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode())
+    reasons = "; ".join(f"{c['name']}: {c['reason']}" for c in checks if c["status"] == "FAIL")
+    log = read_docs(ctx, parent, ctx.cfg.docs.session_log)[ctx.cfg.docs.session_log]
+    entry = "\n".join([
+        f"## {now:%Y-%m-%d %H:%M} UTC — OPS — session skipped: pre-run checks failed",
+        "", f"- Milestone: {ctx.milestone}", f"- Pre-run checks: {reasons}",
+        "- Result: not run", f"- Evidence: {path}",
+        f"- Next: {'next window ' + next_window if next_window else 'fix the checks above'}",
+    ])
+    block = trailers.check_block(failed=failed, next_window=next_window, version=__version__,
+                                 config_sha=ctx.base.sha256)
+    message = trailers.render_message(
+        f"evidence(check): session skipped ({', '.join(failed)})",
+        f"Pre-run checks failed: {reasons}.", block)
+    return Draft({path: data,
+                  ctx.cfg.docs.session_log: redact_bytes(mdedit.append_entry(log, entry))},
+                 redact(message))
+
+
+def record_refusal(ctx: Context, *, checks: Sequence[Mapping[str, Any]],
+                   failed: Sequence[str], next_window: str | None) -> str:
+    """A session the pre-run checks refused: an ops commit of kind `check`."""
+    now = ctx.now
+    sha = ctx.append(lambda at: refusal_draft(ctx, parent=at.sha, checks=checks, failed=failed,
+                                              next_window=next_window, now=now))
+    assert sha is not None
+    return sha

@@ -1,0 +1,192 @@
+"""Closing a milestone: the streak from the ops history, the closure commit, its description.
+
+State lives in git history only: the streak is read from run commits' trailers, "already
+closed" from a closure commit, the merge request's description is committed with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .. import __version__, git, mdedit
+from ..errors import PolicyViolation, UsageError
+from ..evidence import trailers
+from ..evidence.history import OpsCommit
+from ..evidence.streak import streak_runs
+from ..ledger.commit import Draft, Tip
+from ..ledger.recorder import read_docs
+from ..ledger.workspace import Context
+
+
+@dataclass(frozen=True)
+class Streak:
+    milestone: str
+    needed: int
+    runs: tuple[OpsCommit, ...]  # the qualifying runs of the streak, oldest first
+    attempts: tuple[OpsCommit, ...]  # every ops commit since the last closure, oldest first
+    closed_by: OpsCommit | None
+
+    @property
+    def count(self) -> int:
+        return len(self.runs)
+
+    @property
+    def met(self) -> bool:
+        return self.count >= self.needed
+
+    @property
+    def display(self) -> str:
+        return f"{self.count}/{self.needed}"
+
+    @property
+    def evidence_runs(self) -> tuple[OpsCommit, ...]:
+        """The runs a closure names: the last ``needed`` of the streak."""
+        return self.runs[-self.needed:]
+
+
+def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int) -> Streak:
+    """The streak in ``commits`` (newest first, as `history.read` returns them)."""
+    closed_by = next((c for c in commits if c.kind == "milestone"
+                      and c.trailers.get("Milestone") == milestone), None)
+    attempts = list(commits[:commits.index(closed_by)] if closed_by else commits)
+    runs = streak_runs(commits)
+    return Streak(milestone, needed, tuple(reversed(runs)), tuple(reversed(attempts)),
+                  closed_by)
+
+
+@dataclass(frozen=True)
+class Closure:
+    status: str  # "closed" | "already-closed"
+    milestone: str
+    sha: str | None
+    runs: tuple[str, ...]
+    description_path: str
+    description: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "milestone": self.milestone, "commit": self.sha,
+                "runs": list(self.runs), "description": self.description_path}
+
+
+def rule_of(ctx: Context, milestone: str) -> int:
+    """Consecutive runs ``milestone`` needs, from the base config; no rule, no closure."""
+    rule = ctx.rules.milestone.get(milestone)
+    if rule is None:
+        raise UsageError(f"no [milestone.{milestone}] rule in the base branch's config; "
+                         "only milestones with a rule can close")
+    return rule.consecutive
+
+
+def current(ctx: Context, milestone: str) -> Streak:
+    return streak_of(ctx.history(), milestone=milestone, needed=rule_of(ctx, milestone))
+
+
+Describe = Callable[[Streak, str, str], str]  # (streak, closed at, tip) -> description
+
+
+def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Describe) -> Draft:
+    """The closure commit on ``parent``; PolicyViolation unless the streak there holds."""
+    s = streak_of(ctx.history(parent), milestone=milestone, needed=rule_of(ctx, milestone))
+    if not s.met:
+        raise PolicyViolation(
+            f"{milestone} cannot close: the streak is {s.display}; {s.needed - s.count} more "
+            f"consecutive qualifying run(s) needed")
+    now = ctx.now
+    run_ids = tuple(r.run_id for r in s.evidence_runs)
+    path = description_path(ctx, milestone)
+    changes = _documents(ctx, parent, milestone, run_ids, now)
+    changes[path] = describe(s, now.strftime("%Y-%m-%d %H:%M UTC"), parent).encode("utf-8")
+    block = trailers.closure_block(milestone=milestone, runs=run_ids, version=__version__,
+                                   config_sha=ctx.base.sha256)
+    body = (f"{milestone} closed on {s.display} consecutive qualifying runs: "
+            f"{', '.join(run_ids)}.\nThe merge request description is {path}.\n"
+            "Merge with a merge commit; do not squash (a squash drops the trailers).")
+    return Draft(changes, trailers.render_message(f"evidence(milestone): close {milestone}",
+                                                  body, block))
+
+
+def description_path(ctx: Context, milestone: str) -> str:
+    return f"{ctx.cfg.docs.milestone_dir.rstrip('/')}/{milestone}.md"
+
+
+def close(ctx: Context, milestone: str, *, describe: Describe) -> Closure:
+    """One closure commit on the ops branch, or a refusal saying what is missing."""
+    path = description_path(ctx, milestone)
+    before: list[Streak] = []
+
+    def make(at: Tip) -> Draft | None:
+        s = streak_of(ctx.history(at.sha), milestone=milestone,
+                      needed=rule_of(ctx, milestone))
+        before.append(s)
+        if s.closed_by is not None:
+            return None
+        return closure_draft(ctx, milestone, parent=at.sha, describe=describe)
+
+    sha = ctx.append(make)
+    s = before[0]
+    tip = ctx.tip().sha
+    text = (git.show_bytes(ctx.repo, tip, path) or b"").decode("utf-8", "replace")
+    if sha is None:
+        assert s.closed_by is not None
+        return Closure("already-closed", milestone, s.closed_by.sha,
+                       tuple(r.run_id for r in s.evidence_runs), path, text)
+    return Closure("closed", milestone, sha, tuple(r.run_id for r in s.evidence_runs), path,
+                   text)
+
+
+def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
+               now: datetime) -> dict[str, bytes]:
+    d = ctx.cfg.docs
+    date = now.strftime("%Y-%m-%d")
+    out: dict[str, bytes] = {}
+    docs = read_docs(ctx, rev, d.design, d.backlog, d.session_log)
+    design, backlog, log = docs[d.design], docs[d.backlog], docs[d.session_log]
+    evidence = f"runs {', '.join(run_ids)} ({d.evidence_dir}/)"
+    design = mdedit.set_cell(design, d.milestones_section, milestone, "Status", "CLOSED")
+    out[d.design] = mdedit.set_cell(design, d.milestones_section, milestone, "Evidence",
+                                    evidence)
+    backlog = mdedit.set_cell(backlog, d.status_section, milestone, "Status", "CLOSED")
+    table = mdedit.first_table(mdedit.parse(backlog), d.status_section)
+    for column in ("Updated (UTC)", "Updated"):
+        if table.has_column(column):
+            backlog = mdedit.set_cell(backlog, d.status_section, milestone, column, date)
+            break
+    out[d.backlog] = backlog
+    out[d.session_log] = mdedit.append_entry(log, "\n".join([
+        f"## {date} {now:%H:%M} UTC — OPS — {milestone} closed",
+        "",
+        f"- Milestone: {milestone}",
+        f"- Result: CLOSED on {len(run_ids)} consecutive qualifying runs",
+        f"- Evidence: {', '.join(run_ids)}",
+        f"- Next: review and merge the merge request (merge commit, no squash); "
+        f"description {d.milestone_dir}/{milestone}.md",
+    ]))
+    return out
+
+
+def attempts_view(s: Streak) -> list[dict[str, str]]:
+    """Every attempt since the last closure, for the description and `history`."""
+    rows = []
+    for c in s.attempts:
+        t = c.trailers
+        outcome = c.outcome or (f"refused: {t['Check-Failed']}" if "Check-Failed" in t
+                                else t.get("Milestone-Status", c.kind))
+        note = (f"handoff {t['Handoff']}" if t.get("Handoff") else
+                f"retry {t['Retry-After']}" if t.get("Retry-After") else "")
+        rows.append({"commit": c.sha, "date": c.date[:16].replace("T", " "),
+                     "kind": c.kind, "run_id": c.run_id, "outcome": outcome, "note": note})
+    return rows
+
+
+def run_view(c: OpsCommit) -> dict[str, str]:
+    t = c.trailers
+    return {"run_id": c.run_id, "commit": c.sha, "date": c.date[:16].replace("T", " "),
+            "duration_s": t.get("Burnin-Paper-Duration-Seconds", ""),
+            "filled": t.get("Burnin-Filled-Orders", ""),
+            "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),
+            "min_bars": t.get("Burnin-Min-Bars-Per-Symbol", ""),
+            "client_id": t.get("Ibkr-Client-Id", ""), "outcome": c.outcome,
+            "record": t.get("Evidence-Record", "")}

@@ -1,0 +1,115 @@
+"""Opening (or updating) the merge request that closes a milestone: GitLab push options
+and REST API, the GitHub CLI, or the commands for a human. One merge request per
+milestone, updated in place."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.parse
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError
+
+
+@dataclass(frozen=True)
+class MergeRequest:
+    provider: str
+    action: str  # created | updated | written
+    url: str | None = None
+    push: str = ""
+    commands: list[str] = field(default_factory=list)
+    description_file: Path | None = None
+
+
+def resolve_provider(configured: str, url: str | None) -> str:
+    """auto: GitHub or GitLab by the remote's URL; no remote (or another host): none."""
+    if configured != "auto":
+        return configured
+    if not url:
+        return "none"
+    low = url.lower()
+    return "github" if "github" in low else "gitlab" if "gitlab" in low else "none"
+
+
+def gitlab_options(*, base: str, title: str, description_path: str, branch: str) -> list[str]:
+    pointer = (f"Full description: {description_path} on branch {branch} (rendered with its "
+               "Mermaid chart). Merge with a merge commit; do not squash.")
+    return ["merge_request.create", f"merge_request.target={base}",
+            f"merge_request.title={title}", f"merge_request.description={pointer}"]
+
+
+def gitlab_set_description(*, api: str, token: str, url: str, branch: str, title: str,
+                           description: str) -> str | None:
+    """Set the full description through the REST API; returns the MR's web URL."""
+    project = urllib.parse.quote(_project_path(url), safe="")
+    base = f"{api.rstrip('/')}/projects/{project}/merge_requests"
+    query = urllib.parse.urlencode({"source_branch": branch, "state": "opened"})
+    found = _api(f"{base}?{query}", token)
+    if not isinstance(found, list) or not found:
+        raise UsageError(f"GitLab has no open merge request from {branch} (the push made one?)")
+    iid = found[0]["iid"]
+    body = json.dumps({"title": title, "description": description}).encode()
+    updated = _api(f"{base}/{iid}", token, method="PUT", body=body)
+    return updated.get("web_url") if isinstance(updated, dict) else None
+
+
+def _project_path(url: str) -> str:
+    path = url.split(":", 1)[1] if url.startswith("git@") else urllib.parse.urlparse(url).path
+    return path.strip("/").removesuffix(".git")
+
+
+def _api(url: str, token: str, *, method: str = "GET", body: bytes | None = None) -> object:
+    req = urllib.request.Request(url, data=body, method=method, headers={
+        "PRIVATE-TOKEN": token, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (configured URL)
+            return json.loads(resp.read().decode("utf-8") or "null")
+    except (OSError, ValueError) as e:
+        raise UsageError(f"GitLab API {method} {url} failed ({e}); the branch was pushed, "
+                         "set the description by hand") from None
+
+
+def github(repo: Path, *, branch: str, base: str, title: str, body_file: Path,
+           env: Mapping[str, str] | None = None) -> MergeRequest:
+    """`gh pr create`, or `gh pr edit` when a pull request from the branch is open."""
+    def gh(*args: str) -> str:
+        try:
+            proc = subprocess.run(["gh", *args], cwd=repo, capture_output=True, text=True,
+                                  env=dict(env) if env is not None else None)
+        except FileNotFoundError:
+            raise UsageError("the GitHub CLI `gh` is not installed; install it or set "
+                             '[ops] provider = "none"') from None
+        if proc.returncode != 0:
+            raise UsageError(f"gh {args[0]} {args[1]} failed: {proc.stderr.strip()[:200]}")
+        return proc.stdout
+
+    open_prs = json.loads(gh("pr", "list", "--head", branch, "--base", base, "--state", "open",
+                             "--json", "number,url") or "[]")
+    if open_prs:
+        number = str(open_prs[0]["number"])
+        gh("pr", "edit", number, "--title", title, "--body-file", str(body_file))
+        return MergeRequest("github", "updated", open_prs[0].get("url"))
+    url = gh("pr", "create", "--base", base, "--head", branch, "--title", title,
+             "--body-file", str(body_file)).strip()
+    return MergeRequest("github", "created", url or None)
+
+
+def manual_commands(*, remote: str | None, url: str | None, branch: str, base: str, title: str,
+                    body_file: Path, description_path: str) -> list[str]:
+    """What a human runs when evidencebot does not talk to the host itself."""
+    if not remote or not url:
+        return ["git remote add origin <url of the trading repository>",
+                f"git push origin {branch}",
+                f"open a merge request {branch} → {base} titled {title!r} with the "
+                f"description in {body_file}"]
+    opts = " ".join(f'-o "{o}"' for o in gitlab_options(base=base, title=title,
+                                                        description_path=description_path,
+                                                        branch=branch))
+    return [f"git push origin {branch}",
+            f"GitLab: git push {opts} {remote} {branch}",
+            f'GitHub: gh pr create --base {base} --head {branch} --title "{title}" '
+            f'--body-file "{body_file}"']

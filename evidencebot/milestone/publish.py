@@ -1,0 +1,75 @@
+"""Closing a milestone end to end: the closure commit, the push, the merge request; and
+keeping the ops branch pushed with closures replayable after a lost push race."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+from .. import git
+from ..evidence.history import OpsCommit
+from ..ledger.commit import Draft
+from ..ledger.push import PushResult, push_ops, remote_url
+from ..ledger.workspace import Context
+from . import providers
+from .closure import Closure, close, closure_draft
+from .describe import describe, title_for
+
+
+def _describer(ctx: Context):  # type: ignore[no-untyped-def]
+    return lambda s, closed_at, tip: describe(ctx, s, closed_at, tip)
+
+
+def push_evidence(ctx: Context, *, options: Sequence[str] = ()) -> PushResult:
+    """Push the ops branch (rebuilding on a newer remote tip, closures included)."""
+    def replay(c: OpsCommit, parent: str) -> Draft:
+        return closure_draft(ctx, c.trailers["Milestone"], parent=parent,
+                             describe=_describer(ctx))
+
+    return push_ops(ctx, options=options, replay_closure=replay)
+
+
+def close_and_publish(ctx: Context, mo: str, *, push: bool,
+                      env: Mapping[str, str] | None = None
+                      ) -> tuple[Closure, providers.MergeRequest]:
+    """The closure commit (or the existing one) and its merge request."""
+    closure = close(ctx, mo, describe=_describer(ctx))
+    mr = publish(ctx, mo, closure.description, closure.description_path, push=push,
+                 env=os.environ if env is None else env)
+    return closure, mr
+
+
+def publish(ctx: Context, mo: str, description: str, description_path: str, *, push: bool,
+            env: Mapping[str, str]) -> providers.MergeRequest:
+    ops = ctx.cfg.ops
+    url = remote_url(ctx.repo, ops.remote)
+    provider = providers.resolve_provider(ops.provider, url)
+    state_dir = git.common_dir(ctx.repo) / "evidencebot"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    body = state_dir / f"{mo}-merge-request.md"
+    body.write_text(description, encoding="utf-8")
+    title = title_for(mo)
+    if provider == "none" or not push or not url:
+        return providers.MergeRequest(
+            "none", "written", None, "not pushed",
+            providers.manual_commands(remote=ops.remote if url else None, url=url,
+                                      branch=ops.branch, base=ops.base, title=title,
+                                      body_file=body, description_path=description_path),
+            body)
+    if provider == "gitlab":
+        options = providers.gitlab_options(base=ops.base, title=title,
+                                           description_path=description_path,
+                                           branch=ops.branch)
+        result = push_evidence(ctx, options=options)
+        web = None
+        token = env.get(ops.gitlab_token_env, "")
+        if token and ops.gitlab_api:
+            web = providers.gitlab_set_description(api=ops.gitlab_api, token=token, url=url,
+                                                   branch=ops.branch, title=title,
+                                                   description=description)
+        action = "updated" if result.status == "up-to-date" else "created or updated"
+        return providers.MergeRequest("gitlab", action, web, result.status, [], body)
+    result = push_evidence(ctx)
+    mr = providers.github(ctx.repo, branch=ops.branch, base=ops.base, title=title,
+                          body_file=body)
+    return providers.MergeRequest(mr.provider, mr.action, mr.url, result.status, [], body)

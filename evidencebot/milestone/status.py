@@ -1,0 +1,55 @@
+"""`status`: where each milestone stands, from the ops history alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import mdedit
+from ..ledger.workspace import Context
+from ..runbook.context import document
+from .closure import streak_of
+
+
+def status_report(ctx: Context) -> dict[str, Any]:
+    at = ctx.tip()
+    commits = ctx.history(at.sha)
+    s = streak_of(commits, milestone=ctx.milestone, needed=ctx.consecutive)
+    runs = [c for c in commits if c.is_run]
+    malformed = [c.sha for c in commits if c.problems]
+    hand_rows = _hand_rows(ctx, at.sha, {c.run_id for c in runs})
+    state = (" (CLOSED)" if s.closed_by else
+             " — streak met: `evidencebot close MO-2`" if s.met else "")
+    lines = [f"{ctx.milestone}: {s.display}{state}"]
+    where = f"at {at.sha[:12]}" if at.exists else f"(not created yet; base {ctx.cfg.ops.base})"
+    lines.append(f"ops branch: {ctx.cfg.ops.branch} {where}")
+    if runs:
+        last = runs[0]
+        lines.append(f"last run: {last.run_id} {last.outcome} ({last.date[:16]})")
+    lines.append(f"runs recorded by evidencebot: {len(runs)}")
+    if s.runs:
+        lines.append(f"streak runs: {', '.join(r.run_id for r in s.runs)}")
+    if hand_rows:
+        lines.append(f"hand-written tracker rows (not counted toward the streak): "
+                     f"{', '.join(hand_rows)}")
+    if malformed:
+        lines.append(f"MALFORMED ops commits: {', '.join(sha[:12] for sha in malformed)}")
+    return {
+        "milestones": {ctx.milestone: {"streak": s.count, "needed": s.needed,
+                                   "closed": s.closed_by is not None, "display": s.display,
+                                   "runs": [r.run_id for r in s.runs]}},
+        "branch": ctx.cfg.ops.branch, "tip": at.sha if at.exists else None,
+        "runs": len(runs), "hand_written_rows": hand_rows, "malformed": malformed,
+        "lines": lines,
+    }
+
+
+def _hand_rows(ctx: Context, rev: str, recorded: set[str]) -> list[str]:
+    doc = document(ctx, rev, ctx.cfg.docs.backlog)
+    if doc is None:
+        return []
+    try:
+        table = mdedit.first_table(doc, ctx.cfg.docs.tracker_section)
+        col = table.column("Run ID")
+    except mdedit.MarkdownEditError:
+        return []
+    return [r[col] for r in table.rows if col < len(r) and r[col] and r[col] not in recorded]

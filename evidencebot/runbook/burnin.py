@@ -1,0 +1,165 @@
+"""`run`: checks → burn-in command → report → record (→ closure, in a later step)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..config import Burnin
+from ..errors import RunFailed, UsageError
+from ..evidence.record import Outcome, SessionInfo
+from ..evidence.report import load_json, metrics_from
+from ..evidence.window import retry_start, window_of
+from ..ibkr.codes import classify_failure
+from ..ledger import recorder
+from ..ledger.recorder import RecordResult
+from ..ledger.workspace import Context, code_state
+from . import handoff as handoff_mod
+from . import process as runner
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    argv: list[str]
+    params: Burnin
+    client_id: int | None
+    report: Path
+
+    def to_json(self) -> dict[str, Any]:
+        return {"command": self.argv, "client_id": self.client_id, "report": str(self.report),
+                "params": self.params.model_dump()}
+
+
+def plan(ctx: Context, overrides: Mapping[str, Any], *, client_id: int | None) -> RunPlan:
+    """The command line the wrapper gets: config values, then command-line overrides."""
+    from pydantic import ValidationError
+
+    given = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        params = Burnin.model_validate({**ctx.cfg.burnin.model_dump(), **given})
+    except ValidationError as e:
+        err = e.errors()[0]
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        where = f"--{name.replace('_', '-')}" if name in given else f"[burnin] {name}"
+        raise UsageError(f"{where}: {err['msg']}") from None
+    return RunPlan(runner.expand(params.command, params), params, client_id,
+                   ctx.repo / params.report)
+
+
+def execute(
+    ctx: Context,
+    run_plan: RunPlan,
+    *,
+    checks_summary: str,
+    client_ids: list[int],
+    check_results: Sequence[Mapping[str, Any]] = (),
+    progress: runner.Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RecordResult:
+    """Run the burn-in, handle failures the runbook's way, and record what happened.
+
+    326 → the next client id at once; 502 / refused → back off and retry ([burnin]
+    retries); then a failure is classified (infra, market data, code bug), recorded, and
+    RunFailed (exit 4) raised. A fresh report is recorded as a run (exit 0)."""
+    started = ctx.now
+    ids = list(client_ids) or [run_plan.client_id or 0]
+    index, connect_retries = 0, 0
+    while True:
+        client_id = ids[index]
+        wall_start = time.time()  # file mtimes are wall-clock; the report must be newer
+        done = runner.run_command(run_plan.argv, cwd=ctx.repo,
+                                  env={"IBKR_CLIENT_ID": str(client_id)},
+                                  timeout=run_plan.params.timeout_seconds, progress=progress)
+        fresh = _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
+                              wall_start=wall_start)
+        if done.exit_code == 0 and fresh is not None:
+            session = SessionInfo(command=run_plan.argv, checks=checks_summary,
+                                           client_id=client_id, exit_code=0,
+                                           check_results=tuple(check_results))
+            return recorder.record_report(ctx, run_plan.report, log=done.log,
+                                          session=session)
+        log_text = done.log.decode("utf-8", "replace")
+        if done.exit_code == 0:
+            log_text += "\nno fresh report was written"
+        cls = classify_failure(exit_code=done.exit_code, log_text=log_text,
+                               gateway_alive=_gateway_alive(ctx))
+        if cls.retry_client_id and index + 1 < len(ids):
+            index += 1  # 326: the next id, at once
+            continue
+        if cls.retry_connect and connect_retries < run_plan.params.retries:
+            sleep(run_plan.params.retry_backoff_seconds * 2 ** connect_retries)
+            connect_retries += 1
+            continue
+        if done.exit_code == 0 and fresh is None and not cls.codes:
+            raise RunFailed(f"the burn-in command exited 0 but left no fresh report at "
+                            f"{run_plan.params.report}; nothing was recorded as a run")
+        if done.timed_out:
+            cls = type(cls)("failed-code", f"timed out after "
+                            f"{run_plan.params.timeout_seconds:g} s", cls.codes)
+        return _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
+                               checks_summary=checks_summary,
+                               check_results=check_results)
+
+
+def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,
+                    started: datetime, client_id: int, checks_summary: str,
+                    check_results: Sequence[Mapping[str, Any]] = ()) -> RecordResult:
+    retry = None
+    if cls.outcome == "failed-market-data":
+        nxt = retry_start(after=ctx.now, run_seconds=run_plan.params.paper_duration_seconds,
+                          window=window_of(ctx.cfg))
+        retry = nxt.strftime("%Y-%m-%dT%H:%MZ")
+    session = SessionInfo(command=run_plan.argv, checks=checks_summary,
+                                   client_id=client_id, exit_code=done.exit_code,
+                                   retry_after=retry, failure=cls.reason, ibkr_codes=cls.codes,
+                                   check_results=tuple(check_results))
+
+    def packet(run_id: str, record_path: str) -> tuple[str, bytes]:
+        code = code_state(ctx.repo, ctx.cfg.ops.code_paths)
+        summary = f"burn-in {cls.reason}"[:70]
+        path = handoff_mod.packet_path(handoff_dir=ctx.cfg.docs.handoff_dir,
+                                       created=ctx.now, summary=summary)
+        text = handoff_mod.render_packet(
+            created=ctx.now, summary=summary, command=run_plan.argv,
+            exit_code=done.exit_code, reason=cls.reason, codes=cls.codes,
+            code={"commit": code.commit, "dirty": code.dirty,
+                  "dirty_paths": list(code.dirty_paths)},
+            run_id=run_id, checks=checks_summary, log=done.log, record=record_path,
+            log_path=record_path[:-5] + ".log", client_id=client_id, port=ctx.cfg.ibkr.port)
+        return path, text.encode("utf-8")
+
+    result = recorder.record_attempt(
+        ctx, outcome=Outcome(cls.outcome), started=started, session=session, log=done.log,
+        handoff=packet if cls.outcome == "failed-code" else None)
+    extra = f"; retry scheduled {retry}" if retry else ""
+    extra += "; handoff packet for DEBUG committed" if cls.outcome == "failed-code" else ""
+    raise RunFailed(f"{cls.outcome}: {cls.reason}{extra} (recorded in {result.sha[:12]}"
+                    f" as {result.record_path})" if result.sha else
+                    f"{cls.outcome}: {cls.reason}{extra}")
+
+
+def _gateway_alive(ctx: Context) -> bool:
+    """Whether the gateway still accepts connections (after a failed run)."""
+    import socket
+
+    try:
+        with socket.create_connection((ctx.cfg.ibkr.host, ctx.cfg.ibkr.port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _fresh_report(ctx: Context, path: Path, *, started: Any, wall_start: float) -> Path | None:
+    """The report when this run wrote it (newer file, finished after the start), else None."""
+    if not path.is_file() or path.stat().st_mtime < wall_start - 1e-3:
+        return None
+    try:
+        m = metrics_from(load_json(path.read_bytes(), source=str(path)),
+                         ctx.cfg.report.fields, source=str(path))
+    except UsageError:
+        return path  # a fresh but malformed report is bad input: record() says why
+    return path if m.finished_at >= started else None

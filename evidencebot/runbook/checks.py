@@ -1,0 +1,165 @@
+"""Pre-run checks. Each returns a CheckResult with a reason and a fix; the clock, the
+environment and the commands are passed in."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from ..evidence.window import Window, bounds, closed_reason, next_window_start
+from ..redact import redact
+
+Status = Literal["PASS", "FAIL", "WARN"]
+EVIDENCE_LIMIT = 4000  # characters of command output kept as evidence
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    status: Status
+    reason: str
+    fix: str = ""
+    evidence: str = ""
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "FAIL"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "reason": self.reason,
+                "fix": self.fix, "evidence": self.evidence, "data": dict(self.data)}
+
+
+def check_window(*, now: datetime, run_seconds: int, window: Window) -> CheckResult:
+    """PASS when a run started now would start and end inside the session window."""
+    now = now.astimezone(UTC)
+    data = {"now": now.isoformat(), "run_seconds": run_seconds, "window": window.describe()}
+    try:
+        nxt = next_window_start(after=now, run_seconds=run_seconds, window=window)
+    except ValueError as e:
+        return CheckResult("window", "FAIL", str(e), "widen [window] or shorten the run",
+                           data=data)
+    if nxt == now:
+        return CheckResult("window", "PASS", f"{now:%a %H:%M} UTC is inside {window.describe()}",
+                           data={**data, "next": nxt.isoformat()})
+    fix = f"start at {nxt:%a %Y-%m-%d %H:%M} UTC, the next slot where the run fits"
+    closed = closed_reason(now.date(), window)
+    if closed:
+        reason = closed
+    else:
+        start, end = bounds(now.date(), window)
+        if now < start:
+            reason = f"{now:%H:%M} UTC is before the window opens at {start:%H:%M}"
+        elif now >= end:
+            reason = f"{now:%H:%M} UTC is after the window closed at {end:%H:%M}"
+        else:
+            finish = now + timedelta(seconds=run_seconds)
+            reason = (f"a {run_seconds} s run started at {now:%H:%M} UTC would end at "
+                      f"{finish:%H:%M}, after the window closes at {end:%H:%M}")
+    return CheckResult("window", "FAIL", reason, fix, data={**data, "next": nxt.isoformat()})
+
+
+# --- health ------------------------------------------------------------------------------
+
+def _run(command: Sequence[str], *, cwd: Path, timeout: float,
+         env: Mapping[str, str] | None) -> tuple[int | None, str, str]:
+    """(exit code or None on timeout, output, error) — never raises for the command's sake."""
+    import os
+
+    try:
+        proc = subprocess.run(list(command), cwd=cwd, capture_output=True, timeout=timeout,
+                              env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        return -1, "", f"command not found: {command[0]}"
+    except PermissionError:
+        return -1, "", f"not executable: {command[0]}"
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode("utf-8", "replace")
+        return None, out, (e.stderr or b"").decode("utf-8", "replace")
+    return (proc.returncode, proc.stdout.decode("utf-8", "replace"),
+            proc.stderr.decode("utf-8", "replace"))
+
+
+def check_health(*, command: Sequence[str], cwd: Path, timeout_seconds: float,
+                 env: Mapping[str, str] | None = None) -> CheckResult:
+    """The bot's strict health check: exit 0 and no `"healthy": false` in its JSON."""
+    code, out, err = _run(command, cwd=cwd, timeout=timeout_seconds, env=env)
+    evidence = redact((out + ("\n" + err if err else "")).strip())[-EVIDENCE_LIMIT:]
+    shown = " ".join(command)
+    data: dict[str, Any] = {"command": list(command), "exit_code": code}
+    fix = f"run `{shown}` and fix what it reports"
+    if code is None:
+        return CheckResult("health", "FAIL", f"timed out after {timeout_seconds:g} s", fix,
+                           evidence, data)
+    if code == -1:
+        return CheckResult("health", "FAIL", err, "set [health] command", evidence, data)
+    doc = _json(out)
+    failing = []
+    if isinstance(doc, dict):
+        failing = [c.get("name", "?") for c in doc.get("checks", []) if isinstance(c, dict)
+                   and c.get("ok") is False]
+    if code != 0:
+        return CheckResult("health", "FAIL", f"exited {code}" + (
+            f"; failing: {', '.join(failing)}" if failing else ""), fix, evidence, data)
+    if isinstance(doc, dict) and doc.get("healthy") is False:
+        return CheckResult("health", "FAIL", "reports healthy: false" + (
+            f"; failing: {', '.join(failing)}" if failing else ""), fix, evidence, data)
+    if not isinstance(doc, dict):
+        return CheckResult("health", "WARN", "exited 0 but printed no JSON health report",
+                           "check the command is the strict health check", evidence, data)
+    return CheckResult("health", "PASS", "healthy (strict)", "", evidence, data)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text.lstrip("\ufeff"))
+    except json.JSONDecodeError:
+        return None
+
+
+# --- kill switch -------------------------------------------------------------------------
+
+def check_kill_switch(*, repo: Path, path: str, command: Sequence[str] = (),
+                      timeout_seconds: float = 30,
+                      env: Mapping[str, str] | None = None) -> CheckResult:
+    """Cleared: the command exits 0, or the file is absent or holds `"active": false`."""
+    fix_clear = "the operator clears the kill switch after checking why it was set"
+    if command:
+        code, out, err = _run(command, cwd=repo, timeout=timeout_seconds, env=env)
+        data = {"command": list(command), "exit_code": code}
+        if code == 0:
+            return CheckResult("kill-switch", "PASS", "cleared (command exited 0)", data=data)
+        why = "timed out" if code is None else err if code == -1 else f"exited {code}"
+        return CheckResult("kill-switch", "FAIL", f"not cleared: the command {why}",
+                           fix_clear, (out + err)[-EVIDENCE_LIMIT:], data)
+    file = repo / path
+    data2: dict[str, Any] = {"path": path}
+    if not file.exists():
+        return CheckResult("kill-switch", "PASS", f"cleared ({path} absent)", data=data2)
+    try:
+        doc = json.loads(file.read_bytes().decode("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        return CheckResult("kill-switch", "FAIL",
+                           f"{path} is unreadable ({type(e).__name__}): a kill switch that "
+                           "cannot be read is not cleared", f"fix or remove {path}", data=data2)
+    active = doc.get("active") if isinstance(doc, dict) else None
+    if active is False:
+        return CheckResult("kill-switch", "PASS", f'cleared ({path}: "active": false)',
+                           data=data2)
+    if active is True:
+        return CheckResult("kill-switch", "FAIL", f'active ({path}: "active": true)',
+                           fix_clear, data=data2)
+    return CheckResult("kill-switch", "FAIL", f'{path} has no boolean "active"',
+                       f'write {{"active": false}} to {path} once it is safe', data=data2)
+
+
+def summary(results: Sequence[CheckResult]) -> str:
+    """One line for the session log: 'window ok; health ok; ...'."""
+    return "; ".join(f"{r.name} {'ok' if r.status == 'PASS' else r.status.lower()}"
+                     + ("" if r.status == "PASS" else f" ({r.reason})") for r in results)

@@ -1,0 +1,60 @@
+"""Handoff packets for DEBUG, in the §6c format of SESSION_TOPOLOGY.md."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..redact import redact
+from ..templating import render
+
+TAIL_LINES = 40
+
+
+def slug(text: str, *, limit: int = 40) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].rstrip("-")
+    return s or "run-failed"
+
+
+def packet_path(*, handoff_dir: str, created: datetime, summary: str) -> str:
+    return f"{handoff_dir.rstrip('/')}/{created:%Y%m%d-%H%M}-DEBUG-{slug(summary)}.md"
+
+
+def log_tail(log: bytes, *, lines: int = TAIL_LINES) -> str:
+    text = redact(log.decode("utf-8", "replace")).replace("```", "'''")
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def render_packet(*, created: datetime, summary: str, command: Sequence[str], exit_code: int | None,
+                  reason: str, codes: Sequence[int], code: Mapping[str, Any], run_id: str,
+                  checks: str, log: bytes, record: str, log_path: str, client_id: int | None,
+                  port: int, milestone: str = "MO-2") -> str:
+    return redact(render(
+        "handoff.md.j2", summary=summary, created=created.strftime("%Y-%m-%d %H:%M:%S"),
+        milestone=milestone, code_commit=code["commit"], code_dirty=code["dirty"],
+        dirty_paths=", ".join(code.get("dirty_paths", [])[:5]), command=shlex.join(command),
+        exit_code="none (killed at the timeout)" if exit_code is None else exit_code,
+        codes=list(codes), run_id=run_id, reason=reason, checks=checks,
+        log_tail=log_tail(log), report=None, record=record, log_path=log_path,
+        client_id=client_id if client_id is not None else "<a free id>", port=port))
+
+
+_FIELD = re.compile(r"^- ([A-Za-z ()]+): (.*)$")
+
+
+def parse_packet(text: str) -> dict[str, str]:
+    """The heading and bullet fields of a packet (the §6c header block)."""
+    out: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("# Handoff: "):
+            out["Heading"] = line[2:]
+        elif line.startswith("## "):
+            break
+        else:
+            m = _FIELD.match(line)
+            if m:
+                out[m.group(1)] = m.group(2)
+    return out

@@ -1,0 +1,175 @@
+"""`evidencebot demo`: the whole flow in a throwaway repository, on the simulated gateway.
+
+Layout of DIR: ``bot/`` (the demo trading repository), ``gitlab-remote.git`` (a bare
+repository that plays GitLab: it advertises push options and records them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .. import git
+from ..errors import UsageError
+from .burnin import SCENARIO_ENV
+from .trading_repo import write_repo
+
+MARKER = ".evidencebot-demo"
+SCENARIOS: tuple[tuple[str, str, list[str]], ...] = (
+    ("no-fills", "the run completes with 0 filled orders: non-qualifying", []),
+    ("market-data", "the wrapper meets error 354: failed-market-data, retry scheduled", []),
+    ("qualifying", "checks skipped, so the wrapper itself meets client id 17 in use "
+     "(error 326) and moves on to 18", ["--skip-checks"]),
+    ("qualifying", "qualifying", []),
+    ("qualifying", "qualifying: 3/3, MO-2 closes and the merge request opens", []),
+)
+
+RECEIVE_HOOK = """\
+#!{python}
+# Plays GitLab's side of `git push -o merge_request.create ...`: records the push options.
+import json, os, sys
+opts = [os.environ[f"GIT_PUSH_OPTION_{{i}}"]
+        for i in range(int(os.environ.get("GIT_PUSH_OPTION_COUNT", "0")))]
+updates = [line.split() for line in sys.stdin.read().splitlines()]
+with open(os.path.join(os.environ.get("GIT_DIR", "."), "push-options.log"), "a") as f:
+    f.write(json.dumps({{"options": opts, "updates": updates}}) + "\\n")
+if any(o == "merge_request.create" for o in opts):
+    print("View merge request for ops/evidence: (simulated GitLab) !1")
+"""
+
+
+def demo_config(*, port: int, report: str) -> str:
+    burnin = [sys.executable, "-m", "evidencebot.sim.burnin", "--report", report,
+              "--runs", "{runs}", "--paper-duration-seconds", "{paper_duration_seconds}",
+              "--min-filled-orders", "{min_filled_orders}",
+              "--min-symbol-data-availability-ratio", "{min_symbol_data_availability_ratio}",
+              "--preflight-min-bars-per-symbol", "{preflight_min_bars_per_symbol}",
+              "--port", str(port)]
+    health = [sys.executable, "main.py", "uk_health_check", "--profile", "uk_paper",
+              "--strict-health"]
+    return "\n".join([
+        "# The demo repository's evidencebot config (see `evidencebot init` for every key).",
+        "[ops]",
+        'provider = "gitlab"',
+        "",
+        "[burnin]",
+        f"command = {json.dumps(burnin)}",
+        f'report = "{report}"',
+        "timeout_seconds = 60",
+        "retries = 1",
+        "retry_backoff_seconds = 0.2",
+        "",
+        "# The demo runs at any hour on any day: an always-open window (start = end),",
+        "# with no bank holidays. A real repository keeps the runbook's 08:00-16:00 Mon-Fri.",
+        "[window]",
+        'days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]',
+        'start = "00:00"',
+        'end = "00:00"',
+        'holidays = ""',
+        "",
+        "[health]",
+        f"command = {json.dumps(health)}",
+        "",
+        "[ibkr]",
+        f"port = {port}",
+        "connect_timeout_seconds = 5",
+        "client_id_range = [17, 26]",
+        "readonly_wait_seconds = 0.5",
+        "",
+    ])
+
+
+def prepare(target: Path, *, force: bool) -> Path:
+    if target.exists() and any(target.iterdir()):
+        if not (target / MARKER).exists():
+            raise UsageError(f"{target} exists and is not an evidencebot demo; "
+                             "give another DIR")
+        if not force:
+            raise UsageError(f"{target} holds an earlier demo; pass --force to replace it")
+        shutil.rmtree(target, onerror=_force_remove)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / MARKER).write_text("made by `evidencebot demo`\n", encoding="utf-8")
+    return target
+
+
+def _force_remove(func: Callable[..., Any], path: str, _exc: object) -> None:
+    Path(path).chmod(stat.S_IWRITE)  # read-only git objects on Windows
+    func(path)
+
+
+def make_remote(target: Path) -> Path:
+    remote = target / "gitlab-remote.git"
+    git.run(target, "init", "-q", "--bare", str(remote))
+    git.run(remote, "config", "receive.advertisePushOptions", "true")
+    hook = remote / "hooks" / "pre-receive"
+    hook.parent.mkdir(exist_ok=True)  # an empty init template has no hooks directory
+    hook.write_text(RECEIVE_HOOK.format(python=sys.executable), encoding="utf-8", newline="\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return remote
+
+
+@contextmanager
+def gateway() -> Iterator[int]:
+    """The simulated gateway: a paper account, client id 17 already taken."""
+    from .gateway import running_gateway
+
+    with running_gateway(accounts=["DU1234567"], hold_client_ids={17},
+                         unsubscribed={"HSBA"}) as port:
+        yield port
+
+
+def build(target: Path, *, port: int) -> Path:
+    report = "reports/uk_tax/step1a_burnin/step1a_burnin_latest.json"
+    repo = write_repo(target / "bot", extra={"evidencebot.toml": demo_config(port=port,
+                                                                             report=report)})
+    remote = make_remote(target)
+    git.run(repo, "remote", "add", "origin", str(remote))
+    git.run(repo, "push", "-q", "origin", "main")
+    return repo
+
+
+def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
+             cli: Callable[[list[str]], int]) -> Path:
+    """Build the demo and drive it through the real CLI, one step at a time."""
+    prepare(target, force=force)
+    with gateway() as port:
+        repo = build(target, port=port)
+        say(f"demo trading repository: {repo}")
+        say(f"simulated IB Gateway on 127.0.0.1:{port} (paper account DU…, client id 17 "
+            "already in use)")
+        say("session window of the demo repo: every day, all day, no bank holidays "
+            "(a real repository keeps the runbook's 08:00–16:00 UTC Mon–Fri)\n")
+        base = ["--repo", str(repo)]
+        say("$ evidencebot check")
+        cli([*base, "check"])
+        for n, (scenario, note, extra) in enumerate(SCENARIOS, 1):
+            say(f"\n$ evidencebot run {' '.join(extra)}  # run {n}: {note}")
+            os.environ[SCENARIO_ENV] = scenario  # the simulated wrapper reads it
+            try:
+                cli([*base, "run", *extra])
+            finally:
+                os.environ.pop(SCENARIO_ENV, None)
+        say("\n$ evidencebot history")
+        cli([*base, "history"])
+        say("\n$ evidencebot status")
+        cli([*base, "status"])
+        say("\n$ evidencebot verify   # what CI runs on the merge request")
+        git.run(repo, "switch", "-q", "ops/evidence")
+        cli([*base, "verify"])
+        git.run(repo, "switch", "-q", "main")
+    log = target / "gitlab-remote.git" / "push-options.log"
+    if log.exists():
+        say("\nthe GitLab stand-in received these push options:")
+        for line in log.read_text(encoding="utf-8").splitlines():
+            for opt in json.loads(line)["options"]:
+                say(f"  -o {opt}")
+    say(f"\nlook around: cd {repo} && git log --format='%h %s%n%(trailers:only)' "
+        "ops/evidence")
+    return repo
