@@ -1,13 +1,20 @@
-"""The report page: pure checks on the HTML it renders."""
+"""The report page: pure checks on the HTML, then the same page in real headless Chromium."""
 
 from __future__ import annotations
 
 import random
 import re
+import socket
+import struct
+import threading
+import time
+import zlib
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
+from chromium import ChromiumError, PageResult, WebSocket, find_chromium, load
 
 from evidencebot.milestone.page import PageData, RunPoint, Thresholds, render_page
 
@@ -106,6 +113,9 @@ def charts(html: str) -> dict[str, Element]:
 
 def text_of(e: Element) -> str:
     return e.text + "".join(text_of(c) for c in e.children)
+
+
+# --- pure -------------------------------------------------------------------------------
 
 
 def test_page_has_no_script_and_no_external_url() -> None:
@@ -251,3 +261,173 @@ def test_500_runs_stay_legible() -> None:
     assert all(b - a >= 110 for a, b in zip(xs, xs[1:], strict=False))
     radii = {float(c.attrs["r"]) for c in svg.find("circle", "shape")}
     assert radii and max(radii) <= 2
+
+
+# --- the websocket client, against frames written by hand -------------------------------
+
+
+def frame(opcode: int, payload: bytes, *, final: bool = True) -> bytes:
+    """A server frame: never masked; 7-, 16- or 64-bit length as its size needs."""
+    n = len(payload)
+    size = bytes([n]) if n < 126 else (bytes([126]) + struct.pack("!H", n) if n < 1 << 16
+                                       else bytes([127]) + struct.pack("!Q", n))
+    return bytes([(0x80 if final else 0) | opcode]) + size + payload
+
+
+def unmask(data: bytes) -> tuple[int, bytes]:
+    """(opcode, payload) of one client frame, which must be masked."""
+    assert data[1] & 0x80, "client frames must be masked"
+    n, pos = data[1] & 0x7F, 2
+    if n == 126:
+        (n,), pos = struct.unpack("!H", data[2:4]), 4
+    elif n == 127:
+        (n,), pos = struct.unpack("!Q", data[2:10]), 10
+    mask, body = data[pos:pos + 4], data[pos + 4:pos + 4 + n]
+    return data[0] & 0x0F, bytes(b ^ mask[i % 4] for i, b in enumerate(body))
+
+
+def test_websocket_joins_continuation_frames_and_answers_pings() -> None:
+    ours, chromium_end = socket.socketpair()
+    with ours, chromium_end:
+        ws = WebSocket(ours, time.monotonic() + 5)
+        big = "é" * 40_000  # 80,000 bytes: a 64-bit length
+        frames = (frame(0x1, b'{"id": ', final=False) + frame(0x9, b"hi")
+                  + frame(0x0, b"1", final=False) + frame(0x0, b"}") + frame(0x1, big.encode()))
+        writer = threading.Thread(target=chromium_end.sendall, args=(frames,))
+        writer.start()  # more than a socket buffer may hold: write while we read
+        assert ws.receive() == '{"id": 1}'
+        assert ws.receive() == big
+        writer.join()
+        chromium_end.settimeout(5)
+        assert unmask(chromium_end.recv(64)) == (0xA, b"hi")
+        ws.send(0x1, b"x" * 300)  # a 16-bit length, masked
+        assert unmask(chromium_end.recv(400)) == (0x1, b"x" * 300)
+
+
+def test_websocket_refuses_a_masked_server_frame_and_a_close() -> None:
+    for data in (b"\x81\x81abcd" + b"x", frame(0x8, b"")):
+        ours, chromium_end = socket.socketpair()
+        with ours, chromium_end:
+            chromium_end.sendall(data)
+            with pytest.raises(ChromiumError):
+                WebSocket(ours, time.monotonic() + 5).receive()
+
+
+# --- Chromium ---------------------------------------------------------------------------
+
+
+def png_pixels(png: bytes) -> tuple[int, int, list[bytes]]:
+    """(width, height, rows of raw pixel bytes) of an 8-bit RGB/RGBA PNG, unfiltered."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, b"", b""
+    while pos < len(png):
+        (length,) = struct.unpack("!I", png[pos:pos + 4])
+        kind, body = png[pos + 4:pos + 8], png[pos + 8:pos + 8 + length]
+        header = body if kind == b"IHDR" else header
+        idat += body if kind == b"IDAT" else b""
+        pos += 12 + length
+    width, height, depth, colour = struct.unpack("!IIBB", header[:10])
+    assert depth == 8 and colour in (2, 6), (depth, colour)
+    bpp, raw = 3 if colour == 2 else 4, zlib.decompress(idat)
+    stride, rows, prev = width * (3 if colour == 2 else 4), [], bytearray(width * bpp)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a, b = line[i - bpp] if i >= bpp else 0, prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            p = a + b - c
+            paeth = min((abs(p - a), 0, a), (abs(p - b), 1, b), (abs(p - c), 2, c))[2]
+            line[i] = (line[i] + (0, a, b, (a + b) // 2, paeth)[kind]) & 0xFF
+        rows.append(bytes(line))
+        prev = line
+    return width, height, rows
+
+
+def pixels_vary(png: bytes) -> bool:
+    """True when more than 1% of pixels differ from the top-left one, in 10+ colours."""
+    width, height, rows = png_pixels(png)
+    bpp = len(rows[0]) // width
+    pixels = [row[i:i + bpp] for row in rows for i in range(0, len(row), bpp)]
+    background = pixels[0]
+    differing = sum(p != background for p in pixels)
+    return differing > 0.01 * width * height and len(set(pixels)) >= 10
+
+
+def test_a_blank_png_is_seen_as_blank() -> None:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack("!I", len(body)) + kind + body + struct.pack("!I", zlib.crc32(kind + body))
+    rows = b"".join(b"\x00" + b"\xff" * 3 * 16 for _ in range(16))
+    blank = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack("!IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
+             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+    assert png_pixels(blank)[:2] == (16, 16)
+    assert not pixels_vary(blank)
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> PageResult:
+    """The eight-run page (a hostile run id among them) as Chromium loaded it, once."""
+    path = tmp_path_factory.mktemp("page") / "MO-2.html"
+    path.write_text(render_page(page(eight_runs(), count=3)), encoding="utf-8")
+    return load(path)
+
+
+def test_chromium_loads_the_page_with_no_console_error_and_no_request(loaded: PageResult) -> None:
+    assert loaded.console_errors == []
+    assert loaded.requests == []
+
+
+def test_chromium_draws_one_mark_per_run_in_each_chart(loaded: PageResult) -> None:
+    assert loaded.counts == {"filled": 8, "ratio": 8, "bars": 8}
+    assert "<script" not in loaded.dom.lower()
+    assert 'data-run="&lt;script&gt;alert(&quot;x&quot;)' in loaded.dom
+
+
+def test_chromium_screenshot_is_not_blank(loaded: PageResult) -> None:
+    assert pixels_vary(loaded.screenshot_png)
+
+
+def test_the_helper_sees_console_errors_and_requests(tmp_path: Path) -> None:
+    """The control: a page that logs an error and fetches from the network is caught."""
+    bad = tmp_path / "bad.html"
+    bad.write_text('<!DOCTYPE html><title>bad</title><script>console.error("boom")</script>'
+                   '<img src="http://127.0.0.1:9/x.png">', encoding="utf-8")
+    result = load(bad)
+    assert "boom" in result.console_errors
+    assert result.requests == ["http://127.0.0.1:9/x.png"]
+    assert result.counts == {}
+
+
+def test_the_helper_kills_chromium_when_it_gives_up(tmp_path: Path) -> None:
+    """Chromium cannot start in 50 ms: load raises, and no Chromium of ours is left."""
+    path = tmp_path / "page.html"
+    path.write_text(render_page(page([])), encoding="utf-8")
+    with pytest.raises(ChromiumError):
+        load(path, timeout=0.05)
+    assert chromium_processes() == []
+
+
+def chromium_processes() -> list[str]:
+    """Command lines of live processes started by `load` (zombies have an empty one)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if "evidencebot-chromium-" in text:
+            found.append(text)
+    return found
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [
+    ("true", pytest.fail.Exception), (None, pytest.skip.Exception), ("false", pytest.skip.Exception),
+], ids=["ci-fails", "local-skips", "ci-false-skips"])
+def test_no_chromium_skips_locally_and_fails_in_ci(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ci: str | None, outcome: type) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    if ci is None:
+        monkeypatch.delenv("CI", raising=False)
+    else:
+        monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome):
+        find_chromium()
