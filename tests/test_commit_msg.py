@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -51,13 +50,19 @@ def test_hook_in_a_real_commit(trading_repo: Path) -> None:
     assert commit("ordinary commit on main\n").returncode == 0
 
 
-def test_hook_cli_usage_errors() -> None:
+def test_hook_cli_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     from evidencebot.__main__ import main
 
     assert main(["hook"]) == 2
     assert main(["hook", "nope"]) == 2
     assert main(["hook", "commit-msg"]) == 2
-    assert sys.executable  # the hook scripts pin this interpreter
+    capsys.readouterr()
+    # --help is help, not a file named --help: usage on stdout, exit 0.
+    assert main(["hook", "commit-msg", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: evidencebot hook commit-msg") and "--base BRANCH" in out
+    assert main(["hook", "--help"]) == 0
+    assert "pre-commit" in capsys.readouterr().out
 
 
 def test_install_hooks_leaves_a_foreign_hook_alone_unless_forced(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -19,13 +19,14 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 CONFIG_NAMES = ("evidencebot.toml", "pyproject.toml")
 
 
-def base_name() -> str:
-    """The base branch: EVIDENCEBOT_BASE (the hook's --base sets it), else main."""
-    return os.environ.get("EVIDENCEBOT_BASE") or "main"
+def base_refs(base: str) -> tuple[str, str]:
+    """Where the base branch's committed rules are read, in order: the remote's branch
+    (what was reviewed and merged) first, the local branch where there is no remote."""
+    return (f"refs/remotes/origin/{base}", f"refs/heads/{base}")
 
 
 def base_ref(repo: Path, base: str) -> str | None:
-    for ref in (f"refs/heads/{base}", f"refs/remotes/origin/{base}"):
+    for ref in base_refs(base):
         if git.rev_parse(repo, ref):
             return ref
     return None
@@ -59,8 +60,8 @@ def _rules_from(blobs: Sequence[bytes | None]) -> Rules:
 
 
 def base_rules(repo: Path, base: str, *, inherit_env: bool = False) -> Rules:
-    """The base branch's rules with one `cat-file` process: local branch, else origin's."""
-    refs = (f"refs/heads/{base}", f"refs/remotes/origin/{base}")
+    """The base branch's rules with one `cat-file` process (see `base_refs`)."""
+    refs = base_refs(base)
     specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
     found = _batch(repo, specs, inherit_env=inherit_env)
     for k in range(len(refs)):
@@ -173,13 +174,13 @@ def applies(branch: str | None, rules: Rules, env: dict[str, str] | os._Environ[
     return branch is not None and any(glob_match(branch, p) for p in rules.branches)
 
 
-def judge_staged(repo: Path) -> tuple[bool, list[Violation]]:
+def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     """(applies, violations) for the commit being made in ``repo``.
 
     Three git processes: the branch; one `cat-file --batch` for the base branch's config and
     both versions of the default documents; `diff-index` for what changed."""
     branch = current_branch(repo)
-    refs = (f"refs/heads/{base_name()}", f"refs/remotes/origin/{base_name()}")
+    refs = base_refs(base)
     default_docs = sorted(_docs(Rules()))
     specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
     specs += [s for d in default_docs for s in (f"HEAD:{d}", f":{d}")]

@@ -124,6 +124,7 @@ def _design(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
                            fixed_cols=("Status", "Evidence"))
 
 
+# long: one edit checked against the table, row by row and cell by cell: split, it reads worse
 def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int], section: str,
              *, fixed_cols: tuple[str, ...] | None, streak_of: StreakOf,
              rules: Rules) -> list[Violation]:

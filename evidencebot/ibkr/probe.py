@@ -48,6 +48,7 @@ def probe_gateway(*, host: str, port: int, client_ids: Sequence[int], connect_ti
     return result
 
 
+# long: the connect race (connect, 326, a dropped socket) is one state machine
 async def _probe(host: str, port: int, client_ids: list[int], timeout: float, paper: bool,
                  readonly_wait: float) -> ProbeResult:
     try:

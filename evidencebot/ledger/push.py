@@ -50,12 +50,17 @@ def push_branch(repo: Path, *, remote: str, branch: str,
     for opt in push_options:
         args += ["-o", opt]
     args += [remote, f"refs/heads/{branch}:refs/heads/{branch}"]
-    try:
-        # Never wait at a credentials prompt: an unattended run would hang there.
-        out = git.run(repo, *args, ok=(0, 1),
-                      env={"GIT_TERMINAL_PROMPT": "0"}).decode("utf-8", "replace")
-    except git.GitError as e:
-        raise UsageError(f"git push to {remote} failed: {e}") from None
+    for attempt in range(3):
+        try:
+            # Never wait at a credentials prompt: an unattended run would hang there.
+            out = git.run(repo, *args, ok=(0, 1),
+                          env={"GIT_TERMINAL_PROMPT": "0"}).decode("utf-8", "replace")
+            break
+        except git.GitError as e:
+            # A remote that hangs up mid-push kills git with SIGPIPE: that is worth
+            # another try; a refusal or a bad remote is not.
+            if e.returncode >= 0 or attempt == 2:
+                raise UsageError(f"git push to {remote} failed: {e}") from None
     for line in out.splitlines():
         if line.startswith("!"):
             if "non-fast-forward" in line or "fetch first" in line:

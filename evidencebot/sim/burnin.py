@@ -31,6 +31,7 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
+# long: the simulated wrapper's session, step by step as the real one runs it
 async def session(host: str, port: int, client_id: int, scenario: str) -> tuple[int, str]:
     """Connect, and (market-data scenario) ask for a quote the account cannot see.
 

@@ -1,0 +1,98 @@
+"""kill -9 in the middle of rebuilding the ops branch on a newer remote tip.
+
+A `git` shim on PATH runs the real git, except at one chosen call, where it SIGKILLs the
+evidencebot process that called it (its parent). Whatever the point, the ops branch is at
+the old tip or at the complete rebuilt chain, no evidence is only in the reflog, and the
+next `close` finishes the job.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import git
+from test_close import OPS, make, record
+
+SHIM = r'''#!{python}
+import os, signal, sys
+counter = {counter!r}
+trigger, nth = {trigger!r}, {nth!r}
+args = sys.argv[1:]
+# git -C <repo> <command> ...: the command follows the -C pair.
+command = args[2] if len(args) > 2 and args[0] == "-C" else (args[0] if args else "")
+if command == trigger:
+    with open(counter, "a+") as f:
+        f.seek(0)
+        seen = len(f.read().splitlines()) + 1
+        f.write("x\n")
+    if seen == nth:
+        os.kill(os.getppid(), signal.SIGKILL)
+        sys.exit(137)
+os.execv({git!r}, [{git!r}, *args])
+'''
+
+# (git command, which call) — counted from the start of `close`: commit-tree 1 is the
+# closure on our old tip, 2-4 replay runs 2 and 3 and the closure on their tip; update-ref 1
+# moves the branch to our closure, 2 moves it to the rebuilt chain.
+POINTS = [("commit-tree", 2), ("commit-tree", 3), ("commit-tree", 4), ("update-ref", 2),
+          ("push", 2)]
+
+
+def runs_on(repo: Path, rev: str) -> list[str]:
+    return git(repo, "log", "--format=%(trailers:key=Evidence-Run-Id,valueonly)",
+               rev).split()
+
+
+@pytest.mark.parametrize(("trigger", "nth"), POINTS, ids=[f"{t}-{n}" for t, n in POINTS])
+def test_kill_9_during_a_rebuild_leaves_old_tip_or_whole_chain(
+        tmp_path: Path, cli, trigger: str, nth: int) -> None:  # type: ignore[no-untyped-def]
+    repo, remote = make(tmp_path)
+    record(cli, repo, tmp_path, 0)
+    git(repo, "push", "-q", "origin", OPS)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    git(other, "branch", "-q", OPS, f"origin/{OPS}")
+    record(cli, other, tmp_path, 1)  # another operator records run 1 and pushes first
+    git(other, "push", "-q", "origin", OPS)
+    theirs = git(other, "rev-parse", OPS).strip()
+    record(cli, repo, tmp_path, 2)
+    record(cli, repo, tmp_path, 3)
+    before = git(repo, "rev-parse", OPS).strip()
+    mine = set(runs_on(repo, OPS))
+
+    shim_dir = tmp_path / "shim"
+    shim_dir.mkdir()
+    shim = shim_dir / "git"
+    shim.write_text(SHIM.format(python=sys.executable, counter=str(tmp_path / "count"),
+                                trigger=trigger, nth=nth, git=shutil.which("git")))
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim_dir}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "close",
+                           "MO-2"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stdout + proc.stderr  # killed where we said
+
+    tip = git(repo, "rev-parse", OPS).strip()
+    kinds = git(repo, "log", "--format=%(trailers:key=Evidence-Kind,valueonly)",
+                f"{before}..{tip}" if tip != before else tip).split()
+    if subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", theirs, tip]
+                      ).returncode == 0:
+        # The rebuilt chain, complete: their run, ours replayed, and the closure on top.
+        assert set(runs_on(repo, tip)) == mine | {runs_on(other, theirs)[0]}
+        assert git(repo, "log", "-1", "--format=%(trailers:key=Milestone,valueonly)",
+                   tip).strip() == "MO-2"
+    else:
+        # The old tip (with or without our closure on it): nothing half-replayed.
+        assert git(repo, "merge-base", "--is-ancestor", before, tip) == ""
+        assert set(kinds) <= {"milestone"} and set(runs_on(repo, tip)) == mine
+
+    done = cli("--repo", repo, "close", "MO-2")  # the next attempt finishes the job
+    assert done.code == 0, done.err
+    assert git(repo, "rev-parse", OPS).strip() == git(remote, "rev-parse", OPS).strip()
+    assert set(runs_on(repo, OPS)) == mine | {runs_on(other, theirs)[0]}
+    git(repo, "switch", "-q", OPS)
+    assert cli("--repo", repo, "verify").code == 0
