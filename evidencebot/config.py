@@ -178,7 +178,7 @@ class Config(_Section):
     kill_switch: KillSwitch = KillSwitch()
     ibkr: Ibkr = Ibkr()
     scope: Scope = Scope()
-    milestone: dict[str, Milestone] = {"MO-2": Milestone()}
+    milestone: dict[str, Milestone] = {defaults.MILESTONE: Milestone()}
 
     @field_validator("milestone")
     @classmethod

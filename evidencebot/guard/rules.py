@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 # NamedTuples, not dataclasses: importing dataclasses pulls in inspect, ast and dis, a few
 # milliseconds the hook would pay on every commit.
-from ..defaults import ALLOWED_PATHS, FORBIDDEN_PATHS
+from ..defaults import ALLOWED_PATHS, CONSECUTIVE, FORBIDDEN_PATHS, MILESTONE
 
 # Whatever the config says, an ops commit never touches what defines its own rules.
 ALWAYS_FORBIDDEN = (
@@ -35,16 +35,21 @@ class Rules(NamedTuple):
     tracker_section: str = "Step 1A Burn-In Tracker"
     status_section: str = "MO-* Status"
     milestones_section: str = "9. Operational Milestones Tracker"
-    milestones: Mapping[str, int] = {"MO-2": 3}  # noqa: RUF012  (never mutated)
+    milestones: Mapping[str, int] = {MILESTONE: CONSECUTIVE}  # noqa: RUF012 (never mutated)
     branches: tuple[str, ...] = ("ops/*",)
     config_sha: str = "none"
     qualify: Mapping[str, Any] = {}  # [qualify], for verify; never mutated
+
+    @property
+    def burnin_needed(self) -> int:
+        """Consecutive runs the burn-in milestone (the first configured) needs."""
+        return next(iter(self.milestones.values()), CONSECUTIVE)
 
     @classmethod
     def from_config(cls, doc: Mapping[str, Any], *, config_sha: str = "none") -> "Rules":
         """Rules from a decoded TOML config (the base branch's); defaults where it is silent."""
         scope, docs = doc.get("scope", {}), doc.get("docs", {})
-        ms = doc.get("milestone", {"MO-2": {}})
+        ms = doc.get("milestone", {MILESTONE: {}})
         d = cls()
         return cls(
             allowed_paths=tuple(scope.get("allowed_paths", d.allowed_paths)),
@@ -55,7 +60,7 @@ class Rules(NamedTuple):
             tracker_section=docs.get("tracker_section", d.tracker_section),
             status_section=docs.get("status_section", d.status_section),
             milestones_section=docs.get("milestones_section", d.milestones_section),
-            milestones={k: int(v.get("consecutive", 3)) for k, v in ms.items()},
+            milestones={k: int(v.get("consecutive", CONSECUTIVE)) for k, v in ms.items()},
             branches=tuple(scope.get("branches", d.branches)),
             config_sha=config_sha,
             qualify=dict(doc.get("qualify", {})),

@@ -6,7 +6,6 @@ hook, `verify` and the ledger all call `judge`."""
 
 from collections.abc import Sequence
 
-from .documents import judge_document
 from .paths import path_rules
 from .rules import Change, Rules, StreakOf, Violation
 
@@ -21,6 +20,8 @@ def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf) -> li
     documents = [ch for ch in changes if ch.old is not None and ch.new is not None
                  and ch.path in (rules.session_log, rules.backlog, rules.design)]
     if documents:
+        from .documents import judge_document  # Markdown rules: only when a document changed
+
         for ch in documents:
             out += judge_document(ch, rules, streak_of)
     return out

@@ -182,7 +182,7 @@ def _check_run(repo: Path, report: Report, c: OpsCommit, rules: Rules, streak: i
         return new_streak, runs
     expected = run_trailers(
         record, path=path, data=data, streak=new_streak,
-        consecutive=rules.milestones.get(next(iter(rules.milestones), "MO-2"), 3),
+        consecutive=rules.burnin_needed,
         config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", ""))
     want = dict(expected)
     for key in set(want) | {k for k in t if k.startswith(("Burnin-", "Evidence-", "Code-",

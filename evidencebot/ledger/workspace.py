@@ -12,6 +12,7 @@ from pathlib import Path
 from .. import config as config_mod
 from .. import git
 from ..config import Config, LoadedConfig
+from ..defaults import CONSECUTIVE, MILESTONE
 from ..errors import PolicyViolation, UsageError
 from ..evidence import history
 from ..evidence.record import CodeState
@@ -57,12 +58,12 @@ class Context:
     def milestone(self) -> str:
         """The milestone the burn-in streak counts toward: the first [milestone.*] of the
         base config (MO-2 by default)."""
-        return next(iter(self.rules.milestone), "MO-2")
+        return next(iter(self.rules.milestone), MILESTONE)
 
     @property
     def consecutive(self) -> int:
         rule = self.rules.milestone.get(self.milestone)
-        return rule.consecutive if rule else 3
+        return rule.consecutive if rule else CONSECUTIVE
 
     def judge(self, parent: str, new: str) -> None:
         """The scope rules on one ops commit, before any ref points at it."""

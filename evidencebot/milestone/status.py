@@ -18,7 +18,7 @@ def status_report(ctx: Context) -> dict[str, Any]:
     malformed = [c.sha for c in commits if c.problems]
     hand_rows = _hand_rows(ctx, at.sha, {c.run_id for c in runs})
     state = (" (CLOSED)" if s.closed_by else
-             " — streak met: `evidencebot close MO-2`" if s.met else "")
+             f" — streak met: `evidencebot close {ctx.milestone}`" if s.met else "")
     lines = [f"{ctx.milestone}: {s.display}{state}"]
     where = f"at {at.sha[:12]}" if at.exists else f"(not created yet; base {ctx.cfg.ops.base})"
     lines.append(f"ops branch: {ctx.cfg.ops.branch} {where}")

@@ -129,7 +129,8 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
             code={"commit": code.commit, "dirty": code.dirty,
                   "dirty_paths": list(code.dirty_paths)},
             run_id=run_id, checks=checks_summary, log=done.log, record=record_path,
-            log_path=record_path[:-5] + ".log", client_id=client_id, port=ctx.cfg.ibkr.port)
+            log_path=record_path[:-5] + ".log", client_id=client_id, port=ctx.cfg.ibkr.port,
+            milestone=ctx.milestone)
         return path, text.encode("utf-8")
 
     result = recorder.record_attempt(

@@ -31,7 +31,7 @@ def log_tail(log: bytes, *, lines: int = TAIL_LINES) -> str:
 def render_packet(*, created: datetime, summary: str, command: Sequence[str], exit_code: int | None,
                   reason: str, codes: Sequence[int], code: Mapping[str, Any], run_id: str,
                   checks: str, log: bytes, record: str, log_path: str, client_id: int | None,
-                  port: int, milestone: str = "MO-2") -> str:
+                  port: int, milestone: str) -> str:
     return redact(render(
         "handoff.md.j2", summary=summary, created=created.strftime("%Y-%m-%d %H:%M:%S"),
         milestone=milestone, code_commit=code["commit"], code_dirty=code["dirty"],
