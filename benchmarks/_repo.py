@@ -1,49 +1,175 @@
-"""Shared set-up for the benchmarks: a large synthetic trading repository."""
+"""Repositories for the benchmarks: the simulated trading repository grown to size (source
+files, tracker rows, session-log entries) in one `git fast-import`, ops histories made by
+real `evidencebot record` calls or by `evidencebot.sim.synth`, and burn-in reports with
+fresh run ids.
+"""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _bench import BenchError, Sample, run_process
+from _workspace import Workspace
 
-from evidencebot.sim.trading_repo import write_repo  # noqa: E402
+from evidencebot.sim.synth import add_ops_commits
+from evidencebot.sim.trading_repo import report, write_repo, write_report
 
-ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@x",
-       "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@x"}
-
-
-def git(repo: Path, *args: str, input: bytes | None = None) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          env=ENV, input=input).stdout.decode()
-
-
-def big_repo(root: Path, files: int) -> Path:
-    """The demo trading repo plus ``files`` small source files, in one commit on main."""
-    repo = write_repo(root, commit=False)
-    per_dir = 200
-    for i in range(files):
-        d = repo / "src" / f"pkg{i // per_dir:03d}"
-        if i % per_dir == 0:
-            d.mkdir(parents=True, exist_ok=True)
-        (d / f"mod{i % per_dir:03d}.py").write_text(f"VALUE = {i}\n")
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "big repo")
-    return repo
+OPS = "ops/evidence"
+BACKLOG = "IMPLEMENTATION_BACKLOG.md"
+SESSION_LOG = "SESSION_LOG.md"
+TRACKER = "## Step 1A Burn-In Tracker"
+# Hand-written history (tracker rows, log entries) starts after the sim repo's last entry;
+# reports recorded by the benchmarks start after all of it.
+HAND_START = datetime(2026, 11, 17, 8, 0, tzinfo=UTC)
+REPORTS_START = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
 
-def median_seconds(cmd: list[str], cwd: Path, runs: int,
-                   env: dict[str, str] | None = None) -> tuple[float, int]:
-    """(median wall time, last exit code) of ``runs`` runs of ``cmd``."""
-    import statistics
-    import time
+def git(ws: Workspace, repo: Path, *args: str, input: bytes | None = None) -> str:
+    """Run git in ``repo``; stdout, or BenchError with the command, exit code and stderr."""
+    cmd = ["git", "-C", str(repo), *args]
+    proc = subprocess.run(cmd, input=input, capture_output=True, env=ws.env)
+    if proc.returncode:
+        raise BenchError(cmd, proc.returncode, proc.stderr)
+    return proc.stdout.decode()
 
-    samples, code = [], 0
-    for _ in range(runs):
-        start = time.perf_counter()
-        code = subprocess.run(cmd, cwd=cwd, env=env or ENV, capture_output=True).returncode
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples), code
+
+def trading_repo(ws: Workspace, path: Path, *, files: int = 0, tracker_rows: int | None = None,
+                 log_bytes: int | None = None) -> Path:
+    """The sim trading repository plus ``files`` generated source files, a burn-in tracker of
+    ``tracker_rows`` rows and a session log of at least ``log_bytes``: one commit on main,
+    written by fast-import and checked out (the hook and `record` read the work tree)."""
+    write_repo(path, commit=False)
+    if tracker_rows is not None:
+        _rewrite(path / BACKLOG, lambda text: with_tracker_rows(text, tracker_rows))
+    if log_bytes is not None:
+        _rewrite(path / SESSION_LOG, lambda text: padded_log(text, log_bytes))
+    small = {p.relative_to(path).as_posix(): p.read_bytes()
+             for p in sorted(path.rglob("*")) if p.is_file()}
+    git(ws, path, "init", "-q", "-b", "main")
+    stream = fast_import_commit("main", "Trading bot as it stands before the burn-in",
+                                [*small.items(), *generated_sources(files)])
+    git(ws, path, "fast-import", "--quiet", input=stream)
+    # One pass that fills the index and writes the files that are not on disk yet (no
+    # per-file hashing, unlike `git add`); then settle the stat data.
+    git(ws, path, "reset", "-q", "--hard", "main")
+    git(ws, path, "update-index", "-q", "--refresh")
+    return path
+
+
+def _rewrite(path: Path, edit: Callable[[str], str]) -> None:
+    path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8", newline="\n")
+
+
+def generated_sources(count: int, per_dir: int = 200) -> Iterator[tuple[str, bytes]]:
+    for i in range(count):
+        yield f"src/gen/pkg{i // per_dir:04d}/mod{i % per_dir:03d}.py", f"VALUE = {i}\n".encode()
+
+
+def fast_import_commit(branch: str, message: str, files: Iterable[tuple[str, bytes]]) -> bytes:
+    """A fast-import stream of one root commit on ``branch`` holding ``files``."""
+    msg = message.encode()
+    parts = [f"commit refs/heads/{branch}\n".encode(),
+             b"committer bench <bench@example.invalid> 1764000000 +0000\n",
+             f"data {len(msg)}\n".encode(), msg, b"\n"]
+    for name, data in files:
+        parts += [f"M 100644 inline {name}\ndata {len(data)}\n".encode(), data, b"\n"]
+    parts.append(b"\n")
+    return b"".join(parts)
+
+
+def with_tracker_rows(backlog: str, rows: int) -> str:
+    """``backlog`` whose Step 1A Burn-In Tracker holds ``rows`` hand-written rows."""
+    lines = backlog.splitlines(keepends=True)
+    start = next(i for i, ln in enumerate(lines) if ln.startswith(TRACKER))
+    sep = next(i for i in range(start, len(lines)) if lines[i].startswith("|--"))
+    end = sep + 1
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    made = []
+    for k in range(1, rows + 1):
+        t = HAND_START + timedelta(hours=k)
+        made.append(f"| {k} | {t:%Y-%m-%d} | {t:%Y%m%dT%H%M%SZ} | 1800 | 1 | 0.93 | 230 | 21 "
+                    f"| qualifying | copied by hand from the report |\n")
+    return "".join(lines[:sep + 1] + made + lines[end:])
+
+
+def padded_log(log: str, min_bytes: int) -> str:
+    """``log`` followed by OPS entries in the session-log grammar up to ``min_bytes``."""
+    entries, size, t = [log], len(log.encode()), HAND_START
+    while size < min_bytes:
+        t += timedelta(minutes=10)
+        entry = (f"\n## {t:%Y-%m-%d %H:%M} UTC — OPS — burn-in by hand {t:%Y%m%dT%H%M%SZ}\n\n"
+                 "- Milestone: MO-2\n- Pre-run checks: all green; client id 21\n"
+                 "- Result: qualifying (1 filled, data ratio 0.93)\n"
+                 "- Next: keep going in the next window\n")
+        entries.append(entry)
+        size += len(entry.encode())
+    return "".join(entries)
+
+
+@dataclass(frozen=True)
+class Report:
+    """A report on disk and the clock to record it under (a few minutes after it ended)."""
+
+    path: Path
+    now: str
+
+
+class Reports:
+    """Burn-in reports one hour apart, so each has its own run id; every fifth (by default)
+    does not qualify."""
+
+    def __init__(self, folder: Path, start: datetime = REPORTS_START) -> None:
+        self.folder, self.start, self.count = folder, start, 0
+
+    def next(self, *, qualifying: bool = True) -> Report:
+        finished = self.start + timedelta(hours=self.count)
+        self.count += 1
+        doc = report(finished=finished, filled=2 if qualifying else 0)
+        path = write_report(self.folder / f"report-{self.count:06d}.json", doc)
+        return Report(path, (finished + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def record(ws: Workspace, repo: Path, rep: Report) -> Sample:
+    """`evidencebot record REPORT` in ``repo``, timed; it must exit 0."""
+    return run_process(ws.evidencebot("record", str(rep.path)), cwd=repo, env=ws.env_at(rep.now))
+
+
+def recorded_history(ws: Workspace, repo: Path, count: int) -> None:
+    """``count`` ops commits on the ops branch, each from a real `record` call."""
+    reports = Reports(ws.scratch("history-reports"))
+    for i in range(count):
+        record(ws, repo, reports.next(qualifying=i % 5 != 4))
+
+
+def synth_history(ws: Workspace, repo: Path, count: int) -> None:
+    """``count`` synthetic ops commits on the ops branch (one fast-import)."""
+    add_ops_commits(repo, branch=OPS, parent=rev(ws, repo, "main"), count=count)
+
+
+def rev(ws: Workspace, repo: Path, name: str) -> str:
+    return git(ws, repo, "rev-parse", "--verify", name).strip()
+
+
+def stage_recorded_change(ws: Workspace, repo: Path, reports: Reports) -> list[str]:
+    """Leave ``repo`` on the ops branch with exactly what one `record` commits staged (the
+    record, the tracker row, the session-log entry); return the staged paths."""
+    record(ws, repo, reports.next())
+    git(ws, repo, "switch", "-q", OPS)
+    git(ws, repo, "reset", "-q", "--soft", "HEAD~1")
+    return git(ws, repo, "diff", "--cached", "--name-only").split()
+
+
+def recorded_repo(ws: Workspace, commits: int = 100) -> Path:
+    """The sim trading repository with ``commits`` ops commits from real `record` calls,
+    built once per workspace (`verify` and `status` read it; nothing changes it)."""
+
+    def build(path: Path) -> None:
+        trading_repo(ws, path)
+        recorded_history(ws, path, commits)
+
+    return ws.cached(f"recorded-{commits}", build)

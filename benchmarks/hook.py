@@ -1,74 +1,68 @@
-"""Our pre-commit hook vs pre-commit-hooks' check-added-large-files, same staged change,
-same 20,000-file repository, both as the console scripts the pre-commit framework starts.
-Prints the ratio of medians (target: <= 2.0).
+"""Our pre-commit hook on what one `record` commits (the record, a tracker row, a
+session-log entry, staged on the ops branch):
 
-    python benchmarks/hook.py [--files 20000] [--runs 15]
+- in a 20,000-file repository with a 300-row tracker, against pre-commit-hooks'
+  `check-added-large-files` on the same staged files (goal: ≤ 1.5×);
+- with a 1,000-row tracker against a 10-row one, both in the small sim repository so that
+  only the tracker differs (goal: ≤ 1.2×).
+
+Both sides run as the console scripts the pre-commit framework starts, with the same
+interpreter and environment; evidencebot from an installed copy of the package, so the
+editable-install finder is not charged to it.
+
+    python benchmarks/hook.py [--runs N] [--json]
 """
 
 from __future__ import annotations
 
-import argparse
-import compileall
-import shutil
-import sys
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
-from _repo import ENV, big_repo, git, median_seconds
+from _bench import Goal, Result, interleave, run_process, script_main, seconds, summarize
+from _repo import Reports, git, stage_recorded_change, trading_repo
+from _workspace import Workspace, console_script, workspace_for
+
+RUNS = 15
+FILES = 20_000
+ROWS = 300
+PEER_GOAL = Goal("≤ 1.5×", ratio=1.5)
+TRACKER_GOAL = Goal("≤ 1.2×", ratio=1.2)
 
 
-def stage_ops_change(repo: Path) -> list[str]:
-    """What `record` commits: a tracker row, a session-log entry, a new record."""
-    git(repo, "switch", "-q", "-c", "ops/evidence")
-    backlog = repo / "IMPLEMENTATION_BACKLOG.md"
-    backlog.write_text(backlog.read_text().replace(
-        "\n\nConsecutive", "\n| 2 | 2026-11-25 | R2 | 1800 | 2 | 0.9 | 200 | 18 | qualifying "
-        "| reports/evidence/step1a/R2.json |\n\nConsecutive"))
-    with open(repo / "SESSION_LOG.md", "a") as f:
-        f.write("\n## 2026-11-25 12:00 UTC — OPS — Step 1A burn-in R2\n\n- Milestone: MO-2\n")
-    record = repo / "reports" / "evidence" / "step1a" / "R2.json"
-    record.parent.mkdir(parents=True)
-    record.write_text('{"run_id": "R2"}\n')
-    git(repo, "add", "-A")
-    return git(repo, "diff", "--cached", "--name-only").split()
+def staged_repo(ws: Workspace, *, files: int, rows: int) -> Path:
+    """A repository on the ops branch with one `record`'s change staged (built once)."""
+
+    def build(path: Path) -> None:
+        trading_repo(ws, path, files=files, tracker_rows=rows)
+        stage_recorded_change(ws, path, Reports(ws.scratch("hook-reports")))
+
+    return ws.cached(f"hook-staged-{files}-files-{rows}-rows", build)
 
 
-def installed_copy(dest: Path) -> Path:
-    """The package laid out as `pip install .` lays it out (no editable-install finder,
-    whose per-module lookups would be charged to our hook and not to the peer)."""
-    root = Path(__file__).resolve().parent.parent
-    shutil.copytree(root / "evidencebot", dest / "evidencebot")
-    shutil.copytree(root / "templates", dest / "evidencebot" / "templates")
-    # pip byte-compiles what it installs; do the same, or every run would compile our
-    # sources (this matters where PYTHONDONTWRITEBYTECODE is set).
-    compileall.compile_dir(str(dest), quiet=1)
-    return dest
+def staged_paths(ws: Workspace, repo: Path) -> list[str]:
+    return git(ws, repo, "diff", "--cached", "--name-only").split()
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--files", type=int, default=20_000)
-    ap.add_argument("--runs", type=int, default=15)
-    args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        print(f"building a {args.files}-file repository ...", flush=True)
-        repo = big_repo(Path(tmp) / "bot", args.files)
-        staged = stage_ops_change(repo)
-        # Both as the console scripts the pre-commit framework would run, same interpreter,
-        # same environment.
-        bin_dir = Path(sys.executable).parent
-        env = {**ENV, "PYTHONPATH": str(installed_copy(Path(tmp) / "site"))}
-        ours_cmd = [str(bin_dir / "evidencebot"), "hook", "pre-commit"]
-        peer_cmd = [str(bin_dir / "check-added-large-files"), *staged]
-        median_seconds(ours_cmd, repo, 3, env)  # warm caches (and write .pyc files) for both
-        median_seconds(peer_cmd, repo, 3, env)
-        ours, ours_code = median_seconds(ours_cmd, repo, args.runs, env)
-        peer, peer_code = median_seconds(peer_cmd, repo, args.runs, env)
-    print(f"staged: {', '.join(staged)}")
-    print(f"evidencebot hook pre-commit      median {ours * 1000:7.1f} ms (exit {ours_code})")
-    print(f"check-added-large-files          median {peer * 1000:7.1f} ms (exit {peer_code})")
-    print(f"ratio ours / peer: {ours / peer:.2f} (target <= 2.0)")
-    return 0
+def measure(runs: int = RUNS, workspace: Workspace | None = None) -> list[Result]:
+    with workspace_for(workspace) as ws:
+        hook = ws.evidencebot("hook", "pre-commit")
+        big = staged_repo(ws, files=FILES, rows=ROWS)
+        peer = [*console_script("check-added-large-files"), *staged_paths(ws, big)]
+        ours, base = interleave(lambda: run_process(hook, cwd=big, env=ws.env),
+                                lambda: run_process(peer, cwd=big, env=ws.env), runs)
+        results = [summarize(f"hook pre-commit ({FILES:,} files, {ROWS}-row tracker) "
+                             "vs check-added-large-files", seconds(ours), seconds(base),
+                             PEER_GOAL)]
+        long, short = (staged_repo(ws, files=0, rows=n) for n in (1000, 10))
+        ours, base = interleave(lambda: run_process(hook, cwd=long, env=ws.env),
+                                lambda: run_process(hook, cwd=short, env=ws.env), runs)
+        results.append(summarize("hook pre-commit: 1,000-row vs 10-row tracker",
+                                 seconds(ours), seconds(base), TRACKER_GOAL))
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return script_main(measure, argv, description=__doc__, default_runs=RUNS)
 
 
 if __name__ == "__main__":
