@@ -38,6 +38,8 @@ class Ops(_Section):
     provider: Literal["auto", "none", "gitlab", "github"] = "auto"
     gitlab_token_env: str = "GITLAB_TOKEN"  # where a GitLab token is read from, if set
     gitlab_api: str = ""  # e.g. https://gitlab.example.com/api/v4 (empty: push options only)
+    allow_pinned_clock: bool = False  # EVIDENCEBOT_NOW is honoured (demo, tests) only if true
+    require_signed: bool = False  # verify refuses unsigned or untrusted ops commits
 
     @field_validator("author")
     @classmethod
@@ -80,6 +82,7 @@ class Qualify(_Section):
     min_symbol_data_availability_ratio: float = Field(0.80, ge=0, le=1)
     min_bars_per_symbol: int = Field(100, ge=0)
     allow_dirty_code: bool = False
+    max_disconnects: int | None = Field(None, ge=0)  # unset: disconnections do not count
 
 
 class ReportFields(_Section):
@@ -97,6 +100,8 @@ class ReportFields(_Section):
     passed: str = "/passed"
     client_id: str = "/ibkr/client_id"
     ibkr_messages: str = "/ibkr_messages"
+    code_commit: str = ""  # the commit the wrapper ran, when the report says (else unmapped)
+    code_dirty: str = ""  # whether that code had local changes, when the report says
 
     @field_validator("*")
     @classmethod
@@ -132,6 +137,14 @@ class Window(_Section):
     start: time = time(8, 0)
     end: time = time(16, 0)
     holidays: str = "UK"
+    blackout: list[str] = []  # "HH:MM-HH:MM" (UTC) periods no run may overlap
+
+    @field_validator("blackout")
+    @classmethod
+    def _periods(cls, v: list[str]) -> list[str]:
+        for period in v:
+            parse_period(period)
+        return v
 
 
 class Health(_Section):
@@ -154,12 +167,30 @@ class Ibkr(_Section):
     client_id_range: tuple[int, int] = (17, 26)
     profile: Literal["paper", "live"] = "paper"
     readonly_wait_seconds: float = Field(2.0, gt=0)
+    benign_codes: list[int] = []  # more IBKR codes that are information, not trouble
+
+    @field_validator("client_id_range")
+    @classmethod
+    def _ordered(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[1] < v[0] or v[0] < 0:
+            raise ValueError(f"must be [low, high] with 0 <= low <= high, not {list(v)}")
+        return v
 
 
 class Scope(_Section):
     branches: list[str] = ["ops/*"]
     allowed_paths: list[str] = list(defaults.ALLOWED_PATHS)
     forbidden_paths: list[str] = list(defaults.FORBIDDEN_PATHS)
+    evidence_extensions: list[str] = list(defaults.EVIDENCE_EXTENSIONS)
+
+
+NotifyEvent = Literal["failed", "handoff", "refused", "non-qualifying", "retry-due", "closed"]
+
+
+class Notify(_Section):
+    urls: list[str] = []  # apprise URLs; secrets belong in EVIDENCEBOT_NOTIFY_URLS
+    on: list[NotifyEvent] = ["failed", "handoff", "non-qualifying", "retry-due", "closed"]
+    timeout_seconds: float = Field(10, gt=0)
 
 
 class Milestone(_Section):
@@ -178,6 +209,7 @@ class Config(_Section):
     kill_switch: KillSwitch = KillSwitch()
     ibkr: Ibkr = Ibkr()
     scope: Scope = Scope()
+    notify: Notify = Notify()
     milestone: dict[str, Milestone] = {defaults.MILESTONE: Milestone()}
 
     @field_validator("milestone")
@@ -187,6 +219,18 @@ class Config(_Section):
             if not key.startswith("MO-"):
                 raise ValueError(f"milestone id {key!r} must look like MO-<n>")
         return v
+
+
+def parse_period(text: str) -> tuple[time, time]:
+    """ "HH:MM-HH:MM" as two times; ValueError naming the text otherwise."""
+    try:
+        a, b = text.split("-")
+        start, end = time.fromisoformat(a.strip()), time.fromisoformat(b.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a period HH:MM-HH:MM") from None
+    if start == end:
+        raise ValueError(f"{text!r} is an empty period")
+    return start, end
 
 
 @dataclass(frozen=True)

@@ -8,3 +8,5 @@ FORBIDDEN_PATHS = ("src/**", "backtest/**", "config/**", "tests/**")
 OPS_BRANCHES = ("ops/*",)
 MILESTONE = "MO-2"
 CONSECUTIVE = 3
+EVIDENCE_EXTENSIONS = (".json", ".md", ".log", ".txt", ".csv")
+MAX_CLOCK_SKEW_SECONDS = 300

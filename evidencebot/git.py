@@ -68,6 +68,13 @@ def out(repo: Path, *args: str, **kw: object) -> str:
     return run(repo, *args, **kw).decode("utf-8").rstrip("\n")  # type: ignore[arg-type]
 
 
+def succeeds(repo: Path, *args: str) -> bool:
+    """Whether ``git -C repo ARGS`` exits 0 (for yes/no questions like --is-ancestor)."""
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True,
+                          env=clean_env())
+    return proc.returncode == 0
+
+
 def rev_parse(repo: Path, rev: str) -> str | None:
     """The full sha of ``rev``, or None when it does not exist."""
     proc = run(repo, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}", ok=(0, 1, 128))
@@ -119,3 +126,26 @@ def identity_configured(repo: Path) -> bool:
             if not os.environ.get(env_key):
                 return False
     return True
+
+
+def cat_batch(repo: Path, specs: Sequence[str], *,
+              inherit_env: bool = False) -> list[bytes | None]:
+    """Many objects (``rev:path`` or shas) through one `git cat-file --batch` process; None
+    for a missing one."""
+    if not specs:
+        return []
+    raw = run(repo, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode(),
+              inherit_env=inherit_env)
+    out: list[bytes | None] = []
+    pos = 0
+    for _ in specs:
+        nl = raw.index(b"\n", pos)
+        header = raw[pos:nl].split()
+        if len(header) < 3 or header[-1] == b"missing":
+            out.append(None)
+            pos = nl + 1
+            continue
+        size = int(header[2])
+        out.append(raw[nl + 1: nl + 1 + size])
+        pos = nl + 1 + size + 1
+    return out

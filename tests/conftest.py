@@ -73,6 +73,6 @@ def trading_repo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def pinned_now(monkeypatch: pytest.MonkeyPatch) -> str:
-    now = "2026-11-25T12:00:00Z"
+    now = "2026-11-25T17:00:00Z"
     monkeypatch.setenv("EVIDENCEBOT_NOW", now)
     return now

@@ -20,7 +20,7 @@ from evidencebot.sim.demo import make_remote
 from evidencebot.sim.trading_repo import report, write_repo, write_report
 
 OPS = "ops/evidence"
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +38,7 @@ def make(tmp_path: Path, provider: str = "gitlab", extra_cfg: str = "") -> tuple
 
 
 def record(cli, repo: Path, tmp_path: Path, n: int, *, filled: int = 2) -> None:  # type: ignore[no-untyped-def]
-    doc = report(finished=NOW - timedelta(hours=10 - n), filled=filled)
+    doc = report(finished=NOW - timedelta(minutes=35 * (10 - n)), filled=filled)
     r = cli("--repo", repo, "record", write_report(tmp_path / f"r{n}.json", doc))
     assert r.code == 0, r.err
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from evidencebot import config
+from evidencebot.sim.trading_repo import write_repo
 
 
-def test_init_writes_the_defaults_and_refuses_to_overwrite(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_init_writes_the_defaults_and_refuses_to_overwrite(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    trading_repo = write_repo(tmp_path / "bot", pinned_clock=False)  # no config yet
     r = cli("--repo", trading_repo, "init")
     assert r.code == 0 and "evidencebot-scope" in r.out  # the pre-commit snippet
     written = (trading_repo / "evidencebot.toml").read_bytes()
@@ -22,12 +24,13 @@ def test_init_ci_github_and_gitlab(trading_repo: Path, cli) -> None:  # type: ig
     assert cli("--repo", trading_repo, "init", "--ci", "github").code == 0
     gh = (trading_repo / ".github/workflows/evidencebot-verify.yml").read_text()
     assert "startsWith(github.head_ref, 'ops/')" in gh
-    assert 'evidencebot verify --range "origin/${{ github.base_ref }}..HEAD"' in gh
+    assert 'evidencebot verify --base main --range "origin/main..HEAD"' in gh
+    assert "github.base_ref" not in gh  # the target is the author's choice, the base is not
     assert "fetch-depth: 0" in gh and "github.event.pull_request.head.sha" in gh
     assert cli("--repo", trading_repo, "init", "--ci", "gitlab",
                "--install", "pip install ./tools/evidencebot").code == 0
     gl = (trading_repo / ".gitlab/evidencebot-verify.yml").read_text()
     assert "merge_request_event" in gl and "pip install ./tools/evidencebot" in gl
-    assert 'evidencebot verify --range "origin/$CI_MERGE_REQUEST_TARGET_BRANCH_NAME..HEAD"' in gl
+    assert 'evidencebot verify --base main --range "origin/main..HEAD"' in gl
     again = cli("--repo", trading_repo, "init", "--ci", "gitlab")
     assert again.code == 2 and "already exists" in again.err

@@ -13,7 +13,7 @@ from conftest import git
 
 from evidencebot.sim.trading_repo import report, write_report
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 OPS = "ops/evidence"
 
 
@@ -61,8 +61,10 @@ def test_record_commits_record_row_and_entry_with_trailers(trading_repo: Path, t
     assert t["Burnin-Min-Bars-Per-Symbol"] == "240"
     assert t["Burnin-Streak"] == "1/3"
     assert t["Code-Commit"] == git(trading_repo, "rev-parse", "main").strip()
-    assert t["Code-Dirty"] == "false" and t["Ibkr-Client-Id"] == "18"
-    assert t["Config-Sha256"] == "none" and t["Evidencebot-Version"]
+    # Recorded by hand: the code is main as of the run's start, its dirtiness unknown.
+    assert t["Code-Dirty"] == "unknown" and t["Ibkr-Client-Id"] == "18"
+    config = git(trading_repo, "show", "main:evidencebot.toml").encode()
+    assert t["Config-Sha256"] == hashlib.sha256(config).hexdigest() and t["Evidencebot-Version"]
     changed = git(trading_repo, "diff", "--name-only", "main", OPS).split()
     assert sorted(changed) == sorted(["IMPLEMENTATION_BACKLOG.md", "SESSION_LOG.md", path])
     assert git(trading_repo, "log", "-1", "--format=%an <%ae>", OPS).strip() == \
@@ -76,7 +78,7 @@ def test_documents_change_only_where_they_should(trading_repo: Path, tmp_path: P
     changes = [ln for ln in diff.splitlines()
                if ln[:1] in "+-" and not ln.startswith(("---", "+++"))]
     assert len(changes) == 1 and changes[0].startswith("+| 2 | 2026-11-25 |")
-    assert changes[0].endswith("| qualifying | reports/evidence/step1a/20261125T092958Z.json |")
+    assert changes[0].endswith("| qualifying | reports/evidence/step1a/20261125T142958Z.json |")
     # a run that ends the streak rewrites the streak line, and nothing else but its row
     assert cli("--repo", trading_repo, "record", rep(tmp_path, "b.json", hours_ago=1,
                                                      filled=0)).code == 0
@@ -161,12 +163,28 @@ def test_lying_passed_flag_is_overridden(trading_repo: Path, tmp_path: Path,
 
 def test_dirty_code_never_qualifies(trading_repo: Path, tmp_path: Path,
                                     cli) -> None:  # type: ignore[no-untyped-def]
-    (trading_repo / "src" / "broker" / "patch.py").write_text("x = 1\n")  # untracked code
-    r = cli("--repo", trading_repo, "--json", "record", rep(tmp_path))
+    # The report says which code it ran ([report.fields] code_commit / code_dirty).
+    (trading_repo / "evidencebot.toml").write_text(
+        '[ops]\nallow_pinned_clock = true\n[report.fields]\ncode_commit = "/code/commit"\n'
+        'code_dirty = "/code/dirty"\n')
+    git(trading_repo, "commit", "-qam", "map the report's code state")
+    doc = report(finished=NOW - timedelta(hours=2))
+    doc["code"] = {"commit": git(trading_repo, "rev-parse", "main").strip(), "dirty": True}
+    r = cli("--repo", trading_repo, "--json", "record", write_report(tmp_path / "d.json", doc))
     doc = json.loads(r.out)
     assert doc["outcome"] == "non-qualifying" and "code under test was dirty" in doc["reasons"]
     t = trailers(trading_repo)
     assert t["Code-Dirty"] == "true" and t["Burnin-Streak"] == "0/3"
+
+
+def test_record_never_judges_a_past_report_by_todays_working_tree(
+        trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    (trading_repo / "src" / "broker" / "patch.py").write_text("x = 1\n")  # untracked code
+    r = cli("--repo", trading_repo, "--json", "record", rep(tmp_path))
+    assert json.loads(r.out)["outcome"] == "qualifying"
+    t = trailers(trading_repo)
+    assert t["Code-Dirty"] == "unknown"
+    assert t["Code-Commit"] == git(trading_repo, "rev-parse", "main").strip()
 
 
 def test_account_numbers_never_reach_a_commit(trading_repo: Path, tmp_path: Path,
@@ -245,6 +263,7 @@ def test_the_ledger_judges_every_commit_and_a_refusal_moves_nothing(
         trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     # The base branch's rules allow no record files: the ledger's own judge refuses.
     (trading_repo / "evidencebot.toml").write_text(
+        '[ops]\nallow_pinned_clock = true\n'
         '[scope]\nallowed_paths = ["SESSION_LOG.md", "IMPLEMENTATION_BACKLOG.md"]\n')
     git(trading_repo, "add", "evidencebot.toml")
     git(trading_repo, "commit", "-q", "-m", "narrow the ops scope")

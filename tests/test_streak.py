@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from evidencebot.evidence.history import OpsCommit
-from evidencebot.milestone.closure import streak_of
+from evidencebot.evidence.streak import streak_of
 
 
 def run(outcome: str, i: int, *, dirty: bool = False) -> OpsCommit:

@@ -13,7 +13,7 @@ from conftest import git
 from evidencebot.sim.trading_repo import report, write_report
 
 OPS = "ops/evidence"
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_clean_ops_branch_passes(recorded: Path, cli) -> None:  # type: ignore[n
 @pytest.mark.parametrize(("old", "new", "key"), [
     ("Burnin-Filled-Orders: 3", "Burnin-Filled-Orders: 5", "Burnin-Filled-Orders"),
     ("Burnin-Streak: 2/3", "Burnin-Streak: 3/3", "Burnin-Streak"),
-    ("Code-Dirty: false", "Code-Dirty: true", "Code-Dirty"),
+    ("Code-Dirty: unknown", "Code-Dirty: false", "Code-Dirty"),
     ("Burnin-Symbol-Data-Availability-Ratio: 0.857", "Burnin-Symbol-Data-Availability-Ratio: 0.9",
      "Burnin-Symbol-Data-Availability-Ratio"),
 ])

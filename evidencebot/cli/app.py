@@ -29,13 +29,30 @@ class State:
         self._ctx: Any = None
 
     def clock(self) -> datetime:
-        # Tests and demos pin the clock with EVIDENCEBOT_NOW; the core never reads it.
+        # The demo and tests pin the clock with EVIDENCEBOT_NOW, where the base branch's
+        # committed config allows it; the core never reads the clock itself.
         fixed = os.environ.get("EVIDENCEBOT_NOW")
         if fixed:
+            from ..errors import UsageError
             from ..evidence.report import parse_instant
 
+            if not self._pinned_allowed():
+                raise UsageError("EVIDENCEBOT_NOW is set, but the base branch's config does "
+                                 "not allow a pinned clock ([ops] allow_pinned_clock = "
+                                 "true); unset EVIDENCEBOT_NOW")
             return parse_instant(fixed)
         return datetime.now(UTC)
+
+    def _pinned_allowed(self) -> bool:
+        if self._ctx is not None:
+            return bool(self._ctx.rules.ops.allow_pinned_clock)
+        from .. import config, git
+        from ..guard.changes import base_ref
+        from ..ledger.verify import base_of
+
+        top = git.toplevel(self.repo)
+        ref = base_ref(top, base_of(top))
+        return ref is not None and config.load_at(top, ref).config.ops.allow_pinned_clock
 
     def context(self) -> Any:
         if self._ctx is None:

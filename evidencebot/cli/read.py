@@ -35,14 +35,13 @@ def context(state: State) -> int:
 def history(state: State, limit: int | None, as_csv: bool) -> int:
     """The burn-in history: every ops commit on the ops branch, newest first, read with
     one `git log`. A malformed ops commit is shown, not fatal."""
-    from ..milestone.closure import streak_of
     from .output import console, history_csv, history_rows, history_table
 
     ctx = state.context()
     at = ctx.tip()
     commits = ctx.history(at.sha)
     mo = ctx.milestone
-    s = streak_of(commits, milestone=mo, needed=ctx.consecutive)
+    s = ctx.streak(at.sha, commits=commits)
     streak = f"{mo}: {s.display}" + (" (CLOSED)" if s.closed_by else "")
     rows = history_rows(commits[:limit] if limit else commits)
     if state.as_json:

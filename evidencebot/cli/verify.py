@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..errors import UsageError
 from .app import State, cli, json_option, pass_state
 
 
@@ -11,17 +12,32 @@ from .app import State, cli, json_option, pass_state
 @click.option("--range", "range_", metavar="A..B",
               help="Commits to check (default: merge base with the base branch..HEAD; "
                    "on the base branch itself, every ops commit in its history).")
+@click.option("--base", "base", metavar="BRANCH",
+              help="The base branch whose committed config holds the rules (default: "
+                   "[ops] base of the config committed at HEAD, else main; origin/BRANCH "
+                   "is read first where it exists).")
+@click.option("--require-signed", is_flag=True,
+              help="Refuse ops commits not signed by a key git trusts "
+                   "(also [ops] require_signed on the base branch).")
 @json_option
 @pass_state
-def verify(state: State, range_: str | None) -> int:
-    """CI check: every commit in the range passes the scope rules against its parent,
-    every run's trailers equal its record, every closure has its streak. Exit 1 with
-    every violation listed."""
+def verify(state: State, range_: str | None, base: str | None, require_signed: bool) -> int:
+    """CI check, from committed evidence only (nothing from the working tree): every
+    commit in the range descends from the base branch and passes the scope rules; every
+    run is re-derived from its record and report; every closure has its streak and its
+    description. Exit 1 with every violation listed."""
+    from .. import git
+    from ..ledger.verify import base_of, verify_context
     from ..ledger.verify import verify as run_verify
+    from ..milestone.describe import redescribe
 
-    ctx = state.context()
-    report = run_verify(ctx.repo, spec=range_, base=ctx.cfg.ops.base,
-                        bot_author=ctx.cfg.ops.author)
+    try:
+        top = git.toplevel(state.repo)
+    except git.GitError:
+        raise UsageError(f"{state.repo} is not inside a git repository") from None
+    ctx = verify_context(top, base=base or base_of(top), clock=state.clock)
+    report = run_verify(ctx, spec=range_, describe=redescribe,
+                        require_signed=require_signed)
     if state.as_json:
         state.emit(report.to_json())
     else:

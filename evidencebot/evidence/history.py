@@ -6,7 +6,7 @@ malformed ops commit becomes an entry with problems, never a crash.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import git
@@ -25,6 +25,8 @@ class OpsCommit:
     subject: str
     trailers: dict[str, str]
     problems: tuple[str, ...] = field(default=())
+    started: str = ""  # the run's start (ISO-8601 UTC), for runs
+    finished: str = ""
 
     @property
     def kind(self) -> str:
@@ -60,7 +62,8 @@ def read(
     if ".." not in rev and git.rev_parse(repo, rev) is None:
         return []
     raw = git.run(
-        repo, "-c", "trailer.separators=:", "log", "-z", f"--format={_FORMAT}", rev, "--",
+        repo, "-c", "trailer.separators=:", "log", "-z", "--topo-order", f"--format={_FORMAT}",
+        rev, "--",
     ).decode("utf-8", "replace")
     parts = raw.split("\x00")
     if parts and parts[-1] == "":
@@ -76,7 +79,36 @@ def read(
             continue
         problems = tuple(validate(body))
         out.append(OpsCommit(sha, tuple(parents.split()), author, date, subject, trailers,
-                             problems))
+                             problems, trailers.get("Evidence-Started-At", ""),
+                             trailers.get("Evidence-Finished-At", "")))
         if limit is not None and len(out) >= limit:
             break
-    return out
+    return _with_times(repo, out)
+
+
+def _with_times(repo: Path, commits: list[OpsCommit]) -> list[OpsCommit]:
+    """Runs recorded before the time trailers existed: their times from their records (one
+    `cat-file --batch` for all of them)."""
+    legacy = [i for i, c in enumerate(commits) if c.is_run and not c.started
+              and c.trailers.get("Evidence-Record")]
+    if not legacy:
+        return commits
+    blobs = git.cat_batch(repo, [f"{commits[i].sha}:{commits[i].trailers['Evidence-Record']}"
+                                 for i in legacy])
+    for i, data in zip(legacy, blobs, strict=True):
+        times = _record_times(data)
+        if times:
+            commits[i] = replace(commits[i], started=times[0], finished=times[1])
+    return commits
+
+
+def _record_times(data: bytes | None) -> tuple[str, str] | None:
+    import json
+
+    try:
+        doc = json.loads(data or b"")
+        started, finished = doc["started_at"], doc["finished_at"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return None
+    return (started, finished) if isinstance(started, str) and isinstance(finished, str) \
+        else None

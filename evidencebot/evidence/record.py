@@ -62,6 +62,7 @@ class CodeState(_Part):
 class IbkrInfo(_Part):
     client_id: int | None
     codes: tuple[int, ...] = ()
+    disconnects: int | None = None  # connectivity losses (1100 and the like) in the run
 
 
 class SessionRecord(_Part):

@@ -42,7 +42,9 @@ def run_trailers(
     failed = not record.outcome.reported
     return trailers.run_block(
         run_id=record.run_id, outcome=record.outcome.value, record=path,
-        record_sha256=sha256(data), metrics=metrics, streak=f"{streak}/{consecutive}",
+        record_sha256=sha256(data), started=record.started_at, finished=record.finished_at,
+        report_sha256=record.report_sha256, disconnects=record.ibkr.disconnects,
+        metrics=metrics, streak=f"{streak}/{consecutive}",
         code_commit=record.code.commit, code_dirty=dirty_text(record.code.dirty),
         client_id=record.ibkr.client_id, codes=record.ibkr.codes if failed else (),
         retry_after=record.session.retry_after, handoff=record.session.handoff,

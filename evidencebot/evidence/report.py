@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -18,7 +20,11 @@ from ..config import ReportFields
 from ..errors import UsageError
 
 CLOCK_SKEW = timedelta(minutes=5)
-RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+MAX_REPORT_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+INT_LIMIT = 2 ** 63
+EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
 
 class Metrics(BaseModel):
@@ -38,11 +44,13 @@ class Metrics(BaseModel):
     report_passed: bool | None = None
     client_id: int | None = None
     ibkr_codes: tuple[int, ...] = ()
+    code_commit: str | None = Field(None, pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+    code_dirty: bool | None = None
 
     @field_validator("run_id")
     @classmethod
     def _safe_run_id(cls, v: str) -> str:
-        if not RUN_ID.match(v):
+        if not RUN_ID.fullmatch(v):
             raise ValueError("must be letters, digits, '.', '_' or '-' (it names a file)")
         return v
 
@@ -51,7 +59,10 @@ class Metrics(BaseModel):
     def _aware(cls, v: datetime) -> datetime:
         if v.tzinfo is None:
             raise ValueError("must carry a time zone (e.g. a trailing 'Z')")
-        return v.astimezone(UTC)
+        v = v.astimezone(UTC)
+        if not EARLIEST <= v < LATEST:
+            raise ValueError(f"is out of range ({EARLIEST.year}–{LATEST.year - 1})")
+        return v
 
 
 _MISSING = object()
@@ -73,14 +84,87 @@ def pointer(doc: Any, ptr: str) -> Any:
     return cur
 
 
-def load_json(data: bytes, *, source: str) -> dict[str, Any]:
-    """Decode a report (a UTF-8 BOM is fine: PowerShell writes one)."""
+def read_report(path: Path) -> bytes:
+    """A report's bytes: a regular file of at most 16 MiB (checked before reading; a FIFO
+    or a device is never opened)."""
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
+        st = path.stat()
+    except OSError as e:
+        raise UsageError(f"cannot read report {path}: {e.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"{path}: not a regular file (a report is a JSON file)")
+    if st.st_size > MAX_REPORT_BYTES:
+        raise UsageError(f"{path}: {st.st_size} bytes is over the {MAX_REPORT_BYTES} byte "
+                         "limit for a report")
+    try:
+        with path.open("rb") as f:
+            data = f.read(MAX_REPORT_BYTES + 1)
+    except OSError as e:
+        raise UsageError(f"cannot read report {path}: {e.strerror}") from None
+    if len(data) > MAX_REPORT_BYTES:
+        raise UsageError(f"{path}: over the {MAX_REPORT_BYTES} byte limit for a report")
+    return data
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > 19 or abs(value := int(text)) >= INT_LIMIT:
+        raise ValueError(f"the number {text[:24]}{'…' if len(text) > 24 else ''} is beyond "
+                         "64 bits")
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:24]} is beyond a double's range")
+    return value
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(text: str) -> int:
+    """The deepest nesting of arrays and objects (strings skipped), without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_DEPTH:
+                    return deepest
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def load_json(data: bytes, *, source: str) -> dict[str, Any]:
+    """Decode a report (a UTF-8 BOM is fine: PowerShell writes one). Strict: no NaN or
+    Infinity, integers within 64 bits, nesting at most 64 deep."""
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"{source}: not UTF-8 text") from None
+    if _depth(text) > MAX_DEPTH:
+        raise UsageError(f"{source}: nested deeper than {MAX_DEPTH} levels")
+    try:
+        doc = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except json.JSONDecodeError as e:
-        raise UsageError(f"{source}: not valid JSON ({e.msg} at line {e.lineno})") from None
+        raise UsageError(f"{source}: not valid JSON ({e.msg} at line {e.lineno}, column "
+                         f"{e.colno})") from None
+    except (ValueError, RecursionError) as e:
+        raise UsageError(f"{source}: {e}") from None
     if not isinstance(doc, dict):
         raise UsageError(f"{source}: the report must be a JSON object")
     return doc
@@ -124,6 +208,8 @@ def metrics_from(doc: Mapping[str, Any], fields: ReportFields, *, source: str) -
         "runs_requested": fields.runs_requested,
         "report_passed": fields.passed,
         "client_id": fields.client_id,
+        "code_commit": fields.code_commit,
+        "code_dirty": fields.code_dirty,
     }
     values: dict[str, Any] = {}
     for name, ptr in required.items():
@@ -162,11 +248,19 @@ def check_times(m: Metrics, *, now: datetime, source: str) -> None:
 
 
 def parse_instant(text: str) -> datetime:
-    """ISO-8601 with a zone (``Z`` accepted), as UTC."""
+    """ISO-8601 with a zone (``Z`` accepted), as UTC, between 2000 and 2099."""
+    shown = text if len(text) <= 40 else text[:40] + "…"
     try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise UsageError(f"not an ISO-8601 time: {text!r}") from None
+        raise UsageError(f"not an ISO-8601 time: {shown!r}") from None
     if dt.tzinfo is None:
-        raise UsageError(f"time {text!r} needs a zone, e.g. 2026-11-25T09:00:00Z")
-    return dt.astimezone(UTC)
+        raise UsageError(f"time {shown!r} needs a zone, e.g. 2026-11-25T09:00:00Z")
+    try:
+        dt = dt.astimezone(UTC)
+    except OverflowError:
+        dt = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= dt < LATEST:
+        raise UsageError(f"time {shown!r} is out of range ({EARLIEST.year}–"
+                         f"{LATEST.year - 1})")
+    return dt

@@ -1,19 +1,26 @@
-"""The streak rules: what a run does to the streak toward a milestone. Pure and stdlib-only
-(the hook uses it to decide whether a milestone may become CLOSED)."""
+"""The streak rules: what counts toward a milestone. Pure and stdlib-only (the hook uses
+them to decide whether a milestone may become CLOSED); `record`, `run`, `close`,
+`status`, `history`, the description and `verify` all call these same functions.
+
+Runs are ordered by their report's start time, never by recording order, and the streak
+is the unbroken run of qualifying runs at the END of that order. A run that completed
+but did not qualify, a code bug, dirty code or a voided run breaks it; attempts that
+never produced a report (failed-infra, failed-market-data) neither count nor break. A
+hand-written non-qualifying tracker row breaks the streak where it falls in time; a
+hand-written qualifying row neither counts nor breaks.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from .history import OpsCommit
 from .trailers import RESETS
 
-
-def runs(commits: Sequence[OpsCommit]) -> list[OpsCommit]:
-    return [c for c in commits if c.is_run and not c.problems]
-
-
 COUNTS, NEUTRAL, RESETS_STREAK = 1, 0, -1
+_STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 
 
 def effect(outcome: str, *, dirty: bool) -> int:
@@ -25,30 +32,156 @@ def effect(outcome: str, *, dirty: bool) -> int:
     return RESETS_STREAK if outcome in RESETS else NEUTRAL
 
 
-def next_streak(prior: int, outcome: str, *, dirty: bool) -> int:
-    e = effect(outcome, dirty=dirty)
-    return prior + 1 if e == COUNTS else 0 if e == RESETS_STREAK else prior
+@dataclass(frozen=True)
+class HandRow:
+    """A tracker row written by hand (no evidence commit behind it)."""
+
+    run_id: str
+    started: str  # ISO-8601 UTC, "…Z"
+    qualifying: bool
 
 
-def commit_effect(c: OpsCommit) -> int:
+@dataclass(frozen=True)
+class Fact:
+    """One event on the run timeline."""
+
+    started: str
+    finished: str
+    order: int  # recording order, for ties
+    effect: int
+    run_id: str
+    commit: OpsCommit | None  # None: a hand-written row, or a run about to be recorded
+
+
+def voided(commits: Iterable[OpsCommit]) -> set[str]:
+    return {c.run_id for c in commits if c.kind == "void" and not c.problems and c.run_id}
+
+
+def commit_effect(c: OpsCommit, voids: set[str] | frozenset[str] = frozenset()) -> int:
     """A commit's effect; checks, closures and malformed commits are neutral."""
     if not c.is_run or c.problems:
         return NEUTRAL
+    if c.run_id in voids:
+        return RESETS_STREAK  # voiding only ever makes the evidence stricter
     return effect(c.outcome, dirty=c.trailers.get("Code-Dirty") == "true")
 
 
-def streak_runs(commits: Sequence[OpsCommit]) -> list[OpsCommit]:
-    """The qualifying runs of the current streak, newest first (a closure does not reset)."""
-    runs: list[OpsCommit] = []
-    for c in commits:
-        e = commit_effect(c)
-        if e == RESETS_STREAK:
+def facts(commits: Sequence[OpsCommit], hand_rows: Iterable[HandRow] = (),
+          extra: Iterable[Fact] = ()) -> list[Fact]:
+    """The run timeline of ``commits`` (newest first, as `history.read` gives them), the
+    hand-written rows and ``extra`` facts, sorted by start time."""
+    voids = voided(commits)
+    out: list[Fact] = []
+    n = len(commits)
+    for i, c in enumerate(commits):
+        if c.is_run and not c.problems:
+            started = c.started or c.date
+            out.append(Fact(started, c.finished or started, n - i, commit_effect(c, voids),
+                            c.run_id, c))
+    recorded = {f.run_id for f in out}
+    for row in hand_rows:
+        if row.run_id not in recorded:
+            out.append(Fact(row.started, row.started, -1,
+                            NEUTRAL if row.qualifying else RESETS_STREAK, row.run_id, None))
+    out.extend(extra)
+    out.sort(key=lambda f: (f.started, f.finished, f.order))
+    return out
+
+
+def current(timeline: Sequence[Fact]) -> list[Fact]:
+    """The qualifying facts of the streak at the end of ``timeline``, newest first."""
+    found: list[Fact] = []
+    for f in reversed(timeline):
+        if f.effect == RESETS_STREAK:
             break
-        if e == COUNTS:
-            runs.append(c)
-    return runs
+        if f.effect == COUNTS:
+            found.append(f)
+    return found
 
 
-def streak(commits: Sequence[OpsCommit]) -> int:
-    """Consecutive qualifying runs, most recent first (see ``effect``)."""
-    return len(streak_runs(commits))
+def streak_runs(commits: Sequence[OpsCommit],
+                hand_rows: Iterable[HandRow] = ()) -> list[OpsCommit]:
+    """The qualifying runs of the current streak, newest first (a closure does not reset)."""
+    return [f.commit for f in current(facts(commits, hand_rows)) if f.commit is not None]
+
+
+def streak(commits: Sequence[OpsCommit], hand_rows: Iterable[HandRow] = ()) -> int:
+    return len(current(facts(commits, hand_rows)))
+
+
+def streak_with(commits: Sequence[OpsCommit], *, run_id: str, started: str, finished: str,
+                outcome: str, dirty: bool, hand_rows: Iterable[HandRow] = ()) -> int:
+    """The streak once a run not yet committed joins ``commits`` (its Burnin-Streak)."""
+    e = effect(outcome, dirty=dirty) if run_id not in voided(commits) else RESETS_STREAK
+    new = Fact(started, finished, len(commits) + 1, e, run_id, None)
+    return len(current(facts(commits, hand_rows, [new])))
+
+
+@dataclass(frozen=True)
+class Streak:
+    milestone: str
+    needed: int
+    runs: tuple[OpsCommit, ...]  # the qualifying runs of the streak, oldest first
+    attempts: tuple[OpsCommit, ...]  # every ops commit since the last closure, oldest first
+    closed_by: OpsCommit | None
+
+    @property
+    def count(self) -> int:
+        return len(self.runs)
+
+    @property
+    def met(self) -> bool:
+        return self.count >= self.needed
+
+    @property
+    def display(self) -> str:
+        return f"{self.count}/{self.needed}"
+
+    @property
+    def evidence_runs(self) -> tuple[OpsCommit, ...]:
+        """The runs a closure names: the last ``needed`` of the streak."""
+        return self.runs[-self.needed:]
+
+
+def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int,
+              hand_rows: Iterable[HandRow] = ()) -> Streak:
+    """The streak in ``commits`` (newest first, as `history.read` returns them)."""
+    closed_by = next((c for c in commits if c.kind == "milestone"
+                      and c.trailers.get("Milestone") == milestone), None)
+    attempts = list(commits[:commits.index(closed_by)] if closed_by else commits)
+    runs = streak_runs(commits, hand_rows)
+    return Streak(milestone, needed, tuple(reversed(runs)), tuple(reversed(attempts)),
+                  closed_by)
+
+
+def stamp_of(run_id: str) -> str | None:
+    """``20261116T081500Z`` (a run id that is a UTC stamp) as ISO-8601, else None."""
+    m = _STAMP.match(run_id)
+    if not m:
+        return None
+    y, mo, d, h, mi, s = m.groups()
+    return f"{y}-{mo}-{d}T{h}:{mi}:{s}Z"
+
+
+def hand_rows(backlog: bytes, tracker_section: str, recorded: set[str]) -> list[HandRow]:
+    """Tracker rows with no evidence commit behind them (their time: the run id when it is
+    a UTC stamp, else the row's date at midnight)."""
+    from .. import mdedit  # Markdown: only when someone asks about hand-written rows
+
+    try:
+        table = mdedit.first_table(mdedit.parse(backlog), tracker_section)
+        col_id = table.column("Run ID")
+    except mdedit.MarkdownEditError:
+        return []
+    col_date = table.column("Date (UTC)") if table.has_column("Date (UTC)") else None
+    col_out = table.column("Outcome") if table.has_column("Outcome") else None
+    rows: list[HandRow] = []
+    for r in table.rows:
+        if col_id >= len(r) or not r[col_id] or r[col_id] in recorded:
+            continue
+        date = r[col_date] if col_date is not None and col_date < len(r) else ""
+        started = stamp_of(r[col_id]) or (f"{date[:10]}T00:00:00Z" if date else "")
+        outcome = r[col_out].strip().lower() if col_out is not None and col_out < len(r) else ""
+        if started:
+            rows.append(HandRow(r[col_id], started, not outcome.startswith("non-qualifying")))
+    return rows

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-KINDS = ("step1a-burnin", "milestone", "handoff", "check")
+KINDS = ("step1a-burnin", "milestone", "handoff", "check", "void")
 OUTCOMES = ("qualifying", "non-qualifying", "failed-infra", "failed-market-data", "failed-code")
 REPORTED = ("qualifying", "non-qualifying")  # outcomes that come with metrics
 RESETS = ("non-qualifying", "failed-code")  # outcomes that end a streak
@@ -26,18 +26,24 @@ RUN_KEYS = (
 )
 MILESTONE_KEYS = ("Milestone", "Milestone-Status", "Milestone-Evidence")
 CHECK_KEYS = ("Check-Failed",)
+VOID_KEYS = ("Evidence-Run-Id", "Void-Reason")
+TIME_KEYS = ("Evidence-Started-At", "Evidence-Finished-At")
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "step1a-burnin": COMMON_KEYS + RUN_KEYS,
     "milestone": COMMON_KEYS + MILESTONE_KEYS,
     "check": COMMON_KEYS + CHECK_KEYS,
     "handoff": COMMON_KEYS,
+    "void": COMMON_KEYS + VOID_KEYS,
 }
 OPTIONAL: dict[str, tuple[str, ...]] = {
-    "step1a-burnin": METRIC_KEYS + ("Ibkr-Client-Id", "Handoff", "Retry-After", "Ibkr-Codes"),
+    "step1a-burnin": METRIC_KEYS + TIME_KEYS + (
+        "Ibkr-Client-Id", "Handoff", "Retry-After", "Ibkr-Codes", "Evidence-Report-Sha256",
+        "Ibkr-Disconnects"),
     "milestone": (),
     "check": ("Check-Next-Window", "Ibkr-Client-Id"),
     "handoff": ("Handoff", "Evidence-Run-Id"),
+    "void": (),
 }
 
 _RUN_ID = r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}"
@@ -54,7 +60,12 @@ FORMS: dict[str, str] = {
     "Burnin-Min-Bars-Per-Symbol": _INT,
     "Burnin-Streak": rf"({_INT})/([1-9][0-9]*)",
     "Code-Commit": r"[0-9a-f]{40}([0-9a-f]{24})?|none",
-    "Code-Dirty": "true|false",
+    "Code-Dirty": "true|false|unknown",
+    "Evidence-Started-At": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z",
+    "Evidence-Finished-At": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z",
+    "Evidence-Report-Sha256": r"[0-9a-f]{64}",
+    "Ibkr-Disconnects": _INT,
+    "Void-Reason": r"[^\x00-\x1f\x7f]{1,500}",
     "Ibkr-Client-Id": _INT,
     "Ibkr-Codes": r"[0-9]+(,[0-9]+)*",
     "Session-Type": "OPS",
@@ -81,14 +92,18 @@ def _common(kind: str, *, version: str, config_sha: str) -> Trailers:
 
 
 def run_block(*, run_id: str, outcome: str, record: str, record_sha256: str,
+              started: str, finished: str, report_sha256: str | None,
               metrics: tuple[int, int, str, int] | None, streak: str, code_commit: str,
               code_dirty: str, client_id: int | None, codes: Sequence[int],
-              retry_after: str | None, handoff: str | None, version: str,
-              config_sha: str) -> Trailers:
+              disconnects: int | None, retry_after: str | None, handoff: str | None,
+              version: str, config_sha: str) -> Trailers:
     """A run commit's block. ``metrics``: (duration s, filled, ratio text, min bars)."""
     t: Trailers = [("Evidence-Kind", "step1a-burnin"), ("Evidence-Run-Id", run_id),
                    ("Evidence-Outcome", outcome), ("Evidence-Record", record),
-                   ("Evidence-Record-Sha256", record_sha256)]
+                   ("Evidence-Record-Sha256", record_sha256),
+                   ("Evidence-Started-At", started), ("Evidence-Finished-At", finished)]
+    if report_sha256:
+        t.append(("Evidence-Report-Sha256", report_sha256))
     if metrics is not None:
         t += list(zip(METRIC_KEYS, (str(metrics[0]), str(metrics[1]), metrics[2],
                                     str(metrics[3])), strict=True))
@@ -97,6 +112,8 @@ def run_block(*, run_id: str, outcome: str, record: str, record_sha256: str,
         t.append(("Ibkr-Client-Id", str(client_id)))
     if codes:
         t.append(("Ibkr-Codes", ",".join(str(c) for c in codes)))
+    if disconnects is not None:
+        t.append(("Ibkr-Disconnects", str(disconnects)))
     if retry_after:
         t.append(("Retry-After", retry_after))
     if handoff:
@@ -109,6 +126,11 @@ def closure_block(*, milestone: str, runs: Sequence[str], version: str,
     return [("Evidence-Kind", "milestone"), ("Milestone", milestone),
             ("Milestone-Status", "CLOSED"), ("Milestone-Evidence", ", ".join(runs)),
             *_common("milestone", version=version, config_sha=config_sha)]
+
+
+def void_block(*, run_id: str, reason: str, version: str, config_sha: str) -> Trailers:
+    return [("Evidence-Kind", "void"), ("Evidence-Run-Id", run_id), ("Void-Reason", reason),
+            *_common("void", version=version, config_sha=config_sha)]
 
 
 def check_block(*, failed: Sequence[str], next_window: str | None, version: str,
@@ -197,7 +219,4 @@ def validate(message: str) -> list[str]:
             problems.append(f"trailer {key} does not belong on Evidence-Kind: {kind}")
         elif not _FORM[key].fullmatch(value):
             problems.append(f"trailer {key}: {value!r} is not of the form {FORMS[key]}")
-    m = _FORM["Burnin-Streak"].fullmatch(seen.get("Burnin-Streak", ""))
-    if m and int(m.group(1)) > 0 and seen.get("Evidence-Outcome") in RESETS:
-        problems.append(f"Burnin-Streak {m.group(0)} after a run that resets the streak")
     return problems

@@ -6,6 +6,7 @@ thresholds, and a disagreement is noted.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,8 +44,10 @@ class MetricValues(Protocol):
     def report_passed(self) -> bool | None: ...
 
 
-def verdict(m: MetricValues, q: Qualify, *, code_dirty: bool) -> Verdict:
-    """Every failed threshold, in a fixed order; never the report's own flag."""
+def verdict(m: MetricValues, q: Qualify, *, code_dirty: bool,
+            extra: Sequence[str] = ()) -> Verdict:
+    """Every failed threshold, in a fixed order, then ``extra`` (the trust rules: window,
+    duration, reviewed code); never the report's own flag."""
     reasons: list[str] = []
     if m.paper_duration_seconds < q.min_paper_duration_seconds:
         reasons.append(
@@ -63,6 +66,7 @@ def verdict(m: MetricValues, q: Qualify, *, code_dirty: bool) -> Verdict:
         reasons.append(f"runs completed {m.runs_completed} of {m.runs_requested}")
     if code_dirty and not q.allow_dirty_code:
         reasons.append("code under test was dirty")
+    reasons.extend(extra)
     ok = not reasons
     disagreement = None
     if m.report_passed is not None and m.report_passed != ok:

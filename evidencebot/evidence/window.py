@@ -22,6 +22,7 @@ class Window:
     start: time
     end: time
     holidays: str = "UK"
+    blackout: tuple[tuple[time, time], ...] = ()
 
     @property
     def always_open(self) -> bool:
@@ -34,7 +35,8 @@ class Window:
                 else ", ".join(self.days))
         hours = "all day" if self.always_open else f"{self.start:%H:%M}–{self.end:%H:%M} UTC"
         hol = f", closed on {self.holidays} bank holidays" if self.holidays else ""
-        return f"{days} {hours}{hol}"
+        out = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in self.blackout)
+        return f"{days} {hours}{hol}" + (f", blackout {out} UTC" if out else "")
 
 
 def _contiguous(days: Sequence[str]) -> bool:
@@ -74,22 +76,77 @@ def bounds(day: date, w: Window) -> tuple[datetime, datetime]:
     return start, end
 
 
+def _days(start: datetime, finish: datetime) -> list[date]:
+    return [start.date() + timedelta(days=k) for k in range((finish.date() - start.date()).days
+                                                            + 1)]
+
+
+def _blackouts(start: datetime, finish: datetime,
+               w: Window) -> list[tuple[datetime, datetime, str]]:
+    """The blackout periods that overlap [start, finish)."""
+    hits = []
+    for d in [start.date() - timedelta(days=1), *_days(start, finish)]:
+        for bs, be in w.blackout:
+            ps = datetime.combine(d, bs, tzinfo=UTC)
+            pe = datetime.combine(d + timedelta(days=1) if be <= bs else d, be, tzinfo=UTC)
+            if start < pe and finish > ps:
+                hits.append((ps, pe, f"{bs:%H:%M}-{be:%H:%M}"))
+    return hits
+
+
+def _obstacle(start: datetime, finish: datetime, w: Window) -> tuple[str, datetime] | None:
+    """Why a run over [start, finish] is outside the window, and the earliest instant a
+    later attempt could start; None when it is inside."""
+    if w.always_open:
+        for d in _days(start, finish):
+            why = closed_reason(d, w)
+            if why:
+                return why, datetime.combine(d + timedelta(days=1), time(0), tzinfo=UTC)
+    else:
+        day = start.date()
+        tomorrow = datetime.combine(day + timedelta(days=1), w.start, tzinfo=UTC)
+        why = closed_reason(day, w)
+        if why:
+            return why, tomorrow
+        s, e = bounds(day, w)
+        if start < s:
+            return f"{start:%H:%M} UTC is before the window opens at {s:%H:%M}", s
+        if start >= e:
+            return f"{start:%H:%M} UTC is after the window closed at {e:%H:%M}", tomorrow
+        if finish > e:
+            secs = int((finish - start).total_seconds())
+            return (f"a {secs} s run started at {start:%H:%M} UTC would end at "
+                    f"{finish:%H:%M}, after the window closes at {e:%H:%M}", tomorrow)
+    hits = _blackouts(start, finish, w)
+    if hits:
+        return (f"a run from {start:%H:%M} to {finish:%H:%M} UTC overlaps the blackout "
+                f"{hits[0][2]} UTC", max(h[1] for h in hits))
+    return None
+
+
+def interval_problem(start: datetime, finish: datetime, w: Window) -> str | None:
+    """Why a run over [start, finish] (UTC) is not inside the window, or None: the rule
+    `check` applies before a run and every verdict applies to a recorded one."""
+    found = _obstacle(start.astimezone(UTC), finish.astimezone(UTC), w)
+    return found[0] if found else None
+
+
 def next_window_start(*, after: datetime, run_seconds: int, window: Window) -> datetime:
-    """The earliest instant >= ``after`` at which a run of ``run_seconds`` may start."""
-    if window.always_open:
-        return _next_open_stretch(after, run_seconds, window)
-    s0, e0 = bounds(after.date(), window)
-    if run_seconds > (e0 - s0).total_seconds():
-        raise ValueError(f"a {run_seconds} s run never fits in the window {window.describe()}")
-    for offset in range(0, 370):
-        day = after.date() + timedelta(days=offset)
-        if closed_reason(day, window):
-            continue
-        start, end = bounds(day, window)
-        candidate = max(start, after)
-        if candidate + timedelta(seconds=run_seconds) <= end:
+    """The earliest instant >= ``after`` at which a run of ``run_seconds`` may start and
+    end inside the window (days, hours, bank holidays, blackouts)."""
+    if not window.always_open:
+        s0, e0 = bounds(after.date(), window)
+        if run_seconds > (e0 - s0).total_seconds():
+            raise ValueError(f"a {run_seconds} s run never fits in the window "
+                             f"{window.describe()}")
+    candidate = after.astimezone(UTC)
+    limit = candidate + timedelta(days=370)
+    while candidate < limit:
+        found = _obstacle(candidate, candidate + timedelta(seconds=run_seconds), window)
+        if found is None:
             return candidate
-    raise ValueError("no session window in the coming year")
+        candidate = max(found[1], candidate + timedelta(seconds=1))
+    raise ValueError("no slot in the session window in the coming year")
 
 
 def retry_start(*, after: datetime, run_seconds: int, window: Window) -> datetime:
@@ -99,21 +156,10 @@ def retry_start(*, after: datetime, run_seconds: int, window: Window) -> datetim
     return next_window_start(after=max(after, end), run_seconds=run_seconds, window=window)
 
 
-def _next_open_stretch(after: datetime, run_seconds: int, window: Window) -> datetime:
-    """An all-day window: the run may cross midnight into another open day."""
-    candidate = after
-    for _ in range(370):
-        finish = candidate + timedelta(seconds=run_seconds)
-        days = (finish.date() - candidate.date()).days + 1
-        closed = [d for d in (candidate.date() + timedelta(days=k) for k in range(days))
-                  if closed_reason(d, window)]
-        if not closed:
-            return candidate
-        candidate = datetime.combine(closed[-1] + timedelta(days=1), time(0), tzinfo=UTC)
-    raise ValueError("no session window in the coming year")
-
-
 def window_of(cfg: Config) -> Window:
     """The window a config describes."""
+    from ..config import parse_period
+
     w = cfg.window
-    return Window(tuple(w.days), w.start, w.end, w.holidays)
+    return Window(tuple(w.days), w.start, w.end, w.holidays,
+                  tuple(parse_period(p) for p in w.blackout))

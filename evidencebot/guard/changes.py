@@ -36,7 +36,7 @@ def rules_at(repo: Path, rev: str | None) -> Rules:
     """The rules as committed at ``rev`` (defaults when there is no config there)."""
     if rev is None:
         return Rules()
-    blobs = _batch(repo, [f"{rev}:{name}" for name in CONFIG_NAMES])
+    blobs = git.cat_batch(repo, [f"{rev}:{name}" for name in CONFIG_NAMES])
     return _rules_from(blobs)
 
 
@@ -63,33 +63,12 @@ def base_rules(repo: Path, base: str, *, inherit_env: bool = False) -> Rules:
     """The base branch's rules with one `cat-file` process (see `base_refs`)."""
     refs = base_refs(base)
     specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
-    found = _batch(repo, specs, inherit_env=inherit_env)
+    found = git.cat_batch(repo, specs, inherit_env=inherit_env)
     for k in range(len(refs)):
         group = found[k * 3:(k + 1) * 3]
         if group[0] is not None:
             return _rules_from(group[1:])
     return Rules()
-
-
-def _batch(repo: Path, specs: Sequence[str], *, inherit_env: bool = False) -> list[bytes | None]:
-    """Many objects through one `git cat-file --batch` process (None for a missing one)."""
-    if not specs:
-        return []
-    raw = git.run(repo, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode(),
-                  inherit_env=inherit_env)
-    out: list[bytes | None] = []
-    pos = 0
-    for _ in specs:
-        nl = raw.index(b"\n", pos)
-        header = raw[pos:nl].split()
-        if len(header) == 2 and header[1] == b"missing" or len(header) < 3:
-            out.append(None)
-            pos = nl + 1
-            continue
-        size = int(header[2])
-        out.append(raw[nl + 1: nl + 1 + size])
-        pos = nl + 1 + size + 1
-    return out
 
 
 def _parse_raw(raw: bytes) -> list[tuple[str, str, str, str, str]]:
@@ -115,7 +94,7 @@ def _changes(repo: Path, records: list[tuple[str, str, str, str, str]], docs: se
     wanted = [sha for om, nm, os_, ns, path in records if path in docs
               for side, sha, m in (("old", os_, om), ("new", ns, nm))
               if m not in ("000000", "160000") and (side, path) not in known]
-    blobs = dict(zip(wanted, _batch(repo, wanted, inherit_env=inherit_env), strict=True))
+    blobs = dict(zip(wanted, git.cat_batch(repo, wanted, inherit_env=inherit_env), strict=True))
 
     def data(side: str, sha: str, path: str) -> bytes | None:
         return known[(side, path)] if (side, path) in known else blobs.get(sha)
@@ -184,7 +163,7 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     default_docs = sorted(_docs(Rules()))
     specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
     specs += [s for d in default_docs for s in (f"HEAD:{d}", f":{d}")]
-    found = _batch(repo, specs, inherit_env=True)
+    found = git.cat_batch(repo, specs, inherit_env=True)
     rules = Rules()
     for k in range(len(refs)):
         if found[k * 3] is not None:

@@ -18,8 +18,10 @@ from .. import __version__, git, mdedit
 from ..errors import UsageError
 from ..evidence import streak as streaks
 from ..evidence import trailers
+from ..evidence.history import OpsCommit
 from ..evidence.record import (
     Attachments,
+    CodeState,
     EvidenceRecord,
     Outcome,
     SessionInfo,
@@ -27,7 +29,8 @@ from ..evidence.record import (
     record_path,
 )
 from ..evidence.render import redact_bytes, render_documents, run_message, run_trailers
-from ..evidence.report import check_times, load_json, metrics_from
+from ..evidence.report import check_times, load_json, metrics_from, read_report
+from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import Verdict, verdict
 from ..redact import redact
 from .commit import Draft
@@ -61,19 +64,28 @@ class RecordResult:
 
 
 def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
-                  session: SessionInfo | None = None) -> RecordResult:
-    """Record a burn-in report as evidence; idempotent on the run id."""
+                  session: SessionInfo | None = None, live_code: bool = False) -> RecordResult:
+    """Record a burn-in report as evidence; idempotent on the run id.
+
+    ``live_code``: the run just happened (`run`), so the code under test is the operator's
+    checkout now; otherwise it comes from the report, or is the base branch as of the
+    run's start with its dirtiness unknown — never today's working tree."""
     source = str(report_path)
-    try:
-        data = report_path.read_bytes()
-    except OSError as e:
-        raise UsageError(f"cannot read report {report_path}: {e.strerror}") from None
-    doc = load_json(data, source=source)
-    metrics = metrics_from(doc, ctx.cfg.report.fields, source=source)
+    doc = load_json(read_report(report_path), source=source)
+    metrics = metrics_from(doc, ctx.rules.report.fields, source=source)
     now = ctx.now
     check_times(metrics, now=now, source=source)
-    code = code_state(ctx.repo, ctx.cfg.ops.code_paths)
-    v = verdict(metrics, ctx.rules.qualify, code_dirty=bool(code.dirty))
+    if live_code:
+        code = code_state(ctx.repo, ctx.cfg.ops.code_paths)
+    elif metrics.code_commit is not None:
+        code = CodeState(commit=metrics.code_commit, dirty=metrics.code_dirty)
+    else:
+        code = ctx.code_as_of(metrics.started_at)
+    facts = RunFacts(metrics.started_at, metrics.finished_at, metrics.paper_duration_seconds,
+                     code.commit, ctx.on_base(code.commit))
+    v = verdict(metrics, ctx.rules.qualify, code_dirty=code.dirty is True,
+                extra=run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
+                                  base=ctx.rules.ops.base))
     path = record_path(ctx.cfg, metrics.run_id)
     record = build_record(
         cfg=ctx.rules, run_id=metrics.run_id, outcome=Outcome(v.outcome), recorded_at=now,
@@ -106,17 +118,21 @@ class RunDraft:
 
 
 def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
-              attachments: Mapping[str, bytes], data: bytes | None = None) -> RunDraft:
+              attachments: Mapping[str, bytes], data: bytes | None = None,
+              commits: Sequence[OpsCommit] | None = None) -> RunDraft:
     """The commit recording ``record`` on top of ``parent``: the record, the tracker row,
     the session-log entry, the attachments, and the trailers (streak from the history).
 
     ``data``: the record's committed bytes, when replaying a commit onto a new tip."""
     cfg = ctx.cfg
     path = record_path(cfg, record.run_id)
-    prior = streaks.streak(ctx.history(parent))
-    streak = streaks.next_streak(prior, record.outcome.value, dirty=record.code.dirty is True)
-    data = record.to_bytes() if data is None else data
+    commits = ctx.history(parent) if commits is None else commits
     docs = read_docs(ctx, parent, cfg.docs.backlog, cfg.docs.session_log)
+    streak = streaks.streak_with(
+        commits, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
+        outcome=record.outcome.value, dirty=record.code.dirty is True,
+        hand_rows=ctx.hand_rows(docs[cfg.docs.backlog], commits))
+    data = record.to_bytes() if data is None else data
     rendered = render_documents(
         record, cfg=cfg, backlog=docs[cfg.docs.backlog], session_log=docs[cfg.docs.session_log],
         path=path, streak=streak, milestone=ctx.milestone, consecutive=ctx.consecutive,
@@ -143,13 +159,15 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
         if existing is not None:
             _same_or_refuse(record, existing, path)
             return None
-        made.append(run_draft(ctx, record, parent=at.sha,
+        commits = ctx.history(at.sha)
+        refuse_second_session(record, commits)
+        made.append(run_draft(ctx, record, parent=at.sha, commits=commits,
                               attachments=_attachments(record, log, handoff)))
         return made[0].draft
 
     sha = ctx.append(make)
     if sha is None:
-        streak = streaks.streak(ctx.history())
+        streak = ctx.streak().count
         return RecordResult("unchanged", record.run_id, _old_outcome(ctx, path), path, streak,
                             ctx.consecutive, None, verdict_)
     notes: tuple[str, ...] = () if not made[0].hand_row else (
@@ -159,6 +177,24 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
                   f"{ctx.cfg.ops.base}; the verdict used {ctx.cfg.ops.base}'s thresholds",)
     return RecordResult("recorded", record.run_id, record.outcome.value, path, made[0].streak,
                         ctx.consecutive, sha, verdict_, notes)
+
+
+def refuse_second_session(record: EvidenceRecord, commits: Sequence[OpsCommit]) -> None:
+    """One session, one run: a run overlapping a recorded one, or a report already behind
+    another record, is refused (exit 2)."""
+    for c in commits:
+        if not c.is_run or c.problems or c.run_id == record.run_id:
+            continue
+        if record.report_sha256 and c.trailers.get("Evidence-Report-Sha256") == \
+                record.report_sha256:
+            raise UsageError(f"this report is already recorded as run {c.run_id} "
+                             f"({c.sha[:12]}); one report backs one record")
+        if c.started and c.finished and c.started < record.finished_at and \
+                record.started_at < c.finished:
+            raise UsageError(
+                f"run {record.run_id} ({record.started_at} to {record.finished_at}) overlaps "
+                f"run {c.run_id} ({c.started} to {c.finished}, {c.sha[:12]}): one session is "
+                "one run")
 
 
 def _same_or_refuse(record: EvidenceRecord, existing: bytes, path: str) -> None:

@@ -1,25 +1,32 @@
-"""`verify`: CI's second look. Every commit in the range passes the scope rules against its
-parent; every run commit's trailers equal what its record says; closures have their
-streak. Catches what slipped past the hook (`--no-verify`, a forged trailer), not a
-fabricated but self-consistent record (that is the reviewer's job).
+"""`verify`: CI's second look, from committed evidence and the base branch's committed
+config only (nothing from the working tree). Every commit in the range descends from the
+base, passes the scope rules against its parent and, for runs and closures, is re-derived
+(`rederive`). Catches what slipped past the hook (`--no-verify`, a forged trailer, a record
+that contradicts itself), not a fabricated but self-consistent report: that is for the
+reviewer and for signed commits.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
+from .. import config as config_mod
 from .. import git
+from ..defaults import MAX_CLOCK_SKEW_SECONDS
+from ..errors import UsageError
 from ..evidence import history
-from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
-from ..evidence.record import EvidenceRecord
-from ..evidence.render import run_trailers
 from ..guard import changes as guard
-from ..guard.rules import Rules
+from ..guard.scope import judge
+from .rederive import check_run
+from .workspace import Context
+
+# (context, closure commit, its parent) -> the description `close` renders there
+Describe = Callable[[Context, OpsCommit, str], str]
 
 
 @dataclass(frozen=True)
@@ -62,179 +69,198 @@ class Report:
                 "violations": [f.to_json() for f in self.findings]}
 
 
-def resolve_range(repo: Path, *, spec: str | None, base: str,
+def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime]) -> Context:
+    """A context that knows only the base branch's committed config."""
+    try:
+        top = git.toplevel(repo)
+    except git.GitError:
+        raise UsageError(f"{repo} is not inside a git repository") from None
+    ref = guard.base_ref(top, base)
+    loaded = config_mod.load_at(top, ref) if ref else config_mod.LoadedConfig(
+        config_mod.Config(), None, "none")
+    return Context(top, loaded, loaded, clock, guard.base_rules(top, base), ref)
+
+
+def base_of(repo: Path) -> str:
+    """The base branch named by the config committed at HEAD (never the working tree)."""
+    try:
+        return config_mod.load_at(repo, "HEAD").config.ops.base
+    except UsageError:
+        return "main"
+
+
+def resolve_range(ctx: Context, *, spec: str | None,
                   end: str | None = None) -> tuple[str | None, str, str]:
     """(start, end, mode): "range" judges every commit in start..end; "history" judges the
-    ops commits reachable from HEAD (on the base branch itself, after a merge)."""
+    ops commits reachable from the end (on the base branch itself, after a merge)."""
+    repo = ctx.repo
     if spec:
-        start, sep, end = spec.partition("..")
-        if not sep or not start or git.rev_parse(repo, start) is None or \
-                git.rev_parse(repo, end or "HEAD") is None:
-            from ..errors import UsageError
-
+        start, sep, stop = spec.partition("..")
+        a, b = git.rev_parse(repo, start) if start else None, git.rev_parse(repo, stop or "HEAD")
+        if not sep or a is None or b is None:
             raise UsageError(f"--range {spec!r}: give two existing commits as A..B")
-        return git.rev_parse(repo, start), git.rev_parse(repo, end or "HEAD") or "", "range"
+        return a, b, "range"
     head = git.rev_parse(repo, end or "HEAD")
     if head is None:
-        from ..errors import UsageError
-
         raise UsageError("HEAD has no commits to verify")
-    ref = guard.base_ref(repo, base)
-    if ref is None:
+    if ctx.base_ref is None:
         return None, head, "history"
-    mb = git.out(repo, "merge-base", head, ref).strip()
+    mb = git.out(repo, "merge-base", head, ctx.base_ref, ok=(0, 1)).strip()
     if mb == head:  # on the base branch (or behind it): look at the whole history
         return None, head, "history"
-    return mb, head, "range"
+    return mb or None, head, "range"
 
 
-def verify(repo: Path, *, spec: str | None, base: str, bot_author: str,
-           end: str | None = None) -> Report:
-    """Verify ``spec`` (A..B), or the merge base with ``base`` up to ``end`` (HEAD)."""
-    start, end, mode = resolve_range(repo, spec=spec, base=base, end=end)
+def verify(ctx: Context, *, spec: str | None, end: str | None = None,
+           describe: Describe | None = None, require_signed: bool = False) -> Report:
+    """Verify ``spec`` (A..B), or the merge base with the base branch up to ``end``."""
+    start, stop, mode = resolve_range(ctx, spec=spec, end=end)
+    ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author)
     if mode == "range":
-        # One process for the whole range, parents included.
-        listing = git.out(repo, "rev-list", "--reverse", "--topo-order", "--parents",
-                          f"{start}..{end}").splitlines()
-        shas = {line.split()[0]: line.split()[1:] for line in listing if line}
-        everything = {c.sha: c for c in history.read(repo, end, bot_author=bot_author)}
-        prior = history.read(repo, start, bot_author=bot_author) if start else []
-        rules = guard.rules_at(repo, start)
-        report = Report(f"{(start or '')[:12]}..{end[:12]}")
-        _walk(repo, report, shas, everything, prior, rules, require_ops=True)
-        return report
-    ops = history.read(repo, end, bot_author=bot_author)
-    oldest_parent = ops[-1].parents[0] if ops and ops[-1].parents else None
-    rules = guard.rules_at(repo, oldest_parent or guard.base_ref(repo, base))
-    report = Report(f"ops commits reachable from {end[:12]}")
-    by_sha = {c.sha: c for c in ops}
-    _walk(repo, report, {c.sha: list(c.parents) for c in reversed(ops)}, by_sha, [], rules,
-          require_ops=False)
-    _check_squash(repo, report, end, set(by_sha))
+        listing = git.out(ctx.repo, "rev-list", "--reverse", "--topo-order", "--parents",
+                          f"{start}..{stop}" if start else stop).splitlines()
+        shas = {ln.split()[0]: ln.split()[1:] for ln in listing if ln}
+        report = Report(f"{(start or '')[:12]}..{stop[:12]}")
+    else:
+        shas = {c.sha: list(c.parents) for c in reversed(ops)}
+        report = Report(f"ops commits reachable from {stop[:12]}")
+    _walk(ctx, report, shas, ops, require_ops=mode == "range", describe=describe)
+    _descent(ctx, report, shas, stop)
+    _dates(ctx, report, list(shas))
+    if require_signed or ctx.rules.ops.require_signed:
+        _signatures(ctx, report, [s for s in shas if s in {c.sha for c in ops}])
+    if mode == "history":
+        _check_squash(ctx.repo, report, stop, {c.sha for c in ops})
     return report
 
 
-def _walk(repo: Path, report: Report, shas: dict[str, list[str]], ops: dict[str, OpsCommit],
-          prior: list[OpsCommit], rules: Rules, *, require_ops: bool) -> None:
-    """Judge each commit (oldest first; ``shas`` maps each to its parents)."""
-    streak_runs = [c.run_id for c in reversed(streaks.streak_runs(prior))]
-    streak = len(streak_runs)
+def _walk(ctx: Context, report: Report, shas: dict[str, list[str]], ops: list[OpsCommit], *,
+          require_ops: bool, describe: Describe | None) -> None:
+    """Judge each commit, oldest first (``shas`` maps each to its parents)."""
+    index = {c.sha: i for i, c in enumerate(ops)}  # newest first
     for sha, parents in shas.items():
         report.commits += 1
-        c = ops.get(sha)
+        c = ops[index[sha]] if sha in index else None
+        prior = ops[index[sha] + 1:] if sha in index else []
+
+        def add(rule: str, message: str, fix: str = "", sha: str = sha) -> None:
+            report.findings.append(Finding(sha, rule, message, fix))
+
+        if len(parents) > 1:
+            _merge(ctx, sha, parents, add)
+            continue
         if c is None:
             if require_ops:
-                report.findings.append(Finding(sha, "not-an-ops-commit",
-                                               "a commit without an evidence trailer block",
-                                               "ops branches hold evidencebot's commits only"))
-                _scope(repo, report, sha, parents, rules, streak)
+                add("not-an-ops-commit", "a commit without an evidence trailer block",
+                    "ops branches hold evidencebot's commits only")
+                _scope(ctx, report, sha, parents, [])
             continue
         for problem in c.problems:
-            report.findings.append(Finding(sha, "trailers", problem,
-                                           "trailers are written by evidencebot; do not edit"))
-        if len(parents) > 1 and not require_ops:
-            continue
-        _scope(repo, report, sha, parents, rules, streak)
-        if c.is_run:
-            streak, streak_runs = _check_run(repo, report, c, rules, streak, streak_runs)
-        elif c.kind == "milestone":
-            _check_closure(report, c, rules, streak, streak_runs)
+            add("trailers", problem, "trailers are written by evidencebot; do not edit")
+        _scope(ctx, report, sha, parents, prior)
+        if c.is_run and not c.problems:
+            report.runs.append(c.run_id)
+            check_run(ctx, c, prior, add)
+        elif c.kind == "milestone" and not c.problems:
+            _check_closure(ctx, c, prior, add, describe)
 
 
-def _scope(repo: Path, report: Report, sha: str, parents: list[str], rules: Rules,
-           streak: int) -> None:
-    from ..guard.scope import judge
-
-    changes = guard.commit_changes(repo, parents[0] if parents else None, sha,
+def _scope(ctx: Context, report: Report, sha: str, parents: Sequence[str],
+           prior: Sequence[OpsCommit]) -> None:
+    rules = ctx.guard_rules
+    parent = parents[0] if parents else None
+    changes = guard.commit_changes(ctx.repo, parent, sha,
                                    {rules.backlog, rules.design, rules.session_log})
-    for v in judge(changes, rules, streak_of=lambda _m: streak):
+
+    def streak_of(mo: str) -> int:
+        return ctx.streak(parent, mo, commits=prior).count if parent else 0
+
+    for v in judge(changes, rules, streak_of=streak_of):
         report.findings.append(Finding(sha, v.rule, v.message, v.fix, v.path, v.lines,
                                        v.section))
 
 
-def _check_run(repo: Path, report: Report, c: OpsCommit, rules: Rules, streak: int,
-               streak_runs: list[str]) -> tuple[int, list[str]]:
-    t = c.trailers
-    path = t.get("Evidence-Record", "")
-    data = git.show_bytes(repo, c.sha, path) if path else None
-    e = streaks.commit_effect(c)
-    new_streak = streaks.next_streak(streak, c.outcome,
-                                     dirty=t.get("Code-Dirty") == "true")
-    runs = ([*streak_runs, c.run_id] if e == streaks.COUNTS else
-            [] if e == streaks.RESETS_STREAK else streak_runs)
-    report.runs.append(c.run_id)
-    if data is None:
-        report.findings.append(Finding(c.sha, "record-missing", f"no record at {path!r}",
-                                       path=path))
-        return new_streak, runs
-    parent_has = c.parents and git.show_bytes(repo, c.parents[0], path) is not None
-    if parent_has:
-        report.findings.append(Finding(c.sha, "record-not-new",
-                                       "the record existed before this commit", path=path))
-    try:
-        record = EvidenceRecord.model_validate_json(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the record"
-        report.findings.append(Finding(c.sha, "record-unreadable",
-                                       f"record unreadable: {where}: {first['msg']}",
-                                       path=path))
-        return new_streak, runs
-    expected = run_trailers(
-        record, path=path, data=data, streak=new_streak,
-        consecutive=rules.burnin_needed,
-        config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", ""))
-    want = dict(expected)
-    for key in set(want) | {k for k in t if k.startswith(("Burnin-", "Evidence-", "Code-",
-                                                           "Ibkr-"))}:
-        if t.get(key) != want.get(key):
-            report.findings.append(Finding(
-                c.sha, "trailer-mismatch",
-                f"{key}: trailer says {t.get(key)!r}, the record gives {want.get(key)!r}",
-                "trailers must be recomputable from the record; re-record the run", path))
-    outcome = _outcome_from(record, rules)
-    if outcome is not None and outcome != record.outcome.value:
-        report.findings.append(Finding(
-            c.sha, "outcome-mismatch",
-            f"the record says {record.outcome.value!r} but its metrics and the thresholds "
-            f"give {outcome!r}", path=path))
-    return new_streak, runs
+def _merge(ctx: Context, sha: str, parents: Sequence[str],
+           add: Callable[[str, str, str], None]) -> None:
+    """A merge is accepted when it is exactly git's own merge of its parents (merging the
+    ops branch into the base, say): it hides no change of its own."""
+    tree = git.out(ctx.repo, "rev-parse", f"{sha}^{{tree}}")
+    merged = git.run(ctx.repo, "merge-tree", "--write-tree", *parents,
+                     ok=(0, 1)).decode().split("\n", 1)[0].strip() if len(parents) == 2 else ""
+    if tree != merged:
+        add("merge-with-changes", "a merge commit whose tree is not the plain merge of its "
+            "parents", "merge without editing; ops changes are ops commits")
 
 
-def _outcome_from(record: EvidenceRecord, rules_: Rules) -> str | None:
-    """The verdict recomputed from the record's metrics and the base config's thresholds."""
-    from types import SimpleNamespace
-
-    from ..config import Qualify
-    from ..evidence.verdict import verdict
-
-    m = record.metrics
-    if m is None or not record.outcome.reported:
-        return None
-    metrics = SimpleNamespace(**m.model_dump(), report_passed=None)
-    q = Qualify.model_validate(rules_.qualify) if rules_.qualify else Qualify()
-    return verdict(metrics, q, code_dirty=record.code.dirty is True).outcome
-
-
-def _check_closure(report: Report, c: OpsCommit, rules: Rules, streak: int,
-                   streak_runs: list[str]) -> None:
+def _check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
+                   add: Callable[[str, str, str], None], describe: Describe | None) -> None:
     mo = c.trailers.get("Milestone", "")
-    need = rules.milestones.get(mo)
-    if need is None:
-        report.findings.append(Finding(c.sha, "milestone-without-rule",
-                                       f"{mo} closed without a [milestone.{mo}] rule"))
+    rule = ctx.rules.milestone.get(mo)
+    parent = c.parents[0] if c.parents else None
+    if rule is None or parent is None:
+        add("milestone-without-rule", f"{mo} closed without a [milestone.{mo}] rule", "")
         return
-    if streak < need:
-        report.findings.append(Finding(c.sha, "milestone-closed-early",
-                                       f"{mo} closed with a streak of {streak}/{need}",
-                                       f"record {need - streak} more qualifying run(s)"))
+    s = ctx.streak(parent, mo, commits=prior)
+    if s.closed_by is not None:
+        add("milestone-closed-twice", f"{mo} was already closed in {s.closed_by.sha[:12]}", "")
+    if not s.met:
+        add("milestone-closed-early", f"{mo} closed with a streak of {s.display}",
+            f"record {s.needed - s.count} more qualifying run(s)")
         return
-    named = [r.strip() for r in c.trailers.get("Milestone-Evidence", "").split(",") if r.strip()]
-    if named != streak_runs[-need:]:
-        report.findings.append(Finding(
-            c.sha, "milestone-evidence-mismatch",
-            f"Milestone-Evidence names {', '.join(named)}; the streak is "
-            f"{', '.join(streak_runs[-need:])}"))
+    named = [r.strip() for r in c.trailers.get("Milestone-Evidence", "").split(",")
+             if r.strip()]
+    want = [r.run_id for r in s.evidence_runs]
+    if named != want:
+        add("milestone-evidence-mismatch", f"Milestone-Evidence names {', '.join(named)}; "
+            f"the streak is {', '.join(want)}", "")
+    if describe is not None:
+        path = f"{ctx.cfg.docs.milestone_dir.rstrip('/')}/{mo}.md"
+        committed = git.show_bytes(ctx.repo, c.sha, path)
+        if committed is None or committed.decode("utf-8", "replace") != \
+                describe(ctx, c, parent):
+            add("description-mismatch", f"{path} is not the description `close` renders "
+                "from the history at this commit", "let `evidencebot close` write it")
+
+
+def _descent(ctx: Context, report: Report, shas: dict[str, list[str]], stop: str) -> None:
+    """Every commit in the range descends from the base branch (no orphan roots)."""
+    if ctx.base_ref is None:
+        return
+    mb = git.out(ctx.repo, "merge-base", ctx.base_ref, stop, ok=(0, 1)).strip()
+    descendants = set(git.out(ctx.repo, "rev-list", f"{mb}..{stop}").split()) if mb else set()
+    on_base = set(git.out(ctx.repo, "rev-list", ctx.base_ref).split()) if mb else set()
+    for sha in shas:
+        if sha not in descendants and sha not in on_base:
+            report.findings.append(Finding(
+                sha, "not-from-base", f"this commit does not descend from {ctx.base_ref}",
+                f"ops branches start from {ctx.rules.ops.base}"))
+
+
+def _dates(ctx: Context, report: Report, shas: list[str]) -> None:
+    """No commit dated in the future (beyond the clock skew)."""
+    if not shas:
+        return
+    limit = ctx.now + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS)
+    raw = git.out(ctx.repo, "show", "-s", "--format=%H %ct %at", *shas)
+    for line in raw.splitlines():
+        sha, ct, at = line.split()
+        if max(int(ct), int(at)) > limit.timestamp():
+            report.findings.append(Finding(sha, "future-commit", "the commit is dated in the "
+                                           "future", "check the clock of the recording machine"))
+
+
+def _signatures(ctx: Context, report: Report, shas: list[str]) -> None:
+    """Every ops commit signed by a key git trusts (gpg.ssh.allowedSignersFile & co)."""
+    if not shas:
+        return
+    raw = git.out(ctx.repo, "show", "-s", "--format=%H %G?", *shas)
+    for line in raw.splitlines():
+        sha, status = line.split()
+        if status != "G":
+            what = "unsigned" if status == "N" else f"not signed by a trusted key ({status})"
+            report.findings.append(Finding(sha, "unsigned", f"the ops commit is {what}",
+                                           "configure signing (commit.gpgsign) and record "
+                                           "again"))
 
 
 def _check_squash(repo: Path, report: Report, end: str, ops: set[str]) -> None:

@@ -3,7 +3,7 @@ branch's), the clock, and the code under test. Resolved once per command."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,8 +15,11 @@ from ..config import Config, LoadedConfig
 from ..defaults import CONSECUTIVE, MILESTONE
 from ..errors import PolicyViolation, UsageError
 from ..evidence import history
+from ..evidence import streak as streaks
+from ..evidence.history import OpsCommit
 from ..evidence.record import CodeState
-from ..guard.changes import base_rules, judge_commit_range
+from ..evidence.window import Window, window_of
+from ..guard.changes import base_ref, base_rules, judge_commit_range
 from ..guard.rules import Rules
 from . import commit as ledger
 from . import lock
@@ -31,6 +34,7 @@ class Context:
     base: LoadedConfig  # the config committed on the base branch: thresholds and rules
     clock: Callable[[], datetime]
     guard_rules: Rules = field(default_factory=Rules)  # the scope rules, from the base
+    base_ref: str | None = None  # where the base's rules live: origin/<base>, else <base>
 
     @property
     def now(self) -> datetime:
@@ -64,6 +68,47 @@ class Context:
     def consecutive(self) -> int:
         rule = self.rules.milestone.get(self.milestone)
         return rule.consecutive if rule else CONSECUTIVE
+
+    def hand_rows(self, backlog: bytes | None,
+                  commits: Sequence[OpsCommit]) -> list[streaks.HandRow]:
+        """The tracker rows written by hand in ``backlog`` (no evidence commit behind them)."""
+        if backlog is None:
+            return []
+        recorded = {c.run_id for c in commits if c.is_run}
+        return streaks.hand_rows(backlog, self.cfg.docs.tracker_section, recorded)
+
+    def streak(self, rev: str | None = None, milestone: str | None = None,
+               commits: Sequence[OpsCommit] | None = None) -> streaks.Streak:
+        """Where ``milestone`` (the burn-in milestone by default) stands at ``rev`` (the ops
+        tip by default): runs in time order, hand-written rows included."""
+        rev = rev or self.tip().sha
+        commits = self.history(rev) if commits is None else commits
+        mo = milestone or self.milestone
+        rule = self.rules.milestone.get(mo)
+        backlog = git.show_bytes(self.repo, rev, self.cfg.docs.backlog)
+        return streaks.streak_of(commits, milestone=mo,
+                                 needed=rule.consecutive if rule else CONSECUTIVE,
+                                 hand_rows=self.hand_rows(backlog, commits))
+
+    @property
+    def window(self) -> Window:
+        """The session window as the base branch's config sets it."""
+        return window_of(self.rules)
+
+    def on_base(self, commit: str) -> bool:
+        """Whether ``commit`` is on the base branch (reviewed and merged code)."""
+        if self.base_ref is None or not commit or commit == "none":
+            return False
+        return git.succeeds(self.repo, "merge-base", "--is-ancestor", commit, self.base_ref)
+
+    def code_as_of(self, when: datetime) -> CodeState:
+        """The base branch's commit at ``when``: the code a report recorded after the fact
+        is taken to have run, its dirtiness unknown."""
+        commit = ""
+        if self.base_ref is not None:
+            commit = git.out(self.repo, "rev-list", "-1", f"--before={int(when.timestamp())}",
+                             self.base_ref)
+        return CodeState(commit=commit or "none", dirty=None)
 
     def judge(self, parent: str, new: str) -> None:
         """The scope rules on one ops commit, before any ref points at it."""
@@ -105,20 +150,40 @@ def open_context(
     except git.GitError:
         raise UsageError(f"{repo} is not inside a git repository") from None
     loaded = config_mod.load(top, config_path)
-    base_ref = loaded.config.ops.base
-    base = LoadedConfig(loaded.config, None, "none")
-    for ref in (f"refs/heads/{base_ref}", f"refs/remotes/origin/{base_ref}"):
-        if git.rev_parse(top, ref):
-            base = config_mod.load_at(top, ref)
-            break
-    return Context(top, loaded, base, clock, base_rules(top, base_ref))
+    base_name = loaded.config.ops.base
+    ref = base_ref(top, base_name)
+    base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
+    return Context(top, loaded, base, clock, base_rules(top, base_name), ref)
 
 
 def code_state(repo: Path, code_paths: list[str]) -> CodeState:
-    """The operator's HEAD and whether the code under test has changes or untracked files."""
+    """The operator's HEAD and whether the code under test differs from it: tracked changes
+    (files hidden with skip-worktree or assume-unchanged included) or untracked files that
+    are not ignored, under the code paths."""
     head = git.rev_parse(repo, "HEAD") or "none"
     specs = [p.rstrip("/") or "." for p in code_paths]
     raw = git.run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--",
                   *specs)
     paths = [item[3:] for item in raw.decode("utf-8", "replace").split("\x00") if len(item) > 3]
+    paths += [p for p in _hidden_changes(repo, specs) if p not in paths]
     return CodeState(commit=head, dirty=bool(paths), dirty_paths=tuple(paths))
+
+
+def _hidden_changes(repo: Path, specs: list[str]) -> list[str]:
+    """Files git status does not look at (skip-worktree, assume-unchanged) that differ from
+    the index or are gone."""
+    listing = git.run(repo, "ls-files", "-v", "-s", "-z", "--", *specs).decode(
+        "utf-8", "surrogateescape")
+    hidden: list[tuple[str, str]] = []
+    for item in filter(None, listing.split("\x00")):
+        tag, rest = item[0], item[2:]
+        meta, _, path = rest.partition("\t")
+        if tag == "S" or tag.islower():
+            hidden.append((meta.split()[1], path))
+    if not hidden:
+        return []
+    present = [(sha, p) for sha, p in hidden if (repo / p).is_file()]
+    gone = [p for sha, p in hidden if not (repo / p).is_file()]
+    out = git.run(repo, "hash-object", "--stdin-paths",
+                  input="".join(f"{p}\n" for _, p in present).encode()).decode().split()
+    return gone + [p for (sha, p), now in zip(present, out, strict=True) if sha != now]

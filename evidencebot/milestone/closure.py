@@ -14,47 +14,10 @@ from typing import Any
 from .. import __version__, git, mdedit
 from ..errors import PolicyViolation, UsageError
 from ..evidence import trailers
-from ..evidence.history import OpsCommit
-from ..evidence.streak import streak_runs
+from ..evidence.streak import Streak
 from ..ledger.commit import Draft, Tip
 from ..ledger.recorder import read_docs
 from ..ledger.workspace import Context
-
-
-@dataclass(frozen=True)
-class Streak:
-    milestone: str
-    needed: int
-    runs: tuple[OpsCommit, ...]  # the qualifying runs of the streak, oldest first
-    attempts: tuple[OpsCommit, ...]  # every ops commit since the last closure, oldest first
-    closed_by: OpsCommit | None
-
-    @property
-    def count(self) -> int:
-        return len(self.runs)
-
-    @property
-    def met(self) -> bool:
-        return self.count >= self.needed
-
-    @property
-    def display(self) -> str:
-        return f"{self.count}/{self.needed}"
-
-    @property
-    def evidence_runs(self) -> tuple[OpsCommit, ...]:
-        """The runs a closure names: the last ``needed`` of the streak."""
-        return self.runs[-self.needed:]
-
-
-def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int) -> Streak:
-    """The streak in ``commits`` (newest first, as `history.read` returns them)."""
-    closed_by = next((c for c in commits if c.kind == "milestone"
-                      and c.trailers.get("Milestone") == milestone), None)
-    attempts = list(commits[:commits.index(closed_by)] if closed_by else commits)
-    runs = streak_runs(commits)
-    return Streak(milestone, needed, tuple(reversed(runs)), tuple(reversed(attempts)),
-                  closed_by)
 
 
 @dataclass(frozen=True)
@@ -81,7 +44,8 @@ def rule_of(ctx: Context, milestone: str) -> int:
 
 
 def current(ctx: Context, milestone: str) -> Streak:
-    return streak_of(ctx.history(), milestone=milestone, needed=rule_of(ctx, milestone))
+    rule_of(ctx, milestone)
+    return ctx.streak(milestone=milestone)
 
 
 Describe = Callable[[Streak, str, str], str]  # (streak, closed at, tip) -> description
@@ -89,11 +53,13 @@ Describe = Callable[[Streak, str, str], str]  # (streak, closed at, tip) -> desc
 
 def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Describe) -> Draft:
     """The closure commit on ``parent``; PolicyViolation unless the streak there holds."""
-    s = streak_of(ctx.history(parent), milestone=milestone, needed=rule_of(ctx, milestone))
+    rule_of(ctx, milestone)
+    s = ctx.streak(parent, milestone)
     if not s.met:
         raise PolicyViolation(
             f"{milestone} cannot close: the streak is {s.display}; {s.needed - s.count} more "
             f"consecutive qualifying run(s) needed")
+    _verified(ctx, parent)
     now = ctx.now
     run_ids = tuple(r.run_id for r in s.evidence_runs)
     path = description_path(ctx, milestone)
@@ -108,6 +74,19 @@ def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Descri
                                                   body, block))
 
 
+def _verified(ctx: Context, tip: str) -> None:
+    """A milestone closes only on evidence `verify` finds clean."""
+    from ..ledger.verify import verify, verify_context
+    from .describe import redescribe
+
+    report = verify(verify_context(ctx.repo, base=ctx.cfg.ops.base, clock=ctx.clock),
+                    spec=None, end=tip, describe=redescribe)
+    if not report.ok:
+        shown = "; ".join(f.render() for f in report.findings[:3])
+        raise PolicyViolation(f"cannot close: verify finds {len(report.findings)} "
+                              f"violation(s) in the evidence: {shown}")
+
+
 def description_path(ctx: Context, milestone: str) -> str:
     return f"{ctx.cfg.docs.milestone_dir.rstrip('/')}/{milestone}.md"
 
@@ -118,8 +97,8 @@ def close(ctx: Context, milestone: str, *, describe: Describe) -> Closure:
     before: list[Streak] = []
 
     def make(at: Tip) -> Draft | None:
-        s = streak_of(ctx.history(at.sha), milestone=milestone,
-                      needed=rule_of(ctx, milestone))
+        rule_of(ctx, milestone)
+        s = ctx.streak(at.sha, milestone)
         before.append(s)
         if s.closed_by is not None:
             return None
@@ -165,28 +144,3 @@ def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
         f"description {d.milestone_dir}/{milestone}.md",
     ]))
     return out
-
-
-def attempts_view(s: Streak) -> list[dict[str, str]]:
-    """Every attempt since the last closure, for the description and `history`."""
-    rows = []
-    for c in s.attempts:
-        t = c.trailers
-        outcome = c.outcome or (f"refused: {t['Check-Failed']}" if "Check-Failed" in t
-                                else t.get("Milestone-Status", c.kind))
-        note = (f"handoff {t['Handoff']}" if t.get("Handoff") else
-                f"retry {t['Retry-After']}" if t.get("Retry-After") else "")
-        rows.append({"commit": c.sha, "date": c.date[:16].replace("T", " "),
-                     "kind": c.kind, "run_id": c.run_id, "outcome": outcome, "note": note})
-    return rows
-
-
-def run_view(c: OpsCommit) -> dict[str, str]:
-    t = c.trailers
-    return {"run_id": c.run_id, "commit": c.sha, "date": c.date[:16].replace("T", " "),
-            "duration_s": t.get("Burnin-Paper-Duration-Seconds", ""),
-            "filled": t.get("Burnin-Filled-Orders", ""),
-            "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),
-            "min_bars": t.get("Burnin-Min-Bars-Per-Symbol", ""),
-            "client_id": t.get("Ibkr-Client-Id", ""), "outcome": c.outcome,
-            "record": t.get("Evidence-Record", "")}

@@ -7,13 +7,12 @@ from typing import Any
 from .. import mdedit
 from ..ledger.workspace import Context
 from ..runbook.context import document
-from .closure import streak_of
 
 
 def status_report(ctx: Context) -> dict[str, Any]:
     at = ctx.tip()
     commits = ctx.history(at.sha)
-    s = streak_of(commits, milestone=ctx.milestone, needed=ctx.consecutive)
+    s = ctx.streak(at.sha, commits=commits)
     runs = [c for c in commits if c.is_run]
     malformed = [c.sha for c in commits if c.problems]
     hand_rows = _hand_rows(ctx, at.sha, {c.run_id for c in runs})

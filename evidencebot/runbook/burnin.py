@@ -81,7 +81,7 @@ def execute(
                                            client_id=client_id, exit_code=0,
                                            check_results=tuple(check_results))
             return recorder.record_report(ctx, run_plan.report, log=done.log,
-                                          session=session)
+                                          session=session, live_code=True)
         log_text = done.log.decode("utf-8", "replace")
         if done.exit_code == 0:
             log_text += "\nno fresh report was written"

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from ..evidence.window import Window, bounds, closed_reason, next_window_start
+from ..evidence.window import Window, interval_problem, next_window_start
 from ..redact import redact
 
 Status = Literal["PASS", "FAIL", "WARN"]
@@ -49,19 +49,8 @@ def check_window(*, now: datetime, run_seconds: int, window: Window) -> CheckRes
         return CheckResult("window", "PASS", f"{now:%a %H:%M} UTC is inside {window.describe()}",
                            data={**data, "next": nxt.isoformat()})
     fix = f"start at {nxt:%a %Y-%m-%d %H:%M} UTC, the next slot where the run fits"
-    closed = closed_reason(now.date(), window)
-    if closed:
-        reason = closed
-    else:
-        start, end = bounds(now.date(), window)
-        if now < start:
-            reason = f"{now:%H:%M} UTC is before the window opens at {start:%H:%M}"
-        elif now >= end:
-            reason = f"{now:%H:%M} UTC is after the window closed at {end:%H:%M}"
-        else:
-            finish = now + timedelta(seconds=run_seconds)
-            reason = (f"a {run_seconds} s run started at {now:%H:%M} UTC would end at "
-                      f"{finish:%H:%M}, after the window closes at {end:%H:%M}")
+    reason = interval_problem(now, now + timedelta(seconds=run_seconds), window) or \
+        f"the next slot is {nxt:%a %H:%M} UTC"
     return CheckResult("window", "FAIL", reason, fix, data={**data, "next": nxt.isoformat()})
 
 

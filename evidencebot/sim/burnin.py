@@ -97,6 +97,15 @@ async def session(host: str, port: int, client_id: int, scenario: str) -> tuple[
         ib.disconnect()
 
 
+def simulated_now() -> datetime:
+    """The demo's (and the tests') pinned clock, which evidencebot passes down; else now.
+    The simulated session ends now and started its paper duration ago."""
+    pinned = os.environ.get("EVIDENCEBOT_NOW")
+    if pinned:
+        return datetime.fromisoformat(pinned.replace("Z", "+00:00")).astimezone(UTC)
+    return datetime.now(UTC)
+
+
 def previous_start(path: Path) -> datetime | None:
     """When the last report at ``path`` says its run started (None without one)."""
     try:
@@ -200,7 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise ZeroDivisionError("position size for VOD.L divided by a zero lot size")
     write_atomically(args.report, make_report(scenario=args.scenario, args=args,
                                               client_id=client_id, account=account,
-                                              now=datetime.now(UTC)), bom=args.bom)
+                                              now=simulated_now()), bom=args.bom)
     say(f"report written: {args.report}")
     return 0
 

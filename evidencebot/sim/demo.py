@@ -13,6 +13,7 @@ import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +136,30 @@ def build(target: Path, *, port: int) -> Path:
     return repo
 
 
+DAY_ONE = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - \
+    timedelta(days=1)
+
+
+def session_time(n: int) -> str:
+    """Run ``n``'s simulated end: yesterday from 09:30 UTC, an hour apart (in the past, so
+    the evidence is never dated in the future)."""
+    return (DAY_ONE + timedelta(hours=9 + n, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
              cli: Callable[[list[str]], int]) -> Path:
     """Build the demo and drive it through the real CLI, one step at a time."""
@@ -150,12 +175,12 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
         say("$ evidencebot check")
         cli([*base, "check"])
         for n, (scenario, note, extra) in enumerate(SCENARIOS, 1):
-            say(f"\n$ evidencebot run {' '.join(extra)}  # run {n}: {note}")
-            os.environ[SCENARIO_ENV] = scenario  # the simulated wrapper reads it
-            try:
+            at = session_time(n)
+            say(f"\n$ evidencebot run {' '.join(extra)}  # run {n} at {at}: {note}")
+            # The simulated wrapper reads both; runs a simulated hour apart (one session,
+            # one run), each recorded at the end of its simulated half hour.
+            with environment({SCENARIO_ENV: scenario, "EVIDENCEBOT_NOW": at}):
                 cli([*base, "run", *extra])
-            finally:
-                os.environ.pop(SCENARIO_ENV, None)
         say("\n$ evidencebot history")
         cli([*base, "history"])
         say("\n$ evidencebot status")

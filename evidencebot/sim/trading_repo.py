@@ -7,6 +7,7 @@ columns, the session-log grammar); the prose is ours.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -160,11 +161,31 @@ FILES: dict[str, str] = {
 }
 
 
+PINNED = "allow_pinned_clock = true  # the demo and the tests pin the clock\n"
+
+
+def with_pinned_clock(config: str) -> str:
+    """``config`` with `[ops] allow_pinned_clock = true` (the demo repository's setting)."""
+    if "allow_pinned_clock" in config:
+        return config
+    if "[ops]\n" in config:
+        return config.replace("[ops]\n", "[ops]\n" + PINNED, 1)
+    return "[ops]\n" + PINNED + "\n" + config
+
+
 def write_repo(root: Path, *, extra: Mapping[str, str | bytes] | None = None,
-               commit: bool = True) -> Path:
-    """Create the demo trading repository at ``root`` (git init, one commit on main)."""
+               commit: bool = True, pinned_clock: bool = True) -> Path:
+    """Create the demo trading repository at ``root`` (git init, one commit on main).
+
+    ``pinned_clock``: its committed config allows EVIDENCEBOT_NOW (the demo's and the
+    tests' clock)."""
     root.mkdir(parents=True, exist_ok=True)
-    for rel, text in {**FILES, **(extra or {})}.items():
+    files: dict[str, str | bytes] = {**FILES, **(extra or {})}
+    if pinned_clock:
+        cfg = files.get("evidencebot.toml", "")
+        files["evidencebot.toml"] = with_pinned_clock(cfg if isinstance(cfg, str) else
+                                                      cfg.decode("utf-8"))
+    for rel, text in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(text, bytes):
@@ -174,13 +195,20 @@ def write_repo(root: Path, *, extra: Mapping[str, str | bytes] | None = None,
     if commit:
         _git(root, "init", "-q", "-b", "main")
         _git(root, "add", "-A")
+        # Dated before any burn-in run the tests and the demo make, as a real repository's
+        # reviewed code is (a run is judged against the base branch as of its start).
         _git(root, "-c", "user.name=Demo Operator", "-c", "user.email=operator@demo.invalid",
-             "commit", "-q", "-m", "Trading bot as it stands before the burn-in")
+             "commit", "-q", "-m", "Trading bot as it stands before the burn-in",
+             env={"GIT_AUTHOR_DATE": BASE_DATE, "GIT_COMMITTER_DATE": BASE_DATE})
     return root
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True)
+BASE_DATE = "2026-01-05T09:00:00Z"
+
+
+def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> None:
+    subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
+                   env={**os.environ, **env} if env else None)
 
 
 def report(

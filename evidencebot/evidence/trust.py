@@ -1,0 +1,49 @@
+"""The trust rules a run must meet besides the thresholds, decided from what the evidence
+says (its times, its code, its IBKR messages) and the base branch's config; `record`,
+`run` and `verify` call the same `run_reasons`.
+
+- Inside the window: the run starts and ends inside the session window (days, hours,
+  bank holidays, blackouts), however it was recorded.
+- As long as it says: finish − start is at least the claimed paper duration − 60 s.
+- Reviewed code: the code commit is on the base branch.
+- Connectivity: at most `[qualify] max_disconnects` disconnections, when that is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..config import Qualify
+from .window import Window, interval_problem
+
+DURATION_SLACK_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    started: datetime
+    finished: datetime
+    claimed_seconds: int | None  # the paper duration the report claims (None: no report)
+    code_commit: str
+    code_on_base: bool
+    disconnects: int | None = None
+
+
+def run_reasons(f: RunFacts, *, window: Window, qualify: Qualify, base: str) -> list[str]:
+    """Why a run does not qualify under the trust rules (empty when it may)."""
+    reasons: list[str] = []
+    outside = interval_problem(f.started, f.finished, window)
+    if outside:
+        reasons.append(f"outside the session window: {outside}")
+    span = int((f.finished - f.started).total_seconds())
+    if f.claimed_seconds is not None and span < f.claimed_seconds - DURATION_SLACK_SECONDS:
+        reasons.append(f"the report claims {f.claimed_seconds} s of paper trading but spans "
+                       f"{span} s from start to finish")
+    if not f.code_on_base:
+        shown = f.code_commit[:7] if f.code_commit != "none" else "none (no commit)"
+        reasons.append(f"code {shown} is not on {base}")
+    limit = qualify.max_disconnects
+    if limit is not None and f.disconnects is not None and f.disconnects > limit:
+        reasons.append(f"{f.disconnects} IBKR disconnection(s) > {limit}")
+    return reasons

@@ -1,0 +1,163 @@
+"""`verify`'s re-derivation of one run commit from committed evidence alone: its record
+against the report inside it, the verdict against the base config's rules, the session
+against the runs before it, and every trailer against the record. Nothing is trusted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from pydantic import ValidationError
+
+from .. import git
+from ..defaults import MAX_CLOCK_SKEW_SECONDS
+from ..errors import UsageError
+from ..evidence import streak as streaks
+from ..evidence.history import OpsCommit
+from ..evidence.record import EvidenceRecord, canonical, record_path, sha256
+from ..evidence.render import run_trailers
+from ..evidence.report import metrics_from
+from ..evidence.trust import RunFacts, run_reasons
+from ..evidence.verdict import verdict
+from .workspace import Context
+
+Add = Callable[[str, str, str], None]  # (rule, message, fix)
+COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")
+
+
+def check_run(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add) -> None:
+    """Every finding about run commit ``c`` (``prior``: the ops commits before it)."""
+    t = c.trailers
+    path = t.get("Evidence-Record", "")
+    want_path = record_path(ctx.cfg, c.run_id)
+    if path != want_path:
+        add("record-path", f"the record is at {path!r}, not {want_path!r}",
+            "a run's record lives at <evidence_dir>/<run-id>.json")
+    data = git.show_bytes(ctx.repo, c.sha, path) if path else None
+    if data is None:
+        add("record-missing", f"no record at {path!r}", "")
+        return
+    if c.parents and git.show_bytes(ctx.repo, c.parents[0], path) is not None:
+        add("record-not-new", "the record existed before this commit", "")
+    try:
+        record = EvidenceRecord.model_validate_json(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the record"
+        add("record-unreadable", f"record unreadable: {where}: {first['msg']}", "")
+        return
+    if record.run_id != c.run_id:
+        add("record-mismatch", f"the record is run {record.run_id!r}, the trailer says "
+            f"{c.run_id!r}", "")
+    _times(ctx, c, record, add)
+    _report(ctx, record, add)
+    _verdict(ctx, record, add)
+    _session(record, prior, add)
+    parent = c.parents[0] if c.parents else None
+    backlog = git.show_bytes(ctx.repo, parent, ctx.cfg.docs.backlog) if parent else None
+    streak = streaks.streak_with(
+        prior, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
+        outcome=record.outcome.value, dirty=record.code.dirty is True,
+        hand_rows=ctx.hand_rows(backlog, prior))
+    expected = dict(run_trailers(
+        record, path=path, data=data, streak=streak, consecutive=ctx.consecutive,
+        config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", "")))
+    for key in sorted(set(expected) | {k for k in t if k.startswith(COMPARED)}):
+        if t.get(key) != expected.get(key):
+            add("trailer-mismatch", f"{key}: trailer says {t.get(key)!r}, the record gives "
+                f"{expected.get(key)!r}",
+                "trailers must be recomputable from the record; re-record the run")
+
+
+def _times(ctx: Context, c: OpsCommit, record: EvidenceRecord, add: Add) -> None:
+    committed = datetime.fromisoformat(c.date)
+    if record.finished > committed + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS):
+        add("record-after-commit", f"the run finished at {record.finished_at}, after its "
+            f"commit ({c.date})", "record a run only after it finished")
+    if record.finished < record.started:
+        add("record-times", "the run finished before it started", "")
+
+
+def _report(ctx: Context, record: EvidenceRecord, add: Add) -> None:
+    """The record's metrics are what its own report yields through the base's pointers."""
+    if record.report is None:
+        if record.outcome.reported:
+            add("report-missing", "a completed run's record holds no report", "")
+        return
+    if record.report_sha256 != sha256(canonical(record.report)):
+        add("report-sha256", "report_sha256 does not match the report in the record", "")
+    try:
+        m = metrics_from(record.report, ctx.rules.report.fields, source="the record's report")
+    except UsageError as e:
+        add("report-unreadable", str(e), "")
+        return
+    derived = {
+        "run_id": m.run_id, "started_at": m.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "finished_at": m.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "paper_duration_seconds": m.paper_duration_seconds,
+        "filled_orders": m.filled_orders,
+        "symbol_data_availability_ratio": m.symbol_data_availability_ratio,
+        "min_bars_per_symbol": m.min_bars_per_symbol, "runs_completed": m.runs_completed,
+        "runs_requested": m.runs_requested}
+    stored = {"run_id": record.run_id, "started_at": record.started_at,
+              "finished_at": record.finished_at,
+              **(record.metrics.model_dump() if record.metrics else {})}
+    for key, value in derived.items():
+        if stored.get(key) != value:
+            add("metrics-mismatch", f"{key}: the record says {stored.get(key)!r}, its report "
+                f"gives {value!r}", "a record's metrics come from its report; re-record it")
+
+
+def _verdict(ctx: Context, record: EvidenceRecord, add: Add) -> None:
+    """The outcome follows from the metrics and the trust rules (base config)."""
+    if record.metrics is None or not record.outcome.reported:
+        return
+    facts = RunFacts(record.started, record.finished, record.metrics.paper_duration_seconds,
+                     record.code.commit, ctx.on_base(record.code.commit),
+                     record.ibkr.disconnects)
+    extra = run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
+                        base=ctx.rules.ops.base)
+    m = record.metrics
+    v = verdict(_Values(m.paper_duration_seconds, m.filled_orders,
+                        m.symbol_data_availability_ratio, m.min_bars_per_symbol,
+                        m.runs_completed, m.runs_requested),
+                ctx.rules.qualify, code_dirty=record.code.dirty is True, extra=extra)
+    recorded = record.outcome.value
+    if v.outcome == recorded:
+        return
+    merged_since = recorded == "non-qualifying" and record.verdict is not None and any(
+        " is not on " in r for r in record.verdict.reasons)
+    if not merged_since:  # code merged after the run still did not run reviewed code
+        add("outcome-mismatch", f"the record says {recorded!r} but its metrics and the rules "
+            f"give {v.outcome!r}" + (f" ({'; '.join(v.reasons)})" if v.reasons else ""), "")
+
+
+class _Values:
+    """The metric values a verdict reads (a record's metrics hold no report flag)."""
+
+    def __init__(self, duration: int, filled: int, ratio: float, bars: int, done: int,
+                 requested: int) -> None:
+        self.paper_duration_seconds = duration
+        self.filled_orders = filled
+        self.symbol_data_availability_ratio = ratio
+        self.min_bars_per_symbol = bars
+        self.runs_completed = done
+        self.runs_requested = requested
+        self.report_passed: bool | None = None
+
+
+def _session(record: EvidenceRecord, prior: Sequence[OpsCommit], add: Add) -> None:
+    """One session, one run; one report, one record."""
+    for c in prior:
+        if not c.is_run or c.problems:
+            continue
+        if c.run_id == record.run_id:
+            add("run-recorded-twice", f"run {record.run_id} is already recorded in "
+                f"{c.sha[:12]}", "")
+        elif record.report_sha256 and \
+                c.trailers.get("Evidence-Report-Sha256") == record.report_sha256:
+            add("report-reused", f"the same report backs run {c.run_id} ({c.sha[:12]})", "")
+        elif c.started and c.finished and c.started < record.finished_at and \
+                record.started_at < c.finished:
+            add("overlapping-session", f"run {record.run_id} overlaps run {c.run_id} "
+                f"({c.sha[:12]}): one session is one run", "")

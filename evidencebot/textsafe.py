@@ -1,0 +1,65 @@
+"""Text from outside (the wrapper's log, the report, the health check) made inert before it
+reaches Markdown, a commit message or a terminal: control characters (ANSI/OSC escapes,
+C0 and C1) removed, table pipes and HTML escaped, code fences longer than any backtick run
+inside. Stdlib only; pure."""
+
+from __future__ import annotations
+
+import re
+
+# ESC [ ... final byte (CSI), ESC ] ... BEL or ESC \ (OSC), other ESC sequences, and the
+# single-character C1 forms of CSI/OSC.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+    r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x9c|\x1b\\)?"
+    r"|\x1b[@-Z\\-_]?"
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Format characters (Unicode Cf): zero-width, bidi overrides, BOM, soft hyphen...
+_FORMAT = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                     "\u2066-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def clean(text: str, *, keep_newlines: bool = True) -> str:
+    """Escape sequences, control characters (but tab and, if asked, newlines) and format
+    characters removed; CR LF and lone CR become LF."""
+    text = _ESCAPES.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROLS.sub("", text)
+    text = _FORMAT.sub("", text)
+    return text if keep_newlines else " ".join(text.split())
+
+
+def line(text: str) -> str:
+    """One clean line (for a Markdown field, a cell, a commit subject or a terminal)."""
+    return clean(text, keep_newlines=False)
+
+
+def markdown(text: str) -> str:
+    """One clean line that Markdown shows as written: HTML and table pipes escaped."""
+    out = line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return out.replace("\\|", "|").replace("|", "\\|")
+
+
+def fence_for(text: str) -> str:
+    """A backtick fence longer than any backtick run in ``text`` (at least three)."""
+    runs = [len(m) for m in re.findall(r"`+", text)]
+    return "`" * max(3, max(runs, default=0) + 1)
+
+
+def has_unsafe(text: str) -> str | None:
+    """The first control (Unicode Cc other than tab and line endings) or format (Cf)
+    character in ``text``, as U+XXXX, or None."""
+    if text.isascii():
+        bad = _ASCII_CONTROL.search(text)
+        return f"U+{ord(bad.group()):04X}" if bad else None
+    import unicodedata
+
+    for ch in text:
+        if ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cf"):
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
