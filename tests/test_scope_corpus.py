@@ -254,6 +254,9 @@ FORBIDDEN = [
          lambda r: write(record_file(r).replace("evidence", "Evidence"), b"{}\n")(r),
          "case-variant", False),
     Case("design-binary", write("PROJECT_DESIGN.md", b"\x00\x01binary"), "text-only"),
+    # A status cell changes only to exactly CLOSED (the trust model, rule 7).
+    Case("mo3-in-progress", edit("IMPLEMENTATION_BACKLOG.md", "| MO-3 | OPEN | 2026-10-28",
+                                 "| MO-3 | IN PROGRESS | 2026-11-25"), "status-not-closed"),
 ]
 
 LEGIT = [
@@ -264,8 +267,6 @@ LEGIT = [
                                      "runs: 2 of 3"), ""),
     Case("mo-status-note", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
                                 "burn-in day 2"), ""),
-    Case("mo3-in-progress", edit("IMPLEMENTATION_BACKLOG.md", "| MO-3 | OPEN | 2026-10-28",
-                                 "| MO-3 | IN PROGRESS | 2026-11-25"), ""),
     Case("design-evidence-cell", edit("PROJECT_DESIGN.md", "| OPEN | — |",
                                       "| OPEN | tax pack draft |"), ""),
     Case("session-log-ops-entry", append("SESSION_LOG.md", ENTRY.encode()), ""),

@@ -126,16 +126,36 @@ def commit_changes(repo: Path, old: str | None, new: str, docs: set[str]) -> lis
     return _changes(repo, _parse_raw(raw), docs)
 
 
-def streak_in(repo: Path, rev: str) -> StreakOf:
-    """The streak of the history up to ``rev``, read only when a CLOSED needs it."""
+def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
+                   inherit_env: bool = False) -> frozenset[str]:
+    """The casefolded paths ``parent`` already holds in the folders that get new files."""
+    dirs = sorted({ch.new.path.rsplit("/", 1)[0] + "/" for ch in changes
+                   if ch.old is None and ch.new is not None and "/" in ch.new.path})
+    if parent is None or not dirs:
+        return frozenset()
+    raw = git.run(repo, "ls-tree", "-r", "-z", "--name-only", parent, "--", *dirs,
+                  inherit_env=inherit_env, ok=(0, 128))
+    return frozenset(n.casefold() for n in raw.decode("utf-8", "surrogateescape").split("\x00")
+                     if n)
+
+
+def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) -> StreakOf:
+    """The streak of the history up to ``rev`` (hand-written tracker rows included), read
+    only when a CLOSED needs it: the same rule `close` and `verify` apply."""
     cache: dict[str, int] = {}
 
     def of(milestone: str) -> int:
         if milestone not in cache:
+            from ..evidence import streak as streaks
             from ..evidence.history import read
-            from ..evidence.streak import streak
 
-            cache[milestone] = streak(read(repo, rev)) if git.rev_parse(repo, rev) else 0
+            if git.rev_parse(repo, rev) is None:
+                return 0
+            commits = read(repo, rev)
+            backlog = git.show_bytes(repo, rev, rules.backlog)
+            rows = streaks.hand_rows(backlog, rules.tracker_section,
+                                     {c.run_id for c in commits if c.is_run}) if backlog else []
+            cache[milestone] = streaks.streak(commits, rows)
         return cache[milestone]
 
     return of
@@ -150,7 +170,9 @@ def current_branch(repo: Path) -> str | None:
 def applies(branch: str | None, rules: Rules, env: dict[str, str] | os._Environ[str]) -> bool:
     if env.get("EVIDENCEBOT_SESSION", "").upper() == "OPS":
         return True
-    return branch is not None and any(glob_match(branch, p) for p in rules.branches)
+    # Branch names differ only in case on a case-insensitive disk: OPS/evidence is ops/*.
+    return branch is not None and any(glob_match(branch.casefold(), p.casefold())
+                                      for p in rules.branches)
 
 
 def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
@@ -175,10 +197,13 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     known = {(side, d): docs[2 * i + j] for i, d in enumerate(default_docs)
              for j, side in enumerate(("old", "new"))}
     changes = staged_changes(repo, _docs(rules), known)
-    return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD"))
+    head = git.rev_parse(repo, "HEAD")
+    return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD", rules),
+                       existing=existing_names(repo, head, changes, inherit_env=True))
 
 
 def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> list[Violation]:
     """A commit (``new``) against its parent (``old``), with history up to the parent."""
-    return judge(commit_changes(repo, old, new, _docs(rules)), rules,
-                 streak_of=streak_in(repo, old or EMPTY_TREE))
+    changes = commit_changes(repo, old, new, _docs(rules))
+    return judge(changes, rules, streak_of=streak_in(repo, old or EMPTY_TREE, rules),
+                 existing=existing_names(repo, old, changes))

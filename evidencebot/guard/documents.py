@@ -43,10 +43,21 @@ def _text(ch: Change, rules: Rules) -> tuple[Any, Any] | Violation:
 
 
 def _ops(old: Any, new: Any) -> list[tuple[str, int, int, int, int]]:
+    """The changed line ranges. The common head and tail are cut first, so a row appended
+    to a 40,000-row tracker compares two lines, not two documents."""
     import difflib
 
-    sm = difflib.SequenceMatcher(a=old.lines, b=new.lines, autojunk=False)
-    return [op for op in sm.get_opcodes() if op[0] != "equal"]
+    a, b = old.lines, new.lines
+    head = 0
+    while head < len(a) and head < len(b) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    sm = difflib.SequenceMatcher(a=a[head:len(a) - tail], b=b[head:len(b) - tail],
+                                 autojunk=False)
+    return [(tag, i1 + head, i2 + head, j1 + head, j2 + head)
+            for tag, i1, i2, j1, j2 in sm.get_opcodes() if tag != "equal"]
 
 
 def _span(j1: int, j2: int, i1: int) -> tuple[int, int]:
@@ -106,6 +117,10 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
     free_new = _region(new, free_section) if free_section else None
     for op in _ops(old, new):
         _tag, i1, i2, j1, j2 = op
+        bad = _unsafe_lines(ch, new, range(j1, j2))
+        if bad:
+            out += bad
+            continue
         if free_old and free_new and free_old[0] <= i1 and i2 <= free_old[1] and \
                 free_new[0] <= j1 and j2 <= free_new[1]:
             continue
@@ -190,6 +205,22 @@ def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
     return out
 
 
+def _unsafe_lines(ch: Change, doc: Any, lines: Any) -> list[Violation]:
+    """Changed lines must not hide characters: controls (but tab) or format characters
+    (zero-width, bidi overrides) make a cell read differently from what it holds."""
+    from ..textsafe import has_unsafe
+
+    out = []
+    for i in lines:
+        found = has_unsafe(doc.line_text(i))
+        if found:
+            out.append(Violation(ch.path, "hidden-characters",
+                                 f"a changed line holds {found} (a control or format "
+                                 "character)", "remove it; write plain text", (i + 1, i + 1),
+                                 _section_at(doc, i)))
+    return out
+
+
 def _in_table(doc: Any, section: str, line: int) -> bool:
     from .. import mdedit
 
@@ -202,11 +233,16 @@ def _in_table(doc: Any, section: str, line: int) -> bool:
 
 def _status_change(ch: Change, mo: str, old: str, new: str, line: tuple[int, int],
                    section: str, rules: Rules, streak_of: StreakOf) -> list[Violation]:
-    if old.upper() == "CLOSED" and new.upper() != "CLOSED":
+    """A status cell changes only from its old value to exactly CLOSED, for a milestone
+    with a rule whose streak the history holds; a CLOSED one never changes again."""
+    if old.strip().upper() == "CLOSED":
         return [Violation(ch.path, "milestone-reopened", f"{mo} reopened ({old} → {new})",
                           "an ops commit never reopens a milestone", line, section)]
-    if new.upper() != "CLOSED" or old.upper() == "CLOSED":
-        return []
+    if new != "CLOSED":
+        return [Violation(ch.path, "status-not-closed",
+                          f"{mo} status changed to {new!r}; an ops commit may only set it to "
+                          "exactly CLOSED", "leave the status, or let `evidencebot close` "
+                          "set it", line, section)]
     if mo not in rules.milestones:
         return [Violation(ch.path, "milestone-without-rule",
                           f"{mo} set to CLOSED but the config has no [milestone.{mo}] rule",
@@ -254,8 +290,16 @@ def _entries(path: str, text: str, start_line: int, *, old_ended: bool) -> list[
         lines = lines[1:]
     out: list[Violation] = []
     seen_heading = False
+    from ..textsafe import has_unsafe
+
     for k, line in enumerate(lines):
         n = start_line + k
+        found = has_unsafe(line)
+        if found:
+            out.append(Violation(path, "hidden-characters", f"an appended line holds {found} "
+                                 "(a control or format character)",
+                                 "remove it; write plain text", (n, n)))
+            continue
         if not line.strip():
             continue
         if line.startswith("#"):

@@ -3,6 +3,8 @@
 
 # No `from __future__ import annotations`: see rules.py.
 
+from collections.abc import Collection, Sequence
+
 from .rules import (
     ALWAYS_FORBIDDEN,
     EVIDENCE_ROOT,
@@ -50,15 +52,76 @@ def path_rules(ch: Change, rules: Rules) -> list[Violation]:
     elif ch.old is None and ch.new and ch.new.mode not in (REGULAR, "120000", "160000"):
         out.append(Violation(ch.path, "no-mode-change", f"new file with mode {ch.new.mode}",
                              f"git update-index --chmod=-x {ch.path}"))
-    if ch.old is not None and ch.old.path.startswith(EVIDENCE_ROOT) and not out:
+    documents = (rules.backlog, rules.design, rules.session_log)
+    if out:
+        return out
+    if ch.old is not None and ch.old.path not in documents:
         what = "deleted" if ch.new is None else "rewritten"
         out.append(Violation(ch.old.path, "evidence-immutable",
-                             f"a committed evidence record was {what}",
+                             f"committed evidence was {what} (records, logs, handoff packets, "
+                             "check records and descriptions are append-only)",
                              "restore it; record a new run instead of editing an old one"))
-    if ch.new is None and ch.old is not None and not out and not ch.old.path.startswith(
-            "reports/"):
+    elif ch.old is not None and ch.new is None:
         out.append(Violation(ch.old.path, "no-deletion", "a tracked document was deleted",
                              f"git restore --staged --worktree {ch.old.path}"))
+    elif ch.old is None and ch.new is not None and ch.new.path not in documents:
+        out += name_rules(ch.new.path, rules)
+    return out
+
+
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                              *(f"lpt{i}" for i in range(10))})
+WINDOWS_BAD = set('<>:"|?*\\')
+
+
+def name_rules(path: str, rules: Rules) -> list[Violation]:
+    """A new evidence file is data a reviewer can open anywhere: an evidence extension, no
+    dotfile, a name Windows can hold."""
+    out: list[Violation] = []
+    parts = path.split("/")
+    ext = "." + parts[-1].rsplit(".", 1)[-1].lower() if "." in parts[-1] else ""
+    if ext not in rules.evidence_extensions:
+        out.append(Violation(path, "evidence-data-only",
+                             f"{ext or 'no extension'}: evidence is data "
+                             f"({', '.join(rules.evidence_extensions)}), never code",
+                             "commit the evidence as one of those file kinds"))
+    for part in parts:
+        why = _windows_problem(part)
+        if part.startswith("."):
+            out.append(Violation(path, "no-dotfiles", f"{part!r} is a dotfile or dot-folder",
+                                 "name evidence files without a leading dot"))
+        elif why:
+            out.append(Violation(path, "portable-names", f"{part!r}: {why}",
+                                 "use letters, digits, '.', '_' and '-' in evidence names"))
+    return out
+
+
+def _windows_problem(part: str) -> str | None:
+    if part.endswith((".", " ")):
+        return "ends with a dot or a space (Windows drops it)"
+    if any(c in WINDOWS_BAD or ord(c) < 32 for c in part):
+        return "holds a character Windows cannot (<>:\"|?*\\ or a control character)"
+    if part.split(".", 1)[0].strip().lower() in WINDOWS_RESERVED:
+        return "is a reserved device name on Windows"
+    return None
+
+
+def case_twins(changes: Sequence[Change], existing: Collection[str]) -> list[Violation]:
+    """New paths equal, ignoring case, to one that exists or to another new one: the same
+    file on a case-insensitive disk (Windows, macOS)."""
+    out: list[Violation] = []
+    seen: dict[str, str] = {}
+    for ch in changes:
+        if ch.old is not None or ch.new is None:
+            continue
+        p = ch.new.path
+        folded = p.casefold()
+        twin = seen.get(folded) or (folded if folded in existing else None)
+        if twin is not None:
+            out.append(Violation(p, "case-twin", "the same name, ignoring case, as "
+                                 f"{twin if twin in seen.values() else 'an existing file'}",
+                                 "give the new file its own name"))
+        seen[folded] = p
     return out
 
 

@@ -13,7 +13,13 @@ from typing import Any, NamedTuple
 
 # NamedTuples, not dataclasses: importing dataclasses pulls in inspect, ast and dis, a few
 # milliseconds the hook would pay on every commit.
-from ..defaults import ALLOWED_PATHS, CONSECUTIVE, FORBIDDEN_PATHS, MILESTONE
+from ..defaults import (
+    ALLOWED_PATHS,
+    CONSECUTIVE,
+    EVIDENCE_EXTENSIONS,
+    FORBIDDEN_PATHS,
+    MILESTONE,
+)
 
 # Whatever the config says, an ops commit never touches what defines its own rules.
 ALWAYS_FORBIDDEN = (
@@ -39,6 +45,7 @@ class Rules(NamedTuple):
     branches: tuple[str, ...] = ("ops/*",)
     config_sha: str = "none"
     qualify: Mapping[str, Any] = {}  # [qualify], for verify; never mutated
+    evidence_extensions: tuple[str, ...] = EVIDENCE_EXTENSIONS
 
     @property
     def burnin_needed(self) -> int:
@@ -64,6 +71,8 @@ class Rules(NamedTuple):
             branches=tuple(scope.get("branches", d.branches)),
             config_sha=config_sha,
             qualify=dict(doc.get("qualify", {})),
+            evidence_extensions=tuple(e.lower() for e in scope.get("evidence_extensions",
+                                                                    d.evidence_extensions)),
         )
 
 

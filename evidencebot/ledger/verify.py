@@ -175,7 +175,8 @@ def _scope(ctx: Context, report: Report, sha: str, parents: Sequence[str],
     def streak_of(mo: str) -> int:
         return ctx.streak(parent, mo, commits=prior).count if parent else 0
 
-    for v in judge(changes, rules, streak_of=streak_of):
+    existing = guard.existing_names(ctx.repo, parent, changes)
+    for v in judge(changes, rules, streak_of=streak_of, existing=existing):
         report.findings.append(Finding(sha, v.rule, v.message, v.fix, v.path, v.lines,
                                        v.section))
 
