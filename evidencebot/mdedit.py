@@ -110,11 +110,16 @@ def _norm(title: str) -> str:
 
 
 def find_section(doc: Doc, title: str) -> Section:
+    """The one section titled ``title``; two of them is an error (which would we edit?)."""
     want = _norm(title)
-    for sec in sections(doc):
-        if _norm(sec.title) == want:
-            return sec
-    raise MarkdownEditError(f"no section titled {title!r}")
+    found = [sec for sec in sections(doc) if _norm(sec.title) == want]
+    if len(found) > 1:
+        lines = ", ".join(str(s.start + 1) for s in found)
+        raise MarkdownEditError(f"{len(found)} sections titled {title!r} (lines {lines}); "
+                                "keep one")
+    if not found:
+        raise MarkdownEditError(f"no section titled {title!r}")
+    return found[0]
 
 
 def section_text(doc: Doc, title: str) -> str:

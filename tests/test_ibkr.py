@@ -99,6 +99,8 @@ def test_gateway_that_accepts_then_closes_is_502_quickly() -> None:
     pytest.param(1, "Warning 2104, reqId -1: farm OK\nsomething odd", "failed-code", None,
                  id="farm-ok-is-not-a-cause"),
     pytest.param(None, "still running", "failed-code", None, id="hung"),
+    pytest.param(1, "Error 354, reqId 3: not subscribed\nTraceback (most recent call last):\n"
+                 "KeyError: 'bid'", "failed-code", None, id="traceback-beats-market-data"),
 ])
 def test_classify_failure(exit_code: int | None, log: str, outcome: str, flag: str | None) -> None:
     c = classify_failure(exit_code=exit_code, log_text=log, gateway_alive=True)
@@ -107,10 +109,13 @@ def test_classify_failure(exit_code: int | None, log: str, outcome: str, flag: s
         assert getattr(c, flag)
 
 
-def test_a_dead_gateway_is_infra() -> None:
+def test_a_dead_gateway_is_infra_only_if_it_was_seen_alive_before() -> None:
     c = classify_failure(exit_code=1, log_text="Traceback (most recent call last):\nEOFError",
-                         gateway_alive=False)
+                         gateway_alive=False, seen_alive=True)
     assert c.outcome == "failed-infra" and "went away" in c.reason
+    never = classify_failure(exit_code=1, log_text="Traceback (most recent call last):\n"
+                             "EOFError", gateway_alive=False, seen_alive=False)
+    assert never.outcome == "failed-code" and "went away" not in never.reason
 
 
 def test_parse_codes_in_first_seen_order() -> None:

@@ -15,6 +15,7 @@ import click
 
 from .. import __version__
 from ..errors import EvidencebotError
+from ..textsafe import line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,13 +115,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         rv = cli.main(args=list(argv) if argv is not None else None, prog_name="evidencebot",
                       standalone_mode=False)
     except EvidencebotError as e:
-        click.echo(f"evidencebot: error: {e}", err=True)
+        click.echo(f"evidencebot: error: {line(str(e))}", err=True)
         return e.exit_code
     except MarkdownEditError as e:
-        click.echo(f"evidencebot: error: {e}", err=True)
+        click.echo(f"evidencebot: error: {line(str(e))}", err=True)
         return 2
     except GitError as e:
-        click.echo(f"evidencebot: error: {e}", err=True)
+        click.echo(f"evidencebot: error: {line(str(e))}", err=True)
         return 2
     except click.exceptions.Exit as e:
         return e.exit_code

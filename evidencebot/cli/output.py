@@ -10,9 +10,11 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ..evidence.history import OpsCommit
+from ..textsafe import line
 
 HISTORY_COLUMNS = (
     "commit", "date", "kind", "run_id", "outcome", "duration_s", "filled", "data_ratio",
@@ -77,11 +79,17 @@ def history_table(rows: list[dict[str, Any]], *, title: str) -> Table:
             outcome += f" → {r['handoff']}"
         elif r["retry_after"]:
             outcome += f" (retry {r['retry_after']})"
-        table.add_row(r["commit"][:9], r["date"][:16].replace("T", " "), r["run_id"],
-                      f"[{style}]{outcome}[/]" if style else outcome,
-                      r["duration_s"], r["filled"], r["data_ratio"], r["min_bars"],
-                      r["client_id"], r["streak"])
+        cells = [safe(str(v)) for v in (r["duration_s"], r["filled"], r["data_ratio"],
+                                        r["min_bars"], r["client_id"], r["streak"])]
+        table.add_row(safe(r["commit"][:9]), safe(r["date"][:16].replace("T", " ")),
+                      safe(r["run_id"]),
+                      f"[{style}]{safe(outcome)}[/]" if style else safe(outcome), *cells)
     return table
+
+
+def safe(text: str) -> str:
+    """Text from the history or the bot, shown as written: no escapes, no rich markup."""
+    return escape(line(text))
 
 
 def console(*, stderr: bool = False) -> Console:
@@ -99,7 +107,7 @@ def show_checks(pre: Any) -> None:
         table.add_column(col, overflow="fold")
     style = {"PASS": "green", "FAIL": "bold red", "WARN": "yellow"}
     for r in pre.results:
-        table.add_row(r.name, f"[{style[r.status]}]{r.status}[/]", r.reason, r.fix)
+        table.add_row(r.name, f"[{style[r.status]}]{r.status}[/]", safe(r.reason), safe(r.fix))
     console().print(table)
 
 
@@ -114,11 +122,11 @@ def print_record(state: Any, result: Any) -> None:
     click.echo(f"recorded run {result.run_id}: {result.outcome} "
                f"(commit {result.sha[:12]}, streak {result.streak}/{result.consecutive})")
     if result.verdict and result.verdict.reasons:
-        click.echo("  failed: " + "; ".join(result.verdict.reasons))
+        click.echo("  failed: " + line("; ".join(result.verdict.reasons)))
     if result.verdict and result.verdict.disagreement:
-        click.echo(f"  note: {result.verdict.disagreement}")
+        click.echo(f"  note: {line(result.verdict.disagreement)}")
     for note in result.notes:
-        click.echo(f"  note: {note}")
+        click.echo(f"  note: {line(note)}")
 
 
 def show_closure(state: Any, closure: Any, mr: Any, *, automatic: bool) -> None:

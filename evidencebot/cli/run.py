@@ -10,7 +10,7 @@ import click
 
 from ..errors import CheckFailed
 from .app import State, cli, json_option, pass_state
-from .output import print_record, show_checks, show_closure
+from .output import print_record, safe, show_checks, show_closure
 
 
 @cli.command()
@@ -65,7 +65,7 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool,
     ([qualify]) are not options. A run that completes but does not qualify is recorded
     and exits 0."""
     from ..runbook import burnin
-    from ..runbook.preflight import client_ids, run_checks
+    from ..runbook.preflight import client_ids
 
     ctx = state.context()
     ids = client_ids(ctx.cfg, os.environ)
@@ -77,36 +77,49 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool,
             click.echo("would run: " + " ".join(run_plan.argv))
             click.echo(f"IBKR_CLIENT_ID={ids[0]}; report: {run_plan.report}")
         return 0
+    with ctx.locked(wait=0):  # one runner: a second `run` exits 3 at once
+        result = _checks_then_burnin(state, ctx, run_plan, ids, skip_checks=skip_checks)
+        print_record(state, result)
+        _after_run(state, ctx, result, push=not no_push)
+    return 0
+
+
+def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
+                        skip_checks: bool) -> Any:
+    from ..runbook import burnin
+    from ..runbook.preflight import run_checks
+
     checks, check_results = "skipped (--skip-checks)", []
     if not skip_checks:
         pre = run_checks(ctx, now=ctx.now, run_seconds=run_plan.params.paper_duration_seconds)
         if not state.as_json:
             show_checks(pre)
         if not pre.ok:
-            return _refused(state, ctx, pre)
+            _refused(state, ctx, pre)
         checks = pre.summary
         check_results = [r.to_json() for r in pre.results]  # the health output is evidence
         ids = [pre.client_id, *[i for i in ids if i != pre.client_id]] if pre.client_id else ids
-    result = _with_progress(state, lambda progress: burnin.execute(
+    return _with_progress(state, lambda progress: burnin.execute(
         ctx, run_plan, checks_summary=checks, client_ids=ids, check_results=check_results,
         progress=progress))
-    print_record(state, result)
-    _after_run(state, ctx, result, push=not no_push)
-    return 0
 
 
-def _refused(state: State, ctx: Any, pre: Any) -> int:
+def _refused(state: State, ctx: Any, pre: Any) -> None:
     from ..ledger.recorder import record_refusal
 
     window = next((r for r in pre.results if r.name == "window"), None)
     nxt = window.data.get("next") if window is not None else None
     next_window = nxt[:16] + "Z" if isinstance(nxt, str) else None
-    sha = record_refusal(ctx, checks=[r.to_json() for r in pre.results], failed=pre.failed,
-                         next_window=next_window)
+    refusal = record_refusal(ctx, checks=[r.to_json() for r in pre.results],
+                             failed=pre.failed, next_window=next_window)
+    sha = refusal.sha
     message = (f"pre-run checks failed ({', '.join(pre.failed)}): nothing was run; the "
-               f"skipped session is recorded in {sha[:12]}")
+               f"skipped session is recorded in {sha[:12]}" if refusal.added else
+               f"pre-run checks failed ({', '.join(pre.failed)}): nothing was run; the same "
+               f"refusal is already recorded today in {sha[:12]}, nothing added")
     if state.as_json:
-        state.emit({"status": "refused", "commit": sha, **pre.to_json()})
+        state.emit({"status": "refused", "commit": sha, "added": refusal.added,
+                    **pre.to_json()})
     raise CheckFailed(message)
 
 
@@ -143,6 +156,6 @@ def _with_progress(state: State, work: Callable[[Any], Any]) -> Any:
         task = bar.add_task("", total=None)
 
         def progress(elapsed: float, last_line: str) -> None:
-            bar.update(task, description=last_line[:80])
+            bar.update(task, description=safe(last_line)[:80])
 
         return work(progress)

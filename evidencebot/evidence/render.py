@@ -17,6 +17,7 @@ from .. import __version__, mdedit
 from ..config import Config
 from ..redact import redact
 from ..templating import render
+from ..textsafe import line, markdown
 from . import trailers
 from .record import EvidenceRecord, Outcome, sha256
 from .verdict import Verdict, fmt_ratio, outcome_note
@@ -60,7 +61,7 @@ def result_text(record: EvidenceRecord) -> str:
                     f"min bars {m.min_bars_per_symbol})")
         return f"non-qualifying ({'; '.join(v.reasons)})"
     failure = record.session.failure
-    return f"{record.outcome.value} ({failure})" if failure else record.outcome.value
+    return f"{record.outcome.value} ({line(failure)})" if failure else record.outcome.value
 
 
 def run_message(record: EvidenceRecord, block: list[tuple[str, str]], *, streak: int,
@@ -68,8 +69,10 @@ def run_message(record: EvidenceRecord, block: list[tuple[str, str]], *, streak:
     v = record.verdict
     subject = f"evidence(step1a): {record.run_id} {record.outcome.value}"
     body = render("commit_body.j2", kind="step1a-burnin", run_id=record.run_id,
-                  result=result_text(record), reasons=list(v.reasons) if v else [],
-                  disagreement=v.disagreement if v else None, streak=streak,
+                  result=line(result_text(record)),
+                  reasons=[line(r) for r in v.reasons] if v else [],
+                  disagreement=line(v.disagreement) if v and v.disagreement else None,
+                  streak=streak,
                   consecutive=consecutive, milestone=milestone)
     return redact(trailers.render_message(subject, body, block))
 
@@ -94,7 +97,7 @@ def tracker_values(record: EvidenceRecord, *, number: int, path: str) -> dict[st
         "Data ratio": fmt_ratio(m.symbol_data_availability_ratio) if m else "—",
         "Min bars": str(m.min_bars_per_symbol) if m else "—",
         "Client ID": "" if client is None else str(client),
-        "Outcome": outcome,
+        "Outcome": markdown(outcome),
         "Evidence": path,
     }
 
@@ -133,13 +136,13 @@ def render_documents(
         when=record.recorded_at[:16].replace("T", " "),
         title=f"Step 1A burn-in {record.run_id}",
         milestone=milestone,
-        checks=s.checks or checks_default,
-        command=f"`{_join(s.command)}`" if s.command else "none (report recorded by hand)",
+        checks=markdown(s.checks or checks_default),
+        command=f"`{line(_join(s.command))}`" if s.command else "none (report recorded by hand)",
         client_id=record.ibkr.client_id or "unknown",
         code_commit=record.code.commit,
         code_state={True: "dirty", False: "clean", None: "code state unknown"}[
             record.code.dirty],
-        result=result_text(record),
+        result=markdown(result_text(record)),
         evidence=path + (f"; {tracker} row {number}" if number else "")
         + (f"; handoff {s.handoff}" if s.handoff else ""),
         next=_next_step(record, streak, milestone, consecutive),

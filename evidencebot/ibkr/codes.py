@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .. import textsafe
+
 IN_USE = 326
 COULD_NOT_CONNECT = 502
 READ_ONLY = 321
@@ -47,13 +49,15 @@ class Classification:
     retry_connect: bool = False  # 502 / refused: check the gateway, back off, retry
 
 
-def classify_failure(*, exit_code: int | None, log_text: str,
-                     gateway_alive: bool | None) -> Classification:
+def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: bool | None,
+                     seen_alive: bool = True) -> Classification:
     """The runbook's failure handling, as a function of the wrapper's log and exit code.
 
-    Precedence: 326 (retry) > 502/refused (retry) > connectivity or a dead gateway (infra,
-    even when a traceback follows: the code fell over because the link did) > market data
-    > anything else, a traceback included (code bug)."""
+    Precedence, log first: 326 (retry with the next id) > 502/refused (retry) > lost
+    connectivity in the log (1100 & co: infra) > a gateway dead after the run that was
+    seen alive before it (infra; one never seen never "went away") > a traceback (a code
+    bug, even when a market-data code also appears) > market data > a hang > anything
+    else (a code bug)."""
     codes = tuple(parse_codes(log_text))
     errors = [c for c in codes if c not in INFORMATIONAL]
     if IN_USE in errors or exit_code == 3:
@@ -63,10 +67,15 @@ def classify_failure(*, exit_code: int | None, log_text: str,
         return Classification("failed-infra", f"could not connect (error 502): {FIX_502}",
                               codes, retry_connect=True)
     lost = sorted(set(errors) & CONNECTIVITY)
-    if lost or gateway_alive is False:
-        why = (f"connectivity lost (error {', '.join(map(str, lost))})" if lost
-               else "the gateway went away during the run")
-        return Classification("failed-infra", why, codes)
+    if lost:
+        return Classification("failed-infra",
+                              f"connectivity lost (error {', '.join(map(str, lost))})", codes)
+    if gateway_alive is False and seen_alive:
+        return Classification("failed-infra", "the gateway went away during the run", codes)
+    if _TRACEBACK in log_text:
+        last = [ln for ln in log_text.strip().splitlines() if ln.strip()][-1:]
+        return Classification("failed-code", f"traceback: {textsafe.line(last[0])[:120]}" if last
+                              else "traceback", codes)
     md = [c for c in errors if c in MARKET_DATA]
     if md:
         return Classification("failed-market-data",
@@ -74,9 +83,5 @@ def classify_failure(*, exit_code: int | None, log_text: str,
                               codes)
     if exit_code is None:
         return Classification("failed-code", "the wrapper hung until the timeout", codes)
-    if _TRACEBACK in log_text:
-        last = [ln for ln in log_text.strip().splitlines() if ln.strip()][-1:]
-        return Classification("failed-code", f"traceback: {last[0].strip()[:120]}" if last
-                              else "traceback", codes)
     return Classification("failed-code", f"the wrapper exited {exit_code} without a known "
                           "IBKR cause", codes)

@@ -122,7 +122,11 @@ def _commit_tree(
     if not git.identity_configured(repo):
         # A machine with no git identity still records evidence, as the bot.
         env |= {"GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
-    return git.out(repo, "commit-tree", tree, "-p", parent, "-F", "-",
+    # Signed where the operator's git signs commits (commit.gpgsign; gpg.format openpgp or
+    # ssh): `verify --require-signed` then checks the evidence against trusted keys.
+    sign = ["-S"] if git.run(repo, "config", "--bool", "--get", "commit.gpgsign",
+                             ok=(0, 1)).strip() == b"true" else []
+    return git.out(repo, "commit-tree", tree, "-p", parent, *sign, "-F", "-",
                    input=message.encode("utf-8"), env=env)
 
 

@@ -32,7 +32,9 @@ from ..evidence.render import redact_bytes, render_documents, run_message, run_t
 from ..evidence.report import check_times, load_json, metrics_from, read_report
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import Verdict, verdict
+from ..mdedit import MarkdownEditError
 from ..redact import redact
+from ..textsafe import clean, markdown
 from .commit import Draft
 from .workspace import Context, code_state
 
@@ -104,7 +106,7 @@ def _attachments(record: EvidenceRecord, log: bytes | None,
                  handoff: bytes | None) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     if record.session.log and log is not None:
-        out[record.session.log] = redact(log.decode("utf-8", "replace")).encode()
+        out[record.session.log] = clean(redact(log.decode("utf-8", "replace"))).encode()
     if record.session.handoff and handoff is not None:
         out[record.session.handoff] = redact(handoff.decode("utf-8", "replace")).encode()
     return out
@@ -133,10 +135,13 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
         outcome=record.outcome.value, dirty=record.code.dirty is True,
         hand_rows=ctx.hand_rows(docs[cfg.docs.backlog], commits))
     data = record.to_bytes() if data is None else data
-    rendered = render_documents(
-        record, cfg=cfg, backlog=docs[cfg.docs.backlog], session_log=docs[cfg.docs.session_log],
-        path=path, streak=streak, milestone=ctx.milestone, consecutive=ctx.consecutive,
-        checks_default=HAND_RECORDED)
+    try:
+        rendered = render_documents(
+            record, cfg=cfg, backlog=docs[cfg.docs.backlog],
+            session_log=docs[cfg.docs.session_log], path=path, streak=streak,
+            milestone=ctx.milestone, consecutive=ctx.consecutive, checks_default=HAND_RECORDED)
+    except MarkdownEditError as e:
+        raise UsageError(f"{cfg.docs.backlog}: {e}") from None
     changes: dict[str, bytes] = {path: data, cfg.docs.session_log: rendered.session_log}
     if rendered.backlog is not None:
         changes[cfg.docs.backlog] = rendered.backlog
@@ -237,28 +242,48 @@ def record_attempt(ctx: Context, *, outcome: Outcome, started: datetime, session
     """Record a run that produced no report (failed-infra, -market-data, -code).
 
     ``handoff(run_id, record_path)`` renders the DEBUG packet for a code bug."""
-    run_id = f"{started:%Y%m%dT%H%M%SZ}-{outcome.value}"
-    path = record_path(ctx.cfg, run_id)
-    packet = handoff(run_id, path) if handoff else None
-    now = ctx.now
-    record = build_record(
-        cfg=ctx.rules, run_id=run_id, outcome=outcome, recorded_at=now, started_at=started,
-        finished_at=now, metrics=None, verdict=None, report=None,
-        code=code_state(ctx.repo, ctx.cfg.ops.code_paths), session=session,
-        attachments=Attachments(log=_log_path(path),
-                                handoff=packet[0] if packet else None))
-    return commit_run(ctx, record, log=log, handoff=packet[1] if packet else None)
+    with ctx.locked():  # the name is free at the tip the commit goes on
+        at = ctx.tip()
+        run_id = free_name(ctx, at.sha, f"{started:%Y%m%dT%H%M%SZ}-{outcome.value}",
+                           lambda name: record_path(ctx.cfg, name))
+        path = record_path(ctx.cfg, run_id)
+        packet = handoff(run_id, path) if handoff else None
+        now = ctx.now
+        record = build_record(
+            cfg=ctx.rules, run_id=run_id, outcome=outcome, recorded_at=now, started_at=started,
+            finished_at=now, metrics=None, verdict=None, report=None,
+            code=code_state(ctx.repo, ctx.cfg.ops.code_paths), session=session,
+            attachments=Attachments(log=_log_path(path),
+                                    handoff=packet[0] if packet else None))
+        return commit_run(ctx, record, log=log, handoff=packet[1] if packet else None)
+
+
+def free_name(ctx: Context, rev: str, stem: str, path_of: Callable[[str], str]) -> str:
+    """``stem``, or ``stem-2``, ``stem-3``… : the first whose evidence file is not at ``rev``
+    (evidence is named from the run, never by the minute or the second alone)."""
+    taken = set(git.out(ctx.repo, "ls-tree", "--name-only", rev, "--",
+                        path_of(stem).rsplit("/", 1)[0] + "/").splitlines())
+    name, n = stem, 1
+    while path_of(name) in taken:
+        n += 1
+        name = f"{stem}-{n}"
+    return name
+
+
+CHECKS_DIR = "reports/evidence/checks"
 
 
 def refusal_draft(ctx: Context, *, parent: str, checks: Sequence[Mapping[str, Any]],
                   failed: Sequence[str], next_window: str | None, now: datetime) -> Draft:
     """The `check` commit for a session the pre-run checks refused."""
-    path = f"reports/evidence/checks/{now:%Y%m%dT%H%M%SZ}.json"
+    stem = free_name(ctx, parent, f"{now:%Y%m%dT%H%M%SZ}", lambda n: f"{CHECKS_DIR}/{n}.json")
+    path = f"{CHECKS_DIR}/{stem}.json"
     record = {"schema": 1, "kind": "check", "recorded_at": f"{now:%Y-%m-%dT%H:%M:%SZ}",
               "failed": list(failed), "next_window": next_window,
               "checks": [dict(c) for c in checks]}
     data = redact_bytes((json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode())
-    reasons = "; ".join(f"{c['name']}: {c['reason']}" for c in checks if c["status"] == "FAIL")
+    reasons = markdown("; ".join(f"{c['name']}: {c['reason']}" for c in checks
+                                 if c["status"] == "FAIL"))
     log = read_docs(ctx, parent, ctx.cfg.docs.session_log)[ctx.cfg.docs.session_log]
     entry = "\n".join([
         f"## {now:%Y-%m-%d %H:%M} UTC — OPS — session skipped: pre-run checks failed",
@@ -276,11 +301,28 @@ def refusal_draft(ctx: Context, *, parent: str, checks: Sequence[Mapping[str, An
                  redact(message))
 
 
+@dataclass(frozen=True)
+class Refusal:
+    sha: str
+    added: bool  # False: the same refusal was already recorded today (that commit)
+
+
 def record_refusal(ctx: Context, *, checks: Sequence[Mapping[str, Any]],
-                   failed: Sequence[str], next_window: str | None) -> str:
-    """A session the pre-run checks refused: an ops commit of kind `check`."""
+                   failed: Sequence[str], next_window: str | None) -> Refusal:
+    """A session the pre-run checks refused: an ops commit of kind `check` — unless the
+    latest refusal recorded the same UTC day failed the same checks (a scheduler firing
+    outside the window costs nothing)."""
     now = ctx.now
-    sha = ctx.append(lambda at: refusal_draft(ctx, parent=at.sha, checks=checks, failed=failed,
-                                              next_window=next_window, now=now))
-    assert sha is not None
-    return sha
+    earlier: list[str] = []
+
+    def make(at: Any) -> Draft | None:
+        latest = next((c for c in ctx.history(at.sha) if c.kind == "check"), None)
+        if latest is not None and latest.date[:10] == f"{now:%Y-%m-%d}" and \
+                latest.trailers.get("Check-Failed") == ", ".join(failed):
+            earlier.append(latest.sha)
+            return None
+        return refusal_draft(ctx, parent=at.sha, checks=checks, failed=failed,
+                             next_window=next_window, now=now)
+
+    sha = ctx.append(make)
+    return Refusal(sha, True) if sha is not None else Refusal(earlier[0], False)

@@ -66,6 +66,7 @@ def execute(
     retries); then a failure is classified (infra, market data, code bug), recorded, and
     RunFailed (exit 4) raised. A fresh report is recorded as a run (exit 0)."""
     started = ctx.now
+    seen_alive = _gateway_alive(ctx)  # a gateway never seen alive never "went away"
     ids = list(client_ids) or [run_plan.client_id or 0]
     index, connect_retries = 0, 0
     while True:
@@ -86,7 +87,7 @@ def execute(
         if done.exit_code == 0:
             log_text += "\nno fresh report was written"
         cls = classify_failure(exit_code=done.exit_code, log_text=log_text,
-                               gateway_alive=_gateway_alive(ctx))
+                               gateway_alive=_gateway_alive(ctx), seen_alive=seen_alive)
         if cls.retry_client_id and index + 1 < len(ids):
             index += 1  # 326: the next id, at once
             continue
@@ -121,8 +122,8 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
     def packet(run_id: str, record_path: str) -> tuple[str, bytes]:
         code = code_state(ctx.repo, ctx.cfg.ops.code_paths)
         summary = f"burn-in {cls.reason}"[:70]
-        path = handoff_mod.packet_path(handoff_dir=ctx.cfg.docs.handoff_dir,
-                                       created=ctx.now, summary=summary)
+        path = handoff_mod.packet_path(handoff_dir=ctx.cfg.docs.handoff_dir, run_id=run_id,
+                                       summary=summary)
         text = handoff_mod.render_packet(
             created=ctx.now, summary=summary, command=run_plan.argv,
             exit_code=done.exit_code, reason=cls.reason, codes=cls.codes,

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from ..evidence.window import Window, interval_problem, next_window_start
 from ..redact import redact
+from ..textsafe import clean, line
 
 Status = Literal["PASS", "FAIL", "WARN"]
 EVIDENCE_LIMIT = 4000  # characters of command output kept as evidence
@@ -79,7 +80,7 @@ def check_health(*, command: Sequence[str], cwd: Path, timeout_seconds: float,
                  env: Mapping[str, str] | None = None) -> CheckResult:
     """The bot's strict health check: exit 0 and no `"healthy": false` in its JSON."""
     code, out, err = _run(command, cwd=cwd, timeout=timeout_seconds, env=env)
-    evidence = redact((out + ("\n" + err if err else "")).strip())[-EVIDENCE_LIMIT:]
+    evidence = clean(redact((out + ("\n" + err if err else "")).strip()))[-EVIDENCE_LIMIT:]
     shown = " ".join(command)
     data: dict[str, Any] = {"command": list(command), "exit_code": code}
     fix = f"run `{shown}` and fix what it reports"
@@ -91,8 +92,8 @@ def check_health(*, command: Sequence[str], cwd: Path, timeout_seconds: float,
     doc = _json(out)
     failing = []
     if isinstance(doc, dict):
-        failing = [c.get("name", "?") for c in doc.get("checks", []) if isinstance(c, dict)
-                   and c.get("ok") is False]
+        failing = [line(str(c.get("name", "?")))[:60] for c in doc.get("checks", [])
+                   if isinstance(c, dict) and c.get("ok") is False]
     if code != 0:
         return CheckResult("health", "FAIL", f"exited {code}" + (
             f"; failing: {', '.join(failing)}" if failing else ""), fix, evidence, data)

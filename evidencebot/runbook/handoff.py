@@ -10,6 +10,7 @@ from typing import Any
 
 from ..redact import redact
 from ..templating import render
+from ..textsafe import clean, fence_for, markdown
 
 TAIL_LINES = 40
 
@@ -19,12 +20,14 @@ def slug(text: str, *, limit: int = 40) -> str:
     return s or "run-failed"
 
 
-def packet_path(*, handoff_dir: str, created: datetime, summary: str) -> str:
-    return f"{handoff_dir.rstrip('/')}/{created:%Y%m%d-%H%M}-DEBUG-{slug(summary)}.md"
+def packet_path(*, handoff_dir: str, run_id: str, summary: str) -> str:
+    """Named from the run (unique), never by the minute."""
+    return f"{handoff_dir.rstrip('/')}/{run_id}-DEBUG-{slug(summary)}.md"
 
 
 def log_tail(log: bytes, *, lines: int = TAIL_LINES) -> str:
-    text = redact(log.decode("utf-8", "replace")).replace("```", "'''")
+    """The log's last lines, redacted and without control characters (ANSI/OSC escapes)."""
+    text = clean(redact(log.decode("utf-8", "replace")))
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
 
@@ -32,13 +35,15 @@ def render_packet(*, created: datetime, summary: str, command: Sequence[str], ex
                   reason: str, codes: Sequence[int], code: Mapping[str, Any], run_id: str,
                   checks: str, log: bytes, record: str, log_path: str, client_id: int | None,
                   port: int, milestone: str) -> str:
+    tail = log_tail(log)
     return redact(render(
-        "handoff.md.j2", summary=summary, created=created.strftime("%Y-%m-%d %H:%M:%S"),
+        "handoff.md.j2", summary=markdown(summary), created=created.strftime("%Y-%m-%d %H:%M:%S"),
         milestone=milestone, code_commit=code["commit"], code_dirty=code["dirty"],
-        dirty_paths=", ".join(code.get("dirty_paths", [])[:5]), command=shlex.join(command),
+        dirty_paths=markdown(", ".join(code.get("dirty_paths", [])[:5])),
+        command=markdown(shlex.join(command)),
         exit_code="none (killed at the timeout)" if exit_code is None else exit_code,
-        codes=list(codes), run_id=run_id, reason=reason, checks=checks,
-        log_tail=log_tail(log), report=None, record=record, log_path=log_path,
+        codes=list(codes), run_id=run_id, reason=markdown(reason), checks=markdown(checks),
+        log_tail=tail, fence=fence_for(tail), report=None, record=record, log_path=log_path,
         client_id=client_id if client_id is not None else "<a free id>", port=port))
 
 
