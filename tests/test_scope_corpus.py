@@ -273,7 +273,8 @@ LEGIT = [
     Case("new-report-file", write("reports/uk_tax/summary.json", b"{}\n"), "", False),
     Case("handoff-packet", write("reports/handoffs/20261125-1230-DEBUG-crash.md",
                                  b"# Handoff: OPS -> DEBUG - crash\n"), "", False),
-    Case("new-evidence-record", write("reports/evidence/step1a/extra.json", b"{}\n"), "", False),
+    # (a file beside the run records is verify's stray-record: it lives elsewhere)
+    Case("new-evidence-note", write("reports/evidence/notes/extra.json", b"{}\n"), "", False),
 ]
 
 VARIANTS = ["add", "commit-a", "commit-path", "staged-then-restored"]

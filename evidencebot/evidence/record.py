@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..config import Config
 from ..redact import redact_json
@@ -96,6 +96,15 @@ class EvidenceRecord(_Part):
     session: SessionRecord
     report: dict[str, Any] | None
     report_sha256: str | None
+
+    @field_validator("recorded_at", "started_at", "finished_at")
+    @classmethod
+    def _stamp(cls, v: str) -> str:
+        try:
+            parse_stamp(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a UTC time YYYY-MM-DDTHH:MM:SSZ") from None
+        return v
 
     def to_bytes(self) -> bytes:
         doc = self.model_dump(mode="json", by_alias=True)

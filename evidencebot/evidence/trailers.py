@@ -155,6 +155,16 @@ def render_message(subject: str, body: str, trailers: Sequence[tuple[str, str]])
     return "\n".join(lines) + "\n"
 
 
+def _real_time(value: str) -> bool:
+    from datetime import datetime
+
+    try:
+        datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return True
+
+
 def _paragraphs(message: str) -> list[list[str]]:
     lines = [ln for ln in message.replace("\r\n", "\n").split("\n") if not ln.startswith("#")]
     paras: list[list[str]] = []
@@ -219,4 +229,6 @@ def validate(message: str) -> list[str]:
             problems.append(f"trailer {key} does not belong on Evidence-Kind: {kind}")
         elif not _FORM[key].fullmatch(value):
             problems.append(f"trailer {key}: {value!r} is not of the form {FORMS[key]}")
+        elif key in TIME_KEYS and not _real_time(value):
+            problems.append(f"trailer {key}: {value!r} is not a real UTC time")
     return problems

@@ -128,15 +128,21 @@ def commit_changes(repo: Path, old: str | None, new: str, docs: set[str]) -> lis
 
 def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
                    inherit_env: bool = False) -> frozenset[str]:
-    """The casefolded paths ``parent`` already holds in the folders that get new files."""
-    dirs = sorted({ch.new.path.rsplit("/", 1)[0] + "/" for ch in changes
-                   if ch.old is None and ch.new is not None and "/" in ch.new.path})
-    if parent is None or not dirs:
+    """The paths ``parent`` holds in every folder on the way to a new file (one
+    `ls-tree`): what a new name must not equal ignoring case."""
+    dirs: set[str] = set()
+    for ch in changes:
+        if ch.old is None and ch.new is not None:
+            parts = ch.new.path.split("/")[:-1]
+            dirs.update("/".join(parts[:k]) + "/" for k in range(1, len(parts) + 1))
+    if parent is None:
         return frozenset()
-    raw = git.run(repo, "ls-tree", "-r", "-z", "--name-only", parent, "--", *dirs,
-                  inherit_env=inherit_env, ok=(0, 128))
-    return frozenset(n.casefold() for n in raw.decode("utf-8", "surrogateescape").split("\x00")
-                     if n)
+    raw = git.run(repo, "ls-tree", "-z", "--name-only", parent, "--", *sorted(dirs),
+                  inherit_env=inherit_env, ok=(0, 128)) if dirs else b""
+    top = git.run(repo, "ls-tree", "-z", "--name-only", parent, inherit_env=inherit_env,
+                  ok=(0, 128))
+    return frozenset(n for n in (raw + b"\x00" + top).decode("utf-8", "surrogateescape")
+                     .split("\x00") if n)
 
 
 def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) -> StreakOf:

@@ -107,21 +107,25 @@ def _windows_problem(part: str) -> str | None:
 
 
 def case_twins(changes: Sequence[Change], existing: Collection[str]) -> list[Violation]:
-    """New paths equal, ignoring case, to one that exists or to another new one: the same
-    file on a case-insensitive disk (Windows, macOS)."""
+    """New paths (or folders on their way) equal, ignoring case, to one that exists or to
+    another new one: the same file on a case-insensitive disk (Windows, macOS)."""
+    known: dict[str, str] = {}
+    for name in existing:
+        known.setdefault(name.casefold(), name)
     out: list[Violation] = []
-    seen: dict[str, str] = {}
     for ch in changes:
         if ch.old is not None or ch.new is None:
             continue
         p = ch.new.path
-        folded = p.casefold()
-        twin = seen.get(folded) or (folded if folded in existing else None)
-        if twin is not None:
-            out.append(Violation(p, "case-twin", "the same name, ignoring case, as "
-                                 f"{twin if twin in seen.values() else 'an existing file'}",
-                                 "give the new file its own name"))
-        seen[folded] = p
+        parts = p.split("/")
+        for k in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:k])
+            twin = known.setdefault(prefix.casefold(), prefix)
+            if twin != prefix:
+                out.append(Violation(p, "case-twin", f"{prefix!r} differs only in case from "
+                                     f"{twin!r} (the same name on Windows and macOS)",
+                                     "use the existing spelling or another name"))
+                break
     return out
 
 

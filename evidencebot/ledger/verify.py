@@ -21,6 +21,7 @@ from ..errors import UsageError
 from ..evidence import history
 from ..evidence.history import OpsCommit
 from ..guard import changes as guard
+from ..guard.rules import Change
 from ..guard.scope import judge
 from .rederive import check_run
 from .workspace import Context
@@ -157,7 +158,8 @@ def _walk(ctx: Context, report: Report, shas: dict[str, list[str]], ops: list[Op
             continue
         for problem in c.problems:
             add("trailers", problem, "trailers are written by evidencebot; do not edit")
-        _scope(ctx, report, sha, parents, prior)
+        changes = _scope(ctx, report, sha, parents, prior)
+        _strays(ctx, c, changes, add)
         if c.is_run and not c.problems:
             report.runs.append(c.run_id)
             check_run(ctx, c, prior, add)
@@ -166,7 +168,7 @@ def _walk(ctx: Context, report: Report, shas: dict[str, list[str]], ops: list[Op
 
 
 def _scope(ctx: Context, report: Report, sha: str, parents: Sequence[str],
-           prior: Sequence[OpsCommit]) -> None:
+           prior: Sequence[OpsCommit]) -> list[Change]:
     rules = ctx.guard_rules
     parent = parents[0] if parents else None
     changes = guard.commit_changes(ctx.repo, parent, sha,
@@ -179,6 +181,24 @@ def _scope(ctx: Context, report: Report, sha: str, parents: Sequence[str],
     for v in judge(changes, rules, streak_of=streak_of, existing=existing):
         report.findings.append(Finding(sha, v.rule, v.message, v.fix, v.path, v.lines,
                                        v.section))
+    return changes
+
+
+def _strays(ctx: Context, c: OpsCommit, changes: Sequence[Change],
+            add: Callable[[str, str, str], None]) -> None:
+    """Under the runs' evidence folder a commit adds only its own run's record and log: a
+    record lives at exactly <evidence_dir>/<run-id>.json, once."""
+    folder = ctx.cfg.docs.evidence_dir.rstrip("/") + "/"
+    own = set()
+    if c.is_run:
+        record = c.trailers.get("Evidence-Record", "")
+        own = {record, record[:-len(".json")] + ".log"}
+    for ch in changes:
+        if ch.old is None and ch.new is not None and ch.new.path.startswith(folder) and \
+                ch.new.path not in own:
+            add("stray-record", f"{ch.new.path} is not the record of this commit's run",
+                "a run's record lives at <evidence_dir>/<run-id>.json, written by "
+                "evidencebot")
 
 
 def _merge(ctx: Context, sha: str, parents: Sequence[str],
