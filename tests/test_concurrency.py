@@ -1,0 +1,40 @@
+"""Records made at the same moment by separate processes all land, one after the other:
+the lock under the git common dir orders them, and every commit is judged on the tip it
+lands on."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from conftest import git
+
+from evidencebot.sim.trading_repo import report, write_report
+
+OPS = "ops/evidence"
+NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+WRITERS = 4
+
+
+def test_concurrent_records_all_land_in_one_chain(trading_repo: Path, tmp_path: Path,
+                                                  cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    reports = [write_report(tmp_path / f"r{i}.json",
+                            report(finished=NOW - timedelta(minutes=45 * (i + 1))))
+               for i in range(WRITERS)]
+    env = {**os.environ, "EVIDENCEBOT_NOW": pinned_now}
+    procs = [subprocess.Popen([sys.executable, "-m", "evidencebot", "--repo", str(trading_repo),
+                               "record", str(r)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for r in reports]
+    results = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read())  # type: ignore[union-attr]
+               for p in procs]
+    assert all(code == 0 for code, _o, _e in results), results
+    runs = git(trading_repo, "log", "--format=%(trailers:key=Evidence-Run-Id,valueonly)",
+               OPS).split()
+    assert len(runs) == WRITERS == len(set(runs))
+    parents = git(trading_repo, "log", "--format=%P", OPS, "--not", "main").split("\n")
+    assert all(len(p.split()) == 1 for p in parents if p)  # one linear chain
+    git(trading_repo, "switch", "-q", OPS)
+    assert cli("--repo", trading_repo, "verify").code == 0

@@ -1,0 +1,89 @@
+"""Signed evidence: ops commits are signed where git signs commits, and `verify
+--require-signed` (or `[ops] require_signed` on the base branch) refuses unsigned or
+untrusted ones, checking against gpg.ssh.allowedSignersFile. The key is made here."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from evidencebot.sim.trading_repo import report, write_report
+
+OPS = "ops/evidence"
+NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
+
+pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
+
+
+def ssh_key(tmp_path: Path, name: str) -> tuple[Path, str]:
+    key = tmp_path / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
+                   check=True)
+    return key, (tmp_path / f"{name}.pub").read_text().strip()
+
+
+def sign_with(repo: Path, key: Path, allowed: Path) -> None:
+    git(repo, "config", "gpg.format", "ssh")
+    git(repo, "config", "user.signingkey", str(key))
+    git(repo, "config", "commit.gpgsign", "true")
+    git(repo, "config", "gpg.ssh.allowedSignersFile", str(allowed))
+
+
+def record(cli, repo: Path, tmp_path: Path, hours_ago: int) -> None:  # type: ignore[no-untyped-def]
+    doc = report(finished=NOW - timedelta(hours=hours_ago))
+    r = cli("--repo", repo, "record", write_report(tmp_path / f"r{hours_ago}.json", doc))
+    assert r.code == 0, r.err
+
+
+def test_signed_ops_commits_pass_require_signed_and_unsigned_ones_do_not(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    key, pub = ssh_key(tmp_path, "operator")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'operator@example.invalid namespaces="git" {pub}\n')
+    sign_with(trading_repo, key, allowed)
+    record(cli, trading_repo, tmp_path, 3)
+    assert git(trading_repo, "log", "-1", "--format=%G?", OPS).strip() == "G"
+    git(trading_repo, "switch", "-q", OPS)
+    assert cli("--repo", trading_repo, "verify", "--require-signed").code == 0
+
+    git(trading_repo, "switch", "-q", "main")
+    git(trading_repo, "config", "commit.gpgsign", "false")  # an unsigned run sneaks in
+    record(cli, trading_repo, tmp_path, 2)
+    git(trading_repo, "switch", "-q", OPS)
+    assert cli("--repo", trading_repo, "verify").code == 0  # not required: fine
+    r = cli("--repo", trading_repo, "--json", "verify", "--require-signed")
+    doc = json.loads(r.out)
+    assert r.code == 1
+    assert [v["rule"] for v in doc["violations"]] == ["unsigned"]
+    assert doc["violations"][0]["commit"] == git(trading_repo, "rev-parse", OPS).strip()
+
+
+def test_a_key_git_does_not_trust_is_refused(trading_repo: Path, tmp_path: Path, cli,
+                                             pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    key, _pub = ssh_key(tmp_path, "stranger")
+    _other, other_pub = ssh_key(tmp_path, "operator")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'operator@example.invalid namespaces="git" {other_pub}\n')
+    sign_with(trading_repo, key, allowed)
+    record(cli, trading_repo, tmp_path, 3)
+    assert git(trading_repo, "log", "-1", "--format=%G?", OPS).strip() != "G"
+    git(trading_repo, "switch", "-q", OPS)
+    r = cli("--repo", trading_repo, "verify", "--require-signed")
+    assert r.code == 1 and "(unsigned)" in r.out and "trusted key" in r.out
+
+
+def test_require_signed_from_the_base_branch_config(trading_repo: Path, tmp_path: Path, cli,
+                                                    pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    (trading_repo / "evidencebot.toml").write_text(
+        "[ops]\nallow_pinned_clock = true\nrequire_signed = true\n")
+    git(trading_repo, "commit", "-qam", "evidence must be signed")
+    record(cli, trading_repo, tmp_path, 3)
+    git(trading_repo, "switch", "-q", OPS)
+    r = cli("--repo", trading_repo, "verify")
+    assert r.code == 1 and "(unsigned)" in r.out
