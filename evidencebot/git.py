@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -61,6 +62,35 @@ def run(
     if proc.returncode not in ok:
         raise GitError(args, proc.returncode, proc.stdout, proc.stderr)
     return proc.stdout
+
+
+@contextmanager
+def stream(repo: Path, *args: str, chunk: int = 1 << 20) -> Iterator[Iterator[bytes]]:
+    """``git -C repo ARGS``'s stdout as it comes, in chunks (for output too large to wait
+    for); a non-zero exit raises GitError once the output is read."""
+    cmd = ["git", "-C", str(repo), *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=clean_env())
+    assert proc.stdout is not None and proc.stderr is not None
+    stdout, stderr = proc.stdout, proc.stderr
+
+    def chunks() -> Iterator[bytes]:
+        while data := stdout.read1(chunk):  # type: ignore[attr-defined]
+            yield data
+
+    finished = False
+    try:
+        yield chunks()
+        finished = True
+    finally:
+        if not finished:
+            proc.kill()
+        stdout.close()
+        err = stderr.read()
+        stderr.close()
+        code = proc.wait()
+        if finished and code != 0:
+            raise GitError(args, code, b"", err)
 
 
 def out(repo: Path, *args: str, **kw: object) -> str:

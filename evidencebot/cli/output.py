@@ -9,9 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from ..evidence.history import OpsCommit
 from ..textsafe import line
@@ -60,7 +57,9 @@ def history_csv(rows: list[dict[str, Any]]) -> str:
 _STYLE = {"qualifying": "green", "non-qualifying": "yellow", "CLOSED": "bold green"}
 
 
-def history_table(rows: list[dict[str, Any]], *, title: str) -> Table:
+def history_table(rows: list[dict[str, Any]], *, title: str) -> Any:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left")
     table.add_column("Commit", no_wrap=True)
     table.add_column("Recorded (UTC)", no_wrap=True)
@@ -89,19 +88,25 @@ def history_table(rows: list[dict[str, Any]], *, title: str) -> Table:
 
 def safe(text: str) -> str:
     """Text from the history or the bot, shown as written: no escapes, no rich markup."""
+    from rich.markup import escape  # rich only where a table or a progress line is drawn
+
     return escape(line(text))
 
 
-def console(*, stderr: bool = False) -> Console:
+def console(*, stderr: bool = False) -> Any:
     # Piped output (CI logs, `| less`) gets a wide table instead of 80 folded columns.
     import sys
 
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() else 160
+    from rich.console import Console
+
     return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def show_checks(pre: Any) -> None:
+    from rich.table import Table
+
     table = Table(title="pre-run checks", title_justify="left")
     for col in ("Check", "Status", "Reason", "Fix"):
         table.add_column(col, overflow="fold")

@@ -155,11 +155,18 @@ def render_message(subject: str, body: str, trailers: Sequence[tuple[str, str]])
     return "\n".join(lines) + "\n"
 
 
+_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
+
+
 def _real_time(value: str) -> bool:
     from datetime import datetime
 
+    m = _TIME.fullmatch(value)
+    if m is None:
+        return False
+    y, mo, d, h, mi, s = (int(g) for g in m.groups())
     try:
-        datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+        datetime(y, mo, d, h, mi, s)
     except ValueError:
         return False
     return True
@@ -196,13 +203,30 @@ def parse_block(message: str) -> tuple[list[tuple[str, str]], list[str]]:
     return pairs, junk
 
 
+_DIVIDER = re.compile(r"^[ \t]*---[ \t]*\r?$", re.MULTILINE)
+_ALLOWED = {kind: frozenset(REQUIRED[kind]) | frozenset(OPTIONAL[kind]) for kind in KINDS}
+
+
 def validate(message: str) -> list[str]:
     """Problems with an ops commit message's trailer block (empty when it is valid)."""
-    problems: list[str] = []
-    raw_lines = message.replace("\r\n", "\n").split("\n")
-    if any(ln.strip() == "---" for ln in raw_lines):
-        problems.append("a '---' line: git interpret-trailers stops reading there")
     pairs, junk = parse_block(message)
+    return check(pairs, junk, message)
+
+
+def validate_parsed(pairs: Sequence[tuple[str, str]], message: str) -> list[str]:
+    """`validate` for a message whose trailers git already parsed (``git log
+    %(trailers)``): the message is read again only when its last paragraph holds more
+    lines than git found trailers (junk, or continuation lines)."""
+    last = message.rstrip("\n").rsplit("\n\n", 1)[-1]
+    if last.count("\n") + 1 != len(pairs) or "#" in last:
+        return validate(message)
+    return check(pairs, (), message)
+
+
+def check(pairs: Sequence[tuple[str, str]], junk: Sequence[str], message: str) -> list[str]:
+    problems: list[str] = []
+    if _DIVIDER.search(message):
+        problems.append("a '---' line: git interpret-trailers stops reading there")
     for ln in junk:
         problems.append(f"not a trailer in the trailer block: {ln.strip()!r}")
     seen: dict[str, str] = {}
@@ -220,7 +244,7 @@ def validate(message: str) -> list[str]:
     required = list(REQUIRED[kind])
     if kind == "step1a-burnin" and seen.get("Evidence-Outcome") in REPORTED:
         required += METRIC_KEYS
-    allowed = set(REQUIRED[kind]) | set(OPTIONAL[kind])
+    allowed = _ALLOWED[kind]
     for key in required:
         if key not in seen:
             problems.append(f"missing trailer {key} (required for Evidence-Kind: {kind})")

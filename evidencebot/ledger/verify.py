@@ -116,7 +116,7 @@ def verify(ctx: Context, *, spec: str | None, end: str | None = None,
            describe: Describe | None = None, require_signed: bool = False) -> Report:
     """Verify ``spec`` (A..B), or the merge base with the base branch up to ``end``."""
     start, stop, mode = resolve_range(ctx, spec=spec, end=end)
-    ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author)
+    ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
     if mode == "range":
         listing = git.out(ctx.repo, "rev-list", "--reverse", "--topo-order", "--parents",
                           f"{start}..{stop}" if start else stop).splitlines()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 def ops_message(i: int, *, qualifying: bool) -> str:
     run_id = f"2026{i:08d}T000000Z"
+    start = f"2026-01-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z"
     outcome = "qualifying" if qualifying else "non-qualifying"
     return (
         f"evidence(step1a): {run_id} {outcome}\n\n"
@@ -16,6 +17,8 @@ def ops_message(i: int, *, qualifying: bool) -> str:
         f"Evidence-Outcome: {outcome}\n"
         f"Evidence-Record: reports/evidence/step1a/{run_id}.json\n"
         f"Evidence-Record-Sha256: {'ab' * 32}\n"
+        f"Evidence-Started-At: {start}\n"
+        f"Evidence-Finished-At: {start}\n"
         f"Burnin-Paper-Duration-Seconds: 1800\n"
         f"Burnin-Filled-Orders: {2 if qualifying else 0}\n"
         f"Burnin-Symbol-Data-Availability-Ratio: 0.857\n"
