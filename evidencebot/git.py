@@ -121,8 +121,77 @@ def common_dir(repo: Path) -> Path:
     return d if d.is_absolute() else (repo / d).resolve()
 
 
+class Objects:
+    """One long-lived `git cat-file --batch` for many reads (verify reads hundreds of
+    blobs and trees): a request costs a pipe round trip, not a process."""
+
+    def __init__(self, repo: Path) -> None:
+        self.repo = repo
+        self.proc = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=clean_env())
+
+    def get(self, spec: str) -> tuple[str, bytes] | None:
+        """(type, content) of ``spec`` (``rev:path``, a sha...), None when missing."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        if "\n" in spec:
+            return None
+        self.proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().split()
+        if len(header) < 3 or header[-1] == b"missing":
+            return None
+        data = self.proc.stdout.read(int(header[2]) + 1)[:-1]
+        return header[1].decode(), data
+
+    def names(self, rev: str, folder: str) -> list[str]:
+        """The entries of ``folder`` ("" for the top) at ``rev``, as paths."""
+        found = self.get(f"{rev}:{folder.rstrip('/')}")
+        if found is None or found[0] != "tree":
+            return []
+        data, out, pos = found[1], [], 0
+        prefix = folder.rstrip("/") + "/" if folder.strip("/") else ""
+        while pos < len(data):
+            space = data.index(b" ", pos)
+            nul = data.index(b"\x00", space)
+            out.append(prefix + data[space + 1:nul].decode("utf-8", "surrogateescape"))
+            pos = nul + 21
+        return out
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait()
+
+
+_readers: dict[Path, Objects] = {}
+
+
+def active_reader(repo: Path) -> Objects | None:
+    """The `reading` reader open on ``repo``, if any."""
+    return _readers.get(repo)
+
+
+@contextmanager
+def reading(repo: Path) -> Iterator[Objects]:
+    """Within the block, `show_bytes` on ``repo`` goes through one `cat-file --batch`."""
+    if repo in _readers:
+        yield _readers[repo]
+        return
+    reader = _readers[repo] = Objects(repo)
+    try:
+        yield reader
+    finally:
+        del _readers[repo]
+        reader.close()
+
+
 def show_bytes(repo: Path, rev: str, path: str) -> bytes | None:
     """The bytes of ``path`` at ``rev`` (a commit; "" means the index), None when absent."""
+    reader = _readers.get(repo)
+    if reader is not None and rev:
+        found = reader.get(f"{rev}:{path}")
+        return found[1] if found is not None and found[0] == "blob" else None
     proc = subprocess.run(
         ["git", "-C", str(repo), "cat-file", "blob", f"{rev}:{path}"],
         capture_output=True,
@@ -164,6 +233,10 @@ def cat_batch(repo: Path, specs: Sequence[str], *,
     for a missing one."""
     if not specs:
         return []
+    reader = None if inherit_env else _readers.get(repo)
+    if reader is not None:
+        got = [reader.get(s) for s in specs]
+        return [g[1] if g is not None else None for g in got]
     raw = run(repo, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode(),
               inherit_env=inherit_env)
     out: list[bytes | None] = []

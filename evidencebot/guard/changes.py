@@ -120,10 +120,35 @@ def staged_changes(repo: Path, docs: set[str],
     return _changes(repo, _parse_raw(raw), docs, known=known, inherit_env=True)
 
 
-def commit_changes(repo: Path, old: str | None, new: str, docs: set[str]) -> list[Change]:
-    raw = git.run(repo, "diff-tree", "-z", "-r", "--no-renames", "--no-abbrev",
-                  old or EMPTY_TREE, new)
+def commit_changes(repo: Path, old: str | None, new: str, docs: set[str],
+                   raw: bytes | None = None) -> list[Change]:
+    """``new`` against ``old`` (``raw``: its `diff-tree --raw -z` output, when known)."""
+    if raw is None:
+        raw = git.run(repo, "diff-tree", "-z", "-r", "--no-renames", "--no-abbrev",
+                      old or EMPTY_TREE, new)
     return _changes(repo, _parse_raw(raw), docs)
+
+
+def diffs(repo: Path, pairs: Sequence[tuple[str | None, str]]) -> dict[str, bytes]:
+    """`diff-tree --raw -z` of many (parent, commit) pairs through one process: each
+    commit's raw records, by commit id."""
+    if not pairs:
+        return {}
+    lines = "".join(f"{new} {old or EMPTY_TREE}\n" for old, new in pairs)
+    parts = git.run(repo, "diff-tree", "--stdin", "-z", "-r", "--no-renames", "--no-abbrev",
+                    "--always", input=lines.encode()).split(b"\x00")
+    found: dict[str, list[bytes]] = {}
+    current: list[bytes] = []
+    i = 0
+    while i < len(parts):  # a commit id, then its ":"-records (meta, path)
+        if parts[i].startswith(b":"):
+            current += [parts[i], parts[i + 1]]
+            i += 2
+            continue
+        if parts[i].strip():
+            current = found.setdefault(parts[i].strip().decode(), [])
+        i += 1
+    return {sha: b"".join(x + b"\x00" for x in items) for sha, items in found.items()}
 
 
 def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
@@ -137,6 +162,10 @@ def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
             dirs.update("/".join(parts[:k]) + "/" for k in range(1, len(parts) + 1))
     if parent is None:
         return frozenset()
+    reader = git.active_reader(repo) if not inherit_env else None
+    if reader is not None:
+        found = [n for d in ["", *sorted(dirs)] for n in reader.names(parent, d)]
+        return frozenset(found)
     raw = git.run(repo, "ls-tree", "-z", "--name-only", parent, "--", *sorted(dirs),
                   inherit_env=inherit_env, ok=(0, 128)) if dirs else b""
     top = git.run(repo, "ls-tree", "-z", "--name-only", parent, inherit_env=inherit_env,

@@ -79,7 +79,8 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime]) -> C
     ref = guard.base_ref(top, base)
     loaded = config_mod.load_at(top, ref) if ref else config_mod.LoadedConfig(
         config_mod.Config(), None, "none")
-    return Context(top, loaded, loaded, clock, guard.base_rules(top, base), ref)
+    return Context(top, loaded, loaded, clock, guard.base_rules(top, base), ref,
+                   git.rev_parse(top, ref) if ref else None)
 
 
 def base_of(repo: Path) -> str:
@@ -115,6 +116,13 @@ def resolve_range(ctx: Context, *, spec: str | None,
 def verify(ctx: Context, *, spec: str | None, end: str | None = None,
            describe: Describe | None = None, require_signed: bool = False) -> Report:
     """Verify ``spec`` (A..B), or the merge base with the base branch up to ``end``."""
+    with git.reading(ctx.repo):  # one cat-file process for every blob and tree read
+        return _verify(ctx, spec=spec, end=end, describe=describe,
+                       require_signed=require_signed)
+
+
+def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Describe | None,
+            require_signed: bool) -> Report:
     start, stop, mode = resolve_range(ctx, spec=spec, end=end)
     ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
     if mode == "range":
@@ -139,6 +147,8 @@ def _walk(ctx: Context, report: Report, shas: dict[str, list[str]], ops: list[Op
           require_ops: bool, describe: Describe | None) -> None:
     """Judge each commit, oldest first (``shas`` maps each to its parents)."""
     index = {c.sha: i for i, c in enumerate(ops)}  # newest first
+    raw = guard.diffs(ctx.repo, [(parents[0] if parents else None, sha)
+                                 for sha, parents in shas.items() if len(parents) <= 1])
     for sha, parents in shas.items():
         report.commits += 1
         c = ops[index[sha]] if sha in index else None
@@ -154,11 +164,11 @@ def _walk(ctx: Context, report: Report, shas: dict[str, list[str]], ops: list[Op
             if require_ops:
                 add("not-an-ops-commit", "a commit without an evidence trailer block",
                     "ops branches hold evidencebot's commits only")
-                _scope(ctx, report, sha, parents, [])
+                _scope(ctx, report, sha, parents, [], raw.get(sha))
             continue
         for problem in c.problems:
             add("trailers", problem, "trailers are written by evidencebot; do not edit")
-        changes = _scope(ctx, report, sha, parents, prior)
+        changes = _scope(ctx, report, sha, parents, prior, raw.get(sha))
         _strays(ctx, c, changes, add)
         if c.is_run and not c.problems:
             report.runs.append(c.run_id)
@@ -168,11 +178,11 @@ def _walk(ctx: Context, report: Report, shas: dict[str, list[str]], ops: list[Op
 
 
 def _scope(ctx: Context, report: Report, sha: str, parents: Sequence[str],
-           prior: Sequence[OpsCommit]) -> list[Change]:
+           prior: Sequence[OpsCommit], raw: bytes | None) -> list[Change]:
     rules = ctx.guard_rules
     parent = parents[0] if parents else None
     changes = guard.commit_changes(ctx.repo, parent, sha,
-                                   {rules.backlog, rules.design, rules.session_log})
+                                   {rules.backlog, rules.design, rules.session_log}, raw)
 
     def streak_of(mo: str) -> int:
         return ctx.streak(parent, mo, commits=prior).count if parent else 0

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from .. import config as config_mod
@@ -35,6 +36,7 @@ class Context:
     clock: Callable[[], datetime]
     guard_rules: Rules = field(default_factory=Rules)  # the scope rules, from the base
     base_ref: str | None = None  # where the base's rules live: origin/<base>, else <base>
+    base_sha: str | None = None  # that ref's commit when the context was made
 
     @property
     def now(self) -> datetime:
@@ -99,7 +101,7 @@ class Context:
         """Whether ``commit`` is on the base branch (reviewed and merged code)."""
         if self.base_ref is None or not commit or commit == "none":
             return False
-        return git.succeeds(self.repo, "merge-base", "--is-ancestor", commit, self.base_ref)
+        return _is_ancestor(self.repo, commit, self.base_sha or self.base_ref)
 
     def code_as_of(self, when: datetime) -> CodeState:
         """The base branch's commit at ``when``: the code a report recorded after the fact
@@ -142,6 +144,13 @@ class Context:
             return new
 
 
+@lru_cache(maxsize=256)
+def _is_ancestor(repo: Path, commit: str, ref: str) -> bool:
+    # Runs share a handful of code commits: one process each, not one per run (``ref`` is
+    # a commit id, so the answer never goes stale).
+    return git.succeeds(repo, "merge-base", "--is-ancestor", commit, ref)
+
+
 def open_context(
     repo: Path, *, config_path: Path | None, clock: Callable[[], datetime]
 ) -> Context:
@@ -153,7 +162,8 @@ def open_context(
     base_name = loaded.config.ops.base
     ref = base_ref(top, base_name)
     base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
-    return Context(top, loaded, base, clock, base_rules(top, base_name), ref)
+    return Context(top, loaded, base, clock, base_rules(top, base_name), ref,
+                   git.rev_parse(top, ref) if ref else None)
 
 
 def code_state(repo: Path, code_paths: list[str]) -> CodeState:
