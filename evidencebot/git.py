@@ -7,6 +7,7 @@ import os
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -107,18 +108,30 @@ def succeeds(repo: Path, *args: str) -> bool:
 
 def rev_parse(repo: Path, rev: str) -> str | None:
     """The full sha of ``rev``, or None when it does not exist."""
+    reader = _readers.get(repo)
+    if reader is not None and rev and "\n" not in rev:
+        found = reader.info(f"{rev}^{{commit}}")
+        return found
     proc = run(repo, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}", ok=(0, 1, 128))
     sha = proc.decode().strip()
     return sha or None
 
 
 def toplevel(path: Path) -> Path:
-    return Path(out(path, "rev-parse", "--show-toplevel"))
+    return Path(_where(str(path))[0])
 
 
 def common_dir(repo: Path) -> Path:
-    d = Path(out(repo, "rev-parse", "--git-common-dir"))
-    return d if d.is_absolute() else (repo / d).resolve()
+    return Path(_where(str(repo))[1])
+
+
+@lru_cache(maxsize=64)
+def _where(path: str) -> tuple[str, str]:
+    """(top level, common dir) of the repository at ``path``: one process, asked once."""
+    top, common = out(Path(path), "rev-parse", "--show-toplevel",
+                      "--git-common-dir").split("\n")[:2]
+    d = Path(common)
+    return top, str(d if d.is_absolute() else (Path(path) / d).resolve())
 
 
 class Objects:
@@ -143,6 +156,17 @@ class Objects:
             return None
         data = self.proc.stdout.read(int(header[2]) + 1)[:-1]
         return header[1].decode(), data
+
+    def info(self, spec: str) -> str | None:
+        """The object id ``spec`` names (its content is read and dropped)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().split()
+        if len(header) < 3 or header[-1] == b"missing" or header[1] == b"ambiguous":
+            return None
+        self.proc.stdout.read(int(header[2]) + 1)
+        return header[0].decode()
 
     def names(self, rev: str, folder: str) -> list[str]:
         """The entries of ``folder`` ("" for the top) at ``rev``, as paths."""
@@ -204,6 +228,23 @@ def hash_blob(repo: Path, data: bytes) -> str:
     return run(repo, "hash-object", "-w", "--stdin", input=data).decode().strip()
 
 
+def hash_blobs(repo: Path, blobs: Sequence[bytes]) -> list[str]:
+    """Write many blobs with one `hash-object` (their bytes as given, no filters)."""
+    if len(blobs) <= 1:
+        return [hash_blob(repo, b) for b in blobs]
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="evidencebot-blobs-", dir=common_dir(repo)) as d:
+        names = []
+        for i, data in enumerate(blobs):
+            name = Path(d) / str(i)
+            name.write_bytes(data)
+            names.append(str(name))
+        got = run(repo, "hash-object", "-w", "--no-filters", "--stdin-paths",
+                  input=("\n".join(names) + "\n").encode("utf-8", "surrogateescape"))
+    return got.decode().split()
+
+
 def branch_worktrees(repo: Path, branch: str) -> list[Path]:
     """Every worktree (the main one included) that has ``refs/heads/<branch>`` checked out."""
     text = out(repo, "worktree", "list", "--porcelain")
@@ -217,14 +258,18 @@ def branch_worktrees(repo: Path, branch: str) -> list[Path]:
     return found
 
 
-def identity_configured(repo: Path) -> bool:
-    """Whether git knows who the operator is (so they can be the committer)."""
-    for key in ("user.name", "user.email"):
-        if not run(repo, "config", "--get", key, ok=(0, 1)).strip():
-            env_key = "GIT_COMMITTER_NAME" if key == "user.name" else "GIT_COMMITTER_EMAIL"
-            if not os.environ.get(env_key):
-                return False
-    return True
+def committing(repo: Path) -> tuple[bool, bool]:
+    """(whether git knows who the operator is, whether it signs commits): one process."""
+    raw = run(repo, "config", "-z", "--get-regexp",
+              r"^(user\.name|user\.email|commit\.gpgsign)$", ok=(0, 1)).decode()
+    found: dict[str, str] = {}
+    for item in filter(None, raw.split("\x00")):
+        key, _, value = item.partition("\n")
+        found[key.lower()] = value
+    who = all(found.get(key) or os.environ.get(env) for key, env in (
+        ("user.name", "GIT_COMMITTER_NAME"), ("user.email", "GIT_COMMITTER_EMAIL")))
+    sign = found.get("commit.gpgsign", "").lower() in ("true", "yes", "on", "1")
+    return bool(who), sign
 
 
 def cat_batch(repo: Path, specs: Sequence[str], *,

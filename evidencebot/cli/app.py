@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
@@ -28,6 +29,7 @@ class State:
         self.config = config
         self.as_json = as_json
         self._ctx: Any = None
+        self.stack = ExitStack()  # closed when the command ends (see `run`)
 
     def clock(self) -> datetime:
         # The demo and tests pin the clock with EVIDENCEBOT_NOW, where the base branch's
@@ -57,9 +59,17 @@ class State:
 
     def context(self) -> Any:
         if self._ctx is None:
+            from .. import git
+            from ..errors import UsageError
             from ..ledger.workspace import open_context
 
-            self._ctx = open_context(self.repo, config_path=self.config, clock=self.clock)
+            try:
+                top = git.toplevel(self.repo)
+            except git.GitError:
+                raise UsageError(f"{self.repo} is not inside a git repository") from None
+            # Every blob and ref the command reads goes through one `cat-file --batch`.
+            self.stack.enter_context(git.reading(top))
+            self._ctx = open_context(top, config_path=self.config, clock=self.clock)
         return self._ctx
 
     def emit(self, doc: Any) -> None:
@@ -103,6 +113,7 @@ def cli(ctx: click.Context, repo: Path, config: Path | None, as_json: bool) -> N
     4 the run failed (classified and recorded).
     """
     ctx.obj = State(repo, config, as_json)
+    ctx.call_on_close(ctx.obj.stack.close)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -103,9 +103,9 @@ def _write_tree(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
     env = {"GIT_INDEX_FILE": index}
     try:
         git.run(repo, "read-tree", parent, env=env)
-        entries = []
-        for path, data in sorted(changes.items()):
-            entries.append(f"100644 {git.hash_blob(repo, data)}\t{path}")
+        paths = sorted(changes)
+        blobs = git.hash_blobs(repo, [changes[p] for p in paths])
+        entries = [f"100644 {sha}\t{path}" for sha, path in zip(blobs, paths, strict=True)]
         git.run(repo, "update-index", "--add", "--index-info",
                 input=("\n".join(entries) + "\n").encode("utf-8"), env=env)
         return git.out(repo, "write-tree", env=env)
@@ -119,15 +119,14 @@ def _commit_tree(
     stamp = f"{int(when.timestamp())} +0000"
     env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
            "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
-    if not git.identity_configured(repo):
+    known, signs = git.committing(repo)
+    if not known:
         # A machine with no git identity still records evidence, as the bot.
         env |= {"GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
     # Signed where the operator's git signs commits (commit.gpgsign; gpg.format openpgp or
     # ssh): `verify --require-signed` then checks the evidence against trusted keys.
-    sign = ["-S"] if git.run(repo, "config", "--bool", "--get", "commit.gpgsign",
-                             ok=(0, 1)).strip() == b"true" else []
-    return git.out(repo, "commit-tree", tree, "-p", parent, *sign, "-F", "-",
-                   input=message.encode("utf-8"), env=env)
+    return git.out(repo, "commit-tree", tree, "-p", parent, *(["-S"] if signs else []),
+                   "-F", "-", input=message.encode("utf-8"), env=env)
 
 
 def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path]) -> None:
