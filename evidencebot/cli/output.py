@@ -20,28 +20,30 @@ HISTORY_COLUMNS = (
 
 
 def history_rows(commits: Sequence[OpsCommit]) -> list[dict[str, Any]]:
-    rows = []
-    for c in commits:
-        t = c.trailers
-        rows.append({
-            "commit": c.sha,
-            "date": c.date,
-            "kind": c.kind or "?",
-            "run_id": c.run_id or t.get("Milestone", ""),
-            "outcome": c.outcome or t.get("Milestone-Status", "") or (
-                f"refused: {t['Check-Failed']}" if "Check-Failed" in t else ""),
-            "duration_s": t.get("Burnin-Paper-Duration-Seconds", ""),
-            "filled": t.get("Burnin-Filled-Orders", ""),
-            "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),
-            "min_bars": t.get("Burnin-Min-Bars-Per-Symbol", ""),
-            "client_id": t.get("Ibkr-Client-Id", ""),
-            "streak": t.get("Burnin-Streak", ""),
-            "code_dirty": t.get("Code-Dirty", ""),
-            "handoff": t.get("Handoff", ""),
-            "retry_after": t.get("Retry-After", ""),
-            "problems": list(c.problems),
-        })
-    return rows
+    return [history_row(c) for c in commits]
+
+
+def history_row(c: OpsCommit) -> dict[str, Any]:
+    """One entry of `history` (its JSON and CSV keys, its table's columns)."""
+    t = c.trailers
+    return {
+        "commit": c.sha,
+        "date": c.date,
+        "kind": c.kind or "?",
+        "run_id": c.run_id or t.get("Milestone", ""),
+        "outcome": c.outcome or t.get("Milestone-Status", "") or (
+            f"refused: {t['Check-Failed']}" if "Check-Failed" in t else ""),
+        "duration_s": t.get("Burnin-Paper-Duration-Seconds", ""),
+        "filled": t.get("Burnin-Filled-Orders", ""),
+        "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),
+        "min_bars": t.get("Burnin-Min-Bars-Per-Symbol", ""),
+        "client_id": t.get("Ibkr-Client-Id", ""),
+        "streak": t.get("Burnin-Streak", ""),
+        "code_dirty": t.get("Code-Dirty", ""),
+        "handoff": t.get("Handoff", ""),
+        "retry_after": t.get("Retry-After", ""),
+        "problems": list(c.problems),
+    }
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sys
+
 import click
 
 from .app import State, cli, json_option, pass_state
@@ -35,7 +38,7 @@ def context(state: State) -> int:
 def history(state: State, limit: int | None, as_csv: bool) -> int:
     """The burn-in history: every ops commit on the ops branch, newest first, read with
     one `git log`. A malformed ops commit is shown, not fatal."""
-    from .output import console, history_csv, history_rows, history_table
+    from .output import console, history_csv, history_row, history_rows, history_table
 
     ctx = state.context()
     at = ctx.tip()
@@ -43,13 +46,21 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     mo = ctx.milestone
     s = ctx.streak(at.sha, commits=commits)
     streak = f"{mo}: {s.display}" + (" (CLOSED)" if s.closed_by else "")
-    rows = history_rows(commits[:limit] if limit else commits)
+    shown = commits[:limit] if limit else commits
     if state.as_json:
-        state.emit({"branch": ctx.cfg.ops.branch, "exists": at.exists,
-                    "streak": {"milestone": mo, "count": s.count,
-                               "needed": s.needed, "closed": s.closed_by is not None},
-                    "entries": rows})
-    elif as_csv:
+        # Streamed entry by entry: 10,000 entries never sit in memory as one string.
+        head = json.dumps({"branch": ctx.cfg.ops.branch, "exists": at.exists,
+                           "streak": {"milestone": mo, "count": s.count, "needed": s.needed,
+                                      "closed": s.closed_by is not None}},
+                          ensure_ascii=False)
+        out = sys.stdout
+        out.write(head[:-1] + ', "entries": [')
+        for k, c in enumerate(shown):
+            out.write((", " if k else "") + json.dumps(history_row(c), ensure_ascii=False))
+        out.write("]}\n")
+        return 0
+    rows = history_rows(shown)
+    if as_csv:
         click.echo(history_csv(rows), nl=False)
     elif not rows:
         click.echo(f"no evidence on {ctx.cfg.ops.branch} yet ({streak})")

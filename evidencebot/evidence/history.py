@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from sys import intern
 
 from .. import git
 from .trailers import validate_parsed
@@ -47,11 +48,14 @@ class OpsCommit:
 
 
 def _parse_trailers(text: str) -> list[tuple[str, str]]:
+    # Interned: 10,000 commits repeat the same keys and most values (OPS, the version, the
+    # config's sha), and a shared string is one object, not 10,000.
     out = []
     for item in text.split("\x1f"):
         key, sep, value = item.partition(":")
         if sep:
-            out.append((key.strip(), value.strip()))
+            value = value.strip()
+            out.append((intern(key.strip()), intern(value) if len(value) <= 64 else value))
     return out
 
 

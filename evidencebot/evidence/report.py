@@ -161,7 +161,8 @@ def load_json(data: bytes, *, source: str) -> dict[str, Any]:
     try:
         doc = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except json.JSONDecodeError as e:
-        raise UsageError(f"{source}: not valid JSON ({e.msg} at line {e.lineno}, column "
+        what = e.msg.removesuffix(" at")  # json's "Invalid control character at"
+        raise UsageError(f"{source}: not valid JSON ({what} at line {e.lineno}, column "
                          f"{e.colno})") from None
     except (ValueError, RecursionError) as e:
         raise UsageError(f"{source}: {e}") from None
