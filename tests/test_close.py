@@ -102,8 +102,8 @@ def test_closing_twice_adds_nothing(tmp_path: Path, cli) -> None:  # type: ignor
         record(cli, repo, tmp_path, n)
     assert cli("--repo", repo, "close", "MO-2").code == 0
     tip = git(repo, "rev-parse", OPS)
-    again = cli("--repo", repo, "close", "MO-2")
-    assert again.code == 0 and "already closed" in again.out
+    again = cli("--repo", repo, "close", "mo-2")  # ids are case-insensitive here
+    assert again.code == 0 and "MO-2 is already closed" in again.out
     assert git(repo, "rev-parse", OPS) == tip
 
 

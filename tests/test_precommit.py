@@ -16,11 +16,13 @@ PRE_COMMIT = [sys.executable, "-m", "pre_commit"]
 
 
 def local_config() -> str:
-    """The snippet `evidencebot init` prints, with the entry pinned to this interpreter (the
-    test has no `evidencebot` on PATH)."""
-    from evidencebot.cli.setup import PRE_COMMIT_SNIPPET
+    """The snippet `evidencebot init` prints, exactly (its entry names this evidencebot by
+    its absolute path: the test has no `evidencebot` on PATH)."""
+    from evidencebot.cli.setup import pre_commit_snippet
 
-    return PRE_COMMIT_SNIPPET.replace("entry: evidencebot ", f"entry: {sys.executable} -m evidencebot ")
+    snippet = pre_commit_snippet("main")
+    assert "entry: evidencebot " not in snippet and "hook pre-commit --base main" in snippet
+    return snippet
 
 
 MSG = ("ops note\n\nEvidence-Kind: check\nCheck-Failed: window\nSession-Type: OPS\n"

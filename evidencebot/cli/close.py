@@ -21,6 +21,8 @@ def close(state: State, milestone_id: str, no_push: bool) -> int:
     nothing."""
     from ..milestone.publish import close_and_publish
 
-    closure, mr = close_and_publish(state.context(), milestone_id, push=not no_push)
+    # Milestone ids are case-insensitive on the command line: mo-2 is MO-2.
+    mo = milestone_id.strip().upper()
+    closure, mr = close_and_publish(state.context(), mo, push=not no_push)
     show_closure(state, closure, mr, automatic=False)
     return 0

@@ -9,24 +9,44 @@ import click
 from ..errors import UsageError
 from .app import State, cli, pass_state
 
-PRE_COMMIT_SNIPPET = """\
-# .pre-commit-config.yaml of the trading repository
+SNIPPET = """\
+# .pre-commit-config.yaml of the trading repository (`repo: local`: the hooks run the
+# evidencebot installed here, found by its absolute path — nothing else needs it on PATH)
 repos:
   - repo: local
     hooks:
       - id: evidencebot-scope
         name: evidencebot scope guard
-        entry: evidencebot hook pre-commit
+        entry: {exe} hook pre-commit --base {base}
         language: system
         pass_filenames: false
         always_run: true
         stages: [pre-commit]
       - id: evidencebot-commit-msg
         name: evidencebot trailer check
-        entry: evidencebot hook commit-msg
+        entry: {exe} hook commit-msg --base {base}
         language: system
         stages: [commit-msg]
 """
+
+
+def executable() -> str:
+    """How this evidencebot is started from anywhere: its console script next to this
+    Python when there is one, else this Python with -m (quoted for pre-commit's split)."""
+    import shlex
+    import sys
+    from pathlib import Path
+
+    here = Path(sys.executable).parent
+    for name in ("evidencebot", "evidencebot.exe"):
+        if (here / name).is_file():
+            return shlex.quote((here / name).as_posix())
+    return f"{shlex.quote(Path(sys.executable).as_posix())} -m evidencebot"
+
+
+def pre_commit_snippet(base: str = "main") -> str:
+    """The `repo: local` pre-commit config `init` prints, runnable as printed."""
+    return SNIPPET.format(exe=executable(), base=base)
 
 
 @cli.command()
@@ -45,8 +65,9 @@ def init(state: State, force: bool, ci: str | None, install_cmd: str) -> int:
     plan = plan_init(state.repo, config=state.config, force=force, ci=ci,
                      install_cmd=install_cmd)
     write_all(plan)
+    snippet = pre_commit_snippet(_base(state))
     if state.as_json:
-        state.emit({"written": [str(p) for p in plan], "pre_commit_config": PRE_COMMIT_SNIPPET})
+        state.emit({"written": [str(p) for p in plan], "pre_commit_config": snippet})
         return 0
     for path in plan:
         click.echo(f"wrote {path}")
@@ -55,8 +76,17 @@ def init(state: State, force: bool, ci: str | None, install_cmd: str) -> int:
     if ci == "gitlab":
         click.echo("include it from .gitlab-ci.yml:  include: '.gitlab/evidencebot-verify.yml'")
     click.echo("")
-    click.echo(PRE_COMMIT_SNIPPET, nl=False)
+    click.echo(snippet, nl=False)
     return 0
+
+
+def _base(state: State) -> str:
+    from .. import config
+
+    try:
+        return config.load(state.repo, state.config).config.ops.base
+    except Exception:  # noqa: BLE001 - the snippet is advice; the config errors elsewhere
+        return "main"
 
 
 @cli.command("install-hooks")
