@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ class State:
         self.as_json = as_json
         self._ctx: Any = None
         self.stack = ExitStack()  # closed when the command ends (see `run`)
+        self.seen: dict[str, Any] = {}  # what `run` reports on an error
 
     def clock(self) -> datetime:
         # The demo and tests pin the clock with EVIDENCEBOT_NOW, where the base branch's
@@ -76,6 +78,7 @@ class State:
         # One line: machines read it, and without indent json uses its C encoder
         # (3x faster for a long history). Pipe through `python -m json.tool` to read it.
         click.echo(json.dumps(doc, default=str, ensure_ascii=False))
+        self.seen["emitted"] = True  # the command printed its own JSON (an error included)
 
 
 pass_state = click.make_pass_decorator(State)
@@ -112,37 +115,54 @@ def cli(ctx: click.Context, repo: Path, config: Path | None, as_json: bool) -> N
     1 policy violation, 2 bad input or config (nothing written), 3 a pre-run check failed,
     4 the run failed (classified and recorded).
     """
-    ctx.obj = State(repo, config, as_json)
-    ctx.call_on_close(ctx.obj.stack.close)
+    seen = ctx.obj if isinstance(ctx.obj, dict) else {}
+    state = State(repo, config, as_json)
+    seen.update(state=state, command=ctx.invoked_subcommand)
+    state.seen = seen
+    ctx.obj = state
+    ctx.call_on_close(state.stack.close)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI: one-line errors and documented exit codes, never a traceback for user
-    mistakes."""
+    mistakes; under --json the error is also one JSON object on stdout."""
     from ..git import GitError
     from ..mdedit import MarkdownEditError
 
+    args = list(sys.argv[1:] if argv is None else argv)
+    seen: dict[str, Any] = {}
     try:
-        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="evidencebot",
-                      standalone_mode=False)
+        rv = cli.main(args=args, prog_name="evidencebot", standalone_mode=False, obj=seen)
     except EvidencebotError as e:
-        click.echo(f"evidencebot: error: {line(str(e))}", err=True)
-        return e.exit_code
-    except MarkdownEditError as e:
-        click.echo(f"evidencebot: error: {line(str(e))}", err=True)
-        return 2
-    except GitError as e:
-        click.echo(f"evidencebot: error: {line(str(e))}", err=True)
-        return 2
+        return _fail(seen, args, str(e), getattr(e, "fix", ""), e.exit_code)
+    except (MarkdownEditError, GitError) as e:
+        return _fail(seen, args, str(e), "", 2)
     except click.exceptions.Exit as e:
         return e.exit_code
+    except click.UsageError as e:
+        cmd = seen.get("command")
+        help_ = f"evidencebot {cmd} --help" if cmd else "evidencebot --help"
+        return _fail(seen, args, e.format_message(), f"see `{help_}`", 2)
     except click.ClickException as e:
-        e.show()
-        return 2
+        return _fail(seen, args, e.format_message(), "", 2)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 130
+        return _fail(seen, args, "aborted", "", 130)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
+        return _fail(seen, args, "interrupted", "", 130)
     return rv if isinstance(rv, int) else 0
+
+
+def _fail(seen: dict[str, Any], args: list[str], message: str, fix: str, code: int) -> int:
+    """One line on stderr (`evidencebot: error: …`, then `Fix: …`); under --json also
+    `{"schema", "error": {"message", "fix", "exit_code"}}` on stdout."""
+    message, fix = line(message), line(fix)
+    click.echo(f"evidencebot: error: {message}", err=True)
+    if fix:
+        click.echo(f"Fix: {fix}", err=True)
+    state = seen.get("state")
+    if (state.as_json if state is not None else "--json" in args) and \
+            not seen.get("emitted"):
+        command = seen.get("command") or "evidencebot"
+        click.echo(json.dumps({"schema": f"evidencebot.{command}/1", "error": {
+            "message": message, "fix": fix or None, "exit_code": code}}, ensure_ascii=False))
+    return code

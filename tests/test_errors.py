@@ -1,0 +1,31 @@
+"""Every error a user can cause is one line on stderr (`evidencebot: error: …`, then
+`Fix: …` where there is one), a documented exit code, and under --json one JSON object on
+stdout with an `error` member. Click's own usage errors included."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize(("args", "code", "fix"), [
+    pytest.param(["histroy"], 2, "evidencebot --help", id="unknown-command"),
+    pytest.param(["history", "--limit", "x"], 2, "evidencebot history --help", id="bad-value"),
+    pytest.param(["close"], 2, "evidencebot close --help", id="missing-argument"),
+    pytest.param(["verify", "--range", "nope..x"], 2, "", id="core-usage-error"),
+    pytest.param(["record", "/nonexistent/report.json"], 2, "", id="unreadable-report"),
+])
+def test_errors_are_one_line_with_a_fix_and_json_too(trading_repo: Path, cli, args: list[str],
+                                                     code: int, fix: str) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", trading_repo, *args)
+    lines = r.err.strip().splitlines()
+    assert r.code == code and r.out == ""
+    assert lines[0].startswith("evidencebot: error: ") and "Traceback" not in r.err
+    assert lines[1:] == ([f"Fix: see `{fix}`"] if fix else [])
+    j = cli("--repo", trading_repo, "--json", *args)
+    doc = json.loads(j.out)
+    assert j.code == code and doc["error"]["exit_code"] == code
+    assert doc["error"]["message"] == lines[0].removeprefix("evidencebot: error: ")
+    assert doc["schema"].startswith("evidencebot.") and doc["schema"].endswith("/1")
