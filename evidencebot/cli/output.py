@@ -15,7 +15,7 @@ from ..textsafe import line
 
 HISTORY_COLUMNS = (
     "commit", "date", "kind", "run_id", "outcome", "duration_s", "filled", "data_ratio",
-    "min_bars", "client_id", "streak", "code_dirty", "problems",
+    "min_bars", "client_id", "disconnects", "streak", "code_dirty", "problems",
 )
 
 
@@ -38,6 +38,7 @@ def history_row(c: OpsCommit) -> dict[str, Any]:
         "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),
         "min_bars": t.get("Burnin-Min-Bars-Per-Symbol", ""),
         "client_id": t.get("Ibkr-Client-Id", ""),
+        "disconnects": t.get("Ibkr-Disconnects", ""),
         "streak": t.get("Burnin-Streak", ""),
         "code_dirty": t.get("Code-Dirty", ""),
         "handoff": t.get("Handoff", ""),
@@ -67,7 +68,7 @@ def history_table(rows: list[dict[str, Any]], *, title: str) -> Any:
     table.add_column("Recorded (UTC)", no_wrap=True)
     table.add_column("Run / milestone", no_wrap=True)
     table.add_column("Outcome", overflow="fold")
-    for name in ("Dur s", "Fills", "Ratio", "Bars", "Id", "Streak"):
+    for name in ("Dur s", "Fills", "Ratio", "Bars", "Id", "Disc", "Streak"):
         table.add_column(name, justify="right", no_wrap=True)
     for r in rows:
         outcome = r["outcome"] if r["kind"] in ("step1a-burnin", "?") else (
@@ -81,7 +82,8 @@ def history_table(rows: list[dict[str, Any]], *, title: str) -> Any:
         elif r["retry_after"]:
             outcome += f" (retry {r['retry_after']})"
         cells = [safe(str(v)) for v in (r["duration_s"], r["filled"], r["data_ratio"],
-                                        r["min_bars"], r["client_id"], r["streak"])]
+                                        r["min_bars"], r["client_id"], r["disconnects"],
+                                        r["streak"])]
         table.add_row(safe(r["commit"][:9]), safe(r["date"][:16].replace("T", " ")),
                       safe(r["run_id"]),
                       f"[{style}]{safe(outcome)}[/]" if style else safe(outcome), *cells)

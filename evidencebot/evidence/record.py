@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..config import Config
+from ..ibkr.codes import Connectivity
 from ..redact import redact_json
 from .report import Metrics
 from .verdict import Verdict
@@ -63,6 +64,8 @@ class IbkrInfo(_Part):
     client_id: int | None
     codes: tuple[int, ...] = ()
     disconnects: int | None = None  # connectivity losses (1100 and the like) in the run
+    restorations: int | None = None  # connectivity restored (1101, 1102)
+    benign_messages: int | None = None  # farm-status information (2104 & co, benign_codes)
 
 
 class SessionRecord(_Part):
@@ -176,8 +179,10 @@ def build_record(
     code: CodeState,
     session: SessionInfo,
     attachments: Attachments = Attachments(),
+    connectivity: Connectivity | None = None,
 ) -> EvidenceRecord:
-    """The evidence record, complete; every string is redacted."""
+    """The evidence record, complete; every string is redacted. ``connectivity``: the
+    run's IBKR messages counted (None: nothing was there to count)."""
     client_id = session.client_id if session.client_id is not None else (
         metrics.client_id if metrics else None)
     codes = list(dict.fromkeys([*(metrics.ibkr_codes if metrics else ()), *session.ibkr_codes]))
@@ -207,7 +212,10 @@ def build_record(
         },
         "code": {"commit": code.commit, "dirty": code.dirty,
                  "dirty_paths": list(code.dirty_paths[:50])},
-        "ibkr": {"client_id": client_id, "codes": codes},
+        "ibkr": {"client_id": client_id, "codes": codes, **({} if connectivity is None else {
+            "disconnects": connectivity.disconnects,
+            "restorations": connectivity.restorations,
+            "benign_messages": connectivity.benign})},
         "session": {
             "command": list(session.command) if session.command else None,
             "checks": session.checks,

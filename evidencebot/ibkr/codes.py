@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .. import textsafe
 
@@ -13,6 +15,13 @@ READ_ONLY = 321
 MARKET_DATA = frozenset({354, 10167, 10089, 10090, 162, 2103, 2105})
 CONNECTIVITY = frozenset({1100, 1300, 2110})
 INFORMATIONAL = frozenset({2104, 2106, 2158, 2107, 2108})
+# Connectivity as evidence. Benign: farm-status information (a farm is OK, connecting, or
+# inactive but available on demand); `[ibkr] benign_codes` adds to it. Disconnections: the
+# link to IB lost (1100), the socket port reset (1300), TWS lost its server (2110), a
+# competing live session took the data (10197). Restorations: 1101 (data lost), 1102 (kept).
+BENIGN = frozenset({2104, 2106, 2107, 2108, 2119, 2158})
+DISCONNECTS = frozenset({1100, 1300, 2110, 10197})
+RESTORATIONS = frozenset({1101, 1102})
 DEGRADED = frozenset({2103, 2105, 2110, 1100})
 FIX_502 = ("enable ActiveX and Socket Clients; ports: TWS paper 7497, Gateway paper 4002, "
            "TWS live 7496, Gateway live 4001")
@@ -40,6 +49,57 @@ def parse_codes(log_text: str) -> list[int]:
     return seen
 
 
+def code_occurrences(log_text: str) -> list[int]:
+    """Every IBKR code in a log, once per line it appears on, in order (a code on three
+    lines is three messages; `parse_codes` keeps each code once)."""
+    out: list[int] = []
+    for line in log_text.splitlines():
+        found: list[int] = []
+        for pat in _CODE_PATTERNS:
+            found += [int(m.group(1)) for m in pat.finditer(line)]
+        out += list(dict.fromkeys(found))
+    return out
+
+
+def message_codes(messages: Any) -> list[int]:
+    """Every integer ``code`` in a report's list of IBKR messages, in order."""
+    if not isinstance(messages, list):
+        return []
+    return [m["code"] for m in messages if isinstance(m, dict)
+            and isinstance(m.get("code"), int) and not isinstance(m.get("code"), bool)]
+
+
+@dataclass(frozen=True)
+class Connectivity:
+    """How a run's IBKR messages sort: benign, disconnections, restorations, other."""
+
+    benign: int
+    disconnects: int
+    restorations: int
+    other: int
+
+
+def connectivity(*sources: Iterable[int], benign: Collection[int] = ()) -> Connectivity:
+    """Count a run's IBKR messages from several ``sources`` (the wrapper's log, the report's
+    messages). A real wrapper often prints a message and lists it in its report too, so a
+    code counts as often as the source that shows it most, not the sum of both. ``benign``
+    (`[ibkr] benign_codes`) extends BENIGN and wins over the other classes."""
+    counts: dict[int, int] = {}
+    for source in sources:
+        seen: dict[int, int] = {}
+        for code in source:
+            seen[code] = seen.get(code, 0) + 1
+        for code, n in seen.items():
+            counts[code] = max(counts.get(code, 0), n)
+    quiet = BENIGN | set(benign)
+    total = {"benign": 0, "disconnects": 0, "restorations": 0, "other": 0}
+    for code, n in counts.items():
+        cls = ("benign" if code in quiet else "disconnects" if code in DISCONNECTS
+               else "restorations" if code in RESTORATIONS else "other")
+        total[cls] += n
+    return Connectivity(**total)
+
+
 @dataclass(frozen=True)
 class Classification:
     outcome: str  # failed-infra | failed-market-data | failed-code
@@ -50,16 +110,16 @@ class Classification:
 
 
 def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: bool | None,
-                     seen_alive: bool = True) -> Classification:
+                     seen_alive: bool = True, benign: Collection[int] = ()) -> Classification:
     """The runbook's failure handling, as a function of the wrapper's log and exit code.
 
     Precedence, log first: 326 (retry with the next id) > 502/refused (retry) > lost
     connectivity in the log (1100 & co: infra) > a gateway dead after the run that was
     seen alive before it (infra; one never seen never "went away") > a traceback (a code
     bug, even when a market-data code also appears) > market data > a hang > anything
-    else (a code bug)."""
+    else (a code bug). ``benign`` (`[ibkr] benign_codes`): codes that are never a cause."""
     codes = tuple(parse_codes(log_text))
-    errors = [c for c in codes if c not in INFORMATIONAL]
+    errors = [c for c in codes if c not in INFORMATIONAL and c not in benign]
     if IN_USE in errors or exit_code == 3:
         return Classification("failed-infra", "client id already in use (error 326)", codes,
                               retry_client_id=True)

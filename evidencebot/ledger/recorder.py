@@ -29,9 +29,10 @@ from ..evidence.record import (
     record_path,
 )
 from ..evidence.render import redact_bytes, render_documents, run_message, run_trailers
-from ..evidence.report import check_times, load_json, metrics_from, read_report
+from ..evidence.report import check_times, load_json, metrics_from, pointer, read_report
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import Verdict, verdict
+from ..ibkr.codes import Connectivity, code_occurrences, connectivity, message_codes
 from ..mdedit import MarkdownEditError
 from ..redact import redact
 from ..textsafe import clean, markdown
@@ -83,8 +84,12 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
         code = CodeState(commit=metrics.code_commit, dirty=metrics.code_dirty)
     else:
         code = ctx.code_as_of(metrics.started_at)
+    fields = ctx.rules.report.fields
+    messages = pointer(doc, fields.ibkr_messages) if fields.ibkr_messages else None
+    conn = run_connectivity(ctx, log, messages)
     facts = RunFacts(metrics.started_at, metrics.finished_at, metrics.paper_duration_seconds,
-                     code.commit, ctx.on_base(code.commit))
+                     code.commit, ctx.on_base(code.commit),
+                     conn.disconnects if conn is not None else None)
     v = verdict(metrics, ctx.rules.qualify, code_dirty=code.dirty is True,
                 extra=run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
                                   base=ctx.rules.ops.base))
@@ -94,8 +99,20 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
         started_at=metrics.started_at, finished_at=metrics.finished_at, metrics=metrics,
         verdict=v, report=doc, code=code, session=session or SessionInfo(),
         attachments=Attachments(log=_log_path(path) if log is not None else None),
+        connectivity=conn,
     )
     return commit_run(ctx, record, log=log, verdict_=v)
+
+
+def run_connectivity(ctx: Context, log: bytes | None, messages: Any = None
+                     ) -> Connectivity | None:
+    """The run's IBKR messages counted from its log and its report's messages (benign codes
+    from the base config, as the verdict's thresholds are); None with neither."""
+    if log is None and not isinstance(messages, list):
+        return None
+    from_log = code_occurrences(log.decode("utf-8", "replace")) if log is not None else []
+    return connectivity(from_log, message_codes(messages),
+                        benign=ctx.rules.ibkr.benign_codes)
 
 
 def _log_path(record_file: str) -> str:
@@ -254,7 +271,8 @@ def record_attempt(ctx: Context, *, outcome: Outcome, started: datetime, session
             finished_at=now, metrics=None, verdict=None, report=None,
             code=code_state(ctx.repo, ctx.cfg.ops.code_paths), session=session,
             attachments=Attachments(log=_log_path(path),
-                                    handoff=packet[0] if packet else None))
+                                    handoff=packet[0] if packet else None),
+            connectivity=run_connectivity(ctx, log))
         return commit_run(ctx, record, log=log, handoff=packet[1] if packet else None)
 
 

@@ -87,7 +87,8 @@ def execute(
         if done.exit_code == 0:
             log_text += "\nno fresh report was written"
         cls = classify_failure(exit_code=done.exit_code, log_text=log_text,
-                               gateway_alive=_gateway_alive(ctx), seen_alive=seen_alive)
+                               gateway_alive=_gateway_alive(ctx), seen_alive=seen_alive,
+                               benign=ctx.rules.ibkr.benign_codes)
         if cls.retry_client_id and index + 1 < len(ids):
             index += 1  # 326: the next id, at once
             continue
