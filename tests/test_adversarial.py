@@ -56,7 +56,7 @@ provider = "none"
 [burnin]
 command = [{json.dumps(sys.executable)}, "scripts/adv_wrapper.py", "--duration", "{{paper_duration_seconds}}"]
 report = "state/latest.json"
-timeout_seconds = 30
+timeout_seconds = 2400
 retries = 0
 
 [health]
@@ -206,7 +206,8 @@ def _build_three(repo: Path, mp: pytest.MonkeyPatch) -> None:
     steps: list[tuple[str, str, tuple[str, ...], int]] = [
         ("2026-11-22T10:00:00Z", "qualifying", ("run", "--no-push"), 3),
         ("2026-11-23T08:30:00Z", "hang", ("run", "--skip-checks", "--no-push",
-                                          "--timeout-seconds", "0.3"), 4),
+                                          "--paper-duration-seconds", "1",
+                                          "--timeout-seconds", "1.3"), 4),
         *[(f"2026-11-{d}T09:30:00Z", "qualifying", ("run", "--skip-checks", "--no-push"), 0)
           for d in (23, 24, 25)],
     ]
@@ -976,7 +977,7 @@ def three_failures_one_minute(lab: Lab) -> None:
     tip = lab.rev(OPS)
     for second in ("05", "25", "45"):
         lab.at(f"2026-11-26T15:00:{second}Z")
-        ok(lab.run("--timeout-seconds", "0.3", mode="hang"), 4)
+        ok(lab.run("--paper-duration-seconds", "1", "--timeout-seconds", "1.3", mode="hang"), 4)
     packets = {lab.trailers(c).get("Handoff") for c in new_commits(lab, tip)}
     assert len(packets) == 3 and None not in packets, packets
     tree = set(lab.git("ls-tree", "-r", "--name-only", OPS, "reports/handoffs").split())

@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from evidencebot.evidence.window import Window, next_window_start
-from evidencebot.runbook.checks import check_health, check_kill_switch, check_window
+from evidencebot.runbook.checks import (
+    check_health,
+    check_kill_switch,
+    check_window,
+    strict_health,
+)
 
 RUNBOOK = Window(("Mon", "Tue", "Wed", "Thu", "Fri"), clock(8), clock(16), "UK")
 
@@ -79,17 +84,43 @@ UNHEALTHY = ('import json; print(json.dumps({"healthy": False, "checks": '
              '[{"name": "ibkr_socket", "ok": False}, {"name": "clock", "ok": True}]}))')
 
 
-@pytest.mark.parametrize(("code", "status", "reason"), [
-    pytest.param(HEALTHY, "PASS", "healthy (strict)", id="pass"),
-    pytest.param("import sys; sys.exit(1)", "FAIL", "exited 1", id="non-zero-exit"),
-    pytest.param(UNHEALTHY, "FAIL", "reports healthy: false; failing: ibkr_socket",
+NO_HEALTHY_KEY = 'import json; print(json.dumps({"checks": [{"name": "a", "ok": True}]}))'
+HEALTHY_BUT_FAILING = ('import json; print(json.dumps({"healthy": True, "checks": '
+                       '[{"name": "clock", "ok": False}]}))')
+
+
+@pytest.mark.parametrize(("code", "strict", "status", "reason"), [
+    pytest.param(HEALTHY, True, "PASS", "healthy (strict)", id="pass"),
+    pytest.param(HEALTHY, False, "PASS", "healthy", id="pass-not-strict"),
+    pytest.param("import sys; sys.exit(1)", True, "FAIL", "exited 1", id="non-zero-exit"),
+    pytest.param(UNHEALTHY, True, "FAIL", "reports healthy: false; failing: ibkr_socket",
                  id="unhealthy-json"),
-    pytest.param("print('ok')", "WARN", "no JSON", id="no-json"),
-    pytest.param("print('\\ufeff' + '{\"healthy\": true}')", "PASS", "healthy", id="bom-json"),
+    pytest.param("print('ok')", False, "WARN", "no JSON", id="no-json-not-strict"),
+    pytest.param("print('ok')", True, "FAIL", "exited 0 but printed no JSON health report",
+                 id="no-json-strict-is-a-failure"),
+    pytest.param("pass", True, "FAIL", "no JSON", id="silent-exit-0-strict-is-a-failure"),
+    pytest.param(NO_HEALTHY_KEY, True, "PASS", "healthy (strict)", id="all-checks-ok-strict"),
+    pytest.param('print("{}")', True, "FAIL", "does not say healthy: true",
+                 id="empty-report-strict"),
+    pytest.param('print("{}")', False, "PASS", "healthy", id="empty-report-not-strict"),
+    pytest.param(HEALTHY_BUT_FAILING, True, "FAIL", "failing: clock (strict)",
+                 id="healthy-but-a-check-failing-strict"),
+    pytest.param("print('\\ufeff' + '{\"healthy\": true}')", True, "PASS", "healthy",
+                 id="bom-json"),
 ])
-def test_health(tmp_path: Path, code: str, status: str, reason: str) -> None:
-    r = check_health(command=py(code), cwd=tmp_path, timeout_seconds=10)
+def test_health(tmp_path: Path, code: str, strict: bool, status: str, reason: str) -> None:
+    r = check_health(command=py(code), cwd=tmp_path, timeout_seconds=10, strict=strict)
     assert r.status == status and reason in r.reason
+
+
+@pytest.mark.parametrize(("command", "strict"), [
+    (["python", "main.py", "uk_health_check", "--profile", "uk_paper", "--strict-health"], True),
+    (["pwsh", "-File", "health.ps1", "-StrictHealth"], True),
+    (["python", "main.py", "uk_health_check"], False),
+    (["python", "main.py", "--strict-healthy"], False),
+])
+def test_strict_health_is_read_from_the_command(command: list[str], strict: bool) -> None:
+    assert strict_health(command) is strict
 
 
 def test_health_timeout_is_a_failure_and_returns_promptly(tmp_path: Path) -> None:

@@ -129,7 +129,7 @@ def test_a_run_counts_the_disconnections_in_its_wrapper_log(tmp_path: Path, cli)
     script.write_text(WRAPPER)
     repo = repo_with(tmp_path, "[burnin]\n"
                      f"command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
-                     '"latest.json"]\nreport = "latest.json"\ntimeout_seconds = 20\n'
+                     '"latest.json"]\nreport = "latest.json"\ntimeout_seconds = 3600\n'
                      "[qualify]\nmax_disconnects = 0\n"
                      '[window]\nstart = "00:00"\nend = "00:00"\n')
     r = cli("--repo", repo, "--json", "run", "--skip-checks")

@@ -40,7 +40,7 @@ def repo(trading_repo: Path, tmp_path: Path) -> Path:
         f"command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
         '"--duration", "{paper_duration_seconds}", "--report", "latest.json", '
         '"--client", "{runs}"]\n'
-        'report = "latest.json"\ntimeout_seconds = 20\n')
+        'report = "latest.json"\ntimeout_seconds = 3600\n')
     (trading_repo / ".gitignore").write_text("state/\nlatest.json\n")
     git(trading_repo, "add", "-A")
     git(trading_repo, "commit", "-qm", "configure evidencebot")
@@ -81,8 +81,9 @@ def test_no_fresh_report_is_exit_4_and_nothing_recorded(repo: Path, cli) -> None
 def test_a_hung_wrapper_is_killed_at_the_timeout(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "hang", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
-    r = cli("--repo", repo, "--json", "run", "--skip-checks", "--timeout-seconds", "0.5")
-    assert r.code == 4 and "failed-code: timed out after 0.5 s" in r.err
+    r = cli("--repo", repo, "--json", "run", "--skip-checks", "--paper-duration-seconds", "1",
+            "--timeout-seconds", "1.5")
+    assert r.code == 4 and "failed-code: timed out after 1.5 s" in r.err
     # "any other failure" is a code bug: recorded, with a handoff packet for DEBUG
     t = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)%(trailers:key=Handoff,valueonly)", "ops/evidence")
     assert t.startswith("failed-code") and "reports/handoffs/" in t

@@ -47,7 +47,9 @@ def check(state: State, now_text: str | None) -> int:
 @click.option("--timeout-seconds", type=float, help="Kill the command after this long.")
 @click.option("--no-push", is_flag=True, help="Do not push the ops branch.")
 @click.option("--skip-checks", is_flag=True, help="Do not run the pre-run checks.")
-@click.option("--dry-run", is_flag=True, help="Print the plan; run and write nothing.")
+@click.option("--dry-run", is_flag=True,
+              help="Every check, the client id, the wrapper and the parameters; run and "
+                   "write nothing (exit 3 if a check fails).")
 @json_option
 @pass_state
 def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool,
@@ -71,16 +73,41 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool,
     ids = client_ids(ctx.cfg, os.environ)
     run_plan = burnin.plan(ctx, overrides, client_id=ids[0])
     if dry_run:
-        if state.as_json:
-            state.emit({"dry_run": True, **run_plan.to_json()})
-        else:
-            click.echo("would run: " + " ".join(run_plan.argv))
-            click.echo(f"IBKR_CLIENT_ID={ids[0]}; report: {run_plan.report}")
-        return 0
+        return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks)
     with ctx.locked(wait=0):  # one runner: a second `run` exits 3 at once
         result = _checks_then_burnin(state, ctx, run_plan, ids, skip_checks=skip_checks)
         print_record(state, result)
         _after_run(state, ctx, result, push=not no_push)
+    return 0
+
+
+def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
+             skip_checks: bool) -> int:
+    """Every check a run would make, the client id it would use, the wrapper and the
+    parameters; exit 3 when a check fails. Nothing is run or written."""
+    from ..runbook.dryrun import dry_run_checks
+    from ..runbook.preflight import Preflight, run_checks
+
+    results: list[Any] = []
+    client, source = ids[0], "the first id to try"
+    if not skip_checks:
+        pre = run_checks(ctx, now=ctx.now, run_seconds=run_plan.params.paper_duration_seconds)
+        results += pre.results
+        if pre.client_id is not None:
+            client, source = pre.client_id, "as the client-id check resolved it"
+    if "IBKR_CLIENT_ID" in os.environ and os.environ["IBKR_CLIENT_ID"]:
+        source = "IBKR_CLIENT_ID"
+    plan = Preflight((*results, *dry_run_checks(ctx, run_plan)), client)
+    if state.as_json:
+        state.emit({"dry_run": True, **run_plan.to_json(), **plan.to_json()})
+    else:
+        show_checks(plan)
+        click.echo("would run: " + " ".join(run_plan.argv))
+        click.echo(f"IBKR_CLIENT_ID={client} ({source}); report: {run_plan.report}")
+        click.echo("dry run: nothing was run or written")
+    if not plan.ok:
+        raise CheckFailed(f"a run may not start: {', '.join(plan.failed)} failed (dry run: "
+                          "nothing was run or written)")
     return 0
 
 

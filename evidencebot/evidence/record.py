@@ -165,6 +165,7 @@ class Attachments:
     handoff: str | None = None
 
 
+# long: one literal holding every field of the record, in the file's key order
 def build_record(
     *,
     cfg: Config,
@@ -179,10 +180,9 @@ def build_record(
     code: CodeState,
     session: SessionInfo,
     attachments: Attachments = Attachments(),
-    connectivity: Connectivity | None = None,
+    connectivity: Connectivity | None = None,  # the run's IBKR messages counted, if any
 ) -> EvidenceRecord:
-    """The evidence record, complete; every string is redacted. ``connectivity``: the
-    run's IBKR messages counted (None: nothing was there to count)."""
+    """The evidence record, complete; every string is redacted."""
     client_id = session.client_id if session.client_id is not None else (
         metrics.client_id if metrics else None)
     codes = list(dict.fromkeys([*(metrics.ibkr_codes if metrics else ()), *session.ibkr_codes]))
@@ -212,10 +212,7 @@ def build_record(
         },
         "code": {"commit": code.commit, "dirty": code.dirty,
                  "dirty_paths": list(code.dirty_paths[:50])},
-        "ibkr": {"client_id": client_id, "codes": codes, **({} if connectivity is None else {
-            "disconnects": connectivity.disconnects,
-            "restorations": connectivity.restorations,
-            "benign_messages": connectivity.benign})},
+        "ibkr": _ibkr(client_id, codes, connectivity),
         "session": {
             "command": list(session.command) if session.command else None,
             "checks": session.checks,
@@ -230,3 +227,11 @@ def build_record(
         "report_sha256": None if redacted_report is None else sha256(canonical(redacted_report)),
     }
     return EvidenceRecord.model_validate(redact_json(doc))
+
+
+def _ibkr(client_id: int | None, codes: list[int],
+          connectivity: Connectivity | None) -> dict[str, Any]:
+    counts = {} if connectivity is None else {
+        "disconnects": connectivity.disconnects, "restorations": connectivity.restorations,
+        "benign_messages": connectivity.benign}
+    return {"client_id": client_id, "codes": codes, **counts}

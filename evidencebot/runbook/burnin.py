@@ -35,7 +35,8 @@ class RunPlan:
 
 
 def plan(ctx: Context, overrides: Mapping[str, Any], *, client_id: int | None) -> RunPlan:
-    """The command line the wrapper gets: config values, then command-line overrides."""
+    """The command line the wrapper gets: config values, then command-line overrides.
+    Refused (exit 2) when the effective timeout is not above the paper duration."""
     from pydantic import ValidationError
 
     given = {k: v for k, v in overrides.items() if v is not None}
@@ -46,6 +47,13 @@ def plan(ctx: Context, overrides: Mapping[str, Any], *, client_id: int | None) -
         name = str(err["loc"][0]) if err["loc"] else "?"
         where = f"--{name.replace('_', '-')}" if name in given else f"[burnin] {name}"
         raise UsageError(f"{where}: {err['msg']}") from None
+    if params.timeout_seconds <= params.paper_duration_seconds:
+        timeout, duration = (f"--{k.replace('_', '-')}" if k in given else f"[burnin] {k}"
+                             for k in ("timeout_seconds", "paper_duration_seconds"))
+        raise UsageError(
+            f"{timeout} ({params.timeout_seconds:g} s) must be above {duration} "
+            f"({params.paper_duration_seconds} s): the run would be killed before its paper "
+            "session ends")
     return RunPlan(runner.expand(params.command, params), params, client_id,
                    ctx.repo / params.report)
 

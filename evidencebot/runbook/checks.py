@@ -4,6 +4,7 @@ environment and the commands are passed in."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,13 +77,22 @@ def _run(command: Sequence[str], *, cwd: Path, timeout: float,
             proc.stderr.decode("utf-8", "replace"))
 
 
+def strict_health(command: Sequence[str]) -> bool:
+    """Whether a health command asks for the strict check (`--strict-health`, or the
+    PowerShell spelling `-StrictHealth`)."""
+    return any(re.sub(r"[^a-z]", "", arg.lower()) == "stricthealth" for arg in command)
+
+
 def check_health(*, command: Sequence[str], cwd: Path, timeout_seconds: float,
-                 env: Mapping[str, str] | None = None) -> CheckResult:
-    """The bot's strict health check: exit 0 and no `"healthy": false` in its JSON."""
+                 env: Mapping[str, str] | None = None, strict: bool = False) -> CheckResult:
+    """The bot's health check: exit 0 and no `"healthy": false` in its JSON. ``strict``
+    (the runbook's `--strict-health`): anything short of a clear pass fails — exit 0 and a
+    JSON report saying `"healthy": true` (or, without that key, listing checks that are
+    all ok) with no failing check."""
     code, out, err = _run(command, cwd=cwd, timeout=timeout_seconds, env=env)
     evidence = clean(redact((out + ("\n" + err if err else "")).strip()))[-EVIDENCE_LIMIT:]
     shown = " ".join(command)
-    data: dict[str, Any] = {"command": list(command), "exit_code": code}
+    data: dict[str, Any] = {"command": list(command), "exit_code": code, "strict": strict}
     fix = f"run `{shown}` and fix what it reports"
     if code is None:
         return CheckResult("health", "FAIL", f"timed out after {timeout_seconds:g} s", fix,
@@ -90,10 +100,9 @@ def check_health(*, command: Sequence[str], cwd: Path, timeout_seconds: float,
     if code == -1:
         return CheckResult("health", "FAIL", err, "set [health] command", evidence, data)
     doc = _json(out)
-    failing = []
-    if isinstance(doc, dict):
-        failing = [line(str(c.get("name", "?")))[:60] for c in doc.get("checks", [])
-                   if isinstance(c, dict) and c.get("ok") is False]
+    checks = doc.get("checks") if isinstance(doc, dict) else None
+    checks = [c for c in checks if isinstance(c, dict)] if isinstance(checks, list) else []
+    failing = [line(str(c.get("name", "?")))[:60] for c in checks if c.get("ok") is False]
     if code != 0:
         return CheckResult("health", "FAIL", f"exited {code}" + (
             f"; failing: {', '.join(failing)}" if failing else ""), fix, evidence, data)
@@ -101,9 +110,23 @@ def check_health(*, command: Sequence[str], cwd: Path, timeout_seconds: float,
         return CheckResult("health", "FAIL", "reports healthy: false" + (
             f"; failing: {', '.join(failing)}" if failing else ""), fix, evidence, data)
     if not isinstance(doc, dict):
+        if strict:
+            return CheckResult("health", "FAIL", "exited 0 but printed no JSON health report: "
+                               "under --strict-health only a clear pass passes", fix,
+                               evidence, data)
         return CheckResult("health", "WARN", "exited 0 but printed no JSON health report",
                            "check the command is the strict health check", evidence, data)
-    return CheckResult("health", "PASS", "healthy (strict)", "", evidence, data)
+    if strict:
+        said = doc.get("healthy")
+        if failing:
+            return CheckResult("health", "FAIL", f"failing: {', '.join(failing)} (strict)", fix,
+                               evidence, data)
+        if said is not True and not (said is None and checks
+                                     and all(c.get("ok") is True for c in checks)):
+            return CheckResult("health", "FAIL", "the report does not say healthy: true "
+                               "(strict)", fix, evidence, data)
+        return CheckResult("health", "PASS", "healthy (strict)", "", evidence, data)
+    return CheckResult("health", "PASS", "healthy", "", evidence, data)
 
 
 def _json(text: str) -> Any:

@@ -14,7 +14,14 @@ from ..errors import UsageError
 from ..evidence.window import window_of
 from ..ibkr.probe import probe_gateway
 from ..ledger.workspace import Context
-from .checks import CheckResult, check_health, check_kill_switch, check_window, summary
+from .checks import (
+    CheckResult,
+    check_health,
+    check_kill_switch,
+    check_window,
+    strict_health,
+    summary,
+)
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,8 @@ def run_checks(ctx: Context, *, now: datetime, run_seconds: int,
     results = [
         check_window(now=now, run_seconds=run_seconds, window=window_of(cfg)),
         check_health(command=cfg.health.command, cwd=ctx.repo,
-                     timeout_seconds=cfg.health.timeout_seconds),
+                     timeout_seconds=cfg.health.timeout_seconds,
+                     strict=strict_health(cfg.health.command)),
         check_kill_switch(repo=ctx.repo, path=cfg.kill_switch.path,
                           command=cfg.kill_switch.command,
                           timeout_seconds=cfg.kill_switch.timeout_seconds),

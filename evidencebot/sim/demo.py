@@ -63,7 +63,8 @@ def demo_config(*, port: int, report: str) -> str:
         "[burnin]",
         f"command = {json.dumps(burnin)}",
         f'report = "{report}"',
-        "timeout_seconds = 60",
+        "timeout_seconds = 2400  # above the paper duration (the simulated wrapper never "
+        "waits for it)",
         "retries = 1",
         "retry_backoff_seconds = 0.2",
         "",

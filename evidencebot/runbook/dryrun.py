@@ -1,0 +1,101 @@
+"""What `run --dry-run` checks besides the pre-run checks: that the wrapper's program (and
+the script it is given) exists, that the parameters can qualify, and that the timeout leaves
+room around the paper session. Nothing is run or written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path, PurePath
+
+from ..config import Burnin, Qualify
+from ..ledger.workspace import Context
+from .burnin import RunPlan
+from .checks import CheckResult
+
+# Beyond the paper session the wrapper connects, runs its preflight and writes its report;
+# a timeout closer than this to the paper duration may kill a run that was going well.
+TIMEOUT_MARGIN_SECONDS = 300
+POWERSHELL = ("pwsh", "powershell")
+SCRIPTS = (".ps1", ".py", ".sh", ".cmd", ".bat")
+
+
+def _is_path(program: str) -> bool:
+    return "/" in program or "\\" in program
+
+
+def _find_program(program: str, repo: Path) -> str | None:
+    """Where ``program`` would be started from (as Popen finds it, with cwd = the repo)."""
+    if _is_path(program):
+        path = Path(program) if Path(program).is_absolute() else repo / program
+        return str(path) if path.is_file() and os.access(path, os.X_OK) else None
+    return shutil.which(program)
+
+
+def _script(argv: Sequence[str]) -> str | None:
+    """The script a wrapper command hands its interpreter: PowerShell's `-File X`, else the
+    first argument that names a script file."""
+    program = PurePath(argv[0].replace("\\", "/")).stem.lower()
+    if program in POWERSHELL:
+        lowered = [a.lower() for a in argv]
+        if "-file" in lowered and lowered.index("-file") + 1 < len(argv):
+            return argv[lowered.index("-file") + 1]
+        return None
+    first = next((a for a in argv[1:] if not a.startswith("-")), None)
+    return first if first and first.lower().endswith(SCRIPTS) else None
+
+
+def wrapper_check(argv: Sequence[str], *, repo: Path) -> CheckResult:
+    """PASS when the wrapper's program is found (and its script, when it names one)."""
+    program = argv[0]
+    found = _find_program(program, repo)
+    data = {"program": program, "found": found}
+    if found is None:
+        where = "not a file, or not executable" if _is_path(program) else "not on PATH"
+        fix = ("install PowerShell 7 (pwsh), or start [burnin] command with powershell.exe "
+               "(Windows PowerShell 5.1)" if PurePath(program).stem.lower() == "pwsh"
+               else "set [burnin] command to the wrapper's program")
+        return CheckResult("wrapper", "FAIL", f"program {program!r} not found ({where})", fix,
+                           data=data)
+    script = _script(argv)
+    if script is not None:
+        path = Path(script) if Path(script).is_absolute() else repo / script
+        if not path.is_file():
+            return CheckResult("wrapper", "FAIL", f"{program} is at {found}, but its script "
+                               f"{script!r} is not in the repository",
+                               "set [burnin] command to the wrapper script's path",
+                               data={**data, "script": script})
+        return CheckResult("wrapper", "PASS", f"{program} at {found}; script {script}",
+                           data={**data, "script": script})
+    return CheckResult("wrapper", "PASS", f"{program} at {found}", data=data)
+
+
+def parameter_checks(params: Burnin, qualify: Qualify) -> list[CheckResult]:
+    """WARN when a run with ``params`` cannot qualify under ``qualify`` (the base branch's
+    thresholds), or its timeout leaves little room beyond the paper session."""
+    duration, floor = params.paper_duration_seconds, qualify.min_paper_duration_seconds
+    if duration < floor:
+        qualifies = CheckResult(
+            "parameters", "WARN", f"paper duration {duration} s is below [qualify] "
+            f"min_paper_duration_seconds ({floor} s): this run cannot qualify",
+            f"run with --paper-duration-seconds {floor} or more")
+    else:
+        qualifies = CheckResult("parameters", "PASS", f"paper duration {duration} s meets "
+                                f"[qualify] ({floor} s)")
+    room = params.timeout_seconds - duration
+    if room < TIMEOUT_MARGIN_SECONDS:
+        timeout = CheckResult(
+            "timeout", "WARN", f"timeout {params.timeout_seconds:g} s leaves {room:g} s beyond "
+            f"the {duration} s paper session for connecting, the preflight and the report",
+            f"set a timeout of at least {duration + TIMEOUT_MARGIN_SECONDS} s")
+    else:
+        timeout = CheckResult("timeout", "PASS", f"timeout {params.timeout_seconds:g} s is above "
+                              f"the {duration} s paper session")
+    return [qualifies, timeout]
+
+
+def dry_run_checks(ctx: Context, run_plan: RunPlan) -> list[CheckResult]:
+    """The checks `run --dry-run` adds to the pre-run checks."""
+    return [wrapper_check(run_plan.argv, repo=ctx.repo),
+            *parameter_checks(run_plan.params, ctx.rules.qualify)]

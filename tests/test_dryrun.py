@@ -1,0 +1,143 @@
+"""Stricter pre-run behaviour: `run --dry-run` runs every check and writes nothing, a strict
+health command that does not clearly pass fails, and a timeout not above the paper duration
+(after the command line's overrides) is refused."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from evidencebot.runbook.dryrun import wrapper_check
+from evidencebot.sim.demo import demo_config
+from evidencebot.sim.gateway import running_gateway
+from evidencebot.sim.trading_repo import write_repo
+
+REPORT = "reports/uk_tax/step1a_burnin/step1a_burnin_latest.json"
+
+
+@pytest.fixture
+def port() -> Iterator[int]:
+    with running_gateway(hold_client_ids={17}) as p:
+        yield p
+
+
+def make_repo(tmp_path: Path, port: int, *, replace: tuple[str, str] = ("", "")) -> Path:
+    config = demo_config(port=port, report=REPORT)
+    if replace[0]:
+        assert replace[0] in config
+        config = config.replace(*replace)
+    return write_repo(tmp_path / "bot", extra={"evidencebot.toml": config,
+                                               ".gitignore": "state/\nreports/uk_tax/\n"})
+
+
+def nothing_written(repo: Path) -> bool:
+    return git(repo, "branch", "--list", "ops/evidence") == "" and not (repo / REPORT).exists()
+
+
+def test_dry_run_runs_every_check_and_resolves_the_client_id(tmp_path: Path, port: int, cli,
+                                                             pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(tmp_path, port)
+    r = cli("--repo", repo, "--json", "run", "--dry-run")
+    assert r.code == 0, r.out + r.err
+    doc = json.loads(r.out)
+    assert doc["dry_run"] is True and doc["ok"] is True
+    assert doc["client_id"] == 18  # 17 is held: the run would start with 18, as the probe found
+    names = [c["name"] for c in doc["checks"]]
+    assert names == ["window", "health", "kill-switch", "gateway", "client-id", "wrapper",
+                     "parameters", "timeout"]
+    assert all(c["status"] == "PASS" for c in doc["checks"]), doc["checks"]
+    assert nothing_written(repo)
+    text = cli("--repo", repo, "run", "--dry-run")
+    assert "IBKR_CLIENT_ID=18 (as the client-id check resolved it)" in text.out
+    assert "dry run: nothing was run or written" in text.out
+
+
+def test_dry_run_with_a_missing_wrapper_is_exit_3_and_records_no_refusal(tmp_path: Path,
+                                                                         port: int, cli,
+                                                                         pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(tmp_path, port)
+    (repo / "evidencebot.toml").write_text(
+        (repo / "evidencebot.toml").read_text().replace(
+            f'command = [{json.dumps(sys.executable)}, "-m"', 'command = ["no-such-wrapper-xyz", "-m"'))
+    r = cli("--repo", repo, "run", "--dry-run")
+    assert r.code == 3
+    assert "program 'no-such-wrapper-xyz' not found (not on PATH)" in r.out
+    assert r.err.strip() == ("evidencebot: error: a run may not start: wrapper failed (dry run: "
+                             "nothing was run or written)")
+    assert nothing_written(repo)
+
+
+def test_dry_run_warns_when_the_run_cannot_qualify(tmp_path: Path, port: int, cli,
+                                                   pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(tmp_path, port)
+    r = cli("--repo", repo, "--json", "run", "--dry-run", "--paper-duration-seconds", "60")
+    assert r.code == 0
+    checks = {c["name"]: c for c in json.loads(r.out)["checks"]}
+    assert checks["parameters"]["status"] == "WARN"
+    assert checks["parameters"]["reason"] == ("paper duration 60 s is below [qualify] "
+                                              "min_paper_duration_seconds (1800 s): this run "
+                                              "cannot qualify")
+    assert checks["timeout"]["status"] == "PASS"
+
+
+def test_dry_run_fails_a_strict_health_command_that_prints_no_report(tmp_path: Path, port: int,
+                                                                     cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(tmp_path, port, replace=('"main.py", "uk_health_check"', '"-c", "pass"'))
+    r = cli("--repo", repo, "--json", "run", "--dry-run")
+    assert r.code == 3
+    health = next(c for c in json.loads(r.out)["checks"] if c["name"] == "health")
+    assert health["status"] == "FAIL" and "printed no JSON health report" in health["reason"]
+    assert nothing_written(repo)
+
+
+@pytest.mark.parametrize(("config", "args", "message"), [
+    pytest.param("timeout_seconds = 1800", [],
+                 "[burnin] timeout_seconds (1800 s) must be above [burnin] "
+                 "paper_duration_seconds (1800 s)", id="config-equal"),
+    pytest.param("timeout_seconds = 7200", ["--paper-duration-seconds", "9000"],
+                 "[burnin] timeout_seconds (7200 s) must be above --paper-duration-seconds "
+                 "(9000 s)", id="override-longer-paper-session"),
+    pytest.param("timeout_seconds = 7200", ["--timeout-seconds", "100"],
+                 "--timeout-seconds (100 s) must be above [burnin] paper_duration_seconds "
+                 "(1800 s)", id="override-shorter-timeout"),
+])
+def test_a_timeout_not_above_the_paper_duration_is_refused(tmp_path: Path, cli, config: str,
+                                                           args: list[str], message: str,
+                                                           pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(tmp_path, 1, replace=("timeout_seconds = 2400", config))
+    for extra in (["--skip-checks"], ["--dry-run"]):
+        r = cli("--repo", repo, "run", *extra, *args)
+        assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1
+        assert nothing_written(repo)
+
+
+def test_an_override_that_fixes_the_timeout_is_accepted(tmp_path: Path, port: int, cli,
+                                                         pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    repo = make_repo(tmp_path, port, replace=("timeout_seconds = 2400", "timeout_seconds = 60"))
+    assert cli("--repo", repo, "run", "--dry-run").code == 2
+    r = cli("--repo", repo, "--json", "run", "--dry-run", "--timeout-seconds", "4000")
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["params"]["timeout_seconds"] == 4000
+
+
+def test_pwsh_missing_points_at_windows_powershell(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    r = wrapper_check(["pwsh", "-NoProfile", "-File", "./scripts/run.ps1"], repo=tmp_path)
+    assert r.status == "FAIL" and r.reason == "program 'pwsh' not found (not on PATH)"
+    assert "powershell.exe" in r.fix
+
+
+def test_the_wrapper_script_must_be_in_the_repository(tmp_path: Path) -> None:
+    r = wrapper_check([sys.executable, "scripts/burnin.py", "--runs", "1"], repo=tmp_path)
+    assert r.status == "FAIL" and "its script 'scripts/burnin.py' is not in the repository" \
+        in r.reason
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / "burnin.py").write_text("")
+    ok = wrapper_check([sys.executable, "scripts/burnin.py", "--runs", "1"], repo=tmp_path)
+    assert ok.status == "PASS" and ok.data["found"] == sys.executable
