@@ -120,44 +120,57 @@ def show_checks(pre: Any) -> None:
     console().print(table)
 
 
+def record_lines(result: Any) -> list[str]:
+    """What a recorded run says: the outcome line first, then its reasons and notes."""
+    if result.status == "unchanged":
+        return [f"run {result.run_id} is already recorded ({result.record_path}); "
+                "nothing added"]
+    lines = [f"recorded run {result.run_id}: {result.outcome} "
+             f"(commit {result.sha[:12]}, streak {result.streak}/{result.consecutive})"]
+    if result.verdict and result.verdict.reasons:
+        lines.append("  failed: " + line("; ".join(result.verdict.reasons)))
+    if result.verdict and result.verdict.disagreement:
+        lines.append(f"  note: {line(result.verdict.disagreement)}")
+    lines += [f"  note: {line(note)}" for note in result.notes]
+    return lines
+
+
 def print_record(state: Any, result: Any) -> None:
     if state.as_json:
         state.emit(result.to_json())
         return
-    if result.status == "unchanged":
-        click.echo(f"run {result.run_id} is already recorded ({result.record_path}); "
-                   "nothing added")
-        return
-    click.echo(f"recorded run {result.run_id}: {result.outcome} "
-               f"(commit {result.sha[:12]}, streak {result.streak}/{result.consecutive})")
-    if result.verdict and result.verdict.reasons:
-        click.echo("  failed: " + line("; ".join(result.verdict.reasons)))
-    if result.verdict and result.verdict.disagreement:
-        click.echo(f"  note: {line(result.verdict.disagreement)}")
-    for note in result.notes:
-        click.echo(f"  note: {line(note)}")
+    for text in record_lines(result):
+        click.echo(text)
+
+
+def closure_lines(closure: Any, mr: Any, *, automatic: bool) -> list[str]:
+    """What a closure says: the closure line first, then the merge request."""
+    mo = closure.milestone
+    if closure.status == "already-closed":
+        lines = [f"{mo} is already closed (commit {(closure.sha or '')[:12]}); nothing added"]
+    else:
+        lead = "the streak is met: " if automatic else ""
+        lines = [f"{lead}{mo} closed in {(closure.sha or '')[:12]} on runs "
+                 f"{', '.join(closure.runs)}"]
+    if mr.action == "written":
+        lines += [f"merge request description written to {mr.description_file}",
+                  "open the merge request with:", *(f"  {cmd}" for cmd in mr.commands)]
+    else:
+        lines.append(f"merge request {mr.action} ({mr.provider})"
+                     + (f": {mr.url}" if mr.url else ""))
+    return lines
+
+
+def closure_json(closure: Any, mr: Any) -> dict[str, Any]:
+    return {**closure.to_json(), "merge_request": {
+        "provider": mr.provider, "action": mr.action, "url": mr.url, "push": mr.push,
+        "commands": mr.commands,
+        "description_file": str(mr.description_file) if mr.description_file else None}}
 
 
 def show_closure(state: Any, closure: Any, mr: Any, *, automatic: bool) -> None:
-    mo = closure.milestone
     if state.as_json:
-        state.emit({**closure.to_json(), "merge_request": {
-            "provider": mr.provider, "action": mr.action, "url": mr.url, "push": mr.push,
-            "commands": mr.commands,
-            "description_file": str(mr.description_file) if mr.description_file else None}})
+        state.emit(closure_json(closure, mr))
         return
-    if closure.status == "already-closed":
-        click.echo(f"{mo} is already closed (commit {(closure.sha or '')[:12]}); "
-                   "nothing added")
-    else:
-        lead = "the streak is met: " if automatic else ""
-        click.echo(f"{lead}{mo} closed in {(closure.sha or '')[:12]} on runs "
-                   f"{', '.join(closure.runs)}")
-    if mr.action == "written":
-        click.echo(f"merge request description written to {mr.description_file}")
-        click.echo("open the merge request with:")
-        for cmd in mr.commands:
-            click.echo(f"  {cmd}")
-    else:
-        click.echo(f"merge request {mr.action} ({mr.provider})" + (f": {mr.url}" if mr.url
-                                                                  else ""))
+    for text in closure_lines(closure, mr, automatic=automatic):
+        click.echo(text)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
-from ..errors import CheckFailed
+from ..errors import CheckFailed, EvidencebotError
 from .app import State, cli, json_option, pass_state
-from .output import print_record, safe, show_checks, show_closure
+from .output import closure_lines, print_record, record_lines, show_checks, show_closure
+from .runlog import RunLog, run_log
 
 
 @cli.command()
@@ -50,10 +51,15 @@ def check(state: State, now_text: str | None) -> int:
 @click.option("--dry-run", is_flag=True,
               help="Every check, the client id, the wrapper and the parameters; run and "
                    "write nothing (exit 3 if a check fails).")
+@click.option("--quiet", is_flag=True,
+              help="Print only the last line (the outcome); errors still go to stderr.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also append the timestamped run log to this file (for schedulers that "
+                   "keep no output, such as Windows Task Scheduler).")
 @json_option
 @pass_state
-def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool,
-        **overrides: Any) -> int:
+def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bool,
+        log_file: Path | None, **overrides: Any) -> int:
     """Run the Step 1A burn-in and record it: checks → wrapper → report → commit.
 
     \b
@@ -65,7 +71,9 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool,
 
     The options override [burnin] for this run only; the qualifying thresholds
     ([qualify]) are not options. A run that completes but does not qualify is recorded
-    and exits 0."""
+    and exits 0. When stdout is not a terminal (cron, Task Scheduler) the run prints
+    timestamped lines: the checks, each start and retry, progress every five minutes,
+    the end and the evidence commit."""
     from ..runbook import burnin
     from ..runbook.preflight import client_ids
 
@@ -74,10 +82,16 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool,
     run_plan = burnin.plan(ctx, overrides, client_id=ids[0])
     if dry_run:
         return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks)
-    with ctx.locked(wait=0):  # one runner: a second `run` exits 3 at once
-        result = _checks_then_burnin(state, ctx, run_plan, ids, skip_checks=skip_checks)
-        print_record(state, result)
-        _after_run(state, ctx, result, push=not no_push)
+    with run_log(state, params=run_plan.params, quiet=quiet, log_file=log_file) as log:
+        try:
+            with ctx.locked(wait=0):  # one runner: a second `run` exits 3 at once
+                result = _checks_then_burnin(state, ctx, run_plan, ids, log,
+                                             skip_checks=skip_checks)
+                _show_record(state, result, log)
+                _after_run(state, ctx, result, log, push=not no_push)
+        except EvidencebotError as e:
+            log.error(str(e))
+            raise
     return 0
 
 
@@ -111,24 +125,36 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
     return 0
 
 
-def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
-                        skip_checks: bool) -> Any:
+def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], log: RunLog,
+                        *, skip_checks: bool) -> Any:
     from ..runbook import burnin
     from ..runbook.preflight import run_checks
 
     checks, check_results = "skipped (--skip-checks)", []
     if not skip_checks:
         pre = run_checks(ctx, now=ctx.now, run_seconds=run_plan.params.paper_duration_seconds)
-        if not state.as_json:
-            show_checks(pre)
+        log.checks(pre)
         if not pre.ok:
             _refused(state, ctx, pre)
         checks = pre.summary
         check_results = [r.to_json() for r in pre.results]  # the health output is evidence
         ids = [pre.client_id, *[i for i in ids if i != pre.client_id]] if pre.client_id else ids
-    return _with_progress(state, lambda progress: burnin.execute(
-        ctx, run_plan, checks_summary=checks, client_ids=ids, check_results=check_results,
-        progress=progress))
+    else:
+        log.say("checks: skipped (--skip-checks)")
+    with log.live():
+        return burnin.execute(ctx, run_plan, checks_summary=checks, client_ids=ids,
+                              check_results=check_results, progress=log.progress,
+                              steps=log.step)
+
+
+def _show_record(state: State, result: Any, log: RunLog) -> None:
+    if state.as_json:
+        print_record(state, result)
+        return
+    first, *details = record_lines(result)
+    for text in details:
+        log.say(text.strip())
+    log.final(first)
 
 
 def _refused(state: State, ctx: Any, pre: Any) -> None:
@@ -150,7 +176,7 @@ def _refused(state: State, ctx: Any, pre: Any) -> None:
     raise CheckFailed(message)
 
 
-def _after_run(state: State, ctx: Any, result: Any, *, push: bool) -> None:
+def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) -> None:
     """Push the evidence, and close the milestone when this run completed the streak
     ([milestone.MO-n] auto_close)."""
     from ..ledger.push import remote_url
@@ -162,27 +188,13 @@ def _after_run(state: State, ctx: Any, result: Any, *, push: bool) -> None:
               and result.outcome == "qualifying" and result.streak >= rule.consecutive)
     if closes:
         closure, mr = close_and_publish(ctx, mo, push=push)
-        show_closure(state, closure, mr, automatic=True)
+        if state.as_json:
+            show_closure(state, closure, mr, automatic=True)
+            return
+        first, *rest = closure_lines(closure, mr, automatic=True)
+        log.final(first)
+        for text in rest:
+            log.say(text)
     elif push and result.status == "recorded" and remote_url(ctx.repo, ctx.cfg.ops.remote):
         pushed = push_evidence(ctx)
-        if not state.as_json:
-            click.echo(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")
-
-
-def _with_progress(state: State, work: Callable[[Any], Any]) -> Any:
-    """A live progress line on stderr while the wrapper runs (quiet under --json)."""
-    if state.as_json:
-        return work(None)
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from .output import console
-
-    with Progress(SpinnerColumn(), TextColumn("burn-in running"), TimeElapsedColumn(),
-                  TextColumn("{task.description}"), console=console(stderr=True),
-                  transient=True) as bar:
-        task = bar.add_task("", total=None)
-
-        def progress(elapsed: float, last_line: str) -> None:
-            bar.update(task, description=safe(last_line)[:80])
-
-        return work(progress)
+        log.say(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..config import Burnin
 from ..errors import RunFailed, UsageError
@@ -58,6 +58,21 @@ def plan(ctx: Context, overrides: Mapping[str, Any], *, client_id: int | None) -
                    ctx.repo / params.report)
 
 
+@dataclass(frozen=True)
+class Step:
+    """A moment of the run for its log: an attempt starts, is retried, or ends."""
+
+    kind: Literal["start", "retry", "end"]
+    attempt: int  # 1 for the first start of the wrapper
+    client_id: int
+    reason: str = ""  # retry: why (the failure's classification) and what happens next
+    exit_code: int | None = None  # end: None when killed at the timeout
+    seconds: float = 0.0  # end: how long the wrapper ran; retry: the wait before the next
+
+
+Steps = Callable[[Step], None]
+
+
 def execute(
     ctx: Context,
     run_plan: RunPlan,
@@ -67,24 +82,24 @@ def execute(
     check_results: Sequence[Mapping[str, Any]] = (),
     progress: runner.Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    steps: Steps | None = None,
 ) -> RecordResult:
     """Run the burn-in, handle failures the runbook's way, and record what happened.
 
     326 → the next client id at once; 502 / refused → back off and retry ([burnin]
     retries); then a failure is classified (infra, market data, code bug), recorded, and
-    RunFailed (exit 4) raised. A fresh report is recorded as a run (exit 0)."""
+    RunFailed (exit 4) raised. A fresh report is recorded as a run (exit 0). ``steps``
+    hears each start, retry and end of the wrapper (for the run log)."""
+    say: Steps = steps or (lambda _step: None)
     started = ctx.now
     seen_alive = _gateway_alive(ctx)  # a gateway never seen alive never "went away"
     ids = list(client_ids) or [run_plan.client_id or 0]
-    index, connect_retries = 0, 0
+    index, connect_retries, attempt = 0, 0, 0
     while True:
         client_id = ids[index]
-        wall_start = time.time()  # file mtimes are wall-clock; the report must be newer
-        done = runner.run_command(run_plan.argv, cwd=ctx.repo,
-                                  env={"IBKR_CLIENT_ID": str(client_id)},
-                                  timeout=run_plan.params.timeout_seconds, progress=progress)
-        fresh = _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
-                              wall_start=wall_start)
+        attempt += 1
+        done, fresh = _attempt(ctx, run_plan, client_id, attempt, started=started,
+                               progress=progress, say=say)
         if done.exit_code == 0 and fresh is not None:
             session = SessionInfo(command=run_plan.argv, checks=checks_summary,
                                            client_id=client_id, exit_code=0,
@@ -99,10 +114,15 @@ def execute(
                                benign=ctx.rules.ibkr.benign_codes)
         if cls.retry_client_id and index + 1 < len(ids):
             index += 1  # 326: the next id, at once
+            say(Step("retry", attempt, client_id, f"{cls.reason}; next: client id "
+                     f"{ids[index]}"))
             continue
         if cls.retry_connect and connect_retries < run_plan.params.retries:
-            sleep(run_plan.params.retry_backoff_seconds * 2 ** connect_retries)
+            wait = run_plan.params.retry_backoff_seconds * 2 ** connect_retries
             connect_retries += 1
+            say(Step("retry", attempt, client_id, f"{cls.reason}; retry {connect_retries} of "
+                     f"{run_plan.params.retries} in {wait:g} s", seconds=wait))
+            sleep(wait)
             continue
         if done.exit_code == 0 and fresh is None and not cls.codes:
             raise RunFailed(f"the burn-in command exited 0 but left no fresh report at "
@@ -113,6 +133,20 @@ def execute(
         return _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
                                checks_summary=checks_summary,
                                check_results=check_results)
+
+
+def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
+             started: datetime, progress: runner.Progress | None,
+             say: Steps) -> tuple[runner.Completed, Path | None]:
+    """One start of the wrapper: what it did, and its report if it wrote a fresh one."""
+    say(Step("start", attempt, client_id))
+    wall_start = time.time()  # file mtimes are wall-clock; the report must be newer
+    done = runner.run_command(run_plan.argv, cwd=ctx.repo,
+                              env={"IBKR_CLIENT_ID": str(client_id)},
+                              timeout=run_plan.params.timeout_seconds, progress=progress)
+    say(Step("end", attempt, client_id, exit_code=done.exit_code, seconds=done.seconds))
+    return done, _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
+                               wall_start=wall_start)
 
 
 def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,

@@ -1,0 +1,133 @@
+"""The run log: what `run` leaves behind when nobody watches (cron, Task Scheduler, a pipe):
+timestamped lines for the checks, each start and retry, progress every five minutes, the end
+and the evidence commit; `--quiet` keeps the last line; `--log-file` keeps everything."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from evidencebot.cli.runlog import RunLog, clock_text
+from evidencebot.runbook.burnin import Step
+from evidencebot.sim.burnin import SCENARIO_ENV
+from evidencebot.sim.demo import demo_config
+from evidencebot.sim.gateway import running_gateway
+from evidencebot.sim.trading_repo import write_repo
+
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ")
+REPORT = "reports/uk_tax/step1a_burnin/step1a_burnin_latest.json"
+START = datetime(2026, 11, 25, 9, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0, "00:00"), (65.9, "01:05"), (1800, "30:00"),
+                                               (3725, "1:02:05")])
+def test_clock_text(seconds: float, text: str) -> None:
+    assert clock_text(seconds) == text
+
+
+def test_progress_is_logged_every_five_minutes_at_the_wrappers_elapsed_time(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    log = RunLog(clock=lambda: START, expected_seconds=1800, timeout_seconds=7200, tty=False)
+    log.step(Step("start", 1, 18))
+    for elapsed in (0.2, 299.9, 300.1, 300.3, 599.0, 1210.0):  # run_command's ticks
+        log.progress(elapsed, "placing orders")
+    log.step(Step("end", 1, 18, exit_code=0, seconds=1802.4))
+    assert capsys.readouterr().out.splitlines() == [
+        "2026-11-25T09:05:00Z burn-in started: client id 18, 1800 s on paper, expected end "
+        "2026-11-25T09:35:00Z (timeout 7200 s)",
+        "2026-11-25T09:10:00Z burn-in 05:00 of 30:00",
+        # a tick that comes late (the process was busy) still gives each line, in order
+        "2026-11-25T09:15:00Z burn-in 10:00 of 30:00",
+        "2026-11-25T09:20:00Z burn-in 15:00 of 30:00",
+        "2026-11-25T09:25:00Z burn-in 20:00 of 30:00",
+        "2026-11-25T09:35:02Z burn-in ended: exit 0 after 30:02",
+    ]
+
+
+def test_in_a_terminal_there_are_no_timestamped_lines(capsys: pytest.CaptureFixture[str]) -> None:
+    log = RunLog(clock=lambda: START, expected_seconds=1800, timeout_seconds=7200, tty=True)
+    log.progress(301, "x")
+    log.step(Step("retry", 1, 17, "client id already in use (error 326); next: client id 18"))
+    out = capsys.readouterr().out
+    assert out == "retry: client id already in use (error 326); next: client id 18\n"
+    assert log.retries == 1
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("EVIDENCEBOT_NOW", "2026-11-25T09:05:00Z")
+    with running_gateway(hold_client_ids={17}, unsubscribed={"HSBA"}) as port:
+        yield write_repo(tmp_path / "bot", extra={
+            "evidencebot.toml": demo_config(port=port, report=REPORT),
+            ".gitignore": "state/\nreports/uk_tax/\n"})
+
+
+def test_a_piped_run_leaves_a_readable_timestamped_log(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", repo, "run", "--skip-checks", "--no-push")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    assert all(STAMP.match(x) for x in lines), lines
+    texts = [x[21:] for x in lines]
+    assert texts[0] == "checks: skipped (--skip-checks)"
+    assert texts[1] == ("burn-in started: client id 17, 1800 s on paper, expected end "
+                        "2026-11-25T09:35:00Z (timeout 2400 s)")
+    assert texts[2].startswith("burn-in ended: exit 3 after 00:0")
+    assert texts[3] == "retry: client id already in use (error 326); next: client id 18"
+    assert texts[4].startswith("burn-in started (attempt 2): client id 18")
+    assert texts[5].startswith("burn-in ended: exit 0 after")
+    assert re.fullmatch(r"recorded run \d{8}T\d{6}Z: qualifying \(commit [0-9a-f]{12}, "
+                        r"streak 1/3\)", texts[6])
+    assert len(texts) == 7 and r.err == ""
+
+
+def test_quiet_keeps_the_last_line_and_the_log_file_keeps_everything(repo: Path, tmp_path: Path,
+                                                                     cli) -> None:  # type: ignore[no-untyped-def]
+    log_file = tmp_path / "logs" / "run.log"
+    log_file.parent.mkdir()
+    r = cli("--repo", repo, "run", "--quiet", "--log-file", log_file, "--no-push")
+    assert r.code == 0, r.err
+    (only,) = r.out.splitlines()
+    assert STAMP.match(only) and " recorded run " in only and "qualifying" in only
+    kept = log_file.read_text(encoding="utf-8").splitlines()
+    assert all(STAMP.match(x) for x in kept)
+    assert kept[0].endswith("checks: window ok; health ok; kill-switch ok; gateway ok; "
+                            "client-id ok")
+    assert any("burn-in started: client id 18" in x for x in kept)
+    assert kept[-1] == only
+
+
+def test_a_failed_run_logs_its_error_and_json_owns_stdout(repo: Path, tmp_path: Path, cli,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv(SCENARIO_ENV, "market-data")
+    log_file = tmp_path / "run.log"
+    r = cli("--repo", repo, "--json", "run", "--log-file", log_file, "--no-push")
+    assert r.code == 4 and r.out == ""  # a failure prints no JSON document, as before
+    kept = log_file.read_text(encoding="utf-8").splitlines()
+    assert kept[-1].startswith("2026-11-25T09:05:00Z error: failed-market-data: market data "
+                               "unavailable (error 354)")
+    assert "recorded in" in kept[-1]
+
+
+def test_an_unwritable_log_file_is_a_usage_error_before_anything_runs(repo: Path, tmp_path: Path,
+                                                                      cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", repo, "run", "--log-file", tmp_path / "missing-dir" / "run.log")
+    assert r.code == 2 and "cannot write the run log" in r.err
+    assert not (repo / REPORT).exists()
+
+
+def test_run_piped_through_a_real_process_is_logged_line_by_line(repo: Path) -> None:
+    import subprocess
+
+    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
+                           "--no-push"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines and all(STAMP.match(x) for x in lines), lines
+    assert proc.stderr == ""  # no progress bar, no escape codes: nothing for a terminal
+    assert json.dumps(lines)  # plain text
