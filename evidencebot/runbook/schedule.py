@@ -66,6 +66,8 @@ class Job:
     timeout_seconds: float  # the run's own timeout
     log: str  # absolute path of the log file (cron and systemd)
     config: str | None = None
+    launcher: tuple[str, ...] = ()  # after the executable: ("-m", "evidencebot") for python
+    run_args: tuple[str, ...] = ()  # after `run`: ("--log-file", log) where output is lost
 
     def __post_init__(self) -> None:
         unknown = [d for d in self.days if d not in DAYS]
@@ -83,6 +85,9 @@ class Job:
         for name, value in self.paths():
             if not value or _CONTROL.search(value):
                 raise ValueError(f"{name} is empty or has a control character: {value!r}")
+        for value in (*self.launcher, *self.run_args):
+            if not value or _CONTROL.search(value):
+                raise ValueError(f"an argument is empty or has a control character: {value!r}")
 
     def paths(self) -> list[tuple[str, str]]:
         """(field name, path) for every path the schedulers see."""
@@ -92,7 +97,8 @@ class Job:
     def argv(self) -> list[str]:
         """The command every scheduler starts, as an argument list."""
         config = ["--config", self.config] if self.config is not None else []
-        return [self.executable, "--repo", self.repo, *config, "run"]
+        return [self.executable, *self.launcher, "--repo", self.repo, *config, "run",
+                *self.run_args]
 
     @property
     def limit_seconds(self) -> int:
