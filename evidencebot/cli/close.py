@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .app import State, cli, json_option, pass_state
+from .notify import merge_request_step, tell
 from .output import show_closure
 
 
@@ -23,6 +24,11 @@ def close(state: State, milestone_id: str, no_push: bool) -> int:
 
     # Milestone ids are case-insensitive on the command line: mo-2 is MO-2.
     mo = milestone_id.strip().upper()
-    closure, mr = close_and_publish(state.context(), mo, push=not no_push)
+    ctx = state.context()
+    closure, mr = close_and_publish(ctx, mo, push=not no_push)
     show_closure(state, closure, mr, automatic=False)
+    if closure.status == "closed" and closure.sha:  # closing twice notifies once
+        tell(ctx, ctx.history(closure.sha)[:1],
+             say=(lambda _text: None) if state.as_json else click.echo,
+             merge_request=merge_request_step(mr))
     return 0

@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from ..errors import CheckFailed, EvidencebotError
+from ..runbook.notifying import new_commits
 from .app import State, cli, json_option, pass_state
+from .notify import merge_request_step, tell
 from .output import closure_lines, print_record, record_lines, show_checks, show_closure
 from .runlog import RunLog, run_log
 
@@ -85,14 +87,29 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
     with run_log(state, params=run_plan.params, quiet=quiet, log_file=log_file) as log:
         try:
             with ctx.locked(wait=0):  # one runner: a second `run` exits 3 at once
-                result = _checks_then_burnin(state, ctx, run_plan, ids, log,
-                                             skip_checks=skip_checks)
+                before = ctx.tip().sha
+                due = _retry_due(ctx, before)
+                try:
+                    result = _checks_then_burnin(state, ctx, run_plan, ids, log,
+                                                 skip_checks=skip_checks)
+                except EvidencebotError:  # a refusal or a failure may have added a commit
+                    tell(ctx, new_commits(ctx, before), say=log.say, retry=due)
+                    raise
                 _show_record(state, result, log)
+                tell(ctx, new_commits(ctx, before), say=log.say, retry=due)
                 _after_run(state, ctx, result, log, push=not no_push)
         except EvidencebotError as e:
             log.error(str(e))
             raise
     return 0
+
+
+def _retry_due(ctx: Any, tip: str) -> Any:
+    """The market-data retry that is due as this run starts (the `retry-due` event)."""
+    from ..runbook.unattended import pending_retry
+
+    retry = pending_retry(ctx.history(tip))
+    return retry if retry is not None and retry.at <= ctx.now else None
 
 
 def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
@@ -190,11 +207,14 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
         closure, mr = close_and_publish(ctx, mo, push=push)
         if state.as_json:
             show_closure(state, closure, mr, automatic=True)
-            return
-        first, *rest = closure_lines(closure, mr, automatic=True)
-        log.final(first)
-        for text in rest:
-            log.say(text)
+        else:
+            first, *rest = closure_lines(closure, mr, automatic=True)
+            log.final(first)
+            for text in rest:
+                log.say(text)
+        if closure.status == "closed" and closure.sha:
+            tell(ctx, ctx.history(closure.sha)[:1], say=log.say,
+                 merge_request=merge_request_step(mr))
     elif push and result.status == "recorded" and remote_url(ctx.repo, ctx.cfg.ops.remote):
         pushed = push_evidence(ctx)
         log.say(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")
