@@ -35,6 +35,14 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, cli) -> None:  # type: ignore[
     git(repo, "switch", "-q", "ops/evidence")
     assert cli("--repo", repo, "verify").code == 0
     assert "1234567" not in git(repo, "log", "-p", "ops/evidence")
+    # a notification arrived at the demo's loopback webhook for each event, once
+    notified = r.out.split("the loopback webhook received ", 1)[1].split("\n\n", 1)[0]
+    lines = notified.splitlines()
+    assert lines[0] == "3 notification(s) through apprise:"
+    assert [x.split(":")[0].strip() for x in lines[1:]] == [
+        "evidencebot non-qualifying", "evidencebot failed", "evidencebot closed"]
+    assert "T0KEN" not in r.out + r.err + git(repo, "log", "-p", "ops/evidence")
+    assert "pending retry: " in r.out and "(failed-market-data, commit " in r.out
 
 
 def test_demo_refuses_a_directory_that_is_not_a_demo(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

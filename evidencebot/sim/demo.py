@@ -21,6 +21,12 @@ from .. import git
 from ..errors import UsageError
 from .burnin import SCENARIO_ENV
 from .trading_repo import write_repo
+from .webhook import receiver
+
+NOTIFY_ENV = "EVIDENCEBOT_NOTIFY_URLS"
+# The webhook's path stands in for the token a real service URL carries: it never appears
+# in what the demo prints, commits or logs.
+NOTIFY_PATH = "/demo/T0KEN-never-printed"
 
 MARKER = ".evidencebot-demo"
 SCENARIOS: tuple[tuple[str, str, list[str]], ...] = (
@@ -165,11 +171,13 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
              cli: Callable[[list[str]], int]) -> Path:
     """Build the demo and drive it through the real CLI, one step at a time."""
     prepare(target, force=force)
-    with gateway() as port:
+    with gateway() as port, receiver() as hook:
         repo = build(target, port=port)
         say(f"demo trading repository: {repo}")
         say(f"simulated IB Gateway on 127.0.0.1:{port} (paper account DU…, client id 17 "
             "already in use)")
+        say(f"notifications: {NOTIFY_ENV} points apprise at a loopback webhook on "
+            f"127.0.0.1:{hook.port}")
         say("session window of the demo repo: every day, all day, no bank holidays "
             "(a real repository keeps the runbook's 08:00–16:00 UTC Mon–Fri)\n")
         base = ["--repo", str(repo)]
@@ -180,8 +188,12 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
             say(f"\n$ evidencebot run {' '.join(extra)}  # run {n} at {at}: {note}")
             # The simulated wrapper reads both; runs a simulated hour apart (one session,
             # one run), each recorded at the end of its simulated half hour.
-            with environment({SCENARIO_ENV: scenario, "EVIDENCEBOT_NOW": at}):
+            with environment({SCENARIO_ENV: scenario, "EVIDENCEBOT_NOW": at,
+                              NOTIFY_ENV: hook.url(NOTIFY_PATH)}):
                 cli([*base, "run", *extra])
+                if scenario == "market-data":
+                    say("\n$ evidencebot next   # the market-data failure left a retry pending")
+                    cli([*base, "next"])
         say("\n$ evidencebot history")
         cli([*base, "history"])
         say("\n$ evidencebot status")
@@ -190,6 +202,11 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
         git.run(repo, "switch", "-q", "ops/evidence")
         cli([*base, "verify"])
         git.run(repo, "switch", "-q", "main")
+        arrived = hook.received
+    say(f"\nthe loopback webhook received {len(arrived)} notification(s) through apprise:")
+    for request in arrived:
+        title = request.json.get("title", "") if isinstance(request.json, dict) else ""
+        say(f"  {title}")
     log = target / "gitlab-remote.git" / "push-options.log"
     if log.exists():
         say("\nthe GitLab stand-in received these push options:")
