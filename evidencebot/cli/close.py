@@ -28,7 +28,6 @@ def close(state: State, milestone_id: str, no_push: bool) -> int:
     closure, mr = close_and_publish(ctx, mo, push=not no_push)
     show_closure(state, closure, mr, automatic=False)
     if closure.status == "closed" and closure.sha:  # closing twice notifies once
-        tell(ctx, ctx.history(closure.sha)[:1],
-             say=(lambda _text: None) if state.as_json else click.echo,
-             merge_request=merge_request_step(mr))
+        tell(ctx, closure=closure.sha, merge_request=merge_request_step(mr),
+             say=(lambda _text: None) if state.as_json else click.echo)
     return 0

@@ -4,7 +4,7 @@ line when they went out, one warning line per URL that failed (its safe form onl
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -14,16 +14,25 @@ from ..textsafe import line
 from .app import State, cli, json_option, pass_state
 
 
-def tell(ctx: Any, commits: Sequence[Any], *, say: Callable[[str], None],
-         retry: Any = None, merge_request: str | None = None) -> None:
-    """Notify about the new ops ``commits``; a failure costs one warning line on stderr
-    (the evidence is committed either way)."""
-    from ..runbook.notifying import notify_commits
+def tell(ctx: Any, *, say: Callable[[str], None], since: str | None = None,
+         closure: str | None = None, retry: Any = None, merge_request: str | None = None
+         ) -> None:
+    """Notify about the ops commits added since the tip was ``since``, or about the
+    ``closure`` commit. A failure costs one warning line on stderr per URL; the evidence is
+    committed either way, so nothing here fails the command."""
+    from ..git import GitError
+    from ..runbook.notifying import notify_commit, notify_since
 
-    if not commits:
+    try:
+        if since is not None:
+            sent = notify_since(ctx, since, env=os.environ, retry=retry)
+        elif closure is not None:
+            sent = notify_commit(ctx, closure, env=os.environ, merge_request=merge_request)
+        else:
+            return
+    except GitError as e:
+        click.echo(f"evidencebot: warning: no notification sent: {line(str(e))}", err=True)
         return
-    sent = notify_commits(ctx, commits, env=os.environ, retry=retry,
-                          merge_request=merge_request)
     for f in sent.failures:
         click.echo(f"evidencebot: warning: notification ({', '.join(f.events)}) to {f.url} "
                    f"failed: {line(f.error)}; the evidence is committed", err=True)

@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from ..errors import CheckFailed, EvidencebotError
-from ..runbook.notifying import new_commits
 from .app import State, cli, json_option, pass_state
 from .notify import merge_request_step, tell
 from .output import closure_lines, print_record, record_lines, show_checks, show_closure
@@ -93,10 +92,10 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
                     result = _checks_then_burnin(state, ctx, run_plan, ids, log,
                                                  skip_checks=skip_checks)
                 except EvidencebotError:  # a refusal or a failure may have added a commit
-                    tell(ctx, new_commits(ctx, before), say=log.say, retry=due)
+                    tell(ctx, since=before, say=log.say, retry=due)
                     raise
                 _show_record(state, result, log)
-                tell(ctx, new_commits(ctx, before), say=log.say, retry=due)
+                tell(ctx, since=before, say=log.say, retry=due)
                 _after_run(state, ctx, result, log, push=not no_push)
         except EvidencebotError as e:
             log.error(str(e))
@@ -105,9 +104,14 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
 
 
 def _retry_due(ctx: Any, tip: str) -> Any:
-    """The market-data retry that is due as this run starts (the `retry-due` event)."""
+    """The market-data retry that is due as this run starts (the `retry-due` event); not
+    looked for when nobody would be told."""
+    from ..runbook.notify import urls_from
     from ..runbook.unattended import pending_retry
 
+    notify = ctx.cfg.notify
+    if "retry-due" not in notify.on or not urls_from(notify.urls, os.environ):
+        return None
     retry = pending_retry(ctx.history(tip))
     return retry if retry is not None and retry.at <= ctx.now else None
 
@@ -213,8 +217,7 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
             for text in rest:
                 log.say(text)
         if closure.status == "closed" and closure.sha:
-            tell(ctx, ctx.history(closure.sha)[:1], say=log.say,
-                 merge_request=merge_request_step(mr))
+            tell(ctx, closure=closure.sha, say=log.say, merge_request=merge_request_step(mr))
     elif push and result.status == "recorded" and remote_url(ctx.repo, ctx.cfg.ops.remote):
         pushed = push_evidence(ctx)
         log.say(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")

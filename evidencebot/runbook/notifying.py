@@ -200,3 +200,20 @@ def notify_commits(ctx: Context, commits: Sequence[OpsCommit], *, env: Mapping[s
         notices += notices_for(ctx, c, on=cfg.on, retry=retry if n == 0 else None,
                                merge_request=merge_request)
     return deliver(notices, urls, timeout=cfg.timeout_seconds)
+
+
+def notify_since(ctx: Context, since: str, *, env: Mapping[str, str],
+                 retry: PendingRetry | None = None) -> Dispatch:
+    """Notify about the ops commits added since the tip was ``since`` (nothing is read
+    from git when no URL is configured)."""
+    if not urls_from(ctx.cfg.notify.urls, env):
+        return Dispatch((), 0, ())
+    return notify_commits(ctx, new_commits(ctx, since), env=env, retry=retry)
+
+
+def notify_commit(ctx: Context, sha: str, *, env: Mapping[str, str],
+                  merge_request: str | None = None) -> Dispatch:
+    """Notify about the one ops commit ``sha`` (a closure)."""
+    if not urls_from(ctx.cfg.notify.urls, env):
+        return Dispatch((), 0, ())
+    return notify_commits(ctx, ctx.history(sha)[:1], env=env, merge_request=merge_request)
