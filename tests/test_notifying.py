@@ -135,7 +135,7 @@ def test_a_refusal_notifies_only_when_it_adds_a_commit(tmp_path: Path, port: int
         for minute in ("05", "35"):  # the scheduler fires twice; the second adds nothing
             at(monkeypatch, f"2026-11-25T09:{minute}:00Z")
             assert cli("--repo", repo, "run", "--no-push").code == 3
-        assert titles(r) == ["evidencebot refused: run (not run) refused (kill-switch)"]
+        assert titles(r) == ["evidencebot refused: run 20261125T090500Z refused (kill-switch)"]
         assert "- kill-switch: active (state/kill_switch.json" in r.received[0].json["message"]
 
 
@@ -234,3 +234,36 @@ def test_notify_test_reports_each_url(tmp_path: Path, cli, monkeypatch: pytest.M
         assert [d["ok"] for d in doc["deliveries"]] == [True, False] and doc["ok"] is False
         no_secret(ok.out, ok.err, mixed.out, mixed.err)
     assert cli("--repo", repo, "notify").code == 2
+
+
+# -- which events a commit raises ------------------------------------------------------------
+
+def _commit(kind: str, outcome: str = "", **extra: str):  # type: ignore[no-untyped-def]
+    from evidencebot.evidence.history import OpsCommit
+
+    return OpsCommit("f" * 40, (), "bot", "2026-11-25T09:05:00+00:00", "s",
+                     {"Evidence-Kind": kind, "Evidence-Outcome": outcome, **extra})
+
+
+ALL = ("failed", "handoff", "refused", "non-qualifying", "retry-due", "closed")
+
+
+@pytest.mark.parametrize(("commit", "on", "events"), [
+    pytest.param(_commit("step1a-burnin", "qualifying"), ALL, [], id="qualifying-is-quiet"),
+    pytest.param(_commit("step1a-burnin", "failed-infra"), ALL, ["failed"], id="infra"),
+    pytest.param(_commit("step1a-burnin", "failed-code", Handoff="reports/handoffs/x.md"), ALL,
+                 ["handoff"], id="code-bug-is-a-handoff-only"),
+    pytest.param(_commit("step1a-burnin", "failed-code", Handoff="reports/handoffs/x.md"),
+                 ("failed",), ["failed"], id="handoffs-off-it-is-a-failure"),
+    pytest.param(_commit("step1a-burnin", "non-qualifying"), ALL, ["non-qualifying"],
+                 id="non-qualifying"),
+    pytest.param(_commit("check"), ALL, ["refused"], id="refused"),
+    pytest.param(_commit("check"), ("failed", "handoff", "non-qualifying", "retry-due",
+                                    "closed"), [], id="refused-is-off-by-default"),
+    pytest.param(_commit("milestone"), ALL, ["closed"], id="closed"),
+    pytest.param(_commit("void"), ALL, [], id="void-is-quiet"),
+])
+def test_events_of(commit, on: tuple[str, ...], events: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from evidencebot.runbook.notifying import events_of
+
+    assert events_of(commit, on=on) == events

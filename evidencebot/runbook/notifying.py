@@ -56,19 +56,20 @@ def events_of(commit: OpsCommit, *, on: Sequence[str]) -> list[str]:
     return [e for e in found if e in on]
 
 
-def _record(ctx: Context, commit: OpsCommit) -> dict[str, Any]:
-    """The evidence file the commit added (a run's record, a refusal's checks)."""
-    path = commit.trailers.get("Evidence-Record")
+def _record(ctx: Context, commit: OpsCommit) -> tuple[str, dict[str, Any]]:
+    """The evidence file the commit added (a run's record, a refusal's checks): its path
+    and its content."""
+    path = commit.trailers.get("Evidence-Record", "")
     if not path and commit.kind == "check":
         names = git.out(ctx.repo, "diff-tree", "--no-commit-id", "--name-only", "-r",
                         "--root", commit.sha).splitlines()
-        path = next((n for n in names if n.endswith(".json")), None)
+        path = next((n for n in names if n.endswith(".json")), "")
     data = git.show_bytes(ctx.repo, commit.sha, path) if path else None
     try:
         doc = json.loads(data or b"{}")
     except ValueError:
-        return {}
-    return doc if isinstance(doc, dict) else {}
+        return path, {}
+    return path, doc if isinstance(doc, dict) else {}
 
 
 def _reasons(commit: OpsCommit, record: Mapping[str, Any]) -> list[str]:
@@ -112,7 +113,7 @@ def notices_for(ctx: Context, commit: OpsCommit, *, on: Sequence[str],
         events.append("retry-due")
     if not events:
         return []
-    record = _record(ctx, commit)
+    path, record = _record(ctx, commit)
     s = ctx.streak(commit.sha)
     streak = f"{s.milestone}: {s.display}" + (" (CLOSED)" if s.closed_by else "")
     branch = ctx.cfg.ops.branch
@@ -120,7 +121,8 @@ def notices_for(ctx: Context, commit: OpsCommit, *, on: Sequence[str],
     for event in events:
         run_id, outcome = commit.run_id or "(not run)", commit.outcome
         reasons = _reasons(commit, record)
-        if commit.kind == "check":
+        if commit.kind == "check":  # the session that was not run, named as its record
+            run_id = path.rsplit("/", 1)[-1].removesuffix(".json") or run_id
             outcome = f"refused ({commit.trailers.get('Check-Failed', '')})"
         elif commit.kind == "milestone":
             runs = commit.trailers.get("Milestone-Evidence", "")
@@ -129,7 +131,7 @@ def notices_for(ctx: Context, commit: OpsCommit, *, on: Sequence[str],
             reasons = [f"consecutive qualifying runs: {runs}"]
         if event == "retry-due" and retry is not None:
             this = f"run {commit.run_id} {commit.outcome}" if commit.is_run else \
-                f"a session refused by the pre-run checks ({outcome})"
+                f"refused by the pre-run checks ({commit.trailers.get('Check-Failed', '')})"
             run_id, outcome = retry.run_id, "failed-market-data"
             reasons = [f"its retry was due at {zulu(retry.at)}"]
             step = f"this session was the retry: {this}"
