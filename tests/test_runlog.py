@@ -107,7 +107,9 @@ def test_a_failed_run_logs_its_error_and_json_owns_stdout(repo: Path, tmp_path: 
     monkeypatch.setenv(SCENARIO_ENV, "market-data")
     log_file = tmp_path / "run.log"
     r = cli("--repo", repo, "--json", "run", "--log-file", log_file, "--no-push")
-    assert r.code == 4 and r.out == ""  # a failure prints no JSON document, as before
+    assert r.code == 4
+    (doc,) = [json.loads(x) for x in r.out.splitlines()]  # one JSON document, no log lines
+    assert doc["error"]["exit_code"] == 4
     kept = log_file.read_text(encoding="utf-8").splitlines()
     assert kept[-1].startswith("2026-11-25T09:05:00Z error: failed-market-data: market data "
                                "unavailable (error 354)")
