@@ -133,3 +133,53 @@ def test_run_piped_through_a_real_process_is_logged_line_by_line(repo: Path) -> 
     assert lines and all(STAMP.match(x) for x in lines), lines
     assert proc.stderr == ""  # no progress bar, no escape codes: nothing for a terminal
     assert json.dumps(lines)  # plain text
+
+
+SLOW_WRAPPER = r'''
+import json, os, sys, time
+from datetime import datetime, timedelta
+time.sleep(1.5)  # the wrapper's own run time: long enough for the live line to be drawn
+now = datetime.fromisoformat(os.environ["EVIDENCEBOT_NOW"].replace("Z", "+00:00"))
+start = now - timedelta(seconds=1800)
+json.dump({"run_id": start.strftime("%Y%m%dT%H%M%SZ"),
+  "started_at_utc": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+  "finished_at_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "runs_requested": 1,
+  "runs_completed": 1, "paper_duration_seconds": 1800, "orders": {"filled": 2},
+  "symbol_data_availability_ratio": 0.9, "preflight_bars_per_symbol": {"VOD.L": 200},
+  "ibkr": {"client_id": 18}}, open(sys.argv[1], "w"))
+'''
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_in_a_real_terminal_the_live_line_shows_elapsed_of_expected(tmp_path: Path) -> None:
+    import os
+    import pty  # noqa: F401  (POSIX only)
+    import subprocess
+
+    script = tmp_path / "wrapper.py"
+    script.write_text(SLOW_WRAPPER)
+    repo = write_repo(tmp_path / "bot", extra={"evidencebot.toml": (
+        f"[burnin]\ncommand = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
+        '"latest.json"]\nreport = "latest.json"\n'), ".gitignore": "latest.json\n"})
+    master, slave = os.openpty()
+    env = {**os.environ, "EVIDENCEBOT_NOW": "2026-11-25T09:05:00Z", "COLUMNS": "120",
+           "TERM": "xterm"}
+    proc = subprocess.Popen([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
+                             "--skip-checks", "--no-push"], stdout=slave, stderr=slave,
+                            stdin=subprocess.DEVNULL, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # EIO: the terminal's other side is closed
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert re.search(r"burn-in.*00:0\d of 30:00", screen), screen
+    assert "recorded run " in screen
+    assert not re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", screen, re.MULTILINE)
