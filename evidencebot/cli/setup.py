@@ -31,17 +31,18 @@ repos:
 
 
 def executable() -> str:
-    """How this evidencebot is started from anywhere: its console script next to this
-    Python when there is one, else this Python with -m (quoted for pre-commit's split)."""
+    """How this evidencebot is started from anywhere (`schedule` uses the same rule), quoted
+    for pre-commit's split."""
+    import os
     import shlex
     import sys
     from pathlib import Path
 
-    here = Path(sys.executable).parent
-    for name in ("evidencebot", "evidencebot.exe"):
-        if (here / name).is_file():
-            return shlex.quote((here / name).as_posix())
-    return f"{shlex.quote(Path(sys.executable).as_posix())} -m evidencebot"
+    from ..runbook.unattended import evidencebot_command
+
+    exe, launcher = evidencebot_command(sys.executable, windows=os.name == "nt")
+    return " ".join(shlex.quote(Path(a).as_posix() if i == 0 else a)
+                    for i, a in enumerate((exe, *launcher)))
 
 
 def pre_commit_snippet(base: str = "main") -> str:
