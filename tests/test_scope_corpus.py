@@ -349,3 +349,48 @@ def test_session_env_applies_the_guard_on_any_branch(repo: Path,
     monkeypatch.setenv("EVIDENCEBOT_SESSION", "OPS")
     proc = commit(repo, FORBIDDEN[0], "add")
     assert proc.returncode != 0 and "(path-not-allowed)" in proc.stderr
+
+
+def several(*applies: Callable[[Path], list[str]]) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        return [p for a in applies for p in a(repo)]
+    return apply
+
+
+ONE_PASS = Case("path-and-documents", several(
+    edit("src/broker/session.py", "27", "99"),                       # a forbidden path
+    write("reports/evidence/notes/x.exe", b"MZ"),                     # not evidence data
+    edit("IMPLEMENTATION_BACKLOG.md", "| MO-2 | IN PROGRESS", "| MO-2 | DONE"),
+    edit("PROJECT_DESIGN.md", "## 1. Goal", "## 1. Goals"),
+    edit("SESSION_LOG.md", "first burn-in by hand", "first burn-in, edited"),
+), "path-not-allowed")
+ONE_PASS_RULES = ("path-not-allowed", "evidence-data-only", "status-not-closed",
+                  "section-heading-changed", "append-only")
+
+
+def test_the_hook_reports_every_violation_of_a_change_in_one_pass(repo: Path) -> None:
+    proc = commit(repo, ONE_PASS, "add")
+    assert proc.returncode == 1
+    for rule in ONE_PASS_RULES:
+        assert f"({rule})" in proc.stderr, proc.stderr
+    assert "breaks 5 scope rule(s)" in proc.stderr
+
+
+def test_verify_reports_every_violation_of_a_commit_in_one_pass(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    assert commit(repo, ONE_PASS, "add", "--no-verify").returncode == 0
+    r = cli("--repo", repo, "verify")
+    assert r.code == 1
+    for rule in ONE_PASS_RULES:
+        assert f"({rule})" in r.out, r.out
+
+
+@pytest.mark.parametrize("data", [b"\xff\xfe not utf-8\n", b"# x\n\x00\x01\n"],
+                         ids=["invalid-utf8", "nul"])
+def test_a_document_the_rules_cannot_read_is_a_violation_next_to_the_others(
+        repo: Path, data: bytes) -> None:
+    case = Case("unreadable", several(edit("src/broker/session.py", "27", "99"),
+                                      write("IMPLEMENTATION_BACKLOG.md", data)), "text-only")
+    proc = commit(repo, case, "add")
+    assert proc.returncode == 1
+    assert "(path-not-allowed)" in proc.stderr and "(text-only)" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,10 +1,10 @@
-"""The scope guard's verdict on a change: path rules first, then (only when a Markdown
-document changed, and only if every path may change at all) the document rules. Pure; the
-hook, `verify` and the ledger all call `judge`."""
+"""The scope guard's verdict on a change: path rules on every changed path, then the
+document rules on every Markdown document whose own change the path rules allow, so one
+pass reports every violation. Pure; the hook, `verify` and the ledger all call `judge`."""
 
 # No `from __future__ import annotations`: see rules.py.
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from .paths import case_twins, path_rules
 from .rules import Change, Rules, StreakOf, Violation
@@ -16,16 +16,31 @@ def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf,
 
     ``existing``: the casefolded paths already in the folders new files go to."""
     out: list[Violation] = []
+    documents: list[Change] = []
+    names = (rules.session_log, rules.backlog, rules.design)
     for ch in changes:
-        out += path_rules(ch, rules)
+        found = path_rules(ch, rules)
+        out += found
+        # A document's text is judged when its own path may change that way (a symlink
+        # or a mode change has no text to judge), whatever else the change breaks.
+        if not found and ch.old is not None and ch.new is not None and ch.path in names:
+            documents.append(ch)
     out += case_twins(changes, existing)
-    if out:
-        return out  # content rules only make sense for paths that may change at all
-    documents = [ch for ch in changes if ch.old is not None and ch.new is not None
-                 and ch.path in (rules.session_log, rules.backlog, rules.design)]
     if documents:
         from .documents import judge_document  # Markdown rules: only when a document changed
 
         for ch in documents:
-            out += judge_document(ch, rules, streak_of)
+            out += _document(judge_document, ch, rules, streak_of)
     return out
+
+
+def _document(rule: Callable[[Change, Rules, StreakOf], list[Violation]], ch: Change,
+              rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    """The document rules on one change; a document they cannot read is a violation, never
+    a crash of the hook."""
+    try:
+        return list(rule(ch, rules, streak_of))
+    except (ValueError, RecursionError, IndexError) as e:
+        return [Violation(ch.path, "unreadable-document",
+                          f"the document rules could not read it ({type(e).__name__})",
+                          "write the document as plain UTF-8 Markdown")]
