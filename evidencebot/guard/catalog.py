@@ -1,0 +1,66 @@
+"""The scope rules by id: what each one checks, for `evidencebot explain scope` and the
+README (the shape of gitlint's rule table). Every id a violation can carry is listed here;
+tests/test_explain.py reads the guard's source to keep it so. Data only."""
+
+# No `from __future__ import annotations`: see rules.py.
+
+from typing import NamedTuple
+
+
+class RuleInfo(NamedTuple):
+    id: str
+    scope: str  # what the rule looks at
+    checks: str  # what it requires, in one sentence
+
+
+_PATHS = "every changed path"
+_NEW = "new evidence files"
+_DOCS = "the three documents"
+_LOG = "SESSION_LOG.md"
+_TABLES = "IMPLEMENTATION_BACKLOG.md, PROJECT_DESIGN.md"
+
+SCOPE_RULES: tuple[RuleInfo, ...] = (
+    RuleInfo("path-not-allowed", _PATHS, "inside [scope] allowed_paths, outside "
+             "forbidden_paths, and never the config, hooks or CI files that define the rules"),
+    RuleInfo("no-git-metadata", _PATHS, "no .gitattributes, .gitignore or .gitmodules "
+             "anywhere (they change what reviewers and git see)"),
+    RuleInfo("regular-files-only", _PATHS, "regular files only: no symlink, no submodule"),
+    RuleInfo("no-mode-change", _PATHS, "a file keeps its mode; a new file is 100644"),
+    RuleInfo("case-variant", _PATHS, "evidence is written under reports/evidence/ spelt "
+             "exactly (Reports/Evidence/ is the same folder on Windows and macOS)"),
+    RuleInfo("case-twin", _PATHS, "no new name equal, ignoring case, to an existing one or "
+             "another new one"),
+    RuleInfo("evidence-immutable", _PATHS, "committed evidence (records, logs, handoff "
+             "packets, check and void records, descriptions) is never rewritten or deleted"),
+    RuleInfo("no-deletion", _PATHS, "a tracked document is never deleted"),
+    RuleInfo("evidence-data-only", _NEW, "a data extension ([scope] evidence_extensions: "
+             ".json .md .log .txt .csv)"),
+    RuleInfo("no-dotfiles", _NEW, "no file or folder name starting with a dot"),
+    RuleInfo("portable-names", _NEW, "names Windows can hold: no <>:\"|?*\\, control "
+             "characters, trailing dot or space, or device names (CON, NUL, COM1…)"),
+    RuleInfo("text-only", _DOCS, "UTF-8 text without NUL bytes"),
+    RuleInfo("unreadable-document", _DOCS, "a document the rules can read at all"),
+    RuleInfo("hidden-characters", _DOCS, "changed lines hold no control (but tab) or format "
+             "character (zero-width, bidi override)"),
+    RuleInfo("section-heading-changed", _TABLES, "headings are never added, removed, renamed "
+             "or re-levelled"),
+    RuleInfo("outside-allowed-section", _TABLES, "backlog: changes only inside the Step 1A "
+             "tracker and MO-* rows of \"MO-* Status\"; design: only MO-* rows of §9"),
+    RuleInfo("rows-added-or-removed", _TABLES, "MO-* rows are edited in place, never added "
+             "or removed"),
+    RuleInfo("table-shape", _TABLES, "an edited row keeps one cell per column"),
+    RuleInfo("mo-id-changed", _TABLES, "an MO-* row keeps its ID"),
+    RuleInfo("cell-not-allowed", "PROJECT_DESIGN.md", "only the Status and Evidence cells of "
+             "an MO-* row change"),
+    RuleInfo("status-not-closed", _TABLES, "a status changes only to exactly CLOSED"),
+    RuleInfo("milestone-reopened", _TABLES, "a CLOSED milestone never changes status again"),
+    RuleInfo("milestone-without-rule", _TABLES, "only a milestone with a [milestone.MO-n] "
+             "rule in the base branch's config becomes CLOSED"),
+    RuleInfo("milestone-closed-early", _TABLES, "CLOSED only when the branch's own history "
+             "holds the streak (MO-2: 3 consecutive qualifying runs)"),
+    RuleInfo("append-only", _LOG, "existing text never changes; a new entry starts with "
+             "its own heading"),
+    RuleInfo("ops-entry-only", _LOG, "appended entries are of type OPS"),
+    RuleInfo("session-log-grammar", _LOG, "an entry is '## YYYY-MM-DD HH:MM UTC — OPS — "
+             "title' followed by '- Field: value' lines"),
+)

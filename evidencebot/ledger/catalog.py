@@ -1,0 +1,52 @@
+"""What `verify` checks beyond the scope rules, by finding id, for `evidencebot explain
+scope` and the README. Every id a finding can carry is listed here; tests/test_explain.py
+reads the ledger's source to keep it so. Data only."""
+
+from __future__ import annotations
+
+from ..guard.catalog import RuleInfo
+
+_RANGE = "every commit"
+_RUN = "run commits"
+_CLOSURE = "closures"
+
+VERIFY_RULES: tuple[RuleInfo, ...] = (
+    RuleInfo("not-from-base", _RANGE, "descends from the base branch (no orphan history)"),
+    RuleInfo("not-an-ops-commit", _RANGE, "an ops branch holds ops commits only"),
+    RuleInfo("merge-with-changes", _RANGE, "a merge is exactly git's merge of its parents"),
+    RuleInfo("trailers", _RANGE, "the trailer block follows the contract "
+             "(`evidencebot explain trailers`)"),
+    RuleInfo("future-commit", _RANGE, "no commit dated in the future (beyond 5 min skew)"),
+    RuleInfo("unsigned", _RANGE, "signed by a key git trusts (with --require-signed)"),
+    RuleInfo("history-squashed", _RANGE, "every evidence record came with its ops commit "
+             "(merge, do not squash)"),
+    RuleInfo("stray-record", _RANGE, "under the runs' evidence folder a commit adds only "
+             "its own run's record and log"),
+    RuleInfo("record-path", _RUN, "the record lives at <evidence_dir>/<run-id>.json"),
+    RuleInfo("record-missing", _RUN, "the commit holds its record"),
+    RuleInfo("record-not-new", _RUN, "the record is new in this commit"),
+    RuleInfo("record-unreadable", _RUN, "the record is a valid EvidenceRecord"),
+    RuleInfo("record-mismatch", _RUN, "the record is the run the trailers name"),
+    RuleInfo("record-after-commit", _RUN, "the run finished before its commit"),
+    RuleInfo("record-times", _RUN, "the run finished after it started"),
+    RuleInfo("report-missing", _RUN, "a completed run's record embeds its report"),
+    RuleInfo("report-sha256", _RUN, "report_sha256 is the hash of the embedded report"),
+    RuleInfo("report-unreadable", _RUN, "the embedded report yields metrics"),
+    RuleInfo("metrics-mismatch", _RUN, "the record's metrics are what its report gives"),
+    RuleInfo("outcome-mismatch", _RUN, "the outcome follows from the metrics and the trust "
+             "rules of the base config"),
+    RuleInfo("run-recorded-twice", _RUN, "a run id is recorded once"),
+    RuleInfo("report-reused", _RUN, "one report backs one record"),
+    RuleInfo("overlapping-session", _RUN, "runs do not overlap in time (one session, one "
+             "run)"),
+    RuleInfo("trailer-mismatch", _RUN, "every trailer (metrics, streak, times, code) is "
+             "recomputed from the record and the history before it"),
+    RuleInfo("milestone-without-rule", _CLOSURE, "the milestone has a rule in the base "
+             "config"),
+    RuleInfo("milestone-closed-twice", _CLOSURE, "a milestone closes once"),
+    RuleInfo("milestone-closed-early", _CLOSURE, "the history before it holds the streak"),
+    RuleInfo("milestone-evidence-mismatch", _CLOSURE, "Milestone-Evidence names the last "
+             "runs of that streak"),
+    RuleInfo("description-mismatch", _CLOSURE, "the committed description is what `close` "
+             "renders from the history at that commit"),
+)
