@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import close, explain, notify, read, record, run, schedule, setup, sim, verify  # noqa: F401
+from . import (  # noqa: F401  (each module registers its commands)
+    close,
+    explain,
+    notify,
+    read,
+    record,
+    run,
+    schedule,
+    setup,
+    sim,
+    verify,
+    void,
+)
 from . import hook as hook_cmd  # noqa: F401
 from .app import cli
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import click
@@ -19,12 +19,14 @@ HISTORY_COLUMNS = (
 )
 
 
-def history_rows(commits: Sequence[OpsCommit]) -> list[dict[str, Any]]:
-    return [history_row(c) for c in commits]
+def history_rows(commits: Sequence[OpsCommit],
+                 voids: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    return [history_row(c, voids or {}) for c in commits]
 
 
-def history_row(c: OpsCommit) -> dict[str, Any]:
-    """One entry of `history` (its JSON and CSV keys, its table's columns)."""
+def history_row(c: OpsCommit, voids: Mapping[str, str]) -> dict[str, Any]:
+    """One entry of `history` (its JSON and CSV keys, its table's columns); ``voids``: run
+    id -> why it was voided (a voided run is marked, a void commit says why)."""
     t = c.trailers
     return {
         "commit": c.sha,
@@ -32,7 +34,9 @@ def history_row(c: OpsCommit) -> dict[str, Any]:
         "kind": c.kind or "?",
         "run_id": c.run_id or t.get("Milestone", ""),
         "outcome": c.outcome or t.get("Milestone-Status", "") or (
-            f"refused: {t['Check-Failed']}" if "Check-Failed" in t else ""),
+            f"refused: {t['Check-Failed']}" if "Check-Failed" in t else "") or (
+            t.get("Void-Reason", "") if c.kind == "void" else ""),
+        "voided": c.is_run and c.run_id in voids,
         "duration_s": t.get("Burnin-Paper-Duration-Seconds", ""),
         "filled": t.get("Burnin-Filled-Orders", ""),
         "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),
@@ -77,6 +81,9 @@ def history_table(rows: list[dict[str, Any]], *, title: str) -> Any:
             ("failed", "refused")) else "")
         if r["problems"]:
             outcome, style = "MALFORMED: " + "; ".join(r["problems"]), "bold red"
+        elif r["voided"]:
+            outcome += " — voided"
+            style = "strike"
         elif r["handoff"]:
             outcome += f" → {r['handoff']}"
         elif r["retry_after"]:

@@ -38,6 +38,7 @@ def context(state: State) -> int:
 def history(state: State, limit: int | None, as_csv: bool) -> int:
     """The burn-in history: every ops commit on the ops branch, newest first, read with
     one `git log`. A malformed ops commit is shown, not fatal."""
+    from ..evidence.void import void_reasons
     from .output import console, history_csv, history_row, history_rows, history_table
 
     ctx = state.context()
@@ -47,6 +48,7 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     s = ctx.streak(at.sha, commits=commits)
     streak = f"{mo}: {s.display}" + (" (CLOSED)" if s.closed_by else "")
     shown = commits[:limit] if limit else commits
+    voids = void_reasons(commits)
     if state.as_json:
         # Streamed entry by entry: 10,000 entries never sit in memory as one string.
         head = json.dumps({"branch": ctx.cfg.ops.branch, "exists": at.exists,
@@ -56,10 +58,10 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
         out = sys.stdout
         out.write(head[:-1] + ', "entries": [')
         for k, c in enumerate(shown):
-            out.write((", " if k else "") + json.dumps(history_row(c), ensure_ascii=False))
+            out.write((", " if k else "") + json.dumps(history_row(c, voids), ensure_ascii=False))
         out.write("]}\n")
         return 0
-    rows = history_rows(shown)
+    rows = history_rows(shown, voids)
     if as_csv:
         click.echo(history_csv(rows), nl=False)
     elif not rows:

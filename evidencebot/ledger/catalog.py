@@ -9,6 +9,7 @@ from ..guard.catalog import RuleInfo
 _RANGE = "every commit"
 _RUN = "run commits"
 _CLOSURE = "closures"
+_VOID = "voids"
 
 VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("not-from-base", _RANGE, "descends from the base branch (no orphan history)"),
@@ -49,4 +50,10 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
              "runs of that streak"),
     RuleInfo("description-mismatch", _CLOSURE, "the committed description is what `close` "
              "renders from the history at that commit"),
+    RuleInfo("stray-void", _RANGE, "a void record comes only with its own void commit"),
+    RuleInfo("void-unknown-run", _VOID, "the voided run is recorded earlier in the history"),
+    RuleInfo("void-of-closed-run", _VOID, "no closure names the voided run"),
+    RuleInfo("void-twice", _VOID, "a run is voided once"),
+    RuleInfo("void-record", _VOID, "the void record names the run and reason of the "
+             "trailers and is bound (sha256) to the run's record as committed"),
 )

@@ -20,6 +20,7 @@ from ..evidence.record import EvidenceRecord
 from . import commit as ledger
 from .commit import Draft
 from .recorder import run_draft
+from .void import replay_void
 from .workspace import Context
 
 MAX_PUSH_ATTEMPTS = 3
@@ -113,6 +114,11 @@ def rebuild_onto(ctx: Context, remote_tip: str, *, replay_closure: Replay | None
                 draft = replay_closure(c, cur)
             elif c.is_run:
                 draft = _replay_run(ctx, c, cur)
+            elif c.kind == "void":
+                voided = replay_void(ctx, c, cur)  # the rules again, on the new tip
+                if voided is None:
+                    continue  # voided there already
+                draft = voided
             else:
                 draft = _replay_files(ctx, c, cur)
             cur = ctx.build(cur, draft)

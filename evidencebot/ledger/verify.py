@@ -24,6 +24,7 @@ from ..guard import changes as guard
 from ..guard.rules import Change
 from ..guard.scope import judge
 from .rederive import check_run
+from .void import check_voids
 from .workspace import Context
 
 # (context, closure commit, its parent) -> the description `close` renders there
@@ -170,6 +171,7 @@ def _walk(ctx: Context, report: Report, shas: dict[str, list[str]], ops: list[Op
             add("trailers", problem, "trailers are written by evidencebot; do not edit")
         changes = _scope(ctx, report, sha, parents, prior, raw.get(sha))
         _strays(ctx, c, changes, add)
+        check_voids(ctx, c, prior, changes, add)
         if c.is_run and not c.problems:
             report.runs.append(c.run_id)
             check_run(ctx, c, prior, add)

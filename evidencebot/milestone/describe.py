@@ -11,8 +11,10 @@ from typing import Any
 from .. import __version__, git
 from ..evidence.history import OpsCommit
 from ..evidence.streak import Streak
+from ..evidence.void import void_reasons
 from ..ledger.workspace import Context
 from ..templating import render
+from ..textsafe import markdown
 
 
 def title_for(mo: str) -> str:
@@ -80,12 +82,17 @@ def _checks_of(ctx: Context, c: OpsCommit) -> str:
 def attempts_view(s: Streak) -> list[dict[str, str]]:
     """Every attempt since the last closure, for the description and `history`."""
     rows = []
+    voids = void_reasons(s.attempts)
     for c in s.attempts:
         t = c.trailers
         outcome = c.outcome or (f"refused: {t['Check-Failed']}" if "Check-Failed" in t
                                 else t.get("Milestone-Status", c.kind))
         note = (f"handoff {t['Handoff']}" if t.get("Handoff") else
                 f"retry {t['Retry-After']}" if t.get("Retry-After") else "")
+        if c.kind == "void":
+            note = f"voids the run: {markdown(t.get('Void-Reason', ''))}"
+        elif c.is_run and c.run_id in voids:
+            outcome += " (voided)"
         rows.append({"commit": c.sha, "date": c.date[:16].replace("T", " "),
                      "kind": c.kind, "run_id": c.run_id, "outcome": outcome, "note": note})
     return rows

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from .. import mdedit
+from ..evidence.void import void_reasons
 from ..ledger.workspace import Context
 from ..runbook.context import document
+from ..textsafe import line
 
 
 def status_report(ctx: Context) -> dict[str, Any]:
@@ -27,6 +29,10 @@ def status_report(ctx: Context) -> dict[str, Any]:
     lines.append(f"runs recorded by evidencebot: {len(runs)}")
     if s.runs:
         lines.append(f"streak runs: {', '.join(r.run_id for r in s.runs)}")
+    voids = void_reasons(commits)
+    if voids:
+        lines.append("voided runs (never count, still break a streak): " + "; ".join(
+            f"{run} ({line(why)})" for run, why in voids.items()))
     if hand_rows:
         lines.append(f"hand-written tracker rows (not counted toward the streak): "
                      f"{', '.join(hand_rows)}")
@@ -37,7 +43,7 @@ def status_report(ctx: Context) -> dict[str, Any]:
                                    "closed": s.closed_by is not None, "display": s.display,
                                    "runs": [r.run_id for r in s.runs]}},
         "branch": ctx.cfg.ops.branch, "tip": at.sha if at.exists else None,
-        "runs": len(runs), "hand_written_rows": hand_rows, "malformed": malformed,
+        "runs": len(runs), "voided": voids, "hand_written_rows": hand_rows, "malformed": malformed,
         "lines": lines,
     }
 

@@ -1,0 +1,132 @@
+"""Voiding a recorded run: the void record (``reports/evidence/voids/<run-id>.json``), the
+rule for which runs may be voided, and the session-log entry and message of the void
+commit. Pure.
+
+A void only ever makes the evidence stricter (trust rule 10): the voided run never counts
+toward a streak and still breaks one (`streak.commit_effect`), its record stays, and a run
+a closure names cannot be voided, so a void can neither shorten a closed streak nor
+reopen a milestone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ..redact import redact
+from ..textsafe import line, markdown
+from . import trailers
+from .history import OpsCommit
+from .record import parse_stamp
+
+VOIDS_DIR = "reports/evidence/voids"
+MAX_REASON = 500
+_RUN_ID = re.compile(trailers.FORMS["Evidence-Run-Id"])
+
+
+class VoidRecord(BaseModel):
+    """Why a run must not count, bound to the exact record it voids. Key order is the
+    file's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    schema_version: int = Field(1, alias="schema")
+    kind: Literal["void"] = "void"
+    run_id: str
+    reason: str
+    voided_at: str
+    record: str  # the voided run's record, as committed
+    record_sha256: str  # sha256 of that record's bytes
+
+    @field_validator("voided_at")
+    @classmethod
+    def _stamp(cls, v: str) -> str:
+        try:
+            parse_stamp(v)
+        except ValueError:
+            raise ValueError(f"{v!r} is not a UTC time YYYY-MM-DDTHH:MM:SSZ") from None
+        return v
+
+    def to_bytes(self) -> bytes:
+        import json
+
+        doc = self.model_dump(mode="json", by_alias=True)
+        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def void_path(run_id: str) -> str:
+    return f"{VOIDS_DIR}/{run_id}.json"
+
+
+def valid_run_id(run_id: str) -> bool:
+    return bool(_RUN_ID.fullmatch(run_id))
+
+
+def clean_reason(text: str) -> str:
+    """The reason as one neutral line (controls and format characters gone, account
+    numbers redacted); ValueError when nothing is left or it is too long for a trailer."""
+    reason = redact(line(text)).strip()
+    if not reason:
+        raise ValueError("the reason is empty; say why the run must not count")
+    if len(reason) > MAX_REASON:
+        raise ValueError(f"the reason is {len(reason)} characters; keep it under "
+                         f"{MAX_REASON + 1} (one line: the details belong in the session log)")
+    return reason
+
+
+def run_named(commits: Sequence[OpsCommit], run_id: str) -> OpsCommit | None:
+    """The well-formed run commit recording ``run_id``."""
+    return next((c for c in commits if c.is_run and not c.problems and c.run_id == run_id),
+                None)
+
+
+def void_of(commits: Sequence[OpsCommit], run_id: str) -> OpsCommit | None:
+    """The void commit of ``run_id`` (the first one, oldest), if any."""
+    found = [c for c in commits if c.kind == "void" and not c.problems and c.run_id == run_id]
+    return found[-1] if found else None
+
+
+def void_reasons(commits: Sequence[OpsCommit]) -> dict[str, str]:
+    """Run id -> why it was voided, for every run the history voids."""
+    return {c.run_id: c.trailers.get("Void-Reason", "") for c in commits
+            if c.kind == "void" and not c.problems and c.run_id}
+
+
+def closure_using(commits: Sequence[OpsCommit], run_id: str) -> OpsCommit | None:
+    """The closure whose Milestone-Evidence names ``run_id``: that run cannot be voided."""
+    for c in commits:
+        if c.kind == "milestone":
+            named = [r.strip() for r in c.trailers.get("Milestone-Evidence", "").split(",")]
+            if run_id in named:
+                return c
+    return None
+
+
+def void_message(record: VoidRecord, *, outcome: str, milestone: str, version: str,
+                 config_sha: str) -> str:
+    block = trailers.void_block(run_id=record.run_id, reason=record.reason, version=version,
+                                config_sha=config_sha)
+    body = (f"Run {record.run_id} ({outcome}, {record.record}) is voided: {record.reason}\n"
+            f"A voided run never counts toward {milestone} and still breaks a streak; its "
+            "record stays.")
+    return redact(trailers.render_message(f"evidence(void): {record.run_id} does not count",
+                                          body, block))
+
+
+def void_entry(record: VoidRecord, *, outcome: str, milestone: str, path: str,
+               next_step: str) -> str:
+    """The OPS session-log entry of the void (its time: when the void was made)."""
+    when = record.voided_at[:16].replace("T", " ")
+    return "\n".join([
+        f"## {when} UTC — OPS — run {record.run_id} voided",
+        "",
+        f"- Milestone: {milestone}",
+        f"- Run: {record.run_id} ({markdown(outcome)}, {record.record})",
+        f"- Reason: {markdown(record.reason)}",
+        f"- Result: voided; it never counts toward {milestone} and still breaks a streak",
+        f"- Evidence: {path}",
+        f"- Next: {next_step}",
+    ])
