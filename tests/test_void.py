@@ -149,7 +149,7 @@ def test_a_run_a_closure_names_cannot_be_voided_and_later_runs_can(repo: Path, c
     assert git(repo, "rev-parse", OPS) == tip
     later = record(cli, repo, 3)  # 4/3 after the closure
     ok = cli("--repo", repo, "void", later, "--reason", "dirty config")
-    assert ok.code == 0 and "MO-2: 0/3 (CLOSED)" in ok.out
+    assert ok.code == 0 and f"MO-2: CLOSED on 2026-11-25 (runs {', '.join(runs)})" in ok.out
     status = streak(cli, repo)
     assert status["closed"] is True
     git(repo, "switch", "-q", OPS)

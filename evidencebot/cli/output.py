@@ -15,22 +15,26 @@ from ..textsafe import line
 
 HISTORY_COLUMNS = (
     "commit", "date", "kind", "run_id", "outcome", "duration_s", "filled", "data_ratio",
-    "min_bars", "client_id", "disconnects", "streak", "code_dirty", "problems",
+    "min_bars", "client_id", "disconnects", "streak", "code_dirty", "problems", "started_at",
+    "reasons", "voided",
 )
 
 
-def history_rows(commits: Sequence[OpsCommit],
-                 voids: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    return [history_row(c, voids or {}) for c in commits]
+def history_rows(commits: Sequence[OpsCommit], voids: Mapping[str, str] | None = None,
+                 reasons: Mapping[str, Sequence[str]] | None = None) -> list[dict[str, Any]]:
+    return [history_row(c, voids or {}, reasons or {}) for c in commits]
 
 
-def history_row(c: OpsCommit, voids: Mapping[str, str]) -> dict[str, Any]:
+def history_row(c: OpsCommit, voids: Mapping[str, str],
+                reasons: Mapping[str, Sequence[str]]) -> dict[str, Any]:
     """One entry of `history` (its JSON and CSV keys, its table's columns); ``voids``: run
-    id -> why it was voided (a voided run is marked, a void commit says why)."""
+    id -> why it was voided (a voided run is marked, a void commit says why); ``reasons``:
+    commit -> why it did not qualify."""
     t = c.trailers
     return {
         "commit": c.sha,
         "date": c.date,
+        "started_at": c.started or None,  # when the run ran: what people read
         "kind": c.kind or "?",
         "run_id": c.run_id or t.get("Milestone", ""),
         "outcome": c.outcome or t.get("Milestone-Status", "") or (
@@ -48,6 +52,7 @@ def history_row(c: OpsCommit, voids: Mapping[str, str]) -> dict[str, Any]:
         "handoff": t.get("Handoff", ""),
         "retry_after": t.get("Retry-After", ""),
         "problems": list(c.problems),
+        "reasons": list(reasons.get(c.sha, ())),
     }
 
 
@@ -57,7 +62,8 @@ def history_csv(rows: list[dict[str, Any]]) -> str:
                        lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({**r, "problems": "; ".join(r["problems"])})
+        w.writerow({**r, "problems": "; ".join(r["problems"]),
+                    "reasons": "; ".join(r["reasons"]), "started_at": r["started_at"] or ""})
     return buf.getvalue()
 
 
@@ -67,9 +73,12 @@ _STYLE = {"qualifying": "green", "non-qualifying": "yellow", "CLOSED": "bold gre
 def history_table(rows: list[dict[str, Any]], *, title: str) -> Any:
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left")
+    from ..evidence.why import short
+
+    table = Table(title=title, title_justify="left", caption="When: a run's start; for "
+                  "other commits, when they were made.", caption_justify="left")
     table.add_column("Commit", no_wrap=True)
-    table.add_column("Recorded (UTC)", no_wrap=True)
+    table.add_column("When (UTC)", no_wrap=True)
     table.add_column("Run / milestone", no_wrap=True)
     table.add_column("Outcome", overflow="fold")
     for name in ("Dur s", "Fills", "Ratio", "Bars", "Id", "Disc", "Streak"):
@@ -79,6 +88,8 @@ def history_table(rows: list[dict[str, Any]], *, title: str) -> Any:
             f"{r['kind']}: {r['outcome']}")
         style = _STYLE.get(r["outcome"], "red" if r["outcome"].startswith(
             ("failed", "refused")) else "")
+        if r["reasons"] and r["kind"] == "step1a-burnin":
+            outcome += f": {short(r['reasons'])}"
         if r["problems"]:
             outcome, style = "MALFORMED: " + "; ".join(r["problems"]), "bold red"
         elif r["voided"]:
@@ -91,7 +102,8 @@ def history_table(rows: list[dict[str, Any]], *, title: str) -> Any:
         cells = [safe(str(v)) for v in (r["duration_s"], r["filled"], r["data_ratio"],
                                         r["min_bars"], r["client_id"], r["disconnects"],
                                         r["streak"])]
-        table.add_row(safe(r["commit"][:9]), safe(r["date"][:16].replace("T", " ")),
+        when = r["started_at"] or r["date"]
+        table.add_row(safe(r["commit"][:9]), safe(when[:16].replace("T", " ")),
                       safe(r["run_id"]),
                       f"[{style}]{safe(outcome)}[/]" if style else safe(outcome), *cells)
     return table

@@ -39,6 +39,7 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     """The burn-in history: every ops commit on the ops branch, newest first, read with
     one `git log`. A malformed ops commit is shown, not fatal."""
     from ..evidence.void import void_reasons
+    from ..evidence.why import reasons_of
     from .output import console, history_csv, history_row, history_rows, history_table
 
     ctx = state.context()
@@ -46,9 +47,9 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     commits = ctx.history(at.sha)
     mo = ctx.milestone
     s = ctx.streak(at.sha, commits=commits)
-    streak = f"{mo}: {s.display}" + (" (CLOSED)" if s.closed_by else "")
+    streak = s.headline
     shown = commits[:limit] if limit else commits
-    voids = void_reasons(commits)
+    voids, reasons = void_reasons(commits), reasons_of(ctx.repo, shown)
     if state.as_json:
         # Streamed entry by entry: 10,000 entries never sit in memory as one string.
         head = json.dumps({"branch": ctx.cfg.ops.branch, "exists": at.exists,
@@ -58,10 +59,11 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
         out = sys.stdout
         out.write(head[:-1] + ', "entries": [')
         for k, c in enumerate(shown):
-            out.write((", " if k else "") + json.dumps(history_row(c, voids), ensure_ascii=False))
+            out.write((", " if k else "") + json.dumps(history_row(c, voids, reasons),
+                                                    ensure_ascii=False))
         out.write("]}\n")
         return 0
-    rows = history_rows(shown, voids)
+    rows = history_rows(shown, voids, reasons)
     if as_csv:
         click.echo(history_csv(rows), nl=False)
     elif not rows:

@@ -206,7 +206,8 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
     mo = ctx.milestone
     rule = ctx.rules.milestone.get(mo)
     closes = (rule is not None and rule.auto_close and result.status == "recorded"
-              and result.outcome == "qualifying" and result.streak >= rule.consecutive)
+              and result.outcome == "qualifying" and result.streak >= rule.consecutive
+              and ctx.streak().closed_by is None)  # once closed, no more merge requests
     if closes:
         closure, mr = close_and_publish(ctx, mo, push=push)
         if state.as_json:

@@ -34,5 +34,5 @@ def void(state: State, run_id: str, reason: str) -> int:
     else:
         click.echo(f"voided run {run_id} in {result.sha[:12]}: it no longer counts toward "
                    f"{s.milestone} ({result.path})")
-    click.echo(f"{s.milestone}: {s.display}" + (" (CLOSED)" if s.closed_by else ""))
+    click.echo(s.headline)
     return 0

@@ -112,6 +112,7 @@ class Rendered:
 def render_documents(
     record: EvidenceRecord, *, cfg: Config, backlog: bytes, session_log: bytes,
     path: str, streak: int, milestone: str, consecutive: int, checks_default: str,
+    closed: bool,
 ) -> Rendered:
     """The backlog with the run's row (and streak line), the log with the run's entry."""
     tracker = cfg.docs.tracker_section
@@ -145,7 +146,7 @@ def render_documents(
         result=markdown(result_text(record)),
         evidence=path + (f"; {tracker} row {number}" if number else "")
         + (f"; handoff {s.handoff}" if s.handoff else ""),
-        next=_next_step(record, streak, milestone, consecutive),
+        next=_next_step(record, streak, milestone, consecutive, closed=closed),
     )
     return Rendered(new_backlog, redact_bytes(mdedit.append_entry(session_log, entry)), number)
 
@@ -177,7 +178,8 @@ def _join(argv: Sequence[str]) -> str:
     return shlex.join(argv)
 
 
-def _next_step(record: EvidenceRecord, streak: int, milestone: str, need: int) -> str:
+def _next_step(record: EvidenceRecord, streak: int, milestone: str, need: int, *,
+               closed: bool) -> str:
     outcome = record.outcome
     retry = record.session.retry_after
     if outcome == Outcome.FAILED_CODE:
@@ -186,6 +188,8 @@ def _next_step(record: EvidenceRecord, streak: int, milestone: str, need: int) -
         return f"retry in the next window ({retry})"
     if outcome == Outcome.FAILED_INFRA:
         return "fix the gateway, then retry in the next window"
+    if closed:
+        return f"{milestone} is closed; this run is recorded as evidence only"
     if streak >= need:
         return f"{milestone} streak met ({streak}/{need}): close {milestone}"
     return f"run {streak + 1} of {need} in the next window"

@@ -138,6 +138,14 @@ class Streak:
         return f"{self.count}/{self.needed}"
 
     @property
+    def headline(self) -> str:
+        """"MO-2: 2/3", or "MO-2: CLOSED on 2026-11-25 (runs a, b, c)" once it closed."""
+        if self.closed_by is None:
+            return f"{self.milestone}: {self.display}"
+        runs = self.closed_by.trailers.get("Milestone-Evidence", "")
+        return f"{self.milestone}: CLOSED on {self.closed_by.date[:10]} (runs {runs})"
+
+    @property
     def evidence_runs(self) -> tuple[OpsCommit, ...]:
         """The runs a closure names: the last ``needed`` of the streak."""
         return self.runs[-self.needed:]

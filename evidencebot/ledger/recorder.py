@@ -156,7 +156,9 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
         rendered = render_documents(
             record, cfg=cfg, backlog=docs[cfg.docs.backlog],
             session_log=docs[cfg.docs.session_log], path=path, streak=streak,
-            milestone=ctx.milestone, consecutive=ctx.consecutive, checks_default=HAND_RECORDED)
+            milestone=ctx.milestone, consecutive=ctx.consecutive, checks_default=HAND_RECORDED,
+            closed=any(c.kind == "milestone" and c.trailers.get("Milestone") == ctx.milestone
+                       for c in commits))
     except MarkdownEditError as e:
         raise UsageError(f"{cfg.docs.backlog}: {e}") from None
     changes: dict[str, bytes] = {path: data, cfg.docs.session_log: rendered.session_log}

@@ -7,7 +7,7 @@ closed" from a closure commit, the merge request's description is committed with
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -95,6 +95,10 @@ def close(ctx: Context, milestone: str, *, describe: Describe) -> Closure:
     """One closure commit on the ops branch, or a refusal saying what is missing."""
     path = description_path(ctx, milestone)
     before: list[Streak] = []
+    # One instant for the whole closure: the description and the page say when it closed,
+    # and verify re-renders them from the commit's date.
+    now = ctx.now
+    ctx = replace(ctx, clock=lambda: now)
 
     def make(at: Tip) -> Draft | None:
         rule_of(ctx, milestone)
@@ -133,6 +137,9 @@ def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
         if table.has_column(column):
             backlog = mdedit.set_cell(backlog, d.status_section, milestone, column, date)
             break
+    if table.has_column("Note"):  # "burn-in under way" would outlive the milestone
+        backlog = mdedit.set_cell(backlog, d.status_section, milestone, "Note",
+                                  f"closed on {date} by runs {', '.join(run_ids)}")
     out[d.backlog] = backlog
     out[d.session_log] = mdedit.append_entry(log, "\n".join([
         f"## {date} {now:%H:%M} UTC — OPS — {milestone} closed",

@@ -5,6 +5,7 @@ description option can only point at it)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from .. import __version__, git
 from ..evidence.history import OpsCommit
 from ..evidence.streak import Streak
 from ..evidence.void import void_reasons
+from ..evidence.why import reasons_of, short
 from ..ledger.workspace import Context
 from ..templating import render
 from ..textsafe import markdown
@@ -37,7 +39,7 @@ def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
     """The merge-request description for closing at ``tip`` (the closure's parent): a
     function of the history at ``tip`` alone, so `verify` can render it again."""
     runs = [{**run_view(r), "checks": _checks_of(ctx, r)} for r in s.evidence_runs]
-    attempts = attempts_view(s)
+    attempts = attempts_view(s, reasons_of(ctx.repo, s.attempts))
     ops = ctx.history(tip)
     checks = sorted({r["checks"] for r in runs if r["checks"]})
     chart = [{"run_id": a["run_id"], "filled": _int(r.get("filled")),
@@ -51,9 +53,8 @@ def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
         attempts=attempts, chart_runs=chart, checks=checks or ["(recorded by hand)"],
         verify={"ok": True, "summary": f"{len(ops)} ops commit(s), "
                 f"{sum(c.is_run for c in ops)} run(s) checked", "violations": []},
-        handoffs=[a["note"][8:] for a in attempts if a["note"].startswith("handoff ")],
-        retries=[f"{a['run_id']}: {a['note'][6:]}" for a in attempts
-                 if a["note"].startswith("retry ")])
+        handoffs=[a["handoff"] for a in attempts if a["handoff"]],
+        retries=[f"{a['run_id']}: {a['retry']}" for a in attempts if a["retry"]])
 
 
 def _metrics(s: Streak, sha: str) -> dict[str, str] | None:
@@ -79,28 +80,36 @@ def _checks_of(ctx: Context, c: OpsCommit) -> str:
         return ""
 
 
-def attempts_view(s: Streak) -> list[dict[str, str]]:
-    """Every attempt since the last closure, for the description and `history`."""
+def attempts_view(s: Streak, reasons: Mapping[str, Sequence[str]]) -> list[dict[str, str]]:
+    """Every attempt since the last closure, in the order they happened (a run at its
+    start, anything else when it was committed), with why it did not count."""
     rows = []
     voids = void_reasons(s.attempts)
-    for c in s.attempts:
+    for c in sorted(s.attempts, key=lambda c: c.started or c.date):
         t = c.trailers
         outcome = c.outcome or (f"refused: {t['Check-Failed']}" if "Check-Failed" in t
                                 else t.get("Milestone-Status", c.kind))
-        note = (f"handoff {t['Handoff']}" if t.get("Handoff") else
-                f"retry {t['Retry-After']}" if t.get("Retry-After") else "")
+        notes = [short(reasons[c.sha])] if c.sha in reasons and c.is_run else []
         if c.kind == "void":
-            note = f"voids the run: {markdown(t.get('Void-Reason', ''))}"
+            notes.append(f"voids the run: {t.get('Void-Reason', '')}")
         elif c.is_run and c.run_id in voids:
             outcome += " (voided)"
-        rows.append({"commit": c.sha, "date": c.date[:16].replace("T", " "),
-                     "kind": c.kind, "run_id": c.run_id, "outcome": outcome, "note": note})
+        notes += [f"handoff {t['Handoff']}"] if t.get("Handoff") else []
+        notes += [f"retry {t['Retry-After']}"] if t.get("Retry-After") else []
+        rows.append({"commit": c.sha, "date": _when(c), "kind": c.kind, "run_id": c.run_id,
+                     "outcome": outcome, "note": markdown("; ".join(notes)),
+                     "handoff": t.get("Handoff", ""), "retry": t.get("Retry-After", "")})
     return rows
+
+
+def _when(c: OpsCommit) -> str:
+    """A run's start (when it ran, not when it was recorded), else the commit's time."""
+    return (c.started or c.date)[:16].replace("T", " ")
 
 
 def run_view(c: OpsCommit) -> dict[str, str]:
     t = c.trailers
-    return {"run_id": c.run_id, "commit": c.sha, "date": c.date[:16].replace("T", " "),
+    return {"run_id": c.run_id, "commit": c.sha, "date": _when(c),
             "duration_s": t.get("Burnin-Paper-Duration-Seconds", ""),
             "filled": t.get("Burnin-Filled-Orders", ""),
             "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),

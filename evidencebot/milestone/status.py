@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import mdedit
+from ..evidence.history import OpsCommit
 from ..evidence.void import void_reasons
+from ..evidence.why import reasons_of, short
 from ..ledger.workspace import Context
 from ..runbook.context import document
 from ..textsafe import line
@@ -18,18 +21,17 @@ def status_report(ctx: Context) -> dict[str, Any]:
     runs = [c for c in commits if c.is_run]
     malformed = [c.sha for c in commits if c.problems]
     hand_rows = _hand_rows(ctx, at.sha, {c.run_id for c in runs})
-    state = (" (CLOSED)" if s.closed_by else
-             f" — streak met: `evidencebot close {ctx.milestone}`" if s.met else "")
-    lines = [f"{ctx.milestone}: {s.display}{state}"]
+    state = f" — streak met: `evidencebot close {ctx.milestone}`" if s.met and \
+        not s.closed_by else ""
+    lines = [f"{s.headline}{state}"]
     where = f"at {at.sha[:12]}" if at.exists else f"(not created yet; base {ctx.cfg.ops.base})"
     lines.append(f"ops branch: {ctx.cfg.ops.branch} {where}")
-    if runs:
-        last = runs[0]
-        lines.append(f"last run: {last.run_id} {last.outcome} ({last.date[:16]})")
+    voids = void_reasons(commits)
+    last = _last_run(ctx, runs, voids)
+    lines += last.pop("lines")
     lines.append(f"runs recorded by evidencebot: {len(runs)}")
     if s.runs:
         lines.append(f"streak runs: {', '.join(r.run_id for r in s.runs)}")
-    voids = void_reasons(commits)
     if voids:
         lines.append("voided runs (never count, still break a streak): " + "; ".join(
             f"{run} ({line(why)})" for run, why in voids.items()))
@@ -41,11 +43,32 @@ def status_report(ctx: Context) -> dict[str, Any]:
     return {
         "milestones": {ctx.milestone: {"streak": s.count, "needed": s.needed,
                                    "closed": s.closed_by is not None, "display": s.display,
+                                   "headline": s.headline,
+                                   "closed_on": s.closed_by.date[:10] if s.closed_by else None,
                                    "runs": [r.run_id for r in s.runs]}},
         "branch": ctx.cfg.ops.branch, "tip": at.sha if at.exists else None,
-        "runs": len(runs), "voided": voids, "hand_written_rows": hand_rows, "malformed": malformed,
-        "lines": lines,
+        "runs": len(runs), "last_run": last or None, "voided": voids,
+        "hand_written_rows": hand_rows, "malformed": malformed, "lines": lines,
     }
+
+
+def _last_run(ctx: Context, runs: Sequence[OpsCommit],
+              voids: Mapping[str, str]) -> dict[str, Any]:
+    """The run that started last (runs as they happened, not as recorded): its lines for
+    the terminal, and why it does not count when it does not."""
+    if not runs:
+        return {"lines": []}
+    last = max(runs, key=lambda c: c.started or c.date)
+    reasons = list(reasons_of(ctx.repo, [last]).get(last.sha, ()))
+    why = voids.get(last.run_id)
+    started = (last.started or last.date)[:16].replace("T", " ")
+    lines = [f"last run: {last.run_id} {last.outcome}{' (voided)' if why is not None else ''}"
+             f", started {started} UTC"]
+    if reasons or why is not None:
+        lines.append(f"  why it does not count: {short([*reasons, *([why] if why else [])])}")
+    return {"run_id": last.run_id, "outcome": last.outcome,
+            "started_at": last.started or None, "voided": why is not None,
+            "reasons": reasons, "lines": lines}
 
 
 def _hand_rows(ctx: Context, rev: str, recorded: set[str]) -> list[str]:

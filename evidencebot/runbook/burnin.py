@@ -174,7 +174,7 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
                   "dirty_paths": list(code.dirty_paths)},
             run_id=run_id, checks=checks_summary, log=done.log, record=record_path,
             log_path=record_path[:-5] + ".log", client_id=client_id, port=ctx.cfg.ibkr.port,
-            milestone=ctx.milestone)
+            milestone=ctx.milestone, closed=ctx.streak().closed_by is not None)
         return path, text.encode("utf-8")
 
     result = recorder.record_attempt(

@@ -34,7 +34,9 @@ def log_tail(log: bytes, *, lines: int = TAIL_LINES) -> str:
 def render_packet(*, created: datetime, summary: str, command: Sequence[str], exit_code: int | None,
                   reason: str, codes: Sequence[int], code: Mapping[str, Any], run_id: str,
                   checks: str, log: bytes, record: str, log_path: str, client_id: int | None,
-                  port: int, milestone: str) -> str:
+                  port: int, milestone: str, closed: bool) -> str:
+    """The packet; ``closed``: the milestone is closed already, so there is no streak to
+    speak of."""
     tail = log_tail(log)
     return redact(render(
         "handoff.md.j2", summary=markdown(summary), created=created.strftime("%Y-%m-%d %H:%M:%S"),
@@ -44,7 +46,8 @@ def render_packet(*, created: datetime, summary: str, command: Sequence[str], ex
         exit_code="none (killed at the timeout)" if exit_code is None else exit_code,
         codes=list(codes), run_id=run_id, reason=markdown(reason), checks=markdown(checks),
         log_tail=tail, fence=fence_for(tail), report=None, record=record, log_path=log_path,
-        client_id=client_id if client_id is not None else "<a free id>", port=port))
+        client_id=client_id if client_id is not None else "<a free id>", port=port,
+        closed=closed))
 
 
 _FIELD = re.compile(r"^- ([A-Za-z ()]+): (.*)$")

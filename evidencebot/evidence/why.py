@@ -1,0 +1,55 @@
+"""Why a run did not qualify, short, for the people reading `history`, `status`, the
+merge-request description and the report page: the verdict's reasons (or the failure) from
+each record, read with one `git cat-file --batch` for the whole history; a void's reason
+from its trailer; a refused session's failed checks from its trailer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import git
+from ..textsafe import line
+from .history import OpsCommit
+
+MAX_CHARS = 120
+
+
+def short(reasons: Sequence[str], *, limit: int = MAX_CHARS) -> str:
+    """Reasons as one clean line of at most ``limit`` characters."""
+    text = line("; ".join(r for r in reasons if r))
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def reasons_of(repo: Path, commits: Sequence[OpsCommit]) -> dict[str, tuple[str, ...]]:
+    """Commit sha -> why that attempt did not count (runs that did not qualify, refused
+    sessions); qualifying runs and other commits are absent. Voids are not reasons here:
+    the run qualified, something else was wrong (see `void.void_reasons`)."""
+    out: dict[str, tuple[str, ...]] = {}
+    runs = [c for c in commits if c.is_run and not c.problems and c.outcome != "qualifying"
+            and c.trailers.get("Evidence-Record")]
+    blobs = git.cat_batch(repo, [f"{c.sha}:{c.trailers['Evidence-Record']}" for c in runs])
+    for c, data in zip(runs, blobs, strict=True):
+        found = _from_record(data)
+        if found:
+            out[c.sha] = found
+    for c in commits:
+        if c.kind == "check" and c.trailers.get("Check-Failed"):
+            out[c.sha] = (f"checks failed: {c.trailers['Check-Failed']}",)
+    return out
+
+
+def _from_record(data: bytes | None) -> tuple[str, ...]:
+    try:
+        doc = json.loads(data or b"")
+    except (ValueError, RecursionError):
+        return ()
+    if not isinstance(doc, dict):
+        return ()
+    verdict, session = doc.get("verdict"), doc.get("session")
+    if isinstance(verdict, dict) and isinstance(verdict.get("reasons"), list):
+        return tuple(line(str(r)) for r in verdict["reasons"] if r)
+    if isinstance(session, dict) and session.get("failure"):
+        return (line(str(session["failure"])),)
+    return ()
