@@ -18,6 +18,8 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, cli) -> None:  # type: ignore[
     assert elapsed < 60
     repo = tmp_path / "demo" / "bot"
     assert "every day, all day" in r.out  # it says which window its demo repo uses
+    page = repo / ".git" / "evidencebot" / "report.html"  # it ends with the report page
+    assert str(page) in r.out.rstrip().splitlines()[-2:] and page.is_file()
     log = git(repo, "log", "--format=%B%x00", "ops/evidence").split("\x00")
     parsed = [subprocess.run(["git", "interpret-trailers", "--parse"], input=m, text=True,
                              capture_output=True, check=True).stdout for m in log if m.strip()]

@@ -13,6 +13,7 @@ from . import (  # noqa: F401  (each module registers its commands)
     notify,
     read,
     record,
+    report,
     run,
     schedule,
     setup,

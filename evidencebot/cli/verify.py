@@ -29,14 +29,14 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
     from .. import git
     from ..ledger.verify import base_of, verify_context
     from ..ledger.verify import verify as run_verify
-    from ..milestone.describe import redescribe
+    from ..milestone.describe import rerender
 
     try:
         top = git.toplevel(state.repo)
     except git.GitError:
         raise UsageError(f"{state.repo} is not inside a git repository") from None
     ctx = verify_context(top, base=base or base_of(top), clock=state.clock)
-    report = run_verify(ctx, spec=range_, describe=redescribe,
+    report = run_verify(ctx, spec=range_, describe=rerender,
                         require_signed=require_signed)
     if state.as_json:
         state.emit(report.to_json())

@@ -34,7 +34,10 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
              "packets, check and void records, descriptions) is never rewritten or deleted"),
     RuleInfo("no-deletion", _PATHS, "a tracked document is never deleted"),
     RuleInfo("evidence-data-only", _NEW, "a data extension ([scope] evidence_extensions: "
-             ".json .md .log .txt .csv)"),
+             ".json .md .log .txt .csv); .html only for a closure's report page, "
+             "<milestone_dir>/MO-n.html"),
+    RuleInfo("page-no-script", _NEW, "the report page holds no script, frame, object, "
+             "event handler or javascript: link"),
     RuleInfo("no-dotfiles", _NEW, "no file or folder name starting with a dot"),
     RuleInfo("portable-names", _NEW, "names Windows can hold: no <>:\"|?*\\, control "
              "characters, trailing dot or space, or device names (CON, NUL, COM1…)"),

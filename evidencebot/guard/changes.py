@@ -91,7 +91,8 @@ def _changes(repo: Path, records: list[tuple[str, str, str, str, str]], docs: se
 
     ``known`` holds contents already read, keyed by ("old"|"new", path)."""
     known = known or {}
-    wanted = [sha for om, nm, os_, ns, path in records if path in docs
+    wanted = [sha for om, nm, os_, ns, path in records
+              if path in docs or path.lower().endswith(".html")  # pages: no script
               for side, sha, m in (("old", os_, om), ("new", ns, nm))
               if m not in ("000000", "160000") and (side, path) not in known]
     blobs = dict(zip(wanted, git.cat_batch(repo, wanted, inherit_env=inherit_env), strict=True))

@@ -10,6 +10,7 @@ from .rules import (
     EVIDENCE_ROOT,
     GIT_METADATA,
     REGULAR,
+    Blob,
     Change,
     Rules,
     Violation,
@@ -66,6 +67,8 @@ def path_rules(ch: Change, rules: Rules) -> list[Violation]:
                              f"git restore --staged --worktree {ch.old.path}"))
     elif ch.old is None and ch.new is not None and ch.new.path not in documents:
         out += name_rules(ch.new.path, rules)
+        if is_page(ch.new.path, rules):
+            out += page_rules(ch.new)
     return out
 
 
@@ -80,7 +83,7 @@ def name_rules(path: str, rules: Rules) -> list[Violation]:
     out: list[Violation] = []
     parts = path.split("/")
     ext = "." + parts[-1].rsplit(".", 1)[-1].lower() if "." in parts[-1] else ""
-    if ext not in rules.evidence_extensions:
+    if ext not in rules.evidence_extensions and not is_page(path, rules):
         out.append(Violation(path, "evidence-data-only",
                              f"{ext or 'no extension'}: evidence is data "
                              f"({', '.join(rules.evidence_extensions)}), never code",
@@ -94,6 +97,34 @@ def name_rules(path: str, rules: Rules) -> list[Violation]:
             out.append(Violation(path, "portable-names", f"{part!r}: {why}",
                                  "use letters, digits, '.', '_' and '-' in evidence names"))
     return out
+
+
+def is_page(path: str, rules: Rules) -> bool:
+    """The one HTML file evidence may hold (trust rule 9): a closure's report page,
+    <milestone_dir>/MO-n.html."""
+    folder = rules.milestone_dir.rstrip("/") + "/"
+    name = path[len(folder):] if path.startswith(folder) else ""
+    return name.startswith("MO-") and name.endswith(".html") and name[3:-5].isdigit() \
+        and name[3:-5].isascii()
+
+
+# Anything that runs or loads: a script, a frame or object, an event handler or a
+# javascript: URL inside a tag (text outside tags is escaped: it cannot open one).
+_ACTIVE = (b"<script", b"<iframe", b"<object", b"<embed", b"javascript:")
+
+
+def page_rules(page: Blob) -> list[Violation]:
+    """The report page holds no script: what `close` renders never does."""
+    import re
+
+    data = (page.data or b"").lower()
+    tags = re.findall(rb"<[^>]*>", data)
+    if page.data is None or any(a in data for a in _ACTIVE[:4]) or any(
+            _ACTIVE[4] in t or re.search(rb"\son[a-z]+\s*=", t) for t in tags):
+        return [Violation(page.path, "page-no-script", "the report page holds a script, "
+                          "an event handler, a frame or a javascript: link",
+                          "let `evidencebot close` write the page")]
+    return []
 
 
 def _windows_problem(part: str) -> str | None:

@@ -41,6 +41,7 @@ class Rules(NamedTuple):
     tracker_section: str = "Step 1A Burn-In Tracker"
     status_section: str = "MO-* Status"
     milestones_section: str = "9. Operational Milestones Tracker"
+    milestone_dir: str = "reports/evidence/milestones"  # [docs]: the closures' folder
     milestones: Mapping[str, int] = {MILESTONE: CONSECUTIVE}  # noqa: RUF012 (never mutated)
     branches: tuple[str, ...] = ("ops/*",)
     config_sha: str = "none"
@@ -67,6 +68,7 @@ class Rules(NamedTuple):
             tracker_section=docs.get("tracker_section", d.tracker_section),
             status_section=docs.get("status_section", d.status_section),
             milestones_section=docs.get("milestones_section", d.milestones_section),
+            milestone_dir=docs.get("milestone_dir", d.milestone_dir),
             milestones={k: int(v.get("consecutive", CONSECUTIVE)) for k, v in ms.items()},
             branches=tuple(scope.get("branches", d.branches)),
             config_sha=config_sha,

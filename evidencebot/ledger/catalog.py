@@ -50,6 +50,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
              "runs of that streak"),
     RuleInfo("description-mismatch", _CLOSURE, "the committed description is what `close` "
              "renders from the history at that commit"),
+    RuleInfo("page-mismatch", _CLOSURE, "the committed report page is what `close` renders "
+             "from the history at that commit"),
     RuleInfo("stray-void", _RANGE, "a void record comes only with its own void commit"),
     RuleInfo("void-unknown-run", _VOID, "the voided run is recorded earlier in the history"),
     RuleInfo("void-of-closed-run", _VOID, "no closure names the voided run"),

@@ -8,7 +8,7 @@ reviewer and for signed commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,8 +27,8 @@ from .rederive import check_run
 from .void import check_voids
 from .workspace import Context
 
-# (context, closure commit, its parent) -> the description `close` renders there
-Describe = Callable[[Context, OpsCommit, str], str]
+# (context, closure commit, its parent) -> the files `close` renders there, by path
+Describe = Callable[[Context, OpsCommit, str], Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -246,11 +246,14 @@ def _check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
     if named != want:
         add("milestone-evidence-mismatch", f"Milestone-Evidence names {', '.join(named)}; "
             f"the streak is {', '.join(want)}", "")
-    if describe is not None:
-        path = f"{ctx.cfg.docs.milestone_dir.rstrip('/')}/{mo}.md"
+    for path, text in (describe(ctx, c, parent) if describe is not None else {}).items():
         committed = git.show_bytes(ctx.repo, c.sha, path)
-        if committed is None or committed.decode("utf-8", "replace") != \
-                describe(ctx, c, parent):
+        if committed is not None and committed.decode("utf-8", "replace") == text:
+            continue
+        if path.endswith(".html"):
+            add("page-mismatch", f"{path} is not the report page `close` renders from the "
+                "history at this commit", "let `evidencebot close` write it")
+        else:
             add("description-mismatch", f"{path} is not the description `close` renders "
                 "from the history at this commit", "let `evidencebot close` write it")
 

@@ -18,6 +18,7 @@ from ..evidence.streak import Streak
 from ..ledger.commit import Draft, Tip
 from ..ledger.recorder import read_docs
 from ..ledger.workspace import Context
+from .report import closure_page, page_path
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,14 @@ def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Descri
     path = description_path(ctx, milestone)
     changes = _documents(ctx, parent, milestone, run_ids, now)
     changes[path] = describe(s, now.strftime("%Y-%m-%d %H:%M UTC"), parent).encode("utf-8")
+    page = page_path(ctx, milestone)
+    changes[page] = closure_page(ctx, parent=parent, milestone=milestone,
+                                 closed_on=now.strftime("%Y-%m-%d"), runs=run_ids).encode()
     block = trailers.closure_block(milestone=milestone, runs=run_ids, version=__version__,
                                    config_sha=ctx.base.sha256)
     body = (f"{milestone} closed on {s.display} consecutive qualifying runs: "
-            f"{', '.join(run_ids)}.\nThe merge request description is {path}.\n"
+            f"{', '.join(run_ids)}.\nThe merge request description is {path}; the "
+            f"report page {page}.\n"
             "Merge with a merge commit; do not squash (a squash drops the trailers).")
     return Draft(changes, trailers.render_message(f"evidence(milestone): close {milestone}",
                                                   body, block))
@@ -77,10 +82,10 @@ def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Descri
 def _verified(ctx: Context, tip: str) -> None:
     """A milestone closes only on evidence `verify` finds clean."""
     from ..ledger.verify import verify, verify_context
-    from .describe import redescribe
+    from .describe import rerender
 
     report = verify(verify_context(ctx.repo, base=ctx.cfg.ops.base, clock=ctx.clock),
-                    spec=None, end=tip, describe=redescribe)
+                    spec=None, end=tip, describe=rerender)
     if not report.ok:
         shown = "; ".join(f.render() for f in report.findings[:3])
         raise PolicyViolation(f"cannot close: verify finds {len(report.findings)} "

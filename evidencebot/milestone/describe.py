@@ -17,18 +17,24 @@ from ..evidence.why import reasons_of, short
 from ..ledger.workspace import Context
 from ..templating import render
 from ..textsafe import markdown
+from .report import closure_page, page_path
 
 
 def title_for(mo: str) -> str:
     return f"Close {mo}: Step 1A burn-in streak met"
 
 
-def redescribe(ctx: Context, closure: OpsCommit, parent: str) -> str:
-    """What `close` rendered for ``closure`` (verify compares it with the committed file)."""
+def rerender(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
+    """Every file `close` rendered for ``closure``, by path: the description and the report
+    page, from the history at ``parent`` and the closure's date alone (verify compares)."""
     mo = closure.trailers.get("Milestone", "")
     closed_at = datetime.fromisoformat(_author_date(ctx, closure.sha)).astimezone(UTC)
-    return describe(ctx, ctx.streak(parent, mo), closed_at.strftime("%Y-%m-%d %H:%M UTC"),
-                    parent)
+    s = ctx.streak(parent, mo)
+    description = describe(ctx, s, closed_at.strftime("%Y-%m-%d %H:%M UTC"), parent)
+    page = closure_page(ctx, parent=parent, milestone=mo, closed_on=f"{closed_at:%Y-%m-%d}",
+                        runs=[r.run_id for r in s.evidence_runs])
+    path = f"{ctx.cfg.docs.milestone_dir.rstrip('/')}/{mo}"
+    return {f"{path}.md": description, page_path(ctx, mo): page}
 
 
 def _author_date(ctx: Context, sha: str) -> str:
@@ -50,6 +56,7 @@ def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
         "merge_request.md.j2", milestone=s.milestone, title=title_for(s.milestone),
         branch=ctx.cfg.ops.branch, base=ctx.cfg.ops.base, consecutive=s.needed,
         closed_at=closed_at, generated_by=f"evidencebot {__version__}", streak_runs=runs,
+        page=page_path(ctx, s.milestone),
         attempts=attempts, chart_runs=chart, checks=checks or ["(recorded by hand)"],
         verify={"ok": True, "summary": f"{len(ops)} ops commit(s), "
                 f"{sum(c.is_run for c in ops)} run(s) checked", "violations": []},

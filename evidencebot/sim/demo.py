@@ -215,4 +215,6 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
                 say(f"  -o {opt}")
     say(f"\nlook around: cd {repo} && git log --format='%h %s%n%(trailers:only)' "
         "ops/evidence")
+    say("\n$ evidencebot report   # the burn-in as one HTML page: open it in a browser")
+    cli([*base, "report"])
     return repo
