@@ -272,3 +272,32 @@ def test_a_push_race_replays_the_void_and_rechecks_it_on_the_new_tip(tmp_path: P
     assert "Consecutive qualifying runs: 1 of 3" in git(repo, "show", f"{OPS}~1:IMPLEMENTATION_BACKLOG.md")
     git(repo, "switch", "-q", OPS)
     assert cli("--repo", repo, "verify").code == 0
+
+
+def test_a_void_the_remote_made_impossible_is_refused_on_replay(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """We void run a; meanwhile another operator closed MO-2 on a, b, c and pushed first.
+    The rebuild makes the void again on their tip, where a closure names the run: refused,
+    and our branch stays as it was."""
+    from evidencebot.cli.app import State
+    from evidencebot.errors import PolicyViolation
+    from evidencebot.milestone.publish import push_evidence
+
+    remote = make_remote(tmp_path)
+    repo = write_repo(tmp_path / "bot", extra={"evidencebot.toml": '[ops]\nprovider = "none"\n'})
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    a = record(cli, repo, 0)
+    git(repo, "push", "-q", "origin", OPS)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    git(other, "branch", "-q", OPS, f"origin/{OPS}")
+    record(cli, other, 1)
+    record(cli, other, 2)
+    assert cli("--repo", other, "close", "MO-2", "--no-push").code == 0
+    git(other, "push", "-q", "origin", OPS)
+    assert cli("--repo", repo, "void", a, "--reason", "bad feed").code == 0
+    ours = git(repo, "rev-parse", OPS)
+    with pytest.raises(PolicyViolation, match="cannot be voided"):
+        push_evidence(State(repo, None, False).context())
+    assert git(repo, "rev-parse", OPS) == ours
+    assert git(repo, "rev-parse", f"origin/{OPS}") == git(other, "rev-parse", OPS)
