@@ -31,3 +31,7 @@ class RunFailed(EvidencebotError):
     """The run failed; its classification was recorded (exit 4)."""
 
     exit_code = 4
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result  # the failure's RecordResult, when one was recorded

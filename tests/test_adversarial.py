@@ -407,10 +407,10 @@ def assert_recorded_as(r: Result, lab: Lab, outcome: str, *hints: str) -> dict[s
     """Recorded (exit 0) with ``outcome``; one of ``hints`` names why (case-insensitive)."""
     assert r.code == 0, r.err
     doc = json.loads(r.out)
-    assert doc["outcome"] == outcome, doc
+    assert doc["run"]["outcome"] == outcome, doc
     assert lab.trailers()["Evidence-Outcome"] == outcome
-    why = " ".join(doc["reasons"]).lower()
-    assert not hints or any(h.lower() in why for h in hints), doc["reasons"]
+    why = " ".join(doc["run"]["reasons"]).lower()
+    assert not hints or any(h.lower() in why for h in hints), doc["run"]["reasons"]
     return doc
 
 

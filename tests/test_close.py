@@ -61,8 +61,9 @@ def test_close_is_refused_at_2_of_3_and_succeeds_at_3(tmp_path: Path, cli) -> No
     ok = cli("--repo", repo, "--json", "close", "MO-2")
     assert ok.code == 0, ok.err
     doc = json.loads(ok.out)
-    runs = doc["runs"]
+    runs = [r["run_id"] for r in doc["runs"]]
     assert len(runs) == 3 and doc["merge_request"]["provider"] == "gitlab"
+    assert all(r["qualifying"] and r["metrics"]["filled_orders"] == 2 for r in doc["runs"])
     t = dict(line.split(": ", 1) for line in git(
         repo, "log", "-1", "--format=%(trailers:only,unfold)", OPS).splitlines() if line)
     assert t["Evidence-Kind"] == "milestone" and t["Milestone"] == "MO-2"

@@ -77,13 +77,13 @@ def test_disconnections_are_counted_recorded_and_shown_in_history(tmp_path: Path
     r = cli("--repo", repo, "--json", "record", lossy_report(tmp_path), "--log", log)
     assert r.code == 0, r.err
     doc = json.loads(r.out)
-    assert doc["outcome"] == "qualifying"  # max_disconnects unset: they do not count
-    record = json.loads(git(repo, "show", f"{OPS}:{doc['record']}"))
+    assert doc["run"]["outcome"] == "qualifying"  # max_disconnects unset: they do not count
+    record = json.loads(git(repo, "show", f"{OPS}:{doc['run']['record']}"))
     assert record["ibkr"]["disconnects"] == 2  # the report shows two; the log's one is one of them
     assert record["ibkr"]["restorations"] == 2 and record["ibkr"]["benign_messages"] == 1
     assert trailer(repo, "Ibkr-Disconnects") == "2"
     (entry,) = json.loads(cli("--repo", repo, "--json", "history").out)["entries"]
-    assert entry["disconnects"] == "2"
+    assert entry["disconnects"] == 2  # a number, as --json gives numbers
     assert "disconnects" in cli("--repo", repo, "history", "--csv").out.splitlines()[0]
     git(repo, "switch", "-q", OPS)
     assert cli("--repo", repo, "verify").code == 0
@@ -94,8 +94,8 @@ def test_max_disconnects_makes_them_part_of_the_verdict_and_verify_agrees(tmp_pa
     repo = repo_with(tmp_path, "[qualify]\nmax_disconnects = 1\n")
     r = cli("--repo", repo, "--json", "record", lossy_report(tmp_path))
     doc = json.loads(r.out)
-    assert doc["outcome"] == "non-qualifying"
-    assert doc["reasons"] == ["2 IBKR disconnection(s) > 1"]
+    assert doc["run"]["outcome"] == "non-qualifying"
+    assert doc["run"]["reasons"] == ["2 IBKR disconnection(s) > 1"]
     git(repo, "switch", "-q", OPS)
     v = cli("--repo", repo, "verify")
     assert v.code == 0, v.out + v.err
@@ -105,7 +105,7 @@ def test_benign_codes_from_the_base_config_keep_a_code_out_of_the_count(tmp_path
                                                                         cli) -> None:  # type: ignore[no-untyped-def]
     repo = repo_with(tmp_path, "[qualify]\nmax_disconnects = 1\n\n[ibkr]\nbenign_codes = [1100]\n")
     doc = json.loads(cli("--repo", repo, "--json", "record", lossy_report(tmp_path)).out)
-    assert doc["outcome"] == "qualifying"
+    assert doc["run"]["outcome"] == "qualifying"
     assert trailer(repo, "Ibkr-Disconnects") == "0"
 
 
@@ -135,5 +135,5 @@ def test_a_run_counts_the_disconnections_in_its_wrapper_log(tmp_path: Path, cli)
     r = cli("--repo", repo, "--json", "run", "--skip-checks")
     assert r.code == 0, r.err
     doc = json.loads(r.out)
-    assert doc["outcome"] == "non-qualifying" and doc["reasons"] == ["1 IBKR disconnection(s) > 0"]
+    assert doc["run"]["outcome"] == "non-qualifying" and doc["run"]["reasons"] == ["1 IBKR disconnection(s) > 0"]
     assert trailer(repo, "Ibkr-Disconnects") == "1"

@@ -9,7 +9,7 @@ from pathlib import Path
 def test_context_prints_the_runbook_sections_in_order(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", trading_repo, "--json", "context")
     assert r.code == 0
-    parts = json.loads(r.out)
+    parts = json.loads(r.out)["sections"]
     assert [p["title"] for p in parts] == [
         "Last session-log entry", "Next In-Window Run Checklist", "Step 1A Burn-In Tracker",
         "9. Operational Milestones Tracker", "Type 4 — OPS"]

@@ -33,7 +33,7 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, cli) -> None:  # type: ignore[
               (tmp_path / "demo" / "gitlab-remote.git" / "push-options.log").read_text().splitlines()]
     assert any("merge_request.create" in p["options"] for p in pushes)
     status = cli("--repo", repo, "--json", "status")
-    assert json.loads(status.out)["milestones"]["MO-2"]["closed"] is True
+    assert json.loads(status.out)["milestones"][0]["streak"]["closed"] is True
     git(repo, "switch", "-q", "ops/evidence")
     assert cli("--repo", repo, "verify").code == 0
     assert "1234567" not in git(repo, "log", "-p", "ops/evidence")

@@ -45,7 +45,7 @@ def test_dry_run_runs_every_check_and_resolves_the_client_id(tmp_path: Path, por
     r = cli("--repo", repo, "--json", "run", "--dry-run")
     assert r.code == 0, r.out + r.err
     doc = json.loads(r.out)
-    assert doc["dry_run"] is True and doc["ok"] is True
+    assert doc["status"] == "dry-run" and doc["error"] is None
     assert doc["client_id"] == 18  # 17 is held: the run would start with 18, as the probe found
     names = [c["name"] for c in doc["checks"]]
     assert names == ["window", "health", "kill-switch", "gateway", "client-id", "wrapper",

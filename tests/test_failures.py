@@ -90,7 +90,7 @@ def test_held_client_id_in_the_wrappers_output_retries_with_the_next(
     scenario(monkeypatch, "qualifying")
     r = cli("--repo", repo, "--json", "run", "--skip-checks")  # 17 first: the wrapper meets 326
     assert r.code == 0, r.err
-    assert json.loads(r.out)["outcome"] == "qualifying"
+    assert json.loads(r.out)["run"]["outcome"] == "qualifying"
     assert trailers(repo)["Ibkr-Client-Id"] == "18"
 
 
@@ -159,7 +159,7 @@ def test_check_results_and_health_output_are_kept_with_the_run(repo: Path, cli,
     scenario(monkeypatch, "qualifying")
     r = cli("--repo", repo, "--json", "run")
     assert r.code == 0, r.err
-    record = json.loads(git(repo, "show", f"{OPS}:{json.loads(r.out)['record']}"))
+    record = json.loads(git(repo, "show", f"{OPS}:{json.loads(r.out)['run']['record']}"))
     results = {c["name"]: c for c in record["session"]["check_results"]}
     assert '"healthy": true' in results["health"]["evidence"]
     assert results["client-id"]["data"]["held"] == [17]

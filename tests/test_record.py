@@ -156,7 +156,7 @@ def test_lying_passed_flag_is_overridden(trading_repo: Path, tmp_path: Path,
     r = cli("--repo", trading_repo, "--json", "record", rep(tmp_path, filled=0, passed=True))
     assert r.code == 0
     doc = json.loads(r.out)
-    assert doc["outcome"] == "non-qualifying" and doc["qualifying"] is False
+    assert doc["run"]["outcome"] == "non-qualifying" and doc["run"]["qualifying"] is False
     assert "passed=true" in doc["disagreement"]
     assert trailers(trading_repo)["Evidence-Outcome"] == "non-qualifying"
 
@@ -172,7 +172,7 @@ def test_dirty_code_never_qualifies(trading_repo: Path, tmp_path: Path,
     doc["code"] = {"commit": git(trading_repo, "rev-parse", "main").strip(), "dirty": True}
     r = cli("--repo", trading_repo, "--json", "record", write_report(tmp_path / "d.json", doc))
     doc = json.loads(r.out)
-    assert doc["outcome"] == "non-qualifying" and "code under test was dirty" in doc["reasons"]
+    assert doc["run"]["outcome"] == "non-qualifying" and "code under test was dirty" in doc["run"]["reasons"]
     t = trailers(trading_repo)
     assert t["Code-Dirty"] == "true" and t["Burnin-Streak"] == "0/3"
 
@@ -181,7 +181,7 @@ def test_record_never_judges_a_past_report_by_todays_working_tree(
         trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     (trading_repo / "src" / "broker" / "patch.py").write_text("x = 1\n")  # untracked code
     r = cli("--repo", trading_repo, "--json", "record", rep(tmp_path))
-    assert json.loads(r.out)["outcome"] == "qualifying"
+    assert json.loads(r.out)["run"]["outcome"] == "qualifying"
     t = trailers(trading_repo)
     assert t["Code-Dirty"] == "unknown"
     assert t["Code-Commit"] == git(trading_repo, "rev-parse", "main").strip()
@@ -295,7 +295,7 @@ def test_thresholds_come_from_the_base_branch_not_the_working_tree(
     (trading_repo / "evidencebot.toml").write_text("[qualify]\nmin_filled_orders = 0\n")
     r = cli("--repo", trading_repo, "--json", "record", rep(tmp_path, filled=0))
     doc = json.loads(r.out)
-    assert doc["outcome"] == "non-qualifying"  # main has no config: the runbook's 1 fill
+    assert doc["run"]["outcome"] == "non-qualifying"  # main has no config: the runbook's 1 fill
     assert any("differs from the one committed on main" in n for n in doc["notes"])
 
 

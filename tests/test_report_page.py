@@ -39,7 +39,7 @@ def record(cli, repo: Path, n: int, *, filled: int = 2) -> str:  # type: ignore[
     doc = report(finished=NOW - timedelta(minutes=35 * (10 - n)), filled=filled)
     r = cli("--repo", repo, "--json", "record", write_report(repo.parent / f"r{n}.json", doc))
     assert r.code == 0, r.err
-    return str(json.loads(r.out)["run_id"])
+    return str(json.loads(r.out)["run"]["run_id"])
 
 
 def refuse(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]

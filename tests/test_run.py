@@ -51,8 +51,8 @@ def test_run_records_the_fresh_report_and_keeps_the_redacted_log(repo: Path, cli
     r = cli("--repo", repo, "--json", "run", "--skip-checks")
     assert r.code == 0, r.err
     doc = json.loads(r.out)
-    assert doc["outcome"] == "qualifying" and doc["streak"] == "1/3"
-    log_path = doc["record"][:-5] + ".log"
+    assert doc["run"]["outcome"] == "qualifying" and doc["streak"]["count"] == 1
+    log_path = doc["run"]["record"][:-5] + ".log"
     log = git(repo, "show", f"ops/evidence:{log_path}")
     assert "connected to account DU*** with client id" in log and "5550001" not in log
     entry = git(repo, "show", "ops/evidence:SESSION_LOG.md").split("\n## ")[-1]
@@ -63,8 +63,8 @@ def test_run_records_the_fresh_report_and_keeps_the_redacted_log(repo: Path, cli
 def test_command_line_overrides_reach_the_wrapper_not_the_thresholds(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", repo, "--json", "run", "--skip-checks", "--paper-duration-seconds", "60")
     doc = json.loads(r.out)
-    assert doc["outcome"] == "non-qualifying"
-    assert doc["reasons"] == ["paper duration 60 s < 1800 s"]
+    assert doc["run"]["outcome"] == "non-qualifying"
+    assert doc["run"]["reasons"] == ["paper duration 60 s < 1800 s"]
 
 
 def test_no_fresh_report_is_exit_4_and_nothing_recorded(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -92,7 +92,7 @@ def test_a_hung_wrapper_is_killed_at_the_timeout(repo: Path, cli) -> None:  # ty
 def test_dry_run_writes_nothing(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", repo, "--json", "run", "--dry-run", "--runs", "2")
     doc = json.loads(r.out)
-    assert doc["dry_run"] is True and doc["command"][-1] == "2"
+    assert doc["status"] == "dry-run" and doc["command"][-1] == "2"
     assert git(repo, "branch", "--list", "ops/evidence") == ""
     assert not (repo / "latest.json").exists()
 

@@ -63,7 +63,7 @@ def test_next_start(tmp_path: Path, cli, now: str, start: str, why: list[str]) -
     r = cli("--repo", repo, "--json", "next", "--now", now)
     assert r.code == 0, r.err
     doc = json.loads(r.out)
-    assert set(doc) == {"next_start", "reason", "pending_retry"}
+    assert set(doc) == {"schema", "next_start", "reason", "pending_retry"}
     assert doc["next_start"] == start and doc["pending_retry"] is None
     for part in why:
         assert part in doc["reason"], doc["reason"]

@@ -37,7 +37,7 @@ def record(cli, repo: Path, n: int, *, filled: int = 2) -> str:  # type: ignore[
     r = cli("--repo", repo, "--json", "record",
             write_report(repo.parent / f"r{n}.json", doc))
     assert r.code == 0, r.err
-    return str(json.loads(r.out)["run_id"])
+    return str(json.loads(r.out)["run"]["run_id"])
 
 
 def trailers(repo: Path, rev: str = OPS) -> dict[str, str]:
@@ -46,12 +46,13 @@ def trailers(repo: Path, rev: str = OPS) -> dict[str, str]:
 
 
 def streak(cli, repo: Path) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    return json.loads(cli("--repo", repo, "--json", "status").out)["milestones"]["MO-2"]
+    mo = json.loads(cli("--repo", repo, "--json", "status").out)["milestones"][0]
+    return {**mo["streak"], "runs": [r["run_id"] for r in mo["runs"]]}
 
 
 def test_a_voided_run_never_counts_and_still_breaks_the_streak(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     a, b = record(cli, repo, 0), record(cli, repo, 1)
-    assert streak(cli, repo)["streak"] == 2
+    assert streak(cli, repo)["count"] == 2
     r = cli("--repo", repo, "void", a, "--reason", "wrong account in the report")
     assert r.code == 0, r.err
     assert f"voided run {a}" in r.out and "MO-2: 1/3" in r.out
@@ -70,7 +71,7 @@ def test_a_voided_run_never_counts_and_still_breaks_the_streak(repo: Path, cli) 
     assert f"UTC — OPS — run {a} voided\n" in log and "- Reason: wrong account" in log
     assert "Consecutive qualifying runs: 1 of 3" in git(repo, "show",
                                                         f"{OPS}:IMPLEMENTATION_BACKLOG.md")
-    assert [streak(cli, repo)[k] for k in ("streak", "runs")] == [1, [b]]
+    assert [streak(cli, repo)[k] for k in ("count", "runs")] == [1, [b]]
     status = cli("--repo", repo, "status").out
     assert f"voided runs (never count, still break a streak): {a} (wrong account" in status
     entries = json.loads(cli("--repo", repo, "--json", "history").out)["entries"]
@@ -82,7 +83,7 @@ def test_a_voided_run_never_counts_and_still_breaks_the_streak(repo: Path, cli) 
     record(cli, repo, 3)
     ok = cli("--repo", repo, "--json", "close", "MO-2")
     assert ok.code == 0, ok.err
-    assert a not in json.loads(ok.out)["runs"]
+    assert a not in [r["run_id"] for r in json.loads(ok.out)["runs"]]
     description = git(repo, "show", f"{OPS}:reports/evidence/milestones/MO-2.md")
     assert f"| {a} | qualifying (voided) |" in description
     assert "| void | " + a + " | void | voids the run: wrong account in the report |" in description
@@ -164,9 +165,9 @@ def test_a_run_a_closure_names_cannot_be_voided_and_later_runs_can(repo: Path, c
 def test_voiding_only_makes_the_evidence_stricter(repo: Path, cli, outcomes: list[str],  # type: ignore[no-untyped-def]
                                                   voided: int, before: int, after: int) -> None:
     runs = [record(cli, repo, n, filled=2 if o == "q" else 0) for n, o in enumerate(outcomes)]
-    assert streak(cli, repo)["streak"] == before
+    assert streak(cli, repo)["count"] == before
     assert cli("--repo", repo, "void", runs[voided], "--reason", "x").code == 0
-    assert streak(cli, repo)["streak"] == after
+    assert streak(cli, repo)["count"] == after
 
 
 def test_the_hook_allows_exactly_the_void_commit(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (each module registers its commands)
     report,
     run,
     schedule,
+    schema,
     setup,
     sim,
     verify,

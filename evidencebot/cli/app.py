@@ -74,10 +74,13 @@ class State:
             self._ctx = open_context(top, config_path=self.config, clock=self.clock)
         return self._ctx
 
-    def emit(self, doc: Any) -> None:
-        # One line: machines read it, and without indent json uses its C encoder
-        # (3x faster for a long history). Pipe through `python -m json.tool` to read it.
-        click.echo(json.dumps(doc, default=str, ensure_ascii=False))
+    def emit(self, out: Any) -> None:
+        """The command's one JSON object: ``out`` (a `contract` model) with its schema id.
+        One line: machines read it, and without indent json uses its C encoder."""
+        from .contract import document
+
+        doc = document(self.seen.get("command") or "evidencebot", out)
+        click.echo(json.dumps(doc, ensure_ascii=False))
         self.seen["emitted"] = True  # the command printed its own JSON (an error included)
 
 
@@ -129,7 +132,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     from ..git import GitError
     from ..mdedit import MarkdownEditError
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = _json_first(list(sys.argv[1:] if argv is None else argv))
     seen: dict[str, Any] = {}
     try:
         rv = cli.main(args=args, prog_name="evidencebot", standalone_mode=False, obj=seen)
@@ -150,6 +153,15 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail(seen, args, "interrupted", "", 130)
     return rv if isinstance(rv, int) else 0
+
+
+def _json_first(args: list[str]) -> list[str]:
+    """--json anywhere (before `--`) is the global option: `history --json` is
+    `--json history`."""
+    end = args.index("--") if "--" in args else len(args)
+    if "--json" not in args[:end]:
+        return args
+    return ["--json", *[a for a in args[:end] if a != "--json"], *args[end:]]
 
 
 def _fail(seen: dict[str, Any], args: list[str], message: str, fix: str, code: int) -> int:

@@ -95,8 +95,9 @@ def explain(state: State, topic: str) -> int:
     if topic == "trailers":
         rows = trailer_rows()
         if state.as_json:
-            state.emit({"schema": "evidencebot.explain/1", "topic": topic,
-                        "kinds": list(KINDS), "trailers": rows})
+            from .contract import ExplainOut
+
+            state.emit(ExplainOut(topic="trailers", kinds=list(KINDS), trailers=rows))
             return 0
         click.echo("An ops commit message ends with one trailer block (its last paragraph) "
                    "of `Key: value`\nlines; Evidence-Kind says which trailers it needs. "
@@ -106,7 +107,9 @@ def explain(state: State, topic: str) -> int:
         return 0
     groups = scope_rows()
     if state.as_json:
-        state.emit({"schema": "evidencebot.explain/1", "topic": topic, **groups})
+        from .contract import ExplainOut
+
+        state.emit(ExplainOut(topic="scope", **groups))
         return 0
     click.echo("Scope rules: what an ops commit may change. The hook, verify and every ops\n"
                "commit evidencebot makes judge it with the same code; a violation names\n"

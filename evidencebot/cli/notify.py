@@ -71,8 +71,10 @@ def notify(state: State, test: bool) -> int:
     deliveries = send_test(urls, timeout=cfg.timeout_seconds)
     ok = all(d.ok for d in deliveries)
     if state.as_json:
-        state.emit({"ok": ok, "deliveries": [{"url": d.url, "ok": d.ok, "error": d.error}
-                                             for d in deliveries]})
+        from .contract import Delivery, NotifyOut
+
+        state.emit(NotifyOut(ok=ok, deliveries=[Delivery(url=d.url, ok=d.ok, error=d.error)
+                                                for d in deliveries]))
     else:
         for d in deliveries:
             click.echo(f"ok      {d.url}" if d.ok else f"FAILED  {d.url}: {line(d.error)}")

@@ -154,9 +154,37 @@ def record_lines(result: Any) -> list[str]:
     return lines
 
 
+def check_out(pre: Any) -> Any:
+    """Pre-run checks in the --json contract's shape."""
+    from .contract import Check, CheckOut
+
+    return CheckOut(ok=pre.ok, client_id=pre.client_id,
+                    checks=[Check(**r.to_json()) for r in pre.results])
+
+
+def record_out(ctx: Any, result: Any) -> Any:
+    """`record`'s (and `run`'s) result in the --json contract's shape."""
+    from .contract import RecordOut, Run, Streak, run_of_record
+
+    s = ctx.streak()
+    run = run_of_record(result.record, commit=result.sha, path=result.record_path) \
+        if result.record is not None else Run(
+            run_id=result.run_id, outcome=result.outcome,
+            qualifying=result.outcome == "qualifying", started_at=None, finished_at=None,
+            commit=result.sha, record=result.record_path, reasons=[], metrics=None,
+            code_commit=None, code_dirty=None, client_id=None, disconnects=None,
+            voided=False)
+    return RecordOut(status=result.status, run=run,
+                     streak=Streak(milestone=ctx.milestone, count=result.streak,
+                                   needed=result.consecutive, closed=s.closed_by is not None),
+                     commit=result.sha,
+                     disagreement=result.verdict.disagreement if result.verdict else None,
+                     notes=list(result.notes))
+
+
 def print_record(state: Any, result: Any) -> None:
     if state.as_json:
-        state.emit(result.to_json())
+        state.emit(record_out(state.context(), result))
         return
     for text in record_lines(result):
         click.echo(text)
@@ -180,16 +208,24 @@ def closure_lines(closure: Any, mr: Any, *, automatic: bool) -> list[str]:
     return lines
 
 
-def closure_json(closure: Any, mr: Any) -> dict[str, Any]:
-    return {**closure.to_json(), "merge_request": {
-        "provider": mr.provider, "action": mr.action, "url": mr.url, "push": mr.push,
-        "commands": mr.commands,
-        "description_file": str(mr.description_file) if mr.description_file else None}}
+def close_out(ctx: Any, closure: Any, mr: Any) -> Any:
+    """A closure and its merge request in the --json contract's shape."""
+    from .contract import CloseOut, MergeRequest, run_of_commit
+
+    by_id = {c.run_id: c for c in ctx.history() if c.is_run}
+    return CloseOut(
+        status=closure.status, milestone=closure.milestone, commit=closure.sha,
+        runs=[run_of_commit(by_id[r]) for r in closure.runs if r in by_id],
+        description=closure.description_path,
+        merge_request=MergeRequest(
+            provider=mr.provider, action=mr.action, url=mr.url, push=mr.push,
+            commands=list(mr.commands),
+            description_file=str(mr.description_file) if mr.description_file else None))
 
 
 def show_closure(state: Any, closure: Any, mr: Any, *, automatic: bool) -> None:
     if state.as_json:
-        state.emit(closure_json(closure, mr))
+        state.emit(close_out(state.context(), closure, mr))
         return
     for text in closure_lines(closure, mr, automatic=automatic):
         click.echo(text)

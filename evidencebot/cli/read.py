@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 
@@ -22,7 +23,10 @@ def context(state: State) -> int:
 
     parts = gather(state.context())
     if state.as_json:
-        state.emit([{"title": t, "source": s, "text": x} for t, s, x in parts])
+        from .contract import ContextOut, Section
+
+        state.emit(ContextOut(sections=[Section(title=t, source=s, text=x)
+                                        for t, s, x in parts]))
     else:
         for title, source, text in parts:
             click.secho(f"── {title}  ({source})", bold=True)
@@ -40,7 +44,8 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     one `git log`. A malformed ops commit is shown, not fatal."""
     from ..evidence.void import void_reasons
     from ..evidence.why import reasons_of
-    from .output import console, history_csv, history_row, history_rows, history_table
+    from .contract import entry, schema_name
+    from .output import console, history_csv, history_rows, history_table
 
     ctx = state.context()
     at = ctx.tip()
@@ -52,16 +57,18 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     voids, reasons = void_reasons(commits), reasons_of(ctx.repo, shown)
     if state.as_json:
         # Streamed entry by entry: 10,000 entries never sit in memory as one string.
-        head = json.dumps({"branch": ctx.cfg.ops.branch, "exists": at.exists,
+        head = json.dumps({"schema": schema_name("history"), "branch": ctx.cfg.ops.branch,
+                           "exists": at.exists,
                            "streak": {"milestone": mo, "count": s.count, "needed": s.needed,
                                       "closed": s.closed_by is not None}},
                           ensure_ascii=False)
         out = sys.stdout
         out.write(head[:-1] + ', "entries": [')
         for k, c in enumerate(shown):
-            out.write((", " if k else "") + json.dumps(history_row(c, voids, reasons),
+            out.write((", " if k else "") + json.dumps(entry(c, voids, reasons),
                                                     ensure_ascii=False))
         out.write("]}\n")
+        state.seen["emitted"] = True
         return 0
     rows = history_rows(shown, voids, reasons)
     if as_csv:
@@ -80,10 +87,37 @@ def status(state: State) -> int:
     """Milestones and streaks, e.g. `MO-2: 2/3`."""
     from ..milestone.status import status_report
 
-    report = status_report(state.context())
+    ctx = state.context()
+    report = status_report(ctx)
     if state.as_json:
-        state.emit(report)
+        state.emit(status_out(ctx, report))
     else:
         for line in report["lines"]:
             click.echo(line)
     return 0
+
+
+def status_out(ctx: Any, report: dict[str, Any]) -> Any:
+    """`status` in the --json contract's shape: runs as run objects, with their reasons."""
+    from ..evidence.why import reasons_of
+    from .contract import Milestone, StatusOut, run_of_commit, streak
+
+    commits = ctx.history()
+    voids = report["voided"]
+    runs_c = [c for c in commits if c.is_run]
+    why = reasons_of(ctx.repo, runs_c)
+    runs = {c.run_id: run_of_commit(c, reasons=list(why.get(c.sha, ())),
+                                    voided=c.run_id in voids) for c in runs_c}
+    s = ctx.streak(commits=commits)
+    last = report.get("last_run") or {}
+    closed_by = [x.strip() for x in (s.closed_by.trailers.get("Milestone-Evidence", "")
+                                     if s.closed_by else "").split(",") if x.strip()]
+    return StatusOut(
+        milestones=[Milestone(streak=streak(s), runs=[runs[r.run_id] for r in s.runs
+                                                      if r.run_id in runs],
+                              closed_on=s.closed_by.date[:10] if s.closed_by else None,
+                              closed_by=closed_by)],
+        branch=report["branch"], tip=report["tip"], runs=list(runs.values()),
+        last_run=runs.get(last.get("run_id", "")), voided=dict(voids),
+        hand_written_rows=list(report["hand_written_rows"]),
+        malformed=list(report["malformed"]), lines=list(report["lines"]))

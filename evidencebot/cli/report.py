@@ -24,7 +24,9 @@ def report(state: State, output: Path | None) -> int:
 
     path = write_report(state.context(), output)
     if state.as_json:
-        state.emit({"schema": "evidencebot.report/1", "path": str(path)})
+        from .contract import ReportOut
+
+        state.emit(ReportOut(path=str(path)))
     else:
         click.echo(str(path))
     return 0

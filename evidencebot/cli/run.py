@@ -11,7 +11,7 @@ import click
 from ..errors import CheckFailed, EvidencebotError
 from .app import State, cli, json_option, pass_state
 from .notify import merge_request_step, tell
-from .output import closure_lines, print_record, record_lines, show_checks, show_closure
+from .output import check_out, close_out, closure_lines, record_lines, show_checks
 from .runlog import RunLog, run_log
 
 
@@ -31,7 +31,13 @@ def check(state: State, now_text: str | None) -> int:
     now = parse_instant(now_text) if now_text else ctx.now
     pre = run_checks(ctx, now=now, run_seconds=ctx.cfg.burnin.paper_duration_seconds)
     if state.as_json:
-        state.emit(pre.to_json())
+        out = check_out(pre)
+        if not pre.ok:
+            from .contract import ErrorInfo
+
+            out.error = ErrorInfo(message=f"a run may not start: {', '.join(pre.failed)} failed",
+                                  fix="see each failed check's fix", exit_code=3)
+        state.emit(out)
     else:
         show_checks(pre)
         click.echo("a run may start" if pre.ok else
@@ -83,6 +89,8 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
     run_plan = burnin.plan(ctx, overrides, client_id=ids[0])
     if dry_run:
         return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks)
+    state.seen["run"] = {"command": run_plan.argv, "client_id": ids[0],
+                         "params": run_plan.params.model_dump()}
     with run_log(state, params=run_plan.params, quiet=quiet, log_file=log_file) as log:
         try:
             with ctx.locked(wait=0):  # one runner: a second `run` exits 3 at once
@@ -91,16 +99,53 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
                 try:
                     result = _checks_then_burnin(state, ctx, run_plan, ids, log,
                                                  skip_checks=skip_checks)
-                except EvidencebotError:  # a refusal or a failure may have added a commit
+                except EvidencebotError as e:  # a refusal or a failure may add a commit
                     tell(ctx, since=before, say=log.say, retry=due)
+                    _emit_failed(state, ctx, e)
                     raise
                 _show_record(state, result, log)
                 tell(ctx, since=before, say=log.say, retry=due)
-                _after_run(state, ctx, result, log, push=not no_push)
+                closure = _after_run(state, ctx, result, log, push=not no_push)
+                if state.as_json:
+                    _emit_run(state, ctx, "recorded" if result.status == "recorded"
+                              else "unchanged", result=result, closure=closure,
+                              commit=result.sha, added=result.status == "recorded")
         except EvidencebotError as e:
             log.error(str(e))
             raise
     return 0
+
+
+def _emit_run(state: State, ctx: Any, status: str, *, result: Any = None,
+              closure: Any = None, commit: str | None = None, added: bool = False,
+              checks: list[Any] | None = None, error: Any = None) -> None:
+    """`run`'s one JSON object, whatever happened."""
+    from .contract import RunOut
+    from .output import record_out
+
+    seen = state.seen.get("run", {})
+    rec = record_out(ctx, result) if result is not None else None
+    state.emit(RunOut(
+        status=status, run=rec.run if rec else None, streak=rec.streak if rec else None,
+        commit=commit, added=added,
+        checks=checks if checks is not None else seen.get("checks", []),
+        command=list(seen.get("command", [])), params=seen.get("params"),
+        client_id=seen.get("client_id"),
+        notes=rec.notes if rec else [], closure=closure, error=error))
+
+
+def _emit_failed(state: State, ctx: Any, e: EvidencebotError) -> None:
+    """A failed run (exit 4) under --json: its recorded attempt and the error, in one
+    object (a refusal printed its own)."""
+    from ..errors import RunFailed
+    from .contract import ErrorInfo
+
+    if not state.as_json or state.seen.get("emitted"):
+        return
+    result = e.result if isinstance(e, RunFailed) else None
+    _emit_run(state, ctx, "failed", result=result, commit=getattr(result, "sha", None),
+              added=result is not None and getattr(result, "sha", None) is not None,
+              error=ErrorInfo(message=str(e), fix=None, exit_code=e.exit_code))
 
 
 def _retry_due(ctx: Any, tip: str) -> Any:
@@ -134,7 +179,9 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
         source = "IBKR_CLIENT_ID"
     plan = Preflight((*results, *dry_run_checks(ctx, run_plan)), client)
     if state.as_json:
-        state.emit({"dry_run": True, **run_plan.to_json(), **plan.to_json()})
+        state.seen["run"] = {"command": run_plan.argv, "client_id": client,
+                             "params": run_plan.params.model_dump()}
+        _emit_run(state, ctx, "dry-run", checks=check_out(plan).checks)
     else:
         show_checks(plan)
         click.echo("would run: " + " ".join(run_plan.argv))
@@ -155,6 +202,7 @@ def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], l
     if not skip_checks:
         pre = run_checks(ctx, now=ctx.now, run_seconds=run_plan.params.paper_duration_seconds)
         log.checks(pre)
+        state.seen.setdefault("run", {})["checks"] = check_out(pre).checks
         if not pre.ok:
             _refused(state, ctx, pre)
         checks = pre.summary
@@ -170,8 +218,7 @@ def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], l
 
 def _show_record(state: State, result: Any, log: RunLog) -> None:
     if state.as_json:
-        print_record(state, result)
-        return
+        return  # one JSON object at the end (_emit_run)
     first, *details = record_lines(result)
     for text in details:
         log.say(text.strip())
@@ -192,12 +239,14 @@ def _refused(state: State, ctx: Any, pre: Any) -> None:
                f"pre-run checks failed ({', '.join(pre.failed)}): nothing was run; the same "
                f"refusal is already recorded today in {sha[:12]}, nothing added")
     if state.as_json:
-        state.emit({"status": "refused", "commit": sha, "added": refusal.added,
-                    **pre.to_json()})
+        from .contract import ErrorInfo
+
+        _emit_run(state, ctx, "refused", commit=sha, added=refusal.added,
+                  error=ErrorInfo(message=message, fix=None, exit_code=CheckFailed.exit_code))
     raise CheckFailed(message)
 
 
-def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) -> None:
+def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) -> Any:
     """Push the evidence, and close the milestone when this run completed the streak
     ([milestone.MO-n] auto_close)."""
     from ..ledger.push import remote_url
@@ -210,15 +259,15 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
               and ctx.streak().closed_by is None)  # once closed, no more merge requests
     if closes:
         closure, mr = close_and_publish(ctx, mo, push=push)
-        if state.as_json:
-            show_closure(state, closure, mr, automatic=True)
-        else:
+        if not state.as_json:
             first, *rest = closure_lines(closure, mr, automatic=True)
             log.final(first)
             for text in rest:
                 log.say(text)
         if closure.status == "closed" and closure.sha:
             tell(ctx, closure=closure.sha, say=log.say, merge_request=merge_request_step(mr))
+        return close_out(ctx, closure, mr)
     elif push and result.status == "recorded" and remote_url(ctx.repo, ctx.cfg.ops.remote):
         pushed = push_evidence(ctx)
         log.say(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")
+    return None

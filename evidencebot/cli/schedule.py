@@ -34,7 +34,9 @@ def next_cmd(state: State, now_text: str | None) -> int:
     except ValueError as e:
         raise UsageError(f"[window]: {e}") from None
     if state.as_json:
-        state.emit(nxt.to_json())
+        from .contract import NextOut
+
+        state.emit(NextOut(**nxt.to_json()))
         return 0
     click.echo(f"next start: {nxt.start:%a %Y-%m-%d %H:%M} UTC ({zulu(nxt.start)})")
     click.echo(f"why: {nxt.reason}")
@@ -103,10 +105,13 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
             (output / name).write_bytes(data)
             written.append(str((output / name).absolute()))
     if state.as_json:
-        state.emit({"format": fmt, "at": f"{at:%H:%M}", "days": list(job.days),
-                    "command": job.argv(), "log": str(log), "written": written,
-                    "files": {n: d.decode("utf-16") if fmt == "windows" else d.decode()
-                              for n, d in files.items()}})
+        from .contract import ScheduleOut
+
+        state.emit(ScheduleOut(
+            format=fmt, at=f"{at:%H:%M}", days=list(job.days), command=job.argv(),
+            log=str(log), written=written,
+            files={n: d.decode("utf-16") if fmt == "windows" else d.decode()
+                   for n, d in files.items()}))
     elif output is not None:
         for path in written:
             click.echo(f"wrote {path}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from .app import State, cli, pass_state
+from .app import State, cli, json_option, pass_state
 
 SNIPPET = """\
 # .pre-commit-config.yaml of the trading repository (`repo: local`: the hooks run the
@@ -68,7 +68,9 @@ def init(state: State, force: bool, ci: str | None, install_cmd: str) -> int:
     write_all(plan)
     snippet = pre_commit_snippet(_base(state))
     if state.as_json:
-        state.emit({"written": [str(p) for p in plan], "pre_commit_config": snippet})
+        from .contract import InitOut
+
+        state.emit(InitOut(written=[str(p) for p in plan], pre_commit_config=snippet))
         return 0
     for path in plan:
         click.echo(f"wrote {path}")
@@ -92,6 +94,7 @@ def _base(state: State) -> str:
 
 @cli.command("install-hooks")
 @click.option("--force", is_flag=True, help="Replace hooks evidencebot did not write.")
+@json_option
 @pass_state
 def install_hooks_cmd(state: State, force: bool) -> int:
     """Install pre-commit and commit-msg git hooks (for repos without the pre-commit
@@ -104,6 +107,12 @@ def install_hooks_cmd(state: State, force: bool) -> int:
     except git.GitError:
         raise UsageError(f"{state.repo} is not inside a git repository") from None
     base = state.context().cfg.ops.base
-    for path in install_hooks(top, base=base, force=force):
+    installed = install_hooks(top, base=base, force=force)
+    if state.as_json:
+        from .contract import InstallHooksOut
+
+        state.emit(InstallHooksOut(installed=[str(p) for p in installed]))
+        return 0
+    for path in installed:
         click.echo(f"installed {path}")
     return 0

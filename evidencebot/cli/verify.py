@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from ..errors import UsageError
@@ -39,7 +41,7 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
     report = run_verify(ctx, spec=range_, describe=rerender,
                         require_signed=require_signed)
     if state.as_json:
-        state.emit(report.to_json())
+        state.emit(verify_out(ctx, report))
     else:
         click.echo(f"verify {report.range}: {report.commits} commit(s), "
                    f"{len(report.runs)} run(s)")
@@ -50,3 +52,26 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
             click.echo(f"  {f.render()}")
         click.echo("OK" if report.ok else f"FAILED: {len(report.findings)} violation(s)")
     return 0 if report.ok else 1
+
+
+def verify_out(ctx: Any, report: Any) -> Any:
+    """verify's report in the --json contract's shape (each run with its reasons, read from
+    its record)."""
+    from .. import git
+    from ..evidence.record import EvidenceRecord
+    from .contract import VerifyOut, Violation, run_of_commit
+
+    runs = []
+    with git.reading(ctx.repo):
+        for c in report.run_commits:
+            data = git.show_bytes(ctx.repo, c.sha, c.trailers.get("Evidence-Record", ""))
+            try:
+                rec = EvidenceRecord.model_validate_json(data or b"")
+                reasons = list(rec.verdict.reasons) if rec.verdict else (
+                    [rec.session.failure] if rec.session.failure else [])
+            except ValueError:
+                reasons = []
+            runs.append(run_of_commit(c, reasons=reasons))
+    return VerifyOut(ok=report.ok, range=report.range, commits=report.commits, runs=runs,
+                     squashed=report.squashed,
+                     violations=[Violation(**f.to_json()) for f in report.findings])

@@ -25,7 +25,11 @@ def void(state: State, run_id: str, reason: str) -> int:
 
     result = void_run(state.context(), run_id, reason=reason)
     if state.as_json:
-        state.emit(result.to_json())
+        from .contract import VoidOut, streak
+
+        state.emit(VoidOut(status=result.status, run_id=result.run_id, record=result.path,
+                           commit=result.sha, reason=result.reason,
+                           streak=streak(result.streak)))
         return 0
     s = result.streak
     if result.status == "unchanged":

@@ -53,6 +53,7 @@ class RecordResult:
     sha: str | None
     verdict: Verdict | None = None
     notes: tuple[str, ...] = field(default=())
+    record: EvidenceRecord | None = None  # the record (the earlier one when unchanged)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -193,14 +194,14 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
     if sha is None:
         streak = ctx.streak().count
         return RecordResult("unchanged", record.run_id, _old_outcome(ctx, path), path, streak,
-                            ctx.consecutive, None, verdict_)
+                            ctx.consecutive, None, verdict_, record=_old_record(ctx, path))
     notes: tuple[str, ...] = () if not made[0].hand_row else (
         f"run {record.run_id} already has a hand-written tracker row; no second row added",)
     if ctx.loaded.config.qualify != ctx.rules.qualify:
         notes += (f"[qualify] in your config differs from the one committed on "
                   f"{ctx.cfg.ops.base}; the verdict used {ctx.cfg.ops.base}'s thresholds",)
     return RecordResult("recorded", record.run_id, record.outcome.value, path, made[0].streak,
-                        ctx.consecutive, sha, verdict_, notes)
+                        ctx.consecutive, sha, verdict_, notes, record)
 
 
 def refuse_second_session(record: EvidenceRecord, commits: Sequence[OpsCommit]) -> None:
@@ -231,6 +232,14 @@ def _same_or_refuse(record: EvidenceRecord, existing: bytes, path: str) -> None:
             f"run {record.run_id} is already recorded ({path}) with different content; "
             "a record is never rewritten"
         )
+
+
+def _old_record(ctx: Context, path: str) -> EvidenceRecord | None:
+    data = git.show_bytes(ctx.repo, ctx.tip().sha, path)
+    try:
+        return EvidenceRecord.model_validate_json(data or b"")
+    except ValueError:
+        return None
 
 
 def _old_outcome(ctx: Context, path: str) -> str:

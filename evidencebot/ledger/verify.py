@@ -58,6 +58,7 @@ class Report:
     range: str
     commits: int = 0
     runs: list[str] = field(default_factory=list)
+    run_commits: list[OpsCommit] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     squashed: bool = False
 
@@ -174,6 +175,7 @@ def _walk(ctx: Context, report: Report, shas: dict[str, list[str]], ops: list[Op
         check_voids(ctx, c, prior, changes, add)
         if c.is_run and not c.problems:
             report.runs.append(c.run_id)
+            report.run_commits.append(c)
             check_run(ctx, c, prior, add)
         elif c.kind == "milestone" and not c.problems:
             _check_closure(ctx, c, prior, add, describe)

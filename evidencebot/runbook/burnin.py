@@ -184,7 +184,7 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
     extra += "; handoff packet for DEBUG committed" if cls.outcome == "failed-code" else ""
     raise RunFailed(f"{cls.outcome}: {cls.reason}{extra} (recorded in {result.sha[:12]}"
                     f" as {result.record_path})" if result.sha else
-                    f"{cls.outcome}: {cls.reason}{extra}")
+                    f"{cls.outcome}: {cls.reason}{extra}", result)
 
 
 def _gateway_alive(ctx: Context) -> bool:
