@@ -70,43 +70,80 @@ def history_csv(rows: list[dict[str, Any]]) -> str:
 _STYLE = {"qualifying": "green", "non-qualifying": "yellow", "CLOSED": "bold green"}
 
 
-def history_table(rows: list[dict[str, Any]], *, title: str) -> Any:
+def history_table(rows: list[dict[str, Any]], *, title: str, width: int | None = None) -> Any:
+    """The history as a table: one column per value where there is room (120 columns or
+    more), else three columns — the run, its outcome, its figures — so that every value
+    stays legible at 80."""
     from rich.table import Table
 
-    from ..evidence.why import short
-
+    narrow = (width or _width() or 160) < 120
     table = Table(title=title, title_justify="left", caption="When: a run's start; for "
                   "other commits, when they were made.", caption_justify="left")
-    table.add_column("Commit", no_wrap=True)
-    table.add_column("When (UTC)", no_wrap=True)
-    table.add_column("Run / milestone", no_wrap=True)
-    table.add_column("Outcome", overflow="fold")
-    for name in ("Dur s", "Fills", "Ratio", "Bars", "Id", "Disc", "Streak"):
-        table.add_column(name, justify="right", no_wrap=True)
+    if narrow:
+        table.add_column("Run / when / commit", overflow="fold", ratio=2)
+        table.add_column("Outcome", overflow="fold", ratio=3)
+        table.add_column("Figures", overflow="fold", ratio=2)
+    else:
+        table.add_column("Commit", no_wrap=True)
+        table.add_column("When (UTC)", no_wrap=True)
+        table.add_column("Run / milestone", no_wrap=True)
+        table.add_column("Outcome", overflow="fold")
+        for name in ("Dur s", "Fills", "Ratio", "Bars", "Id", "Disc", "Streak"):
+            table.add_column(name, justify="right", no_wrap=True)
     for r in rows:
-        outcome = r["outcome"] if r["kind"] in ("step1a-burnin", "?") else (
-            f"{r['kind']}: {r['outcome']}")
-        style = _STYLE.get(r["outcome"], "red" if r["outcome"].startswith(
-            ("failed", "refused")) else "")
-        if r["reasons"] and r["kind"] == "step1a-burnin":
-            outcome += f": {short(r['reasons'])}"
-        if r["problems"]:
-            outcome, style = "MALFORMED: " + "; ".join(r["problems"]), "bold red"
-        elif r["voided"]:
-            outcome += " — voided"
-            style = "strike"
-        elif r["handoff"]:
-            outcome += f" → {r['handoff']}"
-        elif r["retry_after"]:
-            outcome += f" (retry {r['retry_after']})"
-        cells = [safe(str(v)) for v in (r["duration_s"], r["filled"], r["data_ratio"],
-                                        r["min_bars"], r["client_id"], r["disconnects"],
-                                        r["streak"])]
-        when = r["started_at"] or r["date"]
-        table.add_row(safe(r["commit"][:9]), safe(when[:16].replace("T", " ")),
-                      safe(r["run_id"]),
-                      f"[{style}]{safe(outcome)}[/]" if style else safe(outcome), *cells)
+        outcome, style = _outcome_cell(r)
+        cell = f"[{style}]{safe(outcome)}[/]" if style else safe(outcome)
+        when = safe((r["started_at"] or r["date"])[:16].replace("T", " "))
+        if narrow:
+            table.add_row(f"{safe(r['run_id'])}\n{when}\n{safe(r['commit'][:9])}", cell,
+                          safe(_figures(r)))
+        else:
+            cells = [safe(str(v)) for v in (r["duration_s"], r["filled"], r["data_ratio"],
+                                            r["min_bars"], r["client_id"], r["disconnects"],
+                                            r["streak"])]
+            table.add_row(safe(r["commit"][:9]), when, safe(r["run_id"]), cell, *cells)
     return table
+
+
+def _outcome_cell(r: dict[str, Any]) -> tuple[str, str]:
+    from ..evidence.why import short
+
+    outcome = r["outcome"] if r["kind"] in ("step1a-burnin", "?") else (
+        f"{r['kind']}: {r['outcome']}")
+    style = _STYLE.get(r["outcome"], "red" if r["outcome"].startswith(
+        ("failed", "refused")) else "")
+    if r["reasons"] and r["kind"] == "step1a-burnin":
+        outcome += f": {short(r['reasons'])}"
+    if r["problems"]:
+        outcome, style = "MALFORMED: " + "; ".join(r["problems"]), "bold red"
+    elif r["voided"]:
+        outcome += " — voided"
+        style = "strike"
+    elif r["handoff"]:
+        outcome += f" → {r['handoff']}"
+    elif r["retry_after"]:
+        outcome += f" (retry {r['retry_after']})"
+    return outcome, style
+
+
+def _figures(r: dict[str, Any]) -> str:
+    """A run's figures as one foldable cell (the narrow table)."""
+    parts = [f"{r['duration_s']} s" if r["duration_s"] else "",
+             f"{r['filled']} filled" if r["filled"] != "" else "",
+             f"ratio {r['data_ratio']}" if r["data_ratio"] else "",
+             f"{r['min_bars']} bars" if r["min_bars"] != "" else "",
+             f"client {r['client_id']}" if r["client_id"] != "" else "",
+             f"{r['disconnects']} disc" if r["disconnects"] not in ("", "0") else "",
+             f"streak {r['streak']}" if r["streak"] else ""]
+    return " · ".join(p for p in parts if p) or "—"
+
+
+def _width() -> int | None:
+    """COLUMNS when set (piped output included), else None."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
 
 def safe(text: str) -> str:
@@ -117,14 +154,17 @@ def safe(text: str) -> str:
 
 
 def console(*, stderr: bool = False) -> Any:
-    # Piped output (CI logs, `| less`) gets a wide table instead of 80 folded columns.
+    """A rich console: COLUMNS honoured (piped output too), else the terminal's width,
+    else 160 for logs; NO_COLOR honoured."""
+    import os
     import sys
 
-    stream = sys.stderr if stderr else sys.stdout
-    width = None if stream.isatty() else 160
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    stream = sys.stderr if stderr else sys.stdout
+    width = _width() or (None if stream.isatty() else 160)
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width,
+                   no_color=bool(os.environ.get("NO_COLOR")))
 
 
 def show_checks(pre: Any) -> None:

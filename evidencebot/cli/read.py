@@ -76,7 +76,9 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     elif not rows:
         click.echo(f"no evidence on {ctx.cfg.ops.branch} yet ({streak})")
     else:
-        console().print(history_table(rows, title=f"{ctx.cfg.ops.branch} history — {streak}"))
+        con = console()
+        con.print(history_table(rows, title=f"{ctx.cfg.ops.branch} history — {streak}",
+                                width=con.width))
     return 0
 
 

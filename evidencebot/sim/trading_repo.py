@@ -7,12 +7,13 @@ columns, the session-log grammar); the prose is ours.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from .. import git
 
 DESIGN = """\
 # Gilt Street Paper Bot — Design Notes
@@ -207,8 +208,9 @@ BASE_DATE = "2026-01-05T09:00:00Z"
 
 
 def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> None:
+    # No inherited GIT_DIR & co (a hook or `rebase -x` exports them): act on ``root`` only.
     subprocess.run(["git", "-C", str(root), *args], check=True, capture_output=True,
-                   env={**os.environ, **env} if env else None)
+                   env=git.clean_env(env))
 
 
 def report(
