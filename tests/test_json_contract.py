@@ -118,7 +118,7 @@ def test_every_json_output_has_a_schema(cli) -> None:  # type: ignore[no-untyped
     from evidencebot.cli import cli as group
     from evidencebot.cli.contract import OUTPUTS
 
-    missing = sorted(set(group.commands) - set(OUTPUTS) - {"hook", "sim-gateway"})
+    missing = sorted(set(group.commands) - set(OUTPUTS))
     assert missing == []
     for command in OUTPUTS:
         schema = schema_of(cli, command)
@@ -130,3 +130,30 @@ def test_the_demo_prints_one_object(tmp_path: Path, cli) -> None:  # type: ignor
     doc = valid(cli, "demo", ["demo", tmp_path / "demo"])
     assert Path(doc["repo"]).is_dir() and doc["seconds"] > 0
     assert os.path.commonpath([doc["repo"], str(tmp_path)]) == str(tmp_path)
+
+
+def test_the_hooks_and_the_gateway_speak_it_too(repo: Path, tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.chdir(repo)
+    git(repo, "switch", "-q", "-c", "ops/evidence")
+    (repo / "src" / "broker" / "session.py").write_text("x = 1\n")
+    git(repo, "add", "-A")
+    doc = valid(cli, "hook", ["hook", "pre-commit"], code=1)
+    assert doc["applies"] and any("(path-not-allowed)" in p for p in doc["problems"])
+    msg = tmp_path / "MSG"
+    msg.write_text("no trailers here\n")
+    doc = valid(cli, "hook", ["hook", "commit-msg", msg], code=1, after=True)
+    assert any("Evidence-Kind" in p for p in doc["problems"])
+    proc = subprocess.Popen([sys.executable, "-m", "evidencebot", "--json", "sim-gateway"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        ready = json.loads(proc.stdout.readline())
+        jsonschema.validate(ready, schema_of(cli, "sim-gateway"))
+        assert ready["host"] == "127.0.0.1" and ready["port"] > 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -269,12 +269,27 @@ class SchemaOut(Out):
     json_schema: dict[str, Any]
 
 
+class HookOut(Out):
+    hook: Literal["pre-commit", "commit-msg"]
+    applies: bool  # an ops commit (the guard's business)
+    ok: bool
+    problems: list[str]
+    exit_code: int
+    error: ErrorInfo | None = None
+
+
+class SimGatewayOut(Out):
+    host: str
+    port: int
+
+
 OUTPUTS: dict[str, type[Out]] = {
     "init": InitOut, "context": ContextOut, "check": CheckOut, "run": RunOut,
     "record": RecordOut, "history": HistoryOut, "status": StatusOut, "close": CloseOut,
     "verify": VerifyOut, "install-hooks": InstallHooksOut, "demo": DemoOut,
     "next": NextOut, "schedule": ScheduleOut, "notify": NotifyOut, "schema": SchemaOut,
-    "void": VoidOut, "report": ReportOut, "explain": ExplainOut,
+    "void": VoidOut, "report": ReportOut, "explain": ExplainOut, "hook": HookOut,
+    "sim-gateway": SimGatewayOut,
 }
 
 

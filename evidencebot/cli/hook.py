@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import click
 
-from .app import cli
+from .app import State, cli, pass_state
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
                                "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def hook(args: tuple[str, ...]) -> int:
+@pass_state
+def hook(state: State, args: tuple[str, ...]) -> int:
     """Hook entry points: `hook pre-commit` (the scope guard on the staged change) and
     `hook commit-msg FILE` (the trailer block). Run `evidencebot hook --help`."""
     from ..guard.hook import main as hook_main
 
+    if state.as_json and len(args) >= 1 and args[0] in ("pre-commit", "commit-msg"):
+        args = (args[0], "--json", *args[1:])
+        state.seen["emitted"] = True  # the hook prints its own object
     return hook_main(list(args))

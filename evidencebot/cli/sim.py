@@ -14,11 +14,15 @@ from .app import State, cli, json_option, pass_state, run
                                               "allow_extra_args": True,
                                               "help_option_names": []})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def sim_gateway(args: tuple[str, ...]) -> int:
+@pass_state
+def sim_gateway(state: State, args: tuple[str, ...]) -> int:
     """A simulated TWS / IB Gateway on 127.0.0.1 speaking the real socket protocol (real
     ib_async connects to it). Options: `evidencebot sim-gateway --help`."""
     from ..sim.gateway import main
 
+    if state.as_json:
+        args = ("--json", *args)
+        state.seen["emitted"] = True  # the gateway prints its own object
     return main(list(args))
 
 

@@ -30,10 +30,27 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--base", default="main", metavar="BRANCH",
                        help="the base branch whose committed config holds the rules "
                             "(default: main; origin/BRANCH is read first where it exists)")
+        s.add_argument("--json", action="store_true",
+                       help="also print one JSON object on stdout (applies, problems)")
     return p
 
 
-def pre_commit(base: str) -> int:
+def _json(hook: str, applies: bool, problems: Sequence[str], code: int) -> None:
+    import json
+
+    doc: dict[str, object] = {"schema": "evidencebot.hook/1", "hook": hook,
+                              "applies": applies, "ok": code == 0, "problems": list(problems),
+                              "exit_code": code}
+    if code:
+        doc["error"] = {"message": f"the {hook} hook refused: {len(problems)} problem(s)"
+                        if code == 1 else (problems[0] if problems else "usage error"),
+                        "fix": "evidencebot explain " + ("scope" if hook == "pre-commit"
+                                                         else "trailers"),
+                        "exit_code": code}
+    sys.stdout.write(json.dumps(doc) + "\n")
+
+
+def pre_commit(base: str, *, as_json: bool = False) -> int:
     from .. import git
     from .changes import judge_staged
 
@@ -41,7 +58,11 @@ def pre_commit(base: str) -> int:
         applies, violations = judge_staged(Path("."), base)
     except git.GitError as e:
         sys.stderr.write(f"evidencebot: error: {e}\n")
+        if as_json:
+            _json("pre-commit", False, [str(e)], 2)
         return 2
+    if as_json:
+        _json("pre-commit", applies, [v.render() for v in violations], 1 if violations else 0)
     if not applies or not violations:
         return 0
     sys.stderr.write(f"evidencebot: this ops commit breaks {len(violations)} scope rule(s):\n")
@@ -50,7 +71,14 @@ def pre_commit(base: str) -> int:
     return 1
 
 
-def commit_msg(file: Path, base: str) -> int:
+def commit_msg(file: Path, base: str, *, as_json: bool = False) -> int:
+    code, applies, problems = _commit_msg(file, base)
+    if as_json:
+        _json("commit-msg", applies, problems, code)
+    return code
+
+
+def _commit_msg(file: Path, base: str) -> tuple[int, bool, list[str]]:
     from ..evidence.trailers import validate
     from .changes import applies, base_rules, current_branch
 
@@ -58,22 +86,22 @@ def commit_msg(file: Path, base: str) -> int:
         message = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         sys.stderr.write(f"evidencebot: error: cannot read {file}: {e}\n")
-        return 2
+        return 2, False, [f"cannot read {file}: {e}"]
     repo = Path(".")
     rules = base_rules(repo, base, inherit_env=True)
     if not applies(current_branch(repo), rules, os.environ):
-        return 0
+        return 0, False, []
     body = "\n".join(ln for ln in message.splitlines() if not ln.startswith("#"))
     problems = validate(body)
     if not problems:
-        return 0
+        return 0, True, []
     sys.stderr.write("evidencebot: an ops commit needs a valid trailer block:\n")
     for p in problems:
         sys.stderr.write(f"  {p}\n")
     sys.stderr.write("  Fix: let evidencebot make ops commits (record, run, close), or end the "
                      "message with the trailers `evidencebot explain trailers` lists for its "
                      "Evidence-Kind.\n")
-    return 1
+    return 1, True, problems
 
 
 def main(argv: Sequence[str]) -> int:
@@ -82,5 +110,5 @@ def main(argv: Sequence[str]) -> int:
     except SystemExit as e:  # --help (0) and usage errors (2), as argparse decided
         return int(e.code or 0)
     if args.hook == "pre-commit":
-        return pre_commit(args.base)
-    return commit_msg(args.file, args.base)
+        return pre_commit(args.base, as_json=args.json)
+    return commit_msg(args.file, args.base, as_json=args.json)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import struct
 import sys
@@ -194,7 +195,8 @@ def running_gateway(port: int = 0, **options: object) -> Iterator[int]:
         loop.close()
 
 
-def serve(*, port: int, options: GatewayOptions, out: TextIO = sys.stdout) -> int:
+def serve(*, port: int, options: GatewayOptions, out: TextIO = sys.stdout,
+          as_json: bool = False) -> int:
     """Run in the foreground until SIGTERM/SIGINT (or --die-after); print one ready line."""
 
     async def main() -> None:
@@ -206,7 +208,9 @@ def serve(*, port: int, options: GatewayOptions, out: TextIO = sys.stdout) -> in
                 loop.add_signal_handler(sig, gw.stop)
             except (NotImplementedError, AttributeError, ValueError):  # Windows
                 signal.signal(sig, lambda *_: loop.call_soon_threadsafe(gw.stop))
-        out.write(f"listening on {HOST}:{actual}\n")
+        out.write(json.dumps({"schema": "evidencebot.sim-gateway/1", "host": HOST,
+                              "port": actual}) + "\n" if as_json
+                  else f"listening on {HOST}:{actual}\n")
         out.flush()
         await gw.stopped.wait()
 
@@ -238,6 +242,8 @@ def parser() -> argparse.ArgumentParser:
                    help="answer every market-data request with this error (e.g. 354)")
     p.add_argument("--unsubscribed", action="append", default=[], metavar="SYMBOL",
                    help="symbols whose market data is not subscribed (error 354)")
+    p.add_argument("--json", action="store_true",
+                   help="print the ready line as one JSON object {schema, host, port}")
     return p
 
 
@@ -254,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return serve(port=a.port, options=options_from(
         a.accounts, a.hold_client_id, read_only=a.read_only, refuse=a.refuse,
         die_after=a.die_after, market_data_error=a.market_data_error,
-        unsubscribed=a.unsubscribed))
+        unsubscribed=a.unsubscribed), as_json=a.json)
 
 
 if __name__ == "__main__":
