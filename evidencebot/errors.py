@@ -35,3 +35,8 @@ class RunFailed(EvidencebotError):
     def __init__(self, message: str, result: object = None) -> None:
         super().__init__(message)
         self.result = result  # the failure's RecordResult, when one was recorded
+
+
+class MarkdownEditError(ValueError):
+    """A Markdown edit that cannot be made safely (missing section, malformed table...);
+    the CLI reports it as bad input (exit 2)."""

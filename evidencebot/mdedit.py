@@ -19,8 +19,7 @@ from markdown_it import MarkdownIt
 BOM = b"\xef\xbb\xbf"
 
 
-class MarkdownEditError(ValueError):
-    """An edit that cannot be made safely (missing section, malformed table...)."""
+from .errors import MarkdownEditError  # defined with the other errors (the CLI needs no parser)
 
 
 class Doc(NamedTuple):

@@ -129,8 +129,8 @@ def cli(ctx: click.Context, repo: Path, config: Path | None, as_json: bool) -> N
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI: one-line errors and documented exit codes, never a traceback for user
     mistakes; under --json the error is also one JSON object on stdout."""
+    from ..errors import MarkdownEditError
     from ..git import GitError
-    from ..mdedit import MarkdownEditError
 
     args = _json_first(list(sys.argv[1:] if argv is None else argv))
     seen: dict[str, Any] = {}

@@ -18,12 +18,14 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from ..errors import UsageError
-from ..runbook.burnin import Step
+
+if TYPE_CHECKING:  # the run's steps; the burn-in module is loaded only when a run runs
+    from ..runbook.burnin import Step
 from .output import safe, show_checks
 
 PROGRESS_EVERY = 300.0  # seconds between progress lines in the log
