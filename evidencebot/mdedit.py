@@ -16,10 +16,11 @@ from typing import NamedTuple
 
 from markdown_it import MarkdownIt
 
+from .errors import MarkdownEditError  # with the other errors: the CLI needs no parser
+
 BOM = b"\xef\xbb\xbf"
 
 
-from .errors import MarkdownEditError  # defined with the other errors (the CLI needs no parser)
 
 
 class Doc(NamedTuple):

@@ -64,6 +64,7 @@ def test_dry_run_with_a_missing_wrapper_is_exit_3_and_records_no_refusal(tmp_pat
     (repo / "evidencebot.toml").write_text(
         (repo / "evidencebot.toml").read_text().replace(
             f'command = [{json.dumps(sys.executable)}, "-m"', 'command = ["no-such-wrapper-xyz", "-m"'))
+    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "run", "--dry-run")
     assert r.code == 3
     assert "program 'no-such-wrapper-xyz' not found (not on PATH)" in r.out

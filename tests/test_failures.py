@@ -135,6 +135,7 @@ def test_check_command_table_and_exit_codes(repo: Path, cli) -> None:  # type: i
     (repo / "evidencebot.toml").write_text((repo / "evidencebot.toml").read_text().replace(
         'days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]', 'days = ["Mon"]').replace(
         'start = "00:00"\nend = "00:00"', 'start = "08:00"\nend = "16:00"'))
+    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
     sat = cli("--repo", repo, "check", "--now", "2026-11-28T10:00:00Z")
     assert sat.code == 3 and "Saturday is not a session day" in sat.out
     assert git(repo, "branch", "--list", OPS) == ""  # check writes nothing
@@ -149,6 +150,7 @@ def test_health_failure_blocks_the_run(repo: Path, cli) -> None:  # type: ignore
     cfg = (repo / "evidencebot.toml").read_text().replace(
         '"main.py", "uk_health_check"', '"-c", "import sys; sys.exit(1)", "x"')
     (repo / "evidencebot.toml").write_text(cfg)
+    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "run")
     assert r.code == 3 and "health" in r.err
     assert sys.executable  # the health command ran with this interpreter

@@ -72,6 +72,7 @@ def test_no_fresh_report_is_exit_4_and_nothing_recorded(repo: Path, cli) -> None
     tip = git(repo, "rev-parse", "ops/evidence")
     cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "nothing", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
+    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 4
     assert "left no fresh report" in r.err and len(r.err.strip().splitlines()) == 1
@@ -81,6 +82,7 @@ def test_no_fresh_report_is_exit_4_and_nothing_recorded(repo: Path, cli) -> None
 def test_a_hung_wrapper_is_killed_at_the_timeout(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "hang", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
+    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "--json", "run", "--skip-checks", "--paper-duration-seconds", "1",
             "--timeout-seconds", "1.5")
     assert r.code == 4 and "failed-code: timed out after 1.5 s" in r.err
@@ -99,6 +101,7 @@ def test_dry_run_writes_nothing(repo: Path, cli) -> None:  # type: ignore[no-unt
 
 def test_missing_wrapper_is_a_usage_error(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     (repo / "evidencebot.toml").write_text('[burnin]\ncommand = ["no-such-wrapper-xyz"]\n')
+    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 2 and "burn-in command not found: 'no-such-wrapper-xyz'" in r.err
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
 from .app import State, cli, json_option, pass_state
 from .output import print_record
 
@@ -28,9 +27,8 @@ def record(state: State, report: Path, log_file: Path | None) -> int:
     ctx = state.context()
     log = None
     if log_file is not None:
-        try:
-            log = log_file.read_bytes()
-        except OSError as e:
-            raise UsageError(f"cannot read log {log_file}: {e.strerror}") from None
+        from ..evidence.report import read_bounded
+
+        log = read_bounded(log_file, what="log")
     print_record(state, record_report(ctx, report, log=log))
     return 0

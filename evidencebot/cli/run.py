@@ -29,7 +29,7 @@ def check(state: State, now_text: str | None) -> int:
 
     ctx = state.context()
     now = parse_instant(now_text) if now_text else ctx.now
-    pre = run_checks(ctx, now=now, run_seconds=ctx.cfg.burnin.paper_duration_seconds)
+    pre = run_checks(ctx, now=now, run_seconds=ctx.rules.burnin.paper_duration_seconds)
     if state.as_json:
         out = check_out(pre)
         if not pre.ok:
@@ -85,7 +85,7 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
     from ..runbook.preflight import client_ids
 
     ctx = state.context()
-    ids = client_ids(ctx.cfg, os.environ)
+    ids = client_ids(ctx.rules, os.environ)
     run_plan = burnin.plan(ctx, overrides, client_id=ids[0])
     if dry_run:
         return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks)

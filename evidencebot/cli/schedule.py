@@ -29,8 +29,8 @@ def next_cmd(state: State, now_text: str | None) -> int:
     ctx = state.context()
     now = parse_instant(now_text) if now_text else ctx.now
     try:
-        nxt = next_start(now=now, paper_seconds=ctx.cfg.burnin.paper_duration_seconds,
-                         window=window_of(ctx.cfg), commits=ctx.history())
+        nxt = next_start(now=now, paper_seconds=ctx.rules.burnin.paper_duration_seconds,
+                         window=window_of(ctx.rules), commits=ctx.history())
     except ValueError as e:
         raise UsageError(f"[window]: {e}") from None
     if state.as_json:
@@ -75,8 +75,8 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
     from ..runbook.schedule import parse_at
 
     ctx = state.context()
-    window = window_of(ctx.cfg)
-    run_seconds = ctx.cfg.burnin.paper_duration_seconds + unattended.MARGIN_SECONDS
+    window = window_of(ctx.rules)
+    run_seconds = ctx.rules.burnin.paper_duration_seconds + unattended.MARGIN_SECONDS
     try:
         at = parse_at(at_text) if at_text else unattended.default_start(
             window, run_seconds=run_seconds)

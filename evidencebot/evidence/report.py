@@ -14,9 +14,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
 
 from ..config import ReportFields
+from ..defaults import WINDOWS_RESERVED
 from ..errors import UsageError
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -35,14 +44,15 @@ class Metrics(BaseModel):
     run_id: str
     started_at: datetime
     finished_at: datetime
-    paper_duration_seconds: int = Field(ge=0)
-    filled_orders: int = Field(ge=0)
-    symbol_data_availability_ratio: float = Field(ge=0, le=1)
-    min_bars_per_symbol: int = Field(ge=0)
-    runs_completed: int = Field(ge=0)
-    runs_requested: int = Field(1, ge=1)
-    report_passed: bool | None = None
-    client_id: int | None = None
+    # Numbers are numbers: `true` is not one filled order, "0.9" is not a ratio.
+    paper_duration_seconds: StrictInt = Field(ge=0)
+    filled_orders: StrictInt = Field(ge=0)
+    symbol_data_availability_ratio: float = Field(ge=0, le=1, strict=True)
+    min_bars_per_symbol: StrictInt = Field(ge=0)
+    runs_completed: StrictInt = Field(ge=0)
+    runs_requested: StrictInt = Field(1, ge=1)
+    report_passed: StrictBool | None = None
+    client_id: StrictInt | None = None
     ibkr_codes: tuple[int, ...] = ()
     code_commit: str | None = Field(None, pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
     code_dirty: bool | None = None
@@ -51,7 +61,11 @@ class Metrics(BaseModel):
     @classmethod
     def _safe_run_id(cls, v: str) -> str:
         if not RUN_ID.fullmatch(v):
-            raise ValueError("must be letters, digits, '.', '_' or '-' (it names a file)")
+            raise ValueError("must start with a letter or a digit, then letters, digits, "
+                             "'.', '_' or '-' (at most 100; it names a file)")
+        if v.endswith(".") or v.split(".", 1)[0].lower() in WINDOWS_RESERVED:
+            raise ValueError(f"{v!r} names no file on Windows (a reserved device name, or a "
+                             "trailing dot)")
         return v
 
     @field_validator("started_at", "finished_at")
@@ -85,24 +99,29 @@ def pointer(doc: Any, ptr: str) -> Any:
 
 
 def read_report(path: Path) -> bytes:
-    """A report's bytes: a regular file of at most 16 MiB (checked before reading; a FIFO
-    or a device is never opened)."""
+    """A report's bytes (see `read_bounded`)."""
+    return read_bounded(path, what="report")
+
+
+def read_bounded(path: Path, *, what: str, limit: int = MAX_REPORT_BYTES) -> bytes:
+    """A file's bytes: a regular file of at most ``limit`` bytes, checked before reading
+    (a FIFO or a device is never opened)."""
     try:
         st = path.stat()
     except OSError as e:
-        raise UsageError(f"cannot read report {path}: {e.strerror}") from None
+        raise UsageError(f"cannot read {what} {path}: {e.strerror}") from None
     if not stat.S_ISREG(st.st_mode):
-        raise UsageError(f"{path}: not a regular file (a report is a JSON file)")
-    if st.st_size > MAX_REPORT_BYTES:
-        raise UsageError(f"{path}: {st.st_size} bytes is over the {MAX_REPORT_BYTES} byte "
-                         "limit for a report")
+        raise UsageError(f"{path}: not a regular file (a {what} is a file)")
+    if st.st_size > limit:
+        raise UsageError(f"{path}: {st.st_size} bytes is over the {limit} byte limit for a "
+                         f"{what}")
     try:
         with path.open("rb") as f:
-            data = f.read(MAX_REPORT_BYTES + 1)
+            data = f.read(limit + 1)
     except OSError as e:
-        raise UsageError(f"cannot read report {path}: {e.strerror}") from None
-    if len(data) > MAX_REPORT_BYTES:
-        raise UsageError(f"{path}: over the {MAX_REPORT_BYTES} byte limit for a report")
+        raise UsageError(f"cannot read {what} {path}: {e.strerror}") from None
+    if len(data) > limit:
+        raise UsageError(f"{path}: over the {limit} byte limit for a {what}")
     return data
 
 
@@ -118,6 +137,14 @@ def _float(text: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"the number {text[:24]} is beyond a double's range")
     return value
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    twice = next((k for k in keys if keys.count(k) > 1), None)
+    if twice is not None:
+        raise ValueError(f"the key {twice[:40]!r} appears twice in one object")
+    return dict(pairs)
 
 
 def _constant(name: str) -> Any:
@@ -159,7 +186,8 @@ def load_json(data: bytes, *, source: str) -> dict[str, Any]:
     if _depth(text) > MAX_DEPTH:
         raise UsageError(f"{source}: nested deeper than {MAX_DEPTH} levels")
     try:
-        doc = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        doc = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant,
+                         object_pairs_hook=_unique)
     except json.JSONDecodeError as e:
         what = e.msg.removesuffix(" at")  # json's "Invalid control character at"
         raise UsageError(f"{source}: not valid JSON ({what} at line {e.lineno}, column "

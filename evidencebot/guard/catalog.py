@@ -56,6 +56,9 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("cell-not-allowed", "PROJECT_DESIGN.md", "only the Status and Evidence cells of "
              "an MO-* row change"),
     RuleInfo("status-not-closed", _TABLES, "a status changes only to exactly CLOSED"),
+    RuleInfo("tracker-append-only", "the Step 1A Burn-In Tracker", "rows are only added "
+             "(one per recorded run); an existing row, a hand-written one included, never "
+             "changes or goes; the streak line is the one line that changes"),
     RuleInfo("milestone-reopened", _TABLES, "a CLOSED milestone never changes status again"),
     RuleInfo("milestone-without-rule", _TABLES, "only a milestone with a [milestone.MO-n] "
              "rule in the base branch's config becomes CLOSED"),

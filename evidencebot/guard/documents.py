@@ -123,6 +123,7 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
             continue
         if free_old and free_new and free_old[0] <= i1 and i2 <= free_old[1] and \
                 free_new[0] <= j1 and j2 <= free_new[1]:
+            out += _rows_kept(ch, old, new, op, free_section or "")
             continue
         out += _mo_rows(ch, old, new, op, status_section, fixed_cols=fixed_cols,
                         streak_of=streak_of, rules=rules)
@@ -203,6 +204,28 @@ def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
             elif name.lower() == "status":
                 out += _status_change(ch, a[0], x, y, line, section, rules, streak_of)
     return out
+
+
+_STREAK_LINE = re.compile(r"Consecutive qualifying runs:\s*\d+\s+of\s+\d+")
+
+
+def _rows_kept(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
+               section: str) -> list[Violation]:
+    """In the tracker, rows are only ever added: a row changed or removed (a hand-written
+    non-qualifying row flipped, say) would rewrite the burn-in's history. The streak line
+    is the one line that changes."""
+    _tag, i1, i2, j1, j2 = op
+    gone = [old.line_text(i) for i in range(i1, i2)]
+    rows = [x for x in gone if x.lstrip().startswith("|")]
+    others = [x for x in gone if x.strip() and not x.lstrip().startswith("|")
+              and not _STREAK_LINE.search(x)]
+    if not rows and not others:
+        return []
+    return [Violation(ch.path, "tracker-append-only",
+                      f"{len(rows)} existing tracker row(s) changed or removed" if rows else
+                      "existing tracker text changed or removed",
+                      "tracker rows are only added, one per recorded run; restore them",
+                      _span(j1, j2, i1), section)]
 
 
 def _unsafe_lines(ch: Change, doc: Any, lines: Any) -> list[Violation]:

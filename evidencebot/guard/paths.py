@@ -5,6 +5,7 @@
 
 from collections.abc import Collection, Sequence
 
+from ..defaults import WINDOWS_RESERVED
 from .rules import (
     ALWAYS_FORBIDDEN,
     EVIDENCE_ROOT,
@@ -72,8 +73,6 @@ def path_rules(ch: Change, rules: Rules) -> list[Violation]:
     return out
 
 
-WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
-                              *(f"lpt{i}" for i in range(10))})
 WINDOWS_BAD = set('<>:"|?*\\')
 
 

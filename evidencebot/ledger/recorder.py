@@ -184,6 +184,7 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
         if existing is not None:
             _same_or_refuse(record, existing, path)
             return None
+        _refuse_case_twin(ctx, at.sha, path)
         commits = ctx.history(at.sha)
         refuse_second_session(record, commits)
         made.append(run_draft(ctx, record, parent=at.sha, commits=commits,
@@ -202,6 +203,18 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
                   f"{ctx.cfg.ops.base}; the verdict used {ctx.cfg.ops.base}'s thresholds",)
     return RecordResult("recorded", record.run_id, record.outcome.value, path, made[0].streak,
                         ctx.consecutive, sha, verdict_, notes, record)
+
+
+def _refuse_case_twin(ctx: Context, rev: str, path: str) -> None:
+    """A record named like another but for case is the same file on Windows and macOS."""
+    folder, name = path.rsplit("/", 1)
+    taken = git.out(ctx.repo, "ls-tree", "--name-only", rev, "--", folder + "/").splitlines()
+    twin = next((t for t in taken if t.rsplit("/", 1)[-1].casefold() == name.casefold()
+                 and t != path), None)
+    if twin is not None:
+        raise UsageError(f"run {name[:-len('.json')]} differs only in case from the recorded "
+                         f"{twin.rsplit('/', 1)[-1][:-len('.json')]} ({twin}): the same file on "
+                         "Windows and macOS")
 
 
 def refuse_second_session(record: EvidenceRecord, commits: Sequence[OpsCommit]) -> None:

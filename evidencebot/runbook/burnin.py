@@ -41,7 +41,9 @@ def plan(ctx: Context, overrides: Mapping[str, Any], *, client_id: int | None) -
 
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
-        params = Burnin.model_validate({**ctx.cfg.burnin.model_dump(), **given})
+        # The reviewed wrapper: [burnin] from the base branch's committed config; only the
+        # command line's run parameters change it for one run.
+        params = Burnin.model_validate({**ctx.rules.burnin.model_dump(), **given})
     except ValidationError as e:
         err = e.errors()[0]
         name = str(err["loc"][0]) if err["loc"] else "?"
@@ -155,7 +157,7 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
     retry = None
     if cls.outcome == "failed-market-data":
         nxt = retry_start(after=ctx.now, run_seconds=run_plan.params.paper_duration_seconds,
-                          window=window_of(ctx.cfg))
+                          window=window_of(ctx.rules))
         retry = nxt.strftime("%Y-%m-%dT%H:%MZ")
     session = SessionInfo(command=run_plan.argv, checks=checks_summary,
                                    client_id=client_id, exit_code=done.exit_code,
@@ -173,7 +175,7 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
             code={"commit": code.commit, "dirty": code.dirty,
                   "dirty_paths": list(code.dirty_paths)},
             run_id=run_id, checks=checks_summary, log=done.log, record=record_path,
-            log_path=record_path[:-5] + ".log", client_id=client_id, port=ctx.cfg.ibkr.port,
+            log_path=record_path[:-5] + ".log", client_id=client_id, port=ctx.rules.ibkr.port,
             milestone=ctx.milestone, closed=ctx.streak().closed_by is not None)
         return path, text.encode("utf-8")
 
@@ -192,7 +194,7 @@ def _gateway_alive(ctx: Context) -> bool:
     import socket
 
     try:
-        with socket.create_connection((ctx.cfg.ibkr.host, ctx.cfg.ibkr.port), timeout=1):
+        with socket.create_connection((ctx.rules.ibkr.host, ctx.rules.ibkr.port), timeout=1):
             return True
     except OSError:
         return False
@@ -204,7 +206,7 @@ def _fresh_report(ctx: Context, path: Path, *, started: Any, wall_start: float) 
         return None
     try:
         m = metrics_from(load_json(path.read_bytes(), source=str(path)),
-                         ctx.cfg.report.fields, source=str(path))
+                         ctx.rules.report.fields, source=str(path))
     except UsageError:
         return path  # a fresh but malformed report is bad input: record() says why
     return path if m.finished_at >= started else None

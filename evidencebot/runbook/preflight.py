@@ -62,7 +62,9 @@ def client_ids(cfg: Config, env: Mapping[str, str]) -> list[int]:
 def run_checks(ctx: Context, *, now: datetime, run_seconds: int,
                env: Mapping[str, str] | None = None) -> Preflight:
     env = dict(os.environ if env is None else env)
-    cfg = ctx.cfg
+    # The checks a run's evidence cites are the reviewed ones: the base branch's config,
+    # not a working tree's (a health check that always passes would be worthless).
+    cfg = ctx.rules
     results = [
         check_window(now=now, run_seconds=run_seconds, window=window_of(cfg)),
         check_health(command=cfg.health.command, cwd=ctx.repo,
