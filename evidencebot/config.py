@@ -26,7 +26,7 @@ WRAPPER = "./scripts/run_step1a_burnin_auto_client.ps1"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Ops(_Section):

@@ -142,3 +142,22 @@ def test_the_wrapper_script_must_be_in_the_repository(tmp_path: Path) -> None:
     (tmp_path / "scripts" / "burnin.py").write_text("")
     ok = wrapper_check([sys.executable, "scripts/burnin.py", "--runs", "1"], repo=tmp_path)
     assert ok.status == "PASS" and ok.data["found"] == sys.executable
+
+
+@pytest.mark.parametrize(("config", "args", "message"), [
+    pytest.param("timeout_seconds = 2400", ["--timeout-seconds", "inf"],
+                 "--timeout-seconds: Input should be a finite number", id="inf-timeout"),
+    pytest.param("timeout_seconds = 2400", ["--min-symbol-data-availability-ratio", "nan"],
+                 "--min-symbol-data-availability-ratio: Input should be a finite number",
+                 id="nan-ratio"),
+    pytest.param("timeout_seconds = inf", [], "Input should be a finite number",
+                 id="inf-in-config"),
+])
+def test_non_finite_numbers_are_refused(tmp_path: Path, cli, config: str, args: list[str],
+                                        message: str, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    # A timeout of infinity would never kill a hung wrapper; a NaN ratio would pass every
+    # comparison the wrapper makes.
+    repo = make_repo(tmp_path, 1, replace=("timeout_seconds = 2400", config))
+    r = cli("--repo", repo, "run", "--dry-run", *args)
+    assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) <= 2
+    assert "Traceback" not in r.err and nothing_written(repo)

@@ -40,7 +40,11 @@ def repo(trading_repo: Path, tmp_path: Path) -> Path:
         f"command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
         '"--duration", "{paper_duration_seconds}", "--report", "latest.json", '
         '"--client", "{runs}"]\n'
-        'report = "latest.json"\ntimeout_seconds = 3600\n')
+        'report = "latest.json"\ntimeout_seconds = 3600\n'
+        # The wrapper reports real times: a window open at every hour keeps the test
+        # independent of when it runs.
+        '[window]\ndays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]\n'
+        'start = "00:00"\nend = "00:00"\nholidays = ""\n')
     (trading_repo / ".gitignore").write_text("state/\nlatest.json\n")
     git(trading_repo, "add", "-A")
     git(trading_repo, "commit", "-qm", "configure evidencebot")

@@ -65,3 +65,43 @@ def test_no_color_means_no_escape_sequences(recorded: Path, cli,  # type: ignore
     for args in (["history"], ["status"], ["check", "--now", "2026-11-28T10:00:00Z"]):
         r = cli("--repo", recorded, *args)
         assert "\x1b[" not in r.out + r.err, args
+
+
+@pytest.mark.parametrize("command", [["next"], ["status"], ["run", "--dry-run"]])
+def test_prose_folds_at_columns_and_stays_whole_when_piped(recorded: Path, cli,  # type: ignore[no-untyped-def]
+                                                            command: list[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    whole = cli("--repo", recorded, *command)
+    monkeypatch.setenv("COLUMNS", "60")
+    folded = cli("--repo", recorded, *command)
+    assert folded.code == whole.code
+    prose = [x for x in whole.out.splitlines() if x[:1] not in "┏┃┡│└━ " and x]
+    assert max(len(x) for x in prose) > 60  # something to fold
+    narrow = [x for x in folded.out.splitlines() if x[:1] not in "┏┃┡│└━ " or x.startswith("  ")]
+    # Only a word too long for any line (an absolute path) runs past the width.
+    assert all(len(x) <= 60 or len(x.split()) == 1 for x in narrow)
+    # Folding only moves line breaks: the words read the same.
+    assert " ".join(" ".join(narrow).split()) == " ".join(" ".join(prose).split())
+
+
+def test_every_help_page_fits_80_columns(cli, capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+
+    from evidencebot.cli.app import cli as group
+
+    monkeypatch.setenv("COLUMNS", "80")
+    commands = [[]] + [[name] for name in group.commands]
+    commands += [[name, sub] for name, cmd in group.commands.items()
+                 if isinstance(cmd, click.Group) for sub in cmd.commands]
+    wide = {}
+    for args in commands:
+        try:
+            r = cli(*args, "--help")
+            out, code = r.out, r.code
+        except SystemExit as e:  # the argparse passthroughs (sim-gateway) exit after help
+            out, code = capsys.readouterr().out, e.code
+        assert code == 0 and "--help" in out, args
+        wide.update({" ".join(args): x for x in out.splitlines() if len(x) > 80})
+    assert len(commands) > 15 and wide == {}

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,6 +15,29 @@ import click
 
 from ..evidence.history import OpsCommit
 from ..textsafe import line
+
+
+def text_width() -> int | None:
+    """The width to fold prose lines at: COLUMNS when set, else the terminal's; None when
+    piped without COLUMNS (scripts get each line whole)."""
+    raw = os.environ.get("COLUMNS", "")
+    if raw.isdigit() and int(raw) >= 20:
+        return int(raw)
+    if sys.stdout.isatty():
+        return max(os.get_terminal_size(sys.stdout.fileno()).columns, 20)
+    return None
+
+
+def echo_folded(text: str, *, indent: str = "  ") -> None:
+    """``text`` folded at the terminal's width between words (ids, paths and commands are
+    never split), continuation lines indented."""
+    width = text_width()
+    if width is None or len(text) <= width:
+        click.echo(text)
+        return
+    click.echo("\n".join(textwrap.wrap(text, width, subsequent_indent=indent,
+                                       break_long_words=False, break_on_hyphens=False)))
+
 
 HISTORY_COLUMNS = (
     "commit", "date", "kind", "run_id", "outcome", "duration_s", "filled", "data_ratio",

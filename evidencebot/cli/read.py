@@ -94,8 +94,10 @@ def status(state: State) -> int:
     if state.as_json:
         state.emit(status_out(ctx, report))
     else:
+        from .output import echo_folded
+
         for line in report["lines"]:
-            click.echo(line)
+            echo_folded(line)
     return 0
 
 

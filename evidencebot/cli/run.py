@@ -11,7 +11,14 @@ import click
 from ..errors import CheckFailed, EvidencebotError
 from .app import State, cli, json_option, pass_state
 from .notify import merge_request_step, tell
-from .output import check_out, close_out, closure_lines, record_lines, show_checks
+from .output import (
+    check_out,
+    close_out,
+    closure_lines,
+    echo_folded,
+    record_lines,
+    show_checks,
+)
 from .runlog import RunLog, run_log
 
 
@@ -71,10 +78,10 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
 
     \b
     1. the pre-run checks (exit 3 and a `check` commit if one fails)
-    2. the [burnin] command, with IBKR_CLIENT_ID set (326: the next id; 502: retry)
-    3. its report recorded as one ops commit (a failure is classified and recorded,
-       exit 4; a code bug also leaves a handoff packet for DEBUG)
-    4. the push, and the MO-2 closure with its merge request when the streak is met
+    2. the [burnin] command with IBKR_CLIENT_ID (326: the next id; 502: retry)
+    3. its report recorded as one ops commit (a failure is classified and
+       recorded, exit 4; a code bug also leaves a handoff packet for DEBUG)
+    4. the push, and the MO-2 closure and its merge request when the streak is met
 
     The options override [burnin] for this run only; the qualifying thresholds
     ([qualify]) are not options. A run that completes but does not qualify is recorded
@@ -181,11 +188,19 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
     if state.as_json:
         state.seen["run"] = {"command": run_plan.argv, "client_id": client,
                              "params": run_plan.params.model_dump()}
-        _emit_run(state, ctx, "dry-run", checks=check_out(plan).checks)
+        from .contract import ErrorInfo
+
+        _emit_run(state, ctx, "dry-run", checks=check_out(plan).checks,
+                  error=None if plan.ok else ErrorInfo(
+                      message=f"a run may not start: {', '.join(plan.failed)} failed (dry "
+                              "run: nothing was run or written)",
+                      fix="see each failed check's fix", exit_code=3))
     else:
         show_checks(plan)
-        click.echo("would run: " + " ".join(run_plan.argv))
-        click.echo(f"IBKR_CLIENT_ID={client} ({source}); report: {run_plan.report}")
+        echo_folded("would run: " + " ".join(run_plan.argv), indent="    ")
+        report = run_plan.report
+        shown = report.relative_to(ctx.repo) if report.is_relative_to(ctx.repo) else report
+        echo_folded(f"IBKR_CLIENT_ID={client} ({source}); report: {shown.as_posix()}")
         click.echo("dry run: nothing was run or written")
     if not plan.ok:
         raise CheckFailed(f"a run may not start: {', '.join(plan.failed)} failed (dry run: "

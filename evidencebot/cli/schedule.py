@@ -11,6 +11,7 @@ import click
 
 from ..errors import UsageError
 from .app import State, cli, json_option, pass_state
+from .output import echo_folded
 
 
 @cli.command("next")
@@ -39,14 +40,14 @@ def next_cmd(state: State, now_text: str | None) -> int:
         state.emit(NextOut(**nxt.to_json()))
         return 0
     click.echo(f"next start: {nxt.start:%a %Y-%m-%d %H:%M} UTC ({zulu(nxt.start)})")
-    click.echo(f"why: {nxt.reason}")
+    echo_folded(f"why: {nxt.reason}")
     retry = nxt.pending_retry
     if retry is None:
         click.echo("pending retry: none")
     else:
         due = "due now" if retry.at <= now else "not yet due"
-        click.echo(f"pending retry: {zulu(retry.at)} ({due}) for run {retry.run_id} "
-                   f"(failed-market-data, commit {retry.commit[:12]})")
+        echo_folded(f"pending retry: {zulu(retry.at)} ({due}) for run {retry.run_id} "
+                    f"(failed-market-data, commit {retry.commit[:12]})")
     return 0
 
 

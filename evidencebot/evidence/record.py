@@ -111,7 +111,9 @@ class EvidenceRecord(_Part):
 
     def to_bytes(self) -> bytes:
         doc = self.model_dump(mode="json", by_alias=True)
-        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        # ASCII: a bidi override or a zero-width space from a report shows in a review's
+        # diff as \u202e, never as text that reads differently from what it holds.
+        return (json.dumps(doc, indent=2, ensure_ascii=True) + "\n").encode("utf-8")
 
     @property
     def started(self) -> datetime:

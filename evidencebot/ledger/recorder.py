@@ -323,7 +323,7 @@ def refusal_draft(ctx: Context, *, parent: str, checks: Sequence[Mapping[str, An
     record = {"schema": 1, "kind": "check", "recorded_at": f"{now:%Y-%m-%dT%H:%M:%SZ}",
               "failed": list(failed), "next_window": next_window,
               "checks": [dict(c) for c in checks]}
-    data = redact_bytes((json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode())
+    data = redact_bytes((json.dumps(record, indent=2, ensure_ascii=True) + "\n").encode())
     reasons = markdown("; ".join(f"{c['name']}: {c['reason']}" for c in checks
                                  if c["status"] == "FAIL"))
     log = read_docs(ctx, parent, ctx.cfg.docs.session_log)[ctx.cfg.docs.session_log]

@@ -135,8 +135,11 @@ def gateway() -> Iterator[int]:
 
 def build(target: Path, *, port: int) -> Path:
     report = "reports/uk_tax/step1a_burnin/step1a_burnin_latest.json"
-    repo = write_repo(target / "bot", extra={"evidencebot.toml": demo_config(port=port,
-                                                                             report=report)})
+    # The wrapper writes its reports into the working tree; the demo's bot
+    # ignores them so `git status` on main stays clean after the demo.
+    repo = write_repo(target / "bot", extra={
+        "evidencebot.toml": demo_config(port=port, report=report),
+        ".gitignore": "state/\nreports/uk_tax/\n"})
     remote = make_remote(target)
     git.run(repo, "remote", "add", "origin", str(remote))
     git.run(repo, "push", "-q", "origin", "main")
