@@ -56,6 +56,9 @@ def test_dates_people_read_are_run_start_times(repo: Path, cli) -> None:  # type
     streak = description.split("## The streak", 1)[1].split("##", 1)[0]
     for run in early[1:] + [late]:
         assert f"| {run} | {start_of(run)} |" in streak
+    # Recorded after the fact: the reviewer is told the code state is not known.
+    rows = [x for x in streak.splitlines() if x.startswith("| ") and x[2].isdigit()]
+    assert len(rows) == 3 and all(" unknown | `" in x for x in rows), rows
     attempts = description.split("## Every attempt", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in attempts.splitlines() if line.startswith("| 2026")]
     assert [r.split(" | ")[2] for r in rows] == [*early, late]  # in the order they ran
@@ -121,3 +124,17 @@ def test_runs_after_the_closure_say_nothing_more_about_the_merge_request(
                   OPS).strip()
     packet = git(repo, "show", f"{OPS}:{handoff}")
     assert "streak starts again" not in packet and "MO-2 is already closed" in packet
+
+
+@pytest.mark.parametrize(("trailers", "shown"), [
+    ({"Code-Commit": "a" * 40, "Code-Dirty": "false"}, f"`{'a' * 10}` clean"),
+    ({"Code-Commit": "b" * 40, "Code-Dirty": "true"}, f"`{'b' * 10}` dirty"),
+    ({"Code-Commit": "c" * 40, "Code-Dirty": "unknown"}, f"`{'c' * 10}` unknown"),
+    ({"Code-Commit": "none", "Code-Dirty": "unknown"}, "unknown"),
+    ({}, "unknown"),
+])
+def test_the_merge_request_shows_each_runs_code_state(trailers: dict[str, str],
+                                                      shown: str) -> None:
+    from evidencebot.milestone.describe import _code
+
+    assert _code(trailers) == shown

@@ -122,4 +122,11 @@ def run_view(c: OpsCommit) -> dict[str, str]:
             "data_ratio": t.get("Burnin-Symbol-Data-Availability-Ratio", ""),
             "min_bars": t.get("Burnin-Min-Bars-Per-Symbol", ""),
             "client_id": t.get("Ibkr-Client-Id", ""), "outcome": c.outcome,
-            "record": t.get("Evidence-Record", "")}
+            "record": t.get("Evidence-Record", ""), "code": _code(t)}
+
+
+def _code(t: Mapping[str, str]) -> str:
+    """The code a run tested: short commit and clean / dirty / unknown."""
+    commit = t.get("Code-Commit", "")
+    state = {"false": "clean", "true": "dirty"}.get(t.get("Code-Dirty", ""), "unknown")
+    return f"`{commit[:10]}` {state}" if commit and commit != "none" else state
