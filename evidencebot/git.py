@@ -134,6 +134,9 @@ def _where(path: str) -> tuple[str, str]:
     return top, str(d if d.is_absolute() else (Path(path) / d).resolve())
 
 
+_ROUND = 4000  # bytes of requests per round trip: under a Windows pipe's 4 KiB
+
+
 class Objects:
     """One long-lived `git cat-file --batch` for many reads (verify reads hundreds of
     blobs and trees): a request costs a pipe round trip, not a process."""
@@ -156,6 +159,31 @@ class Objects:
             return None
         data = self.proc.stdout.read(int(header[2]) + 1)[:-1]
         return header[1].decode(), data
+
+    def get_many(self, specs: Sequence[str]) -> list[tuple[str, bytes] | None]:
+        """``get`` for each of ``specs``, pipelined: requests go in rounds of at most
+        _ROUND bytes (less than any pipe holds, so writing a round never waits on git,
+        which may be waiting for us to read), then that round's answers are read."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        out: list[tuple[str, bytes] | None] = [None] * len(specs)
+        wanted = [(i, s.encode("utf-8", "surrogateescape") + b"\n")
+                  for i, s in enumerate(specs) if "\n" not in s]
+        k = 0
+        while k < len(wanted):
+            batch, size = [], 0
+            while k < len(wanted) and (not batch or size + len(wanted[k][1]) <= _ROUND):
+                batch.append(wanted[k])
+                size += len(wanted[k][1])
+                k += 1
+            self.proc.stdin.write(b"".join(line for _, line in batch))
+            self.proc.stdin.flush()
+            for i, _ in batch:
+                header = self.proc.stdout.readline().split()
+                if len(header) < 3 or header[-1] == b"missing":
+                    continue
+                data = self.proc.stdout.read(int(header[2]) + 1)[:-1]
+                out[i] = (header[1].decode(), data)
+        return out
 
     def info(self, spec: str) -> str | None:
         """The object id ``spec`` names (its content is read and dropped)."""
@@ -280,8 +308,7 @@ def cat_batch(repo: Path, specs: Sequence[str], *,
         return []
     reader = None if inherit_env else _readers.get(repo)
     if reader is not None:
-        got = [reader.get(s) for s in specs]
-        return [g[1] if g is not None else None for g in got]
+        return [g[1] if g is not None else None for g in reader.get_many(specs)]
     raw = run(repo, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode(),
               inherit_env=inherit_env)
     out: list[bytes | None] = []

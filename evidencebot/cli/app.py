@@ -72,6 +72,11 @@ class State:
             # Every blob and ref the command reads goes through one `cat-file --batch`.
             self.stack.enter_context(git.reading(top))
             self._ctx = open_context(top, config_path=self.config, clock=self.clock)
+            # Bank holidays from a file beside the history cache (`verify` makes its own
+            # context and asks the `holidays` package every time).
+            from ..evidence.bankholidays import use_store
+
+            use_store(git.common_dir(top) / "evidencebot" / "holidays.bin")
         return self._ctx
 
     def emit(self, out: Any) -> None:

@@ -6,10 +6,9 @@ recorded run use these same functions, so "inside the window" means one thing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
 
 from ..config import Config
 
@@ -44,20 +43,12 @@ def _contiguous(days: Sequence[str]) -> bool:
     return idx == list(range(idx[0], idx[0] + len(idx)))
 
 
-@lru_cache(maxsize=8)
-def _calendar(code: str, year: int) -> Mapping[date, str]:
-    import holidays
-
-    if code.upper() in ("UK", "GB", "GB-ENG", "ENG"):
-        # England and Wales (the LSE's calendar): bank holidays incl. substitute days.
-        return holidays.country_holidays("GB", subdiv="ENG", years=year)
-    return holidays.country_holidays(code.upper(), years=year)
-
-
 def holiday_name(day: date, code: str) -> str | None:
     if not code:
         return None
-    return _calendar(code, day.year).get(day)
+    from .bankholidays import table
+
+    return table(code, day.year).get(day)
 
 
 def closed_reason(day: date, w: Window) -> str | None:

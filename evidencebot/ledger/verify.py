@@ -18,7 +18,7 @@ from .. import config as config_mod
 from .. import git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import UsageError
-from ..evidence import history
+from ..evidence import bankholidays, history
 from ..evidence.history import OpsCommit
 from ..guard import changes as guard
 from ..guard.rules import Change
@@ -79,6 +79,8 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime]) -> C
     except git.GitError:
         raise UsageError(f"{repo} is not inside a git repository") from None
     ref = guard.base_ref(top, base)
+    # Bank holidays straight from the `holidays` package: no local shortcut is trusted.
+    bankholidays.use_store(None)
     loaded = config_mod.load_at(top, ref) if ref else config_mod.LoadedConfig(
         config_mod.Config(), None, "none")
     return Context(top, loaded, loaded, clock, guard.base_rules(top, base), ref,
