@@ -118,11 +118,11 @@ def rev_parse(repo: Path, rev: str) -> str | None:
 
 
 def toplevel(path: Path) -> Path:
-    return Path(_where(str(path))[0])
+    return Path(_where(os.path.abspath(path))[0])
 
 
 def common_dir(repo: Path) -> Path:
-    return Path(_where(str(repo))[1])
+    return Path(_where(os.path.abspath(repo))[1])
 
 
 @lru_cache(maxsize=64)
