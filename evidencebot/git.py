@@ -170,7 +170,8 @@ class Objects:
                   for i, s in enumerate(specs) if "\n" not in s]
         k = 0
         while k < len(wanted):
-            batch, size = [], 0
+            batch: list[tuple[int, bytes]] = []
+            size = 0
             while k < len(wanted) and (not batch or size + len(wanted[k][1]) <= _ROUND):
                 batch.append(wanted[k])
                 size += len(wanted[k][1])
