@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+PINNED = "2026-11-25T17:00:00Z"  # the `pinned_now` clock
+
 
 @pytest.fixture(autouse=True)
 def isolated_git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,6 +75,29 @@ def trading_repo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def pinned_now(monkeypatch: pytest.MonkeyPatch) -> str:
-    now = "2026-11-25T17:00:00Z"
-    monkeypatch.setenv("EVIDENCEBOT_NOW", now)
-    return now
+    monkeypatch.setenv("EVIDENCEBOT_NOW", PINNED)
+    return PINNED
+
+
+
+def record_run(cli: Callable[..., Result], repo: Path, n: int, *, filled: int = 2) -> str:
+    """Record run ``n`` through the CLI (runs 35 minutes apart, the last, n=9, ending 35
+    minutes before the pinned clock, all inside the window); its run id."""
+    import json
+    from datetime import datetime, timedelta
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    now = datetime.fromisoformat(PINNED)
+    doc = report(finished=now - timedelta(minutes=35 * (10 - n)), filled=filled)
+    r = cli("--repo", repo, "--json", "record", write_report(repo.parent / f"r{n}.json", doc))
+    assert r.code == 0, r.err
+    return str(json.loads(r.out)["run"]["run_id"])
+
+
+def other_operator(tmp_path: Path, remote: Path) -> Path:
+    """A second operator's clone of ``remote`` with the ops branch checked out from it."""
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    git(other, "branch", "-q", "ops/evidence", "origin/ops/evidence")
+    return other

@@ -9,24 +9,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import git, record_run
 
 from evidencebot.sim.burnin import SCENARIO_ENV
 from evidencebot.sim.demo import demo_config
 from evidencebot.sim.gateway import running_gateway
-from evidencebot.sim.trading_repo import report, write_repo, write_report
+from evidencebot.sim.trading_repo import write_repo
 
 OPS = "ops/evidence"
-NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 REPORT = "reports/uk_tax/step1a_burnin/step1a_burnin_latest.json"
 
 
-def record(cli, repo: Path, n: int, *, filled: int = 2) -> str:  # type: ignore[no-untyped-def]
-    """Record run ``n`` (it started 35 minutes after run n-1); its run id."""
-    doc = report(finished=NOW - timedelta(minutes=35 * (10 - n)), filled=filled)
-    r = cli("--repo", repo, "--json", "record", write_report(repo.parent / f"r{n}.json", doc))
-    assert r.code == 0, r.err
-    return str(json.loads(r.out)["run"]["run_id"])
+record = record_run  # run n of a burn-in, recorded through the CLI
 
 
 def start_of(run_id: str) -> str:

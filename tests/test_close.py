@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import git, other_operator
 
 from evidencebot.guard.install import install_hooks
 from evidencebot.sim.demo import make_remote
@@ -133,9 +133,7 @@ def test_non_fast_forward_push_is_rebuilt_on_the_new_tip(tmp_path: Path, cli) ->
     record(cli, repo, tmp_path, 0)
     assert cli("--repo", repo, "close", "MO-2").code == 1  # not yet; nothing pushed
     git(repo, "push", "-q", "origin", OPS)
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
-    git(other, "branch", "-q", OPS, f"origin/{OPS}")
+    other = other_operator(tmp_path, remote)
     record(cli, other, tmp_path, 1)  # another operator records run 1 and pushes first
     git(other, "push", "-q", "origin", OPS)
     theirs = git(other, "rev-parse", OPS).strip()

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import git, other_operator
 from test_close import OPS, make, record
 
 SHIM = r'''#!{python}
@@ -54,9 +54,7 @@ def test_kill_9_during_a_rebuild_leaves_old_tip_or_whole_chain(
     repo, remote = make(tmp_path)
     record(cli, repo, tmp_path, 0)
     git(repo, "push", "-q", "origin", OPS)
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
-    git(other, "branch", "-q", OPS, f"origin/{OPS}")
+    other = other_operator(tmp_path, remote)
     record(cli, other, tmp_path, 1)  # another operator records run 1 and pushes first
     git(other, "push", "-q", "origin", OPS)
     theirs = git(other, "rev-parse", OPS).strip()

@@ -9,19 +9,17 @@ import os
 import re
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 from chromium import load
-from conftest import git
+from conftest import git, record_run
 
 from evidencebot.guard.install import install_hooks
-from evidencebot.sim.trading_repo import report, write_repo, write_report
+from evidencebot.sim.trading_repo import write_repo
 
 OPS = "ops/evidence"
-NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 PAGE = "reports/evidence/milestones/MO-2.html"
 
 
@@ -35,11 +33,7 @@ def repo(tmp_path: Path) -> Path:
     return write_repo(tmp_path / "bot", extra={"evidencebot.toml": '[ops]\nprovider = "none"\n'})
 
 
-def record(cli, repo: Path, n: int, *, filled: int = 2) -> str:  # type: ignore[no-untyped-def]
-    doc = report(finished=NOW - timedelta(minutes=35 * (10 - n)), filled=filled)
-    r = cli("--repo", repo, "--json", "record", write_report(repo.parent / f"r{n}.json", doc))
-    assert r.code == 0, r.err
-    return str(json.loads(r.out)["run"]["run_id"])
+record = record_run  # run n of a burn-in, recorded through the CLI
 
 
 def refuse(cli, repo: Path) -> None:  # type: ignore[no-untyped-def]

@@ -28,23 +28,16 @@ MSG = ("ops: hand edit\n\nEvidence-Kind: check\nCheck-Failed: window\nSession-Ty
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A trading repo with one recorded run, the hooks installed, on the ops branch."""
     from evidencebot.cli import main
+    from evidencebot.sim.demo import environment
 
     root = tmp_path_factory.mktemp("corpus")
     env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "T",
            "GIT_COMMITTER_EMAIL": "t@x", "EVIDENCEBOT_NOW": "2026-11-25T12:00:00Z"}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    with environment(env):  # a module-scoped fixture: no monkeypatch
         repo = write_repo(root / "bot")
         rep = write_report(root / "r.json", report(
             finished=datetime(2026, 11, 25, 10, tzinfo=UTC) - timedelta(hours=1)))
         assert main(["--repo", str(repo), "record", str(rep)]) == 0
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     git(repo, "switch", "-q", OPS)
     return repo
 

@@ -7,18 +7,16 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import git, other_operator, record_run
 
 from evidencebot.guard.install import install_hooks
 from evidencebot.sim.demo import make_remote
-from evidencebot.sim.trading_repo import report, write_repo, write_report
+from evidencebot.sim.trading_repo import write_repo
 
 OPS = "ops/evidence"
-NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -31,13 +29,7 @@ def repo(tmp_path: Path) -> Path:
     return write_repo(tmp_path / "bot", extra={"evidencebot.toml": '[ops]\nprovider = "none"\n'})
 
 
-def record(cli, repo: Path, n: int, *, filled: int = 2) -> str:  # type: ignore[no-untyped-def]
-    """Record run ``n`` (runs 35 minutes apart, all inside the window); its run id."""
-    doc = report(finished=NOW - timedelta(minutes=35 * (10 - n)), filled=filled)
-    r = cli("--repo", repo, "--json", "record",
-            write_report(repo.parent / f"r{n}.json", doc))
-    assert r.code == 0, r.err
-    return str(json.loads(r.out)["run"]["run_id"])
+record = record_run  # run n of a burn-in, recorded through the CLI
 
 
 def trailers(repo: Path, rev: str = OPS) -> dict[str, str]:
@@ -248,16 +240,22 @@ def test_verify_catches_a_forged_void(repo: Path, cli, attempt: str) -> None:  #
     assert r.code == 1 and f"({rule})" in r.out, r.out
 
 
-def test_a_push_race_replays_the_void_and_rechecks_it_on_the_new_tip(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def two_operators(tmp_path: Path, cli, *, provider: str) -> tuple[Path, Path, str]:  # type: ignore[no-untyped-def]
+    """Our repository with run a recorded and pushed, and another operator's clone of the
+    remote with the ops branch; (ours, theirs, a)."""
     remote = make_remote(tmp_path)
-    repo = write_repo(tmp_path / "bot", extra={"evidencebot.toml": '[ops]\nprovider = "gitlab"\n'})
+    repo = write_repo(tmp_path / "bot",
+                      extra={"evidencebot.toml": f'[ops]\nprovider = "{provider}"\n'})
     git(repo, "remote", "add", "origin", str(remote))
     git(repo, "push", "-q", "origin", "main")
     a = record(cli, repo, 0)
     git(repo, "push", "-q", "origin", OPS)
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
-    git(other, "branch", "-q", OPS, f"origin/{OPS}")
+    other = other_operator(tmp_path, remote)
+    return repo, other, a
+
+
+def test_a_push_race_replays_the_void_and_rechecks_it_on_the_new_tip(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    repo, other, a = two_operators(tmp_path, cli, provider="gitlab")
     record(cli, other, 1)  # another operator records and pushes first
     git(other, "push", "-q", "origin", OPS)
     assert cli("--repo", repo, "void", a, "--reason", "bad feed").code == 0
@@ -283,15 +281,7 @@ def test_a_void_the_remote_made_impossible_is_refused_on_replay(tmp_path: Path, 
     from evidencebot.errors import PolicyViolation
     from evidencebot.milestone.publish import push_evidence
 
-    remote = make_remote(tmp_path)
-    repo = write_repo(tmp_path / "bot", extra={"evidencebot.toml": '[ops]\nprovider = "none"\n'})
-    git(repo, "remote", "add", "origin", str(remote))
-    git(repo, "push", "-q", "origin", "main")
-    a = record(cli, repo, 0)
-    git(repo, "push", "-q", "origin", OPS)
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(remote), str(other))
-    git(other, "branch", "-q", OPS, f"origin/{OPS}")
+    repo, other, a = two_operators(tmp_path, cli, provider="none")
     record(cli, other, 1)
     record(cli, other, 2)
     assert cli("--repo", other, "close", "MO-2", "--no-push").code == 0

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..config import Config
 from ..ibkr.codes import Connectivity
@@ -32,6 +32,29 @@ class Outcome(StrEnum):
     def reported(self) -> bool:
         """Whether the run produced a report (and so metrics)."""
         return self in (Outcome.QUALIFYING, Outcome.NON_QUALIFYING)
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _valid_stamp(v: str) -> str:
+    try:
+        parse_stamp(v)
+    except ValueError:
+        raise ValueError(f"{v!r} is not a UTC time YYYY-MM-DDTHH:MM:SSZ") from None
+    return v
+
+
+Stamp = Annotated[str, AfterValidator(_valid_stamp)]  # a record's times: 2026-11-25T09:00:00Z
+
+
+def file_bytes(model: BaseModel) -> bytes:
+    """A record's file: its JSON, keys in field order, two-space indent. ASCII: a bidi
+    override or a zero-width space from a report shows in a review's diff as \\u202e,
+    never as text that reads differently from what it holds."""
+    doc = model.model_dump(mode="json", by_alias=True)
+    return (json.dumps(doc, indent=2, ensure_ascii=True) + "\n").encode("utf-8")
 
 
 class _Part(BaseModel):
@@ -88,9 +111,9 @@ class EvidenceRecord(_Part):
     kind: Literal["step1a-burnin"] = "step1a-burnin"
     run_id: str
     outcome: Outcome
-    recorded_at: str
-    started_at: str
-    finished_at: str
+    recorded_at: Stamp
+    started_at: Stamp
+    finished_at: Stamp
     metrics: RecordMetrics | None
     thresholds: dict[str, Any]
     verdict: RecordVerdict | None
@@ -100,20 +123,8 @@ class EvidenceRecord(_Part):
     report: dict[str, Any] | None
     report_sha256: str | None
 
-    @field_validator("recorded_at", "started_at", "finished_at")
-    @classmethod
-    def _stamp(cls, v: str) -> str:
-        try:
-            parse_stamp(v)
-        except ValueError:
-            raise ValueError(f"{v!r} is not a UTC time YYYY-MM-DDTHH:MM:SSZ") from None
-        return v
-
     def to_bytes(self) -> bytes:
-        doc = self.model_dump(mode="json", by_alias=True)
-        # ASCII: a bidi override or a zero-width space from a report shows in a review's
-        # diff as \u202e, never as text that reads differently from what it holds.
-        return (json.dumps(doc, indent=2, ensure_ascii=True) + "\n").encode("utf-8")
+        return file_bytes(self)
 
     @property
     def started(self) -> datetime:
@@ -139,10 +150,6 @@ def record_path(cfg: Config, run_id: str) -> str:
 
 def stamp(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,13 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..redact import redact
 from ..textsafe import line, markdown
 from . import trailers
 from .history import OpsCommit
-from .record import parse_stamp
+from .record import Stamp, file_bytes
 
 VOIDS_DIR = "reports/evidence/voids"
 MAX_REASON = 500
@@ -37,24 +37,12 @@ class VoidRecord(BaseModel):
     kind: Literal["void"] = "void"
     run_id: str
     reason: str
-    voided_at: str
+    voided_at: Stamp
     record: str  # the voided run's record, as committed
     record_sha256: str  # sha256 of that record's bytes
 
-    @field_validator("voided_at")
-    @classmethod
-    def _stamp(cls, v: str) -> str:
-        try:
-            parse_stamp(v)
-        except ValueError:
-            raise ValueError(f"{v!r} is not a UTC time YYYY-MM-DDTHH:MM:SSZ") from None
-        return v
-
     def to_bytes(self) -> bytes:
-        import json
-
-        doc = self.model_dump(mode="json", by_alias=True)
-        return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+        return file_bytes(self)
 
 
 def void_path(run_id: str) -> str:
