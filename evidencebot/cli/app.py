@@ -49,26 +49,30 @@ class State:
         return datetime.now(UTC)
 
     def _pinned_allowed(self) -> bool:
-        if self._ctx is not None:
-            return bool(self._ctx.rules.ops.allow_pinned_clock)
-        from .. import config, git
-        from ..guard.changes import base_ref
-        from ..ledger.verify import base_of
+        # The config of the base the command judges by: verify's (--base) once it has
+        # adopted its context, else the operator's context's.
+        return bool(self.context().rules.ops.allow_pinned_clock)
 
-        top = git.toplevel(self.repo)
-        ref = base_ref(top, base_of(top))
-        return ref is not None and config.load_at(top, ref).config.ops.allow_pinned_clock
+    def top(self) -> Path:
+        """The repository's top level; a usage error outside one."""
+        from .. import git
+        from ..errors import UsageError
+
+        try:
+            return git.toplevel(self.repo)
+        except git.GitError:
+            raise UsageError(f"{self.repo} is not inside a git repository") from None
+
+    def adopt(self, ctx: Any) -> None:
+        """Use ``ctx`` (verify's, built from the base branch alone) as this command's."""
+        self._ctx = ctx
 
     def context(self) -> Any:
         if self._ctx is None:
             from .. import git
-            from ..errors import UsageError
             from ..ledger.workspace import open_context
 
-            try:
-                top = git.toplevel(self.repo)
-            except git.GitError:
-                raise UsageError(f"{self.repo} is not inside a git repository") from None
+            top = self.top()
             # Every blob and ref the command reads goes through one `cat-file --batch`.
             self.stack.enter_context(git.reading(top))
             self._ctx = open_context(top, config_path=self.config, clock=self.clock)

@@ -6,7 +6,6 @@ from typing import Any
 
 import click
 
-from ..errors import UsageError
 from .app import State, cli, json_option, pass_state
 
 
@@ -28,16 +27,13 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
     commit in the range descends from the base branch and passes the scope rules; every
     run is re-derived from its record and report; every closure has its streak and its
     description. Exit 1 with every violation listed."""
-    from .. import git
     from ..ledger.verify import base_of, verify_context
     from ..ledger.verify import verify as run_verify
     from ..milestone.describe import rerender
 
-    try:
-        top = git.toplevel(state.repo)
-    except git.GitError:
-        raise UsageError(f"{state.repo} is not inside a git repository") from None
+    top = state.top()
     ctx = verify_context(top, base=base or base_of(top), clock=state.clock)
+    state.adopt(ctx)  # the pinned clock is allowed or not by this base's config
     report = run_verify(ctx, spec=range_, describe=rerender,
                         require_signed=require_signed)
     if state.as_json:
@@ -57,21 +53,11 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
 def verify_out(ctx: Any, report: Any) -> Any:
     """verify's report in the --json contract's shape (each run with its reasons, read from
     its record)."""
-    from .. import git
-    from ..evidence.record import EvidenceRecord
+    from ..evidence.why import reasons_of
     from .contract import VerifyOut, Violation, run_of_commit
 
-    runs = []
-    with git.reading(ctx.repo):
-        for c in report.run_commits:
-            data = git.show_bytes(ctx.repo, c.sha, c.trailers.get("Evidence-Record", ""))
-            try:
-                rec = EvidenceRecord.model_validate_json(data or b"")
-                reasons = list(rec.verdict.reasons) if rec.verdict else (
-                    [rec.session.failure] if rec.session.failure else [])
-            except ValueError:
-                reasons = []
-            runs.append(run_of_commit(c, reasons=reasons))
+    why = reasons_of(ctx.repo, report.run_commits)
+    runs = [run_of_commit(c, reasons=list(why.get(c.sha, ()))) for c in report.run_commits]
     return VerifyOut(ok=report.ok, range=report.range, commits=report.commits, runs=runs,
                      squashed=report.squashed,
                      violations=[Violation(**f.to_json()) for f in report.findings])

@@ -1,0 +1,20 @@
+"""Text made inert passes the guard's hidden-characters rule: one definition of unsafe."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evidencebot.textsafe import clean, has_unsafe, line, markdown
+
+
+@given(st.text())
+def test_cleaned_text_never_holds_what_the_guard_refuses(text: str) -> None:
+    for out in (clean(text), line(text), markdown(text)):
+        assert has_unsafe(out) is None, (text, out)
+
+
+def test_tags_and_rare_format_characters_go_too() -> None:
+    # An England flag's tag characters, an Arabic number sign, a musical format character.
+    for ch in ("\U000e0067", "\u0600", "\U0001d173", "\u202e", "\u200b"):
+        assert has_unsafe("x" + ch) and line(f"a{ch}b") == "ab"
