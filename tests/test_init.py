@@ -34,3 +34,14 @@ def test_init_ci_github_and_gitlab(trading_repo: Path, cli) -> None:  # type: ig
     assert 'evidencebot verify --base main --range "origin/main..HEAD"' in gl
     again = cli("--repo", trading_repo, "init", "--ci", "gitlab")
     assert again.code == 2 and "already exists" in again.err
+
+
+def test_init_from_a_subfolder_gives_the_snippet_and_the_ci_job_one_base(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text() + "\n[ops]\nbase = \"develop\"\n" if "[ops]" not in cfg.read_text()
+                   else cfg.read_text().replace("[ops]", "[ops]\nbase = \"develop\"", 1))
+    r = cli("--repo", trading_repo / "src", "init", "--ci", "github")
+    assert r.code == 0, r.err
+    gh = (trading_repo / ".github/workflows/evidencebot-verify.yml").read_text()
+    assert 'evidencebot verify --base develop --range "origin/develop..HEAD"' in gh
+    assert "--base develop" in r.out and "--base main" not in r.out

@@ -137,3 +137,33 @@ def test_rules_come_from_the_base_branch_not_the_ops_branch(recorded: Path, cli)
     r = cli("--repo", recorded, "verify")
     assert r.code == 1
     assert "evidencebot.toml" in r.out and "src/broker/session.py" in r.out
+
+
+def test_orphan_ops_history_is_reported_not_crashed_on(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A root commit in the range (an orphan branch holding the ops tree) is judged like any
+    other commit: a finding per rule, never a git error."""
+    tree = git(recorded, "rev-parse", f"{OPS}^{{tree}}").strip()
+    root = git(recorded, "commit-tree", tree, "-m", "orphan with the ops tree").strip()
+    git(recorded, "branch", "-f", "ops/orphan", root)
+    git(recorded, "switch", "-q", "ops/orphan")
+    r = cli("--repo", recorded, "--json", "verify")
+    doc = json.loads(r.out)
+    rules = {v["rule"] for v in doc["violations"]}
+    assert r.code == 1 and "Traceback" not in r.err
+    assert {"not-an-ops-commit", "not-from-base"} <= rules
+
+
+def test_orphan_merged_into_the_ops_branch_is_not_from_base(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """An unrelated history merged in: its commits are reachable from the ops tip but do not
+    descend from the base, and git cannot re-make the merge."""
+    tree = git(recorded, "rev-parse", f"{OPS}^{{tree}}").strip()
+    root = git(recorded, "commit-tree", tree, "-m", "unrelated").strip()
+    tip = git(recorded, "rev-parse", OPS).strip()
+    merge = git(recorded, "commit-tree", tree, "-p", tip, "-p", root, "-m", "merge").strip()
+    git(recorded, "update-ref", f"refs/heads/{OPS}", merge)
+    r = cli("--repo", recorded, "--json", "verify")
+    doc = json.loads(r.out)
+    found = {(v["commit"], v["rule"]) for v in doc["violations"]}
+    assert r.code == 1 and "Traceback" not in r.err
+    assert (root, "not-from-base") in found
+    assert (merge, "merge-with-changes") in found

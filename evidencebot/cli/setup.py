@@ -86,8 +86,8 @@ def init(state: State, force: bool, ci: str | None, install_cmd: str) -> int:
 def _base(state: State) -> str:
     from .. import config
 
-    try:
-        return config.load(state.repo, state.config).config.ops.base
+    try:  # the config at the top level, as `plan_init` and the CI job read it
+        return config.load(state.top(), state.config).config.ops.base
     except Exception:  # noqa: BLE001 - the snippet is advice; the config errors elsewhere
         return "main"
 

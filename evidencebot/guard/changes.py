@@ -135,9 +135,11 @@ def diffs(repo: Path, pairs: Sequence[tuple[str | None, str]]) -> dict[str, byte
     commit's raw records, by commit id."""
     if not pairs:
         return {}
-    lines = "".join(f"{new} {old or EMPTY_TREE}\n" for old, new in pairs)
-    parts = git.run(repo, "diff-tree", "--stdin", "-z", "-r", "--no-renames", "--no-abbrev",
-                    "--always", input=lines.encode()).split(b"\x00")
+    # A root commit goes alone on its line (`--root` diffs it against the empty tree):
+    # git reads "<commit> <parent>" lines, and the empty tree is not a commit.
+    lines = "".join(f"{new} {old}\n" if old else f"{new}\n" for old, new in pairs)
+    parts = git.run(repo, "diff-tree", "--stdin", "--root", "-z", "-r", "--no-renames",
+                    "--no-abbrev", "--always", input=lines.encode()).split(b"\x00")
     found: dict[str, list[bytes]] = {}
     current: list[bytes] = []
     i = 0

@@ -222,8 +222,11 @@ def _merge(ctx: Context, sha: str, parents: Sequence[str],
     """A merge is accepted when it is exactly git's own merge of its parents (merging the
     ops branch into the base, say): it hides no change of its own."""
     tree = git.out(ctx.repo, "rev-parse", f"{sha}^{{tree}}")
+    # 1: conflicts; 128: unrelated histories (git will not merge them): either way there
+    # is no plain merge this tree could be.
     merged = git.run(ctx.repo, "merge-tree", "--write-tree", *parents,
-                     ok=(0, 1)).decode().split("\n", 1)[0].strip() if len(parents) == 2 else ""
+                     ok=(0, 1, 128)).decode().split("\n", 1)[0].strip() \
+        if len(parents) == 2 else ""
     if tree != merged:
         add("merge-with-changes", "a merge commit whose tree is not the plain merge of its "
             "parents", "merge without editing; ops changes are ops commits")
@@ -267,7 +270,10 @@ def _descent(ctx: Context, report: Report, shas: dict[str, list[str]], stop: str
     if ctx.base_ref is None:
         return
     mb = git.out(ctx.repo, "merge-base", ctx.base_ref, stop, ok=(0, 1)).strip()
-    descendants = set(git.out(ctx.repo, "rev-list", f"{mb}..{stop}").split()) if mb else set()
+    # --ancestry-path: a history merged in from elsewhere is reachable from the tip but
+    # does not descend from the base.
+    descendants = set(git.out(ctx.repo, "rev-list", "--ancestry-path",
+                              f"{mb}..{stop}").split()) if mb else set()
     on_base = set(git.out(ctx.repo, "rev-list", ctx.base_ref).split()) if mb else set()
     for sha in shas:
         if sha not in descendants and sha not in on_base:
