@@ -10,29 +10,31 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from typing import Any, ClassVar, Literal
 
 from . import defaults, git
 from .errors import UsageError
+from .shape import Invalid, bounded, build, listed
 
 CONFIG_FILE = "evidencebot.toml"
 
 WRAPPER = "./scripts/run_step1a_burnin_auto_client.ps1"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+def _author_form(v: str) -> str:
+    if "<" not in v or not v.endswith(">"):
+        raise ValueError("must look like 'Name <email>'")
+    return v
 
 
-class Ops(_Section):
+@dataclass(frozen=True)
+class Ops:
     branch: str = "ops/evidence"
     base: str = "main"
-    code_paths: list[str] = ["src/", "backtest/", "config/", "main.py", "scripts/"]
+    code_paths: list[str] = listed("src/", "backtest/", "config/", "main.py", "scripts/")
     author: str = "evidencebot <evidencebot@localhost>"
     remote: str = "origin"
     provider: Literal["auto", "none", "gitlab", "github"] = "auto"
@@ -41,51 +43,56 @@ class Ops(_Section):
     allow_pinned_clock: bool = False  # EVIDENCEBOT_NOW is honoured (demo, tests) only if true
     require_signed: bool = False  # verify refuses unsigned or untrusted ops commits
 
-    @field_validator("author")
-    @classmethod
-    def _author_form(cls, v: str) -> str:
-        if "<" not in v or not v.endswith(">"):
-            raise ValueError("must look like 'Name <email>'")
-        return v
+    _checks: ClassVar = {"author": _author_form}
 
 
-class Burnin(_Section):
-    command: list[str] = [
+def _non_empty(v: list[str]) -> list[str]:
+    if not v:
+        raise ValueError("must name a program")
+    return v
+
+
+@dataclass(frozen=True)
+class Burnin:
+    command: list[str] = listed(
         "pwsh", "-NoProfile", "-File", WRAPPER,
         "-Runs", "{runs}",
         "-PaperDurationSeconds", "{paper_duration_seconds}",
         "-MinFilledOrders", "{min_filled_orders}",
         "-MinSymbolDataAvailabilityRatio", "{min_symbol_data_availability_ratio}",
         "-PreflightMinBarsPerSymbol", "{preflight_min_bars_per_symbol}",
-    ]
+    )
     report: str = "reports/uk_tax/step1a_burnin/step1a_burnin_latest.json"
-    runs: int = Field(1, ge=1)
-    paper_duration_seconds: int = Field(1800, ge=1)
-    min_filled_orders: int = Field(1, ge=0)
-    min_symbol_data_availability_ratio: float = Field(0.80, ge=0, le=1)
-    preflight_min_bars_per_symbol: int = Field(100, ge=0)
-    timeout_seconds: float = Field(7200, gt=0)
-    retries: int = Field(3, ge=0)
-    retry_backoff_seconds: float = Field(5.0, ge=0)
+    runs: int = bounded(1, ge=1)
+    paper_duration_seconds: int = bounded(1800, ge=1)
+    min_filled_orders: int = bounded(1, ge=0)
+    min_symbol_data_availability_ratio: float = bounded(0.80, ge=0, le=1)
+    preflight_min_bars_per_symbol: int = bounded(100, ge=0)
+    timeout_seconds: float = bounded(7200, gt=0)
+    retries: int = bounded(3, ge=0)
+    retry_backoff_seconds: float = bounded(5.0, ge=0)
 
-    @field_validator("command")
-    @classmethod
-    def _non_empty(cls, v: list[str]) -> list[str]:
-        if not v:
-            raise ValueError("must name a program")
-        return v
+    _checks: ClassVar = {"command": _non_empty}
 
 
-class Qualify(_Section):
-    min_paper_duration_seconds: int = Field(1800, ge=0)
-    min_filled_orders: int = Field(1, ge=0)
-    min_symbol_data_availability_ratio: float = Field(0.80, ge=0, le=1)
-    min_bars_per_symbol: int = Field(100, ge=0)
+@dataclass(frozen=True)
+class Qualify:
+    min_paper_duration_seconds: int = bounded(1800, ge=0)
+    min_filled_orders: int = bounded(1, ge=0)
+    min_symbol_data_availability_ratio: float = bounded(0.80, ge=0, le=1)
+    min_bars_per_symbol: int = bounded(100, ge=0)
     allow_dirty_code: bool = False
-    max_disconnects: int | None = Field(None, ge=0)  # unset: disconnections do not count
+    max_disconnects: int | None = bounded(None, ge=0)  # unset: disconnections do not count
 
 
-class ReportFields(_Section):
+def _pointer(v: str) -> str:
+    if v and not v.startswith("/"):
+        raise ValueError(f"{v!r} is not a JSON pointer (it must start with '/')")
+    return v
+
+
+@dataclass(frozen=True)
+class ReportFields:
     """JSON pointers (RFC 6901) into the wrapper's report."""
 
     run_id: str = "/run_id"
@@ -103,19 +110,16 @@ class ReportFields(_Section):
     code_commit: str = ""  # the commit the wrapper ran, when the report says (else unmapped)
     code_dirty: str = ""  # whether that code had local changes, when the report says
 
-    @field_validator("*")
-    @classmethod
-    def _pointer(cls, v: str) -> str:
-        if v and not v.startswith("/"):
-            raise ValueError(f"{v!r} is not a JSON pointer (it must start with '/')")
-        return v
+    _checks: ClassVar = {"*": _pointer}
 
 
-class Report(_Section):
-    fields: ReportFields = ReportFields()
+@dataclass(frozen=True)
+class Report:
+    fields: ReportFields = field(default_factory=ReportFields)
 
 
-class Docs(_Section):
+@dataclass(frozen=True)
+class Docs:
     backlog: str = "IMPLEMENTATION_BACKLOG.md"
     design: str = "PROJECT_DESIGN.md"
     session_log: str = "SESSION_LOG.md"
@@ -130,95 +134,108 @@ class Docs(_Section):
     milestone_dir: str = "reports/evidence/milestones"
 
 
-class Window(_Section):
-    days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = [
+def _periods(v: list[str]) -> list[str]:
+    for period in v:
+        parse_period(period)
+    return v
+
+
+@dataclass(frozen=True)
+class Window:
+    days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = listed(
         "Mon", "Tue", "Wed", "Thu", "Fri",
-    ]
+    )
     start: time = time(8, 0)
     end: time = time(16, 0)
     holidays: str = "UK"
-    blackout: list[str] = []  # "HH:MM-HH:MM" (UTC) periods no run may overlap
+    blackout: list[str] = listed()  # "HH:MM-HH:MM" (UTC) periods no run may overlap
 
-    @field_validator("blackout")
-    @classmethod
-    def _periods(cls, v: list[str]) -> list[str]:
-        for period in v:
-            parse_period(period)
-        return v
+    _checks: ClassVar = {"blackout": _periods}
 
 
-class Health(_Section):
-    command: list[str] = [
+@dataclass(frozen=True)
+class Health:
+    command: list[str] = listed(
         "python", "main.py", "uk_health_check", "--profile", "uk_paper", "--strict-health",
-    ]
-    timeout_seconds: float = Field(120, gt=0)
+    )
+    timeout_seconds: float = bounded(120, gt=0)
 
 
-class KillSwitch(_Section):
+@dataclass(frozen=True)
+class KillSwitch:
     path: str = "state/kill_switch.json"
-    command: list[str] = []
-    timeout_seconds: float = Field(30, gt=0)
+    command: list[str] = listed()
+    timeout_seconds: float = bounded(30, gt=0)
 
 
-class Ibkr(_Section):
+def _ordered(v: tuple[int, int]) -> tuple[int, int]:
+    if v[1] < v[0] or v[0] < 0:
+        raise ValueError(f"must be [low, high] with 0 <= low <= high, not {list(v)}")
+    return v
+
+
+@dataclass(frozen=True)
+class Ibkr:
     host: str = "127.0.0.1"
-    port: int = Field(4002, ge=1, le=65535)
-    connect_timeout_seconds: float = Field(10, gt=0)
+    port: int = bounded(4002, ge=1, le=65535)
+    connect_timeout_seconds: float = bounded(10, gt=0)
     client_id_range: tuple[int, int] = (17, 26)
     profile: Literal["paper", "live"] = "paper"
-    readonly_wait_seconds: float = Field(2.0, gt=0)
-    benign_codes: list[int] = []  # more IBKR codes that are information, not trouble
+    readonly_wait_seconds: float = bounded(2.0, gt=0)
+    benign_codes: list[int] = listed()  # more IBKR codes that are information, not trouble
 
-    @field_validator("client_id_range")
-    @classmethod
-    def _ordered(cls, v: tuple[int, int]) -> tuple[int, int]:
-        if v[1] < v[0] or v[0] < 0:
-            raise ValueError(f"must be [low, high] with 0 <= low <= high, not {list(v)}")
-        return v
+    _checks: ClassVar = {"client_id_range": _ordered}
 
 
-class Scope(_Section):
-    branches: list[str] = ["ops/*"]
-    allowed_paths: list[str] = list(defaults.ALLOWED_PATHS)
-    forbidden_paths: list[str] = list(defaults.FORBIDDEN_PATHS)
-    evidence_extensions: list[str] = list(defaults.EVIDENCE_EXTENSIONS)
+@dataclass(frozen=True)
+class Scope:
+    branches: list[str] = listed("ops/*")
+    allowed_paths: list[str] = listed(*defaults.ALLOWED_PATHS)
+    forbidden_paths: list[str] = listed(*defaults.FORBIDDEN_PATHS)
+    evidence_extensions: list[str] = listed(*defaults.EVIDENCE_EXTENSIONS)
 
 
 NotifyEvent = Literal["failed", "handoff", "refused", "non-qualifying", "retry-due", "closed"]
 
 
-class Notify(_Section):
-    urls: list[str] = []  # apprise URLs; secrets belong in EVIDENCEBOT_NOTIFY_URLS
-    on: list[NotifyEvent] = ["failed", "handoff", "non-qualifying", "retry-due", "closed"]
-    timeout_seconds: float = Field(10, gt=0)
+@dataclass(frozen=True)
+class Notify:
+    urls: list[str] = listed()  # apprise URLs; secrets belong in EVIDENCEBOT_NOTIFY_URLS
+    on: list[NotifyEvent] = listed("failed", "handoff", "non-qualifying", "retry-due",
+                                   "closed")
+    timeout_seconds: float = bounded(10, gt=0)
 
 
-class Milestone(_Section):
-    consecutive: int = Field(3, ge=1)
+@dataclass(frozen=True)
+class Milestone:
+    consecutive: int = bounded(3, ge=1)
     auto_close: bool = True
 
 
-class Config(_Section):
-    ops: Ops = Ops()
-    burnin: Burnin = Burnin()
-    qualify: Qualify = Qualify()
-    report: Report = Report()
-    docs: Docs = Docs()
-    window: Window = Window()
-    health: Health = Health()
-    kill_switch: KillSwitch = KillSwitch()
-    ibkr: Ibkr = Ibkr()
-    scope: Scope = Scope()
-    notify: Notify = Notify()
-    milestone: dict[str, Milestone] = {defaults.MILESTONE: Milestone()}
+def _milestone_ids(v: dict[str, Milestone]) -> dict[str, Milestone]:
+    for key in v:
+        if not key.startswith("MO-"):
+            raise ValueError(f"milestone id {key!r} must look like MO-<n>")
+    return v
 
-    @field_validator("milestone")
-    @classmethod
-    def _milestone_ids(cls, v: dict[str, Milestone]) -> dict[str, Milestone]:
-        for key in v:
-            if not key.startswith("MO-"):
-                raise ValueError(f"milestone id {key!r} must look like MO-<n>")
-        return v
+
+@dataclass(frozen=True)
+class Config:
+    ops: Ops = field(default_factory=Ops)
+    burnin: Burnin = field(default_factory=Burnin)
+    qualify: Qualify = field(default_factory=Qualify)
+    report: Report = field(default_factory=Report)
+    docs: Docs = field(default_factory=Docs)
+    window: Window = field(default_factory=Window)
+    health: Health = field(default_factory=Health)
+    kill_switch: KillSwitch = field(default_factory=KillSwitch)
+    ibkr: Ibkr = field(default_factory=Ibkr)
+    scope: Scope = field(default_factory=Scope)
+    notify: Notify = field(default_factory=Notify)
+    milestone: dict[str, Milestone] = field(
+        default_factory=lambda: {defaults.MILESTONE: Milestone()})
+
+    _checks: ClassVar = {"milestone": _milestone_ids}
 
 
 def parse_period(text: str) -> tuple[time, time]:
@@ -240,14 +257,13 @@ class LoadedConfig:
     sha256: str  # of the file's bytes, "none" without a file
 
 
-def _format_error(source: str, exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = [str(p) for p in err["loc"]]
-    if err["type"] == "extra_forbidden":
+def _format_error(source: str, exc: Invalid) -> str:
+    loc = [str(p) for p in exc.loc]
+    if exc.extra:
         section = f"[{'.'.join(loc[:-1])}] " if len(loc) > 1 else ""
         return f"{source}: unknown key {section}{loc[-1]}"
     where = ".".join(loc) or "(top level)"
-    return f"{source}: {where}: {err['msg']}"
+    return f"{source}: {where}: {exc.message}"
 
 
 def parse(data: bytes, *, source: str) -> Config:
@@ -263,8 +279,8 @@ def parse(data: bytes, *, source: str) -> Config:
 
 def from_mapping(doc: dict[str, Any], *, source: str) -> Config:
     try:
-        return Config.model_validate(doc)
-    except ValidationError as e:
+        return build(Config, doc)
+    except Invalid as e:
         raise UsageError(_format_error(source, e)) from None
 
 

@@ -1,4 +1,4 @@
-"""The runbook's defaults that both the pydantic config and the import-light hook need
+"""The runbook's defaults that both the config and the import-light hook need
 (SESSION_TOPOLOGY.md §2 Type 4, the runbook's milestone). One place, stdlib only."""
 
 from __future__ import annotations

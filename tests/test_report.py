@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -43,7 +44,7 @@ def test_verdict_lists_every_failed_threshold(kw: dict, dirty: bool, reasons: li
 
 
 def test_dirty_code_allowed_by_config_still_qualifies() -> None:
-    v = verdict(metrics(), Q.model_copy(update={"allow_dirty_code": True}), code_dirty=True)
+    v = verdict(metrics(), replace(Q, allow_dirty_code=True), code_dirty=True)
     assert v.qualifying
 
 

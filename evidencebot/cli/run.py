@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..errors import CheckFailed, EvidencebotError
+from ..shape import as_dict
 from .app import State, cli, json_option, pass_state
 from .notify import merge_request_step, tell
 from .output import (
@@ -97,7 +98,7 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
     if dry_run:
         return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks)
     state.seen["run"] = {"command": run_plan.argv, "client_id": ids[0],
-                         "params": run_plan.params.model_dump()}
+                         "params": as_dict(run_plan.params)}
     with run_log(state, params=run_plan.params, quiet=quiet, log_file=log_file) as log:
         try:
             with ctx.locked(wait=0):  # one runner: a second `run` exits 3 at once
@@ -187,7 +188,7 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
     plan = Preflight((*results, *dry_run_checks(ctx, run_plan)), client)
     if state.as_json:
         state.seen["run"] = {"command": run_plan.argv, "client_id": client,
-                             "params": run_plan.params.model_dump()}
+                             "params": as_dict(run_plan.params)}
         from .contract import ErrorInfo
 
         _emit_run(state, ctx, "dry-run", checks=check_out(plan).checks,

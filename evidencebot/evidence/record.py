@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from ..config import Config
 from ..ibkr.codes import Connectivity
 from ..redact import redact_json
+from ..shape import as_dict
 from .report import Metrics
 from .verdict import Verdict
 
@@ -212,7 +213,7 @@ def build_record(
             "runs_completed": metrics.runs_completed,
             "runs_requested": metrics.runs_requested,
         },
-        "thresholds": cfg.qualify.model_dump(),
+        "thresholds": as_dict(cfg.qualify),
         "verdict": None if verdict is None else {
             "qualifying": verdict.qualifying,
             "reasons": list(verdict.reasons),

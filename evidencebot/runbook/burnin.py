@@ -18,6 +18,7 @@ from ..ibkr.codes import classify_failure
 from ..ledger import recorder
 from ..ledger.recorder import RecordResult
 from ..ledger.workspace import Context, code_state
+from ..shape import Invalid, as_dict, build
 from . import handoff as handoff_mod
 from . import process as runner
 
@@ -31,24 +32,21 @@ class RunPlan:
 
     def to_json(self) -> dict[str, Any]:
         return {"command": self.argv, "client_id": self.client_id, "report": str(self.report),
-                "params": self.params.model_dump()}
+                "params": as_dict(self.params)}
 
 
 def plan(ctx: Context, overrides: Mapping[str, Any], *, client_id: int | None) -> RunPlan:
     """The command line the wrapper gets: config values, then command-line overrides.
     Refused (exit 2) when the effective timeout is not above the paper duration."""
-    from pydantic import ValidationError
-
     given = {k: v for k, v in overrides.items() if v is not None}
     try:
         # The reviewed wrapper: [burnin] from the base branch's committed config; only the
         # command line's run parameters change it for one run.
-        params = Burnin.model_validate({**ctx.rules.burnin.model_dump(), **given})
-    except ValidationError as e:
-        err = e.errors()[0]
-        name = str(err["loc"][0]) if err["loc"] else "?"
+        params = build(Burnin, {**as_dict(ctx.rules.burnin), **given})
+    except Invalid as e:
+        name = str(e.loc[0]) if e.loc else "?"
         where = f"--{name.replace('_', '-')}" if name in given else f"[burnin] {name}"
-        raise UsageError(f"{where}: {err['msg']}") from None
+        raise UsageError(f"{where}: {e.message}") from None
     if params.timeout_seconds <= params.paper_duration_seconds:
         timeout, duration = (f"--{k.replace('_', '-')}" if k in given else f"[burnin] {k}"
                              for k in ("timeout_seconds", "paper_duration_seconds"))

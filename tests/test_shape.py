@@ -1,0 +1,58 @@
+"""`shape.build`: the config's validation, one message per wrong value, naming its key."""
+
+from __future__ import annotations
+
+from datetime import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evidencebot import config
+from evidencebot.errors import UsageError
+from evidencebot.shape import as_dict, build
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[burnin]\nruns = true\n", "burnin.runs: Input should be a valid integer"),
+    ("[burnin]\nruns = '2'\n", "burnin.runs: Input should be a valid integer"),
+    ("[burnin]\nruns = 1.5\n", "burnin.runs: Input should be a valid integer"),
+    ("[burnin]\nruns = 0\n", "burnin.runs: Input should be greater than or equal to 1"),
+    ("[burnin]\ntimeout_seconds = 0\n", "burnin.timeout_seconds: Input should be greater than 0"),
+    ("[burnin]\ntimeout_seconds = nan\n", "Input should be a finite number"),
+    ("[qualify]\nmin_symbol_data_availability_ratio = 1.01\n",
+     "Input should be less than or equal to 1"),
+    ("[qualify]\nallow_dirty_code = 1\n", "qualify.allow_dirty_code: Input should be a valid boolean"),
+    ("[ops]\nbranch = 3\n", "ops.branch: Input should be a valid string"),
+    ("[ops]\nprovider = 'bitbucket'\n", "Input should be 'auto', 'none', 'gitlab' or 'github'"),
+    ("[ops]\ncode_paths = 'src/'\n", "ops.code_paths: Input should be a valid list"),
+    ("[ops]\ncode_paths = ['src/', 4]\n", "ops.code_paths.1: Input should be a valid string"),
+    ("[window]\ndays = ['Mon', 'Funday']\n", "window.days.1: Input should be 'Mon'"),
+    ("[ibkr]\nclient_id_range = [1, 2, 3]\n", "ibkr.client_id_range: Input should be a valid tuple"),
+    ("[milestone.MO-2]\nconsecutive = 0\n", "milestone.MO-2.consecutive"),
+    ("[milestone.MO-2]\nquorum = 2\n", "unknown key [milestone.MO-2] quorum"),
+    ("ops = 3\n", "ops: Input should be a valid dictionary"),
+])
+def test_wrong_values_name_their_key(text: str, message: str) -> None:
+    with pytest.raises(UsageError) as e:
+        config.parse(text.encode(), source="evidencebot.toml")
+    assert message in str(e.value)
+
+
+def test_values_of_the_right_shape_are_read() -> None:
+    c = config.parse(b"[window]\nstart = 07:30:00\nend = '15:45'\n[burnin]\ntimeout_seconds = 60\n"
+                     b"runs = 2.0\n[qualify]\nmax_disconnects = 1\n", source="evidencebot.toml")
+    assert c.window.start == time(7, 30) and c.window.end == time(15, 45)
+    assert c.burnin.timeout_seconds == 60.0 and isinstance(c.burnin.timeout_seconds, float)
+    assert c.burnin.runs == 2 and isinstance(c.burnin.runs, int)
+    assert c.qualify.max_disconnects == 1 and config.Config().qualify.max_disconnects is None
+
+
+@given(runs=st.integers(min_value=1, max_value=10**6),
+       ratio=st.floats(min_value=0, max_value=1),
+       paths=st.lists(st.text(max_size=8), max_size=4))
+def test_a_section_reads_back_what_as_dict_gives(runs: int, ratio: float, paths: list[str]) -> None:
+    b = build(config.Burnin, {"runs": runs, "min_symbol_data_availability_ratio": ratio})
+    assert build(config.Burnin, as_dict(b)) == b
+    o = build(config.Ops, {"code_paths": paths})
+    assert o.code_paths == paths and build(config.Ops, as_dict(o)) == o
