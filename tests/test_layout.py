@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import grimp
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "evidencebot"
@@ -96,3 +97,19 @@ def test_every_room_says_what_it_holds_and_may_import() -> None:
     for init in PACKAGE.glob("*/__init__.py"):
         doc = ast.get_docstring(ast.parse(init.read_text(encoding="utf-8")))
         assert doc and ("import" in doc or init.parent.name in ("sim", "templates")), init
+
+
+@pytest.mark.parametrize("argv", [["status"], ["history", "--json"], ["history"], ["--help"]])
+def test_reading_commands_do_not_import_pydantic(argv: list[str], trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                 tmp_path: Path) -> None:
+    """pydantic costs about 80 ms a process: only writing evidence and the --json models
+    (a schema, a status document) pay for it, never the plain reads."""
+    from conftest import record_run
+
+    record_run(cli, trading_repo, 8)
+    probe = ("import sys\nfrom evidencebot.cli import main\n"
+             f"code = main({['--repo', str(trading_repo), *argv]!r})\n"
+             "print('pydantic' in sys.modules, code, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.stderr.strip().splitlines()[-1] == "False 0", done.stderr

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .entries import _float, _int, schema_name
+
 
 class Out(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -293,10 +295,6 @@ OUTPUTS: dict[str, type[Out]] = {
 }
 
 
-def schema_name(command: str) -> str:
-    return f"evidencebot.{command}/1"
-
-
 def json_schema(command: str) -> dict[str, Any]:
     """The JSON Schema of ``command``'s --json output: its document, or a failure."""
     model = OUTPUTS[command]
@@ -314,20 +312,6 @@ def json_schema(command: str) -> dict[str, Any]:
 def document(command: str, out: Out) -> dict[str, Any]:
     """``out`` as the one JSON object ``command`` prints."""
     return {"schema": schema_name(command), **out.model_dump(mode="json")}
-
-
-def _int(text: str | None) -> int | None:
-    try:
-        return int(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-
-
-def _float(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def streak(s: Any) -> Streak:
@@ -372,29 +356,3 @@ def run_of_commit(c: Any, *, reasons: list[str] | None = None, voided: bool = Fa
                code_commit=t.get("Code-Commit"), code_dirty=dirty,
                client_id=_int(t.get("Ibkr-Client-Id")),
                disconnects=_int(t.get("Ibkr-Disconnects")), voided=voided)
-
-
-def entry(c: Any, voids: Any, reasons: Any) -> dict[str, Any]:
-    """One `history` entry as the contract's `Entry` dict (built without a model: 10,000
-    of them stream out)."""
-    t = c.trailers
-    streak = t.get("Burnin-Streak", "")
-    return {
-        "commit": c.sha, "date": c.date, "kind": c.kind or "?",
-        "run_id": c.run_id or t.get("Milestone") or None,
-        "outcome": c.outcome or t.get("Milestone-Status") or (
-            f"refused: {t['Check-Failed']}" if "Check-Failed" in t else None),
-        "voided": c.is_run and c.run_id in voids,
-        "reasons": list(reasons.get(c.sha, ())),
-        "started_at": c.started or None,
-        "duration_s": _int(t.get("Burnin-Paper-Duration-Seconds")),
-        "filled": _int(t.get("Burnin-Filled-Orders")),
-        "data_ratio": _float(t.get("Burnin-Symbol-Data-Availability-Ratio")),
-        "min_bars": _int(t.get("Burnin-Min-Bars-Per-Symbol")),
-        "client_id": _int(t.get("Ibkr-Client-Id")),
-        "streak": _int(streak.split("/")[0]) if streak else None,
-        "code_dirty": {"true": True, "false": False}.get(t.get("Code-Dirty", "")),
-        "disconnects": _int(t.get("Ibkr-Disconnects")),
-        "handoff": t.get("Handoff"), "retry_after": t.get("Retry-After"),
-        "problems": list(c.problems),
-    }

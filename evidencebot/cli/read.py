@@ -44,7 +44,7 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     one `git log`. A malformed ops commit is shown, not fatal."""
     from ..evidence.void import void_reasons
     from ..evidence.why import reasons_of
-    from .contract import entry, schema_name
+    from .entries import entry, schema_name
     from .output import console, history_csv, history_rows, history_table
 
     ctx = state.context()

@@ -245,3 +245,21 @@ def _ibkr(client_id: int | None, codes: list[int],
         "disconnects": connectivity.disconnects, "restorations": connectivity.restorations,
         "benign_messages": connectivity.benign}
     return {"client_id": client_id, "codes": codes, **counts}
+
+
+class VoidRecord(BaseModel):
+    """Why a run must not count, bound to the exact record it voids. Key order is the
+    file's."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    schema_version: int = Field(1, alias="schema")
+    kind: Literal["void"] = "void"
+    run_id: str
+    reason: str
+    voided_at: Stamp
+    record: str  # the voided run's record, as committed
+    record_sha256: str  # sha256 of that record's bytes
+
+    def to_bytes(self) -> bytes:
+        return file_bytes(self)

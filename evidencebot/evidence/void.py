@@ -12,37 +12,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import TYPE_CHECKING
 
 from ..redact import redact
 from ..textsafe import line, markdown
 from . import trailers
 from .history import OpsCommit
-from .record import Stamp, file_bytes
+
+if TYPE_CHECKING:  # the model needs pydantic; reading which runs are void does not
+    from .record import VoidRecord
 
 VOIDS_DIR = "reports/evidence/voids"
 MAX_REASON = 500
 _RUN_ID = re.compile(trailers.FORMS["Evidence-Run-Id"])
-
-
-class VoidRecord(BaseModel):
-    """Why a run must not count, bound to the exact record it voids. Key order is the
-    file's."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    schema_version: int = Field(1, alias="schema")
-    kind: Literal["void"] = "void"
-    run_id: str
-    reason: str
-    voided_at: Stamp
-    record: str  # the voided run's record, as committed
-    record_sha256: str  # sha256 of that record's bytes
-
-    def to_bytes(self) -> bytes:
-        return file_bytes(self)
 
 
 def void_path(run_id: str) -> str:

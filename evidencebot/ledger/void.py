@@ -17,11 +17,10 @@ from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import PolicyViolation, UsageError
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
-from ..evidence.record import sha256, stamp
+from ..evidence.record import VoidRecord, sha256, stamp
 from ..evidence.render import STREAK_LINE, redact_bytes
 from ..evidence.void import (
     VOIDS_DIR,
-    VoidRecord,
     clean_reason,
     closure_using,
     run_named,

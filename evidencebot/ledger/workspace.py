@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import config as config_mod
 from .. import git
@@ -18,12 +19,14 @@ from ..errors import PolicyViolation, UsageError
 from ..evidence import history
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
-from ..evidence.record import CodeState
 from ..evidence.window import Window, window_of
 from ..guard.changes import base_ref, base_rules, judge_commit_range
 from ..guard.rules import Rules
 from . import commit as ledger
 from . import lock
+
+if TYPE_CHECKING:
+    from ..evidence.record import CodeState
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ class Context:
         if self.base_ref is not None:
             commit = git.out(self.repo, "rev-list", "-1", f"--before={int(when.timestamp())}",
                              self.base_ref)
+        from ..evidence.record import CodeState  # pydantic: only when a run is recorded
+
         return CodeState(commit=commit or "none", dirty=None)
 
     def judge(self, parent: str, new: str) -> None:
@@ -176,6 +181,8 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
                   *specs)
     paths = [item[3:] for item in raw.decode("utf-8", "replace").split("\x00") if len(item) > 3]
     paths += [p for p in _hidden_changes(repo, specs) if p not in paths]
+    from ..evidence.record import CodeState
+
     return CodeState(commit=head, dirty=bool(paths), dirty_paths=tuple(paths))
 
 
