@@ -61,3 +61,18 @@ def test_a_malformed_ops_commit_is_reported_not_fatal(trading_repo: Path, cli) -
     assert "MALFORMED" in human.out
     status = cli("--repo", trading_repo, "status")
     assert "MALFORMED ops commits" in status.out and "MO-2: 0/3" in status.out
+
+
+def test_reasons_come_the_same_from_git_and_from_a_warm_or_damaged_cache(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    from conftest import record_run
+
+    record_run(cli, trading_repo, 7, filled=0)  # non-qualifying: its reasons are in its record
+    record_run(cli, trading_repo, 8)
+    cache = Path(git(trading_repo, "rev-parse", "--git-common-dir").strip())
+    cache = (cache if cache.is_absolute() else trading_repo / cache) / "evidencebot" / "reasons-cache.bin"
+    cold = json.loads(cli("--repo", trading_repo, "--json", "history").out)["entries"]
+    assert cache.is_file()
+    warm = json.loads(cli("--repo", trading_repo, "--json", "history").out)["entries"]
+    assert warm == cold and any("filled" in " ".join(e["reasons"]) for e in cold)
+    cache.write_bytes(b"\x00 not marshal")
+    assert json.loads(cli("--repo", trading_repo, "--json", "history").out)["entries"] == cold

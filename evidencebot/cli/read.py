@@ -54,7 +54,7 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     s = ctx.streak(at.sha, commits=commits)
     streak = s.headline
     shown = commits[:limit] if limit else commits
-    voids, reasons = void_reasons(commits), reasons_of(ctx.repo, shown)
+    voids, reasons = void_reasons(commits), reasons_of(ctx.repo, shown, cache=True)
     if state.as_json:
         # Streamed entry by entry: 10,000 entries never sit in memory as one string.
         head = json.dumps({"schema": schema_name("history"), "branch": ctx.cfg.ops.branch,
@@ -110,7 +110,7 @@ def status_out(ctx: Any, report: dict[str, Any]) -> Any:
     commits = ctx.history()
     voids = report["voided"]
     runs_c = [c for c in commits if c.is_run]
-    why = reasons_of(ctx.repo, runs_c)
+    why = reasons_of(ctx.repo, runs_c, cache=True)
     runs = {c.run_id: run_of_commit(c, reasons=list(why.get(c.sha, ())),
                                     voided=c.run_id in voids) for c in runs_c}
     s = ctx.streak(commits=commits)

@@ -15,6 +15,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from .store import Store
+
 _store: Path | None = None
 
 
@@ -32,14 +34,15 @@ def table(code: str, year: int) -> Mapping[date, str]:
     if _store is None:
         return _compute(code, year)
     stamp = _stamp()
-    saved = _load(_store, stamp) if stamp else None
+    store = Store(_store, stamp) if stamp else None
+    saved = store.load() if store else None
+    saved = saved if isinstance(saved, dict) else None
     key = f"{code.upper()}|{year}"
     if saved is not None and key in saved:
         return {date.fromordinal(d): name for d, name in saved[key]}
     computed = _compute(code, year)
-    if stamp:
-        rows = (saved or {}) | {key: [(d.toordinal(), n) for d, n in computed.items()]}
-        _save(_store, stamp, rows)
+    if store:
+        store.save((saved or {}) | {key: [(d.toordinal(), n) for d, n in computed.items()]})
     return computed
 
 
@@ -67,27 +70,3 @@ def _stamp() -> str | None:
     except OSError:
         return None
     return f"{spec.origin}|{st.st_size}|{st.st_mtime_ns}|{sys.version_info[:2]}"
-
-
-def _load(path: Path, stamp: str) -> dict[str, list[tuple[int, str]]] | None:
-    import marshal
-
-    try:
-        saved_stamp, rows = marshal.loads(path.read_bytes())
-    except (OSError, ValueError, EOFError, TypeError):
-        return None
-    if saved_stamp != stamp or not isinstance(rows, dict):
-        return None
-    return rows
-
-
-def _save(path: Path, stamp: str, rows: dict[str, list[tuple[int, str]]]) -> None:
-    import marshal
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps((stamp, rows)))
-        os.replace(tmp, path)
-    except (OSError, ValueError):
-        pass  # a cache that cannot be written is only a slower next run

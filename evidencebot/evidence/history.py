@@ -119,35 +119,23 @@ class _Cache:
         import sys
 
         from .. import __version__
+        from .store import Store
 
-        self.path = git.common_dir(repo) / "evidencebot" / "history-cache.bin"
-        self.key = f"{__version__}|{sys.version_info[:2]}|{bot_author}"
+        self.store = Store(git.common_dir(repo) / "evidencebot" / "history-cache.bin",
+                           f"{__version__}|{sys.version_info[:2]}|{bot_author}")
 
     def load(self) -> tuple[str | None, list[OpsCommit]]:
-        import marshal
-
         try:
-            key, tip, rows = marshal.loads(self.path.read_bytes())
-            if key != self.key:
-                return None, []
+            tip, rows = self.store.load() or (None, [])
             return tip, [OpsCommit(r[0], r[1], r[2], r[3], r[4], dict(r[5]), r[6], r[7], r[8])
                          for r in rows]
-        except (OSError, ValueError, EOFError, TypeError):
+        except (ValueError, TypeError, IndexError):
             return None, []
 
     def save(self, tip: str, commits: list[OpsCommit]) -> None:
-        import marshal
-        import os
-
-        rows = [(c.sha, c.parents, c.author, c.date, c.subject, tuple(c.trailers.items()),
-                 c.problems, c.started, c.finished) for c in commits]
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps((self.key, tip, rows)))
-            os.replace(tmp, self.path)
-        except (OSError, ValueError):
-            pass  # a cache that cannot be written is only a slower next run
+        self.store.save((tip, [(c.sha, c.parents, c.author, c.date, c.subject,
+                                tuple(c.trailers.items()), c.problems, c.started, c.finished)
+                               for c in commits]))
 
 
 def _records(repo: Path, rev: str, n: int) -> Iterator[list[str]]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from .. import git
 from ..textsafe import line
 from .history import OpsCommit
+from .store import Store
 
 MAX_CHARS = 120
 
@@ -22,22 +23,44 @@ def short(reasons: Sequence[str], *, limit: int = MAX_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
-def reasons_of(repo: Path, commits: Sequence[OpsCommit]) -> dict[str, tuple[str, ...]]:
+def reasons_of(repo: Path, commits: Sequence[OpsCommit], *,
+               cache: bool = False) -> dict[str, tuple[str, ...]]:
     """Commit sha -> why that attempt did not count (runs that did not qualify, refused
     sessions); qualifying runs and other commits are absent. Voids are not reasons here:
-    the run qualified, something else was wrong (see `void.void_reasons`)."""
+    the run qualified, something else was wrong (see `void.void_reasons`).
+
+    ``cache``: keep what earlier reads found in a file under the git common dir, so only
+    new runs' records are read (a commit id names its record, so the answer cannot
+    differ). For what people read (`history`, `status`); what verify re-renders and
+    compares (the description, the page) reads every record."""
     out: dict[str, tuple[str, ...]] = {}
     runs = [c for c in commits if c.is_run and not c.problems and c.outcome != "qualifying"
             and c.trailers.get("Evidence-Record")]
-    blobs = git.cat_batch(repo, [f"{c.sha}:{c.trailers['Evidence-Record']}" for c in runs])
-    for c, data in zip(runs, blobs, strict=True):
-        found = _from_record(data)
-        if found:
-            out[c.sha] = found
+    store = _store(repo) if cache and runs else None
+    known: dict[str, tuple[str, ...]] = {}
+    if store is not None:
+        loaded = store.load()
+        known = loaded if isinstance(loaded, dict) else {}
+    missing = [c for c in runs if c.sha not in known]
+    blobs = git.cat_batch(repo, [f"{c.sha}:{c.trailers['Evidence-Record']}" for c in missing])
+    for c, data in zip(missing, blobs, strict=True):
+        known[c.sha] = _from_record(data)
+    if store is not None and missing:
+        store.save(known)
+    for c in runs:
+        if known.get(c.sha):
+            out[c.sha] = known[c.sha]
     for c in commits:
         if c.kind == "check" and c.trailers.get("Check-Failed"):
             out[c.sha] = (f"checks failed: {c.trailers['Check-Failed']}",)
     return out
+
+
+def _store(repo: Path) -> Store:
+    from .. import __version__
+
+    return Store(git.common_dir(repo) / "evidencebot" / "reasons-cache.bin",
+                 f"{__version__}|{MAX_CHARS}")
 
 
 def _from_record(data: bytes | None) -> tuple[str, ...]:
