@@ -76,3 +76,20 @@ def test_reasons_come_the_same_from_git_and_from_a_warm_or_damaged_cache(trading
     assert warm == cold and any("filled" in " ".join(e["reasons"]) for e in cold)
     cache.write_bytes(b"\x00 not marshal")
     assert json.loads(cli("--repo", trading_repo, "--json", "history").out)["entries"] == cold
+
+
+def test_the_tracker_shortcut_gives_the_streak_git_gives(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    from conftest import record_run
+
+    for n in (6, 7):
+        record_run(cli, trading_repo, n)
+    top = Path(git(trading_repo, "rev-parse", "--git-common-dir").strip())
+    cache = (top if top.is_absolute() else trading_repo / top) / "evidencebot" / "tracker-cache.bin"
+    cold = json.loads(cli("--repo", trading_repo, "--json", "status").out)
+    assert cache.is_file() and cold["milestones"][0]["streak"]["count"] == 2
+    assert json.loads(cli("--repo", trading_repo, "--json", "status").out) == cold
+    cache.write_bytes(b"garbage")
+    assert json.loads(cli("--repo", trading_repo, "--json", "status").out) == cold
+    record_run(cli, trading_repo, 8)  # a new tracker: the old entry is not used
+    after = json.loads(cli("--repo", trading_repo, "--json", "status").out)
+    assert after["milestones"][0]["streak"]["count"] == 3

@@ -15,9 +15,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .history import OpsCommit
 from .trailers import RESETS
+
+if TYPE_CHECKING:
+    from .store import Store
 
 COUNTS, NEUTRAL, RESETS_STREAK = 1, 0, -1
 _STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
@@ -171,9 +175,36 @@ def stamp_of(run_id: str) -> str | None:
     return f"{y}-{mo}-{d}T{h}:{mi}:{s}Z"
 
 
-def hand_rows(backlog: bytes, tracker_section: str, recorded: set[str]) -> list[HandRow]:
+def hand_rows(backlog: bytes, tracker_section: str, recorded: set[str], *,
+              store: Store | None = None) -> list[HandRow]:
     """Tracker rows with no evidence commit behind them (their time: the run id when it is
-    a UTC stamp, else the row's date at midnight)."""
+    a UTC stamp, else the row's date at midnight). ``store``: the last tracker read, by
+    the backlog's hash (no Markdown parse while the tracker is unchanged)."""
+    rows: list[tuple[str, str, str]] | None = None
+    digest = ""
+    if store is not None:
+        import hashlib
+
+        digest = hashlib.sha256(backlog).hexdigest()
+        saved = store.load()
+        if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == digest:
+            rows = saved[1]
+    if rows is None:
+        rows = tracker_rows(backlog, tracker_section)
+        if store is not None:
+            store.save((digest, rows))
+    out: list[HandRow] = []
+    for run_id, date, outcome in rows:
+        if run_id in recorded:
+            continue
+        started = stamp_of(run_id) or (f"{date[:10]}T00:00:00Z" if date else "")
+        if started:
+            out.append(HandRow(run_id, started, not outcome.startswith("non-qualifying")))
+    return out
+
+
+def tracker_rows(backlog: bytes, tracker_section: str) -> list[tuple[str, str, str]]:
+    """(run id, date, outcome in lower case) of each tracker row that names a run."""
     from .. import mdedit  # Markdown: only when someone asks about hand-written rows
 
     try:
@@ -183,13 +214,11 @@ def hand_rows(backlog: bytes, tracker_section: str, recorded: set[str]) -> list[
         return []
     col_date = table.column("Date (UTC)") if table.has_column("Date (UTC)") else None
     col_out = table.column("Outcome") if table.has_column("Outcome") else None
-    rows: list[HandRow] = []
+    out: list[tuple[str, str, str]] = []
     for r in table.rows:
-        if col_id >= len(r) or not r[col_id] or r[col_id] in recorded:
+        if col_id >= len(r) or not r[col_id]:
             continue
         date = r[col_date] if col_date is not None and col_date < len(r) else ""
-        started = stamp_of(r[col_id]) or (f"{date[:10]}T00:00:00Z" if date else "")
         outcome = r[col_out].strip().lower() if col_out is not None and col_out < len(r) else ""
-        if started:
-            rows.append(HandRow(r[col_id], started, not outcome.startswith("non-qualifying")))
-    return rows
+        out.append((r[col_id], date, outcome))
+    return out

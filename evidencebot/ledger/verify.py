@@ -84,7 +84,7 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime]) -> C
     loaded = config_mod.load_at(top, ref) if ref else config_mod.LoadedConfig(
         config_mod.Config(), None, "none")
     return Context(top, loaded, loaded, clock, guard.base_rules(top, base), ref,
-                   git.rev_parse(top, ref) if ref else None)
+                   git.rev_parse(top, ref) if ref else None, shortcuts=False)
 
 
 def base_of(repo: Path) -> str:

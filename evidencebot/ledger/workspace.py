@@ -11,8 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import __version__, git
 from .. import config as config_mod
-from .. import git
 from ..config import Config, LoadedConfig
 from ..defaults import CONSECUTIVE, MILESTONE
 from ..errors import PolicyViolation, UsageError
@@ -40,6 +40,7 @@ class Context:
     guard_rules: Rules = field(default_factory=Rules)  # the scope rules, from the base
     base_ref: str | None = None  # where the base's rules live: origin/<base>, else <base>
     base_sha: str | None = None  # that ref's commit when the context was made
+    shortcuts: bool = True  # shortcut files under .git/evidencebot (verify: none)
 
     @property
     def now(self) -> datetime:
@@ -80,7 +81,14 @@ class Context:
         if backlog is None:
             return []
         recorded = {c.run_id for c in commits if c.is_run}
-        return streaks.hand_rows(backlog, self.cfg.docs.tracker_section, recorded)
+        store = None
+        if self.shortcuts:
+            from ..evidence.store import Store
+
+            store = Store(git.common_dir(self.repo) / "evidencebot" / "tracker-cache.bin",
+                          f"{__version__}|{self.cfg.docs.tracker_section}")
+        return streaks.hand_rows(backlog, self.cfg.docs.tracker_section, recorded,
+                                 store=store)
 
     def streak(self, rev: str | None = None, milestone: str | None = None,
                commits: Sequence[OpsCommit] | None = None) -> streaks.Streak:
