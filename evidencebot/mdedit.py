@@ -17,43 +17,7 @@ from typing import NamedTuple
 from markdown_it import MarkdownIt
 
 from .errors import MarkdownEditError  # with the other errors: the CLI needs no parser
-
-BOM = b"\xef\xbb\xbf"
-
-
-
-
-class Doc(NamedTuple):
-    bom: bool
-    lines: tuple[bytes, ...]  # each with its own line ending, if any
-
-    @property
-    def newline(self) -> bytes:
-        """The file's line ending: the first one it uses (LF when it has none)."""
-        for line in self.lines:
-            if line.endswith(b"\r\n"):
-                return b"\r\n"
-            if line.endswith(b"\n"):
-                return b"\n"
-            if line.endswith(b"\r"):
-                return b"\r"
-        return b"\n"
-
-    @property
-    def text(self) -> str:
-        return b"".join(self.lines).decode("utf-8", "replace")
-
-    def line_text(self, i: int) -> str:
-        return self.lines[i].rstrip(b"\r\n").decode("utf-8", "replace")
-
-    def to_bytes(self) -> bytes:
-        return (BOM if self.bom else b"") + b"".join(self.lines)
-
-
-def parse(data: bytes) -> Doc:
-    bom = data.startswith(BOM)
-    body = data[len(BOM):] if bom else data
-    return Doc(bom, tuple(body.splitlines(keepends=True)))
+from .mdblocks import BOM, Doc, blocks, derive, parse  # noqa: F401 - mdedit's API
 
 
 class Section(NamedTuple):
@@ -70,21 +34,8 @@ def _md() -> MarkdownIt:
     return MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
 
 
-@lru_cache(maxsize=1)
-def _md_blocks() -> MarkdownIt:
-    # Headings need no tables, and the table rule is most of a parse of a long tracker.
-    return MarkdownIt("commonmark").disable(["inline", "text_join"])
-
-
-@lru_cache(maxsize=16)
 def _tokens(doc: Doc) -> list:  # type: ignore[type-arg]
-    # Cached: the scope rules ask for sections and tables of the same document many times.
     return _md().parse(doc.text)
-
-
-@lru_cache(maxsize=16)
-def _block_tokens(doc: Doc) -> list:  # type: ignore[type-arg]
-    return _md_blocks().parse(doc.text)
 
 
 @lru_cache(maxsize=16)
@@ -97,20 +48,23 @@ def sections(doc: Doc) -> list[Section]:
 
 
 def _compute_sections(doc: Doc) -> list[Section]:
-    """Top-level headings (nesting level 0) as sections, in document order.
+    """Top-level headings as sections, in document order.
 
-    Read without the table rule (a fifth of the time on a long tracker); where a setext
-    underline follows a pipe row — the one place a table changes what is a heading — the
-    document is parsed again with tables."""
-    toks = _block_tokens(doc)
-    if any(tok.type == "heading_open" and tok.markup in ("-", "=") and tok.map
-           and doc.lines[tok.map[0]].lstrip().startswith(b"|") for tok in toks):
-        toks = _tokens(doc)
+    Read from the block parse without the table rule (a fifth of the time on a long
+    tracker); where a setext underline follows a pipe row — the one place a table changes
+    what is a heading — the document is parsed again with tables."""
     heads: list[tuple[str, int, int, int]] = []
-    for i, tok in enumerate(toks):
-        if tok.type == "heading_open" and tok.level == 0 and tok.map:
-            title = toks[i + 1].content.strip()
-            heads.append((title, int(tok.tag[1:]), tok.map[0], tok.map[1]))
+    found = blocks(doc)
+    if any(b.kind == "heading_open" and b.markup in ("-", "=")
+           and doc.lines[b.start].lstrip().startswith(b"|") for b in found):
+        toks = _tokens(doc)
+        for i, tok in enumerate(toks):
+            if tok.type == "heading_open" and tok.level == 0 and tok.map:
+                heads.append((toks[i + 1].content.strip(), int(tok.tag[1:]), tok.map[0],
+                              tok.map[1]))
+    else:
+        heads = [(b.title, int(b.tag[1:]), b.start, b.end) for b in found
+                 if b.kind == "heading_open"]
     n = len(doc.lines)
     out: list[Section] = []
     for k, (title, level, start, body_start) in enumerate(heads):
@@ -163,6 +117,13 @@ def _cell_spans(line: str) -> list[tuple[int, int]]:
     return [(bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
 
 
+@lru_cache(maxsize=8192)
+def _cells(raw: bytes) -> tuple[str, ...]:
+    # By the line's bytes: a tracker's versions share all their rows but the new one, so
+    # a walk over 100 versions splits each row once.
+    return tuple(split_row(raw.rstrip(b"\r\n").decode("utf-8", "replace")))
+
+
 def split_row(line: str) -> list[str]:
     return [line[a:b].strip().replace("\\|", "|") for a, b in _cell_spans(line)]
 
@@ -202,10 +163,10 @@ def tables(doc: Doc, sec: Section) -> list[Table]:
 
 def _pipe_tables(doc: Doc, sec: Section) -> list[Table] | None:
     out: list[Table] = []
-    for tok in _block_tokens(doc):
-        if tok.type != "paragraph_open" or tok.level != 0 or not tok.map:
+    for blk in blocks(doc):
+        if blk.kind != "paragraph_open":
             continue
-        s, e = tok.map
+        s, e = blk.start, blk.end
         if not sec.body_start <= s < sec.end:
             continue
         for i in range(s, e - 1):
@@ -215,7 +176,7 @@ def _pipe_tables(doc: Doc, sec: Section) -> list[Table] | None:
                     return None  # not the plain shape: let the table parser decide
                 if any(b"|" not in doc.lines[k] for k in range(i + 2, e)):
                     return None  # a line without a pipe: the table parser knows its fate
-                rows = tuple(tuple(split_row(doc.line_text(k))) for k in range(i + 2, e))
+                rows = tuple(_cells(doc.lines[k]) for k in range(i + 2, e))
                 out.append(Table(header, i, e, rows))
                 break
     return out

@@ -39,7 +39,9 @@ def _text(ch: Change, rules: Rules) -> tuple[Any, Any] | Violation:
     except UnicodeDecodeError as e:
         return Violation(ch.path, "text-only", f"invalid UTF-8 at byte {e.start}",
                          "write the document as UTF-8 text")
-    return mdedit.parse(ch.old.data or b""), mdedit.parse(new)
+    before, after = mdedit.parse(ch.old.data or b""), mdedit.parse(new)
+    mdedit.derive(before, after)  # the new version's blocks, parsing only the change
+    return before, after
 
 
 def _ops(old: Any, new: Any) -> list[tuple[str, int, int, int, int]]:

@@ -1,0 +1,70 @@
+"""`mdblocks.derive` (parse only around a change) gives exactly a full parse's blocks."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evidencebot import mdblocks
+from evidencebot.mdblocks import Doc, derive
+
+# Lines that open, continue, close or interrupt every kind of block CommonMark has.
+LINES = [
+    "", "", "", "# Title", "## Step 1A Burn-In Tracker", "### Sub", "Some text", "more text",
+    "===", "---", "***", "| Date | Run ID | Outcome |", "|---|---|---|",
+    "| 2026-11-25 | 20261125T090000Z | qualifying |", "| x | y | z |", "- item", "* item",
+    "1. first", "2) second", "    indented code", "  two-space continuation", "```",
+    "```python", "~~~", "> quoted", ">", "<div>", "</div>", "<!-- note", "-->",
+    "[ref]: /url", "\ttabbed", "| no closing pipe", "+ plus item", "#not a heading",
+]
+
+line = st.sampled_from(LINES)
+doc_lines = st.lists(line, max_size=40)
+
+
+def as_doc(lines: list[str], ending: str) -> Doc:
+    return Doc(False, tuple((text + ending).encode() for text in lines))
+
+
+def full(doc: Doc) -> tuple[mdblocks.Block, ...]:
+    return tuple(mdblocks._parse(doc.lines, 0))
+
+
+@settings(max_examples=400, deadline=None)
+@given(before=doc_lines, at=st.integers(min_value=0, max_value=40),
+       cut=st.integers(min_value=0, max_value=5), insert=st.lists(line, max_size=6),
+       ending=st.sampled_from(["\n", "\r\n"]))
+def test_derive_equals_a_full_parse(before: list[str], at: int, cut: int, insert: list[str],
+                                    ending: str) -> None:
+    at = min(at, len(before))
+    after = before[:at] + insert + before[at + cut:]
+    old, new = as_doc(before, ending), as_doc(after, ending)
+    mdblocks._known.clear()
+    assert derive(old, new) == full(new)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.integers(min_value=0, max_value=60), tail=st.lists(line, max_size=10))
+def test_a_row_appended_to_a_long_tracker(rows: int, tail: list[str]) -> None:
+    head = ["# Backlog", "", "## Step 1A Burn-In Tracker", "", "| Date | Run ID |", "|---|---|"]
+    body = [f"| 2026-11-{n % 28 + 1:02d} | run{n} |" for n in range(rows)]
+    old = as_doc(head + body + ["", *tail], "\n")
+    new = as_doc(head + body + ["| 2026-11-30 | new |", "", *tail], "\n")
+    mdblocks._known.clear()
+    assert derive(old, new) == full(new)
+
+
+def test_a_row_appended_to_a_2000_row_table_parses_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    rows = [f"| 2026-11-25 | run{n} |" for n in range(2000)]
+    old = as_doc(["# B", "", "| Date | Run |", "|---|---|", *rows, "", "## After", "", "text"], "\n")
+    new = as_doc(["# B", "", "| Date | Run |", "|---|---|", *rows, "| 2026-11-26 | new |", "",
+                  "## After", "", "text"], "\n")
+    mdblocks._known.clear()
+    mdblocks.blocks(old)
+    parsed: list[int] = []
+    real = mdblocks._parse
+    monkeypatch.setattr(mdblocks, "_parse", lambda lines, offset: parsed.append(len(lines))
+                        or real(lines, offset))
+    derived = derive(old, new)
+    assert parsed == []  # the row only moved the table's end: nothing was parsed
+    assert derived == tuple(real(new.lines, 0))
