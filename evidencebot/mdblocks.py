@@ -15,16 +15,18 @@ unclosed fence), the whole new version is parsed instead. tests/test_mdblocks.py
 
 # No `from __future__ import annotations`: see mdedit.py (NamedTuple fields).
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from markdown_it import MarkdownIt
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 BOM = b"\xef\xbb\xbf"
 _KEEP = 16  # documents whose blocks are remembered (a verify walk needs two at a time)
+_DIFF_LIMIT = 5000  # lines each side: a larger rewrite is parsed again
 _RUNS_ON = frozenset({"bullet_list_open", "ordered_list_open", "code_block"})
 
 
@@ -71,21 +73,61 @@ class Block(NamedTuple):
 
 
 @lru_cache(maxsize=1)
-def _md() -> MarkdownIt:
+def _md() -> "MarkdownIt":
+    from markdown_it import MarkdownIt  # about 30 ms: only when something must be parsed
+
     return MarkdownIt("commonmark").disable(["inline", "text_join"])
 
 
 _known: "OrderedDict[Doc, tuple[Block, ...]]" = OrderedDict()
+_adopted: dict[bytes, tuple[tuple[object, ...], ...]] = {}
 
 
 def blocks(doc: Doc) -> tuple[Block, ...]:
     """``doc``'s top-level blocks, in order."""
     found = _known.get(doc)
-    if found is None:
-        found = _remember(doc, tuple(_parse(doc.lines, 0)))
-    else:
+    if found is not None:
         _known.move_to_end(doc)
-    return found
+        return found
+    return _remember(doc, _from_adopted(doc) or tuple(_parse(doc.lines, 0)))
+
+
+def forget() -> None:
+    """Drop every block this process knows or adopted: `verify` parses for itself."""
+    _known.clear()
+    _adopted.clear()
+
+
+def adopt(saved: object) -> None:
+    """Blocks an earlier process found (what `found()` gave it), by content digest: the
+    hook's shortcut for the version of a document the last commit left."""
+    if isinstance(saved, dict):
+        _adopted.update(saved)
+
+
+def found() -> dict[bytes, tuple[tuple[object, ...], ...]]:
+    """The blocks this process knows, by content digest, as plain data for `adopt`."""
+    return {_digest(doc): tuple(tuple(b) for b in blks) for doc, blks in _known.items()}
+
+
+def _digest(doc: Doc) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(b"".join(doc.lines), digest_size=16).digest()
+
+
+def _from_adopted(doc: Doc) -> tuple[Block, ...] | None:
+    rows = _adopted.get(_digest(doc)) if _adopted else None
+    if not isinstance(rows, tuple):
+        return None
+    try:
+        out = tuple(Block(*r) for r in rows)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+    n = len(doc.lines)
+    ok = all(isinstance(b.kind, str) and isinstance(b.start, int) and isinstance(b.end, int)
+             and 0 <= b.start < b.end <= n and isinstance(b.title, str) for b in out)
+    return out if ok else None
 
 
 def _remember(doc: Doc, found: tuple[Block, ...]) -> tuple[Block, ...]:
@@ -108,7 +150,7 @@ def _parse(lines: Sequence[bytes], offset: int) -> list[Block]:
 
 def derive(old: Doc, new: Doc) -> tuple[Block, ...]:
     """``new``'s blocks, parsing only around what changed since ``old``."""
-    if new in _known:
+    if new in _known or (_adopted and _from_adopted(new)):
         return blocks(new)
     was = blocks(old)
     a, b = old.lines, new.lines
@@ -119,15 +161,11 @@ def derive(old: Doc, new: Doc) -> tuple[Block, ...]:
     tail = 0
     while tail < n - head and a[-1 - tail] == b[-1 - tail]:
         tail += 1
+    rows = _row_edits(was, a, b, head, tail)
+    if rows is not None:
+        return _remember(new, rows)
     starts = [blk.start for blk in was]
     delta = len(b) - len(a)
-    within = bisect_left(starts, head) - 1  # the block holding line head - 1
-    if within >= 0 and _rows_only(was[within], a[head:len(a) - tail], b[head:len(b) - tail],
-                                  len(a) - tail):
-        grown = was[within]._replace(end=was[within].end + delta)
-        after = [blk._replace(start=blk.start + delta, end=blk.end + delta)
-                 for blk in was[within + 1:]]
-        return _remember(new, (*was[:within], grown, *after))
     k = bisect_left(starts, head) - 2  # the block the change starts in, and one before it
     first = was[k].start if k >= 0 else 0
     unchanged_from = len(a) - tail
@@ -142,12 +180,69 @@ def derive(old: Doc, new: Doc) -> tuple[Block, ...]:
     return _remember(new, (*was[:max(k, 0)], *middle, *after))
 
 
-def _rows_only(para: Block, removed: Sequence[bytes], added: Sequence[bytes],
-               unchanged_from: int) -> bool:
-    """Whether the change only removes and adds pipe rows after the first line of the
-    paragraph ``para``, up to its end: such a line can only continue a paragraph (no
-    block starts with "|", and it is no setext underline), so the paragraph just grows or
-    shrinks. This is a table row appended to the tracker (without the table rule a table
-    is a paragraph)."""
-    return (para.kind == "paragraph_open" and unchanged_from <= para.end
-            and all(line.lstrip().startswith(b"|") for line in (*removed, *added)))
+def _row_edits(was: tuple[Block, ...], a: Sequence[bytes], b: Sequence[bytes], head: int,
+               tail: int) -> tuple[Block, ...] | None:
+    """The new blocks when every edit only rewrites lines of paragraphs with lines that
+    can only continue one (a table row appended to the tracker, a status cell or a
+    "runs: 1 of 3" line changed: without the table rule a table is a paragraph). The
+    paragraph grows or shrinks and the blocks after it move. None otherwise."""
+    import difflib
+
+    if len(a) - tail - head > _DIFF_LIMIT or len(b) - tail - head > _DIFF_LIMIT:
+        return None
+    sm = difflib.SequenceMatcher(a=a[head:len(a) - tail], b=b[head:len(b) - tail],
+                                 autojunk=False)
+    starts = [blk.start for blk in was]
+    # (old line where the edit starts, lines it adds, whether it starts its paragraph)
+    moves: list[tuple[int, int, bool]] = []
+    for tag, i1, i2, j1, j2 in sm.get_opcodes():
+        if tag == "equal":
+            continue
+        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
+        if not _in_paragraph(was, starts, a, b, i1, i2, j1, j2):
+            return None
+        moves.append((i1, (j2 - j1) - (i2 - i1), i1 in starts))
+
+    def shift(line: int) -> int:
+        """A block boundary at old ``line``, in the new version: an edit at a line moves
+        it, unless the edit opens the paragraph starting there (then the boundary is the
+        paragraph's start, and the end of whatever came before)."""
+        return line + sum(d for at, d, first in moves
+                          if at < line or (at == line and not first))
+
+    return tuple(blk._replace(start=shift(blk.start), end=shift(blk.end)) for blk in was)
+
+
+def _in_paragraph(was: tuple[Block, ...], starts: list[int], a: Sequence[bytes],
+                  b: Sequence[bytes], i1: int, i2: int, j1: int, j2: int) -> bool:
+    """Whether old lines [i1, i2) -> new lines [j1, j2) stays inside one paragraph.
+
+    Every new line must continue a paragraph whatever precedes it: not blank, and not a
+    line that starts a block able to interrupt one (heading, quote, fence, list, rule,
+    HTML, setext underline). An edit at the paragraph's first line (after a blank one)
+    also needs a new first line that starts nothing but a paragraph (no indent, no link
+    reference), and an old first line it keeps must become a plain continuation."""
+    k = bisect_right(starts, i1) - 1  # the last block starting at or before line i1
+    if k < 0:
+        return False
+    para = was[k]
+    if para.kind != "paragraph_open" or i2 > para.end:
+        return False
+    if para.start == i1:
+        if (i1 and a[i1 - 1].strip()) or j2 == j1:
+            return False
+        if b[j1][:1].isspace() or b[j1][:1] == b"[":
+            return False
+        if i2 == i1 and not _continues(a[i1]):
+            return False
+    elif i1 > para.end:  # between blocks
+        return False
+    return all(_continues(line) for line in b[j1:j2])
+
+
+_INTERRUPTS = b"#>`~*+-_=<0123456789"
+
+
+def _continues(line: bytes) -> bool:
+    text = line.strip()
+    return bool(text) and text[:1] not in _INTERRUPTS

@@ -12,12 +12,13 @@ BOM, the line endings (LF or CRLF), and whether the file ends with a newline.
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import NamedTuple
-
-from markdown_it import MarkdownIt
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import MarkdownEditError  # with the other errors: the CLI needs no parser
 from .mdblocks import BOM, Doc, blocks, derive, parse  # noqa: F401 - mdedit's API
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 
 class Section(NamedTuple):
@@ -29,7 +30,9 @@ class Section(NamedTuple):
 
 
 @lru_cache(maxsize=1)
-def _md() -> MarkdownIt:
+def _md() -> "MarkdownIt":
+    from markdown_it import MarkdownIt
+
     # Block structure is all we read (headings, fences, tables); inline parsing is skipped.
     return MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
 

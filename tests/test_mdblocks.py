@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from evidencebot import mdblocks
@@ -43,6 +43,27 @@ def test_derive_equals_a_full_parse(before: list[str], at: int, cut: int, insert
     assert derive(old, new) == full(new)
 
 
+ROWS = ["| a | b |", "| 1 | 2 |", "|---|---|", "  | indented row |", "| x", "", "Runs: 1 of 3",
+        "Runs: 2 of 3", "plain words", "(note)", "[ref]: x", "=", "2. two"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(before=st.lists(st.sampled_from(LINES + ROWS * 3), max_size=40),
+       edits=st.lists(st.tuples(st.integers(min_value=0, max_value=40),
+                                st.integers(min_value=0, max_value=2),
+                                st.lists(st.sampled_from(ROWS + LINES), max_size=3)), max_size=3))
+@example(before=["2. two", "", "| x"], edits=[(2, 0, ["| a | b |"])])  # a list's map ends
+def test_several_row_edits_equal_a_full_parse(before: list[str],
+                                              edits: list[tuple[int, int, list[str]]]) -> None:
+    after = list(before)
+    for at, cut, insert in sorted(edits, reverse=True):  # from the end: positions hold
+        at = min(at, len(after))
+        after[at:at + cut] = insert
+    old, new = as_doc(before, "\n"), as_doc(after, "\n")
+    mdblocks._known.clear()
+    assert derive(old, new) == full(new)
+
+
 @settings(max_examples=100, deadline=None)
 @given(rows=st.integers(min_value=0, max_value=60), tail=st.lists(line, max_size=10))
 def test_a_row_appended_to_a_long_tracker(rows: int, tail: list[str]) -> None:
@@ -54,11 +75,12 @@ def test_a_row_appended_to_a_long_tracker(rows: int, tail: list[str]) -> None:
     assert derive(old, new) == full(new)
 
 
-def test_a_row_appended_to_a_2000_row_table_parses_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_rows_edited_and_appended_in_a_2000_row_table_parse_nothing(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     rows = [f"| 2026-11-25 | run{n} |" for n in range(2000)]
     old = as_doc(["# B", "", "| Date | Run |", "|---|---|", *rows, "", "## After", "", "text"], "\n")
     new = as_doc(["# B", "", "| Date | Run |", "|---|---|", *rows, "| 2026-11-26 | new |", "",
                   "## After", "", "text"], "\n")
+    new = new._replace(lines=(*new.lines[:10], b"| 2026-11-25 | edited |\n", *new.lines[11:]))
     mdblocks._known.clear()
     mdblocks.blocks(old)
     parsed: list[int] = []
@@ -66,5 +88,5 @@ def test_a_row_appended_to_a_2000_row_table_parses_nothing(monkeypatch) -> None:
     monkeypatch.setattr(mdblocks, "_parse", lambda lines, offset: parsed.append(len(lines))
                         or real(lines, offset))
     derived = derive(old, new)
-    assert parsed == []  # the row only moved the table's end: nothing was parsed
+    assert parsed == []  # a row edited, a row added: nothing was parsed
     assert derived == tuple(real(new.lines, 0))

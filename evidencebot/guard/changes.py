@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import git
 from .rules import Blob, Change, Rules, StreakOf, Violation, glob_match
 from .scope import judge
+
+if TYPE_CHECKING:
+    from ..evidence.store import Store
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 CONFIG_NAMES = ("evidencebot.toml", "pyproject.toml")
@@ -245,3 +249,14 @@ def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> l
     changes = commit_changes(repo, old, new, _docs(rules))
     return judge(changes, rules, streak_of=streak_in(repo, old or EMPTY_TREE, rules),
                  existing=existing_names(repo, old, changes))
+
+
+def markdown_shortcut(git_dir: Path) -> Store:
+    """The Markdown blocks of the documents last judged, by content (`mdblocks.adopt`):
+    the next judgement's old version is usually this one's new, and then only the change
+    is parsed. Written by the hook and by evidencebot's own commits; never read by
+    verify."""
+    from .. import __version__
+    from ..evidence.store import Store
+
+    return Store(git_dir / "evidencebot" / "blocks-cache.bin", __version__)

@@ -11,6 +11,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..evidence.store import Store
 
 DESCRIPTION = ("Ops commits (on branches matching [scope] branches, or with "
                "EVIDENCEBOT_SESSION=OPS) are judged against the rules committed on the base "
@@ -51,11 +55,16 @@ def _json(hook: str, applies: bool, problems: Sequence[str], code: int) -> None:
 
 
 def pre_commit(base: str, *, as_json: bool = False) -> int:
-    from .. import git
+    from .. import git, mdblocks
     from .changes import judge_staged
 
+    store = _blocks_store()
+    if store is not None:
+        mdblocks.adopt(store.load())
     try:
         applies, violations = judge_staged(Path("."), base)
+        if store is not None and applies:
+            store.save(mdblocks.found())
     except git.GitError as e:
         sys.stderr.write(f"evidencebot: error: {e}\n")
         if as_json:
@@ -69,6 +78,15 @@ def pre_commit(base: str, *, as_json: bool = False) -> int:
     for v in violations:
         sys.stderr.write(f"  {v.render()}\n")
     return 1
+
+
+def _blocks_store() -> Store | None:
+    """`changes.markdown_shortcut` in the git dir (hooks run at the top level; no process
+    to ask git where it is: a worktree without GIT_DIR just goes without)."""
+    from .changes import markdown_shortcut
+
+    gitdir = Path(os.environ.get("GIT_DIR") or ".git")
+    return markdown_shortcut(gitdir) if gitdir.is_dir() else None
 
 
 def commit_msg(file: Path, base: str, *, as_json: bool = False) -> int:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, git
+from .. import __version__, git, mdblocks
 from .. import config as config_mod
 from ..config import Config, LoadedConfig
 from ..defaults import CONSECUTIVE, MILESTONE
@@ -20,7 +20,7 @@ from ..evidence import history
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.window import Window, window_of
-from ..guard.changes import base_ref, base_rules, judge_commit_range
+from ..guard.changes import base_ref, base_rules, judge_commit_range, markdown_shortcut
 from ..guard.rules import Rules
 from . import commit as ledger
 from . import lock
@@ -128,6 +128,8 @@ class Context:
     def judge(self, parent: str, new: str) -> None:
         """The scope rules on one ops commit, before any ref points at it."""
         violations = judge_commit_range(self.repo, parent, new, self.guard_rules)
+        if self.shortcuts:  # what a hand commit on top of this one will find as its old
+            markdown_shortcut(git.common_dir(self.repo)).save(mdblocks.found())
         if violations:
             raise PolicyViolation("the ops commit would break the scope rules: "
                                   + " | ".join(v.render() for v in violations))
@@ -175,6 +177,7 @@ def open_context(
     base_name = loaded.config.ops.base
     ref = base_ref(top, base_name)
     base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
+    mdblocks.adopt(markdown_shortcut(git.common_dir(top)).load())
     return Context(top, loaded, base, clock, base_rules(top, base_name), ref,
                    git.rev_parse(top, ref) if ref else None)
 
