@@ -8,7 +8,7 @@ from the config committed on the base branch. Import-light: it runs on every com
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -160,21 +160,17 @@ def diffs(repo: Path, pairs: Sequence[tuple[str | None, str]]) -> dict[str, byte
 
 def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
                    inherit_env: bool = False) -> frozenset[str]:
-    """The paths ``parent`` holds in every folder on the way to a new file (one
-    `ls-tree`): what a new name must not equal ignoring case."""
-    dirs: set[str] = set()
-    for ch in changes:
-        if ch.old is None and ch.new is not None:
-            parts = ch.new.path.split("/")[:-1]
-            dirs.update("/".join(parts[:k]) + "/" for k in range(1, len(parts) + 1))
-    if parent is None:
+    """The paths ``parent`` holds in every folder on the way to a new file: what a new
+    name must not equal ignoring case (nothing to read when nothing is new)."""
+    dirs = _new_dirs(ch.new.path for ch in changes if ch.old is None and ch.new is not None)
+    if parent is None or not dirs:
         return frozenset()
     reader = git.active_reader(repo) if not inherit_env else None
     if reader is not None:
         found = [n for d in ["", *sorted(dirs)] for n in reader.names(parent, d)]
         return frozenset(found)
     raw = git.run(repo, "ls-tree", "-z", "--name-only", parent, "--", *sorted(dirs),
-                  inherit_env=inherit_env, ok=(0, 128)) if dirs else b""
+                  inherit_env=inherit_env, ok=(0, 128))
     top = git.run(repo, "ls-tree", "-z", "--name-only", parent, inherit_env=inherit_env,
                   ok=(0, 128))
     return frozenset(n for n in (raw + b"\x00" + top).decode("utf-8", "surrogateescape")
@@ -220,13 +216,27 @@ def applies(branch: str | None, rules: Rules, env: dict[str, str] | os._Environ[
 def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     """(applies, violations) for the commit being made in ``repo``.
 
-    Three git processes: the branch; one `cat-file --batch` for the base branch's config and
-    both versions of the default documents; `diff-index` for what changed."""
+    Three git processes: the branch; `diff-index` for what changed; one `cat-file --batch`
+    for the base branch's config, the changed default documents (both sides) and the
+    folders new files go to (their names, for the case-twin rule)."""
     branch = current_branch(repo)
     refs = base_refs(base)
-    default_docs = sorted(_docs(Rules()))
+    args = ("diff-index", "--cached", "-z", "--no-renames", "--no-abbrev",
+            "--ignore-submodules=none")
+    head: str | None = "HEAD"
+    try:
+        raw = git.run(repo, *args, "HEAD", inherit_env=True)
+    except git.GitError:  # no commit yet: everything staged is new
+        raw, head = git.run(repo, *args, EMPTY_TREE, inherit_env=True), None
+    records = _parse_raw(raw)
+    default_docs = _docs(Rules())
+    blobs = [(side, path, sha) for om, nm, os_, ns, path in records if path in default_docs
+             for side, sha, m in (("old", os_, om), ("new", ns, nm))
+             if m not in ("000000", "160000")]
+    dirs = sorted(_new_dirs(path for om, _nm, _o, _n, path in records if om == "000000"))
     specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
-    specs += [s for d in default_docs for s in (f"HEAD:{d}", f":{d}")]
+    specs += [sha for _side, _path, sha in blobs]
+    specs += [f"HEAD:{d.rstrip('/')}" for d in ["", *dirs]] if head and dirs else []
     found = git.cat_batch(repo, specs, inherit_env=True)
     rules = Rules()
     for k in range(len(refs)):
@@ -235,13 +245,37 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
             break
     if not applies(branch, rules, os.environ):
         return False, []
-    docs = found[len(refs) * 3:]
-    known = {(side, d): docs[2 * i + j] for i, d in enumerate(default_docs)
-             for j, side in enumerate(("old", "new"))}
-    changes = staged_changes(repo, _docs(rules), known)
-    head = git.rev_parse(repo, "HEAD")
+    n = len(refs) * 3
+    known = {(side, path): data for (side, path, _), data in zip(blobs, found[n:], strict=False)}
+    changes = _changes(repo, records, _docs(rules), known=known, inherit_env=True)
+    trees = found[n + len(blobs):]
+    idlen = len(records[0][2]) // 2 if records else 20  # SHA-1: 20 bytes, SHA-256: 32
+    existing = frozenset(name for d, tree in zip(["", *dirs], trees, strict=False)
+                         for name in _tree_names(d, tree, idlen))
     return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD", rules),
-                       existing=existing_names(repo, head, changes, inherit_env=True))
+                       existing=existing)
+
+
+def _new_dirs(paths: Iterable[str]) -> set[str]:
+    """Every folder on the way to ``paths``, with a trailing slash."""
+    dirs: set[str] = set()
+    for path in paths:
+        parts = path.split("/")[:-1]
+        dirs.update("/".join(parts[:k]) + "/" for k in range(1, len(parts) + 1))
+    return dirs
+
+
+def _tree_names(folder: str, tree: bytes | None, idlen: int) -> list[str]:
+    """The paths of a raw tree object's entries (``<mode> <name>\\0<20-byte id>``),
+    under ``folder``."""
+    out: list[str] = []
+    pos = 0
+    while tree and pos < len(tree):
+        nul = tree.index(b"\x00", pos)
+        name = tree[tree.index(b" ", pos) + 1:nul].decode("utf-8", "surrogateescape")
+        out.append(folder + name)
+        pos = nul + 1 + idlen
+    return out
 
 
 def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> list[Violation]:
