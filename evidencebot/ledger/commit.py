@@ -1,8 +1,9 @@
 """Commits on the ops branch without touching the operator's checkout.
 
-Plumbing only: a temporary index under the git common dir, `hash-object`, `write-tree`,
-`commit-tree -F`, then `update-ref` with the old value, so the branch points either at
-the old commit or at the complete new one. A worktree that has the ops branch checked
+Plumbing only: `hash-object`, the changed folders' trees (`trees.edit`; a temporary
+index under the git common dir when that cannot), `commit-tree -F`, then `update-ref`
+with the old value, so the branch points either at the old commit or at the complete
+new one. A worktree that has the ops branch checked
 out is brought along (as `git commit` would) when it is clean, and refused when dirty.
 """
 
@@ -18,6 +19,7 @@ from typing import NamedTuple
 
 from .. import git
 from ..errors import UsageError
+from . import trees
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,13 @@ def advance(repo: Path, *, at: Tip, new: str) -> None:
 
 
 def _write_tree(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
+    try:
+        return trees.edit(repo, parent, changes)  # the folders on the way only
+    except (trees.Unusual, git.GitError):
+        return _write_tree_by_index(repo, parent, changes)
+
+
+def _write_tree_by_index(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
     fd, index = tempfile.mkstemp(prefix="evidencebot-index-", dir=git.common_dir(repo))
     os.close(fd)
     os.unlink(index)  # git wants to create it itself
