@@ -93,3 +93,23 @@ def test_the_tracker_shortcut_gives_the_streak_git_gives(trading_repo: Path, cli
     record_run(cli, trading_repo, 8)  # a new tracker: the old entry is not used
     after = json.loads(cli("--repo", trading_repo, "--json", "status").out)
     assert after["milestones"][0]["streak"]["count"] == 3
+
+
+def test_the_history_shortcut_gives_what_git_gives(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    import marshal
+
+    from conftest import record_run
+
+    for n in (5, 6, 7):
+        record_run(cli, trading_repo, n, filled=0 if n == 6 else 2)
+    top = Path(git(trading_repo, "rev-parse", "--git-common-dir").strip())
+    cache = (top if top.is_absolute() else trading_repo / top) / "evidencebot" / "history-cache.bin"
+    cold = cli("--repo", trading_repo, "--json", "history").out
+    assert cache.is_file()
+    assert cli("--repo", trading_repo, "--json", "history").out == cold  # warm
+    key, (tip, rows) = marshal.loads(cache.read_bytes())
+    older = [(*r[:5], tuple(r[5].items()), *r[6:]) for r in rows]  # the format before
+    for damaged in (b"garbage", marshal.dumps((key, (tip, older))),
+                    marshal.dumps((key, (tip, [r[:4] for r in rows])))):
+        cache.write_bytes(damaged)
+        assert cli("--repo", trading_repo, "--json", "history").out == cold

@@ -122,20 +122,23 @@ class _Cache:
         from .store import Store
 
         self.store = Store(git.common_dir(repo) / "evidencebot" / "history-cache.bin",
-                           f"{__version__}|{sys.version_info[:2]}|{bot_author}")
+                           f"2|{__version__}|{sys.version_info[:2]}|{bot_author}")
 
     def load(self) -> tuple[str | None, list[OpsCommit]]:
         try:
             tip, rows = self.store.load() or (None, [])
-            return tip, [OpsCommit(r[0], r[1], r[2], r[3], r[4], dict(r[5]), r[6], r[7], r[8])
-                         for r in rows]
+            commits = [OpsCommit(*r) for r in rows]  # trailers stored as a dict
+            if not all(type(c.trailers) is dict for c in commits):
+                return None, []
+            return tip, commits
         except (ValueError, TypeError, IndexError):
             return None, []
 
     def save(self, tip: str, commits: list[OpsCommit]) -> None:
-        self.store.save((tip, [(c.sha, c.parents, c.author, c.date, c.subject,
-                                tuple(c.trailers.items()), c.problems, c.started, c.finished)
-                               for c in commits]))
+        # Rows in the field order; the trailers as the dict itself (marshal reads a dict
+        # of shared strings in half the time of a tuple of pairs).
+        self.store.save((tip, [(c.sha, c.parents, c.author, c.date, c.subject, c.trailers,
+                                c.problems, c.started, c.finished) for c in commits]))
 
 
 def _records(repo: Path, rev: str, n: int) -> Iterator[list[str]]:
