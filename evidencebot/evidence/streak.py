@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .history import OpsCommit
 from .trailers import RESETS
@@ -45,9 +45,8 @@ class HandRow:
     qualifying: bool
 
 
-@dataclass(frozen=True)
-class Fact:
-    """One event on the run timeline."""
+class Fact(NamedTuple):
+    """One event on the run timeline (a tuple: 10,000 of them are made per streak)."""
 
     started: str
     finished: str
@@ -88,8 +87,12 @@ def facts(commits: Sequence[OpsCommit], hand_rows: Iterable[HandRow] = (),
             out.append(Fact(row.started, row.started, -1,
                             NEUTRAL if row.qualifying else RESETS_STREAK, row.run_id, None))
     out.extend(extra)
-    out.sort(key=lambda f: (f.started, f.finished, f.order))
+    out.sort(key=_when)
     return out
+
+
+def _when(f: Fact) -> tuple[str, str, int]:
+    return f[0], f[1], f[2]  # started, finished, order
 
 
 def current(timeline: Sequence[Fact]) -> list[Fact]:
