@@ -14,11 +14,12 @@ same everywhere. Bounds live in field metadata (`bounded`); a field's own rule i
 from __future__ import annotations
 
 import dataclasses
+import enum
 import math
 import types
 import typing
 from collections.abc import Callable, Mapping
-from datetime import time
+from datetime import UTC, datetime, time
 from functools import cache
 from typing import Any, Literal, TypeVar
 
@@ -46,6 +47,18 @@ def bounded(default: Any, *, ge: float | None = None, gt: float | None = None,
     return dataclasses.field(default=default, metadata=meta)
 
 
+def spec(default: Any = dataclasses.MISSING, *, alias: str | None = None,
+         strict: bool = False, ge: float | None = None, gt: float | None = None,
+         le: float | None = None) -> Any:
+    """A field with any of: a default, the key it has in files (``alias``), numeric
+    bounds, ``strict`` (an int must be an int: no 3.0)."""
+    meta: dict[str, Any] = {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le))
+                            if v is not None}
+    meta |= {"alias": alias} if alias else {}
+    meta |= {"strict": True} if strict else {}
+    return dataclasses.field(default=default, metadata=meta)
+
+
 def listed(*items: Any) -> Any:
     """A list field whose default is ``items`` (a fresh list per instance)."""
     return dataclasses.field(default_factory=lambda: list(items))
@@ -61,7 +74,7 @@ def build(cls: type[T], data: Any, loc: tuple[str | int, ...] = ()) -> T:
     wrong values raise `Invalid`. Keys left out take the field's default."""
     if not isinstance(data, Mapping):
         raise Invalid(loc, "Input should be a valid dictionary")
-    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    fields = _fields(cls)  # type: ignore[arg-type]
     hints = _hints(cls)  # type: ignore[arg-type]
     checks: Mapping[str, Callable[[Any], Any]] = getattr(cls, "_checks", {})
     values: dict[str, Any] = {}
@@ -69,18 +82,31 @@ def build(cls: type[T], data: Any, loc: tuple[str | int, ...] = ()) -> T:
         f = fields.get(key)
         if f is None:
             raise Invalid((*loc, str(key)), "Extra inputs are not permitted", extra=True)
-        value = _value(hints[key], raw, (*loc, key), f.metadata)
-        check = checks.get(key) or checks.get("*")
-        if check is not None:
+        value = _value(hints[f.name], raw, (*loc, key), f.metadata)
+        check = checks.get(f.name) or checks.get("*")
+        if check is not None and value is not None:
             try:
                 value = check(value)
             except ValueError as e:
                 raise Invalid((*loc, key), f"Value error, {e}") from None
-        values[key] = value
+        values[f.name] = value
+    for f in fields.values():
+        if f.name not in values and f.default is dataclasses.MISSING \
+                and f.default_factory is dataclasses.MISSING:
+            raise Invalid((*loc, f.metadata.get("alias", f.name)), "Field required")
     return cls(**values)
 
 
+@cache
+def _fields(cls: Any) -> dict[str, dataclasses.Field[Any]]:
+    """The fields by the keys they are read from: the name, and the alias if any."""
+    out = {f.name: f for f in dataclasses.fields(cls)}
+    return out | {f.metadata["alias"]: f for f in out.values() if "alias" in f.metadata}
+
+
 def _value(tp: Any, raw: Any, loc: tuple[str | int, ...], meta: Mapping[str, Any]) -> Any:
+    if tp is Any:
+        return raw
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (types.UnionType, typing.Union):
         if raw is None and type(None) in args:
@@ -90,13 +116,15 @@ def _value(tp: Any, raw: Any, loc: tuple[str | int, ...], meta: Mapping[str, Any
     if origin is Literal:
         if raw in args and type(raw) in {type(a) for a in args}:
             return raw
-        alts = [repr(a) for a in args]
-        said = alts[0] if len(alts) == 1 else ", ".join(alts[:-1]) + " or " + alts[-1]
-        raise Invalid(loc, f"Input should be {said}")
+        raise Invalid(loc, _one_of(list(args)))
     if origin is list:
         if not isinstance(raw, list | tuple):
             raise Invalid(loc, "Input should be a valid list")
         return [_value(args[0], item, (*loc, i), {}) for i, item in enumerate(raw)]
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        if not isinstance(raw, list | tuple):
+            raise Invalid(loc, "Input should be a valid tuple")
+        return tuple(_value(args[0], item, (*loc, i), meta) for i, item in enumerate(raw))
     if origin is tuple:
         if not isinstance(raw, list | tuple) or len(raw) != len(args):
             raise Invalid(loc, f"Input should be a valid tuple of {len(args)} items")
@@ -109,7 +137,18 @@ def _value(tp: Any, raw: Any, loc: tuple[str | int, ...], meta: Mapping[str, Any
                 for k, v in raw.items()}
     if dataclasses.is_dataclass(tp):
         return build(tp, raw, loc)  # type: ignore[arg-type]
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        values = [m.value for m in tp]
+        if raw in values and type(raw) is type(values[0]):
+            return tp(raw)
+        raise Invalid(loc, _one_of(values))
     return _scalar(tp, raw, loc, meta)
+
+
+def _one_of(values: list[Any]) -> str:
+    alts = [repr(a) for a in values]
+    return "Input should be " + (alts[0] if len(alts) == 1
+                                 else ", ".join(alts[:-1]) + " or " + alts[-1])
 
 
 def _scalar(tp: Any, raw: Any, loc: tuple[str | int, ...], meta: Mapping[str, Any]) -> Any:
@@ -130,8 +169,10 @@ def _scalar(tp: Any, raw: Any, loc: tuple[str | int, ...], meta: Mapping[str, An
             except ValueError:
                 pass
         raise Invalid(loc, "Input should be in a valid time format, HH:MM[:SS]")
+    if tp is datetime:
+        return _datetime(raw, loc)
     if tp is int:
-        if isinstance(raw, float) and raw.is_integer():
+        if isinstance(raw, float) and raw.is_integer() and not meta.get("strict"):
             raw = int(raw)
         if not isinstance(raw, int) or isinstance(raw, bool):
             raise Invalid(loc, "Input should be a valid integer")
@@ -149,6 +190,26 @@ def _scalar(tp: Any, raw: Any, loc: tuple[str | int, ...], meta: Mapping[str, An
     return raw
 
 
-def as_dict(obj: Any) -> dict[str, Any]:
-    """The dataclass as plain data (nested sections as dicts), as `build` reads it back."""
-    return dataclasses.asdict(obj)
+def _datetime(raw: Any, loc: tuple[str | int, ...]) -> datetime:
+    """ISO 8601 text (a trailing Z included) or seconds since the epoch (UTC)."""
+    if isinstance(raw, datetime):
+        return raw
+    try:
+        if isinstance(raw, str):
+            return datetime.fromisoformat(raw)
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            return datetime.fromtimestamp(raw, UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    raise Invalid(loc, "Input should be a valid datetime")
+
+
+def as_dict(obj: Any, *, by_alias: bool = False) -> dict[str, Any]:
+    """The dataclass as plain data (nested sections as dicts), as `build` reads it back;
+    ``by_alias``: top-level keys as files name them."""
+    doc = dataclasses.asdict(obj)
+    if by_alias:
+        names = {f.name: f.metadata["alias"] for f in dataclasses.fields(obj)
+                 if "alias" in f.metadata}
+        doc = {names.get(k, k): v for k, v in doc.items()}
+    return doc

@@ -10,16 +10,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from typing import Any, ClassVar, Literal, TypeVar
 
 from ..config import Config
 from ..ibkr.codes import Connectivity
 from ..redact import redact_json
-from ..shape import as_dict
+from ..shape import Invalid, as_dict, build, spec
 from .report import Metrics
 from .verdict import Verdict
+
+T = TypeVar("T")
 
 
 class Outcome(StrEnum):
@@ -47,22 +47,29 @@ def _valid_stamp(v: str) -> str:
     return v
 
 
-Stamp = Annotated[str, AfterValidator(_valid_stamp)]  # a record's times: 2026-11-25T09:00:00Z
-
-
-def file_bytes(model: BaseModel) -> bytes:
+def file_bytes(record: Any) -> bytes:
     """A record's file: its JSON, keys in field order, two-space indent. ASCII: a bidi
     override or a zero-width space from a report shows in a review's diff as \\u202e,
     never as text that reads differently from what it holds."""
-    doc = model.model_dump(mode="json", by_alias=True)
+    doc = as_dict(record, by_alias=True)
     return (json.dumps(doc, indent=2, ensure_ascii=True) + "\n").encode("utf-8")
 
 
-class _Part(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+def read_file(cls: type[T], data: bytes) -> T:
+    """A record from its file's bytes; `Invalid` naming the first problem (bad JSON too)."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        raise Invalid((), f"Invalid JSON: {e}") from None
+    return build(cls, doc)
 
 
-class RecordMetrics(_Part):
+# Frozen dataclasses checked by `shape.build` (no pydantic: every `record` and `verify`
+# reads them). Field order is the file's key order.
+
+
+@dataclass(frozen=True)
+class RecordMetrics:
     paper_duration_seconds: int
     filled_orders: int
     symbol_data_availability_ratio: float
@@ -71,20 +78,23 @@ class RecordMetrics(_Part):
     runs_requested: int = 1
 
 
-class RecordVerdict(_Part):
+@dataclass(frozen=True)
+class RecordVerdict:
     qualifying: bool
     reasons: tuple[str, ...]
     report_passed: bool | None
     disagreement: str | None
 
 
-class CodeState(_Part):
+@dataclass(frozen=True)
+class CodeState:
     commit: str
     dirty: bool | None  # None: unknown (a report recorded after the fact)
     dirty_paths: tuple[str, ...] = ()
 
 
-class IbkrInfo(_Part):
+@dataclass(frozen=True)
+class IbkrInfo:
     client_id: int | None
     codes: tuple[int, ...] = ()
     disconnects: int | None = None  # connectivity losses (1100 and the like) in the run
@@ -92,7 +102,8 @@ class IbkrInfo(_Part):
     benign_messages: int | None = None  # farm-status information (2104 & co, benign_codes)
 
 
-class SessionRecord(_Part):
+@dataclass(frozen=True)
+class SessionRecord:
     command: tuple[str, ...] | None = None
     checks: str | None = None
     check_results: tuple[dict[str, Any], ...] = ()
@@ -103,18 +114,21 @@ class SessionRecord(_Part):
     handoff: str | None = None
 
 
-class EvidenceRecord(_Part):
-    """One run as evidence. Field order is the file's key order."""
+_STAMPS = {"recorded_at": _valid_stamp, "started_at": _valid_stamp,
+           "finished_at": _valid_stamp, "voided_at": _valid_stamp}
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
-    schema_version: int = Field(1, alias="schema")
+@dataclass(frozen=True, kw_only=True)
+class EvidenceRecord:
+    """One run as evidence."""
+
+    schema_version: int = spec(1, alias="schema")
     kind: Literal["step1a-burnin"] = "step1a-burnin"
     run_id: str
     outcome: Outcome
-    recorded_at: Stamp
-    started_at: Stamp
-    finished_at: Stamp
+    recorded_at: str  # 2026-11-25T09:00:00Z
+    started_at: str
+    finished_at: str
     metrics: RecordMetrics | None
     thresholds: dict[str, Any]
     verdict: RecordVerdict | None
@@ -123,6 +137,8 @@ class EvidenceRecord(_Part):
     session: SessionRecord
     report: dict[str, Any] | None
     report_sha256: str | None
+
+    _checks: ClassVar = _STAMPS
 
     def to_bytes(self) -> bytes:
         return file_bytes(self)
@@ -236,7 +252,7 @@ def build_record(
         "report": redacted_report,
         "report_sha256": None if redacted_report is None else sha256(canonical(redacted_report)),
     }
-    return EvidenceRecord.model_validate(redact_json(doc))
+    return build(EvidenceRecord, redact_json(doc))
 
 
 def _ibkr(client_id: int | None, codes: list[int],
@@ -247,19 +263,19 @@ def _ibkr(client_id: int | None, codes: list[int],
     return {"client_id": client_id, "codes": codes, **counts}
 
 
-class VoidRecord(BaseModel):
-    """Why a run must not count, bound to the exact record it voids. Key order is the
-    file's."""
+@dataclass(frozen=True, kw_only=True)
+class VoidRecord:
+    """Why a run must not count, bound to the exact record it voids."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-    schema_version: int = Field(1, alias="schema")
+    schema_version: int = spec(1, alias="schema")
     kind: Literal["void"] = "void"
     run_id: str
     reason: str
-    voided_at: Stamp
+    voided_at: str  # 2026-11-25T09:00:00Z
     record: str  # the voided run's record, as committed
     record_sha256: str  # sha256 of that record's bytes
+
+    _checks: ClassVar = _STAMPS
 
     def to_bytes(self) -> bytes:
         return file_bytes(self)

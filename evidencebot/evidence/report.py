@@ -10,73 +10,73 @@ import json
 import re
 import stat
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    ValidationError,
-    field_validator,
-)
+from typing import Any, ClassVar
 
 from ..config import ReportFields
 from ..defaults import WINDOWS_RESERVED
 from ..errors import UsageError
+from ..shape import Invalid, build, spec
 
 CLOCK_SKEW = timedelta(minutes=5)
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 MAX_REPORT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 INT_LIMIT = 2 ** 63
+COMMIT_ID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
 
-class Metrics(BaseModel):
-    """What the verdict needs from a report, however the bot names its fields."""
+def _safe_run_id(v: str) -> str:
+    if not RUN_ID.fullmatch(v):
+        raise ValueError("must start with a letter or a digit, then letters, digits, "
+                         "'.', '_' or '-' (at most 100; it names a file)")
+    if v.endswith(".") or v.split(".", 1)[0].lower() in WINDOWS_RESERVED:
+        raise ValueError(f"{v!r} names no file on Windows (a reserved device name, or a "
+                         "trailing dot)")
+    return v
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+def _aware(v: datetime) -> datetime:
+    if v.tzinfo is None:
+        raise ValueError("must carry a time zone (e.g. a trailing 'Z')")
+    v = v.astimezone(UTC)
+    if not EARLIEST <= v < LATEST:
+        raise ValueError(f"is out of range ({EARLIEST.year}–{LATEST.year - 1})")
+    return v
+
+
+def _commit_id(v: str) -> str:
+    if not COMMIT_ID.fullmatch(v):
+        raise ValueError("must be a full commit id (40 or 64 hex digits, lower case)")
+    return v
+
+
+@dataclass(frozen=True, kw_only=True)
+class Metrics:
+    """What the verdict needs from a report, however the bot names its fields. Checked by
+    `shape.build`: numbers are numbers (`true` is not one filled order, "0.9" is not a
+    ratio), times carry a zone."""
 
     run_id: str
     started_at: datetime
     finished_at: datetime
-    # Numbers are numbers: `true` is not one filled order, "0.9" is not a ratio.
-    paper_duration_seconds: StrictInt = Field(ge=0)
-    filled_orders: StrictInt = Field(ge=0)
-    symbol_data_availability_ratio: float = Field(ge=0, le=1, strict=True)
-    min_bars_per_symbol: StrictInt = Field(ge=0)
-    runs_completed: StrictInt = Field(ge=0)
-    runs_requested: StrictInt = Field(1, ge=1)
-    report_passed: StrictBool | None = None
-    client_id: StrictInt | None = None
+    paper_duration_seconds: int = spec(strict=True, ge=0)
+    filled_orders: int = spec(strict=True, ge=0)
+    symbol_data_availability_ratio: float = spec(ge=0, le=1)
+    min_bars_per_symbol: int = spec(strict=True, ge=0)
+    runs_completed: int = spec(strict=True, ge=0)
+    runs_requested: int = spec(1, strict=True, ge=1)
+    report_passed: bool | None = None
+    client_id: int | None = spec(None, strict=True)
     ibkr_codes: tuple[int, ...] = ()
-    code_commit: str | None = Field(None, pattern=r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+    code_commit: str | None = None
     code_dirty: bool | None = None
 
-    @field_validator("run_id")
-    @classmethod
-    def _safe_run_id(cls, v: str) -> str:
-        if not RUN_ID.fullmatch(v):
-            raise ValueError("must start with a letter or a digit, then letters, digits, "
-                             "'.', '_' or '-' (at most 100; it names a file)")
-        if v.endswith(".") or v.split(".", 1)[0].lower() in WINDOWS_RESERVED:
-            raise ValueError(f"{v!r} names no file on Windows (a reserved device name, or a "
-                             "trailing dot)")
-        return v
-
-    @field_validator("started_at", "finished_at")
-    @classmethod
-    def _aware(cls, v: datetime) -> datetime:
-        if v.tzinfo is None:
-            raise ValueError("must carry a time zone (e.g. a trailing 'Z')")
-        v = v.astimezone(UTC)
-        if not EARLIEST <= v < LATEST:
-            raise ValueError(f"is out of range ({EARLIEST.year}–{LATEST.year - 1})")
-        return v
+    _checks: ClassVar = {"run_id": _safe_run_id, "started_at": _aware, "finished_at": _aware,
+                         "code_commit": _commit_id}
 
 
 _MISSING = object()
@@ -254,12 +254,11 @@ def metrics_from(doc: Mapping[str, Any], fields: ReportFields, *, source: str) -
     msgs = pointer(doc, fields.ibkr_messages) if fields.ibkr_messages else _MISSING
     values["ibkr_codes"] = _codes(msgs if msgs is not _MISSING else None)
     try:
-        return Metrics.model_validate(values)
-    except ValidationError as e:
-        err = e.errors()[0]
-        name = str(err["loc"][0]) if err["loc"] else "report"
+        return build(Metrics, values)
+    except Invalid as e:
+        name = str(e.loc[0]) if e.loc else "report"
         ptr = {**required, **optional}.get(name, name)
-        raise UsageError(f"{source}: {ptr.lstrip('/')}: {err['msg']}") from None
+        raise UsageError(f"{source}: {ptr.lstrip('/')}: {e.message}") from None
 
 
 def check_times(m: Metrics, *, now: datetime, source: str) -> None:

@@ -8,7 +8,6 @@ with. A crash at any point leaves the branch at the old tip or at the complete n
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 from .. import git, mdedit
 from ..errors import UsageError
 from ..evidence.history import OpsCommit
-from ..evidence.record import EvidenceRecord
+from ..evidence.record import EvidenceRecord, read_file
 from . import commit as ledger
 from .commit import Draft
 from .recorder import run_draft
@@ -129,7 +128,7 @@ def rebuild_onto(ctx: Context, remote_tip: str, *, replay_closure: Replay | None
 def _replay_run(ctx: Context, c: OpsCommit, parent: str) -> Draft:
     path = c.trailers["Evidence-Record"]
     data = git.show_bytes(ctx.repo, c.sha, path) or b"{}"
-    record = EvidenceRecord.model_validate(json.loads(data))
+    record = read_file(EvidenceRecord, data)
     attachments = {p: git.show_bytes(ctx.repo, c.sha, p) or b""
                    for p in (record.session.log, record.session.handoff) if p}
     return run_draft(ctx, record, parent=parent, attachments=attachments, data=data).draft

@@ -26,6 +26,7 @@ from ..evidence.record import (
     Outcome,
     SessionInfo,
     build_record,
+    read_file,
     record_path,
 )
 from ..evidence.render import redact_bytes, render_documents, run_message, run_trailers
@@ -250,7 +251,7 @@ def _same_or_refuse(record: EvidenceRecord, existing: bytes, path: str) -> None:
 def _old_record(ctx: Context, path: str) -> EvidenceRecord | None:
     data = git.show_bytes(ctx.repo, ctx.tip().sha, path)
     try:
-        return EvidenceRecord.model_validate_json(data or b"")
+        return read_file(EvidenceRecord, data or b"")
     except ValueError:
         return None
 

@@ -7,18 +7,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from pydantic import ValidationError
-
 from .. import git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import UsageError
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
-from ..evidence.record import EvidenceRecord, canonical, record_path, sha256
+from ..evidence.record import EvidenceRecord, canonical, read_file, record_path, sha256
 from ..evidence.render import run_trailers
 from ..evidence.report import metrics_from
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import verdict
+from ..shape import Invalid, as_dict
 from .workspace import Context
 
 Add = Callable[[str, str, str], None]  # (rule, message, fix)
@@ -40,11 +39,10 @@ def check_run(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add) 
     if c.parents and git.show_bytes(ctx.repo, c.parents[0], path) is not None:
         add("record-not-new", "the record existed before this commit", "")
     try:
-        record = EvidenceRecord.model_validate_json(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the record"
-        add("record-unreadable", f"record unreadable: {where}: {first['msg']}", "")
+        record = read_file(EvidenceRecord, data)
+    except Invalid as e:
+        where = ".".join(str(p) for p in e.loc) or "the record"
+        add("record-unreadable", f"record unreadable: {where}: {e.message}", "")
         return
     if record.run_id != c.run_id:
         add("record-mismatch", f"the record is run {record.run_id!r}, the trailer says "
@@ -101,7 +99,7 @@ def _report(ctx: Context, record: EvidenceRecord, add: Add) -> None:
         "runs_requested": m.runs_requested}
     stored = {"run_id": record.run_id, "started_at": record.started_at,
               "finished_at": record.finished_at,
-              **(record.metrics.model_dump() if record.metrics else {})}
+              **(as_dict(record.metrics) if record.metrics else {})}
     for key, value in derived.items():
         if stored.get(key) != value:
             add("metrics-mismatch", f"{key}: the record says {stored.get(key)!r}, its report "

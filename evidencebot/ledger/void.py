@@ -10,14 +10,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-
 from .. import __version__, git, mdedit
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import PolicyViolation, UsageError
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
-from ..evidence.record import VoidRecord, sha256, stamp
+from ..evidence.record import VoidRecord, read_file, sha256, stamp
 from ..evidence.render import STREAK_LINE, redact_bytes
 from ..evidence.void import (
     VOIDS_DIR,
@@ -31,6 +29,7 @@ from ..evidence.void import (
     void_path,
 )
 from ..guard.rules import Change
+from ..shape import Invalid
 from .commit import Draft, Tip
 from .recorder import read_docs
 from .workspace import Context
@@ -139,8 +138,8 @@ def replay_void(ctx: Context, c: OpsCommit, parent: str) -> Draft | None:
     already); refused as `void` would refuse it there."""
     data = git.show_bytes(ctx.repo, c.sha, void_path(c.run_id))
     try:
-        record = VoidRecord.model_validate_json(data or b"")
-    except ValidationError:
+        record = read_file(VoidRecord, data or b"")
+    except Invalid:
         raise UsageError(f"cannot replay void {c.sha[:12]}: its record is unreadable; "
                          f"run `evidencebot void {c.run_id}` again") from None
     commits = ctx.history(parent)
@@ -184,10 +183,9 @@ def _record_problems(ctx: Context, c: OpsCommit, run: OpsCommit) -> list[str]:
     if data is None:
         return [f"no void record at {path}"]
     try:
-        record = VoidRecord.model_validate_json(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        return [f"{path} unreadable: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}"]
+        record = read_file(VoidRecord, data)
+    except Invalid as e:
+        return [f"{path} unreadable: {'.'.join(str(p) for p in e.loc)}: {e.message}"]
     problems = []
     if record.run_id != c.run_id:
         problems.append(f"{path} voids run {record.run_id!r}, the trailer {c.run_id!r}")
