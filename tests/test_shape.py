@@ -56,3 +56,55 @@ def test_a_section_reads_back_what_as_dict_gives(runs: int, ratio: float, paths:
     assert build(config.Burnin, as_dict(b)) == b
     o = build(config.Ops, {"code_paths": paths})
     assert o.code_paths == paths and build(config.Ops, as_dict(o)) == o
+
+
+def test_records_read_back_what_they_write_and_name_what_is_wrong() -> None:
+    import json
+
+    from evidencebot.evidence.record import VoidRecord, read_file
+    from evidencebot.shape import Invalid
+
+    v = VoidRecord(run_id="r1", reason="wrong gateway", voided_at="2026-11-25T09:00:00Z",
+                   record="reports/evidence/step1a/r1.json", record_sha256="0" * 64)
+    data = v.to_bytes()
+    assert json.loads(data)["schema"] == 1 and read_file(VoidRecord, data) == v
+    doc = json.loads(data)
+    for change, where, words in [
+        ({"schema": "1"}, ("schema",), "valid integer"),
+        ({"voided_at": "2026-11-25 09:00"}, ("voided_at",), "not a UTC time"),
+        ({"kind": "step1a-burnin"}, ("kind",), "Input should be 'void'"),
+        ({"extra": 1}, ("extra",), "Extra inputs"),
+    ]:
+        with pytest.raises(Invalid) as e:
+            build(VoidRecord, doc | change)
+        assert e.value.loc == where and words in e.value.message
+    with pytest.raises(Invalid) as e:
+        build(VoidRecord, {k: x for k, x in doc.items() if k != "reason"})
+    assert e.value.loc == ("reason",) and e.value.message == "Field required"
+    with pytest.raises(Invalid, match="Invalid JSON"):
+        read_file(VoidRecord, b"{not json")
+
+
+def test_report_metrics_are_strict_about_numbers_and_zones() -> None:
+    from datetime import UTC, datetime
+
+    from evidencebot.evidence.report import Metrics
+    from evidencebot.shape import Invalid
+
+    good = {"run_id": "r1", "started_at": "2026-11-25T09:00:00Z",
+            "finished_at": "2026-11-25T09:30:00+01:00", "paper_duration_seconds": 1800,
+            "filled_orders": 1, "symbol_data_availability_ratio": 1, "min_bars_per_symbol": 100,
+            "runs_completed": 1}
+    m = build(Metrics, good)
+    assert m.finished_at == datetime(2026, 11, 25, 8, 30, tzinfo=UTC)
+    assert m.symbol_data_availability_ratio == 1.0 and m.runs_requested == 1
+    for key, bad, words in [("filled_orders", 1.0, "valid integer"),
+                            ("filled_orders", True, "valid integer"),
+                            ("symbol_data_availability_ratio", "0.9", "valid number"),
+                            ("started_at", "2026-11-25T09:00:00", "time zone"),
+                            ("started_at", "noon", "valid datetime"),
+                            ("code_commit", "abc", "full commit id"),
+                            ("runs_requested", 0, "greater than or equal to 1")]:
+        with pytest.raises(Invalid) as e:
+            build(Metrics, good | {key: bad})
+        assert e.value.loc == (key,) and words in e.value.message, (key, e.value.message)
