@@ -204,11 +204,12 @@ class Objects:
             return []
         data, out, pos = found[1], [], 0
         prefix = folder.rstrip("/") + "/" if folder.strip("/") else ""
+        idlen = 32 if len(rev) == 64 else 20  # SHA-256 or SHA-1 object ids
         while pos < len(data):
             space = data.index(b" ", pos)
             nul = data.index(b"\x00", space)
             out.append(prefix + data[space + 1:nul].decode("utf-8", "surrogateescape"))
-            pos = nul + 21
+            pos = nul + 1 + idlen
         return out
 
     def close(self) -> None:
