@@ -260,3 +260,26 @@ def test_gitlab_token_sets_the_full_description_through_the_api(
     assert put[1].endswith("/merge_requests/12") and put[2] == "glpat-test"
     assert "```mermaid" in json.loads(put[3])["description"]
     assert json.loads(r.out)["merge_request"]["url"].endswith("/merge_requests/12")
+
+
+def test_a_forged_history_shortcut_cannot_close_the_milestone(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The shortcut file says the non-qualifying run qualified (3/3): `close` believes it
+    and drafts the closure, and the scope rules, which read the history from git, refuse
+    it. Nothing is committed."""
+    import marshal
+
+    repo, _remote = make(tmp_path)
+    record(cli, repo, tmp_path, 1)
+    record(cli, repo, tmp_path, 2, filled=0)  # breaks the streak
+    record(cli, repo, tmp_path, 3)
+    record(cli, repo, tmp_path, 4)
+    assert cli("--repo", repo, "status").out.count("2/3") >= 1
+    cache = repo / ".git" / "evidencebot" / "history-cache.bin"
+    key, (tip, rows) = marshal.loads(cache.read_bytes())
+    forged = [(*r[:5], {**r[5], "Evidence-Outcome": "qualifying"}, *r[6:]) for r in rows]
+    cache.write_bytes(marshal.dumps((key, (tip, forged))))
+    assert "4/3" in cli("--repo", repo, "status").out  # the shortcut lied to status
+    before = git(repo, "rev-parse", OPS)
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code != 0 and "closed-early" in r.err + r.out, r.err
+    assert git(repo, "rev-parse", OPS) == before

@@ -26,6 +26,7 @@ from ..errors import UsageError
 
 if TYPE_CHECKING:  # the run's steps; the burn-in module is loaded only when a run runs
     from ..runbook.burnin import Step
+from ..evidence.record import stamp
 from .output import safe, show_checks
 
 PROGRESS_EVERY = 300.0  # seconds between progress lines in the log
@@ -37,10 +38,6 @@ def clock_text(seconds: float) -> str:
     h, rest = divmod(whole, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
-def stamp(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class RunLog:

@@ -23,9 +23,10 @@ def next_cmd(state: State, now_text: str | None) -> int:
     """The next start that lets a whole run (the paper session plus five minutes) end
     inside the window — skipping closed days, bank holidays and blackouts — and a retry
     that a market-data failure scheduled and no later run has answered."""
+    from ..evidence.record import stamp
     from ..evidence.report import parse_instant
     from ..evidence.window import window_of
-    from ..runbook.unattended import next_start, zulu
+    from ..runbook.unattended import next_start
 
     ctx = state.context()
     now = parse_instant(now_text) if now_text else ctx.now
@@ -39,14 +40,14 @@ def next_cmd(state: State, now_text: str | None) -> int:
 
         state.emit(NextOut(**nxt.to_json()))
         return 0
-    click.echo(f"next start: {nxt.start:%a %Y-%m-%d %H:%M} UTC ({zulu(nxt.start)})")
+    click.echo(f"next start: {nxt.start:%a %Y-%m-%d %H:%M} UTC ({stamp(nxt.start)})")
     echo_folded(f"why: {nxt.reason}")
     retry = nxt.pending_retry
     if retry is None:
         click.echo("pending retry: none")
     else:
         due = "due now" if retry.at <= now else "not yet due"
-        echo_folded(f"pending retry: {zulu(retry.at)} ({due}) for run {retry.run_id} "
+        echo_folded(f"pending retry: {stamp(retry.at)} ({due}) for run {retry.run_id} "
                     f"(failed-market-data, commit {retry.commit[:12]})")
     return 0
 

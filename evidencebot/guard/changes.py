@@ -36,19 +36,10 @@ def base_ref(repo: Path, base: str) -> str | None:
     return None
 
 
-def rules_at(repo: Path, rev: str | None) -> Rules:
-    """The rules as committed at ``rev`` (defaults when there is no config there)."""
-    if rev is None:
-        return Rules()
-    blobs = git.cat_batch(repo, [f"{rev}:{name}" for name in CONFIG_NAMES])
-    return _rules_from(blobs)
-
-
 def _rules_from(blobs: Sequence[bytes | None]) -> Rules:
     for name, data in zip(CONFIG_NAMES, blobs, strict=True):
         if data is None:
             continue
-        import hashlib
         import tomllib
 
         try:
@@ -59,7 +50,7 @@ def _rules_from(blobs: Sequence[bytes | None]) -> Rules:
             if "evidencebot" not in doc.get("tool", {}):
                 continue
             doc = doc["tool"]["evidencebot"]
-        return Rules.from_config(doc, config_sha=hashlib.sha256(data).hexdigest())
+        return Rules.from_config(doc)
     return Rules()
 
 
@@ -189,7 +180,7 @@ def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) 
 
             if git.rev_parse(repo, rev) is None:
                 return 0
-            commits = read(repo, rev)
+            commits = read(repo, rev, cache=False)  # the gate reads git, never a shortcut
             backlog = git.show_bytes(repo, rev, rules.backlog)
             rows = streaks.hand_rows(backlog, rules.tracker_section,
                                      {c.run_id for c in commits if c.is_run}) if backlog else []

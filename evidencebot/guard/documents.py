@@ -25,7 +25,7 @@ def judge_document(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violat
     return _design(ch, rules, streak_of)
 
 
-def _text(ch: Change, rules: Rules) -> tuple[Any, Any] | Violation:
+def _text(ch: Change) -> tuple[Any, Any] | Violation:
     """Parsed old and new documents, or the violation that stops us reading them."""
     from .. import mdedit
 
@@ -108,7 +108,7 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
                     free_section: str | None = None) -> list[Violation]:
     """A document where only MO-* rows of ``status_section`` (and, if given, anything
     inside ``free_section``) may change, under unchanged headings."""
-    parsed = _text(ch, rules)
+    parsed = _text(ch)
     if isinstance(parsed, Violation):
         return [parsed]
     old, new = parsed

@@ -44,17 +44,10 @@ class Rules(NamedTuple):
     milestone_dir: str = "reports/evidence/milestones"  # [docs]: the closures' folder
     milestones: Mapping[str, int] = {MILESTONE: CONSECUTIVE}  # noqa: RUF012 (never mutated)
     branches: tuple[str, ...] = ("ops/*",)
-    config_sha: str = "none"
-    qualify: Mapping[str, Any] = {}  # [qualify], for verify; never mutated
     evidence_extensions: tuple[str, ...] = EVIDENCE_EXTENSIONS
 
-    @property
-    def burnin_needed(self) -> int:
-        """Consecutive runs the burn-in milestone (the first configured) needs."""
-        return next(iter(self.milestones.values()), CONSECUTIVE)
-
     @classmethod
-    def from_config(cls, doc: Mapping[str, Any], *, config_sha: str = "none") -> "Rules":
+    def from_config(cls, doc: Mapping[str, Any]) -> "Rules":
         """Rules from a decoded TOML config (the base branch's); defaults where it is silent."""
         scope, docs = doc.get("scope", {}), doc.get("docs", {})
         ms = doc.get("milestone", {MILESTONE: {}})
@@ -71,8 +64,6 @@ class Rules(NamedTuple):
             milestone_dir=docs.get("milestone_dir", d.milestone_dir),
             milestones={k: int(v.get("consecutive", CONSECUTIVE)) for k, v in ms.items()},
             branches=tuple(scope.get("branches", d.branches)),
-            config_sha=config_sha,
-            qualify=dict(doc.get("qualify", {})),
             evidence_extensions=tuple(e.lower() for e in scope.get("evidence_extensions",
                                                                     d.evidence_extensions)),
         )

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import git
 from ..evidence.history import OpsCommit
+from ..evidence.record import stamp
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of
 from ..ledger.recorder import CHECKS_DIR
@@ -157,6 +158,6 @@ def _num(value: Any, kind: type[_N]) -> _N | None:
 def _utc(iso: str) -> str:
     """A commit date (ISO 8601 with offset) as the page's "…Z" UTC form."""
     try:
-        return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return stamp(datetime.fromisoformat(iso))
     except ValueError:
         return iso

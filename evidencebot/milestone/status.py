@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import mdedit
+from .. import git
 from ..evidence.history import OpsCommit
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of, short
 from ..ledger.workspace import Context
-from ..runbook.context import document
 from ..textsafe import line
 
 
@@ -20,7 +19,9 @@ def status_report(ctx: Context) -> dict[str, Any]:
     s = ctx.streak(at.sha, commits=commits)
     runs = [c for c in commits if c.is_run]
     malformed = [c.sha for c in commits if c.problems]
-    hand_rows = _hand_rows(ctx, at.sha, {c.run_id for c in runs})
+    # The rows the streak reads (the one reading: `Context.hand_rows`), in tracker order.
+    backlog = git.show_bytes(ctx.repo, at.sha, ctx.cfg.docs.backlog)
+    hand_rows = [h.run_id for h in ctx.hand_rows(backlog, commits)]
     state = f" — streak met: `evidencebot close {ctx.milestone}`" if s.met and \
         not s.closed_by else ""
     lines = [f"{s.headline}{state}"]
@@ -69,15 +70,3 @@ def _last_run(ctx: Context, runs: Sequence[OpsCommit],
     return {"run_id": last.run_id, "outcome": last.outcome,
             "started_at": last.started or None, "voided": why is not None,
             "reasons": reasons, "lines": lines}
-
-
-def _hand_rows(ctx: Context, rev: str, recorded: set[str]) -> list[str]:
-    doc = document(ctx, rev, ctx.cfg.docs.backlog)
-    if doc is None:
-        return []
-    try:
-        table = mdedit.first_table(doc, ctx.cfg.docs.tracker_section)
-        col = table.column("Run ID")
-    except mdedit.MarkdownEditError:
-        return []
-    return [r[col] for r in table.rows if col < len(r) and r[col] and r[col] not in recorded]

@@ -17,11 +17,12 @@ from typing import Any
 
 from .. import git
 from ..evidence.history import OpsCommit
+from ..evidence.record import stamp
 from ..ledger.workspace import Context
 from ..redact import redact
 from ..textsafe import line
 from .notify import Delivery, Notice, render, safe_url, send, urls_from
-from .unattended import PendingRetry, zulu
+from .unattended import PendingRetry
 
 FAILED = ("failed-infra", "failed-market-data", "failed-code")
 
@@ -133,7 +134,7 @@ def notices_for(ctx: Context, commit: OpsCommit, *, on: Sequence[str],
             this = f"run {commit.run_id} {commit.outcome}" if commit.is_run else \
                 f"refused by the pre-run checks ({commit.trailers.get('Check-Failed', '')})"
             run_id, outcome = retry.run_id, "failed-market-data"
-            reasons = [f"its retry was due at {zulu(retry.at)}"]
+            reasons = [f"its retry was due at {stamp(retry.at)}"]
             step = f"this session was the retry: {this}"
         else:
             step = _next_step(event, commit, branch=branch, merge_request=merge_request)

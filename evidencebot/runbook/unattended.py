@@ -14,6 +14,7 @@ from typing import Any
 from ..config import Config
 from ..errors import UsageError
 from ..evidence.history import OpsCommit
+from ..evidence.record import stamp
 from ..evidence.report import parse_instant
 from ..evidence.window import (
     DAYS,
@@ -29,10 +30,6 @@ from . import schedule
 MARGIN_SECONDS = 300
 SHOWN_SKIPPED = 6  # closed days named in a reason before "…"
 FORMATS = ("cron", "systemd", "windows")
-
-
-def zulu(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -70,8 +67,8 @@ class NextStart:
 
     def to_json(self) -> dict[str, Any]:
         retry = self.pending_retry
-        return {"next_start": zulu(self.start), "reason": self.reason,
-                "pending_retry": zulu(retry.at) if retry else None}
+        return {"next_start": stamp(self.start), "reason": self.reason,
+                "pending_retry": stamp(retry.at) if retry else None}
 
 
 def next_start(*, now: datetime, paper_seconds: int, window: Window,
