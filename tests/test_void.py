@@ -292,3 +292,21 @@ def test_a_void_the_remote_made_impossible_is_refused_on_replay(tmp_path: Path, 
         push_evidence(State(repo, None, False).context())
     assert git(repo, "rev-parse", OPS) == ours
     assert git(repo, "rev-parse", f"origin/{OPS}") == git(other, "rev-parse", OPS)
+
+
+def test_history_marks_a_run_voided_after_its_entry_was_kept(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """history keeps each commit's own part of its entry in a shortcut file; a void that
+    comes later still shows, and the file gives what a cold read gives."""
+    a = record(cli, repo, 0)
+    record(cli, repo, 1)
+    before = json.loads(cli("--repo", repo, "--json", "history").out)["entries"]
+    assert not any(e["voided"] for e in before)
+    shortcut = repo / ".git" / "evidencebot" / "entries-cache.bin"
+    assert shortcut.is_file()
+    assert cli("--repo", repo, "void", a, "--reason", "wrong account").code == 0
+    warm = json.loads(cli("--repo", repo, "--json", "history").out)["entries"]
+    assert [e["voided"] for e in warm if e["kind"] == "step1a-burnin"] == [False, True]
+    shortcut.unlink()
+    assert json.loads(cli("--repo", repo, "--json", "history").out)["entries"] == warm
+    shortcut.write_bytes(b"garbage")
+    assert json.loads(cli("--repo", repo, "--json", "history").out)["entries"] == warm

@@ -44,7 +44,7 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     one `git log`. A malformed ops commit is shown, not fatal."""
     from ..evidence.void import void_reasons
     from ..evidence.why import reasons_of
-    from .entries import entry, schema_name
+    from .entries import encoded, schema_name
     from .output import console, history_csv, history_rows, history_table
 
     ctx = state.context()
@@ -64,11 +64,17 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
                           ensure_ascii=False)
         out = sys.stdout
         out.write(head[:-1] + ', "entries": [')
-        encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder, C speed
-        for k in range(0, len(shown), 500):  # in slices: never the whole list as one string
-            part = encode([entry(c, voids, reasons) for c in shown[k:k + 500]])
-            out.write((", " if k else "") + part[1:-1])
-        out.write("]}\n")
+        from .. import git
+
+        shortcut = git.common_dir(ctx.repo) / "evidencebot" / "entries-cache.bin"
+        part: list[str] = []
+        sep = ""
+        for text in encoded(shown, voids, reasons, shortcut=shortcut):
+            part.append(text)
+            if len(part) == 500:  # in slices: never the whole list as one string
+                out.write(sep + ", ".join(part))
+                part, sep = [], ", "
+        out.write((sep + ", ".join(part) if part else "") + "]}\n")
         state.seen["emitted"] = True
         return 0
     rows = history_rows(shown, voids, reasons)
