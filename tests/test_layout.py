@@ -114,3 +114,15 @@ def test_reading_commands_do_not_import_pydantic(argv: list[str], trading_repo: 
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           cwd=tmp_path)
     assert done.stderr.strip().splitlines()[-1] == "False 0", done.stderr
+
+
+def test_help_loads_no_config_record_or_parser(tmp_path: Path) -> None:
+    """`--help` is the start-up floor: click and the command modules, nothing they only
+    need once a command runs."""
+    probe = ("import sys\nfrom evidencebot.cli import main\ncode = main(['--help'])\n"
+             "heavy = ['evidencebot.config', 'evidencebot.evidence.record', 'markdown_it',\n"
+             "         'jinja2', 'holidays', 'pydantic', 'rich']\n"
+             "print([m for m in heavy if m in sys.modules], code, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=tmp_path)
+    assert done.stderr.strip().splitlines()[-1] == "[] 0", done.stderr

@@ -26,7 +26,7 @@ from ..errors import UsageError
 
 if TYPE_CHECKING:  # the run's steps; the burn-in module is loaded only when a run runs
     from ..runbook.burnin import Step
-from ..evidence.record import stamp
+from ..evidence.stamps import stamp
 from .output import safe, show_checks
 
 PROGRESS_EVERY = 300.0  # seconds between progress lines in the log

@@ -23,8 +23,8 @@ def next_cmd(state: State, now_text: str | None) -> int:
     """The next start that lets a whole run (the paper session plus five minutes) end
     inside the window — skipping closed days, bank holidays and blackouts — and a retry
     that a market-data failure scheduled and no later run has answered."""
-    from ..evidence.record import stamp
     from ..evidence.report import parse_instant
+    from ..evidence.stamps import stamp
     from ..evidence.window import window_of
     from ..runbook.unattended import next_start
 

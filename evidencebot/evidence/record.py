@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, TypeVar
 
@@ -17,6 +17,7 @@ from ..ibkr.codes import Connectivity
 from ..redact import redact_json
 from ..shape import Invalid, as_dict, build, spec
 from .report import Metrics
+from .stamps import parse_stamp, stamp  # noqa: F401 - the record's times
 from .verdict import Verdict
 
 T = TypeVar("T")
@@ -33,10 +34,6 @@ class Outcome(StrEnum):
     def reported(self) -> bool:
         """Whether the run produced a report (and so metrics)."""
         return self in (Outcome.QUALIFYING, Outcome.NON_QUALIFYING)
-
-
-def parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def _valid_stamp(v: str) -> str:
@@ -163,10 +160,6 @@ def sha256(data: bytes) -> str:
 
 def record_path(cfg: Config, run_id: str) -> str:
     return f"{cfg.docs.evidence_dir.rstrip('/')}/{run_id}.json"
-
-
-def stamp(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from .. import git
 from ..evidence.history import OpsCommit
-from ..evidence.record import stamp
+from ..evidence.stamps import stamp
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of
 from ..ledger.recorder import CHECKS_DIR

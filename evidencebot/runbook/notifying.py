@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import git
 from ..evidence.history import OpsCommit
-from ..evidence.record import stamp
+from ..evidence.stamps import stamp
 from ..ledger.workspace import Context
 from ..redact import redact
 from ..textsafe import line

@@ -14,8 +14,8 @@ from typing import Any
 from ..config import Config
 from ..errors import UsageError
 from ..evidence.history import OpsCommit
-from ..evidence.record import stamp
 from ..evidence.report import parse_instant
+from ..evidence.stamps import stamp
 from ..evidence.window import (
     DAYS,
     Window,
