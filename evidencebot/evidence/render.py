@@ -125,12 +125,14 @@ def render_documents(
     if not existing:
         number = _next_number(table)
         values = tracker_values(record, number=number, path=path)
+        # What is added is redacted; what the documents held stays byte for byte (the
+        # scope rules refuse any other change).
         new_backlog = mdedit.append_row(
-            backlog, tracker, {k: v for k, v in values.items() if table.has_column(k)})
+            backlog, tracker,
+            {k: redact(str(v)) for k, v in values.items() if table.has_column(k)})
         new_backlog = mdedit.replace_line(
             new_backlog, tracker, STREAK_LINE,
             f"Consecutive qualifying runs: {streak} of {consecutive}")
-        new_backlog = redact_bytes(new_backlog)
     s = record.session
     entry = render(
         "session_entry.md.j2",
@@ -148,7 +150,7 @@ def render_documents(
         + (f"; handoff {s.handoff}" if s.handoff else ""),
         next=_next_step(record, streak, milestone, consecutive, closed=closed),
     )
-    return Rendered(new_backlog, redact_bytes(mdedit.append_entry(session_log, entry)), number)
+    return Rendered(new_backlog, mdedit.append_entry(session_log, redact(entry)), number)
 
 
 def redact_bytes(data: bytes) -> bytes:
