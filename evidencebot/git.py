@@ -306,14 +306,21 @@ def cat_batch(repo: Path, specs: Sequence[str], *,
               inherit_env: bool = False) -> list[bytes | None]:
     """Many objects (``rev:path`` or shas) through one `git cat-file --batch` process; None
     for a missing one."""
+    return [g[1] if g is not None else None
+            for g in cat_batch_typed(repo, specs, inherit_env=inherit_env)]
+
+
+def cat_batch_typed(repo: Path, specs: Sequence[str], *,
+                    inherit_env: bool = False) -> list[tuple[str, bytes] | None]:
+    """`cat_batch` with each object's type ("blob", "tree" ...)."""
     if not specs:
         return []
     reader = None if inherit_env else _readers.get(repo)
     if reader is not None:
-        return [g[1] if g is not None else None for g in reader.get_many(specs)]
+        return reader.get_many(specs)
     raw = run(repo, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode(),
               inherit_env=inherit_env)
-    out: list[bytes | None] = []
+    out: list[tuple[str, bytes] | None] = []
     pos = 0
     for _ in specs:
         nl = raw.index(b"\n", pos)
@@ -323,6 +330,6 @@ def cat_batch(repo: Path, specs: Sequence[str], *,
             pos = nl + 1
             continue
         size = int(header[2])
-        out.append(raw[nl + 1: nl + 1 + size])
+        out.append((header[1].decode(), raw[nl + 1: nl + 1 + size]))
         pos = nl + 1 + size + 1
     return out

@@ -160,12 +160,10 @@ def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
     if reader is not None:
         found = [n for d in ["", *sorted(dirs)] for n in reader.names(parent, d)]
         return frozenset(found)
-    raw = git.run(repo, "ls-tree", "-z", "--name-only", parent, "--", *sorted(dirs),
-                  inherit_env=inherit_env, ok=(0, 128))
-    top = git.run(repo, "ls-tree", "-z", "--name-only", parent, inherit_env=inherit_env,
-                  ok=(0, 128))
-    return frozenset(n for n in (raw + b"\x00" + top).decode("utf-8", "surrogateescape")
-                     .split("\x00") if n)
+    folders = ["", *sorted(dirs)]
+    typed = git.cat_batch_typed(repo, [f"{parent}:{d.rstrip('/')}" for d in folders],
+                                inherit_env=inherit_env)
+    return _names_in(folders, typed, 32 if len(parent) == 64 else 20)
 
 
 def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) -> StreakOf:
@@ -228,7 +226,8 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
     specs += [sha for _side, _path, sha in blobs]
     specs += [f"HEAD:{d.rstrip('/')}" for d in ["", *dirs]] if head and dirs else []
-    found = git.cat_batch(repo, specs, inherit_env=True)
+    typed = git.cat_batch_typed(repo, specs, inherit_env=True)
+    found = [g[1] if g is not None else None for g in typed]
     rules = Rules()
     for k in range(len(refs)):
         if found[k * 3] is not None:
@@ -239,10 +238,8 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     n = len(refs) * 3
     known = {(side, path): data for (side, path, _), data in zip(blobs, found[n:], strict=False)}
     changes = _changes(repo, records, _docs(rules), known=known, inherit_env=True)
-    trees = found[n + len(blobs):]
     idlen = len(records[0][2]) // 2 if records else 20  # SHA-1: 20 bytes, SHA-256: 32
-    existing = frozenset(name for d, tree in zip(["", *dirs], trees, strict=False)
-                         for name in _tree_names(d, tree, idlen))
+    existing = _names_in(["", *dirs], typed[n + len(blobs):], idlen)
     return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD", rules),
                        existing=existing)
 
@@ -254,6 +251,15 @@ def _new_dirs(paths: Iterable[str]) -> set[str]:
         parts = path.split("/")[:-1]
         dirs.update("/".join(parts[:k]) + "/" for k in range(1, len(parts) + 1))
     return dirs
+
+
+def _names_in(folders: Sequence[str], objects: Sequence[tuple[str, bytes] | None],
+              idlen: int) -> frozenset[str]:
+    """The paths in ``folders`` (their objects as read; a file where a folder would be
+    holds no names)."""
+    return frozenset(name for d, got in zip(folders, objects, strict=False)
+                     if got is not None and got[0] == "tree"
+                     for name in _tree_names(d, got[1], idlen))
 
 
 def _tree_names(folder: str, tree: bytes | None, idlen: int) -> list[str]:

@@ -118,10 +118,13 @@ class Context:
         """The base branch's commit at ``when``: the code a report recorded after the fact
         is taken to have run, its dirtiness unknown."""
         commit = ""
-        if self.base_ref is not None:
+        base = self.base_sha or self.base_ref
+        if base is not None:
             commit = git.out(self.repo, "rev-list", "-1", f"--before={int(when.timestamp())}",
-                             self.base_ref)
-        from ..evidence.record import CodeState  # pydantic: only when a run is recorded
+                             base)
+            if commit:  # reached from the base's commit: on it, no need to ask git again
+                _ANCESTORS.add((self.repo, commit, base))
+        from ..evidence.record import CodeState  # the record models: when a run is recorded
 
         return CodeState(commit=commit or "none", dirty=None)
 
@@ -159,8 +162,15 @@ class Context:
             return new
 
 
-@lru_cache(maxsize=256)
+_ANCESTORS: set[tuple[Path, str, str]] = set()  # (repo, commit, base commit) known so
+
+
 def _is_ancestor(repo: Path, commit: str, ref: str) -> bool:
+    return (repo, commit, ref) in _ANCESTORS or _ask_ancestor(repo, commit, ref)
+
+
+@lru_cache(maxsize=256)
+def _ask_ancestor(repo: Path, commit: str, ref: str) -> bool:
     # Runs share a handful of code commits: one process each, not one per run (``ref`` is
     # a commit id, so the answer never goes stale).
     return git.succeeds(repo, "merge-base", "--is-ancestor", commit, ref)
