@@ -116,10 +116,21 @@ _STAMPS = {"recorded_at": _valid_stamp, "started_at": _valid_stamp,
 
 
 @dataclass(frozen=True, kw_only=True)
-class EvidenceRecord:
-    """One run as evidence."""
+class _File:
+    """A record file: its schema version first; `to_bytes` is the file."""
 
     schema_version: int = spec(1, alias="schema")
+
+    _checks: ClassVar = _STAMPS
+
+    def to_bytes(self) -> bytes:
+        return file_bytes(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceRecord(_File):
+    """One run as evidence."""
+
     kind: Literal["step1a-burnin"] = "step1a-burnin"
     run_id: str
     outcome: Outcome
@@ -134,11 +145,6 @@ class EvidenceRecord:
     session: SessionRecord
     report: dict[str, Any] | None
     report_sha256: str | None
-
-    _checks: ClassVar = _STAMPS
-
-    def to_bytes(self) -> bytes:
-        return file_bytes(self)
 
     @property
     def started(self) -> datetime:
@@ -257,18 +263,12 @@ def _ibkr(client_id: int | None, codes: list[int],
 
 
 @dataclass(frozen=True, kw_only=True)
-class VoidRecord:
+class VoidRecord(_File):
     """Why a run must not count, bound to the exact record it voids."""
 
-    schema_version: int = spec(1, alias="schema")
     kind: Literal["void"] = "void"
     run_id: str
     reason: str
     voided_at: str  # 2026-11-25T09:00:00Z
     record: str  # the voided run's record, as committed
     record_sha256: str  # sha256 of that record's bytes
-
-    _checks: ClassVar = _STAMPS
-
-    def to_bytes(self) -> bytes:
-        return file_bytes(self)
