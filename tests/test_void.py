@@ -306,6 +306,7 @@ def test_history_marks_a_run_voided_after_its_entry_was_kept(repo: Path, cli) ->
     assert cli("--repo", repo, "void", a, "--reason", "wrong account").code == 0
     warm = json.loads(cli("--repo", repo, "--json", "history").out)["entries"]
     assert [e["voided"] for e in warm if e["kind"] == "step1a-burnin"] == [False, True]
+    assert [e["outcome"] for e in warm if e["kind"] == "void"] == ["wrong account"]  # as the table
     shortcut.unlink()
     assert json.loads(cli("--repo", repo, "--json", "history").out)["entries"] == warm
     shortcut.write_bytes(b"garbage")

@@ -28,6 +28,15 @@ def _float(text: str | None) -> float | None:
         return None
 
 
+def shown_outcome(c: Any) -> str:
+    """What an entry of any kind says happened: a run's outcome, a closure's status, a
+    refused session's failed checks, a void's reason ("" when none)."""
+    t = c.trailers
+    return c.outcome or t.get("Milestone-Status", "") or (
+        f"refused: {t['Check-Failed']}" if "Check-Failed" in t else "") or (
+        t.get("Void-Reason", "") if c.kind == "void" else "")
+
+
 def _own(c: Any) -> dict[str, Any]:
     """The part of an entry its commit alone decides (a void or a reason can come later)."""
     t = c.trailers
@@ -35,8 +44,7 @@ def _own(c: Any) -> dict[str, Any]:
     return {
         "commit": c.sha, "date": c.date, "kind": c.kind or "?",
         "run_id": c.run_id or t.get("Milestone") or None,
-        "outcome": c.outcome or t.get("Milestone-Status") or (
-            f"refused: {t['Check-Failed']}" if "Check-Failed" in t else None),
+        "outcome": shown_outcome(c) or None,
         "started_at": c.started or None,
         "duration_s": _int(t.get("Burnin-Paper-Duration-Seconds")),
         "filled": _int(t.get("Burnin-Filled-Orders")),
@@ -61,7 +69,7 @@ def encoded(commits: Sequence[Any], voids: Mapping[str, str],
     from .. import __version__
     from ..evidence.store import Store
 
-    store = Store(shortcut, f"{__version__}|entries") if shortcut is not None else None
+    store = Store(shortcut, f"{__version__}|entries|2") if shortcut is not None else None
     loaded = store.load() if store is not None else None
     known: dict[str, str] = loaded if isinstance(loaded, dict) else {}
     encode = json.JSONEncoder(ensure_ascii=False).encode

@@ -15,6 +15,7 @@ import click
 
 from ..evidence.history import OpsCommit
 from ..textsafe import line
+from .entries import shown_outcome
 
 
 def text_width() -> int | None:
@@ -63,9 +64,7 @@ def history_row(c: OpsCommit, voids: Mapping[str, str],
         "started_at": c.started or None,  # when the run ran: what people read
         "kind": c.kind or "?",
         "run_id": c.run_id or t.get("Milestone", ""),
-        "outcome": c.outcome or t.get("Milestone-Status", "") or (
-            f"refused: {t['Check-Failed']}" if "Check-Failed" in t else "") or (
-            t.get("Void-Reason", "") if c.kind == "void" else ""),
+        "outcome": shown_outcome(c),
         "voided": c.is_run and c.run_id in voids,
         "duration_s": t.get("Burnin-Paper-Duration-Seconds", ""),
         "filled": t.get("Burnin-Filled-Orders", ""),
