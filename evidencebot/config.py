@@ -273,8 +273,14 @@ def parse(data: bytes, *, source: str) -> Config:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(f"{source}: not valid TOML: {e}") from None
     if Path(source).name == "pyproject.toml":
-        doc = doc.get("tool", {}).get("evidencebot", {})
+        doc = _tool_section(doc)
     return from_mapping(doc, source=source)
+
+
+def _tool_section(doc: dict[str, Any]) -> Any:
+    """``[tool.evidencebot]`` of a pyproject.toml (a table, or what `build` will refuse)."""
+    tool = doc.get("tool", {})
+    return tool.get("evidencebot", {}) if isinstance(tool, dict) else {}
 
 
 def from_mapping(doc: dict[str, Any], *, source: str) -> Config:
@@ -289,7 +295,7 @@ def _pyproject_has_section(data: bytes) -> bool:
         doc = tomllib.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return False
-    return "evidencebot" in doc.get("tool", {})
+    return isinstance(doc.get("tool"), dict) and "evidencebot" in doc["tool"]
 
 
 def load(repo: Path, explicit: Path | None = None) -> LoadedConfig:

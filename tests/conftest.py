@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -101,3 +102,19 @@ def other_operator(tmp_path: Path, remote: Path) -> Path:
     git(tmp_path, "clone", "-q", str(remote), str(other))
     git(other, "branch", "-q", "ops/evidence", "origin/ops/evidence")
     return other
+
+
+def shortcut_read(path: Path) -> tuple[str, Any]:
+    """(key, value) of a shortcut file under .git/evidencebot/ (see evidence/store.py)."""
+    import marshal
+
+    from evidencebot.evidence.store import DIGEST, MAGIC
+
+    return marshal.loads(path.read_bytes()[len(MAGIC) + DIGEST:])  # type: ignore[no-any-return]
+
+
+def shortcut_write(path: Path, key: str, value: Any) -> None:
+    """A well-formed shortcut file holding ``value`` under ``key`` (a forgery, in tests)."""
+    from evidencebot.evidence.store import Store
+
+    Store(path, key).save(value)

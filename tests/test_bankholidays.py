@@ -3,7 +3,6 @@ it once warm; rebuilt when stale or unreadable; never trusted by `verify`."""
 
 from __future__ import annotations
 
-import marshal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import shortcut_read, shortcut_write
 
 from evidencebot.evidence import bankholidays
 
@@ -50,12 +50,12 @@ def test_a_damaged_or_stale_store_is_rebuilt_with_the_true_answer(store: Path,
     if damage == "garbage":
         store.write_bytes(b"\x00not marshal")
     else:
-        stamp, rows = marshal.loads(store.read_bytes())
+        stamp, rows = shortcut_read(store)
         rows["UK|2026"] = []  # no holidays at all, under another release's stamp
-        store.write_bytes(marshal.dumps(("holidays 0.0|" + stamp, rows)))
+        shortcut_write(store, "holidays 0.0|" + stamp, rows)
     bankholidays.use_store(store)  # a new process, as far as the in-memory cache goes
     assert bankholidays.table("UK", 2026)[CHRISTMAS] == "Christmas Day"
-    assert not marshal.loads(store.read_bytes())[0].startswith("holidays 0.0|")
+    assert not shortcut_read(store)[0].startswith("holidays 0.0|")
 
 
 def test_without_a_store_the_package_is_asked() -> None:
@@ -78,7 +78,8 @@ def test_a_tampered_store_fools_record_but_not_verify(trading_repo: Path, tmp_pa
     bankholidays.use_store(store)
     stamp = bankholidays._stamp()
     store.parent.mkdir(parents=True, exist_ok=True)
-    store.write_bytes(marshal.dumps((stamp, {"UK|2026": []})))  # "no bank holidays"
+    assert stamp is not None
+    shortcut_write(store, stamp, {"UK|2026": []})  # "no bank holidays"
     doc = report(finished=datetime(2026, 8, 31, 9, 40, tzinfo=UTC))
     r = cli("--repo", trading_repo, "--json", "record", write_report(tmp_path / "r.json", doc))
     assert r.code == 0 and '"outcome": "qualifying"' in r.out  # the local shortcut lied

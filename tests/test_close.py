@@ -266,7 +266,7 @@ def test_a_forged_history_shortcut_cannot_close_the_milestone(tmp_path: Path, cl
     """The shortcut file says the non-qualifying run qualified (3/3): `close` believes it
     and drafts the closure, and the scope rules, which read the history from git, refuse
     it. Nothing is committed."""
-    import marshal
+    from conftest import shortcut_read, shortcut_write
 
     repo, _remote = make(tmp_path)
     record(cli, repo, tmp_path, 1)
@@ -275,11 +275,38 @@ def test_a_forged_history_shortcut_cannot_close_the_milestone(tmp_path: Path, cl
     record(cli, repo, tmp_path, 4)
     assert cli("--repo", repo, "status").out.count("2/3") >= 1
     cache = repo / ".git" / "evidencebot" / "history-cache.bin"
-    key, (tip, rows) = marshal.loads(cache.read_bytes())
+    key, (tip, rows) = shortcut_read(cache)
     forged = [(*r[:5], {**r[5], "Evidence-Outcome": "qualifying"}, *r[6:]) for r in rows]
-    cache.write_bytes(marshal.dumps((key, (tip, forged))))
+    shortcut_write(cache, key, (tip, forged))
     assert "4/3" in cli("--repo", repo, "status").out  # the shortcut lied to status
     before = git(repo, "rev-parse", OPS)
     r = cli("--repo", repo, "close", "MO-2")
     assert r.code != 0 and "closed-early" in r.err + r.out, r.err
     assert git(repo, "rev-parse", OPS) == before
+
+
+def test_verify_re_renders_the_closure_from_git_not_from_the_shortcut(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The closure's description and page are re-rendered from the history at its parent:
+    a shortcut file claiming other figures there changes nothing verify says."""
+    from conftest import shortcut_read, shortcut_write
+
+    from evidencebot.evidence import history
+
+    repo, _remote = make(tmp_path)
+    for n in (1, 2, 3):
+        record(cli, repo, tmp_path, n)
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    git(repo, "switch", "-q", OPS)
+    first = cli("--repo", repo, "verify")
+    assert first.code == 0 and "1 commit" not in first.out, first.out
+    parent = git(repo, "rev-parse", "HEAD~1").strip()
+    cache = repo / ".git" / "evidencebot" / "history-cache.bin"
+    key, _ = shortcut_read(cache)
+    real = history.read(repo, parent, bot_author="evidencebot <evidencebot@localhost>",
+                        cache=False)
+    forged = [(c.sha, c.parents, c.author, c.date, c.subject,
+               {**c.trailers, "Burnin-Filled-Orders": "999"} if c.is_run else c.trailers,
+               c.problems, c.started, c.finished) for c in real]
+    shortcut_write(cache, key, (parent, forged))
+    second = cli("--repo", repo, "verify")
+    assert second.code == 0, second.out

@@ -96,9 +96,7 @@ def test_the_tracker_shortcut_gives_the_streak_git_gives(trading_repo: Path, cli
 
 
 def test_the_history_shortcut_gives_what_git_gives(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    import marshal
-
-    from conftest import record_run
+    from conftest import record_run, shortcut_read, shortcut_write
 
     for n in (5, 6, 7):
         record_run(cli, trading_repo, n, filled=0 if n == 6 else 2)
@@ -107,9 +105,14 @@ def test_the_history_shortcut_gives_what_git_gives(trading_repo: Path, cli) -> N
     cold = cli("--repo", trading_repo, "--json", "history").out
     assert cache.is_file()
     assert cli("--repo", trading_repo, "--json", "history").out == cold  # warm
-    key, (tip, rows) = marshal.loads(cache.read_bytes())
+    key, (tip, rows) = shortcut_read(cache)
+    good = cache.read_bytes()
+    flipped = good[:-40] + bytes([good[-40] ^ 0xFF]) + good[-39:]  # one byte damaged
     older = [(*r[:5], tuple(r[5].items()), *r[6:]) for r in rows]  # the format before
-    for damaged in (b"garbage", marshal.dumps((key, (tip, older))),
-                    marshal.dumps((key, (tip, [r[:4] for r in rows])))):
-        cache.write_bytes(damaged)
-        assert cli("--repo", trading_repo, "--json", "history").out == cold
+    for damage in ("garbage", "flipped", "older", "short rows"):
+        if damage in ("garbage", "flipped"):
+            cache.write_bytes(b"garbage" if damage == "garbage" else flipped)
+        else:
+            shortcut_write(cache, key, (tip, older if damage == "older" else
+                                        [r[:4] for r in rows]))
+        assert cli("--repo", trading_repo, "--json", "history").out == cold, damage

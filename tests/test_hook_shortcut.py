@@ -4,12 +4,11 @@ changes a verdict the documents give, and a tampered one is caught by `verify`."
 
 from __future__ import annotations
 
-import marshal
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import git, record_run
+from conftest import git, record_run, shortcut_write
 
 from evidencebot import __version__, mdblocks
 from evidencebot.guard.install import install_hooks
@@ -62,11 +61,11 @@ def test_a_tampered_shortcut_is_not_what_verify_reads(hooked: Path, cli) -> None
     old, new = rename_a_heading(hooked)
     was = mdblocks.blocks(mdblocks.parse(old))
     lie = {mdblocks._digest(mdblocks.parse(new)): tuple(tuple(b) for b in was)}  # "unchanged"
-    shortcut(hooked).write_bytes(marshal.dumps((__version__, lie)))
+    shortcut_write(shortcut(hooked), __version__, lie)
     refused = commit(hooked)
     assert refused.returncode == 1 and "section-heading-changed" not in refused.stderr
     assert "outside-allowed-section" in refused.stderr
     git(hooked, "commit", "-q", "--no-verify", "-m", "hand edit")
-    shortcut(hooked).write_bytes(marshal.dumps((__version__, lie)))
+    shortcut_write(shortcut(hooked), __version__, lie)
     v = cli("--repo", hooked, "verify", "--range", "main..ops/evidence")
     assert v.code == 1 and "section-heading-changed" in v.out, v.out

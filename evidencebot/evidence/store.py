@@ -1,15 +1,25 @@
 """A shortcut file: one marshalled value under a key (the release, the Python, whatever
-the value depends on). `load` gives None when the file is missing, unreadable or written
-under another key; `save` replaces it atomically and gives up quietly (a cache that
-cannot be written is only a slower next run). Used for the history, the reasons a run
-did not qualify, and the bank holidays; `verify` reads none of them."""
+the value depends on). `load` gives None when the file is missing, unreadable, damaged
+or written under another key; `save` replaces it atomically and gives up quietly (a
+cache that cannot be written is only a slower next run). Used for the history, the
+reasons a run did not qualify, the tracker's rows, Markdown blocks, history entries and
+the bank holidays; `verify` reads none of them.
+
+marshal is fast and not made for damaged input (a flipped byte can crash the process),
+so the file carries a digest of its bytes and marshal sees only what matches it. A file
+written on purpose to crash us needs write access to `.git`, which can replace the hooks
+anyway."""
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 from pathlib import Path
 from typing import Any
+
+MAGIC = b"evidencebot-store/1\n"
+DIGEST = 32
 
 
 class Store:
@@ -19,16 +29,25 @@ class Store:
 
     def load(self) -> Any | None:
         try:
-            key, value = marshal.loads(self.path.read_bytes())
-        except (OSError, ValueError, EOFError, TypeError):
+            raw = self.path.read_bytes()
+        except OSError:
+            return None
+        head, digest = len(MAGIC), raw[len(MAGIC):len(MAGIC) + DIGEST]
+        body = raw[head + DIGEST:]
+        if raw[:head] != MAGIC or hashlib.blake2b(body, digest_size=DIGEST).digest() != digest:
+            return None
+        try:
+            key, value = marshal.loads(body)
+        except (ValueError, EOFError, TypeError):
             return None
         return value if key == self.key else None
 
     def save(self, value: Any) -> None:
         try:
+            body = marshal.dumps((self.key, value))
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps((self.key, value)))
+            tmp.write_bytes(MAGIC + hashlib.blake2b(body, digest_size=DIGEST).digest() + body)
             os.replace(tmp, self.path)
         except (OSError, ValueError):
             pass

@@ -47,10 +47,14 @@ def _rules_from(blobs: Sequence[bytes | None]) -> Rules:
         except (UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue  # a broken base config is reported by the commands that load it
         if name == "pyproject.toml":
-            if "evidencebot" not in doc.get("tool", {}):
+            tool = doc.get("tool")
+            if not isinstance(tool, dict) or not isinstance(tool.get("evidencebot"), dict):
                 continue
-            doc = doc["tool"]["evidencebot"]
-        return Rules.from_config(doc)
+            doc = tool["evidencebot"]
+        try:
+            return Rules.from_config(doc)
+        except (AttributeError, TypeError, ValueError):
+            return Rules()  # values of the wrong shape: the runbook's rules, as with none
     return Rules()
 
 

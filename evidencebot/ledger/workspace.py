@@ -62,7 +62,8 @@ class Context:
         return ledger.tip(self.repo, branch=self.cfg.ops.branch, base=self.cfg.ops.base)
 
     def history(self, rev: str | None = None) -> list[history.OpsCommit]:
-        return history.read(self.repo, rev or self.tip().sha, bot_author=self.cfg.ops.author)
+        return history.read(self.repo, rev or self.tip().sha, bot_author=self.cfg.ops.author,
+                            cache=self.shortcuts)  # verify's context: from git, always
 
     @property
     def milestone(self) -> str:
