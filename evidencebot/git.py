@@ -313,13 +313,17 @@ def cat_batch(repo: Path, specs: Sequence[str], *,
 def cat_batch_typed(repo: Path, specs: Sequence[str], *,
                     inherit_env: bool = False) -> list[tuple[str, bytes] | None]:
     """`cat_batch` with each object's type ("blob", "tree" ...)."""
+    asked = [s for s in specs if "\n" not in s]  # a name with a newline: no such object
+    if len(asked) < len(specs):
+        found = iter(cat_batch_typed(repo, asked, inherit_env=inherit_env))
+        return [None if "\n" in s else next(found) for s in specs]
     if not specs:
         return []
     reader = None if inherit_env else _readers.get(repo)
     if reader is not None:
         return reader.get_many(specs)
-    raw = run(repo, "cat-file", "--batch", input=("\n".join(specs) + "\n").encode(),
-              inherit_env=inherit_env)
+    raw = run(repo, "cat-file", "--batch", inherit_env=inherit_env,
+              input=("\n".join(specs) + "\n").encode("utf-8", "surrogateescape"))
     out: list[tuple[str, bytes] | None] = []
     pos = 0
     for _ in specs:

@@ -87,8 +87,10 @@ def build(cls: type[T], data: Any, loc: tuple[str | int, ...] = ()) -> T:
         if check is not None and value is not None:
             try:
                 value = check(value)
-            except ValueError as e:
+            except (ValueError, OverflowError) as e:
                 raise Invalid((*loc, key), f"Value error, {e}") from None
+        if f.name in values:
+            raise Invalid((*loc, key), "given twice (by its name and by its alias)")
         values[f.name] = value
     for f in fields.values():
         if f.name not in values and f.default is dataclasses.MISSING \
@@ -172,16 +174,20 @@ def _scalar(tp: Any, raw: Any, loc: tuple[str | int, ...], meta: Mapping[str, An
     if tp is datetime:
         return _datetime(raw, loc)
     if tp is int:
-        if isinstance(raw, float) and raw.is_integer() and not meta.get("strict"):
+        if isinstance(raw, float) and raw.is_integer() and abs(raw) < 2 ** 63 \
+                and not meta.get("strict"):
             raw = int(raw)
         if not isinstance(raw, int) or isinstance(raw, bool):
             raise Invalid(loc, "Input should be a valid integer")
     elif tp is float:
         if not isinstance(raw, int | float) or isinstance(raw, bool):
             raise Invalid(loc, "Input should be a valid number")
+        try:
+            raw = float(raw)  # an int beyond a double's range overflows here
+        except OverflowError:
+            raise Invalid(loc, "Input should be a finite number") from None
         if not math.isfinite(raw):
             raise Invalid(loc, "Input should be a finite number")
-        raw = float(raw)
     else:  # pragma: no cover - a shape this module was not taught
         raise TypeError(f"{loc}: no rule for {tp!r}")
     for key, words, holds in _BOUNDS:

@@ -69,3 +69,23 @@ def test_a_tampered_shortcut_is_not_what_verify_reads(hooked: Path, cli) -> None
     shortcut_write(shortcut(hooked), __version__, lie)
     v = cli("--repo", hooked, "verify", "--range", "main..ops/evidence")
     assert v.code == 1 and "section-heading-changed" in v.out, v.out
+
+
+@pytest.mark.parametrize("folder", [b"caf\xe9", b"two\nlines"])
+def test_a_folder_name_git_can_hold_never_crashes_the_hook(trading_repo: Path, folder: bytes) -> None:
+    """Not UTF-8, or with a newline: the hook judges the commit (here on main: it does not
+    apply) instead of a traceback that blocks every commit."""
+    import os
+
+    from evidencebot.guard.changes import judge_staged
+
+    path = os.path.join(os.fsencode(trading_repo), folder)
+    os.makedirs(path)
+    with open(os.path.join(path, b"x"), "wb") as f:
+        f.write(b"x\n")
+    git(trading_repo, "add", "-A")
+    applies, problems = judge_staged(trading_repo, "main")
+    assert (applies, problems) == (False, [])
+    git(trading_repo, "switch", "-q", "-c", "ops/names")
+    applies, problems = judge_staged(trading_repo, "main")
+    assert applies and any(v.rule == "path-not-allowed" for v in problems)

@@ -108,3 +108,31 @@ def test_report_metrics_are_strict_about_numbers_and_zones() -> None:
         with pytest.raises(Invalid) as e:
             build(Metrics, good | {key: bad})
         assert e.value.loc == (key,) and words in e.value.message, (key, e.value.message)
+
+
+def test_values_at_the_edges_are_invalid_never_a_crash() -> None:
+    from evidencebot.evidence.record import RecordMetrics, VoidRecord
+    from evidencebot.evidence.report import Metrics
+    from evidencebot.shape import Invalid
+
+    metrics = {"paper_duration_seconds": 1, "filled_orders": 1, "min_bars_per_symbol": 1,
+               "runs_completed": 1, "symbol_data_availability_ratio": 10 ** 400}
+    with pytest.raises(Invalid, match="finite number"):
+        build(RecordMetrics, metrics)
+    with pytest.raises(Invalid, match="valid integer"):
+        build(RecordMetrics, metrics | {"symbol_data_availability_ratio": 0.5,
+                                        "paper_duration_seconds": 1e300})
+    void = {"run_id": "r", "reason": "x", "voided_at": "2026-11-25T09:00:00Z", "record": "p",
+            "record_sha256": "0" * 64}
+    with pytest.raises(Invalid, match="given twice"):
+        build(VoidRecord, void | {"schema": 1, "schema_version": 1})
+    report = {"run_id": "r1", "finished_at": "2026-11-25T09:30:00Z",
+              "paper_duration_seconds": 1, "filled_orders": 1, "min_bars_per_symbol": 1,
+              "runs_completed": 1, "symbol_data_availability_ratio": 1.0}
+    for edge in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:30:00+01:00"):
+        with pytest.raises(Invalid) as e:
+            build(Metrics, report | {"started_at": edge})
+        assert e.value.loc == ("started_at",)
+    with pytest.raises(UsageError, match="finite number"):
+        config.parse(b"[qualify]\nmin_symbol_data_availability_ratio = " + b"9" * 400 + b"\n",
+                     source="evidencebot.toml")
