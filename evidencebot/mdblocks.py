@@ -228,8 +228,13 @@ def _in_paragraph(was: tuple[Block, ...], starts: list[int], a: Sequence[bytes],
     para = was[k]
     if para.kind != "paragraph_open" or i2 > para.end:
         return False
+    # A link reference definition makes no block, and a line below can complete one
+    # ("[a]:" then "/url") or continue its title: only paragraphs after a blank line,
+    # not opening with "[", are safe.
+    if (para.start and a[para.start - 1].strip()) or a[para.start].lstrip()[:1] == b"[":
+        return False
     if para.start == i1:
-        if (i1 and a[i1 - 1].strip()) or j2 == j1:
+        if j2 == j1:
             return False
         if b[j1][:1].isspace() or b[j1][:1] == b"[":
             return False

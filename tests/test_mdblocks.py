@@ -16,6 +16,7 @@ LINES = [
     "1. first", "2) second", "    indented code", "  two-space continuation", "```",
     "```python", "~~~", "> quoted", ">", "<div>", "</div>", "<!-- note", "-->",
     "[ref]: /url", "\ttabbed", "| no closing pipe", "+ plus item", "#not a heading",
+    "[ref]:", "/url", "[x]: /u 't", "more'", "'title'",
 ]
 
 line = st.sampled_from(LINES)
@@ -44,7 +45,7 @@ def test_derive_equals_a_full_parse(before: list[str], at: int, cut: int, insert
 
 
 ROWS = ["| a | b |", "| 1 | 2 |", "|---|---|", "  | indented row |", "| x", "", "Runs: 1 of 3",
-        "Runs: 2 of 3", "plain words", "(note)", "[ref]: x", "=", "2. two"]
+        "Runs: 2 of 3", "plain words", "(note)", "[ref]: x", "=", "2. two", "/url", "more'"]
 
 
 @settings(max_examples=300, deadline=None)
@@ -53,6 +54,8 @@ ROWS = ["| a | b |", "| 1 | 2 |", "|---|---|", "  | indented row |", "| x", "", 
                                 st.integers(min_value=0, max_value=2),
                                 st.lists(st.sampled_from(ROWS + LINES), max_size=3)), max_size=3))
 @example(before=["2. two", "", "| x"], edits=[(2, 0, ["| a | b |"])])  # a list's map ends
+@example(before=["[ref]:", "x"], edits=[(1, 1, ["/url"])])  # completes a link definition
+@example(before=["Intro", "", "[ref]:", "", "## Next"], edits=[(3, 0, ["/url"])])
 def test_several_row_edits_equal_a_full_parse(before: list[str],
                                               edits: list[tuple[int, int, list[str]]]) -> None:
     after = list(before)
