@@ -82,3 +82,24 @@ def test_only_the_folders_on_the_way_are_read(repo: tuple[Path, str], monkeypatc
     assert sorted(asked) == sorted([f"{parent}^{{tree}}", f"{parent}:reports",
                                     f"{parent}:reports/evidence",
                                     f"{parent}:reports/evidence/step1a"])
+
+
+def test_an_old_trees_odd_file_mode_becomes_what_the_index_makes_it(tmp_path: Path) -> None:
+    root = tmp_path / "r"
+    git(tmp_path, "init", "-q", str(root))
+    blob = git(root, "hash-object", "-w", "--stdin", data=b"x\n").strip()
+    tree = git(root, "mktree", data=f"100664 blob {blob}\tf\n".encode()).strip()
+    parent = git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit-tree", tree, "-m",
+                 "old").strip()
+    assert trees.edit(root, parent, {"g": b"y"}) == \
+        commit._write_tree_by_index(root, parent, {"g": b"y"})
+
+
+@pytest.mark.parametrize("path", [".git/x", "a/.GIT", "a/../b", "trail/", "a//b", "./a",
+                                  "new\nline", "\udcff"])
+def test_a_path_git_cannot_commit_is_a_usage_error(repo: tuple[Path, str], path: str) -> None:
+    from evidencebot.errors import UsageError
+
+    root, parent = repo
+    with pytest.raises(UsageError, match="cannot commit"):
+        commit._write_tree(root, parent, {path: b"x"})

@@ -33,6 +33,8 @@ def edit(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
     paths = sorted(changes)
     if not paths:
         raise Unusual("nothing to write")
+    for path in paths:
+        check_path(path)
     ids = git.hash_blobs(repo, [changes[p] for p in paths])
     algo = {40: "sha1", 64: "sha256"}.get(len(ids[0]))
     if algo is None:
@@ -74,6 +76,22 @@ def edit(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
     return root.hex()
 
 
+def check_path(path: str) -> None:
+    """A path git can commit: no empty, ".", ".." or ".git" part, no control character.
+    UsageError otherwise (the temporary index would drop it without a word)."""
+    from ..errors import UsageError
+
+    parts = path.split("/")
+    if any(p in ("", ".", "..") or p.casefold() == ".git" for p in parts) or \
+            any(ord(ch) < 32 for ch in path):
+        raise UsageError(f"cannot commit {path!r}: not a path inside the repository "
+                         "(check the [docs] paths in the config)")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"cannot commit {path!r}: not UTF-8") from None
+
+
 def _up(path: str, k: int) -> str:
     """The folder ``k`` levels above ``path`` ("" for the root)."""
     return path.rsplit("/", k)[0] if path.count("/") >= k else ""
@@ -90,9 +108,16 @@ def _entries(tree: bytes, idlen: int) -> Entries:
     while pos < len(tree):
         space = tree.index(b" ", pos)
         nul = tree.index(b"\x00", space)
-        out[tree[space + 1:nul]] = (tree[pos:space], tree[nul + 1:nul + 1 + idlen])
+        out[tree[space + 1:nul]] = (_canonical(tree[pos:space]), tree[nul + 1:nul + 1 + idlen])
         pos = nul + 1 + idlen
     return out
+
+
+def _canonical(mode: bytes) -> bytes:
+    """The mode an index gives an entry: an old tree's 100664 is a plain file, 100644."""
+    if mode in (TREE, b"120000", b"160000", b"100644", b"100755"):
+        return mode
+    return b"100755" if int(mode, 8) & 0o100 else b"100644"
 
 
 def _order(item: tuple[bytes, tuple[bytes, bytes]]) -> bytes:
