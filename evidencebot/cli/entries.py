@@ -76,10 +76,10 @@ def encoded(commits: Sequence[Any], voids: Mapping[str, str],
     missed = 0
     for c in commits:
         own = known.get(c.sha)
-        if not isinstance(own, str):
+        if not isinstance(own, str) or not own.startswith('{"commit": "' + c.sha):
             own = known[c.sha] = encode(_own(c))
             missed += 1
         voided = "true" if c.is_run and c.run_id in voids else "false"
         yield f'{own[:-1]}, "voided": {voided}, "reasons": {encode(list(reasons.get(c.sha, ())))}}}'
-    if store is not None and missed:
-        store.save(known)
+    if store is not None and missed:  # only this history's entries: the file does not grow
+        store.save({c.sha: known[c.sha] for c in commits})
