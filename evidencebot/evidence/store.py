@@ -6,20 +6,20 @@ reasons a run did not qualify, the tracker's rows, Markdown blocks, history entr
 the bank holidays; `verify` reads none of them.
 
 marshal is fast and not made for damaged input (a flipped byte can crash the process),
-so the file carries a digest of its bytes and marshal sees only what matches it. A file
+so the file carries a CRC-32 of its bytes and marshal sees only what matches it. A file
 written on purpose to crash us needs write access to `.git`, which can replace the hooks
 anyway."""
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
+import zlib
 from pathlib import Path
 from typing import Any
 
 MAGIC = b"evidencebot-store/1\n"
-DIGEST = 32
+DIGEST = 4  # bytes of CRC-32, big-endian
 
 
 class Store:
@@ -34,7 +34,7 @@ class Store:
             return None
         head, digest = len(MAGIC), raw[len(MAGIC):len(MAGIC) + DIGEST]
         body = raw[head + DIGEST:]
-        if raw[:head] != MAGIC or hashlib.blake2b(body, digest_size=DIGEST).digest() != digest:
+        if raw[:head] != MAGIC or zlib.crc32(body).to_bytes(DIGEST, "big") != digest:
             return None
         try:
             key, value = marshal.loads(body)
@@ -47,7 +47,7 @@ class Store:
             body = marshal.dumps((self.key, value))
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(MAGIC + hashlib.blake2b(body, digest_size=DIGEST).digest() + body)
+            tmp.write_bytes(MAGIC + zlib.crc32(body).to_bytes(DIGEST, "big") + body)
             os.replace(tmp, self.path)
         except (OSError, ValueError):
             pass
