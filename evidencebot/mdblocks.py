@@ -3,14 +3,15 @@ their 0-based ``[start, end)`` lines, from markdown-it-py's block parse (inline 
 tables off: sections and pipe tables need no more).
 
 `derive(old, new)` learns a new version's blocks from the old version's without parsing
-the document again: rows added to or removed from a paragraph (a pipe table, to a parse
-without tables) only move its end; any other change is parsed with a block of margin on
-each side. It is exact: markdown-it's block
-tokenizer starts every top-level block afresh, so where both versions start a block on
-the same unchanged line after a blank one, everything after it is the old parse, shifted.
-When the parsed span ends in a block that could run on (a list, indented code, an
-unclosed fence), the whole new version is parsed instead. tests/test_mdblocks.py checks
-`derive` against a full parse on generated documents and edits.
+the document again where it can: lines rewritten inside a paragraph with lines that can
+only continue one (table rows, to a parse without tables; a "runs: 1 of 3" line) only move
+block boundaries; any other change is parsed with a block of margin on each side. It is
+exact: markdown-it's block tokenizer starts every top-level block afresh, so where both
+versions start a block on the same unchanged line after a blank one, everything after it
+is the old parse, shifted. When the parsed span ends in a block that could run on (a
+list, indented code, an unclosed fence), the whole new version is parsed instead.
+tests/test_mdblocks.py checks `derive` against a full parse on generated documents and
+edits.
 """
 
 # No `from __future__ import annotations`: see mdedit.py (NamedTuple fields).

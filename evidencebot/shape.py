@@ -1,12 +1,14 @@
 """Typed frozen dataclasses built from parsed TOML or JSON, with errors that name the key.
 
-The config is read by every command, and pydantic costs about 80 ms to import and build
-before the first model exists (measured: `benchmarks/startup.py`). The config needs a
-handful of shapes — str, bool, int and float with bounds, time, Literal, list, tuple,
-dict, optional, nested sections — so they are checked here, in microseconds, with
-pydantic's wording ("Input should be greater than or equal to 1") so messages read the
-same everywhere. Bounds live in field metadata (`bounded`); a field's own rule is a
-``_checks`` entry: name (or "*", every field) -> function raising ValueError.
+The config, the evidence and void records and the report's metrics are read by nearly
+every command, and pydantic costs about 80 ms to import and build before the first model
+exists (measured: `benchmarks/startup.py`). They need a handful of shapes — str, bool,
+int and float with bounds, time and datetime, Literal, enums, lists, tuples, dicts, Any,
+optional and nested dataclasses, aliases — so they are checked here, in microseconds,
+with pydantic's wording ("Input should be greater than or equal to 1") so messages read
+the same everywhere. Bounds, aliases and strictness live in field metadata (`spec`,
+`bounded`); a field's own rule is a ``_checks`` entry: name (or "*", every field) ->
+function raising ValueError (not called for None).
 
     build(Config, tomllib.loads(text))  # Config, or Invalid(loc, message)
 """
