@@ -29,12 +29,11 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
     description. Exit 1 with every violation listed."""
     from ..ledger.verify import base_of, verify_context
     from ..ledger.verify import verify as run_verify
-    from ..milestone.describe import rerender
 
     top = state.top()
     ctx = verify_context(top, base=base or base_of(top), clock=state.clock)
     state.adopt(ctx)  # the pinned clock is allowed or not by this base's config
-    report = run_verify(ctx, spec=range_, describe=rerender,
+    report = run_verify(ctx, spec=range_, describe=_rerender,
                         require_signed=require_signed)
     if state.as_json:
         state.emit(verify_out(ctx, report))
@@ -61,3 +60,10 @@ def verify_out(ctx: Any, report: Any) -> Any:
     return VerifyOut(ok=report.ok, range=report.range, commits=report.commits, runs=runs,
                      squashed=report.squashed,
                      violations=[Violation(**f.to_json()) for f in report.findings])
+
+
+def _rerender(ctx: Any, closure: Any, parent: str) -> Any:
+    """`milestone.describe.rerender`, imported only when the range holds a closure."""
+    from ..milestone.describe import rerender
+
+    return rerender(ctx, closure, parent)
