@@ -137,6 +137,15 @@ def _where(path: str) -> tuple[str, str]:
 _ROUND = 4000  # bytes of requests per round trip: under a Windows pipe's 4 KiB
 
 
+def _askable(spec: str) -> bool:
+    """Whether `cat-file --batch` answers ``spec`` in step: a newline would make two
+    requests, and a path leaving the repository ("HEAD:../x") stops git altogether."""
+    if "\n" in spec:
+        return False
+    _rev, colon, path = spec.partition(":")
+    return not colon or not (path in (".", "..") or path.startswith(("./", "../")))
+
+
 class Objects:
     """One long-lived `git cat-file --batch` for many reads (verify reads hundreds of
     blobs and trees): a request costs a pipe round trip, not a process."""
@@ -150,7 +159,7 @@ class Objects:
     def get(self, spec: str) -> tuple[str, bytes] | None:
         """(type, content) of ``spec`` (``rev:path``, a sha...), None when missing."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        if "\n" in spec:
+        if not _askable(spec):
             return None
         self.proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
         self.proc.stdin.flush()
@@ -167,7 +176,7 @@ class Objects:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         out: list[tuple[str, bytes] | None] = [None] * len(specs)
         wanted = [(i, s.encode("utf-8", "surrogateescape") + b"\n")
-                  for i, s in enumerate(specs) if "\n" not in s]
+                  for i, s in enumerate(specs) if _askable(s)]
         k = 0
         while k < len(wanted):
             batch: list[tuple[int, bytes]] = []
@@ -189,6 +198,8 @@ class Objects:
     def info(self, spec: str) -> str | None:
         """The object id ``spec`` names (its content is read and dropped)."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
+        if not _askable(spec):
+            return None
         self.proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
         self.proc.stdin.flush()
         header = self.proc.stdout.readline().split()
@@ -313,10 +324,10 @@ def cat_batch(repo: Path, specs: Sequence[str], *,
 def cat_batch_typed(repo: Path, specs: Sequence[str], *,
                     inherit_env: bool = False) -> list[tuple[str, bytes] | None]:
     """`cat_batch` with each object's type ("blob", "tree" ...)."""
-    asked = [s for s in specs if "\n" not in s]  # a name with a newline: no such object
+    asked = [s for s in specs if _askable(s)]  # the others: no such object
     if len(asked) < len(specs):
         found = iter(cat_batch_typed(repo, asked, inherit_env=inherit_env))
-        return [None if "\n" in s else next(found) for s in specs]
+        return [next(found) if _askable(s) else None for s in specs]
     if not specs:
         return []
     reader = None if inherit_env else _readers.get(repo)

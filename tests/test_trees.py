@@ -103,3 +103,17 @@ def test_a_path_git_cannot_commit_is_a_usage_error(repo: tuple[Path, str], path:
     root, parent = repo
     with pytest.raises(UsageError, match="cannot commit"):
         commit._write_tree(root, parent, {path: b"x"})
+
+
+def test_a_padded_link_mode_stays_a_link(tmp_path: Path) -> None:
+    """git's canon_mode: a zero-padded 120000 is a link, as the index keeps it."""
+    root = tmp_path / "r"
+    git(tmp_path, "init", "-q", str(root))
+    blob = git(root, "hash-object", "-w", "--stdin", data=b"a.md").strip()
+    tree = git(root, "mktree", data=f"120000 blob {blob}\tlink\n".encode()).strip()
+    parent = git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit-tree", tree,
+                 "-m", "m").strip()
+    assert trees._canonical(b"0120000") == b"120000"
+    assert trees._canonical(b"040000") == trees.TREE and trees._canonical(b"0160000") == b"160000"
+    assert trees.edit(root, parent, {"new.txt": b"x"}) == \
+        commit._write_tree_by_index(root, parent, {"new.txt": b"x"})

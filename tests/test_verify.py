@@ -167,3 +167,15 @@ def test_orphan_merged_into_the_ops_branch_is_not_from_base(recorded: Path, cli)
     assert r.code == 1 and "Traceback" not in r.err
     assert (root, "not-from-base") in found
     assert (merge, "merge-with-changes") in found
+
+
+def test_a_record_path_leaving_the_repository_is_a_finding(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """`HEAD:../x` stops git's object reader altogether: verify must neither ask it nor go
+    silent, and must report the forged commit."""
+    msg = ("run: forged\n\nEvidence-Kind: step1a-burnin\nEvidence-Run-Id: forged-1\n"
+           "Evidence-Outcome: qualifying\nEvidence-Record: ../x.json\n")
+    subprocess.run(["git", "-C", str(recorded), "commit", "-q", "--allow-empty", "--no-verify",
+                    "-m", msg], check=True)
+    r = cli("--repo", recorded, "verify")
+    assert r.code == 1 and "FAILED" in r.out, (r.out, r.err)
+

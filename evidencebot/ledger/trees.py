@@ -114,10 +114,16 @@ def _entries(tree: bytes, idlen: int) -> Entries:
 
 
 def _canonical(mode: bytes) -> bytes:
-    """The mode an index gives an entry: an old tree's 100664 is a plain file, 100644."""
+    """The mode an index gives an entry, as git's canon_mode does: a file 100644 or
+    100755 (an old tree's 100664 is 100644), a link 120000, a folder 40000, else a
+    gitlink."""
     if mode in (TREE, b"120000", b"160000", b"100644", b"100755"):
         return mode
-    return b"100755" if int(mode, 8) & 0o100 else b"100644"
+    value = int(mode, 8)
+    kind = value & 0o170000
+    if kind == 0o100000:
+        return b"100755" if value & 0o100 else b"100644"
+    return {0o120000: b"120000", 0o040000: TREE}.get(kind, b"160000")
 
 
 def _order(item: tuple[bytes, tuple[bytes, bytes]]) -> bytes:
