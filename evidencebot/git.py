@@ -137,6 +137,32 @@ def _where(path: str) -> tuple[str, str]:
 _ROUND = 4000  # bytes of requests per round trip: under a Windows pipe's 4 KiB
 
 
+def tree_entries(tree: bytes, idlen: int) -> Iterator[tuple[bytes, bytes, bytes]]:
+    """(mode, name, raw object id) of each entry of a raw tree object
+    (``<mode> <name>\\0<id>``; ``idlen``: 20 bytes for SHA-1, 32 for SHA-256)."""
+    pos = 0
+    while pos < len(tree):
+        space = tree.index(b" ", pos)
+        nul = tree.index(b"\x00", space)
+        yield tree[pos:space], tree[space + 1:nul], tree[nul + 1:nul + 1 + idlen]
+        pos = nul + 1 + idlen
+
+
+def id_bytes(object_id: str) -> int:
+    """How long ``object_id`` (hex) is as raw bytes: 20 (SHA-1) or 32 (SHA-256)."""
+    return 32 if len(object_id) == 64 else 20
+
+
+def top(path: Path) -> Path:
+    """The top level of the repository holding ``path``; UsageError outside one."""
+    from .errors import UsageError
+
+    try:
+        return toplevel(path)
+    except GitError:
+        raise UsageError(f"{path} is not inside a git repository") from None
+
+
 def _askable(spec: str) -> bool:
     """Whether `cat-file --batch` answers ``spec`` in step: a newline would make two
     requests, and a path leaving the repository ("HEAD:../x") stops git altogether."""
@@ -207,21 +233,6 @@ class Objects:
             return None
         self.proc.stdout.read(int(header[2]) + 1)
         return header[0].decode()
-
-    def names(self, rev: str, folder: str) -> list[str]:
-        """The entries of ``folder`` ("" for the top) at ``rev``, as paths."""
-        found = self.get(f"{rev}:{folder.rstrip('/')}")
-        if found is None or found[0] != "tree":
-            return []
-        data, out, pos = found[1], [], 0
-        prefix = folder.rstrip("/") + "/" if folder.strip("/") else ""
-        idlen = 32 if len(rev) == 64 else 20  # SHA-256 or SHA-1 object ids
-        while pos < len(data):
-            space = data.index(b" ", pos)
-            nul = data.index(b"\x00", space)
-            out.append(prefix + data[space + 1:nul].decode("utf-8", "surrogateescape"))
-            pos = nul + 1 + idlen
-        return out
 
     def close(self) -> None:
         if self.proc.stdin:

@@ -56,12 +56,8 @@ class State:
     def top(self) -> Path:
         """The repository's top level; a usage error outside one."""
         from .. import git
-        from ..errors import UsageError
 
-        try:
-            return git.toplevel(self.repo)
-        except git.GitError:
-            raise UsageError(f"{self.repo} is not inside a git repository") from None
+        return git.top(self.repo)
 
     def adopt(self, ctx: Any) -> None:
         """Use ``ctx`` (verify's, built from the base branch alone) as this command's."""
@@ -79,8 +75,9 @@ class State:
             # Bank holidays from a file beside the history cache (`verify` makes its own
             # context and asks the `holidays` package every time).
             from ..evidence.bankholidays import use_store
+            from ..evidence.store import shortcut_path
 
-            use_store(git.common_dir(top) / "evidencebot" / "holidays.bin")
+            use_store(shortcut_path(top, "holidays.bin"))
         return self._ctx
 
     def emit(self, out: Any) -> None:

@@ -64,9 +64,9 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
                           ensure_ascii=False)
         out = sys.stdout
         out.write(head[:-1] + ', "entries": [')
-        from .. import git
+        from ..evidence.store import shortcut_path
 
-        shortcut = git.common_dir(ctx.repo) / "evidencebot" / "entries-cache.bin"
+        shortcut = shortcut_path(ctx.repo, "entries-cache.bin")
         part: list[str] = []
         sep = ""
         for text in encoded(shown, voids, reasons, shortcut=shortcut):

@@ -15,10 +15,7 @@ CI_TARGETS = {"github": ".github/workflows/evidencebot-verify.yml",
 def plan_init(repo: Path, *, config: Path | None, force: bool, ci: str | None,
               install_cmd: str) -> dict[Path, str]:
     """What `init` writes: the commented config (unless there is one), and the CI job."""
-    try:
-        top = git.toplevel(repo)
-    except git.GitError:
-        raise UsageError(f"{repo} is not inside a git repository") from None
+    top = git.top(repo)
     plan: dict[Path, str] = {}
     config_file = top / "evidencebot.toml"
     if not config_file.exists() or force:

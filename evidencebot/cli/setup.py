@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from ..errors import UsageError
 from .app import State, cli, json_option, pass_state
 
 SNIPPET = """\
@@ -102,10 +101,7 @@ def install_hooks_cmd(state: State, force: bool) -> int:
     from .. import git
     from ..guard.install import install_hooks
 
-    try:
-        top: Path = git.toplevel(state.repo)
-    except git.GitError:
-        raise UsageError(f"{state.repo} is not inside a git repository") from None
+    top: Path = git.top(state.repo)
     base = state.context().cfg.ops.base
     installed = install_hooks(top, base=base, force=force)
     if state.as_json:

@@ -119,9 +119,9 @@ class _Cache:
         import sys
 
         from .. import __version__
-        from .store import Store
+        from .store import Store, shortcut_path
 
-        self.store = Store(git.common_dir(repo) / "evidencebot" / "history-cache.bin",
+        self.store = Store(shortcut_path(repo, "history-cache.bin"),
                            f"2|{__version__}|{sys.version_info[:2]}|{bot_author}")
 
     def load(self) -> tuple[str | None, list[OpsCommit]]:

@@ -22,6 +22,14 @@ MAGIC = b"evidencebot-store/1\n"
 DIGEST = 4  # bytes of CRC-32, big-endian
 
 
+def shortcut_path(repo: Path, name: str) -> Path:
+    """Where the shortcut file ``name`` of ``repo`` lives: under the git common dir, so
+    every worktree shares it and no checkout ever shows it."""
+    from .. import git
+
+    return git.common_dir(repo) / "evidencebot" / name
+
+
 class Store:
     def __init__(self, path: Path, key: str) -> None:
         self.path = path

@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import git
 from ..textsafe import line
 from .history import OpsCommit
-from .store import Store
+from .store import Store, shortcut_path
 
 MAX_CHARS = 120
 
@@ -59,7 +59,7 @@ def reasons_of(repo: Path, commits: Sequence[OpsCommit], *,
 def _store(repo: Path) -> Store:
     from .. import __version__
 
-    return Store(git.common_dir(repo) / "evidencebot" / "reasons-cache.bin",
+    return Store(shortcut_path(repo, "reasons-cache.bin"),
                  f"{__version__}|{MAX_CHARS}")
 
 

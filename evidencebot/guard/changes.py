@@ -160,14 +160,10 @@ def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
     dirs = _new_dirs(ch.new.path for ch in changes if ch.old is None and ch.new is not None)
     if parent is None or not dirs:
         return frozenset()
-    reader = git.active_reader(repo) if not inherit_env else None
-    if reader is not None:
-        found = [n for d in ["", *sorted(dirs)] for n in reader.names(parent, d)]
-        return frozenset(found)
-    folders = ["", *sorted(dirs)]
+    folders = ["", *sorted(dirs)]  # one cat-file (the open reader, if any) for them all
     typed = git.cat_batch_typed(repo, [f"{parent}:{d.rstrip('/')}" for d in folders],
                                 inherit_env=inherit_env)
-    return _names_in(folders, typed, 32 if len(parent) == 64 else 20)
+    return _names_in(folders, typed, git.id_bytes(parent))
 
 
 def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) -> StreakOf:
@@ -242,7 +238,7 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     n = len(refs) * 3
     known = {(side, path): data for (side, path, _), data in zip(blobs, found[n:], strict=False)}
     changes = _changes(repo, records, _docs(rules), known=known, inherit_env=True)
-    idlen = len(records[0][2]) // 2 if records else 20  # SHA-1: 20 bytes, SHA-256: 32
+    idlen = git.id_bytes(records[0][2]) if records else 20
     existing = _names_in(["", *dirs], typed[n + len(blobs):], idlen)
     return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD", rules),
                        existing=existing)
@@ -261,22 +257,10 @@ def _names_in(folders: Sequence[str], objects: Sequence[tuple[str, bytes] | None
               idlen: int) -> frozenset[str]:
     """The paths in ``folders`` (their objects as read; a file where a folder would be
     holds no names)."""
-    return frozenset(name for d, got in zip(folders, objects, strict=False)
+    return frozenset(d + name.decode("utf-8", "surrogateescape")
+                     for d, got in zip(folders, objects, strict=False)
                      if got is not None and got[0] == "tree"
-                     for name in _tree_names(d, got[1], idlen))
-
-
-def _tree_names(folder: str, tree: bytes | None, idlen: int) -> list[str]:
-    """The paths of a raw tree object's entries (``<mode> <name>\\0<20-byte id>``),
-    under ``folder``."""
-    out: list[str] = []
-    pos = 0
-    while tree and pos < len(tree):
-        nul = tree.index(b"\x00", pos)
-        name = tree[tree.index(b" ", pos) + 1:nul].decode("utf-8", "surrogateescape")
-        out.append(folder + name)
-        pos = nul + 1 + idlen
-    return out
+                     for _mode, name, _id in git.tree_entries(got[1], idlen))
 
 
 def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> list[Violation]:

@@ -51,7 +51,8 @@ def edit(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
             held = trees[up].get(name)
             if (held is not None and held[0] != TREE) or (held is None) != (data is None):
                 raise Unusual(f"{folder} is not a folder in {parent}")
-        trees[folder] = _entries(data, len(ids[0]) // 2) if data is not None else {}
+        trees[folder] = {name: (_canonical(mode), oid) for mode, name, oid
+                         in git.tree_entries(data, git.id_bytes(ids[0]))} if data else {}
     for path, oid in zip(paths, ids, strict=True):
         up, name = _split(path)
         if trees[up].get(name, (b"",))[0] == TREE:
@@ -100,17 +101,6 @@ def _up(path: str, k: int) -> str:
 def _split(path: str) -> tuple[str, bytes]:
     up, _, name = path.rpartition("/")
     return up, name.encode("utf-8", "surrogateescape")
-
-
-def _entries(tree: bytes, idlen: int) -> Entries:
-    out: Entries = {}
-    pos = 0
-    while pos < len(tree):
-        space = tree.index(b" ", pos)
-        nul = tree.index(b"\x00", space)
-        out[tree[space + 1:nul]] = (_canonical(tree[pos:space]), tree[nul + 1:nul + 1 + idlen])
-        pos = nul + 1 + idlen
-    return out
 
 
 def _canonical(mode: bytes) -> bytes:

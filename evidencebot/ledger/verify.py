@@ -74,10 +74,7 @@ class Report:
 
 def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime]) -> Context:
     """A context that knows only the base branch's committed config."""
-    try:
-        top = git.toplevel(repo)
-    except git.GitError:
-        raise UsageError(f"{repo} is not inside a git repository") from None
+    top = git.top(repo)
     ref = guard.base_ref(top, base)
     # Bank holidays straight from the `holidays` package, Markdown from a parse of its own:
     # no local shortcut is trusted.

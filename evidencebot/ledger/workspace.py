@@ -15,7 +15,7 @@ from .. import __version__, git, mdblocks
 from .. import config as config_mod
 from ..config import Config, LoadedConfig
 from ..defaults import CONSECUTIVE, MILESTONE
-from ..errors import PolicyViolation, UsageError
+from ..errors import PolicyViolation
 from ..evidence import history
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
@@ -84,9 +84,9 @@ class Context:
         recorded = {c.run_id for c in commits if c.is_run}
         store = None
         if self.shortcuts:
-            from ..evidence.store import Store
+            from ..evidence.store import Store, shortcut_path
 
-            store = Store(git.common_dir(self.repo) / "evidencebot" / "tracker-cache.bin",
+            store = Store(shortcut_path(self.repo, "tracker-cache.bin"),
                           f"{__version__}|{self.cfg.docs.tracker_section}")
         return streaks.hand_rows(backlog, self.cfg.docs.tracker_section, recorded,
                                  store=store)
@@ -180,10 +180,7 @@ def _ask_ancestor(repo: Path, commit: str, ref: str) -> bool:
 def open_context(
     repo: Path, *, config_path: Path | None, clock: Callable[[], datetime]
 ) -> Context:
-    try:
-        top = git.toplevel(repo)
-    except git.GitError:
-        raise UsageError(f"{repo} is not inside a git repository") from None
+    top = git.top(repo)
     loaded = config_mod.load(top, config_path)
     base_name = loaded.config.ops.base
     ref = base_ref(top, base_name)
