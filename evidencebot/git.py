@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading  # (subprocess imports it anyway)
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -172,6 +173,9 @@ def _askable(spec: str) -> bool:
     return not colon or not (path in (".", "..") or path.startswith(("./", "../")))
 
 
+Answers = list[tuple[str, bytes] | None]  # (type, content) of each object asked; None: missing
+
+
 class Objects:
     """One long-lived `git cat-file --batch` for many reads (verify reads hundreds of
     blobs and trees): a request costs a pipe round trip, not a process."""
@@ -181,19 +185,38 @@ class Objects:
         self.proc = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=clean_env())
+        self._ahead: dict[str, tuple[str, bytes] | None] = {}
+        self._helper: Objects | None = None  # a second process, for reading in the background
+        self._later: tuple[threading.Thread, list[str], list[Answers]] | None = None
+
+    def prefetch(self, specs: Sequence[str], then: Sequence[str] = ()) -> None:
+        """Read ``specs`` now, pipelined (`get_many`), and ``then`` in the background (a
+        second `cat-file` on a thread, so that git inflates while we judge): the next read
+        of each is answered from memory, once. What an earlier prefetch read and nobody
+        asked for is forgotten."""
+        self._ahead = {}
+        wanted = list(dict.fromkeys(specs))
+        got: Answers | None = None
+        if self._later is not None:
+            reading, asked, answers = self._later
+            self._later = None
+            reading.join()
+            if asked == wanted and answers:
+                got = answers[0]
+        self._ahead = dict(zip(wanted, got if got is not None else self.get_many(wanted),
+                               strict=True))
+        if then:
+            helper = self._helper = self._helper or Objects(self.repo)
+            later = list(dict.fromkeys(then))
+            box: list[Answers] = []
+            thread = threading.Thread(target=lambda: box.append(helper.get_many(later)),
+                                      daemon=True)
+            thread.start()
+            self._later = (thread, later, box)
 
     def get(self, spec: str) -> tuple[str, bytes] | None:
         """(type, content) of ``spec`` (``rev:path``, a sha...), None when missing."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        if not _askable(spec):
-            return None
-        self.proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
-        self.proc.stdin.flush()
-        header = self.proc.stdout.readline().split()
-        if len(header) < 3 or header[-1] == b"missing":
-            return None
-        data = self.proc.stdout.read(int(header[2]) + 1)[:-1]
-        return header[1].decode(), data
+        return self.get_many([spec])[0]
 
     def get_many(self, specs: Sequence[str]) -> list[tuple[str, bytes] | None]:
         """``get`` for each of ``specs``, pipelined: requests go in rounds of at most
@@ -201,8 +224,13 @@ class Objects:
         which may be waiting for us to read), then that round's answers are read."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         out: list[tuple[str, bytes] | None] = [None] * len(specs)
+        answered = set()
+        for i, s in enumerate(specs):
+            if s in self._ahead:
+                out[i] = self._ahead.pop(s)
+                answered.add(i)
         wanted = [(i, s.encode("utf-8", "surrogateescape") + b"\n")
-                  for i, s in enumerate(specs) if _askable(s)]
+                  for i, s in enumerate(specs) if _askable(s) and i not in answered]
         k = 0
         while k < len(wanted):
             batch: list[tuple[int, bytes]] = []
@@ -235,6 +263,11 @@ class Objects:
         return header[0].decode()
 
     def close(self) -> None:
+        if self._later is not None:
+            self._later[0].join()
+            self._later = None
+        if self._helper is not None:
+            self._helper.close()
         if self.proc.stdin:
             self.proc.stdin.close()
         self.proc.wait()

@@ -66,9 +66,7 @@ def listed(*items: Any) -> Any:
     return dataclasses.field(default_factory=lambda: list(items))
 
 
-@cache
-def _hints(cls: Any) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
+Reader = Callable[[Any, tuple[str | int, ...]], Any]  # (raw value, its key path) -> value
 
 
 def build(cls: type[T], data: Any, loc: tuple[str | int, ...] = ()) -> T:
@@ -76,77 +74,127 @@ def build(cls: type[T], data: Any, loc: tuple[str | int, ...] = ()) -> T:
     wrong values raise `Invalid`. Keys left out take the field's default."""
     if not isinstance(data, Mapping):
         raise Invalid(loc, "Input should be a valid dictionary")
-    fields = _fields(cls)  # type: ignore[arg-type]
-    hints = _hints(cls)  # type: ignore[arg-type]
-    checks: Mapping[str, Callable[[Any], Any]] = getattr(cls, "_checks", {})
+    by_key, required = _plan(cls)  # type: ignore[arg-type]
     values: dict[str, Any] = {}
     for key, raw in data.items():
-        f = fields.get(key)
-        if f is None:
+        planned = by_key.get(key)
+        if planned is None:
             raise Invalid((*loc, str(key)), "Extra inputs are not permitted", extra=True)
-        value = _value(hints[f.name], raw, (*loc, key), f.metadata)
-        check = checks.get(f.name) or checks.get("*")
+        name, read, check = planned
+        value = read(raw, (*loc, key))
         if check is not None and value is not None:
             try:
                 value = check(value)
             except (ValueError, OverflowError) as e:
                 raise Invalid((*loc, key), f"Value error, {e}") from None
-        if f.name in values:
+        if name in values:
             raise Invalid((*loc, key), "given twice (by its name and by its alias)")
-        values[f.name] = value
-    for f in fields.values():
-        if f.name not in values and f.default is dataclasses.MISSING \
-                and f.default_factory is dataclasses.MISSING:
-            raise Invalid((*loc, f.metadata.get("alias", f.name)), "Field required")
+        values[name] = value
+    if not required.keys() <= values.keys():
+        for name, key in required.items():
+            if name not in values:
+                raise Invalid((*loc, key), "Field required")
     return cls(**values)
 
 
+Planned = tuple[str, Reader, Callable[[Any], Any] | None]  # field name, reader, own rule
+
+
 @cache
-def _fields(cls: Any) -> dict[str, dataclasses.Field[Any]]:
-    """The fields by the keys they are read from: the name, and the alias if any."""
-    out = {f.name: f for f in dataclasses.fields(cls)}
-    return out | {f.metadata["alias"]: f for f in out.values() if "alias" in f.metadata}
+def _plan(cls: Any) -> tuple[dict[str, Planned], dict[str, str]]:
+    """How ``cls`` is built, worked out once: each key it is read from (the name, and the
+    alias if any) -> (field name, reader, the field's own rule); and the required fields
+    (name -> key)."""
+    hints = typing.get_type_hints(cls)
+    checks: Mapping[str, Callable[[Any], Any]] = getattr(cls, "_checks", {})
+    by_key: dict[str, Planned] = {}
+    required: dict[str, str] = {}
+    for f in dataclasses.fields(cls):
+        planned = (f.name, _reader(hints[f.name], tuple(f.metadata.items())),
+                   checks.get(f.name) or checks.get("*"))
+        by_key[f.name] = planned
+        if "alias" in f.metadata:
+            by_key[f.metadata["alias"]] = planned
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required[f.name] = f.metadata.get("alias", f.name)
+    return by_key, required
 
 
-def _value(tp: Any, raw: Any, loc: tuple[str | int, ...], meta: Mapping[str, Any]) -> Any:
+@cache
+def _reader(tp: Any, meta_items: tuple[tuple[str, Any], ...]) -> Reader:
+    """The reader of values of type ``tp`` (with field metadata ``meta_items``): the
+    type's shape is looked at once, not at every value."""
     if tp is Any:
-        return raw
+        return lambda raw, loc: raw
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (types.UnionType, typing.Union):
-        if raw is None and type(None) in args:
-            return None
         (inner,) = [a for a in args if a is not type(None)]
-        return _value(inner, raw, loc, meta)
+        read = _reader(inner, meta_items)
+        if type(None) not in args:
+            return read
+        return lambda raw, loc: None if raw is None else read(raw, loc)
     if origin is Literal:
-        if raw in args and type(raw) in {type(a) for a in args}:
-            return raw
-        raise Invalid(loc, _one_of(list(args)))
-    if origin is list:
-        if not isinstance(raw, list | tuple):
-            raise Invalid(loc, "Input should be a valid list")
-        return [_value(args[0], item, (*loc, i), {}) for i, item in enumerate(raw)]
-    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
-        if not isinstance(raw, list | tuple):
-            raise Invalid(loc, "Input should be a valid tuple")
-        return tuple(_value(args[0], item, (*loc, i), meta) for i, item in enumerate(raw))
-    if origin is tuple:
-        if not isinstance(raw, list | tuple) or len(raw) != len(args):
-            raise Invalid(loc, f"Input should be a valid tuple of {len(args)} items")
-        return tuple(_value(a, item, (*loc, i), {})
-                     for i, (a, item) in enumerate(zip(args, raw, strict=True)))
-    if origin is dict:
-        if not isinstance(raw, Mapping):
-            raise Invalid(loc, "Input should be a valid dictionary")
-        return {_value(args[0], k, loc, {}): _value(args[1], v, (*loc, str(k)), {})
-                for k, v in raw.items()}
+        kinds = {type(a) for a in args}
+        literal = _one_of(list(args))
+
+        def one_of(raw: Any, loc: tuple[str | int, ...]) -> Any:
+            if raw in args and type(raw) in kinds:
+                return raw
+            raise Invalid(loc, literal)
+        return one_of
+    if origin in (list, tuple, dict):
+        return _container(origin, args, meta_items)
     if dataclasses.is_dataclass(tp):
-        return build(tp, raw, loc)  # type: ignore[arg-type]
+        return lambda raw, loc: build(tp, raw, loc)  # type: ignore[arg-type]
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         values = [m.value for m in tp]
-        if raw in values and type(raw) is type(values[0]):
-            return tp(raw)
-        raise Invalid(loc, _one_of(values))
-    return _scalar(tp, raw, loc, meta)
+        members = {m.value: m for m in tp}
+        kind = type(values[0])
+        wrong = _one_of(values)
+
+        def member(raw: Any, loc: tuple[str | int, ...]) -> Any:
+            if raw in values and type(raw) is kind:
+                return members[raw]
+            raise Invalid(loc, wrong)
+        return member
+    meta = dict(meta_items)
+    return lambda raw, loc: _scalar(tp, raw, loc, meta)
+
+
+def _container(origin: Any, args: tuple[Any, ...],
+               meta_items: tuple[tuple[str, Any], ...]) -> Reader:
+    if origin is list:
+        item = _reader(args[0], ())
+
+        def a_list(raw: Any, loc: tuple[str | int, ...]) -> Any:
+            if not isinstance(raw, list | tuple):
+                raise Invalid(loc, "Input should be a valid list")
+            return [item(x, (*loc, i)) for i, x in enumerate(raw)]
+        return a_list
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        each = _reader(args[0], meta_items)
+
+        def a_tuple(raw: Any, loc: tuple[str | int, ...]) -> Any:
+            if not isinstance(raw, list | tuple):
+                raise Invalid(loc, "Input should be a valid tuple")
+            return tuple(each(x, (*loc, i)) for i, x in enumerate(raw))
+        return a_tuple
+    if origin is tuple:
+        parts = [_reader(a, ()) for a in args]
+
+        def a_fixed_tuple(raw: Any, loc: tuple[str | int, ...]) -> Any:
+            if not isinstance(raw, list | tuple) or len(raw) != len(parts):
+                raise Invalid(loc, f"Input should be a valid tuple of {len(parts)} items")
+            return tuple(r(x, (*loc, i))
+                         for i, (r, x) in enumerate(zip(parts, raw, strict=True)))
+        return a_fixed_tuple
+    key, value = _reader(args[0], ()), _reader(args[1], ())
+
+    def a_dict(raw: Any, loc: tuple[str | int, ...]) -> Any:
+        if not isinstance(raw, Mapping):
+            raise Invalid(loc, "Input should be a valid dictionary")
+        return {key(k, loc): value(v, (*loc, str(k))) for k, v in raw.items()}
+    return a_dict
 
 
 def _one_of(values: list[Any]) -> str:

@@ -1,12 +1,14 @@
-"""The bank-holiday shortcut: the same answer as the `holidays` package, without importing
-it once warm; rebuilt when stale or unreadable; never trusted by `verify`."""
+"""Bank holidays: the shipped England and Wales table and the on-disk shortcut give the
+`holidays` package's answer without importing it; the table is used only with the release
+it was written from; the shortcut is rebuilt when stale or unreadable and never trusted by
+`verify`."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,9 @@ from conftest import shortcut_read, shortcut_write
 
 from evidencebot.evidence import bankholidays
 
-CHRISTMAS = date(2026, 12, 25)
+# The on-disk shortcut holds what the shipped table does not: a year after it.
+YEAR = 2075
+CHRISTMAS = date(YEAR, 12, 25)
 
 
 @pytest.fixture(autouse=True)
@@ -30,11 +34,11 @@ def store(tmp_path: Path) -> Path:
 
 def test_a_warm_store_answers_without_importing_holidays(store: Path) -> None:
     bankholidays.use_store(store)
-    fresh = dict(bankholidays.table("UK", 2026))
+    fresh = dict(bankholidays.table("UK", YEAR))
     assert fresh[CHRISTMAS] == "Christmas Day" and store.is_file()
     probe = ("import sys\nfrom pathlib import Path\nfrom evidencebot.evidence import "
              f"bankholidays as b\nb.use_store(Path({str(store)!r}))\n"
-             "t = b.table('UK', 2026)\nprint(sorted((d.isoformat(), n) for d, n in t.items()))\n"
+             f"t = b.table('UK', {YEAR})\nprint(sorted((d.isoformat(), n) for d, n in t.items()))\n"
              "print('holidays' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout.splitlines()
@@ -46,15 +50,15 @@ def test_a_warm_store_answers_without_importing_holidays(store: Path) -> None:
 def test_a_damaged_or_stale_store_is_rebuilt_with_the_true_answer(store: Path,
                                                                    damage: str) -> None:
     bankholidays.use_store(store)
-    bankholidays.table("UK", 2026)
+    bankholidays.table("UK", YEAR)
     if damage == "garbage":
         store.write_bytes(b"\x00not marshal")
     else:
         stamp, rows = shortcut_read(store)
-        rows["UK|2026"] = []  # no holidays at all, under another release's stamp
+        rows[f"UK|{YEAR}"] = []  # no holidays at all, under another release's stamp
         shortcut_write(store, "holidays 0.0|" + stamp, rows)
     bankholidays.use_store(store)  # a new process, as far as the in-memory cache goes
-    assert bankholidays.table("UK", 2026)[CHRISTMAS] == "Christmas Day"
+    assert bankholidays.table("UK", YEAR)[CHRISTMAS] == "Christmas Day"
     assert not shortcut_read(store)[0].startswith("holidays 0.0|")
 
 
@@ -63,10 +67,69 @@ def test_without_a_store_the_package_is_asked() -> None:
     assert bankholidays.table("GB-ENG", 2027)[date(2027, 12, 27)].startswith("Christmas Day")
 
 
-def test_a_tampered_store_fools_record_but_not_verify(trading_repo: Path, tmp_path: Path,
-                                                      cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
+def test_the_shipped_table_is_the_package_s_answer() -> None:
+    """With the release it was written from, the table is what `holidays` gives for every
+    year it covers; with another release, the package answers instead."""
+    from evidencebot.evidence import ukbankholidays as shipped
 
+    bankholidays.use_store(None)
+    years = range(min(shipped.DAYS), max(shipped.DAYS) + 1)
+    assert list(shipped.DAYS) == list(years) and 2026 in years
+    if bankholidays.release() == shipped.RELEASE:
+        text = Path(shipped.__file__).read_text(encoding="utf-8")
+        assert text == bankholidays.shipped_source(years[0], years[-1])
+        assert all(bankholidays._shipped(y) == bankholidays._compute("UK", y) for y in years)
+    else:  # an upgraded `holidays`: the table stands aside until it is rewritten
+        assert all(bankholidays._shipped(y) is None for y in years)
+
+
+def test_another_release_is_asked_and_not_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evidencebot.evidence import ukbankholidays as shipped
+
+    monkeypatch.setattr(shipped, "DAYS", {2026: ""})  # what an outdated table would say: no holidays
+    monkeypatch.setattr(shipped, "RELEASE", "0.0")
+    bankholidays.use_store(None)
+    assert bankholidays.table("UK", 2026)[date(2026, 12, 25)] == "Christmas Day"
+    monkeypatch.setattr(shipped, "RELEASE", bankholidays.release())
+    bankholidays.use_store(None)
+    assert bankholidays.table("UK", 2026) == {}  # the same release: the table is used
+
+
+def test_the_shipped_years_need_no_import_of_holidays() -> None:
+    probe = ("import sys\nfrom datetime import date\nfrom evidencebot.evidence import "
+             "bankholidays as b\nprint(b.table('GB-ENG', 2027)[date(2027, 12, 27)])\n"
+             "print(b.release())\nprint('holidays' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0].startswith("Christmas Day")
+    from evidencebot.evidence import ukbankholidays as shipped
+
+    assert out[2] == str(out[1] != shipped.RELEASE)  # imported only for another release
+
+
+def test_verify_never_reads_the_store(tmp_path: Path) -> None:
+    """A forged shortcut (no holidays in a year after the table) is ignored by the context
+    `verify` builds."""
+    from conftest import git
+
+    from evidencebot.ledger.verify import verify_context
+
+    store = tmp_path / "holidays.bin"
+    bankholidays.use_store(store)
+    stamp = bankholidays._stamp()
+    assert stamp is not None
+    shortcut_write(store, stamp, {f"UK|{YEAR}": []})
+    assert bankholidays.table("UK", YEAR) == {}  # the local shortcut lies to the CLI
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    verify_context(repo, base="main", clock=lambda: datetime.now(UTC))
+    assert bankholidays.table("UK", YEAR)[CHRISTMAS] == "Christmas Day"
+
+
+def test_a_tampered_store_fools_neither_record_nor_verify(
+        trading_repo: Path, tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from conftest import git
 
     from evidencebot.sim.trading_repo import report, write_report
@@ -82,6 +145,7 @@ def test_a_tampered_store_fools_record_but_not_verify(trading_repo: Path, tmp_pa
     shortcut_write(store, stamp, {"UK|2026": []})  # "no bank holidays"
     doc = report(finished=datetime(2026, 8, 31, 9, 40, tzinfo=UTC))
     r = cli("--repo", trading_repo, "--json", "record", write_report(tmp_path / "r.json", doc))
-    assert r.code == 0 and '"outcome": "qualifying"' in r.out  # the local shortcut lied
+    assert r.code == 0 and '"outcome": "non-qualifying"' in r.out  # the shipped table
+    assert "bank holiday" in r.out
     v = cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence")
-    assert v.code == 1 and "bank holiday" in v.out, v.out
+    assert v.code == 0, v.out

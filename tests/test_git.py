@@ -58,3 +58,84 @@ def _shared(factory) -> Path:  # type: ignore[no-untyped-def]
     if not _REPO:
         _REPO.append(make(factory.mktemp("shared"), {"a": b"A\n", "b": b"B" * 70000}))
     return _REPO[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(now=st.lists(st.sampled_from(["HEAD:a", "HEAD:b", "HEAD:none", "HEAD", "HEAD:../x"]),
+                    max_size=8),
+       then=st.lists(st.sampled_from(["HEAD:a", "HEAD:b", "HEAD:none", "HEAD^{tree}"]),
+                     max_size=8),
+       asks=st.lists(st.sampled_from(["HEAD:a", "HEAD:b", "HEAD:none", "HEAD",
+                                      "HEAD^{tree}"]), max_size=12))
+def test_read_ahead_answers_as_git_does(tmp_path_factory, now: list[str], then: list[str],  # type: ignore[no-untyped-def]
+                                        asks: list[str]) -> None:
+    """Whatever was read ahead (now, or in the background for the next window), every read
+    answers what git answers, however often it is asked."""
+    repo = _shared(tmp_path_factory)
+    truth = dict(zip(["HEAD:a", "HEAD:b", "HEAD:none", "HEAD", "HEAD^{tree}", "HEAD:../x"],
+                     git.cat_batch_typed(repo, ["HEAD:a", "HEAD:b", "HEAD:none", "HEAD",
+                                                "HEAD^{tree}", "HEAD:../x"]), strict=True))
+    with git.reading(repo) as reader:
+        reader.prefetch(now, then=then)
+        assert [reader.get(s) for s in asks[:6]] == [truth[s] for s in asks[:6]]
+        reader.prefetch(then)  # the background read, if it was of exactly these
+        assert reader.get_many(asks) == [truth[s] for s in asks]
+
+
+def test_a_read_ahead_is_answered_from_memory_once(tmp_path: Path) -> None:
+    repo = make(tmp_path, {"a": b"first\n"})
+    with git.reading(repo) as reader:
+        reader.prefetch(["HEAD:a"], then=["HEAD:a", "HEAD"])
+        assert reader._later is not None
+        reader._later[0].join()  # the background read is done: before the commits
+        run_git(repo, "commit", "-qm", "x", "--allow-empty")
+        (repo / "a").write_bytes(b"second\n")
+        run_git(repo, "commit", "-qam", "second")
+        # HEAD has moved: the answer read ahead is the old one, handed out once...
+        assert reader.get("HEAD:a") == ("blob", b"first\n")
+        # ...then git is asked again
+        assert reader.get("HEAD:a") == ("blob", b"second\n")
+        reader.prefetch(["HEAD:a", "HEAD"])  # answered by that background read
+        assert reader.get_many(["HEAD:a", "HEAD:a"]) == [("blob", b"first\n"),
+                                                        ("blob", b"second\n")]
+        helper = reader._helper
+        assert helper is not None and helper.proc.poll() is None
+    assert helper.proc.poll() is not None  # the second process ends with the reader
+
+
+def test_commit_log_reads_any_path_and_every_shape_of_commit(tmp_path: Path) -> None:
+    from evidencebot.guard.changes import EMPTY_TREE, commit_log
+
+    odd = "a\x01b\nc :d.md"  # the log's own separators, inside a name
+    repo = make(tmp_path, {odd: b"1\n", "plain.txt": b"p\n"})
+    root = run_git(repo, "rev-parse", "HEAD").strip()
+    run_git(repo, "checkout", "-qb", "side")
+    (repo / "side.txt").write_bytes(b"s\n")
+    run_git(repo, "add", "side.txt")
+    run_git(repo, "commit", "-qm", "side")
+    run_git(repo, "checkout", "-q", "main")
+    (repo / odd).write_bytes(b"2\n")
+    run_git(repo, "commit", "-qam", "edit", "--date", "2001-02-03T04:05:06Z")
+    run_git(repo, "merge", "-q", "--no-edit", "side")
+    run_git(repo, "commit", "-q", "--allow-empty", "-m", "empty")
+    logged = commit_log(repo, "HEAD")
+    listed = run_git(repo, "rev-list", "--reverse", "--topo-order", "--parents",
+                     "HEAD").splitlines()
+    assert [(c.sha, *c.parents) for c in logged] == [tuple(ln.split()) for ln in listed]
+    for c in logged:
+        want = run_git_bytes(repo, "diff-tree", "-z", "-r", "--no-renames", "--no-abbrev",
+                             c.parents[0] if c.parents else EMPTY_TREE, c.sha)
+        assert c.raw == (want if len(c.parents) <= 1 else b""), c.sha
+        dates = run_git(repo, "show", "-s", "--format=%ct %at", c.sha).split()
+        assert (c.committed, c.authored) == (int(dates[0]), int(dates[1]))
+    assert logged[0].sha == root and odd.encode() in logged[0].raw
+    assert any(c.authored == 981173106 for c in logged)  # 2001-02-03T04:05:06Z
+    picked = [logged[3].sha, logged[0].sha]
+    assert [c.sha for c in commit_log(repo, only=picked)] == picked
+
+
+def run_git_bytes(repo: Path, *args: str) -> bytes:
+    import subprocess
+
+    return subprocess.run(["git", "-C", str(repo), *args], check=True,
+                          capture_output=True).stdout

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidencebot import config
@@ -136,3 +136,25 @@ def test_values_at_the_edges_are_invalid_never_a_crash() -> None:
     with pytest.raises(UsageError, match="finite number"):
         config.parse(b"[qualify]\nmin_symbol_data_availability_ratio = " + b"9" * 400 + b"\n",
                      source="evidencebot.toml")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)).map(
+        lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ").rjust(20, "0")),
+    st.from_regex(r"[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}T[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}Z?",
+                  fullmatch=True),
+    st.text(max_size=22)))
+def test_parse_stamp_reads_what_strptime_reads(text: str) -> None:
+    """The fast path for the exact form changes nothing: the same datetime, or ValueError."""
+    from evidencebot.evidence.stamps import FORMAT, parse_stamp
+
+    try:
+        want: object = datetime.strptime(text, FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        want = ValueError
+    try:
+        got: object = parse_stamp(text)
+    except ValueError:
+        got = ValueError
+    assert got == want

@@ -27,14 +27,16 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
     commit in the range descends from the base branch and passes the scope rules; every
     run is re-derived from its record and report; every closure has its streak and its
     description. Exit 1 with every violation listed."""
+    from .. import git
     from ..ledger.verify import base_of, verify_context
     from ..ledger.verify import verify as run_verify
 
     top = state.top()
-    ctx = verify_context(top, base=base or base_of(top), clock=state.clock)
-    state.adopt(ctx)  # the pinned clock is allowed or not by this base's config
-    report = run_verify(ctx, spec=range_, describe=_rerender,
-                        require_signed=require_signed)
+    with git.reading(top):  # one cat-file process for the config, the rules and the blobs
+        ctx = verify_context(top, base=base or base_of(top), clock=state.clock)
+        state.adopt(ctx)  # the pinned clock is allowed or not by this base's config
+        report = run_verify(ctx, spec=range_, describe=_rerender,
+                            require_signed=require_signed)
     if state.as_json:
         state.emit(verify_out(ctx, report))
     else:

@@ -3,9 +3,11 @@ Light on purpose (the CLI's start-up imports it)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+_EXACT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 
 
 def stamp(dt: datetime) -> str:
@@ -13,4 +15,8 @@ def stamp(dt: datetime) -> str:
 
 
 def parse_stamp(text: str) -> datetime:
+    """``text`` in FORMAT, as UTC; ValueError otherwise. (The exact form is read without
+    `strptime`, which costs 15 µs a call; anything else `strptime` accepts still reads.)"""
+    if _EXACT.fullmatch(text):
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
     return datetime.strptime(text, FORMAT).replace(tzinfo=UTC)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,10 +91,7 @@ def _changes(repo: Path, records: list[tuple[str, str, str, str, str]], docs: se
 
     ``known`` holds contents already read, keyed by ("old"|"new", path)."""
     known = known or {}
-    wanted = [sha for om, nm, os_, ns, path in records
-              if path in docs or path.lower().endswith(".html")  # pages: no script
-              for side, sha, m in (("old", os_, om), ("new", ns, nm))
-              if m not in ("000000", "160000") and (side, path) not in known]
+    wanted = _blobs_read(records, docs, known)
     blobs = dict(zip(wanted, git.cat_batch(repo, wanted, inherit_env=inherit_env), strict=True))
 
     def data(side: str, sha: str, path: str) -> bytes | None:
@@ -102,6 +100,25 @@ def _changes(repo: Path, records: list[tuple[str, str, str, str, str]], docs: se
     return [Change(None if om == "000000" else Blob(path, om, data("old", os_, path)),
                    None if nm == "000000" else Blob(path, nm, data("new", ns, path)))
             for om, nm, os_, ns, path in records]
+
+
+def _blobs_read(records: list[tuple[str, str, str, str, str]], docs: set[str],
+                known: dict[tuple[str, str], bytes | None] | None = None) -> list[str]:
+    """The blobs the rules read: the documents' and the pages' both sides."""
+    return [sha for om, nm, os_, ns, path in records
+            if path in docs or path.lower().endswith(".html")  # pages: no script
+            for side, sha, m in (("old", os_, om), ("new", ns, nm))
+            if m not in ("000000", "160000") and (side, path) not in (known or {})]
+
+
+def commit_reads(parent: str | None, raw: bytes, docs: set[str]) -> list[str]:
+    """What judging a commit (`commit_changes` and `existing_names`) will read, given its
+    raw records: for `git.Objects.prefetch`."""
+    records = _parse_raw(raw)
+    dirs = _new_dirs(path for om, _nm, _o, _n, path in records if om == "000000")
+    names = [f"{parent}:{d.rstrip('/')}" for d in ["", *sorted(dirs)]] \
+        if parent and dirs else []
+    return [*_blobs_read(records, docs), *names]
 
 
 def _docs(rules: Rules) -> set[str]:
@@ -129,28 +146,43 @@ def commit_changes(repo: Path, old: str | None, new: str, docs: set[str],
     return _changes(repo, _parse_raw(raw), docs)
 
 
-def diffs(repo: Path, pairs: Sequence[tuple[str | None, str]]) -> dict[str, bytes]:
-    """`diff-tree --raw -z` of many (parent, commit) pairs through one process: each
-    commit's raw records, by commit id."""
-    if not pairs:
-        return {}
-    # A root commit goes alone on its line (`--root` diffs it against the empty tree):
-    # git reads "<commit> <parent>" lines, and the empty tree is not a commit.
-    lines = "".join(f"{new} {old}\n" if old else f"{new}\n" for old, new in pairs)
-    parts = git.run(repo, "diff-tree", "--stdin", "--root", "-z", "-r", "--no-renames",
-                    "--no-abbrev", "--always", input=lines.encode()).split(b"\x00")
-    found: dict[str, list[bytes]] = {}
-    current: list[bytes] = []
+@dataclass(frozen=True)
+class Logged:
+    """One commit as `commit_log` reads it: ids, dates (seconds) and its raw records
+    against its first parent (`diff-tree --raw -z` form; none for a merge)."""
+
+    sha: str
+    parents: tuple[str, ...]
+    committed: int
+    authored: int
+    raw: bytes
+
+
+def commit_log(repo: Path, *revs: str, only: Sequence[str] = ()) -> list[Logged]:
+    """Commits with their raw changes from one `git log`: the range ``revs`` oldest first
+    (topological), or exactly the commits ``only``, in that order."""
+    args = ["log", "-z", "--format=%x01%H %P%x00%ct %at", "--raw", "-r", "--root",
+            "--no-renames", "--no-abbrev", "--no-color", "--no-show-signature"]
+    if only:
+        out = git.run(repo, *args, "--no-walk=unsorted", "--stdin",
+                      input="".join(f"{sha}\n" for sha in only).encode())
+    else:
+        out = git.run(repo, *args, "--reverse", "--topo-order", *revs, "--")
+    # Read in step, never by searching: a path may hold any byte but NUL ("\x01" too).
+    parts = out.split(b"\x00")
+    found = []
     i = 0
-    while i < len(parts):  # a commit id, then its ":"-records (meta, path)
-        if parts[i].startswith(b":"):
-            current += [parts[i], parts[i + 1]]
+    while i + 1 < len(parts) and parts[i].startswith(b"\x01"):
+        ids = parts[i][1:].decode().split()
+        ct, at = parts[i + 1].decode().split()
+        i += 2
+        records: list[bytes] = []
+        while i + 1 < len(parts) and parts[i].lstrip(b"\n").startswith(b":"):
+            records += [parts[i].lstrip(b"\n"), parts[i + 1]]
             i += 2
-            continue
-        if parts[i].strip():
-            current = found.setdefault(parts[i].strip().decode(), [])
-        i += 1
-    return {sha: b"".join(x + b"\x00" for x in items) for sha, items in found.items()}
+        raw = b"".join(x + b"\x00" for x in records)
+        found.append(Logged(ids[0], tuple(ids[1:]), int(ct), int(at), raw))
+    return found
 
 
 def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,

@@ -29,6 +29,7 @@ from .workspace import Context
 
 # (context, closure commit, its parent) -> the files `close` renders there, by path
 Describe = Callable[[Context, OpsCommit, str], Mapping[str, str]]
+_AHEAD = 20  # commits whose objects are read ahead together (their blobs stay in memory)
 
 
 @dataclass(frozen=True)
@@ -129,16 +130,15 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     start, stop, mode = resolve_range(ctx, spec=spec, end=end)
     ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
     if mode == "range":
-        listing = git.out(ctx.repo, "rev-list", "--reverse", "--topo-order", "--parents",
-                          f"{start}..{stop}" if start else stop).splitlines()
-        shas = {ln.split()[0]: ln.split()[1:] for ln in listing if ln}
+        logged = guard.commit_log(ctx.repo, f"{start}..{stop}" if start else stop)
         report = Report(f"{(start or '')[:12]}..{stop[:12]}")
     else:
-        shas = {c.sha: list(c.parents) for c in reversed(ops)}
+        logged = guard.commit_log(ctx.repo, only=[c.sha for c in reversed(ops)])
         report = Report(f"ops commits reachable from {stop[:12]}")
-    _walk(ctx, report, shas, ops, require_ops=mode == "range", describe=describe)
+    shas = {c.sha: list(c.parents) for c in logged}
+    _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
     _descent(ctx, report, shas, stop)
-    _dates(ctx, report, list(shas))
+    _dates(ctx, report, logged)
     if require_signed or ctx.rules.ops.require_signed:
         _signatures(ctx, report, [s for s in shas if s in {c.sha for c in ops}])
     if mode == "history":
@@ -146,13 +146,20 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     return report
 
 
-def _walk(ctx: Context, report: Report, shas: dict[str, list[str]], ops: list[OpsCommit], *,
-          require_ops: bool, describe: Describe | None) -> None:
-    """Judge each commit, oldest first (``shas`` maps each to its parents)."""
+def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
+          ops: list[OpsCommit], *, require_ops: bool, describe: Describe | None) -> None:
+    """Judge each commit, oldest first."""
     index = {c.sha: i for i, c in enumerate(ops)}  # newest first
-    raw = guard.diffs(ctx.repo, [(parents[0] if parents else None, sha)
-                                 for sha, parents in shas.items() if len(parents) <= 1])
-    for sha, parents in shas.items():
+    raw = {c.sha: c.raw for c in logged if len(c.parents) <= 1}
+    reader = git.active_reader(ctx.repo)
+    windows = [logged[k:k + _AHEAD] for k in range(0, len(logged), _AHEAD)]
+    for n, commit in enumerate(logged):
+        sha, parents = commit.sha, commit.parents
+        if reader is not None and n % _AHEAD == 0:
+            k = n // _AHEAD
+            reader.prefetch(_reads(ctx, windows[k], ops, index),
+                            then=_reads(ctx, windows[k + 1], ops, index)
+                            if k + 1 < len(windows) else ())
         report.commits += 1
         c = ops[index[sha]] if sha in index else None
         prior = ops[index[sha] + 1:] if sha in index else []
@@ -180,6 +187,27 @@ def _walk(ctx: Context, report: Report, shas: dict[str, list[str]], ops: list[Op
             check_run(ctx, c, prior, add)
         elif c.kind == "milestone" and not c.problems:
             _check_closure(ctx, c, prior, add, describe)
+
+
+def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
+           index: dict[str, int]) -> list[str]:
+    """What judging the commits of ``window`` will read from git: one pipelined pass for
+    them all, so that git inflates while no one waits for a round trip per object."""
+    rules = ctx.guard_rules
+    docs = {rules.backlog, rules.design, rules.session_log}
+    specs: list[str] = []
+    for logged in window:
+        sha, parents = logged.sha, logged.parents
+        parent = parents[0] if len(parents) == 1 else None
+        if len(parents) <= 1:
+            specs += guard.commit_reads(parent, logged.raw, docs)
+        c = ops[index[sha]] if sha in index else None
+        record = c.trailers.get("Evidence-Record", "") if c is not None and c.is_run else ""
+        if record:
+            specs.append(f"{sha}:{record}")
+            if parent:
+                specs += [f"{parent}:{record}", f"{parent}:{ctx.cfg.docs.backlog}"]
+    return specs
 
 
 def _scope(ctx: Context, report: Report, sha: str, parents: Sequence[str],
@@ -273,24 +301,22 @@ def _descent(ctx: Context, report: Report, shas: dict[str, list[str]], stop: str
     # does not descend from the base.
     descendants = set(git.out(ctx.repo, "rev-list", "--ancestry-path",
                               f"{mb}..{stop}").split()) if mb else set()
-    on_base = set(git.out(ctx.repo, "rev-list", ctx.base_ref).split()) if mb else set()
-    for sha in shas:
-        if sha not in descendants and sha not in on_base:
+    others = [sha for sha in shas if sha not in descendants]
+    on_base = set(git.out(ctx.repo, "rev-list", ctx.base_ref).split()) if mb and others \
+        else set()
+    for sha in others:
+        if sha not in on_base:
             report.findings.append(Finding(
                 sha, "not-from-base", f"this commit does not descend from {ctx.base_ref}",
                 f"ops branches start from {ctx.rules.ops.base}"))
 
 
-def _dates(ctx: Context, report: Report, shas: list[str]) -> None:
+def _dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
     """No commit dated in the future (beyond the clock skew)."""
-    if not shas:
-        return
-    limit = ctx.now + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS)
-    raw = git.out(ctx.repo, "show", "-s", "--format=%H %ct %at", *shas)
-    for line in raw.splitlines():
-        sha, ct, at = line.split()
-        if max(int(ct), int(at)) > limit.timestamp():
-            report.findings.append(Finding(sha, "future-commit", "the commit is dated in the "
+    limit = (ctx.now + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS)).timestamp()
+    for c in logged:
+        if max(c.committed, c.authored) > limit:
+            report.findings.append(Finding(c.sha, "future-commit", "the commit is dated in the "
                                            "future", "check the clock of the recording machine"))
 
 
