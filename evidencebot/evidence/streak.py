@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, NamedTuple
 
 from .history import OpsCommit
@@ -74,25 +75,21 @@ def facts(commits: Sequence[OpsCommit], hand_rows: Iterable[HandRow] = (),
     """The run timeline of ``commits`` (newest first, as `history.read` gives them), the
     hand-written rows and ``extra`` facts, sorted by start time."""
     voids = voided(commits)
-    out: list[Fact] = []
     n = len(commits)
-    for i, c in enumerate(commits):
-        if c.is_run and not c.problems:
-            started = c.started or c.date
-            out.append(Fact(started, c.finished or started, n - i, commit_effect(c, voids),
-                            c.run_id, c))
+    out = [Fact(c.started or c.date, c.finished or c.started or c.date, n - i,
+                commit_effect(c, voids), c.run_id, c)
+           for i, c in enumerate(commits) if c.is_run and not c.problems]
     recorded = {f.run_id for f in out}
     for row in hand_rows:
         if row.run_id not in recorded:
             out.append(Fact(row.started, row.started, -1,
                             NEUTRAL if row.qualifying else RESETS_STREAK, row.run_id, None))
     out.extend(extra)
-    out.sort(key=_when)
+    out.sort(key=_WHEN)
     return out
 
 
-def _when(f: Fact) -> tuple[str, str, int]:
-    return f[0], f[1], f[2]  # started, finished, order
+_WHEN = itemgetter(0, 1, 2)  # started, finished, order
 
 
 def current(timeline: Sequence[Fact]) -> list[Fact]:

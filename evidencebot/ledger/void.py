@@ -6,7 +6,7 @@ rules are checked again there (the run may have been used by a closure meanwhile
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -107,7 +107,7 @@ def void_draft(ctx: Context, *, parent: str, record: VoidRecord, run: OpsCommit,
     line as they read once the void counts."""
     d = ctx.cfg.docs
     docs = read_docs(ctx, parent, d.backlog, d.session_log)
-    marker = replace(run, sha="0" * 40, parents=(), subject="",
+    marker = run._replace(sha="0" * 40, parents=(), subject="",
                      trailers={"Evidence-Kind": "void", "Evidence-Run-Id": record.run_id})
     after = streaks.streak_of([marker, *commits], milestone=ctx.milestone,
                               needed=ctx.consecutive,
