@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidencebot.evidence.history import OpsCommit
-from evidencebot.evidence.streak import streak_of
+from evidencebot.evidence.streak import (
+    Runs,
+    conflicts,
+    current,
+    facts,
+    runs_of,
+    streak,
+    streak_of,
+    streak_with,
+)
 
 
 def run(outcome: str, i: int, *, dirty: bool = False) -> OpsCommit:
@@ -68,3 +79,78 @@ def test_closure_already_done_is_found_and_does_not_reset() -> None:
 def test_evidence_runs_are_the_last_needed() -> None:
     s = streak_of(build([Q, Q, Q, Q]), milestone="MO-2", needed=3)
     assert [r.run_id for r in s.evidence_runs] == ["R1", "R2", "R3"]
+
+
+# --- the runs of a history, whole or extended (`runs_of`), and their shortcut ------------
+
+_step = st.sampled_from(["q", "n", "infra", "dirty", "check", "void", "close", "bad",
+                         "legacy", "same-report"])
+
+
+def _history(steps: list[str], times: list[int]) -> list[OpsCommit]:
+    """Ops commits (newest first) from ``steps``: runs started at ``times`` (hours, so they
+    may be out of recording order and overlap), voids of an earlier run, closures."""
+    commits: list[OpsCommit] = []
+    for i, (step, hour) in enumerate(zip(steps, times, strict=False)):
+        started = f"2026-11-{1 + hour // 24:02d}T{hour % 24:02d}:00:00Z"
+        finished = f"2026-11-{1 + hour // 24:02d}T{hour % 24:02d}:30:00Z"
+        if step in ("check", "close", "void"):
+            t = {"Check-Failed": "window"} if step == "check" else \
+                {"Milestone": "MO-2"} if step == "close" else \
+                {"Evidence-Run-Id": f"R{max(i - 2, 0)}"}
+            kind = {"check": "check", "close": "milestone", "void": "void"}[step]
+            commits.append(other(kind, i, **t))
+            continue
+        c = run({"q": Q, "n": N, "infra": "failed-infra"}.get(step, Q), i,
+                dirty=step == "dirty")
+        times_ = {} if step == "legacy" else {"Evidence-Started-At": started,
+                                              "Evidence-Finished-At": finished}
+        report = "same" if step == "same-report" else f"{i:064x}"
+        c = c._replace(trailers={**c.trailers, **times_, "Evidence-Report-Sha256": report},
+                       started=times_.get("Evidence-Started-At", ""),
+                       finished=times_.get("Evidence-Finished-At", ""),
+                       problems=("malformed",) if step == "bad" else ())
+        commits.append(c)
+    return list(reversed(commits))
+
+
+@settings(max_examples=150, deadline=None)
+@given(steps=st.lists(_step, max_size=14), times=st.lists(st.integers(0, 60), min_size=14,
+                                                           max_size=14),
+       cut=st.integers(0, 14))
+def test_runs_extended_are_the_runs_of_the_whole(steps: list[str], times: list[int],
+                                                 cut: int) -> None:
+    """The runs of a history equal those of its older part extended by the newer commits
+    (voids of older runs included), also after a round trip through the shortcut's plain
+    form; the streak and the session conflicts read the same from either."""
+    whole = _history(steps, times)
+    cut = min(cut, len(whole))
+    older, newer = whole[cut:], whole[:cut]
+    full = runs_of(whole)
+    extended = runs_of(newer, on=Runs.from_plain(runs_of(older).plain()))
+    assert extended.plain() == full.plain()
+    assert [f.commit for f in full.facts] == [f.commit for f in facts(whole)]
+    new_run = dict(run_id="NEW", started="2026-11-02T05:10:00Z",
+                   finished="2026-11-02T05:20:00Z", outcome=Q, dirty=False)
+    assert streak_with(extended, **new_run) == streak_with(full, **new_run)  # type: ignore[arg-type]
+    assert streak(whole) == len(current(facts(full)))
+    ask = dict(run_id="R1", started="2026-11-01T05:10:00Z", finished="2026-11-01T05:20:00Z",
+               report_sha256="same")
+    assert [(r, s.sha) for r, s in conflicts(extended.sessions, **ask)] == \
+        [(r, s.sha) for r, s in conflicts(full.sessions, **ask)]  # type: ignore[arg-type]
+
+
+def test_a_voided_older_run_resets_where_it_falls() -> None:
+    older = build([Q, Q])
+    void = other("void", 9, **{"Evidence-Run-Id": "R1"})
+    extended = runs_of([void], on=runs_of(older))
+    assert [f.effect for f in extended.facts] == [1, -1] and extended.voids == {"R1"}
+    assert streak_with(extended, run_id="R2", started="2026-11-30", finished="2026-11-30",
+                       outcome=Q, dirty=False) == 1
+
+
+@pytest.mark.parametrize("damaged", [None, 7, ("x",), ([("a",)], 1, [], [], [], []),
+                                     ([], "x", [], [], [], []), ([], 1, [], [], [(1,)], [])])
+def test_a_damaged_plain_form_is_refused(damaged: object) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        Runs.from_plain(damaged)

@@ -13,10 +13,11 @@ hand-written qualifying row neither counts nor breaks.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .history import OpsCommit
 from .trailers import RESETS
@@ -70,23 +71,87 @@ def commit_effect(c: OpsCommit, voids: set[str] | frozenset[str] = frozenset()) 
     return effect(c.outcome, dirty=c.trailers.get("Code-Dirty") == "true")
 
 
-def facts(commits: Sequence[OpsCommit], hand_rows: Iterable[HandRow] = (),
+class Session(NamedTuple):
+    """A recorded run as the one-session rule reads it."""
+
+    run_id: str
+    started: str  # "" for runs recorded before the time trailers
+    finished: str
+    report_sha256: str
+    sha: str
+
+
+class Runs(NamedTuple):
+    """What the streak and session rules read from a history, in plain values (so that a
+    shortcut file can hold it: `Context.runs`)."""
+
+    facts: list[Fact]  # the run commits' facts, sorted by time
+    commits: int  # ops commits in the history: the next is commits + 1 in recording order
+    voids: frozenset[str]
+    recorded: frozenset[str]  # every run id a run commit names, malformed ones included
+    sessions: list[Session]
+    closed: frozenset[str]  # the milestones a closure commit names
+
+    def plain(self) -> tuple[object, ...]:
+        """The value as tuples, strings and numbers (`from_plain` reads it back)."""
+        return ([tuple(f[:5]) for f in self.facts], self.commits, sorted(self.voids),
+                sorted(self.recorded), [tuple(x) for x in self.sessions], sorted(self.closed))
+
+    @classmethod
+    def from_plain(cls, value: Any) -> Runs:
+        """Runs from `plain`'s value; TypeError or ValueError when it is not one."""
+        facts, commits, voids, recorded, sessions, closed = value
+        return cls([Fact._make((*f, None)) for f in facts], int(commits), frozenset(voids),
+                   frozenset(recorded), [Session._make(x) for x in sessions], frozenset(closed))
+
+
+def runs_of(commits: Sequence[OpsCommit], *, on: Runs | None = None) -> Runs:
+    """The runs of ``commits`` (newest first, as `history.read` gives them); ``on``: the
+    runs of the history they were committed on top of (the result is then that history's
+    with these commits added)."""
+    on = on or Runs([], 0, frozenset(), frozenset(), [], frozenset())
+    new_voids = voided(commits)
+    voids = on.voids | new_voids
+    n = on.commits + len(commits)
+    older = [f._replace(effect=RESETS_STREAK) if f.run_id in new_voids else f
+             for f in on.facts] if new_voids else on.facts
+    runs = [c for c in commits if c.is_run and not c.problems]
+    facts = [Fact(c.started or c.date, c.finished or c.started or c.date, n - i,
+                  commit_effect(c, voids), c.run_id, c)
+             for i, c in enumerate(commits) if c.is_run and not c.problems]
+    return Runs(sorted(older + facts, key=_WHEN) if facts else older, n, voids,
+                on.recorded | {c.run_id for c in commits if c.is_run},
+                [Session(c.run_id, c.started, c.finished,
+                         c.trailers.get("Evidence-Report-Sha256", ""), c.sha)
+                 for c in runs] + on.sessions,  # newest first, like the commits
+                on.closed | {c.trailers.get("Milestone", "") for c in commits
+                             if c.kind == "milestone"})
+
+
+def facts(commits: Sequence[OpsCommit] | Runs, hand_rows: Iterable[HandRow] = (),
           extra: Iterable[Fact] = ()) -> list[Fact]:
-    """The run timeline of ``commits`` (newest first, as `history.read` gives them), the
-    hand-written rows and ``extra`` facts, sorted by start time."""
-    voids = voided(commits)
-    n = len(commits)
-    out = [Fact(c.started or c.date, c.finished or c.started or c.date, n - i,
-                commit_effect(c, voids), c.run_id, c)
-           for i, c in enumerate(commits) if c.is_run and not c.problems]
-    recorded = {f.run_id for f in out}
-    for row in hand_rows:
-        if row.run_id not in recorded:
-            out.append(Fact(row.started, row.started, -1,
-                            NEUTRAL if row.qualifying else RESETS_STREAK, row.run_id, None))
-    out.extend(extra)
-    out.sort(key=_WHEN)
-    return out
+    """The run timeline of ``commits`` (newest first, as `history.read` gives them, or
+    their `runs_of`), the hand-written rows and ``extra`` facts, sorted by start time."""
+    base = (commits if isinstance(commits, Runs) else runs_of(commits)).facts
+    recorded = {f.run_id for f in base}
+    more = [Fact(row.started, row.started, -1, NEUTRAL if row.qualifying else RESETS_STREAK,
+                 row.run_id, None) for row in hand_rows if row.run_id not in recorded]
+    more.extend(extra)
+    # Stable: what ties keeps the order commits, then hand rows, then extra facts.
+    return sorted(base + more, key=_WHEN) if more else base
+
+
+def conflicts(sessions: Iterable[Session], *, run_id: str, started: str, finished: str,
+              report_sha256: str | None) -> Iterator[tuple[str, Session]]:
+    """One session, one run; one report, one record: (rule, the recorded run) for each
+    recorded run that is the same run, has the same report or overlaps in time."""
+    for s in sessions:
+        if s.run_id == run_id:
+            yield "run-recorded-twice", s
+        elif report_sha256 and s.report_sha256 == report_sha256:
+            yield "report-reused", s
+        elif s.started and s.finished and s.started < finished and started < s.finished:
+            yield "overlapping-session", s
 
 
 _WHEN = itemgetter(0, 1, 2)  # started, finished, order
@@ -113,12 +178,13 @@ def streak(commits: Sequence[OpsCommit], hand_rows: Iterable[HandRow] = ()) -> i
     return len(current(facts(commits, hand_rows)))
 
 
-def streak_with(commits: Sequence[OpsCommit], *, run_id: str, started: str, finished: str,
+def streak_with(runs: Runs, *, run_id: str, started: str, finished: str,
                 outcome: str, dirty: bool, hand_rows: Iterable[HandRow] = ()) -> int:
-    """The streak once a run not yet committed joins ``commits`` (its Burnin-Streak)."""
-    e = effect(outcome, dirty=dirty) if run_id not in voided(commits) else RESETS_STREAK
-    new = Fact(started, finished, len(commits) + 1, e, run_id, None)
-    return len(current(facts(commits, hand_rows, [new])))
+    """The streak once a run not yet committed joins the history of ``runs`` (its
+    Burnin-Streak)."""
+    e = effect(outcome, dirty=dirty) if run_id not in runs.voids else RESETS_STREAK
+    new = Fact(started, finished, runs.commits + 1, e, run_id, None)
+    return len(current(facts(runs, hand_rows, [new])))
 
 
 @dataclass(frozen=True)
@@ -175,7 +241,7 @@ def stamp_of(run_id: str) -> str | None:
     return f"{y}-{mo}-{d}T{h}:{mi}:{s}Z"
 
 
-def hand_rows(backlog: bytes, tracker_section: str, recorded: set[str], *,
+def hand_rows(backlog: bytes, tracker_section: str, recorded: AbstractSet[str], *,
               store: Store | None = None) -> list[HandRow]:
     """Tracker rows with no evidence commit behind them (their time: the run id when it is
     a UTC stamp, else the row's date at midnight). ``store``: the last tracker read, by

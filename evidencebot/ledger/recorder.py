@@ -18,7 +18,6 @@ from .. import __version__, git, mdedit
 from ..errors import UsageError
 from ..evidence import streak as streaks
 from ..evidence import trailers
-from ..evidence.history import OpsCommit
 from ..evidence.record import (
     Attachments,
     CodeState,
@@ -140,27 +139,26 @@ class RunDraft:
 
 def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
               attachments: Mapping[str, bytes], data: bytes | None = None,
-              commits: Sequence[OpsCommit] | None = None) -> RunDraft:
+              runs: streaks.Runs | None = None) -> RunDraft:
     """The commit recording ``record`` on top of ``parent``: the record, the tracker row,
     the session-log entry, the attachments, and the trailers (streak from the history).
 
     ``data``: the record's committed bytes, when replaying a commit onto a new tip."""
     cfg = ctx.cfg
     path = record_path(cfg, record.run_id)
-    commits = ctx.history(parent) if commits is None else commits
+    runs = ctx.runs(parent) if runs is None else runs
     docs = read_docs(ctx, parent, cfg.docs.backlog, cfg.docs.session_log)
     streak = streaks.streak_with(
-        commits, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
+        runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
         outcome=record.outcome.value, dirty=record.code.dirty is True,
-        hand_rows=ctx.hand_rows(docs[cfg.docs.backlog], commits))
+        hand_rows=ctx.hand_rows(docs[cfg.docs.backlog], runs))
     data = record.to_bytes() if data is None else data
     try:
         rendered = render_documents(
             record, cfg=cfg, backlog=docs[cfg.docs.backlog],
             session_log=docs[cfg.docs.session_log], path=path, streak=streak,
             milestone=ctx.milestone, consecutive=ctx.consecutive, checks_default=HAND_RECORDED,
-            closed=any(c.kind == "milestone" and c.trailers.get("Milestone") == ctx.milestone
-                       for c in commits))
+            closed=ctx.milestone in runs.closed)
     except MarkdownEditError as e:
         raise UsageError(f"{cfg.docs.backlog}: {e}") from None
     changes: dict[str, bytes] = {path: data, cfg.docs.session_log: rendered.session_log}
@@ -186,9 +184,9 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
             _same_or_refuse(record, existing, path)
             return None
         _refuse_case_twin(ctx, at.sha, path)
-        commits = ctx.history(at.sha)
-        refuse_second_session(record, commits)
-        made.append(run_draft(ctx, record, parent=at.sha, commits=commits,
+        runs = ctx.runs(at.sha)
+        refuse_second_session(record, runs)
+        made.append(run_draft(ctx, record, parent=at.sha, runs=runs,
                               attachments=_attachments(record, log, handoff)))
         return made[0].draft
 
@@ -218,21 +216,19 @@ def _refuse_case_twin(ctx: Context, rev: str, path: str) -> None:
                          "Windows and macOS")
 
 
-def refuse_second_session(record: EvidenceRecord, commits: Sequence[OpsCommit]) -> None:
+def refuse_second_session(record: EvidenceRecord, runs: streaks.Runs) -> None:
     """One session, one run: a run overlapping a recorded one, or a report already behind
-    another record, is refused (exit 2)."""
-    for c in commits:
-        if not c.is_run or c.problems or c.run_id == record.run_id:
-            continue
-        if record.report_sha256 and c.trailers.get("Evidence-Report-Sha256") == \
-                record.report_sha256:
-            raise UsageError(f"this report is already recorded as run {c.run_id} "
-                             f"({c.sha[:12]}); one report backs one record")
-        if c.started and c.finished and c.started < record.finished_at and \
-                record.started_at < c.finished:
+    another record, is refused (exit 2; `streak.conflicts`, the rule verify applies)."""
+    for rule, s in streaks.conflicts(runs.sessions, run_id=record.run_id,
+                                     started=record.started_at, finished=record.finished_at,
+                                     report_sha256=record.report_sha256):
+        if rule == "report-reused":
+            raise UsageError(f"this report is already recorded as run {s.run_id} "
+                             f"({s.sha[:12]}); one report backs one record")
+        if rule == "overlapping-session":
             raise UsageError(
                 f"run {record.run_id} ({record.started_at} to {record.finished_at}) overlaps "
-                f"run {c.run_id} ({c.started} to {c.finished}, {c.sha[:12]}): one session is "
+                f"run {s.run_id} ({s.started} to {s.finished}, {s.sha[:12]}): one session is "
                 "one run")
 
 

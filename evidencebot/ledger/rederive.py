@@ -50,11 +50,12 @@ def check_run(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add) 
     _times(ctx, c, record, add)
     _report(ctx, record, add)
     _verdict(ctx, record, add)
-    _session(record, prior, add)
+    runs = streaks.runs_of(prior)
+    _session(record, runs, add)
     parent = c.parents[0] if c.parents else None
     backlog = git.show_bytes(ctx.repo, parent, ctx.cfg.docs.backlog) if parent else None
     streak = streaks.streak_with(
-        prior, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
+        runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
         outcome=record.outcome.value, dirty=record.code.dirty is True,
         hand_rows=ctx.hand_rows(backlog, prior))
     expected = dict(run_trailers(
@@ -144,18 +145,16 @@ class _Values:
         self.report_passed: bool | None = None
 
 
-def _session(record: EvidenceRecord, prior: Sequence[OpsCommit], add: Add) -> None:
-    """One session, one run; one report, one record."""
-    for c in prior:
-        if not c.is_run or c.problems:
-            continue
-        if c.run_id == record.run_id:
+def _session(record: EvidenceRecord, runs: streaks.Runs, add: Add) -> None:
+    """One session, one run; one report, one record (`streak.conflicts`)."""
+    for rule, s in streaks.conflicts(runs.sessions, run_id=record.run_id,
+                                     started=record.started_at, finished=record.finished_at,
+                                     report_sha256=record.report_sha256):
+        if rule == "run-recorded-twice":
             add("run-recorded-twice", f"run {record.run_id} is already recorded in "
-                f"{c.sha[:12]}", "")
-        elif record.report_sha256 and \
-                c.trailers.get("Evidence-Report-Sha256") == record.report_sha256:
-            add("report-reused", f"the same report backs run {c.run_id} ({c.sha[:12]})", "")
-        elif c.started and c.finished and c.started < record.finished_at and \
-                record.started_at < c.finished:
-            add("overlapping-session", f"run {record.run_id} overlaps run {c.run_id} "
-                f"({c.sha[:12]}): one session is one run", "")
+                f"{s.sha[:12]}", "")
+        elif rule == "report-reused":
+            add("report-reused", f"the same report backs run {s.run_id} ({s.sha[:12]})", "")
+        else:
+            add("overlapping-session", f"run {record.run_id} overlaps run {s.run_id} "
+                f"({s.sha[:12]}): one session is one run", "")

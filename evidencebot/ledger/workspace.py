@@ -3,6 +3,7 @@ branch's), the clock, and the code under test. Resolved once per command."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -76,12 +77,42 @@ class Context:
         rule = self.rules.milestone.get(self.milestone)
         return rule.consecutive if rule else CONSECUTIVE
 
+    def runs(self, rev: str) -> streaks.Runs:
+        """The runs of the history up to the commit ``rev`` (`streak.runs_of`). With
+        shortcuts, from a file keyed by the commit (extended by the commits since when it
+        holds an ancestor): `record` then reads no history at 10,000 ops commits. verify's
+        context always works them out from git."""
+        if not self.shortcuts or not _FULL_ID.fullmatch(rev):  # keyed by commit, not name
+            return streaks.runs_of(self.history(rev))
+        import sys
+
+        from ..evidence.store import Store, shortcut_path
+
+        store = Store(shortcut_path(self.repo, "runs-cache.bin"),
+                      f"1|{__version__}|{sys.version_info[:2]}|{self.cfg.ops.author}")
+        saved = store.load()
+        try:
+            tip, runs = saved[0], streaks.Runs.from_plain(saved[1])  # type: ignore[index]
+        except (TypeError, ValueError, IndexError, KeyError):
+            tip, runs = None, None
+        if tip == rev and runs is not None:
+            return runs
+        if isinstance(tip, str) and runs is not None and \
+                git.succeeds(self.repo, "merge-base", "--is-ancestor", tip, rev):
+            since = history.read(self.repo, f"{tip}..{rev}", bot_author=self.cfg.ops.author)
+            runs = streaks.runs_of(since, on=runs)
+        else:
+            runs = streaks.runs_of(self.history(rev))
+        store.save((rev, runs.plain()))
+        return runs
+
     def hand_rows(self, backlog: bytes | None,
-                  commits: Sequence[OpsCommit]) -> list[streaks.HandRow]:
+                  commits: Sequence[OpsCommit] | streaks.Runs) -> list[streaks.HandRow]:
         """The tracker rows written by hand in ``backlog`` (no evidence commit behind them)."""
         if backlog is None:
             return []
-        recorded = {c.run_id for c in commits if c.is_run}
+        recorded = commits.recorded if isinstance(commits, streaks.Runs) else \
+            {c.run_id for c in commits if c.is_run}
         store = None
         if self.shortcuts:
             from ..evidence.store import Store, shortcut_path
@@ -163,6 +194,7 @@ class Context:
             return new
 
 
+_FULL_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _ANCESTORS: set[tuple[Path, str, str]] = set()  # (repo, commit, base commit) known so
 
 

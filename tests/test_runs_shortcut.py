@@ -1,0 +1,70 @@
+"""The runs shortcut (`.git/evidencebot/runs-cache.bin`): `record` reads the streak and the
+one-session rule from it instead of the whole history. It holds what git gives, is kept
+in step commit by commit, is rebuilt when damaged, and a forged one fools only `record`:
+verify re-derives from git and names the lie."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from conftest import PINNED, git, record_run, shortcut_read, shortcut_write
+
+from evidencebot.evidence import history
+from evidencebot.evidence.streak import runs_of
+from evidencebot.sim.trading_repo import report, write_report
+
+BOT = "evidencebot <evidencebot@localhost>"
+
+
+def _cache(repo: Path) -> Path:
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    return (common if common.is_absolute() else repo / common) / "evidencebot" / "runs-cache.bin"
+
+
+def _from_git(repo: Path, tip: str) -> object:
+    return runs_of(history.read(repo, tip, bot_author=BOT, cache=False)).plain()
+
+
+def test_the_shortcut_holds_what_git_gives_commit_by_commit(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    for n in (3, 4, 5, 6):
+        record_run(cli, trading_repo, n, filled=0 if n == 4 else 2)
+        key, (tip, plain) = shortcut_read(_cache(trading_repo))
+        # kept at the parent of the commit just made: the next record extends it by one
+        assert tip == git(trading_repo, "rev-parse", "ops/evidence~1").strip()
+        assert plain == _from_git(trading_repo, tip)
+    assert "Burnin-Streak: 2/3" in git(trading_repo, "log", "-1", "--format=%B", "ops/evidence")
+
+
+def test_a_damaged_shortcut_is_rebuilt(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    record_run(cli, trading_repo, 3)
+    record_run(cli, trading_repo, 4)
+    cache = _cache(trading_repo)
+    key, (tip, plain) = shortcut_read(cache)
+    shortcut_write(cache, key, (tip, ("not", "runs")))
+    record_run(cli, trading_repo, 5)
+    key, (tip, plain) = shortcut_read(cache)
+    assert plain == _from_git(trading_repo, tip)
+    assert json.loads(cli("--repo", trading_repo, "--json", "status").out)[
+        "milestones"][0]["streak"]["count"] == 3
+
+
+def test_a_forged_shortcut_fools_record_but_not_verify(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    record_run(cli, trading_repo, 3)
+    second = record_run(cli, trading_repo, 4)
+    now = datetime.fromisoformat(PINNED)
+    # Ten minutes after run 4 ended: it overlaps run 4's session.
+    doc = report(finished=now - timedelta(minutes=35 * 6 - 10))
+    path = write_report(trading_repo.parent / "overlap.json", doc)
+    honest = cli("--repo", trading_repo, "record", path)
+    assert honest.code == 2 and f"overlaps run {second}" in honest.err, honest.err
+    cache = _cache(trading_repo)
+    key, (tip, plain) = shortcut_read(cache)
+    assert tip == git(trading_repo, "rev-parse", "ops/evidence").strip()
+    facts, commits, voids, recorded, _sessions, closed = plain
+    shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, [], closed)))
+    fooled = cli("--repo", trading_repo, "record", path)
+    assert fooled.code == 0, fooled.err  # the local shortcut lied to record...
+    v = cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence")
+    assert v.code == 1 and "overlapping-session" in v.out, v.out  # ...and verify says so
