@@ -24,8 +24,10 @@ Add = Callable[[str, str, str], None]  # (rule, message, fix)
 COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")
 
 
-def check_run(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add) -> None:
-    """Every finding about run commit ``c`` (``prior``: the ops commits before it)."""
+def check_run(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add, *,
+              runs: streaks.Runs | None = None) -> None:
+    """Every finding about run commit ``c`` (``prior``: the ops commits before it;
+    ``runs``: their `streak.runs_of`, when known)."""
     t = c.trailers
     path = t.get("Evidence-Record", "")
     want_path = record_path(ctx.cfg, c.run_id)
@@ -50,14 +52,14 @@ def check_run(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add) 
     _times(ctx, c, record, add)
     _report(ctx, record, add)
     _verdict(ctx, record, add)
-    runs = streaks.runs_of(prior)
+    runs = streaks.runs_of(prior) if runs is None else runs
     _session(record, runs, add)
     parent = c.parents[0] if c.parents else None
     backlog = git.show_bytes(ctx.repo, parent, ctx.cfg.docs.backlog) if parent else None
     streak = streaks.streak_with(
         runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
         outcome=record.outcome.value, dirty=record.code.dirty is True,
-        hand_rows=ctx.hand_rows(backlog, prior))
+        hand_rows=ctx.hand_rows(backlog, runs))
     expected = dict(run_trailers(
         record, path=path, data=data, streak=streak, consecutive=ctx.consecutive,
         config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", "")))

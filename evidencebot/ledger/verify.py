@@ -19,6 +19,7 @@ from .. import git, mdblocks
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import UsageError
 from ..evidence import bankholidays, history
+from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..guard import changes as guard
 from ..guard.rules import Change
@@ -151,6 +152,7 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
     """Judge each commit, oldest first."""
     index = {c.sha: i for i, c in enumerate(ops)}  # newest first
     raw = {c.sha: c.raw for c in logged if len(c.parents) <= 1}
+    before = _RunsBefore(ops)
     reader = git.active_reader(ctx.repo)
     windows = [logged[k:k + _AHEAD] for k in range(0, len(logged), _AHEAD)]
     for n, commit in enumerate(logged):
@@ -184,9 +186,28 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
         if c.is_run and not c.problems:
             report.runs.append(c.run_id)
             report.run_commits.append(c)
-            check_run(ctx, c, prior, add)
+            check_run(ctx, c, prior, add, runs=before(index[sha]))
         elif c.kind == "milestone" and not c.problems:
             _check_closure(ctx, c, prior, add, describe)
+
+
+class _RunsBefore:
+    """The runs of the ops commits older than ``ops[i]`` (`streak.runs_of`), each worked
+    out from the last one asked for when that one is older: the walk goes oldest first,
+    so a range costs one pass over its history, not one per commit."""
+
+    def __init__(self, ops: list[OpsCommit]) -> None:
+        self.ops = ops
+        self.last: tuple[int, streaks.Runs] | None = None
+
+    def __call__(self, i: int) -> streaks.Runs:
+        if self.last is not None and self.last[0] > i:
+            j, older = self.last
+            runs = streaks.runs_of(self.ops[i + 1:j + 1], on=older)
+        else:
+            runs = streaks.runs_of(self.ops[i + 1:])
+        self.last = (i, runs)
+        return runs
 
 
 def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
