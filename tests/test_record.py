@@ -307,3 +307,23 @@ def test_untracked_files_in_the_ops_checkout_do_not_block_a_record(
     assert cli("--repo", trading_repo, "record", rep(tmp_path, "b.json", hours_ago=4)).code == 0
     assert git(trading_repo, "status", "--porcelain") == "?? latest-report.json\n"
     assert git(trading_repo, "rev-parse", "HEAD") == git(trading_repo, "rev-parse", OPS)
+
+
+def test_a_run_id_differing_only_in_case_is_refused(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Two records named alike but for case are one file on Windows and macOS."""
+    from datetime import datetime, timedelta
+
+    from conftest import PINNED, git
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    now = datetime.fromisoformat(PINNED)
+    first = write_report(trading_repo.parent / "a.json",
+                         report(finished=now - timedelta(hours=5), run_id="burnin-Alpha"))
+    assert cli("--repo", trading_repo, "record", first).code == 0
+    twin = write_report(trading_repo.parent / "b.json",
+                        report(finished=now - timedelta(hours=2), run_id="burnin-ALPHA"))
+    before = git(trading_repo, "rev-parse", "ops/evidence")
+    r = cli("--repo", trading_repo, "record", twin)
+    assert r.code == 2 and "differs only in case from the recorded burnin-Alpha" in r.err, r.err
+    assert git(trading_repo, "rev-parse", "ops/evidence") == before

@@ -68,3 +68,4 @@ def test_a_forged_shortcut_fools_record_but_not_verify(trading_repo: Path, cli) 
     assert fooled.code == 0, fooled.err  # the local shortcut lied to record...
     v = cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence")
     assert v.code == 1 and "overlapping-session" in v.out, v.out  # ...and verify says so
+

@@ -207,7 +207,10 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
 def _refuse_case_twin(ctx: Context, rev: str, path: str) -> None:
     """A record named like another but for case is the same file on Windows and macOS."""
     folder, name = path.rsplit("/", 1)
-    taken = git.out(ctx.repo, "ls-tree", "--name-only", rev, "--", folder + "/").splitlines()
+    (tree,) = git.cat_batch_typed(ctx.repo, [f"{rev}:{folder}"])  # the open reader, if any
+    taken = [f"{folder}/{entry.decode('utf-8', 'surrogateescape')}"
+             for _mode, entry, _id in git.tree_entries(tree[1], git.id_bytes(rev))] \
+        if tree is not None and tree[0] == "tree" else []
     twin = next((t for t in taken if t.rsplit("/", 1)[-1].casefold() == name.casefold()
                  and t != path), None)
     if twin is not None:
