@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading  # (subprocess imports it anyway)
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -186,33 +185,31 @@ class Objects:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=clean_env())
         self._ahead: dict[str, tuple[str, bytes] | None] = {}
-        self._helper: Objects | None = None  # a second process, for reading in the background
-        self._later: tuple[threading.Thread, list[str], list[Answers]] | None = None
+        self._uses: dict[str, int] = {}  # how often each answer read ahead is still wanted
+        self._later: _Later | None = None  # the next window, being read by a process
 
     def prefetch(self, specs: Sequence[str], then: Sequence[str] = ()) -> None:
-        """Read ``specs`` now, pipelined (`get_many`), and ``then`` in the background (a
-        second `cat-file` on a thread, so that git inflates while we judge): the next read
-        of each is answered from memory, once. What an earlier prefetch read and nobody
-        asked for is forgotten."""
+        """Read ``specs`` now, pipelined (`get_many`), and start reading ``then`` (a
+        `cat-file` process of its own that runs while we judge): the next reads of each
+        are answered from memory, as many as ``specs`` names it (a blob one commit adds is
+        the next one's old side). What an earlier prefetch read and nobody asked for is
+        forgotten."""
         self._ahead = {}
-        wanted = list(dict.fromkeys(specs))
+        self._uses = {}
+        for spec in specs:
+            self._uses[spec] = self._uses.get(spec, 0) + 1
+        wanted = list(self._uses)
         got: Answers | None = None
         if self._later is not None:
-            reading, asked, answers = self._later
-            self._later = None
-            reading.join()
-            if asked == wanted and answers:
-                got = answers[0]
+            later, self._later = self._later, None
+            if later.specs == wanted:
+                got = later.answers()
+            else:
+                later.close()
         self._ahead = dict(zip(wanted, got if got is not None else self.get_many(wanted),
                                strict=True))
         if then:
-            helper = self._helper = self._helper or Objects(self.repo)
-            later = list(dict.fromkeys(then))
-            box: list[Answers] = []
-            thread = threading.Thread(target=lambda: box.append(helper.get_many(later)),
-                                      daemon=True)
-            thread.start()
-            self._later = (thread, later, box)
+            self._later = _Later(self.repo, list(dict.fromkeys(then)))
 
     def get(self, spec: str) -> tuple[str, bytes] | None:
         """(type, content) of ``spec`` (``rev:path``, a sha...), None when missing."""
@@ -227,8 +224,11 @@ class Objects:
         answered = set()
         for i, s in enumerate(specs):
             if s in self._ahead:
-                out[i] = self._ahead.pop(s)
+                out[i] = self._ahead[s]
                 answered.add(i)
+                self._uses[s] -= 1
+                if not self._uses[s]:
+                    del self._ahead[s], self._uses[s]
         wanted = [(i, s.encode("utf-8", "surrogateescape") + b"\n")
                   for i, s in enumerate(specs) if _askable(s) and i not in answered]
         k = 0
@@ -264,13 +264,65 @@ class Objects:
 
     def close(self) -> None:
         if self._later is not None:
-            self._later[0].join()
+            self._later.close()
             self._later = None
-        if self._helper is not None:
-            self._helper.close()
         if self.proc.stdin:
             self.proc.stdin.close()
         self.proc.wait()
+
+
+class _Later:
+    """`cat-file --batch` for ``specs`` as a process of its own, writing to a temporary
+    file while we work. Not a thread reading a pipe: that thread would wait for the
+    interpreter each time git gave it data while the judging holds it."""
+
+    def __init__(self, repo: Path, specs: list[str]) -> None:
+        import tempfile
+
+        self.specs = specs
+        self.asked = [s for s in specs if _askable(s)]
+        self.out = tempfile.TemporaryFile()
+        with tempfile.TemporaryFile() as requests:
+            requests.write("".join(f"{s}\n" for s in self.asked).encode("utf-8",
+                                                                       "surrogateescape"))
+            requests.seek(0)
+            self.proc = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"],
+                                         stdin=requests, stdout=self.out,
+                                         stderr=subprocess.DEVNULL, env=clean_env())
+
+    def answers(self) -> Answers | None:
+        """The answers, in the order of ``specs``; None when git failed."""
+        ok = self.proc.wait() == 0
+        self.out.seek(0)
+        raw = self.out.read()
+        self.close()
+        try:
+            found = iter(_parse_batch(raw, len(self.asked))) if ok else None
+        except (ValueError, IndexError):
+            found = None
+        return None if found is None else [next(found) if _askable(s) else None
+                                           for s in self.specs]
+
+    def close(self) -> None:
+        self.proc.wait()
+        self.out.close()
+
+
+def _parse_batch(raw: bytes, count: int) -> Answers:
+    """``count`` answers of `cat-file --batch` from its whole output."""
+    out: Answers = []
+    pos = 0
+    for _ in range(count):
+        nl = raw.index(b"\n", pos)
+        header = raw[pos:nl].split()
+        if len(header) < 3 or header[-1] == b"missing":
+            out.append(None)
+            pos = nl + 1
+            continue
+        size = int(header[2])
+        out.append((header[1].decode(), raw[nl + 1: nl + 1 + size]))
+        pos = nl + 1 + size + 1
+    return out
 
 
 _readers: dict[Path, Objects] = {}
@@ -379,16 +431,4 @@ def cat_batch_typed(repo: Path, specs: Sequence[str], *,
         return reader.get_many(specs)
     raw = run(repo, "cat-file", "--batch", inherit_env=inherit_env,
               input=("\n".join(specs) + "\n").encode("utf-8", "surrogateescape"))
-    out: list[tuple[str, bytes] | None] = []
-    pos = 0
-    for _ in specs:
-        nl = raw.index(b"\n", pos)
-        header = raw[pos:nl].split()
-        if len(header) < 3 or header[-1] == b"missing":
-            out.append(None)
-            pos = nl + 1
-            continue
-        size = int(header[2])
-        out.append((header[1].decode(), raw[nl + 1: nl + 1 + size]))
-        pos = nl + 1 + size + 1
-    return out
+    return _parse_batch(raw, len(specs))

@@ -86,8 +86,9 @@ def test_a_read_ahead_is_answered_from_memory_once(tmp_path: Path) -> None:
     repo = make(tmp_path, {"a": b"first\n"})
     with git.reading(repo) as reader:
         reader.prefetch(["HEAD:a"], then=["HEAD:a", "HEAD"])
-        assert reader._later is not None
-        reader._later[0].join()  # the background read is done: before the commits
+        later = reader._later
+        assert later is not None
+        later.proc.wait()  # the read ahead is done: before the commits
         run_git(repo, "commit", "-qm", "x", "--allow-empty")
         (repo / "a").write_bytes(b"second\n")
         run_git(repo, "commit", "-qam", "second")
@@ -95,12 +96,14 @@ def test_a_read_ahead_is_answered_from_memory_once(tmp_path: Path) -> None:
         assert reader.get("HEAD:a") == ("blob", b"first\n")
         # ...then git is asked again
         assert reader.get("HEAD:a") == ("blob", b"second\n")
-        reader.prefetch(["HEAD:a", "HEAD"])  # answered by that background read
+        reader.prefetch(["HEAD:a", "HEAD"])  # answered by that read ahead
         assert reader.get_many(["HEAD:a", "HEAD:a"]) == [("blob", b"first\n"),
                                                         ("blob", b"second\n")]
-        helper = reader._helper
-        assert helper is not None and helper.proc.poll() is None
-    assert helper.proc.poll() is not None  # the second process ends with the reader
+        assert later.out.closed and reader._later is None
+        reader.prefetch(["HEAD"], then=["HEAD:a"])
+        unread = reader._later
+        assert unread is not None
+    assert unread.proc.returncode is not None and unread.out.closed  # ended with the reader
 
 
 def test_commit_log_reads_any_path_and_every_shape_of_commit(tmp_path: Path) -> None:
@@ -139,3 +142,15 @@ def run_git_bytes(repo: Path, *args: str) -> bytes:
 
     return subprocess.run(["git", "-C", str(repo), *args], check=True,
                           capture_output=True).stdout
+
+
+def test_a_spec_read_ahead_twice_is_answered_twice(tmp_path: Path) -> None:
+    """A blob one commit adds is the old side of the next: named twice in a window, it is
+    read once and answered twice from memory (then git is asked again)."""
+    repo = make(tmp_path, {"a": b"first\n"})
+    with git.reading(repo) as reader:
+        reader.prefetch(["HEAD:a", "HEAD", "HEAD:a"])
+        (repo / "a").write_bytes(b"second\n")
+        run_git(repo, "commit", "-qam", "second")
+        assert reader.get_many(["HEAD:a", "HEAD:a", "HEAD:a"]) == [
+            ("blob", b"first\n"), ("blob", b"first\n"), ("blob", b"second\n")]
