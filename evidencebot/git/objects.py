@@ -1,166 +1,16 @@
-"""Every git call goes through here: argument lists, checked exit codes, errors that carry
-the command, its exit code and stderr. Light on imports: the hook path uses it."""
+"""Reading objects: one long-lived `cat-file --batch` for a command's many reads, pipelined
+requests, and reading ahead (a process of its own writing to a temporary file)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
-
-class GitError(Exception):
-    """A git command exited with an unexpected code."""
-
-    def __init__(self, args: Sequence[str], returncode: int, stdout: bytes, stderr: bytes) -> None:
-        self.args_ = tuple(args)
-        self.returncode = returncode
-        self.stdout = stdout
-        self.stderr = stderr
-        msg = stderr.decode("utf-8", "replace").strip().splitlines()
-        super().__init__(
-            f"git {' '.join(args)} exited {returncode}: {msg[-1] if msg else '(no output)'}"
-        )
-
-
-def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for git acting on another repository: no inherited GIT_DIR & co."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP}
-    if extra:
-        env.update(extra)
-    return env
-
-
-# Identity and config isolation survive; location variables (GIT_DIR, GIT_INDEX_FILE,
-# GIT_WORK_TREE...) do not, because they would point our plumbing at the wrong place.
-_KEEP = frozenset({
-    "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
-    "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_TEMPLATE_DIR", "GIT_EXEC_PATH",
-    "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "GIT_TERMINAL_PROMPT",
-})
-
-
-def run(
-    repo: Path,
-    *args: str,
-    input: bytes | None = None,
-    env: Mapping[str, str] | None = None,
-    ok: Sequence[int] = (0,),
-    inherit_env: bool = False,
-) -> bytes:
-    """Run ``git -C repo ARGS`` and return stdout as bytes.
-
-    ``inherit_env`` keeps GIT_INDEX_FILE & co (inside a hook, where git hands them to us);
-    otherwise they are stripped so the command acts on ``repo`` only.
-    """
-    base = dict(os.environ) if inherit_env else clean_env()
-    if env:
-        base.update(env)
-    cmd = ["git", "-C", str(repo), *args]
-    proc = subprocess.run(cmd, input=input, capture_output=True, env=base)
-    if proc.returncode not in ok:
-        raise GitError(args, proc.returncode, proc.stdout, proc.stderr)
-    return proc.stdout
-
-
-@contextmanager
-def stream(repo: Path, *args: str, chunk: int = 1 << 20) -> Iterator[Iterator[bytes]]:
-    """``git -C repo ARGS``'s stdout as it comes, in chunks (for output too large to wait
-    for); a non-zero exit raises GitError once the output is read."""
-    cmd = ["git", "-C", str(repo), *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=clean_env())
-    assert proc.stdout is not None and proc.stderr is not None
-    stdout, stderr = proc.stdout, proc.stderr
-
-    def chunks() -> Iterator[bytes]:
-        while data := stdout.read1(chunk):  # type: ignore[attr-defined]
-            yield data
-
-    finished = False
-    try:
-        yield chunks()
-        finished = True
-    finally:
-        if not finished:
-            proc.kill()
-        stdout.close()
-        err = stderr.read()
-        stderr.close()
-        code = proc.wait()
-        if finished and code != 0:
-            raise GitError(args, code, b"", err)
-
-
-def out(repo: Path, *args: str, **kw: object) -> str:
-    """``run`` decoded as UTF-8 and stripped of the final newline."""
-    return run(repo, *args, **kw).decode("utf-8").rstrip("\n")  # type: ignore[arg-type]
-
-
-def succeeds(repo: Path, *args: str) -> bool:
-    """Whether ``git -C repo ARGS`` exits 0 (for yes/no questions like --is-ancestor)."""
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True,
-                          env=clean_env())
-    return proc.returncode == 0
-
-
-def rev_parse(repo: Path, rev: str) -> str | None:
-    """The full sha of ``rev``, or None when it does not exist."""
-    reader = _readers.get(repo)
-    if reader is not None and rev and "\n" not in rev:
-        found = reader.info(f"{rev}^{{commit}}")
-        return found
-    proc = run(repo, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}", ok=(0, 1, 128))
-    sha = proc.decode().strip()
-    return sha or None
-
-
-def toplevel(path: Path) -> Path:
-    return Path(_where(os.path.abspath(path))[0])
-
-
-def common_dir(repo: Path) -> Path:
-    return Path(_where(os.path.abspath(repo))[1])
-
-
-@lru_cache(maxsize=64)
-def _where(path: str) -> tuple[str, str]:
-    """(top level, common dir) of the repository at ``path``: one process, asked once."""
-    top, common = out(Path(path), "rev-parse", "--show-toplevel",
-                      "--git-common-dir").split("\n")[:2]
-    d = Path(common)
-    return top, str(d if d.is_absolute() else (Path(path) / d).resolve())
-
+from .process import clean_env, run
 
 _ROUND = 4000  # bytes of requests per round trip: under a Windows pipe's 4 KiB
-
-
-def tree_entries(tree: bytes, idlen: int) -> Iterator[tuple[bytes, bytes, bytes]]:
-    """(mode, name, raw object id) of each entry of a raw tree object
-    (``<mode> <name>\\0<id>``; ``idlen``: 20 bytes for SHA-1, 32 for SHA-256)."""
-    pos = 0
-    while pos < len(tree):
-        space = tree.index(b" ", pos)
-        nul = tree.index(b"\x00", space)
-        yield tree[pos:space], tree[space + 1:nul], tree[nul + 1:nul + 1 + idlen]
-        pos = nul + 1 + idlen
-
-
-def id_bytes(object_id: str) -> int:
-    """How long ``object_id`` (hex) is as raw bytes: 20 (SHA-1) or 32 (SHA-256)."""
-    return 32 if len(object_id) == 64 else 20
-
-
-def top(path: Path) -> Path:
-    """The top level of the repository holding ``path``; UsageError outside one."""
-    from .errors import UsageError
-
-    try:
-        return toplevel(path)
-    except GitError:
-        raise UsageError(f"{path} is not inside a git repository") from None
 
 
 def _askable(spec: str) -> bool:
@@ -359,54 +209,6 @@ def show_bytes(repo: Path, rev: str, path: str) -> bytes | None:
         env=clean_env(),
     )
     return proc.stdout if proc.returncode == 0 else None
-
-
-def hash_blob(repo: Path, data: bytes) -> str:
-    return run(repo, "hash-object", "-w", "--stdin", input=data).decode().strip()
-
-
-def hash_blobs(repo: Path, blobs: Sequence[bytes]) -> list[str]:
-    """Write many blobs with one `hash-object` (their bytes as given, no filters)."""
-    if len(blobs) <= 1:
-        return [hash_blob(repo, b) for b in blobs]
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="evidencebot-blobs-", dir=common_dir(repo)) as d:
-        names = []
-        for i, data in enumerate(blobs):
-            name = Path(d) / str(i)
-            name.write_bytes(data)
-            names.append(str(name))
-        got = run(repo, "hash-object", "-w", "--no-filters", "--stdin-paths",
-                  input=("\n".join(names) + "\n").encode("utf-8", "surrogateescape"))
-    return got.decode().split()
-
-
-def branch_worktrees(repo: Path, branch: str) -> list[Path]:
-    """Every worktree (the main one included) that has ``refs/heads/<branch>`` checked out."""
-    text = out(repo, "worktree", "list", "--porcelain")
-    found: list[Path] = []
-    current: Path | None = None
-    for line in text.splitlines():
-        if line.startswith("worktree "):
-            current = Path(line[len("worktree "):])
-        elif line == f"branch refs/heads/{branch}" and current is not None:
-            found.append(current)
-    return found
-
-
-def committing(repo: Path) -> tuple[bool, bool]:
-    """(whether git knows who the operator is, whether it signs commits): one process."""
-    raw = run(repo, "config", "-z", "--get-regexp",
-              r"^(user\.name|user\.email|commit\.gpgsign)$", ok=(0, 1)).decode()
-    found: dict[str, str] = {}
-    for item in filter(None, raw.split("\x00")):
-        key, _, value = item.partition("\n")
-        found[key.lower()] = value
-    who = all(found.get(key) or os.environ.get(env) for key, env in (
-        ("user.name", "GIT_COMMITTER_NAME"), ("user.email", "GIT_COMMITTER_EMAIL")))
-    sign = found.get("commit.gpgsign", "").lower() in ("true", "yes", "on", "1")
-    return bool(who), sign
 
 
 def cat_batch(repo: Path, specs: Sequence[str], *,

@@ -1,0 +1,130 @@
+"""Every git call goes through this package (the hook path uses it: light on imports).
+`process` runs git, `objects` reads objects through `cat-file --batch`; the rest is here:
+revisions, the repository's folders, trees, writing blobs, worktrees, the identity."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from .objects import (
+    Answers,
+    Objects,
+    active_reader,
+    cat_batch,
+    cat_batch_typed,
+    reading,
+    show_bytes,
+)
+from .process import GitError, clean_env, out, run, stream, succeeds
+
+__all__ = [
+    "Answers", "GitError", "Objects", "active_reader", "branch_worktrees", "cat_batch",
+    "cat_batch_typed", "clean_env", "committing", "common_dir", "hash_blob", "hash_blobs",
+    "id_bytes", "out", "reading", "rev_parse", "run", "show_bytes", "stream", "succeeds",
+    "top", "toplevel", "tree_entries",
+]
+
+
+def rev_parse(repo: Path, rev: str) -> str | None:
+    """The full sha of ``rev``, or None when it does not exist."""
+    reader = active_reader(repo)
+    if reader is not None and rev and "\n" not in rev:
+        found = reader.info(f"{rev}^{{commit}}")
+        return found
+    proc = run(repo, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}", ok=(0, 1, 128))
+    sha = proc.decode().strip()
+    return sha or None
+
+
+def toplevel(path: Path) -> Path:
+    return Path(_where(os.path.abspath(path))[0])
+
+
+def common_dir(repo: Path) -> Path:
+    return Path(_where(os.path.abspath(repo))[1])
+
+
+@lru_cache(maxsize=64)
+def _where(path: str) -> tuple[str, str]:
+    """(top level, common dir) of the repository at ``path``: one process, asked once."""
+    top, common = out(Path(path), "rev-parse", "--show-toplevel",
+                      "--git-common-dir").split("\n")[:2]
+    d = Path(common)
+    return top, str(d if d.is_absolute() else (Path(path) / d).resolve())
+
+
+def tree_entries(tree: bytes, idlen: int) -> Iterator[tuple[bytes, bytes, bytes]]:
+    """(mode, name, raw object id) of each entry of a raw tree object
+    (``<mode> <name>\\0<id>``; ``idlen``: 20 bytes for SHA-1, 32 for SHA-256)."""
+    pos = 0
+    while pos < len(tree):
+        space = tree.index(b" ", pos)
+        nul = tree.index(b"\x00", space)
+        yield tree[pos:space], tree[space + 1:nul], tree[nul + 1:nul + 1 + idlen]
+        pos = nul + 1 + idlen
+
+
+def id_bytes(object_id: str) -> int:
+    """How long ``object_id`` (hex) is as raw bytes: 20 (SHA-1) or 32 (SHA-256)."""
+    return 32 if len(object_id) == 64 else 20
+
+
+def top(path: Path) -> Path:
+    """The top level of the repository holding ``path``; UsageError outside one."""
+    from ..errors import UsageError
+
+    try:
+        return toplevel(path)
+    except GitError:
+        raise UsageError(f"{path} is not inside a git repository") from None
+
+
+def hash_blob(repo: Path, data: bytes) -> str:
+    return run(repo, "hash-object", "-w", "--stdin", input=data).decode().strip()
+
+
+def hash_blobs(repo: Path, blobs: Sequence[bytes]) -> list[str]:
+    """Write many blobs with one `hash-object` (their bytes as given, no filters)."""
+    if len(blobs) <= 1:
+        return [hash_blob(repo, b) for b in blobs]
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="evidencebot-blobs-", dir=common_dir(repo)) as d:
+        names = []
+        for i, data in enumerate(blobs):
+            name = Path(d) / str(i)
+            name.write_bytes(data)
+            names.append(str(name))
+        got = run(repo, "hash-object", "-w", "--no-filters", "--stdin-paths",
+                  input=("\n".join(names) + "\n").encode("utf-8", "surrogateescape"))
+    return got.decode().split()
+
+
+def branch_worktrees(repo: Path, branch: str) -> list[Path]:
+    """Every worktree (the main one included) that has ``refs/heads/<branch>`` checked out."""
+    text = out(repo, "worktree", "list", "--porcelain")
+    found: list[Path] = []
+    current: Path | None = None
+    for line in text.splitlines():
+        if line.startswith("worktree "):
+            current = Path(line[len("worktree "):])
+        elif line == f"branch refs/heads/{branch}" and current is not None:
+            found.append(current)
+    return found
+
+
+def committing(repo: Path) -> tuple[bool, bool]:
+    """(whether git knows who the operator is, whether it signs commits): one process."""
+    raw = run(repo, "config", "-z", "--get-regexp",
+              r"^(user\.name|user\.email|commit\.gpgsign)$", ok=(0, 1)).decode()
+    found: dict[str, str] = {}
+    for item in filter(None, raw.split("\x00")):
+        key, _, value = item.partition("\n")
+        found[key.lower()] = value
+    who = all(found.get(key) or os.environ.get(env) for key, env in (
+        ("user.name", "GIT_COMMITTER_NAME"), ("user.email", "GIT_COMMITTER_EMAIL")))
+    sign = found.get("commit.gpgsign", "").lower() in ("true", "yes", "on", "1")
+    return bool(who), sign

@@ -1,0 +1,105 @@
+"""Running git: argument lists, an environment that points at the repository asked for,
+checked exit codes, errors that carry the command, its exit code and stderr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+
+class GitError(Exception):
+    """A git command exited with an unexpected code."""
+
+    def __init__(self, args: Sequence[str], returncode: int, stdout: bytes, stderr: bytes) -> None:
+        self.args_ = tuple(args)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        msg = stderr.decode("utf-8", "replace").strip().splitlines()
+        super().__init__(
+            f"git {' '.join(args)} exited {returncode}: {msg[-1] if msg else '(no output)'}"
+        )
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for git acting on another repository: no inherited GIT_DIR & co."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP}
+    if extra:
+        env.update(extra)
+    return env
+
+
+# Identity and config isolation survive; location variables (GIT_DIR, GIT_INDEX_FILE,
+# GIT_WORK_TREE...) do not, because they would point our plumbing at the wrong place.
+_KEEP = frozenset({
+    "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL",
+    "GIT_CONFIG_NOSYSTEM", "GIT_CONFIG_GLOBAL", "GIT_TEMPLATE_DIR", "GIT_EXEC_PATH",
+    "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "GIT_TERMINAL_PROMPT",
+})
+
+
+def run(
+    repo: Path,
+    *args: str,
+    input: bytes | None = None,
+    env: Mapping[str, str] | None = None,
+    ok: Sequence[int] = (0,),
+    inherit_env: bool = False,
+) -> bytes:
+    """Run ``git -C repo ARGS`` and return stdout as bytes.
+
+    ``inherit_env`` keeps GIT_INDEX_FILE & co (inside a hook, where git hands them to us);
+    otherwise they are stripped so the command acts on ``repo`` only.
+    """
+    base = dict(os.environ) if inherit_env else clean_env()
+    if env:
+        base.update(env)
+    cmd = ["git", "-C", str(repo), *args]
+    proc = subprocess.run(cmd, input=input, capture_output=True, env=base)
+    if proc.returncode not in ok:
+        raise GitError(args, proc.returncode, proc.stdout, proc.stderr)
+    return proc.stdout
+
+
+@contextmanager
+def stream(repo: Path, *args: str, chunk: int = 1 << 20) -> Iterator[Iterator[bytes]]:
+    """``git -C repo ARGS``'s stdout as it comes, in chunks (for output too large to wait
+    for); a non-zero exit raises GitError once the output is read."""
+    cmd = ["git", "-C", str(repo), *args]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=clean_env())
+    assert proc.stdout is not None and proc.stderr is not None
+    stdout, stderr = proc.stdout, proc.stderr
+
+    def chunks() -> Iterator[bytes]:
+        while data := stdout.read1(chunk):  # type: ignore[attr-defined]
+            yield data
+
+    finished = False
+    try:
+        yield chunks()
+        finished = True
+    finally:
+        if not finished:
+            proc.kill()
+        stdout.close()
+        err = stderr.read()
+        stderr.close()
+        code = proc.wait()
+        if finished and code != 0:
+            raise GitError(args, code, b"", err)
+
+
+def out(repo: Path, *args: str, **kw: object) -> str:
+    """``run`` decoded as UTF-8 and stripped of the final newline."""
+    return run(repo, *args, **kw).decode("utf-8").rstrip("\n")  # type: ignore[arg-type]
+
+
+def succeeds(repo: Path, *args: str) -> bool:
+    """Whether ``git -C repo ARGS`` exits 0 (for yes/no questions like --is-ancestor)."""
+    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True,
+                          env=clean_env())
+    return proc.returncode == 0
