@@ -154,3 +154,32 @@ def test_a_spec_read_ahead_twice_is_answered_twice(tmp_path: Path) -> None:
         run_git(repo, "commit", "-qam", "second")
         assert reader.get_many(["HEAD:a", "HEAD:a", "HEAD:a"]) == [
             ("blob", b"first\n"), ("blob", b"first\n"), ("blob", b"second\n")]
+
+
+def test_commit_log_shows_a_submodule_change_whatever_gitmodules_says(tmp_path: Path) -> None:
+    """`ignore = all` in .gitmodules hides gitlinks from `git log --raw`; verify must see
+    an ops commit that adds one all the same."""
+    from evidencebot.guard.changes import commit_log
+
+    repo = make(tmp_path, {".gitmodules": b'[submodule "sub"]\n\tpath = sub\n\turl = ./x\n'
+                                          b"\tignore = all\n"})
+    head = run_git(repo, "rev-parse", "HEAD").strip()
+    run_git(repo, "update-index", "--add", "--cacheinfo", f"160000,{head},sub")
+    run_git(repo, "commit", "-qm", "a gitlink")
+    (last,) = commit_log(repo, "HEAD~1..HEAD")
+    assert b"\x00sub\x00" in last.raw and last.raw.startswith(b":000000 160000 ")
+
+
+def test_a_reader_whose_git_stopped_raises_and_never_says_missing(tmp_path: Path) -> None:
+    import pytest
+
+    repo = make(tmp_path, {"a": b"A\n"})
+    with git.reading(repo) as reader:
+        assert reader.get("HEAD:a") == ("blob", b"A\n")
+        reader.proc.kill()
+        reader.proc.wait()
+        with pytest.raises(git.GitError, match="ended before answering"):
+            reader.get("HEAD:a")
+        with pytest.raises(git.GitError):
+            git.rev_parse(repo, "HEAD")
+    # ...and closing it afterwards raises nothing

@@ -69,3 +69,23 @@ def test_a_forged_shortcut_fools_record_but_not_verify(trading_repo: Path, cli) 
     v = cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence")
     assert v.code == 1 and "overlapping-session" in v.out, v.out  # ...and verify says so
 
+
+
+def test_a_forged_shortcut_of_the_wrong_types_is_refused_not_a_crash(trading_repo: Path,  # type: ignore[no-untyped-def]
+                                                                      cli) -> None:
+    """Well formed (its CRC matches) but holding numbers where times go: refused and
+    rebuilt, the record goes ahead, nothing crashes."""
+    record_run(cli, trading_repo, 3)
+    record_run(cli, trading_repo, 4)
+    cache = _cache(trading_repo)
+    key, (tip, plain) = shortcut_read(cache)
+    facts, commits, voids, recorded, sessions, closed = plain
+    sessions = [(s[0], 1, 2, s[3], s[4]) for s in sessions]
+    shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, sessions, closed)))
+    record_run(cli, trading_repo, 5)
+    key, (tip, plain) = shortcut_read(cache)
+    assert plain == _from_git(trading_repo, tip)
+    history_cache = cache.with_name("history-cache.bin")
+    key, (tip, rows) = shortcut_read(history_cache)
+    shortcut_write(history_cache, key, (tip, [(*r[:3], 7, *r[4:]) for r in rows]))
+    assert cli("--repo", trading_repo, "status").code == 0  # the history read from git

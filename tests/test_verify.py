@@ -179,3 +179,23 @@ def test_a_record_path_leaving_the_repository_is_a_finding(recorded: Path, cli) 
     r = cli("--repo", recorded, "verify")
     assert r.code == 1 and "FAILED" in r.out, (r.out, r.err)
 
+
+
+def test_on_the_base_branch_before_any_ops_commit_nothing_is_judged(trading_repo: Path,  # type: ignore[no-untyped-def]
+                                                                    cli) -> None:
+    """History mode with no ops commit reachable judges no commit: not the base branch's
+    own merges, nor its commits dated ahead of the clock."""
+    git(trading_repo, "checkout", "-qb", "side")
+    (trading_repo / "side.txt").write_text("side\n")
+    git(trading_repo, "add", "side.txt")
+    git(trading_repo, "commit", "-qm", "side")
+    git(trading_repo, "checkout", "-q", "main")
+    git(trading_repo, "merge", "-q", "--no-ff", "--no-commit", "side")
+    (trading_repo / "extra.txt").write_text("not in either parent\n")
+    git(trading_repo, "add", "extra.txt")
+    git(trading_repo, "commit", "-qm", "merge, edited")
+    git(trading_repo, "commit", "-q", "--allow-empty", "-m", "later", "--date",
+        "2031-01-01T00:00:00Z")
+    r = cli("--repo", trading_repo, "--json", "verify")
+    doc = json.loads(r.out)
+    assert r.code == 0 and doc["commits"] == 0 and doc["violations"] == [], r.out

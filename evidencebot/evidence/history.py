@@ -12,6 +12,7 @@ from sys import intern
 from typing import NamedTuple
 
 from .. import git
+from .store import typed_rows
 from .trailers import validate_parsed
 
 _FIELDS = ("%H", "%P", "%an <%ae>", "%cI", "%s", "%(trailers:only,unfold,separator=%x1f)", "%B")
@@ -111,6 +112,9 @@ def _read(repo: Path, rev: str, *, limit: int | None = None,
     return out
 
 
+_ROW = (str, tuple, str, str, str, dict, tuple, str, str)  # an OpsCommit, as stored
+
+
 class _Cache:
     """The last history read, by tip, under the git common dir: a shortcut to the same
     answer (a commit id names its content and its ancestors; the file is per version,
@@ -129,10 +133,9 @@ class _Cache:
     def load(self) -> tuple[str | None, list[OpsCommit]]:
         try:
             tip, rows = self.store.load() or (None, [])
-            commits = list(map(OpsCommit._make, rows))  # trailers stored as a dict
-            if not all(type(c.trailers) is dict for c in commits):
+            if not typed_rows(rows, _ROW):
                 return None, []
-            return tip, commits
+            return tip, list(map(OpsCommit._make, rows))  # trailers stored as a dict
         except (ValueError, TypeError, IndexError):
             return None, []
 

@@ -20,6 +20,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .history import OpsCommit
+from .store import typed_rows
 from .trailers import RESETS
 
 if TYPE_CHECKING:
@@ -99,10 +100,21 @@ class Runs(NamedTuple):
 
     @classmethod
     def from_plain(cls, value: Any) -> Runs:
-        """Runs from `plain`'s value; TypeError or ValueError when it is not one."""
+        """Runs from `plain`'s value; TypeError or ValueError when it is not one (each
+        value of the type it must have: a forged file is refused, never a crash later)."""
         facts, commits, voids, recorded, sessions, closed = value
-        return cls([Fact._make((*f, None)) for f in facts], int(commits), frozenset(voids),
-                   frozenset(recorded), [Session._make(x) for x in sessions], frozenset(closed))
+        if type(commits) is not int or not typed_rows(facts, _FACT) or \
+                not typed_rows(sessions, _SESSION) or \
+                not all(type(ids) is list and set(map(type, ids)) <= {str}
+                        for ids in (voids, recorded, closed)):
+            raise TypeError("not the runs of a history")
+        return cls([Fact._make((*f, None)) for f in facts], commits, frozenset(voids),
+                   frozenset(recorded), list(map(Session._make, sessions)),
+                   frozenset(closed))
+
+
+_FACT = (str, str, int, int, str)  # a Fact's plain form: without its commit
+_SESSION = (str, str, str, str, str)
 
 
 def runs_of(commits: Sequence[OpsCommit], *, on: Runs | None = None) -> Runs:

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from .process import clean_env, run
+from .process import GitError, clean_env, run
 
 _ROUND = 4000  # bytes of requests per round trip: under a Windows pipe's 4 KiB
 
@@ -89,10 +89,9 @@ class Objects:
                 batch.append(wanted[k])
                 size += len(wanted[k][1])
                 k += 1
-            self.proc.stdin.write(b"".join(line for _, line in batch))
-            self.proc.stdin.flush()
+            self._ask(b"".join(line for _, line in batch))
             for i, _ in batch:
-                header = self.proc.stdout.readline().split()
+                header = self._header()
                 if len(header) < 3 or header[-1] == b"missing":
                     continue
                 data = self.proc.stdout.read(int(header[2]) + 1)[:-1]
@@ -104,21 +103,44 @@ class Objects:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         if not _askable(spec):
             return None
-        self.proc.stdin.write(spec.encode("utf-8", "surrogateescape") + b"\n")
-        self.proc.stdin.flush()
-        header = self.proc.stdout.readline().split()
+        self._ask(spec.encode("utf-8", "surrogateescape") + b"\n")
+        header = self._header()
         if len(header) < 3 or header[-1] == b"missing" or header[1] == b"ambiguous":
             return None
         self.proc.stdout.read(int(header[2]) + 1)
         return header[0].decode()
 
+    def _ask(self, requests: bytes) -> None:
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(requests)
+            self.proc.stdin.flush()
+        except OSError:  # git is gone (a broken pipe)
+            raise GitError(("cat-file", "--batch"), self.proc.poll() or -1, b"",
+                           b"git cat-file --batch ended before answering") from None
+
+    def _header(self) -> list[bytes]:
+        """The next answer's header; GitError when git stopped (an object is not
+        "missing" for that)."""
+        assert self.proc.stdout is not None
+        header = self.proc.stdout.readline().split()
+        if not header:
+            raise GitError(("cat-file", "--batch"), self.proc.poll() or -1, b"",
+                           b"git cat-file --batch ended before answering")
+        return header
+
     def close(self) -> None:
-        if self._later is not None:
-            self._later.close()
-            self._later = None
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        self.proc.wait()
+        try:
+            if self._later is not None:
+                self._later.close()
+                self._later = None
+        finally:
+            try:
+                if self.proc.stdin:
+                    self.proc.stdin.close()
+            except OSError:  # git is gone already
+                pass
+            self.proc.wait()
 
 
 class _Later:

@@ -158,12 +158,16 @@ class Logged:
     raw: bytes
 
 
-def commit_log(repo: Path, *revs: str, only: Sequence[str] = ()) -> list[Logged]:
+def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> list[Logged]:
     """Commits with their raw changes from one `git log`: the range ``revs`` oldest first
-    (topological), or exactly the commits ``only``, in that order."""
+    (topological), or exactly the commits ``only``, in that order (none: none)."""
+    # Submodule changes always show, whatever a .gitmodules says (`ignore = all`).
     args = ["log", "-z", "--format=%x01%H %P%x00%ct %at", "--raw", "-r", "--root",
-            "--no-renames", "--no-abbrev", "--no-color", "--no-show-signature"]
-    if only:
+            "--no-renames", "--no-abbrev", "--no-color", "--no-show-signature",
+            "--ignore-submodules=none"]
+    if only is not None:
+        if not only:
+            return []
         out = git.run(repo, *args, "--no-walk=unsorted", "--stdin",
                       input="".join(f"{sha}\n" for sha in only).encode())
     else:
