@@ -126,3 +126,23 @@ def test_help_loads_no_config_record_or_parser(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           cwd=tmp_path)
     assert done.stderr.strip().splitlines()[-1] == "[] 0", done.stderr
+
+
+def test_the_hook_imports_nothing_it_does_not_need(trading_repo: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The hook runs on every commit: judging a record's change imports no dataclasses
+    (inspect, ast, dis), no Markdown parser, no click, no config or record models."""
+    from conftest import git, record_run
+
+    record_run(cli, trading_repo, 8)
+    git(trading_repo, "switch", "-q", "ops/evidence")
+    (trading_repo / "SESSION_LOG.md").write_bytes(
+        (trading_repo / "SESSION_LOG.md").read_bytes() + b"\nA hand note.\n")
+    git(trading_repo, "add", "SESSION_LOG.md")
+    probe = ("import sys\nfrom evidencebot.__main__ import main\n"
+             "code = main(['hook', 'pre-commit'])\n"
+             "heavy = ['dataclasses', 'click', 'markdown_it', 'evidencebot.config',\n"
+             "         'evidencebot.evidence.record', 'jinja2', 'pydantic', 'tempfile']\n"
+             "print([m for m in heavy if m in sys.modules], file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=trading_repo)
+    assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr

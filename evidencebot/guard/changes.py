@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .. import git
 from .rules import Blob, Change, Rules, StreakOf, Violation, glob_match
@@ -146,8 +145,7 @@ def commit_changes(repo: Path, old: str | None, new: str, docs: set[str],
     return _changes(repo, _parse_raw(raw), docs)
 
 
-@dataclass(frozen=True)
-class Logged:
+class Logged(NamedTuple):
     """One commit as `commit_log` reads it: ids, dates (seconds) and its raw records
     against its first parent (`diff-tree --raw -z` form; none for a merge)."""
 
