@@ -63,7 +63,7 @@ def voided(commits: Iterable[OpsCommit]) -> set[str]:
     return {c.run_id for c in commits if c.kind == "void" and not c.problems and c.run_id}
 
 
-def commit_effect(c: OpsCommit, voids: set[str] | frozenset[str] = frozenset()) -> int:
+def commit_effect(c: OpsCommit, voids: AbstractSet[str] = frozenset()) -> int:
     """A commit's effect; checks, closures and malformed commits are neutral."""
     if not c.is_run or c.problems:
         return NEUTRAL
@@ -124,27 +124,35 @@ def runs_of(commits: Sequence[OpsCommit], *, on: Runs | None = None) -> Runs:
     on = on or Runs([], 0, frozenset(), frozenset(), [], frozenset())
     new_voids = voided(commits)
     voids = on.voids | new_voids
-    n = on.commits + len(commits)
     older = [f._replace(effect=RESETS_STREAK) if f.run_id in new_voids else f
              for f in on.facts] if new_voids else on.facts
-    runs = [c for c in commits if c.is_run and not c.problems]
-    facts = [Fact(c.started or c.date, c.finished or c.started or c.date, n - i,
-                  commit_effect(c, voids), c.run_id, c)
-             for i, c in enumerate(commits) if c.is_run and not c.problems]
-    return Runs(sorted(older + facts, key=_WHEN) if facts else older, n, voids,
+    facts = _facts_of(commits, voids, first=on.commits + 1)
+    return Runs(sorted(older + facts, key=_WHEN) if facts else older,
+                on.commits + len(commits), voids,
                 on.recorded | {c.run_id for c in commits if c.is_run},
-                [Session(c.run_id, c.started, c.finished,
-                         c.trailers.get("Evidence-Report-Sha256", ""), c.sha)
-                 for c in runs] + on.sessions,  # newest first, like the commits
+                [Session(f.run_id, f.commit.started, f.commit.finished,
+                         f.commit.trailers.get("Evidence-Report-Sha256", ""), f.commit.sha)
+                 for f in facts if f.commit is not None] + on.sessions,  # newest first
                 on.closed | {c.trailers.get("Milestone", "") for c in commits
                              if c.kind == "milestone"})
+
+
+def _facts_of(commits: Sequence[OpsCommit], voids: AbstractSet[str], *,
+              first: int = 1) -> list[Fact]:
+    """The facts of the run commits among ``commits`` (newest first), in that order; the
+    oldest is number ``first`` in recording order."""
+    n = first - 1 + len(commits)
+    return [Fact(c.started or c.date, c.finished or c.started or c.date, n - i,
+                 commit_effect(c, voids), c.run_id, c)
+            for i, c in enumerate(commits) if c.is_run and not c.problems]
 
 
 def facts(commits: Sequence[OpsCommit] | Runs, hand_rows: Iterable[HandRow] = (),
           extra: Iterable[Fact] = ()) -> list[Fact]:
     """The run timeline of ``commits`` (newest first, as `history.read` gives them, or
     their `runs_of`), the hand-written rows and ``extra`` facts, sorted by start time."""
-    base = (commits if isinstance(commits, Runs) else runs_of(commits)).facts
+    base = commits.facts if isinstance(commits, Runs) else \
+        sorted(_facts_of(commits, voided(commits)), key=_WHEN)
     recorded = {f.run_id for f in base}
     more = [Fact(row.started, row.started, -1, NEUTRAL if row.qualifying else RESETS_STREAK,
                  row.run_id, None) for row in hand_rows if row.run_id not in recorded]
