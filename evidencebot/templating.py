@@ -5,7 +5,6 @@ one is imported: `verify` re-derives trailers from the same modules and renders 
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,14 +13,15 @@ if TYPE_CHECKING:
 
 
 def templates_dir() -> Path:
-    """Installed: the ``evidencebot.templates`` package; a bare source tree: ``templates/``."""
-    try:
-        path = Path(str(resources.files("evidencebot.templates")))
+    """Installed: the ``evidencebot.templates`` package, inside this one (found without
+    importlib.resources, a few ms); editable or a bare source tree: ``templates/``."""
+    for path in (Path(__file__).parent / "templates",
+                 Path(__file__).resolve().parent.parent / "templates"):
         if (path / "session_entry.md.j2").is_file():
             return path
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    from importlib import resources  # a layout of another kind: ask the import system
+
+    return Path(str(resources.files("evidencebot.templates")))
 
 
 @lru_cache(maxsize=1)
