@@ -99,6 +99,19 @@ def test_every_room_says_what_it_holds_and_may_import() -> None:
         assert doc and ("import" in doc or init.parent.name in ("sim", "templates")), init
 
 
+def imported(entry: str, argv: list[str], heavy: list[str], cwd: Path) -> tuple[list[str], int]:
+    """(which of ``heavy`` are imported, the exit code) once ``entry``'s main(argv) ran
+    in a fresh interpreter ("evidencebot.cli" or "evidencebot.__main__")."""
+    probe = (f"import sys\nfrom {entry} import main\ncode = main({argv!r})\n"
+             f"print([m for m in {heavy!r} if m in sys.modules], code, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=cwd)
+    last = done.stderr.strip().splitlines()[-1]
+    found, _, code = last.rpartition(" ")
+    assert found.startswith("["), done.stderr
+    return ast.literal_eval(found), int(code)
+
+
 @pytest.mark.parametrize("argv", [["status"], ["history", "--json"], ["history"], ["--help"],
                                   ["verify"]])
 def test_reading_commands_do_not_import_pydantic(argv: list[str], trading_repo: Path, cli,  # type: ignore[no-untyped-def]
@@ -108,27 +121,19 @@ def test_reading_commands_do_not_import_pydantic(argv: list[str], trading_repo: 
     from conftest import record_run
 
     record_run(cli, trading_repo, 8)
-    probe = ("import sys\nfrom evidencebot.cli import main\n"
-             f"code = main({['--repo', str(trading_repo), *argv]!r})\n"
-             "print('pydantic' in sys.modules, code, file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          cwd=tmp_path)
-    assert done.stderr.strip().splitlines()[-1] == "False 0", done.stderr
+    argv = ["--repo", str(trading_repo), *argv]
+    assert imported("evidencebot.cli", argv, ["pydantic"], tmp_path) == ([], 0)
 
 
 def test_help_loads_no_config_record_or_parser(tmp_path: Path) -> None:
     """`--help` is the start-up floor: click and the command modules, nothing they only
     need once a command runs."""
-    probe = ("import sys\nfrom evidencebot.cli import main\ncode = main(['--help'])\n"
-             "heavy = ['evidencebot.config', 'evidencebot.evidence.record', 'markdown_it',\n"
-             "         'jinja2', 'holidays', 'pydantic', 'rich']\n"
-             "print([m for m in heavy if m in sys.modules], code, file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          cwd=tmp_path)
-    assert done.stderr.strip().splitlines()[-1] == "[] 0", done.stderr
+    heavy = ["evidencebot.config", "evidencebot.evidence.record", "markdown_it", "jinja2",
+             "holidays", "pydantic", "rich"]
+    assert imported("evidencebot.cli", ["--help"], heavy, tmp_path) == ([], 0)
 
 
-def test_the_hook_imports_nothing_it_does_not_need(trading_repo: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_hook_imports_nothing_it_does_not_need(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     """The hook runs on every commit: judging a record's change imports no dataclasses
     (inspect, ast, dis), no Markdown parser, no click, no config or record models."""
     from conftest import git, record_run
@@ -138,11 +143,8 @@ def test_the_hook_imports_nothing_it_does_not_need(trading_repo: Path, cli, tmp_
     (trading_repo / "SESSION_LOG.md").write_bytes(
         (trading_repo / "SESSION_LOG.md").read_bytes() + b"\nA hand note.\n")
     git(trading_repo, "add", "SESSION_LOG.md")
-    probe = ("import sys\nfrom evidencebot.__main__ import main\n"
-             "code = main(['hook', 'pre-commit'])\n"
-             "heavy = ['dataclasses', 'click', 'markdown_it', 'evidencebot.config',\n"
-             "         'evidencebot.evidence.record', 'jinja2', 'pydantic', 'tempfile']\n"
-             "print([m for m in heavy if m in sys.modules], file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          cwd=trading_repo)
-    assert done.stderr.strip().splitlines()[-1] == "[]", done.stderr
+    heavy = ["dataclasses", "click", "markdown_it", "evidencebot.config",
+             "evidencebot.evidence.record", "jinja2", "pydantic", "tempfile"]
+    found, _code = imported("evidencebot.__main__", ["hook", "pre-commit"], heavy,
+                            trading_repo)
+    assert found == []
