@@ -183,3 +183,18 @@ def test_a_reader_whose_git_stopped_raises_and_never_says_missing(tmp_path: Path
         with pytest.raises(git.GitError):
             git.rev_parse(repo, "HEAD")
     # ...and closing it afterwards raises nothing
+
+
+def test_a_path_leaving_the_repository_is_never_asked_even_after_braces(tmp_path: Path) -> None:
+    """git finds a spec's path after the first colon outside "@{...}": so must we, or git
+    is sent "HEAD@{1:2}:../x" and stops."""
+    repo = make(tmp_path, {"a": b"A\n"})
+    odd = ["HEAD@{1:2}:../x", "HEAD@{0}:../a", "HEAD@{0}:a"]
+    assert git.cat_batch_typed(repo, odd) == [None, None, ("blob", b"A\n")]
+    with git.reading(repo) as reader:
+        assert reader.get_many(odd) == [None, None, ("blob", b"A\n")]
+        reader.prefetch(["HEAD:a"], then=odd)
+        reader.prefetch(odd)  # answered by the read ahead, which git finished
+        assert reader.get_many(odd) == [None, None, ("blob", b"A\n")]
+        assert git.show_bytes(repo, "HEAD@{1:2}", "../x") is None
+        assert reader.get("HEAD:a") == ("blob", b"A\n")

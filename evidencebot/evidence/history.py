@@ -133,7 +133,7 @@ class _Cache:
     def load(self) -> tuple[str | None, list[OpsCommit]]:
         try:
             tip, rows = self.store.load() or (None, [])
-            if not typed_rows(rows, _ROW):
+            if not (tip is None or type(tip) is str) or not typed_rows(rows, _ROW):
                 return None, []
             return tip, list(map(OpsCommit._make, rows))  # trailers stored as a dict
         except (ValueError, TypeError, IndexError):

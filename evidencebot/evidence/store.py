@@ -62,9 +62,11 @@ class Store:
 
 
 def typed_rows(rows: Any, kinds: tuple[type, ...]) -> bool:
-    """Whether ``rows`` is a list of tuples holding values of exactly ``kinds``, in order:
-    a shortcut's rows are checked before use, so a forged file is refused, never a crash
-    later. Column by column: 10,000 rows in about two milliseconds."""
+    """Whether ``rows`` is a list of tuples holding values of exactly ``kinds``, in order
+    (column by column: 10,000 rows in about two milliseconds). A shortcut's rows are
+    checked so before use, so a damaged or stale layout is refused and rebuilt; what is
+    inside a tuple or a dict is not looked into (a file forged to crash us that way needs
+    write access to `.git`, which can replace the hooks anyway)."""
     if type(rows) is not list or not rows:
         return type(rows) is list
     if set(map(type, rows)) != {tuple} or set(map(len, rows)) != {len(kinds)}:

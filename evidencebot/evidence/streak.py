@@ -101,7 +101,7 @@ class Runs(NamedTuple):
     @classmethod
     def from_plain(cls, value: Any) -> Runs:
         """Runs from `plain`'s value; TypeError or ValueError when it is not one (each
-        value of the type it must have: a forged file is refused, never a crash later)."""
+        value of the type it must have: another layout is refused, never a crash later)."""
         facts, commits, voids, recorded, sessions, closed = value
         if type(commits) is not int or not typed_rows(facts, _FACT) or \
                 not typed_rows(sessions, _SESSION) or \

@@ -7,6 +7,7 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from .process import GitError, clean_env, run
 
@@ -18,8 +19,16 @@ def _askable(spec: str) -> bool:
     requests, and a path leaving the repository ("HEAD:../x") stops git altogether."""
     if "\n" in spec:
         return False
-    _rev, colon, path = spec.partition(":")
-    return not colon or not (path in (".", "..") or path.startswith(("./", "../")))
+    depth = 0  # the colon before the path, found as git finds it: none inside "@{...}"
+    for i, ch in enumerate(spec):
+        if ch == "{":
+            depth += 1
+        elif ch == "}" and depth:
+            depth -= 1
+        elif ch == ":" and not depth:
+            path = spec[i + 1:]
+            return not (path in (".", "..") or path.startswith(("./", "../")))
+    return True
 
 
 Answers = list[tuple[str, bytes] | None]  # (type, content) of each object asked; None: missing
@@ -141,6 +150,8 @@ class Objects:
             except OSError:  # git is gone already
                 pass
             self.proc.wait()
+            if self.proc.stdout:
+                self.proc.stdout.close()
 
 
 class _Later:
@@ -154,7 +165,7 @@ class _Later:
         self.specs = specs
         self.asked = [s for s in specs if _askable(s)]
         self.out = tempfile.TemporaryFile()
-        with tempfile.TemporaryFile() as requests:
+        with tempfile.TemporaryFile() as requests, _closing_on_error(self.out):
             requests.write("".join(f"{s}\n" for s in self.asked).encode("utf-8",
                                                                        "surrogateescape"))
             requests.seek(0)
@@ -164,10 +175,12 @@ class _Later:
 
     def answers(self) -> Answers | None:
         """The answers, in the order of ``specs``; None when git failed."""
-        ok = self.proc.wait() == 0
-        self.out.seek(0)
-        raw = self.out.read()
-        self.close()
+        try:
+            ok = self.proc.wait() == 0
+            self.out.seek(0)
+            raw = self.out.read()
+        finally:
+            self.close()
         try:
             found = iter(_parse_batch(raw, len(self.asked))) if ok else None
         except (ValueError, IndexError):
@@ -176,8 +189,19 @@ class _Later:
                                            for s in self.specs]
 
     def close(self) -> None:
-        self.proc.wait()
-        self.out.close()
+        try:
+            self.proc.wait()
+        finally:
+            self.out.close()
+
+
+@contextmanager
+def _closing_on_error(f: IO[bytes]) -> Iterator[None]:
+    try:
+        yield
+    except BaseException:
+        f.close()
+        raise
 
 
 def _parse_batch(raw: bytes, count: int) -> Answers:
