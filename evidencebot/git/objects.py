@@ -19,6 +19,9 @@ def _askable(spec: str) -> bool:
     requests, and a path leaving the repository ("HEAD:../x") stops git altogether."""
     if "\n" in spec:
         return False
+    if "{" not in spec:  # (nearly every spec: a commit id, a colon, a path)
+        _rev, colon, path = spec.partition(":")
+        return not colon or not (path in (".", "..") or path.startswith(("./", "../")))
     depth = 0  # the colon before the path, found as git finds it: none inside "@{...}"
     for i, ch in enumerate(spec):
         if ch == "{":
