@@ -107,7 +107,7 @@ def test_a_read_ahead_is_answered_from_memory_once(tmp_path: Path) -> None:
 
 
 def test_commit_log_reads_any_path_and_every_shape_of_commit(tmp_path: Path) -> None:
-    from evidencebot.guard.changes import EMPTY_TREE, commit_log
+    from evidencebot.guard.changes import EMPTY_TREE, _parse_raw, commit_log
 
     odd = "a\x01b\nc :d.md"  # the log's own separators, inside a name
     repo = make(tmp_path, {odd: b"1\n", "plain.txt": b"p\n"})
@@ -128,10 +128,10 @@ def test_commit_log_reads_any_path_and_every_shape_of_commit(tmp_path: Path) -> 
     for c in logged:
         want = run_git_bytes(repo, "diff-tree", "-z", "-r", "--no-renames", "--no-abbrev",
                              c.parents[0] if c.parents else EMPTY_TREE, c.sha)
-        assert c.raw == (want if len(c.parents) <= 1 else b""), c.sha
+        assert c.records == (_parse_raw(want) if len(c.parents) <= 1 else []), c.sha
         dates = run_git(repo, "show", "-s", "--format=%ct %at", c.sha).split()
         assert (c.committed, c.authored) == (int(dates[0]), int(dates[1]))
-    assert logged[0].sha == root and odd.encode() in logged[0].raw
+    assert logged[0].sha == root and odd in [r[4] for r in logged[0].records]
     assert any(c.authored == 981173106 for c in logged)  # 2001-02-03T04:05:06Z
     picked = [logged[3].sha, logged[0].sha]
     assert [c.sha for c in commit_log(repo, only=picked)] == picked
@@ -167,7 +167,7 @@ def test_commit_log_shows_a_submodule_change_whatever_gitmodules_says(tmp_path: 
     run_git(repo, "update-index", "--add", "--cacheinfo", f"160000,{head},sub")
     run_git(repo, "commit", "-qm", "a gitlink")
     (last,) = commit_log(repo, "HEAD~1..HEAD")
-    assert b"\x00sub\x00" in last.raw and last.raw.startswith(b":000000 160000 ")
+    assert [r[:2] + r[4:] for r in last.records] == [("000000", "160000", "sub")]
 
 
 def test_a_reader_whose_git_stopped_raises_and_never_says_missing(tmp_path: Path) -> None:

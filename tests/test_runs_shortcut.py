@@ -89,3 +89,24 @@ def test_a_forged_shortcut_of_the_wrong_types_is_refused_not_a_crash(trading_rep
     key, (tip, rows) = shortcut_read(history_cache)
     shortcut_write(history_cache, key, (tip, [(*r[:3], 7, *r[4:]) for r in rows]))
     assert cli("--repo", trading_repo, "status").code == 0  # the history read from git
+
+
+def test_a_forged_streak_in_the_shortcut_cannot_close_the_milestone(trading_repo: Path,  # type: ignore[no-untyped-def]
+                                                                    cli) -> None:
+    """The shortcut says every run counted: record writes 3/3 on the strength of it, but
+    `close` (the scope rules read the streak from git) refuses and verify names the lie."""
+    record_run(cli, trading_repo, 3)
+    record_run(cli, trading_repo, 4, filled=0)  # breaks the streak
+    cache = _cache(trading_repo)
+    key, _ = shortcut_read(cache)
+    tip = git(trading_repo, "rev-parse", "ops/evidence").strip()
+    facts, commits, voids, recorded, sessions, closed = _from_git(trading_repo, tip)  # type: ignore[misc]
+    facts = [(*f[:3], 1, f[4]) for f in facts]  # every run "counts"
+    shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, sessions, closed)))
+    record_run(cli, trading_repo, 5)
+    assert "Burnin-Streak: 3/3" in git(trading_repo, "log", "-1", "--format=%B", "ops/evidence")
+    before = git(trading_repo, "rev-parse", "ops/evidence")
+    r = cli("--repo", trading_repo, "close", "MO-2")
+    assert r.code != 0 and git(trading_repo, "rev-parse", "ops/evidence") == before
+    v = cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence")
+    assert v.code == 1 and "Burnin-Streak" in v.out, v.out

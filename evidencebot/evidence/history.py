@@ -83,13 +83,20 @@ def read(
     cached_tip, cached = store.load()
     if cached_tip == tip:
         return cached
-    if cached_tip and git.succeeds(repo, "merge-base", "--is-ancestor", cached_tip, tip):
-        commits = _read(repo, f"{cached_tip}..{tip}", bot_author=bot_author) + cached
-    else:
-        commits = _read(repo, tip, bot_author=bot_author)
-    commits = _with_times(repo, commits)
+    newer = since(repo, cached_tip, tip, bot_author=bot_author)
+    commits = newer + cached if newer is not None else \
+        _with_times(repo, _read(repo, tip, bot_author=bot_author))
     store.save(tip, commits)
     return commits
+
+
+def since(repo: Path, older: str | None, tip: str, *, bot_author: str) -> list[OpsCommit] | None:
+    """The ops commits from ``older`` (exclusive) up to ``tip``, newest first, when
+    ``older`` is an ancestor of ``tip``; None when it is not (a shortcut kept at ``older``
+    is then no start for ``tip``'s)."""
+    if not older or not git.succeeds(repo, "merge-base", "--is-ancestor", older, tip):
+        return None
+    return _with_times(repo, _read(repo, f"{older}..{tip}", bot_author=bot_author))
 
 
 def _read(repo: Path, rev: str, *, limit: int | None = None,

@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from .process import GitError, clean_env, run
 
@@ -46,8 +46,8 @@ class Objects:
         self.proc = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=clean_env())
-        self._ahead: dict[str, tuple[str, bytes] | None] = {}
-        self._uses: dict[str, int] = {}  # how often each answer read ahead is still wanted
+        # spec -> [its answer, how often it is still wanted]: what was read ahead
+        self._ahead: dict[str, list[Any]] = {}
         self._later: _Later | None = None  # the next window, being read by a process
 
     def prefetch(self, specs: Sequence[str], then: Sequence[str] = ()) -> None:
@@ -57,10 +57,10 @@ class Objects:
         the next one's old side). What an earlier prefetch read and nobody asked for is
         forgotten."""
         self._ahead = {}
-        self._uses = {}
+        uses: dict[str, int] = {}
         for spec in specs:
-            self._uses[spec] = self._uses.get(spec, 0) + 1
-        wanted = list(self._uses)
+            uses[spec] = uses.get(spec, 0) + 1
+        wanted = list(uses)
         got: Answers | None = None
         if self._later is not None:
             later, self._later = self._later, None
@@ -68,8 +68,8 @@ class Objects:
                 got = later.answers()
             else:
                 later.close()
-        self._ahead = dict(zip(wanted, got if got is not None else self.get_many(wanted),
-                               strict=True))
+        answers = got if got is not None else self.get_many(wanted)
+        self._ahead = {s: [a, uses[s]] for s, a in zip(wanted, answers, strict=True)}
         if then:
             self._later = _Later(self.repo, list(dict.fromkeys(then)))
 
@@ -85,12 +85,13 @@ class Objects:
         out: list[tuple[str, bytes] | None] = [None] * len(specs)
         answered = set()
         for i, s in enumerate(specs):
-            if s in self._ahead:
-                out[i] = self._ahead[s]
+            ahead = self._ahead.get(s)
+            if ahead is not None:
+                out[i] = ahead[0]
                 answered.add(i)
-                self._uses[s] -= 1
-                if not self._uses[s]:
-                    del self._ahead[s], self._uses[s]
+                ahead[1] -= 1
+                if not ahead[1]:
+                    del self._ahead[s]
         wanted = [(i, s.encode("utf-8", "surrogateescape") + b"\n")
                   for i, s in enumerate(specs) if _askable(s) and i not in answered]
         k = 0
@@ -128,8 +129,7 @@ class Objects:
             self.proc.stdin.write(requests)
             self.proc.stdin.flush()
         except OSError:  # git is gone (a broken pipe)
-            raise GitError(("cat-file", "--batch"), self.proc.poll() or -1, b"",
-                           b"git cat-file --batch ended before answering") from None
+            raise self._stopped() from None
 
     def _header(self) -> list[bytes]:
         """The next answer's header; GitError when git stopped (an object is not
@@ -137,9 +137,12 @@ class Objects:
         assert self.proc.stdout is not None
         header = self.proc.stdout.readline().split()
         if not header:
-            raise GitError(("cat-file", "--batch"), self.proc.poll() or -1, b"",
-                           b"git cat-file --batch ended before answering")
+            raise self._stopped()
         return header
+
+    def _stopped(self) -> GitError:
+        return GitError(("cat-file", "--batch"), self.proc.poll() or -1, b"",
+                        b"git cat-file --batch ended before answering")
 
     def close(self) -> None:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -70,20 +71,28 @@ def base_rules(repo: Path, base: str, *, inherit_env: bool = False) -> Rules:
     return Rules()
 
 
-def _parse_raw(raw: bytes) -> list[tuple[str, str, str, str, str]]:
+Record = tuple[str, str, str, str, str]  # a `--raw` record: old, new mode; old, new sha; path
+
+
+def _parse_raw(raw: bytes) -> list[Record]:
     """`--raw -z` records: (old mode, new mode, old sha, new sha, path)."""
-    parts = raw.split(b"\x00")
+    return _records_at(raw.split(b"\x00"), 0)[0]
+
+
+def _records_at(parts: list[bytes], i: int) -> tuple[list[Record], int]:
+    """The records from ``parts[i]`` on (":<meta>", <path> pairs; `git log` puts a newline
+    before a commit's first) and the index after them. In step, never by searching: a
+    path may hold any byte but NUL."""
     out = []
-    i = 0
-    while i + 1 < len(parts) and parts[i].startswith(b":"):
-        meta = parts[i][1:].decode().split()
-        out.append((meta[0], meta[1], meta[2], meta[3], parts[i + 1].decode("utf-8",
-                                                                            "surrogateescape")))
+    while i + 1 < len(parts) and parts[i].lstrip(b"\n").startswith(b":"):
+        meta = parts[i].lstrip(b"\n")[1:].decode().split()
+        out.append((meta[0], meta[1], meta[2], meta[3],
+                    parts[i + 1].decode("utf-8", "surrogateescape")))
         i += 2
-    return out
+    return out, i
 
 
-def _changes(repo: Path, records: list[tuple[str, str, str, str, str]], docs: set[str], *,
+def _changes(repo: Path, records: list[Record], docs: AbstractSet[str], *,
              known: dict[tuple[str, str], bytes | None] | None = None,
              inherit_env: bool = False) -> list[Change]:
     """Changes with the contents the rules read: the Markdown documents' old and new blobs.
@@ -101,7 +110,7 @@ def _changes(repo: Path, records: list[tuple[str, str, str, str, str]], docs: se
             for om, nm, os_, ns, path in records]
 
 
-def _blobs_read(records: list[tuple[str, str, str, str, str]], docs: set[str],
+def _blobs_read(records: list[Record], docs: AbstractSet[str],
                 known: dict[tuple[str, str], bytes | None] | None = None) -> list[str]:
     """The blobs the rules read: the documents' and the pages' both sides."""
     return [sha for om, nm, os_, ns, path in records
@@ -110,50 +119,33 @@ def _blobs_read(records: list[tuple[str, str, str, str, str]], docs: set[str],
             if m not in ("000000", "160000") and (side, path) not in (known or {})]
 
 
-def commit_reads(parent: str | None, raw: bytes, docs: set[str]) -> list[str]:
+def commit_reads(parent: str | None, records: list[Record], docs: AbstractSet[str]) -> list[str]:
     """What judging a commit (`commit_changes` and `existing_names`) will read, given its
     raw records: for `git.Objects.prefetch`."""
-    records = _parse_raw(raw)
     dirs = _new_dirs(path for om, _nm, _o, _n, path in records if om == "000000")
     names = [f"{parent}:{d.rstrip('/')}" for d in ["", *sorted(dirs)]] \
         if parent and dirs else []
     return [*_blobs_read(records, docs), *names]
 
 
-def _docs(rules: Rules) -> set[str]:
-    return {rules.backlog, rules.design, rules.session_log}
-
-
-def staged_changes(repo: Path, docs: set[str],
-                   known: dict[tuple[str, str], bytes | None] | None = None) -> list[Change]:
-    """What `git commit` is about to record: HEAD against the index git hands the hook."""
-    args = ("diff-index", "--cached", "-z", "--no-renames", "--no-abbrev",
-            "--ignore-submodules=none")
-    try:
-        raw = git.run(repo, *args, "HEAD", inherit_env=True)
-    except git.GitError:  # no commit yet: everything staged is new
-        raw = git.run(repo, *args, EMPTY_TREE, inherit_env=True)
-    return _changes(repo, _parse_raw(raw), docs, known=known, inherit_env=True)
-
-
-def commit_changes(repo: Path, old: str | None, new: str, docs: set[str],
-                   raw: bytes | None = None) -> list[Change]:
-    """``new`` against ``old`` (``raw``: its `diff-tree --raw -z` output, when known)."""
-    if raw is None:
-        raw = git.run(repo, "diff-tree", "-z", "-r", "--no-renames", "--no-abbrev",
-                      old or EMPTY_TREE, new)
-    return _changes(repo, _parse_raw(raw), docs)
+def commit_changes(repo: Path, old: str | None, new: str, docs: AbstractSet[str],
+                   records: list[Record] | None = None) -> list[Change]:
+    """``new`` against ``old`` (``records``: its raw records, when known)."""
+    if records is None:
+        records = _parse_raw(git.run(repo, "diff-tree", "-z", "-r", "--no-renames",
+                                     "--no-abbrev", old or EMPTY_TREE, new))
+    return _changes(repo, records, docs)
 
 
 class Logged(NamedTuple):
     """One commit as `commit_log` reads it: ids, dates (seconds) and its raw records
-    against its first parent (`diff-tree --raw -z` form; none for a merge)."""
+    against its first parent (none for a merge)."""
 
     sha: str
     parents: tuple[str, ...]
     committed: int
     authored: int
-    raw: bytes
+    records: list[Record]
 
 
 def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> list[Logged]:
@@ -177,13 +169,8 @@ def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> lis
     while i + 1 < len(parts) and parts[i].startswith(b"\x01"):
         ids = parts[i][1:].decode().split()
         ct, at = parts[i + 1].decode().split()
-        i += 2
-        records: list[bytes] = []
-        while i + 1 < len(parts) and parts[i].lstrip(b"\n").startswith(b":"):
-            records += [parts[i].lstrip(b"\n"), parts[i + 1]]
-            i += 2
-        raw = b"".join(x + b"\x00" for x in records)
-        found.append(Logged(ids[0], tuple(ids[1:]), int(ct), int(at), raw))
+        records, i = _records_at(parts, i + 2)
+        found.append(Logged(ids[0], tuple(ids[1:]), int(ct), int(at), records))
     return found
 
 
@@ -252,7 +239,7 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     except git.GitError:  # no commit yet: everything staged is new
         raw, head = git.run(repo, *args, EMPTY_TREE, inherit_env=True), None
     records = _parse_raw(raw)
-    default_docs = _docs(Rules())
+    default_docs = Rules().documents
     blobs = [(side, path, sha) for om, nm, os_, ns, path in records if path in default_docs
              for side, sha, m in (("old", os_, om), ("new", ns, nm))
              if m not in ("000000", "160000")]
@@ -271,7 +258,7 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
         return False, []
     n = len(refs) * 3
     known = {(side, path): data for (side, path, _), data in zip(blobs, found[n:], strict=False)}
-    changes = _changes(repo, records, _docs(rules), known=known, inherit_env=True)
+    changes = _changes(repo, records, rules.documents, known=known, inherit_env=True)
     idlen = git.id_bytes(records[0][2]) if records else 20
     existing = _names_in(["", *dirs], typed[n + len(blobs):], idlen)
     return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD", rules),
@@ -299,7 +286,7 @@ def _names_in(folders: Sequence[str], objects: Sequence[tuple[str, bytes] | None
 
 def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> list[Violation]:
     """A commit (``new``) against its parent (``old``), with history up to the parent."""
-    changes = commit_changes(repo, old, new, _docs(rules))
+    changes = commit_changes(repo, old, new, rules.documents)
     return judge(changes, rules, streak_of=streak_in(repo, old or EMPTY_TREE, rules),
                  existing=existing_names(repo, old, changes))
 

@@ -54,7 +54,7 @@ def path_rules(ch: Change, rules: Rules) -> list[Violation]:
     elif ch.old is None and ch.new and ch.new.mode not in (REGULAR, "120000", "160000"):
         out.append(Violation(ch.path, "no-mode-change", f"new file with mode {ch.new.mode}",
                              f"git update-index --chmod=-x {ch.path}"))
-    documents = (rules.backlog, rules.design, rules.session_log)
+    documents = rules.documents
     if out:
         return out
     if ch.old is not None and ch.old.path not in documents:

@@ -46,6 +46,11 @@ class Rules(NamedTuple):
     branches: tuple[str, ...] = ("ops/*",)
     evidence_extensions: tuple[str, ...] = EVIDENCE_EXTENSIONS
 
+    @property
+    def documents(self) -> frozenset[str]:
+        """The Markdown documents whose sections the rules read."""
+        return frozenset((self.backlog, self.design, self.session_log))
+
     @classmethod
     def from_config(cls, doc: Mapping[str, Any]) -> "Rules":
         """Rules from a decoded TOML config (the base branch's); defaults where it is silent."""

@@ -32,6 +32,8 @@ from ..evidence.render import redact_bytes, render_documents, run_message, run_t
 from ..evidence.report import check_times, load_json, metrics_from, pointer, read_report
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import Verdict, verdict
+from ..guard.changes import existing_names
+from ..guard.rules import REGULAR, Blob, Change
 from ..ibkr.codes import Connectivity, code_occurrences, connectivity, message_codes
 from ..mdedit import MarkdownEditError
 from ..redact import redact
@@ -206,13 +208,10 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
 
 def _refuse_case_twin(ctx: Context, rev: str, path: str) -> None:
     """A record named like another but for case is the same file on Windows and macOS."""
-    folder, name = path.rsplit("/", 1)
-    (tree,) = git.cat_batch_typed(ctx.repo, [f"{rev}:{folder}"])  # the open reader, if any
-    taken = [f"{folder}/{entry.decode('utf-8', 'surrogateescape')}"
-             for _mode, entry, _id in git.tree_entries(tree[1], git.id_bytes(rev))] \
-        if tree is not None and tree[0] == "tree" else []
-    twin = next((t for t in taken if t.rsplit("/", 1)[-1].casefold() == name.casefold()
-                 and t != path), None)
+    name = path.rsplit("/", 1)[-1]
+    # The names the scope rules' case-twin check reads (the open reader answers).
+    taken = existing_names(ctx.repo, rev, [Change(None, Blob(path, REGULAR, None))])
+    twin = next((t for t in taken if t.casefold() == path.casefold() and t != path), None)
     if twin is not None:
         raise UsageError(f"run {name[:-len('.json')]} differs only in case from the recorded "
                          f"{twin.rsplit('/', 1)[-1][:-len('.json')]} ({twin}): the same file on "

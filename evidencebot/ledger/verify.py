@@ -151,7 +151,6 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
           ops: list[OpsCommit], *, require_ops: bool, describe: Describe | None) -> None:
     """Judge each commit, oldest first."""
     index = {c.sha: i for i, c in enumerate(ops)}  # newest first
-    raw = {c.sha: c.raw for c in logged if len(c.parents) <= 1}
     before = _RunsBefore(ops)
     reader = git.active_reader(ctx.repo)
     windows = [logged[k:k + _AHEAD] for k in range(0, len(logged), _AHEAD)]
@@ -176,11 +175,11 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
             if require_ops:
                 add("not-an-ops-commit", "a commit without an evidence trailer block",
                     "ops branches hold evidencebot's commits only")
-                _scope(ctx, report, sha, parents, [], raw.get(sha))
+                _scope(ctx, report, sha, parents, [], commit.records)
             continue
         for problem in c.problems:
             add("trailers", problem, "trailers are written by evidencebot; do not edit")
-        changes = _scope(ctx, report, sha, parents, prior, raw.get(sha))
+        changes = _scope(ctx, report, sha, parents, prior, commit.records)
         _strays(ctx, c, changes, add)
         check_voids(ctx, c, prior, changes, add)
         if c.is_run and not c.problems:
@@ -214,14 +213,13 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
            index: dict[str, int]) -> list[str]:
     """What judging the commits of ``window`` will read from git: one pipelined pass for
     them all, so that git inflates while no one waits for a round trip per object."""
-    rules = ctx.guard_rules
-    docs = {rules.backlog, rules.design, rules.session_log}
+    docs = ctx.guard_rules.documents
     specs: list[str] = []
     for logged in window:
         sha, parents = logged.sha, logged.parents
         parent = parents[0] if len(parents) == 1 else None
         if len(parents) <= 1:
-            specs += guard.commit_reads(parent, logged.raw, docs)
+            specs += guard.commit_reads(parent, logged.records, docs)
         c = ops[index[sha]] if sha in index else None
         record = c.trailers.get("Evidence-Record", "") if c is not None and c.is_run else ""
         if record:
@@ -232,11 +230,10 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
 
 
 def _scope(ctx: Context, report: Report, sha: str, parents: Sequence[str],
-           prior: Sequence[OpsCommit], raw: bytes | None) -> list[Change]:
+           prior: Sequence[OpsCommit], records: list[guard.Record]) -> list[Change]:
     rules = ctx.guard_rules
     parent = parents[0] if parents else None
-    changes = guard.commit_changes(ctx.repo, parent, sha,
-                                   {rules.backlog, rules.design, rules.session_log}, raw)
+    changes = guard.commit_changes(ctx.repo, parent, sha, rules.documents, records)
 
     def streak_of(mo: str) -> int:
         return ctx.streak(parent, mo, commits=prior).count if parent else 0

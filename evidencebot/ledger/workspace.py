@@ -97,12 +97,10 @@ class Context:
             tip, runs = None, None
         if tip == rev and runs is not None:
             return runs
-        if isinstance(tip, str) and runs is not None and \
-                git.succeeds(self.repo, "merge-base", "--is-ancestor", tip, rev):
-            since = history.read(self.repo, f"{tip}..{rev}", bot_author=self.cfg.ops.author)
-            runs = streaks.runs_of(since, on=runs)
-        else:
-            runs = streaks.runs_of(self.history(rev))
+        newer = history.since(self.repo, tip, rev, bot_author=self.cfg.ops.author) \
+            if isinstance(tip, str) and runs is not None else None
+        runs = streaks.runs_of(newer, on=runs) if newer is not None and runs is not None \
+            else streaks.runs_of(self.history(rev))
         store.save((rev, runs.plain()))
         return runs
 
