@@ -37,6 +37,23 @@ def git(ws: Workspace, repo: Path, *args: str, input: bytes | None = None) -> st
     return proc.stdout.decode()
 
 
+class Shortcuts:
+    """The files under ``.git/evidencebot/`` as they are now, to put back after each timed
+    pair: a pair must find what the record before it left, not what the previous pair saved
+    for the very same documents (a run recorded after another run never finds that)."""
+
+    def __init__(self, repo: Path) -> None:
+        self.folder = repo / ".git" / "evidencebot"
+        self.saved = {p.name: p.read_bytes() for p in self.folder.iterdir()}
+
+    def restore(self) -> None:
+        for p in self.folder.iterdir():
+            if p.name not in self.saved:
+                p.unlink()
+        for name, data in self.saved.items():
+            (self.folder / name).write_bytes(data)
+
+
 def trading_repo(ws: Workspace, path: Path, *, files: int = 0, tracker_rows: int | None = None,
                  log_bytes: int | None = None) -> Path:
     """The sim trading repository plus ``files`` generated source files, a burn-in tracker of
@@ -132,6 +149,17 @@ class Reports:
         doc = report(finished=finished, filled=2 if qualifying else 0)
         path = write_report(self.folder / f"report-{self.count:06d}.json", doc)
         return Report(path, (finished + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def next_reports(ws: Workspace, repo: Path, name: str) -> Reports:
+    """Reports that follow the runs already on ``repo``'s ops branch (a cached repository
+    keeps the ops commit an earlier benchmark run set up), so the first is recorded anew."""
+    done = 0
+    if git(ws, repo, "branch", "--list", OPS).strip():
+        done = int(git(ws, repo, "rev-list", "--count", f"main..{OPS}"))
+    reports = Reports(ws.scratch(name))
+    reports.count = done
+    return reports
 
 
 def record(ws: Workspace, repo: Path, rep: Report) -> Sample:

@@ -32,7 +32,17 @@ from _bench import (
     seconds,
     summarize,
 )
-from _repo import OPS, Reports, git, record, rev, stage_recorded_change, synth_history, trading_repo
+from _repo import (
+    OPS,
+    Shortcuts,
+    git,
+    next_reports,
+    record,
+    rev,
+    stage_recorded_change,
+    synth_history,
+    trading_repo,
+)
 from _workspace import Workspace, workspace_for
 
 RUNS = 5
@@ -47,15 +57,17 @@ class Subject:
 
     def __init__(self, ws: Workspace, repo: Path) -> None:
         self.ws, self.repo = ws, repo
-        self.reports = Reports(ws.scratch("flat-reports"))
+        self.reports = next_reports(ws, repo, "flat-reports")
         record(ws, repo, self.reports.next())  # the ops branch, as it is before we time it
         self.base = rev(ws, repo, OPS)
+        self.shortcuts = Shortcuts(repo)
 
     def record(self) -> Sample:
         return record(self.ws, self.repo, self.reports.next())
 
     def reset(self) -> None:
         git(self.ws, self.repo, "update-ref", f"refs/heads/{OPS}", self.base)
+        self.shortcuts.restore()
 
     def stage(self) -> None:
         stage_recorded_change(self.ws, self.repo, self.reports)

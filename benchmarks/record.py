@@ -7,6 +7,9 @@ Every pair records a report with a fresh run id; after each pair both branches g
 the same commit, so every pair does the same work. The by-hand side commits exactly what
 `record` committed (same files, same message), and the two trees are checked equal.
 
+The shortcuts under `.git/evidencebot/` go back too (`Shortcuts`), to what the record
+before the timed ones left.
+
     python benchmarks/record.py [--runs N] [--json]
 """
 
@@ -28,7 +31,7 @@ from _bench import (
     seconds,
     summarize,
 )
-from _repo import OPS, Reports, git, record, rev, trading_repo
+from _repo import OPS, Shortcuts, git, next_reports, record, rev, trading_repo
 from _workspace import Workspace, workspace_for
 
 RUNS = 5
@@ -77,10 +80,11 @@ class RecordPair:
 
     def __init__(self, ws: Workspace, repo: Path) -> None:
         self.ws, self.repo = ws, repo
-        self.reports = Reports(ws.scratch("record-reports"))
+        self.reports = next_reports(ws, repo, "record-reports")
         self.message_file = ws.scratch("record-message") / "MESSAGE"
         record(ws, repo, self.reports.next())  # the ops branch exists before we time it
         self.base = rev(ws, repo, OPS)
+        self.shortcuts = Shortcuts(repo)
         git(ws, repo, "switch", "-q", "-C", HAND, self.base)
         self.change = Change({}, {}, b"")
 
@@ -109,6 +113,7 @@ class RecordPair:
     def reset(self) -> None:
         git(self.ws, self.repo, "update-ref", f"refs/heads/{OPS}", self.base)
         git(self.ws, self.repo, "reset", "-q", "--hard", self.base)
+        self.shortcuts.restore()
 
 
 def measure(runs: int = RUNS, workspace: Workspace | None = None) -> list[Result]:

@@ -220,7 +220,12 @@ def render_row(cells: Sequence[str]) -> str:
 
 
 def _replace(doc: Doc, start: int, end: int, new: Sequence[bytes]) -> Doc:
-    return Doc(doc.bom, doc.lines[:start] + tuple(new) + doc.lines[end:])
+    """``doc`` with lines ``[start, end)`` replaced. The result's blocks are learnt from
+    ``doc``'s (`derive` parses only around the change), so a further edit of it (the
+    streak line after the tracker row) needs no parse of the whole document."""
+    out = Doc(doc.bom, doc.lines[:start] + tuple(new) + doc.lines[end:])
+    derive(doc, out)
+    return out
 
 
 def _with_ending(text: str, ending: bytes) -> bytes:

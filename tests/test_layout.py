@@ -7,6 +7,7 @@ import ast
 import re
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import grimp
@@ -148,3 +149,22 @@ def test_the_hook_imports_nothing_it_does_not_need(trading_repo: Path, cli) -> N
     found, _code = imported("evidencebot.__main__", ["hook", "pre-commit"], heavy,
                             trading_repo)
     assert found == []
+
+
+def test_a_run_recorded_after_another_parses_no_markdown(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                         tmp_path: Path) -> None:
+    """Each record leaves the blocks of the documents it committed (`mdblocks`), and the
+    next record edits those documents: no Markdown parser is imported for the tracker row,
+    the streak line or the hand-written rows."""
+    from conftest import PINNED, record_run
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    record_run(cli, trading_repo, 7)
+    doc = report(finished=datetime.fromisoformat(PINNED) - timedelta(minutes=35), filled=2)
+    argv = ["--repo", str(trading_repo), "record", str(write_report(tmp_path / "r.json", doc))]
+    assert imported("evidencebot.cli", argv, ["markdown_it"], tmp_path) == ([], 0)
+    log = subprocess.run(["git", "-C", str(trading_repo), "log", "--format=%s",
+                          "main..ops/evidence"], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert len(log) == 2 and all(s.startswith("evidence(step1a): ") for s in log)  # recorded

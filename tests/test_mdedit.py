@@ -151,3 +151,24 @@ def test_set_cell_round_trips_and_keeps_other_lines(newline: bytes, bom: bool, v
     assert len(old) == len(new)
     assert sum(a != b for a, b in zip(old, new, strict=True)) <= 1
     assert mdedit.get_cell(out, "MO-* Status", "MO-3", "Note") == " ".join(value.split())
+
+
+def test_an_edited_document_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`record` appends the row, then rewrites the streak line of the result: the result's
+    blocks are derived from the original's, so only the original is parsed, and the
+    derived blocks are those a full parse gives."""
+    from evidencebot import mdblocks
+
+    mdblocks.forget()
+    parsed: list[int] = []
+    real = mdblocks._parse
+    monkeypatch.setattr(mdblocks, "_parse", lambda lines, offset: parsed.append(len(lines))
+                        or real(lines, offset))
+    data = BACKLOG.encode()
+    row = mdedit.append_row(data, TRACKER, {"Run ID": "20261125T090000Z"})
+    done = mdedit.replace_line(row, TRACKER, re.compile(r"Consecutive qualifying runs"),
+                               "Consecutive qualifying runs: 2 of 3")
+    assert done != row != data
+    assert parsed == [len(mdedit.parse(data).lines)]  # the original, once
+    result = mdedit.parse(done)
+    assert mdblocks.blocks(result) == tuple(real(result.lines, 0))
