@@ -12,6 +12,8 @@ BOM, the line endings (LF or CRLF), and whether the file ends with a newline.
 import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
+from itertools import repeat
+from operator import contains
 from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import MarkdownEditError  # with the other errors: the CLI needs no parser
@@ -177,9 +179,10 @@ def _pipe_tables(doc: Doc, sec: Section) -> list[Table] | None:
                 header = tuple(split_row(doc.line_text(i)))
                 if len(split_row(doc.line_text(i + 1))) != len(header) or i != s:
                     return None  # not the plain shape: let the table parser decide
-                if any(b"|" not in doc.lines[k] for k in range(i + 2, e)):
+                body = doc.lines[i + 2:e]
+                if not all(map(contains, body, repeat(b"|"))):
                     return None  # a line without a pipe: the table parser knows its fate
-                rows = tuple(_cells(doc.lines[k]) for k in range(i + 2, e))
+                rows = tuple(map(_cells, body))
                 out.append(Table(header, i, e, rows))
                 break
     return out

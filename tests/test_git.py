@@ -198,3 +198,45 @@ def test_a_path_leaving_the_repository_is_never_asked_even_after_braces(tmp_path
         assert reader.get_many(odd) == [None, None, ("blob", b"A\n")]
         assert git.show_bytes(repo, "HEAD@{1:2}", "../x") is None
         assert reader.get("HEAD:a") == ("blob", b"A\n")
+
+
+entry = st.tuples(st.binary(min_size=1, max_size=7).filter(lambda b: b" " not in b),
+                  st.binary(max_size=12).filter(lambda b: b"\x00" not in b))
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries=st.lists(entry, max_size=12), idlen=st.sampled_from([20, 32]),
+       cut=st.integers(min_value=0, max_value=40), data=st.data())
+def test_a_tree_reads_the_same_by_pattern_and_entry_by_entry(
+        entries: list[tuple[bytes, bytes]], idlen: int, cut: int, data: st.DataObject) -> None:
+    """The one-pattern split of a well-formed tree gives what the careful walk gives; a
+    tree cut short is read entry by entry, as before."""
+    ids = [data.draw(st.binary(min_size=idlen, max_size=idlen)) for _ in entries]
+    tree = b"".join(m + b" " + n + b"\x00" + i for (m, n), i in zip(entries, ids, strict=True))
+    expected = [(m, n, i) for (m, n), i in zip(entries, ids, strict=True)]
+    assert git.tree_entries(tree, idlen) == expected
+    short = tree[:max(0, len(tree) - cut)]
+    try:
+        careful: list[tuple[bytes, bytes, bytes]] | type[ValueError] = \
+            list(git._entries_one_by_one(short, idlen))
+    except ValueError:
+        careful = ValueError
+    try:
+        got: list[tuple[bytes, bytes, bytes]] | type[ValueError] = \
+            git.tree_entries(short, idlen)
+    except ValueError:
+        got = ValueError
+    assert got == careful
+
+
+@settings(max_examples=200, deadline=None)
+@given(names=st.lists(st.binary(min_size=1, max_size=8).filter(lambda b: b"\x00" not in b
+                                                                and b" " not in b),
+                      max_size=10, unique=True),
+       folder=st.sampled_from(["", "reports/", "Reports/evidence/"]))
+def test_names_in_a_folder_decode_as_each_name_alone(names: list[bytes], folder: str) -> None:
+    from evidencebot.guard.changes import _names_in
+
+    tree = b"".join(b"100644 " + n + b"\x00" + bytes(20) for n in names)
+    got = _names_in([folder], [("tree", tree)], 20)
+    assert got == {folder + n.decode("utf-8", "surrogateescape") for n in names}

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from conftest import git
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidencebot.guard.install import install_hooks
 from evidencebot.sim.trading_repo import report, write_repo, write_report
@@ -387,3 +389,29 @@ def test_a_document_the_rules_cannot_read_is_a_violation_next_to_the_others(
     assert proc.returncode == 1
     assert "(path-not-allowed)" in proc.stderr and "(text-only)" in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@settings(max_examples=300, deadline=None)
+@given(existing=st.lists(st.text(alphabet="aAbBßSsİi\x00/.", min_size=1, max_size=5),
+                         max_size=8),
+       new=st.lists(st.text(alphabet="aAbBßSsİi/.", min_size=1, max_size=5), max_size=4))
+def test_case_twins_fold_all_names_at_once_as_one_by_one(existing: list[str],
+                                                          new: list[str]) -> None:
+    """Folding every existing name in one call finds the twins a name-by-name fold finds
+    (a name holding a NUL, which no tree holds, takes the name-by-name way)."""
+    from evidencebot.guard.paths import case_twins
+    from evidencebot.guard.rules import Blob, Change
+
+    changes = [Change(None, Blob(p, "100644", b"")) for p in new]
+    known: dict[str, str] = {}
+    for name in existing:
+        known.setdefault(name.casefold(), name)
+    expected = []
+    for p in new:
+        parts = p.split("/")
+        for k in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:k])
+            if known.setdefault(prefix.casefold(), prefix) != prefix:
+                expected.append(p)
+                break
+    assert [v.path for v in case_twins(changes, existing)] == expected

@@ -154,3 +154,38 @@ def test_a_voided_older_run_resets_where_it_falls() -> None:
 def test_a_damaged_plain_form_is_refused(damaged: object) -> None:
     with pytest.raises((TypeError, ValueError)):
         Runs.from_plain(damaged)
+
+
+row_text = st.tuples(st.sampled_from(["2026-11-20", "", "x"]),
+                     st.sampled_from(["20261120T090000Z", "R1", "", "R|2"]),
+                     st.sampled_from(["qualifying", "Non-qualifying", ""]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from(["append", "edit", "header", "drop"]),
+                                st.lists(row_text, max_size=3)), min_size=1, max_size=6))
+def test_tracker_rows_read_after_another_tracker_equal_a_fresh_read(
+        steps: list[tuple[str, list[tuple[str, str, str]]]]) -> None:
+    """The tracker read last is reused for a tracker that only adds rows to it; whatever
+    the next version does (adds, edits, drops rows, renames a column), the rows are those
+    a read with nothing before it gives."""
+    from evidencebot.evidence import streak as streaks
+
+    header = ["Date (UTC)", "Run ID", "Outcome"]
+    rows: list[tuple[str, str, str]] = []
+    for kind, new in steps:
+        if kind == "append":
+            rows += new
+        elif kind == "edit" and rows:
+            rows[0] = new[0] if new else ("", "", "")
+        elif kind == "drop":
+            rows = rows[1:]
+        else:
+            header = header[::-1] if new else ["Date (UTC)", "Run ID", "Status"]
+        table = "\n".join(["| " + " | ".join(header) + " |", "|---|---|---|",
+                           *("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |"
+                             for r in rows)])
+        backlog = f"# B\n\n## Step 1A Burn-In Tracker\n\n{table}\n\n## Later\n".encode()
+        walked = streaks.tracker_rows(backlog, "Step 1A Burn-In Tracker")
+        streaks._last_read.clear()
+        assert walked == streaks.tracker_rows(backlog, "Step 1A Burn-In Tracker")

@@ -289,6 +289,13 @@ def hand_rows(backlog: bytes, tracker_section: str, recorded: AbstractSet[str], 
     return out
 
 
+# The last tracker read: (header, rows, their facts). A walk over an ops history reads
+# each version of a growing tracker; a version that only adds rows to the last one read
+# costs only its new rows.
+_last_read: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...],
+                       tuple[tuple[str, str, str], ...]]] = []
+
+
 def tracker_rows(backlog: bytes, tracker_section: str) -> list[tuple[str, str, str]]:
     """(run id, date, outcome in lower case) of each tracker row that names a run."""
     from .. import mdedit  # Markdown: only when someone asks about hand-written rows
@@ -300,11 +307,17 @@ def tracker_rows(backlog: bytes, tracker_section: str) -> list[tuple[str, str, s
         return []
     col_date = table.column("Date (UTC)") if table.has_column("Date (UTC)") else None
     col_out = table.column("Outcome") if table.has_column("Outcome") else None
+    rows, done = table.rows, 0
     out: list[tuple[str, str, str]] = []
-    for r in table.rows:
+    if _last_read:
+        header, seen, facts = _last_read[0]
+        if header == table.header and rows[:len(seen)] == seen:
+            done, out = len(seen), list(facts)
+    for r in rows[done:]:
         if col_id >= len(r) or not r[col_id]:
             continue
         date = r[col_date] if col_date is not None and col_date < len(r) else ""
         outcome = r[col_out].strip().lower() if col_out is not None and col_out < len(r) else ""
         out.append((r[col_id], date, outcome))
+    _last_read[:] = [(table.header, rows, tuple(out))]
     return out

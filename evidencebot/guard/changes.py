@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -278,10 +279,15 @@ def _names_in(folders: Sequence[str], objects: Sequence[tuple[str, bytes] | None
               idlen: int) -> frozenset[str]:
     """The paths in ``folders`` (their objects as read; a file where a folder would be
     holds no names)."""
-    return frozenset(d + name.decode("utf-8", "surrogateescape")
-                     for d, got in zip(folders, objects, strict=False)
-                     if got is not None and got[0] == "tree"
-                     for _mode, name, _id in git.tree_entries(got[1], idlen))
+    out: set[str] = set()
+    for d, got in zip(folders, objects, strict=False):
+        if got is not None and got[0] == "tree":
+            entries = git.tree_entries(got[1], idlen)
+            if entries:  # decoded and prefixed at once: no name in a tree holds a NUL
+                joined = b"\x00".join(map(itemgetter(1), entries)).decode(
+                    "utf-8", "surrogateescape")
+                out.update((d + joined.replace("\x00", "\x00" + d)).split("\x00"))
+    return frozenset(out)
 
 
 def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> list[Violation]:

@@ -139,9 +139,15 @@ def _windows_problem(part: str) -> str | None:
 def case_twins(changes: Sequence[Change], existing: Collection[str]) -> list[Violation]:
     """New paths (or folders on their way) equal, ignoring case, to one that exists or to
     another new one: the same file on a case-insensitive disk (Windows, macOS)."""
-    known: dict[str, str] = {}
-    for name in existing:
-        known.setdefault(name.casefold(), name)
+    names = list(existing)
+    joined = "\x00".join(names)
+    if joined.count("\x00") == len(names) - 1:  # folded at once (no name holds a NUL)
+        known = dict(zip(reversed(joined.casefold().split("\x00")), reversed(names),
+                         strict=True))  # reversed: the first of two twins is kept
+    else:
+        known = {}
+        for name in names:
+            known.setdefault(name.casefold(), name)
     out: list[Violation] = []
     for ch in changes:
         if ch.old is not None or ch.new is None:
