@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import time
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from . import defaults, git
 from .errors import UsageError
+from .frozen import frozen
 from .shape import Invalid, bounded, build, listed
 
 CONFIG_FILE = "evidencebot.toml"
@@ -30,7 +31,7 @@ def _author_form(v: str) -> str:
     return v
 
 
-@dataclass(frozen=True)
+@frozen
 class Ops:
     branch: str = "ops/evidence"
     base: str = "main"
@@ -52,7 +53,7 @@ def _non_empty(v: list[str]) -> list[str]:
     return v
 
 
-@dataclass(frozen=True)
+@frozen
 class Burnin:
     command: list[str] = listed(
         "pwsh", "-NoProfile", "-File", WRAPPER,
@@ -75,7 +76,7 @@ class Burnin:
     _checks: ClassVar = {"command": _non_empty}
 
 
-@dataclass(frozen=True)
+@frozen
 class Qualify:
     min_paper_duration_seconds: int = bounded(1800, ge=0)
     min_filled_orders: int = bounded(1, ge=0)
@@ -91,7 +92,7 @@ def _pointer(v: str) -> str:
     return v
 
 
-@dataclass(frozen=True)
+@frozen
 class ReportFields:
     """JSON pointers (RFC 6901) into the wrapper's report."""
 
@@ -113,12 +114,12 @@ class ReportFields:
     _checks: ClassVar = {"*": _pointer}
 
 
-@dataclass(frozen=True)
+@frozen
 class Report:
     fields: ReportFields = field(default_factory=ReportFields)
 
 
-@dataclass(frozen=True)
+@frozen
 class Docs:
     backlog: str = "IMPLEMENTATION_BACKLOG.md"
     design: str = "PROJECT_DESIGN.md"
@@ -140,7 +141,7 @@ def _periods(v: list[str]) -> list[str]:
     return v
 
 
-@dataclass(frozen=True)
+@frozen
 class Window:
     days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = listed(
         "Mon", "Tue", "Wed", "Thu", "Fri",
@@ -153,7 +154,7 @@ class Window:
     _checks: ClassVar = {"blackout": _periods}
 
 
-@dataclass(frozen=True)
+@frozen
 class Health:
     command: list[str] = listed(
         "python", "main.py", "uk_health_check", "--profile", "uk_paper", "--strict-health",
@@ -161,7 +162,7 @@ class Health:
     timeout_seconds: float = bounded(120, gt=0)
 
 
-@dataclass(frozen=True)
+@frozen
 class KillSwitch:
     path: str = "state/kill_switch.json"
     command: list[str] = listed()
@@ -174,7 +175,7 @@ def _ordered(v: tuple[int, int]) -> tuple[int, int]:
     return v
 
 
-@dataclass(frozen=True)
+@frozen
 class Ibkr:
     host: str = "127.0.0.1"
     port: int = bounded(4002, ge=1, le=65535)
@@ -187,7 +188,7 @@ class Ibkr:
     _checks: ClassVar = {"client_id_range": _ordered}
 
 
-@dataclass(frozen=True)
+@frozen
 class Scope:
     branches: list[str] = listed("ops/*")
     allowed_paths: list[str] = listed(*defaults.ALLOWED_PATHS)
@@ -198,7 +199,7 @@ class Scope:
 NotifyEvent = Literal["failed", "handoff", "refused", "non-qualifying", "retry-due", "closed"]
 
 
-@dataclass(frozen=True)
+@frozen
 class Notify:
     urls: list[str] = listed()  # apprise URLs; secrets belong in EVIDENCEBOT_NOTIFY_URLS
     on: list[NotifyEvent] = listed("failed", "handoff", "non-qualifying", "retry-due",
@@ -206,7 +207,7 @@ class Notify:
     timeout_seconds: float = bounded(10, gt=0)
 
 
-@dataclass(frozen=True)
+@frozen
 class Milestone:
     consecutive: int = bounded(3, ge=1)
     auto_close: bool = True
@@ -219,7 +220,7 @@ def _milestone_ids(v: dict[str, Milestone]) -> dict[str, Milestone]:
     return v
 
 
-@dataclass(frozen=True)
+@frozen
 class Config:
     ops: Ops = field(default_factory=Ops)
     burnin: Burnin = field(default_factory=Burnin)
@@ -250,7 +251,7 @@ def parse_period(text: str) -> tuple[time, time]:
     return start, end
 
 
-@dataclass(frozen=True)
+@frozen
 class LoadedConfig:
     config: Config
     path: Path | None  # None: defaults only

@@ -7,12 +7,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, TypeVar
 
 from ..config import Config
+from ..frozen import frozen
 from ..ibkr.codes import Connectivity
 from ..redact import redact_json
 from ..shape import Invalid, as_dict, build, spec
@@ -65,7 +65,7 @@ def read_file(cls: type[T], data: bytes) -> T:
 # reads them). Field order is the file's key order.
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordMetrics:
     paper_duration_seconds: int
     filled_orders: int
@@ -75,7 +75,7 @@ class RecordMetrics:
     runs_requested: int = 1
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordVerdict:
     qualifying: bool
     reasons: tuple[str, ...]
@@ -83,14 +83,14 @@ class RecordVerdict:
     disagreement: str | None
 
 
-@dataclass(frozen=True)
+@frozen
 class CodeState:
     commit: str
     dirty: bool | None  # None: unknown (a report recorded after the fact)
     dirty_paths: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@frozen
 class IbkrInfo:
     client_id: int | None
     codes: tuple[int, ...] = ()
@@ -99,7 +99,7 @@ class IbkrInfo:
     benign_messages: int | None = None  # farm-status information (2104 & co, benign_codes)
 
 
-@dataclass(frozen=True)
+@frozen
 class SessionRecord:
     command: tuple[str, ...] | None = None
     checks: str | None = None
@@ -115,7 +115,7 @@ _STAMPS = {"recorded_at": _valid_stamp, "started_at": _valid_stamp,
            "finished_at": _valid_stamp, "voided_at": _valid_stamp}
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class _File:
     """A record file: its schema version first; `to_bytes` is the file."""
 
@@ -127,7 +127,7 @@ class _File:
         return file_bytes(self)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class EvidenceRecord(_File):
     """One run as evidence."""
 
@@ -168,7 +168,7 @@ def record_path(cfg: Config, run_id: str) -> str:
     return f"{cfg.docs.evidence_dir.rstrip('/')}/{run_id}.json"
 
 
-@dataclass(frozen=True)
+@frozen
 class SessionInfo:
     """How the run came about; empty for a report recorded by hand."""
 
@@ -182,7 +182,7 @@ class SessionInfo:
     check_results: Sequence[Mapping[str, Any]] = ()  # each check's status, reason, evidence
 
 
-@dataclass(frozen=True)
+@frozen
 class Attachments:
     """Files committed next to the record, named before the record is built."""
 
@@ -262,7 +262,7 @@ def _ibkr(client_id: int | None, codes: list[int],
     return {"client_id": client_id, "codes": codes, **counts}
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class VoidRecord(_File):
     """Why a run must not count, bound to the exact record it voids."""
 

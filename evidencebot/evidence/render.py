@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from .. import __version__, mdedit
 from ..config import Config
+from ..frozen import frozen
 from ..redact import redact
 from ..templating import render
 from ..textsafe import line, markdown
@@ -102,7 +102,7 @@ def tracker_values(record: EvidenceRecord, *, number: int, path: str) -> dict[st
     }
 
 
-@dataclass(frozen=True)
+@frozen
 class Rendered:
     backlog: bytes | None  # None: the row already exists (hand-written), nothing changes
     session_log: bytes

@@ -10,7 +10,6 @@ import json
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,6 +17,7 @@ from typing import Any, ClassVar
 from ..config import ReportFields
 from ..defaults import WINDOWS_RESERVED
 from ..errors import UsageError
+from ..frozen import frozen
 from ..shape import Invalid, build, spec
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -54,7 +54,7 @@ def _commit_id(v: str) -> str:
     return v
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Metrics:
     """What the verdict needs from a report, however the bot names its fields. Checked by
     `shape.build`: numbers are numbers (`true` is not one filled order, "0.9" is not a

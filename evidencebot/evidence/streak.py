@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..frozen import frozen
 from .history import OpsCommit
 from .store import typed_rows
 from .trailers import RESETS
@@ -39,7 +39,7 @@ def effect(outcome: str, *, dirty: bool) -> int:
     return RESETS_STREAK if outcome in RESETS else NEUTRAL
 
 
-@dataclass(frozen=True)
+@frozen
 class HandRow:
     """A tracker row written by hand (no evidence commit behind it)."""
 
@@ -207,7 +207,7 @@ def streak_with(runs: Runs, *, run_id: str, started: str, finished: str,
     return len(current(facts(runs, hand_rows, [new])))
 
 
-@dataclass(frozen=True)
+@frozen
 class Streak:
     milestone: str
     needed: int

@@ -11,16 +11,16 @@ says (its times, its code, its IBKR messages) and the base branch's config; `rec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from ..config import Qualify
+from ..frozen import frozen
 from .window import Window, interval_problem
 
 DURATION_SLACK_SECONDS = 60
 
 
-@dataclass(frozen=True)
+@frozen
 class RunFacts:
     started: datetime
     finished: datetime

@@ -7,13 +7,13 @@ thresholds, and a disagreement is noted.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from ..config import Qualify
+from ..frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class Verdict:
     qualifying: bool
     reasons: tuple[str, ...]  # every threshold that failed, in a fixed order

@@ -7,15 +7,15 @@ recorded run use these same functions, so "inside the window" means one thing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from ..config import Config
+from ..frozen import frozen
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-@dataclass(frozen=True)
+@frozen
 class Window:
     days: tuple[str, ...]
     start: time

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from .. import textsafe
+from ..frozen import frozen
 
 IN_USE = 326
 COULD_NOT_CONNECT = 502
@@ -69,7 +69,7 @@ def message_codes(messages: Any) -> list[int]:
             and isinstance(m.get("code"), int) and not isinstance(m.get("code"), bool)]
 
 
-@dataclass(frozen=True)
+@frozen
 class Connectivity:
     """How a run's IBKR messages sort: benign, disconnections, restorations, other."""
 
@@ -100,7 +100,7 @@ def connectivity(*sources: Iterable[int], benign: Collection[int] = ()) -> Conne
     return Connectivity(**total)
 
 
-@dataclass(frozen=True)
+@frozen
 class Classification:
     outcome: str  # failed-infra | failed-market-data | failed-code
     reason: str

@@ -12,17 +12,17 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
 from .. import git
 from ..errors import UsageError
+from ..frozen import frozen
 from . import trees
 
 
-@dataclass(frozen=True)
+@frozen
 class Identity:
     name: str
     email: str
@@ -33,7 +33,7 @@ class Identity:
         return cls(name.strip(), rest.rstrip(">").strip())
 
 
-@dataclass(frozen=True)
+@frozen
 class Tip:
     """Where the next ops commit goes: the branch's commit, or the base when it is new."""
 

@@ -9,13 +9,13 @@ with. A crash at any point leaves the branch at the old tip or at the complete n
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import git, mdedit
 from ..errors import UsageError
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, read_file
+from ..frozen import frozen
 from . import commit as ledger
 from .commit import Draft
 from .recorder import run_draft
@@ -28,7 +28,7 @@ MAX_PUSH_ATTEMPTS = 3
 Replay = Callable[[OpsCommit, str], Draft]
 
 
-@dataclass(frozen=True)
+@frozen
 class PushResult:
     status: str  # pushed | up-to-date | rejected-non-fast-forward | not pushed
     detail: str = ""

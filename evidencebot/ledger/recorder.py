@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from ..evidence.render import redact_bytes, render_documents, run_message, run_t
 from ..evidence.report import check_times, load_json, metrics_from, pointer, read_report
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import Verdict, verdict
+from ..frozen import frozen
 from ..guard.changes import existing_names
 from ..guard.rules import REGULAR, Blob, Change
 from ..ibkr.codes import Connectivity, code_occurrences, connectivity, message_codes
@@ -44,7 +45,7 @@ from .workspace import Context, code_state
 HAND_RECORDED = "not run by evidencebot (report recorded by hand)"
 
 
-@dataclass(frozen=True)
+@frozen
 class RecordResult:
     status: str  # "recorded" | "unchanged"
     run_id: str
@@ -132,7 +133,7 @@ def _attachments(record: EvidenceRecord, log: bytes | None,
     return out
 
 
-@dataclass(frozen=True)
+@frozen
 class RunDraft:
     draft: Draft
     streak: int
@@ -342,7 +343,7 @@ def refusal_draft(ctx: Context, *, parent: str, checks: Sequence[Mapping[str, An
                  redact(message))
 
 
-@dataclass(frozen=True)
+@frozen
 class Refusal:
     sha: str
     added: bool  # False: the same refusal was already recorded today (that commit)

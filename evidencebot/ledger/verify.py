@@ -21,6 +21,7 @@ from ..errors import UsageError
 from ..evidence import bankholidays, history
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
+from ..frozen import frozen
 from ..guard import changes as guard
 from ..guard.rules import Change
 from ..guard.scope import judge
@@ -33,7 +34,7 @@ Describe = Callable[[Context, OpsCommit, str], Mapping[str, str]]
 _AHEAD = 20  # commits whose objects are read ahead together (their blobs stay in memory)
 
 
-@dataclass(frozen=True)
+@frozen
 class Finding:
     commit: str
     rule: str

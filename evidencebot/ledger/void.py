@@ -6,7 +6,6 @@ rules are checked again there (the run may have been used by a closure meanwhile
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +27,7 @@ from ..evidence.void import (
     void_of,
     void_path,
 )
+from ..frozen import frozen
 from ..guard.rules import Change
 from ..shape import Invalid
 from .commit import Draft, Tip
@@ -37,7 +37,7 @@ from .workspace import Context
 Add = Callable[[str, str, str], None]  # (rule, message, fix)
 
 
-@dataclass(frozen=True)
+@frozen
 class VoidResult:
     status: str  # "voided" | "unchanged"
     run_id: str

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +21,7 @@ from ..evidence import history
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.window import Window, window_of
+from ..frozen import frozen
 from ..guard.changes import base_ref, base_rules, judge_commit_range, markdown_shortcut
 from ..guard.rules import Rules
 from . import commit as ledger
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from ..evidence.record import CodeState
 
 
-@dataclass(frozen=True)
+@frozen
 class Context:
     """Everything a command needs, resolved once: the repo, both configs, the clock."""
 

@@ -7,7 +7,7 @@ closed" from a closure commit, the merge request's description is committed with
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,13 +15,14 @@ from .. import __version__, git, mdedit
 from ..errors import PolicyViolation, UsageError
 from ..evidence import trailers
 from ..evidence.streak import Streak
+from ..frozen import frozen
 from ..ledger.commit import Draft, Tip
 from ..ledger.recorder import read_docs
 from ..ledger.workspace import Context
 from .report import closure_page, page_path
 
 
-@dataclass(frozen=True)
+@frozen
 class Closure:
     status: str  # "closed" | "already-closed"
     milestone: str

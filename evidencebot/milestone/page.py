@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote
 
+from ..frozen import frozen
 
-@dataclass(frozen=True)
+
+@frozen
 class RunPoint:
     """One attempt as the page draws it: a run (metrics unless it failed) or a refusal."""
 
@@ -33,7 +34,7 @@ class RunPoint:
     voided: bool
 
 
-@dataclass(frozen=True)
+@frozen
 class Thresholds:
     """What a run needs to qualify; each metric must be at least its threshold."""
 
@@ -42,7 +43,7 @@ class Thresholds:
     min_bars: int
 
 
-@dataclass(frozen=True)
+@frozen
 class PageData:
     """Everything the page shows, built complete by the caller."""
 
@@ -58,7 +59,7 @@ class PageData:
     link_prefix: str = ""  # prepended to each record path, e.g. "../../" (trusted: config)
 
 
-@dataclass(frozen=True)
+@frozen
 class _Metric:
     key: str
     title: str

@@ -9,13 +9,14 @@ import subprocess
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from ..errors import UsageError
+from ..frozen import frozen
 
 
-@dataclass(frozen=True)
+@frozen
 class MergeRequest:
     provider: str
     action: str  # created | updated | written

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +13,7 @@ from ..errors import RunFailed, UsageError
 from ..evidence.record import Outcome, SessionInfo
 from ..evidence.report import load_json, metrics_from
 from ..evidence.window import retry_start, window_of
+from ..frozen import frozen
 from ..ibkr.codes import classify_failure
 from ..ledger import recorder
 from ..ledger.recorder import RecordResult
@@ -23,7 +23,7 @@ from . import handoff as handoff_mod
 from . import process as runner
 
 
-@dataclass(frozen=True)
+@frozen
 class RunPlan:
     argv: list[str]
     params: Burnin
@@ -58,7 +58,7 @@ def plan(ctx: Context, overrides: Mapping[str, Any], *, client_id: int | None) -
                    ctx.repo / params.report)
 
 
-@dataclass(frozen=True)
+@frozen
 class Step:
     """A moment of the run for its log: an attempt starts, is retried, or ends."""
 

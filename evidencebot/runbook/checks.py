@@ -7,12 +7,13 @@ import json
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from ..evidence.window import Window, interval_problem, next_window_start
+from ..frozen import frozen
 from ..redact import redact
 from ..textsafe import clean, line
 
@@ -20,7 +21,7 @@ Status = Literal["PASS", "FAIL", "WARN"]
 EVIDENCE_LIMIT = 4000  # characters of command output kept as evidence
 
 
-@dataclass(frozen=True)
+@frozen
 class CheckResult:
     name: str
     status: Status

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus
 
+from ..frozen import frozen
+
 EVENTS = ("failed", "handoff", "refused", "non-qualifying", "retry-due", "closed")
 DEFAULT_ON = tuple(e for e in EVENTS if e != "refused")
 ENV_URLS = "EVIDENCEBOT_NOTIFY_URLS"
@@ -43,7 +45,7 @@ WHAT_HAPPENED = {
 }
 
 
-@dataclass(frozen=True)
+@frozen
 class Notice:
     """What one notification says."""
 
@@ -53,7 +55,7 @@ class Notice:
     body: str
 
 
-@dataclass(frozen=True)
+@frozen
 class Delivery:
     """How sending one notice to one URL went."""
 
@@ -75,7 +77,7 @@ _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://(.*)", re.DOTALL)
 _NAMED_HOST = re.compile(r"localhost|\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
-@dataclass(frozen=True)
+@frozen
 class _Parts:
     scheme: str
     userinfo: str

@@ -12,12 +12,12 @@ import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .. import git
 from ..evidence.history import OpsCommit
 from ..evidence.stamps import stamp
+from ..frozen import frozen
 from ..ledger.workspace import Context
 from ..redact import redact
 from ..textsafe import line
@@ -145,14 +145,14 @@ def notices_for(ctx: Context, commit: OpsCommit, *, on: Sequence[str],
     return notices
 
 
-@dataclass(frozen=True)
+@frozen
 class Failure:
     url: str  # safe form
     events: tuple[str, ...]
     error: str  # redacted
 
 
-@dataclass(frozen=True)
+@frozen
 class Dispatch:
     """What sending came to: the events sent, to how many URLs, and each URL that failed."""
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..config import Config
 from ..errors import UsageError
 from ..evidence.window import window_of
+from ..frozen import frozen
 from ..ibkr.probe import probe_gateway
 from ..ledger.workspace import Context
 from .checks import (
@@ -24,7 +24,7 @@ from .checks import (
 )
 
 
-@dataclass(frozen=True)
+@frozen
 class Preflight:
     results: tuple[CheckResult, ...]
     client_id: int | None

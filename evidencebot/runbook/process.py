@@ -7,11 +7,11 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Burnin
 from ..errors import UsageError
+from ..frozen import frozen
 
 PLACEHOLDERS = (
     "runs", "paper_duration_seconds", "min_filled_orders",
@@ -34,7 +34,7 @@ def _fmt(v: object) -> str:
     return f"{v:.2f}" if isinstance(v, float) else str(v)
 
 
-@dataclass(frozen=True)
+@frozen
 class Completed:
     argv: list[str]
     exit_code: int | None  # None: killed at the timeout

@@ -13,9 +13,10 @@ import shlex
 import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePosixPath, PureWindowsPath
+
+from ..frozen import frozen
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WINDOWS_DAYS = dict(zip(DAYS, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
@@ -53,7 +54,7 @@ _AT = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])")
 _SYSTEMD_BARE = re.compile(r"[A-Za-z0-9_@+=:,./-]+")
 
 
-@dataclass(frozen=True)
+@frozen
 class Job:
     """One scheduled run: when (UTC) and what to start. ValueError on days that are not a
     week-ordered subset of DAYS, a time with seconds or a non-UTC offset, a non-positive

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from ..evidence.window import (
     interval_problem,
     next_window_start,
 )
+from ..frozen import frozen
 from . import schedule
 
 # Before the paper session starts the run checks, connects and runs the wrapper's preflight;
@@ -32,7 +32,7 @@ SHOWN_SKIPPED = 6  # closed days named in a reason before "…"
 FORMATS = ("cron", "systemd", "windows")
 
 
-@dataclass(frozen=True)
+@frozen
 class PendingRetry:
     """A retry scheduled by a market-data failure that no later run has answered."""
 
@@ -58,7 +58,7 @@ def pending_retry(commits: Sequence[OpsCommit]) -> PendingRetry | None:
     return PendingRetry(at, latest.run_id, latest.sha)
 
 
-@dataclass(frozen=True)
+@frozen
 class NextStart:
     start: datetime
     reason: str

@@ -8,16 +8,17 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from ..frozen import frozen
 
 HOST = "127.0.0.1"
 MODES = ("ok", "fail", "hang")
 READ_TIMEOUT = 5.0  # a client that connects and sends nothing cannot hold shutdown longer
 
 
-@dataclass(frozen=True)
+@frozen
 class Request:
     """One request as the receiver saw it; ``json`` is None when the body is not JSON."""
 
