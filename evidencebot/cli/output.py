@@ -3,11 +3,9 @@ data; only the CLI prints."""
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import sys
-import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,6 +34,8 @@ def echo_folded(text: str, *, indent: str = "  ") -> None:
     if width is None or len(text) <= width:
         click.echo(text)
         return
+    import textwrap
+
     click.echo("\n".join(textwrap.wrap(text, width, subsequent_indent=indent,
                                        break_long_words=False, break_on_hyphens=False)))
 
@@ -82,6 +82,8 @@ def history_row(c: OpsCommit, voids: Mapping[str, str],
 
 
 def history_csv(rows: list[dict[str, Any]]) -> str:
+    import csv
+
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=HISTORY_COLUMNS, extrasaction="ignore",
                        lineterminator="\n")

@@ -4,7 +4,7 @@ One process for N commits (DESIGN.md measured ~125 ms for 10,000 with parsing); 
 malformed ops commit becomes an entry with problems, never a crash.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
 
 from collections.abc import Iterator
 from pathlib import Path

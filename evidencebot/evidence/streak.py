@@ -10,7 +10,7 @@ hand-written non-qualifying tracker row breaks the streak where it falls in time
 hand-written qualifying row neither counts nor breaks.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -99,7 +99,7 @@ class Runs(NamedTuple):
                 sorted(self.recorded), [tuple(x) for x in self.sessions], sorted(self.closed))
 
     @classmethod
-    def from_plain(cls, value: Any) -> Runs:
+    def from_plain(cls, value: Any) -> "Runs":
         """Runs from `plain`'s value; TypeError or ValueError when it is not one (each
         value of the type it must have: another layout is refused, never a crash later)."""
         facts, commits, voids, recorded, sessions, closed = value
@@ -262,7 +262,7 @@ def stamp_of(run_id: str) -> str | None:
 
 
 def hand_rows(backlog: bytes, tracker_section: str, recorded: AbstractSet[str], *,
-              store: Store | None = None) -> list[HandRow]:
+              store: "Store | None" = None) -> list[HandRow]:
     """Tracker rows with no evidence commit behind them (their time: the run id when it is
     a UTC stamp, else the row's date at midnight). ``store``: the last tracker read, by
     the backlog's hash (no Markdown parse while the tracker is unchanged)."""

@@ -5,7 +5,7 @@ its parent) and by the ledger (every ops commit before the branch moves). Rules 
 from the config committed on the base branch. Import-light: it runs on every commit.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
 
 import os
 from collections.abc import Iterable, Sequence
@@ -297,7 +297,7 @@ def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> l
                  existing=existing_names(repo, old, changes))
 
 
-def markdown_shortcut(git_dir: Path) -> Store:
+def markdown_shortcut(git_dir: Path) -> "Store":
     """The Markdown blocks of the documents last judged, by content (`mdblocks.adopt`):
     the next judgement's old version is usually this one's new, and then only the change
     is parsed. Written by the hook and by evidencebot's own commits; never read by

@@ -7,10 +7,9 @@ new one. A worktree that has the ops branch checked
 out is brought along (as `git commit` would) when it is clean, and refused when dirty.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
 
 import os
-import tempfile
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ class Identity:
     email: str
 
     @classmethod
-    def parse(cls, text: str) -> Identity:
+    def parse(cls, text: str) -> "Identity":
         name, _, rest = text.partition("<")
         return cls(name.strip(), rest.rstrip(">").strip())
 
@@ -106,6 +105,8 @@ def _write_tree(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
 
 
 def _write_tree_by_index(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
+    import tempfile  # the unusual tree's way only: a few ms on every commit otherwise
+
     fd, index = tempfile.mkstemp(prefix="evidencebot-index-", dir=git.common_dir(repo))
     os.close(fd)
     os.unlink(index)  # git wants to create it itself
