@@ -42,8 +42,15 @@ def frozen(cls: type[T] | None = None, /, *,
     """``cls`` as a frozen dataclass (``kw_only``: every field it declares is keyword-only)."""
 
     def make(c: type[T]) -> type[T]:
-        return _frozen(dataclasses.dataclass(c, init=False, repr=False, eq=False,
+        undocumented = not c.__doc__
+        if undocumented:  # else dataclass asks inspect for object.__init__'s signature,
+            c.__doc__ = c.__name__  # which compiles tokenize's patterns: about 8 ms
+        made = _frozen(dataclasses.dataclass(c, init=False, repr=False, eq=False,
                                              kw_only=kw_only))
+        if undocumented:  # what dataclass would have written, without the annotations
+            names = ", ".join(f.name for f in dataclasses.fields(made))  # type: ignore[arg-type]
+            made.__doc__ = f"{c.__name__}({names})"
+        return made
 
     return make if cls is None else make(cls)
 

@@ -168,3 +168,17 @@ def test_a_run_recorded_after_another_parses_no_markdown(trading_repo: Path, cli
                           "main..ops/evidence"], capture_output=True, text=True,
                          check=True).stdout.splitlines()
     assert len(log) == 2 and all(s.startswith("evidence(step1a): ") for s in log)  # recorded
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["hook", "pre-commit"]])
+def test_the_executable_leaves_its_objects_to_reference_counting_at_exit(
+        argv: list[str], trading_repo: Path) -> None:
+    """The executable (argv from the command line) freezes what it tracks before the
+    interpreter's last collection; a caller's own process (argv given) is left alone."""
+    probe = ("import gc, sys\nfrom evidencebot.__main__ import main\n"
+             f"sys.argv = ['evidencebot', *{argv!r}]\ncode = main()\nfrozen = gc.get_freeze_count()\n"
+             f"gc.unfreeze()\nmain({argv!r})\n"
+             "print(code, frozen > 0, gc.get_freeze_count(), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          cwd=trading_repo)
+    assert done.stderr.strip().splitlines()[-1] == "0 True 0", done.stderr

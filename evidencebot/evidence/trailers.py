@@ -80,7 +80,14 @@ FORMS: dict[str, str] = {
     "Handoff": r"reports/[A-Za-z0-9._/-]+\.md",
 }
 _KEY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*):[ \t]?(.*)$")
-_FORM = {key: re.compile(form) for key, form in FORMS.items()}
+_FORM: dict[str, re.Pattern[str]] = {}  # compiled when first asked for: 25 patterns, ~1 ms
+
+
+def _form(key: str) -> re.Pattern[str]:
+    found = _FORM.get(key)
+    if found is None:
+        found = _FORM[key] = re.compile(FORMS[key])
+    return found
 
 
 Trailers = list[tuple[str, str]]
@@ -251,7 +258,7 @@ def check(pairs: Sequence[tuple[str, str]], junk: Sequence[str], message: str) -
     for key, value in seen.items():
         if key not in allowed:
             problems.append(f"trailer {key} does not belong on Evidence-Kind: {kind}")
-        elif not _FORM[key].fullmatch(value):
+        elif not _form(key).fullmatch(value):
             problems.append(f"trailer {key}: {value!r} is not of the form {FORMS[key]}")
         elif key in TIME_KEYS and not _real_time(value):
             problems.append(f"trailer {key}: {value!r} is not a real UTC time")
