@@ -63,7 +63,8 @@ def test_a_forged_shortcut_fools_record_but_not_verify(trading_repo: Path, cli) 
     key, (tip, plain) = shortcut_read(cache)
     assert tip == git(trading_repo, "rev-parse", "ops/evidence").strip()
     facts, commits, voids, recorded, _sessions, closed = plain
-    shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, [], closed)))
+    no_sessions = [()] * 5  # the plain form is column by column
+    shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, no_sessions, closed)))
     fooled = cli("--repo", trading_repo, "record", path)
     assert fooled.code == 0, fooled.err  # the local shortcut lied to record...
     v = cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence")
@@ -80,7 +81,7 @@ def test_a_forged_shortcut_of_the_wrong_types_is_refused_not_a_crash(trading_rep
     cache = _cache(trading_repo)
     key, (tip, plain) = shortcut_read(cache)
     facts, commits, voids, recorded, sessions, closed = plain
-    sessions = [(s[0], 1, 2, s[3], s[4]) for s in sessions]
+    sessions = [sessions[0], (1,) * len(sessions[1]), (2,) * len(sessions[2]), *sessions[3:]]
     shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, sessions, closed)))
     record_run(cli, trading_repo, 5)
     key, (tip, plain) = shortcut_read(cache)
@@ -101,7 +102,7 @@ def test_a_forged_streak_in_the_shortcut_cannot_close_the_milestone(trading_repo
     key, _ = shortcut_read(cache)
     tip = git(trading_repo, "rev-parse", "ops/evidence").strip()
     facts, commits, voids, recorded, sessions, closed = _from_git(trading_repo, tip)  # type: ignore[misc]
-    facts = [(*f[:3], 1, f[4]) for f in facts]  # every run "counts"
+    facts = [*facts[:3], (1,) * len(facts[3]), facts[4]]  # every run "counts"
     shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, sessions, closed)))
     record_run(cli, trading_repo, 5)
     assert "Burnin-Streak: 3/3" in git(trading_repo, "log", "-1", "--format=%B", "ops/evidence")

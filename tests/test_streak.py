@@ -149,8 +149,18 @@ def test_a_voided_older_run_resets_where_it_falls() -> None:
                        outcome=Q, dirty=False) == 1
 
 
-@pytest.mark.parametrize("damaged", [None, 7, ("x",), ([("a",)], 1, [], [], [], []),
-                                     ([], "x", [], [], [], []), ([], 1, [], [], [(1,)], [])])
+EMPTY = [()] * 5  # no facts or sessions, column by column
+
+
+@pytest.mark.parametrize("damaged", [
+    None, 7, ("x",), ([("a",)], 1, [], [], EMPTY, []), (EMPTY, "x", [], [], EMPTY, []),
+    (EMPTY, 1, [], [], [(1,), ("b",), ("c",), ("d",), ("e",)], []),  # a number for a run id
+    ([("s",), ("f",), (1,), (1,), ()], 1, [], [], EMPTY, []),  # columns of two lengths
+    ([["s"], ["f"], [1], [1], ["r"]], 1, [], [], EMPTY, []),  # lists, not the tuples written
+    ([("s",), ("f",), (True,), (1,), ("r",)], 1, [], [], EMPTY, []),  # a bool for an int
+    (EMPTY, 1, [1], [], EMPTY, []),  # a number among the voided run ids
+    (EMPTY, 1, ("R1",), [], EMPTY, []),  # a tuple, not the list written
+])
 def test_a_damaged_plain_form_is_refused(damaged: object) -> None:
     with pytest.raises((TypeError, ValueError)):
         Runs.from_plain(damaged)

@@ -90,7 +90,7 @@ class Context:
         from ..evidence.store import Store, shortcut_path
 
         store = Store(shortcut_path(self.repo, "runs-cache.bin"),
-                      f"1|{__version__}|{sys.version_info[:2]}|{self.cfg.ops.author}")
+                      f"2|{__version__}|{sys.version_info[:2]}|{self.cfg.ops.author}")
         saved = store.load()
         try:
             tip, runs = saved[0], streaks.Runs.from_plain(saved[1])  # type: ignore[index]
