@@ -44,14 +44,15 @@ class Shortcuts:
 
     def __init__(self, repo: Path) -> None:
         self.folder = repo / ".git" / "evidencebot"
-        self.saved = {p.name: p.read_bytes() for p in self.folder.iterdir()}
+        self.saved = {p: p.read_bytes() for p in self.folder.rglob("*") if p.is_file()}
 
     def restore(self) -> None:
-        for p in self.folder.iterdir():
-            if p.name not in self.saved:
+        for p in self.folder.rglob("*"):
+            if p.is_file() and p not in self.saved:
                 p.unlink()
-        for name, data in self.saved.items():
-            (self.folder / name).write_bytes(data)
+        for path, data in self.saved.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
 
 
 def trading_repo(ws: Workspace, path: Path, *, files: int = 0, tracker_rows: int | None = None,

@@ -182,3 +182,32 @@ def test_the_executable_leaves_its_objects_to_reference_counting_at_exit(
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           cwd=trading_repo)
     assert done.stderr.strip().splitlines()[-1] == "0 True 0", done.stderr
+
+
+def test_templates_are_compiled_once_then_kept(trading_repo: Path, tmp_path: Path) -> None:
+    """The first record compiles its two templates and keeps them under .git/evidencebot/;
+    the next process renders from what was kept (a damaged file is compiled again)."""
+    from conftest import PINNED
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    def record(n: int) -> tuple[int, int]:
+        doc = report(finished=datetime.fromisoformat(PINNED) - timedelta(minutes=35 * n),
+                     filled=2)
+        argv = ["--repo", str(trading_repo), "record",
+                str(write_report(tmp_path / f"r{n}.json", doc))]
+        probe = ("import sys, jinja2\ncompiled = []\nreal = jinja2.Environment.compile\n"
+                 "def counted(self, *a, **k):\n    compiled.append(1)\n"
+                 "    return real(self, *a, **k)\n"
+                 "jinja2.Environment.compile = counted\nfrom evidencebot.cli import main\n"
+                 f"code = main({argv!r})\nprint(code, len(compiled), file=sys.stderr)\n")
+        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+        code, count = done.stderr.strip().splitlines()[-1].split()
+        return int(code), int(count)
+
+    assert record(5) == (0, 2)
+    kept = sorted((trading_repo / ".git" / "evidencebot" / "templates").iterdir())
+    assert len(kept) == 2
+    assert record(4) == (0, 0)
+    kept[0].write_bytes(kept[0].read_bytes()[:-3] + b"\x00\x01\x02")  # damaged
+    assert record(3) == (0, 1)

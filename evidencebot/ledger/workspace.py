@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, git, mdblocks
+from .. import __version__, git, mdblocks, templating
 from .. import config as config_mod
 from ..config import Config, LoadedConfig
 from ..defaults import CONSECUTIVE, MILESTONE
@@ -20,6 +20,7 @@ from ..errors import PolicyViolation
 from ..evidence import history
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
+from ..evidence.store import Store
 from ..evidence.window import Window, window_of
 from ..frozen import frozen
 from ..guard.changes import base_ref, base_rules, judge_commit_range, markdown_shortcut
@@ -216,7 +217,10 @@ def open_context(
     base_name = loaded.config.ops.base
     ref = base_ref(top, base_name)
     base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
-    mdblocks.adopt(markdown_shortcut(git.common_dir(top)).load())
+    common = git.common_dir(top)
+    mdblocks.adopt(markdown_shortcut(common).load())
+    templating.keep_compiled(lambda name, key: Store(
+        common / "evidencebot" / "templates" / f"{name}.bin", key))
     return Context(top, loaded, base, clock, base_rules(top, base_name), ref,
                    git.rev_parse(top, ref) if ref else None)
 
