@@ -116,3 +116,30 @@ def test_the_history_shortcut_gives_what_git_gives(trading_repo: Path, cli) -> N
             shortcut_write(cache, key, (tip, older if damage == "older" else
                                         [r[:4] for r in rows]))
         assert cli("--repo", trading_repo, "--json", "history").out == cold, damage
+
+
+def test_history_since_reads_the_parent_from_the_open_reader(trading_repo: Path) -> None:
+    """A shortcut kept one commit ago is known to be an ancestor from the commit itself;
+    a grandparent, a stranger or no open reader take git's own answer, and all agree."""
+    from evidencebot import git as gitmod
+
+    add_ops_commits(trading_repo, branch="ops/evidence",
+                    parent=git(trading_repo, "rev-parse", "main").strip(), count=3)
+    tip, parent, grand = (git(trading_repo, "rev-parse", f"ops/evidence~{k}").strip()
+                          for k in range(3))
+    stranger = git(trading_repo, "commit-tree", f"{tip}^{{tree}}", "-m", "not an ancestor").strip()
+    bot = "evidencebot <evidencebot@localhost>"
+    without = {o: history.since(trading_repo, o, tip, bot_author=bot)
+               for o in (parent, grand, stranger)}
+    with gitmod.reading(trading_repo):
+        assert history._is_parent(trading_repo, parent, tip)
+        assert not history._is_parent(trading_repo, grand, tip)
+        assert not history._is_parent(trading_repo, tip, parent)
+        assert not history._is_parent(trading_repo, parent, f"{tip}^{{tree}}")
+        within = {o: history.since(trading_repo, o, tip, bot_author=bot)
+                  for o in (parent, grand, stranger)}
+    assert not history._is_parent(trading_repo, parent, tip)  # no reader open: ask git
+    assert within == without
+    assert [c.sha for c in within[parent] or []] == [tip]
+    assert [c.sha for c in within[grand] or []] == [tip, parent]
+    assert within[stranger] is None

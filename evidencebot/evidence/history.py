@@ -94,9 +94,22 @@ def since(repo: Path, older: str | None, tip: str, *, bot_author: str) -> list[O
     """The ops commits from ``older`` (exclusive) up to ``tip``, newest first, when
     ``older`` is an ancestor of ``tip``; None when it is not (a shortcut kept at ``older``
     is then no start for ``tip``'s)."""
-    if not older or not git.succeeds(repo, "merge-base", "--is-ancestor", older, tip):
+    if not older or not (_is_parent(repo, older, tip)
+                         or git.succeeds(repo, "merge-base", "--is-ancestor", older, tip)):
         return None
     return _with_times(repo, _read(repo, f"{older}..{tip}", bot_author=bot_author))
+
+
+def _is_parent(repo: Path, older: str, tip: str) -> bool:
+    """Whether ``older`` is a parent of the commit ``tip`` (the usual case: a shortcut
+    kept one commit ago), asked of the open object reader; False without one."""
+    if git.active_reader(repo) is None:
+        return False
+    got = git.cat_batch_typed(repo, [tip])[0]
+    if got is None or got[0] != "commit":
+        return False
+    header = got[1].split(b"\n\n", 1)[0].split(b"\n")
+    return b"parent " + older.encode("ascii", "replace") in header
 
 
 def _read(repo: Path, rev: str, *, limit: int | None = None,
