@@ -97,25 +97,26 @@ class Runs(NamedTuple):
     closed: frozenset[str]  # the milestones a closure commit names
 
     def plain(self) -> tuple[object, ...]:
-        """The value as strings and numbers: facts and sessions column by column
-        (`from_plain` reads it back: 10,000 runs load, are checked and rebuilt in a few
-        milliseconds)."""
-        return (_columns(self.facts, len(_FACT)), self.commits, sorted(self.voids),
-                sorted(self.recorded), _columns(self.sessions, len(_SESSION)),
-                sorted(self.closed))  # sorted lists: marshal writes sets three times slower
+        """The value as strings and numbers: facts and sessions column by column, and of
+        the recorded run ids only those no fact names (`from_plain` reads it back: 10,000
+        runs load, are checked and rebuilt in a few milliseconds)."""
+        facts = _columns(self.facts, len(_FACT))
+        return (facts, self.commits, sorted(self.voids),
+                sorted(self.recorded.difference(facts[_RUN_ID])),
+                _columns(self.sessions, len(_SESSION)), sorted(self.closed))
 
     @classmethod
     def from_plain(cls, value: Any) -> "Runs":
         """Runs from `plain`'s value; TypeError or ValueError when it is not one (each
         value of the type it must have: another layout is refused, never a crash later)."""
-        facts, commits, voids, recorded, sessions, closed = value
+        facts, commits, voids, unnamed, sessions, closed = value
         if type(commits) is not int or not typed_columns(facts, _FACT) or \
                 not typed_columns(sessions, _SESSION) or \
                 not all(type(ids) is list and set(map(type, ids)) <= {str}
-                        for ids in (voids, recorded, closed)):
+                        for ids in (voids, unnamed, closed)):
             raise TypeError("not the runs of a history")
         return cls(list(map(_fact_of, zip(*facts, repeat(None)))), commits,
-                   frozenset(voids), frozenset(recorded),
+                   frozenset(voids), frozenset(facts[_RUN_ID]).union(unnamed),
                    list(map(_session_of, zip(*sessions, strict=True))), frozenset(closed))
 
 
@@ -128,6 +129,7 @@ def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[tuple[Any, ...
 _fact_of: Callable[[Iterable[Any]], Fact] = partial(tuple.__new__, Fact)  # type: ignore[assignment]
 _session_of: Callable[[Iterable[Any]], Session] = partial(tuple.__new__, Session)  # type: ignore[assignment]
 _FACT = (str, str, int, int, str)  # a Fact's plain form: without its commit
+_RUN_ID = 4  # the run id's place in a Fact
 _SESSION = (str, str, str, str, str)
 
 
