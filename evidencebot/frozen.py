@@ -45,8 +45,13 @@ def frozen(cls: type[T] | None = None, /, *,
         undocumented = not c.__doc__
         if undocumented:  # else dataclass asks inspect for object.__init__'s signature,
             c.__doc__ = c.__name__  # which compiles tokenize's patterns: about 8 ms
+        own = [name for name in _MADE if name in c.__dict__]
+        if own:  # a dataclass would keep some of them: say so rather than drop them quietly
+            raise TypeError(f"{c.__qualname__}: @frozen makes {', '.join(own)} itself")
+        # frozen as its bases are (dataclass refuses a mix); only a subclass pays for it
+        based = any(getattr(b, "__dataclass_params__", None) is not None for b in c.__mro__[1:])
         made = _frozen(dataclasses.dataclass(c, init=False, repr=False, eq=False,
-                                             kw_only=kw_only))
+                                             frozen=based, kw_only=kw_only))
         if undocumented:  # what dataclass would have written, without the annotations
             names = ", ".join(f.name for f in dataclasses.fields(made))  # type: ignore[arg-type]
             made.__doc__ = f"{c.__name__}({names})"
@@ -55,7 +60,12 @@ def frozen(cls: type[T] | None = None, /, *,
     return make if cls is None else make(cls)
 
 
+_MADE = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
+
+
 def _frozen(cls: type[T]) -> type[T]:
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    params.init = params.repr = params.eq = params.frozen = True  # what the class now is
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     positional: list[Param] = []
     keyword: list[Param] = []

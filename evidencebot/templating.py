@@ -38,9 +38,16 @@ def templates_dir() -> Path:
     return Path(str(resources.files("evidencebot.templates")))
 
 
+# How templates are read (part of the kept code's key: other options compile other code).
+_OPTIONS: dict[str, Any] = {"keep_trailing_newline": True, "autoescape": False,
+                            "trim_blocks": True, "lstrip_blocks": True}
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     import jinja2
+
+    key = f"{__version__}|jinja2 {jinja2.__version__}|{sorted(_OPTIONS.items())}"
 
     class Kept(jinja2.BytecodeCache):
         """Compiled templates through the store `keep_compiled` named (at render time:
@@ -48,23 +55,20 @@ def environment() -> jinja2.Environment:
 
         def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
             if _kept:
-                data = _kept[0](bucket.key, f"{__version__}|{bucket.checksum}").load()
+                data = _kept[0](bucket.key, f"{key}|{bucket.checksum}").load()
                 if isinstance(data, bytes):
                     bucket.bytecode_from_string(data)  # checks Jinja's and Python's magic
 
         def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
             if _kept:
-                _kept[0](bucket.key, f"{__version__}|{bucket.checksum}").save(
+                _kept[0](bucket.key, f"{key}|{bucket.checksum}").save(
                     bucket.bytecode_to_string())
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         bytecode_cache=Kept(),
-        keep_trailing_newline=True,
-        autoescape=False,
         undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        **_OPTIONS,
     )
 
 

@@ -160,3 +160,27 @@ def test_the_models_commands_load_are_frozen_this_way() -> None:
 
     for cls in (Config, EvidenceRecord, Context):
         assert cls.__init__.__module__ == "evidencebot.frozen"
+
+
+def test_a_dataclass_may_build_on_it_and_its_own_methods_are_refused() -> None:
+    """It says it is frozen (so a frozen dataclass may subclass it, a mutable one may
+    not), and a class that writes a method @frozen makes is refused, not overridden."""
+    assert dataclasses.fields(Stored) and Stored.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+    @dataclasses.dataclass(frozen=True)
+    class More(Stored):
+        c: int = 3
+
+    assert More(1) == More(1, (), 3) and More(1) != More(1, c=4)
+    with pytest.raises(TypeError, match="non-frozen"):
+        @dataclasses.dataclass
+        class Loose(Stored):
+            pass
+
+    with pytest.raises(TypeError, match="__repr__"):
+        @frozen
+        class Own:
+            a: int
+
+            def __repr__(self) -> str:
+                return "mine"

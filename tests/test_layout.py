@@ -211,3 +211,48 @@ def test_templates_are_compiled_once_then_kept(trading_repo: Path, tmp_path: Pat
     assert record(4) == (0, 0)
     kept[0].write_bytes(kept[0].read_bytes()[:-3] + b"\x00\x01\x02")  # damaged
     assert record(3) == (0, 1)
+
+
+class _Kept:
+    """A store that remembers what was asked of it (evidence.store.Store's interface)."""
+
+    def __init__(self, log: list[str], name: str, key: str) -> None:
+        self.log, self.name, self.key = log, name, key
+
+    def load(self) -> None:
+        self.log.append(f"load {self.key}")
+
+    def save(self, value: object) -> None:
+        self.log.append(f"save {self.key}")
+
+
+def test_verify_renders_no_kept_template_and_other_options_are_other_code(
+        trading_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify's context drops the kept compiled templates (it trusts no local shortcut);
+    the kept code's key names Jinja2's release and how templates are read."""
+    from evidencebot import templating
+    from evidencebot.ledger.verify import verify_context
+    from evidencebot.ledger.workspace import open_context
+
+    log: list[str] = []
+
+    def render() -> None:
+        templating.environment.cache_clear()  # no template compiled in memory before
+        templating.render("session_entry.md.j2", when="w", title="t", milestone="m",
+                          checks="c", command="x", client_id=1, code_commit="0" * 40,
+                          code_state="clean", result="r", evidence="e", next="n")
+
+    open_context(trading_repo, config_path=None, clock=lambda: datetime.now())
+    templating.keep_compiled(lambda name, key: _Kept(log, name, key))
+    render()
+    assert [e.split()[0] for e in log] == ["load", "save"]
+    first = log[0]
+    monkeypatch.setitem(templating._OPTIONS, "trim_blocks", False)
+    log.clear()
+    render()
+    assert log and log[0] != first  # other options: another key
+    verify_context(trading_repo, base="main", clock=lambda: datetime.now())
+    log.clear()
+    render()
+    assert log == []
+    templating.environment.cache_clear()

@@ -111,3 +111,16 @@ def test_a_forged_streak_in_the_shortcut_cannot_close_the_milestone(trading_repo
     assert r.code != 0 and git(trading_repo, "rev-parse", "ops/evidence") == before
     v = cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence")
     assert v.code == 1 and "Burnin-Streak" in v.out, v.out
+
+
+def test_a_forged_tip_in_the_shortcut_is_refused_not_a_crash(trading_repo: Path,  # type: ignore[no-untyped-def]
+                                                             cli) -> None:
+    """A tip that is no commit id (here with a NUL, which git refuses as an argument) is
+    no start: the runs are read from git and the shortcut is written again."""
+    record_run(cli, trading_repo, 3)
+    cache = _cache(trading_repo)
+    key, (tip, plain) = shortcut_read(cache)
+    shortcut_write(cache, key, (tip[:10] + "\x00", plain))
+    record_run(cli, trading_repo, 4)
+    key, (tip, plain) = shortcut_read(cache)
+    assert plain == _from_git(trading_repo, tip)

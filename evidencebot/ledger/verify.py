@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config as config_mod
-from .. import git, mdblocks
+from .. import git, mdblocks, templating
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import UsageError
 from ..evidence import bankholidays, history
@@ -79,10 +79,11 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime]) -> C
     """A context that knows only the base branch's committed config."""
     top = git.top(repo)
     ref = guard.base_ref(top, base)
-    # Bank holidays straight from the `holidays` package, Markdown from a parse of its own:
-    # no local shortcut is trusted.
+    # Bank holidays straight from the `holidays` package, Markdown from a parse of its own,
+    # templates compiled from their source: no local shortcut is trusted.
     bankholidays.use_store(None)
     mdblocks.forget()
+    templating.keep_compiled(None)
     loaded = config_mod.load_at(top, ref) if ref else config_mod.LoadedConfig(
         config_mod.Config(), None, "none")
     return Context(top, loaded, loaded, clock, guard.base_rules(top, base), ref,

@@ -100,7 +100,7 @@ class Context:
         if tip == rev and runs is not None:
             return runs
         newer = history.since(self.repo, tip, rev, bot_author=self.cfg.ops.author) \
-            if isinstance(tip, str) and runs is not None else None
+            if isinstance(tip, str) and _FULL_ID.fullmatch(tip) and runs is not None else None
         runs = streaks.runs_of(newer, on=runs) if newer is not None and runs is not None \
             else streaks.runs_of(self.history(rev))
         store.save((rev, runs.plain()))
