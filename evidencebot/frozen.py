@@ -111,37 +111,35 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
         raise TypeError(f"{cls.__qualname__}.__init__() takes {len(positional) + 1} "
                         f"positional arguments but {len(args) + 1} were given")
     put = object.__setattr__
-    for i, (name, default, factory) in enumerate(positional):
+    for i, param in enumerate(positional):
         if i < len(args):
-            if name in kwargs:
+            if param[0] in kwargs:
                 raise TypeError(f"{cls.__qualname__}.__init__() got multiple values for "
-                                f"argument {name!r}")
-            put(self, name, args[i])
-        elif name in kwargs:
-            put(self, name, kwargs.pop(name))
-        elif default is not _MISSING:
-            put(self, name, default)
-        elif factory is not _MISSING:
-            put(self, name, factory())
+                                f"argument {param[0]!r}")
+            put(self, param[0], args[i])
         else:
-            raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required positional "
-                            f"argument: {name!r}")
-    for name, default, factory in keyword:
-        if name in kwargs:
-            put(self, name, kwargs.pop(name))
-        elif default is not _MISSING:
-            put(self, name, default)
-        elif factory is not _MISSING:
-            put(self, name, factory())
-        else:
-            raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required keyword-only "
-                            f"argument: {name!r}")
+            put(self, param[0], _value(cls, param, kwargs, "positional"))
+    for param in keyword:
+        put(self, param[0], _value(cls, param, kwargs, "keyword-only"))
     if kwargs:
         raise TypeError(f"{cls.__qualname__}.__init__() got an unexpected keyword argument "
                         f"{next(iter(kwargs))!r}")
     post = getattr(self, "__post_init__", None)
     if post is not None:
         post()
+
+
+def _value(cls: type, param: Param, kwargs: dict[str, Any], kind: str) -> Any:
+    """A parameter's value: given by keyword (taken out of ``kwargs``), else its default."""
+    name, default, factory = param
+    if name in kwargs:
+        return kwargs.pop(name)
+    if default is not _MISSING:
+        return default
+    if factory is not _MISSING:
+        return factory()
+    raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required {kind} argument: "
+                    f"{name!r}")
 
 
 def _repr(self: Any) -> str:
