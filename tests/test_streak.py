@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from evidencebot.evidence.history import OpsCommit
 from evidencebot.evidence.streak import (
+    Fact,
     Runs,
     conflicts,
     current,
@@ -199,3 +200,21 @@ def test_tracker_rows_read_after_another_tracker_equal_a_fresh_read(
         walked = streaks.tracker_rows(backlog, "Step 1A Burn-In Tracker")
         streaks._last_read.clear()
         assert walked == streaks.tracker_rows(backlog, "Step 1A Burn-In Tracker")
+
+
+fact = st.builds(lambda s, f, o, e: Fact(s, f, o, e, f"R{o}", None),
+                 st.sampled_from(["2026-11-20", "2026-11-21", "2026-11-22"]),
+                 st.sampled_from(["2026-11-20", "2026-11-23"]), st.integers(-1, 5),
+                 st.sampled_from([-1, 0, 1]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(older=st.lists(fact, max_size=12), new=st.lists(fact, max_size=70))
+def test_facts_put_in_their_places_equal_a_stable_sort(older: list[Fact],
+                                                       new: list[Fact]) -> None:
+    """New facts inserted where they fall give what a stable sort of all of them gives,
+    ties included (hand rows share their order, -1); many new facts are sorted."""
+    from evidencebot.evidence.streak import _WHEN, _merged
+
+    older.sort(key=_WHEN)
+    assert _merged(older, new) == sorted(older + new, key=_WHEN)

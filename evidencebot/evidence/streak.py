@@ -182,12 +182,14 @@ def facts(commits: Sequence[OpsCommit] | Runs, hand_rows: Iterable[HandRow] = ()
     their `runs_of`), the hand-written rows and ``extra`` facts, sorted by start time."""
     base = commits.facts if isinstance(commits, Runs) else \
         sorted(_facts_of(commits, voided(commits)), key=_WHEN)
-    recorded = {f.run_id for f in base}
     more = [Fact(row.started, row.started, -1, NEUTRAL if row.qualifying else RESETS_STREAK,
-                 row.run_id, None) for row in hand_rows if row.run_id not in recorded]
+                 row.run_id, None) for row in hand_rows]
+    if more:
+        recorded = set(map(itemgetter(_RUN_ID), base))
+        more = [f for f in more if f.run_id not in recorded]
     more.extend(extra)
     # Stable: what ties keeps the order commits, then hand rows, then extra facts.
-    return sorted(base + more, key=_WHEN) if more else base
+    return _merged(base, more)
 
 
 def conflicts(sessions: Iterable[Session], *, run_id: str, started: str, finished: str,
