@@ -240,3 +240,27 @@ def test_names_in_a_folder_decode_as_each_name_alone(names: list[bytes], folder:
     tree = b"".join(b"100644 " + n + b"\x00" + bytes(20) for n in names)
     got = _names_in([folder], [("tree", tree)], 20)
     assert got == {folder + n.decode("utf-8", "surrogateescape") for n in names}
+
+
+def test_a_question_asked_ahead_gives_git_s_answer_once(tmp_path: Path) -> None:
+    """Within `ahead`, a run with the same arguments takes the answer of the process
+    started before (once: the next run asks git again); its exit codes are checked as a
+    run's are; what is not taken is waited for when the block ends."""
+    from evidencebot.git import process
+
+    repo = tmp_path / "r"
+    run_git(tmp_path, "init", "-q", str(repo))
+    run_git(repo, "config", "user.name", "Someone")
+    plain = git.run(repo, *git.IDENTITY, ok=(0, 1))
+    with git.ahead(repo, git.IDENTITY, git.WORKTREES, ("rev-parse", "--verify", "nothing")):
+        assert len(process._ahead) == 3
+        assert git.run(repo, *git.IDENTITY, ok=(0, 1)) == plain
+        assert (str(repo), git.IDENTITY) not in process._ahead  # taken
+        try:
+            git.run(repo, "rev-parse", "--verify", "nothing")
+        except git.GitError as e:
+            assert e.returncode == 128
+        else:
+            raise AssertionError("an unknown revision must fail as it does without ahead")
+    assert process._ahead == {}  # the worktree list, never asked, was waited for
+    assert b"user.name\nSomeone" in plain

@@ -19,10 +19,11 @@ from .objects import (
     reading,
     show_bytes,
 )
-from .process import GitError, clean_env, out, run, stream, succeeds
+from .process import GitError, ahead, clean_env, out, run, stream, succeeds
 
 __all__ = [
-    "Answers", "GitError", "Objects", "active_reader", "branch_worktrees", "cat_batch",
+    "IDENTITY", "WORKTREES", "Answers", "GitError", "Objects", "active_reader", "ahead",
+    "branch_worktrees", "cat_batch",
     "cat_batch_typed", "clean_env", "committing", "common_dir", "hash_blob", "hash_blobs",
     "id_bytes", "out", "reading", "rev_parse", "run", "show_bytes", "stream", "succeeds",
     "top", "toplevel", "tree_entries",
@@ -124,9 +125,13 @@ def hash_blobs(repo: Path, blobs: Sequence[bytes]) -> list[str]:
     return got.decode().split()
 
 
+WORKTREES = ("worktree", "list", "--porcelain")
+IDENTITY = ("config", "-z", "--get-regexp", r"^(user\.name|user\.email|commit\.gpgsign)$")
+
+
 def branch_worktrees(repo: Path, branch: str) -> list[Path]:
     """Every worktree (the main one included) that has ``refs/heads/<branch>`` checked out."""
-    text = out(repo, "worktree", "list", "--porcelain")
+    text = out(repo, *WORKTREES)
     found: list[Path] = []
     current: Path | None = None
     for line in text.splitlines():
@@ -139,8 +144,7 @@ def branch_worktrees(repo: Path, branch: str) -> list[Path]:
 
 def committing(repo: Path) -> tuple[bool, bool]:
     """(whether git knows who the operator is, whether it signs commits): one process."""
-    raw = run(repo, "config", "-z", "--get-regexp",
-              r"^(user\.name|user\.email|commit\.gpgsign)$", ok=(0, 1)).decode()
+    raw = run(repo, *IDENTITY, ok=(0, 1)).decode()
     found: dict[str, str] = {}
     for item in filter(None, raw.split("\x00")):
         key, _, value = item.partition("\n")

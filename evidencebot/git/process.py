@@ -54,6 +54,13 @@ def run(
     ``inherit_env`` keeps GIT_INDEX_FILE & co (inside a hook, where git hands them to us);
     otherwise they are stripped so the command acts on ``repo`` only.
     """
+    started = _ahead.pop((str(repo), args), None) \
+        if _ahead and input is None and not env and not inherit_env else None
+    if started is not None:  # asked ahead (`ahead`): take its answer
+        stdout, stderr = started.communicate()
+        if started.returncode not in ok:
+            raise GitError(args, started.returncode, stdout, stderr)
+        return stdout
     base = dict(os.environ) if inherit_env else clean_env()
     if env:
         base.update(env)
@@ -62,6 +69,31 @@ def run(
     if proc.returncode not in ok:
         raise GitError(args, proc.returncode, proc.stdout, proc.stderr)
     return proc.stdout
+
+
+_ahead: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}
+
+
+@contextmanager
+def ahead(repo: Path, *questions: Sequence[str]) -> Iterator[None]:
+    """Within the block, each of ``questions`` (git arguments) is already being answered
+    by a git process of its own, on another core while Python works; a `run` with the same
+    arguments (no input, no environment of its own) takes that answer. Only for questions
+    whose answer the block cannot change (the identity in the config, the worktrees) and
+    whose output is small. Those not taken are waited for when the block ends."""
+    keys = [(str(repo), tuple(q)) for q in questions]
+    for key in keys:
+        if key not in _ahead:
+            _ahead[key] = subprocess.Popen(["git", "-C", key[0], *key[1]],
+                                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                           env=clean_env())
+    try:
+        yield
+    finally:
+        for key in keys:
+            left = _ahead.pop(key, None)
+            if left is not None:
+                left.communicate()
 
 
 @contextmanager

@@ -184,7 +184,9 @@ class Context:
 
         ``make`` sees the tip and returns the draft, or None when there is nothing to add.
         Returns the new commit, or None."""
-        with self.locked():
+        # Two questions every commit asks, answered while the lock and the draft are
+        # worked out: who commits (and signs), and where the branch is checked out.
+        with git.ahead(self.repo, git.IDENTITY, git.WORKTREES), self.locked():
             at = self.tip()
             draft = make(at)
             if draft is None:
