@@ -1,7 +1,7 @@
-"""The runs shortcut (`.git/evidencebot/runs-cache.bin`): `record` reads the streak and the
-one-session rule from it instead of the whole history. It holds what git gives, is kept
-in step commit by commit, is rebuilt when damaged, and a forged one fools only `record`:
-verify re-derives from git and names the lie."""
+"""The runs shortcut (`.git/evidencebot/runs-cache.bin` and `runs-tail.bin`): `record`
+reads the streak and the one-session rule from it instead of the whole history. It holds
+what git gives, is kept in step commit by commit, is rebuilt when damaged, and a forged
+one fools only `record`: verify re-derives from git and names the lie."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from conftest import PINNED, git, record_run, shortcut_read, shortcut_write
 
 from evidencebot.evidence import history
-from evidencebot.evidence.streak import runs_of
+from evidencebot.evidence.streak import Runs, runs_of
 from evidencebot.sim.trading_repo import report, write_report
 
 BOT = "evidencebot <evidencebot@localhost>"
@@ -27,10 +27,27 @@ def _from_git(repo: Path, tip: str) -> object:
     return runs_of(history.read(repo, tip, bot_author=BOT, cache=False)).plain()
 
 
+def _kept(repo: Path) -> tuple[str, object]:
+    """(the commit the shortcut reaches, the runs it gives there): the base file's runs
+    extended by the tail file's commits."""
+    _key, (base_tip, plain) = shortcut_read(_cache(repo))
+    _key, (on, tip, rows) = shortcut_read(_cache(repo).with_name("runs-tail.bin"))
+    assert on == base_tip
+    return tip, runs_of(history.from_rows(rows) or [], on=Runs.from_plain(plain)).plain()
+
+
+def _forge(repo: Path, plain: object) -> None:
+    """The shortcut says ``plain`` are the runs at the ops tip (no tail)."""
+    tip = git(repo, "rev-parse", "ops/evidence").strip()
+    key, _ = shortcut_read(_cache(repo))
+    shortcut_write(_cache(repo), key, (tip, plain))
+    shortcut_write(_cache(repo).with_name("runs-tail.bin"), key, (tip, tip, []))
+
+
 def test_the_shortcut_holds_what_git_gives_commit_by_commit(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     for n in (3, 4, 5, 6):
         record_run(cli, trading_repo, n, filled=0 if n == 4 else 2)
-        key, (tip, plain) = shortcut_read(_cache(trading_repo))
+        tip, plain = _kept(trading_repo)
         # kept at the parent of the commit just made: the next record extends it by one
         assert tip == git(trading_repo, "rev-parse", "ops/evidence~1").strip()
         assert plain == _from_git(trading_repo, tip)
@@ -59,12 +76,10 @@ def test_a_forged_shortcut_fools_record_but_not_verify(trading_repo: Path, cli) 
     path = write_report(trading_repo.parent / "overlap.json", doc)
     honest = cli("--repo", trading_repo, "record", path)
     assert honest.code == 2 and f"overlaps run {second}" in honest.err, honest.err
-    cache = _cache(trading_repo)
-    key, (tip, plain) = shortcut_read(cache)
-    assert tip == git(trading_repo, "rev-parse", "ops/evidence").strip()
-    facts, commits, voids, recorded, _sessions, closed = plain
+    tip = git(trading_repo, "rev-parse", "ops/evidence").strip()
+    facts, commits, voids, recorded, _sessions, closed = _from_git(trading_repo, tip)  # type: ignore[misc]
     no_sessions = [()] * 5  # the plain form is column by column
-    shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, no_sessions, closed)))
+    _forge(trading_repo, (facts, commits, voids, recorded, no_sessions, closed))
     fooled = cli("--repo", trading_repo, "record", path)
     assert fooled.code == 0, fooled.err  # the local shortcut lied to record...
     v = cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence")
@@ -124,3 +139,21 @@ def test_a_forged_tip_in_the_shortcut_is_refused_not_a_crash(trading_repo: Path,
     record_run(cli, trading_repo, 4)
     key, (tip, plain) = shortcut_read(cache)
     assert plain == _from_git(trading_repo, tip)
+
+
+def test_the_base_is_written_again_only_when_the_tail_grows_long(  # type: ignore[no-untyped-def]
+        trading_repo: Path, cli, monkeypatch) -> None:
+    """A record adds its parent to the small tail file; once the tail holds more than
+    `TAIL` commits the base file is written at that commit and the tail starts again.
+    At every step the two give what git gives."""
+    from evidencebot.ledger import runs as runs_shortcut
+
+    monkeypatch.setattr(runs_shortcut, "TAIL", 2)
+    bases = []
+    for n in (2, 3, 4, 5, 6, 7):
+        record_run(cli, trading_repo, n)
+        tip, plain = _kept(trading_repo)
+        assert tip == git(trading_repo, "rev-parse", "ops/evidence~1").strip()
+        assert plain == _from_git(trading_repo, tip)
+        bases.append(shortcut_read(_cache(trading_repo))[1][0])
+    assert [bases.index(b) for b in bases] == [0, 0, 0, 3, 3, 3]  # again once the tail held 3

@@ -153,17 +153,27 @@ class _Cache:
     def load(self) -> tuple[str | None, list[OpsCommit]]:
         try:
             tip, rows = self.store.load() or (None, [])
-            if not (tip is None or type(tip) is str) or not typed_rows(rows, _ROW):
+            commits = from_rows(rows)
+            if not (tip is None or type(tip) is str) or commits is None:
                 return None, []
-            return tip, list(map(OpsCommit._make, rows))  # trailers stored as a dict
+            return tip, commits
         except (ValueError, TypeError, IndexError):
             return None, []
 
     def save(self, tip: str, commits: list[OpsCommit]) -> None:
-        # Rows in the field order; the trailers as the dict itself (marshal reads a dict
-        # of shared strings in half the time of a tuple of pairs).
-        self.store.save((tip, [(c.sha, c.parents, c.author, c.date, c.subject, c.trailers,
-                                c.problems, c.started, c.finished) for c in commits]))
+        self.store.save((tip, rows_of(commits)))
+
+
+def rows_of(commits: list[OpsCommit]) -> list[tuple[object, ...]]:
+    """Commits as a shortcut file keeps them: rows in the field order, the trailers as the
+    dict itself (marshal reads a dict of shared strings in half the time of pairs)."""
+    return [(c.sha, c.parents, c.author, c.date, c.subject, c.trailers, c.problems,
+             c.started, c.finished) for c in commits]
+
+
+def from_rows(rows: object) -> list[OpsCommit] | None:
+    """`rows_of`'s rows back as commits; None when they are not such rows."""
+    return list(map(OpsCommit._make, rows)) if typed_rows(rows, _ROW) else None  # type: ignore[call-overload]
 
 
 def _records(repo: Path, rev: str, n: int) -> Iterator[list[str]]:

@@ -81,30 +81,13 @@ class Context:
 
     def runs(self, rev: str) -> streaks.Runs:
         """The runs of the history up to the commit ``rev`` (`streak.runs_of`). With
-        shortcuts, from a file keyed by the commit (extended by the commits since when it
-        holds an ancestor): `record` then reads no history at 10,000 ops commits. verify's
-        context always works them out from git."""
+        shortcuts, from the runs shortcut (`ledger/runs.py`): `record` then reads no
+        history at 10,000 ops commits. verify's context always works them out from git."""
         if not self.shortcuts or not _FULL_ID.fullmatch(rev):  # keyed by commit, not name
             return streaks.runs_of(self.history(rev))
-        import sys
+        from .runs import runs_at
 
-        from ..evidence.store import Store, shortcut_path
-
-        store = Store(shortcut_path(self.repo, "runs-cache.bin"),
-                      f"2|{__version__}|{sys.version_info[:2]}|{self.cfg.ops.author}")
-        saved = store.load()
-        try:
-            tip, runs = saved[0], streaks.Runs.from_plain(saved[1])  # type: ignore[index]
-        except (TypeError, ValueError, IndexError, KeyError):
-            tip, runs = None, None
-        if tip == rev and runs is not None:
-            return runs
-        newer = history.since(self.repo, tip, rev, bot_author=self.cfg.ops.author) \
-            if isinstance(tip, str) and _FULL_ID.fullmatch(tip) and runs is not None else None
-        runs = streaks.runs_of(newer, on=runs) if newer is not None and runs is not None \
-            else streaks.runs_of(self.history(rev))
-        store.save((rev, runs.plain()))
-        return runs
+        return runs_at(self.repo, rev, bot_author=self.cfg.ops.author, read=self.history)
 
     def hand_rows(self, backlog: bytes | None,
                   commits: Sequence[OpsCommit] | streaks.Runs) -> list[streaks.HandRow]:
