@@ -38,3 +38,29 @@ def test_concurrent_records_all_land_in_one_chain(trading_repo: Path, tmp_path: 
     assert all(len(p.split()) == 1 for p in parents if p)  # one linear chain
     git(trading_repo, "switch", "-q", OPS)
     assert cli("--repo", trading_repo, "verify").code == 0
+
+
+def test_a_commit_asks_git_ahead_only_once_it_holds_the_lock(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                             monkeypatch) -> None:
+    """The identity and the worktrees are asked ahead under the lock: an answer from
+    before a wait for another evidencebot would be stale when the commit uses it."""
+    from conftest import record_run
+
+    from evidencebot import git
+    from evidencebot.ledger import lock
+
+    order: list[str] = []
+    real_hold, real_ahead = lock.hold, git.ahead
+
+    def hold(*a, **k):  # type: ignore[no-untyped-def]
+        order.append("lock")
+        return real_hold(*a, **k)
+
+    def ahead(*a, **k):  # type: ignore[no-untyped-def]
+        order.append("ahead")
+        return real_ahead(*a, **k)
+
+    monkeypatch.setattr(lock, "hold", hold)
+    monkeypatch.setattr(git, "ahead", ahead)
+    record_run(cli, trading_repo, 5)
+    assert order[:2] == ["lock", "ahead"]

@@ -264,3 +264,33 @@ def test_a_question_asked_ahead_gives_git_s_answer_once(tmp_path: Path) -> None:
             raise AssertionError("an unknown revision must fail as it does without ahead")
     assert process._ahead == {}  # the worktree list, never asked, was waited for
     assert b"user.name\nSomeone" in plain
+
+
+def test_an_answer_asked_ahead_never_outlives_its_block(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A start that fails half-way leaves nothing behind, and the next block asks git
+    again: the config changed in between is what it reads."""
+    from evidencebot.git import process
+
+    repo = tmp_path / "r"
+    run_git(tmp_path, "init", "-q", str(repo))
+    run_git(repo, "config", "user.name", "Old")
+    real = process.subprocess.Popen
+    started: list[object] = []
+
+    def second_fails(*a, **k):  # type: ignore[no-untyped-def]
+        if started:
+            raise OSError("no more processes")
+        started.append(real(*a, **k))
+        return started[-1]
+
+    monkeypatch.setattr(process.subprocess, "Popen", second_fails)
+    try:
+        with git.ahead(repo, git.IDENTITY, git.WORKTREES):
+            raise AssertionError("the block must not run")
+    except OSError:
+        pass
+    monkeypatch.setattr(process.subprocess, "Popen", real)
+    assert process._ahead == {} and started[0].returncode is not None  # type: ignore[attr-defined]
+    run_git(repo, "config", "user.name", "New")
+    with git.ahead(repo, git.IDENTITY):
+        assert b"user.name\nNew" in git.run(repo, *git.IDENTITY, ok=(0, 1))

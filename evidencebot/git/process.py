@@ -79,21 +79,26 @@ def ahead(repo: Path, *questions: Sequence[str]) -> Iterator[None]:
     """Within the block, each of ``questions`` (git arguments) is already being answered
     by a git process of its own, on another core while Python works; a `run` with the same
     arguments (no input, no environment of its own) takes that answer. Only for questions
-    whose answer the block cannot change (the identity in the config, the worktrees) and
-    whose output is small. Those not taken are waited for when the block ends."""
+    whose answer cannot change while the block runs (asked under the repository's lock:
+    the identity in the config, the worktrees) and whose output is small. Those not taken
+    are waited for when the block ends, however it ends."""
     keys = [(str(repo), tuple(q)) for q in questions]
-    for key in keys:
-        if key not in _ahead:
+    try:
+        for key in keys:
+            _settle(key)  # an answer from before this block is never taken
             _ahead[key] = subprocess.Popen(["git", "-C", key[0], *key[1]],
                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                            env=clean_env())
-    try:
         yield
     finally:
         for key in keys:
-            left = _ahead.pop(key, None)
-            if left is not None:
-                left.communicate()
+            _settle(key)
+
+
+def _settle(key: tuple[str, tuple[str, ...]]) -> None:
+    left = _ahead.pop(key, None)
+    if left is not None:
+        left.communicate()
 
 
 @contextmanager

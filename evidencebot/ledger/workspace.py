@@ -167,9 +167,10 @@ class Context:
 
         ``make`` sees the tip and returns the draft, or None when there is nothing to add.
         Returns the new commit, or None."""
-        # Two questions every commit asks, answered while the lock and the draft are
-        # worked out: who commits (and signs), and where the branch is checked out.
-        with git.ahead(self.repo, git.IDENTITY, git.WORKTREES), self.locked():
+        # Two questions every commit asks, answered while the draft is worked out: who
+        # commits (and signs), and where the branch is checked out. Asked once the lock is
+        # held, so no other evidencebot changes the answer (a wait for the lock can be long).
+        with self.locked(), git.ahead(self.repo, git.IDENTITY, git.WORKTREES):
             at = self.tip()
             draft = make(at)
             if draft is None:
