@@ -149,19 +149,49 @@ def _parse(lines: Sequence[bytes], offset: int) -> list[Block]:
     return out
 
 
+def common_head(a: Sequence[bytes], b: Sequence[bytes]) -> int:
+    """How many first lines ``a`` and ``b`` share. Compared in slices (C speed): an entry
+    appended to a 20,000-line log is one comparison, not 20,000 steps of Python."""
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    lo, hi = 0, n  # a[:lo] == b[:lo]; the first difference is in [lo, hi)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[lo:mid + 1] == b[lo:mid + 1]:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def common_tail(a: Sequence[bytes], b: Sequence[bytes], head: int) -> int:
+    """How many last lines ``a`` and ``b`` share, among the lines after the first
+    ``head`` (those `common_head` found)."""
+    la, lb = len(a), len(b)
+    n = min(la, lb) - head
+    if n <= 0:
+        return 0
+    if a[la - n:] == b[lb - n:]:
+        return n
+    lo, hi = 0, n  # the last lo lines are equal; the first difference from the end is in [lo, hi)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[la - mid - 1:la - lo] == b[lb - mid - 1:lb - lo]:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 def derive(old: Doc, new: Doc) -> tuple[Block, ...]:
     """``new``'s blocks, parsing only around what changed since ``old``."""
     if new in _known or (_adopted and _from_adopted(new)):
         return blocks(new)
     was = blocks(old)
     a, b = old.lines, new.lines
-    n = min(len(a), len(b))
-    head = 0
-    while head < n and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < n - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    head = common_head(a, b)
+    tail = common_tail(a, b, head)
     rows = _row_edits(was, a, b, head, tail)
     if rows is not None:
         return _remember(new, rows)

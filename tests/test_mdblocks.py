@@ -93,3 +93,25 @@ def test_rows_edited_and_appended_in_a_2000_row_table_parse_nothing(monkeypatch)
     derived = derive(old, new)
     assert parsed == []  # a row edited, a row added: nothing was parsed
     assert derived == tuple(real(new.lines, 0))
+
+
+def _loops(a: tuple[bytes, ...], b: tuple[bytes, ...]) -> tuple[int, int]:
+    n = min(len(a), len(b))
+    head = 0
+    while head < n and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < n - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    return head, tail
+
+
+@settings(max_examples=500, deadline=None)
+@given(a=st.lists(st.sampled_from([b"x\n", b"y\n", b"z\n", b"x"]), max_size=30),
+       b=st.lists(st.sampled_from([b"x\n", b"y\n", b"z\n", b"x"]), max_size=30))
+def test_common_head_and_tail_are_the_line_by_line_ones(a: list[bytes], b: list[bytes]) -> None:
+    """Compared in slices, the shared first and last lines are what a line-by-line walk
+    finds (repeated lines, one a prefix of the other, nothing shared, empty)."""
+    ta, tb = tuple(a), tuple(b)
+    head = mdblocks.common_head(ta, tb)
+    assert (head, mdblocks.common_tail(ta, tb, head)) == _loops(ta, tb)

@@ -49,13 +49,11 @@ def _ops(old: Any, new: Any) -> list[tuple[str, int, int, int, int]]:
     to a 40,000-row tracker compares two lines, not two documents."""
     import difflib
 
+    from ..mdblocks import common_head, common_tail
+
     a, b = old.lines, new.lines
-    head = 0
-    while head < len(a) and head < len(b) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < len(a) - head and tail < len(b) - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    head = common_head(a, b)
+    tail = common_tail(a, b, head)
     sm = difflib.SequenceMatcher(a=a[head:len(a) - tail], b=b[head:len(b) - tail],
                                  autojunk=False)
     return [(tag, i1 + head, i2 + head, j1 + head, j2 + head)
