@@ -34,8 +34,7 @@ def rev_parse(repo: Path, rev: str) -> str | None:
     """The full sha of ``rev``, or None when it does not exist."""
     reader = active_reader(repo)
     if reader is not None and rev and "\n" not in rev:
-        found = reader.info(f"{rev}^{{commit}}")
-        return found
+        return reader.info(f"{rev}^{{commit}}")
     proc = run(repo, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}", ok=(0, 1, 128))
     sha = proc.decode().strip()
     return sha or None

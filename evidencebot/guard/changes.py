@@ -85,8 +85,8 @@ def _records_at(parts: list[bytes], i: int) -> tuple[list[Record], int]:
     before a commit's first) and the index after them. In step, never by searching: a
     path may hold any byte but NUL."""
     out = []
-    while i + 1 < len(parts) and parts[i].lstrip(b"\n").startswith(b":"):
-        meta = parts[i].lstrip(b"\n")[1:].decode().split()
+    while i + 1 < len(parts) and (part := parts[i].lstrip(b"\n")).startswith(b":"):
+        meta = part[1:].decode().split()
         out.append((meta[0], meta[1], meta[2], meta[3],
                     parts[i + 1].decode("utf-8", "surrogateescape")))
         i += 2
@@ -111,22 +111,27 @@ def _changes(repo: Path, records: list[Record], docs: AbstractSet[str], *,
             for om, nm, os_, ns, path in records]
 
 
-def _blobs_read(records: list[Record], docs: AbstractSet[str],
-                known: dict[tuple[str, str], bytes | None] | None = None) -> list[str]:
-    """The blobs the rules read: the documents' and the pages' both sides."""
-    return [sha for om, nm, os_, ns, path in records
+def _sides_read(records: list[Record], docs: AbstractSet[str]) -> list[tuple[str, str, str]]:
+    """The blobs the rules read, as (side, path, id): the documents' and the pages' both
+    sides."""
+    return [(side, path, sha) for om, nm, os_, ns, path in records
             if path in docs or path.lower().endswith(".html")  # pages: no script
             for side, sha, m in (("old", os_, om), ("new", ns, nm))
-            if m not in ("000000", "160000") and (side, path) not in (known or {})]
+            if m not in ("000000", "160000")]
+
+
+def _blobs_read(records: list[Record], docs: AbstractSet[str],
+                known: dict[tuple[str, str], bytes | None] | None = None) -> list[str]:
+    """The ids of `_sides_read` not already ``known``."""
+    return [sha for side, path, sha in _sides_read(records, docs)
+            if (side, path) not in (known or {})]
 
 
 def commit_reads(parent: str | None, records: list[Record], docs: AbstractSet[str]) -> list[str]:
     """What judging a commit (`commit_changes` and `existing_names`) will read, given its
     raw records: for `git.Objects.prefetch`."""
     dirs = _new_dirs(path for om, _nm, _o, _n, path in records if om == "000000")
-    names = [f"{parent}:{d.rstrip('/')}" for d in ["", *sorted(dirs)]] \
-        if parent and dirs else []
-    return [*_blobs_read(records, docs), *names]
+    return [*_blobs_read(records, docs), *(_folder_specs(parent, dirs) if parent else [])]
 
 
 def commit_changes(repo: Path, old: str | None, new: str, docs: AbstractSet[str],
@@ -182,10 +187,9 @@ def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
     dirs = _new_dirs(ch.new.path for ch in changes if ch.old is None and ch.new is not None)
     if parent is None or not dirs:
         return frozenset()
-    folders = ["", *sorted(dirs)]  # one cat-file (the open reader, if any) for them all
-    typed = git.cat_batch_typed(repo, [f"{parent}:{d.rstrip('/')}" for d in folders],
-                                inherit_env=inherit_env)
-    return _names_in(folders, typed, git.id_bytes(parent))
+    # one cat-file (the open reader, if any) for them all
+    typed = git.cat_batch_typed(repo, _folder_specs(parent, dirs), inherit_env=inherit_env)
+    return _names_in(["", *sorted(dirs)], typed, git.id_bytes(parent))
 
 
 def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) -> StreakOf:
@@ -241,13 +245,11 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
         raw, head = git.run(repo, *args, EMPTY_TREE, inherit_env=True), None
     records = _parse_raw(raw)
     default_docs = Rules().documents
-    blobs = [(side, path, sha) for om, nm, os_, ns, path in records if path in default_docs
-             for side, sha, m in (("old", os_, om), ("new", ns, nm))
-             if m not in ("000000", "160000")]
+    blobs = _sides_read(records, default_docs)
     dirs = sorted(_new_dirs(path for om, _nm, _o, _n, path in records if om == "000000"))
     specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
     specs += [sha for _side, _path, sha in blobs]
-    specs += [f"HEAD:{d.rstrip('/')}" for d in ["", *dirs]] if head and dirs else []
+    specs += _folder_specs("HEAD", dirs) if head else []
     typed = git.cat_batch_typed(repo, specs, inherit_env=True)
     found = [g[1] if g is not None else None for g in typed]
     rules = Rules()
@@ -264,6 +266,13 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     existing = _names_in(["", *dirs], typed[n + len(blobs):], idlen)
     return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD", rules),
                        existing=existing)
+
+
+def _folder_specs(rev: str, dirs: Iterable[str]) -> list[str]:
+    """The `cat-file` specs of the top folder and ``dirs`` at ``rev`` (none without dirs):
+    what `_names_in` reads, in its order."""
+    dirs = sorted(dirs)
+    return [f"{rev}:{d.rstrip('/')}" for d in ["", *dirs]] if dirs else []
 
 
 def _new_dirs(paths: Iterable[str]) -> set[str]:

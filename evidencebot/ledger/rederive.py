@@ -4,7 +4,7 @@ against the runs before it, and every trailer against the record. Nothing is tru
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from .. import git
@@ -24,10 +24,9 @@ Add = Callable[[str, str, str], None]  # (rule, message, fix)
 COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")
 
 
-def check_run(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add, *,
-              runs: streaks.Runs | None = None) -> None:
-    """Every finding about run commit ``c`` (``prior``: the ops commits before it;
-    ``runs``: their `streak.runs_of`, when known)."""
+def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs) -> None:
+    """Every finding about run commit ``c`` (``runs``: the `streak.runs_of` of the ops
+    commits before it)."""
     t = c.trailers
     path = t.get("Evidence-Record", "")
     want_path = record_path(ctx.cfg, c.run_id)
@@ -52,7 +51,6 @@ def check_run(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add, 
     _times(ctx, c, record, add)
     _report(ctx, record, add)
     _verdict(ctx, record, add)
-    runs = streaks.runs_of(prior) if runs is None else runs
     _session(record, runs, add)
     parent = c.parents[0] if c.parents else None
     backlog = git.show_bytes(ctx.repo, parent, ctx.cfg.docs.backlog) if parent else None

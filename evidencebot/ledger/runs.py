@@ -12,7 +12,6 @@ use; whatever is not usable is rebuilt from git. verify reads neither file.
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,10 +21,10 @@ from .. import __version__
 from ..evidence import history
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
+from ..evidence.report import COMMIT_ID
 from ..evidence.store import Store, shortcut_path
 
 TAIL = 256  # commits the tail file holds before the base is written again
-_FULL_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def runs_at(repo: Path, rev: str, *, bot_author: str,
@@ -57,7 +56,7 @@ def runs_at(repo: Path, rev: str, *, bot_author: str,
 def _base(saved: Any) -> tuple[str | None, streaks.Runs | None]:
     try:
         tip, plain = saved
-        if type(tip) is str and _FULL_ID.fullmatch(tip):
+        if type(tip) is str and COMMIT_ID.fullmatch(tip):
             return tip, streaks.Runs.from_plain(plain)
     except (TypeError, ValueError, IndexError, KeyError):
         pass
@@ -70,7 +69,7 @@ def _tail(saved: Any, base_tip: str | None) -> tuple[str | None, list[OpsCommit]
     try:
         on, tip, rows = saved
         commits = history.from_rows(rows)
-        if on == base_tip and type(tip) is str and _FULL_ID.fullmatch(tip) and \
+        if on == base_tip and type(tip) is str and COMMIT_ID.fullmatch(tip) and \
                 commits is not None:
             return tip, commits
     except (TypeError, ValueError, IndexError):

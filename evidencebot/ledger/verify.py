@@ -138,14 +138,15 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     else:
         logged = guard.commit_log(ctx.repo, only=[c.sha for c in reversed(ops)])
         report = Report(f"ops commits reachable from {stop[:12]}")
-    shas = {c.sha: list(c.parents) for c in logged}
+    shas = [c.sha for c in logged]
+    ops_shas = {c.sha for c in ops}
     _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
     _descent(ctx, report, shas, stop)
     _dates(ctx, report, logged)
     if require_signed or ctx.rules.ops.require_signed:
-        _signatures(ctx, report, [s for s in shas if s in {c.sha for c in ops}])
+        _signatures(ctx, report, [s for s in shas if s in ops_shas])
     if mode == "history":
-        _check_squash(ctx.repo, report, stop, {c.sha for c in ops})
+        _check_squash(ctx.repo, report, stop, ops_shas)
     return report
 
 
@@ -156,13 +157,14 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
     before = _RunsBefore(ops)
     reader = git.active_reader(ctx.repo)
     windows = [logged[k:k + _AHEAD] for k in range(0, len(logged), _AHEAD)]
+    reads: list[str] = _reads(ctx, windows[0], ops, index) if windows else []
     for n, commit in enumerate(logged):
         sha, parents = commit.sha, commit.parents
         if reader is not None and n % _AHEAD == 0:
             k = n // _AHEAD
-            reader.prefetch(_reads(ctx, windows[k], ops, index),
-                            then=_reads(ctx, windows[k + 1], ops, index)
-                            if k + 1 < len(windows) else ())
+            later = _reads(ctx, windows[k + 1], ops, index) if k + 1 < len(windows) else []
+            reader.prefetch(reads, then=later)
+            reads = later  # this window's `then` is the next window's reads
         report.commits += 1
         c = ops[index[sha]] if sha in index else None
         prior = ops[index[sha] + 1:] if sha in index else []
@@ -187,7 +189,7 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
         if c.is_run and not c.problems:
             report.runs.append(c.run_id)
             report.run_commits.append(c)
-            check_run(ctx, c, prior, add, runs=before(index[sha]))
+            check_run(ctx, c, add, runs=before(index[sha]))
         elif c.kind == "milestone" and not c.problems:
             _check_closure(ctx, c, prior, add, describe)
 
@@ -312,7 +314,7 @@ def _check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
                 "from the history at this commit", "let `evidencebot close` write it")
 
 
-def _descent(ctx: Context, report: Report, shas: dict[str, list[str]], stop: str) -> None:
+def _descent(ctx: Context, report: Report, shas: Sequence[str], stop: str) -> None:
     """Every commit in the range descends from the base branch (no orphan roots)."""
     if ctx.base_ref is None:
         return

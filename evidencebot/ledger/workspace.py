@@ -3,7 +3,6 @@ branch's), the clock, and the code under test. Resolved once per command."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import field
@@ -20,6 +19,7 @@ from ..errors import PolicyViolation
 from ..evidence import history
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
+from ..evidence.report import COMMIT_ID
 from ..evidence.store import Store
 from ..evidence.window import Window, window_of
 from ..frozen import frozen
@@ -83,7 +83,7 @@ class Context:
         """The runs of the history up to the commit ``rev`` (`streak.runs_of`). With
         shortcuts, from the runs shortcut (`ledger/runs.py`): `record` then reads no
         history at 10,000 ops commits. verify's context always works them out from git."""
-        if not self.shortcuts or not _FULL_ID.fullmatch(rev):  # keyed by commit, not name
+        if not self.shortcuts or not COMMIT_ID.fullmatch(rev):  # keyed by commit, not name
             return streaks.runs_of(self.history(rev))
         from .runs import runs_at
 
@@ -98,7 +98,7 @@ class Context:
             {c.run_id for c in commits if c.is_run}
         store = None
         if self.shortcuts:
-            from ..evidence.store import Store, shortcut_path
+            from ..evidence.store import shortcut_path
 
             store = Store(shortcut_path(self.repo, "tracker-cache.bin"),
                           f"{__version__}|{self.cfg.docs.tracker_section}")
@@ -180,7 +180,6 @@ class Context:
             return new
 
 
-_FULL_ID = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _ANCESTORS: set[tuple[Path, str, str]] = set()  # (repo, commit, base commit) known so
 
 
