@@ -294,3 +294,19 @@ def test_an_answer_asked_ahead_never_outlives_its_block(tmp_path: Path, monkeypa
     run_git(repo, "config", "user.name", "New")
     with git.ahead(repo, git.IDENTITY):
         assert b"user.name\nNew" in git.run(repo, *git.IDENTITY, ok=(0, 1))
+
+
+def test_background_gives_git_s_answer_or_raises_its_error(tmp_path: Path) -> None:
+    """`git.Background` runs a read on a thread of its own; `result` hands back what the
+    call returned, or raises what it raised (a GitError here), in the caller's thread."""
+    import pytest
+
+    repo = tmp_path / "r"
+    run_git(tmp_path, "init", "-q", str(repo))
+    run_git(repo, "commit", "-q", "--allow-empty", "-m", "one")
+    head = git.Background(git.out, repo, "rev-parse", "HEAD")
+    missing = git.Background(git.out, repo, "rev-parse", "--verify", "no-such-branch")
+    assert head.result() == git.rev_parse(repo, "HEAD")
+    with pytest.raises(git.GitError, match="no-such-branch"):
+        missing.result()
+    missing.done()  # waiting again after the error is harmless

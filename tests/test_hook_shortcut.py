@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import git, record_run, shortcut_write
 
-from evidencebot import __version__, mdblocks
+from evidencebot import __version__
 from evidencebot.guard.install import install_hooks
+from evidencebot.md import blocks as mdblocks
 
 BACKLOG = "IMPLEMENTATION_BACKLOG.md"
 

@@ -170,6 +170,18 @@ def test_a_run_recorded_after_another_parses_no_markdown(trading_repo: Path, cli
     assert len(log) == 2 and all(s.startswith("evidence(step1a): ") for s in log)  # recorded
 
 
+def test_verify_reads_the_documents_evidencebot_keeps_without_markdown_it(
+        trading_repo: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`md.scan` reads the documents of a recorded history (headings, tables, lists,
+    fences) exactly as markdown-it would: verify, which parses every version afresh,
+    imports no Markdown parser."""
+    from conftest import record_run
+
+    record_run(cli, trading_repo, 3)
+    argv = ["--repo", str(trading_repo), "verify", "--range", "main..ops/evidence"]
+    assert imported("evidencebot.cli", argv, ["markdown_it"], tmp_path) == ([], 0)
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["hook", "pre-commit"]])
 def test_the_executable_leaves_its_objects_to_reference_counting_at_exit(
         argv: list[str], trading_repo: Path) -> None:

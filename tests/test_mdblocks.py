@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from evidencebot import mdblocks
-from evidencebot.mdblocks import Doc, derive
+from evidencebot.md import blocks as mdblocks
+from evidencebot.md import scan as mdscan
+from evidencebot.md.blocks import Doc, derive
 
 # Lines that open, continue, close or interrupt every kind of block CommonMark has.
 LINES = [
@@ -28,7 +29,7 @@ def as_doc(lines: list[str], ending: str) -> Doc:
 
 
 def full(doc: Doc) -> tuple[mdblocks.Block, ...]:
-    return tuple(mdblocks._parse(doc.lines, 0))
+    return tuple(mdblocks._parse_fully(doc.lines, 0))
 
 
 @settings(max_examples=400, deadline=None)
@@ -87,7 +88,7 @@ def test_rows_edited_and_appended_in_a_2000_row_table_parse_nothing(monkeypatch)
     mdblocks._known.clear()
     mdblocks.blocks(old)
     parsed: list[int] = []
-    real = mdblocks._parse
+    real = mdblocks._parse_fully
     monkeypatch.setattr(mdblocks, "_parse", lambda lines, offset: parsed.append(len(lines))
                         or real(lines, offset))
     derived = derive(old, new)
@@ -115,3 +116,98 @@ def test_common_head_and_tail_are_the_line_by_line_ones(a: list[bytes], b: list[
     ta, tb = tuple(a), tuple(b)
     head = mdblocks.common_head(ta, tb)
     assert (head, mdblocks.common_tail(ta, tb, head)) == _loops(ta, tb)
+
+
+# Lines `scan` must read exactly as markdown-it does, or leave to it: what evidencebot's
+# documents hold, and every near miss of a block it does not read.
+SCAN_LINES = [
+    "", "", " ", "\t", "# Title", "## Step 1A Burn-In Tracker", "###### six", "####### seven",
+    "#", "##", "# #", "# a #", "# a#", "#  spaced  ##  ", "#\ttab", "#not a heading",
+    "## x ###", "Some text", "| a | b |", "|---|---|", "- item", "- [ ] task", "- [x] done",
+    "- Code-Dirty: no", "-", "- ", "-  two spaces", "- - -", "---", "--", "-x", "- # h",
+    "- 1. one", "- ```", "- > q", "* star", "+ plus", "1. one", "2) two", "100 runs",
+    "2026-11-25 run", "```", "```python", "``` a`b", "````", "~~~", "~~~~ x", "``", "`x`",
+    "   ```", "    ```", " ```", "\t```", "===", "=", "> quote", "<div>", "[ref]: /url",
+    "[link] text", "  indented", "    code", "lazy words", "\x0cfeed", "caf\u00e9 \u00a0",
+    "# caf\u00e9 #", "_under_", "\\# escaped", "x\x00y",
+]
+
+
+def _scanned(lines: list[str], ending: str) -> tuple[Doc, list[mdblocks.Block] | None]:
+    doc = as_doc(lines, ending)
+    rows = mdscan.scan(doc.lines, 3)
+    return doc, None if rows is None else list(map(mdblocks.Block._make, rows))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(lines=st.lists(st.sampled_from(SCAN_LINES), max_size=30),
+       ending=st.sampled_from(["\n", "\r\n", "\r"]))
+@example(lines=["- a", "- b", "", "", "Text"], ending="\n")  # a list keeps its blank lines
+@example(lines=["- a", "lazy", "- b", "", "- c", "", "## H"], ending="\n")
+@example(lines=["```", "- a", "   ```", "x"], ending="\n")  # closed by an indented fence
+@example(lines=["```", "x"], ending="\n")  # an unclosed fence runs to the end
+def test_scan_is_markdown_it_or_nothing(lines: list[str], ending: str) -> None:
+    doc, scanned = _scanned(lines, ending)
+    if scanned is not None:
+        assert scanned == [b._replace(start=b.start + 3, end=b.end + 3) for b in full(doc)]
+
+
+# The near misses `scan` reads itself (a fence's inside may hold anything).
+READ_LINES = [
+    "", "", " ", "\t", "# Title", "###### six", "####### seven", "#", "##", "# #", "# a #",
+    "# a#", "#  spaced  ##  ", "#\ttab", "#not a heading", "## x ###", "# caf\u00e9 #", "text",
+    "| a | b |", "- item", "- [ ] task", "100 runs", "```", "```python", "````", "~~~",
+    "~~~~ x", "``", "`x`", "\x0cfeed", "caf\u00e9 \u00a0", "\\# escaped", "[link] text",
+]
+FENCED_ONLY = ["   ```", "    ```", " ```", "\t```", "  ~~~~", "> in a fence", "    code"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(lines=st.lists(st.sampled_from(READ_LINES * 3 + FENCED_ONLY), max_size=40),
+       ending=st.sampled_from(["\n", "\r\n", "\r"]))
+def test_scan_reads_near_misses_as_markdown_it_does(lines: list[str], ending: str) -> None:
+    doc, scanned = _scanned(lines, ending)
+    if any(line in FENCED_ONLY for line in lines) and scanned is None:
+        return  # (outside a fence these are left to markdown-it)
+    assert scanned is not None
+    assert scanned == [b._replace(start=b.start + 3, end=b.end + 3) for b in full(doc)]
+
+
+KEPT_LINES = ["", "# Session log", "## 2026-11-25 run 20261125T090000Z", "Words of a paragraph",
+              "| Date | Run ID | Outcome |", "|---|---|---|", "| 2026-11-25 | r1 | qualifying |",
+              "- Outcome: qualifying", "- [ ] a task", "- Code-Dirty: no", "```", "```text",
+              "~~~", "#hashtag is text", "Runs: 1 of 3"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(lines=st.lists(st.sampled_from(KEPT_LINES), max_size=40))
+def test_scan_reads_the_documents_evidencebot_keeps(lines: list[str]) -> None:
+    doc, scanned = _scanned(lines, "\n")
+    assert scanned is not None  # markdown-it is not needed for them
+    assert scanned == [b._replace(start=b.start + 3, end=b.end + 3) for b in full(doc)]
+
+
+def test_scan_leaves_other_blocks_to_markdown_it() -> None:
+    for lines in (["text", "==="], ["> quote"], ["    code"], ["[a]: /u"], ["1. one"],
+                  ["- - -"], ["x\x00"], ["``` a`b"], ["- # heading in an item"]):
+        assert _scanned(lines, "\n")[1] is None, lines
+
+
+@settings(max_examples=1500, deadline=None)
+@given(lines=st.lists(st.one_of(st.sampled_from(READ_LINES + KEPT_LINES),
+                                st.text(alphabet="#-`~ \t|[]x1.)*>=_<:", max_size=6)),
+                      max_size=25),
+       unended=st.booleans())
+def test_scan_is_markdown_it_or_nothing_on_any_bytes(lines: list[str], unended: bool) -> None:
+    data = "\n".join(lines).encode() + (b"" if unended else b"\n")
+    doc = mdblocks.parse(data)
+    scanned = mdscan.scan(doc.lines, 0)
+    if scanned is not None:
+        assert scanned == [tuple(b) for b in mdblocks._parse_fully(doc.lines, 0)]
+
+
+def test_scan_drops_an_unended_last_line_of_spaces_as_markdown_it_does() -> None:
+    for data in (b"```\nx\n\t", b"- a\n\n ", b"```\nx\nabc", b"p\n\n ", b"```\nx\n"):
+        doc = mdblocks.parse(data)
+        scanned = mdscan.scan(doc.lines, 0)
+        assert scanned == [tuple(b) for b in mdblocks._parse_fully(doc.lines, 0)], data

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evidencebot import mdedit
+from evidencebot.md import edit as mdedit
 from evidencebot.sim.trading_repo import BACKLOG, DESIGN
 
 TRACKER = "Step 1A Burn-In Tracker"
@@ -157,7 +157,7 @@ def test_an_edited_document_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch)
     """`record` appends the row, then rewrites the streak line of the result: the result's
     blocks are derived from the original's, so only the original is parsed, and the
     derived blocks are those a full parse gives."""
-    from evidencebot import mdblocks
+    from evidencebot.md import blocks as mdblocks
 
     mdblocks.forget()
     parsed: list[int] = []

@@ -1,4 +1,5 @@
-"""The wheel ships the templates, so a non-editable `pip install .` finds them."""
+"""The wheel ships every module and template, so a non-editable `pip install .` finds
+them."""
 
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_wheel_contains_every_template(tmp_path: Path) -> None:
+def test_wheel_contains_every_package_and_template(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", str(ROOT),
                     "-w", str(tmp_path)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("evidencebot-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {f"evidencebot/templates/{p.name}" for p in (ROOT / "templates").glob("*.j2")}
     assert shipped and shipped <= names
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "evidencebot").rglob("*.py")
+               if "__pycache__" not in p.parts}
+    assert modules - names == set()  # a package missing from pyproject's list is not shipped
 
 
 def test_every_cli_option_is_in_the_readme() -> None:

@@ -12,9 +12,10 @@ import re
 import shlex
 from collections.abc import Sequence
 
-from .. import __version__, mdedit
+from .. import __version__
 from ..config import Config
 from ..frozen import frozen
+from ..md import edit as mdedit
 from ..redact import redact
 from ..templating import render
 from ..textsafe import line, markdown

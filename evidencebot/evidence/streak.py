@@ -329,7 +329,7 @@ _last_read: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...],
 
 def tracker_rows(backlog: bytes, tracker_section: str) -> list[tuple[str, str, str]]:
     """(run id, date, outcome in lower case) of each tracker row that names a run."""
-    from .. import mdedit  # Markdown: only when someone asks about hand-written rows
+    from ..md import edit as mdedit  # Markdown: only when someone asks about hand-written rows
 
     try:
         table = mdedit.first_table(mdedit.parse(backlog), tracker_section)

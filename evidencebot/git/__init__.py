@@ -19,11 +19,11 @@ from .objects import (
     reading,
     show_bytes,
 )
-from .process import GitError, ahead, clean_env, out, run, stream, succeeds
+from .process import Background, GitError, ahead, clean_env, out, run, stream, succeeds
 
 __all__ = [
-    "IDENTITY", "WORKTREES", "Answers", "GitError", "Objects", "active_reader", "ahead",
-    "branch_worktrees", "cat_batch",
+    "IDENTITY", "WORKTREES", "Answers", "Background", "GitError", "Objects", "active_reader",
+    "ahead", "branch_worktrees", "cat_batch",
     "cat_batch_typed", "clean_env", "committing", "common_dir", "hash_blob", "hash_blobs",
     "id_bytes", "out", "reading", "rev_parse", "run", "show_bytes", "stream", "succeeds",
     "top", "toplevel", "tree_entries",

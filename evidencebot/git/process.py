@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 
 class GitError(Exception):
@@ -99,6 +102,36 @@ def _settle(key: tuple[str, tuple[str, ...]]) -> None:
     left = _ahead.pop(key, None)
     if left is not None:
         left.communicate()
+
+
+class Background(Generic[T]):
+    """``fn(*args)`` on a thread of its own, for reads that ask git and do little else: the
+    thread waits on git (the interpreter is free meanwhile) while the caller works.
+    `result` waits for it, then returns its value or raises what it raised."""
+
+    def __init__(self, fn: Callable[..., T], *args: Any) -> None:
+        import threading
+
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fn, args), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Callable[..., T], args: tuple[Any, ...]) -> None:
+        try:
+            self._value = fn(*args)
+        except BaseException as e:  # handed to the caller by `result`
+            self._error = e
+
+    def done(self) -> None:
+        """Wait for it, whatever it gives (a caller that failed meanwhile)."""
+        self._thread.join()
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
 
 
 @contextmanager

@@ -27,7 +27,7 @@ def judge_document(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violat
 
 def _text(ch: Change) -> tuple[Any, Any] | Violation:
     """Parsed old and new documents, or the violation that stops us reading them."""
-    from .. import mdedit
+    from ..md import edit as mdedit
 
     assert ch.old and ch.new
     new = ch.new.data or b""
@@ -49,7 +49,7 @@ def _ops(old: Any, new: Any) -> list[tuple[str, int, int, int, int]]:
     to a 40,000-row tracker compares two lines, not two documents."""
     import difflib
 
-    from ..mdblocks import common_head, common_tail
+    from ..md.blocks import common_head, common_tail
 
     a, b = old.lines, new.lines
     head = common_head(a, b)
@@ -65,13 +65,13 @@ def _span(j1: int, j2: int, i1: int) -> tuple[int, int]:
 
 
 def _headings(doc: Any) -> list[tuple[str, int]]:
-    from .. import mdedit
+    from ..md import edit as mdedit
 
     return [(s.title, s.level) for s in mdedit.sections(doc)]
 
 
 def _section_at(doc: Any, line: int) -> str:
-    from .. import mdedit
+    from ..md import edit as mdedit
 
     inner = ""
     for s in mdedit.sections(doc):
@@ -92,7 +92,7 @@ def _headings_kept(ch: Change, old: Any, new: Any) -> list[Violation]:
 
 
 def _region(doc: Any, title: str) -> tuple[int, int] | None:
-    from .. import mdedit
+    from ..md import edit as mdedit
 
     try:
         s = mdedit.find_section(doc, title)
@@ -147,7 +147,7 @@ def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
     """An edit allowed only inside existing MO-* rows of ``section``'s table.
 
     ``fixed_cols`` None: any cell but the ID may change; else only those columns."""
-    from .. import mdedit
+    from ..md import edit as mdedit
 
     tag, i1, i2, j1, j2 = op
     span = _span(j1, j2, i1)
@@ -245,7 +245,7 @@ def _unsafe_lines(ch: Change, doc: Any, lines: Any) -> list[Violation]:
 
 
 def _in_table(doc: Any, section: str, line: int) -> bool:
-    from .. import mdedit
+    from ..md import edit as mdedit
 
     try:
         t = mdedit.first_table(doc, section)

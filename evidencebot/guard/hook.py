@@ -55,7 +55,8 @@ def _json(hook: str, applies: bool, problems: Sequence[str], code: int) -> None:
 
 
 def pre_commit(base: str, *, as_json: bool = False) -> int:
-    from .. import git, mdblocks
+    from .. import git
+    from ..md import blocks as mdblocks
     from .changes import judge_staged
 
     store = _blocks_store()

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .. import git, mdedit
+from .. import git
 from ..errors import UsageError
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, read_file
 from ..frozen import frozen
+from ..md import edit as mdedit
 from . import commit as ledger
 from .commit import Draft
 from .recorder import run_draft

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, git, mdedit
+from .. import __version__, git
 from ..errors import UsageError
 from ..evidence import streak as streaks
 from ..evidence import trailers
@@ -36,7 +36,8 @@ from ..frozen import frozen
 from ..guard.changes import existing_names
 from ..guard.rules import REGULAR, Blob, Change
 from ..ibkr.codes import Connectivity, code_occurrences, connectivity, message_codes
-from ..mdedit import MarkdownEditError
+from ..md import edit as mdedit
+from ..md.edit import MarkdownEditError
 from ..redact import redact
 from ..textsafe import clean, markdown
 from .commit import Draft

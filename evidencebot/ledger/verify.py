@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config as config_mod
-from .. import git, mdblocks, templating
+from .. import git, templating
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import UsageError
 from ..evidence import bankholidays, history
@@ -25,6 +25,7 @@ from ..frozen import frozen
 from ..guard import changes as guard
 from ..guard.rules import Change
 from ..guard.scope import judge
+from ..md import blocks as mdblocks
 from .rederive import check_run
 from .void import check_voids
 from .workspace import Context
@@ -131,17 +132,26 @@ def verify(ctx: Context, *, spec: str | None, end: str | None = None,
 def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Describe | None,
             require_signed: bool) -> Report:
     start, stop, mode = resolve_range(ctx, spec=spec, end=end)
-    ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
-    if mode == "range":
-        logged = guard.commit_log(ctx.repo, f"{start}..{stop}" if start else stop)
-        report = Report(f"{(start or '')[:12]}..{stop[:12]}")
-    else:
-        logged = guard.commit_log(ctx.repo, only=[c.sha for c in reversed(ops)])
-        report = Report(f"ops commits reachable from {stop[:12]}")
-    shas = [c.sha for c in logged]
-    ops_shas = {c.sha for c in ops}
-    _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
-    _descent(ctx, report, shas, stop)
+    # git answers these on the other core while the history is read and the walk runs
+    descent = git.Background(_descendants, ctx.repo, ctx.base_ref, stop)
+    ranged = git.Background(guard.commit_log, ctx.repo, f"{start}..{stop}" if start else stop) \
+        if mode == "range" else None
+    try:
+        ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
+        if ranged is not None:
+            logged = ranged.result()
+            report = Report(f"{(start or '')[:12]}..{stop[:12]}")
+        else:
+            logged = guard.commit_log(ctx.repo, only=[c.sha for c in reversed(ops)])
+            report = Report(f"ops commits reachable from {stop[:12]}")
+        shas = [c.sha for c in logged]
+        ops_shas = {c.sha for c in ops}
+        _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
+        _descent(ctx, report, shas, descent.result())
+    finally:
+        for started in (descent, ranged):
+            if started is not None:
+                started.done()
     _dates(ctx, report, logged)
     if require_signed or ctx.rules.ops.require_signed:
         _signatures(ctx, report, [s for s in shas if s in ops_shas])
@@ -314,15 +324,25 @@ def _check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
                 "from the history at this commit", "let `evidencebot close` write it")
 
 
-def _descent(ctx: Context, report: Report, shas: Sequence[str], stop: str) -> None:
-    """Every commit in the range descends from the base branch (no orphan roots)."""
-    if ctx.base_ref is None:
-        return
-    mb = git.out(ctx.repo, "merge-base", ctx.base_ref, stop, ok=(0, 1)).strip()
+def _descendants(repo: Path, base_ref: str | None, stop: str) -> tuple[str, set[str]]:
+    """(the merge base of the base branch and ``stop``, the commits descending from it up
+    to ``stop``); nothing without a base branch."""
+    if base_ref is None:
+        return "", set()
+    mb = git.out(repo, "merge-base", base_ref, stop, ok=(0, 1)).strip()
     # --ancestry-path: a history merged in from elsewhere is reachable from the tip but
     # does not descend from the base.
-    descendants = set(git.out(ctx.repo, "rev-list", "--ancestry-path",
-                              f"{mb}..{stop}").split()) if mb else set()
+    return mb, set(git.out(repo, "rev-list", "--ancestry-path", f"{mb}..{stop}").split()) \
+        if mb else set()
+
+
+def _descent(ctx: Context, report: Report, shas: Sequence[str],
+             found: tuple[str, set[str]]) -> None:
+    """Every commit in the range descends from the base branch (no orphan roots);
+    ``found``: what `_descendants` found."""
+    if ctx.base_ref is None:
+        return
+    mb, descendants = found
     others = [sha for sha in shas if sha not in descendants]
     on_base = set(git.out(ctx.repo, "rev-list", ctx.base_ref).split()) if mb and others \
         else set()

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from .. import __version__, git, mdedit
+from .. import __version__, git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import PolicyViolation, UsageError
 from ..evidence import streak as streaks
@@ -29,6 +29,7 @@ from ..evidence.void import (
 )
 from ..frozen import frozen
 from ..guard.rules import Change
+from ..md import edit as mdedit
 from ..shape import Invalid
 from .commit import Draft, Tip
 from .recorder import read_docs

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, git, mdblocks, templating
+from .. import __version__, git, templating
 from .. import config as config_mod
 from ..config import Config, LoadedConfig
 from ..defaults import CONSECUTIVE, MILESTONE
@@ -25,6 +25,7 @@ from ..evidence.window import Window, window_of
 from ..frozen import frozen
 from ..guard.changes import base_ref, base_rules, judge_commit_range, markdown_shortcut
 from ..guard.rules import Rules
+from ..md import blocks as mdblocks
 from . import commit as ledger
 from . import lock
 
@@ -127,6 +128,8 @@ class Context:
         """Whether ``commit`` is on the base branch (reviewed and merged code)."""
         if self.base_ref is None or not commit or commit == "none":
             return False
+        if commit == self.base_sha:  # run at the base's tip: its own ancestor, no process
+            return True
         return _is_ancestor(self.repo, commit, self.base_sha or self.base_ref)
 
     def code_as_of(self, when: datetime) -> CodeState:

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from .. import __version__, git, mdedit
+from .. import __version__, git
 from ..errors import PolicyViolation, UsageError
 from ..evidence import trailers
 from ..evidence.streak import Streak
@@ -19,6 +19,7 @@ from ..frozen import frozen
 from ..ledger.commit import Draft, Tip
 from ..ledger.recorder import read_docs
 from ..ledger.workspace import Context
+from ..md import edit as mdedit
 from .report import closure_page, page_path
 
 

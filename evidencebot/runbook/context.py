@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .. import git, mdedit
+from .. import git
 from ..ledger.workspace import Context
+from ..md import edit as mdedit
 
 
 def document(ctx: Context, rev: str, name: str) -> mdedit.Doc | None:

@@ -16,8 +16,8 @@ from itertools import repeat
 from operator import contains
 from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import MarkdownEditError  # with the other errors: the CLI needs no parser
-from .mdblocks import BOM, Doc, blocks, derive, parse  # noqa: F401 - mdedit's API
+from ..errors import MarkdownEditError  # with the other errors: the CLI needs no parser
+from .blocks import BOM, Doc, blocks, derive, parse  # noqa: F401 - mdedit's API
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt

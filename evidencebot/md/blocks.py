@@ -14,7 +14,7 @@ tests/test_mdblocks.py checks `derive` against a full parse on generated documen
 edits.
 """
 
-# No `from __future__ import annotations`: see mdedit.py (NamedTuple fields).
+# No `from __future__ import annotations`: see edit.py (NamedTuple fields).
 
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
@@ -139,6 +139,14 @@ def _remember(doc: Doc, found: tuple[Block, ...]) -> tuple[Block, ...]:
 
 
 def _parse(lines: Sequence[bytes], offset: int) -> list[Block]:
+    from .scan import scan
+
+    found = scan(lines, offset)
+    return list(map(Block._make, found)) if found is not None else _parse_fully(lines, offset)
+
+
+def _parse_fully(lines: Sequence[bytes], offset: int) -> list[Block]:
+    """markdown-it's blocks for ``lines`` (the first one is line ``offset``)."""
     toks = _md().parse(b"".join(lines).decode("utf-8", "replace"))
     out: list[Block] = []
     for i, tok in enumerate(toks):
