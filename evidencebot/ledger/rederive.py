@@ -1,10 +1,11 @@
-"""`verify`'s re-derivation of one run commit from committed evidence alone: its record
-against the report inside it, the verdict against the base config's rules, the session
-against the runs before it, and every trailer against the record. Nothing is trusted."""
+"""`verify`'s re-derivation of one run or closure commit from committed evidence alone: a
+run's record against the report inside it, the verdict against the base config's rules,
+the session against the runs before it, and every trailer against the record; a
+closure's streak, named runs and rendered files. Nothing is trusted."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from .. import git
@@ -21,6 +22,8 @@ from ..shape import Invalid, as_dict
 from .workspace import Context
 
 Add = Callable[[str, str, str], None]  # (rule, message, fix)
+# (context, closure commit, its parent) -> the files `close` renders there, by path
+Describe = Callable[[Context, OpsCommit, str], Mapping[str, str]]
 COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")
 
 
@@ -158,3 +161,38 @@ def _session(record: EvidenceRecord, runs: streaks.Runs, add: Add) -> None:
         else:
             add("overlapping-session", f"run {record.run_id} overlaps run {s.run_id} "
                 f"({s.sha[:12]}): one session is one run", "")
+
+
+def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add,
+                  describe: Describe | None) -> None:
+    """Every finding about closure commit ``c`` (``prior``: the ops commits before it): the
+    streak the history holds at its parent, the runs it names, the files `close` renders."""
+    mo = c.trailers.get("Milestone", "")
+    rule = ctx.rules.milestone.get(mo)
+    parent = c.parents[0] if c.parents else None
+    if rule is None or parent is None:
+        add("milestone-without-rule", f"{mo} closed without a [milestone.{mo}] rule", "")
+        return
+    s = ctx.streak(parent, mo, commits=prior)
+    if s.closed_by is not None:
+        add("milestone-closed-twice", f"{mo} was already closed in {s.closed_by.sha[:12]}", "")
+    if not s.met:
+        add("milestone-closed-early", f"{mo} closed with a streak of {s.display}",
+            f"record {s.needed - s.count} more qualifying run(s)")
+        return
+    named = [r.strip() for r in c.trailers.get("Milestone-Evidence", "").split(",")
+             if r.strip()]
+    want = [r.run_id for r in s.evidence_runs]
+    if named != want:
+        add("milestone-evidence-mismatch", f"Milestone-Evidence names {', '.join(named)}; "
+            f"the streak is {', '.join(want)}", "")
+    for path, text in (describe(ctx, c, parent) if describe is not None else {}).items():
+        committed = git.show_bytes(ctx.repo, c.sha, path)
+        if committed is not None and committed.decode("utf-8", "replace") == text:
+            continue
+        if path.endswith(".html"):
+            add("page-mismatch", f"{path} is not the report page `close` renders from the "
+                "history at this commit", "let `evidencebot close` write it")
+        else:
+            add("description-mismatch", f"{path} is not the description `close` renders "
+                "from the history at this commit", "let `evidencebot close` write it")

@@ -8,7 +8,7 @@ reviewer and for signed commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,12 +26,10 @@ from ..guard import changes as guard
 from ..guard.rules import Change
 from ..guard.scope import judge
 from ..md import blocks as mdblocks
-from .rederive import check_run
+from .rederive import Describe, check_closure, check_run
 from .void import check_voids
 from .workspace import Context
 
-# (context, closure commit, its parent) -> the files `close` renders there, by path
-Describe = Callable[[Context, OpsCommit, str], Mapping[str, str]]
 _AHEAD = 20  # commits whose objects are read ahead together (their blobs stay in memory)
 
 
@@ -201,7 +199,7 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
             report.run_commits.append(c)
             check_run(ctx, c, add, runs=before(index[sha]))
         elif c.kind == "milestone" and not c.problems:
-            _check_closure(ctx, c, prior, add, describe)
+            check_closure(ctx, c, prior, add, describe)
 
 
 class _RunsBefore:
@@ -289,39 +287,6 @@ def _merge(ctx: Context, sha: str, parents: Sequence[str],
     if tree != merged:
         add("merge-with-changes", "a merge commit whose tree is not the plain merge of its "
             "parents", "merge without editing; ops changes are ops commits")
-
-
-def _check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
-                   add: Callable[[str, str, str], None], describe: Describe | None) -> None:
-    mo = c.trailers.get("Milestone", "")
-    rule = ctx.rules.milestone.get(mo)
-    parent = c.parents[0] if c.parents else None
-    if rule is None or parent is None:
-        add("milestone-without-rule", f"{mo} closed without a [milestone.{mo}] rule", "")
-        return
-    s = ctx.streak(parent, mo, commits=prior)
-    if s.closed_by is not None:
-        add("milestone-closed-twice", f"{mo} was already closed in {s.closed_by.sha[:12]}", "")
-    if not s.met:
-        add("milestone-closed-early", f"{mo} closed with a streak of {s.display}",
-            f"record {s.needed - s.count} more qualifying run(s)")
-        return
-    named = [r.strip() for r in c.trailers.get("Milestone-Evidence", "").split(",")
-             if r.strip()]
-    want = [r.run_id for r in s.evidence_runs]
-    if named != want:
-        add("milestone-evidence-mismatch", f"Milestone-Evidence names {', '.join(named)}; "
-            f"the streak is {', '.join(want)}", "")
-    for path, text in (describe(ctx, c, parent) if describe is not None else {}).items():
-        committed = git.show_bytes(ctx.repo, c.sha, path)
-        if committed is not None and committed.decode("utf-8", "replace") == text:
-            continue
-        if path.endswith(".html"):
-            add("page-mismatch", f"{path} is not the report page `close` renders from the "
-                "history at this commit", "let `evidencebot close` write it")
-        else:
-            add("description-mismatch", f"{path} is not the description `close` renders "
-                "from the history at this commit", "let `evidencebot close` write it")
 
 
 def _descendants(repo: Path, base_ref: str | None, stop: str) -> tuple[str, set[str]]:
