@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from evidencebot.guard.install import install_hooks
@@ -415,3 +415,26 @@ def test_case_twins_fold_all_names_at_once_as_one_by_one(existing: list[str],
                 expected.append(p)
                 break
     assert [v.path for v in case_twins(changes, existing)] == expected
+
+
+_GLOB_PARTS = ["src", "SRC", "reports", "evidence", "a.json", "x.md", "*", "**", "?", "[ab]",
+               "[!a]", "*.json", "é", "ǅ", "ß", "\n", ".", "-", "", "[", "]"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(patterns=st.lists(st.lists(st.sampled_from(_GLOB_PARTS), min_size=1, max_size=4)
+                         .map("/".join), max_size=6),
+       path=st.lists(st.sampled_from(_GLOB_PARTS), min_size=1, max_size=5).map("/".join),
+       fold=st.booleans())
+@example(patterns=["reports/**"], path="reports/", fold=False)  # the folder itself, empty rest
+@example(patterns=["x.md", "SRC/**"], path="src/\nb", fold=True)
+@example(patterns=["*.json"], path="a/b.json", fold=False)  # "*" crosses "/" (fnmatch)
+def test_one_expression_matches_as_each_pattern_does(patterns: list[str], path: str,
+                                                     fold: bool) -> None:
+    """`matcher` (every allowed or forbidden pattern in one regular expression) answers as
+    `glob_match` does pattern by pattern, folded or not."""
+    from evidencebot.guard.rules import glob_match, matcher
+
+    seen = path.casefold() if fold else path
+    expected = any(glob_match(seen, p.casefold() if fold else p) for p in patterns)
+    assert matcher(tuple(patterns), fold)(seen) == expected

@@ -16,6 +16,7 @@ from .rules import (
     Rules,
     Violation,
     glob_match,
+    matcher,
 )
 
 
@@ -168,10 +169,9 @@ def case_twins(changes: Sequence[Change], existing: Collection[str]) -> list[Vio
 def _allowed(path: str, rules: Rules) -> bool:
     # Forbidden paths match whatever the case (`SRC/x` is `src/x` on a case-insensitive
     # disk); allowed paths must match exactly.
-    folded = path.casefold()
-    if any(glob_match(folded, p.casefold()) for p in ALWAYS_FORBIDDEN + rules.forbidden_paths):
+    if matcher(ALWAYS_FORBIDDEN + rules.forbidden_paths, True)(path.casefold()):
         return False
-    return any(glob_match(path, p) for p in rules.allowed_paths)
+    return matcher(rules.allowed_paths)(path)
 
 
 def _case_variant(path: str) -> bool:

@@ -9,6 +9,7 @@ rule, and saying how to fix it. Import-light: it runs inside the pre-commit hook
 # is a string that typing compiles at import time, milliseconds on every hook run.
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 # NamedTuples, not dataclasses: importing dataclasses pulls in inspect, ast and dis, a few
@@ -111,6 +112,30 @@ class Violation(NamedTuple):
 
 
 StreakOf = Callable[[str], int]  # milestone id -> qualifying runs in a row in the history
+
+
+@lru_cache(maxsize=16)
+def matcher(patterns: tuple[str, ...], fold: bool = False) -> Callable[[str], bool]:
+    """Whether a path matches any of ``patterns`` as `glob_match` reads each, with one
+    regular expression for them all (a path is checked against some twenty patterns);
+    ``fold``: the patterns case-folded, for a case-folded path."""
+    import re
+
+    parts = []
+    for p in patterns:
+        p = p.casefold() if fold else p
+        if p.endswith("/**"):
+            parts.append(re.escape(p[:-2]) + ".*")
+        elif not any(c in p for c in "*?["):
+            parts.append(re.escape(p))
+        else:
+            import fnmatch
+
+            parts.append(fnmatch.translate(p))
+    if not parts:
+        return lambda path: False
+    found = re.compile("|".join(f"(?:{x})" for x in parts), re.DOTALL).fullmatch
+    return lambda path: found(path) is not None
 
 
 def glob_match(path: str, pattern: str) -> bool:
