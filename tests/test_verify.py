@@ -199,3 +199,30 @@ def test_on_the_base_branch_before_any_ops_commit_nothing_is_judged(trading_repo
     r = cli("--repo", trading_repo, "--json", "verify")
     doc = json.loads(r.out)
     assert r.code == 0 and doc["commits"] == 0 and doc["violations"] == [], r.out
+
+
+def test_a_run_s_streak_counts_the_rows_before_it_not_a_row_added_beside_it(
+        recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A hand-written non-qualifying row slipped into the last run's own commit (the
+    tracker section takes any addition), dated between the two runs, would reset the
+    streak; it does not count for that run's Burnin-Streak: the run was recorded against
+    its parent's tracker, and verify re-derives the streak from that one."""
+    def run_id(rev: str) -> datetime:
+        stamp = git(recorded, "log", "-1", "--format=%(trailers:key=Evidence-Run-Id,valueonly)",
+                    rev).strip()
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ")
+
+    hand = run_id("HEAD~1") + (run_id("HEAD") - run_id("HEAD~1")) / 2
+    backlog = recorded / "IMPLEMENTATION_BACKLOG.md"
+    lines = backlog.read_text(encoding="utf-8").splitlines(keepends=True)
+    last_row = max(i for i, ln in enumerate(lines) if ln.startswith("| ") and "Z |" in ln)
+    lines.insert(last_row + 1, f"| x | {hand:%Y-%m-%d} | {hand:%Y%m%dT%H%M%SZ} | 60 | 0 | 0.1 | "
+                               "1 | 7 | non-qualifying | by hand |\n")
+    backlog.write_text("".join(lines), encoding="utf-8")
+    git(recorded, "commit", "-q", "-a", "--amend", "--no-edit", "--no-verify")
+    assert "Burnin-Streak: 2/3" in git(recorded, "log", "-1", "--format=%B")
+    r = cli("--repo", recorded, "--json", "verify")
+    assert "Burnin-Streak" not in r.out, r.out  # re-derived from the parent's tracker
+    amend_message(recorded, "Burnin-Streak: 2/3", "Burnin-Streak: 1/3")
+    r = cli("--repo", recorded, "--json", "verify")
+    assert "Burnin-Streak: trailer says '1/3'" in r.out, r.out

@@ -18,6 +18,7 @@ from ..evidence.render import run_trailers
 from ..evidence.report import metrics_from
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import verdict
+from ..guard.rules import Change
 from ..shape import Invalid, as_dict
 from .workspace import Context
 
@@ -27,9 +28,11 @@ Describe = Callable[[Context, OpsCommit, str], Mapping[str, str]]
 COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")
 
 
-def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs) -> None:
+def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
+              changes: Sequence[Change] = ()) -> None:
     """Every finding about run commit ``c`` (``runs``: the `streak.runs_of` of the ops
-    commits before it)."""
+    commits before it; ``changes``: its changes as the scope rules read them, whose old
+    backlog is its parent's)."""
     t = c.trailers
     path = t.get("Evidence-Record", "")
     want_path = record_path(ctx.cfg, c.run_id)
@@ -56,7 +59,9 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs) -> No
     _verdict(ctx, record, add)
     _session(record, runs, add)
     parent = c.parents[0] if c.parents else None
-    backlog = git.show_bytes(ctx.repo, parent, ctx.cfg.docs.backlog) if parent else None
+    backlog = _parent_side(changes, ctx.cfg.docs.backlog)
+    if backlog is None and parent:
+        backlog = git.show_bytes(ctx.repo, parent, ctx.cfg.docs.backlog)
     streak = streaks.streak_with(
         runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
         outcome=record.outcome.value, dirty=record.code.dirty is True,
@@ -69,6 +74,14 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs) -> No
             add("trailer-mismatch", f"{key}: trailer says {t.get(key)!r}, the record gives "
                 f"{expected.get(key)!r}",
                 "trailers must be recomputable from the record; re-record the run")
+
+
+def _parent_side(changes: Sequence[Change], path: str) -> bytes | None:
+    """``path`` as the parent holds it, when the commit changed it (else None: ask git)."""
+    for ch in changes:
+        if ch.old is not None and ch.new is not None and ch.old.path == path == ch.new.path:
+            return ch.old.data
+    return None
 
 
 def _times(ctx: Context, c: OpsCommit, record: EvidenceRecord, add: Add) -> None:

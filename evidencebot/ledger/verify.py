@@ -197,7 +197,7 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
         if c.is_run and not c.problems:
             report.runs.append(c.run_id)
             report.run_commits.append(c)
-            check_run(ctx, c, add, runs=before(index[sha]))
+            check_run(ctx, c, add, runs=before(index[sha]), changes=changes)
         elif c.kind == "milestone" and not c.problems:
             check_closure(ctx, c, prior, add, describe)
 
@@ -237,7 +237,9 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
         if record:
             specs.append(f"{sha}:{record}")
             if parent:
-                specs += [f"{parent}:{record}", f"{parent}:{ctx.cfg.docs.backlog}"]
+                specs.append(f"{parent}:{record}")
+            if parent and not any(r[4] == ctx.cfg.docs.backlog for r in logged.records):
+                specs.append(f"{parent}:{ctx.cfg.docs.backlog}")  # (else: the change's old side)
     return specs
 
 
