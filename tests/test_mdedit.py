@@ -172,3 +172,18 @@ def test_an_edited_document_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch)
     assert parsed == [len(mdedit.parse(data).lines)]  # the original, once
     result = mdedit.parse(done)
     assert mdblocks.blocks(result) == tuple(real(result.lines, 0))
+
+
+_TABLE_LINES = ["| a | b |", "|---|---|", "| 1 | 2 |", "| 3 |", "x | y", "--|--", "", "text",
+                "| c | d | e |", "|:-|-:|", "  | indented |", "```", "- item", "# H"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.lists(st.sampled_from(_TABLE_LINES), max_size=14))
+def test_table_spans_are_where_tables_finds_the_tables(body: list[str]) -> None:
+    """`table_spans` (the scope rule that keeps the tracker whole reads it) finds the same
+    tables as `tables` (the streak's hand-written rows come from it), without the cells."""
+    doc = mdedit.parse(("# Doc\n\n## T\n\n" + "\n".join(body) + "\n\n## After\n").encode())
+    sec = mdedit.find_section(doc, "T")
+    spans = [(t.header, t.start, t.end) for t in mdedit.table_spans(doc, sec)]
+    assert spans == [(t.header, t.start, t.end) for t in mdedit.tables(doc, sec)]

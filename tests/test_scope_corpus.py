@@ -70,6 +70,13 @@ def append(path: str, data: bytes) -> Callable[[Path], list[str]]:
     return apply
 
 
+def prepend(path: str, data: bytes) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        (repo / path).write_bytes(data + (repo / path).read_bytes())
+        return [path]
+    return apply
+
+
 def write(path: str, data: bytes = b"x\n", mode: int | None = None) -> Callable[[Path], list[str]]:
     def apply(repo: Path) -> list[str]:
         p = repo / path
@@ -212,6 +219,20 @@ FORBIDDEN = [
     Case("backlog-heading-injected-in-tracker", edit(
         "IMPLEMENTATION_BACKLOG.md", "Consecutive qualifying runs",
         "## Work Items\n\nConsecutive qualifying runs"), "section-heading-changed"),
+    # The streak reads hand-written rows from the section's first table: a table above it,
+    # or a blank line that splits it, would hide the rows below (a non-qualifying one).
+    Case("tracker-decoy-table-above", edit("IMPLEMENTATION_BACKLOG.md", "every symbol.\n",
+                                           "every symbol.\n\n| Note |\n|------|\n"
+                                           "| rows below are copied |\n"),
+         "tracker-table-kept"),
+    Case("tracker-split-by-a-blank-line", edit("IMPLEMENTATION_BACKLOG.md",
+                                               "| 1 | 2026-11-16 |",
+                                               "| 0 | 2026-11-15 | X | 1800 | 1 | 0.9 | 200 | 18 | qualifying | hand |\n" "\n| 1 | 2026-11-16 |"),
+         "tracker-table-kept"),
+    Case("backlog-byte-order-mark", prepend("IMPLEMENTATION_BACKLOG.md", b"\xef\xbb\xbf"),
+         "outside-allowed-section"),
+    Case("design-byte-order-mark", prepend("PROJECT_DESIGN.md", b"\xef\xbb\xbf"),
+         "outside-allowed-section"),
     Case("backlog-mo2-closed-early", edit("IMPLEMENTATION_BACKLOG.md", "| MO-2 | IN PROGRESS",
                                           "| MO-2 | CLOSED"), "milestone-closed-early"),
     Case("backlog-mo1-reopened", edit("IMPLEMENTATION_BACKLOG.md", "| MO-1 | CLOSED",
@@ -258,6 +279,11 @@ LEGIT = [
     Case("tracker-row", edit("IMPLEMENTATION_BACKLOG.md", "\n\nConsecutive",
                              "\n| 9 | 2026-11-25 | X | 1800 | 1 | 0.9 | 200 | 18 | qualifying "
                              "| hand |\n\nConsecutive"), ""),
+    Case("tracker-row-between-rows", edit("IMPLEMENTATION_BACKLOG.md", "| 1 | 2026-11-16 |",
+                                          "| 0 | 2026-11-15 | X | 1800 | 1 | 0.9 | 200 | 18 | qualifying | hand |\n" "| 1 | 2026-11-16 |"), ""),
+    Case("tracker-note-after-table", edit("IMPLEMENTATION_BACKLOG.md", "\n\n## Later",
+                                          "\n\nDesk PC runs are copied by hand.\n\n## Later"),
+         ""),
     Case("tracker-streak-line", edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3",
                                      "runs: 2 of 3"), ""),
     Case("mo-status-note", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",

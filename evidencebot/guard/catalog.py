@@ -36,8 +36,10 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("evidence-data-only", _NEW, "a data extension ([scope] evidence_extensions: "
              ".json .md .log .txt .csv); .html only for a closure's report page, "
              "<milestone_dir>/MO-n.html"),
-    RuleInfo("page-no-script", _NEW, "the report page holds no script, frame, object, "
-             "event handler or javascript: link"),
+    RuleInfo("page-no-script", _NEW, "the report page holds only what `close` renders: "
+             "its tags and attributes (no script, frame, object, form, event handler or "
+             "image), links to http(s) or relative paths, a style without url() or "
+             "@import"),
     RuleInfo("no-dotfiles", _NEW, "no file or folder name starting with a dot"),
     RuleInfo("portable-names", _NEW, "names Windows can hold: no <>:\"|?*\\, control "
              "characters, trailing dot or space, or device names (CON, NUL, COM1…)"),
@@ -59,6 +61,10 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("tracker-append-only", "the Step 1A Burn-In Tracker", "rows are only added "
              "(one per recorded run); an existing row, a hand-written one included, never "
              "changes or goes; the streak line is the one line that changes"),
+    RuleInfo("tracker-table-kept", "the Step 1A Burn-In Tracker", "the tracker table stays "
+             "the section's first table with its header and every row, in order (no table "
+             "added above it, no line that splits it): the streak reads hand-written rows "
+             "from it"),
     RuleInfo("milestone-reopened", _TABLES, "a CLOSED milestone never changes status again"),
     RuleInfo("milestone-without-rule", _TABLES, "only a milestone with a [milestone.MO-n] "
              "rule in the base branch's config becomes CLOSED"),

@@ -113,8 +113,13 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
     out = _headings_kept(ch, old, new)
     if out:
         return out
+    if old.bom != new.bom:  # a byte-order mark added or removed: line 1 changed
+        out.append(Violation(ch.path, "outside-allowed-section",
+                             "a byte-order mark added or removed",
+                             "keep the document's encoding as it was", (1, 1), ""))
     free_old = _region(old, free_section) if free_section else None
     free_new = _region(new, free_section) if free_section else None
+    in_free = False
     for op in _ops(old, new):
         _tag, i1, i2, j1, j2 = op
         bad = _unsafe_lines(ch, new, range(j1, j2))
@@ -123,11 +128,51 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
             continue
         if free_old and free_new and free_old[0] <= i1 and i2 <= free_old[1] and \
                 free_new[0] <= j1 and j2 <= free_new[1]:
+            in_free = True
             out += _rows_kept(ch, old, new, op, free_section or "")
             continue
         out += _mo_rows(ch, old, new, op, status_section, fixed_cols=fixed_cols,
                         streak_of=streak_of, rules=rules)
+    if in_free and free_section:
+        out += _tracker_whole(ch, old, new, free_section)
     return out
+
+
+def _tracker_whole(ch: Change, old: Any, new: Any, section: str) -> list[Violation]:
+    """The tracker table stays the section's first table, with its header and every row
+    it had, in order: the streak reads hand-written rows from that table, so a table
+    added above it, or a line that splits it, would hide rows (a non-qualifying one that
+    breaks the streak, say). Rows may be added anywhere in it. Compared line by line: a
+    row appended to a 1,000-row tracker costs two slice comparisons."""
+    from ..md import edit as mdedit
+
+    try:
+        was = mdedit.table_spans(old, mdedit.find_section(old, section))
+        now = mdedit.table_spans(new, mdedit.find_section(new, section))
+    except mdedit.MarkdownEditError:
+        return []  # the section itself went: the heading rules say so
+    if not was:
+        return []  # no table yet: nothing to keep
+    kept = old.lines[was[0].start:was[0].end]
+    if now and _kept_in(kept, new.lines[now[0].start:now[0].end]):
+        return []
+    lines = (now[0].start + 1, now[0].end) if now else None
+    return [Violation(ch.path, "tracker-table-kept",
+                      "the tracker table is no longer the section's first table with every "
+                      "row it had (a table added above it, or a line that splits it)",
+                      "add rows inside the tracker table; put notes after it", lines,
+                      section)]
+
+
+def _kept_in(table: Any, within: Any) -> bool:
+    """Whether ``within`` starts with ``table``'s header and delimiter lines and holds its
+    rows in order (others may come between)."""
+    if within[:2] != table[:2]:
+        return False
+    if within[:len(table)] == table:  # (rows added at the end, or none)
+        return True
+    rest = iter(within[2:])
+    return all(any(r == x for x in rest) for r in table[2:])
 
 
 def _backlog(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:

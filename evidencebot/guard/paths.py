@@ -108,23 +108,94 @@ def is_page(path: str, rules: Rules) -> bool:
         and name[3:-5].isascii()
 
 
-# Anything that runs or loads: a script, a frame or object, an event handler or a
-# javascript: URL inside a tag (text outside tags is escaped: it cannot open one).
-_ACTIVE = (b"<script", b"<iframe", b"<object", b"<embed", b"javascript:")
+# What `close` renders (milestone/page.py) and nothing else: its tags, its attributes,
+# links to records (relative, or http(s) under a configured prefix), the inline icon.
+_PAGE_TAGS = frozenset({
+    "html", "head", "meta", "link", "title", "style", "body", "h1", "h2", "p", "code",
+    "figure", "svg", "g", "circle", "path", "line", "text", "table", "thead", "tbody", "tr",
+    "th", "td", "a"})
+_PAGE_ATTRS = frozenset({
+    "lang", "charset", "name", "content", "rel", "href", "class", "id", "role", "viewbox",
+    "cx", "cy", "r", "d", "x", "y", "x1", "x2", "y1", "y2", "transform", "text-anchor"})
+# Anything that runs or loads, wherever it stands: a script, a frame, an object. Event
+# handlers and javascript: links are also looked for in every tag as far as its first
+# ">" (a tokenizer that ends a tag otherwise than a browser cannot hide them from both).
+_ACTIVE = (b"<script", b"<iframe", b"<object", b"<embed")
 
 
 def page_rules(page: Blob) -> list[Violation]:
-    """The report page holds no script: what `close` renders never does."""
+    """The report page holds only what `close` renders: never a script."""
     import re
 
     data = (page.data or b"").lower()
-    tags = re.findall(rb"<[^>]*>", data)
-    if page.data is None or any(a in data for a in _ACTIVE[:4]) or any(
-            _ACTIVE[4] in t or re.search(rb"\son[a-z]+\s*=", t) for t in tags):
-        return [Violation(page.path, "page-no-script", "the report page holds a script, "
-                          "an event handler, a frame or a javascript: link",
-                          "let `evidencebot close` write the page")]
+    tags = re.findall(rb"<[a-z][^>]*>", data)  # as far as the first ">", quotes or not
+    found = page.data is None or any(a in data for a in _ACTIVE) or any(
+        b"javascript:" in t or re.search(rb"[\s/\"'`]on[a-z]+\s*=", t) for t in tags) \
+        or _page_problem(page.data or b"")
+    if found:
+        return [Violation(page.path, "page-no-script", "the report page holds a script, an "
+                          "event handler, a frame, a form, an external load or a tag `close` "
+                          "does not write", "let `evidencebot close` write the page")]
     return []
+
+
+def _page_problem(data: bytes) -> bool:
+    """Whether the page holds a tag, attribute, link or style `close` never writes."""
+    from html.parser import HTMLParser
+
+    problems: list[str] = []
+
+    class Reader(HTMLParser):
+        in_style = False
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.in_style = tag == "style"
+            values = {k: v or "" for k, v in attrs}
+            if tag not in _PAGE_TAGS or any(not _page_attr(k) for k in values):
+                problems.append(tag)
+            elif tag == "link" and values != {"rel": "icon", "href": "data:,"}:
+                problems.append(tag)
+            elif tag != "link" and "href" in values and not _page_href(values["href"]):
+                problems.append(tag)
+
+        def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.handle_starttag(tag, attrs)
+            self.in_style = False
+
+        def handle_endtag(self, tag: str) -> None:
+            self.in_style = False
+
+        def handle_data(self, text: str) -> None:
+            low = text.lower()
+            if self.in_style and any(w in low for w in ("url(", "@import", "expression(", "\\")):
+                problems.append("style")
+
+        def handle_decl(self, decl: str) -> None:
+            if decl.lower() != "doctype html":
+                problems.append(decl)
+
+        def handle_pi(self, data: str) -> None:
+            problems.append(data)
+
+        def unknown_decl(self, data: str) -> None:
+            problems.append(data)
+
+    reader = Reader(convert_charrefs=True)
+    reader.feed(data.decode("utf-8", "replace"))
+    reader.close()
+    return bool(problems)
+
+
+def _page_attr(name: str) -> bool:
+    return name in _PAGE_ATTRS or (name.startswith(("data-", "aria-")) and name[5:].isalnum())
+
+
+def _page_href(value: str) -> bool:
+    """A link to a record: relative, or http(s) (what a configured link prefix makes)."""
+    bare = "".join(c for c in value if c > " ").lower()  # as a browser reads the scheme
+    scheme, colon, _rest = bare.partition(":")
+    return not colon or "/" in scheme or "?" in scheme or "#" in scheme \
+        or scheme in ("http", "https")
 
 
 def _windows_problem(part: str) -> str | None:
