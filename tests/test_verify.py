@@ -226,3 +226,23 @@ def test_a_run_s_streak_counts_the_rows_before_it_not_a_row_added_beside_it(
     amend_message(recorded, "Burnin-Streak: 2/3", "Burnin-Streak: 1/3")
     r = cli("--repo", recorded, "--json", "verify")
     assert "Burnin-Streak: trailer says '1/3'" in r.out, r.out
+
+
+def test_a_range_that_starts_above_the_base_is_refused(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A tag named like the base branch (git resolves `main` to the tag first) made
+    `--range main..ops/evidence` judge the last commit only, while the streak read the
+    unjudged commits below it. A range must start on the base branch."""
+    forged = "Burnin-Streak: 2/3"
+    amend_message(recorded, forged, "Burnin-Streak: 3/3")  # caught when judged
+    git(recorded, "commit", "-q", "--allow-empty", "--no-verify", "-m", "note")
+    git(recorded, "tag", "main", "HEAD~1")
+    r = cli("--repo", recorded, "--json", "verify", "--range", "main..ops/evidence")
+    doc = json.loads(r.out)
+    assert r.code == 1 and "range-not-from-base" in {v["rule"] for v in doc["violations"]}
+    r = cli("--repo", recorded, "--json", "verify", "--range",
+            "refs/heads/main..ops/evidence")  # the whole range: the forgery is found
+    assert r.code == 1 and "Burnin-Streak: trailer says '3/3'" in r.out
+    git(recorded, "tag", "-d", "main")
+    base = git(recorded, "merge-base", "refs/heads/main", "ops/evidence").strip()
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"{base}..ops/evidence")
+    assert "range-not-from-base" not in r.out  # the merge base is on the base

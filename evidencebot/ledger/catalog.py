@@ -13,6 +13,8 @@ _VOID = "voids"
 
 VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("not-from-base", _RANGE, "descends from the base branch (no orphan history)"),
+    RuleInfo("range-not-from-base", _RANGE, "the range starts on the base branch (--range "
+             "A..B with A the base holds): no ops commit below it goes unjudged"),
     RuleInfo("not-an-ops-commit", _RANGE, "an ops branch holds ops commits only"),
     RuleInfo("merge-with-changes", _RANGE, "a merge is exactly git's merge of its parents"),
     RuleInfo("trailers", _RANGE, "the trailer block follows the contract "

@@ -144,6 +144,14 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
             report = Report(f"ops commits reachable from {stop[:12]}")
         shas = [c.sha for c in logged]
         ops_shas = {c.sha for c in ops}
+        if start and ctx.base_ref is not None and not ctx.on_base(start):
+            # The walk judges A..B only; the ops commits below A (whose trailers the
+            # streak reads) must be the base's, judged when they were merged.
+            report.findings.append(Finding(
+                start, "range-not-from-base", f"the range starts at {start[:12]}, which "
+                f"{ctx.base_ref or 'the base branch'} does not hold: the ops commits below "
+                "it would go unjudged", f"verify from the base: --range "
+                f"{ctx.rules.ops.base}..<tip>, or --base {ctx.rules.ops.base}"))
         _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
         _descent(ctx, report, shas, descent.result())
     finally:
