@@ -184,8 +184,8 @@ def _pipe_tables(doc: Doc, sec: Section, *, cells: bool = True) -> list[Table] |
             continue
         for i in range(s, e - 1):
             if b"|" in doc.lines[i] and _DELIMITER.match(doc.lines[i + 1]):
-                header = tuple(split_row(doc.line_text(i)))
-                if len(split_row(doc.line_text(i + 1))) != len(header) or i != s:
+                header = _cells(doc.lines[i])  # (split once by its bytes)
+                if len(_cells(doc.lines[i + 1])) != len(header) or i != s:
                     return None  # not the plain shape: let the table parser decide
                 body = doc.lines[i + 2:e]
                 if not all(map(contains, body, repeat(b"|"))):
