@@ -149,6 +149,7 @@ SCRIPTED = [
     b'<link rel="stylesheet" href="https://example.com/a.css">',
     b"<style>@import 'https://example.com/a.css';</style>",
     b"<style>body{background:url(https://example.com/p.png)}</style>",
+    b'<a href="jav&#x61;script:alert(1)" href="x.json">twice: a browser takes the first</a>',
 ]
 
 

@@ -150,12 +150,12 @@ def _page_problem(data: bytes) -> bool:
 
         def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
             self.in_style = tag == "style"
-            values = {k: v or "" for k, v in attrs}
-            if tag not in _PAGE_TAGS or any(not _page_attr(k) for k in values):
+            pairs = [(k, v or "") for k, v in attrs]  # every one: a browser takes the first
+            if tag not in _PAGE_TAGS or any(not _page_attr(k) for k, _v in pairs):
                 problems.append(tag)
-            elif tag == "link" and values != {"rel": "icon", "href": "data:,"}:
+            elif tag == "link" and sorted(pairs) != [("href", "data:,"), ("rel", "icon")]:
                 problems.append(tag)
-            elif tag != "link" and "href" in values and not _page_href(values["href"]):
+            elif tag != "link" and any(k == "href" and not _page_href(v) for k, v in pairs):
                 problems.append(tag)
 
         def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
