@@ -108,6 +108,22 @@ def test_closing_twice_adds_nothing(tmp_path: Path, cli) -> None:  # type: ignor
     assert git(repo, "rev-parse", OPS) == tip
 
 
+def test_a_second_closure_commit_is_a_finding_not_a_traceback(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A copy of the closure committed by hand on top of it: verify names it (and renders
+    no description for a streak that was already closed, which crashed the template)."""
+    repo, _remote = make(tmp_path, "none")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    git(repo, "switch", "-q", OPS)
+    message = git(repo, "log", "-1", "--format=%B")
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "--no-verify",
+                    "-F", "-"], input=message, text=True, check=True)
+    r = cli("--repo", repo, "--json", "verify")
+    doc = json.loads(r.out)  # the JSON contract holds: no traceback
+    assert r.code == 1 and "milestone-closed-twice" in {v["rule"] for v in doc["violations"]}
+
+
 def test_unknown_milestone_is_a_usage_error(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     repo, _ = make(tmp_path, "none")
     r = cli("--repo", repo, "close", "MO-3")

@@ -246,3 +246,32 @@ def test_a_range_that_starts_above_the_base_is_refused(recorded: Path, cli) -> N
     base = git(recorded, "merge-base", "refs/heads/main", "ops/evidence").strip()
     r = cli("--repo", recorded, "--json", "verify", "--range", f"{base}..ops/evidence")
     assert "range-not-from-base" not in r.out  # the merge base is on the base
+
+
+def test_a_replace_ref_does_not_show_verify_another_commit(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """`git replace` (refs/replace/*, which a fetch can bring) made git show the genuine
+    run commit in place of the branch's tip, a copy of it that also edits src/: verify
+    read through it and said OK. Every git call now reads the objects themselves."""
+    genuine = git(recorded, "rev-parse", "HEAD").strip()
+    src = next(p for p in git(recorded, "ls-files", "src").split() if p.endswith(".py"))
+    (recorded / src).write_text((recorded / src).read_text() + "# widened\n")
+    git(recorded, "commit", "-q", "-a", "--amend", "--no-edit", "--no-verify")
+    git(recorded, "replace", git(recorded, "rev-parse", "HEAD").strip(), genuine)
+    assert "widened" not in git(recorded, "show", "HEAD")  # git itself shows the genuine one
+    r = cli("--repo", recorded, "verify", "--range", "main..ops/evidence")
+    assert r.code == 1 and f"{src}: ops commits may not touch src/" in r.out, r.out
+
+
+def test_a_run_ending_a_fraction_of_a_second_after_the_window_agrees_everywhere(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """The record keeps whole seconds; `record` judged the window on the report's own
+    times (16:00:00.9 is after a 16:00 close). verify judged the stored 16:00:00 and
+    called the honest verdict an outcome-mismatch: CI failed for good. Both read the
+    report's times now."""
+    doc = report(finished=datetime(2026, 11, 25, 16, 0, tzinfo=UTC), filled=2)
+    doc["started_at_utc"] = doc["started_at_utc"].replace("Z", ".5Z")
+    doc["finished_at_utc"] = "2026-11-25T16:00:00.9Z"
+    r = cli("--repo", trading_repo, "--json", "record", write_report(tmp_path / "r.json", doc))
+    assert r.code == 0 and json.loads(r.out)["run"]["outcome"] == "non-qualifying", r.out
+    r = cli("--repo", trading_repo, "--json", "verify", "--range", "main..ops/evidence")
+    assert r.code == 0, r.out

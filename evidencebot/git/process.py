@@ -30,9 +30,16 @@ class GitError(Exception):
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for git acting on another repository: no inherited GIT_DIR & co."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") or k in _KEEP}
+    env.update(REAL_OBJECTS)
     if extra:
         env.update(extra)
     return env
+
+
+# Every git call reads the objects themselves: a replace ref (refs/replace/*, which a
+# fetch can bring) or a graft would show the rules and verify a commit, tree or blob
+# other than the one the branch holds.
+REAL_OBJECTS = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
 
 
 # Identity and config isolation survive; location variables (GIT_DIR, GIT_INDEX_FILE,
@@ -64,7 +71,7 @@ def run(
         if started.returncode not in ok:
             raise GitError(args, started.returncode, stdout, stderr)
         return stdout
-    base = dict(os.environ) if inherit_env else clean_env()
+    base = {**os.environ, **REAL_OBJECTS} if inherit_env else clean_env()
     if env:
         base.update(env)
     cmd = ["git", "-C", str(repo), *args]

@@ -15,7 +15,7 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, canonical, read_file, record_path, sha256
 from ..evidence.render import run_trailers
-from ..evidence.report import metrics_from
+from ..evidence.report import Metrics, metrics_from
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import verdict
 from ..guard.rules import Change
@@ -55,8 +55,7 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
         add("record-mismatch", f"the record is run {record.run_id!r}, the trailer says "
             f"{c.run_id!r}", "")
     _times(ctx, c, record, add)
-    _report(ctx, record, add)
-    _verdict(ctx, record, add)
+    _verdict(ctx, record, add, _report(ctx, record, add))
     _session(record, runs, add)
     parent = c.parents[0] if c.parents else None
     backlog = _parent_side(changes, ctx.cfg.docs.backlog)
@@ -93,19 +92,20 @@ def _times(ctx: Context, c: OpsCommit, record: EvidenceRecord, add: Add) -> None
         add("record-times", "the run finished before it started", "")
 
 
-def _report(ctx: Context, record: EvidenceRecord, add: Add) -> None:
-    """The record's metrics are what its own report yields through the base's pointers."""
+def _report(ctx: Context, record: EvidenceRecord, add: Add) -> Metrics | None:
+    """The record's metrics are what its own report yields through the base's pointers;
+    those metrics (None without a readable report)."""
     if record.report is None:
         if record.outcome.reported:
             add("report-missing", "a completed run's record holds no report", "")
-        return
+        return None
     if record.report_sha256 != sha256(canonical(record.report)):
         add("report-sha256", "report_sha256 does not match the report in the record", "")
     try:
         m = metrics_from(record.report, ctx.rules.report.fields, source="the record's report")
     except UsageError as e:
         add("report-unreadable", str(e), "")
-        return
+        return None
     derived = {
         "run_id": m.run_id, "started_at": m.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "finished_at": m.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -121,13 +121,19 @@ def _report(ctx: Context, record: EvidenceRecord, add: Add) -> None:
         if stored.get(key) != value:
             add("metrics-mismatch", f"{key}: the record says {stored.get(key)!r}, its report "
                 f"gives {value!r}", "a record's metrics come from its report; re-record it")
+    return m
 
 
-def _verdict(ctx: Context, record: EvidenceRecord, add: Add) -> None:
-    """The outcome follows from the metrics and the trust rules (base config)."""
+def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
+             reported: Metrics | None) -> None:
+    """The outcome follows from the metrics and the trust rules (base config), on the
+    report's own times as `record` judged them (the record keeps whole seconds: a run
+    ending 0.9 s after the window is outside it on both sides)."""
     if record.metrics is None or not record.outcome.reported:
         return
-    facts = RunFacts(record.started, record.finished, record.metrics.paper_duration_seconds,
+    started, finished = (reported.started_at, reported.finished_at) if reported is not None \
+        else (record.started, record.finished)
+    facts = RunFacts(started, finished, record.metrics.paper_duration_seconds,
                      record.code.commit, ctx.on_base(record.code.commit),
                      record.ibkr.disconnects)
     extra = run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
@@ -187,8 +193,9 @@ def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: A
         add("milestone-without-rule", f"{mo} closed without a [milestone.{mo}] rule", "")
         return
     s = ctx.streak(parent, mo, commits=prior)
-    if s.closed_by is not None:
+    if s.closed_by is not None:  # (nothing more to compare: there is no second closure)
         add("milestone-closed-twice", f"{mo} was already closed in {s.closed_by.sha[:12]}", "")
+        return
     if not s.met:
         add("milestone-closed-early", f"{mo} closed with a streak of {s.display}",
             f"record {s.needed - s.count} more qualifying run(s)")
