@@ -464,3 +464,22 @@ def test_one_expression_matches_as_each_pattern_does(patterns: list[str], path: 
     seen = path.casefold() if fold else path
     expected = any(glob_match(seen, p.casefold() if fold else p) for p in patterns)
     assert matcher(tuple(patterns), fold)(seen) == expected
+
+
+def test_the_guard_applies_inside_a_rebase_of_an_ops_branch(repo: Path) -> None:
+    """An interactive rebase's edit step commits on a detached HEAD, then moves the ops
+    branch: the hook reads the branch the rebase rewrites and refuses there too."""
+    editor = f"{sys.executable} -c \"import sys; p = sys.argv[1]; " \
+             "s = open(p).read(); open(p, 'w').write(s.replace('pick', 'edit', 1))\""
+    env = {**os.environ, "GIT_SEQUENCE_EDITOR": editor,
+           "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
+    subprocess.run(["git", "-C", str(repo), "rebase", "-q", "-i", "HEAD~1"], env=env,
+                   check=True, capture_output=True)
+    try:
+        assert git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "HEAD"  # detached
+        FORBIDDEN[0].apply(repo)
+        proc = subprocess.run(["git", "-C", str(repo), "commit", "-q", "-a", "--amend",
+                               "--no-edit"], capture_output=True, text=True, env=env)
+        assert proc.returncode == 1 and "(path-not-allowed)" in proc.stderr, proc.stderr
+    finally:
+        subprocess.run(["git", "-C", str(repo), "rebase", "--abort"], capture_output=True)

@@ -215,9 +215,23 @@ def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) 
 
 
 def current_branch(repo: Path) -> str | None:
+    """The branch a commit here lands on: HEAD's, or, on a detached HEAD, the branch a
+    rebase in progress rewrites (its edit steps commit there, then move the branch)."""
     name = git.run(repo, "symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1),
                    inherit_env=True).decode().strip()
-    return name or None
+    if name:
+        return name
+    for path in git.run(repo, "rev-parse", "--git-path", "rebase-merge/head-name",
+                        "--git-path", "rebase-apply/head-name",
+                        inherit_env=True).decode().splitlines():
+        try:
+            ref = (Path(path) if Path(path).is_absolute() else repo / path).read_text(
+                encoding="utf-8").strip()
+        except OSError:
+            continue
+        if ref.startswith("refs/heads/"):
+            return ref[len("refs/heads/"):]
+    return None
 
 
 def applies(branch: str | None, rules: Rules, env: dict[str, str] | os._Environ[str]) -> bool:
