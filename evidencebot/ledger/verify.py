@@ -150,8 +150,9 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
             report.findings.append(Finding(
                 start, "range-not-from-base", f"the range starts at {start[:12]}, which "
                 f"{ctx.base_ref or 'the base branch'} does not hold: the ops commits below "
-                "it would go unjudged", f"verify from the base: --range "
-                f"{ctx.rules.ops.base}..<tip>, or --base {ctx.rules.ops.base}"))
+                "it would go unjudged (a local base branch ahead of the reviewed one, or a "
+                "tag of its name)", f"verify from the reviewed base: --range "
+                f"{ctx.base_ref}..<tip>, or --base {ctx.rules.ops.base}"))
         _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
         _descent(ctx, report, shas, descent.result())
     finally:
