@@ -327,3 +327,21 @@ def test_a_run_id_differing_only_in_case_is_refused(trading_repo: Path, cli) -> 
     r = cli("--repo", trading_repo, "record", twin)
     assert r.code == 2 and "differs only in case from the recorded burnin-Alpha" in r.err, r.err
     assert git(trading_repo, "rev-parse", "ops/evidence") == before
+
+
+def test_a_streak_line_right_under_the_tracker_table_records_run_after_run(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """With no blank line between the tracker table and its streak line, a table parse
+    counts the streak line as a row. The rule that keeps the table whole (no row changed
+    or lost) must still let record rewrite that line: it is the one line that changes."""
+    backlog = trading_repo / "IMPLEMENTATION_BACKLOG.md"
+    text = backlog.read_text(encoding="utf-8")
+    assert "|\n\nConsecutive qualifying runs" in text
+    backlog.write_text(text.replace("|\n\nConsecutive qualifying runs",
+                                    "|\nConsecutive qualifying runs"), encoding="utf-8")
+    git(trading_repo, "commit", "-qam", "tighter tracker")
+    for n in range(3):
+        doc = report(finished=NOW - timedelta(hours=5 - n), filled=2)
+        r = cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc))
+        assert r.code == 0, r.err
+    assert cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence").code == 0

@@ -166,13 +166,19 @@ def _tracker_whole(ch: Change, old: Any, new: Any, section: str) -> list[Violati
 
 def _kept_in(table: Any, within: Any) -> bool:
     """Whether ``within`` starts with ``table``'s header and delimiter lines and holds its
-    rows in order (others may come between)."""
+    rows in order (others may come between). The streak line is no row: written right
+    under the table, a table parse counts it as one, and it is the one line that
+    changes."""
     if within[:2] != table[:2]:
         return False
     if within[:len(table)] == table:  # (rows added at the end, or none)
         return True
-    rest = iter(within[2:])
-    return all(any(r == x for x in rest) for r in table[2:])
+    rest = iter(x for x in within[2:] if not _is_streak_line(x))
+    return all(any(r == x for x in rest) for r in table[2:] if not _is_streak_line(r))
+
+
+def _is_streak_line(line: bytes) -> bool:
+    return _STREAK_LINE.search(line.decode("utf-8", "replace")) is not None
 
 
 def _backlog(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
