@@ -443,6 +443,18 @@ def test_case_twins_fold_all_names_at_once_as_one_by_one(existing: list[str],
     assert [v.path for v in case_twins(changes, existing)] == expected
 
 
+def _glob_one(path: str, pattern: str) -> bool:
+    """One pattern as the rules mean it, spelt out: a folder's ``/**`` is its prefix, a
+    plain path itself, anything else fnmatch."""
+    import fnmatch
+
+    if pattern.endswith("/**"):
+        return path.startswith(pattern[:-2])
+    if not any(c in pattern for c in "*?["):
+        return path == pattern
+    return fnmatch.fnmatchcase(path, pattern)
+
+
 _GLOB_PARTS = ["src", "SRC", "reports", "evidence", "a.json", "x.md", "*", "**", "?", "[ab]",
                "[!a]", "*.json", "é", "ǅ", "ß", "\n", ".", "-", "", "[", "]"]
 
@@ -458,11 +470,11 @@ _GLOB_PARTS = ["src", "SRC", "reports", "evidence", "a.json", "x.md", "*", "**",
 def test_one_expression_matches_as_each_pattern_does(patterns: list[str], path: str,
                                                      fold: bool) -> None:
     """`matcher` (every allowed or forbidden pattern in one regular expression) answers as
-    `glob_match` does pattern by pattern, folded or not."""
-    from evidencebot.guard.rules import glob_match, matcher
+    the patterns do one by one, folded or not."""
+    from evidencebot.guard.rules import matcher
 
     seen = path.casefold() if fold else path
-    expected = any(glob_match(seen, p.casefold() if fold else p) for p in patterns)
+    expected = any(_glob_one(seen, p.casefold() if fold else p) for p in patterns)
     assert matcher(tuple(patterns), fold)(seen) == expected
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .. import git
-from .rules import Blob, Change, Rules, StreakOf, Violation, glob_match
+from .rules import Blob, Change, Rules, StreakOf, Violation, matcher
 from .scope import judge
 
 if TYPE_CHECKING:
@@ -238,8 +238,7 @@ def applies(branch: str | None, rules: Rules, env: dict[str, str] | os._Environ[
     if env.get("EVIDENCEBOT_SESSION", "").upper() == "OPS":
         return True
     # Branch names differ only in case on a case-insensitive disk: OPS/evidence is ops/*.
-    return branch is not None and any(glob_match(branch.casefold(), p.casefold())
-                                      for p in rules.branches)
+    return branch is not None and matcher(rules.branches, True)(branch.casefold())
 
 
 def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:

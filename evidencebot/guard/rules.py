@@ -114,11 +114,12 @@ class Violation(NamedTuple):
 StreakOf = Callable[[str], int]  # milestone id -> qualifying runs in a row in the history
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=256)
 def matcher(patterns: tuple[str, ...], fold: bool = False) -> Callable[[str], bool]:
-    """Whether a path matches any of ``patterns`` as `glob_match` reads each, with one
-    regular expression for them all (a path is checked against some twenty patterns);
-    ``fold``: the patterns case-folded, for a case-folded path."""
+    """Whether a path matches any of ``patterns``, with one regular expression for them
+    all (a path is checked against some twenty patterns): ``dir/**`` is everything below
+    dir/, a pattern without ``*?[`` the path itself, any other an fnmatch glob (its "*"
+    crosses "/"). ``fold``: the patterns case-folded, for a case-folded path."""
     import re
 
     parts = []
@@ -139,11 +140,6 @@ def matcher(patterns: tuple[str, ...], fold: bool = False) -> Callable[[str], bo
 
 
 def glob_match(path: str, pattern: str) -> bool:
-    """`reports/**` matches everything below reports/; other patterns match the whole path."""
-    if pattern.endswith("/**"):
-        return path.startswith(pattern[:-2])
-    if not any(c in pattern for c in "*?["):
-        return path == pattern
-    import fnmatch
-
-    return fnmatch.fnmatchcase(path, pattern)
+    """`reports/**` matches everything below reports/; other patterns match the whole path
+    (fnmatch: "*" crosses "/"). One pattern of `matcher`."""
+    return matcher((pattern,))(path)

@@ -149,7 +149,7 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
             # streak reads) must be the base's, judged when they were merged.
             report.findings.append(Finding(
                 start, "range-not-from-base", f"the range starts at {start[:12]}, which "
-                f"{ctx.base_ref or 'the base branch'} does not hold: the ops commits below "
+                f"{ctx.base_ref} does not hold: the ops commits below "
                 "it would go unjudged (a local base branch ahead of the reviewed one, or a "
                 "tag of its name)", f"verify from the reviewed base: --range "
                 f"{ctx.base_ref}..<tip>, or --base {ctx.rules.ops.base}"))
@@ -247,8 +247,9 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
             specs.append(f"{sha}:{record}")
             if parent:
                 specs.append(f"{parent}:{record}")
-            if parent and not any(r[4] == ctx.cfg.docs.backlog for r in logged.records):
-                specs.append(f"{parent}:{ctx.cfg.docs.backlog}")  # (else: the change's old side)
+            if parent and not any(r[4] == ctx.cfg.docs.backlog and "000000" not in r[:2]
+                                  for r in logged.records):  # (else: its change's old side)
+                specs.append(f"{parent}:{ctx.cfg.docs.backlog}")
     return specs
 
 
