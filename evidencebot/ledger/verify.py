@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config as config_mod
 from .. import git, templating
@@ -26,9 +26,10 @@ from ..guard import changes as guard
 from ..guard.rules import Change
 from ..guard.scope import judge
 from ..md import blocks as mdblocks
-from .rederive import Describe, check_closure, check_run
-from .void import check_voids
 from .workspace import Context
+
+if TYPE_CHECKING:
+    from .rederive import Describe
 
 _AHEAD = 20  # commits whose objects are read ahead together (their blobs stay in memory)
 
@@ -130,10 +131,15 @@ def verify(ctx: Context, *, spec: str | None, end: str | None = None,
 def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Describe | None,
             require_signed: bool) -> Report:
     start, stop, mode = resolve_range(ctx, spec=spec, end=end)
-    # git answers these on the other core while the history is read and the walk runs
-    descent = git.Background(_descendants, ctx.repo, ctx.base_ref, stop)
+    # git answers these on the other core while the history is read and the walk runs:
+    # the range's log at once, the descent (needed last) once the first window is in
     ranged = git.Background(guard.commit_log, ctx.repo, f"{start}..{stop}" if start else stop) \
         if mode == "range" else None
+    later: list[git.Background[tuple[str, set[str]]]] = []
+
+    def read_descent() -> None:
+        if not later:
+            later.append(git.Background(_descendants, ctx.repo, ctx.base_ref, stop))
     try:
         ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
         if ranged is not None:
@@ -153,10 +159,12 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 "it would go unjudged (a local base branch ahead of the reviewed one, or a "
                 "tag of its name)", f"verify from the reviewed base: --range "
                 f"{ctx.base_ref}..<tip>, or --base {ctx.rules.ops.base}"))
-        _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
-        _descent(ctx, report, shas, descent.result())
+        _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe,
+              first_read=read_descent)
+        read_descent()
+        _descent(ctx, report, shas, later[0].result())
     finally:
-        for started in (descent, ranged):
+        for started in (*later, ranged):
             if started is not None:
                 started.done()
     _dates(ctx, report, logged)
@@ -168,13 +176,22 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
 
 
 def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
-          ops: list[OpsCommit], *, require_ops: bool, describe: Describe | None) -> None:
-    """Judge each commit, oldest first."""
+          ops: list[OpsCommit], *, require_ops: bool, describe: Describe | None,
+          first_read: Callable[[], None] = lambda: None) -> None:
+    """Judge each commit, oldest first (``first_read``: called once the first window's
+    objects are in)."""
     index = {c.sha: i for i, c in enumerate(ops)}  # newest first
     before = _RunsBefore(ops)
     reader = git.active_reader(ctx.repo)
     windows = [logged[k:k + _AHEAD] for k in range(0, len(logged), _AHEAD)]
     reads: list[str] = _reads(ctx, windows[0], ops, index) if windows else []
+    if reader is not None and reads:
+        reader.prefetch([], then=reads)  # a process reads the first window ...
+    import difflib  # noqa: F401  ... while the judging code is imported (about 5 ms)
+
+    from ..guard import documents  # noqa: F401
+    from .rederive import check_closure, check_run
+    from .void import check_voids
     for n, commit in enumerate(logged):
         sha, parents = commit.sha, commit.parents
         if reader is not None and n % _AHEAD == 0:
@@ -182,6 +199,8 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
             later = _reads(ctx, windows[k + 1], ops, index) if k + 1 < len(windows) else []
             reader.prefetch(reads, then=later)
             reads = later  # this window's `then` is the next window's reads
+            if n == 0:
+                first_read()
         report.commits += 1
         c = ops[index[sha]] if sha in index else None
         prior = ops[index[sha] + 1:] if sha in index else []
