@@ -32,6 +32,10 @@ def isolated_git_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
             monkeypatch.delenv(key)
     monkeypatch.delenv("EVIDENCEBOT_SESSION", raising=False)
     monkeypatch.delenv("IBKR_CLIENT_ID", raising=False)
+    # The output folds prose and sizes tables to COLUMNS when set (a CI runner's, or
+    # pytest-xdist's workers' 80): tests that want a width set it themselves.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n", encoding="utf-8")
 
 
