@@ -82,7 +82,10 @@ def _compute_sections(doc: Doc) -> list[Section]:
     return out
 
 
+@lru_cache(maxsize=1024)
 def _norm(title: str) -> str:
+    # Cached: a walk over 100 versions of a backlog asks for the same few titles and
+    # column names thousands of times.
     return " ".join(title.split()).casefold()
 
 
