@@ -59,9 +59,21 @@ class Doc(NamedTuple):
 
 
 def parse(data: bytes) -> Doc:
+    """``data`` as lines. The same bytes give the same `Doc` object (the last few read
+    are remembered): a verify walk reads each version of a document as one commit's new
+    side, the next one's old side and that one's parent for the tracker, and the caches
+    keyed by a document then find it by identity instead of comparing every line."""
+    found = _parsed.get(data) if type(data) is bytes else None
+    if found is not None:
+        return found
     bom = data.startswith(BOM)
     body = data[len(BOM):] if bom else data
-    return Doc(bom, tuple(body.splitlines(keepends=True)))
+    doc = Doc(bom, tuple(body.splitlines(keepends=True)))
+    if type(data) is bytes:
+        _parsed[data] = doc
+    while len(_parsed) > _KEEP_PARSED:
+        del _parsed[next(iter(_parsed))]
+    return doc
 
 
 class Block(NamedTuple):
@@ -81,6 +93,8 @@ def _md() -> "MarkdownIt":
 
 
 _known: "OrderedDict[Doc, tuple[Block, ...]]" = OrderedDict()
+_parsed: dict[bytes, Doc] = {}  # by content, oldest first (`parse`)
+_KEEP_PARSED = 4
 _adopted: dict[bytes, tuple[tuple[object, ...], ...]] = {}
 
 
@@ -97,6 +111,7 @@ def forget() -> None:
     """Drop every block this process knows or adopted: `verify` parses for itself."""
     _known.clear()
     _adopted.clear()
+    _parsed.clear()
 
 
 def adopt(saved: object) -> None:
@@ -246,10 +261,19 @@ def _row_edits(was: tuple[Block, ...], a: Sequence[bytes], b: Sequence[bytes], h
         """A block boundary at old ``line``, in the new version: an edit at a line moves
         it, unless the edit opens the paragraph starting there (then the boundary is the
         paragraph's start, and the end of whatever came before)."""
-        return line + sum(d for at, d, first in moves
-                          if at < line or (at == line and not first))
+        moved = line
+        for at, d, first in moves:  # (in line order)
+            if at > line:
+                break
+            if at < line or not first:
+                moved += d
+        return moved
 
-    return tuple(blk._replace(start=shift(blk.start), end=shift(blk.end)) for blk in was)
+    # The blocks ending before the first edit stay as they are (most of a document that
+    # grows at its end): only those from there on are shifted.
+    first_at = moves[0][0] if moves else len(a)
+    return tuple(blk if blk.end < first_at else
+                 blk._replace(start=shift(blk.start), end=shift(blk.end)) for blk in was)
 
 
 def _in_paragraph(was: tuple[Block, ...], starts: list[int], a: Sequence[bytes],
