@@ -143,6 +143,8 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     try:
         ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
         if ranged is not None:
+            import tempfile  # noqa: F401  (the read-ahead's, about 4 ms: while git log ends)
+
             logged = ranged.result()
             report = Report(f"{(start or '')[:12]}..{stop[:12]}")
         else:
