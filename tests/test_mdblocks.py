@@ -211,3 +211,24 @@ def test_scan_drops_an_unended_last_line_of_spaces_as_markdown_it_does() -> None
         doc = mdblocks.parse(data)
         scanned = mdscan.scan(doc.lines, 0)
         assert scanned == [tuple(b) for b in mdblocks._parse_fully(doc.lines, 0)], data
+
+
+
+@settings(max_examples=200, deadline=None)
+@given(doc_lines, doc_lines)
+def test_edits_turn_the_old_version_into_the_new(a: list[str], b: list[str]) -> None:
+    """`edits` (the common head and tail cut first, the last pair remembered): replacing
+    each changed range of the old lines with the new lines it names gives the new
+    version, and only changed ranges are named; another pair (the same old version with
+    another new one) is never answered from memory."""
+    old, new = as_doc(a, "\n"), as_doc(b, "\n")
+    other = as_doc([*b, "tail line"], "\n")
+    for x, y in ((old, new), (old, other), (old, new)):
+        found = mdblocks.edits(x.lines, y.lines)
+        rebuilt: list[bytes] = []
+        at = 0
+        for tag, i1, i2, j1, j2 in found:
+            assert tag != "equal" and at <= i1 <= i2 and (i2 > i1 or j2 > j1)
+            rebuilt += [*x.lines[at:i1], *y.lines[j1:j2]]
+            at = i2
+        assert [*rebuilt, *x.lines[at:]] == list(y.lines)

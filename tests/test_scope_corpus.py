@@ -443,6 +443,20 @@ def test_case_twins_fold_all_names_at_once_as_one_by_one(existing: list[str],
     assert [v.path for v in case_twins(changes, existing)] == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(part=st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=8))
+@example(part="a\x1fb")
+@example(part="a b")  # a space is no control character
+@example(part="x\x7f")  # DEL: Windows takes it
+def test_a_name_windows_cannot_hold_is_found_as_char_by_char(part: str) -> None:
+    """A name part with a character Windows refuses (<>:"|?*\\ or U+0000-U+001F) is
+    reported, whatever else it holds; one without is not (its other problems aside)."""
+    from evidencebot.guard.paths import WINDOWS_BAD, _windows_problem
+
+    bad = any(c in WINDOWS_BAD or ord(c) < 32 for c in part)
+    why = _windows_problem(part) or ""
+    assert ("Windows cannot" in why) == (bad and not part.endswith((".", " ")))
+
 def _glob_one(path: str, pattern: str) -> bool:
     """One pattern as the rules mean it, spelt out: a folder's ``/**`` is its prefix, a
     plain path itself, anything else fnmatch."""

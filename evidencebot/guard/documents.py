@@ -45,19 +45,11 @@ def _text(ch: Change) -> tuple[Any, Any] | Violation:
 
 
 def _ops(old: Any, new: Any) -> list[tuple[str, int, int, int, int]]:
-    """The changed line ranges. The common head and tail are cut first, so a row appended
-    to a 40,000-row tracker compares two lines, not two documents."""
-    import difflib
+    """The changed line ranges (`blocks.edits`: what `derive` found for the same two
+    versions, the common head and tail cut first)."""
+    from ..md.blocks import edits
 
-    from ..md.blocks import common_head, common_tail
-
-    a, b = old.lines, new.lines
-    head = common_head(a, b)
-    tail = common_tail(a, b, head)
-    sm = difflib.SequenceMatcher(a=a[head:len(a) - tail], b=b[head:len(b) - tail],
-                                 autojunk=False)
-    return [(tag, i1 + head, i2 + head, j1 + head, j2 + head)
-            for tag, i1, i2, j1, j2 in sm.get_opcodes() if tag != "equal"]
+    return list(edits(old.lines, new.lines))
 
 
 def _span(j1: int, j2: int, i1: int) -> tuple[int, int]:

@@ -201,7 +201,7 @@ def _page_href(value: str) -> bool:
 def _windows_problem(part: str) -> str | None:
     if part.endswith((".", " ")):
         return "ends with a dot or a space (Windows drops it)"
-    if any(c in WINDOWS_BAD or ord(c) < 32 for c in part):
+    if not WINDOWS_BAD.isdisjoint(part) or (part and min(part) < " "):  # (U+0000-U+001F)
         return "holds a character Windows cannot (<>:\"|?*\\ or a control character)"
     if part.split(".", 1)[0].strip().lower() in WINDOWS_RESERVED:
         return "is a reserved device name on Windows"

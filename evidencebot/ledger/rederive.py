@@ -6,6 +6,7 @@ closure's streak, named runs and rendered files. Nothing is trusted."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime, timedelta
 
 from .. import git
@@ -19,7 +20,7 @@ from ..evidence.report import Metrics, metrics_from
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import verdict
 from ..guard.rules import Change
-from ..shape import Invalid, as_dict
+from ..shape import Invalid
 from .workspace import Context
 
 Add = Callable[[str, str, str], None]  # (rule, message, fix)
@@ -114,9 +115,10 @@ def _report(ctx: Context, record: EvidenceRecord, add: Add) -> Metrics | None:
         "symbol_data_availability_ratio": m.symbol_data_availability_ratio,
         "min_bars_per_symbol": m.min_bars_per_symbol, "runs_completed": m.runs_completed,
         "runs_requested": m.runs_requested}
+    metrics = record.metrics  # (flat numbers: their values, without `as_dict`'s deep copy)
     stored = {"run_id": record.run_id, "started_at": record.started_at,
               "finished_at": record.finished_at,
-              **(as_dict(record.metrics) if record.metrics else {})}
+              **({f.name: getattr(metrics, f.name) for f in fields(metrics)} if metrics else {})}
     for key, value in derived.items():
         if stored.get(key) != value:
             add("metrics-mismatch", f"{key}: the record says {stored.get(key)!r}, its report "

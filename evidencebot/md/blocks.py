@@ -112,6 +112,7 @@ def forget() -> None:
     _known.clear()
     _adopted.clear()
     _parsed.clear()
+    _last_edits.clear()
 
 
 def adopt(saved: object) -> None:
@@ -207,6 +208,29 @@ def common_tail(a: Sequence[bytes], b: Sequence[bytes], head: int) -> int:
     return lo
 
 
+Edit = tuple[str, int, int, int, int]  # difflib's opcode: tag, old [i1, i2), new [j1, j2)
+_last_edits: list[tuple[Sequence[bytes], Sequence[bytes], tuple[Edit, ...]]] = []
+
+
+def edits(a: Sequence[bytes], b: Sequence[bytes]) -> tuple[Edit, ...]:
+    """The changed line ranges from ``a`` to ``b`` (difflib's opcodes but "equal", in
+    whole-document lines). The common head and tail are cut first, so a row appended to
+    a 40,000-row tracker compares two lines, not two documents. The last pair is
+    remembered: `derive` and the scope rules ask for the same one."""
+    if _last_edits and _last_edits[0][0] is a and _last_edits[0][1] is b:
+        return _last_edits[0][2]
+    import difflib
+
+    head = common_head(a, b)
+    tail = common_tail(a, b, head)
+    sm = difflib.SequenceMatcher(a=a[head:len(a) - tail], b=b[head:len(b) - tail],
+                                 autojunk=False)
+    found = tuple((tag, i1 + head, i2 + head, j1 + head, j2 + head)
+                  for tag, i1, i2, j1, j2 in sm.get_opcodes() if tag != "equal")
+    _last_edits[:] = [(a, b, found)]
+    return found
+
+
 def derive(old: Doc, new: Doc) -> tuple[Block, ...]:
     """``new``'s blocks, parsing only around what changed since ``old``."""
     if new in _known or (_adopted and _from_adopted(new)):
@@ -240,19 +264,12 @@ def _row_edits(was: tuple[Block, ...], a: Sequence[bytes], b: Sequence[bytes], h
     can only continue one (a table row appended to the tracker, a status cell or a
     "runs: 1 of 3" line changed: without the table rule a table is a paragraph). The
     paragraph grows or shrinks and the blocks after it move. None otherwise."""
-    import difflib
-
     if len(a) - tail - head > _DIFF_LIMIT or len(b) - tail - head > _DIFF_LIMIT:
         return None
-    sm = difflib.SequenceMatcher(a=a[head:len(a) - tail], b=b[head:len(b) - tail],
-                                 autojunk=False)
     starts = [blk.start for blk in was]
     # (old line where the edit starts, lines it adds, whether it starts its paragraph)
     moves: list[tuple[int, int, bool]] = []
-    for tag, i1, i2, j1, j2 in sm.get_opcodes():
-        if tag == "equal":
-            continue
-        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
+    for _tag, i1, i2, j1, j2 in edits(a, b):
         if not _in_paragraph(was, starts, a, b, i1, i2, j1, j2):
             return None
         moves.append((i1, (j2 - j1) - (i2 - i1), i1 in starts))
