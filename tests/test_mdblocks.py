@@ -213,7 +213,6 @@ def test_scan_drops_an_unended_last_line_of_spaces_as_markdown_it_does() -> None
         assert scanned == [tuple(b) for b in mdblocks._parse_fully(doc.lines, 0)], data
 
 
-
 @settings(max_examples=200, deadline=None)
 @given(doc_lines, doc_lines)
 def test_edits_turn_the_old_version_into_the_new(a: list[str], b: list[str]) -> None:

@@ -457,6 +457,7 @@ def test_a_name_windows_cannot_hold_is_found_as_char_by_char(part: str) -> None:
     why = _windows_problem(part) or ""
     assert ("Windows cannot" in why) == (bad and not part.endswith((".", " ")))
 
+
 def _glob_one(path: str, pattern: str) -> bool:
     """One pattern as the rules mean it, spelt out: a folder's ``/**`` is its prefix, a
     plain path itself, anything else fnmatch."""
