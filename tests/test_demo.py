@@ -1,21 +1,20 @@
-"""`evidencebot demo`: the whole flow, end to end, in well under a minute."""
+"""`evidencebot demo`: the whole flow, end to end (its speed is measured, not asserted: it
+prints how long it took)."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
-import time
 from pathlib import Path
 
 from conftest import git
 
 
 def test_demo_runs_the_whole_flow(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    start = time.monotonic()
     r = cli("demo", tmp_path / "demo")
-    elapsed = time.monotonic() - start
     assert r.code == 0, r.err
-    assert elapsed < 60
+    assert re.search(r"^demo finished in \d+\.\d s$", r.out, re.M)  # how long, said
     repo = tmp_path / "demo" / "bot"
     assert "every day, all day" in r.out  # it says which window its demo repo uses
     page = repo / ".git" / "evidencebot" / "report.html"  # it ends with the report page
