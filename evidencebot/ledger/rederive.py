@@ -6,7 +6,6 @@ closure's streak, named runs and rendered files. Nothing is trusted."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields
 from datetime import datetime, timedelta
 
 from .. import git
@@ -20,7 +19,7 @@ from ..evidence.report import Metrics, metrics_from
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import verdict
 from ..guard.rules import Change
-from ..shape import Invalid
+from ..shape import Invalid, as_dict
 from .workspace import Context
 
 Add = Callable[[str, str, str], None]  # (rule, message, fix)
@@ -115,10 +114,9 @@ def _report(ctx: Context, record: EvidenceRecord, add: Add) -> Metrics | None:
         "symbol_data_availability_ratio": m.symbol_data_availability_ratio,
         "min_bars_per_symbol": m.min_bars_per_symbol, "runs_completed": m.runs_completed,
         "runs_requested": m.runs_requested}
-    metrics = record.metrics  # (flat numbers: their values, without `as_dict`'s deep copy)
     stored = {"run_id": record.run_id, "started_at": record.started_at,
               "finished_at": record.finished_at,
-              **({f.name: getattr(metrics, f.name) for f in fields(metrics)} if metrics else {})}
+              **(as_dict(record.metrics) if record.metrics else {})}
     for key, value in derived.items():
         if stored.get(key) != value:
             add("metrics-mismatch", f"{key}: the record says {stored.get(key)!r}, its report "

@@ -132,14 +132,11 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
             require_signed: bool) -> Report:
     start, stop, mode = resolve_range(ctx, spec=spec, end=end)
     # git answers these on the other core while the history is read and the walk runs:
-    # the range's log at once, the descent (needed last) once the first window is in
+    # the range's log at once, the descent (needed last) once that log is in, so that
+    # the two do not share the core
     ranged = git.Background(guard.commit_log, ctx.repo, f"{start}..{stop}" if start else stop) \
         if mode == "range" else None
-    later: list[git.Background[tuple[str, set[str]]]] = []
-
-    def read_descent() -> None:
-        if not later:
-            later.append(git.Background(_descendants, ctx.repo, ctx.base_ref, stop))
+    descent = None
     try:
         ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
         if ranged is not None:
@@ -150,6 +147,7 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
         else:
             logged = guard.commit_log(ctx.repo, only=[c.sha for c in reversed(ops)])
             report = Report(f"ops commits reachable from {stop[:12]}")
+        descent = git.Background(_descendants, ctx.repo, ctx.base_ref, stop)
         shas = [c.sha for c in logged]
         ops_shas = {c.sha for c in ops}
         if start and ctx.base_ref is not None and not ctx.on_base(start):
@@ -161,12 +159,10 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 "it would go unjudged (a local base branch ahead of the reviewed one, or a "
                 "tag of its name)", f"verify from the reviewed base: --range "
                 f"{ctx.base_ref}..<tip>, or --base {ctx.rules.ops.base}"))
-        _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe,
-              first_read=read_descent)
-        read_descent()
-        _descent(ctx, report, shas, later[0].result())
+        _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
+        _descent(ctx, report, shas, descent.result())
     finally:
-        for started in (*later, ranged):
+        for started in (descent, ranged):
             if started is not None:
                 started.done()
     _dates(ctx, report, logged)
@@ -178,10 +174,8 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
 
 
 def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
-          ops: list[OpsCommit], *, require_ops: bool, describe: Describe | None,
-          first_read: Callable[[], None] = lambda: None) -> None:
-    """Judge each commit, oldest first (``first_read``: called once the first window's
-    objects are in)."""
+          ops: list[OpsCommit], *, require_ops: bool, describe: Describe | None) -> None:
+    """Judge each commit, oldest first."""
     index = {c.sha: i for i, c in enumerate(ops)}  # newest first
     before = _RunsBefore(ops)
     reader = git.active_reader(ctx.repo)
@@ -201,8 +195,6 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
             later = _reads(ctx, windows[k + 1], ops, index) if k + 1 < len(windows) else []
             reader.prefetch(reads, then=later)
             reads = later  # this window's `then` is the next window's reads
-            if n == 0:
-                first_read()
         report.commits += 1
         c = ops[index[sha]] if sha in index else None
         prior = ops[index[sha] + 1:] if sha in index else []

@@ -71,8 +71,8 @@ def parse(data: bytes) -> Doc:
     doc = Doc(bom, tuple(body.splitlines(keepends=True)))
     if type(data) is bytes:
         _parsed[data] = doc
-    while len(_parsed) > _KEEP_PARSED:
-        del _parsed[next(iter(_parsed))]
+        if len(_parsed) > _KEEP_PARSED:
+            del _parsed[next(iter(_parsed))]  # (the oldest)
     return doc
 
 
