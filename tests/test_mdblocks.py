@@ -231,3 +231,12 @@ def test_edits_turn_the_old_version_into_the_new(a: list[str], b: list[str]) -> 
             rebuilt += [*x.lines[at:i1], *y.lines[j1:j2]]
             at = i2
         assert [*rebuilt, *x.lines[at:]] == list(y.lines)
+
+
+def test_edits_of_lists_changed_in_place_are_worked_out_again() -> None:
+    """Only tuples (a `Doc`'s lines) are remembered: the same list, edited, is another
+    pair of versions."""
+    a, b = [b"x\n", b"y\n"], [b"x\n", b"y\n"]
+    assert mdblocks.edits(a, b) == ()
+    b.append(b"z\n")
+    assert mdblocks.edits(a, b) == (("insert", 2, 2, 2, 3),)

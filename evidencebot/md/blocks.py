@@ -216,7 +216,8 @@ def edits(a: Sequence[bytes], b: Sequence[bytes]) -> tuple[Edit, ...]:
     """The changed line ranges from ``a`` to ``b`` (difflib's opcodes but "equal", in
     whole-document lines). The common head and tail are cut first, so a row appended to
     a 40,000-row tracker compares two lines, not two documents. The last pair is
-    remembered: `derive` and the scope rules ask for the same one."""
+    remembered (tuples only: a list could change in place): `derive` and the scope rules
+    ask for the same one."""
     if _last_edits and _last_edits[0][0] is a and _last_edits[0][1] is b:
         return _last_edits[0][2]
     import difflib
@@ -227,7 +228,8 @@ def edits(a: Sequence[bytes], b: Sequence[bytes]) -> tuple[Edit, ...]:
                                  autojunk=False)
     found = tuple((tag, i1 + head, i2 + head, j1 + head, j2 + head)
                   for tag, i1, i2, j1, j2 in sm.get_opcodes() if tag != "equal")
-    _last_edits[:] = [(a, b, found)]
+    if type(a) is tuple and type(b) is tuple:
+        _last_edits[:] = [(a, b, found)]
     return found
 
 
