@@ -131,6 +131,7 @@ def test_commit_log_reads_any_path_and_every_shape_of_commit(tmp_path: Path) -> 
         assert c.records == (_parse_raw(want) if len(c.parents) <= 1 else []), c.sha
         dates = run_git(repo, "show", "-s", "--format=%ct %at", c.sha).split()
         assert (c.committed, c.authored) == (int(dates[0]), int(dates[1]))
+        assert c.tree == run_git(repo, "rev-parse", f"{c.sha}^{{tree}}").strip()
     assert logged[0].sha == root and odd in [r[4] for r in logged[0].records]
     assert any(c.authored == 981173106 for c in logged)  # 2001-02-03T04:05:06Z
     picked = [logged[3].sha, logged[0].sha]
@@ -310,3 +311,41 @@ def test_background_gives_git_s_answer_or_raises_its_error(tmp_path: Path) -> No
     with pytest.raises(git.GitError, match="no-such-branch"):
         missing.result()
     missing.done()  # waiting again after the error is harmless
+
+
+def test_the_log_gives_the_parent_s_folders_a_commit_changed(tmp_path: Path) -> None:
+    """`Logged.folders`: each folder the commit changed, with its id in the parent (None
+    where the parent has none, or a file there), so `existing_names` reads folders by id
+    and finds the same names as by path."""
+    from evidencebot.guard.changes import commit_changes, commit_log, existing_names
+    from evidencebot.guard.rules import Rules
+
+    repo = make(tmp_path, {"a/b/old.txt": b"1\n", "top.txt": b"t\n", "was-file": b"f\n",
+                           "a/gone/x.txt": b"g\n"})
+    (repo / "a" / "b" / "New.txt").write_bytes(b"n\n")  # into a folder the parent has
+    (repo / "fresh" / "deep").mkdir(parents=True)  # into folders the parent lacks
+    (repo / "fresh" / "deep" / "f.txt").write_bytes(b"f\n")
+    (repo / "was-file").unlink()  # a file becomes a folder
+    (repo / "was-file").mkdir()
+    (repo / "was-file" / "in.txt").write_bytes(b"i\n")
+    run_git(repo, "rm", "-rq", "a/gone")  # a folder goes
+    run_git(repo, "add", "-A")
+    run_git(repo, "commit", "-qm", "shapes")
+    first, second = commit_log(repo, "HEAD")
+    parent = first.sha
+
+    def tree_at(path: str) -> str | None:
+        got = run_git(repo, "ls-tree", "-d", parent, "--", path.rstrip("/")).split()
+        return got[2] if got and got[1] == "tree" else None
+
+    assert set(second.folders) == {"a/", "a/b/", "a/gone/", "fresh/", "fresh/deep/",
+                                   "was-file/"}
+    assert second.folders == {d: tree_at(d) for d in second.folders}
+    assert second.folders["a/b/"] is not None and second.folders["was-file/"] is None
+    changes = commit_changes(repo, parent, second.sha, Rules().documents, second.records)
+    by_path = existing_names(repo, parent, changes)
+    with git.reading(repo):
+        by_id = existing_names(repo, parent, changes,
+                               folders={**second.folders, "": first.tree})
+    assert by_id == by_path and {"a/b/old.txt", "top.txt", "was-file"} <= by_id
+    assert not any(r[0] == "040000" or r[1] == "040000" for r in second.records)

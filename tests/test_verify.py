@@ -275,3 +275,37 @@ def test_a_run_ending_a_fraction_of_a_second_after_the_window_agrees_everywhere(
     assert r.code == 0 and json.loads(r.out)["run"]["outcome"] == "non-qualifying", r.out
     r = cli("--repo", trading_repo, "--json", "verify", "--range", "main..ops/evidence")
     assert r.code == 0, r.out
+
+
+def _recommit_last_run(repo: Path, change: str) -> str:
+    """A commit carrying the last run commit's message again, after ``change`` to its
+    record ("none", "edit", "delete", "folder": the record's path becomes a folder)."""
+    path = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Record,valueonly)").strip()
+    msg = git(repo, "log", "-1", "--format=%B")
+    if change == "edit":
+        (repo / path).write_bytes((repo / path).read_bytes() + b"\n")
+    elif change == "delete":
+        git(repo, "rm", "-q", path)
+    elif change == "folder":
+        git(repo, "rm", "-q", path)
+        (repo / path).mkdir()
+        (repo / path / "inner.txt").write_bytes(b"x\n")
+    git(repo, "add", "-A")
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "--no-verify",
+                    "-F", "-"], input=msg, text=True, check=True)
+    return path
+
+
+@pytest.mark.parametrize(("change", "rule"), [
+    ("none", "record-not-new"),    # the record unchanged: asked of git by path
+    ("edit", "record-not-new"),    # changed: both sides read from the commit's own diff
+    ("delete", "record-missing"),
+    ("folder", "record-missing"),  # git records a file becoming a folder as two changes
+])
+def test_a_run_commit_must_add_its_record(recorded: Path, cli, change: str, rule: str) -> None:  # type: ignore[no-untyped-def]
+    _recommit_last_run(recorded, change)
+    head = git(recorded, "rev-parse", "HEAD").strip()
+    r = cli("--repo", recorded, "--json", "verify")
+    found = {(v["commit"], v["rule"]) for v in json.loads(r.out)["violations"]}
+    assert r.code == 1 and (head, rule) in found, r.out
+    assert {c for c, _ in found} == {head}  # the commits before it are still clean

@@ -14,6 +14,7 @@ from .objects import (
     Answers,
     Objects,
     active_reader,
+    blob,
     cat_batch,
     cat_batch_typed,
     reading,
@@ -23,7 +24,7 @@ from .process import Background, GitError, ahead, clean_env, out, run, stream, s
 
 __all__ = [
     "IDENTITY", "WORKTREES", "Answers", "Background", "GitError", "Objects", "active_reader",
-    "ahead", "branch_worktrees", "cat_batch",
+    "ahead", "blob", "branch_worktrees", "cat_batch",
     "cat_batch_typed", "clean_env", "committing", "common_dir", "hash_blob", "hash_blobs",
     "id_bytes", "out", "reading", "rev_parse", "run", "show_bytes", "stream", "succeeds",
     "top", "toplevel", "tree_entries",

@@ -263,6 +263,13 @@ def show_bytes(repo: Path, rev: str, path: str) -> bytes | None:
     return proc.stdout if proc.returncode == 0 else None
 
 
+def blob(repo: Path, sha: str) -> bytes | None:
+    """The blob with id ``sha`` (through the open reader, if any); None when there is no
+    blob of that id."""
+    (got,) = cat_batch_typed(repo, [sha])
+    return got[1] if got is not None and got[0] == "blob" else None
+
+
 def cat_batch(repo: Path, specs: Sequence[str], *,
               inherit_env: bool = False) -> list[bytes | None]:
     """Many objects (``rev:path`` or shas) through one `git cat-file --batch` process; None

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..evidence.store import Store
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+TREE = "040000"  # a folder's mode in a raw record
 CONFIG_NAMES = ("evidencebot.toml", "pyproject.toml")
 
 
@@ -73,6 +74,9 @@ def base_rules(repo: Path, base: str, *, inherit_env: bool = False) -> Rules:
 
 
 Record = tuple[str, str, str, str, str]  # a `--raw` record: old, new mode; old, new sha; path
+# A commit's parent's folders that the commit changed, by path with a trailing slash: the
+# folder's tree id in the parent, or None where the parent has no folder there.
+Folders = dict[str, str | None]
 
 
 def _parse_raw(raw: bytes) -> list[Record]:
@@ -127,11 +131,24 @@ def _blobs_read(records: list[Record], docs: AbstractSet[str],
             if (side, path) not in (known or {})]
 
 
-def commit_reads(parent: str | None, records: list[Record], docs: AbstractSet[str]) -> list[str]:
-    """What judging a commit (`commit_changes` and `existing_names`) will read, given its
-    raw records: for `git.Objects.prefetch`."""
+def blob_sides(records: Sequence[Record], path: str) -> tuple[str | None, str | None] | None:
+    """(the parent's blob id, the commit's) of ``path`` when the commit changed it (None on
+    a side without a blob there: absent, or a submodule); None when it did not change it,
+    so both sides hold the same (ask git by path)."""
+    for om, nm, os_, ns, p in records:
+        if p == path:
+            return (os_ if om not in ("000000", "160000") else None,
+                    ns if nm not in ("000000", "160000") else None)
+    return None
+
+
+def commit_reads(parent: str | None, records: list[Record], docs: AbstractSet[str],
+                 folders: Folders | None = None) -> list[str]:
+    """What judging a commit (`commit_changes` and `existing_names` with ``folders``) will
+    read, given its raw records: for `git.Objects.prefetch`."""
     dirs = _new_dirs(path for om, _nm, _o, _n, path in records if om == "000000")
-    return [*_blobs_read(records, docs), *(_folder_specs(parent, dirs) if parent else [])]
+    asks = _folder_asks(parent, dirs, folders) if parent else []
+    return [*_blobs_read(records, docs), *(a for a in asks if a is not None)]
 
 
 def commit_changes(repo: Path, old: str | None, new: str, docs: AbstractSet[str],
@@ -144,21 +161,25 @@ def commit_changes(repo: Path, old: str | None, new: str, docs: AbstractSet[str]
 
 
 class Logged(NamedTuple):
-    """One commit as `commit_log` reads it: ids, dates (seconds) and its raw records
-    against its first parent (none for a merge)."""
+    """One commit as `commit_log` reads it: ids, dates (seconds), its raw records against
+    its first parent (files only; none for a merge), its tree, and the parent's folders it
+    changed (`Folders`, from the same diff's tree records)."""
 
     sha: str
     parents: tuple[str, ...]
     committed: int
     authored: int
     records: list[Record]
+    tree: str
+    folders: Folders
 
 
 def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> list[Logged]:
     """Commits with their raw changes from one `git log`: the range ``revs`` oldest first
     (topological), or exactly the commits ``only``, in that order (none: none)."""
     # Submodule changes always show, whatever a .gitmodules says (`ignore = all`).
-    args = ["log", "-z", "--format=%x01%H %P%x00%ct %at", "--raw", "-r", "--root",
+    # -t: the folders' own records too (their ids in the parent: `Folders`).
+    args = ["log", "-z", "--format=%x01%H %T %P%x00%ct %at", "--raw", "-r", "-t", "--root",
             "--no-renames", "--no-abbrev", "--no-color", "--no-show-signature",
             "--ignore-submodules=none"]
     if only is not None:
@@ -176,19 +197,29 @@ def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> lis
         ids = parts[i][1:].decode().split()
         ct, at = parts[i + 1].decode().split()
         records, i = _records_at(parts, i + 2)
-        found.append(Logged(ids[0], tuple(ids[1:]), int(ct), int(at), records))
+        # git records a folder turning into a file (or back) as a deletion and an addition,
+        # so a record is a folder's or a file's on both sides
+        files = [r for r in records if r[0] != TREE and r[1] != TREE]
+        folders = {r[4] + "/": r[2] if r[0] == TREE else None
+                   for r in records if r[0] == TREE or r[1] == TREE}
+        found.append(Logged(ids[0], tuple(ids[2:]), int(ct), int(at), files, ids[1],
+                            folders))
     return found
 
 
 def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
-                   inherit_env: bool = False) -> frozenset[str]:
+                   inherit_env: bool = False, folders: Folders | None = None) -> frozenset[str]:
     """The paths ``parent`` holds in every folder on the way to a new file: what a new
-    name must not equal ignoring case (nothing to read when nothing is new)."""
+    name must not equal ignoring case (nothing to read when nothing is new). ``folders``:
+    the ones whose ids are known ("" the top), read by id, not by path."""
     dirs = _new_dirs(ch.new.path for ch in changes if ch.old is None and ch.new is not None)
     if parent is None or not dirs:
         return frozenset()
+    asks = _folder_asks(parent, dirs, folders)
     # one cat-file (the open reader, if any) for them all
-    typed = git.cat_batch_typed(repo, _folder_specs(parent, dirs), inherit_env=inherit_env)
+    got = iter(git.cat_batch_typed(repo, [a for a in asks if a is not None],
+                                   inherit_env=inherit_env))
+    typed = [next(got) if a is not None else None for a in asks]
     return _names_in(["", *sorted(dirs)], typed, git.id_bytes(parent))
 
 
@@ -279,6 +310,17 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     existing = _names_in(["", *dirs], typed[n + len(blobs):], idlen)
     return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD", rules),
                        existing=existing)
+
+
+def _folder_asks(rev: str, dirs: Iterable[str], known: Folders | None) -> list[str | None]:
+    """`_folder_specs`, with each folder whose id is ``known`` asked by that id (git reads
+    one object, not every folder on its path) and None for one known to be absent."""
+    dirs = sorted(dirs)
+    specs = _folder_specs(rev, dirs)
+    if not known or not specs:
+        return list(specs)
+    return [known[d] if d in known else spec
+            for d, spec in zip(["", *sorted(dirs)], specs, strict=True)]
 
 
 def _folder_specs(rev: str, dirs: Iterable[str]) -> list[str]:

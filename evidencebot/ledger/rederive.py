@@ -18,6 +18,7 @@ from ..evidence.render import run_trailers
 from ..evidence.report import Metrics, metrics_from
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import verdict
+from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
 from ..shape import Invalid, as_dict
 from .workspace import Context
@@ -29,21 +30,28 @@ COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")
 
 
 def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
-              changes: Sequence[Change] = ()) -> None:
+              changes: Sequence[Change] = (), records: Sequence[Record] | None = None) -> None:
     """Every finding about run commit ``c`` (``runs``: the `streak.runs_of` of the ops
     commits before it; ``changes``: its changes as the scope rules read them, whose old
-    backlog is its parent's)."""
+    backlog is its parent's; ``records``: its raw records against its parent, when
+    known)."""
     t = c.trailers
     path = t.get("Evidence-Record", "")
     want_path = record_path(ctx.cfg, c.run_id)
     if path != want_path:
         add("record-path", f"the record is at {path!r}, not {want_path!r}",
             "a run's record lives at <evidence_dir>/<run-id>.json")
-    data = git.show_bytes(ctx.repo, c.sha, path) if path else None
+    sides = blob_sides(records, path) if path and records is not None else None
+    if sides is None:  # unchanged by the commit (or no records): ask git by path
+        data = git.show_bytes(ctx.repo, c.sha, path) if path else None
+    else:
+        data = git.blob(ctx.repo, sides[1]) if sides[1] else None
     if data is None:
         add("record-missing", f"no record at {path!r}", "")
         return
-    if c.parents and git.show_bytes(ctx.repo, c.parents[0], path) is not None:
+    held = sides[0] is not None if sides is not None else \
+        bool(c.parents) and git.show_bytes(ctx.repo, c.parents[0], path) is not None
+    if held:
         add("record-not-new", "the record existed before this commit", "")
     try:
         record = read_file(EvidenceRecord, data)

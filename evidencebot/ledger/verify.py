@@ -179,8 +179,9 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
     index = {c.sha: i for i, c in enumerate(ops)}  # newest first
     before = _RunsBefore(ops)
     reader = git.active_reader(ctx.repo)
+    tops = {c.sha: c.tree for c in logged}
     windows = [logged[k:k + _AHEAD] for k in range(0, len(logged), _AHEAD)]
-    reads: list[str] = _reads(ctx, windows[0], ops, index) if windows else []
+    reads: list[str] = _reads(ctx, windows[0], ops, index, tops) if windows else []
     if reader is not None and reads:
         reader.prefetch([], then=reads)  # a process reads the first window ...
     import difflib  # noqa: F401  ... while the judging code is imported (about 5 ms)
@@ -192,7 +193,8 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
         sha, parents = commit.sha, commit.parents
         if reader is not None and n % _AHEAD == 0:
             k = n // _AHEAD
-            later = _reads(ctx, windows[k + 1], ops, index) if k + 1 < len(windows) else []
+            later = _reads(ctx, windows[k + 1], ops, index, tops) \
+                if k + 1 < len(windows) else []
             reader.prefetch(reads, then=later)
             reads = later  # this window's `then` is the next window's reads
         report.commits += 1
@@ -209,17 +211,18 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
             if require_ops:
                 add("not-an-ops-commit", "a commit without an evidence trailer block",
                     "ops branches hold evidencebot's commits only")
-                _scope(ctx, report, sha, parents, [], commit.records)
+                _scope(ctx, report, commit, [], _folders(commit, tops))
             continue
         for problem in c.problems:
             add("trailers", problem, "trailers are written by evidencebot; do not edit")
-        changes = _scope(ctx, report, sha, parents, prior, commit.records)
+        changes = _scope(ctx, report, commit, prior, _folders(commit, tops))
         _strays(ctx, c, changes, add)
         check_voids(ctx, c, prior, changes, add)
         if c.is_run and not c.problems:
             report.runs.append(c.run_id)
             report.run_commits.append(c)
-            check_run(ctx, c, add, runs=before(index[sha]), changes=changes)
+            check_run(ctx, c, add, runs=before(index[sha]), changes=changes,
+                      records=commit.records)
         elif c.kind == "milestone" and not c.problems:
             check_closure(ctx, c, prior, add, describe)
 
@@ -243,20 +246,32 @@ class _RunsBefore:
         return runs
 
 
+def _folders(commit: guard.Logged, tops: dict[str, str]) -> guard.Folders:
+    """The parent's folders ``commit`` changed, with the parent's top folder when the log
+    holds the parent: all read by id."""
+    top = tops.get(commit.parents[0]) if len(commit.parents) == 1 else None
+    return {**commit.folders, "": top} if top else commit.folders
+
+
 def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
-           index: dict[str, int]) -> list[str]:
+           index: dict[str, int], tops: dict[str, str]) -> list[str]:
     """What judging the commits of ``window`` will read from git: one pipelined pass for
-    them all, so that git inflates while no one waits for a round trip per object."""
+    them all, so that git inflates while no one waits for a round trip per object. By
+    id wherever the log gave one: git finds a path (``rev:path``) by reading the commit
+    and every folder on the way, several times the work."""
     docs = ctx.guard_rules.documents
     specs: list[str] = []
     for logged in window:
         sha, parents = logged.sha, logged.parents
         parent = parents[0] if len(parents) == 1 else None
         if len(parents) <= 1:
-            specs += guard.commit_reads(parent, logged.records, docs)
+            specs += guard.commit_reads(parent, logged.records, docs, _folders(logged, tops))
         c = ops[index[sha]] if sha in index else None
         record = c.trailers.get("Evidence-Record", "") if c is not None and c.is_run else ""
-        if record:
+        sides = guard.blob_sides(logged.records, record) if record else None
+        if sides is not None:  # (as `rederive.check_run` reads it)
+            specs += [sides[1]] if sides[1] else []
+        elif record:
             specs.append(f"{sha}:{record}")
             if parent:
                 specs.append(f"{parent}:{record}")
@@ -266,16 +281,17 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
     return specs
 
 
-def _scope(ctx: Context, report: Report, sha: str, parents: Sequence[str],
-           prior: Sequence[OpsCommit], records: list[guard.Record]) -> list[Change]:
+def _scope(ctx: Context, report: Report, commit: guard.Logged, prior: Sequence[OpsCommit],
+           folders: guard.Folders) -> list[Change]:
     rules = ctx.guard_rules
-    parent = parents[0] if parents else None
-    changes = guard.commit_changes(ctx.repo, parent, sha, rules.documents, records)
+    sha = commit.sha
+    parent = commit.parents[0] if commit.parents else None
+    changes = guard.commit_changes(ctx.repo, parent, sha, rules.documents, commit.records)
 
     def streak_of(mo: str) -> int:
         return ctx.streak(parent, mo, commits=prior).count if parent else 0
 
-    existing = guard.existing_names(ctx.repo, parent, changes)
+    existing = guard.existing_names(ctx.repo, parent, changes, folders=folders)
     for v in judge(changes, rules, streak_of=streak_of, existing=existing):
         report.findings.append(Finding(sha, v.rule, v.message, v.fix, v.path, v.lines,
                                        v.section))
