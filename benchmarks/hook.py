@@ -25,7 +25,7 @@ from pathlib import Path
 
 from _bench import Goal, Result, interleave, run_process, script_main, seconds, summarize
 from _repo import SESSION_LOG, Reports, Shortcuts, git, stage_recorded_change, trading_repo
-from _workspace import Workspace, console_script, workspace_for
+from _workspace import Workspace, workspace_for
 
 RUNS = 15
 FILES = 20_000
@@ -55,7 +55,7 @@ def measure(runs: int = RUNS, workspace: Workspace | None = None) -> list[Result
     with workspace_for(workspace) as ws:
         hook = ws.evidencebot("hook", "pre-commit")
         big = staged_repo(ws, files=FILES, rows=ROWS)
-        peer = [*console_script("check-added-large-files"), *staged_paths(ws, big)]
+        peer = ws.script("check-added-large-files", *staged_paths(ws, big))
         ours, base = interleave(lambda: run_process(hook, cwd=big, env=ws.env),
                                 lambda: run_process(peer, cwd=big, env=ws.env), runs,
                                 after_pair=Shortcuts(big).restore)

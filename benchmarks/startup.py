@@ -1,14 +1,12 @@
 """What a person waits for before evidencebot does anything: `evidencebot status` over 100
 recorded ops commits (goal: ≤ 8×) and `evidencebot --help` (goal: ≤ 4×), each against
-`python -c pass` on the same interpreter and environment (evidencebot from an installed
-copy of the package).
+`python -c pass` on the same interpreter and installed environment (see `_workspace`).
 
     python benchmarks/startup.py [--runs N] [--json]
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -35,7 +33,7 @@ def measure(runs: int = RUNS, workspace: Workspace | None = None) -> list[Result
 def against_python(ws: Workspace, repo: Path, args: list[str], runs: int, label: str,
                    goal: Goal) -> Result:
     """`evidencebot ARGS` and `python -c pass` interleaved, both in ``repo``."""
-    ours_cmd, base_cmd = ws.evidencebot(*args), [sys.executable, "-c", "pass"]
+    ours_cmd, base_cmd = ws.evidencebot(*args), [str(ws.python), "-c", "pass"]
     ours, base = interleave(lambda: run_process(ours_cmd, cwd=repo, env=ws.env),
                             lambda: run_process(base_cmd, cwd=repo, env=ws.env), runs)
     return summarize(label, seconds(ours), seconds(base), goal)
