@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class EvidencebotError(Exception):
     """A failure the user should see as one line, never as a traceback."""
@@ -40,3 +42,18 @@ class RunFailed(EvidencebotError):
 class MarkdownEditError(ValueError):
     """A Markdown edit that cannot be made safely (missing section, malformed table...);
     the CLI reports it as bad input (exit 2)."""
+
+
+class GitError(Exception):
+    """A git command exited with an unexpected code (the CLI: exit 2). Here, not in
+    `git`, so that mapping it costs the CLI no subprocess import."""
+
+    def __init__(self, args: Sequence[str], returncode: int, stdout: bytes, stderr: bytes) -> None:
+        self.args_ = tuple(args)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+        msg = stderr.decode("utf-8", "replace").strip().splitlines()
+        super().__init__(
+            f"git {' '.join(args)} exited {returncode}: {msg[-1] if msg else '(no output)'}"
+        )

@@ -115,10 +115,10 @@ def test_failures_speak_the_contract_too(repo: Path, tmp_path: Path, cli,  # typ
 
 
 def test_every_json_output_has_a_schema(cli) -> None:  # type: ignore[no-untyped-def]
-    from evidencebot.cli import cli as group
+    from evidencebot.cli import every_command
     from evidencebot.cli.contract import OUTPUTS
 
-    missing = sorted(set(group.commands) - set(OUTPUTS))
+    missing = sorted(set(every_command()) - set(OUTPUTS))
     assert missing == []
     for command in OUTPUTS:
         schema = schema_of(cli, command)

@@ -127,11 +127,36 @@ def test_reading_commands_do_not_import_pydantic(argv: list[str], trading_repo: 
 
 
 def test_help_loads_no_config_record_or_parser(tmp_path: Path) -> None:
-    """`--help` is the start-up floor: click and the command modules, nothing they only
-    need once a command runs."""
+    """`--help` is the start-up floor: click and the app, no command module (their lines
+    come from `app.COMMANDS`), nothing a command only needs once it runs."""
+    from evidencebot.cli.app import COMMANDS
+
+    modules = sorted({f"evidencebot.cli.{module}" for module, _line in COMMANDS.values()})
     heavy = ["evidencebot.config", "evidencebot.evidence.record", "markdown_it", "jinja2",
-             "holidays", "pydantic", "rich"]
+             "holidays", "pydantic", "rich", *modules]
     assert imported("evidencebot.cli", ["--help"], heavy, tmp_path) == ([], 0)
+    # a command imports its own module and no other command's
+    found, code = imported("evidencebot.cli", ["verify", "--help"], modules, tmp_path)
+    assert (found, code) == (["evidencebot.cli.verify"], 0)
+
+
+def test_the_command_table_is_the_commands_the_modules_define() -> None:
+    """`app.COMMANDS` names each command's module and its `--help` line: once every
+    module is imported, the group holds exactly those commands, each from its module,
+    and `--help` lists each with its line."""
+    from click.testing import CliRunner
+
+    from evidencebot.cli.app import COMMANDS, cli, every_command
+
+    every = every_command()
+    assert set(every) == set(COMMANDS)
+    for name, cmd in every.items():
+        assert cmd.callback is not None
+        assert cmd.callback.__module__ == f"evidencebot.cli.{COMMANDS[name][0]}", name
+    out = CliRunner().invoke(cli, ["--help"], terminal_width=200).output
+    listed = out.split("Commands:\n", 1)[1].splitlines()
+    assert [ln.split(None, 1) for ln in listed if ln.strip()] == \
+        [[name, line] for name, (_module, line) in sorted(COMMANDS.items())]
 
 
 def test_the_hook_imports_nothing_it_does_not_need(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

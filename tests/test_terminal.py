@@ -89,11 +89,12 @@ def test_every_help_page_fits_80_columns(cli, capsys: pytest.CaptureFixture[str]
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     import click
 
-    from evidencebot.cli.app import cli as group
+    from evidencebot.cli.app import every_command
 
     monkeypatch.setenv("COLUMNS", "80")
-    commands = [[]] + [[name] for name in group.commands]
-    commands += [[name, sub] for name, cmd in group.commands.items()
+    every = every_command()
+    commands = [[]] + [[name] for name in every]
+    commands += [[name, sub] for name, cmd in every.items()
                  if isinstance(cmd, click.Group) for sub in cmd.commands]
     wide = {}
     for args in commands:
@@ -105,3 +106,18 @@ def test_every_help_page_fits_80_columns(cli, capsys: pytest.CaptureFixture[str]
         assert code == 0 and "--help" in out, args
         wide.update({" ".join(args): x for x in out.splitlines() if len(x) > 80})
     assert len(commands) > 15 and wide == {}
+
+
+@pytest.mark.parametrize("given", [None, "120", "0", "-3", "wide", "61"])
+def test_help_is_as_wide_as_shutil_measures_the_terminal(given: str | None,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`app.columns` stands in for `shutil.get_terminal_size` (not imported for help)."""
+    import shutil
+
+    from evidencebot.cli.app import columns
+
+    if given is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", given)
+    assert columns() == shutil.get_terminal_size().columns

@@ -3,15 +3,11 @@ errors to the documented exit codes. The commands register themselves on `cli`."
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
-from datetime import UTC, datetime
 from functools import wraps
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -19,7 +15,108 @@ from .. import __version__
 from ..errors import EvidencebotError
 from ..textsafe import line
 
+if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
+# `--help` imports click and this module and no more: json, pathlib and datetime are
+# imported where a command needs them.
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Every command: the module under evidencebot.cli that defines it, and its line in
+# `evidencebot --help`. As pip keeps its commands: a command's module is imported when
+# that command runs, so `--help` and each command pay for no other (tests/test_cli.py holds
+# this table to the commands the modules define).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("run", "The pre-run checks as a table; nothing run or written."),
+    "close": ("close", "Close a milestone: closure commit and merge request."),
+    "context": ("read", "What the runbook loads before a run."),
+    "demo": ("sim", "The whole flow, throwaway repo, simulated gateway."),
+    "explain": ("explain", "The contract: every trailer, every scope rule."),
+    "history": ("read", "The burn-in history: every ops commit, newest first."),
+    "hook": ("hook", "Hook entry points: pre-commit scope guard, commit-msg."),
+    "init": ("setup", "Write a commented evidencebot.toml (and a CI job)."),
+    "install-hooks": ("setup", "Install git hooks without the pre-commit framework."),
+    "next": ("schedule", "The next start whose whole run fits the window."),
+    "notify": ("notify", "Notifications through apprise: send a test message."),
+    "record": ("record", "Record a burn-in report as one ops commit."),
+    "report": ("report", "The burn-in as one HTML page from the ops history."),
+    "run": ("run", "Run the burn-in and record it: checks, wrapper, commit."),
+    "schedule": ("schedule", "The schedule for `evidencebot run` on window days."),
+    "schema": ("schema", "The JSON Schema of a command's --json output."),
+    "sim-gateway": ("sim", "A simulated TWS / IB Gateway on 127.0.0.1."),
+    "status": ("read", "Milestones and streaks, e.g. MO-2: 2/3."),
+    "verify": ("verify", "CI check from committed evidence only."),
+    "void": ("void", "Void a recorded run: one ops commit, never counted again."),
+}
+
+
+def columns() -> int:
+    """The terminal's width as `shutil.get_terminal_size` gives it ($COLUMNS, else the
+    terminal's, else 80), without importing shutil (2 ms of every help page)."""
+    try:
+        wanted = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        wanted = 0
+    if wanted > 0:
+        return wanted
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):  # no stdout, or not a terminal
+        return 80
+
+
+class HelpFormatter(click.HelpFormatter):
+    """click's, as wide as click makes it, measured by `columns`."""
+
+    def __init__(self, indent_increment: int = 2, width: int | None = None,
+                 max_width: int | None = None) -> None:
+        from click import formatting
+
+        if width is None:
+            width = formatting.FORCED_WIDTH
+        if width is None:
+            width = max(min(columns(), max_width or 80) - 2, 50)
+        super().__init__(indent_increment, width, max_width)
+
+
+class Context(click.Context):
+    formatter_class = HelpFormatter
+
+
+class Command(click.Command):
+    context_class = Context
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when asked for (`COMMANDS`); they and it
+    measure help pages with `columns`."""
+
+    context_class = Context
+    command_class = Command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS.keys() | self.commands.keys())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            importlib.import_module(f"{__package__}.{COMMANDS[cmd_name][0]}")
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list in `--help`, from `COMMANDS`: no command module imported for it."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
+
+
+def every_command() -> dict[str, click.Command]:
+    """Every command, its module imported (for the tests, completion and `schema`)."""
+    ctx = click.Context(cli)
+    return {name: cmd for name in cli.list_commands(ctx)
+            if (cmd := cli.get_command(ctx, name)) is not None}
 
 
 class State:
@@ -30,12 +127,16 @@ class State:
         self.config = config
         self.as_json = as_json
         self._ctx: Any = None
+        from contextlib import ExitStack
+
         self.stack = ExitStack()  # closed when the command ends (see `run`)
         self.seen: dict[str, Any] = {}  # what `run` reports on an error
 
     def clock(self) -> datetime:
         # The demo and tests pin the clock with EVIDENCEBOT_NOW, where the base branch's
         # committed config allows it; the core never reads the clock itself.
+        from datetime import UTC, datetime
+
         fixed = os.environ.get("EVIDENCEBOT_NOW")
         if fixed:
             from ..errors import UsageError
@@ -83,6 +184,8 @@ class State:
     def emit(self, out: Any) -> None:
         """The command's one JSON object: ``out`` (a `contract` model) with its schema id.
         One line: machines read it, and without indent json uses its C encoder."""
+        import json
+
         from .contract import document
 
         doc = document(self.seen.get("command") or "evidencebot", out)
@@ -107,16 +210,17 @@ def json_option(f: F) -> F:
     return inner  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+@click.group(cls=LazyGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--repo", type=click.Path(file_okay=False), default=".",
               show_default=True, help="The trading bot's repository.")
-@click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--config", "config", type=click.Path(dir_okay=False),
               help="Config file (default: evidencebot.toml, else [tool.evidencebot] in "
                    "pyproject.toml, else the runbook's defaults).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
 @click.version_option(__version__, prog_name="evidencebot")
 @click.pass_context
-def cli(ctx: click.Context, repo: Path, config: Path | None, as_json: bool) -> None:
+def cli(ctx: click.Context, repo: str, config: str | None, as_json: bool) -> None:
     """Run the Step 1A burn-in of a UK paper-trading bot and keep its evidence in git.
 
     Every evidence update is a commit on the ops branch (default ops/evidence) carrying the
@@ -124,8 +228,10 @@ def cli(ctx: click.Context, repo: Path, config: Path | None, as_json: bool) -> N
     1 policy violation, 2 bad input or config (nothing written), 3 a pre-run check failed,
     4 the run failed (classified and recorded).
     """
+    from pathlib import Path
+
     seen = ctx.obj if isinstance(ctx.obj, dict) else {}
-    state = State(repo, config, as_json)
+    state = State(Path(repo), Path(config) if config is not None else None, as_json)
     seen.update(state=state, command=ctx.invoked_subcommand)
     state.seen = seen
     ctx.obj = state
@@ -135,8 +241,7 @@ def cli(ctx: click.Context, repo: Path, config: Path | None, as_json: bool) -> N
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI: one-line errors and documented exit codes, never a traceback for user
     mistakes; under --json the error is also one JSON object on stdout."""
-    from ..errors import MarkdownEditError
-    from ..git import GitError
+    from ..errors import GitError, MarkdownEditError
 
     args = _json_first(list(sys.argv[1:] if argv is None else argv))
     seen: dict[str, Any] = {}
@@ -180,6 +285,8 @@ def _fail(seen: dict[str, Any], args: list[str], message: str, fix: str, code: i
     state = seen.get("state")
     if (state.as_json if state is not None else "--json" in args) and \
             not seen.get("emitted"):
+        import json
+
         command = seen.get("command") or "evidencebot"
         click.echo(json.dumps({"schema": f"evidencebot.{command}/1", "error": {
             "message": message, "fix": fix or None, "exit_code": code}}, ensure_ascii=False))

@@ -10,21 +10,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from ..errors import GitError
+
+__all__ = ["Background", "GitError", "ahead", "clean_env", "out", "run", "stream", "succeeds"]
+
 T = TypeVar("T")
-
-
-class GitError(Exception):
-    """A git command exited with an unexpected code."""
-
-    def __init__(self, args: Sequence[str], returncode: int, stdout: bytes, stderr: bytes) -> None:
-        self.args_ = tuple(args)
-        self.returncode = returncode
-        self.stdout = stdout
-        self.stderr = stderr
-        msg = stderr.decode("utf-8", "replace").strip().splitlines()
-        super().__init__(
-            f"git {' '.join(args)} exited {returncode}: {msg[-1] if msg else '(no output)'}"
-        )
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
