@@ -293,3 +293,18 @@ def test_verify_renders_no_kept_template_and_other_options_are_other_code(
     render()
     assert log == []
     templating.environment.cache_clear()
+
+
+def test_a_misspelled_command_is_matched_against_every_command(cli) -> None:  # type: ignore[no-untyped-def]
+    """The commands are imported lazily; "did you mean" still knows all of them, and
+    completion describes each by its line in `app.COMMANDS`."""
+    from click.shell_completion import ShellComplete
+
+    from evidencebot.cli.app import COMMANDS
+    from evidencebot.cli.app import cli as group
+
+    r = cli("verfy")
+    assert r.code == 2 and "Did you mean 'verify'?" in r.err
+    items = ShellComplete(group, {}, "evidencebot", "_X").get_completions([], "s")
+    assert {i.value: i.help for i in items} == {
+        n: line for n, (_module, line) in COMMANDS.items() if n.startswith("s")}

@@ -26,7 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 # Every command: the module under evidencebot.cli that defines it, and its line in
 # `evidencebot --help`. As pip keeps its commands: a command's module is imported when
-# that command runs, so `--help` and each command pay for no other (tests/test_cli.py holds
+# that command runs, so `--help` and each command pay for no other (tests/test_layout.py holds
 # this table to the commands the modules define).
 COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("run", "The pre-run checks as a table; nothing run or written."),
@@ -105,6 +105,22 @@ class LazyGroup(click.Group):
 
             importlib.import_module(f"{__package__}.{COMMANDS[cmd_name][0]}")
         return super().get_command(ctx, cmd_name)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """(What `@cli.command()` calls.) A command's line is its line in `COMMANDS`
+        everywhere, completion included, not its docstring cut short."""
+        super().add_command(cmd, name)
+        line = COMMANDS.get(name or cmd.name or "")
+        if line is not None:
+            cmd.short_help = line[1]
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as e:  # "did you mean" from every command,
+            raise click.exceptions.NoSuchCommand(  # not only those imported so far
+                e.command_name, possibilities=self.list_commands(ctx), ctx=ctx) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The list in `--help`, from `COMMANDS`: no command module imported for it."""
