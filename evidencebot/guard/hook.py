@@ -6,14 +6,15 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
+    import argparse
+
     from ..evidence.store import Store
 
 DESCRIPTION = ("Ops commits (on branches matching [scope] branches, or with "
@@ -22,7 +23,16 @@ DESCRIPTION = ("Ops commits (on branches matching [scope] branches, or with "
                "2: usage error.")
 
 
+class Args(NamedTuple):
+    hook: str
+    base: str = "main"
+    json: bool = False
+    file: Path | None = None
+
+
 def parser() -> argparse.ArgumentParser:
+    import argparse
+
     p = argparse.ArgumentParser(prog="evidencebot hook", description=DESCRIPTION)
     sub = p.add_subparsers(dest="hook", required=True, metavar="HOOK")
     pre = sub.add_parser("pre-commit", help="judge the staged change against the scope rules",
@@ -123,11 +133,43 @@ def _commit_msg(file: Path, base: str) -> tuple[int, bool, list[str]]:
     return 1, True, problems
 
 
+def plain(argv: Sequence[str]) -> Args | None:
+    """``argv`` read without argparse when it is one of the plain forms git and
+    pre-commit pass (a hook name, ``--base B`` or ``--base=B``, ``--json``, and
+    commit-msg's file); None for anything else, which `parser` reads and answers (help,
+    errors, abbreviations). argparse and its help formatter cost a hook about 8 ms.
+    tests/test_hook_args.py holds every plain reading to argparse's."""
+    if not argv or argv[0] not in ("pre-commit", "commit-msg"):
+        return None
+    base, as_json, files = "main", False, []
+    rest = iter(argv[1:])
+    for arg in rest:
+        if arg == "--json":
+            as_json = True
+        elif arg == "--base":
+            base = next(rest, "-")
+            if base.startswith("-"):
+                return None
+        elif arg.startswith("--base="):
+            base = arg[len("--base="):]
+        elif arg.startswith("-"):
+            return None
+        else:
+            files.append(arg)
+    if len(files) != (argv[0] == "commit-msg"):
+        return None
+    return Args(argv[0], base, as_json, Path(files[0]) if files else None)
+
+
 def main(argv: Sequence[str]) -> int:
-    try:
-        args = parser().parse_args(list(argv))
-    except SystemExit as e:  # --help (0) and usage errors (2), as argparse decided
-        return int(e.code or 0)
+    args = plain(argv)
+    if args is None:
+        try:
+            parsed = parser().parse_args(list(argv))
+        except SystemExit as e:  # --help (0) and usage errors (2), as argparse decided
+            return int(e.code or 0)
+        args = Args(parsed.hook, parsed.base, parsed.json, getattr(parsed, "file", None))
     if args.hook == "pre-commit":
         return pre_commit(args.base, as_json=args.json)
+    assert args.file is not None  # argparse requires it; `plain` reads exactly one
     return commit_msg(args.file, args.base, as_json=args.json)

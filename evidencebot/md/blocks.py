@@ -128,9 +128,11 @@ def found() -> dict[bytes, tuple[tuple[object, ...], ...]]:
 
 
 def _digest(doc: Doc) -> bytes:
-    import hashlib
-
-    return hashlib.blake2b(b"".join(doc.lines), digest_size=16).digest()
+    try:  # what hashlib.blake2b is, without hashlib's loading OpenSSL (2.4 ms of a hook)
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - an interpreter without CPython's module
+        from hashlib import blake2b
+    return blake2b(b"".join(doc.lines), digest_size=16).digest()
 
 
 def _from_adopted(doc: Doc) -> tuple[Block, ...] | None:

@@ -1,0 +1,46 @@
+"""The hook reads the plain command lines git and pre-commit pass without argparse
+(`hook.plain`); whatever it reads that way, argparse reads the same."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evidencebot.guard.hook import Args, parser, plain
+
+TOKENS = ["pre-commit", "commit-msg", "--base", "--base=", "--base=dev", "main", "dev",
+          "--json", "--jso", "--bas", "--json=1", "-h", "--help", "--", "-", "-x",
+          "msg.txt", ".git/COMMIT_EDITMSG", "", "pre-commit2", "a b"]
+
+
+def argparse_reading(argv: list[str]) -> Args | None:
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            got = parser().parse_args(argv)
+        except SystemExit:
+            return None
+    return Args(got.hook, got.base, got.json, getattr(got, "file", None))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["pre-commit", "commit-msg", "--help", "verify"]),
+       st.lists(st.sampled_from(TOKENS), max_size=6))
+def test_a_plain_reading_is_argparse_s(hook: str, rest: list[str]) -> None:
+    argv = [hook, *rest]
+    quick = plain(argv)
+    if quick is not None:
+        assert quick == argparse_reading(argv), argv
+
+
+def test_the_forms_git_and_pre_commit_pass_are_plain() -> None:
+    assert plain(["pre-commit"]) == Args("pre-commit")
+    assert plain(["pre-commit", "--base", "dev", "--json"]) == Args("pre-commit", "dev", True)
+    assert plain(["commit-msg", "--base=trunk", ".git/COMMIT_EDITMSG"]) == \
+        Args("commit-msg", "trunk", False, Path(".git/COMMIT_EDITMSG"))
+    for other in (["--help"], ["pre-commit", "-h"], ["commit-msg"], ["pre-commit", "x"],
+                  ["pre-commit", "--bas", "dev"], ["commit-msg", "--", "-f"]):
+        assert plain(other) is None, other  # argparse answers these
