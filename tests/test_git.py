@@ -349,3 +349,61 @@ def test_the_log_gives_the_parent_s_folders_a_commit_changed(tmp_path: Path) -> 
                                folders={**second.folders, "": first.tree})
     assert by_id == by_path and {"a/b/old.txt", "top.txt", "was-file"} <= by_id
     assert not any(r[0] == "040000" or r[1] == "040000" for r in second.records)
+
+
+def _raw_tree(entries: list[tuple[bytes, bytes]], oid: bytes) -> bytes:
+    return b"".join(mode + b" " + name + b"\x00" + oid for mode, name in entries)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([b"100644", b"40000", b"100755", b"120000"]),
+                          st.binary(min_size=1, max_size=4).filter(
+                              lambda n: b"/" not in n and b"\x00" not in n and b" " not in n)),
+                max_size=8, unique_by=lambda e: e[1]),
+       st.randoms(use_true_random=False))
+def test_a_tree_in_git_s_order_is_well_formed_and_any_other_order_is_not(
+        entries: list[tuple[bytes, bytes]], rnd) -> None:  # type: ignore[no-untyped-def]
+    oid = bytes(20)
+
+    def key(e: tuple[bytes, bytes]) -> bytes:
+        return e[1] + (b"/" if e[0] == b"40000" else b"")
+
+    ordered = sorted(entries, key=key)
+    assert git.tree_order_problem(_raw_tree(ordered, oid), 20) is None
+    shuffled = entries[:]
+    rnd.shuffle(shuffled)
+    problem = git.tree_order_problem(_raw_tree(shuffled, oid), 20)
+    assert (problem is None) == (shuffled == ordered)
+    if entries:
+        twice = git.tree_order_problem(_raw_tree([*ordered, ordered[-1]], oid), 20)
+        assert twice is not None and "twice" in twice
+
+
+def test_the_tree_order_is_the_one_git_writes_and_fsck_checks(tmp_path: Path) -> None:
+    """Names that sort differently as folders ("a" as a folder sorts after "a-" and
+    before "a0"): `git mktree`'s trees are well formed, and a tree fsck calls unsorted or
+    duplicated is not."""
+    repo = make(tmp_path, {"f": b"x\n"})
+    blob = run_git(repo, "rev-parse", "HEAD:f").strip()
+    sub = run_git(repo, "rev-parse", "HEAD^{tree}").strip()
+    rows = [f"100644 blob {blob}\ta-", f"040000 tree {sub}\ta", f"100644 blob {blob}\ta0",
+            f"100644 blob {blob}\tb.json", f"100644 blob {blob}\tb.log"]
+    import subprocess
+
+    tree = subprocess.run(["git", "-C", str(repo), "mktree"], input="\n".join(rows) + "\n",
+                          capture_output=True, text=True, check=True).stdout.strip()
+    raw = run_git_bytes(repo, "cat-file", "tree", tree)
+    assert git.tree_order_problem(raw, 20) is None
+    entries = git.tree_entries(raw, 20)
+    assert [e[1] for e in entries] == [b"a-", b"a", b"a0", b"b.json", b"b.log"]
+    for bad, fsck in ((entries[:3] + entries[4:2:-1], "treeNotSorted"),
+                      (entries + entries[-1:], "duplicateEntries")):
+        data = b"".join(m + b" " + n + b"\x00" + i for m, n, i in bad)
+        made = subprocess.run(["git", "-C", str(repo), "hash-object", "-t", "tree",
+                               "--literally", "-w", "--stdin"], input=data,
+                              capture_output=True, check=True).stdout.decode().strip()
+        checked = subprocess.run(["git", "-C", str(repo), "fsck", "--no-dangling"],
+                                 capture_output=True, text=True)
+        assert f"error in tree {made}" in checked.stderr and fsck in checked.stderr
+        assert git.tree_order_problem(data, 20) is not None
+    assert git.tree_order_problem(raw[:-3], 20) == "is not a well-formed tree object"

@@ -309,3 +309,65 @@ def test_a_run_commit_must_add_its_record(recorded: Path, cli, change: str, rule
     found = {(v["commit"], v["rule"]) for v in json.loads(r.out)["violations"]}
     assert r.code == 1 and (head, rule) in found, r.out
     assert {c for c, _ in found} == {head}  # the commits before it are still clean
+
+
+def _write_tree(repo: Path, rows: list[tuple[str, str, str]]) -> str:
+    """A tree object of ``rows`` (mode, id, name) exactly in that order, as a forger would
+    write it (`hash-object --literally`: git's own commands would sort it)."""
+    data = b"".join(f"{mode} {name}".encode() + b"\x00" + bytes.fromhex(oid)
+                    for mode, oid, name in rows)
+    return subprocess.run(["git", "-C", str(repo), "hash-object", "-t", "tree", "--literally",
+                           "-w", "--stdin"], input=data, capture_output=True,
+                          check=True).stdout.decode().strip()
+
+
+def _rows(repo: Path, tree: str) -> list[tuple[str, str, str]]:
+    out = []
+    for line in git(repo, "ls-tree", tree).splitlines():
+        meta, name = line.split("\t", 1)
+        mode, _kind, oid = meta.split()
+        out.append(("40000" if mode == "040000" else mode, oid, name))
+    return out
+
+
+def _swap_in(repo: Path, tree: str, path: list[str], leaf: list[tuple[str, str, str]]) -> str:
+    """``tree`` with the folder at ``path`` replaced by a tree of ``leaf`` (written as is)."""
+    if not path:
+        return _write_tree(repo, leaf)
+    rows = _rows(repo, tree)
+    i = next(k for k, r in enumerate(rows) if r[2] == path[0])
+    rows[i] = (rows[i][0], _swap_in(repo, rows[i][1], path[1:], leaf), rows[i][2])
+    return _write_tree(repo, rows)
+
+
+@pytest.mark.parametrize("shape", ["unsorted", "named-twice"])
+def test_a_hand_written_tree_git_would_not_write_is_a_finding(recorded: Path, cli,  # type: ignore[no-untyped-def]
+                                                              shape: str) -> None:
+    """In a tree out of git's order the diff shows a record that a lookup by path does not
+    find; with a folder named twice the diff and a checkout see different folders. verify
+    judges git's diff, so it refuses such trees outright."""
+    record = git(recorded, "log", "-1", "--format=%(trailers:key=Evidence-Record,valueonly)").strip()
+    folder = record.rsplit("/", 1)[0].split("/")
+    head = git(recorded, "rev-parse", "HEAD").strip()
+    top = git(recorded, "rev-parse", "HEAD^{tree}").strip()
+    if shape == "unsorted":
+        leaf = _rows(recorded, f"{head}:{'/'.join(folder)}")
+        assert len(leaf) >= 2
+        tree = _swap_in(recorded, top, folder, leaf[::-1])
+        where = "/".join(folder) + "/"
+    else:  # the record alone in a second folder of the same name, after the first
+        rows = _rows(recorded, top)
+        blob = git(recorded, "rev-parse", f"{head}:{record}").strip()
+        sub = _write_tree(recorded, [("100644", blob, record.rsplit("/", 1)[1])])
+        for name in reversed(folder[1:]):
+            sub = _write_tree(recorded, [("40000", sub, name)])
+        tree = _write_tree(recorded, [*rows, ("40000", sub, folder[0])])
+        where = ""
+    msg = git(recorded, "log", "-1", "--format=%B")
+    forged = subprocess.run(["git", "-C", str(recorded), "commit-tree", tree, "-p", "HEAD~1",
+                             "-F", "-"], input=msg, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    git(recorded, "update-ref", f"refs/heads/{OPS}", forged)
+    r = cli("--repo", recorded, "--json", "verify")
+    found = [v for v in json.loads(r.out)["violations"] if v["rule"] == "tree-malformed"]
+    assert r.code == 1 and [(v["commit"], v["path"]) for v in found] == [(forged, where)], r.out

@@ -4,6 +4,7 @@ revisions, the repository's folders, trees, writing blobs, worktrees, the identi
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -27,7 +28,7 @@ __all__ = [
     "ahead", "blob", "branch_worktrees", "cat_batch",
     "cat_batch_typed", "clean_env", "committing", "common_dir", "hash_blob", "hash_blobs",
     "id_bytes", "out", "reading", "rev_parse", "run", "show_bytes", "stream", "succeeds",
-    "top", "toplevel", "tree_entries",
+    "top", "toplevel", "tree_entries", "tree_order_problem",
 ]
 
 
@@ -69,6 +70,33 @@ def tree_entries(tree: bytes, idlen: int) -> list[tuple[bytes, bytes, bytes]]:
     if whole.fullmatch(tree):
         return entry.findall(tree)
     return list(_entries_one_by_one(tree, idlen))
+
+
+def tree_order_problem(tree: bytes, idlen: int) -> str | None:
+    """What makes a raw tree object one git would not write (None: nothing): entries out
+    of git's order or a name twice. git finds a path in a tree by a sorted search and
+    diffs two trees by walking both in order, so in such a tree a diff can show a file that
+    a lookup by path does not find (`git fsck`: treeNotSorted, duplicateEntries)."""
+    whole, _entry = _tree_patterns(idlen)
+    if not whole.fullmatch(tree):
+        return "is not a well-formed tree object"
+    entries = _named_patterns(idlen).findall(tree)  # (mode, name): ids are not compared
+    names = [name for _mode, name in entries]
+    # git's order: by name, a folder's name as if it ended in "/"
+    keys = [name + b"/" if mode == b"40000" else name for mode, name in entries]
+    if len(set(names)) == len(names) and all(map(operator.lt, keys, keys[1:])):
+        return None
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        return f"names {twice.decode('utf-8', 'replace')!r} twice"
+    a, b = next((a, b) for a, b in zip(keys, keys[1:], strict=False) if a >= b)
+    return (f"lists {b.decode('utf-8', 'replace').rstrip('/')!r} after "
+            f"{a.decode('utf-8', 'replace').rstrip('/')!r}, out of git's order")
+
+
+@lru_cache(maxsize=2)
+def _named_patterns(idlen: int) -> re.Pattern[bytes]:
+    return re.compile(rb"([^ ]*) ([^\x00]*)\x00.{%d}" % idlen, re.S)
 
 
 @lru_cache(maxsize=2)

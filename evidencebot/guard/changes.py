@@ -162,8 +162,8 @@ def commit_changes(repo: Path, old: str | None, new: str, docs: AbstractSet[str]
 
 class Logged(NamedTuple):
     """One commit as `commit_log` reads it: ids, dates (seconds), its raw records against
-    its first parent (files only; none for a merge), its tree, and the parent's folders it
-    changed (`Folders`, from the same diff's tree records)."""
+    its first parent (files only; none for a merge), its tree, the parent's folders it
+    changed (`Folders`, from the same diff's tree records) and the trees it made."""
 
     sha: str
     parents: tuple[str, ...]
@@ -172,6 +172,7 @@ class Logged(NamedTuple):
     records: list[Record]
     tree: str
     folders: Folders
+    made: dict[str, str]  # the folders it changed or added, "" its top: their ids in it
 
 
 def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> list[Logged]:
@@ -202,8 +203,9 @@ def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> lis
         files = [r for r in records if r[0] != TREE and r[1] != TREE]
         folders = {r[4] + "/": r[2] if r[0] == TREE else None
                    for r in records if r[0] == TREE or r[1] == TREE}
+        made = {"": ids[1], **{r[4] + "/": r[3] for r in records if r[1] == TREE}}
         found.append(Logged(ids[0], tuple(ids[2:]), int(ct), int(at), files, ids[1],
-                            folders))
+                            folders, made))
     return found
 
 

@@ -17,6 +17,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
              "A..B with A the base holds): no ops commit below it goes unjudged"),
     RuleInfo("not-an-ops-commit", _RANGE, "an ops branch holds ops commits only"),
     RuleInfo("merge-with-changes", _RANGE, "a merge is exactly git's merge of its parents"),
+    RuleInfo("tree-malformed", _RANGE, "every folder a commit makes is a tree git would "
+             "write: entries in git's order, no name twice (`git fsck`)"),
     RuleInfo("trailers", _RANGE, "the trailer block follows the contract "
              "(`evidencebot explain trailers`)"),
     RuleInfo("future-commit", _RANGE, "no commit dated in the future (beyond 5 min skew)"),

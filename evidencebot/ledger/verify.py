@@ -23,6 +23,7 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..frozen import frozen
 from ..guard import changes as guard
+from ..guard import commits
 from ..guard.rules import Change
 from ..guard.scope import judge
 from ..md import blocks as mdblocks
@@ -207,6 +208,7 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
         if len(parents) > 1:
             _merge(ctx, sha, parents, add)
             continue
+        _trees(ctx, report, commit)
         if c is None:
             if require_ops:
                 add("not-an-ops-commit", "a commit without an evidence trailer block",
@@ -266,6 +268,7 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
         parent = parents[0] if len(parents) == 1 else None
         if len(parents) <= 1:
             specs += guard.commit_reads(parent, logged.records, docs, _folders(logged, tops))
+            specs += logged.made.values()
         c = ops[index[sha]] if sha in index else None
         record = c.trailers.get("Evidence-Record", "") if c is not None and c.is_run else ""
         sides = guard.blob_sides(logged.records, record) if record else None
@@ -298,6 +301,13 @@ def _scope(ctx: Context, report: Report, commit: guard.Logged, prior: Sequence[O
     return changes
 
 
+def _trees(ctx: Context, report: Report, commit: guard.Logged) -> None:
+    for path, problem in commits.malformed_trees(ctx.repo, commit):
+        report.findings.append(Finding(
+            commit.sha, "tree-malformed", f"the folder {path or '(top)'} {problem}",
+            "commit with git (add, commit), not with hand-written tree objects", path=path))
+
+
 def _strays(ctx: Context, c: OpsCommit, changes: Sequence[Change],
             add: Callable[[str, str, str], None]) -> None:
     """Under the runs' evidence folder a commit adds only its own run's record and log: a
@@ -317,15 +327,7 @@ def _strays(ctx: Context, c: OpsCommit, changes: Sequence[Change],
 
 def _merge(ctx: Context, sha: str, parents: Sequence[str],
            add: Callable[[str, str, str], None]) -> None:
-    """A merge is accepted when it is exactly git's own merge of its parents (merging the
-    ops branch into the base, say): it hides no change of its own."""
-    tree = git.out(ctx.repo, "rev-parse", f"{sha}^{{tree}}")
-    # 1: conflicts; 128: unrelated histories (git will not merge them): either way there
-    # is no plain merge this tree could be.
-    merged = git.run(ctx.repo, "merge-tree", "--write-tree", *parents,
-                     ok=(0, 1, 128)).decode().split("\n", 1)[0].strip() \
-        if len(parents) == 2 else ""
-    if tree != merged:
+    if not commits.is_plain_merge(ctx.repo, sha, parents):
         add("merge-with-changes", "a merge commit whose tree is not the plain merge of its "
             "parents", "merge without editing; ops changes are ops commits")
 

@@ -1,0 +1,40 @@
+"""A commit's git objects themselves, before any rule reads its changes: the trees it
+made are trees git would write, a merge is git's own merge. For `verify`, which judges
+commits made by any means (the hook only sees what git is about to write)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from .. import git
+from .changes import Logged
+
+
+def is_plain_merge(repo: Path, sha: str, parents: Sequence[str]) -> bool:
+    """Whether merge ``sha`` is exactly git's own merge of its parents (merging the ops
+    branch into the base, say): a merge that hides no change of its own."""
+    tree = git.out(repo, "rev-parse", f"{sha}^{{tree}}")
+    # 1: conflicts; 128: unrelated histories (git will not merge them): either way there
+    # is no plain merge this tree could be.
+    merged = git.run(repo, "merge-tree", "--write-tree", *parents,
+                     ok=(0, 1, 128)).decode().split("\n", 1)[0].strip() \
+        if len(parents) == 2 else ""
+    return tree == merged
+
+
+def malformed_trees(repo: Path, commit: Logged) -> list[tuple[str, str]]:
+    """(folder, problem) for each tree ``commit`` made that git would not write
+    (`git.tree_order_problem`). The changes the rules judge are git's diff, and in a tree
+    out of order, or naming an entry twice, that diff can show what a checkout or a
+    lookup by path does not (a record, a folder's names)."""
+    made = list(commit.made.items())
+    got = git.cat_batch_typed(repo, [tree for _path, tree in made])
+    idlen = git.id_bytes(commit.sha)
+    found = []
+    for (path, _tree), obj in zip(made, got, strict=True):
+        problem = "is missing" if obj is None or obj[0] != "tree" else \
+            git.tree_order_problem(obj[1], idlen)
+        if problem is not None:
+            found.append((path, problem))
+    return found
