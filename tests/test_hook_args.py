@@ -44,3 +44,14 @@ def test_the_forms_git_and_pre_commit_pass_are_plain() -> None:
     for other in (["--help"], ["pre-commit", "-h"], ["commit-msg"], ["pre-commit", "x"],
                   ["pre-commit", "--bas", "dev"], ["commit-msg", "--", "-f"]):
         assert plain(other) is None, other  # argparse answers these
+
+
+def test_a_wrong_hook_command_line_is_one_line_and_a_fix(capsys) -> None:  # type: ignore[no-untyped-def]
+    from evidencebot.guard.hook import main
+
+    for argv in (["bogus"], ["pre-commit", "--bogus"], ["commit-msg"], []):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 2 and err[0].startswith("evidencebot: error: ") and \
+            err[1] == "Fix: see `evidencebot hook --help`", (argv, err)
+    assert main(["--help"]) == 0 and "pre-commit" in capsys.readouterr().out

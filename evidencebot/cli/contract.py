@@ -272,7 +272,7 @@ class SchemaOut(Out):
 
 
 class HookOut(Out):
-    hook: Literal["pre-commit", "commit-msg"]
+    hook: Literal["pre-commit", "commit-msg"] | None  # None: the command line named no hook
     applies: bool  # an ops commit (the guard's business)
     ok: bool
     problems: list[str]

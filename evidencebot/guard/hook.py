@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple, NoReturn
 
 if TYPE_CHECKING:
     import argparse
@@ -30,10 +30,18 @@ class Args(NamedTuple):
     file: Path | None = None
 
 
+class _Usage(Exception):
+    """A command line argparse refused: said as every evidencebot error is said."""
+
+
 def parser() -> argparse.ArgumentParser:
     import argparse
 
-    p = argparse.ArgumentParser(prog="evidencebot hook", description=DESCRIPTION)
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:  # not usage lines and exit 2 of its own
+            raise _Usage(message)
+
+    p = Parser(prog="evidencebot hook", description=DESCRIPTION)
     sub = p.add_subparsers(dest="hook", required=True, metavar="HOOK")
     pre = sub.add_parser("pre-commit", help="judge the staged change against the scope rules",
                          description=DESCRIPTION)
@@ -49,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _json(hook: str, applies: bool, problems: Sequence[str], code: int) -> None:
+def _json(hook: str | None, applies: bool, problems: Sequence[str], code: int) -> None:
     import json
 
     doc: dict[str, object] = {"schema": "evidencebot.hook/1", "hook": hook,
@@ -58,22 +66,23 @@ def _json(hook: str, applies: bool, problems: Sequence[str], code: int) -> None:
     if code:
         doc["error"] = {"message": f"the {hook} hook refused: {len(problems)} problem(s)"
                         if code == 1 else (problems[0] if problems else "usage error"),
-                        "fix": "evidencebot explain " + ("scope" if hook == "pre-commit"
-                                                         else "trailers"),
+                        "fix": "see `evidencebot hook --help`" if code == 2 else
+                        "evidencebot explain " + ("scope" if hook == "pre-commit"
+                                                  else "trailers"),
                         "exit_code": code}
     sys.stdout.write(json.dumps(doc) + "\n")
 
 
-def pre_commit(base: str, *, as_json: bool = False) -> int:
+def pre_commit(base: str, *, as_json: bool = False, repo: Path = Path(".")) -> int:
     from .. import git
     from ..md import blocks as mdblocks
     from .changes import judge_staged
 
-    store = _blocks_store()
+    store = _blocks_store(repo)
     if store is not None:
         mdblocks.adopt(store.load())
     try:
-        applies, violations = judge_staged(Path("."), base)
+        applies, violations = judge_staged(repo, base)
         if store is not None and applies:
             store.save(mdblocks.found())
     except git.GitError as e:
@@ -91,23 +100,23 @@ def pre_commit(base: str, *, as_json: bool = False) -> int:
     return 1
 
 
-def _blocks_store() -> Store | None:
+def _blocks_store(repo: Path) -> Store | None:
     """`changes.markdown_shortcut` in the git dir (hooks run at the top level; no process
     to ask git where it is: a worktree without GIT_DIR just goes without)."""
     from .changes import markdown_shortcut
 
-    gitdir = Path(os.environ.get("GIT_DIR") or ".git")
+    gitdir = repo / (os.environ.get("GIT_DIR") or ".git")
     return markdown_shortcut(gitdir) if gitdir.is_dir() else None
 
 
-def commit_msg(file: Path, base: str, *, as_json: bool = False) -> int:
-    code, applies, problems = _commit_msg(file, base)
+def commit_msg(file: Path, base: str, *, as_json: bool = False, repo: Path = Path(".")) -> int:
+    code, applies, problems = _commit_msg(file, base, repo)
     if as_json:
         _json("commit-msg", applies, problems, code)
     return code
 
 
-def _commit_msg(file: Path, base: str) -> tuple[int, bool, list[str]]:
+def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]]:
     from ..evidence.trailers import validate
     from .changes import applies, base_rules, current_branch
 
@@ -116,7 +125,6 @@ def _commit_msg(file: Path, base: str) -> tuple[int, bool, list[str]]:
     except (OSError, UnicodeDecodeError) as e:
         sys.stderr.write(f"evidencebot: error: cannot read {file}: {e}\n")
         return 2, False, [f"cannot read {file}: {e}"]
-    repo = Path(".")
     rules = base_rules(repo, base, inherit_env=True)
     if not applies(current_branch(repo), rules, os.environ):
         return 0, False, []
@@ -161,15 +169,22 @@ def plain(argv: Sequence[str]) -> Args | None:
     return Args(argv[0], base, as_json, Path(files[0]) if files else None)
 
 
-def main(argv: Sequence[str]) -> int:
+def main(argv: Sequence[str], repo: Path = Path(".")) -> int:
+    """The hook ``argv`` names, run in ``repo`` (where git runs hooks: its top level)."""
     args = plain(argv)
     if args is None:
         try:
             parsed = parser().parse_args(list(argv))
-        except SystemExit as e:  # --help (0) and usage errors (2), as argparse decided
+        except SystemExit as e:  # --help
             return int(e.code or 0)
+        except _Usage as e:
+            sys.stderr.write(f"evidencebot: error: {e}\nFix: see `evidencebot hook --help`\n")
+            if "--json" in argv:
+                _json(argv[0] if argv[0] in ("pre-commit", "commit-msg") else None,
+                      False, [str(e)], 2)
+            return 2
         args = Args(parsed.hook, parsed.base, parsed.json, getattr(parsed, "file", None))
     if args.hook == "pre-commit":
-        return pre_commit(args.base, as_json=args.json)
+        return pre_commit(args.base, as_json=args.json, repo=repo)
     assert args.file is not None  # argparse requires it; `plain` reads exactly one
-    return commit_msg(args.file, args.base, as_json=args.json)
+    return commit_msg(args.file, args.base, as_json=args.json, repo=repo)
