@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import git as run_git
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -358,7 +359,8 @@ def _raw_tree(entries: list[tuple[bytes, bytes]], oid: bytes) -> bytes:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from([b"100644", b"40000", b"100755", b"120000"]),
                           st.binary(min_size=1, max_size=4).filter(
-                              lambda n: b"/" not in n and b"\x00" not in n and b" " not in n)),
+                              lambda n: b"/" not in n and b"\x00" not in n and b" " not in n
+                              and n not in (b".", b"..") and n.lower() != b".git")),
                 max_size=8, unique_by=lambda e: e[1]),
        st.randoms(use_true_random=False))
 def test_a_tree_in_git_s_order_is_well_formed_and_any_other_order_is_not(
@@ -369,13 +371,13 @@ def test_a_tree_in_git_s_order_is_well_formed_and_any_other_order_is_not(
         return e[1] + (b"/" if e[0] == b"40000" else b"")
 
     ordered = sorted(entries, key=key)
-    assert git.tree_order_problem(_raw_tree(ordered, oid), 20) is None
+    assert git.tree_problem(_raw_tree(ordered, oid), 20) is None
     shuffled = entries[:]
     rnd.shuffle(shuffled)
-    problem = git.tree_order_problem(_raw_tree(shuffled, oid), 20)
+    problem = git.tree_problem(_raw_tree(shuffled, oid), 20)
     assert (problem is None) == (shuffled == ordered)
     if entries:
-        twice = git.tree_order_problem(_raw_tree([*ordered, ordered[-1]], oid), 20)
+        twice = git.tree_problem(_raw_tree([*ordered, ordered[-1]], oid), 20)
         assert twice is not None and "twice" in twice
 
 
@@ -393,7 +395,7 @@ def test_the_tree_order_is_the_one_git_writes_and_fsck_checks(tmp_path: Path) ->
     tree = subprocess.run(["git", "-C", str(repo), "mktree"], input="\n".join(rows) + "\n",
                           capture_output=True, text=True, check=True).stdout.strip()
     raw = run_git_bytes(repo, "cat-file", "tree", tree)
-    assert git.tree_order_problem(raw, 20) is None
+    assert git.tree_problem(raw, 20) is None
     entries = git.tree_entries(raw, 20)
     assert [e[1] for e in entries] == [b"a-", b"a", b"a0", b"b.json", b"b.log"]
     for bad, fsck in ((entries[:3] + entries[4:2:-1], "treeNotSorted"),
@@ -405,5 +407,20 @@ def test_the_tree_order_is_the_one_git_writes_and_fsck_checks(tmp_path: Path) ->
         checked = subprocess.run(["git", "-C", str(repo), "fsck", "--no-dangling"],
                                  capture_output=True, text=True)
         assert f"error in tree {made}" in checked.stderr and fsck in checked.stderr
-        assert git.tree_order_problem(data, 20) is not None
-    assert git.tree_order_problem(raw[:-3], 20) == "is not a well-formed tree object"
+        assert git.tree_problem(data, 20) is not None
+    assert git.tree_problem(raw[:-3], 20) == "is not a well-formed tree object"
+
+
+@pytest.mark.parametrize(("mode", "name", "said"), [
+    (b"040000", b"folder", "mode 040000"), (b"100664", b"a.json", "mode 100664"),
+    (b"40755", b"folder", "mode 40755"), (b"100644", b"reports/evidence/x.json", "named"),
+    (b"100644", b"", "named"), (b"40000", b"..", "named"), (b"40000", b".GIT", "named")])
+def test_names_and_modes_git_does_not_write_are_problems(mode: bytes, name: bytes,
+                                                        said: str) -> None:
+    assert said in (git.tree_problem(_raw_tree([(mode, name)], bytes(20)), 20) or "")
+
+
+def test_a_name_twice_at_the_end_of_a_large_tree_is_named() -> None:
+    entries = [(b"100644", b"f%06d" % i) for i in range(50_000)]
+    said = git.tree_problem(_raw_tree([*entries, entries[-1]], bytes(20)), 20)
+    assert said == "names 'f049999' twice"

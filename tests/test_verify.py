@@ -340,7 +340,7 @@ def _swap_in(repo: Path, tree: str, path: list[str], leaf: list[tuple[str, str, 
     return _write_tree(repo, rows)
 
 
-@pytest.mark.parametrize("shape", ["unsorted", "named-twice"])
+@pytest.mark.parametrize("shape", ["unsorted", "named-twice", "decoy"])
 def test_a_hand_written_tree_git_would_not_write_is_a_finding(recorded: Path, cli,  # type: ignore[no-untyped-def]
                                                               shape: str) -> None:
     """In a tree out of git's order the diff shows a record that a lookup by path does not
@@ -350,11 +350,16 @@ def test_a_hand_written_tree_git_would_not_write_is_a_finding(recorded: Path, cl
     folder = record.rsplit("/", 1)[0].split("/")
     head = git(recorded, "rev-parse", "HEAD").strip()
     top = git(recorded, "rev-parse", "HEAD^{tree}").strip()
-    if shape == "unsorted":
+    if shape in ("unsorted", "decoy"):
         leaf = _rows(recorded, f"{head}:{'/'.join(folder)}")
         assert len(leaf) >= 2
         tree = _swap_in(recorded, top, folder, leaf[::-1])
-        where = "/".join(folder) + "/"
+        where = {"/".join(folder) + "/"}
+        if shape == "decoy":  # a top entry named like the folder: git log names it twice
+            empty = _write_tree(recorded, [])
+            tree = _write_tree(recorded, [*_rows(recorded, tree),
+                                          ("40000", empty, "/".join(folder))])
+            where.add("")
     else:  # the record alone in a second folder of the same name, after the first
         rows = _rows(recorded, top)
         blob = git(recorded, "rev-parse", f"{head}:{record}").strip()
@@ -362,7 +367,7 @@ def test_a_hand_written_tree_git_would_not_write_is_a_finding(recorded: Path, cl
         for name in reversed(folder[1:]):
             sub = _write_tree(recorded, [("40000", sub, name)])
         tree = _write_tree(recorded, [*rows, ("40000", sub, folder[0])])
-        where = ""
+        where = {""}
     msg = git(recorded, "log", "-1", "--format=%B")
     forged = subprocess.run(["git", "-C", str(recorded), "commit-tree", tree, "-p", "HEAD~1",
                              "-F", "-"], input=msg, capture_output=True, text=True,
@@ -370,4 +375,5 @@ def test_a_hand_written_tree_git_would_not_write_is_a_finding(recorded: Path, cl
     git(recorded, "update-ref", f"refs/heads/{OPS}", forged)
     r = cli("--repo", recorded, "--json", "verify")
     found = [v for v in json.loads(r.out)["violations"] if v["rule"] == "tree-malformed"]
-    assert r.code == 1 and [(v["commit"], v["path"]) for v in found] == [(forged, where)], r.out
+    assert r.code == 1 and {v["commit"] for v in found} == {forged}, r.out
+    assert {v["path"] for v in found} == where, r.out

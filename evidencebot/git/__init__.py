@@ -4,7 +4,6 @@ revisions, the repository's folders, trees, writing blobs, worktrees, the identi
 
 from __future__ import annotations
 
-import operator
 import os
 import re
 from collections.abc import Iterator, Sequence
@@ -28,7 +27,7 @@ __all__ = [
     "ahead", "blob", "branch_worktrees", "cat_batch",
     "cat_batch_typed", "clean_env", "committing", "common_dir", "hash_blob", "hash_blobs",
     "id_bytes", "out", "reading", "rev_parse", "run", "show_bytes", "stream", "succeeds",
-    "top", "toplevel", "tree_entries", "tree_order_problem",
+    "top", "toplevel", "TREE_MODES", "tree_entries", "tree_problem",
 ]
 
 
@@ -72,26 +71,40 @@ def tree_entries(tree: bytes, idlen: int) -> list[tuple[bytes, bytes, bytes]]:
     return list(_entries_one_by_one(tree, idlen))
 
 
-def tree_order_problem(tree: bytes, idlen: int) -> str | None:
-    """What makes a raw tree object one git would not write (None: nothing): entries out
-    of git's order or a name twice. git finds a path in a tree by a sorted search and
-    diffs two trees by walking both in order, so in such a tree a diff can show a file that
-    a lookup by path does not find (`git fsck`: treeNotSorted, duplicateEntries)."""
+# The modes git writes in a tree: a file, an executable, a symlink, a submodule, a folder.
+TREE_MODES = frozenset((b"100644", b"100755", b"120000", b"160000", b"40000"))
+
+
+def tree_problem(tree: bytes, idlen: int) -> str | None:
+    """What makes a raw tree object one git would not write (None: nothing), as `git
+    fsck` finds it: an entry out of git's order or named twice, a name that is empty, holds
+    a "/" or is ".", ".." or ".git", a mode git does not write (040000, 100664...). git
+    finds a path in a tree by a sorted search and diffs two trees by walking both in
+    order, so in such a tree a diff can show a file that a lookup by path or a checkout
+    does not, and `git log --raw` can name one path twice."""
     whole, _entry = _tree_patterns(idlen)
     if not whole.fullmatch(tree):
         return "is not a well-formed tree object"
     entries = _named_patterns(idlen).findall(tree)  # (mode, name): ids are not compared
-    names = [name for _mode, name in entries]
+    for mode, name in entries:
+        shown = name.decode("utf-8", "replace")
+        if mode not in TREE_MODES:
+            return f"holds {shown!r} with mode {mode.decode('ascii', 'replace')}, which git " \
+                   "does not write"
+        if not name or b"/" in name or name in (b".", b"..") or name.lower() == b".git":
+            return f"holds an entry named {shown!r}, which git does not write"
+    seen: set[bytes] = set()
+    for _mode, name in entries:
+        if name in seen:
+            return f"names {name.decode('utf-8', 'replace')!r} twice"
+        seen.add(name)
     # git's order: by name, a folder's name as if it ended in "/"
     keys = [name + b"/" if mode == b"40000" else name for mode, name in entries]
-    if len(set(names)) == len(names) and all(map(operator.lt, keys, keys[1:])):
-        return None
-    if len(set(names)) != len(names):
-        twice = next(n for n in names if names.count(n) > 1)
-        return f"names {twice.decode('utf-8', 'replace')!r} twice"
-    a, b = next((a, b) for a, b in zip(keys, keys[1:], strict=False) if a >= b)
-    return (f"lists {b.decode('utf-8', 'replace').rstrip('/')!r} after "
-            f"{a.decode('utf-8', 'replace').rstrip('/')!r}, out of git's order")
+    for first, then in zip(keys, keys[1:], strict=False):
+        if first >= then:
+            return (f"lists {then.decode('utf-8', 'replace').rstrip('/')!r} after "
+                    f"{first.decode('utf-8', 'replace').rstrip('/')!r}, out of git's order")
+    return None
 
 
 @lru_cache(maxsize=2)

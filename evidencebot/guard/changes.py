@@ -172,7 +172,9 @@ class Logged(NamedTuple):
     records: list[Record]
     tree: str
     folders: Folders
-    made: dict[str, str]  # the folders it changed or added, "" its top: their ids in it
+    # The folders it changed or added ("" its top) with their ids in it; a list: in a tree
+    # git would not write, `git log --raw` can name one path twice (`commits`).
+    made: list[tuple[str, str]]
 
 
 def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> list[Logged]:
@@ -203,7 +205,7 @@ def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> lis
         files = [r for r in records if r[0] != TREE and r[1] != TREE]
         folders = {r[4] + "/": r[2] if r[0] == TREE else None
                    for r in records if r[0] == TREE or r[1] == TREE}
-        made = {"": ids[1], **{r[4] + "/": r[3] for r in records if r[1] == TREE}}
+        made = [("", ids[1]), *((r[4] + "/", r[3]) for r in records if r[1] == TREE)]
         found.append(Logged(ids[0], tuple(ids[2:]), int(ct), int(at), files, ids[1],
                             folders, made))
     return found

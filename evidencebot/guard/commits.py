@@ -25,16 +25,16 @@ def is_plain_merge(repo: Path, sha: str, parents: Sequence[str]) -> bool:
 
 def malformed_trees(repo: Path, commit: Logged) -> list[tuple[str, str]]:
     """(folder, problem) for each tree ``commit`` made that git would not write
-    (`git.tree_order_problem`). The changes the rules judge are git's diff, and in a tree
+    (`git.tree_problem`). The changes the rules judge are git's diff, and in a tree
     out of order, or naming an entry twice, that diff can show what a checkout or a
     lookup by path does not (a record, a folder's names)."""
-    made = list(commit.made.items())
+    made = commit.made
     got = git.cat_batch_typed(repo, [tree for _path, tree in made])
     idlen = git.id_bytes(commit.sha)
     found = []
     for (path, _tree), obj in zip(made, got, strict=True):
         problem = "is missing" if obj is None or obj[0] != "tree" else \
-            git.tree_order_problem(obj[1], idlen)
+            git.tree_problem(obj[1], idlen)
         if problem is not None:
             found.append((path, problem))
     return found
