@@ -133,12 +133,21 @@ def installed_environment(dest: Path) -> Path:
     installed_copy(purelib)
     if os.name != "nt":  # (Windows: `python -m`, see `_console_script`)
         for name in SCRIPTS:
-            (found,) = metadata.entry_points(group="console_scripts", name=name)
+            module, attr = _entry_point(name)
             script = python.with_name(name)
-            script.write_text(f"#!{python}\n" + _SCRIPT.format(
-                module=found.module, attr=found.attr), encoding="utf-8")
+            script.write_text(f"#!{python}\n" + _SCRIPT.format(module=module, attr=attr),
+                              encoding="utf-8")
             script.chmod(0o755)
     return dest
+
+
+def _entry_point(name: str) -> tuple[str, str]:
+    """(module, function) of the console script ``name`` as installed."""
+    for found in metadata.entry_points(group="console_scripts", name=name):
+        return found.module, found.attr
+    if name == "evidencebot":  # a clone run without installing: pyproject's entry point
+        return "evidencebot.__main__", "main"
+    raise SystemExit(f"{name} is not installed (pip install -e '.[test]')")
 
 
 def _interpreter(venv_dir: Path) -> Path:
@@ -149,9 +158,9 @@ def _console_script(venv_dir: Path, name: str) -> list[str]:
     script = _interpreter(venv_dir).with_name(name)
     if script.exists():
         return [str(script)]
-    (found,) = metadata.entry_points(group="console_scripts", name=name)
+    module, attr = _entry_point(name)
     return [str(_interpreter(venv_dir)), "-c",
-            f"import sys; from {found.module} import {found.attr}; sys.exit({found.attr}())"]
+            f"import sys; from {module} import {attr}; sys.exit({attr}())"]
 
 
 def installed_copy(dest: Path) -> Path:
