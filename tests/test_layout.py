@@ -308,3 +308,11 @@ def test_a_misspelled_command_is_matched_against_every_command(cli) -> None:  # 
     items = ShellComplete(group, {}, "evidencebot", "_X").get_completions([], "s")
     assert {i.value: i.help for i in items} == {
         n: line for n, (_module, line) in COMMANDS.items() if n.startswith("s")}
+
+
+def test_evidencebot_alone_shows_its_help_then_says_what_is_missing(cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli()
+    lines = r.err.splitlines()
+    assert r.code == 2 and r.out == "" and "Commands:" in lines
+    assert lines[-2:] == ["evidencebot: error: no command given",
+                          "Fix: see `evidencebot --help`"]

@@ -269,6 +269,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _fail(seen, args, str(e), "", 2)
     except click.exceptions.Exit as e:
         return e.exit_code
+    except click.exceptions.NoArgsIsHelpError as e:  # `evidencebot` alone: the help page
+        e.show()
+        return _fail(seen, args, "no command given", "see `evidencebot --help`", 2)
     except click.UsageError as e:
         cmd = seen.get("command")
         help_ = f"evidencebot {cmd} --help" if cmd else "evidencebot --help"
