@@ -129,11 +129,15 @@ def installed_environment(dest: Path) -> Path:
         [str(python), "-I", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
         check=True, capture_output=True, text=True).stdout.strip())
     deps = sysconfig.get_path("purelib")
-    (purelib / "_evidencebot_bench_deps.pth").write_text(deps + "\n", encoding="utf-8")
+    # in the encoding site reads .pth files with (the locale's, before Python 3.13)
+    (purelib / "_evidencebot_bench_deps.pth").write_text(deps + "\n", encoding="locale")
     installed_copy(purelib)
     if os.name != "nt":  # (Windows: `python -m`, see `_console_script`)
         for name in SCRIPTS:
-            module, attr = _entry_point(name)
+            try:
+                module, attr = _entry_point(name)
+            except SystemExit:  # not installed: said when a benchmark asks for it
+                continue
             script = python.with_name(name)
             script.write_text(f"#!{python}\n" + _SCRIPT.format(module=module, attr=attr),
                               encoding="utf-8")

@@ -55,3 +55,18 @@ def test_a_wrong_hook_command_line_is_one_line_and_a_fix(capsys) -> None:  # typ
         assert len(err) == 2 and err[0].startswith("evidencebot: error: ") and \
             err[1] == "Fix: see `evidencebot hook --help`", (argv, err)
     assert main(["--help"]) == 0 and "pre-commit" in capsys.readouterr().out
+
+
+def test_json_before_the_hook_name_counts_as_everywhere_else(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`hook --json pre-commit` (the executable goes straight to the hook, without click's
+    reading of --json) is `hook pre-commit --json`."""
+    import json
+    import subprocess
+
+    from evidencebot.guard.hook import main
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    for argv in (["--json", "pre-commit"], ["pre-commit", "--json"]):
+        assert main(argv, repo=tmp_path) == 0, argv
+        doc = json.loads(capsys.readouterr().out)
+        assert (doc["hook"], doc["applies"], doc["exit_code"]) == ("pre-commit", False, 0)

@@ -147,7 +147,7 @@ def test_the_hooks_and_the_gateway_speak_it_too(repo: Path, tmp_path: Path, cli,
     msg.write_text("no trailers here\n")
     doc = valid(cli, "hook", ["hook", "commit-msg", msg], code=1, after=True)
     assert any("Evidence-Kind" in p for p in doc["problems"])
-    for wrong in (["hook", "bogus"], ["hook", "pre-commit", "--bogus"]):
+    for wrong in (["hook", "bogus"], ["hook", "pre-commit", "--bogus"], ["hook"]):
         doc = valid(cli, "hook", wrong, code=2)  # a usage error is an object too
         assert doc["error"]["fix"] == "see `evidencebot hook --help`"
     monkeypatch.chdir(tmp_path)  # --repo: the hook judges that repository's staged change

@@ -100,10 +100,14 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS.keys() | self.commands.keys())
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands and cmd_name in COMMANDS:
+        if cmd_name not in self.commands:
             import importlib
 
-            importlib.import_module(f"{__package__}.{COMMANDS[cmd_name][0]}")
+            # an unknown name (a typo) loads them all: click's "did you mean" reads the
+            # commands it holds
+            for module in {COMMANDS[cmd_name][0]} if cmd_name in COMMANDS else \
+                    {module for module, _line in COMMANDS.values()}:
+                importlib.import_module(f"{__package__}.{module}")
         return super().get_command(ctx, cmd_name)
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
@@ -113,14 +117,6 @@ class LazyGroup(click.Group):
         line = COMMANDS.get(name or cmd.name or "")
         if line is not None:
             cmd.short_help = line[1]
-
-    def resolve_command(self, ctx: click.Context,
-                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
-        try:
-            return super().resolve_command(ctx, args)
-        except click.exceptions.NoSuchCommand as e:  # "did you mean" from every command,
-            raise click.exceptions.NoSuchCommand(  # not only those imported so far
-                e.command_name, possibilities=self.list_commands(ctx), ctx=ctx) from None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The list in `--help`, from `COMMANDS`: no command module imported for it."""
@@ -269,10 +265,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         return _fail(seen, args, str(e), "", 2)
     except click.exceptions.Exit as e:
         return e.exit_code
-    except click.exceptions.NoArgsIsHelpError as e:  # `evidencebot` alone: the help page
-        e.show()
-        return _fail(seen, args, "no command given", "see `evidencebot --help`", 2)
     except click.UsageError as e:
+        if isinstance(e, _NO_ARGS):  # `evidencebot` alone: the help page, then the error
+            e.show()
+            return _fail(seen, args, "no command given", "see `evidencebot --help`", 2)
         cmd = seen.get("command")
         help_ = f"evidencebot {cmd} --help" if cmd else "evidencebot --help"
         return _fail(seen, args, e.format_message(), f"see `{help_}`", 2)
@@ -283,6 +279,11 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail(seen, args, "interrupted", "", 130)
     return rv if isinstance(rv, int) else 0
+
+
+# click 8.2 and later raise this for a group given no command (8.1 prints its help and
+# exits 0); isinstance against () is False.
+_NO_ARGS: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 def _json_first(args: list[str]) -> list[str]:

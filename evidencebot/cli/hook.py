@@ -17,7 +17,7 @@ def hook(state: State, args: tuple[str, ...]) -> int:
     `hook commit-msg FILE` (the trailer block). Run `evidencebot hook --help`."""
     from ..guard.hook import main as hook_main
 
-    if state.as_json and args and "--json" not in args:
+    if state.as_json and "--json" not in args:
         args = (*args, "--json")
         state.seen["emitted"] = True  # the hook prints its own object
     return hook_main(list(args), repo=state.repo)

@@ -57,7 +57,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _json(hook: str | None, applies: bool, problems: Sequence[str], code: int) -> None:
+def _json(hook: str | None, applies: bool, problems: Sequence[str], code: int,
+          fix: str | None = None) -> None:
     import json
 
     doc: dict[str, object] = {"schema": "evidencebot.hook/1", "hook": hook,
@@ -66,7 +67,7 @@ def _json(hook: str | None, applies: bool, problems: Sequence[str], code: int) -
     if code:
         doc["error"] = {"message": f"the {hook} hook refused: {len(problems)} problem(s)"
                         if code == 1 else (problems[0] if problems else "usage error"),
-                        "fix": "see `evidencebot hook --help`" if code == 2 else
+                        "fix": fix if code == 2 else
                         "evidencebot explain " + ("scope" if hook == "pre-commit"
                                                   else "trailers"),
                         "exit_code": code}
@@ -170,7 +171,12 @@ def plain(argv: Sequence[str]) -> Args | None:
 
 
 def main(argv: Sequence[str], repo: Path = Path(".")) -> int:
-    """The hook ``argv`` names, run in ``repo`` (where git runs hooks: its top level)."""
+    """The hook ``argv`` names, run in ``repo`` (where git runs hooks: its top level).
+    ``--json`` anywhere before ``--`` counts, as it does for every command."""
+    end = list(argv).index("--") if "--" in argv else len(argv)
+    if "--json" in argv[:end]:
+        rest = [a for a in argv[:end] if a != "--json"]
+        argv = [*rest[:1], "--json", *rest[1:], *argv[end:]]
     args = plain(argv)
     if args is None:
         try:
@@ -181,7 +187,7 @@ def main(argv: Sequence[str], repo: Path = Path(".")) -> int:
             sys.stderr.write(f"evidencebot: error: {e}\nFix: see `evidencebot hook --help`\n")
             if "--json" in argv:
                 _json(argv[0] if argv[0] in ("pre-commit", "commit-msg") else None,
-                      False, [str(e)], 2)
+                      False, [str(e)], 2, fix="see `evidencebot hook --help`")
             return 2
         args = Args(parsed.hook, parsed.base, parsed.json, getattr(parsed, "file", None))
     if args.hook == "pre-commit":
