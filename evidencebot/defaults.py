@@ -10,6 +10,8 @@ MILESTONE = "MO-2"
 CONSECUTIVE = 3
 EVIDENCE_EXTENSIONS = (".json", ".md", ".log", ".txt", ".csv")
 MAX_CLOCK_SKEW_SECONDS = 300
+# The tracker's streak line under its table (`record` rewrites it; the hook lets it change).
+STREAK_LINE = r"Consecutive qualifying runs:\s*\d+\s+of\s+\d+"
 # Names Windows cannot hold a file under, whatever the extension (evidence is read there).
 WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                               *(f"lpt{i}" for i in range(10))})

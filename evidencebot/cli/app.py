@@ -125,7 +125,7 @@ class LazyGroup(click.Group):
 
 
 def every_command() -> dict[str, click.Command]:
-    """Every command, its module imported (for the tests, completion and `schema`)."""
+    """Every command, its module imported (what the tests hold to `COMMANDS`)."""
     ctx = click.Context(cli)
     return {name: cmd for name in cli.list_commands(ctx)
             if (cmd := cli.get_command(ctx, name)) is not None}

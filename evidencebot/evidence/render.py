@@ -12,7 +12,7 @@ import re
 import shlex
 from collections.abc import Sequence
 
-from .. import __version__
+from .. import __version__, defaults
 from ..config import Config
 from ..frozen import frozen
 from ..md import edit as mdedit
@@ -23,7 +23,7 @@ from . import trailers
 from .record import EvidenceRecord, Outcome, sha256
 from .verdict import Verdict, fmt_ratio, outcome_note
 
-STREAK_LINE = re.compile(r"Consecutive qualifying runs:\s*\d+\s+of\s+\d+")
+STREAK_LINE = re.compile(defaults.STREAK_LINE)
 
 
 # --- what the trailers say, recomputable from the record ------------------------------

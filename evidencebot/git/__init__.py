@@ -27,7 +27,7 @@ __all__ = [
     "ahead", "blob", "branch_worktrees", "cat_batch",
     "cat_batch_typed", "clean_env", "committing", "common_dir", "hash_blob", "hash_blobs",
     "id_bytes", "out", "reading", "rev_parse", "run", "show_bytes", "stream", "succeeds",
-    "top", "toplevel", "TREE_MODES", "tree_entries", "tree_problem",
+    "top", "toplevel", "tree_entries", "tree_problem",
 ]
 
 
@@ -72,7 +72,7 @@ def tree_entries(tree: bytes, idlen: int) -> list[tuple[bytes, bytes, bytes]]:
 
 
 # The modes git writes in a tree: a file, an executable, a symlink, a submodule, a folder.
-TREE_MODES = frozenset((b"100644", b"100755", b"120000", b"160000", b"40000"))
+_TREE_MODES = frozenset((b"100644", b"100755", b"120000", b"160000", b"40000"))
 
 
 def tree_problem(tree: bytes, idlen: int) -> str | None:
@@ -82,13 +82,13 @@ def tree_problem(tree: bytes, idlen: int) -> str | None:
     finds a path in a tree by a sorted search and diffs two trees by walking both in
     order, so in such a tree a diff can show a file that a lookup by path or a checkout
     does not, and `git log --raw` can name one path twice."""
-    whole, _entry = _tree_patterns(idlen)
+    whole, entry = _tree_patterns(idlen)
     if not whole.fullmatch(tree):
         return "is not a well-formed tree object"
-    entries = _named_patterns(idlen).findall(tree)  # (mode, name): ids are not compared
+    entries = [(mode, name) for mode, name, _id in entry.findall(tree)]
     for mode, name in entries:
         shown = name.decode("utf-8", "replace")
-        if mode not in TREE_MODES:
+        if mode not in _TREE_MODES:
             return f"holds {shown!r} with mode {mode.decode('ascii', 'replace')}, which git " \
                    "does not write"
         if not name or b"/" in name or name in (b".", b"..") or name.lower() == b".git":
@@ -105,11 +105,6 @@ def tree_problem(tree: bytes, idlen: int) -> str | None:
             return (f"lists {then.decode('utf-8', 'replace').rstrip('/')!r} after "
                     f"{first.decode('utf-8', 'replace').rstrip('/')!r}, out of git's order")
     return None
-
-
-@lru_cache(maxsize=2)
-def _named_patterns(idlen: int) -> re.Pattern[bytes]:
-    return re.compile(rb"([^ ]*) ([^\x00]*)\x00.{%d}" % idlen, re.S)
 
 
 @lru_cache(maxsize=2)

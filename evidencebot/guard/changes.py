@@ -172,9 +172,14 @@ class Logged(NamedTuple):
     records: list[Record]
     tree: str
     folders: Folders
-    # The folders it changed or added ("" its top) with their ids in it; a list: in a tree
-    # git would not write, `git log --raw` can name one path twice (`commits`).
+    # The folders it changed or added, with their ids in it; a list: in a tree git would
+    # not write, `git log --raw` can name one path twice (`commits`).
     made: list[tuple[str, str]]
+
+    @property
+    def trees(self) -> list[tuple[str, str]]:
+        """Every tree the commit made: its top ("") and `made`."""
+        return [("", self.tree), *self.made]
 
 
 def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> list[Logged]:
@@ -205,7 +210,7 @@ def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> lis
         files = [r for r in records if r[0] != TREE and r[1] != TREE]
         folders = {r[4] + "/": r[2] if r[0] == TREE else None
                    for r in records if r[0] == TREE or r[1] == TREE}
-        made = [("", ids[1]), *((r[4] + "/", r[3]) for r in records if r[1] == TREE)]
+        made = [(r[4] + "/", r[3]) for r in records if r[1] == TREE]
         found.append(Logged(ids[0], tuple(ids[2:]), int(ct), int(at), files, ids[1],
                             folders, made))
     return found
@@ -320,11 +325,11 @@ def _folder_asks(rev: str, dirs: Iterable[str], known: Folders | None) -> list[s
     """`_folder_specs`, with each folder whose id is ``known`` asked by that id (git reads
     one object, not every folder on its path) and None for one known to be absent."""
     dirs = sorted(dirs)
-    specs = _folder_specs(rev, dirs)
+    specs: list[str | None] = list(_folder_specs(rev, dirs))
     if not known or not specs:
-        return list(specs)
+        return specs
     return [known[d] if d in known else spec
-            for d, spec in zip(["", *sorted(dirs)], specs, strict=True)]
+            for d, spec in zip(["", *dirs], specs, strict=True)]
 
 
 def _folder_specs(rev: str, dirs: Iterable[str]) -> list[str]:

@@ -28,7 +28,7 @@ def malformed_trees(repo: Path, commit: Logged) -> list[tuple[str, str]]:
     (`git.tree_problem`). The changes the rules judge are git's diff, and in a tree
     out of order, or naming an entry twice, that diff can show what a checkout or a
     lookup by path does not (a record, a folder's names)."""
-    made = commit.made
+    made = commit.trees
     got = git.cat_batch_typed(repo, [tree for _path, tree in made])
     idlen = git.id_bytes(commit.sha)
     found = []

@@ -10,6 +10,7 @@ MO-* rows in §9. SESSION_LOG.md: append-only OPS entries. Headings never change
 import re
 from typing import Any
 
+from ..defaults import STREAK_LINE
 from .rules import Change, Rules, StreakOf, Violation
 
 OPS_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")
@@ -249,7 +250,7 @@ def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
     return out
 
 
-_STREAK_LINE = re.compile(r"Consecutive qualifying runs:\s*\d+\s+of\s+\d+")
+_STREAK_LINE = re.compile(STREAK_LINE)
 
 
 def _rows_kept(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],

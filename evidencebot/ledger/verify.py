@@ -268,7 +268,7 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
         parent = parents[0] if len(parents) == 1 else None
         if len(parents) <= 1:
             specs += guard.commit_reads(parent, logged.records, docs, _folders(logged, tops))
-            specs += (tree for _path, tree in logged.made)
+            specs += (tree for _path, tree in logged.trees)
         c = ops[index[sha]] if sha in index else None
         record = c.trailers.get("Evidence-Record", "") if c is not None and c.is_run else ""
         sides = guard.blob_sides(logged.records, record) if record else None
