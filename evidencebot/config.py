@@ -8,7 +8,6 @@ the rules that judge it.
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from dataclasses import field
 from datetime import time
@@ -18,6 +17,7 @@ from typing import Any, ClassVar, Literal
 from . import defaults, git
 from .errors import UsageError
 from .frozen import frozen
+from .hashes import sha256
 from .shape import Invalid, bounded, build, listed
 
 CONFIG_FILE = "evidencebot.toml"
@@ -305,14 +305,14 @@ def load(repo: Path, explicit: Path | None = None) -> LoadedConfig:
         if not explicit.is_file():
             raise UsageError(f"config file not found: {explicit}")
         data = explicit.read_bytes()
-        return LoadedConfig(parse(data, source=str(explicit)), explicit, _sha(data))
+        return LoadedConfig(parse(data, source=str(explicit)), explicit, sha256(data))
     for name in (CONFIG_FILE, "pyproject.toml"):
         p = repo / name
         if p.is_file():
             data = p.read_bytes()
             if name == "pyproject.toml" and not _pyproject_has_section(data):
                 continue
-            return LoadedConfig(parse(data, source=name), p, _sha(data))
+            return LoadedConfig(parse(data, source=name), p, sha256(data))
     return LoadedConfig(Config(), None, "none")
 
 
@@ -324,9 +324,6 @@ def load_at(repo: Path, rev: str) -> LoadedConfig:
             continue
         if name == "pyproject.toml" and not _pyproject_has_section(data):
             continue
-        return LoadedConfig(parse(data, source=f"{rev}:{name}"), Path(name), _sha(data))
+        return LoadedConfig(parse(data, source=f"{rev}:{name}"), Path(name), sha256(data))
     return LoadedConfig(Config(), None, "none")
 
-
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

@@ -4,7 +4,6 @@ string in it is redacted. Its JSON form is the file's bytes (key order fixed).""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -13,6 +12,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 
 from ..config import Config
 from ..frozen import frozen
+from ..hashes import sha256
 from ..ibkr.codes import Connectivity
 from ..redact import redact_json
 from ..shape import Invalid, as_dict, build, spec
@@ -158,10 +158,6 @@ class EvidenceRecord(_File):
 def canonical(value: Any) -> bytes:
     """A stable byte form of a JSON value, for comparing report contents."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def record_path(cfg: Config, run_id: str) -> str:

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from .. import __version__, defaults
 from ..config import Config
 from ..frozen import frozen
+from ..hashes import sha256
 from ..md import edit as mdedit
 from ..redact import redact
 from ..templating import render
 from ..textsafe import line, markdown
 from . import trailers
-from .record import EvidenceRecord, Outcome, sha256
+from .record import EvidenceRecord, Outcome
 from .verdict import Verdict, fmt_ratio, outcome_note
 
 STREAK_LINE = re.compile(defaults.STREAK_LINE)

@@ -300,9 +300,9 @@ def hand_rows(backlog: bytes, tracker_section: str, recorded: AbstractSet[str], 
     rows: list[tuple[str, str, str]] | None = None
     digest = ""
     if store is not None:
-        import hashlib
+        from ..hashes import sha256
 
-        digest = hashlib.sha256(backlog).hexdigest()
+        digest = sha256(backlog)
         saved = store.load()
         if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == digest:
             rows = saved[1]

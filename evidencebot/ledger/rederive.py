@@ -13,13 +13,14 @@ from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import UsageError
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
-from ..evidence.record import EvidenceRecord, canonical, read_file, record_path, sha256
+from ..evidence.record import EvidenceRecord, canonical, read_file, record_path
 from ..evidence.render import run_trailers
 from ..evidence.report import Metrics, metrics_from
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import verdict
 from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
+from ..hashes import sha256
 from ..shape import Invalid, as_dict
 from .workspace import Context
 

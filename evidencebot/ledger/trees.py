@@ -14,11 +14,11 @@ index, which handles everything.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
 from .. import git
+from ..hashes import digest
 
 TREE = b"40000"
 Entries = dict[bytes, tuple[bytes, bytes]]  # name -> (mode, raw object id)
@@ -64,7 +64,7 @@ def edit(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
         entries = trees[folder]
         body = b"".join(mode + b" " + name + b"\x00" + oid
                         for name, (mode, oid) in sorted(entries.items(), key=_order))
-        root = hashlib.new(algo, b"tree %d\x00" % len(body) + body).digest()
+        root = digest(algo, b"tree %d\x00" % len(body) + body)
         if folder:
             up, name = _split(folder)
             trees[up][name] = (TREE, root)

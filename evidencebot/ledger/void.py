@@ -14,7 +14,7 @@ from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import PolicyViolation, UsageError
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
-from ..evidence.record import VoidRecord, read_file, sha256, stamp
+from ..evidence.record import VoidRecord, read_file, stamp
 from ..evidence.render import STREAK_LINE, redact_bytes
 from ..evidence.void import (
     VOIDS_DIR,
@@ -29,6 +29,7 @@ from ..evidence.void import (
 )
 from ..frozen import frozen
 from ..guard.rules import Change
+from ..hashes import sha256
 from ..md import edit as mdedit
 from ..shape import Invalid
 from .commit import Draft, Tip
