@@ -316,3 +316,14 @@ def test_evidencebot_alone_shows_its_help_then_says_what_is_missing(cli) -> None
     assert r.code == 2 and r.out == "" and "Commands:" in lines
     assert lines[-2:] == ["evidencebot: error: no command given",
                           "Fix: see `evidencebot --help`"]
+
+
+def test_a_plain_verify_line_imports_no_click(trading_repo: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`fast` runs CI's verify line without click (about 7 ms of it); help goes to click."""
+    from conftest import record_run
+
+    record_run(cli, trading_repo, 8)
+    argv = ["--repo", str(trading_repo), "verify", "--range", "main..ops/evidence", "--json"]
+    assert imported("evidencebot.__main__", argv, ["click"], tmp_path) == ([], 0)
+    assert imported("evidencebot.__main__", [*argv, "--help"], ["click"], tmp_path) == \
+        (["click"], 0)

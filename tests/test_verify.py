@@ -377,3 +377,29 @@ def test_a_hand_written_tree_git_would_not_write_is_a_finding(recorded: Path, cl
     found = [v for v in json.loads(r.out)["violations"] if v["rule"] == "tree-malformed"]
     assert r.code == 1 and {v["commit"] for v in found} == {forged}, r.out
     assert {v["path"] for v in found} == where, r.out
+
+
+@pytest.mark.parametrize("json_flag", [[], ["--json"]])
+def test_with_or_without_click_verify_says_the_same(recorded: Path, cli,  # type: ignore[no-untyped-def]
+                                                     json_flag: list[str]) -> None:
+    """A plain line runs without click (`fast`); `--` at the end sends the same line through
+    click: same exit code, same bytes, findings or not."""
+    line = ["--repo", recorded, *json_flag, "verify", "--range", f"main..{OPS}"]
+    clean = cli(*line), cli(*line, "--")
+    amend_message(recorded, "Burnin-Filled-Orders: 3", "Burnin-Filled-Orders: 5")
+    forged = cli(*line), cli(*line, "--")
+    for plain, through_click in (clean, forged):
+        assert (plain.code, plain.out, plain.err) == \
+            (through_click.code, through_click.out, through_click.err)
+    assert clean[0].code == 0 and forged[0].code == 1 and "Burnin-Filled-Orders" in forged[0].out
+
+
+def test_a_path_holding_escape_sequences_is_shown_inert(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A finding names paths from the commits: an escape sequence in one would reach the
+    terminal (erase the line above, retitle the window) unless removed."""
+    name = "notes\x1b[1A\x1b[2K\x1b]0;ok\x07x.md"
+    (recorded / name).write_text("x\n", encoding="utf-8")
+    git(recorded, "add", "--", name)
+    git(recorded, "commit", "-q", "--no-verify", "-m", "notes")
+    r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1 and "notesx.md: not an evidence path" in r.out and "\x1b" not in r.out

@@ -1,5 +1,6 @@
-"""The click app: global options, the shared `State`, `--json` anywhere, and `run`, which maps
-errors to the documented exit codes. The commands register themselves on `cli`."""
+"""The click app: global options, `--json` anywhere, and `run`, which answers click's errors
+and leaves evidencebot's to `state.guarded` (one line, a documented exit code). The
+commands register themselves on `cli`; `State` (from `state`) is what they are passed."""
 
 from __future__ import annotations
 
@@ -7,17 +8,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
 from .. import __version__
-from ..errors import EvidencebotError
-from ..textsafe import line
+from .state import State, fail, guarded
 
-if TYPE_CHECKING:
-    from datetime import datetime
-    from pathlib import Path
+__all__ = ["COMMANDS", "State", "cli", "every_command", "json_option", "pass_state", "run"]
 
 # `--help` imports click and this module and no more: json, pathlib and datetime are
 # imported where a command needs them.
@@ -131,80 +129,6 @@ def every_command() -> dict[str, click.Command]:
             if (cmd := cli.get_command(ctx, name)) is not None}
 
 
-class State:
-    """Global options, resolved lazily so `--help` and `hook` stay cheap."""
-
-    def __init__(self, repo: Path, config: Path | None, as_json: bool) -> None:
-        self.repo = repo
-        self.config = config
-        self.as_json = as_json
-        self._ctx: Any = None
-        from contextlib import ExitStack
-
-        self.stack = ExitStack()  # closed when the command ends (see `run`)
-        self.seen: dict[str, Any] = {}  # what `run` reports on an error
-
-    def clock(self) -> datetime:
-        # The demo and tests pin the clock with EVIDENCEBOT_NOW, where the base branch's
-        # committed config allows it; the core never reads the clock itself.
-        from datetime import UTC, datetime
-
-        fixed = os.environ.get("EVIDENCEBOT_NOW")
-        if fixed:
-            from ..errors import UsageError
-            from ..evidence.report import parse_instant
-
-            if not self._pinned_allowed():
-                raise UsageError("EVIDENCEBOT_NOW is set, but the base branch's config does "
-                                 "not allow a pinned clock ([ops] allow_pinned_clock = "
-                                 "true); unset EVIDENCEBOT_NOW")
-            return parse_instant(fixed)
-        return datetime.now(UTC)
-
-    def _pinned_allowed(self) -> bool:
-        # The config of the base the command judges by: verify's (--base) once it has
-        # adopted its context, else the operator's context's.
-        return bool(self.context().rules.ops.allow_pinned_clock)
-
-    def top(self) -> Path:
-        """The repository's top level; a usage error outside one."""
-        from .. import git
-
-        return git.top(self.repo)
-
-    def adopt(self, ctx: Any) -> None:
-        """Use ``ctx`` (verify's, built from the base branch alone) as this command's."""
-        self._ctx = ctx
-
-    def context(self) -> Any:
-        if self._ctx is None:
-            from .. import git
-            from ..ledger.workspace import open_context
-
-            top = self.top()
-            # Every blob and ref the command reads goes through one `cat-file --batch`.
-            self.stack.enter_context(git.reading(top))
-            self._ctx = open_context(top, config_path=self.config, clock=self.clock)
-            # Bank holidays from a file beside the history cache (`verify` makes its own
-            # context and asks the `holidays` package every time).
-            from ..evidence.bankholidays import use_store
-            from ..evidence.store import shortcut_path
-
-            use_store(shortcut_path(top, "holidays.bin"))
-        return self._ctx
-
-    def emit(self, out: Any) -> None:
-        """The command's one JSON object: ``out`` (a `contract` model) with its schema id.
-        One line: machines read it, and without indent json uses its C encoder."""
-        import json
-
-        from .contract import document
-
-        doc = document(self.seen.get("command") or "evidencebot", out)
-        click.echo(json.dumps(doc, ensure_ascii=False))
-        self.seen["emitted"] = True  # the command printed its own JSON (an error included)
-
-
 pass_state = click.make_pass_decorator(State)
 
 
@@ -253,32 +177,28 @@ def cli(ctx: click.Context, repo: str, config: str | None, as_json: bool) -> Non
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI: one-line errors and documented exit codes, never a traceback for user
     mistakes; under --json the error is also one JSON object on stdout."""
-    from ..errors import GitError, MarkdownEditError
-
     args = _json_first(list(sys.argv[1:] if argv is None else argv))
     seen: dict[str, Any] = {}
-    try:
-        rv = cli.main(args=args, prog_name="evidencebot", standalone_mode=False, obj=seen)
-    except EvidencebotError as e:
-        return _fail(seen, args, str(e), getattr(e, "fix", ""), e.exit_code)
-    except (MarkdownEditError, GitError) as e:
-        return _fail(seen, args, str(e), "", 2)
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.UsageError as e:
-        if isinstance(e, _NO_ARGS):  # `evidencebot` alone: the help page, then the error
-            e.show()
-            return _fail(seen, args, "no command given", "see `evidencebot --help`", 2)
-        cmd = seen.get("command")
-        help_ = f"evidencebot {cmd} --help" if cmd else "evidencebot --help"
-        return _fail(seen, args, e.format_message(), f"see `{help_}`", 2)
-    except click.ClickException as e:
-        return _fail(seen, args, e.format_message(), "", 2)
-    except click.exceptions.Abort:
-        return _fail(seen, args, "aborted", "", 130)
-    except KeyboardInterrupt:
-        return _fail(seen, args, "interrupted", "", 130)
-    return rv if isinstance(rv, int) else 0
+
+    def invoke() -> int:
+        try:
+            rv = cli.main(args=args, prog_name="evidencebot", standalone_mode=False, obj=seen)
+        except click.exceptions.Exit as e:
+            return e.exit_code
+        except click.UsageError as e:
+            if isinstance(e, _NO_ARGS):  # `evidencebot` alone: the help page, then the error
+                e.show()
+                return fail(seen, args, "no command given", "see `evidencebot --help`", 2)
+            cmd = seen.get("command")
+            help_ = f"evidencebot {cmd} --help" if cmd else "evidencebot --help"
+            return fail(seen, args, e.format_message(), f"see `{help_}`", 2)
+        except click.ClickException as e:
+            return fail(seen, args, e.format_message(), "", 2)
+        except click.exceptions.Abort:
+            return fail(seen, args, "aborted", "", 130)
+        return rv if isinstance(rv, int) else 0
+
+    return guarded(seen, args, invoke)
 
 
 # click 8.2 and later raise this for a group given no command (8.1 prints its help and
@@ -293,21 +213,3 @@ def _json_first(args: list[str]) -> list[str]:
     if "--json" not in args[:end]:
         return args
     return ["--json", *[a for a in args[:end] if a != "--json"], *args[end:]]
-
-
-def _fail(seen: dict[str, Any], args: list[str], message: str, fix: str, code: int) -> int:
-    """One line on stderr (`evidencebot: error: …`, then `Fix: …`); under --json also
-    `{"schema", "error": {"message", "fix", "exit_code"}}` on stdout."""
-    message, fix = line(message), line(fix)
-    click.echo(f"evidencebot: error: {message}", err=True)
-    if fix:
-        click.echo(f"Fix: {fix}", err=True)
-    state = seen.get("state")
-    if (state.as_json if state is not None else "--json" in args) and \
-            not seen.get("emitted"):
-        import json
-
-        command = seen.get("command") or "evidencebot"
-        click.echo(json.dumps({"schema": f"evidencebot.{command}/1", "error": {
-            "message": message, "fix": fix or None, "exit_code": code}}, ensure_ascii=False))
-    return code

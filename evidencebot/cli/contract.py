@@ -1,7 +1,7 @@
 """The `--json` contract: one pydantic model per command's output. Every command prints one
 JSON object with `"schema": "evidencebot.<command>/1"`; numbers are numbers, booleans
 booleans, absent values null; a streak and a run have one shape everywhere. A failed
-command prints `{"schema", "error": {"message", "fix", "exit_code"}}` (see `app._fail`).
+command prints `{"schema", "error": {"message", "fix", "exit_code"}}` (see `state.fail`).
 `evidencebot schema COMMAND` prints a command's JSON Schema, generated from these models.
 """
 

@@ -1,0 +1,132 @@
+"""What every command shares, without click: `State` (the global options, the context made
+when first asked for), `echo`, and `guarded`, which turns evidencebot's errors into one
+line, a Fix and a documented exit code. The plain command lines (`fast`) run on these
+alone; the click app (`app`) adds its parsing and answers click's own errors."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import EvidencebotError, GitError, MarkdownEditError
+from ..textsafe import line
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from pathlib import Path
+
+
+def echo(text: str = "", *, err: bool = False) -> None:
+    """``text`` and a newline on stdout (or stderr), flushed: `click.echo` for text the
+    command made safe (`textsafe`), so that both ways of running a command print the same
+    bytes. The stream is looked up at each call (tests capture it)."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+class State:
+    """Global options, resolved lazily so `--help` and `hook` stay cheap."""
+
+    def __init__(self, repo: Path, config: Path | None, as_json: bool) -> None:
+        self.repo = repo
+        self.config = config
+        self.as_json = as_json
+        self._ctx: Any = None
+        from contextlib import ExitStack
+
+        self.stack = ExitStack()  # closed when the command ends
+        self.seen: dict[str, Any] = {}  # what `guarded` reports on an error
+
+    def clock(self) -> datetime:
+        # The demo and tests pin the clock with EVIDENCEBOT_NOW, where the base branch's
+        # committed config allows it; the core never reads the clock itself.
+        from datetime import UTC, datetime
+
+        fixed = os.environ.get("EVIDENCEBOT_NOW")
+        if fixed:
+            from ..errors import UsageError
+            from ..evidence.report import parse_instant
+
+            if not self._pinned_allowed():
+                raise UsageError("EVIDENCEBOT_NOW is set, but the base branch's config does "
+                                 "not allow a pinned clock ([ops] allow_pinned_clock = "
+                                 "true); unset EVIDENCEBOT_NOW")
+            return parse_instant(fixed)
+        return datetime.now(UTC)
+
+    def _pinned_allowed(self) -> bool:
+        # The config of the base the command judges by: verify's (--base) once it has
+        # adopted its context, else the operator's context's.
+        return bool(self.context().rules.ops.allow_pinned_clock)
+
+    def top(self) -> Path:
+        """The repository's top level; a usage error outside one."""
+        from .. import git
+
+        return git.top(self.repo)
+
+    def adopt(self, ctx: Any) -> None:
+        """Use ``ctx`` (verify's, built from the base branch alone) as this command's."""
+        self._ctx = ctx
+
+    def context(self) -> Any:
+        if self._ctx is None:
+            from .. import git
+            from ..ledger.workspace import open_context
+
+            top = self.top()
+            # Every blob and ref the command reads goes through one `cat-file --batch`.
+            self.stack.enter_context(git.reading(top))
+            self._ctx = open_context(top, config_path=self.config, clock=self.clock)
+            # Bank holidays from a file beside the history cache (`verify` makes its own
+            # context and asks the `holidays` package every time).
+            from ..evidence.bankholidays import use_store
+            from ..evidence.store import shortcut_path
+
+            use_store(shortcut_path(top, "holidays.bin"))
+        return self._ctx
+
+    def emit(self, out: Any) -> None:
+        """The command's one JSON object: ``out`` (a `contract` model) with its schema id.
+        One line: machines read it, and without indent json uses its C encoder."""
+        import json
+
+        from .contract import document
+
+        doc = document(self.seen.get("command") or "evidencebot", out)
+        echo(json.dumps(doc, ensure_ascii=False))
+        self.seen["emitted"] = True  # the command printed its own JSON (an error included)
+
+
+def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -> int:
+    """``command()``'s exit code; evidencebot's errors (and an interrupt) said by `fail`
+    with their documented exit code, never as a traceback."""
+    try:
+        return command()
+    except EvidencebotError as e:
+        return fail(seen, args, str(e), getattr(e, "fix", ""), e.exit_code)
+    except (MarkdownEditError, GitError) as e:
+        return fail(seen, args, str(e), "", 2)
+    except KeyboardInterrupt:
+        return fail(seen, args, "interrupted", "", 130)
+
+
+def fail(seen: dict[str, Any], args: list[str], message: str, fix: str, code: int) -> int:
+    """One line on stderr (`evidencebot: error: …`, then `Fix: …`); under --json also
+    `{"schema", "error": {"message", "fix", "exit_code"}}` on stdout. ``code``."""
+    message, fix = line(message), line(fix)
+    echo(f"evidencebot: error: {message}", err=True)
+    if fix:
+        echo(f"Fix: {fix}", err=True)
+    state = seen.get("state")
+    if (state.as_json if state is not None else "--json" in args) and \
+            not seen.get("emitted"):
+        import json
+
+        command = seen.get("command") or "evidencebot"
+        echo(json.dumps({"schema": f"evidencebot.{command}/1", "error": {
+            "message": message, "fix": fix or None, "exit_code": code}}, ensure_ascii=False))
+    return code

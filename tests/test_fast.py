@@ -1,0 +1,133 @@
+"""`fast`: the plain `verify` lines read without click, exactly as click reads them."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import click
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evidencebot.cli import fast
+from evidencebot.cli.app import _json_first, cli
+
+Reading = tuple[str, str | None, bool, dict[str, Any]]  # repo, config, --json, the params
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("fast")
+    (root / "folder").mkdir()
+    (root / "file.toml").write_text("", encoding="utf-8")
+    return {"folder": str(root / "folder"), "file": str(root / "file.toml"),
+            "missing": str(root / "missing")}
+
+
+def _recording(target: dict[str, Any], name: str) -> Iterator[list[Reading]]:
+    """Swap ``target[name]`` (a verify body) for one that records what it was given."""
+    seen: list[Reading] = []
+    real = target[name]
+
+    def record(state: Any, range_: str | None, base: str | None, require_signed: bool) -> int:
+        seen.append((str(state.repo), None if state.config is None else str(state.config),
+                     state.as_json, {"range_": range_, "base": base,
+                                     "require_signed": require_signed}))
+        return 0
+
+    target[name] = record
+    try:
+        yield seen
+    finally:
+        target[name] = real
+
+
+def click_reads(argv: list[str]) -> Reading | None:
+    """What the click app hands verify's body for ``argv``; None when click refuses it."""
+    import evidencebot.cli.verify as command
+
+    with contextlib.contextmanager(_recording)(vars(command), "run") as seen, \
+            contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            cli.main(args=_json_first(list(argv)), prog_name="evidencebot",
+                     standalone_mode=False, obj={})
+        except (click.ClickException, click.exceptions.Exit):
+            return None
+    return seen[0] if seen else None
+
+
+def plain_reads(argv: list[str]) -> Reading | None:
+    """What `fast.run` hands verify's body for ``argv``; None when it is no plain line."""
+    with contextlib.contextmanager(_recording)(fast.RUN, "verify") as seen:
+        if fast.run(argv) is None:
+            return None
+    return seen[0]
+
+
+TOKENS = ["verify", "--json", "--repo", "--config", "--range", "--base", "--require-signed",
+          "-h", "--help", "--", "", "--rang", "main", "-x", "=", "--json=1", "status",
+          "FOLDER", "--require-signed=yes", "--version"]
+VALUES = st.sampled_from(["main..ops/evidence", "main", "a=b", "", "-x", "--json", "FOLDER",
+                          "FILE", "MISSING"])
+
+
+def _option(names: list[str], flags: list[str]) -> st.SearchStrategy[list[str]]:
+    """One option as a user may write it: ``--name value``, ``--name=value``, a flag."""
+    name = st.sampled_from(names)
+    return st.one_of(st.tuples(name, VALUES).map(list),
+                     st.tuples(name, VALUES).map(lambda nv: ["=".join(nv)]),
+                     st.sampled_from(flags).map(lambda f: [f]))
+
+
+# Lines of the plain form, and now and then a token from anywhere inserted into one.
+LINES = st.builds(
+    lambda before, after, extra: [*sum(before, []), "verify", *sum(after, [])][:extra[0]]
+    + extra[1] + [*sum(before, []), "verify", *sum(after, [])][extra[0]:],
+    st.lists(_option(["--repo", "--config"], ["--json"]), max_size=3),
+    st.lists(_option(["--range", "--base"], ["--require-signed", "--json"]), max_size=4),
+    st.tuples(st.integers(0, 8), st.lists(st.sampled_from(TOKENS), max_size=1)))
+
+
+def _fill(argv: list[str], paths: dict[str, str]) -> list[str]:
+    """``argv`` with FOLDER, FILE and MISSING replaced by such paths."""
+    for name, path in paths.items():
+        argv = [a.replace(name.upper(), path) for a in argv]
+    return argv
+
+
+@settings(max_examples=500, deadline=None)
+@given(LINES)
+def test_every_plain_reading_is_clicks(paths: dict[str, str], argv: list[str]) -> None:
+    argv = _fill(argv, paths)
+    plain = plain_reads(argv)
+    if plain is not None:
+        assert plain == click_reads(argv), argv
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify"],
+    ["--repo", "FOLDER", "verify", "--range", "main..ops/evidence", "--json"],
+    ["--json", "--config=FILE", "verify", "--base=main", "--require-signed"],
+    ["--repo", "MISSING", "verify", "--range", "a..b", "--range", "c..d"],
+])
+def test_the_lines_ci_runs_are_read_without_click(paths: dict[str, str], argv: list[str]) -> None:
+    argv = _fill(argv, paths)
+    plain = plain_reads(argv)
+    assert plain is not None and plain == click_reads(argv)
+
+
+@pytest.mark.parametrize("argv", [
+    ["verify", "--help"], ["verify", "--range"], ["--repo", "FILE", "verify"],
+    ["--config", "FOLDER", "verify"], ["verify", "--"], ["verify", "--range", "-x"],
+    ["verify", "--rang", "a..b"], ["status"], [], ["--json"], ["verify", "extra"],
+])
+def test_anything_else_goes_to_click(paths: dict[str, str], argv: list[str]) -> None:
+    assert fast.parse(_fill(argv, paths)) is None
+
+
+def test_shell_completion_goes_to_click(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("_EVIDENCEBOT_COMPLETE", "bash_complete")
+    assert fast.parse(["verify"]) is None
