@@ -158,6 +158,14 @@ def _reader(tp: Any, meta_items: tuple[tuple[str, Any], ...]) -> Reader:
             raise Invalid(loc, wrong)
         return member
     meta = dict(meta_items)
+    if tp in (str, bool, int, float) and not meta.keys() & {"ge", "gt", "le"}:
+        # a value of exactly the type (nearly every value read) is taken as it is; any
+        # other is left to `_scalar` (an int as a float, an error)
+        def exact(raw: Any, loc: tuple[str | int, ...]) -> Any:
+            if type(raw) is tp and (tp is not float or math.isfinite(raw)):
+                return raw
+            return _scalar(tp, raw, loc, meta)
+        return exact
     return lambda raw, loc: _scalar(tp, raw, loc, meta)
 
 
