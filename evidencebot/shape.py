@@ -30,6 +30,7 @@ T = TypeVar("T")
 _BOUNDS = (("ge", "greater than or equal to", lambda v, b: v >= b),
            ("gt", "greater than", lambda v, b: v > b),
            ("le", "less than or equal to", lambda v, b: v <= b))
+_BOUND_KEYS = frozenset(key for key, _words, _holds in _BOUNDS)
 
 
 class Invalid(ValueError):
@@ -158,7 +159,7 @@ def _reader(tp: Any, meta_items: tuple[tuple[str, Any], ...]) -> Reader:
             raise Invalid(loc, wrong)
         return member
     meta = dict(meta_items)
-    if tp in (str, bool, int, float) and not meta.keys() & {"ge", "gt", "le"}:
+    if tp in (str, bool, int, float) and not meta.keys() & _BOUND_KEYS:
         # a value of exactly the type (nearly every value read) is taken as it is; any
         # other is left to `_scalar` (an int as a float, an error)
         def exact(raw: Any, loc: tuple[str | int, ...]) -> Any:

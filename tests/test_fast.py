@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import click
@@ -49,7 +50,7 @@ def click_reads(argv: list[str]) -> Reading | None:
     """What the click app hands verify's body for ``argv``; None when click refuses it."""
     import evidencebot.cli.verify as command
 
-    with contextlib.contextmanager(_recording)(vars(command), "run") as seen, \
+    with contextlib.contextmanager(_recording)(vars(command), "verify_body") as seen, \
             contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
             cli.main(args=_json_first(list(argv)), prog_name="evidencebot",
@@ -131,3 +132,55 @@ def test_anything_else_goes_to_click(paths: dict[str, str], argv: list[str]) -> 
 def test_shell_completion_goes_to_click(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("_EVIDENCEBOT_COMPLETE", "bash_complete")
     assert fast.parse(["verify"]) is None
+
+
+def _default(option: click.Option) -> Any:
+    """The option's declared default; None when it declares none (click 8.3 and later
+    say so with a sentinel)."""
+    unset = getattr(click.core, "UNSET", None)
+    return None if option.default is unset else option.default
+
+
+def test_the_plain_options_are_the_click_declarations() -> None:
+    """`fast.OPTIONS` and `_PATHS` say what the click app declares: the same option names
+    for the same parameters, flags as flags, one value each, no environment variable, the
+    same defaults, and the same kinds of path."""
+    import evidencebot.cli.verify  # noqa: F401  (registers the command)
+
+    ctx = click.Context(cli)
+    for command, (values, flags) in fast.OPTIONS.items():
+        declared = cli if not command else cli.get_command(ctx, command)
+        assert declared is not None
+        options = [p for p in declared.params if isinstance(p, click.Option)]
+        by_name = {name: p for p in options for name in p.opts}
+        assert {n for n in by_name if n.startswith("--") and n != "--help"} - {"--version"} \
+            == values.keys() | flags.keys(), command
+        for name, param in values.items():
+            o = by_name[name]
+            assert (o.name, o.is_flag, o.multiple, o.nargs, o.envvar) == \
+                (param, False, False, 1, None)
+            assert _default(o) == {"repo": "."}.get(param), name
+            if isinstance(o.type, click.Path):
+                assert (o.type.file_okay, o.type.dir_okay, o.type.exists) == \
+                    (*fast._PATHS[param], False)
+            else:
+                assert param not in fast._PATHS
+        for name, param in flags.items():
+            o = by_name[name]
+            assert o.is_flag and _default(o) in (None, False) and o.envvar is None, name
+            assert o.name in (param, "as_json_local"), name
+
+
+def test_an_interrupt_is_said_the_same_either_way(monkeypatch: pytest.MonkeyPatch, cli,  # type: ignore[no-untyped-def]
+                                                  tmp_path: Path) -> None:
+    import evidencebot.cli.verify as command
+
+    def interrupted(*args: object, **kwargs: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(fast.RUN, "verify", interrupted)
+    monkeypatch.setattr(command, "verify_body", interrupted)
+    plain, through_click = cli("--json", "verify"), cli("--json", "verify", "--")
+    assert (plain.code, plain.out, plain.err) == \
+        (through_click.code, through_click.out, through_click.err)
+    assert plain.code == 130 and plain.err == "\nevidencebot: error: aborted\n"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import git
@@ -403,3 +406,44 @@ def test_a_path_holding_escape_sequences_is_shown_inert(recorded: Path, cli) -> 
     git(recorded, "commit", "-q", "--no-verify", "-m", "notes")
     r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}")
     assert r.code == 1 and "notesx.md: not an evidence path" in r.out and "\x1b" not in r.out
+
+
+def _evidencebot(*args: str | Path, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+    """`evidencebot ARGS` as a process of its own (its own stdout and stderr)."""
+    return subprocess.run([sys.executable, "-m", "evidencebot", *map(str, args)],
+                          check=False, **kwargs)
+
+
+@pytest.mark.parametrize("tail", [[], ["--"]], ids=["plain", "click"])
+def test_a_reader_gone_from_the_pipe_ends_verify_quietly(recorded: Path, tail: list[str]) -> None:
+    """`verify | head -0`: exit 1, no traceback, either way."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before verify writes a line
+    try:
+        done = _evidencebot("--repo", recorded, "verify", *tail, stdout=write,
+                            stderr=subprocess.PIPE)
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (1, b"")
+
+
+@pytest.mark.parametrize("tail", [[], ["--"]], ids=["plain", "click"])
+def test_verify_with_stdout_closed_still_says_its_verdict_by_exit_code(
+        recorded: Path, tail: list[str]) -> None:
+    probe = ("import sys\nsys.stdout = None  # what Python makes of a closed descriptor 1\n"
+             "from evidencebot.__main__ import main\n"
+             f"raise SystemExit(main({['--repo', str(recorded), 'verify', *tail]!r}))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=False)
+    assert (done.returncode, done.stderr) == (0, b"")
+
+
+@pytest.mark.parametrize("tail", [[], ["--"]], ids=["plain", "click"])
+def test_an_ascii_locale_gets_the_error_in_utf_8(tmp_path: Path, tail: list[str]) -> None:
+    """As click writes to a stream that claims ASCII: UTF-8, not a traceback."""
+    where = tmp_path / "é"
+    where.mkdir()
+    done = _evidencebot("--json", "--repo", where, "verify", *tail, capture_output=True,
+                        env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert done.returncode == 2 and b"Traceback" not in done.stderr
+    assert json.loads(done.stdout.decode("utf-8"))["error"]["message"] == \
+        f"{where} is not inside a git repository"

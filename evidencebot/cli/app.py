@@ -194,7 +194,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             return fail(seen, args, e.format_message(), f"see `{help_}`", 2)
         except click.ClickException as e:
             return fail(seen, args, e.format_message(), "", 2)
-        except click.exceptions.Abort:
+        except click.exceptions.Abort:  # (an interrupt: click printed the blank line)
             return fail(seen, args, "aborted", "", 130)
         return rv if isinstance(rv, int) else 0
 

@@ -11,8 +11,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
-from ..textsafe import line
-from .state import State, echo, guarded
+from .state import State, guarded
+from .verifying import verify
 
 # The options each plain line may hold, by their parameter names in the click app:
 # (options that take a value, flags). "" is the group's own (before the command).
@@ -37,8 +37,7 @@ def parse(argv: Sequence[str]) -> Plain | None:
     if "_EVIDENCEBOT_COMPLETE" in os.environ:  # click's shell completion
         return None
     group: dict[str, Any] = {"repo": ".", "config": None, "as_json": False}
-    params: dict[str, Any] = {}
-    command = ""
+    command, read = "", group  # the options read so far: the group's, then the command's
     args = iter(argv)
     for arg in args:
         values, flags = OPTIONS[command]
@@ -48,16 +47,16 @@ def parse(argv: Sequence[str]) -> Plain | None:
                 value = next(args, "")
             if not value or value.startswith("-"):
                 return None
-            (params if command else group)[values[name]] = value
+            read[values[name]] = value
         elif arg in flags:
-            (params if command else group)[flags[arg]] = True
+            read[flags[arg]] = True
         elif not command and arg and arg in OPTIONS:
             command = arg
             values, flags = OPTIONS[command]
-            params = {key: None for key in values.values()} | \
-                {key: False for key in flags.values()}
+            read = {key: None for key in values.values()} | {key: False for key in flags.values()}
         else:
             return None
+    params = read
     if not command or not all(_path_taken(group[k], *_PATHS[k]) for k in _PATHS):
         return None
     if params.pop("as_json"):  # --json after the command is the group's
@@ -100,51 +99,6 @@ def run(argv: Sequence[str]) -> int | None:
             return RUN[plain.command](state, **plain.params)
 
     return guarded(state.seen, list(argv), command)
-
-
-def verify(state: State, range_: str | None, base: str | None, require_signed: bool) -> int:
-    """`evidencebot verify` (its click command calls this too)."""
-    from .. import git
-    from ..ledger.verify import base_of, verify_context
-    from ..ledger.verify import verify as run_verify
-
-    top = state.top()
-    with git.reading(top):  # one cat-file process for the config, the rules and the blobs
-        ctx = verify_context(top, base=base or base_of(top), clock=state.clock)
-        state.adopt(ctx)  # the pinned clock is allowed or not by this base's config
-        report = run_verify(ctx, spec=range_, describe=_rerender,
-                            require_signed=require_signed)
-    if state.as_json:
-        state.emit(verify_out(ctx, report))
-    else:
-        echo(f"verify {report.range}: {report.commits} commit(s), {len(report.runs)} run(s)")
-        if report.squashed:
-            echo("the history was squashed: the ops commits' trailers are gone; merge ops "
-                 "branches with a merge commit")
-        for f in report.findings:  # (paths and messages from the commits: made inert)
-            echo(f"  {line(f.render())}")
-        echo("OK" if report.ok else f"FAILED: {len(report.findings)} violation(s)")
-    return 0 if report.ok else 1
-
-
-def verify_out(ctx: Any, report: Any) -> Any:
-    """verify's report in the --json contract's shape (each run with its reasons, read from
-    its record)."""
-    from ..evidence.why import reasons_of
-    from .contract import VerifyOut, Violation, run_of_commit
-
-    why = reasons_of(ctx.repo, report.run_commits)
-    runs = [run_of_commit(c, reasons=list(why.get(c.sha, ()))) for c in report.run_commits]
-    return VerifyOut(ok=report.ok, range=report.range, commits=report.commits, runs=runs,
-                     squashed=report.squashed,
-                     violations=[Violation(**f.to_json()) for f in report.findings])
-
-
-def _rerender(ctx: Any, closure: Any, parent: str) -> Any:
-    """`milestone.describe.rerender`, imported only when the range holds a closure."""
-    from ..milestone.describe import rerender
-
-    return rerender(ctx, closure, parent)
 
 
 RUN: dict[str, Callable[..., int]] = {"verify": verify}  # each plain command's body

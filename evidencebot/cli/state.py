@@ -19,11 +19,27 @@ if TYPE_CHECKING:
 
 
 def echo(text: str = "", *, err: bool = False) -> None:
-    """``text`` and a newline on stdout (or stderr), flushed: `click.echo` for text the
-    command made safe (`textsafe`), so that both ways of running a command print the same
-    bytes. The stream is looked up at each call (tests capture it)."""
+    """``text`` and a newline on stdout (or stderr), flushed, as `click.echo` writes text
+    (without importing click): nothing when the stream was closed before we started, and
+    text the stream's encoding cannot hold written as UTF-8 where the stream claims ASCII,
+    else with "?" for what it cannot hold. The stream is looked up at each call."""
     stream = sys.stderr if err else sys.stdout
-    stream.write(text + "\n")
+    if stream is None:  # (`>&-`: Python starts without it)
+        return
+    data = text + "\n"
+    try:
+        stream.write(data)
+    except UnicodeEncodeError:  # an ASCII locale, or a path's undecodable bytes
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:
+            raise
+        import codecs
+
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        if codecs.lookup(encoding).name == "ascii":
+            encoding = "utf-8"
+        stream.flush()
+        buffer.write(data.encode(encoding, "replace"))
     stream.flush()
 
 
@@ -102,16 +118,38 @@ class State:
 
 
 def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -> int:
-    """``command()``'s exit code; evidencebot's errors (and an interrupt) said by `fail`
-    with their documented exit code, never as a traceback."""
+    """``command()``'s exit code; evidencebot's errors and an interrupt said by `fail` with
+    their documented exit code, never as a traceback. A reader gone from the pipe (`|
+    head`) ends the command with exit 1 and nothing more said: what click does."""
     try:
-        return command()
-    except EvidencebotError as e:
-        return fail(seen, args, str(e), getattr(e, "fix", ""), e.exit_code)
-    except (MarkdownEditError, GitError) as e:
-        return fail(seen, args, str(e), "", 2)
-    except KeyboardInterrupt:
-        return fail(seen, args, "interrupted", "", 130)
+        try:
+            return command()
+        except EvidencebotError as e:
+            return fail(seen, args, str(e), getattr(e, "fix", ""), e.exit_code)
+        except (MarkdownEditError, GitError) as e:
+            return fail(seen, args, str(e), "", 2)
+        except KeyboardInterrupt:  # (click's words: a blank line after the ^C, "aborted")
+            echo(err=True)
+            return fail(seen, args, "aborted", "", 130)
+    except BrokenPipeError:
+        _after_broken_pipe()
+        return 1
+
+
+def _after_broken_pipe() -> None:
+    """A stream whose reader went away writes to the null device from now on, so that the
+    interpreter's last flush at exit does not fail on it again."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except OSError:
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, stream.fileno())
+                os.close(devnull)
+            except (OSError, ValueError):  # no file descriptor (a test's capture)
+                pass
 
 
 def fail(seen: dict[str, Any], args: list[str], message: str, fix: str, code: int) -> int:

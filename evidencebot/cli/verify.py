@@ -1,12 +1,12 @@
-"""`verify`: CI's second look at the ops commits (its body is `fast.verify`, which a plain
-command line runs without click)."""
+"""`verify`: CI's second look at the ops commits. Its body is in `verifying`, which a plain
+command line (`fast`) runs without click."""
 
 from __future__ import annotations
 
 import click
 
 from .app import State, cli, json_option, pass_state
-from .fast import verify as run
+from .verifying import verify as verify_body
 
 
 @cli.command()
@@ -27,4 +27,4 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
     commit in the range descends from the base branch and passes the scope rules; every
     run is re-derived from its record and report; every closure has its streak and its
     description. Exit 1 with every violation listed."""
-    return run(state, range_, base, require_signed)
+    return verify_body(state, range_, base, require_signed)
