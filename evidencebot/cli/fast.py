@@ -1,7 +1,7 @@
 """Plain command lines run without click. `evidencebot [--repo DIR] [--config FILE] [--json]
 verify [--range A..B] [--base BRANCH] [--require-signed] [--json]`, as CI runs it, is read
 here and run on `state` alone: importing click and parsing through it cost such a run
-about 13 ms. Anything else (help, a typo, an abbreviation, `--`, a value that looks like
+about 8 ms. Anything else (help, a typo, an abbreviation, `--`, a value that looks like
 an option, a path click would refuse, shell completion) is not read here: the click app
 reads it and answers. tests/test_fast.py holds every plain reading to click's."""
 
