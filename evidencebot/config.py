@@ -327,3 +327,11 @@ def load_at(repo: Path, rev: str) -> LoadedConfig:
         return LoadedConfig(parse(data, source=f"{rev}:{name}"), Path(name), sha256(data))
     return LoadedConfig(Config(), None, "none")
 
+
+def base_at(repo: Path, rev: str = "HEAD") -> str:
+    """The base branch the config committed at ``rev`` names (never the working tree's);
+    main when there is none to read."""
+    try:
+        return load_at(repo, rev).config.ops.base
+    except UsageError:
+        return "main"

@@ -6,9 +6,14 @@ from collections.abc import Sequence
 
 
 class EvidencebotError(Exception):
-    """A failure the user should see as one line, never as a traceback."""
+    """A failure the user should see as one line, never as a traceback; ``fix``, when
+    given, is the `Fix:` line said after it."""
 
     exit_code = 2
+
+    def __init__(self, message: str = "", *, fix: str = "") -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 class UsageError(EvidencebotError):

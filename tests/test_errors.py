@@ -11,10 +11,13 @@ import pytest
 
 
 @pytest.mark.parametrize(("args", "code", "fix"), [
-    pytest.param(["histroy"], 2, "evidencebot --help", id="unknown-command"),
-    pytest.param(["history", "--limit", "x"], 2, "evidencebot history --help", id="bad-value"),
-    pytest.param(["close"], 2, "evidencebot close --help", id="missing-argument"),
-    pytest.param(["verify", "--range", "nope..x"], 2, "", id="core-usage-error"),
+    pytest.param(["histroy"], 2, "see `evidencebot --help`", id="unknown-command"),
+    pytest.param(["history", "--limit", "x"], 2, "see `evidencebot history --help`",
+                 id="bad-value"),
+    pytest.param(["close"], 2, "see `evidencebot close --help`", id="missing-argument"),
+    pytest.param(["verify", "--range", "nope..x"], 2,
+                 "give two existing commits as A..B, e.g. --range main..HEAD",
+                 id="core-usage-error"),
     pytest.param(["record", "/nonexistent/report.json"], 2, "", id="unreadable-report"),
 ])
 def test_errors_are_one_line_with_a_fix_and_json_too(trading_repo: Path, cli, args: list[str],
@@ -23,7 +26,7 @@ def test_errors_are_one_line_with_a_fix_and_json_too(trading_repo: Path, cli, ar
     lines = r.err.strip().splitlines()
     assert r.code == code and r.out == ""
     assert lines[0].startswith("evidencebot: error: ") and "Traceback" not in r.err
-    assert lines[1:] == ([f"Fix: see `{fix}`"] if fix else [])
+    assert lines[1:] == ([f"Fix: {fix}"] if fix else [])
     j = cli("--repo", trading_repo, "--json", *args)
     doc = json.loads(j.out)
     assert j.code == code and doc["error"]["exit_code"] == code

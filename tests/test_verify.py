@@ -125,7 +125,13 @@ def test_squash_merge_is_reported_plainly(recorded: Path, cli) -> None:  # type:
 
 def test_bad_range_is_a_usage_error(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", recorded, "verify", "--range", "nope..HEAD")
-    assert r.code == 2 and "--range" in r.err
+    assert (r.code, r.err) == (2, "evidencebot: error: --range 'nope..HEAD': no commit 'nope'\n"
+                                  "Fix: give two existing commits as A..B, e.g. --range "
+                                  "main..HEAD\n")
+    both = cli("--repo", recorded, "--json", "verify", "--range", "nope..gone")
+    assert json.loads(both.out)["error"]["message"] == \
+        "--range 'nope..gone': no commit 'nope' and no commit 'gone'"
+    assert "not of the form A..B" in cli("--repo", recorded, "verify", "--range", "main").err
     ok = cli("--repo", recorded, "verify", "--range", "main..ops/evidence")
     assert ok.code == 0
 
@@ -202,6 +208,9 @@ def test_on_the_base_branch_before_any_ops_commit_nothing_is_judged(trading_repo
     r = cli("--repo", trading_repo, "--json", "verify")
     doc = json.loads(r.out)
     assert r.code == 0 and doc["commits"] == 0 and doc["violations"] == [], r.out
+    said = cli("--repo", trading_repo, "verify").out.splitlines()
+    assert said[1:] == ["nothing to judge here: run it on ops/evidence, or give the range, "
+                        "e.g. --range main..ops/evidence", "OK"]
 
 
 def test_a_run_s_streak_counts_the_rows_before_it_not_a_row_added_beside_it(

@@ -12,12 +12,13 @@ from .state import State, echo
 def verify(state: State, range_: str | None, base: str | None, require_signed: bool) -> int:
     """`evidencebot verify` (its click command calls this too)."""
     from .. import git
-    from ..ledger.verify import base_of, verify_context
+    from ..config import base_at
     from ..ledger.verify import verify as run_verify
+    from ..ledger.verify import verify_context
 
     top = state.top()
     with git.reading(top):  # one cat-file process for the config, the rules and the blobs
-        ctx = verify_context(top, base=base or base_of(top), clock=state.clock)
+        ctx = verify_context(top, base=base or base_at(top), clock=state.clock)
         state.adopt(ctx)  # the pinned clock is allowed or not by this base's config
         report = run_verify(ctx, spec=range_, describe=_rerender,
                             require_signed=require_signed)
@@ -25,6 +26,10 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
         state.emit(verify_out(ctx, report))
     else:
         echo(f"verify {report.range}: {report.commits} commit(s), {len(report.runs)} run(s)")
+        if not report.commits:
+            ops = ctx.rules.ops
+            echo(f"nothing to judge here: run it on {ops.branch}, or give the range, "
+                 f"e.g. --range {ops.base}..{ops.branch}")
         if report.squashed:
             echo("the history was squashed: the ops commits' trailers are gone; merge ops "
                  "branches with a merge commit")

@@ -91,14 +91,6 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime]) -> C
                    git.rev_parse(top, ref) if ref else None, shortcuts=False)
 
 
-def base_of(repo: Path) -> str:
-    """The base branch named by the config committed at HEAD (never the working tree)."""
-    try:
-        return config_mod.load_at(repo, "HEAD").config.ops.base
-    except UsageError:
-        return "main"
-
-
 def resolve_range(ctx: Context, *, spec: str | None,
                   end: str | None = None) -> tuple[str | None, str, str]:
     """(start, end, mode): "range" judges every commit in start..end; "history" judges the
@@ -107,8 +99,12 @@ def resolve_range(ctx: Context, *, spec: str | None,
     if spec:
         start, sep, stop = spec.partition("..")
         a, b = git.rev_parse(repo, start) if start else None, git.rev_parse(repo, stop or "HEAD")
+        missing = " and no commit ".join(repr(s) for s, sha in ((start, a), (stop, b))
+                                         if sep and s and sha is None)
         if not sep or a is None or b is None:
-            raise UsageError(f"--range {spec!r}: give two existing commits as A..B")
+            raise UsageError(f"--range {spec!r}: " + (f"no commit {missing}" if missing else
+                             "not of the form A..B"), fix="give two existing commits as "
+                             f"A..B, e.g. --range {ctx.rules.ops.base}..HEAD")
         return a, b, "range"
     head = git.rev_parse(repo, end or "HEAD")
     if head is None:
