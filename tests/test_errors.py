@@ -32,3 +32,16 @@ def test_errors_are_one_line_with_a_fix_and_json_too(trading_repo: Path, cli, ar
     assert j.code == code and doc["error"]["exit_code"] == code
     assert doc["error"]["message"] == lines[0].removeprefix("evidencebot: error: ")
     assert doc["schema"].startswith("evidencebot.") and doc["schema"].endswith("/1")
+
+
+@pytest.mark.parametrize("tail", [[], ["--"]], ids=["plain", "click"])
+def test_without_git_on_path_the_error_says_so(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               tail: list[str]) -> None:
+    from evidencebot import git
+
+    git._where.cache_clear()  # (the repository's top, asked of git once per process)
+    monkeypatch.setenv("PATH", str(trading_repo / "no-such-folder"))
+    r = cli("--repo", trading_repo, "verify", *tail)
+    assert (r.code, r.err) == (2, "evidencebot: error: git is not installed, or not on PATH\n"
+                                  "Fix: install git (2.39 or later) and put it on PATH\n")

@@ -131,6 +131,11 @@ def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -
         except KeyboardInterrupt:  # (click's words: a blank line after the ^C, "aborted")
             echo(err=True)
             return fail(seen, args, "aborted", "", 130)
+        except FileNotFoundError as e:
+            if e.filename != "git":
+                raise
+            return fail(seen, args, "git is not installed, or not on PATH",
+                        "install git (2.39 or later) and put it on PATH", 2)
     except BrokenPipeError:
         _after_broken_pipe()
         return 1
