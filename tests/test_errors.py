@@ -5,6 +5,8 @@ stdout with an `error` member. Click's own usage errors included."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,3 +47,18 @@ def test_without_git_on_path_the_error_says_so(trading_repo: Path, cli,  # type:
     r = cli("--repo", trading_repo, "verify", *tail)
     assert (r.code, r.err) == (2, "evidencebot: error: git is not installed, or not on PATH\n"
                                   "Fix: install git (2.39 or later) and put it on PATH\n")
+
+
+@pytest.mark.parametrize("tail", [[], ["--"]], ids=["plain", "click"])
+def test_a_current_folder_removed_underneath_is_said_plainly(tmp_path: Path,
+                                                             tail: list[str]) -> None:
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    probe = (f"import os\nos.chdir({str(gone)!r})\nos.rmdir({str(gone)!r})\n"
+             "from evidencebot.__main__ import main\n"
+             f"raise SystemExit(main({['verify', *tail]!r}))\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=False)
+    assert (done.returncode, done.stderr) == (2, "evidencebot: error: the current folder no "
+                                                 "longer exists\nFix: cd into the "
+                                                 "repository again\n")

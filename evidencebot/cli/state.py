@@ -132,13 +132,24 @@ def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -
             echo(err=True)
             return fail(seen, args, "aborted", "", 130)
         except FileNotFoundError as e:
-            if e.filename != "git":
-                raise
-            return fail(seen, args, "git is not installed, or not on PATH",
-                        "install git (2.39 or later) and put it on PATH", 2)
+            if e.filename == "git":
+                return fail(seen, args, "git is not installed, or not on PATH",
+                            "install git (2.39 or later) and put it on PATH", 2)
+            if not _cwd_exists():
+                return fail(seen, args, "the current folder no longer exists",
+                            "cd into the repository again", 2)
+            raise
     except BrokenPipeError:
         _after_broken_pipe()
         return 1
+
+
+def _cwd_exists() -> bool:
+    try:
+        os.getcwd()
+    except FileNotFoundError:  # (removed, or moved away, while a shell stood in it)
+        return False
+    return True
 
 
 def _after_broken_pipe() -> None:
