@@ -143,3 +143,15 @@ def test_history_since_reads_the_parent_from_the_open_reader(trading_repo: Path)
     assert [c.sha for c in within[parent] or []] == [tip]
     assert [c.sha for c in within[grand] or []] == [tip, parent]
     assert within[stranger] is None
+
+
+def test_history_to_a_pipe_has_no_trailing_spaces(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """rich pads a left-justified title and caption to the table's width: in a log or a
+    pipe those are only trailing spaces."""
+    from conftest import record_run
+
+    record_run(cli, trading_repo, 8)
+    r = cli("--repo", trading_repo, "history")
+    lines = r.out.splitlines()
+    assert r.code == 0 and lines[0].startswith("ops/evidence history — MO-2: 1/3")
+    assert len(lines) > 5 and [ln for ln in lines if ln != ln.rstrip()] == []

@@ -194,6 +194,19 @@ def console(*, stderr: bool = False) -> Any:
                    no_color=bool(os.environ.get("NO_COLOR")))
 
 
+def show(renderable: Any, con: Any = None) -> None:
+    """Print a rich table; to a pipe or a file, lines carry no trailing spaces (rich pads a
+    left-justified title or caption to the table's width)."""
+    con = con or console()
+    if con.is_terminal:
+        con.print(renderable)
+        return
+    with con.capture() as captured:
+        con.print(renderable)
+    con.file.write("".join(ln.rstrip() + "\n" for ln in captured.get().splitlines()))
+    con.file.flush()
+
+
 def show_checks(pre: Any) -> None:
     from rich.table import Table
 
@@ -203,7 +216,7 @@ def show_checks(pre: Any) -> None:
     style = {"PASS": "green", "FAIL": "bold red", "WARN": "yellow"}
     for r in pre.results:
         table.add_row(r.name, f"[{style[r.status]}]{r.status}[/]", safe(r.reason), safe(r.fix))
-    console().print(table)
+    show(table)
 
 
 def record_lines(result: Any) -> list[str]:

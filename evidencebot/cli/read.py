@@ -45,7 +45,7 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     from ..evidence.void import void_reasons
     from ..evidence.why import reasons_of
     from .entries import encoded, schema_name
-    from .output import console, history_csv, history_rows, history_table
+    from .output import console, history_csv, history_rows, history_table, show
 
     ctx = state.context()
     at = ctx.tip()
@@ -84,8 +84,8 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
         click.echo(f"no evidence on {ctx.cfg.ops.branch} yet ({streak})")
     else:
         con = console()
-        con.print(history_table(rows, title=f"{ctx.cfg.ops.branch} history — {streak}",
-                                width=con.width))
+        show(history_table(rows, title=f"{ctx.cfg.ops.branch} history — {streak}",
+                           width=con.width), con)
     return 0
 
 
