@@ -227,7 +227,7 @@ def record_lines(result: Any) -> list[str]:
     lines = [f"recorded run {result.run_id}: {result.outcome} "
              f"(commit {result.sha[:12]}, streak {result.streak}/{result.consecutive})"]
     if result.verdict and result.verdict.reasons:
-        lines.append("  failed: " + line("; ".join(result.verdict.reasons)))
+        lines.append("  why: " + line("; ".join(result.verdict.reasons)))
     if result.verdict and result.verdict.disagreement:
         lines.append(f"  note: {line(result.verdict.disagreement)}")
     lines += [f"  note: {line(note)}" for note in result.notes]

@@ -182,13 +182,18 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
         say(f"notifications: {NOTIFY_ENV} points apprise at a loopback webhook on "
             f"127.0.0.1:{hook.port}")
         say("session window of the demo repo: every day, all day, no bank holidays "
-            "(a real repository keeps the runbook's 08:00–16:00 UTC Mon–Fri)\n")
+            "(a real repository keeps the runbook's 08:00–16:00 UTC Mon–Fri)")
+        say("the demo's clock stands still while a simulated run takes its half hour: a "
+            "run's log lines carry the time it ends\n")
         base = ["--repo", str(repo)]
-        say("$ evidencebot check")
-        cli([*base, "check"])
+        first = (datetime.fromisoformat(session_time(1)) - timedelta(minutes=30)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")  # when run 1 starts, on the demo's clock
+        say(f"$ evidencebot check   # at {first}, before run 1")
+        with environment({"EVIDENCEBOT_NOW": first}):
+            cli([*base, "check"])
         for n, (scenario, note, extra) in enumerate(SCENARIOS, 1):
             at = session_time(n)
-            say(f"\n$ evidencebot run {' '.join(extra)}  # run {n} at {at}: {note}")
+            say(f"\n$ evidencebot run {' '.join(extra)}  # run {n}, ending at {at}: {note}")
             # The simulated wrapper reads both; runs a simulated hour apart (one session,
             # one run), each recorded at the end of its simulated half hour.
             with environment({SCENARIO_ENV: scenario, "EVIDENCEBOT_NOW": at,
