@@ -125,6 +125,20 @@ def test_every_json_output_has_a_schema(cli) -> None:  # type: ignore[no-untyped
         assert schema["title"] == f"evidencebot.{command}/1"
 
 
+def test_every_command_lists_json_in_its_help() -> None:
+    """--json works after every command; its help says so (hook and sim-gateway hand their
+    arguments to parsers of their own, whose help lists it)."""
+    import click
+
+    from evidencebot.cli import every_command
+
+    lacking = sorted(name for name, cmd in every_command().items()
+                     if not any("--json" in getattr(p, "opts", ()) for p in cmd.params)
+                     and not any(isinstance(p, click.Argument) and p.nargs == -1
+                                 for p in cmd.params))
+    assert lacking == []
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_the_demo_prints_one_object(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     doc = valid(cli, "demo", ["demo", tmp_path / "demo"])

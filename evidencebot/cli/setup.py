@@ -56,6 +56,7 @@ def pre_commit_snippet(base: str = "main") -> str:
                    "from the ops branch.")
 @click.option("--install", "install_cmd", default="pip install evidencebot",
               show_default=True, help="How the CI job installs evidencebot.")
+@json_option
 @pass_state
 def init(state: State, force: bool, ci: str | None, install_cmd: str) -> int:
     """Write a commented evidencebot.toml (the runbook's defaults), optionally a CI job,
