@@ -217,3 +217,17 @@ def test_receiver_waits_without_sleeping_and_closes_its_port() -> None:
     with pytest.raises(ValueError, match="mode must be one of"):
         with receiver(mode="sometimes"):
             pass
+
+
+def test_an_attempt_that_ended_after_the_deadline_had_no_answer_in_time() -> None:
+    """The socket of a hanging server gives up at about the deadline too: whichever thread
+    the machine runs first, the delivery says the same (this was a race under load)."""
+    from evidencebot.runbook.notify import _Attempt
+
+    late = _Attempt("json://127.0.0.1:9/", ok=False, error="A Connection error occurred",
+                    finished=10.5)
+    late.done.set()
+    assert late.delivery(1.0, deadline=10.0).error.startswith("no answer within 1 s")
+    on_time = _Attempt("json://127.0.0.1:9/", ok=False, error="refused", finished=9.5)
+    on_time.done.set()
+    assert on_time.delivery(1.0, deadline=10.0).error == "refused"

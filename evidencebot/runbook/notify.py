@@ -240,6 +240,7 @@ class _Attempt:
     ok: bool = False
     error: str = ""
     log: list[tuple[int, str]] = field(default_factory=list)
+    finished: float = 0.0  # time.monotonic() when it ended
 
     def run(self, apprise: Any, notice: Notice, timeout: float) -> None:
         with _SILENCER.keeping() as log:
@@ -255,12 +256,15 @@ class _Attempt:
                 self.error = f"{type(exc).__name__}: {exc}"
             finally:
                 self.log = list(log)
+                self.finished = time.monotonic()
                 self.done.set()
 
-    def delivery(self, timeout: float) -> Delivery:
-        """The outcome as seen now; a thread still running has had its time."""
+    def delivery(self, timeout: float, deadline: float) -> Delivery:
+        """The outcome as seen now. A thread still running, or one that ended after the
+        deadline (its socket gave up as we did), had no answer in time: the same words
+        however the two threads were scheduled."""
         safe = safe_url(self.url)
-        if not self.done.is_set():
+        if not self.done.is_set() or self.finished > deadline:
             return Delivery(safe, False, f"no answer within {timeout:g} s (gave up waiting)")
         if self.ok:
             return Delivery(safe, True, "")
@@ -298,7 +302,7 @@ def send(notice: Notice, urls: Sequence[str], *, timeout: float = 10.0) -> list[
                          name=f"evidencebot-notify-{n}", daemon=True).start()
     for attempt in attempts:
         attempt.done.wait(max(0.0, deadline - time.monotonic()))
-    return [attempt.delivery(timeout) for attempt in attempts]
+    return [attempt.delivery(timeout, deadline) for attempt in attempts]
 
 
 def send_test(urls: Sequence[str], *, timeout: float = 10.0) -> list[Delivery]:
