@@ -397,24 +397,33 @@ def test_the_helper_sees_console_errors_and_requests(tmp_path: Path) -> None:
     assert result.counts == {}
 
 
-def test_the_helper_kills_chromium_when_it_gives_up(tmp_path: Path) -> None:
+def test_the_helper_kills_chromium_when_it_gives_up(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """Chromium cannot start in 50 ms: load raises, and no Chromium of ours is left."""
+    import tempfile
+
     path = tmp_path / "page.html"
     path.write_text(render_page(page([])), encoding="utf-8")
+    ours = tmp_path / "chromium-homes"
+    ours.mkdir()
+    # this load's Chromium homes (its profile is on every process's command line), not
+    # those of a test running beside this one in another worker
+    monkeypatch.setattr(tempfile, "tempdir", str(ours))
     with pytest.raises(ChromiumError):
         load(path, timeout=0.05)
-    assert chromium_processes() == []
+    assert chromium_processes(str(ours)) == []
 
 
-def chromium_processes() -> list[str]:
-    """Command lines of live processes started by `load` (zombies have an empty one)."""
+def chromium_processes(home: str) -> list[str]:
+    """Command lines of live processes whose command line names ``home`` (zombies have an
+    empty one)."""
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             text = cmdline.read_bytes().decode(errors="replace")
         except OSError:
             continue
-        if "evidencebot-chromium-" in text:
+        if home in text:
             found.append(text)
     return found
 

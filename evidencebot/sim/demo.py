@@ -150,10 +150,11 @@ DAY_ONE = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) -
     timedelta(days=1)
 
 
-def session_time(n: int) -> str:
-    """Run ``n``'s simulated end: yesterday from 09:30 UTC, an hour apart (in the past, so
-    the evidence is never dated in the future)."""
-    return (DAY_ONE + timedelta(hours=9 + n, minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+def session_time(n: int, *, start: bool = False) -> str:
+    """Run ``n``'s simulated end (or ``start``, half an hour before): yesterday from 09:30
+    UTC, an hour apart (in the past, so the evidence is never dated in the future)."""
+    return (DAY_ONE + timedelta(hours=9 + n, minutes=0 if start else 30)).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
 
 
 @contextmanager
@@ -186,8 +187,7 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
         say("the demo's clock stands still while a simulated run takes its half hour: a "
             "run's log lines carry the time it ends\n")
         base = ["--repo", str(repo)]
-        first = (datetime.fromisoformat(session_time(1)) - timedelta(minutes=30)).strftime(
-            "%Y-%m-%dT%H:%M:%SZ")  # when run 1 starts, on the demo's clock
+        first = session_time(1, start=True)  # when run 1 starts, on the demo's clock
         say(f"$ evidencebot check   # at {first}, before run 1")
         with environment({"EVIDENCEBOT_NOW": first}):
             cli([*base, "check"])
