@@ -186,7 +186,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         except click.exceptions.Exit as e:
             return e.exit_code
         except click.UsageError as e:
-            if isinstance(e, _NO_ARGS):  # `evidencebot` alone: the help page, then the error
+            if isinstance(e, click.exceptions.NoArgsIsHelpError):  # `evidencebot` alone:
+                # the help page, then the error
                 e.show()
                 return fail(seen, args, "no command given", "see `evidencebot --help`", 2)
             cmd = seen.get("command")
@@ -200,10 +201,6 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     return guarded(seen, args, invoke)
 
-
-# click 8.2 and later raise this for a group given no command (8.1 prints its help and
-# exits 0); isinstance against () is False.
-_NO_ARGS: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 
 def _json_first(args: list[str]) -> list[str]:
