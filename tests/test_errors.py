@@ -62,3 +62,19 @@ def test_a_current_folder_removed_underneath_is_said_plainly(tmp_path: Path,
     assert (done.returncode, done.stderr) == (2, "evidencebot: error: the current folder no "
                                                  "longer exists\nFix: cd into the "
                                                  "repository again\n")
+
+
+def test_a_missing_program_windows_does_not_name_is_git_only_when_path_has_none(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Windows' CreateProcess error names no file: it is git's only if PATH has no git."""
+    from evidencebot.cli.state import guarded
+
+    def spawn() -> int:
+        raise FileNotFoundError(2, "The system cannot find the file specified")
+
+    with pytest.raises(FileNotFoundError):  # git is there: some other program is missing
+        guarded({}, [], spawn)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert guarded({}, [], spawn) == 2
+    assert capsys.readouterr().err.startswith("evidencebot: error: git is not installed")

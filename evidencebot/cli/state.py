@@ -132,7 +132,8 @@ def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -
             echo(err=True)
             return fail(seen, args, "aborted", "", 130)
         except FileNotFoundError as e:
-            if e.filename == "git":
+            # (POSIX names the missing program; Windows does not: ask PATH there)
+            if e.filename == "git" or (e.filename is None and _no_git()):
                 return fail(seen, args, "git is not installed, or not on PATH",
                             "install git (2.39 or later) and put it on PATH", 2)
             if not _cwd_exists():
@@ -142,6 +143,12 @@ def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -
     except BrokenPipeError:
         _after_broken_pipe()
         return 1
+
+
+def _no_git() -> bool:
+    import shutil
+
+    return shutil.which("git") is None
 
 
 def _cwd_exists() -> bool:
