@@ -28,6 +28,7 @@ def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
             "missing": str(root / "missing")}
 
 
+@contextlib.contextmanager
 def _recording(target: dict[str, Any], name: str) -> Iterator[list[Reading]]:
     """Swap ``target[name]`` (a verify body) for one that records what it was given."""
     seen: list[Reading] = []
@@ -50,7 +51,7 @@ def click_reads(argv: list[str]) -> Reading | None:
     """What the click app hands verify's body for ``argv``; None when click refuses it."""
     import evidencebot.cli.verify as command
 
-    with contextlib.contextmanager(_recording)(vars(command), "verify_body") as seen, \
+    with _recording(vars(command), "verify_body") as seen, \
             contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
             cli.main(args=_json_first(list(argv)), prog_name="evidencebot",
@@ -62,7 +63,7 @@ def click_reads(argv: list[str]) -> Reading | None:
 
 def plain_reads(argv: list[str]) -> Reading | None:
     """What `fast.run` hands verify's body for ``argv``; None when it is no plain line."""
-    with contextlib.contextmanager(_recording)(fast.RUN, "verify") as seen:
+    with _recording(fast.RUN, "verify") as seen:
         if fast.run(argv) is None:
             return None
     return seen[0]
