@@ -24,6 +24,11 @@ def test_digest_is_hashlibs(algo: str, data: bytes) -> None:
     assert hashes.digest(algo, data) == hashlib.new(algo, data).digest()
 
 
+@given(st.binary(max_size=4096), st.integers(1, 64))
+def test_blake2b_is_hashlibs(data: bytes, size: int) -> None:
+    assert hashes.blake2b(data, size) == hashlib.blake2b(data, digest_size=size).digest()
+
+
 def test_digest_refuses_another_hash() -> None:
     with pytest.raises(ValueError, match="md5"):
         hashes.digest("md5", b"")

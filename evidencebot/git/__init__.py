@@ -86,44 +86,35 @@ def tree_problem(tree: bytes, idlen: int) -> str | None:
     if not whole.fullmatch(tree):
         return "is not a well-formed tree object"
     entries = [(mode, name) for mode, name, _id in entry.findall(tree)]
-    if _well_made(entries):
+    if not entries:
         return None
-    # what is wrong, said as `git fsck` would (the first problem, entry by entry)
-    for mode, name in entries:
-        shown = name.decode("utf-8", "replace")
-        if mode not in _TREE_MODES:
-            return f"holds {shown!r} with mode {mode.decode('ascii', 'replace')}, which git " \
-                   "does not write"
-        if not name or b"/" in name or name in (b".", b"..") or name.lower() == b".git":
-            return f"holds an entry named {shown!r}, which git does not write"
-    seen: set[bytes] = set()
-    for _mode, name in entries:
-        if name in seen:
-            return f"names {name.decode('utf-8', 'replace')!r} twice"
-        seen.add(name)
+    # Each rule over the whole list at once, in C where it can be (an evidence folder holds
+    # a record per run, and verify reads it at every run); entry by entry only to say what
+    # is wrong.
+    modes, names = zip(*entries, strict=True)
+    joined = b"\0" + b"\0".join(names).lower() + b"\0"
+    if not _TREE_MODES.issuperset(modes) or \
+            any(bad in joined for bad in (b"/", b"\0\0", b"\0.\0", b"\0..\0", b"\0.git\0")):
+        for mode, name in entries:
+            shown = name.decode("utf-8", "replace")
+            if mode not in _TREE_MODES:
+                return f"holds {shown!r} with mode {mode.decode('ascii', 'replace')}, " \
+                       "which git does not write"
+            if not name or b"/" in name or name in (b".", b"..") or name.lower() == b".git":
+                return f"holds an entry named {shown!r}, which git does not write"
+    if len(set(names)) != len(names):
+        seen: set[bytes] = set()
+        for name in names:
+            if name in seen:
+                return f"names {name.decode('utf-8', 'replace')!r} twice"
+            seen.add(name)
     # git's order: by name, a folder's name as if it ended in "/"
     keys = [name + b"/" if mode == b"40000" else name for mode, name in entries]
-    for first, then in zip(keys, keys[1:], strict=False):
-        if first >= then:
-            return (f"lists {then.decode('utf-8', 'replace').rstrip('/')!r} after "
-                    f"{first.decode('utf-8', 'replace').rstrip('/')!r}, out of git's order")
+    if keys != sorted(keys):
+        first, then = next((a, b) for a, b in zip(keys, keys[1:], strict=False) if a >= b)
+        return (f"lists {then.decode('utf-8', 'replace').rstrip('/')!r} after "
+                f"{first.decode('utf-8', 'replace').rstrip('/')!r}, out of git's order")
     return None
-
-
-def _well_made(entries: list[tuple[bytes, bytes]]) -> bool:
-    """`tree_problem`'s rules over the whole list at once, in C where it can be (an evidence
-    folder holds a record per run, and verify reads it at every run): True when no entry
-    breaks any of them."""
-    if not entries:
-        return True
-    modes, names = zip(*entries, strict=True)
-    if not _TREE_MODES.issuperset(modes) or len(set(names)) != len(names):
-        return False
-    joined = b"\0" + b"\0".join(names).lower() + b"\0"
-    if any(bad in joined for bad in (b"/", b"\0\0", b"\0.\0", b"\0..\0", b"\0.git\0")):
-        return False
-    keys = [name + b"/" if mode == b"40000" else name for mode, name in entries]
-    return keys == sorted(keys)
 
 
 @lru_cache(maxsize=2)

@@ -11,10 +11,9 @@ from .. import git
 from .changes import Logged
 
 
-def is_plain_merge(repo: Path, sha: str, parents: Sequence[str]) -> bool:
-    """Whether merge ``sha`` is exactly git's own merge of its parents (merging the ops
-    branch into the base, say): a merge that hides no change of its own."""
-    tree = git.out(repo, "rev-parse", f"{sha}^{{tree}}")
+def is_plain_merge(repo: Path, tree: str, parents: Sequence[str]) -> bool:
+    """Whether a merge whose tree is ``tree`` is exactly git's own merge of its parents
+    (merging the ops branch into the base, say): a merge that hides no change of its own."""
     # 1: conflicts; 128: unrelated histories (git will not merge them): either way there
     # is no plain merge this tree could be.
     merged = git.run(repo, "merge-tree", "--write-tree", *parents,

@@ -202,7 +202,7 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
             report.findings.append(Finding(sha, rule, message, fix))
 
         if len(parents) > 1:
-            _merge(ctx, sha, parents, add)
+            _merge(ctx, commit.tree, parents, add)
             continue
         _trees(ctx, report, commit)
         if c is None:
@@ -321,9 +321,9 @@ def _strays(ctx: Context, c: OpsCommit, changes: Sequence[Change],
                 "evidencebot")
 
 
-def _merge(ctx: Context, sha: str, parents: Sequence[str],
+def _merge(ctx: Context, tree: str, parents: Sequence[str],
            add: Callable[[str, str, str], None]) -> None:
-    if not commits.is_plain_merge(ctx.repo, sha, parents):
+    if not commits.is_plain_merge(ctx.repo, tree, parents):
         add("merge-with-changes", "a merge commit whose tree is not the plain merge of its "
             "parents", "merge without editing; ops changes are ops commits")
 

@@ -128,11 +128,9 @@ def found() -> dict[bytes, tuple[tuple[object, ...], ...]]:
 
 
 def _digest(doc: Doc) -> bytes:
-    try:  # what hashlib.blake2b is, without hashlib's loading OpenSSL (2.4 ms of a hook)
-        from _blake2 import blake2b
-    except ImportError:  # pragma: no cover - an interpreter without CPython's module
-        from hashlib import blake2b
-    return blake2b(b"".join(doc.lines), digest_size=16).digest()
+    from ..hashes import blake2b
+
+    return blake2b(b"".join(doc.lines), 16)
 
 
 def _from_adopted(doc: Doc) -> tuple[Block, ...] | None:
