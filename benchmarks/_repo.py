@@ -168,11 +168,13 @@ def record(ws: Workspace, repo: Path, rep: Report) -> Sample:
     return run_process(ws.evidencebot("record", str(rep.path)), cwd=repo, env=ws.env_at(rep.now))
 
 
-def recorded_history(ws: Workspace, repo: Path, count: int) -> None:
-    """``count`` ops commits on the ops branch, each from a real `record` call."""
-    reports = Reports(ws.scratch("history-reports"))
-    for i in range(count):
-        record(ws, repo, reports.next(qualifying=i % 5 != 4))
+def recorded_history(ws: Workspace, repo: Path, count: int,
+                     reports: Reports | None = None) -> None:
+    """``count`` ops commits on the ops branch, each from a real `record` call (with the
+    next of ``reports``, if given: a history recorded in parts)."""
+    reports = reports or Reports(ws.scratch("history-reports"))
+    for _ in range(count):
+        record(ws, repo, reports.next(qualifying=reports.count % 5 != 4))
 
 
 def synth_history(ws: Workspace, repo: Path, count: int) -> None:
@@ -191,6 +193,21 @@ def stage_recorded_change(ws: Workspace, repo: Path, reports: Reports) -> list[s
     git(ws, repo, "switch", "-q", OPS)
     git(ws, repo, "reset", "-q", "--soft", "HEAD~1")
     return git(ws, repo, "diff", "--cached", "--name-only").split()
+
+
+def merged_repo(ws: Workspace, merged: int, commits: int) -> Path:
+    """The sim trading repository after ``merged`` recorded runs were merged into the base
+    branch (a merge commit, as a reviewed merge request makes) and ``commits`` more were
+    recorded since: ``main..ops`` is those ``commits``, with a long history before them."""
+
+    def build(path: Path) -> None:
+        trading_repo(ws, path)
+        reports = Reports(ws.scratch("merged-reports"))
+        recorded_history(ws, path, merged, reports)
+        git(ws, path, "merge", "-q", "--no-ff", "-m", f"Merge {merged} recorded runs", OPS)
+        recorded_history(ws, path, commits, reports)
+
+    return ws.cached(f"merged-{merged}-recorded-{commits}", build)
 
 
 def recorded_repo(ws: Workspace, commits: int = 100) -> Path:

@@ -5,22 +5,38 @@ Twice: in the repository as `record` left it (every object a loose file, as on t
 operator's machine: git reads each from its own file), and in a clone of it (one pack, as
 CI checks it out; git's side is then about a third as long, ours hardly changes).
 
+Then flatness (goal: ≤ 1.3×, as for the hook and `record`): the same 100 commits' worth
+of `verify`, after 300 recorded runs were merged into the base branch, against the
+repository above (no runs before them). Each commit should cost what it changes, not what
+the history before it holds.
+
     python benchmarks/verify.py [--runs N] [--json]
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from _bench import Goal, Result, interleave, run_process, script_main, seconds, summarize
-from _repo import OPS, recorded_repo
+from _bench import (
+    Goal,
+    Result,
+    Sample,
+    interleave,
+    run_process,
+    script_main,
+    seconds,
+    summarize,
+)
+from _repo import OPS, merged_repo, recorded_repo
 from _workspace import Workspace, workspace_for
 
 RUNS = 5
 COMMITS = 100
 GOAL = Goal("≤ 3×", ratio=3.0)
+MERGED = 300  # runs on the base branch before the range, in the flatness row
+FLAT = Goal("≤ 1.3×", ratio=1.3)
 
 
 def measure(runs: int = RUNS, workspace: Workspace | None = None) -> list[Result]:
@@ -30,13 +46,19 @@ def measure(runs: int = RUNS, workspace: Workspace | None = None) -> list[Result
         span = f"main..{OPS}"
         ours_cmd = ws.evidencebot("verify", "--range", span)
         base_cmd = ["git", "log", "-p", span]
+
+        def timed(cmd: list[str], at: Path) -> Callable[[], Sample]:
+            return lambda: run_process(cmd, cwd=at, env=ws.env)
+
         rows = []
         for where, at in (("", repo), (", packed clone", packed)):
-            ours, base = interleave(lambda at=at: run_process(ours_cmd, cwd=at, env=ws.env),
-                                    lambda at=at: run_process(base_cmd, cwd=at, env=ws.env),
-                                    runs)
+            ours, base = interleave(timed(ours_cmd, at), timed(base_cmd, at), runs)
             rows.append(summarize(f"verify --range ({COMMITS} recorded commits{where}) vs "
                                   "git log -p", seconds(ours), seconds(base), GOAL))
+        long = merged_repo(ws, MERGED, COMMITS)
+        after, fresh = interleave(timed(ours_cmd, long), timed(ours_cmd, repo), runs)
+        rows.append(summarize(f"verify --range, {COMMITS} commits after {MERGED} merged runs "
+                              "vs after none", seconds(after), seconds(fresh), FLAT))
     return rows
 
 

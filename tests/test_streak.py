@@ -218,3 +218,33 @@ def test_facts_put_in_their_places_equal_a_stable_sort(older: list[Fact],
 
     older.sort(key=_WHEN)
     assert _merged(older, new) == sorted(older + new, key=_WHEN)
+
+
+_when = st.sampled_from(["", "2026-11-01T05:00:00Z", "2026-11-01T05:10:00Z",
+                         "2026-11-01T05:20:00Z", "2026-11-01T05:30:00Z"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["R1", "R2", "R3"]), _when, _when,
+                               st.sampled_from(["", "a", "b"])), max_size=8),
+       ask=st.tuples(st.sampled_from(["R1", "R4"]), _when, _when,
+                     st.sampled_from([None, "", "a", "c"])))
+def test_session_conflicts_are_each_recorded_run_s_own(rows, ask) -> None:  # type: ignore[no-untyped-def]
+    """`conflicts` (which first looks over whole columns) finds, in order, exactly what
+    looking at each recorded run in turn finds: the same run, the same report, or
+    times that overlap (a run without times overlaps nothing)."""
+    from evidencebot.evidence.streak import Session
+
+    sessions = [Session(r, s, f, rep, f"{i:040x}") for i, (r, s, f, rep) in enumerate(rows)]
+    run_id, started, finished, report = ask
+    one_by_one = []
+    for s in sessions:
+        if s.run_id == run_id:
+            one_by_one.append(("run-recorded-twice", s.sha))
+        elif report and s.report_sha256 == report:
+            one_by_one.append(("report-reused", s.sha))
+        elif s.started and s.finished and s.started < finished and started < s.finished:
+            one_by_one.append(("overlapping-session", s.sha))
+    got = [(rule, s.sha) for rule, s in conflicts(sessions, run_id=run_id, started=started,
+                                                  finished=finished, report_sha256=report)]
+    assert got == one_by_one

@@ -82,20 +82,20 @@ def tree_problem(tree: bytes, idlen: int) -> str | None:
     finds a path in a tree by a sorted search and diffs two trees by walking both in
     order, so in such a tree a diff can show a file that a lookup by path or a checkout
     does not, and `git log --raw` can name one path twice."""
-    whole, entry = _tree_patterns(idlen)
-    if not whole.fullmatch(tree):
-        return "is not a well-formed tree object"
-    entries = [(mode, name) for mode, name, _id in entry.findall(tree)]
-    if not entries:
-        return None
     # Each rule over the whole list at once, in C where it can be (an evidence folder holds
     # a record per run, and verify reads it at every run); entry by entry only to say what
     # is wrong.
-    modes, names = zip(*entries, strict=True)
+    found = _tree_named(idlen).findall(tree)
+    modes, names = zip(*found, strict=True) if found else ((), ())
+    # the entries found are the whole tree (findall skips what is not an entry)
+    if sum(map(len, modes)) + sum(map(len, names)) + len(names) * (2 + idlen) != len(tree):
+        return "is not a well-formed tree object"
+    if not names:
+        return None
     joined = b"\0" + b"\0".join(names).lower() + b"\0"
     if not _TREE_MODES.issuperset(modes) or \
             any(bad in joined for bad in (b"/", b"\0\0", b"\0.\0", b"\0..\0", b"\0.git\0")):
-        for mode, name in entries:
+        for mode, name in found:
             shown = name.decode("utf-8", "replace")
             if mode not in _TREE_MODES:
                 return f"holds {shown!r} with mode {mode.decode('ascii', 'replace')}, " \
@@ -108,13 +108,21 @@ def tree_problem(tree: bytes, idlen: int) -> str | None:
             if name in seen:
                 return f"names {name.decode('utf-8', 'replace')!r} twice"
             seen.add(name)
-    # git's order: by name, a folder's name as if it ended in "/"
-    keys = [name + b"/" if mode == b"40000" else name for mode, name in entries]
+    # git's order: by name, a folder's name as if it ended in "/" (a pass in Python only
+    # when the tree holds a folder)
+    keys = [name + b"/" if mode == b"40000" else name for mode, name in found] \
+        if b"40000" in modes else list(names)
     if keys != sorted(keys):
         first, then = next((a, b) for a, b in zip(keys, keys[1:], strict=False) if a >= b)
         return (f"lists {then.decode('utf-8', 'replace').rstrip('/')!r} after "
                 f"{first.decode('utf-8', 'replace').rstrip('/')!r}, out of git's order")
     return None
+
+
+@lru_cache(maxsize=2)
+def _tree_named(idlen: int) -> re.Pattern[bytes]:
+    """(mode, name) of each entry (`_tree_patterns`' entry, without the id)."""
+    return re.compile(rb"([^ ]*) ([^\x00]*)\x00.{%d}" % idlen, re.S)
 
 
 @lru_cache(maxsize=2)

@@ -335,32 +335,43 @@ def _session_log(ch: Change, rules: Rules) -> list[Violation]:
         return [Violation(ch.path, "append-only", "existing text was changed or removed",
                           "restore the log and only append a new OPS entry at the end",
                           (first + 1, first + 1))]
-    added = new[len(prefix):]
-    start_line = old.count(b"\n") + 1
+    found = _appended(ch.path, new[len(prefix):], old_ended=old.endswith((b"\n", b"\r")) or not old)
+    if not found:
+        return []
+    # lines counted from the appended text's first; the log's own are counted only now (a
+    # log grows an entry every run: every commit does not pay for reading all of it)
+    shift = old.count(b"\n")
+    return [v._replace(lines=(v.lines[0] + shift, v.lines[1] + shift)) if v.lines else v
+            for v in found]
+
+
+def _appended(path: str, added: bytes, *, old_ended: bool) -> list[Violation]:
+    """What is wrong with ``added``, appended to the log (lines numbered from its first)."""
     if b"\x00" in added:
-        return [Violation(ch.path, "text-only", "a NUL byte in the appended text",
-                          "append UTF-8 text only", (start_line, start_line))]
+        return [Violation(path, "text-only", "a NUL byte in the appended text",
+                          "append UTF-8 text only", (1, 1))]
     try:
         text = added.decode("utf-8")
     except UnicodeDecodeError:
-        return [Violation(ch.path, "text-only", "invalid UTF-8 in the appended text",
-                          "append UTF-8 text only", (start_line, start_line))]
-    return _entries(ch.path, text, start_line, old_ended=old.endswith((b"\n", b"\r")) or not old)
+        return [Violation(path, "text-only", "invalid UTF-8 in the appended text",
+                          "append UTF-8 text only", (1, 1))]
+    return _entries(path, text, old_ended=old_ended)
 
 
-def _entries(path: str, text: str, start_line: int, *, old_ended: bool) -> list[Violation]:
+def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
+    """The rules for the appended ``text``, its lines numbered from 1."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if not old_ended:
         if lines[0].strip():
             return [Violation(path, "append-only", "text added to the last existing entry",
-                              "start a new '## … UTC — OPS — …' entry", (start_line, start_line))]
+                              "start a new '## … UTC — OPS — …' entry", (1, 1))]
         lines = lines[1:]
     out: list[Violation] = []
     seen_heading = False
     from ..textsafe import has_unsafe
 
     for k, line in enumerate(lines):
-        n = start_line + k
+        n = 1 + k
         found = has_unsafe(line)
         if found:
             out.append(Violation(path, "hidden-characters", f"an appended line holds {found} "
