@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import git
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evidencebot.evidence.trailers import validate
 from evidencebot.guard.install import install_hooks
@@ -77,3 +79,23 @@ def test_install_hooks_leaves_a_foreign_hook_alone_unless_forced(trading_repo: P
     script = (hooks / "pre-commit").read_text()
     assert "-m evidencebot hook pre-commit --base \"main\"" in script
     assert cli("--repo", trading_repo, "install-hooks").code == 0  # ours: replaced quietly
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.tuples(st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99),
+                 st.integers(0, 99), st.integers(0, 99), st.integers(0, 99)))
+def test_a_real_utc_time_is_one_datetime_takes(parts: tuple[int, ...]) -> None:
+    """`_real_time` says yes exactly where `datetime` builds the instant (no 24:00, no
+    leap second, no 30 February), for every value of the trailer's form."""
+    from datetime import datetime
+
+    from evidencebot.evidence.trailers import _real_time
+
+    y, mo, d, h, mi, s = parts
+    value = f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z"
+    try:
+        datetime(y, mo, d, h, mi, s)
+        real = True
+    except ValueError:
+        real = False
+    assert _real_time(value) is real
