@@ -172,7 +172,8 @@ def recorded_history(ws: Workspace, repo: Path, count: int,
                      reports: Reports | None = None) -> None:
     """``count`` ops commits on the ops branch, each from a real `record` call (with the
     next of ``reports``, if given: a history recorded in parts)."""
-    reports = reports or Reports(ws.scratch("history-reports"))
+    if reports is None:
+        reports = Reports(ws.scratch("history-reports"))
     for _ in range(count):
         record(ws, repo, reports.next(qualifying=reports.count % 5 != 4))
 

@@ -424,3 +424,25 @@ def test_a_name_twice_at_the_end_of_a_large_tree_is_named() -> None:
     entries = [(b"100644", b"f%06d" % i) for i in range(50_000)]
     said = git.tree_problem(_raw_tree([*entries, entries[-1]], bytes(20)), 20)
     assert said == "names 'f049999' twice"
+
+
+_ENTRY_PART = st.sampled_from([b"100644", b"40000", b" ", b"\x00", b"a", b"a b", b"/", b".",
+                               bytes(20), b"\x00" * 3, b" " * 3])
+
+
+@settings(max_examples=400, deadline=None)
+@given(parts=st.lists(st.one_of(
+    _ENTRY_PART, st.binary(max_size=24),
+    st.builds(lambda mode, name, oid: mode + b" " + name + b"\x00" + oid,
+              st.sampled_from([b"100644", b"40000", b"100664"]), st.binary(max_size=4),
+              st.sampled_from([bytes(20), b" \x00" * 10, bytes(32), b"\x00 " * 16]))),
+    max_size=12), idlen=st.sampled_from([20, 32]))
+def test_a_tree_is_well_formed_exactly_when_its_entries_are_the_whole_of_it(
+        parts: list[bytes], idlen: int) -> None:
+    """`tree_problem` calls a tree "not well-formed" exactly when the entry pattern does not
+    read it whole (it checks by the lengths of the entries it found: junk anywhere, a
+    short id, a missing NUL), for any bytes."""
+    tree = b"".join(parts)
+    whole, _entry = git._tree_patterns(idlen)
+    said = git.tree_problem(tree, idlen)
+    assert (said == "is not a well-formed tree object") == (whole.fullmatch(tree) is None)

@@ -229,7 +229,8 @@ _when = st.sampled_from(["", "2026-11-01T05:00:00Z", "2026-11-01T05:10:00Z",
                                st.sampled_from(["", "a", "b"])), max_size=8),
        ask=st.tuples(st.sampled_from(["R1", "R4"]), _when, _when,
                      st.sampled_from([None, "", "a", "c"])))
-def test_session_conflicts_are_each_recorded_run_s_own(rows, ask) -> None:  # type: ignore[no-untyped-def]
+def test_session_conflicts_are_each_recorded_run_s_own(
+        rows: list[tuple[str, str, str, str]], ask: tuple[str, str, str, str | None]) -> None:
     """`conflicts` (which first looks over whole columns) finds, in order, exactly what
     looking at each recorded run in turn finds: the same run, the same report, or
     times that overlap (a run without times overlaps nothing)."""

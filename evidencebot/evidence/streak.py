@@ -213,7 +213,9 @@ def conflicts(sessions: Sequence[Session], *, run_id: str, started: str, finishe
 
 
 _WHEN = itemgetter(0, 1, 2)  # started, finished, order
-_S_RUN_ID, _S_STARTED, _S_FINISHED, _S_REPORT = map(itemgetter, range(4))  # a Session's
+_S_RUN_ID, _S_STARTED, _S_FINISHED, _S_REPORT = (  # a Session's fields, by name
+    itemgetter(Session._fields.index(name))
+    for name in ("run_id", "started", "finished", "report_sha256"))
 
 
 def current(timeline: Sequence[Fact]) -> list[Fact]:

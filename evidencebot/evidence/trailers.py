@@ -163,7 +163,7 @@ def render_message(subject: str, body: str, trailers: Sequence[tuple[str, str]])
     return "\n".join(lines) + "\n"
 
 
-_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z")
+_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
 
 
 def _real_time(value: str) -> bool:

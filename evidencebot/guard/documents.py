@@ -338,9 +338,10 @@ def _session_log(ch: Change, rules: Rules) -> list[Violation]:
     found = _appended(ch.path, new[len(prefix):], old_ended=old.endswith((b"\n", b"\r")) or not old)
     if not found:
         return []
-    # lines counted from the appended text's first; the log's own are counted only now (a
-    # log grows an entry every run: every commit does not pay for reading all of it)
-    shift = old.count(b"\n")
+    # lines counted from the appended text's first; the log's own line breaks (LF, CRLF or
+    # CR, as the rules split lines) are counted only now (a log grows an entry every run:
+    # every commit does not pay for reading all of it)
+    shift = old.count(b"\n") + old.count(b"\r") - old.count(b"\r\n")
     return [v._replace(lines=(v.lines[0] + shift, v.lines[1] + shift)) if v.lines else v
             for v in found]
 
@@ -359,19 +360,20 @@ def _appended(path: str, added: bytes, *, old_ended: bool) -> list[Violation]:
 
 
 def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
-    """The rules for the appended ``text``, its lines numbered from 1."""
+    """The rules for the appended ``text``, its lines numbered from 1 (the first is the
+    rest of the log's last line when the log did not end with a line break)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    first = 1
     if not old_ended:
         if lines[0].strip():
             return [Violation(path, "append-only", "text added to the last existing entry",
                               "start a new '## … UTC — OPS — …' entry", (1, 1))]
-        lines = lines[1:]
+        lines, first = lines[1:], 2
     out: list[Violation] = []
     seen_heading = False
     from ..textsafe import has_unsafe
 
-    for k, line in enumerate(lines):
-        n = 1 + k
+    for n, line in enumerate(lines, start=first):
         found = has_unsafe(line)
         if found:
             out.append(Violation(path, "hidden-characters", f"an appended line holds {found} "
