@@ -25,11 +25,12 @@ def clean(text: str, *, keep_newlines: bool = True) -> str:
     text = _ESCAPES.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROLS.sub("", text)
     if not text.isascii():
-        # Format characters (Unicode Cf: zero-width, bidi overrides, BOM, tags...): the
-        # same category `has_unsafe` refuses, so cleaned text always passes it.
+        # Format characters (Unicode Cf: zero-width, bidi overrides, BOM, tags...) and the
+        # line and paragraph separators (Zl, Zp): what `has_unsafe` refuses, so cleaned
+        # text always passes it.
         import unicodedata
 
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+        text = "".join(ch for ch in text if unicodedata.category(ch) not in _HIDING)
     return text if keep_newlines else " ".join(text.split())
 
 
@@ -51,17 +52,22 @@ def fence_for(text: str) -> str:
 
 
 def has_unsafe(text: str) -> str | None:
-    """The first control (Unicode Cc other than tab and line endings) or format (Cf)
-    character in ``text``, as U+XXXX, or None."""
+    """The first control (Unicode Cc other than tab and line endings), format (Cf) or line
+    or paragraph separator (Zl, Zp: U+2028 and U+2029 break a line where a terminal or a
+    renderer shows them) character in ``text``, as U+XXXX, or None."""
     if text.isascii():
         bad = _ASCII_CONTROL.search(text)
         return f"U+{ord(bad.group()):04X}" if bad else None
     import unicodedata
 
     for ch in text:
-        if ch not in "\t\n\r" and unicodedata.category(ch) in ("Cc", "Cf"):
+        if ch not in "\t\n\r" and (unicodedata.category(ch) in _HIDING
+                                     or unicodedata.category(ch) == "Cc"):
             return f"U+{ord(ch):04X}"
     return None
+
+
+_HIDING = frozenset(("Cf", "Zl", "Zp"))  # the categories `clean` drops (Cc: by `_CONTROLS`)
 
 
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -99,3 +99,22 @@ def test_a_real_utc_time_is_one_datetime_takes(parts: tuple[int, ...]) -> None:
     except ValueError:
         real = False
     assert _real_time(value) is real
+
+
+@pytest.mark.parametrize("line", ["---", "--- x", "---\tx", "---  ", " ---", "---x", "----",
+                                  "-- -", "--- evidence(step1a): x", "---\r", "\t---", "---\v"])
+@pytest.mark.parametrize("where", ["body", "subject"])
+def test_the_divider_rule_is_git_s(line: str, where: str) -> None:
+    """A message is refused for a '---' line exactly when git interpret-trailers stops
+    there (git itself is the judge), and a body `render_message` writes never holds one."""
+    from evidencebot.evidence.trailers import render_message
+
+    trailers = GOOD_CHECK.split("\n\n", 1)[1]
+    message = (f"{line}\n\nbody\n\n{trailers}" if where == "subject"
+               else f"refused\n\nbody\n{line}\nmore\n\n{trailers}")
+    parsed = subprocess.run(["git", "interpret-trailers", "--parse"], input=message.encode(),
+                            capture_output=True, check=True).stdout
+    git_stops = b"Evidence-Kind: check" not in parsed
+    assert any("'---'" in p for p in validate(message)) is git_stops
+    rendered = render_message("refused", f"body\n{line}\nmore", [("Evidence-Kind", "check")])
+    assert not any("'---'" in p for p in validate(rendered))

@@ -16,5 +16,5 @@ def test_cleaned_text_never_holds_what_the_guard_refuses(text: str) -> None:
 
 def test_tags_and_rare_format_characters_go_too() -> None:
     # An England flag's tag characters, an Arabic number sign, a musical format character.
-    for ch in ("\U000e0067", "\u0600", "\U0001d173", "\u202e", "\u200b"):
+    for ch in ("\U000e0067", "\u0600", "\U0001d173", "\u202e", "\u200b", "\u2028", "\u2029"):
         assert has_unsafe("x" + ch) and line(f"a{ch}b") == "ab"

@@ -391,6 +391,46 @@ def test_a_hand_written_tree_git_would_not_write_is_a_finding(recorded: Path, cl
     assert {v["path"] for v in found} == where, r.out
 
 
+@pytest.mark.parametrize("shape", ["empty-name", "truncated"])
+@pytest.mark.parametrize("ranged", [True, False], ids=["range", "from-merge-base"])
+def test_a_tree_git_cannot_read_is_a_finding_not_an_error(recorded: Path, cli,  # type: ignore[no-untyped-def]
+                                                         shape: str, ranged: bool) -> None:
+    """A tree so malformed that git's own parser stops (`git log` dies on it) is a finding
+    on the commit that holds it (exit 1), not a git error (exit 2); the commits before it
+    are not accused."""
+    record = git(recorded, "log", "-1", "--format=%(trailers:key=Evidence-Record,valueonly)").strip()
+    folder = record.rsplit("/", 1)[0].split("/")
+    head = git(recorded, "rev-parse", "HEAD").strip()
+    top = git(recorded, "rev-parse", "HEAD^{tree}").strip()
+    leaf = _rows(recorded, f"{head}:{'/'.join(folder)}")
+    data = b"".join(f"{mode} {name}".encode() + b"\x00" + bytes.fromhex(oid)
+                    for mode, oid, name in leaf)
+    data = data + b"100644 \x00" + bytes(20) if shape == "empty-name" else data[:-7]
+    bad = subprocess.run(["git", "-C", str(recorded), "hash-object", "-t", "tree", "--literally",
+                          "-w", "--stdin"], input=data, capture_output=True,
+                         check=True).stdout.decode().strip()
+    rows = _rows(recorded, top)
+    tree = top
+    for depth in range(len(folder), 0, -1):  # the bad leaf, then each folder above it anew
+        rows = _rows(recorded, f"{head}:{'/'.join(folder[:depth - 1])}") if depth > 1 else \
+            _rows(recorded, top)
+        rows = [(m, bad if n == folder[depth - 1] else o, n) for m, o, n in rows]
+        bad = tree = _write_tree(recorded, rows)
+    msg = git(recorded, "log", "-1", "--format=%B")
+    forged = subprocess.run(["git", "-C", str(recorded), "commit-tree", tree, "-p", "HEAD~1",
+                             "-F", "-"], input=msg, capture_output=True, text=True,
+                            check=True).stdout.strip()
+    git(recorded, "update-ref", f"refs/heads/{OPS}", forged)
+    logged = subprocess.run(["git", "-C", str(recorded), "log", "--raw", "-r", "-t", OPS],
+                            capture_output=True)
+    assert logged.returncode != 0  # git itself cannot read it
+    args = ["verify", "--range", f"main..{OPS}"] if ranged else ["verify"]
+    r = cli("--repo", recorded, "--json", *args)
+    found = [v for v in json.loads(r.out)["violations"] if v["rule"] == "tree-unreadable"]
+    assert r.code == 1 and [v["commit"] for v in found] == [forged], r.out
+    assert "git cannot read" in found[0]["message"] and found[0]["fix"], r.out
+
+
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])
 def test_with_or_without_click_verify_says_the_same(recorded: Path, cli,  # type: ignore[no-untyped-def]
                                                      json_flag: list[str]) -> None:

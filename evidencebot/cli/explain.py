@@ -101,7 +101,8 @@ def explain(state: State, topic: str) -> int:
             return 0
         click.echo("An ops commit message ends with one trailer block (its last paragraph) "
                    "of `Key: value`\nlines; Evidence-Kind says which trailers it needs. "
-                   "No '---' line anywhere in it.\n")
+                   "No line in it starts with '---' and a space, a tab or its end\n"
+                   "(git's divider: interpret-trailers reads nothing after one).\n")
         click.echo("\n".join(_table([("TRAILER", "ON", "FORM (regular expression)"),
                                      *((r["key"], _on(r, KINDS), r["form"]) for r in rows)])))
         return 0

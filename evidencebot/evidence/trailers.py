@@ -156,8 +156,10 @@ def render_message(subject: str, body: str, trailers: Sequence[tuple[str, str]])
             raise ValueError(f"trailer {key} has a line break in its value")
     lines = [subject.strip(), ""]
     if body.strip():
-        # '---' would end the message for git interpret-trailers; keep it out of bodies.
-        safe = [("- - -" if ln.strip() == "---" else ln.rstrip()) for ln in body.splitlines()]
+        # A '---' divider would end the message for git interpret-trailers: keep it out of
+        # bodies (the line kept, its dashes spaced)
+        safe = [("- - -" + ln[3:] if _DIVIDER.match(ln + "\n") else ln)
+                for ln in (ln.rstrip() for ln in body.splitlines())]
         lines += [*safe, ""]
     lines += [f"{k}: {v}" for k, v in trailers]
     return "\n".join(lines) + "\n"
@@ -220,7 +222,9 @@ def parse_block(message: str) -> tuple[list[tuple[str, str]], list[str]]:
     return pairs, junk
 
 
-_DIVIDER = re.compile(r"^[ \t]*---[ \t]*\r?$", re.MULTILINE)
+# git's divider (trailer.c, find_patch_start): a line that starts with "---" and then a
+# space, a tab, a CR or its end. interpret-trailers reads no trailer after one.
+_DIVIDER = re.compile(r"^---[ \t\r\n]", re.MULTILINE)
 _ALLOWED = {kind: frozenset(REQUIRED[kind]) | frozenset(OPTIONAL[kind]) for kind in KINDS}
 
 

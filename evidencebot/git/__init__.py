@@ -114,8 +114,10 @@ def tree_problem(tree: bytes, idlen: int) -> str | None:
         if b"40000" in modes else list(names)
     if keys != sorted(keys):
         first, then = next((a, b) for a, b in zip(keys, keys[1:], strict=False) if a >= b)
-        return (f"lists {then.decode('utf-8', 'replace').rstrip('/')!r} after "
-                f"{first.decode('utf-8', 'replace').rstrip('/')!r}, out of git's order")
+        folder = " (a folder, shown with its '/', sorts as if its name ended in one)" \
+            if first.endswith(b"/") or then.endswith(b"/") else ""
+        return (f"lists {then.decode('utf-8', 'replace')!r} after "
+                f"{first.decode('utf-8', 'replace')!r}, out of git's order{folder}")
     return None
 
 

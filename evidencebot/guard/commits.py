@@ -37,3 +37,18 @@ def malformed_trees(repo: Path, commit: Logged) -> list[tuple[str, str]]:
         if problem is not None:
             found.append((path, problem))
     return found
+
+
+def unreadable(repo: Path, shas: Sequence[str]) -> list[tuple[str, str]]:
+    """(commit, git's complaint) for each of ``shas`` whose change git cannot read: a tree
+    so malformed that git's own parser stops (an empty name, a truncated entry, an id of
+    the wrong length), where `malformed_trees` never gets a tree to look at. One process
+    per commit: only asked after git failed to log the range."""
+    found = []
+    for sha in shas:
+        try:
+            git.run(repo, "diff-tree", "-r", "-t", "--root", "--no-renames", "--raw", sha)
+        except git.GitError as e:
+            said = e.stderr.decode("utf-8", "replace").strip().splitlines()
+            found.append((sha, said[0] if said else f"git exited {e.returncode}"))
+    return found

@@ -2,7 +2,7 @@
 
 IMPLEMENTATION_BACKLOG.md: anything inside the tracker section, and existing MO-* rows of
 "MO-* Status" (not their ID). PROJECT_DESIGN.md: the Status and Evidence cells of existing
-MO-* rows in §9. SESSION_LOG.md: append-only OPS entries. Headings never change.
+MO-* rows in §9. Headings never change. SESSION_LOG.md: see `session_log`.
 """
 
 # No `from __future__ import annotations`: see scope.py.
@@ -13,14 +13,14 @@ from typing import Any
 from ..defaults import STREAK_LINE
 from .rules import Change, Rules, StreakOf, Violation
 
-OPS_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")
-FIELD_LINE = re.compile(r"^- [A-Z][A-Za-z0-9 ()/-]*: .*$")
 MO_ID = re.compile(r"^MO-\d+$")
 
 
 def judge_document(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
     if ch.path == rules.session_log:
-        return _session_log(ch, rules)
+        from .session_log import judge_log
+
+        return judge_log(ch)
     if ch.path == rules.backlog:
         return _backlog(ch, rules, streak_of)
     return _design(ch, rules, streak_of)
@@ -322,81 +322,3 @@ def _status_change(ch: Change, mo: str, old: str, new: str, line: tuple[int, int
                           f"record {need - have} more qualifying run(s) first "
                           "(evidencebot close checks this)", line, section)]
     return []
-
-
-def _session_log(ch: Change, rules: Rules) -> list[Violation]:
-    assert ch.old and ch.new
-    old, new = ch.old.data or b"", ch.new.data or b""
-    prefix = old  # without a final newline, the append starts with one
-    if not new.startswith(prefix):
-        first = next((i for i, (a, b) in enumerate(zip(old.splitlines(), new.splitlines(),
-                                                       strict=False)) if a != b),
-                     min(len(old.splitlines()), len(new.splitlines())))
-        return [Violation(ch.path, "append-only", "existing text was changed or removed",
-                          "restore the log and only append a new OPS entry at the end",
-                          (first + 1, first + 1))]
-    found = _appended(ch.path, new[len(prefix):], old_ended=old.endswith((b"\n", b"\r")) or not old)
-    if not found:
-        return []
-    # lines counted from the appended text's first; the log's own line breaks (LF, CRLF or
-    # CR, as the rules split lines) are counted only now (a log grows an entry every run:
-    # every commit does not pay for reading all of it)
-    shift = old.count(b"\n") + old.count(b"\r") - old.count(b"\r\n")
-    return [v._replace(lines=(v.lines[0] + shift, v.lines[1] + shift)) if v.lines else v
-            for v in found]
-
-
-def _appended(path: str, added: bytes, *, old_ended: bool) -> list[Violation]:
-    """What is wrong with ``added``, appended to the log (lines numbered from its first)."""
-    if b"\x00" in added:
-        return [Violation(path, "text-only", "a NUL byte in the appended text",
-                          "append UTF-8 text only", (1, 1))]
-    try:
-        text = added.decode("utf-8")
-    except UnicodeDecodeError:
-        return [Violation(path, "text-only", "invalid UTF-8 in the appended text",
-                          "append UTF-8 text only", (1, 1))]
-    return _entries(path, text, old_ended=old_ended)
-
-
-def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
-    """The rules for the appended ``text``, its lines numbered from 1 (the first is the
-    rest of the log's last line when the log did not end with a line break)."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    first = 1
-    if not old_ended:
-        if lines[0].strip():
-            return [Violation(path, "append-only", "text added to the last existing entry",
-                              "start a new '## … UTC — OPS — …' entry", (1, 1))]
-        lines, first = lines[1:], 2
-    out: list[Violation] = []
-    seen_heading = False
-    from ..textsafe import has_unsafe
-
-    for n, line in enumerate(lines, start=first):
-        found = has_unsafe(line)
-        if found:
-            out.append(Violation(path, "hidden-characters", f"an appended line holds {found} "
-                                 "(a control or format character)",
-                                 "remove it; write plain text", (n, n)))
-            continue
-        if not line.strip():
-            continue
-        if line.startswith("#"):
-            if OPS_HEADING.match(line):
-                seen_heading = True
-                continue
-            rule = "ops-entry-only" if re.match(r"^## .* UTC — [A-Z]+ — ", line) else \
-                "session-log-grammar"
-            out.append(Violation(path, rule, f"heading {line!r} is not an OPS entry",
-                                 "entries appended by an ops session are of type OPS: "
-                                 "'## YYYY-MM-DD HH:MM UTC — OPS — title'", (n, n)))
-            seen_heading = True
-        elif not seen_heading:
-            out.append(Violation(path, "append-only", "text added to the last existing entry",
-                                 "start a new '## … UTC — OPS — …' entry", (n, n)))
-        elif not FIELD_LINE.match(line):
-            out.append(Violation(path, "session-log-grammar",
-                                 f"line {line[:40]!r} is not '- Field: value'",
-                                 "write entry fields as '- Field: value' lines", (n, n)))
-    return out

@@ -19,6 +19,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("merge-with-changes", _RANGE, "a merge is exactly git's merge of its parents"),
     RuleInfo("tree-malformed", _RANGE, "every folder a commit makes is a tree git would "
              "write: entries in git's order, no name twice (`git fsck`)"),
+    RuleInfo("tree-unreadable", _RANGE, "git can read every commit's change (a tree its "
+             "parser stops at: an empty name, a cut entry)"),
     RuleInfo("trailers", _RANGE, "the trailer block follows the contract "
              "(`evidencebot explain trailers`)"),
     RuleInfo("future-commit", _RANGE, "no commit dated in the future (beyond 5 min skew)"),

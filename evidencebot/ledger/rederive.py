@@ -22,12 +22,14 @@ from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
 from ..hashes import sha256
 from ..shape import Invalid, as_dict
+from . import DROP
 from .workspace import Context
 
 Add = Callable[[str, str, str], None]  # (rule, message, fix)
 # (context, closure commit, its parent) -> the files `close` renders there, by path
 Describe = Callable[[Context, OpsCommit, str], Mapping[str, str]]
 COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")
+AGAIN = DROP + " and record the run again"
 
 
 def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
@@ -48,21 +50,24 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
     else:
         data = git.blob(ctx.repo, sides[1]) if sides[1] else None
     if data is None:
-        add("record-missing", f"no record at {path!r}", "")
+        add("record-missing", f"no record at {path!r}",
+            "a run commit adds its own record: record the run with `evidencebot record`")
         return
     held = sides[0] is not None if sides is not None else \
         bool(c.parents) and git.show_bytes(ctx.repo, c.parents[0], path) is not None
     if held:
-        add("record-not-new", "the record existed before this commit", "")
+        add("record-not-new", "the record existed before this commit",
+            "a run's record is added once, by its own commit: " + DROP)
     try:
         record = read_file(EvidenceRecord, data)
     except Invalid as e:
         where = ".".join(str(p) for p in e.loc) or "the record"
-        add("record-unreadable", f"record unreadable: {where}: {e.message}", "")
+        add("record-unreadable", f"record unreadable: {where}: {e.message}",
+            "records are written by `evidencebot record`: " + AGAIN)
         return
     if record.run_id != c.run_id:
         add("record-mismatch", f"the record is run {record.run_id!r}, the trailer says "
-            f"{c.run_id!r}", "")
+            f"{c.run_id!r}", AGAIN)
     _times(ctx, c, record, add)
     _verdict(ctx, record, add, _report(ctx, record, add))
     _session(record, runs, add)
@@ -79,8 +84,8 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
         config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", "")))
     for key in sorted(set(expected) | {k for k in t if k.startswith(COMPARED)}):
         if t.get(key) != expected.get(key):
-            add("trailer-mismatch", f"{key}: trailer says {t.get(key)!r}, the record gives "
-                f"{expected.get(key)!r}",
+            add("trailer-mismatch", f"{key}: trailer says {t.get(key)!r}, re-derived from "
+                f"the record and the history: {expected.get(key)!r}",
                 "trailers must be recomputable from the record; re-record the run")
 
 
@@ -98,7 +103,8 @@ def _times(ctx: Context, c: OpsCommit, record: EvidenceRecord, add: Add) -> None
         add("record-after-commit", f"the run finished at {record.finished_at}, after its "
             f"commit ({c.date})", "record a run only after it finished")
     if record.finished < record.started:
-        add("record-times", "the run finished before it started", "")
+        add("record-times", "the run finished before it started",
+            "a record's times are its report's: " + AGAIN)
 
 
 def _report(ctx: Context, record: EvidenceRecord, add: Add) -> Metrics | None:
@@ -106,14 +112,17 @@ def _report(ctx: Context, record: EvidenceRecord, add: Add) -> Metrics | None:
     those metrics (None without a readable report)."""
     if record.report is None:
         if record.outcome.reported:
-            add("report-missing", "a completed run's record holds no report", "")
+            add("report-missing", "a completed run's record holds no report",
+                "record the run again, with its report")
         return None
     if record.report_sha256 != sha256(canonical(record.report)):
-        add("report-sha256", "report_sha256 does not match the report in the record", "")
+        add("report-sha256", "report_sha256 does not match the report in the record",
+            "report_sha256 is the SHA-256 of the record's report: " + AGAIN)
     try:
         m = metrics_from(record.report, ctx.rules.report.fields, source="the record's report")
     except UsageError as e:
-        add("report-unreadable", str(e), "")
+        add("report-unreadable", str(e), "the report must read by the base branch's "
+            "[report] pointers: record the run again, or mend the pointers on the base")
         return None
     derived = {
         "run_id": m.run_id, "started_at": m.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -159,7 +168,8 @@ def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
         " is not on " in r for r in record.verdict.reasons)
     if not merged_since:  # code merged after the run still did not run reviewed code
         add("outcome-mismatch", f"the record says {recorded!r} but its metrics and the rules "
-            f"give {v.outcome!r}" + (f" ({'; '.join(v.reasons)})" if v.reasons else ""), "")
+            f"give {v.outcome!r}" + (f" ({'; '.join(v.reasons)})" if v.reasons else ""),
+            "the outcome follows from the metrics and the base's rules: " + AGAIN)
 
 
 class _Values:
@@ -183,12 +193,14 @@ def _session(record: EvidenceRecord, runs: streaks.Runs, add: Add) -> None:
                                      report_sha256=record.report_sha256):
         if rule == "run-recorded-twice":
             add("run-recorded-twice", f"run {record.run_id} is already recorded in "
-                f"{s.sha[:12]}", "")
+                f"{s.sha[:12]}", "a run is recorded once: " + DROP)
         elif rule == "report-reused":
-            add("report-reused", f"the same report backs run {s.run_id} ({s.sha[:12]})", "")
+            add("report-reused", f"the same report backs run {s.run_id} ({s.sha[:12]})",
+                "one report, one record: " + DROP)
         else:
             add("overlapping-session", f"run {record.run_id} overlaps run {s.run_id} "
-                f"({s.sha[:12]}): one session is one run", "")
+                f"({s.sha[:12]}): one session is one run",
+                DROP + ", or void the run recorded by mistake (`evidencebot void`)")
 
 
 def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add,
@@ -199,11 +211,13 @@ def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: A
     rule = ctx.rules.milestone.get(mo)
     parent = c.parents[0] if c.parents else None
     if rule is None or parent is None:
-        add("milestone-without-rule", f"{mo} closed without a [milestone.{mo}] rule", "")
+        add("milestone-without-rule", f"{mo} closed without a [milestone.{mo}] rule",
+            "only milestones with a rule in the base branch's config close: " + DROP)
         return
     s = ctx.streak(parent, mo, commits=prior)
     if s.closed_by is not None:  # (nothing more to compare: there is no second closure)
-        add("milestone-closed-twice", f"{mo} was already closed in {s.closed_by.sha[:12]}", "")
+        add("milestone-closed-twice", f"{mo} was already closed in {s.closed_by.sha[:12]}",
+            "a milestone closes once: " + DROP)
         return
     if not s.met:
         add("milestone-closed-early", f"{mo} closed with a streak of {s.display}",
@@ -214,7 +228,8 @@ def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: A
     want = [r.run_id for r in s.evidence_runs]
     if named != want:
         add("milestone-evidence-mismatch", f"Milestone-Evidence names {', '.join(named)}; "
-            f"the streak is {', '.join(want)}", "")
+            f"the streak is {', '.join(want)}", "close with `evidencebot close`, which "
+            "names the streak's runs")
     for path, text in (describe(ctx, c, parent) if describe is not None else {}).items():
         committed = git.show_bytes(ctx.repo, c.sha, path)
         if committed is not None and committed.decode("utf-8", "replace") == text:

@@ -9,10 +9,9 @@ reviewer and for signed commits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import config as config_mod
 from .. import git, templating
@@ -21,59 +20,18 @@ from ..errors import UsageError
 from ..evidence import bankholidays, history
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
-from ..frozen import frozen
 from ..guard import changes as guard
 from ..guard import commits
 from ..guard.rules import Change
 from ..guard.scope import judge
 from ..md import blocks as mdblocks
+from .findings import Finding, Report
 from .workspace import Context
 
 if TYPE_CHECKING:
     from .rederive import Describe
 
 _AHEAD = 20  # commits whose objects are read ahead together (their blobs stay in memory)
-
-
-@frozen
-class Finding:
-    commit: str
-    rule: str
-    message: str
-    fix: str = ""
-    path: str = ""
-    lines: tuple[int, int] | None = None
-    section: str = ""
-
-    def render(self) -> str:
-        where = self.path + (f":{self.lines[0]}" if self.lines else "")
-        sec = f" [{self.section}]" if self.section else ""
-        fix = f" Fix: {self.fix}" if self.fix else ""
-        return f"{self.commit[:12]} {where}{sec}: {self.message} ({self.rule}).{fix}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"commit": self.commit, "rule": self.rule, "message": self.message,
-                "fix": self.fix, "path": self.path,
-                "lines": list(self.lines) if self.lines else None, "section": self.section}
-
-
-@dataclass
-class Report:
-    range: str
-    commits: int = 0
-    runs: list[str] = field(default_factory=list)
-    run_commits: list[OpsCommit] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    squashed: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.findings
-
-    def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "range": self.range, "commits": self.commits,
-                "runs": self.runs, "squashed": self.squashed,
-                "violations": [f.to_json() for f in self.findings]}
 
 
 def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime]) -> Context:
@@ -136,14 +94,19 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     descent = None
     try:
         ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
-        if ranged is not None:
-            import tempfile  # noqa: F401  (the read-ahead's, about 4 ms: while git log ends)
+        report = Report(f"{(start or '')[:12]}..{stop[:12]}" if ranged is not None else
+                        f"ops commits reachable from {stop[:12]}")
+        try:
+            if ranged is not None:
+                import tempfile  # noqa: F401  (the read-ahead's, about 4 ms: while git log ends)
 
-            logged = ranged.result()
-            report = Report(f"{(start or '')[:12]}..{stop[:12]}")
-        else:
-            logged = guard.commit_log(ctx.repo, only=[c.sha for c in reversed(ops)])
-            report = Report(f"ops commits reachable from {stop[:12]}")
+                logged = ranged.result()
+            else:
+                logged = guard.commit_log(ctx.repo, only=[c.sha for c in reversed(ops)])
+        except git.GitError as e:  # a tree git's own parser cannot read stops the log
+            return _unreadable(ctx, report, git.out(
+                ctx.repo, "rev-list", "--reverse", "--topo-order", f"{start}..{stop}").split()
+                if ranged is not None and start else [c.sha for c in reversed(ops)], e)
         descent = git.Background(_descendants, ctx.repo, ctx.base_ref, stop)
         shas = [c.sha for c in logged]
         ops_shas = {c.sha for c in ops}
@@ -295,6 +258,19 @@ def _scope(ctx: Context, report: Report, commit: guard.Logged, prior: Sequence[O
         report.findings.append(Finding(sha, v.rule, v.message, v.fix, v.path, v.lines,
                                        v.section))
     return changes
+
+
+def _unreadable(ctx: Context, report: Report, shas: list[str], error: git.GitError) -> Report:
+    """``report`` for a range git could not log: each commit whose change git cannot read
+    is a finding (nothing else can be judged without its trees); ``error`` when none is."""
+    report.commits = len(shas)
+    for sha, said in commits.unreadable(ctx.repo, shas):
+        report.findings.append(Finding(sha, "tree-unreadable", f"git cannot read this "
+                                       f"commit's change: {said}", "commit with git (add, "
+                                       "commit), not with hand-written tree objects"))
+    if not report.findings:
+        raise error
+    return report
 
 
 def _trees(ctx: Context, report: Report, commit: guard.Logged) -> None:

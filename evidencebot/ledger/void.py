@@ -32,6 +32,7 @@ from ..guard.rules import Change
 from ..hashes import sha256
 from ..md import edit as mdedit
 from ..shape import Invalid
+from . import DROP
 from .commit import Draft, Tip
 from .recorder import read_docs
 from .workspace import Context
@@ -171,10 +172,11 @@ def check_voids(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
     closure = closure_using(prior, c.run_id)
     if closure is not None:
         add("void-of-closed-run", f"run {c.run_id} is evidence of the closure "
-            f"{closure.sha[:12]}; a run a closure names cannot be voided", "")
+            f"{closure.sha[:12]}; a run a closure names cannot be voided", DROP)
     earlier = void_of(prior, c.run_id)
     if earlier is not None:
-        add("void-twice", f"run {c.run_id} was already voided in {earlier.sha[:12]}", "")
+        add("void-twice", f"run {c.run_id} was already voided in {earlier.sha[:12]}",
+            "a run is voided once: " + DROP)
     for problem in _record_problems(ctx, c, run):
         add("void-record", problem, "let `evidencebot void` write the void record")
 

@@ -1,0 +1,95 @@
+"""The scope rules for SESSION_LOG.md: append-only, in OPS entries (`## YYYY-MM-DD HH:MM
+UTC — OPS — title` and `- Field: value` lines), with nothing hidden in the appended text.
+A finding names the line of the new file, as git counts lines (a line ends with LF)."""
+
+# No `from __future__ import annotations`: see scope.py.
+
+import re
+
+from .rules import Change, Violation
+
+OPS_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")
+FIELD_LINE = re.compile(r"^- [A-Z][A-Za-z0-9 ()/-]*: .*$")
+
+
+def judge_log(ch: Change) -> list[Violation]:
+    """The session log is append-only, in OPS entries: what is wrong with ``ch``."""
+    assert ch.old and ch.new
+    old, new = ch.old.data or b"", ch.new.data or b""
+    # Lines are what git counts: a line ends with LF (CRLF's LF); a lone CR is inside one.
+    if not new.startswith(old):
+        a, b = old.split(b"\n"), new.split(b"\n")  # (a changed line ending is a change)
+        first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
+                     min(len(a), len(b)))
+        return [Violation(ch.path, "append-only", "existing text was changed or removed",
+                          "restore the log and only append a new OPS entry at the end",
+                          (first + 1, first + 1))]
+    found = _appended(ch.path, new[len(old):], old_ended=old.endswith(b"\n") or not old)
+    if not found:
+        return []
+    # lines counted from the appended text's first; the log's own are counted only now (a
+    # log grows an entry every run: every commit does not pay for reading all of it)
+    shift = old.count(b"\n")
+    return [v._replace(lines=(v.lines[0] + shift, v.lines[1] + shift)) if v.lines else v
+            for v in found]
+
+
+def _appended(path: str, added: bytes, *, old_ended: bool) -> list[Violation]:
+    """What is wrong with ``added``, appended to the log (lines numbered from its first,
+    which is the log's last when the log did not end with a line break)."""
+    if b"\x00" in added:
+        at = added[:added.index(b"\x00")].count(b"\n") + 1
+        return [Violation(path, "text-only", "a NUL byte in the appended text",
+                          "append UTF-8 text only", (at, at))]
+    try:
+        text = added.decode("utf-8")
+    except UnicodeDecodeError as e:
+        at = added[:e.start].count(b"\n") + 1
+        return [Violation(path, "text-only", "invalid UTF-8 in the appended text",
+                          "append UTF-8 text only", (at, at))]
+    return _entries(path, text, old_ended=old_ended)
+
+
+def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
+    """The rules for the appended ``text``, its lines numbered from 1 (the first is the
+    rest of the log's last line when the log did not end with a line break)."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    first = 1
+    if not old_ended:
+        if lines[0].strip():
+            return [Violation(path, "append-only", "text added to the last existing entry",
+                              "start a new '## … UTC — OPS — …' entry", (1, 1))]
+        lines, first = lines[1:], 2
+    out: list[Violation] = []
+    seen_heading = False
+    from ..textsafe import has_unsafe
+
+    for n, line in enumerate(lines, start=first):
+        # a lone CR returns a terminal to the line's start: what follows hides what was before
+        found = "U+000D" if "\r" in line else has_unsafe(line)
+        if found:
+            out.append(Violation(path, "hidden-characters", f"an appended line holds {found} "
+                                 "(a control or format character)",
+                                 "remove it; write plain text", (n, n)))
+            seen_heading = seen_heading or line.startswith("#")  # (refused, but a heading)
+            continue
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            if OPS_HEADING.match(line):
+                seen_heading = True
+                continue
+            rule = "ops-entry-only" if re.match(r"^## .* UTC — [A-Z]+ — ", line) else \
+                "session-log-grammar"
+            out.append(Violation(path, rule, f"heading {line!r} is not an OPS entry",
+                                 "entries appended by an ops session are of type OPS: "
+                                 "'## YYYY-MM-DD HH:MM UTC — OPS — title'", (n, n)))
+            seen_heading = True
+        elif not seen_heading:
+            out.append(Violation(path, "append-only", "text added to the last existing entry",
+                                 "start a new '## … UTC — OPS — …' entry", (n, n)))
+        elif not FIELD_LINE.match(line):
+            out.append(Violation(path, "session-log-grammar",
+                                 f"line {line[:40]!r} is not '- Field: value'",
+                                 "write entry fields as '- Field: value' lines", (n, n)))
+    return out

@@ -1,0 +1,51 @@
+"""What `verify` finds: a finding names the commit, the rule, what is wrong and how to
+mend it; the report holds them with the range's commits and runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..evidence.history import OpsCommit
+from ..frozen import frozen
+
+
+@frozen
+class Finding:
+    commit: str
+    rule: str
+    message: str
+    fix: str = ""
+    path: str = ""
+    lines: tuple[int, int] | None = None
+    section: str = ""
+
+    def render(self) -> str:
+        where = self.path + (f":{self.lines[0]}" if self.lines else "")
+        sec = f" [{self.section}]" if self.section else ""
+        fix = f" Fix: {self.fix}" if self.fix else ""
+        return f"{self.commit[:12]} {where}{sec}: {self.message} ({self.rule}).{fix}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"commit": self.commit, "rule": self.rule, "message": self.message,
+                "fix": self.fix, "path": self.path,
+                "lines": list(self.lines) if self.lines else None, "section": self.section}
+
+
+@dataclass
+class Report:
+    range: str
+    commits: int = 0
+    runs: list[str] = field(default_factory=list)
+    run_commits: list[OpsCommit] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    squashed: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "range": self.range, "commits": self.commits,
+                "runs": self.runs, "squashed": self.squashed,
+                "violations": [f.to_json() for f in self.findings]}
