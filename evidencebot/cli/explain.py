@@ -101,8 +101,9 @@ def explain(state: State, topic: str) -> int:
             return 0
         click.echo("An ops commit message ends with one trailer block (its last paragraph) "
                    "of `Key: value`\nlines; Evidence-Kind says which trailers it needs. "
-                   "No line in it starts with '---' and a space, a tab or its end\n"
-                   "(git's divider: interpret-trailers reads nothing after one).\n")
+                   "No line in the message starts\nwith '---' and then a space, a tab or "
+                   "its end (git's divider: interpret-trailers\nreads no trailer after "
+                   "one).\n")
         click.echo("\n".join(_table([("TRAILER", "ON", "FORM (regular expression)"),
                                      *((r["key"], _on(r, KINDS), r["form"]) for r in rows)])))
         return 0
