@@ -431,6 +431,23 @@ def test_a_tree_git_cannot_read_is_a_finding_not_an_error(recorded: Path, cli,  
     assert "git cannot read" in found[0]["message"] and found[0]["fix"], r.out
 
 
+def test_a_shallow_clone_is_refused_with_the_fetch_that_mends_it(recorded: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                  cli) -> None:
+    """A shallow clone (CI's default checkout) cuts the ops history short: verify would
+    find streaks and sessions that are not there. It says so and how to fetch the rest,
+    instead of a page of findings; once unshallowed, the same range passes."""
+    clone = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "2", "--no-single-branch",
+                    recorded.as_uri(), str(clone)], check=True, capture_output=True)
+    assert git(clone, "branch", "--show-current").strip() == OPS
+    r = cli("--repo", clone, "verify", "--range", f"origin/main..{OPS}")
+    assert r.code == 2 and "shallow" in r.err and "git fetch --unshallow" in r.err, r.err
+    assert r.out == "" and "Traceback" not in r.err
+    git(clone, "fetch", "-q", "--unshallow")
+    r = cli("--repo", clone, "verify", "--range", f"origin/main..{OPS}")
+    assert r.code == 0 and r.out.rstrip().endswith("OK"), r.out
+
+
 @pytest.mark.parametrize("json_flag", [[], ["--json"]])
 def test_with_or_without_click_verify_says_the_same(recorded: Path, cli,  # type: ignore[no-untyped-def]
                                                      json_flag: list[str]) -> None:

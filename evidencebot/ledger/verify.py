@@ -37,6 +37,11 @@ _AHEAD = 20  # commits whose objects are read ahead together (their blobs stay i
 def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime]) -> Context:
     """A context that knows only the base branch's committed config."""
     top = git.top(repo)
+    if (git.common_dir(top) / "shallow").exists():  # how git itself knows a shallow clone
+        raise UsageError("this clone is shallow, and verify reads the whole ops history "
+                         "(streaks, sessions)", fix="git fetch --unshallow; in CI, "
+                         "actions/checkout's fetch-depth: 0 or GitLab's GIT_DEPTH: 0 (the jobs "
+                         "`evidencebot init --ci` writes have them)")
     ref = guard.base_ref(top, base)
     # Bank holidays straight from the `holidays` package, Markdown from a parse of its own,
     # templates compiled from their source: no local shortcut is trusted.
