@@ -513,3 +513,16 @@ def test_an_ascii_locale_gets_the_error_in_utf_8(tmp_path: Path, tail: list[str]
     assert done.returncode == 2 and b"Traceback" not in done.stderr
     assert json.loads(done.stdout.decode("utf-8"))["error"]["message"] == \
         f"{where} is not inside a git repository"
+
+
+@pytest.mark.parametrize(("where", "shown"), [
+    ({}, "0123456789ab: m (r)."),
+    ({"path": "p.md", "lines": (3, 4)}, "0123456789ab p.md:3: m (r)."),
+    ({"section": "S"}, "0123456789ab [S]: m (r)."),
+    ({"path": "p.md", "section": "S", "fix": "do x"}, "0123456789ab p.md [S]: m (r). Fix: do x"),
+])
+def test_a_finding_reads_commit_place_message_rule_fix(where: dict[str, Any], shown: str) -> None:
+    """One line per finding, with no gap where a finding has no file (a commit's own)."""
+    from evidencebot.ledger.findings import Finding
+
+    assert Finding("0123456789ab" + "c" * 28, "r", "m", **where).render() == shown

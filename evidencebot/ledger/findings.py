@@ -22,9 +22,10 @@ class Finding:
 
     def render(self) -> str:
         where = self.path + (f":{self.lines[0]}" if self.lines else "")
-        sec = f" [{self.section}]" if self.section else ""
+        sec = f"[{self.section}]" if self.section else ""
         fix = f" Fix: {self.fix}" if self.fix else ""
-        return f"{self.commit[:12]} {where}{sec}: {self.message} ({self.rule}).{fix}"
+        at = " ".join(part for part in (self.commit[:12], where, sec) if part)
+        return f"{at}: {self.message} ({self.rule}).{fix}"
 
     def to_json(self) -> dict[str, Any]:
         return {"commit": self.commit, "rule": self.rule, "message": self.message,
