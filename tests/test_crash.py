@@ -23,8 +23,11 @@ import os, signal, sys
 counter = {counter!r}
 trigger, nth = {trigger!r}, {nth!r}
 args = sys.argv[1:]
-# git -C <repo> <command> ...: the command follows the -C pair.
-command = args[2] if len(args) > 2 and args[0] == "-C" else (args[0] if args else "")
+# git [-C <repo>] [-c <name=value>]... <command> ...: the command follows those pairs.
+rest = args
+while len(rest) > 1 and rest[0] in ("-C", "-c"):
+    rest = rest[2:]
+command = rest[0] if rest else ""
 if command == trigger:
     with open(counter, "a+") as f:
         f.seek(0)

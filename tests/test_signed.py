@@ -87,3 +87,47 @@ def test_require_signed_from_the_base_branch_config(trading_repo: Path, tmp_path
     git(trading_repo, "switch", "-q", OPS)
     r = cli("--repo", trading_repo, "verify")
     assert r.code == 1 and "(unsigned)" in r.out
+
+
+def test_an_operator_s_git_config_does_not_change_what_is_read(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Signed ops commits read the same under the settings people who sign set: with
+    log.showSignature every `git log --format` prints "Good ... signature" lines among the
+    fields, and with core.commentChar=C git takes the last trailer, "Config-Sha256:", for
+    a comment (a comment at the end of a message is no part of it). The
+    history, status and verify read every run, signed and trailers whole."""
+    key, pub = ssh_key(tmp_path, "operator")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'operator@example.invalid namespaces="git" {pub}\n')
+    sign_with(trading_repo, key, allowed)
+    for hours_ago in (4, 3):
+        record(cli, trading_repo, tmp_path, hours_ago)
+    git(trading_repo, "config", "log.showSignature", "true")
+    git(trading_repo, "config", "core.commentChar", "C")
+    shown = git(trading_repo, "log", "-1", "--format=%H%n%(trailers:only)", OPS)
+    assert "signature" in shown and "Config-Sha256" not in shown  # what git now prints
+    history = json.loads(cli("--repo", trading_repo, "--json", "history").out)
+    runs = [e for e in history["entries"] if e["kind"] == "step1a-burnin"]
+    assert len(runs) == 2 and not any(e["problems"] for e in history["entries"])
+    assert {len(e["commit"]) for e in history["entries"]} == {40}  # ids, nothing else
+    git(trading_repo, "switch", "-q", OPS)
+    r = cli("--repo", trading_repo, "--json", "verify", "--require-signed")
+    assert r.code == 0 and len(json.loads(r.out)["runs"]) == 2, r.out
+
+
+def test_a_shortcut_file_from_before_the_neutral_config_is_not_taken(tmp_path: Path) -> None:
+    """Shortcut files written before evidencebot neutralised the operator's git config may
+    hold what that config made git print: a file of the earlier layout is read as none
+    (and rebuilt), whatever it holds."""
+    import marshal
+    import zlib
+
+    from evidencebot.evidence.store import MAGIC, Store
+
+    store = Store(tmp_path / "history-cache.bin", "k")
+    store.save(["fresh"])
+    assert store.load() == ["fresh"]
+    body = marshal.dumps(("k", ["from before"]))
+    (tmp_path / "history-cache.bin").write_bytes(
+        b"evidencebot-store/1\n" + zlib.crc32(body).to_bytes(4, "big") + body)
+    assert MAGIC != b"evidencebot-store/1\n" and store.load() is None

@@ -18,7 +18,10 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-MAGIC = b"evidencebot-store/1\n"
+# /2: written since evidencebot reads git with its own config neutral (`git.NEUTRAL`): a
+# file from before may hold what an operator's log.showSignature or core.commentChar made
+# git print, so none is taken.
+MAGIC = b"evidencebot-store/2\n"
 DIGEST = 4  # bytes of CRC-32, big-endian
 
 

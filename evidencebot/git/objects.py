@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from .process import GitError, clean_env, run
+from .process import GitError, argv, clean_env, run
 
 _ROUND = 4000  # bytes of requests per round trip: under a Windows pipe's 4 KiB
 
@@ -43,7 +43,7 @@ class Objects:
 
     def __init__(self, repo: Path) -> None:
         self.repo = repo
-        self.proc = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"],
+        self.proc = subprocess.Popen(argv(repo, "cat-file", "--batch"),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=clean_env())
         # spec -> [its answer, how often it is still wanted]: what was read ahead
@@ -175,7 +175,7 @@ class _Later:
             requests.write("".join(f"{s}\n" for s in self.asked).encode("utf-8",
                                                                        "surrogateescape"))
             requests.seek(0)
-            self.proc = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"],
+            self.proc = subprocess.Popen(argv(repo, "cat-file", "--batch"),
                                          stdin=requests, stdout=self.out,
                                          stderr=subprocess.DEVNULL, env=clean_env())
 
@@ -256,7 +256,7 @@ def show_bytes(repo: Path, rev: str, path: str) -> bytes | None:
         found = reader.get(f"{rev}:{path}")
         return found[1] if found is not None and found[0] == "blob" else None
     proc = subprocess.run(
-        ["git", "-C", str(repo), "cat-file", "blob", f"{rev}:{path}"],
+        argv(repo, "cat-file", "blob", f"{rev}:{path}"),
         capture_output=True,
         env=clean_env(),
     )

@@ -12,7 +12,8 @@ from typing import Any, Generic, TypeVar
 
 from ..errors import GitError
 
-__all__ = ["Background", "GitError", "ahead", "clean_env", "out", "run", "stream", "succeeds"]
+__all__ = ["NEUTRAL", "Background", "GitError", "ahead", "argv", "clean_env", "out", "run",
+           "stream", "succeeds"]
 
 T = TypeVar("T")
 
@@ -30,6 +31,19 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 # fetch can bring) or a graft would show the rules and verify a commit, tree or blob
 # other than the one the branch holds.
 REAL_OBJECTS = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
+
+
+# What an operator's own git config must not change in what evidencebot reads: with
+# log.showSignature every `log`/`show` writes "Good ... signature" lines into its --format
+# output, another core.commentChar makes git read trailer lines starting with it as
+# comments, another i18n.logOutputEncoding re-encodes the messages.
+NEUTRAL = ("-c", "log.showSignature=false", "-c", "core.commentChar=#",
+           "-c", "i18n.logOutputEncoding=UTF-8")
+
+
+def argv(repo: Path | str, *args: str) -> list[str]:
+    """``git -C repo ARGS`` as every evidencebot git process is started (`NEUTRAL` first)."""
+    return ["git", "-C", str(repo), *NEUTRAL, *args]
 
 
 # Identity and config isolation survive; location variables (GIT_DIR, GIT_INDEX_FILE,
@@ -64,8 +78,7 @@ def run(
     base = {**os.environ, **REAL_OBJECTS} if inherit_env else clean_env()
     if env:
         base.update(env)
-    cmd = ["git", "-C", str(repo), *args]
-    proc = subprocess.run(cmd, input=input, capture_output=True, env=base)
+    proc = subprocess.run(argv(repo, *args), input=input, capture_output=True, env=base)
     if proc.returncode not in ok:
         raise GitError(args, proc.returncode, proc.stdout, proc.stderr)
     return proc.stdout
@@ -86,7 +99,7 @@ def ahead(repo: Path, *questions: Sequence[str]) -> Iterator[None]:
     try:
         for key in keys:
             _settle(key)  # an answer from before this block is never taken
-            _ahead[key] = subprocess.Popen(["git", "-C", key[0], *key[1]],
+            _ahead[key] = subprocess.Popen(argv(key[0], *key[1]),
                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                            env=clean_env())
         yield
@@ -135,8 +148,7 @@ class Background(Generic[T]):
 def stream(repo: Path, *args: str, chunk: int = 1 << 20) -> Iterator[Iterator[bytes]]:
     """``git -C repo ARGS``'s stdout as it comes, in chunks (for output too large to wait
     for); a non-zero exit raises GitError once the output is read."""
-    cmd = ["git", "-C", str(repo), *args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    proc = subprocess.Popen(argv(repo, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=clean_env())
     assert proc.stdout is not None and proc.stderr is not None
     stdout, stderr = proc.stdout, proc.stderr
@@ -167,6 +179,5 @@ def out(repo: Path, *args: str, **kw: object) -> str:
 
 def succeeds(repo: Path, *args: str) -> bool:
     """Whether ``git -C repo ARGS`` exits 0 (for yes/no questions like --is-ancestor)."""
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True,
-                          env=clean_env())
+    proc = subprocess.run(argv(repo, *args), capture_output=True, env=clean_env())
     return proc.returncode == 0
