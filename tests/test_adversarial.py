@@ -386,6 +386,8 @@ def assert_verify_blames(lab: Lab, args: tuple[str, ...], blamed: set[str]) -> N
     rules = [v["rule"] for v in doc["violations"] if v.get("commit") in blamed]
     assert rules, f"no violation blames the attack ({sorted(blamed)}): {doc['violations']}"
     assert all(RULE_ID.fullmatch(rule) for rule in rules), rules
+    unmended = [v["rule"] for v in doc["violations"] if not v["fix"]]
+    assert not unmended, f"findings without a Fix: {unmended}"  # every one says what to do
 
 
 def ok(r: Result, code: int = 0) -> Result:

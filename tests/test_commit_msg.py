@@ -118,3 +118,8 @@ def test_the_divider_rule_is_git_s(line: str, where: str) -> None:
     assert any("'---'" in p for p in validate(message)) is git_stops
     rendered = render_message("refused", f"body\n{line}\nmore", [("Evidence-Kind", "check")])
     assert not any("'---'" in p for p in validate(rendered))
+
+
+def test_the_divider_line_is_named() -> None:
+    message = f"refused\n\nbody\n--- notes\nmore\n\n{GOOD_CHECK.split(chr(10) * 2, 1)[1]}"
+    assert any(p.startswith("line 4 ('--- notes') is a '---' line") for p in validate(message))

@@ -434,8 +434,9 @@ def test_a_tree_git_cannot_read_is_a_finding_not_an_error(recorded: Path, cli,  
 def test_a_shallow_clone_is_refused_with_the_fetch_that_mends_it(recorded: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                   cli) -> None:
     """A shallow clone (CI's default checkout) cuts the ops history short: verify would
-    find streaks and sessions that are not there. It says so and how to fetch the rest,
-    instead of a page of findings; once unshallowed, the same range passes."""
+    find streaks and sessions that are not there, status and history would count wrong.
+    Each says so and how to fetch the rest, and writes nothing; once unshallowed, the same
+    range passes."""
     clone = tmp_path / "shallow"
     subprocess.run(["git", "clone", "-q", "--depth", "2", "--no-single-branch",
                     recorded.as_uri(), str(clone)], check=True, capture_output=True)
@@ -443,6 +444,10 @@ def test_a_shallow_clone_is_refused_with_the_fetch_that_mends_it(recorded: Path,
     r = cli("--repo", clone, "verify", "--range", f"origin/main..{OPS}")
     assert r.code == 2 and "shallow" in r.err and "git fetch --unshallow" in r.err, r.err
     assert r.out == "" and "Traceback" not in r.err
+    for command in ("status", "history"):  # every command reads the whole ops history
+        r = cli("--repo", clone, command)
+        assert r.code == 2 and "git fetch --unshallow" in r.err and r.out == "", (command, r)
+    assert not (clone / ".git" / "evidencebot").exists()  # no shortcut made of a cut history
     git(clone, "fetch", "-q", "--unshallow")
     r = cli("--repo", clone, "verify", "--range", f"origin/main..{OPS}")
     assert r.code == 0 and r.out.rstrip().endswith("OK"), r.out
@@ -526,3 +531,17 @@ def test_a_finding_reads_commit_place_message_rule_fix(where: dict[str, Any], sh
     from evidencebot.ledger.findings import Finding
 
     assert Finding("0123456789ab" + "c" * 28, "r", "m", **where).render() == shown
+
+
+@pytest.mark.parametrize(("args", "said", "fix"), [
+    (["--base", "nope"], "--base 'nope': no branch 'nope'", "--base main"),
+    (["--base", "origin/main"], "no branch 'origin/main'", "name the branch alone: --base main"),
+    (["--range", f"main...{OPS}"], "A...B (three dots) is not a range", "A..B"),
+])
+def test_a_base_or_range_that_names_nothing_usable_is_a_usage_error(
+        recorded: Path, cli, args: list[str], said: str, fix: str) -> None:  # type: ignore[no-untyped-def]
+    """Not findings against good evidence (a base that is no branch made every run's code
+    'not on main'): one error line, a Fix, exit 2."""
+    r = cli("--repo", recorded, "verify", *args)
+    assert r.code == 2 and said in r.err and "Fix: " in r.err and fix in r.err, r.err
+    assert r.out == ""

@@ -65,7 +65,9 @@ def _table(rows: Sequence[Sequence[str]]) -> list[str]:
         head = "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)) + "  "
         tail = textwrap.wrap(r[-1], max(width - indent, 24), break_long_words=False,
                              break_on_hyphens=False)
-        if stacked:
+        if stacked and len(head.rstrip()) > width:  # even the first columns: one a line
+            out += [r[0], *(" " * indent + c for c in r[1:-1]), *(" " * indent + t for t in tail)]
+        elif stacked:
             out += [head.rstrip(), *(" " * indent + t for t in tail)]
         else:
             out.append((head + (tail[0] if tail else "")).rstrip())
@@ -99,11 +101,16 @@ def explain(state: State, topic: str) -> int:
 
             state.emit(ExplainOut(topic="trailers", kinds=list(KINDS), trailers=rows))
             return 0
-        click.echo("An ops commit message ends with one trailer block (its last paragraph) "
-                   "of `Key: value`\nlines; Evidence-Kind says which trailers it needs. "
-                   "No line in the message starts\nwith '---' and then a space, a tab or "
-                   "its end (git's divider: interpret-trailers\nreads no trailer after "
-                   "one).\n")
+        import shutil
+        import textwrap
+
+        click.echo(textwrap.fill(
+            "An ops commit message ends with one trailer block (its last paragraph) of "
+            "`Key:\0value` lines; Evidence-Kind says which trailers it needs. No line in the "
+            "message starts with '---' and then a space, a tab or its end (git's divider: "
+            "interpret-trailers reads no trailer after one).",
+            min(shutil.get_terminal_size((100, 24)).columns, 88),
+            break_on_hyphens=False).replace("\0", " ") + "\n")  # (\0: a space kept)
         click.echo("\n".join(_table([("TRAILER", "ON", "FORM (regular expression)"),
                                      *((r["key"], _on(r, KINDS), r["form"]) for r in rows)])))
         return 0

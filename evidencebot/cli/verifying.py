@@ -18,7 +18,8 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
 
     top = state.top()
     with git.reading(top):  # one cat-file process for the config, the rules and the blobs
-        ctx = verify_context(top, base=base or base_at(top), clock=state.clock)
+        ctx = verify_context(top, base=base or base_at(top), clock=state.clock,
+                             named=base is not None)
         state.adopt(ctx)  # the pinned clock is allowed or not by this base's config
         report = run_verify(ctx, spec=range_, describe=_rerender,
                             require_signed=require_signed)

@@ -246,8 +246,12 @@ def validate_parsed(pairs: Sequence[tuple[str, str]], message: str) -> list[str]
 
 def check(pairs: Sequence[tuple[str, str]], junk: Sequence[str], message: str) -> list[str]:
     problems: list[str] = []
-    if "---" in message and _DIVIDER.search(message):  # (the search only where it can hit)
-        problems.append("a '---' line: git interpret-trailers stops reading there")
+    found = _DIVIDER.search(message) if "---" in message else None  # (only where it can be)
+    if found:
+        at = message.count("\n", 0, found.start())
+        shown = message.split("\n")[at][:40]
+        problems.append(f"line {at + 1} ({shown!r}) is a '---' line: git interpret-trailers "
+                        "stops reading there")
     for ln in junk:
         problems.append(f"not a trailer in the trailer block: {ln.strip()!r}")
     seen: dict[str, str] = {}

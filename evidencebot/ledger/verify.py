@@ -25,8 +25,9 @@ from ..guard import commits
 from ..guard.rules import Change
 from ..guard.scope import judge
 from ..md import blocks as mdblocks
+from . import DROP
 from .findings import Finding, Report
-from .workspace import Context
+from .workspace import Context, whole_history
 
 if TYPE_CHECKING:
     from .rederive import Describe
@@ -34,15 +35,18 @@ if TYPE_CHECKING:
 _AHEAD = 20  # commits whose objects are read ahead together (their blobs stay in memory)
 
 
-def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime]) -> Context:
-    """A context that knows only the base branch's committed config."""
+def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime],
+                   named: bool = False) -> Context:
+    """A context that knows only the base branch's committed config (``named``: the base
+    was given on the command line, where a name that is no branch is a mistake)."""
     top = git.top(repo)
-    if (git.common_dir(top) / "shallow").exists():  # how git itself knows a shallow clone
-        raise UsageError("this clone is shallow, and verify reads the whole ops history "
-                         "(streaks, sessions)", fix="git fetch --unshallow; in CI, "
-                         "actions/checkout's fetch-depth: 0 or GitLab's GIT_DEPTH: 0 (the jobs "
-                         "`evidencebot init --ci` writes have them)")
+    whole_history(top)
     ref = guard.base_ref(top, base)
+    if ref is None and named:
+        plain = base.split("/", 1)[1] if base.startswith("origin/") else ""
+        raise UsageError(f"--base {base!r}: no branch {base!r} here or at origin",
+                         fix=f"name the branch alone: --base {plain}" if plain else
+                         "give the base branch's name, e.g. --base main")
     # Bank holidays straight from the `holidays` package, Markdown from a parse of its own,
     # templates compiled from their source: no local shortcut is trusted.
     bankholidays.use_store(None)
@@ -61,13 +65,17 @@ def resolve_range(ctx: Context, *, spec: str | None,
     repo = ctx.repo
     if spec:
         start, sep, stop = spec.partition("..")
-        a, b = git.rev_parse(repo, start) if start else None, git.rev_parse(repo, stop or "HEAD")
+        three = stop.startswith(".")  # A...B: git's symmetric difference, not a range
+        a, b = git.rev_parse(repo, start) if start and not three else None, \
+            git.rev_parse(repo, stop or "HEAD") if not three else None
         missing = " and no commit ".join(repr(s) for s, sha in ((start, a), (stop, b))
-                                         if sep and s and sha is None)
+                                         if sep and s and sha is None and not three)
         if not sep or a is None or b is None:
-            raise UsageError(f"--range {spec!r}: " + (f"no commit {missing}" if missing else
-                             "not of the form A..B"), fix="give two existing commits as "
-                             f"A..B, e.g. --range {ctx.rules.ops.base}..HEAD")
+            raise UsageError(f"--range {spec!r}: " + (
+                "A...B (three dots) is not a range of commits" if three else
+                f"no commit {missing}" if missing else "not of the form A..B"),
+                fix=f"give two existing commits as A..B, e.g. --range "
+                    f"{ctx.rules.ops.base}..HEAD")
         return a, b, "range"
     head = git.rev_parse(repo, end or "HEAD")
     if head is None:
@@ -120,10 +128,9 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
             # streak reads) must be the base's, judged when they were merged.
             report.findings.append(Finding(
                 start, "range-not-from-base", f"the range starts at {start[:12]}, which "
-                f"{ctx.base_ref} does not hold: the ops commits below "
-                "it would go unjudged (a local base branch ahead of the reviewed one, or a "
-                "tag of its name)", f"verify from the reviewed base: --range "
-                f"{ctx.base_ref}..<tip>, or --base {ctx.rules.ops.base}"))
+                f"{ctx.base_ref} does not hold: the ops commits below it would go unjudged",
+                f"start the range on the reviewed base: --range {ctx.base_ref}..<tip> "
+                f"(or name the base: --base {ctx.rules.ops.base})"))
         _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
         _descent(ctx, report, shas, descent.result())
     finally:
@@ -176,11 +183,12 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
         if c is None:
             if require_ops:
                 add("not-an-ops-commit", "a commit without an evidence trailer block",
-                    "ops branches hold evidencebot's commits only")
+                    "ops branches hold evidencebot's commits only: " + DROP)
                 _scope(ctx, report, commit, [], _folders(commit, tops))
             continue
         for problem in c.problems:
-            add("trailers", problem, "trailers are written by evidencebot; do not edit")
+            add("trailers", problem, "trailers are written by evidencebot; do not edit "
+                "them: " + DROP + " and record again")
         changes = _scope(ctx, report, commit, prior, _folders(commit, tops))
         _strays(ctx, c, changes, add)
         check_voids(ctx, c, prior, changes, add)
@@ -260,8 +268,9 @@ def _scope(ctx: Context, report: Report, commit: guard.Logged, prior: Sequence[O
 
     existing = guard.existing_names(ctx.repo, parent, changes, folders=folders)
     for v in judge(changes, rules, streak_of=streak_of, existing=existing):
-        report.findings.append(Finding(sha, v.rule, v.message, v.fix, v.path, v.lines,
-                                       v.section))
+        # (the rule's Fix is for a change about to be committed; this one is committed)
+        report.findings.append(Finding(sha, v.rule, v.message, f"{v.fix} (here: {DROP}, "
+                                       "then commit again)", v.path, v.lines, v.section))
     return changes
 
 

@@ -15,7 +15,7 @@ from .. import __version__, git, templating
 from .. import config as config_mod
 from ..config import Config, LoadedConfig
 from ..defaults import CONSECUTIVE, MILESTONE
-from ..errors import PolicyViolation
+from ..errors import PolicyViolation, UsageError
 from ..evidence import history
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
@@ -197,10 +197,21 @@ def _ask_ancestor(repo: Path, commit: str, ref: str) -> bool:
     return git.succeeds(repo, "merge-base", "--is-ancestor", commit, ref)
 
 
+def whole_history(top: Path) -> None:
+    """UsageError in a shallow clone: every command reads the whole ops history (streaks,
+    sessions, closures), and a clone cut short at some depth would answer wrongly."""
+    if (git.common_dir(top) / "shallow").exists():  # how git itself knows a shallow clone
+        raise UsageError("this clone is shallow, and evidencebot reads the whole ops history "
+                         "(streaks, sessions)", fix="git fetch --unshallow; in CI, "
+                         "actions/checkout's fetch-depth: 0 or GitLab's GIT_DEPTH: 0 (the jobs "
+                         "`evidencebot init --ci` writes have them)")
+
+
 def open_context(
     repo: Path, *, config_path: Path | None, clock: Callable[[], datetime]
 ) -> Context:
     top = git.top(repo)
+    whole_history(top)
     loaded = config_mod.load(top, config_path)
     base_name = loaded.config.ops.base
     ref = base_ref(top, base_name)
