@@ -79,3 +79,10 @@ def test_a_change_to_an_existing_line_names_that_line(before: bytes, after: byte
     at = old.index(b"- Outcome: qualifying\n")  # line 4
     new = old[:at] + old[at:].replace(before, after, 1) + b"## tail\n"
     assert _findings(old, new) == [("append-only", (4, 4))]
+
+
+def test_a_paragraph_added_to_the_last_entry_is_one_finding_over_its_lines() -> None:
+    old, new = _logs("\n", True, "free words\nmore free words\n\n- Note: x\n")
+    first = _line_of(new, b"free words")
+    assert _findings(old, new) == [("append-only", (first, first + 1)),
+                                   ("append-only", (first + 3, first + 3))]

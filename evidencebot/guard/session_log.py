@@ -92,4 +92,18 @@ def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
             out.append(Violation(path, "session-log-grammar",
                                  f"line {line[:40]!r} is not '- Field: value'",
                                  "write entry fields as '- Field: value' lines", (n, n)))
+    return _joined(out)
+
+
+def _joined(found: list[Violation]) -> list[Violation]:
+    """Findings the same but for their lines, on lines one after the other, as one finding
+    over those lines (a paragraph added to the last entry is one mistake)."""
+    out: list[Violation] = []
+    for v in found:
+        last = out[-1] if out else None
+        if last is not None and last.lines and v.lines and last.lines[1] + 1 == v.lines[0] \
+                and last._replace(lines=None) == v._replace(lines=None):
+            out[-1] = last._replace(lines=(last.lines[0], v.lines[1]))
+        else:
+            out.append(v)
     return out
