@@ -64,18 +64,17 @@ def resolve_range(ctx: Context, *, spec: str | None,
     ops commits reachable from the end (on the base branch itself, after a merge)."""
     repo = ctx.repo
     if spec:
+        fix = f"give two existing commits as A..B, e.g. --range {ctx.rules.ops.base}..HEAD"
+        if "..." in spec:  # git's symmetric difference (no ref name holds "..")
+            raise UsageError(f"--range {spec!r}: A...B (three dots) is not a range of "
+                             "commits", fix=fix)
         start, sep, stop = spec.partition("..")
-        three = stop.startswith(".")  # A...B: git's symmetric difference, not a range
-        a, b = git.rev_parse(repo, start) if start and not three else None, \
-            git.rev_parse(repo, stop or "HEAD") if not three else None
+        a, b = git.rev_parse(repo, start) if start else None, git.rev_parse(repo, stop or "HEAD")
         missing = " and no commit ".join(repr(s) for s, sha in ((start, a), (stop, b))
-                                         if sep and s and sha is None and not three)
+                                         if sep and s and sha is None)
         if not sep or a is None or b is None:
-            raise UsageError(f"--range {spec!r}: " + (
-                "A...B (three dots) is not a range of commits" if three else
-                f"no commit {missing}" if missing else "not of the form A..B"),
-                fix=f"give two existing commits as A..B, e.g. --range "
-                    f"{ctx.rules.ops.base}..HEAD")
+            raise UsageError(f"--range {spec!r}: " + (f"no commit {missing}" if missing else
+                             "not of the form A..B"), fix=fix)
         return a, b, "range"
     head = git.rev_parse(repo, end or "HEAD")
     if head is None:
