@@ -122,7 +122,9 @@ def test_verify_never_reads_the_store(tmp_path: Path) -> None:
     assert bankholidays.table("UK", YEAR) == {}  # the local shortcut lies to the CLI
     repo = tmp_path / "r"
     repo.mkdir()
-    git(repo, "init", "-q")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-q", "--allow-empty",
+        "-m", "the base branch")
     verify_context(repo, base="main", clock=lambda: datetime.now(UTC))
     assert bankholidays.table("UK", YEAR)[CHRISTMAS] == "Christmas Day"
 

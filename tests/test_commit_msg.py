@@ -123,3 +123,20 @@ def test_the_divider_rule_is_git_s(line: str, where: str) -> None:
 def test_the_divider_line_is_named() -> None:
     message = f"refused\n\nbody\n--- notes\nmore\n\n{GOOD_CHECK.split(chr(10) * 2, 1)[1]}"
     assert any(p.startswith("line 4 ('--- notes') is a '---' line") for p in validate(message))
+
+
+@pytest.mark.parametrize("sep", ["\x0c", "\xa0", "\u3000", "\x0b"], ids=["ff", "nbsp", "ideographic", "vt"])
+def test_a_line_git_does_not_call_blank_does_not_split_the_trailer_block(sep: str) -> None:
+    """git splits paragraphs only at lines of spaces, tabs and CRs: a line of a form feed or
+    a no-break space keeps two groups of trailers one block (and, with a Signed-off-by,
+    git reads every trailer in it). The validator reads the same block, so the stray
+    trailers before that line are judged, not skipped."""
+    trailers = GOOD_CHECK.split("\n\n", 1)[1]
+    message = (f"refused\n\nbody\n\nSigned-off-by: x <x@x>\nRetry-After: not-a-time\n{sep}\n"
+               f"{trailers}")
+    parsed = subprocess.run(["git", "interpret-trailers", "--parse"], input=message.encode(),
+                            capture_output=True, check=True).stdout.decode()
+    assert "Retry-After: not-a-time" in parsed  # git's block holds the stray trailer
+    problems = validate(message)
+    assert any("Retry-After" in p for p in problems) or \
+        any("not a trailer" in p for p in problems), problems

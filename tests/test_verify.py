@@ -545,3 +545,15 @@ def test_a_base_or_range_that_names_nothing_usable_is_a_usage_error(
     r = cli("--repo", recorded, "verify", *args)
     assert r.code == 2 and said in r.err and "Fix: " in r.err and fix in r.err, r.err
     assert r.out == ""
+
+
+def test_without_the_base_branch_verify_stops_rather_than_blame_good_runs(recorded: Path,  # type: ignore[no-untyped-def]
+                                                                          cli) -> None:
+    """Every rule and 'code on the base' is the base branch's: with the configured base
+    gone (renamed, not fetched), verify says so, exit 2, instead of findings against
+    honest runs."""
+    git(recorded, "branch", "-m", "main", "trunk")
+    r = cli("--repo", recorded, "verify")
+    assert r.code == 2 and "no base branch 'main'" in r.err and "Fix:" in r.err, r.err
+    assert r.out == ""
+    assert cli("--repo", recorded, "verify", "--base", "trunk").code == 0

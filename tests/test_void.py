@@ -311,3 +311,61 @@ def test_history_marks_a_run_voided_after_its_entry_was_kept(repo: Path, cli) ->
     assert json.loads(cli("--repo", repo, "--json", "history").out)["entries"] == warm
     shortcut.write_bytes(b"garbage")
     assert json.loads(cli("--repo", repo, "--json", "history").out)["entries"] == warm
+
+
+def test_an_operator_s_commit_encoding_does_not_label_the_evidence(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """With i18n.commitEncoding set to Latin-1, git labels the commits it writes so; our
+    UTF-8 messages would then read wrongly for good ('café' as 'cafÃ©') and fail verify.
+    evidencebot's commits carry no such label, and verify passes them."""
+    a = record(cli, repo, 0)
+    git(repo, "config", "i18n.commitEncoding", "ISO-8859-1")
+    assert cli("--repo", repo, "void", a, "--reason", "Gateway wobble — café £5").code == 0
+    git(repo, "config", "--unset", "i18n.commitEncoding")
+    raw = git(repo, "cat-file", "commit", OPS)
+    assert "\nencoding " not in raw.split("\n\n", 1)[0] and "café £5" in raw
+    git(repo, "switch", "-q", OPS)
+    r = cli("--repo", repo, "verify")
+    assert r.code == 0, r.out
+
+
+def test_a_merge_that_commits_conflict_markers_is_no_plain_merge(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Two voids made apart both append to the session log: git cannot merge them without
+    conflict markers. A merge commit holding git's conflicted tree is a change of its own,
+    whatever conflict style the verifier's git uses."""
+    a, b = record(cli, repo, 0), record(cli, repo, 1)
+    tip = git(repo, "rev-parse", OPS).strip()
+    assert cli("--repo", repo, "void", a, "--reason", "first").code == 0
+    left = git(repo, "rev-parse", OPS).strip()
+    git(repo, "update-ref", f"refs/heads/{OPS}", tip)
+    assert cli("--repo", repo, "void", b, "--reason", "second").code == 0
+    right = git(repo, "rev-parse", OPS).strip()
+    merged = subprocess.run(["git", "-C", str(repo), "merge-tree", "--write-tree", left, right],
+                            capture_output=True, text=True)
+    assert merged.returncode == 1  # conflicts: the tree holds the markers
+    tree = merged.stdout.split("\n", 1)[0]
+    assert "<<<<<<<" in git(repo, "show", f"{tree}:SESSION_LOG.md")
+    merge = git(repo, "commit-tree", tree, "-p", left, "-p", right, "-m", "Merge").strip()
+    git(repo, "update-ref", f"refs/heads/{OPS}", merge)
+    git(repo, "switch", "-q", OPS)
+    r = cli("--repo", repo, "--json", "verify")
+    found = [(v["commit"], v["rule"]) for v in json.loads(r.out)["violations"]]
+    assert r.code == 1 and (merge, "merge-with-changes") in found, r.out
+
+
+@pytest.mark.parametrize("stray", [b"Session\rLog", b"Session Log\r\r"], ids=["cr-inside", "cr-cr-lf"])
+def test_a_stray_cr_in_the_log_on_main_does_not_make_record_refuse_its_own_entry(
+        tmp_path: Path, cli, stray: bytes) -> None:  # type: ignore[no-untyped-def]
+    """A lone CR in the committed log (a \\r\\r\\n artefact, say) ends no line: the entries
+    evidencebot appends keep the log's LF (or CRLF) endings, pass its own rules and verify."""
+    repo = write_repo(tmp_path / "bot", extra={"evidencebot.toml": '[ops]\nprovider = "none"\n'})
+    log = (repo / "SESSION_LOG.md").read_bytes()
+    assert b"Session Log" in log
+    (repo / "SESSION_LOG.md").write_bytes(log.replace(b"Session Log", stray, 1))
+    git(repo, "commit", "-qam", "A stray CR in the log")
+    record(cli, repo, 0)
+    record(cli, repo, 1)
+    added = git(repo, "diff", f"main..{OPS}", "--", "SESSION_LOG.md")
+    assert "\r" not in "".join(line for line in added.splitlines() if line.startswith("+"))
+    git(repo, "switch", "-q", OPS)
+    r = cli("--repo", repo, "verify")
+    assert r.code == 0, r.out

@@ -192,11 +192,14 @@ def _real_day(day: str) -> bool:
 
 
 def _paragraphs(message: str) -> list[list[str]]:
+    """The message's paragraphs, split where git splits them (trailer.c is_blank_line): at
+    lines of spaces, tabs and CRs only. A line of a form feed or a no-break space is text to
+    git, so it is here too: else the block validated and the block git reads could differ."""
     lines = [ln for ln in message.replace("\r\n", "\n").split("\n") if not ln.startswith("#")]
     paras: list[list[str]] = []
     cur: list[str] = []
     for ln in lines:
-        if ln.strip():
+        if ln.strip(" \t\r"):
             cur.append(ln)
         elif cur:
             paras.append(cur)

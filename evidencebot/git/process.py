@@ -33,12 +33,14 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 REAL_OBJECTS = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
 
 
-# What an operator's own git config must not change in what evidencebot reads: with
-# log.showSignature every `log`/`show` writes "Good ... signature" lines into its --format
-# output, another core.commentChar makes git read trailer lines starting with it as
-# comments, another i18n.logOutputEncoding re-encodes the messages.
+# What an operator's own git config must not change in what evidencebot reads and writes:
+# with log.showSignature every `log`/`show` writes "Good ... signature" lines into its
+# --format output, another core.commentChar makes git read trailer lines starting with it
+# as comments, another i18n.logOutputEncoding re-encodes the messages read, and another
+# i18n.commitEncoding labels the UTF-8 messages commit-tree writes as something else (for
+# good: every later reader decodes them wrongly).
 NEUTRAL = ("-c", "log.showSignature=false", "-c", "core.commentChar=#",
-           "-c", "i18n.logOutputEncoding=UTF-8")
+           "-c", "i18n.logOutputEncoding=UTF-8", "-c", "i18n.commitEncoding=UTF-8")
 
 
 def argv(repo: Path | str, *args: str) -> list[str]:

@@ -14,12 +14,16 @@ from .changes import Logged
 def is_plain_merge(repo: Path, tree: str, parents: Sequence[str]) -> bool:
     """Whether a merge whose tree is ``tree`` is exactly git's own merge of its parents
     (merging the ops branch into the base, say): a merge that hides no change of its own."""
-    # 1: conflicts; 128: unrelated histories (git will not merge them): either way there
-    # is no plain merge this tree could be.
-    merged = git.run(repo, "merge-tree", "--write-tree", *parents,
-                     ok=(0, 1, 128)).decode().split("\n", 1)[0].strip() \
-        if len(parents) == 2 else ""
-    return tree == merged
+    # 1: conflicts (the tree git writes then holds the conflict markers); 128: unrelated
+    # histories (git will not merge them): either way there is no plain merge this tree
+    # could be.
+    if len(parents) != 2:
+        return False
+    try:
+        merged = git.run(repo, "merge-tree", "--write-tree", *parents)
+    except git.GitError:
+        return False
+    return tree == merged.decode().split("\n", 1)[0].strip()
 
 
 def malformed_trees(repo: Path, commit: Logged) -> list[tuple[str, str]]:

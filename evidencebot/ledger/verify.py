@@ -47,6 +47,10 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime],
         raise UsageError(f"--base {base!r}: no branch {base!r} here or at origin",
                          fix=f"name the branch alone: --base {plain}" if plain else
                          "give the base branch's name, e.g. --base main")
+    if ref is None:  # every rule is the base's: without it, good runs would be blamed
+        raise UsageError(f"no base branch {base!r} here or at origin ([ops] base)",
+                         fix=f"fetch it (git fetch origin {base}), or name the base with "
+                             "--base BRANCH")
     # Bank holidays straight from the `holidays` package, Markdown from a parse of its own,
     # templates compiled from their source: no local shortcut is trusted.
     bankholidays.use_store(None)

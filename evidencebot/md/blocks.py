@@ -37,14 +37,13 @@ class Doc(NamedTuple):
 
     @property
     def newline(self) -> bytes:
-        """The file's line ending: the first one it uses (LF when it has none)."""
+        """The file's line ending: the first one it uses, CRLF or LF (LF when it has none; a
+        lone CR ends no line for git, and the session-log rules refuse one)."""
         for line in self.lines:
             if line.endswith(b"\r\n"):
                 return b"\r\n"
             if line.endswith(b"\n"):
                 return b"\n"
-            if line.endswith(b"\r"):
-                return b"\r"
         return b"\n"
 
     @property
