@@ -345,3 +345,30 @@ def test_a_streak_line_right_under_the_tracker_table_records_run_after_run(
         r = cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc))
         assert r.code == 0, r.err
     assert cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence").code == 0
+
+
+@pytest.mark.parametrize("hide", ["config", "gitmodules"])
+def test_a_changed_submodule_under_the_code_paths_is_dirty_code(trading_repo: Path,  # type: ignore[no-untyped-def]
+                                                                 tmp_path: Path, hide: str) -> None:
+    """A submodule under src/ with a change inside it is dirty code, even where the
+    repository's config or .gitmodules tells git status to ignore submodules."""
+    from evidencebot.ledger.workspace import code_state
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    git(lib, "init", "-q")
+    (lib / "strategy.py").write_text("EDGE = 1\n")
+    git(lib, "add", "-A")
+    git(lib, "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qm", "lib")
+    git(trading_repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib),
+        "src/lib")
+    git(trading_repo, "commit", "-qm", "a submodule")
+    assert not code_state(trading_repo, ["src/"]).dirty
+    if hide == "config":
+        git(trading_repo, "config", "submodule.src/lib.ignore", "all")
+    else:
+        git(trading_repo, "config", "-f", ".gitmodules", "submodule.src/lib.ignore", "dirty")
+        git(trading_repo, "commit", "-qam", "ignore the submodule's changes")
+    (trading_repo / "src" / "lib" / "strategy.py").write_text("EDGE = 99\n")
+    state = code_state(trading_repo, ["src/"])
+    assert state.dirty and "src/lib" in state.dirty_paths

@@ -230,8 +230,10 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     are not ignored, under the code paths."""
     head = git.rev_parse(repo, "HEAD") or "none"
     specs = [p.rstrip("/") or "." for p in code_paths]
-    raw = git.run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--",
-                  *specs)
+    # A submodule's changes count whatever a .gitmodules or the config says (ignore = all
+    # or dirty would hide code the run used).
+    raw = git.run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all",
+                  "--ignore-submodules=none", "--", *specs)
     paths = [item[3:] for item in raw.decode("utf-8", "replace").split("\x00") if len(item) > 3]
     paths += [p for p in _hidden_changes(repo, specs) if p not in paths]
     from ..evidence.record import CodeState
