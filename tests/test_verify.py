@@ -557,4 +557,3 @@ def test_without_the_base_branch_verify_stops_rather_than_blame_good_runs(record
     assert r.code == 2 and "no base branch 'main'" in r.err and "Fix:" in r.err, r.err
     assert r.out == ""
     assert cli("--repo", recorded, "verify", "--base", "trunk").code == 0
-
