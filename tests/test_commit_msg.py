@@ -140,3 +140,17 @@ def test_a_line_git_does_not_call_blank_does_not_split_the_trailer_block(sep: st
     problems = validate(message)
     assert any("Retry-After" in p for p in problems) or \
         any("not a trailer" in p for p in problems), problems
+
+
+def test_the_commit_msg_hook_reads_the_block_git_reads(trading_repo: Path) -> None:
+    """The hook on a real `git commit`: a form-feed line between two groups of trailers
+    does not split the block for the hook either (git reads them as one)."""
+    install_hooks(trading_repo, base="main", force=True)
+    git(trading_repo, "switch", "-q", "-c", "ops/evidence")
+    trailers = GOOD_CHECK.split("\n\n", 1)[1]
+    message = (f"refused\n\nbody\n\nSigned-off-by: x <x@x>\nRetry-After: not-a-time\n\x0c\n"
+               f"{trailers}")
+    made = subprocess.run(["git", "-C", str(trading_repo), "commit", "-q", "--allow-empty",
+                           "-F", "-"], input=message.encode(), capture_output=True)
+    assert made.returncode == 1, made.stderr
+    assert b"Retry-After" in made.stderr or b"not a trailer" in made.stderr, made.stderr

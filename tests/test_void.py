@@ -356,7 +356,7 @@ def test_a_merge_that_commits_conflict_markers_is_no_plain_merge(repo: Path, cli
 def test_a_stray_cr_in_the_log_on_main_does_not_make_record_refuse_its_own_entry(
         tmp_path: Path, cli, stray: bytes) -> None:  # type: ignore[no-untyped-def]
     """A lone CR in the committed log (a \\r\\r\\n artefact, say) ends no line: the entries
-    evidencebot appends keep the log's LF (or CRLF) endings, pass its own rules and verify."""
+    evidencebot appends keep the log's LF endings, pass its own rules and verify."""
     repo = write_repo(tmp_path / "bot", extra={"evidencebot.toml": '[ops]\nprovider = "none"\n'})
     log = (repo / "SESSION_LOG.md").read_bytes()
     assert b"Session Log" in log
@@ -364,8 +364,23 @@ def test_a_stray_cr_in_the_log_on_main_does_not_make_record_refuse_its_own_entry
     git(repo, "commit", "-qam", "A stray CR in the log")
     record(cli, repo, 0)
     record(cli, repo, 1)
-    added = git(repo, "diff", f"main..{OPS}", "--", "SESSION_LOG.md")
-    assert "\r" not in "".join(line for line in added.splitlines() if line.startswith("+"))
+    old_log = subprocess.run(["git", "-C", str(repo), "show", "main:SESSION_LOG.md"],
+                             capture_output=True, check=True).stdout
+    new_log = subprocess.run(["git", "-C", str(repo), "show", f"{OPS}:SESSION_LOG.md"],
+                             capture_output=True, check=True).stdout
+    assert new_log.startswith(old_log) and b"\r" not in new_log[len(old_log):]  # LF, as the log
+    git(repo, "switch", "-q", OPS)
+    r = cli("--repo", repo, "verify")
+    assert r.code == 0, r.out
+
+
+def test_an_operator_s_log_encoding_does_not_change_what_is_read(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """With i18n.logOutputEncoding set to Latin-1, git re-encodes the messages it shows:
+    a void reason with 'café £5' would no longer equal its record's. evidencebot reads
+    messages as UTF-8 whatever that setting says."""
+    a = record(cli, repo, 0)
+    assert cli("--repo", repo, "void", a, "--reason", "Gateway wobble café £5").code == 0
+    git(repo, "config", "i18n.logOutputEncoding", "ISO-8859-1")
     git(repo, "switch", "-q", OPS)
     r = cli("--repo", repo, "verify")
     assert r.code == 0, r.out

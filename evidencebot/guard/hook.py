@@ -129,7 +129,9 @@ def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]
     rules = base_rules(repo, base, inherit_env=True)
     if not applies(current_branch(repo), rules, os.environ):
         return 0, False, []
-    body = "\n".join(ln for ln in message.splitlines() if not ln.startswith("#"))
+    # lines as git reads them (at LF only: str.splitlines would also break at a form feed
+    # or a lone CR, and the block checked would not be the block git reads)
+    body = "\n".join(ln for ln in message.split("\n") if not ln.startswith("#"))
     problems = validate(body)
     if not problems:
         return 0, True, []

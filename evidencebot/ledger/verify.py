@@ -49,8 +49,8 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime],
                          "give the base branch's name, e.g. --base main")
     if ref is None:  # every rule is the base's: without it, good runs would be blamed
         raise UsageError(f"no base branch {base!r} here or at origin ([ops] base)",
-                         fix=f"fetch it (git fetch origin {base}), or name the base with "
-                             "--base BRANCH")
+                         fix=f"fetch it (git fetch origin {base}), or set [ops] base in the "
+                             "config to the branch that is (verify also takes --base BRANCH)")
     # Bank holidays straight from the `holidays` package, Markdown from a parse of its own,
     # templates compiled from their source: no local shortcut is trusted.
     bankholidays.use_store(None)

@@ -37,14 +37,11 @@ class Doc(NamedTuple):
 
     @property
     def newline(self) -> bytes:
-        """The file's line ending: the first one it uses, CRLF or LF (LF when it has none; a
-        lone CR ends no line for git, and the session-log rules refuse one)."""
-        for line in self.lines:
-            if line.endswith(b"\r\n"):
-                return b"\r\n"
-            if line.endswith(b"\n"):
-                return b"\n"
-        return b"\n"
+        """The file's line ending: CRLF when most of its line feeds follow a CR, else LF (a
+        lone CR ends no line for git, and the session-log rules refuse one; a stray
+        \\r\\r\\n in an LF file leaves it LF)."""
+        data = b"".join(self.lines)
+        return b"\r\n" if 2 * data.count(b"\r\n") > data.count(b"\n") else b"\n"
 
     @property
     def text(self) -> str:
