@@ -61,13 +61,13 @@ def has_unsafe(text: str) -> str | None:
     import unicodedata
 
     for ch in text:
-        if ch not in "\t\n\r" and (unicodedata.category(ch) in _HIDING
-                                     or unicodedata.category(ch) == "Cc"):
+        if ch not in "\t\n\r" and unicodedata.category(ch) in _UNSAFE:
             return f"U+{ord(ch):04X}"
     return None
 
 
 _HIDING = frozenset(("Cf", "Zl", "Zp"))  # the categories `clean` drops (Cc: by `_CONTROLS`)
+_UNSAFE = _HIDING | {"Cc"}
 
 
 _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

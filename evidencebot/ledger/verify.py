@@ -42,24 +42,23 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime],
     top = git.top(repo)
     whole_history(top)
     ref = guard.base_ref(top, base)
-    if ref is None and named:
+    if ref is None:  # every rule is the base's: without it, good runs would be blamed
+        if not named:
+            raise UsageError(f"no base branch {base!r} here or at origin ([ops] base)",
+                             fix=f"fetch it (git fetch origin {base}), or set [ops] base in "
+                                 "the config to the branch that is (verify also takes --base)")
         plain = base.split("/", 1)[1] if base.startswith("origin/") else ""
         raise UsageError(f"--base {base!r}: no branch {base!r} here or at origin",
                          fix=f"name the branch alone: --base {plain}" if plain else
                          "give the base branch's name, e.g. --base main")
-    if ref is None:  # every rule is the base's: without it, good runs would be blamed
-        raise UsageError(f"no base branch {base!r} here or at origin ([ops] base)",
-                         fix=f"fetch it (git fetch origin {base}), or set [ops] base in the "
-                             "config to the branch that is (verify also takes --base BRANCH)")
     # Bank holidays straight from the `holidays` package, Markdown from a parse of its own,
     # templates compiled from their source: no local shortcut is trusted.
     bankholidays.use_store(None)
     mdblocks.forget()
     templating.keep_compiled(None)
-    loaded = config_mod.load_at(top, ref) if ref else config_mod.LoadedConfig(
-        config_mod.Config(), None, "none")
+    loaded = config_mod.load_at(top, ref)
     return Context(top, loaded, loaded, clock, guard.base_rules(top, base), ref,
-                   git.rev_parse(top, ref) if ref else None, shortcuts=False)
+                   git.rev_parse(top, ref), shortcuts=False)
 
 
 def resolve_range(ctx: Context, *, spec: str | None,
