@@ -241,7 +241,7 @@ def test_names_in_a_folder_decode_as_each_name_alone(names: list[bytes], folder:
 
     tree = b"".join(b"100644 " + n + b"\x00" + bytes(20) for n in names)
     got = _names_in([folder], [("tree", tree)], 20)
-    assert got == {folder + n.decode("utf-8", "surrogateescape") for n in names}
+    assert sorted(got) == sorted(folder + n.decode("utf-8", "surrogateescape") for n in names)
 
 
 def test_a_question_asked_ahead_gives_git_s_answer_once(tmp_path: Path) -> None:
@@ -348,7 +348,8 @@ def test_the_log_gives_the_parent_s_folders_a_commit_changed(tmp_path: Path) -> 
     with git.reading(repo):
         by_id = existing_names(repo, parent, changes,
                                folders={**second.folders, "": first.tree})
-    assert by_id == by_path and {"a/b/old.txt", "top.txt", "was-file"} <= by_id
+    assert sorted(by_id) == sorted(by_path)
+    assert {"a/b/old.txt", "top.txt", "was-file"} <= set(by_id)
     assert not any(r[0] == "040000" or r[1] == "040000" for r in second.records)
 
 
@@ -446,3 +447,51 @@ def test_a_tree_is_well_formed_exactly_when_its_entries_are_the_whole_of_it(
     whole, _entry = git._tree_patterns(idlen)
     said = git.tree_problem(tree, idlen)
     assert (said == "is not a well-formed tree object") == (whole.fullmatch(tree) is None)
+
+
+# Entries in git's order (a folder sorts as if its name ended in "/"), with names and modes
+# git does not write among them, and a file and a folder of one name.
+_WALK = sorted([(b"100644", b"a-"), (b"40000", b"a"), (b"100644", b"a"), (b"100644", b"a0"),
+                (b"100664", b"b"), (b"100644", b".git"), (b"100644", b"b.json"),
+                (b"100644", b"b.log"), (b"40000", b"c"), (b"100644", b"d\x20e"),
+                (b"120000", b"f"), (b"100644", b"g.json"), (b"100644", b"g.log"),
+                (b"40000", b"h"), (b"100644", b"i.json"), (b"100644", b"i.log"),
+                (b"100644", b"j.json"), (b"100644", b"j.log"), (b"40000", b"k")],
+               key=lambda e: git.tree_key(*e))
+
+
+@settings(max_examples=500, deadline=None)
+@given(steps=st.lists(st.tuples(st.booleans(), st.lists(st.integers(0, 3), max_size=4),
+                                st.booleans(),
+                                st.sampled_from([b"", b"", b"", b"", b"junk", b"1 x\x00"]),
+                                st.sampled_from([bytes(20), b" a\x00" + bytes(17)])),
+                      min_size=1, max_size=12))
+def test_a_tree_walk_judges_each_tree_as_the_whole_check_does(
+        steps: list[tuple[bool, list[int], bool, bytes, bytes]]) -> None:
+    """`TreeWalk` checks a tree that is a known well-formed one with entries added for the
+    added entries alone: whatever the trees (grown from the last one, or not; entries in
+    git's order or not, named twice, a file and a folder of one name, names and modes git
+    does not write, junk), its verdict is `tree_problem`'s, and the names it keeps for a
+    well-formed tree are the tree's own."""
+    from evidencebot.guard.commits import TreeWalk
+
+    walk = TreeWalk()
+    tree, was, at = b"", None, -1
+    for n, (grow, gaps, backwards, junk, oid) in enumerate(steps):
+        at = at if grow else -1
+        picked = []
+        for gap in gaps:  # (a gap of 0: the entry before again)
+            at = min(at + gap, len(_WALK) - 1)
+            picked.append(_WALK[max(at, 0)])
+        entries = b"".join(mode + b" " + name + b"\x00" + oid
+                           for mode, name in (picked[::-1] if backwards else picked))
+        tree = (tree if grow else b"") + entries + junk
+        tree_id = f"{n:040x}"
+        said = walk.problem(tree_id, tree, was, 20)
+        assert said == git.tree_problem(tree, 20)
+        names = walk.names(tree_id)
+        if said is None:
+            assert names == b"\x00".join(e[1] for e in git.tree_entries(tree, 20))
+        else:
+            assert names is None
+        was = tree_id

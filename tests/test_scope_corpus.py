@@ -423,9 +423,10 @@ def test_a_document_the_rules_cannot_read_is_a_violation_next_to_the_others(
        new=st.lists(st.text(alphabet="aAbBßSsİi/.", min_size=1, max_size=5), max_size=4))
 def test_case_twins_fold_all_names_at_once_as_one_by_one(existing: list[str],
                                                           new: list[str]) -> None:
-    """Folding every existing name in one call finds the twins a name-by-name fold finds
-    (a name holding a NUL, which no tree holds, takes the name-by-name way)."""
-    from evidencebot.guard.paths import case_twins
+    """Folding every existing name in one call finds the twins, and names the spelling, a
+    name-by-name fold finds (folding can change a name's length: ß, İ; a name holding a
+    NUL is in no tree and twins no new path)."""
+    from evidencebot.guard.paths import Names, case_twins
     from evidencebot.guard.rules import Blob, Change
 
     changes = [Change(None, Blob(p, "100644", b"")) for p in new]
@@ -437,10 +438,12 @@ def test_case_twins_fold_all_names_at_once_as_one_by_one(existing: list[str],
         parts = p.split("/")
         for k in range(1, len(parts) + 1):
             prefix = "/".join(parts[:k])
-            if known.setdefault(prefix.casefold(), prefix) != prefix:
-                expected.append(p)
+            twin = known.setdefault(prefix.casefold(), prefix)
+            if twin != prefix:
+                expected.append((p, f"{prefix!r} differs only in case from {twin!r}"))
                 break
-    assert [v.path for v in case_twins(changes, existing)] == expected
+    got = case_twins(changes, Names.of(existing))
+    assert [(v.path, v.message.split(" (")[0]) for v in got] == expected
 
 
 @settings(max_examples=300, deadline=None)

@@ -27,7 +27,7 @@ __all__ = [
     "ahead", "blob", "branch_worktrees", "cat_batch",
     "cat_batch_typed", "clean_env", "committing", "common_dir", "hash_blob", "hash_blobs",
     "id_bytes", "out", "reading", "rev_parse", "run", "show_bytes", "stream", "succeeds",
-    "top", "toplevel", "tree_entries", "tree_problem",
+    "top", "toplevel", "tree_entries", "tree_key", "tree_problem", "tree_verdict",
 ]
 
 
@@ -82,10 +82,24 @@ def tree_problem(tree: bytes, idlen: int) -> str | None:
     finds a path in a tree by a sorted search and diffs two trees by walking both in
     order, so in such a tree a diff can show a file that a lookup by path or a checkout
     does not, and `git log --raw` can name one path twice."""
+    return tree_verdict(tree, idlen)[0]
+
+
+def tree_key(mode: bytes, name: bytes) -> bytes:
+    """An entry's key in git's order: its name, a folder's as if it ended in "/"."""
+    return name + b"/" if mode == b"40000" else name
+
+
+def tree_verdict(tree: bytes, idlen: int) -> tuple[str | None, list[tuple[bytes, bytes]]]:
+    """(`tree_problem`, the (mode, name) of each entry found)."""
     # Each rule over the whole list at once, in C where it can be (an evidence folder holds
     # a record per run, and verify reads it at every run); entry by entry only to say what
     # is wrong.
-    found = _tree_named(idlen).findall(tree)
+    found: list[tuple[bytes, bytes]] = _tree_named(idlen).findall(tree)
+    return _tree_problem(tree, idlen, found), found
+
+
+def _tree_problem(tree: bytes, idlen: int, found: list[tuple[bytes, bytes]]) -> str | None:
     modes, names = zip(*found, strict=True) if found else ((), ())
     # the entries found are the whole tree (findall skips what is not an entry)
     if sum(map(len, modes)) + sum(map(len, names)) + len(names) * (2 + idlen) != len(tree):
@@ -110,8 +124,8 @@ def tree_problem(tree: bytes, idlen: int) -> str | None:
             seen.add(name)
     # git's order: by name, a folder's name as if it ended in "/" (a pass in Python only
     # when the tree holds a folder)
-    keys = [name + b"/" if mode == b"40000" else name for mode, name in found] \
-        if b"40000" in modes else list(names)
+    keys = [tree_key(mode, name) for mode, name in found] if b"40000" in modes \
+        else list(names)
     if keys != sorted(keys):
         first, then = next((a, b) for a, b in zip(keys, keys[1:], strict=False) if a >= b)
         folder = " (a folder, shown with its '/', sorts as if its name ended in one)" \

@@ -8,13 +8,14 @@ from the config committed on the base branch. Import-light: it runs on every com
 # No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .. import git
+from .paths import Names
 from .rules import Blob, Change, Rules, StreakOf, Violation, matcher
 from .scope import judge
 
@@ -217,19 +218,24 @@ def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> lis
 
 
 def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
-                   inherit_env: bool = False, folders: Folders | None = None) -> frozenset[str]:
+                   inherit_env: bool = False, folders: Folders | None = None,
+                   names: Callable[[str], bytes | None] | None = None) -> Names:
     """The paths ``parent`` holds in every folder on the way to a new file: what a new
     name must not equal ignoring case (nothing to read when nothing is new). ``folders``:
-    the ones whose ids are known ("" the top), read by id, not by path."""
+    the ones whose ids are known ("" the top), read by id, not by path; ``names``: the
+    names (joined by NULs) of a tree by id, when they are known already (else None)."""
     dirs = _new_dirs(ch.new.path for ch in changes if ch.old is None and ch.new is not None)
     if parent is None or not dirs:
-        return frozenset()
+        return Names()
     asks = _folder_asks(parent, dirs, folders)
-    # one cat-file (the open reader, if any) for them all
-    got = iter(git.cat_batch_typed(repo, [a for a in asks if a is not None],
+    known = [names(a) if names is not None and a is not None else None for a in asks]
+    # one cat-file (the open reader, if any) for the others
+    got = iter(git.cat_batch_typed(repo, [a for a, k in zip(asks, known, strict=True)
+                                          if a is not None and k is None],
                                    inherit_env=inherit_env))
-    typed = [next(got) if a is not None else None for a in asks]
-    return _names_in(["", *sorted(dirs)], typed, git.id_bytes(parent))
+    typed = [next(got) if a is not None and k is None else None
+             for a, k in zip(asks, known, strict=True)]
+    return _names_in(["", *sorted(dirs)], typed, git.id_bytes(parent), known)
 
 
 def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) -> StreakOf:
@@ -349,18 +355,17 @@ def _new_dirs(paths: Iterable[str]) -> set[str]:
 
 
 def _names_in(folders: Sequence[str], objects: Sequence[tuple[str, bytes] | None],
-              idlen: int) -> frozenset[str]:
-    """The paths in ``folders`` (their objects as read; a file where a folder would be
-    holds no names)."""
-    out: set[str] = set()
-    for d, got in zip(folders, objects, strict=False):
-        if got is not None and got[0] == "tree":
-            entries = git.tree_entries(got[1], idlen)
-            if entries:  # decoded and prefixed at once: no name in a tree holds a NUL
-                joined = b"\x00".join(map(itemgetter(1), entries)).decode(
-                    "utf-8", "surrogateescape")
-                out.update((d + joined.replace("\x00", "\x00" + d)).split("\x00"))
-    return frozenset(out)
+              idlen: int, known: Sequence[bytes | None] = ()) -> Names:
+    """The paths in ``folders`` (their objects as read, or their names joined by NULs as
+    ``known``; a file where a folder would be holds no names)."""
+    out: list[str] = []
+    for k, (d, got) in enumerate(zip(folders, objects, strict=False)):
+        joined = known[k] if k < len(known) else None
+        if joined is None and got is not None and got[0] == "tree":
+            joined = b"\x00".join(map(itemgetter(1), git.tree_entries(got[1], idlen)))
+        if joined:  # decoded and prefixed at once: no name in a tree holds a NUL
+            out.append(d + joined.decode("utf-8", "surrogateescape").replace("\x00", "\x00" + d))
+    return Names("\x00".join(out))
 
 
 def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> list[Violation]:

@@ -3,7 +3,7 @@
 
 # No `from __future__ import annotations`: see rules.py.
 
-from collections.abc import Collection, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..defaults import WINDOWS_RESERVED
 from .rules import (
@@ -208,18 +208,41 @@ def _windows_problem(part: str) -> str | None:
     return None
 
 
-def case_twins(changes: Sequence[Change], existing: Collection[str]) -> list[Violation]:
+class Names:
+    """Paths that exist, joined by NULs into one text (no path holds a NUL): a folder of
+    1,000 records is then one string, not 1,000, and a new name is looked for in it
+    ignoring case, by one search."""
+
+    __slots__ = ("joined", "_folded")
+
+    def __init__(self, joined: str = "") -> None:
+        self.joined = joined  # "": no path
+        self._folded: str | None = None
+
+    @classmethod
+    def of(cls, paths: Iterable[str]) -> "Names":
+        # A path holding a NUL is in no tree, and equals no new path ignoring case.
+        return cls("\x00".join(p for p in paths if "\x00" not in p))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.joined.split("\x00") if self.joined else ())
+
+    def twin(self, folded: str) -> str | None:
+        """The first path whose case fold is ``folded`` (None: there is none)."""
+        if not self.joined:
+            return None
+        if self._folded is None:  # (case folding maps each character on its own)
+            self._folded = "\x00" + self.joined.casefold() + "\x00"
+        at = self._folded.find("\x00" + folded + "\x00")
+        if at < 0:
+            return None
+        return self.joined.split("\x00")[self._folded.count("\x00", 0, at)]
+
+
+def case_twins(changes: Sequence[Change], existing: Names) -> list[Violation]:
     """New paths (or folders on their way) equal, ignoring case, to one that exists or to
     another new one: the same file on a case-insensitive disk (Windows, macOS)."""
-    names = list(existing)
-    joined = "\x00".join(names)
-    if joined.count("\x00") == len(names) - 1:  # folded at once (no name holds a NUL)
-        known = dict(zip(reversed(joined.casefold().split("\x00")), reversed(names),
-                         strict=True))  # reversed: the first of two twins is kept
-    else:
-        known = {}
-        for name in names:
-            known.setdefault(name.casefold(), name)
+    known: dict[str, str] = {}  # the case fold of each path looked at -> its first spelling
     out: list[Violation] = []
     for ch in changes:
         if ch.old is not None or ch.new is None:
@@ -228,7 +251,11 @@ def case_twins(changes: Sequence[Change], existing: Collection[str]) -> list[Vio
         parts = p.split("/")
         for k in range(1, len(parts) + 1):
             prefix = "/".join(parts[:k])
-            twin = known.setdefault(prefix.casefold(), prefix)
+            folded = prefix.casefold()
+            twin = known.get(folded)
+            if twin is None:
+                found = existing.twin(folded)
+                twin = known[folded] = prefix if found is None else found
             if twin != prefix:
                 out.append(Violation(p, "case-twin", f"{prefix!r} differs only in case from "
                                      f"{twin!r} (the same name on Windows and macOS)",

@@ -6,15 +6,15 @@ pass reports every violation. Pure; the hook, `verify` and the ledger all call `
 
 from collections.abc import Callable, Collection, Sequence
 
-from .paths import case_twins, path_rules
+from .paths import Names, case_twins, path_rules
 from .rules import Change, Rules, StreakOf, Violation
 
 
 def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf,
-          existing: Collection[str] = ()) -> list[Violation]:
+          existing: Names | Collection[str] = ()) -> list[Violation]:
     """Every violation in a change set (empty when the ops commit is within scope).
 
-    ``existing``: the casefolded paths already in the folders new files go to."""
+    ``existing``: the paths already in the folders new files go to."""
     out: list[Violation] = []
     documents: list[Change] = []
     names = (rules.session_log, rules.backlog, rules.design)
@@ -25,7 +25,8 @@ def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf,
         # or a mode change has no text to judge), whatever else the change breaks.
         if not found and ch.old is not None and ch.new is not None and ch.path in names:
             documents.append(ch)
-    out += case_twins(changes, existing)
+    out += case_twins(changes, existing if isinstance(existing, Names) else
+                      Names.of(existing))
     if documents:
         from .documents import judge_document  # Markdown rules: only when a document changed
 

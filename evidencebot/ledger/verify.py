@@ -154,6 +154,7 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
     before = _RunsBefore(ops)
     reader = git.active_reader(ctx.repo)
     tops = {c.sha: c.tree for c in logged}
+    trees = commits.TreeWalk()
     windows = [logged[k:k + _AHEAD] for k in range(0, len(logged), _AHEAD)]
     reads: list[str] = _reads(ctx, windows[0], ops, index, tops) if windows else []
     if reader is not None and reads:
@@ -181,17 +182,17 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
         if len(parents) > 1:
             _merge(ctx, commit.tree, parents, add)
             continue
-        _trees(ctx, report, commit)
+        _trees(ctx, report, commit, trees, tops)
         if c is None:
             if require_ops:
                 add("not-an-ops-commit", "a commit without an evidence trailer block",
                     "ops branches hold evidencebot's commits only: " + DROP)
-                _scope(ctx, report, commit, [], _folders(commit, tops))
+                _scope(ctx, report, commit, [], _folders(commit, tops), trees)
             continue
         for problem in c.problems:
             add("trailers", problem, "trailers are written by evidencebot; do not edit "
                 "them: " + DROP + " and record again")
-        changes = _scope(ctx, report, commit, prior, _folders(commit, tops))
+        changes = _scope(ctx, report, commit, prior, _folders(commit, tops), trees)
         _strays(ctx, c, changes, add)
         check_voids(ctx, c, prior, changes, add)
         if c.is_run and not c.problems:
@@ -259,7 +260,7 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
 
 
 def _scope(ctx: Context, report: Report, commit: guard.Logged, prior: Sequence[OpsCommit],
-           folders: guard.Folders) -> list[Change]:
+           folders: guard.Folders, trees: commits.TreeWalk) -> list[Change]:
     rules = ctx.guard_rules
     sha = commit.sha
     parent = commit.parents[0] if commit.parents else None
@@ -268,7 +269,8 @@ def _scope(ctx: Context, report: Report, commit: guard.Logged, prior: Sequence[O
     def streak_of(mo: str) -> int:
         return ctx.streak(parent, mo, commits=prior).count if parent else 0
 
-    existing = guard.existing_names(ctx.repo, parent, changes, folders=folders)
+    existing = guard.existing_names(ctx.repo, parent, changes, folders=folders,
+                                    names=trees.names)
     for v in judge(changes, rules, streak_of=streak_of, existing=existing):
         # (the rule's Fix is for a change about to be committed; this one is committed)
         report.findings.append(Finding(sha, v.rule, v.message, f"{v.fix} (here: {DROP}, "
@@ -289,8 +291,10 @@ def _unreadable(ctx: Context, report: Report, shas: list[str], error: git.GitErr
     return report
 
 
-def _trees(ctx: Context, report: Report, commit: guard.Logged) -> None:
-    for path, problem in commits.malformed_trees(ctx.repo, commit):
+def _trees(ctx: Context, report: Report, commit: guard.Logged, walk: commits.TreeWalk,
+           tops: dict[str, str]) -> None:
+    for path, problem in commits.malformed_trees(ctx.repo, commit, walk,
+                                                  _folders(commit, tops)):
         report.findings.append(Finding(
             commit.sha, "tree-malformed", f"the folder {path or '(top)'} {problem}",
             "commit with git (add, commit), not with hand-written tree objects", path=path))
