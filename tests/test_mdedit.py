@@ -187,3 +187,25 @@ def test_table_spans_are_where_tables_finds_the_tables(body: list[str]) -> None:
     sec = mdedit.find_section(doc, "T")
     spans = [(t.header, t.start, t.end) for t in mdedit.table_spans(doc, sec)]
     assert spans == [(t.header, t.start, t.end) for t in mdedit.tables(doc, sec)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(versions=st.lists(st.lists(st.sampled_from(_TABLE_LINES + ["| 5 | 6 |", "| 7 |"]),
+                                  max_size=8), min_size=1, max_size=6),
+       grow=st.lists(st.booleans(), min_size=6, max_size=6))
+def test_a_table_read_after_a_shorter_version_of_it_reads_as_when_read_alone(
+        versions: list[list[str]], grow: list[bool]) -> None:
+    """Each table body read is remembered, and a later body that starts with it has only
+    its new lines read: for versions that add lines (rows, or a line without a pipe that
+    makes the table not a plain one), and versions that do not, the tables found are the
+    ones a first read finds."""
+    body: list[str] = ["| a | b |", "|---|---|"]
+    for version, grows in zip(versions, grow, strict=False):
+        body = (body if grows else body[:2]) + version
+        doc = mdedit.parse(("# Doc\n\n## T\n\n" + "\n".join(body) + "\n\n## After\n").encode())
+        sec = mdedit.find_section(doc, "T")
+        after_others = [mdedit._pipe_tables(doc, sec, cells=c) for c in (True, False)]
+        remembered = dict(mdedit._last_body)
+        mdedit._last_body.clear()
+        assert after_others == [mdedit._pipe_tables(doc, sec, cells=c) for c in (True, False)]
+        mdedit._last_body.update(remembered)

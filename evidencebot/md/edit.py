@@ -190,12 +190,33 @@ def _pipe_tables(doc: Doc, sec: Section, *, cells: bool = True) -> list[Table] |
                 header = _cells(doc.lines[i])  # (split once by its bytes)
                 if len(_cells(doc.lines[i + 1])) != len(header) or i != s:
                     return None  # not the plain shape: let the table parser decide
-                body = doc.lines[i + 2:e]
-                if not all(map(contains, body, repeat(b"|"))):
+                rows = _body_rows(doc.lines[i + 2:e], cells)
+                if rows is None:
                     return None  # a line without a pipe: the table parser knows its fate
-                out.append(Table(header, i, e, tuple(map(_cells, body)) if cells else ()))
+                out.append(Table(header, i, e, rows))
                 break
     return out
+
+
+# The last table body read, with and without its rows split (lines, rows): a walk over an
+# ops history reads each version of a growing tracker, and a version that only adds rows
+# to the last one read costs only its new rows.
+_last_body: dict[bool, tuple[tuple[bytes, ...], tuple[tuple[str, ...], ...]]] = {}
+
+
+def _body_rows(body: tuple[bytes, ...], cells: bool) -> tuple[tuple[str, ...], ...] | None:
+    """A pipe table's rows split into cells (``cells``; else none), or None when a line
+    holds no pipe."""
+    done, rows = 0, ()  # type: tuple[int, tuple[tuple[str, ...], ...]]
+    last = _last_body.get(cells)
+    if last is not None and len(body) >= len(last[0]) and body[:len(last[0])] == last[0]:
+        done, rows = len(last[0]), last[1]
+    if not all(map(contains, body[done:], repeat(b"|"))):
+        return None
+    if cells:
+        rows += tuple(map(_cells, body[done:]))
+    _last_body[cells] = (body, rows)
+    return rows
 
 
 def _parsed_tables(doc: Doc, sec: Section) -> list[Table]:
