@@ -8,13 +8,16 @@ CI checks it out; git's side is then about a third as long, ours hardly changes)
 Then flatness (goal: ≤ 1.3×, as for the hook and `record`): the same 100 commits' worth
 of `verify`, after 300 recorded runs were merged into the base branch, against the
 repository above (no runs before them). Each commit should cost what it changes, not what
-the history before it holds.
+the history before it holds. git's own diff of those commits grows too (the tracker and
+the evidence folder each commit changes are longer), so the last row holds verify to
+git log -p there, and prints how much git log -p grew.
 
     python benchmarks/verify.py [--runs N] [--json]
 """
 
 from __future__ import annotations
 
+import statistics
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -61,6 +64,15 @@ def measure(runs: int = RUNS, workspace: Workspace | None = None) -> list[Result
         after, fresh = interleave(timed(ours_cmd, long), timed(ours_cmd, repo), runs)
         rows.append(summarize(f"verify --range, {COMMITS} commits after {MERGED} merged runs "
                               "vs after none", seconds(after), seconds(fresh), FLAT))
+        # git's own diff grows too (each commit's tracker and evidence folder are longer):
+        # the same range against git log -p there, with git's growth beside it
+        git_long, git_fresh = interleave(timed(base_cmd, long), timed(base_cmd, repo), runs)
+        grown = statistics.median(a.seconds / b.seconds for a, b in zip(git_long, git_fresh,
+                                                                         strict=True))
+        ours, base = interleave(timed(ours_cmd, long), timed(base_cmd, long), runs)
+        rows.append(summarize(f"verify --range, {COMMITS} commits after {MERGED} merged runs "
+                              f"vs git log -p (which grew {grown:.2f}×)", seconds(ours),
+                              seconds(base), GOAL, notes={"git_log_p_growth": grown}))
     return rows
 
 

@@ -113,8 +113,6 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                         f"ops commits reachable from {stop[:12]}")
         try:
             if ranged is not None:
-                import tempfile  # noqa: F401  (the read-ahead's, about 4 ms: while git log ends)
-
                 logged = ranged.result()
             else:
                 logged = guard.commit_log(ctx.repo, only=[c.sha for c in reversed(ops)])
