@@ -152,7 +152,8 @@ def _fmt(value: float, unit: str) -> str:
 
 
 def format_table(results: Sequence[Result]) -> str:
-    """A Markdown table: measure | ours | baseline | ratio median (min–max) | goal | met?"""
+    """A Markdown table: measure | ours | baseline | ratio median (min–max) | goal | met?,
+    then each row's notes (figures measured beside the row's own)."""
     head = ["measure", "ours", "baseline", "ratio median (min–max)", "goal", "met?"]
     rows = [[r.name, _fmt(r.ours_median, r.unit), _fmt(r.base_median, r.unit),
              f"{r.ratio_median:.2f}× ({r.ratio_min:.2f}–{r.ratio_max:.2f})", r.goal.text,
@@ -162,7 +163,15 @@ def format_table(results: Sequence[Result]) -> str:
     def line(cells: Sequence[str]) -> str:
         return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
 
-    return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows)])
+    notes = [f"{r.name}: " + ", ".join(f"{k.replace('_', ' ')} {_note(v)}"
+                                       for k, v in r.notes.items())
+             for r in results if r.notes]
+    return "\n".join([line(head), line(["-" * w for w in widths]), *map(line, rows),
+                      *(["", *notes] if notes else [])])
+
+
+def _note(value: Any) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
 def machine() -> dict[str, Any]:

@@ -425,7 +425,7 @@ def test_case_twins_fold_all_names_at_once_as_one_by_one(existing: list[str],
                                                           new: list[str]) -> None:
     """Folding every existing name in one call finds the twins, and names the spelling, a
     name-by-name fold finds (folding can change a name's length: ß, İ; a name holding a
-    NUL is in no tree and twins no new path)."""
+    NUL is in no tree and twins no new path); a path that exists as spelled is no twin."""
     from evidencebot.guard.paths import Names, case_twins
     from evidencebot.guard.rules import Blob, Change
 
@@ -439,11 +439,40 @@ def test_case_twins_fold_all_names_at_once_as_one_by_one(existing: list[str],
         for k in range(1, len(parts) + 1):
             prefix = "/".join(parts[:k])
             twin = known.setdefault(prefix.casefold(), prefix)
-            if twin != prefix:
+            if twin != prefix and prefix not in existing:
                 expected.append((p, f"{prefix!r} differs only in case from {twin!r}"))
                 break
     got = case_twins(changes, Names.of(existing))
     assert [(v.path, v.message.split(" (")[0]) for v in got] == expected
+
+
+def test_a_folder_that_exists_as_spelled_is_no_twin_of_a_file_beside_it(
+        tmp_path: Path) -> None:
+    """The parent holds a file "A" and a folder "a/": a file added into "a/" makes no new
+    name there. (Decided by which of the two came first in a set once, so by the hash
+    seed; now never a finding.) A new "a/OLD" still is one, of "a/old"."""
+    from evidencebot.guard.changes import existing_names
+    from evidencebot.guard.rules import Blob, Change, Rules
+    from evidencebot.guard.scope import judge
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / "a").mkdir()
+    (repo / "A").write_bytes(b"file\n")
+    (repo / "a" / "old").write_bytes(b"1\n")
+    git = ["git", "-C", str(repo), "-c", "core.ignorecase=false"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "1"],
+                   check=True)
+    parent = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    rules = Rules()
+    for added, twins in (("a/new", []), ("a/OLD", ["a/OLD"])):
+        changes = [Change(None, Blob(added, "100644", b"n\n"))]
+        found = judge(changes, rules, streak_of=lambda _mo: 0,
+                      existing=existing_names(repo, parent, changes))
+        assert [v.path for v in found if v.rule == "case-twin"] == twins
 
 
 @settings(max_examples=300, deadline=None)

@@ -207,9 +207,15 @@ def _scratch() -> IO[bytes]:
     memfd = getattr(os, "memfd_create", None)
     if memfd is not None:
         try:
-            return open(memfd("evidencebot-read-ahead", os.MFD_CLOEXEC), "w+b")
+            fd = memfd("evidencebot-read-ahead", os.MFD_CLOEXEC)
         except OSError:  # (a kernel without it)
             pass
+        else:
+            try:
+                return open(fd, "w+b")
+            except BaseException:
+                os.close(fd)
+                raise
     import tempfile
 
     return tempfile.TemporaryFile()

@@ -88,6 +88,7 @@ class TreeWalk:
         return known[2] if known is not None else None
 
     def _keep(self, tree_id: str, tree: bytes, last: bytes | None, names: bytes) -> None:
+        self._good.pop(tree_id, None)  # (kept again: the newest)
         self._good[tree_id] = (tree, last, names)
         if len(self._good) > self._KEEP:
             del self._good[next(iter(self._good))]  # (the oldest)

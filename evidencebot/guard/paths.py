@@ -210,14 +210,15 @@ def _windows_problem(part: str) -> str | None:
 
 class Names:
     """Paths that exist, joined by NULs into one text (no path holds a NUL): a folder of
-    1,000 records is then one string, not 1,000, and a new name is looked for in it
-    ignoring case, by one search."""
+    1,000 records is then one string, not 1,000, and a new name is looked for in it by
+    one search."""
 
-    __slots__ = ("joined", "_folded")
+    __slots__ = ("joined", "_ends", "_folded")
 
     def __init__(self, joined: str = "") -> None:
         self.joined = joined  # "": no path
-        self._folded: str | None = None
+        self._ends: str | None = None  # "\0" + joined + "\0" (`_ended`)
+        self._folded: str | None = None  # its case fold
 
     @classmethod
     def of(cls, paths: Iterable[str]) -> "Names":
@@ -227,16 +228,26 @@ class Names:
     def __iter__(self) -> Iterator[str]:
         return iter(self.joined.split("\x00") if self.joined else ())
 
+    def has(self, path: str) -> bool:
+        """Whether ``path`` exists, as spelled."""
+        return bool(self.joined) and "\x00" not in path and \
+            "\x00" + path + "\x00" in self._ended()
+
     def twin(self, folded: str) -> str | None:
-        """The first path whose case fold is ``folded`` (None: there is none)."""
-        if not self.joined:
+        """The first path whose case fold is ``folded``, None if none."""
+        if not self.joined or "\x00" in folded:
             return None
         if self._folded is None:  # (case folding maps each character on its own)
-            self._folded = "\x00" + self.joined.casefold() + "\x00"
+            self._folded = self._ended().casefold()
         at = self._folded.find("\x00" + folded + "\x00")
         if at < 0:
             return None
         return self.joined.split("\x00")[self._folded.count("\x00", 0, at)]
+
+    def _ended(self) -> str:
+        if self._ends is None:
+            self._ends = "\x00" + self.joined + "\x00"
+        return self._ends
 
 
 def case_twins(changes: Sequence[Change], existing: Names) -> list[Violation]:
@@ -256,7 +267,8 @@ def case_twins(changes: Sequence[Change], existing: Names) -> list[Violation]:
             if twin is None:
                 found = existing.twin(folded)
                 twin = known[folded] = prefix if found is None else found
-            if twin != prefix:
+            # (a path that exists as spelled is no new name, whatever its twins)
+            if twin != prefix and not existing.has(prefix):
                 out.append(Violation(p, "case-twin", f"{prefix!r} differs only in case from "
                                      f"{twin!r} (the same name on Windows and macOS)",
                                      "use the existing spelling or another name"))

@@ -180,17 +180,18 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
         if len(parents) > 1:
             _merge(ctx, commit.tree, parents, add)
             continue
-        _trees(ctx, report, commit, trees, tops)
+        folders = _folders(commit, tops)
+        _trees(ctx, report, commit, trees, folders)
         if c is None:
             if require_ops:
                 add("not-an-ops-commit", "a commit without an evidence trailer block",
                     "ops branches hold evidencebot's commits only: " + DROP)
-                _scope(ctx, report, commit, [], _folders(commit, tops), trees)
+                _scope(ctx, report, commit, [], folders, trees)
             continue
         for problem in c.problems:
             add("trailers", problem, "trailers are written by evidencebot; do not edit "
                 "them: " + DROP + " and record again")
-        changes = _scope(ctx, report, commit, prior, _folders(commit, tops), trees)
+        changes = _scope(ctx, report, commit, prior, folders, trees)
         _strays(ctx, c, changes, add)
         check_voids(ctx, c, prior, changes, add)
         if c.is_run and not c.problems:
@@ -290,9 +291,8 @@ def _unreadable(ctx: Context, report: Report, shas: list[str], error: git.GitErr
 
 
 def _trees(ctx: Context, report: Report, commit: guard.Logged, walk: commits.TreeWalk,
-           tops: dict[str, str]) -> None:
-    for path, problem in commits.malformed_trees(ctx.repo, commit, walk,
-                                                  _folders(commit, tops)):
+           folders: guard.Folders) -> None:
+    for path, problem in commits.malformed_trees(ctx.repo, commit, walk, folders):
         report.findings.append(Finding(
             commit.sha, "tree-malformed", f"the folder {path or '(top)'} {problem}",
             "commit with git (add, commit), not with hand-written tree objects", path=path))
