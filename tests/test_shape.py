@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from evidencebot import config
 from evidencebot.errors import UsageError
-from evidencebot.shape import as_dict, build
+from evidencebot.frozen import frozen
+from evidencebot.shape import as_dict, build, listed, spec
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -158,3 +159,49 @@ def test_parse_stamp_reads_what_strptime_reads(text: str) -> None:
     except ValueError:
         got = ValueError
     assert got == want
+
+
+
+@frozen(kw_only=True)
+class _Inner:
+    n: int = 1
+
+
+@frozen
+class _Outer:
+    name: str
+    tags: list[str] = listed("a")
+    inner: _Inner | None = None
+    count: int = spec(2, alias="Count")
+
+
+_calls: list[int] = []
+
+
+@frozen
+class _Checked:
+    n: int
+
+    def __post_init__(self) -> None:
+        _calls.append(self.n)
+
+def test_a_built_frozen_instance_is_the_one_its_init_makes() -> None:
+    """`build` sets a frozen class's checked values at once (no call of its `__init__`):
+    defaults and default factories fill what the data leaves out, a factory's value is
+    fresh each time, and the instance equals, hashes, prints and reads back as the one
+    ``cls(**values)`` makes; a class with `__post_init__` is still called."""
+    Outer, Inner = _Outer, _Inner
+    for data, values in (({"name": "x"}, {"name": "x"}),
+                         ({"name": "x", "Count": 5, "inner": {"n": 3}, "tags": ["b"]},
+                          {"name": "x", "count": 5, "inner": Inner(n=3), "tags": ["b"]})):
+        built, made = build(Outer, data), Outer(**values)
+        assert built == made and hash(built.inner) == hash(made.inner)
+        assert repr(built) == repr(made) and as_dict(built) == as_dict(made)
+        assert vars(built) == vars(made)
+    first, second = build(Outer, {"name": "x"}), build(Outer, {"name": "y"})
+    assert first.tags == ["a"] and first.tags is not second.tags
+    with pytest.raises(Exception, match="cannot assign"):
+        first.name = "z"  # type: ignore[misc]
+
+    _calls.clear()
+    assert build(_Checked, {"n": 4}) == _Checked(4) and _calls == [4, 4]
