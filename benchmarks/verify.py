@@ -72,7 +72,7 @@ def measure(runs: int = RUNS, workspace: Workspace | None = None) -> list[Result
         ours, base = interleave(timed(ours_cmd, long), timed(base_cmd, long), runs)
         rows.append(summarize(f"verify --range, {COMMITS} commits after {MERGED} merged runs "
                               "vs git log -p", seconds(ours), seconds(base), GOAL,
-                              notes={"git_log_p_growth": grown}))
+                              notes={"git log -p grew": grown}))
     return rows
 
 

@@ -83,6 +83,9 @@ def test_record_whose_outcome_does_not_follow_from_its_metrics(recorded: Path, c
                    input=msg, text=True, check=True)
     r = cli("--repo", recorded, "verify")
     assert r.code == 1 and "(outcome-mismatch)" in r.out
+    # and the metric itself is not what the record's own report gives
+    assert "filled_orders: the record says 0, its report gives 3" in r.out
+    assert r.out.count("(metrics-mismatch)") == 1
 
 
 def test_hand_made_early_closed_is_caught(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from ..evidence.verdict import verdict
 from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
 from ..hashes import sha256
-from ..shape import Invalid, as_dict
+from ..shape import Invalid
 from . import DROP
 from .workspace import Context
 
@@ -132,12 +132,12 @@ def _report(ctx: Context, record: EvidenceRecord, add: Add) -> Metrics | None:
         "symbol_data_availability_ratio": m.symbol_data_availability_ratio,
         "min_bars_per_symbol": m.min_bars_per_symbol, "runs_completed": m.runs_completed,
         "runs_requested": m.runs_requested}
-    stored = {"run_id": record.run_id, "started_at": record.started_at,
-              "finished_at": record.finished_at,
-              **(as_dict(record.metrics) if record.metrics else {})}
-    for key, value in derived.items():
-        if stored.get(key) != value:
-            add("metrics-mismatch", f"{key}: the record says {stored.get(key)!r}, its report "
+    top = {"run_id": record.run_id, "started_at": record.started_at,
+           "finished_at": record.finished_at}
+    for key, value in derived.items():  # (the others: fields of the record's metrics)
+        held = top[key] if key in top else getattr(record.metrics, key, None)
+        if held != value:
+            add("metrics-mismatch", f"{key}: the record says {held!r}, its report "
                 f"gives {value!r}", "a record's metrics come from its report; re-record it")
     return m
 
