@@ -9,14 +9,13 @@ the rules that judge it.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import field
 from datetime import time
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from . import defaults, git
 from .errors import UsageError
-from .frozen import frozen
+from .frozen import field, frozen
 from .hashes import sha256
 from .shape import Invalid, bounded, build, listed
 

@@ -1,31 +1,125 @@
-"""`@frozen`: a frozen dataclass, made without compiling code.
+"""`@frozen`: an immutable record class, made without compiling code or importing
+`dataclasses`.
 
 Python 3.11's ``dataclass(frozen=True)`` compiles six methods for every class, about
-0.7 ms a class; a command loads some forty of them, so every run paid about 25 ms before
-it did anything. `frozen` lets `dataclasses.dataclass` collect the fields (with init, repr
-and eq off it compiles nothing) and gives the class shared methods that read them:
+0.7 ms a class (a command loads some forty), and importing `dataclasses` imports
+`inspect`, `ast`, `dis` and `tokenize`: about 5 ms at every start of verify, status and
+record. `frozen` reads the class's annotations itself and gives it shared methods:
 
-- ``__init__``: the same parameters (positional, then keyword-only), defaults, default
-  factories and ``__post_init__``, and the same kind of TypeError for a wrong call;
+- ``__init__``: the same parameters as the dataclass (positional, then keyword-only),
+  defaults, default factories and ``__post_init__``, and the same kind of TypeError for
+  a wrong call;
 - ``__repr__``, ``__eq__`` and ``__hash__`` over the fields, as the dataclass has them;
-- assigning or deleting an attribute raises `dataclasses.FrozenInstanceError`.
+- assigning or deleting an attribute raises `FrozenInstanceError` (an AttributeError).
 
-To `dataclasses.fields`, `asdict` and `replace`, and to mypy (`dataclass_transform`), the
-class is a frozen dataclass. tests/test_frozen.py holds each behaviour against
-``dataclass(frozen=True)``.
+`field`, `fields`, `asdict` and `replace` are what `dataclasses` has for these classes;
+mypy reads them through `dataclass_transform`. tests/test_frozen.py holds each behaviour
+against ``dataclass(frozen=True)``.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Any, TypeVar, dataclass_transform, overload
 
 T = TypeVar("T")
 
-_MISSING = dataclasses.MISSING
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()  # no default (no default factory)
+_MISSING = MISSING
 Param = tuple[str, Any, Any]  # name, default, default factory (MISSING when none)
+
+
+class FrozenInstanceError(AttributeError):
+    """An attribute of a frozen instance assigned or deleted."""
+
+
+class Field:
+    """One field of a frozen class: what `field` was given, and its name."""
+
+    __slots__ = ("name", "default", "default_factory", "kw_only", "compare", "repr", "hash",
+                 "metadata")
+
+    def __init__(self, default: Any, default_factory: Any, kw_only: bool | None,
+                 compare: bool, repr: bool, hash: bool | None,
+                 metadata: Mapping[str, Any] | None) -> None:
+        self.name = ""
+        self.default = default
+        self.default_factory = default_factory
+        self.kw_only = kw_only
+        self.compare = compare
+        self.repr = repr
+        self.hash = hash
+        self.metadata: Mapping[str, Any] = MappingProxyType(dict(metadata or {}))
+
+    def __repr__(self) -> str:
+        return f"Field(name={self.name!r}, default={self.default!r})"
+
+
+def field(*, default: Any = MISSING, default_factory: Callable[[], Any] | Any = MISSING,
+          kw_only: bool | None = None, compare: bool = True, repr: bool = True,
+          hash: bool | None = None, metadata: Mapping[str, Any] | None = None) -> Any:
+    """A field with a default or a default factory, its own keyword-only flag, left out
+    of comparison or repr, or carrying ``metadata`` (as `dataclasses.field`)."""
+    if default is not MISSING and default_factory is not MISSING:
+        raise ValueError("cannot specify both default and default_factory")
+    return Field(default, default_factory, kw_only, compare, repr, hash, metadata)
+
+
+def fields(cls_or_instance: Any) -> tuple[Field, ...]:
+    """The fields of a frozen class (or of an instance of one), in order."""
+    try:
+        return cls_or_instance.__frozen_fields__  # type: ignore[no-any-return]
+    except AttributeError:
+        raise TypeError("must be called with a frozen class or instance") from None
+
+
+def is_frozen(obj: Any) -> bool:
+    """Whether ``obj`` is a frozen class or an instance of one."""
+    return hasattr(obj, "__frozen_fields__")
+
+
+def asdict(obj: Any) -> dict[str, Any]:
+    """A frozen instance as a dict of its fields, recursively (frozen instances, lists,
+    tuples and dicts within it converted too; other values copied), as
+    `dataclasses.asdict`."""
+    if isinstance(obj, type) or not is_frozen(obj):
+        raise TypeError("asdict() should be called on frozen instances")
+    return _plain(obj)  # type: ignore[no-any-return]
+
+
+_IMMUTABLE = (str, int, float, bool, bytes, type(None))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _IMMUTABLE):
+        return value
+    if is_frozen(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in value.__frozen_fields__}
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return type(value)(*[_plain(v) for v in value])
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return type(value)((_plain(k), _plain(v)) for k, v in value.items())
+    import copy
+
+    return copy.deepcopy(value)
+
+
+def replace(obj: T, /, **changes: Any) -> T:
+    """A copy of the frozen instance ``obj`` with ``changes`` (field name -> value)."""
+    for f in fields(obj):
+        if f.name not in changes:
+            changes[f.name] = getattr(obj, f.name)
+    return type(obj)(**changes)
 
 
 @overload
@@ -36,24 +130,18 @@ def frozen(cls: type[T], /) -> type[T]: ...
 def frozen(*, kw_only: bool = False) -> Callable[[type[T]], type[T]]: ...
 
 
-@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def frozen(cls: type[T] | None = None, /, *,
            kw_only: bool = False) -> type[T] | Callable[[type[T]], type[T]]:
-    """``cls`` as a frozen dataclass (``kw_only``: every field it declares is keyword-only)."""
+    """``cls`` made frozen (``kw_only``: every field it declares is keyword-only)."""
 
     def make(c: type[T]) -> type[T]:
-        undocumented = not c.__doc__
-        if undocumented:  # else dataclass asks inspect for object.__init__'s signature,
-            c.__doc__ = c.__name__  # which compiles tokenize's patterns: about 8 ms
         own = [name for name in _MADE if name in c.__dict__]
         if own:  # a dataclass would keep some of them: say so rather than drop them quietly
             raise TypeError(f"{c.__qualname__}: @frozen makes {', '.join(own)} itself")
-        # frozen as its bases are (dataclass refuses a mix); only a subclass pays for it
-        based = any(getattr(b, "__dataclass_params__", None) is not None for b in c.__mro__[1:])
-        made = _frozen(dataclasses.dataclass(c, init=False, repr=False, eq=False,
-                                             frozen=based, kw_only=kw_only))
-        if undocumented:  # what dataclass would have written, without the annotations
-            names = ", ".join(f.name for f in dataclasses.fields(made))  # type: ignore[arg-type]
+        made = _frozen(c, _collect(c, kw_only))
+        if not c.__doc__:  # what dataclass would have written, without the annotations
+            names = ", ".join(f.name for f in made.__frozen_fields__)  # type: ignore[attr-defined]
             made.__doc__ = f"{c.__name__}({names})"
         return made
 
@@ -63,15 +151,49 @@ def frozen(cls: type[T] | None = None, /, *,
 _MADE = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
 
 
-def _frozen(cls: type[T]) -> type[T]:
-    params = cls.__dataclass_params__  # type: ignore[attr-defined]
-    params.init = params.repr = params.eq = params.frozen = True  # what the class now is
-    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+def _collect(cls: type, kw_only: bool) -> list[Field]:
+    """The fields of ``cls``: its frozen bases' (the furthest first), then its own
+    annotations but ClassVars, in order; a field declared again keeps its place."""
+    found: dict[str, Field] = {}
+    for base in reversed(cls.__mro__[1:]):
+        for f in base.__dict__.get("__frozen_fields__", ()):
+            found[f.name] = f
+    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
+        if _is_classvar(annotation):
+            continue
+        given = cls.__dict__.get(name, MISSING)
+        if type(given).__module__ == "dataclasses":  # (dataclasses.field: read as a default)
+            raise TypeError(f"{cls.__qualname__}.{name}: a @frozen class takes "
+                            "evidencebot.frozen.field, not dataclasses.field")
+        f = given if isinstance(given, Field) else \
+            Field(given, MISSING, None, True, True, None, None)
+        f.name = name
+        if f.kw_only is None:
+            f.kw_only = kw_only
+        if isinstance(f.default, list | dict | set):
+            raise ValueError(f"mutable default {type(f.default)} for field {name} is not "
+                             "allowed: use default_factory")
+        if isinstance(given, Field):  # the class keeps the default, as a dataclass's does
+            if f.default is MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, f.default)
+        found[name] = f
+    return list(found.values())
+
+
+def _is_classvar(annotation: Any) -> bool:
+    if isinstance(annotation, str):  # (annotations are text under `from __future__`)
+        return annotation.replace(" ", "").startswith(("ClassVar", "typing.ClassVar"))
+    from typing import ClassVar, get_origin
+
+    return annotation is ClassVar or get_origin(annotation) is ClassVar
+
+
+def _frozen(cls: type[T], fields: list[Field]) -> type[T]:
     positional: list[Param] = []
     keyword: list[Param] = []
     for f in fields:
-        if not f.init:
-            raise TypeError(f"{cls.__qualname__}.{f.name}: frozen has no init=False fields")
         param = (f.name, f.default, f.default_factory)
         if f.kw_only:
             keyword.append(param)
@@ -83,10 +205,12 @@ def _frozen(cls: type[T]) -> type[T]:
     compared = [f.name for f in fields if f.compare]
     hashed = [f.name for f in fields if (f.compare if f.hash is None else f.hash)]
     names: dict[str, Any] = {
+        "__frozen_fields__": tuple(fields),
         "__frozen_params__": (tuple(positional), tuple(keyword)),
         "__frozen_repr__": tuple(f.name for f in fields if f.repr),
         "__frozen_compare__": staticmethod(_getter(compared)),
         "__frozen_hash__": staticmethod(_getter(hashed)),
+        "__match_args__": tuple(p[0] for p in positional),
         "__init__": _init, "__repr__": _repr, "__eq__": _eq, "__hash__": _hash,
         "__setattr__": _setattr, "__delattr__": _delattr,
     }
@@ -159,8 +283,8 @@ def _hash(self: Any) -> int:
 
 
 def _setattr(self: Any, name: str, value: object) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+    raise FrozenInstanceError(f"cannot assign to field {name!r}")
 
 
 def _delattr(self: Any, name: str) -> None:
-    raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+    raise FrozenInstanceError(f"cannot delete field {name!r}")

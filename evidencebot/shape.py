@@ -1,10 +1,10 @@
-"""Typed frozen dataclasses built from parsed TOML or JSON, with errors that name the key.
+"""Typed frozen classes (`frozen`) from parsed TOML or JSON, with errors that name the key.
 
 The config, the evidence and void records and the report's metrics are read by nearly
 every command, and pydantic costs about 80 ms to import and build before the first model
 exists (measured: `benchmarks/startup.py`). They need a handful of shapes — str, bool,
 int and float with bounds, time and datetime, Literal, enums, lists, tuples, dicts, Any,
-optional and nested dataclasses, aliases — so they are checked here, in microseconds,
+optional and nested frozen classes, aliases — so they are checked here, in microseconds,
 with pydantic's wording ("Input should be greater than or equal to 1") so messages read
 the same everywhere. Bounds, aliases and strictness live in field metadata (`spec`,
 `bounded`); a field's own rule is a ``_checks`` entry: name (or "*", every field) ->
@@ -15,7 +15,6 @@ function raising ValueError (not called for None).
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import math
 import types
@@ -24,6 +23,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, time
 from functools import cache
 from typing import Any, Literal, TypeVar
+
+from .frozen import MISSING, asdict, field, fields, is_frozen
 
 T = TypeVar("T")
 
@@ -47,10 +48,10 @@ def bounded(default: Any, *, ge: float | None = None, gt: float | None = None,
             le: float | None = None) -> Any:
     """A field with a default and numeric bounds."""
     meta = {k: v for k, v in (("ge", ge), ("gt", gt), ("le", le)) if v is not None}
-    return dataclasses.field(default=default, metadata=meta)
+    return field(default=default, metadata=meta)
 
 
-def spec(default: Any = dataclasses.MISSING, *, alias: str | None = None,
+def spec(default: Any = MISSING, *, alias: str | None = None,
          strict: bool = False, ge: float | None = None, gt: float | None = None,
          le: float | None = None) -> Any:
     """A field with any of: a default, the key it has in files (``alias``), numeric
@@ -59,12 +60,12 @@ def spec(default: Any = dataclasses.MISSING, *, alias: str | None = None,
                             if v is not None}
     meta |= {"alias": alias} if alias else {}
     meta |= {"strict": True} if strict else {}
-    return dataclasses.field(default=default, metadata=meta)
+    return field(default=default, metadata=meta)
 
 
 def listed(*items: Any) -> Any:
     """A list field whose default is ``items`` (a fresh list per instance)."""
-    return dataclasses.field(default_factory=lambda: list(items))
+    return field(default_factory=lambda: list(items))
 
 
 Reader = Callable[[Any, tuple[str | int, ...]], Any]  # (raw value, its key path) -> value
@@ -112,9 +113,9 @@ def _maker(cls: Any) -> Callable[[dict[str, Any]], Any]:
         return lambda values: cls(**values)
     every = [p for group in params for p in group]
     defaults = {name: default for name, default, _f in every
-                if default is not dataclasses.MISSING}
+                if default is not MISSING}
     factories = [(name, factory) for name, _d, factory in every
-                 if factory is not dataclasses.MISSING]
+                 if factory is not MISSING]
     new = object.__new__
 
     def make(values: dict[str, Any]) -> Any:
@@ -138,13 +139,13 @@ def _plan(cls: Any) -> tuple[dict[str, Planned], dict[str, str]]:
     checks: Mapping[str, Callable[[Any], Any]] = getattr(cls, "_checks", {})
     by_key: dict[str, Planned] = {}
     required: dict[str, str] = {}
-    for f in dataclasses.fields(cls):
+    for f in fields(cls):
         planned = (f.name, _reader(hints[f.name], tuple(f.metadata.items())),
                    checks.get(f.name) or checks.get("*"))
         by_key[f.name] = planned
         if "alias" in f.metadata:
             by_key[f.metadata["alias"]] = planned
-        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+        if f.default is MISSING and f.default_factory is MISSING:
             required[f.name] = f.metadata.get("alias", f.name)
     return by_key, required
 
@@ -173,7 +174,7 @@ def _reader(tp: Any, meta_items: tuple[tuple[str, Any], ...]) -> Reader:
         return one_of
     if origin in (list, tuple, dict):
         return _container(origin, args, meta_items)
-    if dataclasses.is_dataclass(tp):
+    if is_frozen(tp):
         return lambda raw, loc: build(tp, raw, loc)  # type: ignore[arg-type]
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
         values = [m.value for m in tp]
@@ -300,9 +301,9 @@ def _datetime(raw: Any, loc: tuple[str | int, ...]) -> datetime:
 def as_dict(obj: Any, *, by_alias: bool = False) -> dict[str, Any]:
     """The dataclass as plain data (nested sections as dicts), as `build` reads it back;
     ``by_alias``: top-level keys as files name them."""
-    doc = dataclasses.asdict(obj)
+    doc = asdict(obj)
     if by_alias:
-        names = {f.name: f.metadata["alias"] for f in dataclasses.fields(obj)
+        names = {f.name: f.metadata["alias"] for f in fields(obj)
                  if "alias" in f.metadata}
         doc = {names.get(k, k): v for k, v in doc.items()}
     return doc

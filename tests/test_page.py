@@ -9,13 +9,14 @@ import struct
 import threading
 import time
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from chromium import ChromiumError, PageResult, WebSocket, find_chromium, load
 
+from evidencebot.frozen import replace
 from evidencebot.milestone.page import PageData, RunPoint, Thresholds, render_page
 
 CHARTS = ("filled", "ratio", "bars")

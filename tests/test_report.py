@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from evidencebot.config import Qualify, ReportFields
 from evidencebot.errors import UsageError
 from evidencebot.evidence.report import check_times, load_json, metrics_from
 from evidencebot.evidence.verdict import verdict
+from evidencebot.frozen import replace
 from evidencebot.sim.trading_repo import report
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

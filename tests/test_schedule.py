@@ -10,12 +10,12 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from evidencebot.frozen import replace
 from evidencebot.runbook.schedule import (
     CALENDAR_TRIGGER_ORDER,
     SERVICE,

@@ -61,7 +61,7 @@ def read_file(cls: type[T], data: bytes) -> T:
     return build(cls, doc)
 
 
-# Frozen dataclasses checked by `shape.build` (no pydantic: every `record` and `verify`
+# Frozen classes checked by `shape.build` (no pydantic: every `record` and `verify`
 # reads them). Field order is the file's key order.
 
 

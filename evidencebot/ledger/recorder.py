@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from ..evidence.render import redact_bytes, render_documents, run_message, run_t
 from ..evidence.report import check_times, load_json, metrics_from, pointer, read_report
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import Verdict, verdict
-from ..frozen import frozen
+from ..frozen import field, frozen
 from ..guard.changes import existing_names
 from ..guard.rules import REGULAR, Blob, Change
 from ..ibkr.codes import Connectivity, code_occurrences, connectivity, message_codes

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from ..evidence.history import OpsCommit
 from ..evidence.report import COMMIT_ID
 from ..evidence.store import Store
 from ..evidence.window import Window, window_of
-from ..frozen import frozen
+from ..frozen import field, frozen
 from ..guard.changes import base_ref, base_rules, judge_commit_range, markdown_shortcut
 from ..guard.rules import Rules
 from ..md import blocks as mdblocks

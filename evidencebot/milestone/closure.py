@@ -7,7 +7,6 @@ closed" from a closure commit, the merge request's description is committed with
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +14,7 @@ from .. import __version__, git
 from ..errors import PolicyViolation, UsageError
 from ..evidence import trailers
 from ..evidence.streak import Streak
-from ..frozen import frozen
+from ..frozen import frozen, replace
 from ..ledger.commit import Draft, Tip
 from ..ledger.recorder import read_docs
 from ..ledger.workspace import Context

@@ -9,11 +9,10 @@ import subprocess
 import urllib.parse
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import field
 from pathlib import Path
 
 from ..errors import UsageError
-from ..frozen import frozen
+from ..frozen import field, frozen
 
 
 @frozen

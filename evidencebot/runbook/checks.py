@@ -7,13 +7,12 @@ import json
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from ..evidence.window import Window, interval_problem, next_window_start
-from ..frozen import frozen
+from ..frozen import field, frozen
 from ..redact import redact
 from ..textsafe import clean, line
 
