@@ -8,17 +8,18 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from ..config import Config
 from ..frozen import frozen
 from ..hashes import sha256
-from ..ibkr.codes import Connectivity
-from ..redact import redact_json
 from ..shape import Invalid, as_dict, build, spec
 from .report import Metrics
 from .stamps import parse_stamp, stamp  # noqa: F401 - the record's times
 from .verdict import Verdict
+
+if TYPE_CHECKING:  # (writing a record needs these; verify only reads records)
+    from ..ibkr.codes import Connectivity
 
 T = TypeVar("T")
 
@@ -204,6 +205,8 @@ def build_record(
     connectivity: Connectivity | None = None,  # the run's IBKR messages counted, if any
 ) -> EvidenceRecord:
     """The evidence record, complete; every string is redacted."""
+    from ..redact import redact_json
+
     client_id = session.client_id if session.client_id is not None else (
         metrics.client_id if metrics else None)
     codes = list(dict.fromkeys([*(metrics.ibkr_codes if metrics else ()), *session.ibkr_codes]))

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__, git
 from ..errors import UsageError
@@ -34,13 +34,15 @@ from ..evidence.verdict import Verdict, verdict
 from ..frozen import field, frozen
 from ..guard.changes import existing_names
 from ..guard.rules import REGULAR, Blob, Change
-from ..ibkr.codes import Connectivity, code_occurrences, connectivity, message_codes
 from ..md import edit as mdedit
 from ..md.edit import MarkdownEditError
 from ..redact import redact
 from ..textsafe import clean, markdown
 from .commit import Draft
 from .workspace import Context, code_state
+
+if TYPE_CHECKING:  # (counting a run's IBKR messages imports them: record, not verify)
+    from ..ibkr.codes import Connectivity
 
 HAND_RECORDED = "not run by evidencebot (report recorded by hand)"
 
@@ -114,6 +116,8 @@ def run_connectivity(ctx: Context, log: bytes | None, messages: Any = None
     from the base config, as the verdict's thresholds are); None with neither."""
     if log is None and not isinstance(messages, list):
         return None
+    from ..ibkr.codes import code_occurrences, connectivity, message_codes
+
     from_log = code_occurrences(log.decode("utf-8", "replace")) if log is not None else []
     return connectivity(from_log, message_codes(messages),
                         benign=ctx.rules.ibkr.benign_codes)
