@@ -19,6 +19,7 @@ against ``dataclass(frozen=True)``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from operator import attrgetter
 from types import MappingProxyType
@@ -153,15 +154,23 @@ _MADE = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr
 
 def _collect(cls: type, kw_only: bool) -> list[Field]:
     """The fields of ``cls``: its frozen bases' (the furthest first), then its own
-    annotations but ClassVars, in order; a field declared again keeps its place."""
+    annotations but ClassVars, in order; a field declared again keeps its place, and a
+    default it does not give again is its base's (as `dataclasses` reads them)."""
     found: dict[str, Field] = {}
     for base in reversed(cls.__mro__[1:]):
         for f in base.__dict__.get("__frozen_fields__", ()):
             found[f.name] = f
-    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
-        if _is_classvar(annotation):
+    annotations = cls.__dict__.get("__annotations__", {})
+    for name, value in cls.__dict__.items():
+        if isinstance(value, Field) and name not in annotations:
+            raise TypeError(f"{cls.__qualname__}.{name} is a field but has no type annotation")
+    for name, annotation in annotations.items():
+        kind = _kind(annotation)
+        if kind == "ClassVar":
             continue
-        given = cls.__dict__.get(name, MISSING)
+        if kind:
+            raise TypeError(f"{cls.__qualname__}.{name}: @frozen has no {kind} fields")
+        given = getattr(cls, name, MISSING)
         if type(given).__module__ == "dataclasses":  # (dataclasses.field: read as a default)
             raise TypeError(f"{cls.__qualname__}.{name}: a @frozen class takes "
                             "evidencebot.frozen.field, not dataclasses.field")
@@ -170,7 +179,7 @@ def _collect(cls: type, kw_only: bool) -> list[Field]:
         f.name = name
         if f.kw_only is None:
             f.kw_only = kw_only
-        if isinstance(f.default, list | dict | set):
+        if f.default is not MISSING and type(f.default).__hash__ is None:
             raise ValueError(f"mutable default {type(f.default)} for field {name} is not "
                              "allowed: use default_factory")
         if isinstance(given, Field):  # the class keeps the default, as a dataclass's does
@@ -182,12 +191,20 @@ def _collect(cls: type, kw_only: bool) -> list[Field]:
     return list(found.values())
 
 
-def _is_classvar(annotation: Any) -> bool:
+_SPECIAL = re.compile(r"(?:\w+\.)?(ClassVar|InitVar|KW_ONLY)\b")
+
+
+def _kind(annotation: Any) -> str:
+    """"ClassVar", "InitVar" or "KW_ONLY" for such an annotation, else ""."""
     if isinstance(annotation, str):  # (annotations are text under `from __future__`)
-        return annotation.replace(" ", "").startswith(("ClassVar", "typing.ClassVar"))
+        found = _SPECIAL.match(annotation.strip())
+        return found.group(1) if found else ""
     from typing import ClassVar, get_origin
 
-    return annotation is ClassVar or get_origin(annotation) is ClassVar
+    if annotation is ClassVar or get_origin(annotation) is ClassVar:
+        return "ClassVar"
+    source = annotation if isinstance(annotation, type) else type(annotation)
+    return source.__name__ if source.__module__ == "dataclasses" else ""
 
 
 def _frozen(cls: type[T], fields: list[Field]) -> type[T]:

@@ -9,6 +9,7 @@ import dataclasses
 import pickle
 import subprocess
 import sys
+import typing
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any, ClassVar
@@ -249,3 +250,44 @@ def test_verify_status_and_record_start_without_dataclasses() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_defaults_classvars_and_mutable_defaults_are_read_as_the_dataclass_reads_them() -> None:
+    """A field declared again without a default keeps its base's; ClassVar however it is
+    spelled is no field; an unhashable default (a bytearray too) is refused."""
+
+    def inherited(deco: Callable[[type], type], field: Callable[..., Any]) -> type:
+        class Base:
+            x: int = 3
+
+        class Again(deco(Base)):  # type: ignore[misc]
+            x: int
+            y: typing.ClassVar[int] = 1
+
+        return deco(Again)
+
+    for cls, mod in both(inherited):
+        assert [f.name for f in mod.fields(cls)] == ["x"] and cls().x == 3
+    for deco in (dataclasses.dataclass(frozen=True), frozen):
+        class Unhashable:
+            a: bytearray = bytearray()
+
+        with pytest.raises(ValueError, match="mutable default"):
+            deco(Unhashable)
+
+
+def test_what_frozen_does_not_take_is_refused_not_misread() -> None:
+    class Unannotated:
+        a = ours.field(default=1)
+
+    class Init:
+        a: dataclasses.InitVar[int]
+
+    class KwOnly:
+        _: dataclasses.KW_ONLY
+        a: int = 1
+
+    for cls, said in ((Unannotated, "no type annotation"), (Init, "no InitVar"),
+                      (KwOnly, "no KW_ONLY")):
+        with pytest.raises(TypeError, match=said):
+            frozen(cls)
