@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from operator import attrgetter
 from types import MappingProxyType
 from typing import Any, TypeVar, dataclass_transform, overload
@@ -113,6 +114,33 @@ def _plain(value: Any) -> Any:
     import copy
 
     return copy.deepcopy(value)
+
+
+@cache
+def maker(cls: type[T]) -> Callable[[dict[str, Any]], T]:
+    """How an instance of ``cls`` is made from values by field name that a caller has
+    checked already (every required field there, no other name): a frozen class without
+    ``__post_init__`` gets them set at once, with its defaults and default factories
+    where a value is missing (what its ``__init__`` does field by field: `shape.build`
+    makes a record at every run verify walks); any other class is called."""
+    params = getattr(cls, "__frozen_params__", None)
+    if params is None or hasattr(cls, "__post_init__"):
+        return lambda values: cls(**values)
+    every = [p for group in params for p in group]
+    defaults = {name: default for name, default, _f in every if default is not MISSING}
+    factories = [(name, factory) for name, _d, factory in every if factory is not MISSING]
+    new = object.__new__
+
+    def make(values: dict[str, Any]) -> T:
+        obj = new(cls)
+        state = obj.__dict__
+        state.update(defaults)
+        state.update(values)
+        for name, factory in factories:
+            if name not in values:
+                state[name] = factory()
+        return obj
+    return make
 
 
 def replace(obj: T, /, **changes: Any) -> T:

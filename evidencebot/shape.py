@@ -24,7 +24,7 @@ from datetime import UTC, datetime, time
 from functools import cache
 from typing import Any, Literal, TypeVar
 
-from .frozen import MISSING, asdict, field, fields, is_frozen
+from .frozen import MISSING, asdict, field, fields, is_frozen, maker
 
 T = TypeVar("T")
 
@@ -96,38 +96,10 @@ def build(cls: type[T], data: Any, loc: tuple[str | int, ...] = ()) -> T:
         for name, key in required.items():
             if name not in values:
                 raise Invalid((*loc, key), "Field required")
-    return _maker(cls)(values)  # type: ignore[no-any-return,arg-type]
+    return maker(cls)(values)  # type: ignore[arg-type]
 
 
 Planned = tuple[str, Reader, Callable[[Any], Any] | None]  # field name, reader, own rule
-
-
-@cache
-def _maker(cls: Any) -> Callable[[dict[str, Any]], Any]:
-    """How an instance of ``cls`` is made from its checked values by field name. A
-    `frozen` class without ``__post_init__`` gets them set at once, its defaults and
-    default factories where a value is missing (what its ``__init__`` does, field by
-    field: records are built at every run verify walks); any other is called."""
-    params = getattr(cls, "__frozen_params__", None)
-    if params is None or hasattr(cls, "__post_init__"):
-        return lambda values: cls(**values)
-    every = [p for group in params for p in group]
-    defaults = {name: default for name, default, _f in every
-                if default is not MISSING}
-    factories = [(name, factory) for name, _d, factory in every
-                 if factory is not MISSING]
-    new = object.__new__
-
-    def make(values: dict[str, Any]) -> Any:
-        obj = new(cls)
-        state = obj.__dict__
-        state.update(defaults)
-        state.update(values)
-        for name, factory in factories:
-            if name not in values:
-                state[name] = factory()
-        return obj
-    return make
 
 
 @cache

@@ -214,10 +214,10 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
 def _refuse_case_twin(ctx: Context, rev: str, path: str) -> None:
     """A record named like another but for case is the same file on Windows and macOS."""
     name = path.rsplit("/", 1)[-1]
-    # The names the scope rules' case-twin check reads (the open reader answers).
+    # The names the scope rules' case-twin check reads, asked as it asks them.
     taken = existing_names(ctx.repo, rev, [Change(None, Blob(path, REGULAR, None))])
-    twin = next((t for t in taken if t.casefold() == path.casefold() and t != path), None)
-    if twin is not None:
+    twin = taken.twin(path.casefold())
+    if twin is not None and twin != path and not taken.has(path):
         raise UsageError(f"run {name[:-len('.json')]} differs only in case from the recorded "
                          f"{twin.rsplit('/', 1)[-1][:-len('.json')]} ({twin}): the same file on "
                          "Windows and macOS")
