@@ -35,7 +35,6 @@ class _Missing:
 
 
 MISSING: Any = _Missing()  # no default (no default factory)
-_MISSING = MISSING
 Param = tuple[str, Any, Any]  # name, default, default factory (MISSING when none)
 
 
@@ -243,8 +242,8 @@ def _frozen(cls: type[T], fields: list[Field]) -> type[T]:
         if f.kw_only:
             keyword.append(param)
             continue
-        if positional and positional[-1][1:] != (_MISSING, _MISSING) and \
-                param[1:] == (_MISSING, _MISSING):
+        if positional and positional[-1][1:] != (MISSING, MISSING) and \
+                param[1:] == (MISSING, MISSING):
             raise TypeError(f"non-default argument {f.name!r} follows default argument")
         positional.append(param)
     compared = [f.name for f in fields if f.compare]
@@ -303,9 +302,9 @@ def _value(cls: type, param: Param, kwargs: dict[str, Any], kind: str) -> Any:
     name, default, factory = param
     if name in kwargs:
         return kwargs.pop(name)
-    if default is not _MISSING:
+    if default is not MISSING:
         return default
-    if factory is not _MISSING:
+    if factory is not MISSING:
         return factory()
     raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required {kind} argument: "
                     f"{name!r}")

@@ -165,7 +165,7 @@ def render_message(subject: str, body: str, trailers: Sequence[tuple[str, str]])
     return "\n".join(lines) + "\n"
 
 
-_TIME = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T([0-9]{2}):([0-9]{2}):([0-9]{2})Z")
 
 
 def _real_time(value: str) -> bool:
@@ -174,7 +174,7 @@ def _real_time(value: str) -> bool:
     m = _TIME.fullmatch(value)
     if m is None:
         return False
-    _y, _mo, _d, h, mi, s = m.groups()  # two digits each: compared as text
+    h, mi, s = m.groups()  # two digits each: compared as text
     return h < "24" and mi < "60" and s < "60" and _real_day(value[:10])
 
 

@@ -26,8 +26,8 @@ def is_plain_merge(repo: Path, tree: str, parents: Sequence[str]) -> bool:
     return tree == merged.decode().split("\n", 1)[0].strip()
 
 
-def malformed_trees(repo: Path, commit: Logged, walk: TreeWalk | None = None,
-                    before: Folders | None = None) -> list[tuple[str, str]]:
+def malformed_trees(repo: Path, commit: Logged, walk: TreeWalk,
+                    before: Folders) -> list[tuple[str, str]]:
     """(folder, problem) for each tree ``commit`` made that git would not write
     (`git.tree_problem`). The changes the rules judge are git's diff, and in a tree
     out of order, or naming an entry twice, that diff can show what a checkout or a
@@ -42,9 +42,7 @@ def malformed_trees(repo: Path, commit: Logged, walk: TreeWalk | None = None,
         if obj is None or obj[0] != "tree":
             found.append((path, "is missing"))
             continue
-        was = (before or {}).get(path)
-        problem = walk.problem(tree, obj[1], was, idlen) if walk is not None else \
-            git.tree_problem(obj[1], idlen)
+        problem = walk.problem(tree, obj[1], before.get(path), idlen)
         if problem is not None:
             found.append((path, problem))
     return found

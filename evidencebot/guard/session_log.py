@@ -10,6 +10,7 @@ from .rules import Change, Violation
 
 OPS_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")
 FIELD_LINE = re.compile(r"^- [A-Z][A-Za-z0-9 ()/-]*: .*$")
+ANY_ENTRY = re.compile(r"^## .* UTC — [A-Z]+ — ")  # an entry heading of some other type
 
 
 def judge_log(ch: Change) -> list[Violation]:
@@ -79,7 +80,7 @@ def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
             if OPS_HEADING.match(line):
                 seen_heading = True
                 continue
-            rule = "ops-entry-only" if re.match(r"^## .* UTC — [A-Z]+ — ", line) else \
+            rule = "ops-entry-only" if ANY_ENTRY.match(line) else \
                 "session-log-grammar"
             out.append(Violation(path, rule, f"heading {line!r} is not an OPS entry",
                                  "entries appended by an ops session are of type OPS: "
