@@ -11,7 +11,9 @@ CONSECUTIVE = 3
 EVIDENCE_EXTENSIONS = (".json", ".md", ".log", ".txt", ".csv")
 MAX_CLOCK_SKEW_SECONDS = 300
 # The tracker's streak line under its table (`record` rewrites it; the hook lets it change).
-STREAK_LINE = r"Consecutive qualifying runs:\s*\d+\s+of\s+\d+"
+# The tracker's streak line: a whole line of its own (a row that quotes it is a row, and
+# the rules that let the streak line change never let a row change with it).
+STREAK_LINE = r"^[ \t]*Consecutive qualifying runs:[ \t]*[0-9]+[ \t]+of[ \t]+[0-9]+[ \t]*$"
 # Names Windows cannot hold a file under, whatever the extension (evidence is read there).
 WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                               *(f"lpt{i}" for i in range(10))})

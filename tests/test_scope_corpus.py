@@ -542,3 +542,73 @@ def test_the_guard_applies_inside_a_rebase_of_an_ops_branch(repo: Path) -> None:
         assert proc.returncode == 1 and "(path-not-allowed)" in proc.stderr, proc.stderr
     finally:
         subprocess.run(["git", "-C", str(repo), "rebase", "--abort"], capture_output=True)
+
+
+# A hand-written row that quotes the streak line is a row: once committed, it is kept in
+# the table like any other (it used to pass for the streak line, so removing, flipping or
+# splitting it off went through and a false streak closed MO-2). With or without its outer
+# pipes (GFM reads both as a row).
+QUOTING_ROW = ("| 5a | 2026-11-25 | 20261125T133500Z | 1800 | 0 | 0.857 | 236 | 18 | "
+               "non-qualifying | hand copy; Consecutive qualifying runs: 0 of 3 after it |")
+QUOTING = [  # (attack, what it does to the row, the rule that refuses it)
+    ("removed", lambda row: "", "tracker-append-only"),
+    ("flipped", lambda row: row.replace("| non-qualifying", "| qualifying"),
+     "tracker-append-only"),
+    ("split-off", lambda row: "\n" + row, "tracker-table-kept"),
+]
+
+
+@pytest.mark.parametrize("row", [QUOTING_ROW, QUOTING_ROW.strip("| ")], ids=["piped", "bare"])
+@pytest.mark.parametrize(("attack", "change", "rule"), QUOTING, ids=[q[0] for q in QUOTING])
+def test_a_row_that_quotes_the_streak_line_is_kept_as_a_row(
+        repo: Path, row: str, attack: str, change: Callable[[str], str], rule: str,
+        cli) -> None:  # type: ignore[no-untyped-def]
+    added = commit(repo, Case("add-quoting-row", edit(
+        "IMPLEMENTATION_BACKLOG.md", "\n\nConsecutive", f"\n{row}\n\nConsecutive"), ""), "add")
+    assert added.returncode == 0, added.stderr  # adding a row is allowed
+    case = Case(attack, edit("IMPLEMENTATION_BACKLOG.md", row + "\n", change(row) +
+                             ("\n" if change(row) else "")), rule)
+    proc = commit(repo, case, "add")
+    assert proc.returncode != 0 and f"({rule})" in proc.stderr, proc.stderr
+    git(repo, "reset", "-q", "--hard")
+    assert commit(repo, case, "add", "--no-verify").returncode == 0
+    r = cli("--repo", repo, "verify")
+    assert r.code == 1 and f"({rule})" in r.out, r.out
+
+
+def test_the_streak_line_of_a_crlf_tracker_still_changes(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The streak line is a whole line, in a CRLF tracker too (its line ending is no part
+    of it): written right under the table, it still changes with a row added between rows,
+    and a table line is the streak line by its text, whatever its line ending."""
+    from evidencebot.guard.documents import _is_streak_line
+
+    for ending in (b"", b"\n", b"\r\n"):
+        assert _is_streak_line(b"Consecutive qualifying runs: 1 of 3" + ending)
+        assert not _is_streak_line(QUOTING_ROW.encode() + ending)
+    p = repo / "IMPLEMENTATION_BACKLOG.md"
+    text = p.read_bytes().replace(b"\r\n", b"\n")
+    text = text.replace(b"report |\n\nConsecutive", b"report |\nConsecutive")
+    p.write_bytes(text.replace(b"\n", b"\r\n"))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", "tracker as CRLF (on main's terms)")
+    git(repo, "branch", "-f", "main", "HEAD")  # the base holds it: only the next is judged
+    proc = commit(repo, Case("row-and-streak", several(
+        edit("IMPLEMENTATION_BACKLOG.md", "\r\n| 1 | 2026-11-16 |",
+             "\r\n| 0 | 2026-11-15 | X | 1800 | 1 | 0.9 | 200 | 18 | qualifying | hand |"
+             "\r\n| 1 | 2026-11-16 |"),
+        edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3", "runs: 2 of 3")), ""), "add")
+    assert proc.returncode == 0, proc.stderr
+    assert cli("--repo", repo, "verify").code == 0
+
+
+def test_record_rewrites_the_streak_line_not_a_row_that_quotes_it() -> None:
+    from evidencebot.evidence.render import STREAK_LINE
+    from evidencebot.md import edit as mdedit
+    from evidencebot.sim.trading_repo import BACKLOG
+
+    backlog = BACKLOG.replace("report |\n\nConsecutive",
+                              f"report |\n{QUOTING_ROW}\n\nConsecutive").encode()
+    done = mdedit.replace_line(backlog, "Step 1A Burn-In Tracker", STREAK_LINE,
+                               "Consecutive qualifying runs: 2 of 3")
+    assert QUOTING_ROW.encode() in done and b"runs: 2 of 3\n" in done
+    assert done.replace(b"runs: 2 of 3", b"runs: 1 of 3") == backlog

@@ -171,7 +171,7 @@ def _kept_in(table: Any, within: Any) -> bool:
 
 
 def _is_streak_line(line: bytes) -> bool:
-    return _STREAK_LINE.search(line.decode("utf-8", "replace")) is not None
+    return _STREAK_LINE.search(line.rstrip(b"\r\n").decode("utf-8", "replace")) is not None
 
 
 def _backlog(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
