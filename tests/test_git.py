@@ -237,10 +237,10 @@ def test_a_tree_reads_the_same_by_pattern_and_entry_by_entry(
                       max_size=10, unique=True),
        folder=st.sampled_from(["", "reports/", "Reports/evidence/"]))
 def test_names_in_a_folder_decode_as_each_name_alone(names: list[bytes], folder: str) -> None:
-    from evidencebot.guard.changes import _names_in
+    from evidencebot.guard.folders import names_in
 
     tree = b"".join(b"100644 " + n + b"\x00" + bytes(20) for n in names)
-    got = _names_in([folder], [("tree", tree)], 20)
+    got = names_in([folder], [("tree", tree)], 20)
     assert sorted(got) == sorted(folder + n.decode("utf-8", "surrogateescape") for n in names)
 
 

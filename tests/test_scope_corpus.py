@@ -612,3 +612,37 @@ def test_record_rewrites_the_streak_line_not_a_row_that_quotes_it() -> None:
                                "Consecutive qualifying runs: 2 of 3")
     assert QUOTING_ROW.encode() in done and b"runs: 2 of 3\n" in done
     assert done.replace(b"runs: 2 of 3", b"runs: 1 of 3") == backlog
+
+
+@pytest.mark.parametrize("added", ["reports/notes/A.txt", "reports/Notes/X.txt",
+                                   "reports/NOTES/deep/B.txt"])
+def test_a_new_file_is_compared_with_every_spelling_of_its_folder(repo: Path, added: str,
+                                                                  cli) -> None:  # type: ignore[no-untyped-def]
+    """Folders spelled alike but for case, already on the base (reviewed there), are one
+    folder on Windows and macOS: a file added into one of them is a twin of a file of the
+    same name in another, whichever spelling the new path takes."""
+    git(repo, "switch", "-q", "main")
+    for path in ("reports/Notes/a.txt", "reports/notes/x.txt", "reports/Notes/Deep/b.txt"):
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_bytes(b"on main\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "notes on main")
+    git(repo, "switch", "-q", OPS)
+    git(repo, "merge", "-q", "--no-edit", "--no-verify", "main")  # (a plain merge of the base)
+    case = Case("twin", write(added, b"new\n"), "case-twin", False)
+    proc = commit(repo, case, "add")
+    assert proc.returncode != 0 and "(case-twin)" in proc.stderr, proc.stderr
+    git(repo, "reset", "-q", "--hard")
+    git(repo, "clean", "-qfd")
+    assert commit(repo, case, "add", "--no-verify").returncode == 0
+    r = cli("--repo", repo, "verify")
+    assert r.code == 1 and "(case-twin)" in r.out, r.out
+
+
+def test_names_spelled_alike_are_all_found() -> None:
+    from evidencebot.guard.paths import Names
+
+    names = Names.of(["a/X", "a/x", "b", "A/x", "straße"])
+    assert names.spelled("a/x") == ["a/X", "a/x", "A/x"] and names.spelled("q") == []
+    assert names.spelled("strasse") == ["straße"] and names.twin("a/x") == "a/X"
+    assert list(names + Names.of(["c"])) == ["a/X", "a/x", "b", "A/x", "straße", "c"]

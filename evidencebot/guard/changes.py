@@ -8,14 +8,21 @@ from the config committed on the base branch. Import-light: it runs on every com
 # No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from .. import git
-from .paths import Names
+from .folders import (
+    Folders,
+    existing_names,
+    folder_asks,
+    folder_specs,
+    names_in,
+    new_dirs,
+    with_twin_folders,
+)
 from .rules import Blob, Change, Rules, StreakOf, Violation, matcher
 from .scope import judge
 
@@ -75,11 +82,6 @@ def base_rules(repo: Path, base: str, *, inherit_env: bool = False) -> Rules:
 
 
 Record = tuple[str, str, str, str, str]  # a `--raw` record: old, new mode; old, new sha; path
-# A commit's parent's folders that the commit changed, by path with a trailing slash: the
-# folder's tree id in the parent, or None where the parent has no folder there.
-Folders = dict[str, str | None]
-
-
 def _parse_raw(raw: bytes) -> list[Record]:
     """`--raw -z` records: (old mode, new mode, old sha, new sha, path)."""
     return _records_at(raw.split(b"\x00"), 0)[0]
@@ -147,8 +149,8 @@ def commit_reads(parent: str | None, records: list[Record], docs: AbstractSet[st
                  folders: Folders | None = None) -> list[str]:
     """What judging a commit (`commit_changes` and `existing_names` with ``folders``) will
     read, given its raw records: for `git.Objects.prefetch`."""
-    dirs = _new_dirs(path for om, _nm, _o, _n, path in records if om == "000000")
-    asks = _folder_asks(parent, dirs, folders) if parent else []
+    dirs = new_dirs(path for om, _nm, _o, _n, path in records if om == "000000")
+    asks = folder_asks(parent, dirs, folders) if parent else []
     return [*_blobs_read(records, docs), *(a for a in asks if a is not None)]
 
 
@@ -215,27 +217,6 @@ def commit_log(repo: Path, *revs: str, only: Sequence[str] | None = None) -> lis
         found.append(Logged(ids[0], tuple(ids[2:]), int(ct), int(at), files, ids[1],
                             folders, made))
     return found
-
-
-def existing_names(repo: Path, parent: str | None, changes: Sequence[Change], *,
-                   inherit_env: bool = False, folders: Folders | None = None,
-                   names: Callable[[str], bytes | None] | None = None) -> Names:
-    """The paths ``parent`` holds in every folder on the way to a new file: what a new
-    name must not equal ignoring case (nothing to read when nothing is new). ``folders``:
-    the ones whose ids are known ("" the top), read by id, not by path; ``names``: the
-    names (joined by NULs) of a tree by id, when they are known already (else None)."""
-    dirs = _new_dirs(ch.new.path for ch in changes if ch.old is None and ch.new is not None)
-    if parent is None or not dirs:
-        return Names()
-    asks = _folder_asks(parent, dirs, folders)
-    known = [names(a) if names is not None and a is not None else None for a in asks]
-    # one cat-file (the open reader, if any) for the others
-    got = iter(git.cat_batch_typed(repo, [a for a, k in zip(asks, known, strict=True)
-                                          if a is not None and k is None],
-                                   inherit_env=inherit_env))
-    typed = [next(got) if a is not None and k is None else None
-             for a, k in zip(asks, known, strict=True)]
-    return _names_in(["", *sorted(dirs)], typed, git.id_bytes(parent), known)
 
 
 def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) -> StreakOf:
@@ -305,10 +286,10 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     records = _parse_raw(raw)
     default_docs = Rules().documents
     blobs = _sides_read(records, default_docs)
-    dirs = sorted(_new_dirs(path for om, _nm, _o, _n, path in records if om == "000000"))
+    dirs = sorted(new_dirs(path for om, _nm, _o, _n, path in records if om == "000000"))
     specs = [s for ref in refs for s in (ref, *(f"{ref}:{n}" for n in CONFIG_NAMES))]
     specs += [sha for _side, _path, sha in blobs]
-    specs += _folder_specs("HEAD", dirs) if head else []
+    specs += folder_specs("HEAD", dirs) if head else []
     typed = git.cat_batch_typed(repo, specs, inherit_env=True)
     found = [g[1] if g is not None else None for g in typed]
     rules = Rules()
@@ -322,50 +303,11 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
     known = {(side, path): data for (side, path, _), data in zip(blobs, found[n:], strict=False)}
     changes = _changes(repo, records, rules.documents, known=known, inherit_env=True)
     idlen = git.id_bytes(records[0][2]) if records else 20
-    existing = _names_in(["", *dirs], typed[n + len(blobs):], idlen)
+    existing = names_in(["", *dirs], typed[n + len(blobs):], idlen)
+    if head:
+        existing = with_twin_folders(repo, "HEAD", dirs, existing, idlen, inherit_env=True)
     return True, judge(changes, rules, streak_of=streak_in(repo, "HEAD", rules),
                        existing=existing)
-
-
-def _folder_asks(rev: str, dirs: Iterable[str], known: Folders | None) -> list[str | None]:
-    """`_folder_specs`, with each folder whose id is ``known`` asked by that id (git reads
-    one object, not every folder on its path) and None for one known to be absent."""
-    dirs = sorted(dirs)
-    specs: list[str | None] = list(_folder_specs(rev, dirs))
-    if not known or not specs:
-        return specs
-    return [known[d] if d in known else spec
-            for d, spec in zip(["", *dirs], specs, strict=True)]
-
-
-def _folder_specs(rev: str, dirs: Iterable[str]) -> list[str]:
-    """The `cat-file` specs of the top folder and ``dirs`` at ``rev`` (none without dirs):
-    what `_names_in` reads, in its order."""
-    dirs = sorted(dirs)
-    return [f"{rev}:{d.rstrip('/')}" for d in ["", *dirs]] if dirs else []
-
-
-def _new_dirs(paths: Iterable[str]) -> set[str]:
-    """Every folder on the way to ``paths``, with a trailing slash."""
-    dirs: set[str] = set()
-    for path in paths:
-        parts = path.split("/")[:-1]
-        dirs.update("/".join(parts[:k]) + "/" for k in range(1, len(parts) + 1))
-    return dirs
-
-
-def _names_in(folders: Sequence[str], objects: Sequence[tuple[str, bytes] | None],
-              idlen: int, known: Sequence[bytes | None] = ()) -> Names:
-    """The paths in ``folders`` (their objects as read, or their names joined by NULs as
-    ``known``; a file where a folder would be holds no names)."""
-    out: list[str] = []
-    for k, (d, got) in enumerate(zip(folders, objects, strict=False)):
-        joined = known[k] if k < len(known) else None
-        if joined is None and got is not None and got[0] == "tree":
-            joined = b"\x00".join(map(itemgetter(1), git.tree_entries(got[1], idlen)))
-        if joined:  # decoded and prefixed at once: no name in a tree holds a NUL
-            out.append(d + joined.decode("utf-8", "surrogateescape").replace("\x00", "\x00" + d))
-    return Names("\x00".join(out))
 
 
 def judge_commit_range(repo: Path, old: str | None, new: str, rules: Rules) -> list[Violation]:

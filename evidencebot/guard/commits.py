@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import git
-from .changes import Folders, Logged
+from .changes import Logged
+from .folders import Folders
 
 
 def is_plain_merge(repo: Path, tree: str, parents: Sequence[str]) -> bool:

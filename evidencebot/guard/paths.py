@@ -235,14 +235,24 @@ class Names:
 
     def twin(self, folded: str) -> str | None:
         """The first path whose case fold is ``folded``, None if none."""
+        found = self.spelled(folded)
+        return found[0] if found else None
+
+    def spelled(self, folded: str) -> list[str]:
+        """Every path whose case fold is ``folded``, in order."""
         if not self.joined or "\x00" in folded:
-            return None
-        if self._folded is None:  # (case folding maps each character on its own)
+            return []
+        if self._folded is None:
             self._folded = self._ended().casefold()
-        at = self._folded.find("\x00" + folded + "\x00")
-        if at < 0:
-            return None
-        return self.joined.split("\x00")[self._folded.count("\x00", 0, at)]
+        out, at, paths = [], self._folded.find("\x00" + folded + "\x00"), None
+        while at >= 0:
+            paths = paths or self.joined.split("\x00")
+            out.append(paths[self._folded.count("\x00", 0, at)])
+            at = self._folded.find("\x00" + folded + "\x00", at + 1)
+        return out
+
+    def __add__(self, other: "Names") -> "Names":
+        return Names("\x00".join(n.joined for n in (self, other) if n.joined))
 
     def _ended(self) -> str:
         if self._ends is None:

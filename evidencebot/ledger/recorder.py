@@ -32,7 +32,7 @@ from ..evidence.report import check_times, load_json, metrics_from, pointer, rea
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import Verdict, verdict
 from ..frozen import field, frozen
-from ..guard.changes import existing_names
+from ..guard.folders import existing_names
 from ..guard.rules import REGULAR, Blob, Change
 from ..md import edit as mdedit
 from ..md.edit import MarkdownEditError
