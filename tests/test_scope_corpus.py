@@ -646,3 +646,36 @@ def test_names_spelled_alike_are_all_found() -> None:
     assert names.spelled("a/x") == ["a/X", "a/x", "A/x"] and names.spelled("q") == []
     assert names.spelled("strasse") == ["straße"] and names.twin("a/x") == "a/X"
     assert list(names + Names.of(["c"])) == ["a/X", "a/x", "b", "A/x", "straße", "c"]
+
+
+def test_an_accent_written_two_ways_is_one_name() -> None:
+    """macOS takes "é" as one character or as "e" and a combining accent for one name: a
+    new path in the other form is a twin, with a case difference too."""
+    from evidencebot.guard.paths import Names, case_twins
+    from evidencebot.guard.rules import Blob, Change
+
+    existing = Names.of(["reports/café.txt", "reports/Été", "reports/notes"])
+    for new, twin in (("reports/cafe\u0301.txt", "reports/café.txt"),
+                      ("reports/e\u0301te\u0301/x.txt", "reports/Été"),
+                      ("reports/notes/x.txt", None)):
+        found = case_twins([Change(None, Blob(new, "100644", b""))], existing)
+        assert [v.message.split(" from ")[1].split(" (")[0] for v in found] == (
+            [repr(twin)] if twin else []), new
+
+
+def test_an_accent_written_two_ways_is_refused_by_hook_and_verify(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    git(repo, "switch", "-q", "main")
+    (repo / "reports" / "Café").mkdir(parents=True)
+    (repo / "reports" / "Café" / "a.txt").write_bytes(b"on main\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "an accented folder on main")
+    git(repo, "switch", "-q", OPS)
+    git(repo, "merge", "-q", "--no-edit", "--no-verify", "main")  # (a plain merge of the base)
+    case = Case("nfd", write("reports/cafe\u0301/b.txt", b"new\n"), "case-twin", False)
+    proc = commit(repo, case, "add")
+    assert proc.returncode != 0 and "(case-twin)" in proc.stderr, proc.stderr
+    git(repo, "reset", "-q", "--hard")
+    git(repo, "clean", "-qfd")
+    assert commit(repo, case, "add", "--no-verify").returncode == 0
+    r = cli("--repo", repo, "verify")
+    assert r.code == 1 and "(case-twin)" in r.out, r.out

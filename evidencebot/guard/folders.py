@@ -11,7 +11,7 @@ from operator import itemgetter
 from pathlib import Path
 
 from .. import git
-from .paths import Names
+from .paths import Names, fold
 from .rules import Change
 
 # A commit's parent's folders that the commit changed, by path with a trailing slash: the
@@ -49,7 +49,7 @@ def with_twin_folders(repo: Path, rev: str, dirs: Iterable[str], found: Names, i
     on a case-insensitive disk that is the same folder, so its files are what a new name
     must not equal either. Nothing more is read where no such folder is (nearly always)."""
     read = {""} | {d.rstrip("/") for d in dirs}
-    wanted = {d.rstrip("/").casefold() for d in dirs}
+    wanted = {fold(d.rstrip("/")) for d in dirs}
     while True:
         twins = sorted({p for f in wanted for p in found.spelled(f) if p not in read})
         if not twins:

@@ -208,6 +208,17 @@ def _windows_problem(part: str) -> str | None:
     return None
 
 
+def fold(text: str) -> str:
+    """``text`` as a disk that ignores case compares names: case folded (Windows, macOS)
+    and decomposed (macOS: an accented letter written as one character or as a letter
+    and a combining accent is one name) — Unicode's caseless matching."""
+    if text.isascii():
+        return text.casefold()
+    import unicodedata
+
+    return unicodedata.normalize("NFD", unicodedata.normalize("NFD", text).casefold())
+
+
 class Names:
     """Paths that exist, joined by NULs into one text (no path holds a NUL): a folder of
     1,000 records is then one string, not 1,000, and a new name is looked for in it by
@@ -234,16 +245,16 @@ class Names:
             "\x00" + path + "\x00" in self._ended()
 
     def twin(self, folded: str) -> str | None:
-        """The first path whose case fold is ``folded``, None if none."""
+        """The first path whose `fold` is ``folded``, None if none."""
         found = self.spelled(folded)
         return found[0] if found else None
 
     def spelled(self, folded: str) -> list[str]:
-        """Every path whose case fold is ``folded``, in order."""
+        """Every path whose `fold` is ``folded``, in order."""
         if not self.joined or "\x00" in folded:
             return []
         if self._folded is None:
-            self._folded = self._ended().casefold()
+            self._folded = fold(self._ended())  # (each character on its own; NULs stay)
         out, at, paths = [], self._folded.find("\x00" + folded + "\x00"), None
         while at >= 0:
             paths = paths or self.joined.split("\x00")
@@ -272,7 +283,7 @@ def case_twins(changes: Sequence[Change], existing: Names) -> list[Violation]:
         parts = p.split("/")
         for k in range(1, len(parts) + 1):
             prefix = "/".join(parts[:k])
-            folded = prefix.casefold()
+            folded = fold(prefix)
             twin = known.get(folded)
             if twin is None:
                 found = existing.twin(folded)

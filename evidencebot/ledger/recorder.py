@@ -33,6 +33,7 @@ from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import Verdict, verdict
 from ..frozen import field, frozen
 from ..guard.folders import existing_names
+from ..guard.paths import fold
 from ..guard.rules import REGULAR, Blob, Change
 from ..md import edit as mdedit
 from ..md.edit import MarkdownEditError
@@ -216,7 +217,7 @@ def _refuse_case_twin(ctx: Context, rev: str, path: str) -> None:
     name = path.rsplit("/", 1)[-1]
     # The names the scope rules' case-twin check reads, asked as it asks them.
     taken = existing_names(ctx.repo, rev, [Change(None, Blob(path, REGULAR, None))])
-    twin = taken.twin(path.casefold())
+    twin = taken.twin(fold(path))
     if twin is not None and twin != path and not taken.has(path):
         raise UsageError(f"run {name[:-len('.json')]} differs only in case from the recorded "
                          f"{twin.rsplit('/', 1)[-1][:-len('.json')]} ({twin}): the same file on "
