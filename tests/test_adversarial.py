@@ -844,6 +844,59 @@ def hand_row_between_runs(outcome: str, *, closes: bool) -> Callable[[Lab], None
     return attempt
 
 
+HAND_RUN = "20261124T120000Z"  # the run id of the hand-written rows below (Tue 24 12:00)
+
+
+def hand_row(outcome: str) -> str:
+    return (f"| 2 | 2026-11-24 | {HAND_RUN} | 1800 | 2 | 0.91 | 230 | 21 | {outcome} "
+            "| copied by hand |\n")
+
+
+def report_under_hand_row(lab: Lab) -> None:
+    """A hand-written row says run 20261124T120000Z did not qualify; a report carrying that
+    run id and claiming it qualified is refused (it would take the row's place in the
+    timeline while the row stays). A report as strict as the row is recorded beside it."""
+    first = "| copied by hand from the report |\n"
+    lab.commit_on("main", {"IMPLEMENTATION_BACKLOG.md": BACKLOG.replace(
+        first, first + hand_row("non-qualifying"))}, "2026-11-20T13:00:00Z")
+    r = lab.record(make_report("2026-11-24T12:00:00Z"))
+    assert_bad_input(r, lab, None, HAND_RUN)
+    assert "hand-written row" in r.err
+    assert_recorded_as(lab.record(make_report("2026-11-24T12:00:00Z", filled=0), "--json"),
+                       lab, "non-qualifying")
+    tracker = lab.show(OPS, "IMPLEMENTATION_BACKLOG.md").decode()
+    assert tracker.count(HAND_RUN) == 1  # the row stands for the run; no second row
+    ok(lab.ev("verify", "--range", f"main..{OPS}"))
+
+
+def forged_run_over_hand_row(lab: Lab) -> Hand:
+    """The same run made by hand: recorded as qualifying on a main without the row, then
+    main given the row (non-qualifying, where the run's own row was) and the run commit
+    replayed on it without its row, so that the row is the parent's hand-written one."""
+    ok(lab.record(make_report("2026-11-24T12:00:00Z")))
+    run = lab.rev(OPS) or ""
+    path = "IMPLEMENTATION_BACKLOG.md"
+    recorded = lab.show(run, path).decode()
+    row = next(ln for ln in recorded.splitlines(keepends=True) if HAND_RUN in ln)
+    as_hand = recorded.replace(row, row.replace("| qualifying |", "| non-qualifying |"))
+    assert as_hand != recorded
+    old_line = next(ln for ln in lab.show("main", path).decode().splitlines(keepends=True)
+                    if ln.startswith("Consecutive qualifying runs:"))
+    new_line = next(ln for ln in recorded.splitlines(keepends=True)
+                    if ln.startswith("Consecutive qualifying runs:"))
+    main = lab.commit_on("main", {path: as_hand.replace(new_line, old_line)},
+                         "2026-11-20T13:00:00Z")
+    lab.git("switch", "-q", "--detach", run)
+    (lab.repo / path).write_text(as_hand, encoding="utf-8")
+    lab.git("add", path)
+    tree = lab.git("write-tree").strip()
+    forged = lab.git("commit-tree", tree, "-p", main, "-F", "-",
+                     input=lab.git("log", "-1", "--format=%B", run)).strip()
+    lab.git("update-ref", f"refs/heads/{OPS}", forged)
+    lab.git("switch", "-q", OPS)
+    return Hand(committed=(forged,), verify_args=("--range", f"main..{OPS}"))
+
+
 def hand_qualifying_row_does_not_count(lab: Lab) -> None:
     for day in (25, 26):
         lab.at(f"2026-11-{day}T09:30:00Z")
@@ -1193,6 +1246,11 @@ ATTEMPTS: list[Attempt] = [
       hand_row_between_runs("qualifying", closes=True), base="bare"),
     A("r1-hand-qualifying-row-is-not-a-third-run", 1, "two runs and the hand-written qualifying "
       "row of 16 Nov: close is refused at 2/3", hand_qualifying_row_does_not_count, base="bare"),
+    A("r1-report-under-hand-non-qualifying-row-refused", 1, "a report claiming the run of "
+      "a hand-written non-qualifying row qualified is refused; a report as strict is "
+      "recorded", report_under_hand_row, base="bare"),
+    A("r1-forged-run-over-hand-non-qualifying-row", 1, "the same run committed by hand over "
+      "the row: verify blames it", forged_run_over_hand_row, expect_verify=True, base="bare"),
     A("r1-closure-never-reopened", 1, "an older non-qualifying run recorded inside the closed "
       "streak: MO-2 stays CLOSED, close adds nothing, verify passes", closure_never_reopened,
       base="closed"),

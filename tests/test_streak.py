@@ -9,8 +9,10 @@ from hypothesis import strategies as st
 from evidencebot.evidence.history import OpsCommit
 from evidencebot.evidence.streak import (
     Fact,
+    HandRow,
     Runs,
     conflicts,
+    contradicted_row,
     current,
     facts,
     runs_of,
@@ -249,3 +251,24 @@ def test_session_conflicts_are_each_recorded_run_s_own(
     got = [(rule, s.sha) for rule, s in conflicts(sessions, run_id=run_id, started=started,
                                                   finished=finished, report_sha256=report)]
     assert got == one_by_one
+
+
+@pytest.mark.parametrize(("row_qualifies", "outcome", "dirty", "voided", "blamed"), [
+    pytest.param(False, Q, False, False, True, id="non-qualifying-row-qualifying-run"),
+    pytest.param(False, N, False, False, False, id="as-strict-as-the-row"),
+    pytest.param(False, "failed-infra", False, False, False, id="neutral-run"),
+    pytest.param(False, Q, True, False, False, id="dirty-code-resets"),
+    pytest.param(False, Q, False, True, False, id="voided-run-resets"),
+    pytest.param(True, Q, False, False, False, id="qualifying-row"),
+    pytest.param(True, N, False, False, False, id="stricter-than-the-row"),
+])
+def test_a_run_never_overrules_its_hand_written_non_qualifying_row(
+        row_qualifies: bool, outcome: str, dirty: bool, voided: bool, blamed: bool) -> None:
+    history = [run(Q, 1)]
+    if voided:  # (a void named the run id before the run was recorded)
+        history.insert(0, other("void", 2, **{"Evidence-Run-Id": "R9"}))
+    rows = [HandRow("R8", "2026-11-03T00:00:00Z", False),
+            HandRow("R9", "2026-11-04T00:00:00Z", row_qualifies)]
+    found = contradicted_row(runs_of(history), rows, run_id="R9", outcome=outcome, dirty=dirty)
+    assert found == (rows[1] if blamed else None)
+    assert contradicted_row(runs_of(history), rows, run_id="R7", outcome=Q, dirty=False) is None

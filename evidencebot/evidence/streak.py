@@ -243,9 +243,29 @@ def streak_with(runs: Runs, *, run_id: str, started: str, finished: str,
                 outcome: str, dirty: bool, hand_rows: Iterable[HandRow] = ()) -> int:
     """The streak once a run not yet committed joins the history of ``runs`` (its
     Burnin-Streak)."""
-    e = effect(outcome, dirty=dirty) if run_id not in runs.voids else RESETS_STREAK
+    e = new_effect(runs, run_id=run_id, outcome=outcome, dirty=dirty)
     new = Fact(started, finished, runs.commits + 1, e, run_id, None)
     return len(current(facts(runs, hand_rows, [new])))
+
+
+def new_effect(runs: Runs, *, run_id: str, outcome: str, dirty: bool) -> int:
+    """What a run not yet committed does to the streak of ``runs`` (a voided run id
+    resets it, whatever its record says)."""
+    return effect(outcome, dirty=dirty) if run_id not in runs.voids else RESETS_STREAK
+
+
+def contradicted_row(runs: Runs, hand_rows: Iterable[HandRow], *, run_id: str,
+                     outcome: str, dirty: bool) -> HandRow | None:
+    """The hand-written tracker row that says run ``run_id`` did not qualify, when the run
+    about to be recorded under that id would count: a record never turns a row's
+    non-qualifying run into a qualifying one (the run would replace the row in the
+    timeline while the row stays in the tracker). A record as strict as the row, or
+    stricter, backs it. ``runs``: the history before the run. `record` refuses and
+    `verify` blames this."""
+    if new_effect(runs, run_id=run_id, outcome=outcome, dirty=dirty) != COUNTS:
+        return None
+    return next((row for row in hand_rows if row.run_id == run_id and not row.qualifying),
+                None)
 
 
 @frozen

@@ -46,6 +46,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("report-reused", _RUN, "one report backs one record"),
     RuleInfo("overlapping-session", _RUN, "runs do not overlap in time (one session, one "
              "run)"),
+    RuleInfo("hand-row-contradicted", _RUN, "a run counts only when no hand-written "
+             "tracker row before it says that run did not qualify"),
     RuleInfo("trailer-mismatch", _RUN, "every trailer (metrics, streak, times, code) is "
              "recomputed from the record and the history before it"),
     RuleInfo("milestone-without-rule", _CLOSURE, "the milestone has a rule in the base "

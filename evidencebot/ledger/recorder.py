@@ -156,10 +156,11 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
     path = record_path(cfg, record.run_id)
     runs = ctx.runs(parent) if runs is None else runs
     docs = read_docs(ctx, parent, cfg.docs.backlog, cfg.docs.session_log)
+    hand = ctx.hand_rows(docs[cfg.docs.backlog], runs)
+    refuse_contradicted_row(record, runs, hand, backlog=cfg.docs.backlog)
     streak = streaks.streak_with(
         runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
-        outcome=record.outcome.value, dirty=record.code.dirty is True,
-        hand_rows=ctx.hand_rows(docs[cfg.docs.backlog], runs))
+        outcome=record.outcome.value, dirty=record.code.dirty is True, hand_rows=hand)
     data = record.to_bytes() if data is None else data
     try:
         rendered = render_documents(
@@ -238,6 +239,17 @@ def refuse_second_session(record: EvidenceRecord, runs: streaks.Runs) -> None:
                 f"run {record.run_id} ({record.started_at} to {record.finished_at}) overlaps "
                 f"run {s.run_id} ({s.started} to {s.finished}, {s.sha[:12]}): one session is "
                 "one run")
+
+
+def refuse_contradicted_row(record: EvidenceRecord, runs: streaks.Runs,
+                            hand: Sequence[streaks.HandRow], *, backlog: str) -> None:
+    """A run whose hand-written tracker row says it did not qualify is not recorded as
+    counting (exit 2; `streak.contradicted_row`, the rule verify applies)."""
+    if streaks.contradicted_row(runs, hand, run_id=record.run_id,
+                                outcome=record.outcome.value,
+                                dirty=record.code.dirty is True) is not None:
+        raise UsageError(f"run {record.run_id} has a hand-written row in {backlog} that says "
+                         "it did not qualify; a record cannot make it a qualifying run")
 
 
 def _same_or_refuse(record: EvidenceRecord, existing: bytes, path: str) -> None:

@@ -75,10 +75,11 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
     backlog = _parent_side(changes, ctx.cfg.docs.backlog)
     if backlog is None and parent:
         backlog = git.show_bytes(ctx.repo, parent, ctx.cfg.docs.backlog)
+    hand = ctx.hand_rows(backlog, runs)
+    _hand_row(ctx, record, runs, hand, add)
     streak = streaks.streak_with(
         runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
-        outcome=record.outcome.value, dirty=record.code.dirty is True,
-        hand_rows=ctx.hand_rows(backlog, runs))
+        outcome=record.outcome.value, dirty=record.code.dirty is True, hand_rows=hand)
     expected = dict(run_trailers(
         record, path=path, data=data, streak=streak, consecutive=ctx.consecutive,
         config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", "")))
@@ -201,6 +202,18 @@ def _session(record: EvidenceRecord, runs: streaks.Runs, add: Add) -> None:
             add("overlapping-session", f"run {record.run_id} overlaps run {s.run_id} "
                 f"({s.sha[:12]}): one session is one run",
                 DROP + ", or void the run recorded by mistake (`evidencebot void`)")
+
+
+def _hand_row(ctx: Context, record: EvidenceRecord, runs: streaks.Runs,
+              hand: Sequence[streaks.HandRow], add: Add) -> None:
+    """A run does not overrule its hand-written non-qualifying row
+    (`streak.contradicted_row`)."""
+    if streaks.contradicted_row(runs, hand, run_id=record.run_id,
+                                outcome=record.outcome.value,
+                                dirty=record.code.dirty is True) is not None:
+        add("hand-row-contradicted", f"run {record.run_id} counts toward the streak, but "
+            f"the parent's {ctx.cfg.docs.backlog} holds a hand-written row that says it did "
+            "not qualify", "a row written by hand stands: " + DROP)
 
 
 def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add,
