@@ -897,6 +897,31 @@ def forged_run_over_hand_row(lab: Lab) -> Hand:
     return Hand(committed=(forged,), verify_args=("--range", f"main..{OPS}"))
 
 
+STREAK_AT = "Consecutive qualifying runs: {} of 3"
+
+
+def streak_line_set(by: str) -> Setup:
+    """The tracker's streak line made to read 3 of 3 after a non-qualifying run or a void
+    of the last run (both 0 of 3): by a hand commit on top (``by`` "hand"), or inside the
+    run's or the void's own commit ("run", "void"). The hook lets the line change; verify
+    knows what it must say."""
+    def setup(lab: Lab) -> Hand:
+        if by == "void":
+            ok(lab.ev("void", lab.trailers()["Evidence-Run-Id"], "--reason", "feed gap"))
+        else:
+            ok(lab.record(make_report("2026-11-26T10:00:00Z", filled=0)))
+        said = STREAK_AT.format(0)
+        assert said.encode() in lab.show(OPS, "IMPLEMENTATION_BACKLOG.md")
+        on_ops(lab)
+        edit_text(lab, "IMPLEMENTATION_BACKLOG.md", said, STREAK_AT.format(3))
+        lab.git("add", "IMPLEMENTATION_BACKLOG.md")
+        if by == "hand":
+            return Hand()
+        lab.git("commit", "-q", "--amend", "--no-edit", "--no-verify")
+        return Hand(committed=(lab.rev("HEAD") or "",))
+    return setup
+
+
 def hand_qualifying_row_does_not_count(lab: Lab) -> None:
     for day in (25, 26):
         lab.at(f"2026-11-{day}T09:30:00Z")
@@ -1321,6 +1346,13 @@ ATTEMPTS: list[Attempt] = [
     A("r7-streak-trailers-in-recording-order", 7, "runs recorded out of time order whose "
       "Burnin-Streak trailers count 1/3, 2/3, 3/3 in recording order",
       streak_by_recording_order, expect_verify=True, base="bare"),
+    A("r7-streak-line-set-by-hand", 7, "a hand commit after a non-qualifying run sets the "
+      "tracker's streak line to 3 of 3", streak_line_set("hand"), expect_verify=True),
+    A("r7-streak-line-forged-in-a-run-commit", 7, "a non-qualifying run's own commit says "
+      "3 of 3 on the streak line (its Burnin-Streak: 0/3)", streak_line_set("run"),
+      expect_verify=True),
+    A("r7-streak-line-forged-in-a-void-commit", 7, "a void's own commit leaves the streak "
+      "line at 3 of 3", streak_line_set("void"), expect_verify=True),
     A("r7-closure-description-edited", 7, f"the closure re-made with a line added to "
       f"{DESCRIPTION}", reclose(append_description), expect_verify=True, base="closed"),
     A("r7-status-bold-closed", 7, "the closure re-made with MO-2's Status '**CLOSED**'",

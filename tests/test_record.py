@@ -230,7 +230,11 @@ def test_hand_written_row_gets_no_second_row(trading_repo: Path, tmp_path: Path,
                                              cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", trading_repo, "record", rep(tmp_path, run_id="20261116T081500Z"))
     assert r.code == 0 and "hand-written tracker row" in r.out
-    assert git(trading_repo, "diff", "--name-only", "main", OPS).count("BACKLOG") == 0
+    tracker = git(trading_repo, "show", f"{OPS}:IMPLEMENTATION_BACKLOG.md")
+    assert tracker.count("20261116T081500Z") == 1
+    # the streak line reads the streak after the run (here what main's line said already)
+    assert "\nConsecutive qualifying runs: 1 of 3\n" in tracker
+    assert "Burnin-Streak: 1/3" in git(trading_repo, "log", "-1", "--format=%B", OPS)
 
 
 def test_ops_checkout_is_updated_when_clean_and_refused_when_dirty(

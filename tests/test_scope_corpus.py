@@ -62,6 +62,12 @@ def edit(path: str, old: str, new: str) -> Callable[[Path], list[str]]:
     return apply
 
 
+def several(*applies: Callable[[Path], list[str]]) -> Callable[[Path], list[str]]:
+    def apply(repo: Path) -> list[str]:
+        return [p for a in applies for p in a(repo)]
+    return apply
+
+
 def append(path: str, data: bytes) -> Callable[[Path], list[str]]:
     def apply(repo: Path) -> list[str]:
         with open(repo / path, "ab") as f:
@@ -164,6 +170,10 @@ class Case:
     rule: str  # the rule id the refusal must name ("" for a legitimate edit)
     modifies_tracked: bool = True  # commit -a and the restored-file variant apply
 
+
+# Dated after the template's run (Wed 25 Nov 08:30-09:00): its streak falls to 0.
+BREAKING_ROW = ("| 3 | 2026-11-25 | 20261125T100000Z | 1800 | 0 | 0.857 | 236 | 18 | "
+                "non-qualifying | copied by hand |")
 
 FORBIDDEN = [
     Case("src-edit", edit("src/broker/session.py", "27", "99"), "path-not-allowed"),
@@ -284,8 +294,10 @@ LEGIT = [
     Case("tracker-note-after-table", edit("IMPLEMENTATION_BACKLOG.md", "\n\n## Later",
                                           "\n\nDesk PC runs are copied by hand.\n\n## Later"),
          ""),
-    Case("tracker-streak-line", edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3",
-                                     "runs: 2 of 3"), ""),
+    # a hand-written row that breaks the streak, and the streak line set to what it leaves
+    Case("tracker-streak-line", several(
+        edit("IMPLEMENTATION_BACKLOG.md", "\n\nConsecutive", f"\n{BREAKING_ROW}\n\nConsecutive"),
+        edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3", "runs: 0 of 3")), ""),
     Case("mo-status-note", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
                                 "burn-in day 2"), ""),
     Case("design-evidence-cell", edit("PROJECT_DESIGN.md", "| OPEN | — |",
@@ -370,12 +382,6 @@ def test_session_env_applies_the_guard_on_any_branch(repo: Path,
     monkeypatch.setenv("EVIDENCEBOT_SESSION", "OPS")
     proc = commit(repo, FORBIDDEN[0], "add")
     assert proc.returncode != 0 and "(path-not-allowed)" in proc.stderr
-
-
-def several(*applies: Callable[[Path], list[str]]) -> Callable[[Path], list[str]]:
-    def apply(repo: Path) -> list[str]:
-        return [p for a in applies for p in a(repo)]
-    return apply
 
 
 ONE_PASS = Case("path-and-documents", several(
@@ -594,11 +600,25 @@ def test_the_streak_line_of_a_crlf_tracker_still_changes(repo: Path, cli) -> Non
     git(repo, "branch", "-f", "main", "HEAD")  # the base holds it: only the next is judged
     proc = commit(repo, Case("row-and-streak", several(
         edit("IMPLEMENTATION_BACKLOG.md", "\r\n| 1 | 2026-11-16 |",
-             "\r\n| 0 | 2026-11-15 | X | 1800 | 1 | 0.9 | 200 | 18 | qualifying | hand |"
-             "\r\n| 1 | 2026-11-16 |"),
-        edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3", "runs: 2 of 3")), ""), "add")
+             f"\r\n{BREAKING_ROW}\r\n| 1 | 2026-11-16 |"),
+        edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3", "runs: 0 of 3")), ""), "add")
     assert proc.returncode == 0, proc.stderr
     assert cli("--repo", repo, "verify").code == 0
+
+
+@pytest.mark.parametrize(("line", "said"), [
+    ("runs: 2 of 3", "reads 2 of 3; the history here holds 1 of 3"),  # no row moved it
+    ("runs: 1 of 2", "reads 1 of 2; the history here holds 1 of 3"),
+])
+def test_a_streak_line_changed_by_hand_reads_the_streak(repo: Path, line: str, said: str,
+                                                       cli) -> None:  # type: ignore[no-untyped-def]
+    """The hook lets the streak line change (a hand-written row can move the streak);
+    verify holds it to the streak the history and the tracker leave."""
+    proc = commit(repo, Case("streak-line", edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3",
+                                                 line), ""), "add")
+    assert proc.returncode == 0, proc.stderr
+    r = cli("--repo", repo, "verify")
+    assert r.code == 1 and "(streak-line)" in r.out and said in r.out, r.out
 
 
 def test_record_rewrites_the_streak_line_not_a_row_that_quotes_it() -> None:

@@ -25,6 +25,25 @@ from .record import EvidenceRecord, Outcome
 from .verdict import Verdict, fmt_ratio, outcome_note
 
 STREAK_LINE = re.compile(defaults.STREAK_LINE)
+_STREAK_WORDS = b"Consecutive qualifying runs:"  # (every streak line holds them)
+
+
+def streak_text(count: int, needed: int) -> str:
+    """The tracker's streak line (`defaults.STREAK_LINE`) as `record` and `void` write it."""
+    return f"Consecutive qualifying runs: {count} of {needed}"
+
+
+def streak_lines(backlog: bytes, tracker_section: str) -> list[tuple[int, int]]:
+    """What each streak line of the tracker section says, (count, needed), in order: the
+    first is the one `record` and `void` rewrite. None without one tracker section."""
+    from ..md import edit as mdedit
+
+    try:
+        found = mdedit.lines_matching(backlog, tracker_section, STREAK_LINE,
+                                      holding=_STREAK_WORDS)
+    except mdedit.MarkdownEditError:
+        return []
+    return [(int(a), int(b)) for a, b in (re.findall(r"[0-9]+", x) for x in found)]
 
 
 # --- what the trailers say, recomputable from the record ------------------------------
@@ -106,9 +125,9 @@ def tracker_values(record: EvidenceRecord, *, number: int, path: str) -> dict[st
 
 @frozen
 class Rendered:
-    backlog: bytes | None  # None: the row already exists (hand-written), nothing changes
+    backlog: bytes  # with the run's row (none when a hand-written one exists) and streak
     session_log: bytes
-    row_number: int | None
+    row_number: int | None  # None: the run already had a (hand-written) row
 
 
 def render_documents(
@@ -122,7 +141,7 @@ def render_documents(
     run_col = _col(table, "Run ID")
     existing = [r for r in table.rows if run_col is not None and run_col < len(r)
                 and r[run_col] == record.run_id]
-    new_backlog: bytes | None = None
+    new_backlog = backlog
     number: int | None = None
     if not existing:
         number = _next_number(table)
@@ -132,9 +151,9 @@ def render_documents(
         new_backlog = mdedit.append_row(
             backlog, tracker,
             {k: redact(str(v)) for k, v in values.items() if table.has_column(k)})
-        new_backlog = mdedit.replace_line(
-            new_backlog, tracker, STREAK_LINE,
-            f"Consecutive qualifying runs: {streak} of {consecutive}")
+    # (also beside a hand-written row: the line says the streak after every run commit)
+    new_backlog = mdedit.replace_line(new_backlog, tracker, STREAK_LINE,
+                                      streak_text(streak, consecutive))
     s = record.session
     entry = render(
         "session_entry.md.j2",

@@ -50,6 +50,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
              "tracker row before it says that run did not qualify"),
     RuleInfo("trailer-mismatch", _RUN, "every trailer (metrics, streak, times, code) is "
              "recomputed from the record and the history before it"),
+    RuleInfo("streak-line", _RANGE, "the tracker's streak line reads the streak after each "
+             "run or void commit; no other commit changes it"),
     RuleInfo("milestone-without-rule", _CLOSURE, "the milestone has a rule in the base "
              "config"),
     RuleInfo("milestone-closed-twice", _CLOSURE, "a milestone closes once"),

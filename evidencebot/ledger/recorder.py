@@ -171,14 +171,14 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
     except MarkdownEditError as e:
         raise UsageError(f"{cfg.docs.backlog}: {e}") from None
     changes: dict[str, bytes] = {path: data, cfg.docs.session_log: rendered.session_log}
-    if rendered.backlog is not None:
+    if rendered.backlog != docs[cfg.docs.backlog]:
         changes[cfg.docs.backlog] = rendered.backlog
     changes.update(attachments)
     block = run_trailers(record, path=path, data=data, streak=streak,
                          consecutive=ctx.consecutive, config_sha=ctx.base.sha256)
     message = run_message(record, block, streak=streak, consecutive=ctx.consecutive,
                           milestone=ctx.milestone)
-    return RunDraft(Draft(changes, message), streak, rendered.backlog is None)
+    return RunDraft(Draft(changes, message), streak, rendered.row_number is None)
 
 
 def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,

@@ -14,7 +14,7 @@ from ..errors import UsageError
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, canonical, read_file, record_path
-from ..evidence.render import run_trailers
+from ..evidence.render import run_trailers, streak_lines
 from ..evidence.report import Metrics, metrics_from
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import verdict
@@ -32,12 +32,33 @@ COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")
 AGAIN = DROP + " and record the run again"
 
 
+def rederive(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add, *,
+             runs: Callable[[], streaks.Runs], changes: Sequence[Change],
+             records: Sequence[Record] | None, describe: Describe | None) -> None:
+    """Every finding about well-formed ops commit ``c`` from its kind: a run's record and
+    trailers, a closure's streak and files, and the streak line after either kind that
+    writes one (``prior``: the ops commits before it; ``runs``: their `streak.runs_of`)."""
+    streak: int | None = None  # what the tracker's streak line says after this commit
+    if c.is_run:
+        streak = check_run(ctx, c, add, runs=runs(), changes=changes, records=records)
+        if streak is None:
+            return  # (its record is unreadable: that is the finding)
+    elif c.kind == "milestone":
+        check_closure(ctx, c, prior, add, describe)
+    elif c.kind == "void":
+        from .void import after_void
+
+        streak = after_void(ctx, c, prior, parent_backlog(ctx, c, changes)).count
+    check_streak_line(ctx, c, prior, changes, streak, add)
+
+
 def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
-              changes: Sequence[Change] = (), records: Sequence[Record] | None = None) -> None:
+              changes: Sequence[Change] = (),
+              records: Sequence[Record] | None = None) -> int | None:
     """Every finding about run commit ``c`` (``runs``: the `streak.runs_of` of the ops
     commits before it; ``changes``: its changes as the scope rules read them, whose old
     backlog is its parent's; ``records``: its raw records against its parent, when
-    known)."""
+    known). The streak re-derived for it; None when its record cannot be read."""
     t = c.trailers
     path = t.get("Evidence-Record", "")
     want_path = record_path(ctx.cfg, c.run_id)
@@ -52,7 +73,7 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
     if data is None:
         add("record-missing", f"no record at {path!r}",
             "a run commit adds its own record: record the run with `evidencebot record`")
-        return
+        return None
     held = sides[0] is not None if sides is not None else \
         bool(c.parents) and git.show_bytes(ctx.repo, c.parents[0], path) is not None
     if held:
@@ -64,17 +85,14 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
         where = ".".join(str(p) for p in e.loc) or "the record"
         add("record-unreadable", f"record unreadable: {where}: {e.message}",
             "records are written by `evidencebot record`: " + AGAIN)
-        return
+        return None
     if record.run_id != c.run_id:
         add("record-mismatch", f"the record is run {record.run_id!r}, the trailer says "
             f"{c.run_id!r}", AGAIN)
     _times(ctx, c, record, add)
     _verdict(ctx, record, add, _report(ctx, record, add))
     _session(record, runs, add)
-    parent = c.parents[0] if c.parents else None
-    backlog = _parent_side(changes, ctx.cfg.docs.backlog)
-    if backlog is None and parent:
-        backlog = git.show_bytes(ctx.repo, parent, ctx.cfg.docs.backlog)
+    backlog = parent_backlog(ctx, c, changes)
     hand = ctx.hand_rows(backlog, runs)
     _hand_row(ctx, record, runs, hand, add)
     streak = streaks.streak_with(
@@ -88,14 +106,48 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
             add("trailer-mismatch", f"{key}: trailer says {t.get(key)!r}, re-derived from "
                 f"the record and the history: {expected.get(key)!r}",
                 "trailers must be recomputable from the record; re-record the run")
+    return streak
 
 
-def _parent_side(changes: Sequence[Change], path: str) -> bytes | None:
-    """``path`` as the parent holds it, when the commit changed it (else None: ask git)."""
+def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
+                      changes: Sequence[Change], streak: int | None, add: Add) -> None:
+    """The tracker's (first) streak line reads the streak: after a run, its re-derived
+    Burnin-Streak, after a void the streak once it counts (``streak``: what `record` and
+    `void` write, whether or not the commit changed the line); a commit of another kind
+    (None) may change it, to the streak the history and the tracker it leaves hold. No
+    commit changes a later streak line. The hook lets the lines change: only the history
+    knows what they must say."""
+    path, section = ctx.cfg.docs.backlog, ctx.cfg.docs.tracker_section
+    new = next((ch.new.data for ch in changes if ch.new is not None and ch.new.path == path),
+               None)
+    if new is None and streak is None:
+        return
+    old = parent_backlog(ctx, c, changes)
+    before = streak_lines(old, section) if old else []
+    after = streak_lines(new, section) if new is not None else before
+    if after[1:] != before[1:]:
+        add("streak-line", "a streak line after the tracker's first changed",
+            "the tracker holds one streak line, written by evidencebot: " + DROP)
+    if not after or (streak is None and after[:1] == before[:1]):
+        return
+    if streak is None:  # (a hand edit: the streak with the rows it leaves)
+        history = [c, *prior]
+        streak = streaks.streak_of(history, milestone=ctx.milestone, needed=ctx.consecutive,
+                                   hand_rows=ctx.hand_rows(new, history)).count
+    if after[0] != (streak, ctx.consecutive):
+        add("streak-line", f"the tracker's streak line reads {after[0][0]} of "
+            f"{after[0][1]}; the history here holds {streak} of {ctx.consecutive}",
+            "the streak line says what evidencebot writes there: " + DROP)
+
+
+def parent_backlog(ctx: Context, c: OpsCommit, changes: Sequence[Change]) -> bytes | None:
+    """The tracker document as ``c``'s parent holds it: from ``changes`` when the commit
+    changed it, else from git (None: no parent, or no such file there)."""
+    path = ctx.cfg.docs.backlog
     for ch in changes:
         if ch.old is not None and ch.new is not None and ch.old.path == path == ch.new.path:
             return ch.old.data
-    return None
+    return git.show_bytes(ctx.repo, c.parents[0], path) if c.parents else None
 
 
 def _times(ctx: Context, c: OpsCommit, record: EvidenceRecord, add: Add) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -160,7 +161,7 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
     import difflib  # noqa: F401  ... while the judging code is imported (about 5 ms)
 
     from ..guard import documents  # noqa: F401
-    from .rederive import check_closure, check_run
+    from .rederive import rederive
     from .void import check_voids
     for n, commit in enumerate(logged):
         sha, parents = commit.sha, commit.parents
@@ -194,13 +195,13 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
         changes = _scope(ctx, report, commit, prior, folders, trees)
         _strays(ctx, c, changes, add)
         check_voids(ctx, c, prior, changes, add)
-        if c.is_run and not c.problems:
+        if c.problems:
+            continue
+        if c.is_run:
             report.runs.append(c.run_id)
             report.run_commits.append(c)
-            check_run(ctx, c, add, runs=before(index[sha]), changes=changes,
-                      records=commit.records)
-        elif c.kind == "milestone" and not c.problems:
-            check_closure(ctx, c, prior, add, describe)
+        rederive(ctx, c, prior, add, runs=partial(before, index[sha]), changes=changes,
+                 records=commit.records, describe=describe)
 
 
 class _RunsBefore:

@@ -15,7 +15,7 @@ from ..errors import PolicyViolation, UsageError
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import VoidRecord, read_file, stamp
-from ..evidence.render import STREAK_LINE, redact_bytes
+from ..evidence.render import STREAK_LINE, redact_bytes, streak_text
 from ..evidence.void import (
     VOIDS_DIR,
     clean_reason,
@@ -112,9 +112,7 @@ def void_draft(ctx: Context, *, parent: str, record: VoidRecord, run: OpsCommit,
     docs = read_docs(ctx, parent, d.backlog, d.session_log)
     marker = run._replace(sha="0" * 40, parents=(), subject="",
                      trailers={"Evidence-Kind": "void", "Evidence-Run-Id": record.run_id})
-    after = streaks.streak_of([marker, *commits], milestone=ctx.milestone,
-                              needed=ctx.consecutive,
-                              hand_rows=ctx.hand_rows(docs[d.backlog], commits))
+    after = after_void(ctx, marker, commits, docs[d.backlog])
     mo, path = ctx.milestone, void_path(record.run_id)
     next_step = (f"{mo} is closed; this void changes nothing it closed on"
                  if after.closed_by is not None else
@@ -125,8 +123,7 @@ def void_draft(ctx: Context, *, parent: str, record: VoidRecord, run: OpsCommit,
                d.session_log: redact_bytes(mdedit.append_entry(docs[d.session_log], entry))}
     try:
         backlog = mdedit.replace_line(docs[d.backlog], d.tracker_section, STREAK_LINE,
-                                      f"Consecutive qualifying runs: {after.count} of "
-                                      f"{after.needed}")
+                                      streak_text(after.count, after.needed))
     except mdedit.MarkdownEditError:
         backlog = docs[d.backlog]  # no tracker section: nothing to keep in step
     if backlog != docs[d.backlog]:
@@ -134,6 +131,14 @@ def void_draft(ctx: Context, *, parent: str, record: VoidRecord, run: OpsCommit,
     message = void_message(record, outcome=run.outcome, milestone=mo, version=__version__,
                            config_sha=ctx.base.sha256)
     return Draft(changes, message)
+
+
+def after_void(ctx: Context, void: OpsCommit, commits: Sequence[OpsCommit],
+               backlog: bytes | None) -> streaks.Streak:
+    """The streak once ``void`` joins ``commits`` (the history before it, newest first;
+    ``backlog``: the tracker there): what its streak line says."""
+    return streaks.streak_of([void, *commits], milestone=ctx.milestone,
+                             needed=ctx.consecutive, hand_rows=ctx.hand_rows(backlog, commits))
 
 
 def replay_void(ctx: Context, c: OpsCommit, parent: str) -> Draft | None:

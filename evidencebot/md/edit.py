@@ -10,7 +10,7 @@ BOM, the line endings (LF or CRLF), and whether the file ends with a newline.
 # is a string that typing compiles at import time, milliseconds on every hook run.
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from itertools import repeat
 from operator import contains
@@ -332,12 +332,26 @@ def get_cell(data: bytes, section_title: str, row_key: str, column: str) -> str 
 def replace_line(data: bytes, section_title: str, pattern: re.Pattern[str], new: str) -> bytes:
     """Replace the first line of a section matching ``pattern`` (unchanged when none does)."""
     doc = parse(data)
+    for i in _matching(doc, section_title, pattern):
+        return _replace(doc, i, i + 1, [_with_ending(new, _ending(doc.lines[i]))]).to_bytes()
+    return data
+
+
+def lines_matching(data: bytes, section_title: str, pattern: re.Pattern[str], *,
+                   holding: bytes = b"") -> list[str]:
+    """The lines of a section matching ``pattern``, in order, without their endings: the
+    first is the one `replace_line` rewrites. ``holding``: bytes every such line holds (the
+    others are not decoded)."""
+    doc = parse(data)
+    return [doc.line_text(i) for i in _matching(doc, section_title, pattern, holding)]
+
+
+def _matching(doc: Doc, section_title: str, pattern: re.Pattern[str],
+              holding: bytes = b"") -> Iterator[int]:
     sec = find_section(doc, section_title)
     for i in range(sec.body_start, sec.end):
-        if pattern.search(doc.line_text(i)):
-            raw = doc.lines[i]
-            return _replace(doc, i, i + 1, [_with_ending(new, _ending(raw))]).to_bytes()
-    return data
+        if holding in doc.lines[i] and pattern.search(doc.line_text(i)):
+            yield i
 
 
 def append_entry(data: bytes, entry: str) -> bytes:
