@@ -10,11 +10,12 @@ BOM, the line endings (LF or CRLF), and whether the file ends with a newline.
 # is a string that typing compiles at import time, milliseconds on every hook run.
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
-from itertools import repeat
+from itertools import accumulate, repeat
 from operator import contains
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import MarkdownEditError  # with the other errors: the CLI needs no parser
 from .blocks import BOM, Doc, blocks, derive, parse  # noqa: F401 - mdedit's API
@@ -340,18 +341,37 @@ def replace_line(data: bytes, section_title: str, pattern: re.Pattern[str], new:
 def lines_matching(data: bytes, section_title: str, pattern: re.Pattern[str], *,
                    holding: bytes = b"") -> list[str]:
     """The lines of a section matching ``pattern``, in order, without their endings: the
-    first is the one `replace_line` rewrites. ``holding``: bytes every such line holds (the
-    others are not decoded)."""
+    first is the one `replace_line` rewrites. ``holding``: bytes every such line holds
+    (found in the section's text at once; no other line is looked at). The last answer
+    is remembered: a verify walk asks of each version of the tracker twice, as one
+    commit's new side and the next one's old side."""
     doc = parse(data)
-    return [doc.line_text(i) for i in _matching(doc, section_title, pattern, holding)]
+    key = (section_title, pattern, holding)
+    if _last_matching and _last_matching[0] is doc and _last_matching[1] == key:
+        return list(_last_matching[2])
+    found = [doc.line_text(i) for i in _matching(doc, section_title, pattern, holding)]
+    _last_matching[:] = [doc, key, tuple(found)]
+    return found
+
+
+_last_matching: list[Any] = []
 
 
 def _matching(doc: Doc, section_title: str, pattern: re.Pattern[str],
               holding: bytes = b"") -> Iterator[int]:
     sec = find_section(doc, section_title)
-    for i in range(sec.body_start, sec.end):
-        if holding in doc.lines[i] and pattern.search(doc.line_text(i)):
-            yield i
+    lines = doc.lines[sec.body_start:sec.end]
+    if not holding:
+        yield from (i for i in range(sec.body_start, sec.end)
+                    if pattern.search(doc.line_text(i)))
+        return
+    text, ends = b"".join(lines), list(accumulate(map(len, lines)))
+    at = text.find(holding)
+    while at >= 0:  # (line k holds the bytes up to ends[k])
+        k = bisect_right(ends, at)
+        if pattern.search(doc.line_text(sec.body_start + k)):
+            yield sec.body_start + k
+        at = text.find(holding, ends[k])
 
 
 def append_entry(data: bytes, entry: str) -> bytes:
