@@ -668,6 +668,22 @@ def test_names_spelled_alike_are_all_found() -> None:
     assert list(names + Names.of(["c"])) == ["a/X", "a/x", "b", "A/x", "straße", "c"]
 
 
+@settings(max_examples=300, deadline=None)
+@given(existing=st.lists(st.sampled_from(["a", "A", "b", "B", "/", "é", "ß", "."]).map(str)
+                         | st.text(alphabet="aAbB/.", min_size=1, max_size=4), max_size=10),
+       asked=st.text(alphabet="aAbB/.ßé", min_size=1, max_size=4))
+def test_names_spelled_alike_are_the_paths_that_fold_alike(existing: list[str],
+                                                           asked: str) -> None:
+    """`Names.spelled` finds each path whose fold is the one asked for, in order: where
+    every name is ASCII it reads the spelling at the match, elsewhere by counting."""
+    from evidencebot.guard.paths import Names, fold
+
+    names = Names.of(existing)
+    want = fold(asked)
+    assert names.spelled(want) == [p for p in existing if fold(p) == want]
+    assert names.spelled(want) == names.spelled(want)  # (asked again, from the fold kept)
+
+
 def test_an_accent_written_two_ways_is_one_name() -> None:
     """macOS takes "é" as one character or as "e" and a combining accent for one name: a
     new path in the other form is a twin, with a case difference too."""

@@ -224,12 +224,13 @@ class Names:
     1,000 records is then one string, not 1,000, and a new name is looked for in it by
     one search."""
 
-    __slots__ = ("joined", "_ends", "_folded")
+    __slots__ = ("joined", "_ends", "_folded", "_aligned")
 
     def __init__(self, joined: str = "") -> None:
         self.joined = joined  # "": no path
         self._ends: str | None = None  # "\0" + joined + "\0" (`_ended`)
         self._folded: str | None = None  # its case fold
+        self._aligned = False  # whether each folded character is where it was (ASCII)
 
     @classmethod
     def of(cls, paths: Iterable[str]) -> "Names":
@@ -253,12 +254,18 @@ class Names:
         """Every path whose `fold` is ``folded``, in order."""
         if not self.joined or "\x00" in folded:
             return []
+        ended = self._ended()
         if self._folded is None:
-            self._folded = fold(self._ended())  # (each character on its own; NULs stay)
+            self._folded = fold(ended)  # (each character on its own; NULs stay)
+            # ASCII folds letter for letter: a match is then where the path is (no split)
+            self._aligned = ended.isascii()
         out, at, paths = [], self._folded.find("\x00" + folded + "\x00"), None
         while at >= 0:
-            paths = paths or self.joined.split("\x00")
-            out.append(paths[self._folded.count("\x00", 0, at)])
+            if self._aligned:
+                out.append(ended[at + 1:at + 1 + len(folded)])
+            else:
+                paths = paths or self.joined.split("\x00")
+                out.append(paths[self._folded.count("\x00", 0, at)])
             at = self._folded.find("\x00" + folded + "\x00", at + 1)
         return out
 
