@@ -1387,6 +1387,10 @@ ATTEMPTS: list[Attempt] = [
       add_file(f"{EVIDENCE}/notes.txt."), **NAMES),
     A("r9-name-with-trailing-space", 9, "an evidence name ending in ' '",
       add_file(f"{EVIDENCE}/notes.txt "), **NAMES),
+    A("r9-name-with-zero-width-joiner", 9, "an evidence name starting with U+200D (it "
+      "reads as another file's name)", add_file(f"{EVIDENCE}/\u200dnotes.txt"), **GIT),
+    A("r9-name-with-bidi-override", 9, "an evidence name holding U+202E (it reads "
+      "backwards)", add_file(f"{EVIDENCE}/notes\u202etxt.json"), **GIT),
     A("r9-name-with-colon", 9, "an evidence name with ':' (an NTFS stream)",
       add_file(f"{EVIDENCE}/notes:stream.txt"), **NAMES),
     A("r9-reserved-device-name-nul-json", 9, "reports/evidence/NUL.json",

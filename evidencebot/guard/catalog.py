@@ -42,7 +42,8 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
              "@import"),
     RuleInfo("no-dotfiles", _NEW, "no file or folder name starting with a dot"),
     RuleInfo("portable-names", _NEW, "names Windows can hold: no <>:\"|?*\\, control "
-             "characters, trailing dot or space, or device names (CON, NUL, COM1…)"),
+             "characters, trailing dot or space, or device names (CON, NUL, COM1…); no "
+             "format character (zero-width, bidi) a reader cannot see"),
     RuleInfo("text-only", _DOCS, "UTF-8 text without NUL bytes"),
     RuleInfo("unreadable-document", _DOCS, "a document the rules can read at all"),
     RuleInfo("hidden-characters", _DOCS, "changed lines hold no control (but tab) or format "

@@ -96,7 +96,19 @@ def name_rules(path: str, rules: Rules) -> list[Violation]:
         elif why:
             out.append(Violation(path, "portable-names", f"{part!r}: {why}",
                                  "use letters, digits, '.', '_' and '-' in evidence names"))
+        elif not part.isascii() and (hidden := _hidden(part)):
+            out.append(Violation(path, "portable-names", f"{part!r}: holds {hidden}, a "
+                                 "format character no reader sees (zero-width, bidi)",
+                                 "use letters, digits, '.', '_' and '-' in evidence names"))
     return out
+
+
+def _hidden(part: str) -> str | None:
+    """The first control or format character in a name (`textsafe.has_unsafe`): a name
+    with a zero-width joiner or a bidi override reads as another one, or as none."""
+    from ..textsafe import has_unsafe
+
+    return has_unsafe(part)
 
 
 def is_page(path: str, rules: Rules) -> bool:
