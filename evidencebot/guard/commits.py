@@ -123,6 +123,8 @@ def unreadable(repo: Path, shas: Sequence[str]) -> list[tuple[str, str]]:
         try:
             git.run(repo, "diff-tree", "-r", "-t", "--root", "--no-renames", "--raw", sha)
         except git.GitError as e:
-            said = e.stderr.decode("utf-8", "replace").strip().splitlines()
+            # (git's hints, such as the one a graft file set aside brings, are no complaint)
+            said = [x for x in e.stderr.decode("utf-8", "replace").strip().splitlines()
+                    if x.strip() and not x.startswith("hint:")]
             found.append((sha, said[0] if said else f"git exited {e.returncode}"))
     return found
