@@ -488,6 +488,12 @@ def add_file(path: str | Callable[[Lab], str],
     return setup
 
 
+def git_short_name(lab: Lab) -> Hand:
+    """GIT~1/ under the evidence folder, added with git's NTFS guard turned off."""
+    lab.git("config", "core.protectNTFS", "false")
+    return add_file(f"{EVIDENCE}/GIT~1/notes.txt")(lab)
+
+
 def change_file(prefix: str, suffix: str, *, delete: bool = False) -> Setup:
     """Append to (or delete) the first committed file under ``prefix`` ending in ``suffix``."""
     def setup(lab: Lab) -> Hand:
@@ -1391,6 +1397,9 @@ ATTEMPTS: list[Attempt] = [
       "reads as another file's name)", add_file(f"{EVIDENCE}/\u200dnotes.txt"), **GIT),
     A("r9-name-with-bidi-override", 9, "an evidence name holding U+202E (it reads "
       "backwards)", add_file(f"{EVIDENCE}/notes\u202etxt.json"), **GIT),
+    A("r9-folder-named-like-git-short-name", 9, "a folder GIT~1 under the evidence folder "
+      "(Windows' short name for .git; git refuses to add it, a hand-made tree holds it)",
+      git_short_name, **NAMES),
     A("r9-name-with-colon", 9, "an evidence name with ':' (an NTFS stream)",
       add_file(f"{EVIDENCE}/notes:stream.txt"), **NAMES),
     A("r9-reserved-device-name-nul-json", 9, "reports/evidence/NUL.json",

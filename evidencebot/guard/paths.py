@@ -217,6 +217,8 @@ def _windows_problem(part: str) -> str | None:
         return "holds a character Windows cannot (<>:\"|?*\\ or a control character)"
     if part.split(".", 1)[0].strip().lower() in WINDOWS_RESERVED:
         return "is a reserved device name on Windows"
+    if part[:4].lower() == "git~" and part[4:].isdigit():  # (git refuses it too)
+        return "is a short (8.3) name Windows can give .git"
     return None
 
 
