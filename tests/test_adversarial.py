@@ -875,6 +875,31 @@ def report_under_hand_row(lab: Lab) -> None:
     ok(lab.ev("verify", "--range", f"main..{OPS}"))
 
 
+def row_on_main(outcome: str) -> Callable[[Lab], None]:
+    def add(lab: Lab) -> None:
+        first = "| copied by hand from the report |\n"
+        lab.commit_on("main", {"IMPLEMENTATION_BACKLOG.md": BACKLOG.replace(
+            first, first + hand_row(outcome))}, "2026-11-20T13:00:00Z")
+    return add
+
+
+def record_around_row(outcome: str, *, moved: bool = False) -> Callable[[Lab], None]:
+    """A hand-written row on Tue 24 12:00 whose Outcome cell says ``outcome``, qualifying
+    runs on Mon, Wed and Thu: the row breaks the streak (2/3, close refused). ``moved``:
+    then a report as strict as the row is recorded under its run id, dated Fri 20 (before
+    every run): the row still breaks the streak where it falls."""
+    def attempt(lab: Lab) -> None:
+        row_on_main(outcome)(lab)
+        for day in (23, 25, 26):
+            ok(lab.record(make_report(f"2026-11-{day}T10:00:00Z")))
+        if moved:
+            early = make_report("2026-11-20T10:00:00Z", filled=0, run_id=HAND_RUN)
+            assert_recorded_as(lab.record(early, "--json"), lab, "non-qualifying")
+        close_refused(lab, 2)
+        ok(lab.ev("verify", "--range", f"main..{OPS}"))
+    return attempt
+
+
 def forged_run_over_hand_row(lab: Lab) -> Hand:
     """The same run made by hand: recorded as qualifying on a main without the row, then
     main given the row (non-qualifying, where the run's own row was) and the run commit
@@ -1280,6 +1305,16 @@ ATTEMPTS: list[Attempt] = [
     A("r1-report-under-hand-non-qualifying-row-refused", 1, "a report claiming the run of "
       "a hand-written non-qualifying row qualified is refused; a report as strict is "
       "recorded", report_under_hand_row, base="bare"),
+    A("r1-row-moved-by-a-record-under-its-run-id", 1, "a non-qualifying report recorded "
+      "under a hand-written non-qualifying row's run id but dated days earlier: the row "
+      "still breaks the streak where it stands (2/3)",
+      record_around_row("non-qualifying", moved=True), base="bare"),
+    A("r1-hand-row-outcome-in-bold", 1, "a hand-written row whose Outcome reads "
+      "'**non-qualifying**' breaks the streak (2/3)", record_around_row("**non-qualifying**"),
+      base="bare"),
+    A("r1-hand-row-outcome-not-qualifying", 1, "a hand-written row whose Outcome reads "
+      "'not qualifying' (no word the rules know) breaks the streak (2/3)",
+      record_around_row("not qualifying"), base="bare"),
     A("r1-forged-run-over-hand-non-qualifying-row", 1, "the same run committed by hand over "
       "the row: verify blames it", forged_run_over_hand_row, expect_verify=True, base="bare"),
     A("r1-closure-never-reopened", 1, "an older non-qualifying run recorded inside the closed "

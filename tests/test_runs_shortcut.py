@@ -109,8 +109,10 @@ def test_a_forged_shortcut_of_the_wrong_types_is_refused_not_a_crash(trading_rep
 
 def test_a_forged_streak_in_the_shortcut_cannot_close_the_milestone(trading_repo: Path,  # type: ignore[no-untyped-def]
                                                                     cli) -> None:
-    """The shortcut says every run counted: record writes 3/3 on the strength of it, but
-    `close` (the scope rules read the streak from git) refuses and verify names the lie."""
+    """The shortcut says every run counted: record writes 2/3 on the strength of it (the
+    honest streak is 1/3; run 4's own tracker row still breaks the streak, where its run
+    id's stamp falls, before run 4 itself), but `close` (the scope rules read the streak
+    from git) refuses and verify names the lie."""
     record_run(cli, trading_repo, 3)
     record_run(cli, trading_repo, 4, filled=0)  # breaks the streak
     cache = _cache(trading_repo)
@@ -120,7 +122,7 @@ def test_a_forged_streak_in_the_shortcut_cannot_close_the_milestone(trading_repo
     facts = [*facts[:3], (1,) * len(facts[3]), facts[4]]  # every run "counts"
     shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, sessions, closed)))
     record_run(cli, trading_repo, 5)
-    assert "Burnin-Streak: 3/3" in git(trading_repo, "log", "-1", "--format=%B", "ops/evidence")
+    assert "Burnin-Streak: 2/3" in git(trading_repo, "log", "-1", "--format=%B", "ops/evidence")
     before = git(trading_repo, "rev-parse", "ops/evidence")
     r = cli("--repo", trading_repo, "close", "MO-2")
     assert r.code != 0 and git(trading_repo, "rev-parse", "ops/evidence") == before

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidencebot.evidence.history import OpsCommit
+from evidencebot.evidence.rows import HandRow
 from evidencebot.evidence.streak import (
     Fact,
-    HandRow,
     Runs,
     conflicts,
     contradicted_row,
@@ -182,7 +182,7 @@ def test_tracker_rows_read_after_another_tracker_equal_a_fresh_read(
     """The tracker read last is reused for a tracker that only adds rows to it; whatever
     the next version does (adds, edits, drops rows, renames a column), the rows are those
     a read with nothing before it gives."""
-    from evidencebot.evidence import streak as streaks
+    from evidencebot.evidence import rows as tracker
 
     header = ["Date (UTC)", "Run ID", "Outcome"]
     rows: list[tuple[str, str, str]] = []
@@ -199,9 +199,9 @@ def test_tracker_rows_read_after_another_tracker_equal_a_fresh_read(
                            *("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |"
                              for r in rows)])
         backlog = f"# B\n\n## Step 1A Burn-In Tracker\n\n{table}\n\n## Later\n".encode()
-        walked = streaks.tracker_rows(backlog, "Step 1A Burn-In Tracker")
-        streaks._last_read.clear()
-        assert walked == streaks.tracker_rows(backlog, "Step 1A Burn-In Tracker")
+        walked = tracker.tracker_rows(backlog, "Step 1A Burn-In Tracker")
+        tracker._last_read.clear()
+        assert walked == tracker.tracker_rows(backlog, "Step 1A Burn-In Tracker")
 
 
 fact = st.builds(lambda s, f, o, e: Fact(s, f, o, e, f"R{o}", None),
@@ -272,3 +272,41 @@ def test_a_run_never_overrules_its_hand_written_non_qualifying_row(
     found = contradicted_row(runs_of(history), rows, run_id="R9", outcome=outcome, dirty=dirty)
     assert found == (rows[1] if blamed else None)
     assert contradicted_row(runs_of(history), rows, run_id="R7", outcome=Q, dirty=False) is None
+
+
+@pytest.mark.parametrize(("cell", "breaks"), [
+    ("qualifying", False), ("Qualifying", False), ("`qualifying`", False),
+    ("❌ qualifying", False), ("failed-infra (gateway down)", False),
+    ("failed-market-data", False), ("non-qualifying: 0 fills", True),
+    ("**non-qualifying**", True), ("_non-qualifying_", True), ("NON-QUALIFYING", True),
+    ("non\u2011qualifying", True), ("non qualifying", True), ("not qualifying", True),
+    ("failed-code", True), ("<b>qualifying</b>", True), ("qualifying-ish", True), ("", True),
+    ("—", True),
+])
+def test_a_row_breaks_the_streak_unless_it_reads_qualifying_or_a_failed_attempt(
+        cell: str, breaks: bool) -> None:
+    from evidencebot.evidence.rows import row_breaks
+
+    assert row_breaks(cell.lower()) is breaks  # (tracker_rows reads cells in lower case)
+    assert row_breaks(cell) is breaks
+
+
+def test_a_breaking_row_stays_in_the_timeline_once_its_run_id_is_recorded() -> None:
+    """A run recorded under a row's run id (neutral, or breaking elsewhere in time) never
+    takes the row's break away; a qualifying row of a recorded run is left out (it
+    changes nothing)."""
+    from evidencebot.evidence.rows import hand_rows
+
+    table = ("| Date (UTC) | Run ID | Outcome |\n|---|---|---|\n"
+             "| 2026-11-04 | 20261104T100000Z | non-qualifying |\n"
+             "| 2026-11-05 | 20261105T100000Z | qualifying |\n")
+    backlog = f"# B\n\n## Step 1A Burn-In Tracker\n\n{table}\n## Later\n".encode()
+    recorded = {"20261104T100000Z", "20261105T100000Z"}
+    rows = hand_rows(backlog, "Step 1A Burn-In Tracker", recorded)
+    assert [(r.run_id, r.started, r.qualifying) for r in rows] == [
+        ("20261104T100000Z", "2026-11-04T10:00:00Z", False)]
+    history = [run(Q, 1), other("step1a-burnin", 2, **{
+        "Evidence-Run-Id": "20261104T100000Z", "Evidence-Outcome": "failed-infra"}), run(Q, 3)]
+    assert streak(list(reversed(history))) == 2
+    # R1 (Nov 1) and R3 (Nov 3) before the row of Nov 4: it breaks what they made
+    assert streak(list(reversed(history)), rows) == 0

@@ -6,31 +6,28 @@ Runs are ordered by their report's start time, never by recording order, and the
 is the unbroken run of qualifying runs at the END of that order. A run that completed
 but did not qualify, a code bug, dirty code or a voided run breaks it; attempts that
 never produced a report (failed-infra, failed-market-data) neither count nor break. A
-hand-written non-qualifying tracker row breaks the streak where it falls in time; a
-hand-written qualifying row neither counts nor breaks.
+tracker row that does not read qualifying (or an attempt that produced no report) breaks
+the streak where it falls in time, whoever wrote it and whatever is recorded later under
+its run id; a hand-written qualifying row neither counts nor breaks.
 """
 
 # No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
 
-import re
 from bisect import insort
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from functools import partial
 from itertools import repeat
 from operator import and_, gt, itemgetter, lt
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from ..frozen import frozen
 from .history import OpsCommit
+from .rows import HandRow
 from .store import typed_columns
 from .trailers import RESETS
 
-if TYPE_CHECKING:
-    from .store import Store
-
 COUNTS, NEUTRAL, RESETS_STREAK = 1, 0, -1
-_STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 
 
 def effect(outcome: str, *, dirty: bool) -> int:
@@ -40,15 +37,6 @@ def effect(outcome: str, *, dirty: bool) -> int:
     if outcome == "qualifying":
         return RESETS_STREAK if dirty else COUNTS
     return RESETS_STREAK if outcome in RESETS else NEUTRAL
-
-
-@frozen
-class HandRow:
-    """A tracker row written by hand (no evidence commit behind it)."""
-
-    run_id: str
-    started: str  # ISO-8601 UTC, "…Z"
-    qualifying: bool
 
 
 class Fact(NamedTuple):
@@ -182,11 +170,10 @@ def facts(commits: Sequence[OpsCommit] | Runs, hand_rows: Iterable[HandRow] = ()
     their `runs_of`), the hand-written rows and ``extra`` facts, sorted by start time."""
     base = commits.facts if isinstance(commits, Runs) else \
         sorted(_facts_of(commits, voided(commits)), key=_WHEN)
+    # (`hand_rows` left out the recorded runs' rows that change nothing; a row that breaks
+    # the streak stays where it falls, recorded or not)
     more = [Fact(row.started, row.started, -1, NEUTRAL if row.qualifying else RESETS_STREAK,
                  row.run_id, None) for row in hand_rows]
-    if more:
-        recorded = set(map(itemgetter(_RUN_ID), base))
-        more = [f for f in more if f.run_id not in recorded]
     more.extend(extra)
     # Stable: what ties keeps the order commits, then hand rows, then extra facts.
     return _merged(base, more)
@@ -258,10 +245,10 @@ def contradicted_row(runs: Runs, hand_rows: Iterable[HandRow], *, run_id: str,
                      outcome: str, dirty: bool) -> HandRow | None:
     """The hand-written tracker row that says run ``run_id`` did not qualify, when the run
     about to be recorded under that id would count: a record never turns a row's
-    non-qualifying run into a qualifying one (the run would replace the row in the
-    timeline while the row stays in the tracker). A record as strict as the row, or
-    stricter, backs it. ``runs``: the history before the run. `record` refuses and
-    `verify` blames this."""
+    non-qualifying run into a qualifying one. (The row keeps breaking the streak where it
+    falls whatever is recorded, `rows.hand_rows`; a counting run under its id would
+    read as the row's run mended.) A run that does not count is recorded beside it.
+    ``runs``: the history before the run. `record` refuses and `verify` blames this."""
     if new_effect(runs, run_id=run_id, outcome=outcome, dirty=dirty) != COUNTS:
         return None
     return next((row for row in hand_rows if row.run_id == run_id and not row.qualifying),
@@ -311,74 +298,3 @@ def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int,
     runs = streak_runs(commits, hand_rows)
     return Streak(milestone, needed, tuple(reversed(runs)), tuple(reversed(attempts)),
                   closed_by)
-
-
-def stamp_of(run_id: str) -> str | None:
-    """``20261116T081500Z`` (a run id that is a UTC stamp) as ISO-8601, else None."""
-    m = _STAMP.match(run_id)
-    if not m:
-        return None
-    y, mo, d, h, mi, s = m.groups()
-    return f"{y}-{mo}-{d}T{h}:{mi}:{s}Z"
-
-
-def hand_rows(backlog: bytes, tracker_section: str, recorded: AbstractSet[str], *,
-              store: "Store | None" = None) -> list[HandRow]:
-    """Tracker rows with no evidence commit behind them (their time: the run id when it is
-    a UTC stamp, else the row's date at midnight). ``store``: the last tracker read, by
-    the backlog's hash (no Markdown parse while the tracker is unchanged)."""
-    rows: list[tuple[str, str, str]] | None = None
-    digest = ""
-    if store is not None:
-        from ..hashes import sha256
-
-        digest = sha256(backlog)
-        saved = store.load()
-        if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == digest:
-            rows = saved[1]
-    if rows is None:
-        rows = tracker_rows(backlog, tracker_section)
-        if store is not None:
-            store.save((digest, rows))
-    out: list[HandRow] = []
-    for run_id, date, outcome in rows:
-        if run_id in recorded:
-            continue
-        started = stamp_of(run_id) or (f"{date[:10]}T00:00:00Z" if date else "")
-        if started:
-            out.append(HandRow(run_id, started, not outcome.startswith("non-qualifying")))
-    return out
-
-
-# The last tracker read: (header, rows, their facts). A walk over an ops history reads
-# each version of a growing tracker; a version that only adds rows to the last one read
-# costs only its new rows.
-_last_read: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...],
-                       tuple[tuple[str, str, str], ...]]] = []
-
-
-def tracker_rows(backlog: bytes, tracker_section: str) -> list[tuple[str, str, str]]:
-    """(run id, date, outcome in lower case) of each tracker row that names a run."""
-    from ..md import edit as mdedit  # Markdown: only when someone asks about hand-written rows
-
-    try:
-        table = mdedit.first_table(mdedit.parse(backlog), tracker_section)
-        col_id = table.column("Run ID")
-    except mdedit.MarkdownEditError:
-        return []
-    col_date = table.column("Date (UTC)") if table.has_column("Date (UTC)") else None
-    col_out = table.column("Outcome") if table.has_column("Outcome") else None
-    rows, done = table.rows, 0
-    out: list[tuple[str, str, str]] = []
-    if _last_read:
-        header, seen, facts = _last_read[0]
-        if header == table.header and rows[:len(seen)] == seen:
-            done, out = len(seen), list(facts)
-    for r in rows[done:]:
-        if col_id >= len(r) or not r[col_id]:
-            continue
-        date = r[col_date] if col_date is not None and col_date < len(r) else ""
-        outcome = r[col_out].strip().lower() if col_out is not None and col_out < len(r) else ""
-        out.append((r[col_id], date, outcome))
-    _last_read[:] = [(table.header, rows, tuple(out))]
-    return out

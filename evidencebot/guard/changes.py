@@ -228,13 +228,14 @@ def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) 
         if milestone not in cache:
             from ..evidence import streak as streaks
             from ..evidence.history import read
+            from ..evidence.rows import hand_rows
 
             if git.rev_parse(repo, rev) is None:
                 return 0
             commits = read(repo, rev, cache=False)  # the gate reads git, never a shortcut
             backlog = git.show_bytes(repo, rev, rules.backlog)
-            rows = streaks.hand_rows(backlog, rules.tracker_section,
-                                     {c.run_id for c in commits if c.is_run}) if backlog else []
+            rows = hand_rows(backlog, rules.tracker_section,
+                             {c.run_id for c in commits if c.is_run}) if backlog else []
             cache[milestone] = streaks.streak(commits, rows)
         return cache[milestone]
 

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__, git
 from ..errors import UsageError
+from ..evidence import rows, trailers
 from ..evidence import streak as streaks
-from ..evidence import trailers
 from ..evidence.record import (
     Attachments,
     CodeState,
@@ -242,7 +242,7 @@ def refuse_second_session(record: EvidenceRecord, runs: streaks.Runs) -> None:
 
 
 def refuse_contradicted_row(record: EvidenceRecord, runs: streaks.Runs,
-                            hand: Sequence[streaks.HandRow], *, backlog: str) -> None:
+                            hand: Sequence[rows.HandRow], *, backlog: str) -> None:
     """A run whose hand-written tracker row says it did not qualify is not recorded as
     counting (exit 2; `streak.contradicted_row`, the rule verify applies)."""
     if streaks.contradicted_row(runs, hand, run_id=record.run_id,

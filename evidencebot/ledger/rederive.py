@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from .. import git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import UsageError
+from ..evidence import rows
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, canonical, read_file, record_path
@@ -257,7 +258,7 @@ def _session(record: EvidenceRecord, runs: streaks.Runs, add: Add) -> None:
 
 
 def _hand_row(ctx: Context, record: EvidenceRecord, runs: streaks.Runs,
-              hand: Sequence[streaks.HandRow], add: Add) -> None:
+              hand: Sequence[rows.HandRow], add: Add) -> None:
     """A run does not overrule its hand-written non-qualifying row
     (`streak.contradicted_row`)."""
     if streaks.contradicted_row(runs, hand, run_id=record.run_id,

@@ -15,7 +15,7 @@ from .. import config as config_mod
 from ..config import Config, LoadedConfig
 from ..defaults import CONSECUTIVE, MILESTONE
 from ..errors import PolicyViolation, UsageError
-from ..evidence import history
+from ..evidence import history, rows
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.report import COMMIT_ID
@@ -90,7 +90,7 @@ class Context:
         return runs_at(self.repo, rev, bot_author=self.cfg.ops.author, read=self.history)
 
     def hand_rows(self, backlog: bytes | None,
-                  commits: Sequence[OpsCommit] | streaks.Runs) -> list[streaks.HandRow]:
+                  commits: Sequence[OpsCommit] | streaks.Runs) -> list[rows.HandRow]:
         """The tracker rows written by hand in ``backlog`` (no evidence commit behind them)."""
         if backlog is None:
             return []
@@ -102,7 +102,7 @@ class Context:
 
             store = Store(shortcut_path(self.repo, "tracker-cache.bin"),
                           f"{__version__}|{self.cfg.docs.tracker_section}")
-        return streaks.hand_rows(backlog, self.cfg.docs.tracker_section, recorded,
+        return rows.hand_rows(backlog, self.cfg.docs.tracker_section, recorded,
                                  store=store)
 
     def streak(self, rev: str | None = None, milestone: str | None = None,

@@ -21,7 +21,9 @@ def status_report(ctx: Context) -> dict[str, Any]:
     malformed = [c.sha for c in commits if c.problems]
     # The rows the streak reads (the one reading: `Context.hand_rows`), in tracker order.
     backlog = git.show_bytes(ctx.repo, at.sha, ctx.cfg.docs.backlog)
-    hand_rows = [h.run_id for h in ctx.hand_rows(backlog, commits)]
+    recorded = {c.run_id for c in runs}
+    hand_rows = [h.run_id for h in ctx.hand_rows(backlog, commits)
+                 if h.run_id not in recorded]
     state = f" — streak met: `evidencebot close {ctx.milestone}`" if s.met and \
         not s.closed_by else ""
     lines = [f"{s.headline}{state}"]
