@@ -10,10 +10,13 @@ MILESTONE = "MO-2"
 CONSECUTIVE = 3
 EVIDENCE_EXTENSIONS = (".json", ".md", ".log", ".txt", ".csv")
 MAX_CLOCK_SKEW_SECONDS = 300
-# The tracker's streak line under its table (`record` rewrites it; the hook lets it change).
-# The tracker's streak line: a whole line of its own (a row that quotes it is a row, and
-# the rules that let the streak line change never let a row change with it).
-STREAK_LINE = r"^[ \t]*Consecutive qualifying runs:[ \t]*[0-9]+[ \t]+of[ \t]+[0-9]+[ \t]*$"
+# The tracker's streak line under its table (`record` and `void` rewrite it; the hook
+# lets it change into another streak line only): a whole line of its own (a row that
+# quotes it is a row, and the rules that let the streak line change never let a row
+# change with it), its two numbers (count, needed) captured.
+STREAK_WORDS = "Consecutive qualifying runs:"
+STREAK_LINE = (rf"^[ \t]*{STREAK_WORDS}[ \t]*([0-9]{{1,9}})[ \t]+of[ \t]+([0-9]{{1,9}})"
+               r"[ \t]*$")
 # Names Windows cannot hold a file under, whatever the extension (evidence is read there).
 WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                               *(f"lpt{i}" for i in range(10))})

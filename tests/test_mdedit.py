@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evidencebot.md import edit as mdedit
+from evidencebot.md import lines as mdlines
 from evidencebot.sim.trading_repo import BACKLOG, DESIGN
 
 TRACKER = "Step 1A Burn-In Tracker"
@@ -85,7 +86,7 @@ def test_missing_section_is_an_error() -> None:
 
 def test_replace_line_only_inside_the_section() -> None:
     data = b"## A\n\nCount: 1\n\n## B\n\nCount: 1\n"
-    out = mdedit.replace_line(data, "B", re.compile(r"Count: \d"), "Count: 2")
+    out = mdlines.replace_line(data, "B", re.compile(r"Count: \d"), "Count: 2")
     assert out == b"## A\n\nCount: 1\n\n## B\n\nCount: 2\n"
 
 
@@ -166,7 +167,7 @@ def test_an_edited_document_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch)
                         or real(lines, offset))
     data = BACKLOG.encode()
     row = mdedit.append_row(data, TRACKER, {"Run ID": "20261125T090000Z"})
-    done = mdedit.replace_line(row, TRACKER, re.compile(r"Consecutive qualifying runs"),
+    done = mdlines.replace_line(row, TRACKER, re.compile(r"Consecutive qualifying runs"),
                                "Consecutive qualifying runs: 2 of 3")
     assert done != row != data
     assert parsed == [len(mdedit.parse(data).lines)]  # the original, once
@@ -209,3 +210,37 @@ def test_a_table_read_after_a_shorter_version_of_it_reads_as_when_read_alone(
         mdedit._last_body.clear()
         assert after_others == [mdedit._pipe_tables(doc, sec, cells=c) for c in (True, False)]
         mdedit._last_body.update(remembered)
+
+
+_PIECES = ["Consecutive qualifying runs: 1 of 3", "  Consecutive qualifying runs:2 of 3 ",
+           "x Consecutive qualifying runs: 1 of 3", "| Consecutive qualifying runs: 1 of 3 |",
+           "Consecutive qualifying runs:", "Consecutive qualifying runs: 1 of 3 and more",
+           "plain text", "", "| a | b |", "|---|---|", "## Tracker", "## Later", "é"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.lists(st.sampled_from(_PIECES), max_size=12),
+       later=st.lists(st.sampled_from(_PIECES), max_size=4),
+       ends=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=1, max_size=3),
+       bom=st.booleans(), title=st.sampled_from(["Tracker", "Later"]))
+def test_lines_matching_finds_what_a_line_by_line_search_finds(
+        body: list[str], later: list[str], ends: list[str], bom: bool, title: str) -> None:
+    """The lines of a section holding some bytes and matching a pattern, found in the
+    section's text at once (and remembered), are the lines a search of each line finds:
+    LF, CRLF and lone CR endings, a BOM, the bytes at a line's start or end."""
+    from evidencebot.defaults import STREAK_LINE, STREAK_WORDS
+
+    lines = ["# Top", "", "## Tracker", "", *body, "", "## Later", *later]
+    data = (b"\xef\xbb\xbf" if bom else b"") + "".join(
+        ln + ends[i % len(ends)] for i, ln in enumerate(lines)).encode()
+    pattern = re.compile(STREAK_LINE)
+    try:
+        doc = mdedit.parse(data)
+        sec = mdedit.find_section(doc, title)
+    except mdedit.MarkdownEditError:
+        return  # ("## Tracker" twice in the body: no one section to read)
+    want = [doc.line_text(i) for i in range(sec.body_start, sec.end)
+            if pattern.search(doc.line_text(i))]
+    got = mdlines.lines_matching(data, title, pattern, holding=STREAK_WORDS.encode())
+    assert got == want
+    assert mdlines.lines_matching(data, title, pattern, holding=STREAK_WORDS.encode()) == want

@@ -239,6 +239,29 @@ FORBIDDEN = [
                                                "| 1 | 2026-11-16 |",
                                                "| 0 | 2026-11-15 | X | 1800 | 1 | 0.9 | 200 | 18 | qualifying | hand |\n" "\n| 1 | 2026-11-16 |"),
          "tracker-table-kept"),
+    # The streak line changes only into another streak line: reworded or removed, it would
+    # leave a false one for the eye (and nothing for record and verify to read); a note
+    # that reads like one would show a streak no rule checks.
+    Case("streak-line-reworded", edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3",
+                                      "runs: 3 of 3 \u2705"), "streak-line-kept"),
+    Case("streak-line-in-bold", edit("IMPLEMENTATION_BACKLOG.md",
+                                     "Consecutive qualifying runs: 1 of 3",
+                                     "**Consecutive qualifying runs: 3** of 3"),
+         "streak-line-kept"),
+    Case("streak-line-with-5000-digits", edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3",
+                                              "runs: " + "9" * 5000 + " of 3"),
+         "streak-line-kept"),  # (it once crashed verify: int() of 5,000 digits)
+    Case("streak-line-removed", edit("IMPLEMENTATION_BACKLOG.md",
+                                     "Consecutive qualifying runs: 1 of 3\n", ""),
+         "streak-line-kept"),
+    Case("streak-line-look-alike-added", edit(
+        "IMPLEMENTATION_BACKLOG.md", "Consecutive qualifying runs: 1 of 3\n",
+        "Consecutive qualifying runs: 1 of 3\n\n_consecutive  QUALIFYING\u00a0runs_ 3 of 3\n"),
+         "streak-line-kept"),
+    Case("streak-line-hidden-in-a-comment", edit(
+        "IMPLEMENTATION_BACKLOG.md", "Consecutive qualifying runs: 1 of 3\n",
+        "<!-- Consecutive qualifying runs: 1 of 3 -->\nConsecutive qualifying runs: 3 of 3.\n"),
+         "streak-line-kept"),
     Case("backlog-byte-order-mark", prepend("IMPLEMENTATION_BACKLOG.md", b"\xef\xbb\xbf"),
          "outside-allowed-section"),
     Case("design-byte-order-mark", prepend("PROJECT_DESIGN.md", b"\xef\xbb\xbf"),
@@ -623,12 +646,12 @@ def test_a_streak_line_changed_by_hand_reads_the_streak(repo: Path, line: str, s
 
 def test_record_rewrites_the_streak_line_not_a_row_that_quotes_it() -> None:
     from evidencebot.evidence.render import STREAK_LINE
-    from evidencebot.md import edit as mdedit
+    from evidencebot.md import lines as mdlines
     from evidencebot.sim.trading_repo import BACKLOG
 
     backlog = BACKLOG.replace("report |\n\nConsecutive",
                               f"report |\n{QUOTING_ROW}\n\nConsecutive").encode()
-    done = mdedit.replace_line(backlog, "Step 1A Burn-In Tracker", STREAK_LINE,
+    done = mdlines.replace_line(backlog, "Step 1A Burn-In Tracker", STREAK_LINE,
                                "Consecutive qualifying runs: 2 of 3")
     assert QUOTING_ROW.encode() in done and b"runs: 2 of 3\n" in done
     assert done.replace(b"runs: 2 of 3", b"runs: 1 of 3") == backlog

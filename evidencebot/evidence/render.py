@@ -17,6 +17,7 @@ from ..config import Config
 from ..frozen import frozen
 from ..hashes import sha256
 from ..md import edit as mdedit
+from ..md import lines as mdlines
 from ..redact import redact
 from ..templating import render
 from ..textsafe import line, markdown
@@ -25,25 +26,28 @@ from .record import EvidenceRecord, Outcome
 from .verdict import Verdict, fmt_ratio, outcome_note
 
 STREAK_LINE = re.compile(defaults.STREAK_LINE)
-_STREAK_WORDS = b"Consecutive qualifying runs:"  # (every streak line holds them)
 
 
 def streak_text(count: int, needed: int) -> str:
     """The tracker's streak line (`defaults.STREAK_LINE`) as `record` and `void` write it."""
-    return f"Consecutive qualifying runs: {count} of {needed}"
+    return f"{defaults.STREAK_WORDS} {count} of {needed}"
 
 
-def streak_lines(backlog: bytes, tracker_section: str) -> list[tuple[int, int]]:
-    """What each streak line of the tracker section says, (count, needed), in order: the
-    first is the one `record` and `void` rewrite. None without one tracker section."""
-    from ..md import edit as mdedit
-
+def streak_lines(backlog: bytes, tracker_section: str) -> list[str]:
+    """The streak lines of the tracker section, in order, without their line endings: the
+    first is the one `record` and `void` rewrite. [] without one tracker section."""
     try:
-        found = mdedit.lines_matching(backlog, tracker_section, STREAK_LINE,
-                                      holding=_STREAK_WORDS)
+        return mdlines.lines_matching(backlog, tracker_section, STREAK_LINE,
+                                     holding=defaults.STREAK_WORDS.encode())
     except mdedit.MarkdownEditError:
         return []
-    return [(int(a), int(b)) for a, b in (re.findall(r"[0-9]+", x) for x in found)]
+
+
+def streak_said(line: str) -> tuple[int, int]:
+    """(count, needed) as a streak line says them."""
+    found = STREAK_LINE.search(line)
+    assert found is not None, line  # (only ever asked of `streak_lines`' lines)
+    return int(found.group(1)), int(found.group(2))
 
 
 # --- what the trailers say, recomputable from the record ------------------------------
@@ -152,7 +156,7 @@ def render_documents(
             backlog, tracker,
             {k: redact(str(v)) for k, v in values.items() if table.has_column(k)})
     # (also beside a hand-written row: the line says the streak after every run commit)
-    new_backlog = mdedit.replace_line(new_backlog, tracker, STREAK_LINE,
+    new_backlog = mdlines.replace_line(new_backlog, tracker, STREAK_LINE,
                                       streak_text(streak, consecutive))
     s = record.session
     entry = render(

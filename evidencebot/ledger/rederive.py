@@ -15,7 +15,7 @@ from ..evidence import rows
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, canonical, read_file, record_path
-from ..evidence.render import run_trailers, streak_lines
+from ..evidence.render import run_trailers, streak_lines, streak_said, streak_text
 from ..evidence.report import Metrics, metrics_from
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import verdict
@@ -112,12 +112,12 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
 
 def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
                       changes: Sequence[Change], streak: int | None, add: Add) -> None:
-    """The tracker's (first) streak line reads the streak: after a run, its re-derived
-    Burnin-Streak, after a void the streak once it counts (``streak``: what `record` and
-    `void` write, whether or not the commit changed the line); a commit of another kind
-    (None) may change it, to the streak the history and the tracker it leaves hold. No
-    commit changes a later streak line. The hook lets the lines change: only the history
-    knows what they must say."""
+    """The tracker's (first) streak line reads the streak: after a run or a void, exactly
+    what `record` or `void` writes there (``streak``: the run's re-derived Burnin-Streak,
+    or the streak once the void counts), whether or not the commit changed the line; a
+    commit of another kind (None) may change it, to the streak the history and the
+    tracker it leaves hold. No commit changes a later streak line. The hook lets the
+    lines change (into streak lines only): only the history knows what they must say."""
     path, section = ctx.cfg.docs.backlog, ctx.cfg.docs.tracker_section
     new = next((ch.new.data for ch in changes if ch.new is not None and ch.new.path == path),
                None)
@@ -131,14 +131,21 @@ def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
             "the tracker holds one streak line, written by evidencebot: " + DROP)
     if not after or (streak is None and after[:1] == before[:1]):
         return
-    if streak is None:  # (a hand edit: the streak with the rows it leaves)
-        history = [c, *prior]
-        streak = streaks.streak_of(history, milestone=ctx.milestone, needed=ctx.consecutive,
-                                   hand_rows=ctx.hand_rows(new, history)).count
-    if after[0] != (streak, ctx.consecutive):
-        add("streak-line", f"the tracker's streak line reads {after[0][0]} of "
-            f"{after[0][1]}; the history here holds {streak} of {ctx.consecutive}",
-            "the streak line says what evidencebot writes there: " + DROP)
+    if streak is not None:
+        want = streak_text(streak, ctx.consecutive)
+        if after[0].strip() != want:
+            add("streak-line", f"the tracker's streak line reads {after[0].strip()!r}, "
+                f"not {want!r} (what evidencebot writes there for this commit)",
+                "the streak line is written by evidencebot: " + DROP)
+        return
+    history = [c, *prior]  # (a hand edit: the streak with the rows it leaves)
+    held = streaks.streak_of(history, milestone=ctx.milestone, needed=ctx.consecutive,
+                             hand_rows=ctx.hand_rows(new, history)).count
+    count, needed = streak_said(after[0])
+    if (count, needed) != (held, ctx.consecutive):
+        add("streak-line", f"the tracker's streak line reads {count} of {needed}; the "
+            f"history here holds {held} of {ctx.consecutive}",
+            "the streak line says what the history holds: " + DROP)
 
 
 def parent_backlog(ctx: Context, c: OpsCommit, changes: Sequence[Change]) -> bytes | None:

@@ -25,7 +25,8 @@ from ..guard import changes as guard
 from ..guard import commits
 from ..guard.rules import Change
 from ..guard.scope import judge
-from ..md import blocks as mdblocks
+from ..md import edit as mdedit
+from ..md import lines as mdlines
 from . import DROP
 from .findings import Finding, Report
 from .workspace import Context, whole_history
@@ -55,7 +56,8 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime],
     # Bank holidays straight from the `holidays` package, Markdown from a parse of its own,
     # templates compiled from their source: no local shortcut is trusted.
     bankholidays.use_store(None)
-    mdblocks.forget()
+    mdedit.forget()
+    mdlines.forget()
     templating.keep_compiled(None)
     loaded = config_mod.load_at(top, ref)
     return Context(top, loaded, loaded, clock, guard.base_rules(top, base), ref,

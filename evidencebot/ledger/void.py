@@ -31,6 +31,7 @@ from ..frozen import frozen
 from ..guard.rules import Change
 from ..hashes import sha256
 from ..md import edit as mdedit
+from ..md import lines as mdlines
 from ..shape import Invalid
 from . import DROP
 from .commit import Draft, Tip
@@ -122,7 +123,7 @@ def void_draft(ctx: Context, *, parent: str, record: VoidRecord, run: OpsCommit,
     changes = {path: record.to_bytes(),
                d.session_log: redact_bytes(mdedit.append_entry(docs[d.session_log], entry))}
     try:
-        backlog = mdedit.replace_line(docs[d.backlog], d.tracker_section, STREAK_LINE,
+        backlog = mdlines.replace_line(docs[d.backlog], d.tracker_section, STREAK_LINE,
                                       streak_text(after.count, after.needed))
     except mdedit.MarkdownEditError:
         backlog = docs[d.backlog]  # no tracker section: nothing to keep in step

@@ -10,12 +10,11 @@ BOM, the line endings (LF or CRLF), and whether the file ends with a newline.
 # is a string that typing compiles at import time, milliseconds on every hook run.
 
 import re
-from bisect import bisect_right
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from itertools import accumulate, repeat
+from itertools import repeat
 from operator import contains
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import MarkdownEditError  # with the other errors: the CLI needs no parser
 from .blocks import BOM, Doc, blocks, derive, parse  # noqa: F401 - mdedit's API
@@ -330,48 +329,15 @@ def get_cell(data: bytes, section_title: str, row_key: str, column: str) -> str 
     return None
 
 
-def replace_line(data: bytes, section_title: str, pattern: re.Pattern[str], new: str) -> bytes:
-    """Replace the first line of a section matching ``pattern`` (unchanged when none does)."""
-    doc = parse(data)
-    for i in _matching(doc, section_title, pattern):
-        return _replace(doc, i, i + 1, [_with_ending(new, _ending(doc.lines[i]))]).to_bytes()
-    return data
+def forget() -> None:
+    """`blocks.forget`, and every answer this module worked out from the blocks it was
+    given (sections, tables, rows): `verify` parses for itself (with `lines.forget`)."""
+    from . import blocks as mdblocks
 
-
-def lines_matching(data: bytes, section_title: str, pattern: re.Pattern[str], *,
-                   holding: bytes = b"") -> list[str]:
-    """The lines of a section matching ``pattern``, in order, without their endings: the
-    first is the one `replace_line` rewrites. ``holding``: bytes every such line holds
-    (found in the section's text at once; no other line is looked at). The last answer
-    is remembered: a verify walk asks of each version of the tracker twice, as one
-    commit's new side and the next one's old side."""
-    doc = parse(data)
-    key = (section_title, pattern, holding)
-    if _last_matching and _last_matching[0] is doc and _last_matching[1] == key:
-        return list(_last_matching[2])
-    found = [doc.line_text(i) for i in _matching(doc, section_title, pattern, holding)]
-    _last_matching[:] = [doc, key, tuple(found)]
-    return found
-
-
-_last_matching: list[Any] = []
-
-
-def _matching(doc: Doc, section_title: str, pattern: re.Pattern[str],
-              holding: bytes = b"") -> Iterator[int]:
-    sec = find_section(doc, section_title)
-    lines = doc.lines[sec.body_start:sec.end]
-    if not holding:
-        yield from (i for i in range(sec.body_start, sec.end)
-                    if pattern.search(doc.line_text(i)))
-        return
-    text, ends = b"".join(lines), list(accumulate(map(len, lines)))
-    at = text.find(holding)
-    while at >= 0:  # (line k holds the bytes up to ends[k])
-        k = bisect_right(ends, at)
-        if pattern.search(doc.line_text(sec.body_start + k)):
-            yield sec.body_start + k
-        at = text.find(holding, ends[k])
+    mdblocks.forget()
+    for cached in (_sections, tables):
+        cached.cache_clear()
+    _last_body.clear()
 
 
 def append_entry(data: bytes, entry: str) -> bytes:

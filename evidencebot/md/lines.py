@@ -1,0 +1,62 @@
+"""Single lines of a Markdown section: found by a pattern (`lines_matching`), and the first
+of them rewritten (`replace_line`: the tracker's streak line)."""
+
+# No `from __future__ import annotations` here: see edit.py.
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any
+
+from .edit import Doc, _ending, _replace, _with_ending, find_section, parse
+
+
+def replace_line(data: bytes, section_title: str, pattern: re.Pattern[str], new: str) -> bytes:
+    """Replace the first line of a section matching ``pattern`` (unchanged when none does)."""
+    doc = parse(data)
+    for i in _matching(doc, section_title, pattern):
+        return _replace(doc, i, i + 1, [_with_ending(new, _ending(doc.lines[i]))]).to_bytes()
+    return data
+
+
+def lines_matching(data: bytes, section_title: str, pattern: re.Pattern[str], *,
+                   holding: bytes = b"") -> list[str]:
+    """The lines of a section matching ``pattern``, in order, without their endings: the
+    first is the one `replace_line` rewrites. ``holding``: bytes every such line holds,
+    with no line ending in them (found in the section's text at once; no other line is
+    looked at). The last answer
+    is remembered: a verify walk asks of each version of the tracker twice, as one
+    commit's new side and the next one's old side."""
+    doc = parse(data)
+    key = (section_title, pattern, holding)
+    if _last_matching and _last_matching[0] is doc and _last_matching[1] == key:
+        return list(_last_matching[2])
+    found = [doc.line_text(i) for i in _matching(doc, section_title, pattern, holding)]
+    _last_matching[:] = [doc, key, tuple(found)]
+    return found
+
+
+_last_matching: list[Any] = []
+
+
+def _matching(doc: Doc, section_title: str, pattern: re.Pattern[str],
+              holding: bytes = b"") -> Iterator[int]:
+    sec = find_section(doc, section_title)
+    lines = doc.lines[sec.body_start:sec.end]
+    if not holding:
+        yield from (i for i in range(sec.body_start, sec.end)
+                    if pattern.search(doc.line_text(i)))
+        return
+    text, ends = b"".join(lines), list(accumulate(map(len, lines)))
+    at = text.find(holding)
+    while at >= 0:  # (line k holds the bytes up to ends[k])
+        k = bisect_right(ends, at)
+        if pattern.search(doc.line_text(sec.body_start + k)):
+            yield sec.body_start + k
+        at = text.find(holding, ends[k])
+
+
+def forget() -> None:
+    """The remembered answer dropped (`edit.forget`)."""
+    _last_matching.clear()
