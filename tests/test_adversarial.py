@@ -953,6 +953,25 @@ def streak_line_set(by: str) -> Setup:
     return setup
 
 
+def own_row_rewritten(lab: Lab) -> Hand:
+    """A non-qualifying run's own commit re-made with its tracker row saying qualifying
+    (two fills): the record and the trailers still say what happened."""
+    ok(lab.record(make_report("2026-11-26T10:00:00Z", filled=0)))
+    on_ops(lab)
+    run_id = lab.trailers()["Evidence-Run-Id"]
+    path = lab.repo / "IMPLEMENTATION_BACKLOG.md"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    k = next(i for i, ln in enumerate(lines) if f"| {run_id} |" in ln)
+    cells = lines[k].split(" | ")
+    lines[k] = " | ".join("qualifying" if c.startswith("non-qualifying") else
+                          "2" if i == 4 else c for i, c in enumerate(cells))
+    assert lines[k] != " | ".join(cells)
+    path.write_text("".join(lines), encoding="utf-8", newline="")
+    lab.git("add", "IMPLEMENTATION_BACKLOG.md")
+    lab.git("commit", "-q", "--amend", "--no-edit", "--no-verify")
+    return Hand(committed=(lab.rev("HEAD") or "",))
+
+
 def hand_qualifying_row_does_not_count(lab: Lab) -> None:
     for day in (25, 26):
         lab.at(f"2026-11-{day}T09:30:00Z")
@@ -1387,6 +1406,8 @@ ATTEMPTS: list[Attempt] = [
     A("r7-streak-trailers-in-recording-order", 7, "runs recorded out of time order whose "
       "Burnin-Streak trailers count 1/3, 2/3, 3/3 in recording order",
       streak_by_recording_order, expect_verify=True, base="bare"),
+    A("r7-own-tracker-row-rewritten", 7, "a non-qualifying run's commit re-made with its "
+      "tracker row saying qualifying", own_row_rewritten, expect_verify=True),
     A("r7-streak-line-set-by-hand", 7, "a hand commit after a non-qualifying run sets the "
       "tracker's streak line to 3 of 3", streak_line_set("hand"), expect_verify=True),
     A("r7-streak-line-forged-in-a-run-commit", 7, "a non-qualifying run's own commit says "

@@ -142,19 +142,12 @@ def render_documents(
     """The backlog with the run's row (and streak line), the log with the run's entry."""
     tracker = cfg.docs.tracker_section
     table = mdedit.first_table(mdedit.parse(backlog), tracker)
-    run_col = _col(table, "Run ID")
-    existing = [r for r in table.rows if run_col is not None and run_col < len(r)
-                and r[run_col] == record.run_id]
+    row = tracker_row(record, table, path=path)
     new_backlog = backlog
     number: int | None = None
-    if not existing:
-        number = _next_number(table)
-        values = tracker_values(record, number=number, path=path)
-        # What is added is redacted; what the documents held stays byte for byte (the
-        # scope rules refuse any other change).
-        new_backlog = mdedit.append_row(
-            backlog, tracker,
-            {k: redact(str(v)) for k, v in values.items() if table.has_column(k)})
+    if row is not None:
+        number, values = row
+        new_backlog = mdedit.append_row(backlog, tracker, values)
     # (also beside a hand-written row: the line says the streak after every run commit)
     new_backlog = mdlines.replace_line(new_backlog, tracker, STREAK_LINE,
                                       streak_text(streak, consecutive))
@@ -186,6 +179,21 @@ def redact_bytes(data: bytes) -> bytes:
         return data
     red = redact(text)
     return data if red == text else red.encode("utf-8")
+
+
+def tracker_row(record: EvidenceRecord, table: mdedit.Table, *,
+                path: str) -> tuple[int, dict[str, str]] | None:
+    """(its number, its cells by column) of the row `record` adds to the tracker ``table``
+    for the run; None when the table has a row for it already (hand-written). What is
+    added is redacted; what the documents held stays byte for byte (the scope rules
+    refuse any other change)."""
+    run_col = _col(table, "Run ID")
+    if run_col is not None and any(run_col < len(r) and r[run_col] == record.run_id
+                                   for r in table.rows):
+        return None
+    number = _next_number(table)
+    values = tracker_values(record, number=number, path=path)
+    return number, {k: redact(str(v)) for k, v in values.items() if table.has_column(k)}
 
 
 def _col(table: mdedit.Table, name: str) -> int | None:

@@ -46,6 +46,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("report-reused", _RUN, "one report backs one record"),
     RuleInfo("overlapping-session", _RUN, "runs do not overlap in time (one session, one "
              "run)"),
+    RuleInfo("tracker-row-mismatch", _RUN, "the tracker row a run commit adds is the one "
+             "`record` writes for its record (outcome, figures, run id, evidence path)"),
     RuleInfo("hand-row-contradicted", _RUN, "a run counts only when no hand-written "
              "tracker row before it says that run did not qualify"),
     RuleInfo("trailer-mismatch", _RUN, "every trailer (metrics, streak, times, code) is "

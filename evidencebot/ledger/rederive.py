@@ -15,7 +15,13 @@ from ..evidence import rows
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, canonical, read_file, record_path
-from ..evidence.render import run_trailers, streak_lines, streak_said, streak_text
+from ..evidence.render import (
+    run_trailers,
+    streak_lines,
+    streak_said,
+    streak_text,
+    tracker_row,
+)
 from ..evidence.report import Metrics, metrics_from
 from ..evidence.trust import RunFacts, run_reasons
 from ..evidence.verdict import verdict
@@ -96,6 +102,7 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
     backlog = parent_backlog(ctx, c, changes)
     hand = ctx.hand_rows(backlog, runs)
     _hand_row(ctx, record, runs, hand, add)
+    _tracker_row(ctx, record, want_path, backlog, changes, add)
     streak = streaks.streak_with(
         runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
         outcome=record.outcome.value, dirty=record.code.dirty is True, hand_rows=hand)
@@ -262,6 +269,34 @@ def _session(record: EvidenceRecord, runs: streaks.Runs, add: Add) -> None:
             add("overlapping-session", f"run {record.run_id} overlaps run {s.run_id} "
                 f"({s.sha[:12]}): one session is one run",
                 DROP + ", or void the run recorded by mistake (`evidencebot void`)")
+
+
+def _tracker_row(ctx: Context, record: EvidenceRecord, path: str, backlog: bytes | None,
+                 changes: Sequence[Change], add: Add) -> None:
+    """The row a run commit adds to the tracker is the one `record` writes for its record
+    (`render.tracker_row`, on the parent's tracker): a row giving another outcome, other
+    figures or another run would show the reviewer a run that is not the one recorded."""
+    from ..md import edit as mdedit
+
+    try:
+        table = mdedit.first_table(mdedit.parse(backlog or b""), ctx.cfg.docs.tracker_section)
+    except mdedit.MarkdownEditError:
+        return  # (no tracker to add to: record refuses to record there)
+    row = tracker_row(record, table, path=path)
+    if row is None:
+        return  # a hand-written row stands for the run
+    want = mdedit.table_row(table, row[1]).encode()
+    new = next((ch.new.data for ch in changes if ch.new is not None
+                and ch.new.path == ctx.cfg.docs.backlog), None) or b""
+    at = new.find(want)
+    while at >= 0:  # (a whole line of its own)
+        end = at + len(want)
+        if (at == 0 or new[at - 1:at] in (b"\n", b"\r")) and \
+                new[end:end + 1] in (b"", b"\r", b"\n"):
+            return
+        at = new.find(want, at + 1)
+    add("tracker-row-mismatch", f"the tracker's row for run {record.run_id} is not the one "
+        "`record` writes for its record", "the row is written by evidencebot: " + AGAIN)
 
 
 def _hand_row(ctx: Context, record: EvidenceRecord, runs: streaks.Runs,

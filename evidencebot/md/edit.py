@@ -274,6 +274,17 @@ def _ending(line: bytes) -> bytes:
     return b""
 
 
+def table_row(table: "Table", values: Mapping[str, str], section_title: str = "") -> str:
+    """The row line `append_row` adds to ``table`` for ``values`` (column name -> text)."""
+    index = {_norm(h): i for i, h in enumerate(table.header)}
+    cells = [""] * len(table.header)
+    for name, value in values.items():
+        if _norm(name) not in index:
+            raise MarkdownEditError(f"table in {section_title!r} has no column {name!r}")
+        cells[index[_norm(name)]] = value
+    return render_row(cells)
+
+
 def append_row(data: bytes, section_title: str, values: Mapping[str, str]) -> bytes:
     """Append a row to the first table of a section; ``values`` maps column names to text.
 
@@ -282,15 +293,9 @@ def append_row(data: bytes, section_title: str, values: Mapping[str, str]) -> by
     """
     doc = parse(data)
     table = first_table(doc, section_title)
-    index = {_norm(h): i for i, h in enumerate(table.header)}
-    cells = [""] * len(table.header)
-    for name, value in values.items():
-        if _norm(name) not in index:
-            raise MarkdownEditError(f"table in {section_title!r} has no column {name!r}")
-        cells[index[_norm(name)]] = value
     last = doc.lines[table.end - 1]
     nl = _ending(last) or doc.newline
-    row_line = render_row(cells)
+    row_line = table_row(table, values, section_title)
     if _ending(last):
         new = [last, _with_ending(row_line, nl)]
     else:  # the table ends the file with no final newline: keep it that way
