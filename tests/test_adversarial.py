@@ -900,6 +900,19 @@ def record_around_row(outcome: str, *, moved: bool = False) -> Callable[[Lab], N
     return attempt
 
 
+def backfill_without_its_trailer(lab: Lab) -> Hand:
+    """The moved report above, its commit's Evidence-Tracker-Row trailer then cut: the
+    hand-written row would read as the run's own and leave the timeline (3/3)."""
+    record_around_row("non-qualifying", moved=True)(lab)
+    on_ops(lab)
+    message = lab.git("log", "-1", "--format=%B")
+    assert "Evidence-Tracker-Row: hand-written\n" in message
+    lab.git("commit", "-q", "--amend", "--no-verify", "-F", "-",
+            input=message.replace("Evidence-Tracker-Row: hand-written\n", ""))
+    assert streak(lab)["count"] == 3  # what the cut trailer would buy
+    return Hand(committed=(lab.rev("HEAD") or "",), verify_args=("--range", f"main..{OPS}"))
+
+
 def forged_run_over_hand_row(lab: Lab) -> Hand:
     """The same run made by hand: recorded as qualifying on a main without the row, then
     main given the row (non-qualifying, where the run's own row was) and the run commit
@@ -1328,6 +1341,9 @@ ATTEMPTS: list[Attempt] = [
       "under a hand-written non-qualifying row's run id but dated days earlier: the row "
       "still breaks the streak where it stands (2/3)",
       record_around_row("non-qualifying", moved=True), base="bare"),
+    A("r1-backfill-trailer-cut", 1, "the same, its Evidence-Tracker-Row trailer cut by "
+      "hand: verify blames it", backfill_without_its_trailer, expect_verify=True,
+      base="bare"),
     A("r1-hand-row-outcome-in-bold", 1, "a hand-written row whose Outcome reads "
       "'**non-qualifying**' breaks the streak (2/3)", record_around_row("**non-qualifying**"),
       base="bare"),

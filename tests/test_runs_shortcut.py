@@ -77,9 +77,9 @@ def test_a_forged_shortcut_fools_record_but_not_verify(trading_repo: Path, cli) 
     honest = cli("--repo", trading_repo, "record", path)
     assert honest.code == 2 and f"overlaps run {second}" in honest.err, honest.err
     tip = git(trading_repo, "rev-parse", "ops/evidence").strip()
-    facts, commits, voids, recorded, _sessions, closed = _from_git(trading_repo, tip)  # type: ignore[misc]
+    facts, commits, voids, unnamed, unwritten, _sessions, closed = _from_git(trading_repo, tip)  # type: ignore[misc]
     no_sessions = [()] * 5  # the plain form is column by column
-    _forge(trading_repo, (facts, commits, voids, recorded, no_sessions, closed))
+    _forge(trading_repo, (facts, commits, voids, unnamed, unwritten, no_sessions, closed))
     fooled = cli("--repo", trading_repo, "record", path)
     assert fooled.code == 0, fooled.err  # the local shortcut lied to record...
     v = cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence")
@@ -95,9 +95,9 @@ def test_a_forged_shortcut_of_the_wrong_types_is_refused_not_a_crash(trading_rep
     record_run(cli, trading_repo, 4)
     cache = _cache(trading_repo)
     key, (tip, plain) = shortcut_read(cache)
-    facts, commits, voids, recorded, sessions, closed = plain
+    facts, commits, voids, unnamed, unwritten, sessions, closed = plain
     sessions = [sessions[0], (1,) * len(sessions[1]), (2,) * len(sessions[2]), *sessions[3:]]
-    shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, sessions, closed)))
+    shortcut_write(cache, key, (tip, (facts, commits, voids, unnamed, unwritten, sessions, closed)))
     record_run(cli, trading_repo, 5)
     key, (tip, plain) = shortcut_read(cache)
     assert plain == _from_git(trading_repo, tip)
@@ -109,20 +109,18 @@ def test_a_forged_shortcut_of_the_wrong_types_is_refused_not_a_crash(trading_rep
 
 def test_a_forged_streak_in_the_shortcut_cannot_close_the_milestone(trading_repo: Path,  # type: ignore[no-untyped-def]
                                                                     cli) -> None:
-    """The shortcut says every run counted: record writes 2/3 on the strength of it (the
-    honest streak is 1/3; run 4's own tracker row still breaks the streak, where its run
-    id's stamp falls, before run 4 itself), but `close` (the scope rules read the streak
-    from git) refuses and verify names the lie."""
+    """The shortcut says every run counted: record writes 3/3 on the strength of it, but
+    `close` (the scope rules read the streak from git) refuses and verify names the lie."""
     record_run(cli, trading_repo, 3)
     record_run(cli, trading_repo, 4, filled=0)  # breaks the streak
     cache = _cache(trading_repo)
     key, _ = shortcut_read(cache)
     tip = git(trading_repo, "rev-parse", "ops/evidence").strip()
-    facts, commits, voids, recorded, sessions, closed = _from_git(trading_repo, tip)  # type: ignore[misc]
+    facts, commits, voids, unnamed, unwritten, sessions, closed = _from_git(trading_repo, tip)  # type: ignore[misc]
     facts = [*facts[:3], (1,) * len(facts[3]), facts[4]]  # every run "counts"
-    shortcut_write(cache, key, (tip, (facts, commits, voids, recorded, sessions, closed)))
+    shortcut_write(cache, key, (tip, (facts, commits, voids, unnamed, unwritten, sessions, closed)))
     record_run(cli, trading_repo, 5)
-    assert "Burnin-Streak: 2/3" in git(trading_repo, "log", "-1", "--format=%B", "ops/evidence")
+    assert "Burnin-Streak: 3/3" in git(trading_repo, "log", "-1", "--format=%B", "ops/evidence")
     before = git(trading_repo, "rev-parse", "ops/evidence")
     r = cli("--repo", trading_repo, "close", "MO-2")
     assert r.code != 0 and git(trading_repo, "rev-parse", "ops/evidence") == before

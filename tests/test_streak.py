@@ -291,22 +291,29 @@ def test_a_row_breaks_the_streak_unless_it_reads_qualifying_or_a_failed_attempt(
     assert row_breaks(cell) is breaks
 
 
-def test_a_breaking_row_stays_in_the_timeline_once_its_run_id_is_recorded() -> None:
-    """A run recorded under a row's run id (neutral, or breaking elsewhere in time) never
-    takes the row's break away; a qualifying row of a recorded run is left out (it
-    changes nothing)."""
+def test_a_hand_written_row_stays_in_the_timeline_once_its_run_is_recorded() -> None:
+    """A run recorded under a hand-written row's run id says so (Evidence-Tracker-Row:
+    hand-written): the row stays one the streak reads, so a run that does not count, or
+    one dated elsewhere, never takes its break away. The rows run commits wrote for their
+    own runs are theirs, and left out."""
     from evidencebot.evidence.rows import hand_rows
+    from evidencebot.evidence.streak import written_rows
 
     table = ("| Date (UTC) | Run ID | Outcome |\n|---|---|---|\n"
              "| 2026-11-04 | 20261104T100000Z | non-qualifying |\n"
-             "| 2026-11-05 | 20261105T100000Z | qualifying |\n")
+             "| 2026-11-05 | 20261105T100000Z | non-qualifying: 0 fills |\n")
     backlog = f"# B\n\n## Step 1A Burn-In Tracker\n\n{table}\n## Later\n".encode()
-    recorded = {"20261104T100000Z", "20261105T100000Z"}
-    rows = hand_rows(backlog, "Step 1A Burn-In Tracker", recorded)
+    backfilled = other("step1a-burnin", 2, **{  # a failed attempt: it would not break
+        "Evidence-Run-Id": "20261104T100000Z", "Evidence-Outcome": "failed-infra",
+        "Evidence-Tracker-Row": "hand-written"})
+    own = other("step1a-burnin", 6, **{"Evidence-Run-Id": "20261105T100000Z",
+                                       "Evidence-Outcome": "non-qualifying"})
+    history = [run(Q, 1), backfilled, run(Q, 3), own]
+    assert written_rows(history) == {"R1", "R3", "20261105T100000Z"}
+    assert runs_of(list(reversed(history))).written == written_rows(history)
+    rows = hand_rows(backlog, "Step 1A Burn-In Tracker", written_rows(history))
     assert [(r.run_id, r.started, r.qualifying) for r in rows] == [
         ("20261104T100000Z", "2026-11-04T10:00:00Z", False)]
-    history = [run(Q, 1), other("step1a-burnin", 2, **{
-        "Evidence-Run-Id": "20261104T100000Z", "Evidence-Outcome": "failed-infra"}), run(Q, 3)]
-    assert streak(list(reversed(history))) == 2
     # R1 (Nov 1) and R3 (Nov 3) before the row of Nov 4: it breaks what they made
-    assert streak(list(reversed(history)), rows) == 0
+    assert streak(list(reversed(history[:3]))) == 2
+    assert streak(list(reversed(history[:3])), rows) == 0

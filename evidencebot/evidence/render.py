@@ -58,9 +58,10 @@ def dirty_text(dirty: bool | None) -> str:
 
 def run_trailers(
     record: EvidenceRecord, *, path: str, data: bytes, streak: int, consecutive: int,
-    config_sha: str, version: str = __version__,
+    config_sha: str, version: str = __version__, hand_row: bool = False,
 ) -> list[tuple[str, str]]:
-    """The trailer block of a run commit, from its record (``verify`` calls this too)."""
+    """The trailer block of a run commit, from its record (``verify`` calls this too);
+    ``hand_row``: the run had a hand-written tracker row before it."""
     m = record.metrics
     metrics = None if m is None or not record.outcome.reported else (
         m.paper_duration_seconds, m.filled_orders, fmt_ratio(m.symbol_data_availability_ratio),
@@ -74,7 +75,7 @@ def run_trailers(
         code_commit=record.code.commit, code_dirty=dirty_text(record.code.dirty),
         client_id=record.ibkr.client_id, codes=record.ibkr.codes if failed else (),
         retry_after=record.session.retry_after, handoff=record.session.handoff,
-        version=version, config_sha=config_sha)
+        version=version, config_sha=config_sha, hand_row=hand_row)
 
 
 def result_text(record: EvidenceRecord) -> str:

@@ -1,5 +1,5 @@
-"""The tracker rows the streak reads: hand-written rows, and every row that breaks the
-streak whoever wrote it (`hand_rows`). Pure and stdlib-only, like `streak` (the hook
+"""The tracker rows the streak reads: the hand-written ones (`hand_rows`), each breaking
+the streak unless it reads qualifying (`row_breaks`). Pure and stdlib-only, like `streak` (the hook
 reads them too); the Markdown parser is imported only when a tracker is read."""
 
 # No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
@@ -19,8 +19,7 @@ _STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 
 @frozen
 class HandRow:
-    """A tracker row the streak reads: written by hand (no evidence commit behind it), or
-    any row that breaks the streak (`hand_rows`)."""
+    """A tracker row written by hand, which the streak reads (`hand_rows`)."""
 
     run_id: str
     started: str  # ISO-8601 UTC, "…Z"
@@ -36,13 +35,14 @@ def stamp_of(run_id: str) -> str | None:
     return f"{y}-{mo}-{d}T{h}:{mi}:{s}Z"
 
 
-def hand_rows(backlog: bytes, tracker_section: str, recorded: AbstractSet[str], *,
+def hand_rows(backlog: bytes, tracker_section: str, written: AbstractSet[str], *,
               store: "Store | None" = None) -> list[HandRow]:
-    """The tracker rows the streak reads: every row with no evidence commit behind it,
-    and every row that breaks the streak (`row_breaks`) whoever wrote it — a run recorded
-    later under a row's run id never takes the row's break away (its time: the run id
-    when it is a UTC stamp, else the row's date at midnight). ``store``: the last tracker
-    read, by the backlog's hash (no Markdown parse while the tracker is unchanged)."""
+    """The tracker rows the streak reads: every row but those of the run ids in
+    ``written``, the rows run commits wrote for their own runs (`streak.written_rows`). A
+    hand-written row stays one after a run is recorded under its run id: a report dated
+    elsewhere, or one that does not count, never takes the row's break away. Its time:
+    the run id when it is a UTC stamp, else the row's date at midnight. ``store``: the
+    last tracker read, by the backlog's hash (no Markdown parse while it is unchanged)."""
     rows: list[tuple[str, str, str]] | None = None
     digest = ""
     if store is not None:
@@ -58,12 +58,11 @@ def hand_rows(backlog: bytes, tracker_section: str, recorded: AbstractSet[str], 
             store.save((digest, rows))
     out: list[HandRow] = []
     for run_id, date, outcome in rows:
-        breaks = row_breaks(outcome)
-        if run_id in recorded and not breaks:
-            continue  # (its run counts, or not, for itself)
+        if run_id in written:
+            continue
         started = stamp_of(run_id) or (f"{date[:10]}T00:00:00Z" if date else "")
         if started:
-            out.append(HandRow(run_id, started, not breaks))
+            out.append(HandRow(run_id, started, not row_breaks(outcome)))
     return out
 
 

@@ -6,9 +6,9 @@ Runs are ordered by their report's start time, never by recording order, and the
 is the unbroken run of qualifying runs at the END of that order. A run that completed
 but did not qualify, a code bug, dirty code or a voided run breaks it; attempts that
 never produced a report (failed-infra, failed-market-data) neither count nor break. A
-tracker row that does not read qualifying (or an attempt that produced no report) breaks
-the streak where it falls in time, whoever wrote it and whatever is recorded later under
-its run id; a hand-written qualifying row neither counts nor breaks.
+hand-written tracker row that does not read qualifying (or an attempt that produced no
+report) breaks the streak where it falls in time, whatever is recorded later under its
+run id; a hand-written qualifying row neither counts nor breaks.
 """
 
 # No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
@@ -25,7 +25,7 @@ from ..frozen import frozen
 from .history import OpsCommit
 from .rows import HandRow
 from .store import typed_columns
-from .trailers import RESETS
+from .trailers import HAND_WRITTEN_ROW, RESETS
 
 COUNTS, NEUTRAL, RESETS_STREAK = 1, 0, -1
 
@@ -80,31 +80,33 @@ class Runs(NamedTuple):
     facts: list[Fact]  # the run commits' facts, sorted by time
     commits: int  # ops commits in the history: the next is commits + 1 in recording order
     voids: frozenset[str]
-    recorded: frozenset[str]  # every run id a run commit names, malformed ones included
+    written: frozenset[str]  # run ids whose tracker row a run commit wrote (`written_rows`)
     sessions: list[Session]
     closed: frozenset[str]  # the milestones a closure commit names
 
     def plain(self) -> tuple[object, ...]:
         """The value as strings and numbers: facts and sessions column by column, and of
-        the recorded run ids only those no fact names (`from_plain` reads it back: 10,000
-        runs load, are checked and rebuilt in a few milliseconds)."""
+        the run ids whose row was written only those no fact names, and of the facts'
+        those whose row was not (`from_plain` reads it back: 10,000 runs load, are
+        checked and rebuilt in a few milliseconds)."""
         facts = _columns(self.facts, len(_FACT))
         return (facts, self.commits, sorted(self.voids),
-                sorted(self.recorded.difference(facts[_RUN_ID])),
+                sorted(self.written.difference(facts[_RUN_ID])),
+                sorted(set(facts[_RUN_ID]).difference(self.written)),
                 _columns(self.sessions, len(_SESSION)), sorted(self.closed))
 
     @classmethod
     def from_plain(cls, value: Any) -> "Runs":
         """Runs from `plain`'s value; TypeError or ValueError when it is not one (each
         value of the type it must have: another layout is refused, never a crash later)."""
-        facts, commits, voids, unnamed, sessions, closed = value
+        facts, commits, voids, unnamed, unwritten, sessions, closed = value
         if type(commits) is not int or not typed_columns(facts, _FACT) or \
                 not typed_columns(sessions, _SESSION) or \
                 not all(type(ids) is list and set(map(type, ids)) <= {str}
-                        for ids in (voids, unnamed, closed)):
+                        for ids in (voids, unnamed, unwritten, closed)):
             raise TypeError("not the runs of a history")
-        return cls(list(map(_fact_of, zip(*facts, repeat(None)))), commits,
-                   frozenset(voids), frozenset(facts[_RUN_ID]).union(unnamed),
+        return cls(list(map(_fact_of, zip(*facts, repeat(None)))), commits, frozenset(voids),
+                   frozenset(facts[_RUN_ID]).difference(unwritten).union(unnamed),
                    list(map(_session_of, zip(*sessions, strict=True))), frozenset(closed))
 
 
@@ -133,12 +135,20 @@ def runs_of(commits: Sequence[OpsCommit], *, on: Runs | None = None) -> Runs:
     facts = _facts_of(commits, voids, first=on.commits + 1)
     return Runs(_merged(older, facts),
                 on.commits + len(commits), voids,
-                on.recorded | {c.run_id for c in commits if c.is_run},
+                on.written | written_rows(commits),
                 [Session(f.run_id, f.commit.started, f.commit.finished,
                          f.commit.trailers.get("Evidence-Report-Sha256", ""), f.commit.sha)
                  for f in facts if f.commit is not None] + on.sessions,  # newest first
                 on.closed | {c.trailers.get("Milestone", "") for c in commits
                              if c.kind == "milestone"})
+
+
+def written_rows(commits: Iterable[OpsCommit]) -> set[str]:
+    """The run ids whose tracker row their run commit wrote: every run commit's (malformed
+    ones included) but those that found a hand-written row for their run and say so
+    (`trailers.HAND_WRITTEN_ROW`): that row stays one the streak reads (`rows.hand_rows`)."""
+    key, value = HAND_WRITTEN_ROW
+    return {c.run_id for c in commits if c.is_run and c.trailers.get(key) != value}
 
 
 def _merged(older: list[Fact], facts: list[Fact]) -> list[Fact]:
@@ -170,8 +180,6 @@ def facts(commits: Sequence[OpsCommit] | Runs, hand_rows: Iterable[HandRow] = ()
     their `runs_of`), the hand-written rows and ``extra`` facts, sorted by start time."""
     base = commits.facts if isinstance(commits, Runs) else \
         sorted(_facts_of(commits, voided(commits)), key=_WHEN)
-    # (`hand_rows` left out the recorded runs' rows that change nothing; a row that breaks
-    # the streak stays where it falls, recorded or not)
     more = [Fact(row.started, row.started, -1, NEUTRAL if row.qualifying else RESETS_STREAK,
                  row.run_id, None) for row in hand_rows]
     more.extend(extra)
@@ -246,8 +254,8 @@ def contradicted_row(runs: Runs, hand_rows: Iterable[HandRow], *, run_id: str,
     """The hand-written tracker row that says run ``run_id`` did not qualify, when the run
     about to be recorded under that id would count: a record never turns a row's
     non-qualifying run into a qualifying one. (The row keeps breaking the streak where it
-    falls whatever is recorded, `rows.hand_rows`; a counting run under its id would
-    read as the row's run mended.) A run that does not count is recorded beside it.
+    falls whatever is recorded, `written_rows`; a counting run under its id would read as
+    the row's run mended.) A run that does not count is recorded beside it.
     ``runs``: the history before the run. `record` refuses and `verify` blames this."""
     if new_effect(runs, run_id=run_id, outcome=outcome, dirty=dirty) != COUNTS:
         return None

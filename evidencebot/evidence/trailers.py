@@ -40,7 +40,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 OPTIONAL: dict[str, tuple[str, ...]] = {
     "step1a-burnin": METRIC_KEYS + TIME_KEYS + (
         "Ibkr-Client-Id", "Handoff", "Retry-After", "Ibkr-Codes", "Evidence-Report-Sha256",
-        "Ibkr-Disconnects"),
+        "Ibkr-Disconnects", "Evidence-Tracker-Row"),
     "milestone": (),
     "check": ("Check-Next-Window", "Ibkr-Client-Id"),
     "handoff": ("Handoff", "Evidence-Run-Id"),
@@ -79,7 +79,11 @@ FORMS: dict[str, str] = {
     "Check-Next-Window": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?Z",
     "Retry-After": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?Z",
     "Handoff": r"reports/[A-Za-z0-9._/-]+\.md",
+    "Evidence-Tracker-Row": "hand-written",
 }
+# On a run commit whose run had a hand-written tracker row before it (`record` adds no row
+# of its own): that row stays one the streak reads (`rows.hand_rows`).
+HAND_WRITTEN_ROW = ("Evidence-Tracker-Row", "hand-written")
 _KEY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9-]*):[ \t]?(.*)$")
 _FORM: dict[str, re.Pattern[str]] = {}  # compiled when first asked for: 25 patterns, ~1 ms
 
@@ -104,7 +108,7 @@ def run_block(*, run_id: str, outcome: str, record: str, record_sha256: str,
               metrics: tuple[int, int, str, int] | None, streak: str, code_commit: str,
               code_dirty: str, client_id: int | None, codes: Sequence[int],
               disconnects: int | None, retry_after: str | None, handoff: str | None,
-              version: str, config_sha: str) -> Trailers:
+              version: str, config_sha: str, hand_row: bool = False) -> Trailers:
     """A run commit's block. ``metrics``: (duration s, filled, ratio text, min bars)."""
     t: Trailers = [("Evidence-Kind", "step1a-burnin"), ("Evidence-Run-Id", run_id),
                    ("Evidence-Outcome", outcome), ("Evidence-Record", record),
@@ -126,6 +130,8 @@ def run_block(*, run_id: str, outcome: str, record: str, record_sha256: str,
         t.append(("Retry-After", retry_after))
     if handoff:
         t.append(("Handoff", handoff))
+    if hand_row:
+        t.append(HAND_WRITTEN_ROW)
     return t + _common("step1a-burnin", version=version, config_sha=config_sha)
 
 

@@ -235,7 +235,7 @@ def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) 
             commits = read(repo, rev, cache=False)  # the gate reads git, never a shortcut
             backlog = git.show_bytes(repo, rev, rules.backlog)
             rows = hand_rows(backlog, rules.tracker_section,
-                             {c.run_id for c in commits if c.is_run}) if backlog else []
+                             streaks.written_rows(commits)) if backlog else []
             cache[milestone] = streaks.streak(commits, rows)
         return cache[milestone]
 

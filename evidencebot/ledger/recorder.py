@@ -175,7 +175,8 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
         changes[cfg.docs.backlog] = rendered.backlog
     changes.update(attachments)
     block = run_trailers(record, path=path, data=data, streak=streak,
-                         consecutive=ctx.consecutive, config_sha=ctx.base.sha256)
+                         consecutive=ctx.consecutive, config_sha=ctx.base.sha256,
+                         hand_row=rendered.row_number is None)
     message = run_message(record, block, streak=streak, consecutive=ctx.consecutive,
                           milestone=ctx.milestone)
     return RunDraft(Draft(changes, message), streak, rendered.row_number is None)

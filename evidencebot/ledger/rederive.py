@@ -102,13 +102,14 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
     backlog = parent_backlog(ctx, c, changes)
     hand = ctx.hand_rows(backlog, runs)
     _hand_row(ctx, record, runs, hand, add)
-    _tracker_row(ctx, record, want_path, backlog, changes, add)
+    hand_row = _tracker_row(ctx, record, want_path, backlog, changes, add)
     streak = streaks.streak_with(
         runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
         outcome=record.outcome.value, dirty=record.code.dirty is True, hand_rows=hand)
     expected = dict(run_trailers(
         record, path=path, data=data, streak=streak, consecutive=ctx.consecutive,
-        config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", "")))
+        config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", ""),
+        hand_row=hand_row))
     for key in sorted(set(expected) | {k for k in t if k.startswith(COMPARED)}):
         if t.get(key) != expected.get(key):
             add("trailer-mismatch", f"{key}: trailer says {t.get(key)!r}, re-derived from "
@@ -272,19 +273,20 @@ def _session(record: EvidenceRecord, runs: streaks.Runs, add: Add) -> None:
 
 
 def _tracker_row(ctx: Context, record: EvidenceRecord, path: str, backlog: bytes | None,
-                 changes: Sequence[Change], add: Add) -> None:
+                 changes: Sequence[Change], add: Add) -> bool:
     """The row a run commit adds to the tracker is the one `record` writes for its record
     (`render.tracker_row`, on the parent's tracker): a row giving another outcome, other
-    figures or another run would show the reviewer a run that is not the one recorded."""
+    figures or another run would show the reviewer a run that is not the one recorded.
+    Whether a hand-written row stands for the run instead (`record` adds none)."""
     from ..md import edit as mdedit
 
     try:
         table = mdedit.first_table(mdedit.parse(backlog or b""), ctx.cfg.docs.tracker_section)
     except mdedit.MarkdownEditError:
-        return  # (no tracker to add to: record refuses to record there)
+        return False  # (no tracker to add to: record refuses to record there)
     row = tracker_row(record, table, path=path)
     if row is None:
-        return  # a hand-written row stands for the run
+        return True
     want = mdedit.table_row(table, row[1]).encode()
     new = next((ch.new.data for ch in changes if ch.new is not None
                 and ch.new.path == ctx.cfg.docs.backlog), None) or b""
@@ -293,10 +295,11 @@ def _tracker_row(ctx: Context, record: EvidenceRecord, path: str, backlog: bytes
         end = at + len(want)
         if (at == 0 or new[at - 1:at] in (b"\n", b"\r")) and \
                 new[end:end + 1] in (b"", b"\r", b"\n"):
-            return
+            return False
         at = new.find(want, at + 1)
     add("tracker-row-mismatch", f"the tracker's row for run {record.run_id} is not the one "
         "`record` writes for its record", "the row is written by evidencebot: " + AGAIN)
+    return False
 
 
 def _hand_row(ctx: Context, record: EvidenceRecord, runs: streaks.Runs,

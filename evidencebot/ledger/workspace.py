@@ -91,19 +91,18 @@ class Context:
 
     def hand_rows(self, backlog: bytes | None,
                   commits: Sequence[OpsCommit] | streaks.Runs) -> list[rows.HandRow]:
-        """The tracker rows written by hand in ``backlog`` (no evidence commit behind them)."""
+        """The tracker rows written by hand in ``backlog`` (`rows.hand_rows`)."""
         if backlog is None:
             return []
-        recorded = commits.recorded if isinstance(commits, streaks.Runs) else \
-            {c.run_id for c in commits if c.is_run}
+        written = commits.written if isinstance(commits, streaks.Runs) else \
+            streaks.written_rows(commits)
         store = None
         if self.shortcuts:
             from ..evidence.store import shortcut_path
 
             store = Store(shortcut_path(self.repo, "tracker-cache.bin"),
                           f"{__version__}|{self.cfg.docs.tracker_section}")
-        return rows.hand_rows(backlog, self.cfg.docs.tracker_section, recorded,
-                                 store=store)
+        return rows.hand_rows(backlog, self.cfg.docs.tracker_section, written, store=store)
 
     def streak(self, rev: str | None = None, milestone: str | None = None,
                commits: Sequence[OpsCommit] | None = None) -> streaks.Streak:
