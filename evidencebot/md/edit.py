@@ -147,14 +147,22 @@ class Table(NamedTuple):
         return self.start + 2
 
     def has_column(self, name: str) -> bool:
-        return any(_norm(h) == _norm(name) for h in self.header)
+        return _norm(name) in _columns(self.header)
 
     def column(self, name: str) -> int:
-        want = _norm(name)
-        for i, h in enumerate(self.header):
-            if _norm(h) == want:
-                return i
-        raise MarkdownEditError(f"table has no column {name!r}")
+        found = _columns(self.header).get(_norm(name))
+        if found is None:
+            raise MarkdownEditError(f"table has no column {name!r}")
+        return found
+
+
+@lru_cache(maxsize=64)
+def _columns(header: tuple[str, ...]) -> dict[str, int]:
+    """Each column's place by its normalised name (the first, where two share one)."""
+    out: dict[str, int] = {}
+    for i, h in enumerate(header):
+        out.setdefault(_norm(h), i)
+    return out
 
 
 _DELIMITER = re.compile(rb"^ {0,3}\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*\r?\n?$")
@@ -276,7 +284,7 @@ def _ending(line: bytes) -> bytes:
 
 def table_row(table: "Table", values: Mapping[str, str], section_title: str = "") -> str:
     """The row line `append_row` adds to ``table`` for ``values`` (column name -> text)."""
-    index = {_norm(h): i for i, h in enumerate(table.header)}
+    index = _columns(table.header)
     cells = [""] * len(table.header)
     for name, value in values.items():
         if _norm(name) not in index:

@@ -25,19 +25,22 @@ def lines_matching(data: bytes, section_title: str, pattern: re.Pattern[str], *,
     """The lines of a section matching ``pattern``, in order, without their endings: the
     first is the one `replace_line` rewrites. ``holding``: bytes every such line holds,
     with no line ending in them (found in the section's text at once; no other line is
-    looked at). The last answer
-    is remembered: a verify walk asks of each version of the tracker twice, as one
-    commit's new side and the next one's old side."""
+    looked at). The last few answers are remembered: a verify walk asks of each version
+    of the tracker several times (the scope rules and the streak line's rule, as one
+    commit's new side and the next one's old side)."""
     doc = parse(data)
-    key = (section_title, pattern, holding)
-    if _last_matching and _last_matching[0] is doc and _last_matching[1] == key:
-        return list(_last_matching[2])
-    found = [doc.line_text(i) for i in _matching(doc, section_title, pattern, holding)]
-    _last_matching[:] = [doc, key, tuple(found)]
-    return found
+    key = (section_title, pattern.pattern, pattern.flags, holding)
+    for seen, asked, found in _last_matching:
+        if seen is doc and asked == key:
+            return list(found)
+    lines = [doc.line_text(i) for i in _matching(doc, section_title, pattern, holding)]
+    _last_matching.insert(0, (doc, key, tuple(lines)))
+    del _last_matching[_KEEP:]
+    return lines
 
 
-_last_matching: list[Any] = []
+_KEEP = 4  # answers remembered: two documents' (old and new side), asked by two rules
+_last_matching: list[tuple[Doc, tuple[Any, ...], tuple[str, ...]]] = []
 
 
 def _matching(doc: Doc, section_title: str, pattern: re.Pattern[str],
