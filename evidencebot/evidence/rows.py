@@ -1,6 +1,7 @@
 """The tracker rows the streak reads: the hand-written ones (`hand_rows`), each breaking
-the streak unless it reads qualifying (`row_breaks`). Pure and stdlib-only, like `streak` (the hook
-reads them too); the Markdown parser is imported only when a tracker is read."""
+the streak unless it reads qualifying (`row_breaks`). Pure and stdlib-only, like
+`streak` (the hook reads them too); the Markdown parser is imported only when a tracker
+is read."""
 
 # No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
 
