@@ -525,6 +525,12 @@ def test_an_ascii_locale_gets_the_error_in_utf_8(tmp_path: Path, tail: list[str]
         f"{where} is not inside a git repository"
 
 
+def test_a_repo_that_does_not_exist_is_named_so(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", tmp_path / "nope", "status")
+    assert r.code == 2
+    assert r.err.strip() == f"evidencebot: error: {tmp_path / 'nope'} does not exist"
+
+
 @pytest.mark.parametrize(("where", "shown"), [
     ({}, "0123456789ab: m (r)."),
     ({"path": "p.md", "lines": (3, 4)}, "0123456789ab p.md:3: m (r)."),

@@ -171,7 +171,9 @@ def top(path: Path) -> Path:
     try:
         return toplevel(path)
     except GitError:
-        raise UsageError(f"{path} is not inside a git repository") from None
+        what = "is not inside a git repository" if path.is_dir() else \
+            "is not a directory" if path.exists() else "does not exist"
+        raise UsageError(f"{path} {what}") from None
 
 
 def hash_blob(repo: Path, data: bytes) -> str:
