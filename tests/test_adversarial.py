@@ -900,6 +900,40 @@ def record_around_row(outcome: str, *, moved: bool = False) -> Callable[[Lab], N
     return attempt
 
 
+def hand_row_placed(cells: str, days: tuple[int, ...], count: int) -> Callable[[Lab], None]:
+    """A non-qualifying row on main written as ``cells`` (between its # and its figures),
+    then qualifying runs at 10:00 on ``days``: the streak is ``count``, close refused."""
+    def attempt(lab: Lab) -> None:
+        first = "| copied by hand from the report |\n"
+        row = f"| 2 | {cells} | 1800 | 0 | 0.91 | 230 | 21 | non-qualifying | by hand |\n"
+        lab.commit_on("main", {"IMPLEMENTATION_BACKLOG.md": BACKLOG.replace(
+            first, first + row)}, "2026-11-20T13:00:00Z")
+        for day in days:
+            ok(lab.record(make_report(f"2026-11-{day}T10:00:00Z")))
+        close_refused(lab, count)
+        ok(lab.ev("verify", "--range", f"main..{OPS}"))
+    return attempt
+
+
+def same_start_other_id(lab: Lab) -> None:
+    """A qualifying report for the session a hand-written row says failed (Tue 12:00),
+    under another run id: it starts when the row does, and the row's break comes after."""
+    row_on_main("non-qualifying")(lab)
+    ok(lab.record(make_report("2026-11-24T12:00:00Z", run_id="tue-retry")))
+    for day in (25, 26):
+        ok(lab.record(make_report(f"2026-11-{day}T10:00:00Z")))
+    close_refused(lab, 2)
+
+
+def no_run_id_column(lab: Lab) -> None:
+    """A tracker whose table has no 'Run ID' column names no run in any row: record
+    refuses to write into it (exit 2)."""
+    lab.commit_on("main", {"IMPLEMENTATION_BACKLOG.md": BACKLOG.replace(
+        "| Run ID |", "| Run |", 1)}, "2026-11-20T13:00:00Z")
+    r = lab.record(make_report("2026-11-24T10:00:00Z"))
+    assert_bad_input(r, lab, None, "Run ID")
+
+
 def backfill_without_its_trailer(lab: Lab) -> Hand:
     """The moved report above, its commit's Evidence-Tracker-Row trailer then cut: the
     hand-written row would read as the run's own and leave the timeline (3/3)."""
@@ -1344,6 +1378,23 @@ ATTEMPTS: list[Attempt] = [
     A("r1-backfill-trailer-cut", 1, "the same, its Evidence-Tracker-Row trailer cut by "
       "hand: verify blames it", backfill_without_its_trailer, expect_verify=True,
       base="bare"),
+    A("r1-hand-row-without-run-id", 1, "a non-qualifying hand-written row with no run id "
+      "and no day: it breaks every streak (0/3)", hand_row_placed(" | ", (23, 25, 26), 0),
+      base="bare"),
+    A("r1-hand-row-date-in-bold", 1, "a non-qualifying hand-written row dated "
+      "'**2026-11-24**' with no stamp: it cannot be placed and breaks every streak",
+      hand_row_placed("**2026-11-24** | tue-desk", (23, 25, 26), 0), base="bare"),
+    A("r1-hand-row-stamped-year-1", 1, "a non-qualifying hand-written row with no day "
+      "whose run id is the stamp 00011124T120000Z: no time this century, it breaks every "
+      "streak", hand_row_placed(" | 00011124T120000Z", (23, 25, 26), 0), base="bare"),
+    A("r1-hand-row-known-by-its-day", 1, "a non-qualifying hand-written row known only by "
+      "its day (Tue 24): it breaks the streak after Tue 10:00's run, not before",
+      hand_row_placed("2026-11-24 | tue-desk", (24, 25, 26), 2), base="bare"),
+    A("r1-same-session-under-another-id", 1, "a qualifying report under another id starting "
+      "when a hand-written non-qualifying row's session does: the row's break comes after",
+      same_start_other_id, base="bare"),
+    A("r1-tracker-without-run-id-column", 1, "record into a tracker table with no 'Run ID' "
+      "column is refused (exit 2)", no_run_id_column, base="bare"),
     A("r1-hand-row-outcome-in-bold", 1, "a hand-written row whose Outcome reads "
       "'**non-qualifying**' breaks the streak (2/3)", record_around_row("**non-qualifying**"),
       base="bare"),

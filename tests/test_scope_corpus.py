@@ -242,6 +242,11 @@ FORBIDDEN = [
     # The streak line changes only into another streak line: reworded or removed, it would
     # leave a false one for the eye (and nothing for record and verify to read); a note
     # that reads like one would show a streak no rule checks.
+    # A row the streak cannot place in time would break every streak: not on ops.
+    Case("tracker-row-without-time", edit("IMPLEMENTATION_BACKLOG.md", "\n\nConsecutive",
+                                          "\n| 3 | someday | desk-run | 1800 | 0 | 0.9 | 200 | "
+                                          "18 | non-qualifying | by hand |\n\nConsecutive"),
+         "tracker-row-placed"),
     Case("streak-line-reworded", edit("IMPLEMENTATION_BACKLOG.md", "runs: 1 of 3",
                                       "runs: 3 of 3 \u2705"), "streak-line-kept"),
     Case("streak-line-in-bold", edit("IMPLEMENTATION_BACKLOG.md",

@@ -143,6 +143,8 @@ def render_documents(
     """The backlog with the run's row (and streak line), the log with the run's entry."""
     tracker = cfg.docs.tracker_section
     table = mdedit.first_table(mdedit.parse(backlog), tracker)
+    if not table.has_column("Run ID"):  # (a row with no run id breaks every streak)
+        raise mdedit.MarkdownEditError(f"the table in {tracker!r} has no 'Run ID' column")
     row = tracker_row(record, table, path=path)
     new_backlog = backlog
     number: int | None = None

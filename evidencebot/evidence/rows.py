@@ -28,12 +28,10 @@ class HandRow:
 
 
 def stamp_of(run_id: str) -> str | None:
-    """``20261116T081500Z`` (a run id that is a UTC stamp) as ISO-8601, else None."""
+    """``20261116T081500Z`` (a run id that starts with a UTC stamp of a real time this
+    century) as ISO-8601, else None."""
     m = _STAMP.match(run_id)
-    if not m:
-        return None
-    y, mo, d, h, mi, s = m.groups()
-    return f"{y}-{mo}-{d}T{h}:{mi}:{s}Z"
+    return _real(*map(int, m.groups())) if m else None
 
 
 def hand_rows(backlog: bytes, tracker_section: str, written: AbstractSet[str], *,
@@ -42,7 +40,7 @@ def hand_rows(backlog: bytes, tracker_section: str, written: AbstractSet[str], *
     ``written``, the rows run commits wrote for their own runs (`streak.written_rows`). A
     hand-written row stays one after a run is recorded under its run id: a report dated
     elsewhere, or one that does not count, never takes the row's break away. Its time:
-    the run id when it is a UTC stamp, else the row's date at midnight. ``store``: the
+    `placed`, or `UNPLACED` (a row that cannot be placed fails closed). ``store``: the
     last tracker read, by the backlog's hash (no Markdown parse while it is unchanged)."""
     rows: list[tuple[str, str, str]] | None = None
     digest = ""
@@ -57,14 +55,38 @@ def hand_rows(backlog: bytes, tracker_section: str, written: AbstractSet[str], *
         rows = tracker_rows(backlog, tracker_section)
         if store is not None:
             store.save((digest, rows))
-    out: list[HandRow] = []
-    for run_id, date, outcome in rows:
-        if run_id in written:
-            continue
-        started = stamp_of(run_id) or (f"{date[:10]}T00:00:00Z" if date else "")
-        if started:
-            out.append(HandRow(run_id, started, not row_breaks(outcome)))
-    return out
+    return [HandRow(run_id, placed(run_id, date) or UNPLACED, not row_breaks(outcome))
+            for run_id, date, outcome in rows if not run_id or run_id not in written]
+
+
+# Where a row no one can place in time stands: after every run, so that it breaks every
+# streak until it is mended (on the base branch; the hook refuses one on an ops branch).
+UNPLACED = "9999-12-31T23:59:59Z"
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def placed(run_id: str, date: str) -> str | None:
+    """When a tracker row's session was, as ISO-8601 UTC: its run id when that is a UTC
+    stamp (`stamp_of`), else the end of its Date's day (a break known only by its day
+    comes after every run of that day); None when neither reads as a time this century."""
+    stamp = stamp_of(run_id)
+    if stamp is not None:
+        return stamp
+    day = _DAY.fullmatch(date.strip())
+    if day is None or _real(*map(int, day.groups())) is None:
+        return None
+    return f"{date.strip()}T23:59:59Z"
+
+
+def _real(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
+          second: int = 0) -> str | None:
+    from datetime import datetime
+
+    try:
+        when = datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return None
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if 2000 <= year < 2100 else None
 
 
 _FIRST_WORD = re.compile(r"[a-z][a-z-]*")
@@ -84,35 +106,39 @@ def row_breaks(outcome: str) -> bool:
     return word is None or word.group() not in _LEAVES_ALONE
 
 
-# The last tracker read: (header, rows, their facts). A walk over an ops history reads
-# each version of a growing tracker; a version that only adds rows to the last one read
-# costs only its new rows.
+# The last two trackers read: (header, rows, their facts). A walk over an ops history reads
+# each version of a growing tracker, and a commit's old side after its new one; a version
+# that only adds rows to one of them costs only its new rows.
 _last_read: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...],
                        tuple[tuple[str, str, str], ...]]] = []
 
 
 def tracker_rows(backlog: bytes, tracker_section: str) -> list[tuple[str, str, str]]:
-    """(run id, date, outcome in lower case) of each tracker row that names a run."""
+    """(run id, date, outcome in lower case) of each tracker row that holds anything (a
+    row without a run id, or a table without the Run ID column, gives "": such a row
+    names no run the history could have written)."""
     from ..md import edit as mdedit  # Markdown: only when someone asks about hand-written rows
 
     try:
         table = mdedit.first_table(mdedit.parse(backlog), tracker_section)
-        col_id = table.column("Run ID")
     except mdedit.MarkdownEditError:
         return []
+    col_id = table.column("Run ID") if table.has_column("Run ID") else len(table.header)
     col_date = table.column("Date (UTC)") if table.has_column("Date (UTC)") else None
     col_out = table.column("Outcome") if table.has_column("Outcome") else None
     rows, done = table.rows, 0
     out: list[tuple[str, str, str]] = []
-    if _last_read:
-        header, seen, facts = _last_read[0]
+    for header, seen, facts in _last_read:  # (the longer first)
         if header == table.header and rows[:len(seen)] == seen:
             done, out = len(seen), list(facts)
+            break
     for r in rows[done:]:
-        if col_id >= len(r) or not r[col_id]:
+        if not any(r):
             continue
         date = r[col_date] if col_date is not None and col_date < len(r) else ""
         outcome = r[col_out].strip().lower() if col_out is not None and col_out < len(r) else ""
-        out.append((r[col_id], date, outcome))
-    _last_read[:] = [(table.header, rows, tuple(out))]
+        out.append((r[col_id] if col_id < len(r) else "", date, outcome))
+    _last_read[:] = sorted({id(x[1]): x for x in [(table.header, rows, tuple(out)),
+                                                  *_last_read]}.values(),
+                           key=lambda x: -len(x[1]))[:2]
     return out

@@ -180,7 +180,8 @@ def facts(commits: Sequence[OpsCommit] | Runs, hand_rows: Iterable[HandRow] = ()
     their `runs_of`), the hand-written rows and ``extra`` facts, sorted by start time."""
     base = commits.facts if isinstance(commits, Runs) else \
         sorted(_facts_of(commits, voided(commits)), key=_WHEN)
-    more = [Fact(row.started, row.started, -1, NEUTRAL if row.qualifying else RESETS_STREAK,
+    # (a row after every run that starts when it does: its break comes last)
+    more = [Fact(row.started, "~", -1, NEUTRAL if row.qualifying else RESETS_STREAK,
                  row.run_id, None) for row in hand_rows]
     more.extend(extra)
     # Stable: what ties keeps the order commits, then hand rows, then extra facts.

@@ -62,6 +62,9 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("tracker-append-only", "the Step 1A Burn-In Tracker", "rows are only added "
              "(one per recorded run); an existing row, a hand-written one included, never "
              "changes or goes; the streak line is the one line that changes"),
+    RuleInfo("tracker-row-placed", "the Step 1A Burn-In Tracker", "an added row can be "
+             "placed in time: its Run ID is a UTC stamp or its Date (UTC) a day (the streak "
+             "puts one it cannot place after every run)"),
     RuleInfo("streak-line-kept", "the Step 1A Burn-In Tracker", "the streak line changes "
              "only into another streak line ('Consecutive qualifying runs: N of M' on a line "
              "of its own); no added line reads like one without being one"),

@@ -10,7 +10,8 @@ MO-* rows in §9. Headings never change. SESSION_LOG.md: see `session_log`.
 import re
 from typing import Any
 
-from ..defaults import STREAK_LINE, STREAK_WORDS
+from ..defaults import STREAK_LINE
+from . import tracker
 from .rules import Change, Rules, StreakOf, Violation
 
 MO_ID = re.compile(r"^MO-\d+$")
@@ -123,73 +124,17 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
                 free_new[0] <= j1 and j2 <= free_new[1]:
             in_free = True
             out += _rows_kept(ch, old, new, op, free_section or "")
-            out += _no_look_alike(ch, new, range(j1, j2), free_section or "")
+            out += tracker.no_look_alike(ch, new, range(j1, j2), free_section or "")
             continue
         out += _mo_rows(ch, old, new, op, status_section, fixed_cols=fixed_cols,
                         streak_of=streak_of, rules=rules)
     if in_free and free_section:
         out += _tracker_whole(ch, old, new, free_section)
-        out += _streak_lines_kept(ch, free_section)
+        out += tracker.streak_lines_kept(ch, free_section)
+        out += tracker.rows_placed(ch, free_section)
     return out
 
 
-def _streak_lines_kept(ch: Change, section: str) -> list[Violation]:
-    """A streak line changes only into another streak line: removed or reworded ("3 of
-    3 ✅", "**3** of 3", in a comment), it would leave a false one for the eye while
-    `record` and verify, which read the pattern, find none."""
-    from ..md import edit as mdedit
-    from ..md import lines as mdlines
-
-    def count(data: bytes | None) -> int:
-        try:
-            return len(mdlines.lines_matching(data or b"", section, _STREAK_LINE,
-                                             holding=STREAK_WORDS.encode()))
-        except mdedit.MarkdownEditError:
-            return 0
-
-    assert ch.old is not None and ch.new is not None
-    if count(ch.new.data) >= count(ch.old.data):
-        return []
-    return [Violation(ch.path, "streak-line-kept", "the streak line was removed or "
-                      f"reworded: it reads '{STREAK_WORDS} N of M' on a line of its own",
-                      "restore it; record and void rewrite it", None, section)]
-
-
-def _no_look_alike(ch: Change, new: Any, lines: range, section: str) -> list[Violation]:
-    """An added line that is no table row and mentions the streak's words (case, Markdown
-    marks and Unicode compatibility forms aside) is a streak line, or nothing: a note
-    reading like one ('**Consecutive qualifying runs: 3 of 3**') would show a streak no
-    rule checks."""
-    from ..md import edit as mdedit
-
-    out = []
-    rows: list[range] | None = None
-    for j in lines:
-        text = new.line_text(j)
-        if _STREAK_LINE.search(text) or _WORDS_FOLDED not in _folded(text):
-            continue
-        if rows is None:  # (a table row quoting the words is a row: GFM's, pipes or not)
-            rows = [range(t.start, t.end) for t in
-                    mdedit.table_spans(new, mdedit.find_section(new, section))]
-        if any(j in r for r in rows):
-            continue
-        out.append(Violation(ch.path, "streak-line-kept", "a line that reads like the "
-                             "streak line but is not one", "remove it: the tracker holds one "
-                             "streak line, written by evidencebot", (j + 1, j + 1), section))
-    return out
-
-
-def _folded(text: str) -> str:
-    """``text`` as `_no_look_alike` compares it: compatibility forms, case, Markdown
-    emphasis and code marks and runs of white space aside."""
-    if not text.isascii():
-        import unicodedata
-
-        text = unicodedata.normalize("NFKC", text)
-    return " ".join(text.casefold().translate(_MARKS).split())
-
-
-_MARKS = str.maketrans("", "", "*_~`")
 
 
 def _tracker_whole(ch: Change, old: Any, new: Any, section: str) -> list[Violation]:
@@ -312,7 +257,6 @@ def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
 
 
 _STREAK_LINE = re.compile(STREAK_LINE)
-_WORDS_FOLDED = " ".join(STREAK_WORDS.casefold().rstrip(":").split())
 
 
 def _rows_kept(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],

@@ -1,0 +1,90 @@
+"""The tracker section's own scope rules, beside `documents`' rows-only-added ones: the
+streak line changes only into a streak line, nothing added reads like one, and every row
+added can be placed in time."""
+
+# No `from __future__ import annotations`: see scope.py.
+
+import re
+from typing import Any
+
+from ..defaults import STREAK_LINE, STREAK_WORDS
+from .rules import Change, Violation
+
+_STREAK_LINE = re.compile(STREAK_LINE)
+_WORDS_FOLDED = " ".join(STREAK_WORDS.casefold().rstrip(":").split())
+
+
+def streak_lines_kept(ch: Change, section: str) -> list[Violation]:
+    """A streak line changes only into another streak line: removed or reworded ("3 of
+    3 ✅", "**3** of 3", in a comment), it would leave a false one for the eye while
+    `record` and verify, which read the pattern, find none."""
+    from ..md import edit as mdedit
+    from ..md import lines as mdlines
+
+    def count(data: bytes | None) -> int:
+        try:
+            return len(mdlines.lines_matching(data or b"", section, _STREAK_LINE,
+                                             holding=STREAK_WORDS.encode()))
+        except mdedit.MarkdownEditError:
+            return 0
+
+    assert ch.old is not None and ch.new is not None
+    if count(ch.new.data) >= count(ch.old.data):
+        return []
+    return [Violation(ch.path, "streak-line-kept", "the streak line was removed or "
+                      f"reworded: it reads '{STREAK_WORDS} N of M' on a line of its own",
+                      "restore it; record and void rewrite it", None, section)]
+
+
+def no_look_alike(ch: Change, new: Any, lines: range, section: str) -> list[Violation]:
+    """An added line that is no table row and mentions the streak's words (case, Markdown
+    marks and Unicode compatibility forms aside) is a streak line, or nothing: a note
+    reading like one ('**Consecutive qualifying runs: 3 of 3**') would show a streak no
+    rule checks."""
+    from ..md import edit as mdedit
+
+    out = []
+    rows: list[range] | None = None
+    for j in lines:
+        text = new.line_text(j)
+        if _STREAK_LINE.search(text) or _WORDS_FOLDED not in _folded(text):
+            continue
+        if rows is None:  # (a table row quoting the words is a row: GFM's, pipes or not)
+            rows = [range(t.start, t.end) for t in
+                    mdedit.table_spans(new, mdedit.find_section(new, section))]
+        if any(j in r for r in rows):
+            continue
+        out.append(Violation(ch.path, "streak-line-kept", "a line that reads like the "
+                             "streak line but is not one", "remove it: the tracker holds one "
+                             "streak line, written by evidencebot", (j + 1, j + 1), section))
+    return out
+
+
+def _folded(text: str) -> str:
+    """``text`` as `no_look_alike` compares it: compatibility forms, case, Markdown
+    emphasis and code marks and runs of white space aside."""
+    if not text.isascii():
+        import unicodedata
+
+        text = unicodedata.normalize("NFKC", text)
+    return " ".join(text.casefold().translate(_MARKS).split())
+
+
+_MARKS = str.maketrans("", "", "*_~`")
+
+
+def rows_placed(ch: Change, section: str) -> list[Violation]:
+    """A row added to the tracker can be placed in time (`rows.placed`: a run id that is
+    a UTC stamp, or a Date (UTC) that is a day): the streak puts one it cannot place after
+    every run, so that it breaks every streak until it is mended."""
+    from ..evidence.rows import placed, tracker_rows
+
+    assert ch.old is not None and ch.new is not None
+    old = tracker_rows(ch.old.data or b"", section)
+    new = tracker_rows(ch.new.data or b"", section)
+    added = new[len(old):] if new[:len(old)] == old else list(set(new) - set(old))
+    return [Violation(ch.path, "tracker-row-placed", f"the tracker row of "
+                      f"{run_id or 'no run id'!r} gives no time: its Run ID is no UTC stamp "
+                      f"(YYYYMMDDTHHMMSSZ) and its Date (UTC) is no day (YYYY-MM-DD)",
+                      "give the row its run's stamp or day", None, section)
+            for run_id, date, _outcome in added if placed(run_id, date) is None]
