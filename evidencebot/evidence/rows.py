@@ -6,8 +6,9 @@ is read."""
 # No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
 
 import re
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..frozen import frozen
 from .trailers import OUTCOMES, RESETS
@@ -106,6 +107,23 @@ def row_breaks(outcome: str) -> bool:
     return word is None or word.group() not in _LEAVES_ALONE
 
 
+def row_fields(table: Any) -> Callable[[tuple[str, ...]], tuple[str, str, str] | None]:
+    """(run id, date, outcome in lower case) of a row of the tracker ``table`` (an
+    `md.edit.Table`); None for a row that holds nothing."""
+    def col(name: str) -> int:  # (a column the table lacks reads as an empty cell)
+        return table.column(name) if table.has_column(name) else len(table.header)
+
+    at_id, at_date, at_out = col("Run ID"), col("Date (UTC)"), col("Outcome")
+
+    def fields(r: tuple[str, ...]) -> tuple[str, str, str] | None:
+        if not any(r):
+            return None
+        n = len(r)
+        return (r[at_id] if at_id < n else "", r[at_date] if at_date < n else "",
+                r[at_out].strip().lower() if at_out < n else "")
+    return fields
+
+
 # The last two trackers read: (header, rows, their facts). A walk over an ops history reads
 # each version of a growing tracker, and a commit's old side after its new one; a version
 # that only adds rows to one of them costs only its new rows.
@@ -123,21 +141,14 @@ def tracker_rows(backlog: bytes, tracker_section: str) -> list[tuple[str, str, s
         table = mdedit.first_table(mdedit.parse(backlog), tracker_section)
     except mdedit.MarkdownEditError:
         return []
-    col_id = table.column("Run ID") if table.has_column("Run ID") else len(table.header)
-    col_date = table.column("Date (UTC)") if table.has_column("Date (UTC)") else None
-    col_out = table.column("Outcome") if table.has_column("Outcome") else None
     rows, done = table.rows, 0
     out: list[tuple[str, str, str]] = []
     for header, seen, facts in _last_read:  # (the longer first)
         if header == table.header and rows[:len(seen)] == seen:
             done, out = len(seen), list(facts)
             break
-    for r in rows[done:]:
-        if not any(r):
-            continue
-        date = r[col_date] if col_date is not None and col_date < len(r) else ""
-        outcome = r[col_out].strip().lower() if col_out is not None and col_out < len(r) else ""
-        out.append((r[col_id] if col_id < len(r) else "", date, outcome))
+    fields = row_fields(table)
+    out.extend(filter(None, map(fields, rows[done:])))
     _last_read[:] = sorted({id(x[1]): x for x in [(table.header, rows, tuple(out)),
                                                   *_last_read]}.values(),
                            key=lambda x: -len(x[1]))[:2]

@@ -113,7 +113,7 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
                              "keep the document's encoding as it was", (1, 1), ""))
     free_old = _region(old, free_section) if free_section else None
     free_new = _region(new, free_section) if free_section else None
-    in_free = False
+    in_free, added = False, list[int]()  # (the tracker's added lines)
     for op in _ops(old, new):
         _tag, i1, i2, j1, j2 = op
         bad = _unsafe_lines(ch, new, range(j1, j2))
@@ -123,6 +123,7 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
         if free_old and free_new and free_old[0] <= i1 and i2 <= free_old[1] and \
                 free_new[0] <= j1 and j2 <= free_new[1]:
             in_free = True
+            added += range(j1, j2)
             out += _rows_kept(ch, old, new, op, free_section or "")
             out += tracker.no_look_alike(ch, new, range(j1, j2), free_section or "")
             continue
@@ -131,7 +132,7 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
     if in_free and free_section:
         out += _tracker_whole(ch, old, new, free_section)
         out += tracker.streak_lines_kept(ch, free_section)
-        out += tracker.rows_placed(ch, free_section)
+        out += tracker.rows_placed(ch, new, added, free_section)
     return out
 
 

@@ -5,6 +5,7 @@ added can be placed in time."""
 # No `from __future__ import annotations`: see scope.py.
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from ..defaults import STREAK_LINE, STREAK_WORDS
@@ -73,18 +74,27 @@ def _folded(text: str) -> str:
 _MARKS = str.maketrans("", "", "*_~`")
 
 
-def rows_placed(ch: Change, section: str) -> list[Violation]:
-    """A row added to the tracker can be placed in time (`rows.placed`: a run id that is
-    a UTC stamp, or a Date (UTC) that is a day): the streak puts one it cannot place after
-    every run, so that it breaks every streak until it is mended."""
-    from ..evidence.rows import placed, tracker_rows
+def rows_placed(ch: Change, new: Any, added: Iterable[int], section: str) -> list[Violation]:
+    """A row added to the tracker table (the ``added`` lines of the new version ``new``)
+    can be placed in time (`rows.placed`: a run id that is a UTC stamp, or a Date (UTC)
+    that is a day): the streak puts one it cannot place after every run, so that it
+    breaks every streak until it is mended."""
+    from ..evidence.rows import placed, row_fields
+    from ..md import edit as mdedit
 
-    assert ch.old is not None and ch.new is not None
-    old = tracker_rows(ch.old.data or b"", section)
-    new = tracker_rows(ch.new.data or b"", section)
-    added = new[len(old):] if new[:len(old)] == old else list(set(new) - set(old))
-    return [Violation(ch.path, "tracker-row-placed", f"the tracker row of "
-                      f"{run_id or 'no run id'!r} gives no time: its Run ID is no UTC stamp "
-                      f"(YYYYMMDDTHHMMSSZ) and its Date (UTC) is no day (YYYY-MM-DD)",
-                      "give the row its run's stamp or day", None, section)
-            for run_id, date, _outcome in added if placed(run_id, date) is None]
+    try:
+        table = mdedit.first_table(new, section)
+    except mdedit.MarkdownEditError:
+        return []  # (no table: the table rules say what went)
+    fields = row_fields(table)
+    out = []
+    for j in added:
+        got = fields(table.rows[j - table.first_row]) \
+            if table.first_row <= j < table.end else None
+        if got is not None and placed(got[0], got[1]) is None:
+            out.append(Violation(ch.path, "tracker-row-placed", f"the tracker row of "
+                                 f"{got[0] or 'no run id'!r} gives no time: its Run ID is no "
+                                 "UTC stamp (YYYYMMDDTHHMMSSZ) and its Date (UTC) is no day "
+                                 "(YYYY-MM-DD)", "give the row its run's stamp or day",
+                                 (j + 1, j + 1), section))
+    return out
