@@ -317,3 +317,23 @@ def test_a_hand_written_row_stays_in_the_timeline_once_its_run_is_recorded() -> 
     # R1 (Nov 1) and R3 (Nov 3) before the row of Nov 4: it breaks what they made
     assert streak(list(reversed(history[:3]))) == 2
     assert streak(list(reversed(history[:3])), rows) == 0
+
+
+def test_the_streak_line_right_under_the_table_is_no_row() -> None:
+    """GFM reads a line right under a table as one more row of one cell: the streak line
+    there names no run (read as a row, it would be one no one can place in time, breaking
+    every streak); a row with no run id is read, as a row that names none."""
+    from evidencebot.evidence.rows import UNPLACED, hand_rows, tracker_rows
+
+    table = ("| Date (UTC) | Run ID | Outcome |\n|---|---|---|\n"
+             "| 2026-11-04 | 20261104T100000Z | qualifying |\n"
+             "| 2026-11-05 |  | non-qualifying |\n"
+             "Consecutive qualifying runs: 1 of 3\n")
+    backlog = f"# B\n\n## Step 1A Burn-In Tracker\n\n{table}\n## Later\n".encode()
+    assert tracker_rows(backlog, "Step 1A Burn-In Tracker") == [
+        ("20261104T100000Z", "2026-11-04", "qualifying"), ("", "2026-11-05", "non-qualifying")]
+    rows = hand_rows(backlog, "Step 1A Burn-In Tracker", set())
+    assert [(r.run_id, r.started, r.qualifying) for r in rows] == [
+        ("20261104T100000Z", "2026-11-04T10:00:00Z", True),
+        ("", "2026-11-05T23:59:59Z", False)]
+    assert UNPLACED > "2099"

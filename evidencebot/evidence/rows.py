@@ -10,12 +10,14 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 
+from ..defaults import STREAK_LINE
 from ..frozen import frozen
 from .trailers import OUTCOMES, RESETS
 
 if TYPE_CHECKING:
     from .store import Store
 
+_STREAK_LINE = re.compile(STREAK_LINE)
 _STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
 
 
@@ -109,14 +111,15 @@ def row_breaks(outcome: str) -> bool:
 
 def row_fields(table: Any) -> Callable[[tuple[str, ...]], tuple[str, str, str] | None]:
     """(run id, date, outcome in lower case) of a row of the tracker ``table`` (an
-    `md.edit.Table`); None for a row that holds nothing."""
+    `md.edit.Table`); None for a row that holds nothing, and for the streak line (right
+    under the table, GFM reads it as a row of one cell)."""
     def col(name: str) -> int:  # (a column the table lacks reads as an empty cell)
         return table.column(name) if table.has_column(name) else len(table.header)
 
     at_id, at_date, at_out = col("Run ID"), col("Date (UTC)"), col("Outcome")
 
     def fields(r: tuple[str, ...]) -> tuple[str, str, str] | None:
-        if not any(r):
+        if not any(r) or (len(r) == 1 and _STREAK_LINE.search(r[0])):
             return None
         n = len(r)
         return (r[at_id] if at_id < n else "", r[at_date] if at_date < n else "",
