@@ -82,14 +82,19 @@ def rows_placed(ch: Change, new: Any, added: Iterable[int], section: str) -> lis
     from ..evidence.rows import placed, row_fields
     from ..md import edit as mdedit
 
+    # (where the table is and its header, and only the added rows split: a hook run
+    # reads no more of a 1,000-row tracker than that)
     try:
-        table = mdedit.first_table(new, section)
+        spans = mdedit.table_spans(new, mdedit.find_section(new, section))
     except mdedit.MarkdownEditError:
+        return []  # (the heading rules say what went)
+    if not spans:
         return []  # (no table: the table rules say what went)
+    table = spans[0]
     fields = row_fields(table)
     out = []
     for j in added:
-        got = fields(table.rows[j - table.first_row]) \
+        got = fields(tuple(mdedit.split_row(new.line_text(j)))) \
             if table.first_row <= j < table.end else None
         if got is not None and placed(got[0], got[1]) is None:
             out.append(Violation(ch.path, "tracker-row-placed", f"the tracker row of "
