@@ -915,11 +915,20 @@ def hand_row_placed(cells: str, days: tuple[int, ...], count: int) -> Callable[[
     return attempt
 
 
-def same_start_other_id(lab: Lab) -> None:
+def same_session_other_id(start: str) -> Callable[[Lab], None]:
+    """A qualifying report for the session a hand-written row says failed (Tue 12:00 for
+    1800 s), under another run id, starting at ``start`` inside it: the row's break falls
+    at the session's end, after it."""
+    def attempt(lab: Lab) -> None:
+        same_start_other_id(lab, start)
+    return attempt
+
+
+def same_start_other_id(lab: Lab, start: str = "2026-11-24T12:00:00Z") -> None:
     """A qualifying report for the session a hand-written row says failed (Tue 12:00),
     under another run id: it starts when the row does, and the row's break comes after."""
     row_on_main("non-qualifying")(lab)
-    ok(lab.record(make_report("2026-11-24T12:00:00Z", run_id="tue-retry")))
+    ok(lab.record(make_report(start, run_id="tue-retry")))
     for day in (25, 26):
         ok(lab.record(make_report(f"2026-11-{day}T10:00:00Z")))
     close_refused(lab, 2)
@@ -1393,6 +1402,12 @@ ATTEMPTS: list[Attempt] = [
     A("r1-same-session-under-another-id", 1, "a qualifying report under another id starting "
       "when a hand-written non-qualifying row's session does: the row's break comes after",
       same_start_other_id, base="bare"),
+    A("r1-same-session-a-second-later", 1, "the same, starting a second into the row's "
+      "1800 s session: the row's break falls at the session's end",
+      same_session_other_id("2026-11-24T12:00:01Z"), base="bare"),
+    A("r1-hand-row-stamp-before-its-day", 1, "a non-qualifying hand-written row dated Tue 24 "
+      "whose run id is the stamp 20001124T120000Z: stamp and day disagree, the later counts",
+      hand_row_placed("2026-11-24 | 20001124T120000Z", (23, 25, 26), 2), base="bare"),
     A("r1-tracker-without-run-id-column", 1, "record into a tracker table with no 'Run ID' "
       "column is refused (exit 2)", no_run_id_column, base="bare"),
     A("r1-hand-row-outcome-in-bold", 1, "a hand-written row whose Outcome reads "

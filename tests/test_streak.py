@@ -331,9 +331,28 @@ def test_the_streak_line_right_under_the_table_is_no_row() -> None:
              "Consecutive qualifying runs: 1 of 3\n")
     backlog = f"# B\n\n## Step 1A Burn-In Tracker\n\n{table}\n## Later\n".encode()
     assert tracker_rows(backlog, "Step 1A Burn-In Tracker") == [
-        ("20261104T100000Z", "2026-11-04", "qualifying"), ("", "2026-11-05", "non-qualifying")]
+        ("20261104T100000Z", "2026-11-04", "qualifying", ""),
+        ("", "2026-11-05", "non-qualifying", "")]
     rows = hand_rows(backlog, "Step 1A Burn-In Tracker", set())
     assert [(r.run_id, r.started, r.qualifying) for r in rows] == [
         ("20261104T100000Z", "2026-11-04T10:00:00Z", True),
         ("", "2026-11-05T23:59:59Z", False)]
     assert UNPLACED > "2099"
+
+
+@pytest.mark.parametrize(("run_id", "date", "seconds", "at"), [
+    ("20261124T120000Z", "2026-11-24", "1800", "2026-11-24T12:30:00Z"),  # its session's end
+    ("20261124T120000Z", "2026-11-24", "", "2026-11-24T12:00:00Z"),
+    ("20261124T120000Z", "", "600", "2026-11-24T12:10:00Z"),
+    ("20001124T120000Z", "2026-11-24", "1800", "2026-11-24T23:59:59Z"),  # stamp and day
+    ("20261101T120000Z", "2026-11-24", "", "2026-11-24T23:59:59Z"),      # disagree: later
+    ("20261130T120000Z", "2026-11-24", "", "2026-11-30T12:00:00Z"),
+    ("tue-desk", "2026-11-24", "1800", "2026-11-24T23:59:59Z"),
+    ("tue-desk", "**2026-11-24**", "", None), ("", "", "", None),
+    ("00001124T120000Z", "", "", None), ("20261331T000000Z", "2026-11-24", "", "2026-11-24T23:59:59Z"),
+])
+def test_a_row_breaks_the_streak_as_late_as_any_reading_of_it_allows(
+        run_id: str, date: str, seconds: str, at: str | None) -> None:
+    from evidencebot.evidence.rows import placed
+
+    assert placed(run_id, date, seconds) == at

@@ -45,21 +45,24 @@ def hand_rows(backlog: bytes, tracker_section: str, written: AbstractSet[str], *
     elsewhere, or one that does not count, never takes the row's break away. Its time:
     `placed`, or `UNPLACED` (a row that cannot be placed fails closed). ``store``: the
     last tracker read, by the backlog's hash (no Markdown parse while it is unchanged)."""
-    rows: list[tuple[str, str, str]] | None = None
+    rows: list[Fields] | None = None
     digest = ""
     if store is not None:
         from ..hashes import sha256
 
         digest = sha256(backlog)
         saved = store.load()
-        if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == digest:
+        if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == digest and \
+                isinstance(saved[1], list) and all(type(r) is tuple and len(r) == 4 and
+                                                    set(map(type, r)) <= {str}
+                                                    for r in saved[1]):
             rows = saved[1]
     if rows is None:
         rows = tracker_rows(backlog, tracker_section)
         if store is not None:
             store.save((digest, rows))
-    return [HandRow(run_id, placed(run_id, date) or UNPLACED, not row_breaks(outcome))
-            for run_id, date, outcome in rows if not run_id or run_id not in written]
+    return [HandRow(run_id, placed(run_id, date, seconds) or UNPLACED, not row_breaks(outcome))
+            for run_id, date, outcome, seconds in rows if not run_id or run_id not in written]
 
 
 # Where a row no one can place in time stands: after every run, so that it breaks every
@@ -68,17 +71,24 @@ UNPLACED = "9999-12-31T23:59:59Z"
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-def placed(run_id: str, date: str) -> str | None:
-    """When a tracker row's session was, as ISO-8601 UTC: its run id when that is a UTC
-    stamp (`stamp_of`), else the end of its Date's day (a break known only by its day
-    comes after every run of that day); None when neither reads as a time this century."""
+def placed(run_id: str, date: str, seconds: str = "") -> str | None:
+    """Where a tracker row's break falls, as ISO-8601 UTC: the end of its session, its run
+    id's stamp (`stamp_of`) plus its Duration (s) (a run starting inside a session the row
+    says failed comes before the break), when the stamp falls on the row's Date; else the
+    end of its Date's day (a break known only by its day comes after every run of that
+    day), or the later of the two when they disagree; None when neither reads as a time
+    this century. Every doubt puts the break later: it then breaks more."""
     stamp = stamp_of(run_id)
-    if stamp is not None:
-        return stamp
     day = _DAY.fullmatch(date.strip())
-    if day is None or _real(*map(int, day.groups())) is None:
-        return None
-    return f"{date.strip()}T23:59:59Z"
+    end_of_day = f"{date.strip()}T23:59:59Z" if day is not None and \
+        _real(*map(int, day.groups())) is not None else None
+    if stamp is None or (end_of_day is not None and stamp[:10] != end_of_day[:10]):
+        return max(filter(None, (stamp, end_of_day)), default=None)
+    from datetime import datetime, timedelta
+
+    span = int(seconds) if seconds.strip().isdigit() and len(seconds.strip()) <= 6 else 0
+    return (datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
+            + timedelta(seconds=span)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _real(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
@@ -109,21 +119,23 @@ def row_breaks(outcome: str) -> bool:
     return word is None or word.group() not in _LEAVES_ALONE
 
 
-def row_fields(table: Any) -> Callable[[tuple[str, ...]], tuple[str, str, str] | None]:
-    """(run id, date, outcome in lower case) of a row of the tracker ``table`` (an
-    `md.edit.Table`); None for a row that holds nothing, and for the streak line (right
-    under the table, GFM reads it as a row of one cell)."""
+Fields = tuple[str, str, str, str]  # run id, date, outcome (lower case), duration (s)
+
+
+def row_fields(table: Any) -> Callable[[tuple[str, ...]], Fields | None]:
+    """(run id, date, outcome in lower case, duration) of a row of the tracker ``table``
+    (an `md.edit.Table`); None for a row that holds nothing, and for the streak line
+    (right under the table, GFM reads it as a row of one cell)."""
     def col(name: str) -> int:  # (a column the table lacks reads as an empty cell)
         return table.column(name) if table.has_column(name) else len(table.header)
 
-    at_id, at_date, at_out = col("Run ID"), col("Date (UTC)"), col("Outcome")
+    at = (col("Run ID"), col("Date (UTC)"), col("Outcome"), col("Duration (s)"))
 
-    def fields(r: tuple[str, ...]) -> tuple[str, str, str] | None:
+    def fields(r: tuple[str, ...]) -> Fields | None:
         if not any(r) or (len(r) == 1 and _STREAK_LINE.search(r[0])):
             return None
-        n = len(r)
-        return (r[at_id] if at_id < n else "", r[at_date] if at_date < n else "",
-                r[at_out].strip().lower() if at_out < n else "")
+        run_id, date, outcome, seconds = (r[i] if i < len(r) else "" for i in at)
+        return run_id, date, outcome.strip().lower(), seconds
     return fields
 
 
@@ -131,11 +143,11 @@ def row_fields(table: Any) -> Callable[[tuple[str, ...]], tuple[str, str, str] |
 # each version of a growing tracker, and a commit's old side after its new one; a version
 # that only adds rows to one of them costs only its new rows.
 _last_read: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...],
-                       tuple[tuple[str, str, str], ...]]] = []
+                       tuple[Fields, ...]]] = []
 
 
-def tracker_rows(backlog: bytes, tracker_section: str) -> list[tuple[str, str, str]]:
-    """(run id, date, outcome in lower case) of each tracker row that holds anything (a
+def tracker_rows(backlog: bytes, tracker_section: str) -> list[Fields]:
+    """`row_fields` of each tracker row that holds anything (a
     row without a run id, or a table without the Run ID column, gives "": such a row
     names no run the history could have written)."""
     from ..md import edit as mdedit  # Markdown: only when someone asks about hand-written rows
@@ -145,7 +157,7 @@ def tracker_rows(backlog: bytes, tracker_section: str) -> list[tuple[str, str, s
     except mdedit.MarkdownEditError:
         return []
     rows, done = table.rows, 0
-    out: list[tuple[str, str, str]] = []
+    out: list[Fields] = []
     for header, seen, facts in _last_read:  # (the longer first)
         if header == table.header and rows[:len(seen)] == seen:
             done, out = len(seen), list(facts)

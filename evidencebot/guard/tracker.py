@@ -96,7 +96,7 @@ def rows_placed(ch: Change, new: Any, added: Iterable[int], section: str) -> lis
     for j in added:
         got = fields(tuple(mdedit.split_row(new.line_text(j)))) \
             if table.first_row <= j < table.end else None
-        if got is not None and placed(got[0], got[1]) is None:
+        if got is not None and placed(got[0], got[1], got[3]) is None:
             out.append(Violation(ch.path, "tracker-row-placed", f"the tracker row of "
                                  f"{got[0] or 'no run id'!r} gives no time: its Run ID is no "
                                  "UTC stamp (YYYYMMDDTHHMMSSZ) and its Date (UTC) is no day "

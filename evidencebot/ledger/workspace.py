@@ -101,7 +101,7 @@ class Context:
             from ..evidence.store import shortcut_path
 
             store = Store(shortcut_path(self.repo, "tracker-cache.bin"),
-                          f"{__version__}|{self.cfg.docs.tracker_section}")
+                          f"{__version__}|rows4|{self.cfg.docs.tracker_section}")
         return rows.hand_rows(backlog, self.cfg.docs.tracker_section, written, store=store)
 
     def streak(self, rev: str | None = None, milestone: str | None = None,
