@@ -8,6 +8,7 @@ is read."""
 import re
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..defaults import STREAK_LINE
@@ -71,6 +72,7 @@ UNPLACED = "9999-12-31T23:59:59Z"
 _DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
+@lru_cache(maxsize=4096)
 def placed(run_id: str, date: str, seconds: str = "") -> str | None:
     """Where a tracker row's break falls, as ISO-8601 UTC: the end of its session, its run
     id's stamp (`stamp_of`) plus its Duration (s) (a run starting inside a session the row
@@ -158,13 +160,12 @@ def tracker_rows(backlog: bytes, tracker_section: str) -> list[Fields]:
         return []
     rows, done = table.rows, 0
     out: list[Fields] = []
-    for header, seen, facts in _last_read:  # (the longer first)
-        if header == table.header and rows[:len(seen)] == seen:
+    for header, seen, facts in sorted(_last_read, key=lambda x: -len(x[1])):
+        if header == table.header and rows[:len(seen)] == seen:  # (the longer first)
             done, out = len(seen), list(facts)
             break
     fields = row_fields(table)
     out.extend(filter(None, map(fields, rows[done:])))
-    _last_read[:] = sorted({id(x[1]): x for x in [(table.header, rows, tuple(out)),
-                                                  *_last_read]}.values(),
-                           key=lambda x: -len(x[1]))[:2]
+    _last_read[:] = [(table.header, rows, tuple(out)),
+                     *(x for x in _last_read if x[1] is not rows)][:2]  # (the latest two)
     return out
