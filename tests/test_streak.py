@@ -350,6 +350,7 @@ def test_the_streak_line_right_under_the_table_is_no_row() -> None:
     ("tue-desk", "2026-11-24", "1800", "2026-11-24T23:59:59Z"),
     ("tue-desk", "**2026-11-24**", "", None), ("", "", "", None),
     ("00001124T120000Z", "", "", None), ("20261331T000000Z", "2026-11-24", "", "2026-11-24T23:59:59Z"),
+    ("tue-desk", "\u0662\u0660\u0662\u0666-11-24", "", None),  # (Arabic-Indic digits: no day)
 ])
 def test_a_row_breaks_the_streak_as_late_as_any_reading_of_it_allows(
         run_id: str, date: str, seconds: str, at: str | None) -> None:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .store import Store
 
 _STREAK_LINE = re.compile(STREAK_LINE)
-_STAMP = re.compile(r"(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z")
+_STAMP = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z")
 
 
 @frozen
@@ -69,7 +69,7 @@ def hand_rows(backlog: bytes, tracker_section: str, written: AbstractSet[str], *
 # Where a row no one can place in time stands: after every run, so that it breaks every
 # streak until it is mended (on the base branch; the hook refuses one on an ops branch).
 UNPLACED = "9999-12-31T23:59:59Z"
-_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")  # (ASCII digits only)
 
 
 @lru_cache(maxsize=4096)
@@ -82,8 +82,8 @@ def placed(run_id: str, date: str, seconds: str = "") -> str | None:
     this century. Every doubt puts the break later: it then breaks more."""
     stamp = stamp_of(run_id)
     day = _DAY.fullmatch(date.strip())
-    end_of_day = f"{date.strip()}T23:59:59Z" if day is not None and \
-        _real(*map(int, day.groups())) is not None else None
+    real_day = _real(*map(int, day.groups())) if day is not None else None
+    end_of_day = f"{real_day[:10]}T23:59:59Z" if real_day is not None else None
     if stamp is None or (end_of_day is not None and stamp[:10] != end_of_day[:10]):
         return max(filter(None, (stamp, end_of_day)), default=None)
     from datetime import datetime, timedelta
