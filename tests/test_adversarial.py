@@ -902,7 +902,8 @@ def record_around_row(outcome: str, *, moved: bool = False) -> Callable[[Lab], N
 
 def hand_row_placed(cells: str, days: tuple[int, ...], count: int) -> Callable[[Lab], None]:
     """A non-qualifying row on main written as ``cells`` (between its # and its figures),
-    then qualifying runs at 10:00 on ``days``: the streak is ``count``, close refused."""
+    then qualifying runs at 10:00 on ``days``: the streak is ``count``, close refused, and
+    status says where the row breaks it."""
     def attempt(lab: Lab) -> None:
         first = "| copied by hand from the report |\n"
         row = f"| 2 | {cells} | 1800 | 0 | 0.91 | 230 | 21 | non-qualifying | by hand |\n"
@@ -912,6 +913,9 @@ def hand_row_placed(cells: str, days: tuple[int, ...], count: int) -> Callable[[
             ok(lab.record(make_report(f"2026-11-{day}T10:00:00Z")))
         close_refused(lab, count)
         ok(lab.ev("verify", "--range", f"main..{OPS}"))
+        said = ok(lab.ev("status")).out
+        assert ("breaks every streak" in said) == (count == 0), said
+        assert "breaks the streak at 2026-11-24 23:59 UTC" in said or count == 0, said
     return attempt
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from .. import git
 from ..evidence.history import OpsCommit
+from ..evidence.rows import UNPLACED, HandRow
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of, short
 from ..ledger.workspace import Context
@@ -21,9 +22,8 @@ def status_report(ctx: Context) -> dict[str, Any]:
     malformed = [c.sha for c in commits if c.problems]
     # The rows the streak reads (the one reading: `Context.hand_rows`), in tracker order.
     backlog = git.show_bytes(ctx.repo, at.sha, ctx.cfg.docs.backlog)
-    recorded = {c.run_id for c in runs}
-    hand_rows = [h.run_id for h in ctx.hand_rows(backlog, commits)
-                 if h.run_id not in recorded]
+    hand = ctx.hand_rows(backlog, commits)
+    hand_rows = [h.run_id for h in hand]
     state = f" — streak met: `evidencebot close {ctx.milestone}`" if s.met and \
         not s.closed_by else ""
     lines = [f"{s.headline}{state}"]
@@ -38,9 +38,9 @@ def status_report(ctx: Context) -> dict[str, Any]:
     if voids:
         lines.append("voided runs (never count, still break a streak): " + "; ".join(
             f"{run} ({line(why)})" for run, why in voids.items()))
-    if hand_rows:
-        lines.append(f"hand-written tracker rows (not counted toward the streak): "
-                     f"{', '.join(hand_rows)}")
+    if hand:
+        lines.append("hand-written tracker rows (never counted): " + ", ".join(
+            _hand_row(h, ctx.cfg.ops.base) for h in hand))
     if malformed:
         lines.append(f"MALFORMED ops commits: {', '.join(sha[:12] for sha in malformed)}")
     return {
@@ -53,6 +53,16 @@ def status_report(ctx: Context) -> dict[str, Any]:
         "runs": len(runs), "last_run": last or None, "voided": voids,
         "hand_written_rows": hand_rows, "malformed": malformed, "lines": lines,
     }
+
+
+def _hand_row(row: HandRow, base: str) -> str:
+    """A hand-written row as status names it: its run id, and where it breaks the streak."""
+    name = row.run_id or "a row with no run id"
+    if row.qualifying:
+        return name
+    if row.started == UNPLACED:
+        return f"{name} (breaks every streak: it gives no time; mend it on {base})"
+    return f"{name} (breaks the streak at {row.started[:16].replace('T', ' ')} UTC)"
 
 
 def _last_run(ctx: Context, runs: Sequence[OpsCommit],
