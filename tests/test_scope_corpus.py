@@ -8,7 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -578,6 +578,31 @@ def test_the_guard_applies_inside_a_rebase_of_an_ops_branch(repo: Path) -> None:
         subprocess.run(["git", "-C", str(repo), "rebase", "--abort"], capture_output=True)
 
 
+def refused_by_hook_and_verify(repo: Path, case: Case, cli) -> None:  # type: ignore[no-untyped-def]
+    """``case`` committed with the hooks is refused naming its rule; committed with
+    --no-verify, verify names the same rule."""
+    proc = commit(repo, case, "add")
+    assert proc.returncode != 0 and f"({case.rule})" in proc.stderr, proc.stderr
+    git(repo, "reset", "-q", "--hard")
+    git(repo, "clean", "-qfd")
+    assert commit(repo, case, "add", "--no-verify").returncode == 0
+    r = cli("--repo", repo, "verify")
+    assert r.code == 1 and f"({case.rule})" in r.out, r.out
+
+
+def files_on_main_merged(repo: Path, paths: Sequence[str], message: str) -> None:
+    """``paths`` committed on main, then main merged into the ops branch (a plain merge of
+    the base)."""
+    git(repo, "switch", "-q", "main")
+    for path in paths:
+        (repo / path).parent.mkdir(parents=True, exist_ok=True)
+        (repo / path).write_bytes(b"on main\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    git(repo, "switch", "-q", OPS)
+    git(repo, "merge", "-q", "--no-edit", "--no-verify", "main")
+
+
 # A hand-written row that quotes the streak line is a row: once committed, it is kept in
 # the table like any other (it used to pass for the streak line, so removing, flipping or
 # splitting it off went through and a false streak closed MO-2). With or without its outer
@@ -602,12 +627,7 @@ def test_a_row_that_quotes_the_streak_line_is_kept_as_a_row(
     assert added.returncode == 0, added.stderr  # adding a row is allowed
     case = Case(attack, edit("IMPLEMENTATION_BACKLOG.md", row + "\n", change(row) +
                              ("\n" if change(row) else "")), rule)
-    proc = commit(repo, case, "add")
-    assert proc.returncode != 0 and f"({rule})" in proc.stderr, proc.stderr
-    git(repo, "reset", "-q", "--hard")
-    assert commit(repo, case, "add", "--no-verify").returncode == 0
-    r = cli("--repo", repo, "verify")
-    assert r.code == 1 and f"({rule})" in r.out, r.out
+    refused_by_hook_and_verify(repo, case, cli)
 
 
 def test_the_streak_line_of_a_crlf_tracker_still_changes(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -669,22 +689,10 @@ def test_a_new_file_is_compared_with_every_spelling_of_its_folder(repo: Path, ad
     """Folders spelled alike but for case, already on the base (reviewed there), are one
     folder on Windows and macOS: a file added into one of them is a twin of a file of the
     same name in another, whichever spelling the new path takes."""
-    git(repo, "switch", "-q", "main")
-    for path in ("reports/Notes/a.txt", "reports/notes/x.txt", "reports/Notes/Deep/b.txt"):
-        (repo / path).parent.mkdir(parents=True, exist_ok=True)
-        (repo / path).write_bytes(b"on main\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "notes on main")
-    git(repo, "switch", "-q", OPS)
-    git(repo, "merge", "-q", "--no-edit", "--no-verify", "main")  # (a plain merge of the base)
-    case = Case("twin", write(added, b"new\n"), "case-twin", False)
-    proc = commit(repo, case, "add")
-    assert proc.returncode != 0 and "(case-twin)" in proc.stderr, proc.stderr
-    git(repo, "reset", "-q", "--hard")
-    git(repo, "clean", "-qfd")
-    assert commit(repo, case, "add", "--no-verify").returncode == 0
-    r = cli("--repo", repo, "verify")
-    assert r.code == 1 and "(case-twin)" in r.out, r.out
+    files_on_main_merged(repo, ("reports/Notes/a.txt", "reports/notes/x.txt",
+                                "reports/Notes/Deep/b.txt"), "notes on main")
+    refused_by_hook_and_verify(repo, Case("twin", write(added, b"new\n"), "case-twin", False),
+                               cli)
 
 
 def test_names_spelled_alike_are_all_found() -> None:
@@ -728,18 +736,6 @@ def test_an_accent_written_two_ways_is_one_name() -> None:
 
 
 def test_an_accent_written_two_ways_is_refused_by_hook_and_verify(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    git(repo, "switch", "-q", "main")
-    (repo / "reports" / "Café").mkdir(parents=True)
-    (repo / "reports" / "Café" / "a.txt").write_bytes(b"on main\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "an accented folder on main")
-    git(repo, "switch", "-q", OPS)
-    git(repo, "merge", "-q", "--no-edit", "--no-verify", "main")  # (a plain merge of the base)
-    case = Case("nfd", write("reports/cafe\u0301/b.txt", b"new\n"), "case-twin", False)
-    proc = commit(repo, case, "add")
-    assert proc.returncode != 0 and "(case-twin)" in proc.stderr, proc.stderr
-    git(repo, "reset", "-q", "--hard")
-    git(repo, "clean", "-qfd")
-    assert commit(repo, case, "add", "--no-verify").returncode == 0
-    r = cli("--repo", repo, "verify")
-    assert r.code == 1 and "(case-twin)" in r.out, r.out
+    files_on_main_merged(repo, ("reports/Café/a.txt",), "an accented folder on main")
+    refused_by_hook_and_verify(repo, Case("nfd", write("reports/cafe\u0301/b.txt", b"new\n"),
+                                          "case-twin", False), cli)

@@ -16,6 +16,8 @@ from ..frozen import frozen
 from .trailers import OUTCOMES, RESETS
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from .store import Store
 
 _STREAK_LINE = re.compile(STREAK_LINE)
@@ -34,6 +36,11 @@ class HandRow:
 def stamp_of(run_id: str) -> str | None:
     """``20261116T081500Z`` (a run id that starts with a UTC stamp of a real time this
     century) as ISO-8601, else None."""
+    when = _stamped(run_id)
+    return when.strftime(_ISO) if when is not None else None
+
+
+def _stamped(run_id: str) -> "datetime | None":
     m = _STAMP.match(run_id)
     return _real(*map(int, m.groups())) if m else None
 
@@ -50,13 +57,12 @@ def hand_rows(backlog: bytes, tracker_section: str, written: AbstractSet[str], *
     digest = ""
     if store is not None:
         from ..hashes import sha256
+        from .store import typed_rows
 
         digest = sha256(backlog)
         saved = store.load()
         if isinstance(saved, tuple) and len(saved) == 2 and saved[0] == digest and \
-                isinstance(saved[1], list) and all(type(r) is tuple and len(r) == 4 and
-                                                    set(map(type, r)) <= {str}
-                                                    for r in saved[1]):
+                typed_rows(saved[1], (str, str, str, str)):
             rows = saved[1]
     if rows is None:
         rows = tracker_rows(backlog, tracker_section)
@@ -80,28 +86,32 @@ def placed(run_id: str, date: str, seconds: str = "") -> str | None:
     end of its Date's day (a break known only by its day comes after every run of that
     day), or the later of the two when they disagree; None when neither reads as a time
     this century. Every doubt puts the break later: it then breaks more."""
-    stamp = stamp_of(run_id)
+    stamp = _stamped(run_id)
     day = _DAY.fullmatch(date.strip())
-    real_day = _real(*map(int, day.groups())) if day is not None else None
-    end_of_day = f"{real_day[:10]}T23:59:59Z" if real_day is not None else None
-    if stamp is None or (end_of_day is not None and stamp[:10] != end_of_day[:10]):
-        return max(filter(None, (stamp, end_of_day)), default=None)
-    from datetime import datetime, timedelta
+    y, mo, d = map(int, day.groups()) if day is not None else (0, 0, 0)
+    on = _real(y, mo, d, 23, 59, 59)  # (the end of its day; None without one)
+    if stamp is None or (on is not None and stamp.date() != on.date()):
+        later = max((w for w in (stamp, on) if w is not None), default=None)
+        return later.strftime(_ISO) if later is not None else None
+    from datetime import timedelta
 
     span = int(seconds) if seconds.strip().isdigit() and len(seconds.strip()) <= 6 else 0
-    return (datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ")
-            + timedelta(seconds=span)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (stamp + timedelta(seconds=span)).strftime(_ISO)
+
+
+_ISO = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def _real(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
-          second: int = 0) -> str | None:
+          second: int = 0) -> "datetime | None":
+    """That time, when it is a real one this century."""
     from datetime import datetime
 
     try:
         when = datetime(year, month, day, hour, minute, second)
     except ValueError:
         return None
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ") if 2000 <= year < 2100 else None
+    return when if 2000 <= year < 2100 else None
 
 
 _FIRST_WORD = re.compile(r"[a-z][a-z-]*")
