@@ -45,6 +45,13 @@ def markdown(text: str) -> str:
     return out.replace("\\|", "|").replace("|", "\\|")
 
 
+def whole_number(text: str) -> int | None:
+    """``text`` as a whole number when it is ASCII digits and nothing else, else None.
+    (`str.isdigit` also takes "²" and "١٢", and `int` refuses the first: a superscript in a
+    table cell or a variable would be a traceback.)"""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def fence_for(text: str) -> str:
     """A backtick fence longer than any backtick run in ``text`` (at least three)."""
     runs = [len(m) for m in re.findall(r"`+", text)]

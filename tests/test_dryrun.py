@@ -161,3 +161,15 @@ def test_non_finite_numbers_are_refused(tmp_path: Path, cli, config: str, args: 
     r = cli("--repo", repo, "run", "--dry-run", *args)
     assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) <= 2
     assert "Traceback" not in r.err and nothing_written(repo)
+
+
+@pytest.mark.parametrize("given", ["\u00b2", "seventeen"])
+def test_an_ibkr_client_id_that_is_no_number_is_exit_2(tmp_path: Path, port: int, cli,  # type: ignore[no-untyped-def]
+                                                       pinned_now: str, given: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = make_repo(tmp_path, port)
+    monkeypatch.setenv("IBKR_CLIENT_ID", given)  # ("²" passes str.isdigit; int() refuses it)
+    r = cli("--repo", repo, "run", "--dry-run")
+    assert r.code == 2 and "Traceback" not in r.err
+    assert f"IBKR_CLIENT_ID must be a number, not {given!r}" in r.err
+    assert nothing_written(repo)

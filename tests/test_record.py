@@ -380,3 +380,22 @@ def test_a_changed_submodule_under_the_code_paths_is_dirty_code(trading_repo: Pa
     (trading_repo / "src" / "lib" / "strategy.py").write_text("EDGE = 99\n")
     state = code_state(trading_repo, ["src/"])
     assert state.dirty and "src/lib" in state.dirty_paths
+
+
+def test_a_number_cell_of_unicode_digits_is_no_row_number(trading_repo: Path, tmp_path: Path,
+                                                          cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """"²" passes str.isdigit and int() refuses it: the hand-written row numbered so is
+    read as unnumbered (the next row is the table's second), not as a traceback."""
+    backlog = trading_repo / "IMPLEMENTATION_BACKLOG.md"
+    text = backlog.read_text(encoding="utf-8")
+    backlog.write_text(text.replace("| 1 | 2026-11-16 |", "| \u00b2 | 2026-11-16 |"),
+                       encoding="utf-8")
+    git(trading_repo, "commit", "-qam", "a superscript row number")
+    for n in range(2):
+        doc = report(finished=NOW - timedelta(hours=5 - n), filled=2)
+        r = cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc))
+        assert r.code == 0, r.err
+    rows = [x for x in git(trading_repo, "show", f"{OPS}:IMPLEMENTATION_BACKLOG.md").splitlines()
+            if x.startswith("| ") and x.endswith(" |") and x.count(" | 2026") == 2]  # tracker
+    assert [x.split("|")[1].strip() for x in rows] == ["\u00b2", "2", "3"]
+    assert cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence").code == 0

@@ -351,9 +351,33 @@ def test_the_streak_line_right_under_the_table_is_no_row() -> None:
     ("tue-desk", "**2026-11-24**", "", None), ("", "", "", None),
     ("00001124T120000Z", "", "", None), ("20261331T000000Z", "2026-11-24", "", "2026-11-24T23:59:59Z"),
     ("tue-desk", "\u0662\u0660\u0662\u0666-11-24", "", None),  # (Arabic-Indic digits: no day)
+    ("20261124T120000Z", "2026-11-24", "\u00b2", "2026-11-24T12:00:00Z"),  # "²": no duration
 ])
 def test_a_row_breaks_the_streak_as_late_as_any_reading_of_it_allows(
         run_id: str, date: str, seconds: str, at: str | None) -> None:
     from evidencebot.evidence.rows import placed
 
     assert placed(run_id, date, seconds) == at
+
+
+_CELL = st.sampled_from(["1", "7", "12", "\u00b2", "\u0661\u0662", "", "x", "20261124T120000Z"])
+
+
+@given(st.lists(st.tuples(_CELL, _CELL), max_size=12), st.lists(st.integers(0, 12), max_size=6))
+@settings(max_examples=200)
+def test_the_tracker_row_index_read_version_by_version_is_the_one_read_at_once(
+        rows: list[tuple[str, str]], cuts: list[int]) -> None:
+    """What `record` and verify take from a tracker (the run ids it holds, the next row's
+    number) is the same whether each version extends the last one read or not; only
+    ASCII digits number a row ("²" passes str.isdigit and int() refuses it)."""
+    from evidencebot.evidence import render
+
+    def at_once(part: tuple[tuple[str, str], ...]) -> tuple[frozenset[str], int | None]:
+        nums = [int(r[0]) for r in part if r[0] and all("0" <= c <= "9" for c in r[0])]
+        return frozenset(r[1] for r in part), max(nums, default=None)
+
+    whole = tuple(rows)
+    for cut in [*cuts, len(whole)]:  # (growing, shrinking, the same again)
+        part = whole[:cut]
+        assert render._row_index(part, 1) == at_once(part)
+    assert render._row_index(whole, None)[0] == frozenset()

@@ -121,3 +121,15 @@ def test_help_is_as_wide_as_shutil_measures_the_terminal(given: str | None,
     else:
         monkeypatch.setenv("COLUMNS", given)
     assert columns() == shutil.get_terminal_size().columns
+
+
+@pytest.mark.parametrize("columns", ["\u00b2", "\u0661\u0662\u0660", "-5", "wide"])
+def test_a_columns_value_that_is_no_width_is_ignored(recorded: Path, cli,  # type: ignore[no-untyped-def]
+                                                      columns: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    plain = cli("--repo", recorded, "history")
+    monkeypatch.setenv("COLUMNS", columns)  # ("²" passes str.isdigit; int() refuses it)
+    monkeypatch.setenv("LINES", columns)  # (rich reads it too)
+    r = cli("--repo", recorded, "history")
+    assert (r.code, r.out) == (0, plain.out)

@@ -18,3 +18,12 @@ def test_tags_and_rare_format_characters_go_too() -> None:
     # An England flag's tag characters, an Arabic number sign, a musical format character.
     for ch in ("\U000e0067", "\u0600", "\U0001d173", "\u202e", "\u200b", "\u2028", "\u2029"):
         assert has_unsafe("x" + ch) and line(f"a{ch}b") == "ab"
+
+
+@given(st.text(max_size=8))
+def test_a_whole_number_is_ascii_digits_and_nothing_else(text: str) -> None:
+    from evidencebot.textsafe import whole_number
+
+    plain = text != "" and all("0" <= ch <= "9" for ch in text)
+    assert whole_number(text) == (int(text) if plain else None)
+    assert whole_number("\u00b2") is None and whole_number("\u0661\u0662") is None  # ²  ١٢

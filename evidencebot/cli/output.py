@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from ..evidence.history import OpsCommit
-from ..textsafe import line
+from ..textsafe import line, whole_number
 from .entries import shown_outcome
 
 
@@ -20,8 +20,9 @@ def text_width() -> int | None:
     """The width to fold prose lines at: COLUMNS when set, else the terminal's; None when
     piped without COLUMNS (scripts get each line whole)."""
     raw = os.environ.get("COLUMNS", "")
-    if raw.isdigit() and int(raw) >= 20:
-        return int(raw)
+    given = whole_number(raw)
+    if given is not None and given >= 20:
+        return given
     if sys.stdout.isatty():
         return max(os.get_terminal_size(sys.stdout.fileno()).columns, 20)
     return None
@@ -170,7 +171,8 @@ def _width() -> int | None:
     import os
 
     columns = os.environ.get("COLUMNS", "")
-    return int(columns) if columns.isdigit() and int(columns) > 0 else None
+    given = whole_number(columns)
+    return given if given is not None and given > 0 else None
 
 
 def safe(text: str) -> str:
@@ -190,8 +192,11 @@ def console(*, stderr: bool = False) -> Any:
 
     stream = sys.stderr if stderr else sys.stdout
     width = _width() or (None if stream.isatty() else 160)
+    # rich reads COLUMNS and LINES itself, with int() after str.isdigit: "²" would stop it
+    environ = {k: v for k, v in os.environ.items()
+               if k not in ("COLUMNS", "LINES") or whole_number(v) is not None}
     return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width,
-                   no_color=bool(os.environ.get("NO_COLOR")))
+                   no_color=bool(os.environ.get("NO_COLOR")), _environ=environ)
 
 
 def show(renderable: Any, con: Any = None) -> None:

@@ -20,7 +20,7 @@ from ..md import edit as mdedit
 from ..md import lines as mdlines
 from ..redact import redact
 from ..templating import render
-from ..textsafe import line, markdown
+from ..textsafe import line, markdown, whole_number
 from . import trailers
 from .record import EvidenceRecord, Outcome
 from .verdict import Verdict, fmt_ratio, outcome_note
@@ -191,10 +191,10 @@ def tracker_row(record: EvidenceRecord, table: mdedit.Table, *,
     added is redacted; what the documents held stays byte for byte (the scope rules
     refuse any other change)."""
     run_col = _col(table, "Run ID")
-    if run_col is not None and any(run_col < len(r) and r[run_col] == record.run_id
-                                   for r in table.rows):
+    ids, top = _row_index(table.rows, run_col)
+    if record.run_id in ids:
         return None
-    number = _next_number(table)
+    number = (top if top is not None else len(table.rows)) + 1
     values = tracker_values(record, number=number, path=path)
     return number, {k: redact(str(v)) for k, v in values.items() if table.has_column(k)}
 
@@ -206,9 +206,27 @@ def _col(table: mdedit.Table, name: str) -> int | None:
         return None
 
 
-def _next_number(table: mdedit.Table) -> int:
-    nums = [int(r[0]) for r in table.rows if r and r[0].isdigit()]
-    return (max(nums) if nums else len(table.rows)) + 1
+# The last rows indexed, with their index: a walk over an ops history asks about each
+# version of a growing tracker, which holds the last one's rows and one more.
+_last_index: list[tuple[tuple[tuple[str, ...], ...], int | None, frozenset[str], int | None]] = []
+
+
+def _row_index(rows: tuple[tuple[str, ...], ...],
+               run_col: int | None) -> tuple[frozenset[str], int | None]:
+    """(the run ids in column ``run_col``, the highest row number in the first column
+    (ASCII digits), None when no row has one) of a table's ``rows``."""
+    done, ids, top = 0, frozenset[str](), None  # type: int, frozenset[str], int | None
+    for seen, col, seen_ids, seen_top in _last_index:
+        if col == run_col and len(rows) >= len(seen) and rows[:len(seen)] == seen:
+            done, ids, top = len(seen), seen_ids, seen_top
+    new = rows[done:]
+    if run_col is not None:
+        ids = ids.union([r[run_col] for r in new if run_col < len(r)])
+    nums = [n for n in (whole_number(r[0]) for r in new if r) if n is not None]
+    if nums:
+        top = max(nums) if top is None else max(top, *nums)
+    _last_index[:] = [(rows, run_col, ids, top)]
+    return ids, top
 
 
 def _join(argv: Sequence[str]) -> str:

@@ -19,6 +19,7 @@ from ..defaults import WINDOWS_RESERVED
 from ..errors import UsageError
 from ..frozen import frozen
 from ..shape import Invalid, build, spec
+from ..textsafe import whole_number
 
 CLOCK_SKEW = timedelta(minutes=5)
 RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
@@ -91,8 +92,8 @@ def pointer(doc: Any, ptr: str) -> Any:
         part = raw.replace("~1", "/").replace("~0", "~")
         if isinstance(cur, dict) and part in cur:
             cur = cur[part]
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
+        elif isinstance(cur, list) and (i := whole_number(part)) is not None and i < len(cur):
+            cur = cur[i]
         else:
             return _MISSING
     return cur

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..defaults import STREAK_LINE
 from ..frozen import frozen
+from ..textsafe import whole_number
 from .trailers import OUTCOMES, RESETS
 
 if TYPE_CHECKING:
@@ -95,7 +96,8 @@ def placed(run_id: str, date: str, seconds: str = "") -> str | None:
         return later.strftime(_ISO) if later is not None else None
     from datetime import timedelta
 
-    span = int(seconds) if seconds.strip().isdigit() and len(seconds.strip()) <= 6 else 0
+    given = whole_number(seconds.strip()) if len(seconds.strip()) <= 6 else None
+    span = given if given is not None else 0
     return (stamp + timedelta(seconds=span)).strftime(_ISO)
 
 

@@ -14,6 +14,7 @@ from ..evidence.window import window_of
 from ..frozen import frozen
 from ..ibkr.probe import probe_gateway
 from ..ledger.workspace import Context
+from ..textsafe import whole_number
 from .checks import (
     CheckResult,
     check_health,
@@ -50,9 +51,10 @@ def client_ids(cfg: Config, env: Mapping[str, str]) -> list[int]:
     """IBKR_CLIENT_ID when set, else the configured range."""
     raw = env.get("IBKR_CLIENT_ID", "")
     if raw:
-        if not raw.strip().isdigit():
+        given = whole_number(raw.strip())
+        if given is None:
             raise UsageError(f"IBKR_CLIENT_ID must be a number, not {raw!r}")
-        return [int(raw)]
+        return [given]
     low, high = cfg.ibkr.client_id_range
     if high < low:
         raise UsageError("[ibkr] client_id_range must be [low, high] with low <= high")

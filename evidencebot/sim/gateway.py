@@ -111,7 +111,8 @@ class SimGateway:
 
     async def _handle(self, fields: list[str], writer: asyncio.StreamWriter,
                       client_id: int | None) -> int | None:
-        msg = int(fields[0]) if fields and fields[0].isdigit() else -1
+        head = fields[0] if fields else ""
+        msg = int(head) if head.isascii() and head.isdigit() else -1  # (not "²": int refuses it)
         opts = self.options
         if msg == 71:  # startApi
             cid = int(fields[2])
