@@ -185,3 +185,32 @@ def test_an_interrupt_is_said_the_same_either_way(monkeypatch: pytest.MonkeyPatc
     assert (plain.code, plain.out, plain.err) == \
         (through_click.code, through_click.out, through_click.err)
     assert plain.code == 130 and plain.err == "\nevidencebot: error: aborted\n"
+
+
+@pytest.mark.parametrize("columns", [None, "1", "40", "52", "60", "73", "79", "80", "81", "99",
+                                     "100", "101", "102", "103", "150", "wide"])
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_the_help_page_without_click_is_clicks(columns: str | None, flag: str,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """`evidencebot --help` alone is written by `page`, not click: the same bytes at every
+    width, and the same exit code."""
+    from evidencebot.cli.app import run as run_click
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert fast.run([flag]) == 0
+    plain = capsys.readouterr()
+    assert run_click([flag]) == 0
+    assert (plain.out, plain.err) == capsys.readouterr()
+    assert plain.out.startswith("Usage: evidencebot [OPTIONS] COMMAND [ARGS]...\n")
+
+
+def test_help_is_written_without_importing_click(tmp_path: Path) -> None:
+    from test_layout import imported
+
+    assert imported("evidencebot.cli", ["--help"], ["click"], tmp_path) == ([], 0)
+    assert imported("evidencebot.cli", ["--repo", ".", "--help"], ["click"], tmp_path) == \
+        (["click"], 0)  # (anything but the plain page is click's)

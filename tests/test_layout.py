@@ -127,8 +127,8 @@ def test_reading_commands_do_not_import_pydantic(argv: list[str], trading_repo: 
 
 
 def test_help_loads_no_config_record_or_parser(tmp_path: Path) -> None:
-    """`--help` is the start-up floor: click and the app, no command module (their lines
-    come from `app.COMMANDS`), nothing a command only needs once it runs."""
+    """`--help` is the start-up floor: no command module (their lines come from
+    `page.COMMANDS`), nothing a command only needs once it runs (nor click: `page`)."""
     from evidencebot.cli.app import COMMANDS
 
     modules = sorted({f"evidencebot.cli.{module}" for module, _line in COMMANDS.values()})
@@ -141,7 +141,7 @@ def test_help_loads_no_config_record_or_parser(tmp_path: Path) -> None:
 
 
 def test_the_command_table_is_the_commands_the_modules_define() -> None:
-    """`app.COMMANDS` names each command's module and its `--help` line: once every
+    """`page.COMMANDS` names each command's module and its `--help` line: once every
     module is imported, the group holds exactly those commands, each from its module,
     and `--help` lists each with its line."""
     from click.testing import CliRunner
@@ -297,7 +297,7 @@ def test_verify_renders_no_kept_template_and_other_options_are_other_code(
 
 def test_a_misspelled_command_is_matched_against_every_command(cli) -> None:  # type: ignore[no-untyped-def]
     """The commands are imported lazily; "did you mean" still knows all of them, and
-    completion describes each by its line in `app.COMMANDS`."""
+    completion describes each by its line in `page.COMMANDS`."""
     from click.shell_completion import ShellComplete
 
     from evidencebot.cli.app import COMMANDS

@@ -111,10 +111,10 @@ def test_every_help_page_fits_80_columns(cli, capsys: pytest.CaptureFixture[str]
 @pytest.mark.parametrize("given", [None, "120", "0", "-3", "wide", "61"])
 def test_help_is_as_wide_as_shutil_measures_the_terminal(given: str | None,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """`app.columns` stands in for `shutil.get_terminal_size` (not imported for help)."""
+    """`page.columns` stands in for `shutil.get_terminal_size` (not imported for help)."""
     import shutil
 
-    from evidencebot.cli.app import columns
+    from evidencebot.cli.page import columns
 
     if given is None:
         monkeypatch.delenv("COLUMNS", raising=False)

@@ -2,7 +2,7 @@
 helpers (tables, JSON). Thin: parse options, call the rooms below, print what they return.
 
 May import every other room; nothing imports it (the demo gets `run` passed in). A
-command's module is imported when the command runs (`app.COMMANDS`); a plain `verify`
+command's module is imported when the command runs (`page.COMMANDS`); a plain `verify`
 line runs without click at all (`fast`).
 """
 

@@ -4,7 +4,6 @@ commands register themselves on `cli`; `State` (from `state`) is what they are p
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import wraps
@@ -13,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from .. import __version__
+from .page import ABOUT, COMMANDS, CONFIG_HELP, JSON_HELP, MAX_WIDTH, REPO_HELP, text_width
 from .state import State, fail, guarded
 
 __all__ = ["COMMANDS", "State", "cli", "every_command", "json_option", "pass_state", "run"]
@@ -22,51 +22,10 @@ __all__ = ["COMMANDS", "State", "cli", "every_command", "json_option", "pass_sta
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Every command: the module under evidencebot.cli that defines it, and its line in
-# `evidencebot --help`. As pip keeps its commands: a command's module is imported when
-# that command runs, so `--help` and each command pay for no other (tests/test_layout.py holds
-# this table to the commands the modules define).
-COMMANDS: dict[str, tuple[str, str]] = {
-    "check": ("run", "The pre-run checks as a table; nothing run or written."),
-    "close": ("close", "Close a milestone: closure commit and merge request."),
-    "context": ("read", "What the runbook loads before a run."),
-    "demo": ("sim", "The whole flow, throwaway repo, simulated gateway."),
-    "explain": ("explain", "The contract: every trailer, every scope rule."),
-    "history": ("read", "The burn-in history: every ops commit, newest first."),
-    "hook": ("hook", "Hook entry points: pre-commit scope guard, commit-msg."),
-    "init": ("setup", "Write a commented evidencebot.toml (and a CI job)."),
-    "install-hooks": ("setup", "Install git hooks without the pre-commit framework."),
-    "next": ("schedule", "The next start whose whole run fits the window."),
-    "notify": ("notify", "Notifications through apprise: send a test message."),
-    "record": ("record", "Record a burn-in report as one ops commit."),
-    "report": ("report", "The burn-in as one HTML page from the ops history."),
-    "run": ("run", "Run the burn-in and record it: checks, wrapper, commit."),
-    "schedule": ("schedule", "The schedule for `evidencebot run` on window days."),
-    "schema": ("schema", "The JSON Schema of a command's --json output."),
-    "sim-gateway": ("sim", "A simulated TWS / IB Gateway on 127.0.0.1."),
-    "status": ("read", "Milestones and streaks, e.g. MO-2: 2/3."),
-    "verify": ("verify", "CI check from committed evidence only."),
-    "void": ("void", "Void a recorded run: one ops commit, never counted again."),
-}
-
-
-def columns() -> int:
-    """The terminal's width as `shutil.get_terminal_size` gives it ($COLUMNS, else the
-    terminal's, else 80), without importing shutil (2 ms of every help page)."""
-    try:
-        wanted = int(os.environ["COLUMNS"])
-    except (KeyError, ValueError):
-        wanted = 0
-    if wanted > 0:
-        return wanted
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
-    except (AttributeError, ValueError, OSError):  # no stdout, or not a terminal
-        return 80
 
 
 class HelpFormatter(click.HelpFormatter):
-    """click's, as wide as click makes it, measured by `columns`."""
+    """click's, as wide as click makes it, measured by `page.columns`."""
 
     def __init__(self, indent_increment: int = 2, width: int | None = None,
                  max_width: int | None = None) -> None:
@@ -75,7 +34,7 @@ class HelpFormatter(click.HelpFormatter):
         if width is None:
             width = formatting.FORCED_WIDTH
         if width is None:
-            width = max(min(columns(), max_width or 80) - 2, 50)
+            width = text_width(max_width)
         super().__init__(indent_increment, width, max_width)
 
 
@@ -89,7 +48,7 @@ class Command(click.Command):
 
 class LazyGroup(click.Group):
     """A group whose commands are imported when asked for (`COMMANDS`); they and it
-    measure help pages with `columns`."""
+    measure help pages with `page.columns`."""
 
     context_class = Context
     command_class = Command
@@ -146,24 +105,17 @@ def json_option(f: F) -> F:
     return inner  # type: ignore[return-value]
 
 
-@click.group(cls=LazyGroup,
-             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=LazyGroup, help=ABOUT,  # (`page` writes the same page without click)
+             context_settings={"help_option_names": ["-h", "--help"],
+                               "max_content_width": MAX_WIDTH})
 @click.option("--repo", type=click.Path(file_okay=False), default=".",
-              show_default=True, help="The trading bot's repository.")
-@click.option("--config", "config", type=click.Path(dir_okay=False),
-              help="Config file (default: evidencebot.toml, else [tool.evidencebot] in "
-                   "pyproject.toml, else the runbook's defaults).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+              show_default=True, help=REPO_HELP)
+@click.option("--config", "config", type=click.Path(dir_okay=False), help=CONFIG_HELP)
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 @click.version_option(__version__, prog_name="evidencebot")
 @click.pass_context
 def cli(ctx: click.Context, repo: str, config: str | None, as_json: bool) -> None:
-    """Run the Step 1A burn-in of a UK paper-trading bot and keep its evidence in git.
-
-    Every evidence update is a commit on the ops branch (default ops/evidence) carrying the
-    run's metrics as trailers, so `git log` is the burn-in history. Exit codes: 0 done,
-    1 policy violation, 2 bad input or config (nothing written), 3 a pre-run check failed,
-    4 the run failed (classified and recorded).
-    """
+    """The group: the state every command is passed (its help is `page.ABOUT`)."""
     from pathlib import Path
 
     seen = ctx.obj if isinstance(ctx.obj, dict) else {}

@@ -3,11 +3,13 @@ verify [--range A..B] [--base BRANCH] [--require-signed] [--json]`, as CI runs i
 here and run on `state` alone: importing click and parsing through it cost such a run
 about 8 ms. Anything else (help, a typo, an abbreviation, `--`, a value that looks like
 an option, a path click would refuse, shell completion) is not read here: the click app
-reads it and answers. tests/test_fast.py holds every plain reading to click's."""
+reads it and answers. tests/test_fast.py holds every plain reading to click's.
+`evidencebot --help` alone is written here too (`page`), as click writes it."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -84,6 +86,12 @@ def _path_taken(value: str | None, file_ok: bool, dir_ok: bool) -> bool:
 
 def run(argv: Sequence[str]) -> int | None:
     """The exit code of ``argv`` run without click; None when it is no plain line."""
+    if list(argv) in (["--help"], ["-h"]) and "_EVIDENCEBOT_COMPLETE" not in os.environ:
+        from .page import help_page
+
+        sys.stdout.write(help_page() + "\n")  # (what click echoes)
+        sys.stdout.flush()
+        return 0
     plain = parse(argv)
     if plain is None:
         return None
