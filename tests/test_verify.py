@@ -568,3 +568,45 @@ def test_without_the_base_branch_verify_stops_rather_than_blame_good_runs(record
     assert r.code == 2 and "no base branch 'main'" in r.err and "Fix:" in r.err, r.err
     assert r.out == ""
     assert cli("--repo", recorded, "verify", "--base", "trunk").code == 0
+
+
+def _merge_with_trailers(repo: Path, block: str) -> str:
+    """A merge of main into the ops branch (its tree unchanged) whose message ends in
+    ``block``, made with plumbing, as a script could."""
+    tip, main = git(repo, "rev-parse", OPS).strip(), git(repo, "rev-parse", "main").strip()
+    new = subprocess.run(["git", "-C", str(repo), "commit-tree", f"{tip}^{{tree}}", "-p", tip,
+                          "-p", main], input=f"Merge branch 'main'\n\n{block}\n", text=True,
+                         capture_output=True, check=True).stdout.strip()
+    git(repo, "update-ref", f"refs/heads/{OPS}", new, tip)
+    return new
+
+
+def test_a_merge_that_says_it_is_a_run_counts_for_nothing(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """verify judges a merge as a plain merge of its parents and no more: three merges
+    carrying a qualifying run's trailers (no record, a Sunday night) must not make a
+    streak, close MO-2 or pass verify."""
+    git(recorded, "switch", "-q", "main")
+    block = git(recorded, "log", "-1", "--format=%(trailers:only)", OPS)
+    made = []
+    for n in range(3):  # (trailers re-used with other ids and times)
+        rid = f"2026112{n}T010000Z"
+        made.append(_merge_with_trailers(recorded, "\n".join(
+            f"Evidence-Run-Id: {rid}" if ln.startswith("Evidence-Run-Id:") else
+            f"Evidence-Started-At: 2026-11-22T0{n}:00:00Z" if ln.startswith("Evidence-Started")
+            else ln for ln in block.splitlines())))
+    assert "MO-2: 2/3" in cli("--repo", recorded, "status").out  # (the two real runs)
+    assert cli("--repo", recorded, "close", "MO-2", "--no-push").code == 1
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
+    doc = json.loads(r.out)
+    assert r.code == 1 and len(doc["runs"]) == 2
+    assert sorted(v["commit"] for v in doc["violations"]
+                  if v["rule"] == "merge-with-trailers") == sorted(made)
+
+
+def test_a_merge_that_says_it_is_a_closure_closes_nothing(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    git(recorded, "switch", "-q", "main")
+    sha = _merge_with_trailers(recorded, "Evidence-Kind: milestone\nMilestone: MO-2\n"
+                                         "Milestone-Evidence: a, b, c")
+    assert "CLOSED" not in cli("--repo", recorded, "status").out
+    r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1 and f"{sha[:12]}: a merge commit with evidence trailers" in r.out

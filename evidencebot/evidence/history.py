@@ -15,6 +15,12 @@ from .. import git
 from .store import typed_rows
 from .trailers import validate_parsed
 
+# A merge commit's evidence trailers are read as none: evidence is recorded, judged and
+# re-derived in single-parent ops commits only (verify judges a merge as a plain merge of
+# its parents, nothing more), so a merge that says it is a run must count as nothing.
+MERGED_EVIDENCE = "a merge commit carries Evidence-Kind: evidence is recorded by " \
+    "single-parent ops commits, and a merge's trailers count for nothing"
+
 _FIELDS = ("%H", "%P", "%an <%ae>", "%cI", "%s", "%(trailers:only,unfold,separator=%x1f)", "%B")
 _FORMAT = "%x00".join(_FIELDS)
 
@@ -123,7 +129,12 @@ def _read(repo: Path, rev: str, *, limit: int | None = None,
         kind = trailers.get("Evidence-Kind")
         if kind is None and author != bot_author:
             continue
-        out.append(OpsCommit(sha.lstrip("\n"), tuple(parents.split()), author, date, subject,
+        shas = tuple(parents.split())
+        if len(shas) > 1 and kind is not None:  # a merge is no run, closure or void
+            out.append(OpsCommit(sha.lstrip("\n"), shas, author, date, subject, {},
+                                 (MERGED_EVIDENCE,)))
+            continue
+        out.append(OpsCommit(sha.lstrip("\n"), shas, author, date, subject,
                              trailers, tuple(validate_parsed(pairs, body)),
                              trailers.get("Evidence-Started-At", ""),
                              trailers.get("Evidence-Finished-At", "")))
@@ -148,7 +159,7 @@ class _Cache:
         from .store import Store, shortcut_path
 
         self.store = Store(shortcut_path(repo, "history-cache.bin"),
-                           f"2|{__version__}|{sys.version_info[:2]}|{bot_author}")
+                           f"3|{__version__}|{sys.version_info[:2]}|{bot_author}")  # 3: merges
 
     def load(self) -> tuple[str | None, list[OpsCommit]]:
         try:

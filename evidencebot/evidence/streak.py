@@ -140,7 +140,7 @@ def runs_of(commits: Sequence[OpsCommit], *, on: Runs | None = None) -> Runs:
                          f.commit.trailers.get("Evidence-Report-Sha256", ""), f.commit.sha)
                  for f in facts if f.commit is not None] + on.sessions,  # newest first
                 on.closed | {c.trailers.get("Milestone", "") for c in commits
-                             if c.kind == "milestone"})
+                             if c.kind == "milestone" and not c.problems})
 
 
 def written_rows(commits: Iterable[OpsCommit]) -> set[str]:
@@ -301,7 +301,7 @@ class Streak:
 def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int,
               hand_rows: Iterable[HandRow] = ()) -> Streak:
     """The streak in ``commits`` (newest first, as `history.read` returns them)."""
-    closed_by = next((c for c in commits if c.kind == "milestone"
+    closed_by = next((c for c in commits if c.kind == "milestone" and not c.problems
                       and c.trailers.get("Milestone") == milestone), None)
     attempts = list(commits[:commits.index(closed_by)] if closed_by else commits)
     runs = streak_runs(commits, hand_rows)

@@ -17,6 +17,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
              "A..B with A the base holds): no ops commit below it goes unjudged"),
     RuleInfo("not-an-ops-commit", _RANGE, "an ops branch holds ops commits only"),
     RuleInfo("merge-with-changes", _RANGE, "a merge is exactly git's merge of its parents"),
+    RuleInfo("merge-with-trailers", _RANGE, "a merge carries no evidence trailers (it would "
+             "be a run, closure or void no rule re-derives: it counts for nothing)"),
     RuleInfo("tree-malformed", _RANGE, "every folder a commit makes is a tree git would "
              "write: entries in git's order, no name twice (`git fsck`)"),
     RuleInfo("tree-unreadable", _RANGE, "git can read every commit's change (a tree its "

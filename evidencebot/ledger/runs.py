@@ -31,7 +31,7 @@ def runs_at(repo: Path, rev: str, *, bot_author: str,
             read: Callable[[str], list[OpsCommit]]) -> streaks.Runs:
     """The runs of the history up to the commit ``rev`` (a full id); ``read(rev)`` reads
     that history from git when the shortcut is no start."""
-    key = f"3|{__version__}|{sys.version_info[:2]}|{bot_author}"
+    key = f"4|{__version__}|{sys.version_info[:2]}|{bot_author}"  # (4: merges count for nothing)
     base_file = Store(shortcut_path(repo, "runs-cache.bin"), key)
     tail_file = Store(shortcut_path(repo, "runs-tail.bin"), key)
     base_tip, base = _base(base_file.load())

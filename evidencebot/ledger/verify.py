@@ -182,6 +182,11 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
 
         if len(parents) > 1:
             _merge(ctx, commit.tree, parents, add)
+            if c is not None and c.problems == (history.MERGED_EVIDENCE,):
+                add("merge-with-trailers", "a merge commit with evidence trailers: "
+                    "it is no run, closure or void, and counts for nothing",
+                    "merge without trailers; evidence is recorded with `evidencebot "
+                    "record`, `void` and `close`: " + DROP)
             continue
         folders = _folders(commit, tops)
         _trees(ctx, report, commit, trees, folders)
