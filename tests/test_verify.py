@@ -610,3 +610,91 @@ def test_a_merge_that_says_it_is_a_closure_closes_nothing(recorded: Path, cli) -
     assert "CLOSED" not in cli("--repo", recorded, "status").out
     r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}")
     assert r.code == 1 and f"{sha[:12]}: a merge commit with evidence trailers" in r.out
+
+
+def _forge_run(repo: Path, doc: dict[str, Any], *, connectivity: Any = "auto",
+               code: Any = None, log: bytes | None = None) -> None:
+    """``doc`` committed as a run through evidencebot's own commit path (the scope rules
+    judge it), its record built from hand-chosen facts: ``connectivity=None`` leaves the
+    IBKR counts out, ``code`` replaces the code state; the verdict follows from those
+    facts, as a script would make it."""
+    from evidencebot.evidence.record import Attachments, Outcome, SessionInfo, build_record
+    from evidencebot.evidence.report import metrics_from
+    from evidencebot.evidence.trust import RunFacts, run_reasons
+    from evidencebot.evidence.verdict import verdict
+    from evidencebot.ledger import recorder
+    from evidencebot.ledger.messages import kept_log
+    from evidencebot.ledger.workspace import open_context
+
+    ctx = open_context(repo, config_path=None, clock=lambda: NOW)
+    m = metrics_from(doc, ctx.rules.report.fields, source="forged")
+    code = code or ctx.code_as_of(m.started_at)
+    conn = recorder.run_connectivity(ctx, kept_log(log), doc.get("ibkr_messages")) \
+        if connectivity == "auto" else connectivity
+    facts = RunFacts(m.started_at, m.finished_at, m.paper_duration_seconds, code.commit,
+                     ctx.on_base(code.commit), conn.disconnects if conn is not None else None)
+    v = verdict(m, ctx.rules.qualify, code_dirty=code.dirty is True,
+                extra=run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
+                                  base=ctx.rules.ops.base))
+    path = recorder.record_path(ctx.cfg, m.run_id)
+    record = build_record(
+        cfg=ctx.rules, run_id=m.run_id, outcome=Outcome(v.outcome), recorded_at=NOW,
+        started_at=m.started_at, finished_at=m.finished_at, metrics=m, verdict=v, report=doc,
+        code=code, session=SessionInfo(),
+        attachments=Attachments(log=path[:-5] + ".log" if log is not None else None),
+        connectivity=conn)
+    recorder.commit_run(ctx, record, log=log, verdict_=v)
+
+
+LOST = [{"code": 1100, "message": "Connectivity between IB and TWS has been lost."},
+        {"code": 1101, "message": "Connectivity restored - data lost."}]
+
+
+@pytest.mark.parametrize("log", [None, b"Error 1100, reqId -1: connectivity lost\n"])
+def test_a_record_that_leaves_out_its_disconnections_is_caught(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str, log: bytes | None) -> None:  # type: ignore[no-untyped-def]
+    """[qualify] max_disconnects = 0: `record` counts a report's 1100 and says
+    non-qualifying; a record that counts nothing (its report and log unchanged) would
+    qualify, and verify counts again from what the commit holds."""
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "\n[qualify]\nmax_disconnects = 0\n",
+                   encoding="utf-8")
+    git(trading_repo, "commit", "-qam", "no disconnections allowed")
+    doc = report(finished=NOW - timedelta(hours=5), filled=2)
+    doc["ibkr_messages"] = LOST
+    honest = cli("--repo", trading_repo, "--json", "record", write_report(tmp_path / "r.json", doc))
+    assert json.loads(honest.out)["run"]["reasons"] == ["1 IBKR disconnection(s) > 0"]
+    git(trading_repo, "branch", "-f", OPS, "main")  # (the forger starts again)
+    _forge_run(trading_repo, doc, connectivity=None, log=log)
+    assert "Evidence-Outcome: qualifying" in git(trading_repo, "log", "-1", "--format=%B", OPS)
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1
+    assert "its log and report hold 1, 1 and 0 (connectivity-mismatch)" in r.out
+    assert "give 'non-qualifying' (1 IBKR disconnection(s) > 0) (outcome-mismatch)" in r.out
+
+
+def test_a_record_whose_code_is_not_its_reports_is_judged_by_the_report(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """With [report.fields] code_commit/code_dirty mapped, the report says what code ran:
+    a record naming main's commit, clean, beside a report naming dirty code that never
+    reached main is judged by the report."""
+    from evidencebot.evidence.record import CodeState
+
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[report.fields]\ncode_commit = '
+                   '"/code/commit"\ncode_dirty = "/code/dirty"\n', encoding="utf-8")
+    git(trading_repo, "commit", "-qam", "the report says what code ran")
+    main = git(trading_repo, "rev-parse", "main").strip()
+    git(trading_repo, "switch", "-qc", "feature")
+    (trading_repo / "src" / "feature.py").write_text("X = 1\n", encoding="utf-8")
+    git(trading_repo, "add", "-A")
+    git(trading_repo, "commit", "-qm", "unreviewed")
+    feature = git(trading_repo, "rev-parse", "HEAD").strip()
+    git(trading_repo, "switch", "-q", "main")
+    doc = report(finished=NOW - timedelta(hours=5), filled=2)
+    doc["code"] = {"commit": feature, "dirty": True}
+    _forge_run(trading_repo, doc, code=CodeState(commit=main, dirty=False))
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1
+    assert (f"give 'non-qualifying' (code under test was dirty; code {feature[:7]} is not on "
+            "main) (outcome-mismatch)") in r.out

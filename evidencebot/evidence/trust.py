@@ -5,13 +5,16 @@ says (its times, its code, its IBKR messages) and the base branch's config; `rec
 - Inside the window: the run starts and ends inside the session window (days, hours,
   bank holidays, blackouts), however it was recorded.
 - As long as it says: finish − start is at least the claimed paper duration − 60 s.
-- Reviewed code: the code commit is on the base branch.
+- Reviewed code: the code commit is on the base branch, and clean; the record's code is
+  held to what the report says of its own code (`code_facts`).
 - Connectivity: at most `[qualify] max_disconnects` disconnections, when that is set.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from ..config import Qualify
 from ..frozen import frozen
@@ -28,6 +31,21 @@ class RunFacts:
     code_commit: str
     code_on_base: bool
     disconnects: int | None = None
+
+
+def code_facts(commit: str, dirty: bool | None, reported: Any,
+               on_base: Callable[[str], bool]) -> tuple[str, bool, bool]:
+    """(the commit the reasons name, whether the base holds the code, whether it was
+    dirty) of a run whose record says ``commit`` and ``dirty``, held to what its report
+    says of its own code (``reported``: its metrics, whose `code_commit` and `code_dirty`
+    come through `[report.fields]`; None without a report). A report naming a commit the
+    base does not hold, or dirty code, makes the run so whatever the record says."""
+    said_commit = getattr(reported, "code_commit", None)
+    said_dirty = getattr(reported, "code_dirty", None)
+    held = on_base(commit)
+    if held and said_commit is not None and said_commit != commit and not on_base(said_commit):
+        return said_commit, False, dirty is True or said_dirty is True
+    return commit, held, dirty is True or said_dirty is True
 
 
 def run_reasons(f: RunFacts, *, window: Window, qualify: Qualify, base: str) -> list[str]:

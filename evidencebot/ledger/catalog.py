@@ -42,6 +42,9 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("report-sha256", _RUN, "report_sha256 is the hash of the embedded report"),
     RuleInfo("report-unreadable", _RUN, "the embedded report yields metrics"),
     RuleInfo("metrics-mismatch", _RUN, "the record's metrics are what its report gives"),
+    RuleInfo("connectivity-mismatch", _RUN, "the record's IBKR counts (disconnections, "
+             "restorations, benign messages) are those of the log beside it and its "
+             "report's messages"),
     RuleInfo("outcome-mismatch", _RUN, "the outcome follows from the metrics and the trust "
              "rules of the base config"),
     RuleInfo("run-recorded-twice", _RUN, "a run id is recorded once"),

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import __version__, git
 from ..errors import UsageError
@@ -28,8 +28,8 @@ from ..evidence.record import (
     record_path,
 )
 from ..evidence.render import redact_bytes, render_documents, run_message, run_trailers
-from ..evidence.report import check_times, load_json, metrics_from, pointer, read_report
-from ..evidence.trust import RunFacts, run_reasons
+from ..evidence.report import check_times, load_json, metrics_from, read_report
+from ..evidence.trust import RunFacts, code_facts, run_reasons
 from ..evidence.verdict import Verdict, verdict
 from ..frozen import field, frozen
 from ..guard.folders import existing_names
@@ -38,12 +38,10 @@ from ..guard.rules import REGULAR, Blob, Change
 from ..md import edit as mdedit
 from ..md.edit import MarkdownEditError
 from ..redact import redact
-from ..textsafe import clean, markdown
+from ..textsafe import markdown
 from .commit import Draft
+from .messages import kept_log, log_path, report_messages, run_connectivity
 from .workspace import Context, code_state
-
-if TYPE_CHECKING:  # (counting a run's IBKR messages imports them: record, not verify)
-    from ..ibkr.codes import Connectivity
 
 HAND_RECORDED = "not run by evidencebot (report recorded by hand)"
 
@@ -91,13 +89,11 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
         code = CodeState(commit=metrics.code_commit, dirty=metrics.code_dirty)
     else:
         code = ctx.code_as_of(metrics.started_at)
-    fields = ctx.rules.report.fields
-    messages = pointer(doc, fields.ibkr_messages) if fields.ibkr_messages else None
-    conn = run_connectivity(ctx, log, messages)
+    conn = run_connectivity(ctx, kept_log(log), report_messages(ctx, doc))
+    shown, on_base, dirty = code_facts(code.commit, code.dirty, metrics, ctx.on_base)
     facts = RunFacts(metrics.started_at, metrics.finished_at, metrics.paper_duration_seconds,
-                     code.commit, ctx.on_base(code.commit),
-                     conn.disconnects if conn is not None else None)
-    v = verdict(metrics, ctx.rules.qualify, code_dirty=code.dirty is True,
+                     shown, on_base, conn.disconnects if conn is not None else None)
+    v = verdict(metrics, ctx.rules.qualify, code_dirty=dirty,
                 extra=run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
                                   base=ctx.rules.ops.base))
     path = record_path(ctx.cfg, metrics.run_id)
@@ -105,34 +101,18 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
         cfg=ctx.rules, run_id=metrics.run_id, outcome=Outcome(v.outcome), recorded_at=now,
         started_at=metrics.started_at, finished_at=metrics.finished_at, metrics=metrics,
         verdict=v, report=doc, code=code, session=session or SessionInfo(),
-        attachments=Attachments(log=_log_path(path) if log is not None else None),
+        attachments=Attachments(log=log_path(path) if log is not None else None),
         connectivity=conn,
     )
     return commit_run(ctx, record, log=log, verdict_=v)
 
 
-def run_connectivity(ctx: Context, log: bytes | None, messages: Any = None
-                     ) -> Connectivity | None:
-    """The run's IBKR messages counted from its log and its report's messages (benign codes
-    from the base config, as the verdict's thresholds are); None with neither."""
-    if log is None and not isinstance(messages, list):
-        return None
-    from ..ibkr.codes import code_occurrences, connectivity, message_codes
-
-    from_log = code_occurrences(log.decode("utf-8", "replace")) if log is not None else []
-    return connectivity(from_log, message_codes(messages),
-                        benign=ctx.rules.ibkr.benign_codes)
-
-
-def _log_path(record_file: str) -> str:
-    return record_file[:-len(".json")] + ".log"
-
-
 def _attachments(record: EvidenceRecord, log: bytes | None,
                  handoff: bytes | None) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
-    if record.session.log and log is not None:
-        out[record.session.log] = clean(redact(log.decode("utf-8", "replace"))).encode()
+    kept = kept_log(log)
+    if record.session.log and kept is not None:
+        out[record.session.log] = kept
     if record.session.handoff and handoff is not None:
         out[record.session.handoff] = redact(handoff.decode("utf-8", "replace")).encode()
     return out
@@ -312,9 +292,9 @@ def record_attempt(ctx: Context, *, outcome: Outcome, started: datetime, session
             cfg=ctx.rules, run_id=run_id, outcome=outcome, recorded_at=now, started_at=started,
             finished_at=now, metrics=None, verdict=None, report=None,
             code=code_state(ctx.repo, ctx.cfg.ops.code_paths), session=session,
-            attachments=Attachments(log=_log_path(path),
+            attachments=Attachments(log=log_path(path),
                                     handoff=packet[0] if packet else None),
-            connectivity=run_connectivity(ctx, log))
+            connectivity=run_connectivity(ctx, kept_log(log)))
         return commit_run(ctx, record, log=log, handoff=packet[1] if packet else None)
 
 

@@ -23,7 +23,7 @@ from ..evidence.render import (
     tracker_row,
 )
 from ..evidence.report import Metrics, metrics_from
-from ..evidence.trust import RunFacts, run_reasons
+from ..evidence.trust import RunFacts, code_facts, run_reasons
 from ..evidence.verdict import verdict
 from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
@@ -97,7 +97,8 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
         add("record-mismatch", f"the record is run {record.run_id!r}, the trailer says "
             f"{c.run_id!r}", AGAIN)
     _times(ctx, c, record, add)
-    _verdict(ctx, record, add, _report(ctx, record, add))
+    _verdict(ctx, record, add, _report(ctx, record, add),
+             _connectivity(ctx, record, path, records, add))
     _session(record, runs, add)
     backlog = parent_backlog(ctx, c, changes)
     hand = ctx.hand_rows(backlog, runs)
@@ -211,25 +212,49 @@ def _report(ctx: Context, record: EvidenceRecord, add: Add) -> Metrics | None:
     return m
 
 
+def _connectivity(ctx: Context, record: EvidenceRecord, path: str,
+                  records: Sequence[Record] | None, add: Add) -> int | None:
+    """The run's IBKR messages counted again from what its commit holds, as `record`
+    counts them (`messages.run_connectivity`: the log kept beside the record, the report's
+    messages through the base's pointer); a record that counts otherwise is blamed. The
+    disconnections counted (None: neither log nor messages)."""
+    from .messages import log_path, report_messages, run_connectivity
+
+    sides = blob_sides(records, log_path(path)) if records is not None else None
+    log = git.blob(ctx.repo, sides[1]) if sides is not None and sides[1] else None
+    conn = run_connectivity(ctx, log, report_messages(ctx, record.report))
+    counted = (conn.disconnects, conn.restorations, conn.benign) if conn is not None else \
+        (None, None, None)
+    said = (record.ibkr.disconnects, record.ibkr.restorations, record.ibkr.benign_messages)
+    if said != counted:
+        add("connectivity-mismatch", f"the record counts {said[0]} IBKR disconnection(s), "
+            f"{said[1]} restoration(s) and {said[2]} benign message(s); its log and report "
+            f"hold {counted[0]}, {counted[1]} and {counted[2]}",
+            "a record's IBKR counts come from its log and report: " + AGAIN)
+    return counted[0]
+
+
 def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
-             reported: Metrics | None) -> None:
+             reported: Metrics | None, disconnects: int | None) -> None:
     """The outcome follows from the metrics and the trust rules (base config), on the
     report's own times as `record` judged them (the record keeps whole seconds: a run
-    ending 0.9 s after the window is outside it on both sides)."""
+    ending 0.9 s after the window is outside it on both sides), its code held to what the
+    report says of it (`code_facts`), and the disconnections counted again."""
     if record.metrics is None or not record.outcome.reported:
         return
     started, finished = (reported.started_at, reported.finished_at) if reported is not None \
         else (record.started, record.finished)
+    shown, on_base, dirty = code_facts(record.code.commit, record.code.dirty, reported,
+                                       ctx.on_base)
     facts = RunFacts(started, finished, record.metrics.paper_duration_seconds,
-                     record.code.commit, ctx.on_base(record.code.commit),
-                     record.ibkr.disconnects)
+                     shown, on_base, disconnects)
     extra = run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
                         base=ctx.rules.ops.base)
     m = record.metrics
     v = verdict(_Values(m.paper_duration_seconds, m.filled_orders,
                         m.symbol_data_availability_ratio, m.min_bars_per_symbol,
                         m.runs_completed, m.runs_requested),
-                ctx.rules.qualify, code_dirty=record.code.dirty is True, extra=extra)
+                ctx.rules.qualify, code_dirty=dirty, extra=extra)
     recorded = record.outcome.value
     if v.outcome == recorded:
         return

@@ -181,12 +181,7 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
             report.findings.append(Finding(sha, rule, message, fix))
 
         if len(parents) > 1:
-            _merge(ctx, commit.tree, parents, add)
-            if c is not None and c.problems == (history.MERGED_EVIDENCE,):
-                add("merge-with-trailers", "a merge commit with evidence trailers: "
-                    "it is no run, closure or void, and counts for nothing",
-                    "merge without trailers; evidence is recorded with `evidencebot "
-                    "record`, `void` and `close`: " + DROP)
+            _merge(ctx, commit.tree, parents, c, add)
             continue
         folders = _folders(commit, tops)
         _trees(ctx, report, commit, trees, folders)
@@ -323,11 +318,17 @@ def _strays(ctx: Context, c: OpsCommit, changes: Sequence[Change],
                 "evidencebot")
 
 
-def _merge(ctx: Context, tree: str, parents: Sequence[str],
+def _merge(ctx: Context, tree: str, parents: Sequence[str], c: OpsCommit | None,
            add: Callable[[str, str, str], None]) -> None:
+    """A merge is the plain merge of its parents, and says nothing: evidence trailers on
+    one count for nothing (`history.MERGED_EVIDENCE`)."""
     if not commits.is_plain_merge(ctx.repo, tree, parents):
         add("merge-with-changes", "a merge commit whose tree is not the plain merge of its "
             "parents", "merge without editing; ops changes are ops commits")
+    if c is not None and c.problems == (history.MERGED_EVIDENCE,):
+        add("merge-with-trailers", "a merge commit with evidence trailers: it is no run, "
+            "closure or void, and counts for nothing", "merge without trailers; evidence "
+            "is recorded with `evidencebot record`, `void` and `close`: " + DROP)
 
 
 def _descendants(repo: Path, base_ref: str | None, stop: str) -> tuple[str, set[str]]:

@@ -1,0 +1,48 @@
+"""A run's IBKR messages and its log as the run commit keeps it: what `record` counts and
+`verify` counts again from the commit (`rederive`), one implementation for both."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..evidence.report import pointer
+from ..redact import redact
+from ..textsafe import clean
+from .workspace import Context
+
+if TYPE_CHECKING:  # (counting a run's IBKR messages imports them where they are counted)
+    from ..ibkr.codes import Connectivity
+
+
+def run_connectivity(ctx: Context, log: bytes | None, messages: Any = None
+                     ) -> Connectivity | None:
+    """The run's IBKR messages counted from its log as it is committed (`kept_log`) and
+    its report's messages (`report_messages`), benign codes from the base config, as the
+    verdict's thresholds are; None with neither. `verify` counts them again from what the
+    run commit holds."""
+    if log is None and not isinstance(messages, list):
+        return None
+    from ..ibkr.codes import code_occurrences, connectivity, message_codes
+
+    from_log = code_occurrences(log.decode("utf-8", "replace")) if log is not None else []
+    return connectivity(from_log, message_codes(messages),
+                        benign=ctx.rules.ibkr.benign_codes)
+
+
+def report_messages(ctx: Context, report: Any) -> Any:
+    """The IBKR messages of a report, through the base's `[report.fields] ibkr_messages`
+    (None without that pointer)."""
+    fields = ctx.rules.report.fields
+    return pointer(report, fields.ibkr_messages) if fields.ibkr_messages and \
+        report is not None else None
+
+
+def kept_log(log: bytes | None) -> bytes | None:
+    """The wrapper's log as a run commit keeps it: account numbers redacted, escape
+    sequences and control characters removed."""
+    return None if log is None else clean(redact(log.decode("utf-8", "replace"))).encode()
+
+
+def log_path(record_file: str) -> str:
+    """Where a run's log is kept: beside its record."""
+    return record_file[:-len(".json")] + ".log"
