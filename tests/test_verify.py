@@ -698,3 +698,30 @@ def test_a_record_whose_code_is_not_its_reports_is_judged_by_the_report(
     assert r.code == 1
     assert (f"give 'non-qualifying' (code under test was dirty; code {feature[:7]} is not on "
             "main) (outcome-mismatch)") in r.out
+
+
+def test_a_run_commit_that_shows_another_result_than_its_record_is_caught(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """A non-qualifying run's commit rewritten by hand (records, trailers and streak left
+    true): its row hidden in an HTML comment and one saying qualifying beside it, the
+    session log's entry and the subject saying qualifying. The streak is right; what the
+    reviewer reads is not."""
+    doc = report(finished=NOW - timedelta(hours=5), filled=0)
+    assert cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc)).code == 0
+    git(trading_repo, "switch", "-q", OPS)
+    backlog, log = trading_repo / "IMPLEMENTATION_BACKLOG.md", trading_repo / "SESSION_LOG.md"
+    rid = doc["run_id"]
+    row = next(ln for ln in backlog.read_text(encoding="utf-8").splitlines() if rid in ln)
+    assert "non-qualifying" in row
+    text = backlog.read_text(encoding="utf-8").replace(
+        row + "\n", row.replace("non-qualifying", "qualifying").split(" 0 filled")[0] + "\n")
+    backlog.write_text(text.replace("\nConsecutive", f"\n<!--\n{row}\n-->\nConsecutive", 1),
+                       encoding="utf-8")
+    log.write_text(log.read_text(encoding="utf-8").replace("non-qualifying", "qualifying"),
+                   encoding="utf-8")
+    git(trading_repo, "add", "-A")
+    amend_message(trading_repo, f"{rid} non-qualifying\n", f"{rid} qualifying\n")
+    r = cli("--repo", trading_repo, "--json", "verify", "--range", f"main..{OPS}")
+    rules = {v["rule"] for v in json.loads(r.out)["violations"]}
+    assert r.code == 1
+    assert {"tracker-row-mismatch", "session-entry-mismatch", "subject-mismatch"} <= rules

@@ -90,10 +90,14 @@ def result_text(record: EvidenceRecord) -> str:
     return f"{record.outcome.value} ({line(failure)})" if failure else record.outcome.value
 
 
+def run_subject(record: EvidenceRecord) -> str:
+    return f"evidence(step1a): {record.run_id} {record.outcome.value}"
+
+
 def run_message(record: EvidenceRecord, block: list[tuple[str, str]], *, streak: int,
                 consecutive: int, milestone: str) -> str:
     v = record.verdict
-    subject = f"evidence(step1a): {record.run_id} {record.outcome.value}"
+    subject = run_subject(record)
     body = render("commit_body.j2", kind="step1a-burnin", run_id=record.run_id,
                   result=line(result_text(record)),
                   reasons=[line(r) for r in v.reasons] if v else [],

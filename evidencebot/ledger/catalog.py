@@ -51,8 +51,13 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("report-reused", _RUN, "one report backs one record"),
     RuleInfo("overlapping-session", _RUN, "runs do not overlap in time (one session, one "
              "run)"),
-    RuleInfo("tracker-row-mismatch", _RUN, "the tracker row a run commit adds is the one "
-             "`record` writes for its record (outcome, figures, run id, evidence path)"),
+    RuleInfo("tracker-row-mismatch", _RUN, "a run commit's tracker is what `record` writes "
+             "for its record on the parent's: its row (outcome, figures, run id, evidence "
+             "path) and the streak line, nothing else (no row hidden, none added beside)"),
+    RuleInfo("session-entry-mismatch", _RUN, "a run commit's session log is the parent's with "
+             "the entry `record` writes for its record, nothing else"),
+    RuleInfo("subject-mismatch", _RUN, "a run commit's subject is `record`'s: the run id and "
+             "its outcome"),
     RuleInfo("hand-row-contradicted", _RUN, "a run counts only when no hand-written "
              "tracker row before it says that run did not qualify"),
     RuleInfo("trailer-mismatch", _RUN, "every trailer (metrics, streak, times, code) is "

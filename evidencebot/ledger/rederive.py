@@ -16,11 +16,12 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, canonical, read_file, record_path
 from ..evidence.render import (
+    render_documents,
+    run_subject,
     run_trailers,
     streak_lines,
     streak_said,
     streak_text,
-    tracker_row,
 )
 from ..evidence.report import Metrics, metrics_from
 from ..evidence.trust import RunFacts, code_facts, run_reasons
@@ -103,10 +104,10 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
     backlog = parent_backlog(ctx, c, changes)
     hand = ctx.hand_rows(backlog, runs)
     _hand_row(ctx, record, runs, hand, add)
-    hand_row = _tracker_row(ctx, record, want_path, backlog, changes, add)
     streak = streaks.streak_with(
         runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
         outcome=record.outcome.value, dirty=record.code.dirty is True, hand_rows=hand)
+    hand_row = _documents(ctx, c, record, want_path, backlog, changes, streak, runs, add)
     expected = dict(run_trailers(
         record, path=path, data=data, streak=streak, consecutive=ctx.consecutive,
         config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", ""),
@@ -297,34 +298,53 @@ def _session(record: EvidenceRecord, runs: streaks.Runs, add: Add) -> None:
                 DROP + ", or void the run recorded by mistake (`evidencebot void`)")
 
 
-def _tracker_row(ctx: Context, record: EvidenceRecord, path: str, backlog: bytes | None,
-                 changes: Sequence[Change], add: Add) -> bool:
-    """The row a run commit adds to the tracker is the one `record` writes for its record
-    (`render.tracker_row`, on the parent's tracker): a row giving another outcome, other
-    figures or another run would show the reviewer a run that is not the one recorded.
-    Whether a hand-written row stands for the run instead (`record` adds none)."""
-    from ..md import edit as mdedit
+def _documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
+               backlog: bytes | None, changes: Sequence[Change], streak: int,
+               runs: streaks.Runs, add: Add) -> bool:
+    """A run commit's documents are what `record` writes for its record on its parent's
+    (`render.render_documents`): the tracker with its row and streak line, the session
+    log with its entry, nothing else; its subject is `record`'s. A row giving another
+    outcome, a row hidden in a comment, an entry telling another result would show the
+    reviewer a run that is not the one recorded. Whether a hand-written row stands for
+    the run (`record` adds none)."""
+    from ..md.edit import MarkdownEditError
+    from ..redact import redact
+    from .recorder import HAND_RECORDED
 
+    docs = ctx.cfg.docs
+    olds = {ch.old.path: ch.old.data for ch in changes if ch.old is not None}
+    news = {ch.new.path: ch.new.data for ch in changes if ch.new is not None}
+    if docs.session_log in olds or docs.session_log in news:  # (changed by the commit)
+        old_log = olds.get(docs.session_log)
+    else:
+        old_log = git.show_bytes(ctx.repo, c.parents[0], docs.session_log) if c.parents \
+            else None
+    if backlog is None or old_log is None:
+        return False  # (no documents to record into: record refuses)
     try:
-        table = mdedit.first_table(mdedit.parse(backlog or b""), ctx.cfg.docs.tracker_section)
-    except mdedit.MarkdownEditError:
-        return False  # (no tracker to add to: record refuses to record there)
-    row = tracker_row(record, table, path=path)
-    if row is None:
-        return True
-    want = mdedit.table_row(table, row[1]).encode()
-    new = next((ch.new.data for ch in changes if ch.new is not None
-                and ch.new.path == ctx.cfg.docs.backlog), None) or b""
-    at = new.find(want)
-    while at >= 0:  # (a whole line of its own)
-        end = at + len(want)
-        if (at == 0 or new[at - 1:at] in (b"\n", b"\r")) and \
-                new[end:end + 1] in (b"", b"\r", b"\n"):
-            return False
-        at = new.find(want, at + 1)
-    add("tracker-row-mismatch", f"the tracker's row for run {record.run_id} is not the one "
-        "`record` writes for its record", "the row is written by evidencebot: " + AGAIN)
-    return False
+        rendered = render_documents(
+            record, cfg=ctx.cfg, backlog=backlog, session_log=old_log, path=path,
+            streak=streak, milestone=ctx.milestone, consecutive=ctx.consecutive,
+            checks_default=HAND_RECORDED, closed=ctx.milestone in runs.closed)
+    except MarkdownEditError:
+        return False  # (no tracker table to add to: record refuses to record there)
+    def differs(name: str, old: bytes, want: bytes, what: str) -> tuple[str, str] | None:
+        now = news.get(name) if name in news or name in olds else old
+        return None if now == want else (
+            f"{name} is not what `record` writes for run {record.run_id} on the parent's: "
+            f"{what}, and nothing else",
+            "the documents of a run commit are written by evidencebot: " + AGAIN)
+
+    if said := differs(docs.backlog, backlog, rendered.backlog,
+                       "the run's row and the streak line"):
+        add("tracker-row-mismatch", *said)
+    if said := differs(docs.session_log, old_log, rendered.session_log, "the run's entry"):
+        add("session-entry-mismatch", *said)
+    subject = redact(run_subject(record))  # (as `run_message` writes it)
+    if c.subject != subject:
+        add("subject-mismatch", f"the subject reads {c.subject!r}, not {subject!r} (what "
+            "`record` writes for its record)", AGAIN)
+    return rendered.row_number is None
 
 
 def _hand_row(ctx: Context, record: EvidenceRecord, runs: streaks.Runs,
