@@ -45,6 +45,24 @@ def markdown(text: str) -> str:
     return out.replace("\\|", "|").replace("|", "\\|")
 
 
+# Raw HTML (a tag, a comment, a declaration) and character references, outside code
+# spans: a rendered page would show what the text does not say (a row or a streak line in
+# a comment, "runs&#32;3 of 3"). `&amp;`, `&lt;` and `&gt;` are how `markdown` escapes;
+# an autolink (<https://...>) is a link.
+_MARKUP = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>)[A-Za-z/!?]"
+                     r"|&(?!(?:amp|lt|gt);)(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")
+
+
+def markup(text: str) -> str | None:
+    """The first raw HTML or character reference in one line of Markdown outside its code
+    spans (what `markdown` never writes), or None."""
+    if "<" not in text and "&" not in text:
+        return None
+    found = _MARKUP.search(_CODE_SPAN.sub("", text) if "`" in text else text)
+    return found.group() if found else None
+
+
 def whole_number(text: str) -> int | None:
     """``text`` as a whole number when it is ASCII digits and nothing else, else None.
     (`str.isdigit` also takes "²" and "١٢", and `int` refuses the first: a superscript in a

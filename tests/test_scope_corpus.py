@@ -266,7 +266,25 @@ FORBIDDEN = [
     Case("streak-line-hidden-in-a-comment", edit(
         "IMPLEMENTATION_BACKLOG.md", "Consecutive qualifying runs: 1 of 3\n",
         "<!-- Consecutive qualifying runs: 1 of 3 -->\nConsecutive qualifying runs: 3 of 3.\n"),
-         "streak-line-kept"),
+         "html-in-document"),
+    # what a page shows, not what the text says: HTML and character references
+    Case("tracker-folded-in-details", edit(
+        "IMPLEMENTATION_BACKLOG.md", "\n| # | Date (UTC)",
+        "\n<details><summary>older attempts</summary>\n\n| # | Date (UTC)"), "html-in-document"),
+    Case("streak-look-alike-with-an-entity", edit(
+        "IMPLEMENTATION_BACKLOG.md", "Consecutive qualifying runs: 1 of 3\n",
+        "Consecutive qualifying runs: 1 of 3\n\n**Consecutive qualifying&#32;runs: 3 of 3**\n"),
+         "html-in-document"),
+    Case("session-log-entry-hiding-a-comment", append(
+        "SESSION_LOG.md", (ENTRY + "- Note: <!-- MO-2 closed -->\n").encode()),
+         "html-in-document"),
+    # a milestone's other cells say it closed only where its status may become CLOSED
+    Case("mo-note-says-closed", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
+                                     "**Closed** on 2026-11-25 by runs a, b, c"),
+         "milestone-closed-early"),
+    Case("design-evidence-says-closed", edit("PROJECT_DESIGN.md", "| OPEN | Step 1A Burn-In",
+                                             "| OPEN | CLOSED: 3/3 runs, Step 1A Burn-In"),
+         "milestone-closed-early"),
     Case("backlog-byte-order-mark", prepend("IMPLEMENTATION_BACKLOG.md", b"\xef\xbb\xbf"),
          "outside-allowed-section"),
     Case("design-byte-order-mark", prepend("PROJECT_DESIGN.md", b"\xef\xbb\xbf"),
@@ -331,6 +349,9 @@ LEGIT = [
     Case("design-evidence-cell", edit("PROJECT_DESIGN.md", "| OPEN | — |",
                                       "| OPEN | tax pack draft |"), ""),
     Case("session-log-ops-entry", append("SESSION_LOG.md", ENTRY.encode()), ""),
+    Case("session-log-entry-with-a-link-and-code", append("SESSION_LOG.md", (
+        ENTRY + "- Link: <https://example.invalid/runs/12>\n- Command: `run <x> &nbsp;`\n"
+        "- Note: 2 &lt; 3 &amp; fills &gt; 0\n").encode()), ""),
     Case("new-report-file", write("reports/uk_tax/summary.json", b"{}\n"), "", False),
     Case("handoff-packet", write("reports/handoffs/20261125-1230-DEBUG-crash.md",
                                  b"# Handoff: OPS -> DEBUG - crash\n"), "", False),

@@ -48,6 +48,9 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("unreadable-document", _DOCS, "a document the rules can read at all"),
     RuleInfo("hidden-characters", _DOCS, "changed lines hold no control (but tab) or format "
              "character (zero-width, bidi override)"),
+    RuleInfo("html-in-document", _DOCS, "changed lines hold no raw HTML (a tag, a comment) "
+             "and no character reference but &amp; &lt; &gt;, outside code spans: a page "
+             "would show what the text does not say"),
     RuleInfo("section-heading-changed", _TABLES, "headings are never added, removed, renamed "
              "or re-levelled"),
     RuleInfo("outside-allowed-section", _TABLES, "backlog: changes only inside the Step 1A "

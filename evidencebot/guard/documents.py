@@ -12,7 +12,7 @@ from typing import Any
 
 from ..defaults import STREAK_LINE
 from . import tracker
-from .rules import Change, Rules, StreakOf, Violation
+from .rules import Change, Rules, StreakOf, Violation, markup_violation
 
 MO_ID = re.compile(r"^MO-\d+$")
 
@@ -254,7 +254,39 @@ def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
                                      line, section))
             elif name.lower() == "status":
                 out += _status_change(ch, a[0], x, y, line, section, rules, streak_of)
+            elif _says_closed(y) and not _says_closed(x):
+                out += _closed_said(ch, a[0], name, line, section, rules, streak_of)
     return out
+
+
+_CLOSED_WORD = re.compile(r"\bclosed\b")
+
+
+def _says_closed(cell: str) -> bool:
+    """Whether a cell reads as saying its milestone closed (as `close` writes its Note:
+    "closed on <date> by runs ..."), whatever the case, width or Markdown emphasis."""
+    if "losed" not in cell.lower() and cell.isascii():
+        return False
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKC", cell).casefold()
+    return _CLOSED_WORD.search(plain.replace("*", "").replace("_", "").replace("~", "")) \
+        is not None
+
+
+def _closed_said(ch: Change, mo: str, column: str, line: tuple[int, int], section: str,
+                 rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    """A milestone's other cells say it closed only where its Status may become CLOSED:
+    a note reading "closed" would tell the reviewer what the history does not hold."""
+    need = rules.milestones.get(mo)
+    have = streak_of(mo) if need is not None else 0
+    if need is not None and have >= need:
+        return []
+    held = f"a streak of {have}/{need}" if need is not None else \
+        f"no [milestone.{mo}] rule in the config"
+    return [Violation(ch.path, "milestone-closed-early", f"{mo} {column!r} says it closed, "
+                      f"with {held} in the history", "leave the cell, or let `evidencebot "
+                      "close` write it", line, section)]
 
 
 _STREAK_LINE = re.compile(STREAK_LINE)
@@ -281,17 +313,22 @@ def _rows_kept(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int
 
 def _unsafe_lines(ch: Change, doc: Any, lines: Any) -> list[Violation]:
     """Changed lines must not hide characters: controls (but tab) or format characters
-    (zero-width, bidi overrides) make a cell read differently from what it holds."""
-    from ..textsafe import has_unsafe
+    (zero-width, bidi overrides) make a cell read differently from what it holds; nor
+    hold raw HTML or character references, which make the page show what the text does
+    not say (`textsafe.markup`)."""
+    from ..textsafe import has_unsafe, markup
 
     out = []
     for i in lines:
-        found = has_unsafe(doc.line_text(i))
+        text = doc.line_text(i)
+        found = has_unsafe(text)
         if found:
             out.append(Violation(ch.path, "hidden-characters",
                                  f"a changed line holds {found} (a control or format "
                                  "character)", "remove it; write plain text", (i + 1, i + 1),
                                  _section_at(doc, i)))
+        elif tag := markup(text):
+            out.append(markup_violation(ch.path, tag, (i + 1, i + 1), _section_at(doc, i)))
     return out
 
 

@@ -143,3 +143,11 @@ def glob_match(path: str, pattern: str) -> bool:
     """`reports/**` matches everything below reports/; other patterns match the whole path
     (fnmatch: "*" crosses "/"). One pattern of `matcher`."""
     return matcher((pattern,))(path)
+
+
+def markup_violation(path: str, found: str, lines: tuple[int, int],
+                     section: str = "") -> Violation:
+    return Violation(path, "html-in-document", f"a changed line holds {found!r}: raw HTML or "
+                     "a character reference (a page would show what the text does not say)",
+                     "write plain Markdown: `&` `<` `>` as &amp; &lt; &gt;, or in a code "
+                     "span", lines, section)

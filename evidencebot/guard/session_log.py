@@ -6,7 +6,7 @@ A finding names the line of the new file, as git counts lines (a line ends with 
 
 import re
 
-from .rules import Change, Violation
+from .rules import Change, Violation, markup_violation
 
 OPS_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")
 FIELD_LINE = re.compile(r"^- [A-Z][A-Za-z0-9 ()/-]*: .*$")
@@ -63,7 +63,7 @@ def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
         lines, first = lines[1:], 2
     out: list[Violation] = []
     seen_heading = False
-    from ..textsafe import has_unsafe
+    from ..textsafe import has_unsafe, markup
 
     for n, line in enumerate(lines, start=first):
         # a lone CR returns a terminal to the line's start: what follows hides what was before
@@ -75,6 +75,9 @@ def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
             seen_heading = seen_heading or line.startswith("#")  # (refused, but a heading)
             continue
         if not line.strip():
+            continue
+        if tag := markup(line):
+            out.append(markup_violation(path, tag, (n, n)))
             continue
         if line.startswith("#"):
             if OPS_HEADING.match(line):
