@@ -276,8 +276,12 @@ def test_a_run_never_overrules_its_hand_written_non_qualifying_row(
 
 @pytest.mark.parametrize(("cell", "breaks"), [
     ("qualifying", False), ("Qualifying", False), ("`qualifying`", False),
-    ("❌ qualifying", False), ("failed-infra (gateway down)", False),
-    ("failed-market-data", False), ("non-qualifying: 0 fills", True),
+    ("**qualifying**", False), (" qualifying. ", False), ("failed-infra (gateway down)", False),
+    ("failed-infra: gateway down", False), ("failed-infra; retry scheduled 08:00", False),
+    ("failed-infra — gateway", False), ("failed-market-data", False),
+    ("non-qualifying: 0 fills", True), ("❌ qualifying", True), ("✗ qualifying", True),
+    ("qualifying: no (0 fills)", True), ("qualifying, but 0 fills", True),
+    ("failed-infra, then 0 fills", True), ("qualifying failed", True),
     ("**non-qualifying**", True), ("_non-qualifying_", True), ("NON-QUALIFYING", True),
     ("non\u2011qualifying", True), ("non qualifying", True), ("not qualifying", True),
     ("failed-code", True), ("<b>qualifying</b>", True), ("qualifying-ish", True), ("", True),

@@ -116,21 +116,24 @@ def _real(year: int, month: int, day: int, hour: int = 0, minute: int = 0,
     return when if 2000 <= year < 2100 else None
 
 
-_FIRST_WORD = re.compile(r"[a-z][a-z-]*")
-_LEAVES_ALONE = frozenset(o for o in OUTCOMES if o not in RESETS)  # qualifying, failed-*
+# What leaves the streak alone: the cell is `qualifying` and nothing else, or an attempt
+# that never produced a report, alone or with its reason after ":", ";", "(" or a dash.
+_ATTEMPTS = "|".join(sorted(o for o in OUTCOMES if o not in RESETS and o != "qualifying"))
+_LEAVES_ALONE = re.compile(rf"qualifying\.?|(?:{_ATTEMPTS})(?:(?:\s*[:;(\u2014\u2013]|\s+-\s).*)?")
 
 
 def row_breaks(outcome: str) -> bool:
-    """Whether a tracker row's Outcome cell breaks the streak: unless its first word
-    (Markdown marks, case and Unicode compatibility forms aside) is ``qualifying`` or an
-    attempt that never produced a report, it does — non-qualifying, a code bug, a word no
-    rule knows, nothing at all. A cell the rule cannot read fails closed."""
+    """Whether a tracker row's Outcome cell breaks the streak: unless it reads
+    ``qualifying`` and nothing else, or an attempt that never produced a report (with its
+    reason), it does — non-qualifying, a code bug, "qualifying: no", "✗ qualifying", a
+    word no rule knows, nothing at all (Markdown emphasis, case and Unicode compatibility
+    forms aside). A cell the rule cannot read fails closed."""
     if not outcome.isascii():
         import unicodedata
 
         outcome = unicodedata.normalize("NFKC", outcome)
-    word = _FIRST_WORD.search(outcome.casefold())
-    return word is None or word.group() not in _LEAVES_ALONE
+    plain = outcome.casefold().strip().strip("*_`~").strip()
+    return _LEAVES_ALONE.fullmatch(plain) is None
 
 
 Fields = tuple[str, str, str, str]  # run id, date, outcome (lower case), duration (s)
