@@ -30,6 +30,30 @@ def _author_form(v: str) -> str:
     return v
 
 
+_REF_FORBIDDEN = frozenset(" ~^:?*[\\\x7f")
+
+
+def _branch_form(v: str) -> str:
+    """A branch name git takes (`git check-ref-format --branch`'s rules), so that a typo
+    is said here, not as a branch that "moved while evidencebot was writing"."""
+    bad = next((ch for ch in v if ch in _REF_FORBIDDEN or ch < " "), None)
+    parts = v.split("/")
+    why = ("is empty" if not v else
+           f"holds {bad!r}" if bad is not None else
+           "holds '..'" if ".." in v else
+           "holds '@{'" if "@{" in v else
+           "is '@'" if v == "@" else
+           "starts with '-'" if v.startswith("-") else
+           "ends with '.'" if v.endswith(".") else
+           "has an empty part ('//', or '/' at either end)" if "" in parts else
+           "has a part starting with '.'" if any(p.startswith(".") for p in parts) else
+           "has a part ending with '.lock'" if any(p.endswith(".lock") for p in parts) else
+           "")
+    if why:
+        raise ValueError(f"{v!r} is not a branch name git accepts: it {why}")
+    return v
+
+
 @frozen
 class Ops:
     branch: str = "ops/evidence"
@@ -43,7 +67,7 @@ class Ops:
     allow_pinned_clock: bool = False  # EVIDENCEBOT_NOW is honoured (demo, tests) only if true
     require_signed: bool = False  # verify refuses unsigned or untrusted ops commits
 
-    _checks: ClassVar = {"author": _author_form}
+    _checks: ClassVar = {"author": _author_form, "branch": _branch_form, "base": _branch_form}
 
 
 def _non_empty(v: list[str]) -> list[str]:
@@ -285,9 +309,13 @@ def _tool_section(doc: dict[str, Any]) -> Any:
 
 def from_mapping(doc: dict[str, Any], *, source: str) -> Config:
     try:
-        return build(Config, doc)
+        cfg = build(Config, doc)
     except Invalid as e:
         raise UsageError(_format_error(source, e)) from None
+    if cfg.ops.branch == cfg.ops.base:  # (evidence would be committed onto the reviewed base)
+        raise UsageError(f"{source}: ops.branch: {cfg.ops.branch!r} is the base branch "
+                         "itself; the ops branch is a branch of its own, e.g. ops/evidence")
+    return cfg
 
 
 def _pyproject_has_section(data: bytes) -> bool:

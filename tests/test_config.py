@@ -35,6 +35,12 @@ def test_init_template_parses_to_the_defaults() -> None:
         ("[window]\nstart = 'noon'\n", "window.start"),
         ("[ops\n", "not valid TOML"),
         ("[milestone.X-2]\nconsecutive = 3\n", "milestone id 'X-2'"),
+        # a branch name git would refuse, said here (not as a branch that "moved")
+        ("[ops]\nbranch = 'bad..name'\n", "ops.branch: Value error, 'bad..name' is not a "
+         "branch name git accepts: it holds '..'"),
+        ("[ops]\nbranch = 'ops/x.lock'\n", "ops.branch"),
+        ("[ops]\nbase = 'a b'\n", "ops.base"),
+        ("[ops]\nbranch = 'main'\n", "ops.branch: 'main' is the base branch itself"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(text: str, message: str) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -73,8 +74,56 @@ def test_a_missing_program_windows_does_not_name_is_git_only_when_path_has_none(
     def spawn() -> int:
         raise FileNotFoundError(2, "The system cannot find the file specified")
 
-    with pytest.raises(FileNotFoundError):  # git is there: some other program is missing
-        guarded({}, [], spawn)
+    assert guarded({}, [], spawn) == 2  # git is there: some other program is missing
+    assert capsys.readouterr().err.startswith(
+        "evidencebot: error: The system cannot find the file specified\n")
     monkeypatch.setenv("PATH", str(tmp_path))
     assert guarded({}, [], spawn) == 2
     assert capsys.readouterr().err.startswith("evidencebot: error: git is not installed")
+
+
+@pytest.mark.parametrize(("blocked", "as_folder", "args"), [
+    (".git/evidencebot.lock", True, ["record", "REPORT"]),  # (the lock cannot be opened)
+    (".git/evidencebot", False, ["report"]),  # (its folder cannot be made)
+    ("evidencebot.toml", True, ["init", "--force"]),
+])
+def test_a_file_that_cannot_be_written_is_one_line_and_exit_2(  # type: ignore[no-untyped-def]
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str, blocked: str,
+        as_folder: bool, args: list[str]) -> None:
+    """A read-only file system, a folder not ours, or something in the way: the path and
+    the system's reason, exit 2, no traceback, no evidence written (a read-only mount
+    is the same OSError; a test cannot make one without root)."""
+    from conftest import git
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    path = trading_repo / blocked
+    if path.exists():
+        path.unlink()
+    if as_folder:
+        path.mkdir()
+        (path / "keep").write_text("", encoding="utf-8")
+    else:
+        path.write_text("", encoding="utf-8")
+    doc = write_report(tmp_path / "r.json", report(finished=datetime(2026, 11, 25, 10, 0,
+                                                                      tzinfo=UTC)))
+    argv = [str(doc) if a == "REPORT" else a for a in args]
+    r = cli("--repo", trading_repo, *argv)
+    assert r.code == 2 and "Traceback" not in r.err, r.err
+    first = r.err.splitlines()[0]
+    assert first.startswith(f"evidencebot: error: {path}: ") and len(r.err.splitlines()) == 2
+    assert git(trading_repo, "branch", "--list", "ops/evidence") == ""
+    j = cli("--repo", trading_repo, "--json", *argv)
+    assert j.code == 2 and json.loads(j.out)["error"]["exit_code"] == 2
+
+
+@pytest.mark.parametrize("port", ["-1", "70000", "abc", "BUSY"])
+def test_a_port_the_simulated_gateway_cannot_listen_on_is_one_line(cli, port: str) -> None:  # type: ignore[no-untyped-def]
+    from evidencebot.sim.gateway import running_gateway
+
+    with running_gateway() as busy:
+        r = cli("sim-gateway", "--port", str(busy) if port == "BUSY" else port)
+    assert r.code == 2 and "Traceback" not in r.err
+    assert len(r.err.strip().splitlines()) == 1
+    said = f"cannot listen on 127.0.0.1:{busy}" if port == "BUSY" else "not a port (0-65535)"
+    assert r.err.startswith("evidencebot sim-gateway: error: ") and said in r.err

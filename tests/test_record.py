@@ -280,7 +280,8 @@ def test_the_ledger_judges_every_commit_and_a_refusal_moves_nothing(
     assert git(trading_repo, "branch", "--list", OPS) == ""
 
 
-def test_second_runner_fails_clearly_while_the_lock_is_held(trading_repo: Path) -> None:
+def test_second_runner_fails_clearly_while_the_lock_is_held(
+        trading_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from evidencebot.errors import UsageError
     from evidencebot.ledger import lock
 
@@ -295,6 +296,9 @@ def test_second_runner_fails_clearly_while_the_lock_is_held(trading_repo: Path) 
         with pytest.raises(UsageError, match="another evidencebot"):
             with lock.hold(trading_repo, wait=0.05):
                 pass
+    # a wait is said at once: silence would read as a hang
+    assert capsys.readouterr().err == "waiting for another evidencebot (holder unknown) to " \
+        "finish, up to 0.05 s ...\n"
     assert not (trading_repo / lock.LOCK_NAME).exists()  # the lock is never in the tree
 
 

@@ -139,10 +139,23 @@ def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -
             if not _cwd_exists():
                 return fail(seen, args, "the current folder no longer exists",
                             "cd into the repository again", 2)
-            raise
+            return _os_error(seen, args, e)
+        except BrokenPipeError:
+            raise  # (below: the reader went away)
+        except OSError as e:  # a read-only file system, a folder not ours, a full disk ...
+            return _os_error(seen, args, e)
     except BrokenPipeError:
         _after_broken_pipe()
         return 1
+
+
+def _os_error(seen: dict[str, Any], args: list[str], e: OSError) -> int:
+    """A file evidencebot could not read or write, said as git says it: the path and the
+    system's reason. Evidence is written by one ref update at the end, so nothing half
+    written is left."""
+    where = f"{e.filename}: " if e.filename is not None else ""
+    return fail(seen, args, f"{where}{e.strerror or e}", "check that this folder (and the "
+                "repository's .git folder) exists and can be written; then run it again", 2)
 
 
 def _no_git() -> bool:

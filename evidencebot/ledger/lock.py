@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -56,7 +57,16 @@ def hold(repo: Path, *, wait: float = 30.0, what: str = "working on") -> Iterato
         return
     fl = FileLock(str(path), timeout=wait)
     try:
-        fl.acquire()
+        try:
+            fl.acquire(timeout=0)
+        except Timeout:
+            if wait == 0:
+                raise
+            # (said on stderr, as git says it waits: a silent wait reads as a hang)
+            sys.stderr.write(f"waiting for another evidencebot ({_holder(common / INFO_NAME)}) "
+                             f"to finish, up to {wait:g} s ...\n")
+            sys.stderr.flush()
+            fl.acquire()
     except Timeout:
         who = _holder(common / INFO_NAME)
         if wait == 0:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 HOST = "127.0.0.1"
 SERVER_VERSION = 176  # inside ib_async 2.1.0's v157..178; >= 166 carries the reject JSON
@@ -219,15 +219,31 @@ def serve(*, port: int, options: GatewayOptions, out: TextIO = sys.stdout,
     return 0
 
 
+class _Usage(Exception):
+    """A mistake on the command line: said as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # (not argparse's usage block)
+        raise _Usage(message)
+
+
+def _port(text: str) -> int:
+    value = int(text)  # (argparse words a ValueError as "invalid _port value")
+    if not 0 <= value <= 65535:
+        raise ValueError(text)
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
     """The one declaration of the simulated gateway's options (`evidencebot sim-gateway`
     passes its arguments through to it)."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="evidencebot sim-gateway",
         description="A simulated TWS / IB Gateway on 127.0.0.1 speaking the real socket "
                     "protocol (real ib_async connects to it). Prints `listening on "
                     "127.0.0.1:PORT` when ready; stops on SIGTERM / Ctrl-C.")
-    p.add_argument("--port", type=int, default=0,
+    p.add_argument("--port", type=_port, default=0,
                    help="port on 127.0.0.1 (0, the default: pick a free one and print it)")
     p.add_argument("--account", action="append", dest="accounts", metavar="DU…",
                    help="managed account (repeatable; a U… account simulates live)")
@@ -257,11 +273,25 @@ def options_from(accounts: Sequence[str] | None, hold: Iterable[int], *, read_on
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    a = parser().parse_args(argv)
-    return serve(port=a.port, options=options_from(
-        a.accounts, a.hold_client_id, read_only=a.read_only, refuse=a.refuse,
-        die_after=a.die_after, market_data_error=a.market_data_error,
-        unsubscribed=a.unsubscribed), as_json=a.json)
+    """The simulated gateway's command line: a mistake, or a port it cannot listen on, is
+    one line on stderr and exit 2."""
+    try:
+        a = parser().parse_args(argv)
+    except _Usage as e:
+        text = str(e).replace("invalid _port value", "not a port (0-65535)")
+        return _fail(f"{text} (see `evidencebot sim-gateway --help`)")
+    try:
+        return serve(port=a.port, options=options_from(
+            a.accounts, a.hold_client_id, read_only=a.read_only, refuse=a.refuse,
+            die_after=a.die_after, market_data_error=a.market_data_error,
+            unsubscribed=a.unsubscribed), as_json=a.json)
+    except OSError as e:  # (the port is taken, or not ours to take)
+        return _fail(f"cannot listen on {HOST}:{a.port}: {e.strerror or e}")
+
+
+def _fail(text: str) -> int:
+    sys.stderr.write(f"evidencebot sim-gateway: error: {text}\n")
+    return 2
 
 
 if __name__ == "__main__":
