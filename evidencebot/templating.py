@@ -1,6 +1,7 @@
-"""Jinja2 templates from the shipped ``evidencebot.templates`` package. jinja2 (about
-45 ms) is imported when a template is first rendered, not when a module that may render
-one is imported: `verify` re-derives trailers from the same modules and renders none."""
+"""Templates from the shipped ``evidencebot.templates`` package: Jinja2 where a template
+has logic, `str.format` where it has none (`fill`). jinja2 (about 45 ms) is imported when
+a Jinja2 template is first rendered, not when a module that may render one is imported:
+`verify` re-derives trailers and session-log entries and imports none."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def templates_dir() -> Path:
     importlib.resources, a few ms); editable or a bare source tree: ``templates/``."""
     for path in (Path(__file__).parent / "templates",
                  Path(__file__).resolve().parent.parent / "templates"):
-        if (path / "session_entry.md.j2").is_file():
+        if (path / "commit_body.j2").is_file():
             return path
     from importlib import resources  # a layout of another kind: ask the import system
 
@@ -74,3 +75,15 @@ def environment() -> jinja2.Environment:
 
 def render(name: str, **context: Any) -> str:
     return environment().get_template(name).render(**context)
+
+
+def fill(name: str, **values: Any) -> str:
+    """A template with no logic (``{name}`` fields, `str.format`), without Jinja2: the
+    session-log entry, which `verify` renders again for every run commit it judges and
+    should not pay Jinja2's import for."""
+    return _plain(name).format(**values)
+
+
+@lru_cache(maxsize=8)
+def _plain(name: str) -> str:
+    return (templates_dir() / name).read_text(encoding="utf-8")

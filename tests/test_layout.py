@@ -222,8 +222,9 @@ def test_the_executable_leaves_its_objects_to_reference_counting_at_exit(
 
 
 def test_templates_are_compiled_once_then_kept(trading_repo: Path, tmp_path: Path) -> None:
-    """The first record compiles its two templates and keeps them under .git/evidencebot/;
-    the next process renders from what was kept (a damaged file is compiled again)."""
+    """The first record compiles its Jinja2 template (the commit body; the session entry
+    has no logic and no Jinja2) and keeps it under .git/evidencebot/; the next process
+    renders from what was kept (a damaged file is compiled again)."""
     from conftest import PINNED
 
     from evidencebot.sim.trading_repo import report, write_report
@@ -242,9 +243,9 @@ def test_templates_are_compiled_once_then_kept(trading_repo: Path, tmp_path: Pat
         code, count = done.stderr.strip().splitlines()[-1].split()
         return int(code), int(count)
 
-    assert record(5) == (0, 2)
+    assert record(5) == (0, 1)
     kept = sorted((trading_repo / ".git" / "evidencebot" / "templates").iterdir())
-    assert len(kept) == 2
+    assert len(kept) == 1
     assert record(4) == (0, 0)
     kept[0].write_bytes(kept[0].read_bytes()[:-3] + b"\x00\x01\x02")  # damaged
     assert record(3) == (0, 1)
@@ -275,9 +276,9 @@ def test_verify_renders_no_kept_template_and_other_options_are_other_code(
 
     def render() -> None:
         templating.environment.cache_clear()  # no template compiled in memory before
-        templating.render("session_entry.md.j2", when="w", title="t", milestone="m",
-                          checks="c", command="x", client_id=1, code_commit="0" * 40,
-                          code_state="clean", result="r", evidence="e", next="n")
+        templating.render("commit_body.j2", kind="step1a-burnin", run_id="r", result="r",
+                          reasons=[], disagreement=None, streak=1, consecutive=3,
+                          milestone="m")
 
     open_context(trading_repo, config_path=None, clock=lambda: datetime.now())
     templating.keep_compiled(lambda name, key: _Kept(log, name, key))

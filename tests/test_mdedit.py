@@ -244,3 +244,31 @@ def test_lines_matching_finds_what_a_line_by_line_search_finds(
     got = mdlines.lines_matching(data, title, pattern, holding=STREAK_WORDS.encode())
     assert got == want
     assert mdlines.lines_matching(data, title, pattern, holding=STREAK_WORDS.encode()) == want
+
+
+def _append_entry_by_lines(data: bytes, entry: str) -> bytes:
+    """`append_entry` as the document's lines read it (what the tail-only version must
+    give): the file split into lines, the entry appended as lines."""
+    doc = mdedit.parse(data)
+    nl = doc.newline
+    lines = list(doc.lines)
+    had_final = bool(lines) and lines[-1].endswith((b"\n", b"\r"))
+    if lines and not had_final:
+        lines[-1] = lines[-1] + nl
+    if lines and lines[-1].strip():
+        lines.append(nl)
+    new = [line.rstrip().encode() + nl for line in entry.strip("\n").split("\n")]
+    if lines and not had_final:
+        new[-1] = new[-1][: -len(nl)]
+    return mdedit.Doc(doc.bom, tuple(lines + new)).to_bytes()
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.lists(st.sampled_from([b"a", b" ", b"\n", b"\r", b"\r\n", b"## x", b"\t",
+                                      b"\xef\xbb\xbf"]), max_size=12).map(b"".join),
+       bom=st.booleans(),
+       entry=st.text(alphabet="ab \n-#:", min_size=1, max_size=20).filter(str.strip))
+def test_append_entry_reads_the_last_line_as_the_lines_do(data: bytes, bom: bool,
+                                                           entry: str) -> None:
+    data = (mdedit.BOM if bom else b"") + data
+    assert mdedit.append_entry(data, entry) == _append_entry_by_lines(data, entry)

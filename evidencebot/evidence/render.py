@@ -19,7 +19,7 @@ from ..hashes import sha256
 from ..md import edit as mdedit
 from ..md import lines as mdlines
 from ..redact import redact
-from ..templating import render
+from ..templating import fill, render
 from ..textsafe import line, markdown, whole_number
 from . import trailers
 from .record import EvidenceRecord, Outcome
@@ -159,15 +159,15 @@ def render_documents(
     new_backlog = mdlines.replace_line(new_backlog, tracker, STREAK_LINE,
                                       streak_text(streak, consecutive))
     s = record.session
-    entry = render(
-        "session_entry.md.j2",
+    entry = fill(
+        "session_entry.md",
         when=record.recorded_at[:16].replace("T", " "),
         title=f"Step 1A burn-in {record.run_id}",
         milestone=milestone,
         checks=markdown(s.checks or checks_default),
         command=f"`{line(_join(s.command))}`" if s.command else "none (report recorded by hand)",
         client_id=record.ibkr.client_id or "unknown",
-        code_commit=record.code.commit,
+        code_commit=record.code.commit[:12],
         code_state={True: "dirty", False: "clean", None: "code state unknown"}[
             record.code.dirty],
         result=markdown(result_text(record)),

@@ -9,14 +9,13 @@ reviewer and for signed commits.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import config as config_mod
 from .. import git, templating
-from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..errors import UsageError
 from ..evidence import bankholidays, history
 from ..evidence import streak as streaks
@@ -27,8 +26,9 @@ from ..guard.rules import Change
 from ..guard.scope import judge
 from ..md import edit as mdedit
 from ..md import lines as mdlines
-from . import DROP
+from . import DROP, whole
 from .findings import Finding, Report
+from .messages import log_path
 from .workspace import Context, whole_history
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
             return _unreadable(ctx, report, git.out(
                 ctx.repo, "rev-list", "--reverse", "--topo-order", f"{start}..{stop}").split()
                 if ranged is not None and start else [c.sha for c in reversed(ops)], e)
-        descent = git.Background(_descendants, ctx.repo, ctx.base_ref, stop)
+        descent = git.Background(whole.descendants, ctx.repo, ctx.base_ref, stop)
         shas = [c.sha for c in logged]
         ops_shas = {c.sha for c in ops}
         if start and ctx.base_ref is not None and not ctx.on_base(start):
@@ -135,16 +135,16 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 f"start the range on the reviewed base: --range {ctx.base_ref}..<tip> "
                 f"(or name the base: --base {ctx.rules.ops.base})"))
         _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
-        _descent(ctx, report, shas, descent.result())
+        whole.descent(ctx, report, shas, descent.result())
     finally:
         for started in (descent, ranged):
             if started is not None:
                 started.done()
-    _dates(ctx, report, logged)
+    whole.dates(ctx, report, logged)
     if require_signed or ctx.rules.ops.require_signed:
-        _signatures(ctx, report, [s for s in shas if s in ops_shas])
+        whole.signatures(ctx, report, [s for s in shas if s in ops_shas])
     if mode == "history":
-        _check_squash(ctx.repo, report, stop, ops_shas)
+        whole.check_squash(ctx.repo, report, stop, ops_shas)
     return report
 
 
@@ -251,6 +251,8 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
         sides = guard.blob_sides(logged.records, record) if record else None
         if sides is not None:  # (as `rederive.check_run` reads it)
             specs += [sides[1]] if sides[1] else []
+            log = guard.blob_sides(logged.records, log_path(record))  # (`_connectivity`)
+            specs += [log[1]] if log is not None and log[1] else []
         elif record:
             specs.append(f"{sha}:{record}")
             if parent:
@@ -329,70 +331,3 @@ def _merge(ctx: Context, tree: str, parents: Sequence[str], c: OpsCommit | None,
         add("merge-with-trailers", "a merge commit with evidence trailers: it is no run, "
             "closure or void, and counts for nothing", "merge without trailers; evidence "
             "is recorded with `evidencebot record`, `void` and `close`: " + DROP)
-
-
-def _descendants(repo: Path, base_ref: str | None, stop: str) -> tuple[str, set[str]]:
-    """(the merge base of the base branch and ``stop``, the commits descending from it up
-    to ``stop``); nothing without a base branch."""
-    if base_ref is None:
-        return "", set()
-    mb = git.out(repo, "merge-base", base_ref, stop, ok=(0, 1)).strip()
-    # --ancestry-path: a history merged in from elsewhere is reachable from the tip but
-    # does not descend from the base.
-    return mb, set(git.out(repo, "rev-list", "--ancestry-path", f"{mb}..{stop}").split()) \
-        if mb else set()
-
-
-def _descent(ctx: Context, report: Report, shas: Sequence[str],
-             found: tuple[str, set[str]]) -> None:
-    """Every commit in the range descends from the base branch (no orphan roots);
-    ``found``: what `_descendants` found."""
-    if ctx.base_ref is None:
-        return
-    mb, descendants = found
-    others = [sha for sha in shas if sha not in descendants]
-    on_base = set(git.out(ctx.repo, "rev-list", ctx.base_ref).split()) if mb and others \
-        else set()
-    for sha in others:
-        if sha not in on_base:
-            report.findings.append(Finding(
-                sha, "not-from-base", f"this commit does not descend from {ctx.base_ref}",
-                f"ops branches start from {ctx.rules.ops.base}"))
-
-
-def _dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
-    """No commit dated in the future (beyond the clock skew)."""
-    limit = (ctx.now + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS)).timestamp()
-    for c in logged:
-        if max(c.committed, c.authored) > limit:
-            report.findings.append(Finding(c.sha, "future-commit", "the commit is dated in the "
-                                           "future", "check the clock of the recording machine"))
-
-
-def _signatures(ctx: Context, report: Report, shas: list[str]) -> None:
-    """Every ops commit signed by a key git trusts (gpg.ssh.allowedSignersFile & co)."""
-    if not shas:
-        return
-    raw = git.out(ctx.repo, "show", "-s", "--format=%H %G?", *shas)
-    for line in raw.splitlines():
-        sha, status = line.split()
-        if status != "G":
-            what = "unsigned" if status == "N" else f"not signed by a trusted key ({status})"
-            report.findings.append(Finding(sha, "unsigned", f"the ops commit is {what}",
-                                           "configure signing (commit.gpgsign) and record "
-                                           "again"))
-
-
-def _check_squash(repo: Path, report: Report, end: str, ops: set[str]) -> None:
-    raw = git.run(repo, "log", "-z", "--format=%x01%H", "--diff-filter=A", "--name-only",
-                  end, "--", "reports/evidence/").decode("utf-8", "replace")
-    for block in raw.split("\x01")[1:]:
-        sha, _, names = block.partition("\n")
-        records = [n for n in names.replace("\x00", "\n").split("\n") if n.endswith(".json")]
-        if sha.strip("\x00") not in ops and records:
-            report.squashed = True
-            report.findings.append(Finding(
-                sha.strip("\x00"), "history-squashed",
-                f"the history was squashed: this commit adds {len(records)} evidence "
-                "record(s) without their ops commits, so their trailers are gone",
-                "merge the ops branch with a merge commit; do not squash"))

@@ -357,17 +357,24 @@ def append_entry(data: bytes, entry: str) -> bytes:
     """Append an entry (LF-separated text) at the end, after one blank line.
 
     The entry takes the file's line endings; the file keeps its final-newline state.
+    Only the file's last line is looked at (and its line endings counted, in C): a log
+    that grows an entry every run is not split into lines for each new one.
     """
-    doc = parse(data)
-    nl = doc.newline
-    body = [line.rstrip() for line in entry.strip("\n").split("\n")]
-    lines = list(doc.lines)
-    had_final = bool(lines) and bool(_ending(lines[-1]))
-    if lines and not had_final:
-        lines[-1] = lines[-1] + nl
-    if lines and lines[-1].strip():
-        lines.append(nl)  # the blank line between entries
-    new = [_with_ending(text, nl) for text in body]
-    if lines and not had_final:
+    start = len(BOM) if data.startswith(BOM) else 0
+    crlf = data.count(b"\r\n", start)
+    nl = b"\r\n" if 2 * crlf > data.count(b"\n", start) else b"\n"  # (`Doc.newline`'s rule)
+    new = [_with_ending(line.rstrip(), nl) for line in entry.strip("\n").split("\n")]
+    if len(data) == start:
+        return data + b"".join(new)
+    had_final = data.endswith((b"\n", b"\r"))
+    end = len(data) - len(_ending(data[-2:]))  # (the last line's text ends here)
+    last = data[max(data.rfind(b"\n", start, end), data.rfind(b"\r", start, end),
+                    start - 1) + 1:end]
+    out = [data]
+    if not had_final:
+        out.append(nl)
+    if last.strip():
+        out.append(nl)  # the blank line between entries
+    if not had_final:
         new[-1] = new[-1][: -len(nl)]
-    return Doc(doc.bom, tuple(lines + new)).to_bytes()
+    return b"".join(out + new)
