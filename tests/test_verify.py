@@ -613,7 +613,7 @@ def test_a_merge_that_says_it_is_a_closure_closes_nothing(recorded: Path, cli) -
 
 
 def _forge_run(repo: Path, doc: dict[str, Any], *, connectivity: Any = "auto",
-               code: Any = None, log: bytes | None = None) -> None:
+               code: Any = None, log: bytes | None = None, outcome: str = "") -> None:
     """``doc`` committed as a run through evidencebot's own commit path (the scope rules
     judge it), its record built from hand-chosen facts: ``connectivity=None`` leaves the
     IBKR counts out, ``code`` replaces the code state; the verdict follows from those
@@ -638,7 +638,7 @@ def _forge_run(repo: Path, doc: dict[str, Any], *, connectivity: Any = "auto",
                                   base=ctx.rules.ops.base))
     path = recorder.record_path(ctx.cfg, m.run_id)
     record = build_record(
-        cfg=ctx.rules, run_id=m.run_id, outcome=Outcome(v.outcome), recorded_at=NOW,
+        cfg=ctx.rules, run_id=m.run_id, outcome=Outcome(outcome or v.outcome), recorded_at=NOW,
         started_at=m.started_at, finished_at=m.finished_at, metrics=m, verdict=v, report=doc,
         code=code, session=SessionInfo(),
         attachments=Attachments(log=path[:-5] + ".log" if log is not None else None),
@@ -725,3 +725,45 @@ def test_a_run_commit_that_shows_another_result_than_its_record_is_caught(
     rules = {v["rule"] for v in json.loads(r.out)["violations"]}
     assert r.code == 1
     assert {"tracker-row-mismatch", "session-entry-mismatch", "subject-mismatch"} <= rules
+
+
+def test_a_completed_run_relabelled_a_failed_attempt_is_caught(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """failed-infra neither counts nor breaks a streak: a completed 0-fill run recorded
+    as one (its report, metrics and verdict inside) would leave the streak alone. An
+    attempt is what `run` records for one: no report, named <start>-<outcome>."""
+    for n, filled in enumerate((2, 0, 2, 2)):
+        doc = report(finished=NOW - timedelta(hours=6 - n), filled=filled)
+        if filled:
+            r = cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc))
+            assert r.code == 0, r.err
+        else:
+            _forge_run(trading_repo, doc, outcome="failed-infra")
+    assert "MO-2: 3/3" in cli("--repo", trading_repo, "status").out
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1 and "(attempt-mismatch)" in r.out
+    assert "holds a report, metrics, a verdict, a report_sha256" in r.out
+    assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 1
+
+
+def test_a_closure_whose_documents_say_more_than_close_writes_is_caught(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """The closure's description and page are re-rendered; so are its documents: a
+    Note naming runs that were never recorded, a session-log entry saying more."""
+    for n in range(3):
+        doc = report(finished=NOW - timedelta(hours=5 - n), filled=2)
+        assert cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc)).code == 0
+    assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 0
+    git(trading_repo, "switch", "-q", OPS)
+    backlog, log = trading_repo / "IMPLEMENTATION_BACKLOG.md", trading_repo / "SESSION_LOG.md"
+    backlog.write_text(backlog.read_text(encoding="utf-8").replace(
+        "closed on ", "closed after a five-run streak on "), encoding="utf-8")
+    log.write_text(log.read_text(encoding="utf-8") + "- Sign-off: given by the risk owner\n",
+                   encoding="utf-8")
+    git(trading_repo, "commit", "-qa", "--amend", "--no-verify", "--no-edit")  # (its date kept)
+    r = cli("--repo", trading_repo, "--json", "verify", "--range", f"main..{OPS}")
+    found = {(v["rule"], v["message"].split(" ")[0]) for v in json.loads(r.out)["violations"]
+             if v["rule"] != "future-commit"}  # (the amend's committer date is today's)
+    assert r.code == 1
+    assert found == {("closure-documents-mismatch", "IMPLEMENTATION_BACKLOG.md"),
+                     ("closure-documents-mismatch", "SESSION_LOG.md")}

@@ -54,7 +54,7 @@ def verify_out(ctx: Any, report: Any) -> Any:
 
 
 def _rerender(ctx: Any, closure: Any, parent: str) -> Any:
-    """`milestone.describe.rerender`, imported only when the range holds a closure."""
-    from ..milestone.describe import rerender
+    """`milestone.closure.rerendered`, imported only when the range holds a closure."""
+    from ..milestone.closure import rerendered
 
-    return rerender(ctx, closure, parent)
+    return rerendered(ctx, closure, parent)

@@ -42,6 +42,12 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("report-sha256", _RUN, "report_sha256 is the hash of the embedded report"),
     RuleInfo("report-unreadable", _RUN, "the embedded report yields metrics"),
     RuleInfo("metrics-mismatch", _RUN, "the record's metrics are what its report gives"),
+    RuleInfo("attempt-mismatch", _RUN, "a failed-* attempt is what `run` records for one: "
+             "no report, metrics or verdict (a completed run's outcome follows from its "
+             "report), named <start>-<outcome>"),
+    RuleInfo("closure-documents-mismatch", _CLOSURE, "a closure's backlog, design and "
+             "session log are what `close` writes at its commit: the milestone's cells and "
+             "its entry, nothing else"),
     RuleInfo("connectivity-mismatch", _RUN, "the record's IBKR counts (disconnections, "
              "restorations, benign messages) are those of the log beside it and its "
              "report's messages"),

@@ -16,8 +16,6 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, canonical, read_file, record_path
 from ..evidence.render import (
-    render_documents,
-    run_subject,
     run_trailers,
     streak_lines,
     streak_said,
@@ -30,14 +28,13 @@ from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
 from ..hashes import sha256
 from ..shape import Invalid
-from . import DROP
+from . import AGAIN, DROP, Add
+from . import runparts as parts
 from .workspace import Context
 
-Add = Callable[[str, str, str], None]  # (rule, message, fix)
 # (context, closure commit, its parent) -> the files `close` renders there, by path
 Describe = Callable[[Context, OpsCommit, str], Mapping[str, str]]
 COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")
-AGAIN = DROP + " and record the run again"
 
 
 def rederive(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add, *,
@@ -98,8 +95,9 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
         add("record-mismatch", f"the record is run {record.run_id!r}, the trailer says "
             f"{c.run_id!r}", AGAIN)
     _times(ctx, c, record, add)
+    parts.attempt(record, add)
     _verdict(ctx, record, add, _report(ctx, record, add),
-             _connectivity(ctx, record, path, records, add))
+             parts.connectivity(ctx, record, path, records, add))
     _session(record, runs, add)
     backlog = parent_backlog(ctx, c, changes)
     hand = ctx.hand_rows(backlog, runs)
@@ -107,7 +105,7 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
     streak = streaks.streak_with(
         runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
         outcome=record.outcome.value, dirty=record.code.dirty is True, hand_rows=hand)
-    hand_row = _documents(ctx, c, record, want_path, backlog, changes, streak, runs, add)
+    hand_row = parts.documents(ctx, c, record, want_path, backlog, changes, streak, runs, add)
     expected = dict(run_trailers(
         record, path=path, data=data, streak=streak, consecutive=ctx.consecutive,
         config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", ""),
@@ -213,28 +211,6 @@ def _report(ctx: Context, record: EvidenceRecord, add: Add) -> Metrics | None:
     return m
 
 
-def _connectivity(ctx: Context, record: EvidenceRecord, path: str,
-                  records: Sequence[Record] | None, add: Add) -> int | None:
-    """The run's IBKR messages counted again from what its commit holds, as `record`
-    counts them (`messages.run_connectivity`: the log kept beside the record, the report's
-    messages through the base's pointer); a record that counts otherwise is blamed. The
-    disconnections counted (None: neither log nor messages)."""
-    from .messages import log_path, report_messages, run_connectivity
-
-    sides = blob_sides(records, log_path(path)) if records is not None else None
-    log = git.blob(ctx.repo, sides[1]) if sides is not None and sides[1] else None
-    conn = run_connectivity(ctx, log, report_messages(ctx, record.report))
-    counted = (conn.disconnects, conn.restorations, conn.benign) if conn is not None else \
-        (None, None, None)
-    said = (record.ibkr.disconnects, record.ibkr.restorations, record.ibkr.benign_messages)
-    if said != counted:
-        add("connectivity-mismatch", f"the record counts {said[0]} IBKR disconnection(s), "
-            f"{said[1]} restoration(s) and {said[2]} benign message(s); its log and report "
-            f"hold {counted[0]}, {counted[1]} and {counted[2]}",
-            "a record's IBKR counts come from its log and report: " + AGAIN)
-    return counted[0]
-
-
 def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
              reported: Metrics | None, disconnects: int | None) -> None:
     """The outcome follows from the metrics and the trust rules (base config), on the
@@ -298,55 +274,6 @@ def _session(record: EvidenceRecord, runs: streaks.Runs, add: Add) -> None:
                 DROP + ", or void the run recorded by mistake (`evidencebot void`)")
 
 
-def _documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
-               backlog: bytes | None, changes: Sequence[Change], streak: int,
-               runs: streaks.Runs, add: Add) -> bool:
-    """A run commit's documents are what `record` writes for its record on its parent's
-    (`render.render_documents`): the tracker with its row and streak line, the session
-    log with its entry, nothing else; its subject is `record`'s. A row giving another
-    outcome, a row hidden in a comment, an entry telling another result would show the
-    reviewer a run that is not the one recorded. Whether a hand-written row stands for
-    the run (`record` adds none)."""
-    from ..md.edit import MarkdownEditError
-    from ..redact import redact
-    from .recorder import HAND_RECORDED
-
-    docs = ctx.cfg.docs
-    olds = {ch.old.path: ch.old.data for ch in changes if ch.old is not None}
-    news = {ch.new.path: ch.new.data for ch in changes if ch.new is not None}
-    if docs.session_log in olds or docs.session_log in news:  # (changed by the commit)
-        old_log = olds.get(docs.session_log)
-    else:
-        old_log = git.show_bytes(ctx.repo, c.parents[0], docs.session_log) if c.parents \
-            else None
-    if backlog is None or old_log is None:
-        return False  # (no documents to record into: record refuses)
-    try:
-        rendered = render_documents(
-            record, cfg=ctx.cfg, backlog=backlog, session_log=old_log, path=path,
-            streak=streak, milestone=ctx.milestone, consecutive=ctx.consecutive,
-            checks_default=HAND_RECORDED, closed=ctx.milestone in runs.closed)
-    except MarkdownEditError:
-        return False  # (no tracker table to add to: record refuses to record there)
-    def differs(name: str, old: bytes, want: bytes, what: str) -> tuple[str, str] | None:
-        now = news.get(name) if name in news or name in olds else old
-        return None if now == want else (
-            f"{name} is not what `record` writes for run {record.run_id} on the parent's: "
-            f"{what}, and nothing else",
-            "the documents of a run commit are written by evidencebot: " + AGAIN)
-
-    if said := differs(docs.backlog, backlog, rendered.backlog,
-                       "the run's row and the streak line"):
-        add("tracker-row-mismatch", *said)
-    if said := differs(docs.session_log, old_log, rendered.session_log, "the run's entry"):
-        add("session-entry-mismatch", *said)
-    subject = redact(run_subject(record))  # (as `run_message` writes it)
-    if c.subject != subject:
-        add("subject-mismatch", f"the subject reads {c.subject!r}, not {subject!r} (what "
-            "`record` writes for its record)", AGAIN)
-    return rendered.row_number is None
-
-
 def _hand_row(ctx: Context, record: EvidenceRecord, runs: streaks.Runs,
               hand: Sequence[rows.HandRow], add: Add) -> None:
     """A run does not overrule its hand-written non-qualifying row
@@ -386,11 +313,16 @@ def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: A
         add("milestone-evidence-mismatch", f"Milestone-Evidence names {', '.join(named)}; "
             f"the streak is {', '.join(want)}", "close with `evidencebot close`, which "
             "names the streak's runs")
+    docs = {ctx.cfg.docs.backlog, ctx.cfg.docs.design, ctx.cfg.docs.session_log}
     for path, text in (describe(ctx, c, parent) if describe is not None else {}).items():
         committed = git.show_bytes(ctx.repo, c.sha, path)
         if committed is not None and committed.decode("utf-8", "replace") == text:
             continue
-        if path.endswith(".html"):
+        if path in docs:
+            add("closure-documents-mismatch", f"{path} is not what `close` writes at this "
+                "commit (the milestone's cells, the session-log entry, nothing else)",
+                "let `evidencebot close` write it: " + DROP)
+        elif path.endswith(".html"):
             add("page-mismatch", f"{path} is not the report page `close` renders from the "
                 "history at this commit", "let `evidencebot close` write it")
         else:

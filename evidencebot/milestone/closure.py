@@ -13,6 +13,7 @@ from typing import Any
 from .. import __version__, git
 from ..errors import PolicyViolation, UsageError
 from ..evidence import trailers
+from ..evidence.history import OpsCommit
 from ..evidence.streak import Streak
 from ..frozen import frozen, replace
 from ..ledger.commit import Draft, Tip
@@ -78,6 +79,26 @@ def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Descri
             "Merge with a merge commit; do not squash (a squash drops the trailers).")
     return Draft(changes, trailers.render_message(f"evidence(milestone): close {milestone}",
                                                   body, block))
+
+
+def rerendered(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
+    """Every file `close` wrote for ``closure``, by path, from the history at ``parent``
+    and the closure's date alone (verify compares): its description and report page
+    (`describe.rerender`) and the three documents (`_documents`: the MO-* cells, the
+    session-log entry)."""
+    from datetime import UTC
+
+    from .describe import author_date, rerender
+
+    out = rerender(ctx, closure, parent)
+    mo = closure.trailers.get("Milestone", "")
+    s = ctx.streak(parent, mo)
+    closed_at = datetime.fromisoformat(author_date(ctx, closure.sha)).astimezone(UTC)
+    try:
+        docs = _documents(ctx, parent, mo, [r.run_id for r in s.evidence_runs], closed_at)
+    except (UsageError, mdedit.MarkdownEditError):
+        return out  # (no documents to close in: close refuses there)
+    return {**out, **{path: data.decode("utf-8", "replace") for path, data in docs.items()}}
 
 
 def _verified(ctx: Context, tip: str) -> None:

@@ -1,0 +1,111 @@
+"""What a run commit holds beside its record, as `record` writes it, for `verify`
+(`rederive.check_run`): the shape of an attempt that produced no report, the IBKR counts
+made again from the log and the report, and the documents and subject rendered again
+on the parent's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .. import git
+from ..evidence import streak as streaks
+from ..evidence.history import OpsCommit
+from ..evidence.record import EvidenceRecord
+from ..evidence.render import render_documents, run_subject
+from ..guard.changes import Record, blob_sides
+from ..guard.rules import Change
+from . import AGAIN, Add
+from .workspace import Context
+
+
+def attempt(record: EvidenceRecord, add: Add) -> None:
+    """An attempt that produced no report (failed-infra, -market-data, -code) is what
+    `record_attempt` writes: no report, metrics or verdict, named by its start and its
+    outcome. A completed run relabelled failed-infra would leave the streak alone."""
+    if record.outcome.reported:
+        return
+    held = [name for name, value in (("a report", record.report), ("metrics", record.metrics),
+                                     ("a verdict", record.verdict),
+                                     ("a report_sha256", record.report_sha256))
+            if value is not None]
+    stem = f"{record.started:%Y%m%dT%H%M%SZ}-{record.outcome.value}"
+    suffix = record.run_id[len(stem):]
+    named = record.run_id.startswith(stem) and (
+        not suffix or (suffix[:1] == "-" and suffix[1:].isascii() and suffix[1:].isdigit()
+                       and suffix[1:2] != "0"))
+    if held or not named:
+        said = f"holds {', '.join(held)}" if held else f"is not named {stem}"
+        add("attempt-mismatch", f"the record of a {record.outcome.value} attempt {said}: "
+            "an attempt that produced no report is recorded without one",
+            "a run that produced a report takes its outcome from it: " + AGAIN)
+
+
+def connectivity(ctx: Context, record: EvidenceRecord, path: str,
+                  records: Sequence[Record] | None, add: Add) -> int | None:
+    """The run's IBKR messages counted again from what its commit holds, as `record`
+    counts them (`messages.run_connectivity`: the log kept beside the record, the report's
+    messages through the base's pointer); a record that counts otherwise is blamed. The
+    disconnections counted (None: neither log nor messages)."""
+    from .messages import log_path, report_messages, run_connectivity
+
+    sides = blob_sides(records, log_path(path)) if records is not None else None
+    log = git.blob(ctx.repo, sides[1]) if sides is not None and sides[1] else None
+    conn = run_connectivity(ctx, log, report_messages(ctx, record.report))
+    counted = (conn.disconnects, conn.restorations, conn.benign) if conn is not None else \
+        (None, None, None)
+    said = (record.ibkr.disconnects, record.ibkr.restorations, record.ibkr.benign_messages)
+    if said != counted:
+        add("connectivity-mismatch", f"the record counts {said[0]} IBKR disconnection(s), "
+            f"{said[1]} restoration(s) and {said[2]} benign message(s); its log and report "
+            f"hold {counted[0]}, {counted[1]} and {counted[2]}",
+            "a record's IBKR counts come from its log and report: " + AGAIN)
+    return counted[0]
+
+
+def documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
+               backlog: bytes | None, changes: Sequence[Change], streak: int,
+               runs: streaks.Runs, add: Add) -> bool:
+    """A run commit's documents are what `record` writes for its record on its parent's
+    (`render.render_documents`): the tracker with its row and streak line, the session
+    log with its entry, nothing else; its subject is `record`'s. A row giving another
+    outcome, a row hidden in a comment, an entry telling another result would show the
+    reviewer a run that is not the one recorded. Whether a hand-written row stands for
+    the run (`record` adds none)."""
+    from ..md.edit import MarkdownEditError
+    from ..redact import redact
+    from .recorder import HAND_RECORDED
+
+    docs = ctx.cfg.docs
+    olds = {ch.old.path: ch.old.data for ch in changes if ch.old is not None}
+    news = {ch.new.path: ch.new.data for ch in changes if ch.new is not None}
+    if docs.session_log in olds or docs.session_log in news:  # (changed by the commit)
+        old_log = olds.get(docs.session_log)
+    else:
+        old_log = git.show_bytes(ctx.repo, c.parents[0], docs.session_log) if c.parents \
+            else None
+    if backlog is None or old_log is None:
+        return False  # (no documents to record into: record refuses)
+    try:
+        rendered = render_documents(
+            record, cfg=ctx.cfg, backlog=backlog, session_log=old_log, path=path,
+            streak=streak, milestone=ctx.milestone, consecutive=ctx.consecutive,
+            checks_default=HAND_RECORDED, closed=ctx.milestone in runs.closed)
+    except MarkdownEditError:
+        return False  # (no tracker table to add to: record refuses to record there)
+    def differs(name: str, old: bytes, want: bytes, what: str) -> tuple[str, str] | None:
+        now = news.get(name) if name in news or name in olds else old
+        return None if now == want else (
+            f"{name} is not what `record` writes for run {record.run_id} on the parent's: "
+            f"{what}, and nothing else",
+            "the documents of a run commit are written by evidencebot: " + AGAIN)
+
+    if said := differs(docs.backlog, backlog, rendered.backlog,
+                       "the run's row and the streak line"):
+        add("tracker-row-mismatch", *said)
+    if said := differs(docs.session_log, old_log, rendered.session_log, "the run's entry"):
+        add("session-entry-mismatch", *said)
+    subject = redact(run_subject(record))  # (as `run_message` writes it)
+    if c.subject != subject:
+        add("subject-mismatch", f"the subject reads {c.subject!r}, not {subject!r} (what "
+            "`record` writes for its record)", AGAIN)
+    return rendered.row_number is None
