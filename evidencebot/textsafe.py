@@ -63,6 +63,33 @@ def markup(text: str) -> str | None:
     return found.group() if found else None
 
 
+# Letters of other scripts a reader takes for Latin ones (after casefold): the Cyrillic
+# and Greek look-alikes of Unicode's confusables that NFKC leaves as they are.
+_LOOK_ALIKES = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "ё": "e", "і": "i", "ї": "i", "ј": "j", "к": "k",
+    "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x",
+    "ѕ": "s", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ɡ": "g", "ɩ": "i",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v",
+    "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "ϳ": "j", "ѵ": "v",
+})
+# Markdown's inline marks a reader does not see: emphasis, code, a link's brackets
+_INLINE = str.maketrans("", "", "*_~`[]")
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+
+
+def skeleton(text: str) -> str:
+    """``text`` as a reader of the rendered page takes it, for comparing words: Unicode
+    compatibility forms, case, look-alike letters of other scripts, Markdown's inline
+    marks (emphasis, code, a link's brackets and target) and runs of white space aside."""
+    if "](" in text:
+        text = _LINK_TARGET.sub("]", text)
+    if not text.isascii():
+        import unicodedata
+
+        text = unicodedata.normalize("NFKC", text).casefold().translate(_LOOK_ALIKES)
+    return " ".join(text.casefold().translate(_INLINE).split())
+
+
 def whole_number(text: str) -> int | None:
     """``text`` as a whole number when it is ASCII digits and nothing else, else None.
     (`str.isdigit` also takes "²" and "١٢", and `int` refuses the first: a superscript in a

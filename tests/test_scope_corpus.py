@@ -279,6 +279,20 @@ FORBIDDEN = [
         "SESSION_LOG.md", (ENTRY + "- Note: <!-- MO-2 closed -->\n").encode()),
          "html-in-document"),
     # a milestone's other cells say it closed only where its status may become CLOSED
+    Case("streak-line-in-a-link-reference", edit(
+        "IMPLEMENTATION_BACKLOG.md", "Consecutive qualifying runs: 1 of 3\n",
+        "[streak]: /burn-in '\nConsecutive qualifying runs: 1 of 3\n'\n"),
+         "streak-line-kept"),
+    Case("streak-look-alike-in-cyrillic", edit(
+        "IMPLEMENTATION_BACKLOG.md", "Consecutive qualifying runs: 1 of 3\n",
+        "Consecutive qualifying runs: 1 of 3\n\n\u0421onsecutive qualifying runs: 3 of 3\n"),
+         "streak-line-kept"),
+    Case("mo-note-says-closed-in-cyrillic", edit(
+        "IMPLEMENTATION_BACKLOG.md", "burn-in started", "\u0421L\u041eS\u0415D on 2026-11-25"),
+         "milestone-closed-early"),
+    Case("mo-note-says-closed-in-pieces", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
+                                               "CL`OS`ED, [3 of](#) 3"),
+         "milestone-closed-early"),
     Case("mo-note-says-closed", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
                                      "**Closed** on 2026-11-25 by runs a, b, c"),
          "milestone-closed-early"),

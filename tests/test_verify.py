@@ -767,3 +767,27 @@ def test_a_closure_whose_documents_say_more_than_close_writes_is_caught(
     assert r.code == 1
     assert found == {("closure-documents-mismatch", "IMPLEMENTATION_BACKLOG.md"),
                      ("closure-documents-mismatch", "SESSION_LOG.md")}
+
+
+def test_main_merged_into_the_ops_branch_moves_no_earlier_commit_off_the_base(
+        recorded: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The base merged into the ops branch (a plain merge) after two runs: every commit
+    still descends from it; an orphan history merged in does not."""
+    for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):  # (the tests' pinned clock)
+        monkeypatch.setenv(key, NOW.isoformat())
+    git(recorded, "switch", "-q", "main")
+    (recorded / "src" / "later.py").write_text("LATER = 1\n", encoding="utf-8")
+    git(recorded, "add", "-A")
+    git(recorded, "commit", "-qm", "reviewed change on main")
+    git(recorded, "switch", "-q", OPS)
+    git(recorded, "merge", "-q", "--no-edit", "--no-verify", "main")
+    r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}")
+    assert r.code == 0, r.out
+    orphan = subprocess.run(["git", "-C", str(recorded), "commit-tree", "HEAD^{tree}", "-m",
+                             "from elsewhere"], capture_output=True, text=True,
+                            check=True).stdout.strip()
+    git(recorded, "merge", "-q", "--no-edit", "--no-verify", "--allow-unrelated-histories",
+        orphan)
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
+    blamed = [v["commit"] for v in json.loads(r.out)["violations"] if v["rule"] == "not-from-base"]
+    assert r.code == 1 and blamed == [orphan]

@@ -132,6 +132,7 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
     if in_free and free_section:
         out += _tracker_whole(ch, old, new, free_section)
         out += tracker.streak_lines_kept(ch, free_section)
+        out += tracker.streak_line_shown(ch, new, free_section)
         out += tracker.rows_placed(ch, new, added, free_section)
     return out
 
@@ -264,14 +265,11 @@ _CLOSED_WORD = re.compile(r"\bclosed\b")
 
 def _says_closed(cell: str) -> bool:
     """Whether a cell reads as saying its milestone closed (as `close` writes its Note:
-    "closed on <date> by runs ..."), whatever the case, width or Markdown emphasis."""
-    if "losed" not in cell.lower() and cell.isascii():
-        return False
-    import unicodedata
+    "closed on <date> by runs ..."), as a reader takes it (`textsafe.skeleton`: case,
+    width, look-alike letters, Markdown's marks aside)."""
+    from ..textsafe import skeleton
 
-    plain = unicodedata.normalize("NFKC", cell).casefold()
-    return _CLOSED_WORD.search(plain.replace("*", "").replace("_", "").replace("~", "")) \
-        is not None
+    return _CLOSED_WORD.search(skeleton(cell)) is not None
 
 
 def _closed_said(ch: Change, mo: str, column: str, line: tuple[int, int], section: str,

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..defaults import STREAK_LINE, STREAK_WORDS
+from ..textsafe import skeleton
 from .rules import Change, Violation
 
 _STREAK_LINE = re.compile(STREAK_LINE)
@@ -37,6 +38,27 @@ def streak_lines_kept(ch: Change, section: str) -> list[Violation]:
                       "restore it; record and void rewrite it", None, section)]
 
 
+def streak_line_shown(ch: Change, new: Any, section: str) -> list[Violation]:
+    """The streak line `record` and verify read is one a reader sees: a line of a
+    paragraph (the table's, or one of its own), not one a link reference definition, a
+    code block or HTML swallows, with another line showing in its place."""
+    from ..md import edit as mdedit
+    from ..md import lines as mdlines
+    from ..md.blocks import blocks
+
+    try:
+        at = mdlines.first_matching(new, section, _STREAK_LINE, holding=STREAK_WORDS.encode())
+    except mdedit.MarkdownEditError:
+        return []
+    if at is None or any(b.kind == "paragraph_open" and b.start <= at < b.end
+                         for b in blocks(new)):
+        return []
+    return [Violation(ch.path, "streak-line-kept", "the streak line is not shown: it is "
+                      "not a line of a paragraph (a link reference, a code block or HTML "
+                      "holds it)", "write it as a line of its own after the table",
+                      (at + 1, at + 1), section)]
+
+
 def no_look_alike(ch: Change, new: Any, lines: range, section: str) -> list[Violation]:
     """An added line that is no table row and mentions the streak's words (case, Markdown
     marks and Unicode compatibility forms aside) is a streak line, or nothing: a note
@@ -48,7 +70,7 @@ def no_look_alike(ch: Change, new: Any, lines: range, section: str) -> list[Viol
     rows: list[range] | None = None
     for j in lines:
         text = new.line_text(j)
-        if _STREAK_LINE.search(text) or _WORDS_FOLDED not in _folded(text):
+        if _STREAK_LINE.search(text) or _WORDS_FOLDED not in skeleton(text):
             continue
         if rows is None:  # (a table row quoting the words is a row: GFM's, pipes or not)
             rows = [range(t.start, t.end) for t in
@@ -59,19 +81,6 @@ def no_look_alike(ch: Change, new: Any, lines: range, section: str) -> list[Viol
                              "streak line but is not one", "remove it: the tracker holds one "
                              "streak line, written by evidencebot", (j + 1, j + 1), section))
     return out
-
-
-def _folded(text: str) -> str:
-    """``text`` as `no_look_alike` compares it: compatibility forms, case, Markdown
-    emphasis and code marks and runs of white space aside."""
-    if not text.isascii():
-        import unicodedata
-
-        text = unicodedata.normalize("NFKC", text)
-    return " ".join(text.casefold().translate(_MARKS).split())
-
-
-_MARKS = str.maketrans("", "", "*_~`")
 
 
 def rows_placed(ch: Change, new: Any, added: Iterable[int], section: str) -> list[Violation]:

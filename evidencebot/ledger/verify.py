@@ -104,12 +104,9 @@ def verify(ctx: Context, *, spec: str | None, end: str | None = None,
 def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Describe | None,
             require_signed: bool) -> Report:
     start, stop, mode = resolve_range(ctx, spec=spec, end=end)
-    # git answers these on the other core while the history is read and the walk runs:
-    # the range's log at once, the descent (needed last) once that log is in, so that
-    # the two do not share the core
+    # git answers the range's log on the other core while the history is read
     ranged = git.Background(guard.commit_log, ctx.repo, f"{start}..{stop}" if start else stop) \
         if mode == "range" else None
-    descent = None
     try:
         ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
         report = Report(f"{(start or '')[:12]}..{stop[:12]}" if ranged is not None else
@@ -123,7 +120,6 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
             return _unreadable(ctx, report, git.out(
                 ctx.repo, "rev-list", "--reverse", "--topo-order", f"{start}..{stop}").split()
                 if ranged is not None and start else [c.sha for c in reversed(ops)], e)
-        descent = git.Background(whole.descendants, ctx.repo, ctx.base_ref, stop)
         shas = [c.sha for c in logged]
         ops_shas = {c.sha for c in ops}
         if start and ctx.base_ref is not None and not ctx.on_base(start):
@@ -135,11 +131,11 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 f"start the range on the reviewed base: --range {ctx.base_ref}..<tip> "
                 f"(or name the base: --base {ctx.rules.ops.base})"))
         _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
-        whole.descent(ctx, report, shas, descent.result())
+        if mode == "range":  # (on the base branch itself, every commit is the base's)
+            whole.descent(ctx, report, logged)
     finally:
-        for started in (descent, ranged):
-            if started is not None:
-                started.done()
+        if ranged is not None:
+            ranged.done()
     whole.dates(ctx, report, logged)
     if require_signed or ctx.rules.ops.require_signed:
         whole.signatures(ctx, report, [s for s in shas if s in ops_shas])

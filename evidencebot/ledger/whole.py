@@ -15,32 +15,21 @@ from .findings import Finding, Report
 from .workspace import Context
 
 
-def descendants(repo: Path, base_ref: str | None, stop: str) -> tuple[str, set[str]]:
-    """(the merge base of the base branch and ``stop``, the commits descending from it up
-    to ``stop``); nothing without a base branch."""
-    if base_ref is None:
-        return "", set()
-    mb = git.out(repo, "merge-base", base_ref, stop, ok=(0, 1)).strip()
-    # --ancestry-path: a history merged in from elsewhere is reachable from the tip but
-    # does not descend from the base.
-    return mb, set(git.out(repo, "rev-list", "--ancestry-path", f"{mb}..{stop}").split()) \
-        if mb else set()
-
-
-def descent(ctx: Context, report: Report, shas: Sequence[str],
-             found: tuple[str, set[str]]) -> None:
-    """Every commit in the range descends from the base branch (no orphan roots);
-    ``found``: what `_descendants` found."""
+def descent(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
+    """Every commit of a range descends from the base branch (no orphan root, no history
+    merged in from elsewhere): one of its parents lies below the range, which starts on
+    the base (`range-not-from-base` says when it does not), or descends itself. Read
+    from the range's own log, oldest first: the base merged into the ops branch later
+    moves no earlier commit off it."""
     if ctx.base_ref is None:
         return
-    mb, descendants = found
-    others = [sha for sha in shas if sha not in descendants]
-    on_base = set(git.out(ctx.repo, "rev-list", ctx.base_ref).split()) if mb and others \
-        else set()
-    for sha in others:
-        if sha not in on_base:
+    inside = {c.sha for c in logged}
+    descends: dict[str, bool] = {}
+    for c in logged:  # (a parent before its children)
+        descends[c.sha] = any(p not in inside or descends.get(p, False) for p in c.parents)
+        if not descends[c.sha]:
             report.findings.append(Finding(
-                sha, "not-from-base", f"this commit does not descend from {ctx.base_ref}",
+                c.sha, "not-from-base", f"this commit does not descend from {ctx.base_ref}",
                 f"ops branches start from {ctx.rules.ops.base}"))
 
 

@@ -43,6 +43,13 @@ _KEEP = 4  # answers remembered: two documents' (old and new side), asked by two
 _last_matching: list[tuple[Doc, tuple[Any, ...], tuple[str, ...]]] = []
 
 
+def first_matching(doc: Doc, section_title: str, pattern: re.Pattern[str], *,
+                   holding: bytes = b"") -> int | None:
+    """The index of the first line of a section matching ``pattern`` (`lines_matching`'s
+    first), None when none does."""
+    return next(_matching(doc, section_title, pattern, holding), None)
+
+
 def _matching(doc: Doc, section_title: str, pattern: re.Pattern[str],
               holding: bytes = b"") -> Iterator[int]:
     sec = find_section(doc, section_title)
