@@ -97,7 +97,7 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
     _times(ctx, c, record, add)
     parts.attempt(record, add)
     _verdict(ctx, record, add, _report(ctx, record, add),
-             parts.connectivity(ctx, record, path, records, add))
+             parts.connectivity(ctx, c, record, path, records, add))
     _session(record, runs, add)
     backlog = parent_backlog(ctx, c, changes)
     hand = ctx.hand_rows(backlog, runs)

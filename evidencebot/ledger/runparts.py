@@ -40,16 +40,19 @@ def attempt(record: EvidenceRecord, add: Add) -> None:
             "a run that produced a report takes its outcome from it: " + AGAIN)
 
 
-def connectivity(ctx: Context, record: EvidenceRecord, path: str,
-                  records: Sequence[Record] | None, add: Add) -> int | None:
+def connectivity(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
+                 records: Sequence[Record] | None, add: Add) -> int | None:
     """The run's IBKR messages counted again from what its commit holds, as `record`
     counts them (`messages.run_connectivity`: the log kept beside the record, the report's
     messages through the base's pointer); a record that counts otherwise is blamed. The
     disconnections counted (None: neither log nor messages)."""
     from .messages import log_path, report_messages, run_connectivity
 
-    sides = blob_sides(records, log_path(path)) if records is not None else None
-    log = git.blob(ctx.repo, sides[1]) if sides is not None and sides[1] else None
+    if records is None:  # (its change not known: ask git by path)
+        log = git.show_bytes(ctx.repo, c.sha, log_path(path))
+    else:
+        sides = blob_sides(records, log_path(path))
+        log = git.blob(ctx.repo, sides[1]) if sides is not None and sides[1] else None
     conn = run_connectivity(ctx, log, report_messages(ctx, record.report))
     counted = (conn.disconnects, conn.restorations, conn.benign) if conn is not None else \
         (None, None, None)
