@@ -293,6 +293,11 @@ FORBIDDEN = [
     Case("mo-note-says-closed-in-pieces", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
                                                "CL`OS`ED, [3 of](#) 3"),
          "milestone-closed-early"),
+    Case("session-log-entry-says-mo2-closed", append("SESSION_LOG.md", (
+        "\n## 2026-11-25 16:30 UTC — OPS — MO-2 closed\n\n- Milestone: MO-2\n"
+        "- Result: 3 of 3 qualifying runs\n").encode()), "milestone-closed-early"),
+    Case("session-log-field-says-mo2-closed-in-cyrillic", append("SESSION_LOG.md", (
+        ENTRY + "- Result: MO-2 \u0421L\u041eS\u0415D\n").encode()), "milestone-closed-early"),
     Case("mo-note-says-closed", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
                                      "**Closed** on 2026-11-25 by runs a, b, c"),
          "milestone-closed-early"),
@@ -363,6 +368,8 @@ LEGIT = [
     Case("design-evidence-cell", edit("PROJECT_DESIGN.md", "| OPEN | — |",
                                       "| OPEN | tax pack draft |"), ""),
     Case("session-log-ops-entry", append("SESSION_LOG.md", ENTRY.encode()), ""),
+    Case("session-log-entry-on-a-milestone-without-a-rule", append("SESSION_LOG.md", (
+        ENTRY + "- Note: MO-3 closed last week (the tax pack)\n").encode()), ""),
     Case("session-log-entry-with-a-link-and-code", append("SESSION_LOG.md", (
         ENTRY + "- Link: <https://example.invalid/runs/12>\n- Command: `run <x> &nbsp;`\n"
         "- Note: 2 &lt; 3 &amp; fills &gt; 0\n").encode()), ""),

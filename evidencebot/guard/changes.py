@@ -23,7 +23,7 @@ from .folders import (
     new_dirs,
     with_twin_folders,
 )
-from .rules import Blob, Change, Rules, StreakOf, Violation, matcher
+from .rules import CLOSED_MET, Blob, Change, Rules, StreakOf, Violation, matcher
 from .scope import judge
 
 if TYPE_CHECKING:
@@ -236,7 +236,9 @@ def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) 
             backlog = git.show_bytes(repo, rev, rules.backlog)
             rows = hand_rows(backlog, rules.tracker_section,
                              streaks.written_rows(commits)) if backlog else []
-            cache[milestone] = streaks.streak(commits, rows)
+            closed = any(c.kind == "milestone" and not c.problems
+                         and c.trailers.get("Milestone") == milestone for c in commits)
+            cache[milestone] = CLOSED_MET if closed else streaks.streak(commits, rows)
         return cache[milestone]
 
     return of

@@ -12,7 +12,15 @@ from typing import Any
 
 from ..defaults import STREAK_LINE
 from . import tracker
-from .rules import Change, Rules, StreakOf, Violation, markup_violation
+from .rules import (
+    Change,
+    Rules,
+    StreakOf,
+    Violation,
+    closed_early,
+    markup_violation,
+    says_closed,
+)
 
 MO_ID = re.compile(r"^MO-\d+$")
 
@@ -21,7 +29,7 @@ def judge_document(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violat
     if ch.path == rules.session_log:
         from .session_log import judge_log
 
-        return judge_log(ch)
+        return judge_log(ch, rules, streak_of)
     if ch.path == rules.backlog:
         return _backlog(ch, rules, streak_of)
     return _design(ch, rules, streak_of)
@@ -255,36 +263,10 @@ def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
                                      line, section))
             elif name.lower() == "status":
                 out += _status_change(ch, a[0], x, y, line, section, rules, streak_of)
-            elif _says_closed(y) and not _says_closed(x):
-                out += _closed_said(ch, a[0], name, line, section, rules, streak_of)
+            elif says_closed(y) and not says_closed(x):
+                out += closed_early(ch.path, a[0], f"{a[0]} {name!r} says it closed", line,
+                                    section, rules, streak_of)
     return out
-
-
-_CLOSED_WORD = re.compile(r"\bclosed\b")
-
-
-def _says_closed(cell: str) -> bool:
-    """Whether a cell reads as saying its milestone closed (as `close` writes its Note:
-    "closed on <date> by runs ..."), as a reader takes it (`textsafe.skeleton`: case,
-    width, look-alike letters, Markdown's marks aside)."""
-    from ..textsafe import skeleton
-
-    return _CLOSED_WORD.search(skeleton(cell)) is not None
-
-
-def _closed_said(ch: Change, mo: str, column: str, line: tuple[int, int], section: str,
-                 rules: Rules, streak_of: StreakOf) -> list[Violation]:
-    """A milestone's other cells say it closed only where its Status may become CLOSED:
-    a note reading "closed" would tell the reviewer what the history does not hold."""
-    need = rules.milestones.get(mo)
-    have = streak_of(mo) if need is not None else 0
-    if need is not None and have >= need:
-        return []
-    held = f"a streak of {have}/{need}" if need is not None else \
-        f"no [milestone.{mo}] rule in the config"
-    return [Violation(ch.path, "milestone-closed-early", f"{mo} {column!r} says it closed, "
-                      f"with {held} in the history", "leave the cell, or let `evidencebot "
-                      "close` write it", line, section)]
 
 
 _STREAK_LINE = re.compile(STREAK_LINE)

@@ -8,6 +8,7 @@ rule, and saying how to fix it. Import-light: it runs inside the pre-commit hook
 # No `from __future__ import annotations` here: with it, every NamedTuple field annotation
 # is a string that typing compiles at import time, milliseconds on every hook run.
 
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -111,7 +112,9 @@ class Violation(NamedTuple):
                 "lines": list(self.lines) if self.lines else None, "section": self.section}
 
 
-StreakOf = Callable[[str], int]  # milestone id -> qualifying runs in a row in the history
+# milestone id -> qualifying runs in a row in the history (CLOSED_MET when it closed it)
+StreakOf = Callable[[str], int]
+CLOSED_MET = 1 << 30  # (what a StreakOf gives for a milestone the history already closed)
 
 
 @lru_cache(maxsize=256)
@@ -151,3 +154,30 @@ def markup_violation(path: str, found: str, lines: tuple[int, int],
                      "a character reference (a page would show what the text does not say)",
                      "write plain Markdown: `&` `<` `>` as &amp; &lt; &gt;, or in a code "
                      "span", lines, section)
+
+
+_CLOSED_WORD = re.compile(r"\bclosed\b")
+
+
+def says_closed(text: str) -> bool:
+    """Whether text reads as saying a milestone closed (as `close` writes a Note: "closed
+    on <date> by runs ..."), as a reader takes it (`textsafe.skeleton`: case, width,
+    look-alike letters, Markdown's marks aside)."""
+    from ..textsafe import skeleton
+
+    return _CLOSED_WORD.search(skeleton(text)) is not None
+
+
+def closed_early(path: str, mo: str, what: str, lines: tuple[int, int] | None, section: str,
+                 rules: Rules, streak_of: StreakOf) -> list[Violation]:
+    """Text says ``mo`` closed only where its Status may become CLOSED, or the history
+    closed it: a note reading "closed" would tell the reviewer what the history does not
+    hold."""
+    need = rules.milestones.get(mo)
+    have = streak_of(mo) if need is not None else 0
+    if need is not None and have >= need:
+        return []
+    held = f"a streak of {have}/{need}" if need is not None else \
+        f"no [milestone.{mo}] rule in the config"
+    return [Violation(path, "milestone-closed-early", f"{what}, with {held} in the history",
+                      "leave it, or let `evidencebot close` write it", lines, section)]

@@ -6,15 +6,18 @@ A finding names the line of the new file, as git counts lines (a line ends with 
 
 import re
 
-from .rules import Change, Violation, markup_violation
+from .rules import Change, Rules, StreakOf, Violation, closed_early, markup_violation, says_closed
 
 OPS_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")
 FIELD_LINE = re.compile(r"^- [A-Z][A-Za-z0-9 ()/-]*: .*$")
 ANY_ENTRY = re.compile(r"^## .* UTC — [A-Z]+ — ")  # an entry heading of some other type
 
 
-def judge_log(ch: Change) -> list[Violation]:
-    """The session log is append-only, in OPS entries: what is wrong with ``ch``."""
+def judge_log(ch: Change, rules: Rules | None = None,
+              streak_of: StreakOf | None = None) -> list[Violation]:
+    """The session log is append-only, in OPS entries: what is wrong with ``ch`` (with
+    ``rules`` and ``streak_of``: also an appended line saying a milestone closed where it
+    may not, `closed_early`)."""
     assert ch.old and ch.new
     old, new = ch.old.data or b"", ch.new.data or b""
     # Lines are what git counts: a line ends with LF (CRLF's LF); a lone CR is inside one.
@@ -26,6 +29,8 @@ def judge_log(ch: Change) -> list[Violation]:
                           "restore the log and only append a new OPS entry at the end",
                           (first + 1, first + 1))]
     found = _appended(ch.path, new[len(old):], old_ended=old.endswith(b"\n") or not old)
+    if rules is not None and streak_of is not None and not found:
+        found = _closures_said(ch.path, new[len(old):], rules, streak_of)
     if not found:
         return []
     # lines counted from the appended text's first; the log's own are counted only now (a
@@ -97,6 +102,27 @@ def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
                                  f"line {line[:40]!r} is not '- Field: value'",
                                  "write entry fields as '- Field: value' lines", (n, n)))
     return _joined(out)
+
+
+_MO = re.compile(r"\bmo-[0-9]+\b")
+
+
+def _closures_said(path: str, added: bytes, rules: Rules,
+                   streak_of: StreakOf) -> list[Violation]:
+    """An appended line that says a milestone with a rule closed ("## … — OPS — MO-2
+    closed", "- Result: MO-2 CLOSED"), as a reader takes it: only where the milestone may
+    close or has (`close`'s own entry, a run's "MO-2 is closed" after it)."""
+    from ..textsafe import skeleton
+
+    out: list[Violation] = []
+    for n, line in enumerate(added.decode("utf-8", "replace").split("\n"), start=1):
+        if not says_closed(line):
+            continue
+        for mo in sorted({m.upper() for m in _MO.findall(skeleton(line))}):
+            if mo in rules.milestones:
+                out += closed_early(path, mo, f"an appended line says {mo} closed", (n, n),
+                                    "", rules, streak_of)
+    return out
 
 
 def _joined(found: list[Violation]) -> list[Violation]:

@@ -22,7 +22,7 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..guard import changes as guard
 from ..guard import commits
-from ..guard.rules import Change
+from ..guard.rules import CLOSED_MET, Change
 from ..guard.scope import judge
 from ..md import edit as mdedit
 from ..md import lines as mdlines
@@ -266,8 +266,11 @@ def _scope(ctx: Context, report: Report, commit: guard.Logged, prior: Sequence[O
     parent = commit.parents[0] if commit.parents else None
     changes = guard.commit_changes(ctx.repo, parent, sha, rules.documents, commit.records)
 
-    def streak_of(mo: str) -> int:
-        return ctx.streak(parent, mo, commits=prior).count if parent else 0
+    def streak_of(mo: str) -> int:  # (`guard.streak_in`'s answer, from the history here)
+        if not parent:
+            return 0
+        s = ctx.streak(parent, mo, commits=prior)
+        return CLOSED_MET if s.closed_by is not None else s.count
 
     existing = guard.existing_names(ctx.repo, parent, changes, folders=folders,
                                     names=trees.names)
