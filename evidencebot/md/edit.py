@@ -361,8 +361,8 @@ def append_entry(data: bytes, entry: str) -> bytes:
     that grows an entry every run is not split into lines for each new one.
     """
     start = len(BOM) if data.startswith(BOM) else 0
-    crlf = data.count(b"\r\n", start)
-    nl = b"\r\n" if 2 * crlf > data.count(b"\n", start) else b"\n"  # (`Doc.newline`'s rule)
+    crlf = data.count(b"\r\n", start) if b"\r" in data else 0  # (memchr first: most are LF)
+    nl = b"\r\n" if crlf and 2 * crlf > data.count(b"\n", start) else b"\n"  # (`Doc.newline`)
     new = [_with_ending(line.rstrip(), nl) for line in entry.strip("\n").split("\n")]
     if len(data) == start:
         return data + b"".join(new)
