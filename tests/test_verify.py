@@ -791,3 +791,86 @@ def test_main_merged_into_the_ops_branch_moves_no_earlier_commit_off_the_base(
     r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
     blamed = [v["commit"] for v in json.loads(r.out)["violations"] if v["rule"] == "not-from-base"]
     assert r.code == 1 and blamed == [orphan]
+
+
+def test_an_ops_branch_started_again_below_evidence_the_base_holds_is_caught(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A failed run reviewed and merged into main cannot be left out by moving the ops
+    branch back below it and recording again: every ops commit main holds must be in
+    the range's history."""
+    for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):  # (the tests' pinned clock)
+        monkeypatch.setenv(key, NOW.isoformat())
+    for n, filled in enumerate((2, 0)):
+        doc = report(finished=NOW - timedelta(hours=7 - n), filled=filled)
+        assert cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc)).code == 0
+    failed = git(trading_repo, "rev-parse", OPS).strip()
+    git(trading_repo, "merge", "-q", "--no-ff", "--no-edit", OPS)  # (on main: reviewed)
+    git(trading_repo, "branch", "-f", OPS, f"{OPS}~1")  # back below the failed run
+    for n in (2, 3):
+        doc = report(finished=NOW - timedelta(hours=7 - n), filled=2)
+        assert cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc)).code == 0
+    r = cli("--repo", trading_repo, "--json", "verify", "--range", f"main..{OPS}")
+    blamed = [(v["commit"], v["rule"]) for v in json.loads(r.out)["violations"]]
+    assert r.code == 1 and blamed == [(failed, "base-evidence-missing")]
+    assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 1
+
+
+@pytest.mark.parametrize(("old", "new", "said"), [
+    ('"min_bars_per_symbol": 240', '"min_bars_per_symbol": NaN', "NaN is not a JSON number"),
+    ('"min_bars_per_symbol": 240', '"min_bars_per_symbol": 240, "min_bars_per_symbol": 9',
+     "appears twice"),
+])
+def test_a_record_json_that_record_would_refuse_is_unreadable(
+        recorded: Path, cli, old: str, new: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    """Records are read as strictly as reports (`report.strict_loads`): Python's json
+    writes NaN, and a minimum over a NaN skips it."""
+    path = recorded / git(recorded, "log", "-1", "--format=%(trailers:key=Evidence-Record,"
+                          "valueonly)").strip()  # (the last run's: its commit is amended)
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    git(recorded, "add", "-A")
+    git(recorded, "commit", "-q", "--amend", "--no-verify", "--no-edit")
+    r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1 and "(record-unreadable)" in r.out and said in r.out
+
+
+def test_a_commit_that_breaks_the_streak_closes_nothing(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """At 3/3, the commit recording a failed run also sets MO-2 CLOSED: the hook sees the
+    parent's streak (3/3); verify holds the status to the streak the commit leaves."""
+    for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):  # (the tests' pinned clock)
+        monkeypatch.setenv(key, NOW.isoformat())
+    for n, filled in enumerate((2, 2, 2, 0)):
+        doc = report(finished=NOW - timedelta(hours=7 - n), filled=filled)
+        assert cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc)).code == 0
+    git(trading_repo, "switch", "-q", OPS)
+    design = trading_repo / "PROJECT_DESIGN.md"
+    text = design.read_text(encoding="utf-8")
+    assert "| OPEN | Step 1A Burn-In Tracker |" in text
+    design.write_text(text.replace("| OPEN | Step 1A Burn-In Tracker |",
+                                   "| CLOSED | Step 1A Burn-In Tracker |"), encoding="utf-8")
+    git(trading_repo, "commit", "-qa", "--amend", "--no-verify", "--no-edit")
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1
+    assert "MO-2 set to CLOSED with a streak of 0/3 in the history (milestone-closed-early)" in r.out
+
+
+def test_a_closure_dated_before_its_runs_is_caught(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The closure is re-rendered from its own date: dated before the runs it names, it
+    would say so everywhere the reviewer looks."""
+    for n in range(3):
+        doc = report(finished=NOW - timedelta(hours=5 - n), filled=2)
+        assert cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc)).code == 0
+    assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 0
+    git(trading_repo, "switch", "-q", OPS)
+    early = "2026-11-20T09:00:00+00:00"
+    monkeypatch.setenv("GIT_COMMITTER_DATE", early)
+    git(trading_repo, "commit", "-q", "--amend", "--no-verify", "--no-edit", f"--date={early}")
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1
+    assert "the closure is dated 2026-11-20 09:00 UTC, before the runs it names finished" in r.out

@@ -55,8 +55,10 @@ def file_bytes(record: Any) -> bytes:
 
 def read_file(cls: type[T], data: bytes) -> T:
     """A record from its file's bytes; `Invalid` naming the first problem (bad JSON too)."""
+    from .report import strict_loads
+
     try:
-        doc = json.loads(data.decode("utf-8"))
+        doc = strict_loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise Invalid((), f"Invalid JSON: {e}") from None
     return build(cls, doc)

@@ -177,6 +177,15 @@ def _depth(text: str) -> int:
     return deepest
 
 
+def strict_loads(text: str) -> Any:
+    """JSON as evidence reads it: no NaN or Infinity, integers within 64 bits, no key
+    twice in one object (`json.JSONDecodeError` or ValueError otherwise). Reports and
+    the records `verify` reads alike: Python's json writes NaN, and a minimum over a
+    NaN skips it."""
+    return json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant,
+                      object_pairs_hook=_unique)
+
+
 def load_json(data: bytes, *, source: str) -> dict[str, Any]:
     """Decode a report (a UTF-8 BOM is fine: PowerShell writes one). Strict: no NaN or
     Infinity, integers within 64 bits, nesting at most 64 deep."""
@@ -187,8 +196,7 @@ def load_json(data: bytes, *, source: str) -> dict[str, Any]:
     if _depth(text) > MAX_DEPTH:
         raise UsageError(f"{source}: nested deeper than {MAX_DEPTH} levels")
     try:
-        doc = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant,
-                         object_pairs_hook=_unique)
+        doc = strict_loads(text)
     except json.JSONDecodeError as e:
         what = e.msg.removesuffix(" at")  # json's "Invalid control character at"
         raise UsageError(f"{source}: not valid JSON ({what} at line {e.lineno}, column "
@@ -205,8 +213,9 @@ def _min_bars(value: Any) -> Any:
         nums = list(value.values())
         if not nums:
             return 0
-        if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in nums):
-            return value  # let validation name the field
+        if not all(isinstance(n, int | float) and not isinstance(n, bool)
+                   and n == n and abs(n) != float("inf") for n in nums):
+            return value  # let validation name the field (NaN and infinity included)
         return int(min(nums))
     return value
 

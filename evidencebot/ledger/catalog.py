@@ -15,6 +15,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("not-from-base", _RANGE, "descends from the base branch (no orphan history)"),
     RuleInfo("range-not-from-base", _RANGE, "the range starts on the base branch (--range "
              "A..B with A the base holds): no ops commit below it goes unjudged"),
+    RuleInfo("base-evidence-missing", _RANGE, "the range's tip holds every ops commit the "
+             "base holds (evidence merged into the base is never left out)"),
     RuleInfo("not-an-ops-commit", _RANGE, "an ops branch holds ops commits only"),
     RuleInfo("merge-with-changes", _RANGE, "a merge is exactly git's merge of its parents"),
     RuleInfo("merge-with-trailers", _RANGE, "a merge carries no evidence trailers (it would "
@@ -45,6 +47,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("attempt-mismatch", _RUN, "a failed-* attempt is what `run` records for one: "
              "no report, metrics or verdict (a completed run's outcome follows from its "
              "report), named <start>-<outcome>"),
+    RuleInfo("closure-before-runs", _CLOSURE, "a closure is dated after the runs it names "
+             "finished (author and committer dates)"),
     RuleInfo("closure-documents-mismatch", _CLOSURE, "a closure's backlog, design and "
              "session log are what `close` writes at its commit: the milestone's cells and "
              "its entry, nothing else"),

@@ -156,6 +156,21 @@ def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
             "the streak line says what the history holds: " + DROP)
 
 
+def _closure_date(ctx: Context, c: OpsCommit, s: streaks.Streak, add: Add) -> None:
+    """A closure is dated after the runs it names finished: its documents say when the
+    milestone closed (re-rendered from its author date), and a date before its runs would
+    be false everywhere the reviewer looks."""
+    ends = [datetime.fromisoformat(r.finished) for r in s.evidence_runs if r.finished]
+    if not ends:
+        return
+    authored = git.out(ctx.repo, "show", "-s", "--format=%aI", c.sha).strip()
+    dated = min(datetime.fromisoformat(d) for d in (c.date, authored) if d)
+    if dated < max(ends):
+        add("closure-before-runs", f"the closure is dated {dated:%Y-%m-%d %H:%M %Z}, before "
+            f"the runs it names finished ({max(ends):%Y-%m-%d %H:%M %Z})",
+            "close with `evidencebot close` on a clock that is right: " + DROP)
+
+
 def parent_backlog(ctx: Context, c: OpsCommit, changes: Sequence[Change]) -> bytes | None:
     """The tracker document as ``c``'s parent holds it: from ``changes`` when the commit
     changed it, else from git (None: no parent, or no such file there)."""
@@ -313,6 +328,7 @@ def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: A
         add("milestone-evidence-mismatch", f"Milestone-Evidence names {', '.join(named)}; "
             f"the streak is {', '.join(want)}", "close with `evidencebot close`, which "
             "names the streak's runs")
+    _closure_date(ctx, c, s, add)
     docs = {ctx.cfg.docs.backlog, ctx.cfg.docs.design, ctx.cfg.docs.session_log}
     for path, text in (describe(ctx, c, parent) if describe is not None else {}).items():
         committed = git.show_bytes(ctx.repo, c.sha, path)

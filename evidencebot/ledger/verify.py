@@ -133,6 +133,7 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
         _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
         if mode == "range":  # (on the base branch itself, every commit is the base's)
             whole.descent(ctx, report, logged)
+            whole.base_evidence(ctx, report, stop)
     finally:
         if ranged is not None:
             ranged.done()
@@ -185,12 +186,12 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
             if require_ops:
                 add("not-an-ops-commit", "a commit without an evidence trailer block",
                     "ops branches hold evidencebot's commits only: " + DROP)
-                _scope(ctx, report, commit, [], folders, trees)
+                _scope(ctx, report, commit, None, [], folders, trees)
             continue
         for problem in c.problems:
             add("trailers", problem, "trailers are written by evidencebot; do not edit "
                 "them: " + DROP + " and record again")
-        changes = _scope(ctx, report, commit, prior, folders, trees)
+        changes = _scope(ctx, report, commit, c, prior, folders, trees)
         _strays(ctx, c, changes, add)
         check_voids(ctx, c, prior, changes, add)
         if c.problems:
@@ -259,18 +260,25 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
     return specs
 
 
-def _scope(ctx: Context, report: Report, commit: guard.Logged, prior: Sequence[OpsCommit],
-           folders: guard.Folders, trees: commits.TreeWalk) -> list[Change]:
+def _scope(ctx: Context, report: Report, commit: guard.Logged, c: OpsCommit | None,
+           prior: Sequence[OpsCommit], folders: guard.Folders,
+           trees: commits.TreeWalk) -> list[Change]:
     rules = ctx.guard_rules
     sha = commit.sha
     parent = commit.parents[0] if commit.parents else None
     changes = guard.commit_changes(ctx.repo, parent, sha, rules.documents, commit.records)
 
-    def streak_of(mo: str) -> int:  # (`guard.streak_in`'s answer, from the history here)
+    def streak_of(mo: str) -> int:
+        """`guard.streak_in`'s answer from the history here, and no more than the commit
+        leaves: a void or a failed run that also sets CLOSED does not close on the streak
+        it breaks (the hook, before the commit, knows only its parent's)."""
         if not parent:
             return 0
         s = ctx.streak(parent, mo, commits=prior)
-        return CLOSED_MET if s.closed_by is not None else s.count
+        if s.closed_by is not None:
+            return CLOSED_MET
+        after = ctx.streak(sha, mo, commits=[c, *prior]).count if c is not None else s.count
+        return min(s.count, after)
 
     existing = guard.existing_names(ctx.repo, parent, changes, folders=folders,
                                     names=trees.names)

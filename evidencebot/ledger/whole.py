@@ -33,6 +33,25 @@ def descent(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> Non
                 f"ops branches start from {ctx.rules.ops.base}"))
 
 
+def base_evidence(ctx: Context, report: Report, stop: str) -> None:
+    """Every ops commit the base holds is in the range's history: evidence reviewed and
+    merged into the base (a failed run among it) is part of every later streak, and an
+    ops branch started again below it would leave it out."""
+    if ctx.base_sha is None:
+        return
+    raw = git.out(ctx.repo, "-c", "trailer.separators=:", "log", "--no-merges", "-z",
+                  "--format=%H %(trailers:key=Evidence-Kind,valueonly,separator=%x2C)",
+                  f"{stop}..{ctx.base_sha}", "--")
+    for entry in raw.split("\x00"):
+        sha, _, kind = entry.strip().partition(" ")
+        if sha and kind.strip():
+            report.findings.append(Finding(
+                sha, "base-evidence-missing", f"the range's tip does not hold this ops commit "
+                f"({kind.strip()}), which {ctx.base_ref} holds: evidence merged into the base "
+                "is part of every later streak", f"merge {ctx.rules.ops.base} into the ops "
+                "branch (a plain merge), or start it from its tip and record again"))
+
+
 def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
     """No commit dated in the future (beyond the clock skew)."""
     limit = (ctx.now + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS)).timestamp()
