@@ -403,3 +403,14 @@ def test_a_number_cell_of_unicode_digits_is_no_row_number(trading_repo: Path, tm
             if x.startswith("| ") and x.endswith(" |") and x.count(" | 2026") == 2]  # tracker
     assert [x.split("|")[1].strip() for x in rows] == ["\u00b2", "2", "3"]
     assert cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence").code == 0
+
+
+def test_a_failed_run_under_a_qualifying_hand_written_row_is_refused(
+        trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """`record` adds no row beside a hand-written one: a row saying qualifying would stand
+    for a failed run in the tracker. Refused (exit 2, nothing written) until the row is
+    mended on the base; verify blames the same commit made by hand."""
+    r = cli("--repo", trading_repo, "record",
+            rep(tmp_path, run_id="20261116T081500Z", filled=0))
+    assert r.code == 2 and "does not qualify, and a hand-written row" in r.err
+    assert git(trading_repo, "branch", "--list", OPS) == ""

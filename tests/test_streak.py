@@ -260,8 +260,9 @@ def test_session_conflicts_are_each_recorded_run_s_own(
     pytest.param(False, Q, True, False, False, id="dirty-code-resets"),
     pytest.param(False, Q, False, True, False, id="voided-run-resets"),
     pytest.param(True, Q, False, False, False, id="qualifying-row"),
-    pytest.param(True, N, False, False, False, id="stricter-than-the-row"),
-])
+    pytest.param(True, N, False, False, True, id="qualifying-row-failed-run"),  # (it would
+    pytest.param(True, "failed-infra", False, False, False, id="qualifying-row-attempt"),
+])  # stand for the failed run in the tracker, saying qualifying)
 def test_a_run_never_overrules_its_hand_written_non_qualifying_row(
         row_qualifies: bool, outcome: str, dirty: bool, voided: bool, blamed: bool) -> None:
     history = [run(Q, 1)]

@@ -244,16 +244,19 @@ def test_a_run_s_streak_counts_the_rows_before_it_not_a_row_added_beside_it(
 
 
 def test_a_range_that_starts_above_the_base_is_refused(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """A tag named like the base branch (git resolves `main` to the tag first) made
-    `--range main..ops/evidence` judge the last commit only, while the streak read the
-    unjudged commits below it. A range must start on the base branch."""
+    """A range starting above the base (a tag named like the base branch did it once: git
+    resolves `main` to the tag first; that is refused as ambiguous now) judged the last
+    commit only, while the streak read the unjudged commits below it. A range must start
+    on the base branch."""
     forged = "Burnin-Streak: 2/3"
     amend_message(recorded, forged, "Burnin-Streak: 3/3")  # caught when judged
     git(recorded, "commit", "-q", "--allow-empty", "--no-verify", "-m", "note")
-    git(recorded, "tag", "main", "HEAD~1")
-    r = cli("--repo", recorded, "--json", "verify", "--range", "main..ops/evidence")
+    above = git(recorded, "rev-parse", "HEAD~1").strip()
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"{above}..ops/evidence")
     doc = json.loads(r.out)
     assert r.code == 1 and "range-not-from-base" in {v["rule"] for v in doc["violations"]}
+    git(recorded, "tag", "main", "HEAD~1")
+    assert cli("--repo", recorded, "verify", "--range", "main..ops/evidence").code == 2
     r = cli("--repo", recorded, "--json", "verify", "--range",
             "refs/heads/main..ops/evidence")  # the whole range: the forgery is found
     assert r.code == 1 and "Burnin-Streak: trailer says '3/3'" in r.out
@@ -874,3 +877,15 @@ def test_a_closure_dated_before_its_runs_is_caught(
     r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
     assert r.code == 1
     assert "the closure is dated 2026-11-20 09:00 UTC, before the runs it names finished" in r.out
+
+
+@pytest.mark.parametrize("name", [OPS, "main"])
+def test_a_range_side_naming_a_branch_and_a_tag_is_refused(recorded: Path, cli,  # type: ignore[no-untyped-def]
+                                                           name: str) -> None:
+    """git reads the tag first: a tag left on a clean commit would have verify judge it,
+    not the branch the merge request holds."""
+    git(recorded, "tag", name, f"{OPS}~1")
+    r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}")
+    assert r.code == 2 and f"{name!r} names a branch and a tag" in r.err
+    assert cli("--repo", recorded, "verify", "--range",
+               f"refs/heads/main..refs/heads/{OPS}").code == 0

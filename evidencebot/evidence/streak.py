@@ -252,16 +252,20 @@ def new_effect(runs: Runs, *, run_id: str, outcome: str, dirty: bool) -> int:
 
 def contradicted_row(runs: Runs, hand_rows: Iterable[HandRow], *, run_id: str,
                      outcome: str, dirty: bool) -> HandRow | None:
-    """The hand-written tracker row that says run ``run_id`` did not qualify, when the run
-    about to be recorded under that id would count: a record never turns a row's
-    non-qualifying run into a qualifying one. (The row keeps breaking the streak where it
-    falls whatever is recorded, `written_rows`; a counting run under its id would read as
-    the row's run mended.) A run that does not count is recorded beside it.
-    ``runs``: the history before the run. `record` refuses and `verify` blames this."""
-    if new_effect(runs, run_id=run_id, outcome=outcome, dirty=dirty) != COUNTS:
+    """The hand-written tracker row for run ``run_id`` that says otherwise than the run
+    about to be recorded under that id: that it did not qualify, when the run would
+    count (a record never turns a row's non-qualifying run into a qualifying one; the row
+    keeps breaking the streak where it falls, `written_rows`), or that it qualified, when
+    the run breaks the streak (the row, standing for the run in the tracker, would show a
+    failed run as qualifying: `record` adds no row beside it). An attempt with no report
+    is recorded beside either. ``runs``: the history before the run. `record` refuses and
+    `verify` blames this."""
+    effect = new_effect(runs, run_id=run_id, outcome=outcome, dirty=dirty)
+    if effect == NEUTRAL:
         return None
-    return next((row for row in hand_rows if row.run_id == run_id and not row.qualifying),
-                None)
+    wrong = effect == COUNTS  # (the row's `qualifying` that contradicts the run)
+    return next((row for row in hand_rows if row.run_id == run_id and
+                 row.qualifying != wrong), None)
 
 
 @frozen

@@ -224,13 +224,19 @@ def refuse_second_session(record: EvidenceRecord, runs: streaks.Runs) -> None:
 
 def refuse_contradicted_row(record: EvidenceRecord, runs: streaks.Runs,
                             hand: Sequence[rows.HandRow], *, backlog: str) -> None:
-    """A run whose hand-written tracker row says it did not qualify is not recorded as
-    counting (exit 2; `streak.contradicted_row`, the rule verify applies)."""
-    if streaks.contradicted_row(runs, hand, run_id=record.run_id,
-                                outcome=record.outcome.value,
-                                dirty=record.code.dirty is True) is not None:
+    """A run whose hand-written tracker row says otherwise is not recorded (exit 2;
+    `streak.contradicted_row`, the rule verify applies)."""
+    row = streaks.contradicted_row(runs, hand, run_id=record.run_id,
+                                   outcome=record.outcome.value,
+                                   dirty=record.code.dirty is True)
+    if row is not None and not row.qualifying:
         raise UsageError(f"run {record.run_id} has a hand-written row in {backlog} that says "
                          "it did not qualify; a record cannot make it a qualifying run")
+    if row is not None:
+        raise UsageError(f"run {record.run_id} does not qualify, and a hand-written row in "
+                         f"{backlog} says it did: the row would show it as qualifying",
+                         fix="mend the row on the base branch (it says what the run's "
+                         "report does not), then record the run")
 
 
 def _same_or_refuse(record: EvidenceRecord, existing: bytes, path: str) -> None:

@@ -291,14 +291,16 @@ def _session(record: EvidenceRecord, runs: streaks.Runs, add: Add) -> None:
 
 def _hand_row(ctx: Context, record: EvidenceRecord, runs: streaks.Runs,
               hand: Sequence[rows.HandRow], add: Add) -> None:
-    """A run does not overrule its hand-written non-qualifying row
-    (`streak.contradicted_row`)."""
-    if streaks.contradicted_row(runs, hand, run_id=record.run_id,
-                                outcome=record.outcome.value,
-                                dirty=record.code.dirty is True) is not None:
-        add("hand-row-contradicted", f"run {record.run_id} counts toward the streak, but "
-            f"the parent's {ctx.cfg.docs.backlog} holds a hand-written row that says it did "
-            "not qualify", "a row written by hand stands: " + DROP)
+    """A run and its hand-written row say the same (`streak.contradicted_row`)."""
+    row = streaks.contradicted_row(runs, hand, run_id=record.run_id,
+                                   outcome=record.outcome.value,
+                                   dirty=record.code.dirty is True)
+    if row is not None:
+        add("hand-row-contradicted", f"run {record.run_id} "
+            f"{'breaks the streak' if row.qualifying else 'counts toward the streak'}, but "
+            f"the parent's {ctx.cfg.docs.backlog} holds a hand-written row that says it "
+            f"{'qualified' if row.qualifying else 'did not qualify'}",
+            "a row written by hand stands: " + DROP + " (or mend the row on the base)")
 
 
 def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add,

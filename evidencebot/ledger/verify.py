@@ -75,6 +75,7 @@ def resolve_range(ctx: Context, *, spec: str | None,
             raise UsageError(f"--range {spec!r}: A...B (three dots) is not a range of "
                              "commits", fix=fix)
         start, sep, stop = spec.partition("..")
+        _unambiguous(repo, spec, [n for n in (start, stop) if n])
         a, b = git.rev_parse(repo, start) if start else None, git.rev_parse(repo, stop or "HEAD")
         missing = " and no commit ".join(repr(s) for s, sha in ((start, a), (stop, b))
                                          if sep and s and sha is None)
@@ -91,6 +92,19 @@ def resolve_range(ctx: Context, *, spec: str | None,
     if mb == head:  # on the base branch (or behind it): look at the whole history
         return None, head, "history"
     return mb or None, head, "range"
+
+
+def _unambiguous(repo: Path, spec: str, names: Sequence[str]) -> None:
+    """A side of the range that names both a branch and a tag is refused: git reads the
+    tag first, and a tag left on a clean commit would have verify judge it, not the
+    branch the merge request holds."""
+    refs = set(git.out(repo, "for-each-ref", "--format=%(refname)",
+                       *(f"refs/{kind}/{n}" for n in names for kind in ("heads", "tags")))
+               .split())
+    for n in names:
+        if f"refs/heads/{n}" in refs and f"refs/tags/{n}" in refs:
+            raise UsageError(f"--range {spec!r}: {n!r} names a branch and a tag",
+                             fix=f"name the one meant: refs/heads/{n} or refs/tags/{n}")
 
 
 def verify(ctx: Context, *, spec: str | None, end: str | None = None,
