@@ -121,6 +121,8 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     # git answers the range's log on the other core while the history is read
     ranged = git.Background(guard.commit_log, ctx.repo, f"{start}..{stop}" if start else stop) \
         if mode == "range" else None
+    base_only = git.Background(whole.base_only, ctx.repo, ctx.base_sha, stop) \
+        if mode == "range" else None
     try:
         ops = history.read(ctx.repo, stop, bot_author=ctx.cfg.ops.author, cache=False)
         report = Report(f"{(start or '')[:12]}..{stop[:12]}" if ranged is not None else
@@ -147,10 +149,12 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
         _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
         if mode == "range":  # (on the base branch itself, every commit is the base's)
             whole.descent(ctx, report, logged)
-            whole.base_evidence(ctx, report, stop)
+            assert base_only is not None
+            whole.base_evidence(ctx, report, base_only.result())
     finally:
-        if ranged is not None:
-            ranged.done()
+        for started in (ranged, base_only):
+            if started is not None:
+                started.done()
     whole.dates(ctx, report, logged)
     if require_signed or ctx.rules.ops.require_signed:
         whole.signatures(ctx, report, [s for s in shas if s in ops_shas])

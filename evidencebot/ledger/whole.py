@@ -33,23 +33,28 @@ def descent(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> Non
                 f"ops branches start from {ctx.rules.ops.base}"))
 
 
-def base_evidence(ctx: Context, report: Report, stop: str) -> None:
-    """Every ops commit the base holds is in the range's history: evidence reviewed and
-    merged into the base (a failed run among it) is part of every later streak, and an
-    ops branch started again below it would leave it out."""
-    if ctx.base_sha is None:
-        return
-    raw = git.out(ctx.repo, "-c", "trailer.separators=:", "log", "--no-merges", "-z",
+def base_only(repo: Path, base: str | None, stop: str) -> list[tuple[str, str]]:
+    """(id, Evidence-Kind) of each ops commit (no merge) the base ``base`` holds and
+    ``stop`` does not (git asked on a thread while the walk runs: `base_evidence`)."""
+    if base is None:
+        return []
+    raw = git.out(repo, "-c", "trailer.separators=:", "log", "--no-merges", "-z",
                   "--format=%H %(trailers:key=Evidence-Kind,valueonly,separator=%x2C)",
-                  f"{stop}..{ctx.base_sha}", "--")
-    for entry in raw.split("\x00"):
-        sha, _, kind = entry.strip().partition(" ")
-        if sha and kind.strip():
-            report.findings.append(Finding(
-                sha, "base-evidence-missing", f"the range's tip does not hold this ops commit "
-                f"({kind.strip()}), which {ctx.base_ref} holds: evidence merged into the base "
-                "is part of every later streak", f"merge {ctx.rules.ops.base} into the ops "
-                "branch (a plain merge), or start it from its tip and record again"))
+                  f"{stop}..{base}", "--")
+    return [(sha, kind.strip()) for entry in raw.split("\x00")
+            for sha, _, kind in [entry.strip().partition(" ")] if sha and kind.strip()]
+
+
+def base_evidence(ctx: Context, report: Report, found: list[tuple[str, str]]) -> None:
+    """Every ops commit the base holds is in the range's history (``found``: `base_only`'s
+    answer): evidence reviewed and merged into the base (a failed run among it) is part
+    of every later streak, and an ops branch started again below it would leave it out."""
+    for sha, kind in found:
+        report.findings.append(Finding(
+            sha, "base-evidence-missing", f"the range's tip does not hold this ops commit "
+            f"({kind}), which {ctx.base_ref} holds: evidence merged into the base is part of "
+            f"every later streak", f"merge {ctx.rules.ops.base} into the ops branch (a plain "
+            "merge), or start it from its tip and record again"))
 
 
 def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
