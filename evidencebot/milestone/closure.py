@@ -86,14 +86,12 @@ def rerendered(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
     and the closure's date alone (verify compares): its description and report page
     (`describe.rerender`) and the three documents (`_documents`: the MO-* cells, the
     session-log entry)."""
-    from datetime import UTC
-
-    from .describe import author_date, rerender
+    from .describe import closed_at_of, rerender
 
     out = rerender(ctx, closure, parent)
     mo = closure.trailers.get("Milestone", "")
     s = ctx.streak(parent, mo)
-    closed_at = datetime.fromisoformat(author_date(ctx, closure.sha)).astimezone(UTC)
+    closed_at = closed_at_of(ctx, closure)
     try:
         docs = _documents(ctx, parent, mo, [r.run_id for r in s.evidence_runs], closed_at)
     except (UsageError, mdedit.MarkdownEditError):

@@ -28,7 +28,7 @@ def rerender(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
     """Every file `close` rendered for ``closure``, by path: the description and the report
     page, from the history at ``parent`` and the closure's date alone (verify compares)."""
     mo = closure.trailers.get("Milestone", "")
-    closed_at = datetime.fromisoformat(author_date(ctx, closure.sha)).astimezone(UTC)
+    closed_at = closed_at_of(ctx, closure)
     s = ctx.streak(parent, mo)
     description = describe(ctx, s, closed_at.strftime("%Y-%m-%d %H:%M UTC"), parent)
     page = closure_page(ctx, parent=parent, milestone=mo, closed_on=f"{closed_at:%Y-%m-%d}",
@@ -37,8 +37,10 @@ def rerender(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
     return {f"{path}.md": description, page_path(ctx, mo): page}
 
 
-def author_date(ctx: Context, sha: str) -> str:
-    return git.out(ctx.repo, "show", "-s", "--format=%aI", sha)
+def closed_at_of(ctx: Context, closure: OpsCommit) -> datetime:
+    """When ``closure`` closed its milestone, as `close` wrote it: its author date (UTC)."""
+    authored = git.out(ctx.repo, "show", "-s", "--format=%aI", closure.sha)
+    return datetime.fromisoformat(authored).astimezone(UTC)
 
 
 def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
