@@ -263,9 +263,9 @@ def contradicted_row(runs: Runs, hand_rows: Iterable[HandRow], *, run_id: str,
     effect = new_effect(runs, run_id=run_id, outcome=outcome, dirty=dirty)
     if effect == NEUTRAL:
         return None
-    wrong = effect == COUNTS  # (the row's `qualifying` that contradicts the run)
+    says_qualified = effect != COUNTS  # (what a row contradicting this run says)
     return next((row for row in hand_rows if row.run_id == run_id and
-                 row.qualifying != wrong), None)
+                 row.qualifying == says_qualified), None)
 
 
 @frozen

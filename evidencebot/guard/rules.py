@@ -156,7 +156,7 @@ def markup_violation(path: str, found: str, lines: tuple[int, int],
                      "span", lines, section)
 
 
-_CLOSED_WORD = re.compile(r"\bclosed\b")
+CLOSED_WORD = re.compile(r"\bclosed\b")  # (searched in `textsafe.skeleton` text)
 
 
 def says_closed(text: str) -> bool:
@@ -165,7 +165,7 @@ def says_closed(text: str) -> bool:
     look-alike letters, Markdown's marks aside)."""
     from ..textsafe import skeleton
 
-    return _CLOSED_WORD.search(skeleton(text)) is not None
+    return CLOSED_WORD.search(skeleton(text)) is not None
 
 
 def closed_early(path: str, mo: str, what: str, lines: tuple[int, int] | None, section: str,

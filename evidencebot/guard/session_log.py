@@ -6,7 +6,15 @@ A finding names the line of the new file, as git counts lines (a line ends with 
 
 import re
 
-from .rules import Change, Rules, StreakOf, Violation, closed_early, markup_violation, says_closed
+from .rules import (
+    CLOSED_WORD,
+    Change,
+    Rules,
+    StreakOf,
+    Violation,
+    closed_early,
+    markup_violation,
+)
 
 OPS_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")
 FIELD_LINE = re.compile(r"^- [A-Z][A-Za-z0-9 ()/-]*: .*$")
@@ -116,9 +124,10 @@ def _closures_said(path: str, added: bytes, rules: Rules,
 
     out: list[Violation] = []
     for n, line in enumerate(added.decode("utf-8", "replace").split("\n"), start=1):
-        if not says_closed(line):
+        plain = skeleton(line)
+        if not CLOSED_WORD.search(plain):
             continue
-        for mo in sorted({m.upper() for m in _MO.findall(skeleton(line))}):
+        for mo in sorted({m.upper() for m in _MO.findall(plain)}):
             if mo in rules.milestones:
                 out += closed_early(path, mo, f"an appended line says {mo} closed", (n, n),
                                     "", rules, streak_of)

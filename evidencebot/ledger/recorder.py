@@ -289,7 +289,7 @@ def record_attempt(ctx: Context, *, outcome: Outcome, started: datetime, session
     ``handoff(run_id, record_path)`` renders the DEBUG packet for a code bug."""
     with ctx.locked():  # the name is free at the tip the commit goes on
         at = ctx.tip()
-        run_id = free_name(ctx, at.sha, f"{started:%Y%m%dT%H%M%SZ}-{outcome.value}",
+        run_id = free_name(ctx, at.sha, attempt_stem(started, outcome.value),
                            lambda name: record_path(ctx.cfg, name))
         path = record_path(ctx.cfg, run_id)
         packet = handoff(run_id, path) if handoff else None
@@ -302,6 +302,18 @@ def record_attempt(ctx: Context, *, outcome: Outcome, started: datetime, session
                                     handoff=packet[0] if packet else None),
             connectivity=run_connectivity(ctx, kept_log(log)))
         return commit_run(ctx, record, log=log, handoff=packet[1] if packet else None)
+
+
+def attempt_stem(started: datetime, outcome: str) -> str:
+    """The name an attempt with no report is recorded under (`free_name` adds -2, -3 …)."""
+    return f"{started:%Y%m%dT%H%M%SZ}-{outcome}"
+
+
+def named_from(name: str, stem: str) -> bool:
+    """Whether ``name`` is one `free_name` gives for ``stem``: it, or it with -2, -3 …"""
+    suffix = name[len(stem):] if name.startswith(stem) else None
+    return suffix == "" or (suffix is not None and suffix[:1] == "-" and suffix[1:2] != "0"
+                            and suffix[1:].isascii() and suffix[1:].isdigit())
 
 
 def free_name(ctx: Context, rev: str, stem: str, path_of: Callable[[str], str]) -> str:

@@ -28,12 +28,10 @@ def attempt(record: EvidenceRecord, add: Add) -> None:
                                      ("a verdict", record.verdict),
                                      ("a report_sha256", record.report_sha256))
             if value is not None]
-    stem = f"{record.started:%Y%m%dT%H%M%SZ}-{record.outcome.value}"
-    suffix = record.run_id[len(stem):]
-    named = record.run_id.startswith(stem) and (
-        not suffix or (suffix[:1] == "-" and suffix[1:].isascii() and suffix[1:].isdigit()
-                       and suffix[1:2] != "0"))
-    if held or not named:
+    from .recorder import attempt_stem, named_from
+
+    stem = attempt_stem(record.started, record.outcome.value)
+    if held or not named_from(record.run_id, stem):
         said = f"holds {', '.join(held)}" if held else f"is not named {stem}"
         add("attempt-mismatch", f"the record of a {record.outcome.value} attempt {said}: "
             "an attempt that produced no report is recorded without one",
