@@ -229,6 +229,7 @@ def test_lines_matching_finds_what_a_line_by_line_search_finds(
     section's text at once (and remembered), are the lines a search of each line finds:
     LF, CRLF and lone CR endings, a BOM, the bytes at a line's start or end."""
     from evidencebot.defaults import STREAK_LINE, STREAK_WORDS
+    from evidencebot.evidence.render import with_streak
 
     lines = ["# Top", "", "## Tracker", "", *body, "", "## Later", *later]
     data = (b"\xef\xbb\xbf" if bom else b"") + "".join(
@@ -244,6 +245,9 @@ def test_lines_matching_finds_what_a_line_by_line_search_finds(
     got = mdlines.lines_matching(data, title, pattern, holding=STREAK_WORDS.encode())
     assert got == want
     assert mdlines.lines_matching(data, title, pattern, holding=STREAK_WORDS.encode()) == want
+    # the streak line `record` and `void` rewrite is the first of them, by either search
+    assert with_streak(data, title, 2, 3) == mdlines.replace_line(
+        data, title, pattern, "Consecutive qualifying runs: 2 of 3")
 
 
 def _append_entry_by_lines(data: bytes, entry: str) -> bytes:

@@ -33,6 +33,14 @@ def streak_text(count: int, needed: int) -> str:
     return f"{defaults.STREAK_WORDS} {count} of {needed}"
 
 
+def with_streak(backlog: bytes, tracker_section: str, count: int, needed: int) -> bytes:
+    """The backlog with the tracker's first streak line saying ``count`` of ``needed``
+    (unchanged without one). Only lines holding the streak words are looked at."""
+    return mdlines.replace_line(backlog, tracker_section, STREAK_LINE,
+                                streak_text(count, needed),
+                                holding=defaults.STREAK_WORDS.encode())
+
+
 def streak_lines(backlog: bytes, tracker_section: str) -> list[str]:
     """The streak lines of the tracker section, in order, without their line endings: the
     first is the one `record` and `void` rewrite. [] without one tracker section."""
@@ -156,8 +164,7 @@ def render_documents(
         number, values = row
         new_backlog = mdedit.append_row(backlog, tracker, values)
     # (also beside a hand-written row: the line says the streak after every run commit)
-    new_backlog = mdlines.replace_line(new_backlog, tracker, STREAK_LINE,
-                                      streak_text(streak, consecutive))
+    new_backlog = with_streak(new_backlog, tracker, streak, consecutive)
     s = record.session
     entry = fill(
         "session_entry.md",

@@ -15,7 +15,7 @@ from ..errors import PolicyViolation, UsageError
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import VoidRecord, read_file, stamp
-from ..evidence.render import STREAK_LINE, redact_bytes, streak_text
+from ..evidence.render import redact_bytes, with_streak
 from ..evidence.void import (
     VOIDS_DIR,
     clean_reason,
@@ -31,7 +31,6 @@ from ..frozen import frozen
 from ..guard.rules import Change
 from ..hashes import sha256
 from ..md import edit as mdedit
-from ..md import lines as mdlines
 from ..shape import Invalid
 from . import DROP
 from .commit import Draft, Tip
@@ -123,8 +122,7 @@ def void_draft(ctx: Context, *, parent: str, record: VoidRecord, run: OpsCommit,
     changes = {path: record.to_bytes(),
                d.session_log: redact_bytes(mdedit.append_entry(docs[d.session_log], entry))}
     try:
-        backlog = mdlines.replace_line(docs[d.backlog], d.tracker_section, STREAK_LINE,
-                                      streak_text(after.count, after.needed))
+        backlog = with_streak(docs[d.backlog], d.tracker_section, after.count, after.needed)
     except mdedit.MarkdownEditError:
         backlog = docs[d.backlog]  # no tracker section: nothing to keep in step
     if backlog != docs[d.backlog]:

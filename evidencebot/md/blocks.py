@@ -51,7 +51,18 @@ class Doc(NamedTuple):
         return self.lines[i].rstrip(b"\r\n").decode("utf-8", "replace")
 
     def to_bytes(self) -> bytes:
-        return (BOM if self.bom else b"") + b"".join(self.lines)
+        """The document's bytes; `parse` of them gives this object back (an edit's result
+        is read again at once: the streak line after the tracker row)."""
+        data = (BOM if self.bom else b"") + b"".join(self.lines)
+        _keep_parsed(data, self)
+        return data
+
+    def __hash__(self) -> int:
+        """By identity: the caches keyed by a document (`blocks`, `edit.sections`,
+        `edit.tables`) would otherwise hash every line at every lookup, a pass over a
+        1,000-row tracker each time. Equal documents still compare equal (a cache then
+        finds one by the other only when it is the same object, as `parse` gives)."""
+        return id(self)
 
 
 def parse(data: bytes) -> Doc:
@@ -66,10 +77,14 @@ def parse(data: bytes) -> Doc:
     body = data[len(BOM):] if bom else data
     doc = Doc(bom, tuple(body.splitlines(keepends=True)))
     if type(data) is bytes:
-        _parsed[data] = doc
-        if len(_parsed) > _KEEP_PARSED:
-            del _parsed[next(iter(_parsed))]  # (the oldest)
+        _keep_parsed(data, doc)
     return doc
+
+
+def _keep_parsed(data: bytes, doc: Doc) -> None:
+    _parsed[data] = doc
+    if len(_parsed) > _KEEP_PARSED:
+        del _parsed[next(iter(_parsed))]  # (the oldest)
 
 
 class Block(NamedTuple):

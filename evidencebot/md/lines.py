@@ -12,10 +12,12 @@ from typing import Any
 from .edit import Doc, _ending, _replace, _with_ending, find_section, parse
 
 
-def replace_line(data: bytes, section_title: str, pattern: re.Pattern[str], new: str) -> bytes:
-    """Replace the first line of a section matching ``pattern`` (unchanged when none does)."""
+def replace_line(data: bytes, section_title: str, pattern: re.Pattern[str], new: str, *,
+                 holding: bytes = b"") -> bytes:
+    """Replace the first line of a section matching ``pattern`` (unchanged when none does).
+    ``holding``: as for `lines_matching`."""
     doc = parse(data)
-    for i in _matching(doc, section_title, pattern):
+    for i in _matching(doc, section_title, pattern, holding):
         return _replace(doc, i, i + 1, [_with_ending(new, _ending(doc.lines[i]))]).to_bytes()
     return data
 
