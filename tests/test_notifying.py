@@ -236,6 +236,22 @@ def test_notify_test_reports_each_url(tmp_path: Path, cli, monkeypatch: pytest.M
     assert cli("--repo", repo, "notify").code == 2
 
 
+def test_notify_test_refuses_a_url_no_service_reads(tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A URL apprise cannot read is a mistake in the configuration: exit 2, one line
+    naming it without its secret, and nothing is sent to the URLs beside it."""
+    repo = write_repo(tmp_path / "bot")
+    with receiver() as good:
+        monkeypatch.setenv("EVIDENCEBOT_NOTIFY_URLS",
+                           f"{secret_url(good)} notascheme://S3CRETtoken@x/abcdef123456")
+        out = cli("--repo", repo, "notify", "--test")
+        assert out.code == 2
+        assert out.err.startswith("evidencebot: error: no apprise service reads the "
+                                  "notification URL notascheme://***/")
+        assert good.received == []
+        no_secret(out.out, out.err)
+
+
 # -- which events a commit raises ------------------------------------------------------------
 
 def _commit(kind: str, outcome: str = "", **extra: str):  # type: ignore[no-untyped-def]

@@ -58,8 +58,9 @@ def merge_request_step(mr: Any) -> str:
 def notify(state: State, test: bool) -> int:
     """Notifications through apprise: `--test` sends a test message to every URL in
     [notify] urls and $EVIDENCEBOT_NOTIFY_URLS and reports each (URLs shown without their
-    secrets). Exit 0 when every one arrived, 1 otherwise, 2 with no URL configured."""
-    from ..runbook.notify import send_test, urls_from
+    secrets). Exit 0 when every one arrived, 1 otherwise, 2 with no URL configured or one
+    that no apprise service reads (then nothing is sent)."""
+    from ..runbook.notify import send_test, unusable, urls_from
 
     if not test:
         raise UsageError("nothing to do: `evidencebot notify --test` sends a test notification")
@@ -68,6 +69,12 @@ def notify(state: State, test: bool) -> int:
     if not urls:
         raise UsageError("no notification URL: set [notify] urls, or EVIDENCEBOT_NOTIFY_URLS "
                          "in the environment for URLs that carry secrets")
+    wrong = unusable(urls)
+    if wrong:
+        raise UsageError(f"no apprise service reads the notification URL {wrong[0]}"
+                         + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""),
+                         fix="check its scheme and form against apprise's list of services "
+                             "(https://github.com/caronc/apprise/wiki)")
     deliveries = send_test(urls, timeout=cfg.timeout_seconds)
     ok = all(d.ok for d in deliveries)
     if state.as_json:

@@ -305,6 +305,18 @@ def send(notice: Notice, urls: Sequence[str], *, timeout: float = 10.0) -> list[
     return [attempt.delivery(timeout, deadline) for attempt in attempts]
 
 
+def unusable(urls: Sequence[str]) -> list[str]:
+    """The safe forms of the URLs apprise cannot use (no service it knows reads them):
+    a mistake in the configuration, not a failed delivery. Nothing is sent."""
+    try:
+        import apprise
+    except ImportError:
+        return []  # (`send` says so for each URL)
+    _SILENCER.attach()
+    with _SILENCER.keeping():
+        return [safe_url(u) for u in urls if apprise.Apprise.instantiate(u) is None]
+
+
 def send_test(urls: Sequence[str], *, timeout: float = 10.0) -> list[Delivery]:
     """``evidencebot notify --test``: a notice that says only that the channel works."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
