@@ -889,3 +889,44 @@ def test_a_range_side_naming_a_branch_and_a_tag_is_refused(recorded: Path, cli, 
     assert r.code == 2 and f"{name!r} names a branch and a tag" in r.err
     assert cli("--repo", recorded, "verify", "--range",
                f"refs/heads/main..refs/heads/{OPS}").code == 0
+
+
+def _smuggle(repo: Path, blocks: list[str]) -> list[str]:
+    """A code branch merged into main whose empty commits end in evidence trailer blocks
+    (no record, nothing else): a merge request that was no ops branch's, never verified.
+    main is then merged into the ops branch."""
+    git(repo, "switch", "-q", "-C", "feature/tidy", "main")
+    made = []
+    for block in blocks:
+        subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "--no-verify",
+                        "-F", "-"], input=f"tidy\n\n{block}\n", text=True, check=True)
+        made.append(git(repo, "rev-parse", "HEAD").strip())
+    git(repo, "switch", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "--no-edit", "feature/tidy")
+    git(repo, "switch", "-q", OPS)
+    git(repo, "merge", "-q", "--no-edit", "main")  # (as base-evidence-missing asks)
+    return made
+
+
+def test_evidence_trailers_merged_into_main_with_code_are_judged(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Runs that reach main on code commits would make the ops branch's streak: verify
+    of the ops range judges the base's ops commits its streak leans on (record-missing),
+    and close refuses. A closure smuggled so is judged too."""
+    block = git(recorded, "log", "-1", "--format=%(trailers:only)", OPS)
+    ids = [f"2026112{n}T090000Z" for n in (3, 4)]
+    forged = _smuggle(recorded, ["\n".join(
+        f"Evidence-Run-Id: {rid}" if ln.startswith("Evidence-Run-Id:") else
+        f"Evidence-Record: reports/evidence/step1a/{rid}.json"
+        if ln.startswith("Evidence-Record:") else ln for ln in block.splitlines())
+        for rid in ids])
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
+    blamed = {(v["commit"], v["rule"]) for v in json.loads(r.out)["violations"]}
+    assert r.code == 1 and {(sha, "record-missing") for sha in forged} <= blamed
+    assert cli("--repo", recorded, "close", "MO-2", "--no-push").code == 1
+    git(recorded, "reset", "-q", "--hard", f"{OPS}~1")  # (the merge of main undone)
+    git(recorded, "branch", "-q", "-f", "main", "main~1")
+    closure = _smuggle(recorded, ["Evidence-Kind: milestone\nMilestone: MO-2\n"
+                                  "Milestone-Evidence: a, b, c"])
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
+    blamed = {(v["commit"], v["rule"]) for v in json.loads(r.out)["violations"]}
+    assert r.code == 1 and closure[0] in {sha for sha, _rule in blamed}

@@ -146,6 +146,8 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 f"{ctx.base_ref} does not hold: the ops commits below it would go unjudged",
                 f"start the range on the reviewed base: --range {ctx.base_ref}..<tip> "
                 f"(or name the base: --base {ctx.rules.ops.base})"))
+        if mode == "range":  # the base's ops commits the range leans on, judged first
+            _leaned(ctx, report, ops, set(shas), start, stop)
         _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
         if mode == "range":  # (on the base branch itself, every commit is the base's)
             whole.descent(ctx, report, logged)
@@ -161,6 +163,19 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     if mode == "history":
         whole.check_squash(ctx.repo, report, stop, ops_shas)
     return report
+
+
+def _leaned(ctx: Context, report: Report, ops: list[OpsCommit], inside: set[str],
+            start: str | None, stop: str) -> None:
+    """The walk over the base's ops commits that the range's streaks lean on
+    (`whole.leaned_on`): their findings are the range's, the files `close` renders
+    aside (a closure merged long ago was rendered by the release of its day)."""
+    below = whole.leaned_on(ctx, ops, inside, start, stop)
+    if below:
+        seen = Report(report.range)
+        _walk(ctx, seen, guard.commit_log(ctx.repo, only=below), ops, require_ops=False,
+              describe=None)
+        report.findings += seen.findings
 
 
 def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
+from ..evidence.history import OpsCommit
 from ..guard import changes as guard
 from .findings import Finding, Report
 from .workspace import Context
@@ -55,6 +56,29 @@ def base_evidence(ctx: Context, report: Report, found: list[tuple[str, str]]) ->
             f"({kind}), which {ctx.base_ref} holds: evidence merged into the base is part of "
             f"every later streak", f"merge {ctx.rules.ops.base} into the ops branch (a plain "
             "merge), or start it from its tip and record again"))
+
+
+def leaned_on(ctx: Context, ops: Sequence[OpsCommit], inside: set[str], start: str | None,
+              stop: str) -> list[str]:
+    """The ops commits below the range (the base's) that its streaks lean on, oldest
+    first: the qualifying runs of each milestone's streak where the range starts and
+    where it ends, those its closures name, and every closure and void. They came in
+    through the base, and a merge request that was no ops branch's (code merged into
+    main with evidence trailers on its commits) was never verified: the walk judges
+    them as it judges the range's own commits. A few commits, not the history."""
+    below = [c for c in ops if c.sha not in inside]  # (newest first, as `ops`)
+    if not below:
+        return []
+    named = {r.strip() for c in ops if c.sha in inside and c.kind == "milestone"
+             for r in c.trailers.get("Milestone-Evidence", "").split(",")}
+    keep = {c.sha for c in below if c.kind in ("milestone", "void")
+            or (c.is_run and c.run_id in named)}
+    for mo in ctx.rules.milestone:
+        for rev, commits in ((start, below), (stop, list(ops))):
+            if rev is not None:
+                keep.update(c.sha for c in ctx.streak(rev, mo, commits=commits).runs
+                            if c.sha not in inside)
+    return [c.sha for c in reversed(below) if c.sha in keep]
 
 
 def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
