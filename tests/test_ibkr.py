@@ -94,6 +94,13 @@ def test_gateway_that_accepts_then_closes_is_502_quickly() -> None:
                  "failed-market-data", None, id="2105"),
     pytest.param(1, "Error 1100, reqId -1: Connectivity lost\nTraceback (most recent call "
                  "last):\nOSError", "failed-infra", None, id="1100-beats-traceback"),
+    pytest.param(1, "Error 1100, reqId -1: Connectivity lost\nError 1102, reqId -1: "
+                 "Connectivity restored - data maintained\nTraceback (most recent call "
+                 "last):\nKeyError: 'bid'", "failed-code", None,
+                 id="a-restored-1100-is-no-cause"),
+    pytest.param(1, "Error 1100: lost\nError 1101: restored, data lost\nError 1100: lost "
+                 "again\nTraceback (most recent call last):\nOSError", "failed-infra", None,
+                 id="lost-again-after-a-restoration"),
     pytest.param(1, "Traceback (most recent call last):\n  File x\nZeroDivisionError: boom",
                  "failed-code", None, id="traceback"),
     pytest.param(1, "Warning 2104, reqId -1: farm OK\nsomething odd", "failed-code", None,

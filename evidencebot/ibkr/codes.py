@@ -100,6 +100,14 @@ def connectivity(*sources: Iterable[int], benign: Collection[int] = ()) -> Conne
     return Connectivity(**total)
 
 
+def _unrestored(log_text: str) -> list[int]:
+    """The codes of a log after its last restoration (1101, 1102): a loss before one was
+    over when the run went on."""
+    seen = code_occurrences(log_text)
+    last = max((i for i, c in enumerate(seen) if c in RESTORATIONS), default=-1)
+    return seen[last + 1:]
+
+
 @frozen
 class Classification:
     outcome: str  # failed-infra | failed-market-data | failed-code
@@ -114,7 +122,8 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     """The runbook's failure handling, as a function of the wrapper's log and exit code.
 
     Precedence, log first: 326 (retry with the next id) > 502/refused (retry) > lost
-    connectivity in the log (1100 & co: infra) > a gateway dead after the run that was
+    connectivity in the log (1100 & co: infra) that no restoration (1101, 1102) follows
+    (a link that came back did not end the run) > a gateway dead after the run that was
     seen alive before it (infra; one never seen never "went away") > a traceback (a code
     bug, even when a market-data code also appears) > market data > a hang > anything
     else (a code bug). ``benign`` (`[ibkr] benign_codes`): codes that are never a cause."""
@@ -126,7 +135,7 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     if COULD_NOT_CONNECT in errors or _REFUSED.search(log_text) or exit_code == 2:
         return Classification("failed-infra", f"could not connect (error 502): {FIX_502}",
                               codes, retry_connect=True)
-    lost = sorted(set(errors) & CONNECTIVITY)
+    lost = sorted(set(_unrestored(log_text)) & CONNECTIVITY - set(benign))
     if lost:
         return Classification("failed-infra",
                               f"connectivity lost (error {', '.join(map(str, lost))})", codes)
