@@ -28,6 +28,9 @@ report = {"run_id": start.strftime("%Y%m%dT%H%M%SZ"), "started_at_utc": start.st
   "passed": True}
 with open(args["--report"], "w", encoding="utf-8") as f:
     json.dump(report, f)
+if args.get("--mode") in ("exit-1", "exit-2"):  # the report written, then a non-zero exit
+    print("Error 2105, reqId -1: HMDS data farm connection is broken")
+    sys.exit(int(args["--mode"][-1]))
 '''
 
 
@@ -81,6 +84,25 @@ def test_no_fresh_report_is_exit_4_and_nothing_recorded(repo: Path, cli) -> None
     assert r.code == 4
     assert "left no fresh report" in r.err and len(r.err.strip().splitlines()) == 1
     assert git(repo, "rev-parse", "ops/evidence") == tip
+
+
+@pytest.mark.parametrize("code", [1, 2])
+def test_a_fresh_report_is_the_run_whatever_the_exit_code(repo: Path, cli, code: int) -> None:  # type: ignore[no-untyped-def]
+    """A wrapper that wrote its report and exited non-zero ran its session: the report is
+    recorded, and does not qualify (not a market-data failure from a line of its log,
+    which would leave the streak alone; not a retry that drops the session). verify
+    re-derives the same."""
+    cfg = (repo / "evidencebot.toml").read_text().replace(
+        '"--client"', f'"--mode", "exit-{code}", "--client"')
+    (repo / "evidencebot.toml").write_text(cfg)
+    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
+    r = cli("--repo", repo, "--json", "run", "--skip-checks")
+    assert r.code == 0, r.err
+    run = json.loads(r.out)["run"]
+    assert run["outcome"] == "non-qualifying"
+    assert run["reasons"] == [f"the burn-in command exited {code}, not 0"]
+    assert len(git(repo, "log", "--format=%H", "main..ops/evidence").split()) == 1
+    assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
 
 
 def test_a_hung_wrapper_is_killed_at_the_timeout(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

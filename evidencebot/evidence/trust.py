@@ -31,6 +31,7 @@ class RunFacts:
     code_commit: str
     code_on_base: bool
     disconnects: int | None = None
+    exit_code: int | None = None  # the burn-in command's (None: recorded by hand)
 
 
 def code_facts(commit: str, dirty: bool | None, reported: Any,
@@ -64,4 +65,6 @@ def run_reasons(f: RunFacts, *, window: Window, qualify: Qualify, base: str) -> 
     limit = qualify.max_disconnects
     if limit is not None and f.disconnects is not None and f.disconnects > limit:
         reasons.append(f"{f.disconnects} IBKR disconnection(s) > {limit}")
+    if f.exit_code not in (None, 0):  # (its report was written: the session ran)
+        reasons.append(f"the burn-in command exited {f.exit_code}, not 0")
     return reasons

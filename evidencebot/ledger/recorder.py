@@ -92,7 +92,8 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
     conn = run_connectivity(ctx, kept_log(log), report_messages(ctx, doc))
     shown, on_base, dirty = code_facts(code.commit, code.dirty, metrics, ctx.on_base)
     facts = RunFacts(metrics.started_at, metrics.finished_at, metrics.paper_duration_seconds,
-                     shown, on_base, conn.disconnects if conn is not None else None)
+                     shown, on_base, conn.disconnects if conn is not None else None,
+                     session.exit_code if session is not None else None)
     v = verdict(metrics, ctx.rules.qualify, code_dirty=dirty,
                 extra=run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
                                   base=ctx.rules.ops.base))

@@ -239,7 +239,7 @@ def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
     shown, on_base, dirty = code_facts(record.code.commit, record.code.dirty, reported,
                                        ctx.on_base)
     facts = RunFacts(started, finished, record.metrics.paper_duration_seconds,
-                     shown, on_base, disconnects)
+                     shown, on_base, disconnects, record.session.exit_code)
     extra = run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
                         base=ctx.rules.ops.base)
     m = record.metrics

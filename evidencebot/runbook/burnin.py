@@ -14,7 +14,7 @@ from ..evidence.record import Outcome, SessionInfo
 from ..evidence.report import load_json, metrics_from
 from ..evidence.window import retry_start, window_of
 from ..frozen import frozen
-from ..ibkr.codes import classify_failure
+from ..ibkr.codes import Classification, classify_failure
 from ..ledger import recorder
 from ..ledger.recorder import RecordResult
 from ..ledger.workspace import Context, code_state
@@ -86,9 +86,10 @@ def execute(
 ) -> RecordResult:
     """Run the burn-in, handle failures the runbook's way, and record what happened.
 
-    326 → the next client id at once; 502 / refused → back off and retry ([burnin]
-    retries); then a failure is classified (infra, market data, code bug), recorded, and
-    RunFailed (exit 4) raised. A fresh report is recorded as a run (exit 0). ``steps``
+    A fresh report is the run (exit 0) whatever the wrapper's exit code, which if not 0
+    is a reason it does not qualify (`trust.run_reasons`); one killed at its timeout is a
+    code failure. Else: 326 → the next client id; 502 / refused → back off and retry;
+    then the failure is classified, recorded, and RunFailed (exit 4) raised. ``steps``
     hears each start, retry and end of the wrapper (for the run log)."""
     say: Steps = steps or (lambda _step: None)
     started = ctx.now
@@ -100,18 +101,13 @@ def execute(
         attempt += 1
         done, fresh = _attempt(ctx, run_plan, client_id, attempt, started=started,
                                progress=progress, say=say)
-        if done.exit_code == 0 and fresh is not None:
-            session = SessionInfo(command=run_plan.argv, checks=checks_summary,
-                                           client_id=client_id, exit_code=0,
-                                           check_results=tuple(check_results))
-            return recorder.record_report(ctx, run_plan.report, log=done.log,
-                                          session=session, live_code=True)
-        log_text = done.log.decode("utf-8", "replace")
-        if done.exit_code == 0:
-            log_text += "\nno fresh report was written"
-        cls = classify_failure(exit_code=done.exit_code, log_text=log_text,
-                               gateway_alive=_gateway_alive(ctx), seen_alive=seen_alive,
-                               benign=ctx.rules.ibkr.benign_codes)
+        if fresh is not None and not done.timed_out:
+            return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=True,
+                                          session=SessionInfo(
+                                              command=run_plan.argv, checks=checks_summary,
+                                              client_id=client_id, exit_code=done.exit_code,
+                                              check_results=tuple(check_results)))
+        cls = _classify(ctx, run_plan, done, seen_alive=seen_alive)
         if cls.retry_client_id and index + 1 < len(ids):
             index += 1  # 326: the next id, at once
             say(Step("retry", attempt, client_id, f"{cls.reason}; next: client id "
@@ -127,12 +123,25 @@ def execute(
         if done.exit_code == 0 and fresh is None and not cls.codes:
             raise RunFailed(f"the burn-in command exited 0 but left no fresh report at "
                             f"{run_plan.params.report}; nothing was recorded as a run")
-        if done.timed_out:
-            cls = type(cls)("failed-code", f"timed out after "
-                            f"{run_plan.params.timeout_seconds:g} s", cls.codes)
         return _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
                                checks_summary=checks_summary,
                                check_results=check_results)
+
+
+def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
+              seen_alive: bool) -> Classification:
+    """Why an attempt left no report to record (`classify_failure`); killed at its
+    timeout, a code failure."""
+    log_text = done.log.decode("utf-8", "replace")
+    if done.exit_code == 0:
+        log_text += "\nno fresh report was written"
+    cls = classify_failure(exit_code=done.exit_code, log_text=log_text,
+                           gateway_alive=_gateway_alive(ctx), seen_alive=seen_alive,
+                           benign=ctx.rules.ibkr.benign_codes)
+    if done.timed_out:
+        return Classification("failed-code", f"timed out after "
+                              f"{run_plan.params.timeout_seconds:g} s", cls.codes)
+    return cls
 
 
 def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
