@@ -15,6 +15,8 @@ from datetime import datetime, timedelta, timezone
 args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
 if args.get("--mode") == "hang":
     time.sleep(60)
+if args.get("--mode") == "tidy":  # the uncommitted code it started on undone meanwhile
+    import os; os.remove("src/scratch.py")
 if args.get("--mode") == "nothing":
     print("wrapper ran but wrote no report"); sys.exit(0)
 now = datetime.now(timezone.utc)
@@ -102,6 +104,24 @@ def test_a_fresh_report_is_the_run_whatever_the_exit_code(repo: Path, cli, code:
     assert run["outcome"] == "non-qualifying"
     assert run["reasons"] == [f"the burn-in command exited {code}, not 0"]
     assert len(git(repo, "log", "--format=%H", "main..ops/evidence").split()) == 1
+    assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
+
+
+def test_the_code_under_test_is_the_checkout_the_run_started_on(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Code left uncommitted under src/ when the run starts and undone while it runs: the
+    run ran that code, so it is recorded dirty (and does not qualify), not clean."""
+    cfg = (repo / "evidencebot.toml").read_text().replace(
+        '"--client"', '"--mode", "tidy", "--client"')
+    (repo / "evidencebot.toml").write_text(cfg)
+    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
+    (repo / "src" / "scratch.py").write_text("LOT_SIZE = 0\n")
+    r = cli("--repo", repo, "--json", "run", "--skip-checks")
+    assert r.code == 0, r.err
+    assert not (repo / "src" / "scratch.py").exists()  # (clean when it was recorded)
+    run = json.loads(r.out)["run"]
+    assert run["outcome"] == "non-qualifying"
+    record = json.loads(git(repo, "show", f"ops/evidence:{run['record']}"))
+    assert record["code"]["dirty"] is True and record["code"]["dirty_paths"] == ["src/scratch.py"]
     assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
 
 

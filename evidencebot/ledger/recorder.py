@@ -72,19 +72,22 @@ class RecordResult:
 
 
 def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
-                  session: SessionInfo | None = None, live_code: bool = False) -> RecordResult:
+                  session: SessionInfo | None = None,
+                  live_code: CodeState | None = None) -> RecordResult:
     """Record a burn-in report as evidence; idempotent on the run id.
 
-    ``live_code``: the run just happened (`run`), so the code under test is the operator's
-    checkout now; otherwise it comes from the report, or is the base branch as of the
-    run's start with its dirtiness unknown — never today's working tree."""
+    ``live_code``: the run just happened (`run`), and this was the operator's checkout
+    when it started: the code under test, dirty if the checkout is not the same now (a
+    branch switched or a file undone while the session ran); otherwise the code comes
+    from the report, or is the base branch as of the run's start with its dirtiness
+    unknown — never today's working tree."""
     source = str(report_path)
     doc = load_json(read_report(report_path), source=source)
     metrics = metrics_from(doc, ctx.rules.report.fields, source=source)
     now = ctx.now
     check_times(metrics, now=now, source=source)
-    if live_code:
-        code = code_state(ctx.repo, ctx.cfg.ops.code_paths)
+    if live_code is not None:
+        code = _held(live_code, code_state(ctx.repo, ctx.cfg.ops.code_paths))
     elif metrics.code_commit is not None:
         code = CodeState(commit=metrics.code_commit, dirty=metrics.code_dirty)
     else:
@@ -106,6 +109,15 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
         connectivity=conn,
     )
     return commit_run(ctx, record, log=log, verdict_=v)
+
+
+def _held(started: CodeState, now: CodeState) -> CodeState:
+    """The code a live run ran: as it was when it started, dirty unless it is the same
+    at the end."""
+    if now == started:
+        return started
+    paths = tuple(dict.fromkeys((*started.dirty_paths, *now.dirty_paths)))
+    return CodeState(commit=started.commit, dirty=True, dirty_paths=paths)
 
 
 def _attachments(record: EvidenceRecord, log: bytes | None,

@@ -94,6 +94,7 @@ def execute(
     say: Steps = steps or (lambda _step: None)
     started = ctx.now
     seen_alive = _gateway_alive(ctx)  # a gateway never seen alive never "went away"
+    code = code_state(ctx.repo, ctx.cfg.ops.code_paths)  # (what the run starts on)
     ids = list(client_ids) or [run_plan.client_id or 0]
     index, connect_retries, attempt = 0, 0, 0
     while True:
@@ -102,7 +103,7 @@ def execute(
         done, fresh = _attempt(ctx, run_plan, client_id, attempt, started=started,
                                progress=progress, say=say)
         if fresh is not None and not done.timed_out:
-            return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=True,
+            return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=code,
                                           session=SessionInfo(
                                               command=run_plan.argv, checks=checks_summary,
                                               client_id=client_id, exit_code=done.exit_code,
