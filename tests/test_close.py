@@ -214,6 +214,36 @@ def test_github_path_with_a_gh_on_path(tmp_path: Path, cli, monkeypatch: pytest.
     assert "do not squash" in body and "```mermaid" in body
 
 
+ODD_GH = r'''#!{python}
+import sys
+if sys.argv[1:3] == ["pr", "list"]:
+    print({listed!r})
+'''
+
+
+@pytest.mark.parametrize("listed", ['A new release of gh is available\n[{"number": 7}]',
+                                    '[{"url": "https://example.invalid/pull/7"}]', "[1]",
+                                    '{"number": 7}'])
+def test_a_gh_answer_of_another_shape_is_one_line(tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  listed: str) -> None:
+    """`gh pr list` printing a notice first, objects without a number, or no list: the
+    closure is committed and pushed already; what is left is said in one line, exit 2."""
+    repo, _remote = make(tmp_path, "github")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(ODD_GH.format(python=sys.executable, listed=listed))
+    (bin_dir / "gh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 2 and "Traceback" not in r.err
+    assert r.err.startswith("evidencebot: error: `gh pr list --json number,url` output is not "
+                            "a list of objects with 'number'; the branch was pushed")
+    assert "Evidence-Kind: milestone" in git(repo, "log", "-1", "--format=%B", OPS)
+
+
 def test_no_provider_writes_the_description_outside_the_tree(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     repo = write_repo(tmp_path / "bot")
     for n in range(3):

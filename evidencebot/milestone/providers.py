@@ -49,12 +49,24 @@ def gitlab_set_description(*, api: str, token: str, url: str, branch: str, title
     base = f"{api.rstrip('/')}/projects/{project}/merge_requests"
     query = urllib.parse.urlencode({"source_branch": branch, "state": "opened"})
     found = _api(f"{base}?{query}", token)
-    if not isinstance(found, list) or not found:
+    if isinstance(found, list) and not found:
         raise UsageError(f"GitLab has no open merge request from {branch} (the push made one?)")
-    iid = found[0]["iid"]
+    iid = _first(found, "iid", f"GitLab's list of merge requests from {branch}")
     body = json.dumps({"title": title, "description": description}).encode()
     updated = _api(f"{base}/{iid}", token, method="PUT", body=body)
     return updated.get("web_url") if isinstance(updated, dict) else None
+
+
+def _first(found: object, key: str, what: str) -> object:
+    """``key`` of the first item of ``found`` (a JSON list of objects, as the host
+    answers), or one line saying the answer was not of that shape: the branch was
+    pushed, and the merge request is a step left to a human."""
+    item = found[0] if isinstance(found, list) and found else None
+    value = item.get(key) if isinstance(item, dict) else None
+    if not isinstance(value, int | str) or isinstance(value, bool):
+        raise UsageError(f"{what} is not a list of objects with {key!r}; the branch was "
+                         "pushed: open or update the merge request by hand")
+    return value
 
 
 def _project_path(url: str) -> str:
@@ -87,12 +99,17 @@ def github(repo: Path, *, branch: str, base: str, title: str, body_file: Path,
             raise UsageError(f"gh {args[0]} {args[1]} failed: {proc.stderr.strip()[:200]}")
         return proc.stdout
 
-    open_prs = json.loads(gh("pr", "list", "--head", branch, "--base", base, "--state", "open",
-                             "--json", "number,url") or "[]")
-    if open_prs:
-        number = str(open_prs[0]["number"])
+    listed = gh("pr", "list", "--head", branch, "--base", base, "--state", "open", "--json",
+                "number,url")
+    try:
+        open_prs = json.loads(listed or "[]")
+    except ValueError:
+        open_prs = None  # (`_first` says so)
+    if open_prs != []:
+        number = str(_first(open_prs, "number", "`gh pr list --json number,url` output"))
         gh("pr", "edit", number, "--title", title, "--body-file", str(body_file))
-        return MergeRequest("github", "updated", open_prs[0].get("url"))
+        url = open_prs[0].get("url") if isinstance(open_prs, list) else None
+        return MergeRequest("github", "updated", url if isinstance(url, str) else None)
     url = gh("pr", "create", "--base", base, "--head", branch, "--title", title,
              "--body-file", str(body_file)).strip()
     return MergeRequest("github", "created", url or None)
