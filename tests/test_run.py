@@ -30,6 +30,10 @@ report = {"run_id": start.strftime("%Y%m%dT%H%M%SZ"), "started_at_utc": start.st
   "passed": True}
 with open(args["--report"], "w", encoding="utf-8") as f:
     json.dump(report, f)
+if args.get("--mode") == "nan":  # (what Python's json writes for 0/0)
+    report["symbol_data_availability_ratio"] = float("nan")
+    with open(args["--report"], "w", encoding="utf-8") as f:
+        json.dump(report, f)
 if args.get("--mode") in ("exit-1", "exit-2"):  # the report written, then a non-zero exit
     print("Error 2105, reqId -1: HMDS data farm connection is broken")
     sys.exit(int(args["--mode"][-1]))
@@ -104,6 +108,25 @@ def test_a_fresh_report_is_the_run_whatever_the_exit_code(repo: Path, cli, code:
     assert run["outcome"] == "non-qualifying"
     assert run["reasons"] == [f"the burn-in command exited {code}, not 0"]
     assert len(git(repo, "log", "--format=%H", "main..ops/evidence").split()) == 1
+    assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
+
+
+def test_a_report_record_cannot_read_is_the_wrapper_s_failure(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A session that ran and wrote a report evidencebot cannot read (NaN for 0/0) is not
+    left out: it is a failed-code attempt with the wrapper's log and a handoff packet,
+    and breaks the streak."""
+    assert cli("--repo", repo, "run", "--skip-checks").code == 0  # 1/3
+    cfg = (repo / "evidencebot.toml").read_text().replace(
+        '"--client"', '"--mode", "nan", "--client"')
+    (repo / "evidencebot.toml").write_text(cfg)
+    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4 and "failed-code: the wrapper's report cannot be read" in r.err
+    assert "NaN is not a JSON number" in r.err
+    t = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)"
+            "%(trailers:key=Handoff,valueonly)", "ops/evidence")
+    assert t.startswith("failed-code") and "reports/handoffs/" in t
+    assert "MO-2: 0/3" in cli("--repo", repo, "status").out
     assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
 
 

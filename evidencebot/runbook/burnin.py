@@ -11,7 +11,7 @@ from typing import Any, Literal
 from ..config import Burnin
 from ..errors import RunFailed, UsageError
 from ..evidence.record import Outcome, SessionInfo
-from ..evidence.report import load_json, metrics_from
+from ..evidence.report import load_json, metrics_from, read_report
 from ..evidence.window import retry_start, window_of
 from ..frozen import frozen
 from ..ibkr.codes import Classification, classify_failure
@@ -100,8 +100,13 @@ def execute(
     while True:
         client_id = ids[index]
         attempt += 1
-        done, fresh = _attempt(ctx, run_plan, client_id, attempt, started=started,
-                               progress=progress, say=say)
+        done, (fresh, unreadable) = _attempt(ctx, run_plan, client_id, attempt,
+                                             started=started, progress=progress, say=say)
+        if unreadable is not None and not done.timed_out:  # (a code bug: DEBUG's)
+            return _record_failure(ctx, run_plan, Classification(
+                "failed-code", f"the wrapper's report cannot be read: {unreadable}", ()), done,
+                started=started, client_id=client_id, checks_summary=checks_summary,
+                check_results=check_results)
         if fresh is not None and not done.timed_out:
             return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=code,
                                           session=SessionInfo(
@@ -147,7 +152,7 @@ def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
 
 def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
              started: datetime, progress: runner.Progress | None,
-             say: Steps) -> tuple[runner.Completed, Path | None]:
+             say: Steps) -> tuple[runner.Completed, Fresh]:
     """One start of the wrapper: what it did, and its report if it wrote a fresh one."""
     say(Step("start", attempt, client_id))
     wall_start = time.time()  # file mtimes are wall-clock; the report must be newer
@@ -208,13 +213,19 @@ def _gateway_alive(ctx: Context) -> bool:
         return False
 
 
-def _fresh_report(ctx: Context, path: Path, *, started: Any, wall_start: float) -> Path | None:
-    """The report when this run wrote it (newer file, finished after the start), else None."""
+# The report when this run wrote it (newer file, finished after the start), else None; and
+# why `record` cannot read it (not JSON, NaN, a metric missing where the base's [report]
+# pointers look), else None. The session ran: such a report is the wrapper's bug, an
+# attempt recorded as one, which breaks the streak.
+Fresh = tuple[Path | None, str | None]
+
+
+def _fresh_report(ctx: Context, path: Path, *, started: Any, wall_start: float) -> Fresh:
     if not path.is_file() or path.stat().st_mtime < wall_start - 1e-3:
-        return None
+        return None, None
     try:
-        m = metrics_from(load_json(path.read_bytes(), source=str(path)),
+        m = metrics_from(load_json(read_report(path), source=str(path)),
                          ctx.rules.report.fields, source=str(path))
-    except UsageError:
-        return path  # a fresh but malformed report is bad input: record() says why
-    return path if m.finished_at >= started else None
+    except UsageError as e:
+        return path, str(e)
+    return (path, None) if m.finished_at >= started else (None, None)
