@@ -82,6 +82,8 @@ def test_fields_come_from_configured_pointers() -> None:
     [
         pytest.param(lambda d: d.pop("run_id"), "missing run_id", id="missing-field"),
         pytest.param(lambda d: d.update(run_id="../etc"), "run_id: Value error", id="path-run-id"),
+        pytest.param(lambda d: d.update(run_id="DU1234567"), "reads as an IBKR account number",
+                     id="account-run-id"),
         pytest.param(lambda d: d["orders"].update(filled=-1), "orders/filled", id="negative"),
         pytest.param(lambda d: d.update(symbol_data_availability_ratio="high"),
                      "symbol_data_availability_ratio", id="not-a-number"),

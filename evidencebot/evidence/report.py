@@ -18,6 +18,7 @@ from ..config import ReportFields
 from ..defaults import WINDOWS_RESERVED
 from ..errors import UsageError
 from ..frozen import frozen
+from ..redact import redact
 from ..shape import Invalid, build, spec
 from ..textsafe import whole_number
 
@@ -37,6 +38,8 @@ def _safe_run_id(v: str) -> str:
     if v.endswith(".") or v.split(".", 1)[0].lower() in WINDOWS_RESERVED:
         raise ValueError(f"{v!r} names no file on Windows (a reserved device name, or a "
                          "trailing dot)")
+    if redact(v) != v:  # (redacted, its record and its row would name another run)
+        raise ValueError(f"{v!r} reads as an IBKR account number, which evidence never holds")
     return v
 
 
