@@ -930,3 +930,44 @@ def test_evidence_trailers_merged_into_main_with_code_are_judged(recorded: Path,
     r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
     blamed = {(v["commit"], v["rule"]) for v in json.loads(r.out)["violations"]}
     assert r.code == 1 and closure[0] in {sha for sha, _rule in blamed}
+
+
+def test_a_code_commit_on_main_cannot_take_a_hand_written_break_away(
+        trading_repo: Path, cli, pinned_now: str, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A failed session noted by hand on main breaks the streak; an empty code commit on
+    main whose trailers name that row's run id as a (neutral) run would make the row the
+    history's and take the break away: 3/3. verify judges the base's run commits whose
+    rows fall inside the streak (record-missing), and close refuses."""
+    from conftest import record_run
+
+    for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):  # (the tests' pinned clock)
+        monkeypatch.setenv(key, NOW.isoformat())
+    record_run(cli, trading_repo, 6)  # A, reviewed into main
+    git(trading_repo, "merge", "-q", "--no-ff", "--no-edit", OPS)
+    hand = "20261125T141500Z"  # after A started (14:10), before the runs after it
+    backlog = trading_repo / "IMPLEMENTATION_BACKLOG.md"
+    lines = backlog.read_text(encoding="utf-8").splitlines(keepends=True)
+    last_row = max(i for i, ln in enumerate(lines) if ln.startswith("| ") and "Z |" in ln)
+    lines.insert(last_row + 1, f"| x | 2026-11-25 | {hand} | 60 | 0 | 0.41 | 12 | 19 | "
+                               "non-qualifying | noted by hand |\n")
+    backlog.write_text("".join(lines), encoding="utf-8")
+    git(trading_repo, "commit", "-q", "-am", "tracker: the 14:15 session failed")
+    git(trading_repo, "switch", "-q", OPS)
+    git(trading_repo, "merge", "-q", "--no-edit", "main")
+    for n in (7, 8):
+        record_run(cli, trading_repo, n)
+    assert "MO-2: 2/3" in cli("--repo", trading_repo, "status").out  # (the row breaks it)
+    git(trading_repo, "switch", "-q", "-c", "feature/tidy", "main")
+    subprocess.run(["git", "-C", str(trading_repo), "commit", "-q", "--allow-empty",
+                    "--no-verify", "-F", "-"], text=True, check=True,
+                   input=f"chore: note\n\nEvidence-Kind: step1a-burnin\n"
+                         f"Evidence-Run-Id: {hand}\nEvidence-Outcome: failed-infra\n")
+    smuggled = git(trading_repo, "rev-parse", "HEAD").strip()
+    git(trading_repo, "switch", "-q", "main")
+    git(trading_repo, "merge", "-q", "--no-ff", "--no-edit", "feature/tidy")
+    git(trading_repo, "switch", "-q", OPS)
+    git(trading_repo, "merge", "-q", "--no-edit", "main")
+    r = cli("--repo", trading_repo, "--json", "verify", "--range", f"main..{OPS}")
+    blamed = {v["commit"] for v in json.loads(r.out)["violations"]}
+    assert r.code == 1 and smuggled in blamed
+    assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 1

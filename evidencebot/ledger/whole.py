@@ -62,10 +62,12 @@ def leaned_on(ctx: Context, ops: Sequence[OpsCommit], inside: set[str], start: s
               stop: str) -> list[str]:
     """The ops commits below the range (the base's) that its streaks lean on, oldest
     first: the qualifying runs of each milestone's streak where the range starts and
-    where it ends, those its closures name, and every closure and void. They came in
-    through the base, and a merge request that was no ops branch's (code merged into
-    main with evidence trailers on its commits) was never verified: the walk judges
-    them as it judges the range's own commits. A few commits, not the history."""
+    where it ends, the run commits whose tracker rows fall inside that streak's span (a
+    run commit takes its row out of the hand-written rows, and with it the break a
+    non-qualifying row would make), those its closures name, and every closure and void.
+    They came in through the base, and a merge request that was no ops branch's (code
+    merged into main with evidence trailers on its commits) was never verified: the walk
+    judges them as it judges the range's own commits. A few commits, not the history."""
     below = [c for c in ops if c.sha not in inside]  # (newest first, as `ops`)
     if not below:
         return []
@@ -75,10 +77,24 @@ def leaned_on(ctx: Context, ops: Sequence[OpsCommit], inside: set[str], start: s
             or (c.is_run and c.run_id in named)}
     for mo in ctx.rules.milestone:
         for rev, commits in ((start, below), (stop, list(ops))):
-            if rev is not None:
-                keep.update(c.sha for c in ctx.streak(rev, mo, commits=commits).runs
-                            if c.sha not in inside)
+            if rev is None:
+                continue
+            runs = ctx.streak(rev, mo, commits=commits).runs
+            keep.update(c.sha for c in runs if c.sha not in inside)
+            if runs:  # (rows from where the streak starts on)
+                rows = _rows_since(ctx, rev, runs[0].trailers.get("Evidence-Started-At", ""))
+                keep.update(c.sha for c in below if c.is_run and c.run_id in rows)
     return [c.sha for c in reversed(below) if c.sha in keep]
+
+
+def _rows_since(ctx: Context, rev: str, since: str) -> set[str]:
+    """The run ids of the tracker rows at ``rev`` placed at or after ``since`` (ISO UTC)."""
+    from ..evidence.rows import placed, tracker_rows
+
+    backlog = git.show_bytes(ctx.repo, rev, ctx.cfg.docs.backlog)
+    return {run_id for run_id, date, _outcome, seconds in
+            tracker_rows(backlog or b"", ctx.cfg.docs.tracker_section)
+            if run_id and (placed(run_id, date, seconds) or "9") >= since}
 
 
 def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
