@@ -80,16 +80,22 @@ def test_command_line_overrides_reach_the_wrapper_not_the_thresholds(repo: Path,
     assert doc["run"]["reasons"] == ["paper duration 60 s < 1800 s"]
 
 
-def test_no_fresh_report_is_exit_4_and_nothing_recorded(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_no_fresh_report_is_a_recorded_code_failure(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A wrapper that exits 0 without writing its report (an old one left behind) is the
+    wrapper's bug: a failed-code attempt with a handoff packet, which breaks the streak,
+    not a session that leaves no trace."""
     assert cli("--repo", repo, "run", "--skip-checks").code == 0  # leaves an old report behind
-    tip = git(repo, "rev-parse", "ops/evidence")
     cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "nothing", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
     git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 4
-    assert "left no fresh report" in r.err and len(r.err.strip().splitlines()) == 1
-    assert git(repo, "rev-parse", "ops/evidence") == tip
+    assert "failed-code: the burn-in command exited 0 but left no fresh report" in r.err
+    assert len(r.err.strip().splitlines()) == 1
+    t = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)"
+            "%(trailers:key=Handoff,valueonly)", "ops/evidence")
+    assert t.startswith("failed-code") and "reports/handoffs/" in t
+    assert "MO-2: 0/3" in cli("--repo", repo, "status").out
 
 
 @pytest.mark.parametrize("code", [1, 2])
@@ -146,6 +152,20 @@ def test_the_code_under_test_is_the_checkout_the_run_started_on(repo: Path, cli)
     record = json.loads(git(repo, "show", f"ops/evidence:{run['record']}"))
     assert record["code"]["dirty"] is True and record["code"]["dirty_paths"] == ["src/scratch.py"]
     assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
+
+
+def test_a_local_config_cannot_narrow_what_is_code(repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The code paths are the base's: a --config naming another folder does not hide a
+    change to src/ from the run's code state."""
+    local = tmp_path / "local.toml"
+    local.write_text((repo / "evidencebot.toml").read_text()
+                     + '[ops]\ncode_paths = ["nothing-here/"]\n')
+    (repo / "src" / "broker" / "session.py").write_text("CLIENT_ID_RANGE = range(1, 2)\n")
+    r = cli("--repo", repo, "--config", local, "--json", "run", "--skip-checks")
+    assert r.code == 0, r.err
+    record = json.loads(git(repo, "show", f"ops/evidence:{json.loads(r.out)['run']['record']}"))
+    assert record["code"]["dirty_paths"] == ["src/broker/session.py"]
+    assert json.loads(r.out)["run"]["outcome"] == "non-qualifying"
 
 
 def test_a_hung_wrapper_is_killed_at_the_timeout(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -121,7 +121,8 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
                      seen_alive: bool = True, benign: Collection[int] = ()) -> Classification:
     """The runbook's failure handling, as a function of the wrapper's log and exit code.
 
-    Precedence, log first: 326 (retry with the next id) > 502/refused (retry) > lost
+    Precedence, log first: 326 (retry with the next id) > 502/refused (retry; exit 3 and
+    2 say so too, but not beside a traceback: a crash that exits 2 is a crash) > lost
     connectivity in the log (1100 & co: infra) that no restoration (1101, 1102) follows
     (a link that came back did not end the run) > a gateway dead after the run that was
     seen alive before it (infra; one never seen never "went away") > a traceback (a code
@@ -129,10 +130,12 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     else (a code bug). ``benign`` (`[ibkr] benign_codes`): codes that are never a cause."""
     codes = tuple(parse_codes(log_text))
     errors = [c for c in codes if c not in INFORMATIONAL and c not in benign]
-    if IN_USE in errors or exit_code == 3:
+    crashed = _TRACEBACK in log_text  # (the wrapper's exit codes 2 and 3 are its own word)
+    if IN_USE in errors or (exit_code == 3 and not crashed):
         return Classification("failed-infra", "client id already in use (error 326)", codes,
                               retry_client_id=True)
-    if COULD_NOT_CONNECT in errors or _REFUSED.search(log_text) or exit_code == 2:
+    if COULD_NOT_CONNECT in errors or _REFUSED.search(log_text) or \
+            (exit_code == 2 and not crashed):
         return Classification("failed-infra", f"could not connect (error 502): {FIX_502}",
                               codes, retry_connect=True)
     lost = sorted(set(_unrestored(log_text)) & CONNECTIVITY - set(benign))
@@ -141,7 +144,7 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
                               f"connectivity lost (error {', '.join(map(str, lost))})", codes)
     if gateway_alive is False and seen_alive:
         return Classification("failed-infra", "the gateway went away during the run", codes)
-    if _TRACEBACK in log_text:
+    if crashed:
         last = [ln for ln in log_text.strip().splitlines() if ln.strip()][-1:]
         return Classification("failed-code", f"traceback: {textsafe.line(last[0])[:120]}" if last
                               else "traceback", codes)

@@ -41,7 +41,7 @@ from ..redact import redact
 from ..textsafe import markdown
 from .commit import Draft
 from .messages import kept_log, log_path, report_messages, run_connectivity
-from .workspace import Context, code_state
+from .workspace import Context
 
 HAND_RECORDED = "not run by evidencebot (report recorded by hand)"
 
@@ -87,7 +87,7 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
     now = ctx.now
     check_times(metrics, now=now, source=source)
     if live_code is not None:
-        code = _held(live_code, code_state(ctx.repo, ctx.cfg.ops.code_paths))
+        code = _held(live_code, ctx.live_code())
     elif metrics.code_commit is not None:
         code = CodeState(commit=metrics.code_commit, dirty=metrics.code_dirty)
     else:
@@ -310,7 +310,7 @@ def record_attempt(ctx: Context, *, outcome: Outcome, started: datetime, session
         record = build_record(
             cfg=ctx.rules, run_id=run_id, outcome=outcome, recorded_at=now, started_at=started,
             finished_at=now, metrics=None, verdict=None, report=None,
-            code=code_state(ctx.repo, ctx.cfg.ops.code_paths), session=session,
+            code=ctx.live_code(), session=session,
             attachments=Attachments(log=log_path(path),
                                     handoff=packet[0] if packet else None),
             connectivity=run_connectivity(ctx, kept_log(log)))

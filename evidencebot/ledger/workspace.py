@@ -122,6 +122,11 @@ class Context:
         """The session window as the base branch's config sets it."""
         return window_of(self.rules)
 
+    def live_code(self) -> CodeState:
+        """The operator's checkout as `code_state` reads it, under the code paths the base
+        branch's committed config names (a local config cannot narrow what is code)."""
+        return code_state(self.repo, self.rules.ops.code_paths)
+
     def on_base(self, commit: str) -> bool:
         """Whether ``commit`` is on the base branch (reviewed and merged code)."""
         if self.base_ref is None or not commit or commit == "none":

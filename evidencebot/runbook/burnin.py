@@ -17,7 +17,7 @@ from ..frozen import frozen
 from ..ibkr.codes import Classification, classify_failure
 from ..ledger import recorder
 from ..ledger.recorder import RecordResult
-from ..ledger.workspace import Context, code_state
+from ..ledger.workspace import Context
 from ..shape import Invalid, as_dict, build
 from . import handoff as handoff_mod
 from . import process as runner
@@ -94,7 +94,7 @@ def execute(
     say: Steps = steps or (lambda _step: None)
     started = ctx.now
     seen_alive = _gateway_alive(ctx)  # a gateway never seen alive never "went away"
-    code = code_state(ctx.repo, ctx.cfg.ops.code_paths)  # (what the run starts on)
+    code = ctx.live_code()  # (what the run starts on)
     ids = list(client_ids) or [run_plan.client_id or 0]
     index, connect_retries, attempt = 0, 0, 0
     while True:
@@ -126,9 +126,6 @@ def execute(
                      f"{run_plan.params.retries} in {wait:g} s", seconds=wait))
             sleep(wait)
             continue
-        if done.exit_code == 0 and fresh is None and not cls.codes:
-            raise RunFailed(f"the burn-in command exited 0 but left no fresh report at "
-                            f"{run_plan.params.report}; nothing was recorded as a run")
         return _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
                                checks_summary=checks_summary,
                                check_results=check_results)
@@ -137,7 +134,7 @@ def execute(
 def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
               seen_alive: bool) -> Classification:
     """Why an attempt left no report to record (`classify_failure`); killed at its
-    timeout, a code failure."""
+    timeout, or ending well without a report, a code failure."""
     log_text = done.log.decode("utf-8", "replace")
     if done.exit_code == 0:
         log_text += "\nno fresh report was written"
@@ -147,6 +144,9 @@ def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
     if done.timed_out:
         return Classification("failed-code", f"timed out after "
                               f"{run_plan.params.timeout_seconds:g} s", cls.codes)
+    if done.exit_code == 0 and not cls.codes:  # (the session may have run: it is recorded)
+        return Classification("failed-code", "the burn-in command exited 0 but left no "
+                              f"fresh report at {run_plan.params.report}", ())
     return cls
 
 
@@ -178,7 +178,7 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
                                    check_results=tuple(check_results))
 
     def packet(run_id: str, record_path: str) -> tuple[str, bytes]:
-        code = code_state(ctx.repo, ctx.cfg.ops.code_paths)
+        code = ctx.live_code()
         summary = f"burn-in {cls.reason}"[:70]
         path = handoff_mod.packet_path(handoff_dir=ctx.cfg.docs.handoff_dir, run_id=run_id,
                                        summary=summary)
