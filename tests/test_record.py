@@ -386,6 +386,29 @@ def test_a_changed_submodule_under_the_code_paths_is_dirty_code(trading_repo: Pa
     assert state.dirty and "src/lib" in state.dirty_paths
 
 
+def test_ignored_code_under_the_code_paths_is_dirty_code(trading_repo: Path) -> None:
+    """A package hidden by a line in .git/info/exclude shadows a reviewed module: dirty.
+    What Python writes itself (__pycache__) and ignored files that are no code are not."""
+    from evidencebot.ledger.workspace import code_state
+
+    (trading_repo / ".gitignore").write_text("__pycache__/\n*.log\n")
+    git(trading_repo, "add", ".gitignore")
+    git(trading_repo, "commit", "-qm", "ignore caches and logs")
+    cache = trading_repo / "src" / "broker" / "__pycache__"
+    cache.mkdir(parents=True)
+    (cache / "session.cpython-311.pyc").write_bytes(b"\x00")
+    (trading_repo / "src" / "broker" / "run.log").write_text("noise\n")
+    assert not code_state(trading_repo, ["src/"]).dirty
+    shadow = trading_repo / "src" / "broker" / "session" / "__init__.py"
+    shadow.parent.mkdir()
+    shadow.write_text("RISK_LIMIT = None\n")
+    (trading_repo / ".git" / "info").mkdir(exist_ok=True)
+    (trading_repo / ".git" / "info" / "exclude").write_text("src/broker/session/\n")
+    assert git(trading_repo, "status", "--porcelain") == ""  # (git shows nothing)
+    state = code_state(trading_repo, ["src/"])
+    assert state.dirty and state.dirty_paths == ("src/broker/session/__init__.py",)
+
+
 def test_a_number_cell_of_unicode_digits_is_no_row_number(trading_repo: Path, tmp_path: Path,
                                                           cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
     """"²" passes str.isdigit and int() refuses it: the hand-written row numbered so is

@@ -229,8 +229,8 @@ def open_context(
 
 def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     """The operator's HEAD and whether the code under test differs from it: tracked changes
-    (files hidden with skip-worktree or assume-unchanged included) or untracked files that
-    are not ignored, under the code paths."""
+    (files hidden with skip-worktree or assume-unchanged included), untracked files, and
+    ignored files Python imports (`_ignored_code`), under the code paths."""
     head = git.rev_parse(repo, "HEAD") or "none"
     specs = [p.rstrip("/") or "." for p in code_paths]
     # A submodule's changes count whatever a .gitmodules or the config says (ignore = all
@@ -239,9 +239,21 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
                   "--ignore-submodules=none", "--", *specs)
     paths = [item[3:] for item in raw.decode("utf-8", "replace").split("\x00") if len(item) > 3]
     paths += [p for p in _hidden_changes(repo, specs) if p not in paths]
+    paths += [p for p in _ignored_code(repo, specs) if p not in paths]
     from ..evidence.record import CodeState
 
     return CodeState(commit=head, dirty=bool(paths), dirty_paths=tuple(paths))
+
+
+def _ignored_code(repo: Path, specs: list[str]) -> list[str]:
+    """Ignored files under the code paths that Python imports: modules (.py, .pyw) and
+    compiled ones without their source beside them (a .pyc outside __pycache__). A line
+    in .git/info/exclude or a .gitignore would otherwise hide a package that shadows a
+    reviewed module; the caches Python writes itself (__pycache__) are no code of anyone's."""
+    raw = git.run(repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--",
+                  *specs).decode("utf-8", "replace")
+    return [p for p in raw.split("\x00") if p.endswith((".py", ".pyw"))
+            or (p.endswith(".pyc") and "__pycache__/" not in f"/{p}")]
 
 
 def _hidden_changes(repo: Path, specs: list[str]) -> list[str]:
