@@ -52,3 +52,27 @@ def test_demo_refuses_a_directory_that_is_not_a_demo(tmp_path: Path, cli) -> Non
     r = cli("demo", tmp_path / "x")
     assert r.code == 2 and "not an evidencebot demo" in r.err
     assert (tmp_path / "x" / "precious.txt").read_text() == "keep me"
+
+
+def test_ctrl_c_stops_the_demo(tmp_path: Path) -> None:
+    """Ctrl-C during a step stops the demo there (exit 130), not only the step: the demo
+    checks every step's exit code, and goes no further than one that did not end as the
+    demo expects."""
+    import os
+    import signal
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "evidencebot", "demo", str(tmp_path / "d")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:  # (until the first run starts: a step under way)
+        seen.append(line)
+        if line.startswith("$ evidencebot run"):
+            os.killpg(proc.pid, signal.SIGINT)
+            break
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, err)
+    assert "demo finished" not in out and "$ evidencebot history" not in out
+    assert "interrupted: the demo stopped" in err

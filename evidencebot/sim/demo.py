@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import git
-from ..errors import UsageError
+from ..errors import EvidencebotError, RunFailed, UsageError
 from .burnin import SCENARIO_ENV
 from .trading_repo import write_repo
 from .webhook import receiver
@@ -29,14 +29,23 @@ NOTIFY_ENV = "EVIDENCEBOT_NOTIFY_URLS"
 NOTIFY_PATH = "/demo/T0KEN-never-printed"
 
 MARKER = ".evidencebot-demo"
-SCENARIOS: tuple[tuple[str, str, list[str]], ...] = (
-    ("no-fills", "the run completes with 0 filled orders: non-qualifying", []),
-    ("market-data", "the wrapper meets error 354: failed-market-data, retry scheduled", []),
+# (scenario, what happens, run's options, run's exit code)
+SCENARIOS: tuple[tuple[str, str, list[str], int], ...] = (
+    ("no-fills", "the run completes with 0 filled orders: non-qualifying", [], 0),
+    ("market-data", "the wrapper meets error 354: failed-market-data, retry scheduled", [],
+     RunFailed.exit_code),
     ("qualifying", "checks skipped, so the wrapper itself meets client id 17 in use "
-     "(error 326) and moves on to 18", ["--skip-checks"]),
-    ("qualifying", "qualifying", []),
-    ("qualifying", "qualifying: 3/3, MO-2 closes and the merge request opens", []),
+     "(error 326) and moves on to 18", ["--skip-checks"], 0),
+    ("qualifying", "qualifying", [], 0),
+    ("qualifying", "qualifying: 3/3, MO-2 closes and the merge request opens", [], 0),
 )
+
+
+class DemoStopped(EvidencebotError):
+    """A step of the demo ended otherwise than the demo expects (or was interrupted): the
+    demo stops there, its repository left as it is for a look."""
+
+    exit_code = 1
 
 RECEIVE_HOOK = """\
 #!{python}
@@ -187,28 +196,39 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
         say("the demo's clock stands still while a simulated run takes its half hour: a "
             "run's log lines carry the time it ends\n")
         base = ["--repo", str(repo)]
+
+        def step(*args: str, expect: int = 0) -> None:
+            code = cli([*base, *args])
+            if code != expect:
+                stopped = DemoStopped(
+                    "interrupted: the demo stopped" if code == 130 else
+                    f"`evidencebot {args[0]}` exited {code}, not {expect}: the demo stopped "
+                    f"(its repository is {repo})")
+                stopped.exit_code = 130 if code == 130 else 1
+                raise stopped
+
         first = session_time(1, start=True)  # when run 1 starts, on the demo's clock
         say(f"$ evidencebot check   # at {first}, before run 1")
         with environment({"EVIDENCEBOT_NOW": first}):
-            cli([*base, "check"])
-        for n, (scenario, note, extra) in enumerate(SCENARIOS, 1):
+            step("check")
+        for n, (scenario, note, extra, expect) in enumerate(SCENARIOS, 1):
             at = session_time(n)
             say(f"\n$ evidencebot run {' '.join(extra)}  # run {n}, ending at {at}: {note}")
             # The simulated wrapper reads both; runs a simulated hour apart (one session,
             # one run), each recorded at the end of its simulated half hour.
             with environment({SCENARIO_ENV: scenario, "EVIDENCEBOT_NOW": at,
                               NOTIFY_ENV: hook.url(NOTIFY_PATH)}):
-                cli([*base, "run", *extra])
+                step("run", *extra, expect=expect)
                 if scenario == "market-data":
                     say("\n$ evidencebot next   # the market-data failure left a retry pending")
-                    cli([*base, "next"])
+                    step("next")
         say("\n$ evidencebot history")
-        cli([*base, "history"])
+        step("history")
         say("\n$ evidencebot status")
-        cli([*base, "status"])
+        step("status")
         say("\n$ evidencebot verify   # what CI runs on the merge request")
         git.run(repo, "switch", "-q", "ops/evidence")
-        cli([*base, "verify"])
+        step("verify")
         git.run(repo, "switch", "-q", "main")
         arrived = hook.received
     say(f"\nthe loopback webhook received {len(arrived)} notification(s) through apprise:")
@@ -224,5 +244,5 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
     say(f"\nlook around: cd {repo} && git log --format='%h %s%n%(trailers:only)' "
         "ops/evidence")
     say("\n$ evidencebot report   # the burn-in as one HTML page: open it in a browser")
-    cli([*base, "report"])
+    step("report")
     return repo
