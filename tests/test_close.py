@@ -106,6 +106,12 @@ def test_closing_twice_adds_nothing(tmp_path: Path, cli) -> None:  # type: ignor
     again = cli("--repo", repo, "close", "mo-2")  # ids are case-insensitive here
     assert again.code == 0 and "MO-2 is already closed" in again.out
     assert git(repo, "rev-parse", OPS) == tip
+    named = git(repo, "log", "-1", "--format=%(trailers:key=Milestone-Evidence,valueonly)",
+                OPS).strip().split(", ")
+    record(cli, repo, tmp_path, 3)  # a run after the closure: evidence, not the closure's
+    doc = json.loads(cli("--repo", repo, "--json", "close", "MO-2").out)
+    assert doc["status"] == "already-closed"
+    assert [r["run_id"] for r in doc["runs"]] == named and len(named) == 3
 
 
 def test_a_second_closure_commit_is_a_finding_not_a_traceback(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -110,6 +110,7 @@ def status(state: State) -> int:
 
 def status_out(ctx: Any, report: dict[str, Any]) -> Any:
     """`status` in the --json contract's shape: runs as run objects, with their reasons."""
+    from ..evidence.streak import named_runs
     from ..evidence.why import reasons_of
     from .contract import Milestone, StatusOut, run_of_commit, streak
 
@@ -121,8 +122,7 @@ def status_out(ctx: Any, report: dict[str, Any]) -> Any:
                                     voided=c.run_id in voids) for c in runs_c}
     s = ctx.streak(commits=commits)
     last = report.get("last_run") or {}
-    closed_by = [x.strip() for x in (s.closed_by.trailers.get("Milestone-Evidence", "")
-                                     if s.closed_by else "").split(",") if x.strip()]
+    closed_by = list(named_runs(s.closed_by)) if s.closed_by else []
     return StatusOut(
         milestones=[Milestone(streak=streak(s), runs=[runs[r.run_id] for r in s.runs
                                                       if r.run_id in runs],

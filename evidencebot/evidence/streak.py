@@ -302,6 +302,12 @@ class Streak:
         return self.runs[-self.needed:]
 
 
+def named_runs(closure: OpsCommit) -> tuple[str, ...]:
+    """The run ids a closure's Milestone-Evidence names, in order."""
+    said = closure.trailers.get("Milestone-Evidence", "")
+    return tuple(r for r in (x.strip() for x in said.split(",")) if r)
+
+
 def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int,
               hand_rows: Iterable[HandRow] = ()) -> Streak:
     """The streak in ``commits`` (newest first, as `history.read` returns them)."""

@@ -67,12 +67,10 @@ def void_reasons(commits: Sequence[OpsCommit]) -> dict[str, str]:
 
 def closure_using(commits: Sequence[OpsCommit], run_id: str) -> OpsCommit | None:
     """The closure whose Milestone-Evidence names ``run_id``: that run cannot be voided."""
-    for c in commits:
-        if c.kind == "milestone":
-            named = [r.strip() for r in c.trailers.get("Milestone-Evidence", "").split(",")]
-            if run_id in named:
-                return c
-    return None
+    from .streak import named_runs
+
+    return next((c for c in commits if c.kind == "milestone" and run_id in named_runs(c)),
+                None)
 
 
 def void_message(record: VoidRecord, *, outcome: str, milestone: str, version: str,

@@ -323,8 +323,7 @@ def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: A
         add("milestone-closed-early", f"{mo} closed with a streak of {s.display}",
             f"record {s.needed - s.count} more qualifying run(s)")
         return
-    named = [r.strip() for r in c.trailers.get("Milestone-Evidence", "").split(",")
-             if r.strip()]
+    named = list(streaks.named_runs(c))
     want = [r.run_id for r in s.evidence_runs]
     if named != want:
         add("milestone-evidence-mismatch", f"Milestone-Evidence names {', '.join(named)}; "

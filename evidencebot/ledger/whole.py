@@ -11,6 +11,7 @@ from pathlib import Path
 from .. import git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..evidence.history import OpsCommit
+from ..evidence.streak import named_runs
 from ..guard import changes as guard
 from .findings import Finding, Report
 from .workspace import Context
@@ -71,8 +72,8 @@ def leaned_on(ctx: Context, ops: Sequence[OpsCommit], inside: set[str], start: s
     below = [c for c in ops if c.sha not in inside]  # (newest first, as `ops`)
     if not below:
         return []
-    named = {r.strip() for c in ops if c.sha in inside and c.kind == "milestone"
-             for r in c.trailers.get("Milestone-Evidence", "").split(",")}
+    named = {r for c in ops if c.sha in inside and c.kind == "milestone"
+             for r in named_runs(c)}
     keep = {c.sha for c in below if c.kind in ("milestone", "void")
             or (c.is_run and c.run_id in named)}
     for mo in ctx.rules.milestone:

@@ -14,7 +14,7 @@ from .. import __version__, git
 from ..errors import PolicyViolation, UsageError
 from ..evidence import trailers
 from ..evidence.history import OpsCommit
-from ..evidence.streak import Streak
+from ..evidence.streak import Streak, named_runs
 from ..frozen import frozen, replace
 from ..ledger.commit import Draft, Tip
 from ..ledger.recorder import read_docs
@@ -140,7 +140,7 @@ def close(ctx: Context, milestone: str, *, describe: Describe) -> Closure:
     if sha is None:
         assert s.closed_by is not None
         return Closure("already-closed", milestone, s.closed_by.sha,
-                       tuple(r.run_id for r in s.evidence_runs), path, text)
+                       named_runs(s.closed_by), path, text)
     return Closure("closed", milestone, sha, tuple(r.run_id for r in s.evidence_runs), path,
                    text)
 

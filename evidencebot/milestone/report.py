@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from .. import git
 from ..evidence.history import OpsCommit
 from ..evidence.stamps import stamp
+from ..evidence.streak import named_runs
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of
 from ..ledger.recorder import CHECKS_DIR
@@ -64,8 +65,7 @@ def page_data(ctx: Context, rev: str, *, milestone: str, link_prefix: str,
     commits = ctx.history(rev)
     s = ctx.streak(rev, milestone, commits=commits)
     if closing is None and s.closed_by is not None:
-        named = s.closed_by.trailers.get("Milestone-Evidence", "")
-        closing = (s.closed_by.date[:10], tuple(r.strip() for r in named.split(",")))
+        closing = (s.closed_by.date[:10], named_runs(s.closed_by))
     return PageData(
         milestone=milestone, count=s.count, needed=s.needed, closed=closing is not None,
         closed_on=closing[0] if closing else None,
