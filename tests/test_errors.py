@@ -126,4 +126,4 @@ def test_a_port_the_simulated_gateway_cannot_listen_on_is_one_line(cli, port: st
     assert r.code == 2 and "Traceback" not in r.err
     assert len(r.err.strip().splitlines()) == 1
     said = f"cannot listen on 127.0.0.1:{busy}" if port == "BUSY" else "not a port (0-65535)"
-    assert r.err.startswith("evidencebot sim-gateway: error: ") and said in r.err
+    assert r.err.startswith("evidencebot: error: sim-gateway: ") and said in r.err

@@ -531,7 +531,10 @@ def test_an_ascii_locale_gets_the_error_in_utf_8(tmp_path: Path, tail: list[str]
 def test_a_repo_that_does_not_exist_is_named_so(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", tmp_path / "nope", "status")
     assert r.code == 2
-    assert r.err.strip() == f"evidencebot: error: {tmp_path / 'nope'} does not exist"
+    said = r.err.strip().splitlines()
+    assert said[0] == f"evidencebot: error: {tmp_path / 'nope'} does not exist"
+    assert said[1:] == ["Fix: run evidencebot inside the trading repository's checkout, or "
+                        "name it with --repo PATH"]
 
 
 @pytest.mark.parametrize(("where", "shown"), [

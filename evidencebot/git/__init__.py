@@ -171,9 +171,10 @@ def top(path: Path) -> Path:
     try:
         return toplevel(path)
     except GitError:
-        what = "is not inside a git repository" if path.is_dir() else \
-            "is not a directory" if path.exists() else "does not exist"
-        raise UsageError(f"{path} {what}") from None
+        what = "is not inside a git repository" if path.is_dir() \
+            else "is not a directory" if path.exists() else "does not exist"
+        raise UsageError(f"{path} {what}", fix="run evidencebot inside the trading "
+                         "repository's checkout, or name it with --repo PATH") from None
 
 
 def hash_blob(repo: Path, data: bytes) -> str:

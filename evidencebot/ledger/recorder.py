@@ -288,7 +288,10 @@ def read_docs(ctx: Context, rev: str, *names: str) -> dict[str, bytes]:
         data = git.show_bytes(ctx.repo, rev, name)
         if data is None:
             raise UsageError(f"{name} is not on {ctx.cfg.ops.branch} (nor its base); "
-                             "evidencebot records into the existing documents")
+                             "evidencebot records into the existing documents",
+                             fix=f"commit {name} on the base branch first; the demo's "
+                             "repository (`evidencebot demo`) shows the three documents "
+                             "and the sections evidencebot edits")
         out[name] = data
     return out
 

@@ -290,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(text: str) -> int:
-    sys.stderr.write(f"evidencebot sim-gateway: error: {text}\n")
+    sys.stderr.write(f"evidencebot: error: sim-gateway: {text}\n")
     return 2
 
 
