@@ -398,9 +398,12 @@ def ok(r: Result, code: int = 0) -> Result:
 
 def assert_bad_input(r: Result, lab: Lab, tip: str | None, names: str) -> None:
     """Refused as bad input: exit 2, one line on stderr naming ``names`` (what is bad, so
-    that another error, a config one say, cannot pass for it), no traceback, no commit."""
+    that another error, a config one say, cannot pass for it) and at most its Fix line,
+    no traceback, no commit."""
     assert r.code == 2, f"exit {r.code}: {r.out}{r.err}"
-    assert len(r.err.strip().splitlines()) == 1 and "Traceback" not in r.err, r.err
+    said = r.err.strip().splitlines()
+    assert len(said) == 1 or (len(said) == 2 and said[1].startswith("Fix: ")), r.err
+    assert "Traceback" not in r.err, r.err
     assert names in r.err, f"the error does not name {names!r}: {r.err}"
     assert lab.rev(OPS) == tip
 

@@ -409,6 +409,46 @@ def test_ignored_code_under_the_code_paths_is_dirty_code(trading_repo: Path) -> 
     assert state.dirty and state.dirty_paths == ("src/broker/session/__init__.py",)
 
 
+@pytest.mark.parametrize("hide", ["symlink", "nested-repository", "extension", "beside-main"])
+def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path,
+                                              hide: str) -> None:
+    """Ignored entries Python imports from without a .py of their own in git's list: a
+    link to a package elsewhere, a repository of its own, an extension module; and a
+    module beside main.py, which `python main.py` imports ahead of the standard library's
+    (the top folder is no code path, main.py is)."""
+    import os
+
+    from evidencebot.ledger.workspace import code_state
+
+    (trading_repo / "main.py").write_text("import json\n")
+    git(trading_repo, "add", "main.py")
+    git(trading_repo, "commit", "-qm", "main")
+    (trading_repo / ".git" / "info").mkdir(exist_ok=True)
+    (trading_repo / ".git" / "info" / "exclude").write_text("src/broker/session*\n")
+    paths = ["src/", "main.py"]
+    assert not code_state(trading_repo, paths).dirty
+    where = trading_repo / "src" / "broker" / "session"
+    if hide == "symlink":
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere" / "__init__.py").write_text("RISK_LIMIT = None\n")
+        os.symlink(tmp_path / "elsewhere", where)
+        want = "src/broker/session"
+    elif hide == "nested-repository":
+        where.mkdir()
+        git(where, "init", "-q")
+        (where / "__init__.py").write_text("RISK_LIMIT = None\n")
+        want = "src/broker/session/"
+    elif hide == "extension":
+        where.with_name("session.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
+        want = "src/broker/session.cpython-311-x86_64-linux-gnu.so"
+    else:
+        (trading_repo / "json.py").write_text("dumps = None\n")
+        want = "json.py"
+    assert git(trading_repo, "status", "--porcelain", "--", "src/", "main.py") == ""
+    state = code_state(trading_repo, paths)
+    assert state.dirty and want in state.dirty_paths, state.dirty_paths
+
+
 def test_a_number_cell_of_unicode_digits_is_no_row_number(trading_repo: Path, tmp_path: Path,
                                                           cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
     """"²" passes str.isdigit and int() refuses it: the hand-written row numbered so is

@@ -23,6 +23,7 @@ now = datetime.now(timezone.utc)
 dur = int(args["--duration"])
 start = now - timedelta(seconds=dur)
 print("connected to account DU5550001 with client id", args.get("--client"))
+print("compiled modules kept in", sys.pycache_prefix)
 report = {"run_id": start.strftime("%Y%m%dT%H%M%SZ"), "started_at_utc": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
   "finished_at_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "runs_requested": 1, "runs_completed": 1,
   "paper_duration_seconds": dur, "orders": {"filled": 2}, "symbol_data_availability_ratio": 0.9,
@@ -68,6 +69,9 @@ def test_run_records_the_fresh_report_and_keeps_the_redacted_log(repo: Path, cli
     log_path = doc["run"]["record"][:-5] + ".log"
     log = git(repo, "show", f"ops/evidence:{log_path}")
     assert "connected to account DU*** with client id" in log and "5550001" not in log
+    # the wrapper's Python reads no .pyc from the checkout: a folder of the run's own
+    kept = log.split("compiled modules kept in ", 1)[1].split("\n", 1)[0]
+    assert "evidencebot-pycache-" in kept and str(repo) not in kept
     entry = git(repo, "show", "ops/evidence:SESSION_LOG.md").split("\n## ")[-1]
     assert "- Pre-run checks: skipped (--skip-checks)" in entry
     assert "wrapper.py --duration 1800 --report latest.json" in entry

@@ -228,12 +228,7 @@ def test_a_run_s_streak_counts_the_rows_before_it_not_a_row_added_beside_it(
         return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ")
 
     hand = run_id("HEAD~1") + (run_id("HEAD") - run_id("HEAD~1")) / 2
-    backlog = recorded / "IMPLEMENTATION_BACKLOG.md"
-    lines = backlog.read_text(encoding="utf-8").splitlines(keepends=True)
-    last_row = max(i for i, ln in enumerate(lines) if ln.startswith("| ") and "Z |" in ln)
-    lines.insert(last_row + 1, f"| x | {hand:%Y-%m-%d} | {hand:%Y%m%dT%H%M%SZ} | 60 | 0 | 0.1 | "
-                               "1 | 7 | non-qualifying | by hand |\n")
-    backlog.write_text("".join(lines), encoding="utf-8")
+    _add_hand_row(recorded, f"{hand:%Y-%m-%d}", f"{hand:%Y%m%dT%H%M%SZ}")
     git(recorded, "commit", "-q", "-a", "--amend", "--no-edit", "--no-verify")
     assert "Burnin-Streak: 2/3" in git(recorded, "log", "-1", "--format=%B")
     r = cli("--repo", recorded, "--json", "verify")
@@ -241,6 +236,16 @@ def test_a_run_s_streak_counts_the_rows_before_it_not_a_row_added_beside_it(
     amend_message(recorded, "Burnin-Streak: 2/3", "Burnin-Streak: 1/3")
     r = cli("--repo", recorded, "--json", "verify")
     assert "Burnin-Streak: trailer says '1/3'" in r.out, r.out
+
+
+def _add_hand_row(repo: Path, day: str, run_id: str) -> None:
+    """A non-qualifying tracker row written by hand under the last row (60 s long)."""
+    backlog = repo / "IMPLEMENTATION_BACKLOG.md"
+    lines = backlog.read_text(encoding="utf-8").splitlines(keepends=True)
+    last_row = max(i for i, ln in enumerate(lines) if ln.startswith("| ") and "Z |" in ln)
+    lines.insert(last_row + 1, f"| x | {day} | {run_id} | 60 | 0 | 0.1 | 1 | 7 | "
+                               "non-qualifying | by hand |\n")
+    backlog.write_text("".join(lines), encoding="utf-8")
 
 
 def test_a_range_that_starts_above_the_base_is_refused(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -948,12 +953,7 @@ def test_a_code_commit_on_main_cannot_take_a_hand_written_break_away(
     record_run(cli, trading_repo, 6)  # A, reviewed into main
     git(trading_repo, "merge", "-q", "--no-ff", "--no-edit", OPS)
     hand = "20261125T141500Z"  # after A started (14:10), before the runs after it
-    backlog = trading_repo / "IMPLEMENTATION_BACKLOG.md"
-    lines = backlog.read_text(encoding="utf-8").splitlines(keepends=True)
-    last_row = max(i for i, ln in enumerate(lines) if ln.startswith("| ") and "Z |" in ln)
-    lines.insert(last_row + 1, f"| x | 2026-11-25 | {hand} | 60 | 0 | 0.41 | 12 | 19 | "
-                               "non-qualifying | noted by hand |\n")
-    backlog.write_text("".join(lines), encoding="utf-8")
+    _add_hand_row(trading_repo, "2026-11-25", hand)
     git(trading_repo, "commit", "-q", "-am", "tracker: the 14:15 session failed")
     git(trading_repo, "switch", "-q", OPS)
     git(trading_repo, "merge", "-q", "--no-edit", "main")

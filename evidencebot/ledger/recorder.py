@@ -87,7 +87,7 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
     now = ctx.now
     check_times(metrics, now=now, source=source)
     if live_code is not None:
-        code = _held(live_code, ctx.live_code())
+        code = ctx.live_code(since=live_code)
     elif metrics.code_commit is not None:
         code = CodeState(commit=metrics.code_commit, dirty=metrics.code_dirty)
     else:
@@ -109,15 +109,6 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
         connectivity=conn,
     )
     return commit_run(ctx, record, log=log, verdict_=v)
-
-
-def _held(started: CodeState, now: CodeState) -> CodeState:
-    """The code a live run ran: as it was when it started, dirty unless it is the same
-    at the end."""
-    if now == started:
-        return started
-    paths = tuple(dict.fromkeys((*started.dirty_paths, *now.dirty_paths)))
-    return CodeState(commit=started.commit, dirty=True, dirty_paths=paths)
 
 
 def _attachments(record: EvidenceRecord, log: bytes | None,

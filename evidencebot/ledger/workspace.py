@@ -122,10 +122,16 @@ class Context:
         """The session window as the base branch's config sets it."""
         return window_of(self.rules)
 
-    def live_code(self) -> CodeState:
+    def live_code(self, since: CodeState | None = None) -> CodeState:
         """The operator's checkout as `code_state` reads it, under the code paths the base
-        branch's committed config names (a local config cannot narrow what is code)."""
-        return code_state(self.repo, self.rules.ops.code_paths)
+        branch's committed config names (a local config cannot narrow what is code).
+        ``since``: the checkout when a run started, which is the code it ran, dirty unless
+        the checkout is the same now."""
+        now = code_state(self.repo, self.rules.ops.code_paths)
+        if since is None or now == since:
+            return now
+        paths = tuple(dict.fromkeys((*since.dirty_paths, *now.dirty_paths)))
+        return type(since)(commit=since.commit, dirty=True, dirty_paths=paths)
 
     def on_base(self, commit: str) -> bool:
         """Whether ``commit`` is on the base branch (reviewed and merged code)."""
@@ -240,20 +246,42 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     paths = [item[3:] for item in raw.decode("utf-8", "replace").split("\x00") if len(item) > 3]
     paths += [p for p in _hidden_changes(repo, specs) if p not in paths]
     paths += [p for p in _ignored_code(repo, specs) if p not in paths]
+    paths += [p for p in _beside_scripts(repo, code_paths) if p not in paths]
     from ..evidence.record import CodeState
 
     return CodeState(commit=head, dirty=bool(paths), dirty_paths=tuple(paths))
 
 
 def _ignored_code(repo: Path, specs: list[str]) -> list[str]:
-    """Ignored files under the code paths that Python imports: modules (.py, .pyw) and
-    compiled ones without their source beside them (a .pyc outside __pycache__). A line
-    in .git/info/exclude or a .gitignore would otherwise hide a package that shadows a
-    reviewed module; the caches Python writes itself (__pycache__) are no code of anyone's."""
+    """Ignored entries under the code paths that Python can import from: modules (.py,
+    .pyw), extension modules (.so, .pyd), compiled modules without their source beside
+    them (a .pyc outside __pycache__), symbolic links (to anything) and repositories of
+    their own (git lists no file inside). A line in .git/info/exclude or a .gitignore
+    would otherwise hide a package that shadows a reviewed module. The caches in
+    __pycache__ are not read by `run`'s wrapper (it gets a fresh PYTHONPYCACHEPREFIX),
+    nor are logs and the like."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
     raw = git.run(repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--",
                   *specs).decode("utf-8", "replace")
-    return [p for p in raw.split("\x00") if p.endswith((".py", ".pyw"))
-            or (p.endswith(".pyc") and "__pycache__/" not in f"/{p}")]
+    code = (".py", ".pyw", ".so", ".pyd", *EXTENSION_SUFFIXES)
+    return [p for p in filter(None, raw.split("\x00")) if p.endswith(("/", *code))
+            or (p.endswith(".pyc") and "__pycache__/" not in f"/{p}")
+            or (repo / p).is_symlink()]
+
+
+def _beside_scripts(repo: Path, code_paths: list[str]) -> list[str]:
+    """Modules not in git beside a code path that is a file (main.py): `python main.py`
+    puts its folder first on the import path, so a json.py there shadows the standard
+    library's, whether or not the folder is itself a code path."""
+    folders = {str(Path(p).parent).replace("\\", "/") for p in code_paths
+               if p and not p.endswith("/") and (repo / p).is_file()}
+    specs = [f":(glob){'' if f == '.' else f + '/'}*{ext}" for f in sorted(folders)
+             for ext in (".py", ".pyw", ".so", ".pyd")]
+    if not specs:
+        return []
+    raw = git.run(repo, "ls-files", "-z", "--others", "--", *specs)  # (ignored ones too)
+    return sorted(filter(None, raw.decode("utf-8", "replace").split("\x00")))
 
 
 def _hidden_changes(repo: Path, specs: list[str]) -> list[str]:

@@ -153,12 +153,20 @@ def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
 def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
              started: datetime, progress: runner.Progress | None,
              say: Steps) -> tuple[runner.Completed, Fresh]:
-    """One start of the wrapper: what it did, and its report if it wrote a fresh one."""
+    """One start of the wrapper: what it did, and its report if it wrote a fresh one. Its
+    Python keeps compiled modules in a folder of this start's own (PYTHONPYCACHEPREFIX):
+    a .pyc left in the checkout's __pycache__ (one that never checks its source) would
+    run code the code state does not see."""
+    import tempfile
+
     say(Step("start", attempt, client_id))
     wall_start = time.time()  # file mtimes are wall-clock; the report must be newer
-    done = runner.run_command(run_plan.argv, cwd=ctx.repo,
-                              env={"IBKR_CLIENT_ID": str(client_id)},
-                              timeout=run_plan.params.timeout_seconds, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="evidencebot-pycache-",
+                                     ignore_cleanup_errors=True) as cache:
+        done = runner.run_command(run_plan.argv, cwd=ctx.repo,
+                                  env={"IBKR_CLIENT_ID": str(client_id),
+                                       "PYTHONPYCACHEPREFIX": cache},
+                                  timeout=run_plan.params.timeout_seconds, progress=progress)
     say(Step("end", attempt, client_id, exit_code=done.exit_code, seconds=done.seconds))
     return done, _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
                                wall_start=wall_start)
@@ -213,14 +221,14 @@ def _gateway_alive(ctx: Context) -> bool:
         return False
 
 
-# The report when this run wrote it (newer file, finished after the start), else None; and
-# why `record` cannot read it (not JSON, NaN, a metric missing where the base's [report]
-# pointers look), else None. The session ran: such a report is the wrapper's bug, an
-# attempt recorded as one, which breaks the streak.
-Fresh = tuple[Path | None, str | None]
+Fresh = tuple[Path | None, str | None]  # (`_fresh_report`)
 
 
 def _fresh_report(ctx: Context, path: Path, *, started: Any, wall_start: float) -> Fresh:
+    """The report when this run wrote it (newer file, finished after the start), else
+    None; and why `record` cannot read it (not JSON, NaN, a metric missing where the
+    base's [report] pointers look), else None. The session ran: such a report is the
+    wrapper's bug, an attempt recorded as one, which breaks the streak."""
     if not path.is_file() or path.stat().st_mtime < wall_start - 1e-3:
         return None, None
     try:

@@ -180,6 +180,35 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _stepper(cli: Callable[[list[str]], int], repo: Path) -> Callable[..., None]:
+    """A step of the demo: the CLI on the demo repository, stopping the demo when it ends
+    otherwise than ``expect`` (130: interrupted, as the step was)."""
+    def step(*args: str, expect: int = 0) -> None:
+        code = cli(["--repo", str(repo), *args])
+        if code != expect:
+            stopped = DemoStopped(
+                "interrupted: the demo stopped" if code == 130 else
+                f"`evidencebot {args[0]}` exited {code}, not {expect}: the demo stopped "
+                f"(its repository is {repo})")
+            stopped.exit_code = 130 if code == 130 else 1
+            raise stopped
+    return step
+
+
+def _received(target: Path, arrived: list[Any], say: Callable[[str], None]) -> None:
+    """What the demo's stand-ins received: notifications and GitLab push options."""
+    say(f"\nthe loopback webhook received {len(arrived)} notification(s) through apprise:")
+    for request in arrived:
+        title = request.json.get("title", "") if isinstance(request.json, dict) else ""
+        say(f"  {title}")
+    log = target / "gitlab-remote.git" / "push-options.log"
+    if log.exists():
+        say("\nthe GitLab stand-in received these push options:")
+        for line in log.read_text(encoding="utf-8").splitlines():
+            for opt in json.loads(line)["options"]:
+                say(f"  -o {opt}")
+
+
 def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
              cli: Callable[[list[str]], int]) -> Path:
     """Build the demo and drive it through the real CLI, one step at a time."""
@@ -195,18 +224,7 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
             "(a real repository keeps the runbook's 08:00–16:00 UTC Mon–Fri)")
         say("the demo's clock stands still while a simulated run takes its half hour: a "
             "run's log lines carry the time it ends\n")
-        base = ["--repo", str(repo)]
-
-        def step(*args: str, expect: int = 0) -> None:
-            code = cli([*base, *args])
-            if code != expect:
-                stopped = DemoStopped(
-                    "interrupted: the demo stopped" if code == 130 else
-                    f"`evidencebot {args[0]}` exited {code}, not {expect}: the demo stopped "
-                    f"(its repository is {repo})")
-                stopped.exit_code = 130 if code == 130 else 1
-                raise stopped
-
+        step = _stepper(cli, repo)
         first = session_time(1, start=True)  # when run 1 starts, on the demo's clock
         say(f"$ evidencebot check   # at {first}, before run 1")
         with environment({"EVIDENCEBOT_NOW": first}):
@@ -231,16 +249,7 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
         step("verify")
         git.run(repo, "switch", "-q", "main")
         arrived = hook.received
-    say(f"\nthe loopback webhook received {len(arrived)} notification(s) through apprise:")
-    for request in arrived:
-        title = request.json.get("title", "") if isinstance(request.json, dict) else ""
-        say(f"  {title}")
-    log = target / "gitlab-remote.git" / "push-options.log"
-    if log.exists():
-        say("\nthe GitLab stand-in received these push options:")
-        for line in log.read_text(encoding="utf-8").splitlines():
-            for opt in json.loads(line)["options"]:
-                say(f"  -o {opt}")
+    _received(target, arrived, say)
     say(f"\nlook around: cd {repo} && git log --format='%h %s%n%(trailers:only)' "
         "ops/evidence")
     say("\n$ evidencebot report   # the burn-in as one HTML page: open it in a browser")
