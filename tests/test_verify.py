@@ -533,6 +533,14 @@ def test_an_ascii_locale_gets_the_error_in_utf_8(tmp_path: Path, tail: list[str]
         f"{where} is not inside a git repository"
 
 
+def test_a_bare_repository_is_named_so(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """--repo naming a bare repository (the demo's stand-in remote, say): said so."""
+    git(tmp_path, "init", "-q", "--bare", "remote.git")
+    r = cli("--repo", tmp_path / "remote.git", "status")
+    assert r.code == 2 and r.err.startswith(
+        f"evidencebot: error: {tmp_path / 'remote.git'} is a bare repository")
+
+
 def test_a_repo_that_does_not_exist_is_named_so(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", tmp_path / "nope", "status")
     assert r.code == 2

@@ -171,7 +171,9 @@ def top(path: Path) -> Path:
     try:
         return toplevel(path)
     except GitError:
-        what = "is not inside a git repository" if path.is_dir() \
+        bare = (path / "HEAD").is_file() and (path / "objects").is_dir()
+        what = "is a bare repository (no checkout to work in)" if bare \
+            else "is not inside a git repository" if path.is_dir() \
             else "is not a directory" if path.exists() else "does not exist"
         raise UsageError(f"{path} {what}", fix="run evidencebot inside the trading "
                          "repository's checkout, or name it with --repo PATH") from None
