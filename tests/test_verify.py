@@ -982,3 +982,25 @@ def test_a_code_commit_on_main_cannot_take_a_hand_written_break_away(
     blamed = {v["commit"] for v in json.loads(r.out)["violations"]}
     assert r.code == 1 and smuggled in blamed
     assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 1
+
+
+def test_a_closure_page_that_comes_without_its_closure_is_caught(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A commit of another kind adding a milestone's page and description (copied from a
+    closure elsewhere: "3 consecutive qualifying runs") would show the reviewer a closure
+    the branch does not hold: only a closure adds them (stray-closure-file)."""
+    pages = recorded / "reports" / "evidence" / "milestones"
+    pages.mkdir(parents=True)
+    (pages / "MO-2.md").write_text("MO-2 is ready to close: 3 consecutive qualifying runs\n")
+    (pages / "MO-2.html").write_text("<!doctype html><title>MO-2 closed</title>\n")
+    git(recorded, "add", "-A")
+    said = {k: v for k, v in (ln.split(": ", 1) for ln in git(
+        recorded, "log", "-1", "--format=%(trailers:only)", OPS).splitlines() if ": " in ln)
+        if k in ("Session-Type", "Evidencebot-Version", "Config-Sha256")}
+    subprocess.run(["git", "-C", str(recorded), "commit", "-q", "--no-verify", "-F", "-"],
+                   text=True, check=True, input="evidence(handoff): summary\n\n"
+                   "Evidence-Kind: handoff\n" + "".join(f"{k}: {v}\n" for k, v in said.items()))
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
+    blamed = sorted(v["message"].split(" ")[0] for v in json.loads(r.out)["violations"]
+                    if v["rule"] == "stray-closure-file")
+    assert r.code == 1 and blamed == ["reports/evidence/milestones/MO-2.html",
+                                      "reports/evidence/milestones/MO-2.md"], r.out

@@ -102,6 +102,7 @@ def test_voiding_twice_adds_nothing(repo: Path, cli) -> None:  # type: ignore[no
     (["../evil", "--reason", "x"], 2, "is not a run id"),
     (["RUN", "--reason", " \x1b[31m \u200b "], 2, "the reason is empty"),
     (["RUN", "--reason", "x" * 501], 2, "keep it under 501"),
+    (["RUN", "--reason", "caf\udce9"], 2, "not UTF-8 text"),  # (a Latin-1 terminal's é)
     (["RUN"], 2, "--reason"),
 ])
 def test_refused_with_nothing_written(repo: Path, cli, args: list[str], code: int,  # type: ignore[no-untyped-def]

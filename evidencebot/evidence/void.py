@@ -37,7 +37,12 @@ def valid_run_id(run_id: str) -> bool:
 
 def clean_reason(text: str) -> str:
     """The reason as one neutral line (controls and format characters gone, account
-    numbers redacted); ValueError when nothing is left or it is too long for a trailer."""
+    numbers redacted); ValueError when nothing is left, it is too long for a trailer, or
+    it holds bytes that are no UTF-8 (a terminal in another encoding: Python hands them on
+    as lone surrogates, which no document can hold)."""
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        raise ValueError("the reason holds bytes that are not UTF-8 text; type it in a "
+                         "UTF-8 terminal")
     reason = redact(line(text)).strip()
     if not reason:
         raise ValueError("the reason is empty; say why the run must not count")

@@ -33,6 +33,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
              "(merge, do not squash)"),
     RuleInfo("stray-record", _RANGE, "under the runs' evidence folder a commit adds only "
              "its own run's record and log"),
+    RuleInfo("stray-closure-file", _RANGE, "under the milestones' folder only a closure "
+             "adds files: its own page and description"),
     RuleInfo("record-path", _RUN, "the record lives at <evidence_dir>/<run-id>.json"),
     RuleInfo("record-missing", _RUN, "the commit holds its record"),
     RuleInfo("record-not-new", _RUN, "the record is new in this commit"),
