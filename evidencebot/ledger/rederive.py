@@ -172,13 +172,8 @@ def _closure_date(ctx: Context, c: OpsCommit, s: streaks.Streak, add: Add) -> No
 
 
 def parent_backlog(ctx: Context, c: OpsCommit, changes: Sequence[Change]) -> bytes | None:
-    """The tracker document as ``c``'s parent holds it: from ``changes`` when the commit
-    changed it, else from git (None: no parent, or no such file there)."""
-    path = ctx.cfg.docs.backlog
-    for ch in changes:
-        if ch.old is not None and ch.new is not None and ch.old.path == path == ch.new.path:
-            return ch.old.data
-    return git.show_bytes(ctx.repo, c.parents[0], path) if c.parents else None
+    """The tracker document as ``c``'s parent holds it (`runparts.parent_document`)."""
+    return parts.parent_document(ctx, c, changes, ctx.cfg.docs.backlog)
 
 
 def _times(ctx: Context, c: OpsCommit, record: EvidenceRecord, add: Add) -> None:

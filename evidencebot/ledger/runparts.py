@@ -63,6 +63,19 @@ def connectivity(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
     return counted[0]
 
 
+def parent_document(ctx: Context, c: OpsCommit, changes: Sequence[Change],
+                    path: str) -> bytes | None:
+    """The file ``path`` as ``c``'s parent holds it: from ``changes`` when the commit
+    changed it (None when it added it), else from git (None: no parent, or no such file
+    there)."""
+    for ch in changes:
+        if ch.old is not None and ch.old.path == path:
+            return ch.old.data
+        if ch.new is not None and ch.new.path == path:
+            return None  # (added by the commit: the parent has none)
+    return git.show_bytes(ctx.repo, c.parents[0], path) if c.parents else None
+
+
 def documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
                backlog: bytes | None, changes: Sequence[Change], streak: int,
                runs: streaks.Runs, add: Add) -> bool:
@@ -77,13 +90,9 @@ def documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
     from .recorder import HAND_RECORDED
 
     docs = ctx.cfg.docs
-    olds = {ch.old.path: ch.old.data for ch in changes if ch.old is not None}
+    olds = {ch.old.path for ch in changes if ch.old is not None}
     news = {ch.new.path: ch.new.data for ch in changes if ch.new is not None}
-    if docs.session_log in olds or docs.session_log in news:  # (changed by the commit)
-        old_log = olds.get(docs.session_log)
-    else:
-        old_log = git.show_bytes(ctx.repo, c.parents[0], docs.session_log) if c.parents \
-            else None
+    old_log = parent_document(ctx, c, changes, docs.session_log)
     if backlog is None or old_log is None:
         return False  # (no documents to record into: record refuses)
     try:

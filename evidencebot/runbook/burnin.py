@@ -102,18 +102,13 @@ def execute(
         attempt += 1
         done, (fresh, unreadable) = _attempt(ctx, run_plan, client_id, attempt,
                                              started=started, progress=progress, say=say)
-        if unreadable is not None and not done.timed_out:  # (a code bug: DEBUG's)
-            return _record_failure(ctx, run_plan, Classification(
-                "failed-code", f"the wrapper's report cannot be read: {unreadable}", ()), done,
-                started=started, client_id=client_id, checks_summary=checks_summary,
-                check_results=check_results)
-        if fresh is not None and not done.timed_out:
+        if fresh is not None and unreadable is None and not done.timed_out:
             return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=code,
                                           session=SessionInfo(
                                               command=run_plan.argv, checks=checks_summary,
                                               client_id=client_id, exit_code=done.exit_code,
                                               check_results=tuple(check_results)))
-        cls = _classify(ctx, run_plan, done, seen_alive=seen_alive)
+        cls = _classify(ctx, run_plan, done, seen_alive=seen_alive, unreadable=unreadable)
         if cls.retry_client_id and index + 1 < len(ids):
             index += 1  # 326: the next id, at once
             say(Step("retry", attempt, client_id, f"{cls.reason}; next: client id "
@@ -132,9 +127,13 @@ def execute(
 
 
 def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
-              seen_alive: bool) -> Classification:
+              seen_alive: bool, unreadable: str | None) -> Classification:
     """Why an attempt left no report to record (`classify_failure`); killed at its
-    timeout, or ending well without a report, a code failure."""
+    timeout, leaving a report `record` cannot read (``unreadable``: why), or ending well
+    without a report, a code failure."""
+    if unreadable is not None and not done.timed_out:  # (the wrapper's bug: DEBUG's)
+        return Classification("failed-code", f"the wrapper's report cannot be read: "
+                              f"{unreadable}", ())
     log_text = done.log.decode("utf-8", "replace")
     if done.exit_code == 0:
         log_text += "\nno fresh report was written"

@@ -42,10 +42,16 @@ SCENARIOS: tuple[tuple[str, str, list[str], int], ...] = (
 
 
 class DemoStopped(EvidencebotError):
-    """A step of the demo ended otherwise than the demo expects (or was interrupted): the
-    demo stops there, its repository left as it is for a look."""
+    """A step of the demo ended otherwise than the demo expects: the demo stops there, its
+    repository left as it is for a look."""
 
     exit_code = 1
+
+
+class DemoInterrupted(DemoStopped):
+    """A step was interrupted (Ctrl-C): so is the demo."""
+
+    exit_code = 130
 
 RECEIVE_HOOK = """\
 #!{python}
@@ -185,13 +191,11 @@ def _stepper(cli: Callable[[list[str]], int], repo: Path) -> Callable[..., None]
     otherwise than ``expect`` (130: interrupted, as the step was)."""
     def step(*args: str, expect: int = 0) -> None:
         code = cli(["--repo", str(repo), *args])
+        if code == 130:
+            raise DemoInterrupted("interrupted: the demo stopped")
         if code != expect:
-            stopped = DemoStopped(
-                "interrupted: the demo stopped" if code == 130 else
-                f"`evidencebot {args[0]}` exited {code}, not {expect}: the demo stopped "
-                f"(its repository is {repo})")
-            stopped.exit_code = 130 if code == 130 else 1
-            raise stopped
+            raise DemoStopped(f"`evidencebot {args[0]}` exited {code}, not {expect}: the "
+                              f"demo stopped (its repository is {repo})")
     return step
 
 
