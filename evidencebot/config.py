@@ -126,6 +126,7 @@ class ReportFields:
     filled_orders: str = "/orders/filled"
     symbol_data_availability_ratio: str = "/symbol_data_availability_ratio"
     bars_per_symbol: str = "/preflight_bars_per_symbol"
+    symbols: str = "/symbols"  # when the report lists them: a listed symbol without bars has 0
     runs_completed: str = "/runs_completed"
     runs_requested: str = "/runs_requested"
     passed: str = "/passed"
@@ -357,8 +358,33 @@ def load_at(repo: Path, rev: str) -> LoadedConfig:
 
 def base_at(repo: Path, rev: str = "HEAD") -> str:
     """The base branch the config committed at ``rev`` names (never the working tree's);
-    main when there is none to read."""
+    main when there is none to read. Held to the remote's default branch (`agreed_base`)."""
     try:
-        return load_at(repo, rev).config.ops.base
+        named = load_at(repo, rev).config.ops.base
     except UsageError:
-        return "main"
+        named = "main"
+    return agreed_base(repo, named, source=f"the config committed at {rev}")
+
+
+DEFAULT_BRANCH = "refs/remotes/origin/HEAD"  # the remote's default branch, as a clone names it
+
+
+def agreed_base(repo: Path, named: str, *, source: str) -> str:
+    """``named``, the base branch ``source`` names, unless the remote's default branch
+    commits a config naming another: then UsageError. The base decides which rules judge
+    the evidence, so a branch of the operator's own (``release``, with the window opened
+    and ``base = "release"`` in its config) must not become the base by naming itself;
+    the remote's default branch is what a clone knows to be reviewed. No remote default,
+    or no config on it: ``named``."""
+    try:
+        default = load_at(repo, DEFAULT_BRANCH)
+    except UsageError:
+        return named  # (its own commands report a broken config there)
+    if default.path is None or default.config.ops.base == named:
+        return named
+    said = default.config.ops.base
+    raise UsageError(f"{source} names the base branch {named!r}, but the config on the "
+                     f"remote's default branch ({DEFAULT_BRANCH}) names {said!r}: the "
+                     "evidence is judged by the reviewed base's rules",
+                     fix=f"name the reviewed base: --base {said} (verify), or set "
+                     f"[ops] base = {said!r} in your config")

@@ -144,6 +144,9 @@ def test_check_command_table_and_exit_codes(repo: Path, cli) -> None:  # type: i
 def test_bad_now_is_a_usage_error(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", repo, "check", "--now", "tomorrow")
     assert r.code == 2 and "ISO-8601" in r.err
+    for command in ("check", "next"):  # an empty --now is no "now": not the real clock
+        r = cli("--repo", repo, command, "--now", "")
+        assert r.code == 2 and "ISO-8601" in r.err, (command, r.out)
 
 
 def test_health_failure_blocks_the_run(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -31,6 +31,7 @@ def test_init_ci_github_and_gitlab(trading_repo: Path, cli) -> None:  # type: ig
                "--install", "pip install ./tools/evidencebot").code == 0
     gl = (trading_repo / ".gitlab/evidencebot-verify.yml").read_text()
     assert "merge_request_event" in gl and "pip install ./tools/evidencebot" in gl
+    assert "=~ /^ops\\//i'" in gl  # any case, as evidencebot reads branch names
     assert 'evidencebot verify --base main --range "origin/main..HEAD"' in gl
     again = cli("--repo", trading_repo, "init", "--ci", "gitlab")
     assert again.code == 2 and "already exists" in again.err

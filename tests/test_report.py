@@ -60,6 +60,28 @@ def test_bars_per_symbol_object_gives_its_minimum() -> None:
     assert metrics(min_bars=137).min_bars_per_symbol == 137
 
 
+def test_a_listed_symbol_without_bars_has_none() -> None:
+    """Every symbol needs its bars: one the report lists but the bars leave out has 0."""
+    doc = report(finished=NOW - timedelta(hours=1))
+    assert metrics_from(doc, ReportFields(), source="r").min_bars_per_symbol == 240
+    del doc["preflight_bars_per_symbol"]["BARC.L"]
+    assert "BARC.L" in doc["symbols"]
+    m = metrics_from(doc, ReportFields(), source="r")
+    assert m.min_bars_per_symbol == 0
+    assert "min bars per symbol 0 < 100" in verdict(m, Q, code_dirty=False).reasons
+    # No list (or the pointer unset): the bars alone decide, as before.
+    del doc["symbols"]
+    assert metrics_from(doc, ReportFields(), source="r").min_bars_per_symbol == 240
+    doc["symbols"] = ["BARC.L"]
+    assert metrics_from(doc, replace(ReportFields(), symbols=""),
+                        source="r").min_bars_per_symbol == 240
+
+
+def test_a_ratio_just_under_its_threshold_is_not_shown_equal_to_it() -> None:
+    v = verdict(metrics(ratio=0.7999999999999999), Q, code_dirty=False)
+    assert list(v.reasons) == ["data ratio 0.7999999999999999 < 0.8"]
+
+
 def test_bom_is_accepted() -> None:
     data = b"\xef\xbb\xbf" + json.dumps(report(finished=NOW)).encode()
     assert load_json(data, source="r.json")["profile"] == "uk_paper"

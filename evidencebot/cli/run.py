@@ -36,7 +36,7 @@ def check(state: State, now_text: str | None) -> int:
     from ..runbook.preflight import run_checks
 
     ctx = state.context()
-    now = parse_instant(now_text) if now_text else ctx.now
+    now = parse_instant(now_text) if now_text is not None else ctx.now
     pre = run_checks(ctx, now=now, run_seconds=ctx.rules.burnin.paper_duration_seconds)
     if state.as_json:
         out = check_out(pre)

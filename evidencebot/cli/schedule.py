@@ -29,7 +29,7 @@ def next_cmd(state: State, now_text: str | None) -> int:
     from ..runbook.unattended import next_start
 
     ctx = state.context()
-    now = parse_instant(now_text) if now_text else ctx.now
+    now = parse_instant(now_text) if now_text is not None else ctx.now
     try:
         nxt = next_start(now=now, paper_seconds=ctx.rules.burnin.paper_duration_seconds,
                          window=window_of(ctx.rules), commits=ctx.history())

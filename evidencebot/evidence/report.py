@@ -211,10 +211,13 @@ def load_json(data: bytes, *, source: str) -> dict[str, Any]:
     return doc
 
 
-def _min_bars(value: Any) -> Any:
+def _min_bars(value: Any, listed: Any) -> Any:
+    """The fewest bars any symbol had: 0 when the report lists a symbol (``listed``) that
+    the bars leave out, since every symbol needs its bars."""
     if isinstance(value, dict):
         nums = list(value.values())
-        if not nums:
+        if not nums or (isinstance(listed, list) and any(
+                isinstance(s, str) and s not in value for s in listed)):
             return 0
         if not all(isinstance(n, int | float) and not isinstance(n, bool)
                    and n == n and abs(n) != float("inf") for n in nums):
@@ -263,7 +266,8 @@ def metrics_from(doc: Mapping[str, Any], fields: ReportFields, *, source: str) -
         v = pointer(doc, ptr) if ptr else _MISSING
         if v is not _MISSING and v is not None:
             values[name] = v
-    values["min_bars_per_symbol"] = _min_bars(values["min_bars_per_symbol"])
+    listed = pointer(doc, fields.symbols) if fields.symbols else _MISSING
+    values["min_bars_per_symbol"] = _min_bars(values["min_bars_per_symbol"], listed)
     msgs = pointer(doc, fields.ibkr_messages) if fields.ibkr_messages else _MISSING
     values["ibkr_codes"] = _codes(msgs if msgs is not _MISSING else None)
     try:

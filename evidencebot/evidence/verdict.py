@@ -56,10 +56,8 @@ def verdict(m: MetricValues, q: Qualify, *, code_dirty: bool,
     if m.filled_orders < q.min_filled_orders:
         reasons.append(f"{m.filled_orders} filled orders < {q.min_filled_orders}")
     if m.symbol_data_availability_ratio < q.min_symbol_data_availability_ratio:
-        reasons.append(
-            f"data ratio {fmt_ratio(m.symbol_data_availability_ratio)} < "
-            f"{fmt_ratio(q.min_symbol_data_availability_ratio)}"
-        )
+        reasons.append(_below("data ratio", m.symbol_data_availability_ratio,
+                              q.min_symbol_data_availability_ratio))
     if m.min_bars_per_symbol < q.min_bars_per_symbol:
         reasons.append(f"min bars per symbol {m.min_bars_per_symbol} < {q.min_bars_per_symbol}")
     if m.runs_completed < m.runs_requested:
@@ -75,6 +73,13 @@ def verdict(m: MetricValues, q: Qualify, *, code_dirty: bool,
             f"{'qualifying' if ok else 'non-qualifying'}"
         )
     return Verdict(ok, tuple(reasons), m.report_passed, disagreement)
+
+
+def _below(what: str, x: float, least: float) -> str:
+    """``what x < least`` with x shown as it is where rounding would show it equal to the
+    threshold (0.7999999999999999, not "0.8 < 0.8")."""
+    shown, bound = fmt_ratio(x), fmt_ratio(least)
+    return f"{what} {repr(float(x)) if shown == bound else shown} < {bound}"
 
 
 def fmt_ratio(x: float) -> str:

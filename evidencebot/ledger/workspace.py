@@ -22,7 +22,13 @@ from ..evidence.report import COMMIT_ID
 from ..evidence.store import Store
 from ..evidence.window import Window, window_of
 from ..frozen import field, frozen
-from ..guard.changes import base_ref, base_rules, judge_commit_range, markdown_shortcut
+from ..guard.changes import (
+    applies,
+    base_ref,
+    base_rules,
+    judge_commit_range,
+    markdown_shortcut,
+)
 from ..guard.rules import Rules
 from ..md import blocks as mdblocks
 from . import commit as ledger
@@ -62,7 +68,16 @@ class Context:
         return ledger.Identity.parse(self.cfg.ops.author)
 
     def tip(self) -> ledger.Tip:
-        return ledger.tip(self.repo, branch=self.cfg.ops.branch, base=self.cfg.ops.base)
+        """The ops branch, which must be one the base's scope rules guard: on a branch
+        they do not match, the hook lets any commit through."""
+        branch = self.cfg.ops.branch
+        if not applies(branch, self.guard_rules, {}):
+            raise UsageError(
+                f"ops.branch {branch!r} is not a branch the base's [scope] branches "
+                f"({', '.join(self.guard_rules.branches)}) cover: the hook would not guard "
+                "its commits", fix="name an ops branch they cover, e.g. ops/evidence (or "
+                "widen [scope] branches on the base, through review)")
+        return ledger.tip(self.repo, branch=branch, base=self.cfg.ops.base)
 
     def history(self, rev: str | None = None) -> list[history.OpsCommit]:
         return history.read(self.repo, rev or self.tip().sha, bot_author=self.cfg.ops.author,
@@ -222,7 +237,8 @@ def open_context(
     top = git.top(repo)
     whole_history(top)
     loaded = config_mod.load(top, config_path)
-    base_name = loaded.config.ops.base
+    base_name = config_mod.agreed_base(top, loaded.config.ops.base,
+                                       source=str(loaded.path or "the default config"))
     ref = base_ref(top, base_name)
     base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
     common = git.common_dir(top)

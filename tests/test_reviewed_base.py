@@ -1,0 +1,112 @@
+"""Which branch judges the evidence: the base a config names is held to the remote's
+default branch, and the ops branch must be one the base's scope rules guard. Found by an
+adversary: a side branch `release` whose config named itself the base (and opened the
+window on weekend nights) got MO-2 closed on weekend runs, and a plain `verify` said OK."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import PINNED, git, record_run
+
+OPS = "ops/evidence"
+
+
+@pytest.fixture
+def cloned(tmp_path: Path, trading_repo: Path) -> Path:
+    """The operator's clone of a remote holding the trading repository: origin/HEAD names
+    the remote's default branch, main, whose config names main the base."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(trading_repo), str(remote))
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    assert git(clone, "symbolic-ref", "refs/remotes/origin/HEAD").strip() == \
+        "refs/remotes/origin/main"
+    return clone
+
+
+def _report(repo: Path) -> Path:
+    """A qualifying report of a run ending 35 minutes before the pinned clock."""
+    from evidencebot.sim.trading_repo import report, write_report
+
+    finished = datetime.fromisoformat(PINNED) - timedelta(minutes=35)
+    return write_report(repo.parent / "r.json", report(finished=finished))
+
+
+def _self_named_release(repo: Path) -> None:
+    """A branch `release`: main plus a config naming `release` the base, pushed."""
+    git(repo, "switch", "-q", "-c", "release")
+    cfg = repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[ops]\n", '[ops]\nbase = "release"\n', 1),
+                   encoding="utf-8")
+    assert 'base = "release"' in cfg.read_text(encoding="utf-8")
+    git(repo, "commit", "-qam", "tidy config")
+    git(repo, "push", "-q", "origin", "release")
+
+
+def test_a_branch_naming_itself_the_base_records_nothing(cloned: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    _self_named_release(cloned)
+    r = cli("--repo", cloned, "record", _report(cloned))
+    assert r.code == 2
+    assert "names the base branch 'release'" in r.err and "names 'main'" in r.err
+    assert "Fix:" in r.err and "Traceback" not in r.err
+    assert git(cloned, "branch", "--list", OPS) == ""  # nothing written
+
+
+def test_plain_verify_will_not_take_the_base_from_the_branch_it_judges(cloned: Path, cli,  # type: ignore[no-untyped-def]
+                                                                     pinned_now: str) -> None:
+    # Runs recorded honestly against main, then the ops branch re-made on `release`.
+    record_run(cli, cloned, 1)
+    _self_named_release(cloned)
+    git(cloned, "switch", "-q", OPS)
+    git(cloned, "rebase", "-q", "--no-verify", "release")  # (the hook would refuse nothing here)
+    r = cli("--repo", cloned, "verify")
+    assert r.code == 2, r.out
+    assert "--base main" in r.err
+    # Named, the base judges: main's rules blame the config commit below the ops commits.
+    named = cli("--repo", cloned, "--json", "verify", "--base", "main")
+    assert named.code == 1
+    rules = {v["rule"] for v in json.loads(named.out)["violations"]}
+    assert "not-an-ops-commit" in rules
+
+
+def test_without_a_remote_default_the_committed_base_is_used(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                            pinned_now: str) -> None:
+    record_run(cli, trading_repo, 1)
+    git(trading_repo, "switch", "-q", OPS)
+    r = cli("--repo", trading_repo, "verify")
+    assert r.code == 0, r.out + r.err
+    assert "1 run(s)" in r.out
+
+
+def test_the_remote_default_naming_the_same_base_changes_nothing(cloned: Path, cli,  # type: ignore[no-untyped-def]
+                                                               pinned_now: str) -> None:
+    record_run(cli, cloned, 1)
+    git(cloned, "switch", "-q", OPS)
+    r = cli("--repo", cloned, "verify")
+    assert r.code == 0, r.out + r.err
+
+
+@pytest.mark.parametrize("branch", ["burnin/evidence", "evidence"])
+def test_an_ops_branch_the_hook_does_not_guard_is_refused(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                         pinned_now: str, branch: str) -> None:
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[ops]\n", f'[ops]\nbranch = "{branch}"\n', 1),
+                   encoding="utf-8")
+    r = cli("--repo", trading_repo, "record", _report(trading_repo))
+    assert r.code == 2
+    assert f"ops.branch {branch!r}" in r.err and "ops/*" in r.err and "Fix:" in r.err
+    assert git(trading_repo, "branch", "--list", branch) == ""
+
+
+def test_an_ops_branch_differing_only_in_case_is_guarded(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                        pinned_now: str) -> None:
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace("[ops]\n", '[ops]\nbranch = "Ops/evidence"\n', 1),
+                   encoding="utf-8")
+    r = cli("--repo", trading_repo, "record", _report(trading_repo))
+    assert r.code == 0, r.err
+    assert git(trading_repo, "branch", "--list", "Ops/evidence").strip()
