@@ -331,7 +331,12 @@ def load(repo: Path, explicit: Path | None = None) -> LoadedConfig:
     """The operator's config: ``explicit``, else evidencebot.toml, else pyproject.toml."""
     if explicit is not None:
         if not explicit.is_file():
-            raise UsageError(f"config file not found: {explicit}")
+            beside = repo / explicit
+            fix = (f"--config {beside}" if not explicit.is_absolute() and beside.is_file()
+                   else "give the config file's path, from the current folder")
+            raise UsageError(f"config file not found: {explicit} (looked for "
+                             f"{explicit.absolute()}; --config is read from the current "
+                             "folder, not from --repo)", fix=fix)
         data = explicit.read_bytes()
         return LoadedConfig(parse(data, source=str(explicit)), explicit, sha256(data))
     for name in (CONFIG_FILE, "pyproject.toml"):

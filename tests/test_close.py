@@ -133,7 +133,10 @@ def test_a_second_closure_commit_is_a_finding_not_a_traceback(tmp_path: Path, cl
 def test_unknown_milestone_is_a_usage_error(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     repo, _ = make(tmp_path, "none")
     r = cli("--repo", repo, "close", "MO-3")
-    assert r.code == 2 and "[milestone.MO-3]" in r.err
+    assert r.code == 2 and "[milestone.MO-3]" in r.err and "(rules: MO-2)" in r.err
+    assert "Fix:" not in r.err  # (MO-3 is no spelling of MO-2)
+    typed = cli("--repo", repo, "close", "mo2")
+    assert typed.code == 2 and "Fix: evidencebot close MO-2" in typed.err
 
 
 def test_pushing_twice_updates_and_never_forces(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -63,3 +63,12 @@ def test_no_file_means_defaults_and_sha_none(tmp_path: Path) -> None:
     loaded = config.load(tmp_path)
     assert loaded.path is None and loaded.sha256 == "none"
     assert loaded.config == config.Config()
+
+
+def test_a_config_path_given_from_the_wrong_folder_names_the_one_beside_the_repo(
+        tmp_path: Path, trading_repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)  # the repository is ./bot; its config is ./bot/evidencebot.toml
+    r = cli("--repo", "bot", "--config", "evidencebot.toml", "status")
+    assert r.code == 2
+    assert f"looked for {tmp_path / 'evidencebot.toml'}" in r.err
+    assert f"Fix: --config {tmp_path / 'bot' / 'evidencebot.toml'}" in r.err

@@ -33,6 +33,10 @@ def test_limit_and_csv(trading_repo: Path, cli) -> None:  # type: ignore[no-unty
     rows = r.out.strip().splitlines()
     assert rows[0].startswith("commit,date,kind,run_id,outcome")
     assert len(rows) == 4 and "202600000006T000000Z" in rows[1]
+    import csv
+
+    read = list(csv.DictReader(r.out.splitlines()))
+    assert {row["voided"] for row in read} == {"false"}  # booleans as the trailers write them
 
 
 def test_streak_rules() -> None:

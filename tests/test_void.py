@@ -48,6 +48,7 @@ def test_a_voided_run_never_counts_and_still_breaks_the_streak(repo: Path, cli) 
     r = cli("--repo", repo, "void", a, "--reason", "wrong account in the report")
     assert r.code == 0, r.err
     assert f"voided run {a}" in r.out and "MO-2: 1/3" in r.out
+    assert r.out.splitlines()[-1].startswith("  not pushed: `run` and `close` push ops/evidence")
     t = trailers(repo)
     assert t["Evidence-Kind"] == "void" and t["Evidence-Run-Id"] == a
     assert t["Void-Reason"] == "wrong account in the report"
@@ -94,6 +95,26 @@ def test_voiding_twice_adds_nothing(repo: Path, cli) -> None:  # type: ignore[no
     assert doc["status"] == "unchanged" and doc["reason"] == "first"
     assert doc["schema"] == "evidencebot.void/1"
     assert doc["streak"] == {"milestone": "MO-2", "count": 0, "needed": 3, "closed": False}
+    assert git(repo, "rev-parse", OPS) == tip
+
+
+def test_a_voided_run_keeps_its_session_taken(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A void says a run must not count; its time stays taken, so a second report for the
+    same session is refused, and the refusal does not send the operator to void it."""
+    from datetime import datetime, timedelta
+
+    from conftest import PINNED
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    a = record(cli, repo, 0)
+    assert cli("--repo", repo, "void", a, "--reason", "wrong account").code == 0
+    tip = git(repo, "rev-parse", OPS)
+    finished = datetime.fromisoformat(PINNED) - timedelta(minutes=35 * 10 - 5)  # (5 min on)
+    r = cli("--repo", repo, "record", write_report(repo.parent / "again.json",
+                                                   report(finished=finished)))
+    assert r.code == 2 and f"overlaps run {a}" in r.err
+    assert "void it" not in r.err and "a void keeps its time taken" in r.err
     assert git(repo, "rev-parse", OPS) == tip
 
 

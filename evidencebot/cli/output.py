@@ -91,7 +91,8 @@ def history_csv(rows: list[dict[str, Any]]) -> str:
     w.writeheader()
     for r in rows:
         w.writerow({**r, "problems": "; ".join(r["problems"]),
-                    "reasons": "; ".join(r["reasons"]), "started_at": r["started_at"] or ""})
+                    "reasons": "; ".join(r["reasons"]), "started_at": r["started_at"] or "",
+                    "voided": "true" if r["voided"] else "false"})  # (as the trailers say)
     return buf.getvalue()
 
 
@@ -273,6 +274,16 @@ def print_record(state: Any, result: Any) -> None:
         return
     for text in record_lines(result):
         click.echo(text)
+    if result.status != "unchanged":
+        click.echo(not_pushed(state.context()))
+
+
+def not_pushed(ctx: Any) -> str:
+    """What `record` and `void` say after committing: they leave pushing to `run` and
+    `close` (which rebuild on the remote's tip after a lost race), or to the operator."""
+    ops = ctx.cfg.ops
+    return (f"  not pushed: `run` and `close` push {ops.branch}, or push it now with "
+            f"`git push {ops.remote} {ops.branch}`")
 
 
 def closure_lines(closure: Any, mr: Any, *, automatic: bool) -> list[str]:

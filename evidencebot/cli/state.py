@@ -124,8 +124,9 @@ def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -
     try:
         try:
             return command()
-        except EvidencebotError as e:
-            return fail(seen, args, str(e), getattr(e, "fix", ""), e.exit_code)
+        except EvidencebotError as e:  # (``said``: on stderr already, by the step it ended)
+            return fail(seen, args, str(e), getattr(e, "fix", ""), e.exit_code,
+                        said=getattr(e, "said", False))
         except (MarkdownEditError, GitError) as e:
             return fail(seen, args, str(e), "", 2)
         except KeyboardInterrupt:  # (click's words: a blank line after the ^C, "aborted")
@@ -188,13 +189,15 @@ def _after_broken_pipe() -> None:
                 pass
 
 
-def fail(seen: dict[str, Any], args: list[str], message: str, fix: str, code: int) -> int:
-    """One line on stderr (`evidencebot: error: …`, then `Fix: …`); under --json also
-    `{"schema", "error": {"message", "fix", "exit_code"}}` on stdout. ``code``."""
+def fail(seen: dict[str, Any], args: list[str], message: str, fix: str, code: int, *,
+         said: bool = False) -> int:
+    """One line on stderr (`evidencebot: error: …`, then `Fix: …`) unless ``said``; under
+    --json also `{"schema", "error": {"message", "fix", "exit_code"}}` on stdout. ``code``."""
     message, fix = line(message), line(fix)
-    echo(f"evidencebot: error: {message}", err=True)
-    if fix:
-        echo(f"Fix: {fix}", err=True)
+    if not said:
+        echo(f"evidencebot: error: {message}", err=True)
+        if fix:
+            echo(f"Fix: {fix}", err=True)
     state = seen.get("state")
     if (state.as_json if state is not None else "--json" in args) and \
             not seen.get("emitted"):

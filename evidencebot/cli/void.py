@@ -22,6 +22,7 @@ def void(state: State, run_id: str, reason: str) -> int:
     2; voiding twice adds nothing."""
     from ..ledger.void import void_run
     from ..textsafe import line
+    from .output import not_pushed
 
     result = void_run(state.context(), run_id, reason=reason)
     if state.as_json:
@@ -39,4 +40,6 @@ def void(state: State, run_id: str, reason: str) -> int:
         click.echo(f"voided run {run_id} in {result.sha[:12]}: it no longer counts toward "
                    f"{s.milestone} ({result.path})")
     click.echo(s.headline)
+    if result.status != "unchanged":
+        click.echo(not_pushed(state.context()))
     return 0

@@ -223,8 +223,9 @@ def refuse_second_session(record: EvidenceRecord, runs: streaks.Runs) -> None:
             raise UsageError(
                 f"run {record.run_id} ({record.started_at} to {record.finished_at}) overlaps "
                 f"run {s.run_id} ({s.started} to {s.finished}, {s.sha[:12]}): one session is "
-                "one run", fix=f"a run starts after the last one ended ({s.finished}); if "
-                f"run {s.run_id} was recorded by mistake, void it first (evidencebot void)")
+                "one run", fix=f"a run starts after the last one ended ({s.finished}); a "
+                "session is recorded once (a void keeps its time taken): record the next "
+                "session's report")
 
 
 def refuse_contradicted_row(record: EvidenceRecord, runs: streaks.Runs,

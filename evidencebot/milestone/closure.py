@@ -41,9 +41,17 @@ def rule_of(ctx: Context, milestone: str) -> int:
     """Consecutive runs ``milestone`` needs, from the base config; no rule, no closure."""
     rule = ctx.rules.milestone.get(milestone)
     if rule is None:
+        known = ", ".join(ctx.rules.milestone) or "none"
         raise UsageError(f"no [milestone.{milestone}] rule in the base branch's config; "
-                         "only milestones with a rule can close")
+                         f"only milestones with a rule can close (rules: {known})",
+                         fix=next((f"evidencebot close {m}" for m in ctx.rules.milestone
+                                   if _plain(m) == _plain(milestone)), ""))
     return rule.consecutive
+
+
+def _plain(name: str) -> str:
+    """A milestone's name as typed in a hurry: mo2, MO2 and mo-2 are MO-2."""
+    return name.replace("-", "").replace("_", "").casefold()
 
 
 def current(ctx: Context, milestone: str) -> Streak:

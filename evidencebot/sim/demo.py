@@ -49,9 +49,11 @@ class DemoStopped(EvidencebotError):
 
 
 class DemoInterrupted(DemoStopped):
-    """A step was interrupted (Ctrl-C): so is the demo."""
+    """A step was interrupted (Ctrl-C): so is the demo. The step said so ("aborted"), so
+    nothing more is said."""
 
     exit_code = 130
+    said = True
 
 RECEIVE_HOOK = """\
 #!{python}
@@ -192,7 +194,7 @@ def _stepper(cli: Callable[[list[str]], int], repo: Path) -> Callable[..., None]
     def step(*args: str, expect: int = 0) -> None:
         code = cli(["--repo", str(repo), *args])
         if code == 130:
-            raise DemoInterrupted("interrupted: the demo stopped")
+            raise DemoInterrupted("interrupted")
         if code != expect:
             raise DemoStopped(f"`evidencebot {args[0]}` exited {code}, not {expect}: the "
                               f"demo stopped (its repository is {repo})")
