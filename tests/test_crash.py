@@ -97,3 +97,54 @@ def test_kill_9_during_a_rebuild_leaves_old_tip_or_whole_chain(
     assert set(runs_on(repo, OPS)) == mine | {runs_on(other, theirs)[0]}
     git(repo, "switch", "-q", OPS)
     assert cli("--repo", repo, "verify").code == 0
+
+
+def _shim(tmp_path: Path, trigger: str, nth: int) -> dict[str, str]:
+    """The environment whose `git` kills its caller at the ``nth`` ``trigger`` call."""
+    shim_dir = tmp_path / "shim"
+    shim_dir.mkdir(exist_ok=True)
+    shim = shim_dir / "git"
+    shim.write_text(SHIM.format(python=sys.executable, counter=str(tmp_path / "count"),
+                                trigger=trigger, nth=nth, git=shutil.which("git")))
+    shim.chmod(0o755)
+    return {**os.environ, "PATH": f"{shim_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+def test_kill_9_after_a_checkout_moved_is_put_back_by_the_next_command(
+        tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """The ops branch checked out in a second worktree is brought along before the branch
+    moves; killed between the two, the checkout held the new evidence, staged, and every
+    later `record` refused it as uncommitted changes (committing them by hand, as told,
+    made a commit verify blames). The next command now puts the checkout back first."""
+    from datetime import datetime, timedelta
+
+    from conftest import PINNED
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    repo, _remote = make(tmp_path, "none")
+    record(cli, repo, tmp_path, 0)
+    before = git(repo, "rev-parse", OPS).strip()
+    checkout = tmp_path / "ops-checkout"
+    git(repo, "worktree", "add", "-q", str(checkout), OPS)
+    doc = report(finished=datetime.fromisoformat(PINNED) - timedelta(minutes=35))
+    path = write_report(tmp_path / "next.json", doc)
+    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "record",
+                           str(path)], env=_shim(tmp_path, "update-ref", 1),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stdout + proc.stderr  # killed where we said
+    assert git(repo, "rev-parse", OPS).strip() == before  # the branch did not move...
+    assert git(checkout, "status", "--porcelain").strip()  # ...its checkout did
+
+    again = cli("--repo", repo, "record", path)
+    assert again.code == 0, again.err
+    assert "recorded run" in again.out
+    tip = git(repo, "rev-parse", OPS).strip()
+    assert tip != before and git(checkout, "rev-parse", "HEAD").strip() == tip
+    assert git(checkout, "status", "--porcelain").strip() == ""  # brought along, clean
+    assert not (git_dir(repo) / "evidencebot" / "moving.json").exists()
+    assert cli("--repo", checkout, "verify").code == 0
+
+
+def git_dir(repo: Path) -> Path:
+    return Path(git(repo, "rev-parse", "--absolute-git-dir").strip())

@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import IO
 
 import pytest
 from conftest import git
 
 WRAPPER = r'''
-import json, sys, time
+import json, os, sys, time
 from datetime import datetime, timedelta, timezone
 args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
 if args.get("--mode") == "hang":
     time.sleep(60)
 if args.get("--mode") == "tidy":  # the uncommitted code it started on undone meanwhile
     import os; os.remove("src/scratch.py")
+fifo = os.environ.get("EVB_TEST_FIFO")
+if fifo:  # a wrapper with a child of its own, which says its pid and holds the FIFO open
+    import subprocess
+    subprocess.Popen([sys.executable, "-c", "import os, sys, time; f = open(sys.argv[1], 'w'); "
+                      "f.write(str(os.getpid()) + '\\n'); f.flush(); time.sleep(300)", fifo])
+    time.sleep(300)
 if args.get("--mode") == "nothing":
     print("wrapper ran but wrote no report"); sys.exit(0)
 now = datetime.now(timezone.utc)
@@ -207,3 +218,54 @@ def test_bad_run_options_are_one_line_errors(repo: Path, cli, args: list[str], m
     r = cli("--repo", repo, "run", "--skip-checks", *args)
     assert r.code == 2 and message in r.err and len(r.err.strip().splitlines()) == 1
     assert git(repo, "branch", "--list", "ops/evidence") == ""
+
+
+def _started_with_a_child(repo: Path, tmp_path: Path) -> tuple[subprocess.Popen[str], IO[str]]:
+    """`run` in a process of its own whose wrapper has started a child: the child's pid
+    is the FIFO's first line, and the FIFO ends when the child is gone (its one writer)."""
+    fifo = tmp_path / "child.fifo"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
+                             "--skip-checks"], env={**os.environ, "EVB_TEST_FIFO": str(fifo)},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    reader = open(fifo, encoding="utf-8")  # (blocks until the child opens it)
+    assert reader.readline().strip().isdigit()
+    return proc, reader
+
+
+def _ends(reader: IO[str]) -> bool:
+    """Whether the FIFO reaches its end (the child died) within a minute."""
+    done = threading.Event()
+    threading.Thread(target=lambda: (reader.read(), done.set()), daemon=True).start()
+    return done.wait(60)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs and signals")
+def test_sigterm_stops_the_wrapper_and_what_it_started(repo: Path, tmp_path: Path) -> None:
+    proc, reader = _started_with_a_child(repo, tmp_path)
+    proc.send_signal(signal.SIGTERM)  # a scheduler's time limit
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "evidencebot: error: aborted"
+    assert _ends(reader), "the wrapper's child outlived the run"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs and signals")
+def test_a_wrapper_left_by_a_killed_run_stops_the_next_run(repo: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                           cli) -> None:
+    """kill -9 of `run` leaves its wrapper running (nothing can stop it then); its report,
+    written later, was taken for the next run's. The next run now refuses to start."""
+    proc, reader = _started_with_a_child(repo, tmp_path)
+    proc.kill()
+    proc.communicate(timeout=60)
+    pidfile = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    pidfile = (pidfile if pidfile.is_absolute() else repo / pidfile) / "evidencebot" / "wrapper.json"
+    wrapper = json.loads(pidfile.read_text(encoding="utf-8"))["pid"]
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 3 and f"still running (pid {wrapper}," in r.err and "Fix: stop it" in r.err
+    assert git(repo, "branch", "--list", "ops/evidence") == ""  # nothing run, nothing written
+    os.killpg(wrapper, signal.SIGKILL)  # the operator stops it, as told
+    assert _ends(reader)
+    again = cli("--repo", repo, "run", "--skip-checks")
+    assert again.code == 0, again.err
+    assert not pidfile.exists()

@@ -88,13 +88,54 @@ def advance(repo: Path, *, at: Tip, new: str) -> None:
     bringing clean checkouts of the branch along. Raises UsageError, changing nothing, when
     a checkout is dirty or the branch moved meanwhile."""
     checkouts = git.branch_worktrees(repo, at.branch)
+    if checkouts:
+        _undo_unfinished(repo, at.branch)
     for wt in checkouts:
         if _checkout_dirty(wt):
             raise UsageError(
                 f"{at.branch} is checked out at {wt} with uncommitted changes; commit or "
-                "stash them there first (evidencebot will not overwrite them)"
-            )
+                "stash them there first (evidencebot will not overwrite them)",
+                fix=f"git -C {wt} stash (keeps them), then run the command again")
     _move_branch(repo, at, new, checkouts)
+
+
+def _journal(repo: Path) -> Path:
+    """What a move of checkouts is about to do, kept until the branch has moved: a process
+    killed in between (-9, a power cut) leaves the checkouts ahead of the branch."""
+    return git.common_dir(repo) / "evidencebot" / "moving.json"
+
+
+def _undo_unfinished(repo: Path, branch: str) -> None:
+    """Put back checkouts that a killed evidencebot brought to a commit the branch never
+    reached: each one whose index and files are exactly that commit's (nothing the operator
+    changed since). Then the journal goes."""
+    import json
+
+    path = _journal(repo)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        was, old, new = str(doc["branch"]), str(doc["old"]), str(doc["new"])
+        checkouts = [Path(str(wt)) for wt in doc["checkouts"]]
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError, KeyError, TypeError):
+        path.unlink(missing_ok=True)  # (unreadable: nothing it says can be acted on)
+        return
+    if was == branch and git.rev_parse(repo, f"refs/heads/{branch}") == old:
+        tree = git.out(repo, "rev-parse", "-q", "--verify", f"{new}^{{tree}}", ok=(0, 1, 128))
+        for wt in checkouts:
+            if tree and _holds_exactly(wt, tree):
+                git.run(wt, "read-tree", "-m", "-u", new, old)
+    path.unlink(missing_ok=True)
+
+
+def _holds_exactly(worktree: Path, tree: str) -> bool:
+    """Whether ``worktree``'s index is ``tree`` and its tracked files are the index's."""
+    try:
+        return worktree.is_dir() and git.out(worktree, "write-tree") == tree and \
+            git.succeeds(worktree, "diff", "--quiet")
+    except git.GitError:  # (an index in the middle of a merge: not ours)
+        return False
 
 
 def _write_tree(repo: Path, parent: str, changes: Mapping[str, bytes]) -> str:
@@ -141,24 +182,38 @@ def _commit_tree(
 
 def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path]) -> None:
     # Checkouts first: were we to stop between the two steps, a checkout would show the
-    # new evidence as an uncommitted change, never the committed evidence as reverted.
+    # new evidence as an uncommitted change, never the committed evidence as reverted. A
+    # stop we see (Ctrl-C, SIGTERM) puts them back at once; one we cannot (kill -9) is put
+    # back by the next command, from the journal.
+    journal = _journal(repo) if checkouts else None
+    if journal is not None:
+        import json
+
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        journal.write_text(json.dumps({"branch": at.branch, "old": at.sha, "new": new,
+                                       "checkouts": [str(wt) for wt in checkouts]}),
+                           encoding="utf-8")
     done: list[Path] = []
-    for wt in checkouts:
-        try:
-            git.run(wt, "read-tree", "-m", "-u", at.sha, new)
-        except git.GitError as e:
-            for back in done:
-                git.run(back, "read-tree", "-m", "-u", new, at.sha)
-            raise UsageError(f"cannot bring the checkout at {wt} along: {e}") from None
-        done.append(wt)
     old = at.sha if at.exists else ""
     try:
-        git.run(repo, "update-ref", "-m", "evidencebot: ops commit",
-                f"refs/heads/{at.branch}", new, old)
-    except git.GitError:
         for wt in checkouts:
-            git.run(wt, "read-tree", "-m", "-u", new, at.sha)
-        raise UsageError(
-            f"{at.branch} moved while evidencebot was writing; nothing was committed, run "
-            "the command again"
-        ) from None
+            try:
+                git.run(wt, "read-tree", "-m", "-u", at.sha, new)
+            except git.GitError as e:
+                raise UsageError(f"cannot bring the checkout at {wt} along: {e}") from None
+            done.append(wt)
+        try:
+            git.run(repo, "update-ref", "-m", "evidencebot: ops commit",
+                    f"refs/heads/{at.branch}", new, old)
+        except git.GitError:
+            raise UsageError(
+                f"{at.branch} moved while evidencebot was writing; nothing was committed, "
+                "run the command again") from None
+    except BaseException:
+        if git.rev_parse(repo, f"refs/heads/{at.branch}") != new:  # (it may have moved)
+            for back in done:
+                git.run(back, "read-tree", "-m", "-u", new, at.sha)
+        raise
+    finally:
+        if journal is not None:
+            journal.unlink(missing_ok=True)

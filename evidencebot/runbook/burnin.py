@@ -92,6 +92,7 @@ def execute(
     then the failure is classified, recorded, and RunFailed (exit 4) raised. ``steps``
     hears each start, retry and end of the wrapper (for the run log)."""
     say: Steps = steps or (lambda _step: None)
+    no_wrapper_left(ctx)
     started = ctx.now
     seen_alive = _gateway_alive(ctx)  # a gateway never seen alive never "went away"
     code = ctx.live_code()  # (what the run starts on)
@@ -165,10 +166,39 @@ def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
         done = runner.run_command(run_plan.argv, cwd=ctx.repo,
                                   env={"IBKR_CLIENT_ID": str(client_id),
                                        "PYTHONPYCACHEPREFIX": cache},
-                                  timeout=run_plan.params.timeout_seconds, progress=progress)
+                                  timeout=run_plan.params.timeout_seconds, progress=progress,
+                                  pidfile=wrapper_pidfile(ctx))
     say(Step("end", attempt, client_id, exit_code=done.exit_code, seconds=done.seconds))
     return done, _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
                                wall_start=wall_start)
+
+
+def wrapper_pidfile(ctx: Context) -> Path:
+    """Where a running wrapper's pid is kept (`process.run_command`)."""
+    from .. import git
+
+    return git.common_dir(ctx.repo) / "evidencebot" / "wrapper.json"
+
+
+def no_wrapper_left(ctx: Context) -> None:
+    """CheckFailed (exit 3, nothing run) while a wrapper started by an earlier run that was
+    killed (-9: it could not stop its wrapper) still runs: that wrapper would write its
+    report into this run's, and hold its client id."""
+    pidfile = wrapper_pidfile(ctx)
+    found = runner.left_running(pidfile)
+    if found is None:
+        return
+    pid, since = found
+    from datetime import UTC
+
+    from ..errors import CheckFailed
+
+    began = datetime.fromtimestamp(since, UTC)
+    raise CheckFailed(
+        f"a burn-in wrapper started by an earlier run that was killed is still running "
+        f"(pid {pid}, since {began:%Y-%m-%d %H:%M} UTC): its report would be taken for this "
+        "run's; nothing was run", fix=f"stop it (kill {pid}, or on Windows taskkill /T /F "
+        f"/PID {pid}), or delete {pidfile} if pid {pid} is no wrapper")
 
 
 def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,

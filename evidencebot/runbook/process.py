@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from ..config import Burnin
 from ..errors import UsageError
@@ -54,19 +55,42 @@ def run_command(
     timeout: float,
     progress: Progress | None = None,
     tick: float = 0.2,
+    pidfile: Path | None = None,
 ) -> Completed:
-    """Run ``argv`` to completion or ``timeout``; stdout and stderr go to one log."""
+    """Run ``argv`` to completion or ``timeout``; stdout and stderr go to one log.
+
+    The command runs in a process group of its own, stopped whole (its children too) at
+    the timeout or when we are interrupted: a wrapper left running would hold its client
+    id and write its report later, into the next run. While it runs, ``pidfile`` holds
+    its pid (`left_running` reads it after a run that could not stop it: killed -9)."""
     full_env = {**os.environ, **env}
     start = time.monotonic()
+    group: dict[str, Any] = (
+        {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)}
+        if os.name == "nt" else {"start_new_session": True})
     try:
         proc = subprocess.Popen(
             list(argv), cwd=cwd, env=full_env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, **group,
         )
     except FileNotFoundError:
         raise UsageError(f"burn-in command not found: {argv[0]!r} (see [burnin] command)") from None
     except PermissionError:
         raise UsageError(f"burn-in command is not executable: {argv[0]!r}") from None
+    try:
+        if pidfile is not None:
+            _note(pidfile, proc.pid)
+        return _wait(proc, argv, start, timeout, progress, tick)
+    except BaseException:  # (Ctrl-C, SIGTERM, a failure of ours: the wrapper goes too)
+        _stop(proc)
+        raise
+    finally:
+        if pidfile is not None and proc.poll() is not None:
+            pidfile.unlink(missing_ok=True)
+
+
+def _wait(proc: subprocess.Popen[bytes], argv: Sequence[str], start: float, timeout: float,
+          progress: Progress | None, tick: float) -> Completed:
     chunks: list[bytes] = []
     last = [""]
     assert proc.stdout is not None
@@ -91,10 +115,86 @@ def run_command(
             if progress:
                 progress(elapsed, last[0])
             if elapsed >= timeout:
-                proc.kill()
-                proc.wait()
+                _stop(proc)
                 timed_out = True
                 break
     reader.join(timeout=5)
     return Completed(list(argv), None if timed_out else proc.returncode, b"".join(chunks),
                      time.monotonic() - start, timed_out)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kill ``proc`` and what it started (POSIX: its process group; Windows: its tree,
+    by taskkill); then reap it."""
+    if os.name == "nt":
+        if proc.poll() is None:
+            subprocess.run(["taskkill", "/T", "/F", "/PID", str(proc.pid)],
+                           capture_output=True, check=False)
+    else:
+        import signal
+
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # (gone already)
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+
+
+def _note(pidfile: Path, pid: int) -> None:
+    import json
+
+    try:
+        pidfile.parent.mkdir(parents=True, exist_ok=True)
+        pidfile.write_text(json.dumps({"pid": pid, "since": time.time()}), encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"cannot note the burn-in wrapper's pid in {pidfile}: "
+                         f"{e.strerror or e}") from None
+
+
+def left_running(pidfile: Path) -> tuple[int, float] | None:
+    """(pid, since) of a wrapper an earlier run started and could not stop (it was killed
+    itself), when it is still running; else None, and a stale ``pidfile`` is removed."""
+    import json
+
+    try:
+        doc = json.loads(pidfile.read_text(encoding="utf-8"))
+        pid, since = int(doc["pid"]), float(doc["since"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        pidfile.unlink(missing_ok=True)  # (not ours to read: nothing to say about it)
+        return None
+    if pid > 0 and alive(pid):
+        return pid, since
+    pidfile.unlink(missing_ok=True)
+    return None
+
+
+def alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (POSIX: signal 0; Windows: its exit code)."""
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return bool(kernel32.GetLastError() == 5)  # access denied: it exists
+        try:
+            code = ctypes.c_ulong()
+            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:  # (Linux: a zombie, dead but not yet reaped, answers signal 0)
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X")
