@@ -44,6 +44,13 @@ class RunFailed(EvidencebotError):
         self.result = result  # the failure's RecordResult, when one was recorded
 
 
+class RunInterrupted(RunFailed):
+    """The run was interrupted (Ctrl-C, SIGTERM) while its wrapper ran: the unfinished
+    session was recorded as a failed attempt (exit 130, as for any interrupt)."""
+
+    exit_code = 130
+
+
 class MarkdownEditError(ValueError):
     """A Markdown edit that cannot be made safely (missing section, malformed table...);
     the CLI reports it as bad input (exit 2)."""

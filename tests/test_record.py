@@ -479,3 +479,20 @@ def test_a_failed_run_under_a_qualifying_hand_written_row_is_refused(
             rep(tmp_path, run_id="20261116T081500Z", filled=0))
     assert r.code == 2 and "does not qualify, and a hand-written row" in r.err
     assert git(trading_repo, "branch", "--list", OPS) == ""
+
+
+def test_a_record_file_no_run_commit_added_is_not_taken_for_a_recorded_run(
+        trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The evidence a killed record left staged in a checkout, committed by hand: the file
+    is there, but no run commit recorded it. Recording the report again said "already
+    recorded" (exit 0) while status counted nothing and verify failed."""
+    first, second = rep(tmp_path, "a.json", hours_ago=3), rep(tmp_path, "b.json")
+    assert cli("--repo", trading_repo, "record", first).code == 0
+    assert cli("--repo", trading_repo, "record", second).code == 0
+    tree = git(trading_repo, "rev-parse", f"{OPS}^{{tree}}").strip()
+    by_hand = git(trading_repo, "commit-tree", tree, "-p", f"{OPS}~1", "-m", "evidence").strip()
+    git(trading_repo, "update-ref", f"refs/heads/{OPS}", by_hand)
+    r = cli("--repo", trading_repo, "record", second)
+    assert r.code == 2 and "no run commit recorded it" in r.err and "Fix:" in r.err
+    assert git(trading_repo, "rev-parse", OPS).strip() == by_hand
+    assert cli("--repo", trading_repo, "record", first).code == 0  # (a recorded one: unchanged)

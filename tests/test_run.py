@@ -246,8 +246,12 @@ def test_sigterm_stops_the_wrapper_and_what_it_started(repo: Path, tmp_path: Pat
     proc.send_signal(signal.SIGTERM)  # a scheduler's time limit
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert err.strip().splitlines()[-1] == "evidencebot: error: aborted"
     assert _ends(reader), "the wrapper's child outlived the run"
+    # The unfinished session is evidence: a failed attempt, which breaks the streak.
+    assert "evidencebot: error: failed-code: interrupted after" in err
+    said = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
+               "ops/evidence").strip()
+    assert said == "failed-code"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs and signals")

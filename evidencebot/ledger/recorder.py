@@ -176,6 +176,11 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
         existing = git.show_bytes(ctx.repo, at.sha, path)
         if existing is not None:
             _same_or_refuse(record, existing, path)
+            if not any(f.run_id == record.run_id for f in ctx.runs(at.sha).facts):
+                raise UsageError(f"{path} is on {at.branch}, but no run commit recorded it "
+                                 "(a commit made by hand?): it is no evidence", fix=f"take "
+                                 f"the commit that added it off {at.branch} (git log "
+                                 f"{at.branch} -- {path}), then record the report again")
             return None
         _refuse_case_twin(ctx, at.sha, path)
         runs = ctx.runs(at.sha)

@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from ..config import Burnin
-from ..errors import RunFailed, UsageError
+from ..errors import RunFailed, RunInterrupted, UsageError
 from ..evidence.record import Outcome, SessionInfo
 from ..evidence.report import load_json, metrics_from, read_report
 from ..evidence.window import retry_start, window_of
@@ -101,8 +101,12 @@ def execute(
     while True:
         client_id = ids[index]
         attempt += 1
-        done, (fresh, unreadable) = _attempt(ctx, run_plan, client_id, attempt,
-                                             started=started, progress=progress, say=say)
+        try:
+            done, (fresh, unreadable) = _attempt(ctx, run_plan, client_id, attempt,
+                                                 started=started, progress=progress, say=say)
+        except runner.Interrupted as stop:
+            _record_interrupted(ctx, run_plan, stop.done, started=started, client_id=client_id,
+                                checks_summary=checks_summary, check_results=check_results)
         if fresh is not None and unreadable is None and not done.timed_out:
             return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=code,
                                           session=SessionInfo(
@@ -171,6 +175,22 @@ def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
     say(Step("end", attempt, client_id, exit_code=done.exit_code, seconds=done.seconds))
     return done, _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
                                wall_start=wall_start)
+
+
+def _record_interrupted(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
+                        started: datetime, client_id: int, checks_summary: str,
+                        check_results: Sequence[Mapping[str, Any]]) -> NoReturn:
+    """A session stopped part-way (Ctrl-C, a scheduler's SIGTERM) is an attempt that
+    failed, recorded as one: it breaks the streak. Stopping a session that is going badly
+    must not keep it out of the evidence."""
+    cls = Classification("failed-code", f"interrupted after {done.seconds:.0f} s (Ctrl-C or "
+                         "SIGTERM): the wrapper was stopped before it wrote a report", ())
+    try:
+        _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
+                        checks_summary=checks_summary, check_results=check_results)
+    except RunFailed as e:
+        raise RunInterrupted(str(e), e.result) from None
+    raise AssertionError("_record_failure returned")  # (it always raises)
 
 
 def wrapper_pidfile(ctx: Context) -> Path:

@@ -47,6 +47,14 @@ class Completed:
 Progress = Callable[[float, str], None]  # (elapsed seconds, last log line)
 
 
+class Interrupted(KeyboardInterrupt):
+    """The wrapper was stopped because we were interrupted: what it did until then."""
+
+    def __init__(self, done: Completed) -> None:
+        super().__init__()
+        self.done = done
+
+
 def run_command(
     argv: Sequence[str],
     *,
@@ -77,11 +85,16 @@ def run_command(
         raise UsageError(f"burn-in command not found: {argv[0]!r} (see [burnin] command)") from None
     except PermissionError:
         raise UsageError(f"burn-in command is not executable: {argv[0]!r}") from None
+    chunks: list[bytes] = []
     try:
         if pidfile is not None:
             _note(pidfile, proc.pid)
-        return _wait(proc, argv, start, timeout, progress, tick)
-    except BaseException:  # (Ctrl-C, SIGTERM, a failure of ours: the wrapper goes too)
+        return _wait(proc, argv, start, timeout, progress, tick, chunks)
+    except KeyboardInterrupt:  # (Ctrl-C, or SIGTERM in `run`): the wrapper goes too
+        _stop(proc)
+        raise Interrupted(Completed(list(argv), None, b"".join(chunks),
+                                    time.monotonic() - start, False)) from None
+    except BaseException:  # (a failure of ours)
         _stop(proc)
         raise
     finally:
@@ -90,8 +103,7 @@ def run_command(
 
 
 def _wait(proc: subprocess.Popen[bytes], argv: Sequence[str], start: float, timeout: float,
-          progress: Progress | None, tick: float) -> Completed:
-    chunks: list[bytes] = []
+          progress: Progress | None, tick: float, chunks: list[bytes]) -> Completed:
     last = [""]
     assert proc.stdout is not None
     stream = proc.stdout
