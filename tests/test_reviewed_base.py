@@ -73,21 +73,16 @@ def test_plain_verify_will_not_take_the_base_from_the_branch_it_judges(cloned: P
     assert "not-an-ops-commit" in rules
 
 
-def test_without_a_remote_default_the_committed_base_is_used(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
-                                                            pinned_now: str) -> None:
-    record_run(cli, trading_repo, 1)
-    git(trading_repo, "switch", "-q", OPS)
-    r = cli("--repo", trading_repo, "verify")
+@pytest.mark.parametrize("where", ["trading_repo", "cloned"])
+def test_a_base_no_remote_default_contradicts_is_the_one_used(where: str, cli, pinned_now: str,  # type: ignore[no-untyped-def]
+                                                            request: pytest.FixtureRequest) -> None:
+    """No origin/HEAD (a repository of its own), or one naming the same base: as before."""
+    repo: Path = request.getfixturevalue(where)
+    record_run(cli, repo, 1)
+    git(repo, "switch", "-q", OPS)
+    r = cli("--repo", repo, "verify")
     assert r.code == 0, r.out + r.err
     assert "1 run(s)" in r.out
-
-
-def test_the_remote_default_naming_the_same_base_changes_nothing(cloned: Path, cli,  # type: ignore[no-untyped-def]
-                                                               pinned_now: str) -> None:
-    record_run(cli, cloned, 1)
-    git(cloned, "switch", "-q", OPS)
-    r = cli("--repo", cloned, "verify")
-    assert r.code == 0, r.out + r.err
 
 
 @pytest.mark.parametrize("branch", ["burnin/evidence", "evidence"])
