@@ -139,3 +139,12 @@ def test_report_finishing_in_the_future_or_before_it_starts_is_bad_input() -> No
         check_times(backwards, now=NOW, source="r")
     old = metrics_from(report(finished=NOW - timedelta(days=400)), ReportFields(), source="r")
     check_times(old, now=NOW, source="r")  # an old report is fine
+
+
+@pytest.mark.parametrize("listed", [[{"symbol": "VOD.L"}], "VOD.L,BARC.L", {"VOD.L": 1}])
+def test_symbols_listed_otherwise_than_by_name_are_refused(listed: object) -> None:
+    """A `symbols` the bars cannot be checked against is bad input, not a pass."""
+    doc = report(finished=NOW - timedelta(hours=1))
+    doc["symbols"] = listed
+    with pytest.raises(UsageError, match="symbols: should be a list of symbol names"):
+        metrics_from(doc, ReportFields(), source="r")

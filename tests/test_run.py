@@ -241,9 +241,11 @@ def _ends(reader: IO[str]) -> bool:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs and signals")
-def test_sigterm_stops_the_wrapper_and_what_it_started(repo: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])  # a time limit; a closed terminal
+def test_a_stop_signal_stops_the_wrapper_and_what_it_started(repo: Path, tmp_path: Path,
+                                                              signame: str) -> None:
     proc, reader = _started_with_a_child(repo, tmp_path)
-    proc.send_signal(signal.SIGTERM)  # a scheduler's time limit
+    proc.send_signal(getattr(signal, signame))
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert _ends(reader), "the wrapper's child outlived the run"
@@ -266,10 +268,40 @@ def test_a_wrapper_left_by_a_killed_run_stops_the_next_run(repo: Path, tmp_path:
     pidfile = (pidfile if pidfile.is_absolute() else repo / pidfile) / "evidencebot" / "wrapper.json"
     wrapper = json.loads(pidfile.read_text(encoding="utf-8"))["pid"]
     r = cli("--repo", repo, "run", "--skip-checks")
-    assert r.code == 3 and f"still running (pid {wrapper}," in r.err and "Fix: stop it" in r.err
+    assert r.code == 3 and f"still running (pid {wrapper}," in r.err and f"Fix: if pid {wrapper} is that wrapper" in r.err
     assert git(repo, "branch", "--list", "ops/evidence") == ""  # nothing run, nothing written
     os.killpg(wrapper, signal.SIGKILL)  # the operator stops it, as told
     assert _ends(reader)
     again = cli("--repo", repo, "run", "--skip-checks")
     assert again.code == 0, again.err
     assert not pidfile.exists()
+
+
+INTERRUPTING_GIT = r'''#!{python}
+import os, signal, sys
+if "commit-tree" in sys.argv[1:]:  # the run's commit is being made: Ctrl-C now
+    os.kill(os.getppid(), signal.SIGINT)
+os.execv({git!r}, [{git!r}, *sys.argv[1:]])
+'''
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX git shim")
+def test_ctrl_c_while_a_session_is_recorded_waits_for_the_record(repo: Path,
+                                                                 tmp_path: Path) -> None:
+    """Ctrl-C after the wrapper returned, while its session was being committed, left
+    nothing: a session that went badly could be kept out of the evidence so. The record is
+    made first, then the interrupt is honoured."""
+    import shutil
+
+    shim = tmp_path / "shim" / "git"
+    shim.parent.mkdir()
+    shim.write_text(INTERRUPTING_GIT.format(python=sys.executable, git=shutil.which("git")))
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
+                           "--skip-checks"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 130, proc.stdout + proc.stderr
+    said = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
+               "ops/evidence").strip()
+    assert said == "qualifying"  # the session is evidence, though the run was interrupted

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +99,9 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
         return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks)
     state.seen["run"] = {"command": run_plan.argv, "client_id": ids[0],
                          "params": as_dict(run_plan.params)}
-    with _terminate_as_interrupt(), \
+    from ..runbook.process import interrupts
+
+    with interrupts(), \
             run_log(state, params=run_plan.params, quiet=quiet, log_file=log_file) as log:
         try:
             with ctx.locked(wait=0):  # one runner: a second `run` exits 3 at once
@@ -125,28 +125,6 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
             log.error(str(e))
             raise
     return 0
-
-
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler's time limit, `kill`) ends `run` as Ctrl-C does: the wrapper
-    stopped with it, the checkouts put back, "aborted" and exit 130. Python's default
-    would end the process where it stands, with the wrapper still running."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # (signals reach the main thread only)
-        return
-
-    def interrupt(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    before = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)
 
 
 def _emit_run(state: State, ctx: Any, status: str, *, result: Any = None,

@@ -267,6 +267,13 @@ def metrics_from(doc: Mapping[str, Any], fields: ReportFields, *, source: str) -
         if v is not _MISSING and v is not None:
             values[name] = v
     listed = pointer(doc, fields.symbols) if fields.symbols else _MISSING
+    if listed is not _MISSING and listed is not None and not (
+            isinstance(listed, list) and all(isinstance(x, str) for x in listed)):
+        where = fields.symbols.lstrip("/")
+        raise UsageError(f"{source}: {where}: should be a list of symbol names (the bars "
+                         "are checked for each)", fix="write the symbols as a list of names, "
+                         'or set [report.fields] symbols = "" on the base if the report '
+                         "lists them otherwise")
     values["min_bars_per_symbol"] = _min_bars(values["min_bars_per_symbol"], listed)
     msgs = pointer(doc, fields.ibkr_messages) if fields.ibkr_messages else _MISSING
     values["ibkr_codes"] = _codes(msgs if msgs is not _MISSING else None)

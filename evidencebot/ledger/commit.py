@@ -89,7 +89,7 @@ def advance(repo: Path, *, at: Tip, new: str) -> None:
     a checkout is dirty or the branch moved meanwhile."""
     checkouts = git.branch_worktrees(repo, at.branch)
     if checkouts:
-        _undo_unfinished(repo, at.branch)
+        _undo_unfinished(repo, at.branch, checkouts)
     for wt in checkouts:
         if _checkout_dirty(wt):
             raise UsageError(
@@ -105,17 +105,19 @@ def _journal(repo: Path) -> Path:
     return git.common_dir(repo) / "evidencebot" / "moving.json"
 
 
-def _undo_unfinished(repo: Path, branch: str) -> None:
+def _undo_unfinished(repo: Path, branch: str, now: list[Path]) -> None:
     """Put back checkouts that a killed evidencebot brought to a commit the branch never
-    reached: each one whose index and files are exactly that commit's (nothing the operator
-    changed since). Then the journal goes."""
+    reached: each one that is still a checkout of the branch (``now``) and whose index and
+    files are exactly that commit's (nothing the operator changed since). Then the journal
+    goes. (A journal naming any other folder changes nothing there.)"""
     import json
 
     path = _journal(repo)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
         was, old, new = str(doc["branch"]), str(doc["old"]), str(doc["new"])
-        checkouts = [Path(str(wt)) for wt in doc["checkouts"]]
+        named = {str(wt) for wt in doc["checkouts"]}
+        checkouts = [wt for wt in now if str(wt) in named]
     except FileNotFoundError:
         return
     except (OSError, ValueError, KeyError, TypeError):

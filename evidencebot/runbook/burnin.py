@@ -108,11 +108,12 @@ def execute(
             _record_interrupted(ctx, run_plan, stop.done, started=started, client_id=client_id,
                                 checks_summary=checks_summary, check_results=check_results)
         if fresh is not None and unreadable is None and not done.timed_out:
-            return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=code,
-                                          session=SessionInfo(
-                                              command=run_plan.argv, checks=checks_summary,
-                                              client_id=client_id, exit_code=done.exit_code,
-                                              check_results=tuple(check_results)))
+            with runner.held():  # (the session ended: Ctrl-C waits until it is recorded)
+                return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=code,
+                                              session=SessionInfo(
+                                                  command=run_plan.argv, checks=checks_summary,
+                                                  client_id=client_id, exit_code=done.exit_code,
+                                                  check_results=tuple(check_results)))
         cls = _classify(ctx, run_plan, done, seen_alive=seen_alive, unreadable=unreadable)
         if cls.retry_client_id and index + 1 < len(ids):
             index += 1  # 326: the next id, at once
@@ -126,9 +127,10 @@ def execute(
                      f"{run_plan.params.retries} in {wait:g} s", seconds=wait))
             sleep(wait)
             continue
-        return _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
-                               checks_summary=checks_summary,
-                               check_results=check_results)
+        with runner.held():
+            return _record_failure(ctx, run_plan, cls, done, started=started,
+                                   client_id=client_id, checks_summary=checks_summary,
+                                   check_results=check_results)
 
 
 def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
@@ -186,8 +188,9 @@ def _record_interrupted(ctx: Context, run_plan: RunPlan, done: runner.Completed,
     cls = Classification("failed-code", f"interrupted after {done.seconds:.0f} s (Ctrl-C or "
                          "SIGTERM): the wrapper was stopped before it wrote a report", ())
     try:
-        _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
-                        checks_summary=checks_summary, check_results=check_results)
+        with runner.held():
+            _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
+                            checks_summary=checks_summary, check_results=check_results)
     except RunFailed as e:
         raise RunInterrupted(str(e), e.result) from None
     raise AssertionError("_record_failure returned")  # (it always raises)
@@ -217,8 +220,9 @@ def no_wrapper_left(ctx: Context) -> None:
     raise CheckFailed(
         f"a burn-in wrapper started by an earlier run that was killed is still running "
         f"(pid {pid}, since {began:%Y-%m-%d %H:%M} UTC): its report would be taken for this "
-        "run's; nothing was run", fix=f"stop it (kill {pid}, or on Windows taskkill /T /F "
-        f"/PID {pid}), or delete {pidfile} if pid {pid} is no wrapper")
+        "run's; nothing was run", fix=f"if pid {pid} is that wrapper (ps -p {pid} -o args; "
+        f"on Windows tasklist /FI \"PID eq {pid}\"), stop it (kill {pid}; taskkill /T /F "
+        f"/PID {pid}); if it is another program (the pid was reused), delete {pidfile}")
 
 
 def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,

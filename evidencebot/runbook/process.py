@@ -6,7 +6,8 @@ import os
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -210,3 +211,54 @@ def alive(pid: int) -> bool:
     except OSError:
         return True
     return stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X")
+
+
+def _stops() -> list[Any]:
+    """The signals that end a run: Ctrl-C, a time limit's SIGTERM, a closed terminal's
+    SIGHUP (the wrapper, in a session of its own, no longer hears that one itself)."""
+    import signal
+
+    return [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+            if hasattr(signal, name)]
+
+
+@contextmanager
+def interrupts() -> Iterator[None]:
+    """SIGTERM and SIGHUP end `run` as Ctrl-C does (KeyboardInterrupt): the wrapper
+    stopped with it and the session recorded. Python's default ends the process where it
+    stands, with the wrapper still running."""
+    import signal
+
+    with _handling(_raise_interrupt, [s for s in _stops() if s != signal.SIGINT]):
+        yield
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP wait while a finished session's evidence is written, and
+    interrupt once it is: a session stopped while being recorded must not go unrecorded."""
+    noted: list[int] = []
+    with _handling(lambda signum, _frame: noted.append(signum), _stops()):
+        yield
+    if noted:
+        raise KeyboardInterrupt
+
+
+def _raise_interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def _handling(handler: Callable[[int, Any], Any], signals: list[Any]) -> Iterator[None]:
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # (signals reach the main thread only)
+        return
+    before = {sig: signal.signal(sig, handler) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)
