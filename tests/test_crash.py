@@ -110,6 +110,7 @@ def _shim(tmp_path: Path, trigger: str, nth: int) -> dict[str, str]:
     return {**os.environ, "PATH": f"{shim_dir}{os.pathsep}{os.environ['PATH']}"}
 
 
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX git shim and SIGKILL")
 def test_kill_9_after_a_checkout_moved_is_put_back_by_the_next_command(
         tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
     """The ops branch checked out in a second worktree is brought along before the branch

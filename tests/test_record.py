@@ -495,4 +495,6 @@ def test_a_record_file_no_run_commit_added_is_not_taken_for_a_recorded_run(
     r = cli("--repo", trading_repo, "record", second)
     assert r.code == 2 and "no run commit recorded it" in r.err and "Fix:" in r.err
     assert git(trading_repo, "rev-parse", OPS).strip() == by_hand
-    assert cli("--repo", trading_repo, "record", first).code == 0  # (a recorded one: unchanged)
+    again = cli("--repo", trading_repo, "record", first)  # (a recorded one: unchanged)
+    assert again.code == 0 and "already recorded" in again.out
+    assert git(trading_repo, "rev-parse", OPS).strip() == by_hand

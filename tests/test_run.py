@@ -279,8 +279,8 @@ def test_a_wrapper_left_by_a_killed_run_stops_the_next_run(repo: Path, tmp_path:
 
 INTERRUPTING_GIT = r'''#!{python}
 import os, signal, sys
-if "commit-tree" in sys.argv[1:]:  # the run's commit is being made: Ctrl-C now
-    os.kill(os.getppid(), signal.SIGINT)
+if "commit-tree" in sys.argv[1:]:  # the run's commit is being made: Ctrl-C now, as a
+    os.killpg(os.getpgid(os.getppid()), signal.SIGINT)  # terminal sends it: to the group
 os.execv({git!r}, [{git!r}, *sys.argv[1:]])
 '''
 
@@ -300,7 +300,7 @@ def test_ctrl_c_while_a_session_is_recorded_waits_for_the_record(repo: Path,
     env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
     proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
                            "--skip-checks"], env=env, capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, start_new_session=True)  # (its own terminal group)
     assert proc.returncode == 130, proc.stdout + proc.stderr
     said = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
                "ops/evidence").strip()

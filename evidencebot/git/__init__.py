@@ -20,14 +20,24 @@ from .objects import (
     reading,
     show_bytes,
 )
-from .process import Background, GitError, ahead, clean_env, out, run, stream, succeeds
+from .process import (
+    Background,
+    GitError,
+    ahead,
+    clean_env,
+    out,
+    run,
+    shielded,
+    stream,
+    succeeds,
+)
 
 __all__ = [
     "IDENTITY", "WORKTREES", "Answers", "Background", "GitError", "Objects", "active_reader",
     "ahead", "blob", "branch_worktrees", "cat_batch",
     "cat_batch_typed", "clean_env", "committing", "common_dir", "hash_blob", "hash_blobs",
-    "id_bytes", "out", "reading", "rev_parse", "run", "show_bytes", "stream", "succeeds",
-    "top", "toplevel", "tree_entries", "tree_key", "tree_problem", "tree_verdict",
+    "id_bytes", "out", "reading", "rev_parse", "run", "shielded", "show_bytes", "stream",
+    "succeeds", "top", "toplevel", "tree_entries", "tree_key", "tree_problem", "tree_verdict",
 ]
 
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from .process import GitError, argv, clean_env, run
+from .process import GitError, apart, argv, clean_env, run
 
 _ROUND = 4000  # bytes of requests per round trip: under a Windows pipe's 4 KiB
 
@@ -46,7 +46,8 @@ class Objects:
         self.repo = repo
         self.proc = subprocess.Popen(argv(repo, "cat-file", "--batch"),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=clean_env())
+                                     stderr=subprocess.DEVNULL, env=clean_env(),
+                                     **apart(always=True))
         # spec -> [its answer, how often it is still wanted]: what was read ahead
         self._ahead: dict[str, list[Any]] = {}
         self._later: _Later | None = None  # the next window, being read by a process
@@ -176,7 +177,8 @@ class _Later:
             requests.seek(0)
             self.proc = subprocess.Popen(argv(repo, "cat-file", "--batch"),
                                          stdin=requests, stdout=self.out,
-                                         stderr=subprocess.DEVNULL, env=clean_env())
+                                         stderr=subprocess.DEVNULL, env=clean_env(),
+                                         **apart(always=True))
 
     def answers(self) -> Answers | None:
         """The answers, in the order of ``specs``; None when git failed."""
@@ -279,6 +281,7 @@ def show_bytes(repo: Path, rev: str, path: str) -> bytes | None:
         argv(repo, "cat-file", "blob", f"{rev}:{path}"),
         capture_output=True,
         env=clean_env(),
+        **apart(),
     )
     return proc.stdout if proc.returncode == 0 else None
 

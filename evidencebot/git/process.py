@@ -80,13 +80,36 @@ def run(
     base = {**os.environ, **REAL_OBJECTS} if inherit_env else clean_env()
     if env:
         base.update(env)
-    proc = subprocess.run(argv(repo, *args), input=input, capture_output=True, env=base)
+    proc = subprocess.run(argv(repo, *args), input=input, capture_output=True, env=base,
+                          **apart())
     if proc.returncode not in ok:
         raise GitError(args, proc.returncode, proc.stdout, proc.stderr)
     return proc.stdout
 
 
 _ahead: dict[tuple[str, tuple[str, ...]], subprocess.Popen[bytes]] = {}
+_shielded = [0]  # `shielded` blocks open
+
+
+def apart(*, always: bool = False) -> dict[str, Any]:
+    """Popen's arguments that keep a git process out of our terminal's process group: a
+    Ctrl-C or hangup there reaches us, not git, so a write under way (`shielded`) ends
+    whole. ``always``: processes that never talk to a terminal (readers of objects)."""
+    if not (always or _shielded[0]):
+        return {}
+    if os.name == "nt":
+        return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)}
+    return {"start_new_session": True}
+
+
+@contextmanager
+def shielded() -> Iterator[None]:
+    """Within the block, git runs apart from the terminal's signals (`apart`)."""
+    _shielded[0] += 1
+    try:
+        yield
+    finally:
+        _shielded[0] -= 1
 
 
 @contextmanager
@@ -103,7 +126,7 @@ def ahead(repo: Path, *questions: Sequence[str]) -> Iterator[None]:
             _settle(key)  # an answer from before this block is never taken
             _ahead[key] = subprocess.Popen(argv(key[0], *key[1]),
                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                           env=clean_env())
+                                           env=clean_env(), **apart(always=True))
         yield
     finally:
         for key in keys:
@@ -181,5 +204,5 @@ def out(repo: Path, *args: str, **kw: object) -> str:
 
 def succeeds(repo: Path, *args: str) -> bool:
     """Whether ``git -C repo ARGS`` exits 0 (for yes/no questions like --is-ancestor)."""
-    proc = subprocess.run(argv(repo, *args), capture_output=True, env=clean_env())
+    proc = subprocess.run(argv(repo, *args), capture_output=True, env=clean_env(), **apart())
     return proc.returncode == 0

@@ -215,7 +215,8 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path]) -> None:
         if git.rev_parse(repo, f"refs/heads/{at.branch}") != new:  # (it may have moved)
             for back in done:
                 git.run(back, "read-tree", "-m", "-u", new, at.sha)
-        raise
-    finally:
-        if journal is not None:
+        if journal is not None:  # (put back: a rollback that failed keeps it, for the next)
             journal.unlink(missing_ok=True)
+        raise
+    if journal is not None:
+        journal.unlink(missing_ok=True)

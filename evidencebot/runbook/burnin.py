@@ -185,15 +185,14 @@ def _record_interrupted(ctx: Context, run_plan: RunPlan, done: runner.Completed,
     """A session stopped part-way (Ctrl-C, a scheduler's SIGTERM) is an attempt that
     failed, recorded as one: it breaks the streak. Stopping a session that is going badly
     must not keep it out of the evidence."""
-    cls = Classification("failed-code", f"interrupted after {done.seconds:.0f} s (Ctrl-C or "
-                         "SIGTERM): the wrapper was stopped before it wrote a report", ())
+    cls = Classification("failed-code", f"interrupted after {done.seconds:.0f} s (Ctrl-C, "
+                         "SIGTERM or SIGHUP): the wrapper was stopped before it wrote a report", ())
     try:
         with runner.held():
             _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
                             checks_summary=checks_summary, check_results=check_results)
     except RunFailed as e:
         raise RunInterrupted(str(e), e.result) from None
-    raise AssertionError("_record_failure returned")  # (it always raises)
 
 
 def wrapper_pidfile(ctx: Context) -> Path:
@@ -221,13 +220,14 @@ def no_wrapper_left(ctx: Context) -> None:
         f"a burn-in wrapper started by an earlier run that was killed is still running "
         f"(pid {pid}, since {began:%Y-%m-%d %H:%M} UTC): its report would be taken for this "
         "run's; nothing was run", fix=f"if pid {pid} is that wrapper (ps -p {pid} -o args; "
-        f"on Windows tasklist /FI \"PID eq {pid}\"), stop it (kill {pid}; taskkill /T /F "
-        f"/PID {pid}); if it is another program (the pid was reused), delete {pidfile}")
+        f"on Windows tasklist /FI \"PID eq {pid}\"), stop it with what it started "
+        f"(kill -- -{pid}; taskkill /T /F /PID {pid}); if it is another program (the pid "
+        f"was reused), delete {pidfile}")
 
 
 def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,
                     started: datetime, client_id: int, checks_summary: str,
-                    check_results: Sequence[Mapping[str, Any]] = ()) -> RecordResult:
+                    check_results: Sequence[Mapping[str, Any]] = ()) -> NoReturn:
     retry = None
     if cls.outcome == "failed-market-data":
         nxt = retry_start(after=ctx.now, run_seconds=run_plan.params.paper_duration_seconds,

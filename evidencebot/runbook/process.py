@@ -189,11 +189,13 @@ def alive(pid: int) -> bool:
     """Whether a process ``pid`` exists (POSIX: signal 0; Windows: its exit code)."""
     if os.name == "nt":
         import ctypes
+        from ctypes import wintypes
 
-        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        kernel32.OpenProcess.restype = wintypes.HANDLE
         handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:
-            return bool(kernel32.GetLastError() == 5)  # access denied: it exists
+            return bool(ctypes.get_last_error() == 5)  # type: ignore[attr-defined]
         try:
             code = ctypes.c_ulong()
             kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
@@ -202,10 +204,8 @@ def alive(pid: int) -> bool:
             kernel32.CloseHandle(handle)
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
+    except (ProcessLookupError, PermissionError):
+        return False  # (not there; or another user's: the pid was reused, ours is gone)
     try:  # (Linux: a zombie, dead but not yet reaped, answers signal 0)
         stat = Path(f"/proc/{pid}/stat").read_bytes()
     except OSError:
@@ -237,9 +237,11 @@ def interrupts() -> Iterator[None]:
 def held() -> Iterator[None]:
     """Ctrl-C, SIGTERM and SIGHUP wait while a finished session's evidence is written, and
     interrupt once it is: a session stopped while being recorded must not go unrecorded."""
+    from .. import git
+
     noted: list[int] = []
-    with _handling(lambda signum, _frame: noted.append(signum), _stops()):
-        yield
+    with _handling(lambda signum, _frame: noted.append(signum), _stops()), git.shielded():
+        yield  # (git runs apart meanwhile: the terminal's Ctrl-C reaches the group)
     if noted:
         raise KeyboardInterrupt
 
