@@ -89,7 +89,7 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
         raise UsageError(f"--at {at:%H:%M}: {problem} (a run is the paper session plus "
                          f"{unattended.MARGIN_SECONDS} s); pick a time inside "
                          f"{window.describe()}")
-    log = (log_file or git.common_dir(ctx.repo) / "evidencebot" / "run.log").absolute()
+    log = (log_file or git.state_path(ctx.repo, "run.log")).absolute()
     config = state.config.absolute() if state.config is not None else None
     try:
         job = unattended.job_for(ctx.cfg, repo=ctx.repo, config=config, at=at, log=log,

@@ -30,7 +30,7 @@ def shortcut_path(repo: Path, name: str) -> Path:
     every worktree shares it and no checkout ever shows it."""
     from .. import git
 
-    return git.common_dir(repo) / "evidencebot" / name
+    return git.state_path(repo, name)
 
 
 class Store:

@@ -36,8 +36,9 @@ __all__ = [
     "IDENTITY", "WORKTREES", "Answers", "Background", "GitError", "Objects", "active_reader",
     "ahead", "blob", "branch_worktrees", "cat_batch",
     "cat_batch_typed", "clean_env", "committing", "common_dir", "hash_blob", "hash_blobs",
-    "id_bytes", "out", "reading", "rev_parse", "run", "shielded", "show_bytes", "stream",
-    "succeeds", "top", "toplevel", "tree_entries", "tree_key", "tree_problem", "tree_verdict",
+    "id_bytes", "out", "reading", "rev_parse", "run", "shielded", "show_bytes", "state_path",
+    "stream", "succeeds", "top", "toplevel", "tree_entries", "tree_key", "tree_problem",
+    "tree_verdict",
 ]
 
 
@@ -57,6 +58,13 @@ def toplevel(path: Path) -> Path:
 
 def common_dir(repo: Path) -> Path:
     return Path(_where(os.path.abspath(repo))[1])
+
+
+def state_path(repo: Path, name: str) -> Path:
+    """evidencebot's file ``name`` for ``repo`` (shortcuts, the wrapper's pid, the checkout
+    journal, the run log): under the git common dir, shared by every worktree and shown by
+    no checkout."""
+    return common_dir(repo) / "evidencebot" / name
 
 
 @lru_cache(maxsize=64)

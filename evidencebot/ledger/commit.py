@@ -102,7 +102,7 @@ def advance(repo: Path, *, at: Tip, new: str) -> None:
 def _journal(repo: Path) -> Path:
     """What a move of checkouts is about to do, kept until the branch has moved: a process
     killed in between (-9, a power cut) leaves the checkouts ahead of the branch."""
-    return git.common_dir(repo) / "evidencebot" / "moving.json"
+    return git.state_path(repo, "moving.json")
 
 
 def _undo_unfinished(repo: Path, branch: str, now: list[Path]) -> None:

@@ -44,9 +44,8 @@ def publish(ctx: Context, mo: str, description: str, description_path: str, *, p
     ops = ctx.cfg.ops
     url = remote_url(ctx.repo, ops.remote)
     provider = providers.resolve_provider(ops.provider, url)
-    state_dir = git.common_dir(ctx.repo) / "evidencebot"
-    state_dir.mkdir(parents=True, exist_ok=True)
-    body = state_dir / f"{mo}-merge-request.md"
+    body = git.state_path(ctx.repo, f"{mo}-merge-request.md")
+    body.parent.mkdir(parents=True, exist_ok=True)
     body.write_text(description, encoding="utf-8")
     title = title_for(mo)
     if provider == "none" or not push or not url:

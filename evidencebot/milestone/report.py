@@ -45,7 +45,7 @@ def closure_page(ctx: Context, *, parent: str, milestone: str, closed_on: str,
 def write_report(ctx: Context, output: Path | None) -> Path:
     """The page for the ops branch's tip, written to ``output`` (default: under the git
     common dir, so no work tree changes); links relative to where it is written."""
-    out = output or git.common_dir(ctx.repo) / "evidencebot" / DEFAULT_NAME
+    out = output or git.state_path(ctx.repo, DEFAULT_NAME)
     out = out if out.is_absolute() else Path.cwd() / out
     try:
         prefix = os.path.relpath(ctx.repo, out.parent).replace(os.sep, "/") + "/"

@@ -199,7 +199,7 @@ def wrapper_pidfile(ctx: Context) -> Path:
     """Where a running wrapper's pid is kept (`process.run_command`)."""
     from .. import git
 
-    return git.common_dir(ctx.repo) / "evidencebot" / "wrapper.json"
+    return git.state_path(ctx.repo, "wrapper.json")
 
 
 def no_wrapper_left(ctx: Context) -> None:

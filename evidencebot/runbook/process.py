@@ -236,11 +236,18 @@ def interrupts() -> Iterator[None]:
 @contextmanager
 def held() -> Iterator[None]:
     """Ctrl-C, SIGTERM and SIGHUP wait while a finished session's evidence is written, and
-    interrupt once it is: a session stopped while being recorded must not go unrecorded."""
+    interrupt once it is: a session stopped while being recorded must not go unrecorded.
+    A second one interrupts at once (the ledger's commit is whole or absent either way)."""
     from .. import git
 
     noted: list[int] = []
-    with _handling(lambda signum, _frame: noted.append(signum), _stops()), git.shielded():
+
+    def note(signum: int, _frame: object) -> None:
+        if noted:  # (a second one: the operator means it, the write stops where it is)
+            raise KeyboardInterrupt
+        noted.append(signum)
+
+    with _handling(note, _stops()), git.shielded():
         yield  # (git runs apart meanwhile: the terminal's Ctrl-C reaches the group)
     if noted:
         raise KeyboardInterrupt
