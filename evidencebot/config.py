@@ -33,7 +33,7 @@ def _author_form(v: str) -> str:
 _REF_FORBIDDEN = frozenset(" ~^:?*[\\\x7f")
 
 
-def _branch_form(v: str) -> str:
+def branch_form(v: str) -> str:
     """A branch name git takes (`git check-ref-format --branch`'s rules), so that a typo
     is said here, not as a branch that "moved while evidencebot was writing"."""
     bad = next((ch for ch in v if ch in _REF_FORBIDDEN or ch < " "), None)
@@ -67,7 +67,7 @@ class Ops:
     allow_pinned_clock: bool = False  # EVIDENCEBOT_NOW is honoured (demo, tests) only if true
     require_signed: bool = False  # verify refuses unsigned or untrusted ops commits
 
-    _checks: ClassVar = {"author": _author_form, "branch": _branch_form, "base": _branch_form}
+    _checks: ClassVar = {"author": _author_form, "branch": branch_form, "base": branch_form}
 
 
 def _non_empty(v: list[str]) -> list[str]:

@@ -105,3 +105,30 @@ def test_an_ops_branch_differing_only_in_case_is_guarded(trading_repo: Path, cli
     r = cli("--repo", trading_repo, "record", _report(trading_repo))
     assert r.code == 0, r.err
     assert git(trading_repo, "branch", "--list", "Ops/evidence").strip()
+
+
+def test_a_base_branch_that_is_not_here_records_nothing(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                        pinned_now: str) -> None:
+    """A config naming a base that does not exist (a typo, no origin/HEAD to compare with)
+    used to judge runs by the runbook's defaults, and a run on the reviewed code was
+    recorded non-qualifying for good."""
+    local = trading_repo.parent / "local.toml"
+    local.write_text('[ops]\nbase = "develop"\n', encoding="utf-8")
+    before = git(trading_repo, "for-each-ref").strip()
+    for args in (("record", _report(trading_repo)), ("check",), ("status",)):
+        r = cli("--repo", trading_repo, "--config", local, *args)
+        assert r.code == 2, (args, r.out, r.err)
+        assert "no base branch 'develop'" in r.err and "Fix:" in r.err
+        assert "Traceback" not in r.err
+    assert git(trading_repo, "for-each-ref").strip() == before  # nothing written
+
+
+@pytest.mark.parametrize("base", ["", "main^0", "main~0", "main:x"])
+def test_verify_base_takes_a_branch_name_only(trading_repo: Path, cli, base: str) -> None:  # type: ignore[no-untyped-def]
+    """`--base ''` fell back to the config at HEAD, and `--base main~N` read an older
+    commit's rules."""
+    named = cli("--repo", trading_repo, "verify", "--base", "main")
+    assert named.code == 0, named.err
+    r = cli("--repo", trading_repo, "verify", "--base", base)
+    assert r.code == 2, r.out
+    assert r.err.startswith("evidencebot: error: --base:") and "--base main" in r.err

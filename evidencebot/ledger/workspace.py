@@ -240,6 +240,14 @@ def open_context(
     base_name = config_mod.agreed_base(top, loaded.config.ops.base,
                                        source=str(loaded.path or "the default config"))
     ref = base_ref(top, base_name)
+    if ref is None and git.rev_parse(top, "HEAD") is not None:
+        # Every rule and the code a run may use are the base's: a base that is not here
+        # (a typo, or a branch never fetched) would judge runs by the runbook's defaults.
+        # (A repository with no commit yet has no base to name: `init` starts there.)
+        raise UsageError(f"no base branch {base_name!r} here or at origin ([ops] base in "
+                         f"{loaded.path or 'the default config'})",
+                         fix=f"fetch it (git fetch origin {base_name}), or set [ops] base to "
+                             "the branch reviewed code is merged into")
     base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
     common = git.common_dir(top)
     mdblocks.adopt(markdown_shortcut(common).load())
