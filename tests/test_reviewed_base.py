@@ -132,3 +132,40 @@ def test_verify_base_takes_a_branch_name_only(trading_repo: Path, cli, base: str
     r = cli("--repo", trading_repo, "verify", "--base", base)
     assert r.code == 2, r.out
     assert r.err.startswith("evidencebot: error: --base:") and "--base main" in r.err
+
+
+@pytest.mark.parametrize("docs", ['evidence_dir = "reports/evidence/again"',
+                                  'backlog = "../../etc/passwd"'])
+def test_evidence_goes_where_the_base_config_says(trading_repo: Path, cli, pinned_now: str,  # type: ignore[no-untyped-def]
+                                                  docs: str) -> None:
+    """Found by an adversary: a local config's [docs] evidence_dir recorded one session
+    again under a second folder (status then said the streak was met); a [docs] path
+    outside the repository was read by status."""
+    report = _report(trading_repo)
+    assert cli("--repo", trading_repo, "record", report).code == 0
+    before = git(trading_repo, "rev-parse", OPS)
+    local = trading_repo.parent / "local.toml"
+    local.write_text(f"[docs]\n{docs}\n", encoding="utf-8")
+    for args in (("record", report), ("status",)):
+        r = cli("--repo", trading_repo, "--config", local, *args)
+        assert r.code == 2, (args, r.out)
+        assert "[docs]" in r.err and "committed on main" in r.err and "Fix:" in r.err
+    assert git(trading_repo, "rev-parse", OPS) == before
+
+
+def test_a_session_is_recorded_once_even_with_its_record_gone(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                               pinned_now: str) -> None:
+    report = _report(trading_repo)
+    assert cli("--repo", trading_repo, "record", report).code == 0
+    git(trading_repo, "switch", "-q", OPS)
+    record = git(trading_repo, "diff", "--name-only", f"{OPS}~1", OPS, "--",
+                 "reports/evidence").split()
+    assert len(record) == 1
+    git(trading_repo, "rm", "-q", record[0])
+    git(trading_repo, "commit", "-q", "--no-verify", "-m", "tidy")
+    git(trading_repo, "switch", "-q", "main")
+    before = git(trading_repo, "rev-parse", OPS)
+    r = cli("--repo", trading_repo, "record", report)
+    assert r.code == 2, r.out
+    assert "is already recorded in" in r.err
+    assert git(trading_repo, "rev-parse", OPS) == before

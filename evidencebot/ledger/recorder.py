@@ -221,6 +221,9 @@ def refuse_second_session(record: EvidenceRecord, runs: streaks.Runs) -> None:
     for rule, s in streaks.conflicts(runs.sessions, run_id=record.run_id,
                                      started=record.started_at, finished=record.finished_at,
                                      report_sha256=record.report_sha256):
+        if rule == "run-recorded-twice":
+            raise UsageError(f"run {record.run_id} is already recorded in {s.sha[:12]}; a "
+                             "session is recorded once")
         if rule == "report-reused":
             raise UsageError(f"this report is already recorded as run {s.run_id} "
                              f"({s.sha[:12]}); one report backs one record")

@@ -21,7 +21,7 @@ from ..evidence.history import OpsCommit
 from ..evidence.report import COMMIT_ID
 from ..evidence.store import Store
 from ..evidence.window import Window, window_of
-from ..frozen import field, frozen
+from ..frozen import field, fields, frozen
 from ..guard.changes import (
     applies,
     base_ref,
@@ -249,12 +249,28 @@ def open_context(
                          fix=f"fetch it (git fetch origin {base_name}), or set [ops] base to "
                              "the branch reviewed code is merged into")
     base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
+    _same_documents(loaded, base, base_name)
     common = git.common_dir(top)
     mdblocks.adopt(markdown_shortcut(common).load())
     templating.keep_compiled(lambda name, key: Store(
         common / "evidencebot" / "templates" / f"{name}.bin", key))
     return Context(top, loaded, base, clock, base_rules(top, base_name), ref,
                    git.rev_parse(top, ref) if ref else None)
+
+
+def _same_documents(loaded: LoadedConfig, base: LoadedConfig, base_name: str) -> None:
+    """UsageError when ``loaded`` puts the evidence elsewhere than the base's committed
+    config does ([docs]): verify judges each record, row and entry where the base says, so
+    a record written elsewhere is no evidence, and a second folder of records would record
+    one session twice."""
+    mine, theirs = loaded.config.docs, base.config.docs
+    differ = [f.name for f in fields(mine) if getattr(mine, f.name) != getattr(theirs, f.name)]
+    if differ:
+        raise UsageError(f"{loaded.path or 'the default config'}: [docs] "
+                         f"{', '.join(differ)} differ(s) from the config committed on "
+                         f"{base_name}: evidence goes where the reviewed config says",
+                         fix=f"take [docs] out of your config, or change it on {base_name} "
+                             "by a reviewed merge")
 
 
 def code_state(repo: Path, code_paths: list[str]) -> CodeState:
