@@ -365,3 +365,26 @@ def test_verify_re_renders_the_closure_from_git_not_from_the_shortcut(tmp_path: 
     shortcut_write(cache, key, (parent, forged))
     second = cli("--repo", repo, "verify")
     assert second.code == 0, second.out
+
+
+@pytest.mark.parametrize(("between", "blamed"), [(True, True), (False, False)])
+def test_a_failing_session_recorded_after_the_closure_among_its_runs_is_blamed(  # type: ignore[no-untyped-def]
+        tmp_path: Path, cli, between: bool, blamed: bool) -> None:
+    """Found by an adversary: a non-qualifying session that fell between two of the runs a
+    closure named, recorded after the closure, left verify saying OK over a closure the
+    branch's own history contradicts. One recorded after the named runs is no finding."""
+    repo, _remote = make(tmp_path, "none")
+    for n in range(1, 4):
+        record(cli, repo, tmp_path, n)
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    # Runs are 35 minutes apart, 30 long: a 3-minute session fits in each 5-minute gap.
+    gap_end = NOW - timedelta(minutes=35 * (10 - 2) + 31) if between else \
+        NOW - timedelta(minutes=35 * (10 - 3) - 4)
+    late = write_report(tmp_path / "late.json", report(finished=gap_end, duration=180,
+                                                       filled=0))
+    r = cli("--repo", repo, "record", late)
+    assert r.code == 0, r.err
+    assert ("closure-contradicted" in r.out) is blamed
+    v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
+    rules = {x["rule"] for x in json.loads(v.out)["violations"]}
+    assert (v.code, rules) == ((1, {"closure-contradicted"}) if blamed else (0, set()))

@@ -308,11 +308,30 @@ def named_runs(closure: OpsCommit) -> tuple[str, ...]:
     return tuple(r for r in (x.strip() for x in said.split(",")) if r)
 
 
+def closure(commits: Iterable[OpsCommit], milestone: str) -> OpsCommit | None:
+    """The (newest) well-formed closure of ``milestone`` among ``commits``."""
+    return next((c for c in commits if c.kind == "milestone" and not c.problems
+                 and c.trailers.get("Milestone") == milestone), None)
+
+
+def breaks_closure(runs: Runs, closed: OpsCommit, *, run_id: str, started: str,
+                   finished: str, outcome: str, dirty: bool) -> bool:
+    """Whether a run recorded after ``closed`` (``runs``: the history before the run)
+    breaks the streak the closure named: it falls in time between two of the runs the
+    closure called consecutive, and resets a streak (a session recorded late, after the
+    closure was made without it). The closure stands in the history (it is never
+    reopened); `verify` blames the run, and `record` says so."""
+    if new_effect(runs, run_id=run_id, outcome=outcome, dirty=dirty) != RESETS_STREAK:
+        return False
+    named = set(named_runs(closed))
+    keys = [_WHEN(f) for f in runs.facts if f.run_id in named]
+    return bool(keys) and min(keys) < (started, finished, runs.commits + 1) < max(keys)
+
+
 def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int,
               hand_rows: Iterable[HandRow] = ()) -> Streak:
     """The streak in ``commits`` (newest first, as `history.read` returns them)."""
-    closed_by = next((c for c in commits if c.kind == "milestone" and not c.problems
-                      and c.trailers.get("Milestone") == milestone), None)
+    closed_by = closure(commits, milestone)
     attempts = list(commits[:commits.index(closed_by)] if closed_by else commits)
     runs = streak_runs(commits, hand_rows)
     return Streak(milestone, needed, tuple(reversed(runs)), tuple(reversed(attempts)),

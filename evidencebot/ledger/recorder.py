@@ -17,6 +17,7 @@ from .. import __version__, git
 from ..errors import UsageError
 from ..evidence import rows, trailers
 from ..evidence import streak as streaks
+from ..evidence.history import OpsCommit
 from ..evidence.record import (
     Attachments,
     CodeState,
@@ -127,6 +128,7 @@ class RunDraft:
     draft: Draft
     streak: int
     hand_row: bool  # the run already had a hand-written tracker row
+    closure: OpsCommit | None = None  # the closure whose named streak the run breaks
 
 
 def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
@@ -163,7 +165,14 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
                          hand_row=rendered.row_number is None)
     message = run_message(record, block, streak=streak, consecutive=ctx.consecutive,
                           milestone=ctx.milestone)
-    return RunDraft(Draft(changes, message), streak, rendered.row_number is None)
+    closed = streaks.closure(ctx.history(parent), ctx.milestone) \
+        if ctx.milestone in runs.closed else None
+    if closed is not None and not streaks.breaks_closure(
+            runs, closed, run_id=record.run_id, started=record.started_at,
+            finished=record.finished_at, outcome=record.outcome.value,
+            dirty=record.code.dirty is True):
+        closed = None
+    return RunDraft(Draft(changes, message), streak, rendered.row_number is None, closed)
 
 
 def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
@@ -196,6 +205,11 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
                             ctx.consecutive, None, verdict_, record=_old_record(ctx, path))
     notes: tuple[str, ...] = () if not made[0].hand_row else (
         f"run {record.run_id} already has a hand-written tracker row; no second row added",)
+    closed = made[0].closure
+    if closed is not None:
+        notes += (f"run {record.run_id} breaks the streak of the runs {ctx.milestone}'s "
+                  f"closure ({closed.sha[:12]}) names: it falls between two of them. verify "
+                  "blames it (closure-contradicted): take it to the reviewers",)
     if ctx.loaded.config.qualify != ctx.rules.qualify:
         notes += (f"[qualify] in your config differs from the one committed on "
                   f"{ctx.cfg.ops.base}; the verdict used {ctx.cfg.ops.base}'s thresholds",)

@@ -45,9 +45,11 @@ def rederive(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add, *
     writes one (``prior``: the ops commits before it; ``runs``: their `streak.runs_of`)."""
     streak: int | None = None  # what the tracker's streak line says after this commit
     if c.is_run:
-        streak = check_run(ctx, c, add, runs=runs(), changes=changes, records=records)
+        before = runs()
+        streak = check_run(ctx, c, add, runs=before, changes=changes, records=records)
         if streak is None:
             return  # (its record is unreadable: that is the finding)
+        _inside_closure(ctx, c, prior, before, add)
     elif c.kind == "milestone":
         check_closure(ctx, c, prior, add, describe)
     elif c.kind == "void":
@@ -116,6 +118,22 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
                 f"the record and the history: {expected.get(key)!r}",
                 "trailers must be recomputable from the record; re-record the run")
     return streak
+
+
+def _inside_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
+                    runs: streaks.Runs, add: Add) -> None:
+    """A run recorded after the milestone closed does not fall among the runs the closure
+    named, breaking their streak (`streak.breaks_closure`)."""
+    closed = streaks.closure(prior, ctx.milestone) if ctx.milestone in runs.closed else None
+    if closed is not None and streaks.breaks_closure(
+            runs, closed, run_id=c.run_id, started=c.started or c.date,
+            finished=c.finished or c.started or c.date, outcome=c.outcome,
+            dirty=c.trailers.get("Code-Dirty") == "true"):
+        add("closure-contradicted", f"run {c.run_id} breaks the streak of the runs "
+            f"{ctx.milestone}'s closure ({closed.sha[:12]}) names: it falls between two of "
+            "them, and the closure was made without it",
+            "a closure is never reopened by evidencebot: take it to the reviewers (the "
+            "closure does not hold as it stands)")
 
 
 def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
