@@ -903,8 +903,11 @@ def test_a_range_side_naming_a_branch_and_a_tag_is_refused(recorded: Path, cli, 
     git(recorded, "tag", name, f"{OPS}~1")
     r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}")
     assert r.code == 2 and f"{name!r} names a branch and a tag" in r.err
-    assert cli("--repo", recorded, "verify", "--range",
-               f"refs/heads/main..refs/heads/{OPS}").code == 0
+    named = cli("--repo", recorded, "--json", "verify", "--range",
+                f"refs/heads/main..refs/heads/{OPS}")
+    blamed = [v["rule"] for v in json.loads(named.out)["violations"]]
+    # (a tag named like an ops branch is blamed however the range is named)
+    assert (named.code, blamed) == ((1, ["branch-like-tag"]) if name == OPS else (0, []))
 
 
 def _smuggle(repo: Path, blocks: list[str]) -> list[str]:
@@ -1004,3 +1007,16 @@ def test_a_closure_page_that_comes_without_its_closure_is_caught(recorded: Path,
                     if v["rule"] == "stray-closure-file")
     assert r.code == 1 and blamed == ["reports/evidence/milestones/MO-2.html",
                                       "reports/evidence/milestones/MO-2.md"], r.out
+
+
+@pytest.mark.parametrize(("tag", "blamed"), [("ops/burnin", True), ("OPS/evidence", True),
+                                             ("v1.0", False)])
+def test_a_tag_named_like_an_ops_branch_is_blamed(recorded: Path, cli, tag: str,  # type: ignore[no-untyped-def]
+                                                  blamed: bool) -> None:
+    """Found by an adversary: a tag `ops/burnin` on run 1 of a branch `ops/burnin` whose
+    tip was a forged closure; a CI job checking the branch out by name landed on the tag
+    (git takes a tag before making the branch from origin's) and verify said OK."""
+    git(recorded, "tag", tag, f"{OPS}~1")
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
+    rules = [v["rule"] for v in json.loads(r.out)["violations"]]
+    assert (r.code, rules) == ((1, ["branch-like-tag"]) if blamed else (0, []))

@@ -17,6 +17,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
              "A..B with A the base holds): no ops commit below it goes unjudged"),
     RuleInfo("base-evidence-missing", _RANGE, "the range's tip holds every ops commit the "
              "base holds (evidence merged into the base is never left out)"),
+    RuleInfo("branch-like-tag", _RANGE, "no tag is named like an ops branch (a checkout "
+             "by the branch's name would land on the tag)"),
     RuleInfo("not-an-ops-commit", _RANGE, "an ops branch holds ops commits only"),
     RuleInfo("merge-with-changes", _RANGE, "a merge is exactly git's merge of its parents"),
     RuleInfo("merge-with-trailers", _RANGE, "a merge carries no evidence trailers (it would "

@@ -158,6 +158,7 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
             if started is not None:
                 started.done()
     whole.dates(ctx, report, logged)
+    whole.branch_like_tags(ctx, report, stop)
     if require_signed or ctx.rules.ops.require_signed:
         whole.signatures(ctx, report, [s for s in shas if s in ops_shas])
     if mode == "history":

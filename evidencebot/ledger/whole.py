@@ -35,6 +35,21 @@ def descent(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> Non
                 f"ops branches start from {ctx.rules.ops.base}"))
 
 
+def branch_like_tags(ctx: Context, report: Report, stop: str) -> None:
+    """No tag is named like an ops branch: `git checkout ops/evidence` in a fresh clone
+    lands on a tag of that name (git takes the tag before making the branch from
+    origin's), so a CI job that checks the ops branch out by name would judge whatever
+    the tag points at, not the branch the merge request merges."""
+    names = git.out(ctx.repo, "for-each-ref", "--format=%(refname:strip=2)", "refs/tags")
+    for name in names.splitlines():
+        if name and guard.applies(name, ctx.guard_rules, {}):
+            report.findings.append(Finding(
+                stop, "branch-like-tag", f"the tag {name!r} is named like an ops branch: a "
+                "checkout by that name lands on the tag, not the branch",
+                f"delete the tag (git push origin :refs/tags/{name}; git tag -d {name}); "
+                "ops branch names are for branches only"))
+
+
 def base_only(repo: Path, base: str | None, stop: str) -> list[tuple[str, str]]:
     """(id, Evidence-Kind) of each ops commit (no merge) the base ``base`` holds and
     ``stop`` does not (git asked on a thread while the walk runs: `base_evidence`)."""
