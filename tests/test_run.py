@@ -28,7 +28,9 @@ if fifo:  # a wrapper with a child of its own, which says its pid and holds the 
     subprocess.Popen([sys.executable, "-c", "import os, sys, time; f = open(sys.argv[1], 'w'); "
                       "f.write(str(os.getpid()) + '\\n'); f.flush(); time.sleep(300)", fifo])
     time.sleep(300)
-if args.get("--mode") == "nothing":
+if args.get("--mode") in ("nothing", "nothing-farm"):
+    if args["--mode"] == "nothing-farm":  # (what every real wrapper's log holds)
+        print("Error 2104, reqId -1: Market data farm connection is OK:usfarm")
     print("wrapper ran but wrote no report"); sys.exit(0)
 now = datetime.now(timezone.utc)
 dur = int(args["--duration"])
@@ -95,12 +97,15 @@ def test_command_line_overrides_reach_the_wrapper_not_the_thresholds(repo: Path,
     assert doc["run"]["reasons"] == ["paper duration 60 s < 1800 s"]
 
 
-def test_no_fresh_report_is_a_recorded_code_failure(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("mode", ["nothing", "nothing-farm"])
+def test_no_fresh_report_is_a_recorded_code_failure(repo: Path, cli, mode: str) -> None:  # type: ignore[no-untyped-def]
     """A wrapper that exits 0 without writing its report (an old one left behind) is the
     wrapper's bug: a failed-code attempt with a handoff packet, which breaks the streak,
-    not a session that leaves no trace."""
+    not a session that leaves no trace. Said so (and where the report was looked for)
+    beside a farm-status line, which a newcomer found called "without a known IBKR
+    cause"."""
     assert cli("--repo", repo, "run", "--skip-checks").code == 0  # leaves an old report behind
-    cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "nothing", "--client"')
+    cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', f'"--mode", "{mode}", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
     git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "run", "--skip-checks")

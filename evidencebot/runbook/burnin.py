@@ -150,9 +150,12 @@ def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
     if done.timed_out:
         return Classification("failed-code", f"timed out after "
                               f"{run_plan.params.timeout_seconds:g} s", cls.codes)
-    if done.exit_code == 0 and not cls.codes:  # (the session may have run: it is recorded)
+    if done.exit_code == 0 and cls.outcome == "failed-code" and \
+            not cls.reason.startswith("traceback"):  # no IBKR cause: the missing report is
+        # the cause (farm-status lines such as 2104 are in every log); the session may
+        # have run, and it is recorded
         return Classification("failed-code", "the burn-in command exited 0 but left no "
-                              f"fresh report at {run_plan.params.report}", ())
+                              f"fresh report at {run_plan.params.report}", cls.codes)
     return cls
 
 
