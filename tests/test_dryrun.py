@@ -48,8 +48,8 @@ def test_dry_run_runs_every_check_and_resolves_the_client_id(tmp_path: Path, por
     assert doc["status"] == "dry-run" and doc["error"] is None
     assert doc["client_id"] == 18  # 17 is held: the run would start with 18, as the probe found
     names = [c["name"] for c in doc["checks"]]
-    assert names == ["window", "health", "kill-switch", "gateway", "client-id", "wrapper",
-                     "parameters", "timeout"]
+    assert names == ["window", "health", "kill-switch", "gateway", "client-id", "code",
+                     "wrapper", "parameters", "timeout"]
     assert all(c["status"] == "PASS" for c in doc["checks"]), doc["checks"]
     assert nothing_written(repo)
     text = cli("--repo", repo, "run", "--dry-run")
@@ -172,4 +172,25 @@ def test_an_ibkr_client_id_that_is_no_number_is_exit_2(tmp_path: Path, port: int
     r = cli("--repo", repo, "run", "--dry-run")
     assert r.code == 2 and "Traceback" not in r.err
     assert f"IBKR_CLIENT_ID must be a number, not {given!r}" in r.err
+    assert nothing_written(repo)
+
+
+@pytest.mark.parametrize("how", ["dirty", "off-base"])
+def test_code_that_cannot_qualify_is_warned_before_a_session_is_spent(  # type: ignore[no-untyped-def]
+        tmp_path: Path, port: int, cli, pinned_now: str, how: str) -> None:
+    """Found by a newcomer: an uncommitted edit under src/, or a feature branch, passed
+    every check and `--dry-run`, and the real run was recorded non-qualifying."""
+    repo = make_repo(tmp_path, port)
+    if how == "dirty":
+        (repo / "src").mkdir(exist_ok=True)
+        (repo / "src" / "scratch.py").write_text("x = 1\n")
+    else:
+        git(repo, "switch", "-q", "-c", "feature")
+        git(repo, "commit", "-q", "--allow-empty", "-m", "unreviewed")
+    for args in (("check",), ("run", "--dry-run")):
+        r = cli("--repo", repo, "--json", *args)
+        assert r.code == 0, r.out + r.err  # a WARN: the run may still start
+        code = next(c for c in json.loads(r.out)["checks"] if c["name"] == "code")
+        assert code["status"] == "WARN" and "cannot qualify" in code["reason"]
+        assert ("src/scratch.py" if how == "dirty" else "is not on main") in code["reason"]
     assert nothing_written(repo)

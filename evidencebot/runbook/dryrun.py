@@ -95,7 +95,27 @@ def parameter_checks(params: Burnin, qualify: Qualify) -> list[CheckResult]:
     return [qualifies, timeout]
 
 
+def code_check(ctx: Context) -> CheckResult:
+    """WARN when the code a run would test cannot qualify (trust rule 5): the checkout's
+    code paths differ from HEAD, or HEAD is not on the base branch. What `run` records
+    and the verdict reads, found before a session is spent on it."""
+    code = ctx.live_code()
+    base = ctx.rules.ops.base
+    head = code.commit[:12] if code.commit != "none" else "none (no commit)"
+    data = {"commit": code.commit, "dirty_paths": list(code.dirty_paths)}
+    if code.dirty:
+        shown = ", ".join(code.dirty_paths[:3]) + (" ..." if len(code.dirty_paths) > 3 else "")
+        return CheckResult("code", "WARN", f"the code under test differs from HEAD ({shown}): "
+                           "this run cannot qualify", "commit the change and merge it "
+                           f"through review into {base}, or undo it", data=data)
+    if not ctx.on_base(code.commit):
+        return CheckResult("code", "WARN", f"HEAD {head} is not on {base}: this run cannot "
+                           "qualify", f"run on {base} (or a commit it holds): git switch {base}",
+                           data=data)
+    return CheckResult("code", "PASS", f"HEAD {head} is on {base}, clean", data=data)
+
+
 def dry_run_checks(ctx: Context, run_plan: RunPlan) -> list[CheckResult]:
     """The checks `run --dry-run` adds to the pre-run checks."""
-    return [wrapper_check(run_plan.argv, repo=ctx.repo),
+    return [code_check(ctx), wrapper_check(run_plan.argv, repo=ctx.repo),
             *parameter_checks(run_plan.params, ctx.rules.qualify)]
