@@ -388,3 +388,20 @@ def test_a_failing_session_recorded_after_the_closure_among_its_runs_is_blamed( 
     v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
     rules = {x["rule"] for x in json.loads(v.out)["violations"]}
     assert (v.code, rules) == ((1, {"closure-contradicted"}) if blamed else (0, set()))
+
+
+@pytest.mark.parametrize(("provider", "shown", "left_out"), [
+    ("gitlab", ["GitLab: git push -o"], ["GitHub:", "git push origin ops/evidence"]),
+    ("github", ["git push origin ops/evidence", "GitHub: gh pr create"], ["GitLab:"]),
+])
+def test_close_without_pushing_names_the_configured_hosts_commands_only(  # type: ignore[no-untyped-def]
+        tmp_path: Path, cli, provider: str, shown: list[str], left_out: list[str]) -> None:
+    """A newcomer found `close --no-push` with provider gitlab listing GitHub's command
+    and a plain push besides GitLab's."""
+    repo, _remote = make(tmp_path, provider)
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    r = cli("--repo", repo, "close", "MO-2", "--no-push")
+    assert r.code == 0, r.err
+    commands = r.out.split("open the merge request with:", 1)[1]
+    assert all(s in commands for s in shown) and not any(s in commands for s in left_out)

@@ -159,3 +159,10 @@ def test_history_to_a_pipe_has_no_trailing_spaces(trading_repo: Path, cli) -> No
     lines = r.out.splitlines()
     assert r.code == 0 and lines[0].startswith("ops/evidence history — MO-2: 1/3")
     assert len(lines) > 5 and [ln for ln in lines if ln != ln.rstrip()] == []
+
+
+def test_csv_and_json_at_once_is_a_usage_error(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """`--json history --csv` printed JSON and dropped --csv without a word."""
+    for args in (("--json", "history", "--csv"), ("history", "--csv", "--json")):
+        r = cli("--repo", trading_repo, *args)
+        assert r.code == 2 and "--csv and --json" in r.err

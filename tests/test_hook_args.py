@@ -70,3 +70,17 @@ def test_json_before_the_hook_name_counts_as_everywhere_else(tmp_path: Path, cap
         assert main(argv, repo=tmp_path) == 0, argv
         doc = json.loads(capsys.readouterr().out)
         assert (doc["hook"], doc["applies"], doc["exit_code"]) == ("pre-commit", False, 0)
+
+
+def test_commit_msg_with_a_missing_file_is_one_line_and_a_fix(trading_repo: Path) -> None:
+    """A newcomer got Python's errno text ("[Errno 2] ...: '/nope'") and no Fix line."""
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "evidencebot", "hook", "commit-msg",
+                        str(trading_repo / "no-such-message")], cwd=trading_repo,
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    first, fix = r.stderr.splitlines()
+    assert first.endswith("no-such-message: No such file or directory") and "Errno" not in first
+    assert fix.startswith("Fix: ")

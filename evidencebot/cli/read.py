@@ -47,6 +47,11 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     from .entries import encoded, schema_name
     from .output import console, history_csv, history_rows, history_table, show
 
+    if as_csv and state.as_json:
+        from ..errors import UsageError
+
+        raise UsageError("--csv and --json ask for two formats at once",
+                         fix="give one: --json (the contract's JSON) or --csv")
     ctx = state.context()
     at = ctx.tip()
     commits = ctx.history(at.sha)

@@ -37,8 +37,8 @@ def void(state: State, run_id: str, reason: str) -> int:
         click.echo(f"run {run_id} is already voided ({result.sha[:12]}: "
                    f"{line(result.reason)}); nothing added")
     else:
-        click.echo(f"voided run {run_id} in {result.sha[:12]}: it no longer counts toward "
-                   f"{s.milestone} ({result.path})")
+        click.echo(f"voided run {run_id} in {result.sha[:12]}: it never counts toward "
+                   f"{s.milestone}, and breaks the streak where it falls ({result.path})")
     click.echo(s.headline)
     if result.status != "unchanged":
         click.echo(not_pushed(state.context()))

@@ -124,8 +124,12 @@ def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]
     try:
         message = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        sys.stderr.write(f"evidencebot: error: cannot read {file}: {e}\n")
-        return 2, False, [f"cannot read {file}: {e}"]
+        why = e.strerror if isinstance(e, OSError) and e.strerror else \
+            "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else str(e)
+        sys.stderr.write(f"evidencebot: error: cannot read the commit message file {file}: "
+                         f"{why}\nFix: git runs this hook with the message file's path; "
+                         "by hand, give the path of a file holding a commit message\n")
+        return 2, False, [f"cannot read {file}: {why}"]
     rules = base_rules(repo, base, inherit_env=True)
     if not applies(current_branch(repo), rules, os.environ):
         return 0, False, []

@@ -132,8 +132,10 @@ def signatures(ctx: Context, report: Report, shas: list[str]) -> None:
         if status != "G":
             what = "unsigned" if status == "N" else f"not signed by a trusted key ({status})"
             report.findings.append(Finding(sha, "unsigned", f"the ops commit is {what}",
-                                           "configure signing (commit.gpgsign) and record "
-                                           "again"))
+                                           "configure signing (commit.gpgsign, and the "
+                                           "signers git trusts), then start the ops branch "
+                                           "again from the base and record the runs anew: "
+                                           "a commit is never re-signed in place"))
 
 
 def check_squash(repo: Path, report: Report, end: str, ops: set[str]) -> None:

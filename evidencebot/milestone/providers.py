@@ -116,8 +116,9 @@ def github(repo: Path, *, branch: str, base: str, title: str, body_file: Path,
 
 
 def manual_commands(*, remote: str | None, url: str | None, branch: str, base: str, title: str,
-                    body_file: Path, description_path: str) -> list[str]:
-    """What a human runs when evidencebot does not talk to the host itself."""
+                    body_file: Path, description_path: str, provider: str = "none") -> list[str]:
+    """What a human runs when evidencebot does not talk to the host itself: for the
+    ``provider`` the config names (or the remote's address shows), its commands only."""
     if not remote or not url:
         return ["git remote add origin <url of the trading repository>",
                 f"git push origin {branch}",
@@ -126,7 +127,11 @@ def manual_commands(*, remote: str | None, url: str | None, branch: str, base: s
     opts = " ".join(f'-o "{o}"' for o in gitlab_options(base=base, title=title,
                                                         description_path=description_path,
                                                         branch=branch))
-    return [f"git push origin {branch}",
-            f"GitLab: git push {opts} {remote} {branch}",
-            f'GitHub: gh pr create --base {base} --head {branch} --title "{title}" '
-            f'--body-file "{body_file}"']
+    gitlab = f"GitLab: git push {opts} {remote} {branch}"
+    github = (f'GitHub: gh pr create --base {base} --head {branch} --title "{title}" '
+              f'--body-file "{body_file}"')
+    if provider == "gitlab":
+        return [gitlab]
+    if provider == "github":
+        return [f"git push {remote} {branch}", github]
+    return [f"git push {remote} {branch}", gitlab, github]

@@ -53,7 +53,8 @@ def publish(ctx: Context, mo: str, description: str, description_path: str, *, p
             "none", "written", None, "not pushed",
             providers.manual_commands(remote=ops.remote if url else None, url=url,
                                       branch=ops.branch, base=ops.base, title=title,
-                                      body_file=body, description_path=description_path),
+                                      body_file=body, description_path=description_path,
+                                      provider=provider),
             body)
     if provider == "gitlab":
         options = providers.gitlab_options(base=ops.base, title=title,

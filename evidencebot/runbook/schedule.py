@@ -195,7 +195,7 @@ def windows(job: Job) -> str:
     Scheduler has no output redirection, so `job.log` is not used here."""
     # '"' cannot occur in a Windows path; refusing it keeps the quoted Command sound.
     _require_absolute(job, lambda p: PureWindowsPath(p).is_absolute() and '"' not in p,
-                      "Task Scheduler")
+                      "Task Scheduler", kind="an absolute Windows path (C:\\...)")
     command, *arguments = job.argv()
     if " " in command:  # unquoted, Task Scheduler fails it (0x800700C1)
         command = f'"{command}"'
@@ -296,7 +296,8 @@ def _contiguous(days: tuple[str, ...]) -> bool:
     return len(indexes) > 1 and indexes == list(range(indexes[0], indexes[-1] + 1))
 
 
-def _require_absolute(job: Job, is_absolute: Callable[[str], bool], where: str) -> None:
+def _require_absolute(job: Job, is_absolute: Callable[[str], bool], where: str, *,
+                      kind: str = "an absolute path") -> None:
     for name, value in job.paths():
         if not is_absolute(value):
-            raise ValueError(f"{name} must be an absolute path for {where}: {value!r}")
+            raise ValueError(f"{name} must be {kind} for {where}: {value!r}")
