@@ -1052,7 +1052,10 @@ def closure_never_reopened(lab: Lab) -> None:
     assert streak(lab)["closed"] is True
     design = lab.show(OPS, "PROJECT_DESIGN.md").decode()
     assert "| CLOSED |" in next(ln for ln in design.splitlines() if ln.startswith("| MO-2 "))
-    ok(lab.ev("verify", "--range", f"main..{OPS}"))
+    # The closure is not merged: its own branch now contradicts it, and its merge request
+    # does not pass (once merged, a closure is never reopened: tests/test_close.py).
+    v = lab.ev("verify", "--range", f"main..{OPS}")
+    assert v.code == 1 and "(closure-contradicted)" in v.out
 
 
 def overlapping_session(lab: Lab) -> None:
@@ -1426,7 +1429,8 @@ ATTEMPTS: list[Attempt] = [
     A("r1-forged-run-over-hand-non-qualifying-row", 1, "the same run committed by hand over "
       "the row: verify blames it", forged_run_over_hand_row, expect_verify=True, base="bare"),
     A("r1-closure-never-reopened", 1, "an older non-qualifying run recorded inside the closed "
-      "streak: MO-2 stays CLOSED, close adds nothing, verify passes", closure_never_reopened,
+      "streak: MO-2 stays CLOSED, close adds nothing, verify blames the unmerged closure's "
+      "branch", closure_never_reopened,
       base="closed"),
     # 2. one session, one report, one record path
     A("r2-overlapping-session-refused", 2, "a run overlapping Wed 09:00-09:30 is refused "

@@ -367,16 +367,21 @@ def test_verify_re_renders_the_closure_from_git_not_from_the_shortcut(tmp_path: 
     assert second.code == 0, second.out
 
 
-@pytest.mark.parametrize(("between", "blamed"), [(True, True), (False, False)])
+@pytest.mark.parametrize(("between", "merged", "blamed"), [
+    (True, False, True), (False, False, False), (True, True, False)])
 def test_a_failing_session_recorded_after_the_closure_among_its_runs_is_blamed(  # type: ignore[no-untyped-def]
-        tmp_path: Path, cli, between: bool, blamed: bool) -> None:
+        tmp_path: Path, cli, between: bool, merged: bool, blamed: bool) -> None:
     """Found by an adversary: a non-qualifying session that fell between two of the runs a
     closure named, recorded after the closure, left verify saying OK over a closure the
-    branch's own history contradicts. One recorded after the named runs is no finding."""
+    branch's own history contradicts. One recorded after the named runs is no finding, and
+    neither is one recorded once the closure was merged (reviewed, never reopened)."""
     repo, _remote = make(tmp_path, "none")
     for n in range(1, 4):
         record(cli, repo, tmp_path, n)
     assert cli("--repo", repo, "close", "MO-2").code == 0
+    if merged:
+        git(repo, "merge", "-q", "--no-ff", "--no-edit", OPS)  # (on main)
+        git(repo, "push", "-q", "origin", "main")  # (the base is origin's main)
     # Runs are 35 minutes apart, 30 long: a 3-minute session fits in each 5-minute gap.
     gap_end = NOW - timedelta(minutes=35 * (10 - 2) + 31) if between else \
         NOW - timedelta(minutes=35 * (10 - 3) - 4)

@@ -30,17 +30,15 @@ from .runlog import RunLog, run_log
 @pass_state
 def check(state: State, now_text: str | None) -> int:
     """The runbook's pre-run checks as a table (PASS / FAIL / WARN, reason, fix):
-    window, strict health check, kill switch, IB Gateway, client id; and a WARN when
-    the code under test cannot qualify (dirty, or not on the base). Exit 3 if any
-    fails; nothing is run or written."""
+    window, strict health check, kill switch, IB Gateway, client id. Exit 3 if any
+    fails; nothing is run or written (`run --dry-run` checks the code under test, the
+    wrapper and the parameters too)."""
     from ..evidence.report import parse_instant
-    from ..runbook.dryrun import code_check
-    from ..runbook.preflight import Preflight, run_checks
+    from ..runbook.preflight import run_checks
 
     ctx = state.context()
     now = parse_instant(now_text) if now_text is not None else ctx.now
     pre = run_checks(ctx, now=now, run_seconds=ctx.rules.burnin.paper_duration_seconds)
-    pre = Preflight((*pre.results, code_check(ctx)), pre.client_id)  # (a WARN at most)
     if state.as_json:
         out = check_out(pre)
         if not pre.ok:

@@ -314,18 +314,24 @@ def closure(commits: Iterable[OpsCommit], milestone: str) -> OpsCommit | None:
                  and c.trailers.get("Milestone") == milestone), None)
 
 
-def breaks_closure(runs: Runs, closed: OpsCommit, *, run_id: str, started: str,
-                   finished: str, outcome: str, dirty: bool) -> bool:
-    """Whether a run recorded after ``closed`` (``runs``: the history before the run)
-    breaks the streak the closure named: it falls in time between two of the runs the
-    closure called consecutive, and resets a streak (a session recorded late, after the
-    closure was made without it). The closure stands in the history (it is never
-    reopened); `verify` blames the run, and `record` says so."""
-    if new_effect(runs, run_id=run_id, outcome=outcome, dirty=dirty) != RESETS_STREAK:
-        return False
+def contradicted_closure(commits: Sequence[OpsCommit], runs: Runs, milestone: str, *,
+                         merged: Callable[[str], bool], run_id: str, started: str,
+                         finished: str, outcome: str, dirty: bool) -> OpsCommit | None:
+    """The closure of ``milestone`` among ``commits`` (the history before a run; ``runs``:
+    its `runs_of`) that the run breaks: the run resets a streak and falls in time between
+    two of the runs the closure called consecutive (a session recorded late, after the
+    closure was made without it). None when there is none, or when the closure is
+    ``merged`` into the base already: reviewed and merged, it is never reopened, and the
+    late run is evidence like any other. `verify` blames the run (`closure-contradicted`)
+    and `record` says so: a closure its own unmerged branch contradicts does not merge."""
+    closed = closure(commits, milestone) if milestone in runs.closed else None
+    if closed is None or new_effect(runs, run_id=run_id, outcome=outcome,
+                                    dirty=dirty) != RESETS_STREAK:
+        return None
     named = set(named_runs(closed))
     keys = [_WHEN(f) for f in runs.facts if f.run_id in named]
-    return bool(keys) and min(keys) < (started, finished, runs.commits + 1) < max(keys)
+    inside = bool(keys) and min(keys) < (started, finished, runs.commits + 1) < max(keys)
+    return closed if inside and not merged(closed.sha) else None
 
 
 def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int,

@@ -15,8 +15,8 @@ from typing import Any
 
 from .. import __version__, git
 from ..errors import UsageError
-from ..evidence import rows, trailers
 from ..evidence import streak as streaks
+from ..evidence import trailers
 from ..evidence.history import OpsCommit
 from ..evidence.record import (
     Attachments,
@@ -33,15 +33,18 @@ from ..evidence.report import check_times, load_json, metrics_from, read_report
 from ..evidence.trust import RunFacts, code_facts, run_reasons
 from ..evidence.verdict import Verdict, verdict
 from ..frozen import field, frozen
-from ..guard.folders import existing_names
-from ..guard.paths import fold
-from ..guard.rules import REGULAR, Blob, Change
 from ..md import edit as mdedit
 from ..md.edit import MarkdownEditError
 from ..redact import redact
 from ..textsafe import markdown
 from .commit import Draft
 from .messages import kept_log, log_path, report_messages, run_connectivity
+from .refusals import (
+    refuse_case_twin,
+    refuse_contradicted_row,
+    refuse_second_session,
+    same_or_refuse,
+)
 from .workspace import Context
 
 HAND_RECORDED = "not run by evidencebot (report recorded by hand)"
@@ -165,13 +168,10 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
                          hand_row=rendered.row_number is None)
     message = run_message(record, block, streak=streak, consecutive=ctx.consecutive,
                           milestone=ctx.milestone)
-    closed = streaks.closure(ctx.history(parent), ctx.milestone) \
-        if ctx.milestone in runs.closed else None
-    if closed is not None and not streaks.breaks_closure(
-            runs, closed, run_id=record.run_id, started=record.started_at,
-            finished=record.finished_at, outcome=record.outcome.value,
-            dirty=record.code.dirty is True):
-        closed = None
+    closed = streaks.contradicted_closure(
+        ctx.history(parent), runs, ctx.milestone, merged=ctx.on_base, run_id=record.run_id,
+        started=record.started_at, finished=record.finished_at,
+        outcome=record.outcome.value, dirty=record.code.dirty is True)
     return RunDraft(Draft(changes, message), streak, rendered.row_number is None, closed)
 
 
@@ -184,14 +184,14 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
     def make(at: Any) -> Draft | None:
         existing = git.show_bytes(ctx.repo, at.sha, path)
         if existing is not None:
-            _same_or_refuse(record, existing, path)
+            same_or_refuse(record, existing, path)
             if not any(f.run_id == record.run_id for f in ctx.runs(at.sha).facts):
                 raise UsageError(f"{path} is on {at.branch}, but no run commit recorded it "
                                  "(a commit made by hand?): it is no evidence", fix=f"take "
                                  f"the commit that added it off {at.branch} (git log "
                                  f"{at.branch} -- {path}), then record the report again")
             return None
-        _refuse_case_twin(ctx, at.sha, path)
+        refuse_case_twin(ctx, at.sha, path)
         runs = ctx.runs(at.sha)
         refuse_second_session(record, runs)
         made.append(run_draft(ctx, record, parent=at.sha, runs=runs,
@@ -208,75 +208,15 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
     closed = made[0].closure
     if closed is not None:
         notes += (f"run {record.run_id} breaks the streak of the runs {ctx.milestone}'s "
-                  f"closure ({closed.sha[:12]}) names: it falls between two of them. verify "
-                  "blames it (closure-contradicted): take it to the reviewers",)
+                  f"closure ({closed.sha[:12]}) names: it falls between two of them, so "
+                  "the closure (not merged yet) does not hold; verify blames it "
+                  f"(closure-contradicted). Start {ctx.cfg.ops.branch} again from "
+                  f"{ctx.cfg.ops.base} and record the reports anew",)
     if ctx.loaded.config.qualify != ctx.rules.qualify:
         notes += (f"[qualify] in your config differs from the one committed on "
                   f"{ctx.cfg.ops.base}; the verdict used {ctx.cfg.ops.base}'s thresholds",)
     return RecordResult("recorded", record.run_id, record.outcome.value, path, made[0].streak,
                         ctx.consecutive, sha, verdict_, notes, record)
-
-
-def _refuse_case_twin(ctx: Context, rev: str, path: str) -> None:
-    """A record named like another but for case is the same file on Windows and macOS."""
-    name = path.rsplit("/", 1)[-1]
-    # The names the scope rules' case-twin check reads, asked as it asks them.
-    taken = existing_names(ctx.repo, rev, [Change(None, Blob(path, REGULAR, None))])
-    twin = taken.twin(fold(path))
-    if twin is not None and twin != path and not taken.has(path):
-        raise UsageError(f"run {name[:-len('.json')]} differs only in case from the recorded "
-                         f"{twin.rsplit('/', 1)[-1][:-len('.json')]} ({twin}): the same file on "
-                         "Windows and macOS")
-
-
-def refuse_second_session(record: EvidenceRecord, runs: streaks.Runs) -> None:
-    """One session, one run: a run overlapping a recorded one, or a report already behind
-    another record, is refused (exit 2; `streak.conflicts`, the rule verify applies)."""
-    for rule, s in streaks.conflicts(runs.sessions, run_id=record.run_id,
-                                     started=record.started_at, finished=record.finished_at,
-                                     report_sha256=record.report_sha256):
-        if rule == "run-recorded-twice":
-            raise UsageError(f"run {record.run_id} is already recorded in {s.sha[:12]}; a "
-                             "session is recorded once")
-        if rule == "report-reused":
-            raise UsageError(f"this report is already recorded as run {s.run_id} "
-                             f"({s.sha[:12]}); one report backs one record")
-        if rule == "overlapping-session":
-            raise UsageError(
-                f"run {record.run_id} ({record.started_at} to {record.finished_at}) overlaps "
-                f"run {s.run_id} ({s.started} to {s.finished}, {s.sha[:12]}): one session is "
-                "one run", fix=f"a run starts after the last one ended ({s.finished}); a "
-                "session is recorded once (a void keeps its time taken): record the next "
-                "session's report")
-
-
-def refuse_contradicted_row(record: EvidenceRecord, runs: streaks.Runs,
-                            hand: Sequence[rows.HandRow], *, backlog: str) -> None:
-    """A run whose hand-written tracker row says otherwise is not recorded (exit 2;
-    `streak.contradicted_row`, the rule verify applies)."""
-    row = streaks.contradicted_row(runs, hand, run_id=record.run_id,
-                                   outcome=record.outcome.value,
-                                   dirty=record.code.dirty is True)
-    if row is not None and not row.qualifying:
-        raise UsageError(f"run {record.run_id} has a hand-written row in {backlog} that says "
-                         "it did not qualify; a record cannot make it a qualifying run")
-    if row is not None:
-        raise UsageError(f"run {record.run_id} does not qualify, and a hand-written row in "
-                         f"{backlog} says it did: the row would show it as qualifying",
-                         fix="mend the row on the base branch (it says what the run's "
-                         "report does not), then record the run")
-
-
-def _same_or_refuse(record: EvidenceRecord, existing: bytes, path: str) -> None:
-    try:
-        old = json.loads(existing.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        old = {}
-    if record.report_sha256 is None or old.get("report_sha256") != record.report_sha256:
-        raise UsageError(
-            f"run {record.run_id} is already recorded ({path}) with different content; "
-            "a record is never rewritten"
-        )
 
 
 def _old_record(ctx: Context, path: str) -> EvidenceRecord | None:

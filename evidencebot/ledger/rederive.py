@@ -122,18 +122,19 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
 
 def _inside_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
                     runs: streaks.Runs, add: Add) -> None:
-    """A run recorded after the milestone closed does not fall among the runs the closure
-    named, breaking their streak (`streak.breaks_closure`)."""
-    closed = streaks.closure(prior, ctx.milestone) if ctx.milestone in runs.closed else None
-    if closed is not None and streaks.breaks_closure(
-            runs, closed, run_id=c.run_id, started=c.started or c.date,
-            finished=c.finished or c.started or c.date, outcome=c.outcome,
-            dirty=c.trailers.get("Code-Dirty") == "true"):
+    """A run recorded after the milestone closed does not break the streak of the runs the
+    closure named while the closure is not merged (`streak.contradicted_closure`)."""
+    closed = streaks.contradicted_closure(
+        prior, runs, ctx.milestone, merged=ctx.on_base, run_id=c.run_id,
+        started=c.started or c.date, finished=c.finished or c.started or c.date,
+        outcome=c.outcome, dirty=c.trailers.get("Code-Dirty") == "true")
+    if closed is not None:
         add("closure-contradicted", f"run {c.run_id} breaks the streak of the runs "
             f"{ctx.milestone}'s closure ({closed.sha[:12]}) names: it falls between two of "
             "them, and the closure was made without it",
-            "a closure is never reopened by evidencebot: take it to the reviewers (the "
-            "closure does not hold as it stands)")
+            "the closure does not hold as it stands: start the ops branch again from "
+            f"{ctx.rules.ops.base} and record the reports anew, so that the streak is what "
+            "they hold")
 
 
 def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
