@@ -270,7 +270,7 @@ def _same_documents(loaded: LoadedConfig, base: LoadedConfig, base_name: str) ->
                          f"{', '.join(differ)} differ(s) from the config committed on "
                          f"{base_name}: evidence goes where the reviewed config says",
                          fix=f"take [docs] out of your config, or change it on {base_name} "
-                             "by a reviewed merge")
+                             "by a reviewed merge (merged already? git fetch)")
 
 
 def code_state(repo: Path, code_paths: list[str]) -> CodeState:
