@@ -406,3 +406,41 @@ def test_an_operator_s_log_encoding_does_not_change_what_is_read(repo: Path, cli
     git(repo, "switch", "-q", OPS)
     r = cli("--repo", repo, "verify")
     assert r.code == 0, r.out
+
+
+def test_an_attempt_between_two_of_a_closure_s_runs_cannot_be_voided(  # type: ignore[no-untyped-def]
+        repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: a failed-market-data attempt between the first and second runs
+    a closure named (neutral there) was voided, which breaks the streak where it falls, and
+    verify said OK over a closure its own branch now contradicted."""
+    from datetime import datetime, timedelta
+
+    from conftest import PINNED
+
+    from evidencebot.evidence.record import Outcome, SessionInfo
+    from evidencebot.ledger.recorder import record_attempt
+    from evidencebot.ledger.workspace import open_context
+
+    runs = [record(cli, repo, n) for n in range(3)]  # each 30 min, 5 min apart
+    gap_end = datetime.fromisoformat(PINNED) - timedelta(minutes=35 * 10 - 4)  # run 0 ends at -350
+    ctx = open_context(repo, config_path=None, clock=lambda: gap_end)
+    attempt = record_attempt(ctx, outcome=Outcome("failed-market-data"),
+                             started=gap_end - timedelta(minutes=3),
+                             session=SessionInfo(exit_code=1, ibkr_codes=(354,)),
+                             log=b"Error 354, reqId 4: market data is not subscribed\n").run_id
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    status = json.loads(cli("--repo", repo, "--json", "status").out)
+    assert status["milestones"][0]["closed_by"] == runs
+    tip = git(repo, "rev-parse", OPS)
+    r = cli("--repo", repo, "void", attempt, "--reason", "noise")
+    assert r.code == 1 and "cannot be voided" in r.err
+    assert git(repo, "rev-parse", OPS) == tip
+    # Committed all the same by a `void` with its refusal taken out: verify blames it.
+    from evidencebot.ledger import void as ledger_void
+
+    monkeypatch.setattr(ledger_void, "target", lambda commits, run_id, branch: next(
+        c for c in commits if c.run_id == run_id))
+    assert cli("--repo", repo, "void", attempt, "--reason", "noise").code == 0
+    v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
+    rules = {x["rule"] for x in json.loads(v.out)["violations"]}
+    assert v.code == 1 and "void-of-closed-run" in rules

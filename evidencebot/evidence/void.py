@@ -71,11 +71,28 @@ def void_reasons(commits: Sequence[OpsCommit]) -> dict[str, str]:
 
 
 def closure_using(commits: Sequence[OpsCommit], run_id: str) -> OpsCommit | None:
-    """The closure whose Milestone-Evidence names ``run_id``: that run cannot be voided."""
+    """The closure whose streak holds ``run_id``: its Milestone-Evidence names the run, or
+    the run falls in time between two of the runs it names (an attempt that left no
+    report, neutral there, would break that streak once voided). That run cannot be
+    voided."""
     from .streak import named_runs
 
-    return next((c for c in commits if c.kind == "milestone" and run_id in named_runs(c)),
-                None)
+    runs = {c.run_id: c for c in commits if c.is_run and not c.problems}
+
+    def span(c: OpsCommit) -> tuple[str, str]:
+        return c.started or c.date, c.finished or c.started or c.date
+
+    voided = runs.get(run_id)
+    for c in commits:
+        if c.kind != "milestone":
+            continue
+        named = named_runs(c)
+        if run_id in named:
+            return c
+        spans = [span(r) for r in map(runs.get, named) if r is not None]
+        if voided is not None and spans and min(spans) < span(voided) < max(spans):
+            return c
+    return None
 
 
 def void_message(record: VoidRecord, *, outcome: str, milestone: str, version: str,

@@ -92,7 +92,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
              "from the history at that commit"),
     RuleInfo("stray-void", _RANGE, "a void record comes only with its own void commit"),
     RuleInfo("void-unknown-run", _VOID, "the voided run is recorded earlier in the history"),
-    RuleInfo("void-of-closed-run", _VOID, "no closure names the voided run"),
+    RuleInfo("void-of-closed-run", _VOID, "no closure's streak holds the voided run (named, "
+             "or between two named runs)"),
     RuleInfo("void-twice", _VOID, "a run is voided once"),
     RuleInfo("void-record", _VOID, "the void record names the run and reason of the "
              "trailers and is bound (sha256) to the run's record as committed"),

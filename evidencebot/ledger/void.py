@@ -59,7 +59,7 @@ class VoidResult:
 
 def target(commits: Sequence[OpsCommit], run_id: str, branch: str) -> OpsCommit:
     """The run commit ``run_id`` names, if it may be voided: UsageError (exit 2) when no
-    such run is recorded, PolicyViolation (exit 1) when a closure names it."""
+    such run is recorded, PolicyViolation (exit 1) when a closure's streak holds it."""
     run = run_named(commits, run_id)
     if run is None:
         raise UsageError(f"no run {run_id} is recorded on {branch}; `evidencebot history` "
@@ -67,8 +67,9 @@ def target(commits: Sequence[OpsCommit], run_id: str, branch: str) -> OpsCommit:
     closure = closure_using(commits, run_id)
     if closure is not None:
         raise PolicyViolation(
-            f"run {run_id} is evidence of the {closure.trailers.get('Milestone', '')} closure "
-            f"({closure.sha[:12]}); a run a closure names cannot be voided")
+            f"run {run_id} is in the streak the {closure.trailers.get('Milestone', '')} "
+            f"closure ({closure.sha[:12]}) stands on; a run a closure's streak holds cannot "
+            "be voided")
     return run
 
 
@@ -175,8 +176,9 @@ def check_voids(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
         return
     closure = closure_using(prior, c.run_id)
     if closure is not None:
-        add("void-of-closed-run", f"run {c.run_id} is evidence of the closure "
-            f"{closure.sha[:12]}; a run a closure names cannot be voided", DROP)
+        add("void-of-closed-run", f"run {c.run_id} is in the streak the closure "
+            f"{closure.sha[:12]} stands on; a run a closure's streak holds cannot be voided",
+            DROP)
     earlier = void_of(prior, c.run_id)
     if earlier is not None:
         add("void-twice", f"run {c.run_id} was already voided in {earlier.sha[:12]}",

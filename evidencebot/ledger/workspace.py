@@ -269,8 +269,9 @@ def _same_documents(loaded: LoadedConfig, base: LoadedConfig, base_name: str) ->
         raise UsageError(f"{loaded.path or 'the default config'}: [docs] "
                          f"{', '.join(differ)} differ(s) from the config committed on "
                          f"{base_name}: evidence goes where the reviewed config says",
-                         fix=f"take [docs] out of your config, or change it on {base_name} "
-                             "by a reviewed merge (merged already? git fetch)")
+                         fix=f"use {base_name}'s: update this checkout (git pull; on an ops "
+                             f"branch, merge {base_name}), or take [docs] out of a config of "
+                             f"your own (a change to it goes through review on {base_name})")
 
 
 def code_state(repo: Path, code_paths: list[str]) -> CodeState:
