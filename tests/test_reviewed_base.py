@@ -140,17 +140,47 @@ def test_evidence_goes_where_the_base_config_says(trading_repo: Path, cli, pinne
                                                   docs: str) -> None:
     """Found by an adversary: a local config's [docs] evidence_dir recorded one session
     again under a second folder (status then said the streak was met); a [docs] path
-    outside the repository was read by status."""
+    outside the repository was read by status. The base's [docs] is the one used."""
     report = _report(trading_repo)
     assert cli("--repo", trading_repo, "record", report).code == 0
     before = git(trading_repo, "rev-parse", OPS)
     local = trading_repo.parent / "local.toml"
     local.write_text(f"[docs]\n{docs}\n", encoding="utf-8")
-    for args in (("record", report), ("status",)):
-        r = cli("--repo", trading_repo, "--config", local, *args)
-        assert r.code == 2, (args, r.out)
-        assert "[docs]" in r.err and "committed on main" in r.err and "Fix:" in r.err
+    again = cli("--repo", trading_repo, "--config", local, "--json", "record", report)
+    assert again.code == 0 and json.loads(again.out)["status"] == "unchanged", again.out
+    status = cli("--repo", trading_repo, "--config", local, "--json", "status")
+    assert status.code == 0, status.err
+    assert len(json.loads(status.out)["runs"]) == 1  # (the one session, once)
     assert git(trading_repo, "rev-parse", OPS) == before
+
+
+def test_a_local_config_without_docs_follows_the_base_s_docs(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                             pinned_now: str) -> None:
+    """A review found a machine-local --config holding only [ibkr] refused by every
+    command once the base's config set a [docs] of its own."""
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8")
+                   + '\n[docs]\nevidence_dir = "reports/evidence/burnin"\n', encoding="utf-8")
+    git(trading_repo, "commit", "-qam", "evidence folder, reviewed")
+    local = trading_repo.parent / "local.toml"
+    local.write_text("[ibkr]\nport = 4999\n", encoding="utf-8")
+    r = cli("--repo", trading_repo, "--config", local, "--json", "record", _report(trading_repo))
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["run"]["record"].startswith("reports/evidence/burnin/")
+
+
+def test_docs_of_its_own_before_the_base_has_a_config_is_exit_2(tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+                                                                pinned_now: str) -> None:
+    from evidencebot.sim.trading_repo import write_repo
+
+    repo = write_repo(tmp_path / "bot")
+    git(repo, "rm", "-q", "evidencebot.toml")
+    git(repo, "commit", "-qm", "no config on main yet")
+    local = tmp_path / "local.toml"
+    local.write_text('[docs]\nevidence_dir = "reports/evidence/burnin"\n', encoding="utf-8")
+    r = cli("--repo", repo, "--config", local, "record", _report(repo))
+    assert r.code == 2 and "no config committed yet" in r.err and "Fix:" in r.err
+    assert git(repo, "branch", "--list", OPS) == ""
 
 
 def test_a_session_is_recorded_once_even_with_its_record_gone(trading_repo: Path, cli,  # type: ignore[no-untyped-def]

@@ -1020,3 +1020,13 @@ def test_a_tag_named_like_an_ops_branch_is_blamed(recorded: Path, cli, tag: str,
     r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
     rules = [v["rule"] for v in json.loads(r.out)["violations"]]
     assert (r.code, rules) == ((1, ["branch-like-tag"]) if blamed else (0, []))
+
+
+def test_the_branch_like_tag_fix_is_safe_to_paste(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A review found the tag's name (its maker's choice) pasted into the Fix unquoted."""
+    name = "ops/$(touch${IFS}pwned)"
+    git(recorded, "tag", name, f"{OPS}~1")
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
+    fix = next(v["fix"] for v in json.loads(r.out)["violations"] if v["rule"] == "branch-like-tag")
+    assert f"git tag -d '{name}'" in fix and "origin ':refs/tags/" not in fix
+    assert f"git push origin 'refs/tags/{name}'" not in fix and f":'refs/tags/{name}'" in fix

@@ -36,7 +36,8 @@ def refuse_second_session(record: EvidenceRecord, runs: streaks.Runs) -> None:
                                      report_sha256=record.report_sha256):
         if rule == "run-recorded-twice":
             raise UsageError(f"run {record.run_id} is already recorded in {s.sha[:12]}; a "
-                             "session is recorded once")
+                             "session is recorded once", fix="record the next session's "
+                             "report (`evidencebot history` lists what is recorded)")
         if rule == "report-reused":
             raise UsageError(f"this report is already recorded as run {s.run_id} "
                              f"({s.sha[:12]}); one report backs one record")

@@ -40,14 +40,17 @@ def branch_like_tags(ctx: Context, report: Report, stop: str) -> None:
     lands on a tag of that name (git takes the tag before making the branch from
     origin's), so a CI job that checks the ops branch out by name would judge whatever
     the tag points at, not the branch the merge request merges."""
+    import shlex  # (the name is the tag's maker's: quoted, the Fix is safe to paste)
+
+    remote = shlex.quote(ctx.rules.ops.remote)
     names = git.out(ctx.repo, "for-each-ref", "--format=%(refname:strip=2)", "refs/tags")
     for name in names.splitlines():
         if name and guard.applies(name, ctx.guard_rules, {}):
             report.findings.append(Finding(
                 stop, "branch-like-tag", f"the tag {name!r} is named like an ops branch: a "
                 "checkout by that name lands on the tag, not the branch",
-                f"delete the tag (git push origin :refs/tags/{name}; git tag -d {name}); "
-                "ops branch names are for branches only"))
+                f"delete the tag (git push {remote} :{shlex.quote('refs/tags/' + name)}; "
+                f"git tag -d {shlex.quote(name)}); ops branch names are for branches only"))
 
 
 def base_only(repo: Path, base: str | None, stop: str) -> list[tuple[str, str]]:

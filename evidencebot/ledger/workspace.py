@@ -21,7 +21,7 @@ from ..evidence.history import OpsCommit
 from ..evidence.report import COMMIT_ID
 from ..evidence.store import Store
 from ..evidence.window import Window, window_of
-from ..frozen import field, fields, frozen
+from ..frozen import field, fields, frozen, replace
 from ..guard.changes import (
     applies,
     base_ref,
@@ -249,7 +249,7 @@ def open_context(
                          fix=f"fetch it (git fetch origin {base_name}), or set [ops] base to "
                              "the branch reviewed code is merged into")
     base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
-    _same_documents(loaded, base, base_name)
+    loaded = _base_documents(loaded, base, base_name)
     common = git.common_dir(top)
     mdblocks.adopt(markdown_shortcut(common).load())
     templating.keep_compiled(lambda name, key: Store(
@@ -258,20 +258,21 @@ def open_context(
                    git.rev_parse(top, ref) if ref else None)
 
 
-def _same_documents(loaded: LoadedConfig, base: LoadedConfig, base_name: str) -> None:
-    """UsageError when ``loaded`` puts the evidence elsewhere than the base's committed
-    config does ([docs]): verify judges each record, row and entry where the base says, so
-    a record written elsewhere is no evidence, and a second folder of records would record
-    one session twice."""
+def _base_documents(loaded: LoadedConfig, base: LoadedConfig, base_name: str) -> LoadedConfig:
+    """``loaded`` with the base's committed [docs]: verify judges each record, row and entry
+    where the base says, so evidence goes there whatever a local config says (a second
+    folder of records would record one session twice). UsageError while the base has no
+    config committed and the local one places the evidence elsewhere than the defaults."""
     mine, theirs = loaded.config.docs, base.config.docs
-    differ = [f.name for f in fields(mine) if getattr(mine, f.name) != getattr(theirs, f.name)]
-    if differ:
-        raise UsageError(f"{loaded.path or 'the default config'}: [docs] "
-                         f"{', '.join(differ)} differ(s) from the config committed on "
-                         f"{base_name}: evidence goes where the reviewed config says",
-                         fix=f"use {base_name}'s: update this checkout (git pull; on an ops "
-                             f"branch, merge {base_name}), or take [docs] out of a config of "
-                             f"your own (a change to it goes through review on {base_name})")
+    if mine == theirs:
+        return loaded
+    if base.path is None:
+        differ = [f.name for f in fields(mine) if getattr(mine, f.name) != getattr(theirs, f.name)]
+        raise UsageError(f"{loaded.path or 'the default config'}: [docs] {', '.join(differ)} "
+                         f"differ(s) from the defaults, and {base_name} has no config "
+                         "committed yet: evidence goes where the base's committed config says",
+                         fix=f"commit your config to {base_name} (through review) first")
+    return replace(loaded, config=replace(loaded.config, docs=theirs))
 
 
 def code_state(repo: Path, code_paths: list[str]) -> CodeState:
