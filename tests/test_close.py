@@ -393,6 +393,8 @@ def test_a_failing_session_recorded_after_the_closure_among_its_runs_is_blamed( 
     v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
     rules = {x["rule"] for x in json.loads(v.out)["violations"]}
     assert (v.code, rules) == ((1, {"closure-contradicted"}) if blamed else (0, set()))
+    status = cli("--repo", repo, "status").out  # (CLOSED still: a closure is a commit)
+    assert ("the closure does not hold" in status) is blamed
 
 
 @pytest.mark.parametrize(("provider", "shown", "left_out"), [

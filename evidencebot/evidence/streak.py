@@ -334,6 +334,35 @@ def contradicted_closure(commits: Sequence[OpsCommit], runs: Runs, milestone: st
     return closed if inside and not merged(closed.sha) else None
 
 
+def contradicting(commits: Sequence[OpsCommit], milestone: str, *,
+                  merged: Callable[[str], bool]) -> tuple[OpsCommit, OpsCommit] | None:
+    """(closure, run) when a run committed after the closure of ``milestone`` among
+    ``commits`` (newest first) contradicts it (`contradicted_closure`, each run judged on
+    the history before it, as `verify` judges it); None otherwise."""
+    closed = closure(commits, milestone)
+    if closed is None:
+        return None
+    k = commits.index(closed)
+    runs = runs_of(commits[k:])
+    for i in range(k - 1, -1, -1):  # oldest first, each on the runs before it
+        c = commits[i]
+        if c.is_run and not c.problems and contradicted_run(
+                commits[i + 1:], runs, milestone, merged=merged, run=c) is not None:
+            return closed, c
+        runs = runs_of([c], on=runs)
+    return None
+
+
+def contradicted_run(prior: Sequence[OpsCommit], runs: Runs, milestone: str, *,
+                     merged: Callable[[str], bool], run: OpsCommit) -> OpsCommit | None:
+    """`contradicted_closure` for the run commit ``run`` (``prior``: the history before it;
+    ``runs``: its `runs_of`)."""
+    return contradicted_closure(
+        prior, runs, milestone, merged=merged, run_id=run.run_id,
+        started=run.started or run.date, finished=run.finished or run.started or run.date,
+        outcome=run.outcome, dirty=run.trailers.get("Code-Dirty") == "true")
+
+
 def streak_of(commits: Sequence[OpsCommit], *, milestone: str, needed: int,
               hand_rows: Iterable[HandRow] = ()) -> Streak:
     """The streak in ``commits`` (newest first, as `history.read` returns them)."""

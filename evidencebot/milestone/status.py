@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import git
+from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.rows import UNPLACED, HandRow
 from ..evidence.void import void_reasons
@@ -27,6 +28,12 @@ def status_report(ctx: Context) -> dict[str, Any]:
     state = f" — streak met: `evidencebot close {ctx.milestone}`" if s.met and \
         not s.closed_by else ""
     lines = [f"{s.headline}{state}"]
+    against = streaks.contradicting(commits, ctx.milestone, merged=ctx.on_base) \
+        if s.closed_by is not None else None
+    if against is not None:  # (verify blames the run: closure-contradicted)
+        lines.append(f"  the closure does not hold: run {against[1].run_id}, recorded after "
+                     "it, falls between two of its runs; start the ops branch again from "
+                     f"{ctx.cfg.ops.base} and record the reports anew")
     where = f"at {at.sha[:12]}" if at.exists else f"(not created yet; base {ctx.cfg.ops.base})"
     lines.append(f"ops branch: {ctx.cfg.ops.branch} {where}")
     voids = void_reasons(commits)
