@@ -115,6 +115,7 @@ class Classification:
     codes: tuple[int, ...]
     retry_client_id: bool = False  # 326: retry at once with the next id
     retry_connect: bool = False  # 502 / refused: check the gateway, back off, retry
+    crashed: bool = False  # a traceback in the log: a code bug whatever the exit code
 
 
 def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: bool | None,
@@ -147,7 +148,7 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     if crashed:
         last = [ln for ln in log_text.strip().splitlines() if ln.strip()][-1:]
         return Classification("failed-code", f"traceback: {textsafe.line(last[0])[:120]}" if last
-                              else "traceback", codes)
+                              else "traceback", codes, crashed=True)
     md = [c for c in errors if c in MARKET_DATA]
     if md:
         return Classification("failed-market-data",

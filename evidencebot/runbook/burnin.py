@@ -151,7 +151,7 @@ def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
         return Classification("failed-code", f"timed out after "
                               f"{run_plan.params.timeout_seconds:g} s", cls.codes)
     if done.exit_code == 0 and cls.outcome == "failed-code" and \
-            not cls.reason.startswith("traceback"):  # no IBKR cause: the missing report is
+            not cls.crashed:  # no IBKR cause: the missing report is
         # the cause (farm-status lines such as 2104 are in every log); the session may
         # have run, and it is recorded
         return Classification("failed-code", "the burn-in command exited 0 but left no "
