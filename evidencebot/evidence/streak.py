@@ -14,7 +14,7 @@ run id; a hand-written qualifying row neither counts nor breaks.
 # No `from __future__ import annotations`: see guard/rules.py (NamedTuple fields).
 
 from bisect import insort
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from functools import partial
 from itertools import repeat
@@ -328,10 +328,19 @@ def contradicted_closure(commits: Sequence[OpsCommit], runs: Runs, milestone: st
     if closed is None or new_effect(runs, run_id=run_id, outcome=outcome,
                                     dirty=dirty) != RESETS_STREAK:
         return None
-    named = set(named_runs(closed))
-    keys = [_WHEN(f) for f in runs.facts if f.run_id in named]
-    inside = bool(keys) and min(keys) < (started, finished, runs.commits + 1) < max(keys)
+    when = {f.run_id: _WHEN(f) for f in runs.facts}
+    inside = falls_among(closed, when, (started, finished, runs.commits + 1))
     return closed if inside and not merged(closed.sha) else None
+
+
+def falls_among(closed: OpsCommit, when: Mapping[str, tuple[Any, ...]],
+                at: tuple[Any, ...]) -> bool:
+    """Whether a run at ``at`` falls in time between two of the runs ``closed`` names
+    (``when``: each run id's place in time, in the same form as ``at``): inside the streak
+    the closure stands on, where a break would contradict it (`contradicted_closure`, and
+    `void.closure_using`: such a run cannot be voided)."""
+    keys = [when[r] for r in named_runs(closed) if r in when]
+    return bool(keys) and min(keys) < at < max(keys)
 
 
 def contradicting(commits: Sequence[OpsCommit], milestone: str, *,

@@ -75,24 +75,13 @@ def closure_using(commits: Sequence[OpsCommit], run_id: str) -> OpsCommit | None
     the run falls in time between two of the runs it names (an attempt that left no
     report, neutral there, would break that streak once voided). That run cannot be
     voided."""
-    from .streak import named_runs
+    from .streak import falls_among, named_runs
 
-    runs = {c.run_id: c for c in commits if c.is_run and not c.problems}
-
-    def span(c: OpsCommit) -> tuple[str, str]:
-        return c.started or c.date, c.finished or c.started or c.date
-
-    voided = runs.get(run_id)
-    for c in commits:
-        if c.kind != "milestone":
-            continue
-        named = named_runs(c)
-        if run_id in named:
-            return c
-        spans = [span(r) for r in map(runs.get, named) if r is not None]
-        if voided is not None and spans and min(spans) < span(voided) < max(spans):
-            return c
-    return None
+    when = {c.run_id: (c.started or c.date, c.finished or c.started or c.date)
+            for c in commits if c.is_run and not c.problems}
+    return next((c for c in commits if c.kind == "milestone" and (
+        run_id in named_runs(c) or run_id in when and falls_among(c, when, when[run_id]))),
+        None)
 
 
 def void_message(record: VoidRecord, *, outcome: str, milestone: str, version: str,
