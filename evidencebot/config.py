@@ -30,30 +30,6 @@ def _author_form(v: str) -> str:
     return v
 
 
-_REF_FORBIDDEN = frozenset(" ~^:?*[\\\x7f")
-
-
-def branch_form(v: str) -> str:
-    """A branch name git takes (`git check-ref-format --branch`'s rules), so that a typo
-    is said here, not as a branch that "moved while evidencebot was writing"."""
-    bad = next((ch for ch in v if ch in _REF_FORBIDDEN or ch < " "), None)
-    parts = v.split("/")
-    why = ("is empty" if not v else
-           f"holds {bad!r}" if bad is not None else
-           "holds '..'" if ".." in v else
-           "holds '@{'" if "@{" in v else
-           "is '@'" if v == "@" else
-           "starts with '-'" if v.startswith("-") else
-           "ends with '.'" if v.endswith(".") else
-           "has an empty part ('//', or '/' at either end)" if "" in parts else
-           "has a part starting with '.'" if any(p.startswith(".") for p in parts) else
-           "has a part ending with '.lock'" if any(p.endswith(".lock") for p in parts) else
-           "")
-    if why:
-        raise ValueError(f"{v!r} is not a branch name git accepts: it {why}")
-    return v
-
-
 @frozen
 class Ops:
     branch: str = "ops/evidence"
@@ -67,7 +43,8 @@ class Ops:
     allow_pinned_clock: bool = False  # EVIDENCEBOT_NOW is honoured (demo, tests) only if true
     require_signed: bool = False  # verify refuses unsigned or untrusted ops commits
 
-    _checks: ClassVar = {"author": _author_form, "branch": branch_form, "base": branch_form}
+    _checks: ClassVar = {"author": _author_form, "branch": git.branch_form,
+                         "base": git.branch_form}
 
 
 def _non_empty(v: list[str]) -> list[str]:

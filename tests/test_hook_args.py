@@ -84,3 +84,21 @@ def test_commit_msg_with_a_missing_file_is_one_line_and_a_fix(trading_repo: Path
     first, fix = r.stderr.splitlines()
     assert first.endswith("no-such-message: No such file or directory") and "Errno" not in first
     assert fix.startswith("Fix: ")
+
+
+def test_the_hook_s_base_is_a_branch_name(trading_repo: Path) -> None:
+    """A review found `hook pre-commit --base main~1` judging by an older commit's rules,
+    and `--base ''` by the runbook's defaults, where verify refuses both."""
+    import json
+    import subprocess
+    import sys
+
+    for base in ("main~1", "main^0", "", "HEAD"):
+        r = subprocess.run([sys.executable, "-m", "evidencebot", "--json", "hook", "pre-commit",
+                            "--base", base], cwd=trading_repo, capture_output=True, text=True)
+        assert r.returncode == 2, (base, r.stdout, r.stderr)
+        assert r.stderr.startswith("evidencebot: error: --base:") and "Fix: " in r.stderr
+        assert json.loads(r.stdout)["ok"] is False
+    ok = subprocess.run([sys.executable, "-m", "evidencebot", "hook", "pre-commit", "--base",
+                         "main"], cwd=trading_repo, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr

@@ -17,11 +17,10 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
     from ..ledger.verify import verify_context
 
     if base is not None:  # a branch's name: "main^0" or "main~3" would read older rules
-        from ..config import branch_form
         from ..errors import UsageError
 
         try:
-            branch_form(base)
+            git.branch_form(base)
         except ValueError as e:
             raise UsageError(f"--base: {e}", fix="give the base branch's name alone, "
                              "e.g. --base main") from None

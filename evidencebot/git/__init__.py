@@ -246,3 +246,31 @@ def committing(repo: Path) -> tuple[bool, bool]:
         ("user.name", "GIT_COMMITTER_NAME"), ("user.email", "GIT_COMMITTER_EMAIL")))
     sign = found.get("commit.gpgsign", "").lower() in ("true", "yes", "on", "1")
     return bool(who), sign
+
+
+_REF_FORBIDDEN = frozenset(" ~^:?*[\\\x7f")
+
+
+def branch_form(v: str) -> str:
+    """A branch name git takes (`git check-ref-format --branch`'s rules), so that a typo
+    is said here, not as a branch that "moved while evidencebot was writing", and a base
+    named on a command line is a branch, not a revision ("main~3" would read older
+    rules). ValueError saying why otherwise; the config, `verify --base` and the hook's
+    `--base` check with it."""
+    bad = next((ch for ch in v if ch in _REF_FORBIDDEN or ch < " "), None)
+    parts = v.split("/")
+    why = ("is empty" if not v else
+           f"holds {bad!r}" if bad is not None else
+           "holds '..'" if ".." in v else
+           "holds '@{'" if "@{" in v else
+           "is '@'" if v == "@" else
+           "is 'HEAD'" if v == "HEAD" else
+           "starts with '-'" if v.startswith("-") else
+           "ends with '.'" if v.endswith(".") else
+           "has an empty part ('//', or '/' at either end)" if "" in parts else
+           "has a part starting with '.'" if any(p.startswith(".") for p in parts) else
+           "has a part ending with '.lock'" if any(p.endswith(".lock") for p in parts) else
+           "")
+    if why:
+        raise ValueError(f"{v!r} is not a branch name git accepts: it {why}")
+    return v

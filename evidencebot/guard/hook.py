@@ -196,6 +196,16 @@ def main(argv: Sequence[str], repo: Path = Path(".")) -> int:
                       False, [str(e)], 2, fix="see `evidencebot hook --help`")
             return 2
         args = Args(parsed.hook, parsed.base, parsed.json, getattr(parsed, "file", None))
+    from .. import git
+
+    try:  # the base's committed rules judge: a revision ("main~1") would read older ones
+        git.branch_form(args.base)
+    except ValueError as e:
+        fix = "give the base branch's name alone, e.g. --base main"
+        sys.stderr.write(f"evidencebot: error: --base: {e}\nFix: {fix}\n")
+        if args.json:
+            _json(args.hook, False, [f"--base: {e}"], 2, fix=fix)
+        return 2
     if args.hook == "pre-commit":
         return pre_commit(args.base, as_json=args.json, repo=repo)
     assert args.file is not None  # argparse requires it; `plain` reads exactly one
