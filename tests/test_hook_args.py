@@ -102,3 +102,26 @@ def test_the_hook_s_base_is_a_branch_name(trading_repo: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "evidencebot", "hook", "pre-commit", "--base",
                          "main"], cwd=trading_repo, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
+
+
+def test_the_hook_refuses_an_ops_commit_with_no_base_to_judge_it(trading_repo: Path) -> None:
+    """With its base missing (`--base develop`), the hook judged an ops commit by the
+    runbook's defaults, not the base's committed rules."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import git
+
+    git(trading_repo, "switch", "-q", "-c", "ops/evidence")
+    (trading_repo / "SESSION_LOG.md").write_text(
+        (trading_repo / "SESSION_LOG.md").read_text(encoding="utf-8") + "\nmore\n",
+        encoding="utf-8")
+    git(trading_repo, "add", "SESSION_LOG.md")
+    hook = [sys.executable, "-m", "evidencebot", "--json", "hook", "pre-commit", "--base"]
+    r = subprocess.run([*hook, "develop"], cwd=trading_repo, capture_output=True, text=True)
+    doc = json.loads(r.stdout)
+    assert r.returncode == 1 and doc["applies"] is True
+    assert any("base-missing" in p for p in doc["problems"]), doc
+    named = subprocess.run([*hook, "main"], cwd=trading_repo, capture_output=True, text=True)
+    assert not any("base-missing" in p for p in json.loads(named.stdout)["problems"])

@@ -20,6 +20,8 @@ _LOG = "SESSION_LOG.md"
 _TABLES = "IMPLEMENTATION_BACKLOG.md, PROJECT_DESIGN.md"
 
 SCOPE_RULES: tuple[RuleInfo, ...] = (
+    RuleInfo("base-missing", "the commit", "the base branch whose committed rules judge "
+             "it exists, here or at origin"),
     RuleInfo("path-not-allowed", _PATHS, "inside [scope] allowed_paths, outside "
              "forbidden_paths, and never the config, hooks or CI files that define the rules"),
     RuleInfo("no-git-metadata", _PATHS, "no .gitattributes, .gitignore or .gitmodules "

@@ -302,6 +302,11 @@ def judge_staged(repo: Path, base: str) -> tuple[bool, list[Violation]]:
             break
     if not applies(branch, rules, os.environ):
         return False, []
+    if all(found[k * 3] is None for k in range(len(refs))):  # (verify refuses it too)
+        return True, [Violation("", "base-missing", f"no base branch {base!r} here or at "
+                                "origin: ops commits are judged by its committed rules",
+                                f"fetch it (git fetch origin {base}), or give the hook the "
+                                "base the config names: --base <branch>")]
     n = len(refs) * 3
     known = {(side, path): data for (side, path, _), data in zip(blobs, found[n:], strict=False)}
     changes = _changes(repo, records, rules.documents, known=known, inherit_env=True)
