@@ -16,17 +16,9 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
     from ..ledger.verify import verify as run_verify
     from ..ledger.verify import verify_context
 
-    if base is not None:  # a branch's name: "main^0" or "main~3" would read older rules
-        from ..errors import UsageError
-
-        try:
-            git.branch_form(base)
-        except ValueError as e:
-            raise UsageError(f"--base: {e}", fix="give the base branch's name alone, "
-                             "e.g. --base main") from None
     top = state.top()
     with git.reading(top):  # one cat-file process for the config, the rules and the blobs
-        ctx = verify_context(top, base=base or base_at(top), clock=state.clock,
+        ctx = verify_context(top, base=base_at(top) if base is None else base, clock=state.clock,
                              named=base is not None)
         state.adopt(ctx)  # the pinned clock is allowed or not by this base's config
         report = run_verify(ctx, spec=range_, describe=_rerender,

@@ -314,17 +314,23 @@ def closure(commits: Iterable[OpsCommit], milestone: str) -> OpsCommit | None:
                  and c.trailers.get("Milestone") == milestone), None)
 
 
-def contradicted_closure(commits: Sequence[OpsCommit], runs: Runs, milestone: str, *,
+def closure_before(commits: Sequence[OpsCommit], runs: Runs,
+                   milestone: str) -> OpsCommit | None:
+    """`closure` of the history before a run (``runs``: its `runs_of`, whose set of closed
+    milestones answers first: no history is read before a milestone closed)."""
+    return closure(commits, milestone) if milestone in runs.closed else None
+
+
+def contradicted_closure(closed: OpsCommit | None, runs: Runs, *,
                          merged: Callable[[str], bool], run_id: str, started: str,
                          finished: str, outcome: str, dirty: bool) -> OpsCommit | None:
-    """The closure of ``milestone`` among ``commits`` (the history before a run; ``runs``:
-    its `runs_of`) that the run breaks: the run resets a streak and falls in time between
-    two of the runs the closure called consecutive (a session recorded late, after the
-    closure was made without it). None when there is none, or when the closure is
+    """``closed`` (the closure in the history before a run, `closure_before`; ``runs``:
+    that history's `runs_of`) when the run breaks it: the run resets a streak and falls
+    in time between two of the runs the closure called consecutive (a session recorded
+    late, after the closure was made without it). None otherwise, or when the closure is
     ``merged`` into the base already: reviewed and merged, it is never reopened, and the
     late run is evidence like any other. `verify` blames the run (`closure-contradicted`)
     and `record` says so: a closure its own unmerged branch contradicts does not merge."""
-    closed = closure(commits, milestone) if milestone in runs.closed else None
     if closed is None or new_effect(runs, run_id=run_id, outcome=outcome,
                                     dirty=dirty) != RESETS_STREAK:
         return None
@@ -356,18 +362,17 @@ def contradicting(commits: Sequence[OpsCommit], milestone: str, *,
     for i in range(k - 1, -1, -1):  # oldest first, each on the runs before it
         c = commits[i]
         if c.is_run and not c.problems and contradicted_run(
-                commits[i + 1:], runs, milestone, merged=merged, run=c) is not None:
+                closed, runs, merged=merged, run=c) is not None:
             return closed, c
         runs = runs_of([c], on=runs)
     return None
 
 
-def contradicted_run(prior: Sequence[OpsCommit], runs: Runs, milestone: str, *,
+def contradicted_run(closed: OpsCommit | None, runs: Runs, *,
                      merged: Callable[[str], bool], run: OpsCommit) -> OpsCommit | None:
-    """`contradicted_closure` for the run commit ``run`` (``prior``: the history before it;
-    ``runs``: its `runs_of`)."""
+    """`contradicted_closure` for the run commit ``run``."""
     return contradicted_closure(
-        prior, runs, milestone, merged=merged, run_id=run.run_id,
+        closed, runs, merged=merged, run_id=run.run_id,
         started=run.started or run.date, finished=run.finished or run.started or run.date,
         outcome=run.outcome, dirty=run.trailers.get("Code-Dirty") == "true")
 

@@ -168,11 +168,11 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
                          hand_row=rendered.row_number is None)
     message = run_message(record, block, streak=streak, consecutive=ctx.consecutive,
                           milestone=ctx.milestone)
-    closed = streaks.contradicted_closure(  # (the history is read only after a closure)
-        ctx.history(parent), runs, ctx.milestone, merged=ctx.on_base, run_id=record.run_id,
-        started=record.started_at, finished=record.finished_at,
-        outcome=record.outcome.value, dirty=record.code.dirty is True) \
-        if ctx.milestone in runs.closed else None
+    history = ctx.history(parent) if ctx.milestone in runs.closed else ()  # (read only then)
+    closed = streaks.contradicted_closure(
+        streaks.closure_before(history, runs, ctx.milestone), runs, merged=ctx.on_base,
+        run_id=record.run_id, started=record.started_at, finished=record.finished_at,
+        outcome=record.outcome.value, dirty=record.code.dirty is True)
     return RunDraft(Draft(changes, message), streak, rendered.row_number is None, closed)
 
 

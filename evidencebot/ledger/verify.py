@@ -29,7 +29,7 @@ from ..md import lines as mdlines
 from . import DROP, whole
 from .findings import Finding, Report
 from .messages import log_path
-from .workspace import Context, whole_history
+from .workspace import Context, existing_base, whole_history
 
 if TYPE_CHECKING:
     from .rederive import Describe
@@ -41,14 +41,16 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime],
                    named: bool = False) -> Context:
     """A context that knows only the base branch's committed config (``named``: the base
     was given on the command line, where a name that is no branch is a mistake)."""
+    if named:  # a branch's name: "main^0" or "main~3" would read older rules
+        try:
+            git.branch_form(base)
+        except ValueError as e:
+            raise UsageError(f"--base: {e}", fix="give the base branch's name alone, "
+                             "e.g. --base main") from None
     top = git.top(repo)
     whole_history(top)
-    ref = guard.base_ref(top, base)
-    if ref is None:  # every rule is the base's: without it, good runs would be blamed
-        if not named:
-            raise UsageError(f"no base branch {base!r} here or at origin ([ops] base)",
-                             fix=f"fetch it (git fetch origin {base}), or set [ops] base in "
-                                 "the config to the branch that is (verify also takes --base)")
+    ref = guard.base_ref(top, base) if named else existing_base(top, base, source="[ops] base")
+    if ref is None:  # (a mistake on the command line)
         plain = base.split("/", 1)[1] if base.startswith("origin/") else ""
         raise UsageError(f"--base {base!r}: no branch {base!r} here or at origin",
                          fix=f"name the branch alone: --base {plain}" if plain else

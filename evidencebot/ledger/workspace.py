@@ -239,15 +239,10 @@ def open_context(
     loaded = config_mod.load(top, config_path)
     base_name = config_mod.agreed_base(top, loaded.config.ops.base,
                                        source=str(loaded.path or "the default config"))
-    ref = base_ref(top, base_name)
-    if ref is None and git.rev_parse(top, "HEAD") is not None:
-        # Every rule and the code a run may use are the base's: a base that is not here
-        # (a typo, or a branch never fetched) would judge runs by the runbook's defaults.
-        # (A repository with no commit yet has no base to name: `init` starts there.)
-        raise UsageError(f"no base branch {base_name!r} here or at origin ([ops] base in "
-                         f"{loaded.path or 'the default config'})",
-                         fix=f"fetch it (git fetch origin {base_name}), or set [ops] base to "
-                             "the branch reviewed code is merged into")
+    # (A repository with no commit yet has no base to name: `init` starts there.)
+    ref = existing_base(top, base_name, source=f"[ops] base in "
+                        f"{loaded.path or 'the default config'}") \
+        if git.rev_parse(top, "HEAD") is not None else None
     base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
     loaded = _base_documents(loaded, base, base_name)
     common = git.common_dir(top)
@@ -256,6 +251,19 @@ def open_context(
         common / "evidencebot" / "templates" / f"{name}.bin", key))
     return Context(top, loaded, base, clock, base_rules(top, base_name), ref,
                    git.rev_parse(top, ref) if ref else None)
+
+
+def existing_base(top: Path, base: str, *, source: str) -> str:
+    """Where the base branch ``source`` names keeps its committed rules (`base_ref`);
+    UsageError when it is neither here nor at origin: every rule, and the code a run may
+    use, are the base's, and a base that is not here (a typo, a branch never fetched)
+    would judge by the runbook's defaults."""
+    ref = base_ref(top, base)
+    if ref is None:
+        raise UsageError(f"no base branch {base!r} here or at origin ({source})",
+                         fix=f"fetch it (git fetch origin {base}), or set [ops] base to the "
+                             "branch reviewed code is merged into")
+    return ref
 
 
 def _base_documents(loaded: LoadedConfig, base: LoadedConfig, base_name: str) -> LoadedConfig:
