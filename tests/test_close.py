@@ -412,3 +412,31 @@ def test_close_without_pushing_names_the_configured_hosts_commands_only(  # type
     assert r.code == 0, r.err
     commands = r.out.split("open the merge request with:", 1)[1]
     assert all(s in commands for s in shown) and not any(s in commands for s in left_out)
+
+
+def test_a_hand_written_failing_row_merged_in_among_a_closure_s_runs_is_blamed(  # type: ignore[no-untyped-def]
+        tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: after an unmerged closure, a hand-written non-qualifying row
+    for a session between its first and second runs, committed on main and merged into the
+    ops branch (a plain merge), left status CLOSED and verify OK."""
+    repo, _remote = make(tmp_path, "none")
+    for n in range(1, 4):  # runs end 11:45, 12:20, 12:55 (30 minutes each)
+        record(cli, repo, tmp_path, n)
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
+    backlog = repo / "IMPLEMENTATION_BACKLOG.md"
+    text = backlog.read_text(encoding="utf-8")  # (above the rows: git merges it cleanly)
+    line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
+    row = ("| 2 | 2026-11-25 | 20261125T114600Z | 180 | 0 | 0.90 | 200 | 21 | non-qualifying "
+           "| copied by hand from the report |")
+    backlog.write_text(text.replace(line, f"{line}\n{row}", 1), encoding="utf-8")
+    for who in ("AUTHOR", "COMMITTER"):  # (made before the pinned clock's now)
+        monkeypatch.setenv(f"GIT_{who}_DATE", "2026-11-25T16:30:00Z")
+    git(repo, "commit", "-qam", "the 11:46 session, copied by hand")
+    git(repo, "push", "-q", "origin", "main")
+    git(repo, "switch", "-q", OPS)
+    git(repo, "merge", "-q", "--no-edit", "main")
+    v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
+    rules = [x["rule"] for x in json.loads(v.out)["violations"]]
+    assert (v.code, rules) == (1, ["closure-contradicted"])
+    assert "the closure does not hold" in cli("--repo", repo, "status").out

@@ -339,6 +339,19 @@ def contradicted_closure(closed: OpsCommit | None, runs: Runs, *,
     return closed if inside and not merged(closed.sha) else None
 
 
+def row_against(closed: OpsCommit | None, runs: Runs,
+                hand_rows: Iterable[HandRow]) -> HandRow | None:
+    """The hand-written tracker row that breaks the streak (its run did not qualify) and
+    falls between two of the runs ``closed`` names (``runs``: the history's `runs_of`):
+    a failed session written down on the base after the closure was made without it,
+    and merged in. Placed as `facts` places it (after the runs that start when it does)."""
+    if closed is None:
+        return None
+    when = {f.run_id: _WHEN(f) for f in runs.facts}
+    return next((r for r in hand_rows if not r.qualifying
+                 and falls_among(closed, when, (r.started, "~", -1))), None)
+
+
 def falls_among(closed: OpsCommit, when: Mapping[str, tuple[Any, ...]],
                 at: tuple[Any, ...]) -> bool:
     """Whether a run at ``at`` falls in time between two of the runs ``closed`` names

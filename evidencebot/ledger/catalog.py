@@ -65,8 +65,9 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("report-reused", _RUN, "one report backs one record"),
     RuleInfo("overlapping-session", _RUN, "runs do not overlap in time (one session, one "
              "run)"),
-    RuleInfo("closure-contradicted", _RUN, "a run recorded after a closure not yet merged "
-             "that breaks the streak does not fall between two of the runs it names"),
+    RuleInfo("closure-contradicted", _RUN, "no run recorded after a closure not yet merged, "
+             "nor a hand-written row merged in, breaks the streak between two of the runs "
+             "it names"),
     RuleInfo("tracker-row-mismatch", _RUN, "a run commit's tracker is what `record` writes "
              "for its record on the parent's: its row (outcome, figures, run id, evidence "
              "path) and the streak line, nothing else (no row hidden, none added beside)"),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
+from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.streak import named_runs
 from ..guard import changes as guard
@@ -51,6 +52,26 @@ def branch_like_tags(ctx: Context, report: Report, stop: str) -> None:
                 "checkout by that name lands on the tag, not the branch",
                 f"delete the tag (git push {remote} :{shlex.quote('refs/tags/' + name)}; "
                 f"git tag -d {shlex.quote(name)}); ops branch names are for branches only"))
+
+
+def rows_against_closure(ctx: Context, report: Report, ops: list[OpsCommit],
+                         stop: str) -> None:
+    """No hand-written tracker row at the range's tip breaks the streak between two of
+    the runs an unmerged closure names (`streak.row_against`): a failed session written
+    down on the base and merged in, which the closure was made without. A merged closure
+    is never reopened."""
+    closed = streaks.closure(ops, ctx.milestone)
+    if closed is None or ctx.on_base(closed.sha):
+        return
+    backlog = git.show_bytes(ctx.repo, stop, ctx.cfg.docs.backlog)
+    row = streaks.row_against(closed, streaks.runs_of(ops), ctx.hand_rows(backlog, ops))
+    if row is not None:
+        report.findings.append(Finding(
+            closed.sha, "closure-contradicted", f"the hand-written tracker row for "
+            f"{row.run_id or 'a run'} (not qualifying) falls between two of the runs this "
+            "closure names: the closure was made without it",
+            f"the closure does not hold as it stands: start the ops branch again from "
+            f"{ctx.rules.ops.base} and record the reports anew"))
 
 
 def base_only(repo: Path, base: str | None, stop: str) -> list[tuple[str, str]]:

@@ -34,6 +34,11 @@ def status_report(ctx: Context) -> dict[str, Any]:
         lines.append(f"  the closure does not hold: run {against[1].run_id}, recorded after "
                      "it, falls between two of its runs; start the ops branch again from "
                      f"{ctx.cfg.ops.base} and record the reports anew")
+    elif s.closed_by is not None and not ctx.on_base(s.closed_by.sha):
+        row = streaks.row_against(s.closed_by, streaks.runs_of(commits), hand)
+        if row is not None:  # (verify blames the closure: closure-contradicted)
+            lines.append(f"  the closure does not hold: the hand-written row for "
+                         f"{row.run_id or 'a run'} breaks the streak between two of its runs")
     where = f"at {at.sha[:12]}" if at.exists else f"(not created yet; base {ctx.cfg.ops.base})"
     lines.append(f"ops branch: {ctx.cfg.ops.branch} {where}")
     voids = void_reasons(commits)
