@@ -440,3 +440,50 @@ def test_a_hand_written_failing_row_merged_in_among_a_closure_s_runs_is_blamed( 
     rules = [x["rule"] for x in json.loads(v.out)["violations"]]
     assert (v.code, rules) == (1, ["closure-contradicted"])
     assert "the closure does not hold" in cli("--repo", repo, "status").out
+
+
+def test_a_rebuild_on_the_new_tip_refuses_what_record_refuses(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Another operator pushed a run of the same session first: replaying ours on their
+    tip would make a branch verify fails (overlapping-session), so nothing is pushed."""
+    repo, remote = make(tmp_path)
+    record(cli, repo, tmp_path, 0)
+    git(repo, "push", "-q", "origin", OPS)
+    other = other_operator(tmp_path, remote)
+    record(cli, other, tmp_path, 1)
+    git(other, "push", "-q", "origin", OPS)
+    theirs = git(other, "rev-parse", OPS).strip()
+    # the same session, its report written three minutes later (another run id)
+    doc = report(finished=NOW - timedelta(minutes=35 * 9 - 3))
+    assert cli("--repo", repo, "record", write_report(tmp_path / "late.json", doc)).code == 0
+    for n in (2, 3):
+        record(cli, repo, tmp_path, n)
+    mine = git(repo, "rev-parse", OPS).strip()
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 2 and "overlaps run" in r.err and f"{OPS} was not pushed" in r.err
+    assert len(r.err.strip().splitlines()) <= 2  # the error and its Fix, no traceback
+    assert git(repo, "rev-parse", f"{OPS}~1").strip() == mine  # the closure on ours, unrebuilt
+    assert git(remote, "rev-parse", OPS).strip() == theirs
+
+
+def test_a_rebuild_skips_a_run_the_new_tip_already_holds(tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both operators recorded the same report (a minute apart: two commits): theirs is
+    kept, ours is not added twice."""
+    repo, remote = make(tmp_path)
+    record(cli, repo, tmp_path, 0)
+    git(repo, "push", "-q", "origin", OPS)
+    other = other_operator(tmp_path, remote)
+    with monkeypatch.context() as m:
+        m.setenv("EVIDENCEBOT_NOW", (NOW + timedelta(minutes=1)).isoformat())
+        record(cli, other, tmp_path, 1)
+    git(other, "push", "-q", "origin", OPS)
+    theirs = git(other, "rev-parse", OPS).strip()
+    for n in (1, 2, 3):
+        record(cli, repo, tmp_path, n)
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 0, r.err
+    runs = git(repo, "log", "--format=%(trailers:key=Evidence-Run-Id,valueonly)", OPS).split()
+    assert len(runs) == 4 and len(set(runs)) == 4  # run 1 once: theirs
+    assert git(repo, "merge-base", "--is-ancestor", theirs, OPS) == ""
+    git(repo, "switch", "-q", OPS)
+    assert cli("--repo", repo, "verify").code == 0

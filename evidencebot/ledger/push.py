@@ -19,7 +19,7 @@ from ..frozen import frozen
 from ..md import edit as mdedit
 from . import commit as ledger
 from .commit import Draft
-from .recorder import run_draft
+from .recorder import recordable, run_draft
 from .void import replay_void
 from .workspace import Context
 
@@ -94,7 +94,14 @@ def push_ops(ctx: Context, *, options: Sequence[str] = (),
         remote_tip = fetch_branch(ctx.repo, remote=ops.remote, branch=ops.branch)
         if remote_tip is None:
             raise UsageError(f"{ops.remote} refused {ops.branch} but has no such branch")
-        rebuild_onto(ctx, remote_tip, replay_closure=replay_closure)
+        try:
+            rebuild_onto(ctx, remote_tip, replay_closure=replay_closure)
+        except UsageError as e:  # (record's refusals, say: the two branches disagree)
+            raise UsageError(f"{ops.branch} was not pushed: {ops.remote} has ops commits "
+                             f"yours cannot follow: {e}", fix=e.fix or (
+                                 f"your commits stay on the local {ops.branch}; compare "
+                                 f"them with {ops.remote}/{ops.branch} (evidencebot history)"
+                             )) from None
     raise UsageError(f"{ops.remote} kept moving; {ops.branch} was not pushed "
                      f"after {MAX_PUSH_ATTEMPTS} attempts")
 
@@ -113,7 +120,10 @@ def rebuild_onto(ctx: Context, remote_tip: str, *, replay_closure: Replay | None
                                      "`evidencebot close` again")
                 draft = replay_closure(c, cur)
             elif c.is_run:
-                draft = _replay_run(ctx, c, cur)
+                replayed = _replay_run(ctx, c, cur)  # record's refusals again, on the new tip
+                if replayed is None:
+                    continue  # recorded there already
+                draft = replayed
             elif c.kind == "void":
                 voided = replay_void(ctx, c, cur)  # the rules again, on the new tip
                 if voided is None:
@@ -126,13 +136,18 @@ def rebuild_onto(ctx: Context, remote_tip: str, *, replay_closure: Replay | None
         return cur
 
 
-def _replay_run(ctx: Context, c: OpsCommit, parent: str) -> Draft:
+def _replay_run(ctx: Context, c: OpsCommit, parent: str) -> Draft | None:
+    """Run commit ``c`` again on ``parent``; None when ``parent`` holds its record."""
     path = c.trailers["Evidence-Record"]
     data = git.show_bytes(ctx.repo, c.sha, path) or b"{}"
     record = read_file(EvidenceRecord, data)
+    runs = ctx.runs(parent)
+    if not recordable(ctx, record, parent=parent, runs=runs):
+        return None
     attachments = {p: git.show_bytes(ctx.repo, c.sha, p) or b""
                    for p in (record.session.log, record.session.handoff) if p}
-    return run_draft(ctx, record, parent=parent, attachments=attachments, data=data).draft
+    return run_draft(ctx, record, parent=parent, attachments=attachments, data=data,
+                     runs=runs).draft
 
 
 def _replay_files(ctx: Context, c: OpsCommit, parent: str) -> Draft:

@@ -37,7 +37,7 @@ from ..md import edit as mdedit
 from ..md.edit import MarkdownEditError
 from ..redact import redact
 from ..textsafe import markdown
-from .commit import Draft
+from .commit import Draft, Tip
 from .messages import kept_log, log_path, report_messages, run_connectivity
 from .refusals import (
     refuse_case_twin,
@@ -176,25 +176,37 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
     return RunDraft(Draft(changes, message), streak, rendered.row_number is None, closed)
 
 
+def recordable(ctx: Context, record: EvidenceRecord, *, parent: str,
+               runs: streaks.Runs) -> bool:
+    """Whether ``record`` is to be committed on ``parent`` (``runs``: its runs): False when
+    ``parent`` holds this very record already; what record refuses there is exit 2. The
+    one check for `record` and for a run replayed on a newer remote tip (`push`)."""
+    path = record_path(ctx.cfg, record.run_id)
+    existing = git.show_bytes(ctx.repo, parent, path)
+    branch = ctx.cfg.ops.branch
+    if existing is not None:
+        same_or_refuse(record, existing, path)
+        if not any(f.run_id == record.run_id for f in runs.facts):
+            raise UsageError(f"{path} is on {branch}, but no run commit recorded it "
+                             "(a commit made by hand?): it is no evidence", fix=f"take "
+                             f"the commit that added it off {branch} (git log "
+                             f"{branch} -- {path}), then record the report again")
+        return False
+    refuse_case_twin(ctx, parent, path)
+    refuse_second_session(record, runs)
+    return True
+
+
 def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
                handoff: bytes | None = None, verdict_: Verdict | None = None) -> RecordResult:
     """Write the record, row, entry (and log, handoff) as one commit on the ops branch."""
     path = record_path(ctx.cfg, record.run_id)
     made: list[RunDraft] = []
 
-    def make(at: Any) -> Draft | None:
-        existing = git.show_bytes(ctx.repo, at.sha, path)
-        if existing is not None:
-            same_or_refuse(record, existing, path)
-            if not any(f.run_id == record.run_id for f in ctx.runs(at.sha).facts):
-                raise UsageError(f"{path} is on {at.branch}, but no run commit recorded it "
-                                 "(a commit made by hand?): it is no evidence", fix=f"take "
-                                 f"the commit that added it off {at.branch} (git log "
-                                 f"{at.branch} -- {path}), then record the report again")
-            return None
-        refuse_case_twin(ctx, at.sha, path)
+    def make(at: Tip) -> Draft | None:
         runs = ctx.runs(at.sha)
-        refuse_second_session(record, runs)
+        if not recordable(ctx, record, parent=at.sha, runs=runs):
+            return None
         made.append(run_draft(ctx, record, parent=at.sha, runs=runs,
                               attachments=_attachments(record, log, handoff)))
         return made[0].draft
