@@ -112,6 +112,28 @@ def test_gateway_that_accepts_then_closes_is_502_quickly() -> None:
     pytest.param(None, "still running", "failed-code", None, id="hung"),
     pytest.param(1, "Error 354, reqId 3: not subscribed\nTraceback (most recent call last):\n"
                  "KeyError: 'bid'", "failed-code", None, id="traceback-beats-market-data"),
+    pytest.param(1, "Error 326, reqId -1: client id 17 already in use\nconnected as 18\n"
+                 "Traceback (most recent call last):\nZeroDivisionError: position size",
+                 "failed-code", None, id="a-busy-id-moved-past-is-no-cause-of-a-crash"),
+    pytest.param(1, "Error 502: Couldn't connect, retrying\nTraceback (most recent call "
+                 "last):\nKeyError: 'bid'", "failed-code", None,
+                 id="a-crash-after-a-502-retry-is-a-crash"),
+    pytest.param(1, "Error 2105, reqId -1: HMDS data farm connection is broken:euhmds\n"
+                 "Warning 2106, reqId -1: HMDS data farm connection is OK:euhmds\n"
+                 "something odd", "failed-code", None, id="a-farm-ok-again-is-no-cause"),
+    pytest.param(1, "Error 2103, reqId -1: farm broken\nWarning 2104: farm OK\n"
+                 "Error 2103, reqId -1: farm broken again", "failed-market-data", None,
+                 id="broken-again-after-ok"),
+    pytest.param(1, "Error 2105, reqId -1: HMDS broken\nException: C:\\bot\\run.ps1:88\n"
+                 "Line |\n  88 |  throw 'position size'\n", "failed-code", None,
+                 id="powershell-7-error-record"),
+    pytest.param(1, "Error 354: not subscribed\nAt C:\\bot\\run.ps1:88 char:5\n"
+                 "    + CategoryInfo          : OperationStopped: (boom:String) [], "
+                 "RuntimeException\n    + FullyQualifiedErrorId : boom\n", "failed-code", None,
+                 id="windows-powershell-error-record"),
+    pytest.param(137, "Error 354: not subscribed\n", "failed-code", None,
+                 id="killed-out-of-memory"),
+    pytest.param(-9, "Error 326: in use\n", "failed-code", None, id="killed-by-a-signal"),
 ])
 def test_classify_failure(exit_code: int | None, log: str, outcome: str, flag: str | None) -> None:
     c = classify_failure(exit_code=exit_code, log_text=log, gateway_alive=True)

@@ -32,6 +32,11 @@ _CODE_PATTERNS = (
     re.compile(r"\berrorCode[=: ]+(\d{3,5})\b"),
 )
 _TRACEBACK = "Traceback (most recent call last):"
+# A crash in a log that is no Python traceback: PowerShell's error record (7.x: "Exception:
+# <script>:<line>" over a "Line |" frame; 5.1: "+ FullyQualifiedErrorId :").
+_SCRIPT_ERROR = re.compile(r"^\s*\+\s*FullyQualifiedErrorId\s*:|^\s*Line \|\s*$", re.MULTILINE)
+# A market-data farm broken (2103, 2105) is over when the same farm says OK again.
+FARM_OK = {2103: 2104, 2105: 2106}
 _REFUSED = re.compile(r"connection refused|couldn't connect|could not connect|"
                       r"ConnectionRefusedError", re.IGNORECASE)
 
@@ -108,6 +113,21 @@ def _unrestored(log_text: str) -> list[int]:
     return seen[last + 1:]
 
 
+def crashed_in(exit_code: int | None, log_text: str) -> bool:
+    """Whether a run crashed: a Python traceback or a PowerShell error record in its log,
+    or an exit by a signal or a Windows crash status (negative, or over 128: 137 is an
+    out-of-memory kill) — a code bug whatever else the log says."""
+    return _TRACEBACK in log_text or _SCRIPT_ERROR.search(log_text) is not None or (
+        exit_code is not None and (exit_code < 0 or exit_code > 128))
+
+
+def _farms_unrestored(log_text: str) -> list[int]:
+    """The log's codes, each market-data farm's "broken" (2103, 2105) left out when the
+    farm said OK (2104, 2106) after it: the pair every connect prints is no cause."""
+    seen = code_occurrences(log_text)
+    return [c for i, c in enumerate(seen) if FARM_OK.get(c) not in seen[i + 1:]]
+
+
 @frozen
 class Classification:
     outcome: str  # failed-infra | failed-market-data | failed-code
@@ -115,7 +135,7 @@ class Classification:
     codes: tuple[int, ...]
     retry_client_id: bool = False  # 326: retry at once with the next id
     retry_connect: bool = False  # 502 / refused: check the gateway, back off, retry
-    crashed: bool = False  # a traceback in the log: a code bug whatever the exit code
+    crashed: bool = False  # `crashed_in`: a code bug whatever the exit code or the log says
 
 
 def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: bool | None,
@@ -123,20 +143,24 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     """The runbook's failure handling, as a function of the wrapper's log and exit code.
 
     Precedence, log first: 326 (retry with the next id) > 502/refused (retry; exit 3 and
-    2 say so too, but not beside a traceback: a crash that exits 2 is a crash) > lost
+    2 say so too), neither beside a crash (`crashed_in`: a crash that exits 2 or logs a
+    busy id on the way is a crash) > lost
     connectivity in the log (1100 & co: infra) that no restoration (1101, 1102) follows
     (a link that came back did not end the run) > a gateway dead after the run that was
     seen alive before it (infra; one never seen never "went away") > a traceback (a code
-    bug, even when a market-data code also appears) > market data > a hang > anything
+    bug, even when a market-data code also appears) > market data (a farm that said OK
+    again is no cause) > a hang > anything
     else (a code bug). ``benign`` (`[ibkr] benign_codes`): codes that are never a cause."""
     codes = tuple(parse_codes(log_text))
     errors = [c for c in codes if c not in INFORMATIONAL and c not in benign]
-    crashed = _TRACEBACK in log_text  # (the wrapper's exit codes 2 and 3 are its own word)
-    if IN_USE in errors or (exit_code == 3 and not crashed):
+    crashed = crashed_in(exit_code, log_text)
+    # A crash outranks what the log says on the way: the auto-client wrapper logs a 326
+    # for every busy id it moves past, and a crash after a 502 retry is still a crash.
+    if not crashed and (IN_USE in errors or exit_code == 3):
         return Classification("failed-infra", "client id already in use (error 326)", codes,
                               retry_client_id=True)
-    if COULD_NOT_CONNECT in errors or _REFUSED.search(log_text) or \
-            (exit_code == 2 and not crashed):
+    if not crashed and (COULD_NOT_CONNECT in errors or _REFUSED.search(log_text)
+                        or exit_code == 2):
         return Classification("failed-infra", f"could not connect (error 502): {FIX_502}",
                               codes, retry_connect=True)
     lost = sorted(set(_unrestored(log_text)) & CONNECTIVITY - set(benign))
@@ -146,10 +170,13 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     if gateway_alive is False and seen_alive:
         return Classification("failed-infra", "the gateway went away during the run", codes)
     if crashed:
+        if _TRACEBACK not in log_text and not _SCRIPT_ERROR.search(log_text):
+            return Classification("failed-code", f"the wrapper was killed or crashed (exit "
+                                  f"{exit_code})", codes, crashed=True)
         last = [ln for ln in log_text.strip().splitlines() if ln.strip()][-1:]
         return Classification("failed-code", f"traceback: {textsafe.line(last[0])[:120]}" if last
                               else "traceback", codes, crashed=True)
-    md = [c for c in errors if c in MARKET_DATA]
+    md = [c for c in _farms_unrestored(log_text) if c in MARKET_DATA and c in errors]
     if md:
         return Classification("failed-market-data",
                               f"market data unavailable (error {', '.join(map(str, md))})",
