@@ -148,3 +148,14 @@ def test_symbols_listed_otherwise_than_by_name_are_refused(listed: object) -> No
     doc["symbols"] = listed
     with pytest.raises(UsageError, match="symbols: should be a list of symbol names"):
         metrics_from(doc, ReportFields(), source="r")
+
+
+def test_a_lone_surrogate_escape_is_no_text_and_a_pair_is() -> None:
+    """Half of a UTF-16 pair (a .NET writer's truncated message) cannot be written as
+    UTF-8 again: refused as the report is read, not a traceback when its record is."""
+    with pytest.raises(UsageError, match="lone UTF-16 surrogate") as e:
+        load_json(b'{"failure_reasons": ["order rejected: \\ud83d"]}', source="r.json")
+    assert "\n" not in str(e.value)
+    with pytest.raises(UsageError, match="lone UTF-16 surrogate"):
+        load_json(b'{"\\uDE00": 1}', source="r.json")
+    assert load_json(b'{"note": "\\ud83d\\ude00"}', source="r.json") == {"note": "\U0001F600"}

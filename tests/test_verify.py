@@ -839,6 +839,7 @@ def test_an_ops_branch_started_again_below_evidence_the_base_holds_is_caught(
     ('"min_bars_per_symbol": 240', '"min_bars_per_symbol": NaN', "NaN is not a JSON number"),
     ('"min_bars_per_symbol": 240', '"min_bars_per_symbol": 240, "min_bars_per_symbol": 9',
      "appears twice"),
+    ('"outcome": "', '"outcome": "\\ud83d', "lone UTF-16 surrogate"),
 ])
 def test_a_record_json_that_record_would_refuse_is_unreadable(
         recorded: Path, cli, old: str, new: str, said: str) -> None:  # type: ignore[no-untyped-def]

@@ -185,8 +185,19 @@ def strict_loads(text: str) -> Any:
     twice in one object (`json.JSONDecodeError` or ValueError otherwise). Reports and
     the records `verify` reads alike: Python's json writes NaN, and a minimum over a
     NaN skips it."""
-    return json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant,
-                      object_pairs_hook=_unique)
+    doc = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant,
+                     object_pairs_hook=_unique)
+    # UTF-8 holds no surrogates, so only an escape makes one: half of a pair ("\ud83d") is
+    # no text, and writing it again as UTF-8 would fail
+    if _ESCAPED_SURROGATE.search(text) and _SURROGATE.search(
+            json.dumps(doc, ensure_ascii=False, check_circular=False)):
+        raise ValueError("a lone UTF-16 surrogate escape (half of a \\uD8xx\\uDCxx pair) "
+                         "is no text")
+    return doc
+
+
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def load_json(data: bytes, *, source: str) -> dict[str, Any]:
