@@ -151,3 +151,16 @@ def test_a_tampered_store_fools_neither_record_nor_verify(
     assert "bank holiday" in r.out
     v = cli("--repo", trading_repo, "verify", "--range", "main..ops/evidence")
     assert v.code == 0, v.out
+
+
+def test_a_subdivision_after_a_hyphen_and_an_unknown_calendar_is_bad_config() -> None:
+    """GB-SCT is Scotland (St Andrew's Day is no English holiday); a code the package
+    does not know is exit 2 with a Fix, not a NotImplementedError."""
+    from evidencebot.errors import UsageError
+
+    assert date(2026, 11, 30) in bankholidays.table("GB-SCT", 2026)
+    assert date(2026, 11, 30) not in bankholidays.table("UK", 2026)
+    for code in ("XX", "GB-XYZ", "uk "):
+        with pytest.raises(UsageError, match=r"\[window\] holidays = .*no such calendar") as e:
+            bankholidays.table(code, 2026)
+        assert "\n" not in str(e.value) and "GB-SCT" in e.value.fix

@@ -71,11 +71,21 @@ def _shipped(year: int) -> dict[date, str] | None:
 
 
 def _compute(code: str, year: int) -> Mapping[date, str]:
+    """``code``'s holidays in ``year``: a country the `holidays` package knows, with a
+    subdivision after a hyphen (GB-SCT); another code is bad config (exit 2)."""
     import holidays
 
     if code.upper() in UK_CODES:
         return dict(holidays.country_holidays("GB", subdiv="ENG", years=year))
-    return dict(holidays.country_holidays(code.upper(), years=year))
+    country, _, subdiv = code.upper().partition("-")
+    try:
+        return dict(holidays.country_holidays(country, subdiv=subdiv or None, years=year))
+    except NotImplementedError as e:
+        from ..errors import UsageError
+
+        raise UsageError(f"[window] holidays = {code!r}: no such calendar ({e})",
+                         fix="a country code the holidays package knows, a subdivision "
+                         "after a hyphen: UK, GB-SCT, IE, US-NY") from None
 
 
 def _package_dir() -> Path | None:
