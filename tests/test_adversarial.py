@@ -1104,7 +1104,7 @@ def head_not_on_main(lab: Lab) -> None:
     head = lab.commit_on("feature", {"src/broker/session.py": "CLIENT_ID_RANGE = range(1, 9)\n"},
                          "2026-11-26T14:00:00Z")
     assert_recorded_as(lab.run("--json"), lab, "non-qualifying",
-                       f"code {head[:7]} is not on main")
+                       f"code {head[:7]} was not on main when the run started")
     assert lab.trailers()["Code-Commit"] == head
 
 

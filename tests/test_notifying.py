@@ -113,7 +113,10 @@ def test_close_command_notifies_the_closure(tmp_path: Path, port: int, cli,
     repo = make_repo(tmp_path, port)
     (repo / "evidencebot.toml").write_text((repo / "evidencebot.toml").read_text()
                                            + "\n[milestone.MO-2]\nauto_close = false\n")
-    git(repo, "commit", "-qam", "no auto close")
+    with monkeypatch.context() as m:  # merged before the sessions (their code must be)
+        for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):
+            m.setenv(key, "2026-11-25T08:00:00Z")
+        git(repo, "commit", "-qam", "no auto close")
     for hour in (9, 10, 11):
         at(monkeypatch, f"2026-11-25T{hour:02d}:05:00Z")
         assert cli("--repo", repo, "run", "--no-push").code == 0

@@ -498,3 +498,56 @@ def test_a_record_file_no_run_commit_added_is_not_taken_for_a_recorded_run(
     again = cli("--repo", trading_repo, "record", first)  # (a recorded one: unchanged)
     assert again.code == 0 and "already recorded" in again.out
     assert git(trading_repo, "rev-parse", OPS).strip() == by_hand
+
+
+def _dated(repo: Path, when: str, *args: str) -> str:
+    """git ``args`` in ``repo`` with author and committer dated ``when``; HEAD after."""
+    env = {**__import__("os").environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    subprocess.run(["git", "-C", str(repo), *args], env=env, check=True, capture_output=True)
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def test_code_merged_after_the_session_did_not_run_reviewed(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Whether a run's code was reviewed is asked of the base as it stood when the run
+    started (its first-parent commits dated by then), not when the report is recorded:
+    sessions run on a feature commit merged at noon do not qualify, recorded before or
+    after the merge; verify re-derives the same. A report without code information is
+    taken to have run the base's commit of its start: the merge's parent, not the
+    feature commit the merge brought in."""
+    cfg = trading_repo / "evidencebot.toml"
+    plain_cfg = cfg.read_text(encoding="utf-8")
+    cfg.write_text(plain_cfg + '\n[report.fields]\ncode_commit = "/code_commit"\n',
+                   encoding="utf-8")
+    git(trading_repo, "add", "-A")
+    before = _dated(trading_repo, "2026-11-25T07:00:00Z", "commit", "-qm", "report pointer")
+    git(trading_repo, "switch", "-qc", "feature")
+    (trading_repo / "src" / "limit.py").write_text("RISK_LIMIT = 10_000_000\n")
+    git(trading_repo, "add", "-A")
+    feature = _dated(trading_repo, "2026-11-25T07:30:00Z", "commit", "-qm", "raise the limit")
+    git(trading_repo, "switch", "-q", "main")
+    _dated(trading_repo, "2026-11-25T12:00:00Z", "merge", "-q", "--no-ff", "feature", "-m",
+           "Merge feature (reviewed at noon)")
+    for hour in (9, 10, 11):
+        doc = report(finished=datetime(2026, 11, 25, hour, 40, tzinfo=UTC))
+        doc["code_commit"] = feature
+        r = cli("--repo", trading_repo, "--json", "record",
+                write_report(trading_repo.parent / f"r{hour}.json", doc))
+        run = json.loads(r.out)["run"]
+        assert r.code == 0 and run["outcome"] == "non-qualifying"
+        assert f"code {feature[:7]} was not on main when the run started" in run["reasons"]
+    after = report(finished=datetime(2026, 11, 25, 13, 40, tzinfo=UTC))
+    after["code_commit"] = feature
+    r = cli("--repo", trading_repo, "--json", "record",
+            write_report(trading_repo.parent / "r13.json", after))
+    assert json.loads(r.out)["run"]["outcome"] == "qualifying"  # started after the merge
+    git(trading_repo, "switch", "-q", OPS)
+    assert cli("--repo", trading_repo, "verify", "--base", "main").code == 0
+    git(trading_repo, "switch", "-q", "main")
+    cfg.write_text(plain_cfg, encoding="utf-8")
+    _dated(trading_repo, "2026-11-25T13:50:00Z", "commit", "-qam", "no report pointer")
+    plain = report(finished=datetime(2026, 11, 25, 8, 40, tzinfo=UTC))
+    r = cli("--repo", trading_repo, "--json", "record",
+            write_report(trading_repo.parent / "r8.json", plain))
+    assert r.code == 0, r.err
+    assert git(trading_repo, "log", "-1", "--format=%(trailers:key=Code-Commit,valueonly)",
+               OPS).strip() == before

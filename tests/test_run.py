@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -70,8 +71,18 @@ def repo(trading_repo: Path, tmp_path: Path) -> Path:
         'start = "00:00"\nend = "00:00"\nholidays = ""\n')
     (trading_repo / ".gitignore").write_text("state/\nlatest.json\n")
     git(trading_repo, "add", "-A")
-    git(trading_repo, "commit", "-qm", "configure evidencebot")
+    merged(trading_repo, "configure evidencebot")
     return trading_repo
+
+
+def merged(repo: Path, message: str) -> None:
+    """Commit what is staged on the base, dated an hour ago: the wrapper's sessions claim
+    to have started up to 30 minutes back, and a run's code must be on the base when it
+    starts (the wrapper runs at once)."""
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", message],
+                   env={**os.environ, "GIT_AUTHOR_DATE": an_hour_ago,
+                        "GIT_COMMITTER_DATE": an_hour_ago}, check=True)
 
 
 def test_run_records_the_fresh_report_and_keeps_the_redacted_log(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -107,7 +118,7 @@ def test_no_fresh_report_is_a_recorded_code_failure(repo: Path, cli, mode: str) 
     assert cli("--repo", repo, "run", "--skip-checks").code == 0  # leaves an old report behind
     cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', f'"--mode", "{mode}", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
-    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
+    merged(repo, "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 4
     assert "failed-code: the burn-in command exited 0 but left no fresh report" in r.err
@@ -127,7 +138,7 @@ def test_a_fresh_report_is_the_run_whatever_the_exit_code(repo: Path, cli, code:
     cfg = (repo / "evidencebot.toml").read_text().replace(
         '"--client"', f'"--mode", "exit-{code}", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
-    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
+    merged(repo, "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "--json", "run", "--skip-checks")
     assert r.code == 0, r.err
     run = json.loads(r.out)["run"]
@@ -145,7 +156,7 @@ def test_a_report_record_cannot_read_is_the_wrapper_s_failure(repo: Path, cli) -
     cfg = (repo / "evidencebot.toml").read_text().replace(
         '"--client"', '"--mode", "nan", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
-    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
+    merged(repo, "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 4 and "failed-code: the wrapper's report cannot be read" in r.err
     assert "NaN is not a JSON number" in r.err
@@ -162,7 +173,7 @@ def test_the_code_under_test_is_the_checkout_the_run_started_on(repo: Path, cli)
     cfg = (repo / "evidencebot.toml").read_text().replace(
         '"--client"', '"--mode", "tidy", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
-    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
+    merged(repo, "reviewed config change")  # the base runs it
     (repo / "src" / "scratch.py").write_text("LOT_SIZE = 0\n")
     r = cli("--repo", repo, "--json", "run", "--skip-checks")
     assert r.code == 0, r.err
@@ -191,7 +202,7 @@ def test_a_local_config_cannot_narrow_what_is_code(repo: Path, tmp_path: Path, c
 def test_a_hung_wrapper_is_killed_at_the_timeout(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "hang", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
-    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
+    merged(repo, "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "--json", "run", "--skip-checks", "--paper-duration-seconds", "1",
             "--timeout-seconds", "1.5")
     assert r.code == 4 and "failed-code: timed out after 1.5 s" in r.err
@@ -210,7 +221,7 @@ def test_dry_run_writes_nothing(repo: Path, cli) -> None:  # type: ignore[no-unt
 
 def test_missing_wrapper_is_a_usage_error(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     (repo / "evidencebot.toml").write_text('[burnin]\ncommand = ["no-such-wrapper-xyz"]\n')
-    git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
+    merged(repo, "reviewed config change")  # the base runs it
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 2 and "burn-in command not found: 'no-such-wrapper-xyz'" in r.err
 

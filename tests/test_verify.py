@@ -693,11 +693,15 @@ def test_a_record_that_leaves_out_its_disconnections_is_caught(
 
 
 def test_a_record_whose_code_is_not_its_reports_is_judged_by_the_report(
-        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """With [report.fields] code_commit/code_dirty mapped, the report says what code ran:
     a record naming main's commit, clean, beside a report naming dirty code that never
     reached main is judged by the report."""
     from evidencebot.evidence.record import CodeState
+
+    for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):  # (before the run: reviewed)
+        monkeypatch.setenv(key, (NOW - timedelta(days=1)).isoformat())
 
     cfg = trading_repo / "evidencebot.toml"
     cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[report.fields]\ncode_commit = '
@@ -715,8 +719,8 @@ def test_a_record_whose_code_is_not_its_reports_is_judged_by_the_report(
     _forge_run(trading_repo, doc, code=CodeState(commit=main, dirty=False))
     r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
     assert r.code == 1
-    assert (f"give 'non-qualifying' (code under test was dirty; code {feature[:7]} is not on "
-            "main) (outcome-mismatch)") in r.out
+    assert (f"give 'non-qualifying' (code under test was dirty; code {feature[:7]} was not on "
+            "main when the run started) (outcome-mismatch)") in r.out
 
 
 def test_a_run_commit_that_shows_another_result_than_its_record_is_caught(

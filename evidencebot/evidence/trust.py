@@ -5,7 +5,8 @@ says (its times, its code, its IBKR messages) and the base branch's config; `rec
 - Inside the window: the run starts and ends inside the session window (days, hours,
   bank holidays, blackouts), however it was recorded.
 - As long as it says: finish − start is at least the claimed paper duration − 60 s.
-- Reviewed code: the code commit is on the base branch, and clean; the record's code is
+- Reviewed code: the code commit was on the base branch when the run started
+  (`Context.base_at`), and clean; the record's code is
   held to what the report says of its own code (`code_facts`).
 - Connectivity: at most `[qualify] max_disconnects` disconnections, when that is set.
 """
@@ -49,6 +50,12 @@ def code_facts(commit: str, dirty: bool | None, reported: Any,
     return commit, held, dirty is True or said_dirty is True
 
 
+def unreviewed_code(reason: str) -> bool:
+    """Whether ``reason`` is `run_reasons`' for code the base did not hold (in this
+    release's words or the earlier "code X is not on B")."""
+    return reason.startswith("code ") and (" was not on " in reason or " is not on " in reason)
+
+
 def run_reasons(f: RunFacts, *, window: Window, qualify: Qualify, base: str) -> list[str]:
     """Why a run does not qualify under the trust rules (empty when it may)."""
     reasons: list[str] = []
@@ -61,7 +68,7 @@ def run_reasons(f: RunFacts, *, window: Window, qualify: Qualify, base: str) -> 
                        f"{span} s from start to finish")
     if not f.code_on_base:
         shown = f.code_commit[:7] if f.code_commit != "none" else "none (no commit)"
-        reasons.append(f"code {shown} is not on {base}")
+        reasons.append(f"code {shown} was not on {base} when the run started")
     limit = qualify.max_disconnects
     if limit is not None and f.disconnects is not None and f.disconnects > limit:
         reasons.append(f"{f.disconnects} IBKR disconnection(s) > {limit}")

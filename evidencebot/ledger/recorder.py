@@ -97,7 +97,8 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
     else:
         code = ctx.code_as_of(metrics.started_at)
     conn = run_connectivity(ctx, kept_log(log), report_messages(ctx, doc))
-    shown, on_base, dirty = code_facts(code.commit, code.dirty, metrics, ctx.on_base)
+    shown, on_base, dirty = code_facts(code.commit, code.dirty, metrics,
+                                       ctx.reviewed_at(metrics.started_at))
     facts = RunFacts(metrics.started_at, metrics.finished_at, metrics.paper_duration_seconds,
                      shown, on_base, conn.disconnects if conn is not None else None,
                      session.exit_code if session is not None else None)

@@ -22,7 +22,7 @@ from ..evidence.render import (
     streak_text,
 )
 from ..evidence.report import Metrics, metrics_from
-from ..evidence.trust import RunFacts, code_facts, run_reasons
+from ..evidence.trust import RunFacts, code_facts, run_reasons, unreviewed_code
 from ..evidence.verdict import verdict
 from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
@@ -249,7 +249,7 @@ def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
     started, finished = (reported.started_at, reported.finished_at) if reported is not None \
         else (record.started, record.finished)
     shown, on_base, dirty = code_facts(record.code.commit, record.code.dirty, reported,
-                                       ctx.on_base)
+                                       ctx.reviewed_at(started))
     facts = RunFacts(started, finished, record.metrics.paper_duration_seconds,
                      shown, on_base, disconnects, record.session.exit_code)
     extra = run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
@@ -263,8 +263,8 @@ def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
     if v.outcome == recorded:
         return
     merged_since = recorded == "non-qualifying" and record.verdict is not None and any(
-        " is not on " in r for r in record.verdict.reasons)
-    if not merged_since:  # code merged after the run still did not run reviewed code
+        unreviewed_code(r) for r in record.verdict.reasons)
+    if not merged_since:  # (an earlier release judged the code when the run was recorded)
         add("outcome-mismatch", f"the record says {recorded!r} but its metrics and the rules "
             f"give {v.outcome!r}" + (f" ({'; '.join(v.reasons)})" if v.reasons else ""),
             "the outcome follows from the metrics and the base's rules: " + AGAIN)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .. import __version__, git, templating
 from .. import config as config_mod
 from ..config import Config, LoadedConfig
-from ..defaults import CONSECUTIVE, MILESTONE
+from ..defaults import CONSECUTIVE, MAX_CLOCK_SKEW_SECONDS, MILESTONE
 from ..errors import PolicyViolation, UsageError
 from ..evidence import history, rows
 from ..evidence import streak as streaks
@@ -156,19 +156,34 @@ class Context:
             return True
         return _is_ancestor(self.repo, commit, self.base_sha or self.base_ref)
 
-    def code_as_of(self, when: datetime) -> CodeState:
-        """The base branch's commit at ``when``: the code a report recorded after the fact
-        is taken to have run, its dirtiness unknown."""
-        commit = ""
+    def base_at(self, when: datetime) -> str | None:
+        """The base branch's commit at ``when``: the newest of its first-parent commits
+        dated by then (give or take the clock skew allowed). git keeps no time a branch
+        moved; the date of the commit a merge request's merge made is the nearest record
+        of it (a fast-forward keeps the merged commits' own dates: earlier, so lenient)."""
         base = self.base_sha or self.base_ref
-        if base is not None:
-            commit = git.out(self.repo, "rev-list", "-1", f"--before={int(when.timestamp())}",
-                             base)
-            if commit:  # reached from the base's commit: on it, no need to ask git again
-                _ANCESTORS.add((self.repo, commit, base))
+        if base is None:
+            return None
+        by = int(when.timestamp()) + MAX_CLOCK_SKEW_SECONDS
+        return next((sha for date, sha in _first_parents(self.repo, base) if date <= by), None)
+
+    def reviewed_at(self, when: datetime) -> Callable[[str], bool]:
+        """Whether a code commit was on the base branch when a run started at ``when``:
+        code merged after the run did not run reviewed (`trust.code_facts`' test)."""
+        at = self.base_at(when)
+
+        def reviewed(commit: str) -> bool:
+            if at is None or not commit or commit == "none":
+                return False
+            return commit == at or _is_ancestor(self.repo, commit, at)
+        return reviewed
+
+    def code_as_of(self, when: datetime) -> CodeState:
+        """The base branch's commit at ``when`` (`base_at`): the code a report recorded
+        after the fact is taken to have run, its dirtiness unknown."""
         from ..evidence.record import CodeState  # the record models: when a run is recorded
 
-        return CodeState(commit=commit or "none", dirty=None)
+        return CodeState(commit=self.base_at(when) or "none", dirty=None)
 
     def judge(self, parent: str, new: str) -> None:
         """The scope rules on one ops commit, before any ref points at it."""
@@ -207,15 +222,17 @@ class Context:
             return new
 
 
-_ANCESTORS: set[tuple[Path, str, str]] = set()  # (repo, commit, base commit) known so
-
-
-def _is_ancestor(repo: Path, commit: str, ref: str) -> bool:
-    return (repo, commit, ref) in _ANCESTORS or _ask_ancestor(repo, commit, ref)
+@lru_cache(maxsize=8)
+def _first_parents(repo: Path, base: str) -> list[tuple[int, str]]:
+    """(commit date, id) of the base's first-parent commits, newest first: one process,
+    then every run's `base_at` from memory (``base`` is a commit id where it can go
+    stale)."""
+    out = git.out(repo, "rev-list", "--first-parent", "--timestamp", base, "--")
+    return [(int(date), sha) for date, sha in (line.split() for line in out.splitlines())]
 
 
 @lru_cache(maxsize=256)
-def _ask_ancestor(repo: Path, commit: str, ref: str) -> bool:
+def _is_ancestor(repo: Path, commit: str, ref: str) -> bool:
     # Runs share a handful of code commits: one process each, not one per run (``ref`` is
     # a commit id, so the answer never goes stale).
     return git.succeeds(repo, "merge-base", "--is-ancestor", commit, ref)

@@ -108,7 +108,7 @@ def code_check(ctx: Context) -> CheckResult:
         return CheckResult("code", "WARN", f"the code under test differs from HEAD ({shown}): "
                            "this run cannot qualify", "commit the change and merge it "
                            f"through review into {base}, or undo it", data=data)
-    if not ctx.on_base(code.commit):
+    if not ctx.reviewed_at(ctx.now)(code.commit):  # (as the verdict will ask it)
         return CheckResult("code", "WARN", f"HEAD {head} is not on {base}: this run cannot "
                            "qualify", f"run on {base} (or a commit it holds): git switch {base}",
                            data=data)
