@@ -1047,8 +1047,8 @@ def closure_never_reopened(lab: Lab) -> None:
     r = lab.record(make_report("2026-11-24T12:00:00Z", filled=0))  # inside the closed streak
     assert r.code == 0, r.err
     tip = lab.rev(OPS)
-    again = lab.ev("close", "MO-2", "--no-push")
-    assert again.code == 0 and lab.rev(OPS) == tip
+    again = lab.ev("close", "MO-2", "--no-push")  # publishes nothing verify would fail
+    assert again.code == 1 and "(closure-contradicted)" in again.err and lab.rev(OPS) == tip
     assert streak(lab)["closed"] is True
     design = lab.show(OPS, "PROJECT_DESIGN.md").decode()
     assert "| CLOSED |" in next(ln for ln in design.splitlines() if ln.startswith("| MO-2 "))

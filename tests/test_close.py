@@ -487,3 +487,29 @@ def test_a_rebuild_skips_a_run_the_new_tip_already_holds(tmp_path: Path, cli,  #
     assert git(repo, "merge-base", "--is-ancestor", theirs, OPS) == ""
     git(repo, "switch", "-q", OPS)
     assert cli("--repo", repo, "verify").code == 0
+
+
+def test_a_closure_close_did_not_make_closes_nothing(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A closure commit written by hand on one run (--no-verify): `status` and `history`
+    say the streak, not CLOSED, and name verify's finding; `close`, at 3/3 later,
+    refuses to publish a merge request for it (exit 1), as verify would fail CI."""
+    repo, _remote = make(tmp_path, "none")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    assert cli("--repo", repo, "close", "MO-2", "--no-push").code == 0
+    message = git(repo, "log", "-1", "--format=%B", OPS)
+    git(repo, "switch", "-q", OPS)
+    git(repo, "reset", "-q", "--hard", f"{OPS}~3")  # back to the first run
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "--no-verify",
+                    "-F", "-"], input=message, text=True, check=True)
+    st = cli("--repo", repo, "status")
+    assert st.out.startswith("MO-2: 1/3\n") and "CLOSED on" not in st.out
+    assert "NOT CLOSED" in st.out and "(milestone-closed-early)" in st.out
+    closed = json.loads(cli("--repo", repo, "--json", "status").out)["milestones"][0]
+    assert closed["streak"]["closed"] is False and closed["closed_by"] == []
+    assert "history — MO-2: 1/3" in " ".join(cli("--repo", repo, "history").out.split())
+    for n in (1, 2):
+        record(cli, repo, tmp_path, n)
+    refused = cli("--repo", repo, "close", "MO-2", "--no-push")
+    assert refused.code == 1 and "(milestone-closed-early)" in refused.err
+    assert "merge request" not in refused.out

@@ -22,7 +22,7 @@ EXE = Path(sys.executable).parent / "evidencebot"
 
 # A rule id as the code writes it: Violation(path, "id", …), add("id", …),
 # Finding(sha, "id", …), and the session-log heading rule picked by a conditional.
-EMITTED = re.compile(r'(?:Violation\(\s*[^,()]+,\s*|\badd\(\s*|Finding\([\s\S]{0,60}?,\s*)'
+EMITTED = re.compile(r'(?:Violation\(\s*[^,()]+,\s*|\b(?:add|fault)\(\s*|Finding\([\s\S]{0,60}?,\s*)'
                      r'"([a-z][a-z0-9-]+)"|rule = "([a-z-]+)" if .*? else\s*\\?\s*"([a-z-]+)"',
                      re.S)
 

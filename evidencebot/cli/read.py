@@ -56,7 +56,9 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     at = ctx.tip()
     commits = ctx.history(at.sha)
     mo = ctx.milestone
-    s = ctx.streak(at.sha, commits=commits)
+    from ..milestone.status import standing
+
+    s, _fault = standing(ctx, commits, ctx.streak(at.sha, commits=commits))
     streak = s.headline
     shown = commits[:limit] if limit else commits
     voids, reasons = void_reasons(commits), reasons_of(ctx.repo, shown, cache=True)
@@ -125,7 +127,7 @@ def status_out(ctx: Any, report: dict[str, Any]) -> Any:
     why = reasons_of(ctx.repo, runs_c, cache=True)
     runs = {c.run_id: run_of_commit(c, reasons=list(why.get(c.sha, ())),
                                     voided=c.run_id in voids) for c in runs_c}
-    s = ctx.streak(commits=commits)
+    s = report["streak"]
     last = report.get("last_run") or {}
     closed_by = list(named_runs(s.closed_by)) if s.closed_by else []
     return StatusOut(

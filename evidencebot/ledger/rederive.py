@@ -315,32 +315,54 @@ def _hand_row(ctx: Context, record: EvidenceRecord, runs: streaks.Runs,
             "a row written by hand stands: " + DROP + " (or mend the row on the base)")
 
 
-def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add,
-                  describe: Describe | None) -> None:
-    """Every finding about closure commit ``c`` (``prior``: the ops commits before it): the
-    streak the history holds at its parent, the runs it names, the files `close` renders."""
+Fault = tuple[str, str, str]  # (rule, message, fix)
+
+
+def fault(rule: str, message: str, fix: str) -> Fault:
+    """A finding not added yet (`closure_faults`)."""
+    return rule, message, fix
+
+
+def closure_faults(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit]
+                   ) -> tuple[list[Fault], streaks.Streak | None]:
+    """Whether closure commit ``c`` stands on the history before it (``prior``): a rule
+    for its milestone, no closure before it, a streak that met the rule, the streak's
+    runs named. The faults, and the streak at its parent (None when nothing more can be
+    compared). `verify`'s findings, and `status`'s word on a closure not merged yet."""
     mo = c.trailers.get("Milestone", "")
     rule = ctx.rules.milestone.get(mo)
     parent = c.parents[0] if c.parents else None
     if rule is None or parent is None:
-        add("milestone-without-rule", f"{mo} closed without a [milestone.{mo}] rule",
-            "only milestones with a rule in the base branch's config close: " + DROP)
-        return
+        return [fault("milestone-without-rule", f"{mo} closed without a [milestone.{mo}] rule"
+                 if parent else f"{mo} closed on no history (a commit without a parent)",
+                 "only milestones with a rule in the base branch's config close, on the "
+                 "runs before them: " + DROP)], None
     s = ctx.streak(parent, mo, commits=prior)
     if s.closed_by is not None:  # (nothing more to compare: there is no second closure)
-        add("milestone-closed-twice", f"{mo} was already closed in {s.closed_by.sha[:12]}",
-            "a milestone closes once: " + DROP)
-        return
+        return [fault("milestone-closed-twice", f"{mo} was already closed in "
+                 f"{s.closed_by.sha[:12]}", "a milestone closes once: " + DROP)], None
     if not s.met:
-        add("milestone-closed-early", f"{mo} closed with a streak of {s.display}",
-            f"record {s.needed - s.count} more qualifying run(s)")
-        return
+        return [fault("milestone-closed-early", f"{mo} closed with a streak of {s.display}",
+                 f"record {s.needed - s.count} more qualifying run(s)")], None
     named = list(streaks.named_runs(c))
     want = [r.run_id for r in s.evidence_runs]
     if named != want:
-        add("milestone-evidence-mismatch", f"Milestone-Evidence names {', '.join(named)}; "
-            f"the streak is {', '.join(want)}", "close with `evidencebot close`, which "
-            "names the streak's runs")
+        return [fault("milestone-evidence-mismatch", f"Milestone-Evidence names "
+                 f"{', '.join(named)}; the streak is {', '.join(want)}", "close with "
+                 "`evidencebot close`, which names the streak's runs")], s
+    return [], s
+
+
+def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add,
+                  describe: Describe | None) -> None:
+    """Every finding about closure commit ``c`` (``prior``: the ops commits before it): the
+    streak the history holds at its parent, the runs it names, the files `close` renders."""
+    faults, s = closure_faults(ctx, c, prior)
+    for fault in faults:
+        add(*fault)
+    if s is None:
+        return
+    parent = c.parents[0]
     _closure_date(ctx, c, s, add)
     docs = {ctx.cfg.docs.backlog, ctx.cfg.docs.design, ctx.cfg.docs.session_log}
     for path, text in (describe(ctx, c, parent) if describe is not None else {}).items():

@@ -108,12 +108,12 @@ def rerendered(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
 
 
 def _verified(ctx: Context, tip: str) -> None:
-    """A milestone closes only on evidence `verify` finds clean."""
+    """A milestone closes, and its merge request is published, only on evidence `verify`
+    finds clean (as CI's `verify` judges it: `rerendered`)."""
     from ..ledger.verify import verify, verify_context
-    from .describe import rerender
 
     report = verify(verify_context(ctx.repo, base=ctx.cfg.ops.base, clock=ctx.clock),
-                    spec=None, end=tip, describe=rerender)
+                    spec=None, end=tip, describe=rerendered)
     if not report.ok:
         shown = "; ".join(f.render() for f in report.findings[:3])
         raise PolicyViolation(f"cannot close: verify finds {len(report.findings)} "
@@ -147,6 +147,7 @@ def close(ctx: Context, milestone: str, *, describe: Describe) -> Closure:
     text = (git.show_bytes(ctx.repo, tip, path) or b"").decode("utf-8", "replace")
     if sha is None:
         assert s.closed_by is not None
+        _verified(ctx, tip)  # (a closure `close` did not make publishes nothing)
         return Closure("already-closed", milestone, s.closed_by.sha,
                        named_runs(s.closed_by), path, text)
     return Closure("closed", milestone, sha, tuple(r.run_id for r in s.evidence_runs), path,

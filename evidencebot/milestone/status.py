@@ -9,8 +9,10 @@ from .. import git
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.rows import UNPLACED, HandRow
+from ..evidence.streak import Streak
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of, short
+from ..frozen import replace
 from ..ledger.workspace import Context
 from ..textsafe import line
 
@@ -25,12 +27,17 @@ def status_report(ctx: Context) -> dict[str, Any]:
     backlog = git.show_bytes(ctx.repo, at.sha, ctx.cfg.docs.backlog)
     hand = ctx.hand_rows(backlog, commits)
     hand_rows = [h.run_id for h in hand]
+    closed = s.closed_by
+    s, fault = standing(ctx, commits, s)
     state = f" — streak met: `evidencebot close {ctx.milestone}`" if s.met and \
-        not s.closed_by else ""
+        not s.closed_by and fault is None else ""
     lines = [f"{s.headline}{state}"]
     against = streaks.contradicting(commits, ctx.milestone, merged=ctx.on_base) \
         if s.closed_by is not None else None
-    if against is not None:  # (verify blames the run: closure-contradicted)
+    if fault is not None and closed is not None:
+        lines.append(f"  NOT CLOSED: the closure commit {closed.sha[:12]} does not stand: "
+                     f"{fault[1]}; verify blames it ({fault[0]})")
+    elif against is not None:  # (verify blames the run: closure-contradicted)
         lines.append(f"  the closure does not hold: run {against[1].run_id}, recorded after "
                      "it, falls between two of its runs; start the ops branch again from "
                      f"{ctx.cfg.ops.base} and record the reports anew")
@@ -56,6 +63,7 @@ def status_report(ctx: Context) -> dict[str, Any]:
     if malformed:
         lines.append(f"MALFORMED ops commits: {', '.join(sha[:12] for sha in malformed)}")
     return {
+        "streak": s,  # (as it stands: `standing`)
         "milestones": {ctx.milestone: {"streak": s.count, "needed": s.needed,
                                    "closed": s.closed_by is not None, "display": s.display,
                                    "headline": s.headline,
@@ -65,6 +73,21 @@ def status_report(ctx: Context) -> dict[str, Any]:
         "runs": len(runs), "last_run": last or None, "voided": voids,
         "hand_written_rows": hand_rows, "malformed": malformed, "lines": lines,
     }
+
+
+def standing(ctx: Context, commits: Sequence[OpsCommit],
+             s: Streak) -> tuple[Streak, tuple[str, str, str] | None]:
+    """``s`` (the streak of ``commits``) as it stands: without its closure, and with the
+    fault verify finds in it, when the closure is not merged and does not stand on the
+    history before it (`rederive.closure_faults`: a commit `close` would not have made).
+    A merged closure passed the gate. What `status` and `history` say."""
+    closed = s.closed_by
+    if closed is None or ctx.on_base(closed.sha):
+        return s, None
+    from ..ledger.rederive import closure_faults
+
+    faults, _ = closure_faults(ctx, closed, commits[commits.index(closed) + 1:])
+    return (replace(s, closed_by=None), faults[0]) if faults else (s, None)
 
 
 def _hand_row(row: HandRow, base: str) -> str:
