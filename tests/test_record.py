@@ -388,6 +388,17 @@ def test_a_changed_submodule_under_the_code_paths_is_dirty_code(trading_repo: Pa
     assert state.dirty and "src/lib" in state.dirty_paths
 
 
+def test_a_staged_rename_names_both_paths_whole(trading_repo: Path) -> None:
+    """`status --porcelain -z` writes a rename's source as an entry of its own: both
+    paths are dirty, each as it is named."""
+    from evidencebot.ledger.workspace import code_state
+
+    git(trading_repo, "mv", "src/broker/session.py", "src/broker/renamed.py")
+    state = code_state(trading_repo, ["src/"])
+    assert state.dirty and set(state.dirty_paths) == {"src/broker/renamed.py",
+                                                      "src/broker/session.py"}
+
+
 def test_ignored_code_under_the_code_paths_is_dirty_code(trading_repo: Path) -> None:
     """A package hidden by a line in .git/info/exclude shadows a reviewed module: dirty.
     What Python writes itself (__pycache__) and ignored files that are no code are not."""

@@ -310,13 +310,27 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     # or dirty would hide code the run used).
     raw = git.run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all",
                   "--ignore-submodules=none", "--", *specs)
-    paths = [item[3:] for item in raw.decode("utf-8", "replace").split("\x00") if len(item) > 3]
+    paths = _porcelain_paths(raw.decode("utf-8", "replace"))
     paths += [p for p in _hidden_changes(repo, specs) if p not in paths]
     paths += [p for p in _ignored_code(repo, specs) if p not in paths]
     paths += [p for p in _beside_scripts(repo, code_paths) if p not in paths]
     from ..evidence.record import CodeState
 
     return CodeState(commit=head, dirty=bool(paths), dirty_paths=tuple(paths))
+
+
+def _porcelain_paths(raw: str) -> list[str]:
+    """The paths `git status --porcelain=v1 -z` names: "XY path", and after a rename or a
+    copy (R or C in either column) the path it came from, as an entry of its own."""
+    out: list[str] = []
+    items = iter(raw.split("\x00"))
+    for item in items:
+        if len(item) > 3:
+            out.append(item[3:])
+            if {"R", "C"} & set(item[:2]):
+                source = next(items, "")
+                out += [source] if source else []
+    return out
 
 
 def _ignored_code(repo: Path, specs: list[str]) -> list[str]:
