@@ -153,6 +153,24 @@ def test_same_run_twice_adds_nothing_and_different_content_is_refused(
     assert git(trading_repo, "rev-parse", OPS) == tip
 
 
+@pytest.mark.parametrize("made", [b"[1]\n", b"[" * 5000 + b"]" * 5000])
+def test_a_record_file_made_by_hand_is_refused_in_one_line(
+        trading_repo: Path, tmp_path: Path, cli, made: bytes) -> None:  # type: ignore[no-untyped-def]
+    """A file at the record's path that is no record object (committed by hand, without
+    the hook): exit 2 in one line, no traceback, nothing written."""
+    report_path = rep(tmp_path)
+    assert cli("--repo", trading_repo, "record", report_path).code == 0
+    path = git(trading_repo, "log", "-1", "--format=%(trailers:key=Evidence-Record,valueonly)",
+               OPS).strip()
+    git(trading_repo, "switch", "-q", OPS)
+    (trading_repo / path).write_bytes(made)
+    git(trading_repo, "commit", "-qam", "by hand", "--no-verify")
+    tip = git(trading_repo, "rev-parse", OPS)
+    again = cli("--repo", trading_repo, "record", report_path)
+    assert again.code == 2 and "different content" in again.err
+    assert len(again.err.splitlines()) == 1 and git(trading_repo, "rev-parse", OPS) == tip
+
+
 def test_lying_passed_flag_is_overridden(trading_repo: Path, tmp_path: Path,
                                          cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", trading_repo, "--json", "record", rep(tmp_path, filled=0, passed=True))

@@ -215,8 +215,9 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
     sha = ctx.append(make)
     if sha is None:
         streak = ctx.streak().count
-        return RecordResult("unchanged", record.run_id, _old_outcome(ctx, path), path, streak,
-                            ctx.consecutive, None, verdict_, record=_old_record(ctx, path))
+        old = _recorded(ctx, path)
+        return RecordResult("unchanged", record.run_id, old.outcome.value if old else "", path,
+                            streak, ctx.consecutive, None, verdict_, record=old)
     notes: tuple[str, ...] = () if not made[0].hand_row else (
         f"run {record.run_id} already has a hand-written tracker row; no second row added",)
     closed = made[0].closure
@@ -233,20 +234,13 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
                         ctx.consecutive, sha, verdict_, notes, record)
 
 
-def _old_record(ctx: Context, path: str) -> EvidenceRecord | None:
+def _recorded(ctx: Context, path: str) -> EvidenceRecord | None:
+    """The record at ``path`` on the ops tip; None when it cannot be read as one."""
     data = git.show_bytes(ctx.repo, ctx.tip().sha, path)
     try:
         return read_file(EvidenceRecord, data or b"")
     except ValueError:
         return None
-
-
-def _old_outcome(ctx: Context, path: str) -> str:
-    data = git.show_bytes(ctx.repo, ctx.tip().sha, path) or b"{}"
-    try:
-        return str(json.loads(data).get("outcome", ""))
-    except ValueError:
-        return ""
 
 
 def read_docs(ctx: Context, rev: str, *names: str) -> dict[str, bytes]:

@@ -70,9 +70,10 @@ def refuse_contradicted_row(record: EvidenceRecord, runs: streaks.Runs,
 def same_or_refuse(record: EvidenceRecord, existing: bytes, path: str) -> None:
     try:
         old = json.loads(existing.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        old = {}
-    if record.report_sha256 is None or old.get("report_sha256") != record.report_sha256:
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        old = None  # (a file made by hand: not this record)
+    said = old.get("report_sha256") if isinstance(old, dict) else None
+    if record.report_sha256 is None or said != record.report_sha256:
         raise UsageError(
             f"run {record.run_id} is already recorded ({path}) with different content; "
             "a record is never rewritten"
