@@ -4,6 +4,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from conftest import git
 
 from evidencebot.evidence import history
@@ -166,3 +167,23 @@ def test_csv_and_json_at_once_is_a_usage_error(trading_repo: Path, cli) -> None:
     for args in (("--json", "history", "--csv"), ("history", "--csv", "--json")):
         r = cli("--repo", trading_repo, *args)
         assert r.code == 2 and "--csv and --json" in r.err
+
+
+@pytest.mark.parametrize(("started", "finished", "times"), [
+    ("2026-11-25T09:00:00Z", "2026-11-25T09:30:00Z",
+     ("2026-11-25T09:00:00Z", "2026-11-25T09:30:00Z")),
+    ("2026-11-25T10:00:00+01:00", "2026-11-25T10:30:00.5+01:00",
+     ("2026-11-25T09:00:00Z", "2026-11-25T09:30:00Z")),
+    ("2026-11-25T09:00:00", "2026-11-25T09:30:00Z", None),  # no zone: no instant
+    ("yesterday", "2026-11-25T09:30:00Z", None),
+    (20261125, "2026-11-25T09:30:00Z", None),
+])
+def test_a_record_s_times_read_as_the_time_trailers_write_them(
+        started: object, finished: object, times: tuple[str, str] | None) -> None:
+    """Runs recorded before the time trailers take their times from their records: as
+    UTC in the trailers' form, or not at all (verify then dates them by their commits),
+    never a string a later comparison or parse fails on."""
+    from evidencebot.evidence.history import _record_times
+
+    data = json.dumps({"started_at": started, "finished_at": finished}).encode()
+    assert _record_times(data) == times

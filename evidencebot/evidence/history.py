@@ -231,5 +231,19 @@ def _record_times(data: bytes | None) -> tuple[str, str] | None:
         started, finished = doc["started_at"], doc["finished_at"]
     except (ValueError, KeyError, TypeError, RecursionError):
         return None
-    return (started, finished) if isinstance(started, str) and isinstance(finished, str) \
-        else None
+    times = (_utc(started), _utc(finished))
+    return (times[0], times[1]) if times[0] and times[1] else None
+
+
+def _utc(value: object) -> str | None:
+    """A record's time as the time trailers write it (UTC, whole seconds); None unless it
+    is an ISO 8601 time with its zone (compared, sorted and parsed as one later)."""
+    from datetime import UTC, datetime
+
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
