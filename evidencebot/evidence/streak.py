@@ -334,8 +334,7 @@ def contradicted_closure(closed: OpsCommit | None, runs: Runs, *,
     if closed is None or new_effect(runs, run_id=run_id, outcome=outcome,
                                     dirty=dirty) != RESETS_STREAK:
         return None
-    when = {f.run_id: _WHEN(f) for f in runs.facts}
-    inside = falls_among(closed, when, (started, finished, runs.commits + 1))
+    inside = falls_among(closed, places(runs), (started, finished, runs.commits + 1))
     return closed if inside and not merged(closed.sha) else None
 
 
@@ -347,9 +346,15 @@ def row_against(closed: OpsCommit | None, runs: Runs,
     and merged in. Placed as `facts` places it (after the runs that start when it does)."""
     if closed is None:
         return None
-    when = {f.run_id: _WHEN(f) for f in runs.facts}
+    when = places(runs)
     return next((r for r in hand_rows if not r.qualifying
                  and falls_among(closed, when, (r.started, "~", -1))), None)
+
+
+def places(runs: Runs) -> dict[str, tuple[str, str, int]]:
+    """Each recorded run's place in time (started, finished, recording order), as the
+    timeline sorts it: what `falls_among` compares."""
+    return {f.run_id: _WHEN(f) for f in runs.facts}
 
 
 def falls_among(closed: OpsCommit, when: Mapping[str, tuple[Any, ...]],

@@ -75,11 +75,10 @@ def closure_using(commits: Sequence[OpsCommit], run_id: str) -> OpsCommit | None
     the run falls in time between two of the runs it names (an attempt that left no
     report, neutral there, would break that streak once voided). That run cannot be
     voided."""
-    from .streak import falls_among, named_runs
+    from .streak import falls_among, named_runs, places, runs_of
 
-    when = {c.run_id: (c.started or c.date, c.finished or c.started or c.date)
-            for c in commits if c.is_run and not c.problems}
-    return next((c for c in commits if c.kind == "milestone" and (
+    when = places(runs_of(commits))
+    return next((c for c in commits if c.kind == "milestone" and not c.problems and (
         run_id in named_runs(c) or run_id in when and falls_among(c, when, when[run_id]))),
         None)
 
