@@ -8,6 +8,7 @@ the rules that judge it.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import time
 from pathlib import Path
@@ -120,6 +121,16 @@ class Report:
     fields: ReportFields = field(default_factory=ReportFields)
 
 
+def _under_reports(v: str) -> str:
+    """The records' folder: where the Evidence-Record trailer's form says records live
+    (reports/…, plain names, no ``..``)."""
+    if not re.fullmatch(r"reports(/[A-Za-z0-9._-]+)+/?", v) or "/../" in f"{v}/" \
+            or "/./" in f"{v}/":
+        raise ValueError("must be a folder under reports/ (letters, digits, . _ -), "
+                         "where the Evidence-Record trailer says records live")
+    return v
+
+
 @frozen
 class Docs:
     backlog: str = "IMPLEMENTATION_BACKLOG.md"
@@ -134,6 +145,8 @@ class Docs:
     evidence_dir: str = "reports/evidence/step1a"
     handoff_dir: str = "reports/handoffs"
     milestone_dir: str = "reports/evidence/milestones"
+
+    _checks: ClassVar = {"evidence_dir": _under_reports}
 
 
 def _periods(v: list[str]) -> list[str]:

@@ -41,6 +41,9 @@ def test_init_template_parses_to_the_defaults() -> None:
         ("[ops]\nbranch = 'ops/x.lock'\n", "ops.branch"),
         ("[ops]\nbase = 'a b'\n", "ops.base"),
         ("[ops]\nbranch = 'main'\n", "ops.branch: 'main' is the base branch itself"),
+        # the Evidence-Record trailer's form: records live under reports/
+        ("[docs]\nevidence_dir = 'evidence/step1a'\n", "docs.evidence_dir"),
+        ("[docs]\nevidence_dir = 'reports/../src'\n", "docs.evidence_dir"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(text: str, message: str) -> None:

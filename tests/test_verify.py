@@ -126,6 +126,19 @@ def test_squash_merge_is_reported_plainly(recorded: Path, cli) -> None:  # type:
     assert r.code == 1 and "the history was squashed" in r.out
 
 
+def test_a_squash_is_found_in_the_configured_evidence_folder(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text() + '\n[docs]\nevidence_dir = "reports/burnin"\n')
+    git(trading_repo, "commit", "-qam", "records under reports/burnin")
+    doc = report(finished=NOW - timedelta(hours=5))
+    assert cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc)).code == 0
+    git(trading_repo, "merge", "-q", "--squash", OPS)
+    git(trading_repo, "commit", "-q", "-m", "Squashed ops")
+    r = cli("--repo", trading_repo, "verify")
+    assert r.code == 1 and "(history-squashed)" in r.out
+
+
 def test_bad_range_is_a_usage_error(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", recorded, "verify", "--range", "nope..HEAD")
     assert (r.code, r.err) == (2, "evidencebot: error: --range 'nope..HEAD': no commit 'nope'\n"

@@ -165,7 +165,7 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     if require_signed or ctx.rules.ops.require_signed:
         whole.signatures(ctx, report, [s for s in shas if s in ops_shas])
     if mode == "history":
-        whole.check_squash(ctx.repo, report, stop, ops_shas)
+        whole.check_squash(ctx, report, stop, ops_shas)
     return report
 
 

@@ -162,9 +162,12 @@ def signatures(ctx: Context, report: Report, shas: list[str]) -> None:
                                            "a commit is never re-signed in place"))
 
 
-def check_squash(repo: Path, report: Report, end: str, ops: set[str]) -> None:
-    raw = git.run(repo, "log", "-z", "--format=%x01%H", "--diff-filter=A", "--name-only",
-                  end, "--", "reports/evidence/").decode("utf-8", "replace")
+def check_squash(ctx: Context, report: Report, end: str, ops: set[str]) -> None:
+    """Records added by a commit that is no ops commit: a squashed merge of the ops
+    branch, its trailers gone."""
+    folder = ctx.cfg.docs.evidence_dir.rstrip("/") + "/"
+    raw = git.run(ctx.repo, "log", "-z", "--format=%x01%H", "--diff-filter=A", "--name-only",
+                  end, "--", folder).decode("utf-8", "replace")
     for block in raw.split("\x01")[1:]:
         sha, _, names = block.partition("\n")
         records = [n for n in names.replace("\x00", "\n").split("\n") if n.endswith(".json")]
