@@ -63,17 +63,6 @@ class RecordResult:
     notes: tuple[str, ...] = field(default=())
     record: EvidenceRecord | None = None  # the record (the earlier one when unchanged)
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": self.status, "run_id": self.run_id, "outcome": self.outcome,
-            "record": self.record_path, "commit": self.sha,
-            "streak": f"{self.streak}/{self.consecutive}",
-            "qualifying": self.outcome == "qualifying",
-            "reasons": list(self.verdict.reasons) if self.verdict else [],
-            "disagreement": self.verdict.disagreement if self.verdict else None,
-            "notes": list(self.notes),
-        }
-
 
 def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
                   session: SessionInfo | None = None,

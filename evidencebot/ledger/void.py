@@ -5,9 +5,8 @@ rules are checked again there (the run may have been used by a closure meanwhile
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from .. import __version__, git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
@@ -32,12 +31,10 @@ from ..guard.rules import Change
 from ..hashes import sha256
 from ..md import edit as mdedit
 from ..shape import Invalid
-from . import DROP
+from . import DROP, Add
 from .commit import Draft, Tip
 from .recorder import read_docs
 from .workspace import Context
-
-Add = Callable[[str, str, str], None]  # (rule, message, fix)
 
 
 @frozen
@@ -48,13 +45,6 @@ class VoidResult:
     sha: str  # the void commit (the earlier one when nothing was added)
     reason: str
     streak: streaks.Streak
-
-    def to_json(self) -> dict[str, Any]:
-        s = self.streak
-        return {"schema": "evidencebot.void/1", "status": self.status, "run_id": self.run_id,
-                "record": self.path, "commit": self.sha, "reason": self.reason,
-                "streak": {"milestone": s.milestone, "count": s.count, "needed": s.needed,
-                           "closed": s.closed_by is not None}}
 
 
 def target(commits: Sequence[OpsCommit], run_id: str, branch: str) -> OpsCommit:
