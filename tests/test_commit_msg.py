@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -65,6 +67,22 @@ def test_hook_cli_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert out.startswith("usage: evidencebot hook commit-msg") and "--base BRANCH" in out
     assert main(["hook", "--help"]) == 0
     assert "pre-commit" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("hook", ["pre-commit", "commit-msg"])
+def test_a_hook_run_by_hand_outside_a_repository_says_so(tmp_path: Path, hook: str) -> None:
+    """Run by hand where no repository is (git runs hooks inside one): exit 2 in one
+    line and its Fix, not a traceback or git's own words."""
+    (tmp_path / "msg").write_text("a message\n")
+    args = [str(Path(sys.executable).parent / "evidencebot"), "hook", hook]
+    proc = subprocess.run(args + (["msg"] if hook == "commit-msg" else []), cwd=tmp_path,
+                          capture_output=True, text=True,
+                          env={**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    said = proc.stderr.splitlines()
+    assert said[0] == "evidencebot: error: . is not inside a git repository"
+    assert said[1].startswith("Fix: run it inside the trading repository's checkout")
+    assert len(said) == 2
 
 
 def test_install_hooks_leaves_a_foreign_hook_alone_unless_forced(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

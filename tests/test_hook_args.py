@@ -122,6 +122,7 @@ def test_the_hook_refuses_an_ops_commit_with_no_base_to_judge_it(trading_repo: P
     r = subprocess.run([*hook, "develop"], cwd=trading_repo, capture_output=True, text=True)
     doc = json.loads(r.stdout)
     assert r.returncode == 1 and doc["applies"] is True
-    assert any("base-missing" in p for p in doc["problems"]), doc
+    assert any(p.startswith("no base branch 'develop'") and "(base-missing)" in p
+               for p in doc["problems"]), doc  # (a rule on the commit: no path before it)
     named = subprocess.run([*hook, "main"], cwd=trading_repo, capture_output=True, text=True)
     assert not any("base-missing" in p for p in json.loads(named.stdout)["problems"])

@@ -87,10 +87,7 @@ def pre_commit(base: str, *, as_json: bool = False, repo: Path = Path(".")) -> i
         if store is not None and applies:
             store.save(mdblocks.found())
     except git.GitError as e:
-        sys.stderr.write(f"evidencebot: error: {e}\n")
-        if as_json:
-            _json("pre-commit", False, [str(e)], 2)
-        return 2
+        return _git_failed("pre-commit", e, repo, as_json)
     if as_json:
         _json("pre-commit", applies, [v.render() for v in violations], 1 if violations else 0)
     if not applies or not violations:
@@ -99,6 +96,24 @@ def pre_commit(base: str, *, as_json: bool = False, repo: Path = Path(".")) -> i
     for v in violations:
         sys.stderr.write(f"  {v.render()}\n")
     return 1
+
+
+def _git_failed(hook: str, error: Exception, repo: Path, as_json: bool) -> int:
+    """A git command the hook ran failed: exit 2, in one line (and its Fix). Outside any
+    repository (the hook run by hand elsewhere: git runs hooks inside one), that."""
+    from .. import git
+    from ..errors import UsageError
+
+    said, fix = str(error), ""
+    try:
+        git.top(repo)  # (asked only now: no process on a commit that goes well)
+    except UsageError as e:
+        said, fix = str(e), "run it inside the trading repository's checkout (git runs it " \
+            "there, at each commit)"
+    sys.stderr.write(f"evidencebot: error: {said}\n" + (f"Fix: {fix}\n" if fix else ""))
+    if as_json:
+        _json(hook, False, [said], 2, fix=fix or None)
+    return 2
 
 
 def _blocks_store(repo: Path) -> Store | None:
@@ -111,7 +126,12 @@ def _blocks_store(repo: Path) -> Store | None:
 
 
 def commit_msg(file: Path, base: str, *, as_json: bool = False, repo: Path = Path(".")) -> int:
-    code, applies, problems = _commit_msg(file, base, repo)
+    from .. import git
+
+    try:
+        code, applies, problems = _commit_msg(file, base, repo)
+    except git.GitError as e:
+        return _git_failed("commit-msg", e, repo, as_json)
     if as_json:
         _json("commit-msg", applies, problems, code)
     return code

@@ -105,7 +105,8 @@ class Violation(NamedTuple):
             a, b = self.lines
             where += f":{a}" if a == b else f":{a}-{b}"
         sec = f" [{self.section}]" if self.section else ""
-        return f"{where}{sec}: {self.message} ({self.rule}). Fix: {self.fix}"
+        head = f"{where}{sec}: " if where or sec else ""  # (a rule on the commit as a whole)
+        return f"{head}{self.message} ({self.rule}). Fix: {self.fix}"
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "rule": self.rule, "message": self.message, "fix": self.fix,
