@@ -227,6 +227,8 @@ def test_on_the_base_branch_before_any_ops_commit_nothing_is_judged(trading_repo
     said = cli("--repo", trading_repo, "verify").out.splitlines()
     assert said[1:] == ["nothing to judge here: run it on ops/evidence, or give the range, "
                         "e.g. --range main..ops/evidence", "OK"]
+    reversed_ = cli("--repo", trading_repo, "verify", "--range", "HEAD..main").out
+    assert "the range holds no commits: A..B is what B holds and A does not" in reversed_
 
 
 def test_a_run_s_streak_counts_the_rows_before_it_not_a_row_added_beside_it(

@@ -30,7 +30,9 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
         if not report.commits:
             ops = ctx.rules.ops
             echo(f"nothing to judge here: run it on {ops.branch}, or give the range, "
-                 f"e.g. --range {ops.base}..{ops.branch}")
+                 f"e.g. --range {ops.base}..{ops.branch}" if range_ is None else
+                 f"the range holds no commits: A..B is what B holds and A does not (the "
+                 f"ops branch's: --range {ops.base}..{ops.branch})")
         if report.squashed:
             echo("the history was squashed: the ops commits' trailers are gone; merge ops "
                  "branches with a merge commit")
