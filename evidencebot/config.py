@@ -320,6 +320,10 @@ def _pyproject_has_section(data: bytes) -> bool:
 def load(repo: Path, explicit: Path | None = None) -> LoadedConfig:
     """The operator's config: ``explicit``, else evidencebot.toml, else pyproject.toml."""
     if explicit is not None:
+        if explicit.exists() and not explicit.is_file():
+            raise UsageError(f"--config {explicit}: not a regular file (a config is a TOML "
+                             "file)", fix="give the config file's path, from the current "
+                             "folder")
         if not explicit.is_file():
             beside = repo / explicit
             fix = (f"--config {beside}" if not explicit.is_absolute() and beside.is_file()

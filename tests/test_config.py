@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,8 @@ def test_a_config_path_given_from_the_wrong_folder_names_the_one_beside_the_repo
     assert r.code == 2
     assert f"looked for {tmp_path / 'evidencebot.toml'}" in r.err
     assert f"Fix: --config {tmp_path / 'bot' / 'evidencebot.toml'}" in r.err
+
+
+def test_a_config_that_is_no_regular_file_is_named_as_such(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    r = cli("--repo", trading_repo, "--config", os.devnull, "status")
+    assert r.code == 2 and "not a regular file" in r.err and "not found" not in r.err
