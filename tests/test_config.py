@@ -81,3 +81,28 @@ def test_a_config_path_given_from_the_wrong_folder_names_the_one_beside_the_repo
 def test_a_config_that_is_no_regular_file_is_named_as_such(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", trading_repo, "--config", os.devnull, "status")
     assert r.code == 2 and "not a regular file" in r.err and "not found" not in r.err
+
+
+def test_init_template_writes_every_key() -> None:
+    """`init` writes every key with its default, as the README says (a key whose default
+    TOML cannot write, None, as a commented line)."""
+    import tomllib
+
+    from evidencebot.frozen import fields, is_frozen
+
+    text = render("evidencebot.toml.j2")
+    doc = tomllib.loads(text)
+
+    def walk(obj: object, where: list[str]) -> None:
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            if is_frozen(value):
+                walk(value, [*where, f.name])
+                continue
+            table: dict[str, object] = doc
+            for name in where:
+                table = table.get(name, {})  # type: ignore[assignment]
+            assert f.name in table or (value is None and f"# {f.name} =" in text), \
+                ".".join([*where, f.name])
+
+    walk(config.Config(), [])
