@@ -30,8 +30,7 @@ from ..evidence.record import (
 )
 from ..evidence.render import redact_bytes, render_documents, run_message, run_trailers
 from ..evidence.report import check_times, load_json, metrics_from, read_report
-from ..evidence.trust import RunFacts, code_facts, run_reasons
-from ..evidence.verdict import Verdict, verdict
+from ..evidence.verdict import Verdict
 from ..frozen import field, frozen
 from ..md import edit as mdedit
 from ..md.edit import MarkdownEditError
@@ -45,6 +44,7 @@ from .refusals import (
     refuse_second_session,
     same_or_refuse,
 )
+from .runparts import verdict_for
 from .workspace import Context
 
 HAND_RECORDED = "not run by evidencebot (report recorded by hand)"
@@ -86,14 +86,10 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
     else:
         code = ctx.code_as_of(metrics.started_at)
     conn = run_connectivity(ctx, kept_log(log), report_messages(ctx, doc))
-    shown, on_base, dirty = code_facts(code.commit, code.dirty, metrics,
-                                       ctx.reviewed_at(metrics.started_at))
-    facts = RunFacts(metrics.started_at, metrics.finished_at, metrics.paper_duration_seconds,
-                     shown, on_base, conn.disconnects if conn is not None else None,
-                     session.exit_code if session is not None else None)
-    v = verdict(metrics, ctx.rules.qualify, code_dirty=dirty,
-                extra=run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
-                                  base=ctx.rules.ops.base))
+    v = verdict_for(ctx, metrics, started=metrics.started_at, finished=metrics.finished_at,
+                    code=(code.commit, code.dirty), reported=metrics,
+                    disconnects=conn.disconnects if conn is not None else None,
+                    exit_code=session.exit_code if session is not None else None)
     path = record_path(ctx.cfg, metrics.run_id)
     record = build_record(
         cfg=ctx.rules, run_id=metrics.run_id, outcome=Outcome(v.outcome), recorded_at=now,

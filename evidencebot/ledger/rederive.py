@@ -22,8 +22,7 @@ from ..evidence.render import (
     streak_text,
 )
 from ..evidence.report import Metrics, metrics_from
-from ..evidence.trust import RunFacts, code_facts, run_reasons, unreviewed_code
-from ..evidence.verdict import verdict
+from ..evidence.trust import unreviewed_code
 from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
 from ..hashes import sha256
@@ -248,17 +247,13 @@ def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
         return
     started, finished = (reported.started_at, reported.finished_at) if reported is not None \
         else (record.started, record.finished)
-    shown, on_base, dirty = code_facts(record.code.commit, record.code.dirty, reported,
-                                       ctx.reviewed_at(started))
-    facts = RunFacts(started, finished, record.metrics.paper_duration_seconds,
-                     shown, on_base, disconnects, record.session.exit_code)
-    extra = run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
-                        base=ctx.rules.ops.base)
     m = record.metrics
-    v = verdict(_Values(m.paper_duration_seconds, m.filled_orders,
-                        m.symbol_data_availability_ratio, m.min_bars_per_symbol,
-                        m.runs_completed, m.runs_requested),
-                ctx.rules.qualify, code_dirty=dirty, extra=extra)
+    v = parts.verdict_for(ctx, _Values(m.paper_duration_seconds, m.filled_orders,
+                                       m.symbol_data_availability_ratio, m.min_bars_per_symbol,
+                                       m.runs_completed, m.runs_requested),
+                          started=started, finished=finished,
+                          code=(record.code.commit, record.code.dirty), reported=reported,
+                          disconnects=disconnects, exit_code=record.session.exit_code)
     recorded = record.outcome.value
     if v.outcome == recorded:
         return

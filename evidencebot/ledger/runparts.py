@@ -6,6 +6,7 @@ on the parent's."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import git
 from ..evidence import streak as streaks
@@ -16,6 +17,29 @@ from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
 from . import AGAIN, Add
 from .workspace import Context
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from ..evidence.verdict import MetricValues, Verdict
+
+
+def verdict_for(ctx: Context, values: MetricValues, *, started: datetime, finished: datetime,
+                code: tuple[str, bool | None], reported: object,
+                disconnects: int | None, exit_code: int | None) -> Verdict:
+    """A run's verdict under the base's rules: the thresholds on ``values``, then the trust
+    rules (the window, the duration claimed, the code the base held when it started, held
+    to what the report says of it: ``reported``, its metrics or None; the disconnections
+    and the wrapper's exit code). The one reading, for `record` and `verify`."""
+    from ..evidence.trust import RunFacts, code_facts, run_reasons
+    from ..evidence.verdict import verdict
+
+    shown, held, dirty = code_facts(code[0], code[1], reported, ctx.reviewed_at(started))
+    facts = RunFacts(started, finished, values.paper_duration_seconds, shown, held,
+                     disconnects, exit_code)
+    return verdict(values, ctx.rules.qualify, code_dirty=dirty,
+                   extra=run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
+                                     base=ctx.rules.ops.base))
 
 
 def attempt(record: EvidenceRecord, add: Add) -> None:
