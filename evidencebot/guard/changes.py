@@ -236,8 +236,7 @@ def streak_in(repo: Path, rev: str, rules: Rules, *, inherit_env: bool = False) 
             backlog = git.show_bytes(repo, rev, rules.backlog)
             rows = hand_rows(backlog, rules.tracker_section,
                              streaks.written_rows(commits)) if backlog else []
-            closed = any(c.kind == "milestone" and not c.problems
-                         and c.trailers.get("Milestone") == milestone for c in commits)
+            closed = streaks.closure(commits, milestone) is not None
             cache[milestone] = CLOSED_MET if closed else streaks.streak(commits, rows)
         return cache[milestone]
 
