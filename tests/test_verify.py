@@ -579,8 +579,8 @@ def test_a_finding_reads_commit_place_message_rule_fix(where: dict[str, Any], sh
 
 
 @pytest.mark.parametrize(("args", "said", "fix"), [
-    (["--base", "nope"], "--base 'nope': no branch 'nope'", "--base main"),
-    (["--base", "origin/main"], "no branch 'origin/main'", "name the branch alone: --base main"),
+    (["--base", "nope"], "no base branch 'nope' here or at origin (--base)", "--base main"),
+    (["--base", "origin/main"], "no base branch 'origin/main'", "name the branch alone: --base main"),
     (["--range", f"main...{OPS}"], "A...B (three dots) is not a range", "A..B"),
 ])
 def test_a_base_or_range_that_names_nothing_usable_is_a_usage_error(

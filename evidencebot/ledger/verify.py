@@ -49,12 +49,11 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime],
                              "e.g. --base main") from None
     top = git.top(repo)
     whole_history(top)
-    ref = guard.base_ref(top, base) if named else existing_base(top, base, source="[ops] base")
-    if ref is None:  # (a mistake on the command line)
-        plain = base.split("/", 1)[1] if base.startswith("origin/") else ""
-        raise UsageError(f"--base {base!r}: no branch {base!r} here or at origin",
-                         fix=f"name the branch alone: --base {plain}" if plain else
-                         "give the base branch's name, e.g. --base main")
+    plain = base.split("/", 1)[1] if base.startswith("origin/") else ""
+    ref = existing_base(top, base, source="--base" if named else "[ops] base", fix=(
+        f"name the branch alone: --base {plain}" if plain else
+        f"fetch it (git fetch origin {base}), or give the base branch's name, e.g. --base "
+        "main") if named else "")
     # Bank holidays straight from the `holidays` package, Markdown from a parse of its own,
     # templates compiled from their source: no local shortcut is trusted.
     bankholidays.use_store(None)

@@ -270,7 +270,7 @@ def open_context(
                    git.rev_parse(top, ref) if ref else None)
 
 
-def existing_base(top: Path, base: str, *, source: str) -> str:
+def existing_base(top: Path, base: str, *, source: str, fix: str = "") -> str:
     """Where the base branch ``source`` names keeps its committed rules (`base_ref`);
     UsageError when it is neither here nor at origin: every rule, and the code a run may
     use, are the base's, and a base that is not here (a typo, a branch never fetched)
@@ -278,8 +278,8 @@ def existing_base(top: Path, base: str, *, source: str) -> str:
     ref = base_ref(top, base)
     if ref is None:
         raise UsageError(f"no base branch {base!r} here or at origin ({source})",
-                         fix=f"fetch it (git fetch origin {base}), or set [ops] base to the "
-                             "branch reviewed code is merged into")
+                         fix=fix or f"fetch it (git fetch origin {base}), or set [ops] base "
+                         "to the branch reviewed code is merged into")
     return ref
 
 
