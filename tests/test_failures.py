@@ -138,6 +138,7 @@ def test_check_command_table_and_exit_codes(repo: Path, cli) -> None:  # type: i
     git(repo, "commit", "-qam", "reviewed config change")  # the base runs it
     sat = cli("--repo", repo, "check", "--now", "2026-11-28T10:00:00Z")
     assert sat.code == 3 and "Saturday is not a session day" in sat.out
+    assert sat.err.splitlines()[0] == "evidencebot: error: a run may not start: window failed"
     assert git(repo, "branch", "--list", OPS) == ""  # check writes nothing
 
 

@@ -49,8 +49,11 @@ def check(state: State, now_text: str | None) -> int:
         state.emit(out)
     else:
         show_checks(pre)
-        click.echo("a run may start" if pre.ok else
-                   f"a run may not start: {', '.join(pre.failed)} failed")
+        if pre.ok:
+            click.echo("a run may start")
+        else:  # (the failure said as every error is: one line on stderr, and its Fix)
+            raise CheckFailed(f"a run may not start: {', '.join(pre.failed)} failed",
+                              fix="see each failed check's Fix above")
     return 0 if pre.ok else CheckFailed.exit_code
 
 
