@@ -513,3 +513,20 @@ def test_a_closure_close_did_not_make_closes_nothing(tmp_path: Path, cli) -> Non
     refused = cli("--repo", repo, "close", "MO-2", "--no-push")
     assert refused.code == 1 and "(milestone-closed-early)" in refused.err
     assert "merge request" not in refused.out
+
+
+def test_a_late_failing_run_contradicts_any_milestone_s_unmerged_closure(
+        tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Every milestone with a rule is held to the runs its closure names, not only the
+    burn-in's: a failing session recorded late between the two runs MO-3 closed on."""
+    repo, _remote = make(tmp_path, "none", extra_cfg="\n[milestone.MO-2]\nconsecutive = 3\n"
+                         "\n[milestone.MO-3]\nconsecutive = 2\n")
+    for n in (0, 2):
+        record(cli, repo, tmp_path, n)
+    assert cli("--repo", repo, "close", "MO-3", "--no-push").code == 0
+    late = cli("--repo", repo, "record", write_report(tmp_path / "late.json", report(
+        finished=NOW - timedelta(minutes=35 * 9), filled=0)))
+    assert late.code == 0 and "MO-3's closure" in late.out
+    git(repo, "switch", "-q", OPS)
+    v = cli("--repo", repo, "verify")
+    assert v.code == 1 and "(closure-contradicted)" in v.out and "MO-3's closure" in v.out

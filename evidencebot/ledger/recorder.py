@@ -117,7 +117,7 @@ class RunDraft:
     draft: Draft
     streak: int
     hand_row: bool  # the run already had a hand-written tracker row
-    closure: OpsCommit | None = None  # the closure whose named streak the run breaks
+    closure: tuple[str, OpsCommit] | None = None  # (milestone, closure) whose runs it breaks
 
 
 def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
@@ -154,11 +154,13 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
                          hand_row=rendered.row_number is None)
     message = run_message(record, block, streak=streak, consecutive=ctx.consecutive,
                           milestone=ctx.milestone)
-    history = ctx.history(parent) if ctx.milestone in runs.closed else ()  # (read only then)
-    closed = streaks.contradicted_closure(
-        streaks.closure_before(history, runs, ctx.milestone), runs, merged=ctx.on_base,
+    closed_mos = [mo for mo in ctx.milestones if mo in runs.closed]
+    history = ctx.history(parent) if closed_mos else ()  # (read only after a closure)
+    closed = next(((mo, c) for mo, c in ((mo, streaks.contradicted_closure(
+        streaks.closure_before(history, runs, mo), runs, merged=ctx.on_base,
         run_id=record.run_id, started=record.started_at, finished=record.finished_at,
-        outcome=record.outcome.value, dirty=record.code.dirty is True)
+        outcome=record.outcome.value, dirty=record.code.dirty is True)) for mo in closed_mos)
+        if c is not None), None)
     return RunDraft(Draft(changes, message), streak, rendered.row_number is None, closed)
 
 
@@ -205,9 +207,9 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
                             streak, ctx.consecutive, None, verdict_, record=old)
     notes: tuple[str, ...] = () if not made[0].hand_row else (
         f"run {record.run_id} already has a hand-written tracker row; no second row added",)
-    closed = made[0].closure
-    if closed is not None:
-        notes += (f"run {record.run_id} breaks the streak of the runs {ctx.milestone}'s "
+    if made[0].closure is not None:
+        mo, closed = made[0].closure
+        notes += (f"run {record.run_id} breaks the streak of the runs {mo}'s "
                   f"closure ({closed.sha[:12]}) names: it falls between two of them, so "
                   "the closure (not merged yet) does not hold; verify blames it "
                   f"(closure-contradicted). Start {ctx.cfg.ops.branch} again from "

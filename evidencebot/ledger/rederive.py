@@ -123,15 +123,16 @@ def _inside_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
                     runs: streaks.Runs, add: Add) -> None:
     """A run recorded after the milestone closed does not break the streak of the runs the
     closure named while the closure is not merged (`streak.contradicted_closure`)."""
-    closed = streaks.contradicted_run(streaks.closure_before(prior, runs, ctx.milestone),
-                                      runs, merged=ctx.on_base, run=c)
-    if closed is not None:
-        add("closure-contradicted", f"run {c.run_id} breaks the streak of the runs "
-            f"{ctx.milestone}'s closure ({closed.sha[:12]}) names: it falls between two of "
-            "them, and the closure was made without it",
-            "the closure does not hold as it stands: start the ops branch again from "
-            f"{ctx.rules.ops.base} and record the reports anew, so that the streak is what "
-            "they hold")
+    for mo in ctx.milestones:
+        closed = streaks.contradicted_run(streaks.closure_before(prior, runs, mo), runs,
+                                          merged=ctx.on_base, run=c)
+        if closed is not None:
+            add("closure-contradicted", f"run {c.run_id} breaks the streak of the runs "
+                f"{mo}'s closure ({closed.sha[:12]}) names: it falls between two of them, "
+                "and the closure was made without it",
+                "the closure does not hold as it stands: start the ops branch again from "
+                f"{ctx.rules.ops.base} and record the reports anew, so that the streak is "
+                "what they hold")
 
 
 def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],

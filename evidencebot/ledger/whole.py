@@ -60,18 +60,21 @@ def rows_against_closure(ctx: Context, report: Report, ops: list[OpsCommit],
     the runs an unmerged closure names (`streak.row_against`): a failed session written
     down on the base and merged in, which the closure was made without. A merged closure
     is never reopened."""
-    closed = streaks.closure(ops, ctx.milestone)
-    if closed is None or ctx.on_base(closed.sha):
+    open_ = [c for c in (streaks.closure(ops, mo) for mo in ctx.milestones)
+             if c is not None and not ctx.on_base(c.sha)]
+    if not open_:
         return
     backlog = git.show_bytes(ctx.repo, stop, ctx.cfg.docs.backlog)
-    row = streaks.row_against(closed, streaks.runs_of(ops), ctx.hand_rows(backlog, ops))
-    if row is not None:
-        report.findings.append(Finding(
-            closed.sha, "closure-contradicted", f"the hand-written tracker row for "
-            f"{row.run_id or 'a run'} (not qualifying) falls between two of the runs this "
-            "closure names: the closure was made without it",
-            f"the closure does not hold as it stands: start the ops branch again from "
-            f"{ctx.rules.ops.base} and record the reports anew"))
+    runs, hand = streaks.runs_of(ops), ctx.hand_rows(backlog, ops)
+    for closed in open_:
+        row = streaks.row_against(closed, runs, hand)
+        if row is not None:
+            report.findings.append(Finding(
+                closed.sha, "closure-contradicted", f"the hand-written tracker row for "
+                f"{row.run_id or 'a run'} (not qualifying) falls between two of the runs this "
+                "closure names: the closure was made without it",
+                f"the closure does not hold as it stands: start the ops branch again from "
+                f"{ctx.rules.ops.base} and record the reports anew"))
 
 
 def base_only(repo: Path, base: str | None, stop: str) -> list[tuple[str, str]]:

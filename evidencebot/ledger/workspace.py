@@ -90,6 +90,12 @@ class Context:
         return next(iter(self.rules.milestone), MILESTONE)
 
     @property
+    def milestones(self) -> tuple[str, ...]:
+        """Every milestone the base config has a rule for (the burn-in's by default): each
+        closure among them is held to the runs it names."""
+        return tuple(self.rules.milestone) or (self.milestone,)
+
+    @property
     def consecutive(self) -> int:
         rule = self.rules.milestone.get(self.milestone)
         return rule.consecutive if rule else CONSECUTIVE
