@@ -273,3 +273,20 @@ class VoidRecord(_File):
     voided_at: str  # 2026-11-25T09:00:00Z
     record: str  # the voided run's record, as committed
     record_sha256: str  # sha256 of that record's bytes
+
+
+# What the checks of a report recorded by hand say (no pre-run checks ran).
+HAND_RECORDED = "not run by evidencebot (report recorded by hand)"
+
+
+def attempt_stem(started: datetime, outcome: str) -> str:
+    """The name an attempt with no report is recorded under (`free_name` adds -2, -3 …)."""
+    return f"{started:%Y%m%dT%H%M%SZ}-{outcome}"
+
+
+def named_from(name: str, stem: str) -> bool:
+    """Whether ``name`` is one `free_name` gives for ``stem``: it, or it with -2, -3 …"""
+    suffix = name[len(stem):] if name.startswith(stem) else None
+    return suffix == "" or (suffix is not None and suffix[:1] == "-" and suffix[1:2] != "0"
+                            and suffix[1:].isascii() and suffix[1:].isdigit()
+                            and suffix != "-1")  # (the first is the stem itself)

@@ -324,13 +324,10 @@ def closure_before(commits: Sequence[OpsCommit], runs: Runs,
 def contradicted_closure(closed: OpsCommit | None, runs: Runs, *,
                          merged: Callable[[str], bool], run_id: str, started: str,
                          finished: str, outcome: str, dirty: bool) -> OpsCommit | None:
-    """``closed`` (the closure in the history before a run, `closure_before`; ``runs``:
-    that history's `runs_of`) when the run breaks it: the run resets a streak and falls
-    in time between two of the runs the closure called consecutive (a session recorded
-    late, after the closure was made without it). None otherwise, or when the closure is
-    ``merged`` into the base already: reviewed and merged, it is never reopened, and the
-    late run is evidence like any other. `verify` blames the run (`closure-contradicted`)
-    and `record` says so: a closure its own unmerged branch contradicts does not merge."""
+    """``closed`` (`closure_before` a run; ``runs``: that history's `runs_of`) when the run
+    resets a streak and falls between two of the runs the closure named (a session
+    recorded late, the closure made without it); None otherwise, or once ``merged``: a
+    merged closure is never reopened. `verify` blames the run (`closure-contradicted`)."""
     if closed is None or new_effect(runs, run_id=run_id, outcome=outcome,
                                     dirty=dirty) != RESETS_STREAK:
         return None
@@ -340,10 +337,9 @@ def contradicted_closure(closed: OpsCommit | None, runs: Runs, *,
 
 def row_against(closed: OpsCommit | None, runs: Runs,
                 hand_rows: Iterable[HandRow]) -> HandRow | None:
-    """The hand-written tracker row that breaks the streak (its run did not qualify) and
-    falls between two of the runs ``closed`` names (``runs``: the history's `runs_of`):
-    a failed session written down on the base after the closure was made without it,
-    and merged in. Placed as `facts` places it (after the runs that start when it does)."""
+    """The hand-written row that breaks the streak and falls between two of the runs
+    ``closed`` names (``runs``: the history's `runs_of`): a failed session written down on
+    the base after the closure, merged in. Placed as `facts` places it."""
     if closed is None:
         return None
     when = places(runs)
@@ -352,8 +348,7 @@ def row_against(closed: OpsCommit | None, runs: Runs,
 
 
 def places(runs: Runs) -> dict[str, tuple[str, str, int]]:
-    """Each recorded run's place in time (started, finished, recording order), as the
-    timeline sorts it: what `falls_among` compares."""
+    """Each run's place in time as the timeline sorts it (started, finished, order)."""
     return {f.run_id: _WHEN(f) for f in runs.facts}
 
 

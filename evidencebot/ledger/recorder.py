@@ -19,11 +19,13 @@ from ..evidence import streak as streaks
 from ..evidence import trailers
 from ..evidence.history import OpsCommit
 from ..evidence.record import (
+    HAND_RECORDED,
     Attachments,
     CodeState,
     EvidenceRecord,
     Outcome,
     SessionInfo,
+    attempt_stem,
     build_record,
     read_file,
     record_path,
@@ -46,8 +48,6 @@ from .refusals import (
 )
 from .runparts import verdict_for
 from .workspace import Context
-
-HAND_RECORDED = "not run by evidencebot (report recorded by hand)"
 
 
 @frozen
@@ -268,18 +268,6 @@ def record_attempt(ctx: Context, *, outcome: Outcome, started: datetime, session
                                     handoff=packet[0] if packet else None),
             connectivity=run_connectivity(ctx, kept_log(log)))
         return commit_run(ctx, record, log=log, handoff=packet[1] if packet else None)
-
-
-def attempt_stem(started: datetime, outcome: str) -> str:
-    """The name an attempt with no report is recorded under (`free_name` adds -2, -3 …)."""
-    return f"{started:%Y%m%dT%H%M%SZ}-{outcome}"
-
-
-def named_from(name: str, stem: str) -> bool:
-    """Whether ``name`` is one `free_name` gives for ``stem``: it, or it with -2, -3 …"""
-    suffix = name[len(stem):] if name.startswith(stem) else None
-    return suffix == "" or (suffix is not None and suffix[:1] == "-" and suffix[1:2] != "0"
-                            and suffix[1:].isascii() and suffix[1:].isdigit())
 
 
 def free_name(ctx: Context, rev: str, stem: str, path_of: Callable[[str], str]) -> str:

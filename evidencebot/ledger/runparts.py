@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .. import git
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
-from ..evidence.record import EvidenceRecord
+from ..evidence.record import HAND_RECORDED, EvidenceRecord, attempt_stem, named_from
 from ..evidence.render import render_documents, run_subject
 from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
@@ -52,8 +52,6 @@ def attempt(record: EvidenceRecord, add: Add) -> None:
                                      ("a verdict", record.verdict),
                                      ("a report_sha256", record.report_sha256))
             if value is not None]
-    from .recorder import attempt_stem, named_from
-
     stem = attempt_stem(record.started, record.outcome.value)
     if held or not named_from(record.run_id, stem):
         said = f"holds {', '.join(held)}" if held else f"is not named {stem}"
@@ -111,8 +109,6 @@ def documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
     the run (`record` adds none)."""
     from ..md.edit import MarkdownEditError
     from ..redact import redact
-    from .recorder import HAND_RECORDED
-
     docs = ctx.cfg.docs
     olds = {ch.old.path for ch in changes if ch.old is not None}
     news = {ch.new.path: ch.new.data for ch in changes if ch.new is not None}
