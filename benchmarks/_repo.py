@@ -28,10 +28,13 @@ HAND_START = datetime(2026, 11, 17, 8, 0, tzinfo=UTC)
 REPORTS_START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # in the past: verify refuses future commits
 
 
-def git(ws: Workspace, repo: Path, *args: str, input: bytes | None = None) -> str:
-    """Run git in ``repo``; stdout, or BenchError with the command, exit code and stderr."""
+def git(ws: Workspace, repo: Path, *args: str, input: bytes | None = None,
+        at: str | None = None) -> str:
+    """Run git in ``repo`` (its commits dated ``at``, if given); stdout, or BenchError with
+    the command, exit code and stderr."""
     cmd = ["git", "-C", str(repo), *args]
-    proc = subprocess.run(cmd, input=input, capture_output=True, env=ws.env)
+    env = ws.env if at is None else {**ws.env, "GIT_AUTHOR_DATE": at, "GIT_COMMITTER_DATE": at}
+    proc = subprocess.run(cmd, input=input, capture_output=True, env=env)
     if proc.returncode:
         raise BenchError(cmd, proc.returncode, proc.stderr)
     return proc.stdout.decode()
@@ -144,6 +147,11 @@ class Reports:
     def __init__(self, folder: Path, start: datetime = REPORTS_START) -> None:
         self.folder, self.start, self.count = folder, start, 0
 
+    def between(self) -> str:
+        """A time after the last report was recorded and before the next run starts."""
+        return (self.start + timedelta(hours=self.count - 1, minutes=10)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ")
+
     def next(self, *, qualifying: bool = True) -> Report:
         finished = self.start + timedelta(hours=self.count)
         self.count += 1
@@ -205,10 +213,13 @@ def merged_repo(ws: Workspace, merged: int, commits: int) -> Path:
         trading_repo(ws, path)
         reports = Reports(ws.scratch("merged-reports"))
         recorded_history(ws, path, merged, reports)
-        git(ws, path, "merge", "-q", "--no-ff", "-m", f"Merge {merged} recorded runs", OPS)
+        # merged between two runs, as a merge request is: the code the next runs take as
+        # the base's (`Context.base_at`) is the merge, and it was there when they started
+        git(ws, path, "merge", "-q", "--no-ff", "-m", f"Merge {merged} recorded runs", OPS,
+            at=reports.between())
         recorded_history(ws, path, commits, reports)
 
-    return ws.cached(f"merged-{merged}-recorded-{commits}", build)
+    return ws.cached(f"merged-{merged}-recorded-{commits}-dated", build)
 
 
 def recorded_repo(ws: Workspace, commits: int = 100) -> Path:
