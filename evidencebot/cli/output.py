@@ -124,13 +124,13 @@ def history_table(rows: list[dict[str, Any]], *, title: str, width: int | None =
         cell = f"[{style}]{safe(outcome)}[/]" if style else safe(outcome)
         when = safe((r["started_at"] or r["date"])[:16].replace("T", " "))
         if narrow:
-            table.add_row(f"{safe(r['run_id'])}\n{when}\n{safe(r['commit'][:9])}", cell,
+            table.add_row(f"{safe(r['run_id'])}\n{when}\n{safe(r['commit'][:12])}", cell,
                           safe(_figures(r)))
         else:
             cells = [safe(str(v)) for v in (r["duration_s"], r["filled"], r["data_ratio"],
                                             r["min_bars"], r["client_id"], r["disconnects"],
                                             r["streak"])]
-            table.add_row(safe(r["commit"][:9]), when, safe(r["run_id"]), cell, *cells)
+            table.add_row(safe(r["commit"][:12]), when, safe(r["run_id"]), cell, *cells)
     return table
 
 
