@@ -171,6 +171,8 @@ class Context:
         if base is None:
             return None
         by = int(when.timestamp()) + MAX_CLOCK_SKEW_SECONDS
+        if self.base_sha and (_committed(self.repo, self.base_sha) or by + 1) <= by:
+            return self.base_sha  # (the base has not moved since: no walk)
         return next((sha for date, sha in _first_parents(self.repo, base) if date <= by), None)
 
     def reviewed_at(self, when: datetime) -> Callable[[str], bool]:
@@ -226,6 +228,20 @@ class Context:
             new = self.build(at.sha, draft)
             ledger.advance(self.repo, at=at, new=new)
             return new
+
+
+@lru_cache(maxsize=8)
+def _committed(repo: Path, sha: str) -> int | None:
+    """The commit date of commit ``sha`` (as `rev-list --timestamp` gives it), read through
+    the open object reader when there is one."""
+    got = git.cat_batch_typed(repo, [sha])[0]
+    if got is None or got[0] != "commit":
+        return None
+    for line in got[1].split(b"\n\n", 1)[0].split(b"\n"):
+        if line.startswith(b"committer "):
+            stamp = line.rsplit(b" ", 2)[-2]
+            return int(stamp) if stamp.isdigit() else None
+    return None
 
 
 @lru_cache(maxsize=8)
