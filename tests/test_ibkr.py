@@ -134,6 +134,34 @@ def test_gateway_that_accepts_then_closes_is_502_quickly() -> None:
     pytest.param(137, "Error 354: not subscribed\n", "failed-code", None,
                  id="killed-out-of-memory"),
     pytest.param(-9, "Error 326: in use\n", "failed-code", None, id="killed-by-a-signal"),
+    # a code inside the crash report says nothing of the run's connection
+    pytest.param(1, "Traceback (most recent call last):\n  File \"bot/h.py\", line 41\n"
+                 "    log.warning(\"error 1100 seen, reconnecting\")\nAttributeError: x",
+                 "failed-code", None, id="a-code-echoed-in-a-traceback-is-no-loss"),
+    pytest.param(1, "Traceback (most recent call last):\nKeyError: 'symbol' handling "
+                 "{'code': 1300}", "failed-code", None, id="a-code-in-an-exception-is-no-loss"),
+    pytest.param(1, "unexpected error 2110 in the handler\nAt C:\\bot\\run.ps1:88 char:5\n"
+                 "+ throw\n+ FullyQualifiedErrorId : boom\n", "failed-code", None,
+                 id="a-code-in-a-powershell-error-record-is-no-loss"),
+    # a neutral outcome needs the log to end on its cause: crash reports no rule knows
+    pytest.param(1, "Error 354, reqId 3: not subscribed\n╭── Traceback (most recent call last) "
+                 "──╮\n│ bot.py:12 │\n╰──╯\nZeroDivisionError: division by zero",
+                 "failed-code", None, id="a-rich-traceback-after-a-routine-354"),
+    pytest.param(1, "Error 354: not subscribed\n  File \"bot.py\", line 3\n    if x = 1:\n"
+                 "         ^\nSyntaxError: invalid syntax", "failed-code", None,
+                 id="a-syntax-error-has-no-traceback-header"),
+    pytest.param(1, "Error 354: not subscribed\nFatal Python error: Segmentation fault",
+                 "failed-code", None, id="fatal-python-error"),
+    pytest.param(1, "Error 354: not subscribed\nUnhandled exception. System.Exception: boom",
+                 "failed-code", None, id="dotnet-unhandled-exception"),
+    pytest.param(1, "Error 326: client id 17 in use\nconnected as 18\nException: boom",
+                 "failed-code", None, id="powershell-concise-view-after-a-busy-id"),
+    pytest.param(1, "Error 2105, reqId -1: HMDS broken\nWarning 2106: HMDS OK\n"
+                 "Error 354: not subscribed\nno report written", "failed-code", None,
+                 id="a-last-line-without-its-cause"),
+    pytest.param(1, "Error 1100, reqId -1: Connectivity lost\nException: C:\\bot\\run.ps1:88\n"
+                 "Line |\n  88 |  throw 'x'\n", "failed-infra", None,
+                 id="a-loss-logged-before-the-crash-is-the-cause"),
 ])
 def test_classify_failure(exit_code: int | None, log: str, outcome: str, flag: str | None) -> None:
     c = classify_failure(exit_code=exit_code, log_text=log, gateway_alive=True)

@@ -384,7 +384,7 @@ def test_a_changed_submodule_under_the_code_paths_is_dirty_code(trading_repo: Pa
                                                                  tmp_path: Path, hide: str) -> None:
     """A submodule under src/ with a change inside it is dirty code, even where the
     repository's config or .gitmodules tells git status to ignore submodules."""
-    from evidencebot.ledger.workspace import code_state
+    from evidencebot.ledger.checkout import code_state
 
     lib = tmp_path / "lib"
     lib.mkdir()
@@ -409,7 +409,7 @@ def test_a_changed_submodule_under_the_code_paths_is_dirty_code(trading_repo: Pa
 def test_a_staged_rename_names_both_paths_whole(trading_repo: Path) -> None:
     """`status --porcelain -z` writes a rename's source as an entry of its own: both
     paths are dirty, each as it is named."""
-    from evidencebot.ledger.workspace import code_state
+    from evidencebot.ledger.checkout import code_state
 
     git(trading_repo, "mv", "src/broker/session.py", "src/broker/renamed.py")
     state = code_state(trading_repo, ["src/"])
@@ -420,7 +420,7 @@ def test_a_staged_rename_names_both_paths_whole(trading_repo: Path) -> None:
 def test_ignored_code_under_the_code_paths_is_dirty_code(trading_repo: Path) -> None:
     """A package hidden by a line in .git/info/exclude shadows a reviewed module: dirty.
     What Python writes itself (__pycache__) and ignored files that are no code are not."""
-    from evidencebot.ledger.workspace import code_state
+    from evidencebot.ledger.checkout import code_state
 
     (trading_repo / ".gitignore").write_text("__pycache__/\n*.log\n")
     git(trading_repo, "add", ".gitignore")
@@ -449,7 +449,7 @@ def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path
     (the top folder is no code path, main.py is)."""
     import os
 
-    from evidencebot.ledger.workspace import code_state
+    from evidencebot.ledger.checkout import code_state
 
     (trading_repo / "main.py").write_text("import json\n")
     git(trading_repo, "add", "main.py")

@@ -35,8 +35,6 @@ _TRACEBACK = "Traceback (most recent call last):"
 # A crash in a log that is no Python traceback: PowerShell's error record (7.x: "Exception:
 # <script>:<line>" over a "Line |" frame; 5.1: "+ FullyQualifiedErrorId :").
 _SCRIPT_ERROR = re.compile(r"^\s*\+\s*FullyQualifiedErrorId\s*:|^\s*Line \|\s*$", re.MULTILINE)
-# A market-data farm broken (2103, 2105) is over when the same farm says OK again.
-FARM_OK = {2103: 2104, 2105: 2106}
 _REFUSED = re.compile(r"connection refused|couldn't connect|could not connect|"
                       r"ConnectionRefusedError", re.IGNORECASE)
 
@@ -121,11 +119,20 @@ def crashed_in(exit_code: int | None, log_text: str) -> bool:
         exit_code is not None and (exit_code < 0 or exit_code > 128))
 
 
-def _farms_unrestored(log_text: str) -> list[int]:
-    """The log's codes, each market-data farm's "broken" (2103, 2105) left out when the
-    farm said OK (2104, 2106) after it: the pair every connect prints is no cause."""
-    seen = code_occurrences(log_text)
-    return [c for i, c in enumerate(seen) if FARM_OK.get(c) not in seen[i + 1:]]
+# The first line of a PowerShell error record's frame: 5.1's "At <script>:<n> char:<n>",
+# 7.x's "Line |"; the record begins a line above it (the message, or "Exception: …").
+_SCRIPT_FRAME = re.compile(r"^[ \t]*(?:At .+:\d+ char:\d+|Line \|)[ \t]*\r?$", re.MULTILINE)
+
+
+def before_crash(log_text: str) -> str:
+    """The log up to where a crash report (a Python traceback, a PowerShell error record)
+    begins: what the run logged on its way. A code inside the report (a source line it
+    echoes, an exception's message) says nothing of how the run went."""
+    starts = [i for i in (log_text.find(_TRACEBACK),) if i >= 0]
+    m = _SCRIPT_FRAME.search(log_text)
+    if m is not None:
+        starts.append(log_text.rfind("\n", 0, max(log_text.rfind("\n", 0, m.start()), 0)) + 1)
+    return log_text[:min(starts)] if starts else log_text
 
 
 @frozen
@@ -142,28 +149,29 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
                      seen_alive: bool = True, benign: Collection[int] = ()) -> Classification:
     """The runbook's failure handling, as a function of the wrapper's log and exit code.
 
-    Precedence, log first: 326 (retry with the next id) > 502/refused (retry; exit 3 and
-    2 say so too), neither beside a crash (`crashed_in`: a crash that exits 2 or logs a
-    busy id on the way is a crash) > lost
-    connectivity in the log (1100 & co: infra) that no restoration (1101, 1102) follows
-    (a link that came back did not end the run) > a gateway dead after the run that was
-    seen alive before it (infra; one never seen never "went away") > a traceback (a code
-    bug, even when a market-data code also appears) > market data (a farm that said OK
-    again is no cause) > a hang > anything
-    else (a code bug). ``benign`` (`[ibkr] benign_codes`): codes that are never a cause."""
+    Precedence: 326 (retry with the next id) > 502/refused (retry), each on the log's
+    last line or said by the exit code (3, 2), and neither beside a crash (`crashed_in`) >
+    lost connectivity (1100 & co: infra) logged before any crash report and followed by
+    no restoration (1101, 1102) > a gateway dead after the run that was seen alive
+    before it (infra; one never seen never "went away") > a crash (a code bug) > a
+    market-data code on the log's last line > a hang > anything else (a code bug: a
+    neutral outcome needs the log to end on its cause). ``benign`` (`[ibkr]
+    benign_codes`): codes that are never a cause."""
     codes = tuple(parse_codes(log_text))
-    errors = [c for c in codes if c not in INFORMATIONAL and c not in benign]
     crashed = crashed_in(exit_code, log_text)
-    # A crash outranks what the log says on the way: the auto-client wrapper logs a 326
-    # for every busy id it moves past, and a crash after a 502 retry is still a crash.
-    if not crashed and (IN_USE in errors or exit_code == 3):
+    # What ended the run is what the log ends on (or the wrapper's exit code 2 or 3): a
+    # 326 the auto-client wrapper moved past, the 354 every session prints for one symbol,
+    # a 502 it retried say nothing of a crash after them that no rule recognises.
+    lines = [ln for ln in log_text.splitlines() if ln.strip()]
+    ended = set(parse_codes(lines[-1] if lines else "")) - INFORMATIONAL - set(benign)
+    if not crashed and (IN_USE in ended or exit_code == 3):
         return Classification("failed-infra", "client id already in use (error 326)", codes,
                               retry_client_id=True)
-    if not crashed and (COULD_NOT_CONNECT in errors or _REFUSED.search(log_text)
-                        or exit_code == 2):
+    if not crashed and (COULD_NOT_CONNECT in ended or exit_code == 2
+                        or _REFUSED.search(lines[-1] if lines else "")):
         return Classification("failed-infra", f"could not connect (error 502): {FIX_502}",
                               codes, retry_connect=True)
-    lost = sorted(set(_unrestored(log_text)) & CONNECTIVITY - set(benign))
+    lost = sorted(set(_unrestored(before_crash(log_text))) & CONNECTIVITY - set(benign))
     if lost:
         return Classification("failed-infra",
                               f"connectivity lost (error {', '.join(map(str, lost))})", codes)
@@ -176,7 +184,7 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
         last = [ln for ln in log_text.strip().splitlines() if ln.strip()][-1:]
         return Classification("failed-code", f"traceback: {textsafe.line(last[0])[:120]}" if last
                               else "traceback", codes, crashed=True)
-    md = [c for c in _farms_unrestored(log_text) if c in MARKET_DATA and c in errors]
+    md = sorted(ended & MARKET_DATA)
     if md:
         return Classification("failed-market-data",
                               f"market data unavailable (error {', '.join(map(str, md))})",

@@ -90,7 +90,8 @@ async def session(host: str, port: int, client_id: int, scenario: str) -> tuple[
             except TimeoutError:
                 pass
             if market.is_set():
-                say("market data unavailable; no report written")
+                code = next(c for c, _ in reversed(errors) if c in (354, 10167, 10089, 10090, 162))
+                say(f"no report written: market data unavailable (error {code})")
                 return 1, account
         return 0, account
     finally:
