@@ -540,7 +540,8 @@ def test_code_merged_after_the_session_did_not_run_reviewed(trading_repo: Path, 
     """Whether a run's code was reviewed is asked of the base as it stood when the run
     started (its first-parent commits dated by then), not when the report is recorded:
     sessions run on a feature commit merged at noon do not qualify, recorded before or
-    after the merge; verify re-derives the same. A report without code information is
+    after the merge, and whatever a commit above the merge says of its date; verify
+    re-derives the same. A report without code information is
     taken to have run the base's commit of its start: the merge's parent, not the
     feature commit the merge brought in."""
     cfg = trading_repo / "evidencebot.toml"
@@ -556,6 +557,8 @@ def test_code_merged_after_the_session_did_not_run_reviewed(trading_repo: Path, 
     git(trading_repo, "switch", "-q", "main")
     _dated(trading_repo, "2026-11-25T12:00:00Z", "merge", "-q", "--no-ff", "feature", "-m",
            "Merge feature (reviewed at noon)")
+    # a commit on top dated early (a clock behind) lands no earlier than the merge below it
+    _dated(trading_repo, "2026-11-25T08:00:00Z", "commit", "-q", "--allow-empty", "-m", "docs")
     for hour in (9, 10, 11):
         doc = report(finished=datetime(2026, 11, 25, hour, 40, tzinfo=UTC))
         doc["code_commit"] = feature

@@ -165,17 +165,17 @@ class Context:
         return _is_ancestor(self.repo, commit, self.base_sha or self.base_ref)
 
     def base_at(self, when: datetime) -> str | None:
-        """The base branch's commit at ``when``: the newest of its first-parent commits
-        dated by then (give or take the clock skew allowed). git keeps no time a branch
-        moved; the date of the commit a merge request's merge made is the nearest record
-        of it (a fast-forward keeps the merged commits' own dates: earlier, so lenient)."""
+        """The base branch's commit at ``when`` (give or take the clock skew allowed): the
+        newest of its first-parent commits that had landed by then. git keeps no time a
+        branch moved; the date of the commit a merge request's merge made is the nearest
+        record of it, and a commit landed no earlier than any commit below it (a later
+        commit dated early does not bring an earlier merge forward). A fast-forward keeps
+        the merged commits' own dates: earlier, so lenient."""
         base = self.base_sha or self.base_ref
         if base is None:
             return None
         by = int(when.timestamp()) + MAX_CLOCK_SKEW_SECONDS
-        if self.base_sha and (_committed(self.repo, self.base_sha) or by + 1) <= by:
-            return self.base_sha  # (the base has not moved since: no walk)
-        return next((sha for date, sha in _first_parents(self.repo, base) if date <= by), None)
+        return next((sha for landed, sha in _landed(self.repo, base) if landed <= by), None)
 
     def reviewed_at(self, when: datetime) -> Callable[[str], bool]:
         """Whether a code commit was on the base branch when a run started at ``when``:
@@ -233,26 +233,17 @@ class Context:
 
 
 @lru_cache(maxsize=8)
-def _committed(repo: Path, sha: str) -> int | None:
-    """The commit date of commit ``sha`` (as `rev-list --timestamp` gives it), read through
-    the open object reader when there is one."""
-    got = git.cat_batch_typed(repo, [sha])[0]
-    if got is None or got[0] != "commit":
-        return None
-    for line in got[1].split(b"\n\n", 1)[0].split(b"\n"):
-        if line.startswith(b"committer "):
-            stamp = line.rsplit(b" ", 2)[-2]
-            return int(stamp) if stamp.isdigit() else None
-    return None
-
-
-@lru_cache(maxsize=8)
-def _first_parents(repo: Path, base: str) -> list[tuple[int, str]]:
-    """(commit date, id) of the base's first-parent commits, newest first: one process,
-    then every run's `base_at` from memory (``base`` is a commit id where it can go
-    stale)."""
+def _landed(repo: Path, base: str) -> list[tuple[int, str]]:
+    """(when it landed, id) of the base's first-parent commits, newest first: its commit
+    date, or a later one of a commit below it (one process, then every run's `base_at`
+    from memory; ``base`` is a commit id where it can go stale)."""
     out = git.out(repo, "rev-list", "--first-parent", "--timestamp", base, "--")
-    return [(int(date), sha) for date, sha in (line.split() for line in out.splitlines())]
+    chain = [(int(date), sha) for date, sha in (line.split() for line in out.splitlines())]
+    landed, latest = [], 0
+    for date, sha in reversed(chain):  # oldest first: the latest date so far
+        latest = max(latest, date)
+        landed.append((latest, sha))
+    return landed[::-1]
 
 
 @lru_cache(maxsize=256)
