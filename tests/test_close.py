@@ -530,3 +530,22 @@ def test_a_late_failing_run_contradicts_any_milestone_s_unmerged_closure(
     git(repo, "switch", "-q", OPS)
     v = cli("--repo", repo, "verify")
     assert v.code == 1 and "(closure-contradicted)" in v.out and "MO-3's closure" in v.out
+
+
+def test_a_hand_made_closure_on_a_real_streak_without_close_s_files_closes_nothing(
+        tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The runs it names are the streak's, but the commit holds none of the files `close`
+    writes: unmerged, `status` says what verify finds; `close` publishes nothing."""
+    repo, _remote = make(tmp_path, "none")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    assert cli("--repo", repo, "close", "MO-2", "--no-push").code == 0
+    message = git(repo, "log", "-1", "--format=%B", OPS)
+    git(repo, "switch", "-q", OPS)
+    git(repo, "reset", "-q", "--hard", f"{OPS}~1")  # the real closure off
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "--no-verify",
+                    "-F", "-"], input=message, text=True, check=True)
+    st = cli("--repo", repo, "status").out
+    assert st.startswith("MO-2: 3/3") and "NOT CLOSED" in st and "mismatch)" in st
+    assert "verify blames it" in st
+    assert cli("--repo", repo, "close", "MO-2", "--no-push").code == 1

@@ -358,20 +358,30 @@ def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: A
         add(*fault)
     if s is None:
         return
-    parent = c.parents[0]
     _closure_date(ctx, c, s, add)
+    for found in closure_file_faults(ctx, c, describe) if describe is not None else ():
+        add(*found)
+
+
+def closure_file_faults(ctx: Context, c: OpsCommit, describe: Describe) -> list[Fault]:
+    """The files closure commit ``c`` holds that are not what `close` renders there
+    (``describe``: `closure.rerendered`): its documents, description and report page."""
+    out: list[Fault] = []
     docs = {ctx.cfg.docs.backlog, ctx.cfg.docs.design, ctx.cfg.docs.session_log}
-    for path, text in (describe(ctx, c, parent) if describe is not None else {}).items():
+    for path, text in describe(ctx, c, c.parents[0]).items():
         committed = git.show_bytes(ctx.repo, c.sha, path)
         if committed is not None and committed.decode("utf-8", "replace") == text:
             continue
         if path in docs:
-            add("closure-documents-mismatch", f"{path} is not what `close` writes at this "
-                "commit (the milestone's cells, the session-log entry, nothing else)",
-                "let `evidencebot close` write it: " + DROP)
+            out.append(fault("closure-documents-mismatch", f"{path} is not what `close` "
+                             "writes at this commit (the milestone's cells, the session-log "
+                             "entry, nothing else)", "let `evidencebot close` write it: " + DROP))
         elif path.endswith(".html"):
-            add("page-mismatch", f"{path} is not the report page `close` renders from the "
-                "history at this commit", "let `evidencebot close` write it")
+            out.append(fault("page-mismatch", f"{path} is not the report page `close` "
+                             "renders from the history at this commit",
+                             "let `evidencebot close` write it"))
         else:
-            add("description-mismatch", f"{path} is not the description `close` renders "
-                "from the history at this commit", "let `evidencebot close` write it")
+            out.append(fault("description-mismatch", f"{path} is not the description "
+                             "`close` renders from the history at this commit",
+                             "let `evidencebot close` write it"))
+    return out

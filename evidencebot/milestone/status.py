@@ -78,15 +78,22 @@ def status_report(ctx: Context) -> dict[str, Any]:
 def standing(ctx: Context, commits: Sequence[OpsCommit],
              s: Streak) -> tuple[Streak, tuple[str, str, str] | None]:
     """``s`` (the streak of ``commits``) as it stands: without its closure, and with the
-    fault verify finds in it, when the closure is not merged and does not stand on the
-    history before it (`rederive.closure_faults`: a commit `close` would not have made).
-    A merged closure passed the gate. What `status` and `history` say."""
+    first fault verify finds in it, when the closure does not stand on the history before
+    it (`rederive.closure_faults`) or, while unmerged, holds other files than `close`
+    renders (`rederive.closure_file_faults`): a commit `close` would not have made. What
+    `status` and `history` say. (A closure merged through a code merge request that CI
+    did not verify is caught by the first: the file check renders the page, so it waits
+    for the merge request's verify.)"""
     closed = s.closed_by
-    if closed is None or ctx.on_base(closed.sha):
+    if closed is None:
         return s, None
-    from ..ledger.rederive import closure_faults
+    from ..ledger.rederive import closure_faults, closure_file_faults
 
     faults, _ = closure_faults(ctx, closed, commits[commits.index(closed) + 1:])
+    if not faults and not ctx.on_base(closed.sha):
+        from .closure import rerendered
+
+        faults = closure_file_faults(ctx, closed, rerendered)
     return (replace(s, closed_by=None), faults[0]) if faults else (s, None)
 
 
