@@ -489,19 +489,26 @@ def test_a_rebuild_skips_a_run_the_new_tip_already_holds(tmp_path: Path, cli,  #
     assert cli("--repo", repo, "verify").code == 0
 
 
-def test_a_closure_close_did_not_make_closes_nothing(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """A closure commit written by hand on one run (--no-verify): `status` and `history`
-    say the streak, not CLOSED, and name verify's finding; `close`, at 3/3 later,
-    refuses to publish a merge request for it (exit 1), as verify would fail CI."""
+def hand_made_closure(tmp_path: Path, cli, *, on: str) -> Path:  # type: ignore[no-untyped-def]
+    """Three runs and a real closure, then an empty commit carrying that closure's message
+    (--no-verify) made on ``on`` instead: a closure `close` did not make."""
     repo, _remote = make(tmp_path, "none")
     for n in range(3):
         record(cli, repo, tmp_path, n)
     assert cli("--repo", repo, "close", "MO-2", "--no-push").code == 0
     message = git(repo, "log", "-1", "--format=%B", OPS)
     git(repo, "switch", "-q", OPS)
-    git(repo, "reset", "-q", "--hard", f"{OPS}~3")  # back to the first run
+    git(repo, "reset", "-q", "--hard", on)
     subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "--no-verify",
                     "-F", "-"], input=message, text=True, check=True)
+    return repo
+
+
+def test_a_closure_close_did_not_make_closes_nothing(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A closure commit written by hand on one run (--no-verify): `status` and `history`
+    say the streak, not CLOSED, and name verify's finding; `close`, at 3/3 later,
+    refuses to publish a merge request for it (exit 1), as verify would fail CI."""
+    repo = hand_made_closure(tmp_path, cli, on=f"{OPS}~3")  # on the first run
     st = cli("--repo", repo, "status")
     assert st.out.startswith("MO-2: 1/3\n") and "CLOSED on" not in st.out
     assert "NOT CLOSED" in st.out and "(milestone-closed-early)" in st.out
@@ -536,15 +543,7 @@ def test_a_hand_made_closure_on_a_real_streak_without_close_s_files_closes_nothi
         tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     """The runs it names are the streak's, but the commit holds none of the files `close`
     writes: unmerged, `status` says what verify finds; `close` publishes nothing."""
-    repo, _remote = make(tmp_path, "none")
-    for n in range(3):
-        record(cli, repo, tmp_path, n)
-    assert cli("--repo", repo, "close", "MO-2", "--no-push").code == 0
-    message = git(repo, "log", "-1", "--format=%B", OPS)
-    git(repo, "switch", "-q", OPS)
-    git(repo, "reset", "-q", "--hard", f"{OPS}~1")  # the real closure off
-    subprocess.run(["git", "-C", str(repo), "commit", "-q", "--allow-empty", "--no-verify",
-                    "-F", "-"], input=message, text=True, check=True)
+    repo = hand_made_closure(tmp_path, cli, on=f"{OPS}~1")  # the real closure off
     st = cli("--repo", repo, "status").out
     assert st.startswith("MO-2: 3/3") and "NOT CLOSED" in st and "mismatch)" in st
     assert "verify blames it" in st
