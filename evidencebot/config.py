@@ -128,6 +128,10 @@ def _under_reports(v: str) -> str:
             or "/./" in f"{v}/":
         raise ValueError("must be a folder under reports/ (letters, digits, . _ -), "
                          "where the Evidence-Record trailer says records live")
+    for part in v.rstrip("/").split("/"):  # (the names the hook lets evidence have)
+        why = "is a dot-folder" if part.startswith(".") else defaults.windows_problem(part)
+        if why:
+            raise ValueError(f"{part!r} {why}: the hook refuses evidence there")
     return v
 
 

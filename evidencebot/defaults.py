@@ -20,3 +20,18 @@ STREAK_LINE = (rf"^[ \t]*{STREAK_WORDS}[ \t]*([0-9]{{1,9}})[ \t]+of[ \t]+([0-9]{
 # Names Windows cannot hold a file under, whatever the extension (evidence is read there).
 WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                               *(f"lpt{i}" for i in range(10))})
+
+WINDOWS_BAD = frozenset('<>:"|?*\\')
+
+
+def windows_problem(part: str) -> str | None:
+    """Why Windows cannot hold a file or folder named ``part`` (None: it can)."""
+    if part.endswith((".", " ")):
+        return "ends with a dot or a space (Windows drops it)"
+    if not WINDOWS_BAD.isdisjoint(part) or (part and min(part) < " "):  # (U+0000-U+001F)
+        return "holds a character Windows cannot (<>:\"|?*\\ or a control character)"
+    if part.split(".", 1)[0].strip().lower() in WINDOWS_RESERVED:
+        return "is a reserved device name on Windows"
+    if part[:4].lower() == "git~" and part[4:].isdigit():  # (git refuses it too)
+        return "is a short (8.3) name Windows can give .git"
+    return None

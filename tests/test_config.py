@@ -45,6 +45,10 @@ def test_init_template_parses_to_the_defaults() -> None:
         # the Evidence-Record trailer's form: records live under reports/
         ("[docs]\nevidence_dir = 'evidence/step1a'\n", "docs.evidence_dir"),
         ("[docs]\nevidence_dir = 'reports/../src'\n", "docs.evidence_dir"),
+        # names the hook would refuse every record under (exit 2 here, not 1 at record)
+        ("[docs]\nevidence_dir = 'reports/.hidden'\n", "'.hidden' is a dot-folder"),
+        ("[docs]\nevidence_dir = 'reports/CON'\n", "'CON' is a reserved device name"),
+        ("[docs]\nevidence_dir = 'reports/x.'\n", "'x.' ends with a dot"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(text: str, message: str) -> None:

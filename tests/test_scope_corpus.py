@@ -559,7 +559,8 @@ def test_a_folder_that_exists_as_spelled_is_no_twin_of_a_file_beside_it(
 def test_a_name_windows_cannot_hold_is_found_as_char_by_char(part: str) -> None:
     """A name part with a character Windows refuses (<>:"|?*\\ or U+0000-U+001F) is
     reported, whatever else it holds; one without is not (its other problems aside)."""
-    from evidencebot.guard.paths import WINDOWS_BAD, _windows_problem
+    from evidencebot.defaults import WINDOWS_BAD
+    from evidencebot.defaults import windows_problem as _windows_problem
 
     bad = any(c in WINDOWS_BAD or ord(c) < 32 for c in part)
     why = _windows_problem(part) or ""

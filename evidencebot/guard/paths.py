@@ -5,7 +5,7 @@
 
 from collections.abc import Iterable, Iterator, Sequence
 
-from ..defaults import WINDOWS_RESERVED
+from ..defaults import windows_problem
 from .rules import (
     ALWAYS_FORBIDDEN,
     EVIDENCE_ROOT,
@@ -74,9 +74,6 @@ def path_rules(ch: Change, rules: Rules) -> list[Violation]:
     return out
 
 
-WINDOWS_BAD = set('<>:"|?*\\')
-
-
 def name_rules(path: str, rules: Rules) -> list[Violation]:
     """A new evidence file is data a reviewer can open anywhere: an evidence extension, no
     dotfile, a name Windows can hold."""
@@ -89,7 +86,7 @@ def name_rules(path: str, rules: Rules) -> list[Violation]:
                              f"({', '.join(rules.evidence_extensions)}), never code",
                              "commit the evidence as one of those file kinds"))
     for part in parts:
-        why = _windows_problem(part)
+        why = windows_problem(part)
         if part.startswith("."):
             out.append(Violation(path, "no-dotfiles", f"{part!r} is a dotfile or dot-folder",
                                  "name evidence files without a leading dot"))
@@ -208,18 +205,6 @@ def _page_href(value: str) -> bool:
     scheme, colon, _rest = bare.partition(":")
     return not colon or "/" in scheme or "?" in scheme or "#" in scheme \
         or scheme in ("http", "https")
-
-
-def _windows_problem(part: str) -> str | None:
-    if part.endswith((".", " ")):
-        return "ends with a dot or a space (Windows drops it)"
-    if not WINDOWS_BAD.isdisjoint(part) or (part and min(part) < " "):  # (U+0000-U+001F)
-        return "holds a character Windows cannot (<>:\"|?*\\ or a control character)"
-    if part.split(".", 1)[0].strip().lower() in WINDOWS_RESERVED:
-        return "is a reserved device name on Windows"
-    if part[:4].lower() == "git~" and part[4:].isdigit():  # (git refuses it too)
-        return "is a short (8.3) name Windows can give .git"
-    return None
 
 
 def fold(text: str) -> str:
