@@ -290,7 +290,7 @@ def _errors(events: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def load(path: Path, *, timeout: float = 15.0) -> PageResult:
+def load(path: Path, *, timeout: float = 60.0) -> PageResult:
     """Open ``path`` in a fresh headless Chromium and report what happened.
 
     Raises ChromiumError when Chromium does not start or the load event does not come
