@@ -154,13 +154,16 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
                          hand_row=rendered.row_number is None)
     message = run_message(record, block, streak=streak, consecutive=ctx.consecutive,
                           milestone=ctx.milestone)
-    closed_mos = [mo for mo in ctx.milestones if mo in runs.closed]
-    history = ctx.history(parent) if closed_mos else ()  # (read only after a closure)
-    closed = next(((mo, c) for mo, c in ((mo, streaks.contradicted_closure(
-        streaks.closure_before(history, runs, mo), runs, merged=ctx.on_base,
-        run_id=record.run_id, started=record.started_at, finished=record.finished_at,
-        outcome=record.outcome.value, dirty=record.code.dirty is True)) for mo in closed_mos)
-        if c is not None), None)
+    closed: tuple[str, OpsCommit] | None = None
+    history = ctx.history(parent) if runs.closed else ()  # (read only after a closure)
+    for mo in (mo for mo in ctx.milestones if mo in runs.closed):
+        broken = streaks.contradicted_closure(
+            streaks.closure_before(history, runs, mo), runs, merged=ctx.on_base,
+            run_id=record.run_id, started=record.started_at, finished=record.finished_at,
+            outcome=record.outcome.value, dirty=record.code.dirty is True)
+        if broken is not None:
+            closed = (mo, broken)
+            break
     return RunDraft(Draft(changes, message), streak, rendered.row_number is None, closed)
 
 
