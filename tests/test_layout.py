@@ -176,11 +176,11 @@ def test_the_hook_imports_nothing_it_does_not_need(trading_repo: Path, cli) -> N
     assert found == []
 
 
-def test_a_run_recorded_after_another_parses_no_markdown(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+def test_a_run_recorded_after_another_parses_no_markdown_and_renders_no_jinja2(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
                                                          tmp_path: Path) -> None:
     """Each record leaves the blocks of the documents it committed (`mdblocks`), and the
     next record edits those documents: no Markdown parser is imported for the tracker row,
-    the streak line or the hand-written rows."""
+    the streak line or the hand-written rows. Its templates have no logic: no Jinja2."""
     from conftest import PINNED, record_run
 
     from evidencebot.sim.trading_repo import report, write_report
@@ -188,7 +188,7 @@ def test_a_run_recorded_after_another_parses_no_markdown(trading_repo: Path, cli
     record_run(cli, trading_repo, 7)
     doc = report(finished=datetime.fromisoformat(PINNED) - timedelta(minutes=35), filled=2)
     argv = ["--repo", str(trading_repo), "record", str(write_report(tmp_path / "r.json", doc))]
-    assert imported("evidencebot.cli", argv, ["markdown_it"], tmp_path) == ([], 0)
+    assert imported("evidencebot.cli", argv, ["markdown_it", "jinja2"], tmp_path) == ([], 0)
     log = subprocess.run(["git", "-C", str(trading_repo), "log", "--format=%s",
                           "main..ops/evidence"], capture_output=True, text=True,
                          check=True).stdout.splitlines()
@@ -219,81 +219,6 @@ def test_the_executable_leaves_its_objects_to_reference_counting_at_exit(
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           cwd=trading_repo)
     assert done.stderr.strip().splitlines()[-1] == "0 True 0", done.stderr
-
-
-def test_templates_are_compiled_once_then_kept(trading_repo: Path, tmp_path: Path) -> None:
-    """The first record compiles its Jinja2 template (the commit body; the session entry
-    has no logic and no Jinja2) and keeps it under .git/evidencebot/; the next process
-    renders from what was kept (a damaged file is compiled again)."""
-    from conftest import PINNED
-
-    from evidencebot.sim.trading_repo import report, write_report
-
-    def record(n: int) -> tuple[int, int]:
-        doc = report(finished=datetime.fromisoformat(PINNED) - timedelta(minutes=35 * n),
-                     filled=2)
-        argv = ["--repo", str(trading_repo), "record",
-                str(write_report(tmp_path / f"r{n}.json", doc))]
-        probe = ("import sys, jinja2\ncompiled = []\nreal = jinja2.Environment.compile\n"
-                 "def counted(self, *a, **k):\n    compiled.append(1)\n"
-                 "    return real(self, *a, **k)\n"
-                 "jinja2.Environment.compile = counted\nfrom evidencebot.cli import main\n"
-                 f"code = main({argv!r})\nprint(code, len(compiled), file=sys.stderr)\n")
-        done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-        code, count = done.stderr.strip().splitlines()[-1].split()
-        return int(code), int(count)
-
-    assert record(5) == (0, 1)
-    kept = sorted((trading_repo / ".git" / "evidencebot" / "templates").iterdir())
-    assert len(kept) == 1
-    assert record(4) == (0, 0)
-    kept[0].write_bytes(kept[0].read_bytes()[:-3] + b"\x00\x01\x02")  # damaged
-    assert record(3) == (0, 1)
-
-
-class _Kept:
-    """A store that remembers what was asked of it (evidence.store.Store's interface)."""
-
-    def __init__(self, log: list[str], name: str, key: str) -> None:
-        self.log, self.name, self.key = log, name, key
-
-    def load(self) -> None:
-        self.log.append(f"load {self.key}")
-
-    def save(self, value: object) -> None:
-        self.log.append(f"save {self.key}")
-
-
-def test_verify_renders_no_kept_template_and_other_options_are_other_code(
-        trading_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """verify's context drops the kept compiled templates (it trusts no local shortcut);
-    the kept code's key names Jinja2's release and how templates are read."""
-    from evidencebot import templating
-    from evidencebot.ledger.verify import verify_context
-    from evidencebot.ledger.workspace import open_context
-
-    log: list[str] = []
-
-    def render() -> None:
-        templating.environment.cache_clear()  # no template compiled in memory before
-        templating.render("commit_body.j2", kind="step1a-burnin", run_id="r", result="r",
-                          reasons=[], disagreement=None, streak=1, consecutive=3,
-                          milestone="m")
-
-    open_context(trading_repo, config_path=None, clock=lambda: datetime.now())
-    templating.keep_compiled(lambda name, key: _Kept(log, name, key))
-    render()
-    assert [e.split()[0] for e in log] == ["load", "save"]
-    first = log[0]
-    monkeypatch.setitem(templating._OPTIONS, "trim_blocks", False)
-    log.clear()
-    render()
-    assert log and log[0] != first  # other options: another key
-    verify_context(trading_repo, base="main", clock=lambda: datetime.now())
-    log.clear()
-    render()
-    assert log == []
-    templating.environment.cache_clear()
 
 
 def test_a_misspelled_command_is_matched_against_every_command(cli) -> None:  # type: ignore[no-untyped-def]

@@ -35,6 +35,11 @@ def trailers(repo: Path, rev: str = OPS) -> dict[str, str]:
     return dict(line.split(": ", 1) for line in parsed.splitlines())
 
 
+def body(repo: Path, rev: str = OPS) -> list[str]:
+    """The lines of the commit message between its subject and its trailer block."""
+    return git(repo, "log", "-1", "--format=%B", rev).split("\n\n")[1].splitlines()
+
+
 def snapshot(repo: Path) -> tuple[str, str, str, str]:
     return (git(repo, "rev-parse", "HEAD"), git(repo, "symbolic-ref", "HEAD"),
             git(repo, "status", "--porcelain=v1", "--untracked-files=all"),
@@ -71,6 +76,9 @@ def test_record_commits_record_row_and_entry_with_trailers(trading_repo: Path, t
     assert sorted(changed) == sorted(["IMPLEMENTATION_BACKLOG.md", "SESSION_LOG.md", path])
     assert git(trading_repo, "log", "-1", "--format=%an <%ae>", OPS).strip() == \
         "evidencebot <evidencebot@localhost>"
+    assert body(trading_repo) == [  # (no line for thresholds when none failed)
+        f"Run {record['run_id']} recorded by evidencebot: qualifying (2 filled, data ratio "
+        "0.857, min bars 240).", "Streak 1/3 toward MO-2."]
 
 
 def test_documents_change_only_where_they_should(trading_repo: Path, tmp_path: Path,
@@ -179,6 +187,9 @@ def test_lying_passed_flag_is_overridden(trading_repo: Path, tmp_path: Path,
     assert doc["run"]["outcome"] == "non-qualifying" and doc["run"]["qualifying"] is False
     assert "passed=true" in doc["disagreement"]
     assert trailers(trading_repo)["Evidence-Outcome"] == "non-qualifying"
+    said = body(trading_repo)  # (a line for the failed thresholds and one for the report)
+    assert said[1:] == ["Failed thresholds: 0 filled orders < 1.",
+                        f"Note: {doc['disagreement']}.", "Streak 0/3 toward MO-2."], said
 
 
 def test_dirty_code_never_qualifies(trading_repo: Path, tmp_path: Path,

@@ -19,7 +19,7 @@ from ..hashes import sha256
 from ..md import edit as mdedit
 from ..md import lines as mdlines
 from ..redact import redact
-from ..templating import fill, render
+from ..templating import fill
 from ..textsafe import line, markdown, whole_number
 from . import trailers
 from .record import EvidenceRecord, Outcome
@@ -106,12 +106,11 @@ def run_message(record: EvidenceRecord, block: list[tuple[str, str]], *, streak:
                 consecutive: int, milestone: str) -> str:
     v = record.verdict
     subject = run_subject(record)
-    body = render("commit_body.j2", kind="step1a-burnin", run_id=record.run_id,
-                  result=line(result_text(record)),
-                  reasons=[line(r) for r in v.reasons] if v else [],
-                  disagreement=line(v.disagreement) if v and v.disagreement else None,
-                  streak=streak,
-                  consecutive=consecutive, milestone=milestone)
+    reasons = [line(r) for r in v.reasons] if v else []
+    body = fill("commit_body.txt", run_id=record.run_id, result=line(result_text(record)),
+                failed=f"Failed thresholds: {'; '.join(reasons)}.\n" if reasons else "",
+                note=f"Note: {line(v.disagreement)}.\n" if v and v.disagreement else "",
+                streak=streak, consecutive=consecutive, milestone=milestone)
     return redact(trailers.render_message(subject, body, block))
 
 

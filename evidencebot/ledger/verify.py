@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import config as config_mod
-from .. import git, templating
+from .. import git
 from ..errors import UsageError
 from ..evidence import bankholidays, history
 from ..evidence import streak as streaks
@@ -54,12 +54,11 @@ def verify_context(repo: Path, *, base: str, clock: Callable[[], datetime],
         f"name the branch alone: --base {plain}" if plain else
         f"fetch it (git fetch origin {base}), or give the base branch's name, e.g. --base "
         "main") if named else "")
-    # Bank holidays straight from the `holidays` package, Markdown from a parse of its own,
-    # templates compiled from their source: no local shortcut is trusted.
+    # Bank holidays straight from the `holidays` package, Markdown from a parse of its own:
+    # no local shortcut is trusted.
     bankholidays.use_store(None)
     mdedit.forget()
     mdlines.forget()
-    templating.keep_compiled(None)
     loaded = config_mod.load_at(top, ref)
     return Context(top, loaded, loaded, clock, guard.base_rules(top, base), ref,
                    git.rev_parse(top, ref), shortcuts=False)

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__, git, templating
+from .. import __version__, git
 from .. import config as config_mod
 from ..config import Config, LoadedConfig
 from ..defaults import CONSECUTIVE, MAX_CLOCK_SKEW_SECONDS, MILESTONE
@@ -279,8 +279,6 @@ def open_context(
     loaded = _base_documents(loaded, base, base_name)
     common = git.common_dir(top)
     mdblocks.adopt(markdown_shortcut(common).load())
-    templating.keep_compiled(lambda name, key: Store(
-        common / "evidencebot" / "templates" / f"{name}.bin", key))
     return Context(top, loaded, base, clock, base_rules(top, base_name), ref,
                    git.rev_parse(top, ref) if ref else None)
 
