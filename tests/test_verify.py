@@ -897,6 +897,42 @@ def test_a_commit_that_breaks_the_streak_closes_nothing(
     assert "MO-2 set to CLOSED with a streak of 0/3 in the history (milestone-closed-early)" in r.out
 
 
+def test_a_status_set_closed_by_hand_with_the_streak_met_closes_nothing(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """At 3/3, MO-2's Status set CLOSED in a commit of its own (the runbook's manual step,
+    not `close`): the hook refuses it, and verify blames it when it got past the hook. A
+    status flipped by hand names no runs: a failed session recorded later, between the
+    streak's runs, would contradict nothing while the branch still read CLOSED."""
+    from evidencebot import __version__
+    from evidencebot.guard.install import install_hooks
+
+    for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):  # (the tests' pinned clock)
+        monkeypatch.setenv(key, NOW.isoformat())
+    for n in range(3):
+        doc = report(finished=NOW - timedelta(hours=7 - 2 * n), filled=2)
+        assert cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc)).code == 0
+    git(trading_repo, "switch", "-q", OPS)
+    install_hooks(trading_repo, base="main", force=True)
+    design = trading_repo / "PROJECT_DESIGN.md"
+    text = design.read_text(encoding="utf-8")
+    design.write_text(text.replace("| OPEN | Step 1A Burn-In Tracker |",
+                                   "| CLOSED | Step 1A Burn-In Tracker |"), encoding="utf-8")
+    message = ("ops: MO-2 closed\n\nEvidence-Kind: check\nCheck-Failed: window\n"  # (a check's block)
+               f"Session-Type: OPS\nEvidencebot-Version: {__version__}\nConfig-Sha256: none\n")
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
+    hooked = subprocess.run(["git", "-C", str(trading_repo), "commit", "-qa", "-m", message],
+                            capture_output=True, text=True, env=env)
+    assert hooked.returncode != 0 and "(milestone-closed-by-hand)" in hooked.stderr, hooked.stderr
+    git(trading_repo, "commit", "-qa", "-m", message, "--no-verify")
+    late = report(finished=NOW - timedelta(hours=4), filled=0)  # between the 2nd and 3rd
+    assert cli("--repo", trading_repo, "record", write_report(tmp_path / "late.json", late)).code == 0
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1 and "(not-an-ops-commit)" not in r.out  # (a check commit's block)
+    assert "MO-2 set to CLOSED in a commit that is not its closure" in r.out, r.out
+    assert "(milestone-closed-by-hand)" in r.out and "evidencebot close MO-2" in r.out
+
+
 def test_a_closure_dated_before_its_runs_is_caught(
         trading_repo: Path, tmp_path: Path, cli, pinned_now: str,
         monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

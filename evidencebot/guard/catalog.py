@@ -82,6 +82,9 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
              "rule in the base branch's config becomes CLOSED"),
     RuleInfo("milestone-closed-early", _TABLES, "CLOSED only when the branch's own history "
              "holds the streak (MO-2: 3 consecutive qualifying runs)"),
+    RuleInfo("milestone-closed-by-hand", _TABLES, "CLOSED (or a note that says closed) only "
+             "in the milestone's closure commit, which `evidencebot close` makes and which "
+             "names the runs; never by hand"),
     RuleInfo("append-only", _LOG, "existing text never changes; a new entry starts with "
              "its own heading"),
     RuleInfo("ops-entry-only", _LOG, "appended entries are of type OPS"),

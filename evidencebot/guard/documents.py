@@ -13,10 +13,12 @@ from typing import Any
 from ..defaults import STREAK_LINE
 from . import tracker
 from .rules import (
+    BY_HAND,
     Change,
     Rules,
     StreakOf,
     Violation,
+    by_hand,
     closed_early,
     markup_violation,
     says_closed,
@@ -340,6 +342,8 @@ def _status_change(ch: Change, mo: str, old: str, new: str, line: tuple[int, int
                           "only milestones with a rule in the base branch's config close",
                           line, section)]
     need, have = rules.milestones[mo], streak_of(mo)
+    if have == BY_HAND:
+        return [by_hand(ch.path, mo, f"{mo} set to CLOSED", line, section)]
     if have < need:
         return [Violation(ch.path, "milestone-closed-early",
                           f"{mo} set to CLOSED with a streak of {have}/{need} in the history",

@@ -9,7 +9,7 @@ rule, and saying how to fix it. Import-light: it runs inside the pre-commit hook
 # is a string that typing compiles at import time, milliseconds on every hook run.
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -113,9 +113,40 @@ class Violation(NamedTuple):
                 "lines": list(self.lines) if self.lines else None, "section": self.section}
 
 
-# milestone id -> qualifying runs in a row in the history (CLOSED_MET when it closed it)
+# milestone id -> qualifying runs in a row in the history (CLOSED_MET when it closed it,
+# BY_HAND when the commit judged is not its closure: `closing`)
 StreakOf = Callable[[str], int]
 CLOSED_MET = 1 << 30  # (what a StreakOf gives for a milestone the history already closed)
+BY_HAND = -1  # (what it gives for one the history has not closed, to a commit that does not)
+
+
+def closing(streak_of: StreakOf, closes: str | None, rules: Rules) -> StreakOf:
+    """``streak_of`` for a change that is the closure of milestone ``closes`` (None: of
+    none; `closure_in`). Before the history closed a milestone, only its closure sets it
+    CLOSED or says it closed, even with the streak met (BY_HAND; short of it, the streak
+    says why): a status flipped by hand names no runs, so a run recorded later between
+    the streak's runs would contradict nothing, and the branch would still read CLOSED."""
+    def of(milestone: str) -> int:
+        have = streak_of(milestone)
+        if have == CLOSED_MET or milestone == closes or have < rules.milestones.get(
+                milestone, CLOSED_MET):
+            return have
+        return BY_HAND
+    return of
+
+
+def closure_in(changes: Sequence[Change], rules: Rules) -> str | None:
+    """The milestone (with a rule) whose closure page, ``<milestone_dir>/<id>.md``, the
+    change adds: `close`'s commit does, and nothing else may (verify holds a commit that
+    adds one to being the closure `close` makes: `stray-closure-file`, the closure's
+    rules)."""
+    folder = rules.milestone_dir.rstrip("/") + "/"
+    for ch in changes:
+        name = ch.path[len(folder):] if ch.path.startswith(folder) else ""
+        if ch.old is None and ch.new is not None and name.endswith(".md") and \
+                name[:-len(".md")] in rules.milestones:
+            return name[:-len(".md")]
+    return None
 
 
 @lru_cache(maxsize=256)
@@ -178,7 +209,18 @@ def closed_early(path: str, mo: str, what: str, lines: tuple[int, int] | None, s
     have = streak_of(mo) if need is not None else 0
     if need is not None and have >= need:
         return []
+    if have == BY_HAND:
+        return [by_hand(path, mo, what, lines, section)]
     held = f"a streak of {have}/{need}" if need is not None else \
         f"no [milestone.{mo}] rule in the config"
     return [Violation(path, "milestone-closed-early", f"{what}, with {held} in the history",
                       "leave it, or let `evidencebot close` write it", lines, section)]
+
+
+def by_hand(path: str, mo: str, what: str, lines: tuple[int, int] | None,
+            section: str) -> Violation:
+    """A commit that is not ``mo``'s closure closing it (`closing`)."""
+    return Violation(path, "milestone-closed-by-hand", f"{what} in a commit that is not its "
+                     "closure: only `evidencebot close` closes a milestone (its closure "
+                     "names the runs)", f"leave it; once the streak holds, run `evidencebot "
+                     f"close {mo}`", lines, section)

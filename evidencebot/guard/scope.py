@@ -7,7 +7,7 @@ pass reports every violation. Pure; the hook, `verify` and the ledger all call `
 from collections.abc import Callable, Collection, Sequence
 
 from .paths import Names, case_twins, path_rules
-from .rules import Change, Rules, StreakOf, Violation
+from .rules import Change, Rules, StreakOf, Violation, closing, closure_in
 
 
 def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf,
@@ -30,8 +30,9 @@ def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf,
     if documents:
         from .documents import judge_document  # Markdown rules: only when a document changed
 
+        closes = closing(streak_of, closure_in(changes, rules), rules)  # (only a closure closes)
         for ch in documents:
-            out += _document(judge_document, ch, rules, streak_of)
+            out += _document(judge_document, ch, rules, closes)
     return out
 
 
