@@ -219,6 +219,25 @@ def test_dry_run_writes_nothing(repo: Path, cli) -> None:  # type: ignore[no-unt
     assert not (repo / "latest.json").exists()
 
 
+@pytest.mark.parametrize("dry", [False, True])
+def test_a_dirty_checkout_of_the_ops_branch_stops_the_run_before_its_session(
+        repo: Path, tmp_path: Path, cli, dry: bool) -> None:  # type: ignore[no-untyped-def]
+    """`record` would not commit onto a checkout of the ops branch with uncommitted changes:
+    `run` (and its dry run) refuse before the wrapper starts, not once the session it
+    would record is over (a crash's handoff lost, the operator told to run again)."""
+    assert cli("--repo", repo, "run", "--skip-checks").code == 0  # the ops branch exists
+    (repo / "latest.json").unlink()
+    wt = tmp_path / "ops-checkout"
+    git(repo, "worktree", "add", "-q", str(wt), "ops/evidence")
+    (wt / "SESSION_LOG.md").write_text("a hand note, not committed\n", encoding="utf-8")
+    tip = git(repo, "rev-parse", "ops/evidence")
+    r = cli("--repo", repo, "run", "--skip-checks", *(["--dry-run"] if dry else []))
+    assert r.code == 2 and "ops/evidence is checked out at" in r.err, r.err
+    assert "with uncommitted changes" in r.err and "stash" in r.err
+    assert not (repo / "latest.json").exists()  # the wrapper never ran
+    assert git(repo, "rev-parse", "ops/evidence") == tip
+
+
 def test_missing_wrapper_is_a_usage_error(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     (repo / "evidencebot.toml").write_text('[burnin]\ncommand = ["no-such-wrapper-xyz"]\n')
     merged(repo, "reviewed config change")  # the base runs it

@@ -90,13 +90,20 @@ def advance(repo: Path, *, at: Tip, new: str) -> None:
     checkouts = git.branch_worktrees(repo, at.branch)
     if checkouts:
         _undo_unfinished(repo, at.branch, checkouts)
-    for wt in checkouts:
+    refuse_dirty_checkouts(repo, at.branch, checkouts)
+    _move_branch(repo, at, new, checkouts)
+
+
+def refuse_dirty_checkouts(repo: Path, branch: str, checkouts: list[Path] | None = None) -> None:
+    """UsageError when a checkout of ``branch`` (``checkouts``, found when None) holds
+    uncommitted changes: `advance` will not move the branch under them. `run` asks before
+    its session starts, not when the session it would record is over."""
+    for wt in git.branch_worktrees(repo, branch) if checkouts is None else checkouts:
         if _checkout_dirty(wt):
             raise UsageError(
-                f"{at.branch} is checked out at {wt} with uncommitted changes; commit or "
+                f"{branch} is checked out at {wt} with uncommitted changes; commit or "
                 "stash them there first (evidencebot will not overwrite them)",
                 fix=f"git -C {wt} stash (keeps them), then run the command again")
-    _move_branch(repo, at, new, checkouts)
 
 
 def _journal(repo: Path) -> Path:
