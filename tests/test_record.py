@@ -491,6 +491,49 @@ def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path
     assert state.dirty and want in state.dirty_paths, state.dirty_paths
 
 
+@pytest.mark.parametrize("hide", ["clean-filter", "stat-only", "tracked-beside-main"])
+def test_code_changed_behind_local_git_settings_is_dirty_code(trading_repo: Path,
+                                                              hide: str) -> None:
+    """Settings in .git/ no reviewer sees must not hide an edit: a clean filter that shows
+    git HEAD's version (set in .git/info/attributes), git told to trust a file's stat (a
+    same-size edit with its mtime put back); and a tracked module beside main.py, which
+    `python main.py` imports, edited (the top folder is no code path, main.py is)."""
+    import os
+
+    from evidencebot.ledger.checkout import code_state
+
+    (trading_repo / "main.py").write_text("import helpers\n")
+    (trading_repo / "helpers.py").write_text("LIMIT = 1\n")
+    git(trading_repo, "add", "main.py", "helpers.py")
+    git(trading_repo, "commit", "-qm", "main")
+    paths = ["src/", "main.py"]
+    target = trading_repo / ("helpers.py" if hide == "tracked-beside-main" else
+                             "src/broker/session.py")
+    os.utime(target, (1_700_000_000, 1_700_000_000))  # (well before the index: not racy)
+    git(trading_repo, "status", "--porcelain")  # (the index takes the file's stat)
+    before = target.stat()
+    if hide == "clean-filter":
+        (trading_repo / ".git" / "info").mkdir(exist_ok=True)
+        (trading_repo / ".git" / "info" / "attributes").write_text("src/** filter=keep\n")
+        git(trading_repo, "config", "filter.keep.clean", "git show HEAD:%f")
+    elif hide == "stat-only":
+        git(trading_repo, "config", "core.trustctime", "false")
+        git(trading_repo, "config", "core.checkStat", "minimal")
+    # (a filter fails closed: whatever it shows, git compares what it makes of the file)
+    assert code_state(trading_repo, paths).dirty == (hide == "clean-filter")
+    text = target.read_bytes()  # (saved as editors save: a new file in its place)
+    target.with_suffix(".new").write_bytes(text[:-2] + b"9\n")
+    os.replace(target.with_suffix(".new"), target)
+    assert target.stat().st_size == before.st_size and text.endswith(b"\n")
+    if hide == "stat-only":
+        os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    if hide != "tracked-beside-main":
+        assert git(trading_repo, "status", "--porcelain") == ""  # (git shows nothing)
+    state = code_state(trading_repo, paths)
+    want = target.relative_to(trading_repo).as_posix()
+    assert state.dirty and want in state.dirty_paths, state.dirty_paths
+
+
 def test_a_number_cell_of_unicode_digits_is_no_row_number(trading_repo: Path, tmp_path: Path,
                                                           cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
     """"²" passes str.isdigit and int() refuses it: the hand-written row numbered so is

@@ -19,16 +19,38 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     head = git.rev_parse(repo, "HEAD") or "none"
     specs = [p.rstrip("/") or "." for p in code_paths]
     # A submodule's changes count whatever a .gitmodules or the config says (ignore = all
-    # or dirty would hide code the run used).
-    raw = git.run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all",
-                  "--ignore-submodules=none", "--", *specs)
+    # or dirty would hide code the run used); the local settings that let git trust a
+    # file's stat (or an fsmonitor hook) over its content are set back to git's defaults.
+    raw = git.run(repo, *_LOOK_AT_CONTENT, "status", "--porcelain=v1", "-z",
+                  "--untracked-files=all", "--ignore-submodules=none", "--", *specs)
     paths = _porcelain_paths(raw.decode("utf-8", "replace"))
     paths += [p for p in _hidden_changes(repo, specs) if p not in paths]
+    paths += [p for p in _filtered(repo, specs) if p not in paths]
     paths += [p for p in _ignored_code(repo, specs) if p not in paths]
     paths += [p for p in _beside_scripts(repo, code_paths) if p not in paths]
     from ..evidence.record import CodeState
 
     return CodeState(commit=head, dirty=bool(paths), dirty_paths=tuple(paths))
+
+
+# git settings from the operator's config that would make `status` compare a file's stat,
+# not its content (a same-size edit with its mtime put back), or ask a hook what changed.
+_LOOK_AT_CONTENT = ("-c", "core.checkStat=default", "-c", "core.trustctime=true",
+                    "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
+
+
+def _filtered(repo: Path, specs: list[str]) -> list[str]:
+    """Tracked files under the code paths that a clean filter stands between and git: git
+    compares what the filter makes of a file, and a filter set in .git/info/attributes or
+    the user's attributes file (`git show HEAD:%f`, say) would show reviewed code while the
+    run imports other code. Fails closed: such a file is dirty code."""
+    tracked = git.run(repo, "ls-files", "-z", "--", *specs)
+    if not tracked:
+        return []
+    raw = git.run(repo, "check-attr", "-z", "--stdin", "filter", input=tracked).decode(
+        "utf-8", "surrogateescape").split("\x00")
+    return [path for path, _attr, value in zip(raw[0::3], raw[1::3], raw[2::3], strict=False)
+            if value not in ("unspecified", "unset")]
 
 
 def _porcelain_paths(raw: str) -> list[str]:
@@ -64,9 +86,10 @@ def _ignored_code(repo: Path, specs: list[str]) -> list[str]:
 
 
 def _beside_scripts(repo: Path, code_paths: list[str]) -> list[str]:
-    """Modules not in git beside a code path that is a file (main.py): `python main.py`
-    puts its folder first on the import path, so a json.py there shadows the standard
-    library's, whether or not the folder is itself a code path."""
+    """Modules beside a code path that is a file (main.py), not in git or changed from it:
+    `python main.py` puts its folder first on the import path, so a json.py there shadows
+    the standard library's, and a helpers.py it imports is code it runs, whether or not
+    the folder is itself a code path."""
     folders = {str(Path(p).parent).replace("\\", "/") for p in code_paths
                if p and not p.endswith("/") and (repo / p).is_file()}
     specs = [f":(glob){'' if f == '.' else f + '/'}*{ext}" for f in sorted(folders)
@@ -74,7 +97,11 @@ def _beside_scripts(repo: Path, code_paths: list[str]) -> list[str]:
     if not specs:
         return []
     raw = git.run(repo, "ls-files", "-z", "--others", "--", *specs)  # (ignored ones too)
-    return sorted(filter(None, raw.decode("utf-8", "replace").split("\x00")))
+    changed = git.run(repo, *_LOOK_AT_CONTENT, "status", "--porcelain=v1", "-z",
+                      "--untracked-files=no", "--", *specs)
+    return sorted({*filter(None, raw.decode("utf-8", "replace").split("\x00")),
+                   *_porcelain_paths(changed.decode("utf-8", "replace")),
+                   *_hidden_changes(repo, specs), *_filtered(repo, specs)})
 
 
 def _hidden_changes(repo: Path, specs: list[str]) -> list[str]:
