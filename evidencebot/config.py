@@ -159,6 +159,13 @@ def _periods(v: list[str]) -> list[str]:
     return v
 
 
+def _some_days(v: list[str]) -> list[str]:
+    if not v:
+        raise ValueError("names no day: a window with no day holds no run (Mon to Fri: "
+                         'days = ["Mon", "Tue", "Wed", "Thu", "Fri"])')
+    return v
+
+
 @frozen
 class Window:
     days: list[Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]] = listed(
@@ -169,7 +176,7 @@ class Window:
     holidays: str = "UK"
     blackout: list[str] = listed()  # "HH:MM-HH:MM" (UTC) periods no run may overlap
 
-    _checks: ClassVar = {"blackout": _periods}
+    _checks: ClassVar = {"blackout": _periods, "days": _some_days}
 
 
 @frozen

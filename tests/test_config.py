@@ -34,6 +34,7 @@ def test_init_template_parses_to_the_defaults() -> None:
         ("[qualify]\nmin_filled_orders = -1\n", "qualify.min_filled_orders"),
         ("[burnin]\ncommand = []\n", "burnin.command"),
         ("[window]\nstart = 'noon'\n", "window.start"),
+        ("[window]\ndays = []\n", "window.days: Value error, names no day"),  # (was a crash)
         ("[ops\n", "not valid TOML"),
         ("[milestone.X-2]\nconsecutive = 3\n", "milestone id 'X-2'"),
         # a branch name git would refuse, said here (not as a branch that "moved")
