@@ -148,6 +148,11 @@ def test_bad_range_is_a_usage_error(recorded: Path, cli) -> None:  # type: ignor
     assert json.loads(both.out)["error"]["message"] == \
         "--range 'nope..gone': no commit 'nope' and no commit 'gone'"
     assert "not of the form A..B" in cli("--repo", recorded, "verify", "--range", "main").err
+    # a reflog entry or a search that names nothing ends git's object reader: said the same
+    for side in ("ops/evidence@{99}", ":/no such subject"):
+        r = cli("--repo", recorded, "verify", "--range", f"main..{side}")
+        assert (r.code, r.err.splitlines()[0]) == (
+            2, f"evidencebot: error: --range 'main..{side}': no commit '{side}'"), r.err
     ok = cli("--repo", recorded, "verify", "--range", "main..ops/evidence")
     assert ok.code == 0
 

@@ -43,9 +43,11 @@ __all__ = [
 
 
 def rev_parse(repo: Path, rev: str) -> str | None:
-    """The full sha of ``rev``, or None when it does not exist."""
+    """The full sha of ``rev``, or None when it does not exist. A reflog or upstream name
+    (``@{...}``) or a search (``:/...``) is asked of git rev-parse: one that does not
+    resolve ends `cat-file --batch` (fatal), not with a "missing"."""
     reader = active_reader(repo)
-    if reader is not None and rev and "\n" not in rev:
+    if reader is not None and rev and "\n" not in rev and "@{" not in rev and ":" not in rev:
         return reader.info(f"{rev}^{{commit}}")
     proc = run(repo, "rev-parse", "-q", "--verify", f"{rev}^{{commit}}", ok=(0, 1, 128))
     sha = proc.decode().strip()
