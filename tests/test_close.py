@@ -153,6 +153,26 @@ def test_pushing_twice_updates_and_never_forces(tmp_path: Path, cli) -> None:  #
     assert second["options"][0] == "merge_request.create"
 
 
+def test_a_fresh_clone_carries_on_the_evidence_already_pushed(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A clone with no local ops branch reads origin's: status counts its runs, and the
+    next record is committed on top of them (a push that fast-forwards), not on a new
+    branch from the base whose push the remote would refuse."""
+    repo, remote = make(tmp_path, "none")
+    record(cli, repo, tmp_path, 0)
+    record(cli, repo, tmp_path, 1)
+    git(repo, "push", "-q", "origin", OPS)
+    pushed = git(repo, "rev-parse", OPS).strip()
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    st = cli("--repo", clone, "status")
+    assert st.code == 0 and "MO-2: 2/3" in st.out, st.out
+    assert f"(not created here yet; origin's is at {pushed[:12]})" in st.out
+    record(cli, clone, tmp_path, 2)
+    assert git(clone, "rev-parse", f"{OPS}~1").strip() == pushed
+    git(clone, "push", "-q", "origin", OPS)  # (a fast-forward)
+    assert "MO-2: 3/3" in cli("--repo", clone, "status").out
+
+
 def test_non_fast_forward_push_is_rebuilt_on_the_new_tip(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     repo, remote = make(tmp_path)
     record(cli, repo, tmp_path, 0)

@@ -34,17 +34,23 @@ class Identity:
 
 @frozen
 class Tip:
-    """Where the next ops commit goes: the branch's commit, or the base when it is new."""
+    """Where the next ops commit goes: the branch's commit; when it is new here, origin's
+    ops branch (``remote``: a fresh clone carries on the evidence already pushed), else
+    the base."""
 
     branch: str
     sha: str
     exists: bool
+    remote: bool = False
 
 
 def tip(repo: Path, *, branch: str, base: str) -> Tip:
     sha = git.rev_parse(repo, f"refs/heads/{branch}")
     if sha:
         return Tip(branch, sha, True)
+    pushed = git.rev_parse(repo, f"refs/remotes/origin/{branch}")
+    if pushed:
+        return Tip(branch, pushed, False, remote=True)
     for ref in (f"refs/heads/{base}", f"refs/remotes/origin/{base}", base):
         base_sha = git.rev_parse(repo, ref)
         if base_sha:
