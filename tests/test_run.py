@@ -129,6 +129,27 @@ def test_no_fresh_report_is_a_recorded_code_failure(repo: Path, cli, mode: str) 
     assert "MO-2: 0/3" in cli("--repo", repo, "status").out
 
 
+def test_a_failed_session_is_pushed_like_a_recorded_one(repo: Path, tmp_path: Path,
+                                                        cli) -> None:  # type: ignore[no-untyped-def]
+    """An unattended run's failure is evidence too: the commit that records it reaches the
+    remote (not one machine only), and the run still exits 4 with its own failure."""
+    from evidencebot.sim.demo import make_remote
+
+    remote = make_remote(tmp_path)
+    cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "nothing", "--client"')
+    (repo / "evidencebot.toml").write_text(cfg)  # (a wrapper that writes no report)
+    merged(repo, "reviewed config change")
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")  # (the base is origin's main)
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4 and "failed-code" in r.err, r.out + r.err
+    assert "pushed ops/evidence to origin" in r.out
+    assert git(remote, "rev-parse", "ops/evidence") == git(repo, "rev-parse", "ops/evidence")
+    t = git(remote, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
+            "ops/evidence")
+    assert t.startswith("failed-code")
+
+
 @pytest.mark.parametrize("code", [1, 2])
 def test_a_fresh_report_is_the_run_whatever_the_exit_code(repo: Path, cli, code: int) -> None:  # type: ignore[no-untyped-def]
     """A wrapper that wrote its report and exited non-zero ran its session: the report is

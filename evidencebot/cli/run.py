@@ -121,6 +121,8 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
                                                  skip_checks=skip_checks)
                 except EvidencebotError as e:  # a refusal or a failure may add a commit
                     tell(ctx, since=before, say=log.say, retry=due)
+                    if not no_push and ctx.tip().sha != before:  # (it is evidence too)
+                        _push_failure(ctx, log)
                     _emit_failed(state, ctx, e)
                     raise
                 _show_record(state, result, log)
@@ -272,6 +274,23 @@ def _refused(state: State, ctx: Any, pre: Any) -> None:
         _emit_run(state, ctx, "refused", commit=sha, added=refusal.added,
                   error=ErrorInfo(message=message, fix=None, exit_code=CheckFailed.exit_code))
     raise CheckFailed(message)
+
+
+def _push_failure(ctx: Any, log: RunLog) -> None:
+    """Push the commit a failed session or a failed check added (an unattended run's
+    failures are evidence the reviewer must see, not a commit left on one machine); a
+    push that fails is said, and the run's own failure stays the error."""
+    from ..ledger.push import remote_url
+    from ..milestone.publish import push_evidence
+
+    if not remote_url(ctx.repo, ctx.cfg.ops.remote):
+        return
+    try:
+        pushed = push_evidence(ctx)
+    except EvidencebotError as e:
+        log.say(f"not pushed: {e}")
+        return
+    log.say(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")
 
 
 def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) -> Any:
