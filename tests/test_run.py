@@ -188,6 +188,23 @@ def test_a_report_record_cannot_read_is_the_wrapper_s_failure(repo: Path, cli) -
     assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
 
 
+def test_a_run_on_code_that_cannot_qualify_is_told_before_its_session(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """On a branch main does not hold, the run says so in its log before the wrapper
+    starts (as its dry run does), not only in the verdict after the session."""
+    git(repo, "switch", "-q", "-c", "feature")
+    (repo / "src" / "feature.py").write_text("EDGE = 2\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a feature not yet reviewed")
+    head = git(repo, "rev-parse", "--short=12", "HEAD").strip()
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 0, r.err
+    lines = r.out.splitlines()
+    warned = next(i for i, x in enumerate(lines) if f"code WARN: HEAD {head} is not on main: "
+                  "this run cannot qualify; run on main" in x)
+    assert warned < next(i for i, x in enumerate(lines) if "burn-in started" in x)
+    assert "non-qualifying" in r.out
+
+
 def test_the_code_under_test_is_the_checkout_the_run_started_on(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     """Code left uncommitted under src/ when the run starts and undone while it runs: the
     run ran that code, so it is recorded dirty (and does not qualify), not clean."""

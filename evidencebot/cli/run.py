@@ -240,6 +240,11 @@ def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], l
         ids = [pre.client_id, *[i for i in ids if i != pre.client_id]] if pre.client_id else ids
     else:
         log.say("checks: skipped (--skip-checks)")
+    from ..runbook.dryrun import code_check
+
+    code = code_check(ctx)  # (as the dry run says it: a session that cannot qualify is told)
+    if code.status != "PASS":
+        log.say(f"code {code.status}: {code.reason}; {code.fix}")
     with log.live():
         return burnin.execute(ctx, run_plan, checks_summary=checks, client_ids=ids,
                               check_results=check_results, progress=log.progress,
