@@ -111,3 +111,25 @@ def test_init_template_writes_every_key() -> None:
                 ".".join([*where, f.name])
 
     walk(config.Config(), [])
+
+
+def test_a_local_change_no_command_reads_is_said(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The gateway, the wrapper and the thresholds come from the base's committed config:
+    a change to them in the working tree, not yet merged, is said on stderr (a newcomer's
+    port edit was silently unused); the operator's own [ops] and [notify] are not."""
+    import subprocess
+
+    cfg = trading_repo / "evidencebot.toml"
+    committed = cfg.read_text(encoding="utf-8")
+    cfg.write_text(committed + "[notify]\nurls = []\n", encoding="utf-8")
+    assert "note:" not in cli("--repo", trading_repo, "status").err
+    cfg.write_text(committed + "[ibkr]\nport = 4011\n[qualify]\nmin_filled_orders = 0\n",
+                   encoding="utf-8")
+    r = cli("--repo", trading_repo, "status")
+    assert r.code == 0 and r.err == (
+        "evidencebot: note: [qualify], [ibkr] in evidencebot.toml differ(s) from main's "
+        "committed config, which is what counts: commit it and merge it into main to use "
+        "it\n"), r.err
+    subprocess.run(["git", "-C", str(trading_repo), "commit", "-qam", "the new port"],
+                   check=True)
+    assert cli("--repo", trading_repo, "status").err == ""

@@ -97,6 +97,13 @@ class State:
             # Every blob and ref the command reads goes through one `cat-file --batch`.
             self.stack.enter_context(git.reading(top))
             self._ctx = open_context(top, config_path=self.config, clock=self.clock)
+            unheeded = self._ctx.unheeded()
+            if unheeded:  # (said once, on stderr: the command goes on by the base's)
+                base = self._ctx.rules.ops.base
+                echo(f"evidencebot: note: [{'], ['.join(unheeded)}] in "
+                     f"{self._ctx.loaded.path.name} differ(s) from {base}'s committed config, "
+                     f"which is what counts: commit it and merge it into {base} to use it",
+                     err=True)
             # Bank holidays from a file beside the history cache (`verify` makes its own
             # context and asks the `holidays` package every time).
             from ..evidence.bankholidays import use_store

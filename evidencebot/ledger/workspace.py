@@ -63,6 +63,17 @@ class Context:
     def rules(self) -> Config:
         return self.base.config
 
+    def unheeded(self) -> list[str]:
+        """The sections of the working tree's config that differ from the base's committed
+        one where the base's are what count (all but [ops] and [notify], which are the
+        operator's, and [docs], which `_base_documents` takes from the base): a port or a
+        wrapper changed and not yet merged, which no command reads."""
+        if self.loaded.path is None or self.base.path is None:
+            return []
+        mine, theirs = self.loaded.config, self.base.config
+        return [f.name for f in fields(mine) if f.name not in ("ops", "notify", "docs")
+                and getattr(mine, f.name) != getattr(theirs, f.name)]
+
     @property
     def author(self) -> ledger.Identity:
         return ledger.Identity.parse(self.cfg.ops.author)
