@@ -167,7 +167,11 @@ def test_a_fresh_clone_carries_on_the_evidence_already_pushed(tmp_path: Path, cl
     st = cli("--repo", clone, "status")
     assert st.code == 0 and "MO-2: 2/3" in st.out, st.out
     assert f"(not created here yet; origin's is at {pushed[:12]})" in st.out
-    record(cli, clone, tmp_path, 2)
+    doc = report(finished=NOW - timedelta(minutes=35 * 8), filled=2)
+    r = cli("--repo", clone, "record", write_report(tmp_path / "r2.json", doc))
+    assert r.code == 0 and r.out.splitlines()[-1] == (
+        "  not pushed: `run` pushes ops/evidence (`close` too, with a merge-request provider)"
+        ", or push it now with `git push origin ops/evidence`"), r.out
     assert git(clone, "rev-parse", f"{OPS}~1").strip() == pushed
     git(clone, "push", "-q", "origin", OPS)  # (a fast-forward)
     assert "MO-2: 3/3" in cli("--repo", clone, "status").out

@@ -51,8 +51,8 @@ def test_record_commits_record_row_and_entry_with_trailers(trading_repo: Path, t
     r = cli("--repo", trading_repo, "record", rep(tmp_path))
     assert r.code == 0, r.err
     assert "qualifying" in r.out and "streak 1/3" in r.out
-    assert "not pushed: `run` and `close` push ops/evidence, or push it now with `git push " \
-        "origin ops/evidence`" in r.out  # (record leaves pushing to them, and says so)
+    assert r.out.splitlines()[-1] == "  not pushed: there is no remote 'origin' yet (git " \
+        "remote add origin <url of the trading repository>)"  # (record leaves pushing)
     t = trailers(trading_repo)
     path = t["Evidence-Record"]
     blob = subprocess.run(["git", "-C", str(trading_repo), "show", f"{OPS}:{path}"],

@@ -280,10 +280,16 @@ def print_record(state: Any, result: Any) -> None:
 
 def not_pushed(ctx: Any) -> str:
     """What `record` and `void` say after committing: they leave pushing to `run` and
-    `close` (which rebuild on the remote's tip after a lost race), or to the operator."""
+    `close` (which rebuild on the remote's tip after a lost race), or to the operator;
+    without the remote, where to add it."""
+    from ..ledger.push import remote_url
+
     ops = ctx.cfg.ops
-    return (f"  not pushed: `run` and `close` push {ops.branch}, or push it now with "
-            f"`git push {ops.remote} {ops.branch}`")
+    if not remote_url(ctx.repo, ops.remote):
+        return (f"  not pushed: there is no remote {ops.remote!r} yet (git remote add "
+                f"{ops.remote} <url of the trading repository>)")
+    return (f"  not pushed: `run` pushes {ops.branch} (`close` too, with a merge-request "
+            f"provider), or push it now with `git push {ops.remote} {ops.branch}`")
 
 
 def closure_lines(closure: Any, mr: Any, *, automatic: bool) -> list[str]:
