@@ -57,7 +57,10 @@ def test_close_is_refused_at_2_of_3_and_succeeds_at_3(tmp_path: Path, cli) -> No
     refused = cli("--repo", repo, "close", "MO-2")
     assert refused.code == 1 and "streak is 2/3; 1 more" in refused.err
     assert git(repo, "rev-parse", OPS) == tip
-    record(cli, repo, tmp_path, 3)
+    doc = report(finished=NOW - timedelta(minutes=35 * 7), filled=2)
+    third = cli("--repo", repo, "record", write_report(tmp_path / "r3.json", doc))
+    assert third.code == 0 and "  next: the streak is met: `evidencebot close MO-2` makes " \
+        "the closure commit and its merge request" in third.out, third.out
     ok = cli("--repo", repo, "--json", "close", "MO-2")
     assert ok.code == 0, ok.err
     doc = json.loads(ok.out)

@@ -275,7 +275,11 @@ def print_record(state: Any, result: Any) -> None:
     for text in record_lines(result):
         click.echo(text)
     if result.status != "unchanged":
-        click.echo(not_pushed(state.context()))
+        ctx = state.context()
+        if result.streak >= result.consecutive and ctx.streak().closed_by is None:
+            click.echo(f"  next: the streak is met: `evidencebot close {ctx.milestone}` makes "
+                       "the closure commit and its merge request")
+        click.echo(not_pushed(ctx))
 
 
 def not_pushed(ctx: Any) -> str:
