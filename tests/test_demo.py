@@ -44,6 +44,10 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, cli) -> None:  # type: ignore[
         "evidencebot non-qualifying", "evidencebot failed", "evidencebot closed"]
     assert "T0KEN" not in r.out + r.err + git(repo, "log", "-p", "ops/evidence")
     assert "pending retry: " in r.out and "(failed-market-data, commit " in r.out
+    # the one error it prints (the market-data failure) is said to be the demo's meaning
+    assert r.err.count("evidencebot: error: ") == 1 and "failed-market-data" in r.err
+    assert "(exit 4, as this step of the demo means: the error above is the failure it " \
+        "shows, recorded and pushed; the demo goes on)" in r.out
 
 
 def test_demo_refuses_a_directory_that_is_not_a_demo(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -188,9 +188,11 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def _stepper(cli: Callable[[list[str]], int], repo: Path) -> Callable[..., None]:
+def _stepper(cli: Callable[[list[str]], int], repo: Path,
+             say: Callable[[str], None]) -> Callable[..., None]:
     """A step of the demo: the CLI on the demo repository, stopping the demo when it ends
-    otherwise than ``expect`` (130: interrupted, as the step was)."""
+    otherwise than ``expect`` (130: interrupted, as the step was). A step meant to fail
+    says so after the error its command wrote."""
     def step(*args: str, expect: int = 0) -> None:
         code = cli(["--repo", str(repo), *args])
         if code == 130:
@@ -198,6 +200,9 @@ def _stepper(cli: Callable[[list[str]], int], repo: Path) -> Callable[..., None]
         if code != expect:
             raise DemoStopped(f"`evidencebot {args[0]}` exited {code}, not {expect}: the "
                               f"demo stopped (its repository is {repo})")
+        if code:
+            say(f"(exit {code}, as this step of the demo means: the error above is the "
+                "failure it shows, recorded and pushed; the demo goes on)")
     return step
 
 
@@ -230,7 +235,7 @@ def run_demo(target: Path, *, force: bool, say: Callable[[str], None],
             "(a real repository keeps the runbook's 08:00–16:00 UTC Mon–Fri)")
         say("the demo's clock stands still while a simulated run takes its half hour: a "
             "run's log lines carry the time it ends\n")
-        step = _stepper(cli, repo)
+        step = _stepper(cli, repo, say)
         first = session_time(1, start=True)  # when run 1 starts, on the demo's clock
         say(f"$ evidencebot check   # at {first}, before run 1")
         with environment({"EVIDENCEBOT_NOW": first}):
