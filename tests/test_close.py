@@ -82,6 +82,7 @@ def test_close_is_refused_at_2_of_3_and_succeeds_at_3(tmp_path: Path, cli) -> No
     assert "```mermaid\nxychart-beta" in description
     assert "Merge with a merge commit; do not squash" in description
     assert "non-qualifying" in description  # every attempt since the last closure
+    assert "own verdict differed" not in description  # (every wrapper agreed)
     # the closure commit passes verify ...
     git(repo, "switch", "-q", OPS)
     assert cli("--repo", repo, "verify").code == 0
@@ -98,6 +99,31 @@ def test_close_is_refused_at_2_of_3_and_succeeds_at_3(tmp_path: Path, cli) -> No
     assert opts[:2] == ["merge_request.create", "merge_request.target=main"]
     assert any(o.startswith("merge_request.title=Close MO-2") for o in opts)
     assert any("reports/evidence/milestones/MO-2.md" in o for o in opts)
+
+
+def test_the_description_shows_where_the_wrapper_s_own_verdict_differed(
+        tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The thresholds decide, never the report's ``passed``; but a streak run whose wrapper
+    said it failed is named in the description with the wrapper's reasons, not hidden in
+    its record, where no reviewer looks."""
+    repo, _remote = make(tmp_path, "none")
+    for n in range(3):
+        doc = report(finished=NOW - timedelta(minutes=35 * (10 - n)), filled=2,
+                     passed=n != 1)
+        if n == 1:
+            doc["failure_reasons"] = ["kill switch engaged at 09:12", "2 orders rejected"]
+        assert cli("--repo", repo, "record", write_report(tmp_path / f"r{n}.json", doc)).code == 0
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    description = git(repo, "show", f"{OPS}:reports/evidence/milestones/MO-2.md")
+    runs = git(repo, "log", "--format=%(trailers:key=Evidence-Run-Id,valueonly)",
+               f"main..{OPS}").split()[::-1]
+    assert "**The wrapper's own verdict differed**" in description
+    listed = [x for x in description.splitlines() if x.startswith("- 2026")]
+    assert listed == [f"- {runs[1]}: the report says passed=false, the thresholds say "
+                      "qualifying (its reasons: kill switch engaged at 09:12; 2 orders "
+                      "rejected)"], listed
+    git(repo, "switch", "-q", OPS)
+    assert cli("--repo", repo, "verify").code == 0  # (verify renders the same description)
 
 
 def test_closing_twice_adds_nothing(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

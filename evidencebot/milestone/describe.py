@@ -46,7 +46,7 @@ def closed_at_of(ctx: Context, closure: OpsCommit) -> datetime:
 def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
     """The merge-request description for closing at ``tip`` (the closure's parent): a
     function of the history at ``tip`` alone, so `verify` can render it again."""
-    runs = [{**run_view(r), "checks": _checks_of(ctx, r)} for r in s.evidence_runs]
+    runs = [{**run_view(r), **_said(ctx, r)} for r in s.evidence_runs]
     attempts = attempts_view(s, reasons_of(ctx.repo, s.attempts))
     ops = ctx.history(tip)
     checks = sorted({r["checks"] for r in runs if r["checks"]})
@@ -80,13 +80,29 @@ def _int(v: Any) -> int:
         return 0
 
 
-def _checks_of(ctx: Context, c: OpsCommit) -> str:
+def _said(ctx: Context, c: OpsCommit) -> dict[str, str]:
+    """What run ``c``'s record says beside its metrics: the pre-run checks, and where the
+    wrapper's own verdict (its report's ``passed``) disagreed with the thresholds, that and
+    the wrapper's ``failure_reasons``: the thresholds decide, and the reviewer sees both."""
     path = c.trailers.get("Evidence-Record", "")
     data = git.show_bytes(ctx.repo, c.sha, path) if path else None
     try:
-        return str(json.loads(data or b"{}").get("session", {}).get("checks") or "")
+        doc = json.loads(data or b"{}")
     except ValueError:
-        return ""
+        doc = {}
+    doc = doc if isinstance(doc, dict) else {}
+
+    def part(key: str) -> dict[str, Any]:
+        value = doc.get(key)
+        return value if isinstance(value, dict) else {}
+
+    session, verdict, report = part("session"), part("verdict"), part("report")
+    why = report.get("failure_reasons")
+    said = "; ".join(str(w) for w in why) if isinstance(why, list) else ""
+    disagreement = str(verdict.get("disagreement") or "")
+    return {"checks": str(session.get("checks") or ""),
+            "disagreement": markdown(disagreement + (f" (its reasons: {said})" if said else ""))
+            if disagreement else ""}
 
 
 def attempts_view(s: Streak, reasons: Mapping[str, Sequence[str]]) -> list[dict[str, str]]:
