@@ -76,15 +76,6 @@ def test_report_writes_outside_the_work_tree_and_prints_its_path(repo: Path, cli
     assert path.read_text(encoding="utf-8") == html  # the same history, the same page
 
 
-def test_an_output_that_cannot_be_written_is_one_line(repo: Path, cli,  # type: ignore[no-untyped-def]
-                                                       tmp_path: Path) -> None:
-    """--output where a file stands in for a folder: exit 2, one line, no traceback."""
-    (tmp_path / "taken").write_text("a file, not a folder\n")
-    r = cli("--repo", repo, "report", "--output", str(tmp_path / "taken" / "x.html"))
-    assert r.code == 2 and r.err.startswith("evidencebot: error: cannot write "), r.err
-    assert len(r.err.strip().splitlines()) == 1
-
-
 def test_record_links_are_relative_and_lead_to_the_records(repo: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runs = history(cli, repo)
     out = tmp_path / "pages" / "burnin.html"

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import git
-from ..errors import UsageError
 from ..evidence.history import OpsCommit
 from ..evidence.stamps import stamp
 from ..evidence.streak import named_runs
@@ -54,11 +53,8 @@ def write_report(ctx: Context, output: Path | None) -> Path:
         prefix = ctx.repo.as_uri() + "/"
     html = render_page(page_data(ctx, ctx.tip().sha, milestone=ctx.milestone,
                                  link_prefix="" if prefix == "./" else prefix))
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(html, encoding="utf-8")
-    except OSError as e:
-        raise UsageError(f"cannot write {out}: {e.strerror}") from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
     return out
 
 
