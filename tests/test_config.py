@@ -133,3 +133,13 @@ def test_a_local_change_no_command_reads_is_said(trading_repo: Path, cli) -> Non
     subprocess.run(["git", "-C", str(trading_repo), "commit", "-qam", "the new port"],
                    check=True)
     assert cli("--repo", trading_repo, "status").err == ""
+    # the newcomer's case: `init` wrote the file, and main has no config committed yet
+    subprocess.run(["git", "-C", str(trading_repo), "rm", "-q", "--cached", "evidencebot.toml"],
+                   check=True)
+    subprocess.run(["git", "-C", str(trading_repo), "commit", "-qm", "no config yet"],
+                   check=True)
+    cfg.write_text("[ibkr]\nport = 4011\n", encoding="utf-8")
+    assert cli("--repo", trading_repo, "status").err == (
+        "evidencebot: note: [ibkr] in evidencebot.toml differ(s) from the defaults (main "
+        "has no config committed yet), which is what counts: commit it and merge it into "
+        "main to use it\n")

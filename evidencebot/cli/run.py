@@ -93,17 +93,15 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
     and exits 0. When stdout is not a terminal (cron, Task Scheduler) the run prints
     timestamped lines: the checks, each start and retry, progress every five minutes,
     the end and the evidence commit."""
-    from ..ledger.commit import refuse_dirty_checkouts
+    from ..ledger.commit import ready_checkouts, refuse_dirty_checkouts
     from ..runbook import burnin
     from ..runbook.preflight import client_ids
 
     ctx = state.context()
     ids = client_ids(ctx.rules, os.environ)
     run_plan = burnin.plan(ctx, overrides, client_id=ids[0])
-    # (a session a dirty checkout of the ops branch would not let `record` commit: refused
-    # before it starts, as a dry run says)
-    refuse_dirty_checkouts(ctx.repo, ctx.cfg.ops.branch)
-    if dry_run:
+    if dry_run:  # (a dirty checkout of the ops branch: the session could not be recorded)
+        refuse_dirty_checkouts(ctx.repo, ctx.cfg.ops.branch)
         return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks)
     state.seen["run"] = {"command": run_plan.argv, "client_id": ids[0],
                          "params": as_dict(run_plan.params)}
@@ -113,7 +111,9 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
             run_log(state, params=run_plan.params, quiet=quiet, log_file=log_file) as log:
         try:
             with ctx.locked(wait=0):  # one runner: a second `run` exits 3 at once
-                refuse_dirty_checkouts(ctx.repo, ctx.cfg.ops.branch)  # (again, under the lock)
+                # (refused before the session starts, not when it is over and cannot be
+                # recorded: as `advance` will, after putting back a killed move)
+                ready_checkouts(ctx.repo, ctx.cfg.ops.branch)
                 before = ctx.tip().sha
                 due = _retry_due(ctx, before)
                 try:

@@ -100,10 +100,11 @@ class State:
             unheeded = self._ctx.unheeded()
             if unheeded:  # (said once, on stderr: the command goes on by the base's)
                 base = self._ctx.rules.ops.base
+                theirs = f"{base}'s committed config" if self._ctx.base.path is not None \
+                    else f"the defaults ({base} has no config committed yet)"
                 echo(f"evidencebot: note: [{'], ['.join(unheeded)}] in "
-                     f"{self._ctx.loaded.path.name} differ(s) from {base}'s committed config, "
-                     f"which is what counts: commit it and merge it into {base} to use it",
-                     err=True)
+                     f"{self._ctx.loaded.path.name} differ(s) from {theirs}, which is what "
+                     f"counts: commit it and merge it into {base} to use it", err=True)
             # Bank holidays from a file beside the history cache (`verify` makes its own
             # context and asks the `holidays` package every time).
             from ..evidence.bankholidays import use_store

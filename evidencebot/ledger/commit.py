@@ -34,9 +34,9 @@ class Identity:
 
 @frozen
 class Tip:
-    """Where the next ops commit goes: the branch's commit; when it is new here, origin's
-    ops branch (``remote``: a fresh clone carries on the evidence already pushed), else
-    the base."""
+    """Where the next ops commit goes: the branch's commit; when it is new here, the ops
+    branch of the [ops] remote (``remote``: a fresh clone carries on the evidence already
+    pushed), else the base."""
 
     branch: str
     sha: str
@@ -44,11 +44,11 @@ class Tip:
     remote: bool = False
 
 
-def tip(repo: Path, *, branch: str, base: str) -> Tip:
+def tip(repo: Path, *, branch: str, base: str, remote: str = "origin") -> Tip:
     sha = git.rev_parse(repo, f"refs/heads/{branch}")
     if sha:
         return Tip(branch, sha, True)
-    pushed = git.rev_parse(repo, f"refs/remotes/origin/{branch}")
+    pushed = git.rev_parse(repo, f"refs/remotes/{remote}/{branch}") if remote else None
     if pushed:
         return Tip(branch, pushed, False, remote=True)
     for ref in (f"refs/heads/{base}", f"refs/remotes/origin/{base}", base):
@@ -93,17 +93,25 @@ def advance(repo: Path, *, at: Tip, new: str) -> None:
     """Point ``at.branch`` from ``at.sha`` to ``new`` in one `update-ref` with the old value,
     bringing clean checkouts of the branch along. Raises UsageError, changing nothing, when
     a checkout is dirty or the branch moved meanwhile."""
-    checkouts = git.branch_worktrees(repo, at.branch)
+    _move_branch(repo, at, new, ready_checkouts(repo, at.branch))
+
+
+def ready_checkouts(repo: Path, branch: str) -> list[Path]:
+    """The checkouts of ``branch``, a move of them a killed process left unfinished put
+    back first (`_undo_unfinished`); UsageError when one holds uncommitted changes:
+    `advance` will not move the branch under them, and `run` (under the lock) asks before
+    its session starts, not when the session it would record is over."""
+    checkouts = git.branch_worktrees(repo, branch)
     if checkouts:
-        _undo_unfinished(repo, at.branch, checkouts)
-    refuse_dirty_checkouts(repo, at.branch, checkouts)
-    _move_branch(repo, at, new, checkouts)
+        _undo_unfinished(repo, branch, checkouts)
+    refuse_dirty_checkouts(repo, branch, checkouts)
+    return checkouts
 
 
 def refuse_dirty_checkouts(repo: Path, branch: str, checkouts: list[Path] | None = None) -> None:
     """UsageError when a checkout of ``branch`` (``checkouts``, found when None) holds
-    uncommitted changes: `advance` will not move the branch under them. `run` asks before
-    its session starts, not when the session it would record is over."""
+    uncommitted changes (`ready_checkouts`, without putting anything back: what a dry run
+    asks)."""
     for wt in git.branch_worktrees(repo, branch) if checkouts is None else checkouts:
         if _checkout_dirty(wt):
             raise UsageError(

@@ -68,7 +68,7 @@ class Context:
         one where the base's are what count (all but [ops] and [notify], which are the
         operator's, and [docs], which `_base_documents` takes from the base): a port or a
         wrapper changed and not yet merged, which no command reads."""
-        if self.loaded.path is None or self.base.path is None:
+        if self.loaded.path is None:  # (a base without a config counts the defaults)
             return []
         mine, theirs = self.loaded.config, self.base.config
         return [f.name for f in fields(mine) if f.name not in ("ops", "notify", "docs")
@@ -88,7 +88,8 @@ class Context:
                 f"({', '.join(self.guard_rules.branches)}) cover: the hook would not guard "
                 "its commits", fix="name an ops branch they cover, e.g. ops/evidence (or "
                 "widen [scope] branches on the base, through review)")
-        return ledger.tip(self.repo, branch=branch, base=self.cfg.ops.base)
+        return ledger.tip(self.repo, branch=branch, base=self.cfg.ops.base,
+                          remote=self.cfg.ops.remote)
 
     def history(self, rev: str | None = None) -> list[history.OpsCommit]:
         return history.read(self.repo, rev or self.tip().sha, bot_author=self.cfg.ops.author,
