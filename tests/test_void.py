@@ -444,3 +444,19 @@ def test_an_attempt_between_two_of_a_closure_s_runs_cannot_be_voided(  # type: i
     v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
     rules = {x["rule"] for x in json.loads(v.out)["violations"]}
     assert v.code == 1 and "void-of-closed-run" in rules
+
+
+def test_a_void_redacts_its_own_entry_not_the_log_before_it(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """An old entry on the base that holds an account number (written by hand, before
+    redaction was a rule) is left as it is: redacting the whole log would rewrite it, and
+    the append-only rule would refuse the void (as it did a refused check)."""
+    log = repo / "SESSION_LOG.md"
+    log.write_text(log.read_text(encoding="utf-8") + "\nOpened the account DU1234567 by hand.\n",
+                   encoding="utf-8")
+    git(repo, "commit", "-qam", "an old hand note")
+    run = record_run(cli, repo, 0)
+    r = cli("--repo", repo, "void", run, "--reason", "the report of account DU7654321")
+    assert r.code == 0, r.err
+    after = git(repo, "show", f"{OPS}:SESSION_LOG.md")
+    assert "Opened the account DU1234567 by hand." in after  # (the base's text, kept)
+    assert "DU7654321" not in after and "DU***" in after.split("Opened the account")[1]

@@ -312,7 +312,7 @@ def refusal_draft(ctx: Context, *, parent: str, checks: Sequence[Mapping[str, An
         f"evidence(check): session skipped ({', '.join(failed)})",
         f"Pre-run checks failed: {reasons}.", block)
     return Draft({path: data,
-                  ctx.cfg.docs.session_log: redact_bytes(mdedit.append_entry(log, entry))},
+                  ctx.cfg.docs.session_log: mdedit.append_entry(log, redact(entry))},
                  redact(message))
 
 

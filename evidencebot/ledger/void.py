@@ -14,7 +14,7 @@ from ..errors import PolicyViolation, UsageError
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import VoidRecord, read_file, stamp
-from ..evidence.render import redact_bytes, with_streak
+from ..evidence.render import with_streak
 from ..evidence.void import (
     VOIDS_DIR,
     clean_reason,
@@ -30,6 +30,7 @@ from ..frozen import frozen
 from ..guard.rules import Change
 from ..hashes import sha256
 from ..md import edit as mdedit
+from ..redact import redact
 from ..shape import Invalid
 from . import DROP, Add
 from .commit import Draft, Tip
@@ -111,7 +112,7 @@ def void_draft(ctx: Context, *, parent: str, record: VoidRecord, run: OpsCommit,
     entry = void_entry(record, outcome=run.outcome, milestone=mo, path=path,
                        next_step=next_step)
     changes = {path: record.to_bytes(),
-               d.session_log: redact_bytes(mdedit.append_entry(docs[d.session_log], entry))}
+               d.session_log: mdedit.append_entry(docs[d.session_log], redact(entry))}
     try:
         backlog = with_streak(docs[d.backlog], d.tracker_section, after.count, after.needed)
     except mdedit.MarkdownEditError:
