@@ -82,8 +82,10 @@ def _int(v: Any) -> int:
 
 def _said(ctx: Context, c: OpsCommit) -> dict[str, str]:
     """What run ``c``'s record says beside its metrics: the pre-run checks, and where the
-    wrapper's own verdict (its report's ``passed``) disagreed with the thresholds, that and
-    the wrapper's ``failure_reasons``: the thresholds decide, and the reviewer sees both."""
+    wrapper's own verdict (its report's ``passed``) disagreed with the thresholds, that
+    disagreement: the thresholds decide, and the reviewer sees both (the wrapper's own
+    reasons are in the record, read through no [report.fields] pointer, and not repeated
+    here: a report's free text has no place in the description)."""
     path = c.trailers.get("Evidence-Record", "")
     data = git.show_bytes(ctx.repo, c.sha, path) if path else None
     try:
@@ -96,13 +98,8 @@ def _said(ctx: Context, c: OpsCommit) -> dict[str, str]:
         value = doc.get(key)
         return value if isinstance(value, dict) else {}
 
-    session, verdict, report = part("session"), part("verdict"), part("report")
-    why = report.get("failure_reasons")
-    said = "; ".join(str(w) for w in why) if isinstance(why, list) else ""
-    disagreement = str(verdict.get("disagreement") or "")
-    return {"checks": str(session.get("checks") or ""),
-            "disagreement": markdown(disagreement + (f" (its reasons: {said})" if said else ""))
-            if disagreement else ""}
+    return {"checks": str(part("session").get("checks") or ""),
+            "disagreement": markdown(str(part("verdict").get("disagreement") or ""))}
 
 
 def attempts_view(s: Streak, reasons: Mapping[str, Sequence[str]]) -> list[dict[str, str]]:
