@@ -530,8 +530,44 @@ def test_code_changed_behind_local_git_settings_is_dirty_code(trading_repo: Path
     if hide != "tracked-beside-main":
         assert git(trading_repo, "status", "--porcelain") == ""  # (git shows nothing)
     state = code_state(trading_repo, paths)
-    want = target.relative_to(trading_repo).as_posix()
+    want = ".git/info/attributes" if hide == "clean-filter" else \
+        target.relative_to(trading_repo).as_posix()
     assert state.dirty and want in state.dirty_paths, state.dirty_paths
+
+
+@pytest.mark.parametrize("attribute", ["filter=keep", "ident", "working-tree-encoding=UTF-7",
+                                       "eol=crlf"])
+def test_local_attributes_that_change_what_git_compares_are_dirty_code(trading_repo: Path,
+                                                                       attribute: str) -> None:
+    """An attribute in .git/info/attributes that changes what git compares of a file (a
+    clean filter, $Id$ expansion, a working-tree encoding, line endings) can hide an edit
+    from git status: the code state cannot be read through it, so it is dirty code."""
+    from evidencebot.ledger.checkout import code_state
+
+    info = trading_repo / ".git" / "info"
+    info.mkdir(exist_ok=True)
+    (info / "attributes").write_text("# a comment names no attribute: filter\n")
+    assert not code_state(trading_repo, ["src/"]).dirty
+    (info / "attributes").write_text(f"src/** {attribute}\n")
+    state = code_state(trading_repo, ["src/"])
+    assert state.dirty and state.dirty_paths == (".git/info/attributes",), state.dirty_paths
+
+
+def test_the_repositorys_own_attributes_are_reviewed_code(trading_repo: Path) -> None:
+    """A committed .gitattributes (Git LFS for data, git-crypt for secrets) is reviewed: no
+    dirty code; one changed in the checkout, wherever it is, is."""
+    from evidencebot.ledger.checkout import code_state
+
+    (trading_repo / ".gitattributes").write_text(
+        "backtest/data/*.csv filter=lfs diff=lfs merge=lfs -text\n"
+        "config/secrets.toml filter=git-crypt diff=git-crypt\n")
+    git(trading_repo, "add", ".gitattributes")
+    git(trading_repo, "commit", "-qm", "attributes, reviewed")
+    assert not code_state(trading_repo, ["src/", "backtest/", "config/"]).dirty
+    (trading_repo / "docs").mkdir()
+    (trading_repo / "docs" / ".gitattributes").write_text("*.py ident\n")
+    state = code_state(trading_repo, ["src/"])
+    assert state.dirty and state.dirty_paths == ("docs/.gitattributes",), state.dirty_paths
 
 
 def test_a_number_cell_of_unicode_digits_is_no_row_number(trading_repo: Path, tmp_path: Path,

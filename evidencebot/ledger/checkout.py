@@ -3,6 +3,7 @@ import differs from it (`code_state`, read by `run`, `run --dry-run` and `check`
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,17 +16,20 @@ if TYPE_CHECKING:
 def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     """The operator's HEAD and whether the code under test differs from it: tracked changes
     (files hidden with skip-worktree or assume-unchanged included), untracked files, and
-    ignored files Python imports (`_ignored_code`), under the code paths."""
+    ignored files Python imports (`_ignored_code`), under the code paths; a .gitattributes
+    changed anywhere, local attribute files that change what git compares
+    (`_local_attributes`), and modules beside a script code path (`_beside_scripts`)."""
     head = git.rev_parse(repo, "HEAD") or "none"
     specs = [p.rstrip("/") or "." for p in code_paths]
     # A submodule's changes count whatever a .gitmodules or the config says (ignore = all
     # or dirty would hide code the run used); the local settings that let git trust a
     # file's stat (or an fsmonitor hook) over its content are set back to git's defaults.
     raw = git.run(repo, *_LOOK_AT_CONTENT, "status", "--porcelain=v1", "-z",
-                  "--untracked-files=all", "--ignore-submodules=none", "--", *specs)
+                  "--untracked-files=all", "--ignore-submodules=none", "--", *specs,
+                  *_ATTRIBUTE_FILES)
     paths = _porcelain_paths(raw.decode("utf-8", "replace"))
     paths += [p for p in _hidden_changes(repo, specs) if p not in paths]
-    paths += [p for p in _filtered(repo, specs) if p not in paths]
+    paths += [p for p in _local_attributes(repo) if p not in paths]
     paths += [p for p in _ignored_code(repo, specs) if p not in paths]
     paths += [p for p in _beside_scripts(repo, code_paths) if p not in paths]
     from ..evidence.record import CodeState
@@ -37,20 +41,38 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
 # not its content (a same-size edit with its mtime put back), or ask a hook what changed.
 _LOOK_AT_CONTENT = ("-c", "core.checkStat=default", "-c", "core.trustctime=true",
                     "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
+# Every .gitattributes, wherever it is: one changed or added changes how git reads the code.
+_ATTRIBUTE_FILES = (":(glob)**/.gitattributes",)
 
 
-def _filtered(repo: Path, specs: list[str]) -> list[str]:
-    """Tracked files under the code paths that a clean filter stands between and git: git
-    compares what the filter makes of a file, and a filter set in .git/info/attributes or
-    the user's attributes file (`git show HEAD:%f`, say) would show reviewed code while the
-    run imports other code. Fails closed: such a file is dirty code."""
-    tracked = git.run(repo, "ls-files", "-z", "--", *specs)
-    if not tracked:
-        return []
-    raw = git.run(repo, "check-attr", "-z", "--stdin", "filter", input=tracked).decode(
-        "utf-8", "surrogateescape").split("\x00")
-    return [path for path, _attr, value in zip(raw[0::3], raw[1::3], raw[2::3], strict=False)
-            if value not in ("unspecified", "unset")]
+# Attributes that change what git compares of a file: a clean filter (one that shows git
+# HEAD's version, say), $Id$ expansion, a working-tree encoding, line-ending conversion.
+_CONTENT_ATTRIBUTES = re.compile(r"(?<![\w-])(filter|ident|working-tree-encoding|text|eol|crlf)"
+                                 r"(?![\w-])")
+
+
+def _local_attributes(repo: Path) -> list[str]:
+    """The attribute files no reviewer sees (.git/info/attributes, the user's
+    core.attributesFile) when they set an attribute that changes what git compares of a
+    file: git status reads the code through them, so they make the code state unknowable
+    and count as dirty code, by their path. The repository's own .gitattributes are
+    reviewed (a Git LFS or git-crypt filter among them changes nothing here); one changed
+    or added in the checkout is in the status."""
+    import os
+
+    user = git.run(repo, "config", "--path", "core.attributesFile", ok=(0, 1)).decode().strip()
+    home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    found = []
+    for path, shown in ((git.common_dir(repo) / "info" / "attributes", ".git/info/attributes"),
+                        (Path(user).expanduser() if user else home / "git" / "attributes",
+                         user or "~/.config/git/attributes")):
+        try:
+            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            continue
+        if any(_CONTENT_ATTRIBUTES.search(x) for x in lines if not x.lstrip().startswith("#")):
+            found.append(shown)
+    return found
 
 
 def _porcelain_paths(raw: str) -> list[str]:
@@ -101,7 +123,7 @@ def _beside_scripts(repo: Path, code_paths: list[str]) -> list[str]:
                       "--untracked-files=no", "--", *specs)
     return sorted({*filter(None, raw.decode("utf-8", "replace").split("\x00")),
                    *_porcelain_paths(changed.decode("utf-8", "replace")),
-                   *_hidden_changes(repo, specs), *_filtered(repo, specs)})
+                   *_hidden_changes(repo, specs)})
 
 
 def _hidden_changes(repo: Path, specs: list[str]) -> list[str]:
