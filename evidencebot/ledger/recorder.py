@@ -62,6 +62,7 @@ class RecordResult:
     verdict: Verdict | None = None
     notes: tuple[str, ...] = field(default=())
     record: EvidenceRecord | None = None  # the record (the earlier one when unchanged)
+    closed: bool = False  # the burn-in milestone was closed before this run
 
 
 def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
@@ -118,6 +119,7 @@ class RunDraft:
     streak: int
     hand_row: bool  # the run already had a hand-written tracker row
     closure: tuple[str, OpsCommit] | None = None  # (milestone, closure) whose runs it breaks
+    closed: bool = False  # the burn-in milestone was closed before it
 
 
 def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
@@ -164,7 +166,8 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
         if broken is not None:
             closed = (mo, broken)
             break
-    return RunDraft(Draft(changes, message), streak, rendered.row_number is None, closed)
+    return RunDraft(Draft(changes, message), streak, rendered.row_number is None, closed,
+                    ctx.milestone in runs.closed)
 
 
 def recordable(ctx: Context, record: EvidenceRecord, *, parent: str,
@@ -217,11 +220,11 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
                   "the closure (not merged yet) does not hold; verify blames it "
                   f"(closure-contradicted). Start {ctx.cfg.ops.branch} again from "
                   f"{ctx.cfg.ops.base} and record the reports anew",)
-    if ctx.loaded.config.qualify != ctx.rules.qualify:
+    if "qualify" in ctx.unheeded():
         notes += (f"[qualify] in your config differs from the one committed on "
                   f"{ctx.cfg.ops.base}; the verdict used {ctx.cfg.ops.base}'s thresholds",)
     return RecordResult("recorded", record.run_id, record.outcome.value, path, made[0].streak,
-                        ctx.consecutive, sha, verdict_, notes, record)
+                        ctx.consecutive, sha, verdict_, notes, record, made[0].closed)
 
 
 def _recorded(ctx: Context, path: str) -> EvidenceRecord | None:
