@@ -242,13 +242,14 @@ def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], l
         log.say("checks: skipped (--skip-checks)")
     from ..runbook.dryrun import code_check
 
-    code = code_check(ctx)  # (as the dry run says it: a session that cannot qualify is told)
-    if code.status != "PASS":
-        log.say(f"code {code.status}: {code.reason}; {code.fix}")
+    code = ctx.live_code()  # (what the run starts on)
+    said = code_check(ctx, code)  # (as the dry run says it: a session that cannot qualify)
+    if said.status != "PASS":
+        log.say(f"code {said.status}: {said.reason}; {said.fix}")
     with log.live():
         return burnin.execute(ctx, run_plan, checks_summary=checks, client_ids=ids,
                               check_results=check_results, progress=log.progress,
-                              steps=log.step)
+                              steps=log.step, code=code)
 
 
 def _show_record(state: State, result: Any, log: RunLog) -> None:

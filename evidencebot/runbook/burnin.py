@@ -10,7 +10,7 @@ from typing import Any, Literal, NoReturn
 
 from ..config import Burnin
 from ..errors import RunFailed, RunInterrupted, UsageError
-from ..evidence.record import Outcome, SessionInfo
+from ..evidence.record import CodeState, Outcome, SessionInfo
 from ..evidence.report import load_json, metrics_from, read_report
 from ..evidence.window import retry_start, window_of
 from ..frozen import frozen
@@ -83,6 +83,7 @@ def execute(
     progress: runner.Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
     steps: Steps | None = None,
+    code: CodeState | None = None,
 ) -> RecordResult:
     """Run the burn-in, handle failures the runbook's way, and record what happened.
 
@@ -95,7 +96,7 @@ def execute(
     no_wrapper_left(ctx)
     started = ctx.now
     seen_alive = _gateway_alive(ctx)  # a gateway never seen alive never "went away"
-    code = ctx.live_code()  # (what the run starts on)
+    code = code or ctx.live_code()  # (what the run starts on; the caller's, just read)
     ids = list(client_ids) or [run_plan.client_id or 0]
     index, connect_retries, attempt = 0, 0, 0
     while True:

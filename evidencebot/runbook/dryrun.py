@@ -8,11 +8,15 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from ..config import Burnin, Qualify
 from ..ledger.workspace import Context
 from .burnin import RunPlan
 from .checks import CheckResult
+
+if TYPE_CHECKING:
+    from ..evidence.record import CodeState
 
 # Beyond the paper session the wrapper connects, runs its preflight and writes its report;
 # a timeout closer than this to the paper duration may kill a run that was going well.
@@ -95,11 +99,12 @@ def parameter_checks(params: Burnin, qualify: Qualify) -> list[CheckResult]:
     return [qualifies, timeout]
 
 
-def code_check(ctx: Context) -> CheckResult:
-    """WARN when the code a run would test cannot qualify (trust rule 5): the checkout's
-    code paths differ from HEAD, or HEAD is not on the base branch. What `run` records
-    and the verdict reads, found before a session is spent on it."""
-    code = ctx.live_code()
+def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
+    """WARN when the code a run would test (``code``: the checkout's now, when None)
+    cannot qualify (trust rule 5): the checkout's code paths differ from HEAD, or HEAD is
+    not on the base branch. What `run` records and the verdict reads, found before a
+    session is spent on it."""
+    code = code or ctx.live_code()
     base = ctx.rules.ops.base
     head = code.commit[:12] if code.commit != "none" else "none (no commit)"
     data = {"commit": code.commit, "dirty_paths": list(code.dirty_paths)}
