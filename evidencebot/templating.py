@@ -1,9 +1,9 @@
 """Templates from the shipped ``evidencebot.templates`` package: Jinja2 where a template
 has logic (the handoff packet, the merge request, the CI jobs and the config `init`
-writes), `str.format` where it has none (`fill`: the session-log entry and the commit
-body, which `record` writes at every run and `verify` renders again). jinja2 (about 18
-ms) is imported when a Jinja2 template is first rendered, not when a module that may
-render one is imported: neither `record` nor `verify` imports it."""
+writes), `str.format` where it has none (`fill`: the session-log entry, which `verify`
+renders again for every run commit, and the commit body, which `record` writes at every
+run). jinja2 (about 18 ms) is imported when a Jinja2 template is first rendered, not when
+a module that may render one is imported: neither `record` nor `verify` imports it."""
 
 from __future__ import annotations
 
@@ -44,8 +44,9 @@ def render(name: str, **context: Any) -> str:
 
 def fill(name: str, **values: Any) -> str:
     """A template with no logic (``{name}`` fields, `str.format`), without Jinja2: what
-    `record` writes at every run and `verify` renders again for every run commit it
-    judges (a line that may be left out is a field its caller fills or leaves empty)."""
+    `record` writes at every run (the session-log entry, which `verify` renders again,
+    and the commit body); a line that may be left out is a field its caller fills or
+    leaves empty."""
     return _plain(name).format(**values)
 
 

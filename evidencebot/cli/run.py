@@ -71,7 +71,7 @@ def check(state: State, now_text: str | None) -> int:
               help="Every check, the client id, the wrapper and the parameters; run and "
                    "write nothing (exit 3 if a check fails).")
 @click.option("--quiet", is_flag=True,
-              help="Print only the last line (the outcome); errors still go to stderr.")
+              help="Print only the outcome line; errors still go to stderr.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also append the timestamped run log to this file (for schedulers that "
                    "keep no output, such as Windows Task Scheduler).")

@@ -6,7 +6,7 @@ timestamped lines anyone can follow afterwards —
     2026-11-25T09:05:01Z burn-in started: client id 18, 1800 s on paper, expected end …
     2026-11-25T09:10:01Z burn-in 05:00 of 30:00
 
-`--quiet` keeps only the last line (errors still go to stderr); `--log-file` appends every
+`--quiet` keeps only the outcome line (errors still go to stderr); `--log-file` appends every
 line, timestamped, to a file whatever stdout is. Times come from the CLI's clock (pinned by
 EVIDENCEBOT_NOW in the demo and the tests); progress lines add the wrapper's monotonic
 elapsed time to the moment it started."""
