@@ -204,6 +204,14 @@ def test_a_fresh_clone_carries_on_the_evidence_already_pushed(tmp_path: Path, cl
     assert git(clone, "rev-parse", f"{OPS}~1").strip() == pushed
     git(clone, "push", "-q", "origin", OPS)  # (a fast-forward)
     assert "MO-2: 3/3" in cli("--repo", clone, "status").out
+    # the remote [ops] names, whatever it is called (origin here is someone's fork)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", "-o", "gitlab", str(remote), str(other))
+    cfg = other / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "[ops]\n", '[ops]\nremote = "gitlab"\n', 1), encoding="utf-8")
+    st = cli("--repo", other, "status")
+    assert "MO-2: 3/3" in st.out and "gitlab" not in st.err, st.out + st.err
 
 
 def test_non_fast_forward_push_is_rebuilt_on_the_new_tip(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from evidencebot.guard.install import install_hooks
+from evidencebot.guard.rules import CLOSED_MET
 from evidencebot.sim.trading_repo import report, write_repo, write_report
 
 OPS = "ops/evidence"
@@ -782,3 +783,34 @@ def test_an_accent_written_two_ways_is_refused_by_hook_and_verify(repo: Path, cl
     files_on_main_merged(repo, ("reports/Café/a.txt",), "an accented folder on main")
     refused_by_hook_and_verify(repo, Case("nfd", write("reports/cafe\u0301/b.txt", b"new\n"),
                                           "case-twin", False), cli)
+
+
+@pytest.mark.parametrize(("streak", "page", "rule"), [
+    (3, False, "milestone-closed-by-hand"),  # the streak met, flipped by hand
+    (3, True, None),  # the closure: it adds the milestone's page (verify holds it to close's)
+    (2, False, "milestone-closed-early"),  # short of the streak: that says why
+    (2, True, "milestone-closed-early"),
+    (CLOSED_MET, False, None),  # the history closed it already (the cell stays CLOSED)
+])
+def test_only_the_closure_sets_a_status_closed(tmp_path: Path, streak: int, page: bool,
+                                               rule: str | None) -> None:
+    """MO-2's Status set CLOSED, and a session-log line saying it closed, judged with the
+    streak the history holds: only the change that adds its page (`close`'s) may."""
+    from evidencebot.guard.rules import Blob, Change, Rules
+    from evidencebot.guard.scope import judge
+
+    repo = write_repo(tmp_path / "bot")
+    design = (repo / "PROJECT_DESIGN.md").read_bytes()
+    log = (repo / "SESSION_LOG.md").read_bytes()
+    closed = design.replace(b"100 bars) | OPEN", b"100 bars) | CLOSED", 1)
+    assert closed != design
+    said = log + ENTRY.encode().replace(b"hand-written note", b"MO-2 closed")
+    changes = [Change(Blob("PROJECT_DESIGN.md", "100644", design),
+                      Blob("PROJECT_DESIGN.md", "100644", closed)),
+               Change(Blob("SESSION_LOG.md", "100644", log), Blob("SESSION_LOG.md", "100644", said))]
+    if page:
+        changes.append(Change(None, Blob("reports/evidence/milestones/MO-2.md", "100644", b"x\n")))
+    found = judge(changes, Rules(), streak_of=lambda _mo: streak)
+    assert sorted({v.rule for v in found}) == ([rule] if rule else []), found
+    if rule:  # (the status cell and the log line alike)
+        assert {v.path for v in found} == {"PROJECT_DESIGN.md", "SESSION_LOG.md"}
