@@ -79,6 +79,38 @@ def test_gateway_that_accepts_then_closes_is_502_quickly() -> None:
     assert r.elapsed < TIMEOUT
 
 
+def test_ctrl_c_during_the_probe_is_an_interrupt_at_once() -> None:
+    """A gateway that takes the connection and never answers the handshake, and a SIGINT
+    the moment it does: the probe ends in KeyboardInterrupt, long before its timeout.
+    (asyncio.run's own handler cancelled the probe's task, ib_async's connect swallowed
+    the cancel, and the interrupt was lost: the run went on, or hung.)"""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+    held: list[socket.socket] = []
+
+    def accept_then_interrupt() -> None:
+        for _ in range(2):  # (the probe's own reachability check, then ib_async's connect)
+            conn, _ = server.accept()
+            held.append(conn)
+        os.kill(os.getpid(), signal.SIGINT)  # (Ctrl-C, while ib_async waits on the gateway)
+
+    waiter = threading.Thread(target=accept_then_interrupt, daemon=True)
+    waiter.start()
+    start = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            probe_gateway(host="127.0.0.1", port=server.getsockname()[1], client_ids=[17],
+                          connect_timeout=30)
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert time.monotonic() - start < 15  # (not the 30 s connect timeout)
+
+
 @pytest.mark.parametrize(("exit_code", "log", "outcome", "flag"), [
     pytest.param(3, "Error 326, reqId -1: client id already in use", "failed-infra",
                  "retry_client_id", id="326"),

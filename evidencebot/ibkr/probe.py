@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,12 +41,30 @@ class ProbeResult:
 
 def probe_gateway(*, host: str, port: int, client_ids: Sequence[int], connect_timeout: float,
                   paper_profile: bool = True, readonly_wait: float = 2.0) -> ProbeResult:
-    """TCP connect, API handshake, accounts, paper vs live, Read-Only — without any order."""
+    """TCP connect, API handshake, accounts, paper vs live, Read-Only — without any order.
+
+    On a thread of its own, which the main thread waits for: a Ctrl-C is the main thread's
+    KeyboardInterrupt at once. asyncio.run's own handler only cancels the probe's task, and
+    ib_async's connect swallows the cancel: the interrupt was lost, and the run went on (or
+    hung in the loop's cleanup, holding the run's lock)."""
     start = time.monotonic()
-    result = asyncio.run(_probe(host, port, list(client_ids), connect_timeout, paper_profile,
-                                readonly_wait))
-    result.elapsed = time.monotonic() - start
-    return result
+    done: list[ProbeResult | BaseException] = []
+
+    def probe() -> None:
+        try:
+            done.append(asyncio.run(_probe(host, port, list(client_ids), connect_timeout,
+                                           paper_profile, readonly_wait)))
+        except BaseException as e:  # (handed to the main thread)
+            done.append(e)
+
+    worker = threading.Thread(target=probe, name="evidencebot-gateway-probe", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.25)  # (a join with a timeout: Windows interrupts no plain one)
+    if isinstance(done[0], BaseException):
+        raise done[0]
+    done[0].elapsed = time.monotonic() - start
+    return done[0]
 
 
 # long: the connect race (connect, 326, a dropped socket) is one state machine
