@@ -276,7 +276,7 @@ def print_record(state: Any, result: Any) -> None:
         click.echo(text)
     if result.status != "unchanged":
         ctx = state.context()
-        if result.streak >= result.consecutive and not result.closed:
+        if result.streak >= result.consecutive and not result.was_closed:
             click.echo(f"  next: the streak is met: `evidencebot close {ctx.milestone}` makes "
                        "the closure commit and its merge request")
         click.echo(not_pushed(ctx))

@@ -62,7 +62,7 @@ class RecordResult:
     verdict: Verdict | None = None
     notes: tuple[str, ...] = field(default=())
     record: EvidenceRecord | None = None  # the record (the earlier one when unchanged)
-    closed: bool = False  # the burn-in milestone was closed before this run
+    was_closed: bool = False  # the burn-in milestone was closed before this run
 
 
 def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
@@ -119,7 +119,7 @@ class RunDraft:
     streak: int
     hand_row: bool  # the run already had a hand-written tracker row
     closure: tuple[str, OpsCommit] | None = None  # (milestone, closure) whose runs it breaks
-    closed: bool = False  # the burn-in milestone was closed before it
+    was_closed: bool = False  # the burn-in milestone was closed before it
 
 
 def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
@@ -167,7 +167,7 @@ def run_draft(ctx: Context, record: EvidenceRecord, *, parent: str,
             closed = (mo, broken)
             break
     return RunDraft(Draft(changes, message), streak, rendered.row_number is None, closed,
-                    ctx.milestone in runs.closed)
+                    was_closed=ctx.milestone in runs.closed)
 
 
 def recordable(ctx: Context, record: EvidenceRecord, *, parent: str,
@@ -224,7 +224,8 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
         notes += (f"[qualify] in your config differs from the one committed on "
                   f"{ctx.cfg.ops.base}; the verdict used {ctx.cfg.ops.base}'s thresholds",)
     return RecordResult("recorded", record.run_id, record.outcome.value, path, made[0].streak,
-                        ctx.consecutive, sha, verdict_, notes, record, made[0].closed)
+                        ctx.consecutive, sha, verdict_, notes, record,
+                        was_closed=made[0].was_closed)
 
 
 def _recorded(ctx: Context, path: str) -> EvidenceRecord | None:
