@@ -58,6 +58,15 @@ def test_demo_refuses_a_directory_that_is_not_a_demo(tmp_path: Path, cli) -> Non
     assert (tmp_path / "x" / "precious.txt").read_text() == "keep me"
 
 
+def _hears_ctrl_c() -> None:
+    """In the child, before it starts: SIGINT back to its default. A test run started in
+    the background of a non-interactive shell (`bash .ci/run &`) ignores SIGINT, and a
+    child inherits that: Python then never raises KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_the_demo(tmp_path: Path) -> None:
     """Ctrl-C during a step stops the demo there (exit 130), not only the step: the demo
     checks every step's exit code, and goes no further than one that did not end as the
@@ -68,7 +77,7 @@ def test_ctrl_c_stops_the_demo(tmp_path: Path) -> None:
 
     proc = subprocess.Popen([sys.executable, "-m", "evidencebot", "demo", str(tmp_path / "d")],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_hears_ctrl_c)
     assert proc.stdout is not None
     seen = []
     for line in proc.stdout:  # (until the first run starts: a step under way)
