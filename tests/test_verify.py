@@ -929,6 +929,17 @@ def test_a_status_set_closed_by_hand_with_the_streak_met_closes_nothing(
     hooked = subprocess.run(["git", "-C", str(trading_repo), "commit", "-qa", "-m", message],
                             capture_output=True, text=True, env=env)
     assert hooked.returncode != 0 and "(milestone-closed-by-hand)" in hooked.stderr, hooked.stderr
+    # with a page of its own beside it (what makes a change a closure), the commit-msg hook
+    # holds the commit to being one: a check's trailer block adds no closure's page
+    page = trading_repo / "reports" / "evidence" / "milestones" / "MO-2.md"
+    page.parent.mkdir(parents=True)
+    page.write_text("# MO-2 closed\n", encoding="utf-8")
+    git(trading_repo, "add", "-A")
+    hooked = subprocess.run(["git", "-C", str(trading_repo), "commit", "-q", "-m", message],
+                            capture_output=True, text=True, env=env)
+    assert hooked.returncode != 0 and "(stray-closure-file)" in hooked.stderr, hooked.stderr
+    git(trading_repo, "rm", "-q", "--cached", str(page))
+    page.unlink()
     git(trading_repo, "commit", "-qa", "-m", message, "--no-verify")
     late = report(finished=NOW - timedelta(hours=4), filled=0)  # between the 2nd and 3rd
     assert cli("--repo", trading_repo, "record", write_report(tmp_path / "late.json", late)).code == 0

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import argparse
 
     from ..evidence.store import Store
+    from .rules import Rules
 
 DESCRIPTION = ("Ops commits (on branches matching [scope] branches, or with "
                "EVIDENCEBOT_SESSION=OPS) are judged against the rules committed on the base "
@@ -157,15 +158,32 @@ def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]
     # or a lone CR, and the block checked would not be the block git reads)
     body = "\n".join(ln for ln in message.split("\n") if not ln.startswith("#"))
     problems = validate(body)
-    if not problems:
-        return 0, True, []
-    sys.stderr.write("evidencebot: an ops commit needs a valid trailer block:\n")
-    for p in problems:
-        sys.stderr.write(f"  {p}\n")
-    sys.stderr.write("  Fix: let evidencebot make ops commits (record, run, close), or end the "
-                     "message with the trailers `evidencebot explain trailers` lists for its "
-                     "Evidence-Kind.\n")
-    return 1, True, problems
+    if problems:
+        sys.stderr.write("evidencebot: an ops commit needs a valid trailer block:\n")
+        for p in problems:
+            sys.stderr.write(f"  {p}\n")
+        sys.stderr.write("  Fix: let evidencebot make ops commits (record, run, close), or end "
+                         "the message with the trailers `evidencebot explain trailers` lists "
+                         "for its Evidence-Kind.\n")
+        return 1, True, problems
+    # (what only the message tells: whose record or closure page the commit adds)
+    found = _strays_staged(repo, body, rules)
+    for _rule, message_, fix, _path in found:
+        sys.stderr.write(f"evidencebot: {message_} ({_rule}). Fix: {fix}\n")
+    return (1, True, [f[1] for f in found]) if found else (0, True, [])
+
+
+def _strays_staged(repo: Path, body: str, rules: Rules) -> list[tuple[str, str, str, str]]:
+    """`rules.strays` of the commit being made: the paths it adds (the index against HEAD,
+    as the hook sees it) against its trailer block."""
+    from .. import git
+    from ..evidence.trailers import parse_block
+    from .rules import strays
+
+    pairs, _ = parse_block(body)
+    added = git.run(repo, "diff", "--cached", "--name-only", "--no-renames", "-z",
+                    "--diff-filter=A", inherit_env=True).decode("utf-8", "surrogateescape")
+    return strays(dict(pairs), [p for p in added.split("\x00") if p], rules)
 
 
 def plain(argv: Sequence[str]) -> Args | None:

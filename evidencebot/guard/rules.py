@@ -44,6 +44,7 @@ class Rules(NamedTuple):
     status_section: str = "MO-* Status"
     milestones_section: str = "9. Operational Milestones Tracker"
     milestone_dir: str = "reports/evidence/milestones"  # [docs]: the closures' folder
+    evidence_dir: str = "reports/evidence/step1a"  # [docs]: the runs' records
     milestones: Mapping[str, int] = {MILESTONE: CONSECUTIVE}  # noqa: RUF012 (never mutated)
     branches: tuple[str, ...] = ("ops/*",)
     evidence_extensions: tuple[str, ...] = EVIDENCE_EXTENSIONS
@@ -69,6 +70,7 @@ class Rules(NamedTuple):
             status_section=docs.get("status_section", d.status_section),
             milestones_section=docs.get("milestones_section", d.milestones_section),
             milestone_dir=docs.get("milestone_dir", d.milestone_dir),
+            evidence_dir=docs.get("evidence_dir", d.evidence_dir),
             milestones={k: int(v.get("consecutive", CONSECUTIVE)) for k, v in ms.items()},
             branches=tuple(scope.get("branches", d.branches)),
             evidence_extensions=tuple(e.lower() for e in scope.get("evidence_extensions",
@@ -147,6 +149,36 @@ def closure_in(changes: Sequence[Change], rules: Rules) -> str | None:
                 name[:-len(".md")] in rules.milestones:
             return name[:-len(".md")]
     return None
+
+
+def strays(trailers: Mapping[str, str], added: Sequence[str],
+           rules: Rules) -> list[tuple[str, str, str, str]]:
+    """(rule, message, fix, path) for each path ``added`` under the runs' evidence folder or
+    the milestones' folder that is not the commit's own (``trailers``: its trailer block).
+    Under the first, a commit adds only its own run's record and log (a record lives at
+    exactly <evidence_dir>/<run-id>.json, once); under the second, only a closure adds, and
+    only its own page and description: another commit's would show a reviewer a closure
+    that is not. `verify` judges each commit so, and the commit-msg hook a hand commit."""
+    folder = rules.evidence_dir.rstrip("/") + "/"
+    pages = rules.milestone_dir.rstrip("/") + "/"
+    kind, own = trailers.get("Evidence-Kind", ""), set[str]()
+    if kind == "step1a-burnin":
+        record = trailers.get("Evidence-Record", "")
+        own = {record, record[:-len(".json")] + ".log"}
+    elif kind == "milestone":
+        mo = trailers.get("Milestone", "")
+        own = {f"{pages}{mo}.md", f"{pages}{mo}.html"}
+    out = []
+    for path in added:
+        if path.startswith(folder) and path not in own:
+            out.append(("stray-record", f"{path} is not the record of this commit's run",
+                        "a run's record lives at <evidence_dir>/<run-id>.json, written by "
+                        "evidencebot", path))
+        elif path.startswith(pages) and path not in own:
+            out.append(("stray-closure-file", f"{path} is not the page or description of "
+                        "this commit's closure", "a milestone's page and description come "
+                        "with its closure, written by `evidencebot close`", path))
+    return out
 
 
 @lru_cache(maxsize=256)

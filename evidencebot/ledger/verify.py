@@ -22,7 +22,7 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..guard import changes as guard
 from ..guard import commits
-from ..guard.rules import CLOSED_MET, Change
+from ..guard.rules import CLOSED_MET, Change, strays
 from ..guard.scope import judge
 from ..md import edit as mdedit
 from ..md import lines as mdlines
@@ -347,29 +347,11 @@ def _trees(ctx: Context, report: Report, commit: guard.Logged, walk: commits.Tre
 
 def _strays(ctx: Context, c: OpsCommit, changes: Sequence[Change],
             add: Callable[[str, str, str], None]) -> None:
-    """Under the runs' evidence folder a commit adds only its own run's record and log: a
-    record lives at exactly <evidence_dir>/<run-id>.json, once. Under the milestones'
-    folder only a closure adds, and only its own page and description (checked against
-    what `close` renders): another commit's would show a reviewer a closure that is not."""
-    folder = ctx.cfg.docs.evidence_dir.rstrip("/") + "/"
-    pages = ctx.cfg.docs.milestone_dir.rstrip("/") + "/"
-    own = set()
-    if c.is_run:
-        record = c.trailers.get("Evidence-Record", "")
-        own = {record, record[:-len(".json")] + ".log"}
-    if c.kind == "milestone":
-        mo = c.trailers.get("Milestone", "")
-        own = {f"{pages}{mo}.md", f"{pages}{mo}.html"}
-    for ch in changes:
-        path = ch.new.path if ch.old is None and ch.new is not None else ""
-        if path.startswith(folder) and path not in own:
-            add("stray-record", f"{path} is not the record of this commit's run",
-                "a run's record lives at <evidence_dir>/<run-id>.json, written by "
-                "evidencebot")
-        elif path.startswith(pages) and path not in own:
-            add("stray-closure-file", f"{path} is not the page or description of this "
-                "commit's closure", "a milestone's page and description come with its "
-                "closure, written by `evidencebot close`: " + DROP)
+    """No path added under the evidence or milestones folder but the commit's own
+    (`rules.strays`)."""
+    added = [ch.new.path for ch in changes if ch.old is None and ch.new is not None]
+    for rule, message, fix, _path in strays(c.trailers, added, ctx.guard_rules):
+        add(rule, message, fix + (": " + DROP if rule == "stray-closure-file" else ""))
 
 
 def _merge(ctx: Context, tree: str, parents: Sequence[str], c: OpsCommit | None,
