@@ -35,6 +35,11 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("evidence-immutable", _PATHS, "committed evidence (records, logs, handoff "
              "packets, check and void records, descriptions) is never rewritten or deleted"),
     RuleInfo("no-deletion", _PATHS, "a tracked document is never deleted"),
+    RuleInfo("stray-record", _NEW, "under the runs' evidence folder a commit adds only "
+             "its own run's record and log (the commit-msg hook and verify, which read its "
+             "trailer block)"),
+    RuleInfo("stray-closure-file", _NEW, "under the milestones' folder only a closure "
+             "adds files: its own page and description (the commit-msg hook and verify)"),
     RuleInfo("evidence-data-only", _NEW, "a data extension ([scope] evidence_extensions: "
              ".json .md .log .txt .csv); .html only for a closure's report page, "
              "<milestone_dir>/MO-n.html"),

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import argparse
 
     from ..evidence.store import Store
-    from .rules import Rules
+    from .rules import Rules, Violation
 
 DESCRIPTION = ("Ops commits (on branches matching [scope] branches, or with "
                "EVIDENCEBOT_SESSION=OPS) are judged against the rules committed on the base "
@@ -168,12 +168,12 @@ def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]
         return 1, True, problems
     # (what only the message tells: whose record or closure page the commit adds)
     found = _strays_staged(repo, body, rules)
-    for _rule, message_, fix, _path in found:
-        sys.stderr.write(f"evidencebot: {message_} ({_rule}). Fix: {fix}\n")
-    return (1, True, [f[1] for f in found]) if found else (0, True, [])
+    for v in found:
+        sys.stderr.write(f"evidencebot: {v.render()}\n")
+    return (1, True, [v.render() for v in found]) if found else (0, True, [])
 
 
-def _strays_staged(repo: Path, body: str, rules: Rules) -> list[tuple[str, str, str, str]]:
+def _strays_staged(repo: Path, body: str, rules: Rules) -> list[Violation]:
     """`rules.strays` of the commit being made: the paths it adds (the index against HEAD,
     as the hook sees it) against its trailer block."""
     from .. import git

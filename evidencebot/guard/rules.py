@@ -151,14 +151,13 @@ def closure_in(changes: Sequence[Change], rules: Rules) -> str | None:
     return None
 
 
-def strays(trailers: Mapping[str, str], added: Sequence[str],
-           rules: Rules) -> list[tuple[str, str, str, str]]:
-    """(rule, message, fix, path) for each path ``added`` under the runs' evidence folder or
-    the milestones' folder that is not the commit's own (``trailers``: its trailer block).
-    Under the first, a commit adds only its own run's record and log (a record lives at
-    exactly <evidence_dir>/<run-id>.json, once); under the second, only a closure adds, and
-    only its own page and description: another commit's would show a reviewer a closure
-    that is not. `verify` judges each commit so, and the commit-msg hook a hand commit."""
+def strays(trailers: Mapping[str, str], added: Sequence[str], rules: Rules) -> list[Violation]:
+    """Each path ``added`` under the runs' evidence folder or the milestones' folder that
+    is not the commit's own (``trailers``: its trailer block). Under the first, a commit
+    adds only its own run's record and log (a record lives at exactly
+    <evidence_dir>/<run-id>.json, once); under the second, only a closure adds, and only
+    its own page and description: another commit's would show a reviewer a closure that
+    is not. `verify` judges each commit so, and the commit-msg hook a hand commit."""
     folder = rules.evidence_dir.rstrip("/") + "/"
     pages = rules.milestone_dir.rstrip("/") + "/"
     kind, own = trailers.get("Evidence-Kind", ""), set[str]()
@@ -171,13 +170,14 @@ def strays(trailers: Mapping[str, str], added: Sequence[str],
     out = []
     for path in added:
         if path.startswith(folder) and path not in own:
-            out.append(("stray-record", f"{path} is not the record of this commit's run",
-                        "a run's record lives at <evidence_dir>/<run-id>.json, written by "
-                        "evidencebot", path))
+            out.append(Violation(path, "stray-record", "not the record of this commit's run",
+                                 "a run's record lives at <evidence_dir>/<run-id>.json, "
+                                 "written by evidencebot"))
         elif path.startswith(pages) and path not in own:
-            out.append(("stray-closure-file", f"{path} is not the page or description of "
-                        "this commit's closure", "a milestone's page and description come "
-                        "with its closure, written by `evidencebot close`", path))
+            out.append(Violation(path, "stray-closure-file", "not the page or description "
+                                 "of this commit's closure", "a milestone's page and "
+                                 "description come with its closure, written by "
+                                 "`evidencebot close`"))
     return out
 
 

@@ -33,10 +33,6 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("unsigned", _RANGE, "signed by a key git trusts (with --require-signed)"),
     RuleInfo("history-squashed", _RANGE, "every evidence record came with its ops commit "
              "(merge, do not squash)"),
-    RuleInfo("stray-record", _RANGE, "under the runs' evidence folder a commit adds only "
-             "its own run's record and log"),
-    RuleInfo("stray-closure-file", _RANGE, "under the milestones' folder only a closure "
-             "adds files: its own page and description"),
     RuleInfo("record-path", _RUN, "the record lives at <evidence_dir>/<run-id>.json"),
     RuleInfo("record-missing", _RUN, "the commit holds its record"),
     RuleInfo("record-not-new", _RUN, "the record is new in this commit"),

@@ -350,8 +350,9 @@ def _strays(ctx: Context, c: OpsCommit, changes: Sequence[Change],
     """No path added under the evidence or milestones folder but the commit's own
     (`rules.strays`)."""
     added = [ch.new.path for ch in changes if ch.old is None and ch.new is not None]
-    for rule, message, fix, _path in strays(c.trailers, added, ctx.guard_rules):
-        add(rule, message, fix + (": " + DROP if rule == "stray-closure-file" else ""))
+    for v in strays(c.trailers, added, ctx.guard_rules):
+        add(v.rule, f"{v.path} is {v.message}",
+            v.fix + (": " + DROP if v.rule == "stray-closure-file" else ""))
 
 
 def _merge(ctx: Context, tree: str, parents: Sequence[str], c: OpsCommit | None,
