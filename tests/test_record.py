@@ -535,22 +535,50 @@ def test_code_changed_behind_local_git_settings_is_dirty_code(trading_repo: Path
     assert state.dirty and want in state.dirty_paths, state.dirty_paths
 
 
-@pytest.mark.parametrize("attribute", ["filter=keep", "ident", "working-tree-encoding=UTF-7",
-                                       "eol=crlf"])
+@pytest.mark.parametrize("line", [
+    "src/** filter=keep", "src/** ident", "src/** working-tree-encoding=UTF-7",
+    "src/** eol=crlf", "[attr]quiet ident\nsrc/** quiet",  # (a macro)
+    "src/version[.\x0c#]py ident",  # (git ends a line at LF only: no comment after \f)
+])
 def test_local_attributes_that_change_what_git_compares_are_dirty_code(trading_repo: Path,
-                                                                       attribute: str) -> None:
+                                                                       line: str) -> None:
     """An attribute in .git/info/attributes that changes what git compares of a file (a
     clean filter, $Id$ expansion, a working-tree encoding, line endings) can hide an edit
-    from git status: the code state cannot be read through it, so it is dirty code."""
+    from git status: the code state cannot be read through it, so it is dirty code. Lines
+    that set none are no reason: a comment, an attribute unset or unspecified, a path that
+    holds such a word, another attribute."""
     from evidencebot.ledger.checkout import code_state
 
     info = trading_repo / ".git" / "info"
     info.mkdir(exist_ok=True)
-    (info / "attributes").write_text("# a comment names no attribute: filter\n")
+    (info / "attributes").write_text("# a comment names no attribute: filter\n  # nor: ident\n"
+                                     "*.bin -text\n*.py !ident\nsrc/filter/** diff=python\n"
+                                     "docs/text/** linguist-documentation\n")
     assert not code_state(trading_repo, ["src/"]).dirty
-    (info / "attributes").write_text(f"src/** {attribute}\n")
+    (info / "attributes").write_text(f"{line}\n")
     state = code_state(trading_repo, ["src/"])
     assert state.dirty and state.dirty_paths == (".git/info/attributes",), state.dirty_paths
+
+
+def test_the_users_attributes_file_is_read_from_where_git_reads_it(trading_repo: Path,
+                                                                    tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch
+                                                                    ) -> None:
+    """core.attributesFile given relative is the top's (as git reads it), whatever folder
+    evidencebot runs from (a scheduler's); an ignored .gitattributes applies all the same."""
+    from evidencebot.ledger.checkout import code_state
+
+    git(trading_repo, "config", "core.attributesFile", "attrs.local")
+    (trading_repo / "attrs.local").write_text("src/** ident\n")
+    (trading_repo / ".git" / "info").mkdir(exist_ok=True)
+    (trading_repo / ".git" / "info" / "exclude").write_text("attrs.local\nsrc/.gitattributes\n")
+    monkeypatch.chdir(tmp_path)
+    state = code_state(trading_repo, ["src/"])
+    assert state.dirty and state.dirty_paths == ("attrs.local",), state.dirty_paths
+    (trading_repo / "attrs.local").unlink()
+    (trading_repo / "src" / ".gitattributes").write_text("version.py ident\n")
+    state = code_state(trading_repo, ["src/"])
+    assert state.dirty and state.dirty_paths == ("src/.gitattributes",), state.dirty_paths
 
 
 def test_the_repositorys_own_attributes_are_reviewed_code(trading_repo: Path) -> None:

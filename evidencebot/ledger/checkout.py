@@ -3,7 +3,6 @@ import differs from it (`code_state`, read by `run`, `run --dry-run` and `check`
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +25,7 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     # file's stat (or an fsmonitor hook) over its content are set back to git's defaults.
     raw = git.run(repo, *_LOOK_AT_CONTENT, "status", "--porcelain=v1", "-z",
                   "--untracked-files=all", "--ignore-submodules=none", "--", *specs,
-                  *_ATTRIBUTE_FILES)
+                  *_ATTRIBUTE_FILES, env=_NO_SYSTEM_ATTRIBUTES)
     paths = _porcelain_paths(raw.decode("utf-8", "replace"))
     paths += [p for p in _hidden_changes(repo, specs) if p not in paths]
     paths += [p for p in _local_attributes(repo) if p not in paths]
@@ -41,38 +40,54 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
 # not its content (a same-size edit with its mtime put back), or ask a hook what changed.
 _LOOK_AT_CONTENT = ("-c", "core.checkStat=default", "-c", "core.trustctime=true",
                     "-c", "core.fsmonitor=false", "-c", "core.untrackedCache=false")
-# Every .gitattributes, wherever it is: one changed or added changes how git reads the code.
+# Every .gitattributes, wherever it is: one changed, added or ignored changes how git reads
+# the code (`_ignored_code` lists the ignored ones).
 _ATTRIBUTE_FILES = (":(glob)**/.gitattributes",)
+# The system's attributes file (/etc/gitattributes) is no reviewed file either: unread.
+_NO_SYSTEM_ATTRIBUTES = {"GIT_ATTR_NOSYSTEM": "1"}
 
 
 # Attributes that change what git compares of a file: a clean filter (one that shows git
 # HEAD's version, say), $Id$ expansion, a working-tree encoding, line-ending conversion.
-_CONTENT_ATTRIBUTES = re.compile(r"(?<![\w-])(filter|ident|working-tree-encoding|text|eol|crlf)"
-                                 r"(?![\w-])")
+_CONTENT_ATTRIBUTES = frozenset({"filter", "ident", "working-tree-encoding", "text", "eol",
+                                 "crlf"})
 
 
 def _local_attributes(repo: Path) -> list[str]:
     """The attribute files no reviewer sees (.git/info/attributes, the user's
     core.attributesFile) when they set an attribute that changes what git compares of a
-    file: git status reads the code through them, so they make the code state unknowable
-    and count as dirty code, by their path. The repository's own .gitattributes are
-    reviewed (a Git LFS or git-crypt filter among them changes nothing here); one changed
-    or added in the checkout is in the status."""
+    file (`_sets_content_attribute`): git status reads the code through them, so they make
+    the code state unknowable and count as dirty code, by their path. The repository's own
+    .gitattributes are reviewed (a Git LFS or git-crypt filter among them changes nothing
+    here); one changed, added or ignored in the checkout is found with the status. The
+    system's attributes file is not read by the status (GIT_ATTR_NOSYSTEM)."""
     import os
 
     user = git.run(repo, "config", "--path", "core.attributesFile", ok=(0, 1)).decode().strip()
     home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    mine = Path(user).expanduser() if user else home / "git" / "attributes"
     found = []
     for path, shown in ((git.common_dir(repo) / "info" / "attributes", ".git/info/attributes"),
-                        (Path(user).expanduser() if user else home / "git" / "attributes",
+                        (mine if mine.is_absolute() else repo / mine,  # (git: from the top)
                          user or "~/.config/git/attributes")):
         try:
-            lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        if any(_CONTENT_ATTRIBUTES.search(x) for x in lines if not x.lstrip().startswith("#")):
+        if any(map(_sets_content_attribute, text.split("\n"))):  # (git ends lines at LF only)
             found.append(shown)
     return found
+
+
+def _sets_content_attribute(line: str) -> bool:
+    """Whether an attributes line sets (or, for a macro, names) one of the attributes that
+    change what git compares: its pattern is skipped, and an attribute unset (-text) or
+    unspecified (!ident) changes nothing. A line git reads as a comment never counts."""
+    words = line.strip(" \t\r").split()
+    if not words or words[0].startswith("#"):
+        return False
+    return any(not w.startswith(("-", "!")) and w.split("=", 1)[0].strip('"') in
+               _CONTENT_ATTRIBUTES for w in words[1:])
 
 
 def _porcelain_paths(raw: str) -> list[str]:
@@ -93,18 +108,18 @@ def _ignored_code(repo: Path, specs: list[str]) -> list[str]:
     """Ignored entries under the code paths that Python can import from: modules (.py,
     .pyw), extension modules (.so, .pyd), compiled modules without their source beside
     them (a .pyc outside __pycache__), symbolic links (to anything) and repositories of
-    their own (git lists no file inside). A line in .git/info/exclude or a .gitignore
-    would otherwise hide a package that shadows a reviewed module. The caches in
-    __pycache__ are not read by `run`'s wrapper (it gets a fresh PYTHONPYCACHEPREFIX),
-    nor are logs and the like."""
+    their own (git lists no file inside); and an ignored .gitattributes anywhere (git
+    applies it all the same). A line in .git/info/exclude or a .gitignore would otherwise
+    hide a package that shadows a reviewed module. The caches in __pycache__ are not read
+    by `run`'s wrapper (it gets a fresh PYTHONPYCACHEPREFIX), nor are logs and the like."""
     from importlib.machinery import EXTENSION_SUFFIXES
 
     raw = git.run(repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--",
-                  *specs).decode("utf-8", "replace")
+                  *specs, *_ATTRIBUTE_FILES).decode("utf-8", "replace")
     code = (".py", ".pyw", ".so", ".pyd", *EXTENSION_SUFFIXES)
     return [p for p in filter(None, raw.split("\x00")) if p.endswith(("/", *code))
             or (p.endswith(".pyc") and "__pycache__/" not in f"/{p}")
-            or (repo / p).is_symlink()]
+            or f"/{p}".endswith("/.gitattributes") or (repo / p).is_symlink()]
 
 
 def _beside_scripts(repo: Path, code_paths: list[str]) -> list[str]:
