@@ -8,7 +8,6 @@ the rules that judge it.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from datetime import time
 from pathlib import Path
@@ -122,16 +121,8 @@ class Report:
 
 
 def _under_reports(v: str) -> str:
-    """The records' folder: where the Evidence-Record trailer's form says records live
-    (reports/…, plain names, no ``..``)."""
-    if not re.fullmatch(r"reports(/[A-Za-z0-9._-]+)+/?", v) or "/../" in f"{v}/" \
-            or "/./" in f"{v}/":
-        raise ValueError("must be a folder under reports/ (letters, digits, . _ -), "
-                         "where the Evidence-Record trailer says records live")
-    for part in v.rstrip("/").split("/"):  # (the names the hook lets evidence have)
-        why = "is a dot-folder" if part.startswith(".") else defaults.windows_problem(part)
-        if why:
-            raise ValueError(f"{part!r} {why}: the hook refuses evidence there")
+    if why := defaults.records_folder_problem(v):
+        raise ValueError(why)
     return v
 
 
@@ -161,8 +152,7 @@ def _periods(v: list[str]) -> list[str]:
 
 def _some_days(v: list[str]) -> list[str]:
     if not v:
-        raise ValueError("names no day: a window with no day holds no run (Mon to Fri: "
-                         'days = ["Mon", "Tue", "Wed", "Thu", "Fri"])')
+        raise ValueError('names no day, so holds no run (e.g. ["Mon", "Tue", "Wed"])')
     return v
 
 
@@ -317,6 +307,16 @@ def from_mapping(doc: dict[str, Any], *, source: str) -> Config:
     if cfg.ops.branch == cfg.ops.base:  # (evidence would be committed onto the reviewed base)
         raise UsageError(f"{source}: ops.branch: {cfg.ops.branch!r} is the base branch "
                          "itself; the ops branch is a branch of its own, e.g. ops/evidence")
+    d = cfg.docs
+    pair = defaults.overlapping({
+        f"docs.evidence_dir {d.evidence_dir!r}": d.evidence_dir,
+        f"docs.milestone_dir {d.milestone_dir!r}": d.milestone_dir,
+        f"docs.handoff_dir {d.handoff_dir!r}": d.handoff_dir,
+        f"the voids' folder {defaults.VOIDS_DIR!r}": defaults.VOIDS_DIR,
+        f"the refused checks' folder {defaults.CHECKS_DIR!r}": defaults.CHECKS_DIR})
+    if pair is not None:
+        raise UsageError(f"{source}: {pair[0]} and {pair[1]} overlap: each kind of evidence "
+                         "keeps a folder of its own", fix="give each [docs] folder its own")
     return cfg
 
 

@@ -3,6 +3,11 @@
 
 from __future__ import annotations
 
+# The folders of the evidence kinds whose place is no [docs] setting: void records and the
+# records of refused checks (each kind keeps a folder of its own: `config` holds the
+# configurable ones apart from them).
+VOIDS_DIR = "reports/evidence/voids"
+CHECKS_DIR = "reports/evidence/checks"
 ALLOWED_PATHS = ("reports/**", "SESSION_LOG.md", "IMPLEMENTATION_BACKLOG.md", "PROJECT_DESIGN.md")
 FORBIDDEN_PATHS = ("src/**", "backtest/**", "config/**", "tests/**")
 OPS_BRANCHES = ("ops/*",)
@@ -34,4 +39,33 @@ def windows_problem(part: str) -> str | None:
         return "is a reserved device name on Windows"
     if part[:4].lower() == "git~" and part[4:].isdigit():  # (git refuses it too)
         return "is a short (8.3) name Windows can give .git"
+    return None
+
+
+def overlapping(folders: dict[str, str]) -> tuple[str, str] | None:
+    """The first two of ``folders`` (name -> folder) of which one holds the other: each
+    kind of evidence keeps a folder of its own (a void record inside the runs' folder
+    reads as a stray record there)."""
+    items = [(name, folder.rstrip("/") + "/") for name, folder in folders.items()]
+    for k, (a, x) in enumerate(items):
+        for b, y in items[k + 1:]:
+            if x.startswith(y) or y.startswith(x):
+                return a, b
+    return None
+
+
+def records_folder_problem(folder: str) -> str | None:
+    """Why ``folder`` cannot hold the records (None: it can): where the Evidence-Record
+    trailer's form says records live (reports/…, plain names, no ``..``), under names
+    the hook lets evidence have."""
+    import re
+
+    if not re.fullmatch(r"reports(/[A-Za-z0-9._-]+)+/?", folder) or "/../" in f"{folder}/" \
+            or "/./" in f"{folder}/":
+        return ("must be a folder under reports/ (letters, digits, . _ -), where the "
+                "Evidence-Record trailer says records live")
+    for part in folder.rstrip("/").split("/"):
+        why = "is a dot-folder" if part.startswith(".") else windows_problem(part)
+        if why:
+            return f"{part!r} {why}: the hook refuses evidence there"
     return None

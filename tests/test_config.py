@@ -50,6 +50,12 @@ def test_init_template_parses_to_the_defaults() -> None:
         ("[docs]\nevidence_dir = 'reports/.hidden'\n", "'.hidden' is a dot-folder"),
         ("[docs]\nevidence_dir = 'reports/CON'\n", "'CON' is a reserved device name"),
         ("[docs]\nevidence_dir = 'reports/x.'\n", "'x.' ends with a dot"),
+        # each kind of evidence a folder of its own: a void record in the runs' folder is a
+        # stray record there (verify and the commit-msg hook refused evidencebot's own void)
+        ("[docs]\nevidence_dir = 'reports/evidence'\n", "docs.evidence_dir 'reports/evidence' "
+         "and docs.milestone_dir 'reports/evidence/milestones' overlap"),
+        ("[docs]\nevidence_dir = 'reports/evidence/voids/runs'\n", "the voids' folder"),
+        ("[docs]\nhandoff_dir = 'reports/evidence/checks'\n", "the refused checks' folder"),
     ],
 )
 def test_bad_config_is_one_line_naming_the_key(text: str, message: str) -> None:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ..defaults import VOIDS_DIR
 from ..redact import redact
 from ..textsafe import line, markdown
 from . import trailers
@@ -22,7 +23,6 @@ from .history import OpsCommit
 if TYPE_CHECKING:  # the model needs pydantic; reading which runs are void does not
     from .record import VoidRecord
 
-VOIDS_DIR = "reports/evidence/voids"
 MAX_REASON = 500
 _RUN_ID = re.compile(trailers.FORMS["Evidence-Run-Id"])
 

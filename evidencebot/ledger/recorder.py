@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, git
+from ..defaults import CHECKS_DIR
 from ..errors import UsageError
 from ..evidence import streak as streaks
 from ..evidence import trailers
@@ -289,7 +290,6 @@ def free_name(ctx: Context, rev: str, stem: str, path_of: Callable[[str], str]) 
     return name
 
 
-CHECKS_DIR = "reports/evidence/checks"
 
 
 def refusal_draft(ctx: Context, *, parent: str, checks: Sequence[Mapping[str, Any]],

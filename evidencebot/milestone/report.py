@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import git
+from ..defaults import CHECKS_DIR
 from ..evidence.history import OpsCommit
 from ..evidence.stamps import stamp
 from ..evidence.streak import named_runs
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of
-from ..ledger.recorder import CHECKS_DIR
 from ..ledger.workspace import Context
 from .page import PageData, RunPoint, Thresholds, render_page
 
