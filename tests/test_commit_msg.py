@@ -50,6 +50,11 @@ def test_hook_in_a_real_commit(trading_repo: Path) -> None:
     bad = commit("note without trailers\n")
     assert bad.returncode == 1 and "no Evidence-Kind trailer" in bad.stderr
     assert commit(GOOD_CHECK).returncode == 0
+    # `git commit -v`: the file the hook reads holds the diff after git's scissors line
+    verbose = GOOD_CHECK + ("# ------------------------ >8 ------------------------\n"
+                            "# Do not modify or remove the line above.\n"
+                            "diff --git a/x b/x\n+}\n")
+    assert commit(verbose).returncode == 0
     git(trading_repo, "switch", "-q", "main")
     assert commit("ordinary commit on main\n").returncode == 0
 

@@ -156,7 +156,8 @@ def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]
         return 0, False, []
     # lines as git reads them (at LF only: str.splitlines would also break at a form feed
     # or a lone CR, and the block checked would not be the block git reads)
-    body = "\n".join(ln for ln in message.split("\n") if not ln.startswith("#"))
+    body = "\n".join(ln for ln in _before_scissors(message.split("\n"))
+                     if not ln.startswith("#"))
     problems = validate(body)
     if problems:
         sys.stderr.write("evidencebot: an ops commit needs a valid trailer block:\n")
@@ -171,6 +172,15 @@ def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]
     for v in found:
         sys.stderr.write(f"evidencebot: {v.render()}\n")
     return (1, True, [v.render() for v in found]) if found else (0, True, [])
+
+
+def _before_scissors(lines: list[str]) -> list[str]:
+    """The message's lines before git's scissors line: `git commit -v` (commit.verbose)
+    puts the diff after it in the file the hook reads, and git drops it all afterwards."""
+    for k, line in enumerate(lines):
+        if line[1:] == " ------------------------ >8 ------------------------":
+            return lines[:k]
+    return lines
 
 
 def _strays_staged(repo: Path, body: str, rules: Rules) -> list[Violation]:
