@@ -286,24 +286,26 @@ def _push_failure(ctx: Any, log: RunLog) -> None:
     """Push the commit a failed session or a failed check added (an unattended run's
     failures are evidence the reviewer must see, not a commit left on one machine); a
     push that fails is said, and the run's own failure stays the error."""
+    try:
+        _push(ctx, log)
+    except EvidencebotError as e:
+        log.say(f"not pushed: {e}")
+
+
+def _push(ctx: Any, log: RunLog) -> None:
+    """Push the ops branch to the [ops] remote and say so (nothing without the remote)."""
     from ..ledger.push import remote_url
     from ..milestone.publish import push_evidence
 
-    if not remote_url(ctx.repo, ctx.cfg.ops.remote):
-        return
-    try:
+    if remote_url(ctx.repo, ctx.cfg.ops.remote):
         pushed = push_evidence(ctx)
-    except EvidencebotError as e:
-        log.say(f"not pushed: {e}")
-        return
-    log.say(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")
+        log.say(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")
 
 
 def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) -> Any:
     """Push the evidence, and close the milestone when this run completed the streak
     ([milestone.MO-n] auto_close)."""
-    from ..ledger.push import remote_url
-    from ..milestone.publish import close_and_publish, push_evidence
+    from ..milestone.publish import close_and_publish
 
     mo = ctx.milestone
     rule = ctx.rules.milestone.get(mo)
@@ -320,7 +322,6 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
         if closure.status == "closed" and closure.sha:
             tell(ctx, closure=closure.sha, say=log.say, merge_request=merge_request_step(mr))
         return close_out(ctx, closure, mr)
-    elif push and result.status == "recorded" and remote_url(ctx.repo, ctx.cfg.ops.remote):
-        pushed = push_evidence(ctx)
-        log.say(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")
+    elif push and result.status == "recorded":
+        _push(ctx, log)
     return None

@@ -17,20 +17,24 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     (files hidden with skip-worktree or assume-unchanged included), untracked files, and
     ignored files Python imports (`_ignored_code`), under the code paths; a .gitattributes
     changed anywhere, local attribute files that change what git compares
-    (`_local_attributes`), and modules beside a script code path (`_beside_scripts`)."""
+    (`_local_attributes`), and modules beside a script code path (`_beside_scripts`): one
+    status and one index listing for them all."""
     head = git.rev_parse(repo, "HEAD") or "none"
     specs = [p.rstrip("/") or "." for p in code_paths]
     # A submodule's changes count whatever a .gitmodules or the config says (ignore = all
     # or dirty would hide code the run used); the local settings that let git trust a
     # file's stat (or an fsmonitor hook) over its content are set back to git's defaults.
+    beside = _beside_scripts(repo, code_paths)
     raw = git.run(repo, *_LOOK_AT_CONTENT, "status", "--porcelain=v1", "-z",
-                  "--untracked-files=all", "--ignore-submodules=none", "--", *specs,
+                  "--untracked-files=all", "--ignore-submodules=none", "--", *specs, *beside,
                   *_ATTRIBUTE_FILES, env=_NO_SYSTEM_ATTRIBUTES)
     paths = _porcelain_paths(raw.decode("utf-8", "replace"))
-    paths += [p for p in _hidden_changes(repo, specs) if p not in paths]
+    paths += [p for p in _hidden_changes(repo, [*specs, *beside]) if p not in paths]
     paths += [p for p in _local_attributes(repo) if p not in paths]
     paths += [p for p in _ignored_code(repo, specs) if p not in paths]
-    paths += [p for p in _beside_scripts(repo, code_paths) if p not in paths]
+    if beside:  # (ignored ones too: they shadow the standard library all the same)
+        raw = git.run(repo, "ls-files", "-z", "--others", "--", *beside)
+        paths += [p for p in raw.decode("utf-8", "replace").split("\x00") if p and p not in paths]
     from ..evidence.record import CodeState
 
     return CodeState(commit=head, dirty=bool(paths), dirty_paths=tuple(paths))
@@ -123,22 +127,14 @@ def _ignored_code(repo: Path, specs: list[str]) -> list[str]:
 
 
 def _beside_scripts(repo: Path, code_paths: list[str]) -> list[str]:
-    """Modules beside a code path that is a file (main.py), not in git or changed from it:
-    `python main.py` puts its folder first on the import path, so a json.py there shadows
-    the standard library's, and a helpers.py it imports is code it runs, whether or not
-    the folder is itself a code path."""
+    """The pathspecs of the modules beside a code path that is a file (main.py), which
+    count as code whether in git (changed) or not: `python main.py` puts its folder first
+    on the import path, so a json.py there shadows the standard library's, and a
+    helpers.py it imports is code it runs, whether or not the folder is a code path."""
     folders = {str(Path(p).parent).replace("\\", "/") for p in code_paths
                if p and not p.endswith("/") and (repo / p).is_file()}
-    specs = [f":(glob){'' if f == '.' else f + '/'}*{ext}" for f in sorted(folders)
-             for ext in (".py", ".pyw", ".so", ".pyd")]
-    if not specs:
-        return []
-    raw = git.run(repo, "ls-files", "-z", "--others", "--", *specs)  # (ignored ones too)
-    changed = git.run(repo, *_LOOK_AT_CONTENT, "status", "--porcelain=v1", "-z",
-                      "--untracked-files=no", "--", *specs)
-    return sorted({*filter(None, raw.decode("utf-8", "replace").split("\x00")),
-                   *_porcelain_paths(changed.decode("utf-8", "replace")),
-                   *_hidden_changes(repo, specs)})
+    return [f":(glob){'' if f == '.' else f + '/'}*{ext}" for f in sorted(folders)
+            for ext in (".py", ".pyw", ".so", ".pyd")]
 
 
 def _hidden_changes(repo: Path, specs: list[str]) -> list[str]:
