@@ -166,6 +166,8 @@ def test_unknown_milestone_is_a_usage_error(tmp_path: Path, cli) -> None:  # typ
     assert "Fix:" not in r.err  # (MO-3 is no spelling of MO-2)
     typed = cli("--repo", repo, "close", "mo2")
     assert typed.code == 2 and "Fix: evidencebot close MO-2" in typed.err
+    bare = cli("--repo", repo, "close")  # (it names what is missing, not MO-2 itself)
+    assert bare.code == 2 and "Missing argument 'MILESTONE'" in bare.err
 
 
 def test_pushing_twice_updates_and_never_forces(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -50,6 +50,17 @@ def test_progress_is_logged_every_five_minutes_at_the_wrappers_elapsed_time(
     ]
 
 
+def test_the_log_never_goes_back_in_time(capsys: pytest.CaptureFixture[str]) -> None:
+    # a pinned clock (the demo's) stands still while the wrapper's elapsed time runs on:
+    # the lines after the end are not stamped before it
+    log = RunLog(clock=lambda: START, expected_seconds=1800, timeout_seconds=7200, tty=False)
+    log.step(Step("start", 1, 18))
+    log.step(Step("end", 1, 18, exit_code=0, seconds=61.2))
+    log.say("recorded run")
+    stamps = [line[:20] for line in capsys.readouterr().out.splitlines()]
+    assert stamps == ["2026-11-25T09:05:00Z", "2026-11-25T09:06:01Z", "2026-11-25T09:06:01Z"]
+
+
 def test_in_a_terminal_there_are_no_timestamped_lines(capsys: pytest.CaptureFixture[str]) -> None:
     log = RunLog(clock=lambda: START, expected_seconds=1800, timeout_seconds=7200, tty=True)
     log.progress(301, "x")

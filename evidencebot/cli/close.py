@@ -10,16 +10,16 @@ from .output import show_closure
 
 
 @cli.command()
-@click.argument("milestone_id", metavar="MO-2")
+@click.argument("milestone_id", metavar="MILESTONE")
 @click.option("--no-push", is_flag=True,
               help="Do not push; write the description and print the commands instead.")
 @json_option
 @pass_state
 def close(state: State, milestone_id: str, no_push: bool) -> int:
-    """Close a milestone: one closure commit (PROJECT_DESIGN.md §9 and the backlog's
-    MO-* Status → CLOSED, the merge-request description committed with it) and the
-    merge request. Refused (exit 1) unless the streak holds; closing twice adds
-    nothing."""
+    """Close MILESTONE (MO-2, the burn-in's): one closure commit (PROJECT_DESIGN.md §9
+    and the backlog's MO-* Status → CLOSED, the merge-request description committed with
+    it) and the merge request. Refused (exit 1) unless the streak holds; closing twice
+    adds nothing."""
     from ..milestone.publish import close_and_publish
 
     # Milestone ids are case-insensitive on the command line: mo-2 is MO-2.

@@ -56,6 +56,7 @@ class RunLog:
         self.last = ""  # the final line so far (quiet mode prints it at the end)
         self.retries = 0
         self._started: datetime | None = None
+        self._shown: datetime | None = None  # the time of the last line written
         self._next_tick = every
         self._bar: Any = None
         self._task: Any = None
@@ -67,7 +68,7 @@ class RunLog:
 
     def say(self, text: str, *, when: datetime | None = None) -> None:
         """One line of the log."""
-        line = f"{stamp(when or self.clock())} {text}"
+        line = f"{self._stamp(when)} {text}"
         if self.file is not None:
             self.file.write(line + "\n")
             self.file.flush()
@@ -84,21 +85,21 @@ class RunLog:
         self.last = text
         if self.quiet and not self.machine:
             if self.file is not None:
-                self.file.write(f"{stamp(self.clock())} {text}\n")
+                self.file.write(f"{self._stamp()} {text}\n")
             return
         self.say(text)
 
     def error(self, text: str) -> None:
         """A failure the CLI reports on stderr; the log file keeps it too."""
         if self.file is not None:
-            self.file.write(f"{stamp(self.clock())} error: {text}\n")
+            self.file.write(f"{self._stamp()} error: {text}\n")
             self.file.flush()
 
     def checks(self, pre: Any) -> None:
         if self.tty and not (self.quiet or self.machine):
             show_checks(pre)
             if self.file is not None:
-                self.file.write(f"{stamp(self.clock())} checks: {pre.summary}\n")
+                self.file.write(f"{self._stamp()} checks: {pre.summary}\n")
             return
         self.say(f"checks: {pre.summary}")
 
@@ -130,12 +131,22 @@ class RunLog:
             self._next_tick += self.every
             if self.lines or self.file is not None:
                 text = f"burn-in {clock_text(tick)} of {clock_text(self.expected)}"
-                line = f"{stamp(self._at(tick))} {text}"
+                line = f"{self._stamp(self._at(tick))} {text}"
                 if self.file is not None:
                     self.file.write(line + "\n")
                     self.file.flush()
                 if self.lines:
                     click.echo(line)
+
+    def _stamp(self, when: datetime | None = None) -> str:
+        """A line's time: ``when`` (the clock by default), never before the line above it
+        (an end worked out from the wrapper's elapsed time can be ahead of a pinned or
+        stepped-back clock)."""
+        at = when or self.clock()
+        if self._shown is not None and at < self._shown:
+            at = self._shown
+        self._shown = at
+        return stamp(at)
 
     def _at(self, elapsed: float) -> datetime:
         return (self._started or self.clock()) + timedelta(seconds=elapsed)
@@ -160,7 +171,7 @@ class RunLog:
 
     def close(self) -> None:
         if self.quiet and not self.machine and self.last:
-            click.echo(f"{stamp(self.clock())} {self.last}" if not self.tty else self.last)
+            click.echo(f"{self._stamp()} {self.last}" if not self.tty else self.last)
 
 
 @contextmanager

@@ -106,7 +106,7 @@ def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
     session is spent on it."""
     code = code or ctx.live_code()
     base = ctx.rules.ops.base
-    head = code.commit[:12] if code.commit != "none" else "none (no commit)"
+    head = f"HEAD {code.commit[:12]}" if code.commit != "none" else "the checkout (no commit yet)"
     data = {"commit": code.commit, "dirty_paths": list(code.dirty_paths)}
     if code.dirty:
         shown = ", ".join(code.dirty_paths[:3]) + (" ..." if len(code.dirty_paths) > 3 else "")
@@ -114,10 +114,10 @@ def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
                            "this run cannot qualify", "commit the change and merge it "
                            f"through review into {base}, or undo it", data=data)
     if not ctx.reviewed_at(ctx.now)(code.commit):  # (as the verdict will ask it)
-        return CheckResult("code", "WARN", f"HEAD {head} is not on {base}: this run cannot "
+        return CheckResult("code", "WARN", f"{head} is not on {base}: this run cannot "
                            "qualify", f"run on {base} (or a commit it holds): git switch {base}",
                            data=data)
-    return CheckResult("code", "PASS", f"HEAD {head} is on {base}, clean", data=data)
+    return CheckResult("code", "PASS", f"{head} is on {base}, clean", data=data)
 
 
 def dry_run_checks(ctx: Context, run_plan: RunPlan) -> list[CheckResult]:
