@@ -19,7 +19,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from evidencebot.guard.install import install_hooks
-from evidencebot.guard.rules import CLOSED_MET
+from evidencebot.guard.rules import CLOSED_MET, Violation
 from evidencebot.sim.trading_repo import report, write_repo, write_report
 
 OPS = "ops/evidence"
@@ -814,3 +814,13 @@ def test_only_the_closure_sets_a_status_closed(tmp_path: Path, streak: int, page
     assert sorted({v.rule for v in found}) == ([rule] if rule else []), found
     if rule:  # (the status cell and the log line alike)
         assert {v.path for v in found} == {"PROJECT_DESIGN.md", "SESSION_LOG.md"}
+
+
+@given(st.text(min_size=1))
+@example("reports/evidence/step1a/x\nOK: verify passed.json")
+def test_a_finding_is_one_line_whatever_the_path(path: str) -> None:
+    """git allows any byte but NUL in a path: one with a newline named in a finding would
+    print a line of its own (a fake "OK" under the hook's refusal); it is shown escaped."""
+    shown = Violation(path, "stray-record", "not the record of this commit's run", "x").render()
+    assert "\n" not in shown and "\r" not in shown and shown.endswith("(stray-record). Fix: x")
+    assert path in shown or not path.isprintable()

@@ -102,7 +102,10 @@ class Violation(NamedTuple):
     section: str = ""
 
     def render(self) -> str:
-        where = self.path
+        """One line: a path holding a newline or another control character (git allows
+        them) is shown escaped, never as a line of its own."""
+        where = self.path if self.path.isprintable() else \
+            self.path.encode("unicode_escape").decode("ascii")
         if self.lines:
             a, b = self.lines
             where += f":{a}" if a == b else f":{a}-{b}"
