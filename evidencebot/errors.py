@@ -65,7 +65,13 @@ class GitError(Exception):
         self.returncode = returncode
         self.stdout = stdout
         self.stderr = stderr
-        msg = stderr.decode("utf-8", "replace").strip().splitlines()
-        super().__init__(
-            f"git {' '.join(args)} exited {returncode}: {msg[-1] if msg else '(no output)'}"
-        )
+        super().__init__(f"git {' '.join(args)} exited {returncode}: {_cause(stderr)}")
+
+
+def _cause(stderr: bytes) -> str:
+    """The line of git's stderr that says what went wrong: its first "fatal:" or "error:"
+    (the cause; a push's last line is advice: "and the repository exists."), else its
+    last line."""
+    said = [x for x in stderr.decode("utf-8", "replace").strip().splitlines() if x.strip()]
+    return next((x for x in said if x.startswith(("fatal:", "error:"))),
+                said[-1] if said else "(no output)")

@@ -495,3 +495,18 @@ def test_a_tree_walk_judges_each_tree_as_the_whole_check_does(
         else:
             assert names is None
         was = tree_id
+
+
+def test_a_failed_push_names_its_cause_not_git_s_advice(tmp_path: Path) -> None:
+    """Found by a newcomer: git's last line for a push to a remote that is not there is
+    advice ("and the repository exists."); the error names the cause."""
+    from evidencebot.errors import UsageError
+    from evidencebot.ledger.push import push_branch
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    run_git(repo, "init", "-q", "-b", "main")
+    run_git(repo, "commit", "-q", "--allow-empty", "-m", "one")
+    with pytest.raises(UsageError) as e:
+        push_branch(repo, remote=str(tmp_path / "nowhere"), branch="main")
+    assert "does not appear to be a git repository" in str(e.value), str(e.value)
