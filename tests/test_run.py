@@ -23,6 +23,10 @@ if args.get("--mode") == "hang":
     time.sleep(60)
 if args.get("--mode") == "tidy":  # the uncommitted code it started on undone meanwhile
     import os; os.remove("src/scratch.py")
+dirty = os.environ.get("EVB_TEST_DIRTY")
+if dirty:  # an edit in a checkout of the ops branch while the session runs
+    with open(dirty, "a", encoding="utf-8") as f:
+        f.write("a hand note made during the session\n")
 fifo = os.environ.get("EVB_TEST_FIFO")
 if fifo:  # a wrapper with a child of its own, which says its pid and holds the FIFO open
     import subprocess
@@ -274,6 +278,36 @@ def test_a_dirty_checkout_of_the_ops_branch_stops_the_run_before_its_session(
     assert "with uncommitted changes" in r.err and "stash" in r.err
     assert not (repo / "latest.json").exists()  # the wrapper never ran
     assert git(repo, "rev-parse", "ops/evidence") == tip
+
+
+def test_a_checkout_dirtied_during_the_session_never_costs_its_evidence(
+        repo: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: an edit in a checkout of the ops branch made while a session
+    ran (the wrapper writing a tracked file, a hand note) made `run` refuse to record it,
+    so a failed session left no trace and the streak ran on. The session is recorded; the
+    checkout is left at the old tip, detached, with its edit."""
+    assert cli("--repo", repo, "run", "--skip-checks").code == 0  # the ops branch exists
+    wt = tmp_path / "ops-checkout"
+    git(repo, "worktree", "add", "-q", str(wt), "ops/evidence")
+    tip = git(repo, "rev-parse", "ops/evidence").strip()
+    monkeypatch.setenv("EVB_TEST_DIRTY", str(wt / "SESSION_LOG.md"))
+    cfg = (repo / "evidencebot.toml").read_text().replace(  # (a session that fails)
+        '"--client"', '"--mode", "nothing", "--client"')
+    (repo / "evidencebot.toml").write_text(cfg)
+    merged(repo, "reviewed config change")
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4, r.out + r.err
+    new = git(repo, "rev-parse", "ops/evidence").strip()
+    assert git(repo, "rev-parse", f"{new}~1").strip() == tip  # the session's, on the old tip
+    outcome = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)", new)
+    assert outcome.startswith("failed-code"), outcome
+    assert git(wt, "rev-parse", "HEAD").strip() == tip
+    assert git(wt, "branch", "--show-current").strip() == ""
+    assert (wt / "SESSION_LOG.md").read_text(encoding="utf-8").endswith(
+        "a hand note made during the session\n")  # (kept where it was made)
+    assert f"left at {tip[:12]} (detached)" in r.out and f"git -C {wt} stash" in r.out
+    assert "MO-2: 0/3" in cli("--repo", repo, "status").out  # the failure broke the streak
+    assert cli("--repo", repo, "verify").code == 0
 
 
 def test_missing_wrapper_is_a_usage_error(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -80,6 +80,12 @@ class RunLog:
             else:
                 click.echo(text)
 
+    def warn(self, text: str) -> None:
+        """A warning: a line of the log, and on stderr where the log is not shown."""
+        self.say(f"warning: {text}")
+        if self.quiet or self.machine:
+            click.echo(f"evidencebot: warning: {text}", err=True)
+
     def final(self, text: str) -> None:
         """The run's outcome: printed now, or (quiet) kept to be printed at the end."""
         self.last = text

@@ -89,11 +89,21 @@ def build(repo: Path, *, parent: str, draft: Draft, author: Identity, when: date
     return new
 
 
-def advance(repo: Path, *, at: Tip, new: str) -> None:
+def advance(repo: Path, *, at: Tip, new: str, leave_dirty: bool = False) -> list[Path]:
     """Point ``at.branch`` from ``at.sha`` to ``new`` in one `update-ref` with the old value,
     bringing clean checkouts of the branch along. Raises UsageError, changing nothing, when
-    a checkout is dirty or the branch moved meanwhile."""
-    _move_branch(repo, at, new, ready_checkouts(repo, at.branch))
+    a checkout is dirty or the branch moved meanwhile — unless ``leave_dirty`` (evidence of
+    a session that ran, which no uncommitted edit may cost): then such a checkout is left
+    where it was, its HEAD detached at ``at.sha`` with its changes kept, and named in the
+    list returned."""
+    if not leave_dirty:
+        _move_branch(repo, at, new, ready_checkouts(repo, at.branch))
+        return []
+    checkouts = git.branch_worktrees(repo, at.branch)
+    if checkouts:
+        _undo_unfinished(repo, at.branch, checkouts)
+    left = [wt for wt in checkouts if _checkout_dirty(wt)]
+    return _move_branch(repo, at, new, [wt for wt in checkouts if wt not in left], left=left)
 
 
 def ready_checkouts(repo: Path, branch: str) -> list[Path]:
@@ -203,11 +213,14 @@ def _commit_tree(
                    "-F", "-", input=message.encode("utf-8"), env=env)
 
 
-def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path]) -> None:
+def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
+                 left: list[Path] | None = None) -> list[Path]:
     # Checkouts first: were we to stop between the two steps, a checkout would show the
     # new evidence as an uncommitted change, never the committed evidence as reverted. A
     # stop we see (Ctrl-C, SIGTERM) puts them back at once; one we cannot (kill -9) is put
-    # back by the next command, from the journal.
+    # back by the next command, from the journal. ``left`` (None: refuse instead): the
+    # checkouts to leave behind, detached at the old tip; one that cannot be brought
+    # along (a file in the way) joins them. Returns them.
     journal = _journal(repo) if checkouts else None
     if journal is not None:
         import json
@@ -217,14 +230,23 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path]) -> None:
                                        "checkouts": [str(wt) for wt in checkouts]}),
                            encoding="utf-8")
     done: list[Path] = []
+    behind = [] if left is None else list(left)
+    detached: list[Path] = []
     old = at.sha if at.exists else ""
     try:
         for wt in checkouts:
             try:
                 git.run(wt, "read-tree", "-m", "-u", at.sha, new)
             except git.GitError as e:
-                raise UsageError(f"cannot bring the checkout at {wt} along: {e}") from None
+                if left is None:
+                    raise UsageError(f"cannot bring the checkout at {wt} along: {e}") from None
+                behind.append(wt)
+                continue
             done.append(wt)
+        for wt in behind:  # (its HEAD alone: its index and files stay as they are)
+            git.run(wt, "update-ref", "--no-deref", "-m", "evidencebot: left behind with "
+                    "uncommitted changes", "HEAD", at.sha)
+            detached.append(wt)
         try:
             git.run(repo, "update-ref", "-m", "evidencebot: ops commit",
                     f"refs/heads/{at.branch}", new, old)
@@ -236,8 +258,11 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path]) -> None:
         if git.rev_parse(repo, f"refs/heads/{at.branch}") != new:  # (it may have moved)
             for back in done:
                 git.run(back, "read-tree", "-m", "-u", new, at.sha)
+            for back in detached:
+                git.run(back, "symbolic-ref", "HEAD", f"refs/heads/{at.branch}")
         if journal is not None:  # (put back: a rollback that failed keeps it, for the next)
             journal.unlink(missing_ok=True)
         raise
     if journal is not None:
         journal.unlink(missing_ok=True)
+    return detached

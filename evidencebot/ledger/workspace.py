@@ -50,6 +50,10 @@ class Context:
     base_ref: str | None = None  # where the base's rules live: origin/<base>, else <base>
     base_sha: str | None = None  # that ref's commit when the context was made
     shortcuts: bool = True  # shortcut files under .git/evidencebot (verify: none)
+    # `run`, once its session has started: what it records lands even where a checkout of
+    # the ops branch holds uncommitted changes; that checkout is left detached at the old
+    # tip with them, and told here (checkout, old tip). None: such a checkout is refused.
+    left_behind: Callable[[Path, str], None] | None = None
 
     @property
     def now(self) -> datetime:
@@ -240,7 +244,11 @@ class Context:
             if draft is None:
                 return None
             new = self.build(at.sha, draft)
-            ledger.advance(self.repo, at=at, new=new)
+            left = ledger.advance(self.repo, at=at, new=new,
+                                  leave_dirty=self.left_behind is not None)
+            for checkout in left:
+                assert self.left_behind is not None
+                self.left_behind(checkout, at.sha)
             return new
 
 
