@@ -451,7 +451,8 @@ def test_ignored_code_under_the_code_paths_is_dirty_code(trading_repo: Path) -> 
     assert state.dirty and state.dirty_paths == ("src/broker/session/__init__.py",)
 
 
-@pytest.mark.parametrize("hide", ["symlink", "nested-repository", "extension", "beside-main"])
+@pytest.mark.parametrize("hide", ["symlink", "nested-repository", "extension", "beside-main",
+                                  "package-beside-main", "compiled-beside-main"])
 def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path,
                                               hide: str) -> None:
     """Ignored entries Python imports from without a .py of their own in git's list: a
@@ -483,6 +484,14 @@ def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path
     elif hide == "extension":
         where.with_name("session.cpython-311-x86_64-linux-gnu.so").write_bytes(b"\x7fELF")
         want = "src/broker/session.cpython-311-x86_64-linux-gnu.so"
+    elif hide == "package-beside-main":  # (found by an adversary; hidden by exclude too)
+        (trading_repo / "json").mkdir()
+        (trading_repo / "json" / "__init__.py").write_text("dumps = None\n")
+        (trading_repo / ".git" / "info" / "exclude").write_text("json/\n")
+        want = "json/__init__.py"
+    elif hide == "compiled-beside-main":  # (a module without its source: imported as json)
+        (trading_repo / "json.pyc").write_bytes(b"\x00")
+        want = "json.pyc"
     else:
         (trading_repo / "json.py").write_text("dumps = None\n")
         want = "json.py"

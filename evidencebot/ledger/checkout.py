@@ -130,11 +130,14 @@ def _beside_scripts(repo: Path, code_paths: list[str]) -> list[str]:
     """The pathspecs of the modules beside a code path that is a file (main.py), which
     count as code whether in git (changed) or not: `python main.py` puts its folder first
     on the import path, so a json.py there shadows the standard library's, and a
-    helpers.py it imports is code it runs, whether or not the folder is a code path."""
+    helpers.py it imports is code it runs, whether or not the folder is a code path. A
+    module there is a source, a compiled module without its source (json.pyc), an
+    extension module, or a package: a folder with an __init__ of any of those kinds (a
+    folder without one yields to every other module of its name)."""
     folders = {str(Path(p).parent).replace("\\", "/") for p in code_paths
                if p and not p.endswith("/") and (repo / p).is_file()}
-    return [f":(glob){'' if f == '.' else f + '/'}*{ext}" for f in sorted(folders)
-            for ext in (".py", ".pyw", ".so", ".pyd")]
+    return [f":(glob){'' if f == '.' else f + '/'}{name}{ext}" for f in sorted(folders)
+            for name in ("*", "*/__init__") for ext in (".py", ".pyw", ".pyc", ".so", ".pyd")]
 
 
 def _hidden_changes(repo: Path, specs: list[str]) -> list[str]:
