@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +93,6 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
     and exits 0. When stdout is not a terminal (cron, Task Scheduler) the run prints
     timestamped lines: the checks, each start and retry, progress every five minutes,
     the end and the evidence commit."""
-    from ..frozen import replace
     from ..ledger.commit import ready_checkouts, refuse_dirty_checkouts
     from ..runbook import burnin
     from ..runbook.preflight import client_ids
@@ -116,7 +114,7 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
                 # (refused before the session starts, not when it is over and cannot be
                 # recorded: as `advance` will, after putting back a killed move)
                 ready_checkouts(ctx.repo, ctx.cfg.ops.branch)
-                ctx = replace(ctx, left_behind=_left_behind(log, ctx.cfg.ops.branch))
+                ctx = _session_context(ctx, log)
                 before = ctx.tip().sha
                 due = _retry_due(ctx, before)
                 try:
@@ -141,16 +139,20 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
     return 0
 
 
-def _left_behind(log: RunLog, branch: str) -> Callable[[Path, str], None]:
-    """What `run` says of a checkout its evidence left behind (`Context.left_behind`): a
-    session that ran is recorded whatever a checkout of the ops branch holds."""
+def _session_context(ctx: Any, log: RunLog) -> Any:
+    """``ctx`` once the session starts: what it records lands whatever a checkout of the
+    ops branch holds (`Context.left_behind`), and the run says what it left behind."""
+    from ..frozen import replace
+
+    branch = ctx.cfg.ops.branch
+
     def say(checkout: Path, old: str) -> None:
         log.warn(f"{branch} is checked out at {checkout} with uncommitted changes: the "
                  f"evidence was committed without touching them, and that checkout was "
                  f"left at {old[:12]} (detached) with them; to bring it along: git -C "
                  f"{checkout} stash && git -C {checkout} switch {branch} && git -C "
                  f"{checkout} stash pop")
-    return say
+    return replace(ctx, left_behind=say)
 
 
 def _emit_run(state: State, ctx: Any, status: str, *, result: Any = None,
