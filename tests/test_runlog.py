@@ -122,8 +122,9 @@ def test_a_failed_run_logs_its_error_and_json_owns_stdout(repo: Path, tmp_path: 
     (doc,) = [json.loads(x) for x in r.out.splitlines()]  # one JSON document, no log lines
     assert doc["error"]["exit_code"] == 4
     kept = log_file.read_text(encoding="utf-8").splitlines()
-    assert kept[-1].startswith("2026-11-25T09:05:00Z error: failed-market-data: market data "
-                               "unavailable (error 354)")
+    assert STAMP.match(kept[-1]) and kept[-1][21:].startswith(
+        "error: failed-market-data: market data unavailable (error 354)")
+    assert [x[:20] for x in kept] == sorted(x[:20] for x in kept)  # (in time order)
     assert "recorded in" in kept[-1]
 
 
