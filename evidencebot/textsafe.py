@@ -71,6 +71,9 @@ _LOOK_ALIKES = str.maketrans({
     "ѕ": "s", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ɡ": "g", "ɩ": "i",
     "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v",
     "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "ϳ": "j", "ѵ": "v",
+    # dashes a reader takes for a hyphen ("MO‑2" with a non-breaking one)
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
+    "\u2015": "-", "\u2212": "-", "\ufe63": "-", "\uff0d": "-",
 })
 # Markdown's inline marks a reader does not see: emphasis, code, a link's brackets
 _INLINE = str.maketrans("", "", "*_~`[]")
@@ -79,7 +82,7 @@ _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 
 def skeleton(text: str) -> str:
     """``text`` as a reader of the rendered page takes it, for comparing words: Unicode
-    compatibility forms, case, look-alike letters of other scripts, Markdown's inline
+    compatibility forms, case, look-alike letters of other scripts and dashes, Markdown's inline
     marks (emphasis, code, a link's brackets and target) and runs of white space aside."""
     if "](" in text:
         text = _LINK_TARGET.sub("]", text)

@@ -299,6 +299,22 @@ FORBIDDEN = [
         "- Result: 3 of 3 qualifying runs\n").encode()), "milestone-closed-early"),
     Case("session-log-field-says-mo2-closed-in-cyrillic", append("SESSION_LOG.md", (
         ENTRY + "- Result: MO-2 \u0421L\u041eS\u0415D\n").encode()), "milestone-closed-early"),
+    # found by an adversary: a closure said across an entry's lines (the layout `close`
+    # writes), with a non-breaking hyphen, by the heading alone, in a tracker note
+    Case("session-log-entry-closed-as-close-writes-it", append("SESSION_LOG.md", (
+        "\n## 2026-11-25 16:30 UTC — OPS — burn-in done\n\n- Milestone: MO-2\n"
+        "- Result: CLOSED on 3 consecutive qualifying runs\n").encode()),
+         "milestone-closed-early"),
+    Case("session-log-heading-closed-with-a-non-breaking-hyphen", append("SESSION_LOG.md", (
+        "\n## 2026-11-25 16:30 UTC — OPS — MO\u20112 closed\n\n- Result: done\n").encode()),
+         "milestone-closed-early"),
+    Case("session-log-heading-closed-names-no-milestone", append("SESSION_LOG.md", (
+        "\n## 2026-11-25 16:30 UTC — OPS — Step 1A burn-in closed\n\n- Milestone: MO-2\n"
+        "- Result: done\n").encode()), "milestone-closed-early"),
+    Case("tracker-note-says-closed", edit(
+        "IMPLEMENTATION_BACKLOG.md", "Consecutive qualifying runs: 1 of 3\n",
+        "Consecutive qualifying runs: 1 of 3\n\n**MO-2 CLOSED**: ready for go-live.\n"),
+         "milestone-closed-early"),
     Case("mo-note-says-closed", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
                                      "**Closed** on 2026-11-25 by runs a, b, c"),
          "milestone-closed-early"),
@@ -374,6 +390,8 @@ LEGIT = [
     Case("session-log-entry-with-a-link-and-code", append("SESSION_LOG.md", (
         ENTRY + "- Link: <https://example.invalid/runs/12>\n- Command: `run <x> &nbsp;`\n"
         "- Note: 2 &lt; 3 &amp; fills &gt; 0\n").encode()), ""),
+    Case("session-log-entry-on-a-milestone-saying-closed-of-something-else", append(
+        "SESSION_LOG.md", (ENTRY + "- Note: positions closed before the bell\n").encode()), ""),
     Case("new-report-file", write("reports/uk_tax/summary.json", b"{}\n"), "", False),
     Case("handoff-packet", write("reports/handoffs/20261125-1230-DEBUG-crash.md",
                                  b"# Handoff: OPS -> DEBUG - crash\n"), "", False),

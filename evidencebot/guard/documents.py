@@ -136,6 +136,8 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
             added += range(j1, j2)
             out += _rows_kept(ch, old, new, op, free_section or "")
             out += tracker.no_look_alike(ch, new, range(j1, j2), free_section or "")
+            out += tracker.closures_said(ch, new, range(j1, j2), free_section or "", rules,
+                                         streak_of)
             continue
         out += _mo_rows(ch, old, new, op, status_section, fixed_cols=fixed_cols,
                         streak_of=streak_of, rules=rules)

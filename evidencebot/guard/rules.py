@@ -224,6 +224,15 @@ def markup_violation(path: str, found: str, lines: tuple[int, int],
 
 
 CLOSED_WORD = re.compile(r"\bclosed\b")  # (searched in `textsafe.skeleton` text)
+MO_NAMED = re.compile(r"\bmo-[0-9]+\b")  # (the same)
+
+
+def closed_said(plain: str, rules: Rules) -> list[str]:
+    """The milestones with a rule that a line says closed (``plain``: the line as
+    `textsafe.skeleton` gives it): each one it names, when it says "closed"."""
+    if not CLOSED_WORD.search(plain):
+        return []
+    return sorted({m.upper() for m in MO_NAMED.findall(plain)} & set(rules.milestones))
 
 
 def says_closed(text: str) -> bool:

@@ -8,11 +8,13 @@ import re
 
 from .rules import (
     CLOSED_WORD,
+    MO_NAMED,
     Change,
     Rules,
     StreakOf,
     Violation,
     closed_early,
+    closed_said,
     markup_violation,
 )
 
@@ -112,26 +114,43 @@ def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
     return _joined(out)
 
 
-_MO = re.compile(r"\bmo-[0-9]+\b")
+# A field that states an entry's outcome, saying "closed" (`close`'s own: "- Result: CLOSED
+# on 3 consecutive qualifying runs"): it says the entry's milestone closed.
+_CLOSED_FIELD = re.compile(r"^- (?:result|status|outcome): closed\b")
 
 
 def _closures_said(path: str, added: bytes, rules: Rules,
                    streak_of: StreakOf) -> list[Violation]:
-    """An appended line that says a milestone with a rule closed ("## … — OPS — MO-2
-    closed", "- Result: MO-2 CLOSED"), as a reader takes it: only where the milestone may
-    close or has (`close`'s own entry, a run's "MO-2 is closed" after it)."""
+    """An appended line that says a milestone with a rule closed, as a reader takes it:
+    one naming it ("## … — OPS — MO-2 closed", "- Result: MO-2 CLOSED"), and in an entry
+    whose "- Milestone:" field names it, its heading or outcome saying "closed" ("## … —
+    OPS — burn-in closed", "- Result: CLOSED on …", the layout `close` writes). Allowed
+    only where the milestone may close or has (`close`'s own entry, a run's after it)."""
     from ..textsafe import skeleton
 
+    lines = [skeleton(x) for x in added.decode("utf-8", "replace").split("\n")]
     out: list[Violation] = []
-    for n, line in enumerate(added.decode("utf-8", "replace").split("\n"), start=1):
-        plain = skeleton(line)
-        if not CLOSED_WORD.search(plain):
-            continue
-        for mo in sorted({m.upper() for m in _MO.findall(plain)}):
-            if mo in rules.milestones:
-                out += closed_early(path, mo, f"an appended line says {mo} closed", (n, n),
-                                    "", rules, streak_of)
+    start = 0
+    while start < len(lines):  # entry by entry: a heading and the lines up to the next
+        end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")),
+                   len(lines))
+        entry = sorted({m for x in lines[start:end] if x.startswith("- milestone:")
+                        for m in _named(x[len("- milestone:"):], rules)})
+        for n in range(start, end):
+            said = closed_said(lines[n], rules)
+            if not said and CLOSED_WORD.search(lines[n]) and (
+                    lines[n].startswith("## ") or _CLOSED_FIELD.match(lines[n])):
+                said = entry
+            for mo in said:
+                out += closed_early(path, mo, f"an appended line says {mo} closed",
+                                    (n + 1, n + 1), "", rules, streak_of)
+        start = end
     return out
+
+
+def _named(text: str, rules: Rules) -> list[str]:
+    """The milestones with a rule that ``text`` (skeleton text) names."""
+    return [m.upper() for m in MO_NAMED.findall(text) if m.upper() in rules.milestones]
 
 
 def _joined(found: list[Violation]) -> list[Violation]:

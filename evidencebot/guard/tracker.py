@@ -10,7 +10,7 @@ from typing import Any
 
 from ..defaults import STREAK_LINE, STREAK_WORDS
 from ..textsafe import skeleton
-from .rules import Change, Violation
+from .rules import Change, Rules, StreakOf, Violation, closed_early, closed_said
 
 _STREAK_LINE = re.compile(STREAK_LINE)
 _WORDS_FOLDED = " ".join(STREAK_WORDS.casefold().rstrip(":").split())
@@ -111,4 +111,17 @@ def rows_placed(ch: Change, new: Any, added: Iterable[int], section: str) -> lis
                                  "UTC stamp (YYYYMMDDTHHMMSSZ) and its Date (UTC) is no day "
                                  "(YYYY-MM-DD)", "give the row its run's stamp or day",
                                  (j + 1, j + 1), section))
+    return out
+
+
+def closures_said(ch: Change, new: Any, lines: Iterable[int], section: str, rules: Rules,
+                  streak_of: StreakOf) -> list[Violation]:
+    """An added line of the tracker section (a note, a row's cell) saying a milestone with a
+    rule closed ("**MO-2 CLOSED**: streak met"), allowed only where it may close or has
+    (`closed_early`), as the session log's and the status rows' are."""
+    out: list[Violation] = []
+    for j in lines:
+        for mo in closed_said(skeleton(new.line_text(j)), rules):
+            out += closed_early(ch.path, mo, f"an added line says {mo} closed", (j + 1, j + 1),
+                                section, rules, streak_of)
     return out
