@@ -227,12 +227,16 @@ CLOSED_WORD = re.compile(r"\bclosed\b")  # (searched in `textsafe.skeleton` text
 MO_NAMED = re.compile(r"\bmo-[0-9]+\b")  # (the same)
 
 
+def milestones_named(plain: str, rules: Rules) -> list[str]:
+    """The milestones with a rule that ``plain`` (text as `textsafe.skeleton` gives it)
+    names."""
+    return sorted({m.upper() for m in MO_NAMED.findall(plain)} & set(rules.milestones))
+
+
 def closed_said(plain: str, rules: Rules) -> list[str]:
     """The milestones with a rule that a line says closed (``plain``: the line as
     `textsafe.skeleton` gives it): each one it names, when it says "closed"."""
-    if not CLOSED_WORD.search(plain):
-        return []
-    return sorted({m.upper() for m in MO_NAMED.findall(plain)} & set(rules.milestones))
+    return milestones_named(plain, rules) if CLOSED_WORD.search(plain) else []
 
 
 def says_closed(text: str) -> bool:

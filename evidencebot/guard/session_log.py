@@ -8,7 +8,6 @@ import re
 
 from .rules import (
     CLOSED_WORD,
-    MO_NAMED,
     Change,
     Rules,
     StreakOf,
@@ -16,6 +15,7 @@ from .rules import (
     closed_early,
     closed_said,
     markup_violation,
+    milestones_named,
 )
 
 OPS_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")
@@ -135,7 +135,7 @@ def _closures_said(path: str, added: bytes, rules: Rules,
         end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")),
                    len(lines))
         entry = sorted({m for x in lines[start:end] if x.startswith("- milestone:")
-                        for m in _named(x[len("- milestone:"):], rules)})
+                        for m in milestones_named(x[len("- milestone:"):], rules)})
         for n in range(start, end):
             said = closed_said(lines[n], rules)
             if not said and CLOSED_WORD.search(lines[n]) and (
@@ -146,11 +146,6 @@ def _closures_said(path: str, added: bytes, rules: Rules,
                                     (n + 1, n + 1), "", rules, streak_of)
         start = end
     return out
-
-
-def _named(text: str, rules: Rules) -> list[str]:
-    """The milestones with a rule that ``text`` (skeleton text) names."""
-    return [m.upper() for m in MO_NAMED.findall(text) if m.upper() in rules.milestones]
 
 
 def _joined(found: list[Violation]) -> list[Violation]:
