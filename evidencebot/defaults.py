@@ -15,6 +15,10 @@ MILESTONE = "MO-2"
 CONSECUTIVE = 3
 EVIDENCE_EXTENSIONS = (".json", ".md", ".log", ".txt", ".csv")
 MAX_CLOCK_SKEW_SECONDS = 300
+# Before the paper session starts the run checks, connects and runs the wrapper's preflight:
+# a run fits the window when its paper session and this much more end inside it (the
+# pre-run window check, `next` and `schedule` alike).
+RUN_MARGIN_SECONDS = 300
 # The tracker's streak line under its table (`record` and `void` rewrite it; the hook
 # lets it change into another streak line only): a whole line of its own (a row that
 # quotes it is a row, and the rules that let the streak line change never let a row

@@ -69,6 +69,18 @@ def test_next_start(tmp_path: Path, cli, now: str, start: str, why: list[str]) -
         assert part in doc["reason"], doc["reason"]
 
 
+@pytest.mark.parametrize("now", ["2026-11-27T15:25:00Z", "2026-11-27T15:26:00Z",
+                                 "2026-11-30T11:40:00Z", "2026-11-30T11:41:00Z"])
+def test_the_pre_run_window_check_agrees_with_next(tmp_path: Path, cli, now: str) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: `check` passed a start that `next` said would end after the
+    window closes (the one counted the paper session alone, the other five minutes more)."""
+    repo = repo_with(tmp_path, '[window]\nblackout = ["12:15-12:30"]\n')
+    nxt = json.loads(cli("--repo", repo, "--json", "next", "--now", now).out)
+    checked = json.loads(cli("--repo", repo, "--json", "check", "--now", now).out)
+    window = next(c for c in checked["checks"] if c["name"] == "window")
+    assert (window["status"] == "PASS") == (nxt["next_start"] == now), (window, nxt)
+
+
 def test_next_respects_blackouts(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     repo = repo_with(tmp_path, '[window]\nblackout = ["08:00-08:30", "12:00-12:15"]\n')
     monday = json.loads(cli("--repo", repo, "--json", "next", "--now", "2026-11-28T10:00Z").out)

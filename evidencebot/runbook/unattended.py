@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
+from ..defaults import RUN_MARGIN_SECONDS
 from ..errors import UsageError
 from ..evidence.history import OpsCommit
 from ..evidence.report import parse_instant
@@ -25,9 +26,7 @@ from ..evidence.window import (
 from ..frozen import frozen
 from . import schedule
 
-# Before the paper session starts the run checks, connects and runs the wrapper's preflight;
-# `next` and `schedule` leave this much room so that the whole run ends inside the window.
-MARGIN_SECONDS = 300
+MARGIN_SECONDS = RUN_MARGIN_SECONDS  # (the room a run needs beside its paper session)
 SHOWN_SKIPPED = 6  # closed days named in a reason before "…"
 FORMATS = ("cron", "systemd", "windows")
 
