@@ -143,6 +143,10 @@ def run(argv: Sequence[str] | None = None) -> int:
                 e.show()
                 return fail(seen, args, "no command given", "see `evidencebot --help`", 2)
             cmd = seen.get("command")
+            if cmd and isinstance(e, click.NoSuchOption) and e.option_name in GLOBAL:
+                return fail(seen, args, f"{e.option_name} is an option of evidencebot, not of "
+                            f"{cmd}: it goes before the command",
+                            f"evidencebot {e.option_name} {GLOBAL[e.option_name]} {cmd} ...", 2)
             help_ = f"evidencebot {cmd} --help" if cmd else "evidencebot --help"
             return fail(seen, args, e.format_message(), f"see `{help_}`", 2)
         except click.ClickException as e:
@@ -153,6 +157,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     return guarded(seen, args, invoke)
 
+
+
+GLOBAL = {"--repo": "DIR", "--config": "FILE"}  # the group's options that take a value
 
 
 def _json_first(args: list[str]) -> list[str]:
