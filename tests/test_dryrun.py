@@ -142,6 +142,8 @@ def test_the_wrapper_script_must_be_in_the_repository(tmp_path: Path) -> None:
     (tmp_path / "scripts" / "burnin.py").write_text("")
     ok = wrapper_check([sys.executable, "scripts/burnin.py", "--runs", "1"], repo=tmp_path)
     assert ok.status == "PASS" and ok.data["found"] == sys.executable
+    # a program given by its path is named once ("python at python" read oddly)
+    assert ok.reason == f"{sys.executable}; script scripts/burnin.py"
 
 
 @pytest.mark.parametrize(("config", "args", "message"), [

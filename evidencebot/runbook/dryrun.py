@@ -62,6 +62,7 @@ def wrapper_check(argv: Sequence[str], *, repo: Path) -> CheckResult:
                else "set [burnin] command to the wrapper's program")
         return CheckResult("wrapper", "FAIL", f"program {program!r} not found ({where})", fix,
                            data=data)
+    shown = program if found == program else f"{program} at {found}"  # (a path: once)
     script = _script(argv)
     if script is not None:
         path = Path(script) if Path(script).is_absolute() else repo / script
@@ -70,9 +71,9 @@ def wrapper_check(argv: Sequence[str], *, repo: Path) -> CheckResult:
                                f"{script!r} is not in the repository",
                                "set [burnin] command to the wrapper script's path",
                                data={**data, "script": script})
-        return CheckResult("wrapper", "PASS", f"{program} at {found}; script {script}",
+        return CheckResult("wrapper", "PASS", f"{shown}; script {script}",
                            data={**data, "script": script})
-    return CheckResult("wrapper", "PASS", f"{program} at {found}", data=data)
+    return CheckResult("wrapper", "PASS", shown, data=data)
 
 
 def parameter_checks(params: Burnin, qualify: Qualify) -> list[CheckResult]:
