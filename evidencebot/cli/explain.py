@@ -86,7 +86,7 @@ def _rules(rows: Sequence[dict[str, str]]) -> list[str]:
 
 
 @cli.command()
-@click.argument("topic", type=click.Choice(TOPICS))
+@click.argument("topic", type=click.Choice(TOPICS), metavar="TOPIC")
 @json_option
 @pass_state
 def explain(state: State, topic: str) -> int:
