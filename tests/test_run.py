@@ -33,6 +33,10 @@ if fifo:  # a wrapper with a child of its own, which says its pid and holds the 
     subprocess.Popen([sys.executable, "-c", "import os, sys, time; f = open(sys.argv[1], 'w'); "
                       "f.write(str(os.getpid()) + '\\n'); f.flush(); time.sleep(300)", fifo])
     time.sleep(300)
+if args.get("--mode") == "crash-closed":  # a failure in words a closure is said in
+    print("Traceback (most recent call last):")
+    print('  File "bot/strategy.py", line 7, in on_bar')
+    print("RuntimeError: [MO-2] order rejected: market closed"); sys.exit(1)
 if args.get("--mode") in ("nothing", "nothing-farm"):
     if args["--mode"] == "nothing-farm":  # (what every real wrapper's log holds)
         print("Error 2104, reqId -1: Market data farm connection is OK:usfarm")
@@ -308,6 +312,28 @@ def test_a_checkout_dirtied_during_the_session_never_costs_its_evidence(
     assert f"left at {tip[:12]} (detached)" in r.out and f"git -C {wt} stash" in r.out
     assert "MO-2: 0/3" in cli("--repo", repo, "status").out  # the failure broke the streak
     assert cli("--repo", repo, "verify").code == 0
+
+
+def test_a_failure_in_a_closure_s_words_is_recorded(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: a session failing with "[MO-2] order rejected: market
+    closed" could not be recorded (its own entry and row "said MO-2 closed" to the scope
+    rules), so it left no trace and the streak ran on. A run commit's entry and row are
+    evidencebot's rendering of its record, which verify re-derives line for line."""
+    assert cli("--repo", repo, "run", "--skip-checks").code == 0  # 1/3
+    cfg = (repo / "evidencebot.toml").read_text().replace(
+        '"--client"', '"--mode", "crash-closed", "--client"')
+    (repo / "evidencebot.toml").write_text(cfg)
+    merged(repo, "reviewed config change")
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4 and "scope rules" not in r.err, r.err
+    t = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
+            "ops/evidence")
+    assert t.startswith("failed-code"), t
+    said = git(repo, "show", "ops/evidence:SESSION_LOG.md") + git(
+        repo, "show", "ops/evidence:IMPLEMENTATION_BACKLOG.md")
+    assert "market closed" in said, said
+    assert "MO-2: 0/3" in cli("--repo", repo, "status").out
+    assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
 
 
 def test_missing_wrapper_is_a_usage_error(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -1102,3 +1102,27 @@ def test_the_branch_like_tag_fix_is_safe_to_paste(recorded: Path, cli) -> None: 
     fix = next(v["fix"] for v in json.loads(r.out)["violations"] if v["rule"] == "branch-like-tag")
     assert f"git tag -d '{name}'" in fix and "origin ':refs/tags/" not in fix
     assert f"git push origin 'refs/tags/{name}'" not in fix and f":'refs/tags/{name}'" in fix
+
+
+def test_a_run_id_saying_closed_is_recorded_and_a_closure_beside_a_record_is_caught(  # type: ignore[no-untyped-def]
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:
+    """Found by an adversary: a report whose run id holds "closed" could not be recorded
+    (its entry's heading "said MO-2 closed"). A run commit's entry and row are the
+    rendering of its record, judged by verify line for line; a closure said by hand beside
+    a record is not that rendering."""
+    doc = report(finished=NOW - timedelta(hours=5), run_id="20261125T113000Z-mo-2-closed")
+    r = cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc))
+    assert r.code == 0, r.err
+    git(trading_repo, "switch", "-q", OPS)
+    assert cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}").code == 0
+    # the same commit again, on its parent, with a closure said by hand in its entry
+    git(trading_repo, "reset", "-q", "--soft", "HEAD~1")
+    log = trading_repo / "SESSION_LOG.md"
+    log.write_text(log.read_text(encoding="utf-8") + "- Status: CLOSED\n", encoding="utf-8")
+    git(trading_repo, "add", "-A")
+    message = git(trading_repo, "log", "-1", "--format=%B", "HEAD@{1}")
+    subprocess.run(["git", "-C", str(trading_repo), "commit", "-q", "--no-verify", "-F", "-"],
+                   input=message, text=True, check=True)
+    r = cli("--repo", trading_repo, "--json", "verify", "--range", f"main..{OPS}")
+    rules = {v["rule"] for v in json.loads(r.out)["violations"]}
+    assert r.code == 1 and "session-entry-mismatch" in rules, r.out

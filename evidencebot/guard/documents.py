@@ -27,13 +27,21 @@ from .rules import (
 MO_ID = re.compile(r"^MO-\d+$")
 
 
-def judge_document(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
+def judge_document(ch: Change, rules: Rules, streak_of: StreakOf, *,
+                   rendered: bool = False) -> list[Violation]:
+    """The document rules on one change. ``rendered``: the change adds a run's record
+    (`run_record_in`), so its entry and row are evidencebot's rendering of that record,
+    which verify re-derives line for line: the free-text closure rules are not asked of
+    them (a failure's own words, "market closed", or a run id, would make the session's
+    evidence impossible to commit)."""
     if ch.path == rules.session_log:
         from .session_log import judge_log
 
-        return judge_log(ch, rules, streak_of)
+        return judge_log(ch, rules, None if rendered else streak_of)
     if ch.path == rules.backlog:
-        return _backlog(ch, rules, streak_of)
+        return _table_document(ch, rules, streak_of, status_section=rules.status_section,
+                               fixed_cols=None, free_section=rules.tracker_section,
+                               said_closed=not rendered)
     return _design(ch, rules, streak_of)
 
 
@@ -106,10 +114,11 @@ def _region(doc: Any, title: str) -> tuple[int, int] | None:
 
 
 def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_section: str,
-                    fixed_cols: tuple[str, ...] | None,
-                    free_section: str | None = None) -> list[Violation]:
+                    fixed_cols: tuple[str, ...] | None, free_section: str | None = None,
+                    said_closed: bool = True) -> list[Violation]:
     """A document where only MO-* rows of ``status_section`` (and, if given, anything
-    inside ``free_section``) may change, under unchanged headings."""
+    inside ``free_section``) may change, under unchanged headings (``said_closed``: an
+    added line there saying a milestone closed is judged, `tracker.closures_said`)."""
     parsed = _text(ch)
     if isinstance(parsed, Violation):
         return [parsed]
@@ -136,8 +145,9 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
             added += range(j1, j2)
             out += _rows_kept(ch, old, new, op, free_section or "")
             out += tracker.no_look_alike(ch, new, range(j1, j2), free_section or "")
-            out += tracker.closures_said(ch, new, range(j1, j2), free_section or "", rules,
-                                         streak_of)
+            if said_closed:
+                out += tracker.closures_said(ch, new, range(j1, j2), free_section or "",
+                                             rules, streak_of)
             continue
         out += _mo_rows(ch, old, new, op, status_section, fixed_cols=fixed_cols,
                         streak_of=streak_of, rules=rules)
@@ -192,11 +202,6 @@ def _kept_in(table: Any, within: Any) -> bool:
 
 def _is_streak_line(line: bytes) -> bool:
     return _STREAK_LINE.search(line.rstrip(b"\r\n").decode("utf-8", "replace")) is not None
-
-
-def _backlog(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:
-    return _table_document(ch, rules, streak_of, status_section=rules.status_section,
-                           fixed_cols=None, free_section=rules.tracker_section)
 
 
 def _design(ch: Change, rules: Rules, streak_of: StreakOf) -> list[Violation]:

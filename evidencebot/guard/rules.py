@@ -154,6 +154,16 @@ def closure_in(changes: Sequence[Change], rules: Rules) -> str | None:
     return None
 
 
+def run_record_in(changes: Sequence[Change], rules: Rules) -> bool:
+    """Whether the change adds a run's record, ``<evidence_dir>/<run-id>.json`` (a run
+    commit does: verify holds the commit to being the run that record is, its entry and
+    row what `record` renders for it, `stray-record`)."""
+    folder = rules.evidence_dir.rstrip("/") + "/"
+    return any(ch.old is None and ch.new is not None and ch.path.startswith(folder)
+               and "/" not in ch.path[len(folder):] and ch.path.endswith(".json")
+               for ch in changes)
+
+
 def strays(trailers: Mapping[str, str], added: Sequence[str], rules: Rules) -> list[Violation]:
     """Each path ``added`` under the runs' evidence folder or the milestones' folder that
     is not the commit's own (``trailers``: its trailer block). Under the first, a commit

@@ -7,7 +7,7 @@ pass reports every violation. Pure; the hook, `verify` and the ledger all call `
 from collections.abc import Callable, Collection, Sequence
 
 from .paths import Names, case_twins, path_rules
-from .rules import Change, Rules, StreakOf, Violation, closing, closure_in
+from .rules import Change, Rules, StreakOf, Violation, closing, closure_in, run_record_in
 
 
 def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf,
@@ -31,8 +31,10 @@ def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf,
         from .documents import judge_document  # Markdown rules: only when a document changed
 
         closes = closing(streak_of, closure_in(changes, rules), rules)  # (only a closure closes)
+        rendered = run_record_in(changes, rules)
         for ch in documents:
-            out += _document(judge_document, ch, rules, closes)
+            out += _document(lambda c, r, s: judge_document(c, r, s, rendered=rendered), ch,
+                             rules, closes)
     return out
 
 
