@@ -27,6 +27,8 @@ dirty = os.environ.get("EVB_TEST_DIRTY")
 if dirty:  # an edit in a checkout of the ops branch while the session runs
     with open(dirty, "a", encoding="utf-8") as f:
         f.write("a hand note made during the session\n")
+if os.environ.get("EVB_TEST_REMOVE"):  # a checkout of the ops branch removed meanwhile
+    import shutil; shutil.rmtree(os.environ["EVB_TEST_REMOVE"])
 fifo = os.environ.get("EVB_TEST_FIFO")
 if fifo:  # a wrapper with a child of its own, which says its pid and holds the FIFO open
     import subprocess
@@ -284,17 +286,25 @@ def test_a_dirty_checkout_of_the_ops_branch_stops_the_run_before_its_session(
     assert git(repo, "rev-parse", "ops/evidence") == tip
 
 
+@pytest.mark.parametrize("how", ["edited", "edited-under-a-stale-lock", "removed"])
 def test_a_checkout_dirtied_during_the_session_never_costs_its_evidence(
-        repo: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+        repo: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+        how: str) -> None:
     """Found by an adversary: an edit in a checkout of the ops branch made while a session
     ran (the wrapper writing a tracked file, a hand note) made `run` refuse to record it,
-    so a failed session left no trace and the streak ran on. The session is recorded; the
-    checkout is left at the old tip, detached, with its edit."""
+    so a failed session left no trace and the streak ran on; so did a checkout's folder
+    removed meanwhile, or a stale HEAD.lock in it. The session is recorded; an edited
+    checkout is left at the old tip, detached, with its edit (or said to be stuck)."""
     assert cli("--repo", repo, "run", "--skip-checks").code == 0  # the ops branch exists
     wt = tmp_path / "ops-checkout"
     git(repo, "worktree", "add", "-q", str(wt), "ops/evidence")
     tip = git(repo, "rev-parse", "ops/evidence").strip()
-    monkeypatch.setenv("EVB_TEST_DIRTY", str(wt / "SESSION_LOG.md"))
+    if how == "removed":
+        monkeypatch.setenv("EVB_TEST_REMOVE", str(wt))
+    else:
+        monkeypatch.setenv("EVB_TEST_DIRTY", str(wt / "SESSION_LOG.md"))
+    if how == "edited-under-a-stale-lock":
+        (repo / ".git" / "worktrees" / "ops-checkout" / "HEAD.lock").write_text("")
     cfg = (repo / "evidencebot.toml").read_text().replace(  # (a session that fails)
         '"--client"', '"--mode", "nothing", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
@@ -305,11 +315,15 @@ def test_a_checkout_dirtied_during_the_session_never_costs_its_evidence(
     assert git(repo, "rev-parse", f"{new}~1").strip() == tip  # the session's, on the old tip
     outcome = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)", new)
     assert outcome.startswith("failed-code"), outcome
-    assert git(wt, "rev-parse", "HEAD").strip() == tip
-    assert git(wt, "branch", "--show-current").strip() == ""
-    assert (wt / "SESSION_LOG.md").read_text(encoding="utf-8").endswith(
-        "a hand note made during the session\n")  # (kept where it was made)
-    assert f"left at {tip[:12]} (detached)" in r.out and f"git -C {wt} stash" in r.out
+    if how == "edited":
+        assert git(wt, "rev-parse", "HEAD").strip() == tip
+        assert git(wt, "branch", "--show-current").strip() == ""
+        assert f"left at {tip[:12]} (detached)" in r.out and f"git -C {wt} stash" in r.out
+    elif how == "edited-under-a-stale-lock":  # (on the branch still, and said so)
+        assert "git would not detach it" in r.out and f"HEAD {tip}" in r.out, r.out
+    if how != "removed":
+        assert (wt / "SESSION_LOG.md").read_text(encoding="utf-8").endswith(
+            "a hand note made during the session\n")  # (kept where it was made)
     assert "MO-2: 0/3" in cli("--repo", repo, "status").out  # the failure broke the streak
     assert cli("--repo", repo, "verify").code == 0
 

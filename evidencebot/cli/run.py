@@ -146,12 +146,19 @@ def _session_context(ctx: Any, log: RunLog) -> Any:
 
     branch = ctx.cfg.ops.branch
 
-    def say(checkout: Path, old: str) -> None:
-        log.warn(f"{branch} is checked out at {checkout} with uncommitted changes: the "
-                 f"evidence was committed without touching them, and that checkout was "
-                 f"left at {old[:12]} (detached) with them; to bring it along: git -C "
-                 f"{checkout} stash && git -C {checkout} switch {branch} && git -C "
-                 f"{checkout} stash pop")
+    def say(left: Any) -> None:
+        at, old = left.checkout, left.old[:12]
+        said = f"{branch} is checked out at {at} with uncommitted changes: the evidence " \
+            "was committed without touching them"
+        if left.stuck is None:
+            log.warn(f"{said}, and that checkout was left at {old} (detached) with them; to "
+                     f"bring it along: git -C {at} stash && git -C {at} switch {branch} && "
+                     f"git -C {at} stash pop")
+        else:  # (on the branch still: its files are the old tip's)
+            log.warn(f"{said}, but git would not detach it ({left.stuck}): its files are "
+                     f"{old}'s, and the new evidence shows there as removed; commit nothing "
+                     f"there, and once git can (a stale lock removed), detach it where its "
+                     f"files are: git -C {at} update-ref --no-deref HEAD {left.old}")
     return replace(ctx, left_behind=say)
 
 

@@ -225,7 +225,9 @@ IDENTITY = ("config", "-z", "--get-regexp", r"^(user\.name|user\.email|commit\.g
 
 
 def branch_worktrees(repo: Path, branch: str) -> list[Path]:
-    """Every worktree (the main one included) that has ``refs/heads/<branch>`` checked out."""
+    """Every worktree (the main one included) that has ``refs/heads/<branch>`` checked out
+    and is there: one whose folder was removed holds nothing to bring along or keep (git
+    lists it as prunable until `git worktree prune`)."""
     text = out(repo, *WORKTREES)
     found: list[Path] = []
     current: Path | None = None
@@ -234,7 +236,7 @@ def branch_worktrees(repo: Path, branch: str) -> list[Path]:
             current = Path(line[len("worktree "):])
         elif line == f"branch refs/heads/{branch}" and current is not None:
             found.append(current)
-    return found
+    return [wt for wt in found if wt.is_dir()]
 
 
 def committing(repo: Path) -> tuple[bool, bool]:

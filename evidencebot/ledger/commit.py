@@ -67,6 +67,14 @@ def _checkout_dirty(worktree: Path) -> bool:
     return bool(git.run(worktree, "status", "--porcelain", "--untracked-files=no").strip())
 
 
+def _dirty_or_unreadable(worktree: Path) -> bool:
+    """`_checkout_dirty`, a checkout git cannot read counting as dirty (left as it is)."""
+    try:
+        return _checkout_dirty(worktree)
+    except (git.GitError, OSError):
+        return True
+
+
 Judge = Callable[[str, str], None]  # (parent, new commit) -> raises on a violation
 
 
@@ -89,7 +97,15 @@ def build(repo: Path, *, parent: str, draft: Draft, author: Identity, when: date
     return new
 
 
-def advance(repo: Path, *, at: Tip, new: str, leave_dirty: bool = False) -> list[Path]:
+class Left(NamedTuple):
+    """A checkout of the branch that evidence left behind (`advance`, ``leave_dirty``)."""
+
+    checkout: Path
+    old: str  # the tip it was at, where its HEAD now is (detached)
+    stuck: str | None = None  # why git would not detach it: it is on the branch still
+
+
+def advance(repo: Path, *, at: Tip, new: str, leave_dirty: bool = False) -> list[Left]:
     """Point ``at.branch`` from ``at.sha`` to ``new`` in one `update-ref` with the old value,
     bringing clean checkouts of the branch along. Raises UsageError, changing nothing, when
     a checkout is dirty or the branch moved meanwhile — unless ``leave_dirty`` (evidence of
@@ -102,7 +118,7 @@ def advance(repo: Path, *, at: Tip, new: str, leave_dirty: bool = False) -> list
     checkouts = git.branch_worktrees(repo, at.branch)
     if checkouts:
         _undo_unfinished(repo, at.branch, checkouts)
-    left = [wt for wt in checkouts if _checkout_dirty(wt)]
+    left = [wt for wt in checkouts if _dirty_or_unreadable(wt)]
     return _move_branch(repo, at, new, [wt for wt in checkouts if wt not in left], left=left)
 
 
@@ -214,7 +230,7 @@ def _commit_tree(
 
 
 def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
-                 left: list[Path] | None = None) -> list[Path]:
+                 left: list[Path] | None = None) -> list[Left]:
     # Checkouts first: were we to stop between the two steps, a checkout would show the
     # new evidence as an uncommitted change, never the committed evidence as reverted. A
     # stop we see (Ctrl-C, SIGTERM) puts them back at once; one we cannot (kill -9) is put
@@ -232,6 +248,7 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
     done: list[Path] = []
     behind = [] if left is None else list(left)
     detached: list[Path] = []
+    stuck: dict[Path, str] = {}  # left behind, but git would not detach it: why
     old = at.sha if at.exists else ""
     try:
         for wt in checkouts:
@@ -244,8 +261,12 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
                 continue
             done.append(wt)
         for wt in behind:  # (its HEAD alone: its index and files stay as they are)
-            git.run(wt, "update-ref", "--no-deref", "-m", "evidencebot: left behind with "
-                    "uncommitted changes", "HEAD", at.sha)
+            try:
+                git.run(wt, "update-ref", "--no-deref", "-m", "evidencebot: left behind with "
+                        "uncommitted changes", "HEAD", at.sha)
+            except git.GitError as e:  # (a stale HEAD.lock): the evidence lands all the same
+                stuck[wt] = str(e)
+                continue
             detached.append(wt)
         try:
             git.run(repo, "update-ref", "-m", "evidencebot: ops commit",
@@ -265,4 +286,5 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
         raise
     if journal is not None:
         journal.unlink(missing_ok=True)
-    return detached
+    return [Left(wt, at.sha, None) for wt in detached] + \
+        [Left(wt, at.sha, why) for wt, why in stuck.items()]

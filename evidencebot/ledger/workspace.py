@@ -52,8 +52,8 @@ class Context:
     shortcuts: bool = True  # shortcut files under .git/evidencebot (verify: none)
     # `run`, once its session has started: what it records lands even where a checkout of
     # the ops branch holds uncommitted changes; that checkout is left detached at the old
-    # tip with them, and told here (checkout, old tip). None: such a checkout is refused.
-    left_behind: Callable[[Path, str], None] | None = None
+    # tip with them, and told here. None: such a checkout is refused.
+    left_behind: Callable[[ledger.Left], None] | None = None
 
     @property
     def now(self) -> datetime:
@@ -248,7 +248,7 @@ class Context:
                                   leave_dirty=self.left_behind is not None)
             for checkout in left:
                 assert self.left_behind is not None
-                self.left_behind(checkout, at.sha)
+                self.left_behind(checkout)
             return new
 
 
