@@ -311,6 +311,12 @@ FORBIDDEN = [
     Case("session-log-heading-closed-names-no-milestone", append("SESSION_LOG.md", (
         "\n## 2026-11-25 16:30 UTC — OPS — Step 1A burn-in closed\n\n- Milestone: MO-2\n"
         "- Result: done\n").encode()), "milestone-closed-early"),
+    Case("session-log-outcome-says-closed-later-in-the-line", append("SESSION_LOG.md", (
+        "\n## 2026-11-25 16:30 UTC — OPS — burn-in done\n\n- Milestones: MO-2\n"
+        "- State: \u2705 milestone closed\n").encode()), "milestone-closed-early"),
+    Case("session-log-milestone-spelled-otherwise", append("SESSION_LOG.md", (
+        "\n## 2026-11-25 16:30 UTC — OPS — MO\u00b702 closed\n\n- Result: done\n").encode()),
+         "milestone-closed-early"),
     Case("tracker-note-says-closed", edit(
         "IMPLEMENTATION_BACKLOG.md", "Consecutive qualifying runs: 1 of 3\n",
         "Consecutive qualifying runs: 1 of 3\n\n**MO-2 CLOSED**: ready for go-live.\n"),

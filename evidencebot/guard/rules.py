@@ -234,13 +234,14 @@ def markup_violation(path: str, found: str, lines: tuple[int, int],
 
 
 CLOSED_WORD = re.compile(r"\bclosed\b")  # (searched in `textsafe.skeleton` text)
-MO_NAMED = re.compile(r"\bmo-[0-9]+\b")  # (the same)
+# a milestone id as a reader takes it: MO-2, MO 2, MO·2, MO-02 (the same)
+MO_NAMED = re.compile(r"\bmo[-\s._\u00b7]?0*([0-9]+)\b")
 
 
 def milestones_named(plain: str, rules: Rules) -> list[str]:
     """The milestones with a rule that ``plain`` (text as `textsafe.skeleton` gives it)
     names."""
-    return sorted({m.upper() for m in MO_NAMED.findall(plain)} & set(rules.milestones))
+    return sorted({f"MO-{n}" for n in MO_NAMED.findall(plain)} & set(rules.milestones))
 
 
 def closed_said(plain: str, rules: Rules) -> list[str]:

@@ -114,9 +114,10 @@ def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
     return _joined(out)
 
 
-# A field that states an entry's outcome, saying "closed" (`close`'s own: "- Result: CLOSED
-# on 3 consecutive qualifying runs"): it says the entry's milestone closed.
-_CLOSED_FIELD = re.compile(r"^- (?:result|status|outcome): closed\b")
+# A field that states an entry's outcome, saying "closed" anywhere (`close`'s own: "- Result:
+# CLOSED on 3 consecutive qualifying runs"; "- State: ✅ closed"): it says the entry's
+# milestone closed.
+_CLOSED_FIELD = re.compile(r"^- (?:result|status|state|outcome)s?: .*\bclosed\b")
 
 
 def _closures_said(path: str, added: bytes, rules: Rules,
@@ -134,8 +135,9 @@ def _closures_said(path: str, added: bytes, rules: Rules,
     while start < len(lines):  # entry by entry: a heading and the lines up to the next
         end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")),
                    len(lines))
-        entry = sorted({m for x in lines[start:end] if x.startswith("- milestone:")
-                        for m in milestones_named(x[len("- milestone:"):], rules)})
+        entry = sorted({m for x in lines[start:end] if x.startswith(("- milestone:",
+                                                                      "- milestones:"))
+                        for m in milestones_named(x.partition(":")[2], rules)})
         for n in range(start, end):
             said = closed_said(lines[n], rules)
             if not said and CLOSED_WORD.search(lines[n]) and (
