@@ -452,7 +452,9 @@ def test_ignored_code_under_the_code_paths_is_dirty_code(trading_repo: Path) -> 
 
 
 @pytest.mark.parametrize("hide", ["symlink", "nested-repository", "extension", "beside-main",
-                                  "package-beside-main", "compiled-beside-main"])
+                                  "package-beside-main", "compiled-beside-main",
+                                  "link-beside-main", "repository-beside-main",
+                                  "extension-package-beside-main"])
 def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path,
                                               hide: str) -> None:
     """Ignored entries Python imports from without a .py of their own in git's list: a
@@ -489,6 +491,20 @@ def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path
         (trading_repo / "json" / "__init__.py").write_text("dumps = None\n")
         (trading_repo / ".git" / "info" / "exclude").write_text("json/\n")
         want = "json/__init__.py"
+    elif hide == "link-beside-main":  # (found by an adversary, as the two below)
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere" / "__init__.py").write_text("dumps = None\n")
+        os.symlink(tmp_path / "elsewhere", trading_repo / "json")
+        want = "json"
+    elif hide == "repository-beside-main":
+        (trading_repo / "json").mkdir()
+        git(trading_repo / "json", "init", "-q")
+        (trading_repo / "json" / "__init__.py").write_text("dumps = None\n")
+        want = "json/"
+    elif hide == "extension-package-beside-main":
+        (trading_repo / "json").mkdir()
+        (trading_repo / "json" / "__init__.abi3.so").write_bytes(b"\x7fELF")
+        want = "json/__init__.abi3.so"
     elif hide == "compiled-beside-main":  # (a module without its source: imported as json)
         (trading_repo / "json.pyc").write_bytes(b"\x00")
         want = "json.pyc"
@@ -498,6 +514,30 @@ def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path
     assert git(trading_repo, "status", "--porcelain", "--", "src/", "main.py") == ""
     state = code_state(trading_repo, paths)
     assert state.dirty and want in state.dirty_paths, state.dirty_paths
+
+
+def test_what_python_does_not_import_beside_main_is_no_dirty_code(trading_repo: Path,
+                                                                 tmp_path: Path) -> None:
+    """Beside main.py, a link to a data folder, a virtual environment and a worktree of
+    the repository inside the checkout are not code a run imports (every run dirty would
+    make none qualify)."""
+    import os
+
+    from evidencebot.ledger.checkout import code_state
+
+    (trading_repo / "main.py").write_text("import json\n")
+    git(trading_repo, "add", "main.py")
+    git(trading_repo, "commit", "-qm", "main")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "prices.csv").write_text("x\n")
+    os.symlink(tmp_path / "data", trading_repo / "state_data")
+    (trading_repo / "venv" / "lib").mkdir(parents=True)
+    (trading_repo / "venv" / "lib" / "six.py").write_text("")
+    git(trading_repo, "worktree", "add", "-q", "--detach", str(trading_repo / "ops_wt"))
+    (trading_repo / ".git" / "info").mkdir(exist_ok=True)
+    (trading_repo / ".git" / "info" / "exclude").write_text("venv/\nops_wt/\nstate_data\n")
+    state = code_state(trading_repo, ["src/", "main.py"])
+    assert not state.dirty, state.dirty_paths
 
 
 @pytest.mark.parametrize("hide", ["clean-filter", "stat-only", "tracked-beside-main"])

@@ -3,6 +3,7 @@ import differs from it (`code_state`, read by `run`, `run --dry-run` and `check`
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,13 +19,14 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     ignored files Python imports (`_ignored_code`), under the code paths; a .gitattributes
     changed anywhere, local attribute files that change what git compares
     (`_local_attributes`), and modules beside a script code path (`_beside_scripts`): one
-    status and one index listing for them all."""
+    status and one index listing for them all (and a status of their own for a link or a
+    repository of its own beside the script, where there is one)."""
     head = git.rev_parse(repo, "HEAD") or "none"
     specs = [p.rstrip("/") or "." for p in code_paths]
     # A submodule's changes count whatever a .gitmodules or the config says (ignore = all
     # or dirty would hide code the run used); the local settings that let git trust a
     # file's stat (or an fsmonitor hook) over its content are set back to git's defaults.
-    beside = _beside_scripts(repo, code_paths)
+    beside, shadows = _beside_scripts(repo, code_paths)
     raw = git.run(repo, *_LOOK_AT_CONTENT, "status", "--porcelain=v1", "-z",
                   "--untracked-files=all", "--ignore-submodules=none", "--", *specs, *beside,
                   *_ATTRIBUTE_FILES, env=_NO_SYSTEM_ATTRIBUTES)
@@ -35,6 +37,10 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     if beside:  # (ignored ones too: they shadow the standard library all the same)
         raw = git.run(repo, "ls-files", "-z", "--others", "--", *beside)
         paths += [p for p in raw.decode("utf-8", "replace").split("\x00") if p and p not in paths]
+    if shadows:  # (asked alone: beside the globs, git lists no repository of its own there)
+        raw = git.run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all",
+                      "--ignored", "--", *shadows)
+        paths += [p for p in _porcelain_paths(raw.decode("utf-8", "replace")) if p not in paths]
     from ..evidence.record import CodeState
 
     return CodeState(commit=head, dirty=bool(paths), dirty_paths=tuple(paths))
@@ -121,23 +127,63 @@ def _ignored_code(repo: Path, specs: list[str]) -> list[str]:
     raw = git.run(repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--",
                   *specs, *_ATTRIBUTE_FILES).decode("utf-8", "replace")
     code = (".py", ".pyw", ".so", ".pyd", *EXTENSION_SUFFIXES)
-    return [p for p in filter(None, raw.split("\x00")) if p.endswith(("/", *code))
+    return [p for p in filter(None, raw.split("\x00")) if p.endswith(code)
+            or (p.endswith("/") and _under(p, specs))
             or (p.endswith(".pyc") and "__pycache__/" not in f"/{p}")
             or f"/{p}".endswith("/.gitattributes") or (repo / p).is_symlink()]
 
 
-def _beside_scripts(repo: Path, code_paths: list[str]) -> list[str]:
+def _under(path: str, specs: list[str]) -> bool:
+    """Whether ``path`` is under a code path: a repository of its own that git lists for
+    the .gitattributes pathspec alone (a worktree inside the checkout, say) is no code.
+    A code path with wildcards counts as covering everything (as before: never less)."""
+    return any(s == "." or any(c in s for c in "*?[") or path == s or
+               path.startswith(s.rstrip("/") + "/") for s in specs)
+
+
+def _beside_scripts(repo: Path, code_paths: list[str]) -> tuple[list[str], list[str]]:
     """The pathspecs of the modules beside a code path that is a file (main.py), which
     count as code whether in git (changed) or not: `python main.py` puts its folder first
     on the import path, so a json.py there shadows the standard library's, and a
     helpers.py it imports is code it runs, whether or not the folder is a code path. A
     module there is a source, a compiled module without its source (json.pyc), an
-    extension module, or a package: a folder with an __init__ of any of those kinds (a
-    folder without one yields to every other module of its name)."""
+    extension module (json.abi3.so), or a package: a folder with an __init__ of any of
+    those kinds (a folder without one yields to every other module of its name), a
+    symbolic link or a repository of its own (git lists nothing inside) that Python would
+    import: those, by name, as the second list."""
     folders = {str(Path(p).parent).replace("\\", "/") for p in code_paths
                if p and not p.endswith("/") and (repo / p).is_file()}
-    return [f":(glob){'' if f == '.' else f + '/'}{name}{ext}" for f in sorted(folders)
-            for name in ("*", "*/__init__") for ext in (".py", ".pyw", ".pyc", ".so", ".pyd")]
+    specs = [f":(glob){'' if f == '.' else f + '/'}{name}{ext}" for f in sorted(folders)
+             for name in ("*", "*/__init__", "*/__init__.*")
+             for ext in _SUFFIXES]
+    shadows: list[str] = []
+    for f in sorted(folders):
+        try:
+            entries = list(os.scandir(repo / f))
+        except OSError:
+            continue
+        shadows += [f":(literal){'' if f == '.' else f + '/'}{e.name}" for e in entries
+                    if (e.is_symlink() or (Path(e.path) / ".git").exists()) and _imports(e)]
+    return specs, shadows
+
+
+_SUFFIXES = (".py", ".pyw", ".pyc", ".so", ".pyd")
+
+
+def _imports(entry: os.DirEntry[str]) -> bool:
+    """Whether ``import <name>`` would load ``entry`` (a link followed): a module file, or a
+    folder with an __init__ module (a link to a data folder, a worktree inside the
+    checkout, are not code)."""
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    stem, _, _ = entry.name.partition(".")
+    if not stem.isidentifier():
+        return False
+    path = Path(entry.path)
+    if path.is_file():
+        return entry.name.endswith((*_SUFFIXES, *EXTENSION_SUFFIXES))
+    return path.is_dir() and any((path / f"__init__{s}").is_file()
+                                 for s in (*_SUFFIXES, *EXTENSION_SUFFIXES))
 
 
 def _hidden_changes(repo: Path, specs: list[str]) -> list[str]:
