@@ -103,15 +103,17 @@ class Violation(NamedTuple):
 
     def render(self) -> str:
         """One line: a path holding a newline or another control character (git allows
-        them) is shown escaped, never as a line of its own."""
-        where = self.path if self.path.isprintable() else \
-            self.path.encode("unicode_escape").decode("ascii")
+        them), wherever the finding names it, is shown escaped, never as a line of its own
+        (nor a terminal's escape sequence)."""
+        where = self.path
         if self.lines:
             a, b = self.lines
             where += f":{a}" if a == b else f":{a}-{b}"
         sec = f" [{self.section}]" if self.section else ""
         head = f"{where}{sec}: " if where or sec else ""  # (a rule on the commit as a whole)
-        return f"{head}{self.message} ({self.rule}). Fix: {self.fix}"
+        said = f"{head}{self.message} ({self.rule}). Fix: {self.fix}"
+        return said if said.isprintable() else "".join(
+            c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in said)
 
     def to_json(self) -> dict[str, Any]:
         return {"path": self.path, "rule": self.rule, "message": self.message, "fix": self.fix,
