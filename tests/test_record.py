@@ -516,6 +516,20 @@ def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path
     assert state.dirty and want in state.dirty_paths, state.dirty_paths
 
 
+def test_a_module_at_the_top_is_code_without_a_main_py(trading_repo: Path) -> None:
+    """Found by an adversary: a wrapper run as `python -m scripts.burnin` (no main.py at
+    the top) imports from the checkout's top all the same: a json.py there shadowed the
+    standard library's and the run was recorded clean."""
+    from evidencebot.ledger.checkout import code_state
+
+    git(trading_repo, "rm", "-q", "main.py")
+    git(trading_repo, "commit", "-qm", "no main.py: a src layout")
+    assert not code_state(trading_repo, ["src/", "main.py"]).dirty
+    (trading_repo / "json.py").write_text("dumps = None\n")
+    state = code_state(trading_repo, ["src/", "main.py"])
+    assert state.dirty and state.dirty_paths == ("json.py",), state.dirty_paths
+
+
 def test_what_python_does_not_import_beside_main_is_no_dirty_code(trading_repo: Path,
                                                                  tmp_path: Path) -> None:
     """Beside main.py, a link to a data folder, a virtual environment and a worktree of

@@ -145,14 +145,16 @@ def _beside_scripts(repo: Path, code_paths: list[str]) -> tuple[list[str], list[
     """The pathspecs of the modules beside a code path that is a file (main.py), which
     count as code whether in git (changed) or not: `python main.py` puts its folder first
     on the import path, so a json.py there shadows the standard library's, and a
-    helpers.py it imports is code it runs, whether or not the folder is a code path. A
+    helpers.py it imports is code it runs, whether or not the folder is a code path. The
+    checkout's top is always one such folder: the wrapper runs there, and `python -m` or
+    `python -c` puts it first on the import path as `python main.py` puts main.py's. A
     module there is a source, a compiled module without its source (json.pyc), an
     extension module (json.abi3.so), or a package: a folder with an __init__ of any of
     those kinds (a folder without one yields to every other module of its name), a
     symbolic link or a repository of its own (git lists nothing inside) that Python would
     import: those, by name, as the second list."""
-    folders = {str(Path(p).parent).replace("\\", "/") for p in code_paths
-               if p and not p.endswith("/") and (repo / p).is_file()}
+    folders = {".", *(str(Path(p).parent).replace("\\", "/") for p in code_paths
+                      if p and not p.endswith("/") and (repo / p).is_file())}
     specs = [f":(glob){'' if f == '.' else f + '/'}{name}{ext}" for f in sorted(folders)
              for name in ("*", "*/__init__", "*/__init__.*")
              for ext in _SUFFIXES]
