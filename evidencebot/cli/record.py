@@ -21,7 +21,8 @@ def record(state: State, report: Path, log_file: Path | None) -> int:
     on the ops branch with the record, the tracker row and the OPS session-log entry.
 
     Recording the same run again adds nothing; a different report with the same run id
-    is refused."""
+    is refused. The keys a report holds (and how [report.fields] points at others): the
+    README's Configuration section, with an example report."""
     from ..ledger.recorder import record_report
 
     ctx = state.context()
