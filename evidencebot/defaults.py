@@ -19,6 +19,13 @@ MAX_CLOCK_SKEW_SECONDS = 300
 # a run fits the window when its paper session and this much more end inside it (the
 # pre-run window check, `next` and `schedule` alike).
 RUN_MARGIN_SECONDS = 300
+
+
+def whole_run_seconds(paper_seconds: int) -> int:
+    """How long a run with ``paper_seconds`` on paper takes, as the window counts it."""
+    return paper_seconds + RUN_MARGIN_SECONDS
+
+
 # The tracker's streak line under its table (`record` and `void` rewrite it; the hook
 # lets it change into another streak line only): a whole line of its own (a row that
 # quotes it is a row, and the rules that let the streak line change never let a row

@@ -65,13 +65,14 @@ class GitError(Exception):
         self.returncode = returncode
         self.stdout = stdout
         self.stderr = stderr
-        super().__init__(f"git {' '.join(args)} exited {returncode}: {_cause(stderr)}")
+        super().__init__(f"git {' '.join(args)} exited {returncode}: {git_cause(stderr)}")
 
 
-def _cause(stderr: bytes) -> str:
+def git_cause(stderr: bytes) -> str:
     """The line of git's stderr that says what went wrong: its first "fatal:" or "error:"
     (the cause; a push's last line is advice: "and the repository exists."), else its
-    last line."""
-    said = [x for x in stderr.decode("utf-8", "replace").strip().splitlines() if x.strip()]
+    last line that is no hint."""
+    said = [x for x in stderr.decode("utf-8", "replace").strip().splitlines()
+            if x.strip() and not x.startswith("hint:")]
     return next((x for x in said if x.startswith(("fatal:", "error:"))),
                 said[-1] if said else "(no output)")

@@ -143,10 +143,12 @@ def run(argv: Sequence[str] | None = None) -> int:
                 e.show()
                 return fail(seen, args, "no command given", "see `evidencebot --help`", 2)
             cmd = seen.get("command")
-            if cmd and isinstance(e, click.NoSuchOption) and e.option_name in GLOBAL:
-                return fail(seen, args, f"{e.option_name} is an option of evidencebot, not of "
-                            f"{cmd}: it goes before the command",
-                            f"evidencebot {e.option_name} {GLOBAL[e.option_name]} {cmd} ...", 2)
+            opt = e.option_name if isinstance(e, click.NoSuchOption) else ""
+            given = _group_option(opt)
+            if cmd and given:
+                return fail(seen, args, f"{opt} is an option of evidencebot, not of {cmd}: "
+                            "it goes before the command", f"evidencebot {opt} {given} {cmd} ...",
+                            2)
             help_ = f"evidencebot {cmd} --help" if cmd else "evidencebot --help"
             return fail(seen, args, e.format_message(), f"see `{help_}`", 2)
         except click.ClickException as e:
@@ -159,7 +161,12 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 
 
-GLOBAL = {"--repo": "DIR", "--config": "FILE"}  # the group's options that take a value
+def _group_option(name: str) -> str:
+    """The metavar of the group's own option ``name`` that takes a value ("" for none)."""
+    for param in cli.params:
+        if isinstance(param, click.Option) and name in param.opts and not param.is_flag:
+            return param.human_readable_name.upper()
+    return ""
 
 
 def _json_first(args: list[str]) -> list[str]:

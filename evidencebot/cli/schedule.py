@@ -71,14 +71,14 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
     """The schedule for `evidencebot run` on every window day at one UTC time, for this
     repository, with the absolute path of this evidencebot. A start whose run would not fit
     the window's hours, or would overlap a blackout, is refused (exit 2)."""
-    from .. import git
+    from .. import defaults, git
     from ..evidence.window import window_of
     from ..runbook import unattended
     from ..runbook.schedule import parse_at
 
     ctx = state.context()
     window = window_of(ctx.rules)
-    run_seconds = ctx.rules.burnin.paper_duration_seconds + unattended.MARGIN_SECONDS
+    run_seconds = defaults.whole_run_seconds(ctx.rules.burnin.paper_duration_seconds)
     try:
         at = parse_at(at_text) if at_text else unattended.default_start(
             window, run_seconds=run_seconds)
@@ -87,7 +87,7 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
     problem = unattended.start_problem(at, window=window, run_seconds=run_seconds)
     if problem:
         raise UsageError(f"--at {at:%H:%M}: {problem} (a run is the paper session plus "
-                         f"{unattended.MARGIN_SECONDS} s); pick a time inside "
+                         f"{defaults.RUN_MARGIN_SECONDS} s); pick a time inside "
                          f"{window.describe()}")
     log = (log_file or git.state_path(ctx.repo, "run.log")).absolute()
     config = state.config.absolute() if state.config is not None else None

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .. import git
+from ..errors import git_cause
 from .changes import Logged
 from .folders import Folders
 
@@ -124,7 +125,6 @@ def unreadable(repo: Path, shas: Sequence[str]) -> list[tuple[str, str]]:
             git.run(repo, "diff-tree", "-r", "-t", "--root", "--no-renames", "--raw", sha)
         except git.GitError as e:
             # (git's hints, such as the one a graft file set aside brings, are no complaint)
-            said = [x for x in e.stderr.decode("utf-8", "replace").strip().splitlines()
-                    if x.strip() and not x.startswith("hint:")]
-            found.append((sha, said[0] if said else f"git exited {e.returncode}"))
+            found.append((sha, git_cause(e.stderr) if e.stderr.strip()
+                          else f"git exited {e.returncode}"))
     return found

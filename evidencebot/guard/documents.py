@@ -37,7 +37,7 @@ def judge_document(ch: Change, rules: Rules, streak_of: StreakOf, *,
     if ch.path == rules.session_log:
         from .session_log import judge_log
 
-        return judge_log(ch, rules, None if rendered else streak_of)
+        return judge_log(ch, rules, streak_of, said_closed=not rendered)
     if ch.path == rules.backlog:
         return _table_document(ch, rules, streak_of, status_section=rules.status_section,
                                fixed_cols=None, free_section=rules.tracker_section,
@@ -118,7 +118,7 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
                     said_closed: bool = True) -> list[Violation]:
     """A document where only MO-* rows of ``status_section`` (and, if given, anything
     inside ``free_section``) may change, under unchanged headings (``said_closed``: an
-    added line there saying a milestone closed is judged, `tracker.closures_said`)."""
+    added line there saying a milestone closed is judged, `tracker.no_look_alike`)."""
     parsed = _text(ch)
     if isinstance(parsed, Violation):
         return [parsed]
@@ -144,10 +144,8 @@ def _table_document(ch: Change, rules: Rules, streak_of: StreakOf, *, status_sec
             in_free = True
             added += range(j1, j2)
             out += _rows_kept(ch, old, new, op, free_section or "")
-            out += tracker.no_look_alike(ch, new, range(j1, j2), free_section or "")
-            if said_closed:
-                out += tracker.closures_said(ch, new, range(j1, j2), free_section or "",
-                                             rules, streak_of)
+            out += tracker.no_look_alike(ch, new, range(j1, j2), free_section or "",
+                                         (rules, streak_of) if said_closed else None)
             continue
         out += _mo_rows(ch, old, new, op, status_section, fixed_cols=fixed_cols,
                         streak_of=streak_of, rules=rules)

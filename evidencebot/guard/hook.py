@@ -139,7 +139,7 @@ def commit_msg(file: Path, base: str, *, as_json: bool = False, repo: Path = Pat
 
 
 def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]]:
-    from ..evidence.trailers import validate
+    from ..evidence.trailers import check, parse_block
     from .changes import applies, base_rules, current_branch
 
     try:
@@ -158,7 +158,8 @@ def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]
     # or a lone CR, and the block checked would not be the block git reads)
     body = "\n".join(ln for ln in _before_scissors(message.split("\n"))
                      if not ln.startswith("#"))
-    problems = validate(body)
+    pairs, junk = parse_block(body)
+    problems = check(pairs, junk, body)
     if problems:
         sys.stderr.write("evidencebot: an ops commit needs a valid trailer block:\n")
         for p in problems:
@@ -168,7 +169,7 @@ def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]
                          "for its Evidence-Kind.\n")
         return 1, True, problems
     # (what only the message tells: whose record or closure page the commit adds)
-    found = _strays_staged(repo, body, rules)
+    found = _strays_staged(repo, dict(pairs), rules)
     for v in found:
         sys.stderr.write(f"evidencebot: {v.render()}\n")
     return (1, True, [v.render() for v in found]) if found else (0, True, [])
@@ -183,17 +184,15 @@ def _before_scissors(lines: list[str]) -> list[str]:
     return lines
 
 
-def _strays_staged(repo: Path, body: str, rules: Rules) -> list[Violation]:
+def _strays_staged(repo: Path, trailers: dict[str, str], rules: Rules) -> list[Violation]:
     """`rules.strays` of the commit being made: the paths it adds (the index against HEAD,
     as the hook sees it) against its trailer block."""
     from .. import git
-    from ..evidence.trailers import parse_block
     from .rules import strays
 
-    pairs, _ = parse_block(body)
     added = git.run(repo, "diff", "--cached", "--name-only", "--no-renames", "-z",
                     "--diff-filter=A", inherit_env=True).decode("utf-8", "surrogateescape")
-    return strays(dict(pairs), [p for p in added.split("\x00") if p], rules)
+    return strays(trailers, [p for p in added.split("\x00") if p], rules)
 
 
 def plain(argv: Sequence[str]) -> Args | None:

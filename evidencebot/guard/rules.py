@@ -147,23 +147,24 @@ def closure_in(changes: Sequence[Change], rules: Rules) -> str | None:
     change adds: `close`'s commit does, and nothing else may (verify holds a commit that
     adds one to being the closure `close` makes: `stray-closure-file`, the closure's
     rules)."""
-    folder = rules.milestone_dir.rstrip("/") + "/"
-    for ch in changes:
-        name = ch.path[len(folder):] if ch.path.startswith(folder) else ""
-        if ch.old is None and ch.new is not None and name.endswith(".md") and \
-                name[:-len(".md")] in rules.milestones:
-            return name[:-len(".md")]
-    return None
+    return next((mo for mo in _added(changes, rules.milestone_dir, ".md")
+                 if mo in rules.milestones), None)
 
 
 def run_record_in(changes: Sequence[Change], rules: Rules) -> bool:
     """Whether the change adds a run's record, ``<evidence_dir>/<run-id>.json`` (a run
     commit does: verify holds the commit to being the run that record is, its entry and
     row what `record` renders for it, `stray-record`)."""
-    folder = rules.evidence_dir.rstrip("/") + "/"
-    return any(ch.old is None and ch.new is not None and ch.path.startswith(folder)
-               and "/" not in ch.path[len(folder):] and ch.path.endswith(".json")
-               for ch in changes)
+    return bool(_added(changes, rules.evidence_dir, ".json"))
+
+
+def _added(changes: Sequence[Change], folder: str, ext: str) -> list[str]:
+    """The names, ``ext`` aside, of the files ending so that the change adds right in
+    ``folder`` (not below it)."""
+    folder = folder.rstrip("/") + "/"
+    return [ch.path[len(folder):-len(ext)] for ch in changes
+            if ch.old is None and ch.new is not None and ch.path.startswith(folder)
+            and ch.path.endswith(ext) and "/" not in ch.path[len(folder):]]
 
 
 def strays(trailers: Mapping[str, str], added: Sequence[str], rules: Rules) -> list[Violation]:

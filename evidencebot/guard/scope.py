@@ -5,6 +5,7 @@ pass reports every violation. Pure; the hook, `verify` and the ledger all call `
 # No `from __future__ import annotations`: see rules.py.
 
 from collections.abc import Callable, Collection, Sequence
+from functools import partial
 
 from .paths import Names, case_twins, path_rules
 from .rules import Change, Rules, StreakOf, Violation, closing, closure_in, run_record_in
@@ -31,10 +32,9 @@ def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf,
         from .documents import judge_document  # Markdown rules: only when a document changed
 
         closes = closing(streak_of, closure_in(changes, rules), rules)  # (only a closure closes)
-        rendered = run_record_in(changes, rules)
+        rule = partial(judge_document, rendered=run_record_in(changes, rules))
         for ch in documents:
-            out += _document(lambda c, r, s: judge_document(c, r, s, rendered=rendered), ch,
-                             rules, closes)
+            out += _document(rule, ch, rules, closes)
     return out
 
 

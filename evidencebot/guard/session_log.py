@@ -13,7 +13,6 @@ from .rules import (
     StreakOf,
     Violation,
     closed_early,
-    closed_said,
     markup_violation,
     milestones_named,
 )
@@ -24,10 +23,10 @@ ANY_ENTRY = re.compile(r"^## .* UTC — [A-Z]+ — ")  # an entry heading of som
 
 
 def judge_log(ch: Change, rules: Rules | None = None,
-              streak_of: StreakOf | None = None) -> list[Violation]:
+              streak_of: StreakOf | None = None, *, said_closed: bool = True) -> list[Violation]:
     """The session log is append-only, in OPS entries: what is wrong with ``ch`` (with
-    ``rules`` and ``streak_of``: also an appended line saying a milestone closed where it
-    may not, `closed_early`)."""
+    ``rules`` and ``streak_of``, and ``said_closed``: also an appended line saying a
+    milestone closed where it may not, `closed_early`)."""
     assert ch.old and ch.new
     old, new = ch.old.data or b"", ch.new.data or b""
     # Lines are what git counts: a line ends with LF (CRLF's LF); a lone CR is inside one.
@@ -39,7 +38,7 @@ def judge_log(ch: Change, rules: Rules | None = None,
                           "restore the log and only append a new OPS entry at the end",
                           (first + 1, first + 1))]
     found = _appended(ch.path, new[len(old):], old_ended=old.endswith(b"\n") or not old)
-    if rules is not None and streak_of is not None and not found:
+    if rules is not None and streak_of is not None and said_closed and not found:
         found = _closures_said(ch.path, new[len(old):], rules, streak_of)
     if not found:
         return []
@@ -117,7 +116,7 @@ def _entries(path: str, text: str, *, old_ended: bool) -> list[Violation]:
 # A field that states an entry's outcome, saying "closed" anywhere (`close`'s own: "- Result:
 # CLOSED on 3 consecutive qualifying runs"; "- State: ✅ closed"): it says the entry's
 # milestone closed.
-_CLOSED_FIELD = re.compile(r"^- (?:result|status|state|outcome)s?: .*\bclosed\b")
+_OUTCOME_FIELD = re.compile(r"^- (?:result|status|state|outcome)s?: ")
 
 
 def _closures_said(path: str, added: bytes, rules: Rules,
@@ -139,10 +138,10 @@ def _closures_said(path: str, added: bytes, rules: Rules,
                                                                       "- milestones:"))
                         for m in milestones_named(x.partition(":")[2], rules)})
         for n in range(start, end):
-            said = closed_said(lines[n], rules)
-            if not said and CLOSED_WORD.search(lines[n]) and (
-                    lines[n].startswith("## ") or _CLOSED_FIELD.match(lines[n])):
-                said = entry
+            if not CLOSED_WORD.search(lines[n]):
+                continue
+            said = milestones_named(lines[n], rules) or (
+                entry if lines[n].startswith("## ") or _OUTCOME_FIELD.match(lines[n]) else [])
             for mo in said:
                 out += closed_early(path, mo, f"an appended line says {mo} closed",
                                     (n + 1, n + 1), "", rules, streak_of)

@@ -59,18 +59,26 @@ def streak_line_shown(ch: Change, new: Any, section: str) -> list[Violation]:
                       (at + 1, at + 1), section)]
 
 
-def no_look_alike(ch: Change, new: Any, lines: range, section: str) -> list[Violation]:
+def no_look_alike(ch: Change, new: Any, lines: range, section: str,
+                  closures: tuple[Rules, StreakOf] | None = None) -> list[Violation]:
     """An added line that is no table row and mentions the streak's words (case, Markdown
     marks and Unicode compatibility forms aside) is a streak line, or nothing: a note
     reading like one ('**Consecutive qualifying runs: 3 of 3**') would show a streak no
-    rule checks."""
+    rule checks. With ``closures`` (the rules and the streaks): an added line (a note, a
+    row's cell) saying a milestone closed ("**MO-2 CLOSED**: streak met") is held to
+    `closed_early`, as the session log's and the status rows' are."""
     from ..md import edit as mdedit
 
     out = []
     rows: list[range] | None = None
     for j in lines:
         text = new.line_text(j)
-        if _STREAK_LINE.search(text) or _WORDS_FOLDED not in skeleton(text):
+        plain = skeleton(text)
+        if closures is not None:
+            for mo in closed_said(plain, closures[0]):
+                out += closed_early(ch.path, mo, f"an added line says {mo} closed",
+                                    (j + 1, j + 1), section, *closures)
+        if _STREAK_LINE.search(text) or _WORDS_FOLDED not in plain:
             continue
         if rows is None:  # (a table row quoting the words is a row: GFM's, pipes or not)
             rows = [range(t.start, t.end) for t in
@@ -113,15 +121,3 @@ def rows_placed(ch: Change, new: Any, added: Iterable[int], section: str) -> lis
                                  (j + 1, j + 1), section))
     return out
 
-
-def closures_said(ch: Change, new: Any, lines: Iterable[int], section: str, rules: Rules,
-                  streak_of: StreakOf) -> list[Violation]:
-    """An added line of the tracker section (a note, a row's cell) saying a milestone with a
-    rule closed ("**MO-2 CLOSED**: streak met"), allowed only where it may close or has
-    (`closed_early`), as the session log's and the status rows' are."""
-    out: list[Violation] = []
-    for j in lines:
-        for mo in closed_said(skeleton(new.line_text(j)), rules):
-            out += closed_early(ch.path, mo, f"an added line says {mo} closed", (j + 1, j + 1),
-                                section, rules, streak_of)
-    return out

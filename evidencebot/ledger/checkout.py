@@ -33,10 +33,7 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     paths = _porcelain_paths(raw.decode("utf-8", "replace"))
     paths += [p for p in _hidden_changes(repo, [*specs, *beside]) if p not in paths]
     paths += [p for p in _local_attributes(repo) if p not in paths]
-    paths += [p for p in _ignored_code(repo, specs) if p not in paths]
-    if beside:  # (ignored ones too: they shadow the standard library all the same)
-        raw = git.run(repo, "ls-files", "-z", "--others", "--", *beside)
-        paths += [p for p in raw.decode("utf-8", "replace").split("\x00") if p and p not in paths]
+    paths += [p for p in _ignored_code(repo, specs, beside) if p not in paths]
     if shadows:  # (asked alone: beside the globs, git lists no repository of its own there)
         raw = git.run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all",
                       "--ignored", "--", *shadows)
@@ -71,8 +68,6 @@ def _local_attributes(repo: Path) -> list[str]:
     .gitattributes are reviewed (a Git LFS or git-crypt filter among them changes nothing
     here); one changed, added or ignored in the checkout is found with the status. The
     system's attributes file is not read by the status (GIT_ATTR_NOSYSTEM)."""
-    import os
-
     user = git.run(repo, "config", "--path", "core.attributesFile", ok=(0, 1)).decode().strip()
     home = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     mine = Path(user).expanduser() if user else home / "git" / "attributes"
@@ -114,20 +109,19 @@ def _porcelain_paths(raw: str) -> list[str]:
     return out
 
 
-def _ignored_code(repo: Path, specs: list[str]) -> list[str]:
-    """Ignored entries under the code paths that Python can import from: modules (.py,
-    .pyw), extension modules (.so, .pyd), compiled modules without their source beside
-    them (a .pyc outside __pycache__), symbolic links (to anything) and repositories of
-    their own (git lists no file inside); and an ignored .gitattributes anywhere (git
-    applies it all the same). A line in .git/info/exclude or a .gitignore would otherwise
-    hide a package that shadows a reviewed module. The caches in __pycache__ are not read
-    by `run`'s wrapper (it gets a fresh PYTHONPYCACHEPREFIX), nor are logs and the like."""
-    from importlib.machinery import EXTENSION_SUFFIXES
-
+def _ignored_code(repo: Path, specs: list[str], beside: list[str]) -> list[str]:
+    """Ignored entries under the code paths, and among the modules beside a script
+    (``beside``: `_beside_scripts`' pathspecs), that Python can import from: modules (.py,
+    .pyw), extension modules (.so, .pyd: every tagged suffix ends so), compiled modules
+    without their source beside them (a .pyc outside __pycache__), symbolic links (to
+    anything) and repositories of their own (git lists no file inside); and an ignored
+    .gitattributes anywhere (git applies it all the same). A line in .git/info/exclude or
+    a .gitignore would otherwise hide a package that shadows a reviewed module. The caches
+    in __pycache__ are not read by `run`'s wrapper (it gets a fresh PYTHONPYCACHEPREFIX),
+    nor are logs and the like."""
     raw = git.run(repo, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--",
-                  *specs, *_ATTRIBUTE_FILES).decode("utf-8", "replace")
-    code = (".py", ".pyw", ".so", ".pyd", *EXTENSION_SUFFIXES)
-    return [p for p in filter(None, raw.split("\x00")) if p.endswith(code)
+                  *specs, *beside, *_ATTRIBUTE_FILES).decode("utf-8", "replace")
+    return [p for p in filter(None, raw.split("\x00")) if p.endswith(_SOURCES)
             or (p.endswith("/") and _under(p, specs))
             or (p.endswith(".pyc") and "__pycache__/" not in f"/{p}")
             or f"/{p}".endswith("/.gitattributes") or (repo / p).is_symlink()]
@@ -169,7 +163,10 @@ def _beside_scripts(repo: Path, code_paths: list[str]) -> tuple[list[str], list[
     return specs, shadows
 
 
-_SUFFIXES = (".py", ".pyw", ".pyc", ".so", ".pyd")
+# What Python imports a module from (an extension module's tagged suffixes, .abi3.so and
+# the like, end in .so or .pyd); and with a compiled module without its source
+_SOURCES = (".py", ".pyw", ".so", ".pyd")
+_SUFFIXES = (*_SOURCES, ".pyc")
 
 
 def _imports(entry: os.DirEntry[str]) -> bool:
@@ -183,8 +180,8 @@ def _imports(entry: os.DirEntry[str]) -> bool:
         return False
     path = Path(entry.path)
     if path.is_file():
-        return entry.name.endswith((*_SUFFIXES, *EXTENSION_SUFFIXES))
-    return path.is_dir() and any((path / f"__init__{s}").is_file()
+        return entry.name.endswith(_SUFFIXES)
+    return path.is_dir() and any((path / f"__init__{s}").is_file()  # (tagged ones too)
                                  for s in (*_SUFFIXES, *EXTENSION_SUFFIXES))
 
 

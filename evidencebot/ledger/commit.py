@@ -115,22 +115,26 @@ def advance(repo: Path, *, at: Tip, new: str, leave_dirty: bool = False) -> list
     if not leave_dirty:
         _move_branch(repo, at, new, ready_checkouts(repo, at.branch))
         return []
-    checkouts = git.branch_worktrees(repo, at.branch)
-    if checkouts:
-        _undo_unfinished(repo, at.branch, checkouts)
+    checkouts = _put_back(repo, at.branch)
     left = [wt for wt in checkouts if _dirty_or_unreadable(wt)]
     return _move_branch(repo, at, new, [wt for wt in checkouts if wt not in left], left=left)
 
 
 def ready_checkouts(repo: Path, branch: str) -> list[Path]:
+    """The checkouts of ``branch`` (`_put_back`); UsageError when one holds uncommitted
+    changes: `advance` will not move the branch under them, and `run` (under the lock)
+    asks before its session starts, not when the session it would record is over."""
+    checkouts = _put_back(repo, branch)
+    refuse_dirty_checkouts(repo, branch, checkouts)
+    return checkouts
+
+
+def _put_back(repo: Path, branch: str) -> list[Path]:
     """The checkouts of ``branch``, a move of them a killed process left unfinished put
-    back first (`_undo_unfinished`); UsageError when one holds uncommitted changes:
-    `advance` will not move the branch under them, and `run` (under the lock) asks before
-    its session starts, not when the session it would record is over."""
+    back first (`_undo_unfinished`)."""
     checkouts = git.branch_worktrees(repo, branch)
     if checkouts:
         _undo_unfinished(repo, branch, checkouts)
-    refuse_dirty_checkouts(repo, branch, checkouts)
     return checkouts
 
 
@@ -247,8 +251,7 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
                            encoding="utf-8")
     done: list[Path] = []
     behind = [] if left is None else list(left)
-    detached: list[Path] = []
-    stuck: dict[Path, str] = {}  # left behind, but git would not detach it: why
+    out: list[Left] = []
     old = at.sha if at.exists else ""
     try:
         for wt in checkouts:
@@ -265,9 +268,9 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
                 git.run(wt, "update-ref", "--no-deref", "-m", "evidencebot: left behind with "
                         "uncommitted changes", "HEAD", at.sha)
             except git.GitError as e:  # (a stale HEAD.lock): the evidence lands all the same
-                stuck[wt] = str(e)
+                out.append(Left(wt, at.sha, str(e)))
                 continue
-            detached.append(wt)
+            out.append(Left(wt, at.sha))
         try:
             git.run(repo, "update-ref", "-m", "evidencebot: ops commit",
                     f"refs/heads/{at.branch}", new, old)
@@ -279,12 +282,12 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
         if git.rev_parse(repo, f"refs/heads/{at.branch}") != new:  # (it may have moved)
             for back in done:
                 git.run(back, "read-tree", "-m", "-u", new, at.sha)
-            for back in detached:
-                git.run(back, "symbolic-ref", "HEAD", f"refs/heads/{at.branch}")
+            for gone in out:
+                if gone.stuck is None:
+                    git.run(gone.checkout, "symbolic-ref", "HEAD", f"refs/heads/{at.branch}")
         if journal is not None:  # (put back: a rollback that failed keeps it, for the next)
             journal.unlink(missing_ok=True)
         raise
     if journal is not None:
         journal.unlink(missing_ok=True)
-    return [Left(wt, at.sha, None) for wt in detached] + \
-        [Left(wt, at.sha, why) for wt, why in stuck.items()]
+    return out

@@ -290,8 +290,6 @@ def free_name(ctx: Context, rev: str, stem: str, path_of: Callable[[str], str]) 
     return name
 
 
-
-
 def refusal_draft(ctx: Context, *, parent: str, checks: Sequence[Mapping[str, Any]],
                   failed: Sequence[str], next_window: str | None, now: datetime) -> Draft:
     """The `check` commit for a session the pre-run checks refused."""

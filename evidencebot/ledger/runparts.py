@@ -113,18 +113,21 @@ def documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
     olds = {ch.old.path for ch in changes if ch.old is not None}
     news = {ch.new.path: ch.new.data for ch in changes if ch.new is not None}
     old_log = parent_document(ctx, c, changes, docs.session_log)
+    def nowhere(why: str) -> bool:  # (record refuses to record there: no run commit can)
+        add("tracker-row-mismatch", f"the parent's documents hold nowhere to record run "
+            f"{record.run_id} ({why}): `record` writes no run commit there",
+            "the documents of a run commit are written by evidencebot: " + AGAIN)
+        return False
+
+    if backlog is None or old_log is None:
+        return nowhere("no tracker or session log")
     try:
-        if backlog is None or old_log is None:
-            raise MarkdownEditError("no documents to record into")
         rendered = render_documents(
             record, cfg=ctx.cfg, backlog=backlog, session_log=old_log, path=path,
             streak=streak, milestone=ctx.milestone, consecutive=ctx.consecutive,
             checks_default=HAND_RECORDED, closed=ctx.milestone in runs.closed)
-    except MarkdownEditError as e:  # (record refuses to record there: no run commit can)
-        add("tracker-row-mismatch", f"the parent's documents hold nowhere to record run "
-            f"{record.run_id} ({e}): `record` writes no run commit there",
-            "the documents of a run commit are written by evidencebot: " + AGAIN)
-        return False
+    except MarkdownEditError as e:
+        return nowhere(str(e))
     def differs(name: str, old: bytes, want: bytes, what: str) -> tuple[str, str] | None:
         now = news.get(name) if name in news or name in olds else old
         return None if now == want else (

@@ -47,7 +47,7 @@ def status_report(ctx: Context) -> dict[str, Any]:
             lines.append(f"  the closure does not hold: the hand-written row for "
                          f"{row.run_id or 'a run'} breaks the streak between two of its runs")
     where = f"at {at.sha[:12]}" if at.exists else \
-        f"(not created here yet; origin's is at {at.sha[:12]})" if at.remote else \
+        f"(not created here yet; {ctx.cfg.ops.remote}'s is at {at.sha[:12]})" if at.remote else \
         f"(not created yet; base {ctx.cfg.ops.base})"
     lines.append(f"ops branch: {ctx.cfg.ops.branch} {where}")
     voids = void_reasons(commits)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ..config import Config
-from ..defaults import RUN_MARGIN_SECONDS
+from ..defaults import whole_run_seconds
 from ..errors import UsageError
 from ..evidence.window import window_of
 from ..frozen import frozen
@@ -65,13 +65,13 @@ def client_ids(cfg: Config, env: Mapping[str, str]) -> list[int]:
 def run_checks(ctx: Context, *, now: datetime, paper_seconds: int,
                env: Mapping[str, str] | None = None) -> Preflight:
     """The pre-run checks; the window's for a whole run: ``paper_seconds`` on paper and
-    RUN_MARGIN_SECONDS before it (as `next` counts it)."""
+    the margin before it (`whole_run_seconds`, as `next` counts it)."""
     env = dict(os.environ if env is None else env)
     # The checks a run's evidence cites are the reviewed ones: the base branch's config,
     # not a working tree's (a health check that always passes would be worthless).
     cfg = ctx.rules
     results = [
-        check_window(now=now, run_seconds=paper_seconds + RUN_MARGIN_SECONDS,
+        check_window(now=now, run_seconds=whole_run_seconds(paper_seconds),
                      window=window_of(cfg)),
         check_health(command=cfg.health.command, cwd=ctx.repo,
                      timeout_seconds=cfg.health.timeout_seconds,

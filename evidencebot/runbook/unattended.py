@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
-from ..defaults import RUN_MARGIN_SECONDS
+from ..defaults import RUN_MARGIN_SECONDS, whole_run_seconds
 from ..errors import UsageError
 from ..evidence.history import OpsCommit
 from ..evidence.report import parse_instant
@@ -26,7 +26,6 @@ from ..evidence.window import (
 from ..frozen import frozen
 from . import schedule
 
-MARGIN_SECONDS = RUN_MARGIN_SECONDS  # (the room a run needs beside its paper session)
 SHOWN_SKIPPED = 6  # closed days named in a reason before "…"
 FORMATS = ("cron", "systemd", "windows")
 
@@ -73,12 +72,12 @@ class NextStart:
 def next_start(*, now: datetime, paper_seconds: int, window: Window,
                commits: Sequence[OpsCommit]) -> NextStart:
     """The earliest start at or after ``now`` that lets a whole run (the paper session plus
-    MARGIN_SECONDS) end inside the window, skipping closed days, bank holidays and blackouts;
+    RUN_MARGIN_SECONDS) end inside the window, skipping closed days, bank holidays and blackouts;
     and why it is not now. ValueError when a run never fits the window."""
     now = now.astimezone(UTC).replace(microsecond=0)
-    run_seconds = paper_seconds + MARGIN_SECONDS
+    run_seconds = whole_run_seconds(paper_seconds)
     start = next_window_start(after=now, run_seconds=run_seconds, window=window)
-    whole = f"a {run_seconds} s run ({paper_seconds} s on paper + {MARGIN_SECONDS} s margin)"
+    whole = f"a {run_seconds} s run ({paper_seconds} s on paper + {RUN_MARGIN_SECONDS} s margin)"
     if start == now:
         reason = f"{now:%a %H:%M} UTC is inside {window.describe()}: {whole} fits now"
     else:
