@@ -23,7 +23,7 @@ import pytest
                  id="core-usage-error"),
     pytest.param(["record", "/nonexistent/report.json"], 2, "", id="unreadable-report"),
     # a newcomer's `status --repo .` was told "Did you mean '--help'?"
-    pytest.param(["status", "--repo", "."], 2, "evidencebot --repo REPO status ...",
+    pytest.param(["status", "--repo", "."], 2, "evidencebot --repo DIRECTORY status ...",
                  id="global-option-after-the-command"),
 ])
 def test_errors_are_one_line_with_a_fix_and_json_too(trading_repo: Path, cli, args: list[str],

@@ -454,7 +454,8 @@ def test_ignored_code_under_the_code_paths_is_dirty_code(trading_repo: Path) -> 
 @pytest.mark.parametrize("hide", ["symlink", "nested-repository", "extension", "beside-main",
                                   "package-beside-main", "compiled-beside-main",
                                   "link-beside-main", "repository-beside-main",
-                                  "extension-package-beside-main"])
+                                  "extension-package-beside-main",
+                                  "compiled-package-named-like-a-cache"])
 def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path,
                                               hide: str) -> None:
     """Ignored entries Python imports from without a .py of their own in git's list: a
@@ -505,6 +506,11 @@ def test_code_git_does_not_list_is_dirty_code(trading_repo: Path, tmp_path: Path
         (trading_repo / "json").mkdir()
         (trading_repo / "json" / "__init__.abi3.so").write_bytes(b"\x7fELF")
         want = "json/__init__.abi3.so"
+    elif hide == "compiled-package-named-like-a-cache":  # (only __pycache__ itself is one)
+        (trading_repo / "json__pycache__").mkdir()
+        (trading_repo / "json__pycache__" / "__init__.pyc").write_bytes(b"\x00")
+        (trading_repo / ".git" / "info" / "exclude").write_text("json__pycache__/\n")
+        want = "json__pycache__/__init__.pyc"
     elif hide == "compiled-beside-main":  # (a module without its source: imported as json)
         (trading_repo / "json.pyc").write_bytes(b"\x00")
         want = "json.pyc"

@@ -165,7 +165,7 @@ def _group_option(name: str) -> str:
     """The metavar of the group's own option ``name`` that takes a value ("" for none)."""
     for param in cli.params:
         if isinstance(param, click.Option) and name in param.opts and not param.is_flag:
-            return param.human_readable_name.upper()
+            return param.make_metavar(click.Context(cli))  # (as --help shows it)
     return ""
 
 

@@ -123,7 +123,7 @@ def _ignored_code(repo: Path, specs: list[str], beside: list[str]) -> list[str]:
                   *specs, *beside, *_ATTRIBUTE_FILES).decode("utf-8", "replace")
     return [p for p in filter(None, raw.split("\x00")) if p.endswith(_SOURCES)
             or (p.endswith("/") and _under(p, specs))
-            or (p.endswith(".pyc") and "__pycache__/" not in f"/{p}")
+            or (p.endswith(".pyc") and "/__pycache__/" not in f"/{p}")
             or f"/{p}".endswith("/.gitattributes") or (repo / p).is_symlink()]
 
 
