@@ -52,7 +52,7 @@ def test_dates_people_read_are_run_start_times(repo: Path, cli) -> None:  # type
         assert f"| {run} | {start_of(run)} |" in streak
     # Recorded after the fact: the reviewer is told the code state is not known.
     rows = [x for x in streak.splitlines() if x.startswith("| ") and x[2].isdigit()]
-    assert len(rows) == 3 and all(" unknown | `" in x for x in rows), rows
+    assert len(rows) == 3 and all(" unknown | **hand** | `" in x for x in rows), rows
     attempts = description.split("## Every attempt", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in attempts.splitlines() if line.startswith("| 2026")]
     assert [r.split(" | ")[2] for r in rows] == [*early, late]  # in the order they ran

@@ -83,6 +83,10 @@ def test_close_is_refused_at_2_of_3_and_succeeds_at_3(tmp_path: Path, cli) -> No
     assert "Merge with a merge commit; do not squash" in description
     assert "non-qualifying" in description  # every attempt since the last closure
     assert "own verdict differed" not in description  # (every wrapper agreed)
+    # every run came through `record`: the reviewer is told so, and which
+    callout = description.split("> **Recorded by hand: 3 of these 3 runs**\n> (", 1)[1]
+    assert sorted(callout.split(")", 1)[0].split(", ")) == sorted(runs)
+    assert description.count(" | **hand** | ") == 3
     # the closure commit passes verify ...
     git(repo, "switch", "-q", OPS)
     assert cli("--repo", repo, "verify").code == 0

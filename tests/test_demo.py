@@ -33,6 +33,9 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, cli) -> None:  # type: ignore[
     assert any("merge_request.create" in p["options"] for p in pushes)
     status = cli("--repo", repo, "--json", "status")
     assert json.loads(status.out)["milestones"][0]["streak"]["closed"] is True
+    description = git(repo, "show", "ops/evidence:reports/evidence/milestones/MO-2.md")
+    assert description.count(" | `run` | ") == 3  # the demo's streak came through `run`
+    assert "Recorded by hand:" not in description
     git(repo, "switch", "-q", "ops/evidence")
     assert cli("--repo", repo, "verify").code == 0
     assert "1234567" not in git(repo, "log", "-p", "ops/evidence")

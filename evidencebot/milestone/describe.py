@@ -47,6 +47,7 @@ def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
     """The merge-request description for closing at ``tip`` (the closure's parent): a
     function of the history at ``tip`` alone, so `verify` can render it again."""
     runs = [{**run_view(r), **_said(ctx, r)} for r in s.evidence_runs]
+    by_hand = [r["run_id"] for r in runs if not r["by_run"]]
     attempts = attempts_view(s, reasons_of(ctx.repo, s.attempts))
     ops = ctx.history(tip)
     checks = sorted({r["checks"] for r in runs if r["checks"]})
@@ -60,6 +61,7 @@ def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
         closed_at=closed_at, generated_by=f"evidencebot {__version__}", streak_runs=runs,
         page=page_path(ctx, s.milestone),
         attempts=attempts, chart_runs=chart, checks=checks or ["(recorded by hand)"],
+        by_hand=by_hand,
         verify={"ok": True, "summary": f"{len(ops)} ops commit(s), "
                 f"{sum(c.is_run for c in ops)} run(s) checked", "violations": []},
         handoffs=[a["handoff"] for a in attempts if a["handoff"]],
@@ -80,8 +82,9 @@ def _int(v: Any) -> int:
         return 0
 
 
-def _said(ctx: Context, c: OpsCommit) -> dict[str, str]:
-    """What run ``c``'s record says beside its metrics: the pre-run checks, and where the
+def _said(ctx: Context, c: OpsCommit) -> dict[str, Any]:
+    """What run ``c``'s record says beside its metrics: whether `run` made it (its session
+    holds the wrapper's command; `record` leaves it empty), the pre-run checks, and where the
     wrapper's own verdict (its report's ``passed``) disagreed with the thresholds, that
     disagreement: the thresholds decide, and the reviewer sees both (the wrapper's own
     reasons are in the record, read through no [report.fields] pointer, and not repeated
@@ -98,7 +101,8 @@ def _said(ctx: Context, c: OpsCommit) -> dict[str, str]:
         value = doc.get(key)
         return value if isinstance(value, dict) else {}
 
-    return {"checks": str(part("session").get("checks") or ""),
+    return {"by_run": bool(part("session").get("command")),
+            "checks": str(part("session").get("checks") or ""),
             "disagreement": markdown(str(part("verdict").get("disagreement") or ""))}
 
 
