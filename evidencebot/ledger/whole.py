@@ -5,6 +5,7 @@ that is asked, and a history merged into the base was not squashed."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from .. import git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
+from ..evidence.rows import HandRow
 from ..evidence.streak import named_runs
 from ..guard import changes as guard
 from .findings import Finding, Report
@@ -55,26 +57,41 @@ def branch_like_tags(ctx: Context, report: Report, stop: str) -> None:
 
 
 def rows_against_closure(ctx: Context, report: Report, ops: list[OpsCommit],
-                         stop: str) -> None:
-    """No hand-written tracker row at the range's tip breaks the streak between two of
-    the runs an unmerged closure names (`streak.row_against`): a failed session written
-    down on the base and merged in, which the closure was made without. A merged closure
-    is never reopened."""
-    open_ = [c for c in (streaks.closure(ops, mo) for mo in ctx.milestones)
-             if c is not None and not ctx.on_base(c.sha)]
-    if not open_:
-        return
-    backlog = git.show_bytes(ctx.repo, stop, ctx.cfg.docs.backlog)
-    runs, hand = streaks.runs_of(ops), ctx.hand_rows(backlog, ops)
-    for closed in open_:
-        row = streaks.row_against(closed, runs, hand)
-        if row is not None:
+                         stop: str, inside: AbstractSet[str]) -> None:
+    """No hand-written tracker row breaks the streak of a closure the range brings
+    (``inside``) or the base does not hold (`row_against_closure`). A merged closure is
+    never reopened."""
+    for mo in ctx.milestones:
+        closed = streaks.closure(ops, mo)
+        if closed is None or (closed.sha not in inside and ctx.on_base(closed.sha)):
+            continue
+        found = row_against_closure(ctx, closed, ops, stop)
+        if found is not None:
+            row, where = found
             report.findings.append(Finding(
                 closed.sha, "closure-contradicted", f"the hand-written tracker row for "
-                f"{row.run_id or 'a run'} (not qualifying) falls between two of the runs this "
-                "closure names: the closure was made without it",
+                f"{row.run_id or 'a run'}{where} (not qualifying) falls between two of the "
+                "runs this closure names: the closure was made without it",
                 f"the closure does not hold as it stands: start the ops branch again from "
                 f"{ctx.rules.ops.base} and record the reports anew"))
+
+
+def row_against_closure(ctx: Context, closed: OpsCommit, ops: Sequence[OpsCommit],
+                        tip: str) -> tuple[HandRow, str] | None:
+    """(row, where: "" or " on <base>") of the hand-written tracker row that breaks the
+    streak between two of the runs ``closed`` names (`streak.row_against`): a failed
+    session written down on the base, merged in (the rows at ``tip``) or waiting there
+    (the base's rows, where the merge request lands), which the closure was made
+    without."""
+    runs = streaks.runs_of(ops)
+    for at, where in ((tip, ""), (ctx.base_sha, f" on {ctx.base_ref}")):
+        if at is None or (where and at == tip):
+            continue
+        hand = ctx.hand_rows(git.show_bytes(ctx.repo, at, ctx.cfg.docs.backlog), ops)
+        row = streaks.row_against(closed, runs, hand)
+        if row is not None:
+            return row, where
+    return None
 
 
 def base_only(repo: Path, base: str | None, stop: str) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from ..evidence.streak import Streak
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of, short
 from ..frozen import replace
+from ..ledger.whole import row_against_closure
 from ..ledger.workspace import Context
 from ..textsafe import line
 
@@ -42,10 +43,11 @@ def status_report(ctx: Context) -> dict[str, Any]:
                      "it, falls between two of its runs; start the ops branch again from "
                      f"{ctx.cfg.ops.base} and record the reports anew")
     elif s.closed_by is not None and not ctx.on_base(s.closed_by.sha):
-        row = streaks.row_against(s.closed_by, streaks.runs_of(commits), hand)
-        if row is not None:  # (verify blames the closure: closure-contradicted)
+        found = row_against_closure(ctx, s.closed_by, commits, at.sha)
+        if found is not None:  # (verify blames the closure: closure-contradicted)
             lines.append(f"  the closure does not hold: the hand-written row for "
-                         f"{row.run_id or 'a run'} breaks the streak between two of its runs")
+                         f"{found[0].run_id or 'a run'}{found[1]} breaks the streak between "
+                         "two of its runs")
     where = f"at {at.sha[:12]}" if at.exists else \
         f"(not created here yet; {ctx.cfg.ops.remote}'s is at {at.sha[:12]})" if at.remote else \
         f"(not created yet; base {ctx.cfg.ops.base})"
