@@ -974,12 +974,35 @@ def test_a_range_side_naming_a_branch_and_a_tag_is_refused(recorded: Path, cli, 
     not the branch the merge request holds."""
     git(recorded, "tag", name, f"{OPS}~1")
     r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}")
-    assert r.code == 2 and f"{name!r} names a branch and a tag" in r.err
+    assert r.code == 2 and f"{name!r} names 2 refs: refs/tags/{name}, refs/heads/{name} " \
+        "(git reads the first)" in r.err, r.err
     named = cli("--repo", recorded, "--json", "verify", "--range",
                 f"refs/heads/main..refs/heads/{OPS}")
     blamed = [v["rule"] for v in json.loads(named.out)["violations"]]
     # (a tag named like an ops branch is blamed however the range is named)
     assert (named.code, blamed) == ((1, ["branch-like-tag"]) if name == OPS else (0, []))
+
+
+@pytest.mark.parametrize("where", ["refs/ops/evidence", "ops/evidence"])
+def test_a_range_side_that_git_reads_as_another_ref_is_refused(recorded: Path, cli,  # type: ignore[no-untyped-def]
+                                                             where: str) -> None:
+    """Found by an adversary: ``refs/ops/evidence`` (or a file ``.git/ops/evidence``) on a
+    clean commit comes before the branch in git's reading of ``ops/evidence``: verify
+    judged it and said OK while the branch ended in a commit to src/."""
+    clean = git(recorded, "rev-parse", f"{OPS}~1").strip()
+    if where.startswith("refs/"):
+        git(recorded, "update-ref", where, clean)
+    else:
+        (recorded / ".git" / "ops").mkdir()
+        (recorded / ".git" / where).write_text(clean + "\n")
+    r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}~0")
+    named = ".git/ops/evidence" if where == OPS else where
+    assert r.code == 2 and r.err.startswith(
+        f"evidencebot: error: --range 'main..{OPS}~0': {OPS!r} names 2 refs: {named}, "
+        f"refs/heads/{OPS} (git reads the first)"), r.err
+    assert "Traceback" not in r.err
+    assert cli("--repo", recorded, "verify", "--range", f"main..refs/heads/{OPS}").code == 0
+    assert cli("--repo", recorded, "verify", "--range", "main..HEAD").code == 0
 
 
 def _smuggle(repo: Path, blocks: list[str]) -> list[str]:

@@ -8,6 +8,7 @@ reviewer and for signed commits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
@@ -95,16 +96,36 @@ def resolve_range(ctx: Context, *, spec: str | None,
 
 
 def _unambiguous(repo: Path, spec: str, names: Sequence[str]) -> None:
-    """A side of the range that names both a branch and a tag is refused: git reads the
-    tag first, and a tag left on a clean commit would have verify judge it, not the
-    branch the merge request holds."""
+    """A side of the range whose name git could read as more than one ref is refused: git
+    reads the first of its rules that exists ($GIT_DIR/<name>, refs/<name>, a tag, a
+    branch, a remote's branch), so a tag or a ``refs/ops/evidence`` left on a clean commit
+    would have verify judge it, not the branch the merge request holds."""
+    stems = [s for s in (re.split(r"[~^@:]", n, maxsplit=1)[0] for n in names) if s]
+    if not stems:
+        return
+    rules = ("{}", "refs/{}", "refs/tags/{}", "refs/heads/{}", "refs/remotes/{}",
+             "refs/remotes/{}/HEAD")
     refs = set(git.out(repo, "for-each-ref", "--format=%(refname)",
-                       *(f"refs/{kind}/{n}" for n in names for kind in ("heads", "tags")))
-               .split())
-    for n in names:
-        if f"refs/heads/{n}" in refs and f"refs/tags/{n}" in refs:
-            raise UsageError(f"--range {spec!r}: {n!r} names a branch and a tag",
-                             fix=f"name the one meant: refs/heads/{n} or refs/tags/{n}")
+                       *(r.format(s) for s in stems for r in rules)).split())
+    files = git.out(repo, "rev-parse", *(a for s in stems for a in ("--git-path", s)))
+    for stem, path in zip(stems, files.split("\n"), strict=False):
+        found = [r for r in (r.format(stem) for r in rules) if r in refs]
+        if not stem.startswith("refs/") and _names_a_commit(Path(repo, path)):
+            found.insert(0, path)  # (a file in the git directory: git reads it first)
+        if len(found) > 1:
+            raise UsageError(f"--range {spec!r}: {stem!r} names {len(found)} refs: "
+                             f"{', '.join(found)} (git reads the first)",
+                             fix=f"name the one meant in full, e.g. {found[-1]}")
+
+
+def _names_a_commit(path: Path) -> bool:
+    """Whether ``path`` (under the git directory) is a file git would read as a ref."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(80)
+    except OSError:
+        return False
+    return head.startswith(b"ref: ") or re.match(rb"[0-9a-f]{40}", head) is not None
 
 
 def verify(ctx: Context, *, spec: str | None, end: str | None = None,
