@@ -24,9 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .guard.hook import main as hook_main
 
             return hook_main(args[1:])
+        if argv is None:
+            _stops_interrupt()
         from .cli import main as cli_main
 
         return cli_main(args)
+    except KeyboardInterrupt:  # (before a command's own handling: while it is imported)
+        print("\nevidencebot: error: aborted", file=sys.stderr)
+        return 130
     finally:
         if argv is None:
             # The interpreter's exit collects once more over every object it tracks (the
@@ -34,6 +39,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             # command. Frozen objects are left to reference counting; whatever needs
             # closing (files, git processes, the lock) was closed by the command itself.
             gc.freeze()
+
+
+def _stops_interrupt() -> None:
+    """SIGTERM (a scheduler's time limit, `kill`) and SIGHUP (a closed terminal) stop a
+    command as Ctrl-C does: evidence being moved into a checkout is put back, the lock
+    let go, "aborted" said (exit 130). Python's default ends the process where it stands.
+    A signal the caller set to be ignored (`nohup`) stays ignored."""
+    import _signal  # (the module under `signal`, without its enums: nothing to import)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(_signal, name, None)
+        if sig is not None and _signal.getsignal(sig) == _signal.SIG_DFL:
+            _signal.signal(sig, _interrupt)
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -34,8 +34,12 @@ if command == trigger:
         seen = len(f.read().splitlines()) + 1
         f.write("x\n")
     if seen == nth:
-        os.kill(os.getppid(), signal.SIGKILL)
-        sys.exit(137)
+        os.kill(os.getppid(), {signal})
+        if {signal} == signal.SIGKILL:
+            sys.exit(137)
+        import time  # (a stop the caller sees: it ends this git call itself; bounded)
+        time.sleep(30)
+        sys.exit(1)
 os.execv({git!r}, [{git!r}, *args])
 '''
 
@@ -70,7 +74,8 @@ def test_kill_9_during_a_rebuild_leaves_old_tip_or_whole_chain(
     shim_dir.mkdir()
     shim = shim_dir / "git"
     shim.write_text(SHIM.format(python=sys.executable, counter=str(tmp_path / "count"),
-                                trigger=trigger, nth=nth, git=shutil.which("git")))
+                                trigger=trigger, nth=nth, git=shutil.which("git"),
+                                signal="signal.SIGKILL"))
     shim.chmod(0o755)
     env = {**os.environ, "PATH": f"{shim_dir}{os.pathsep}{os.environ['PATH']}"}
     proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "close",
@@ -99,13 +104,16 @@ def test_kill_9_during_a_rebuild_leaves_old_tip_or_whole_chain(
     assert cli("--repo", repo, "verify").code == 0
 
 
-def _shim(tmp_path: Path, trigger: str, nth: int) -> dict[str, str]:
-    """The environment whose `git` kills its caller at the ``nth`` ``trigger`` call."""
+def _shim(tmp_path: Path, trigger: str, nth: int,
+          signal: str = "signal.SIGKILL") -> dict[str, str]:
+    """The environment whose `git` sends its caller ``signal`` (SIGKILL: kills it) at the
+    ``nth`` ``trigger`` call."""
     shim_dir = tmp_path / "shim"
     shim_dir.mkdir(exist_ok=True)
     shim = shim_dir / "git"
     shim.write_text(SHIM.format(python=sys.executable, counter=str(tmp_path / "count"),
-                                trigger=trigger, nth=nth, git=shutil.which("git")))
+                                trigger=trigger, nth=nth, git=shutil.which("git"),
+                                signal=signal))
     shim.chmod(0o755)
     return {**os.environ, "PATH": f"{shim_dir}{os.pathsep}{os.environ['PATH']}"}
 
@@ -145,6 +153,38 @@ def test_kill_9_after_a_checkout_moved_is_put_back_by_the_next_command(
     assert git(checkout, "status", "--porcelain").strip() == ""  # brought along, clean
     assert not (git_dir(repo) / "evidencebot" / "moving.json").exists()
     assert cli("--repo", checkout, "verify").code == 0
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX git shim, SIGTERM and SIGHUP")
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_after_a_checkout_moved_puts_it_back_at_once(
+        tmp_path: Path, cli, pinned_now: str, stop: str) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: a scheduler's SIGTERM (or a closed terminal's SIGHUP) between
+    bringing the ops checkout along and moving the branch ended `record` where it stood,
+    the new evidence staged in the checkout until the next command. They stop it as
+    Ctrl-C does: the checkout is put back before it exits (130, "aborted")."""
+    from datetime import datetime, timedelta
+
+    from conftest import PINNED
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    repo, _remote = make(tmp_path, "none")
+    record(cli, repo, tmp_path, 0)
+    before = git(repo, "rev-parse", OPS).strip()
+    checkout = tmp_path / "ops-checkout"
+    git(repo, "worktree", "add", "-q", str(checkout), OPS)
+    doc = report(finished=datetime.fromisoformat(PINNED) - timedelta(minutes=35))
+    path = write_report(tmp_path / "next.json", doc)
+    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "record",
+                           str(path)], env=_shim(tmp_path, "update-ref", 1, f"signal.{stop}"),
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stderr.strip().splitlines()[-1:]) == (
+        130, ["evidencebot: error: aborted"]), proc.stdout + proc.stderr
+    assert git(repo, "rev-parse", OPS).strip() == before  # the branch did not move ...
+    assert git(checkout, "rev-parse", "HEAD").strip() == before
+    assert git(checkout, "status", "--porcelain").strip() == ""  # ... nor did its checkout
+    assert not (git_dir(repo) / "evidencebot" / "moving.json").exists()
 
 
 def git_dir(repo: Path) -> Path:

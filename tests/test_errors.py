@@ -130,3 +130,48 @@ def test_a_port_the_simulated_gateway_cannot_listen_on_is_one_line(cli, port: st
     assert len(r.err.strip().splitlines()) == 1
     said = f"cannot listen on 127.0.0.1:{busy}" if port == "BUSY" else "not a port (0-65535)"
     assert r.err.startswith("evidencebot: error: sim-gateway: ") and said in r.err
+
+
+def test_ctrl_c_while_a_command_is_still_being_imported_is_aborted_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by an adversary: Ctrl-C in a command's first tens of milliseconds (its modules
+    still loading, before its own handling) printed a traceback, once with exit 1, the
+    exit of a policy violation. The executable says "aborted" and exits 130 there too."""
+    import types
+
+    from evidencebot.__main__ import main
+
+    class Loading(types.ModuleType):
+        def __getattr__(self, name: str) -> object:
+            raise KeyboardInterrupt  # (Ctrl-C while `from .cli import main` runs)
+
+    monkeypatch.setitem(sys.modules, "evidencebot.cli", Loading("evidencebot.cli"))
+    assert main(["status"]) == 130
+    assert capsys.readouterr().err == "\nevidencebot: error: aborted\n"
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGHUP"), reason="POSIX signals")
+def test_a_stop_the_caller_ignores_stays_ignored_and_the_others_interrupt() -> None:
+    """Under `nohup` SIGHUP is ignored: a closed terminal must not stop a run started so.
+    SIGTERM, left to its default, interrupts as Ctrl-C does (the executable and `run`)."""
+    import signal
+
+    from evidencebot.__main__ import _stops_interrupt
+    from evidencebot.runbook.process import interrupts
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        with interrupts():
+            assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+            with pytest.raises(KeyboardInterrupt):
+                signal.raise_signal(signal.SIGTERM)
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # (put back after)
+        _stops_interrupt()
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGTERM)
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)

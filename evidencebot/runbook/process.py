@@ -229,8 +229,9 @@ def interrupts() -> Iterator[None]:
     stands, with the wrapper still running."""
     import signal
 
-    with _handling(_raise_interrupt, [s for s in _stops() if s != signal.SIGINT]):
-        yield
+    with _handling(_raise_interrupt, [s for s in _stops() if s != signal.SIGINT and
+                                      signal.getsignal(s) != signal.SIG_IGN]):
+        yield  # (one ignored by the caller, as under `nohup`, stays ignored)
 
 
 @contextmanager
