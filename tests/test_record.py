@@ -257,6 +257,34 @@ def test_bom_report_from_powershell_is_recorded(trading_repo: Path, tmp_path: Pa
     assert cli("--repo", trading_repo, "record", rep(tmp_path, bom=True)).code == 0
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_report_from_windows_powershell_out_file_is_recorded(  # type: ignore[no-untyped-def]
+        trading_repo: Path, tmp_path: Path, cli, codec: str) -> None:
+    """Found by an adversary: Windows PowerShell 5.1's `Out-File` writes UTF-16 with a
+    byte-order mark by default, and the README said reports were read whatever the
+    mark; they were refused. Read, as the same report as the UTF-8 one; without its mark
+    UTF-16 is still refused, in one line."""
+    plain = rep(tmp_path, "plain.json")
+    utf16 = tmp_path / "utf16.json"
+    mark = b"\xff\xfe" if codec.endswith("le") else b"\xfe\xff"
+    utf16.write_bytes(mark + plain.read_text(encoding="utf-8").encode(codec))
+    r = cli("--repo", trading_repo, "--json", "record", utf16)
+    assert r.code == 0, r.err
+    t = trailers(trading_repo)
+    record = json.loads(git(trading_repo, "show", f"{OPS}:{t['Evidence-Record']}"))
+    given = json.loads(plain.read_text(encoding="utf-8"))
+    given["ibkr"]["account"] = "DU***"  # (redacted in the record)
+    assert record["report"] == given
+    tip = git(trading_repo, "rev-parse", OPS)
+    bare = tmp_path / "bare.json"
+    bare.write_bytes(utf16.read_bytes()[2:])
+    refused = cli("--repo", trading_repo, "record", bare)
+    assert refused.code == 2 and refused.err.endswith(
+        "bare.json: UTF-16 without its byte-order mark\nFix: write the report in UTF-8, or "
+        "in UTF-16 with its mark\n"), refused.err
+    assert git(trading_repo, "rev-parse", OPS) == tip
+
+
 def test_hand_written_row_gets_no_second_row(trading_repo: Path, tmp_path: Path,
                                              cli) -> None:  # type: ignore[no-untyped-def]
     assert cli("--repo", trading_repo, "record", rep(tmp_path, "a.json", hours_ago=5)).code == 0

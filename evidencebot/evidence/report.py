@@ -201,12 +201,18 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def load_json(data: bytes, *, source: str) -> dict[str, Any]:
-    """Decode a report (a UTF-8 BOM is fine: PowerShell writes one). Strict: no NaN or
+    """Decode a report: UTF-8, with or without a byte-order mark, or UTF-16 with one
+    (Windows PowerShell 5.1's `Out-File` writes that by default). Strict: no NaN or
     Infinity, integers within 64 bits, nesting at most 64 deep."""
+    utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+    if not utf16 and b"\x00" in data[:4]:  # (no JSON text holds a NUL)
+        raise UsageError(f"{source}: UTF-16 without its byte-order mark",
+                         fix="write the report in UTF-8, or in UTF-16 with its mark")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError:
-        raise UsageError(f"{source}: not UTF-8 text") from None
+        raise UsageError(f"{source}: not UTF-8 text (nor UTF-16 with its byte-order "
+                         "mark)") from None
     if _depth(text) > MAX_DEPTH:
         raise UsageError(f"{source}: nested deeper than {MAX_DEPTH} levels")
     try:
