@@ -536,13 +536,40 @@ def test_a_failing_row_on_main_that_the_ops_branch_never_merged_is_blamed_on_the
     assert (v.code, found) == (1, [(closure, "closure-contradicted")]), v.out
     assert "20261125T114600Z on refs/remotes/origin/main (not qualifying)" in \
         cli("--repo", repo, "verify").out
-    assert "the closure does not hold: the hand-written row for 20261125T114600Z on " \
-        "refs/remotes/origin/main breaks the streak" in cli("--repo", repo, "status").out
+    assert "the closure does not hold: the hand-written tracker row for 20261125T114600Z " \
+        "on refs/remotes/origin/main (not qualifying) breaks the streak" in \
+        cli("--repo", repo, "status").out
     # merged anyway: the merge commit's range brings the closure, and main's rows break it
     git(repo, "switch", "-q", "main")
     git(repo, "merge", "-q", "--no-ff", "--no-edit", OPS)
     v = cli("--repo", repo, "--json", "verify", "--range", "main~1..main")
     assert [x["rule"] for x in json.loads(v.out)["violations"]] == ["closure-contradicted"]
+
+
+def test_close_is_refused_when_a_failing_row_on_main_breaks_the_streak(  # type: ignore[no-untyped-def]
+        tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The row already on main when `close` runs: verify would blame the closure on its
+    merge request, so `close` says so and commits nothing."""
+    repo, _remote = make(tmp_path, "none")
+    for n in range(1, 4):  # runs end 11:45, 12:20, 12:55 (30 minutes each)
+        record(cli, repo, tmp_path, n)
+    tip = git(repo, "rev-parse", OPS).strip()
+    backlog = repo / "IMPLEMENTATION_BACKLOG.md"
+    text = backlog.read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
+    row = ("| 2 | 2026-11-25 | 20261125T114600Z | 180 | 0 | 0.90 | 200 | 21 | non-qualifying "
+           "| copied by hand from the report |")
+    backlog.write_text(text.replace(line, f"{line}\n{row}", 1), encoding="utf-8")
+    for who in ("AUTHOR", "COMMITTER"):  # (made before the pinned clock's now)
+        monkeypatch.setenv(f"GIT_{who}_DATE", "2026-11-25T16:30:00Z")
+    git(repo, "commit", "-qam", "the 11:46 session, copied by hand")
+    git(repo, "push", "-q", "origin", "main")
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 1 and r.err.startswith(
+        "evidencebot: error: MO-2 cannot close: the hand-written tracker row for "
+        "20261125T114600Z on refs/remotes/origin/main (not qualifying) breaks the streak "
+        "between two of its runs\nFix: merge main into the ops branch"), r.err
+    assert git(repo, "rev-parse", OPS).strip() == tip
 
 
 def test_a_rebuild_on_the_new_tip_refuses_what_record_refuses(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

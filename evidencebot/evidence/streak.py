@@ -331,20 +331,20 @@ def contradicted_closure(closed: OpsCommit | None, runs: Runs, *,
     if closed is None or new_effect(runs, run_id=run_id, outcome=outcome,
                                     dirty=dirty) != RESETS_STREAK:
         return None
-    inside = falls_among(closed, places(runs), (started, finished, runs.commits + 1))
+    inside = falls_among(named_runs(closed), places(runs),
+                         (started, finished, runs.commits + 1))
     return closed if inside and not merged(closed.sha) else None
 
 
-def row_against(closed: OpsCommit | None, runs: Runs,
+def row_against(named: Sequence[str], runs: Runs,
                 hand_rows: Iterable[HandRow]) -> HandRow | None:
     """The hand-written row that breaks the streak and falls between two of the runs
-    ``closed`` names (``runs``: the history's `runs_of`): a failed session written down on
-    the base after the closure, merged in. Placed as `facts` places it."""
-    if closed is None:
-        return None
+    ``named`` (a closure's, `named_runs`; ``runs``: the history's `runs_of`): a failed
+    session written down on the base after the closure, merged in. Placed as `facts`
+    places it."""
     when = places(runs)
     return next((r for r in hand_rows if not r.qualifying
-                 and falls_among(closed, when, (r.started, "~", -1))), None)
+                 and falls_among(named, when, (r.started, "~", -1))), None)
 
 
 def places(runs: Runs) -> dict[str, tuple[str, str, int]]:
@@ -352,13 +352,14 @@ def places(runs: Runs) -> dict[str, tuple[str, str, int]]:
     return {f.run_id: _WHEN(f) for f in runs.facts}
 
 
-def falls_among(closed: OpsCommit, when: Mapping[str, tuple[Any, ...]],
+def falls_among(named: Sequence[str], when: Mapping[str, tuple[Any, ...]],
                 at: tuple[Any, ...]) -> bool:
-    """Whether a run at ``at`` falls in time between two of the runs ``closed`` names
-    (``when``: each run id's place in time, in the same form as ``at``): inside the streak
+    """Whether a run at ``at`` falls in time between two of the runs ``named`` (a
+    closure's, `named_runs`; ``when``: each run id's place in time, in the same form as
+    ``at``): inside the streak
     the closure stands on, where a break would contradict it (`contradicted_closure`, and
     `void.closure_using`: such a run cannot be voided)."""
-    keys = [when[r] for r in named_runs(closed) if r in when]
+    keys = [when[r] for r in named if r in when]
     return bool(keys) and min(keys) < at < max(keys)
 
 

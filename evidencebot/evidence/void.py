@@ -79,7 +79,8 @@ def closure_using(commits: Sequence[OpsCommit], run_id: str) -> OpsCommit | None
 
     when = places(runs_of(commits))
     return next((c for c in commits if c.kind == "milestone" and not c.problems and (
-        run_id in named_runs(c) or run_id in when and falls_among(c, when, when[run_id]))),
+        run_id in named_runs(c) or run_id in when and falls_among(named_runs(c), when,
+                                                                 when[run_id]))),
         None)
 
 

@@ -65,33 +65,37 @@ def rows_against_closure(ctx: Context, report: Report, ops: list[OpsCommit],
         closed = streaks.closure(ops, mo)
         if closed is None or (closed.sha not in inside and ctx.on_base(closed.sha)):
             continue
-        found = row_against_closure(ctx, closed, ops, stop)
+        found = row_against_closure(ctx, named_runs(closed), ops, stop)
         if found is not None:
-            row, where = found
             report.findings.append(Finding(
-                closed.sha, "closure-contradicted", f"the hand-written tracker row for "
-                f"{row.run_id or 'a run'}{where} (not qualifying) falls between two of the "
-                "runs this closure names: the closure was made without it",
+                closed.sha, "closure-contradicted", f"{said_row(found)} falls between two "
+                "of the runs this closure names: the closure was made without it",
                 f"the closure does not hold as it stands: start the ops branch again from "
                 f"{ctx.rules.ops.base} and record the reports anew"))
 
 
-def row_against_closure(ctx: Context, closed: OpsCommit, ops: Sequence[OpsCommit],
+def row_against_closure(ctx: Context, named: Sequence[str], ops: Sequence[OpsCommit],
                         tip: str) -> tuple[HandRow, str] | None:
     """(row, where: "" or " on <base>") of the hand-written tracker row that breaks the
-    streak between two of the runs ``closed`` names (`streak.row_against`): a failed
-    session written down on the base, merged in (the rows at ``tip``) or waiting there
-    (the base's rows, where the merge request lands), which the closure was made
+    streak between two of the runs ``named`` (a closure's: `streak.row_against`): a
+    failed session written down on the base, merged in (the rows at ``tip``) or waiting
+    there (the base's rows, where the merge request lands), which the closure was made
     without."""
     runs = streaks.runs_of(ops)
     for at, where in ((tip, ""), (ctx.base_sha, f" on {ctx.base_ref}")):
         if at is None or (where and at == tip):
             continue
         hand = ctx.hand_rows(git.show_bytes(ctx.repo, at, ctx.cfg.docs.backlog), ops)
-        row = streaks.row_against(closed, runs, hand)
+        row = streaks.row_against(named, runs, hand)
         if row is not None:
             return row, where
     return None
+
+
+def said_row(found: tuple[HandRow, str]) -> str:
+    """`row_against_closure`'s answer in words."""
+    row, where = found
+    return f"the hand-written tracker row for {row.run_id or 'a run'}{where} (not qualifying)"
 
 
 def base_only(repo: Path, base: str | None, stop: str) -> list[tuple[str, str]]:

@@ -73,6 +73,7 @@ def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Descri
     _verified(ctx, parent)
     now = ctx.now
     run_ids = tuple(r.run_id for r in s.evidence_runs)
+    _unbroken(ctx, milestone, run_ids, parent)
     path = description_path(ctx, milestone)
     changes = _documents(ctx, parent, milestone, run_ids, now)
     changes[path] = describe(s, now.strftime("%Y-%m-%d %H:%M UTC"), parent).encode("utf-8")
@@ -118,6 +119,20 @@ def _verified(ctx: Context, tip: str) -> None:
         shown = "; ".join(f.render() for f in report.findings[:3])
         raise PolicyViolation(f"cannot close: verify finds {len(report.findings)} "
                               f"violation(s) in the evidence: {shown}")
+
+
+def _unbroken(ctx: Context, milestone: str, run_ids: Sequence[str], parent: str) -> None:
+    """No hand-written row breaks the streak among ``run_ids``, on the base either (a
+    failed session written down there after the ops branch left it): verify would blame
+    the closure on its merge request (`whole.row_against_closure`)."""
+    from ..ledger.whole import row_against_closure, said_row
+
+    found = row_against_closure(ctx, run_ids, ctx.history(parent), parent)
+    if found is not None:
+        raise PolicyViolation(
+            f"{milestone} cannot close: {said_row(found)} breaks the streak between two of "
+            f"its runs", fix=f"merge {ctx.cfg.ops.base} into the ops branch to see it there; "
+            f"the streak then starts again after it")
 
 
 def description_path(ctx: Context, milestone: str) -> str:

@@ -9,11 +9,11 @@ from .. import git
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.rows import UNPLACED, HandRow
-from ..evidence.streak import Streak
+from ..evidence.streak import Streak, named_runs
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of, short
 from ..frozen import replace
-from ..ledger.whole import row_against_closure
+from ..ledger.whole import row_against_closure, said_row
 from ..ledger.workspace import Context
 from ..textsafe import line
 
@@ -43,11 +43,10 @@ def status_report(ctx: Context) -> dict[str, Any]:
                      "it, falls between two of its runs; start the ops branch again from "
                      f"{ctx.cfg.ops.base} and record the reports anew")
     elif s.closed_by is not None and not ctx.on_base(s.closed_by.sha):
-        found = row_against_closure(ctx, s.closed_by, commits, at.sha)
+        found = row_against_closure(ctx, named_runs(s.closed_by), commits, at.sha)
         if found is not None:  # (verify blames the closure: closure-contradicted)
-            lines.append(f"  the closure does not hold: the hand-written row for "
-                         f"{found[0].run_id or 'a run'}{found[1]} breaks the streak between "
-                         "two of its runs")
+            lines.append(f"  the closure does not hold: {said_row(found)} breaks the "
+                         "streak between two of its runs")
     where = f"at {at.sha[:12]}" if at.exists else \
         f"(not created here yet; {ctx.cfg.ops.remote}'s is at {at.sha[:12]})" if at.remote else \
         f"(not created yet; base {ctx.cfg.ops.base})"
