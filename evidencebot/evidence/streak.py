@@ -356,9 +356,8 @@ def falls_among(named: Sequence[str], when: Mapping[str, tuple[Any, ...]],
                 at: tuple[Any, ...]) -> bool:
     """Whether a run at ``at`` falls in time between two of the runs ``named`` (a
     closure's, `named_runs`; ``when``: each run id's place in time, in the same form as
-    ``at``): inside the streak
-    the closure stands on, where a break would contradict it (`contradicted_closure`, and
-    `void.closure_using`: such a run cannot be voided)."""
+    ``at``): inside the streak the closure stands on, where a break would contradict it
+    (`contradicted_closure`, and `void.closure_using`: such a run cannot be voided)."""
     keys = [when[r] for r in named if r in when]
     return bool(keys) and min(keys) < at < max(keys)
 

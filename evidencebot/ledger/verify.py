@@ -103,13 +103,17 @@ def _unambiguous(repo: Path, spec: str, names: Sequence[str]) -> None:
     stems = [s for s in (re.split(r"[~^@:]", n, maxsplit=1)[0] for n in names) if s]
     if not stems:
         return
-    rules = ("{}", "refs/{}", "refs/tags/{}", "refs/heads/{}", "refs/remotes/{}",
+    rules = ("refs/{}", "refs/tags/{}", "refs/heads/{}", "refs/remotes/{}",
              "refs/remotes/{}/HEAD")
+
+    def candidates(stem: str) -> list[str]:  # (a full name is read as itself first)
+        return [stem] * stem.startswith("refs/") + [r.format(stem) for r in rules]
+
     refs = set(git.out(repo, "for-each-ref", "--format=%(refname)",
-                       *(r.format(s) for s in stems for r in rules)).split())
+                       *(c for s in stems for c in candidates(s))).split())
     files = git.out(repo, "rev-parse", *(a for s in stems for a in ("--git-path", s)))
     for stem, path in zip(stems, files.split("\n"), strict=False):
-        found = [r for r in (r.format(stem) for r in rules) if r in refs]
+        found = [c for c in candidates(stem) if c in refs]
         if not stem.startswith("refs/") and _names_a_commit(Path(repo, path)):
             found.insert(0, path)  # (a file in the git directory: git reads it first)
         if len(found) > 1:
