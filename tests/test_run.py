@@ -48,6 +48,13 @@ dur = int(args["--duration"])
 start = now - timedelta(seconds=dur)
 print("connected to account DU5550001 with client id", args.get("--client"))
 print("compiled modules kept in", sys.pycache_prefix)
+try:
+    import elsewhere  # (a module only an inherited PYTHONPATH could reach)
+    print("imported code from outside the checkout:", elsewhere.__file__)
+except ImportError:
+    print("no code from outside the checkout")
+print("user site-packages:", "off" if sys.flags.no_user_site else "on")
+print("kept:", os.environ.get("PYTHONIOENCODING"))
 report = {"run_id": start.strftime("%Y%m%dT%H%M%SZ"), "started_at_utc": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
   "finished_at_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "runs_requested": 1, "runs_completed": 1,
   "paper_duration_seconds": dur, "orders": {"filled": 2}, "symbol_data_availability_ratio": 0.9,
@@ -109,6 +116,30 @@ def test_run_records_the_fresh_report_and_keeps_the_redacted_log(repo: Path, cli
     entry = git(repo, "show", "ops/evidence:SESSION_LOG.md").split("\n## ")[-1]
     assert "- Pre-run checks: skipped (--skip-checks)" in entry
     assert "wrapper.py --duration 1800 --report latest.json" in entry
+
+
+def test_the_wrapper_s_python_runs_the_checkout_s_code_not_the_shell_s_pythonpath(  # type: ignore[no-untyped-def]
+        repo: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: PYTHONPATH in the operator's shell put a strategy module of
+    its own before the checkout's, and three runs on main's reviewed code, clean, closed
+    MO-2 on code no one reviewed. The wrapper starts without the variables that point
+    Python elsewhere (and without the user's site-packages); the dry run says so."""
+    elsewhere = tmp_path / "outside"  # (not beside the wrapper script, on its own path)
+    elsewhere.mkdir()
+    (elsewhere / "elsewhere.py").write_text("FILLS = 99\n")
+    monkeypatch.setenv("PYTHONPATH", str(elsewhere))
+    monkeypatch.setenv("PYTHONSTARTUP", str(elsewhere / "elsewhere.py"))
+    monkeypatch.setenv("PYTHONIOENCODING", "utf-8")  # (how it writes: kept)
+    dry = cli("--repo", repo, "--json", "run", "--dry-run")
+    (wrapper,) = [c for c in json.loads(dry.out)["checks"] if c["name"] == "wrapper"]
+    assert wrapper["reason"].endswith("; it runs without PYTHONPATH, PYTHONSTARTUP from this "
+                                      "environment (only the checkout's code runs)"), wrapper
+    assert wrapper["data"]["left_out"] == ["PYTHONPATH", "PYTHONSTARTUP"]
+    r = cli("--repo", repo, "--json", "run", "--skip-checks")
+    assert r.code == 0, r.err
+    log = git(repo, "show", f"ops/evidence:{json.loads(r.out)['run']['record'][:-5]}.log")
+    assert "no code from outside the checkout" in log and "imported code" not in log
+    assert "user site-packages: off" in log and "kept: utf-8" in log
 
 
 def test_command_line_overrides_reach_the_wrapper_not_the_thresholds(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config import Burnin, Qualify
 from ..ledger.workspace import Context
@@ -54,7 +54,7 @@ def wrapper_check(argv: Sequence[str], *, repo: Path) -> CheckResult:
     """PASS when the wrapper's program is found (and its script, when it names one)."""
     program = argv[0]
     found = _find_program(program, repo)
-    data = {"program": program, "found": found}
+    data: dict[str, Any] = {"program": program, "found": found}
     if found is None:
         where = "not a file, or not executable" if _is_path(program) else "not on PATH"
         fix = ("install PowerShell 7 (pwsh), or start [burnin] command with powershell.exe "
@@ -63,6 +63,12 @@ def wrapper_check(argv: Sequence[str], *, repo: Path) -> CheckResult:
         return CheckResult("wrapper", "FAIL", f"program {program!r} not found ({where})", fix,
                            data=data)
     shown = program if found == program else f"{program} at {found}"  # (a path: once)
+    from .process import left_out
+
+    gone = left_out(os.environ)
+    data["left_out"] = gone
+    without = f"; it runs without {', '.join(gone)} from this environment (only the " \
+        "checkout's code runs)" if gone else ""
     script = _script(argv)
     if script is not None:
         path = Path(script) if Path(script).is_absolute() else repo / script
@@ -71,9 +77,9 @@ def wrapper_check(argv: Sequence[str], *, repo: Path) -> CheckResult:
                                f"{script!r} is not in the repository",
                                "set [burnin] command to the wrapper script's path",
                                data={**data, "script": script})
-        return CheckResult("wrapper", "PASS", f"{shown}; script {script}",
+        return CheckResult("wrapper", "PASS", f"{shown}; script {script}{without}",
                            data={**data, "script": script})
-    return CheckResult("wrapper", "PASS", shown, data=data)
+    return CheckResult("wrapper", "PASS", f"{shown}{without}", data=data)
 
 
 def parameter_checks(params: Burnin, qualify: Qualify) -> list[CheckResult]:

@@ -56,6 +56,31 @@ class Interrupted(KeyboardInterrupt):
         self.done = done
 
 
+# Python's environment variables that only change how it reads, writes or reports (kept);
+# every other PYTHON* variable can make a wrapper's Python run code from outside the
+# checkout (PYTHONPATH, PYTHONHOME, PYTHONUSERBASE, PYTHONSTARTUP, PYTHONWARNINGS and
+# PYTHONBREAKPOINT import modules they name) and is left out.
+_PYTHON_KEPT = frozenset({
+    "PYTHONIOENCODING", "PYTHONUTF8", "PYTHONUNBUFFERED", "PYTHONLEGACYWINDOWSSTDIO",
+    "PYTHONLEGACYWINDOWSFSENCODING", "PYTHONDONTWRITEBYTECODE", "PYTHONFAULTHANDLER",
+    "PYTHONHASHSEED", "PYTHONCOERCECLOCALE"})
+
+
+def wrapper_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment a wrapper starts in: ours without the variables that point a
+    Python at code the code state does not see (the reviewed checkout is what runs), and
+    without the user's own site-packages (PYTHONNOUSERSITE). The wrapper sets its own,
+    committed, as it likes."""
+    kept = {k: v for k, v in environ.items()
+            if not k.upper().startswith("PYTHON") or k.upper() in _PYTHON_KEPT}
+    return {**kept, "PYTHONNOUSERSITE": "1"}
+
+
+def left_out(environ: Mapping[str, str]) -> list[str]:
+    """The names of ``environ``'s variables a wrapper does not get (`wrapper_environment`)."""
+    return sorted(k for k in environ if k not in wrapper_environment(environ))
+
+
 def run_command(
     argv: Sequence[str],
     *,
@@ -72,7 +97,7 @@ def run_command(
     the timeout or when we are interrupted: a wrapper left running would hold its client
     id and write its report later, into the next run. While it runs, ``pidfile`` holds
     its pid (`left_running` reads it after a run that could not stop it: killed -9)."""
-    full_env = {**os.environ, **env}
+    full_env = {**wrapper_environment(os.environ), **env}
     start = time.monotonic()
     group: dict[str, Any] = (
         {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)}
