@@ -509,8 +509,19 @@ def test_a_hand_written_failing_row_merged_in_among_a_closure_s_runs_is_blamed( 
     assert "the closure does not hold" in cli("--repo", repo, "status").out
 
 
+# A failing session written down by hand on main: one of its own between the closure's
+# first and second runs, or the closure's second run said, at a desk review, not to
+# qualify (its id is the run's: the run commit wrote a row of its own on the ops branch).
+BASE_ROWS = {
+    "own-session": "| 2 | 2026-11-25 | 20261125T114600Z | 180 | 0 | 0.90 | 200 | 21 | "
+                   "non-qualifying | copied by hand from the report |",
+    "same-run-id": "| 2 | 2026-11-25 | 20261125T114958Z | 1800 | 0 | 0.90 | 200 | 18 | "
+                   "non-qualifying | desk review: the fills were from another account |"}
+
+
+@pytest.mark.parametrize("kind", list(BASE_ROWS))
 def test_a_failing_row_on_main_that_the_ops_branch_never_merged_is_blamed_on_the_mr(  # type: ignore[no-untyped-def]
-        tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     """Found by an adversary: the same row left on main, not merged into the ops branch:
     the merge request's verify (HEAD at the ops tip) said OK, the merge was clean, and
     main showed MO-2 CLOSED beside the row that breaks its streak. verify reads the rows
@@ -523,8 +534,8 @@ def test_a_failing_row_on_main_that_the_ops_branch_never_merged_is_blamed_on_the
     backlog = repo / "IMPLEMENTATION_BACKLOG.md"
     text = backlog.read_text(encoding="utf-8")
     line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
-    row = ("| 2 | 2026-11-25 | 20261125T114600Z | 180 | 0 | 0.90 | 200 | 21 | non-qualifying "
-           "| copied by hand from the report |")
+    row = BASE_ROWS[kind]
+    run_id = row.split(" | ")[2]
     backlog.write_text(text.replace(line, f"{line}\n{row}", 1), encoding="utf-8")
     for who in ("AUTHOR", "COMMITTER"):  # (made before the pinned clock's now)
         monkeypatch.setenv(f"GIT_{who}_DATE", "2026-11-25T16:30:00Z")
@@ -534,20 +545,22 @@ def test_a_failing_row_on_main_that_the_ops_branch_never_merged_is_blamed_on_the
     v = cli("--repo", repo, "--json", "verify")  # as CI runs it on the merge request
     found = [(x["commit"], x["rule"]) for x in json.loads(v.out)["violations"]]
     assert (v.code, found) == (1, [(closure, "closure-contradicted")]), v.out
-    assert "20261125T114600Z on refs/remotes/origin/main (not qualifying)" in \
+    assert f"{run_id} on refs/remotes/origin/main (not qualifying)" in \
         cli("--repo", repo, "verify").out
-    assert "the closure does not hold: the hand-written tracker row for 20261125T114600Z " \
+    assert f"the closure does not hold: the hand-written tracker row for {run_id} " \
         "on refs/remotes/origin/main (not qualifying) breaks the streak" in \
         cli("--repo", repo, "status").out
     # merged anyway: the merge commit's range brings the closure, and main's rows break it
     git(repo, "switch", "-q", "main")
     git(repo, "merge", "-q", "--no-ff", "--no-edit", OPS)
+    git(repo, "push", "-q", "origin", "main")  # (main's rows are the base's rows now)
     v = cli("--repo", repo, "--json", "verify", "--range", "main~1..main")
     assert [x["rule"] for x in json.loads(v.out)["violations"]] == ["closure-contradicted"]
 
 
+@pytest.mark.parametrize("kind", list(BASE_ROWS))
 def test_close_is_refused_when_a_failing_row_on_main_breaks_the_streak(  # type: ignore[no-untyped-def]
-        tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
     """The row already on main when `close` runs: verify would blame the closure on its
     merge request, so `close` says so and commits nothing."""
     repo, _remote = make(tmp_path, "none")
@@ -557,8 +570,8 @@ def test_close_is_refused_when_a_failing_row_on_main_breaks_the_streak(  # type:
     backlog = repo / "IMPLEMENTATION_BACKLOG.md"
     text = backlog.read_text(encoding="utf-8")
     line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
-    row = ("| 2 | 2026-11-25 | 20261125T114600Z | 180 | 0 | 0.90 | 200 | 21 | non-qualifying "
-           "| copied by hand from the report |")
+    row = BASE_ROWS[kind]
+    run_id = row.split(" | ")[2]
     backlog.write_text(text.replace(line, f"{line}\n{row}", 1), encoding="utf-8")
     for who in ("AUTHOR", "COMMITTER"):  # (made before the pinned clock's now)
         monkeypatch.setenv(f"GIT_{who}_DATE", "2026-11-25T16:30:00Z")
@@ -567,7 +580,7 @@ def test_close_is_refused_when_a_failing_row_on_main_breaks_the_streak(  # type:
     r = cli("--repo", repo, "close", "MO-2")
     assert r.code == 1 and r.err.startswith(
         "evidencebot: error: MO-2 cannot close: the hand-written tracker row for "
-        "20261125T114600Z on refs/remotes/origin/main (not qualifying) breaks the streak "
+        f"{run_id} on refs/remotes/origin/main (not qualifying) breaks the streak "
         "between two of its runs\nFix: merge main into the ops branch"), r.err
     assert git(repo, "rev-parse", OPS).strip() == tip
 

@@ -69,8 +69,24 @@ def hand_rows(backlog: bytes, tracker_section: str, written: AbstractSet[str], *
         rows = tracker_rows(backlog, tracker_section)
         if store is not None:
             store.save((digest, rows))
+    twice = _twice(rows, written)
     return [HandRow(run_id, placed(run_id, date, seconds) or UNPLACED, not row_breaks(outcome))
-            for run_id, date, outcome, seconds in rows if not run_id or run_id not in written]
+            for run_id, date, outcome, seconds in rows
+            if not run_id or run_id not in written or run_id in twice]
+
+
+def _twice(rows: list[tuple[str, str, str, str]], written: AbstractSet[str]) -> AbstractSet[str]:
+    """The run ids in ``written`` that more than one row names: a run commit writes one
+    row, so the others were written by hand (a failed session's row added on the base
+    for a run the ops branch recorded, merged in), and each of them is read as one. The
+    run's own row with them changes nothing: a qualifying one neither counts nor breaks,
+    and one that does not qualify breaks where the run does."""
+    ids = [r[0] for r in rows]
+    if len(set(ids)) == len(ids):
+        return frozenset()
+    from collections import Counter
+
+    return {i for i, n in Counter(ids).items() if n > 1 and i in written}
 
 
 # Where a row no one can place in time stands: after every run, so that it breaks every

@@ -85,7 +85,10 @@ def row_against_closure(ctx: Context, named: Sequence[str], ops: Sequence[OpsCom
     for at, where in ((tip, ""), (ctx.base_sha, f" on {ctx.base_ref}")):
         if at is None or (where and at == tip):
             continue
-        hand = ctx.hand_rows(git.show_bytes(ctx.repo, at, ctx.cfg.docs.backlog), ops)
+        # (the base's rows against the runs the base holds: a row there for a run only
+        # the ops branch recorded was not written by its run commit)
+        held = ctx.history(at) if where else ops
+        hand = ctx.hand_rows(git.show_bytes(ctx.repo, at, ctx.cfg.docs.backlog), held)
         row = streaks.row_against(named, runs, hand)
         if row is not None:
             return row, where
