@@ -983,26 +983,43 @@ def test_a_range_side_naming_a_branch_and_a_tag_is_refused(recorded: Path, cli, 
     assert (named.code, blamed) == ((1, ["branch-like-tag"]) if name == OPS else (0, []))
 
 
-@pytest.mark.parametrize("where", ["refs/ops/evidence", "ops/evidence"])
+@pytest.mark.parametrize("where", ["refs/ops/evidence", "ops/evidence", "linked-worktree"])
 def test_a_range_side_that_git_reads_as_another_ref_is_refused(recorded: Path, cli,  # type: ignore[no-untyped-def]
                                                              where: str) -> None:
-    """Found by an adversary: ``refs/ops/evidence`` (or a file ``.git/ops/evidence``) on a
-    clean commit comes before the branch in git's reading of ``ops/evidence``: verify
-    judged it and said OK while the branch ended in a commit to src/."""
+    """Found by an adversary: ``refs/ops/evidence`` (or a file ``.git/ops/evidence``,
+    which git reads from the shared git folder from a linked worktree too) on a clean
+    commit comes before the branch in git's reading of ``ops/evidence``: verify judged it
+    and said OK while the branch ended in a commit to src/."""
     clean = git(recorded, "rev-parse", f"{OPS}~1").strip()
+    at, named = recorded, where
     if where.startswith("refs/"):
         git(recorded, "update-ref", where, clean)
     else:
         (recorded / ".git" / "ops").mkdir()
-        (recorded / ".git" / where).write_text(clean + "\n")
-    r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}~0")
-    named = ".git/ops/evidence" if where == OPS else where
+        (recorded / ".git" / OPS).write_text(clean + "\n")
+        named = ".git/ops/evidence"
+        if where == "linked-worktree":
+            at = recorded.parent / "linked"
+            git(recorded, "worktree", "add", "-q", "--detach", str(at), "main")
+            named = str(recorded / ".git" / OPS)
+    r = cli("--repo", at, "verify", "--range", f"main..{OPS}~0")
     assert r.code == 2 and r.err.startswith(
         f"evidencebot: error: --range 'main..{OPS}~0': {OPS!r} names 2 refs: {named}, "
         f"refs/heads/{OPS} (git reads the first)"), r.err
     assert "Traceback" not in r.err
-    assert cli("--repo", recorded, "verify", "--range", f"main..refs/heads/{OPS}").code == 0
-    assert cli("--repo", recorded, "verify", "--range", "main..HEAD").code == 0
+    assert cli("--repo", at, "verify", "--range", f"main..refs/heads/{OPS}").code == 0
+
+
+def test_a_range_side_given_as_a_short_id_that_a_ref_is_named_after_is_refused(  # type: ignore[no-untyped-def]
+        recorded: Path, cli) -> None:
+    """Found by an adversary: a tag named as the ops tip's short id, on a clean commit:
+    git reads the ref, not the commit (a CI line with $CI_COMMIT_SHORT_SHA would too)."""
+    tip = git(recorded, "rev-parse", OPS).strip()
+    git(recorded, "tag", tip[:8], f"{OPS}~1")
+    r = cli("--repo", recorded, "verify", "--range", f"main..{tip[:8]}")
+    assert r.code == 2 and f"{tip[:8]!r} names 2 refs: refs/tags/{tip[:8]}, the commit id " \
+        f"{tip[:8]}… (git reads the first)" in r.err, r.err
+    assert cli("--repo", recorded, "verify", "--range", f"main..{tip}").code == 0
 
 
 def _smuggle(repo: Path, blocks: list[str]) -> list[str]:

@@ -112,14 +112,22 @@ def _unambiguous(repo: Path, spec: str, names: Sequence[str]) -> None:
     refs = set(git.out(repo, "for-each-ref", "--format=%(refname)",
                        *(c for s in stems for c in candidates(s))).split())
     files = git.out(repo, "rev-parse", *(a for s in stems for a in ("--git-path", s)))
+    common = git.common_dir(repo)
     for stem, path in zip(stems, files.split("\n"), strict=False):
         found = [c for c in candidates(stem) if c in refs]
-        if not stem.startswith("refs/") and _names_a_commit(Path(repo, path)):
-            found.insert(0, path)  # (a file in the git directory: git reads it first)
+        if not stem.startswith("refs/"):  # (a file in the git directory: git reads it
+            # first; from a linked worktree, its own folder's or the shared one's)
+            found[:0] = [shown for f, shown in ((Path(repo, path), path),
+                                                (common / stem, str(common / stem)))
+                         if _names_a_commit(f)][:1]
+        if found and re.fullmatch(r"[0-9a-f]{4,64}", stem) and git.out(
+                repo, "rev-parse", f"--disambiguate={stem}").strip():
+            found.append(f"the commit id {stem}…")  # (git reads the ref, not the id)
         if len(found) > 1:
             raise UsageError(f"--range {spec!r}: {stem!r} names {len(found)} refs: "
                              f"{', '.join(found)} (git reads the first)",
-                             fix=f"name the one meant in full, e.g. {found[-1]}")
+                             fix="name the one meant in full: a ref as refs/..., a commit "
+                             "by its whole id")
 
 
 def _names_a_commit(path: Path) -> bool:
