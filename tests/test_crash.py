@@ -187,5 +187,24 @@ def test_sigterm_or_sighup_after_a_checkout_moved_puts_it_back_at_once(
     assert not (git_dir(repo) / "evidencebot" / "moving.json").exists()
 
 
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX git shim and SIGTERM")
+def test_a_stop_after_the_closure_landed_says_that_it_stands(
+        tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: SIGTERM while `close` pushed its landed closure said only
+    "aborted", over a closure that stands and a merge request never opened."""
+    repo, _remote = make(tmp_path)
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "close",
+                           "MO-2"], env=_shim(tmp_path, "push", 1, "signal.SIGTERM"),
+                          capture_output=True, text=True, timeout=120)
+    tip = git(repo, "rev-parse", OPS).strip()
+    assert "Milestone-Status: CLOSED" in git(repo, "log", "-1", "--format=%B", OPS)
+    assert (proc.returncode, proc.stderr.strip().splitlines()[-1]) == (
+        130, f"evidencebot: error: aborted after the evidence was committed: {OPS} is at "
+        f"{tip[:12]}, and stands (`evidencebot status` shows it; what came after it did "
+        "not run)"), proc.stderr
+
+
 def git_dir(repo: Path) -> Path:
     return Path(git(repo, "rev-parse", "--absolute-git-dir").strip())

@@ -483,3 +483,6 @@ def test_ctrl_c_while_a_session_is_recorded_waits_for_the_record(repo: Path,
     said = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
                "ops/evidence").strip()
     assert said == "qualifying"  # the session is evidence, though the run was interrupted
+    tip = git(repo, "rev-parse", "ops/evidence").strip()  # ... and the stop says so
+    assert f"error: aborted after the evidence was committed: ops/evidence is at {tip[:12]}" \
+        in proc.stderr, proc.stderr

@@ -13,7 +13,7 @@ import click
 
 from .. import __version__
 from .page import ABOUT, COMMANDS, CONFIG_HELP, JSON_HELP, MAX_WIDTH, REPO_HELP, text_width
-from .state import State, fail, guarded
+from .state import State, aborted, fail, guarded
 
 __all__ = ["COMMANDS", "State", "cli", "every_command", "json_option", "pass_state", "run"]
 
@@ -154,7 +154,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         except click.ClickException as e:
             return fail(seen, args, e.format_message(), "", 2)
         except click.exceptions.Abort:  # (an interrupt: click printed the blank line)
-            return fail(seen, args, "aborted", "", 130)
+            return fail(seen, args, aborted(), "", 130)
         return rv if isinstance(rv, int) else 0
 
     return guarded(seen, args, invoke)

@@ -129,6 +129,9 @@ def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -
     """``command()``'s exit code; evidencebot's errors and an interrupt said by `fail` with
     their documented exit code, never as a traceback. A reader gone from the pipe (`|
     head`) ends the command with exit 1 and nothing more said: what click does."""
+    ledger = sys.modules.get("evidencebot.ledger.commit")
+    if ledger is not None:  # (a caller's process that ran commands before this one)
+        ledger.landed.clear()
     try:
         try:
             return command()
@@ -139,7 +142,7 @@ def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -
             return fail(seen, args, str(e), "", 2)
         except KeyboardInterrupt:  # (click's words: a blank line after the ^C, "aborted")
             echo(err=True)
-            return fail(seen, args, "aborted", "", 130)
+            return fail(seen, args, aborted(), "", 130)
         except FileNotFoundError as e:
             # (POSIX names the missing program; Windows does not: ask PATH there)
             if e.filename == "git" or (e.filename is None and _no_git()):
@@ -156,6 +159,17 @@ def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -
     except BrokenPipeError:
         _after_broken_pipe()
         return 1
+
+
+def aborted() -> str:
+    """"aborted", and when an ops commit had landed before the stop, that it stands."""
+    ledger = sys.modules.get("evidencebot.ledger.commit")  # (loaded where one can land)
+    done = getattr(ledger, "landed", None)
+    if not done:
+        return "aborted"
+    branch, sha = done[-1]
+    return (f"aborted after the evidence was committed: {branch} is at {sha[:12]}, and "
+            "stands (`evidencebot status` shows it; what came after it did not run)")
 
 
 def _os_error(seen: dict[str, Any], args: list[str], e: OSError) -> int:

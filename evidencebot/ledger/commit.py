@@ -105,6 +105,11 @@ class Left(NamedTuple):
     stuck: str | None = None  # why git would not detach it: it is on the branch still
 
 
+# (branch, commit) of every ops commit this process has landed: a stop after one says so
+# (`cli.state.guarded`), not a bare "aborted" over evidence that stands.
+landed: list[tuple[str, str]] = []
+
+
 def advance(repo: Path, *, at: Tip, new: str, leave_dirty: bool = False) -> list[Left]:
     """Point ``at.branch`` from ``at.sha`` to ``new`` in one `update-ref` with the old value,
     bringing clean checkouts of the branch along. Raises UsageError, changing nothing, when
@@ -278,6 +283,7 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
             raise UsageError(
                 f"{at.branch} moved while evidencebot was writing; nothing was committed, "
                 "run the command again") from None
+        landed.append((at.branch, new))
     except BaseException:
         if git.rev_parse(repo, f"refs/heads/{at.branch}") != new:  # (it may have moved)
             for back in done:
