@@ -282,6 +282,10 @@ def test_utf16_report_from_windows_powershell_out_file_is_recorded(  # type: ign
     assert refused.code == 2 and refused.err.endswith(
         "bare.json: UTF-16 without its byte-order mark\nFix: write the report in UTF-8, or "
         "in UTF-16 with its mark\n"), refused.err
+    wide = tmp_path / "utf32.json"
+    wide.write_bytes(plain.read_text(encoding="utf-8").encode("utf-32"))  # (with its mark)
+    refused = cli("--repo", trading_repo, "record", wide)
+    assert refused.code == 2 and "utf32.json: UTF-32 text\n" in refused.err, refused.err
     assert git(trading_repo, "rev-parse", OPS) == tip
 
 

@@ -205,9 +205,12 @@ def load_json(data: bytes, *, source: str) -> dict[str, Any]:
     (Windows PowerShell 5.1's `Out-File` writes that by default). Strict: no NaN or
     Infinity, integers within 64 bits, nesting at most 64 deep."""
     utf16 = data[:2] in (b"\xff\xfe", b"\xfe\xff")
-    if not utf16 and b"\x00" in data[:4]:  # (no JSON text holds a NUL)
-        raise UsageError(f"{source}: UTF-16 without its byte-order mark",
-                         fix="write the report in UTF-8, or in UTF-16 with its mark")
+    if b"\x00" in data[:4]:  # (no JSON text holds a NUL)
+        wide = data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+        if wide or not utf16:
+            raise UsageError(f"{source}: UTF-32 text" if wide else
+                             f"{source}: UTF-16 without its byte-order mark",
+                             fix="write the report in UTF-8, or in UTF-16 with its mark")
     try:
         text = data.decode("utf-16" if utf16 else "utf-8-sig")
     except UnicodeDecodeError:
