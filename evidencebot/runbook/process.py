@@ -78,7 +78,8 @@ def wrapper_environment(environ: Mapping[str, str]) -> dict[str, str]:
 
 def left_out(environ: Mapping[str, str]) -> list[str]:
     """The names of ``environ``'s variables a wrapper does not get (`wrapper_environment`)."""
-    return sorted(k for k in environ if k not in wrapper_environment(environ))
+    given = wrapper_environment(environ)
+    return sorted(k for k in environ if k not in given)
 
 
 def run_command(
