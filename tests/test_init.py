@@ -21,14 +21,20 @@ def test_init_writes_the_defaults_and_refuses_to_overwrite(tmp_path: Path, cli) 
 
 
 def test_init_ci_github_and_gitlab(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    assert cli("--repo", trading_repo, "init", "--ci", "github").code == 0
+    r = cli("--repo", trading_repo, "init", "--ci", "github")
+    assert r.code == 0
     gh = (trading_repo / ".github/workflows/evidencebot-verify.yml").read_text()
+    # the default install is named, and that it needs --install while nothing is on PyPI
+    assert "- run: pip install evidencebot\n" in gh
+    assert "note: the CI job installs evidencebot with `pip install evidencebot`, and " \
+        "evidencebot is not on PyPI yet: run init again with --force and --install" in r.out
     assert "startsWith(github.head_ref, 'ops/')" in gh
     assert 'evidencebot verify --base main --range "origin/main..HEAD"' in gh
     assert "github.base_ref" not in gh  # the target is the author's choice, the base is not
     assert "fetch-depth: 0" in gh and "github.event.pull_request.head.sha" in gh
-    assert cli("--repo", trading_repo, "init", "--ci", "gitlab",
-               "--install", "pip install ./tools/evidencebot").code == 0
+    given = cli("--repo", trading_repo, "init", "--ci", "gitlab",
+                "--install", "pip install ./tools/evidencebot")
+    assert given.code == 0 and "not on PyPI" not in given.out
     gl = (trading_repo / ".gitlab/evidencebot-verify.yml").read_text()
     assert "merge_request_event" in gl and "pip install ./tools/evidencebot" in gl
     assert "=~ /^ops\\//i'" in gl  # any case, as evidencebot reads branch names

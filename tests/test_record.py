@@ -802,3 +802,12 @@ def test_code_merged_after_the_session_did_not_run_reviewed(trading_repo: Path, 
     assert r.code == 0, r.err
     assert git(trading_repo, "log", "-1", "--format=%(trailers:key=Code-Commit,valueonly)",
                OPS).strip() == before
+
+
+def test_a_report_from_before_the_base_had_a_commit_says_so(trading_repo: Path,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path, cli) -> None:
+    """A newcomer read "code none (no commit) was not on main when the run started"."""
+    doc = report(finished=datetime(2001, 1, 8, 10, 0, tzinfo=UTC))  # (a Monday, in hours)
+    r = cli("--repo", trading_repo, "--json", "record", write_report(tmp_path / "old.json", doc))
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["run"]["reasons"] == ["main had no commit yet when the run started"], r.out

@@ -79,6 +79,10 @@ def test_report_writes_outside_the_work_tree_and_prints_its_path(repo: Path, cli
 def test_record_links_are_relative_and_lead_to_the_records(repo: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runs = history(cli, repo)
     out = tmp_path / "pages" / "burnin.html"
+    typo = cli("--repo", repo, "report", "--output", out)  # (a folder not made yet)
+    assert typo.code == 2 and f"--output {out}: no folder {out.parent}" in typo.err
+    assert not out.parent.exists()  # (a newcomer found it made, as root, under /)
+    out.parent.mkdir()
     r = cli("--repo", repo, "report", "--output", out)
     assert r.code == 0 and r.out.strip() == str(out)
     hrefs = re.findall(r'<a href="([^"]+)">', out.read_text(encoding="utf-8"))

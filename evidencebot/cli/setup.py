@@ -49,22 +49,26 @@ def pre_commit_snippet(base: str = "main") -> str:
     return SNIPPET.format(exe=executable(), base=base)
 
 
+DEFAULT_INSTALL = "pip install evidencebot"
+
+
 @cli.command()
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @click.option("--ci", type=click.Choice(["github", "gitlab"]),
               help="Also write a CI job that runs `evidencebot verify` on merge requests "
                    "from the ops branch.")
-@click.option("--install", "install_cmd", default="pip install evidencebot",
-              show_default=True, help="How the CI job installs evidencebot.")
+@click.option("--install", "install_cmd", metavar="CMD",
+              help=f"How the CI job installs evidencebot [default: {DEFAULT_INSTALL}; "
+                   "evidencebot is not on PyPI yet: give a pinned git URL or a path].")
 @json_option
 @pass_state
-def init(state: State, force: bool, ci: str | None, install_cmd: str) -> int:
+def init(state: State, force: bool, ci: str | None, install_cmd: str | None) -> int:
     """Write a commented evidencebot.toml (the runbook's defaults), optionally a CI job,
     and print the pre-commit snippet the trading repo adds."""
     from .scaffold import plan_init, write_all
 
     plan = plan_init(state.repo, config=state.config, force=force, ci=ci,
-                     install_cmd=install_cmd)
+                     install_cmd=install_cmd or DEFAULT_INSTALL)
     write_all(plan)
     snippet = pre_commit_snippet(_base(state))
     if state.as_json:
@@ -78,6 +82,11 @@ def init(state: State, force: bool, ci: str | None, install_cmd: str) -> int:
                "read from there.")
     if ci == "gitlab":
         click.echo("include it from .gitlab-ci.yml:  include: '.gitlab/evidencebot-verify.yml'")
+    if ci and install_cmd is None:
+        click.echo(f"note: the CI job installs evidencebot with `{DEFAULT_INSTALL}`, and "
+                   "evidencebot is not on PyPI yet: run init again with --force and --install "
+                   "\"pip install git+https://<host>/<org>/evidencebot@<commit>\" (or a path "
+                   "the runner has)")
     click.echo("")
     click.echo(snippet, nl=False)
     return 0

@@ -67,8 +67,9 @@ def run_reasons(f: RunFacts, *, window: Window, qualify: Qualify, base: str) -> 
         reasons.append(f"the report claims {f.claimed_seconds} s of paper trading but spans "
                        f"{span} s from start to finish")
     if not f.code_on_base:
-        shown = f.code_commit[:7] if f.code_commit != "none" else "none (no commit)"
-        reasons.append(f"code {shown} was not on {base} when the run started")
+        reasons.append(f"code {f.code_commit[:7]} was not on {base} when the run started"
+                       if f.code_commit != "none" else
+                       f"{base} had no commit yet when the run started")
     limit = qualify.max_disconnects
     if limit is not None and f.disconnects is not None and f.disconnects > limit:
         reasons.append(f"{f.disconnects} IBKR disconnection(s) > {limit}")

@@ -47,6 +47,11 @@ def write_report(ctx: Context, output: Path | None) -> Path:
     common dir, so no work tree changes); links relative to where it is written."""
     out = output or git.state_path(ctx.repo, DEFAULT_NAME)
     out = out if out.is_absolute() else Path.cwd() / out
+    if output is not None and not out.parent.is_dir():  # (a typo makes no folders)
+        from ..errors import UsageError
+
+        raise UsageError(f"--output {output}: no folder {out.parent}",
+                         fix="create the folder first, or name a file in one that exists")
     try:
         prefix = os.path.relpath(ctx.repo, out.parent).replace(os.sep, "/") + "/"
     except ValueError:  # another drive (Windows): no relative way there
