@@ -46,8 +46,17 @@ def test_window(now: str, seconds: int, status: str, reason: str) -> None:
     r = check_window(now=at(now), run_seconds=seconds, window=RUNBOOK)
     assert r.status == status
     assert reason in r.reason
+    assert r.data["now"] == f"{now.replace(' ', 'T')}:00Z"  # (as every time --json prints)
     if status == "FAIL":
         assert r.fix.startswith("start at ")
+
+
+def test_the_window_check_says_now_as_every_time_json_prints() -> None:
+    """A newcomer found check's "now" with microseconds and +00:00 beside every other
+    time's ...Z."""
+    r = check_window(now=at("2026-11-25 09:00").replace(microsecond=148696),
+                     run_seconds=1800, window=RUNBOOK)
+    assert r.data["now"] == "2026-11-25T09:00:00Z"
 
 
 def test_holidays_can_be_switched_off() -> None:

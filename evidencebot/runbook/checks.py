@@ -41,7 +41,8 @@ class CheckResult:
 def check_window(*, now: datetime, run_seconds: int, window: Window) -> CheckResult:
     """PASS when a run started now would start and end inside the session window."""
     now = now.astimezone(UTC)
-    data = {"now": now.isoformat(), "run_seconds": run_seconds, "window": window.describe()}
+    data = {"now": now.strftime("%Y-%m-%dT%H:%M:%SZ"),  # (as every time --json prints)
+            "run_seconds": run_seconds, "window": window.describe()}
     try:
         nxt = next_window_start(after=now, run_seconds=run_seconds, window=window)
     except ValueError as e:
