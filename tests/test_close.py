@@ -481,6 +481,31 @@ def test_close_without_pushing_names_the_configured_hosts_commands_only(  # type
     assert all(s in commands for s in shown) and not any(s in commands for s in left_out)
 
 
+# A failing session written down by hand on main: one of its own between the closure's
+# first and second runs, or the closure's second run said, at a desk review, not to
+# qualify (its id is the run's: the run commit wrote a row of its own on the ops branch).
+BASE_ROWS = {
+    "own-session": "| 2 | 2026-11-25 | 20261125T114600Z | 180 | 0 | 0.90 | 200 | 21 | "
+                   "non-qualifying | copied by hand from the report |",
+    "same-run-id": "| 2 | 2026-11-25 | 20261125T114958Z | 1800 | 0 | 0.90 | 200 | 18 | "
+                   "non-qualifying | desk review: the fills were from another account |"}
+
+
+def row_on_main(repo: Path, row: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``row`` written by hand at the top of main's tracker (git merges it cleanly),
+    committed before the pinned clock's now and pushed; its run id."""
+    backlog = repo / "IMPLEMENTATION_BACKLOG.md"
+    text = backlog.read_text(encoding="utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
+    backlog.write_text(text.replace(line, f"{line}\n{row}", 1), encoding="utf-8")
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_DATE", "2026-11-25T16:30:00Z")
+    git(repo, "switch", "-q", "main")
+    git(repo, "commit", "-qam", "a session written down by hand")
+    git(repo, "push", "-q", "origin", "main")
+    return row.split(" | ")[2]
+
+
 def test_a_hand_written_failing_row_merged_in_among_a_closure_s_runs_is_blamed(  # type: ignore[no-untyped-def]
         tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """Found by an adversary: after an unmerged closure, a hand-written non-qualifying row
@@ -491,32 +516,13 @@ def test_a_hand_written_failing_row_merged_in_among_a_closure_s_runs_is_blamed( 
         record(cli, repo, tmp_path, n)
     assert cli("--repo", repo, "close", "MO-2").code == 0
     assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
-    backlog = repo / "IMPLEMENTATION_BACKLOG.md"
-    text = backlog.read_text(encoding="utf-8")  # (above the rows: git merges it cleanly)
-    line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
-    row = ("| 2 | 2026-11-25 | 20261125T114600Z | 180 | 0 | 0.90 | 200 | 21 | non-qualifying "
-           "| copied by hand from the report |")
-    backlog.write_text(text.replace(line, f"{line}\n{row}", 1), encoding="utf-8")
-    for who in ("AUTHOR", "COMMITTER"):  # (made before the pinned clock's now)
-        monkeypatch.setenv(f"GIT_{who}_DATE", "2026-11-25T16:30:00Z")
-    git(repo, "commit", "-qam", "the 11:46 session, copied by hand")
-    git(repo, "push", "-q", "origin", "main")
+    row_on_main(repo, BASE_ROWS["own-session"], monkeypatch)
     git(repo, "switch", "-q", OPS)
     git(repo, "merge", "-q", "--no-edit", "main")
     v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
     rules = [x["rule"] for x in json.loads(v.out)["violations"]]
     assert (v.code, rules) == (1, ["closure-contradicted"])
     assert "the closure does not hold" in cli("--repo", repo, "status").out
-
-
-# A failing session written down by hand on main: one of its own between the closure's
-# first and second runs, or the closure's second run said, at a desk review, not to
-# qualify (its id is the run's: the run commit wrote a row of its own on the ops branch).
-BASE_ROWS = {
-    "own-session": "| 2 | 2026-11-25 | 20261125T114600Z | 180 | 0 | 0.90 | 200 | 21 | "
-                   "non-qualifying | copied by hand from the report |",
-    "same-run-id": "| 2 | 2026-11-25 | 20261125T114958Z | 1800 | 0 | 0.90 | 200 | 18 | "
-                   "non-qualifying | desk review: the fills were from another account |"}
 
 
 @pytest.mark.parametrize("kind", list(BASE_ROWS))
@@ -531,16 +537,7 @@ def test_a_failing_row_on_main_that_the_ops_branch_never_merged_is_blamed_on_the
         record(cli, repo, tmp_path, n)
     assert cli("--repo", repo, "close", "MO-2").code == 0
     closure = git(repo, "rev-parse", OPS).strip()
-    backlog = repo / "IMPLEMENTATION_BACKLOG.md"
-    text = backlog.read_text(encoding="utf-8")
-    line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
-    row = BASE_ROWS[kind]
-    run_id = row.split(" | ")[2]
-    backlog.write_text(text.replace(line, f"{line}\n{row}", 1), encoding="utf-8")
-    for who in ("AUTHOR", "COMMITTER"):  # (made before the pinned clock's now)
-        monkeypatch.setenv(f"GIT_{who}_DATE", "2026-11-25T16:30:00Z")
-    git(repo, "commit", "-qam", "the 11:46 session, copied by hand")
-    git(repo, "push", "-q", "origin", "main")
+    run_id = row_on_main(repo, BASE_ROWS[kind], monkeypatch)
     git(repo, "switch", "-q", OPS)
     v = cli("--repo", repo, "--json", "verify")  # as CI runs it on the merge request
     found = [(x["commit"], x["rule"]) for x in json.loads(v.out)["violations"]]
@@ -567,16 +564,7 @@ def test_close_is_refused_when_a_failing_row_on_main_breaks_the_streak(  # type:
     for n in range(1, 4):  # runs end 11:45, 12:20, 12:55 (30 minutes each)
         record(cli, repo, tmp_path, n)
     tip = git(repo, "rev-parse", OPS).strip()
-    backlog = repo / "IMPLEMENTATION_BACKLOG.md"
-    text = backlog.read_text(encoding="utf-8")
-    line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
-    row = BASE_ROWS[kind]
-    run_id = row.split(" | ")[2]
-    backlog.write_text(text.replace(line, f"{line}\n{row}", 1), encoding="utf-8")
-    for who in ("AUTHOR", "COMMITTER"):  # (made before the pinned clock's now)
-        monkeypatch.setenv(f"GIT_{who}_DATE", "2026-11-25T16:30:00Z")
-    git(repo, "commit", "-qam", "the 11:46 session, copied by hand")
-    git(repo, "push", "-q", "origin", "main")
+    run_id = row_on_main(repo, BASE_ROWS[kind], monkeypatch)
     r = cli("--repo", repo, "close", "MO-2")
     assert r.code == 1 and r.err.startswith(
         "evidencebot: error: MO-2 cannot close: the hand-written tracker row for "

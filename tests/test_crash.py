@@ -125,22 +125,7 @@ def test_kill_9_after_a_checkout_moved_is_put_back_by_the_next_command(
     moves; killed between the two, the checkout held the new evidence, staged, and every
     later `record` refused it as uncommitted changes (committing them by hand, as told,
     made a commit verify blames). The next command now puts the checkout back first."""
-    from datetime import datetime, timedelta
-
-    from conftest import PINNED
-
-    from evidencebot.sim.trading_repo import report, write_report
-
-    repo, _remote = make(tmp_path, "none")
-    record(cli, repo, tmp_path, 0)
-    before = git(repo, "rev-parse", OPS).strip()
-    checkout = tmp_path / "ops-checkout"
-    git(repo, "worktree", "add", "-q", str(checkout), OPS)
-    doc = report(finished=datetime.fromisoformat(PINNED) - timedelta(minutes=35))
-    path = write_report(tmp_path / "next.json", doc)
-    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "record",
-                           str(path)], env=_shim(tmp_path, "update-ref", 1),
-                          capture_output=True, text=True, timeout=120)
+    repo, before, checkout, path, proc = _record_stopped(tmp_path, cli, "signal.SIGKILL")
     assert proc.returncode == -9, proc.stdout + proc.stderr  # killed where we said
     assert git(repo, "rev-parse", OPS).strip() == before  # the branch did not move...
     assert git(checkout, "status", "--porcelain").strip()  # ...its checkout did
@@ -163,22 +148,7 @@ def test_sigterm_or_sighup_after_a_checkout_moved_puts_it_back_at_once(
     bringing the ops checkout along and moving the branch ended `record` where it stood,
     the new evidence staged in the checkout until the next command. They stop it as
     Ctrl-C does: the checkout is put back before it exits (130, "aborted")."""
-    from datetime import datetime, timedelta
-
-    from conftest import PINNED
-
-    from evidencebot.sim.trading_repo import report, write_report
-
-    repo, _remote = make(tmp_path, "none")
-    record(cli, repo, tmp_path, 0)
-    before = git(repo, "rev-parse", OPS).strip()
-    checkout = tmp_path / "ops-checkout"
-    git(repo, "worktree", "add", "-q", str(checkout), OPS)
-    doc = report(finished=datetime.fromisoformat(PINNED) - timedelta(minutes=35))
-    path = write_report(tmp_path / "next.json", doc)
-    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "record",
-                           str(path)], env=_shim(tmp_path, "update-ref", 1, f"signal.{stop}"),
-                          capture_output=True, text=True, timeout=120)
+    repo, before, checkout, _path, proc = _record_stopped(tmp_path, cli, f"signal.{stop}")
     assert (proc.returncode, proc.stderr.strip().splitlines()[-1:]) == (
         130, ["evidencebot: error: aborted"]), proc.stdout + proc.stderr
     assert git(repo, "rev-parse", OPS).strip() == before  # the branch did not move ...
@@ -204,6 +174,30 @@ def test_a_stop_after_the_closure_landed_says_that_it_stands(
         130, f"evidencebot: error: aborted after the evidence was committed: {OPS} is at "
         f"{tip[:12]}, and stands (`evidencebot status` shows it; what came after it did "
         "not run)"), proc.stderr
+
+
+def _record_stopped(tmp_path: Path, cli, signal: str  # type: ignore[no-untyped-def]
+                    ) -> tuple[Path, str, Path, Path, subprocess.CompletedProcess[str]]:
+    """A second `record` with the ops branch checked out in a worktree, sent ``signal`` at
+    its first `update-ref` (the checkout brought along, the branch not moved yet):
+    (repo, the tip before, the checkout, the report, the finished process)."""
+    from datetime import datetime, timedelta
+
+    from conftest import PINNED
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    repo, _remote = make(tmp_path, "none")
+    record(cli, repo, tmp_path, 0)
+    before = git(repo, "rev-parse", OPS).strip()
+    checkout = tmp_path / "ops-checkout"
+    git(repo, "worktree", "add", "-q", str(checkout), OPS)
+    doc = report(finished=datetime.fromisoformat(PINNED) - timedelta(minutes=35))
+    path = write_report(tmp_path / "next.json", doc)
+    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "record",
+                           str(path)], env=_shim(tmp_path, "update-ref", 1, signal),
+                          capture_output=True, text=True, timeout=120)
+    return repo, before, checkout, path, proc
 
 
 def git_dir(repo: Path) -> Path:
