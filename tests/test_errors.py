@@ -126,10 +126,19 @@ def test_a_port_the_simulated_gateway_cannot_listen_on_is_one_line(cli, port: st
 
     with running_gateway() as busy:
         r = cli("sim-gateway", "--port", str(busy) if port == "BUSY" else port)
+        j = cli("--json", "sim-gateway", "--port", str(busy) if port == "BUSY" else port)
     assert r.code == 2 and "Traceback" not in r.err
-    assert len(r.err.strip().splitlines()) == 1
+    assert len(r.err.strip().splitlines()) == 2 and r.err.splitlines()[1].startswith("Fix: ")
     said = f"cannot listen on 127.0.0.1:{busy}" if port == "BUSY" else "not a port (0-65535)"
     assert r.err.startswith("evidencebot: error: sim-gateway: ") and said in r.err
+    # with --json, the error object every command prints (a newcomer found none)
+    doc = json.loads(j.out)
+    assert (j.code, doc["schema"], doc["error"]["exit_code"]) == (2, "evidencebot.sim-gateway/1", 2)
+    assert said in doc["error"]["message"]
+    import jsonschema
+    from test_json_contract import schema_of
+
+    jsonschema.validate(doc, schema_of(cli, "sim-gateway"))
 
 
 def test_ctrl_c_while_a_command_is_still_being_imported_is_aborted_not_a_traceback(

@@ -275,22 +275,28 @@ def options_from(accounts: Sequence[str] | None, hold: Iterable[int], *, read_on
 def main(argv: Sequence[str] | None = None) -> int:
     """The simulated gateway's command line: a mistake, or a port it cannot listen on, is
     one line on stderr and exit 2."""
+    as_json = "--json" in (sys.argv[1:] if argv is None else argv)  # (errors too)
     try:
         a = parser().parse_args(argv)
     except _Usage as e:
         text = str(e).replace("invalid _port value", "not a port (0-65535)")
-        return _fail(f"{text} (see `evidencebot sim-gateway --help`)")
+        return _fail(text, "see `evidencebot sim-gateway --help`", as_json)
     try:
         return serve(port=a.port, options=options_from(
             a.accounts, a.hold_client_id, read_only=a.read_only, refuse=a.refuse,
             die_after=a.die_after, market_data_error=a.market_data_error,
             unsubscribed=a.unsubscribed), as_json=a.json)
     except OSError as e:  # (the port is taken, or not ours to take)
-        return _fail(f"cannot listen on {HOST}:{a.port}: {e.strerror or e}")
+        return _fail(f"cannot listen on {HOST}:{a.port}: {e.strerror or e}",
+                     "give another --port, or 0 for a free one", as_json)
 
 
-def _fail(text: str) -> int:
-    sys.stderr.write(f"evidencebot: error: sim-gateway: {text}\n")
+def _fail(text: str, fix: str, as_json: bool) -> int:
+    """The one line every evidencebot error is (and with --json, the error object)."""
+    sys.stderr.write(f"evidencebot: error: sim-gateway: {text}\nFix: {fix}\n")
+    if as_json:
+        print(json.dumps({"schema": "evidencebot.sim-gateway/1", "error": {
+            "message": f"sim-gateway: {text}", "fix": fix, "exit_code": 2}}))
     return 2
 
 
