@@ -54,7 +54,7 @@ try:
 except ImportError:
     print("no code from outside the checkout")
 print("user site-packages:", "off" if sys.flags.no_user_site else "on")
-print("kept:", os.environ.get("PYTHONIOENCODING"))
+print("kept:", os.environ.get("PYTHONIOENCODING"), "BASH_ENV:", os.environ.get("BASH_ENV"))
 report = {"run_id": start.strftime("%Y%m%dT%H%M%SZ"), "started_at_utc": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
   "finished_at_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "runs_requested": 1, "runs_completed": 1,
   "paper_duration_seconds": dur, "orders": {"filled": 2}, "symbol_data_availability_ratio": 0.9,
@@ -130,16 +130,20 @@ def test_the_wrapper_s_python_runs_the_checkout_s_code_not_the_shell_s_pythonpat
     monkeypatch.setenv("PYTHONPATH", str(elsewhere))
     monkeypatch.setenv("PYTHONSTARTUP", str(elsewhere / "elsewhere.py"))
     monkeypatch.setenv("PYTHONIOENCODING", "utf-8")  # (how it writes: kept)
+    rc = tmp_path / "bashrc"  # (a bash wrapper would source it, and export it again)
+    rc.write_text(f"export PYTHONPATH={elsewhere}\n")
+    monkeypatch.setenv("BASH_ENV", str(rc))
     dry = cli("--repo", repo, "--json", "run", "--dry-run")
     (wrapper,) = [c for c in json.loads(dry.out)["checks"] if c["name"] == "wrapper"]
-    assert wrapper["reason"].endswith("; it runs without PYTHONPATH, PYTHONSTARTUP from this "
-                                      "environment (only the checkout's code runs)"), wrapper
-    assert wrapper["data"]["left_out"] == ["PYTHONPATH", "PYTHONSTARTUP"]
+    assert wrapper["reason"].endswith("; it runs without BASH_ENV, PYTHONPATH, PYTHONSTARTUP "
+                                      "from this environment (they load code from "
+                                      "elsewhere)"), wrapper
+    assert wrapper["data"]["left_out"] == ["BASH_ENV", "PYTHONPATH", "PYTHONSTARTUP"]
     r = cli("--repo", repo, "--json", "run", "--skip-checks")
     assert r.code == 0, r.err
     log = git(repo, "show", f"ops/evidence:{json.loads(r.out)['run']['record'][:-5]}.log")
     assert "no code from outside the checkout" in log and "imported code" not in log
-    assert "user site-packages: off" in log and "kept: utf-8" in log
+    assert "user site-packages: off" in log and "kept: utf-8 BASH_ENV: None" in log
 
 
 def test_command_line_overrides_reach_the_wrapper_not_the_thresholds(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

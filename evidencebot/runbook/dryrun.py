@@ -67,8 +67,8 @@ def wrapper_check(argv: Sequence[str], *, repo: Path) -> CheckResult:
 
     gone = left_out(os.environ)
     data["left_out"] = gone
-    without = f"; it runs without {', '.join(gone)} from this environment (only the " \
-        "checkout's code runs)" if gone else ""
+    without = f"; it runs without {', '.join(gone)} from this environment (they load " \
+        "code from elsewhere)" if gone else ""
     script = _script(argv)
     if script is not None:
         path = Path(script) if Path(script).is_absolute() else repo / script

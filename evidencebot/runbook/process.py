@@ -64,16 +64,25 @@ _PYTHON_KEPT = frozenset({
     "PYTHONIOENCODING", "PYTHONUTF8", "PYTHONUNBUFFERED", "PYTHONLEGACYWINDOWSSTDIO",
     "PYTHONLEGACYWINDOWSFSENCODING", "PYTHONDONTWRITEBYTECODE", "PYTHONFAULTHANDLER",
     "PYTHONHASHSEED", "PYTHONCOERCECLOCALE"})
+# Variables that make a shell, the dynamic loader or another language's runtime load code
+# they name before the wrapper's own: a bash wrapper sources $BASH_ENV (which can export
+# PYTHONPATH again), sh sources $ENV, exported functions ride BASH_FUNC_*.
+_LOADS_CODE = frozenset({
+    "BASH_ENV", "ENV", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "NODE_OPTIONS",
+    "NODE_PATH", "PERL5LIB", "PERL5OPT", "PERLLIB", "RUBYOPT", "RUBYLIB"})
+_LOADS_CODE_PREFIXES = ("PYTHON", "BASH_FUNC_", "DYLD_")
 
 
 def wrapper_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The environment a wrapper starts in: ours without the variables that point a
-    Python at code the code state does not see (the reviewed checkout is what runs), and
-    without the user's own site-packages (PYTHONNOUSERSITE). The wrapper sets its own,
-    committed, as it likes."""
-    kept = {k: v for k, v in environ.items()
-            if not k.upper().startswith("PYTHON") or k.upper() in _PYTHON_KEPT}
-    return {**kept, "PYTHONNOUSERSITE": "1"}
+    """The environment a wrapper starts in: ours without the variables that load code the
+    code state does not see (the reviewed checkout is what runs), and without Python's
+    user site-packages (PYTHONNOUSERSITE). The wrapper sets its own, committed, as it
+    likes; the interpreter it names, and what that has installed, are the machine's."""
+    def kept(name: str) -> bool:
+        n = name.upper()
+        return n in _PYTHON_KEPT or not (n in _LOADS_CODE or n.startswith(_LOADS_CODE_PREFIXES))
+
+    return {**{k: v for k, v in environ.items() if kept(k)}, "PYTHONNOUSERSITE": "1"}
 
 
 def left_out(environ: Mapping[str, str]) -> list[str]:
