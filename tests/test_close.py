@@ -488,7 +488,12 @@ BASE_ROWS = {
     "own-session": "| 2 | 2026-11-25 | 20261125T114600Z | 180 | 0 | 0.90 | 200 | 21 | "
                    "non-qualifying | copied by hand from the report |",
     "same-run-id": "| 2 | 2026-11-25 | 20261125T114958Z | 1800 | 0 | 0.90 | 200 | 18 | "
-                   "non-qualifying | desk review: the fills were from another account |"}
+                   "non-qualifying | desk review: the fills were from another account |",
+    # no one can place it in time (it breaks every streak, so this one too)
+    "unplaced": "| 2 | 25/11/2026 | `20261125T114958Z` | 1800 | 0 | 0.90 | 200 | 18 | "
+                "non-qualifying | desk review |",
+    # in a second table of the tracker's section (its rows are read too)
+    "second-table": "| Run ID | Outcome |\n|---|---|\n| 20261125T114958Z | non-qualifying |"}
 
 
 def row_on_main(repo: Path, row: str, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -496,14 +501,19 @@ def row_on_main(repo: Path, row: str, monkeypatch: pytest.MonkeyPatch) -> str:
     committed before the pinned clock's now and pushed; its run id."""
     backlog = repo / "IMPLEMENTATION_BACKLOG.md"
     text = backlog.read_text(encoding="utf-8")
-    line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
-    backlog.write_text(text.replace(line, f"{line}\n{row}", 1), encoding="utf-8")
+    if row.startswith("| Run ID |"):  # (a table of its own, below the tracker's)
+        text, run_id = text.replace("\n## Later", f"\n{row}\n\n## Later", 1), \
+            row.rsplit("\n", 1)[1].split(" | ")[0].strip("| ")
+    else:
+        line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
+        text, run_id = text.replace(line, f"{line}\n{row}", 1), row.split(" | ")[2]
+    backlog.write_text(text, encoding="utf-8")
     for who in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{who}_DATE", "2026-11-25T16:30:00Z")
     git(repo, "switch", "-q", "main")
     git(repo, "commit", "-qam", "a session written down by hand")
     git(repo, "push", "-q", "origin", "main")
-    return row.split(" | ")[2]
+    return run_id
 
 
 def test_a_hand_written_failing_row_merged_in_among_a_closure_s_runs_is_blamed(  # type: ignore[no-untyped-def]

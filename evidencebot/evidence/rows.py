@@ -180,15 +180,18 @@ _last_read: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...],
 
 
 def tracker_rows(backlog: bytes, tracker_section: str) -> list[Fields]:
-    """`row_fields` of each tracker row that holds anything (a
-    row without a run id, or a table without the Run ID column, gives "": such a row
-    names no run the history could have written)."""
+    """`row_fields` of each tracker row that holds anything, in every table of the
+    tracker's section (a row without a run id, or a table without the Run ID column,
+    gives "": such a row names no run the history could have written)."""
     from ..md import edit as mdedit  # Markdown: only when someone asks about hand-written rows
 
+    doc = mdedit.parse(backlog)
     try:
-        table = mdedit.first_table(mdedit.parse(backlog), tracker_section)
-    except mdedit.MarkdownEditError:
+        table, *more = mdedit.tables(doc, mdedit.find_section(doc, tracker_section))
+    except (mdedit.MarkdownEditError, ValueError):  # (no such section, no table in it)
         return []
+    # A second table in the section is read too: a row there says what it says.
+    extra = [f for t in more for f in filter(None, map(row_fields(t), t.rows))]
     rows, done = table.rows, 0
     out: list[Fields] = []
     for header, seen, facts in sorted(_last_read, key=lambda x: -len(x[1])):
@@ -199,4 +202,4 @@ def tracker_rows(backlog: bytes, tracker_section: str) -> list[Fields]:
     out.extend(filter(None, map(fields, rows[done:])))
     _last_read[:] = [(table.header, rows, tuple(out)),
                      *(x for x in _last_read if x[1] is not rows)][:2]  # (the latest two)
-    return out
+    return out + extra

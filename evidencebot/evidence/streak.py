@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 from ..frozen import frozen
 from .history import OpsCommit
-from .rows import HandRow
+from .rows import UNPLACED, HandRow
 from .store import typed_columns
 from .trailers import HAND_WRITTEN_ROW, RESETS
 
@@ -341,10 +341,10 @@ def row_against(named: Sequence[str], runs: Runs,
     """The hand-written row that breaks the streak and falls between two of the runs
     ``named`` (a closure's, `named_runs`; ``runs``: the history's `runs_of`): a failed
     session written down on the base after the closure, merged in. Placed as `facts`
-    places it."""
+    places it; one no one can place in time breaks every streak, this one too."""
     when = places(runs)
-    return next((r for r in hand_rows if not r.qualifying
-                 and falls_among(named, when, (r.started, "~", -1))), None)
+    return next((r for r in hand_rows if not r.qualifying and (
+        r.started == UNPLACED or falls_among(named, when, (r.started, "~", -1)))), None)
 
 
 def places(runs: Runs) -> dict[str, tuple[str, str, int]]:
