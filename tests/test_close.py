@@ -552,10 +552,10 @@ def test_a_failing_row_on_main_that_the_ops_branch_never_merged_is_blamed_on_the
     v = cli("--repo", repo, "--json", "verify")  # as CI runs it on the merge request
     found = [(x["commit"], x["rule"]) for x in json.loads(v.out)["violations"]]
     assert (v.code, found) == (1, [(closure, "closure-contradicted")]), v.out
-    assert f"{run_id} on refs/remotes/origin/main (not qualifying)" in \
+    assert f"{run_id} on origin/main (not qualifying)" in \
         cli("--repo", repo, "verify").out
     assert f"the closure does not hold: the hand-written tracker row for {run_id} " \
-        "on refs/remotes/origin/main (not qualifying) breaks the streak" in \
+        "on origin/main (not qualifying) breaks the streak" in \
         cli("--repo", repo, "status").out
     # merged anyway: the merge commit's range brings the closure, and main's rows break it
     git(repo, "switch", "-q", "main")
@@ -575,10 +575,13 @@ def test_close_is_refused_when_a_failing_row_on_main_breaks_the_streak(  # type:
         record(cli, repo, tmp_path, n)
     tip = git(repo, "rev-parse", OPS).strip()
     run_id = row_on_main(repo, BASE_ROWS[kind], monkeypatch)
+    assert f"MO-2: 3/3 — but the hand-written tracker row for {run_id} on origin/main (not " \
+        "qualifying) breaks it: `close` refuses; merge main into the ops branch" in \
+        cli("--repo", repo, "status").out  # (not "streak met: close")
     r = cli("--repo", repo, "close", "MO-2")
     assert r.code == 1 and r.err.startswith(
         "evidencebot: error: MO-2 cannot close: the hand-written tracker row for "
-        f"{run_id} on refs/remotes/origin/main (not qualifying) breaks the streak "
+        f"{run_id} on origin/main (not qualifying) breaks the streak "
         "between two of its runs\nFix: merge main into the ops branch"), r.err
     assert git(repo, "rev-parse", OPS).strip() == tip
 

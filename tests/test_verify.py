@@ -1010,15 +1010,18 @@ def test_a_range_side_that_git_reads_as_another_ref_is_refused(recorded: Path, c
     assert cli("--repo", at, "verify", "--range", f"main..refs/heads/{OPS}").code == 0
 
 
+@pytest.mark.parametrize("case", ["lower", "upper"])
 def test_a_range_side_given_as_a_short_id_that_a_ref_is_named_after_is_refused(  # type: ignore[no-untyped-def]
-        recorded: Path, cli) -> None:
+        recorded: Path, cli, case: str) -> None:
     """Found by an adversary: a tag named as the ops tip's short id, on a clean commit:
-    git reads the ref, not the commit (a CI line with $CI_COMMIT_SHORT_SHA would too)."""
+    git reads the ref, not the commit (a CI line with $CI_COMMIT_SHORT_SHA would too);
+    git reads an id in capitals as the same id."""
     tip = git(recorded, "rev-parse", OPS).strip()
-    git(recorded, "tag", tip[:8], f"{OPS}~1")
-    r = cli("--repo", recorded, "verify", "--range", f"main..{tip[:8]}")
-    assert r.code == 2 and f"{tip[:8]!r} names 2 refs: refs/tags/{tip[:8]}, the commit id " \
-        f"{tip[:8]}… (git reads the first)" in r.err, r.err
+    short = tip[:8] if case == "lower" else tip[:8].upper()
+    git(recorded, "tag", short, f"{OPS}~1")
+    r = cli("--repo", recorded, "verify", "--range", f"main..{short}")
+    assert r.code == 2 and f"{short!r} names 2 refs: refs/tags/{short}, the commit id " \
+        f"{short}… (git reads the first)" in r.err, r.err
     assert cli("--repo", recorded, "verify", "--range", f"main..{tip}").code == 0
 
 

@@ -68,8 +68,8 @@ def _unambiguous(repo: Path, spec: str, names: Sequence[str]) -> None:
             found[:0] = [shown for f, shown in ((Path(repo, path), path),
                                                 (common / stem, str(common / stem)))
                          if _names_a_commit(f)][:1]
-        if found and re.fullmatch(r"[0-9a-f]{4,64}", stem) and git.out(
-                repo, "rev-parse", f"--disambiguate={stem}").strip():
+        if found and re.fullmatch(r"[0-9a-fA-F]{4,64}", stem) and git.out(
+                repo, "rev-parse", f"--disambiguate={stem.lower()}").strip():
             found.append(f"the commit id {stem}…")  # (git reads the ref, not the id)
         if len(found) > 1:
             raise UsageError(f"--range {spec!r}: {stem!r} names {len(found)} refs: "

@@ -82,7 +82,8 @@ def row_against_closure(ctx: Context, named: Sequence[str], ops: Sequence[OpsCom
     there (the base's rows, where the merge request lands), which the closure was made
     without."""
     runs = streaks.runs_of(ops)
-    for at, where in ((tip, ""), (ctx.base_sha, f" on {ctx.base_ref}")):
+    base = (ctx.base_ref or "").removeprefix("refs/remotes/").removeprefix("refs/heads/")
+    for at, where in ((tip, ""), (ctx.base_sha, f" on {base}")):
         if at is None or (where and at == tip):
             continue
         # (the base's rows against the runs the base holds: a row there for a run only

@@ -32,6 +32,11 @@ def status_report(ctx: Context) -> dict[str, Any]:
     s, fault = standing(ctx, commits, s)
     state = f" — streak met: `evidencebot close {ctx.milestone}`" if s.met and \
         not s.closed_by and fault is None else ""
+    blocked = row_against_closure(ctx, [r.run_id for r in s.evidence_runs], commits,
+                                  at.sha) if state else None
+    if blocked is not None:  # (`close` refuses it: say so, not "close")
+        state = f" — but {said_row(blocked)} breaks it: `close` refuses; merge " \
+            f"{ctx.cfg.ops.base} into the ops branch"
     lines = [f"{s.headline}{state}"]
     against = streaks.contradicting(commits, ctx.milestone, merged=ctx.on_base) \
         if s.closed_by is not None else None
