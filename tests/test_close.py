@@ -401,6 +401,7 @@ def test_a_forged_history_shortcut_cannot_close_the_milestone(tmp_path: Path, cl
     forged = [(*r[:5], {**r[5], "Evidence-Outcome": "qualifying"}, *r[6:]) for r in rows]
     shortcut_write(cache, key, (tip, forged))
     assert "4/3" in cli("--repo", repo, "status").out  # the shortcut lied to status
+    shortcut_write(cache, key, (tip, forged))  # (status, at 3/3 or more, read the base's)
     before = git(repo, "rev-parse", OPS)
     r = cli("--repo", repo, "close", "MO-2")
     assert r.code != 0 and "closed-early" in r.err + r.out, r.err
