@@ -345,6 +345,23 @@ def test_the_streak_line_right_under_the_table_is_no_row() -> None:
     assert UNPLACED > "2099"
 
 
+def test_a_second_table_of_runs_in_the_tracker_section_is_read_and_others_are_not() -> None:
+    """Found by an adversary: a "corrections" table under the tracker's went unread (a
+    failing row there broke nothing). A table of runs (a Run ID or an Outcome column) is
+    read as the tracker is; a table of anything else holds no rows of runs."""
+    from evidencebot.evidence.rows import tracker_rows
+
+    tracker = ("| Date (UTC) | Run ID | Outcome |\n|---|---|---|\n"
+               "| 2026-11-04 | 20261104T100000Z | qualifying |\n")
+    corrections = "| Run ID | Outcome |\n|---|---|\n| 20261104T100000Z | non-qualifying |\n"
+    limits = "| Threshold | Value |\n|---|---|\n| Filled orders | 1 |\n"
+    backlog = (f"# B\n\n## Step 1A Burn-In Tracker\n\n{tracker}\n{limits}\n{corrections}"
+               "\n## Later\n").encode()
+    assert tracker_rows(backlog, "Step 1A Burn-In Tracker") == [
+        ("20261104T100000Z", "2026-11-04", "qualifying", ""),
+        ("20261104T100000Z", "", "non-qualifying", "")]
+
+
 @pytest.mark.parametrize(("run_id", "date", "seconds", "at"), [
     ("20261124T120000Z", "2026-11-24", "1800", "2026-11-24T12:30:00Z"),  # its session's end
     ("20261124T120000Z", "2026-11-24", "", "2026-11-24T12:00:00Z"),

@@ -190,8 +190,10 @@ def tracker_rows(backlog: bytes, tracker_section: str) -> list[Fields]:
         table, *more = mdedit.tables(doc, mdedit.find_section(doc, tracker_section))
     except (mdedit.MarkdownEditError, ValueError):  # (no such section, no table in it)
         return []
-    # A second table in the section is read too: a row there says what it says.
-    extra = [f for t in more for f in filter(None, map(row_fields(t), t.rows))]
+    # A second table of runs in the section is read too (one naming a Run ID or an
+    # Outcome: a row there says what it says); a table of anything else is not rows.
+    extra = [f for t in more if t.has_column("Run ID") or t.has_column("Outcome")
+             for f in filter(None, map(row_fields(t), t.rows))]
     rows, done = table.rows, 0
     out: list[Fields] = []
     for header, seen, facts in sorted(_last_read, key=lambda x: -len(x[1])):
