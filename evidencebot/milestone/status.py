@@ -30,28 +30,7 @@ def status_report(ctx: Context) -> dict[str, Any]:
     hand_rows = [h.run_id for h in hand]
     closed = s.closed_by
     s, fault = standing(ctx, commits, s)
-    state = f" — streak met: `evidencebot close {ctx.milestone}`" if s.met and \
-        not s.closed_by and fault is None else ""
-    blocked = row_against_closure(ctx, [r.run_id for r in s.evidence_runs], commits,
-                                  at.sha) if state else None
-    if blocked is not None:  # (`close` refuses it: say so, not "close")
-        state = f" — but {said_row(blocked)} breaks it: `close` refuses; merge " \
-            f"{ctx.cfg.ops.base} into the ops branch"
-    lines = [f"{s.headline}{state}"]
-    against = streaks.contradicting(commits, ctx.milestone, merged=ctx.on_base) \
-        if s.closed_by is not None else None
-    if fault is not None and closed is not None:
-        lines.append(f"  NOT CLOSED: the closure commit {closed.sha[:12]} does not stand: "
-                     f"{fault[1]}; verify blames it ({fault[0]})")
-    elif against is not None:  # (verify blames the run: closure-contradicted)
-        lines.append(f"  the closure does not hold: run {against[1].run_id}, recorded after "
-                     "it, falls between two of its runs; start the ops branch again from "
-                     f"{ctx.cfg.ops.base} and record the reports anew")
-    elif s.closed_by is not None and not ctx.on_base(s.closed_by.sha):
-        found = row_against_closure(ctx, named_runs(s.closed_by), commits, at.sha)
-        if found is not None:  # (verify blames the closure: closure-contradicted)
-            lines.append(f"  the closure does not hold: {said_row(found)} breaks the "
-                         "streak between two of its runs")
+    lines = _standing_lines(ctx, s, fault, closed, commits, at.sha)
     where = f"at {at.sha[:12]}" if at.exists else \
         f"(not created here yet; {ctx.cfg.ops.remote}'s is at {at.sha[:12]})" if at.remote else \
         f"(not created yet; base {ctx.cfg.ops.base})"
@@ -81,6 +60,36 @@ def status_report(ctx: Context) -> dict[str, Any]:
         "runs": len(runs), "last_run": last or None, "voided": voids,
         "hand_written_rows": hand_rows, "malformed": malformed, "lines": lines,
     }
+
+
+def _standing_lines(ctx: Context, s: Streak, fault: tuple[str, str, str] | None,
+                    closed: OpsCommit | None, commits: Sequence[OpsCommit],
+                    tip: str) -> list[str]:
+    """The headline, and why a streak met cannot close or a closure does not hold: what
+    `close` and `verify` would say of it (`whole.row_against_closure` and the rest)."""
+    state = f" — streak met: `evidencebot close {ctx.milestone}`" if s.met and \
+        not s.closed_by and fault is None else ""
+    blocked = row_against_closure(ctx, [r.run_id for r in s.evidence_runs], commits,
+                                  tip) if state else None
+    if blocked is not None:  # (`close` refuses it: say so, not "close")
+        state = f" — but {said_row(blocked)} breaks it: `close` refuses; merge " \
+            f"{ctx.cfg.ops.base} into the ops branch"
+    lines = [f"{s.headline}{state}"]
+    against = streaks.contradicting(commits, ctx.milestone, merged=ctx.on_base) \
+        if s.closed_by is not None else None
+    if fault is not None and closed is not None:
+        lines.append(f"  NOT CLOSED: the closure commit {closed.sha[:12]} does not stand: "
+                     f"{fault[1]}; verify blames it ({fault[0]})")
+    elif against is not None:  # (verify blames the run: closure-contradicted)
+        lines.append(f"  the closure does not hold: run {against[1].run_id}, recorded after "
+                     "it, falls between two of its runs; start the ops branch again from "
+                     f"{ctx.cfg.ops.base} and record the reports anew")
+    elif s.closed_by is not None and not ctx.on_base(s.closed_by.sha):
+        found = row_against_closure(ctx, named_runs(s.closed_by), commits, tip)
+        if found is not None:  # (verify blames the closure: closure-contradicted)
+            lines.append(f"  the closure does not hold: {said_row(found)} breaks the "
+                         "streak between two of its runs")
+    return lines
 
 
 def standing(ctx: Context, commits: Sequence[OpsCommit],
