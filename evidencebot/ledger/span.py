@@ -59,15 +59,13 @@ def _unambiguous(repo: Path, spec: str, names: Sequence[str]) -> None:
 
     refs = set(git.out(repo, "for-each-ref", "--format=%(refname)",
                        *(c for s in stems for c in candidates(s))).split())
-    files = git.out(repo, "rev-parse", *(a for s in stems for a in ("--git-path", s)))
-    common = git.common_dir(repo)
-    for stem, path in zip(stems, files.split("\n"), strict=False):
+    folders = (_own_git_dir(repo), git.common_dir(repo))  # (the same but in a worktree)
+    for stem in stems:
         found = [c for c in candidates(stem) if c in refs]
         if not stem.startswith("refs/"):  # (a file in the git directory: git reads it
             # first; from a linked worktree, its own folder's or the shared one's)
-            found[:0] = [shown for f, shown in ((Path(repo, path), path),
-                                                (common / stem, str(common / stem)))
-                         if _names_a_commit(f)][:1]
+            found[:0] = [_shown(f / stem, repo) for f in folders
+                         if _names_a_commit(f / stem)][:1]
         if found and re.fullmatch(r"[0-9a-fA-F]{4,64}", stem) and git.out(
                 repo, "rev-parse", f"--disambiguate={stem.lower()}").strip():
             found.append(f"the commit id {stem}…")  # (git reads the ref, not the id)
@@ -76,6 +74,27 @@ def _unambiguous(repo: Path, spec: str, names: Sequence[str]) -> None:
                              f"{', '.join(found)} (git reads the first)",
                              fix="name the one meant in full: a ref as refs/..., a commit "
                              "by its whole id")
+
+
+def _own_git_dir(top: Path) -> Path:
+    """The checkout's own git folder: ``.git``, or the folder a linked worktree's ``.git``
+    file names."""
+    dot = top / ".git"
+    try:
+        said = dot.read_text(encoding="utf-8", errors="replace") if dot.is_file() else ""
+    except OSError:
+        said = ""
+    if said.startswith("gitdir:"):
+        return Path(top, said[len("gitdir:"):].strip())  # (an absolute one stays so)
+    return dot
+
+
+def _shown(path: Path, top: Path) -> str:
+    """``path`` from the checkout's top where it lies under it, else whole."""
+    try:
+        return path.relative_to(top).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _names_a_commit(path: Path) -> bool:
