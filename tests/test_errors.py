@@ -184,3 +184,20 @@ def test_a_stop_the_caller_ignores_stays_ignored_and_the_others_interrupt() -> N
     finally:
         for s, handler in before.items():
             signal.signal(s, handler)
+
+
+def test_the_wrapper_starts_without_what_would_run_code_from_elsewhere() -> None:
+    """Found by adversaries: BASH_ENV, then SHELLOPTS with PS4 (bash runs $PS4 under
+    xtrace), GIT_CONFIG_* (a core.fsmonitor command for the wrapper's git), OPENSSL_CONF
+    (a provider module) each ran code the reviewed checkout does not hold."""
+    from evidencebot.runbook.process import wrapper_environment
+
+    given = {"PATH": "/usr/bin", "HOME": "/home/op", "LANG": "C.UTF-8", "IBKR_TOKEN": "x",
+             "PYTHONIOENCODING": "utf-8", "PYTHONPATH": "/elsewhere", "pythonpath": "/x",
+             "BASH_ENV": "/rc", "SHELLOPTS": "xtrace", "PS4": "$(evil)",
+             "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.fsmonitor",
+             "OPENSSL_CONF": "/evil.cnf", "BASH_FUNC_python3%%": "() { :; }",
+             "LD_PRELOAD": "/evil.so", "NODE_OPTIONS": "--require /evil.js"}
+    assert wrapper_environment(given) == {
+        "PATH": "/usr/bin", "HOME": "/home/op", "LANG": "C.UTF-8", "IBKR_TOKEN": "x",
+        "PYTHONIOENCODING": "utf-8", "PYTHONNOUSERSITE": "1"}

@@ -1169,3 +1169,18 @@ def test_a_run_id_saying_closed_is_recorded_and_a_closure_beside_a_record_is_cau
     r = cli("--repo", trading_repo, "--json", "verify", "--range", f"main..{OPS}")
     rules = {v["rule"] for v in json.loads(r.out)["violations"]}
     assert r.code == 1 and "session-entry-mismatch" in rules, r.out
+
+
+@pytest.mark.parametrize("content", [b"ref: refs/heads/main\n", b"ref:\trefs/heads/main\n",
+                                     b"ref:refs/heads/main\n", b"A" * 40 + b"\n",
+                                     b"a" * 40 + b"\n"])
+def test_every_form_git_reads_as_a_ref_in_the_git_folder_counts(tmp_path: Path,
+                                                                content: bytes) -> None:
+    """Found by an adversary: `ref:` without its space, or an id in capitals, in a file
+    such as .git/MR_HEAD is read by git as a ref, and the ambiguity check did not."""
+    from evidencebot.ledger.span import _names_a_commit
+
+    (tmp_path / "MR_HEAD").write_bytes(content)
+    assert _names_a_commit(tmp_path / "MR_HEAD")
+    (tmp_path / "notes").write_bytes(b"reference: none\n")
+    assert not _names_a_commit(tmp_path / "notes")

@@ -104,4 +104,4 @@ def _names_a_commit(path: Path) -> bool:
             head = f.read(80)
     except OSError:
         return False
-    return head.startswith(b"ref: ") or re.match(rb"[0-9a-f]{40}", head) is not None
+    return re.match(rb"ref:|[0-9a-fA-F]{40}", head) is not None  # (as git 2.39 reads it)

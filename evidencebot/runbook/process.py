@@ -64,13 +64,20 @@ _PYTHON_KEPT = frozenset({
     "PYTHONIOENCODING", "PYTHONUTF8", "PYTHONUNBUFFERED", "PYTHONLEGACYWINDOWSSTDIO",
     "PYTHONLEGACYWINDOWSFSENCODING", "PYTHONDONTWRITEBYTECODE", "PYTHONFAULTHANDLER",
     "PYTHONHASHSEED", "PYTHONCOERCECLOCALE"})
-# Variables that make a shell, the dynamic loader or another language's runtime load code
-# they name before the wrapper's own: a bash wrapper sources $BASH_ENV (which can export
-# PYTHONPATH again), sh sources $ENV, exported functions ride BASH_FUNC_*.
+# Variables that make a shell, the dynamic loader, OpenSSL, git or another language's
+# runtime load or run code they name before the wrapper's own: a bash wrapper sources
+# $BASH_ENV (which can export PYTHONPATH again), SHELLOPTS=xtrace runs $PS4, exported
+# functions ride BASH_FUNC_*. What the machine has installed, and HOME's profile files a
+# login shell reads, stay the machine's.
 _LOADS_CODE = frozenset({
-    "BASH_ENV", "ENV", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "NODE_OPTIONS",
-    "NODE_PATH", "PERL5LIB", "PERL5OPT", "PERLLIB", "RUBYOPT", "RUBYLIB"})
-_LOADS_CODE_PREFIXES = ("PYTHON", "BASH_FUNC_", "DYLD_")
+    "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "ZDOTDIR",
+    "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH", "OPENSSL_CONF",
+    "OPENSSL_MODULES", "NODE_OPTIONS", "NODE_PATH", "PERL5LIB", "PERL5OPT", "PERLLIB",
+    "PERL5DB", "RUBYOPT", "RUBYLIB", "GEM_PATH", "GEM_HOME", "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "LUA_INIT"})
+# (GIT_*: GIT_CONFIG_COUNT/KEY/VALUE set core.fsmonitor and the like for a git the
+# wrapper runs)
+_LOADS_CODE_PREFIXES = ("PYTHON", "BASH_FUNC_", "DYLD_", "GIT_", "LUA_INIT_")
 
 
 def wrapper_environment(environ: Mapping[str, str]) -> dict[str, str]:
