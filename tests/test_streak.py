@@ -346,20 +346,25 @@ def test_the_streak_line_right_under_the_table_is_no_row() -> None:
 
 
 def test_a_second_table_of_runs_in_the_tracker_section_is_read_and_others_are_not() -> None:
-    """Found by an adversary: a "corrections" table under the tracker's went unread (a
-    failing row there broke nothing). A table of runs (a Run ID or an Outcome column) is
-    read as the tracker is; a table of anything else holds no rows of runs."""
+    """Found by adversaries: a "corrections" table under the tracker's went unread (a
+    failing row there broke nothing), and its header could be spelled many ways. A table
+    of runs (a run id and an outcome column, read leniently) is read, each row naming a
+    run; a legend of outcomes or a table of notes holds no rows of runs (read as rows, a
+    legend's would break every streak, and a note would say a run did not qualify)."""
     from evidencebot.evidence.rows import tracker_rows
 
     tracker = ("| Date (UTC) | Run ID | Outcome |\n|---|---|---|\n"
                "| 2026-11-04 | 20261104T100000Z | qualifying |\n")
-    corrections = "| Run ID | Outcome |\n|---|---|\n| 20261104T100000Z | non-qualifying |\n"
+    corrections = ("| **Run-ID** | \uff2f\uff55\uff54come\u200b | Date |\n|---|---|---|\n"
+                   "| 20261104T100000Z | Non-qualifying | 2026-11-04 |\n|  | n/a | |\n")
     limits = "| Threshold | Value |\n|---|---|\n| Filled orders | 1 |\n"
-    backlog = (f"# B\n\n## Step 1A Burn-In Tracker\n\n{tracker}\n{limits}\n{corrections}"
-               "\n## Later\n").encode()
+    legend = "| Outcome | Meaning |\n|---|---|\n| non-qualifying | ran, did not pass |\n"
+    notes = "| Run ID | Note |\n|---|---|\n| 20261105T100000Z | to run on Thursday |\n"
+    backlog = (f"# B\n\n## Step 1A Burn-In Tracker\n\n{tracker}\n{limits}\n{legend}\n"
+               f"{notes}\n{corrections}\n## Later\n").encode()
     assert tracker_rows(backlog, "Step 1A Burn-In Tracker") == [
         ("20261104T100000Z", "2026-11-04", "qualifying", ""),
-        ("20261104T100000Z", "", "non-qualifying", "")]
+        ("20261104T100000Z", "2026-11-04", "non-qualifying", "")]
 
 
 @pytest.mark.parametrize(("run_id", "date", "seconds", "at"), [

@@ -172,6 +172,34 @@ def row_fields(table: Any) -> Callable[[tuple[str, ...]], Fields | None]:
     return fields
 
 
+def _other_runs(table: Any) -> list[Fields]:
+    """The rows of another table in the tracker's section, when it is a table of runs: a
+    run id column and an outcome column, their headers read leniently (case, spacing,
+    punctuation, emphasis, Unicode compatibility forms and invisible characters aside:
+    `**Run-ID**`, `run_id`, `Ｏｕｔｃｏｍｅ`), each row that names a run (a row there says
+    what it says; a legend of outcomes, or a table of notes, is no row of runs)."""
+    at = {_header_key(h): i for i, h in reversed(list(enumerate(table.header)))}
+    run, outcome = at.get("runid"), at.get("outcome")
+    if run is None or outcome is None:
+        return []
+    date = at.get("dateutc", at.get("date"))
+    seconds = at.get("durations", at.get("duration"))
+
+    def cell(r: tuple[str, ...], i: int | None) -> str:
+        return r[i] if i is not None and i < len(r) else ""
+
+    return [(cell(r, run), cell(r, date), cell(r, outcome).strip().lower(), cell(r, seconds))
+            for r in table.rows if cell(r, run).strip()]
+
+
+def _header_key(cell: str) -> str:
+    """A header cell as `_other_runs` compares it: letters and digits, case-folded."""
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKC", cell).casefold()
+    return "".join(c for c in plain if c.isalnum())
+
+
 # The last two trackers read: (header, rows, their facts). A walk over an ops history reads
 # each version of a growing tracker, and a commit's old side after its new one; a version
 # that only adds rows to one of them costs only its new rows.
@@ -190,10 +218,7 @@ def tracker_rows(backlog: bytes, tracker_section: str) -> list[Fields]:
         table, *more = mdedit.tables(doc, mdedit.find_section(doc, tracker_section))
     except (mdedit.MarkdownEditError, ValueError):  # (no such section, no table in it)
         return []
-    # A second table of runs in the section is read too (one naming a Run ID or an
-    # Outcome: a row there says what it says); a table of anything else is not rows.
-    extra = [f for t in more if t.has_column("Run ID") or t.has_column("Outcome")
-             for f in filter(None, map(row_fields(t), t.rows))]
+    extra = [f for t in more for f in _other_runs(t)]
     rows, done = table.rows, 0
     out: list[Fields] = []
     for header, seen, facts in sorted(_last_read, key=lambda x: -len(x[1])):
