@@ -74,10 +74,14 @@ _LOADS_CODE = frozenset({
     "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH", "OPENSSL_CONF",
     "OPENSSL_MODULES", "NODE_OPTIONS", "NODE_PATH", "PERL5LIB", "PERL5OPT", "PERLLIB",
     "PERL5DB", "RUBYOPT", "RUBYLIB", "GEM_PATH", "GEM_HOME", "JAVA_TOOL_OPTIONS",
-    "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "LUA_INIT"})
-# (GIT_*: GIT_CONFIG_COUNT/KEY/VALUE set core.fsmonitor and the like for a git the
-# wrapper runs)
-_LOADS_CODE_PREFIXES = ("PYTHON", "BASH_FUNC_", "DYLD_", "GIT_", "LUA_INIT_")
+    "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "LUA_INIT",
+    # (for a git the wrapper runs: GIT_CONFIG_* can set core.fsmonitor and the like)
+    "GIT_CONFIG_COUNT", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM",
+    "GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "GIT_EDITOR",
+    "GIT_PAGER", "GIT_EXTERNAL_DIFF", "GIT_PROXY_COMMAND", "GIT_DIR", "GIT_WORK_TREE",
+    "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"})
+_LOADS_CODE_PREFIXES = ("PYTHON", "BASH_FUNC_", "DYLD_", "GIT_CONFIG_KEY_",
+                        "GIT_CONFIG_VALUE_", "LUA_INIT_")
 
 
 def wrapper_environment(environ: Mapping[str, str]) -> dict[str, str]:
