@@ -208,9 +208,10 @@ _last_read: list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...],
 
 
 def tracker_rows(backlog: bytes, tracker_section: str) -> list[Fields]:
-    """`row_fields` of each tracker row that holds anything, in every table of the
-    tracker's section (a row without a run id, or a table without the Run ID column,
-    gives "": such a row names no run the history could have written)."""
+    """`row_fields` of each row of the tracker's table that holds anything (a row without
+    a run id, or a table without the Run ID column, gives "": such a row names no run the
+    history could have written), then the rows of any other table of runs in its section
+    (`_other_runs`)."""
     from ..md import edit as mdedit  # Markdown: only when someone asks about hand-written rows
 
     doc = mdedit.parse(backlog)
