@@ -198,7 +198,8 @@ def test_the_wrapper_starts_without_what_would_run_code_from_elsewhere() -> None
              "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.fsmonitor",
              "OPENSSL_CONF": "/evil.cnf", "BASH_FUNC_python3%%": "() { :; }",
              "LD_PRELOAD": "/evil.so", "NODE_OPTIONS": "--require /evil.js",
-             "GIT_EXEC_PATH": "/evil", "GIT_AUTHOR_NAME": "Op"}
+             "GIT_EXEC_PATH": "/evil", "GIT_AUTHOR_NAME": "Op", "GIT_COMMON_DIR": "/evil",
+             "GIT_TEMPLATE_DIR": "/evil-hooks"}
     assert wrapper_environment(given) == {
         "PATH": "/usr/bin", "HOME": "/home/op", "LANG": "C.UTF-8", "IBKR_TOKEN": "x",
         "PYTHONIOENCODING": "utf-8", "GIT_AUTHOR_NAME": "Op", "PYTHONNOUSERSITE": "1"}

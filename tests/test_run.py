@@ -130,6 +130,7 @@ def test_the_wrapper_s_python_runs_the_checkout_s_code_not_the_shell_s_pythonpat
     monkeypatch.setenv("PYTHONPATH", str(elsewhere))
     monkeypatch.setenv("PYTHONSTARTUP", str(elsewhere / "elsewhere.py"))
     monkeypatch.setenv("PYTHONIOENCODING", "utf-8")  # (how it writes: kept)
+    monkeypatch.delenv("GIT_TEMPLATE_DIR", raising=False)  # (the tests' own; left out too)
     rc = tmp_path / "bashrc"  # (a bash wrapper would source it, and export it again)
     rc.write_text(f"export PYTHONPATH={elsewhere}\n")
     monkeypatch.setenv("BASH_ENV", str(rc))

@@ -360,11 +360,14 @@ def test_a_second_table_of_runs_in_the_tracker_section_is_read_and_others_are_no
     limits = "| Threshold | Value |\n|---|---|\n| Filled orders | 1 |\n"
     legend = "| Outcome | Meaning |\n|---|---|\n| non-qualifying | ran, did not pass |\n"
     notes = "| Run ID | Note |\n|---|---|\n| 20261105T100000Z | to run on Thursday |\n"
+    desk = ("| Run | Outcome (desk) |\n|---|---|\n| `20261104T100000Z` | failed |\n"
+            "| <run id> | <outcome> |\n")  # (a template row names no run)
     backlog = (f"# B\n\n## Step 1A Burn-In Tracker\n\n{tracker}\n{limits}\n{legend}\n"
-               f"{notes}\n{corrections}\n## Later\n").encode()
+               f"{notes}\n{corrections}\n{desk}\n## Later\n").encode()
     assert tracker_rows(backlog, "Step 1A Burn-In Tracker") == [
         ("20261104T100000Z", "2026-11-04", "qualifying", ""),
-        ("20261104T100000Z", "2026-11-04", "non-qualifying", "")]
+        ("20261104T100000Z", "2026-11-04", "non-qualifying", ""),
+        ("20261104T100000Z", "", "failed", "")]
 
 
 @pytest.mark.parametrize(("run_id", "date", "seconds", "at"), [

@@ -1184,3 +1184,5 @@ def test_every_form_git_reads_as_a_ref_in_the_git_folder_counts(tmp_path: Path,
     assert _names_a_commit(tmp_path / "MR_HEAD")
     (tmp_path / "notes").write_bytes(b"reference: none\n")
     assert not _names_a_commit(tmp_path / "notes")
+    (tmp_path / "LINKED").symlink_to("refs/heads/packed-away")  # (its target need not exist)
+    assert _names_a_commit(tmp_path / "LINKED")

@@ -155,7 +155,9 @@ def render_documents(
     tracker = cfg.docs.tracker_section
     table = mdedit.first_table(mdedit.parse(backlog), tracker)
     if not table.has_column("Run ID"):  # (a row with no run id breaks every streak)
-        raise mdedit.MarkdownEditError(f"the table in {tracker!r} has no 'Run ID' column")
+        raise mdedit.MarkdownEditError(f"the first table in {tracker!r} has no 'Run ID' "
+                                       "column (the tracker is the section's first table: "
+                                       "move any other table below it)")
     row = tracker_row(record, table, path=path)
     new_backlog = backlog
     number: int | None = None

@@ -175,21 +175,32 @@ def row_fields(table: Any) -> Callable[[tuple[str, ...]], Fields | None]:
 def _other_runs(table: Any) -> list[Fields]:
     """The rows of another table in the tracker's section, when it is a table of runs: a
     run id column and an outcome column, their headers read leniently (case, spacing,
-    punctuation, emphasis, Unicode compatibility forms and invisible characters aside:
-    `**Run-ID**`, `run_id`, `Ｏｕｔｃｏｍｅ`), each row that names a run (a row there says
-    what it says; a legend of outcomes, or a table of notes, is no row of runs)."""
-    at = {_header_key(h): i for i, h in reversed(list(enumerate(table.header)))}
-    run, outcome = at.get("runid"), at.get("outcome")
+    punctuation, emphasis, Unicode compatibility forms and invisible characters aside,
+    words around them too: `**Run-ID**`, `run_id`, `Run`, `Outcome (desk)`,
+    `Ｏｕｔｃｏｍｅ`), each row that names a run (its id in code or emphasis too; a row there
+    says what it says; a legend of outcomes, a table of notes, a template row, is no row
+    of runs)."""
+    keys = [_header_key(h) for h in table.header]
+
+    def first(test: Callable[[str], bool]) -> int | None:
+        return next((i for i, k in enumerate(keys) if test(k)), None)
+
+    run = first(lambda k: "runid" in k or k == "run")
+    outcome = first(lambda k: "outcome" in k)
     if run is None or outcome is None:
         return []
-    date = at.get("dateutc", at.get("date"))
-    seconds = at.get("durations", at.get("duration"))
+    date = first(lambda k: k.startswith("date"))
+    seconds = first(lambda k: k.startswith("duration"))
 
     def cell(r: tuple[str, ...], i: int | None) -> str:
         return r[i] if i is not None and i < len(r) else ""
 
-    return [(cell(r, run), cell(r, date), cell(r, outcome).strip().lower(), cell(r, seconds))
-            for r in table.rows if cell(r, run).strip()]
+    named = ((cell(r, run).strip().strip("`*_ "), r) for r in table.rows)
+    return [(run_id, cell(r, date), cell(r, outcome).strip().lower(), cell(r, seconds))
+            for run_id, r in named if _RUN_ID.fullmatch(run_id)]
+
+
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # (Evidence-Run-Id's form)
 
 
 def _header_key(cell: str) -> str:

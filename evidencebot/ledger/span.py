@@ -98,7 +98,10 @@ def _shown(path: Path, top: Path) -> str:
 
 
 def _names_a_commit(path: Path) -> bool:
-    """Whether ``path`` (under the git directory) is a file git would read as a ref."""
+    """Whether ``path`` (under the git directory) is a file git would read as a ref (a
+    symbolic link is one, whatever it points at: git reads its target's name)."""
+    if path.is_symlink():
+        return True
     try:
         with path.open("rb") as f:
             head = f.read(80)

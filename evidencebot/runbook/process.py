@@ -67,8 +67,8 @@ _PYTHON_KEPT = frozenset({
 # Variables that make a shell, the dynamic loader, OpenSSL, git or another language's
 # runtime load or run code they name before the wrapper's own: a bash wrapper sources
 # $BASH_ENV (which can export PYTHONPATH again), SHELLOPTS=xtrace runs $PS4, exported
-# functions ride BASH_FUNC_*. What the machine has installed, and HOME's profile files a
-# login shell reads, stay the machine's.
+# functions ride BASH_FUNC_*. What the machine has installed, and what HOME (or
+# XDG_CONFIG_HOME) holds, login profiles and git's global config, stay the machine's.
 _LOADS_CODE = frozenset({
     "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND", "ZDOTDIR",
     "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "GCONV_PATH", "OPENSSL_CONF",
@@ -79,7 +79,8 @@ _LOADS_CODE = frozenset({
     "GIT_CONFIG_COUNT", "GIT_CONFIG_PARAMETERS", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM",
     "GIT_EXEC_PATH", "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "GIT_EDITOR",
     "GIT_PAGER", "GIT_EXTERNAL_DIFF", "GIT_PROXY_COMMAND", "GIT_DIR", "GIT_WORK_TREE",
-    "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES"})
+    "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_COMMON_DIR", "GIT_TEMPLATE_DIR"})
 _LOADS_CODE_PREFIXES = ("PYTHON", "BASH_FUNC_", "DYLD_", "GIT_CONFIG_KEY_",
                         "GIT_CONFIG_VALUE_", "LUA_INIT_")
 
