@@ -21,9 +21,10 @@ from ..frozen import frozen
 from ..redact import redact
 from ..shape import Invalid, build, spec
 from ..textsafe import whole_number
+from .trailers import FORMS
 
 CLOCK_SKEW = timedelta(minutes=5)
-RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+RUN_ID = re.compile(FORMS["Evidence-Run-Id"])
 MAX_REPORT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 INT_LIMIT = 2 ** 63

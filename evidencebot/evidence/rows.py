@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ..defaults import STREAK_LINE
 from ..frozen import frozen
 from ..textsafe import whole_number
-from .trailers import OUTCOMES, RESETS
+from .trailers import FORMS, OUTCOMES, RESETS
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -200,7 +200,7 @@ def _other_runs(table: Any) -> list[Fields]:
             for run_id, r in named if _RUN_ID.fullmatch(run_id)]
 
 
-_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # (Evidence-Run-Id's form)
+_RUN_ID = re.compile(FORMS["Evidence-Run-Id"])
 
 
 def _header_key(cell: str) -> str:

@@ -69,13 +69,19 @@ def state_path(repo: Path, name: str) -> Path:
     return common_dir(repo) / "evidencebot" / name
 
 
+def own_git_dir(repo: Path) -> Path:
+    """The checkout's own git folder (a linked worktree's, else the common one)."""
+    return Path(_where(os.path.abspath(repo))[2])
+
+
 @lru_cache(maxsize=64)
-def _where(path: str) -> tuple[str, str]:
-    """(top level, common dir) of the repository at ``path``: one process, asked once."""
-    top, common = out(Path(path), "rev-parse", "--show-toplevel",
-                      "--git-common-dir").split("\n")[:2]
+def _where(path: str) -> tuple[str, str, str]:
+    """(top level, common dir, own git dir) of the repository at ``path``: one process,
+    asked once."""
+    top, common, own = out(Path(path), "rev-parse", "--show-toplevel", "--git-common-dir",
+                           "--absolute-git-dir").split("\n")[:3]
     d = Path(common)
-    return top, str(d if d.is_absolute() else (Path(path) / d).resolve())
+    return top, str(d if d.is_absolute() else (Path(path) / d).resolve()), own
 
 
 def tree_entries(tree: bytes, idlen: int) -> list[tuple[bytes, bytes, bytes]]:

@@ -59,7 +59,7 @@ def _unambiguous(repo: Path, spec: str, names: Sequence[str]) -> None:
 
     refs = set(git.out(repo, "for-each-ref", "--format=%(refname)",
                        *(c for s in stems for c in candidates(s))).split())
-    folders = (_own_git_dir(repo), git.common_dir(repo))  # (the same but in a worktree)
+    folders = (git.own_git_dir(repo), git.common_dir(repo))  # (the same but in a worktree)
     for stem in stems:
         found = [c for c in candidates(stem) if c in refs]
         if not stem.startswith("refs/"):  # (a file in the git directory: git reads it
@@ -74,19 +74,6 @@ def _unambiguous(repo: Path, spec: str, names: Sequence[str]) -> None:
                              f"{', '.join(found)} (git reads the first)",
                              fix="name the one meant in full: a ref as refs/..., a commit "
                              "by its whole id")
-
-
-def _own_git_dir(top: Path) -> Path:
-    """The checkout's own git folder: ``.git``, or the folder a linked worktree's ``.git``
-    file names."""
-    dot = top / ".git"
-    try:
-        said = dot.read_text(encoding="utf-8", errors="replace") if dot.is_file() else ""
-    except OSError:
-        said = ""
-    if said.startswith("gitdir:"):
-        return Path(top, said[len("gitdir:"):].strip())  # (an absolute one stays so)
-    return dot
 
 
 def _shown(path: Path, top: Path) -> str:
