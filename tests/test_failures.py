@@ -112,6 +112,55 @@ def test_gateway_that_dies_mid_run_is_failed_infra(repo: Path, cli,
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 4 and "failed-infra" in r.err and "went away" in r.err
     assert trailers(repo)["Evidence-Outcome"] == "failed-infra"
+    # the gateway's state after the run is the one fact the commit does not hold: verify
+    # reads the log with the gateway up and gone, and takes either
+    r = cli("--repo", repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 0, r.out
+
+
+def test_honest_failures_of_each_kind_verify(repo: Path, cli,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """`verify` reads each attempt's outcome again from its committed log and exit code,
+    and finds what `run` found."""
+    for name in ("market-data", "connect-refused", "code-bug"):
+        scenario(monkeypatch, name)
+        assert cli("--repo", repo, "run", "--skip-checks").code == 4
+    outcomes = git(repo, "log", "--format=%(trailers:key=Evidence-Outcome,valueonly)", OPS)
+    assert outcomes.split() == ["failed-code", "failed-infra", "failed-market-data"]
+    r = cli("--repo", repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 0, r.out
+
+
+# (outcome, reason) a run whose classifier was patched writes for a crash: the first is
+# no reason the classifier gives; the second names a code the log does not end on
+@pytest.mark.parametrize("relabel", [
+    ("failed-infra", "the gateway went away (relabelled)"),
+    ("failed-market-data", "market data unavailable (error 354)"),
+])
+def test_a_crash_recorded_as_a_neutral_failure_fails_verify(
+        repo: Path, cli, monkeypatch: pytest.MonkeyPatch, relabel: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+    from evidencebot.ibkr.codes import Classification
+    from evidencebot.runbook import burnin
+
+    real = burnin._classify
+    seen: list[str] = []
+
+    def patched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        cls = real(*args, **kwargs)
+        if cls.outcome != "failed-code":
+            return cls  # (the first client id is held: 326, the next)
+        seen.append(cls.reason)
+        return Classification(relabel[0], relabel[1], cls.codes)
+
+    monkeypatch.setattr(burnin, "_classify", patched)
+    scenario(monkeypatch, "code-bug")
+    assert cli("--repo", repo, "run", "--skip-checks").code == 4
+    assert len(seen) == 1 and seen[0].startswith("traceback: ")
+    assert trailers(repo)["Evidence-Outcome"] == relabel[0]
+    r = cli("--repo", repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1
+    assert "failure-mismatch" in r.out and "read as failed-code (traceback: " in r.out, r.out
+    assert r.out.count("failure-mismatch") == 1
 
 
 def test_failed_check_records_the_skipped_session_and_runs_nothing(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from ..textsafe import clean
 from .workspace import Context
 
 if TYPE_CHECKING:  # (counting a run's IBKR messages imports them where they are counted)
-    from ..ibkr.codes import Connectivity
+    from ..ibkr.codes import Classification, Connectivity
 
 
 def run_connectivity(ctx: Context, log: bytes | None, messages: Any = None
@@ -46,3 +46,19 @@ def kept_log(log: bytes | None) -> bytes | None:
 def log_path(record_file: str) -> str:
     """Where a run's log is kept: beside its record."""
     return record_file[:-len(".json")] + ".log"
+
+
+def attempt_failure(ctx: Context, *, exit_code: int | None, log: bytes | None,
+                    gateway_alive: bool, seen_alive: bool = True) -> Classification:
+    """Why an attempt left no report (`codes.classify_failure`), read from its log as the
+    run commit keeps it (``log``: `kept_log`) and its exit code, benign codes from the base
+    config; one that exited 0 ends on its missing report. What `run` records, and what
+    `verify` reads again from the commit (`runparts.failure`), the gateway's state after
+    the run either way."""
+    from ..ibkr.codes import classify_failure
+
+    text = log.decode("utf-8", "replace") if log is not None else ""
+    if exit_code == 0:
+        text += "\nno fresh report was written"
+    return classify_failure(exit_code=exit_code, log_text=text, gateway_alive=gateway_alive,
+                            seen_alive=seen_alive, benign=ctx.rules.ibkr.benign_codes)

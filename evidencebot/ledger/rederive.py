@@ -97,8 +97,10 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
             f"{c.run_id!r}", AGAIN)
     _times(ctx, c, record, add)
     parts.attempt(record, add)
+    log = parts.kept_log(ctx, c, path, records)
+    parts.failure(ctx, record, log, add)
     _verdict(ctx, record, add, _report(ctx, record, add),
-             parts.connectivity(ctx, c, record, path, records, add))
+             parts.connectivity(ctx, record, log, add))
     _session(record, runs, add)
     backlog = parent_backlog(ctx, c, changes)
     hand = ctx.hand_rows(backlog, runs)

@@ -1,7 +1,7 @@
 """What a run commit holds beside its record, as `record` writes it, for `verify`
-(`rederive.check_run`): the shape of an attempt that produced no report, the IBKR counts
-made again from the log and the report, and the documents and subject rendered again
-on the parent's."""
+(`rederive.check_run`): the shape of an attempt that produced no report and its outcome
+read again from its log, the IBKR counts made again from the log and the report, and
+the documents and subject rendered again on the parent's."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 from .. import git
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
-from ..evidence.record import HAND_RECORDED, EvidenceRecord, attempt_stem, named_from
+from ..evidence.record import HAND_RECORDED, EvidenceRecord, Outcome, attempt_stem, named_from
 from ..evidence.render import render_documents, run_subject
 from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
-from . import AGAIN, Add
+from . import AGAIN, DROP, Add
 from .workspace import Context
 
 if TYPE_CHECKING:
@@ -60,19 +60,47 @@ def attempt(record: EvidenceRecord, add: Add) -> None:
             "a run that produced a report takes its outcome from it: " + AGAIN)
 
 
-def connectivity(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
-                 records: Sequence[Record] | None, add: Add) -> int | None:
+def kept_log(ctx: Context, c: OpsCommit, path: str,
+             records: Sequence[Record] | None) -> bytes | None:
+    """The log run commit ``c`` keeps beside its record at ``path`` (None: none)."""
+    from .messages import log_path
+
+    if records is None:  # (its change not known: ask git by path)
+        return git.show_bytes(ctx.repo, c.sha, log_path(path))
+    sides = blob_sides(records, log_path(path))
+    return git.blob(ctx.repo, sides[1]) if sides is not None and sides[1] else None
+
+
+def failure(ctx: Context, record: EvidenceRecord, log: bytes | None, add: Add) -> None:
+    """An attempt that leaves the streak alone (failed-infra, failed-market-data) is what
+    `run` makes of the log and exit code its commit holds (`messages.attempt_failure`),
+    with the gateway up or gone after the run (the one fact the commit does not hold): a
+    crash recorded as the gateway's fault would keep a code bug out of the streak."""
+    from .messages import attempt_failure
+
+    if record.outcome not in (Outcome.FAILED_INFRA, Outcome.FAILED_MARKET_DATA):
+        return
+    read = [attempt_failure(ctx, exit_code=record.session.exit_code, log=log,
+                            gateway_alive=alive) for alive in (True, False)]
+    said = (record.outcome.value, record.session.failure)
+    if said in {(r.outcome, r.reason) for r in read}:
+        return
+    gone = f"; with the gateway gone after it, {read[1].outcome} ({read[1].reason})" \
+        if read[1] != read[0] else ""
+    add("failure-mismatch", f"the record says {said[0]} ({said[1]}), but its log and exit "
+        f"code {record.session.exit_code} read as {read[0].outcome} ({read[0].reason})"
+        f"{gone}", "a failed attempt's outcome is what its log says, and a failed-code "
+        "one breaks the streak: " + DROP)
+
+
+def connectivity(ctx: Context, record: EvidenceRecord, log: bytes | None,
+                 add: Add) -> int | None:
     """The run's IBKR messages counted again from what its commit holds, as `record`
     counts them (`messages.run_connectivity`: the log kept beside the record, the report's
     messages through the base's pointer); a record that counts otherwise is blamed. The
     disconnections counted (None: neither log nor messages)."""
-    from .messages import log_path, report_messages, run_connectivity
+    from .messages import report_messages, run_connectivity
 
-    if records is None:  # (its change not known: ask git by path)
-        log = git.show_bytes(ctx.repo, c.sha, log_path(path))
-    else:
-        sides = blob_sides(records, log_path(path))
-        log = git.blob(ctx.repo, sides[1]) if sides is not None and sides[1] else None
     conn = run_connectivity(ctx, log, report_messages(ctx, record.report))
     counted = (conn.disconnects, conn.restorations, conn.benign) if conn is not None else \
         (None, None, None)

@@ -241,7 +241,7 @@ def _reads(ctx: Context, window: Sequence[guard.Logged], ops: list[OpsCommit],
         sides = guard.blob_sides(logged.records, record) if record else None
         if sides is not None:  # (as `rederive.check_run` reads it)
             specs += [sides[1]] if sides[1] else []
-            log = guard.blob_sides(logged.records, log_path(record))  # (`runparts.connectivity`)
+            log = guard.blob_sides(logged.records, log_path(record))  # (`runparts.kept_log`)
             specs += [log[1]] if log is not None and log[1] else []
         elif record:
             specs.append(f"{sha}:{record}")

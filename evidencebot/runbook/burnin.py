@@ -14,8 +14,9 @@ from ..evidence.record import CodeState, Outcome, SessionInfo
 from ..evidence.report import load_json, metrics_from, read_report
 from ..evidence.window import retry_start, window_of
 from ..frozen import frozen
-from ..ibkr.codes import Classification, classify_failure
+from ..ibkr.codes import Classification
 from ..ledger import recorder
+from ..ledger.messages import attempt_failure, kept_log
 from ..ledger.recorder import RecordResult
 from ..ledger.workspace import Context
 from ..shape import Invalid, as_dict, build
@@ -136,18 +137,14 @@ def execute(
 
 def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
               seen_alive: bool, unreadable: str | None) -> Classification:
-    """Why an attempt left no report to record (`classify_failure`); killed at its
+    """Why an attempt left no report to record (`messages.attempt_failure`); killed at its
     timeout, leaving a report `record` cannot read (``unreadable``: why), or ending well
     without a report, a code failure."""
     if unreadable is not None and not done.timed_out:  # (the wrapper's bug: DEBUG's)
         return Classification("failed-code", f"the wrapper's report cannot be read: "
                               f"{unreadable}", ())
-    log_text = done.log.decode("utf-8", "replace")
-    if done.exit_code == 0:
-        log_text += "\nno fresh report was written"
-    cls = classify_failure(exit_code=done.exit_code, log_text=log_text,
-                           gateway_alive=_gateway_alive(ctx), seen_alive=seen_alive,
-                           benign=ctx.rules.ibkr.benign_codes)
+    cls = attempt_failure(ctx, exit_code=done.exit_code, log=kept_log(done.log),
+                          gateway_alive=_gateway_alive(ctx), seen_alive=seen_alive)
     if done.timed_out:
         return Classification("failed-code", f"timed out after "
                               f"{run_plan.params.timeout_seconds:g} s", cls.codes)
