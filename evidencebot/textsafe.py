@@ -71,10 +71,24 @@ _LOOK_ALIKES = str.maketrans({
     "ѕ": "s", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ɡ": "g", "ɩ": "i",
     "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v",
     "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "ϳ": "j", "ѵ": "v",
+    # Latin small capitals ("ᴄʟᴏꜱᴇᴅ") and the Lisu letters that are Latin capitals' shapes
+    "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d", "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h",
+    "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "l", "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p",
+    "ꞯ": "q", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ʏ": "y",
+    "ᴢ": "z", "ꓮ": "a", "ꓐ": "b", "ꓚ": "c", "ꓓ": "d", "ꓰ": "e", "ꓝ": "f", "ꓖ": "g",
+    "ꓧ": "h", "ꓲ": "i", "ꓙ": "j", "ꓗ": "k", "ꓡ": "l", "ꓟ": "m", "ꓠ": "n", "ꓳ": "o",
+    "ꓑ": "p", "ꓣ": "r", "ꓢ": "s", "ꓔ": "t", "ꓴ": "u", "ꓦ": "v", "ꓪ": "w", "ꓫ": "x",
+    "ꓬ": "y", "ꓜ": "z",
     # dashes a reader takes for a hyphen ("MO‑2" with a non-breaking one)
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
     "\u2015": "-", "\u2212": "-", "\ufe63": "-", "\uff0d": "-",
 })
+# What a reader does not see at all: Unicode's default-ignorable code points (a combining
+# grapheme joiner or a variation selector inside a word, the Hangul fillers, ...)
+_IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+                        "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
+                        "\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+                        "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
 # Markdown's inline marks a reader does not see: emphasis, code, a link's brackets
 _INLINE = str.maketrans("", "", "*_~`[]")
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
@@ -82,14 +96,16 @@ _LINK_TARGET = re.compile(r"\]\([^)]*\)")
 
 def skeleton(text: str) -> str:
     """``text`` as a reader of the rendered page takes it, for comparing words: Unicode
-    compatibility forms, case, look-alike letters of other scripts and dashes, Markdown's inline
-    marks (emphasis, code, a link's brackets and target) and runs of white space aside."""
+    compatibility forms, case, look-alike letters of other scripts and dashes, characters
+    no one sees, Markdown's inline marks (emphasis, code, a link's brackets and target) and
+    runs of white space aside."""
     if "](" in text:
         text = _LINK_TARGET.sub("]", text)
     if not text.isascii():
         import unicodedata
 
         text = unicodedata.normalize("NFKC", text).casefold().translate(_LOOK_ALIKES)
+        text = _IGNORABLE.sub("", text)
     return " ".join(text.casefold().translate(_INLINE).split())
 
 

@@ -291,6 +291,22 @@ FORBIDDEN = [
     Case("mo-note-says-closed-in-cyrillic", edit(
         "IMPLEMENTATION_BACKLOG.md", "burn-in started", "\u0421L\u041eS\u0415D on 2026-11-25"),
          "milestone-closed-early"),
+    # found by an adversary: what no one sees inside the word, small capitals, Lisu
+    Case("mo-note-says-closed-with-a-combining-grapheme-joiner", edit(
+        "IMPLEMENTATION_BACKLOG.md", "burn-in started", "clos\u034fed on 2026-11-25 by runs"),
+         "milestone-closed-early"),
+    Case("mo-note-says-closed-in-small-capitals", edit(
+        "IMPLEMENTATION_BACKLOG.md", "burn-in started",
+        "\u1d04\u029f\u1d0f\ua731\u1d07\u1d05 on 2026-11-25 by runs"),
+         "milestone-closed-early"),
+    Case("session-log-field-says-closed-with-a-variation-selector", append("SESSION_LOG.md", (
+        ENTRY + "- Result: MO-2 clos\ufe0fed on 2026-11-25\n").encode()),
+         "milestone-closed-early"),
+    Case("session-log-field-says-closed-in-lisu", append("SESSION_LOG.md", (
+        ENTRY + "- Result: MO-2 \ua4da\ua4e1\ua4f3\ua4e2\ua4f0\ua4d3\n").encode()),
+         "milestone-closed-early"),
+    Case("session-log-field-says-closed-with-a-hangul-filler", append("SESSION_LOG.md", (
+        ENTRY + "- Result: MO-2 clo\u3164sed\n").encode()), "milestone-closed-early"),
     Case("mo-note-says-closed-in-pieces", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
                                                "CL`OS`ED, [3 of](#) 3"),
          "milestone-closed-early"),
