@@ -163,6 +163,38 @@ def test_a_crash_recorded_as_a_neutral_failure_fails_verify(
     assert r.out.count("failure-mismatch") == 1
 
 
+def test_a_crash_laid_on_the_gateway_is_named_in_the_merge_request(
+        repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The one reading verify cannot refute (the gateway gone after the run, which the
+    commit does not hold) is put to the reviewer: a failed-infra attempt whose log holds
+    a crash is named in the closure's merge request."""
+    from evidencebot.ibkr.codes import Classification
+    from evidencebot.runbook import burnin
+
+    real = burnin._classify
+
+    def gone(*args, **kwargs):  # type: ignore[no-untyped-def]  # (as a dead gateway reads)
+        cls = real(*args, **kwargs)
+        return cls if cls.outcome != "failed-code" else Classification(
+            "failed-infra", "the gateway went away during the run", cls.codes)
+
+    monkeypatch.setattr(burnin, "_classify", gone)
+    ids = []
+    for hour, name in ((9, "qualifying"), (10, "code-bug"), (11, "qualifying"),
+                       (12, "qualifying")):
+        monkeypatch.setenv("EVIDENCEBOT_NOW", f"2026-11-25T{hour:02d}:05:00Z")
+        scenario(monkeypatch, name)
+        cli("--repo", repo, "run", "--skip-checks", "--no-push")
+        ids.append(trailers(repo, f"{OPS}~1" if hour == 12 else OPS)["Evidence-Run-Id"])
+    assert trailers(repo)["Milestone-Status"] == "CLOSED"
+    description = git(repo, "show", f"{OPS}:reports/evidence/milestones/MO-2.md")
+    callout = description.split("> **A crash laid on the gateway: 1 failed-infra attempt(s)**"
+                                "\n> (", 1)[1]
+    assert callout.startswith(f"{ids[1]}) left the streak alone")
+    assert "Traceback" in git(repo, "show", f"{OPS}~2:reports/evidence/step1a/{ids[1]}.log")
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
+
+
 def test_failed_check_records_the_skipped_session_and_runs_nothing(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     (repo / "state").mkdir()
     (repo / "state" / "kill_switch.json").write_text('{"active": true}')

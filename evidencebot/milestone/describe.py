@@ -48,6 +48,7 @@ def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
     function of the history at ``tip`` alone, so `verify` can render it again."""
     runs = [{**run_view(r), **_said(ctx, r)} for r in s.evidence_runs]
     by_hand = [r["run_id"] for r in runs if not r["by_run"]]
+    on_gateway = [c.run_id for c in s.attempts if _crash_on_gateway(ctx, c)]
     attempts = attempts_view(s, reasons_of(ctx.repo, s.attempts))
     ops = ctx.history(tip)
     checks = sorted({r["checks"] for r in runs if r["checks"]})
@@ -61,7 +62,7 @@ def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
         closed_at=closed_at, generated_by=f"evidencebot {__version__}", streak_runs=runs,
         page=page_path(ctx, s.milestone),
         attempts=attempts, chart_runs=chart, checks=checks or ["(recorded by hand)"],
-        by_hand=by_hand,
+        by_hand=by_hand, on_gateway=on_gateway,
         verify={"ok": True, "summary": f"{len(ops)} ops commit(s), "
                 f"{sum(c.is_run for c in ops)} run(s) checked", "violations": []},
         handoffs=[a["handoff"] for a in attempts if a["handoff"]],
@@ -82,6 +83,35 @@ def _int(v: Any) -> int:
         return 0
 
 
+def _record(ctx: Context, c: OpsCommit) -> dict[str, Any]:
+    """Run ``c``'s record as its commit holds it ({} when unreadable)."""
+    path = c.trailers.get("Evidence-Record", "")
+    data = git.show_bytes(ctx.repo, c.sha, path) if path else None
+    try:
+        doc = json.loads(data or b"{}")
+    except ValueError:
+        doc = {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _crash_on_gateway(ctx: Context, c: OpsCommit) -> bool:
+    """Whether ``c`` is a failed-infra attempt whose kept log holds a crash report: the
+    runbook lays it on the gateway (gone after the run, or its connectivity lost before
+    the crash), and the gateway's state after a run is the one fact the evidence does not
+    hold (`runparts.failure`), so the reviewer is asked."""
+    from ..ibkr.codes import crashed_in
+    from ..ledger.messages import log_path
+
+    path = c.trailers.get("Evidence-Record", "")
+    if c.outcome != "failed-infra" or not path.endswith(".json"):
+        return False
+    log = git.show_bytes(ctx.repo, c.sha, log_path(path))
+    session = _record(ctx, c).get("session")
+    code = session.get("exit_code") if isinstance(session, dict) else None
+    return crashed_in(code if isinstance(code, int) else None,
+                      (log or b"").decode("utf-8", "replace"))
+
+
 def _said(ctx: Context, c: OpsCommit) -> dict[str, Any]:
     """What run ``c``'s record says beside its metrics: whether `run` made it (its session
     holds the wrapper's command; `record` leaves it empty), the pre-run checks, and where the
@@ -89,13 +119,7 @@ def _said(ctx: Context, c: OpsCommit) -> dict[str, Any]:
     disagreement: the thresholds decide, and the reviewer sees both (the wrapper's own
     reasons are in the record, read through no [report.fields] pointer, and not repeated
     here: a report's free text has no place in the description)."""
-    path = c.trailers.get("Evidence-Record", "")
-    data = git.show_bytes(ctx.repo, c.sha, path) if path else None
-    try:
-        doc = json.loads(data or b"{}")
-    except ValueError:
-        doc = {}
-    doc = doc if isinstance(doc, dict) else {}
+    doc = _record(ctx, c)
 
     def part(key: str) -> dict[str, Any]:
         value = doc.get(key)
