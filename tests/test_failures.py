@@ -131,14 +131,17 @@ def test_honest_failures_of_each_kind_verify(repo: Path, cli,
     assert r.code == 0, r.out
 
 
-# (outcome, reason) a run whose classifier was patched writes for a crash: the first is
-# no reason the classifier gives; the second names a code the log does not end on
+# (scenario, outcome, reason) a run whose classifier was patched writes for a code
+# failure: the first is no reason the classifier gives; the second names a code the log
+# does not end on; the third is a reading a crash may have, but not a wrapper killed at
+# its timeout (no exit code)
 @pytest.mark.parametrize("relabel", [
-    ("failed-infra", "the gateway went away (relabelled)"),
-    ("failed-market-data", "market data unavailable (error 354)"),
+    ("code-bug", "failed-infra", "the gateway went away (relabelled)"),
+    ("code-bug", "failed-market-data", "market data unavailable (error 354)"),
+    ("long", "failed-infra", "the gateway went away during the run"),
 ])
-def test_a_crash_recorded_as_a_neutral_failure_fails_verify(
-        repo: Path, cli, monkeypatch: pytest.MonkeyPatch, relabel: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+def test_a_code_failure_recorded_as_a_neutral_one_fails_verify(
+        repo: Path, cli, monkeypatch: pytest.MonkeyPatch, relabel: tuple[str, str, str]) -> None:  # type: ignore[no-untyped-def]
     from evidencebot.ibkr.codes import Classification
     from evidencebot.runbook import burnin
 
@@ -150,16 +153,22 @@ def test_a_crash_recorded_as_a_neutral_failure_fails_verify(
         if cls.outcome != "failed-code":
             return cls  # (the first client id is held: 326, the next)
         seen.append(cls.reason)
-        return Classification(relabel[0], relabel[1], cls.codes)
+        return Classification(relabel[1], relabel[2], cls.codes)
 
     monkeypatch.setattr(burnin, "_classify", patched)
-    scenario(monkeypatch, "code-bug")
-    assert cli("--repo", repo, "run", "--skip-checks").code == 4
-    assert len(seen) == 1 and seen[0].startswith("traceback: ")
-    assert trailers(repo)["Evidence-Outcome"] == relabel[0]
+    scenario(monkeypatch, relabel[0])
+    assert cli("--repo", repo, "run", "--skip-checks", "--paper-duration-seconds", "1",
+               "--timeout-seconds", "1.5").code == 4
+    assert len(seen) == 1 and seen[0].startswith(
+        "traceback: " if relabel[0] == "code-bug" else "timed out after 1.5 s")
+    assert trailers(repo)["Evidence-Outcome"] == relabel[1]
     r = cli("--repo", repo, "verify", "--range", f"main..{OPS}")
     assert r.code == 1
-    assert "failure-mismatch" in r.out and "read as failed-code (traceback: " in r.out, r.out
+    assert "failure-mismatch" in r.out and (
+        "exit code 1 read as failed-code (traceback: " if relabel[0] == "code-bug" else
+        "no exit code (it was killed) read as failed-code (the wrapper hung until the "
+        "timeout); with the gateway gone after it, failed-code (the wrapper was killed "
+        "before it exited") in r.out, r.out
     assert r.out.count("failure-mismatch") == 1
 
 

@@ -52,13 +52,18 @@ def attempt_failure(ctx: Context, *, exit_code: int | None, log: bytes | None,
                     gateway_alive: bool, seen_alive: bool = True) -> Classification:
     """Why an attempt left no report (`codes.classify_failure`), read from its log as the
     run commit keeps it (``log``: `kept_log`) and its exit code, benign codes from the base
-    config; one that exited 0 ends on its missing report. What `run` records, and what
-    `verify` reads again from the commit (`runparts.failure`), the gateway's state after
-    the run either way."""
-    from ..ibkr.codes import classify_failure
+    config; one that exited 0 ends on its missing report, one with no exit code (killed at
+    its timeout, or stopped) is a code failure whatever its log says. What `run` records,
+    and what `verify` reads again from the commit (`runparts.failure`), the gateway's
+    state after the run either way."""
+    from ..ibkr.codes import Classification, classify_failure
 
     text = log.decode("utf-8", "replace") if log is not None else ""
     if exit_code == 0:
         text += "\nno fresh report was written"
-    return classify_failure(exit_code=exit_code, log_text=text, gateway_alive=gateway_alive,
-                            seen_alive=seen_alive, benign=ctx.rules.ibkr.benign_codes)
+    cls = classify_failure(exit_code=exit_code, log_text=text, gateway_alive=gateway_alive,
+                           seen_alive=seen_alive, benign=ctx.rules.ibkr.benign_codes)
+    if exit_code is None and cls.outcome != "failed-code":
+        return Classification("failed-code", "the wrapper was killed before it exited, at "
+                              "its timeout or by a stop", cls.codes)
+    return cls

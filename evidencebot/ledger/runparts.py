@@ -87,10 +87,12 @@ def failure(ctx: Context, record: EvidenceRecord, log: bytes | None, add: Add) -
         return
     gone = f"; with the gateway gone after it, {read[1].outcome} ({read[1].reason})" \
         if read[1] != read[0] else ""
-    add("failure-mismatch", f"the record says {said[0]} ({said[1]}), but its log and exit "
-        f"code {record.session.exit_code} read as {read[0].outcome} ({read[0].reason})"
-        f"{gone}", "a failed attempt's outcome is what its log says, and a failed-code "
-        "one breaks the streak: " + DROP)
+    code = record.session.exit_code
+    exited = f"exit code {code}" if code is not None else "no exit code (it was killed)"
+    add("failure-mismatch", f"the record says {said[0]} ({said[1]}), but its log and "
+        f"{exited} read as {read[0].outcome} ({read[0].reason}){gone}",
+        "a failed attempt's outcome is what its log says, and a failed-code one breaks the "
+        "streak: " + DROP)
 
 
 def connectivity(ctx: Context, record: EvidenceRecord, log: bytes | None,
