@@ -207,12 +207,19 @@ def test_classify_failure(exit_code: int | None, log: str, outcome: str, flag: s
 
 
 def test_a_dead_gateway_is_infra_only_if_it_was_seen_alive_before() -> None:
+    log = "lost the connection to the gateway mid-run\n"
+    c = classify_failure(exit_code=1, log_text=log, gateway_alive=False, seen_alive=True)
+    assert c.outcome == "failed-infra" and "went away" in c.reason
+    never = classify_failure(exit_code=1, log_text=log, gateway_alive=False, seen_alive=False)
+    assert never.outcome == "failed-code" and "went away" not in never.reason
+
+
+def test_a_crash_is_a_code_bug_even_when_the_gateway_went_away() -> None:
+    """Whether the gateway went away is not in the evidence verify reads: a crash report
+    in the log decides."""
     c = classify_failure(exit_code=1, log_text="Traceback (most recent call last):\nEOFError",
                          gateway_alive=False, seen_alive=True)
-    assert c.outcome == "failed-infra" and "went away" in c.reason
-    never = classify_failure(exit_code=1, log_text="Traceback (most recent call last):\n"
-                             "EOFError", gateway_alive=False, seen_alive=False)
-    assert never.outcome == "failed-code" and "went away" not in never.reason
+    assert c.outcome == "failed-code" and c.crashed and c.reason == "traceback: EOFError"
 
 
 def test_parse_codes_in_first_seen_order() -> None:

@@ -152,11 +152,12 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     Precedence: 326 (retry with the next id) > 502/refused (retry), each on the log's
     last line or said by the exit code (3, 2), and neither beside a crash (`crashed_in`) >
     lost connectivity (1100 & co: infra) logged before any crash report and followed by
-    no restoration (1101, 1102) > a gateway dead after the run that was seen alive
-    before it (infra; one never seen never "went away") > a crash (a code bug) > a
-    market-data code on the log's last line > a hang > anything else (a code bug: a
-    neutral outcome needs the log to end on its cause). ``benign`` (`[ibkr]
-    benign_codes`): codes that are never a cause."""
+    no restoration (1101, 1102) > a crash (a code bug, even when the gateway went away:
+    surviving one is what the burn-in tests, and whether it went is not in the evidence
+    `verify` reads) > a gateway dead after the run that was seen alive before it (infra;
+    one never seen never "went away") > a market-data code on the log's last line > a
+    hang > anything else (a code bug: a neutral outcome needs the log to end on its
+    cause). ``benign`` (`[ibkr] benign_codes`): codes that are never a cause."""
     codes = tuple(parse_codes(log_text))
     crashed = crashed_in(exit_code, log_text)
     # What ended the run is what the log ends on (or the wrapper's exit code 2 or 3): a
@@ -175,8 +176,6 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     if lost:
         return Classification("failed-infra",
                               f"connectivity lost (error {', '.join(map(str, lost))})", codes)
-    if gateway_alive is False and seen_alive:
-        return Classification("failed-infra", "the gateway went away during the run", codes)
     if crashed:
         if _TRACEBACK not in log_text and not _SCRIPT_ERROR.search(log_text):
             return Classification("failed-code", f"the wrapper was killed or crashed (exit "
@@ -184,6 +183,8 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
         last = [ln for ln in log_text.strip().splitlines() if ln.strip()][-1:]
         return Classification("failed-code", f"traceback: {textsafe.line(last[0])[:120]}" if last
                               else "traceback", codes, crashed=True)
+    if gateway_alive is False and seen_alive:
+        return Classification("failed-infra", "the gateway went away during the run", codes)
     md = sorted(ended & MARKET_DATA)
     if md:
         return Classification("failed-market-data",

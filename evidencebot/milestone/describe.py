@@ -48,7 +48,7 @@ def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
     function of the history at ``tip`` alone, so `verify` can render it again."""
     runs = [{**run_view(r), **_said(ctx, r)} for r in s.evidence_runs]
     by_hand = [r["run_id"] for r in runs if not r["by_run"]]
-    on_gateway = [c.run_id for c in s.attempts if _crash_on_gateway(ctx, c)]
+    on_gateway = [c.run_id for c in s.attempts if _on_gateway(ctx, c)]
     attempts = attempts_view(s, reasons_of(ctx.repo, s.attempts))
     ops = ctx.history(tip)
     checks = sorted({r["checks"] for r in runs if r["checks"]})
@@ -94,22 +94,23 @@ def _record(ctx: Context, c: OpsCommit) -> dict[str, Any]:
     return doc if isinstance(doc, dict) else {}
 
 
-def _crash_on_gateway(ctx: Context, c: OpsCommit) -> bool:
-    """Whether ``c`` is a failed-infra attempt whose kept log holds a crash report: the
-    runbook lays it on the gateway (gone after the run, or its connectivity lost before
-    the crash), and the gateway's state after a run is the one fact the evidence does not
+def _on_gateway(ctx: Context, c: OpsCommit) -> bool:
+    """Whether attempt ``c`` is neutral only because the gateway went away after it: its
+    kept log and exit code read otherwise with the gateway up (`messages.attempt_failure`,
+    as `verify` reads them), and whether it was up is the one fact the evidence does not
     hold (`runparts.failure`), so the reviewer is asked."""
-    from ..ibkr.codes import crashed_in
-    from ..ledger.messages import log_path
+    from ..ledger.messages import attempt_failure, log_path
 
     path = c.trailers.get("Evidence-Record", "")
-    if c.outcome != "failed-infra" or not path.endswith(".json"):
+    if c.outcome not in ("failed-infra", "failed-market-data") or not path.endswith(".json"):
         return False
-    log = git.show_bytes(ctx.repo, c.sha, log_path(path))
     session = _record(ctx, c).get("session")
-    code = session.get("exit_code") if isinstance(session, dict) else None
-    return crashed_in(code if isinstance(code, int) else None,
-                      (log or b"").decode("utf-8", "replace"))
+    session = session if isinstance(session, dict) else {}
+    code = session.get("exit_code")
+    up = attempt_failure(ctx, exit_code=code if isinstance(code, int) else None,
+                         log=git.show_bytes(ctx.repo, c.sha, log_path(path)),
+                         gateway_alive=True)
+    return (up.outcome, up.reason) != (c.outcome, session.get("failure"))
 
 
 def _said(ctx: Context, c: OpsCommit) -> dict[str, Any]:

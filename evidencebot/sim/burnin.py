@@ -81,7 +81,8 @@ async def session(host: str, port: int, client_id: int, scenario: str) -> tuple[
                 await asyncio.wait_for(gone.wait(), 30)
             except TimeoutError:
                 return 0, account
-            raise ConnectionError("lost the connection to the gateway mid-run")
+            say("lost the connection to the gateway mid-run; stopping")
+            return 1, account
         if scenario == "market-data":
             # conId set: ib_async keys tickers by it (a real wrapper would qualify first)
             ib.reqMktData(Stock("HSBA", "LSE", "GBP", conId=1001), "", False, False)
