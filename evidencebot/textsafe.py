@@ -79,6 +79,13 @@ _LOOK_ALIKES = str.maketrans({
     "ꓧ": "h", "ꓲ": "i", "ꓙ": "j", "ꓗ": "k", "ꓡ": "l", "ꓟ": "m", "ꓠ": "n", "ꓳ": "o",
     "ꓑ": "p", "ꓣ": "r", "ꓢ": "s", "ꓔ": "t", "ꓴ": "u", "ꓦ": "v", "ꓪ": "w", "ꓫ": "x",
     "ꓬ": "y", "ꓜ": "z",
+    # Armenian, Coptic and Cherokee letters of Latin shapes (casefold leaves Cherokee's
+    # capitals as they are), and Latin's own: a dental click, a dotless i, an alpha
+    "օ": "o", "ս": "u", "ց": "g", "հ": "h", "ո": "n", "ⲥ": "c", "ⲟ": "o", "ⲣ": "p",
+    "ⲭ": "x", "ⲁ": "a", "ⲉ": "e", "Ꭺ": "a", "Ᏼ": "b", "Ꮯ": "c", "Ꭰ": "d", "Ꭼ": "e",
+    "Ꮐ": "g", "Ꮋ": "h", "Ꭵ": "i", "Ꭻ": "j", "Ꮶ": "k", "Ꮮ": "l", "Ꮇ": "m", "Ꮲ": "p",
+    "Ꮢ": "r", "Ꮪ": "s", "Ꮤ": "t", "Ꮩ": "v", "Ꮃ": "w", "Ꮓ": "z", "ǀ": "l", "ı": "i",
+    "ɑ": "a",
     # dashes a reader takes for a hyphen ("MO‑2" with a non-breaking one)
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
     "\u2015": "-", "\u2212": "-", "\ufe63": "-", "\uff0d": "-",

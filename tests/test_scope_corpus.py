@@ -307,6 +307,19 @@ FORBIDDEN = [
          "milestone-closed-early"),
     Case("session-log-field-says-closed-with-a-hangul-filler", append("SESSION_LOG.md", (
         ENTRY + "- Result: MO-2 clo\u3164sed\n").encode()), "milestone-closed-early"),
+    # and then (round 22): a capital I for the l, Armenian, Coptic, Cherokee, a click
+    Case("mo-note-says-closed-with-a-capital-i", edit(
+        "IMPLEMENTATION_BACKLOG.md", "burn-in started", "cIosed on 2026-11-25 by runs"),
+         "milestone-closed-early"),
+    Case("session-log-field-says-closed-with-an-armenian-o", append("SESSION_LOG.md", (
+        ENTRY + "- Result: MO-2 cl\u0585sed\n").encode()), "milestone-closed-early"),
+    Case("session-log-field-says-closed-with-a-coptic-c", append("SESSION_LOG.md", (
+        ENTRY + "- Result: MO-2 \u2ca5losed\n").encode()), "milestone-closed-early"),
+    Case("mo-note-says-closed-in-cherokee", edit(
+        "IMPLEMENTATION_BACKLOG.md", "burn-in started",
+        "\u13df\u13deO\u13da\u13ac\u13a0 on 2026-11-25 by runs"), "milestone-closed-early"),
+    Case("session-log-field-says-closed-with-a-dental-click", append("SESSION_LOG.md", (
+        ENTRY + "- Result: MO-2 c\u01c0osed\n").encode()), "milestone-closed-early"),
     Case("mo-note-says-closed-in-pieces", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
                                                "CL`OS`ED, [3 of](#) 3"),
          "milestone-closed-early"),
