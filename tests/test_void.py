@@ -426,7 +426,8 @@ def test_an_attempt_between_two_of_a_closure_s_runs_cannot_be_voided(  # type: i
     ctx = open_context(repo, config_path=None, clock=lambda: gap_end)
     attempt = record_attempt(ctx, outcome=Outcome("failed-market-data"),
                              started=gap_end - timedelta(minutes=3),
-                             session=SessionInfo(exit_code=1, ibkr_codes=(354,)),
+                             session=SessionInfo(exit_code=1, ibkr_codes=(354,),
+                                                 failure="market data unavailable (error 354)"),
                              log=b"Error 354, reqId 4: market data is not subscribed\n").run_id
     assert cli("--repo", repo, "close", "MO-2").code == 0
     status = json.loads(cli("--repo", repo, "--json", "status").out)

@@ -112,6 +112,9 @@ class SessionRecord:
     retry_after: str | None = None
     log: str | None = None
     handoff: str | None = None
+    began: str | None = None  # when `run` started the session (None: recorded by hand)
+
+    _checks: ClassVar = {"began": _valid_stamp}
 
 
 _STAMPS = {"recorded_at": _valid_stamp, "started_at": _valid_stamp,
@@ -179,6 +182,7 @@ class SessionInfo:
     failure: str | None = None
     ibkr_codes: Sequence[int] = ()
     check_results: Sequence[Mapping[str, Any]] = ()  # each check's status, reason, evidence
+    began: datetime | None = None  # when `run` started the session, by its clock
 
 
 @frozen
@@ -248,6 +252,7 @@ def build_record(
             "retry_after": session.retry_after,
             "log": attachments.log,
             "handoff": attachments.handoff,
+            "began": stamp(session.began) if session.began is not None else None,
         },
         "report": redacted_report,
         "report_sha256": None if redacted_report is None else sha256(canonical(redacted_report)),

@@ -9,15 +9,19 @@ says (its times, its code, its IBKR messages) and the base branch's config; `rec
   (`Context.base_at`), and clean; the record's code is
   held to what the report says of its own code (`code_facts`).
 - Connectivity: at most `[qualify] max_disconnects` disconnections, when that is set.
+- Its own session: a run `run` made started no earlier than `run` started it (five
+  minutes of clock skew allowed): a wrapper that hands back a report of a half hour
+  already gone ran no session (on a real clock; a pinned one is the operator's word).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import Qualify
+from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..frozen import frozen
 from .window import Window, interval_problem
 
@@ -33,6 +37,7 @@ class RunFacts:
     code_on_base: bool
     disconnects: int | None = None
     exit_code: int | None = None  # the burn-in command's (None: recorded by hand)
+    began: datetime | None = None  # when `run` started the session (None: not known)
 
 
 def code_facts(commit: str, dirty: bool | None, reported: Any,
@@ -75,4 +80,8 @@ def run_reasons(f: RunFacts, *, window: Window, qualify: Qualify, base: str) -> 
         reasons.append(f"{f.disconnects} IBKR disconnection(s) > {limit}")
     if f.exit_code not in (None, 0):  # (its report was written: the session ran)
         reasons.append(f"the burn-in command exited {f.exit_code}, not 0")
+    if f.began is not None and f.started < f.began - timedelta(seconds=MAX_CLOCK_SKEW_SECONDS):
+        reasons.append(f"the report's session started at {f.started:%Y-%m-%dT%H:%M:%SZ}, "
+                       f"before `run` started it at {f.began:%Y-%m-%dT%H:%M:%SZ}: a report "
+                       "of another session")
     return reasons

@@ -55,8 +55,15 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("connectivity-mismatch", _RUN, "the record's IBKR counts (disconnections, "
              "restorations, benign messages) are those of the log beside it and its "
              "report's messages"),
+    RuleInfo("failure-mismatch", _RUN, "a failed-infra or failed-market-data attempt's "
+             "outcome and reason are what `run` reads in the log beside it and its exit code, "
+             "with the gateway up or gone after the run (a crash, or no exit code, is a "
+             "code failure)"),
+    RuleInfo("session-start-missing", _RUN, "a record of a session `run` made says when "
+             "`run` started it"),
     RuleInfo("outcome-mismatch", _RUN, "the outcome follows from the metrics and the trust "
-             "rules of the base config"),
+             "rules of the base config (a report's session starts no earlier than `run` "
+             "started it)"),
     RuleInfo("run-recorded-twice", _RUN, "a run id is recorded once"),
     RuleInfo("report-reused", _RUN, "one report backs one record"),
     RuleInfo("overlapping-session", _RUN, "runs do not overlap in time (one session, one "

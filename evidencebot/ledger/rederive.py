@@ -16,12 +16,12 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, canonical, read_file, record_path
 from ..evidence.render import (
-    run_trailers,
     streak_lines,
     streak_said,
     streak_text,
 )
 from ..evidence.report import Metrics, metrics_from
+from ..evidence.stamps import parse_stamp
 from ..evidence.trust import unreviewed_code
 from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
@@ -33,7 +33,6 @@ from .workspace import Context
 
 # (context, closure commit, its parent) -> the files `close` renders there, by path
 Describe = Callable[[Context, OpsCommit, str], Mapping[str, str]]
-COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")
 
 
 def rederive(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add, *,
@@ -97,6 +96,7 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
             f"{c.run_id!r}", AGAIN)
     _times(ctx, c, record, add)
     parts.attempt(record, add)
+    parts.began(record, add)
     log = parts.kept_log(ctx, c, path, records)
     parts.failure(ctx, record, log, add)
     _verdict(ctx, record, add, _report(ctx, record, add),
@@ -109,15 +109,7 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
         runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
         outcome=record.outcome.value, dirty=record.code.dirty is True, hand_rows=hand)
     hand_row = parts.documents(ctx, c, record, want_path, backlog, changes, streak, runs, add)
-    expected = dict(run_trailers(
-        record, path=path, data=data, streak=streak, consecutive=ctx.consecutive,
-        config_sha=t.get("Config-Sha256", ""), version=t.get("Evidencebot-Version", ""),
-        hand_row=hand_row))
-    for key in sorted(set(expected) | {k for k in t if k.startswith(COMPARED)}):
-        if t.get(key) != expected.get(key):
-            add("trailer-mismatch", f"{key}: trailer says {t.get(key)!r}, re-derived from "
-                f"the record and the history: {expected.get(key)!r}",
-                "trailers must be recomputable from the record; re-record the run")
+    parts.trailers(ctx, c, record, data, streak, hand_row, add)
     return streak
 
 
@@ -256,7 +248,9 @@ def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
                                        m.runs_completed, m.runs_requested),
                           started=started, finished=finished,
                           code=(record.code.commit, record.code.dirty), reported=reported,
-                          disconnects=disconnects, exit_code=record.session.exit_code)
+                          disconnects=disconnects, exit_code=record.session.exit_code,
+                          began=parse_stamp(record.session.began)
+                          if record.session.began is not None else None)
     recorded = record.outcome.value
     if v.outcome == recorded:
         return

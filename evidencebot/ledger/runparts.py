@@ -12,11 +12,13 @@ from .. import git
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import HAND_RECORDED, EvidenceRecord, Outcome, attempt_stem, named_from
-from ..evidence.render import render_documents, run_subject
+from ..evidence.render import render_documents, run_subject, run_trailers
 from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
 from . import AGAIN, DROP, Add
 from .workspace import Context
+
+COMPARED = ("Burnin-", "Evidence-", "Code-", "Ibkr-")  # the trailers a run commit may hold
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -26,17 +28,20 @@ if TYPE_CHECKING:
 
 def verdict_for(ctx: Context, values: MetricValues, *, started: datetime, finished: datetime,
                 code: tuple[str, bool | None], reported: object,
-                disconnects: int | None, exit_code: int | None) -> Verdict:
+                disconnects: int | None, exit_code: int | None,
+                began: datetime | None) -> Verdict:
     """A run's verdict under the base's rules: the thresholds on ``values``, then the trust
     rules (the window, the duration claimed, the code the base held when it started, held
-    to what the report says of it: ``reported``, its metrics or None; the disconnections
-    and the wrapper's exit code). The one reading, for `record` and `verify`."""
+    to what the report says of it: ``reported``, its metrics or None; the disconnections,
+    the wrapper's exit code, and when `run` started the session: ``began``, unless the
+    base pins the clock). The one reading, for `record` and `verify`."""
     from ..evidence.trust import RunFacts, code_facts, run_reasons
     from ..evidence.verdict import verdict
 
     shown, held, dirty = code_facts(code[0], code[1], reported, ctx.reviewed_at(started))
     facts = RunFacts(started, finished, values.paper_duration_seconds, shown, held,
-                     disconnects, exit_code)
+                     disconnects, exit_code,
+                     None if ctx.rules.ops.allow_pinned_clock else began)
     return verdict(values, ctx.rules.qualify, code_dirty=dirty,
                    extra=run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
                                      base=ctx.rules.ops.base))
@@ -58,6 +63,15 @@ def attempt(record: EvidenceRecord, add: Add) -> None:
         add("attempt-mismatch", f"the record of a {record.outcome.value} attempt {said}: "
             "an attempt that produced no report is recorded without one",
             "a run that produced a report takes its outcome from it: " + AGAIN)
+
+
+def began(record: EvidenceRecord, add: Add) -> None:
+    """A record of a session `run` made (its wrapper's command is in it) says when `run`
+    started it: without that, the trust rule that the report's session is the one `run`
+    started (`trust.run_reasons`) would read nothing."""
+    if record.session.command and record.session.began is None:
+        add("session-start-missing", "the record names the wrapper `run` started but not "
+            "when it started it (session.began)", AGAIN)
 
 
 def kept_log(ctx: Context, c: OpsCommit, path: str,
@@ -175,3 +189,19 @@ def documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
         add("subject-mismatch", f"the subject reads {c.subject!r}, not {subject!r} (what "
             "`record` writes for its record)", AGAIN)
     return rendered.row_number is None
+
+
+def trailers(ctx: Context, c: OpsCommit, record: EvidenceRecord, data: bytes, streak: int,
+              hand_row: bool, add: Add) -> None:
+    """Run commit ``c``'s trailers are `record`'s for its record (at ``data``'s bytes) and
+    the streak re-derived for it."""
+    t = c.trailers
+    expected = dict(run_trailers(
+        record, path=t.get("Evidence-Record", ""), data=data, streak=streak,
+        consecutive=ctx.consecutive, config_sha=t.get("Config-Sha256", ""),
+        version=t.get("Evidencebot-Version", ""), hand_row=hand_row))
+    for key in sorted(set(expected) | {k for k in t if k.startswith(COMPARED)}):
+        if t.get(key) != expected.get(key):
+            add("trailer-mismatch", f"{key}: trailer says {t.get(key)!r}, re-derived from "
+                f"the record and the history: {expected.get(key)!r}",
+                "trailers must be recomputable from the record; re-record the run")

@@ -115,7 +115,8 @@ def execute(
                                               session=SessionInfo(
                                                   command=run_plan.argv, checks=checks_summary,
                                                   client_id=client_id, exit_code=done.exit_code,
-                                                  check_results=tuple(check_results)))
+                                                  check_results=tuple(check_results),
+                                                  began=started))
         cls = _classify(ctx, run_plan, done, seen_alive=seen_alive, unreadable=unreadable)
         if cls.retry_client_id and index + 1 < len(ids):
             index += 1  # 326: the next id, at once
@@ -237,7 +238,7 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
     session = SessionInfo(command=run_plan.argv, checks=checks_summary,
                                    client_id=client_id, exit_code=done.exit_code,
                                    retry_after=retry, failure=cls.reason, ibkr_codes=cls.codes,
-                                   check_results=tuple(check_results))
+                                   check_results=tuple(check_results), began=started)
 
     def packet(run_id: str, record_path: str) -> tuple[str, bytes]:
         code = ctx.live_code()

@@ -1,0 +1,93 @@
+"""A report `run` hands in is of the session `run` started: one whose session began more
+than the clock skew before `run` started the wrapper ran no session (a wrapper that
+replays a report, say), and does not qualify; `verify` reads the same from the record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from evidencebot.sim.burnin import SCENARIO_ENV
+from evidencebot.sim.demo import demo_config
+from evidencebot.sim.gateway import running_gateway
+from evidencebot.sim.trading_repo import write_repo
+
+OPS = "ops/evidence"
+REPORT = "state/latest.json"
+
+
+@pytest.fixture
+def port() -> Iterator[int]:
+    with running_gateway() as p:
+        yield p
+
+
+def repo_at(tmp_path: Path, port: int, *, pinned: bool) -> Path:
+    """The demo's repository (its window always open); ``pinned``: its config allows
+    EVIDENCEBOT_NOW."""
+    return write_repo(tmp_path / "bot", pinned_clock=pinned, extra={
+        "evidencebot.toml": demo_config(port=port, report=REPORT), ".gitignore": "state/\n"})
+
+
+def record_of(repo: Path) -> dict:  # type: ignore[type-arg]
+    path = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Record,valueonly)",
+               OPS).strip()
+    return json.loads(git(repo, "show", f"{OPS}:{path}"))
+
+
+def test_a_report_of_a_half_hour_already_gone_does_not_qualify(
+        tmp_path: Path, port: int, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The simulated wrapper returns at once with a report of the half hour that ends
+    now: on a real clock, a session that began before `run` started it."""
+    repo = repo_at(tmp_path, port, pinned=False)
+    monkeypatch.setenv(SCENARIO_ENV, "qualifying")
+    r = cli("--repo", repo, "run", "--skip-checks", "--no-push")
+    assert r.code == 0, r.err
+    record = record_of(repo)
+    assert record["outcome"] == "non-qualifying"
+    (reason,) = [x for x in record["verdict"]["reasons"] if "before `run` started it" in x]
+    assert reason.startswith(f"the report's session started at {record['started_at']}, ")
+    assert record["session"]["began"] >= record["finished_at"][:17]  # (to the minute)
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
+
+
+def test_verify_reads_the_session_s_start_from_the_record(
+        tmp_path: Path, port: int, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Recorded qualifying by a `run` that did not ask (its rule taken out), the same
+    run is an outcome mismatch to `verify`."""
+    from evidencebot.ledger import recorder
+
+    real = recorder.verdict_for
+    monkeypatch.setattr(recorder, "verdict_for",
+                        lambda *a, **k: real(*a, **{**k, "began": None}))
+    repo = repo_at(tmp_path, port, pinned=False)
+    monkeypatch.setenv(SCENARIO_ENV, "qualifying")
+    assert cli("--repo", repo, "run", "--skip-checks", "--no-push").code == 0
+    assert record_of(repo)["outcome"] == "qualifying"
+    v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
+    found = json.loads(v.out)["violations"]
+    assert v.code == 1 and [x["rule"] for x in found] == ["outcome-mismatch"]
+    assert "before `run` started it" in found[0]["message"]
+
+
+def test_a_run_record_without_its_start_is_a_finding(
+        tmp_path: Path, port: int, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """A record naming the wrapper `run` started but not when: the rule above would read
+    nothing, so the record is blamed (a pinned clock or not)."""
+    from evidencebot.evidence.record import SessionInfo
+    from evidencebot.runbook import burnin
+
+    monkeypatch.setattr(burnin, "SessionInfo",
+                        lambda **k: SessionInfo(**{**k, "began": None}))
+    repo = repo_at(tmp_path, port, pinned=True)
+    monkeypatch.setenv(SCENARIO_ENV, "qualifying")
+    monkeypatch.setenv("EVIDENCEBOT_NOW", "2026-11-25T10:05:00Z")
+    assert cli("--repo", repo, "run", "--skip-checks", "--no-push").code == 0
+    assert record_of(repo)["session"]["began"] is None
+    v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
+    assert v.code == 1
+    assert [x["rule"] for x in json.loads(v.out)["violations"]] == ["session-start-missing"]
