@@ -82,8 +82,10 @@ def repo(trading_repo: Path, tmp_path: Path) -> Path:
         '"--duration", "{paper_duration_seconds}", "--report", "latest.json", '
         '"--client", "{runs}"]\n'
         'report = "latest.json"\ntimeout_seconds = 3600\n'
-        # The wrapper reports real times: a window open at every hour keeps the test
-        # independent of when it runs.
+        # The wrapper reports a session of real times that ends as it returns: two
+        # seconds on paper, so that it began when `run` started it (trust rule 5)
+        'paper_duration_seconds = 2\n[qualify]\nmin_paper_duration_seconds = 2\n'
+        # ... and a window open at every hour keeps the test independent of when it runs.
         '[window]\ndays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]\n'
         'start = "00:00"\nend = "00:00"\nholidays = ""\n')
     (trading_repo / ".gitignore").write_text("state/\nlatest.json\n")
@@ -115,7 +117,7 @@ def test_run_records_the_fresh_report_and_keeps_the_redacted_log(repo: Path, cli
     assert "evidencebot-pycache-" in kept and str(repo) not in kept
     entry = git(repo, "show", "ops/evidence:SESSION_LOG.md").split("\n## ")[-1]
     assert "- Pre-run checks: skipped (--skip-checks)" in entry
-    assert "wrapper.py --duration 1800 --report latest.json" in entry
+    assert "wrapper.py --duration 2 --report latest.json" in entry
 
 
 def test_the_wrapper_s_python_runs_the_checkout_s_code_not_the_shell_s_pythonpath(  # type: ignore[no-untyped-def]
@@ -148,10 +150,10 @@ def test_the_wrapper_s_python_runs_the_checkout_s_code_not_the_shell_s_pythonpat
 
 
 def test_command_line_overrides_reach_the_wrapper_not_the_thresholds(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    r = cli("--repo", repo, "--json", "run", "--skip-checks", "--paper-duration-seconds", "60")
+    r = cli("--repo", repo, "--json", "run", "--skip-checks", "--paper-duration-seconds", "1")
     doc = json.loads(r.out)
     assert doc["run"]["outcome"] == "non-qualifying"
-    assert doc["run"]["reasons"] == ["paper duration 60 s < 1800 s"]
+    assert doc["run"]["reasons"] == ["paper duration 1 s < 2 s"]
 
 
 @pytest.mark.parametrize("mode", ["nothing", "nothing-farm"])
