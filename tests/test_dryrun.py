@@ -49,7 +49,7 @@ def test_dry_run_runs_every_check_and_resolves_the_client_id(tmp_path: Path, por
     assert doc["client_id"] == 18  # 17 is held: the run would start with 18, as the probe found
     names = [c["name"] for c in doc["checks"]]
     assert names == ["window", "health", "kill-switch", "gateway", "client-id", "code",
-                     "wrapper", "parameters", "timeout"]
+                     "wrapper", "parameters", "timeout", "documents"]
     assert all(c["status"] == "PASS" for c in doc["checks"]), doc["checks"]
     assert nothing_written(repo)
     text = cli("--repo", repo, "run", "--dry-run")

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..errors import CheckFailed, EvidencebotError
+from ..errors import CheckFailed, EvidencebotError, UsageError
 from ..shape import as_dict
 from .app import State, cli, json_option, pass_state
 from .notify import merge_request_step, tell
@@ -223,7 +223,7 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
             client, source = pre.client_id, "as the client-id check resolved it"
     if "IBKR_CLIENT_ID" in os.environ and os.environ["IBKR_CLIENT_ID"]:
         source = "IBKR_CLIENT_ID"
-    plan = Preflight((*results, *dry_run_checks(ctx, run_plan)), client)
+    plan = Preflight((*results, *dry_run_checks(ctx, run_plan), _documents_check(ctx)), client)
     if state.as_json:
         state.seen["run"] = {"command": run_plan.argv, "client_id": client,
                              "params": as_dict(run_plan.params)}
@@ -247,10 +247,29 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
     return 0
 
 
+def _documents_check(ctx: Any) -> Any:
+    """Whether the documents can take the run's evidence and the milestone's closure
+    (`closure.unwritable`), as a check of the dry run."""
+    from ..milestone.closure import unwritable
+    from ..runbook.checks import CheckResult
+
+    problem = unwritable(ctx)
+    if problem is not None:
+        return CheckResult("documents", "FAIL", str(problem), problem.fix)
+    d = ctx.cfg.docs
+    return CheckResult("documents", "PASS", f"{d.backlog} (its tracker and {ctx.milestone}'s "
+                       f"status row), {d.session_log} and {d.design} take the evidence")
+
+
 def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], log: RunLog,
                         *, skip_checks: bool) -> Any:
+    from ..milestone.closure import unwritable
     from ..runbook import burnin
     from ..runbook.preflight import run_checks
+
+    problem = unwritable(ctx)  # (before a session is spent that could not be recorded)
+    if problem is not None:
+        raise UsageError(f"nothing run: {problem}", fix=problem.fix)
 
     checks, check_results = "skipped (--skip-checks)", []
     if not skip_checks:

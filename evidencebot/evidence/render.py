@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Sequence
+from typing import Any
 
 from .. import __version__, defaults
 from ..config import Config
@@ -146,6 +147,18 @@ class Rendered:
     row_number: int | None  # None: the run already had a (hand-written) row
 
 
+def tracker_table(cfg: Config, backlog: bytes) -> Any:
+    """The table of the backlog's tracker section a run's row goes in: its first, with a
+    Run ID column (MarkdownEditError: none)."""
+    tracker = cfg.docs.tracker_section
+    table = mdedit.first_table(mdedit.parse(backlog), tracker)
+    if not table.has_column("Run ID"):  # (a row with no run id breaks every streak)
+        raise mdedit.MarkdownEditError(f"the first table in {tracker!r} has no 'Run ID' "
+                                       "column (the tracker is the section's first table: "
+                                       "move any other table below it)")
+    return table
+
+
 def render_documents(
     record: EvidenceRecord, *, cfg: Config, backlog: bytes, session_log: bytes,
     path: str, streak: int, milestone: str, consecutive: int, checks_default: str,
@@ -153,11 +166,7 @@ def render_documents(
 ) -> Rendered:
     """The backlog with the run's row (and streak line), the log with the run's entry."""
     tracker = cfg.docs.tracker_section
-    table = mdedit.first_table(mdedit.parse(backlog), tracker)
-    if not table.has_column("Run ID"):  # (a row with no run id breaks every streak)
-        raise mdedit.MarkdownEditError(f"the first table in {tracker!r} has no 'Run ID' "
-                                       "column (the tracker is the section's first table: "
-                                       "move any other table below it)")
+    table = tracker_table(cfg, backlog)
     row = tracker_row(record, table, path=path)
     new_backlog = backlog
     number: int | None = None

@@ -108,6 +108,32 @@ def rerendered(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
     return {**out, **{path: data.decode("utf-8", "replace") for path, data in docs.items()}}
 
 
+def unwritable(ctx: Context) -> UsageError | None:
+    """Why the documents on the ops branch (its tip, else the base's) cannot take a run's
+    row and entry, or the burn-in milestone's closure; None when they can. What `run`
+    asks before a session is spent (`record` and `close` would refuse after it)."""
+    from ..evidence.render import tracker_table
+
+    d = ctx.cfg.docs
+    fix = ("add it on the base branch and merge it through review; `evidencebot demo` "
+           "builds a repository with the three documents and the sections evidencebot "
+           "edits (README: On your own trading repository)")
+    tip = ctx.tip().sha
+    try:
+        tracker_table(ctx.cfg, read_docs(ctx, tip, d.backlog, d.session_log)[d.backlog])
+    except mdedit.MarkdownEditError as e:
+        return UsageError(f"{d.backlog}: {e}", fix=fix)
+    except UsageError as e:
+        return e
+    try:
+        _documents(ctx, tip, ctx.milestone, ["<run id>"], ctx.now)
+    except mdedit.MarkdownEditError as e:
+        return UsageError(f"{e} (where {ctx.milestone} is closed)", fix=fix)
+    except UsageError as e:
+        return e
+    return None
+
+
 def _verified(ctx: Context, tip: str) -> None:
     """A milestone closes, and its merge request is published, only on evidence `verify`
     finds clean (as CI's `verify` judges it: `rerendered`)."""
@@ -177,10 +203,16 @@ def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
     docs = read_docs(ctx, rev, d.design, d.backlog, d.session_log)
     design, backlog, log = docs[d.design], docs[d.backlog], docs[d.session_log]
     evidence = f"runs {', '.join(run_ids)} ({d.evidence_dir}/)"
-    design = mdedit.set_cell(design, d.milestones_section, milestone, "Status", "CLOSED")
+    try:
+        design = mdedit.set_cell(design, d.milestones_section, milestone, "Status", "CLOSED")
+    except mdedit.MarkdownEditError as e:
+        raise mdedit.MarkdownEditError(f"{d.design}: {e}") from None
     out[d.design] = mdedit.set_cell(design, d.milestones_section, milestone, "Evidence",
                                     evidence)
-    backlog = mdedit.set_cell(backlog, d.status_section, milestone, "Status", "CLOSED")
+    try:
+        backlog = mdedit.set_cell(backlog, d.status_section, milestone, "Status", "CLOSED")
+    except mdedit.MarkdownEditError as e:
+        raise mdedit.MarkdownEditError(f"{d.backlog}: {e}") from None
     table = mdedit.first_table(mdedit.parse(backlog), d.status_section)
     for column in ("Updated (UTC)", "Updated"):
         if table.has_column(column):

@@ -1,0 +1,75 @@
+"""`run` asks whether the documents can take a session's evidence, and the milestone's
+closure, before it starts the wrapper: a missing document or section found after a real
+half hour on paper would lose that session (`record` and `close` refuse there)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from evidencebot.sim.trading_repo import BACKLOG, DESIGN
+
+WRAPPER = "import pathlib, sys; pathlib.Path(sys.argv[1]).write_text('ran')\n"
+
+
+@pytest.fixture
+def repo(trading_repo: Path, tmp_path: Path) -> Path:
+    """The demo's repository with a wrapper that leaves a mark when it runs."""
+    (tmp_path / "wrapper.py").write_text(WRAPPER)
+    (trading_repo / "evidencebot.toml").write_text(
+        "[burnin]\n"
+        f"command = [{json.dumps(sys.executable)}, {json.dumps(str(tmp_path / 'wrapper.py'))},"
+        f" {json.dumps(str(tmp_path / 'ran'))}]\n"
+        'report = "latest.json"\n')
+    git(trading_repo, "commit", "-qam", "a wrapper")
+    return trading_repo
+
+
+# (document, what is taken out of it, what the refusal says)
+BROKEN = [
+    pytest.param("SESSION_LOG.md", None, "SESSION_LOG.md is not on ops/evidence",
+                 id="no-session-log"),
+    pytest.param("IMPLEMENTATION_BACKLOG.md", ("| # | Date (UTC) | Run ID |", "| # | Date (UTC) | Run |"),
+                 "IMPLEMENTATION_BACKLOG.md: the first table in 'Step 1A Burn-In Tracker' "
+                 "has no 'Run ID' column", id="tracker-without-run-id"),
+    pytest.param("IMPLEMENTATION_BACKLOG.md", ("## MO-* Status", "## Milestones"),
+                 "IMPLEMENTATION_BACKLOG.md: ", id="no-status-section"),
+    pytest.param("PROJECT_DESIGN.md", ("| MO-2 |", "| MO-9 |"), "PROJECT_DESIGN.md: ",
+                 id="no-mo-2-row-in-the-design"),
+]
+
+
+def break_it(repo: Path, name: str, edit: tuple[str, str] | None) -> None:
+    if edit is None:
+        git(repo, "rm", "-q", name)
+    else:
+        text = {"IMPLEMENTATION_BACKLOG.md": BACKLOG, "PROJECT_DESIGN.md": DESIGN}[name]
+        assert edit[0] in text
+        (repo / name).write_text(text.replace(edit[0], edit[1]))
+    git(repo, "commit", "-qam", f"{name} as it stands")
+
+
+@pytest.mark.parametrize(("name", "edit", "said"), BROKEN)
+def test_run_refuses_before_the_wrapper_where_the_evidence_could_not_go(
+        repo: Path, cli, name: str, edit: tuple[str, str] | None, said: str) -> None:  # type: ignore[no-untyped-def]
+    break_it(repo, name, edit)
+    before = git(repo, "for-each-ref")
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 2 and r.err.startswith(f"evidencebot: error: nothing run: {said}"), r.err
+    assert "Fix: add it on the base branch" in r.err or "Fix: commit" in r.err
+    assert not (repo.parent / "ran").exists() and git(repo, "for-each-ref") == before
+    dry = cli("--repo", repo, "--json", "run", "--dry-run", "--skip-checks")
+    checks = {c["name"]: c for c in json.loads(dry.out)["checks"]}
+    assert dry.code == 3 and checks["documents"]["status"] == "FAIL"
+    assert said in checks["documents"]["reason"]
+
+
+def test_the_dry_run_says_the_documents_take_the_evidence(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    dry = cli("--repo", repo, "--json", "run", "--dry-run", "--skip-checks")
+    checks = {c["name"]: c for c in json.loads(dry.out)["checks"]}
+    assert checks["documents"]["status"] == "PASS"
+    assert "MO-2's status row" in checks["documents"]["reason"]
