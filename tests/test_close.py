@@ -61,6 +61,10 @@ def test_close_is_refused_at_2_of_3_and_succeeds_at_3(tmp_path: Path, cli) -> No
     third = cli("--repo", repo, "record", write_report(tmp_path / "r3.json", doc))
     assert third.code == 0 and "  next: the streak is met: `evidencebot close MO-2` makes " \
         "the closure commit and its merge request" in third.out, third.out
+    st = cli("--repo", repo, "status").out  # (each a report given to `record`)
+    streak = next(x for x in st.splitlines() if x.startswith("streak runs: "))
+    assert streak.endswith(" recorded by hand: a report given to `record`, not a session "
+                           "`run` ran)") and streak.count("2026") == 6, st
     ok = cli("--repo", repo, "--json", "close", "MO-2")
     assert ok.code == 0, ok.err
     doc = json.loads(ok.out)

@@ -12,7 +12,9 @@ from .output import show_closure
 @cli.command()
 @click.argument("milestone_id", metavar="MILESTONE")
 @click.option("--no-push", is_flag=True,
-              help="Do not push; write the description and print the commands instead.")
+              help="Do not push; write the description and print the commands instead "
+              "(what close does anyway where no merge-request provider is set in [ops] "
+              "provider or found from the remote's URL).")
 @json_option
 @pass_state
 def close(state: State, milestone_id: str, no_push: bool) -> int:

@@ -113,6 +113,12 @@ def _on_gateway(ctx: Context, c: OpsCommit) -> bool:
     return (up.outcome, up.reason) != (c.outcome, session.get("failure"))
 
 
+def by_hand(ctx: Context, runs: Sequence[OpsCommit]) -> list[str]:
+    """The run ids of ``runs`` recorded by hand (a report given to `record`, not a session
+    `run` ran: `_said`)."""
+    return [c.run_id for c in runs if not _said(ctx, c)["by_run"]]
+
+
 def _said(ctx: Context, c: OpsCommit) -> dict[str, Any]:
     """What run ``c``'s record says beside its metrics: whether `run` made it (its session
     holds the wrapper's command; `record` leaves it empty), the pre-run checks, and where the
