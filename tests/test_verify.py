@@ -712,6 +712,25 @@ def test_a_record_that_leaves_out_its_disconnections_is_caught(
     assert "give 'non-qualifying' (1 IBKR disconnection(s) > 0) (outcome-mismatch)" in r.out
 
 
+def test_thresholds_changed_on_the_base_are_named_in_the_mismatch(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: [qualify] raised on main after a run was recorded re-judges
+    it, and the finding said only "record the run again". It names the thresholds that
+    moved, then and now, and the way out."""
+    doc = report(finished=NOW - timedelta(hours=5), filled=2)
+    assert cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc)).code == 0
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "\n[qualify]\nmin_filled_orders = 3\n",
+                   encoding="utf-8")
+    git(trading_repo, "commit", "-qam", "three fills now")
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1
+    assert "give 'non-qualifying' (2 filled orders < 3); the base's [qualify] " \
+        "min_filled_orders changed since it was recorded (1 then, 3 now) " \
+        "(outcome-mismatch). Fix: the base's rules judge every run of the burn-in: put " \
+        "[qualify] back through review" in r.out, r.out
+
+
 def test_a_record_whose_code_is_not_its_reports_is_judged_by_the_report(
         trading_repo: Path, tmp_path: Path, cli, pinned_now: str,
         monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

@@ -257,9 +257,19 @@ def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
     merged_since = recorded == "non-qualifying" and record.verdict is not None and any(
         unreviewed_code(r) for r in record.verdict.reasons)
     if not merged_since:  # (an earlier release judged the code when the run was recorded)
+        from ..shape import as_dict
+
+        now = as_dict(ctx.rules.qualify)
+        moved = sorted(k for k in now if k in record.thresholds and record.thresholds[k] != now[k])
         add("outcome-mismatch", f"the record says {recorded!r} but its metrics and the rules "
-            f"give {v.outcome!r}" + (f" ({'; '.join(v.reasons)})" if v.reasons else ""),
-            "the outcome follows from the metrics and the base's rules: " + AGAIN)
+            f"give {v.outcome!r}" + (f" ({'; '.join(v.reasons)})" if v.reasons else "") + (
+                f"; the base's [qualify] {', '.join(moved)} changed since it was recorded "
+                f"({', '.join(f'{record.thresholds[k]} then, {now[k]} now' for k in moved)})"
+                if moved else ""),
+            ("the base's rules judge every run of the burn-in: put [qualify] back through "
+             "review, or start the ops branch again from the base and record anew"
+             if moved else "the outcome follows from the metrics and the base's rules: "
+             + AGAIN))
 
 
 class _Values:
