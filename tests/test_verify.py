@@ -855,6 +855,48 @@ def test_main_merged_into_the_ops_branch_moves_no_earlier_commit_off_the_base(
     assert r.code == 1 and blamed == [orphan]
 
 
+def test_two_lines_of_ops_commits_merged_are_one_finding(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: two lines of runs, each recorded by evidencebot, joined by a
+    plain merge (Markdown merged line by line, `merge=union`, reviewed on main). verify
+    blamed an honest run's trailers on one line against the other's runs, and passed a
+    merge whose tracker then held two streak lines. The join is the finding."""
+    for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):  # (the tests' pinned clock)
+        monkeypatch.setenv(key, NOW.isoformat())
+    (trading_repo / ".gitattributes").write_text("*.md merge=union\n")
+    git(trading_repo, "add", "-A")
+    git(trading_repo, "commit", "-qm", "Markdown merges line by line")
+
+    def run(n: int) -> None:
+        doc = report(finished=NOW - timedelta(hours=7 - n), filled=2)
+        assert cli("--repo", trading_repo, "record",
+                   write_report(tmp_path / f"{n}.json", doc)).code == 0
+
+    run(0)
+    git(trading_repo, "branch", "other", OPS)
+    run(1)  # one line: runs 0 and 1
+    git(trading_repo, "branch", "-f", "one", OPS)
+    git(trading_repo, "branch", "-f", OPS, "other")
+    run(2)  # the other: runs 0 and 2
+    git(trading_repo, "switch", "-q", OPS)
+    git(trading_repo, "merge", "-q", "--no-edit", "--no-verify", "one")
+    r = cli("--repo", trading_repo, "--json", "verify", "--range", f"main..{OPS}")
+    found = json.loads(r.out)["violations"]
+    merge = git(trading_repo, "rev-parse", OPS).strip()
+    assert r.code == 1 and [(v["rule"], v["commit"]) for v in found
+                            if v["rule"] == "ops-lines-merged"] == [("ops-lines-merged", merge)]
+    # main merged into one line of them joins nothing
+    git(trading_repo, "reset", "-q", "--hard", "one")
+    git(trading_repo, "switch", "-q", "main")
+    (trading_repo / "src" / "later.py").write_text("LATER = 1\n", encoding="utf-8")
+    git(trading_repo, "add", "-A")
+    git(trading_repo, "commit", "-qm", "reviewed change on main")
+    git(trading_repo, "switch", "-q", OPS)
+    git(trading_repo, "merge", "-q", "--no-edit", "--no-verify", "main")
+    assert cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}").code == 0
+
+
 def test_an_ops_branch_started_again_below_evidence_the_base_holds_is_caught(
         trading_repo: Path, tmp_path: Path, cli, pinned_now: str,
         monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

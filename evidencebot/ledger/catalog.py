@@ -21,6 +21,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
              "by the branch's name would land on the tag)"),
     RuleInfo("not-an-ops-commit", _RANGE, "an ops branch holds ops commits only"),
     RuleInfo("merge-with-changes", _RANGE, "a merge is exactly git's merge of its parents"),
+    RuleInfo("ops-lines-merged", _RANGE, "a merge joins no two lines of ops commits (each "
+             "run is judged against the one list of runs before it)"),
     RuleInfo("merge-with-trailers", _RANGE, "a merge carries no evidence trailers (it would "
              "be a run, closure or void no rule re-derives: it counts for nothing)"),
     RuleInfo("tree-malformed", _RANGE, "every folder a commit makes is a tree git would "

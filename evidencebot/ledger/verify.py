@@ -8,7 +8,7 @@ reviewer and for signed commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -171,7 +171,7 @@ def _walk(ctx: Context, report: Report, logged: Sequence[guard.Logged],
             report.findings.append(Finding(sha, rule, message, fix))
 
         if len(parents) > 1:
-            _merge(ctx, commit.tree, parents, c, add)
+            _merge(ctx, commit.tree, parents, c, index, add)
             continue
         folders = _folders(commit, tops)
         _trees(ctx, report, commit, trees, folders)
@@ -314,9 +314,20 @@ def _strays(ctx: Context, c: OpsCommit, changes: Sequence[Change],
 
 
 def _merge(ctx: Context, tree: str, parents: Sequence[str], c: OpsCommit | None,
-           add: Callable[[str, str, str], None]) -> None:
+           ops: Mapping[str, int], add: Callable[[str, str, str], None]) -> None:
     """A merge is the plain merge of its parents, and says nothing: evidence trailers on
-    one count for nothing (`history.MERGED_EVIDENCE`)."""
+    one count for nothing (`history.MERGED_EVIDENCE`). It joins no two lines of ops
+    commits (``ops``: every ops commit the range reaches): each run is judged against the
+    runs before it, and on two lines joined those are no longer one list (a run on one
+    line would be read as after the other's, its streak and its tracker's streak line
+    written without them)."""
+    sides = git.out(ctx.repo, "rev-list", "--left-right", f"{parents[0]}...{parents[-1]}")
+    own = {side[0] for side in sides.split() if side[1:] in ops}
+    if own == {"<", ">"}:
+        add("ops-lines-merged", "a merge of two lines of ops commits: each side holds "
+            "evidence the other does not", "the ops branch is one line: record on one "
+            "checkout (evidencebot brings the others along), and drop the other line's "
+            "commits or record their reports again on this one: " + DROP)
     if not commits.is_plain_merge(ctx.repo, tree, parents):
         add("merge-with-changes", "a merge commit whose tree is not the plain merge of its "
             "parents", "merge without editing; ops changes are ops commits")
