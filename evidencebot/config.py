@@ -276,8 +276,16 @@ class LoadedConfig:
 def _format_error(source: str, exc: Invalid) -> str:
     loc = [str(p) for p in exc.loc]
     if exc.extra:
+        import difflib
+
         section = f"[{'.'.join(loc[:-1])}] " if len(loc) > 1 else ""
-        return f"{source}: unknown key {section}{loc[-1]}"
+        near = difflib.get_close_matches(loc[-1], exc.known, n=1)
+        if exc.table:  # (a table of its own: a section)
+            name = ".".join(loc)
+            return f"{source}: unknown section [{name}]" + (
+                f" (did you mean [{'.'.join([*loc[:-1], near[0]])}]?)" if near else "")
+        return f"{source}: unknown key {section}{loc[-1]}" + (
+            f" (did you mean {near[0]}?)" if near else "")
     where = ".".join(loc) or "(top level)"
     return f"{source}: {where}: {exc.message}"
 

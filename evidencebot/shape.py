@@ -35,13 +35,17 @@ _BOUND_KEYS = frozenset(key for key, _words, _holds in _BOUNDS)
 
 
 class Invalid(ValueError):
-    """``loc`` (the key path) and one message; ``extra`` when the key is unknown."""
+    """``loc`` (the key path) and one message; ``extra`` when the key is unknown, with the
+    keys ``known`` there and whether its value is a table."""
 
-    def __init__(self, loc: tuple[str | int, ...], message: str, *, extra: bool = False):
+    def __init__(self, loc: tuple[str | int, ...], message: str, *, extra: bool = False,
+                 known: tuple[str, ...] = (), table: bool = False):
         super().__init__(message)
         self.loc = loc
         self.message = message
         self.extra = extra
+        self.known = known
+        self.table = table
 
 
 def bounded(default: Any, *, ge: float | None = None, gt: float | None = None,
@@ -81,7 +85,8 @@ def build(cls: type[T], data: Any, loc: tuple[str | int, ...] = ()) -> T:
     for key, raw in data.items():
         planned = by_key.get(key)
         if planned is None:
-            raise Invalid((*loc, str(key)), "Extra inputs are not permitted", extra=True)
+            raise Invalid((*loc, str(key)), "Extra inputs are not permitted", extra=True,
+                          known=tuple(by_key), table=isinstance(raw, Mapping))
         name, read, check = planned
         value = read(raw, (*loc, key))
         if check is not None and value is not None:

@@ -28,8 +28,9 @@ def test_init_template_parses_to_the_defaults() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[burnin]\nrunz = 2\n", "evidencebot.toml: unknown key [burnin] runz"),
-        ("[opps]\nbranch = 'x'\n", "evidencebot.toml: unknown key opps"),
+        ("[burnin]\nrunz = 2\n", "evidencebot.toml: unknown key [burnin] runz (did you mean runs?)"),
+        ("[opps]\nbranch = 'x'\n", "evidencebot.toml: unknown section [opps] (did you mean [ops]?)"),
+        ("opps = 2\n", "evidencebot.toml: unknown key opps (did you mean ops?)"),
         ("[report.fields]\nrun_id = 'run_id'\n", "is not a JSON pointer"),
         ("[qualify]\nmin_filled_orders = -1\n", "qualify.min_filled_orders"),
         ("[burnin]\ncommand = []\n", "burnin.command"),

@@ -248,7 +248,8 @@ def test_bad_config_exits_2_naming_the_key(trading_repo: Path, tmp_path: Path,
     (trading_repo / "evidencebot.toml").write_text("[qualify]\nmin_fills = 2\n")
     r = cli("--repo", trading_repo, "record", rep(tmp_path))
     assert r.code == 2
-    assert r.err.strip() == "evidencebot: error: evidencebot.toml: unknown key [qualify] min_fills"
+    assert r.err.strip() == "evidencebot: error: evidencebot.toml: unknown key [qualify] " \
+        "min_fills (did you mean min_filled_orders?)"
     assert git(trading_repo, "branch", "--list", OPS) == ""
 
 
