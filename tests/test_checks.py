@@ -102,6 +102,9 @@ HEALTHY_BUT_FAILING = ('import json; print(json.dumps({"healthy": True, "checks"
     pytest.param(HEALTHY, True, "PASS", "healthy (strict)", id="pass"),
     pytest.param(HEALTHY, False, "PASS", "healthy", id="pass-not-strict"),
     pytest.param("import sys; sys.exit(1)", True, "FAIL", "exited 1", id="non-zero-exit"),
+    pytest.param("import sys; sys.stderr.write('no broker\\nconfig/uk.yaml: not found\\n'); "
+                 "sys.exit(2)", True, "FAIL", "exited 2: config/uk.yaml: not found",
+                 id="non-zero-exit-says-its-last-error-line"),
     pytest.param(UNHEALTHY, True, "FAIL", "reports healthy: false; failing: ibkr_socket",
                  id="unhealthy-json"),
     pytest.param("print('ok')", False, "WARN", "no JSON", id="no-json-not-strict"),
