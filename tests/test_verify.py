@@ -831,18 +831,23 @@ def test_a_closure_whose_documents_say_more_than_close_writes_is_caught(
                      ("closure-documents-mismatch", "SESSION_LOG.md")}
 
 
+def main_merged_in(repo: Path) -> None:
+    """A reviewed change on main, merged into the ops branch (a plain merge)."""
+    git(repo, "switch", "-q", "main")
+    (repo / "src" / "later.py").write_text("LATER = 1\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "reviewed change on main")
+    git(repo, "switch", "-q", OPS)
+    git(repo, "merge", "-q", "--no-edit", "--no-verify", "main")
+
+
 def test_main_merged_into_the_ops_branch_moves_no_earlier_commit_off_the_base(
         recorded: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """The base merged into the ops branch (a plain merge) after two runs: every commit
     still descends from it; an orphan history merged in does not."""
     for key in ("GIT_AUTHOR_DATE", "GIT_COMMITTER_DATE"):  # (the tests' pinned clock)
         monkeypatch.setenv(key, NOW.isoformat())
-    git(recorded, "switch", "-q", "main")
-    (recorded / "src" / "later.py").write_text("LATER = 1\n", encoding="utf-8")
-    git(recorded, "add", "-A")
-    git(recorded, "commit", "-qm", "reviewed change on main")
-    git(recorded, "switch", "-q", OPS)
-    git(recorded, "merge", "-q", "--no-edit", "--no-verify", "main")
+    main_merged_in(recorded)
     r = cli("--repo", recorded, "verify", "--range", f"main..{OPS}")
     assert r.code == 0, r.out
     orphan = subprocess.run(["git", "-C", str(recorded), "commit-tree", "HEAD^{tree}", "-m",
@@ -888,12 +893,7 @@ def test_two_lines_of_ops_commits_merged_are_one_finding(
                             if v["rule"] == "ops-lines-merged"] == [("ops-lines-merged", merge)]
     # main merged into one line of them joins nothing
     git(trading_repo, "reset", "-q", "--hard", "one")
-    git(trading_repo, "switch", "-q", "main")
-    (trading_repo / "src" / "later.py").write_text("LATER = 1\n", encoding="utf-8")
-    git(trading_repo, "add", "-A")
-    git(trading_repo, "commit", "-qm", "reviewed change on main")
-    git(trading_repo, "switch", "-q", OPS)
-    git(trading_repo, "merge", "-q", "--no-edit", "--no-verify", "main")
+    main_merged_in(trading_repo)
     assert cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}").code == 0
 
 
