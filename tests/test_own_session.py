@@ -72,22 +72,3 @@ def test_verify_reads_the_session_s_start_from_the_record(
     found = json.loads(v.out)["violations"]
     assert v.code == 1 and [x["rule"] for x in found] == ["outcome-mismatch"]
     assert "before `run` started it" in found[0]["message"]
-
-
-def test_a_run_record_without_its_start_is_a_finding(
-        tmp_path: Path, port: int, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """A record naming the wrapper `run` started but not when: the rule above would read
-    nothing, so the record is blamed (a pinned clock or not)."""
-    from evidencebot.evidence.record import SessionInfo
-    from evidencebot.runbook import burnin
-
-    monkeypatch.setattr(burnin, "SessionInfo",
-                        lambda **k: SessionInfo(**{**k, "began": None}))
-    repo = repo_at(tmp_path, port, pinned=True)
-    monkeypatch.setenv(SCENARIO_ENV, "qualifying")
-    monkeypatch.setenv("EVIDENCEBOT_NOW", "2026-11-25T10:05:00Z")
-    assert cli("--repo", repo, "run", "--skip-checks", "--no-push").code == 0
-    assert record_of(repo)["session"]["began"] is None
-    v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
-    assert v.code == 1
-    assert [x["rule"] for x in json.loads(v.out)["violations"]] == ["session-start-missing"]

@@ -9,8 +9,8 @@ says (its times, its code, its IBKR messages) and the base branch's config; `rec
   (`Context.base_at`), and clean; the record's code is
   held to what the report says of its own code (`code_facts`).
 - Connectivity: at most `[qualify] max_disconnects` disconnections, when that is set.
-- Its own session: a run `run` made started no earlier than `run` started it (five
-  minutes of clock skew allowed): a wrapper that hands back a report of a half hour
+- Its own session: a run `run` made started no earlier than `run` started it (a minute
+  allowed: one machine's clock): a wrapper that hands back a report of a half hour
   already gone ran no session (on a real clock; a pinned one is the operator's word).
 """
 
@@ -21,11 +21,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import Qualify
-from ..defaults import MAX_CLOCK_SKEW_SECONDS
 from ..frozen import frozen
 from .window import Window, interval_problem
 
 DURATION_SLACK_SECONDS = 60
+# `run` and the wrapper it starts read one machine's clock: a report's session may start
+# this much before `run` started it (whole seconds, a wrapper's own rounding), no more
+ONE_CLOCK_SECONDS = 60
 
 
 @frozen
@@ -80,7 +82,7 @@ def run_reasons(f: RunFacts, *, window: Window, qualify: Qualify, base: str) -> 
         reasons.append(f"{f.disconnects} IBKR disconnection(s) > {limit}")
     if f.exit_code not in (None, 0):  # (its report was written: the session ran)
         reasons.append(f"the burn-in command exited {f.exit_code}, not 0")
-    if f.began is not None and f.started < f.began - timedelta(seconds=MAX_CLOCK_SKEW_SECONDS):
+    if f.began is not None and f.started < f.began - timedelta(seconds=ONE_CLOCK_SECONDS):
         reasons.append(f"the report's session started at {f.started:%Y-%m-%dT%H:%M:%SZ}, "
                        f"before `run` started it at {f.began:%Y-%m-%dT%H:%M:%SZ}: a report "
                        "of another session")

@@ -61,8 +61,6 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
              "outcome and reason are what `run` reads in the log beside it and its exit code, "
              "with the gateway up or gone after the run (a crash, or no exit code, is a "
              "code failure)"),
-    RuleInfo("session-start-missing", _RUN, "a record of a session `run` made says when "
-             "`run` started it"),
     RuleInfo("outcome-mismatch", _RUN, "the outcome follows from the metrics and the trust "
              "rules of the base config (a report's session starts no earlier than `run` "
              "started it)"),

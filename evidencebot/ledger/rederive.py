@@ -96,7 +96,6 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
             f"{c.run_id!r}", AGAIN)
     _times(ctx, c, record, add)
     parts.attempt(record, add)
-    parts.began(record, add)
     log = parts.kept_log(ctx, c, path, records)
     parts.failure(ctx, record, log, add)
     _verdict(ctx, record, add, _report(ctx, record, add),

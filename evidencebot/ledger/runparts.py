@@ -65,15 +65,6 @@ def attempt(record: EvidenceRecord, add: Add) -> None:
             "a run that produced a report takes its outcome from it: " + AGAIN)
 
 
-def began(record: EvidenceRecord, add: Add) -> None:
-    """A record of a session `run` made (its wrapper's command is in it) says when `run`
-    started it: without that, the trust rule that the report's session is the one `run`
-    started (`trust.run_reasons`) would read nothing."""
-    if record.session.command and record.session.began is None:
-        add("session-start-missing", "the record names the wrapper `run` started but not "
-            "when it started it (session.began)", AGAIN)
-
-
 def kept_log(ctx: Context, c: OpsCommit, path: str,
              records: Sequence[Record] | None) -> bytes | None:
     """The log run commit ``c`` keeps beside its record at ``path`` (None: none)."""
