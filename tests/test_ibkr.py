@@ -143,6 +143,17 @@ def test_ctrl_c_during_the_probe_is_an_interrupt_at_once() -> None:
                  "failed-code", None, id="a-crash-exiting-2-is-no-502"),
     pytest.param(3, "Traceback (most recent call last):\n  File x\nKeyError: 'bid'",
                  "failed-code", None, id="a-crash-exiting-3-is-no-326"),
+    # the exit codes say 502 and 326 where the log holds them (found by an adversary: a
+    # wrapper's own usage error exits 2, and was read as a 502 that leaves the streak)
+    pytest.param(2, "usage: run.py [-h] [--runs N]\nrun.py: error: unrecognized arguments: "
+                 "--paper", "failed-code", None, id="a-usage-error-exiting-2-is-no-502"),
+    pytest.param(2, "python: can't open file '/bot/scripts/run.py': [Errno 2] No such file",
+                 "failed-code", None, id="a-missing-script-exiting-2-is-no-502"),
+    pytest.param(3, "all ids tried", "failed-code", None, id="an-exit-3-without-326-is-no-326"),
+    pytest.param(2, "Error 502: Couldn't connect to TWS, retrying\ngave up after 3 tries",
+                 "failed-infra", "retry_connect", id="an-exit-2-after-502s-is-502"),
+    pytest.param(3, "Error 326, reqId -1: client id 17 already in use\ngave up",
+                 "failed-infra", "retry_client_id", id="an-exit-3-after-326s-is-326"),
     pytest.param(1, "Warning 2104, reqId -1: farm OK\nsomething odd", "failed-code", None,
                  id="farm-ok-is-not-a-cause"),
     pytest.param(None, "still running", "failed-code", None, id="hung"),
