@@ -86,6 +86,10 @@ _LOOK_ALIKES = str.maketrans({
     "Ꮐ": "g", "Ꮋ": "h", "Ꭵ": "i", "Ꭻ": "j", "Ꮶ": "k", "Ꮮ": "l", "Ꮇ": "m", "Ꮲ": "p",
     "Ꮢ": "r", "Ꮪ": "s", "Ꮤ": "t", "Ꮩ": "v", "Ꮃ": "w", "Ꮓ": "z", "ǀ": "l", "ı": "i",
     "ɑ": "a",
+    # strokes and rings of other scripts: a Hebrew paseq, Arabic-Indic ones, a runic isaz,
+    # Thai, Devanagari and Bengali zeros
+    "\u05c0": "l", "\u0661": "l", "\u06f1": "l", "\u16c1": "l", "\u0e50": "o",
+    "\u0966": "o", "\u09e6": "o",
     # dashes a reader takes for a hyphen ("MO‑2" with a non-breaking one)
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
     "\u2015": "-", "\u2212": "-", "\ufe63": "-", "\uff0d": "-",
@@ -111,7 +115,10 @@ def skeleton(text: str) -> str:
     if not text.isascii():
         import unicodedata
 
-        text = unicodedata.normalize("NFKC", text).casefold().translate(_LOOK_ALIKES)
+        # (the table before NFKC too: it folds some look-alikes into letters that are
+        # none, the lunate sigma ϲ into σ)
+        text = unicodedata.normalize("NFKC", text.translate(_LOOK_ALIKES)).casefold()
+        text = text.translate(_LOOK_ALIKES)
         text = _IGNORABLE.sub("", text)
     return " ".join(text.casefold().translate(_INLINE).split())
 

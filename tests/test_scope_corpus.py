@@ -320,6 +320,15 @@ FORBIDDEN = [
         "\u13df\u13deO\u13da\u13ac\u13a0 on 2026-11-25 by runs"), "milestone-closed-early"),
     Case("session-log-field-says-closed-with-a-dental-click", append("SESSION_LOG.md", (
         ENTRY + "- Result: MO-2 c\u01c0osed\n").encode()), "milestone-closed-early"),
+    # and then (round 23): a lunate sigma, a zero for the o, a paseq and a Thai zero
+    Case("mo-note-says-closed-with-a-lunate-sigma", edit(
+        "IMPLEMENTATION_BACKLOG.md", "burn-in started", "\u03f2losed on 2026-11-25 by runs"),
+         "milestone-closed-early"),
+    Case("session-log-field-says-closed-with-a-zero", append("SESSION_LOG.md", (
+        ENTRY + "- Result: MO-2 cl0sed\n").encode()), "milestone-closed-early"),
+    Case("session-log-field-says-closed-with-a-paseq-and-a-thai-zero", append(
+        "SESSION_LOG.md", (ENTRY + "- Result: MO-2 c\u05c0\u0e50sed\n").encode()),
+         "milestone-closed-early"),
     Case("mo-note-says-closed-in-pieces", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
                                                "CL`OS`ED, [3 of](#) 3"),
          "milestone-closed-early"),

@@ -236,8 +236,9 @@ def markup_violation(path: str, found: str, lines: tuple[int, int],
                      "span", lines, section)
 
 
-# (searched in `textsafe.skeleton` text; an l a font draws as I or 1 or | reads as one)
-CLOSED_WORD = re.compile(r"\bc[li1|]osed\b")
+# (searched in `textsafe.skeleton` text; an l a font draws as I or 1 or |, and an o as 0,
+# read as themselves)
+CLOSED_WORD = re.compile(r"\bc[li1|][o0]sed\b")
 # a milestone id as a reader takes it: MO-2, MO 2, MO·2, MO-02 (the same)
 MO_NAMED = re.compile(r"\bmo[-\s._\u00b7]?0*([0-9]+)\b")
 
