@@ -40,6 +40,15 @@ BROKEN = [
                  "IMPLEMENTATION_BACKLOG.md: ", id="no-status-section"),
     pytest.param("PROJECT_DESIGN.md", ("| MO-2 |", "| MO-9 |"), "PROJECT_DESIGN.md: ",
                  id="no-mo-2-row-in-the-design"),
+    # found by an adversary: documents the sections are in, but where a run's commit
+    # breaks the scope rules (the streak line under an HTML block; a NUL byte)
+    pytest.param("IMPLEMENTATION_BACKLOG.md", ("Consecutive qualifying runs: 1 of 3",
+                                               "<div>\nConsecutive qualifying runs: 1 of 3"),
+                 "a run's evidence would break the scope rules on ops/evidence: ",
+                 id="streak-line-under-an-html-block"),
+    pytest.param("IMPLEMENTATION_BACKLOG.md", ("## Later", "## Later\0"),
+                 "a run's evidence would break the scope rules on ops/evidence: ",
+                 id="a-nul-byte-in-the-backlog"),
 ]
 
 
@@ -60,7 +69,8 @@ def test_run_refuses_before_the_wrapper_where_the_evidence_could_not_go(
     before = git(repo, "for-each-ref")
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 2 and r.err.startswith(f"evidencebot: error: nothing run: {said}"), r.err
-    assert "Fix: add it on the base branch" in r.err or "Fix: commit" in r.err
+    assert r.err.splitlines()[-1].startswith(("Fix: add it on the base branch",
+                                              "Fix: commit", "Fix: mend the documents"))
     assert not (repo.parent / "ran").exists() and git(repo, "for-each-ref") == before
     dry = cli("--repo", repo, "--json", "run", "--dry-run", "--skip-checks")
     checks = {c["name"]: c for c in json.loads(dry.out)["checks"]}

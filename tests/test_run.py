@@ -464,7 +464,8 @@ def test_a_wrapper_left_by_a_killed_run_stops_the_next_run(repo: Path, tmp_path:
 
 INTERRUPTING_GIT = r'''#!{python}
 import os, signal, sys
-if "commit-tree" in sys.argv[1:]:  # the run's commit is being made: Ctrl-C now, as a
+# the run's commit is being made (its report written: not the trial before the session)
+if "commit-tree" in sys.argv[1:] and os.path.exists(os.environ["EVB_TEST_REPORT"]):  # Ctrl-C, as a
     os.killpg(os.getpgid(os.getppid()), signal.SIGINT)  # terminal sends it: to the group
 os.execv({git!r}, [{git!r}, *sys.argv[1:]])
 '''
@@ -482,7 +483,8 @@ def test_ctrl_c_while_a_session_is_recorded_waits_for_the_record(repo: Path,
     shim.parent.mkdir()
     shim.write_text(INTERRUPTING_GIT.format(python=sys.executable, git=shutil.which("git")))
     shim.chmod(0o755)
-    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
+    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
+           "EVB_TEST_REPORT": str(repo / "latest.json")}
     proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
                            "--skip-checks"], env=env, capture_output=True, text=True,
                           timeout=120, start_new_session=True)  # (its own terminal group)

@@ -111,20 +111,29 @@ def rerendered(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
 def unwritable(ctx: Context) -> UsageError | None:
     """Why the documents on the ops branch (its tip, else the base's) cannot take a run's
     row and entry, or the burn-in milestone's closure; None when they can. What `run`
-    asks before a session is spent (`record` and `close` would refuse after it)."""
-    from ..evidence.render import tracker_table
+    asks before a session is spent (`record` and `close` would refuse after it): a trial
+    attempt's commit is built and judged by the scope rules as `record` builds one (its
+    objects are left to git's garbage collection; no ref points at them)."""
+    from ..evidence.record import CodeState, Outcome, SessionInfo, attempt_stem, build_record
+    from ..ledger.recorder import run_draft
 
-    d = ctx.cfg.docs
     fix = ("add it on the base branch and merge it through review; `evidencebot demo` "
            "builds a repository with the three documents and the sections evidencebot "
            "edits (README: On your own trading repository)")
     tip = ctx.tip().sha
+    trial = build_record(cfg=ctx.rules, run_id=attempt_stem(ctx.now, "failed-infra"),
+                         outcome=Outcome.FAILED_INFRA, recorded_at=ctx.now, started_at=ctx.now,
+                         finished_at=ctx.now, metrics=None, verdict=None, report=None,
+                         code=CodeState(commit=tip, dirty=False), session=SessionInfo())
     try:
-        tracker_table(ctx.cfg, read_docs(ctx, tip, d.backlog, d.session_log)[d.backlog])
-    except mdedit.MarkdownEditError as e:
-        return UsageError(f"{d.backlog}: {e}", fix=fix)
+        ctx.build(tip, run_draft(ctx, trial, parent=tip, attachments={}).draft)
+    except PolicyViolation as e:
+        return UsageError(f"a run's evidence would break the scope rules on "
+                          f"{ctx.cfg.ops.branch}: {e}".replace(
+                              ": the ops commit would break the scope rules:", ":"),
+                          fix="mend the documents on the base branch through review")
     except UsageError as e:
-        return e
+        return e if e.fix else UsageError(str(e), fix=fix)
     try:
         _documents(ctx, tip, ctx.milestone, ["<run id>"], ctx.now)
     except mdedit.MarkdownEditError as e:
