@@ -273,23 +273,6 @@ class LoadedConfig:
     sha256: str  # of the file's bytes, "none" without a file
 
 
-def _format_error(source: str, exc: Invalid) -> str:
-    loc = [str(p) for p in exc.loc]
-    if exc.extra:
-        import difflib
-
-        section = f"[{'.'.join(loc[:-1])}] " if len(loc) > 1 else ""
-        near = difflib.get_close_matches(loc[-1], exc.known, n=1)
-        if exc.table:  # (a table of its own: a section)
-            name = ".".join(loc)
-            return f"{source}: unknown section [{name}]" + (
-                f" (did you mean [{'.'.join([*loc[:-1], near[0]])}]?)" if near else "")
-        return f"{source}: unknown key {section}{loc[-1]}" + (
-            f" (did you mean {near[0]}?)" if near else "")
-    where = ".".join(loc) or "(top level)"
-    return f"{source}: {where}: {exc.message}"
-
-
 def parse(data: bytes, *, source: str) -> Config:
     """Parse config bytes (a TOML file or a pyproject.toml) into a validated Config."""
     try:
@@ -311,7 +294,7 @@ def from_mapping(doc: dict[str, Any], *, source: str) -> Config:
     try:
         cfg = build(Config, doc)
     except Invalid as e:
-        raise UsageError(_format_error(source, e)) from None
+        raise UsageError(e.said(source)) from None
     if cfg.ops.branch == cfg.ops.base:  # (evidence would be committed onto the reviewed base)
         raise UsageError(f"{source}: ops.branch: {cfg.ops.branch!r} is the base branch "
                          "itself; the ops branch is a branch of its own, e.g. ops/evidence")

@@ -47,6 +47,22 @@ class Invalid(ValueError):
         self.known = known
         self.table = table
 
+    def said(self, source: str) -> str:
+        """One line naming ``source`` and the key: "unknown key [burnin] runz (did you mean
+        runs?)", "unknown section [burnim] (did you mean [burnin]?)", "window.days: ..."."""
+        loc = [str(p) for p in self.loc]
+        if not self.extra:
+            return f"{source}: {'.'.join(loc) or '(top level)'}: {self.message}"
+        import difflib
+
+        near = next(iter(difflib.get_close_matches(loc[-1], self.known, n=1)), None)
+        if self.table:  # (a table of its own: a section)
+            what, meant = f"section [{'.'.join(loc)}]", f"[{'.'.join([*loc[:-1], near or ''])}]"
+        else:
+            what = "key " + (f"[{'.'.join(loc[:-1])}] " if len(loc) > 1 else "") + loc[-1]
+            meant = near or ""
+        return f"{source}: unknown {what}" + (f" (did you mean {meant}?)" if near else "")
+
 
 def bounded(default: Any, *, ge: float | None = None, gt: float | None = None,
             le: float | None = None) -> Any:
