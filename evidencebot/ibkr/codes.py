@@ -150,8 +150,8 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     """The runbook's failure handling, as a function of the wrapper's log and exit code.
 
     Precedence: 326 (retry with the next id) > 502/refused (retry), each on the log's
-    last line or said by the exit code (3, 2) of a log that holds it, and neither beside a
-    crash (`crashed_in`) >
+    last line (the wrapper's exit codes 3 and 2 alone say nothing: Python's usage errors
+    exit 2 too), and neither beside a crash (`crashed_in`) >
     lost connectivity (1100 & co: infra) logged before any crash report and followed by
     no restoration (1101, 1102) > a crash (a code bug, even when the gateway went away:
     surviving one is what the burn-in tests, and whether it went is not in the evidence
@@ -166,14 +166,14 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     # a 502 it retried say nothing of a crash after them that no rule recognises.
     lines = [ln for ln in log_text.splitlines() if ln.strip()]
     ended = set(parse_codes(lines[-1] if lines else "")) - INFORMATIONAL - set(benign)
-    # (the auto-client wrapper's exit codes 3 and 2 say 326 and 502, where its log holds
-    # them: Python's own usage errors and a script that cannot be opened exit 2 too)
-    if not crashed and (IN_USE in ended or (exit_code == 3 and IN_USE in codes)):
+    # (the auto-client wrapper's exit codes 3 and 2 mean 326 and 502, but Python's own
+    # usage errors and a script that cannot be opened exit 2 too, a 502 retried past early
+    # in the log says nothing of them: the log's last line says which)
+    if not crashed and IN_USE in ended:
         return Classification("failed-infra", "client id already in use (error 326)", codes,
                               retry_client_id=True)
-    if not crashed and (COULD_NOT_CONNECT in ended or _REFUSED.search(lines[-1] if lines else "")
-                        or (exit_code == 2 and (COULD_NOT_CONNECT in codes
-                                                or _REFUSED.search(log_text) is not None))):
+    if not crashed and (COULD_NOT_CONNECT in ended
+                        or _REFUSED.search(lines[-1] if lines else "")):
         return Classification("failed-infra", f"could not connect (error 502): {FIX_502}",
                               codes, retry_connect=True)
     lost = sorted(set(_unrestored(before_crash(log_text))) & CONNECTIVITY - set(benign))
