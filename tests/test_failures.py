@@ -180,16 +180,24 @@ def test_a_failure_laid_on_the_gateway_is_named_in_the_merge_request(
         repo: Path, cli, monkeypatch: pytest.MonkeyPatch, gateway_port: int) -> None:  # type: ignore[no-untyped-def]
     """The one reading verify cannot refute (the gateway gone after the run, which the
     commit does not hold) is put to the reviewer by name in the closure's merge request."""
+    from datetime import datetime
+
+    from evidencebot.sim.trading_repo import report, write_report
+
     def run(hour: int, name: str) -> None:
         monkeypatch.setenv("EVIDENCEBOT_NOW", f"2026-11-25T{hour:02d}:05:00Z")
         scenario(monkeypatch, name)
         cli("--repo", repo, "run", "--skip-checks", "--no-push")
 
+    # the streak's first run (a report given to `record`), then the gateway goes mid-run
+    first = report(finished=datetime.fromisoformat("2026-11-25T08:35:00+00:00"))
+    monkeypatch.setenv("EVIDENCEBOT_NOW", "2026-11-25T08:40:00Z")
+    assert cli("--repo", repo, "record", write_report(repo.parent / "r.json", first)).code == 0
     run(9, "long")
     assert trailers(repo)["Evidence-Outcome"] == "failed-infra"
     gone = trailers(repo)["Evidence-Run-Id"]
     with running_gateway(port=gateway_port, hold_client_ids={17}):  # (restarted)
-        for hour in (10, 11, 12):
+        for hour in (10, 11):
             run(hour, "qualifying")
     assert trailers(repo)["Milestone-Status"] == "CLOSED"
     description = git(repo, "show", f"{OPS}:reports/evidence/milestones/MO-2.md")

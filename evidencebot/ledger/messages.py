@@ -48,6 +48,17 @@ def log_path(record_file: str) -> str:
     return record_file[:-len(".json")] + ".log"
 
 
+def readings(ctx: Context, *, exit_code: int | None, log: bytes | None
+             ) -> tuple[Classification, Classification]:
+    """What `run` makes of an attempt's committed log and exit code with the gateway up
+    after the run, and with it gone (`attempt_failure`): the one fact the commit does not
+    hold. A recorded outcome neither gives is refuted (`runparts.failure`); one only the
+    second gives, where the first is a code failure, is put to the reviewer
+    (`describe`)."""
+    return (attempt_failure(ctx, exit_code=exit_code, log=log, gateway_alive=True),
+            attempt_failure(ctx, exit_code=exit_code, log=log, gateway_alive=False))
+
+
 def attempt_failure(ctx: Context, *, exit_code: int | None, log: bytes | None,
                     gateway_alive: bool, seen_alive: bool = True) -> Classification:
     """Why an attempt left no report (`codes.classify_failure`), read from its log as the

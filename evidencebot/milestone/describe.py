@@ -47,8 +47,10 @@ def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
     """The merge-request description for closing at ``tip`` (the closure's parent): a
     function of the history at ``tip`` alone, so `verify` can render it again."""
     runs = [{**run_view(r), **_said(ctx, r)} for r in s.evidence_runs]
-    by_hand = [r["run_id"] for r in runs if not r["by_run"]]
-    on_gateway = [c.run_id for c in s.attempts if _on_gateway(ctx, c)]
+    by_hand = [r["run_id"] for r in runs if not r["by_run"]]  # (`by_hand`, from `_said`)
+    span = sorted(r.started or r.date for r in s.evidence_runs)
+    on_gateway = [c.run_id for c in s.attempts if span and span[0] <= (c.started or c.date)
+                  <= span[-1] and _on_gateway(ctx, c)]
     attempts = attempts_view(s, reasons_of(ctx.repo, s.attempts))
     ops = ctx.history(tip)
     checks = sorted({r["checks"] for r in runs if r["checks"]})
@@ -95,22 +97,21 @@ def _record(ctx: Context, c: OpsCommit) -> dict[str, Any]:
 
 
 def _on_gateway(ctx: Context, c: OpsCommit) -> bool:
-    """Whether attempt ``c`` is neutral only because the gateway went away after it: its
-    kept log and exit code read otherwise with the gateway up (`messages.attempt_failure`,
-    as `verify` reads them), and whether it was up is the one fact the evidence does not
-    hold (`runparts.failure`), so the reviewer is asked."""
-    from ..ledger.messages import attempt_failure, log_path
+    """Whether attempt ``c`` (among the named runs) is neutral only because the gateway
+    went away after it: with the gateway up its kept log and exit code read as a code
+    failure, which breaks the streak (`messages.readings`, as `verify` reads them), and
+    whether it was up is the one fact the evidence does not hold, so the reviewer is
+    asked."""
+    from ..ledger.messages import log_path, readings
 
     path = c.trailers.get("Evidence-Record", "")
     if c.outcome not in ("failed-infra", "failed-market-data") or not path.endswith(".json"):
         return False
     session = _record(ctx, c).get("session")
-    session = session if isinstance(session, dict) else {}
-    code = session.get("exit_code")
-    up = attempt_failure(ctx, exit_code=code if isinstance(code, int) else None,
-                         log=git.show_bytes(ctx.repo, c.sha, log_path(path)),
-                         gateway_alive=True)
-    return (up.outcome, up.reason) != (c.outcome, session.get("failure"))
+    code = session.get("exit_code") if isinstance(session, dict) else None
+    up, _gone = readings(ctx, exit_code=code if isinstance(code, int) else None,
+                         log=git.show_bytes(ctx.repo, c.sha, log_path(path)))
+    return up.outcome == "failed-code"
 
 
 def by_hand(ctx: Context, runs: Sequence[OpsCommit]) -> list[str]:
