@@ -72,3 +72,46 @@ def test_verify_reads_the_session_s_start_from_the_record(
     found = json.loads(v.out)["violations"]
     assert v.code == 1 and [x["rule"] for x in found] == ["outcome-mismatch"]
     assert "before `run` started it" in found[0]["message"]
+
+
+FUTURE_WRAPPER = """\
+import json, sys
+from datetime import datetime, timedelta, timezone
+sys.path.insert(0, sys.argv[2])
+from evidencebot.sim.trading_repo import report
+now = datetime.now(timezone.utc).replace(microsecond=0)
+doc = report(finished=now + timedelta(seconds=200), duration=210)
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    json.dump(doc, f)
+"""
+
+
+def test_a_report_of_a_session_still_to_come_does_not_qualify(
+        tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: a wrapper that returns at once with a report finishing a few
+    minutes ahead (inside what `record` allows a clock to run fast) claimed minutes on
+    paper it never spent. `run` and its wrapper read one clock: the session finished no
+    later than `run` recorded it."""
+    import sys
+
+    import evidencebot
+
+    script = tmp_path / "wrapper.py"
+    script.write_text(FUTURE_WRAPPER)
+    src = str(Path(evidencebot.__file__).parent.parent)
+    repo = write_repo(tmp_path / "bot", pinned_clock=False, extra={
+        "evidencebot.toml": "[burnin]\n"
+        f"command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
+        f'"latest.json", {json.dumps(src)}]\n'
+        'report = "latest.json"\n[qualify]\nmin_paper_duration_seconds = 200\n'
+        '[window]\ndays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]\n'
+        'start = "00:00"\nend = "00:00"\nholidays = ""\n',
+        ".gitignore": "latest.json\n"})
+    r = cli("--repo", repo, "run", "--skip-checks", "--no-push")
+    assert r.code == 0, r.err
+    record = record_of(repo)
+    assert record["outcome"] == "non-qualifying"
+    assert [x for x in record["verdict"]["reasons"] if "after `run` recorded it" in x] == [
+        f"the report's session finished at {record['finished_at']}, after `run` recorded it "
+        f"at {record['recorded_at']}: a report of another session"]
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0

@@ -112,7 +112,8 @@ class SessionRecord:
     retry_after: str | None = None
     log: str | None = None
     handoff: str | None = None
-    began: str | None = None  # when `run` started the session (None: recorded by hand)
+    began: str | None = None  # when `run` started the session (None: not known: recorded
+    # by hand, or by a release that did not keep it)
 
     _checks: ClassVar = {"began": _valid_stamp}
 
@@ -159,6 +160,10 @@ class EvidenceRecord(_File):
     @property
     def finished(self) -> datetime:
         return parse_stamp(self.finished_at)
+
+    @property
+    def recorded_at_time(self) -> datetime:
+        return parse_stamp(self.recorded_at)
 
 
 def canonical(value: Any) -> bytes:

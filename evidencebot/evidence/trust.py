@@ -9,9 +9,10 @@ says (its times, its code, its IBKR messages) and the base branch's config; `rec
   (`Context.base_at`), and clean; the record's code is
   held to what the report says of its own code (`code_facts`).
 - Connectivity: at most `[qualify] max_disconnects` disconnections, when that is set.
-- Its own session: a run `run` made started no earlier than `run` started it (a minute
-  allowed: one machine's clock): a wrapper that hands back a report of a half hour
-  already gone ran no session (on a real clock; a pinned one is the operator's word).
+- Its own session: a run `run` made started no earlier than `run` started it and
+  finished no later than `run` recorded it (a minute allowed: one machine's clock): a
+  wrapper that hands back a report of a half hour already gone, or still to come, ran
+  no session (on a real clock; a pinned one is the operator's word).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class RunFacts:
     disconnects: int | None = None
     exit_code: int | None = None  # the burn-in command's (None: recorded by hand)
     began: datetime | None = None  # when `run` started the session (None: not known)
+    recorded: datetime | None = None  # when `run` recorded it (with ``began``)
 
 
 def code_facts(commit: str, dirty: bool | None, reported: Any,
@@ -82,8 +84,13 @@ def run_reasons(f: RunFacts, *, window: Window, qualify: Qualify, base: str) -> 
         reasons.append(f"{f.disconnects} IBKR disconnection(s) > {limit}")
     if f.exit_code not in (None, 0):  # (its report was written: the session ran)
         reasons.append(f"the burn-in command exited {f.exit_code}, not 0")
-    if f.began is not None and f.started < f.began - timedelta(seconds=ONE_CLOCK_SECONDS):
+    slack = timedelta(seconds=ONE_CLOCK_SECONDS)
+    if f.began is not None and f.started < f.began - slack:
         reasons.append(f"the report's session started at {f.started:%Y-%m-%dT%H:%M:%SZ}, "
                        f"before `run` started it at {f.began:%Y-%m-%dT%H:%M:%SZ}: a report "
+                       "of another session")
+    if f.began is not None and f.recorded is not None and f.finished > f.recorded + slack:
+        reasons.append(f"the report's session finished at {f.finished:%Y-%m-%dT%H:%M:%SZ}, "
+                       f"after `run` recorded it at {f.recorded:%Y-%m-%dT%H:%M:%SZ}: a report "
                        "of another session")
     return reasons

@@ -92,7 +92,8 @@ def record_report(ctx: Context, report_path: Path, *, log: bytes | None = None,
                     code=(code.commit, code.dirty), reported=metrics,
                     disconnects=conn.disconnects if conn is not None else None,
                     exit_code=session.exit_code if session is not None else None,
-                    began=session.began if session is not None else None)
+                    began=session.began if session is not None else None,
+                    recorded=now.replace(microsecond=0))
     path = record_path(ctx.cfg, metrics.run_id)
     record = build_record(
         cfg=ctx.rules, run_id=metrics.run_id, outcome=Outcome(v.outcome), recorded_at=now,

@@ -249,7 +249,8 @@ def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
                           code=(record.code.commit, record.code.dirty), reported=reported,
                           disconnects=disconnects, exit_code=record.session.exit_code,
                           began=parse_stamp(record.session.began)
-                          if record.session.began is not None else None)
+                          if record.session.began is not None else None,
+                          recorded=record.recorded_at_time)
     recorded = record.outcome.value
     if v.outcome == recorded:
         return

@@ -29,19 +29,20 @@ if TYPE_CHECKING:
 def verdict_for(ctx: Context, values: MetricValues, *, started: datetime, finished: datetime,
                 code: tuple[str, bool | None], reported: object,
                 disconnects: int | None, exit_code: int | None,
-                began: datetime | None) -> Verdict:
+                began: datetime | None, recorded: datetime) -> Verdict:
     """A run's verdict under the base's rules: the thresholds on ``values``, then the trust
     rules (the window, the duration claimed, the code the base held when it started, held
     to what the report says of it: ``reported``, its metrics or None; the disconnections,
-    the wrapper's exit code, and when `run` started the session: ``began``, unless the
-    base pins the clock). The one reading, for `record` and `verify`."""
+    the wrapper's exit code, and when `run` started the session and ``recorded`` it:
+    ``began``, unless the base pins the clock). The one reading, for `record` and
+    `verify`."""
     from ..evidence.trust import RunFacts, code_facts, run_reasons
     from ..evidence.verdict import verdict
 
     shown, held, dirty = code_facts(code[0], code[1], reported, ctx.reviewed_at(started))
     facts = RunFacts(started, finished, values.paper_duration_seconds, shown, held,
                      disconnects, exit_code,
-                     None if ctx.rules.ops.allow_pinned_clock else began)
+                     None if ctx.rules.ops.allow_pinned_clock else began, recorded)
     return verdict(values, ctx.rules.qualify, code_dirty=dirty,
                    extra=run_reasons(facts, window=ctx.window, qualify=ctx.rules.qualify,
                                      base=ctx.rules.ops.base))

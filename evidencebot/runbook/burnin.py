@@ -95,7 +95,7 @@ def execute(
     hears each start, retry and end of the wrapper (for the run log)."""
     say: Steps = steps or (lambda _step: None)
     no_wrapper_left(ctx)
-    started = ctx.now
+    started = ctx.now.replace(microsecond=0)  # (as the record keeps it: verify reads that)
     seen_alive = _gateway_alive(ctx)  # a gateway never seen alive never "went away"
     code = code or ctx.live_code()  # (what the run starts on; the caller's, just read)
     ids = list(client_ids) or [run_plan.client_id or 0]
