@@ -44,11 +44,21 @@ BROKEN = [
     # breaks the scope rules (the streak line under an HTML block; a NUL byte)
     pytest.param("IMPLEMENTATION_BACKLOG.md", ("Consecutive qualifying runs: 1 of 3",
                                                "<div>\nConsecutive qualifying runs: 1 of 3"),
-                 "a run's evidence would break the scope rules on ops/evidence: ",
+                 "a run's evidence on ops/evidence: the ops commit would break the scope rules: ",
                  id="streak-line-under-an-html-block"),
     pytest.param("IMPLEMENTATION_BACKLOG.md", ("## Later", "## Later\0"),
-                 "a run's evidence would break the scope rules on ops/evidence: ",
+                 "a run's evidence on ops/evidence: the ops commit would break the scope rules: ",
                  id="a-nul-byte-in-the-backlog"),
+    # and where the closure's would (a reviewer: a NUL byte in the design; an adversary:
+    # HTML in a cell of the milestone's row that close rewrites)
+    pytest.param("PROJECT_DESIGN.md", ("## 9. Operational Milestones Tracker\n",
+                                       "## 9. Operational Milestones Tracker\n\0\n"),
+                 "MO-2's closure would break the scope rules on ops/evidence: ",
+                 id="a-nul-byte-in-the-design"),
+    pytest.param("PROJECT_DESIGN.md", ("three qualifying paper runs in a row",
+                                       "three qualifying<br>paper runs in a row"),
+                 "MO-2's closure would break the scope rules on ops/evidence: ",
+                 id="html-in-the-milestone-s-row"),
 ]
 
 
@@ -69,7 +79,7 @@ def test_run_refuses_before_the_wrapper_where_the_evidence_could_not_go(
     before = git(repo, "for-each-ref")
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 2 and r.err.startswith(f"evidencebot: error: nothing run: {said}"), r.err
-    assert r.err.splitlines()[-1].startswith(("Fix: add it on the base branch",
+    assert r.err.splitlines()[-1].startswith(("Fix: mend it on the base branch",
                                               "Fix: commit", "Fix: mend the documents"))
     assert not (repo.parent / "ran").exists() and git(repo, "for-each-ref") == before
     dry = cli("--repo", repo, "--json", "run", "--dry-run", "--skip-checks")

@@ -131,3 +131,19 @@ def test_a_shortcut_file_from_before_the_neutral_config_is_not_taken(tmp_path: P
     (tmp_path / "history-cache.bin").write_bytes(
         b"evidencebot-store/1\n" + zlib.crc32(body).to_bytes(4, "big") + body)
     assert MAGIC != b"evidencebot-store/1\n" and store.load() is None
+
+
+def test_run_s_trial_of_the_documents_asks_for_no_signature(
+        trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by a reviewer: the documents check before a session builds a commit no ref
+    will point at; signed, it would ask for the key (a pinentry, a touch) at every
+    scheduled run. The signing program here writes down each time it is asked."""
+    asked = tmp_path / "asked"
+    signer = tmp_path / "ssh-keygen"
+    signer.write_text(f"#!/bin/sh\necho asked >> {asked}\nexit 1\n")
+    signer.chmod(0o755)
+    sign_with(trading_repo, tmp_path / "no-key", tmp_path / "allowed")
+    git(trading_repo, "config", "gpg.ssh.program", str(signer))
+    r = cli("--repo", trading_repo, "--json", "run", "--dry-run", "--skip-checks")
+    checks = {c["name"]: c["status"] for c in json.loads(r.out)["checks"]}
+    assert checks["documents"] == "PASS" and not asked.exists()

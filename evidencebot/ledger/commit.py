@@ -86,13 +86,14 @@ class Draft(NamedTuple):
 
 
 def build(repo: Path, *, parent: str, draft: Draft, author: Identity, when: datetime,
-          judge: Judge) -> str:
+          judge: Judge, trial: bool = False) -> str:
     """The commit ``draft`` on top of ``parent``, judged by the scope rules; no ref moves.
 
-    Unreferenced until `advance` points the branch at it (git gc keeps it for weeks)."""
+    Unreferenced until `advance` points the branch at it (git gc keeps it for weeks).
+    ``trial``: one no ref will point at, never signed (no key is asked for it)."""
     tree = _write_tree(repo, parent, draft.changes)
     new = _commit_tree(repo, tree=tree, parent=parent, message=draft.message, author=author,
-                       when=when)
+                       when=when, sign=not trial)
     judge(parent, new)
     return new
 
@@ -223,7 +224,8 @@ def _write_tree_by_index(repo: Path, parent: str, changes: Mapping[str, bytes]) 
 
 
 def _commit_tree(
-    repo: Path, *, tree: str, parent: str, message: str, author: Identity, when: datetime
+    repo: Path, *, tree: str, parent: str, message: str, author: Identity, when: datetime,
+    sign: bool = True,
 ) -> str:
     stamp = f"{int(when.timestamp())} +0000"
     env = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
@@ -234,7 +236,7 @@ def _commit_tree(
         env |= {"GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
     # Signed where the operator's git signs commits (commit.gpgsign; gpg.format openpgp or
     # ssh): `verify --require-signed` then checks the evidence against trusted keys.
-    return git.out(repo, "commit-tree", tree, "-p", parent, *(["-S"] if signs else []),
+    return git.out(repo, "commit-tree", tree, "-p", parent, *(["-S"] if signs and sign else []),
                    "-F", "-", input=message.encode("utf-8"), env=env)
 
 

@@ -220,10 +220,11 @@ class Context:
             raise PolicyViolation("the ops commit would break the scope rules: "
                                   + " | ".join(v.render() for v in violations))
 
-    def build(self, parent: str, draft: ledger.Draft) -> str:
-        """``draft`` as a judged commit on ``parent`` (no ref moves)."""
+    def build(self, parent: str, draft: ledger.Draft, *, trial: bool = False) -> str:
+        """``draft`` as a judged commit on ``parent`` (no ref moves; ``trial``: none ever
+        will, and it is not signed)."""
         return ledger.build(self.repo, parent=parent, draft=draft, author=self.author,
-                            when=self.now, judge=self.judge)
+                            when=self.now, judge=self.judge, trial=trial)
 
     @contextmanager
     def locked(self, *, wait: float = 30.0) -> Iterator[None]:

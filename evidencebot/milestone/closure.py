@@ -112,12 +112,15 @@ def unwritable(ctx: Context) -> UsageError | None:
     """Why the documents on the ops branch (its tip, else the base's) cannot take a run's
     row and entry, or the burn-in milestone's closure; None when they can. What `run`
     asks before a session is spent (`record` and `close` would refuse after it): a trial
-    attempt's commit is built and judged by the scope rules as `record` builds one (its
-    objects are left to git's garbage collection; no ref points at them)."""
+    attempt's commit is built and judged by the scope rules as `record` builds one (not
+    signed; no ref points at it), and the documents `close` would write are judged by the
+    rules that do not ask the streak."""
     from ..evidence.record import CodeState, Outcome, SessionInfo, attempt_stem, build_record
+    from ..guard.rules import CLOSED_MET, Blob, Change
+    from ..guard.scope import judge
     from ..ledger.recorder import run_draft
 
-    fix = ("add it on the base branch and merge it through review; `evidencebot demo` "
+    fix = ("mend it on the base branch and merge it through review; `evidencebot demo` "
            "builds a repository with the three documents and the sections evidencebot "
            "edits (README: On your own trading repository)")
     tip = ctx.tip().sha
@@ -126,20 +129,23 @@ def unwritable(ctx: Context) -> UsageError | None:
                          finished_at=ctx.now, metrics=None, verdict=None, report=None,
                          code=CodeState(commit=tip, dirty=False), session=SessionInfo())
     try:
-        ctx.build(tip, run_draft(ctx, trial, parent=tip, attachments={}).draft)
-    except PolicyViolation as e:
-        return UsageError(f"a run's evidence would break the scope rules on "
-                          f"{ctx.cfg.ops.branch}: {e}".replace(
-                              ": the ops commit would break the scope rules:", ":"),
-                          fix="mend the documents on the base branch through review")
-    except UsageError as e:
-        return e if e.fix else UsageError(str(e), fix=fix)
-    try:
-        _documents(ctx, tip, ctx.milestone, ["<run id>"], ctx.now)
-    except mdedit.MarkdownEditError as e:
+        ctx.build(tip, run_draft(ctx, trial, parent=tip, attachments={}).draft, trial=True)
+        closing = _documents(ctx, tip, ctx.milestone, [f"{ctx.now:%Y%m%dT%H%M%SZ}"], ctx.now)
+    except PolicyViolation as e:  # (the trial run's commit)
+        return UsageError(f"a run's evidence on {ctx.cfg.ops.branch}: {e}", fix=fix)
+    except mdedit.MarkdownEditError as e:  # (the closure's documents)
         return UsageError(f"{e} (where {ctx.milestone} is closed)", fix=fix)
-    except UsageError as e:
-        return e
+    except UsageError as e:  # (a document missing, or one `record` cannot write in)
+        return e if e.fix else UsageError(str(e), fix=fix)
+    was = read_docs(ctx, tip, *closing)
+    found = [v for v in judge([Change(Blob(path, "100644", was[path]),
+                                      Blob(path, "100644", data))
+                               for path, data in closing.items()],
+                              ctx.guard_rules, streak_of=lambda _mo: CLOSED_MET)
+             if not v.rule.startswith("milestone-closed")]  # (the streak's rules)
+    if found:
+        return UsageError(f"{ctx.milestone}'s closure would break the scope rules on "
+                          f"{ctx.cfg.ops.branch}: {found[0].render()}", fix=fix)
     return None
 
 
