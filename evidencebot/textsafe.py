@@ -90,6 +90,11 @@ _LOOK_ALIKES = str.maketrans({
     # Thai, Devanagari and Bengali zeros
     "\u05c0": "l", "\u0661": "l", "\u06f1": "l", "\u16c1": "l", "\u0e50": "o",
     "\u0966": "o", "\u09e6": "o",
+    # and (round 24) an ideographic zero, a divides sign, Tifinagh yan, l with a stroke or
+    # a tilde, a Cyrillic e with a descender, the estimated sign, a sideways o, an
+    # insular l, Hebrew vav, Arabic alef, a tone five, Cherokee tsu
+    "\u3007": "o", "\u2223": "l", "\u2d4f": "l", "ł": "l", "ɫ": "l", "ҽ": "e",
+    "\u212e": "e", "ᴑ": "o", "ꞁ": "l", "\u05d5": "l", "\u0627": "l", "ƽ": "s", "Ꮷ": "d",
     # dashes a reader takes for a hyphen ("MO‑2" with a non-breaking one)
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
     "\u2015": "-", "\u2212": "-", "\ufe63": "-", "\uff0d": "-",
@@ -100,6 +105,8 @@ _IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
                         "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
                         "\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
                         "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+# A backslash escape: Markdown shows the punctuation it escapes ("MO\\-2" reads MO-2)
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Markdown's inline marks a reader does not see: emphasis, code, a link's brackets
 _INLINE = str.maketrans("", "", "*_~`[]")
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
@@ -112,6 +119,8 @@ def skeleton(text: str) -> str:
     runs of white space aside."""
     if "](" in text:
         text = _LINK_TARGET.sub("]", text)
+    if "\\" in text:
+        text = _ESCAPED.sub(r"\1", text)
     if not text.isascii():
         import unicodedata
 

@@ -329,6 +329,14 @@ FORBIDDEN = [
     Case("session-log-field-says-closed-with-a-paseq-and-a-thai-zero", append(
         "SESSION_LOG.md", (ENTRY + "- Result: MO-2 c\u05c0\u0e50sed\n").encode()),
          "milestone-closed-early"),
+    # and then (round 24): an escaped hyphen, an ideographic zero, an l with a stroke
+    Case("session-log-field-says-closed-with-an-escaped-hyphen", append("SESSION_LOG.md", (
+        ENTRY + "- Note: MO\\-2 closed on 2026-11-27.\n").encode()), "milestone-closed-early"),
+    Case("session-log-field-says-closed-with-an-ideographic-zero", append("SESSION_LOG.md", (
+        ENTRY + "- Result: MO-2 cl\u3007sed\n").encode()), "milestone-closed-early"),
+    Case("mo-note-says-closed-with-an-l-with-a-stroke", edit(
+        "IMPLEMENTATION_BACKLOG.md", "burn-in started", "c\u0142osed on 2026-11-25 by runs"),
+         "milestone-closed-early"),
     Case("mo-note-says-closed-in-pieces", edit("IMPLEMENTATION_BACKLOG.md", "burn-in started",
                                                "CL`OS`ED, [3 of](#) 3"),
          "milestone-closed-early"),

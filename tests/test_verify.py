@@ -727,8 +727,8 @@ def test_thresholds_changed_on_the_base_are_named_in_the_mismatch(
     assert r.code == 1
     assert "give 'non-qualifying' (2 filled orders < 3); the base's [qualify] " \
         "min_filled_orders changed since it was recorded (1 then, 3 now) " \
-        "(outcome-mismatch). Fix: the base's rules judge every run of the burn-in: put " \
-        "[qualify] back through review" in r.out, r.out
+        "(outcome-mismatch). Fix: the base's rules judge every run of the burn-in: if that " \
+        "change made the difference, put [qualify] back through review" in r.out, r.out
 
 
 def test_a_record_whose_code_is_not_its_reports_is_judged_by_the_report(

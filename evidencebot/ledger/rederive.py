@@ -266,10 +266,10 @@ def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
                 f"; the base's [qualify] {', '.join(moved)} changed since it was recorded "
                 f"({', '.join(f'{record.thresholds[k]} then, {now[k]} now' for k in moved)})"
                 if moved else ""),
-            ("the base's rules judge every run of the burn-in: put [qualify] back through "
-             "review, or start the ops branch again from the base and record anew"
-             if moved else "the outcome follows from the metrics and the base's rules: "
-             + AGAIN))
+            ("the base's rules judge every run of the burn-in: if that change made the "
+             "difference, put [qualify] back through review, or start the ops branch again "
+             "from the base and record anew; else " + AGAIN if moved else
+             "the outcome follows from the metrics and the base's rules: " + AGAIN))
 
 
 class _Values:

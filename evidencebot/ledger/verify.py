@@ -321,9 +321,11 @@ def _merge(ctx: Context, tree: str, parents: Sequence[str], c: OpsCommit | None,
     runs before it, and on two lines joined those are no longer one list (a run on one
     line would be read as after the other's, its streak and its tracker's streak line
     written without them)."""
-    sides = git.out(ctx.repo, "rev-list", "--left-right", f"{parents[0]}...{parents[-1]}")
-    own = {side[0] for side in sides.split() if side[1:] in ops}
-    if own == {"<", ">"}:
+    joined = False
+    for other in parents[1:]:  # (each against the first: an octopus merge too)
+        sides = git.out(ctx.repo, "rev-list", "--left-right", f"{parents[0]}...{other}")
+        joined |= {side[0] for side in sides.split() if side[1:] in ops} == {"<", ">"}
+    if joined:
         add("ops-lines-merged", "a merge of two lines of ops commits: each side holds "
             "evidence the other does not", "the ops branch is one line: record on one "
             "checkout (evidencebot brings the others along), and drop the other line's "
