@@ -155,6 +155,10 @@ def test_ctrl_c_during_the_probe_is_an_interrupt_at_once() -> None:
                  id="a-502-retried-past-says-nothing-of-an-exit-2"),
     pytest.param(2, "Error 502: Couldn't connect to TWS after 3 tries", "failed-infra",
                  "retry_connect", id="an-exit-2-ending-on-its-502-is-502"),
+    # found by a tester: ib_async's own last line after a refused connection is its hint
+    pytest.param(2, "ERROR API connection failed: ConnectionRefusedError(111, \"Connect call "
+                 "failed ('127.0.0.1', 4002)\")\nERROR Make sure API port on TWS/IBG is open",
+                 "failed-infra", "retry_connect", id="ib-async-s-refusal-and-its-hint"),
     pytest.param(1, "Warning 2104, reqId -1: farm OK\nsomething odd", "failed-code", None,
                  id="farm-ok-is-not-a-cause"),
     pytest.param(None, "still running", "failed-code", None, id="hung"),

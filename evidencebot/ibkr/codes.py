@@ -35,8 +35,11 @@ _TRACEBACK = "Traceback (most recent call last):"
 # A crash in a log that is no Python traceback: PowerShell's error record (7.x: "Exception:
 # <script>:<line>" over a "Line |" frame; 5.1: "+ FullyQualifiedErrorId :").
 _SCRIPT_ERROR = re.compile(r"^\s*\+\s*FullyQualifiedErrorId\s*:|^\s*Line \|\s*$", re.MULTILINE)
+# (ib_async logs "API connection failed: ConnectionRefusedError(...)" and then, always,
+# its hint "Make sure API port on TWS/IBG is open": a log that ends on either ends on it)
 _REFUSED = re.compile(r"connection refused|couldn't connect|could not connect|"
-                      r"ConnectionRefusedError", re.IGNORECASE)
+                      r"ConnectionRefusedError|Make sure API port on TWS/IBG is open",
+                      re.IGNORECASE)
 
 
 def parse_codes(log_text: str) -> list[int]:
