@@ -206,6 +206,40 @@ def test_a_failure_laid_on_the_gateway_is_named_in_the_merge_request(
     assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
 
 
+def test_a_run_rebuilt_on_a_moved_remote_says_so_and_closes_the_streak_it_completes(
+        repo: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Found by a tester: another machine's run pushed first, so this run's commit was
+    rebuilt on it at the push; the run named a commit no branch held, the streak as it
+    was before, and did not close the streak the rebuilt commit completed."""
+    from conftest import other_operator
+
+    from evidencebot.sim.demo import make_remote
+
+    remote = make_remote(tmp_path)
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    scenario(monkeypatch, "qualifying")
+
+    def run(at: Path, hour: int) -> str:
+        monkeypatch.setenv("EVIDENCEBOT_NOW", f"2026-11-25T{hour:02d}:05:00Z")
+        r = cli("--repo", at, "run", "--skip-checks")
+        assert r.code == 0, r.err
+        return r.out + r.err
+
+    run(repo, 9)  # this machine's first run, pushed
+    other = other_operator(tmp_path, remote)
+    run(other, 10)  # the other machine's, pushed first
+    said = run(repo, 11)  # this one's, recorded on the old tip, rebuilt at the push
+    tip = git(repo, "rev-parse", OPS).strip()
+    rebuilt = git(repo, "rev-parse", f"{OPS}~1").strip()  # (the closure on top of it)
+    assert f"rebuilt on origin's ops/evidence: the run's commit is now {rebuilt[:12]}, " \
+        "streak 3/3" in said, said
+    assert trailers(repo)["Milestone-Status"] == "CLOSED", said
+    assert trailers(repo, f"{OPS}~1")["Burnin-Streak"] == "3/3"
+    assert git(remote, "rev-parse", OPS).strip() == tip
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
+
+
 def test_failed_check_records_the_skipped_session_and_runs_nothing(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     (repo / "state").mkdir()
     (repo / "state" / "kill_switch.json").write_text('{"active": true}')

@@ -355,6 +355,18 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
     closes = (rule is not None and rule.auto_close and result.status == "recorded"
               and result.outcome == "qualifying" and result.streak >= rule.consecutive
               and ctx.streak().closed_by is None)  # once closed, no more merge requests
+    if not closes and push and result.status == "recorded":
+        before = ctx.tip().sha
+        _push(ctx, log)
+        if ctx.tip().sha == before:
+            return None
+        # rebuilt on the remote's tip (another machine's runs came first): the run's
+        # commit and its streak are that tip's now, which may complete the streak
+        s = ctx.streak()
+        log.say(f"rebuilt on {ctx.cfg.ops.remote}'s {ctx.cfg.ops.branch}: the run's commit "
+                f"is now {ctx.tip().sha[:12]}, streak {s.display}")
+        closes = (rule is not None and rule.auto_close and result.outcome == "qualifying"
+                  and s.count >= rule.consecutive and s.closed_by is None)
     if closes:
         closure, mr = close_and_publish(ctx, mo, push=push)
         if not state.as_json:
@@ -365,6 +377,4 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
         if closure.status == "closed" and closure.sha:
             tell(ctx, closure=closure.sha, say=log.say, merge_request=merge_request_step(mr))
         return close_out(ctx, closure, mr)
-    elif push and result.status == "recorded":
-        _push(ctx, log)
     return None
