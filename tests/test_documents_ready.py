@@ -59,6 +59,9 @@ BROKEN = [
                                        "three qualifying<br>paper runs in a row"),
                  "MO-2's closure would break the scope rules on ops/evidence: ",
                  id="html-in-the-milestone-s-row"),
+    pytest.param("IMPLEMENTATION_BACKLOG.md", ("| MO-3 | OPEN |", "| MO-2 | OPEN |"),
+                 "IMPLEMENTATION_BACKLOG.md: two rows 'MO-2' in the table of 'MO-* Status'",
+                 id="two-rows-for-the-milestone"),
 ]
 
 

@@ -312,10 +312,14 @@ def append_row(data: bytes, section_title: str, values: Mapping[str, str]) -> by
 
 
 def set_cell(data: bytes, section_title: str, row_key: str, column: str, value: str) -> bytes:
-    """Set one cell of the row whose first cell is ``row_key``; only that cell's bytes change."""
+    """Set one cell of the row whose first cell is ``row_key``; only that cell's bytes
+    change. Two such rows are refused: the table would say two things of one key."""
     doc = parse(data)
     table = first_table(doc, section_title)
     col = table.column(column)
+    if sum(1 for row in table.rows if row and row[0] == row_key) > 1:
+        raise MarkdownEditError(f"two rows {row_key!r} in the table of {section_title!r}: "
+                                "refusing to edit one and leave the other")
     for offset, row in enumerate(table.rows):
         if row and row[0] == row_key:
             i = table.first_row + offset
