@@ -29,6 +29,8 @@ def repo(trading_repo: Path, tmp_path: Path) -> Path:
     return trading_repo
 
 
+RUN = "a run's evidence on ops/evidence: the ops commit would break the scope rules: "
+CLOSE = "MO-2's closure would break the scope rules on ops/evidence: "
 # (document, what is taken out of it, what the refusal says)
 BROKEN = [
     pytest.param("SESSION_LOG.md", None, "SESSION_LOG.md is not on ops/evidence",
@@ -44,21 +46,17 @@ BROKEN = [
     # breaks the scope rules (the streak line under an HTML block; a NUL byte)
     pytest.param("IMPLEMENTATION_BACKLOG.md", ("Consecutive qualifying runs: 1 of 3",
                                                "<div>\nConsecutive qualifying runs: 1 of 3"),
-                 "a run's evidence on ops/evidence: the ops commit would break the scope rules: ",
-                 id="streak-line-under-an-html-block"),
-    pytest.param("IMPLEMENTATION_BACKLOG.md", ("## Later", "## Later\0"),
-                 "a run's evidence on ops/evidence: the ops commit would break the scope rules: ",
+                 RUN, id="streak-line-under-an-html-block"),
+    pytest.param("IMPLEMENTATION_BACKLOG.md", ("## Later", "## Later\0"), RUN,
                  id="a-nul-byte-in-the-backlog"),
     # and where the closure's would (a reviewer: a NUL byte in the design; an adversary:
     # HTML in a cell of the milestone's row that close rewrites)
     pytest.param("PROJECT_DESIGN.md", ("## 9. Operational Milestones Tracker\n",
                                        "## 9. Operational Milestones Tracker\n\0\n"),
-                 "MO-2's closure would break the scope rules on ops/evidence: ",
-                 id="a-nul-byte-in-the-design"),
+                 CLOSE, id="a-nul-byte-in-the-design"),
     pytest.param("PROJECT_DESIGN.md", ("three qualifying paper runs in a row",
                                        "three qualifying<br>paper runs in a row"),
-                 "MO-2's closure would break the scope rules on ops/evidence: ",
-                 id="html-in-the-milestone-s-row"),
+                 CLOSE, id="html-in-the-milestone-s-row"),
     pytest.param("IMPLEMENTATION_BACKLOG.md", ("| MO-3 | OPEN |", "| MO-2 | OPEN |"),
                  "IMPLEMENTATION_BACKLOG.md: two rows 'MO-2' in the table of 'MO-* Status'",
                  id="two-rows-for-the-milestone"),
