@@ -352,9 +352,13 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
 
     mo = ctx.milestone
     rule = ctx.rules.milestone.get(mo)
-    closes = (rule is not None and rule.auto_close and result.status == "recorded"
-              and result.outcome == "qualifying" and result.streak >= rule.consecutive
-              and ctx.streak().closed_by is None)  # once closed, no more merge requests
+
+    def completes(streak: int, closed: bool) -> bool:  # (once closed, no more merge requests)
+        return (rule is not None and rule.auto_close and result.status == "recorded"
+                and result.outcome == "qualifying" and streak >= rule.consecutive
+                and not closed)
+
+    closes = completes(result.streak, ctx.streak().closed_by is not None)
     if not closes and push and result.status == "recorded":
         before = ctx.tip().sha
         _push(ctx, log)
@@ -365,8 +369,7 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
         s = ctx.streak()
         log.say(f"rebuilt on {ctx.cfg.ops.remote}'s {ctx.cfg.ops.branch}: the run's commit "
                 f"is now {ctx.tip().sha[:12]}, streak {s.display}")
-        closes = (rule is not None and rule.auto_close and result.outcome == "qualifying"
-                  and s.count >= rule.consecutive and s.closed_by is None)
+        closes = completes(s.count, s.closed_by is not None)
     if closes:
         closure, mr = close_and_publish(ctx, mo, push=push)
         if not state.as_json:

@@ -162,7 +162,7 @@ class EvidenceRecord(_File):
         return parse_stamp(self.finished_at)
 
     @property
-    def recorded_at_time(self) -> datetime:
+    def recorded(self) -> datetime:
         return parse_stamp(self.recorded_at)
 
 

@@ -250,7 +250,7 @@ def _verdict(ctx: Context, record: EvidenceRecord, add: Add,
                           disconnects=disconnects, exit_code=record.session.exit_code,
                           began=parse_stamp(record.session.began)
                           if record.session.began is not None else None,
-                          recorded=record.recorded_at_time)
+                          recorded=record.recorded)
     recorded = record.outcome.value
     if v.outcome == recorded:
         return

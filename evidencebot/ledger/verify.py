@@ -313,6 +313,12 @@ def _strays(ctx: Context, c: OpsCommit, changes: Sequence[Change],
             v.fix + (": " + DROP if v.rule == "stray-closure-file" else ""))
 
 
+def _two_lines(ctx: Context, first: str, other: str, ops: Mapping[str, int]) -> bool:
+    """Whether ``first`` and ``other`` each hold ops commits the other does not."""
+    sides = git.out(ctx.repo, "rev-list", "--left-right", f"{first}...{other}").split()
+    return {side[0] for side in sides if side[1:] in ops} == {"<", ">"}
+
+
 def _merge(ctx: Context, tree: str, parents: Sequence[str], c: OpsCommit | None,
            ops: Mapping[str, int], add: Callable[[str, str, str], None]) -> None:
     """A merge is the plain merge of its parents, and says nothing: evidence trailers on
@@ -321,11 +327,7 @@ def _merge(ctx: Context, tree: str, parents: Sequence[str], c: OpsCommit | None,
     runs before it, and on two lines joined those are no longer one list (a run on one
     line would be read as after the other's, its streak and its tracker's streak line
     written without them)."""
-    joined = False
-    for other in parents[1:]:  # (each against the first: an octopus merge too)
-        sides = git.out(ctx.repo, "rev-list", "--left-right", f"{parents[0]}...{other}")
-        joined |= {side[0] for side in sides.split() if side[1:] in ops} == {"<", ">"}
-    if joined:
+    if any(_two_lines(ctx, parents[0], other, ops) for other in parents[1:]):  # (octopus too)
         add("ops-lines-merged", "a merge of two lines of ops commits: each side holds "
             "evidence the other does not", "the ops branch is one line: record on one "
             "checkout (evidencebot brings the others along), and drop the other line's "

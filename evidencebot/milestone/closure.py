@@ -6,7 +6,7 @@ closed" from a closure commit, the merge request's description is committed with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -114,7 +114,7 @@ def unwritable(ctx: Context) -> UsageError | None:
     asks before a session is spent (`record` and `close` would refuse after it): a trial
     attempt's commit is built and judged by the scope rules as `record` builds one (not
     signed; no ref points at it), and the documents `close` would write are judged by the
-    rules that do not ask the streak."""
+    scope rules as if the milestone had closed (the streak's rules then pass)."""
     from ..evidence.record import CodeState, Outcome, SessionInfo, attempt_stem, build_record
     from ..guard.rules import CLOSED_MET, Blob, Change
     from ..guard.scope import judge
@@ -123,6 +123,7 @@ def unwritable(ctx: Context) -> UsageError | None:
     fix = ("mend it on the base branch and merge it through review; `evidencebot demo` "
            "builds a repository with the three documents and the sections evidencebot "
            "edits (README: On your own trading repository)")
+    d = ctx.cfg.docs
     tip = ctx.tip().sha
     trial = build_record(cfg=ctx.rules, run_id=attempt_stem(ctx.now, "failed-infra"),
                          outcome=Outcome.FAILED_INFRA, recorded_at=ctx.now, started_at=ctx.now,
@@ -130,19 +131,18 @@ def unwritable(ctx: Context) -> UsageError | None:
                          code=CodeState(commit=tip, dirty=False), session=SessionInfo())
     try:
         ctx.build(tip, run_draft(ctx, trial, parent=tip, attachments={}).draft, trial=True)
-        closing = _documents(ctx, tip, ctx.milestone, [f"{ctx.now:%Y%m%dT%H%M%SZ}"], ctx.now)
+        was = read_docs(ctx, tip, d.design, d.backlog, d.session_log)
+        closing = _documents(ctx, tip, ctx.milestone, [f"{ctx.now:%Y%m%dT%H%M%SZ}"], ctx.now,
+                             docs=was)
     except PolicyViolation as e:  # (the trial run's commit)
         return UsageError(f"a run's evidence on {ctx.cfg.ops.branch}: {e}", fix=fix)
     except mdedit.MarkdownEditError as e:  # (the closure's documents)
         return UsageError(f"{e} (where {ctx.milestone} is closed)", fix=fix)
     except UsageError as e:  # (a document missing, or one `record` cannot write in)
         return e if e.fix else UsageError(str(e), fix=fix)
-    was = read_docs(ctx, tip, *closing)
-    found = [v for v in judge([Change(Blob(path, "100644", was[path]),
-                                      Blob(path, "100644", data))
-                               for path, data in closing.items()],
-                              ctx.guard_rules, streak_of=lambda _mo: CLOSED_MET)
-             if not v.rule.startswith("milestone-closed")]  # (the streak's rules)
+    found = judge([Change(Blob(path, "100644", was[path]), Blob(path, "100644", data))
+                   for path, data in closing.items()],
+                  ctx.guard_rules, streak_of=lambda _mo: CLOSED_MET)
     if found:
         return UsageError(f"{ctx.milestone}'s closure would break the scope rules on "
                           f"{ctx.cfg.ops.branch}: {found[0].render()}", fix=fix)
@@ -211,11 +211,13 @@ def close(ctx: Context, milestone: str, *, describe: Describe) -> Closure:
 
 
 def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
-               now: datetime) -> dict[str, bytes]:
+               now: datetime, docs: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
+    """The three documents as `close` writes them on ``rev`` (``docs``: them at ``rev``,
+    when already read)."""
     d = ctx.cfg.docs
     date = now.strftime("%Y-%m-%d")
     out: dict[str, bytes] = {}
-    docs = read_docs(ctx, rev, d.design, d.backlog, d.session_log)
+    docs = docs or read_docs(ctx, rev, d.design, d.backlog, d.session_log)
     design, backlog, log = docs[d.design], docs[d.backlog], docs[d.session_log]
     evidence = f"runs {', '.join(run_ids)} ({d.evidence_dir}/)"
     try:
