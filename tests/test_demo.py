@@ -36,6 +36,9 @@ def test_demo_runs_the_whole_flow(tmp_path: Path, cli) -> None:  # type: ignore[
     description = git(repo, "show", "ops/evidence:reports/evidence/milestones/MO-2.md")
     assert description.count(" | `run` | ") == 3  # the demo's streak came through `run`
     assert "Recorded by hand:" not in description
+    # the demo pins its clock: the reviewer is told that every time is the operator's word
+    assert "> **The base branch allows a pinned clock** (`[ops] allow_pinned_clock = true`)" \
+        in description
     git(repo, "switch", "-q", "ops/evidence")
     assert cli("--repo", repo, "verify").code == 0
     assert "1234567" not in git(repo, "log", "-p", "ops/evidence")

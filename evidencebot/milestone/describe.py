@@ -64,7 +64,7 @@ def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:
         closed_at=closed_at, generated_by=f"evidencebot {__version__}", streak_runs=runs,
         page=page_path(ctx, s.milestone),
         attempts=attempts, chart_runs=chart, checks=checks or ["(recorded by hand)"],
-        by_hand=by_hand, on_gateway=on_gateway,
+        by_hand=by_hand, on_gateway=on_gateway, pinned=ctx.rules.ops.allow_pinned_clock,
         verify={"ok": True, "summary": f"{len(ops)} ops commit(s), "
                 f"{sum(c.is_run for c in ops)} run(s) checked", "violations": []},
         handoffs=[a["handoff"] for a in attempts if a["handoff"]],
