@@ -8,6 +8,7 @@ the rules that judge it.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import time
 from pathlib import Path
@@ -230,8 +231,8 @@ class Milestone:
 
 def _milestone_ids(v: dict[str, Milestone]) -> dict[str, Milestone]:
     for key in v:
-        if not key.startswith("MO-"):
-            raise ValueError(f"milestone id {key!r} must look like MO-<n>")
+        if not re.fullmatch(r"MO-[0-9]+", key, re.ASCII):
+            raise ValueError(f"milestone id {key!r} must be MO- and a number, as MO-2")
     return v
 
 

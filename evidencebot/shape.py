@@ -27,6 +27,8 @@ from typing import Any, Literal, TypeVar
 from .frozen import MISSING, asdict, field, fields, is_frozen, maker
 
 T = TypeVar("T")
+# whole numbers in evidence stay below this (64 bits, signed): trailers, records, reports
+INT_LIMIT = 2 ** 63
 
 _BOUNDS = (("ge", "greater than or equal to", lambda v, b: v >= b),
            ("gt", "greater than", lambda v, b: v > b),
@@ -255,11 +257,13 @@ def _scalar(tp: Any, raw: Any, loc: tuple[str | int, ...], meta: Mapping[str, An
     if tp is datetime:
         return _datetime(raw, loc)
     if tp is int:
-        if isinstance(raw, float) and raw.is_integer() and abs(raw) < 2 ** 63 \
+        if isinstance(raw, float) and raw.is_integer() and abs(raw) < INT_LIMIT \
                 and not meta.get("strict"):
             raw = int(raw)
         if not isinstance(raw, int) or isinstance(raw, bool):
             raise Invalid(loc, "Input should be a valid integer")
+        if abs(raw) >= INT_LIMIT:  # (trailers and records hold 64 bits: so does the rest)
+            raise Invalid(loc, "Input should be within 64 bits")
     elif tp is float:
         if not isinstance(raw, int | float) or isinstance(raw, bool):
             raise Invalid(loc, "Input should be a valid number")

@@ -1247,6 +1247,11 @@ BAD_REPORTS: dict[str, Callable[[], bytes]] = {
     "5000-digit-number": lambda: report_bytes(lambda d: d.update(extra="@big"),
                                               ("@big", "9" * 5000)),
     "count-beyond-64-bits": lambda: report_bytes(lambda d: d["orders"].update(filled=2 ** 64)),
+    # a float is no count, but the bars' minimum is taken whole: 1e19 would be a 20-digit
+    # Burnin-Min-Bars-Per-Symbol that verify then reads as no record at all
+    "bars-float-beyond-64-bits": lambda: report_bytes(
+        lambda d: d["preflight_bars_per_symbol"].update(
+            dict.fromkeys(d["preflight_bars_per_symbol"], 1e19))),
     "nan-inside-bars": lambda: report_bytes(
         lambda d: d["preflight_bars_per_symbol"].update({"BARC.L": float("nan")})),
     "infinity-in-an-unmapped-field": lambda: report_bytes(

@@ -38,6 +38,12 @@ def test_init_template_parses_to_the_defaults() -> None:
         ("[window]\ndays = []\n", "window.days: Value error, names no day"),  # (was a crash)
         ("[ops\n", "not valid TOML"),
         ("[milestone.X-2]\nconsecutive = 3\n", "milestone id 'X-2'"),
+        # read as MO-2's rule by the streak, and no rule at all by `close MO-2`
+        ("[milestone.\"MO-2 \"]\nconsecutive = 1\n", "milestone id 'MO-2 ' must be MO- and"),
+        ("[milestone.MO-2x]\nconsecutive = 1\n", "milestone id 'MO-2x'"),
+        # (a streak line and its trailer carry it: 64 bits, as every count in evidence)
+        ("[milestone.MO-2]\nconsecutive = 99999999999999999999\n",
+         "milestone.MO-2.consecutive: Input should be within 64 bits"),
         # a branch name git would refuse, said here (not as a branch that "moved")
         ("[ops]\nbranch = 'bad..name'\n", "ops.branch: Value error, 'bad..name' is not a "
          "branch name git accepts: it holds '..'"),

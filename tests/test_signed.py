@@ -147,3 +147,35 @@ def test_run_s_trial_of_the_documents_asks_for_no_signature(
     r = cli("--repo", trading_repo, "--json", "run", "--dry-run", "--skip-checks")
     checks = {c["name"]: c["status"] for c in json.loads(r.out)["checks"]}
     assert checks["documents"] == "PASS" and not asked.exists()
+
+
+def test_the_base_s_unsigned_runs_a_streak_counts_on_are_refused_until_voided(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Runs recorded without the runner's key, merged into main as a code merge request
+    (no ops branch's, so never verified), then one signed run: the streak 3/3 leans on
+    the two the range does not hold, and --require-signed judges them too."""
+    record(cli, trading_repo, tmp_path, 5)
+    record(cli, trading_repo, tmp_path, 4)
+    git(trading_repo, "branch", "-m", OPS, "feature/data")
+    git(trading_repo, "merge", "-q", "--no-ff", "feature/data", "-m", "Merge feature/data")
+    git(trading_repo, "branch", "-q", "-D", "feature/data")
+    key, pub = ssh_key(tmp_path, "runner")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'runner@example.invalid namespaces="git" {pub}\n')
+    sign_with(trading_repo, key, allowed)
+    record(cli, trading_repo, tmp_path, 3)
+    base_runs = git(trading_repo, "rev-list", "--no-merges", "main", "-2").split()
+    span = ("verify", "--base", "main", "--range", f"main..{OPS}", "--require-signed")
+    r = cli("--repo", trading_repo, "--json", *span)
+    assert r.code == 1, r.out
+    found = json.loads(r.out)["violations"]
+    assert {v["rule"] for v in found} == {"unsigned"}
+    assert sorted(v["commit"] for v in found) == sorted(base_runs)
+    assert cli("--repo", trading_repo, *span[:-1]).code == 0  # (not required: as before)
+    # the fix it names: void them (signed), and no streak counts them
+    git(trading_repo, "switch", "-q", OPS)
+    for hours_ago in (5, 4):
+        run_id = report(finished=NOW - timedelta(hours=hours_ago))["run_id"]
+        v = cli("--repo", trading_repo, "void", run_id, "--reason", "recorded without the key")
+        assert v.code == 0, v.err
+    assert cli("--repo", trading_repo, *span).code == 0

@@ -19,7 +19,7 @@ from ..defaults import WINDOWS_RESERVED
 from ..errors import UsageError
 from ..frozen import frozen
 from ..redact import redact
-from ..shape import Invalid, build, spec
+from ..shape import INT_LIMIT, Invalid, build, spec
 from ..textsafe import whole_number
 from .trailers import FORMS
 
@@ -27,7 +27,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 RUN_ID = re.compile(FORMS["Evidence-Run-Id"])
 MAX_REPORT_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
-INT_LIMIT = 2 ** 63
 COMMIT_ID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?")
 EARLIEST, LATEST = datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
@@ -243,7 +242,7 @@ def _min_bars(value: Any, listed: Any) -> Any:
         if not all(isinstance(n, int | float) and not isinstance(n, bool)
                    and n == n and abs(n) != float("inf") for n in nums):
             return value  # let validation name the field (NaN and infinity included)
-        return int(min(nums))
+        return int(min(nums))  # (beyond 64 bits: validation names it)
     return value
 
 

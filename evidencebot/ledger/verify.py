@@ -119,7 +119,10 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     whole.dates(ctx, report, logged)
     whole.branch_like_tags(ctx, report, stop)
     if require_signed or ctx.rules.ops.require_signed:
-        whole.signatures(ctx, report, [s for s in shas if s in ops_shas])
+        inside = set(shas) & ops_shas
+        below = whole.signed_span(ctx, ops, stop) if mode == "range" else []
+        whole.signatures(ctx, report, [s for s in shas if s in inside] +
+                         [s for s in below if s not in inside], inside)
     if mode == "history":
         whole.check_squash(ctx, report, stop, ops_shas)
     return report

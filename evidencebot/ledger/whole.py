@@ -174,20 +174,41 @@ def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
                                            "future", "check the clock of the recording machine"))
 
 
-def signatures(ctx: Context, report: Report, shas: list[str]) -> None:
-    """Every ops commit signed by a key git trusts (gpg.ssh.allowedSignersFile & co)."""
+def signed_span(ctx: Context, ops: Sequence[OpsCommit], stop: str) -> list[str]:
+    """The ops commits a signature is asked of besides the range's own: every one from
+    the oldest run a milestone's streak at ``stop`` counts on, the base's included. Runs
+    made without the runner's key could reach the base in a merge request that was no
+    ops branch's, and the streak would count them."""
+    where = {c.sha: i for i, c in enumerate(ops)}  # (newest first, as ``ops``)
+    oldest = max((where[r.sha] for mo in ctx.milestones
+                  for r in ctx.streak(stop, mo, commits=ops).runs if r.sha in where),
+                 default=-1)
+    return [c.sha for c in ops[:oldest + 1]]
+
+
+def signatures(ctx: Context, report: Report, shas: list[str], inside: set[str]) -> None:
+    """Every ops commit of ``shas`` signed by a key git trusts (gpg.ssh.allowedSignersFile
+    & co); ``inside``: the range's own (the others are the base's)."""
     if not shas:
         return
     raw = git.out(ctx.repo, "show", "-s", "--format=%H %G?", *shas)
     for line in raw.splitlines():
         sha, status = line.split()
-        if status != "G":
-            what = "unsigned" if status == "N" else f"not signed by a trusted key ({status})"
+        if status == "G":
+            continue
+        what = "unsigned" if status == "N" else f"not signed by a trusted key ({status})"
+        if sha in inside:
             report.findings.append(Finding(sha, "unsigned", f"the ops commit is {what}",
                                            "configure signing (commit.gpgsign, and the "
                                            "signers git trusts), then start the ops branch "
                                            "again from the base and record the runs anew: "
                                            "a commit is never re-signed in place"))
+        else:
+            report.findings.append(Finding(
+                sha, "unsigned", f"the base's ops commit is {what}, and a streak the range "
+                "holds counts from it", "a commit is never re-signed in place: void its "
+                "runs with `evidencebot void RUN --reason ...` (signed), so that no streak "
+                "counts them"))
 
 
 def check_squash(ctx: Context, report: Report, end: str, ops: set[str]) -> None:
