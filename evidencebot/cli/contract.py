@@ -154,6 +154,7 @@ class VerifyOut(Out):
     commits: int
     runs: list[Run]
     squashed: bool
+    code: bool  # the range holds no ops commit: judged as code (`judge_code`)
     violations: list[Violation]
 
 

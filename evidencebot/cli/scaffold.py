@@ -29,8 +29,7 @@ def plan_init(repo: Path, *, config: Path | None, force: bool, ci: str | None,
         target = top / CI_TARGETS[ci]
         if target.exists() and not force:
             raise UsageError(f"{target} already exists (use --force to overwrite it)")
-        prefix = ops.branch.rsplit("/", 1)[0] + "/" if "/" in ops.branch else ops.branch
-        plan[target] = render(f"ci_{ci}.yml.j2", base=ops.base, branch_prefix=prefix,
+        plan[target] = render(f"ci_{ci}.yml.j2", base=ops.base,
                               install=install_cmd)
     return plan
 

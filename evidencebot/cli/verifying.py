@@ -33,6 +33,9 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
                  f"e.g. --range {ops.base}..{ops.branch}" if range_ is None else
                  f"the range holds no commits: A..B is what B holds and A does not (the "
                  f"ops branch's: --range {ops.base}..{ops.branch})")
+        if report.code:
+            echo("no ops commits in the range: judged as code, which writes no evidence and "
+                 "closes no milestone")
         if report.squashed:
             echo("the history was squashed: the ops commits' trailers are gone; merge ops "
                  "branches with a merge commit")
@@ -51,7 +54,7 @@ def verify_out(ctx: Any, report: Any) -> Any:
     why = reasons_of(ctx.repo, report.run_commits)
     runs = [run_of_commit(c, reasons=list(why.get(c.sha, ()))) for c in report.run_commits]
     return VerifyOut(ok=report.ok, range=report.range, commits=report.commits, runs=runs,
-                     squashed=report.squashed,
+                     squashed=report.squashed, code=report.code,
                      violations=[Violation(**f.to_json()) for f in report.findings])
 
 

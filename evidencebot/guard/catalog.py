@@ -90,6 +90,9 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("milestone-closed-by-hand", _TABLES, "CLOSED (or a note that says closed) only "
              "in the milestone's closure commit, which `evidencebot close` makes and which "
              "names the runs; never by hand"),
+    RuleInfo("evidence-in-code", "a commit that is no ops commit", "writes nothing under "
+             "the evidence, voids, checks or milestones folders (and, like every commit, "
+             "closes no milestone by hand)"),
     RuleInfo("append-only", _LOG, "existing text never changes; a new entry starts with "
              "its own heading"),
     RuleInfo("ops-entry-only", _LOG, "appended entries are of type OPS"),

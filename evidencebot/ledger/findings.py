@@ -43,6 +43,7 @@ class Report:
         self.run_commits: list[OpsCommit] = []
         self.findings: list[Finding] = []
         self.squashed = False
+        self.code = False  # a range that holds no ops commit (`judge_code`)
 
     @property
     def ok(self) -> bool:
@@ -50,5 +51,5 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "range": self.range, "commits": self.commits,
-                "runs": self.runs, "squashed": self.squashed,
+                "runs": self.runs, "squashed": self.squashed, "code": self.code,
                 "violations": [f.to_json() for f in self.findings]}

@@ -23,7 +23,7 @@ from ..evidence.history import OpsCommit
 from ..guard import changes as guard
 from ..guard import commits
 from ..guard.rules import CLOSED_MET, Change, strays
-from ..guard.scope import judge
+from ..guard.scope import judge, judge_code
 from ..md import edit as mdedit
 from ..md import lines as mdlines
 from . import DROP, whole
@@ -104,6 +104,10 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 f"{ctx.base_ref} does not hold: the ops commits below it would go unjudged",
                 f"start the range on the reviewed base: --range {ctx.base_ref}..<tip> "
                 f"(or name the base: --base {ctx.rules.ops.base})"))
+        report.code = mode == "range" and bool(shas) and ops_shas.isdisjoint(shas)
+        if report.code:  # a code change: whatever its branch is named, it writes no evidence
+            _code(ctx, report, logged)
+            return report
         if mode == "range":  # the base's ops commits the range leans on, judged first
             _leaned(ctx, report, ops, set(shas), start, stop)
         _walk(ctx, report, logged, ops, require_ops=mode == "range", describe=describe)
@@ -126,6 +130,23 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     if mode == "history":
         whole.check_squash(ctx, report, stop, ops_shas)
     return report
+
+
+def _code(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
+    """A range that holds no ops commit: each commit judged as code (`judge_code`); a
+    merge by what it says that none of its parents does."""
+    rules = ctx.guard_rules
+    for commit in logged:
+        report.commits += 1
+        found: set[tuple[str, str, str, str]] | None = None
+        for n, parent in enumerate(commit.parents or (None,)):
+            changes = guard.commit_changes(ctx.repo, parent, commit.sha, rules.documents,
+                                           commit.records if n == 0 and
+                                           len(commit.parents) < 2 else None)
+            said = {(v.rule, v.message, v.fix, v.path) for v in judge_code(changes, rules)}
+            found = said if found is None else found & said
+        for rule, message, fix, path in sorted(found or ()):
+            report.findings.append(Finding(commit.sha, rule, message, fix, path))
 
 
 def _leaned(ctx: Context, report: Report, ops: list[OpsCommit], inside: set[str],
