@@ -294,6 +294,27 @@ def test_github_path_with_a_gh_on_path(tmp_path: Path, cli, monkeypatch: pytest.
     assert "do not squash" in body and "```mermaid" in body
 
 
+def test_github_without_gh_closes_pushes_and_prints_the_request_to_open(  # type: ignore[no-untyped-def]
+        tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No `gh` on PATH: the closure is made and pushed, exit 0, and what is left (the pull
+    request) is said with the command that opens it; `run --dry-run` warns before."""
+    repo, remote = make(tmp_path, "github")
+    bin_dir = tmp_path / "only-git"
+    bin_dir.mkdir()
+    (bin_dir / "git").symlink_to(shutil.which("git") or "git")
+    monkeypatch.setenv("PATH", str(bin_dir))
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    dry = cli("--repo", repo, "run", "--dry-run", "--skip-checks")
+    assert "merge request" in dry.out and "`gh` is not installed" in dry.out
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 0, r.err
+    assert "`gh` is not installed (or not on PATH): the merge request was not opened" in r.out
+    assert "GitHub: gh pr create --base main --head ops/evidence" in r.out
+    assert git(remote, "rev-parse", OPS) == git(repo, "rev-parse", OPS)  # pushed
+    assert "Evidence-Kind: milestone" in git(repo, "log", "-1", "--format=%B", OPS)
+
+
 ODD_GH = r'''#!{python}
 import sys
 if sys.argv[1:3] == ["pr", "list"]:

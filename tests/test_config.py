@@ -141,7 +141,7 @@ def test_a_local_change_no_command_reads_is_said(trading_repo: Path, cli) -> Non
     r = cli("--repo", trading_repo, "status")
     assert r.code == 0 and r.err == (
         "evidencebot: note: [qualify], [ibkr] in evidencebot.toml differ(s) from main's "
-        "committed config, which is what counts: commit it and merge it into main to use "
+        "committed config, which is what counts: commit it, merge it into main to use "
         "it\n"), r.err
     subprocess.run(["git", "-C", str(trading_repo), "commit", "-qam", "the new port"],
                    check=True)
@@ -154,5 +154,17 @@ def test_a_local_change_no_command_reads_is_said(trading_repo: Path, cli) -> Non
     cfg.write_text("[ibkr]\nport = 4011\n", encoding="utf-8")
     assert cli("--repo", trading_repo, "status").err == (
         "evidencebot: note: [ibkr] in evidencebot.toml differ(s) from the defaults (main "
-        "has no config committed yet), which is what counts: commit it and merge it into "
+        "has no config committed yet), which is what counts: commit it, merge it into "
         "main to use it\n")
+    # with a remote, its main is what counts (what was reviewed): committed is not enough
+    subprocess.run(["git", "-C", str(trading_repo), "init", "-q", "--bare",
+                    str(trading_repo.parent / "origin.git")], check=True)
+    subprocess.run(["git", "-C", str(trading_repo), "remote", "add", "origin",
+                    str(trading_repo.parent / "origin.git")], check=True)
+    subprocess.run(["git", "-C", str(trading_repo), "push", "-q", "origin", "main"], check=True)
+    subprocess.run(["git", "-C", str(trading_repo), "add", "evidencebot.toml"], check=True)
+    subprocess.run(["git", "-C", str(trading_repo), "commit", "-qm", "the port"], check=True)
+    assert cli("--repo", trading_repo, "status").err == (
+        "evidencebot: note: [ibkr] in evidencebot.toml differ(s) from the defaults "
+        "(origin/main has no config committed yet), which is what counts: commit it, merge "
+        "it into main and push main to use it\n")

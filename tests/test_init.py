@@ -42,6 +42,14 @@ def test_init_ci_github_and_gitlab(trading_repo: Path, cli) -> None:  # type: ig
     assert 'evidencebot verify --base main --range "origin/main..HEAD"' in gl
     again = cli("--repo", trading_repo, "init", "--ci", "gitlab")
     assert again.code == 2 and "already exists" in again.err
+    # as the note says: --force with --ci changes the job's install, and keeps the config
+    config = trading_repo / "evidencebot.toml"
+    config.write_text(config.read_text() + "# edited by hand\n")
+    edited = config.read_bytes()
+    forced = cli("--repo", trading_repo, "init", "--ci", "gitlab", "--force", "--install",
+                 "pip install ./vendor/evidencebot")
+    assert forced.code == 0 and config.read_bytes() == edited
+    assert "pip install ./vendor/evidencebot" in (trading_repo / ".gitlab/evidencebot-verify.yml").read_text()
 
 
 def test_init_from_a_subfolder_gives_the_snippet_and_the_ci_job_one_base(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

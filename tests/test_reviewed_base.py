@@ -199,3 +199,13 @@ def test_a_session_is_recorded_once_even_with_its_record_gone(trading_repo: Path
     assert r.code == 2, r.out
     assert "is already recorded in" in r.err
     assert git(trading_repo, "rev-parse", OPS) == before
+
+
+def test_a_repository_on_master_is_told_how_to_name_its_base(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """git's own default branch name, and no remote to fetch main from: the fix names the
+    branch the operator is on (a fetch from a remote there is not is no fix)."""
+    git(trading_repo, "branch", "-m", "main", "master")
+    r = cli("--repo", trading_repo, "status")
+    assert r.code == 2 and "no base branch 'main'" in r.err
+    assert "Fix: you are on 'master': rename it (git branch -m master main), or set [ops] " \
+        'base = "master" in evidencebot.toml' in r.err and "git fetch" not in r.err

@@ -195,3 +195,26 @@ def test_in_a_real_terminal_the_live_line_shows_elapsed_of_expected(tmp_path: Pa
     assert re.search(r"burn-in.*00:0\d of 30:00", screen), screen
     assert "recorded run " in screen
     assert not re.search(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", screen, re.MULTILINE)
+
+
+def test_the_live_line_shows_the_account_as_the_kept_log_does(tmp_path: Path) -> None:
+    """The wrapper's last line, shown live while it runs, has its account number
+    redacted (DU*** in the kept log and the check table alike)."""
+    from evidencebot.runbook.process import run_command
+
+    marker = tmp_path / "seen"
+    child = ("import os, sys, time\n"
+             "print('connected to account DU5550001', flush=True)\n"
+             f"while not os.path.exists({str(marker)!r}):\n"
+             "    time.sleep(0.01)\n")
+    shown: list[str] = []
+
+    def progress(_elapsed: float, last: str) -> None:
+        shown.append(last)
+        if "account" in last:
+            marker.touch()  # (the child ends once the line was shown)
+
+    done = run_command([sys.executable, "-c", child], cwd=tmp_path, env={}, timeout=60,
+                       progress=progress, tick=0.01)
+    assert done.exit_code == 0
+    assert "connected to account DU***" in shown and not any("5550001" in s for s in shown)

@@ -282,6 +282,11 @@ def print_record(state: Any, result: Any) -> None:
         click.echo(not_pushed(ctx))
 
 
+def no_remote(remote: str) -> str:
+    return (f"not pushed: there is no remote {remote!r} yet (git remote add {remote} <url of "
+            "the trading repository>)")
+
+
 def not_pushed(ctx: Any) -> str:
     """What `record` and `void` say after committing: they leave pushing to `run` and
     `close` (which rebuild on the remote's tip after a lost race), or to the operator;
@@ -290,8 +295,7 @@ def not_pushed(ctx: Any) -> str:
 
     ops = ctx.cfg.ops
     if not remote_url(ctx.repo, ops.remote):
-        return (f"  not pushed: there is no remote {ops.remote!r} yet (git remote add "
-                f"{ops.remote} <url of the trading repository>)")
+        return "  " + no_remote(ops.remote)
     return (f"  not pushed: `run` pushes {ops.branch} (`close` too, with a merge-request "
             f"provider), or push it now with `git push {ops.remote} {ops.branch}`")
 
@@ -306,6 +310,7 @@ def closure_lines(closure: Any, mr: Any, *, automatic: bool) -> list[str]:
         lines = [f"{lead}{mo} closed in {(closure.sha or '')[:12]} on runs "
                  f"{', '.join(closure.runs)}"]
     if mr.action == "written":
+        lines += [mr.note] if mr.note else []
         lines += [f"merge request description written to {mr.description_file}",
                   "open the merge request with:", *(f"  {cmd}" for cmd in mr.commands)]
     else:

@@ -17,6 +17,7 @@ from .output import (
     close_out,
     closure_lines,
     echo_folded,
+    no_remote,
     record_lines,
     show_checks,
 )
@@ -336,13 +337,17 @@ def _push_failure(ctx: Any, log: RunLog) -> None:
 
 
 def _push(ctx: Any, log: RunLog) -> None:
-    """Push the ops branch to the [ops] remote and say so (nothing without the remote)."""
+    """Push the ops branch to the [ops] remote and say so (without the remote, where to
+    add it, as `record` says)."""
     from ..ledger.push import remote_url
     from ..milestone.publish import push_evidence
 
-    if remote_url(ctx.repo, ctx.cfg.ops.remote):
+    ops = ctx.cfg.ops
+    if remote_url(ctx.repo, ops.remote):
         pushed = push_evidence(ctx)
-        log.say(f"pushed {ctx.cfg.ops.branch} to {ctx.cfg.ops.remote} ({pushed.status})")
+        log.say(f"pushed {ops.branch} to {ops.remote} ({pushed.status})")
+    else:
+        log.say(no_remote(ops.remote))
 
 
 def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) -> Any:

@@ -14,11 +14,13 @@ CI_TARGETS = {"github": ".github/workflows/evidencebot-verify.yml",
 
 def plan_init(repo: Path, *, config: Path | None, force: bool, ci: str | None,
               install_cmd: str) -> dict[Path, str]:
-    """What `init` writes: the commented config (unless there is one), and the CI job."""
+    """What `init` writes: the commented config (unless there is one), and the CI job.
+    ``force``: overwrite what is asked for: with ``ci``, its job (an edited config is
+    kept: `init --ci github --force --install ...` is how the job's install is changed)."""
     top = git.top(repo)
     plan: dict[Path, str] = {}
     config_file = top / "evidencebot.toml"
-    if not config_file.exists() or force:
+    if not config_file.exists() or (force and ci is None):
         plan[config_file] = render("evidencebot.toml.j2")
     elif ci is None:
         raise UsageError(f"{config_file} already exists (use --force to overwrite it)")

@@ -53,10 +53,11 @@ DEFAULT_INSTALL = "pip install evidencebot"
 
 
 @cli.command()
-@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist: "
+              "evidencebot.toml, or with --ci only the CI job.")
 @click.option("--ci", type=click.Choice(["github", "gitlab"]),
-              help="Also write a CI job that runs `evidencebot verify` on merge requests "
-                   "from the ops branch.")
+              help="Also write a CI job that runs `evidencebot verify` on every merge "
+                   "request (the ops branch's judged as evidence, any other as code).")
 @click.option("--install", "install_cmd", metavar="CMD",
               help=f"How the CI job installs evidencebot [default: {DEFAULT_INSTALL}; "
                    "evidencebot is not on PyPI yet: give a pinned git URL or a path].")

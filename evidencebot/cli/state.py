@@ -100,11 +100,15 @@ class State:
             unheeded = self._ctx.unheeded()
             if unheeded:  # (said once, on stderr: the command goes on by the base's)
                 base = self._ctx.rules.ops.base
-                theirs = f"{base}'s committed config" if self._ctx.base.path is not None \
-                    else f"the defaults ({base} has no config committed yet)"
+                # (the remote's base where there is one: what was reviewed and merged)
+                ref = (self._ctx.base_ref or "").removeprefix("refs/heads/")
+                ref = ref.removeprefix("refs/remotes/")
+                theirs = f"{ref}'s committed config" if self._ctx.base.path is not None \
+                    else f"the defaults ({ref or base} has no config committed yet)"
+                then = f" and push {base}" if ref != base else ""
                 echo(f"evidencebot: note: [{'], ['.join(unheeded)}] in "
                      f"{self._ctx.loaded.path.name} differ(s) from {theirs}, which is what "
-                     f"counts: commit it and merge it into {base} to use it", err=True)
+                     f"counts: commit it, merge it into {base}{then} to use it", err=True)
             # Bank holidays from a file beside the history cache (`verify` makes its own
             # context and asks the `holidays` package every time).
             from ..evidence.bankholidays import use_store

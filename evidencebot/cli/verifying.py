@@ -27,7 +27,7 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
         state.emit(verify_out(ctx, report))
     else:
         echo(f"verify {report.range}: {report.commits} commit(s), {len(report.runs)} run(s)")
-        if not report.commits:
+        if not report.commits and not report.squashed:
             ops = ctx.rules.ops
             echo(f"nothing to judge here: run it on {ops.branch}, or give the range, "
                  f"e.g. --range {ops.base}..{ops.branch}" if range_ is None else

@@ -65,7 +65,9 @@ def judge_code(changes: Sequence[Change], rules: Rules) -> list[Violation]:
             out.append(Violation(path, "evidence-in-code", "a commit that is no ops commit "
                                  "writes under the evidence folders", "evidence is written "
                                  "by evidencebot's ops commits (record, void, close) on the "
-                                 "ops branch: take it out of this commit"))
+                                 "ops branch: take it out of this commit (a squashed merge "
+                                 "of the ops branch drops their trailers: merge it with a "
+                                 "merge commit)"))
     names = (rules.session_log, rules.backlog, rules.design)
     documents = [ch for ch in changes if ch.old is not None and ch.new is not None
                  and ch.path in names]

@@ -107,6 +107,7 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
         report.code = mode == "range" and bool(shas) and ops_shas.isdisjoint(shas)
         if report.code:  # a code change: whatever its branch is named, it writes no evidence
             _code(ctx, report, logged)
+            whole.descent(ctx, report, logged)
             return report
         if mode == "range":  # the base's ops commits the range leans on, judged first
             _leaned(ctx, report, ops, set(shas), start, stop)

@@ -26,6 +26,7 @@ from ..guard.changes import (
     applies,
     base_ref,
     base_rules,
+    current_branch,
     judge_commit_range,
     markdown_shortcut,
 )
@@ -311,6 +312,12 @@ def existing_base(top: Path, base: str, *, source: str, fix: str = "") -> str:
     would judge by the runbook's defaults."""
     ref = base_ref(top, base)
     if ref is None:
+        if not fix and not git.out(top, "remote").split():  # (nothing to fetch it from)
+            here = current_branch(top)
+            fix = (f"you are on {here!r}: rename it (git branch -m {here} {base}), or set "
+                   f'[ops] base = "{here}" in evidencebot.toml' if here else
+                   f"make the branch reviewed code is merged into ({base}), or set [ops] "
+                   "base to it")
         raise UsageError(f"no base branch {base!r} here or at origin ({source})",
                          fix=fix or f"fetch it (git fetch origin {base}), or set [ops] base "
                          "to the branch reviewed code is merged into")

@@ -23,6 +23,16 @@ class MergeRequest:
     push: str = ""
     commands: list[str] = field(default_factory=list)
     description_file: Path | None = None
+    note: str = ""  # why the merge request was left to a human (written)
+
+
+def missing_tool(provider: str) -> str | None:
+    """What the provider needs on this machine and does not find (GitHub: its `gh`)."""
+    import shutil
+
+    if provider == "github" and shutil.which("gh") is None:
+        return "the GitHub CLI `gh` is not installed (or not on PATH)"
+    return None
 
 
 def resolve_provider(configured: str, url: str | None) -> str:

@@ -70,6 +70,15 @@ def publish(ctx: Context, mo: str, description: str, description_path: str, *, p
         action = "updated" if result.status == "up-to-date" else "created or updated"
         return providers.MergeRequest("gitlab", action, web, result.status, [], body)
     result = push_evidence(ctx)
+    missing = providers.missing_tool(provider)
+    if missing is not None:  # (the closure is made and pushed: only the request is left)
+        return providers.MergeRequest(
+            "github", "written", None, result.status,
+            providers.manual_commands(remote=ops.remote, url=url, branch=ops.branch,
+                                      base=ops.base, title=title, body_file=body,
+                                      description_path=description_path,
+                                      provider=provider)[1:],
+            body, note=f"{missing}: the merge request was not opened")
     mr = providers.github(ctx.repo, branch=ops.branch, base=ops.base, title=title,
                           body_file=body)
     return providers.MergeRequest(mr.provider, mr.action, mr.url, result.status, [], body)

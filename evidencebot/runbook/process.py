@@ -14,6 +14,7 @@ from typing import Any
 from ..config import Burnin
 from ..errors import UsageError
 from ..frozen import frozen
+from ..redact import redact
 
 PLACEHOLDERS = (
     "runs", "paper_duration_seconds", "min_filled_orders",
@@ -161,7 +162,7 @@ def _wait(proc: subprocess.Popen[bytes], argv: Sequence[str], start: float, time
             chunks.append(line)
             text = line.decode("utf-8", "replace").strip()
             if text:
-                last[0] = text
+                last[0] = redact(text)  # (shown live: the account as the kept log has it)
 
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
