@@ -105,6 +105,11 @@ HEALTHY_BUT_FAILING = ('import json; print(json.dumps({"healthy": True, "checks"
     pytest.param("import sys; sys.stderr.write('no broker\\nconfig/uk.yaml: not found\\n'); "
                  "sys.exit(2)", True, "FAIL", "exited 2: config/uk.yaml: not found",
                  id="non-zero-exit-says-its-last-error-line"),
+    # a long line (a path in it) whole, to where a word would be cut: Python's own error
+    pytest.param("import sys; sys.stderr.write(\"python: can't open file '/" + "x" * 90 +
+                 "/main.py': [Errno 2] No such file or directory\\n\"); sys.exit(2)", True,
+                 "FAIL", "main.py': [Errno 2] No such file or directory",
+                 id="a-long-last-line-is-kept-whole"),
     pytest.param(UNHEALTHY, True, "FAIL", "reports healthy: false; failing: ibkr_socket",
                  id="unhealthy-json"),
     pytest.param("print('ok')", False, "WARN", "no JSON", id="no-json-not-strict"),

@@ -83,6 +83,8 @@ def test_run_refuses_before_the_wrapper_where_the_evidence_could_not_go(
     assert r.err.splitlines()[-1].startswith(("Fix: mend it on the base branch",
                                               "Fix: commit", "Fix: mend the documents"))
     assert not (repo.parent / "ran").exists() and git(repo, "for-each-ref") == before
+    as_json = json.loads(cli("--repo", repo, "--json", "run", "--skip-checks").out)["error"]
+    assert as_json["exit_code"] == 2 and as_json["fix"] == r.err.splitlines()[-1][len("Fix: "):]
     dry = cli("--repo", repo, "--json", "run", "--dry-run", "--skip-checks")
     checks = {c["name"]: c for c in json.loads(dry.out)["checks"]}
     assert dry.code == 3 and checks["documents"]["status"] == "FAIL"

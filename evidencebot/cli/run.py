@@ -59,13 +59,18 @@ def check(state: State, now_text: str | None) -> int:
 
 
 @cli.command()
-@click.option("--runs", type=int, help="Runs the wrapper makes ([burnin] runs).")
-@click.option("--paper-duration-seconds", type=int, help="Paper trading time per run.")
-@click.option("--min-filled-orders", type=int, help="Passed to the wrapper.")
+@click.option("--runs", type=int, help="Runs the wrapper makes [default: [burnin] runs].")
+@click.option("--paper-duration-seconds", type=int,
+              help="Seconds on paper per run [default: [burnin] paper_duration_seconds].")
+@click.option("--min-filled-orders", type=int,
+              help="Passed to the wrapper [default: [burnin] min_filled_orders].")
 @click.option("--min-symbol-data-availability-ratio", type=float,
-              help="Passed to the wrapper.")
-@click.option("--preflight-min-bars-per-symbol", type=int, help="Passed to the wrapper.")
-@click.option("--timeout-seconds", type=float, help="Kill the command after this long.")
+              help="Passed to the wrapper, 0 to 1 [default: [burnin] "
+                   "min_symbol_data_availability_ratio].")
+@click.option("--preflight-min-bars-per-symbol", type=int,
+              help="Passed to the wrapper [default: [burnin] preflight_min_bars_per_symbol].")
+@click.option("--timeout-seconds", type=float, help="Seconds before the wrapper is killed "
+              "[default: [burnin] timeout_seconds].")
 @click.option("--no-push", is_flag=True, help="Do not push the ops branch.")
 @click.option("--skip-checks", is_flag=True, help="Do not run the pre-run checks.")
 @click.option("--dry-run", is_flag=True,
@@ -192,7 +197,7 @@ def _emit_failed(state: State, ctx: Any, e: EvidencebotError) -> None:
     result = e.result if isinstance(e, RunFailed) else None
     _emit_run(state, ctx, "failed", result=result, commit=getattr(result, "sha", None),
               added=result is not None and getattr(result, "sha", None) is not None,
-              error=ErrorInfo(message=str(e), fix=None, exit_code=e.exit_code))
+              error=ErrorInfo(message=str(e), fix=e.fix or None, exit_code=e.exit_code))
 
 
 def _retry_due(ctx: Any, tip: str) -> Any:
@@ -212,6 +217,7 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
              skip_checks: bool) -> int:
     """Every check a run would make, the client id it would use, the wrapper and the
     parameters; exit 3 when a check fails. Nothing is run or written."""
+    from ..milestone.providers import provider_check
     from ..runbook.dryrun import dry_run_checks
     from ..runbook.preflight import Preflight, run_checks
 
@@ -224,7 +230,8 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
             client, source = pre.client_id, "as the client-id check resolved it"
     if "IBKR_CLIENT_ID" in os.environ and os.environ["IBKR_CLIENT_ID"]:
         source = "IBKR_CLIENT_ID"
-    plan = Preflight((*results, *dry_run_checks(ctx, run_plan), _documents_check(ctx)), client)
+    plan = Preflight((*results, *dry_run_checks(ctx, run_plan), _documents_check(ctx),
+                      *provider_check(ctx)), client)
     if state.as_json:
         state.seen["run"] = {"command": run_plan.argv, "client_id": client,
                              "params": as_dict(run_plan.params)}

@@ -10,9 +10,14 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from ..frozen import field, frozen
+
+if TYPE_CHECKING:
+    from ..ledger.workspace import Context
+    from ..runbook.checks import CheckResult
 
 
 @frozen
@@ -33,6 +38,24 @@ def missing_tool(provider: str) -> str | None:
     if provider == "github" and shutil.which("gh") is None:
         return "the GitHub CLI `gh` is not installed (or not on PATH)"
     return None
+
+
+def provider_check(ctx: Context) -> list[CheckResult]:
+    """`run --dry-run`'s WARN when the run that completes the streak would close the
+    milestone ([milestone.MO-n] auto_close) and the provider's tool is missing: the
+    closure would be made and pushed, the merge request left to a human."""
+    from ..ledger.push import remote_url
+    from ..runbook.checks import CheckResult
+
+    rule = ctx.rules.milestone.get(ctx.milestone)
+    url = remote_url(ctx.repo, ctx.cfg.ops.remote)
+    missing = missing_tool(resolve_provider(ctx.cfg.ops.provider, url)) if url else None
+    if rule is None or not rule.auto_close or missing is None:
+        return []
+    return [CheckResult("merge request", "WARN", f"{missing}: a run that completes the "
+                        f"streak closes {ctx.milestone} and pushes it, and leaves the merge "
+                        "request to you", "install gh (https://cli.github.com) and "
+                        "`gh auth login`, or set [ops] provider = \"none\"")]
 
 
 def resolve_provider(configured: str, url: str | None) -> str:

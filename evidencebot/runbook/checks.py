@@ -105,10 +105,11 @@ def check_health(*, command: Sequence[str], cwd: Path, timeout_seconds: float,
     checks = [c for c in checks if isinstance(c, dict)] if isinstance(checks, list) else []
     failing = [line(str(c.get("name", "?")))[:60] for c in checks if c.get("ok") is False]
     if code != 0:
-        last = [ln for ln in clean(redact(err)).splitlines() if ln.strip()][-1:]
+        last = [line(ln) for ln in clean(redact(err)).splitlines() if ln.strip()][-1:]
+        told = [t if len(t) <= 240 else t[:239] + "…" for t in last]  # (the whole log is kept)
         return CheckResult("health", "FAIL", f"exited {code}" + (
             f"; failing: {', '.join(failing)}" if failing else
-            f": {line(last[0])[:120]}" if last else ""), fix, evidence, data)
+            f": {told[0]}" if told else ""), fix, evidence, data)
     if isinstance(doc, dict) and doc.get("healthy") is False:
         return CheckResult("health", "FAIL", "reports healthy: false" + (
             f"; failing: {', '.join(failing)}" if failing else ""), fix, evidence, data)

@@ -127,25 +127,7 @@ def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
     return CheckResult("code", "PASS", f"{head} is on {base}, clean", data=data)
 
 
-def provider_check(ctx: Context) -> list[CheckResult]:
-    """WARN when the run that completes the streak closes the milestone ([milestone.MO-n]
-    auto_close) and the merge-request provider's tool is missing: the closure would be
-    made and pushed, the merge request left to a human."""
-    from ..ledger.push import remote_url
-    from ..milestone.providers import missing_tool, resolve_provider
-
-    rule = ctx.rules.milestone.get(ctx.milestone)
-    url = remote_url(ctx.repo, ctx.cfg.ops.remote)
-    missing = missing_tool(resolve_provider(ctx.cfg.ops.provider, url)) if url else None
-    if rule is None or not rule.auto_close or missing is None:
-        return []
-    return [CheckResult("merge request", "WARN", f"{missing}: a run that completes the "
-                        f"streak closes {ctx.milestone} and pushes it, and leaves the merge "
-                        "request to you", "install gh (https://cli.github.com) and "
-                        "`gh auth login`, or set [ops] provider = \"none\"")]
-
-
 def dry_run_checks(ctx: Context, run_plan: RunPlan) -> list[CheckResult]:
     """The checks `run --dry-run` adds to the pre-run checks."""
     return [code_check(ctx), wrapper_check(run_plan.argv, repo=ctx.repo),
-            *parameter_checks(run_plan.params, ctx.rules.qualify), *provider_check(ctx)]
+            *parameter_checks(run_plan.params, ctx.rules.qualify)]
