@@ -7,9 +7,11 @@ no milestone; everything else is the code review's."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from conftest import git
 
 from evidencebot.sim.trading_repo import report, write_report
@@ -50,8 +52,10 @@ def test_a_milestone_closed_by_hand_on_a_look_alike_branch_is_caught(trading_rep
     commit_all(trading_repo, "evidence(milestone): close MO-2")
     code, doc = verify(cli, trading_repo, LOOK_ALIKE)
     assert code == 1 and doc["code"]
+    # the commit's added line, and the status the branch's tip reads with no closure
     assert [(v["rule"], v["path"]) for v in doc["violations"]] == [
-        ("milestone-closed-by-hand", "PROJECT_DESIGN.md")]
+        ("milestone-closed-by-hand", "PROJECT_DESIGN.md")] * 2
+    assert "no closure in the history closed it" in doc["violations"][1]["message"]
 
 
 def test_evidence_written_by_a_code_commit_is_caught(trading_repo: Path, tmp_path: Path, cli,  # type: ignore[no-untyped-def]
@@ -98,3 +102,106 @@ def test_a_range_with_an_ops_commit_is_no_code_range(trading_repo: Path, tmp_pat
     code, found = verify(cli, trading_repo, "feature/data")
     assert code == 1 and not found["code"] and len(found["runs"]) == 1
     assert "not-an-ops-commit" in {v["rule"] for v in found["violations"]}
+
+
+MO2_ROW = "| MO-2 | Step 1A burn-in |"
+
+
+def design_row(repo: Path, status: str, extra: str = "") -> None:
+    design = repo / "PROJECT_DESIGN.md"
+    text = design.read_text()
+    row = next(ln for ln in text.splitlines() if ln.startswith(MO2_ROW))
+    design.write_text(text.replace(row, row.replace("| OPEN |", f"| {status} |")) + extra)
+
+
+def rewritten_in_two(repo: Path) -> None:
+    """The design deleted in one commit, added back saying CLOSED in the next: neither
+    change has both sides."""
+    text = (repo / "PROJECT_DESIGN.md").read_text()
+    git(repo, "rm", "-q", "PROJECT_DESIGN.md")
+    commit_all(repo, "drop the design")
+    (repo / "PROJECT_DESIGN.md").write_text(text.replace("| OPEN | Step 1A", "| CLOSED | Step 1A"))
+
+
+def moved_by_the_config(repo: Path) -> None:
+    """The same commit points [docs] design at a new file that says CLOSED."""
+    text = (repo / "PROJECT_DESIGN.md").read_text()
+    (repo / "DESIGN.md").write_text(text.replace("| OPEN | Step 1A", "| CLOSED | Step 1A"))
+    config = repo / "evidencebot.toml"
+    config.write_text(config.read_text() + '\n[docs]\ndesign = "DESIGN.md"\n')
+
+
+CLOSINGS: dict[str, Callable[[Path], None]] = {
+    "status-spelt-closed": lambda r: design_row(r, "Closed"),
+    "status-in-bold": lambda r: design_row(r, "**CLOSED**"),
+    "status-with-a-tick": lambda r: design_row(r, "CLOSED \u2705"),
+    "status-with-a-new-heading": lambda r: design_row(r, "CLOSED", "\n## 11. Risks\n"),
+    "a-session-log-entry": lambda r: (r / "SESSION_LOG.md").write_text(
+        (r / "SESSION_LOG.md").read_text() + "\n## 2026-11-26 09:00 UTC — DEV — tidy\n\n"
+        "- Note: MO-2 CLOSED\n"),
+    "deleted-then-added": rewritten_in_two,
+    "the-config-moves-the-design": moved_by_the_config,
+}
+
+
+@pytest.mark.parametrize("close_it", CLOSINGS.values(), ids=CLOSINGS.keys())
+def test_a_code_merge_request_closes_no_milestone_however_it_says_so(
+        trading_repo: Path, cli, close_it: Callable[[Path], None]) -> None:  # type: ignore[no-untyped-def]
+    git(trading_repo, "switch", "-q", "-c", "feature/tidy")
+    close_it(trading_repo)
+    commit_all(trading_repo, "tidy")
+    code, doc = verify(cli, trading_repo, "feature/tidy")
+    assert code == 1 and doc["code"]
+    assert "milestone-closed-by-hand" in {v["rule"] for v in doc["violations"]}
+
+
+def test_a_code_merge_request_keeps_every_tracker_row(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A hand-written row removed (or its outcome changed) would take a break out of the
+    streak; a row added is a run written by hand, as before."""
+    backlog = trading_repo / "IMPLEMENTATION_BACKLOG.md"
+    text = backlog.read_text()
+    row = next(ln for ln in text.splitlines() if "| 20261116T081500Z |" in ln)
+    git(trading_repo, "switch", "-q", "-c", "feature/rows")
+    backlog.write_text(text.replace(row, row + "\n" + row.replace("| 1 |", "| 2 |")
+                                    .replace("20261116T081500Z", "20261117T081500Z")))
+    commit_all(trading_repo, "a row written by hand")
+    assert verify(cli, trading_repo, "feature/rows")[0] == 0
+    backlog.write_text(text.replace(row, row.replace("qualifying", "non-qualifying")))
+    commit_all(trading_repo, "reword the rows")
+    code, doc = verify(cli, trading_repo, "feature/rows")
+    assert code == 1
+    assert [(v["rule"], v["section"]) for v in doc["violations"]] == [
+        ("tracker-append-only", "Step 1A Burn-In Tracker")]
+
+
+def test_text_may_say_closed_once_a_closure_closed_it(tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+                                                       pinned_now: str,
+                                                       trading_repo: Path) -> None:
+    for hours in (7, 6, 5):
+        doc = report(finished=NOW - timedelta(hours=hours))
+        r = cli("--repo", trading_repo, "record", write_report(tmp_path / f"{hours}.json", doc))
+        assert r.code == 0, r.err
+    assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 0
+    git(trading_repo, "switch", "-q", "main")
+    git(trading_repo, "merge", "-q", "--no-ff", OPS, "-m", "Merge ops/evidence")
+    git(trading_repo, "switch", "-q", "-c", "feature/notes")
+    backlog = trading_repo / "IMPLEMENTATION_BACKLOG.md"
+    backlog.write_text(backlog.read_text() + "\nMO-2 closed on 2026-11-25; see the request.\n")
+    commit_all(trading_repo, "a note")
+    code, doc = verify(cli, trading_repo, "feature/notes")
+    assert (code, doc["violations"]) == (0, [])
+
+
+def test_an_ops_range_on_a_base_that_reads_closed_without_a_closure_fails(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """However the status got there (merged past its verify job), the ops branch's next
+    merge request is where it is said: the reader would be shown a closed milestone with
+    no runs."""
+    design_row(trading_repo, "Closed")
+    commit_all(trading_repo, "status")
+    doc = report(finished=NOW - timedelta(hours=3))
+    assert cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc)).code == 0
+    code, found = verify(cli, trading_repo, OPS)
+    assert code == 1 and not found["code"]
+    assert [(v["rule"], v["path"]) for v in found["violations"]] == [
+        ("milestone-closed-by-hand", "PROJECT_DESIGN.md")]

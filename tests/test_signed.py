@@ -179,3 +179,51 @@ def test_the_base_s_unsigned_runs_a_streak_counts_on_are_refused_until_voided(
         v = cli("--repo", trading_repo, "void", run_id, "--reason", "recorded without the key")
         assert v.code == 0, v.err
     assert cli("--repo", trading_repo, *span).code == 0
+
+
+def test_the_runs_a_closure_in_the_range_names_are_held_to_their_signatures(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Two unsigned runs on the base, a signed one and its signed closure, then a run that
+    does not qualify: the streak at the tip is none, but the closure counts on the base's
+    two. Once that closure is merged, later ranges lean on it no more: the milestone is
+    done, and runs recorded before signing (closed on) keep nothing stuck."""
+    record(cli, trading_repo, tmp_path, 6)
+    record(cli, trading_repo, tmp_path, 5)
+    git(trading_repo, "switch", "-q", "main")
+    git(trading_repo, "merge", "-q", "--no-ff", OPS, "-m", "Merge ops/evidence")
+    key, pub = ssh_key(tmp_path, "runner")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'runner@example.invalid namespaces="git" {pub}\n')
+    sign_with(trading_repo, key, allowed)
+    record(cli, trading_repo, tmp_path, 4)
+    assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 0
+    doc = report(finished=NOW - timedelta(hours=3), filled=0)  # (does not qualify)
+    assert cli("--repo", trading_repo, "record", write_report(tmp_path / "nq.json", doc)).code == 0
+    span = ("verify", "--base", "main", "--range", f"main..{OPS}", "--require-signed")
+    r = cli("--repo", trading_repo, "--json", *span)
+    assert r.code == 1 and len(json.loads(r.out)["violations"]) == 2
+    git(trading_repo, "switch", "-q", "main")
+    git(trading_repo, "merge", "-q", "--no-ff", OPS, "-m", "Merge the closure")
+    record(cli, trading_repo, tmp_path, 2)
+    assert cli("--repo", trading_repo, *span).code == 0
+
+
+def test_a_milestone_closed_before_signing_keeps_no_later_range_stuck(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """MO-2 closed and merged on runs recorded before signing; signing turned on after:
+    the streak counts on past 3 (4/3) into those runs, but a closed milestone is done, and
+    its runs cannot be voided (a closure names them)."""
+    for hours in (6, 5, 4):
+        record(cli, trading_repo, tmp_path, hours)
+    assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 0
+    git(trading_repo, "switch", "-q", "main")
+    git(trading_repo, "merge", "-q", "--no-ff", OPS, "-m", "Merge the closure")
+    key, pub = ssh_key(tmp_path, "runner")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'runner@example.invalid namespaces="git" {pub}\n')
+    sign_with(trading_repo, key, allowed)
+    record(cli, trading_repo, tmp_path, 3)
+    assert "4/3" in git(trading_repo, "log", "-1", "--format=%B", OPS)
+    r = cli("--repo", trading_repo, "verify", "--base", "main", "--range", f"main..{OPS}",
+            "--require-signed")
+    assert r.code == 0, r.out

@@ -81,6 +81,12 @@ def base_rules(repo: Path, base: str, *, inherit_env: bool = False) -> Rules:
     return Rules()
 
 
+def rules_at(repo: Path, rev: str) -> Rules:
+    """The rules the config committed at ``rev`` gives (the runbook's where there is none,
+    or none that reads)."""
+    return _rules_from(git.cat_batch(repo, [f"{rev}:{n}" for n in CONFIG_NAMES]))
+
+
 Record = tuple[str, str, str, str, str]  # a `--raw` record: old, new mode; old, new sha; path
 def _parse_raw(raw: bytes) -> list[Record]:
     """`--raw -z` records: (old mode, new mode, old sha, new sha, path)."""
@@ -157,10 +163,13 @@ def commit_reads(parent: str | None, records: list[Record], docs: AbstractSet[st
 def commit_changes(repo: Path, old: str | None, new: str, docs: AbstractSet[str],
                    records: list[Record] | None = None) -> list[Change]:
     """``new`` against ``old`` (``records``: its raw records, when known)."""
-    if records is None:
-        records = _parse_raw(git.run(repo, "diff-tree", "-z", "-r", "--no-renames",
-                                     "--no-abbrev", old or EMPTY_TREE, new))
-    return _changes(repo, records, docs)
+    return _changes(repo, raw_records(repo, old, new) if records is None else records, docs)
+
+
+def raw_records(repo: Path, old: str | None, new: str) -> list[Record]:
+    """The files ``new`` changed against ``old`` (the empty tree: a root commit)."""
+    return _parse_raw(git.run(repo, "diff-tree", "-z", "-r", "--no-renames", "--no-abbrev",
+                              old or EMPTY_TREE, new))
 
 
 class Logged(NamedTuple):

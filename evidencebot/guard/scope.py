@@ -7,18 +7,8 @@ pass reports every violation. Pure; the hook, `verify` and the ledger all call `
 from collections.abc import Callable, Collection, Sequence
 from functools import partial
 
-from ..defaults import CHECKS_DIR, VOIDS_DIR
 from .paths import Names, case_twins, path_rules
-from .rules import (
-    BY_HAND,
-    Change,
-    Rules,
-    StreakOf,
-    Violation,
-    closing,
-    closure_in,
-    run_record_in,
-)
+from .rules import Change, Rules, StreakOf, Violation, closing, closure_in, run_record_in
 
 
 def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf,
@@ -45,41 +35,6 @@ def judge(changes: Sequence[Change], rules: Rules, *, streak_of: StreakOf,
         rule = partial(judge_document, rendered=run_record_in(changes, rules))
         for ch in documents:
             out += _document(rule, ch, rules, closes)
-    return out
-
-
-def judge_code(changes: Sequence[Change], rules: Rules) -> list[Violation]:
-    """What a commit that is no ops commit (code, merged into the base by a merge request
-    of its own) may not do, whatever its branch is named: write under the evidence
-    folders (records, logs, voids, refused checks, closures are the ops commits' alone:
-    `evidence-in-code`), or close a milestone with a rule (a status set CLOSED, a line
-    saying it closed: only its closure does, `milestone-closed-by-hand`). The rest is
-    the code review's."""
-    folders = tuple(f.rstrip("/").casefold() + "/" for f in
-                    (rules.evidence_dir, rules.milestone_dir, VOIDS_DIR, CHECKS_DIR))
-    out: list[Violation] = []
-    for ch in changes:
-        path = next((side.path for side in (ch.new, ch.old) if side is not None
-                     and side.path.casefold().startswith(folders)), None)
-        if path is not None:
-            out.append(Violation(path, "evidence-in-code", "a commit that is no ops commit "
-                                 "writes under the evidence folders", "evidence is written "
-                                 "by evidencebot's ops commits (record, void, close) on the "
-                                 "ops branch: take it out of this commit (a squashed merge "
-                                 "of the ops branch drops their trailers: merge it with a "
-                                 "merge commit)"))
-    names = (rules.session_log, rules.backlog, rules.design)
-    documents = [ch for ch in changes if ch.old is not None and ch.new is not None
-                 and ch.path in names]
-    if documents:
-        from .documents import judge_document
-
-        def by_hand(_mo: str) -> int:
-            return BY_HAND
-
-        for ch in documents:
-            out += [v for v in _document(judge_document, ch, rules, by_hand)
-                    if v.rule == "milestone-closed-by-hand"]
     return out
 
 

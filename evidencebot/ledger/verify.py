@@ -22,8 +22,9 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..guard import changes as guard
 from ..guard import commits
-from ..guard.rules import CLOSED_MET, Change, strays
-from ..guard.scope import judge, judge_code
+from ..guard.code import documents_of, judge_code
+from ..guard.rules import CLOSED_MET, Change, Rules, strays
+from ..guard.scope import judge
 from ..md import edit as mdedit
 from ..md import lines as mdlines
 from . import DROP, whole
@@ -106,8 +107,9 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 f"(or name the base: --base {ctx.rules.ops.base})"))
         report.code = mode == "range" and bool(shas) and ops_shas.isdisjoint(shas)
         if report.code:  # a code change: whatever its branch is named, it writes no evidence
-            _code(ctx, report, logged)
+            _code(ctx, report, logged, ops)
             whole.descent(ctx, report, logged)
+            whole.read_closed(ctx, report, ops, stop)
             return report
         if mode == "range":  # the base's ops commits the range leans on, judged first
             _leaned(ctx, report, ops, set(shas), start, stop)
@@ -123,9 +125,10 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 started.done()
     whole.dates(ctx, report, logged)
     whole.branch_like_tags(ctx, report, stop)
+    whole.read_closed(ctx, report, ops, stop)
     if require_signed or ctx.rules.ops.require_signed:
         inside = set(shas) & ops_shas
-        below = whole.signed_span(ctx, ops, stop) if mode == "range" else []
+        below = whole.signed_span(ctx, ops, stop, inside) if mode == "range" else []
         whole.signatures(ctx, report, [s for s in shas if s in inside] +
                          [s for s in below if s not in inside], inside)
     if mode == "history":
@@ -133,21 +136,38 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
     return report
 
 
-def _code(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
-    """A range that holds no ops commit: each commit judged as code (`judge_code`); a
-    merge by what it says that none of its parents does."""
-    rules = ctx.guard_rules
+def _code(ctx: Context, report: Report, logged: Sequence[guard.Logged],
+          ops: Sequence[OpsCommit]) -> None:
+    """A range that holds no ops commit: each commit judged as code (`judge_code`), under
+    the base's rules and, where it changes the config, its own; a merge by what it says
+    that none of its parents does."""
+    base = ctx.guard_rules
+    closed = {c.trailers.get("Milestone", "") for c in ops if c.kind == "milestone"}
+    trees = commits.TreeWalk()
+    tops = {c.sha: c.tree for c in logged}
     for commit in logged:
         report.commits += 1
-        found: set[tuple[str, str, str, str]] | None = None
+        if len(commit.parents) < 2:
+            _trees(ctx, report, commit, trees, _folders(commit, tops))
+        rules_seen = [base, *_own_rules(ctx, commit.sha, base)]
+        names = documents_of(rules_seen)
+        found: set[Finding] | None = None
         for n, parent in enumerate(commit.parents or (None,)):
-            changes = guard.commit_changes(ctx.repo, parent, commit.sha, rules.documents,
-                                           commit.records if n == 0 and
-                                           len(commit.parents) < 2 else None)
-            said = {(v.rule, v.message, v.fix, v.path) for v in judge_code(changes, rules)}
+            records = commit.records if n == 0 and len(commit.parents) < 2 else \
+                guard.raw_records(ctx.repo, parent, commit.sha)
+            docs = {r[4] for r in records if r[4].casefold() in names}
+            changes = guard.commit_changes(ctx.repo, parent, commit.sha, docs, records)
+            said = {Finding(commit.sha, v.rule, v.message, v.fix, v.path, None, v.section)
+                    for v in judge_code(changes, rules_seen, closed)}
             found = said if found is None else found & said
-        for rule, message, fix, path in sorted(found or ()):
-            report.findings.append(Finding(commit.sha, rule, message, fix, path))
+        report.findings += sorted(found or (), key=lambda f: (f.rule, f.path))
+
+
+def _own_rules(ctx: Context, sha: str, base: Rules) -> list[Rules]:
+    """The rules the config committed at ``sha`` gives, where they differ from the base's
+    (`guard.rules_at`)."""
+    own = guard.rules_at(ctx.repo, sha)
+    return [own] if own != base else []
 
 
 def _leaned(ctx: Context, report: Report, ops: list[OpsCommit], inside: set[str],

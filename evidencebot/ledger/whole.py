@@ -165,6 +165,35 @@ def _rows_since(ctx: Context, rev: str, since: str) -> set[str]:
             if run_id and (placed(run_id, date, seconds) or "9") >= since}
 
 
+def read_closed(ctx: Context, report: Report, ops: Sequence[OpsCommit], stop: str) -> None:
+    """No milestone's status reads closed in the documents at ``stop`` (PROJECT_DESIGN's
+    milestones table, the backlog's MO-* Status) while the history holds no closure of
+    it: however the status got there (a code merge request merged past its `verify` job,
+    a look-alike spelling), the streak a reader is shown would be none."""
+    from ..guard.rules import CLOSED_WORD, milestones_named
+    from ..md import edit as mdedit
+    from ..textsafe import skeleton
+
+    closed = {c.trailers.get("Milestone") for c in ops if c.kind == "milestone"}
+    d = ctx.cfg.docs
+    for path, section in ((d.design, d.milestones_section), (d.backlog, d.status_section)):
+        data = git.show_bytes(ctx.repo, stop, path)
+        try:
+            table = mdedit.first_table(mdedit.parse(data or b""), section)
+            col = table.column("Status")
+        except (mdedit.MarkdownEditError, ValueError, RecursionError):
+            continue  # (no such table: the documents' own rules say so where they apply)
+        for row in table.rows:
+            status = skeleton(row[col]) if col < len(row) else ""
+            for mo in milestones_named(skeleton(row[0]), ctx.guard_rules) if row else ():
+                if mo not in closed and CLOSED_WORD.search(status):
+                    report.findings.append(Finding(
+                        stop, "milestone-closed-by-hand", f"{mo}'s status reads "
+                        f"{row[col]!r}, and no closure in the history closed it",
+                        "set it back on the base (a code merge request); `evidencebot "
+                        f"close {mo}` closes it once the streak holds", path, None, section))
+
+
 def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
     """No commit dated in the future (beyond the clock skew)."""
     limit = (ctx.now + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS)).timestamp()
@@ -174,15 +203,24 @@ def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
                                            "future", "check the clock of the recording machine"))
 
 
-def signed_span(ctx: Context, ops: Sequence[OpsCommit], stop: str) -> list[str]:
-    """The ops commits a signature is asked of besides the range's own: every one from
-    the oldest run a milestone's streak at ``stop`` counts on, the base's included. Runs
-    made without the runner's key could reach the base in a merge request that was no
-    ops branch's, and the streak would count them."""
+def signed_span(ctx: Context, ops: Sequence[OpsCommit], stop: str,
+                inside: set[str]) -> list[str]:
+    """The ops commits a signature is asked of besides the range's own (``inside``): every
+    one from the oldest run that a milestone's streak at ``stop``, or a closure the range
+    holds, counts on, the base's included (runs made without the runner's key could
+    reach the base in a merge request that was no ops branch's, and count). A milestone
+    the base closed is done: its streak was judged when its closure was merged."""
     where = {c.sha: i for i, c in enumerate(ops)}  # (newest first, as ``ops``)
-    oldest = max((where[r.sha] for mo in ctx.milestones
-                  for r in ctx.streak(stop, mo, commits=ops).runs if r.sha in where),
-                 default=-1)
+    run_of = {c.run_id: c.sha for c in ops if c.is_run}
+    counted: set[str] = set()
+    for mo in ctx.milestones:
+        s = ctx.streak(stop, mo, commits=ops)
+        if s.closed_by is None or s.closed_by.sha in inside:
+            counted.update(r.sha for r in s.runs)
+    for c in ops:
+        if c.sha in inside and c.kind == "milestone":
+            counted.update(run_of.get(r, "") for r in named_runs(c))
+    oldest = max((where[sha] for sha in counted if sha in where), default=-1)
     return [c.sha for c in ops[:oldest + 1]]
 
 
