@@ -280,7 +280,7 @@ def parse(data: bytes, *, source: str) -> Config:
         doc = tomllib.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(f"{source}: not valid TOML: {e}") from None
-    if Path(source).name == "pyproject.toml":
+    if Path(source.rpartition(":")[2] or source).name == "pyproject.toml":  # (or "<rev>:...")
         doc = _tool_section(doc)
     return from_mapping(doc, source=source)
 

@@ -110,13 +110,21 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Markdown's inline marks a reader does not see: emphasis, code, a link's brackets
 _INLINE = str.maketrans("", "", "*_~`[]")
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
+_TAG = re.compile(r"<[^<>]*>")  # a tag or a comment on one line: a page shows neither
 
 
 def skeleton(text: str) -> str:
     """``text`` as a reader of the rendered page takes it, for comparing words: Unicode
     compatibility forms, case, look-alike letters of other scripts and dashes, characters
     no one sees, Markdown's inline marks (emphasis, code, a link's brackets and target) and
-    runs of white space aside."""
+    runs of white space aside; raw HTML as a page shows it (tags and comments gone,
+    character references read: "CLOSE&#68;" is CLOSED)."""
+    if "<" in text:
+        text = _TAG.sub("", text)
+    if "&" in text:
+        import html
+
+        text = html.unescape(text)
     if "](" in text:
         text = _LINK_TARGET.sub("]", text)
     if "\\" in text:

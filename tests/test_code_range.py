@@ -131,6 +131,26 @@ def moved_by_the_config(repo: Path) -> None:
     config.write_text(config.read_text() + '\n[docs]\ndesign = "DESIGN.md"\n')
 
 
+def turned_around(repo: Path) -> None:
+    """IDs in one row, statuses in the next: no line says both."""
+    design = repo / "PROJECT_DESIGN.md"
+    lines = design.read_text().splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("| ID |"))
+    end = next(i for i in range(at, len(lines)) if not lines[i].startswith("|"))
+    lines[at:end] = ["| ID | MO-1 | MO-2 | MO-3 |", "|---|---|---|---|",
+                     "| Status | CLOSED | CLOSED | OPEN |"]
+    design.write_text("\n".join(lines) + "\n")
+
+
+def linked(repo: Path) -> None:
+    """The design moved, a symbolic link in its place, the moved copy saying CLOSED."""
+    (repo / "docs").mkdir()
+    text = (repo / "PROJECT_DESIGN.md").read_text()
+    (repo / "docs" / "design.md").write_text(text.replace("| OPEN | Step 1A", "| CLOSED | Step 1A"))
+    (repo / "PROJECT_DESIGN.md").unlink()
+    (repo / "PROJECT_DESIGN.md").symlink_to("docs/design.md")
+
+
 CLOSINGS: dict[str, Callable[[Path], None]] = {
     "status-spelt-closed": lambda r: design_row(r, "Closed"),
     "status-in-bold": lambda r: design_row(r, "**CLOSED**"),
@@ -139,6 +159,14 @@ CLOSINGS: dict[str, Callable[[Path], None]] = {
     "a-session-log-entry": lambda r: (r / "SESSION_LOG.md").write_text(
         (r / "SESSION_LOG.md").read_text() + "\n## 2026-11-26 09:00 UTC — DEV — tidy\n\n"
         "- Note: MO-2 CLOSED\n"),
+    "a-character-reference": lambda r: design_row(r, "CLOSE&#68;"),
+    "an-html-comment-inside": lambda r: design_row(r, "CLO<!-- -->SED"),
+    "a-zero-for-the-o": lambda r: (r / "PROJECT_DESIGN.md").write_text(
+        (r / "PROJECT_DESIGN.md").read_text() + "\nM0-2: closed.\n"),
+    "a-paragraph-over-two-lines": lambda r: (r / "PROJECT_DESIGN.md").write_text(
+        (r / "PROJECT_DESIGN.md").read_text() + "\nAs of today MO-2 is\nclosed.\n"),
+    "the-table-turned-around": turned_around,
+    "a-symbolic-link": linked,
     "deleted-then-added": rewritten_in_two,
     "the-config-moves-the-design": moved_by_the_config,
 }
@@ -152,22 +180,28 @@ def test_a_code_merge_request_closes_no_milestone_however_it_says_so(
     commit_all(trading_repo, "tidy")
     code, doc = verify(cli, trading_repo, "feature/tidy")
     assert code == 1 and doc["code"]
-    assert "milestone-closed-by-hand" in {v["rule"] for v in doc["violations"]}
+    assert {v["rule"] for v in doc["violations"]} & {"milestone-closed-by-hand",
+                                                     "regular-files-only"}
 
 
-def test_a_code_merge_request_keeps_every_tracker_row(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """A hand-written row removed (or its outcome changed) would take a break out of the
-    streak; a row added is a run written by hand, as before."""
+def test_a_code_merge_request_keeps_every_tracker_row_that_breaks(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A hand-written row that breaks the streak, removed (or its outcome changed), would
+    take the break out of it; a row added is a run written by hand, as before, and a
+    qualifying hand-written row (which neither counts nor breaks) may be taken back."""
     backlog = trading_repo / "IMPLEMENTATION_BACKLOG.md"
     text = backlog.read_text()
     row = next(ln for ln in text.splitlines() if "| 20261116T081500Z |" in ln)
+    failed = row.replace("| 1 |", "| 2 |").replace("20261116T081500Z", "20261117T081500Z") \
+        .replace("qualifying", "non-qualifying")
     git(trading_repo, "switch", "-q", "-c", "feature/rows")
-    backlog.write_text(text.replace(row, row + "\n" + row.replace("| 1 |", "| 2 |")
-                                    .replace("20261116T081500Z", "20261117T081500Z")))
-    commit_all(trading_repo, "a row written by hand")
+    backlog.write_text(text.replace(row, row + "\n" + failed))
+    commit_all(trading_repo, "a failed session written by hand")
     assert verify(cli, trading_repo, "feature/rows")[0] == 0
-    backlog.write_text(text.replace(row, row.replace("qualifying", "non-qualifying")))
-    commit_all(trading_repo, "reword the rows")
+    backlog.write_text(text.replace(row, failed))
+    commit_all(trading_repo, "the qualifying row taken back")
+    assert verify(cli, trading_repo, "feature/rows")[0] == 0
+    backlog.write_text(text.replace(row, failed.replace("non-qualifying", "qualifying")))
+    commit_all(trading_repo, "reword the failed one")
     code, doc = verify(cli, trading_repo, "feature/rows")
     assert code == 1
     assert [(v["rule"], v["section"]) for v in doc["violations"]] == [

@@ -80,6 +80,20 @@ def test_pyproject_section_is_read(tmp_path: Path) -> None:
     assert loaded.sha256 != "none"
 
 
+def test_pyproject_section_is_read_from_the_base_branch_too(tmp_path: Path) -> None:
+    """As committed (`load_at`, what judges): its source is "<rev>:pyproject.toml", and
+    the whole file was read as an evidencebot config ("unknown section [project]")."""
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname='bot'\n[tool.evidencebot.ops]\nbranch = 'ops/burnin'\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=a", "-c", "user.email=a@b",
+                    "commit", "-qm", "config"], check=True)
+    assert config.load_at(tmp_path, "main").config.ops.branch == "ops/burnin"
+
+
 def test_no_file_means_defaults_and_sha_none(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname='bot'\n")
     loaded = config.load(tmp_path)

@@ -9,7 +9,7 @@ rule, and saying how to fix it. Import-light: it runs inside the pre-commit hook
 # is a string that typing compiles at import time, milliseconds on every hook run.
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -60,17 +60,24 @@ class Rules(NamedTuple):
         scope, docs = doc.get("scope", {}), doc.get("docs", {})
         ms = doc.get("milestone", {MILESTONE: {}})
         d = cls()
+
+        def text(key: str) -> str:  # (a name of another type: the config's own
+            value = docs.get(key, getattr(d, key))  # validation refuses it; here, none)
+            if not isinstance(value, str):
+                raise TypeError(f"[docs] {key}")
+            return value
+
         return cls(
             allowed_paths=tuple(scope.get("allowed_paths", d.allowed_paths)),
             forbidden_paths=tuple(scope.get("forbidden_paths", d.forbidden_paths)),
-            backlog=docs.get("backlog", d.backlog),
-            design=docs.get("design", d.design),
-            session_log=docs.get("session_log", d.session_log),
-            tracker_section=docs.get("tracker_section", d.tracker_section),
-            status_section=docs.get("status_section", d.status_section),
-            milestones_section=docs.get("milestones_section", d.milestones_section),
-            milestone_dir=docs.get("milestone_dir", d.milestone_dir),
-            evidence_dir=docs.get("evidence_dir", d.evidence_dir),
+            backlog=text("backlog"),
+            design=text("design"),
+            session_log=text("session_log"),
+            tracker_section=text("tracker_section"),
+            status_section=text("status_section"),
+            milestones_section=text("milestones_section"),
+            milestone_dir=text("milestone_dir"),
+            evidence_dir=text("evidence_dir"),
             milestones={k: int(v.get("consecutive", CONSECUTIVE)) for k, v in ms.items()},
             branches=tuple(scope.get("branches", d.branches)),
             evidence_extensions=tuple(e.lower() for e in scope.get("evidence_extensions",
@@ -240,7 +247,7 @@ def markup_violation(path: str, found: str, lines: tuple[int, int],
 # read as themselves)
 CLOSED_WORD = re.compile(r"\bc[li1|][o0]sed\b")
 # a milestone id as a reader takes it: MO-2, MO 2, MO·2, MO-02 (the same)
-MO_NAMED = re.compile(r"\bmo[-\s._\u00b7]?0*([0-9]+)\b")
+MO_NAMED = re.compile(r"\bm[o0][-\s._\u00b7]?0*([0-9]+)\b")
 
 
 def milestones_named(plain: str, rules: Rules) -> list[str]:
@@ -253,6 +260,30 @@ def closed_said(plain: str, rules: Rules) -> list[str]:
     """The milestones with a rule that a line says closed (``plain``: the line as
     `textsafe.skeleton` gives it): each one it names, when it says "closed"."""
     return milestones_named(plain, rules) if CLOSED_WORD.search(plain) else []
+
+
+def closed_claims(lines: Sequence[str], watched: Collection[str]) -> list[tuple[str, int, int]]:
+    """Where text says a milestone of ``watched`` closed, as (milestone, first line, last
+    line), 0-based: a table row on its own, other text by the run of lines a reader takes
+    as one (a paragraph, a heading and its underline, an entry's lines), each read through
+    `textsafe.skeleton`."""
+    from ..textsafe import skeleton
+
+    out: list[tuple[str, int, int]] = []
+    start = 0
+    for i in range(len(lines) + 1):
+        text = lines[i].strip() if i < len(lines) else ""
+        if text and not text.startswith("|"):
+            continue
+        spans = [(start, i)] if start < i else []
+        spans += [(i, i + 1)] if text else []
+        for a, b in spans:
+            plain = skeleton(" ".join(lines[a:b]))
+            if CLOSED_WORD.search(plain):
+                out += [(mo, a, b - 1) for mo in sorted(
+                    {f"MO-{n}" for n in MO_NAMED.findall(plain)} & set(watched))]
+        start = i + 1
+    return out
 
 
 def says_closed(text: str) -> bool:

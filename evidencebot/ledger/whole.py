@@ -166,32 +166,22 @@ def _rows_since(ctx: Context, rev: str, since: str) -> set[str]:
 
 
 def read_closed(ctx: Context, report: Report, ops: Sequence[OpsCommit], stop: str) -> None:
-    """No milestone's status reads closed in the documents at ``stop`` (PROJECT_DESIGN's
-    milestones table, the backlog's MO-* Status) while the history holds no closure of
-    it: however the status got there (a code merge request merged past its `verify` job,
-    a look-alike spelling), the streak a reader is shown would be none."""
-    from ..guard.rules import CLOSED_WORD, milestones_named
-    from ..md import edit as mdedit
-    from ..textsafe import skeleton
+    """No text in the documents at ``stop`` (PROJECT_DESIGN.md, the backlog) says a
+    milestone closed while the history holds no closure of it (`closed_claims`):
+    however it got there (a code merge request merged past its `verify` job, a spelling
+    no rule knew), a reader would be shown a closure of no runs."""
+    from ..guard.code import claims, watched
 
     closed = {c.trailers.get("Milestone") for c in ops if c.kind == "milestone"}
+    open_ones = watched([ctx.guard_rules]) - closed
     d = ctx.cfg.docs
-    for path, section in ((d.design, d.milestones_section), (d.backlog, d.status_section)):
-        data = git.show_bytes(ctx.repo, stop, path)
-        try:
-            table = mdedit.first_table(mdedit.parse(data or b""), section)
-            col = table.column("Status")
-        except (mdedit.MarkdownEditError, ValueError, RecursionError):
-            continue  # (no such table: the documents' own rules say so where they apply)
-        for row in table.rows:
-            status = skeleton(row[col]) if col < len(row) else ""
-            for mo in milestones_named(skeleton(row[0]), ctx.guard_rules) if row else ():
-                if mo not in closed and CLOSED_WORD.search(status):
-                    report.findings.append(Finding(
-                        stop, "milestone-closed-by-hand", f"{mo}'s status reads "
-                        f"{row[col]!r}, and no closure in the history closed it",
-                        "set it back on the base (a code merge request); `evidencebot "
-                        f"close {mo}` closes it once the streak holds", path, None, section))
+    for path in (d.design, d.backlog):
+        data = git.show_bytes(ctx.repo, stop, path) or b""
+        for mo, a, b in claims(data, ctx.guard_rules, path, open_ones):
+            report.findings.append(Finding(
+                stop, "milestone-closed-by-hand", f"it says {mo} closed, and no closure in "
+                "the history closed it", "reword it on the base (a code merge request); "
+                f"`evidencebot close {mo}` closes it once the streak holds", path, (a + 1, b + 1)))
 
 
 def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
