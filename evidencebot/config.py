@@ -231,7 +231,7 @@ class Milestone:
 
 def _milestone_ids(v: dict[str, Milestone]) -> dict[str, Milestone]:
     for key in v:
-        if not re.fullmatch(r"MO-[0-9]+", key, re.ASCII):
+        if not re.fullmatch(r"MO-[1-9][0-9]*", key, re.ASCII):  # (MO-02 is MO-2 to a reader)
             raise ValueError(f"milestone id {key!r} must be MO- and a number, as MO-2")
     return v
 
@@ -280,6 +280,8 @@ def parse(data: bytes, *, source: str) -> Config:
         doc = tomllib.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(f"{source}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise UsageError(f"{source}: not valid TOML: nested too deep") from None
     if Path(source.rpartition(":")[2] or source).name == "pyproject.toml":  # (or "<rev>:...")
         doc = _tool_section(doc)
     return from_mapping(doc, source=source)

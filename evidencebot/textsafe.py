@@ -110,7 +110,10 @@ _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Markdown's inline marks a reader does not see: emphasis, code, a link's brackets
 _INLINE = str.maketrans("", "", "*_~`[]")
 _LINK_TARGET = re.compile(r"\]\([^)]*\)")
-_TAG = re.compile(r"<[^<>]*>")  # a tag or a comment on one line: a page shows neither
+# A comment, then a tag (quoted attribute values may hold ">"): a page shows neither
+_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s+[^\s\"'=<>`/]+(?:\s*=\s*"
+                  r"(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>")
+_CHAR_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 
 def skeleton(text: str) -> str:
@@ -121,7 +124,7 @@ def skeleton(text: str) -> str:
     character references read: "CLOSE&#68;" is CLOSED)."""
     if "<" in text:
         text = _TAG.sub("", text)
-    if "&" in text:
+    if "&" in text and _CHAR_REF.search(text):  # ("P&L" costs no import)
         import html
 
         text = html.unescape(text)

@@ -52,10 +52,11 @@ def test_a_milestone_closed_by_hand_on_a_look_alike_branch_is_caught(trading_rep
     commit_all(trading_repo, "evidence(milestone): close MO-2")
     code, doc = verify(cli, trading_repo, LOOK_ALIKE)
     assert code == 1 and doc["code"]
-    # the commit's added line, and the status the branch's tip reads with no closure
+    # the line the change adds, the status cell it changes, and the tip's text read again
     assert [(v["rule"], v["path"]) for v in doc["violations"]] == [
-        ("milestone-closed-by-hand", "PROJECT_DESIGN.md")] * 2
-    assert "no closure in the history closed it" in doc["violations"][1]["message"]
+        ("milestone-closed-by-hand", "PROJECT_DESIGN.md"), ("status-kept", "PROJECT_DESIGN.md"),
+        ("milestone-closed-by-hand", "PROJECT_DESIGN.md")]
+    assert "no closure in the history closed it" in doc["violations"][2]["message"]
 
 
 def test_evidence_written_by_a_code_commit_is_caught(trading_repo: Path, tmp_path: Path, cli,  # type: ignore[no-untyped-def]
@@ -172,22 +173,35 @@ CLOSINGS: dict[str, Callable[[Path], None]] = {
 }
 
 
+BY_HAND, STATUS = "milestone-closed-by-hand", "status-kept"
+# What each says (the tip's text read again, the same finding, is one of them)
+SAID = {**dict.fromkeys(["status-spelt-closed", "status-in-bold", "status-with-a-tick",
+                         "status-with-a-new-heading", "deleted-then-added",
+                         "the-config-moves-the-design"], {BY_HAND, STATUS}),
+        **dict.fromkeys(["a-session-log-entry", "a-zero-for-the-o",
+                         "a-paragraph-over-two-lines"], {BY_HAND}),
+        **dict.fromkeys(["a-character-reference", "an-html-comment-inside"],
+                        {"html-in-document", BY_HAND, STATUS}),
+        "the-table-turned-around": {STATUS}, "a-symbolic-link": {"regular-files-only"}}
+
+
 @pytest.mark.parametrize("close_it", CLOSINGS.values(), ids=CLOSINGS.keys())
 def test_a_code_merge_request_closes_no_milestone_however_it_says_so(
-        trading_repo: Path, cli, close_it: Callable[[Path], None]) -> None:  # type: ignore[no-untyped-def]
+        trading_repo: Path, cli, close_it: Callable[[Path], None],  # type: ignore[no-untyped-def]
+        request: pytest.FixtureRequest) -> None:
     git(trading_repo, "switch", "-q", "-c", "feature/tidy")
     close_it(trading_repo)
     commit_all(trading_repo, "tidy")
     code, doc = verify(cli, trading_repo, "feature/tidy")
     assert code == 1 and doc["code"]
-    assert {v["rule"] for v in doc["violations"]} & {"milestone-closed-by-hand",
-                                                     "regular-files-only"}
+    assert {v["rule"] for v in doc["violations"]} == SAID[request.node.callspec.id]
 
 
 def test_a_code_merge_request_keeps_every_tracker_row_that_breaks(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     """A hand-written row that breaks the streak, removed (or its outcome changed), would
     take the break out of it; a row added is a run written by hand, as before, and a
-    qualifying hand-written row (which neither counts nor breaks) may be taken back."""
+    qualifying hand-written row (which neither counts nor breaks) may be taken back. An
+    evil merge is no way round: the change is judged from where it left the base."""
     backlog = trading_repo / "IMPLEMENTATION_BACKLOG.md"
     text = backlog.read_text()
     row = next(ln for ln in text.splitlines() if "| 20261116T081500Z |" in ln)
@@ -197,15 +211,28 @@ def test_a_code_merge_request_keeps_every_tracker_row_that_breaks(trading_repo: 
     backlog.write_text(text.replace(row, row + "\n" + failed))
     commit_all(trading_repo, "a failed session written by hand")
     assert verify(cli, trading_repo, "feature/rows")[0] == 0
+    git(trading_repo, "switch", "-q", "main")
+    git(trading_repo, "merge", "-q", "--no-ff", "feature/rows", "-m", "the row")
+    git(trading_repo, "switch", "-q", "-c", "feature/tidy")
     backlog.write_text(text.replace(row, failed))
     commit_all(trading_repo, "the qualifying row taken back")
-    assert verify(cli, trading_repo, "feature/rows")[0] == 0
-    backlog.write_text(text.replace(row, failed.replace("non-qualifying", "qualifying")))
-    commit_all(trading_repo, "reword the failed one")
-    code, doc = verify(cli, trading_repo, "feature/rows")
+    assert verify(cli, trading_repo, "feature/tidy")[0] == 0
+    # a side commit that adds a row, and a merge that drops both it and the failed one
+    tip = git(trading_repo, "rev-parse", "HEAD").strip()
+    git(trading_repo, "switch", "-q", "-c", "feature/side")
+    backlog.write_text(text.replace(row, failed + "\n" + failed.replace("20261117", "20261118")))
+    commit_all(trading_repo, "another failed one")
+    tree_text = text.replace(row, "")
+    backlog.write_text(tree_text)
+    git(trading_repo, "add", "-A")
+    tree = git(trading_repo, "write-tree").strip()
+    side = git(trading_repo, "rev-parse", "HEAD").strip()
+    merge = git(trading_repo, "commit-tree", tree, "-p", tip, "-p", side, "-m", "merge").strip()
+    git(trading_repo, "branch", "-f", "feature/evil", merge)
+    code, doc = verify(cli, trading_repo, "feature/evil")
     assert code == 1
     assert [(v["rule"], v["section"]) for v in doc["violations"]] == [
-        ("tracker-append-only", "Step 1A Burn-In Tracker")]
+        ("breaking-row-kept", "Step 1A Burn-In Tracker")]
 
 
 def test_text_may_say_closed_once_a_closure_closed_it(tmp_path: Path, cli,  # type: ignore[no-untyped-def]
@@ -239,3 +266,17 @@ def test_an_ops_range_on_a_base_that_reads_closed_without_a_closure_fails(
     assert code == 1 and not found["code"]
     assert [(v["rule"], v["path"]) for v in found["violations"]] == [
         ("milestone-closed-by-hand", "PROJECT_DESIGN.md")]
+
+
+def test_what_the_base_already_said_is_not_the_change_s(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A claim the base's session log already holds (written before evidencebot, say) is
+    no claim of a change that adds an unrelated entry, or moves the old one."""
+    log = trading_repo / "SESSION_LOG.md"
+    old = log.read_text() + "\n## 2026-11-01 09:00 UTC — DEV — plan\n\n- Note: MO-2 closed?\n"
+    log.write_text(old)
+    commit_all(trading_repo, "an old note")
+    git(trading_repo, "switch", "-q", "-c", "feature/log")
+    log.write_text(old + "\n## 2026-11-26 09:00 UTC — DEV — tidy\n\n- Note: ruff\n")
+    commit_all(trading_repo, "a new entry")
+    code, doc = verify(cli, trading_repo, "feature/log")
+    assert (code, doc["violations"]) == (0, [])

@@ -85,7 +85,7 @@ def test_a_hook_run_by_hand_outside_a_repository_says_so(tmp_path: Path, hook: s
                           env={**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)})
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     said = proc.stderr.splitlines()
-    assert said[0] == "evidencebot: error: . is not inside a git repository"
+    assert said[0] == f"evidencebot: error: . ({os.path.realpath(tmp_path)}) is not inside a git repository"
     assert said[1].startswith("Fix: run it inside the trading repository's checkout")
     assert len(said) == 2
 

@@ -120,6 +120,15 @@ def test_a_file_that_cannot_be_written_is_one_line_and_exit_2(  # type: ignore[n
     assert j.code == 2 and json.loads(j.out)["error"]["exit_code"] == 2
 
 
+@pytest.mark.parametrize("account", ["12345", "DU", "du1234567 ", "X1234567"])
+def test_an_account_the_redaction_would_not_hide_is_refused(cli, account: str) -> None:  # type: ignore[no-untyped-def]
+    """The simulated gateway's account goes into logs and reports: one the redaction
+    does not read as an account (DU… or U… and digits) would go there whole."""
+    r = cli("sim-gateway", "--account", account)
+    assert r.code == 2 and "Traceback" not in r.err
+    assert "--account: not an IBKR account id" in r.err.splitlines()[0]
+
+
 @pytest.mark.parametrize("port", ["-1", "70000", "abc", "BUSY"])
 def test_a_port_the_simulated_gateway_cannot_listen_on_is_one_line(cli, port: str) -> None:  # type: ignore[no-untyped-def]
     from evidencebot.sim.gateway import running_gateway

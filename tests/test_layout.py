@@ -231,6 +231,9 @@ def test_a_misspelled_command_is_matched_against_every_command(cli) -> None:  # 
 
     r = cli("verfy")
     assert r.code == 2 and "Did you mean 'verify'?" in r.err
+    # a name that begins one command only, which click's spelling match misses
+    assert "Did you mean 'sim-gateway'?" in cli("sim").err
+    assert "Did you mean" not in cli("s").err  # (it begins several)
     items = ShellComplete(group, {}, "evidencebot", "_X").get_completions([], "s")
     assert {i.value: i.help for i in items} == {
         n: line for n, (_module, line) in COMMANDS.items() if n.startswith("s")}

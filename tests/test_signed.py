@@ -201,7 +201,11 @@ def test_the_runs_a_closure_in_the_range_names_are_held_to_their_signatures(
     assert cli("--repo", trading_repo, "record", write_report(tmp_path / "nq.json", doc)).code == 0
     span = ("verify", "--base", "main", "--range", f"main..{OPS}", "--require-signed")
     r = cli("--repo", trading_repo, "--json", *span)
-    assert r.code == 1 and len(json.loads(r.out)["violations"]) == 2
+    found = json.loads(r.out)["violations"]
+    unsigned = git(trading_repo, "rev-list", "--no-merges", "main", "-2").split()
+    assert r.code == 1 and sorted((v["rule"], v["commit"]) for v in found) == sorted(
+        ("unsigned", sha) for sha in unsigned)
+    assert all("evidencebot void RUN" in v["fix"] for v in found)
     git(trading_repo, "switch", "-q", "main")
     git(trading_repo, "merge", "-q", "--no-ff", OPS, "-m", "Merge the closure")
     record(cli, trading_repo, tmp_path, 2)

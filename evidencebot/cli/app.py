@@ -67,6 +67,20 @@ class LazyGroup(click.Group):
                 importlib.import_module(f"{__package__}.{module}")
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        """click's, and for a name that begins one command only ("sim" for sim-gateway),
+        which click's spelling suggestion misses, that command named."""
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as e:
+            word = args[0] if args else ""
+            begun = [n for n in self.list_commands(ctx) if n.startswith(word)] if word else []
+            if len(begun) == 1 and "Did you mean" not in e.message:
+                raise click.UsageError(f"{e.message.rstrip('.')}. Did you mean "
+                                       f"{begun[0]!r}?", e.ctx) from None
+            raise
+
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         """(What `@cli.command()` calls.) A command's line is its line in `COMMANDS`
         everywhere, completion included, not its docstring cut short."""

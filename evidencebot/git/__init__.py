@@ -201,7 +201,8 @@ def top(path: Path) -> Path:
         what = "is a bare repository (no checkout to work in)" if bare \
             else "is not inside a git repository" if path.is_dir() \
             else "is not a directory" if path.exists() else "does not exist"
-        raise UsageError(f"{path} {what}", fix="run evidencebot inside the trading "
+        shown = path if path.is_absolute() else f"{path} ({path.absolute()})"
+        raise UsageError(f"{shown} {what}", fix="run evidencebot inside the trading "
                          "repository's checkout, or name it with --repo PATH") from None
 
 

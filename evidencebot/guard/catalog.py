@@ -18,6 +18,7 @@ _NEW = "new evidence files"
 _DOCS = "the three documents"
 _LOG = "SESSION_LOG.md"
 _TABLES = "IMPLEMENTATION_BACKLOG.md, PROJECT_DESIGN.md"
+_CODE = "a code change (a range with no ops commit, from its merge base to its tip)"
 
 SCOPE_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("base-missing", "the commit", "the base branch whose committed rules judge "
@@ -90,9 +91,12 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("milestone-closed-by-hand", _TABLES, "CLOSED (or a note that says closed) only "
              "in the milestone's closure commit, which `evidencebot close` makes and which "
              "names the runs; never by hand"),
-    RuleInfo("evidence-in-code", "a commit that is no ops commit", "writes nothing under "
-             "the evidence, voids, checks or milestones folders (and, like every commit, "
-             "closes no milestone by hand)"),
+    RuleInfo("evidence-in-code", _CODE, "writes nothing under the evidence, voids, checks "
+             "or milestones folders"),
+    RuleInfo("status-kept", _CODE, "changes no milestone's status cell, and leaves each "
+             "readable (a row named by its id, under a Status column)"),
+    RuleInfo("breaking-row-kept", _CODE, "changes or removes no tracker row that breaks "
+             "the streak"),
     RuleInfo("append-only", _LOG, "existing text never changes; a new entry starts with "
              "its own heading"),
     RuleInfo("ops-entry-only", _LOG, "appended entries are of type OPS"),

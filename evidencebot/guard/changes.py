@@ -55,7 +55,7 @@ def _rules_from(blobs: Sequence[bytes | None]) -> Rules:
 
         try:
             doc = tomllib.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
             continue  # a broken base config is reported by the commands that load it
         if name == "pyproject.toml":
             tool = doc.get("tool")
@@ -64,7 +64,7 @@ def _rules_from(blobs: Sequence[bytes | None]) -> Rules:
             doc = tool["evidencebot"]
         try:
             return Rules.from_config(doc)
-        except (AttributeError, TypeError, ValueError):
+        except (AttributeError, TypeError, ValueError, OverflowError):
             return Rules()  # values of the wrong shape: the runbook's rules, as with none
     return Rules()
 

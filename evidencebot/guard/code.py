@@ -1,41 +1,48 @@
-"""A commit that is no ops commit: code, merged into the base by a merge request of its
-own, whatever its branch is named. `verify` judges a range that holds no ops commit so
-(the CI job runs on every merge request), for what only ops commits may do:
+"""A code change: a range that holds no ops commit, merged into the base by a merge
+request of its own, whatever its branch is named (the CI job runs on every merge
+request). It is judged by what it leaves, from where it left the base to its tip (what
+the merge brings; a merge inside it, evil or not, shows no other way), for what only ops
+commits may do:
 
 - write under the evidence folders (records, logs, voids, refused checks, closures:
   `evidence-in-code`);
-- make the documents say a milestone closed while the history holds no closure of it:
-  text it adds that reads so (`closed_claims`: a status cell, a note, a session-log
-  entry, however it is spelt, marked up or split over lines), or a status table it
-  leaves unreadable for a milestone it could be read for (turned around, moved into
-  HTML, its row renamed: `milestone-closed-by-hand`);
-- change or remove a tracker row that breaks the streak (one removed, or its outcome
-  changed, would take a break out of it: `tracker-append-only`);
-- put anything but a regular file where a document is (a symbolic link shows a reader
-  another file: `regular-files-only`).
+- make a document say a milestone closed while the history holds no closure of it
+  (`closed_claims`: a status cell, a note, a session-log entry, however it is spelt or
+  split over lines: `milestone-closed-by-hand`), or change a milestone's status cell or
+  leave it unreadable (a table turned around, put in HTML, a row renamed: `status-kept`);
+- take a tracker row that breaks the streak away, or change it (`breaking-row-kept`);
+- add raw HTML or character references to a document (`html-in-document`: a page would
+  show what the text does not say), or make one anything but a regular file (a symbolic
+  link shows another file: `regular-files-only`).
 
-The folders and documents are those the base's config names and, where the commit
-changes the config, those it names after it too (a config that moves the documents
-would otherwise move them out of sight); the milestones watched are every one with a
-rule in either, and the runbook's own (a config that drops MO-2's rule would otherwise
-stop watching it). The rest is the code review's."""
+The folders and documents are those the base's config names and those the tip's config
+names (a config that points a document at another file is judged by that file against
+the base's); the milestones watched are the runbook's own and every one with a rule in
+either. The rest is the code review's."""
 
-# No `from __future__ import annotations`: see rules.py.
+from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
+from typing import NamedTuple
 
 from ..defaults import CHECKS_DIR, MILESTONE, VOIDS_DIR
-from .rules import Blob, Change, Rules, Violation, closed_claims
+from .rules import Rules, Violation, closed_claims, milestones_named
 
 REGULAR = ("100644", "100755")
+ROLES = ("design", "backlog", "session_log")
 
 
-def documents_of(rules_seen: Iterable[Rules]) -> set[str]:
-    """The three documents' names under each of the configs, as paths compare on a disk
-    that ignores case."""
-    return {name.casefold() for r in rules_seen for name in (r.design, r.backlog,
-                                                             r.session_log)}
+class Document(NamedTuple):
+    """One of the three documents, as the change leaves it: ``old``, the base's at the
+    range's start (its name under the base's config); ``new`` and ``mode`` at the tip,
+    under ``path`` ("" mode: no file there)."""
+
+    role: str
+    path: str
+    old: bytes
+    new: bytes
+    mode: str
 
 
 def watched(rules_seen: Iterable[Rules]) -> frozenset[str]:
@@ -43,143 +50,163 @@ def watched(rules_seen: Iterable[Rules]) -> frozenset[str]:
     return frozenset({MILESTONE, *(mo for r in rules_seen for mo in r.milestones)})
 
 
-def judge_code(changes: Sequence[Change], rules_seen: Sequence[Rules],
+def evidence_folders(rules_seen: Iterable[Rules]) -> tuple[str, ...]:
+    """The folders only ops commits write, as paths compare on a disk that ignores case."""
+    return tuple(sorted({f.rstrip("/").casefold() + "/" for r in rules_seen
+                         for f in (r.evidence_dir, r.milestone_dir, VOIDS_DIR, CHECKS_DIR)}))
+
+
+def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: Sequence[Rules],
                closed: Collection[str]) -> list[Violation]:
-    """Every violation of a commit that is no ops commit; ``rules_seen``: the base's rules
-    (first) and the commit's own where its config differs; ``closed``: the milestones
-    the history closed (a closure merged long ago: text may say so)."""
-    folders = tuple({f.rstrip("/").casefold() + "/" for r in rules_seen
-                     for f in (r.evidence_dir, r.milestone_dir, VOIDS_DIR, CHECKS_DIR)})
-    documents = documents_of(rules_seen)
+    """Every violation of a code change: ``paths``, what it changed; ``documents``, the
+    three documents' before and after; ``rules_seen``, the base's rules and the tip's;
+    ``closed``, the milestones the history closed (text may say so)."""
+    folders = evidence_folders(rules_seen)
+    out = [Violation(p, "evidence-in-code", "a change that is no ops commit writes under "
+                     "the evidence folders", "evidence is written by evidencebot's ops "
+                     "commits (record, void, close) on the ops branch: take it out of this "
+                     "change (a squashed merge of the ops branch drops their trailers: "
+                     "merge it with a merge commit)")
+           for p in sorted(set(paths)) if p.casefold().startswith(folders)]
     open_ones = watched(rules_seen) - set(closed)
-    out: list[Violation] = []
-    for ch in changes:
-        path = next((side.path for side in (ch.new, ch.old) if side is not None
-                     and side.path.casefold().startswith(folders)), None)
-        if path is not None:
-            out.append(Violation(path, "evidence-in-code", "a commit that is no ops commit "
-                                 "writes under the evidence folders", "evidence is written "
-                                 "by evidencebot's ops commits (record, void, close) on the "
-                                 "ops branch: take it out of this commit (a squashed merge "
-                                 "of the ops branch drops their trailers: merge it with a "
-                                 "merge commit)"))
-        elif ch.path.casefold() in documents:
-            if ch.new is not None and ch.new.mode not in REGULAR:
-                out.append(Violation(ch.path, "regular-files-only", "a document that is no "
-                                     "regular file (a symbolic link shows another file)",
-                                     "keep the document a file of its own"))
-                continue
-            out += _closed_by_hand(ch, rules_seen, open_ones)
-            out += _status_kept(ch, rules_seen, open_ones)
-            out += _rows_kept(ch, rules_seen)
+    for doc in documents:
+        if doc.old == doc.new:
+            continue
+        if doc.mode not in ("", *REGULAR):
+            out.append(Violation(doc.path, "regular-files-only", "a document that is no "
+                                 "regular file (a symbolic link shows another file)",
+                                 "keep the document a file of its own"))
+            continue
+        out += _markup(doc)
+        out += _claims(doc, rules_seen, open_ones)
+        out += _status_kept(doc, rules_seen, open_ones)
+        out += _rows_kept(doc, rules_seen)
     return out
 
 
-def _lines(data: bytes | None) -> list[str]:
+def lines_of(data: bytes) -> list[str]:
     """A document's lines as the Markdown rules number them (`mdblocks.parse`)."""
-    body = (data or b"").removeprefix(b"\xef\xbb\xbf")
+    body = data.removeprefix(b"\xef\xbb\xbf")
     return [ln.decode("utf-8", "replace") for ln in body.splitlines()]
 
 
-def _data(side: Blob | None) -> bytes:
-    return (side.data or b"") if side is not None else b""
-
-
-def claims(data: bytes, rules: Rules, path: str,
-           milestones: Collection[str]) -> list[tuple[str, int, int]]:
-    """`closed_claims` in a document ``path`` of ``rules`` holds, but those in the
-    backlog's tracker: its rows are each a run's, rendered from its record (a run id may
-    read "mo-2-closed"; verify holds them to the record), and a row is no status."""
-    found = closed_claims(_lines(data), milestones)
-    if found and path.casefold() == rules.backlog.casefold():
-        from ..md import edit as mdedit  # (a parse only where something reads closed)
-
-        try:
-            sec = mdedit.find_section(mdedit.parse(data), rules.tracker_section)
-        except (mdedit.MarkdownEditError, ValueError, RecursionError):
-            return found
-        found = [(mo, a, b) for mo, a, b in found
-                 if not sec.body_start <= a <= b < sec.end]
-    return found
-
-
-def _closed_by_hand(ch: Change, rules_seen: Sequence[Rules],
-                    open_ones: Collection[str]) -> list[Violation]:
-    """The milestones text the change adds says closed (`claims`: each claim that holds a
-    line the old side does not)."""
-    new = _lines(_data(ch.new))
-    left = Counter(_lines(_data(ch.old)))
-    added = set()
+def _new_of(old: Iterable[str], new: Sequence[str]) -> list[int]:
+    """The indices of ``new`` that ``old`` does not hold (as many times)."""
+    left = Counter(old)
+    out = []
     for i, text in enumerate(new):
         if left[text] > 0:
             left[text] -= 1
         else:
-            added.add(i)
-    said = {(mo, a, b) for r in rules_seen
-            for mo, a, b in claims(_data(ch.new), r, ch.path, open_ones)
-            if any(i in added for i in range(a, b + 1))}
-    return [Violation(ch.path, "milestone-closed-by-hand", f"text added here says {mo} "
-                      "closed, in a commit that is not its closure: only `evidencebot "
-                      "close` closes a milestone (its closure names the runs)", "reword it "
-                      f"so it does not read as closed; once the streak holds, `evidencebot "
-                      f"close {mo}` closes it", (a + 1, b + 1))
-            for mo, a, b in sorted(said)]
+            out.append(i)
+    return out
 
 
-def status_rows(data: bytes, section: str, milestones: Collection[str]) -> set[str]:
-    """The milestones whose row the first table of ``section`` holds under a Status
-    column (read as `close` reads it to set the status)."""
+def _markup(doc: Document) -> list[Violation]:
+    from ..textsafe import markup
+    from .rules import markup_violation
+
+    old = [t for t in lines_of(doc.old) if markup(t)]
+    new = lines_of(doc.new)
+    found = [i for i in _new_of(old, [t if markup(t) else "" for t in new]) if markup(new[i])]
+    return [markup_violation(doc.path, markup(new[i]) or "", (i + 1, i + 1))
+            for i in found[:1]]
+
+
+def claims(data: bytes, role: str, rules: Rules,
+           milestones: Collection[str]) -> list[tuple[str, int, int]]:
+    """`closed_claims` of a document but those in the rows of the backlog's tracker
+    table: each is a run's, rendered from its record (a run id may read "mo-2-closed",
+    verify holds it to the record), and a row is no status."""
+    found = closed_claims(lines_of(data), milestones)
+    if found and role == "backlog":
+        from ..md import edit as mdedit  # (a parse only where something reads closed)
+
+        try:
+            doc = mdedit.parse(data)
+            table = mdedit.tables(doc, mdedit.find_section(doc, rules.tracker_section))[0]
+        except (mdedit.MarkdownEditError, ValueError, RecursionError, IndexError):
+            return found
+        rows = range(table.first_row, table.end)
+        found = [(mo, a, b) for mo, a, b in found if not (a == b and a in rows)]
+    return found
+
+
+def _claims(doc: Document, rules_seen: Sequence[Rules],
+            open_ones: Collection[str]) -> list[Violation]:
+    """The claims the new side makes that the old side does not (compared as text a
+    reader takes, so that lines moved or joined are no way round)."""
+    from ..textsafe import skeleton
+
+    def keyed(data: bytes, r: Rules) -> dict[tuple[str, str], tuple[int, int]]:
+        lines = lines_of(data)
+        return {(mo, skeleton(" ".join(lines[a:b + 1]))): (a, b)
+                for mo, a, b in claims(data, doc.role, r, open_ones)}
+
+    out: dict[tuple[str, str], Violation] = {}
+    for r in rules_seen:
+        before, after = keyed(doc.old, r), keyed(doc.new, r)
+        for (mo, said), (a, b) in after.items():
+            if (mo, said) not in before and (mo, said) not in out:
+                out[(mo, said)] = Violation(
+                    doc.path, "milestone-closed-by-hand", f"it says {mo} closed, in a change "
+                    "that is not its closure: only `evidencebot close` closes a milestone "
+                    "(its closure names the runs)", "reword it so it does not read as "
+                    f"closed; once the streak holds, `evidencebot close {mo}` closes it",
+                    (a + 1, b + 1))
+    return list(out.values())
+
+
+def status_cells(data: bytes, section: str, milestones: Collection[str]) -> dict[str, str]:
+    """Each milestone's status as the first table of ``section`` says it (a row named by
+    its id, a Status column), read through `textsafe.skeleton`."""
     from ..md import edit as mdedit
     from ..textsafe import skeleton
-    from .rules import MO_NAMED
 
     try:
         table = mdedit.first_table(mdedit.parse(data), section)
         col = table.column("Status")
     except (mdedit.MarkdownEditError, ValueError, RecursionError):
-        return set()
-    return {f"MO-{n}" for row in table.rows if row and col < len(row)
-            for n in MO_NAMED.findall(skeleton(row[0]))} & set(milestones)
+        return {}
+    return {mo: skeleton(row[col]) for row in table.rows if row and col < len(row)
+            for mo in milestones_named(skeleton(row[0]), milestones)}
 
 
-def _status_kept(ch: Change, rules_seen: Sequence[Rules],
+def _status_kept(doc: Document, rules_seen: Sequence[Rules],
                  open_ones: Collection[str]) -> list[Violation]:
-    """A milestone whose status the table could be read for still can be: a table turned
-    around, put in HTML or a row renamed would say "closed" where no line does."""
     out: list[Violation] = []
     for r in rules_seen:
-        for name, section in ((r.design, r.milestones_section), (r.backlog, r.status_section)):
-            if ch.path.casefold() != name.casefold():
-                continue
-            old, new = _data(ch.old), _data(ch.new)
-            lost = status_rows(old, section, open_ones) - status_rows(new, section, open_ones)
-            out += [Violation(ch.path, "milestone-closed-by-hand", f"{mo}'s row in the table "
-                              f"of {section!r} no longer reads (a Status column, a row "
-                              "named by its id): its status would be read from no row",
-                              "keep the table as it was: ID first, a Status column",
-                              None, section) for mo in sorted(lost)]
-    return out
+        section = {"design": r.milestones_section, "backlog": r.status_section}.get(doc.role)
+        if section is None:
+            continue
+        before = status_cells(doc.old, section, open_ones)
+        after = status_cells(doc.new, section, open_ones)
+        out += [Violation(doc.path, "status-kept", f"{mo}'s status in the table of "
+                          f"{section!r} " + ("changed" if mo in after else "no longer "
+                          "reads (a row named by its id, under a Status column)"),
+                          "a milestone's status is its closure's to set: leave the row "
+                          "and the table as they were", None, section)
+                for mo in sorted(before) if after.get(mo) != before[mo]]
+    return list(dict.fromkeys(out))
 
 
-def _rows_kept(ch: Change, rules_seen: Sequence[Rules]) -> list[Violation]:
+def _rows_kept(doc: Document, rules_seen: Sequence[Rules]) -> list[Violation]:
     """Every tracker row the backlog had that breaks the streak, it still has (rows may
     be added; a qualifying hand-written row neither counts nor breaks)."""
     from ..evidence.rows import row_breaks, tracker_rows
 
+    if doc.role != "backlog":
+        return []
     for r in rules_seen:
-        if ch.path.casefold() != r.backlog.casefold():
-            continue
-        old, new = _data(ch.old), _data(ch.new)
         try:
             breaking = [Counter(row for row in tracker_rows(data, r.tracker_section)
-                                if row_breaks(row[2])) for data in (old, new)]
-            gone = sum((breaking[0] - breaking[1]).values())
+                                if row_breaks(row[2])) for data in (doc.old, doc.new)]
+            gone = bool(breaking[0] - breaking[1])
         except (ValueError, RecursionError, IndexError):
-            gone = 1  # (a tracker the rules cannot read: as none kept)
+            gone = True  # (a tracker the rules cannot read: as none kept)
         if gone:
-            return [Violation(ch.path, "tracker-append-only", f"{gone} tracker row(s) that "
-                              "break the streak changed or removed by a commit that is no "
-                              "ops commit: the streak reads every row", "restore them; a "
-                              "recorded run is put right with `evidencebot void`", None,
-                              r.tracker_section)]
+            return [Violation(doc.path, "breaking-row-kept", "tracker rows that break the "
+                              "streak changed or removed by a change that is no ops "
+                              "commit: the streak reads every row", "restore them",
+                              None, r.tracker_section)]
     return []

@@ -250,10 +250,11 @@ CLOSED_WORD = re.compile(r"\bc[li1|][o0]sed\b")
 MO_NAMED = re.compile(r"\bm[o0][-\s._\u00b7]?0*([0-9]+)\b")
 
 
-def milestones_named(plain: str, rules: Rules) -> list[str]:
-    """The milestones with a rule that ``plain`` (text as `textsafe.skeleton` gives it)
-    names."""
-    return sorted({f"MO-{n}" for n in MO_NAMED.findall(plain)} & set(rules.milestones))
+def milestones_named(plain: str, rules: Rules | Collection[str]) -> list[str]:
+    """The milestones with a rule (or of a collection) that ``plain`` (text as
+    `textsafe.skeleton` gives it) names."""
+    known = rules.milestones if isinstance(rules, Rules) else rules
+    return sorted({f"MO-{n}" for n in MO_NAMED.findall(plain)} & set(known))
 
 
 def closed_said(plain: str, rules: Rules) -> list[str]:
@@ -262,27 +263,50 @@ def closed_said(plain: str, rules: Rules) -> list[str]:
     return milestones_named(plain, rules) if CLOSED_WORD.search(plain) else []
 
 
+_DELIMITER_ROW = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+_BLOCK_START = re.compile(r"^ {0,3}(#{1,6}(\s|$)|[-*+]\s|[0-9]{1,9}[.)]\s)")
+
+
+def _segments(lines: Sequence[str]) -> list[tuple[int, int]]:
+    """The runs of lines a reader takes as one text, as [first, last) pairs: a paragraph
+    (its lines joined, as Markdown joins them), each row of a pipe table, each list item
+    with its continuation lines, each heading, and each heading with the block after it
+    ("### MO-2", a blank line, "**CLOSED**" reads as one)."""
+    out: list[tuple[int, int]] = []
+    n, i = len(lines), 0
+    while i < n:
+        if not lines[i].strip(" \t"):  # (a blank line to Markdown: spaces and tabs only)
+            i += 1
+            continue
+        j = i
+        while j < n and lines[j].strip(" \t"):
+            j += 1
+        if any(_DELIMITER_ROW.match(lines[k]) for k in range(i + 1, j)):
+            out += [(k, k + 1) for k in range(i, j)]  # a table: each row alone
+        else:
+            start = i
+            for k in range(i + 1, j + 1):
+                if k == j or _BLOCK_START.match(lines[k]):
+                    out.append((start, k))
+                    start = k
+        i = j
+    heads = [(a, b) for a, b in out if b - a == 1 and lines[a].lstrip(" ").startswith("#")]
+    nexts = {a: next(((c, d) for c, d in out if c >= b), None) for a, b in heads}
+    out += [(a, d) for a, (c, d) in ((a, nx) for a, nx in nexts.items() if nx is not None)]
+    return out
+
+
 def closed_claims(lines: Sequence[str], watched: Collection[str]) -> list[tuple[str, int, int]]:
     """Where text says a milestone of ``watched`` closed, as (milestone, first line, last
-    line), 0-based: a table row on its own, other text by the run of lines a reader takes
-    as one (a paragraph, a heading and its underline, an entry's lines), each read through
+    line), 0-based, over each text a reader takes as one (`_segments`), read through
     `textsafe.skeleton`."""
     from ..textsafe import skeleton
 
     out: list[tuple[str, int, int]] = []
-    start = 0
-    for i in range(len(lines) + 1):
-        text = lines[i].strip() if i < len(lines) else ""
-        if text and not text.startswith("|"):
-            continue
-        spans = [(start, i)] if start < i else []
-        spans += [(i, i + 1)] if text else []
-        for a, b in spans:
-            plain = skeleton(" ".join(lines[a:b]))
-            if CLOSED_WORD.search(plain):
-                out += [(mo, a, b - 1) for mo in sorted(
-                    {f"MO-{n}" for n in MO_NAMED.findall(plain)} & set(watched))]
-        start = i + 1
+    for a, b in _segments(lines):
+        plain = skeleton(" ".join(lines[a:b]))
+        if CLOSED_WORD.search(plain):
+            out += [(mo, a, b - 1) for mo in milestones_named(plain, watched)]
     return out
 
 

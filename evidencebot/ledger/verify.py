@@ -22,7 +22,7 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..guard import changes as guard
 from ..guard import commits
-from ..guard.code import documents_of, judge_code
+from ..guard.code import ROLES, Document, judge_code
 from ..guard.rules import CLOSED_MET, Change, Rules, strays
 from ..guard.scope import judge
 from ..md import edit as mdedit
@@ -107,7 +107,7 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 f"(or name the base: --base {ctx.rules.ops.base})"))
         report.code = mode == "range" and bool(shas) and ops_shas.isdisjoint(shas)
         if report.code:  # a code change: whatever its branch is named, it writes no evidence
-            _code(ctx, report, logged, ops)
+            _code(ctx, report, logged, ops, start, stop)
             whole.descent(ctx, report, logged)
             whole.read_closed(ctx, report, ops, stop)
             return report
@@ -130,44 +130,52 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
         inside = set(shas) & ops_shas
         below = whole.signed_span(ctx, ops, stop, inside) if mode == "range" else []
         whole.signatures(ctx, report, [s for s in shas if s in inside] +
-                         [s for s in below if s not in inside], inside)
+                         [s for s in below if s not in inside], inside, ops)
     if mode == "history":
         whole.check_squash(ctx, report, stop, ops_shas)
     return report
 
 
 def _code(ctx: Context, report: Report, logged: Sequence[guard.Logged],
-          ops: Sequence[OpsCommit]) -> None:
-    """A range that holds no ops commit: each commit judged as code (`judge_code`), under
-    the base's rules and, where it changes the config, its own; a merge by what it says
-    that none of its parents does."""
-    base = ctx.guard_rules
-    closed = {c.trailers.get("Milestone", "") for c in ops if c.kind == "milestone"}
-    trees = commits.TreeWalk()
-    tops = {c.sha: c.tree for c in logged}
+          ops: Sequence[OpsCommit], start: str | None, stop: str) -> None:
+    """A range that holds no ops commit, judged as code (`judge_code`) by what it leaves:
+    from where it left the base (the merge base) to its tip, as the merge request's
+    merge brings it. Each commit's trees are checked as git writes them."""
+    trees, tops = commits.TreeWalk(), {c.sha: c.tree for c in logged}
     for commit in logged:
         report.commits += 1
         if len(commit.parents) < 2:
             _trees(ctx, report, commit, trees, _folders(commit, tops))
-        rules_seen = [base, *_own_rules(ctx, commit.sha, base)]
-        names = documents_of(rules_seen)
-        found: set[Finding] | None = None
-        for n, parent in enumerate(commit.parents or (None,)):
-            records = commit.records if n == 0 and len(commit.parents) < 2 else \
-                guard.raw_records(ctx.repo, parent, commit.sha)
-            docs = {r[4] for r in records if r[4].casefold() in names}
-            changes = guard.commit_changes(ctx.repo, parent, commit.sha, docs, records)
-            said = {Finding(commit.sha, v.rule, v.message, v.fix, v.path, None, v.section)
-                    for v in judge_code(changes, rules_seen, closed)}
-            found = said if found is None else found & said
-        report.findings += sorted(found or (), key=lambda f: (f.rule, f.path))
+    left = git.out(ctx.repo, "merge-base", start, stop, ok=(0, 1)).strip() or None \
+        if start else None
+    base, tip = ctx.guard_rules, guard.rules_at(ctx.repo, stop)
+    rules_seen = [base] if tip == base else [base, tip]
+    records = guard.raw_records(ctx.repo, left, stop)
+    paths = [r[4] for r in records]
+    docs = _documents(ctx, left, stop, rules_seen, paths)
+    closed = whole.closed_milestones(ops)
+    for v in judge_code(paths, docs, rules_seen, closed):
+        report.findings.append(Finding(stop, v.rule, v.message, v.fix, v.path, v.lines,
+                                       v.section))
 
 
-def _own_rules(ctx: Context, sha: str, base: Rules) -> list[Rules]:
-    """The rules the config committed at ``sha`` gives, where they differ from the base's
-    (`guard.rules_at`)."""
-    own = guard.rules_at(ctx.repo, sha)
-    return [own] if own != base else []
+def _documents(ctx: Context, left: str | None, stop: str, rules_seen: Sequence[Rules],
+               paths: Sequence[str]) -> list[Document]:
+    """The three documents' before (the base's names at ``left``) and after (each
+    config's names at ``stop``, and any changed path that is one of them in another
+    case: the same file on Windows and macOS)."""
+    base = rules_seen[0]
+    named = {getattr(r, role): role for r in rules_seen for role in ROLES}
+    named.update({p: named[n] for p in paths for n in list(named)
+                  if p != n and p.casefold() == n.casefold()})
+    out = []
+    for path, role in named.items():
+        old = git.show_bytes(ctx.repo, left, getattr(base, role)) if left else None
+        listed = git.out(ctx.repo, "ls-tree", "-z", stop, "--", path)
+        mode = listed.split(" ", 1)[0] if listed else ""
+        new = git.show_bytes(ctx.repo, stop, path) if mode else None
+        out.append(Document(role, path, old or b"", new or b"", mode))
+    return out
 
 
 def _leaned(ctx: Context, report: Report, ops: list[OpsCommit], inside: set[str],

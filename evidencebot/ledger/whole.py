@@ -165,23 +165,28 @@ def _rows_since(ctx: Context, rev: str, since: str) -> set[str]:
             if run_id and (placed(run_id, date, seconds) or "9") >= since}
 
 
+def closed_milestones(ops: Sequence[OpsCommit]) -> set[str]:
+    """The milestones a closure among ``ops`` closed."""
+    return {c.trailers.get("Milestone", "") for c in ops if c.kind == "milestone"}
+
+
 def read_closed(ctx: Context, report: Report, ops: Sequence[OpsCommit], stop: str) -> None:
     """No text in the documents at ``stop`` (PROJECT_DESIGN.md, the backlog) says a
-    milestone closed while the history holds no closure of it (`closed_claims`):
-    however it got there (a code merge request merged past its `verify` job, a spelling
-    no rule knew), a reader would be shown a closure of no runs."""
+    milestone closed while the history holds no closure of it (`code.claims`): however
+    it got there (a code merge request merged past its `verify` job, a spelling no rule
+    knew), a reader would be shown a closure of no runs."""
     from ..guard.code import claims, watched
 
-    closed = {c.trailers.get("Milestone") for c in ops if c.kind == "milestone"}
-    open_ones = watched([ctx.guard_rules]) - closed
-    d = ctx.cfg.docs
-    for path in (d.design, d.backlog):
+    open_ones = watched([ctx.guard_rules]) - closed_milestones(ops)
+    rules = ctx.guard_rules
+    for role, path in (("design", rules.design), ("backlog", rules.backlog)):
         data = git.show_bytes(ctx.repo, stop, path) or b""
-        for mo, a, b in claims(data, ctx.guard_rules, path, open_ones):
+        for mo, a, b in claims(data, role, rules, open_ones):
             report.findings.append(Finding(
                 stop, "milestone-closed-by-hand", f"it says {mo} closed, and no closure in "
                 "the history closed it", "reword it on the base (a code merge request); "
-                f"`evidencebot close {mo}` closes it once the streak holds", path, (a + 1, b + 1)))
+                f"`evidencebot close {mo}` closes it once the streak holds", path,
+                (a + 1, b + 1)))
 
 
 def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
@@ -214,12 +219,15 @@ def signed_span(ctx: Context, ops: Sequence[OpsCommit], stop: str,
     return [c.sha for c in ops[:oldest + 1]]
 
 
-def signatures(ctx: Context, report: Report, shas: list[str], inside: set[str]) -> None:
+def signatures(ctx: Context, report: Report, shas: list[str], inside: set[str],
+               ops: Sequence[OpsCommit]) -> None:
     """Every ops commit of ``shas`` signed by a key git trusts (gpg.ssh.allowedSignersFile
-    & co); ``inside``: the range's own (the others are the base's)."""
+    & co); ``inside``: the range's own (the others are the base's, of ``ops``)."""
     if not shas:
         return
-    raw = git.out(ctx.repo, "show", "-s", "--format=%H %G?", *shas)
+    raw = git.run(ctx.repo, "log", "--no-walk=unsorted", "--stdin", "--format=%H %G?",
+                  input="\n".join(shas).encode()).decode()  # (a span: no long command line)
+    runs = {c.sha for c in ops if c.is_run}
     for line in raw.splitlines():
         sha, status = line.split()
         if status == "G":
@@ -234,9 +242,11 @@ def signatures(ctx: Context, report: Report, shas: list[str], inside: set[str]) 
         else:
             report.findings.append(Finding(
                 sha, "unsigned", f"the base's ops commit is {what}, and a streak the range "
-                "holds counts from it", "a commit is never re-signed in place: void its "
-                "runs with `evidencebot void RUN --reason ...` (signed), so that no streak "
-                "counts them"))
+                "holds counts from it", "a commit is never re-signed in place: " + (
+                    "void its run with `evidencebot void RUN --reason ...` (signed), so "
+                    "that no streak counts it" if sha in runs else
+                    "record on until the streak starts after it (a run that does not "
+                    "qualify, or a void, breaks it)")))
 
 
 def check_squash(ctx: Context, report: Report, end: str, ops: set[str]) -> None:

@@ -228,6 +228,16 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage(message)
 
 
+def _account(text: str) -> str:
+    """An IBKR account id as the redaction reads one (DU… paper, U… live): any other
+    would reach the logs unredacted."""
+    from ..redact import ACCOUNT
+
+    if ACCOUNT.fullmatch(text) is None:
+        raise ValueError(text)  # (argparse words it "invalid _account value")
+    return text
+
+
 def _port(text: str) -> int:
     value = int(text)  # (argparse words a ValueError as "invalid _port value")
     if not 0 <= value <= 65535:
@@ -245,7 +255,8 @@ def parser() -> argparse.ArgumentParser:
                     "127.0.0.1:PORT` when ready; stops on SIGTERM / Ctrl-C.")
     p.add_argument("--port", type=_port, default=0,
                    help="port on 127.0.0.1 (0, the default: pick a free one and print it)")
-    p.add_argument("--account", action="append", dest="accounts", metavar="DU…",
+    p.add_argument("--account", action="append", dest="accounts", type=_account,
+                   metavar="DU…",
                    help="managed account (repeatable; a U… account simulates live)")
     p.add_argument("--hold-client-id", action="append", type=int, default=[], metavar="N",
                    help="client ids already in use: they get error 326 (repeatable)")
@@ -279,7 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         a = parser().parse_args(argv)
     except _Usage as e:
-        text = str(e).replace("invalid _port value", "not a port (0-65535)")
+        text = str(e).replace("invalid _port value", "not a port (0-65535)").replace(
+            "invalid _account value", "not an IBKR account id (DU and digits for paper, U "
+            "and digits for live)")
         return _fail(text, "see `evidencebot sim-gateway --help`", as_json)
     try:
         return serve(port=a.port, options=options_from(
