@@ -718,3 +718,30 @@ def test_a_hand_made_closure_on_a_real_streak_without_close_s_files_closes_nothi
     assert st.startswith("MO-2: 3/3") and "NOT CLOSED" in st and "mismatch)" in st
     assert "verify blames it" in st
     assert cli("--repo", repo, "close", "MO-2", "--no-push").code == 1
+
+
+def test_a_second_ops_branch_without_the_first_s_failed_run_is_refused(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """The failed session stays on ops/evidence (pushed, protected against force-pushes);
+    a clone that never fetched it records the other reports again and pushes them as
+    ops/evidence-2, which [scope] branches covers too: the closure's merge request leaves
+    the failed run out, and verify says so while the first line is on the remote."""
+    repo, remote = make(tmp_path, "none")
+    record(cli, repo, tmp_path, 1)
+    record(cli, repo, tmp_path, 2, filled=0)  # (does not qualify)
+    git(repo, "push", "-q", "origin", OPS)
+    again = tmp_path / "again"
+    git(tmp_path, "clone", "-q", "--single-branch", "-b", "main", str(remote), str(again))
+    for n in (1, 3, 4):
+        record(cli, again, tmp_path, n)
+    assert cli("--repo", again, "close", "MO-2", "--no-push").code == 0
+    git(again, "push", "-q", "origin", f"{OPS}:ops/evidence-2")
+    git(repo, "fetch", "-q", "origin")
+    span = ("--json", "verify", "--base", "main", "--range", "origin/main..origin/ops/evidence-2")
+    found = json.loads(cli("--repo", repo, *span).out)["violations"]
+    assert [(v["rule"], v["message"].split(" holds")[0]) for v in found] == [
+        ("ops-line-left-out", "origin/ops/evidence")]
+    # and the first line's own merge request is told of the second
+    mine = json.loads(cli("--repo", repo, "--json", "verify", "--base", "main", "--range",
+                          f"main..{OPS}").out)
+    assert [v["message"].split(" holds")[0] for v in mine["violations"]] == [
+        "origin/ops/evidence-2"]

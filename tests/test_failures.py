@@ -167,9 +167,9 @@ def test_a_code_failure_recorded_as_a_neutral_one_fails_verify(
     assert r.code == 1
     assert "failure-mismatch" in r.out and (
         "exit code 1 read as failed-code (traceback: " if relabel[0] == "code-bug" else
-        "no exit code (it was killed) read as failed-code (the wrapper hung until the "
-        "timeout); with the gateway gone after it, failed-code (the wrapper was killed "
-        "before it exited") in r.out, r.out
+        # (what the log held when the timeout came depends on the machine's load: the
+        # reading is a code failure either way)
+        "no exit code (it was killed) read as failed-code (the wrapper ") in r.out, r.out
     assert r.out.count("failure-mismatch") == 1
 
 

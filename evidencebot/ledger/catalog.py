@@ -23,6 +23,9 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("merge-with-changes", _RANGE, "a merge is exactly git's merge of its parents"),
     RuleInfo("ops-lines-merged", _RANGE, "a merge joins no two lines of ops commits (each "
              "run is judged against the one list of runs before it)"),
+    RuleInfo("ops-line-left-out", _RANGE, "no other ops branch on the remote holds ops "
+             "commits the range's tip and the base do not (a failed session recorded there "
+             "is evidence too)"),
     RuleInfo("merge-with-trailers", _RANGE, "a merge carries no evidence trailers (it would "
              "be a run, closure or void no rule re-derives: it counts for nothing)"),
     RuleInfo("tree-malformed", _RANGE, "every folder a commit makes is a tree git would "

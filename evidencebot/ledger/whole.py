@@ -189,6 +189,33 @@ def read_closed(ctx: Context, report: Report, ops: Sequence[OpsCommit], stop: st
                 (a + 1, b + 1)))
 
 
+def other_lines(ctx: Context, report: Report, stop: str) -> None:
+    """No other ops branch on the remote holds ops commits that the range's tip and the
+    base do not: a session recorded there is evidence too, and a closure recorded again
+    on a branch of another name (a clone that never fetched the failed run) would leave
+    it out. The remote's copy of the ops branch checked out here is left to the push,
+    which rebuilds on it."""
+    remote, branch = ctx.cfg.ops.remote, ctx.cfg.ops.branch
+    own = f"refs/remotes/{remote}/{branch}" \
+        if git.rev_parse(ctx.repo, f"refs/heads/{branch}") == stop else None
+    prefix = f"refs/remotes/{remote}/"
+    for ref in git.out(ctx.repo, "for-each-ref", "--format=%(refname)", prefix).split():
+        name = ref.removeprefix(prefix)
+        if ref == own or not guard.applies(name, ctx.guard_rules, {}):
+            continue
+        not_base = [f"^{ctx.base_ref}"] if ctx.base_ref else []
+        raw = git.out(ctx.repo, "log", "--format=%H%x00%(trailers:key=Evidence-Kind,valueonly,"
+                      "separator=%x2C)", ref, f"^{stop}", *not_base)
+        held = [ln for ln in raw.splitlines() if ln.partition("\0")[2].strip()]
+        if held:
+            report.findings.append(Finding(
+                stop, "ops-line-left-out", f"{remote}/{name} holds {len(held)} ops "
+                "commit(s) this range does not: evidence recorded there is part of every "
+                "streak", f"record on {name} (evidencebot rebuilds on it), or, where its "
+                f"commits are no evidence, say why in the merge request and delete it on "
+                f"{remote}"))
+
+
 def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
     """No commit dated in the future (beyond the clock skew)."""
     limit = (ctx.now + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS)).timestamp()
