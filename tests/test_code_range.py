@@ -280,3 +280,52 @@ def test_what_the_base_already_said_is_not_the_change_s(trading_repo: Path, cli)
     commit_all(trading_repo, "a new entry")
     code, doc = verify(cli, trading_repo, "feature/log")
     assert (code, doc["violations"]) == (0, [])
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("| ID | Status |\n|---|---|\n| MO-1 | CLOSED |\n| MO-2 | OPEN |", []),
+    ("MO-2 is\n\u00a0\nclosed.", [("MO-2", 0, 2)]),  # (a line of NBSP is no blank line)
+    ("As of today MO-2 is\n| closed |", [("MO-2", 0, 1)]),  # (no table: one paragraph)
+    ("### MO-2\n\n**CLOSED**", [("MO-2", 0, 2)]),
+    ("### MO-2 schedule\n\nNo runs while the LSE is closed.", []),
+    ("## W-8 closed: done\n\n- Milestone: MO-2", []),
+    ("- [x] W-3b issue #12 closed\n- [ ] W-9 MO-2 evidence page", []),
+    ("M0-2 CLO<!-- -->SED", [("MO-2", 0, 0)]),
+    ("&#77;O-2: CLOSE&#68;", [("MO-2", 0, 0)]),
+])
+def test_what_reads_as_a_closure(text: str, said: list[tuple[str, int, int]]) -> None:
+    from evidencebot.guard.rules import closed_claims
+
+    assert closed_claims(text.split("\n"), {"MO-2"}) == said  # (MO-1 is not watched)
+
+
+def test_a_decoy_table_first_hides_no_status(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    design = trading_repo / "PROJECT_DESIGN.md"
+    text = design.read_text()
+    row = next(ln for ln in text.splitlines() if ln.startswith(MO2_ROW))
+    decoy = "| ID | Status |\n|---|---|\n| MO-2 | OPEN |\n\n"
+    git(trading_repo, "switch", "-q", "-c", "feature/decoy")
+    design.write_text(text.replace("| ID | Milestone |", decoy + "| ID | Milestone |", 1)
+                      .replace(row, row.replace("| OPEN |", "| DONE \u2705 |")))
+    commit_all(trading_repo, "tables")
+    code, doc = verify(cli, trading_repo, "feature/decoy")
+    assert code == 1 and {v["rule"] for v in doc["violations"]} == {"status-kept"}
+
+
+def test_a_branch_behind_the_base_is_judged_by_what_its_merge_brings(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Two merge requests, each harmless alone; the second, branched before the first was
+    merged, is judged against the base as it is now (git's merge of the two), not
+    against where it left it."""
+    design = trading_repo / "PROJECT_DESIGN.md"
+    text = design.read_text() + "\nThe burn-in milestone\nhas a checklist, and\nis open.\n"
+    design.write_text(text)
+    commit_all(trading_repo, "a paragraph")
+    git(trading_repo, "switch", "-q", "-c", "feature/b")
+    design.write_text(text.replace("is open.", "is now CLOSED."))
+    commit_all(trading_repo, "b")
+    assert verify(cli, trading_repo, "feature/b")[0] == 0  # (names no milestone)
+    git(trading_repo, "switch", "-q", "main")
+    design.write_text(text.replace("The burn-in milestone", "The burn-in milestone (MO-2)"))
+    commit_all(trading_repo, "a")
+    code, doc = verify(cli, trading_repo, "feature/b")
+    assert code == 1 and "milestone-closed-by-hand" in {v["rule"] for v in doc["violations"]}

@@ -343,6 +343,9 @@ FORBIDDEN = [
     Case("session-log-entry-says-mo2-closed", append("SESSION_LOG.md", (
         "\n## 2026-11-25 16:30 UTC — OPS — MO-2 closed\n\n- Milestone: MO-2\n"
         "- Result: 3 of 3 qualifying runs\n").encode()), "milestone-closed-early"),
+    # a review: a closure said over two lines a reader takes as one is no OPS entry's
+    Case("session-log-note-says-mo2-closed-over-two-lines", append("SESSION_LOG.md", (
+        ENTRY + "- Note: as of today MO-2 is\n  closed\n").encode()), "session-log-grammar"),
     Case("session-log-field-says-mo2-closed-in-cyrillic", append("SESSION_LOG.md", (
         ENTRY + "- Result: MO-2 \u0421L\u041eS\u0415D\n").encode()), "milestone-closed-early"),
     # found by an adversary: a closure said across an entry's lines (the layout `close`

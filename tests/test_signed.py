@@ -35,6 +35,14 @@ def sign_with(repo: Path, key: Path, allowed: Path) -> None:
     git(repo, "config", "gpg.ssh.allowedSignersFile", str(allowed))
 
 
+def runner_signs(repo: Path, tmp_path: Path) -> None:
+    """From here on, the runner's key (the one the allowed signers name) signs."""
+    key, pub = ssh_key(tmp_path, "runner")
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f'runner@example.invalid namespaces="git" {pub}\n')
+    sign_with(repo, key, allowed)
+
+
 def record(cli, repo: Path, tmp_path: Path, hours_ago: int) -> None:  # type: ignore[no-untyped-def]
     doc = report(finished=NOW - timedelta(hours=hours_ago))
     r = cli("--repo", repo, "record", write_report(tmp_path / f"r{hours_ago}.json", doc))
@@ -159,10 +167,7 @@ def test_the_base_s_unsigned_runs_a_streak_counts_on_are_refused_until_voided(
     git(trading_repo, "branch", "-m", OPS, "feature/data")
     git(trading_repo, "merge", "-q", "--no-ff", "feature/data", "-m", "Merge feature/data")
     git(trading_repo, "branch", "-q", "-D", "feature/data")
-    key, pub = ssh_key(tmp_path, "runner")
-    allowed = tmp_path / "allowed_signers"
-    allowed.write_text(f'runner@example.invalid namespaces="git" {pub}\n')
-    sign_with(trading_repo, key, allowed)
+    runner_signs(trading_repo, tmp_path)
     record(cli, trading_repo, tmp_path, 3)
     base_runs = git(trading_repo, "rev-list", "--no-merges", "main", "-2").split()
     span = ("verify", "--base", "main", "--range", f"main..{OPS}", "--require-signed")
@@ -191,10 +196,7 @@ def test_the_runs_a_closure_in_the_range_names_are_held_to_their_signatures(
     record(cli, trading_repo, tmp_path, 5)
     git(trading_repo, "switch", "-q", "main")
     git(trading_repo, "merge", "-q", "--no-ff", OPS, "-m", "Merge ops/evidence")
-    key, pub = ssh_key(tmp_path, "runner")
-    allowed = tmp_path / "allowed_signers"
-    allowed.write_text(f'runner@example.invalid namespaces="git" {pub}\n')
-    sign_with(trading_repo, key, allowed)
+    runner_signs(trading_repo, tmp_path)
     record(cli, trading_repo, tmp_path, 4)
     assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 0
     doc = report(finished=NOW - timedelta(hours=3), filled=0)  # (does not qualify)
@@ -222,10 +224,7 @@ def test_a_milestone_closed_before_signing_keeps_no_later_range_stuck(
     assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 0
     git(trading_repo, "switch", "-q", "main")
     git(trading_repo, "merge", "-q", "--no-ff", OPS, "-m", "Merge the closure")
-    key, pub = ssh_key(tmp_path, "runner")
-    allowed = tmp_path / "allowed_signers"
-    allowed.write_text(f'runner@example.invalid namespaces="git" {pub}\n')
-    sign_with(trading_repo, key, allowed)
+    runner_signs(trading_repo, tmp_path)
     record(cli, trading_repo, tmp_path, 3)
     assert "4/3" in git(trading_repo, "log", "-1", "--format=%B", OPS)
     r = cli("--repo", trading_repo, "verify", "--base", "main", "--range", f"main..{OPS}",

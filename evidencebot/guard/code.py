@@ -158,18 +158,27 @@ def _claims(doc: Document, rules_seen: Sequence[Rules],
 
 
 def status_cells(data: bytes, section: str, milestones: Collection[str]) -> dict[str, str]:
-    """Each milestone's status as the first table of ``section`` says it (a row named by
-    its id, a Status column), read through `textsafe.skeleton`."""
+    """Each milestone's status as the tables of ``section`` say it (rows named by its id,
+    under a Status column; every table, so that a decoy put first hides no other), read
+    through `textsafe.skeleton`."""
     from ..md import edit as mdedit
     from ..textsafe import skeleton
 
+    doc = mdedit.parse(data)
     try:
-        table = mdedit.first_table(mdedit.parse(data), section)
-        col = table.column("Status")
+        tables = mdedit.tables(doc, mdedit.find_section(doc, section))
     except (mdedit.MarkdownEditError, ValueError, RecursionError):
         return {}
-    return {mo: skeleton(row[col]) for row in table.rows if row and col < len(row)
-            for mo in milestones_named(skeleton(row[0]), milestones)}
+    found: dict[str, list[str]] = {}
+    for table in tables:
+        try:
+            col = table.column("Status")
+        except mdedit.MarkdownEditError:
+            continue
+        for row in table.rows:
+            for mo in milestones_named(skeleton(row[0]), milestones) if row else ():
+                found.setdefault(mo, []).append(skeleton(row[col]) if col < len(row) else "")
+    return {mo: " | ".join(cells) for mo, cells in found.items()}
 
 
 def _status_kept(doc: Document, rules_seen: Sequence[Rules],

@@ -290,10 +290,21 @@ def _segments(lines: Sequence[str]) -> list[tuple[int, int]]:
                     out.append((start, k))
                     start = k
         i = j
+    # a heading with a short block under it that says closed, as a status reads ("### MO-2",
+    # "**CLOSED**"); a sentence under a heading is its own (honest text: "the LSE is
+    # closed"), and so is a heading that says it ("## W-8 closed", "- Milestone: MO-2")
+    from ..textsafe import skeleton
+
     heads = [(a, b) for a, b in out if b - a == 1 and lines[a].lstrip(" ").startswith("#")]
-    nexts = {a: next(((c, d) for c, d in out if c >= b), None) for a, b in heads}
-    out += [(a, d) for a, (c, d) in ((a, nx) for a, nx in nexts.items() if nx is not None)]
+    for a, b in heads:
+        c, d = next(((c, d) for c, d in out if c >= b), (b, b))
+        if d - c == 1 and len(lines[c].split()) <= _STATUS_WORDS \
+                and CLOSED_WORD.search(skeleton(lines[c])):
+            out.append((a, d))
     return out
+
+
+_STATUS_WORDS = 3  # the most words a block under a heading has that reads as its status
 
 
 def closed_claims(lines: Sequence[str], watched: Collection[str]) -> list[tuple[str, int, int]]:

@@ -22,12 +22,11 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..guard import changes as guard
 from ..guard import commits
-from ..guard.code import ROLES, Document, judge_code
-from ..guard.rules import CLOSED_MET, Change, Rules, strays
+from ..guard.rules import CLOSED_MET, Change, strays
 from ..guard.scope import judge
 from ..md import edit as mdedit
 from ..md import lines as mdlines
-from . import DROP, whole
+from . import DROP, codechange, whole
 from .findings import Finding, Report
 from .messages import log_path
 from .span import resolve_range
@@ -97,19 +96,10 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 if ranged is not None and start else [c.sha for c in reversed(ops)], e)
         shas = [c.sha for c in logged]
         ops_shas = {c.sha for c in ops}
-        if start and ctx.base_ref is not None and not ctx.on_base(start):
-            # The walk judges A..B only; the ops commits below A (whose trailers the
-            # streak reads) must be the base's, judged when they were merged.
-            report.findings.append(Finding(
-                start, "range-not-from-base", f"the range starts at {start[:12]}, which "
-                f"{ctx.base_ref} does not hold: the ops commits below it would go unjudged",
-                f"start the range on the reviewed base: --range {ctx.base_ref}..<tip> "
-                f"(or name the base: --base {ctx.rules.ops.base})"))
+        whole.range_start(ctx, report, start)
         report.code = mode == "range" and bool(shas) and ops_shas.isdisjoint(shas)
         if report.code:  # a code change: whatever its branch is named, it writes no evidence
             _code(ctx, report, logged, ops, start, stop)
-            whole.descent(ctx, report, logged)
-            whole.read_closed(ctx, report, ops, stop)
             return report
         if mode == "range":  # the base's ops commits the range leans on, judged first
             _leaned(ctx, report, ops, set(shas), start, stop)
@@ -139,44 +129,16 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
 
 def _code(ctx: Context, report: Report, logged: Sequence[guard.Logged],
           ops: Sequence[OpsCommit], start: str | None, stop: str) -> None:
-    """A range that holds no ops commit, judged as code (`judge_code`) by what it leaves:
-    from where it left the base (the merge base) to its tip, as the merge request's
-    merge brings it. Each commit's trees are checked as git writes them."""
+    """A range that holds no ops commit: each commit's trees checked as git writes them,
+    then what its merge does to the base judged as code (`codechange.judge`)."""
     trees, tops = commits.TreeWalk(), {c.sha: c.tree for c in logged}
     for commit in logged:
         report.commits += 1
         if len(commit.parents) < 2:
             _trees(ctx, report, commit, trees, _folders(commit, tops))
-    left = git.out(ctx.repo, "merge-base", start, stop, ok=(0, 1)).strip() or None \
-        if start else None
-    base, tip = ctx.guard_rules, guard.rules_at(ctx.repo, stop)
-    rules_seen = [base] if tip == base else [base, tip]
-    records = guard.raw_records(ctx.repo, left, stop)
-    paths = [r[4] for r in records]
-    docs = _documents(ctx, left, stop, rules_seen, paths)
-    closed = whole.closed_milestones(ops)
-    for v in judge_code(paths, docs, rules_seen, closed):
-        report.findings.append(Finding(stop, v.rule, v.message, v.fix, v.path, v.lines,
-                                       v.section))
-
-
-def _documents(ctx: Context, left: str | None, stop: str, rules_seen: Sequence[Rules],
-               paths: Sequence[str]) -> list[Document]:
-    """The three documents' before (the base's names at ``left``) and after (each
-    config's names at ``stop``, and any changed path that is one of them in another
-    case: the same file on Windows and macOS)."""
-    base = rules_seen[0]
-    named = {getattr(r, role): role for r in rules_seen for role in ROLES}
-    named.update({p: named[n] for p in paths for n in list(named)
-                  if p != n and p.casefold() == n.casefold()})
-    out = []
-    for path, role in named.items():
-        old = git.show_bytes(ctx.repo, left, getattr(base, role)) if left else None
-        listed = git.out(ctx.repo, "ls-tree", "-z", stop, "--", path)
-        mode = listed.split(" ", 1)[0] if listed else ""
-        new = git.show_bytes(ctx.repo, stop, path) if mode else None
-        out.append(Document(role, path, old or b"", new or b"", mode))
-    return out
+    codechange.judge(ctx, report, ops, start, stop)
+    whole.descent(ctx, report, logged)
+    whole.read_closed(ctx, report, ops, stop)
 
 
 def _leaned(ctx: Context, report: Report, ops: list[OpsCommit], inside: set[str],

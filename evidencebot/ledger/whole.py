@@ -20,6 +20,17 @@ from .findings import Finding, Report
 from .workspace import Context
 
 
+def range_start(ctx: Context, report: Report, start: str | None) -> None:
+    """The walk judges A..B only; the ops commits below A (whose trailers the streak
+    reads) must be the base's, judged when they were merged."""
+    if start and ctx.base_ref is not None and not ctx.on_base(start):
+        report.findings.append(Finding(
+            start, "range-not-from-base", f"the range starts at {start[:12]}, which "
+            f"{ctx.base_ref} does not hold: the ops commits below it would go unjudged",
+            f"start the range on the reviewed base: --range {ctx.base_ref}..<tip> "
+            f"(or name the base: --base {ctx.rules.ops.base})"))
+
+
 def descent(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
     """Every commit of a range descends from the base branch (no orphan root, no history
     merged in from elsewhere): one of its parents lies below the range, which starts on
@@ -211,9 +222,10 @@ def other_lines(ctx: Context, report: Report, stop: str) -> None:
             report.findings.append(Finding(
                 stop, "ops-line-left-out", f"{remote}/{name} holds {len(held)} ops "
                 "commit(s) this range does not: evidence recorded there is part of every "
-                "streak", f"record on {name} (evidencebot rebuilds on it), or, where its "
-                f"commits are no evidence, say why in the merge request and delete it on "
-                f"{remote}"))
+                "streak", f"`git fetch --prune {remote}` first (a branch deleted there stays "
+                f"here until then); then record on {name} (evidencebot rebuilds on it), or, "
+                f"where its commits are no evidence, say why in the merge request and "
+                f"delete it on {remote}"))
 
 
 def dates(ctx: Context, report: Report, logged: Sequence[guard.Logged]) -> None:
