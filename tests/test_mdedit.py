@@ -151,7 +151,9 @@ def test_set_cell_round_trips_and_keeps_other_lines(newline: bytes, bom: bool, v
     old, new = data.splitlines(keepends=True), out.splitlines(keepends=True)
     assert len(old) == len(new)
     assert sum(a != b for a, b in zip(old, new, strict=True)) <= 1
-    assert mdedit.get_cell(out, "MO-* Status", "MO-3", "Note") == " ".join(value.split())
+    # (a pipe escaped or not is a pipe: "\\|" in the value is read back as "|")
+    assert mdedit.get_cell(out, "MO-* Status", "MO-3", "Note") == \
+        " ".join(value.split()).replace("\\|", "|")
 
 
 def test_an_edited_document_is_not_parsed_again(monkeypatch: pytest.MonkeyPatch) -> None:

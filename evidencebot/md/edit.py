@@ -252,7 +252,8 @@ def first_table(doc: Doc, section_title: str) -> Table:
 
 
 def escape_cell(value: str) -> str:
-    """A value safe inside a GFM cell: one line, pipes escaped."""
+    """A value safe inside a GFM cell: one line, pipes escaped (one escaped already is a
+    pipe: "\\|" is written, and read back, as a pipe)."""
     flat = " ".join(str(value).split())
     return flat.replace("\\|", "|").replace("|", "\\|")
 
