@@ -329,3 +329,67 @@ def test_a_branch_behind_the_base_is_judged_by_what_its_merge_brings(trading_rep
     commit_all(trading_repo, "a")
     code, doc = verify(cli, trading_repo, "feature/b")
     assert code == 1 and "milestone-closed-by-hand" in {v["rule"] for v in doc["violations"]}
+
+
+def test_a_merge_request_that_conflicts_with_the_base_is_not_judged_as_clean(
+        trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """What a conflicted merge would write is not known: a finding, not a judgement of
+    the branch against a merge base (which git picks by date in a criss-cross)."""
+    notes = trading_repo / "NOTES.md"
+    notes.write_text("one\n")
+    commit_all(trading_repo, "notes")
+    git(trading_repo, "switch", "-q", "-c", "feature/x")
+    notes.write_text("two\n")
+    commit_all(trading_repo, "x")
+    git(trading_repo, "switch", "-q", "main")
+    notes.write_text("three\n")
+    commit_all(trading_repo, "main moved")
+    code, doc = verify(cli, trading_repo, "feature/x")
+    assert code == 1 and [v["rule"] for v in doc["violations"]] == ["merge-conflict"]
+
+
+def test_a_document_moved_with_its_config_is_judged_where_it_went(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    git(trading_repo, "switch", "-q", "-c", "feature/move")
+    (trading_repo / "docs").mkdir()
+    git(trading_repo, "mv", "PROJECT_DESIGN.md", "docs/DESIGN.md")
+    config = trading_repo / "evidencebot.toml"
+    config.write_text(config.read_text() + '\n[docs]\ndesign = "docs/DESIGN.md"\n')
+    commit_all(trading_repo, "move the design")
+    assert verify(cli, trading_repo, "feature/move")[0] == 0
+    design = trading_repo / "docs" / "DESIGN.md"
+    row = next(ln for ln in design.read_text().splitlines() if ln.startswith(MO2_ROW))
+    design.write_text(design.read_text().replace(row, row.replace("| OPEN |", "| CLOSED |")))
+    commit_all(trading_repo, "and close it there")
+    code, doc = verify(cli, trading_repo, "feature/move")
+    assert code == 1 and {(v["rule"], v["path"]) for v in doc["violations"]} >= {
+        ("milestone-closed-by-hand", "docs/DESIGN.md"), ("status-kept", "docs/DESIGN.md")}
+
+
+@pytest.mark.parametrize("name", ['"a\\u0000b"', '"../x.md"', '"/etc/passwd"', '""'])
+def test_a_document_name_no_path_can_be_is_none(trading_repo: Path, cli, name: str) -> None:  # type: ignore[no-untyped-def]
+    git(trading_repo, "switch", "-q", "-c", "feature/odd")
+    config = trading_repo / "evidencebot.toml"
+    config.write_text(config.read_text() + f"\n[docs]\ndesign = {name}\n")
+    commit_all(trading_repo, "odd")
+    r = cli("--repo", trading_repo, "--json", "verify", "--base", "main", "--range",
+            "main..feature/odd")
+    assert r.code in (0, 1) and "Traceback" not in r.err and json.loads(r.out)["code"]
+
+
+def test_a_branch_from_before_the_closure_may_say_it_once_the_base_holds_it(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    git(trading_repo, "branch", "feature/old")  # (left the base before the closure)
+    for hours in (7, 6, 5):
+        doc = report(finished=NOW - timedelta(hours=hours))
+        assert cli("--repo", trading_repo, "record",
+                   write_report(tmp_path / f"{hours}.json", doc)).code == 0
+    assert cli("--repo", trading_repo, "close", "MO-2", "--no-push").code == 0
+    git(trading_repo, "merge", "-q", "--no-ff", OPS, "-m", "Merge ops/evidence")
+    git(trading_repo, "switch", "-q", "feature/old")
+    notes = trading_repo / "NOTES.md"
+    notes.write_text("notes\n")
+    design = trading_repo / "PROJECT_DESIGN.md"
+    design.write_text(design.read_text() + "\nMO-2 closed: see the merge request.\n")
+    commit_all(trading_repo, "a note")
+    code, found = verify(cli, trading_repo, "feature/old")
+    assert (code, found["violations"]) == (0, [])

@@ -23,6 +23,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("merge-with-changes", _RANGE, "a merge is exactly git's merge of its parents"),
     RuleInfo("ops-lines-merged", _RANGE, "a merge joins no two lines of ops commits (each "
              "run is judged against the one list of runs before it)"),
+    RuleInfo("merge-conflict", "a code change", "its merge into the base is clean (what a "
+             "conflicted merge would write cannot be judged)"),
     RuleInfo("ops-line-left-out", _RANGE, "no other ops branch on the remote holds ops "
              "commits the range's tip and the base do not (a failed session recorded there "
              "is evidence too)"),

@@ -116,7 +116,7 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
                 started.done()
     whole.dates(ctx, report, logged)
     whole.branch_like_tags(ctx, report, stop)
-    whole.read_closed(ctx, report, ops, stop)
+    whole.read_closed(ctx, report, whole.closed_milestones(ops), stop)
     if require_signed or ctx.rules.ops.require_signed:
         inside = set(shas) & ops_shas
         below = whole.signed_span(ctx, ops, stop, inside) if mode == "range" else []
@@ -130,7 +130,8 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
 def _code(ctx: Context, report: Report, logged: Sequence[guard.Logged],
           ops: Sequence[OpsCommit], start: str | None, stop: str) -> None:
     """A range that holds no ops commit: each commit's trees checked as git writes them,
-    then what its merge does to the base judged as code (`codechange.judge`)."""
+    then what its merge does to the base judged as code (`codechange.judge`), the merged
+    documents read as every range's tip is (`whole.read_closed`)."""
     trees, tops = commits.TreeWalk(), {c.sha: c.tree for c in logged}
     for commit in logged:
         report.commits += 1
@@ -138,7 +139,6 @@ def _code(ctx: Context, report: Report, logged: Sequence[guard.Logged],
             _trees(ctx, report, commit, trees, _folders(commit, tops))
     codechange.judge(ctx, report, ops, start, stop)
     whole.descent(ctx, report, logged)
-    whole.read_closed(ctx, report, ops, stop)
 
 
 def _leaned(ctx: Context, report: Report, ops: list[OpsCommit], inside: set[str],

@@ -181,22 +181,24 @@ def closed_milestones(ops: Sequence[OpsCommit]) -> set[str]:
     return {c.trailers.get("Milestone", "") for c in ops if c.kind == "milestone"}
 
 
-def read_closed(ctx: Context, report: Report, ops: Sequence[OpsCommit], stop: str) -> None:
-    """No text in the documents at ``stop`` (PROJECT_DESIGN.md, the backlog) says a
-    milestone closed while the history holds no closure of it (`code.claims`): however
-    it got there (a code merge request merged past its `verify` job, a spelling no rule
-    knew), a reader would be shown a closure of no runs."""
+def read_closed(ctx: Context, report: Report, closed: set[str], rev: str,
+                blame: str | None = None) -> None:
+    """No text in the documents at ``rev`` (PROJECT_DESIGN.md, the backlog) says a
+    milestone closed while the history holds no closure of it (``closed``;
+    `code.claims`): however it got there (a code merge request merged past its `verify`
+    job, a spelling no rule knew), a reader would be shown a closure of no runs.
+    ``blame``: the commit the finding names (``rev`` by default)."""
     from ..guard.code import claims, watched
 
-    open_ones = watched([ctx.guard_rules]) - closed_milestones(ops)
+    open_ones = watched([ctx.guard_rules]) - closed
     rules = ctx.guard_rules
     for role, path in (("design", rules.design), ("backlog", rules.backlog)):
-        data = git.show_bytes(ctx.repo, stop, path) or b""
+        data = git.show_bytes(ctx.repo, rev, path) or b""
         for mo, a, b in claims(data, role, rules, open_ones):
             report.findings.append(Finding(
-                stop, "milestone-closed-by-hand", f"it says {mo} closed, and no closure in "
-                "the history closed it", "reword it on the base (a code merge request); "
-                f"`evidencebot close {mo}` closes it once the streak holds", path,
+                blame or rev, "milestone-closed-by-hand", f"it says {mo} closed, and no "
+                "closure in the history closed it", "reword it on the base (a code merge "
+                f"request); `evidencebot close {mo}` closes it once the streak holds", path,
                 (a + 1, b + 1)))
 
 
