@@ -745,3 +745,25 @@ def test_a_second_ops_branch_without_the_first_s_failed_run_is_refused(tmp_path:
                           f"main..{OPS}").out)
     assert [v["message"].split(" holds")[0] for v in mine["violations"]] == [
         "origin/ops/evidence-2"]
+
+
+def test_a_closure_another_operator_s_failed_run_breaks_is_not_pushed_and_says_how_on(  # type: ignore[no-untyped-def]
+        tmp_path: Path, cli) -> None:
+    """A closes at 3/3 on its own machine while B's failed session reached the remote
+    first: the closure cannot follow it. Said as not pushed, with the way on (it was the
+    closure's own refusal, exit 1, with no word of the push)."""
+    repo, remote = make(tmp_path)  # (gitlab: close pushes)
+    record(cli, repo, tmp_path, 1)
+    git(repo, "push", "-q", "origin", OPS)
+    other = other_operator(tmp_path, remote)
+    record(cli, other, tmp_path, 2, filled=0)  # (B: does not qualify)
+    git(other, "push", "-q", "origin", OPS)
+    record(cli, repo, tmp_path, 3)
+    record(cli, repo, tmp_path, 4)
+    before = git(remote, "rev-parse", OPS)
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 2 and "Traceback" not in r.err
+    assert r.err.startswith("evidencebot: error: ops/evidence was not pushed: origin has ops "
+                            "commits yours cannot follow: MO-2 cannot close")
+    assert "git branch -f ops/evidence origin/ops/evidence" in r.err
+    assert git(remote, "rev-parse", OPS) == before

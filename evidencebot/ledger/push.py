@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import git
-from ..errors import UsageError
+from ..errors import EvidencebotError, UsageError
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, read_file
 from ..frozen import frozen
@@ -96,11 +96,15 @@ def push_ops(ctx: Context, *, options: Sequence[str] = (),
             raise UsageError(f"{ops.remote} refused {ops.branch} but has no such branch")
         try:
             rebuild_onto(ctx, remote_tip, replay_closure=replay_closure)
-        except UsageError as e:  # (record's refusals, say: the two branches disagree)
+        except EvidencebotError as e:  # (record's refusals, a closure the remote's runs
+            # break: the two branches disagree)
             raise UsageError(f"{ops.branch} was not pushed: {ops.remote} has ops commits "
                              f"yours cannot follow: {e}", fix=e.fix or (
                                  f"your commits stay on the local {ops.branch}; compare "
-                                 f"them with {ops.remote}/{ops.branch} (evidencebot history)"
+                                 f"them with {ops.remote}/{ops.branch} (evidencebot history), "
+                                 f"and to record on the remote's line, move {ops.branch} to "
+                                 f"it (git branch -f {ops.branch} {ops.remote}/{ops.branch}, "
+                                 "from another branch) and record the reports again"
                              )) from None
     raise UsageError(f"{ops.remote} kept moving; {ops.branch} was not pushed "
                      f"after {MAX_PUSH_ATTEMPTS} attempts")
