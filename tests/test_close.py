@@ -762,7 +762,7 @@ def test_a_closure_another_operator_s_failed_run_breaks_is_not_pushed_and_says_h
     record(cli, repo, tmp_path, 4)
     before = git(remote, "rev-parse", OPS)
     r = cli("--repo", repo, "close", "MO-2")
-    assert r.code == 2 and "Traceback" not in r.err
+    assert r.code == 1 and "Traceback" not in r.err  # (the closure's refusal: policy)
     assert r.err.startswith("evidencebot: error: ops/evidence was not pushed: origin has ops "
                             "commits yours cannot follow: MO-2 cannot close")
     assert "git branch -f ops/evidence origin/ops/evidence" in r.err

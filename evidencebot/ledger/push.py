@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import git
-from ..errors import EvidencebotError, UsageError
+from ..errors import PolicyViolation, UsageError
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, read_file
 from ..frozen import frozen
@@ -96,10 +96,10 @@ def push_ops(ctx: Context, *, options: Sequence[str] = (),
             raise UsageError(f"{ops.remote} refused {ops.branch} but has no such branch")
         try:
             rebuild_onto(ctx, remote_tip, replay_closure=replay_closure)
-        except EvidencebotError as e:  # (record's refusals, a closure the remote's runs
-            # break: the two branches disagree)
-            raise UsageError(f"{ops.branch} was not pushed: {ops.remote} has ops commits "
-                             f"yours cannot follow: {e}", fix=e.fix or (
+        except (UsageError, PolicyViolation) as e:  # (record's refusals, a closure the
+            # remote's runs break: the two branches disagree; said as each is, exit 2 or 1)
+            raise type(e)(f"{ops.branch} was not pushed: {ops.remote} has ops commits "
+                          f"yours cannot follow: {e}", fix=e.fix or (
                                  f"your commits stay on the local {ops.branch}; compare "
                                  f"them with {ops.remote}/{ops.branch} (evidencebot history), "
                                  f"and to record on the remote's line, move {ops.branch} to "
