@@ -48,8 +48,8 @@ def markdown(text: str) -> str:
 # Raw HTML (a tag, a comment, a declaration) and character references, outside code
 # spans: a rendered page would show what the text does not say (a row or a streak line in
 # a comment, "runs&#32;3 of 3"). `&amp;`, `&lt;` and `&gt;` are how `markdown` escapes;
-# an autolink (<https://...>) is a link.
-_MARKUP = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>)[A-Za-z/!?]"
+# an autolink (<https://...>, <ops@example.com>) is a link.
+_MARKUP = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]{1,31}:[^\s<>]*>|[\w.+-]+@[\w.-]+>)[A-Za-z/!?]"
                      r"|&(?!(?:amp|lt|gt);)(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)")
 

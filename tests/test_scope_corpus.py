@@ -444,6 +444,7 @@ LEGIT = [
         ENTRY + "- Note: MO-3 closed last week (the tax pack)\n").encode()), ""),
     Case("session-log-entry-with-a-link-and-code", append("SESSION_LOG.md", (
         ENTRY + "- Link: <https://example.invalid/runs/12>\n- Command: `run <x> &nbsp;`\n"
+        "- Contact: <ops@example.invalid>\n"
         "- Note: 2 &lt; 3 &amp; fills &gt; 0\n").encode()), ""),
     Case("session-log-entry-on-a-milestone-saying-closed-of-something-else", append(
         "SESSION_LOG.md", (ENTRY + "- Note: positions closed before the bell\n").encode()), ""),
