@@ -393,3 +393,18 @@ def test_a_branch_from_before_the_closure_may_say_it_once_the_base_holds_it(
     commit_all(trading_repo, "a note")
     code, found = verify(cli, trading_repo, "feature/old")
     assert (code, found["violations"]) == (0, [])
+
+
+@pytest.mark.parametrize(("status", "refused"), [
+    ("IN PROGRESS", False), ("**Blocked**", False), ("on hold", False),
+    ("DONE \u2705", True), ("complete", True), ("Met", True)])
+def test_an_open_milestone_s_status_may_move_among_words_of_work_not_done(
+        trading_repo: Path, cli, status: str, refused: bool) -> None:  # type: ignore[no-untyped-def]
+    """The closure writes CLOSED and nothing else writes a status: OPEN to IN PROGRESS is
+    a team's to write; any word that is not one of work not done is the closure's."""
+    git(trading_repo, "switch", "-q", "-c", "feature/status")
+    design_row(trading_repo, status)
+    commit_all(trading_repo, "status")
+    code, doc = verify(cli, trading_repo, "feature/status")
+    assert (code, {v["rule"] for v in doc["violations"]}) == \
+        ((1, {"status-kept"}) if refused else (0, set()))

@@ -93,8 +93,9 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
              "names the runs; never by hand"),
     RuleInfo("evidence-in-code", _CODE, "writes nothing under the evidence, voids, checks "
              "or milestones folders"),
-    RuleInfo("status-kept", _CODE, "changes no milestone's status cell, and leaves each "
-             "readable (a row named by its id, under a Status column)"),
+    RuleInfo("status-kept", _CODE, "moves a milestone's status cell only among words of "
+             "work not done (OPEN, IN PROGRESS ...), and leaves each readable (a row named "
+             "by its id, under a Status column)"),
     RuleInfo("breaking-row-kept", _CODE, "changes or removes no tracker row that breaks "
              "the streak"),
     RuleInfo("append-only", _LOG, "existing text never changes; a new entry starts with "
