@@ -1,15 +1,15 @@
 """A code change: a range that holds no ops commit, merged into the base by a merge
 request of its own, whatever its branch is named (the CI job runs on every merge
-request). It is judged by what it leaves, from where it left the base to its tip (what
-the merge brings; a merge inside it, evil or not, shows no other way), for what only ops
-commits may do:
+request). It is judged by what its merge does to the base (the base's tip against the
+tree git's merge writes: `ledger.codechange`), for what only ops commits may do:
 
 - write under the evidence folders (records, logs, voids, refused checks, closures:
   `evidence-in-code`);
 - make a document say a milestone closed while the history holds no closure of it
   (`closed_claims`: a status cell, a note, a session-log entry, however it is spelt or
-  split over lines: `milestone-closed-by-hand`), or change a milestone's status cell or
-  leave it unreadable (a table turned around, put in HTML, a row renamed: `status-kept`);
+  split over lines: `milestone-closed-by-hand`), or set a milestone's status cell to a
+  word other than one of work not done, or leave it unreadable (a table turned around,
+  put in HTML, a row renamed: `status-kept`);
 - take a tracker row that breaks the streak away, or change it (`breaking-row-kept`);
 - add raw HTML or character references to a document (`html-in-document`: a page would
   show what the text does not say), or make one anything but a regular file (a symbolic
@@ -35,8 +35,8 @@ ROLES = ("design", "backlog", "session_log")
 
 
 class Document(NamedTuple):
-    """One of the three documents, as the change leaves it: ``old``, the base's at the
-    range's start (its name under the base's config); ``new`` and ``mode`` at the tip,
+    """One of the three documents, as the change leaves it: ``old``, the base's (its name
+    under the base's config, at the base's tip); ``new`` and ``mode`` in the merge's tree,
     under ``path`` ("" mode: no file there)."""
 
     role: str

@@ -64,10 +64,10 @@ def merged(ctx: Context, start: str | None, stop: str) -> str | None:
 _BAD_PATH = ("", ".", "..")
 
 
-def documents(ctx: Context, left: str | None, stop: str, rules_seen: Sequence[Rules],
+def documents(ctx: Context, before: str | None, after: str, rules_seen: Sequence[Rules],
               paths: Sequence[str]) -> list[Document]:
-    """The three documents' before (the base's names at ``left``) and after (each
-    config's names at ``stop``, and any changed path that is one of them in another
+    """The three documents ``before`` (the base's names, at the base's tip) and ``after``
+    (each config's names in the merge's tree, and any changed path that is one of them in another
     case: the same file on Windows and macOS). A document the merged config moves is
     judged where it went, not as gone from where it was; a name no path can be (empty,
     absolute, "..", a NUL) is none."""
@@ -84,12 +84,12 @@ def documents(ctx: Context, left: str | None, stop: str, rules_seen: Sequence[Ru
                   if p != n and p.casefold() == n.casefold()})
     out = []
     for path, role in named.items():
-        old = git.show_bytes(ctx.repo, left, getattr(base, role)) if left else None
-        listed = git.out(ctx.repo, "ls-tree", "-z", stop, "--", path)
+        old = git.show_bytes(ctx.repo, before, getattr(base, role)) if before else None
+        listed = git.out(ctx.repo, "ls-tree", "-z", after, "--", path)
         mode = listed.split(" ", 1)[0] if listed else ""
         moved = not mode and any(getattr(r, role) != path for r in rules_seen[1:])
         if moved:
             continue  # (the merged config names it elsewhere: judged there)
-        new = git.show_bytes(ctx.repo, stop, path) if mode else None
+        new = git.show_bytes(ctx.repo, after, path) if mode else None
         out.append(Document(role, path, old or b"", new or b"", mode))
     return out
