@@ -109,7 +109,11 @@ _IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Markdown's inline marks a reader does not see: emphasis, code, a link's brackets
 _INLINE = str.maketrans("", "", "*_~`[]")
-_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+# A link or an image: its text (an image's alt) is what a reader has of it; a "](" with no
+# "[" before it is text, shown as written
+_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^)]*\)")
+# Struck-out text (GFM's ~~…~~ and ~…~) is text a reader takes as not said
+_STRUCK = re.compile(r"(?<!~)(~~?)(?![~\s])(.+?)(?<![~\s])\1(?!~)")  # (flanking, as GFM)
 # A comment, then a tag (quoted attribute values may hold ">"): a page shows neither
 _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s+[^\s\"'=<>`/]+(?:\s*=\s*"
                   r"(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>")
@@ -129,7 +133,9 @@ def skeleton(text: str) -> str:
 
         text = html.unescape(text)
     if "](" in text:
-        text = _LINK_TARGET.sub("]", text)
+        text = _LINK.sub(r"\1", text)
+    if "~" in text:
+        text = _STRUCK.sub("", text)
     if "\\" in text:
         text = _ESCAPED.sub(r"\1", text)
     if not text.isascii():

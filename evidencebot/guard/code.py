@@ -183,11 +183,27 @@ def status_cells(data: bytes, section: str, milestones: Collection[str]) -> dict
 
 
 # The statuses a code change may give an open milestone (each of its status cells, as
-# `textsafe.skeleton` reads them): words of work not done. Any other ("DONE ✅",
-# "complete", "met") is the closure's to write.
-_NOT_DONE = (r"(?:open|in[ -]progress|not started|started|planned|blocked|on hold|paused|"
-             r"pending|to ?do|wip|active|ongoing|at risk|re-?opened)")
-STILL_OPEN = re.compile(rf"{_NOT_DONE}(?: \| {_NOT_DONE})*")
+# `textsafe.skeleton` reads them, "-" and "_" as spaces): a word of work not done first,
+# then any detail that holds no word of work done ("IN PROGRESS (2/3)", "BLOCKED: IB
+# gateway"). "DONE ✅", "complete", "met" are the closure's to write.
+_NOT_DONE = (r"(?:open|in ?progress|not (?:yet )?(?:started|done)|started|planned|blocked|"
+             r"on hold|paused|pending|to ?do|wip|active|ongoing|at risk|re ?opened|"
+             r"in review|under review|doing|underway|running|on track|delayed|deferred|"
+             r"waiting|scheduled|proposed|stalled|new|backlog|incomplete|failing)")
+_DONE = re.compile(r"clos|done|complet|\bmet\b|pass|finish|achiev|deliver|resolv|ready|"
+                   r"live|[\u2705\u2714\u2611\u2713]")
+STILL_OPEN = re.compile(rf"{_NOT_DONE}\b(?P<detail>.*)")
+
+
+def still_open(status: str) -> bool:
+    """Whether each status cell of ``status`` (`status_cells`' reading, cells joined by
+    " | ") reads as work not done."""
+    for cell in status.split(" | "):
+        said = STILL_OPEN.fullmatch(" ".join(cell.replace("_", " ").replace("-", " ")
+                                             .strip(" *`").split()))
+        if said is None or _DONE.search(said.group("detail")):
+            return False
+    return True
 
 
 def _status_kept(doc: Document, rules_seen: Sequence[Rules],
@@ -209,7 +225,7 @@ def _status_kept(doc: Document, rules_seen: Sequence[Rules],
                           "work not done (OPEN, IN PROGRESS, BLOCKED …); anything else is "
                           "its closure's to write", None, section)
                 for mo in sorted(before) if after.get(mo) != before[mo]
-                and not (mo in after and STILL_OPEN.fullmatch(after[mo].strip(" *_`")))]
+                and not (mo in after and still_open(after[mo]))]
     return list(dict.fromkeys(out))
 
 
