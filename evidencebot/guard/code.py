@@ -87,8 +87,10 @@ def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: 
 
 def lines_of(data: bytes) -> list[str]:
     """A document's lines as the Markdown rules number them (`mdblocks.parse`)."""
-    body = data.removeprefix(b"\xef\xbb\xbf")
-    return [ln.decode("utf-8", "replace") for ln in body.splitlines()]
+    from ..md.blocks import parse
+
+    doc = parse(data)
+    return [doc.line_text(i) for i in range(len(doc.lines))]
 
 
 def _new_of(old: Iterable[str], new: Sequence[str]) -> list[int]:
@@ -107,11 +109,12 @@ def _markup(doc: Document) -> list[Violation]:
     from ..textsafe import markup
     from .rules import markup_violation
 
-    old = [t for t in lines_of(doc.old) if markup(t)]
     new = lines_of(doc.new)
-    found = [i for i in _new_of(old, [t if markup(t) else "" for t in new]) if markup(new[i])]
-    return [markup_violation(doc.path, markup(new[i]) or "", (i + 1, i + 1))
-            for i in found[:1]]
+    marked = [markup(t) for t in new]
+    found = _new_of((t for t in lines_of(doc.old) if markup(t)),
+                    [t if m else "" for t, m in zip(new, marked, strict=True)])
+    return [markup_violation(doc.path, tag, (i + 1, i + 1))
+            for i in found if (tag := marked[i])][:1]
 
 
 def claims(data: bytes, role: str, rules: Rules,

@@ -257,7 +257,7 @@ def milestones_named(plain: str, rules: Rules | Collection[str]) -> list[str]:
     return sorted({f"MO-{n}" for n in MO_NAMED.findall(plain)} & set(known))
 
 
-def closed_said(plain: str, rules: Rules) -> list[str]:
+def closed_said(plain: str, rules: Rules | Collection[str]) -> list[str]:
     """The milestones with a rule that a line says closed (``plain``: the line as
     `textsafe.skeleton` gives it): each one it names, when it says "closed"."""
     return milestones_named(plain, rules) if CLOSED_WORD.search(plain) else []
@@ -313,12 +313,8 @@ def closed_claims(lines: Sequence[str], watched: Collection[str]) -> list[tuple[
     `textsafe.skeleton`."""
     from ..textsafe import skeleton
 
-    out: list[tuple[str, int, int]] = []
-    for a, b in _segments(lines):
-        plain = skeleton(" ".join(lines[a:b]))
-        if CLOSED_WORD.search(plain):
-            out += [(mo, a, b - 1) for mo in milestones_named(plain, watched)]
-    return out
+    return [(mo, a, b - 1) for a, b in _segments(lines)
+            for mo in closed_said(skeleton(" ".join(lines[a:b])), watched)]
 
 
 def says_closed(text: str) -> bool:

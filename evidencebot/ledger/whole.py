@@ -177,8 +177,10 @@ def _rows_since(ctx: Context, rev: str, since: str) -> set[str]:
 
 
 def closed_milestones(ops: Sequence[OpsCommit]) -> set[str]:
-    """The milestones a closure among ``ops`` closed."""
-    return {c.trailers.get("Milestone", "") for c in ops if c.kind == "milestone"}
+    """The milestones a closure among ``ops`` closed (`streak.closure`'s: a well-formed
+    one)."""
+    return {mo for c in ops if c.kind == "milestone"
+            and streaks.closure(ops, mo := c.trailers.get("Milestone", "")) is not None}
 
 
 def read_closed(ctx: Context, report: Report, closed: set[str], rev: str,
@@ -212,11 +214,11 @@ def other_lines(ctx: Context, report: Report, stop: str) -> None:
     own = f"refs/remotes/{remote}/{branch}" \
         if git.rev_parse(ctx.repo, f"refs/heads/{branch}") == stop else None
     prefix = f"refs/remotes/{remote}/"
+    not_base = [f"^{ctx.base_ref}"] if ctx.base_ref else []
     for ref in git.out(ctx.repo, "for-each-ref", "--format=%(refname)", prefix).split():
         name = ref.removeprefix(prefix)
         if ref == own or not guard.applies(name, ctx.guard_rules, {}):
             continue
-        not_base = [f"^{ctx.base_ref}"] if ctx.base_ref else []
         raw = git.out(ctx.repo, "log", "--format=%H%x00%(trailers:key=Evidence-Kind,valueonly,"
                       "separator=%x2C)", ref, f"^{stop}", *not_base)
         held = [ln for ln in raw.splitlines() if ln.partition("\0")[2].strip()]
