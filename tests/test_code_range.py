@@ -291,6 +291,9 @@ def test_what_the_base_already_said_is_not_the_change_s(trading_repo: Path, cli)
     ("## W-8 closed: done\n\n- Milestone: MO-2", []),
     ("- [x] W-3b issue #12 closed\n- [ ] W-9 MO-2 evidence page", []),
     ("M0-2 CLO<!-- -->SED", [("MO-2", 0, 0)]),
+    # a setext heading and what is under it (its underline is no table's delimiter row)
+    ("MO-2\n---\n\n**CLOSED**", [("MO-2", 0, 3)]),
+    ("MO-2 status\n---\nCLOSED", [("MO-2", 0, 2)]),
     ("&#77;O-2: CLOSE&#68;", [("MO-2", 0, 0)]),
 ])
 def test_what_reads_as_a_closure(text: str, said: list[tuple[str, int, int]]) -> None:

@@ -264,6 +264,7 @@ def closed_said(plain: str, rules: Rules | Collection[str]) -> list[str]:
 
 
 _DELIMITER_ROW = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _BLOCK_START = re.compile(r"^ {0,3}(#{1,6}(\s|$)|[-*+]\s|[0-9]{1,9}[.)]\s)")
 
 
@@ -281,13 +282,18 @@ def _segments(lines: Sequence[str]) -> list[tuple[int, int]]:
         j = i
         while j < n and lines[j].strip(" \t"):
             j += 1
-        if any(_DELIMITER_ROW.match(lines[k]) for k in range(i + 1, j)):
+        if any(_DELIMITER_ROW.match(lines[k]) and "|" in lines[k - 1]
+               for k in range(i + 1, j)):
             out += [(k, k + 1) for k in range(i, j)]  # a table: each row alone
         else:
             start = i
             for k in range(i + 1, j + 1):
-                if k == j or _BLOCK_START.match(lines[k]):
-                    out.append((start, k))
+                if k < j and _SETEXT.match(lines[k]):  # (a heading's underline ends it)
+                    out.append((start, k + 1))
+                    start = k + 1
+                elif k == j or _BLOCK_START.match(lines[k]):
+                    if start < k:
+                        out.append((start, k))
                     start = k
         i = j
     # a heading with a short block under it that says closed, as a status reads ("### MO-2",
@@ -295,7 +301,8 @@ def _segments(lines: Sequence[str]) -> list[tuple[int, int]]:
     # closed"), and so is a heading that says it ("## W-8 closed", "- Milestone: MO-2")
     from ..textsafe import skeleton
 
-    heads = [(a, b) for a, b in out if b - a == 1 and lines[a].lstrip(" ").startswith("#")]
+    heads = [(a, b) for a, b in out if (b - a == 1 and lines[a].lstrip(" ").startswith("#"))
+             or (b - a > 1 and _SETEXT.match(lines[b - 1]))]
     for a, b in heads:
         c, d = next(((c, d) for c, d in out if c >= b), (b, b))
         if d - c == 1 and len(lines[c].split()) <= _STATUS_WORDS \
