@@ -315,10 +315,13 @@ def from_mapping(doc: dict[str, Any], *, source: str) -> Config:
 
 
 def _pyproject_has_section(data: bytes) -> bool:
+    """Whether a pyproject.toml holds [tool.evidencebot]; one that cannot be read but
+    names evidencebot is taken to (`parse` then says what is wrong, exit 2): a TOML error
+    anywhere in the file must not swap the reviewed rules for the defaults."""
     try:
         doc = tomllib.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False
+        return b"evidencebot" in data
     return isinstance(doc.get("tool"), dict) and "evidencebot" in doc["tool"]
 
 

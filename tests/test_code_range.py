@@ -431,3 +431,63 @@ def test_text_a_page_shows_is_what_is_read(trading_repo: Path, cli, text: str) -
     commit_all(trading_repo, "hidden")
     code, doc = verify(cli, trading_repo, "feature/hidden")
     assert code == 1 and "milestone-closed-by-hand" in {v["rule"] for v in doc["violations"]}
+
+
+def section_table(repo: Path, table: str) -> None:
+    """A table of the design's milestones section, added under its heading."""
+    design = repo / "PROJECT_DESIGN.md"
+    text = design.read_text()
+    design.write_text(text.replace("| ID | Milestone |", table + "\n\n| ID | Milestone |", 1))
+
+
+def backlog_streak_line(repo: Path, said: str) -> None:
+    backlog = repo / "IMPLEMENTATION_BACKLOG.md"
+    text = backlog.read_text()
+    line = next(ln for ln in text.splitlines() if ln.startswith("Consecutive qualifying runs:"))
+    backlog.write_text(text.replace(line, said))
+
+
+# Found by an adversary (round 32): a status-kept that read only a column headed "Status"
+# in rows whose first cell was the id, and a streak line no code range was asked about.
+DONE_ELSEWHERE: dict[str, Callable[[Path], None]] = {
+    "a-number-column-first": lambda r: section_table(
+        r, "| # | ID | Status |\n|---|---|---|\n| 1 | MO-2 | DONE \u2705 |"),
+    "a-status-header-in-bold": lambda r: section_table(
+        r, "| ID | **Status** |\n|---|---|\n| MO-2 | DONE \u2705 |"),
+    "a-state-column": lambda r: section_table(
+        r, "| Milestone | State (UTC) |\n|---|---|\n| Step 1A burn-in, MO-2 | complete |"),
+    "a-count-that-meets-the-streak": lambda r: design_row(
+        r, "IN PROGRESS (3/3 qualifying runs, awaiting sign-off)"),
+    "a-note-that-says-met": lambda r: section_table(
+        r, "| ID | Note |\n|---|---|\n| MO-2 | burn-in streak 3 of 3 |"),
+    "the-streak-line": lambda r: backlog_streak_line(r, "Consecutive qualifying runs: 3 of 3"),
+}
+
+
+@pytest.mark.parametrize("write", DONE_ELSEWHERE.values(), ids=DONE_ELSEWHERE.keys())
+def test_a_code_change_says_work_done_nowhere_an_open_milestone_s_row_is(
+        trading_repo: Path, cli, write: Callable[[Path], None],  # type: ignore[no-untyped-def]
+        request: pytest.FixtureRequest) -> None:
+    git(trading_repo, "switch", "-q", "-c", "feature/sync")
+    write(trading_repo)
+    commit_all(trading_repo, "docs: sync the trackers")
+    code, doc = verify(cli, trading_repo, "feature/sync")
+    want = "streak-line-kept" if request.node.callspec.id == "the-streak-line" else "status-kept"
+    assert code == 1 and {v["rule"] for v in doc["violations"]} == {want}, doc["violations"]
+
+
+def test_work_not_done_and_what_a_row_said_before_pass(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A new table that says work not done on MO-2 (a count short of its streak among it),
+    and a row that already said a word of work done moved about, are no claims."""
+    design = trading_repo / "PROJECT_DESIGN.md"
+    design.write_text(design.read_text() + "\n| Dependency | For |\n|---|---|\n"
+                      "| data feed (done) | MO-2 |\n")
+    commit_all(trading_repo, "a dependency, done")
+    git(trading_repo, "switch", "-q", "-c", "feature/plan")
+    section_table(trading_repo, "| # | ID | State |\n|---|---|---|\n| 1 | MO-2 | 2/3, running |")
+    text = design.read_text()
+    design.write_text(text.replace("| data feed (done) | MO-2 |", "| data feed (done) | MO-2 |"
+                                   "\n| broker login | MO-2 |"))
+    commit_all(trading_repo, "plan")
+    code, doc = verify(cli, trading_repo, "feature/plan")
+    assert (code, doc["violations"]) == (0, [])

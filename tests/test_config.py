@@ -94,6 +94,24 @@ def test_pyproject_section_is_read_from_the_base_branch_too(tmp_path: Path) -> N
     assert config.load_at(tmp_path, "main").config.ops.branch == "ops/burnin"
 
 
+def test_a_pyproject_that_cannot_be_read_is_no_config_taken_away(tmp_path: Path,
+                                                                 cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: a key given twice in [project] made the whole file unread,
+    and its [tool.evidencebot] (5 runs of 3 fills) gave way to the defaults (3 runs of
+    1) without a word: MO-2 closed on runs the reviewed rules refuse. A file that names
+    evidencebot and cannot be read is a config error; one that does not is no config."""
+    (tmp_path / "pyproject.toml").write_text(
+        "[project]\nname='bot'\nname='bot'\n[tool.evidencebot.milestone.MO-2]\n"
+        "consecutive = 5\n")
+    with pytest.raises(UsageError) as e:
+        config.load(tmp_path)
+    assert "pyproject.toml" in str(e.value) and "\n" not in str(e.value)
+    r = cli("--repo", tmp_path, "status")
+    assert r.code == 2 and r.err.startswith("evidencebot: error:") and "Traceback" not in r.err
+    (tmp_path / "pyproject.toml").write_text("[project]\nname='bot'\nname='bot'\n")
+    assert config.load(tmp_path).path is None
+
+
 def test_no_file_means_defaults_and_sha_none(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname='bot'\n")
     loaded = config.load(tmp_path)

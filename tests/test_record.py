@@ -569,11 +569,40 @@ def test_a_module_at_the_top_is_code_without_a_main_py(trading_repo: Path) -> No
     assert state.dirty and state.dirty_paths == ("json.py",), state.dirty_paths
 
 
+@pytest.mark.parametrize("how", ["edited", "untracked", "ignored"])
+@pytest.mark.parametrize("module", ["strategies/edge.py", "edge2/signals.py",
+                                    "strategies/deep/er/model.py"])
+def test_a_module_inside_a_folder_at_the_top_is_code(trading_repo: Path, module: str,
+                                                     how: str) -> None:
+    """Found by an adversary: only a top folder's __init__ was looked at, so an edit left
+    in strategies/edge.py (a package at the top, which no code path names) or in a
+    namespace package's module (edge2/signals.py, no __init__) was recorded clean, and
+    three such runs closed MO-2 on code no one reviewed."""
+    from evidencebot.ledger.checkout import code_state
+
+    (trading_repo / "strategies").mkdir()
+    (trading_repo / "strategies" / "__init__.py").write_text("")
+    target = trading_repo / module
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("EDGE = 1\n")
+    if how == "edited":
+        git(trading_repo, "add", "-A")
+        git(trading_repo, "commit", "-qm", "a strategy")
+        assert not code_state(trading_repo, ["src/", "main.py"]).dirty
+        target.write_text("EDGE = 2\n")
+    elif how == "ignored":
+        (trading_repo / ".git" / "info").mkdir(exist_ok=True)
+        (trading_repo / ".git" / "info" / "exclude").write_text(module.split("/")[0] + "/\n")
+    state = code_state(trading_repo, ["src/", "main.py"])
+    assert state.dirty and module in state.dirty_paths, state.dirty_paths
+
+
 def test_what_python_does_not_import_beside_main_is_no_dirty_code(trading_repo: Path,
                                                                  tmp_path: Path) -> None:
-    """Beside main.py, a link to a data folder, a virtual environment and a worktree of
-    the repository inside the checkout are not code a run imports (every run dirty would
-    make none qualify)."""
+    """Beside main.py, a link to a data folder, a virtual environment (its modules below a
+    folder no import names: python3.11, site-packages) and a worktree of the repository
+    inside the checkout are not code a run imports (every run dirty would make none
+    qualify)."""
     import os
 
     from evidencebot.ledger.checkout import code_state
@@ -584,8 +613,9 @@ def test_what_python_does_not_import_beside_main_is_no_dirty_code(trading_repo: 
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "prices.csv").write_text("x\n")
     os.symlink(tmp_path / "data", trading_repo / "state_data")
-    (trading_repo / "venv" / "lib").mkdir(parents=True)
-    (trading_repo / "venv" / "lib" / "six.py").write_text("")
+    for packages in ("venv/lib/python3.11/site-packages", "venv/Lib/site-packages"):
+        (trading_repo / packages).mkdir(parents=True)  # (POSIX's layout, and Windows')
+        (trading_repo / packages / "six.py").write_text("")
     git(trading_repo, "worktree", "add", "-q", "--detach", str(trading_repo / "ops_wt"))
     (trading_repo / ".git" / "info").mkdir(exist_ok=True)
     (trading_repo / ".git" / "info" / "exclude").write_text("venv/\nops_wt/\nstate_data\n")

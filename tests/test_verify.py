@@ -1249,3 +1249,31 @@ def test_every_form_git_reads_as_a_ref_in_the_git_folder_counts(tmp_path: Path,
     assert not _names_a_commit(tmp_path / "notes")
     (tmp_path / "LINKED").symlink_to("refs/heads/packed-away")  # (its target need not exist)
     assert _names_a_commit(tmp_path / "LINKED")
+
+
+def test_refs_named_in_bytes_that_are_no_utf_8_are_refs_like_any_other(recorded: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: a tag or a remote branch named in Latin-1 (git takes any
+    bytes; anyone who may push can make one) stopped verify with a traceback, failing
+    every merge request's job. git's names are read as the bytes they are."""
+    latin1 = "\udce9"  # (the byte 0xE9, as Python's file-system encoding passes it to git)
+    git(recorded, "tag", f"v1-{latin1}", f"{OPS}~1")
+    git(recorded, "update-ref", f"refs/remotes/origin/feature-{latin1}", "main")
+    git(recorded, "branch", f"x{latin1}", OPS)
+    for args in (("verify", "--range", f"main..{OPS}"), ("--json", "verify", "--range",
+                                                          f"main..x{latin1}")):
+        r = cli("--repo", recorded, *args)
+        assert (r.code, r.err) == (0, ""), r.err
+
+
+@pytest.mark.parametrize(("said", "utc"), [
+    ("2026-11-30T18:29:00+99:59", "2026-11-26T14:30:00Z"),  # (git writes zones to ±99:59)
+    ("2026-11-30T18:29:00-99:59", "2026-12-04T22:28:00Z"),
+    ("2026-11-30T18:29:00+01:00", "2026-11-30T17:29:00Z"),
+    ("10000-01-01T00:00:00+00:00", "9999-12-31T00:00:00Z"),  # (past datetime's years: later)
+])
+def test_a_commit_date_is_read_as_git_wrote_it(said: str, utc: str) -> None:
+    """Found by an adversary: a commit zone of +9959 (git writes, pushes and fscks it)
+    stopped verify with a traceback: datetime holds offsets under a day."""
+    from evidencebot.evidence.stamps import git_date, stamp
+
+    assert stamp(git_date(said)) == utc

@@ -42,16 +42,6 @@ def with_streak(backlog: bytes, tracker_section: str, count: int, needed: int) -
                                 holding=defaults.STREAK_WORDS.encode())
 
 
-def streak_lines(backlog: bytes, tracker_section: str) -> list[str]:
-    """The streak lines of the tracker section, in order, without their line endings: the
-    first is the one `record` and `void` rewrite. [] without one tracker section."""
-    try:
-        return mdlines.lines_matching(backlog, tracker_section, STREAK_LINE,
-                                     holding=defaults.STREAK_WORDS.encode())
-    except mdedit.MarkdownEditError:
-        return []
-
-
 def streak_said(line: str) -> tuple[int, int]:
     """(count, needed) as a streak line says them."""
     found = STREAK_LINE.search(line)

@@ -25,6 +25,20 @@ _STREAK_LINE = re.compile(STREAK_LINE)
 _STAMP = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z")
 
 
+def streak_lines(backlog: bytes, tracker_section: str) -> list[str]:
+    """The streak lines of the tracker section, in order, without their line endings: the
+    first is the one `record` and `void` rewrite. [] without one tracker section."""
+    from ..defaults import STREAK_WORDS
+    from ..md import edit as mdedit
+    from ..md import lines as mdlines
+
+    try:
+        return mdlines.lines_matching(backlog, tracker_section, _STREAK_LINE,
+                                     holding=STREAK_WORDS.encode())
+    except mdedit.MarkdownEditError:
+        return []
+
+
 @frozen
 class HandRow:
     """A tracker row written by hand, which the streak reads (`hand_rows`)."""

@@ -198,8 +198,11 @@ def stream(repo: Path, *args: str, chunk: int = 1 << 20) -> Iterator[Iterator[by
 
 
 def out(repo: Path, *args: str, **kw: object) -> str:
-    """``run`` decoded as UTF-8 and stripped of the final newline."""
-    return run(repo, *args, **kw).decode("utf-8").rstrip("\n")  # type: ignore[arg-type]
+    """``run`` decoded as UTF-8 and stripped of the final newline. Bytes that are no UTF-8
+    (a ref or a path git took as given, Latin-1 say) come back as lone surrogates, which
+    name the same bytes when passed to git again (`textsafe.line` shows them)."""
+    return run(repo, *args, **kw).decode("utf-8", "surrogateescape").rstrip(  # type: ignore[arg-type]
+        "\n")
 
 
 def succeeds(repo: Path, *args: str) -> bool:

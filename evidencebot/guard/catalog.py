@@ -78,7 +78,8 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
              "puts one it cannot place after every run)"),
     RuleInfo("streak-line-kept", "the Step 1A Burn-In Tracker", "the streak line changes "
              "only into another streak line ('Consecutive qualifying runs: N of M' on a line "
-             "of its own); no added line reads like one without being one"),
+             "of its own); no added line reads like one without being one; a change that "
+             "is no ops commit leaves it as it was"),
     RuleInfo("tracker-table-kept", "the Step 1A Burn-In Tracker", "the tracker table stays "
              "the section's first table with its header and every row, in order (no table "
              "added above it, no line that splits it): the streak reads hand-written rows "
@@ -95,7 +96,8 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
              "or milestones folders"),
     RuleInfo("status-kept", _CODE, "moves a milestone's status cell only among words of "
              "work not done (OPEN, IN PROGRESS ...), and leaves each readable (a row named "
-             "by its id, under a Status column)"),
+             "by its id, under a Status column); no cell of a row naming an open milestone "
+             "comes to say work done or a count that meets its streak (3/3)"),
     RuleInfo("breaking-row-kept", _CODE, "changes or removes no tracker row that breaks "
              "the streak"),
     RuleInfo("append-only", _LOG, "existing text never changes; a new entry starts with "

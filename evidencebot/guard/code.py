@@ -9,8 +9,11 @@ tree git's merge writes: `ledger.codechange`), for what only ops commits may do:
   (`closed_claims`: a status cell, a note, a session-log entry, however it is spelt or
   split over lines: `milestone-closed-by-hand`), or set a milestone's status cell to a
   word other than one of work not done, or leave it unreadable (a table turned around,
-  put in HTML, a row renamed: `status-kept`);
-- take a tracker row that breaks the streak away, or change it (`breaking-row-kept`);
+  put in HTML, a row renamed: `status-kept`), or write a word of work done (or a count
+  that meets its streak, "3/3") in any cell of a row that names it, in any table of the
+  status sections (`status-kept`);
+- take a tracker row that breaks the streak away, or change it (`breaking-row-kept`), or
+  change the tracker's streak line (`streak-line-kept`: only the history says it);
 - add raw HTML or character references to a document (`html-in-document`: a page would
   show what the text does not say), or make one anything but a regular file (a symbolic
   link shows another file: `regular-files-only`).
@@ -82,6 +85,7 @@ def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: 
         out += _claims(doc, rules_seen, open_ones)
         out += _status_kept(doc, rules_seen, open_ones)
         out += _rows_kept(doc, rules_seen)
+        out += _streak_line_kept(doc, rules_seen)
     return out
 
 
@@ -195,7 +199,15 @@ _NOT_DONE = (r"(?:open|in ?progress|not (?:yet )?(?:started|done)|started|planne
              r"waiting|scheduled|proposed|stalled|new|backlog|incomplete|failing)")
 _DONE = re.compile(r"clos|done|complet|\bmet\b|pass|finish|achiev|deliver|resolv|ready|"
                    r"live|[\u2705\u2714\u2611\u2713]")
+_COUNT = re.compile(r"\b([0-9]{1,9}) ?(?:/|of|out of) ?([0-9]{1,9})\b")
 STILL_OPEN = re.compile(rf"{_NOT_DONE}\b(?P<detail>.*)")
+
+
+def says_done(text: str) -> bool:
+    """Whether ``text`` (as `textsafe.skeleton` gives it) holds a word of work done, or a
+    count that meets what it counts toward ("3/3 qualifying runs", "3 of 3")."""
+    return _DONE.search(text) is not None or any(
+        int(a) >= int(b) > 0 for a, b in _COUNT.findall(text))
 
 
 def still_open(status: str) -> bool:
@@ -204,32 +216,78 @@ def still_open(status: str) -> bool:
     for cell in status.split(" | "):
         said = STILL_OPEN.fullmatch(" ".join(cell.replace("_", " ").replace("-", " ")
                                              .strip(" *`").split()))
-        if said is None or _DONE.search(said.group("detail")):
+        if said is None or says_done(said.group("detail")):
             return False
     return True
+
+
+def done_cells(data: bytes, section: str,
+               milestones: Collection[str]) -> Counter[tuple[str, str]]:
+    """The cells that say work done (`says_done`) in the rows that name a milestone of
+    ``milestones`` in any cell, in every table of ``section``, whatever its columns are
+    called ("**Status**", "State", a "#" column first), as `textsafe.skeleton` reads them
+    (as (milestone, cell) pairs). A table of ``section`` that cannot be read gives none:
+    `status_cells` finds the row gone."""
+    from ..md import edit as mdedit
+    from ..textsafe import skeleton
+
+    doc = mdedit.parse(data)
+    try:
+        tables = mdedit.tables(doc, mdedit.find_section(doc, section))
+    except (mdedit.MarkdownEditError, ValueError, RecursionError):
+        return Counter()
+    out: Counter[tuple[str, str]] = Counter()
+    for table in tables:
+        for row in table.rows:
+            cells = [skeleton(c) for c in row]
+            for mo in milestones_named(" | ".join(cells), milestones):
+                out.update((mo, c) for c in cells if says_done(c))
+    return out
 
 
 def _status_kept(doc: Document, rules_seen: Sequence[Rules],
                  open_ones: Collection[str]) -> list[Violation]:
     """A milestone's status a code change may move between words of work not done
-    (`STILL_OPEN`: OPEN to IN PROGRESS), never to another, and its row stays readable."""
+    (`STILL_OPEN`: OPEN to IN PROGRESS), never to another, and its row stays readable; and
+    no row that names it comes to say work done (`done_cells`)."""
     out: list[Violation] = []
+    fix = ("a code change may set an open milestone's status to a word of work not done "
+           "(OPEN, IN PROGRESS, BLOCKED …); that it is done is its closure's to write")
     for r in rules_seen:
         section = {"design": r.milestones_section, "backlog": r.status_section}.get(doc.role)
         if section is None:
             continue
         before = status_cells(doc.old, section, open_ones)
         after = status_cells(doc.new, section, open_ones)
+        moved = [mo for mo in sorted(before) if after.get(mo) != before[mo]
+                 and not (mo in after and still_open(after[mo]))]
         out += [Violation(doc.path, "status-kept", f"{mo}'s status in the table of "
                           f"{section!r} " + (f"changed to {after[mo]!r}" if mo in after
                                              else "no longer reads (a row named by its id, "
-                                             "under a Status column)"),
-                          "a code change may set an open milestone's status to a word of "
-                          "work not done (OPEN, IN PROGRESS, BLOCKED …); anything else is "
-                          "its closure's to write", None, section)
-                for mo in sorted(before) if after.get(mo) != before[mo]
-                and not (mo in after and still_open(after[mo]))]
+                                             "under a Status column)"), fix, None, section)
+                for mo in moved]
+        added = done_cells(doc.new, section, open_ones) - done_cells(doc.old, section,
+                                                                     open_ones)
+        out += [Violation(doc.path, "status-kept", f"a row naming {mo} in the tables of "
+                          f"{section!r} now says {cell!r}: work done", fix, None, section)
+                for mo, cell in sorted(added) if mo not in moved]
     return list(dict.fromkeys(out))
+
+
+def _streak_line_kept(doc: Document, rules_seen: Sequence[Rules]) -> list[Violation]:
+    """The tracker's streak lines stay as they were: only ops commits write them, from
+    the history (`ledger.rederive.check_streak_line`)."""
+    from ..evidence.rows import streak_lines
+
+    if doc.role != "backlog":
+        return []
+    for r in rules_seen:
+        if streak_lines(doc.new, r.tracker_section) != streak_lines(doc.old, r.tracker_section):
+            return [Violation(doc.path, "streak-line-kept", "the tracker's streak line changed in "
+                              "a change that is no ops commit: it says what the history "
+                              "holds", "restore it; `record` and `void` write it", None,
+                              r.tracker_section)]
+    return []
 
 
 def _rows_kept(doc: Document, rules_seen: Sequence[Rules]) -> list[Violation]:

@@ -30,10 +30,12 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     raw = git.run(repo, *_LOOK_AT_CONTENT, "status", "--porcelain=v1", "-z",
                   "--untracked-files=all", "--ignore-submodules=none", "--", *specs, *beside,
                   *_ATTRIBUTE_FILES, env=_NO_SYSTEM_ATTRIBUTES)
-    paths = _porcelain_paths(raw.decode("utf-8", "replace"))
-    paths += [p for p in _hidden_changes(repo, [*specs, *beside]) if p not in paths]
+    folders = _script_folders(repo, code_paths)
+    found = [*_porcelain_paths(raw.decode("utf-8", "replace")),
+             *_hidden_changes(repo, [*specs, *beside]), *_ignored_code(repo, specs, beside)]
+    paths = [p for p in dict.fromkeys(found) if _under(p, specs)
+             or f"/{p}".endswith("/.gitattributes") or _importable(p, folders)]
     paths += [p for p in _local_attributes(repo) if p not in paths]
-    paths += [p for p in _ignored_code(repo, specs, beside) if p not in paths]
     if shadows:  # (asked alone: beside the globs, git lists no repository of its own there)
         raw = git.run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all",
                       "--ignored", "--", *shadows)
@@ -143,17 +145,16 @@ def _beside_scripts(repo: Path, code_paths: list[str]) -> tuple[list[str], list[
     checkout's top is always one such folder: the wrapper runs there, and `python -m` or
     `python -c` puts it first on the import path as `python main.py` puts main.py's. A
     module there is a source, a compiled module without its source (json.pyc), an
-    extension module (json.abi3.so), or a package: a folder with an __init__ of any of
-    those kinds (a folder without one yields to every other module of its name), a
-    symbolic link or a repository of its own (git lists nothing inside) that Python would
-    import: those, by name, as the second list."""
-    folders = {".", *(str(Path(p).parent).replace("\\", "/") for p in code_paths
-                      if p and not p.endswith("/") and (repo / p).is_file())}
-    specs = [f":(glob){'' if f == '.' else f + '/'}{name}{ext}" for f in sorted(folders)
-             for name in ("*", "*/__init__", "*/__init__.*")
+    extension module (json.abi3.so), or one inside a folder below it, at any depth (a
+    package's, with an __init__ or a namespace package without one: `import
+    strategies.edge`; `_importable` keeps those Python can name); a symbolic link or a
+    repository of its own (git lists nothing inside) that Python would import: those, by
+    name, as the second list."""
+    specs = [f":(glob){'' if f == '.' else f + '/'}{name}{ext}"
+             for f in _script_folders(repo, code_paths) for name in ("*", "*/**/*")
              for ext in _SUFFIXES]
     shadows: list[str] = []
-    for f in sorted(folders):
+    for f in _script_folders(repo, code_paths):
         try:
             entries = list(os.scandir(repo / f))
         except OSError:
@@ -161,6 +162,27 @@ def _beside_scripts(repo: Path, code_paths: list[str]) -> tuple[list[str], list[
         shadows += [f":(literal){'' if f == '.' else f + '/'}{e.name}" for e in entries
                     if (e.is_symlink() or (Path(e.path) / ".git").exists()) and _imports(e)]
     return specs, shadows
+
+
+def _script_folders(repo: Path, code_paths: list[str]) -> list[str]:
+    """The folders Python imports from first when the wrapper runs: the checkout's top,
+    and the folder of each code path that is a file (`_beside_scripts`)."""
+    return sorted({".", *(str(Path(p).parent).replace("\\", "/") for p in code_paths
+                          if p and not p.endswith("/") and (repo / p).is_file())})
+
+
+def _importable(path: str, folders: list[str]) -> bool:
+    """Whether Python can import ``path`` from one of ``folders`` (`_script_folders`): each
+    folder on the way a name (a package or a namespace package), and the module's stem one
+    too (a .venv, a folder python3.11, a my-notes.py are not imported by name)."""
+    for f in folders:
+        if f != "." and not path.startswith(f + "/"):
+            continue
+        parts = (path if f == "." else path[len(f) + 1:]).rstrip("/").split("/")
+        if all(d.isidentifier() for d in parts[:-1]) and \
+                parts[-1].partition(".")[0].isidentifier():
+            return True
+    return False
 
 
 # What Python imports a module from (an extension module's tagged suffixes, .abi3.so and

@@ -15,13 +15,10 @@ from ..evidence import rows
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, canonical, read_file, record_path
-from ..evidence.render import (
-    streak_lines,
-    streak_said,
-    streak_text,
-)
+from ..evidence.render import streak_said, streak_text
 from ..evidence.report import Metrics, metrics_from
-from ..evidence.stamps import parse_stamp
+from ..evidence.rows import streak_lines
+from ..evidence.stamps import git_date, parse_stamp
 from ..evidence.trust import unreviewed_code
 from ..guard.changes import Record, blob_sides
 from ..guard.rules import Change
@@ -174,7 +171,7 @@ def _closure_date(ctx: Context, c: OpsCommit, s: streaks.Streak, add: Add) -> No
     if not ends:
         return
     authored = git.out(ctx.repo, "show", "-s", "--format=%aI", c.sha).strip()
-    dated = min(datetime.fromisoformat(d) for d in (c.date, authored) if d)
+    dated = min(git_date(d) for d in (c.date, authored) if d)
     if dated < max(ends):
         add("closure-before-runs", f"the closure is dated {dated:%Y-%m-%d %H:%M %Z}, before "
             f"the runs it names finished ({max(ends):%Y-%m-%d %H:%M %Z})",
@@ -187,7 +184,7 @@ def parent_backlog(ctx: Context, c: OpsCommit, changes: Sequence[Change]) -> byt
 
 
 def _times(ctx: Context, c: OpsCommit, record: EvidenceRecord, add: Add) -> None:
-    committed = datetime.fromisoformat(c.date)
+    committed = git_date(c.date)
     if record.finished > committed + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS):
         add("record-after-commit", f"the run finished at {record.finished_at}, after its "
             f"commit ({c.date})", "record a run only after it finished")

@@ -6,7 +6,7 @@ rules are checked again there (the run may have been used by a closure meanwhile
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from .. import __version__, git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
@@ -15,6 +15,7 @@ from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
 from ..evidence.record import VoidRecord, read_file, stamp
 from ..evidence.render import with_streak
+from ..evidence.stamps import git_date
 from ..evidence.void import (
     VOIDS_DIR,
     clean_reason,
@@ -196,7 +197,7 @@ def _record_problems(ctx: Context, c: OpsCommit, run: OpsCommit) -> list[str]:
     if record.record != run_record or record.record_sha256 != sha256(
             git.show_bytes(ctx.repo, run.sha, run_record) or b""):
         problems.append(f"{path} is not bound to run {c.run_id}'s record as committed")
-    committed = datetime.fromisoformat(c.date)
+    committed = git_date(c.date)
     if record.voided_at > stamp(committed + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS)):
         problems.append(f"{path} was made at {record.voided_at}, after its commit")
     return problems

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from .. import __version__, git
 from ..evidence.history import OpsCommit
+from ..evidence.stamps import git_date
 from ..evidence.streak import Streak
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of, short
@@ -40,7 +41,7 @@ def rerender(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
 def closed_at_of(ctx: Context, closure: OpsCommit) -> datetime:
     """When ``closure`` closed its milestone, as `close` wrote it: its author date (UTC)."""
     authored = git.out(ctx.repo, "show", "-s", "--format=%aI", closure.sha)
-    return datetime.fromisoformat(authored).astimezone(UTC)
+    return git_date(authored)
 
 
 def describe(ctx: Context, s: Streak, closed_at: str, tip: str) -> str:

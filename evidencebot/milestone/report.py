@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .. import git
 from ..defaults import CHECKS_DIR
 from ..evidence.history import OpsCommit
-from ..evidence.stamps import stamp
+from ..evidence.stamps import git_date, stamp
 from ..evidence.streak import named_runs
 from ..evidence.void import void_reasons
 from ..evidence.why import reasons_of
@@ -163,6 +162,6 @@ def _num(value: Any, kind: type[_N]) -> _N | None:
 def _utc(iso: str) -> str:
     """A commit date (ISO 8601 with offset) as the page's "…Z" UTC form."""
     try:
-        return stamp(datetime.fromisoformat(iso))
+        return stamp(git_date(iso))
     except ValueError:
         return iso
