@@ -12,6 +12,9 @@ ALLOWED_PATHS = ("reports/**", "SESSION_LOG.md", "IMPLEMENTATION_BACKLOG.md", "P
 FORBIDDEN_PATHS = ("src/**", "backtest/**", "config/**", "tests/**")
 OPS_BRANCHES = ("ops/*",)
 MILESTONE = "MO-2"
+# a milestone id as a reader takes it, in text `textsafe.skeleton` folded: MO-2, MO 2, MO·2,
+# MO-02 (the same), M0-2 (a zero for the o)
+MILESTONE_NAMED = r"\bm[o0][-\s._\u00b7]?0*([0-9]+)\b"
 CONSECUTIVE = 3
 EVIDENCE_EXTENSIONS = (".json", ".md", ".log", ".txt", ".csv")
 MAX_CLOCK_SKEW_SECONDS = 300

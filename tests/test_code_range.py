@@ -491,3 +491,15 @@ def test_work_not_done_and_what_a_row_said_before_pass(trading_repo: Path, cli) 
     commit_all(trading_repo, "plan")
     code, doc = verify(cli, trading_repo, "feature/plan")
     assert (code, doc["violations"]) == (0, [])
+
+
+def test_evidence_under_a_look_alike_folder_is_evidence_in_code(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: a code change adding reports/evіdence/milestones/MO-2.md (a
+    Cyrillic і) passed, as the folders were compared with case folded only."""
+    git(trading_repo, "switch", "-q", "-c", "feature/copy")
+    page = trading_repo / "reports" / "ev\u0456dence" / "milestones" / "MO-2.md"
+    page.parent.mkdir(parents=True)
+    page.write_text("# Close MO-2\n")
+    commit_all(trading_repo, "a copy")
+    code, doc = verify(cli, trading_repo, "feature/copy")
+    assert code == 1 and [v["rule"] for v in doc["violations"]] == ["evidence-in-code"]

@@ -106,6 +106,11 @@ def test_fields_come_from_configured_pointers() -> None:
         pytest.param(lambda d: d.update(run_id="../etc"), "run_id: Value error", id="path-run-id"),
         pytest.param(lambda d: d.update(run_id="DU1234567"), "reads as an IBKR account number",
                      id="account-run-id"),
+        # (found by an adversary: a run's heading, row and subject read "MO-2-CLOSED")
+        pytest.param(lambda d: d.update(run_id="MO-2-CLOSED"), "names a milestone",
+                     id="milestone-run-id"),
+        pytest.param(lambda d: d.update(run_id="20261127T0900Z_mo02_closed"),
+                     "names a milestone", id="milestone-run-id-folded"),
         pytest.param(lambda d: d["orders"].update(filled=-1), "orders/filled", id="negative"),
         pytest.param(lambda d: d.update(symbol_data_availability_ratio="high"),
                      "symbol_data_availability_ratio", id="not-a-number"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -148,6 +149,25 @@ def test_cron_line_runs_through_sh_with_the_job_argv(tmp_path: Path) -> None:
     out = Path(job.log).read_text().splitlines()
     assert [json.loads(o) for o in out[::2]] == [job.argv()[1:]] * 2  # appended, not replaced
     assert out[1::2] == ["on stderr"] * 2
+
+
+def test_cron_and_systemd_start_the_run_with_the_path_schedule_ran_with(tmp_path: Path) -> None:
+    """Found by a newcomer: cron and systemd start a job with a bare PATH (/usr/bin:/bin),
+    so the health check's `python` that `check` found was "command not found" at 08:05,
+    and a refusal was committed and pushed."""
+    executable = tmp_path / "evidencebot"
+    executable.write_text(f"#!{sys.executable}\nimport os\nprint(os.environ['PATH'])\n")
+    executable.chmod(0o755)
+    path = f"{tmp_path / 'my tools 100%'}{os.pathsep}/usr/bin{os.pathsep}/bin"
+    job = posix_job(executable=str(executable), log=str(tmp_path / "run.log"),
+                    search_path=path)
+    [line] = job_lines(cron(job))
+    subprocess.run(["/bin/sh", "-c", cron_command(line)], check=True,
+                   env={"PATH": "/usr/bin:/bin"})
+    assert Path(job.log).read_text() == path + "\n"
+    service, _ = units(job)
+    assert systemd_words(service["Service"]["Environment"]) == [f"PATH={path}"]
+    assert "Environment" not in units(posix_job())[0]["Service"]
 
 
 # --- systemd ------------------------------------------------------------------------------

@@ -417,6 +417,9 @@ FORBIDDEN = [
          lambda r: write(record_file(r).replace("evidence", "Evidence"), b"{}\n")(r),
          "case-variant", False),
     Case("design-binary", write("PROJECT_DESIGN.md", b"\x00\x01binary"), "text-only"),
+    # (found by an adversary: a Cyrillic і made a closure's description look committed)
+    Case("look-alike-evidence-folder", write("reports/ev\u0456dence/milestones/MO-2.md",
+                                             b"# Close MO-2\n"), "portable-names", False),
     # A status cell changes only to exactly CLOSED (the trust model, rule 7).
     Case("mo3-in-progress", edit("IMPLEMENTATION_BACKLOG.md", "| MO-3 | OPEN | 2026-10-28",
                                  "| MO-3 | IN PROGRESS | 2026-11-25"), "status-not-closed"),

@@ -131,7 +131,8 @@ def test_cron_runs_this_evidencebot_at_window_start_plus_five_minutes(tmp_path: 
     lines = r.out.splitlines()
     assert "CRON_TZ=UTC" in lines
     log = repo / ".git" / "evidencebot" / "run.log"
-    assert lines[-1] == (f"5 8 * * 1-5 {shlex.join([EXE, '--repo', str(repo), 'run'])} "
+    path = f"PATH={shlex.quote(os.environ['PATH'])}"  # (cron's own is /usr/bin:/bin)
+    assert lines[-1] == (f"5 8 * * 1-5 {path} {shlex.join([EXE, '--repo', str(repo), 'run'])} "
                          f">> {shlex.quote(str(log))} 2>&1")
     assert log.parent.is_dir()
     assert "crontab -e" in r.err
@@ -143,9 +144,20 @@ def test_cron_at_and_config_and_days_from_the_window(tmp_path: Path, cli) -> Non
     r = cli("--repo", repo, "--config", config, "schedule", "--format", "cron", "--at", "09:30",
             "--log-file", tmp_path / "run.log")
     assert r.code == 0, r.err
+    argv = shlex.join([EXE, '--repo', str(repo), '--config', str(config), 'run'])
     assert r.out.splitlines()[-1] == (
-        f"30 9 * * 1,3,5 {shlex.join([EXE, '--repo', str(repo), '--config', str(config), 'run'])}"
+        f"30 9 * * 1,3,5 PATH={shlex.quote(os.environ['PATH'])} {argv}"
         f" >> {shlex.quote(str(tmp_path / 'run.log'))} 2>&1")
+
+
+def test_the_schedule_keeps_the_base_s_days_not_the_working_tree_s(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: days changed in the working tree's config only gave a timer
+    that fired on days the base's window (which `next`, `check` and every verdict read)
+    refuses, every firing a refused check and no run."""
+    repo = repo_with(tmp_path)
+    (repo / "evidencebot.toml").write_text('[window]\ndays = ["Sat", "Sun"]\n')
+    r = cli("--repo", repo, "schedule", "--format", "cron")
+    assert r.code == 0 and r.out.splitlines()[-1].startswith("5 8 * * 1-5 "), r.out
 
 
 def test_systemd_files_are_written_with_the_timer_in_utc(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -1210,13 +1210,19 @@ def test_the_branch_like_tag_fix_is_safe_to_paste(recorded: Path, cli) -> None: 
     assert f"git push origin 'refs/tags/{name}'" not in fix and f":'refs/tags/{name}'" in fix
 
 
-def test_a_run_id_saying_closed_is_recorded_and_a_closure_beside_a_record_is_caught(  # type: ignore[no-untyped-def]
+def test_a_run_id_naming_a_milestone_is_refused_and_a_closure_beside_a_record_is_caught(  # type: ignore[no-untyped-def]
         trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:
-    """Found by an adversary: a report whose run id holds "closed" could not be recorded
-    (its entry's heading "said MO-2 closed"). A run commit's entry and row are the
+    """A report whose run id names a milestone ("…-mo-2-closed": its entry's heading, its
+    row and its subject would read "MO-2 closed") is refused before anything is written,
+    in one line (an adversary found such a run recorded at a streak of 1/3; an earlier one
+    found it refused late, by the hook, as a claim). A run commit's entry and row are the
     rendering of its record, judged by verify line for line; a closure said by hand beside
     a record is not that rendering."""
     doc = report(finished=NOW - timedelta(hours=5), run_id="20261125T113000Z-mo-2-closed")
+    refused = cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc))
+    assert refused.code == 2 and "names a milestone" in refused.err, refused.err
+    assert OPS not in git(trading_repo, "branch", "--list", OPS)  # (nothing written)
+    doc = report(finished=NOW - timedelta(hours=5), run_id="20261125T113000Z-closed")
     r = cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc))
     assert r.code == 0, r.err
     git(trading_repo, "switch", "-q", OPS)
@@ -1277,3 +1283,23 @@ def test_a_commit_date_is_read_as_git_wrote_it(said: str, utc: str) -> None:
     from evidencebot.evidence.stamps import git_date, stamp
 
     assert stamp(git_date(said)) == utc
+
+
+@pytest.mark.parametrize(("path", "rule"), [
+    ("reports/evidence/checks/20261125T090000Z.json", "stray-check"),
+    ("reports/ev\u0456dence/milestones/MO-2.md", "portable-names"),
+])
+def test_a_run_commit_adds_no_check_record_nor_a_look_alike_folder(recorded: Path, cli,  # type: ignore[no-untyped-def]
+                                                                    path: str, rule: str) -> None:
+    """Found by an adversary: a run commit that also added a refused check's record (read
+    by the report page as one), or a copy of a closure's description under a folder whose
+    name only looks like the evidence folder (a Cyrillic і), passed verify."""
+    target = recorded / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"{}\n")
+    git(recorded, "add", "-A")
+    git(recorded, "commit", "-q", "--amend", "--no-edit", "--no-verify")
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
+    found = {v["rule"]: v["path"] + v["message"] for v in json.loads(r.out)["violations"]
+             if v["rule"] != "future-commit"}  # (amended now, after the pinned clock)
+    assert r.code == 1 and list(found) == [rule] and path in found[rule], r.out

@@ -6,12 +6,16 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import UsageError
 from .app import State, cli, json_option, pass_state
 from .output import echo_folded
+
+if TYPE_CHECKING:
+    from ..runbook.schedule import Job
 
 
 @cli.command("next")
@@ -92,8 +96,9 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
     log = (log_file or git.state_path(ctx.repo, "run.log")).absolute()
     config = state.config.absolute() if state.config is not None else None
     try:
-        job = unattended.job_for(ctx.cfg, repo=ctx.repo, config=config, at=at, log=log,
-                                 python=sys.executable, windows_host=os.name == "nt", fmt=fmt)
+        job = unattended.job_for(ctx.rules, repo=ctx.repo, config=config, at=at, log=log,
+                                 python=sys.executable, windows_host=os.name == "nt", fmt=fmt,
+                                 search_path=os.environ.get("PATH") or None)
         files = unattended.schedule_files(fmt, job)
     except ValueError as e:
         where = " (make the Task Scheduler file on the Windows machine that runs the " \
@@ -106,15 +111,24 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
         for name, data in files.items():
             (output / name).write_bytes(data)
             written.append(str((output / name).absolute()))
+    _show(state, fmt, job, files, written, at=f"{at:%H:%M}", log=log)
+    return 0
+
+
+def _show(state: State, fmt: str, job: Job, files: dict[str, bytes], written: list[str], *,
+          at: str, log: Path) -> None:
+    """The schedule's files as `schedule` prints them: as JSON, the paths written, or the
+    files themselves (stdout) and how to install them (stderr)."""
+    from ..runbook import unattended
+
     if state.as_json:
         from .contract import ScheduleOut
 
         state.emit(ScheduleOut(
-            format=fmt, at=f"{at:%H:%M}", days=list(job.days), command=job.argv(),
-            log=str(log), written=written,
-            files={n: d.decode("utf-16") if fmt == "windows" else d.decode()
-                   for n, d in files.items()}))
-    elif output is not None:
+            format=fmt, at=at, days=list(job.days), command=job.argv(), log=str(log),
+            written=written, files={n: d.decode("utf-16") if fmt == "windows" else d.decode()
+                                   for n, d in files.items()}))
+    elif written:
         for path in written:
             click.echo(f"wrote {path}")
         click.echo(unattended.install_hint(fmt, written))
@@ -125,4 +139,3 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
             click.echo(data.decode("utf-16") if fmt == "windows" else data.decode(), nl=False)
         click.echo("write the files with --output DIR, then "
                    + unattended.install_hint(fmt, list(files)), err=True)
-    return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..config import ReportFields
-from ..defaults import WINDOWS_RESERVED
+from ..defaults import MILESTONE_NAMED, WINDOWS_RESERVED
 from ..errors import UsageError
 from ..frozen import frozen
 from ..redact import redact
@@ -40,7 +40,13 @@ def _safe_run_id(v: str) -> str:
                          "trailing dot)")
     if redact(v) != v:  # (redacted, its record and its row would name another run)
         raise ValueError(f"{v!r} reads as an IBKR account number, which evidence never holds")
+    if _NAMES_MILESTONE.search(v.casefold().replace("_", "-")):
+        raise ValueError(f"{v!r} names a milestone (its session-log heading, tracker row and "
+                         "commit subject would read as about it: 'MO-2-CLOSED')")
     return v
+
+
+_NAMES_MILESTONE = re.compile(MILESTONE_NAMED)
 
 
 def _aware(v: datetime) -> datetime:

@@ -41,6 +41,8 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
              "trailer block)"),
     RuleInfo("stray-closure-file", _NEW, "under the milestones' folder only a closure "
              "adds files: its own page and description (the commit-msg hook and verify)"),
+    RuleInfo("stray-check", _NEW, "under the refused checks' folder only a check commit "
+             "adds files (the commit-msg hook and verify)"),
     RuleInfo("evidence-data-only", _NEW, "a data extension ([scope] evidence_extensions: "
              ".json .md .log .txt .csv); .html only for a closure's report page, "
              "<milestone_dir>/MO-n.html"),
@@ -51,7 +53,8 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("no-dotfiles", _NEW, "no file or folder name starting with a dot"),
     RuleInfo("portable-names", _NEW, "names Windows can hold: no <>:\"|?*\\, control "
              "characters, trailing dot or space, or device names (CON, NUL, COM1…); no "
-             "format character (zero-width, bidi) a reader cannot see"),
+             "format character (zero-width, bidi) a reader cannot see; ASCII only (a "
+             "Cyrillic і in reports/evіdence/ reads as the evidence folder)"),
     RuleInfo("text-only", _DOCS, "UTF-8 text without NUL bytes"),
     RuleInfo("unreadable-document", _DOCS, "a document the rules can read at all"),
     RuleInfo("hidden-characters", _DOCS, "changed lines hold no control (but tab) or format "

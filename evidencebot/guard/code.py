@@ -71,7 +71,8 @@ def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: 
                      "commits (record, void, close) on the ops branch: take it out of this "
                      "change (a squashed merge of the ops branch drops their trailers: "
                      "merge it with a merge commit)")
-           for p in sorted(set(paths)) if p.casefold().startswith(folders)]
+           for p in sorted(set(paths)) if p.casefold().startswith(folders)
+           or (not p.isascii() and _looks_like(p).startswith(tuple(map(_looks_like, folders))))]
     open_ones = watched(rules_seen) - set(closed)
     for doc in documents:
         if doc.old == doc.new:
@@ -87,6 +88,14 @@ def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: 
         out += _rows_kept(doc, rules_seen)
         out += _streak_line_kept(doc, rules_seen)
     return out
+
+
+def _looks_like(path: str) -> str:
+    """A path as a reader takes it: case, width and look-alike letters aside
+    (`textsafe.skeleton`: reports/evіdence/, a Cyrillic і, is the evidence folder)."""
+    from ..textsafe import skeleton
+
+    return skeleton(path)
 
 
 def lines_of(data: bytes) -> list[str]:

@@ -93,19 +93,23 @@ def name_rules(path: str, rules: Rules) -> list[Violation]:
         elif why:
             out.append(Violation(path, "portable-names", f"{part!r}: {why}",
                                  "use letters, digits, '.', '_' and '-' in evidence names"))
-        elif not part.isascii() and (hidden := _hidden(part)):
-            out.append(Violation(path, "portable-names", f"{part!r}: holds {hidden}, a "
-                                 "format character no reader sees (zero-width, bidi)",
+        elif not part.isascii():
+            out.append(Violation(path, "portable-names", f"{part!r}: {_not_ascii(part)}",
                                  "use letters, digits, '.', '_' and '-' in evidence names"))
     return out
 
 
-def _hidden(part: str) -> str | None:
-    """The first control or format character in a name (`textsafe.has_unsafe`): a name
-    with a zero-width joiner or a bidi override reads as another one, or as none."""
+def _not_ascii(part: str) -> str:
+    """Why a name that is not ASCII is none for evidence (evidencebot writes ASCII names
+    only): a format character no reader sees (zero-width, bidi: `textsafe.has_unsafe`),
+    or a letter that may look like another (reports/evіdence, a Cyrillic і, reads as the
+    evidence folder in a merge request's file list)."""
     from ..textsafe import has_unsafe
 
-    return has_unsafe(part)
+    hidden = has_unsafe(part)
+    if hidden:
+        return f"holds {hidden}, a format character no reader sees (zero-width, bidi)"
+    return "not ASCII: a letter in it may look like another (a Cyrillic і, a Greek ο)"
 
 
 def is_page(path: str, rules: Rules) -> bool:

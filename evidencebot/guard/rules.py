@@ -17,10 +17,12 @@ from typing import Any, NamedTuple
 # milliseconds the hook would pay on every commit.
 from ..defaults import (
     ALLOWED_PATHS,
+    CHECKS_DIR,
     CONSECUTIVE,
     EVIDENCE_EXTENSIONS,
     FORBIDDEN_PATHS,
     MILESTONE,
+    MILESTONE_NAMED,
 )
 
 # Whatever the config says, an ops commit never touches what defines its own rules.
@@ -175,14 +177,17 @@ def _added(changes: Sequence[Change], folder: str, ext: str) -> list[str]:
 
 
 def strays(trailers: Mapping[str, str], added: Sequence[str], rules: Rules) -> list[Violation]:
-    """Each path ``added`` under the runs' evidence folder or the milestones' folder that
-    is not the commit's own (``trailers``: its trailer block). Under the first, a commit
-    adds only its own run's record and log (a record lives at exactly
-    <evidence_dir>/<run-id>.json, once); under the second, only a closure adds, and only
-    its own page and description: another commit's would show a reviewer a closure that
-    is not. `verify` judges each commit so, and the commit-msg hook a hand commit."""
+    """Each path ``added`` under the evidence folders that is not the commit's own
+    (``trailers``: its trailer block). Under the runs' evidence folder a commit adds only
+    its own run's record and log (a record lives at exactly <evidence_dir>/<run-id>.json,
+    once); under the milestones' folder only a closure adds, and only its own page and
+    description: another commit's would show a reviewer a closure that is not; under the
+    refused checks' folder only a check commit adds (a record there is read as a refused
+    check by the report page). `verify` judges each commit so, and the commit-msg hook a
+    hand commit."""
     folder = rules.evidence_dir.rstrip("/") + "/"
     pages = rules.milestone_dir.rstrip("/") + "/"
+    checks = CHECKS_DIR + "/"
     kind, own = trailers.get("Evidence-Kind", ""), set[str]()
     if kind == "step1a-burnin":
         record = trailers.get("Evidence-Record", "")
@@ -201,6 +206,11 @@ def strays(trailers: Mapping[str, str], added: Sequence[str], rules: Rules) -> l
                                  "of this commit's closure", "a milestone's page and "
                                  "description come with its closure, written by "
                                  "`evidencebot close`"))
+        elif path.startswith(checks) and kind != "check":
+            out.append(Violation(path, "stray-check", "a refused check's record in a commit "
+                                 f"that is no check commit ({kind or 'no kind'})",
+                                 "a refused check's record comes with its own commit, "
+                                 "written by `evidencebot run` or `check`"))
     return out
 
 
@@ -246,8 +256,7 @@ def markup_violation(path: str, found: str, lines: tuple[int, int],
 # (searched in `textsafe.skeleton` text; an l a font draws as I or 1 or |, and an o as 0,
 # read as themselves)
 CLOSED_WORD = re.compile(r"\bc[li1|][o0]sed\b")
-# a milestone id as a reader takes it: MO-2, MO 2, MO·2, MO-02 (the same)
-MO_NAMED = re.compile(r"\bm[o0][-\s._\u00b7]?0*([0-9]+)\b")
+MO_NAMED = re.compile(MILESTONE_NAMED)
 
 
 def milestones_named(plain: str, rules: Rules | Collection[str]) -> list[str]:

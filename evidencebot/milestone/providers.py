@@ -118,18 +118,27 @@ def _api(url: str, token: str, *, method: str = "GET", body: bytes | None = None
                          "set the description by hand") from None
 
 
+GH_TIMEOUT_SECONDS = 60  # what one `gh` call may take (it asks nothing: stdin is closed)
+
+
 def github(repo: Path, *, branch: str, base: str, title: str, body_file: Path,
            env: Mapping[str, str] | None = None) -> MergeRequest:
     """`gh pr create`, or `gh pr edit` when a pull request from the branch is open."""
     def gh(*args: str) -> str:
         try:
             proc = subprocess.run(["gh", *args], cwd=repo, capture_output=True, text=True,
-                                  env=dict(env) if env is not None else None)
+                                  env=dict(env) if env is not None else None,
+                                  timeout=GH_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
         except FileNotFoundError:
             raise UsageError("the GitHub CLI `gh` is not installed; install it or set "
                              '[ops] provider = "none"') from None
+        except subprocess.TimeoutExpired:
+            raise UsageError(f"gh {args[0]} {args[1]} did not answer within "
+                             f"{GH_TIMEOUT_SECONDS} s (a login prompt, or the network)",
+                             fix="gh auth status") from None
         if proc.returncode != 0:
-            raise UsageError(f"gh {args[0]} {args[1]} failed: {proc.stderr.strip()[:200]}")
+            said = " ".join(proc.stderr.split())[:200] or f"exit {proc.returncode}"
+            raise UsageError(f"gh {args[0]} {args[1]} failed: {said}", fix="gh auth status")
         return proc.stdout
 
     listed = gh("pr", "list", "--head", branch, "--base", base, "--state", "open", "--json",

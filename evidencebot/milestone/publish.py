@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from .. import git
+from ..errors import UsageError
 from ..evidence.history import OpsCommit
 from ..ledger.commit import Draft
 from ..ledger.push import PushResult, push_ops, remote_url
@@ -71,14 +72,19 @@ def publish(ctx: Context, mo: str, description: str, description_path: str, *, p
         return providers.MergeRequest("gitlab", action, web, result.status, [], body)
     result = push_evidence(ctx)
     missing = providers.missing_tool(provider)
-    if missing is not None:  # (the closure is made and pushed: only the request is left)
-        return providers.MergeRequest(
-            "github", "written", None, result.status,
-            providers.manual_commands(remote=ops.remote, url=url, branch=ops.branch,
-                                      base=ops.base, title=title, body_file=body,
-                                      description_path=description_path,
-                                      provider=provider)[1:],
-            body, note=f"{missing}: the merge request was not opened")
-    mr = providers.github(ctx.repo, branch=ops.branch, base=ops.base, title=title,
-                          body_file=body)
-    return providers.MergeRequest(mr.provider, mr.action, mr.url, result.status, [], body)
+    if missing is None:
+        try:
+            mr = providers.github(ctx.repo, branch=ops.branch, base=ops.base, title=title,
+                                  body_file=body)
+            return providers.MergeRequest(mr.provider, mr.action, mr.url, result.status, [],
+                                          body)
+        except UsageError as e:  # (gh failed or hung: as when it is missing, the closure
+            missing = (f"{e}; once `{e.fix or 'gh auth status'}` is right, "
+                       f"`evidencebot close {mo}` opens it")
+    return providers.MergeRequest(  # is made and pushed, and only the request is left)
+        "github", "written", None, result.status,
+        providers.manual_commands(remote=ops.remote, url=url, branch=ops.branch,
+                                  base=ops.base, title=title, body_file=body,
+                                  description_path=description_path,
+                                  provider=provider)[1:],
+        body, note=f"{missing}: the merge request was not opened")

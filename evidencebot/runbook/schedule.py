@@ -69,6 +69,10 @@ class Job:
     config: str | None = None
     launcher: tuple[str, ...] = ()  # after the executable: ("-m", "evidencebot") for python
     run_args: tuple[str, ...] = ()  # after `run`: ("--log-file", log) where output is lost
+    # the PATH the run gets (cron and systemd give a bare one: /usr/bin:/bin): the one
+    # `schedule` ran with, so that the health check's and the wrapper's programs are found
+    # as `check` found them
+    search_path: str | None = None
 
     def __post_init__(self) -> None:
         unknown = [d for d in self.days if d not in DAYS]
@@ -86,6 +90,10 @@ class Job:
         for name, value in self.paths():
             if not value or _CONTROL.search(value):
                 raise ValueError(f"{name} is empty or has a control character: {value!r}")
+        if self.search_path is not None and (not self.search_path
+                                             or _CONTROL.search(self.search_path)):
+            raise ValueError(f"search_path is empty or has a control character: "
+                             f"{self.search_path!r}")
         for value in (*self.launcher, *self.run_args):
             if not value or _CONTROL.search(value):
                 raise ValueError(f"an argument is empty or has a control character: {value!r}")
@@ -112,8 +120,9 @@ class Job:
 def cron(job: Job) -> str:
     """A crontab snippet: comments, CRON_TZ=UTC and one job line appending to the log."""
     _require_absolute(job, lambda p: PurePosixPath(p).is_absolute(), "cron")
+    env = f"PATH={shlex.quote(job.search_path)} " if job.search_path is not None else ""
     line = (f"{job.at.minute} {job.at.hour} * * {cron_days(job.days)} "
-            f"{shlex.join(job.argv())} >> {shlex.quote(job.log)} 2>&1")
+            f"{env}{shlex.join(job.argv())} >> {shlex.quote(job.log)} 2>&1")
     # cron turns an unescaped % into a newline (the rest becomes stdin); \% is a literal %.
     line = line.replace("%", r"\%")
     return "\n".join([
@@ -148,6 +157,8 @@ def systemd(job: Job) -> dict[str, str]:
         "[Service]",
         "Type=oneshot",
         f"WorkingDirectory={_systemd_path(job.repo)}",
+        *([f"Environment={_systemd_quoted('PATH=' + job.search_path)}"]
+          if job.search_path is not None else []),
         f"ExecStart={' '.join(_systemd_arg(a) for a in job.argv())}",
         f"TimeoutStartSec={job.limit_seconds}",
         f"StandardOutput=append:{log}",
@@ -186,6 +197,13 @@ def _systemd_arg(arg: str) -> str:
     if _SYSTEMD_BARE.fullmatch(arg):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _systemd_quoted(assignment: str) -> str:
+    """One Environment= assignment, quoted: `%` doubled (a specifier), `\\` and `"`
+    escaped; systemd expands no variables there."""
+    text = assignment.replace("%", "%%").replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
 
 
 # --- Windows Task Scheduler ---------------------------------------------------------------

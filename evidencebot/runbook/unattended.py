@@ -135,16 +135,20 @@ def default_start(window: Window, *, run_seconds: int) -> time:
 
 
 def job_for(cfg: Config, *, repo: Path, config: Path | None, at: time, log: Path,
-            python: str, windows_host: bool, fmt: str) -> schedule.Job:
-    """The scheduled `run` for this repository and config. Task Scheduler keeps no output,
-    so the Windows task passes `--log-file`; cron and systemd append stdout to ``log``."""
+            python: str, windows_host: bool, fmt: str,
+            search_path: str | None = None) -> schedule.Job:
+    """The scheduled `run` for this repository and the base's config (``cfg``: its window
+    days and the run's timeout, as `run` reads them). Task Scheduler keeps no output, so
+    the Windows task passes `--log-file`; cron and systemd append stdout to ``log``, and
+    start it with ``search_path`` as its PATH (Task Scheduler starts it with the user's)."""
     executable, launcher = evidencebot_command(python, windows=windows_host)
     days = tuple(d for d in schedule.DAYS if d in set(cfg.window.days))
     return schedule.Job(days=days, at=at, executable=executable, repo=str(repo),
                         timeout_seconds=cfg.burnin.timeout_seconds, log=str(log),
                         config=str(config) if config is not None else None,
                         launcher=launcher,
-                        run_args=("--log-file", str(log)) if fmt == "windows" else ())
+                        run_args=("--log-file", str(log)) if fmt == "windows" else (),
+                        search_path=search_path if fmt != "windows" else None)
 
 
 def schedule_files(fmt: str, job: schedule.Job) -> dict[str, bytes]:
