@@ -18,6 +18,7 @@ MILESTONE_NAMED = r"\bm[o0][-\s._\u00b7]?0*([0-9]+)\b"
 CONSECUTIVE = 3
 EVIDENCE_EXTENSIONS = (".json", ".md", ".log", ".txt", ".csv")
 MAX_CLOCK_SKEW_SECONDS = 300
+MAX_LOG_BYTES = 16 * 1024 * 1024  # a run's log, kept by `run` or given to `record --log`
 # Before the paper session starts the run checks, connects and runs the wrapper's preflight:
 # a run fits the window when its paper session and this much more end inside it (the
 # pre-run window check, `next` and `schedule` alike).

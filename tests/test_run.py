@@ -14,6 +14,8 @@ from typing import IO
 
 import pytest
 from conftest import git
+from hypothesis import given
+from hypothesis import strategies as st
 
 WRAPPER = r'''
 import json, os, sys, time
@@ -29,6 +31,8 @@ if dirty:  # an edit in a checkout of the ops branch while the session runs
         f.write("a hand note made during the session\n")
 if os.environ.get("EVB_TEST_REMOVE"):  # a checkout of the ops branch removed meanwhile
     import shutil; shutil.rmtree(os.environ["EVB_TEST_REMOVE"])
+for i in range(int(os.environ.get("EVB_TEST_LOUD") or 0)):  # a wrapper logging at DEBUG
+    print(f"debug line {i:06d}")
 fifo = os.environ.get("EVB_TEST_FIFO")
 if fifo:  # a wrapper with a child of its own, which says its pid and holds the FIFO open
     import subprocess
@@ -445,7 +449,10 @@ def test_a_stop_signal_stops_the_wrapper_and_what_it_started(repo: Path, tmp_pat
 def test_a_wrapper_left_by_a_killed_run_stops_the_next_run(repo: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                            cli) -> None:
     """kill -9 of `run` leaves its wrapper running (nothing can stop it then); its report,
-    written later, was taken for the next run's. The next run now refuses to start."""
+    written later, was taken for the next run's. The next run now refuses to start. Once
+    the wrapper is gone too, the session no run recorded is recorded by the next run, as
+    the failed attempt it was (found by an adversary: kill -9 of both left no trace, and
+    two good runs after it closed MO-2 over the session that went badly)."""
     proc, reader = _started_with_a_child(repo, tmp_path)
     proc.kill()
     proc.communicate(timeout=60)
@@ -457,9 +464,15 @@ def test_a_wrapper_left_by_a_killed_run_stops_the_next_run(repo: Path, tmp_path:
     assert git(repo, "branch", "--list", "ops/evidence") == ""  # nothing run, nothing written
     os.killpg(wrapper, signal.SIGKILL)  # the operator stops it, as told
     assert _ends(reader)
+    noted = json.loads(pidfile.read_text(encoding="utf-8"))["started"]
     again = cli("--repo", repo, "run", "--skip-checks")
-    assert again.code == 0, again.err
-    assert not pidfile.exists()
+    assert again.code == 4 and f"failed-code: the session started at {noted} was never " \
+        "recorded" in again.err, again.err
+    outcome = "%(trailers:key=Evidence-Outcome,valueonly)%(trailers:key=Evidence-Started-At," \
+        "valueonly)"
+    assert git(repo, "log", "-1", f"--format={outcome}", "ops/evidence").split() == [
+        "failed-code", noted]
+    assert not pidfile.exists()  # (said once: the run after it starts a session of its own)
 
 
 INTERRUPTING_GIT = r'''#!{python}
@@ -495,3 +508,58 @@ def test_ctrl_c_while_a_session_is_recorded_waits_for_the_record(repo: Path,
     tip = git(repo, "rev-parse", "ops/evidence").strip()  # ... and the stop says so
     assert f"error: aborted after the evidence was committed: ops/evidence is at {tip[:12]}" \
         in proc.stderr, proc.stderr
+
+
+def test_a_note_without_a_session_is_left_behind_quietly(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A wrapper's note from an evidencebot that noted no session (its pid gone): nothing
+    to record, and the run goes on."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    pidfile.write_text(json.dumps({"pid": int(gone), "since": 1.0}), encoding="utf-8")
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 0, r.err
+    assert not pidfile.exists()
+    assert git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
+               "ops/evidence").strip() == "qualifying"
+
+
+def test_a_run_keeps_a_log_within_the_one_limit_of_a_log(repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: `run` committed 40 MB of a wrapper's output to the
+    append-only ops branch (past 100 MB a push to GitHub fails for good), while `record
+    --log` refuses a log over 16 MiB. The kept log is the first and last halves of the
+    limit, with a line saying what was left out between; its end, which says how the
+    session ended, is there."""
+    from evidencebot.runbook import process
+
+    monkeypatch.setattr(process, "MAX_LOG_BYTES", 4000)
+    monkeypatch.setenv("EVB_TEST_LOUD", "3000")  # (about 60 KB)
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 0, r.err
+    record = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Record,valueonly)",
+                 "ops/evidence").strip()
+    log = git(repo, "show", f"ops/evidence:{record[:-5]}.log")
+    assert len(log.encode()) < 4200 and "debug line 000000" in log
+    assert "bytes of the wrapper's output left out here; a run's log keeps its first and " \
+        "last 2000 bytes]" in log
+    assert "debug line 002999" in log and "user site-packages:" in log  # (the end)
+
+
+@given(st.lists(st.binary(max_size=50), max_size=40), st.integers(min_value=2, max_value=200))
+def test_a_capture_keeps_all_or_its_first_and_last_halves(chunks: list[bytes], limit: int) -> None:
+    from evidencebot.runbook.process import Capture
+
+    capture = Capture(limit)
+    for chunk in chunks:
+        capture.append(chunk)
+    whole, half = b"".join(chunks), limit // 2
+    if len(whole) <= 2 * half:
+        assert capture.value() == whole
+    else:
+        left_out = len(whole) - 2 * half
+        assert capture.value() == whole[:half] + (
+            f"\n[evidencebot: {left_out} bytes of the wrapper's output left out here; a "
+            f"run's log keeps its first and last {half} bytes]\n").encode() + whole[-half:]

@@ -28,8 +28,9 @@ def record(state: State, report: Path, log_file: Path | None) -> int:
     ctx = state.context()
     log = None
     if log_file is not None:
+        from ..defaults import MAX_LOG_BYTES
         from ..evidence.report import read_bounded
 
-        log = read_bounded(log_file, what="log")
+        log = read_bounded(log_file, what="log", limit=MAX_LOG_BYTES)
     print_record(state, record_report(ctx, report, log=log))
     return 0

@@ -12,6 +12,7 @@ from ..config import Burnin
 from ..errors import RunFailed, RunInterrupted, UsageError
 from ..evidence.record import CodeState, Outcome, SessionInfo
 from ..evidence.report import load_json, metrics_from, read_report
+from ..evidence.stamps import parse_stamp, stamp
 from ..evidence.window import retry_start, window_of
 from ..frozen import frozen
 from ..ibkr.codes import Classification
@@ -94,7 +95,7 @@ def execute(
     then the failure is classified, recorded, and RunFailed (exit 4) raised. ``steps``
     hears each start, retry and end of the wrapper (for the run log)."""
     say: Steps = steps or (lambda _step: None)
-    no_wrapper_left(ctx)
+    _record_lost(ctx, run_plan, no_wrapper_left(ctx), checks_summary=checks_summary)
     started = ctx.now.replace(microsecond=0)  # (as the record keeps it: verify reads that)
     seen_alive = _gateway_alive(ctx)  # a gateway never seen alive never "went away"
     code = code or ctx.live_code()  # (what the run starts on; the caller's, just read)
@@ -175,7 +176,8 @@ def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
                                   env={"IBKR_CLIENT_ID": str(client_id),
                                        "PYTHONPYCACHEPREFIX": cache},
                                   timeout=run_plan.params.timeout_seconds, progress=progress,
-                                  pidfile=wrapper_pidfile(ctx))
+                                  pidfile=wrapper_pidfile(ctx),
+                                  note={"started": stamp(started), "client_id": client_id})
     say(Step("end", attempt, client_id, exit_code=done.exit_code, seconds=done.seconds))
     return done, _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
                                wall_start=wall_start)
@@ -204,20 +206,22 @@ def wrapper_pidfile(ctx: Context) -> Path:
     return git.state_path(ctx.repo, "wrapper.json")
 
 
-def no_wrapper_left(ctx: Context) -> None:
+def no_wrapper_left(ctx: Context) -> dict[str, Any] | None:
     """CheckFailed (exit 3, nothing run) while a wrapper started by an earlier run that was
     killed (-9: it could not stop its wrapper) still runs: that wrapper would write its
-    report into this run's, and hold its client id."""
+    report into this run's, and hold its client id. When that wrapper is gone too, what
+    the earlier run noted of its session (`process.left_behind`): a session no run
+    recorded."""
     pidfile = wrapper_pidfile(ctx)
-    found = runner.left_running(pidfile)
-    if found is None:
-        return
-    pid, since = found
+    found = runner.left_behind(pidfile)
+    if found is None or not found["alive"]:
+        return found
+    pid = found["pid"]
     from datetime import UTC
 
     from ..errors import CheckFailed
 
-    began = datetime.fromtimestamp(since, UTC)
+    began = datetime.fromtimestamp(found["since"], UTC)
     raise CheckFailed(
         f"a burn-in wrapper started by an earlier run that was killed is still running "
         f"(pid {pid}, since {began:%Y-%m-%d %H:%M} UTC): its report would be taken for this "
@@ -225,6 +229,34 @@ def no_wrapper_left(ctx: Context) -> None:
         f"on Windows tasklist /FI \"PID eq {pid}\"), stop it with what it started "
         f"(kill -- -{pid}; taskkill /T /F /PID {pid}); if it is another program (the pid "
         f"was reused), delete {pidfile}")
+
+
+def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None, *,
+                 checks_summary: str) -> None:
+    """A session an earlier run started and never recorded (that run was killed -9, or the
+    machine went down, with its wrapper): recorded now as the failed attempt it was, which
+    breaks the streak as Ctrl-C's does, and this run stops there (RunFailed, exit 4: one
+    run, one attempt recorded). A note without a session (an older evidencebot's) is
+    removed, and the run goes on (as it does without one: ``lost`` None)."""
+    if lost is None:
+        return
+    pidfile = wrapper_pidfile(ctx)
+    try:
+        started = parse_stamp(str(lost.get("started")))
+        client_id = int(lost.get("client_id", 0))
+    except (ValueError, TypeError):
+        pidfile.unlink(missing_ok=True)
+        return None
+    cls = Classification("failed-code", f"the session started at {stamp(started)} was never "
+                         "recorded: the run that started it was stopped with its wrapper "
+                         "(killed -9, or the machine went down); found by the next run", ())
+    done = runner.Completed(list(run_plan.argv), None, b"", 0.0, False)
+    try:
+        with runner.held():
+            _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
+                            checks_summary=checks_summary)
+    finally:
+        pidfile.unlink(missing_ok=True)  # (recorded, or refused as bad input: said once)
 
 
 def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,

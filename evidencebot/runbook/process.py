@@ -6,12 +6,14 @@ import os
 import subprocess
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ..config import Burnin
+from ..defaults import MAX_LOG_BYTES
 from ..errors import UsageError
 from ..frozen import frozen
 from ..redact import redact
@@ -113,13 +115,15 @@ def run_command(
     progress: Progress | None = None,
     tick: float = 0.2,
     pidfile: Path | None = None,
+    note: Mapping[str, str | int] | None = None,
 ) -> Completed:
     """Run ``argv`` to completion or ``timeout``; stdout and stderr go to one log.
 
     The command runs in a process group of its own, stopped whole (its children too) at
     the timeout or when we are interrupted: a wrapper left running would hold its client
     id and write its report later, into the next run. While it runs, ``pidfile`` holds
-    its pid (`left_running` reads it after a run that could not stop it: killed -9)."""
+    its pid and ``note`` (the session's start and client id: `left_behind` reads them
+    after a run that could not remove it: killed -9, or a machine that went down)."""
     full_env = {**wrapper_environment(os.environ), **env}
     start = time.monotonic()
     group: dict[str, Any] = (
@@ -134,14 +138,14 @@ def run_command(
         raise UsageError(f"burn-in command not found: {argv[0]!r} (see [burnin] command)") from None
     except PermissionError:
         raise UsageError(f"burn-in command is not executable: {argv[0]!r}") from None
-    chunks: list[bytes] = []
+    chunks = Capture()
     try:
         if pidfile is not None:
-            _note(pidfile, proc.pid)
+            _note(pidfile, proc.pid, note or {})
         return _wait(proc, argv, start, timeout, progress, tick, chunks)
     except KeyboardInterrupt:  # (Ctrl-C, or SIGTERM in `run`): the wrapper goes too
         _stop(proc)
-        raise Interrupted(Completed(list(argv), None, b"".join(chunks),
+        raise Interrupted(Completed(list(argv), None, chunks.value(),
                                     time.monotonic() - start, False)) from None
     except BaseException:  # (a failure of ours)
         _stop(proc)
@@ -151,14 +155,57 @@ def run_command(
             pidfile.unlink(missing_ok=True)
 
 
+_LINE_BYTES = 64 * 1024  # (a line without an end is read in pieces: never a 40 MB one)
+
+
+class Capture:
+    """The wrapper's output as a run keeps it: all of it up to ``limit`` bytes (the one
+    limit of a log, `record --log`'s too); past that its first and last halves, with a
+    line between them saying how much was left out (the end, which says how the session
+    ended, is always kept). Memory stays within the limit however much is written."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.half = (MAX_LOG_BYTES if limit is None else limit) // 2
+        self.head = bytearray()
+        self.tail: deque[bytes] = deque()
+        self.tail_size = self.dropped = 0
+
+    def append(self, data: bytes) -> None:
+        room = self.half - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+            data = data[room:]
+        if not data:
+            return
+        self.tail.append(data)
+        self.tail_size += len(data)
+        while self.tail_size > self.half:
+            excess = self.tail_size - self.half
+            first = self.tail[0]
+            cut = min(len(first), excess)
+            if cut == len(first):
+                self.tail.popleft()
+            else:
+                self.tail[0] = first[cut:]
+            self.tail_size -= cut
+            self.dropped += cut
+
+    def value(self) -> bytes:
+        if not self.dropped:
+            return bytes(self.head) + b"".join(self.tail)
+        said = (f"\n[evidencebot: {self.dropped} bytes of the wrapper's output left out here; "
+                f"a run's log keeps its first and last {self.half} bytes]\n").encode()
+        return bytes(self.head) + said + b"".join(self.tail)
+
+
 def _wait(proc: subprocess.Popen[bytes], argv: Sequence[str], start: float, timeout: float,
-          progress: Progress | None, tick: float, chunks: list[bytes]) -> Completed:
+          progress: Progress | None, tick: float, chunks: Capture) -> Completed:
     last = [""]
     assert proc.stdout is not None
     stream = proc.stdout
 
     def pump() -> None:
-        for line in iter(stream.readline, b""):
+        for line in iter(lambda: stream.readline(_LINE_BYTES), b""):
             chunks.append(line)
             text = line.decode("utf-8", "replace").strip()
             if text:
@@ -180,7 +227,7 @@ def _wait(proc: subprocess.Popen[bytes], argv: Sequence[str], start: float, time
                 timed_out = True
                 break
     reader.join(timeout=5)
-    return Completed(list(argv), None if timed_out else proc.returncode, b"".join(chunks),
+    return Completed(list(argv), None if timed_out else proc.returncode, chunks.value(),
                      time.monotonic() - start, timed_out)
 
 
@@ -203,20 +250,24 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def _note(pidfile: Path, pid: int) -> None:
+def _note(pidfile: Path, pid: int, note: Mapping[str, str | int]) -> None:
     import json
 
     try:
         pidfile.parent.mkdir(parents=True, exist_ok=True)
-        pidfile.write_text(json.dumps({"pid": pid, "since": time.time()}), encoding="utf-8")
+        pidfile.write_text(json.dumps({**note, "pid": pid, "since": time.time()}),
+                           encoding="utf-8")
     except OSError as e:
         raise UsageError(f"cannot note the burn-in wrapper's pid in {pidfile}: "
                          f"{e.strerror or e}") from None
 
 
-def left_running(pidfile: Path) -> tuple[int, float] | None:
-    """(pid, since) of a wrapper an earlier run started and could not stop (it was killed
-    itself), when it is still running; else None, and a stale ``pidfile`` is removed."""
+def left_behind(pidfile: Path) -> dict[str, Any] | None:
+    """What an earlier run noted of its wrapper (`run_command`'s ``note``, its ``pid`` and
+    ``since``) when the note is still there, that run having been stopped before it could
+    remove it (killed -9, or the machine went down), with ``alive``: whether that wrapper
+    still runs. None without a note; one that cannot be read is removed (nothing to say
+    about it)."""
     import json
 
     try:
@@ -225,12 +276,9 @@ def left_running(pidfile: Path) -> tuple[int, float] | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
-        pidfile.unlink(missing_ok=True)  # (not ours to read: nothing to say about it)
+        pidfile.unlink(missing_ok=True)
         return None
-    if pid > 0 and alive(pid):
-        return pid, since
-    pidfile.unlink(missing_ok=True)
-    return None
+    return {**doc, "pid": pid, "since": since, "alive": pid > 0 and alive(pid)}
 
 
 def alive(pid: int) -> bool:
