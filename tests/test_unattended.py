@@ -247,6 +247,9 @@ def test_the_cron_line_on_a_bank_holiday_leaves_a_timestamped_refusal_in_the_log
     kept = log.read_text(encoding="utf-8").splitlines()
     assert kept[0].startswith("2026-12-28T08:05:00Z checks: window fail (2026-12-28 is a UK "
                               "bank holiday (Boxing Day")
-    assert re.fullmatch(r"evidencebot: error: pre-run checks failed \(window, gateway\): "
-                        r"nothing was run; the skipped session is recorded in [0-9a-f]{12}",
-                        kept[-1])
+    # (the cause and its fix too, where a --quiet run says nothing else: found by a
+    # newcomer)
+    assert re.fullmatch(r"evidencebot: error: pre-run checks failed \(window, gateway; window: "
+                        r"2026-12-28 is a UK bank holiday \(Boxing Day.*\): nothing was run; "
+                        r"the skipped session is recorded in [0-9a-f]{12}", kept[-2]), kept[-2]
+    assert kept[-1].startswith("Fix: ")

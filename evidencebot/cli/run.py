@@ -321,16 +321,18 @@ def _refused(state: State, ctx: Any, pre: Any) -> None:
     refusal = record_refusal(ctx, checks=[r.to_json() for r in pre.results],
                              failed=pre.failed, next_window=next_window)
     sha = refusal.sha
-    message = (f"pre-run checks failed ({', '.join(pre.failed)}): nothing was run; the "
-               f"skipped session is recorded in {sha[:12]}" if refusal.added else
-               f"pre-run checks failed ({', '.join(pre.failed)}): nothing was run; the same "
-               f"refusal is already recorded today in {sha[:12]}, nothing added")
+    first = next(r for r in pre.results if not r.ok)  # (the cause, on the one line --quiet
+    said = f"pre-run checks failed ({', '.join(pre.failed)}; {first.name}: {first.reason})"
+    message = (f"{said}: nothing was run; the skipped session is recorded in {sha[:12]}"
+               if refusal.added else f"{said}: nothing was run; the same refusal is already "
+               f"recorded today in {sha[:12]}, nothing added")  # and a scheduler's log keep)
     if state.as_json:
         from .contract import ErrorInfo
 
         _emit_run(state, ctx, "refused", commit=sha, added=refusal.added,
-                  error=ErrorInfo(message=message, fix=None, exit_code=CheckFailed.exit_code))
-    raise CheckFailed(message)
+                  error=ErrorInfo(message=message, fix=first.fix or None,
+                                  exit_code=CheckFailed.exit_code))
+    raise CheckFailed(message, fix=first.fix)
 
 
 def _push_failure(ctx: Any, log: RunLog) -> None:
