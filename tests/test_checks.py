@@ -59,6 +59,18 @@ def test_the_window_check_says_now_as_every_time_json_prints() -> None:
     assert r.data["now"] == "2026-11-25T09:00:00Z"
 
 
+@pytest.mark.parametrize(("now", "status", "expected"), [
+    pytest.param("2026-11-25 09:00:00.148696", "PASS", "2026-11-25T09:00:00Z", id="fits-now"),
+    pytest.param("2026-11-27 15:52:04.808611", "FAIL", "2026-11-30T08:00:00Z", id="monday"),
+])
+def test_the_window_check_says_next_as_every_time_json_prints(now: str, status: str,
+                                                              expected: str) -> None:
+    """A newcomer found check's "next" as 2026-11-27T15:52:04.808611+00:00 beside "now"
+    as 2026-11-27T15:52:04Z."""
+    r = check_window(now=at(now), run_seconds=1800, window=RUNBOOK)
+    assert (r.status, r.data["next"]) == (status, expected)
+
+
 def test_holidays_can_be_switched_off() -> None:
     w = Window(RUNBOOK.days, RUNBOOK.start, RUNBOOK.end, "")
     assert check_window(now=at("2026-12-28 09:00"), run_seconds=1800, window=w).status == "PASS"
