@@ -59,6 +59,40 @@ def test_the_window_check_says_now_as_every_time_json_prints() -> None:
     assert r.data["now"] == "2026-11-25T09:00:00Z"
 
 
+@pytest.mark.parametrize(("now", "status", "expected"), [
+    pytest.param("2026-11-25 09:00:00.148696", "PASS", "2026-11-25T09:00:00Z", id="fits-now"),
+    pytest.param("2026-11-27 15:52:04.808611", "FAIL", "2026-11-30T08:00:00Z", id="monday"),
+])
+def test_the_window_check_says_next_as_every_time_json_prints(now: str, status: str,
+                                                              expected: str) -> None:
+    """A newcomer found check's "next" as 2026-11-27T15:52:04.808611+00:00 beside "now"
+    as 2026-11-27T15:52:04Z."""
+    r = check_window(now=at(now), run_seconds=1800, window=RUNBOOK)
+    assert (r.status, r.data["next"]) == (status, expected)
+
+
+@pytest.mark.parametrize(("start", "seconds", "blackout", "reason"), [
+    pytest.param("2026-11-25 15:54:50", 320, (), "a 320 s run started at 15:54:50 UTC would "
+                 "end at 16:00:10, after the window closes at 16:00", id="ends-in-the-minute"),
+    pytest.param("2026-11-25 15:59:59.250000", 1, (), "a 1 s run started at 15:59:59.25 UTC "
+                 "would end at 16:00:00.25, after the window closes at 16:00",
+                 id="ends-in-the-second"),
+    pytest.param("2026-11-25 15:54:50", 420, (), "a 420 s run started at 15:54 UTC would "
+                 "end at 16:01, after the window closes at 16:00", id="minutes-say-it"),
+    pytest.param("2026-11-25 11:59:30", 40, ((clock(12), clock(12, 30)),),
+                 "a run from 11:59:30 to 12:00:10 UTC overlaps the blackout 12:00-12:30 UTC",
+                 id="blackout-entered-in-the-minute"),
+])
+def test_a_run_ending_just_after_a_bound_says_its_seconds(
+        start: str, seconds: int, blackout: tuple[tuple[clock, clock], ...],
+        reason: str) -> None:
+    """A newcomer read "a 320 s run started at 15:54 UTC would end at 16:00, after the
+    window closes at 16:00": the minutes alone said it ended when the window closed."""
+    w = Window(RUNBOOK.days, RUNBOOK.start, RUNBOOK.end, "UK", blackout)
+    r = check_window(now=at(start), run_seconds=seconds, window=w)
+    assert (r.status, r.reason) == ("FAIL", reason)
+
+
 def test_holidays_can_be_switched_off() -> None:
     w = Window(RUNBOOK.days, RUNBOOK.start, RUNBOOK.end, "")
     assert check_window(now=at("2026-12-28 09:00"), run_seconds=1800, window=w).status == "PASS"

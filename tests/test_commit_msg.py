@@ -104,6 +104,34 @@ def test_install_hooks_leaves_a_foreign_hook_alone_unless_forced(trading_repo: P
     assert cli("--repo", trading_repo, "install-hooks").code == 0  # ours: replaced quietly
 
 
+def test_install_hooks_force_keeps_the_hooks_it_replaces(trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A newcomer's --force replaced their own pre-commit hook with no copy left."""
+    import json
+
+    hooks = trading_repo / ".git" / "hooks"
+    hooks.mkdir(exist_ok=True)
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho mine\n")
+    (hooks / "pre-commit").chmod(0o750)
+    (hooks / "pre-commit.before-evidencebot").write_text("an earlier copy\n")
+    shared = tmp_path / "shared-commit-msg"
+    shared.write_text("#!/bin/sh\necho shared\n")
+    (hooks / "commit-msg").symlink_to(shared)
+    refused = cli("--repo", trading_repo, "install-hooks")
+    assert refused.code == 2 and "kept as pre-commit.before-evidencebot" in refused.err
+    forced = cli("--repo", trading_repo, "install-hooks", "--force")
+    assert forced.code == 0, forced.err
+    kept = hooks / "pre-commit.before-evidencebot.1"
+    assert kept.read_text() == "#!/bin/sh\necho mine\n" and kept.stat().st_mode & 0o777 == 0o750
+    assert (hooks / "pre-commit.before-evidencebot").read_text() == "an earlier copy\n"
+    assert (hooks / "commit-msg.before-evidencebot").readlink() == shared
+    assert shared.read_text() == "#!/bin/sh\necho shared\n"  # (not written through the link)
+    assert "evidencebot hook commit-msg" in (hooks / "commit-msg").read_text()
+    assert f"the pre-commit hook it replaces (not evidencebot's) is kept as {kept}" in forced.out
+    again = cli("--repo", trading_repo, "--json", "install-hooks", "--force")
+    assert json.loads(again.out)["kept"] == {}  # ours now: replaced without a copy
+    assert not (hooks / "pre-commit.before-evidencebot.2").exists()
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.tuples(st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99),
                  st.integers(0, 99), st.integers(0, 99), st.integers(0, 99)))

@@ -187,3 +187,38 @@ def test_a_record_s_times_read_as_the_time_trailers_write_them(
 
     data = json.dumps({"started_at": started, "finished_at": finished}).encode()
     assert _record_times(data) == times
+
+
+NO_CONFIG_NOTE = ("evidencebot: note: no evidencebot config here or on main: the runbook's "
+                  "defaults are in use (`evidencebot init` writes one)")
+
+
+@pytest.mark.parametrize(("layout", "noted"), [
+    pytest.param("nowhere", True, id="no-config-anywhere"),
+    pytest.param("working-tree", False, id="only-in-the-working-tree"),
+    pytest.param("base", False, id="only-committed-on-the-base"),
+])
+def test_status_and_history_say_when_no_config_is_anywhere(tmp_path: Path, cli, layout: str,  # type: ignore[no-untyped-def]
+                                                           noted: bool) -> None:
+    """A newcomer's repository without any config showed "MO-2: 0/3" and exit 0, as if
+    the runbook's defaults (window, thresholds) were the repository's own."""
+    repo = tmp_path / "bot"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "main.py").write_text("print('hi')\n")
+    if layout == "base":
+        (repo / "pyproject.toml").write_text('[tool.evidencebot.ops]\nbase = "main"\n')
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "start")
+    if layout == "base":
+        (repo / "pyproject.toml").unlink()  # (still committed on main)
+    if layout == "working-tree":
+        (repo / "evidencebot.toml").write_text('[ops]\nbase = "main"\n')
+    for command in ("status", "history"):
+        r = cli("--repo", repo, command)
+        assert r.code == 0, r.err
+        assert (NO_CONFIG_NOTE in r.err.splitlines()) is noted, (command, r.err)
+        assert "MO-2: 0/3" in r.out and "note:" not in r.out
+        as_json = cli("--repo", repo, "--json", command)
+        assert as_json.code == 0 and "note:" not in as_json.err + as_json.out
+        assert json.loads(as_json.out)["schema"] == f"evidencebot.{command}/1"

@@ -57,6 +57,24 @@ def test_a_wrong_hook_command_line_is_one_line_and_a_fix(capsys) -> None:  # typ
     assert main(["--help"]) == 0 and "pre-commit" in capsys.readouterr().out
 
 
+def test_each_hook_s_help_says_what_that_hook_does(cli) -> None:  # type: ignore[no-untyped-def]
+    """A newcomer's `hook pre-commit --help` repeated the `hook` group's description."""
+    def said(*argv: str) -> str:
+        r = cli("hook", *argv, "--help")
+        assert r.code == 0, r.err
+        return " ".join(r.out.split())  # (argparse folds the prose to the terminal)
+
+    group, pre, msg = said(), said("pre-commit"), said("commit-msg")
+    assert "The scope guard: judge the change staged for an ops commit" in pre
+    assert "`evidencebot explain scope` lists them" in pre
+    assert "Check the message FILE of an ops commit" in msg
+    assert "`evidencebot explain trailers` lists for its Evidence-Kind" in msg
+    assert msg.startswith("usage: evidencebot hook commit-msg [-h] [--base BRANCH] [--json] FILE")
+    parent = group.split("HOOK ...", 1)[1].split("positional arguments:")[0].strip()
+    assert parent.startswith("Ops commits (on branches matching")
+    assert parent not in pre and parent not in msg
+
+
 def test_json_before_the_hook_name_counts_as_everywhere_else(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     """`hook --json pre-commit` (the executable goes straight to the hook, without click's
     reading of --json) is `hook pre-commit --json`."""

@@ -232,6 +232,7 @@ class ExplainOut(Out):
 
 class InstallHooksOut(Out):
     installed: list[str]
+    kept: dict[str, str]  # a replaced hook evidencebot did not write → where it now is
 
 
 class DemoOut(Out):

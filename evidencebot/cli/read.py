@@ -84,6 +84,7 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
         out.write((sep + ", ".join(part) if part else "") + "]}\n")
         state.seen["emitted"] = True
         return 0
+    _unconfigured(ctx)
     rows = history_rows(shown, voids, reasons)
     if as_csv:
         click.echo(history_csv(rows), nl=False)
@@ -110,9 +111,24 @@ def status(state: State) -> int:
     else:
         from .output import echo_folded
 
+        _unconfigured(ctx)
         for line in report["lines"]:
             echo_folded(line)
     return 0
+
+
+def _unconfigured(ctx: Any) -> None:
+    """A note on stderr where no evidencebot config is in the working tree nor committed on
+    the base: what is shown is judged by the runbook's defaults, which may not be this
+    repository's (its window, its thresholds), though nothing is wrong as such."""
+    if ctx.loaded.path is not None or ctx.base.path is not None:
+        return
+    from .state import echo
+
+    # (the base as its rules are read: origin/<base> where there is one)
+    ref = (ctx.base_ref or "").removeprefix("refs/heads/").removeprefix("refs/remotes/")
+    echo(f"evidencebot: note: no evidencebot config here or on {ref or ctx.rules.ops.base}: "
+         "the runbook's defaults are in use (`evidencebot init` writes one)", err=True)
 
 
 def status_out(ctx: Any, report: dict[str, Any]) -> Any:

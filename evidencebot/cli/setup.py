@@ -118,8 +118,12 @@ def install_hooks_cmd(state: State, force: bool) -> int:
     if state.as_json:
         from .contract import InstallHooksOut
 
-        state.emit(InstallHooksOut(installed=[str(p) for p in installed]))
+        state.emit(InstallHooksOut(installed=[str(p) for p, _ in installed],
+                                   kept={str(p): str(k) for p, k in installed if k}))
         return 0
-    for path in installed:
+    for path, kept in installed:
         click.echo(f"installed {path}")
+        if kept:
+            click.echo(f"  the {path.name} hook it replaces (not evidencebot's) is kept as "
+                       f"{kept}: run it from there if it should still run")
     return 0

@@ -106,13 +106,28 @@ def _obstacle(start: datetime, finish: datetime, w: Window) -> tuple[str, dateti
             return f"{start:%H:%M} UTC is after the window closed at {e:%H:%M}", tomorrow
         if finish > e:
             secs = int((finish - start).total_seconds())
-            return (f"a {secs} s run started at {start:%H:%M} UTC would end at "
-                    f"{finish:%H:%M}, after the window closes at {e:%H:%M}", tomorrow)
+            began, ended = _clocks(start, finish, e)
+            return (f"a {secs} s run started at {began} UTC would end at "
+                    f"{ended}, after the window closes at {e:%H:%M}", tomorrow)
     hits = _blackouts(start, finish, w)
     if hits:
-        return (f"a run from {start:%H:%M} to {finish:%H:%M} UTC overlaps the blackout "
+        began, ended = _clocks(start, finish, hits[0][0])
+        return (f"a run from {began} to {ended} UTC overlaps the blackout "
                 f"{hits[0][2]} UTC", max(h[1] for h in hits))
     return None
+
+
+def _clocks(start: datetime, finish: datetime, bound: datetime) -> tuple[str, str]:
+    """``start`` and ``finish`` of a run that ends after ``bound`` (a whole minute) as
+    HH:MM, or with the seconds where HH:MM would show it ending at ``bound`` ("would end
+    at 16:00, after the window closes at 16:00"), and their fraction where the seconds
+    would too."""
+    if finish.replace(second=0, microsecond=0) > bound:
+        return f"{start:%H:%M}", f"{finish:%H:%M}"
+    if finish.replace(microsecond=0) > bound:
+        return f"{start:%H:%M:%S}", f"{finish:%H:%M:%S}"
+    return (f"{start:%H:%M:%S.%f}".rstrip("0").rstrip("."),
+            f"{finish:%H:%M:%S.%f}".rstrip("0").rstrip("."))
 
 
 def interval_problem(start: datetime, finish: datetime, w: Window) -> str | None:

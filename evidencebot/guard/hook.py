@@ -22,6 +22,16 @@ DESCRIPTION = ("Ops commits (on branches matching [scope] branches, or with "
                "EVIDENCEBOT_SESSION=OPS) are judged against the rules committed on the base "
                "branch. Exit 0: allowed; 1: refused (each violation says how to fix it); "
                "2: usage error.")
+_OPS = "an ops commit (on a branch matching [scope] branches, or with EVIDENCEBOT_SESSION=OPS)"
+_EXITS = "Exit 0: allowed; 1: refused (each violation says how to fix it); 2: usage error."
+PRE_COMMIT = (f"The scope guard: judge the change staged for {_OPS} against the scope rules "
+              "committed on the base branch: which paths it may change, in what way, and what "
+              "its documents may say (`evidencebot explain scope` lists them). Any other "
+              f"commit passes. {_EXITS}")
+COMMIT_MSG = (f"Check the message FILE of {_OPS} by the rules committed on the base branch: "
+              "its trailer block must be the one `evidencebot explain trailers` lists for its "
+              "Evidence-Kind, and an evidence record, closure page or check record the commit "
+              f"adds must be the one its trailers name. Any other commit passes. {_EXITS}")
 
 
 class Args(NamedTuple):
@@ -45,10 +55,10 @@ def parser() -> argparse.ArgumentParser:
     p = Parser(prog="evidencebot hook", description=DESCRIPTION)
     sub = p.add_subparsers(dest="hook", required=True, metavar="HOOK")
     pre = sub.add_parser("pre-commit", help="judge the staged change against the scope rules",
-                         description=DESCRIPTION)
+                         description=PRE_COMMIT)
     msg = sub.add_parser("commit-msg", help="check the trailer block of an ops commit",
-                         description=DESCRIPTION)
-    msg.add_argument("file", type=Path, help="the commit message file git passes")
+                         description=COMMIT_MSG)
+    msg.add_argument("file", type=Path, metavar="FILE", help="the commit message file git passes")
     for s in (pre, msg):
         s.add_argument("--base", default="main", metavar="BRANCH",
                        help="the base branch whose committed config holds the rules "

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from ..evidence.stamps import stamp
 from ..evidence.window import Window, interval_problem, next_window_start
 from ..frozen import field, frozen
 from ..redact import redact
@@ -41,7 +42,7 @@ class CheckResult:
 def check_window(*, now: datetime, run_seconds: int, window: Window) -> CheckResult:
     """PASS when a run started now would start and end inside the session window."""
     now = now.astimezone(UTC)
-    data = {"now": now.strftime("%Y-%m-%dT%H:%M:%SZ"),  # (as every time --json prints)
+    data = {"now": stamp(now),  # (as every time --json prints)
             "run_seconds": run_seconds, "window": window.describe()}
     try:
         nxt = next_window_start(after=now, run_seconds=run_seconds, window=window)
@@ -50,11 +51,11 @@ def check_window(*, now: datetime, run_seconds: int, window: Window) -> CheckRes
                            data=data)
     if nxt == now:
         return CheckResult("window", "PASS", f"{now:%a %H:%M} UTC is inside {window.describe()}",
-                           data={**data, "next": nxt.isoformat()})
+                           data={**data, "next": stamp(nxt)})
     fix = f"start at {nxt:%a %Y-%m-%d %H:%M} UTC, the next slot where the run fits"
     reason = interval_problem(now, now + timedelta(seconds=run_seconds), window) or \
         f"the next slot is {nxt:%a %H:%M} UTC"
-    return CheckResult("window", "FAIL", reason, fix, data={**data, "next": nxt.isoformat()})
+    return CheckResult("window", "FAIL", reason, fix, data={**data, "next": stamp(nxt)})
 
 
 # --- health ------------------------------------------------------------------------------
