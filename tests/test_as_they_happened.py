@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import git, record_run
+from conftest import PINNED, git, record_run
 
 from evidencebot.sim.burnin import SCENARIO_ENV
 from evidencebot.sim.demo import demo_config
 from evidencebot.sim.gateway import running_gateway
-from evidencebot.sim.trading_repo import write_repo
+from evidencebot.sim.trading_repo import report, write_repo, write_report
 
 OPS = "ops/evidence"
 REPORT = "reports/uk_tax/step1a_burnin/step1a_burnin_latest.json"
@@ -83,7 +83,10 @@ def test_after_the_closure_status_and_history_say_closed_and_the_backlog_note_to
     backlog = git(repo, "show", f"{OPS}:IMPLEMENTATION_BACKLOG.md")
     assert f"| MO-2 | CLOSED | 2026-11-25 | closed on 2026-11-25 by runs {', '.join(runs)} |" \
         in backlog
-    record(cli, repo, 3)  # a later run is evidence only
+    later = report(finished=datetime.fromisoformat(PINNED) - timedelta(minutes=35 * 7))
+    said = cli("--repo", repo, "record", write_report(repo.parent / "r3.json", later)).out
+    # (a later run is evidence only: not "streak 4/3", which a newcomer read as a miscount)
+    assert "streak 4; the milestone was closed before it)" in said and "4/3" not in said
     entry = git(repo, "show", f"{OPS}:SESSION_LOG.md").split("\n## ")[-1]
     assert "- Next: MO-2 is closed; this run is recorded as evidence only" in entry
     assert cli("--repo", repo, "status").out.splitlines()[0] == closed

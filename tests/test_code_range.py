@@ -52,11 +52,10 @@ def test_a_milestone_closed_by_hand_on_a_look_alike_branch_is_caught(trading_rep
     commit_all(trading_repo, "evidence(milestone): close MO-2")
     code, doc = verify(cli, trading_repo, LOOK_ALIKE)
     assert code == 1 and doc["code"]
-    # the line the change adds, the status cell it changes, and the tip's text read again
+    # the line the change adds and the status cell it changes (the tip's text, read again,
+    # says the same line: said once, found by an adversary)
     assert [(v["rule"], v["path"]) for v in doc["violations"]] == [
-        ("milestone-closed-by-hand", "PROJECT_DESIGN.md"), ("status-kept", "PROJECT_DESIGN.md"),
-        ("milestone-closed-by-hand", "PROJECT_DESIGN.md")]
-    assert "no closure in the history closed it" in doc["violations"][2]["message"]
+        ("milestone-closed-by-hand", "PROJECT_DESIGN.md"), ("status-kept", "PROJECT_DESIGN.md")]
 
 
 def test_evidence_written_by_a_code_commit_is_caught(trading_repo: Path, tmp_path: Path, cli,  # type: ignore[no-untyped-def]

@@ -197,3 +197,44 @@ def test_code_that_cannot_qualify_is_warned_before_a_session_is_spent(  # type: 
     assert code["status"] == "WARN" and "cannot qualify" in code["reason"]
     assert ("src/scratch.py" if how == "dirty" else "is not on main") in code["reason"]
     assert nothing_written(repo)
+
+
+def test_a_tracker_without_date_or_outcome_columns_is_said_before_a_run(
+        tmp_path: Path, port: int, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: a tracker headed "| Date | Run ID | Result |" got rows with no
+    date and no outcome, and a hand-written "qualifying" under Result broke the streak,
+    while the dry run said the documents took the evidence."""
+    repo = make_repo(tmp_path, port)
+    backlog = repo / "IMPLEMENTATION_BACKLOG.md"
+    text = backlog.read_text(encoding="utf-8")
+    header = next(ln for ln in text.splitlines() if "| Run ID |" in ln)
+    backlog.write_text(text.replace(header, header.replace("| Outcome |", "| Result |")
+                                    .replace("| Date (UTC) |", "| Date |")), encoding="utf-8")
+    git(repo, "commit", "-qam", "the desk's own headers")
+    r = cli("--repo", repo, "--json", "run", "--dry-run")
+    documents = next(c for c in json.loads(r.out)["checks"] if c["name"] == "documents")
+    assert r.code == 0 and documents["status"] == "WARN", documents
+    assert "has no 'Date (UTC)' or 'Outcome' column" in documents["reason"]
+    assert "# | Date (UTC) | Run ID |" in documents["fix"]
+    assert nothing_written(repo)
+
+
+def test_a_failed_check_says_first_when_the_working_tree_s_section_is_not_what_counts(
+        tmp_path: Path, port: int, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: with the config not yet merged, the base's wrapper (the
+    defaults' pwsh) failed and the fix said to install PowerShell; the cause was a
+    [burnin] in the working tree that no command runs until it is merged."""
+    repo = make_repo(tmp_path, port)
+    config = repo / "evidencebot.toml"
+    mine = config.read_text()
+    config.write_text(mine.replace(f'command = [{json.dumps(sys.executable)}, "-m"',
+                                   'command = ["no-such-wrapper-xyz", "-m"'))
+    git(repo, "commit", "-qam", "the base runs a wrapper that is not there")
+    config.write_text(mine)  # (the operator's working tree has the right one, unmerged)
+    r = cli("--repo", repo, "--json", "run", "--dry-run")
+    wrapper = next(c for c in json.loads(r.out)["checks"] if c["name"] == "wrapper")
+    assert r.code == 3 and wrapper["status"] == "FAIL"
+    assert wrapper["fix"].startswith("[burnin] of your evidencebot.toml is not what counts "
+                                     "until it is merged (the base's is): commit it, merge it "
+                                     "into main and push; else: "), wrapper["fix"]
+    assert nothing_written(repo)

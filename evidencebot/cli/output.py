@@ -230,8 +230,10 @@ def record_lines(result: Any) -> list[str]:
     if result.status == "unchanged":
         return [f"run {result.run_id} is already recorded ({result.record_path}); "
                 "nothing added"]
+    streak = (f"streak {result.streak}; the milestone was closed before it" if
+              result.was_closed else f"streak {result.streak}/{result.consecutive}")
     lines = [f"recorded run {result.run_id}: {result.outcome} "
-             f"(commit {result.sha[:12]}, streak {result.streak}/{result.consecutive})"]
+             f"(commit {result.sha[:12]}, {streak})"]  # ("4/3" read as a count gone wrong)
     if result.verdict and result.verdict.reasons:
         lines.append("  why: " + line("; ".join(result.verdict.reasons)))
     if result.verdict and result.verdict.disagreement:

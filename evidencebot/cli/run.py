@@ -217,9 +217,10 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
              skip_checks: bool) -> int:
     """Every check a run would make, the client id it would use, the wrapper and the
     parameters; exit 3 when a check fails. Nothing is run or written."""
+    from ..milestone.closure import documents_check
     from ..milestone.providers import provider_check
     from ..runbook.dryrun import dry_run_checks
-    from ..runbook.preflight import Preflight, run_checks
+    from ..runbook.preflight import Preflight, heeding, run_checks
 
     results: list[Any] = []
     client, source = ids[0], "the first id to try"
@@ -230,8 +231,8 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
             client, source = pre.client_id, "as the client-id check resolved it"
     if "IBKR_CLIENT_ID" in os.environ and os.environ["IBKR_CLIENT_ID"]:
         source = "IBKR_CLIENT_ID"
-    plan = Preflight((*results, *dry_run_checks(ctx, run_plan), _documents_check(ctx),
-                      *provider_check(ctx)), client)
+    plan = Preflight((*results, *heeding(ctx, dry_run_checks(ctx, run_plan)),
+                      documents_check(ctx), *provider_check(ctx)), client)
     if state.as_json:
         state.seen["run"] = {"command": run_plan.argv, "client_id": client,
                              "params": as_dict(run_plan.params)}
@@ -253,20 +254,6 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
         raise CheckFailed(f"a run may not start: {', '.join(plan.failed)} failed (dry run: "
                           "nothing was run or written)")
     return 0
-
-
-def _documents_check(ctx: Any) -> Any:
-    """Whether the documents can take the run's evidence and the milestone's closure
-    (`closure.unwritable`), as a check of the dry run."""
-    from ..milestone.closure import unwritable
-    from ..runbook.checks import CheckResult
-
-    problem = unwritable(ctx)
-    if problem is not None:
-        return CheckResult("documents", "FAIL", str(problem), problem.fix)
-    d = ctx.cfg.docs
-    return CheckResult("documents", "PASS", f"{d.backlog} (its tracker and {ctx.milestone}'s "
-                       f"status row), {d.session_log} and {d.design} take the evidence")
 
 
 def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], log: RunLog,

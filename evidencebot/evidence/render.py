@@ -116,18 +116,18 @@ def tracker_values(record: EvidenceRecord, *, number: int, path: str) -> dict[st
         if record.session.retry_after:
             outcome += f"; retry scheduled {record.session.retry_after}"
     client = record.ibkr.client_id
-    return {
-        "#": str(number),
-        "Date (UTC)": record.started_at[:10],
-        "Run ID": record.run_id,
-        "Duration (s)": str(m.paper_duration_seconds) if m else "—",
-        "Filled": str(m.filled_orders) if m else "—",
-        "Data ratio": fmt_ratio(m.symbol_data_availability_ratio) if m else "—",
-        "Min bars": str(m.min_bars_per_symbol) if m else "—",
-        "Client ID": "" if client is None else str(client),
-        "Outcome": markdown(outcome),
-        "Evidence": path,
-    }
+    return dict(zip(TRACKER_COLUMNS, (
+        str(number), record.started_at[:10], record.run_id,
+        str(m.paper_duration_seconds) if m else "—", str(m.filled_orders) if m else "—",
+        fmt_ratio(m.symbol_data_availability_ratio) if m else "—",
+        str(m.min_bars_per_symbol) if m else "—", "" if client is None else str(client),
+        markdown(outcome), path), strict=True))
+
+
+# The tracker's columns a run's row fills, by their headers (a table holds any of them,
+# Run ID among them; another column is left empty in the run's row)
+TRACKER_COLUMNS = ("#", "Date (UTC)", "Run ID", "Duration (s)", "Filled", "Data ratio",
+                   "Min bars", "Client ID", "Outcome", "Evidence")
 
 
 @frozen

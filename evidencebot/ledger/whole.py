@@ -194,9 +194,12 @@ def read_closed(ctx: Context, report: Report, closed: set[str], rev: str,
 
     open_ones = watched([ctx.guard_rules]) - closed
     rules = ctx.guard_rules
-    for role, path in (("design", rules.design), ("backlog", rules.backlog)):
+    said = {(f.rule, f.path, f.lines) for f in report.findings}  # (a code change's own
+    for role, path in (("design", rules.design), ("backlog", rules.backlog)):  # once)
         data = git.show_bytes(ctx.repo, rev, path) or b""
         for mo, a, b in claims(data, role, rules, open_ones):
+            if ("milestone-closed-by-hand", path, (a + 1, b + 1)) in said:
+                continue
             report.findings.append(Finding(
                 blame or rev, "milestone-closed-by-hand", f"it says {mo} closed, and no "
                 "closure in the history closed it", "reword it on the base (a code merge "

@@ -249,3 +249,29 @@ def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
         f"description {d.milestone_dir}/{milestone}.md",
     ]))
     return out
+
+
+def documents_check(ctx: Context) -> Any:
+    """Whether the documents can take the run's evidence and the milestone's closure
+    (`unwritable`), and whether the tracker's rows will say when a run was and how it
+    went, as a check of the dry run."""
+    from ..evidence.render import TRACKER_COLUMNS, tracker_table
+    from ..runbook.checks import CheckResult
+
+    problem = unwritable(ctx)
+    if problem is not None:
+        return CheckResult("documents", "FAIL", str(problem), problem.fix)
+    d = ctx.cfg.docs
+    # (found by a newcomer: a "Result" column was left blank in every run's row, and a
+    # hand-written "qualifying" under it broke the streak)
+    table = tracker_table(ctx.rules, git.show_bytes(ctx.repo, ctx.tip().sha, d.backlog) or b"")
+    missing = [c for c in ("Date (UTC)", "Outcome") if not table.has_column(c)]
+    if missing:
+        return CheckResult(
+            "documents", "WARN", f"the tracker's table in {d.backlog} has no "
+            f"{' or '.join(repr(m) for m in missing)} column: the runs' rows go without it, "
+            "and a hand-written row with no Outcome breaks the streak",
+            "name the columns as evidencebot writes them (any of: " + " | ".join(
+                TRACKER_COLUMNS) + "), on the base branch through review")
+    return CheckResult("documents", "PASS", f"{d.backlog} (its tracker and {ctx.milestone}'s "
+                       f"status row), {d.session_log} and {d.design} take the evidence")

@@ -4,7 +4,7 @@ gateway and client id."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -84,7 +84,33 @@ def run_checks(ctx: Context, *, now: datetime, paper_seconds: int,
                                      and bool(env["IBKR_CLIENT_ID"]))
     results += [gateway, client]
     chosen = client.data.get("client_id")
-    return Preflight(tuple(results), chosen if isinstance(chosen, int) else None)
+    return Preflight(heeding(ctx, results), chosen if isinstance(chosen, int) else None)
+
+
+# The config sections each check reads (the base's committed ones)
+_SECTIONS = {"window": ("window",), "health": ("health",), "kill-switch": ("kill_switch",),
+             "gateway": ("ibkr",), "client-id": ("ibkr",), "wrapper": ("burnin",),
+             "timeout": ("burnin",), "parameters": ("burnin", "qualify")}
+
+
+def heeding(ctx: Context, results: Sequence[CheckResult]) -> tuple[CheckResult, ...]:
+    """``results``, with the fix of each failed check that reads a section the working
+    tree's config changes and the base's does not (`Context.unheeded`) saying so first:
+    found by a newcomer, whose uncommitted [burnin] was not run and whose wrapper check's
+    fix said to install PowerShell."""
+    from ..frozen import replace
+
+    unheeded = set(ctx.unheeded())  # (none without a config of one's own)
+    yours = ctx.loaded.path.name if ctx.loaded.path is not None else "config"
+    out = []
+    for r in results:
+        mine = [s for s in _SECTIONS.get(r.name, ()) if s in unheeded]
+        if r.status == "FAIL" and mine:
+            r = replace(r, fix=f"[{'], ['.join(mine)}] of your {yours} is not "
+                        f"what counts until it is merged (the base's is): commit it, merge it "
+                        f"into {ctx.rules.ops.base} and push; else: {r.fix}")
+        out.append(r)
+    return tuple(out)
 
 
 def gateway_checks(cfg: Config, ids: list[int], *, from_env: bool
