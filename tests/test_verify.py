@@ -733,6 +733,35 @@ def test_thresholds_changed_on_the_base_are_named_in_the_mismatch(
         "change made the difference, put [qualify] back through review" in r.out, r.out
 
 
+@pytest.mark.parametrize("filled", [2, 3])
+def test_record_and_status_say_when_the_base_s_thresholds_no_longer_qualify_the_streak(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str, filled: int) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: after a reviewed [qualify] tightening, `record` said "the
+    streak is met: close" and `status` 3/3, while `verify` and `close` refused the runs
+    recorded before it. They now name the runs today's rules no longer qualify (and say
+    "close" where the tightening changes nothing)."""
+    for n in range(2):
+        doc = report(finished=NOW - timedelta(hours=6 - n), filled=filled)
+        assert cli("--repo", trading_repo, "record", write_report(tmp_path / f"{n}.json", doc)).code == 0
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "\n[qualify]\nmin_filled_orders = 3\n",
+                   encoding="utf-8")
+    git(trading_repo, "commit", "-qam", "three fills now")
+    doc = report(finished=NOW - timedelta(hours=3), filled=3)
+    third = cli("--repo", trading_repo, "record", write_report(tmp_path / "2.json", doc))
+    assert third.code == 0 and "streak 3/3" in third.out
+    said = cli("--repo", trading_repo, "status").out
+    verified = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    if filled == 3:
+        assert "`evidencebot close MO-2` makes" in third.out and "no longer" not in said
+        assert verified.code == 0, verified.out
+        return
+    assert "`evidencebot close MO-2` makes" not in third.out
+    assert "(2 filled orders < 3), " in third.out and "no longer qualifies" in third.out
+    assert "no longer qualifies: verify refuses it" in said and "(2 filled orders < 3)" in said
+    assert verified.code == 1 and "(outcome-mismatch)" in verified.out
+
+
 def test_a_record_whose_code_is_not_its_reports_is_judged_by_the_report(
         trading_repo: Path, tmp_path: Path, cli, pinned_now: str,
         monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]

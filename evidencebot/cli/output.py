@@ -279,8 +279,12 @@ def print_record(state: Any, result: Any) -> None:
     if result.status != "unchanged":
         ctx = state.context()
         if result.streak >= result.consecutive and not result.was_closed:
-            click.echo(f"  next: the streak is met: `evidencebot close {ctx.milestone}` makes "
-                       "the closure commit and its merge request")
+            from ..milestone.describe import no_longer_qualifying
+
+            moved = no_longer_qualifying(ctx, ctx.streak().runs)
+            click.echo(f"  note: {moved}; `evidencebot status` and `verify` say which" if moved
+                       else f"  next: the streak is met: `evidencebot close {ctx.milestone}` "
+                       "makes the closure commit and its merge request")
         click.echo(not_pushed(ctx))
 
 

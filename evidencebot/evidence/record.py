@@ -77,6 +77,11 @@ class RecordMetrics:
     runs_completed: int
     runs_requested: int = 1
 
+    @property
+    def report_passed(self) -> bool | None:
+        """(a verdict's `MetricValues`: a record keeps no report flag)"""
+        return None
+
 
 @frozen
 class RecordVerdict:

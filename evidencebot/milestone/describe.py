@@ -121,6 +121,34 @@ def by_hand(ctx: Context, runs: Sequence[OpsCommit]) -> list[str]:
     return [c.run_id for c in runs if not _said(ctx, c)["by_run"]]
 
 
+def no_longer_qualifying(ctx: Context, runs: Sequence[OpsCommit]) -> str | None:
+    """Which of ``runs`` (recorded qualifying) the base's [qualify] of today no longer
+    qualifies, by their recorded metrics, said in one line; None when it qualifies them
+    all. verify judges every run by the base's rules of today (outcome-mismatch), so a
+    streak the history counts may not be one `close` can close (found by an adversary:
+    after a reviewed tightening `record` said "3/3, close now" and `close` refused)."""
+    from ..evidence.record import EvidenceRecord, read_file
+    from ..evidence.verdict import verdict
+
+    failed = []
+    for c in runs:
+        path = c.trailers.get("Evidence-Record", "")
+        try:
+            record = read_file(EvidenceRecord, git.show_bytes(ctx.repo, c.sha, path) or b"")
+        except ValueError:
+            continue  # (verify says what is wrong with it)
+        if record.metrics is None:
+            continue
+        v = verdict(record.metrics, ctx.rules.qualify, code_dirty=record.code.dirty is True)
+        if not v.qualifying:
+            failed.append(f"{c.run_id} ({'; '.join(v.reasons)})")
+    if not failed:
+        return None
+    return (f"by the base's [qualify] of today, {', '.join(failed)} no longer qualifies: "
+            "verify refuses it as qualifying (outcome-mismatch) and `close` with it; put "
+            "[qualify] back through review, or record the burn-in anew")
+
+
 def _said(ctx: Context, c: OpsCommit) -> dict[str, Any]:
     """What run ``c``'s record says beside its metrics: whether `run` made it (its session
     holds the wrapper's command; `record` leaves it empty), the pre-run checks, and where the

@@ -40,12 +40,14 @@ def status_report(ctx: Context) -> dict[str, Any]:
     lines += last.pop("lines")
     lines.append(f"runs recorded by evidencebot: {len(runs)}")
     if s.runs:
-        from .describe import by_hand
+        from .describe import by_hand, no_longer_qualifying
 
         shown = by_hand(ctx, s.runs)
         lines.append(f"streak runs: {', '.join(r.run_id for r in s.runs)}" + (
             f" ({', '.join(shown)} recorded by hand: a report given to `record`, not a "
             "session `run` ran)" if shown else ""))
+        moved = no_longer_qualifying(ctx, s.runs) if s.closed_by is None else None
+        lines += [f"  {moved}"] if moved else []
     if voids:
         lines.append("voided runs (never count, still break a streak): " + "; ".join(
             f"{run} ({line(why)})" for run, why in voids.items()))
