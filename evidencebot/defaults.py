@@ -13,8 +13,8 @@ FORBIDDEN_PATHS = ("src/**", "backtest/**", "config/**", "tests/**")
 OPS_BRANCHES = ("ops/*",)
 MILESTONE = "MO-2"
 # a milestone id as a reader takes it, in text `textsafe.skeleton` folded: MO-2, MO 2, MO·2,
-# MO-02 (the same), M0-2 (a zero for the o)
-MILESTONE_NAMED = r"\bm[o0][-\s._\u00b7]?0*([0-9]+)\b"
+# MO-02 (the same), M0-2 (a zero for the o), MO - 2, MO--2, MO/2, MO:2
+MILESTONE_NAMED = r"\bm[o0][-\s._\u00b7/:]*0*([0-9]+)\b"
 CONSECUTIVE = 3
 EVIDENCE_EXTENSIONS = (".json", ".md", ".log", ".txt", ".csv")
 MAX_CLOCK_SKEW_SECONDS = 300

@@ -502,3 +502,51 @@ def test_evidence_under_a_look_alike_folder_is_evidence_in_code(trading_repo: Pa
     commit_all(trading_repo, "a copy")
     code, doc = verify(cli, trading_repo, "feature/copy")
     assert code == 1 and [v["rule"] for v in doc["violations"]] == ["evidence-in-code"]
+
+
+def append_design(text: str) -> Callable[[Path], None]:
+    def write(repo: Path) -> None:
+        design = repo / "PROJECT_DESIGN.md"
+        design.write_text(design.read_text() + "\n" + text)
+    return write
+
+
+# Found by an adversary (round 33): what passed that says MO-2 closed, and honest text refused
+SAID_CLOSED: dict[str, tuple[Callable[[Path], None], str]] = {
+    "spelt-apart": (append_design("MO - 2: CLOSED on 2026-11-27.\n"), "milestone-closed-by-hand"),
+    "two-dashes": (append_design("MO--2 is closed.\n"), "milestone-closed-by-hand"),
+    "beside-the-evidence-folders": (lambda r: (
+        (r / "reports" / "evidence").mkdir(parents=True),
+        (r / "reports" / "evidence" / "MO-2.md").write_text("# Close MO-2\n")),
+        "evidence-in-code"),
+}
+HONEST: dict[str, Callable[[Path], None]] = {
+    "not-closed-yet": append_design("MO-2 is not closed yet: two runs to go.\n"),
+    "to-be-closed": append_design("MO-2 will be closed once three runs qualify.\n"),
+    "words-inside-words": lambda r: section_table(
+        r, "| ID | Note |\n|---|---|\n| MO-2 | already planned; before any live order; "
+           "password rotated |"),
+    "html-in-a-code-block": append_design("```sh\nevidencebot void <run-id> --reason TEXT\n```\n"),
+}
+
+
+@pytest.mark.parametrize("write", [w for w, _ in SAID_CLOSED.values()], ids=SAID_CLOSED.keys())
+def test_what_says_closed_is_read_however_spelt(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                write: Callable[[Path], None],
+                                                request: pytest.FixtureRequest) -> None:
+    git(trading_repo, "switch", "-q", "-c", "feature/said")
+    write(trading_repo)
+    commit_all(trading_repo, "notes")
+    code, doc = verify(cli, trading_repo, "feature/said")
+    rule = SAID_CLOSED[request.node.callspec.id][1]
+    assert code == 1 and rule in {v["rule"] for v in doc["violations"]}, doc["violations"]
+
+
+@pytest.mark.parametrize("write", HONEST.values(), ids=HONEST.keys())
+def test_honest_text_about_an_open_milestone_passes(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                    write: Callable[[Path], None]) -> None:
+    git(trading_repo, "switch", "-q", "-c", "feature/honest")
+    write(trading_repo)
+    commit_all(trading_repo, "notes")
+    code, doc = verify(cli, trading_repo, "feature/honest")
+    assert (code, doc["violations"]) == (0, [])

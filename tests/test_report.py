@@ -111,6 +111,11 @@ def test_fields_come_from_configured_pointers() -> None:
                      id="milestone-run-id"),
         pytest.param(lambda d: d.update(run_id="20261127T0900Z_mo02_closed"),
                      "names a milestone", id="milestone-run-id-folded"),
+        # (round 33: spelt apart, or a verdict without a milestone)
+        pytest.param(lambda d: d.update(run_id="MO--2-run"), "names a milestone",
+                     id="milestone-run-id-spelt-apart"),
+        pytest.param(lambda d: d.update(run_id="streak-met-3-of-3-signed-off"),
+                     "says a verdict (met, signed)", id="verdict-run-id"),
         pytest.param(lambda d: d["orders"].update(filled=-1), "orders/filled", id="negative"),
         pytest.param(lambda d: d.update(symbol_data_availability_ratio="high"),
                      "symbol_data_availability_ratio", id="not-a-number"),

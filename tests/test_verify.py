@@ -1251,7 +1251,7 @@ def test_a_run_id_naming_a_milestone_is_refused_and_a_closure_beside_a_record_is
     refused = cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc))
     assert refused.code == 2 and "names a milestone" in refused.err, refused.err
     assert OPS not in git(trading_repo, "branch", "--list", OPS)  # (nothing written)
-    doc = report(finished=NOW - timedelta(hours=5), run_id="20261125T113000Z-closed")
+    doc = report(finished=NOW - timedelta(hours=5), run_id="20261125T113000Z-retry")
     r = cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc))
     assert r.code == 0, r.err
     git(trading_repo, "switch", "-q", OPS)

@@ -40,13 +40,19 @@ def _safe_run_id(v: str) -> str:
                          "trailing dot)")
     if redact(v) != v:  # (redacted, its record and its row would name another run)
         raise ValueError(f"{v!r} reads as an IBKR account number, which evidence never holds")
-    if _NAMES_MILESTONE.search(v.casefold().replace("_", "-")):
-        raise ValueError(f"{v!r} names a milestone (its session-log heading, tracker row and "
-                         "commit subject would read as about it: 'MO-2-CLOSED')")
+    said = set(re.split(r"[^a-z0-9]+", v.casefold())) & _VERDICT_WORDS
+    if _NAMES_MILESTONE.search(v.casefold().replace("_", "-")) or said:
+        raise ValueError(f"{v!r} names a milestone or says a verdict"
+                         f"{' (' + ', '.join(sorted(said)) + ')' if said else ''}: its "
+                         "session-log heading, tracker row and commit subject would read as "
+                         "one ('MO-2-CLOSED', 'burn-in-streak-met')")
     return v
 
 
 _NAMES_MILESTONE = re.compile(MILESTONE_NAMED)
+# (the words of a run id, split at anything but letters and digits, that read as a verdict)
+_VERDICT_WORDS = frozenset({"closed", "closure", "done", "complete", "completed", "met",
+                            "passed", "qualifying", "qualified", "signed", "approved"})
 
 
 def _aware(v: datetime) -> datetime:

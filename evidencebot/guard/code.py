@@ -31,7 +31,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import NamedTuple
 
 from ..defaults import CHECKS_DIR, MILESTONE, VOIDS_DIR
-from .rules import Rules, Violation, closed_claims, milestones_named
+from .rules import EVIDENCE_ROOT, Rules, Violation, closed_claims, milestones_named
 
 REGULAR = ("100644", "100755")
 ROLES = ("design", "backlog", "session_log")
@@ -55,9 +55,12 @@ def watched(rules_seen: Iterable[Rules]) -> frozenset[str]:
 
 
 def evidence_folders(rules_seen: Iterable[Rules]) -> tuple[str, ...]:
-    """The folders only ops commits write, as paths compare on a disk that ignores case."""
+    """The folders only ops commits write, as paths compare on a disk that ignores case:
+    reports/evidence/ whole (a closure's description copied beside its folder reads as
+    one), and the folders the configs put elsewhere."""
     return tuple(sorted({f.rstrip("/").casefold() + "/" for r in rules_seen
-                         for f in (r.evidence_dir, r.milestone_dir, VOIDS_DIR, CHECKS_DIR)}))
+                         for f in (EVIDENCE_ROOT, r.evidence_dir, r.milestone_dir, VOIDS_DIR,
+                                   CHECKS_DIR)}))
 
 
 def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: Sequence[Rules],
@@ -124,6 +127,12 @@ def _markup(doc: Document) -> list[Violation]:
 
     new = lines_of(doc.new)
     marked = [markup(t) for t in new]
+    if any(marked):  # (in a fenced or indented code block HTML shows as written: "<run-id>")
+        from ..md import blocks as mdblocks
+
+        code = {i for b in mdblocks.blocks(mdblocks.parse(doc.new))
+                if b.kind in ("fence", "code_block") for i in range(b.start, b.end)}
+        marked = [None if i in code else m for i, m in enumerate(marked)]
     found = _new_of((t for t in lines_of(doc.old) if markup(t)),
                     [t if m else "" for t, m in zip(new, marked, strict=True)])
     return [markup_violation(doc.path, tag, (i + 1, i + 1))
@@ -206,16 +215,23 @@ _NOT_DONE = (r"(?:open|in ?progress|not (?:yet )?(?:started|done)|started|planne
              r"on hold|paused|pending|to ?do|wip|active|ongoing|at risk|re ?opened|"
              r"in review|under review|doing|underway|running|on track|delayed|deferred|"
              r"waiting|scheduled|proposed|stalled|new|backlog|incomplete|failing)")
-_DONE = re.compile(r"clos|done|complet|\bmet\b|pass|finish|achiev|deliver|resolv|ready|"
-                   r"live|[\u2705\u2714\u2611\u2713]")
+_TICKS = "\u2705\u2714\u2611\u2713"
+# (words, from their start: "already" is not "ready", nor "password" "pass")
+_DONE = re.compile(r"\b(?:clos|done|complet|met\b|pass(?:ed|es)?\b|finish|achiev|deliver|"
+                   rf"resolv|ready\b|live\b)|[{_TICKS}]")
+# what says work done in any cell of an open milestone's row (`done_cells`): the plain
+# words only ("live order", "resolved" of another item's state are no status)
+_DONE_ANYWHERE = re.compile(r"\b(?:closed|done|complete[ds]?|met|finished|achieved|"
+                            rf"signed off)\b|[{_TICKS}]|\[x\]")
 _COUNT = re.compile(r"\b([0-9]{1,9}) ?(?:/|of|out of) ?([0-9]{1,9})\b")
 STILL_OPEN = re.compile(rf"{_NOT_DONE}\b(?P<detail>.*)")
 
 
-def says_done(text: str) -> bool:
-    """Whether ``text`` (as `textsafe.skeleton` gives it) holds a word of work done, or a
-    count that meets what it counts toward ("3/3 qualifying runs", "3 of 3")."""
-    return _DONE.search(text) is not None or any(
+def says_done(text: str, words: re.Pattern[str] = _DONE) -> bool:
+    """Whether ``text`` (as `textsafe.skeleton` gives it) holds a word of work done
+    (``words``), or a count that meets what it counts toward ("3/3 qualifying runs", "3
+    of 3")."""
+    return words.search(text) is not None or any(
         int(a) >= int(b) > 0 for a, b in _COUNT.findall(text))
 
 
@@ -250,7 +266,7 @@ def done_cells(data: bytes, section: str,
         for row in table.rows:
             cells = [skeleton(c) for c in row]
             for mo in milestones_named(" | ".join(cells), milestones):
-                out.update((mo, c) for c in cells if says_done(c))
+                out.update((mo, c) for c in cells if says_done(c, _DONE_ANYWHERE))
     return out
 
 

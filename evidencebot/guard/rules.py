@@ -268,8 +268,14 @@ def milestones_named(plain: str, rules: Rules | Collection[str]) -> list[str]:
 
 def closed_said(plain: str, rules: Rules | Collection[str]) -> list[str]:
     """The milestones with a rule that a line says closed (``plain``: the line as
-    `textsafe.skeleton` gives it): each one it names, when it says "closed"."""
-    return milestones_named(plain, rules) if CLOSED_WORD.search(plain) else []
+    `textsafe.skeleton` gives it): each one it names, when it says "closed" other than
+    right after a "not", a "never" or a "be" ("MO-2 is not closed yet", "it will be
+    closed once the streak holds": found by an adversary as honest notes refused)."""
+    said = any(not _NOT_SAID.search(plain, 0, m.start()) for m in CLOSED_WORD.finditer(plain))
+    return milestones_named(plain, rules) if said else []
+
+
+_NOT_SAID = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\bbe)(?: yet)? ?$")
 
 
 _DELIMITER_ROW = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
