@@ -142,7 +142,10 @@ class Docs:
     handoff_dir: str = "reports/handoffs"
     milestone_dir: str = "reports/evidence/milestones"
 
-    _checks: ClassVar = {"evidence_dir": _under_reports}
+    # (a handoff or closure folder the scope rules refuse left a failed session unrecorded,
+    # or a closure refused after its streak: found by an adversary)
+    _checks: ClassVar = {"evidence_dir": _under_reports, "handoff_dir": _under_reports,
+                         "milestone_dir": _under_reports}
 
 
 def _periods(v: list[str]) -> list[str]:

@@ -78,7 +78,7 @@ def records_folder_problem(folder: str) -> str | None:
     if not re.fullmatch(r"reports(/[A-Za-z0-9._-]+)+/?", folder) or "/../" in f"{folder}/" \
             or "/./" in f"{folder}/":
         return ("must be a folder under reports/ (letters, digits, . _ -), where the "
-                "Evidence-Record trailer says records live")
+                "Evidence-Record trailer says records live and ops commits write evidence")
     for part in folder.rstrip("/").split("/"):
         why = "is a dot-folder" if part.startswith(".") else windows_problem(part)
         if why:

@@ -350,7 +350,7 @@ FAILING_GH = r'''#!{python}
 import sys, time
 if {hang!r}:
     time.sleep(3600)  # (a login prompt waiting, or a network that never answers)
-print("gh: HTTP 401: Bad credentials", file=sys.stderr)
+sys.stderr.buffer.write(b"gh: HTTP 401: Bad credentials (Gr\xfc\xdfe vom Proxy)\n")
 sys.exit(1)
 '''
 
@@ -360,7 +360,8 @@ def test_a_gh_that_fails_or_hangs_leaves_the_request_to_a_human(  # type: ignore
         tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch, hang: bool) -> None:
     """Found by a newcomer and an adversary: a `gh` without a login made the streak's last
     `run` exit 2 ("nothing written") with the closure committed and pushed, and no word of
-    it; one that never answered held `close` and `run` for ever. Now both say the closure,
+    it; one that never answered held `close` and `run` for ever (and one that answered in
+    Latin-1 stopped with a traceback). Now both say the closure,
     why the request was not opened, and the commands that open it, exit 0 as without gh."""
     from evidencebot.milestone import providers
 

@@ -550,3 +550,24 @@ def test_honest_text_about_an_open_milestone_passes(trading_repo: Path, cli,  # 
     commit_all(trading_repo, "notes")
     code, doc = verify(cli, trading_repo, "feature/honest")
     assert (code, doc["violations"]) == (0, [])
+
+
+# Found by an adversary (round 33): a met streak said in words, or on a line of its own
+MET: dict[str, Callable[[Path], None]] = {
+    "in-words": lambda r: design_row(r, "IN PROGRESS (three of three qualifying)"),
+    "a-second-count-line": lambda r: (r / "IMPLEMENTATION_BACKLOG.md").write_text(
+        (r / "IMPLEMENTATION_BACKLOG.md").read_text().replace(
+            "Consecutive qualifying runs:", "Qualifying runs in a row (desk count): **3** of "
+            "3\n\nConsecutive qualifying runs:", 1)),
+}
+
+
+@pytest.mark.parametrize("write", MET.values(), ids=MET.keys())
+def test_a_met_streak_is_said_by_no_code_change(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                               write: Callable[[Path], None]) -> None:
+    git(trading_repo, "switch", "-q", "-c", "feature/met")
+    write(trading_repo)
+    commit_all(trading_repo, "desk count")
+    code, doc = verify(cli, trading_repo, "feature/met")
+    assert code == 1 and {v["rule"] for v in doc["violations"]} & {"status-kept",
+                                                                   "streak-line-kept"}, doc

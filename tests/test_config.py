@@ -200,3 +200,14 @@ def test_a_local_change_no_command_reads_is_said(trading_repo: Path, cli) -> Non
         "evidencebot: note: [ibkr] in evidencebot.toml differ(s) from the defaults "
         "(origin/main has no config committed yet), which is what counts: commit it, merge "
         "it into main and push main to use it\n")
+
+
+@pytest.mark.parametrize("key", ["handoff_dir", "milestone_dir"])
+@pytest.mark.parametrize("folder", ["docs/handoffs", "reports/\u00e9vidence/jalons"])
+def test_every_evidence_folder_is_under_reports_in_plain_names(key: str, folder: str) -> None:
+    """Found by an adversary: a handoff folder the scope rules refuse (outside reports/, or
+    not ASCII) left every failed session unrecorded (its commit refused, exit 1), and MO-2
+    closed over it; a closure folder so named was refused after the streak was met."""
+    with pytest.raises(UsageError) as e:
+        config.parse(f"[docs]\n{key} = {folder!r}\n".encode(), source="evidencebot.toml")
+    assert f"docs.{key}" in str(e.value) and "must be a folder under reports/" in str(e.value)

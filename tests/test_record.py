@@ -582,6 +582,8 @@ def test_a_module_inside_a_folder_at_the_top_is_code(trading_repo: Path, module:
 
     (trading_repo / "strategies").mkdir()
     (trading_repo / "strategies" / "__init__.py").write_text("")
+    git(trading_repo, "add", "strategies")
+    git(trading_repo, "commit", "-qm", "a package")
     target = trading_repo / module
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("EDGE = 1\n")
@@ -594,7 +596,31 @@ def test_a_module_inside_a_folder_at_the_top_is_code(trading_repo: Path, module:
         (trading_repo / ".git" / "info").mkdir(exist_ok=True)
         (trading_repo / ".git" / "info" / "exclude").write_text(module.split("/")[0] + "/\n")
     state = code_state(trading_repo, ["src/", "main.py"])
+    if how == "ignored" and module != "strategies/edge.py":  # (ignored: in a package only)
+        assert not state.dirty, state.dirty_paths
+        return
     assert state.dirty and module in state.dirty_paths, state.dirty_paths
+
+
+@pytest.mark.parametrize("left", ["build/lib/signals/__init__.py", "venv/bin/activate_this.py",
+                                  "node_modules/flatted/python/flatted.py"])
+def test_what_a_build_or_a_tool_leaves_ignored_is_no_dirty_code(trading_repo: Path,
+                                                                left: str) -> None:
+    """Found by an adversary: a setuptools build's build/lib/ copy, a virtualenv's
+    activate_this.py or npm's Python, ignored, made every run dirty (none could qualify).
+    What git ignores counts only inside a package (an __init__ in every folder on the
+    way); the same left untracked and not ignored still counts."""
+    from evidencebot.ledger.checkout import code_state
+
+    target = trading_repo / left
+    target.parent.mkdir(parents=True)
+    target.write_text("X = 1\n")
+    top = left.split("/")[0]
+    assert code_state(trading_repo, ["src/", "main.py"]).dirty  # (untracked: git shows it)
+    (trading_repo / ".git" / "info").mkdir(exist_ok=True)
+    (trading_repo / ".git" / "info" / "exclude").write_text(f"{top}/\n")
+    state = code_state(trading_repo, ["src/", "main.py"])
+    assert not state.dirty, state.dirty_paths
 
 
 def test_what_python_does_not_import_beside_main_is_no_dirty_code(trading_repo: Path,
@@ -842,3 +868,33 @@ def test_a_report_from_before_the_base_had_a_commit_says_so(trading_repo: Path, 
     r = cli("--repo", trading_repo, "--json", "record", write_report(tmp_path / "old.json", doc))
     assert r.code == 0, r.err
     assert json.loads(r.out)["run"]["reasons"] == ["main had no commit yet when the run started"], r.out
+
+
+@pytest.mark.parametrize("how", ["link", "repository"])
+def test_a_link_or_a_repository_inside_a_package_is_dirty_code(trading_repo: Path,
+                                                               tmp_path: Path, how: str) -> None:
+    """Found by an adversary: strategies/edge, a link to a package elsewhere (or a
+    repository of its own) beside the reviewed strategies/edge.py, is what `import
+    strategies.edge` loads; only the checkout's top was looked at for them."""
+    import os
+
+    from evidencebot.ledger.checkout import code_state
+
+    pkg = trading_repo / "strategies"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "edge.py").write_text("EDGE = 1\n")
+    git(trading_repo, "add", "strategies")
+    git(trading_repo, "commit", "-qm", "a strategy")
+    assert not code_state(trading_repo, ["src/", "main.py"]).dirty
+    if how == "link":
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere" / "__init__.py").write_text("EDGE = 99\n")
+        os.symlink(tmp_path / "elsewhere", pkg / "edge")
+    else:
+        (pkg / "edge").mkdir()
+        git(pkg / "edge", "init", "-q")
+        (pkg / "edge" / "__init__.py").write_text("EDGE = 99\n")
+    state = code_state(trading_repo, ["src/", "main.py"])
+    assert state.dirty and any(p.rstrip("/") == "strategies/edge" for p in state.dirty_paths), \
+        state.dirty_paths

@@ -114,6 +114,8 @@ def test_fields_come_from_configured_pointers() -> None:
         # (round 33: spelt apart, or a verdict without a milestone)
         pytest.param(lambda d: d.update(run_id="MO--2-run"), "names a milestone",
                      id="milestone-run-id-spelt-apart"),
+        pytest.param(lambda d: d.update(run_id="run.M0_2"), "names a milestone",
+                     id="milestone-run-id-zero"),
         pytest.param(lambda d: d.update(run_id="streak-met-3-of-3-signed-off"),
                      "says a verdict (met, signed)", id="verdict-run-id"),
         pytest.param(lambda d: d["orders"].update(filled=-1), "orders/filled", id="negative"),
@@ -169,3 +171,13 @@ def test_a_lone_surrogate_escape_is_no_text_and_a_pair_is() -> None:
     with pytest.raises(UsageError, match="lone UTF-16 surrogate"):
         load_json(b'{"\\uDE00": 1}', source="r.json")
     assert load_json(b'{"note": "\\ud83d\\ude00"}', source="r.json") == {"note": "\U0001F600"}
+
+
+@pytest.mark.parametrize("run_id", ["20261126T095958Z-m01", "20261126T095958Z-mo0800",
+                                    "run_m03", "20261126T095958Z-retry"])
+def test_a_run_id_with_a_suffix_of_its_own_is_no_milestone(run_id: str) -> None:
+    """Found by an adversary: a host's or a model's suffix ("-m01") was read as naming a
+    milestone, and a good session was recorded as failed-code."""
+    doc = report(finished=NOW)
+    doc["run_id"] = run_id
+    assert metrics_from(doc, ReportFields(), source="r.json").run_id == run_id

@@ -563,3 +563,30 @@ def test_a_capture_keeps_all_or_its_first_and_last_halves(chunks: list[bytes], l
         assert capture.value() == whole[:half] + (
             f"\n[evidencebot: {left_out} bytes of the wrapper's output left out here; a "
             f"run's log keeps its first and last {half} bytes]\n").encode() + whole[-half:]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process start times: /proc")
+@pytest.mark.parametrize("pid", ["reused", "out-of-range"])
+def test_a_note_naming_another_process_is_a_session_no_run_recorded(  # type: ignore[no-untyped-def]
+        repo: Path, cli, pid: str) -> None:
+    """Found by an adversary: after a power cut another process held the noted pid (one
+    that started after the wrapper did), and `run` refused with a fix that said to delete
+    the note, the lost session's only trace; a pid beyond the machine's stopped every run
+    with a traceback. Both are a wrapper gone: the session is recorded."""
+    import time
+
+    other = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
+                             stdin=subprocess.PIPE)
+    try:
+        common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+        pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+        pidfile.parent.mkdir(parents=True, exist_ok=True)
+        noted = other.pid if pid == "reused" else 99999999999999999999
+        pidfile.write_text(json.dumps({"pid": noted, "since": time.time() - 3600, "client_id": 18,
+                                       "started": "2026-11-25T15:00:00Z"}), encoding="utf-8")
+        r = cli("--repo", repo, "run", "--skip-checks")
+        assert r.code == 4 and "the session started at 2026-11-25T15:00:00Z was never " \
+            "recorded" in r.err, r.err
+        assert not pidfile.exists()
+    finally:
+        other.communicate(b"")

@@ -223,7 +223,9 @@ _DONE = re.compile(r"\b(?:clos|done|complet|met\b|pass(?:ed|es)?\b|finish|achiev
 # words only ("live order", "resolved" of another item's state are no status)
 _DONE_ANYWHERE = re.compile(r"\b(?:closed|done|complete[ds]?|met|finished|achieved|"
                             rf"signed off)\b|[{_TICKS}]|\[x\]")
-_COUNT = re.compile(r"\b([0-9]{1,9}) ?(?:/|of|out of) ?([0-9]{1,9})\b")
+_NUMBER = r"[0-9]{1,9}|one|two|three|four|five|six|seven|eight|nine|ten"
+_COUNT = re.compile(rf"\b({_NUMBER}) ?(?:/|of|out of) ?({_NUMBER})\b")
+_WORDS = {w: n for n, w in enumerate(_NUMBER.split("|")[1:], start=1)}
 STILL_OPEN = re.compile(rf"{_NOT_DONE}\b(?P<detail>.*)")
 
 
@@ -231,8 +233,11 @@ def says_done(text: str, words: re.Pattern[str] = _DONE) -> bool:
     """Whether ``text`` (as `textsafe.skeleton` gives it) holds a word of work done
     (``words``), or a count that meets what it counts toward ("3/3 qualifying runs", "3
     of 3")."""
+    def number(said: str) -> int:
+        return _WORDS.get(said) or int(said)
+
     return words.search(text) is not None or any(
-        int(a) >= int(b) > 0 for a, b in _COUNT.findall(text))
+        number(a) >= number(b) > 0 for a, b in _COUNT.findall(text))
 
 
 def still_open(status: str) -> bool:
@@ -307,12 +312,37 @@ def _streak_line_kept(doc: Document, rules_seen: Sequence[Rules]) -> list[Violat
     if doc.role != "backlog":
         return []
     for r in rules_seen:
-        if streak_lines(doc.new, r.tracker_section) != streak_lines(doc.old, r.tracker_section):
+        if streak_lines(doc.new, r.tracker_section) != streak_lines(doc.old, r.tracker_section) \
+                or _counts_added(doc, r.tracker_section):
             return [Violation(doc.path, "streak-line-kept", "the tracker's streak line changed in "
-                              "a change that is no ops commit: it says what the history "
-                              "holds", "restore it; `record` and `void` write it", None,
-                              r.tracker_section)]
+                              "a change that is no ops commit, or a line beside it says a "
+                              "count that meets a streak: only the streak line says what the "
+                              "history holds", "restore it; `record` and `void` write it",
+                              None, r.tracker_section)]
     return []
+
+
+def _counts_added(doc: Document, section: str) -> bool:
+    """Whether the change adds a line to the tracker's section, outside its tables, that
+    says a count meeting a streak ("Qualifying runs in a row (desk count): 3 of 3": found
+    by an adversary beside the streak line)."""
+    from ..md import edit as mdedit
+    from ..md import lines as mdlines
+    from ..textsafe import skeleton
+
+    def said(data: bytes) -> Counter[str]:
+        try:
+            lines = mdlines.lines_matching(data, section, _ANY)
+        except (mdedit.MarkdownEditError, ValueError):
+            return Counter()
+        return Counter(t for t in map(skeleton, lines) if not t.startswith("|") and
+                       says_done(t, _NOTHING))
+
+    return bool(said(doc.new) - said(doc.old))
+
+
+_NOTHING = re.compile(r"(?!)")  # (no word: the counts alone)
+_ANY = re.compile(r"\S")
 
 
 def _rows_kept(doc: Document, rules_seen: Sequence[Rules]) -> list[Violation]:

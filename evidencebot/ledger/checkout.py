@@ -32,9 +32,15 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
                   *_ATTRIBUTE_FILES, env=_NO_SYSTEM_ATTRIBUTES)
     folders = _script_folders(repo, code_paths)
     found = [*_porcelain_paths(raw.decode("utf-8", "replace")),
-             *_hidden_changes(repo, [*specs, *beside]), *_ignored_code(repo, specs, beside)]
+             *_hidden_changes(repo, [*specs, *beside])]
+    ignored = _ignored_code(repo, specs, beside)
     paths = [p for p in dict.fromkeys(found) if _under(p, specs)
              or f"/{p}".endswith("/.gitattributes") or _importable(p, folders)]
+    # (an ignored module below a folder counts inside a package only: a build/lib/ copy, a
+    # venv's activate_this.py, node_modules' Python made every run dirty)
+    paths += [p for p in ignored if p not in paths and (
+        _under(p, specs) or f"/{p}".endswith("/.gitattributes")
+        or _importable(p, folders, repo=repo))]
     paths += [p for p in _local_attributes(repo) if p not in paths]
     if shadows:  # (asked alone: beside the globs, git lists no repository of its own there)
         raw = git.run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all",
@@ -155,13 +161,29 @@ def _beside_scripts(repo: Path, code_paths: list[str]) -> tuple[list[str], list[
              for ext in _SUFFIXES]
     shadows: list[str] = []
     for f in _script_folders(repo, code_paths):
+        shadows += [f":(literal){p}" for p in _links_and_repositories(repo, f)]
+    return specs, shadows
+
+
+def _links_and_repositories(repo: Path, folder: str) -> list[str]:
+    """The symbolic links and repositories of their own in ``folder`` that Python would
+    import, and in the packages below it at any depth (strategies/edge, a link to a
+    package elsewhere, shadows strategies/edge.py: found by an adversary), as paths from
+    the checkout's top."""
+    out, todo = [], [folder]
+    while todo:
+        f = todo.pop()
         try:
             entries = list(os.scandir(repo / f))
         except OSError:
             continue
-        shadows += [f":(literal){'' if f == '.' else f + '/'}{e.name}" for e in entries
-                    if (e.is_symlink() or (Path(e.path) / ".git").exists()) and _imports(e)]
-    return specs, shadows
+        for e in entries:
+            path = e.name if f == "." else f"{f}/{e.name}"
+            if (e.is_symlink() or (Path(e.path) / ".git").exists()) and _imports(e):
+                out.append(path)
+            elif e.is_dir(follow_symlinks=False) and e.name.isidentifier() and _imports(e):
+                todo.append(path)  # (a package: its modules are imported through it)
+    return sorted(out)
 
 
 def _script_folders(repo: Path, code_paths: list[str]) -> list[str]:
@@ -171,16 +193,22 @@ def _script_folders(repo: Path, code_paths: list[str]) -> list[str]:
                           if p and not p.endswith("/") and (repo / p).is_file())})
 
 
-def _importable(path: str, folders: list[str]) -> bool:
+def _importable(path: str, folders: list[str], *, repo: Path | None = None) -> bool:
     """Whether Python can import ``path`` from one of ``folders`` (`_script_folders`): each
     folder on the way a name (a package or a namespace package), and the module's stem one
-    too (a .venv, a folder python3.11, a my-notes.py are not imported by name)."""
+    too (a .venv, a folder python3.11, a my-notes.py are not imported by name). With
+    ``repo``, each folder on the way must be a package (an __init__ in it): what git
+    ignores counts there only."""
     for f in folders:
         if f != "." and not path.startswith(f + "/"):
             continue
         parts = (path if f == "." else path[len(f) + 1:]).rstrip("/").split("/")
-        if all(d.isidentifier() for d in parts[:-1]) and \
-                parts[-1].partition(".")[0].isidentifier():
+        if not (all(d.isidentifier() for d in parts[:-1]) and
+                parts[-1].partition(".")[0].isidentifier()):
+            continue
+        top = repo / f if repo is not None else None
+        if top is None or all(any((top.joinpath(*parts[:i + 1]) / f"__init__{x}").is_file()
+                                  for x in _SUFFIXES) for i in range(len(parts) - 1)):
             return True
     return False
 

@@ -127,6 +127,7 @@ def github(repo: Path, *, branch: str, base: str, title: str, body_file: Path,
     def gh(*args: str) -> str:
         try:
             proc = subprocess.run(["gh", *args], cwd=repo, capture_output=True, text=True,
+                                  encoding="utf-8", errors="replace",  # (a proxy's Latin-1)
                                   env=dict(env) if env is not None else None,
                                   timeout=GH_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
         except FileNotFoundError:

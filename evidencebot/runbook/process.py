@@ -278,7 +278,24 @@ def left_behind(pidfile: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, KeyError, TypeError):
         pidfile.unlink(missing_ok=True)
         return None
-    return {**doc, "pid": pid, "since": since, "alive": pid > 0 and alive(pid)}
+    running = 0 < pid < 2 ** 31 and alive(pid) and _started_by(pid, since)
+    return {**doc, "pid": pid, "since": since, "alive": running}
+
+
+def _started_by(pid: int, since: float) -> bool:
+    """Whether process ``pid`` started by ``since`` (a wall-clock time), as the wrapper the
+    note names did: a process that started later holds a pid reused (after a reboot, say)
+    and is not that wrapper (found by an adversary: `run` then said to delete the note, the
+    lost session's only trace). Linux only (/proc); elsewhere, True."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # (field 22, after the name)
+        boot = next(int(ln.split()[1]) for ln in Path("/proc/stat").read_text().splitlines()
+                    if ln.startswith("btime "))
+        started = boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return True
+    return started <= since + 2  # (btime is whole seconds)
 
 
 def alive(pid: int) -> bool:
