@@ -270,14 +270,19 @@ else:
 '''
 
 
-def test_github_path_with_a_gh_on_path(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    repo, _remote = make(tmp_path, "github")
+def fake_gh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, script: str) -> Path:
+    """A `gh` on PATH that is ``script`` (a Python program): its folder."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    gh = bin_dir / "gh"
-    gh.write_text(FAKE_GH.format(python=sys.executable))
-    gh.chmod(0o755)
+    (bin_dir / "gh").write_text(script)
+    (bin_dir / "gh").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return bin_dir
+
+
+def test_github_path_with_a_gh_on_path(tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    repo, _remote = make(tmp_path, "github")
+    bin_dir = fake_gh(tmp_path, monkeypatch, FAKE_GH.format(python=sys.executable))
     for n in range(3):
         record(cli, repo, tmp_path, n)
     first = cli("--repo", repo, "--json", "close", "MO-2")
@@ -332,11 +337,7 @@ def test_a_gh_answer_of_another_shape_is_one_line(tmp_path: Path, cli,  # type: 
     closure is committed and pushed already; what is left is said, with the command that
     opens the request, exit 0 (as without `gh`)."""
     repo, _remote = make(tmp_path, "github")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "gh").write_text(ODD_GH.format(python=sys.executable, listed=listed))
-    (bin_dir / "gh").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    fake_gh(tmp_path, monkeypatch, ODD_GH.format(python=sys.executable, listed=listed))
     for n in range(3):
         record(cli, repo, tmp_path, n)
     r = cli("--repo", repo, "close", "MO-2")
@@ -366,11 +367,7 @@ def test_a_gh_that_fails_or_hangs_leaves_the_request_to_a_human(  # type: ignore
     from evidencebot.milestone import providers
 
     repo, remote = make(tmp_path, "github")
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "gh").write_text(FAILING_GH.format(python=sys.executable, hang=hang))
-    (bin_dir / "gh").chmod(0o755)
-    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    fake_gh(tmp_path, monkeypatch, FAILING_GH.format(python=sys.executable, hang=hang))
     monkeypatch.setattr(providers, "GH_TIMEOUT_SECONDS", 1)
     for n in range(3):
         record(cli, repo, tmp_path, n)

@@ -106,18 +106,12 @@ def test_fields_come_from_configured_pointers() -> None:
         pytest.param(lambda d: d.update(run_id="../etc"), "run_id: Value error", id="path-run-id"),
         pytest.param(lambda d: d.update(run_id="DU1234567"), "reads as an IBKR account number",
                      id="account-run-id"),
-        # (found by an adversary: a run's heading, row and subject read "MO-2-CLOSED")
-        pytest.param(lambda d: d.update(run_id="MO-2-CLOSED"), "names a milestone",
-                     id="milestone-run-id"),
-        pytest.param(lambda d: d.update(run_id="20261127T0900Z_mo02_closed"),
-                     "names a milestone", id="milestone-run-id-folded"),
-        # (round 33: spelt apart, or a verdict without a milestone)
-        pytest.param(lambda d: d.update(run_id="MO--2-run"), "names a milestone",
-                     id="milestone-run-id-spelt-apart"),
-        pytest.param(lambda d: d.update(run_id="run.M0_2"), "names a milestone",
-                     id="milestone-run-id-zero"),
-        pytest.param(lambda d: d.update(run_id="streak-met-3-of-3-signed-off"),
-                     "says a verdict (met, signed)", id="verdict-run-id"),
+        # (found by adversaries: a run's heading, row and subject read "MO-2-CLOSED";
+        # spelt apart, or a verdict without a milestone)
+        *(pytest.param(lambda d, v=v: d.update(run_id=v), said, id=v) for v, said in [
+            ("MO-2-CLOSED", "names a milestone"), ("MO--2-run", "names a milestone"),
+            ("run.M0_2", "names a milestone"), ("20261127T0900Z_mo02_closed", "(closed)"),
+            ("streak-met-3-of-3-signed-off", "says a verdict (met, signed)")]),
         pytest.param(lambda d: d["orders"].update(filled=-1), "orders/filled", id="negative"),
         pytest.param(lambda d: d.update(symbol_data_availability_ratio="high"),
                      "symbol_data_availability_ratio", id="not-a-number"),
