@@ -527,6 +527,11 @@ HONEST: dict[str, Callable[[Path], None]] = {
         r, "| ID | Note |\n|---|---|\n| MO-2 | already planned; before any live order; "
            "password rotated |"),
     "html-in-a-code-block": append_design("```sh\nevidencebot void <run-id> --reason TEXT\n```\n"),
+    # (round 34: days and months, a ratio, beside the streak line)
+    "dates-beside-the-streak-line": lambda r: (r / "IMPLEMENTATION_BACKLOG.md").write_text(
+        (r / "IMPLEMENTATION_BACKLOG.md").read_text().replace(
+            "Consecutive qualifying runs:", "Next desk review 27/11; gateway upgrade on 1/1; "
+            "data ratio 0.80 of 1.\n\nConsecutive qualifying runs:", 1)),
 }
 
 
@@ -559,6 +564,10 @@ MET: dict[str, Callable[[Path], None]] = {
         (r / "IMPLEMENTATION_BACKLOG.md").read_text().replace(
             "Consecutive qualifying runs:", "Qualifying runs in a row (desk count): **3** of "
             "3\n\nConsecutive qualifying runs:", 1)),
+    "met-said-beside-it": lambda r: (r / "IMPLEMENTATION_BACKLOG.md").write_text(
+        (r / "IMPLEMENTATION_BACKLOG.md").read_text().replace(
+            "Consecutive qualifying runs:", "Desk count: streak met; MO-2 complete.\n\n"
+            "Consecutive qualifying runs:", 1)),
 }
 
 

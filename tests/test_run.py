@@ -566,7 +566,7 @@ def test_a_capture_keeps_all_or_its_first_and_last_halves(chunks: list[bytes], l
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process start times: /proc")
-@pytest.mark.parametrize("pid", ["reused", "out-of-range"])
+@pytest.mark.parametrize("pid", ["reused", "out-of-range", "noted-in-no-time"])
 def test_a_note_naming_another_process_is_a_session_no_run_recorded(  # type: ignore[no-untyped-def]
         repo: Path, cli, pid: str) -> None:
     """Found by an adversary: after a power cut another process held the noted pid (one
@@ -581,8 +581,9 @@ def test_a_note_naming_another_process_is_a_session_no_run_recorded(  # type: ig
         common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
         pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
         pidfile.parent.mkdir(parents=True, exist_ok=True)
-        noted = other.pid if pid == "reused" else 99999999999999999999
-        pidfile.write_text(json.dumps({"pid": noted, "since": time.time() - 3600, "client_id": 18,
+        noted = 99999999999999999999 if pid == "out-of-range" else other.pid
+        since = 1e300 if pid == "noted-in-no-time" else time.time() - 3600
+        pidfile.write_text(json.dumps({"pid": noted, "since": since, "client_id": 18,
                                        "started": "2026-11-25T15:00:00Z"}), encoding="utf-8")
         r = cli("--repo", repo, "run", "--skip-checks")
         assert r.code == 4 and "the session started at 2026-11-25T15:00:00Z was never " \

@@ -224,20 +224,21 @@ _DONE = re.compile(r"\b(?:clos|done|complet|met\b|pass(?:ed|es)?\b|finish|achiev
 _DONE_ANYWHERE = re.compile(r"\b(?:closed|done|complete[ds]?|met|finished|achieved|"
                             rf"signed off)\b|[{_TICKS}]|\[x\]")
 _NUMBER = r"[0-9]{1,9}|one|two|three|four|five|six|seven|eight|nine|ten"
-_COUNT = re.compile(rf"\b({_NUMBER}) ?(?:/|of|out of) ?({_NUMBER})\b")
+_COUNT = re.compile(rf"(?<![0-9.])\b({_NUMBER}) ?(?:/|of|out of) ?({_NUMBER})\b(?![.,][0-9])")
 _WORDS = {w: n for n, w in enumerate(_NUMBER.split("|")[1:], start=1)}
 STILL_OPEN = re.compile(rf"{_NOT_DONE}\b(?P<detail>.*)")
 
 
 def says_done(text: str, words: re.Pattern[str] = _DONE) -> bool:
     """Whether ``text`` (as `textsafe.skeleton` gives it) holds a word of work done
-    (``words``), or a count that meets what it counts toward ("3/3 qualifying runs", "3
-    of 3")."""
+    (``words``), or a count that is all of what it counts toward, as a streak's is ("3/3
+    qualifying runs", "three of three"; a day and a month, "27/11", "1/1", or "0.80 of 1"
+    are no streak: found by an adversary as honest notes refused)."""
     def number(said: str) -> int:
         return _WORDS.get(said) or int(said)
 
     return words.search(text) is not None or any(
-        number(a) >= number(b) > 0 for a, b in _COUNT.findall(text))
+        number(a) == number(b) and 2 <= number(b) <= 9 for a, b in _COUNT.findall(text))
 
 
 def still_open(status: str) -> bool:
@@ -324,8 +325,8 @@ def _streak_line_kept(doc: Document, rules_seen: Sequence[Rules]) -> list[Violat
 
 def _counts_added(doc: Document, section: str) -> bool:
     """Whether the change adds a line to the tracker's section, outside its tables, that
-    says a count meeting a streak ("Qualifying runs in a row (desk count): 3 of 3": found
-    by an adversary beside the streak line)."""
+    says work done or a count meeting a streak ("Qualifying runs in a row (desk count): 3
+    of 3", "Desk count: streak met": found by adversaries beside the streak line)."""
     from ..md import edit as mdedit
     from ..md import lines as mdlines
     from ..textsafe import skeleton
@@ -336,12 +337,11 @@ def _counts_added(doc: Document, section: str) -> bool:
         except (mdedit.MarkdownEditError, ValueError):
             return Counter()
         return Counter(t for t in map(skeleton, lines) if not t.startswith("|") and
-                       says_done(t, _NOTHING))
+                       says_done(t, _DONE_ANYWHERE))
 
     return bool(said(doc.new) - said(doc.old))
 
 
-_NOTHING = re.compile(r"(?!)")  # (no word: the counts alone)
 _ANY = re.compile(r"\S")
 
 

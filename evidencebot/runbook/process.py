@@ -278,6 +278,8 @@ def left_behind(pidfile: Path) -> dict[str, Any] | None:
     except (OSError, ValueError, KeyError, TypeError):
         pidfile.unlink(missing_ok=True)
         return None
+    if not 0 <= since < 2 ** 33:  # (no time this machine could have noted: 1e300, inf)
+        return {**doc, "pid": pid, "since": 0.0, "alive": False}
     running = 0 < pid < 2 ** 31 and alive(pid) and _started_by(pid, since)
     return {**doc, "pid": pid, "since": since, "alive": running}
 
