@@ -158,6 +158,9 @@ def run_command(
 _LINE_BYTES = 64 * 1024  # (a line without an end is read in pieces: never a 40 MB one)
 
 
+_MARKER_ROOM = 160  # bytes kept for the line saying what was left out
+
+
 class Capture:
     """The wrapper's output as a run keeps it: all of it up to ``limit`` bytes (the one
     limit of a log, `record --log`'s too); past that its first and last halves, with a
@@ -165,7 +168,9 @@ class Capture:
     ended, is always kept). Memory stays within the limit however much is written."""
 
     def __init__(self, limit: int | None = None) -> None:
-        self.half = (MAX_LOG_BYTES if limit is None else limit) // 2
+        limit = MAX_LOG_BYTES if limit is None else limit
+        # (the line between the halves fits in the limit too: `record --log` reads as much)
+        self.half = (limit - _MARKER_ROOM) // 2 if limit > 2 * _MARKER_ROOM else limit // 2
         self.head = bytearray()
         self.tail: deque[bytes] = deque()
         self.tail_size = self.dropped = 0
