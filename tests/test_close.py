@@ -554,7 +554,14 @@ BASE_ROWS = {
     "unplaced": "| 2 | 25/11/2026 | `20261125T114958Z` | 1800 | 0 | 0.90 | 200 | 18 | "
                 "non-qualifying | desk review |",
     # in a second table of the tracker's section (its rows are read too)
-    "second-table": "| Run ID | Outcome |\n|---|---|\n| 20261125T114958Z | non-qualifying |"}
+    "second-table": "| Run ID | Outcome |\n|---|---|\n| 20261125T114958Z | non-qualifying |",
+    # any time it can mean counts (found by an adversary: placed at the latest, after the
+    # closure's runs, these contradicted nothing): its Date a day off its stamp, and a row
+    # known by its day only
+    "a-day-off": "| 2 | 2026-11-26 | 20261125T114600Z | 180 | 0 | 0.90 | 200 | 21 | "
+                 "non-qualifying | copied by hand from the report |",
+    "known-by-its-day": "| 2 | 2026-11-25 | gw-crash-1 | 180 | 0 | 0.90 | 200 | 21 | "
+                        "non-qualifying | the gateway crashed |"}
 
 
 def row_on_main(repo: Path, row: str, monkeypatch: pytest.MonkeyPatch) -> str:

@@ -44,8 +44,9 @@ class HandRow:
     """A tracker row written by hand, which the streak reads (`hand_rows`)."""
 
     run_id: str
-    started: str  # ISO-8601 UTC, "…Z"
+    started: str  # ISO-8601 UTC, "…Z": the latest time it can mean (`placed`)
     qualifying: bool
+    earliest: str = ""  # the earliest time it can mean (`placed_earliest`); "": started
 
 
 def stamp_of(run_id: str) -> str | None:
@@ -84,7 +85,8 @@ def hand_rows(backlog: bytes, tracker_section: str, written: AbstractSet[str], *
         if store is not None:
             store.save((digest, rows))
     twice = _twice(rows, written)
-    return [HandRow(run_id, placed(run_id, date, seconds) or UNPLACED, not row_breaks(outcome))
+    return [HandRow(run_id, placed(run_id, date, seconds) or UNPLACED, not row_breaks(outcome),
+                    placed_earliest(run_id, date))
             for run_id, date, outcome, seconds in rows
             if not run_id or run_id not in written or run_id in twice]
 
@@ -132,6 +134,22 @@ def placed(run_id: str, date: str, seconds: str = "") -> str | None:
 
 
 _ISO = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def placed_earliest(run_id: str, date: str) -> str:
+    """The earliest time a tracker row can mean, where `placed` takes the latest: its run
+    id's stamp when it falls on the row's Date (or the row has none), else the earlier of
+    that stamp and the start of its Date's day; "" when neither reads as a time. A closure
+    is contradicted by a row that may fall among its runs (found by an adversary: a failed
+    session's row dated a day off, or known by its day only, was placed after the
+    closure's runs and contradicted nothing)."""
+    stamp = _stamped(run_id)
+    day = _DAY.fullmatch(date.strip())
+    on = _real(*map(int, day.groups())) if day is not None else None
+    if stamp is not None and (on is None or stamp.date() == on.date()):
+        return stamp.strftime(_ISO)
+    earlier = min((w for w in (stamp, on) if w is not None), default=None)
+    return earlier.strftime(_ISO) if earlier is not None else ""
 
 
 def _real(year: int, month: int, day: int, hour: int = 0, minute: int = 0,

@@ -338,13 +338,13 @@ def contradicted_closure(closed: OpsCommit | None, runs: Runs, *,
 
 def row_against(named: Sequence[str], runs: Runs,
                 hand_rows: Iterable[HandRow]) -> HandRow | None:
-    """The hand-written row that breaks the streak and falls between two of the runs
-    ``named`` (a closure's, `named_runs`; ``runs``: the history's `runs_of`): a failed
-    session written down on the base after the closure, merged in. Placed as `facts`
-    places it; one no one can place in time breaks every streak, this one too."""
-    when = places(runs)
-    return next((r for r in hand_rows if not r.qualifying and (
-        r.started == UNPLACED or falls_among(named, when, (r.started, "~", -1)))), None)
+    """The hand-written row that breaks the streak and may fall, at any time it can mean
+    (`rows.placed_earliest` to `placed`), between two of the runs ``named`` (a closure's;
+    ``runs``: `runs_of`): a failed session written on the base after the closure."""
+    keys = [w for n, w in places(runs).items() if n in named] or [("", "", 0)]
+    return next((r for r in hand_rows if not r.qualifying and (r.started == UNPLACED or (
+        (r.earliest or r.started, "~", -1) < max(keys) and (r.started, "~", -1) > min(keys)))),
+        None)
 
 
 def places(runs: Runs) -> dict[str, tuple[str, str, int]]:
