@@ -809,3 +809,19 @@ def test_a_closure_another_operator_s_failed_run_breaks_is_not_pushed_and_says_h
                             "commits yours cannot follow: MO-2 cannot close")
     assert "git branch -f ops/evidence origin/ops/evidence" in r.err
     assert git(remote, "rev-parse", OPS) == before
+
+
+def test_close_pushes_to_a_remote_of_no_known_host(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: with a remote whose address names neither GitHub nor GitLab (a
+    self-hosted forge, a bare repository), `close` left the closure unpushed and said
+    nothing of it, though `run` and `close` push the ops branch. It is pushed; the request
+    is the operator's to open, with the commands that open it ("auto" picks "none" for
+    such a remote)."""
+    repo, remote = make(tmp_path, "none")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 0, r.err
+    assert git(remote, "rev-parse", OPS) == git(repo, "rev-parse", OPS)
+    assert "ops/evidence pushed to origin" in r.out and "GitLab: git push -o" in r.out
+    assert "\n  git push origin ops/evidence" not in r.out  # (done already)

@@ -515,6 +515,8 @@ def append_design(text: str) -> Callable[[Path], None]:
 SAID_CLOSED: dict[str, tuple[Callable[[Path], None], str]] = {
     "spelt-apart": (append_design("MO - 2: CLOSED on 2026-11-27.\n"), "milestone-closed-by-hand"),
     "two-dashes": (append_design("MO--2 is closed.\n"), "milestone-closed-by-hand"),
+    "a-short-sentence-after": (append_design("MO-2, the burn-in. Closed.\n"),
+                               "milestone-closed-by-hand"),
     "beside-the-evidence-folders": (lambda r: (
         (r / "reports" / "evidence").mkdir(parents=True),
         (r / "reports" / "evidence" / "MO-2.md").write_text("# Close MO-2\n")),
@@ -522,6 +524,9 @@ SAID_CLOSED: dict[str, tuple[Callable[[Path], None], str]] = {
 }
 HONEST: dict[str, Callable[[Path], None]] = {
     "not-closed-yet": append_design("MO-2 is not closed yet: two runs to go.\n"),
+    # (found by a newcomer: a sentence of its own about the market)
+    "another-sentence": append_design("MO-2 is not in review yet. The market closed early "
+                                      "on 27/11.\n"),
     "to-be-closed": append_design("MO-2 will be closed once three runs qualify.\n"),
     "words-inside-words": lambda r: section_table(
         r, "| ID | Note |\n|---|---|\n| MO-2 | already planned; before any live order; "

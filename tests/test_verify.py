@@ -1332,3 +1332,37 @@ def test_a_run_commit_adds_no_check_record_nor_a_look_alike_folder(recorded: Pat
     found = {v["rule"]: v["path"] + v["message"] for v in json.loads(r.out)["violations"]
              if v["rule"] != "future-commit"}  # (amended now, after the pinned clock)
     assert r.code == 1 and list(found) == [rule] and path in found[rule], r.out
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["plain", "with-changes"])
+def test_a_merge_of_the_base_into_the_ops_branch_goes_past_the_hooks_to_verify(
+        recorded: Path, cli, edited: bool) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: `git merge main` on the ops branch with the hooks installed
+    was refused by commit-msg (no trailer block) and by the scope guard (main's reviewed
+    changes read as the operator's), though a plain merge of the base is what the README
+    calls fine. The hooks leave a merge to `verify`, which passes the plain one and
+    refuses one with changes."""
+    from evidencebot.guard.install import install_hooks
+
+    git(recorded, "switch", "-q", "main")
+    (recorded / "src" / "sizing.py").write_text("LOT = 100\n")
+    git(recorded, "add", "-A")
+    git(recorded, "commit", "-qm", "reviewed sizing")
+    git(recorded, "switch", "-q", OPS)
+    install_hooks(recorded, base="main", force=True)
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+           "GIT_AUTHOR_DATE": "2026-11-25T16:50:00Z",  # (before the pinned clock's now)
+           "GIT_COMMITTER_DATE": "2026-11-25T16:50:00Z"}
+    run = subprocess.run(["git", "-C", str(recorded), "merge", "--no-ff", "--no-commit", "main"],
+                         capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    if edited:
+        (recorded / "SESSION_LOG.md").write_text((recorded / "SESSION_LOG.md").read_text()
+                                                 + "\nan edit in the merge\n")
+        git(recorded, "add", "-A")
+    done = subprocess.run(["git", "-C", str(recorded), "commit", "-q", "--no-edit"],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
+    rules = [v["rule"] for v in json.loads(r.out)["violations"]]
+    assert (r.code, rules) == ((1, ["merge-with-changes"]) if edited else (0, [])), r.out

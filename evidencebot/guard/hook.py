@@ -85,10 +85,30 @@ def _json(hook: str | None, applies: bool, problems: Sequence[str], code: int,
     sys.stdout.write(json.dumps(doc) + "\n")
 
 
+def merging(repo: Path) -> bool:
+    """Whether the commit being made is a merge (git's MERGE_HEAD is there): its staged
+    change is what the other side brought (the base's reviewed code and config), which no
+    ops commit may make, and its message names no run. The hooks leave it to `verify`,
+    which passes the plain merge of the base and refuses one with changes
+    (`merge-with-changes`). Found by a newcomer: `git merge main` on the ops branch, which
+    the README calls fine, was refused."""
+    gitdir = repo / (os.environ.get("GIT_DIR") or ".git")
+    if gitdir.is_file():  # (a linked worktree: ".git" names its folder)
+        said = gitdir.read_text(encoding="utf-8", errors="replace").strip()
+        gitdir = repo / said.removeprefix("gitdir:").strip() if said.startswith("gitdir:") \
+            else gitdir
+    return (gitdir / "MERGE_HEAD").is_file()
+
+
 def pre_commit(base: str, *, as_json: bool = False, repo: Path = Path(".")) -> int:
     from .. import git
     from ..md import blocks as mdblocks
     from .changes import judge_staged
+
+    if merging(repo):
+        if as_json:
+            _json("pre-commit", False, [], 0)
+        return 0
 
     store = _blocks_store(repo)
     if store is not None:
@@ -161,6 +181,8 @@ def _commit_msg(file: Path, base: str, repo: Path) -> tuple[int, bool, list[str]
                          f"{why}\nFix: git runs this hook with the message file's path; "
                          "by hand, give the path of a file holding a commit message\n")
         return 2, False, [f"cannot read {file}: {why}"]
+    if merging(repo):
+        return 0, False, []
     rules = base_rules(repo, base, inherit_env=True)
     if not applies(current_branch(repo), rules, os.environ):
         return 0, False, []

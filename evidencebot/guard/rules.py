@@ -336,7 +336,24 @@ def closed_claims(lines: Sequence[str], watched: Collection[str]) -> list[tuple[
     from ..textsafe import skeleton
 
     return [(mo, a, b - 1) for a, b in _segments(lines)
-            for mo in closed_said(skeleton(" ".join(lines[a:b])), watched)]
+            for mo in sorted({m for said in _sentences(skeleton(" ".join(lines[a:b])))
+                              for m in closed_said(said, watched)})]
+
+
+def _sentences(text: str) -> list[str]:
+    """``text`` in its sentences, a short one (three words or fewer: "Closed.") read with
+    the one before it: a paragraph naming MO-2 in one sentence and saying in another that
+    the market closed early says no closure (found by a newcomer)."""
+    out: list[str] = []
+    for part in _SENTENCE_END.split(text):
+        if out and len(part.split()) <= _STATUS_WORDS:
+            out[-1] += " " + part
+        else:
+            out.append(part)
+    return out
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
 
 
 def says_closed(text: str) -> bool:

@@ -109,7 +109,8 @@ def _verify(ctx: Context, *, spec: str | None, end: str | None, describe: Descri
             assert base_only is not None
             whole.base_evidence(ctx, report, base_only.result())
             whole.rows_against_closure(ctx, report, ops, stop, set(shas))
-            whole.other_lines(ctx, report, stop)
+            if shas:  # (an empty range, a branch merged already, brings nothing to leave out)
+                whole.other_lines(ctx, report, stop)
     finally:
         for started in (ranged, base_only):
             if started is not None:

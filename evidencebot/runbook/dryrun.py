@@ -117,9 +117,11 @@ def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
     data = {"commit": code.commit, "dirty_paths": list(code.dirty_paths)}
     if code.dirty:
         shown = ", ".join(code.dirty_paths[:3]) + (" ..." if len(code.dirty_paths) > 3 else "")
-        return CheckResult("code", "WARN", f"the code under test differs from HEAD ({shown}): "
-                           "this run cannot qualify", "commit the change and merge it "
-                           f"through review into {base}, or undo it", data=data)
+        return CheckResult("code", "WARN", f"the code under test differs from HEAD or is not "
+                           f"in git ({shown}): Python can import it here, so this run cannot "
+                           f"qualify", f"commit it and merge it through review into {base}, "
+                           "or undo it; a file that is no code (a notebook's scratch module) "
+                           "goes out of the checkout or into .git/info/exclude", data=data)
     if not ctx.reviewed_at(ctx.now)(code.commit):  # (as the verdict will ask it)
         return CheckResult("code", "WARN", f"{head} is not on {base}: this run cannot "
                            "qualify", f"run on {base} (or a commit it holds): git switch {base}",
