@@ -5,6 +5,7 @@ health command that does not clearly pass fails, and a timeout not above the pap
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,7 +50,7 @@ def test_dry_run_runs_every_check_and_resolves_the_client_id(tmp_path: Path, por
     assert doc["client_id"] == 18  # 17 is held: the run would start with 18, as the probe found
     names = [c["name"] for c in doc["checks"]]
     assert names == ["window", "health", "kill-switch", "gateway", "client-id", "code",
-                     "wrapper", "parameters", "timeout", "documents"]
+                     "wrapper", "parameters", "timeout", "lock", "documents"]
     assert all(c["status"] == "PASS" for c in doc["checks"]), doc["checks"]
     assert nothing_written(repo)
     text = cli("--repo", repo, "run", "--dry-run")
@@ -237,4 +238,27 @@ def test_a_failed_check_says_first_when_the_working_tree_s_section_is_not_what_c
     assert wrapper["fix"].startswith("[burnin] of your evidencebot.toml is not what counts "
                                      "until it is merged (the base's is): commit it, merge it "
                                      "into main and push; else: "), wrapper["fix"]
+    assert nothing_written(repo)
+
+
+
+def test_a_dry_run_while_another_run_holds_the_lock_says_it_may_not_start(
+        tmp_path: Path, port: int, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: with a run in progress, the dry run said "would run" and exit
+    0; the run itself then met the lock and exited 3."""
+    repo = make_repo(tmp_path, port)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys\n"
+                               "from pathlib import Path\n"
+                               "from evidencebot.ledger.lock import hold\n"
+                               "with hold(Path(sys.argv[1]), wait=0):\n"
+                               "    print('held', flush=True); sys.stdin.read()", str(repo)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        r = cli("--repo", repo, "--json", "run", "--dry-run")
+        lock = next(c for c in json.loads(r.out)["checks"] if c["name"] == "lock")
+        assert r.code == 3 and lock["status"] == "FAIL"
+        assert lock["reason"].startswith("another run is in progress (pid ")
+    finally:
+        holder.communicate("")
     assert nothing_written(repo)

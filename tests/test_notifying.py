@@ -119,7 +119,12 @@ def test_close_command_notifies_the_closure(tmp_path: Path, port: int, cli,
         git(repo, "commit", "-qam", "no auto close")
     for hour in (9, 10, 11):
         at(monkeypatch, f"2026-11-25T{hour:02d}:05:00Z")
-        assert cli("--repo", repo, "run", "--no-push").code == 0
+        ran = cli("--repo", repo, "run", "--no-push")
+        assert ran.code == 0
+    # (the run that met the streak says what is next: found by a newcomer, to whom it said
+    # nothing with auto_close off)
+    assert "next: the streak is met: `evidencebot close MO-2` makes the closure commit" \
+        in ran.out + ran.err
     with receiver() as r:
         monkeypatch.setenv("EVIDENCEBOT_NOTIFY_URLS", r.url())
         closed = cli("--repo", repo, "close", "MO-2", "--no-push")

@@ -360,6 +360,10 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
                 and not closed)
 
     closes = completes(result.streak, ctx.streak().closed_by is not None)
+    if rule is not None and not rule.auto_close and result.status == "recorded" and \
+            result.streak >= rule.consecutive and not result.was_closed:
+        log.say(f"next: the streak is met: `evidencebot close {mo}` makes the closure "
+                "commit and its merge request (auto_close is off)")  # (a newcomer's wish)
     if not closes and push and result.status == "recorded":
         before = ctx.tip().sha
         _push(ctx, log)

@@ -132,4 +132,19 @@ def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
 def dry_run_checks(ctx: Context, run_plan: RunPlan) -> list[CheckResult]:
     """The checks `run --dry-run` adds to the pre-run checks."""
     return [code_check(ctx), wrapper_check(run_plan.argv, repo=ctx.repo),
-            *parameter_checks(run_plan.params, ctx.rules.qualify)]
+            *parameter_checks(run_plan.params, ctx.rules.qualify), lock_check(ctx)]
+
+
+def lock_check(ctx: Context) -> CheckResult:
+    """FAIL while another `run` holds the repository's lock: the run would meet it first
+    and exit 3 (found by a newcomer: the dry run said "would run")."""
+    from ..ledger.lock import Busy, hold
+
+    try:
+        with hold(ctx.repo, wait=0):
+            pass
+    except Busy as e:
+        return CheckResult("lock", "FAIL", str(e).split(";")[0],
+                           "wait for that run to end (`evidencebot next` says when the next "
+                           "may start)")
+    return CheckResult("lock", "PASS", "no other run holds the repository")
