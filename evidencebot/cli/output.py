@@ -278,14 +278,24 @@ def print_record(state: Any, result: Any) -> None:
         click.echo(text)
     if result.status != "unchanged":
         ctx = state.context()
-        if result.streak >= result.consecutive and not result.was_closed:
-            from ..milestone.describe import no_longer_qualifying
-
-            moved = no_longer_qualifying(ctx, ctx.streak().runs)
-            click.echo(f"  note: {moved}; `evidencebot status` and `verify` say which" if moved
-                       else f"  next: the streak is met: `evidencebot close {ctx.milestone}` "
-                       "makes the closure commit and its merge request")
+        said = streak_met(ctx, result)
+        if said:
+            click.echo(f"  {said}")
         click.echo(not_pushed(ctx))
+
+
+def streak_met(ctx: Any, result: Any) -> str | None:
+    """What a recorded run that met the streak says next (`record`, and `run` when it
+    does not close by itself): to close, or which of the streak's runs the base's
+    [qualify] of today no longer qualifies (`close` would be refused); None otherwise."""
+    if result.status == "unchanged" or result.streak < result.consecutive or result.was_closed:
+        return None
+    from ..milestone.describe import no_longer_qualifying
+
+    moved = no_longer_qualifying(ctx, ctx.streak().runs)
+    return (f"note: {moved}; `evidencebot status` and `verify` say which" if moved else
+            f"next: the streak is met: `evidencebot close {ctx.milestone}` makes the closure "
+            "commit and its merge request")
 
 
 def no_remote(remote: str) -> str:

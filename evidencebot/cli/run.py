@@ -20,6 +20,7 @@ from .output import (
     no_remote,
     record_lines,
     show_checks,
+    streak_met,
 )
 from .runlog import RunLog, run_log
 
@@ -360,10 +361,9 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
                 and not closed)
 
     closes = completes(result.streak, ctx.streak().closed_by is not None)
-    if rule is not None and not rule.auto_close and result.status == "recorded" and \
-            result.streak >= rule.consecutive and not result.was_closed:
-        log.say(f"next: the streak is met: `evidencebot close {mo}` makes the closure "
-                "commit and its merge request (auto_close is off)")  # (a newcomer's wish)
+    said = streak_met(ctx, result) if rule is not None and not rule.auto_close else None
+    if said:  # (found by a newcomer: a run that met the streak said nothing of it)
+        log.say(said)
     if not closes and push and result.status == "recorded":
         before = ctx.tip().sha
         _push(ctx, log)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..defaults import CHECKS_DIR, MILESTONE, VOIDS_DIR
 from .rules import EVIDENCE_ROOT, Rules, Violation, closed_claims, milestones_named
@@ -68,6 +68,8 @@ def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: 
     """Every violation of a code change: ``paths``, what it changed; ``documents``, the
     three documents' before and after; ``rules_seen``, the base's rules and the tip's;
     ``closed``, the milestones the history closed (text may say so)."""
+    from ..textsafe import skeleton  # (a path as a reader takes it: reports/evіdence/,
+    #                                     a Cyrillic і, is the evidence folder)
     folders = evidence_folders(rules_seen)
     out = [Violation(p, "evidence-in-code", "a change that is no ops commit writes under "
                      "the evidence folders", "evidence is written by evidencebot's ops "
@@ -75,7 +77,7 @@ def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: 
                      "change (a squashed merge of the ops branch drops their trailers: "
                      "merge it with a merge commit)")
            for p in sorted(set(paths)) if p.casefold().startswith(folders)
-           or (not p.isascii() and _looks_like(p).startswith(tuple(map(_looks_like, folders))))]
+           or (not p.isascii() and skeleton(p).startswith(tuple(map(skeleton, folders))))]
     open_ones = watched(rules_seen) - set(closed)
     for doc in documents:
         if doc.old == doc.new:
@@ -91,14 +93,6 @@ def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: 
         out += _rows_kept(doc, rules_seen)
         out += _streak_line_kept(doc, rules_seen)
     return out
-
-
-def _looks_like(path: str) -> str:
-    """A path as a reader takes it: case, width and look-alike letters aside
-    (`textsafe.skeleton`: reports/evіdence/, a Cyrillic і, is the evidence folder)."""
-    from ..textsafe import skeleton
-
-    return skeleton(path)
 
 
 def lines_of(data: bytes) -> list[str]:
@@ -183,6 +177,18 @@ def _claims(doc: Document, rules_seen: Sequence[Rules],
     return list(out.values())
 
 
+def _tables(data: bytes, section: str) -> list[Any]:
+    """Every table of ``section`` (`status_cells` and `done_cells` read them); none where
+    the section cannot be read (`status_cells` then finds the row gone)."""
+    from ..md import edit as mdedit
+
+    doc = mdedit.parse(data)
+    try:
+        return list(mdedit.tables(doc, mdedit.find_section(doc, section)))
+    except (mdedit.MarkdownEditError, ValueError, RecursionError):
+        return []
+
+
 def status_cells(data: bytes, section: str, milestones: Collection[str]) -> dict[str, str]:
     """Each milestone's status as the tables of ``section`` say it (rows named by its id,
     under a Status column; every table, so that a decoy put first hides no other), read
@@ -190,13 +196,8 @@ def status_cells(data: bytes, section: str, milestones: Collection[str]) -> dict
     from ..md import edit as mdedit
     from ..textsafe import skeleton
 
-    doc = mdedit.parse(data)
-    try:
-        tables = mdedit.tables(doc, mdedit.find_section(doc, section))
-    except (mdedit.MarkdownEditError, ValueError, RecursionError):
-        return {}
     found: dict[str, list[str]] = {}
-    for table in tables:
+    for table in _tables(data, section):
         try:
             col = table.column("Status")
         except mdedit.MarkdownEditError:
@@ -259,16 +260,10 @@ def done_cells(data: bytes, section: str,
     called ("**Status**", "State", a "#" column first), as `textsafe.skeleton` reads them
     (as (milestone, cell) pairs). A table of ``section`` that cannot be read gives none:
     `status_cells` finds the row gone."""
-    from ..md import edit as mdedit
     from ..textsafe import skeleton
 
-    doc = mdedit.parse(data)
-    try:
-        tables = mdedit.tables(doc, mdedit.find_section(doc, section))
-    except (mdedit.MarkdownEditError, ValueError, RecursionError):
-        return Counter()
     out: Counter[tuple[str, str]] = Counter()
-    for table in tables:
+    for table in _tables(data, section):
         for row in table.rows:
             cells = [skeleton(c) for c in row]
             for mo in milestones_named(" | ".join(cells), milestones):

@@ -314,14 +314,11 @@ def _segments(lines: Sequence[str]) -> list[tuple[int, int]]:
     # a heading with a short block under it that says closed, as a status reads ("### MO-2",
     # "**CLOSED**"); a sentence under a heading is its own (honest text: "the LSE is
     # closed"), and so is a heading that says it ("## W-8 closed", "- Milestone: MO-2")
-    from ..textsafe import skeleton
-
     heads = [(a, b) for a, b in out if (b - a == 1 and lines[a].lstrip(" ").startswith("#"))
              or (b - a > 1 and _SETEXT.match(lines[b - 1]))]
     for a, b in heads:
         c, d = next(((c, d) for c, d in out if c >= b), (b, b))
-        if d - c == 1 and len(lines[c].split()) <= _STATUS_WORDS \
-                and CLOSED_WORD.search(skeleton(lines[c])):
+        if d - c == 1 and len(lines[c].split()) <= _STATUS_WORDS and says_closed(lines[c]):
             out.append((a, d))
     return out
 

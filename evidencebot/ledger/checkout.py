@@ -26,21 +26,22 @@ def code_state(repo: Path, code_paths: list[str]) -> CodeState:
     # A submodule's changes count whatever a .gitmodules or the config says (ignore = all
     # or dirty would hide code the run used); the local settings that let git trust a
     # file's stat (or an fsmonitor hook) over its content are set back to git's defaults.
-    beside, shadows = _beside_scripts(repo, code_paths)
+    folders = _script_folders(repo, code_paths)
+    beside, shadows = _beside_scripts(repo, folders)
     raw = git.run(repo, *_LOOK_AT_CONTENT, "status", "--porcelain=v1", "-z",
                   "--untracked-files=all", "--ignore-submodules=none", "--", *specs, *beside,
                   *_ATTRIBUTE_FILES, env=_NO_SYSTEM_ATTRIBUTES)
-    folders = _script_folders(repo, code_paths)
+
+    def code(p: str, ignored: bool) -> bool:
+        """(an ignored module below a folder counts inside a package only: a build/lib/
+        copy, a venv's activate_this.py, node_modules' Python made every run dirty)"""
+        return _under(p, specs) or f"/{p}".endswith("/.gitattributes") or \
+            _importable(p, folders, repo=repo if ignored else None)
+
     found = [*_porcelain_paths(raw.decode("utf-8", "replace")),
              *_hidden_changes(repo, [*specs, *beside])]
-    ignored = _ignored_code(repo, specs, beside)
-    paths = [p for p in dict.fromkeys(found) if _under(p, specs)
-             or f"/{p}".endswith("/.gitattributes") or _importable(p, folders)]
-    # (an ignored module below a folder counts inside a package only: a build/lib/ copy, a
-    # venv's activate_this.py, node_modules' Python made every run dirty)
-    paths += [p for p in ignored if p not in paths and (
-        _under(p, specs) or f"/{p}".endswith("/.gitattributes")
-        or _importable(p, folders, repo=repo))]
+    paths = [p for p in dict.fromkeys(found) if code(p, False)]
+    paths += [p for p in _ignored_code(repo, specs, beside) if p not in paths and code(p, True)]
     paths += [p for p in _local_attributes(repo) if p not in paths]
     if shadows:  # (asked alone: beside the globs, git lists no repository of its own there)
         raw = git.run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all",
@@ -143,8 +144,9 @@ def _under(path: str, specs: list[str]) -> bool:
                path.startswith(s.rstrip("/") + "/") for s in specs)
 
 
-def _beside_scripts(repo: Path, code_paths: list[str]) -> tuple[list[str], list[str]]:
-    """The pathspecs of the modules beside a code path that is a file (main.py), which
+def _beside_scripts(repo: Path, folders: list[str]) -> tuple[list[str], list[str]]:
+    """The pathspecs of the modules in ``folders`` (`_script_folders`: the checkout's top,
+    and the folder of a code path that is a file, main.py), which
     count as code whether in git (changed) or not: `python main.py` puts its folder first
     on the import path, so a json.py there shadows the standard library's, and a
     helpers.py it imports is code it runs, whether or not the folder is a code path. The
@@ -157,12 +159,8 @@ def _beside_scripts(repo: Path, code_paths: list[str]) -> tuple[list[str], list[
     repository of its own (git lists nothing inside) that Python would import: those, by
     name, as the second list."""
     specs = [f":(glob){'' if f == '.' else f + '/'}{name}{ext}"
-             for f in _script_folders(repo, code_paths) for name in ("*", "*/**/*")
-             for ext in _SUFFIXES]
-    shadows: list[str] = []
-    for f in _script_folders(repo, code_paths):
-        shadows += [f":(literal){p}" for p in _links_and_repositories(repo, f)]
-    return specs, shadows
+             for f in folders for name in ("*", "*/**/*") for ext in _SUFFIXES]
+    return specs, [f":(literal){p}" for f in folders for p in _links_and_repositories(repo, f)]
 
 
 def _links_and_repositories(repo: Path, folder: str) -> list[str]:
