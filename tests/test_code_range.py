@@ -517,6 +517,9 @@ SAID_CLOSED: dict[str, tuple[Callable[[Path], None], str]] = {
     "two-dashes": (append_design("MO--2 is closed.\n"), "milestone-closed-by-hand"),
     "a-short-sentence-after": (append_design("MO-2, the burn-in. Closed.\n"),
                                "milestone-closed-by-hand"),
+    "a-sentence-pointing-back": (append_design("MO-2 (Step 1A burn-in). This milestone is "
+                                               "now closed after three runs.\n"),
+                                 "milestone-closed-by-hand"),
     "beside-the-evidence-folders": (lambda r: (
         (r / "reports" / "evidence").mkdir(parents=True),
         (r / "reports" / "evidence" / "MO-2.md").write_text("# Close MO-2\n")),

@@ -338,12 +338,14 @@ def closed_claims(lines: Sequence[str], watched: Collection[str]) -> list[tuple[
 
 
 def _sentences(text: str) -> list[str]:
-    """``text`` in its sentences, a short one (three words or fewer: "Closed.") read with
-    the one before it: a paragraph naming MO-2 in one sentence and saying in another that
-    the market closed early says no closure (found by a newcomer)."""
+    """``text`` in its sentences: a paragraph naming MO-2 in one sentence and saying in
+    another that the market closed early says no closure (found by a newcomer). A sentence
+    is read with the one before it when it is short (three words or fewer: "Closed.") or
+    points back at it ("This milestone is now closed.", "It closed on runs 4-6.", "The
+    burn-in streak is closed."): my own adversary try of the split."""
     out: list[str] = []
     for part in _SENTENCE_END.split(text):
-        if out and len(part.split()) <= _STATUS_WORDS:
+        if out and (len(part.split()) <= _STATUS_WORDS or _POINTS_BACK.search(part)):
             out[-1] += " " + part
         else:
             out.append(part)
@@ -351,6 +353,8 @@ def _sentences(text: str) -> list[str]:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
+_POINTS_BACK = re.compile(r"\b(?:it|its|this|that|these|they|milestone|burn ?-?in|streak|"
+                          r"gate|step ?1a)\b")
 
 
 def says_closed(text: str) -> bool:
