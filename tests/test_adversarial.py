@@ -771,6 +771,22 @@ def streak_by_recording_order(lab: Lab) -> Hand:
     return Hand(committed=tuple(forged), verify_args=("--range", f"main..{OPS}"))
 
 
+def block_after_scissors(lab: Lab) -> Hand:
+    """The last run's commit re-made: its trailer block (what git reads) gains a second
+    Evidence-Outcome and a key outside the contract, and a clean copy of the block follows
+    a scissors line (which git's trailer parser stops at; found by an adversary: the copy
+    was validated, git's block never)."""
+    shas = ops_commits(lab)
+
+    def edit(_i: int, m: str) -> str:
+        block = m.rstrip("\n").rsplit("\n\n", 1)[1]
+        return (f"{m.rstrip()}\nEvidence-Outcome: non-qualifying\nReviewed-By: nobody\n\n"
+                f"# {'-' * 24} >8 {'-' * 24}\n{block}\n")
+    forged = replay(lab, shas[-1:], shas[-2], edit)
+    lab.git("update-ref", f"refs/heads/{OPS}", forged[-1])
+    return Hand(committed=tuple(forged), verify_args=("--range", f"main..{OPS}"))
+
+
 def merged_into_main(lab: Lab) -> Hand:
     before = lab.rev("main") or ""
     lab.git("switch", "-q", "main")
@@ -1504,6 +1520,9 @@ ATTEMPTS: list[Attempt] = [
     A("r7-streak-trailers-in-recording-order", 7, "runs recorded out of time order whose "
       "Burnin-Streak trailers count 1/3, 2/3, 3/3 in recording order",
       streak_by_recording_order, expect_verify=True, base="bare"),
+    A("r14-a-second-trailer-block-after-a-scissors-line", 14, "a run commit whose trailer "
+      "block holds a second outcome, and a clean copy follows a scissors line",
+      block_after_scissors, expect_verify=True),
     A("r7-own-tracker-row-rewritten", 7, "a non-qualifying run's commit re-made with its "
       "tracker row saying qualifying", own_row_rewritten, expect_verify=True),
     A("r7-streak-line-set-by-hand", 7, "a hand commit after a non-qualifying run sets the "

@@ -176,6 +176,19 @@ def test_the_divider_line_is_named() -> None:
     assert any(p.startswith("line 4 ('--- notes') is a '---' line") for p in validate(message))
 
 
+@pytest.mark.parametrize("line", ["# a note", f"# {'-' * 24} >8 {'-' * 24}", "#"])
+def test_a_comment_line_in_a_committed_message_is_named(line: str) -> None:
+    """git's trailer parser skips a comment line and stops at a scissors line, so the
+    block git reads is not the message's last paragraph: a committed ops message holds
+    none (the hook reads the message before git cleans it, comments and all, and drops
+    them as git will)."""
+    trailers = GOOD_CHECK.split("\n\n", 1)[1]
+    message = f"refused\n\nbody\n{line}\n\n{trailers}"
+    assert any(p.startswith(f"line 4 ({line[:40]!r}) starts with '#'")
+               for p in validate(message)), validate(message)
+    assert not validate(GOOD_CHECK)
+
+
 @pytest.mark.parametrize("sep", ["\x0c", "\xa0", "\u3000", "\x0b"], ids=["ff", "nbsp", "ideographic", "vt"])
 def test_a_line_git_does_not_call_blank_does_not_split_the_trailer_block(sep: str) -> None:
     """git splits paragraphs only at lines of spaces, tabs and CRs: a line of a form feed or

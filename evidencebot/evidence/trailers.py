@@ -234,6 +234,11 @@ def parse_block(message: str) -> tuple[list[tuple[str, str]], list[str]]:
 # git's divider (trailer.c, find_patch_start): a line that starts with "---" and then a
 # space, a tab, a CR or its end. interpret-trailers reads no trailer after one.
 _DIVIDER = re.compile(r"^---[ \t\r\n]", re.MULTILINE)
+# A comment line (git's comment character, which every trailer read pins to "#"): git's
+# trailer parser skips it and stops at a scissors line, so the block git reads and the
+# message's last paragraph differ (found by an adversary: a second block after a scissors
+# line was validated while git's went unchecked). evidencebot writes none.
+_COMMENT = re.compile(r"^#", re.MULTILINE)
 _ALLOWED = {kind: frozenset(REQUIRED[kind]) | frozenset(OPTIONAL[kind]) for kind in KINDS}
 
 
@@ -261,6 +266,12 @@ def check(pairs: Sequence[tuple[str, str]], junk: Sequence[str], message: str) -
         shown = message.split("\n")[at][:40]
         problems.append(f"line {at + 1} ({shown!r}) is a '---' line: git interpret-trailers "
                         "stops reading there")
+    hashed = _COMMENT.search(message) if "#" in message else None
+    if hashed:
+        at = message.count("\n", 0, hashed.start())
+        shown = message.split("\n")[at][:40]
+        problems.append(f"line {at + 1} ({shown!r}) starts with '#': git reads it as a "
+                        "comment, and no trailer after a scissors line")
     for ln in junk:
         problems.append(f"not a trailer in the trailer block: {ln.strip()!r}")
     seen: dict[str, str] = {}
