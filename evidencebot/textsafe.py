@@ -149,6 +149,20 @@ def skeleton(text: str) -> str:
     return " ".join(text.casefold().translate(_INLINE).split())
 
 
+def shown(text: str) -> str:
+    """``text`` (a table cell) as a reader sees it, case and letters kept: a link's text,
+    Markdown's inline marks, Unicode compatibility forms (full-width digits), characters no
+    one sees and runs of white space aside. A run id written as a link, in code or with a
+    zero-width space reads as the id (found by an adversary: such a row went unread)."""
+    if "](" in text:
+        text = _LINK.sub(r"\1", text)
+    if not text.isascii():
+        import unicodedata
+
+        text = _IGNORABLE.sub("", unicodedata.normalize("NFKC", text))
+    return " ".join(text.translate(_INLINE).split())
+
+
 def whole_number(text: str) -> int | None:
     """``text`` as a whole number when it is ASCII digits and nothing else, else None.
     (`str.isdigit` also takes "²" and "١٢", and `int` refuses the first: a superscript in a

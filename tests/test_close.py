@@ -18,6 +18,7 @@ from conftest import git, other_operator
 from evidencebot.guard.install import install_hooks
 from evidencebot.sim.demo import make_remote
 from evidencebot.sim.trading_repo import report, write_repo, write_report
+from evidencebot.textsafe import shown
 
 OPS = "ops/evidence"
 NOW = datetime(2026, 11, 25, 17, 0, tzinfo=UTC)
@@ -555,6 +556,12 @@ BASE_ROWS = {
                 "non-qualifying | desk review |",
     # in a second table of the tracker's section (its rows are read too)
     "second-table": "| Run ID | Outcome |\n|---|---|\n| 20261125T114958Z | non-qualifying |",
+    # there, a run id as a link, and a session known by words and its day (found by an
+    # adversary: only a bare run id was read there)
+    "second-table-link": "| Run | Outcome |\n|---|---|\n"
+                         "| [20261125T114958Z](https://desk.example/1) | non-qualifying |",
+    "second-table-words": "| Run | Date (UTC) | Outcome |\n|---|---|---|\n"
+                          "| by hand, desk 2 | 2026-11-25 | non-qualifying |",
     # any time it can mean counts (found by an adversary: placed at the latest, after the
     # closure's runs, these contradicted nothing): its Date a day off its stamp, and a row
     # known by its day only
@@ -569,9 +576,9 @@ def row_on_main(repo: Path, row: str, monkeypatch: pytest.MonkeyPatch) -> str:
     committed before the pinned clock's now and pushed; its run id."""
     backlog = repo / "IMPLEMENTATION_BACKLOG.md"
     text = backlog.read_text(encoding="utf-8")
-    if row.startswith("| Run ID |"):  # (a table of its own, below the tracker's)
+    if row.startswith("| Run"):  # (a table of its own, below the tracker's)
         text, run_id = text.replace("\n## Later", f"\n{row}\n\n## Later", 1), \
-            row.rsplit("\n", 1)[1].split(" | ")[0].strip("| ")
+            shown(row.rsplit("\n", 1)[1].split(" | ")[0].strip("| "))
     else:
         line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
         text, run_id = text.replace(line, f"{line}\n{row}", 1), row.split(" | ")[2]
@@ -652,6 +659,51 @@ def test_close_is_refused_when_a_failing_row_on_main_breaks_the_streak(  # type:
         f"{run_id} on origin/main (not qualifying) breaks the streak "
         "between two of its runs\nFix: merge main into the ops branch"), r.err
     assert git(repo, "rev-parse", OPS).strip() == tip
+
+
+def test_a_milestone_row_whose_id_is_in_emphasis_or_code_is_its_row(  # type: ignore[no-untyped-def]
+        tmp_path: Path, cli) -> None:
+    """Found by a newcomer: `**MO-2**` in the design's table and `` `MO-2` `` in the
+    backlog's were "no row 'MO-2'" to the documents check (and to `close`), while the scope
+    guard read them as MO-2's. A reader sees MO-2: close writes CLOSED there."""
+    repo, _remote = make(tmp_path, "none")
+    for name, form in (("PROJECT_DESIGN.md", "**MO-2**"), ("IMPLEMENTATION_BACKLOG.md", "`MO-2`")):
+        doc = repo / name
+        doc.write_text(doc.read_text(encoding="utf-8").replace("| MO-2 |", f"| {form} |"),
+                       encoding="utf-8")
+    git(repo, "commit", "-qam", "milestone ids in emphasis")
+    git(repo, "push", "-q", "origin", "main")
+    for n in range(1, 4):
+        record(cli, repo, tmp_path, n)
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 0, r.err
+    design = git(repo, "show", f"{OPS}:PROJECT_DESIGN.md")
+    row = next(ln for ln in design.splitlines() if ln.startswith("| **MO-2** |"))
+    assert "CLOSED" in row and "OPEN" not in row
+    assert "| `MO-2` | CLOSED |" in git(repo, "show", f"{OPS}:IMPLEMENTATION_BACKLOG.md")
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
+
+
+def test_close_waits_for_runs_that_finish_after_now(tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a newcomer: `record` takes a report ending up to the clock skew after now
+    (a wrapper's clock a little ahead), and `close` then made and pushed a closure dated
+    before its runs finished, which verify refused (closure-before-runs). It waits."""
+    repo, _remote = make(tmp_path, "none")
+    now = NOW.replace(hour=14)  # (inside the window)
+    monkeypatch.setenv("EVIDENCEBOT_NOW", now.isoformat())
+    for n, ends in enumerate((-70, -35, 2)):  # the last ends two minutes from now
+        doc = report(finished=now + timedelta(minutes=ends))
+        assert cli("--repo", repo, "record", write_report(tmp_path / f"r{n}.json", doc)).code == 0
+    tip = git(repo, "rev-parse", OPS)
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 1 and r.err.startswith(
+        "evidencebot: error: MO-2 cannot close yet: its last run finishes at 2026-11-25 "
+        "14:02:00 UTC, after now (14:00:00 UTC)"), r.err
+    assert "again after 14:02:00 UTC" in r.err and git(repo, "rev-parse", OPS) == tip
+    monkeypatch.setenv("EVIDENCEBOT_NOW", (now + timedelta(minutes=3)).isoformat())
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
 
 
 def test_a_rebuild_on_the_new_tip_refuses_what_record_refuses(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

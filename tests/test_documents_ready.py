@@ -96,3 +96,21 @@ def test_the_dry_run_says_the_documents_take_the_evidence(repo: Path, cli) -> No
     checks = {c["name"]: c for c in json.loads(dry.out)["checks"]}
     assert checks["documents"]["status"] == "PASS"
     assert "MO-2's status row" in checks["documents"]["reason"]
+
+
+def test_the_dry_run_warns_of_text_on_the_base_that_says_the_milestone_closed(  # type: ignore[no-untyped-def]
+        repo: Path, cli) -> None:
+    """Found by a newcomer: a sentence on main read as "MO-2 closed" made every ops merge
+    request's verify fail, while the dry run said the documents were fine. It warns (the
+    runs still record), naming the line and wordings read as open."""
+    design = repo / "PROJECT_DESIGN.md"
+    design.write_text(design.read_text() + "\nOnce MO-2 is closed, the live rehearsal starts.\n")
+    git(repo, "commit", "-qam", "a note")
+    line = len(design.read_text().splitlines())
+    dry = cli("--repo", repo, "--json", "run", "--dry-run", "--skip-checks")
+    documents = {c["name"]: c for c in json.loads(dry.out)["checks"]}["documents"]
+    assert documents["status"] == "WARN", documents
+    assert documents["reason"].startswith(f"PROJECT_DESIGN.md:{line} says MO-2 closed")
+    assert '"will be closed"' in documents["fix"]
+    v = cli("--repo", repo, "--json", "verify", "--range", "main..main")
+    assert [x["rule"] for x in json.loads(v.out)["violations"]] == ["milestone-closed-by-hand"]

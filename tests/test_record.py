@@ -129,6 +129,33 @@ def test_crlf_and_bom_documents_stay_byte_exact(tmp_path: Path, cli, newline: by
         assert len(kept) >= len(old_lines) - 1  # at most the streak line was rewritten
 
 
+def test_documents_moved_by_docs_settings_are_evidence_there(trading_repo: Path, tmp_path: Path,
+                                                             cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: with the documents moved to docs/ by `[docs]`, every record was
+    refused as touching no evidence path. The documents `[docs]` names are evidence paths,
+    judged by the document rules as ever: a hand edit outside their sections is refused."""
+    names = ("IMPLEMENTATION_BACKLOG.md", "SESSION_LOG.md", "PROJECT_DESIGN.md")
+    (trading_repo / "docs").mkdir()
+    git(trading_repo, "mv", *names, "docs/")
+    config = trading_repo / "evidencebot.toml"
+    config.write_text(config.read_text() + "\n[docs]\n" + "".join(
+        f'{key} = "docs/{name}"\n' for key, name in zip(("backlog", "session_log", "design"),
+                                                       names, strict=True)))
+    git(trading_repo, "commit", "-qam", "documents under docs/")
+    r = cli("--repo", trading_repo, "record", rep(tmp_path))
+    assert r.code == 0, r.err
+    changed = git(trading_repo, "diff", "--name-only", f"main..{OPS}", "--", "docs").split()
+    assert changed == ["docs/IMPLEMENTATION_BACKLOG.md", "docs/SESSION_LOG.md"]
+    assert cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}").code == 0
+    git(trading_repo, "switch", "-q", OPS)
+    design = trading_repo / "docs" / "PROJECT_DESIGN.md"
+    design.write_text("# Edited by hand\n" + design.read_text())
+    git(trading_repo, "commit", "-qam", "x", "--no-verify")
+    v = cli("--repo", trading_repo, "--json", "verify", "--range", f"main..{OPS}")
+    assert v.code == 1 and {x["rule"] for x in json.loads(v.out)["violations"]} >= {
+        "section-heading-changed"}, v.out
+
+
 def test_operator_tree_index_and_branch_are_untouched(trading_repo: Path, tmp_path: Path,
                                                       cli) -> None:  # type: ignore[no-untyped-def]
     git(trading_repo, "switch", "-q", "-c", "feature/x")

@@ -361,13 +361,26 @@ def test_a_second_table_of_runs_in_the_tracker_section_is_read_and_others_are_no
     legend = "| Outcome | Meaning |\n|---|---|\n| non-qualifying | ran, did not pass |\n"
     notes = "| Run ID | Note |\n|---|---|\n| 20261105T100000Z | to run on Thursday |\n"
     desk = ("| Run | Outcome (desk) |\n|---|---|\n| `20261104T100000Z` | failed |\n"
-            "| <run id> | <outcome> |\n")  # (a template row names no run)
+            "| <run id> | <outcome> |\n| \u2014 | n/a |\n")  # (template rows name nothing)
+    # found by an adversary: a run cell other than a bare run id was not read there
+    by_hand = ("| Run | Date (UTC) | Outcome |\n|---|---|---|\n"
+               "| [20261105T110000Z](https://desk.example/5) | 2026-11-05 | non-qualifying |\n"
+               "| manual | 2026-11-06 | non-qualifying |\n"
+               "| 20261107T090000Z (desk) |  | non-qualifying |\n"
+               "| \uff12\uff10\uff12\uff16\uff11\uff11\uff10\uff18T090000Z\u200b |  | failed |\n"
+               "|  |  | non-qualifying |\n"  # (named by nothing: it breaks every streak)
+               "| <run id> | <YYYY-MM-DD> | <outcome> |\n")
     backlog = (f"# B\n\n## Step 1A Burn-In Tracker\n\n{tracker}\n{limits}\n{legend}\n"
-               f"{notes}\n{corrections}\n{desk}\n## Later\n").encode()
+               f"{notes}\n{corrections}\n{desk}\n{by_hand}\n## Later\n").encode()
     assert tracker_rows(backlog, "Step 1A Burn-In Tracker") == [
         ("20261104T100000Z", "2026-11-04", "qualifying", ""),
         ("20261104T100000Z", "2026-11-04", "non-qualifying", ""),
-        ("20261104T100000Z", "", "failed", "")]
+        ("20261104T100000Z", "", "failed", ""),
+        ("20261105T110000Z", "2026-11-05", "non-qualifying", ""),
+        ("manual", "2026-11-06", "non-qualifying", ""),
+        ("20261107T090000Z (desk)", "", "non-qualifying", ""),
+        ("20261108T090000Z", "", "failed", ""),
+        ("", "", "non-qualifying", "")]
 
 
 @pytest.mark.parametrize(("run_id", "date", "seconds", "at"), [

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..defaults import STREAK_LINE
 from ..frozen import frozen
-from ..textsafe import whole_number
-from .trailers import FORMS, OUTCOMES, RESETS
+from ..textsafe import shown, whole_number
+from .trailers import OUTCOMES, RESETS
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -209,9 +209,13 @@ def _other_runs(table: Any) -> list[Fields]:
     run id column and an outcome column, their headers read leniently (case, spacing,
     punctuation, emphasis, Unicode compatibility forms and invisible characters aside,
     words around them too: `**Run-ID**`, `run_id`, `Run`, `Outcome (desk)`,
-    `Ｏｕｔｃｏｍｅ`), each row that names a run (its id in code or emphasis too; a row there
-    says what it says; a legend of outcomes, a table of notes, a template row, is no row
-    of runs)."""
+    `Ｏｕｔｃｏｍｅ`). Each row is read as the tracker's are (its run cell as `shown`: a
+    link's text, code, full-width digits), but a row that names no run, no day and no
+    outcome (a template row `| <run id> | <outcome> |`, `| | n/a |`): a row of a session
+    known by words ("manual 2026-11-24") breaks as the tracker's would (found by an
+    adversary: only rows whose run cell was a bare run id were read, and a failed session
+    written as a link broke nothing). A legend of outcomes or a table of notes is no table
+    of runs."""
     keys = [_header_key(h) for h in table.header]
 
     def first(test: Callable[[str], bool]) -> int | None:
@@ -227,12 +231,21 @@ def _other_runs(table: Any) -> list[Fields]:
     def cell(r: tuple[str, ...], i: int | None) -> str:
         return r[i] if i is not None and i < len(r) else ""
 
-    named = ((cell(r, run).strip().strip("`*_ "), r) for r in table.rows)
-    return [(run_id, cell(r, date), cell(r, outcome).strip().lower(), cell(r, seconds))
-            for run_id, r in named if _RUN_ID.fullmatch(run_id)]
+    read = ((shown(cell(r, run)), cell(r, date), cell(r, outcome).strip().lower(),
+             cell(r, seconds)) for r in table.rows)
+    return [f for f in read if not (_placeholder(f[0]) and _placeholder(f[2])
+                                    and _DAY.search(shown(f[1])) is None)]
 
 
-_RUN_ID = re.compile(FORMS["Evidence-Run-Id"])
+def _placeholder(cell: str) -> bool:
+    """Whether a cell says nothing: empty, a template's ``<…>``, a dash, n/a."""
+    plain = shown(cell).strip("*_` ").casefold()
+    return not plain or _TEMPLATE.fullmatch(plain) is not None
+
+
+_TEMPLATE = re.compile(r"<[^<>]*>|[-\u2013\u2014.\u2026]+|n/?a|tbd|none")
+
+
 
 
 def _header_key(cell: str) -> str:

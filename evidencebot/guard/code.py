@@ -31,7 +31,14 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from ..defaults import CHECKS_DIR, MILESTONE, VOIDS_DIR
-from .rules import EVIDENCE_ROOT, Rules, Violation, closed_claims, milestones_named
+from .rules import (
+    EVIDENCE_ROOT,
+    READ_AS_OPEN,
+    Rules,
+    Violation,
+    closed_claims,
+    milestones_named,
+)
 
 REGULAR = ("100644", "100755")
 ROLES = ("design", "backlog", "session_log")
@@ -172,7 +179,8 @@ def _claims(doc: Document, rules_seen: Sequence[Rules],
                     doc.path, "milestone-closed-by-hand", f"it says {mo} closed, in a change "
                     "that is not its closure: only `evidencebot close` closes a milestone "
                     "(its closure names the runs)", "reword it so it does not read as "
-                    f"closed; once the streak holds, `evidencebot close {mo}` closes it",
+                    f"closed ({READ_AS_OPEN}); once the streak holds, `evidencebot close "
+                    f"{mo}` closes it",
                     (a + 1, b + 1))
     return list(out.values())
 

@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from ..defaults import STREAK_LINE
+from ..textsafe import shown
 from . import tracker
 from .rules import (
     BY_HAND,
@@ -246,7 +247,8 @@ def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
         a = t_old.rows[i1 + k - t_old.first_row]
         b = t_new.rows[j1 + k - t_new.first_row]
         line = (j1 + k + 1, j1 + k + 1)
-        if not a or not MO_ID.match(a[0]):
+        mo = shown(a[0]) if a else ""  # (`**MO-2**` is MO-2's row, as `close` finds it)
+        if not MO_ID.match(mo):
             out.append(Violation(ch.path, "outside-allowed-section",
                                  "a row that is not an MO-* row", outside.fix, line, section))
             continue
@@ -269,9 +271,9 @@ def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
                                      f"only {' and '.join(fixed_cols)} may change here",
                                      line, section))
             elif name.lower() == "status":
-                out += _status_change(ch, a[0], x, y, line, section, rules, streak_of)
+                out += _status_change(ch, mo, x, y, line, section, rules, streak_of)
             elif says_closed(y) and not says_closed(x):
-                out += closed_early(ch.path, a[0], f"{a[0]} {name!r} says it closed", line,
+                out += closed_early(ch.path, mo, f"{mo} {name!r} says it closed", line,
                                     section, rules, streak_of)
     return out
 

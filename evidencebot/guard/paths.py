@@ -310,9 +310,12 @@ def case_twins(changes: Sequence[Change], existing: Names) -> list[Violation]:
 def _allowed(path: str, rules: Rules) -> bool:
     # Forbidden paths match whatever the case (`SRC/x` is `src/x` on a case-insensitive
     # disk); allowed paths must match exactly.
+    # The documents `[docs]` names are evidence wherever they are (found by a newcomer:
+    # moved to docs/, every record was refused), their sections judged by the document
+    # rules.
     if matcher(ALWAYS_FORBIDDEN + rules.forbidden_paths, True)(path.casefold()):
         return False
-    return matcher(rules.allowed_paths)(path)
+    return path in rules.documents or matcher(rules.allowed_paths)(path)
 
 
 def _case_variant(path: str) -> bool:
@@ -326,4 +329,6 @@ def _why_forbidden(path: str, rules: Rules) -> str:
     for p in ALWAYS_FORBIDDEN:
         if glob_match(path.casefold(), p.casefold()):
             return "ops commits may not change their own rules, hooks or CI"
-    return "not an evidence path (allowed: " + ", ".join(rules.allowed_paths) + ")"
+    allowed = dict.fromkeys((*rules.allowed_paths, rules.session_log, rules.backlog,
+                             rules.design))
+    return "not an evidence path (allowed: " + ", ".join(allowed) + ")"

@@ -167,15 +167,22 @@ def _closure_date(ctx: Context, c: OpsCommit, s: streaks.Streak, add: Add) -> No
     """A closure is dated after the runs it names finished: its documents say when the
     milestone closed (re-rendered from its author date), and a date before its runs would
     be false everywhere the reviewer looks."""
-    ends = [datetime.fromisoformat(r.finished) for r in s.evidence_runs if r.finished]
-    if not ends:
+    last = runs_end(s)
+    if last is None:
         return
     authored = git.out(ctx.repo, "show", "-s", "--format=%aI", c.sha).strip()
     dated = min(git_date(d) for d in (c.date, authored) if d)
-    if dated < max(ends):
+    if dated < last:
         add("closure-before-runs", f"the closure is dated {dated:%Y-%m-%d %H:%M %Z}, before "
-            f"the runs it names finished ({max(ends):%Y-%m-%d %H:%M %Z})",
+            f"the runs it names finished ({last:%Y-%m-%d %H:%M %Z})",
             "close with `evidencebot close` on a clock that is right: " + DROP)
+
+
+def runs_end(s: streaks.Streak) -> datetime | None:
+    """When the last of the runs a closure of ``s`` names finished (None: no run says):
+    a closure dated before it is `closure-before-runs`, and `close` waits for it."""
+    ends = [datetime.fromisoformat(r.finished) for r in s.evidence_runs if r.finished]
+    return max(ends, default=None)
 
 
 def parent_backlog(ctx: Context, c: OpsCommit, changes: Sequence[Change]) -> bytes | None:

@@ -16,6 +16,7 @@ from ..evidence.history import OpsCommit
 from ..evidence.rows import HandRow
 from ..evidence.streak import named_runs
 from ..guard import changes as guard
+from ..guard.rules import READ_AS_OPEN
 from .findings import Finding, Report
 from .workspace import Context
 
@@ -187,24 +188,30 @@ def read_closed(ctx: Context, report: Report, closed: set[str], rev: str,
                 blame: str | None = None) -> None:
     """No text in the documents at ``rev`` (PROJECT_DESIGN.md, the backlog) says a
     milestone closed while the history holds no closure of it (``closed``;
-    `code.claims`): however it got there (a code merge request merged past its `verify`
+    `said_closed`): however it got there (a code merge request merged past its `verify`
     job, a spelling no rule knew), a reader would be shown a closure of no runs.
     ``blame``: the commit the finding names (``rev`` by default)."""
+    said = {(f.rule, f.path, f.lines) for f in report.findings}  # (a code change's own
+    for path, mo, lines in said_closed(ctx, closed, rev):  # once)
+        if ("milestone-closed-by-hand", path, lines) not in said:
+            report.findings.append(Finding(
+                blame or rev, "milestone-closed-by-hand", f"it says {mo} closed, and no "
+                "closure in the history closed it", f"reword it on the base (a code merge "
+                f"request; {READ_AS_OPEN}); `evidencebot close {mo}` closes it once the "
+                "streak holds", path, lines))
+
+
+def said_closed(ctx: Context, closed: set[str], rev: str) -> list[tuple[str, str, tuple[int, int]]]:
+    """(path, milestone, its lines, 1-based) of each text in the documents at ``rev`` that
+    says a milestone closed which no closure in ``closed`` closed (`code.claims`)."""
     from ..guard.code import claims, watched
 
     open_ones = watched([ctx.guard_rules]) - closed
     rules = ctx.guard_rules
-    said = {(f.rule, f.path, f.lines) for f in report.findings}  # (a code change's own
-    for role, path in (("design", rules.design), ("backlog", rules.backlog)):  # once)
-        data = git.show_bytes(ctx.repo, rev, path) or b""
-        for mo, a, b in claims(data, role, rules, open_ones):
-            if ("milestone-closed-by-hand", path, (a + 1, b + 1)) in said:
-                continue
-            report.findings.append(Finding(
-                blame or rev, "milestone-closed-by-hand", f"it says {mo} closed, and no "
-                "closure in the history closed it", "reword it on the base (a code merge "
-                f"request); `evidencebot close {mo}` closes it once the streak holds", path,
-                (a + 1, b + 1)))
+    return [(path, mo, (a + 1, b + 1))
+            for role, path in (("design", rules.design), ("backlog", rules.backlog))
+            for mo, a, b in claims(git.show_bytes(ctx.repo, rev, path) or b"", role, rules,
+                                   open_ones)]
 
 
 def other_lines(ctx: Context, report: Report, stop: str) -> None:

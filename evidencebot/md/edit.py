@@ -312,17 +312,28 @@ def append_row(data: bytes, section_title: str, values: Mapping[str, str]) -> by
     return _replace(doc, table.end - 1, table.end, new).to_bytes()
 
 
+def _keyed(row: Sequence[str], key: str) -> bool:
+    """Whether ``row``'s first cell is ``key`` as a reader sees it (`**MO-2**` and
+    `` `MO-2` `` are MO-2: found by a newcomer, the documents check said no row while the
+    scope guard read it as MO-2's)."""
+    if not row:
+        return False
+    from ..textsafe import shown
+
+    return row[0] == key or shown(row[0]) == key
+
+
 def set_cell(data: bytes, section_title: str, row_key: str, column: str, value: str) -> bytes:
     """Set one cell of the row whose first cell is ``row_key``; only that cell's bytes
     change. Two such rows are refused: the table would say two things of one key."""
     doc = parse(data)
     table = first_table(doc, section_title)
     col = table.column(column)
-    if sum(1 for row in table.rows if row and row[0] == row_key) > 1:
+    if sum(1 for row in table.rows if _keyed(row, row_key)) > 1:
         raise MarkdownEditError(f"two rows {row_key!r} in the table of {section_title!r}: "
                                 "refusing to edit one and leave the other")
     for offset, row in enumerate(table.rows):
-        if row and row[0] == row_key:
+        if _keyed(row, row_key):
             i = table.first_row + offset
             if len(row) != len(table.header):
                 raise MarkdownEditError(
@@ -342,7 +353,7 @@ def get_cell(data: bytes, section_title: str, row_key: str, column: str) -> str 
     table = first_table(doc, section_title)
     col = table.column(column)
     for row in table.rows:
-        if row and row[0] == row_key and col < len(row):
+        if _keyed(row, row_key) and col < len(row):
             return row[col]
     return None
 

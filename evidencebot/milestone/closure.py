@@ -18,6 +18,7 @@ from ..evidence.streak import Streak, named_runs
 from ..frozen import frozen, replace
 from ..ledger.commit import Draft, Tip
 from ..ledger.recorder import read_docs
+from ..ledger.rederive import runs_end
 from ..ledger.workspace import Context
 from ..md import edit as mdedit
 from .report import closure_page, page_path
@@ -70,8 +71,15 @@ def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Descri
         raise PolicyViolation(
             f"{milestone} cannot close: the streak is {s.display}; {s.needed - s.count} more "
             f"consecutive qualifying run(s) needed")
-    _verified(ctx, parent)
     now = ctx.now
+    last = runs_end(s)
+    if last is not None and now < last:  # (a report may end up to the clock skew ahead)
+        raise PolicyViolation(
+            f"{milestone} cannot close yet: its last run finishes at {last:%Y-%m-%d %H:%M:%S} "
+            f"UTC, after now ({now:%H:%M:%S} UTC), and a closure dated before its runs "
+            "finished fails verify (closure-before-runs)",
+            fix=f"run `evidencebot close {milestone}` again after {last:%H:%M:%S} UTC")
+    _verified(ctx, parent)
     run_ids = tuple(r.run_id for r in s.evidence_runs)
     _unbroken(ctx, milestone, run_ids, parent)
     path = description_path(ctx, milestone)
@@ -262,9 +270,20 @@ def documents_check(ctx: Context) -> Any:
     if problem is not None:
         return CheckResult("documents", "FAIL", str(problem), problem.fix)
     d = ctx.cfg.docs
+    from ..guard.rules import READ_AS_OPEN
+    from ..ledger.whole import closed_milestones, said_closed
+
+    tip = ctx.tip().sha
+    said = said_closed(ctx, closed_milestones(ctx.history(tip)), tip)
+    if said:  # (found by a newcomer: verify failed on it, and nothing had said so before)
+        path, mo, (a, _b) = said[0]
+        return CheckResult(
+            "documents", "WARN", f"{path}:{a} says {mo} closed, and no closure closed it: "
+            "runs record, but verify fails every ops merge request on it",
+            f"reword it on {ctx.cfg.ops.base} through review ({READ_AS_OPEN})")
     # (found by a newcomer: a "Result" column was left blank in every run's row, and a
     # hand-written "qualifying" under it broke the streak)
-    table = tracker_table(ctx.rules, git.show_bytes(ctx.repo, ctx.tip().sha, d.backlog) or b"")
+    table = tracker_table(ctx.rules, git.show_bytes(ctx.repo, tip, d.backlog) or b"")
     missing = [c for c in ("Date (UTC)", "Outcome") if not table.has_column(c)]
     if missing:
         return CheckResult(
