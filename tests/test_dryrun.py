@@ -180,15 +180,17 @@ def test_an_ibkr_client_id_that_is_no_number_is_exit_2(tmp_path: Path, port: int
     assert nothing_written(repo)
 
 
-@pytest.mark.parametrize("how", ["dirty", "off-base"])
+@pytest.mark.parametrize("how", ["dirty", "off-base", "caches"])
 def test_code_that_cannot_qualify_is_warned_before_a_session_is_spent(  # type: ignore[no-untyped-def]
         tmp_path: Path, port: int, cli, pinned_now: str, how: str) -> None:
     """Found by a newcomer: an uncommitted edit under src/, or a feature branch, passed
-    every check and `--dry-run`, and the real run was recorded non-qualifying."""
+    every check and `--dry-run`, and the real run was recorded non-qualifying. Python's
+    caches left by a compile, not ignored, are named with the way out (newcomer 10)."""
     repo = make_repo(tmp_path, port)
-    if how == "dirty":
-        (repo / "src").mkdir(exist_ok=True)
-        (repo / "src" / "scratch.py").write_text("x = 1\n")
+    if how in ("dirty", "caches"):
+        (repo / "src" / "__pycache__").mkdir(parents=True, exist_ok=True)
+        name = "scratch.py" if how == "dirty" else "__pycache__/scratch.cpython-311.pyc"
+        (repo / "src" / name).write_text("x = 1\n")
     else:
         git(repo, "switch", "-q", "-c", "feature")
         git(repo, "commit", "-q", "--allow-empty", "-m", "unreviewed")
@@ -196,7 +198,9 @@ def test_code_that_cannot_qualify_is_warned_before_a_session_is_spent(  # type: 
     assert r.code == 0, r.out + r.err  # a WARN: the run may still start
     code = next(c for c in json.loads(r.out)["checks"] if c["name"] == "code")
     assert code["status"] == "WARN" and "cannot qualify" in code["reason"]
-    assert ("src/scratch.py" if how == "dirty" else "is not on main") in code["reason"]
+    assert {"dirty": "src/scratch.py", "caches": "src/__pycache__/scratch.cpython-311.pyc",
+            "off-base": "is not on main"}[how] in code["reason"]
+    assert ("add __pycache__/ to .gitignore" in code["fix"]) is (how == "caches")
     assert nothing_written(repo)
 
 

@@ -61,3 +61,23 @@ def test_init_from_a_subfolder_gives_the_snippet_and_the_ci_job_one_base(trading
     gh = (trading_repo / ".github/workflows/evidencebot-verify.yml").read_text()
     assert 'evidencebot verify --base develop --range "origin/develop..HEAD"' in gh
     assert "--base develop" in r.out and "--base main" not in r.out
+
+
+def test_init_in_a_repository_without_main_names_the_branch_checked_out(  # type: ignore[no-untyped-def]
+        tmp_path: Path, cli) -> None:
+    """Found by a newcomer: a `git init -b master` repository got `base = "main"`, a
+    branch it does not have, in the config and the pre-commit snippet."""
+    from conftest import git
+
+    repo = tmp_path / "bot"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "master")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "start")
+    r = cli("--repo", repo, "init")
+    assert r.code == 0, r.err
+    written = (repo / "evidencebot.toml").read_bytes()
+    assert config.parse(written, source="evidencebot.toml").ops.base == "master"
+    assert "hook pre-commit --base master" in r.out
+    # (nothing else differs from the defaults)
+    assert config.parse(written.replace(b'"master"', b'"main"'),
+                        source="evidencebot.toml") == config.Config()

@@ -21,7 +21,7 @@ def plan_init(repo: Path, *, config: Path | None, force: bool, ci: str | None,
     plan: dict[Path, str] = {}
     config_file = top / "evidencebot.toml"
     if not config_file.exists() or (force and ci is None):
-        plan[config_file] = render("evidencebot.toml.j2")
+        plan[config_file] = render("evidencebot.toml.j2", base=_base_branch(repo))
     elif ci is None:
         raise UsageError(f"{config_file} already exists (use --force to overwrite it)")
     if ci is not None:
@@ -34,6 +34,17 @@ def plan_init(repo: Path, *, config: Path | None, force: bool, ci: str | None,
         plan[target] = render(f"ci_{ci}.yml.j2", base=ops.base,
                               install=install_cmd)
     return plan
+
+
+def _base_branch(repo: Path) -> str:
+    """The base branch a new config names: `main` where there is one, else the branch
+    checked out (found by a newcomer: a `master` repository got `base = "main"`), else
+    `main`."""
+    if git.rev_parse(repo, "refs/heads/main") is not None:
+        return "main"
+    name = git.out(repo, "symbolic-ref", "-q", "--short", "HEAD", ok=(0, 1)).strip()
+    return name if name and name.isascii() and '"' not in name and "\\" not in name \
+        and not name.startswith("ops/") else "main"
 
 
 def write_all(plan: dict[Path, str]) -> None:

@@ -117,11 +117,15 @@ def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
     data = {"commit": code.commit, "dirty_paths": list(code.dirty_paths)}
     if code.dirty:
         shown = ", ".join(code.dirty_paths[:3]) + (" ..." if len(code.dirty_paths) > 3 else "")
+        # (found by a newcomer: one `python -m compileall` left the next session dirty)
+        caches = any("/__pycache__/" in f"/{p}" for p in code.dirty_paths)
         return CheckResult("code", "WARN", f"the code under test differs from HEAD or is not "
                            f"in git ({shown}): Python can import it here, so this run cannot "
                            f"qualify", f"commit it and merge it through review into {base}, "
                            "or undo it; a file that is no code (a notebook's scratch module) "
-                           "goes out of the checkout or into .git/info/exclude", data=data)
+                           "goes out of the checkout or into .git/info/exclude" + (
+                               "; Python's caches: add __pycache__/ to .gitignore (ignored "
+                               "caches do not count)" if caches else ""), data=data)
     if not ctx.reviewed_at(ctx.now)(code.commit):  # (as the verdict will ask it)
         return CheckResult("code", "WARN", f"{head} is not on {base}: this run cannot "
                            "qualify", f"run on {base} (or a commit it holds): git switch {base}",
