@@ -163,6 +163,14 @@ def shown(text: str) -> str:
     return " ".join(text.translate(_INLINE).split())
 
 
+def named_key(cell: str) -> str:
+    """A table cell that names a row (a milestone's ID) as a reader takes it: `shown`
+    (`**MO-2**` is MO-2), but struck-out text names nothing (`~~MO-2~~`, a withdrawn
+    row, is no MO-2: found by an adversary, it made a second MO-2 row and close
+    refused)."""
+    return "" if "~" in cell else shown(cell)
+
+
 def whole_number(text: str) -> int | None:
     """``text`` as a whole number when it is ASCII digits and nothing else, else None.
     (`str.isdigit` also takes "²" and "١٢", and `int` refuses the first: a superscript in a

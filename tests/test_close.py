@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -562,6 +563,10 @@ BASE_ROWS = {
                          "| [20261125T114958Z](https://desk.example/1) | non-qualifying |",
     "second-table-words": "| Run | Date (UTC) | Outcome |\n|---|---|---|\n"
                           "| by hand, desk 2 | 2026-11-25 | non-qualifying |",
+    # (round 37: placeholders in the first run and outcome columns, the verdict in a later)
+    "second-table-two-outcomes": "| Run # | Run ID | Wrapper outcome | Desk outcome |\n"
+                                 "|---|---|---|---|\n| \u2014 | 20261125T114958Z | \u2014 | "
+                                 "non-qualifying (0 fills) |",
     # any time it can mean counts (found by an adversary: placed at the latest, after the
     # closure's runs, these contradicted nothing): its Date a day off its stamp, and a row
     # known by its day only
@@ -577,8 +582,9 @@ def row_on_main(repo: Path, row: str, monkeypatch: pytest.MonkeyPatch) -> str:
     backlog = repo / "IMPLEMENTATION_BACKLOG.md"
     text = backlog.read_text(encoding="utf-8")
     if row.startswith("| Run"):  # (a table of its own, below the tracker's)
+        cells = [shown(c) for c in row.rsplit("\n", 1)[1].strip("| ").split(" | ")]
         text, run_id = text.replace("\n## Later", f"\n{row}\n\n## Later", 1), \
-            shown(row.rsplit("\n", 1)[1].split(" | ")[0].strip("| "))
+            next((c for c in cells if re.fullmatch(r"[0-9]{8}T[0-9]{6}Z", c)), cells[0])
     else:
         line = next(ln for ln in text.splitlines() if ln.startswith("|---|"))
         text, run_id = text.replace(line, f"{line}\n{row}", 1), row.split(" | ")[2]
@@ -682,6 +688,55 @@ def test_a_milestone_row_whose_id_is_in_emphasis_or_code_is_its_row(  # type: ig
     assert "CLOSED" in row and "OPEN" not in row
     assert "| `MO-2` | CLOSED |" in git(repo, "show", f"{OPS}:IMPLEMENTATION_BACKLOG.md")
     assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
+
+
+def test_a_struck_out_row_of_the_milestone_is_no_row_of_it(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: `~~MO-2~~` (a withdrawn definition) read as MO-2 made two
+    rows of it, and close refused. Struck-out text names nothing."""
+    repo, _remote = make(tmp_path, "none")
+    design = repo / "PROJECT_DESIGN.md"
+    text = design.read_text(encoding="utf-8")
+    row = next(ln for ln in text.splitlines() if ln.startswith("| MO-2 |"))
+    design.write_text(text.replace(row, f"{row}\n{row.replace('| MO-2 |', '| ~~MO-2~~ |')}"),
+                      encoding="utf-8")
+    git(repo, "commit", "-qam", "the first definition, withdrawn")
+    git(repo, "push", "-q", "origin", "main")
+    for n in range(1, 4):
+        record(cli, repo, tmp_path, n)
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    closed = git(repo, "show", f"{OPS}:PROJECT_DESIGN.md").splitlines()
+    assert "CLOSED" in next(ln for ln in closed if ln.startswith("| MO-2 |"))
+    assert "OPEN" in next(ln for ln in closed if ln.startswith("| ~~MO-2~~ |"))
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
+
+
+def test_a_closure_where_close_writes_none_is_blamed_for_its_documents(  # type: ignore[no-untyped-def]
+        tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: with two rows of the milestone at a closure's parent, close
+    cannot write the closure there, and verify left the documents unchecked: a closure
+    made otherwise (an older evidencebot matching the plain ID only, here) could say it
+    closed on runs that never were. Each document is blamed."""
+    import evidencebot.md.edit as mdedit
+
+    repo, _remote = make(tmp_path, "none")
+    design = repo / "PROJECT_DESIGN.md"
+    text = design.read_text(encoding="utf-8")
+    row = next(ln for ln in text.splitlines() if ln.startswith("| MO-2 |"))
+    design.write_text(text.replace(row, f"{row}\n{row.replace('| MO-2 |', '| **MO-2** |')}"),
+                      encoding="utf-8")
+    git(repo, "commit", "-qam", "a second row of MO-2")
+    git(repo, "push", "-q", "origin", "main")
+    for n in range(1, 4):
+        record(cli, repo, tmp_path, n)
+    refused = cli("--repo", repo, "close", "MO-2")
+    assert refused.code == 2 and "two rows 'MO-2'" in refused.err
+    with monkeypatch.context() as m:  # (the plain ID only: one row, and close writes it)
+        m.setattr(mdedit, "_keyed", lambda r, key: bool(r) and r[0] == key)
+        assert cli("--repo", repo, "close", "MO-2").code == 0
+    v = cli("--repo", repo, "--json", "verify", "--range", f"main..{OPS}")
+    found = [(x["rule"], x["message"].split(" ")[5]) for x in json.loads(v.out)["violations"]]
+    assert v.code == 1 and found == [("closure-documents-mismatch", p) for p in (
+        "PROJECT_DESIGN.md", "IMPLEMENTATION_BACKLOG.md", "SESSION_LOG.md")], v.out
 
 
 def test_close_waits_for_runs_that_finish_after_now(tmp_path: Path, cli,  # type: ignore[no-untyped-def]

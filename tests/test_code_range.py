@@ -517,6 +517,13 @@ SAID_CLOSED: dict[str, tuple[Callable[[Path], None], str]] = {
     "two-dashes": (append_design("MO--2 is closed.\n"), "milestone-closed-by-hand"),
     "marked-after-a-negation": (append_design("Do not wait: MO-2 is marked closed.\n"),
                                 "milestone-closed-by-hand"),
+    # (round 37: a negation and a word of marking before "closed" say it closed too)
+    "not-marked-again": (append_design("Do not mark MO-2 closed again: it already is.\n"),
+                         "milestone-closed-by-hand"),
+    "not-set-by-hand": (append_design("MO-2 was not set closed by hand but by the closure "
+                                      "commit of 2026-11-25.\n"), "milestone-closed-by-hand"),
+    "to-be-shown-as": (append_design("Reviewers: MO-2 must be shown as closed on every report "
+                                     "from 2026-11-25 on.\n"), "milestone-closed-by-hand"),
     "a-short-sentence-after": (append_design("MO-2, the burn-in. Closed.\n"),
                                "milestone-closed-by-hand"),
     "a-sentence-pointing-back": (append_design("MO-2 (Step 1A burn-in). This milestone is "
@@ -533,9 +540,6 @@ HONEST: dict[str, Callable[[Path], None]] = {
     "another-sentence": append_design("MO-2 is not in review yet. The market closed early "
                                       "on 27/11.\n"),
     "to-be-closed": append_design("MO-2 will be closed once three runs qualify.\n"),
-    # (newcomer 10: a rule about marking it)
-    "not-to-be-marked": append_design("Do not mark MO-2 closed by hand. MO-2 must not be "
-                                      "marked CLOSED until three qualifying runs.\n"),
     "words-inside-words": lambda r: section_table(
         r, "| ID | Note |\n|---|---|\n| MO-2 | already planned; before any live order; "
            "password rotated |"),

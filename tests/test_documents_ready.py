@@ -111,6 +111,6 @@ def test_the_dry_run_warns_of_text_on_the_base_that_says_the_milestone_closed(  
     documents = {c["name"]: c for c in json.loads(dry.out)["checks"]}["documents"]
     assert documents["status"] == "WARN", documents
     assert documents["reason"].startswith(f"PROJECT_DESIGN.md:{line} says MO-2 closed")
-    assert '"will be closed"' in documents["fix"]
+    assert '"MO-2 will be closed"' in documents["fix"]
     v = cli("--repo", repo, "--json", "verify", "--range", "main..main")
     assert [x["rule"] for x in json.loads(v.out)["violations"]] == ["milestone-closed-by-hand"]

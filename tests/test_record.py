@@ -150,10 +150,15 @@ def test_documents_moved_by_docs_settings_are_evidence_there(trading_repo: Path,
     git(trading_repo, "switch", "-q", OPS)
     design = trading_repo / "docs" / "PROJECT_DESIGN.md"
     design.write_text("# Edited by hand\n" + design.read_text())
-    git(trading_repo, "commit", "-qam", "x", "--no-verify")
+    # (and the old name is no evidence path: found by an adversary, a design at the top
+    # saying MO-2 closed passed there)
+    (trading_repo / "PROJECT_DESIGN.md").write_text("| MO-2 | CLOSED |\n")
+    git(trading_repo, "add", "-A")
+    git(trading_repo, "commit", "-qm", "x", "--no-verify")
     v = cli("--repo", trading_repo, "--json", "verify", "--range", f"main..{OPS}")
-    assert v.code == 1 and {x["rule"] for x in json.loads(v.out)["violations"]} >= {
-        "section-heading-changed"}, v.out
+    found = {(x["rule"], x["path"]) for x in json.loads(v.out)["violations"]}
+    assert v.code == 1 and found >= {("section-heading-changed", "docs/PROJECT_DESIGN.md"),
+                                     ("path-not-allowed", "PROJECT_DESIGN.md")}, v.out
 
 
 def test_operator_tree_index_and_branch_are_untouched(trading_repo: Path, tmp_path: Path,

@@ -221,9 +221,12 @@ def _other_runs(table: Any) -> list[Fields]:
     def first(test: Callable[[str], bool]) -> int | None:
         return next((i for i, k in enumerate(keys) if test(k)), None)
 
-    run = first(lambda k: "runid" in k or k == "run")
-    outcome = first(lambda k: "outcome" in k)
-    if run is None or outcome is None:
+    # (every run and outcome column: found by an adversary, `| Run # | Run ID | Wrapper
+    # outcome | Desk outcome |` read its first two, placeholders, and skipped the row)
+    runs = [i for i, k in enumerate(keys) if "runid" in k] + \
+        [i for i, k in enumerate(keys) if k == "run"]
+    outcomes = [i for i, k in enumerate(keys) if "outcome" in k]
+    if not runs or not outcomes:
         return []
     date = first(lambda k: k.startswith("date"))
     seconds = first(lambda k: k.startswith("duration"))
@@ -231,10 +234,18 @@ def _other_runs(table: Any) -> list[Fields]:
     def cell(r: tuple[str, ...], i: int | None) -> str:
         return r[i] if i is not None and i < len(r) else ""
 
-    read = ((shown(cell(r, run)), cell(r, date), cell(r, outcome).strip().lower(),
-             cell(r, seconds)) for r in table.rows)
-    return [f for f in read if not (_placeholder(f[0]) and _placeholder(f[2])
-                                    and _DAY.search(shown(f[1])) is None)]
+    def said(r: tuple[str, ...], cols: list[int]) -> list[str]:  # (placeholders aside)
+        return [c for c in (cell(r, i) for i in cols) if not _placeholder(c)]
+
+    out: list[Fields] = []
+    for r in table.rows:
+        named, verdicts = said(r, runs), [v.strip().lower() for v in said(r, outcomes)]
+        if named or verdicts or _DAY.search(shown(cell(r, date))):
+            outcome = next((v for v in verdicts if row_breaks(v)), verdicts[0] if verdicts
+                           else cell(r, outcomes[0]).strip().lower())  # (the worst said)
+            out.append((shown(named[0] if named else cell(r, runs[0])), cell(r, date),
+                        outcome, cell(r, seconds)))
+    return out
 
 
 def _placeholder(cell: str) -> bool:
@@ -244,8 +255,6 @@ def _placeholder(cell: str) -> bool:
 
 
 _TEMPLATE = re.compile(r"<[^<>]*>|[-\u2013\u2014.\u2026]+|n/?a|tbd|none")
-
-
 
 
 def _header_key(cell: str) -> str:

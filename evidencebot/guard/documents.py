@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from ..defaults import STREAK_LINE
-from ..textsafe import shown
+from ..textsafe import named_key
 from . import tracker
 from .rules import (
     BY_HAND,
@@ -247,7 +247,7 @@ def _mo_rows(ch: Change, old: Any, new: Any, op: tuple[str, int, int, int, int],
         a = t_old.rows[i1 + k - t_old.first_row]
         b = t_new.rows[j1 + k - t_new.first_row]
         line = (j1 + k + 1, j1 + k + 1)
-        mo = shown(a[0]) if a else ""  # (`**MO-2**` is MO-2's row, as `close` finds it)
+        mo = named_key(a[0]) if a else ""  # (`**MO-2**` is MO-2's row, as close finds it)
         if not MO_ID.match(mo):
             out.append(Violation(ch.path, "outside-allowed-section",
                                  "a row that is not an MO-* row", outside.fix, line, section))

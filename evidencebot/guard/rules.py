@@ -270,19 +270,17 @@ def closed_said(plain: str, rules: Rules | Collection[str]) -> list[str]:
     """The milestones with a rule that a line says closed (``plain``: the line as
     `textsafe.skeleton` gives it): each one it names, when it says "closed" other than
     right after a "not", a "never" or a "be" ("MO-2 is not closed yet", "it will be
-    closed once the streak holds": found by an adversary as honest notes refused), or
-    after one and a word of marking ("do not mark MO-2 closed", "must not be marked
-    closed": found by a newcomer)."""
+    closed once the streak holds": found by an adversary as honest notes refused). Not
+    after a word of marking ("do not mark MO-2 closed" is refused: "do not mark MO-2
+    closed again: it already is" says it closed; found by an adversary)."""
     said = any(not _NOT_SAID.search(plain, 0, m.start()) for m in CLOSED_WORD.finditer(plain))
     return milestones_named(plain, rules) if said else []
 
 
-_NOT_SAID = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\bbe)(?: yet)?(?: be)?(?: (?:mark(?:ed)?|"
-                       r"set|call(?:ed)?|declared?|report(?:ed)?|shown?)(?: (?:mo-?[0-9]+|"
-                       r"it|this|the milestone))?(?: as)?)? ?$")
+_NOT_SAID = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\bbe)(?: yet)? ?$")
 # What the fix of a "said closed" finding offers instead: wordings read as not closed
-READ_AS_OPEN = ('"MO-2 is not closed yet", "will be closed", "do not mark it closed" and '
-                '"closes once the streak holds" read as open')
+READ_AS_OPEN = ('"MO-2 is not closed yet", "MO-2 will be closed" and "MO-2 closes once the '
+                'streak holds" read as open')
 
 
 _DELIMITER_ROW = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")

@@ -29,7 +29,7 @@ from . import runparts as parts
 from .workspace import Context
 
 # (context, closure commit, its parent) -> the files `close` renders there, by path
-Describe = Callable[[Context, OpsCommit, str], Mapping[str, str]]
+Describe = Callable[[Context, OpsCommit, str], Mapping[str, str | None]]
 
 
 def rederive(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add, *,
@@ -179,10 +179,9 @@ def _closure_date(ctx: Context, c: OpsCommit, s: streaks.Streak, add: Add) -> No
 
 
 def runs_end(s: streaks.Streak) -> datetime | None:
-    """When the last of the runs a closure of ``s`` names finished (None: no run says):
-    a closure dated before it is `closure-before-runs`, and `close` waits for it."""
-    ends = [datetime.fromisoformat(r.finished) for r in s.evidence_runs if r.finished]
-    return max(ends, default=None)
+    """When the last run a closure of ``s`` names finished (None: none says so)."""
+    return max((datetime.fromisoformat(r.finished) for r in s.evidence_runs if r.finished),
+               default=None)
 
 
 def parent_backlog(ctx: Context, c: OpsCommit, changes: Sequence[Change]) -> bytes | None:
@@ -380,9 +379,13 @@ def closure_file_faults(ctx: Context, c: OpsCommit, describe: Describe) -> list[
     docs = {ctx.cfg.docs.backlog, ctx.cfg.docs.design, ctx.cfg.docs.session_log}
     for path, text in describe(ctx, c, c.parents[0]).items():
         committed = git.show_bytes(ctx.repo, c.sha, path)
-        if committed is not None and committed.decode("utf-8", "replace") == text:
+        if text is None:  # (the milestone's row is not there once: none, or two)
+            out.append(fault("closure-documents-mismatch", f"`close` writes no closure in "
+                             f"{path} at this commit's parent (no row of the milestone, or "
+                             "two)", "one row of it in each table, on the base: " + DROP))
+        elif committed is not None and committed.decode("utf-8", "replace") == text:
             continue
-        if path in docs:
+        elif path in docs:
             out.append(fault("closure-documents-mismatch", f"{path} is not what `close` "
                              "writes at this commit (the milestone's cells, the session-log "
                              "entry, nothing else)", "let `evidencebot close` write it: " + DROP))

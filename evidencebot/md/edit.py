@@ -313,14 +313,14 @@ def append_row(data: bytes, section_title: str, values: Mapping[str, str]) -> by
 
 
 def _keyed(row: Sequence[str], key: str) -> bool:
-    """Whether ``row``'s first cell is ``key`` as a reader sees it (`**MO-2**` and
-    `` `MO-2` `` are MO-2: found by a newcomer, the documents check said no row while the
+    """Whether ``row``'s first cell is ``key`` as a reader sees it (`textsafe.named_key`:
+    `**MO-2**` is MO-2; found by a newcomer, the documents check said no row while the
     scope guard read it as MO-2's)."""
     if not row:
         return False
-    from ..textsafe import shown
+    from ..textsafe import named_key
 
-    return row[0] == key or shown(row[0]) == key
+    return row[0] == key or named_key(row[0]) == key
 
 
 def set_cell(data: bytes, section_title: str, row_key: str, column: str, value: str) -> bytes:

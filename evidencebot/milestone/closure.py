@@ -98,11 +98,13 @@ def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Descri
                                                   body, block))
 
 
-def rerendered(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
+def rerendered(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str | None]:
     """Every file `close` wrote for ``closure``, by path, from the history at ``parent``
     and the closure's date alone (verify compares): its description and report page
     (`describe.rerender`) and the three documents (`_documents`: the MO-* cells, the
-    session-log entry)."""
+    session-log entry), each None where `close` could not write them there (two rows of
+    the milestone, none: found by an adversary, the documents then went unchecked and
+    could name runs that never were)."""
     from .describe import closed_at_of, rerender
 
     out = rerender(ctx, closure, parent)
@@ -111,8 +113,9 @@ def rerendered(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str]:
     closed_at = closed_at_of(ctx, closure)
     try:
         docs = _documents(ctx, parent, mo, [r.run_id for r in s.evidence_runs], closed_at)
-    except (UsageError, mdedit.MarkdownEditError):
-        return out  # (no documents to close in: close refuses there)
+    except (UsageError, mdedit.MarkdownEditError):  # (close refuses there)
+        d = ctx.cfg.docs
+        return {**out, **dict.fromkeys((d.design, d.backlog, d.session_log))}
     return {**out, **{path: data.decode("utf-8", "replace") for path, data in docs.items()}}
 
 
@@ -261,18 +264,18 @@ def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
 
 def documents_check(ctx: Context) -> Any:
     """Whether the documents can take the run's evidence and the milestone's closure
-    (`unwritable`), and whether the tracker's rows will say when a run was and how it
+    (`unwritable`), whether they say a milestone closed that no closure closed (verify's
+    `said_closed`), and whether the tracker's rows will say when a run was and how it
     went, as a check of the dry run."""
     from ..evidence.render import TRACKER_COLUMNS, tracker_table
+    from ..guard.rules import READ_AS_OPEN
+    from ..ledger.whole import closed_milestones, said_closed
     from ..runbook.checks import CheckResult
 
     problem = unwritable(ctx)
     if problem is not None:
         return CheckResult("documents", "FAIL", str(problem), problem.fix)
     d = ctx.cfg.docs
-    from ..guard.rules import READ_AS_OPEN
-    from ..ledger.whole import closed_milestones, said_closed
-
     tip = ctx.tip().sha
     said = said_closed(ctx, closed_milestones(ctx.history(tip)), tip)
     if said:  # (found by a newcomer: verify failed on it, and nothing had said so before)
