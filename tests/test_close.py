@@ -690,19 +690,26 @@ def test_a_milestone_row_whose_id_is_in_emphasis_or_code_is_its_row(  # type: ig
     assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
 
 
-def test_a_struck_out_row_of_the_milestone_is_no_row_of_it(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
-    """Found by an adversary: `~~MO-2~~` (a withdrawn definition) read as MO-2 made two
-    rows of it, and close refused. Struck-out text names nothing."""
+def with_second_row(tmp_path: Path, cli, key: str) -> Path:  # type: ignore[no-untyped-def]
+    """A repository whose design table holds a second row of MO-2's, under ``key``
+    (committed on main and pushed), and three qualifying runs recorded."""
     repo, _remote = make(tmp_path, "none")
     design = repo / "PROJECT_DESIGN.md"
     text = design.read_text(encoding="utf-8")
     row = next(ln for ln in text.splitlines() if ln.startswith("| MO-2 |"))
-    design.write_text(text.replace(row, f"{row}\n{row.replace('| MO-2 |', '| ~~MO-2~~ |')}"),
+    design.write_text(text.replace(row, f"{row}\n{row.replace('| MO-2 |', f'| {key} |')}"),
                       encoding="utf-8")
-    git(repo, "commit", "-qam", "the first definition, withdrawn")
+    git(repo, "commit", "-qam", f"a second row: {key}")
     git(repo, "push", "-q", "origin", "main")
     for n in range(1, 4):
         record(cli, repo, tmp_path, n)
+    return repo
+
+
+def test_a_struck_out_row_of_the_milestone_is_no_row_of_it(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: `~~MO-2~~` (a withdrawn definition) read as MO-2 made two
+    rows of it, and close refused. Struck-out text names nothing."""
+    repo = with_second_row(tmp_path, cli, "~~MO-2~~")
     assert cli("--repo", repo, "close", "MO-2").code == 0
     closed = git(repo, "show", f"{OPS}:PROJECT_DESIGN.md").splitlines()
     assert "CLOSED" in next(ln for ln in closed if ln.startswith("| MO-2 |"))
@@ -718,16 +725,7 @@ def test_a_closure_where_close_writes_none_is_blamed_for_its_documents(  # type:
     closed on runs that never were. Each document is blamed."""
     import evidencebot.md.edit as mdedit
 
-    repo, _remote = make(tmp_path, "none")
-    design = repo / "PROJECT_DESIGN.md"
-    text = design.read_text(encoding="utf-8")
-    row = next(ln for ln in text.splitlines() if ln.startswith("| MO-2 |"))
-    design.write_text(text.replace(row, f"{row}\n{row.replace('| MO-2 |', '| **MO-2** |')}"),
-                      encoding="utf-8")
-    git(repo, "commit", "-qam", "a second row of MO-2")
-    git(repo, "push", "-q", "origin", "main")
-    for n in range(1, 4):
-        record(cli, repo, tmp_path, n)
+    repo = with_second_row(tmp_path, cli, "**MO-2**")
     refused = cli("--repo", repo, "close", "MO-2")
     assert refused.code == 2 and "two rows 'MO-2'" in refused.err
     with monkeypatch.context() as m:  # (the plain ID only: one row, and close writes it)
