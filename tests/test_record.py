@@ -263,6 +263,21 @@ def test_account_numbers_never_reach_a_commit(trading_repo: Path, tmp_path: Path
     assert "DU***" in dump and "U***" in dump
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_a_windows_log_is_read_as_its_text_and_redacted(trading_repo: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                        cli, encoding: str) -> None:
+    """Found by a newcomer: a log Windows PowerShell 5.1 redirected (UTF-16, its mark or
+    none) was read as UTF-8: the account number in it went into git unredacted, the mark
+    as two U+FFFD, a blank line after every line."""
+    log = tmp_path / "run.log"
+    log.write_bytes("Step 1A burn-in\r\nconnected to account DU1234567\r\ndone\r\n".encode(encoding))
+    path = write_report(tmp_path / "r.json", report(finished=NOW - timedelta(hours=1)))
+    assert cli("--repo", trading_repo, "record", path, "--log", log).code == 0
+    kept = git(trading_repo, "diff", "--name-only", f"main..{OPS}", "--", "*.log").split()
+    text = git(trading_repo, "show", f"{OPS}:{kept[0]}")
+    assert text.splitlines() == ["Step 1A burn-in", "connected to account DU***", "done"]
+
+
 def test_bad_report_exits_2_with_one_line_and_writes_nothing(trading_repo: Path, tmp_path: Path,
                                                              cli) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "bad.json"

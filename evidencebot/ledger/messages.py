@@ -24,7 +24,7 @@ def run_connectivity(ctx: Context, log: bytes | None, messages: Any = None
         return None
     from ..ibkr.codes import code_occurrences, connectivity, message_codes
 
-    from_log = code_occurrences(log.decode("utf-8", "replace")) if log is not None else []
+    from_log = code_occurrences(log_text(log)) if log is not None else []
     return connectivity(from_log, message_codes(messages),
                         benign=ctx.rules.ibkr.benign_codes)
 
@@ -40,7 +40,21 @@ def report_messages(ctx: Context, report: Any) -> Any:
 def kept_log(log: bytes | None) -> bytes | None:
     """The wrapper's log as a run commit keeps it: account numbers redacted, escape
     sequences and control characters removed."""
-    return None if log is None else clean(redact(log.decode("utf-8", "replace"))).encode()
+    return None if log is None else clean(redact(log_text(log))).encode()
+
+
+def log_text(log: bytes) -> str:
+    """A wrapper's log as text: UTF-8 (a byte-order mark dropped), or UTF-16 as Windows
+    PowerShell 5.1 writes a redirected log (with its mark, or without it when NULs fill
+    every other byte of its start). Found by a newcomer: a UTF-16 log was read as UTF-8,
+    and the account number in it went into git unredacted."""
+    if log[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return log.decode("utf-16", "replace")
+    head = log[:64]
+    if len(head) >= 4 and head.count(0) * 2 >= len(head) - 1:  # (ASCII, two bytes each)
+        odd = sum(1 for b in head[1::2] if b == 0) >= sum(1 for b in head[0::2] if b == 0)
+        return log.decode("utf-16-le" if odd else "utf-16-be", "replace")
+    return log.decode("utf-8-sig", "replace")
 
 
 def log_path(record_file: str) -> str:
@@ -69,7 +83,7 @@ def attempt_failure(ctx: Context, *, exit_code: int | None, log: bytes | None,
     state after the run either way."""
     from ..ibkr.codes import Classification, classify_failure
 
-    text = log.decode("utf-8", "replace") if log is not None else ""
+    text = log_text(log) if log is not None else ""
     if exit_code == 0:
         text += "\nno fresh report was written"
     cls = classify_failure(exit_code=exit_code, log_text=text, gateway_alive=gateway_alive,
