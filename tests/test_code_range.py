@@ -296,7 +296,7 @@ def test_what_the_base_already_said_is_not_the_change_s(trading_repo: Path, cli)
     ("&#77;O-2: CLOSE&#68;", [("MO-2", 0, 0)]),
 ])
 def test_what_reads_as_a_closure(text: str, said: list[tuple[str, int, int]]) -> None:
-    from evidencebot.guard.rules import closed_claims
+    from evidencebot.guard.prose import closed_claims
 
     assert closed_claims(text.split("\n"), {"MO-2"}) == said  # (MO-1 is not watched)
 
@@ -518,6 +518,8 @@ SAID_CLOSED: dict[str, tuple[Callable[[Path], None], str]] = {
     "marked-after-a-negation": (append_design("Do not wait: MO-2 is marked closed.\n"),
                                 "milestone-closed-by-hand"),
     # (round 37: a negation and a word of marking before "closed" say it closed too)
+    "closed-beside-the-market": (append_design("MO-2 is closed; the market closed too.\n"),
+                                 "milestone-closed-by-hand"),
     "not-marked-again": (append_design("Do not mark MO-2 closed again: it already is.\n"),
                          "milestone-closed-by-hand"),
     "not-set-by-hand": (append_design("MO-2 was not set closed by hand but by the closure "
@@ -540,6 +542,11 @@ HONEST: dict[str, Callable[[Path], None]] = {
     "another-sentence": append_design("MO-2 is not in review yet. The market closed early "
                                       "on 27/11.\n"),
     "to-be-closed": append_design("MO-2 will be closed once three runs qualify.\n"),
+    # (newcomer 11: what else closes in a trading bot's notes)
+    "other-things-closed": append_design(
+        "- Note A: the market closed early on 24 Dec, so no MO-2 run that day\n"
+        "- Note B: MO-2 run 2 stopped when the socket closed; see the handoff\n"
+        "- Result: the MO-2 burn-in now checks that closed positions match the statement\n"),
     "words-inside-words": lambda r: section_table(
         r, "| ID | Note |\n|---|---|\n| MO-2 | already planned; before any live order; "
            "password rotated |"),

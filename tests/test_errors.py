@@ -175,7 +175,7 @@ def test_a_stop_the_caller_ignores_stays_ignored_and_the_others_interrupt() -> N
     import signal
 
     from evidencebot.__main__ import _stops_interrupt
-    from evidencebot.runbook.process import interrupts
+    from evidencebot.runbook.stops import interrupts
 
     before = {s: signal.getsignal(s) for s in (signal.SIGHUP, signal.SIGTERM)}
     try:

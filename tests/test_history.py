@@ -222,3 +222,19 @@ def test_status_and_history_say_when_no_config_is_anywhere(tmp_path: Path, cli, 
         as_json = cli("--repo", repo, "--json", command)
         assert as_json.code == 0 and "note:" not in as_json.err + as_json.out
         assert json.loads(as_json.out)["schema"] == f"evidencebot.{command}/1"
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_made_inert() -> None:
+    """Found by a newcomer: a void's reason `=HYPERLINK(...)` came out of `history --csv`
+    as a live formula. A cell starting with = + - @ gets a ' before it; numbers stay."""
+    import csv
+
+    from evidencebot.cli.output import HISTORY_COLUMNS, history_csv
+
+    row = {c: "" for c in HISTORY_COLUMNS}
+    row.update(problems=[], reasons=['=HYPERLINK("http://x","click")', "@SUM(A1)"],
+               started_at=None, voided=True, outcome="+1", run_id="20261126T095958Z",
+               filled=2)
+    read = next(csv.DictReader(history_csv([row]).splitlines()))
+    assert read["reasons"] == '\'=HYPERLINK("http://x","click"); @SUM(A1)'
+    assert (read["outcome"], read["run_id"], read["filled"]) == ("'+1", "20261126T095958Z", "2")

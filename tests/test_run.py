@@ -202,6 +202,26 @@ def test_a_failed_session_is_pushed_like_a_recorded_one(repo: Path, tmp_path: Pa
     assert t.startswith("failed-code")
 
 
+def test_a_push_that_fails_after_a_run_says_the_session_is_recorded(repo: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                    cli) -> None:
+    """Found by a newcomer: the remote gone, a recorded run ended in "git push … failed"
+    (exit 2, which reads "nothing written"), with no fix. It says where the session is and
+    how to push it."""
+    from evidencebot.sim.demo import make_remote
+
+    remote = make_remote(tmp_path)
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    git(repo, "remote", "set-url", "origin", str(tmp_path / "gone.git"))
+    r = cli("--repo", repo, "run", "--skip-checks")
+    tip = git(repo, "rev-parse", "ops/evidence").strip()
+    assert r.code == 2 and f"(the session is recorded in {tip[:12]} on this machine, not " \
+        "pushed)\nFix: mend it, then `git push origin ops/evidence` (the next run pushes it " \
+        "too)" in r.err, r.err
+    assert git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
+               "ops/evidence").strip() == "qualifying"
+
+
 @pytest.mark.parametrize("code", [1, 2])
 def test_a_fresh_report_is_the_run_whatever_the_exit_code(repo: Path, cli, code: int) -> None:  # type: ignore[no-untyped-def]
     """A wrapper that wrote its report and exited non-zero ran its session: the report is
@@ -445,6 +465,36 @@ def test_a_stop_signal_stops_the_wrapper_and_what_it_started(repo: Path, tmp_pat
     assert said == "failed-code"
 
 
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="POSIX terminals")
+def test_a_closed_terminal_stops_the_run_as_a_stop_signal_does(repo: Path,
+                                                              tmp_path: Path) -> None:
+    """Found by a newcomer: with the terminal closed (its SIGHUP), writing the run's lines
+    there failed (EIO), and `run` ended with exit 2, "Input/output error" and a fix about
+    the folder, the session committed but not pushed. What is still to be said goes
+    nowhere; the session is recorded as any stopped one."""
+    import fcntl
+    import termios
+
+    fifo = tmp_path / "child.fifo"
+    os.mkfifo(fifo)
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evidencebot", "--repo", str(repo), "run", "--skip-checks"],
+        env={**os.environ, "EVB_TEST_FIFO": str(fifo)}, stdin=slave, stdout=slave,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))  # (its terminal)
+    os.close(slave)
+    reader = open(fifo, encoding="utf-8")
+    assert reader.readline().strip().isdigit()  # the wrapper's child runs: close it
+    os.close(master)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert _ends(reader) and "evidencebot: error: failed-code: interrupted after" in err
+    said = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
+               "ops/evidence").strip()
+    assert said == "failed-code"
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="POSIX FIFOs and signals")
 def test_a_wrapper_left_by_a_killed_run_stops_the_next_run(repo: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                            cli) -> None:
@@ -508,6 +558,46 @@ def test_ctrl_c_while_a_session_is_recorded_waits_for_the_record(repo: Path,
     tip = git(repo, "rev-parse", "ops/evidence").strip()  # ... and the stop says so
     assert f"error: aborted after the evidence was committed: ops/evidence is at {tip[:12]}" \
         in proc.stderr, proc.stderr
+
+
+STOPPED_TWICE_GIT = r'''#!{python}
+import os, signal, sys
+if os.path.exists(os.environ["EVB_TEST_REPORT"]):  # (the run's commit, not the trial's)
+    if "commit-tree" in sys.argv[1:]:  # Ctrl-C once: the record is held for
+        os.killpg(os.getpgid(os.getppid()), signal.SIGINT)
+    elif "update-ref" in sys.argv[1:]:  # and again, before the branch moves: git stopped
+        os.killpg(os.getpgid(os.getppid()), signal.SIGINT)
+        sys.exit(130)
+os.execv({git!r}, [{git!r}, *sys.argv[1:]])
+'''
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX git shim")
+def test_a_session_stopped_twice_while_recorded_is_recorded_by_the_next_run(  # type: ignore[no-untyped-def]
+        repo: Path, tmp_path: Path, cli) -> None:
+    """Found by a newcomer: a second Ctrl-C while a session was recorded stopped the write
+    (as meant), but the wrapper's note was already gone, and the session was recorded
+    nowhere. The note stays until the session is recorded: the next run records it."""
+    import shutil
+
+    shim = tmp_path / "shim" / "git"
+    shim.parent.mkdir()
+    shim.write_text(STOPPED_TWICE_GIT.format(python=sys.executable, git=shutil.which("git")))
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
+           "EVB_TEST_REPORT": str(repo / "latest.json")}
+    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
+                           "--skip-checks"], env=env, capture_output=True, text=True,
+                          timeout=120, start_new_session=True)  # (its own terminal group)
+    assert proc.returncode == 130, proc.stdout + proc.stderr
+    assert git(repo, "branch", "--list", "ops/evidence") == ""  # nothing recorded
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    noted = json.loads(pidfile.read_text(encoding="utf-8"))["started"]
+    again = cli("--repo", repo, "run", "--skip-checks")
+    assert again.code == 4 and f"failed-code: the session started at {noted} was never " \
+        "recorded" in again.err, again.err
+    assert not pidfile.exists()
 
 
 def test_a_note_without_a_session_is_left_behind_quietly(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

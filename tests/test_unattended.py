@@ -181,6 +181,11 @@ def test_a_start_in_a_blackout_or_outside_the_window_is_refused(tmp_path: Path, 
     assert not out.exists()
     late = cli("--repo", repo, "schedule", "--format", "cron", "--at", "15:30")
     assert late.code == 2 and "after the window closes at 16:00" in late.err
+    # (the last minute that fits to the second does not: a scheduler starts a run within
+    # its minute; found by a newcomer)
+    last = cli("--repo", repo, "schedule", "--format", "cron", "--at", "15:25")
+    assert last.code == 2 and "started within its minute" in last.err, last.err
+    assert cli("--repo", repo, "schedule", "--format", "cron", "--at", "15:24").code == 0
     bad = cli("--repo", repo, "schedule", "--format", "cron", "--at", "8h")
     assert bad.code == 2 and "expected HH:MM" in bad.err
     default = cli("--repo", repo, "schedule", "--format", "cron")

@@ -122,7 +122,7 @@ def test_a_voided_run_keeps_its_session_taken(repo: Path, cli) -> None:  # type:
     (["20261125T000000Z", "--reason", "x"], 2, "no run 20261125T000000Z is recorded"),
     (["../evil", "--reason", "x"], 2, "is not a run id"),
     (["RUN", "--reason", " \x1b[31m \u200b "], 2, "the reason is empty"),
-    (["RUN", "--reason", "x" * 501], 2, "keep it under 501"),
+    (["RUN", "--reason", "x" * 501], 2, "keep it to 500 at most"),
     (["RUN", "--reason", "caf\udce9"], 2, "not UTF-8 text"),  # (a Latin-1 terminal's é)
     (["RUN"], 2, "--reason"),
 ])

@@ -90,10 +90,19 @@ def history_csv(rows: list[dict[str, Any]]) -> str:
                        lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({**r, "problems": "; ".join(r["problems"]),
-                    "reasons": "; ".join(r["reasons"]), "started_at": r["started_at"] or "",
-                    "voided": "true" if r["voided"] else "false"})  # (as the trailers say)
+        w.writerow({k: _inert(v) for k, v in {
+            **r, "problems": "; ".join(r["problems"]), "reasons": "; ".join(r["reasons"]),
+            "started_at": r["started_at"] or "",
+            "voided": "true" if r["voided"] else "false"}.items()})  # (as the trailers say)
     return buf.getvalue()
+
+
+def _inert(value: Any) -> Any:
+    """A cell a spreadsheet will not run: text starting with = + - @ (a formula to Excel
+    and LibreOffice, OWASP's CSV injection) gets a ' before it (found by a newcomer: a
+    void's reason `=HYPERLINK(...)` came out live). Numbers are left as they are."""
+    return f"'{value}" if isinstance(value, str) and value[:1] in ("=", "+", "-", "@",
+                                                                     "\t", "\r") else value
 
 
 _STYLE = {"qualifying": "green", "non-qualifying": "yellow", "CLOSED": "bold green"}

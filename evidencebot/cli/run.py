@@ -112,7 +112,7 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
         return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks)
     state.seen["run"] = {"command": run_plan.argv, "client_id": ids[0],
                          "params": as_dict(run_plan.params)}
-    from ..runbook.process import interrupts
+    from ..runbook.stops import interrupts
 
     with interrupts(), \
             run_log(state, params=run_plan.params, quiet=quiet, log_file=log_file) as log:
@@ -366,7 +366,13 @@ def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) 
         log.say(said)
     if not closes and push and result.status == "recorded":
         before = ctx.tip().sha
-        _push(ctx, log)
+        try:
+            _push(ctx, log)
+        except UsageError as e:  # (found by a newcomer: "nothing written", it read)
+            ops = ctx.cfg.ops
+            raise UsageError(f"{e} (the session is recorded in {before[:12]} on this "
+                             "machine, not pushed)", fix=e.fix or f"mend it, then `git push "
+                             f"{ops.remote} {ops.branch}` (the next run pushes it too)") from None
         if ctx.tip().sha == before:
             return None
         # rebuilt on the remote's tip (another machine's runs came first): the run's

@@ -91,8 +91,8 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
     problem = unattended.start_problem(at, window=window, run_seconds=run_seconds)
     if problem:
         raise UsageError(f"--at {at:%H:%M}: {problem} (a run is the paper session plus "
-                         f"{defaults.RUN_MARGIN_SECONDS} s); pick a time inside "
-                         f"{window.describe()}")
+                         f"{defaults.RUN_MARGIN_SECONDS} s, started within its minute); pick "
+                         f"a time inside {window.describe()}")
     log = (log_file or git.state_path(ctx.repo, "run.log")).absolute()
     config = state.config.absolute() if state.config is not None else None
     try:

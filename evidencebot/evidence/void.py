@@ -47,8 +47,9 @@ def clean_reason(text: str) -> str:
     if not reason:
         raise ValueError("the reason is empty; say why the run must not count")
     if len(reason) > MAX_REASON:
-        raise ValueError(f"the reason is {len(reason)} characters; keep it under "
-                         f"{MAX_REASON + 1} (one line: the details belong in the session log)")
+        raise ValueError(f"the reason is {len(reason)} characters; keep it to "
+                         f"{MAX_REASON} at most (one line: the details belong in the session "
+                         "log)")
     return reason
 
 

@@ -31,14 +31,8 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from ..defaults import CHECKS_DIR, MILESTONE, VOIDS_DIR
-from .rules import (
-    EVIDENCE_ROOT,
-    READ_AS_OPEN,
-    Rules,
-    Violation,
-    closed_claims,
-    milestones_named,
-)
+from .prose import READ_AS_OPEN, closed_claims, milestones_named
+from .rules import EVIDENCE_ROOT, Rules, Violation
 
 REGULAR = ("100644", "100755")
 ROLES = ("design", "backlog", "session_log")

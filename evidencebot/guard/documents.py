@@ -13,6 +13,7 @@ from typing import Any
 from ..defaults import STREAK_LINE
 from ..textsafe import named_key
 from . import tracker
+from .prose import says_closed
 from .rules import (
     BY_HAND,
     Change,
@@ -22,7 +23,6 @@ from .rules import (
     by_hand,
     closed_early,
     markup_violation,
-    says_closed,
 )
 
 MO_ID = re.compile(r"^MO-\d+$")

@@ -9,7 +9,7 @@ rule, and saying how to fix it. Import-light: it runs inside the pre-commit hook
 # is a string that typing compiles at import time, milliseconds on every hook run.
 
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -22,7 +22,6 @@ from ..defaults import (
     EVIDENCE_EXTENSIONS,
     FORBIDDEN_PATHS,
     MILESTONE,
-    MILESTONE_NAMED,
 )
 
 # Whatever the config says, an ops commit never touches what defines its own rules.
@@ -220,7 +219,6 @@ def matcher(patterns: tuple[str, ...], fold: bool = False) -> Callable[[str], bo
     all (a path is checked against some twenty patterns): ``dir/**`` is everything below
     dir/, a pattern without ``*?[`` the path itself, any other an fnmatch glob (its "*"
     crosses "/"). ``fold``: the patterns case-folded, for a case-folded path."""
-    import re
 
     parts = []
     for p in patterns:
@@ -251,124 +249,6 @@ def markup_violation(path: str, found: str, lines: tuple[int, int],
                      "a character reference (a page would show what the text does not say)",
                      "write plain Markdown: `&` `<` `>` as &amp; &lt; &gt;, or in a code "
                      "span", lines, section)
-
-
-# (searched in `textsafe.skeleton` text; an l a font draws as I or 1 or |, and an o as 0,
-# read as themselves)
-CLOSED_WORD = re.compile(r"\bc[li1|][o0]sed\b")
-MO_NAMED = re.compile(MILESTONE_NAMED)
-
-
-def milestones_named(plain: str, rules: Rules | Collection[str]) -> list[str]:
-    """The milestones with a rule (or of a collection) that ``plain`` (text as
-    `textsafe.skeleton` gives it) names."""
-    known = rules.milestones if isinstance(rules, Rules) else rules
-    return sorted({f"MO-{n}" for n in MO_NAMED.findall(plain)} & set(known))
-
-
-def closed_said(plain: str, rules: Rules | Collection[str]) -> list[str]:
-    """The milestones with a rule that a line says closed (``plain``: the line as
-    `textsafe.skeleton` gives it): each one it names, when it says "closed" other than
-    right after a "not", a "never" or a "be" ("MO-2 is not closed yet", "it will be
-    closed once the streak holds": found by an adversary as honest notes refused). Not
-    after a word of marking ("do not mark MO-2 closed" is refused: "do not mark MO-2
-    closed again: it already is" says it closed; found by an adversary)."""
-    said = any(not _NOT_SAID.search(plain, 0, m.start()) for m in CLOSED_WORD.finditer(plain))
-    return milestones_named(plain, rules) if said else []
-
-
-_NOT_SAID = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\bbe)(?: yet)? ?$")
-# What the fix of a "said closed" finding offers instead: wordings read as not closed
-READ_AS_OPEN = ('"MO-2 is not closed yet", "MO-2 will be closed" and "MO-2 closes once the '
-                'streak holds" read as open')
-
-
-_DELIMITER_ROW = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_BLOCK_START = re.compile(r"^ {0,3}(#{1,6}(\s|$)|[-*+]\s|[0-9]{1,9}[.)]\s)")
-
-
-def _segments(lines: Sequence[str]) -> list[tuple[int, int]]:
-    """The runs of lines a reader takes as one text, as [first, last) pairs: a paragraph
-    (its lines joined, as Markdown joins them), each row of a pipe table, each list item
-    with its continuation lines, each heading, and each heading with the block after it
-    ("### MO-2", a blank line, "**CLOSED**" reads as one)."""
-    out: list[tuple[int, int]] = []
-    n, i = len(lines), 0
-    while i < n:
-        if not lines[i].strip(" \t"):  # (a blank line to Markdown: spaces and tabs only)
-            i += 1
-            continue
-        j = i
-        while j < n and lines[j].strip(" \t"):
-            j += 1
-        if any(_DELIMITER_ROW.match(lines[k]) and "|" in lines[k - 1]
-               for k in range(i + 1, j)):
-            out += [(k, k + 1) for k in range(i, j)]  # a table: each row alone
-        else:
-            start = i
-            for k in range(i + 1, j + 1):
-                if k < j and _SETEXT.match(lines[k]):  # (a heading's underline ends it)
-                    out.append((start, k + 1))
-                    start = k + 1
-                elif k == j or _BLOCK_START.match(lines[k]):
-                    if start < k:
-                        out.append((start, k))
-                    start = k
-        i = j
-    # a heading with a short block under it that says closed, as a status reads ("### MO-2",
-    # "**CLOSED**"); a sentence under a heading is its own (honest text: "the LSE is
-    # closed"), and so is a heading that says it ("## W-8 closed", "- Milestone: MO-2")
-    heads = [(a, b) for a, b in out if (b - a == 1 and lines[a].lstrip(" ").startswith("#"))
-             or (b - a > 1 and _SETEXT.match(lines[b - 1]))]
-    for a, b in heads:
-        c, d = next(((c, d) for c, d in out if c >= b), (b, b))
-        if d - c == 1 and len(lines[c].split()) <= _STATUS_WORDS and says_closed(lines[c]):
-            out.append((a, d))
-    return out
-
-
-_STATUS_WORDS = 3  # the most words a block under a heading has that reads as its status
-
-
-def closed_claims(lines: Sequence[str], watched: Collection[str]) -> list[tuple[str, int, int]]:
-    """Where text says a milestone of ``watched`` closed, as (milestone, first line, last
-    line), 0-based, over each text a reader takes as one (`_segments`), read through
-    `textsafe.skeleton`."""
-    from ..textsafe import skeleton
-
-    return [(mo, a, b - 1) for a, b in _segments(lines)
-            for mo in sorted({m for said in _sentences(skeleton(" ".join(lines[a:b])))
-                              for m in closed_said(said, watched)})]
-
-
-def _sentences(text: str) -> list[str]:
-    """``text`` in its sentences: a paragraph naming MO-2 in one sentence and saying in
-    another that the market closed early says no closure (found by a newcomer). A sentence
-    is read with the one before it when it is short (three words or fewer: "Closed.") or
-    points back at it ("This milestone is now closed.", "It closed on runs 4-6.", "The
-    burn-in streak is closed."): my own adversary try of the split."""
-    out: list[str] = []
-    for part in _SENTENCE_END.split(text):
-        if out and (len(part.split()) <= _STATUS_WORDS or _POINTS_BACK.search(part)):
-            out[-1] += " " + part
-        else:
-            out.append(part)
-    return out
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+")
-_POINTS_BACK = re.compile(r"\b(?:it|its|this|that|these|they|milestone|burn ?-?in|streak|"
-                          r"gate|step ?1a)\b")
-
-
-def says_closed(text: str) -> bool:
-    """Whether text reads as saying a milestone closed (as `close` writes a Note: "closed
-    on <date> by runs ..."), as a reader takes it (`textsafe.skeleton`: case, width,
-    look-alike letters, Markdown's marks aside)."""
-    from ..textsafe import skeleton
-
-    return CLOSED_WORD.search(skeleton(text)) is not None
 
 
 def closed_early(path: str, mo: str, what: str, lines: tuple[int, int] | None, section: str,

@@ -6,15 +6,14 @@ A finding names the line of the new file, as git counts lines (a line ends with 
 
 import re
 
+from .prose import CLOSED_WORD, milestones_named
 from .rules import (
-    CLOSED_WORD,
     Change,
     Rules,
     StreakOf,
     Violation,
     closed_early,
     markup_violation,
-    milestones_named,
 )
 
 OPS_HEADING = re.compile(r"^## (\d{4}-\d{2}-\d{2} \d{2}:\d{2}) UTC — OPS — \S.*$")

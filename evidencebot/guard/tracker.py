@@ -10,7 +10,8 @@ from typing import Any
 
 from ..defaults import STREAK_LINE, STREAK_WORDS
 from ..textsafe import skeleton
-from .rules import Change, Rules, StreakOf, Violation, closed_early, closed_said
+from .prose import closed_said
+from .rules import Change, Rules, StreakOf, Violation, closed_early
 
 _STREAK_LINE = re.compile(STREAK_LINE)
 _WORDS_FOLDED = " ".join(STREAK_WORDS.casefold().rstrip(":").split())

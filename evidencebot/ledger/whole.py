@@ -16,7 +16,7 @@ from ..evidence.history import OpsCommit
 from ..evidence.rows import HandRow
 from ..evidence.streak import named_runs
 from ..guard import changes as guard
-from ..guard.rules import READ_AS_OPEN
+from ..guard.prose import READ_AS_OPEN
 from .findings import Finding, Report
 from .workspace import Context
 

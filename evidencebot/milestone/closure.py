@@ -268,7 +268,7 @@ def documents_check(ctx: Context) -> Any:
     `said_closed`), and whether the tracker's rows will say when a run was and how it
     went, as a check of the dry run."""
     from ..evidence.render import TRACKER_COLUMNS, tracker_table
-    from ..guard.rules import READ_AS_OPEN
+    from ..guard.prose import READ_AS_OPEN
     from ..ledger.whole import closed_milestones, said_closed
     from ..runbook.checks import CheckResult
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NoReturn
@@ -23,6 +24,7 @@ from ..ledger.workspace import Context
 from ..shape import Invalid, as_dict, build
 from . import handoff as handoff_mod
 from . import process as runner
+from . import stops
 
 
 @frozen
@@ -75,6 +77,7 @@ class Step:
 Steps = Callable[[Step], None]
 
 
+# long: the runbook's one loop of attempts (326, 502, backoff) and how each ends, recorded
 def execute(
     ctx: Context,
     run_plan: RunPlan,
@@ -111,7 +114,7 @@ def execute(
             _record_interrupted(ctx, run_plan, stop.done, started=started, client_id=client_id,
                                 checks_summary=checks_summary, check_results=check_results)
         if fresh is not None and unreadable is None and not done.timed_out:
-            with runner.held():  # (the session ended: Ctrl-C waits until it is recorded)
+            with _recording(ctx):  # (the session ended: Ctrl-C waits until it is recorded)
                 return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=code,
                                               session=SessionInfo(
                                                   command=run_plan.argv, checks=checks_summary,
@@ -119,6 +122,9 @@ def execute(
                                                   check_results=tuple(check_results),
                                                   began=started))
         cls = _classify(ctx, run_plan, done, seen_alive=seen_alive, unreadable=unreadable)
+        if (cls.retry_client_id and index + 1 < len(ids)) or \
+                (cls.retry_connect and connect_retries < run_plan.params.retries):
+            wrapper_pidfile(ctx).unlink(missing_ok=True)  # (no session: it never connected)
         if cls.retry_client_id and index + 1 < len(ids):
             index += 1  # 326: the next id, at once
             say(Step("retry", attempt, client_id, f"{cls.reason}; next: client id "
@@ -131,10 +137,26 @@ def execute(
                      f"{run_plan.params.retries} in {wait:g} s", seconds=wait))
             sleep(wait)
             continue
-        with runner.held():
+        with _recording(ctx):
             return _record_failure(ctx, run_plan, cls, done, started=started,
                                    client_id=client_id, checks_summary=checks_summary,
                                    check_results=check_results)
+
+
+@contextmanager
+def _recording(ctx: Context) -> Iterator[None]:
+    """`stops.held` while a session's evidence is written, and the wrapper's note
+    (`wrapper_pidfile`) removed once it is, not before: a second Ctrl-C that stops the
+    write leaves the note, and the next run records the session as the failed attempt it
+    was (found by a newcomer: the note went when the wrapper ended, and a session stopped
+    twice was recorded nowhere)."""
+    with stops.held():
+        try:
+            yield
+        except (RunFailed, UsageError):  # (a failed attempt recorded, or refused: said once)
+            wrapper_pidfile(ctx).unlink(missing_ok=True)
+            raise
+        wrapper_pidfile(ctx).unlink(missing_ok=True)
 
 
 def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
@@ -192,7 +214,7 @@ def _record_interrupted(ctx: Context, run_plan: RunPlan, done: runner.Completed,
     cls = Classification("failed-code", f"interrupted after {done.seconds:.0f} s (Ctrl-C, "
                          "SIGTERM or SIGHUP): the wrapper was stopped before it wrote a report", ())
     try:
-        with runner.held():
+        with _recording(ctx):
             _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
                             checks_summary=checks_summary, check_results=check_results)
     except RunFailed as e:
@@ -248,11 +270,12 @@ def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None
         pidfile.unlink(missing_ok=True)
         return None
     cls = Classification("failed-code", f"the session started at {stamp(started)} was never "
-                         "recorded: the run that started it was stopped with its wrapper "
-                         "(killed -9, or the machine went down); found by the next run", ())
+                         "recorded: the run that started it was stopped before it recorded "
+                         "it (killed, stopped twice, or the machine went down); found by "
+                         "the next run", ())
     done = runner.Completed(list(run_plan.argv), None, b"", 0.0, False)
     try:
-        with runner.held():
+        with stops.held():
             _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
                             checks_summary=checks_summary)
     finally:

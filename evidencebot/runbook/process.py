@@ -7,8 +7,7 @@ import subprocess
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,9 +120,10 @@ def run_command(
 
     The command runs in a process group of its own, stopped whole (its children too) at
     the timeout or when we are interrupted: a wrapper left running would hold its client
-    id and write its report later, into the next run. While it runs, ``pidfile`` holds
-    its pid and ``note`` (the session's start and client id: `left_behind` reads them
-    after a run that could not remove it: killed -9, or a machine that went down)."""
+    id and write its report later, into the next run. From its start ``pidfile`` holds
+    its pid and ``note`` (the session's start and client id), until the caller has
+    recorded the session and removes it: `left_behind` reads it after a run that could
+    not (killed -9, stopped twice while recording, a machine that went down)."""
     full_env = {**wrapper_environment(os.environ), **env}
     start = time.monotonic()
     group: dict[str, Any] = (
@@ -150,9 +150,6 @@ def run_command(
     except BaseException:  # (a failure of ours)
         _stop(proc)
         raise
-    finally:
-        if pidfile is not None and proc.poll() is not None:
-            pidfile.unlink(missing_ok=True)
 
 
 _LINE_BYTES = 64 * 1024  # (a line without an end is read in pieces: never a 40 MB one)
@@ -331,64 +328,3 @@ def alive(pid: int) -> bool:
     except OSError:
         return True
     return stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X")
-
-
-def _stops() -> list[Any]:
-    """The signals that end a run: Ctrl-C, a time limit's SIGTERM, a closed terminal's
-    SIGHUP (the wrapper, in a session of its own, no longer hears that one itself)."""
-    import signal
-
-    return [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
-            if hasattr(signal, name)]
-
-
-@contextmanager
-def interrupts() -> Iterator[None]:
-    """SIGTERM and SIGHUP end `run` as Ctrl-C does (KeyboardInterrupt): the wrapper
-    stopped with it and the session recorded. Python's default ends the process where it
-    stands, with the wrapper still running."""
-    import signal
-
-    with _handling(_raise_interrupt, [s for s in _stops() if s != signal.SIGINT and
-                                      signal.getsignal(s) != signal.SIG_IGN]):
-        yield  # (one ignored by the caller, as under `nohup`, stays ignored)
-
-
-@contextmanager
-def held() -> Iterator[None]:
-    """Ctrl-C, SIGTERM and SIGHUP wait while a finished session's evidence is written, and
-    interrupt once it is: a session stopped while being recorded must not go unrecorded.
-    A second one interrupts at once (the ledger's commit is whole or absent either way)."""
-    from .. import git
-
-    noted: list[int] = []
-
-    def note(signum: int, _frame: object) -> None:
-        if noted:  # (a second one: the operator means it, the write stops where it is)
-            raise KeyboardInterrupt
-        noted.append(signum)
-
-    with _handling(note, _stops()), git.shielded():
-        yield  # (git runs apart meanwhile: the terminal's Ctrl-C reaches the group)
-    if noted:
-        raise KeyboardInterrupt
-
-
-def _raise_interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-@contextmanager
-def _handling(handler: Callable[[int, Any], Any], signals: list[Any]) -> Iterator[None]:
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # (signals reach the main thread only)
-        return
-    before = {sig: signal.signal(sig, handler) for sig in signals}
-    try:
-        yield
-    finally:
-        for sig, old in before.items():
-            signal.signal(sig, old)

@@ -112,11 +112,18 @@ def _any_day(window: Window) -> Window:
 REFERENCE_DAY = date(2024, 1, 1)
 
 
+# A scheduled start is run within its minute (cron, a timer, Task Scheduler), not on it:
+# 15:25 for a 35-minute run in a window closing at 16:00 was refused at 15:25:02 every day
+# (found by a newcomer)
+START_LATENCY_SECONDS = 60
+
+
 def start_problem(at: time, *, window: Window, run_seconds: int) -> str | None:
-    """Why a run started every session day at ``at`` (UTC) would not fit the window's hours
-    or would overlap a blackout; None when it fits."""
+    """Why a run started every session day at ``at`` (UTC, within its minute) would not
+    fit the window's hours or would overlap a blackout; None when it fits."""
     start = datetime.combine(REFERENCE_DAY, at, tzinfo=UTC)
-    return interval_problem(start, start + timedelta(seconds=run_seconds), _any_day(window))
+    end = start + timedelta(seconds=run_seconds + START_LATENCY_SECONDS)
+    return interval_problem(start, end, _any_day(window))
 
 
 def default_start(window: Window, *, run_seconds: int) -> time:
@@ -124,8 +131,8 @@ def default_start(window: Window, *, run_seconds: int) -> time:
     open), later if a blackout is in the way. ValueError when nothing fits that day."""
     first = datetime.combine(REFERENCE_DAY, schedule.default_at(window.start), tzinfo=UTC)
     try:
-        start = next_window_start(after=first, run_seconds=run_seconds,
-                                  window=_any_day(window))
+        start = next_window_start(after=first, run_seconds=run_seconds +
+                                  START_LATENCY_SECONDS, window=_any_day(window))
     except ValueError as e:
         raise ValueError(f"no start time fits: {e}") from None
     if start.date() != REFERENCE_DAY:
