@@ -17,6 +17,10 @@ def test_init_writes_the_defaults_and_refuses_to_overwrite(tmp_path: Path, cli) 
     assert written.count(b"#") > 20  # commented
     again = cli("--repo", trading_repo, "init")
     assert again.code == 2 and "--force" in again.err
+    assert "`evidencebot init --snippet` prints the pre-commit snippet" in again.err
+    assert (trading_repo / "evidencebot.toml").read_bytes() == written
+    snippet = cli("--repo", trading_repo, "init", "--snippet")  # (newcomer 11)
+    assert snippet.code == 0 and snippet.out == r.out[r.out.index("# .pre-commit"):]
     assert (trading_repo / "evidencebot.toml").read_bytes() == written
 
 

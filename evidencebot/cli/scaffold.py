@@ -23,7 +23,9 @@ def plan_init(repo: Path, *, config: Path | None, force: bool, ci: str | None,
     if not config_file.exists() or (force and ci is None):
         plan[config_file] = render("evidencebot.toml.j2", base=_base_branch(repo))
     elif ci is None:
-        raise UsageError(f"{config_file} already exists (use --force to overwrite it)")
+        raise UsageError(f"{config_file} already exists (use --force to overwrite it)",
+                         fix="keep it; `evidencebot init --snippet` prints the pre-commit "
+                         "snippet, `init --ci github|gitlab` writes the CI job beside it")
     if ci is not None:
         from ..config import load
 

@@ -61,13 +61,19 @@ DEFAULT_INSTALL = "pip install evidencebot"
 @click.option("--install", "install_cmd", metavar="CMD",
               help=f"How the CI job installs evidencebot [default: {DEFAULT_INSTALL}; "
                    "evidencebot is not on PyPI yet: give a pinned git URL or a path].")
+@click.option("--snippet", "snippet_only", is_flag=True,
+              help="Only print the pre-commit snippet (nothing is written).")
 @json_option
 @pass_state
-def init(state: State, force: bool, ci: str | None, install_cmd: str | None) -> int:
+def init(state: State, force: bool, ci: str | None, install_cmd: str | None,
+         snippet_only: bool) -> int:
     """Write a commented evidencebot.toml (the runbook's defaults), optionally a CI job,
     and print the pre-commit snippet the trading repo adds."""
     from .scaffold import plan_init, write_all
 
+    if snippet_only:  # (found by a newcomer: once a config existed, only --force showed it)
+        click.echo(pre_commit_snippet(_base(state)), nl=False)
+        return 0
     plan = plan_init(state.repo, config=state.config, force=force, ci=ci,
                      install_cmd=install_cmd or DEFAULT_INSTALL)
     write_all(plan)
