@@ -525,6 +525,22 @@ def test_a_wrapper_left_by_a_killed_run_stops_the_next_run(repo: Path, tmp_path:
     assert not pidfile.exists()  # (said once: the run after it starts a session of its own)
 
 
+def run_with_git_shim(repo: Path, tmp_path: Path, shim_text: str) -> subprocess.CompletedProcess[str]:
+    """`run` in a process of its own (its own terminal group), with ``shim_text`` (a
+    Python script, formatted with ``python`` and ``git``) as the git on its PATH."""
+    import shutil
+
+    shim = tmp_path / "shim" / "git"
+    shim.parent.mkdir()
+    shim.write_text(shim_text.format(python=sys.executable, git=shutil.which("git")))
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
+           "EVB_TEST_REPORT": str(repo / "latest.json")}
+    return subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
+                           "--skip-checks"], env=env, capture_output=True, text=True,
+                          timeout=120, start_new_session=True)
+
+
 INTERRUPTING_GIT = r'''#!{python}
 import os, signal, sys
 # the run's commit is being made (its report written: not the trial before the session)
@@ -540,17 +556,7 @@ def test_ctrl_c_while_a_session_is_recorded_waits_for_the_record(repo: Path,
     """Ctrl-C after the wrapper returned, while its session was being committed, left
     nothing: a session that went badly could be kept out of the evidence so. The record is
     made first, then the interrupt is honoured."""
-    import shutil
-
-    shim = tmp_path / "shim" / "git"
-    shim.parent.mkdir()
-    shim.write_text(INTERRUPTING_GIT.format(python=sys.executable, git=shutil.which("git")))
-    shim.chmod(0o755)
-    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
-           "EVB_TEST_REPORT": str(repo / "latest.json")}
-    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
-                           "--skip-checks"], env=env, capture_output=True, text=True,
-                          timeout=120, start_new_session=True)  # (its own terminal group)
+    proc = run_with_git_shim(repo, tmp_path, INTERRUPTING_GIT)
     assert proc.returncode == 130, proc.stdout + proc.stderr
     said = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
                "ops/evidence").strip()
@@ -578,17 +584,7 @@ def test_a_session_stopped_twice_while_recorded_is_recorded_by_the_next_run(  # 
     """Found by a newcomer: a second Ctrl-C while a session was recorded stopped the write
     (as meant), but the wrapper's note was already gone, and the session was recorded
     nowhere. The note stays until the session is recorded: the next run records it."""
-    import shutil
-
-    shim = tmp_path / "shim" / "git"
-    shim.parent.mkdir()
-    shim.write_text(STOPPED_TWICE_GIT.format(python=sys.executable, git=shutil.which("git")))
-    shim.chmod(0o755)
-    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
-           "EVB_TEST_REPORT": str(repo / "latest.json")}
-    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
-                           "--skip-checks"], env=env, capture_output=True, text=True,
-                          timeout=120, start_new_session=True)  # (its own terminal group)
+    proc = run_with_git_shim(repo, tmp_path, STOPPED_TWICE_GIT)
     assert proc.returncode == 130, proc.stdout + proc.stderr
     assert git(repo, "branch", "--list", "ops/evidence") == ""  # nothing recorded
     common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
