@@ -520,6 +520,11 @@ SAID_CLOSED: dict[str, tuple[Callable[[Path], None], str]] = {
     # (round 37: a negation and a word of marking before "closed" say it closed too)
     "closed-beside-the-market": (append_design("MO-2 is closed; the market closed too.\n"),
                                  "milestone-closed-by-hand"),
+    # (round 38: another thing that closes beside it)
+    "with-its-ticket": (append_design("MO-2 and its tracking issue are closed.\n"),
+                        "milestone-closed-by-hand"),
+    "a-ticket-under-its-heading": (append_design("### MO-2\n\n**Ticket closed**\n"),
+                                   "milestone-closed-by-hand"),
     "not-marked-again": (append_design("Do not mark MO-2 closed again: it already is.\n"),
                          "milestone-closed-by-hand"),
     "not-set-by-hand": (append_design("MO-2 was not set closed by hand but by the closure "
@@ -542,11 +547,6 @@ HONEST: dict[str, Callable[[Path], None]] = {
     "another-sentence": append_design("MO-2 is not in review yet. The market closed early "
                                       "on 27/11.\n"),
     "to-be-closed": append_design("MO-2 will be closed once three runs qualify.\n"),
-    # (newcomer 11: what else closes in a trading bot's notes)
-    "other-things-closed": append_design(
-        "- Note A: the market closed early on 24 Dec, so no MO-2 run that day\n"
-        "- Note B: MO-2 run 2 stopped when the socket closed; see the handoff\n"
-        "- Result: the MO-2 burn-in now checks that closed positions match the statement\n"),
     "words-inside-words": lambda r: section_table(
         r, "| ID | Note |\n|---|---|\n| MO-2 | already planned; before any live order; "
            "password rotated |"),

@@ -525,17 +525,18 @@ def test_a_wrapper_left_by_a_killed_run_stops_the_next_run(repo: Path, tmp_path:
     assert not pidfile.exists()  # (said once: the run after it starts a session of its own)
 
 
-def run_with_git_shim(repo: Path, tmp_path: Path, shim_text: str) -> subprocess.CompletedProcess[str]:
+def run_with_git_shim(repo: Path, tmp_path: Path, shim_text: str,
+                      **extra: str) -> subprocess.CompletedProcess[str]:
     """`run` in a process of its own (its own terminal group), with ``shim_text`` (a
     Python script, formatted with ``python`` and ``git``) as the git on its PATH."""
     import shutil
 
     shim = tmp_path / "shim" / "git"
-    shim.parent.mkdir()
+    shim.parent.mkdir(exist_ok=True)
     shim.write_text(shim_text.format(python=sys.executable, git=shutil.which("git")))
     shim.chmod(0o755)
     env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}",
-           "EVB_TEST_REPORT": str(repo / "latest.json")}
+           "EVB_TEST_REPORT": str(repo / "latest.json"), **extra}
     return subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(repo), "run",
                            "--skip-checks"], env=env, capture_output=True, text=True,
                           timeout=120, start_new_session=True)
@@ -594,6 +595,87 @@ def test_a_session_stopped_twice_while_recorded_is_recorded_by_the_next_run(  # 
     assert again.code == 4 and f"failed-code: the session started at {noted} was never " \
         "recorded" in again.err, again.err
     assert not pidfile.exists()
+
+
+# Ctrl-C twice while the n-th commit of a run is made (its first is the trial's, before the
+# session): before the branch moves, or after it moved and before the wrapper's note goes
+STOPPED_AT_GIT = r'''#!{python}
+import os, signal, subprocess, sys
+count, at = os.environ["EVB_TEST_COUNT"], int(os.environ["EVB_TEST_AT"])
+if "commit-tree" in sys.argv[1:]:
+    with open(count, "a") as f: f.write("x")
+n = len(open(count).read()) if os.path.exists(count) else 0
+stop = lambda: os.killpg(os.getpgid(os.getppid()), signal.SIGINT)
+if n == at and "commit-tree" in sys.argv[1:]:
+    stop()
+elif n == at and "update-ref" in sys.argv[1:]:
+    rc = 130 if os.environ["EVB_TEST_MOVED"] == "no" else subprocess.call([{git!r}, *sys.argv[1:]])
+    stop(); sys.exit(rc)
+os.execv({git!r}, [{git!r}, *sys.argv[1:]])
+'''
+
+
+def outcomes(repo: Path) -> list[str]:
+    return git(repo, "log", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
+               "ops/evidence").split()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX git shim")
+@pytest.mark.parametrize("moved", ["no", "yes"])
+def test_a_lost_session_stopped_twice_again_or_already_recorded_is_recorded_once(  # type: ignore[no-untyped-def]
+        repo: Path, tmp_path: Path, cli, moved: str) -> None:
+    """Found by an adversary, against the note kept until a session is recorded: stopped
+    twice again while the next run recorded the lost session, the note went with nothing
+    recorded (a bad session hidden for good); stopped after the branch moved and before
+    the note went, the next run recorded the session a second time, as lost (a good one
+    made a failure). The note goes only once the session is recorded, and a session a
+    commit already records is not recorded again."""
+    first = run_with_git_shim(repo, tmp_path, STOPPED_AT_GIT, EVB_TEST_AT="2",
+                              EVB_TEST_COUNT=str(tmp_path / "count1"), EVB_TEST_MOVED=moved)
+    assert first.returncode == 130, first.stdout + first.stderr
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    assert pidfile.exists()
+    if moved == "no":  # the next run, stopped twice while it records the lost session
+        again = run_with_git_shim(repo, tmp_path, STOPPED_AT_GIT, EVB_TEST_AT="2",
+                                  EVB_TEST_COUNT=str(tmp_path / "count2"), EVB_TEST_MOVED="no")
+        assert again.returncode == 130 and pidfile.exists(), again.stderr
+        last = cli("--repo", repo, "run", "--skip-checks")
+        assert last.code == 4 and "was never recorded" in last.err, last.err
+        assert outcomes(repo) == ["failed-code"] and not pidfile.exists()
+    else:  # the session is in the branch already: the next run runs its own
+        assert outcomes(repo) == ["qualifying"]
+        last = cli("--repo", repo, "run", "--skip-checks")  # (its own session, the test
+        assert "was never recorded" not in last.err, last.err  # wrapper's, overlaps the
+        assert outcomes(repo) == ["qualifying"] and not pidfile.exists()  # first: refused)
+
+
+def test_a_ctrl_c_while_a_retry_is_decided_records_nothing(repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: a Ctrl-C after the wrapper returned with a 326 or a 502,
+    while the run decided on a retry, left the wrapper's note, and the next run recorded
+    a session that never was (a failed attempt, breaking the streak). The decision is
+    held too: the run stops with the note gone and nothing recorded."""
+    import signal
+
+    from evidencebot.ibkr.codes import Classification
+    from evidencebot.runbook import burnin
+
+    def refused(*_args: object, **_kw: object) -> Classification:
+        signal.raise_signal(signal.SIGINT)  # (Ctrl-C, while the retry is decided)
+        return Classification("failed-infra", "connection refused (502)", (502,),
+                              retry_connect=True)
+
+    cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "nothing", "--client"')
+    (repo / "evidencebot.toml").write_text(cfg)  # (a wrapper that writes no report)
+    merged(repo, "reviewed config change")
+    with monkeypatch.context() as m:
+        m.setattr(burnin, "_classify", refused)
+        assert cli("--repo", repo, "run", "--skip-checks").code == 130
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    assert not (common if common.is_absolute() else repo / common).joinpath(
+        "evidencebot", "wrapper.json").exists()
+    assert git(repo, "branch", "--list", "ops/evidence") == ""
 
 
 def test_a_note_without_a_session_is_left_behind_quietly(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -33,22 +33,11 @@ def closed_said(plain: str, rules: Union["Rules", Collection[str]]) -> list[str]
     `textsafe.skeleton` gives it): each one it names, when it says "closed" other than
     right after a "not", a "never" or a "be" ("MO-2 is not closed yet", "it will be
     closed once the streak holds": found by an adversary as honest notes refused). Not
-    after a word of marking ("do not mark MO-2 closed" is refused: "do not mark MO-2
-    closed again: it already is" says it closed; found by an adversary)."""
-    said = any(not (_NOT_SAID.search(plain, 0, m.start()) or _OTHER_CLOSED.search(plain, 0,
-                                                                                   m.start())
-                    or _CLOSED_THINGS.match(plain, m.end()))
-               for m in CLOSED_WORD.finditer(plain))
+    after a word of marking ("do not mark MO-2 closed again: it already is" says it
+    closed), nor beside another thing that closes ("MO-2 and its ticket are closed" says
+    it too: "the market closed" beside MO-2 is reworded; found by adversaries)."""
+    said = any(not _NOT_SAID.search(plain, 0, m.start()) for m in CLOSED_WORD.finditer(plain))
     return milestones_named(plain, rules) if said else []
-
-
-# What else closes in a trading bot's notes, right before "closed" ("the market closed
-# early", "the socket closed") or right after it ("closed positions"): not the milestone
-# (found by a newcomer: such notes beside MO-2 were refused)
-_THINGS = (r"(?:markets?|exchanges?|sockets?|connections?|gateways?|ports?|positions?|"
-           r"trades?|orders?|windows?|sessions?|tickets?|incidents?|issues?|bugs?|accounts?)")
-_OTHER_CLOSED = re.compile(rf"\b{_THINGS} (?:(?:was|were|is|are|has been|had been|got) )?$")
-_CLOSED_THINGS = re.compile(rf" {_THINGS}\b")
 
 
 _NOT_SAID = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\bbe)(?: yet)? ?$")

@@ -108,39 +108,39 @@ def execute(
         client_id = ids[index]
         attempt += 1
         try:
-            done, (fresh, unreadable) = _attempt(ctx, run_plan, client_id, attempt,
-                                                 started=started, progress=progress, say=say)
+            done, wall_start = _attempt(ctx, run_plan, client_id, attempt, progress=progress,
+                                        say=say, started=started)
         except runner.Interrupted as stop:
             _record_interrupted(ctx, run_plan, stop.done, started=started, client_id=client_id,
                                 checks_summary=checks_summary, check_results=check_results)
-        if fresh is not None and unreadable is None and not done.timed_out:
-            with _recording(ctx):  # (the session ended: Ctrl-C waits until it is recorded)
+        # The wrapper returned: a Ctrl-C waits until what it did is recorded, or found to be
+        # no session (a retry: the note goes, nothing is recorded; found by an adversary, a
+        # Ctrl-C while a 326 was classified left the note, and the next run recorded it).
+        with _recording(ctx):
+            fresh, unreadable = _fresh_report(ctx, run_plan.report, wall_start=wall_start,
+                                              started=started.replace(microsecond=0))
+            if fresh is not None and unreadable is None and not done.timed_out:
                 return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=code,
                                               session=SessionInfo(
                                                   command=run_plan.argv, checks=checks_summary,
                                                   client_id=client_id, exit_code=done.exit_code,
                                                   check_results=tuple(check_results),
                                                   began=started))
-        cls = _classify(ctx, run_plan, done, seen_alive=seen_alive, unreadable=unreadable)
-        if (cls.retry_client_id and index + 1 < len(ids)) or \
-                (cls.retry_connect and connect_retries < run_plan.params.retries):
-            wrapper_pidfile(ctx).unlink(missing_ok=True)  # (no session: it never connected)
-        if cls.retry_client_id and index + 1 < len(ids):
-            index += 1  # 326: the next id, at once
-            say(Step("retry", attempt, client_id, f"{cls.reason}; next: client id "
-                     f"{ids[index]}"))
-            continue
-        if cls.retry_connect and connect_retries < run_plan.params.retries:
+            cls = _classify(ctx, run_plan, done, seen_alive=seen_alive, unreadable=unreadable)
+            if cls.retry_client_id and index + 1 < len(ids):
+                index += 1  # 326: the next id, at once
+                say(Step("retry", attempt, client_id, f"{cls.reason}; next: client id "
+                         f"{ids[index]}"))
+                continue
+            if not (cls.retry_connect and connect_retries < run_plan.params.retries):
+                return _record_failure(ctx, run_plan, cls, done, started=started,
+                                       client_id=client_id, checks_summary=checks_summary,
+                                       check_results=check_results)
             wait = run_plan.params.retry_backoff_seconds * 2 ** connect_retries
             connect_retries += 1
             say(Step("retry", attempt, client_id, f"{cls.reason}; retry {connect_retries} of "
                      f"{run_plan.params.retries} in {wait:g} s", seconds=wait))
-            sleep(wait)
-            continue
-        with _recording(ctx):
-            return _record_failure(ctx, run_plan, cls, done, started=started,
-                                   client_id=client_id, checks_summary=checks_summary,
-                                   check_results=check_results)
+        sleep(wait)  # (the note gone: a Ctrl-C here stops a run that holds no session)
 
 
 @contextmanager
@@ -183,8 +183,9 @@ def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
 
 def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
              started: datetime, progress: runner.Progress | None,
-             say: Steps) -> tuple[runner.Completed, Fresh]:
-    """One start of the wrapper: what it did, and its report if it wrote a fresh one. Its
+             say: Steps) -> tuple[runner.Completed, float]:
+    """One start of the wrapper: what it did, and the wall-clock time it started (its
+    report must be newer: `_fresh_report`, asked once a Ctrl-C is held). Its
     Python keeps compiled modules in a folder of this start's own (PYTHONPYCACHEPREFIX):
     a .pyc left in the checkout's __pycache__ (one that never checks its source) would
     run code the code state does not see."""
@@ -201,8 +202,7 @@ def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
                                   pidfile=wrapper_pidfile(ctx),
                                   note={"started": stamp(started), "client_id": client_id})
     say(Step("end", attempt, client_id, exit_code=done.exit_code, seconds=done.seconds))
-    return done, _fresh_report(ctx, run_plan.report, started=started.replace(microsecond=0),
-                               wall_start=wall_start)
+    return done, wall_start
 
 
 def _record_interrupted(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
@@ -274,12 +274,41 @@ def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None
                          "it (killed, stopped twice, or the machine went down); found by "
                          "the next run", ())
     done = runner.Completed(list(run_plan.argv), None, b"", 0.0, False)
+    with _recording(ctx):  # (the note goes once it is recorded, or refused: said once)
+        if _recorded_already(ctx, stamp(started)):
+            return None
+        _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
+                        checks_summary=checks_summary)
+
+
+def _recorded_already(ctx: Context, began: str) -> bool:
+    """Whether a commit on the ops branch records the session that began at ``began`` (its
+    record's session.began): a run stopped after its commit and before its note went
+    (found by an adversary: the session was recorded again, as lost, which broke the
+    streak). Only commits made since then are read."""
+    import json
+
+    from .. import git
+    from ..errors import GitError
+    from ..evidence.stamps import git_date
+
     try:
-        with stops.held():
-            _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
-                            checks_summary=checks_summary)
-    finally:
-        pidfile.unlink(missing_ok=True)  # (recorded, or refused as bad input: said once)
+        commits = ctx.history()
+    except (UsageError, GitError):  # (no ops branch yet: nothing recorded)
+        return False
+    since = parse_stamp(began)
+    for c in commits:
+        path = c.trailers.get("Evidence-Record")
+        if not path or git_date(c.date) < since:
+            continue
+        data = git.show_bytes(ctx.repo, c.sha, path)
+        try:
+            session = json.loads(data or b"{}").get("session") or {}
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(session, dict) and session.get("began") == began:
+            return True
+    return False
 
 
 def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,
