@@ -10,7 +10,7 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 from conftest import git
@@ -47,7 +47,7 @@ if args.get("--mode") in ("nothing", "nothing-farm"):
     if args["--mode"] == "nothing-farm":  # (what every real wrapper's log holds)
         print("Error 2104, reqId -1: Market data farm connection is OK:usfarm")
     print("wrapper ran but wrote no report"); sys.exit(0)
-now = datetime.now(timezone.utc)
+now = datetime.now(timezone.utc) + timedelta(seconds=int(os.environ.get("EVB_TEST_AHEAD") or 0))
 dur = int(args["--duration"])
 start = now - timedelta(seconds=dur)
 print("connected to account DU5550001 with client id", args.get("--client"))
@@ -650,32 +650,86 @@ def test_a_lost_session_stopped_twice_again_or_already_recorded_is_recorded_once
         assert outcomes(repo) == ["qualifying"] and not pidfile.exists()  # first: refused)
 
 
+@pytest.mark.parametrize("when", ["deciding", "returned"])
 def test_a_ctrl_c_while_a_retry_is_decided_records_nothing(repo: Path, cli,  # type: ignore[no-untyped-def]
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    """Found by an adversary: a Ctrl-C after the wrapper returned with a 326 or a 502,
-    while the run decided on a retry, left the wrapper's note, and the next run recorded
-    a session that never was (a failed attempt, breaking the streak). The decision is
-    held too: the run stops with the note gone and nothing recorded."""
+                                                          monkeypatch: pytest.MonkeyPatch,
+                                                          when: str) -> None:
+    """Found by adversaries: a Ctrl-C after the wrapper returned with a 326 or a 502,
+    while the run decided on a retry (or before: while its folder of compiled modules was
+    removed), left the wrapper's note, and the next run recorded a session that never
+    was (a failed attempt, breaking the streak). All of it is held from the moment the
+    wrapper returns: the run stops with the note gone and nothing recorded."""
     import signal
 
     from evidencebot.ibkr.codes import Classification
     from evidencebot.runbook import burnin
 
     def refused(*_args: object, **_kw: object) -> Classification:
-        signal.raise_signal(signal.SIGINT)  # (Ctrl-C, while the retry is decided)
+        if when == "deciding":
+            signal.raise_signal(signal.SIGINT)  # (Ctrl-C, while the retry is decided)
         return Classification("failed-infra", "connection refused (502)", (502,),
                               retry_connect=True)
+
+    import tempfile
+
+    cleanup = tempfile.TemporaryDirectory.cleanup
+
+    def removed(self: Any) -> None:  # (the wrapper's folder of compiled modules)
+        if when == "returned" and "evidencebot-pycache-" in self.name:
+            signal.raise_signal(signal.SIGINT)  # (Ctrl-C, as the wrapper's folder goes)
+        cleanup(self)
 
     cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "nothing", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)  # (a wrapper that writes no report)
     merged(repo, "reviewed config change")
     with monkeypatch.context() as m:
         m.setattr(burnin, "_classify", refused)
+        m.setattr(tempfile.TemporaryDirectory, "cleanup", removed)
         assert cli("--repo", repo, "run", "--skip-checks").code == 130
     common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
     assert not (common if common.is_absolute() else repo / common).joinpath(
         "evidencebot", "wrapper.json").exists()
     assert git(repo, "branch", "--list", "ops/evidence") == ""
+
+
+def test_a_report_refused_after_its_session_ran_is_recorded_by_the_next_run(  # type: ignore[no-untyped-def]
+        repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: a report `record` refuses after the wrapper ran (here, one
+    ending an hour ahead: a wrapper writing local time as UTC) removed the wrapper's note
+    with the refusal, and the session was recorded nowhere. The note stays, the refusal
+    says so, and the next run records the session as a failed attempt."""
+    monkeypatch.setenv("EVB_TEST_AHEAD", "3600")
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 2 and "finishes in the future" in r.err, r.err
+    assert "(the session is noted: the next run records it as a failed attempt)" in r.err
+    monkeypatch.delenv("EVB_TEST_AHEAD")
+    again = cli("--repo", repo, "run", "--skip-checks")
+    assert again.code == 4 and "was never recorded" in again.err, again.err
+    assert outcomes(repo) == ["failed-code"]
+
+
+def test_a_lost_session_is_recorded_beside_one_recorded_since(repo: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                             cli) -> None:
+    """Found by an adversary: a lost session recorded from its start to now overlapped a
+    session recorded by hand since, and was refused (exit 2) with its note deleted: its
+    only trace gone. Its end is not known: it is recorded at its start."""
+    from evidencebot.sim.trading_repo import report, write_report
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    started = (now - timedelta(minutes=50)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pidfile.write_text(json.dumps({"pid": int(gone), "since": now.timestamp() - 3000,
+                                   "client_id": 17, "started": started}), encoding="utf-8")
+    hand = write_report(tmp_path / "hand.json", report(finished=now - timedelta(minutes=5),
+                                                       duration=1800))
+    assert cli("--repo", repo, "record", hand).code == 0  # (a session after the lost one)
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4 and f"the session started at {started} was never recorded" in r.err, r.err
+    assert outcomes(repo) == ["failed-code", "qualifying"] and not pidfile.exists()
 
 
 def test_a_note_without_a_session_is_left_behind_quietly(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -259,8 +259,10 @@ Handoff = Callable[[str, str], tuple[str, bytes]]  # (run id, record path) -> (p
 
 
 def record_attempt(ctx: Context, *, outcome: Outcome, started: datetime, session: SessionInfo,
-                   log: bytes, handoff: Handoff | None = None) -> RecordResult:
-    """Record a run that produced no report (failed-infra, -market-data, -code).
+                   log: bytes, handoff: Handoff | None = None,
+                   finished: datetime | None = None) -> RecordResult:
+    """Record a run that produced no report (failed-infra, -market-data, -code), from
+    ``started`` to ``finished`` (now by default).
 
     ``handoff(run_id, record_path)`` renders the DEBUG packet for a code bug."""
     with ctx.locked():  # the name is free at the tip the commit goes on
@@ -272,7 +274,7 @@ def record_attempt(ctx: Context, *, outcome: Outcome, started: datetime, session
         now = ctx.now
         record = build_record(
             cfg=ctx.rules, run_id=run_id, outcome=outcome, recorded_at=now, started_at=started,
-            finished_at=now, metrics=None, verdict=None, report=None,
+            finished_at=finished or now, metrics=None, verdict=None, report=None,
             code=ctx.live_code(), session=session,
             attachments=Attachments(log=log_path(path),
                                     handoff=packet[0] if packet else None),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
@@ -107,16 +108,20 @@ def execute(
     while True:
         client_id = ids[index]
         attempt += 1
-        try:
-            done, wall_start = _attempt(ctx, run_plan, client_id, attempt, progress=progress,
-                                        say=say, started=started)
-        except runner.Interrupted as stop:
-            _record_interrupted(ctx, run_plan, stop.done, started=started, client_id=client_id,
-                                checks_summary=checks_summary, check_results=check_results)
-        # The wrapper returned: a Ctrl-C waits until what it did is recorded, or found to be
-        # no session (a retry: the note goes, nothing is recorded; found by an adversary, a
-        # Ctrl-C while a 326 was classified left the note, and the next run recorded it).
-        with _recording(ctx):
+        # From the moment the wrapper returns, a Ctrl-C waits until what it did is recorded,
+        # or found to be no session (a retry: the note goes, nothing is recorded; found by
+        # adversaries, a stop while a 326 was classified, or its folder of compiled modules
+        # removed, left the note, and the next run recorded a session that never was).
+        hold = ExitStack()
+        with hold:
+            try:
+                done, wall_start = _attempt(
+                    ctx, run_plan, client_id, attempt, progress=progress, say=say,
+                    started=started, returned=partial(hold.enter_context, _recording(ctx)))
+            except runner.Interrupted as stop:
+                _record_interrupted(ctx, run_plan, stop.done, started=started,
+                                    client_id=client_id, checks_summary=checks_summary,
+                                    check_results=check_results)
             fresh, unreadable = _fresh_report(ctx, run_plan.report, wall_start=wall_start,
                                               started=started.replace(microsecond=0))
             if fresh is not None and unreadable is None and not done.timed_out:
@@ -153,9 +158,12 @@ def _recording(ctx: Context) -> Iterator[None]:
     with stops.held():
         try:
             yield
-        except (RunFailed, UsageError):  # (a failed attempt recorded, or refused: said once)
+        except RunFailed:  # (a failed attempt: recorded)
             wrapper_pidfile(ctx).unlink(missing_ok=True)
             raise
+        except UsageError as e:  # (refused after the wrapper ran: not recorded, so noted;
+            raise UsageError(f"{e} (the session is noted: the next run records it as a "  # found
+                             "failed attempt)", fix=e.fix) from None  # by an adversary)
         wrapper_pidfile(ctx).unlink(missing_ok=True)
 
 
@@ -182,8 +190,8 @@ def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
 
 
 def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
-             started: datetime, progress: runner.Progress | None,
-             say: Steps) -> tuple[runner.Completed, float]:
+             started: datetime, progress: runner.Progress | None, say: Steps,
+             returned: Callable[[], object]) -> tuple[runner.Completed, float]:
     """One start of the wrapper: what it did, and the wall-clock time it started (its
     report must be newer: `_fresh_report`, asked once a Ctrl-C is held). Its
     Python keeps compiled modules in a folder of this start's own (PYTHONPYCACHEPREFIX):
@@ -201,6 +209,7 @@ def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
                                   timeout=run_plan.params.timeout_seconds, progress=progress,
                                   pidfile=wrapper_pidfile(ctx),
                                   note={"started": stamp(started), "client_id": client_id})
+        returned()  # (the wrapper is done: stops are held from here)
     say(Step("end", attempt, client_id, exit_code=done.exit_code, seconds=done.seconds))
     return done, wall_start
 
@@ -278,14 +287,16 @@ def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None
         if _recorded_already(ctx, stamp(started)):
             return None
         _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
-                        checks_summary=checks_summary)
+                        checks_summary=checks_summary, finished=started)  # (its end unknown:
+        # found by an adversary, ending it now overlapped a session recorded since, refused)
 
 
 def _recorded_already(ctx: Context, began: str) -> bool:
     """Whether a commit on the ops branch records the session that began at ``began`` (its
     record's session.began): a run stopped after its commit and before its note went
     (found by an adversary: the session was recorded again, as lost, which broke the
-    streak). Only commits made since then are read."""
+    streak); or a recorded session spans that time (a report recorded by hand: one
+    session is one run). Only commits made since then are read."""
     import json
 
     from .. import git
@@ -301,6 +312,9 @@ def _recorded_already(ctx: Context, began: str) -> bool:
         path = c.trailers.get("Evidence-Record")
         if not path or git_date(c.date) < since:
             continue
+        span = [c.trailers.get(k, "") for k in ("Evidence-Started-At", "Evidence-Finished-At")]
+        if span[0] and span[1] and span[0] <= began <= span[1]:  # (that time is a session's)
+            return True
         data = git.show_bytes(ctx.repo, c.sha, path)
         try:
             session = json.loads(data or b"{}").get("session") or {}
@@ -313,7 +327,8 @@ def _recorded_already(ctx: Context, began: str) -> bool:
 
 def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,
                     started: datetime, client_id: int, checks_summary: str,
-                    check_results: Sequence[Mapping[str, Any]] = ()) -> NoReturn:
+                    check_results: Sequence[Mapping[str, Any]] = (),
+                    finished: datetime | None = None) -> NoReturn:
     retry = None
     if cls.outcome == "failed-market-data":
         nxt = retry_start(after=ctx.now, run_seconds=run_plan.params.paper_duration_seconds,
@@ -341,7 +356,7 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
 
     result = recorder.record_attempt(
         ctx, outcome=Outcome(cls.outcome), started=started, session=session, log=done.log,
-        handoff=packet if cls.outcome == "failed-code" else None)
+        handoff=packet if cls.outcome == "failed-code" else None, finished=finished)
     extra = f"; retry scheduled {retry}" if retry else ""
     extra += "; handoff packet for DEBUG committed" if cls.outcome == "failed-code" else ""
     raise RunFailed(f"{cls.outcome}: {cls.reason}{extra} (recorded in {result.sha[:12]}"
