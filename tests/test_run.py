@@ -647,7 +647,7 @@ def test_a_lost_session_stopped_twice_again_or_already_recorded_is_recorded_once
         assert outcomes(repo) == ["qualifying"]
         last = cli("--repo", repo, "run", "--skip-checks")  # (its own session, the test
         assert "was never recorded" not in last.err, last.err  # wrapper's, overlaps the
-        assert outcomes(repo) == ["qualifying"] and not pidfile.exists()  # first: refused)
+        assert outcomes(repo) == ["qualifying"]  # first: refused)
 
 
 @pytest.mark.parametrize("when", ["deciding", "returned"])
@@ -730,6 +730,48 @@ def test_a_lost_session_is_recorded_beside_one_recorded_since(repo: Path, tmp_pa
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 4 and f"the session started at {started} was never recorded" in r.err, r.err
     assert outcomes(repo) == ["failed-code", "qualifying"] and not pidfile.exists()
+
+
+def test_a_lost_session_inside_a_recorded_span_is_recorded_after_it(  # type: ignore[no-untyped-def]
+        repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: a run whose report ended minutes ahead (a wrapper's clock
+    within the skew allowed) spans the next session's start; that session's report was
+    refused as overlapping, and its lost attempt, recorded at its start, was refused the
+    same way at every later run, for good. It is recorded after that span."""
+    monkeypatch.setenv("EVB_TEST_AHEAD", "240")  # (a report ending four minutes ahead)
+    assert cli("--repo", repo, "run", "--skip-checks", "--paper-duration-seconds", "250").code == 0
+    monkeypatch.delenv("EVB_TEST_AHEAD")
+    record = git(repo, "log", "-1", "--format=%(trailers:key=Evidence-Record,valueonly)",
+                 "ops/evidence").strip()
+    began = datetime.fromisoformat(json.loads(git(repo, "show", f"ops/evidence:{record}"))[
+        "session"]["began"])  # (a session noted five seconds before it: inside its span)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    pidfile.write_text(json.dumps({"pid": int(gone), "since": 1.0, "client_id": 17, "started": (
+        began - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%SZ")}), encoding="utf-8")
+    lost = cli("--repo", repo, "run", "--skip-checks")
+    assert lost.code == 4 and "was never recorded" in lost.err, lost.err
+    assert outcomes(repo)[0] == "failed-code" and len(outcomes(repo)) == 2
+    assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
+
+
+def test_a_lost_session_noted_after_now_is_recorded_now(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by an adversary: a note whose start is after now (the clock set back since
+    the session ran) was recorded at that start, after its own commit, which verify
+    refuses for good (record-after-commit). It is recorded now."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    ahead = (datetime.now(UTC) + timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    pidfile.write_text(json.dumps({"pid": int(gone), "since": 1.0, "client_id": 17,
+                                   "started": ahead}), encoding="utf-8")
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4 and f"the session started at {ahead} was never recorded" in r.err, r.err
+    assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
 
 
 def test_a_note_without_a_session_is_left_behind_quietly(repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -24,6 +24,7 @@ from ..ledger.recorder import RecordResult
 from ..ledger.workspace import Context
 from ..shape import Invalid, as_dict, build
 from . import handoff as handoff_mod
+from . import lost as lost_sessions
 from . import process as runner
 from . import stops
 
@@ -283,46 +284,13 @@ def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None
                          "it (killed, stopped twice, or the machine went down); found by "
                          "the next run", ())
     done = runner.Completed(list(run_plan.argv), None, b"", 0.0, False)
-    with _recording(ctx):  # (the note goes once it is recorded, or refused: said once)
-        if _recorded_already(ctx, stamp(started)):
+    with _recording(ctx):  # (the note goes once it is recorded)
+        commits = lost_sessions.run_commits(ctx)
+        if lost_sessions.recorded_already(ctx, commits, stamp(started)):
             return None
-        _record_failure(ctx, run_plan, cls, done, started=started, client_id=client_id,
-                        checks_summary=checks_summary, finished=started)  # (its end unknown:
-        # found by an adversary, ending it now overlapped a session recorded since, refused)
-
-
-def _recorded_already(ctx: Context, began: str) -> bool:
-    """Whether a commit on the ops branch records the session that began at ``began`` (its
-    record's session.began): a run stopped after its commit and before its note went
-    (found by an adversary: the session was recorded again, as lost, which broke the
-    streak); or a recorded session spans that time (a report recorded by hand: one
-    session is one run). Only commits made since then are read."""
-    import json
-
-    from .. import git
-    from ..errors import GitError
-    from ..evidence.stamps import git_date
-
-    try:
-        commits = ctx.history()
-    except (UsageError, GitError):  # (no ops branch yet: nothing recorded)
-        return False
-    since = parse_stamp(began)
-    for c in commits:
-        path = c.trailers.get("Evidence-Record")
-        if not path or git_date(c.date) < since:
-            continue
-        span = [c.trailers.get(k, "") for k in ("Evidence-Started-At", "Evidence-Finished-At")]
-        if span[0] and span[1] and span[0] <= began <= span[1]:  # (that time is a session's)
-            return True
-        data = git.show_bytes(ctx.repo, c.sha, path)
-        try:
-            session = json.loads(data or b"{}").get("session") or {}
-        except (ValueError, AttributeError):
-            continue
-        if isinstance(session, dict) and session.get("began") == began:
-            return True
-    return False
+        at = lost_sessions.free_instant(commits, min(started, ctx.now.replace(microsecond=0)))
+        _record_failure(ctx, run_plan, cls, done, started=at, client_id=client_id,
+                        checks_summary=checks_summary, finished=at)
 
 
 def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,
