@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -945,3 +946,32 @@ def test_a_link_or_a_repository_inside_a_package_is_dirty_code(trading_repo: Pat
     state = code_state(trading_repo, ["src/", "main.py"])
     assert state.dirty and any(p.rstrip("/") == "strategies/edge" for p in state.dirty_paths), \
         state.dirty_paths
+
+
+FULL_DISK_GIT = r'''#!{python}
+import os, sys
+if "update-ref" in sys.argv[1:] and any(a.startswith("refs/heads/ops/") for a in sys.argv):
+    sys.stderr.write("fatal: update_ref failed: No space left on device\n"); sys.exit(128)
+os.execv({git!r}, [{git!r}, *sys.argv[1:]])
+'''
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX git shim")
+def test_a_branch_git_could_not_move_is_said_as_such(trading_repo: Path, tmp_path: Path) -> None:
+    """Found by an adversary: a full disk at the last step (the branch's update) was said
+    as "ops/evidence moved while evidencebot was writing", another writer's doing. What
+    git said is said; nothing is committed."""
+    import shutil
+    import sys
+
+    shim = tmp_path / "shim" / "git"
+    shim.parent.mkdir()
+    shim.write_text(FULL_DISK_GIT.format(python=sys.executable, git=shutil.which("git")))
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{shim.parent}{os.pathsep}{os.environ['PATH']}"}
+    r = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(trading_repo),
+                        "record", str(rep(tmp_path))], env=env, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2 and "git could not move ops/evidence" in r.stderr, r.stderr
+    assert "No space left on device" in r.stderr and "moved while" not in r.stderr
+    assert git(trading_repo, "branch", "--list", OPS) == ""

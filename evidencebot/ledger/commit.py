@@ -240,6 +240,15 @@ def _commit_tree(
                    "-F", "-", input=message.encode("utf-8"), env=env)
 
 
+def _not_moved(repo: Path, branch: str, old: str, e: Exception) -> UsageError:
+    """Why the branch's update failed: another writer moved it, or git could not (a full
+    disk: found by an adversary, it was said to be another writer's doing)."""
+    if git.rev_parse(repo, f"refs/heads/{branch}") == (old or None):
+        return UsageError(f"git could not move {branch}: {e}; nothing was committed")
+    return UsageError(f"{branch} moved while evidencebot was writing; nothing was "
+                      "committed, run the command again")
+
+
 def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
                  left: list[Path] | None = None) -> list[Left]:
     # Checkouts first: were we to stop between the two steps, a checkout would show the
@@ -281,10 +290,8 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
         try:
             git.run(repo, "update-ref", "-m", "evidencebot: ops commit",
                     f"refs/heads/{at.branch}", new, old)
-        except git.GitError:
-            raise UsageError(
-                f"{at.branch} moved while evidencebot was writing; nothing was committed, "
-                "run the command again") from None
+        except git.GitError as e:
+            raise _not_moved(repo, at.branch, old, e) from None
         landed.append((at.branch, new))
     except BaseException:
         if git.rev_parse(repo, f"refs/heads/{at.branch}") != new:  # (it may have moved)
