@@ -31,6 +31,15 @@ def commit_all(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "--no-verify", "-m", message)
 
 
+def code_change(cli, repo: Path, write: Callable[[Path], None], branch: str) -> tuple[int, dict]:  # type: ignore[no-untyped-def,type-arg]
+    """``write`` committed on a code branch ``branch`` from main, and verify's (exit code,
+    JSON) of it as CI runs it on the merge request."""
+    git(repo, "switch", "-q", "-c", branch)
+    write(repo)
+    commit_all(repo, "notes")
+    return verify(cli, repo, branch)
+
+
 def test_a_code_branch_passes_as_code(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     git(trading_repo, "switch", "-q", "-c", "feature/sizing")
     (trading_repo / "src" / "sizing.py").write_text("LOT = 100\n")
@@ -563,10 +572,7 @@ HONEST: dict[str, Callable[[Path], None]] = {
 def test_what_says_closed_is_read_however_spelt(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
                                                 write: Callable[[Path], None],
                                                 request: pytest.FixtureRequest) -> None:
-    git(trading_repo, "switch", "-q", "-c", "feature/said")
-    write(trading_repo)
-    commit_all(trading_repo, "notes")
-    code, doc = verify(cli, trading_repo, "feature/said")
+    code, doc = code_change(cli, trading_repo, write, "feature/said")
     rule = SAID_CLOSED[request.node.callspec.id][1]
     assert code == 1 and rule in {v["rule"] for v in doc["violations"]}, doc["violations"]
 
@@ -574,10 +580,7 @@ def test_what_says_closed_is_read_however_spelt(trading_repo: Path, cli,  # type
 @pytest.mark.parametrize("write", HONEST.values(), ids=HONEST.keys())
 def test_honest_text_about_an_open_milestone_passes(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
                                                     write: Callable[[Path], None]) -> None:
-    git(trading_repo, "switch", "-q", "-c", "feature/honest")
-    write(trading_repo)
-    commit_all(trading_repo, "notes")
-    code, doc = verify(cli, trading_repo, "feature/honest")
+    code, doc = code_change(cli, trading_repo, write, "feature/honest")
     assert (code, doc["violations"]) == (0, [])
 
 
@@ -598,9 +601,6 @@ MET: dict[str, Callable[[Path], None]] = {
 @pytest.mark.parametrize("write", MET.values(), ids=MET.keys())
 def test_a_met_streak_is_said_by_no_code_change(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
                                                write: Callable[[Path], None]) -> None:
-    git(trading_repo, "switch", "-q", "-c", "feature/met")
-    write(trading_repo)
-    commit_all(trading_repo, "desk count")
-    code, doc = verify(cli, trading_repo, "feature/met")
+    code, doc = code_change(cli, trading_repo, write, "feature/met")
     assert code == 1 and {v["rule"] for v in doc["violations"]} & {"status-kept",
                                                                    "streak-line-kept"}, doc

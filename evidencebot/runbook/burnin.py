@@ -285,7 +285,7 @@ def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None
                          "the next run", ())
     done = runner.Completed(list(run_plan.argv), None, b"", 0.0, False)
     with _recording(ctx):  # (the note goes once it is recorded)
-        commits = lost_sessions.run_commits(ctx)
+        commits = lost_sessions.history(ctx)
         if lost_sessions.recorded_already(ctx, commits, stamp(started)):
             return None
         at = lost_sessions.free_instant(commits, min(started, ctx.now.replace(microsecond=0)))

@@ -4,44 +4,43 @@ behind): whether a commit records it already, and where in time it is recorded."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
 
-from ..errors import UsageError
-from ..evidence.stamps import parse_stamp
+from ..errors import GitError, UsageError
+from ..evidence import streak as streaks
+from ..evidence.history import OpsCommit
+from ..evidence.stamps import parse_stamp, stamp
 from ..ledger.workspace import Context
 
 
-def run_commits(ctx: Context) -> list[Any]:
-    """The ops branch's commits that hold a run's record ([] without an ops branch)."""
-    from ..errors import GitError
-
+def history(ctx: Context) -> list[OpsCommit]:
+    """The ops branch's history ([] without an ops branch)."""
     try:
-        return [c for c in ctx.history() if c.trailers.get("Evidence-Record")]
+        return ctx.history()
     except (UsageError, GitError):
         return []
 
 
-def free_instant(commits: Sequence[Any], at: datetime) -> datetime:
+def free_instant(commits: Sequence[OpsCommit], at: datetime) -> datetime:
     """Where a lost session is recorded: at its start (its end is not known: found by an
-    adversary, ending it now overlapped a session recorded since, which refused it), not
-    after now (a clock set back since would date it after its commit), and past the end of
-    any recorded session whose span holds that time (one session is one run: found by an
-    adversary, such a span refused it at every later run, for good)."""
-    from datetime import timedelta
+    adversary, ending it now overlapped a session recorded since, which refused it), past
+    the end of any recorded session that holds that time, as one session, one run reads
+    it (`streak.conflicts`: found by an adversary, such a session refused it at every later
+    run, for good). ``at``: its start, or now when that is later (a clock set back)."""
+    sessions = streaks.runs_of(list(commits)).sessions
+    while True:  # (each step moves past a recorded session: it ends)
+        when = stamp(at)
+        over = [s for rule, s in streaks.conflicts(sessions, run_id="", started=when,
+                                                   finished=when, report_sha256=None)
+                if rule == "overlapping-session"]
+        if not over:
+            return at
+        at = max(parse_stamp(s.finished) for s in over) + timedelta(seconds=1)
 
-    spans = sorted((parse_stamp(a), parse_stamp(b)) for c in commits
-                   for a, b in [(c.trailers.get("Evidence-Started-At", ""),
-                                 c.trailers.get("Evidence-Finished-At", ""))] if a and b)
-    for begin, end in spans:  # (in time order: a shift may land in a later span)
-        if begin <= at <= end:
-            at = end + timedelta(seconds=1)
-    return at
 
-
-def recorded_already(ctx: Context, commits: Sequence[Any], began: str) -> bool:
-    """Whether one of the run ``commits`` records the session that began at ``began`` (its
-    record's session.began): a run stopped after its commit and before its note went
+def recorded_already(ctx: Context, commits: Sequence[OpsCommit], began: str) -> bool:
+    """Whether a run commit among ``commits`` records the session that began at ``began``
+    (its record's session.began): a run stopped after its commit and before its note went
     (found by an adversary: the session was recorded again, as lost, which broke the
     streak). Only records committed since then are read."""
     import json
@@ -51,8 +50,8 @@ def recorded_already(ctx: Context, commits: Sequence[Any], began: str) -> bool:
 
     since = parse_stamp(began)
     for c in commits:
-        path = c.trailers["Evidence-Record"]
-        if git_date(c.date) < since:
+        path = c.trailers.get("Evidence-Record")
+        if not path or git_date(c.date) < since:
             continue
         data = git.show_bytes(ctx.repo, c.sha, path)
         try:
