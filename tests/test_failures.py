@@ -296,3 +296,20 @@ def test_check_results_and_health_output_are_kept_with_the_run(repo: Path, cli,
     assert '"healthy": true' in results["health"]["evidence"]
     assert results["client-id"]["data"]["held"] == [17]
     assert record["ibkr"]["client_id"] == 18
+
+
+
+def test_attempts_in_one_second_are_both_recorded(repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                  monkeypatch: pytest.MonkeyPatch,
+                                                  pinned_now: str) -> None:
+    """The check before a run builds a trial attempt named as `record` would name it: an
+    attempt recorded in the same second is no rewrite of evidence (it refused the second
+    run, "nothing run", when two fast failures fell in one second)."""
+    scenario(monkeypatch, "connect-refused")
+    for _ in range(2):
+        r = cli("--repo", repo, "run", "--skip-checks")
+        assert r.code == 4, r.err
+    names = git(repo, "ls-tree", "--name-only", OPS, "reports/evidence/step1a/").split()
+    stem = f"reports/evidence/step1a/{pinned_now.replace('-', '').replace(':', '')}-failed-infra"
+    assert {f"{stem}.json", f"{stem}-2.json"} <= set(names)
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0

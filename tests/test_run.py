@@ -701,12 +701,35 @@ def test_a_report_refused_after_its_session_ran_is_recorded_by_the_next_run(  # 
     monkeypatch.setenv("EVB_TEST_AHEAD", "3600")
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 2 and "finishes in the future" in r.err, r.err
-    assert "(the session is noted: the next run records it as a failed attempt)" in r.err
+    assert "(the session is noted: the next run records it as a failed attempt, unless its " \
+           "report is mended and recorded first)" in r.err
     monkeypatch.delenv("EVB_TEST_AHEAD")
     again = cli("--repo", repo, "run", "--skip-checks")
     assert again.code == 4 and "was never recorded" in again.err, again.err
     assert outcomes(repo) == ["failed-code"]
 
+
+
+def test_a_refused_report_mended_and_recorded_by_hand_is_not_recorded_again(  # type: ignore[no-untyped-def]
+        repo: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session's own report, refused after it ran and then mended and recorded by
+    hand, is that session: the next run does not record it again as a lost attempt (a
+    failed-code beside the qualifying run broke the streak)."""
+    monkeypatch.setenv("EVB_TEST_AHEAD", "3600")
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 2 and "unless its report is mended and recorded first" in r.err, r.err
+    monkeypatch.delenv("EVB_TEST_AHEAD")
+    doc = json.loads((repo / "latest.json").read_text(encoding="utf-8"))
+    for key in ("started_at_utc", "finished_at_utc"):  # (the wrapper wrote local time;
+        # and, here, the next session starts within its two seconds: a few seconds earlier)
+        at = datetime.strptime(doc[key], "%Y-%m-%dT%H:%M:%SZ") - timedelta(hours=1, seconds=5)
+        doc[key] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    mended = tmp_path / "mended.json"
+    mended.write_text(json.dumps(doc), encoding="utf-8")
+    assert cli("--repo", repo, "record", mended).code == 0
+    again = cli("--repo", repo, "run", "--skip-checks")
+    assert again.code == 0 and "was never recorded" not in again.err, again.err
+    assert outcomes(repo) == ["qualifying", "qualifying"]
 
 def test_a_lost_session_is_recorded_beside_one_recorded_since(repo: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                              cli) -> None:

@@ -126,17 +126,27 @@ def unwritable(ctx: Context) -> UsageError | None:
     attempt's commit is built and judged by the scope rules as `record` builds one (not
     signed; no ref points at it), and the documents `close` would write are judged by the
     scope rules as if the milestone had closed (the streak's rules then pass)."""
-    from ..evidence.record import CodeState, Outcome, SessionInfo, attempt_stem, build_record
+    from ..evidence.record import (
+        CodeState,
+        Outcome,
+        SessionInfo,
+        attempt_stem,
+        build_record,
+        record_path,
+    )
     from ..guard.rules import CLOSED_MET, Blob, Change
     from ..guard.scope import judge
-    from ..ledger.recorder import run_draft
+    from ..ledger.recorder import free_name, run_draft
 
     fix = ("mend it on the base branch and merge it through review; `evidencebot demo` "
            "builds a repository with the three documents and the sections evidencebot "
            "edits (README: On your own trading repository)")
     d = ctx.cfg.docs
     tip = ctx.tip().sha
-    trial = build_record(cfg=ctx.rules, run_id=attempt_stem(ctx.now, "failed-infra"),
+    # (named as `record_attempt` names it: an attempt recorded in this second is no rewrite)
+    run_id = free_name(ctx, tip, attempt_stem(ctx.now, "failed-infra"),
+                       lambda name: record_path(ctx.cfg, name))
+    trial = build_record(cfg=ctx.rules, run_id=run_id,
                          outcome=Outcome.FAILED_INFRA, recorded_at=ctx.now, started_at=ctx.now,
                          finished_at=ctx.now, metrics=None, verdict=None, report=None,
                          code=CodeState(commit=tip, dirty=False), session=SessionInfo())

@@ -164,7 +164,8 @@ def _recording(ctx: Context) -> Iterator[None]:
             raise
         except UsageError as e:  # (refused after the wrapper ran: not recorded, so noted;
             raise UsageError(f"{e} (the session is noted: the next run records it as a "  # found
-                             "failed attempt)", fix=e.fix) from None  # by an adversary)
+                             "failed attempt, unless its report is mended and recorded "  # by an
+                             "first)", fix=e.fix) from None  # adversary)
         wrapper_pidfile(ctx).unlink(missing_ok=True)
 
 
@@ -286,7 +287,9 @@ def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None
     done = runner.Completed(list(run_plan.argv), None, b"", 0.0, False)
     with _recording(ctx):  # (the note goes once it is recorded)
         commits = lost_sessions.history(ctx)
-        if lost_sessions.recorded_already(ctx, commits, stamp(started)):
+        params = run_plan.params  # (its report starts after the retries' waits at most)
+        if lost_sessions.recorded_already(ctx, commits, stamp(started), starts_within=(
+                params.retry_backoff_seconds * (2 ** params.retries - 1))):
             return None
         at = lost_sessions.free_instant(commits, min(started, ctx.now.replace(microsecond=0)))
         _record_failure(ctx, run_plan, cls, done, started=at, client_id=client_id,

@@ -38,26 +38,38 @@ def free_instant(commits: Sequence[OpsCommit], at: datetime) -> datetime:
         at = max(parse_stamp(s.finished) for s in over) + timedelta(seconds=1)
 
 
-def recorded_already(ctx: Context, commits: Sequence[OpsCommit], began: str) -> bool:
+def recorded_already(ctx: Context, commits: Sequence[OpsCommit], began: str, *,
+                     starts_within: float) -> bool:
     """Whether a run commit among ``commits`` records the session that began at ``began``
     (its record's session.began): a run stopped after its commit and before its note went
     (found by an adversary: the session was recorded again, as lost, which broke the
-    streak). Only records committed since then are read."""
+    streak). A report recorded by hand counts when it started within the clock skew
+    allowed of ``began``, or ``starts_within`` seconds after it (the wrapper's retries):
+    the session's own report, refused after it ran and mended (it was recorded twice, the
+    second time as a failed attempt). A session after it starts later than that. Only
+    records committed since then are read."""
     import json
 
     from .. import git
+    from ..defaults import MAX_CLOCK_SKEW_SECONDS
     from ..evidence.stamps import git_date
 
     since = parse_stamp(began)
+    earliest = since - timedelta(seconds=MAX_CLOCK_SKEW_SECONDS)
+    latest = since + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS + starts_within)
     for c in commits:
         path = c.trailers.get("Evidence-Record")
         if not path or git_date(c.date) < since:
             continue
         data = git.show_bytes(ctx.repo, c.sha, path)
         try:
-            session = json.loads(data or b"{}").get("session") or {}
+            record = json.loads(data or b"{}")
+            session = record.get("session") or {}
+            noted = session.get("began")
+            at = parse_stamp(c.started) if c.started else None
         except (ValueError, AttributeError):
             continue
-        if isinstance(session, dict) and session.get("began") == began:
+        if noted == began or (noted is None and record.get("report") and at is not None
+                              and earliest <= at <= latest):
             return True
     return False
