@@ -567,6 +567,29 @@ def test_ctrl_c_while_a_session_is_recorded_waits_for_the_record(repo: Path,
         in proc.stderr, proc.stderr
 
 
+ONCE_AT_GIT = r'''#!{python}
+import os, signal, sys
+count = os.environ["EVB_TEST_COUNT"]
+if "commit-tree" in sys.argv[1:]:
+    with open(count, "a") as f: f.write("x")
+    if len(open(count).read()) == 2:  # (the run's commit; the first is the trial's)
+        os.killpg(os.getpgid(os.getppid()), signal.SIGINT)  # Ctrl-C, once
+os.execv({git!r}, [{git!r}, *sys.argv[1:]])
+'''
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX git shim")
+def test_ctrl_c_while_a_failed_attempt_is_recorded_is_a_stop(repo: Path, tmp_path: Path) -> None:
+    """A Ctrl-C held while a failed attempt is recorded ends the run as one while its
+    wrapper ran does: exit 130, the attempt recorded (it exited 4, as if never pressed,
+    where a qualifying session's held Ctrl-C exits 130)."""
+    cfg = (repo / "evidencebot.toml").read_text().replace('"--client"', '"--mode", "nothing", "--client"')
+    (repo / "evidencebot.toml").write_text(cfg)  # (a wrapper that writes no report)
+    merged(repo, "reviewed config change")
+    proc = run_with_git_shim(repo, tmp_path, ONCE_AT_GIT, EVB_TEST_COUNT=str(tmp_path / "n"))
+    assert proc.returncode == 130, proc.stdout + proc.stderr
+    assert outcomes(repo) == ["failed-code"] and "left no fresh report" in proc.stderr
+
 STOPPED_TWICE_GIT = r'''#!{python}
 import os, signal, sys
 if os.path.exists(os.environ["EVB_TEST_REPORT"]):  # (the run's commit, not the trial's)

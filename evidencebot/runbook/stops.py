@@ -37,6 +37,7 @@ def held() -> Iterator[None]:
     interrupt once it is: a session stopped while being recorded must not go unrecorded.
     A second one interrupts at once (the ledger's commit is whole or absent either way)."""
     from .. import git
+    from ..errors import RunFailed, RunInterrupted
 
     noted: list[int] = []
 
@@ -49,6 +50,10 @@ def held() -> Iterator[None]:
     try:
         with _handling(note, _stops()), git.shielded():
             yield  # (git runs apart meanwhile: the terminal's Ctrl-C reaches the group)
+    except RunFailed as e:  # (a failed attempt, recorded: stopped, as one stopped while
+        if noted and not isinstance(e, RunInterrupted):  # its wrapper ran, exit 130;
+            raise RunInterrupted(str(e), e.result) from None  # it exited 4 as if not)
+        raise
     except Exception:
         if len(noted) > 1:  # (a git process the second one stopped: a stop, no failure)
             raise KeyboardInterrupt from None
