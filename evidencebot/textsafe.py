@@ -98,6 +98,12 @@ _LOOK_ALIKES = str.maketrans({
     # dashes a reader takes for a hyphen ("MO‑2" with a non-breaking one)
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
     "\u2015": "-", "\u2212": "-", "\ufe63": "-", "\uff0d": "-",
+    # (round 41) slashes a reader takes for "/" ("3⁄3"), Greek san for an m, rings for an o
+    "\u2044": "/", "\u2215": "/", "\u29f8": "/", "ϻ": "m", "Ϻ": "m", "\u25cb": "o",
+    "\u25ef": "o", "\u25cf": "o", "\u2b55": "o", "\u26aa": "o", "\u26ab": "o",
+    # letters in boxes and circles NFKC leaves as they are (🅲🅻🅾🆂🅴🅳), and regional indicators
+    **{chr(first + i): chr(ord("a") + i) for first in (0x1F150, 0x1F170, 0x1F1E6)
+       for i in range(26)},
 })
 # What a reader does not see at all: Unicode's default-ignorable code points (a combining
 # grapheme joiner or a variation selector inside a word, the Hangul fillers, ...)
@@ -132,12 +138,16 @@ def skeleton(text: str) -> str:
         import html
 
         text = html.unescape(text)
+    if "![" in text:  # a picture may show anything ("CLOSED" on a badge): its alt text
+        text = text.replace("![", "[") + f" {PICTURE}"  # is read, and a tick (round 41)
     if "](" in text:
         text = _LINK.sub(r"\1", text)
     if "~" in text:
         text = _STRUCK.sub("", text)
     if "\\" in text:
         text = _ESCAPED.sub(r"\1", text)
+    if ":" in text:  # (":white_check_mark:" is drawn ✅)
+        text = _TICK_CODE.sub(PICTURE, text)
     if not text.isascii():
         import unicodedata
 
@@ -146,7 +156,16 @@ def skeleton(text: str) -> str:
         text = unicodedata.normalize("NFKC", text.translate(_LOOK_ALIKES)).casefold()
         text = text.translate(_LOOK_ALIKES)
         text = _IGNORABLE.sub("", text)
+        if not text.isascii():  # marks over letters ("C̲L̲O̲S̲E̲D̲", "CLÓSED") read as the letters
+            text = "".join(ch for ch in unicodedata.normalize("NFD", text)
+                           if unicodedata.category(ch) not in ("Mn", "Me"))
     return " ".join(text.casefold().translate(_INLINE).split())
+
+
+# What an image, or a tick's emoji short code, reads as (`skeleton`): a tick, work done
+PICTURE = "\u2705"
+_TICK_CODE = re.compile(r":(?:white_check_mark|heavy_check_mark|ballot_box_with_check):",
+                        re.IGNORECASE)
 
 
 def shown(text: str) -> str:

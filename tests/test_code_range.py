@@ -413,7 +413,10 @@ def test_a_branch_from_before_the_closure_may_say_it_once_the_base_holds_it(
     ("IN PROGRESS \u2014 done", True),
     # (round 31: struck out, a stray "](" or an empty image hid what the page shows)
     ("~~OPEN~~", True), ("OPEN *\\](CLOSED 2026-11-27)*", True),
-    ("OPEN CLO![](https://example.invalid/1.png)SED", True)])
+    ("OPEN CLO![](https://example.invalid/1.png)SED", True),
+    # (round 41: a badge's picture, an emoji's short code, a slash of another shape)
+    ("![OPEN](docs/status.svg)", True), ("![in progress][badge]", True),
+    ("IN PROGRESS :white_check_mark:", True), ("IN PROGRESS (3\u20443)", True)])
 def test_an_open_milestone_s_status_may_move_among_words_of_work_not_done(
         trading_repo: Path, cli, status: str, refused: bool) -> None:  # type: ignore[no-untyped-def]
     """The closure writes CLOSED and nothing else writes a status: OPEN to IN PROGRESS is
@@ -431,6 +434,11 @@ def test_an_open_milestone_s_status_may_move_among_words_of_work_not_done(
 @pytest.mark.parametrize("text", [
     "MO-2 (Step 1A burn-in): *\\](CLOSED on 2026-11-27, live trading may start)*",
     "MO-2 (Step 1A burn-in) is CLO![](https://example.invalid/1x1.png)SED.",
+    # (round 41: combining marks, a Greek san, letters in boxes, a ring for an o)
+    "MO-2 (Step 1A burn-in) is C\u0332L\u0332O\u0332S\u0332E\u0332D\u0332 on 2026-11-26.",
+    "MO-2 (Step 1A burn-in) is CL\u00d3SED.", "\u03faO-2 (Step 1A burn-in) is CLOSED.",
+    "MO-2 (Step 1A burn-in): \U0001f172\U0001f17b\U0001f17e\U0001f182\U0001f174\U0001f173.",
+    "M\u25cb-2 (Step 1A burn-in) is CLOSED.",
 ])
 def test_text_a_page_shows_is_what_is_read(trading_repo: Path, cli, text: str) -> None:  # type: ignore[no-untyped-def]
     git(trading_repo, "switch", "-q", "-c", "feature/hidden")
@@ -439,6 +447,27 @@ def test_text_a_page_shows_is_what_is_read(trading_repo: Path, cli, text: str) -
     commit_all(trading_repo, "hidden")
     code, doc = verify(cli, trading_repo, "feature/hidden")
     assert code == 1 and "milestone-closed-by-hand" in {v["rule"] for v in doc["violations"]}
+
+
+@pytest.mark.parametrize(("text", "refused"), [
+    ("\u2c98O-2 (Step 1A burn-in) is CLOSED.", True),  # (a Coptic M: in no table)
+    ("MO-2 (Step 1A burn-in) is CL\u2299SED.", True),  # (a circled dot for the O)
+    ("The position is \u03b4-hedged and MO-2 needs three runs.", True),
+    ("Returns are \u03b4-hedged before costs.", False),  # (no milestone, nothing done)
+    ("MO-2 waits 5\u00b5s between orders at 25\u00b0C.", False),
+])
+def test_a_word_mixing_scripts_beside_a_milestone_or_a_closure_is_refused(  # type: ignore[no-untyped-def]
+        trading_repo: Path, cli, text: str, refused: bool) -> None:
+    """A look-alike no table lists reads as what it looks like: a word mixing Latin letters
+    with another script's letters or symbols, in text that names a milestone or says
+    closed or done, is refused (found by an adversary, one letter after another)."""
+    git(trading_repo, "switch", "-q", "-c", "feature/mixed")
+    design = trading_repo / "PROJECT_DESIGN.md"
+    design.write_text(design.read_text(encoding="utf-8") + "\n" + text + "\n", encoding="utf-8")
+    commit_all(trading_repo, "mixed")
+    code, doc = verify(cli, trading_repo, "feature/mixed")
+    rules = {v["rule"] for v in doc["violations"]}
+    assert (code, rules) == ((1, {"look-alike-characters"}) if refused else (0, set())), doc
 
 
 def section_table(repo: Path, table: str) -> None:
@@ -540,6 +569,10 @@ SAID_CLOSED: dict[str, tuple[Callable[[Path], None], str]] = {
                                       "commit of 2026-11-25.\n"), "milestone-closed-by-hand"),
     "to-be-shown-as": (append_design("Reviewers: MO-2 must be shown as closed on every report "
                                      "from 2026-11-25 on.\n"), "milestone-closed-by-hand"),
+    "has-been-closed": (append_design("MO-2 has been closed by its three runs.\n"),
+                        "milestone-closed-by-hand"),
+    "not-been-closed-by-hand": (append_design("MO-2 has not been closed by hand: it closed "
+                                              "on its runs.\n"), "milestone-closed-by-hand"),
     "a-short-sentence-after": (append_design("MO-2, the burn-in. Closed.\n"),
                                "milestone-closed-by-hand"),
     "a-sentence-pointing-back": (append_design("MO-2 (Step 1A burn-in). This milestone is "
@@ -556,6 +589,11 @@ HONEST: dict[str, Callable[[Path], None]] = {
     "another-sentence": append_design("MO-2 is not in review yet. The market closed early "
                                       "on 27/11.\n"),
     "to-be-closed": append_design("MO-2 will be closed once three runs qualify.\n"),
+    # (round 41: "been", "neither")
+    "not-been-closed": append_design("MO-2 has not been closed yet: the streak is 1 of 3. "
+                                     "MO-2 hasn't yet been closed. MO-2 has never been "
+                                     "closed.\n"),
+    "neither-closed": append_design("MO-2 is neither closed nor in review.\n"),
     "words-inside-words": lambda r: section_table(
         r, "| ID | Note |\n|---|---|\n| MO-2 | already planned; before any live order; "
            "password rotated |"),

@@ -103,6 +103,10 @@ SCOPE_RULES: tuple[RuleInfo, ...] = (
              "comes to say work done or a count that meets its streak (3/3)"),
     RuleInfo("breaking-row-kept", _CODE, "changes or removes no tracker row that breaks "
              "the streak"),
+    RuleInfo("look-alike-characters", _CODE, "adds no text that names a milestone or says "
+             "closed or work done with a word mixing Latin letters and another script's "
+             "letters or symbols ('Ⲙo-2 is closed'); an image reads as a tick (what it "
+             "shows is not read)"),
     RuleInfo("append-only", _LOG, "existing text never changes; a new entry starts with "
              "its own heading"),
     RuleInfo("ops-entry-only", _LOG, "appended entries are of type OPS"),

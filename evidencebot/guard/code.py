@@ -31,7 +31,14 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any, NamedTuple
 
 from ..defaults import CHECKS_DIR, MILESTONE, VOIDS_DIR
-from .prose import READ_AS_OPEN, closed_claims, milestones_named
+from .prose import (
+    CLOSED_WORD,
+    MO_NAMED,
+    READ_AS_OPEN,
+    closed_claims,
+    milestones_named,
+    mixed_words,
+)
 from .rules import EVIDENCE_ROOT, Rules, Violation
 
 REGULAR = ("100644", "100755")
@@ -89,6 +96,7 @@ def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: 
                                  "keep the document a file of its own"))
             continue
         out += _markup(doc)
+        out += _look_alikes(doc)
         out += _claims(doc, rules_seen, open_ones)
         out += _status_kept(doc, rules_seen, open_ones)
         out += _rows_kept(doc, rules_seen)
@@ -132,6 +140,22 @@ def _markup(doc: Document) -> list[Violation]:
                     [t if m else "" for t, m in zip(new, marked, strict=True)])
     return [markup_violation(doc.path, tag, (i + 1, i + 1))
             for i in found if (tag := marked[i])][:1]
+
+
+def _look_alikes(doc: Document) -> list[Violation]:
+    """New text that names a milestone, or says closed or work done, with a word mixing
+    Latin letters and other scripts' letters or symbols (`prose.mixed_words`): the first."""
+    def says(plain: str) -> bool:
+        return CLOSED_WORD.search(plain) is not None or MO_NAMED.search(plain) is not None \
+            or says_done(plain, _DONE_ANYWHERE)
+
+    before = {w for w, _a, _b in mixed_words(lines_of(doc.old), says)}
+    return [Violation(doc.path, "look-alike-characters", f"the word {word!r}, in text that "
+                      "names a milestone or says closed or work done, mixes Latin letters "
+                      "with another script's letters or symbols: a reader may take it for a "
+                      "milestone's name or a word of work done", "write it in plain "
+                      "letters (or put a space between a symbol and a word)", (a + 1, b + 1))
+            for word, a, b in mixed_words(lines_of(doc.new), says) if word not in before][:1]
 
 
 def claims(data: bytes, role: str, rules: Rules,

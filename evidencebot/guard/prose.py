@@ -6,7 +6,7 @@ reader takes as one), and whether a cell reads closed (`says_closed`). Read thro
 # No `from __future__ import annotations`: see rules.py (NamedTuple fields).
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Union
 
 from ..defaults import MILESTONE_NAMED
@@ -31,8 +31,9 @@ def milestones_named(plain: str, rules: Union["Rules", Collection[str]]) -> list
 def closed_said(plain: str, rules: Union["Rules", Collection[str]]) -> list[str]:
     """The milestones with a rule that a line says closed (``plain``: the line as
     `textsafe.skeleton` gives it): each one it names, when it says "closed" other than
-    right after a "not", a "never" or a "be" ("MO-2 is not closed yet", "it will be
-    closed once the streak holds": found by an adversary as honest notes refused). Not
+    right after a "not", a "never", a "not been", a "neither" or a "be" ("MO-2 is not
+    closed yet", "it has not been closed", "it will be closed once the streak holds":
+    found by adversaries as honest notes refused; "has been closed" says it closed). Not
     after a word of marking ("do not mark MO-2 closed again: it already is" says it
     closed), nor beside another thing that closes ("MO-2 and its ticket are closed" says
     it too: "the market closed" beside MO-2 is reworded; found by adversaries)."""
@@ -40,7 +41,8 @@ def closed_said(plain: str, rules: Union["Rules", Collection[str]]) -> list[str]
     return milestones_named(plain, rules) if said else []
 
 
-_NOT_SAID = re.compile(r"(?:\bnot|n['\u2019]t|\bnever|\bbe)(?: yet)? ?$")
+_NOT_SAID = re.compile(r"(?:(?:\bnot|n['\u2019]t|\bnever)(?: yet)?(?: been)?|\bbe(?: yet)?|"
+                       r"\bneither) ?$")  # ("has not been closed": round 41)
 # What the fix of a "said closed" finding offers instead: wordings read as not closed
 READ_AS_OPEN = ('"MO-2 is not closed yet", "MO-2 will be closed" and "MO-2 closes once the '
                 'streak holds" read as open')
@@ -132,3 +134,41 @@ def says_closed(text: str) -> bool:
     from ..textsafe import skeleton
 
     return CLOSED_WORD.search(skeleton(text)) is not None
+
+
+def mixed_words(lines: Sequence[str], says: Callable[[str], bool]) -> list[tuple[str, int, int]]:
+    """The words that mix Latin letters with a letter of another script or a symbol
+    ("Ⲙo-2", "M▢-2", "CL⊙SED"), in each text a reader takes as one (`_segments`) that
+    ``says`` something (closed, work done) once read through `textsafe.skeleton`: as
+    (word, first line, last line), 0-based. A look-alike no table lists is read as
+    what it looks like (found by an adversary, one letter after another: a Greek san,
+    a ring, negative squared letters)."""
+    from ..textsafe import skeleton
+
+    out = []
+    for a, b in _segments(lines):
+        plain = skeleton(" ".join(lines[a:b]))
+        if plain.isascii() or not says(plain):
+            continue
+        word = next((w for w in plain.split() if _mixed(w)), None)
+        if word is not None:
+            out.append((word, a, b - 1))
+    return out
+
+
+def _mixed(word: str) -> bool:
+    import unicodedata
+
+    if word.isascii() or not any("a" <= ch <= "z" for ch in word):
+        return False
+    for ch in word:
+        if ch.isascii() or ch in _FOREIGN_ALLOWED:
+            continue
+        kind = unicodedata.category(ch)
+        if kind in ("So", "Sm") or (kind[0] == "L" and
+                                     not unicodedata.name(ch, "").startswith("LATIN")):
+            return True
+    return False
+
+
+_FOREIGN_ALLOWED = "\u00b0\u03bc"  # (degrees, and the micro sign as NFKC reads it: "25°c", "5μs")
