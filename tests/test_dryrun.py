@@ -192,8 +192,10 @@ def test_code_that_cannot_qualify_is_warned_before_a_session_is_spent(  # type: 
         name = "scratch.py" if how == "dirty" else "__pycache__/scratch.cpython-311.pyc"
         (repo / "src" / name).write_text("x = 1\n")
     else:
-        git(repo, "switch", "-q", "-c", "feature")
-        git(repo, "commit", "-q", "--allow-empty", "-m", "unreviewed")
+        git(repo, "switch", "-q", "-c", "feature")  # (code main never was: a commit of
+        (repo / "src" / "feature.py").write_text("x = 1\n")  # main's tree is main's code)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "unreviewed")
     r = cli("--repo", repo, "--json", "run", "--dry-run")
     assert r.code == 0, r.out + r.err  # a WARN: the run may still start
     code = next(c for c in json.loads(r.out)["checks"] if c["name"] == "code")
@@ -203,6 +205,34 @@ def test_code_that_cannot_qualify_is_warned_before_a_session_is_spent(  # type: 
     assert ("add __pycache__/ to .gitignore" in code["fix"]) is (how == "caches")
     assert nothing_written(repo)
 
+
+@pytest.mark.parametrize("command", [["sh", "burnin.sh"], ["./burnin.sh"]])
+def test_the_wrapper_s_own_files_are_code_whatever_the_code_paths(  # type: ignore[no-untyped-def]
+        tmp_path: Path, port: int, cli, pinned_now: str, command: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: a wrapper at the top of the checkout (outside every code
+    path), edited and not committed, ran as clean code on main, and closed MO-2."""
+    repo = make_repo(tmp_path, port)
+    cfg = (repo / "evidencebot.toml").read_text().splitlines()
+    at = next(i for i, line in enumerate(cfg) if line.startswith("command = "))  # ([burnin])
+    cfg[at] = f"command = {json.dumps(command)}"
+    (repo / "evidencebot.toml").write_text("\n".join(cfg) + "\n")
+    (repo / "burnin.sh").write_text("#!/bin/sh\necho reviewed\n")
+    (repo / "burnin.sh").chmod(0o755)
+    git(repo, "add", "-A")
+    with monkeypatch.context() as m:  # (merged before the pinned clock's now)
+        m.setenv("GIT_COMMITTER_DATE", "2026-11-25T12:00:00Z")
+        git(repo, "commit", "-qm", "a wrapper at the top")
+    first = json_check(cli, repo, "code")
+    assert first["status"] == "PASS", first
+    (repo / "burnin.sh").write_text("#!/bin/sh\necho edited, not reviewed\n")
+    code = json_check(cli, repo, "code")
+    assert code["status"] == "WARN" and "burnin.sh" in code["reason"], code
+
+
+def json_check(cli, repo: Path, name: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    r = cli("--repo", repo, "--json", "run", "--dry-run")
+    return next(c for c in json.loads(r.out)["checks"] if c["name"] == name)
 
 def test_a_tracker_without_date_or_outcome_columns_is_said_before_a_run(
         tmp_path: Path, port: int, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]

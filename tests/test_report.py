@@ -113,6 +113,8 @@ def test_fields_come_from_configured_pointers() -> None:
             ("run.M0_2", "names a milestone"), ("20261127T0900Z_mo02_closed", "(closed)"),
             ("streak-met-3-of-3-signed-off", "says a verdict (met, signed)")]),
         pytest.param(lambda d: d["orders"].update(filled=-1), "orders/filled", id="negative"),
+        pytest.param(lambda d: d["ibkr"].update(client_id=-5), "client_id",
+                     id="negative-client-id"),  # (round 41: a trailer verify refuses)
         pytest.param(lambda d: d.update(symbol_data_availability_ratio="high"),
                      "symbol_data_availability_ratio", id="not-a-number"),
         pytest.param(lambda d: d.update(started_at_utc="2026-11-24T09:00:00"),

@@ -25,6 +25,8 @@ if args.get("--mode") == "hang":
     time.sleep(60)
 if args.get("--mode") == "tidy":  # the uncommitted code it started on undone meanwhile
     import os; os.remove("src/scratch.py")
+if os.environ.get("EVB_TEST_REPLAY"):  # a report recorded already put in place, then a crash
+    import shutil; shutil.copyfile(os.environ["EVB_TEST_REPLAY"], args["--report"]); sys.exit(1)
 dirty = os.environ.get("EVB_TEST_DIRTY")
 if dirty:  # an edit in a checkout of the ops branch while the session runs
     with open(dirty, "a", encoding="utf-8") as f:
@@ -753,6 +755,23 @@ def test_a_refused_report_mended_and_recorded_by_hand_is_not_recorded_again(  # 
     again = cli("--repo", repo, "run", "--skip-checks")
     assert again.code == 0 and "was never recorded" not in again.err, again.err
     assert outcomes(repo) == ["qualifying", "qualifying"]
+
+def test_a_report_recorded_already_is_no_report_of_this_session(  # type: ignore[no-untyped-def]
+        repo: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: a wrapper that crashed after a report recorded already was
+    put in its place (one ending ahead, so that it read as fresh) was "already recorded;
+    nothing added", exit 0, and its note removed: the failed session was recorded
+    nowhere. That report is another session's: the attempt is recorded as failed."""
+    monkeypatch.setenv("EVB_TEST_AHEAD", "40")  # (within the minute a report may end late)
+    assert cli("--repo", repo, "run", "--skip-checks").code == 0
+    monkeypatch.delenv("EVB_TEST_AHEAD")
+    kept = tmp_path / "recorded.json"
+    kept.write_bytes((repo / "latest.json").read_bytes())
+    monkeypatch.setenv("EVB_TEST_REPLAY", str(kept))
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4 and "recorded already" in r.err and "a report of another session" \
+        in r.err, r.err
+    assert outcomes(repo) == ["failed-code", "qualifying"]
 
 def test_a_lost_session_is_recorded_beside_one_recorded_since(repo: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                              cli) -> None:

@@ -117,3 +117,27 @@ def test_a_padded_link_mode_stays_a_link(tmp_path: Path) -> None:
     assert trees._canonical(b"040000") == trees.TREE and trees._canonical(b"0160000") == b"160000"
     assert trees.edit(root, parent, {"new.txt": b"x"}) == \
         commit._write_tree_by_index(root, parent, {"new.txt": b"x"})
+
+
+def test_a_message_that_breaks_the_trailer_contract_is_never_committed(tmp_path: Path) -> None:
+    """Found by an adversary: a report's client id of -5 became a trailer verify refuses,
+    committed (the branch could then only be rebuilt). `build` holds every ops commit's
+    message to the contract the commit-msg hook and verify hold it to, before any object
+    is written."""
+    from datetime import UTC, datetime
+
+    from evidencebot.errors import UsageError
+
+    root = tmp_path / "r"
+    git(tmp_path, "init", "-q", str(root))
+    git(root, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty",
+        "-m", "base")
+    parent = git(root, "rev-parse", "HEAD").strip()
+    before = git(root, "count-objects", "-v")
+    draft = commit.Draft({"reports/x.json": b"{}"}, "evidence: x\n\nEvidence-Kind: "
+                         "step1a-burnin\nIbkr-Client-Id: -5\n")
+    with pytest.raises(UsageError, match="would break the trailer contract") as e:
+        commit.build(root, parent=parent, draft=draft, author=commit.Identity("t", "t@t"),
+                     when=datetime.now(UTC), judge=lambda _p, _n: None)
+    assert "nothing was written" in str(e.value)
+    assert git(root, "count-objects", "-v") == before

@@ -88,7 +88,7 @@ class Metrics:
     runs_completed: int = spec(strict=True, ge=0)
     runs_requested: int = spec(1, strict=True, ge=1)
     report_passed: bool | None = None
-    client_id: int | None = spec(None, strict=True)
+    client_id: int | None = spec(None, strict=True, ge=0)
     ibkr_codes: tuple[int, ...] = ()
     code_commit: str | None = None
     code_dirty: bool | None = None

@@ -4,7 +4,8 @@ import differs from it (`code_state`, read by `run`, `run --dry-run` and `check`
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections.abc import Sequence
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING
 
 from .. import git
@@ -251,3 +252,35 @@ def _hidden_changes(repo: Path, specs: list[str]) -> list[str]:
     out = git.run(repo, "hash-object", "--stdin-paths",
                   input="".join(f"{p}\n" for _, p in present).encode()).decode().split()
     return gone + [p for (sha, p), now in zip(present, out, strict=True) if sha != now]
+
+
+POWERSHELL = ("pwsh", "powershell")
+SCRIPTS = (".ps1", ".py", ".sh", ".cmd", ".bat")
+
+
+def wrapper_script(argv: Sequence[str]) -> str | None:
+    """The script a wrapper command hands its interpreter: PowerShell's `-File X`, else the
+    first argument that names a script file."""
+    program = PurePath(argv[0].replace("\\", "/")).stem.lower()
+    if program in POWERSHELL:
+        lowered = [a.lower() for a in argv]
+        if "-file" in lowered and lowered.index("-file") + 1 < len(argv):
+            return argv[lowered.index("-file") + 1]
+        return None
+    first = next((a for a in argv[1:] if not a.startswith("-")), None)
+    return first if first and first.lower().endswith(SCRIPTS) else None
+
+
+def wrapper_files(argv: Sequence[str]) -> list[str]:
+    """The files in the checkout a wrapper command runs (its program and its script,
+    given as paths relative to the checkout): code whatever the code paths say (found by
+    an adversary: a top-level burnin.sh, edited and not committed, ran as clean code)."""
+    named = [argv[0], wrapper_script(argv)] if argv else []
+    out = []
+    for given in named:
+        if not given or ("/" not in given and "\\" not in given and given is argv[0]):
+            continue  # (a program found on PATH is the machine's)
+        path = PurePosixPath(given.replace("\\", "/"))
+        if not path.is_absolute() and ".." not in path.parts and ":" not in given:
+            out.append(path.as_posix().removeprefix("./"))
+    return out

@@ -90,7 +90,17 @@ def build(repo: Path, *, parent: str, draft: Draft, author: Identity, when: date
     """The commit ``draft`` on top of ``parent``, judged by the scope rules; no ref moves.
 
     Unreferenced until `advance` points the branch at it (git gc keeps it for weeks).
-    ``trial``: one no ref will point at, never signed (no key is asked for it)."""
+    ``trial``: one no ref will point at, never signed (no key is asked for it). Its
+    message is held to the trailer contract as the commit-msg hook and verify hold it
+    (found by an adversary: a report's client id of -5 was committed as a trailer verify
+    refuses, and the branch could only be rebuilt)."""
+    from ..evidence.trailers import validate
+
+    problems = validate(draft.message)
+    if problems:
+        raise UsageError(f"the ops commit's message would break the trailer contract: "
+                         f"{problems[0]}; nothing was written", fix="mend the input it was "
+                         "made from (a report's value, say)")
     tree = _write_tree(repo, parent, draft.changes)
     new = _commit_tree(repo, tree=tree, parent=parent, message=draft.message, author=author,
                        when=when, sign=not trial)

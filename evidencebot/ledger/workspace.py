@@ -162,12 +162,15 @@ class Context:
 
     def live_code(self, since: CodeState | None = None) -> CodeState:
         """The operator's checkout as `code_state` reads it, under the code paths the base
-        branch's committed config names (a local config cannot narrow what is code).
+        branch's committed config names (a local config cannot narrow what is code) and the
+        wrapper's own files (`checkout.wrapper_files`).
         ``since``: the checkout when a run started, which is the code it ran, dirty unless
         the checkout is the same now."""
-        from .checkout import code_state
+        from .checkout import code_state, wrapper_files
 
-        now = code_state(self.repo, self.rules.ops.code_paths)
+        wrappers = [*wrapper_files(self.rules.burnin.command),
+                    *wrapper_files(self.cfg.burnin.command)]  # (the one run starts)
+        now = code_state(self.repo, list(dict.fromkeys([*self.rules.ops.code_paths, *wrappers])))
         if since is None or now == since:
             return now
         paths = tuple(dict.fromkeys((*since.dirty_paths, *now.dirty_paths)))
@@ -192,17 +195,28 @@ class Context:
         if base is None:
             return None
         by = int(when.timestamp()) + MAX_CLOCK_SKEW_SECONDS
-        return next((sha for landed, sha in _landed(self.repo, base) if landed <= by), None)
+        return next((sha for landed, sha, _tree in _landed(self.repo, base) if landed <= by),
+                    None)
 
     def reviewed_at(self, when: datetime) -> Callable[[str], bool]:
-        """Whether a code commit was on the base branch when a run started at ``when``:
-        code merged after the run did not run reviewed (`trust.code_facts`' test)."""
+        """Whether a code commit is code the base branch was when a run started at
+        ``when``: one of its first-parent commits by then, or a commit of the same tree (a
+        feature branch's tip its merge took as it was). Code merged after the run did not
+        run reviewed; nor did a commit merely below one (found by an adversary: a feature
+        branch's commit taken back before its merge, or one brought in by `git merge -s
+        ours`, whose merge request showed none of it, ran as reviewed)."""
         at = self.base_at(when)
+        base = self.base_sha or self.base_ref
+        if at is None or base is None:
+            return lambda _commit: False
+        commits, trees = _chain_index(self.repo, base)
+        since = commits[at]  # (newest first: what the base was by then has this index or more)
 
         def reviewed(commit: str) -> bool:
-            if at is None or not commit or commit == "none":
+            if not commit or commit == "none":
                 return False
-            return commit == at or _is_ancestor(self.repo, commit, at)
+            return commits.get(commit, -1) >= since or \
+                trees.get(_tree_of(self.repo, commit) or "", -1) >= since
         return reviewed
 
     def code_as_of(self, when: datetime) -> CodeState:
@@ -255,17 +269,36 @@ class Context:
 
 
 @lru_cache(maxsize=8)
-def _landed(repo: Path, base: str) -> list[tuple[int, str]]:
-    """(when it landed, id) of the base's first-parent commits, newest first: its commit
-    date, or a later one of a commit below it (one process, then every run's `base_at`
-    from memory; ``base`` is a commit id where it can go stale)."""
-    out = git.out(repo, "rev-list", "--first-parent", "--timestamp", base, "--")
-    chain = [(int(date), sha) for date, sha in (line.split() for line in out.splitlines())]
+def _landed(repo: Path, base: str) -> list[tuple[int, str, str]]:
+    """(when it landed, id, tree) of the base's first-parent commits, newest first: its
+    commit date, or a later one of a commit below it (one process, then every run's
+    `base_at` from memory; ``base`` is a commit id where it can go stale)."""
+    out = git.out(repo, "log", "--first-parent", "--format=%ct %H %T", base, "--")
+    chain = [(int(date), sha, tree) for date, sha, tree in (line.split() for line in
+                                                            out.splitlines())]
     landed, latest = [], 0
-    for date, sha in reversed(chain):  # oldest first: the latest date so far
+    for date, sha, tree in reversed(chain):  # oldest first: the latest date so far
         latest = max(latest, date)
-        landed.append((latest, sha))
+        landed.append((latest, sha, tree))
     return landed[::-1]
+
+
+@lru_cache(maxsize=8)
+def _chain_index(repo: Path, base: str) -> tuple[dict[str, int], dict[str, int]]:
+    """The base's first-parent commits by their place in `_landed` (newest first), and
+    each of their trees by the oldest place it has."""
+    chain = _landed(repo, base)
+    return {sha: i for i, (_d, sha, _t) in enumerate(chain)}, \
+        {tree: i for i, (_d, _s, tree) in enumerate(chain)}
+
+
+@lru_cache(maxsize=256)
+def _tree_of(repo: Path, commit: str) -> str | None:
+    """The tree of ``commit``, a full commit id (None when there is no such commit)."""
+    if len(commit) not in (40, 64) or commit.strip("0123456789abcdef"):
+        return None
+    found = git.run(repo, "rev-parse", "-q", "--verify", f"{commit}^{{tree}}", ok=(0, 1, 128))
+    return found.decode().strip() or None
 
 
 @lru_cache(maxsize=256)

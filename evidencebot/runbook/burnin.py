@@ -126,12 +126,15 @@ def execute(
             fresh, unreadable = _fresh_report(ctx, run_plan.report, wall_start=wall_start,
                                               started=started.replace(microsecond=0))
             if fresh is not None and unreadable is None and not done.timed_out:
-                return recorder.record_report(ctx, run_plan.report, log=done.log, live_code=code,
-                                              session=SessionInfo(
-                                                  command=run_plan.argv, checks=checks_summary,
-                                                  client_id=client_id, exit_code=done.exit_code,
-                                                  check_results=tuple(check_results),
-                                                  began=started))
+                result = recorder.record_report(
+                    ctx, run_plan.report, log=done.log, live_code=code, session=SessionInfo(
+                        command=run_plan.argv, checks=checks_summary, client_id=client_id,
+                        exit_code=done.exit_code, check_results=tuple(check_results),
+                        began=started))
+                if result.status != "unchanged":
+                    return result  # (one recorded already is another session's: found by
+                unreadable = (f"it is run {result.run_id}'s, recorded already "  # an adversary
+                              f"({result.record_path}): a report of another session")
             cls = _classify(ctx, run_plan, done, seen_alive=seen_alive, unreadable=unreadable)
             if cls.retry_client_id and index + 1 < len(ids):
                 index += 1  # 326: the next id, at once

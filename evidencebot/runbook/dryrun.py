@@ -11,6 +11,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from ..config import Burnin, Qualify
+from ..ledger.checkout import wrapper_script
 from ..ledger.workspace import Context
 from .burnin import RunPlan
 from .checks import CheckResult
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
 # Beyond the paper session the wrapper connects, runs its preflight and writes its report;
 # a timeout closer than this to the paper duration may kill a run that was going well.
 TIMEOUT_MARGIN_SECONDS = 300
-POWERSHELL = ("pwsh", "powershell")
-SCRIPTS = (".ps1", ".py", ".sh", ".cmd", ".bat")
 
 
 def _is_path(program: str) -> bool:
@@ -35,19 +34,6 @@ def _find_program(program: str, repo: Path) -> str | None:
         path = Path(program) if Path(program).is_absolute() else repo / program
         return str(path) if path.is_file() and os.access(path, os.X_OK) else None
     return shutil.which(program)
-
-
-def _script(argv: Sequence[str]) -> str | None:
-    """The script a wrapper command hands its interpreter: PowerShell's `-File X`, else the
-    first argument that names a script file."""
-    program = PurePath(argv[0].replace("\\", "/")).stem.lower()
-    if program in POWERSHELL:
-        lowered = [a.lower() for a in argv]
-        if "-file" in lowered and lowered.index("-file") + 1 < len(argv):
-            return argv[lowered.index("-file") + 1]
-        return None
-    first = next((a for a in argv[1:] if not a.startswith("-")), None)
-    return first if first and first.lower().endswith(SCRIPTS) else None
 
 
 def wrapper_check(argv: Sequence[str], *, repo: Path) -> CheckResult:
@@ -69,7 +55,7 @@ def wrapper_check(argv: Sequence[str], *, repo: Path) -> CheckResult:
     data["left_out"] = gone
     without = f"; it runs without {', '.join(gone)} from this environment (they load " \
         "code from elsewhere)" if gone else ""
-    script = _script(argv)
+    script = wrapper_script(argv)
     if script is not None:
         path = Path(script) if Path(script).is_absolute() else repo / script
         if not path.is_file():
