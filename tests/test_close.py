@@ -153,6 +153,21 @@ def test_closing_twice_adds_nothing(tmp_path: Path, cli) -> None:  # type: ignor
     assert [r["run_id"] for r in doc["runs"]] == named and len(named) == 3
 
 
+def test_a_closure_that_could_not_be_pushed_says_it_stands(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: a failed push gave git's error alone, exit 2 ("nothing
+    written"), while the closure commit stood. It says so, and how to push it."""
+    repo, remote = make(tmp_path, "none")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    gone = remote.rename(tmp_path / "moved.git")
+    r = cli("--repo", repo, "close", "MO-2")
+    tip = git(repo, "rev-parse", OPS).strip()
+    assert r.code == 2 and f"(the closure stands in {tip[:12]} on {OPS}, on this machine: " \
+        "not pushed)" in r.err and "`evidencebot close MO-2` again" in r.err, r.err
+    gone.rename(remote)
+    again = cli("--repo", repo, "close", "MO-2")
+    assert again.code == 0 and git(remote, "rev-parse", OPS).strip() == tip
+
 def test_a_second_closure_commit_is_a_finding_not_a_traceback(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     """A copy of the closure committed by hand on top of it: verify names it (and renders
     no description for a streak that was already closed, which crashed the template)."""

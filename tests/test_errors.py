@@ -212,3 +212,18 @@ def test_the_wrapper_starts_without_what_would_run_code_from_elsewhere() -> None
     assert wrapper_environment(given) == {
         "PATH": "/usr/bin", "HOME": "/home/op", "LANG": "C.UTF-8", "IBKR_TOKEN": "x",
         "PYTHONIOENCODING": "utf-8", "GIT_AUTHOR_NAME": "Op", "PYTHONNOUSERSITE": "1"}
+
+
+@pytest.mark.parametrize("args", [["explain", "scope"], ["--help"]])
+def test_a_reader_gone_from_the_pipe_is_no_policy_violation(args: list[str]) -> None:
+    """Found by a newcomer: `verify | true` exited 1, the code of evidence refused. A
+    reader gone from the pipe is exit 141 (a shell's for SIGPIPE), nothing said."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "evidencebot", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # (the reader gone before a byte is read)
+    err = proc.stderr.read()
+    assert (proc.wait(), err) == (141, b"")

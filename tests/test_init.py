@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from evidencebot import config
 from evidencebot.sim.trading_repo import write_repo
 
@@ -85,3 +87,22 @@ def test_init_in_a_repository_without_main_names_the_branch_checked_out(  # type
     # (nothing else differs from the defaults)
     assert config.parse(written.replace(b'"master"', b'"main"'),
                         source="evidencebot.toml") == config.Config()
+
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_the_first_init_with_ci_names_the_base_it_writes(tmp_path: Path, cli, ci: str) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: a `master` repository's first `init --ci` wrote a config naming
+    master and a CI job for main (on GitHub it never ran for the closure's merge request)."""
+    from conftest import git
+
+    repo = tmp_path / "bot"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "master")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "start")
+    r = cli("--repo", repo, "init", "--ci", ci)
+    assert r.code == 0 and ("(there is none yet: create it with that line)" in r.out) is (
+        ci == "gitlab"), r.out  # (a repository without a .gitlab-ci.yml: newcomer 12)
+    job = next(p for p in (repo / ".github", repo / ".gitlab") if p.exists())
+    text = next(job.rglob("*.yml")).read_text(encoding="utf-8")
+    assert "--base master" in text and "main" not in text.replace("maintain", ""), text

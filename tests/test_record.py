@@ -1018,3 +1018,16 @@ def test_a_branch_git_could_not_move_is_said_as_such(trading_repo: Path, tmp_pat
     assert r.returncode == 2 and "git could not move ops/evidence" in r.stderr, r.stderr
     assert "No space left on device" in r.stderr and "moved while" not in r.stderr
     assert git(trading_repo, "branch", "--list", OPS) == ""
+
+
+def test_a_document_kept_elsewhere_is_named_with_the_setting(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: documents kept in docs/ were refused as missing, and the fix
+    never named the [docs] setting."""
+    (trading_repo / "docs").mkdir()
+    git(trading_repo, "mv", "IMPLEMENTATION_BACKLOG.md", "docs/")
+    git(trading_repo, "commit", "-qm", "docs in docs/")
+    doc = report(finished=datetime(2026, 11, 25, 10, 40, tzinfo=UTC))
+    r = cli("--repo", trading_repo, "record", write_report(trading_repo.parent / "r.json", doc))
+    assert r.code == 2 and 'set [docs] backlog = "docs/IMPLEMENTATION_BACKLOG.md" in ' \
+        "evidencebot.toml" in r.err, r.err
+    assert git(trading_repo, "branch", "--list", OPS) == ""

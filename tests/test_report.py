@@ -119,6 +119,8 @@ def test_fields_come_from_configured_pointers() -> None:
                      "symbol_data_availability_ratio", id="not-a-number"),
         pytest.param(lambda d: d.update(started_at_utc="2026-11-24T09:00:00"),
                      "started_at_utc", id="naive-time"),
+        pytest.param(lambda d: d.update(started_at_utc=1795683600), "must be an ISO-8601 "
+                     "time with a zone", id="epoch-seconds"),  # (round 41: read as UTC)
     ],
 )
 def test_bad_reports_are_one_line_usage_errors(mutate, message: str) -> None:  # type: ignore[no-untyped-def]

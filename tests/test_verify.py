@@ -236,6 +236,10 @@ def test_on_the_base_branch_before_any_ops_commit_nothing_is_judged(trading_repo
                         "e.g. --range main..ops/evidence", "OK"]
     reversed_ = cli("--repo", trading_repo, "verify", "--range", "HEAD..main").out
     assert "the range holds no commits: A..B is what B holds and A does not" in reversed_
+    # a fresh clone has the ops branch at its remote only: the hint names that
+    git(trading_repo, "update-ref", "refs/remotes/origin/ops/evidence", "HEAD")
+    said = cli("--repo", trading_repo, "verify").out.splitlines()
+    assert said[1].endswith("e.g. --range main..origin/ops/evidence"), said
 
 
 def test_a_run_s_streak_counts_the_rows_before_it_not_a_row_added_beside_it(
@@ -522,7 +526,8 @@ def _evidencebot(*args: str | Path, **kwargs: Any) -> subprocess.CompletedProces
 
 @pytest.mark.parametrize("tail", [[], ["--"]], ids=["plain", "click"])
 def test_a_reader_gone_from_the_pipe_ends_verify_quietly(recorded: Path, tail: list[str]) -> None:
-    """`verify | head -0`: exit 1, no traceback, either way."""
+    """`verify | head -0`: exit 141 (a shell's for SIGPIPE, not 1: evidence refused), no
+    traceback, either way."""
     read, write = os.pipe()
     os.close(read)  # the reader is gone before verify writes a line
     try:
@@ -530,7 +535,7 @@ def test_a_reader_gone_from_the_pipe_ends_verify_quietly(recorded: Path, tail: l
                             stderr=subprocess.PIPE)
     finally:
         os.close(write)
-    assert (done.returncode, done.stderr) == (1, b"")
+    assert (done.returncode, done.stderr) == (141, b"")
 
 
 @pytest.mark.parametrize("tail", [[], ["--"]], ids=["plain", "click"])

@@ -151,6 +151,10 @@ def run(argv: Sequence[str] | None = None) -> int:
             rv = cli.main(args=args, prog_name="evidencebot", standalone_mode=False, obj=seen)
         except click.exceptions.Exit as e:
             return e.exit_code
+        except SystemExit:  # (click's exit 1 when the reader went away, stdout pacified)
+            if type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):
+                raise BrokenPipeError from None  # (`guarded` says it: exit 141)
+            raise
         except click.UsageError as e:
             if isinstance(e, click.exceptions.NoArgsIsHelpError):  # `evidencebot` alone:
                 # the help page, then the error

@@ -89,9 +89,11 @@ def run(argv: Sequence[str]) -> int | None:
     if list(argv) in (["--help"], ["-h"]) and "_EVIDENCEBOT_COMPLETE" not in os.environ:
         from .page import help_page
 
-        sys.stdout.write(help_page() + "\n")  # (what click echoes)
-        sys.stdout.flush()
-        return 0
+        def page() -> int:
+            sys.stdout.write(help_page() + "\n")  # (what click echoes)
+            sys.stdout.flush()
+            return 0
+        return guarded({}, list(argv), page)  # (a reader gone from the pipe: exit 141)
     plain = parse(argv)
     if plain is None:
         return None

@@ -29,12 +29,13 @@ def plan_init(repo: Path, *, config: Path | None, force: bool, ci: str | None,
     if ci is not None:
         from ..config import load
 
-        ops = load(top, config).config.ops
+        # (the base the config written beside it names: found by a newcomer, a `master`
+        # repository's first `init --ci` wrote a job for `main`)
+        base = _base_branch(repo) if config_file in plan else load(top, config).config.ops.base
         target = top / CI_TARGETS[ci]
         if target.exists() and not force:
             raise UsageError(f"{target} already exists (use --force to overwrite it)")
-        plan[target] = render(f"ci_{ci}.yml.j2", base=ops.base,
-                              install=install_cmd)
+        plan[target] = render(f"ci_{ci}.yml.j2", base=base, install=install_cmd)
     return plan
 
 

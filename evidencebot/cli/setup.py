@@ -88,7 +88,9 @@ def init(state: State, force: bool, ci: str | None, install_cmd: str | None,
     click.echo("commit these on the base branch: the rules that judge ops commits are "
                "read from there.")
     if ci == "gitlab":
-        click.echo("include it from .gitlab-ci.yml:  include: '.gitlab/evidencebot-verify.yml'")
+        click.echo("include it from .gitlab-ci.yml:  include: '.gitlab/evidencebot-verify.yml'"
+                   + ("" if (state.top() / ".gitlab-ci.yml").exists() else " (there is none yet: "
+                      "create it with that line)"))
     if ci and install_cmd is None:
         click.echo(f"note: the CI job installs evidencebot with `{DEFAULT_INSTALL}`, and "
                    "evidencebot is not on PyPI yet: run init again with --force and --install "

@@ -132,7 +132,9 @@ class State:
 def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -> int:
     """``command()``'s exit code; evidencebot's errors and an interrupt said by `fail` with
     their documented exit code, never as a traceback. A reader gone from the pipe (`|
-    head`) ends the command with exit 1 and nothing more said: what click does."""
+    head`) ends the command with exit 141 (a shell's for a process SIGPIPE stopped) and
+    nothing more said: not 1, a policy violation (found by a newcomer: `verify | true`
+    read as evidence refused)."""
     ledger = sys.modules.get("evidencebot.ledger.commit")
     if ledger is not None:  # (a caller's process that ran commands before this one)
         ledger.landed.clear()
@@ -162,7 +164,10 @@ def guarded(seen: dict[str, Any], args: list[str], command: Callable[[], int]) -
             return _os_error(seen, args, e)
     except BrokenPipeError:
         _after_broken_pipe()
-        return 1
+        return BROKEN_PIPE
+
+
+BROKEN_PIPE = 141  # (128 + SIGPIPE, as a shell reports a process the signal stopped)
 
 
 def aborted() -> str:

@@ -29,10 +29,14 @@ def verify(state: State, range_: str | None, base: str | None, require_signed: b
         echo(f"verify {report.range}: {report.commits} commit(s), {len(report.runs)} run(s)")
         if not report.commits and not report.squashed:
             ops = ctx.rules.ops
+            branch = ops.branch  # (a fresh clone has it at its remote only: newcomer 12)
+            if git.rev_parse(top, f"refs/heads/{branch}") is None and \
+                    git.rev_parse(top, f"refs/remotes/{ops.remote}/{branch}") is not None:
+                branch = f"{ops.remote}/{branch}"
             echo(f"nothing to judge here: run it on {ops.branch}, or give the range, "
-                 f"e.g. --range {ops.base}..{ops.branch}" if range_ is None else
+                 f"e.g. --range {ops.base}..{branch}" if range_ is None else
                  f"the range holds no commits: A..B is what B holds and A does not (the "
-                 f"ops branch's: --range {ops.base}..{ops.branch})")
+                 f"ops branch's: --range {ops.base}..{branch})")
         if report.code:
             echo("no ops commits in the range: judged as code, which writes no evidence and "
                  "closes no milestone")

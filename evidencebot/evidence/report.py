@@ -295,6 +295,9 @@ def metrics_from(doc: Mapping[str, Any], fields: ReportFields, *, source: str) -
         v = pointer(doc, ptr)
         if v is _MISSING:
             raise UsageError(f"{source}: missing {ptr.lstrip('/')} (the report's {name})")
+        if name in ("started_at", "finished_at") and not isinstance(v, str):  # (a number
+            raise UsageError(f"{source}: {ptr.lstrip('/')} must be an ISO-8601 time with a "  # is
+                             f"zone, such as 2026-11-25T09:00:00Z, not {v!r}")  # no zone said)
         values[name] = v
     for name, ptr in optional.items():
         v = pointer(doc, ptr) if ptr else _MISSING

@@ -240,6 +240,21 @@ def _recorded(ctx: Context, path: str) -> EvidenceRecord | None:
         return None
 
 
+def _document_fix(ctx: Context, rev: str, name: str) -> str:
+    """Where a missing document is, when one of its name is elsewhere (found by a newcomer:
+    documents kept in docs/ and the [docs] setting never named)."""
+    leaf = name.rsplit("/", 1)[-1]
+    elsewhere = [p for p in git.out(ctx.repo, "ls-tree", "-r", "--name-only", rev).splitlines()
+                 if p.rsplit("/", 1)[-1] == leaf and p != name]
+    key = next((k for k in ("design", "backlog", "session_log")
+                if getattr(ctx.cfg.docs, k) == name), None)
+    if elsewhere and key:
+        return (f'it is at {elsewhere[0]}: set [docs] {key} = "{elsewhere[0]}" in '
+                "evidencebot.toml on the base branch")
+    return (f"commit {name} on the base branch first; the demo's repository (`evidencebot "
+            "demo`) shows the three documents and the sections evidencebot edits")
+
+
 def read_docs(ctx: Context, rev: str, *names: str) -> dict[str, bytes]:
     """The documents evidencebot edits, as of ``rev``; a missing one is bad input."""
     out: dict[str, bytes] = {}
@@ -248,9 +263,7 @@ def read_docs(ctx: Context, rev: str, *names: str) -> dict[str, bytes]:
         if data is None:
             raise UsageError(f"{name} is not on {ctx.cfg.ops.branch} (nor its base); "
                              "evidencebot records into the existing documents",
-                             fix=f"commit {name} on the base branch first; the demo's "
-                             "repository (`evidencebot demo`) shows the three documents "
-                             "and the sections evidencebot edits")
+                             fix=_document_fix(ctx, rev, name))
         out[name] = data
     return out
 

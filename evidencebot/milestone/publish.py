@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 
 from .. import git
-from ..errors import UsageError
+from ..errors import GitError, UsageError
 from ..evidence.history import OpsCommit
 from ..ledger.commit import Draft
 from ..ledger.push import PushResult, push_ops, remote_url
@@ -35,8 +35,16 @@ def close_and_publish(ctx: Context, mo: str, *, push: bool,
                       ) -> tuple[Closure, providers.MergeRequest]:
     """The closure commit (or the existing one) and its merge request."""
     closure = close(ctx, mo, describe=_describer(ctx))
-    mr = publish(ctx, mo, closure.description, closure.description_path, push=push,
-                 env=os.environ if env is None else env)
+    try:
+        mr = publish(ctx, mo, closure.description, closure.description_path, push=push,
+                     env=os.environ if env is None else env)
+    except (UsageError, GitError) as e:  # (found by a newcomer: git's error alone, as if
+        ops = ctx.cfg.ops  # nothing had been written)
+        raise UsageError(f"{e} (the closure stands in {(closure.sha or ctx.tip().sha)[:12]} "
+                         f"on {ops.branch}, on this machine: not pushed)", fix=(
+                             e.fix if isinstance(e, UsageError) and e.fix else "mend it") +
+                         f", then `evidencebot close {mo}` again (it pushes what stands) or "
+                         f"`git push {ops.remote} {ops.branch}`") from None
     return closure, mr
 
 

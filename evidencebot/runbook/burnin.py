@@ -10,6 +10,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
+from .. import textsafe
 from ..config import Burnin
 from ..errors import RunFailed, RunInterrupted, UsageError
 from ..evidence.record import CodeState, Outcome, SessionInfo
@@ -166,10 +167,24 @@ def _recording(ctx: Context) -> Iterator[None]:
             wrapper_pidfile(ctx).unlink(missing_ok=True)
             raise
         except UsageError as e:  # (refused after the wrapper ran: not recorded, so noted;
+            _refusal_noted(ctx, str(e))
             raise UsageError(f"{e} (the session is noted: the next run records it as a "  # found
                              "failed attempt, unless its report is mended and recorded "  # by an
                              "first)", fix=e.fix) from None  # adversary)
         wrapper_pidfile(ctx).unlink(missing_ok=True)
+
+
+def _refusal_noted(ctx: Context, why: str) -> None:
+    """Why the session went unrecorded, in the wrapper's note: the next run says it (found
+    by a newcomer: a report refused as overlapping was recorded as a run killed)."""
+    import json
+
+    pidfile = wrapper_pidfile(ctx)
+    try:
+        note = json.loads(pidfile.read_text(encoding="utf-8"))
+        pidfile.write_text(json.dumps({**note, "refused": why}), encoding="utf-8")
+    except (OSError, ValueError, TypeError):
+        pass  # (the note as it was: the next run gives the general reason)
 
 
 def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,
@@ -283,10 +298,13 @@ def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None
     except (ValueError, TypeError):
         pidfile.unlink(missing_ok=True)
         return None
+    refused = lost.get("refused")
     cls = Classification("failed-code", f"the session started at {stamp(started)} was never "
-                         "recorded: the run that started it was stopped before it recorded "
-                         "it (killed, stopped twice, or the machine went down); found by "
-                         "the next run", ())
+                         "recorded: " + (f"its report was refused ({textsafe.line(refused)})"
+                                         if isinstance(refused, str) and refused else
+                                         "the run that started it was stopped before it "
+                                         "recorded it (killed, stopped twice, or the machine "
+                                         "went down)") + "; found by the next run", ())
     done = runner.Completed(list(run_plan.argv), None, b"", 0.0, False)
     with _recording(ctx):  # (the note goes once it is recorded)
         commits = lost_sessions.history(ctx)
