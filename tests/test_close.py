@@ -168,6 +168,17 @@ def test_a_closure_that_could_not_be_pushed_says_it_stands(tmp_path: Path, cli) 
     again = cli("--repo", repo, "close", "MO-2")
     assert again.code == 0 and git(remote, "rev-parse", OPS).strip() == tip
 
+def test_a_remote_of_another_name_is_pointed_at_the_setting(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer whose remote was `upstream`: `close` said to add `origin`, and
+    never that [ops] remote names the one to push to."""
+    repo, _remote = make(tmp_path, "none")
+    git(repo, "remote", "rename", "origin", "upstream")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 0 and "git remote add origin <url of the trading repository> (or set " \
+        "[ops] remote to the name of the remote you push to)" in r.out, r.out
+
 def test_a_second_closure_commit_is_a_finding_not_a_traceback(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     """A copy of the closure committed by hand on top of it: verify names it (and renders
     no description for a streak that was already closed, which crashed the template)."""

@@ -53,7 +53,8 @@ def test_record_commits_record_row_and_entry_with_trailers(trading_repo: Path, t
     assert r.code == 0, r.err
     assert "qualifying" in r.out and "streak 1/3" in r.out
     assert r.out.splitlines()[-1] == "  not pushed: there is no remote 'origin' yet (git " \
-        "remote add origin <url of the trading repository>)"  # (record leaves pushing)
+        "remote add origin <url of the trading repository>, or set [ops] remote to the " \
+        "remote you push to)"  # (record leaves pushing)
     t = trailers(trading_repo)
     path = t["Evidence-Record"]
     blob = subprocess.run(["git", "-C", str(trading_repo), "show", f"{OPS}:{path}"],
@@ -1031,3 +1032,22 @@ def test_a_document_kept_elsewhere_is_named_with_the_setting(trading_repo: Path,
     assert r.code == 2 and 'set [docs] backlog = "docs/IMPLEMENTATION_BACKLOG.md" in ' \
         "evidencebot.toml" in r.err, r.err
     assert git(trading_repo, "branch", "--list", OPS) == ""
+
+
+def test_an_untracked_file_in_the_way_in_a_checkout_names_the_fix(trading_repo: Path,  # type: ignore[no-untyped-def]
+                                                                   tmp_path: Path, cli) -> None:
+    """Found by a newcomer: git's error alone, with no fix, when an untracked file in a
+    clean checkout of the ops branch stood where the evidence goes. Nothing is written."""
+    from conftest import record_run
+
+    record_run(cli, trading_repo, 7)
+    wt = tmp_path / "ops checkout"
+    git(trading_repo, "worktree", "add", "-q", str(wt), OPS)
+    tip = git(trading_repo, "rev-parse", OPS)
+    doc = report(finished=datetime(2026, 11, 25, 16, 25, tzinfo=UTC))
+    in_the_way = wt / "reports" / "evidence" / "step1a" / f"{doc['run_id']}.json"
+    in_the_way.write_text("mine\n")
+    r = cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc))
+    assert r.code == 2 and "cannot bring the checkout at" in r.err and \
+        "nothing was written" in r.err and "Fix: move the files git names out of" in r.err, r.err
+    assert git(trading_repo, "rev-parse", OPS) == tip and in_the_way.read_text() == "mine\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -339,7 +340,7 @@ def test_a_dirty_checkout_of_the_ops_branch_stops_the_run_before_its_session(
     would record is over (a crash's handoff lost, the operator told to run again)."""
     assert cli("--repo", repo, "run", "--skip-checks").code == 0  # the ops branch exists
     (repo / "latest.json").unlink()
-    wt = tmp_path / "ops-checkout"
+    wt = tmp_path / "ops checkout"  # (a space: the commands said quote it, newcomer 12)
     git(repo, "worktree", "add", "-q", str(wt), "ops/evidence")
     (wt / "SESSION_LOG.md").write_text("a hand note, not committed\n", encoding="utf-8")
     tip = git(repo, "rev-parse", "ops/evidence")
@@ -360,7 +361,7 @@ def test_a_checkout_dirtied_during_the_session_never_costs_its_evidence(
     removed meanwhile, or a stale HEAD.lock in it. The session is recorded; an edited
     checkout is left at the old tip, detached, with its edit (or said to be stuck)."""
     assert cli("--repo", repo, "run", "--skip-checks").code == 0  # the ops branch exists
-    wt = tmp_path / "ops-checkout"
+    wt = tmp_path / "ops checkout"  # (a space: the commands said quote it, newcomer 12)
     git(repo, "worktree", "add", "-q", str(wt), "ops/evidence")
     tip = git(repo, "rev-parse", "ops/evidence").strip()
     if how == "removed":
@@ -368,7 +369,7 @@ def test_a_checkout_dirtied_during_the_session_never_costs_its_evidence(
     else:
         monkeypatch.setenv("EVB_TEST_DIRTY", str(wt / "SESSION_LOG.md"))
     if how == "edited-under-a-stale-lock":
-        (repo / ".git" / "worktrees" / "ops-checkout" / "HEAD.lock").write_text("")
+        (repo / ".git" / "worktrees" / "ops-checkout" / "HEAD.lock").write_text("")  # (git's name)
     cfg = (repo / "evidencebot.toml").read_text().replace(  # (a session that fails)
         '"--client"', '"--mode", "nothing", "--client"')
     (repo / "evidencebot.toml").write_text(cfg)
@@ -382,7 +383,8 @@ def test_a_checkout_dirtied_during_the_session_never_costs_its_evidence(
     if how == "edited":
         assert git(wt, "rev-parse", "HEAD").strip() == tip
         assert git(wt, "branch", "--show-current").strip() == ""
-        assert f"left at {tip[:12]} (detached)" in r.out and f"git -C {wt} stash" in r.out
+        assert f"left at {tip[:12]} (detached)" in r.out and \
+            f"git -C {shlex.quote(str(wt))} stash" in r.out
     elif how == "edited-under-a-stale-lock":  # (on the branch still, and said so)
         assert "git would not detach it" in r.out and f"HEAD {tip}" in r.out, r.out
     if how != "removed":

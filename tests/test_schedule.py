@@ -467,3 +467,19 @@ def test_parse_at_refuses(text: str) -> None:
     with pytest.raises(ValueError, match=r"expected HH:MM") as error:
         parse_at(text)
     assert repr(text) in str(error.value)
+
+
+def test_the_install_hints_paste_into_a_shell_with_spaces_in_paths(tmp_path: Path) -> None:
+    """Found by a newcomer: `cat /tmp/r02 sched/evidencebot-run.cron` and `cp /tmp/r02
+    sched/...` failed pasted. The hint's paths are quoted: sh reads back each one."""
+    import shlex
+
+    from evidencebot.runbook.unattended import install_hint
+
+    folder = tmp_path / "r02 sched"
+    cron_hint = install_hint("cron", [str(folder / "evidencebot-run.cron")])
+    piped = cron_hint.split("(or: (crontab -l; ", 1)[1].split(") | crontab -)", 1)[0]
+    assert shlex.split(piped) == ["cat", str(folder / "evidencebot-run.cron")]
+    units = [str(folder / "evidencebot-run.service"), str(folder / "evidencebot-run.timer")]
+    copied = install_hint("systemd", units).split("install: ", 1)[1].split(" && ", 1)[0]
+    assert shlex.split(copied) == ["cp", *units, "~/.config/systemd/user/"]

@@ -309,7 +309,7 @@ def streak_met(ctx: Any, result: Any) -> str | None:
 
 def no_remote(remote: str) -> str:
     return (f"not pushed: there is no remote {remote!r} yet (git remote add {remote} <url of "
-            "the trading repository>)")
+            "the trading repository>, or set [ops] remote to the remote you push to)")
 
 
 def not_pushed(ctx: Any) -> str:

@@ -155,12 +155,15 @@ def _session_context(ctx: Any, log: RunLog) -> Any:
 
     def say(left: Any) -> None:
         at, old = left.checkout, left.old[:12]
+        from .. import git
+
+        here = git.quoted(at)
         said = f"{branch} is checked out at {at} with uncommitted changes: the evidence " \
             "was committed without touching them"
         if left.stuck is None:
             log.warn(f"{said}, and that checkout was left at {old} (detached) with them; to "
-                     f"bring it along: git -C {at} stash && git -C {at} switch {branch} && "
-                     f"git -C {at} stash pop")
+                     f"bring it along: git -C {here} stash && git -C {here} switch {branch} && "
+                     f"git -C {here} stash pop")
         else:  # (on the branch still: its files are the old tip's)
             log.warn(f"{said}, but git would not detach it ({left.stuck}): its files are "
                      f"{old}'s, and the new evidence shows there as removed; commit nothing "

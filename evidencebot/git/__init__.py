@@ -54,6 +54,18 @@ def rev_parse(repo: Path, rev: str) -> str | None:
     return sha or None
 
 
+def quoted(arg: object) -> str:
+    """``arg`` as a shell of this system takes it in a command said for pasting (a path
+    with spaces: found by a newcomer, `git -C /tmp/r02 ops wt stash` failed pasted)."""
+    if os.name == "nt":
+        import subprocess
+
+        return subprocess.list2cmdline([str(arg)])
+    import shlex
+
+    return shlex.quote(str(arg))
+
+
 def toplevel(path: Path) -> Path:
     return Path(_where(os.path.abspath(path))[0])
 

@@ -163,7 +163,7 @@ def refuse_dirty_checkouts(repo: Path, branch: str, checkouts: list[Path] | None
             raise UsageError(
                 f"{branch} is checked out at {wt} with uncommitted changes; commit or "
                 "stash them there first (evidencebot will not overwrite them)",
-                fix=f"git -C {wt} stash (keeps them), then run the command again")
+                fix=f"git -C {git.quoted(wt)} stash (keeps them), then run the command again")
 
 
 def _journal(repo: Path) -> Path:
@@ -285,7 +285,10 @@ def _move_branch(repo: Path, at: Tip, new: str, checkouts: list[Path], *,
                 git.run(wt, "read-tree", "-m", "-u", at.sha, new)
             except git.GitError as e:
                 if left is None:
-                    raise UsageError(f"cannot bring the checkout at {wt} along: {e}") from None
+                    raise UsageError(f"cannot bring the checkout at {wt} along: {e}; nothing "
+                                     "was written", fix=f"move the files git names out of "
+                                     f"{git.quoted(wt)} (an untracked file where the evidence "
+                                     "goes), then run the command again") from None
                 behind.append(wt)
                 continue
             done.append(wt)

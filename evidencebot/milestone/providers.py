@@ -162,9 +162,11 @@ def manual_commands(*, remote: str | None, url: str | None, branch: str, base: s
                     body_file: Path, description_path: str, provider: str = "none") -> list[str]:
     """What a human runs when evidencebot does not talk to the host itself: for the
     ``provider`` the config names (or the remote's address shows), its commands only."""
-    if not remote or not url:
-        return ["git remote add origin <url of the trading repository>",
-                f"git push origin {branch}",
+    if not remote or not url:  # ([ops] remote's name: found by a newcomer, whose remote
+        remote = remote or "origin"  # was `upstream`, told to add `origin`)
+        return [f"git remote add {remote} <url of the trading repository> (or set [ops] "
+                "remote to the name of the remote you push to)",
+                f"git push {remote} {branch}",
                 f"open a merge request {branch} → {base} titled {title!r} with the "
                 f"description in {body_file}"]
     opts = " ".join(f'-o "{o}"' for o in gitlab_options(base=base, title=title,

@@ -58,7 +58,7 @@ def publish(ctx: Context, mo: str, description: str, description_path: str, *, p
     body.write_text(description, encoding="utf-8")
     title = title_for(mo)
     if provider == "none" or not push or not url:
-        commands = providers.manual_commands(remote=ops.remote if url else None, url=url,
+        commands = providers.manual_commands(remote=ops.remote, url=url,
                                              branch=ops.branch, base=ops.base, title=title,
                                              body_file=body, description_path=description_path,
                                              provider=provider)

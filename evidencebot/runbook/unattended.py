@@ -172,10 +172,12 @@ def schedule_files(fmt: str, job: schedule.Job) -> dict[str, bytes]:
 
 def install_hint(fmt: str, paths: Sequence[str]) -> str:
     """How to install the written files."""
+    import shlex  # (cron and systemd are POSIX's: a folder with spaces, pasted)
+
     if fmt == "cron":
         return f"install: crontab -e and add the lines of {paths[0]} (or: (crontab -l; cat " \
-               f"{paths[0]}) | crontab -)"
+               f"{shlex.quote(paths[0])}) | crontab -)"
     if fmt == "systemd":
-        return (f"install: cp {' '.join(paths)} ~/.config/systemd/user/ && systemctl --user "
+        return (f"install: cp {shlex.join(paths)} ~/.config/systemd/user/ && systemctl --user "
                 f"daemon-reload && systemctl --user enable --now {schedule.TIMER}")
     return f'install: schtasks /Create /XML "{paths[0]}" /TN {schedule.NAME}'
