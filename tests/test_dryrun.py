@@ -206,7 +206,7 @@ def test_code_that_cannot_qualify_is_warned_before_a_session_is_spent(  # type: 
     assert nothing_written(repo)
 
 
-@pytest.mark.parametrize("command", [["sh", "burnin.sh"], ["./burnin.sh"]])
+@pytest.mark.parametrize("command", [["sh", "burnin.sh"], ["./burnin.sh"], ["{top}/burnin.sh"]])
 def test_the_wrapper_s_own_files_are_code_whatever_the_code_paths(  # type: ignore[no-untyped-def]
         tmp_path: Path, port: int, cli, pinned_now: str, command: list[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,7 +215,7 @@ def test_the_wrapper_s_own_files_are_code_whatever_the_code_paths(  # type: igno
     repo = make_repo(tmp_path, port)
     cfg = (repo / "evidencebot.toml").read_text().splitlines()
     at = next(i for i, line in enumerate(cfg) if line.startswith("command = "))  # ([burnin])
-    cfg[at] = f"command = {json.dumps(command)}"
+    cfg[at] = f"command = {json.dumps([c.replace('{top}', str(repo)) for c in command])}"
     (repo / "evidencebot.toml").write_text("\n".join(cfg) + "\n")
     (repo / "burnin.sh").write_text("#!/bin/sh\necho reviewed\n")
     (repo / "burnin.sh").chmod(0o755)

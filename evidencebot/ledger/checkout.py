@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path, PurePath, PurePosixPath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from .. import git
@@ -271,16 +271,24 @@ def wrapper_script(argv: Sequence[str]) -> str | None:
     return first if first and first.lower().endswith(SCRIPTS) else None
 
 
-def wrapper_files(argv: Sequence[str]) -> list[str]:
-    """The files in the checkout a wrapper command runs (its program and its script,
-    given as paths relative to the checkout): code whatever the code paths say (found by
-    an adversary: a top-level burnin.sh, edited and not committed, ran as clean code)."""
-    named = [argv[0], wrapper_script(argv)] if argv else []
+def wrapper_files(argv: Sequence[str], repo: Path) -> list[str]:
+    """The files in the checkout ``repo`` a wrapper command runs (its program when named
+    by a path, and its script), relative to the checkout: code whatever the code paths
+    say (found by an adversary: a top-level burnin.sh, edited and not committed, ran as
+    clean code). A program found on PATH, or a file outside the checkout, is the
+    machine's."""
+    if not argv:
+        return []
+    program = argv[0] if "/" in argv[0] or "\\" in argv[0] else None
+    top = repo.resolve()
     out = []
-    for given in named:
-        if not given or ("/" not in given and "\\" not in given and given is argv[0]):
-            continue  # (a program found on PATH is the machine's)
-        path = PurePosixPath(given.replace("\\", "/"))
-        if not path.is_absolute() and ".." not in path.parts and ":" not in given:
-            out.append(path.as_posix().removeprefix("./"))
+    for given in (program, wrapper_script(argv)):
+        if not given:
+            continue
+        path = Path(given.replace("\\", "/"))
+        try:
+            inside = (path if path.is_absolute() else top / path).resolve().relative_to(top)
+        except (ValueError, OSError):
+            continue
+        out.append(inside.as_posix())
     return out

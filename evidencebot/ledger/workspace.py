@@ -168,8 +168,8 @@ class Context:
         the checkout is the same now."""
         from .checkout import code_state, wrapper_files
 
-        wrappers = [*wrapper_files(self.rules.burnin.command),
-                    *wrapper_files(self.cfg.burnin.command)]  # (the one run starts)
+        wrappers = [*wrapper_files(self.rules.burnin.command, self.repo),
+                    *wrapper_files(self.cfg.burnin.command, self.repo)]  # (the one run starts)
         now = code_state(self.repo, list(dict.fromkeys([*self.rules.ops.code_paths, *wrappers])))
         if since is None or now == since:
             return now
