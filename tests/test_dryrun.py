@@ -206,7 +206,12 @@ def test_code_that_cannot_qualify_is_warned_before_a_session_is_spent(  # type: 
     assert nothing_written(repo)
 
 
-@pytest.mark.parametrize("command", [["sh", "burnin.sh"], ["./burnin.sh"], ["{top}/burnin.sh"]])
+@pytest.mark.parametrize("command", [
+    ["sh", "burnin.sh"], ["./burnin.sh"], ["{top}/burnin.sh"],
+    # (round 42: after env, timeout or a shell's options, in a `-c` line, through "..")
+    ["env", "TZ=UTC", "burnin.sh"], ["timeout", "900", "./burnin.sh"],
+    ["bash", "-o", "pipefail", "burnin.sh"], ["sh", "-c", "./burnin.sh --runs 1", "w"],
+    ["sh", "src/../burnin.sh"]])
 def test_the_wrapper_s_own_files_are_code_whatever_the_code_paths(  # type: ignore[no-untyped-def]
         tmp_path: Path, port: int, cli, pinned_now: str, command: list[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,6 +234,25 @@ def test_the_wrapper_s_own_files_are_code_whatever_the_code_paths(  # type: igno
     code = json_check(cli, repo, "code")
     assert code["status"] == "WARN" and "burnin.sh" in code["reason"], code
 
+
+def test_a_virtualenv_s_interpreter_in_the_checkout_is_the_machine_s(  # type: ignore[no-untyped-def]
+        tmp_path: Path, port: int, cli, pinned_now: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by an adversary: a wrapper started by the checkout's own .venv/bin/python
+    (ignored, a link to the machine's Python) made every run dirty."""
+    repo = make_repo(tmp_path, port)
+    cfg = (repo / "evidencebot.toml").read_text().splitlines()
+    at = next(i for i, line in enumerate(cfg) if line.startswith("command = "))
+    cfg[at] = cfg[at].replace(json.dumps(sys.executable), '".venv/bin/python"', 1)
+    (repo / "evidencebot.toml").write_text("\n".join(cfg) + "\n")
+    (repo / ".gitignore").write_text((repo / ".gitignore").read_text() + ".venv/\n")
+    git(repo, "add", "-A")
+    with monkeypatch.context() as m:  # (merged before the pinned clock's now)
+        m.setenv("GIT_COMMITTER_DATE", "2026-11-25T12:00:00Z")
+        git(repo, "commit", "-qm", "the wrapper from the checkout's venv")
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    (repo / ".venv" / "bin" / "python").symlink_to(sys.executable)
+    code = json_check(cli, repo, "code")
+    assert code["status"] == "PASS", code
 
 def json_check(cli, repo: Path, name: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
     r = cli("--repo", repo, "--json", "run", "--dry-run")

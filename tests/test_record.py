@@ -910,13 +910,13 @@ def test_code_merged_after_the_session_did_not_run_reviewed(trading_repo: Path, 
                OPS).strip() == before
 
 
-@pytest.mark.parametrize("how", ["taken-back", "merged-ours"])
-def test_only_code_the_base_was_ran_reviewed(trading_repo: Path, cli, how: str) -> None:  # type: ignore[no-untyped-def]
-    """Found by an adversary: any commit below the base counted as reviewed. A feature
-    branch's commit taken back before the merge, or one `git merge -s ours` brought in
-    (its merge request's diff showed none of it), ran as reviewed and closed MO-2. Only
-    the base's first-parent commits, or a commit of the same tree (a branch's tip its
-    merge took as it was), are code the base was."""
+def test_a_squash_merged_branch_s_tip_ran_reviewed_and_its_wip_did_not(  # type: ignore[no-untyped-def]
+        trading_repo: Path, cli) -> None:
+    """A branch squash-merged is not below the base, and its tip's tree is the squash
+    commit's: the code the base held (a run on the tip the merge took as it was
+    qualifies). A commit of it the merge did not take is not; nor is one taken back
+    before the merge when the merge is a squash (below the base, it would count: git
+    keeps no record of which commits a branch pointed at, README rule 5)."""
     cfg = trading_repo / "evidencebot.toml"
     cfg.write_text(cfg.read_text(encoding="utf-8") + '\n[report.fields]\ncode_commit = '
                    '"/code_commit"\n', encoding="utf-8")
@@ -926,29 +926,20 @@ def test_only_code_the_base_was_ran_reviewed(trading_repo: Path, cli, how: str) 
     strategy = trading_repo / "src" / "fills.py"
     strategy.write_text("FILLS = 2  # fake fills\n")
     git(trading_repo, "add", "-A")
-    cheat = _dated(trading_repo, "2026-11-25T06:10:00Z", "commit", "-qm", "wip")
-    if how == "taken-back":
-        strategy.write_text("FILLS = 0\n")
-        tip = _dated(trading_repo, "2026-11-25T06:20:00Z", "commit", "-qam", "tidy up")
-    else:
-        git(trading_repo, "switch", "-q", "main")
-        git(trading_repo, "switch", "-qc", "harmless")
-        _dated(trading_repo, "2026-11-25T06:20:00Z", "merge", "-q", "-s", "ours", "feature",
-               "-m", "merge")
-        (trading_repo / "README.md").write_text("a line\n")
-        git(trading_repo, "add", "-A")
-        tip = _dated(trading_repo, "2026-11-25T06:30:00Z", "commit", "-qm", "readme")
+    wip = _dated(trading_repo, "2026-11-25T06:10:00Z", "commit", "-qm", "wip")
+    strategy.write_text("FILLS = 0\n")
+    tip = _dated(trading_repo, "2026-11-25T06:20:00Z", "commit", "-qam", "tidy up")
     git(trading_repo, "switch", "-q", "main")
-    _dated(trading_repo, "2026-11-25T07:00:00Z", "merge", "-q", "--no-ff",
-           "feature" if how == "taken-back" else "harmless", "-m", "Merge (reviewed)")
-    for hour, commit, outcome in ((9, cheat, "non-qualifying"), (10, tip, "qualifying")):
+    git(trading_repo, "merge", "-q", "--squash", "feature")
+    _dated(trading_repo, "2026-11-25T07:00:00Z", "commit", "-qm", "Feature (squashed, reviewed)")
+    for hour, commit, outcome in ((9, wip, "non-qualifying"), (10, tip, "qualifying")):
         doc = report(finished=datetime(2026, 11, 25, hour, 40, tzinfo=UTC))
         doc["code_commit"] = commit
         r = cli("--repo", trading_repo, "--json", "record",
                 write_report(trading_repo.parent / f"r{hour}.json", doc))
         run = json.loads(r.out)["run"]
         assert (r.code, run["outcome"]) == (0, outcome), run
-    assert f"code {cheat[:7]} was not on main when the run started" in git(
+    assert f"code {wip[:7]} was not on main when the run started" in git(
         trading_repo, "log", "--format=%B", OPS)
     git(trading_repo, "switch", "-q", OPS)
     assert cli("--repo", trading_repo, "verify", "--base", "main").code == 0

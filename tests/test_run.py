@@ -674,7 +674,9 @@ def test_a_lost_session_stopped_twice_again_or_already_recorded_is_recorded_once
         assert outcomes(repo) == ["qualifying"]
         last = cli("--repo", repo, "run", "--skip-checks")  # (its own session, the test
         assert "was never recorded" not in last.err, last.err  # wrapper's, overlaps the
-        assert outcomes(repo) == ["qualifying"]  # first: refused)
+        # first: refused; or, written in the same second, is the first's report byte for
+        # byte, which is no report of its own session: a failed attempt)
+        assert outcomes(repo) in (["qualifying"], ["failed-code", "qualifying"]), last.err
 
 
 @pytest.mark.parametrize("when", ["deciding", "returned"])

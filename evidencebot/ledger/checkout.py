@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import git
 
@@ -271,24 +271,43 @@ def wrapper_script(argv: Sequence[str]) -> str | None:
     return first if first and first.lower().endswith(SCRIPTS) else None
 
 
-def wrapper_files(argv: Sequence[str], repo: Path) -> list[str]:
-    """The files in the checkout ``repo`` a wrapper command runs (its program when named
-    by a path, and its script), relative to the checkout: code whatever the code paths
-    say (found by an adversary: a top-level burnin.sh, edited and not committed, ran as
-    clean code). A program found on PATH, or a file outside the checkout, is the
-    machine's."""
+def wrapper_files(argv: Sequence[str], repo: Path, *, report: str = "") -> list[str]:
+    """The files in the checkout ``repo`` a wrapper command runs, relative to its top:
+    its script (the first argument naming a file in the checkout, words of a `bash -c`
+    line included, the report it writes, ``report``, aside) and its program when named by
+    a path, unless git ignores it and does not track it (a virtualenv's interpreter is the
+    machine's). Code whatever the code paths say (found by adversaries: a top-level
+    burnin.sh, edited and not committed, ran as clean code; so did one named after `env`,
+    `timeout`, `bash -o pipefail`, or as PowerShell's first argument)."""
+    import shlex
+
     if not argv:
         return []
-    program = argv[0] if "/" in argv[0] or "\\" in argv[0] else None
     top = repo.resolve()
-    out = []
-    for given in (program, wrapper_script(argv)):
-        if not given:
-            continue
+
+    def inside(given: str) -> str | None:
         path = Path(given.replace("\\", "/"))
         try:
-            inside = (path if path.is_absolute() else top / path).resolve().relative_to(top)
-        except (ValueError, OSError):
-            continue
-        out.append(inside.as_posix())
-    return out
+            found = (path if path.is_absolute() else top / path).resolve()
+            return found.relative_to(top).as_posix() if found.is_file() else None
+        except (ValueError, OSError):  # (outside the checkout; a NUL in it)
+            return None
+
+    out = []
+    program = inside(argv[0]) if "/" in argv[0] or "\\" in argv[0] else None
+    if program is not None and not (
+            git.succeeds(repo, "check-ignore", "-q", "--no-index", "--", program)
+            and not git.succeeds(repo, "ls-files", "--error-unmatch", "--", program)):
+        out.append(program)
+    words = [w for arg in argv[1:] for w in (_words(arg, shlex) if " " in arg else [arg])]
+    kept = inside(report) if report else None
+    script = next((f for w in words if not w.startswith("-") and (f := inside(w)) is not None
+                   and f != kept), None)
+    return [*out, script] if script is not None else out
+
+
+def _words(line: str, shlex: Any) -> list[str]:
+    try:
+        return list(shlex.split(line))
+    except ValueError:  # (an unclosed quote: the line as it is)
+        return [line]

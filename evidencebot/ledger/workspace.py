@@ -168,8 +168,10 @@ class Context:
         the checkout is the same now."""
         from .checkout import code_state, wrapper_files
 
-        wrappers = [*wrapper_files(self.rules.burnin.command, self.repo),
-                    *wrapper_files(self.cfg.burnin.command, self.repo)]  # (the one run starts)
+        wrappers = [*wrapper_files(self.rules.burnin.command, self.repo,
+                                   report=self.rules.burnin.report),
+                    *wrapper_files(self.cfg.burnin.command, self.repo,  # (the one run starts)
+                                   report=self.cfg.burnin.report)]
         now = code_state(self.repo, list(dict.fromkeys([*self.rules.ops.code_paths, *wrappers])))
         if since is None or now == since:
             return now
@@ -199,12 +201,13 @@ class Context:
                     None)
 
     def reviewed_at(self, when: datetime) -> Callable[[str], bool]:
-        """Whether a code commit is code the base branch was when a run started at
-        ``when``: one of its first-parent commits by then, or a commit of the same tree (a
-        feature branch's tip its merge took as it was). Code merged after the run did not
-        run reviewed; nor did a commit merely below one (found by an adversary: a feature
-        branch's commit taken back before its merge, or one brought in by `git merge -s
-        ours`, whose merge request showed none of it, ran as reviewed)."""
+        """Whether a code commit is code the base branch held when a run started at
+        ``when``: the base as it stood then (`base_at`), a commit below it, or a commit of
+        the tree of one of its first-parent commits by then (a branch's tip its squash
+        merge took as it was). Code merged after the run did not run reviewed. A commit
+        merely below the base counts (a feature branch's commit taken back before its
+        merge: git keeps no record of which commits a branch pointed at, and a fast-forward
+        to a branch that merged the base in leaves the base's own tips below it)."""
         at = self.base_at(when)
         base = self.base_sha or self.base_ref
         if at is None or base is None:
@@ -215,8 +218,8 @@ class Context:
         def reviewed(commit: str) -> bool:
             if not commit or commit == "none":
                 return False
-            return commits.get(commit, -1) >= since or \
-                trees.get(_tree_of(self.repo, commit) or "", -1) >= since
+            return commits.get(commit, -1) >= since or _is_ancestor(self.repo, commit, at) \
+                or trees.get(_tree_of(self.repo, commit) or "", -1) >= since
         return reviewed
 
     def code_as_of(self, when: datetime) -> CodeState:
