@@ -115,9 +115,9 @@ _IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
 _ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Markdown's inline marks a reader does not see: emphasis, code, a link's brackets
 _INLINE = str.maketrans("", "", "*_~`[]")
-# A link or an image: its text (an image's alt) is what a reader has of it; a "](" with no
-# "[" before it is text, shown as written
-_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^)]*\)")
+# A link or an image, inline or by reference ("[MO-2 closed][c]": round 42): its text (an
+# image's alt) is what a reader has of it; a "](" with no "[" before it is text, as written
+_LINK = re.compile(r"!?\[([^\[\]]*)\](?:\([^)]*\)|\[[^\[\]]*\])")
 # Struck-out text (GFM's ~~…~~ and ~…~) is text a reader takes as not said
 _STRUCK = re.compile(r"(?<!~)(~~?)(?![~\s])(.+?)(?<![~\s])\1(?!~)")  # (flanking, as GFM)
 # A comment, then a tag (quoted attribute values may hold ">"): a page shows neither
@@ -140,7 +140,7 @@ def skeleton(text: str) -> str:
         text = html.unescape(text)
     if "![" in text:  # a picture may show anything ("CLOSED" on a badge): its alt text
         text = text.replace("![", "[") + f" {PICTURE}"  # is read, and a tick (round 41)
-    if "](" in text:
+    if "](" in text or "][" in text:
         text = _LINK.sub(r"\1", text)
     if "~" in text:
         text = _STRUCK.sub("", text)
@@ -173,7 +173,7 @@ def shown(text: str) -> str:
     Markdown's inline marks, Unicode compatibility forms (full-width digits), characters no
     one sees and runs of white space aside. A run id written as a link, in code or with a
     zero-width space reads as the id (found by an adversary: such a row went unread)."""
-    if "](" in text:
+    if "](" in text or "][" in text:
         text = _LINK.sub(r"\1", text)
     if not text.isascii():
         import unicodedata

@@ -452,9 +452,14 @@ def test_text_a_page_shows_is_what_is_read(trading_repo: Path, cli, text: str) -
 @pytest.mark.parametrize(("text", "refused"), [
     ("\u2c98O-2 (Step 1A burn-in) is CLOSED.", True),  # (a Coptic M: in no table)
     ("MO-2 (Step 1A burn-in) is CL\u2299SED.", True),  # (a circled dot for the O)
-    ("The position is \u03b4-hedged and MO-2 needs three runs.", True),
+    ("\u2c98\u2c9e-2 (Step 1A burn-in) is CLOSED.", True),  # (Coptic both)
     ("Returns are \u03b4-hedged before costs.", False),  # (no milestone, nothing done)
     ("MO-2 waits 5\u00b5s between orders at 25\u00b0C.", False),
+    # (round 42: engineering text beside MO-2; no letter stood in for would make a name
+    # or a word of closure, or the word says it without the symbol)
+    ("The position is \u03b4-hedged and MO-2 needs three runs.", False),
+    ("MO-2 needs k\u03c3 below 2, ratio\u22650.80 and 2\u00d7speed; \u2713reviewed by "
+     "\u00a9LSEG data. \u26a0\ufe0fMO-2 then \u2192MO-3.", False),
 ])
 def test_a_word_mixing_scripts_beside_a_milestone_or_a_closure_is_refused(  # type: ignore[no-untyped-def]
         trading_repo: Path, cli, text: str, refused: bool) -> None:
@@ -573,6 +578,10 @@ SAID_CLOSED: dict[str, tuple[Callable[[Path], None], str]] = {
                         "milestone-closed-by-hand"),
     "not-been-closed-by-hand": (append_design("MO-2 has not been closed by hand: it closed "
                                               "on its runs.\n"), "milestone-closed-by-hand"),
+    # (round 42: a link by reference; a bidi override shows "DESOLC" reversed)
+    "a-reference-link": (append_design("[MO-2 CLOSED][c] on 2026-11-26.\n\n[c]: "
+                                       "https://example.invalid/x\n"), "milestone-closed-by-hand"),
+    "reversed": (append_design("MO-2 is \u202eDESOLC\u202c.\n"), "hidden-characters"),
     "a-short-sentence-after": (append_design("MO-2, the burn-in. Closed.\n"),
                                "milestone-closed-by-hand"),
     "a-sentence-pointing-back": (append_design("MO-2 (Step 1A burn-in). This milestone is "
@@ -625,6 +634,7 @@ def test_honest_text_about_an_open_milestone_passes(trading_repo: Path, cli,  # 
 # Found by an adversary (round 33): a met streak said in words, or on a line of its own
 MET: dict[str, Callable[[Path], None]] = {
     "in-words": lambda r: design_row(r, "IN PROGRESS (three of three qualifying)"),
+    "hyphened": lambda r: design_row(r, "IN PROGRESS (3-of-3 qualifying)"),  # (round 42)
     "a-second-count-line": lambda r: (r / "IMPLEMENTATION_BACKLOG.md").write_text(
         (r / "IMPLEMENTATION_BACKLOG.md").read_text().replace(
             "Consecutive qualifying runs:", "Qualifying runs in a row (desk count): **3** of "

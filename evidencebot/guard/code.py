@@ -39,7 +39,7 @@ from .prose import (
     milestones_named,
     mixed_words,
 )
-from .rules import EVIDENCE_ROOT, Rules, Violation
+from .rules import EVIDENCE_ROOT, Rules, Violation, hidden_violation
 
 REGULAR = ("100644", "100755")
 ROLES = ("design", "backlog", "session_log")
@@ -96,6 +96,7 @@ def judge_code(paths: Iterable[str], documents: Sequence[Document], rules_seen: 
                                  "keep the document a file of its own"))
             continue
         out += _markup(doc)
+        out += _hidden(doc)
         out += _look_alikes(doc)
         out += _claims(doc, rules_seen, open_ones)
         out += _status_kept(doc, rules_seen, open_ones)
@@ -140,6 +141,16 @@ def _markup(doc: Document) -> list[Violation]:
                     [t if m else "" for t, m in zip(new, marked, strict=True)])
     return [markup_violation(doc.path, tag, (i + 1, i + 1))
             for i in found if (tag := marked[i])][:1]
+
+
+def _hidden(doc: Document) -> list[Violation]:
+    """The first new line with a character no reader sees (a bidi override shows "DESOLC"
+    as CLOSED: an adversary's, in a code change), as the ops commits' rule says it."""
+    from ..textsafe import has_unsafe
+
+    new = lines_of(doc.new)
+    return [hidden_violation(doc.path, bad, i) for i in _new_of(lines_of(doc.old), new)
+            if (bad := has_unsafe(new[i]))][:1]
 
 
 def _look_alikes(doc: Document) -> list[Violation]:
@@ -251,7 +262,8 @@ _DONE = re.compile(r"\b(?:clos|done|complet|met\b|pass(?:ed|es)?\b|finish|achiev
 _DONE_ANYWHERE = re.compile(r"\b(?:closed|done|complete[ds]?|met|finished|achieved|"
                             rf"signed off)\b|[{_TICKS}]|\[x\]")
 _NUMBER = r"[0-9]{1,9}|one|two|three|four|five|six|seven|eight|nine|ten"
-_COUNT = re.compile(rf"(?<![0-9.])\b({_NUMBER}) ?(?:/|of|out of) ?({_NUMBER})\b(?![.,][0-9])")
+_COUNT = re.compile(rf"(?<![0-9.])\b({_NUMBER})[ -]?(?:/|of|out of)[ -]?({_NUMBER})\b"
+                    r"(?![.,][0-9])")  # ("3-of-3": round 42)
 _WORDS = {w: n for n, w in enumerate(_NUMBER.split("|")[1:], start=1)}
 STILL_OPEN = re.compile(rf"{_NOT_DONE}\b(?P<detail>.*)")
 

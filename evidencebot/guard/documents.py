@@ -22,6 +22,7 @@ from .rules import (
     Violation,
     by_hand,
     closed_early,
+    hidden_violation,
     markup_violation,
 )
 
@@ -312,10 +313,7 @@ def _unsafe_lines(ch: Change, doc: Any, lines: Any) -> list[Violation]:
         text = doc.line_text(i)
         found = has_unsafe(text)
         if found:
-            out.append(Violation(ch.path, "hidden-characters",
-                                 f"a changed line holds {found} (a control or format "
-                                 "character)", "remove it; write plain text", (i + 1, i + 1),
-                                 _section_at(doc, i)))
+            out.append(hidden_violation(ch.path, found, i, _section_at(doc, i)))
         elif tag := markup(text):
             out.append(markup_violation(ch.path, tag, (i + 1, i + 1), _section_at(doc, i)))
     return out

@@ -157,18 +157,37 @@ def mixed_words(lines: Sequence[str], says: Callable[[str], bool]) -> list[tuple
 
 
 def _mixed(word: str) -> bool:
+    """Whether ``word`` (skeleton text) holds a letter of another script or a symbol that
+    stands where a letter would make it a milestone's name or a word of closure ("Ⲙo-2",
+    "CL⊙SED"): not one beside a word that says it already ("⚠MO-2", "→MO-3"), nor one
+    that makes no such word whatever letter it stood for ("kσ", "2×speed", "≥0.80":
+    engineering text an adversary found refused)."""
     import unicodedata
+    from itertools import product
 
     if word.isascii() or not any("a" <= ch <= "z" for ch in word):
         return False
-    for ch in word:
-        if ch.isascii() or ch in _FOREIGN_ALLOWED:
-            continue
-        kind = unicodedata.category(ch)
-        if kind in ("So", "Sm") or (kind[0] == "L" and
-                                     not unicodedata.name(ch, "").startswith("LATIN")):
+    foreign = [i for i, ch in enumerate(word) if not ch.isascii() and ch not in _FOREIGN_ALLOWED
+               and (unicodedata.category(ch) in ("So", "Sm") or (
+                   unicodedata.category(ch)[0] == "L" and
+                   not unicodedata.name(ch, "").startswith("LATIN")))]
+    if not foreign:
+        return False
+    if len(foreign) > 2:  # (a word of several such: read as a disguise)
+        return True
+    if _TARGET.search("".join(ch for i, ch in enumerate(word) if i not in foreign)):
+        return False  # (said without them)
+    chars = list(word)
+    for letters in product(_STANDS_FOR, repeat=len(foreign)):
+        for i, letter in zip(foreign, letters, strict=True):
+            chars[i] = letter
+        if _TARGET.search("".join(chars)):
             return True
     return False
 
 
+# What a disguised letter would make of a word: a milestone's name, or a word of closure
+_TARGET = re.compile(r"\bm[o0][-._/:]?[0-9]|c[l1i|][o0]sed|\bdone\b|complet|\bmet\b|finish|"
+                     r"achiev")
+_STANDS_FOR = "abcdefghijklmnopqrstuvwxyz0123456789"
 _FOREIGN_ALLOWED = "\u00b0\u03bc"  # (degrees, and the micro sign as NFKC reads it: "25°c", "5μs")

@@ -251,6 +251,13 @@ def markup_violation(path: str, found: str, lines: tuple[int, int],
                      "span", lines, section)
 
 
+def hidden_violation(path: str, found: str, line: int, section: str = "") -> Violation:
+    """A changed line (0-based ``line``) holding ``found``, a control or format character."""
+    return Violation(path, "hidden-characters", f"a changed line holds {found} (a control or "
+                     "format character)", "remove it; write plain text", (line + 1, line + 1),
+                     section)
+
+
 def closed_early(path: str, mo: str, what: str, lines: tuple[int, int] | None, section: str,
                  rules: Rules, streak_of: StreakOf) -> list[Violation]:
     """Text says ``mo`` closed only where its Status may become CLOSED, or the history
