@@ -68,6 +68,24 @@ def test_a_malformed_ops_commit_is_reported_not_fatal(trading_repo: Path, cli) -
     assert "MALFORMED ops commits" in status.out and "MO-2: 0/3" in status.out
 
 
+
+def test_a_hand_commit_with_no_trailers_on_the_ops_branch_is_said(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Found by a newcomer: a `--no-verify` commit with no trailers on the ops branch was
+    shown nowhere until CI's verify refused it (not-an-ops-commit)."""
+    from conftest import record_run
+
+    record_run(cli, trading_repo, 9)
+    git(trading_repo, "switch", "-q", "ops/evidence")
+    (trading_repo / "reports" / "note.txt").write_text("a note\n")
+    git(trading_repo, "add", "-A")
+    git(trading_repo, "commit", "-q", "--no-verify", "-m", "ops: a note")
+    hand = git(trading_repo, "rev-parse", "HEAD").strip()
+    git(trading_repo, "switch", "-q", "main")
+    status = json.loads(cli("--repo", trading_repo, "--json", "status").out)
+    assert status["malformed"] == [hand], status
+    assert f"MALFORMED ops commits: {hand[:12]}" in cli("--repo", trading_repo, "status").out
+
+
 def test_reasons_come_the_same_from_git_and_from_a_warm_or_damaged_cache(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     from conftest import record_run
 

@@ -18,12 +18,24 @@ from ..ledger.workspace import Context
 from ..textsafe import line
 
 
+def _not_ops(ctx: Context, tip: str, commits: list[Any]) -> list[str]:
+    """The commits on the ops branch and not on the base that are no ops commit at all (a
+    hand commit with no trailers: found by a newcomer, shown nowhere until CI's verify
+    refused it, `not-an-ops-commit`)."""
+    if ctx.base_ref is None or not tip:
+        return []
+    ops = {c.sha for c in commits}
+    return [sha for sha in git.out(ctx.repo, "rev-list", "--no-merges", tip,
+                                   "^" + (ctx.base_sha or ctx.base_ref), "--").split()
+            if sha not in ops]
+
+
 def status_report(ctx: Context) -> dict[str, Any]:
     at = ctx.tip()
     commits = ctx.history(at.sha)
     s = ctx.streak(at.sha, commits=commits)
     runs = [c for c in commits if c.is_run]
-    malformed = [c.sha for c in commits if c.problems]
+    malformed = [c.sha for c in commits if c.problems] + _not_ops(ctx, at.sha, commits)
     # The rows the streak reads (the one reading: `Context.hand_rows`), in tracker order.
     backlog = git.show_bytes(ctx.repo, at.sha, ctx.cfg.docs.backlog)
     hand = ctx.hand_rows(backlog, commits)
