@@ -633,6 +633,7 @@ def test_a_hand_written_failing_row_merged_in_among_a_closure_s_runs_is_blamed( 
         record(cli, repo, tmp_path, n)
     assert cli("--repo", repo, "close", "MO-2").code == 0
     assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
+    assert holds(cli, repo) == (True, True)
     row_on_main(repo, BASE_ROWS["own-session"], monkeypatch)
     git(repo, "switch", "-q", OPS)
     git(repo, "merge", "-q", "--no-edit", "main")
@@ -640,6 +641,17 @@ def test_a_hand_written_failing_row_merged_in_among_a_closure_s_runs_is_blamed( 
     rules = [x["rule"] for x in json.loads(v.out)["violations"]]
     assert (v.code, rules) == (1, ["closure-contradicted"])
     assert "the closure does not hold" in cli("--repo", repo, "status").out
+    # ... and in --json, and history's header (newcomer 13: `closed: true` alone)
+    assert holds(cli, repo) == (False, False)
+    title = " ".join(cli("--repo", repo, "history").out.split("┏", 1)[0].split())
+    assert "— but the closure does not hold: `evidencebot status` says why" in title, title
+
+
+def holds(cli, repo: Path) -> tuple[bool, bool]:  # type: ignore[no-untyped-def]
+    """Whether the closure holds, as status --json and history --json say it."""
+    status = json.loads(cli("--repo", repo, "--json", "status").out)
+    history = json.loads(cli("--repo", repo, "--json", "history").out)
+    return status["milestones"][0]["holds"], history["holds"]
 
 
 @pytest.mark.parametrize("kind", list(BASE_ROWS))

@@ -108,6 +108,7 @@ class HistoryOut(Out):
     branch: str
     exists: bool
     streak: Streak
+    holds: bool | None = None  # whether the closure holds (as `Milestone.holds`)
     entries: list[Entry]
 
 
@@ -195,6 +196,7 @@ class Milestone(Out):
     runs: list[Run]  # the runs of the current streak
     closed_on: str | None
     closed_by: list[str]  # the run ids a closure names
+    holds: bool | None = None  # whether the closure holds (verify: closure-contradicted)
 
 
 class StatusOut(Out):

@@ -56,10 +56,12 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
     at = ctx.tip()
     commits = ctx.history(at.sha)
     mo = ctx.milestone
-    from ..milestone.status import standing
+    from ..milestone.status import does_not_hold, standing
 
     s, _fault = standing(ctx, commits, ctx.streak(at.sha, commits=commits))
-    streak = s.headline
+    broken = does_not_hold(ctx, s, commits, at.sha)
+    streak = s.headline + (" — but the closure does not hold: `evidencebot status` says "
+                           "why" if broken else "")
     shown = commits[:limit] if limit else commits
     voids, reasons = void_reasons(commits), reasons_of(ctx.repo, shown, cache=True)
     if state.as_json:
@@ -67,7 +69,8 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
         head = json.dumps({"schema": schema_name("history"), "branch": ctx.cfg.ops.branch,
                            "exists": at.exists,
                            "streak": {"milestone": mo, "count": s.count, "needed": s.needed,
-                                      "closed": s.closed_by is not None}},
+                                      "closed": s.closed_by is not None},
+                           "holds": None if s.closed_by is None else broken is None},
                           ensure_ascii=False)
         out = sys.stdout
         out.write(head[:-1] + ', "entries": [')
@@ -150,7 +153,8 @@ def status_out(ctx: Any, report: dict[str, Any]) -> Any:
         milestones=[Milestone(streak=streak(s), runs=[runs[r.run_id] for r in s.runs
                                                       if r.run_id in runs],
                               closed_on=s.closed_by.date[:10] if s.closed_by else None,
-                              closed_by=closed_by)],
+                              closed_by=closed_by,
+                              holds=report["milestones"][ctx.milestone]["holds"])],
         branch=report["branch"], tip=report["tip"], runs=list(runs.values()),
         last_run=runs.get(last.get("run_id", "")), voided=dict(voids),
         hand_written_rows=list(report["hand_written_rows"]),

@@ -42,7 +42,8 @@ def status_report(ctx: Context) -> dict[str, Any]:
     hand_rows = [h.run_id for h in hand]
     closed = s.closed_by
     s, fault = standing(ctx, commits, s)
-    lines = _standing_lines(ctx, s, fault, closed, commits, at.sha)
+    broken = does_not_hold(ctx, s, commits, at.sha)
+    lines = _standing_lines(ctx, s, fault, closed, commits, at.sha, broken)
     where = f"at {at.sha[:12]}" if at.exists else \
         f"(not created here yet; {ctx.cfg.ops.remote}'s is at {at.sha[:12]})" if at.remote else \
         f"(not created yet; base {ctx.cfg.ops.base})"
@@ -71,7 +72,9 @@ def status_report(ctx: Context) -> dict[str, Any]:
     return {
         "streak": s,  # (as it stands: `standing`)
         "milestones": {ctx.milestone: {"streak": s.count, "needed": s.needed,
-                                   "closed": s.closed_by is not None, "display": s.display,
+                                   "closed": s.closed_by is not None,
+                                   "holds": None if s.closed_by is None else broken is None,
+                                   "display": s.display,
                                    "headline": s.headline,
                                    "closed_on": s.closed_by.date[:10] if s.closed_by else None,
                                    "runs": [r.run_id for r in s.runs]}},
@@ -83,7 +86,7 @@ def status_report(ctx: Context) -> dict[str, Any]:
 
 def _standing_lines(ctx: Context, s: Streak, fault: tuple[str, str, str] | None,
                     closed: OpsCommit | None, commits: Sequence[OpsCommit],
-                    tip: str) -> list[str]:
+                    tip: str, broken: str | None) -> list[str]:
     """The headline, and why a streak met cannot close or a closure does not hold: what
     `close` and `verify` would say of it (`whole.row_against_closure` and the rest)."""
     state = f" — streak met: `evidencebot close {ctx.milestone}`" if s.met and \
@@ -94,21 +97,33 @@ def _standing_lines(ctx: Context, s: Streak, fault: tuple[str, str, str] | None,
         state = f" — but {said_row(blocked)} breaks it: `close` refuses; merge " \
             f"{ctx.cfg.ops.base} into the ops branch"
     lines = [f"{s.headline}{state}"]
-    against = streaks.contradicting(commits, ctx.milestone, merged=ctx.on_base) \
-        if s.closed_by is not None else None
     if fault is not None and closed is not None:
         lines.append(f"  NOT CLOSED: the closure commit {closed.sha[:12]} does not stand: "
                      f"{fault[1]}; verify blames it ({fault[0]})")
-    elif against is not None:  # (verify blames the run: closure-contradicted)
-        lines.append(f"  the closure does not hold: run {against[1].run_id}, recorded after "
-                     "it, falls between two of its runs; start the ops branch again from "
-                     f"{ctx.cfg.ops.base} and record the reports anew")
-    elif s.closed_by is not None and not ctx.on_base(s.closed_by.sha):
-        found = row_against_closure(ctx, named_runs(s.closed_by), commits, tip)
-        if found is not None:  # (verify blames the closure: closure-contradicted)
-            lines.append(f"  the closure does not hold: {said_row(found)} breaks the "
-                         "streak between two of its runs")
+    elif broken is not None:  # (`does_not_hold`)
+        lines.append(f"  {broken}")
     return lines
+
+
+def does_not_hold(ctx: Context, s: Streak, commits: Sequence[OpsCommit], tip: str) -> str | None:
+    """Why the closure of ``s`` (one that stands on the history before it: `standing`)
+    does not hold once what was recorded since is read, as verify blames it
+    (closure-contradicted); None when it holds, or nothing closed. Said by `status` and
+    `history`, and in their --json as the milestone's `holds` (found by a newcomer:
+    `closed: true` was all the JSON said of a closure verify refused)."""
+    if s.closed_by is None:
+        return None
+    against = streaks.contradicting(commits, ctx.milestone, merged=ctx.on_base)
+    if against is not None:  # (verify blames the run)
+        return (f"the closure does not hold: run {against[1].run_id}, recorded after it, "
+                "falls between two of its runs; start the ops branch again from "
+                f"{ctx.cfg.ops.base} and record the reports anew")
+    if not ctx.on_base(s.closed_by.sha):
+        found = row_against_closure(ctx, named_runs(s.closed_by), commits, tip)
+        if found is not None:  # (verify blames the closure)
+            return (f"the closure does not hold: {said_row(found)} breaks the streak "
+                    "between two of its runs")
+    return None
 
 
 def standing(ctx: Context, commits: Sequence[OpsCommit],
