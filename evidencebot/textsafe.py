@@ -98,6 +98,9 @@ _LOOK_ALIKES = str.maketrans({
     # dashes a reader takes for a hyphen ("MO‑2" with a non-breaking one)
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-",
     "\u2015": "-", "\u2212": "-", "\ufe63": "-", "\uff0d": "-",
+    # (round 43) Latin letters of other shapes no mark comes off: a slashed or barred o,
+    # a hooked c, a reversed s, an eth
+    "ø": "o", "ɵ": "o", "ʘ": "o", "ƈ": "c", "ƨ": "s", "ð": "d", "đ": "d", "ɗ": "d",
     # (round 41) slashes a reader takes for "/" ("3⁄3"), Greek san for an m, rings for an o
     "\u2044": "/", "\u2215": "/", "\u29f8": "/", "ϻ": "m", "Ϻ": "m", "\u25cb": "o",
     "\u25ef": "o", "\u25cf": "o", "\u2b55": "o", "\u26aa": "o", "\u26ab": "o",
@@ -158,7 +161,8 @@ def skeleton(text: str) -> str:
         text = _IGNORABLE.sub("", text)
         if not text.isascii():  # marks over letters ("C̲L̲O̲S̲E̲D̲", "CLÓSED") read as the letters
             text = "".join(ch for ch in unicodedata.normalize("NFD", text)
-                           if unicodedata.category(ch) not in ("Mn", "Me"))
+                           if unicodedata.category(ch) not in ("Mn", "Me")
+                           ).translate(_LOOK_ALIKES)  # ("ό": its ο a look-alike too)
     return " ".join(text.casefold().translate(_INLINE).split())
 
 

@@ -439,6 +439,9 @@ def test_an_open_milestone_s_status_may_move_among_words_of_work_not_done(
     "MO-2 (Step 1A burn-in) is CL\u00d3SED.", "\u03faO-2 (Step 1A burn-in) is CLOSED.",
     "MO-2 (Step 1A burn-in): \U0001f172\U0001f17b\U0001f17e\U0001f182\U0001f174\U0001f173.",
     "M\u25cb-2 (Step 1A burn-in) is CLOSED.",
+    # (round 43: Latin letters of other shapes)
+    "MO-2 (Step 1A burn-in) is CL\u00d8SED.", "M\u00d8-2 (Step 1A burn-in) is closed.",
+    "MO-2 (Step 1A burn-in): CL\u0275SED.",
 ])
 def test_text_a_page_shows_is_what_is_read(trading_repo: Path, cli, text: str) -> None:  # type: ignore[no-untyped-def]
     git(trading_repo, "switch", "-q", "-c", "feature/hidden")
@@ -460,6 +463,11 @@ def test_text_a_page_shows_is_what_is_read(trading_repo: Path, cli, text: str) -
     ("The position is \u03b4-hedged and MO-2 needs three runs.", False),
     ("MO-2 needs k\u03c3 below 2, ratio\u22650.80 and 2\u00d7speed; \u2713reviewed by "
      "\u00a9LSEG data. \u26a0\ufe0fMO-2 then \u2192MO-3.", False),
+    # (round 43: a note in another language beside MO-2)
+    ("MO-2 \u0435\u0449\u0451 \u043d\u0435 \u0437\u0430\u043a\u0440\u044b\u0442: "
+     "\u043e\u0448\u0438\u0431\u043a\u043e\u0439 \u0448\u043b\u044e\u0437\u0430.", False),
+    ("\u03a4\u03bf MO-2 \u03b4\u03b5\u03bd \u03ad\u03ba\u03bb\u03b5\u03b9\u03c3\u03b5 "
+     "\u03b1\u03ba\u03cc\u03bc\u03b1.", False),
 ])
 def test_a_word_mixing_scripts_beside_a_milestone_or_a_closure_is_refused(  # type: ignore[no-untyped-def]
         trading_repo: Path, cli, text: str, refused: bool) -> None:

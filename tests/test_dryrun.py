@@ -254,6 +254,41 @@ def test_a_virtualenv_s_interpreter_in_the_checkout_is_the_machine_s(  # type: i
     code = json_check(cli, repo, "code")
     assert code["status"] == "PASS", code
 
+@pytest.mark.parametrize("how", ["a-link-out", "untracked-and-excluded", "a-data-file"])
+def test_the_wrapper_s_files_as_git_sees_them(  # type: ignore[no-untyped-def]
+        tmp_path: Path, port: int, cli, pinned_now: str, monkeypatch: pytest.MonkeyPatch,
+        how: str) -> None:
+    """Round 43: the reviewed wrapper made a link out of the checkout, or taken out of the
+    index and excluded, ran as clean code; a tracked data file the wrapper is given (and
+    rewrites) made every run dirty."""
+    repo = make_repo(tmp_path, port)
+    cfg = (repo / "evidencebot.toml").read_text().splitlines()
+    at = next(i for i, line in enumerate(cfg) if line.startswith("command = "))
+    cfg[at] = ('command = ["./burnin", "data/state.json"]' if how != "a-data-file" else
+               'command = ["sh", "data/state.json", "burnin"]')
+    (repo / "evidencebot.toml").write_text("\n".join(cfg) + "\n")
+    (repo / "burnin").write_text("#!/bin/sh\necho reviewed\n")
+    (repo / "burnin").chmod(0o755)
+    (repo / "data").mkdir()
+    (repo / "data" / "state.json").write_text("{}\n")
+    git(repo, "add", "-A")
+    with monkeypatch.context() as m:  # (merged before the pinned clock's now)
+        m.setenv("GIT_COMMITTER_DATE", "2026-11-25T12:00:00Z")
+        git(repo, "commit", "-qm", "a wrapper and its data")
+    if how == "a-link-out":
+        (tmp_path / "elsewhere.sh").write_text("#!/bin/sh\necho not reviewed\n")
+        (repo / "burnin").unlink()
+        (repo / "burnin").symlink_to(tmp_path / "elsewhere.sh")
+    elif how == "untracked-and-excluded":
+        git(repo, "rm", "-q", "--cached", "burnin")
+        (repo / ".git" / "info").mkdir(exist_ok=True)
+        (repo / ".git" / "info" / "exclude").write_text("burnin\n")
+        (repo / "burnin").write_text("#!/bin/sh\necho edited\n")
+    else:
+        (repo / "data" / "state.json").write_text('{"day": 2}\n')  # (what a run rewrites)
+    code = json_check(cli, repo, "code")
+    assert code["status"] == ("PASS" if how == "a-data-file" else "WARN"), code
+
 def json_check(cli, repo: Path, name: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
     r = cli("--repo", repo, "--json", "run", "--dry-run")
     return next(c for c in json.loads(r.out)["checks"] if c["name"] == name)

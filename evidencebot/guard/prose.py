@@ -173,8 +173,9 @@ def _mixed(word: str) -> bool:
                    not unicodedata.name(ch, "").startswith("LATIN")))]
     if not foreign:
         return False
-    if len(foreign) > 2:  # (a word of several such: read as a disguise)
-        return True
+    if len(foreign) > 2:  # (a word of another language, whose look-alikes the skeleton
+        # made Latin: "ошибкой"; several symbols in one word are a disguise)
+        return not all(unicodedata.category(word[i])[0] == "L" for i in foreign)
     if _TARGET.search("".join(ch for i, ch in enumerate(word) if i not in foreign)):
         return False  # (said without them)
     chars = list(word)

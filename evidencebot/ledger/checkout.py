@@ -268,41 +268,48 @@ def wrapper_script(argv: Sequence[str]) -> str | None:
             return argv[lowered.index("-file") + 1]
         return None
     first = next((a for a in argv[1:] if not a.startswith("-")), None)
-    return first if first and first.lower().endswith(SCRIPTS) else None
+    return first if first and " " not in first and first.lower().endswith(SCRIPTS) else None
 
 
 def wrapper_files(argv: Sequence[str], repo: Path, *, report: str = "") -> list[str]:
     """The files in the checkout ``repo`` a wrapper command runs, relative to its top:
-    its script (the first argument naming a file in the checkout, words of a `bash -c`
-    line included, the report it writes, ``report``, aside) and its program when named by
-    a path, unless git ignores it and does not track it (a virtualenv's interpreter is the
-    machine's). Code whatever the code paths say (found by adversaries: a top-level
-    burnin.sh, edited and not committed, ran as clean code; so did one named after `env`,
-    `timeout`, `bash -o pipefail`, or as PowerShell's first argument)."""
+    its script (the first argument naming a program file in the checkout: a script's
+    suffix, none, or executable; words of a `bash -c` line included, read from the top;
+    the report it writes, ``report``, aside) and its program when named by a path, unless
+    HEAD does not hold it and git ignores it (a virtualenv's interpreter is the
+    machine's). The paths as named, links not followed (one pointed out of the checkout is
+    a change git sees). Code whatever the code paths say (found by adversaries: a
+    top-level burnin.sh, edited and not committed, ran as clean code; so did one named
+    after `env`, `timeout`, `bash -o pipefail`, or as PowerShell's first argument)."""
     import shlex
 
     if not argv:
         return []
-    top = repo.resolve()
+    top = os.path.abspath(repo)
 
     def inside(given: str) -> str | None:
-        path = Path(given.replace("\\", "/"))
         try:
-            found = (path if path.is_absolute() else top / path).resolve()
-            return found.relative_to(top).as_posix() if found.is_file() else None
+            path = os.path.normpath(os.path.join(top, given.replace("\\", "/")))
+            named = Path(path).relative_to(top).as_posix()
         except (ValueError, OSError):  # (outside the checkout; a NUL in it)
             return None
+        return named if named != "." and os.path.lexists(path) else None
+
+    def program_file(named: str) -> bool:
+        path = os.path.join(top, named)
+        return PurePath(named).suffix.lower() in (*SCRIPTS, "") or os.access(path, os.X_OK) \
+            or os.path.islink(path)
 
     out = []
     program = inside(argv[0]) if "/" in argv[0] or "\\" in argv[0] else None
-    if program is not None and not (
-            git.succeeds(repo, "check-ignore", "-q", "--no-index", "--", program)
-            and not git.succeeds(repo, "ls-files", "--error-unmatch", "--", program)):
+    if program is not None and (
+            git.succeeds(repo, "cat-file", "-e", f"HEAD:{program}") or not
+            git.succeeds(repo, "check-ignore", "-q", "--no-index", "--", program)):
         out.append(program)
     words = [w for arg in argv[1:] for w in (_words(arg, shlex) if " " in arg else [arg])]
     kept = inside(report) if report else None
     script = next((f for w in words if not w.startswith("-") and (f := inside(w)) is not None
-                   and f != kept), None)
+                   and f != kept and program_file(f)), None)
     return [*out, script] if script is not None else out
 
 
