@@ -802,6 +802,30 @@ def test_a_lost_session_is_recorded_beside_one_recorded_since(repo: Path, tmp_pa
     assert outcomes(repo) == ["failed-code", "qualifying"] and not pidfile.exists()
 
 
+def test_a_hand_report_does_not_swallow_a_killed_session(repo: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                         cli) -> None:
+    """Round 43: a report recorded by hand that starts where a noted session did is that
+    session only when its report was refused (the note says so): a session whose run was
+    killed is recorded as lost, whatever report is recorded by hand beside it."""
+    from evidencebot.sim.trading_repo import report, write_report
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    pidfile.parent.mkdir(parents=True, exist_ok=True)
+    began = now - timedelta(minutes=40)
+    started = began.strftime("%Y-%m-%dT%H:%M:%SZ")
+    pidfile.write_text(json.dumps({"pid": int(gone), "since": began.timestamp(),
+                                   "client_id": 17, "started": started}), encoding="utf-8")
+    hand = write_report(tmp_path / "hand.json", report(finished=began + timedelta(seconds=1802),
+                                                       duration=1800))
+    assert cli("--repo", repo, "record", hand).code == 0  # (a fake of the killed session)
+    r = cli("--repo", repo, "run", "--skip-checks")
+    assert r.code == 4 and f"the session started at {started} was never recorded" in r.err, r.err
+    assert outcomes(repo) == ["failed-code", "qualifying"]
+
 def test_a_lost_session_inside_a_recorded_span_is_recorded_after_it(  # type: ignore[no-untyped-def]
         repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """Found by an adversary: a run whose report ended minutes ahead (a wrapper's clock

@@ -310,7 +310,7 @@ def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None
         commits = lost_sessions.history(ctx)
         params = run_plan.params  # (its report starts after the retries' waits at most)
         if lost_sessions.recorded_already(ctx, commits, stamp(started), starts_within=(
-                params.retry_backoff_seconds * (2 ** params.retries - 1))):
+                params.retry_backoff_seconds * (2 ** params.retries - 1)) if refused else None):
             return None
         at = lost_sessions.free_instant(commits, min(started, ctx.now.replace(microsecond=0)))
         _record_failure(ctx, run_plan, cls, done, started=at, client_id=client_id,

@@ -39,15 +39,16 @@ def free_instant(commits: Sequence[OpsCommit], at: datetime) -> datetime:
 
 
 def recorded_already(ctx: Context, commits: Sequence[OpsCommit], began: str, *,
-                     starts_within: float) -> bool:
+                     starts_within: float | None) -> bool:
     """Whether a run commit among ``commits`` records the session that began at ``began``
     (its record's session.began): a run stopped after its commit and before its note went
     (found by an adversary: the session was recorded again, as lost, which broke the
-    streak). A report recorded by hand counts when it started within the clock skew
-    allowed of ``began``, or ``starts_within`` seconds after it (the wrapper's retries):
-    the session's own report, refused after it ran and mended (it was recorded twice, the
-    second time as a failed attempt). A session after it starts later than that. Only
-    records committed since then are read."""
+    streak). For a session whose report was refused (``starts_within`` given: the
+    wrapper's retries' waits), a report recorded by hand counts when it started within
+    the clock skew allowed of ``began``, or that much after it: the session's own report,
+    mended (it was recorded twice, the second time as a failed attempt). A session after
+    it starts later than that; a session killed, whose report no refusal noted, is not
+    swallowed so. Only records committed since then are read."""
     import json
 
     from .. import git
@@ -56,7 +57,7 @@ def recorded_already(ctx: Context, commits: Sequence[OpsCommit], began: str, *,
 
     since = parse_stamp(began)
     earliest = since - timedelta(seconds=MAX_CLOCK_SKEW_SECONDS)
-    latest = since + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS + starts_within)
+    latest = since + timedelta(seconds=MAX_CLOCK_SKEW_SECONDS + (starts_within or 0))
     for c in commits:
         path = c.trailers.get("Evidence-Record")
         if not path or git_date(c.date) < since:
@@ -69,7 +70,8 @@ def recorded_already(ctx: Context, commits: Sequence[OpsCommit], began: str, *,
             at = parse_stamp(c.started) if c.started else None
         except (ValueError, AttributeError):
             continue
-        if noted == began or (noted is None and record.get("report") and at is not None
-                              and earliest <= at <= latest):
+        if noted == began or (starts_within is not None and noted is None and
+                              record.get("report") and at is not None and
+                              earliest <= at <= latest):
             return True
     return False
