@@ -157,12 +157,10 @@ def skeleton(text: str) -> str:
         # (the table before NFKC too: it folds some look-alikes into letters that are
         # none, the lunate sigma ϲ into σ)
         text = unicodedata.normalize("NFKC", text.translate(_LOOK_ALIKES)).casefold()
-        text = text.translate(_LOOK_ALIKES)
-        text = _IGNORABLE.sub("", text)
-        if not text.isascii():  # marks over letters ("C̲L̲O̲S̲E̲D̲", "CLÓSED") read as the letters
-            text = "".join(ch for ch in unicodedata.normalize("NFD", text)
-                           if unicodedata.category(ch) not in ("Mn", "Me")
-                           ).translate(_LOOK_ALIKES)  # ("ό": its ο a look-alike too)
+        if not text.isascii():  # marks over letters ("C̲L̲O̲S̲E̲D̲", "CLÓSED", "ό") read as the
+            text = "".join(ch for ch in unicodedata.normalize("NFD", text)  # letters
+                           if unicodedata.category(ch) not in ("Mn", "Me"))
+        text = _IGNORABLE.sub("", text.translate(_LOOK_ALIKES))
     return " ".join(text.casefold().translate(_INLINE).split())
 
 

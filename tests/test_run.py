@@ -510,8 +510,7 @@ def test_a_wrapper_left_by_a_killed_run_stops_the_next_run(repo: Path, tmp_path:
     proc, reader = _started_with_a_child(repo, tmp_path)
     proc.kill()
     proc.communicate(timeout=60)
-    pidfile = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-    pidfile = (pidfile if pidfile.is_absolute() else repo / pidfile) / "evidencebot" / "wrapper.json"
+    pidfile = wrapper_note(repo)
     wrapper = json.loads(pidfile.read_text(encoding="utf-8"))["pid"]
     r = cli("--repo", repo, "run", "--skip-checks")
     assert r.code == 3 and f"still running (pid {wrapper}," in r.err and f"Fix: if pid {wrapper} is that wrapper" in r.err
@@ -615,8 +614,7 @@ def test_a_session_stopped_twice_while_recorded_is_recorded_by_the_next_run(  # 
     proc = run_with_git_shim(repo, tmp_path, STOPPED_TWICE_GIT)
     assert proc.returncode == 130, proc.stdout + proc.stderr
     assert git(repo, "branch", "--list", "ops/evidence") == ""  # nothing recorded
-    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    pidfile = wrapper_note(repo)
     noted = json.loads(pidfile.read_text(encoding="utf-8"))["started"]
     again = cli("--repo", repo, "run", "--skip-checks")
     assert again.code == 4 and f"failed-code: the session started at {noted} was never " \
@@ -642,6 +640,25 @@ os.execv({git!r}, [{git!r}, *sys.argv[1:]])
 '''
 
 
+def wrapper_note(repo: Path) -> Path:
+    """Where `run` keeps its note of the wrapper it started (.git/evidencebot/wrapper.json)."""
+    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
+    return (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+
+
+def noted_lost_session(repo: Path, began: datetime) -> str:
+    """The note a run killed with its wrapper leaves of a session that began at ``began``
+    (its wrapper's pid one of a process gone); the start as the note says it."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    started = began.strftime("%Y-%m-%dT%H:%M:%SZ")
+    note = wrapper_note(repo)
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text(json.dumps({"pid": int(gone), "since": began.timestamp(), "client_id": 17,
+                                "started": started}), encoding="utf-8")
+    return started
+
+
 def outcomes(repo: Path) -> list[str]:
     return git(repo, "log", "--format=%(trailers:key=Evidence-Outcome,valueonly)",
                "ops/evidence").split()
@@ -660,8 +677,7 @@ def test_a_lost_session_stopped_twice_again_or_already_recorded_is_recorded_once
     first = run_with_git_shim(repo, tmp_path, STOPPED_AT_GIT, EVB_TEST_AT="2",
                               EVB_TEST_COUNT=str(tmp_path / "count1"), EVB_TEST_MOVED=moved)
     assert first.returncode == 130, first.stdout + first.stderr
-    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    pidfile = wrapper_note(repo)
     assert pidfile.exists()
     if moved == "no":  # the next run, stopped twice while it records the lost session
         again = run_with_git_shim(repo, tmp_path, STOPPED_AT_GIT, EVB_TEST_AT="2",
@@ -715,9 +731,7 @@ def test_a_ctrl_c_while_a_retry_is_decided_records_nothing(repo: Path, cli,  # t
         m.setattr(burnin, "_classify", refused)
         m.setattr(tempfile.TemporaryDirectory, "cleanup", removed)
         assert cli("--repo", repo, "run", "--skip-checks").code == 130
-    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-    assert not (common if common.is_absolute() else repo / common).joinpath(
-        "evidencebot", "wrapper.json").exists()
+    assert not wrapper_note(repo).exists()
     assert git(repo, "branch", "--list", "ops/evidence") == ""
 
 
@@ -786,14 +800,8 @@ def test_a_lost_session_is_recorded_beside_one_recorded_since(repo: Path, tmp_pa
     from evidencebot.sim.trading_repo import report, write_report
 
     now = datetime.now(UTC).replace(microsecond=0)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
-    pidfile.parent.mkdir(parents=True, exist_ok=True)
-    started = (now - timedelta(minutes=50)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    pidfile.write_text(json.dumps({"pid": int(gone), "since": now.timestamp() - 3000,
-                                   "client_id": 17, "started": started}), encoding="utf-8")
+    started = noted_lost_session(repo, now - timedelta(minutes=50))
+    pidfile = wrapper_note(repo)
     hand = write_report(tmp_path / "hand.json", report(finished=now - timedelta(minutes=5),
                                                        duration=1800))
     assert cli("--repo", repo, "record", hand).code == 0  # (a session after the lost one)
@@ -809,16 +817,8 @@ def test_a_hand_report_does_not_swallow_a_killed_session(repo: Path, tmp_path: P
     killed is recorded as lost, whatever report is recorded by hand beside it."""
     from evidencebot.sim.trading_repo import report, write_report
 
-    now = datetime.now(UTC).replace(microsecond=0)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
-    pidfile.parent.mkdir(parents=True, exist_ok=True)
-    began = now - timedelta(minutes=40)
-    started = began.strftime("%Y-%m-%dT%H:%M:%SZ")
-    pidfile.write_text(json.dumps({"pid": int(gone), "since": began.timestamp(),
-                                   "client_id": 17, "started": started}), encoding="utf-8")
+    began = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40)
+    started = noted_lost_session(repo, began)
     hand = write_report(tmp_path / "hand.json", report(finished=began + timedelta(seconds=1802),
                                                        duration=1800))
     assert cli("--repo", repo, "record", hand).code == 0  # (a fake of the killed session)
@@ -841,8 +841,7 @@ def test_a_lost_session_inside_a_recorded_span_is_recorded_after_it(  # type: ig
         "session"]["began"])  # (a session noted five seconds before it: inside its span)
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    pidfile = wrapper_note(repo)
     pidfile.write_text(json.dumps({"pid": int(gone), "since": 1.0, "client_id": 17, "started": (
         began - timedelta(seconds=5)).strftime("%Y-%m-%dT%H:%M:%SZ")}), encoding="utf-8")
     lost = cli("--repo", repo, "run", "--skip-checks")
@@ -857,8 +856,7 @@ def test_a_lost_session_noted_after_now_is_recorded_now(repo: Path, cli) -> None
     refuses for good (record-after-commit). It is recorded now."""
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    pidfile = wrapper_note(repo)
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     ahead = (datetime.now(UTC) + timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
     pidfile.write_text(json.dumps({"pid": int(gone), "since": 1.0, "client_id": 17,
@@ -873,8 +871,7 @@ def test_a_note_without_a_session_is_left_behind_quietly(repo: Path, cli) -> Non
     to record, and the run goes on."""
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-    pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+    pidfile = wrapper_note(repo)
     pidfile.parent.mkdir(parents=True, exist_ok=True)
     pidfile.write_text(json.dumps({"pid": int(gone), "since": 1.0}), encoding="utf-8")
     r = cli("--repo", repo, "run", "--skip-checks")
@@ -936,8 +933,7 @@ def test_a_note_naming_another_process_is_a_session_no_run_recorded(  # type: ig
     other = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"],
                              stdin=subprocess.PIPE)
     try:
-        common = Path(git(repo, "rev-parse", "--git-common-dir").strip())
-        pidfile = (common if common.is_absolute() else repo / common) / "evidencebot" / "wrapper.json"
+        pidfile = wrapper_note(repo)
         pidfile.parent.mkdir(parents=True, exist_ok=True)
         noted = 99999999999999999999 if pid == "out-of-range" else other.pid
         since = 1e300 if pid == "noted-in-no-time" else time.time() - 3600

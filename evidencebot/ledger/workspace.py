@@ -168,10 +168,10 @@ class Context:
         the checkout is the same now."""
         from .checkout import code_state, wrapper_files
 
-        wrappers = [*wrapper_files(self.rules.burnin.command, self.repo,
-                                   report=self.rules.burnin.report),
-                    *wrapper_files(self.cfg.burnin.command, self.repo,  # (the one run starts)
-                                   report=self.cfg.burnin.report)]
+        commands = dict.fromkeys((tuple(b.command), b.report)  # (the base's, and the one
+                                 for b in (self.rules.burnin, self.cfg.burnin))  # run starts)
+        wrappers = [f for argv, report in commands
+                    for f in wrapper_files(argv, self.repo, report=report)]
         now = code_state(self.repo, list(dict.fromkeys([*self.rules.ops.code_paths, *wrappers])))
         if since is None or now == since:
             return now

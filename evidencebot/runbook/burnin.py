@@ -167,24 +167,13 @@ def _recording(ctx: Context) -> Iterator[None]:
             wrapper_pidfile(ctx).unlink(missing_ok=True)
             raise
         except UsageError as e:  # (refused after the wrapper ran: not recorded, so noted;
-            _refusal_noted(ctx, str(e))
+            # (why, for the next run to say: found by a newcomer, a report refused as
+            runner.add_to_note(wrapper_pidfile(ctx), refused=str(e))  # overlapping was
+            # recorded as a run killed)
             raise UsageError(f"{e} (the session is noted: the next run records it as a "  # found
                              "failed attempt, unless its report is mended and recorded "  # by an
                              "first)", fix=e.fix) from None  # adversary)
         wrapper_pidfile(ctx).unlink(missing_ok=True)
-
-
-def _refusal_noted(ctx: Context, why: str) -> None:
-    """Why the session went unrecorded, in the wrapper's note: the next run says it (found
-    by a newcomer: a report refused as overlapping was recorded as a run killed)."""
-    import json
-
-    pidfile = wrapper_pidfile(ctx)
-    try:
-        note = json.loads(pidfile.read_text(encoding="utf-8"))
-        pidfile.write_text(json.dumps({**note, "refused": why}), encoding="utf-8")
-    except (OSError, ValueError, TypeError):
-        pass  # (the note as it was: the next run gives the general reason)
 
 
 def _classify(ctx: Context, run_plan: RunPlan, done: runner.Completed, *,

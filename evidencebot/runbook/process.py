@@ -264,6 +264,18 @@ def _note(pidfile: Path, pid: int, note: Mapping[str, str | int]) -> None:
                          f"{e.strerror or e}") from None
 
 
+def add_to_note(pidfile: Path, **more: str) -> None:
+    """``more`` added to the wrapper's note (`_note`'s file), when it is there and can be
+    read; otherwise the note stays as it is."""
+    import json
+
+    try:
+        note = json.loads(pidfile.read_text(encoding="utf-8"))
+        pidfile.write_text(json.dumps({**note, **more}), encoding="utf-8")
+    except (OSError, ValueError, TypeError):
+        pass
+
+
 def left_behind(pidfile: Path) -> dict[str, Any] | None:
     """What an earlier run noted of its wrapper (`run_command`'s ``note``, its ``pid`` and
     ``since``) when the note is still there, that run having been stopped before it could
