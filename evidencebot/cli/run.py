@@ -22,7 +22,7 @@ from .output import (
     show_checks,
     streak_met,
 )
-from .runlog import RunLog, run_log
+from .runlog import RunLog, check_log_file, run_log
 
 
 @cli.command()
@@ -109,6 +109,8 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
     run_plan = burnin.plan(ctx, overrides, client_id=ids[0])
     if dry_run:  # (a dirty checkout of the ops branch: the session could not be recorded)
         refuse_dirty_checkouts(ctx.repo, ctx.cfg.ops.branch)
+        if log_file is not None:
+            check_log_file(log_file)
         return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks)
     state.seen["run"] = {"command": run_plan.argv, "client_id": ids[0],
                          "params": as_dict(run_plan.params)}

@@ -180,6 +180,22 @@ class RunLog:
             click.echo(f"{self._stamp()} {self.last}" if not self.tty else self.last)
 
 
+def check_log_file(log_file: Path) -> None:
+    """UsageError, as `run_log` raises it, when ``log_file`` could not be opened for
+    appending; nothing is created (`run --dry-run` writes nothing)."""
+    import errno
+    import os
+
+    at = log_file if log_file.exists() else log_file.absolute().parent  # (click: no folder)
+    if not at.is_dir() and at != log_file:
+        code = errno.ENOENT if not at.exists() else errno.ENOTDIR
+    elif not os.access(at, os.W_OK | (os.X_OK if at != log_file else 0)):
+        code = errno.EACCES
+    else:
+        return
+    raise UsageError(f"cannot write the run log {log_file}: {os.strerror(code)}")
+
+
 @contextmanager
 def run_log(state: Any, *, params: Any, quiet: bool, log_file: Path | None
             ) -> Iterator[RunLog]:
