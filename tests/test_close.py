@@ -267,6 +267,18 @@ def test_non_fast_forward_push_is_rebuilt_on_the_new_tip(tmp_path: Path, cli) ->
     assert ok.code == 0, ok.err
     log = git(repo, "log", "--format=%(trailers:key=Evidence-Run-Id,valueonly)", OPS).split()
     assert len(log) == 4 and len(set(log)) == 4  # run 1 (theirs) kept, 2 and 3 rebuilt on it
+    # what `close` says is the closure the branch holds: rebuilt, on the runs it now ends
+    said = json.loads(ok.out)
+    tip = git(repo, "rev-parse", OPS).strip()
+    named = git(repo, "log", "-1", "--format=%(trailers:key=Milestone-Evidence,valueonly)",
+                OPS).strip()
+    runs = ", ".join(r["run_id"] for r in said["runs"])
+    assert said["commit"] == tip and runs == named == ", ".join(log[2::-1])
+    path = said["description"]
+    body = repo / ".git" / "evidencebot" / "MO-2-merge-request.md"  # (what gh would post)
+    assert body.read_text(encoding="utf-8") == git(repo, "show", f"{OPS}:{path}")
+    assert f"closed on 3 consecutive qualifying runs: {named}." in git(
+        repo, "log", "-1", "--format=%b", OPS)
     assert git(repo, "merge-base", "--is-ancestor", theirs, OPS) == ""
     last = pushes(remote)[-1]
     assert last["updates"][0][0] == theirs  # a fast-forward from their tip: never forced

@@ -90,7 +90,7 @@ def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Descri
                                  closed_on=now.strftime("%Y-%m-%d"), runs=run_ids).encode()
     block = trailers.closure_block(milestone=milestone, runs=run_ids, version=__version__,
                                    config_sha=ctx.base.sha256)
-    body = (f"{milestone} closed on {s.display} consecutive qualifying runs: "
+    body = (f"{milestone} closed on {len(run_ids)} consecutive qualifying runs: "
             f"{', '.join(run_ids)}.\nThe merge request description is {path}; the "
             f"report page {page}.\n"
             "Merge with a merge commit; do not squash (a squash drops the trailers).")

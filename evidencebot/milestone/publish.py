@@ -35,9 +35,12 @@ def close_and_publish(ctx: Context, mo: str, *, push: bool,
                       ) -> tuple[Closure, providers.MergeRequest]:
     """The closure commit (or the existing one) and its merge request."""
     closure = close(ctx, mo, describe=_describer(ctx))
+    before = ctx.tip().sha
     try:
         mr = publish(ctx, mo, closure.description, closure.description_path, push=push,
                      env=os.environ if env is None else env)
+        if ctx.tip().sha != before:  # (a push that lost a race rebuilt the closure)
+            closure = _as_pushed(ctx, closure)
     except (UsageError, GitError) as e:  # (found by a newcomer: git's error alone, as if
         ops = ctx.cfg.ops  # nothing had been written)
         raise UsageError(f"{e} (the closure stands in {(closure.sha or ctx.tip().sha)[:12]} "
@@ -48,14 +51,41 @@ def close_and_publish(ctx: Context, mo: str, *, push: bool,
     return closure, mr
 
 
+def _as_pushed(ctx: Context, closure: Closure) -> Closure:
+    """``closure`` as the ops branch holds it once pushed: rebuilt on the remote's newer
+    runs after a lost push race, it is another commit, maybe on other runs (newcomer 14:
+    `close` named a commit on no branch and the runs it no longer closed on)."""
+    from ..evidence.streak import named_runs
+
+    tip = ctx.tip().sha
+    now = ctx.streak(tip, closure.milestone).closed_by
+    if now is None or now.sha == closure.sha:
+        return closure
+    text = git.show_bytes(ctx.repo, tip, closure.description_path) or b""
+    return Closure(closure.status, closure.milestone, now.sha, named_runs(now),
+                   closure.description_path, text.decode("utf-8", "replace"))
+
+
 def publish(ctx: Context, mo: str, description: str, description_path: str, *, push: bool,
             env: Mapping[str, str]) -> providers.MergeRequest:
+    """Push the ops branch and open (or say how to open) the merge request; its
+    description, written under .git/evidencebot/ for `gh --body-file`, is the one the
+    pushed branch holds (a push that lost a race rebuilt the closure on other runs)."""
     ops = ctx.cfg.ops
     url = remote_url(ctx.repo, ops.remote)
     provider = providers.resolve_provider(ops.provider, url)
     body = git.state_path(ctx.repo, f"{mo}-merge-request.md")
     body.parent.mkdir(parents=True, exist_ok=True)
     body.write_text(description, encoding="utf-8")
+
+    def send(options: Sequence[str] = ()) -> PushResult:
+        before = ctx.tip().sha
+        result = push_evidence(ctx, options=options)
+        tip = ctx.tip().sha
+        if tip != before:  # (rebuilt: its description, as the branch now holds it)
+            body.write_bytes(git.show_bytes(ctx.repo, tip, description_path) or b"")
+        return result
+
     title = title_for(mo)
     if provider == "none" or not push or not url:
         commands = providers.manual_commands(remote=ops.remote, url=url,
@@ -67,7 +97,7 @@ def publish(ctx: Context, mo: str, description: str, description_path: str, *, p
         # (a remote of no host evidencebot knows, a self-hosted GitLab say: the closure is
         # pushed as `run` pushes, and the request is the operator's to open; found by a
         # newcomer, to whom `close` said nothing of a push it never made)
-        result = push_evidence(ctx)
+        result = send()
         return providers.MergeRequest("none", "written", None, result.status, commands[1:],
                                       body, note=f"{ops.branch} pushed to {ops.remote} "
                                       f"({result.status}); the merge request was not opened "
@@ -76,16 +106,16 @@ def publish(ctx: Context, mo: str, description: str, description_path: str, *, p
         options = providers.gitlab_options(base=ops.base, title=title,
                                            description_path=description_path,
                                            branch=ops.branch)
-        result = push_evidence(ctx, options=options)
+        result = send(options)
         web = None
         token = env.get(ops.gitlab_token_env, "")
         if token and ops.gitlab_api:
             web = providers.gitlab_set_description(api=ops.gitlab_api, token=token, url=url,
                                                    branch=ops.branch, title=title,
-                                                   description=description)
+                                                   description=body.read_text("utf-8"))
         action = "updated" if result.status == "up-to-date" else "created or updated"
         return providers.MergeRequest("gitlab", action, web, result.status, [], body)
-    result = push_evidence(ctx)
+    result = send()
     missing = providers.missing_tool(provider)
     if missing is None:
         try:
