@@ -242,6 +242,35 @@ def test_status_and_history_say_when_no_config_is_anywhere(tmp_path: Path, cli, 
         assert json.loads(as_json.out)["schema"] == f"evidencebot.{command}/1"
 
 
+def test_a_clone_with_nothing_checked_out_reads_the_base_at_origin(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 14: a bare remote whose HEAD names a branch it lacks (`git init --bare`
+    without init.defaultBranch) gives a clone with an unborn HEAD; origin/main's committed
+    config was ignored (the note above, then a Fix to set what it already set)."""
+    from datetime import UTC, datetime
+
+    from evidencebot.sim.trading_repo import report, write_repo, write_report
+
+    repo = write_repo(tmp_path / "bot")
+    (repo / "docs").mkdir()
+    git(repo, "mv", "IMPLEMENTATION_BACKLOG.md", "docs/")
+    with (repo / "evidencebot.toml").open("a", encoding="utf-8") as f:
+        f.write('\n[docs]\nbacklog = "docs/IMPLEMENTATION_BACKLOG.md"\n')
+    git(repo, "commit", "-qam", "the tracker in docs/")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "master", str(remote))
+    git(repo, "push", "-q", str(remote), "main")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    assert not (clone / "evidencebot.toml").exists()  # (nothing checked out)
+    said = cli("--repo", clone, "status")
+    assert said.code == 0 and NO_CONFIG_NOTE not in said.err.splitlines(), said.err
+    doc = report(finished=datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    r = cli("--repo", clone, "record", write_report(tmp_path / "r.json", doc))
+    assert r.code == 0, r.err
+    rows = git(clone, "show", "ops/evidence:docs/IMPLEMENTATION_BACKLOG.md")
+    assert doc["run_id"] in rows
+
+
 def test_csv_cells_a_spreadsheet_would_run_are_made_inert() -> None:
     """Found by a newcomer: a void's reason `=HYPERLINK(...)` came out of `history --csv`
     as a live formula. A cell starting with = + - @ gets a ' before it; numbers stay."""

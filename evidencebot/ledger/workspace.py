@@ -329,10 +329,11 @@ def open_context(
     loaded = config_mod.load(top, config_path)
     base_name = config_mod.agreed_base(top, loaded.config.ops.base,
                                        source=str(loaded.path or "the default config"))
-    # (A repository with no commit yet has no base to name: `init` starts there.)
+    # (A repository with no commit yet has no base to name: `init` starts there. A clone
+    # whose HEAD names no branch the remote has, none checked out, has the base at origin.)
     ref = existing_base(top, base_name, source=f"[ops] base in "
                         f"{loaded.path or 'the default config'}") \
-        if git.rev_parse(top, "HEAD") is not None else None
+        if git.rev_parse(top, "HEAD") is not None else base_ref(top, base_name)
     base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
     loaded = _base_documents(loaded, base, base_name)
     common = git.common_dir(top)
