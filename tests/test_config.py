@@ -202,6 +202,32 @@ def test_a_local_change_no_command_reads_is_said(trading_repo: Path, cli) -> Non
         "it into main and push main to use it\n")
 
 
+def test_an_ops_branch_beside_the_evidence_is_said(trading_repo: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 14: a typo in [ops] branch showed 0/3 without a word, and `record` then
+    started a second ops branch beside the evidence."""
+    from datetime import UTC, datetime
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    cfg = trading_repo / "evidencebot.toml"
+    committed = cfg.read_text(encoding="utf-8")
+    typo = committed.replace("[ops]\n", '[ops]\nbranch = "ops/evidense"\n', 1)
+    assert typo != committed
+    cfg.write_text(typo, encoding="utf-8")
+    before = cli("--repo", trading_repo, "status")  # (no evidence yet: a new name is free)
+    assert before.code == 0 and "note:" not in before.err, before.err
+    cfg.write_text(committed, encoding="utf-8")
+    doc = report(finished=datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    assert cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc)).code == 0
+    cfg.write_text(typo, encoding="utf-8")
+    for command in ("status", "history"):
+        r = cli("--repo", trading_repo, command)
+        assert r.code == 0 and r.err.startswith(
+            "evidencebot: note: [ops] branch 'ops/evidense' in evidencebot.toml names no "
+            "branch here or at origin, while the base's config names 'ops/evidence', which "
+            "holds evidence"), r.err
+
+
 @pytest.mark.parametrize("key", ["handoff_dir", "milestone_dir"])
 @pytest.mark.parametrize("folder", ["docs/handoffs", "reports/\u00e9vidence/jalons"])
 def test_every_evidence_folder_is_under_reports_in_plain_names(key: str, folder: str) -> None:

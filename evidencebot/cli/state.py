@@ -109,6 +109,14 @@ class State:
                 echo(f"evidencebot: note: [{'], ['.join(unheeded)}] in "
                      f"{self._ctx.loaded.path.name} differ(s) from {theirs}, which is what "
                      f"counts: commit it, merge it into {base}{then} to use it", err=True)
+            deserted = self._ctx.deserted_branch()
+            if deserted is not None:
+                mine = self._ctx.cfg.ops.branch
+                echo(f"evidencebot: note: [ops] branch {mine!r} in "
+                     f"{self._ctx.loaded.path.name} names no branch here or at "
+                     f"{self._ctx.cfg.ops.remote}, while the base's config names {deserted!r}, "
+                     "which holds evidence: what is recorded now starts a second ops branch; "
+                     f'set branch = "{deserted}" unless a new one is meant', err=True)
             # Bank holidays from a file beside the history cache (`verify` makes its own
             # context and asks the `holidays` package every time).
             from ..evidence.bankholidays import use_store

@@ -79,6 +79,21 @@ class Context:
         return [f.name for f in fields(mine) if f.name not in ("ops", "notify", "docs")
                 and getattr(mine, f.name) != getattr(theirs, f.name)]
 
+    def deserted_branch(self) -> str | None:
+        """The base's committed ops branch when the working tree's config names another that
+        is neither here nor at the remote while the base's is (newcomer 14: a typo in [ops]
+        branch showed 0/3, and `record` started a second branch beside the evidence)."""
+        mine, theirs = self.cfg.ops.branch, self.base.config.ops.branch
+        if mine == theirs or self.base.path is None:
+            return None
+        remote = self.cfg.ops.remote
+
+        def found(branch: str) -> bool:
+            return any(git.rev_parse(self.repo, ref) for ref in (
+                f"refs/heads/{branch}", *([f"refs/remotes/{remote}/{branch}"] if remote else [])))
+
+        return theirs if not found(mine) and found(theirs) else None
+
     @property
     def author(self) -> ledger.Identity:
         return ledger.Identity.parse(self.cfg.ops.author)
