@@ -289,6 +289,36 @@ def test_non_fast_forward_push_is_rebuilt_on_the_new_tip(tmp_path: Path, cli) ->
     assert [r.split(" | ")[0] for r in rows] == ["| 2", "| 3", "| 4", "| 5"]  # re-rendered
 
 
+def test_status_says_what_the_remote_lacks(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 14: `status` read the same before and after a failed push."""
+    repo, remote = make(tmp_path)
+
+    def said() -> tuple[int | None, list[str]]:
+        r = cli("--repo", repo, "--json", "status")
+        assert r.code == 0, r.err
+        doc = json.loads(r.out)
+        return doc["unpushed"], [x for x in doc["lines"] if "origin" in x and "lacks" in x]
+
+    record(cli, repo, tmp_path, 0)
+    assert said() == (1, ["  not pushed: 1 ops commit(s) origin lacks: `git push origin "
+                          f"{OPS}` (`run` pushes them too)"])
+    git(repo, "push", "-q", "origin", OPS)
+    assert said() == (0, [])
+    record(cli, repo, tmp_path, 1)
+    record(cli, repo, tmp_path, 2)
+    assert said()[0] == 2
+    git(repo, "push", "-q", "origin", OPS)
+    other = other_operator(tmp_path, remote)
+    record(cli, other, tmp_path, 3)
+    git(other, "push", "-q", "origin", OPS)
+    record(cli, repo, tmp_path, 4)  # (on the old tip)
+    git(repo, "fetch", "-q", "origin")
+    unpushed, lines = said()
+    assert unpushed == 1 and lines == [f"  origin/{OPS} (as last fetched) holds 1 commit(s) "
+                                       "this branch lacks: `run` and `close` rebuild on "
+                                       "them when they push"]
+
+
 FAKE_GH = r'''#!{python}
 import json, os, sys
 state = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gh-state.json")

@@ -209,6 +209,7 @@ class StatusOut(Out):
     hand_written_rows: list[str]
     malformed: list[str]
     lines: list[str]
+    unpushed: int | None = None  # ops commits the [ops] remote lacks (None: no remote)
 
 
 class VoidOut(Out):

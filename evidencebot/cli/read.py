@@ -158,4 +158,5 @@ def status_out(ctx: Any, report: dict[str, Any]) -> Any:
         branch=report["branch"], tip=report["tip"], runs=list(runs.values()),
         last_run=runs.get(last.get("run_id", "")), voided=dict(voids),
         hand_written_rows=list(report["hand_written_rows"]),
-        malformed=list(report["malformed"]), lines=list(report["lines"]))
+        malformed=list(report["malformed"]), lines=list(report["lines"]),
+        unpushed=report["unpushed"])

@@ -30,6 +30,33 @@ def _not_ops(ctx: Context, tip: str, commits: list[Any]) -> list[str]:
             if sha not in ops]
 
 
+def _unpushed(ctx: Context, at: Any, commits: Sequence[OpsCommit]) -> tuple[int | None, str]:
+    """How many ops commits the branch holds that the [ops] remote's (as last fetched) does
+    not, and the line that says so: None (and nothing said) with no such remote here or
+    nothing to push (newcomer 14: `status` looked the same before and after a failed push,
+    and whoever took over read it as pushed)."""
+    ops = ctx.cfg.ops
+    remote = f"refs/remotes/{ops.remote}/"
+    if not at.exists or not ops.remote or not (ctx.base_ref or "").startswith(remote):
+        return None, ""
+    theirs = git.rev_parse(ctx.repo, remote + ops.branch)
+    if theirs == at.sha:
+        return 0, ""
+    ahead = next((i for i, c in enumerate(commits) if c.sha == theirs), None)
+    if ahead is None and theirs is not None:  # (moved on, or at a merge: git counts)
+        ahead, behind = (int(n) for n in git.out(
+            ctx.repo, "rev-list", "--count", "--no-merges", "--left-right",
+            f"{at.sha}...{theirs}", "--").split())
+        if behind:
+            return ahead, (f"{ops.remote}/{ops.branch} (as last fetched) holds {behind} "
+                           f"commit(s) this branch lacks: `run` and `close` rebuild on them "
+                           "when they push")
+    count = len(commits) if ahead is None else ahead
+    return count, "" if not count else (
+        f"not pushed: {count} ops commit(s) {ops.remote} lacks: `git push {ops.remote} "
+        f"{ops.branch}` (`run` pushes them too)")
+
+
 def status_report(ctx: Context) -> dict[str, Any]:
     at = ctx.tip()
     commits = ctx.history(at.sha)
@@ -48,6 +75,8 @@ def status_report(ctx: Context) -> dict[str, Any]:
         f"(not created here yet; {ctx.cfg.ops.remote}'s is at {at.sha[:12]})" if at.remote else \
         f"(not created yet; base {ctx.cfg.ops.base})"
     lines.append(f"ops branch: {ctx.cfg.ops.branch} {where}")
+    unpushed, said = _unpushed(ctx, at, commits)
+    lines += [f"  {said}"] if said else []
     voids = void_reasons(commits)
     last = _last_run(ctx, runs, voids)
     lines += last.pop("lines")
@@ -81,6 +110,7 @@ def status_report(ctx: Context) -> dict[str, Any]:
         "branch": ctx.cfg.ops.branch, "tip": at.sha if at.exists else None,
         "runs": len(runs), "last_run": last or None, "voided": voids,
         "hand_written_rows": hand_rows, "malformed": malformed, "lines": lines,
+        "unpushed": unpushed,
     }
 
 
