@@ -126,6 +126,11 @@ def test_a_failed_run_logs_its_error_and_json_owns_stdout(repo: Path, tmp_path: 
         "error: failed-market-data: market data unavailable (error 354)")
     assert [x[:20] for x in kept] == sorted(x[:20] for x in kept)  # (in time order)
     assert "recorded in" in kept[-1]
+    # the retry it schedules, in --json's one form of a time (newcomer 14: history gave
+    # the trailer's minute, next its seconds)
+    entry = json.loads(cli("--repo", repo, "--json", "history").out)["entries"][0]
+    pending = json.loads(cli("--repo", repo, "--json", "next").out)["pending_retry"]
+    assert entry["retry_after"] == pending and re.fullmatch(r"\S+T\d\d:\d\d:\d\dZ", pending)
 
 
 def test_an_unwritable_log_file_is_a_usage_error_before_anything_runs(repo: Path, tmp_path: Path,
