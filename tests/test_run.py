@@ -751,6 +751,9 @@ def test_a_report_refused_after_its_session_ran_is_recorded_by_the_next_run(  # 
     assert again.code == 4 and "was never recorded: its report was refused (" in again.err \
         and "finishes in the future" in again.err, again.err  # (why: newcomer 12)
     assert outcomes(repo) == ["failed-code"]
+    # (and that it ran no session: newcomer 14 read the README as if it went on)
+    assert "this run started no session of its own (one run, one attempt): `evidencebot " \
+           "run` again starts one" in again.err.splitlines()[0]
 
 
 

@@ -303,13 +303,15 @@ def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None
             return None
         at = lost_sessions.free_instant(commits, min(started, ctx.now.replace(microsecond=0)))
         _record_failure(ctx, run_plan, cls, done, started=at, client_id=client_id,
-                        checks_summary=checks_summary, finished=at)
+                        checks_summary=checks_summary, finished=at, then=(
+                            "; this run started no session of its own (one run, one "
+                            "attempt): `evidencebot run` again starts one"))
 
 
 def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Completed, *,
                     started: datetime, client_id: int, checks_summary: str,
                     check_results: Sequence[Mapping[str, Any]] = (),
-                    finished: datetime | None = None) -> NoReturn:
+                    finished: datetime | None = None, then: str = "") -> NoReturn:
     retry = None
     if cls.outcome == "failed-market-data":
         nxt = retry_start(after=ctx.now, run_seconds=run_plan.params.paper_duration_seconds,
@@ -341,8 +343,8 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
     extra = f"; retry scheduled {retry}" if retry else ""
     extra += "; handoff packet for DEBUG committed" if cls.outcome == "failed-code" else ""
     raise RunFailed(f"{cls.outcome}: {cls.reason}{extra} (recorded in {result.sha[:12]}"
-                    f" as {result.record_path})" if result.sha else
-                    f"{cls.outcome}: {cls.reason}{extra}", result)
+                    f" as {result.record_path}){then}" if result.sha else
+                    f"{cls.outcome}: {cls.reason}{extra}{then}", result)
 
 
 def _gateway_alive(ctx: Context) -> bool:
