@@ -362,7 +362,14 @@ def load_at(repo: Path, rev: str) -> LoadedConfig:
             continue
         if name == "pyproject.toml" and not _pyproject_has_section(data):
             continue
-        return LoadedConfig(parse(data, source=f"{rev}:{name}"), Path(name), sha256(data))
+        try:
+            parsed = parse(data, source=f"{rev}:{name}")
+        except UsageError as e:  # (mended in the working tree, it still counts: newcomer 14)
+            at = rev.removeprefix("refs/heads/").removeprefix("refs/remotes/")
+            raise UsageError(str(e), fix=(f"{e.fix}; " if e.fix else "") + "the config "
+                             f"committed at {at} is what counts: commit the mend and merge "
+                             "it (and push the base, where it has a remote)") from None
+        return LoadedConfig(parsed, Path(name), sha256(data))
     return LoadedConfig(Config(), None, "none")
 
 

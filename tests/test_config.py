@@ -202,6 +202,27 @@ def test_a_local_change_no_command_reads_is_said(trading_repo: Path, cli) -> Non
         "it into main and push main to use it\n")
 
 
+def test_a_calendar_no_run_could_read_is_said_before_it_is_merged(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 14: [window] holidays = "Scotland" passed unsaid in the working tree;
+    merged, every check and run stopped (exit 2)."""
+    import subprocess
+
+    cfg = trading_repo / "evidencebot.toml"
+    committed = cfg.read_text(encoding="utf-8")
+    for code, said in (("Scotland", True), ("GB-SCT", False)):
+        cfg.write_text(committed + f'[window]\nholidays = "{code}"\n', encoding="utf-8")
+        r = cli("--repo", trading_repo, "status")
+        assert r.code == 0 and ("holidays = 'Scotland': no such calendar" in r.err) is said
+        assert "stops every check and run" in r.err if said else "calendar" not in r.err
+    # committed with a mistake, mended in the working tree: the Fix says where it counts
+    cfg.write_text(committed + "[window]\nholidayz = 1\n", encoding="utf-8")
+    subprocess.run(["git", "-C", str(trading_repo), "commit", "-qam", "typo"], check=True)
+    cfg.write_text(committed, encoding="utf-8")
+    r = cli("--repo", trading_repo, "status")
+    assert r.code == 2 and "main:evidencebot.toml" in r.err
+    assert "the config committed at main is what counts: commit the mend and merge it" in r.err
+
+
 def test_an_ops_branch_beside_the_evidence_is_said(trading_repo: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Newcomer 14: a typo in [ops] branch showed 0/3 without a word, and `record` then
     started a second ops branch beside the evidence."""

@@ -109,6 +109,13 @@ class State:
                 echo(f"evidencebot: note: [{'], ['.join(unheeded)}] in "
                      f"{self._ctx.loaded.path.name} differ(s) from {theirs}, which is what "
                      f"counts: commit it, merge it into {base}{then} to use it", err=True)
+                if "window" in unheeded:  # (a calendar no run could read, said before it counts)
+                    from ..evidence.bankholidays import calendar_problem
+
+                    bad = calendar_problem(self._ctx.loaded.config.window.holidays)
+                    if bad is not None:
+                        echo(f"evidencebot: note: {self._ctx.loaded.path.name}: {bad}; "
+                             f"merged into {base}, it stops every check and run", err=True)
             deserted = self._ctx.deserted_branch()
             if deserted is not None:
                 mine = self._ctx.cfg.ops.branch

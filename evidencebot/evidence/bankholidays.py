@@ -88,6 +88,21 @@ def _compute(code: str, year: int) -> Mapping[date, str]:
                          "after a hyphen: UK, GB-SCT, IE, US-NY") from None
 
 
+def calendar_problem(code: str) -> str | None:
+    """Why ``code`` is no calendar `_compute` knows (its error and fix), None when it is
+    one: asked of a working tree's [window] before it is merged (newcomer 14: a bad value
+    passed unsaid until it reached the base, and then stopped every run)."""
+    if code.upper() in UK_CODES:
+        return None
+    from ..errors import UsageError
+
+    try:
+        _compute(code, 2026)
+    except UsageError as e:
+        return f"{e} ({e.fix})"
+    return None
+
+
 def _package_dir() -> Path | None:
     import importlib.util
 
