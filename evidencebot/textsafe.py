@@ -121,10 +121,13 @@ _INLINE = str.maketrans("", "", "*_~`[]")
 # A link or an image, inline or by reference ("[MO-2 closed][c]": round 42): its text (an
 # image's alt) is what a reader has of it; a "](" with no "[" before it is text, as written
 _LINK = re.compile(r"!?\[([^\[\]]*)\](?:\([^)]*\)|\[[^\[\]]*\])")
-# Struck-out text (GFM's ~~…~~ and ~…~) is text a reader takes as not said
-_STRUCK = re.compile(r"(?<!~)(~~?)(?![~\s])(.+?)(?<![~\s])\1(?!~)")  # (flanking, as GFM)
-# A comment, then a tag (quoted attribute values may hold ">"): a page shows neither
-_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][A-Za-z0-9-]*(?:\s+[^\s\"'=<>`/]+(?:\s*=\s*"
+# Struck-out text (GFM's ~~…~~ and ~…~) is text a reader takes as not said: what
+# r"(?<!~)(~~?)(?![~\s])(.+?)(?<![~\s])\1(?!~)" (flanking, as GFM) takes out, in one pass
+# (`_unstruck`: the pattern tried every "~" against the rest of its line, quadratic)
+_TILDES = re.compile(r"~+")
+# A comment, then a tag (quoted attribute values may hold ">"): a page shows neither; what
+# r"<!--.*?-->|" + _TAG takes out (`_untagged`: comments found in one pass, likewise)
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s+[^\s\"'=<>`/]+(?:\s*=\s*"
                   r"(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*\s*/?>")
 _CHAR_REF = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
@@ -136,7 +139,7 @@ def skeleton(text: str) -> str:
     runs of white space aside; raw HTML as a page shows it (tags and comments gone,
     character references read: "CLOSE&#68;" is CLOSED)."""
     if "<" in text:
-        text = _TAG.sub("", text)
+        text = _untagged(text)
     if "&" in text and _CHAR_REF.search(text):  # ("P&L" costs no import)
         import html
 
@@ -146,7 +149,7 @@ def skeleton(text: str) -> str:
     if "](" in text or "][" in text:
         text = _LINK.sub(r"\1", text)
     if "~" in text:
-        text = _STRUCK.sub("", text)
+        text = _unstruck(text)
     if "\\" in text:
         text = _ESCAPED.sub(r"\1", text)
     if ":" in text:  # (":white_check_mark:" is drawn ✅)
@@ -162,6 +165,60 @@ def skeleton(text: str) -> str:
                            if unicodedata.category(ch) not in ("Mn", "Me"))
         text = _IGNORABLE.sub("", text.translate(_LOOK_ALIKES))
     return " ".join(text.casefold().translate(_INLINE).split())
+
+
+def _unstruck(text: str) -> str:
+    """``text`` without its struck-out spans: a run of one or two tildes (exactly) before a
+    character that is no space opens one, the next run of the same length on the same
+    line after a character that is no space closes it; the leftmost opener goes first."""
+    runs = [(m.start(), m.end()) for m in _TILDES.finditer(text)]
+    closer: dict[int, list[int | None]] = {1: [None] * (len(runs) + 1),
+                                           2: [None] * (len(runs) + 1)}
+    for k in range(len(runs) - 1, -1, -1):  # the next closer of each length from run k
+        start, end = runs[k]
+        closer[1][k], closer[2][k] = closer[1][k + 1], closer[2][k + 1]
+        if end - start <= 2 and start and not text[start - 1].isspace():
+            closer[end - start][k] = k
+    lines = [text.count("\n", 0, runs[0][0])] if runs else []
+    for k in range(1, len(runs)):  # (each run's line)
+        lines.append(lines[-1] + text.count("\n", runs[k - 1][0], runs[k][0]))
+    out, pos, k = [], 0, 0
+    while k < len(runs):
+        start, end = runs[k]
+        j = closer[end - start][k + 1] if end - start <= 2 and end < len(text) and \
+            not text[end].isspace() else None
+        if j is not None and lines[j] == lines[k]:
+            out.append(text[pos:start])
+            pos, k = runs[j][1], j + 1
+        else:
+            k += 1
+    return "".join(out) + text[pos:]
+
+
+def _untagged(text: str) -> str:
+    """``text`` without its HTML comments (``<!--`` to the first ``-->`` after it on its
+    line) and tags (`_TAG`), each "<" tried once, left to right. The search for a "-->"
+    is remembered: a line of many "<!--" and no "-->" is read once, not once for each."""
+    out, pos, at = [], 0, text.find("<")
+    searched = (0, -1, -1)  # (from, up to, the first "-->" there or -1)
+    while at != -1:
+        end = -1
+        if text.startswith("<!--", at):
+            line_end = text.find("\n", at)
+            line_end = len(text) if line_end == -1 else line_end
+            since, until, found = searched
+            if not (until == line_end and since <= at + 4 and (found == -1 or found >= at + 4)):
+                searched = (at + 4, line_end, text.find("-->", at + 4, line_end))
+            if searched[2] != -1:
+                end = searched[2] + 3
+        else:
+            m = _TAG.match(text, at)
+            end = m.end() if m else -1
+        if end != -1:
+            out.append(text[pos:at])
+            pos = end
+        at = text.find("<", end if end != -1 else at + 1)
+    return "".join(out) + text[pos:]
 
 
 # What an image, or a tick's emoji short code, reads as (`skeleton`): a tick, work done
