@@ -285,3 +285,26 @@ def test_csv_cells_a_spreadsheet_would_run_are_made_inert() -> None:
     read = next(csv.DictReader(history_csv([row]).splitlines()))
     assert read["reasons"] == '\'=HYPERLINK("http://x","click"); @SUM(A1)'
     assert (read["outcome"], read["run_id"], read["filled"]) == ("'+1", "20261126T095958Z", "2")
+
+
+def test_a_record_nested_past_the_parser_is_no_traceback(trading_repo: Path, cli,  # type: ignore[no-untyped-def]
+                                                         tmp_path: Path) -> None:
+    """Adversary 44b: a committed record nested 100,000 levels deep ended status and
+    report with a RecursionError (json reads it as deep as the stack goes)."""
+    from datetime import UTC, datetime
+
+    from evidencebot.sim.trading_repo import report, write_report
+
+    for n in (1, 2):
+        doc = report(finished=datetime(2026, 11, 25, 9 + n, 0, tzinfo=UTC))
+        assert cli("--repo", trading_repo, "record",
+                   write_report(tmp_path / f"r{n}.json", doc)).code == 0
+    git(trading_repo, "switch", "-q", "ops/evidence")
+    path = git(trading_repo, "log", "-1", "--format=%(trailers:key=Evidence-Record,valueonly)"
+               ).strip()
+    (trading_repo / path).write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    git(trading_repo, "commit", "-q", "-a", "--amend", "--no-verify", "-C", "HEAD")
+    git(trading_repo, "switch", "-q", "main")
+    for args in (["status"], ["--json", "status"], ["report"], ["history"]):
+        r = cli("--repo", trading_repo, *args)
+        assert r.code == 0 and "Traceback" not in r.err and "Recursion" not in r.err, (args, r.err)

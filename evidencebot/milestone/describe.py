@@ -4,7 +4,6 @@ description option can only point at it)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -89,12 +88,9 @@ def _int(v: Any) -> int:
 def _record(ctx: Context, c: OpsCommit) -> dict[str, Any]:
     """Run ``c``'s record as its commit holds it ({} when unreadable)."""
     path = c.trailers.get("Evidence-Record", "")
-    data = git.show_bytes(ctx.repo, c.sha, path) if path else None
-    try:
-        doc = json.loads(data or b"{}")
-    except ValueError:
-        doc = {}
-    return doc if isinstance(doc, dict) else {}
+    from ..evidence.record import committed_dict
+
+    return committed_dict(git.show_bytes(ctx.repo, c.sha, path) if path else None)
 
 
 def _on_gateway(ctx: Context, c: OpsCommit) -> bool:

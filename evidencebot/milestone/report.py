@@ -7,7 +7,6 @@ Nothing here reads the clock or the working tree: the same history gives the sam
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, TypeVar
 from .. import git
 from ..defaults import CHECKS_DIR
 from ..evidence.history import OpsCommit
+from ..evidence.record import committed_dict
 from ..evidence.stamps import git_date, stamp
 from ..evidence.streak import named_runs
 from ..evidence.void import void_reasons
@@ -124,10 +124,7 @@ def thresholds(ctx: Context, commits: Sequence[OpsCommit]) -> Thresholds:
     if runs:
         newest = max(runs, key=lambda c: c.started or c.date)
         data = git.show_bytes(ctx.repo, newest.sha, newest.trailers.get("Evidence-Record", ""))
-        try:
-            found = json.loads(data or b"{}").get("thresholds")
-        except (ValueError, AttributeError):
-            found = None
+        found = committed_dict(data).get("thresholds")
         if isinstance(found, dict):
             doc.update({k: v for k, v in found.items() if k in doc})
     return Thresholds(min_filled=_num(doc["min_filled_orders"], int) or 0,

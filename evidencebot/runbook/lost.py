@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from ..errors import GitError, UsageError
 from ..evidence import streak as streaks
 from ..evidence.history import OpsCommit
+from ..evidence.record import committed_dict
 from ..evidence.stamps import parse_stamp, stamp
 from ..ledger.workspace import Context
 
@@ -49,7 +50,6 @@ def recorded_already(ctx: Context, commits: Sequence[OpsCommit], began: str, *,
     mended (it was recorded twice, the second time as a failed attempt). A session after
     it starts later than that; a session killed, whose report no refusal noted, is not
     swallowed so. Only records committed since then are read."""
-    import json
 
     from .. import git
     from ..defaults import MAX_CLOCK_SKEW_SECONDS
@@ -64,7 +64,7 @@ def recorded_already(ctx: Context, commits: Sequence[OpsCommit], began: str, *,
             continue
         data = git.show_bytes(ctx.repo, c.sha, path)
         try:
-            record = json.loads(data or b"{}")
+            record = committed_dict(data)
             session = record.get("session") or {}
             noted = session.get("began")
             at = parse_stamp(c.started) if c.started else None

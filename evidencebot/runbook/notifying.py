@@ -8,7 +8,6 @@ each, with the URL in its safe form only."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -65,12 +64,9 @@ def _record(ctx: Context, commit: OpsCommit) -> tuple[str, dict[str, Any]]:
         names = git.out(ctx.repo, "diff-tree", "--no-commit-id", "--name-only", "-r",
                         "--root", commit.sha).splitlines()
         path = next((n for n in names if n.endswith(".json")), "")
-    data = git.show_bytes(ctx.repo, commit.sha, path) if path else None
-    try:
-        doc = json.loads(data or b"{}")
-    except ValueError:
-        return path, {}
-    return path, doc if isinstance(doc, dict) else {}
+    from ..evidence.record import committed_dict
+
+    return path, committed_dict(git.show_bytes(ctx.repo, commit.sha, path) if path else None)
 
 
 def _reasons(commit: OpsCommit, record: Mapping[str, Any]) -> list[str]:
