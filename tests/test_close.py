@@ -1010,3 +1010,16 @@ def test_close_pushes_to_a_remote_of_no_known_host(tmp_path: Path, cli) -> None:
     assert git(remote, "rev-parse", OPS) == git(repo, "rev-parse", OPS)
     assert "ops/evidence pushed to origin" in r.out and "GitLab: git push -o" in r.out
     assert "\n  git push origin ops/evidence" not in r.out  # (done already)
+
+
+@pytest.mark.parametrize(("said", "kept"), [
+    ("https://github.com/o/r/pull/1\n", "https://github.com/o/r/pull/1"),
+    ("Creating pull request\nhttps://github.com/o/r/pull/2", None),  # (one line, or none)
+    ("https://github.com/o/r/pull/1\x1b]0;pwned\x07", None),
+    ("javascript:alert(1)", None), ("https://x/a b", None), (None, None), (7, None),
+])
+def test_a_merge_request_address_is_kept_only_when_it_is_one(said: object, kept: str | None) -> None:
+    """Adversary 44b: `close` printed what `gh` answered, a terminal escape included."""
+    from evidencebot.milestone.providers import web_url
+
+    assert web_url(said) == kept

@@ -106,3 +106,34 @@ def test_the_first_init_with_ci_names_the_base_it_writes(tmp_path: Path, cli, ci
     job = next(p for p in (repo / ".github", repo / ".gitlab") if p.exists())
     text = next(job.rglob("*.yml")).read_text(encoding="utf-8")
     assert "--base master" in text and "main" not in text.replace("maintain", ""), text
+
+
+def test_the_gitlab_job_fetches_the_base_branch_not_a_tag_of_its_name(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Adversary 44b: `git fetch origin "main"` takes a tag named main before the branch,
+    and leaves origin/main where an earlier job on the runner left it (verify then judged
+    by a stale base). The job's fetch line, run as written, moves origin/main."""
+    import shlex
+    import subprocess
+
+    from conftest import git
+
+    repo, remote = tmp_path / "bot", tmp_path / "remote.git"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "start")
+    assert cli("--repo", repo, "init", "--ci", "gitlab").code == 0
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    git(repo, "push", "-q", "origin", "main:refs/tags/main")  # (the tag, at the old main)
+    git(repo, "commit", "-q", "--allow-empty", "-m", "reviewed since")
+    git(repo, "push", "-q", "origin", "main")
+    runner = tmp_path / "runner"
+    git(tmp_path, "clone", "-q", str(remote), str(runner))
+    old = git(repo, "rev-parse", "main~1").strip()
+    git(runner, "update-ref", "refs/remotes/origin/main", old)  # (an earlier job's)
+    job = next((repo / ".gitlab").rglob("*.yml")).read_text(encoding="utf-8")
+    (fetch,) = [ln.strip()[2:] for ln in job.splitlines() if ln.strip().startswith("- git fetch")]
+    argv = shlex.split(fetch)
+    subprocess.run(argv, cwd=runner, check=True, capture_output=True)
+    assert git(runner, "rev-parse", "origin/main") == git(repo, "rev-parse", "main")

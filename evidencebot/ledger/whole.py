@@ -60,10 +60,12 @@ def branch_like_tags(ctx: Context, report: Report, stop: str) -> None:
     remote = shlex.quote(ctx.rules.ops.remote)
     names = git.out(ctx.repo, "for-each-ref", "--format=%(refname:strip=2)", "refs/tags")
     for name in names.splitlines():
-        if name and guard.applies(name, ctx.guard_rules, {}):
+        base = name == ctx.rules.ops.base  # (adversary 44b: `git fetch origin main` takes
+        if name and (base or guard.applies(name, ctx.guard_rules, {})):  # the tag)
             report.findings.append(Finding(
-                stop, "branch-like-tag", f"the tag {name!r} is named like an ops branch: a "
-                "checkout by that name lands on the tag, not the branch",
+                stop, "branch-like-tag", f"the tag {name!r} is named like "
+                f"{'the base branch' if base else 'an ops branch'}: a checkout or a fetch "
+                "by that name takes the tag, not the branch",
                 f"delete the tag (git push {remote} :{shlex.quote('refs/tags/' + name)}; "
                 f"git tag -d {shlex.quote(name)}); ops branch names are for branches only"))
 

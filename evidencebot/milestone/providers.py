@@ -87,7 +87,19 @@ def gitlab_set_description(*, api: str, token: str, url: str, branch: str, title
     iid = _first(found, "iid", f"GitLab's list of merge requests from {branch}")
     body = json.dumps({"title": title, "description": description}).encode()
     updated = _api(f"{base}/{iid}", token, method="PUT", body=body)
-    return updated.get("web_url") if isinstance(updated, dict) else None
+    return web_url(updated.get("web_url") if isinstance(updated, dict) else None)
+
+
+def web_url(said: object) -> str | None:
+    """A merge request's address as a host answered it, when it is one: an http(s) URL of
+    printable characters and no spaces, else None (adversary 44b: a `gh` answering with a
+    terminal escape had it printed by `close`)."""
+    if not isinstance(said, str):
+        return None
+    said = said.strip()
+    ok = said.startswith(("https://", "http://")) and said.isprintable() and \
+        not any(ch.isspace() for ch in said)
+    return said if ok else None
 
 
 def _first(found: object, key: str, what: str) -> object:
@@ -152,10 +164,10 @@ def github(repo: Path, *, branch: str, base: str, title: str, body_file: Path,
         number = str(_first(open_prs, "number", "`gh pr list --json number,url` output"))
         gh("pr", "edit", number, "--title", title, "--body-file", str(body_file))
         url = open_prs[0].get("url") if isinstance(open_prs, list) else None
-        return MergeRequest("github", "updated", url if isinstance(url, str) else None)
+        return MergeRequest("github", "updated", web_url(url))
     url = gh("pr", "create", "--base", base, "--head", branch, "--title", title,
-             "--body-file", str(body_file)).strip()
-    return MergeRequest("github", "created", url or None)
+             "--body-file", str(body_file))
+    return MergeRequest("github", "created", web_url((url.strip().splitlines() or [""])[-1]))
 
 
 def manual_commands(*, remote: str | None, url: str | None, branch: str, base: str, title: str,
