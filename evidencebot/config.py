@@ -366,42 +366,8 @@ def load_at(repo: Path, rev: str) -> LoadedConfig:
             parsed = parse(data, source=f"{rev}:{name}")
         except UsageError as e:  # (mended in the working tree, it still counts: newcomer 14)
             at = rev.removeprefix("refs/heads/").removeprefix("refs/remotes/")
-            raise UsageError(str(e), fix=(f"{e.fix}; " if e.fix else "") + "the config "
-                             f"committed at {at} is what counts: commit the mend and merge "
-                             "it (and push the base, where it has a remote)") from None
+            raise UsageError(str(e), fix=f"{e.fix}; " * bool(e.fix) + f"the config committed "
+                             f"at {at} is what counts: commit the mend and merge it (and "
+                             "push the base, where it has a remote)") from None
         return LoadedConfig(parsed, Path(name), sha256(data))
     return LoadedConfig(Config(), None, "none")
-
-
-def base_at(repo: Path, rev: str = "HEAD") -> str:
-    """The base branch the config committed at ``rev`` names (never the working tree's);
-    main when there is none to read. Held to the remote's default branch (`agreed_base`)."""
-    try:
-        named = load_at(repo, rev).config.ops.base
-    except UsageError:
-        named = "main"
-    return agreed_base(repo, named, source=f"the config committed at {rev}")
-
-
-DEFAULT_BRANCH = "refs/remotes/origin/HEAD"  # the remote's default branch, as a clone names it
-
-
-def agreed_base(repo: Path, named: str, *, source: str) -> str:
-    """``named``, the base branch ``source`` names, unless the remote's default branch
-    commits a config naming another: then UsageError. The base decides which rules judge
-    the evidence, so a branch of the operator's own (``release``, with the window opened
-    and ``base = "release"`` in its config) must not become the base by naming itself;
-    the remote's default branch is what a clone knows to be reviewed. No remote default,
-    or no config on it: ``named``."""
-    try:
-        default = load_at(repo, DEFAULT_BRANCH)
-    except UsageError:
-        return named  # (its own commands report a broken config there)
-    if default.path is None or default.config.ops.base == named:
-        return named
-    said = default.config.ops.base
-    raise UsageError(f"{source} names the base branch {named!r}, but the config on the "
-                     f"remote's default branch ({DEFAULT_BRANCH}) names {said!r}: the "
-                     "evidence is judged by the reviewed base's rules",
-                     fix=f"name the reviewed base: --base {said} (verify), or set "
-                     f"[ops] base = {said!r} in your config")

@@ -109,9 +109,7 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
     run_plan = burnin.plan(ctx, overrides, client_id=ids[0])
     if dry_run:  # (a dirty checkout of the ops branch: the session could not be recorded)
         refuse_dirty_checkouts(ctx.repo, ctx.cfg.ops.branch)
-        if log_file is not None:
-            check_log_file(log_file)
-        return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks)
+        return _dry_run(state, ctx, run_plan, ids, skip_checks=skip_checks, log_file=log_file)
     state.seen["run"] = {"command": run_plan.argv, "client_id": ids[0],
                          "params": as_dict(run_plan.params)}
     from ..runbook.stops import interrupts
@@ -220,9 +218,12 @@ def _retry_due(ctx: Any, tip: str) -> Any:
 
 
 def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
-             skip_checks: bool) -> int:
+             skip_checks: bool, log_file: Path | None) -> int:
     """Every check a run would make, the client id it would use, the wrapper and the
-    parameters; exit 3 when a check fails. Nothing is run or written."""
+    parameters; exit 3 when a check fails. Nothing is run or written (the log file is
+    asked whether it could be)."""
+    if log_file is not None:
+        check_log_file(log_file)
     from ..milestone.closure import documents_check
     from ..milestone.providers import provider_check
     from ..runbook.dryrun import dry_run_checks

@@ -12,7 +12,7 @@ from .state import State, echo
 def verify(state: State, range_: str | None, base: str | None, require_signed: bool) -> int:
     """`evidencebot verify` (its click command calls this too)."""
     from .. import git
-    from ..config import base_at
+    from ..ledger.base import base_at
     from ..ledger.verify import verify as run_verify
     from ..ledger.verify import verify_context
 

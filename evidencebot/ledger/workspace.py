@@ -34,6 +34,7 @@ from ..guard.rules import Rules
 from ..md import blocks as mdblocks
 from . import commit as ledger
 from . import lock
+from .base import agreed_base
 
 if TYPE_CHECKING:
     from ..evidence.record import CodeState
@@ -342,8 +343,8 @@ def open_context(
     top = git.top(repo)
     whole_history(top)
     loaded = config_mod.load(top, config_path)
-    base_name = config_mod.agreed_base(top, loaded.config.ops.base,
-                                       source=str(loaded.path or "the default config"))
+    base_name = agreed_base(top, loaded.config.ops.base,
+                            source=str(loaded.path or "the default config"))
     # (A repository with no commit yet has no base to name: `init` starts there. A clone
     # whose HEAD names no branch the remote has, none checked out, has the base at origin.)
     ref = existing_base(top, base_name, source=f"[ops] base in "

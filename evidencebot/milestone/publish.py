@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from functools import partial
+from pathlib import Path
 
 from .. import git
 from ..errors import GitError, UsageError
@@ -66,6 +68,18 @@ def _as_pushed(ctx: Context, closure: Closure) -> Closure:
                    closure.description_path, text.decode("utf-8", "replace"))
 
 
+def _push_keeping(ctx: Context, body: Path, description_path: str,
+                  options: Sequence[str] = ()) -> PushResult:
+    """`push_evidence`, and ``body`` (the description `gh --body-file` posts) rewritten as
+    the pushed branch holds it when the push rebuilt the closure on the remote's runs."""
+    before = ctx.tip().sha
+    result = push_evidence(ctx, options=options)
+    tip = ctx.tip().sha
+    if tip != before:
+        body.write_bytes(git.show_bytes(ctx.repo, tip, description_path) or b"")
+    return result
+
+
 def publish(ctx: Context, mo: str, description: str, description_path: str, *, push: bool,
             env: Mapping[str, str]) -> providers.MergeRequest:
     """Push the ops branch and open (or say how to open) the merge request; its
@@ -77,15 +91,7 @@ def publish(ctx: Context, mo: str, description: str, description_path: str, *, p
     body = git.state_path(ctx.repo, f"{mo}-merge-request.md")
     body.parent.mkdir(parents=True, exist_ok=True)
     body.write_text(description, encoding="utf-8")
-
-    def send(options: Sequence[str] = ()) -> PushResult:
-        before = ctx.tip().sha
-        result = push_evidence(ctx, options=options)
-        tip = ctx.tip().sha
-        if tip != before:  # (rebuilt: its description, as the branch now holds it)
-            body.write_bytes(git.show_bytes(ctx.repo, tip, description_path) or b"")
-        return result
-
+    send = partial(_push_keeping, ctx, body, description_path)
     title = title_for(mo)
     if provider == "none" or not push or not url:
         commands = providers.manual_commands(remote=ops.remote, url=url,
