@@ -76,6 +76,11 @@ class Burnin:
 
     _checks: ClassVar = {"command": _non_empty}
 
+    @property
+    def on_paper(self) -> int:
+        """The wrapper's seconds on paper: ``runs`` sessions of ``paper_duration_seconds``."""
+        return self.paper_duration_seconds * self.runs
+
 
 @frozen
 class Qualify:

@@ -81,6 +81,21 @@ def test_the_pre_run_window_check_agrees_with_next(tmp_path: Path, cli, now: str
     assert (window["status"] == "PASS") == (nxt["next_start"] == now), (window, nxt)
 
 
+@pytest.mark.parametrize(("runs", "fits"), [(1, True), (2, False)])
+def test_a_wrapper_of_several_runs_is_fitted_whole(tmp_path: Path, cli, runs: int,  # type: ignore[no-untyped-def]
+                                                   fits: bool) -> None:
+    """Adversary 44a: `[burnin] runs = 2` ran two paper sessions, while `next`, `check`
+    and `schedule` fitted one in the window; the run ended after it, non-qualifying."""
+    repo = repo_with(tmp_path, f"[burnin]\nruns = {runs}\n")
+    now = "2026-11-27T15:00:00Z"  # (one 1800 s session + 300 s fits before 16:00; two do not)
+    nxt = json.loads(cli("--repo", repo, "--json", "next", "--now", now).out)
+    checked = json.loads(cli("--repo", repo, "--json", "check", "--now", now).out)
+    window = next(c for c in checked["checks"] if c["name"] == "window")
+    assert (nxt["next_start"] == now, window["status"] == "PASS") == (fits, fits), (nxt, window)
+    if not fits:
+        assert "a 3900 s run started at 15:00 UTC would end at 16:05" in nxt["reason"], nxt
+
+
 def test_next_respects_blackouts(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     repo = repo_with(tmp_path, '[window]\nblackout = ["08:00-08:30", "12:00-12:15"]\n')
     monday = json.loads(cli("--repo", repo, "--json", "next", "--now", "2026-11-28T10:00Z").out)
@@ -120,6 +135,24 @@ def test_a_market_data_retry_is_pending_until_a_later_run(sim_repo: Path, tmp_pa
     later = write_report(tmp_path / "r.json", report(finished=parse_instant("2026-11-26T09:40:00Z")))
     assert cli("--repo", sim_repo, "record", later).code == 0
     assert json.loads(cli("--repo", sim_repo, "--json", "next").out)["pending_retry"] is None
+
+
+def test_a_market_data_retry_is_a_start_next_and_check_take(tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adversary 44a: the retry was fitted with the paper session alone; a blackout five
+    minutes after it made `check` refuse the start the commit and its message named."""
+    with running_gateway(unsubscribed={"HSBA"}) as port:
+        config = demo_config(port=port, report="state/latest.json").replace(
+            'start = "00:00"\nend = "00:00"', 'start = "08:00"\nend = "16:00"\n'
+            'blackout = ["08:31-08:40"]')
+        repo = write_repo(tmp_path / "bot", extra={"evidencebot.toml": config})
+        monkeypatch.setenv("EVIDENCEBOT_NOW", "2026-11-25T09:05:00Z")
+        monkeypatch.setenv(SCENARIO_ENV, "market-data")
+        assert cli("--repo", repo, "run", "--no-push").code == 4
+    pending = json.loads(cli("--repo", repo, "--json", "next").out)["pending_retry"]
+    assert pending == "2026-11-26T08:40:00Z"  # (08:00 + 30 min + 5 overlaps the blackout)
+    checked = json.loads(cli("--repo", repo, "--json", "check", "--now", pending).out)
+    assert next(c for c in checked["checks"] if c["name"] == "window")["status"] == "PASS"
 
 
 # -- schedule --------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def check(state: State, now_text: str | None) -> int:
 
     ctx = state.context()
     now = parse_instant(now_text) if now_text is not None else ctx.now
-    pre = run_checks(ctx, now=now, paper_seconds=ctx.rules.burnin.paper_duration_seconds)
+    pre = run_checks(ctx, now=now, paper_seconds=ctx.rules.burnin.on_paper)
     if state.as_json:
         out = check_out(pre)
         if not pre.ok:
@@ -232,7 +232,7 @@ def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,
     results: list[Any] = []
     client, source = ids[0], "the first id to try"
     if not skip_checks:
-        pre = run_checks(ctx, now=ctx.now, paper_seconds=run_plan.params.paper_duration_seconds)
+        pre = run_checks(ctx, now=ctx.now, paper_seconds=run_plan.params.on_paper)
         results += pre.results
         if pre.client_id is not None:
             client, source = pre.client_id, "as the client-id check resolved it"
@@ -275,7 +275,7 @@ def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], l
 
     checks, check_results = "skipped (--skip-checks)", []
     if not skip_checks:
-        pre = run_checks(ctx, now=ctx.now, paper_seconds=run_plan.params.paper_duration_seconds)
+        pre = run_checks(ctx, now=ctx.now, paper_seconds=run_plan.params.on_paper)
         log.checks(pre)
         state.seen.setdefault("run", {})["checks"] = check_out(pre).checks
         if not pre.ok:

@@ -207,7 +207,7 @@ def run_log(state: Any, *, params: Any, quiet: bool, log_file: Path | None
                 file = stack.enter_context(log_file.open("a", encoding="utf-8"))
             except OSError as e:
                 raise UsageError(f"cannot write the run log {log_file}: {e.strerror}") from None
-        log = RunLog(clock=state.clock, expected_seconds=params.paper_duration_seconds,
+        log = RunLog(clock=state.clock, expected_seconds=params.on_paper,
                      timeout_seconds=params.timeout_seconds, tty=sys.stdout.isatty(),
                      quiet=quiet, machine=state.as_json, file=file)
         ok = False

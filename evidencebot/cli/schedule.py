@@ -35,7 +35,7 @@ def next_cmd(state: State, now_text: str | None) -> int:
     ctx = state.context()
     now = parse_instant(now_text) if now_text is not None else ctx.now
     try:
-        nxt = next_start(now=now, paper_seconds=ctx.rules.burnin.paper_duration_seconds,
+        nxt = next_start(now=now, paper_seconds=ctx.rules.burnin.on_paper,
                          window=window_of(ctx.rules), commits=ctx.history())
     except ValueError as e:
         raise UsageError(f"[window]: {e}") from None
@@ -82,7 +82,7 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
 
     ctx = state.context()
     window = window_of(ctx.rules)
-    run_seconds = defaults.whole_run_seconds(ctx.rules.burnin.paper_duration_seconds)
+    run_seconds = defaults.whole_run_seconds(ctx.rules.burnin.on_paper)
     try:
         at = parse_at(at_text) if at_text else unattended.default_start(
             window, run_seconds=run_seconds)

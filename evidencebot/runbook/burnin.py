@@ -12,6 +12,7 @@ from typing import Any, Literal, NoReturn
 
 from .. import textsafe
 from ..config import Burnin
+from ..defaults import whole_run_seconds
 from ..errors import RunFailed, RunInterrupted, UsageError
 from ..evidence.record import CodeState, Outcome, SessionInfo
 from ..evidence.report import load_json, metrics_from, read_report
@@ -54,13 +55,13 @@ def plan(ctx: Context, overrides: Mapping[str, Any], *, client_id: int | None) -
         name = str(e.loc[0]) if e.loc else "?"
         where = f"--{name.replace('_', '-')}" if name in given else f"[burnin] {name}"
         raise UsageError(f"{where}: {e.message}") from None
-    if params.timeout_seconds <= params.paper_duration_seconds:
+    if params.timeout_seconds <= params.on_paper:  # (runs sessions on paper, one each)
         timeout, duration = (f"--{k.replace('_', '-')}" if k in given else f"[burnin] {k}"
                              for k in ("timeout_seconds", "paper_duration_seconds"))
         raise UsageError(
             f"{timeout} ({params.timeout_seconds:g} s) must be above {duration} "
-            f"({params.paper_duration_seconds} s): the run would be killed before its paper "
-            "session ends")
+            f"({params.on_paper} s{f' in all, {params.runs} runs' * (params.runs > 1)}): the "
+            "run would be killed before its paper session ends")
     return RunPlan(runner.expand(params.command, params), params, client_id,
                    ctx.repo / params.report)
 
@@ -314,7 +315,7 @@ def _record_failure(ctx: Context, run_plan: RunPlan, cls: Any, done: runner.Comp
                     finished: datetime | None = None, then: str = "") -> NoReturn:
     retry = None
     if cls.outcome == "failed-market-data":
-        nxt = retry_start(after=ctx.now, run_seconds=run_plan.params.paper_duration_seconds,
+        nxt = retry_start(after=ctx.now, run_seconds=whole_run_seconds(run_plan.params.on_paper),
                           window=window_of(ctx.rules))
         retry = nxt.strftime("%Y-%m-%dT%H:%MZ")
     session = SessionInfo(command=run_plan.argv, checks=checks_summary,
