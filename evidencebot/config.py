@@ -159,6 +159,14 @@ def _periods(v: list[str]) -> list[str]:
     return v
 
 
+def _utc(v: time) -> time:
+    """A window's time is UTC all year: another offset is refused, not dropped (adversary
+    44a: "16:30+01:00", read as London's summer close, ran an hour past it)."""
+    if v.utcoffset():
+        raise ValueError("must be a UTC time (the window is UTC all year): no offset")
+    return v.replace(tzinfo=None)  # ("16:30Z" is 16:30)
+
+
 def _some_days(v: list[str]) -> list[str]:
     if not v:
         raise ValueError('names no day, so holds no run (e.g. ["Mon", "Tue", "Wed"])')
@@ -175,7 +183,7 @@ class Window:
     holidays: str = "UK"
     blackout: list[str] = listed()  # "HH:MM-HH:MM" (UTC) periods no run may overlap
 
-    _checks: ClassVar = {"blackout": _periods, "days": _some_days}
+    _checks: ClassVar = {"blackout": _periods, "days": _some_days, "start": _utc, "end": _utc}
 
 
 @frozen
@@ -270,6 +278,9 @@ def parse_period(text: str) -> tuple[time, time]:
         start, end = time.fromisoformat(a.strip()), time.fromisoformat(b.strip())
     except ValueError:
         raise ValueError(f"{text!r} is not a period HH:MM-HH:MM") from None
+    if start.utcoffset() or end.utcoffset():
+        raise ValueError(f"{text!r} is not in UTC (the window is UTC all year): no offset")
+    start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
     if start == end:
         raise ValueError(f"{text!r} is an empty period")
     return start, end
