@@ -313,3 +313,24 @@ def test_attempts_in_one_second_are_both_recorded(repo: Path, cli,  # type: igno
     stem = f"reports/evidence/step1a/{pinned_now.replace('-', '').replace(':', '')}-failed-infra"
     assert {f"{stem}.json", f"{stem}-2.json"} <= set(names)
     assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
+
+
+@pytest.mark.parametrize(("end", "retried"), [("16:00", True), ("09:40", False)])
+def test_a_retry_that_would_end_past_the_window_is_not_made(tmp_path: Path, cli, gateway_port: int,  # type: ignore[no-untyped-def]
+                                                            monkeypatch: pytest.MonkeyPatch,
+                                                            end: str, retried: bool) -> None:
+    """Adversary 44a: a 502 near the window's end was retried into a session past the
+    close, recorded non-qualifying (the streak broken); the failure alone is neutral."""
+    config = demo_config(port=gateway_port, report=REPORT).replace(
+        'start = "00:00"\nend = "00:00"', f'start = "08:00"\nend = "{end}"')
+    repo = write_repo(tmp_path / "bot", extra={"evidencebot.toml": config,
+                                               ".gitignore": "reports/uk_tax/step1a_burnin/\n"})
+    monkeypatch.setenv("EVIDENCEBOT_NOW", "2026-11-25T09:06:00Z")  # (35 min to 09:41)
+    scenario(monkeypatch, "connect-refused")
+    r = cli("--repo", repo, "--json", "run", "--skip-checks")
+    assert r.code == 4 and trailers(repo)["Evidence-Outcome"] == "failed-infra", r.err
+    reason = json.loads(r.out)["error"]["message"]
+    assert ("not retried: a 2100 s run started at 09:06 UTC would end at 09:41, after the "
+            "window closes at 09:40" in reason) is not retried, reason
+    assert trailers(repo)["Burnin-Streak"] == "0/3"
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0  # (as recorded)

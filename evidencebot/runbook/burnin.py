@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal, NoReturn
@@ -17,8 +17,8 @@ from ..errors import RunFailed, RunInterrupted, UsageError
 from ..evidence.record import CodeState, Outcome, SessionInfo
 from ..evidence.report import load_json, metrics_from, read_report
 from ..evidence.stamps import parse_stamp, stamp
-from ..evidence.window import retry_start, window_of
-from ..frozen import frozen
+from ..evidence.window import interval_problem, retry_start, window_of
+from ..frozen import frozen, replace
 from ..ibkr.codes import Classification
 from ..ledger import recorder
 from ..ledger.messages import attempt_failure, kept_log
@@ -138,6 +138,8 @@ def execute(
                 unreadable = (f"it is run {result.run_id}'s, recorded already "  # an adversary
                               f"({result.record_path}): a report of another session")
             cls = _classify(ctx, run_plan, done, seen_alive=seen_alive, unreadable=unreadable)
+            wait = run_plan.params.retry_backoff_seconds * 2 ** connect_retries
+            cls = _room_left(ctx, run_plan, cls, wait=wait if cls.retry_connect else 0.0)
             if cls.retry_client_id and index + 1 < len(ids):
                 index += 1  # 326: the next id, at once
                 say(Step("retry", attempt, client_id, f"{cls.reason}; next: client id "
@@ -147,11 +149,24 @@ def execute(
                 return _record_failure(ctx, run_plan, cls, done, started=started,
                                        client_id=client_id, checks_summary=checks_summary,
                                        check_results=check_results)
-            wait = run_plan.params.retry_backoff_seconds * 2 ** connect_retries
             connect_retries += 1
             say(Step("retry", attempt, client_id, f"{cls.reason}; retry {connect_retries} of "
                      f"{run_plan.params.retries} in {wait:g} s", seconds=wait))
         sleep(wait)  # (the note gone: a Ctrl-C here stops a run that holds no session)
+
+
+def _room_left(ctx: Context, run_plan: RunPlan, cls: Classification, *,
+               wait: float) -> Classification:
+    """``cls``, not to be retried when a session started ``wait`` s from now could not end
+    inside the window (adversary 44a: a 502 at 15:52 retried into a session past the
+    close, recorded non-qualifying, which breaks the streak; the failure alone does not)."""
+    if not (cls.retry_client_id or cls.retry_connect):
+        return cls
+    start = ctx.now + timedelta(seconds=wait)
+    why = interval_problem(start, start + timedelta(seconds=whole_run_seconds(
+        run_plan.params.on_paper)), window_of(ctx.rules))
+    return cls if why is None else replace(cls, reason=f"{cls.reason}; not retried: {why}",
+                                           retry_client_id=False, retry_connect=False)
 
 
 @contextmanager
