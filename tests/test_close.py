@@ -1023,3 +1023,19 @@ def test_a_merge_request_address_is_kept_only_when_it_is_one(said: object, kept:
     from evidencebot.milestone.providers import web_url
 
     assert web_url(said) == kept
+
+
+def test_a_closure_on_another_ops_branch_than_the_base_names_is_refused(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Adversary 44b: a machine recording on ops/burnin (its working tree's [ops] branch)
+    pushed a closure CI always refused: verify renders it with the base's branch name."""
+    repo, remote = make(tmp_path)
+    cfg = repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "[ops]\n", '[ops]\nbranch = "ops/burnin"\n', 1), encoding="utf-8")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    tip, pushed = git(repo, "rev-parse", "ops/burnin"), pushes(remote)
+    r = cli("--repo", repo, "close", "MO-2")
+    assert r.code == 2 and "MO-2 cannot close on ops/burnin" in r.err, r.err
+    assert 'merge [ops] branch = "ops/burnin" into main through review first' in r.err
+    assert git(repo, "rev-parse", "ops/burnin") == tip and pushes(remote) == pushed

@@ -334,3 +334,26 @@ def test_a_retry_that_would_end_past_the_window_is_not_made(tmp_path: Path, cli,
             "window closes at 09:40" in reason) is not retried, reason
     assert trailers(repo)["Burnin-Streak"] == "0/3"
     assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0  # (as recorded)
+
+
+def test_a_run_meeting_the_streak_on_another_ops_branch_pushes_and_says_why_it_stays_open(  # type: ignore[no-untyped-def]
+        repo: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adversary 44b: a closure made on the working tree's ops/burnin failed CI for good
+    (verify renders it with the base's branch). The run that meets the streak there makes
+    none, says why, and pushes its own commit as any run does."""
+    from evidencebot.sim.demo import make_remote
+
+    remote = make_remote(tmp_path)
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    cfg = repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "[ops]\n", '[ops]\nbranch = "ops/burnin"\n', 1), encoding="utf-8")
+    scenario(monkeypatch, "qualifying")
+    for hour in (9, 10, 11):
+        monkeypatch.setenv("EVIDENCEBOT_NOW", f"2026-11-25T{hour:02d}:05:00Z")
+        r = cli("--repo", repo, "run", "--skip-checks")
+        assert r.code == 0, r.err
+    assert "the streak is met, but MO-2 cannot close on ops/burnin" in r.out + r.err
+    assert trailers(repo, "ops/burnin")["Burnin-Streak"] == "3/3"  # (the run, no closure)
+    assert git(remote, "rev-parse", "ops/burnin") == git(repo, "rev-parse", "ops/burnin")

@@ -10,17 +10,14 @@ import click
 
 from ..errors import CheckFailed, EvidencebotError, UsageError
 from ..shape import as_dict
+from .afterrun import after_run, push_failure
 from .app import State, cli, json_option, pass_state
-from .notify import merge_request_step, tell
+from .notify import tell
 from .output import (
     check_out,
-    close_out,
-    closure_lines,
     echo_folded,
-    no_remote,
     record_lines,
     show_checks,
-    streak_met,
 )
 from .runlog import RunLog, check_log_file, run_log
 
@@ -130,12 +127,12 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
                 except EvidencebotError as e:  # a refusal or a failure may add a commit
                     tell(ctx, since=before, say=log.say, retry=due)
                     if not no_push and ctx.tip().sha != before:  # (it is evidence too)
-                        _push_failure(ctx, log)
+                        push_failure(ctx, log)
                     _emit_failed(state, ctx, e)
                     raise
                 _show_record(state, result, log)
                 tell(ctx, since=before, say=log.say, retry=due)
-                closure = _after_run(state, ctx, result, log, push=not no_push)
+                closure = after_run(state, ctx, result, log, push=not no_push)
                 if state.as_json:
                     _emit_run(state, ctx, "recorded" if result.status == "recorded"
                               else "unchanged", result=result, closure=closure,
@@ -327,74 +324,3 @@ def _refused(state: State, ctx: Any, pre: Any) -> None:
                   error=ErrorInfo(message=message, fix=first.fix or None,
                                   exit_code=CheckFailed.exit_code))
     raise CheckFailed(message, fix=first.fix)
-
-
-def _push_failure(ctx: Any, log: RunLog) -> None:
-    """Push the commit a failed session or a failed check added (an unattended run's
-    failures are evidence the reviewer must see, not a commit left on one machine); a
-    push that fails is said, and the run's own failure stays the error."""
-    try:
-        _push(ctx, log)
-    except EvidencebotError as e:
-        log.say(f"not pushed: {e}")
-
-
-def _push(ctx: Any, log: RunLog) -> None:
-    """Push the ops branch to the [ops] remote and say so (without the remote, where to
-    add it, as `record` says)."""
-    from ..ledger.push import remote_url
-    from ..milestone.publish import push_evidence
-
-    ops = ctx.cfg.ops
-    if remote_url(ctx.repo, ops.remote):
-        pushed = push_evidence(ctx)
-        log.say(f"pushed {ops.branch} to {ops.remote} ({pushed.status})")
-    else:
-        log.say(no_remote(ops.remote))
-
-
-def _after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) -> Any:
-    """Push the evidence, and close the milestone when this run completed the streak
-    ([milestone.MO-n] auto_close)."""
-    from ..milestone.publish import close_and_publish
-
-    mo = ctx.milestone
-    rule = ctx.rules.milestone.get(mo)
-
-    def completes(streak: int, closed: bool) -> bool:  # (once closed, no more merge requests)
-        return (rule is not None and rule.auto_close and result.status == "recorded"
-                and result.outcome == "qualifying" and streak >= rule.consecutive
-                and not closed)
-
-    closes = completes(result.streak, ctx.streak().closed_by is not None)
-    said = streak_met(ctx, result) if rule is not None and not rule.auto_close else None
-    if said:  # (found by a newcomer: a run that met the streak said nothing of it)
-        log.say(said)
-    if not closes and push and result.status == "recorded":
-        before = ctx.tip().sha
-        try:
-            _push(ctx, log)
-        except UsageError as e:  # (found by a newcomer: "nothing written", it read)
-            ops = ctx.cfg.ops
-            raise UsageError(f"{e} (the session is recorded in {before[:12]} on this "
-                             "machine, not pushed)", fix=e.fix or f"mend it, then `git push "
-                             f"{ops.remote} {ops.branch}` (the next run pushes it too)") from None
-        if ctx.tip().sha == before:
-            return None
-        # rebuilt on the remote's tip (another machine's runs came first): the run's
-        # commit and its streak are that tip's now, which may complete the streak
-        s = ctx.streak()
-        log.say(f"rebuilt on {ctx.cfg.ops.remote}'s {ctx.cfg.ops.branch}: the run's commit "
-                f"is now {ctx.tip().sha[:12]}, streak {s.display}")
-        closes = completes(s.count, s.closed_by is not None)
-    if closes:
-        closure, mr = close_and_publish(ctx, mo, push=push)
-        if not state.as_json:
-            first, *rest = closure_lines(closure, mr, automatic=True)
-            log.final(first)
-            for text in rest:
-                log.say(text)
-        if closure.status == "closed" and closure.sha:
-            tell(ctx, closure=closure.sha, say=log.say, merge_request=merge_request_step(mr))
-        return close_out(ctx, closure, mr)
-    return None

@@ -63,9 +63,27 @@ def current(ctx: Context, milestone: str) -> Streak:
 Describe = Callable[[Streak, str, str], str]  # (streak, closed at, tip) -> description
 
 
+def other_branch(ctx: Context, milestone: str) -> UsageError | None:
+    """Why ``milestone`` cannot close on this machine's ops branch when it is not the one
+    the base's config names: its description and page name the branch, and verify renders
+    them with the base's (adversary 44b: such a closure was pushed, and CI refused it for
+    good)."""
+    named, mine = ctx.rules.ops.branch, ctx.cfg.ops.branch
+    if mine == named:
+        return None
+    return UsageError(f"{milestone} cannot close on {mine}: its description and page name "
+                      f"the ops branch, and verify renders them with the base's [ops] branch "
+                      f"({named}), so the closure would fail there (description-mismatch)",
+                      fix=f"record and close on {named}, or merge [ops] branch = \"{mine}\" "
+                      f"into {ctx.cfg.ops.base} through review first")
+
+
 def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Describe) -> Draft:
     """The closure commit on ``parent``; PolicyViolation unless the streak there holds."""
     rule_of(ctx, milestone)
+    elsewhere = other_branch(ctx, milestone)
+    if elsewhere is not None:
+        raise elsewhere
     s = ctx.streak(parent, milestone)
     if not s.met:
         raise PolicyViolation(
