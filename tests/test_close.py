@@ -1039,3 +1039,29 @@ def test_a_closure_on_another_ops_branch_than_the_base_names_is_refused(tmp_path
     assert r.code == 2 and "MO-2 cannot close on ops/burnin" in r.err, r.err
     assert 'merge [ops] branch = "ops/burnin" into main through review first' in r.err
     assert git(repo, "rev-parse", "ops/burnin") == tip and pushes(remote) == pushed
+
+
+def test_the_runs_that_closed_one_milestone_close_no_other(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Adversary 44b: with a rule for MO-3 too, the three runs that closed MO-2 closed
+    MO-3 as well, no run since, and verify said OK. `close` refuses until three runs of
+    its own; verify blames a closure made anyway (here, one made beside MO-2's and then
+    put on top of it)."""
+    repo, _remote = make(tmp_path, "none", extra_cfg="\n[milestone.MO-2]\n[milestone.MO-3]\n")
+    for n in range(3):
+        record(cli, repo, tmp_path, n)
+    runs_done = git(repo, "rev-parse", OPS).strip()
+    assert cli("--repo", repo, "close", "MO-2").code == 0
+    mo2 = git(repo, "rev-parse", OPS).strip()
+    refused = cli("--repo", repo, "close", "MO-3")
+    assert refused.code == 1 and "MO-3 cannot close: " in refused.err
+    assert "closed MO-2 in" in refused.err and "milestone-runs-reused" in refused.err
+    assert git(repo, "rev-parse", OPS).strip() == mo2  # (nothing written)
+    git(repo, "update-ref", f"refs/heads/{OPS}", runs_done)  # (MO-3 first, beside it)
+    assert cli("--repo", repo, "close", "MO-3", "--no-push").code == 0
+    mo3 = git(repo, "rev-parse", OPS).strip()
+    git(repo, "update-ref", f"refs/heads/{OPS}", mo2)
+    git(repo, "switch", "-q", OPS)
+    git(repo, "-c", "core.hooksPath=/dev/null", "cherry-pick", "-X", "theirs", mo3)
+    r = cli("--repo", repo, "--json", "verify")
+    assert r.code == 1 and "milestone-runs-reused" in {
+        v["rule"] for v in json.loads(r.out)["violations"]}, r.out

@@ -95,6 +95,8 @@ VERIFY_RULES: tuple[RuleInfo, ...] = (
     RuleInfo("milestone-closed-early", _CLOSURE, "the history before it holds the streak"),
     RuleInfo("milestone-evidence-mismatch", _CLOSURE, "Milestone-Evidence names the last "
              "runs of that streak"),
+    RuleInfo("milestone-runs-reused", _CLOSURE, "no run it names closed another milestone "
+             "before it: each milestone closes on runs of its own"),
     RuleInfo("description-mismatch", _CLOSURE, "the committed description is what `close` "
              "renders from the history at that commit"),
     RuleInfo("page-mismatch", _CLOSURE, "the committed report page is what `close` renders "

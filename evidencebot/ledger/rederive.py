@@ -5,8 +5,8 @@ closure's streak, named runs and rendered files. Nothing is trusted."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 from .. import git
 from ..defaults import MAX_CLOCK_SKEW_SECONDS
@@ -26,10 +26,8 @@ from ..hashes import sha256
 from ..shape import Invalid
 from . import AGAIN, DROP, Add
 from . import runparts as parts
+from .reclose import Describe, check_closure
 from .workspace import Context
-
-# (context, closure commit, its parent) -> the files `close` renders there, by path
-Describe = Callable[[Context, OpsCommit, str], Mapping[str, str | None]]
 
 
 def rederive(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add, *,
@@ -161,27 +159,6 @@ def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
         add("streak-line", f"the tracker's streak line reads {count} of {needed}; the "
             f"history here holds {held} of {ctx.consecutive}",
             "the streak line says what the history holds: " + DROP)
-
-
-def _closure_date(ctx: Context, c: OpsCommit, s: streaks.Streak, add: Add) -> None:
-    """A closure is dated after the runs it names finished: its documents say when the
-    milestone closed (re-rendered from its author date), and a date before its runs would
-    be false everywhere the reviewer looks."""
-    last = runs_end(s)
-    if last is None:
-        return
-    authored = git.out(ctx.repo, "show", "-s", "--format=%aI", c.sha).strip()
-    dated = min(git_date(d) for d in (c.date, authored) if d)
-    if dated < last:
-        add("closure-before-runs", f"the closure is dated {dated:%Y-%m-%d %H:%M %Z}, before "
-            f"the runs it names finished ({last:%Y-%m-%d %H:%M %Z})",
-            "close with `evidencebot close` on a clock that is right: " + DROP)
-
-
-def runs_end(s: streaks.Streak) -> datetime | None:
-    """When the last run a closure of ``s`` names finished (None: none says so)."""
-    return max((datetime.fromisoformat(r.finished) for r in s.evidence_runs if r.finished),
-               default=None)
 
 
 def parent_backlog(ctx: Context, c: OpsCommit, changes: Sequence[Change]) -> bytes | None:
@@ -318,83 +295,3 @@ def _hand_row(ctx: Context, record: EvidenceRecord, runs: streaks.Runs,
             f"the parent's {ctx.cfg.docs.backlog} holds a hand-written row that says it "
             f"{'qualified' if row.qualifying else 'did not qualify'}",
             "a row written by hand stands: " + DROP + " (or mend the row on the base)")
-
-
-Fault = tuple[str, str, str]  # (rule, message, fix)
-
-
-def fault(rule: str, message: str, fix: str) -> Fault:
-    """A finding not added yet (`closure_faults`)."""
-    return rule, message, fix
-
-
-def closure_faults(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit]
-                   ) -> tuple[list[Fault], streaks.Streak | None]:
-    """Whether closure commit ``c`` stands on the history before it (``prior``): a rule
-    for its milestone, no closure before it, a streak that met the rule, the streak's
-    runs named. The faults, and the streak at its parent (None when nothing more can be
-    compared). `verify`'s findings, and `status`'s word on a closure not merged yet."""
-    mo = c.trailers.get("Milestone", "")
-    rule = ctx.rules.milestone.get(mo)
-    parent = c.parents[0] if c.parents else None
-    if rule is None or parent is None:
-        return [fault("milestone-without-rule", f"{mo} closed without a [milestone.{mo}] rule"
-                 if parent else f"{mo} closed on no history (a commit without a parent)",
-                 "only milestones with a rule in the base branch's config close, on the "
-                 "runs before them: " + DROP)], None
-    s = ctx.streak(parent, mo, commits=prior)
-    if s.closed_by is not None:  # (nothing more to compare: there is no second closure)
-        return [fault("milestone-closed-twice", f"{mo} was already closed in "
-                 f"{s.closed_by.sha[:12]}", "a milestone closes once: " + DROP)], None
-    if not s.met:
-        return [fault("milestone-closed-early", f"{mo} closed with a streak of {s.display}",
-                 f"record {s.needed - s.count} more qualifying run(s)")], None
-    named = list(streaks.named_runs(c))
-    want = [r.run_id for r in s.evidence_runs]
-    if named != want:
-        return [fault("milestone-evidence-mismatch", f"Milestone-Evidence names "
-                 f"{', '.join(named)}; the streak is {', '.join(want)}", "close with "
-                 "`evidencebot close`, which names the streak's runs")], s
-    return [], s
-
-
-def check_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit], add: Add,
-                  describe: Describe | None) -> None:
-    """Every finding about closure commit ``c`` (``prior``: the ops commits before it): the
-    streak the history holds at its parent, the runs it names, the files `close` renders."""
-    faults, s = closure_faults(ctx, c, prior)
-    for fault in faults:
-        add(*fault)
-    if s is None:
-        return
-    _closure_date(ctx, c, s, add)
-    for found in closure_file_faults(ctx, c, describe) if describe is not None else ():
-        add(*found)
-
-
-def closure_file_faults(ctx: Context, c: OpsCommit, describe: Describe) -> list[Fault]:
-    """The files closure commit ``c`` holds that are not what `close` renders there
-    (``describe``: `closure.rerendered`): its documents, description and report page."""
-    out: list[Fault] = []
-    docs = {ctx.cfg.docs.backlog, ctx.cfg.docs.design, ctx.cfg.docs.session_log}
-    for path, text in describe(ctx, c, c.parents[0]).items():
-        committed = git.show_bytes(ctx.repo, c.sha, path)
-        if text is None:  # (the milestone's row is not there once: none, or two)
-            out.append(fault("closure-documents-mismatch", f"`close` writes no closure in "
-                             f"{path} at this commit's parent (no row of the milestone, or "
-                             "two)", "one row of it in each table, on the base: " + DROP))
-        elif committed is not None and committed.decode("utf-8", "replace") == text:
-            continue
-        elif path in docs:
-            out.append(fault("closure-documents-mismatch", f"{path} is not what `close` "
-                             "writes at this commit (the milestone's cells, the session-log "
-                             "entry, nothing else)", "let `evidencebot close` write it: " + DROP))
-        elif path.endswith(".html"):
-            out.append(fault("page-mismatch", f"{path} is not the report page `close` "
-                             "renders from the history at this commit",
-                             "let `evidencebot close` write it"))
-        else:
-            out.append(fault("description-mismatch", f"{path} is not the description "
-                             "`close` renders from the history at this commit",
-                             "let `evidencebot close` write it"))
-    return out

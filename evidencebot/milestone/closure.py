@@ -17,8 +17,8 @@ from ..evidence.history import OpsCommit
 from ..evidence.streak import Streak, named_runs
 from ..frozen import frozen, replace
 from ..ledger.commit import Draft, Tip
+from ..ledger.reclose import closed_on_already, runs_end
 from ..ledger.recorder import read_docs
-from ..ledger.rederive import runs_end
 from ..ledger.workspace import Context
 from ..md import edit as mdedit
 from .report import closure_page, page_path
@@ -99,6 +99,9 @@ def closure_draft(ctx: Context, milestone: str, *, parent: str, describe: Descri
             fix=f"run `evidencebot close {milestone}` again after {last:%H:%M:%S} UTC")
     _verified(ctx, parent)
     run_ids = tuple(r.run_id for r in s.evidence_runs)
+    used = closed_on_already(ctx.history(parent), run_ids)
+    if used is not None:
+        raise PolicyViolation(f"{milestone} cannot close: {used[1]} ({used[0]})", fix=used[2])
     _unbroken(ctx, milestone, run_ids, parent)
     path = description_path(ctx, milestone)
     changes = _documents(ctx, parent, milestone, run_ids, now)

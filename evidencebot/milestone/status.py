@@ -168,7 +168,7 @@ def standing(ctx: Context, commits: Sequence[OpsCommit],
     closed = s.closed_by
     if closed is None:
         return s, None
-    from ..ledger.rederive import closure_faults, closure_file_faults
+    from ..ledger.reclose import closure_faults, closure_file_faults
 
     faults, _ = closure_faults(ctx, closed, commits[commits.index(closed) + 1:])
     if not faults and not ctx.on_base(closed.sha):
