@@ -114,8 +114,6 @@ _IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
                         "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f"
                         "\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
                         "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
-# A backslash escape: Markdown shows the punctuation it escapes ("MO\\-2" reads MO-2)
-_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 # Markdown's inline marks a reader does not see: emphasis, code, a link's brackets
 _INLINE = str.maketrans("", "", "*_~`[]")
 # A link or an image, inline or by reference ("[MO-2 closed][c]": round 42): its text (an
@@ -138,20 +136,22 @@ def skeleton(text: str) -> str:
     no one sees, Markdown's inline marks (emphasis, code, a link's brackets and target) and
     runs of white space aside; raw HTML as a page shows it (tags and comments gone,
     character references read: "CLOSE&#68;" is CLOSED)."""
+    literal = "\\" in text or "`" in text
+    if literal:  # (what a page shows as written is no mark: adversary 45, "\~x CLOSED x\~")
+        text = _literals(text)
     if "<" in text:
         text = _untagged(text)
     if "&" in text and _CHAR_REF.search(text):  # ("P&L" costs no import)
         import html
 
-        text = html.unescape(text)
+        literal = True  # ("&#126;" is a "~" that strikes nothing out)
+        text = _CHAR_REF.sub(lambda m: html.unescape(m[0]).translate(_INERT), text)
     if "![" in text:  # a picture may show anything ("CLOSED" on a badge): its alt text
         text = text.replace("![", "[") + f" {PICTURE}"  # is read, and a tick (round 41)
     if "](" in text or "][" in text:
         text = _LINK.sub(r"\1", text)
     if "~" in text:
         text = _unstruck(text)
-    if "\\" in text:
-        text = _ESCAPED.sub(r"\1", text)
     if ":" in text:  # (":white_check_mark:" is drawn ✅)
         text = _TICK_CODE.sub(PICTURE, text)
     if not text.isascii():
@@ -164,7 +164,46 @@ def skeleton(text: str) -> str:
             text = "".join(ch for ch in unicodedata.normalize("NFD", text)  # letters
                            if unicodedata.category(ch) not in ("Mn", "Me"))
         text = _IGNORABLE.sub("", text.translate(_LOOK_ALIKES))
+    if literal:
+        text = text.translate(_AS_WRITTEN)
     return " ".join(text.casefold().translate(_INLINE).split())
+
+
+# Markdown's punctuation, each with a stand-in no step of `skeleton` reads as a mark (a
+# private-use character), put back at its end: what an escape, a code span or a character
+# reference writes is shown as written.
+_INERT = {c: 0xE000 + c for c in range(0x21, 0x7F) if not chr(c).isalnum()}
+_AS_WRITTEN = {v: k for k, v in _INERT.items()}
+_CODE_OR_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])|`+")
+_TICKS = re.compile("`+")
+
+
+def _literals(text: str) -> str:
+    """``text`` with what Markdown shows as written made inert (`_INERT`): a backslash's
+    punctuation, and a code span's (backticks to the next run of as many: nothing inside
+    it is a mark, an escape or HTML). A page shows "\\~x CLOSED x\\~" and "`a~1` CLOSED
+    `b~2`" in plain view; read first as struck out, they hid the claim."""
+    import bisect
+
+    starts: dict[int, list[int]] = {}  # each length of backtick run -> where such runs start
+    for m in _TICKS.finditer(text):
+        starts.setdefault(len(m[0]), []).append(m.start())
+    out, pos = [], 0
+    for m in _CODE_OR_ESCAPE.finditer(text):
+        if m.start() < pos:
+            continue  # (inside a code span already taken)
+        if m[1] is not None:  # an escape
+            out.append(text[pos:m.start()] + m[1].translate(_INERT))
+            pos = m.end()
+            continue
+        same = starts[len(m[0])]
+        k = bisect.bisect_left(same, m.end())
+        if k == len(same):
+            continue  # (backticks with no closing run: text as written)
+        found = same[k]
+        out.append(text[pos:m.start()] + m[0] + text[m.end():found].translate(_INERT) + m[0])
+        pos = found + len(m[0])
+    return "".join(out) + text[pos:]
 
 
 def _unstruck(text: str) -> str:

@@ -178,6 +178,9 @@ CLOSINGS: dict[str, Callable[[Path], None]] = {
     "a-symbolic-link": linked,
     "deleted-then-added": rewritten_in_two,
     "the-config-moves-the-design": moved_by_the_config,
+    "escaped-tildes-around-it": lambda r: design_row(r, "OPEN \\~x → CLOSED \u2705 x\\~"),
+    "code-spans-around-it": lambda r: (r / "PROJECT_DESIGN.md").write_text(
+        (r / "PROJECT_DESIGN.md").read_text() + "\nLatency `x~1` MO-2 is CLOSED `y~2`.\n"),
 }
 
 
@@ -190,7 +193,8 @@ SAID = {**dict.fromkeys(["status-spelt-closed", "status-in-bold", "status-with-a
                          "a-paragraph-over-two-lines"], {BY_HAND}),
         **dict.fromkeys(["a-character-reference", "an-html-comment-inside"],
                         {"html-in-document", BY_HAND, STATUS}),
-        "the-table-turned-around": {STATUS}, "a-symbolic-link": {"regular-files-only"}}
+        "the-table-turned-around": {STATUS}, "a-symbolic-link": {"regular-files-only"},
+        "escaped-tildes-around-it": {BY_HAND, STATUS}, "code-spans-around-it": {BY_HAND}}
 
 
 @pytest.mark.parametrize("close_it", CLOSINGS.values(), ids=CLOSINGS.keys())
@@ -303,6 +307,13 @@ def test_what_the_base_already_said_is_not_the_change_s(trading_repo: Path, cli)
     ("MO-2\n---\n\n**CLOSED**", [("MO-2", 0, 3)]),
     ("MO-2 status\n---\nCLOSED", [("MO-2", 0, 2)]),
     ("&#77;O-2: CLOSE&#68;", [("MO-2", 0, 0)]),
+    # (adversary 45) what a page shows as written strikes nothing out and hides nothing
+    ("Latency `x~1` MO-2 is CLOSED `y~2`.", [("MO-2", 0, 0)]),
+    ("Jitter \\~2 ms; MO-2 is CLOSED (streak 3/3), drift 1\\~3 ms.", [("MO-2", 0, 0)]),
+    ("Latency &#126;1 MO-2 is CLOSED x&#126;", [("MO-2", 0, 0)]),
+    ("\\<!-- MO-2 is CLOSED -->", [("MO-2", 0, 0)]),
+    ("`<!--` MO-2 is CLOSED `-->`", [("MO-2", 0, 0)]),
+    ("MO-2 is ~~not~~ closed, `~~` aside", [("MO-2", 0, 0)]),
 ])
 def test_what_reads_as_a_closure(text: str, said: list[tuple[str, int, int]]) -> None:
     from evidencebot.guard.prose import closed_claims
