@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,14 +27,26 @@ def test_init_writes_the_defaults_and_refuses_to_overwrite(tmp_path: Path, cli) 
     assert (trading_repo / "evidencebot.toml").read_bytes() == written
 
 
+def yaml_ok(text: str) -> bool:
+    """Whether ``text`` is one YAML mapping (pre-commit's own YAML parser reads it)."""
+    import yaml
+
+    return isinstance(yaml.safe_load(text), dict)
+
+
 def test_init_ci_github_and_gitlab(trading_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     r = cli("--repo", trading_repo, "init", "--ci", "github")
     assert r.code == 0
     gh = (trading_repo / ".github/workflows/evidencebot-verify.yml").read_text()
-    # the default install is named, and that it needs --install while nothing is on PyPI
-    assert "- run: pip install evidencebot\n" in gh
-    assert "note: the CI job installs evidencebot with `pip install evidencebot`, and " \
-        "evidencebot is not on PyPI yet: run init again with --force and --install" in r.out
+    # without --install the job fails, saying how to give one (nothing is on PyPI: a
+    # `pip install evidencebot` would run whatever first took the name; adversary 44b)
+    step = next(ln for ln in gh.splitlines() if "evidencebot is not installed" in ln)
+    proc = subprocess.run(["sh", "-c", step.split("- run: ", 1)[1]], capture_output=True,
+                          text=True)
+    assert proc.returncode == 1 and "init --ci github --force --install CMD" in proc.stderr
+    assert yaml_ok(gh) and "pip install evidencebot" not in gh
+    assert "note: the CI job fails until it knows how to install evidencebot (it is not on " \
+        "PyPI yet): run init again with --force and --install" in r.out
     # every pull request, whatever its branch is named: verify tells code from evidence
     assert "if:" not in gh and "head_ref" not in gh
     assert 'evidencebot verify --base main --range "origin/main..HEAD"' in gh

@@ -49,7 +49,11 @@ def pre_commit_snippet(base: str = "main") -> str:
     return SNIPPET.format(exe=executable(), base=base)
 
 
-DEFAULT_INSTALL = "pip install evidencebot"
+# Until it is told how (evidencebot is not on PyPI), the job fails: a `pip install
+# evidencebot` would run whatever first took that name (adversary 44b), and a gate that
+# installs nothing must not pass.
+DEFAULT_INSTALL = ("echo \"evidencebot is not installed by this job yet - run evidencebot init "
+                   "--ci {ci} --force --install CMD\" >&2; exit 1")
 
 
 @cli.command()
@@ -59,8 +63,8 @@ DEFAULT_INSTALL = "pip install evidencebot"
               help="Also write a CI job that runs `evidencebot verify` on every merge "
                    "request (the ops branch's judged as evidence, any other as code).")
 @click.option("--install", "install_cmd", metavar="CMD",
-              help=f"How the CI job installs evidencebot [default: {DEFAULT_INSTALL}; "
-                   "evidencebot is not on PyPI yet: give a pinned git URL or a path].")
+              help="How the CI job installs evidencebot: a pinned git URL or a path "
+                   "(evidencebot is not on PyPI yet) [default: a step that fails, saying so].")
 @click.option("--snippet", "snippet_only", is_flag=True,
               help="Only print the pre-commit snippet (nothing is written).")
 @json_option
@@ -75,7 +79,7 @@ def init(state: State, force: bool, ci: str | None, install_cmd: str | None,
         click.echo(pre_commit_snippet(_base(state)), nl=False)
         return 0
     plan = plan_init(state.repo, config=state.config, force=force, ci=ci,
-                     install_cmd=install_cmd or DEFAULT_INSTALL)
+                     install_cmd=install_cmd or DEFAULT_INSTALL.format(ci=ci))
     write_all(plan)
     snippet = pre_commit_snippet(_base(state))
     if state.as_json:
@@ -92,8 +96,8 @@ def init(state: State, force: bool, ci: str | None, install_cmd: str | None,
                    + ("" if (state.top() / ".gitlab-ci.yml").exists() else " (there is none yet: "
                       "create it with that line)"))
     if ci and install_cmd is None:
-        click.echo(f"note: the CI job installs evidencebot with `{DEFAULT_INSTALL}`, and "
-                   "evidencebot is not on PyPI yet: run init again with --force and --install "
+        click.echo("note: the CI job fails until it knows how to install evidencebot (it is "
+                   "not on PyPI yet): run init again with --force and --install "
                    "\"pip install git+https://<host>/<org>/evidencebot@<commit>\" (or a path "
                    "the runner has)")
     click.echo("")
