@@ -136,7 +136,7 @@ def skeleton(text: str) -> str:
     no one sees, Markdown's inline marks (emphasis, code, a link's brackets and target) and
     runs of white space aside; raw HTML as a page shows it (tags and comments gone,
     character references read: "CLOSE&#68;" is CLOSED)."""
-    literal = "\\" in text or "`" in text
+    literal = "\\" in text or "`" in text or "<" in text or not text.isascii()
     if literal:  # (what a page shows as written is no mark: adversary 45, "\~x CLOSED x\~")
         text = _literals(text)
     if "<" in text:
@@ -174,15 +174,24 @@ def skeleton(text: str) -> str:
 # reference writes is shown as written.
 _INERT = {c: 0xE000 + c for c in range(0x21, 0x7F) if not chr(c).isalnum()}
 _AS_WRITTEN = {v: k for k, v in _INERT.items()}
-_CODE_OR_ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])|`+")
+_CODE_OR_ESCAPE = re.compile(r"(<[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*>|<[^\s<>@\\]+@[^\s<>]+>)"
+                             r"|\\([!-/:-@\[-`{-~])|`+")  # (an autolink, an escape, backticks)
 _TICKS = re.compile("`+")
+
+
+def inert(text: str) -> str:
+    """``text`` as a code block shows it: its punctuation no mark `skeleton` reads."""
+    return text.translate(_INERT)
 
 
 def _literals(text: str) -> str:
     """``text`` with what Markdown shows as written made inert (`_INERT`): a backslash's
-    punctuation, and a code span's (backticks to the next run of as many: nothing inside
-    it is a mark, an escape or HTML). A page shows "\\~x CLOSED x\\~" and "`a~1` CLOSED
-    `b~2`" in plain view; read first as struck out, they hid the claim."""
+    punctuation, a code span's (backticks to the next run of as many: nothing inside it is
+    a mark, an escape or HTML) and an autolink's. A page shows "\\~x CLOSED x\\~", "`a~1`
+    CLOSED `b~2`" and "<https://a/~~x> CLOSED <https://b/x~~>" in plain view; read first as
+    struck out, they hid the claim (adversaries 45, 46)."""
+    if "\\" not in text and "`" not in text and "<" not in text:
+        return text
     import bisect
 
     starts: dict[int, list[int]] = {}  # each length of backtick run -> where such runs start
@@ -192,11 +201,11 @@ def _literals(text: str) -> str:
     for m in _CODE_OR_ESCAPE.finditer(text):
         if m.start() < pos:
             continue  # (inside a code span already taken)
-        if m[1] is not None:  # an escape
-            out.append(text[pos:m.start()] + m[1].translate(_INERT))
+        if m[1] is not None or m[2] is not None:  # an autolink, shown as written; an escape
+            out.append(text[pos:m.start()] + (m[1] or m[2]).translate(_INERT))
             pos = m.end()
             continue
-        same = starts[len(m[0])]
+        same = starts.get(len(m[0]), [])
         k = bisect.bisect_left(same, m.end())
         if k == len(same):
             continue  # (backticks with no closing run: text as written)
@@ -207,31 +216,49 @@ def _literals(text: str) -> str:
 
 
 def _unstruck(text: str) -> str:
-    """``text`` without its struck-out spans: a run of one or two tildes (exactly) before a
-    character that is no space opens one, the next run of the same length on the same
-    line after a character that is no space closes it; the leftmost opener goes first."""
-    runs = [(m.start(), m.end()) for m in _TILDES.finditer(text)]
-    closer: dict[int, list[int | None]] = {1: [None] * (len(runs) + 1),
-                                           2: [None] * (len(runs) + 1)}
-    for k in range(len(runs) - 1, -1, -1):  # the next closer of each length from run k
-        start, end = runs[k]
-        closer[1][k], closer[2][k] = closer[1][k + 1], closer[2][k + 1]
-        if end - start <= 2 and start and not text[start - 1].isspace():
-            closer[end - start][k] = k
-    lines = [text.count("\n", 0, runs[0][0])] if runs else []
-    for k in range(1, len(runs)):  # (each run's line)
-        lines.append(lines[-1] + text.count("\n", runs[k - 1][0], runs[k][0]))
-    out, pos, k = [], 0, 0
-    while k < len(runs):
-        start, end = runs[k]
-        j = closer[end - start][k + 1] if end - start <= 2 and end < len(text) and \
-            not text[end].isspace() else None
-        if j is not None and lines[j] == lines[k]:
+    """``text`` without its struck-out spans, paired as GitHub (cmark-gfm) pairs them: a
+    run of one or two tildes opens when it is left-flanking, closes when right-flanking
+    (CommonMark's rules: white space and punctuation on either side), and a closer takes
+    the nearest opener before it on its line, striking only when both are as long
+    (adversary 46: "~1 ms; MO-2 is CLOSED; ~2~ ms" strikes "2" alone on the page, and
+    "x~~"CLOSED"~~x" nothing)."""
+    spans: list[tuple[int, int]] = []
+    openers: list[tuple[int, int]] = []  # (start, length), the nearest last
+    last = 0
+    for m in _TILDES.finditer(text):
+        start, end = m.span()
+        if "\n" in text[last:start]:  # (a span stays on its line)
+            openers = []
+        last = start
+        if end - start > 2:
+            continue
+        before = text[start - 1] if start else " "
+        after = text[end] if end < len(text) else " "
+        if openers and not before.isspace() and (not _punctuation(before) or after.isspace()
+                                                 or _punctuation(after)):  # (it closes)
+            if openers[-1][1] == end - start:
+                spans.append((openers.pop()[0], end))
+            continue
+        if not after.isspace() and (not _punctuation(after) or before.isspace()
+                                    or _punctuation(before)):  # (it opens)
+            openers.append((start, end - start))
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start >= pos:  # (an inner span inside an outer one goes with it)
             out.append(text[pos:start])
-            pos, k = runs[j][1], j + 1
+            pos = end
         else:
-            k += 1
+            pos = max(pos, end)
     return "".join(out) + text[pos:]
+
+
+def _punctuation(ch: str) -> bool:
+    """CommonMark's punctuation: ASCII's, and Unicode's P* categories."""
+    if ch.isascii():
+        return not ch.isalnum() and ch.isprintable() and not ch.isspace()
+    import unicodedata
+
+    return unicodedata.category(ch).startswith("P")
 
 
 def _untagged(text: str) -> str:

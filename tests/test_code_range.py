@@ -314,6 +314,13 @@ def test_what_the_base_already_said_is_not_the_change_s(trading_repo: Path, cli)
     ("\\<!-- MO-2 is CLOSED -->", [("MO-2", 0, 0)]),
     ("`<!--` MO-2 is CLOSED `-->`", [("MO-2", 0, 0)]),
     ("MO-2 is ~~not~~ closed, `~~` aside", [("MO-2", 0, 0)]),
+    # (adversary 46) struck-out text as GitHub pairs it; autolinks and code blocks as written
+    ("Drift ~1 ms; MO-2 is CLOSED (3/3); jitter ~2~ ms.", [("MO-2", 0, 0)]),
+    ('Latency x~~"MO-2 is CLOSED"~~x here.', [("MO-2", 0, 0)]),
+    ("see <https://a.example/~~x> MO-2 is CLOSED <https://b.example/x~~> now.",
+     [("MO-2", 0, 0)]),
+    ("~~~\ngateway log: run~1 MO-2 is CLOSED (3/3)~ok\n~~~", [("MO-2", 0, 2)]),
+    ("Log:\n\n    run~1 MO-2 is CLOSED (3/3)~ok", [("MO-2", 2, 2)]),
 ])
 def test_what_reads_as_a_closure(text: str, said: list[tuple[str, int, int]]) -> None:
     from evidencebot.guard.prose import closed_claims

@@ -102,9 +102,37 @@ def closed_claims(lines: Sequence[str], watched: Collection[str]) -> list[tuple[
     `textsafe.skeleton`."""
     from ..textsafe import skeleton
 
+    shown = as_written(lines)
     return [(mo, a, b - 1) for a, b in _segments(lines)
-            for mo in sorted({m for said in _sentences(skeleton(" ".join(lines[a:b])))
+            for mo in sorted({m for said in _sentences(skeleton(" ".join(shown[a:b])))
                               for m in closed_said(said, watched)})]
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def as_written(lines: Sequence[str]) -> list[str]:
+    """``lines``, those of a code block (fenced, or indented four spaces after a blank
+    line or another such line) made inert (`textsafe.inert`): a page shows them as
+    written, tildes and all (adversary 46: "run~1 MO-2 is CLOSED~ok" in a code block read
+    as struck out). Lists' indented lines count too, which only shows more."""
+    from ..textsafe import inert
+
+    out, fence, blank = list(lines), "", True
+    for k, line in enumerate(lines):
+        opened = _FENCE.match(line)
+        if fence:
+            out[k] = inert(line)
+            if opened and opened[1][0] == fence[0] and len(opened[1]) >= len(fence) \
+                    and not line.strip(" \t").strip(fence[0]):
+                fence = ""
+        elif opened:
+            fence, out[k] = opened[1], inert(line)
+        elif (line.startswith(("    ", "\t")) and line.strip()) and blank:
+            out[k] = inert(line)
+            continue  # (the next indented line continues the block)
+        blank = not line.strip(" \t")
+    return out
 
 
 def _sentences(text: str) -> list[str]:
@@ -145,9 +173,9 @@ def mixed_words(lines: Sequence[str], says: Callable[[str], bool]) -> list[tuple
     a ring, negative squared letters)."""
     from ..textsafe import skeleton
 
-    out = []
+    out, shown = [], as_written(lines)
     for a, b in _segments(lines):
-        plain = skeleton(" ".join(lines[a:b]))
+        plain = skeleton(" ".join(shown[a:b]))
         if plain.isascii() or not says(plain):
             continue
         word = next((w for w in plain.split() if _mixed(w)), None)
