@@ -164,6 +164,8 @@ def _utc(v: time) -> time:
     44a: "16:30+01:00", read as London's summer close, ran an hour past it)."""
     if v.utcoffset():
         raise ValueError("must be a UTC time (the window is UTC all year): no offset")
+    if v.microsecond:  # (newcomer 15: "08.30" was read as 08:00:00.3)
+        raise ValueError("must be a time HH:MM")
     return v.replace(tzinfo=None)  # ("16:30Z" is 16:30)
 
 
@@ -276,6 +278,8 @@ def parse_period(text: str) -> tuple[time, time]:
     try:
         a, b = text.split("-")
         start, end = time.fromisoformat(a.strip()), time.fromisoformat(b.strip())
+        if start.microsecond or end.microsecond:  # ("12.30" is no 12:30: newcomer 15)
+            raise ValueError
     except ValueError:
         raise ValueError(f"{text!r} is not a period HH:MM-HH:MM") from None
     if start.utcoffset() or end.utcoffset():

@@ -264,6 +264,7 @@ def test_every_evidence_folder_is_under_reports_in_plain_names(key: str, folder:
     ('start = "08:00+01:00"', None), ('end = "16:30-05:00"', None),
     ('blackout = ["12:00+01:00-12:30"]', None), ('end = "16:30Z"', "16:30:00"),
     ('end = "16:30+00:00"', "16:30:00"), ('end = "16:30"', "16:30:00"),
+    ('start = "08.30"', None), ('blackout = ["12.30-12.45"]', None),  # (newcomer 15)
 ])
 def test_a_window_time_is_utc_or_refused(given: str, read: str | None) -> None:
     """Adversary 44a: an offset was read and dropped ("16:30+01:00" ran to 16:30 UTC)."""
@@ -271,6 +272,6 @@ def test_a_window_time_is_utc_or_refused(given: str, read: str | None) -> None:
     if read is None:
         with pytest.raises(UsageError) as e:
             config.parse(text, source="evidencebot.toml")
-        assert "UTC all year" in str(e.value)
+        assert "UTC all year" in str(e.value) or "HH:MM" in str(e.value)
     else:
         assert config.parse(text, source="evidencebot.toml").window.end.isoformat() == read

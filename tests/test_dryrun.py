@@ -87,6 +87,17 @@ def test_dry_run_warns_when_the_run_cannot_qualify(tmp_path: Path, port: int, cl
     assert checks["timeout"]["status"] == "PASS"
 
 
+@pytest.mark.parametrize(("runs", "status"), [("1", "PASS"), ("3", "WARN")])
+def test_the_timeout_row_counts_every_run_on_paper(tmp_path: Path, port: int, cli, runs: str,  # type: ignore[no-untyped-def]
+                                                   status: str, pinned_now: str) -> None:
+    """Newcomer 15: three 1800 s sessions under a 5500 s timeout showed PASS."""
+    repo = make_repo(tmp_path, port)
+    r = cli("--repo", repo, "--json", "run", "--dry-run", "--runs", runs,
+            "--timeout-seconds", "5500")
+    checks = {c["name"]: c for c in json.loads(r.out)["checks"]}
+    assert checks["timeout"]["status"] == status, checks["timeout"]
+
+
 def test_dry_run_fails_a_strict_health_command_that_prints_no_report(tmp_path: Path, port: int,
                                                                      cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
     repo = make_repo(tmp_path, port, replace=('"main.py", "uk_health_check"', '"-c", "pass"'))

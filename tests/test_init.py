@@ -40,9 +40,11 @@ def test_init_ci_github_and_gitlab(trading_repo: Path, cli) -> None:  # type: ig
     gh = (trading_repo / ".github/workflows/evidencebot-verify.yml").read_text()
     # without --install the job fails, saying how to give one (nothing is on PyPI: a
     # `pip install evidencebot` would run whatever first took the name; adversary 44b)
-    step = next(ln for ln in gh.splitlines() if "evidencebot is not installed" in ln)
-    proc = subprocess.run(["sh", "-c", step.split("- run: ", 1)[1]], capture_output=True,
-                          text=True)
+    import yaml
+
+    step = next(s["run"] for s in yaml.safe_load(gh)["jobs"]["verify"]["steps"]
+                if "evidencebot is not installed" in s.get("run", ""))
+    proc = subprocess.run(["sh", "-c", step], capture_output=True, text=True)
     assert proc.returncode == 1 and "init --ci github --force --install CMD" in proc.stderr
     assert yaml_ok(gh) and "pip install evidencebot" not in gh
     assert "note: the CI job fails until it knows how to install evidencebot (it is not on " \
@@ -150,3 +152,17 @@ def test_the_gitlab_job_fetches_the_base_branch_not_a_tag_of_its_name(tmp_path: 
     argv = shlex.split(fetch)
     subprocess.run(argv, cwd=runner, check=True, capture_output=True)
     assert git(runner, "rev-parse", "origin/main") == git(repo, "rev-parse", "main")
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_the_install_command_is_written_as_yaml_reads_it(trading_repo: Path, cli, ci: str) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 15: an --install starting with a quote made a CI file no parser reads, and
+    one holding ": " changed what the GitLab step was."""
+    import yaml
+
+    command = '"pip" install "git+https://h/o/evidencebot@abc": later'
+    assert cli("--repo", trading_repo, "init", "--ci", ci, "--install", command).code == 0
+    job = yaml.safe_load(next((trading_repo / f".{ci}").rglob("*.yml")).read_text())
+    steps = job["jobs"]["verify"]["steps"] if ci == "github" else \
+        [{"run": x} for x in job["evidencebot-verify"]["script"]]
+    assert command in [s.get("run") for s in steps]

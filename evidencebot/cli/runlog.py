@@ -186,8 +186,10 @@ def check_log_file(log_file: Path) -> None:
     import errno
     import os
 
-    at = log_file if log_file.exists() else log_file.absolute().parent  # (click: no folder)
-    if not at.is_dir() and at != log_file:
+    at = log_file if log_file.exists() else log_file.absolute().parent
+    if log_file.is_dir():  # ("": click takes it, and the run cannot open it: newcomer 15)
+        code = errno.EISDIR
+    elif not at.is_dir() and at != log_file:
         code = errno.ENOENT if not at.exists() else errno.ENOTDIR
     elif not os.access(at, os.W_OK | (os.X_OK if at != log_file else 0)):
         code = errno.EACCES

@@ -80,7 +80,7 @@ def parameter_checks(params: Burnin, qualify: Qualify) -> list[CheckResult]:
     else:
         qualifies = CheckResult("parameters", "PASS", f"paper duration {duration} s meets "
                                 f"[qualify] ({floor} s)")
-    room = params.timeout_seconds - duration
+    room = params.timeout_seconds - params.on_paper  # (every run's paper session: newcomer 15)
     if room < TIMEOUT_MARGIN_SECONDS:
         timeout = CheckResult(
             "timeout", "WARN", f"timeout {params.timeout_seconds:g} s leaves {room:g} s beyond "
