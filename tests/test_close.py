@@ -315,8 +315,9 @@ def test_status_says_what_the_remote_lacks(tmp_path: Path, cli) -> None:  # type
     git(repo, "fetch", "-q", "origin")
     unpushed, lines = said()
     assert unpushed == 1 and lines == [f"  origin/{OPS} (as last fetched) holds 1 commit(s) "
-                                       "this branch lacks: `run` and `close` rebuild on "
-                                       "them when they push"]
+                                       "this branch lacks, and it 1 that one lacks: the "
+                                       "next `run` rebuilds this branch's on them when it "
+                                       "pushes"]
 
 
 FAKE_GH = r'''#!{python}

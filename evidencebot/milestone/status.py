@@ -47,10 +47,10 @@ def _unpushed(ctx: Context, at: Any, commits: Sequence[OpsCommit]) -> tuple[int 
         ahead, behind = (int(n) for n in git.out(
             ctx.repo, "rev-list", "--count", "--no-merges", "--left-right",
             f"{at.sha}...{theirs}", "--").split())
-        if behind:
+        if behind:  # (newcomer 15: `close` refuses there; the next run rebuilds)
             return ahead, (f"{ops.remote}/{ops.branch} (as last fetched) holds {behind} "
-                           f"commit(s) this branch lacks: `run` and `close` rebuild on them "
-                           "when they push")
+                           f"commit(s) this branch lacks, and it {ahead} that one lacks: "
+                           "the next `run` rebuilds this branch's on them when it pushes")
     count = len(commits) if ahead is None else ahead
     return count, "" if not count else (
         f"not pushed: {count} ops commit(s) {ops.remote} lacks: `git push {ops.remote} "
