@@ -118,7 +118,10 @@ _IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
 _INLINE = str.maketrans("", "", "*_~`[]")
 # A link or an image, inline or by reference ("[MO-2 closed][c]": round 42): its text (an
 # image's alt) is what a reader has of it; a "](" with no "[" before it is text, as written
-_LINK = re.compile(r"!?\[([^\[\]]*)\](?:\([^)]*\)|\[[^\[\]]*\])")
+_LINK = re.compile(r"!?\[([^\[\]]*)\](?:\(\s*(?:<[^<>\n]*>|[^\s()\[\]]*)"
+                   r"(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)|\[[^\[\]]*\])")
+# ("[text](words with spaces)" is no link, shown as written: adversary 47; no bracket in a
+# destination, so a line of "[](" is read once, not once for each "[")
 # Struck-out text (GFM's ~~…~~ and ~…~) is text a reader takes as not said: what
 # r"(?<!~)(~~?)(?![~\s])(.+?)(?<![~\s])\1(?!~)" (flanking, as GFM) takes out, in one pass
 # (`_unstruck`: the pattern tried every "~" against the rest of its line, quadratic)
@@ -219,9 +222,9 @@ def _unstruck(text: str) -> str:
     """``text`` without its struck-out spans, paired as GitHub (cmark-gfm) pairs them: a
     run of one or two tildes opens when it is left-flanking, closes when right-flanking
     (CommonMark's rules: white space and punctuation on either side), and a closer takes
-    the nearest opener before it on its line, striking only when both are as long
-    (adversary 46: "~1 ms; MO-2 is CLOSED; ~2~ ms" strikes "2" alone on the page, and
-    "x~~"CLOSED"~~x" nothing)."""
+    the nearest opener before it on its line, striking only when both are as long (else
+    both go: adversary 47) (adversary 46: "~1 ms; MO-2 is CLOSED; ~2~ ms" strikes "2"
+    alone on the page, and "x~~"CLOSED"~~x" nothing)."""
     spans: list[tuple[int, int]] = []
     openers: list[tuple[int, int]] = []  # (start, length), the nearest last
     last = 0
@@ -236,8 +239,9 @@ def _unstruck(text: str) -> str:
         after = text[end] if end < len(text) else " "
         if openers and not before.isspace() and (not _punctuation(before) or after.isspace()
                                                  or _punctuation(after)):  # (it closes)
-            if openers[-1][1] == end - start:
-                spans.append((openers.pop()[0], end))
+            opened, length = openers.pop()  # (of another length: both go, nothing struck)
+            if length == end - start:
+                spans.append((opened, end))
             continue
         if not after.isspace() and (not _punctuation(after) or before.isspace()
                                     or _punctuation(before)):  # (it opens)
@@ -256,6 +260,8 @@ def _punctuation(ch: str) -> bool:
     """CommonMark's punctuation: ASCII's, and Unicode's P* categories."""
     if ch.isascii():
         return not ch.isalnum() and ch.isprintable() and not ch.isspace()
+    if ord(ch) in _AS_WRITTEN:  # (a stand-in is the punctuation it stands for: adversary 47)
+        return True
     import unicodedata
 
     return unicodedata.category(ch).startswith("P")

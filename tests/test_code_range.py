@@ -321,6 +321,12 @@ def test_what_the_base_already_said_is_not_the_change_s(trading_repo: Path, cli)
      [("MO-2", 0, 0)]),
     ("~~~\ngateway log: run~1 MO-2 is CLOSED (3/3)~ok\n~~~", [("MO-2", 0, 2)]),
     ("Log:\n\n    run~1 MO-2 is CLOSED (3/3)~ok", [("MO-2", 2, 2)]),
+    # (adversary 47)
+    ("Note ~a~~ MO-2 is CLOSED. x~", [("MO-2", 0, 0)]),
+    ("| MO-2 | ~~OPEN.~~\\* ~a~~ CLOSED \u2705 x~ |", [("MO-2", 0, 0)]),
+    ("[text](words with spaces) MO-2 is CLOSED", [("MO-2", 0, 0)]),
+    ("Intro ~~a\n> b~~ MO-2 is CLOSED", [("MO-2", 1, 1)]),
+    ("```text`\nMO-2 is ~~not~~ CLOSED\n```", [("MO-2", 0, 2)]),
 ])
 def test_what_reads_as_a_closure(text: str, said: list[tuple[str, int, int]]) -> None:
     from evidencebot.guard.prose import closed_claims

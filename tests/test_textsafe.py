@@ -48,6 +48,9 @@ _TEXT = st.text(alphabet=st.sampled_from(list("~~  a\nb<!->x=\"'/\t")), max_size
     # flanking as CommonMark has it: punctuation inside, a letter outside, opens nothing
     ('x~~"CLOSED"~~x here', 'x~~"CLOSED"~~x here'), ("1~(CLOSED, 3/3)~. here", "1~(CLOSED, 3/3)~. here"),
     ("a ~~b\nc~~ d", "a ~~b\nc~~ d"),  # (a span stays on its line)
+    # (adversary 47) a closer meeting a nearer opener of another length: both go
+    ("Note ~a~~ CLOSED. x~", "Note ~a~~ CLOSED. x~"),
+    ("\ue02a ~~x CLOSED ~~y", "\ue02a ~~x CLOSED ~~y"),  # (a stand-in is punctuation)
 ])
 def test_struck_out_text_is_paired_as_github_pairs_it(text: str, struck: str) -> None:
     from evidencebot.textsafe import _unstruck

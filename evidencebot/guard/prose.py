@@ -50,7 +50,7 @@ READ_AS_OPEN = ('"MO-2 is not closed yet", "MO-2 will be closed" and "MO-2 close
 
 _DELIMITER_ROW = re.compile(r"^ {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_BLOCK_START = re.compile(r"^ {0,3}(#{1,6}(\s|$)|[-*+]\s|[0-9]{1,9}[.)]\s)")
+_BLOCK_START = re.compile(r"^ {0,3}(#{1,6}(\s|$)|[-*+]\s|[0-9]{1,9}[.)]\s|>)")  # (">": 47)
 
 
 def _segments(lines: Sequence[str]) -> list[tuple[int, int]]:
@@ -121,6 +121,8 @@ def as_written(lines: Sequence[str]) -> list[str]:
     out, fence, blank = list(lines), "", True
     for k, line in enumerate(lines):
         opened = _FENCE.match(line)
+        if opened and opened[1][0] == "`" and "`" in line[opened.end():]:
+            opened = None  # (a backtick in a backtick fence's info string: no fence, 47)
         if fence:
             out[k] = inert(line)
             if opened and opened[1][0] == fence[0] and len(opened[1]) >= len(fence) \
