@@ -327,6 +327,10 @@ def test_what_the_base_already_said_is_not_the_change_s(trading_repo: Path, cli)
     ("[text](words with spaces) MO-2 is CLOSED", [("MO-2", 0, 0)]),
     ("Intro ~~a\n> b~~ MO-2 is CLOSED", [("MO-2", 1, 1)]),
     ("```text`\nMO-2 is ~~not~~ CLOSED\n```", [("MO-2", 0, 2)]),
+    ("- item\n\n    MO-2 is ~~not~~ CLOSED", [("MO-2", 2, 2)]),  # (a list's paragraph)
+    ("## Log\n    run~1 MO-2 is CLOSED (3/3)~ok", [("MO-2", 0, 1)]),  # (code under a heading)
+    ("- a\n  ```\n  x\n  ```\n\nMO-2 is ~~not~~ CLOSED", [("MO-2", 5, 5)]),  # (fence ends)
+    ("    MO-2 <!-- is CLOSED -->", [("MO-2", 0, 0)]),
 ])
 def test_what_reads_as_a_closure(text: str, said: list[tuple[str, int, int]]) -> None:
     from evidencebot.guard.prose import closed_claims

@@ -108,33 +108,18 @@ def closed_claims(lines: Sequence[str], watched: Collection[str]) -> list[tuple[
                               for m in closed_said(said, watched)})]
 
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-
-
 def as_written(lines: Sequence[str]) -> list[str]:
-    """``lines``, those of a code block (fenced, or indented four spaces after a blank
-    line or another such line) made inert (`textsafe.inert`): a page shows them as
-    written, tildes and all (adversary 46: "run~1 MO-2 is CLOSED~ok" in a code block read
-    as struck out). Lists' indented lines count too, which only shows more."""
+    """``lines``, those of a code block (`md.blocks.code_lines`: fenced or indented, in a
+    list or not, as CommonMark parses them) made inert (`textsafe.inert`): a page shows
+    them as written, tildes and all (adversaries 46, 47: "run~1 MO-2 is CLOSED~ok" in a
+    code block read as struck out; a list's second paragraph read as code)."""
+    if not any("~" in line or "<" in line or "&" in line for line in lines):
+        return list(lines)  # (only tildes, comments and references hide: nothing to keep)
+    from ..md.blocks import code_lines
     from ..textsafe import inert
 
-    out, fence, blank = list(lines), "", True
-    for k, line in enumerate(lines):
-        opened = _FENCE.match(line)
-        if opened and opened[1][0] == "`" and "`" in line[opened.end():]:
-            opened = None  # (a backtick in a backtick fence's info string: no fence, 47)
-        if fence:
-            out[k] = inert(line)
-            if opened and opened[1][0] == fence[0] and len(opened[1]) >= len(fence) \
-                    and not line.strip(" \t").strip(fence[0]):
-                fence = ""
-        elif opened:
-            fence, out[k] = opened[1], inert(line)
-        elif (line.startswith(("    ", "\t")) and line.strip()) and blank:
-            out[k] = inert(line)
-            continue  # (the next indented line continues the block)
-        blank = not line.strip(" \t")
-    return out
+    code = code_lines(lines)
+    return [inert(line) if k in code else line for k, line in enumerate(lines)]
 
 
 def _sentences(text: str) -> list[str]:

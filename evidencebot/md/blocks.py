@@ -103,6 +103,14 @@ def _md() -> "MarkdownIt":
     return MarkdownIt("commonmark").disable(["inline", "text_join"])
 
 
+def code_lines(lines: Sequence[str]) -> frozenset[int]:
+    """The lines (0-based) inside a code block of ``lines``, fenced or indented, at any
+    depth (in a list, a quote), as CommonMark reads them: a page shows them as written."""
+    tokens = _md().parse("\n".join(lines))
+    return frozenset(k for t in tokens if t.type in ("fence", "code_block") and t.map
+                     for k in range(*t.map))
+
+
 _known: "OrderedDict[Doc, tuple[Block, ...]]" = OrderedDict()
 _parsed: dict[bytes, Doc] = {}  # by content, oldest first (`parse`)
 _KEEP_PARSED = 4
