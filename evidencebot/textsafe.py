@@ -139,7 +139,7 @@ def skeleton(text: str) -> str:
     no one sees, Markdown's inline marks (emphasis, code, a link's brackets and target) and
     runs of white space aside; raw HTML as a page shows it (tags and comments gone,
     character references read: "CLOSE&#68;" is CLOSED)."""
-    literal = "\\" in text or "`" in text or "<" in text or not text.isascii()
+    literal = _shown_as_written(text) or not text.isascii()
     if literal:  # (what a page shows as written is no mark: adversary 45, "\~x CLOSED x\~")
         text = _literals(text)
     if "<" in text:
@@ -178,8 +178,14 @@ def skeleton(text: str) -> str:
 _INERT = {c: 0xE000 + c for c in range(0x21, 0x7F) if not chr(c).isalnum()}
 _AS_WRITTEN = {v: k for k, v in _INERT.items()}
 _CODE_OR_ESCAPE = re.compile(r"(<[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*>|<[^\s<>@\\]+@[^\s<>]+>)"
-                             r"|\\([!-/:-@\[-`{-~])|`+")  # (an autolink, an escape, backticks)
+                             r"|\\([!-/:-@\[-`{-~])|`+"  # (an autolink, an escape, backticks)
+                             r"|(?<![\w/(<])((?:https?://|www\.)[^\s<`\\()]*)")  # (bare)
 _TICKS = re.compile("`+")
+
+
+def _shown_as_written(text: str) -> bool:
+    """Whether ``text`` may hold an escape, a code span or a link `_literals` reads."""
+    return "\\" in text or "`" in text or "<" in text or "://" in text or "www." in text
 
 
 def inert(text: str) -> str:
@@ -193,7 +199,7 @@ def _literals(text: str) -> str:
     a mark, an escape or HTML) and an autolink's. A page shows "\\~x CLOSED x\\~", "`a~1`
     CLOSED `b~2`" and "<https://a/~~x> CLOSED <https://b/x~~>" in plain view; read first as
     struck out, they hid the claim (adversaries 45, 46)."""
-    if "\\" not in text and "`" not in text and "<" not in text:
+    if not _shown_as_written(text):
         return text
     import bisect
 
@@ -206,6 +212,11 @@ def _literals(text: str) -> str:
             continue  # (inside a code span already taken)
         if m[1] is not None or m[2] is not None:  # an autolink, shown as written; an escape
             out.append(text[pos:m.start()] + (m[1] or m[2]).translate(_INERT))
+            pos = m.end()
+            continue
+        if m[3] is not None:  # a bare link, GitHub's: its trailing punctuation is no part
+            link = m[3].rstrip("?!.,:*_~")  # of it (adversary 47: "https://x/~ops/" ... "~")
+            out.append(text[pos:m.start()] + link.translate(_INERT) + m[3][len(link):])
             pos = m.end()
             continue
         same = starts.get(len(m[0]), [])

@@ -331,6 +331,8 @@ def test_what_the_base_already_said_is_not_the_change_s(trading_repo: Path, cli)
     ("## Log\n    run~1 MO-2 is CLOSED (3/3)~ok", [("MO-2", 0, 1)]),  # (code under a heading)
     ("- a\n  ```\n  x\n  ```\n\nMO-2 is ~~not~~ CLOSED", [("MO-2", 5, 5)]),  # (fence ends)
     ("    MO-2 <!-- is CLOSED -->", [("MO-2", 0, 0)]),
+    ("see https://h.example/~ops/ MO-2 is CLOSED (3/3) ~x~", [("MO-2", 0, 0)]),  # (bare links)
+    ("www.h.example/~ops MO-2 is CLOSED x~", [("MO-2", 0, 0)]),
 ])
 def test_what_reads_as_a_closure(text: str, said: list[tuple[str, int, int]]) -> None:
     from evidencebot.guard.prose import closed_claims
