@@ -318,6 +318,9 @@ def test_status_says_what_the_remote_lacks(tmp_path: Path, cli) -> None:  # type
                                        "this branch lacks, and it 1 that one lacks: the "
                                        "next `run` rebuilds this branch's on them when it "
                                        "pushes"]
+    git(repo, "update-ref", f"refs/heads/{OPS}", f"origin/{OPS}~1")  # (behind it alone)
+    assert said() == (0, [f"  origin/{OPS} (as last fetched) holds 1 commit(s) this branch "
+                          "lacks: the next `run` records on them when it pushes"])
 
 
 FAKE_GH = r'''#!{python}

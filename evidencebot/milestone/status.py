@@ -48,9 +48,11 @@ def _unpushed(ctx: Context, at: Any, commits: Sequence[OpsCommit]) -> tuple[int 
             ctx.repo, "rev-list", "--count", "--no-merges", "--left-right",
             f"{at.sha}...{theirs}", "--").split())
         if behind:  # (newcomer 15: `close` refuses there; the next run rebuilds)
+            ours = f", and it {ahead} that one lacks" if ahead else ""
+            then = "rebuilds this branch's on them" if ahead else "records on them"
             return ahead, (f"{ops.remote}/{ops.branch} (as last fetched) holds {behind} "
-                           f"commit(s) this branch lacks, and it {ahead} that one lacks: "
-                           "the next `run` rebuilds this branch's on them when it pushes")
+                           f"commit(s) this branch lacks{ours}: the next `run` {then} when "
+                           "it pushes")
     count = len(commits) if ahead is None else ahead
     return count, "" if not count else (
         f"not pushed: {count} ops commit(s) {ops.remote} lacks: `git push {ops.remote} "
