@@ -9,7 +9,7 @@ malformed ops commit becomes an entry with problems, never a crash.
 from collections.abc import Iterator
 from pathlib import Path
 from sys import intern
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .. import git
 from .store import typed_rows
@@ -223,15 +223,25 @@ def _with_times(repo: Path, commits: list[OpsCommit]) -> list[OpsCommit]:
     return commits
 
 
-def _record_times(data: bytes | None) -> tuple[str, str] | None:
+def committed_dict(data: bytes | None) -> dict[str, Any]:
+    """A record's document as a commit holds it, {} when it is none (no file, not JSON,
+    nested deeper than the parser goes, not an object): what git holds is anyone's, and
+    reading it is never a traceback (adversary 44b: a record nested 100,000 levels deep
+    ended status, report and a closure's verify with a RecursionError)."""
     import json
 
     try:
-        doc = json.loads(data or b"")
-        started, finished = doc["started_at"], doc["finished_at"]
-    except (ValueError, KeyError, TypeError, RecursionError):
+        doc = json.loads(data or b"{}")
+    except (ValueError, RecursionError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _record_times(data: bytes | None) -> tuple[str, str] | None:
+    doc = committed_dict(data)
+    if "started_at" not in doc or "finished_at" not in doc:
         return None
-    times = (_utc(started), _utc(finished))
+    times = (_utc(doc["started_at"]), _utc(doc["finished_at"]))
     return (times[0], times[1]) if times[0] and times[1] else None
 
 

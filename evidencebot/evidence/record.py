@@ -53,18 +53,6 @@ def file_bytes(record: Any) -> bytes:
     return (json.dumps(doc, indent=2, ensure_ascii=True) + "\n").encode("utf-8")
 
 
-def committed_dict(data: bytes | None) -> dict[str, Any]:
-    """A record's document as a commit holds it, {} when it is none (no file, not JSON,
-    nested deeper than the parser goes, not an object): what git holds is anyone's, and
-    reading it is never a traceback (adversary 44b: a record nested 100,000 levels deep
-    ended status, report and a closure's verify with a RecursionError)."""
-    try:
-        doc = json.loads(data or b"{}")
-    except (ValueError, RecursionError):
-        return {}
-    return doc if isinstance(doc, dict) else {}
-
-
 def read_file(cls: type[T], data: bytes) -> T:
     """A record from its file's bytes; `Invalid` naming the first problem (bad JSON too)."""
     from .report import strict_loads

@@ -5,13 +5,12 @@ from its trailer; a refused session's failed checks from its trailer."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from .. import git
 from ..textsafe import line
-from .history import OpsCommit
+from .history import OpsCommit, committed_dict
 from .store import Store, shortcut_path
 
 MAX_CHARS = 120
@@ -64,12 +63,7 @@ def _store(repo: Path) -> Store:
 
 
 def _from_record(data: bytes | None) -> tuple[str, ...]:
-    try:
-        doc = json.loads(data or b"")
-    except (ValueError, RecursionError):
-        return ()
-    if not isinstance(doc, dict):
-        return ()
+    doc = committed_dict(data)
     verdict, session = doc.get("verdict"), doc.get("session")
     if isinstance(verdict, dict) and isinstance(verdict.get("reasons"), list):
         return tuple(line(str(r)) for r in verdict["reasons"] if r)

@@ -84,14 +84,14 @@ class Context:
         """The base's committed ops branch when the working tree's config names another that
         is neither here nor at the remote while the base's is (newcomer 14: a typo in [ops]
         branch showed 0/3, and `record` started a second branch beside the evidence)."""
-        mine, theirs = self.cfg.ops.branch, self.base.config.ops.branch
+        mine, theirs = self.cfg.ops.branch, self.rules.ops.branch
         if mine == theirs or self.base.path is None:
             return None
-        remote = self.cfg.ops.remote
 
-        def found(branch: str) -> bool:
-            return any(git.rev_parse(self.repo, ref) for ref in (
-                f"refs/heads/{branch}", *([f"refs/remotes/{remote}/{branch}"] if remote else [])))
+        def found(branch: str) -> bool:  # (here, or at the remote: as `tip` looks)
+            at = ledger.tip(self.repo, branch=branch, base=self.cfg.ops.base,
+                            remote=self.cfg.ops.remote)
+            return at.exists or at.remote
 
         return theirs if not found(mine) and found(theirs) else None
 

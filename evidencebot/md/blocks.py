@@ -105,8 +105,14 @@ def _md() -> "MarkdownIt":
 
 def code_lines(lines: Sequence[str]) -> frozenset[int]:
     """The lines (0-based) inside a code block of ``lines``, fenced or indented, at any
-    depth (in a list, a quote), as CommonMark reads them: a page shows them as written."""
-    tokens = _md().parse("\n".join(lines))
+    depth (in a list, a quote), as CommonMark reads them: a page shows them as written.
+    (A document's text is asked twice, for claims and for look-alikes: parsed once.)"""
+    return _code_lines("\n".join(lines))
+
+
+@lru_cache(maxsize=4)
+def _code_lines(text: str) -> frozenset[int]:
+    tokens = _md().parse(text)
     return frozenset(k for t in tokens if t.type in ("fence", "code_block") and t.map
                      for k in range(*t.map))
 

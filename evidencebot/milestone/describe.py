@@ -88,7 +88,7 @@ def _int(v: Any) -> int:
 def _record(ctx: Context, c: OpsCommit) -> dict[str, Any]:
     """Run ``c``'s record as its commit holds it ({} when unreadable)."""
     path = c.trailers.get("Evidence-Record", "")
-    from ..evidence.record import committed_dict
+    from ..evidence.history import committed_dict
 
     return committed_dict(git.show_bytes(ctx.repo, c.sha, path) if path else None)
 

@@ -14,8 +14,7 @@ from typing import Any, TypeVar
 
 from .. import git
 from ..defaults import CHECKS_DIR
-from ..evidence.history import OpsCommit
-from ..evidence.record import committed_dict
+from ..evidence.history import OpsCommit, committed_dict
 from ..evidence.stamps import git_date, stamp
 from ..evidence.streak import named_runs
 from ..evidence.void import void_reasons

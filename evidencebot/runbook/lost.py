@@ -8,8 +8,7 @@ from datetime import datetime, timedelta
 
 from ..errors import GitError, UsageError
 from ..evidence import streak as streaks
-from ..evidence.history import OpsCommit
-from ..evidence.record import committed_dict
+from ..evidence.history import OpsCommit, committed_dict
 from ..evidence.stamps import parse_stamp, stamp
 from ..ledger.workspace import Context
 

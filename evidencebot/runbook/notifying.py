@@ -64,7 +64,7 @@ def _record(ctx: Context, commit: OpsCommit) -> tuple[str, dict[str, Any]]:
         names = git.out(ctx.repo, "diff-tree", "--no-commit-id", "--name-only", "-r",
                         "--root", commit.sha).splitlines()
         path = next((n for n in names if n.endswith(".json")), "")
-    from ..evidence.record import committed_dict
+    from ..evidence.history import committed_dict
 
     return path, committed_dict(git.show_bytes(ctx.repo, commit.sha, path) if path else None)
 

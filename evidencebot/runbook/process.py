@@ -253,15 +253,22 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _note(pidfile: Path, pid: int, note: Mapping[str, str | int]) -> None:
-    import json
-
     try:
         pidfile.parent.mkdir(parents=True, exist_ok=True)
-        pidfile.write_text(json.dumps({**note, "pid": pid, "since": time.time()}),
-                           encoding="utf-8")
+        _write_note(pidfile, {**note, "pid": pid, "since": time.time()})
     except OSError as e:
         raise UsageError(f"cannot note the burn-in wrapper's pid in {pidfile}: "
                          f"{e.strerror or e}") from None
+
+
+def _write_note(pidfile: Path, note: Mapping[str, Any]) -> None:
+    """The note whole or not at all (a file beside it, then renamed): a run stopped while
+    writing it leaves the old note, never half of one the next run cannot read."""
+    import json
+
+    part = pidfile.with_name(pidfile.name + ".part")
+    part.write_text(json.dumps(note), encoding="utf-8")
+    os.replace(part, pidfile)
 
 
 def add_to_note(pidfile: Path, **more: str) -> None:
@@ -270,8 +277,7 @@ def add_to_note(pidfile: Path, **more: str) -> None:
     import json
 
     try:
-        note = json.loads(pidfile.read_text(encoding="utf-8"))
-        pidfile.write_text(json.dumps({**note, **more}), encoding="utf-8")
+        _write_note(pidfile, {**json.loads(pidfile.read_text(encoding="utf-8")), **more})
     except (OSError, ValueError, TypeError):
         pass
 
