@@ -1069,3 +1069,17 @@ def test_the_runs_that_closed_one_milestone_close_no_other(tmp_path: Path, cli) 
     r = cli("--repo", repo, "--json", "verify")
     assert r.code == 1 and "milestone-runs-reused" in {
         v["rule"] for v in json.loads(r.out)["violations"]}, r.out
+
+
+def test_status_says_the_remote_is_missing(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """A remote that is not there (removed, or misspelt in [ops] remote) was said by `run`
+    and `record` but not by `status`, where whoever takes over looks."""
+    repo, _ = make(tmp_path)
+    record(cli, repo, tmp_path, 0)
+    git(repo, "remote", "rename", "origin", "upstream")
+    r = cli("--repo", repo, "--json", "status")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert doc["unpushed"] is None
+    assert "  not pushed: there is no remote 'origin' yet (git remote add origin <url of the " \
+           "trading repository>, or set [ops] remote to the remote you push to)" in doc["lines"]

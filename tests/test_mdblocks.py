@@ -240,3 +240,21 @@ def test_edits_of_lists_changed_in_place_are_worked_out_again() -> None:
     assert mdblocks.edits(a, b) == ()
     b.append(b"z\n")
     assert mdblocks.edits(a, b) == (("insert", 2, 2, 2, 3),)
+
+
+# Lines a code block may hide among, at any depth: `code_lines` skips markdown-it when no
+# line could be code, and must then say what markdown-it says (nothing).
+CODE_PARTS = ["", " ", "  ", "   ", "    ", "\t", " \t", ">", "> ", ">>", "-", "- ", "* ",
+              "+ ", "1.", "1. ", "10) ", "2)", "```", "~~~", "``", "~~", "`", "\u00a0",
+              "\x0c", "\x0b", "text", "| a |", "#", "<div>", "a  b", "- [ ]", "0.", "."]
+
+
+@settings(max_examples=500, deadline=None)
+@given(lines=st.lists(st.lists(st.sampled_from(CODE_PARTS), max_size=6).map("".join),
+                      max_size=12))
+@example(lines=["- a", "", "      code"])  # a list item's indented code
+@example(lines=["-     code"])  # an item that opens with indented code
+@example(lines=[">     code"])  # a quote's indented code
+@example(lines=["1.  a", "", "        code"])
+def test_code_lines_is_markdown_it_s_reading(lines: list[str]) -> None:
+    assert mdblocks.code_lines(lines) == mdblocks._code_lines("\n".join(lines))

@@ -8,7 +8,7 @@ from typing import Any
 from ..errors import EvidencebotError, UsageError
 from .app import State
 from .notify import merge_request_step, tell
-from .output import close_out, closure_lines, no_remote, streak_met
+from .output import close_out, closure_lines, streak_met
 from .runlog import RunLog
 
 
@@ -25,7 +25,7 @@ def push_failure(ctx: Any, log: RunLog) -> None:
 def push_ops_branch(ctx: Any, log: RunLog) -> None:
     """Push the ops branch to the [ops] remote and say so (without the remote, where to
     add it, as `record` says)."""
-    from ..ledger.push import remote_url
+    from ..ledger.push import no_remote, remote_url
     from ..milestone.publish import push_evidence
 
     ops = ctx.cfg.ops

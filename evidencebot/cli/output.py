@@ -307,16 +307,11 @@ def streak_met(ctx: Any, result: Any) -> str | None:
             "commit and its merge request")
 
 
-def no_remote(remote: str) -> str:
-    return (f"not pushed: there is no remote {remote!r} yet (git remote add {remote} <url of "
-            "the trading repository>, or set [ops] remote to the remote you push to)")
-
-
 def not_pushed(ctx: Any) -> str:
     """What `record` and `void` say after committing: they leave pushing to `run` and
     `close` (which rebuild on the remote's tip after a lost race), or to the operator;
     without the remote, where to add it."""
-    from ..ledger.push import remote_url
+    from ..ledger.push import no_remote, remote_url
 
     ops = ctx.cfg.ops
     if not remote_url(ctx.repo, ops.remote):

@@ -42,6 +42,12 @@ def remote_url(repo: Path, remote: str) -> str | None:
     return out or None
 
 
+def no_remote(remote: str) -> str:
+    """What is said where evidence would be pushed to a remote this repository lacks."""
+    return (f"not pushed: there is no remote {remote!r} yet (git remote add {remote} <url of "
+            "the trading repository>, or set [ops] remote to the remote you push to)")
+
+
 def push_branch(repo: Path, *, remote: str, branch: str,
                 push_options: Sequence[str] = ()) -> PushResult:
     for opt in push_options:

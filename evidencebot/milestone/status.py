@@ -35,10 +35,15 @@ def _unpushed(ctx: Context, at: Any, commits: Sequence[OpsCommit]) -> tuple[int 
     not, and the line that says so: None (and nothing said) with no such remote here or
     nothing to push (newcomer 14: `status` looked the same before and after a failed push,
     and whoever took over read it as pushed)."""
+    from ..ledger.push import no_remote, remote_url
+
     ops = ctx.cfg.ops
     remote = f"refs/remotes/{ops.remote}/"
-    if not at.exists or not ops.remote or not (ctx.base_ref or "").startswith(remote):
+    if not at.exists or not ops.remote:
         return None, ""
+    if not (ctx.base_ref or "").startswith(remote):  # (a misspelt remote was said nowhere)
+        return None, no_remote(ops.remote) if commits and not remote_url(ctx.repo,
+                                                                           ops.remote) else ""
     theirs = git.rev_parse(ctx.repo, remote + ops.branch)
     if theirs == at.sha:
         return 0, ""
