@@ -1042,3 +1042,16 @@ def test_an_untracked_file_in_the_way_in_a_checkout_names_the_fix(trading_repo: 
     assert r.code == 2 and "cannot bring the checkout at" in r.err and \
         "nothing was written" in r.err and "Fix: move the files git names out of" in r.err, r.err
     assert git(trading_repo, "rev-parse", OPS) == tip and in_the_way.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize(("ratio", "written"), [(0.00005, "0.00005"), (-0.0, "0.0"),
+                                                 (0.000001, "0.000001")])
+def test_a_tiny_ratio_is_recorded_as_the_decimal_it_is(trading_repo: Path, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                       cli, ratio: float, written: str) -> None:
+    """Adversary 48: a ratio under 1e-4 was written "5e-05" (-0.0 as "-0.0"), which the
+    trailer's form refuses: a real session's report could not be recorded, and under
+    `run` it became a code failure blaming the wrapper."""
+    r = cli("--repo", trading_repo, "record", rep(tmp_path, ratio=ratio))
+    assert r.code == 0, r.err
+    assert trailers(trading_repo)["Burnin-Symbol-Data-Availability-Ratio"] == written
+    assert "non-qualifying" in r.out and cli("--repo", trading_repo, "verify").code == 0

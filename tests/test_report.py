@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evidencebot.config import Qualify, ReportFields
 from evidencebot.errors import UsageError
@@ -179,3 +182,13 @@ def test_a_run_id_with_a_suffix_of_its_own_is_no_milestone(run_id: str) -> None:
     doc = report(finished=NOW)
     doc["run_id"] = run_id
     assert metrics_from(doc, ReportFields(), source="r.json").run_id == run_id
+
+
+@given(st.floats(min_value=-0.0, max_value=1.0))
+def test_a_ratio_is_written_in_the_trailer_s_form_and_reads_back(x: float) -> None:
+    from evidencebot.evidence.trailers import FORMS
+    from evidencebot.evidence.verdict import fmt_ratio
+
+    said = fmt_ratio(x)
+    assert re.fullmatch(FORMS["Burnin-Symbol-Data-Availability-Ratio"], said), said
+    assert float(said) == round(x, 6)

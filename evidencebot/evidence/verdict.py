@@ -83,8 +83,10 @@ def _below(what: str, x: float, least: float) -> str:
 
 
 def fmt_ratio(x: float) -> str:
-    """A ratio as the shortest faithful decimal: 0.857, 0.8, 1.0."""
-    return repr(round(float(x), 6))
+    """A ratio as the shortest faithful decimal to six places: 0.857, 0.8, 1.0, 0.00005
+    (never in exponent form, "5e-05", nor as "-0.0": the trailer's form, adversary 48)."""
+    r = round(float(x), 6) + 0.0  # (-0.0 + 0.0 is 0.0)
+    return repr(r) if r == 0 or r >= 1e-4 else f"{r:.6f}".rstrip("0")
 
 
 def outcome_note(v: Verdict) -> str:
