@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -122,3 +123,10 @@ def shortcut_write(path: Path, key: str, value: Any) -> None:
     from evidencebot.evidence.store import Store
 
     Store(path, key).save(value)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (a fixed one, 1 say, may be some process's)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from conftest import free_port
 
 from evidencebot.ibkr.codes import FIX_502, classify_failure, parse_codes
 from evidencebot.ibkr.probe import probe_gateway
@@ -22,12 +23,6 @@ TIMEOUT = 5.0
 def probe(port: int, ids: list[int] = [17, 18, 19], **kw: object):  # type: ignore[no-untyped-def]  # noqa: B006
     return probe_gateway(host="127.0.0.1", port=port, client_ids=ids, connect_timeout=TIMEOUT,
                          readonly_wait=kw.pop("readonly_wait", 0.3), **kw)  # type: ignore[arg-type]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_clean_connect() -> None:

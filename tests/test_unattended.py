@@ -16,7 +16,7 @@ from datetime import time
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import free_port, git
 
 from evidencebot.evidence.report import parse_instant
 from evidencebot.runbook.schedule import TASK_NS, Job
@@ -272,7 +272,7 @@ def test_the_cron_line_on_a_bank_holiday_leaves_a_timestamped_refusal_in_the_log
     health = [sys.executable, "main.py", "uk_health_check", "--profile", "uk_paper",
               "--strict-health"]
     repo = repo_with(tmp_path, f"[health]\ncommand = {json.dumps(health)}\n\n"
-                     "[ibkr]\nport = 1\nconnect_timeout_seconds = 1\n")
+                     f"[ibkr]\nport = {free_port()}\nconnect_timeout_seconds = 1\n")
     log = tmp_path / "run.log"
     r = cli("--repo", repo, "schedule", "--format", "cron", "--log-file", log)
     line = r.out.splitlines()[-1]
