@@ -1371,3 +1371,29 @@ def test_a_merge_of_the_base_into_the_ops_branch_goes_past_the_hooks_to_verify(
     r = cli("--repo", recorded, "--json", "verify", "--range", f"main..{OPS}")
     rules = [v["rule"] for v in json.loads(r.out)["violations"]]
     assert (r.code, rules) == ((1, ["merge-with-changes"]) if edited else (0, [])), r.out
+
+
+@pytest.mark.parametrize("now", [4, 2])
+def test_runs_recorded_before_a_reviewed_change_of_consecutive_stay_as_recorded(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str, now: int) -> None:  # type: ignore[no-untyped-def]
+    """Adversary 48: [milestone.MO-2] consecutive changed on main through review made
+    verify refuse every run already on the ops branch (8 findings for 2 runs, worded as
+    tampering: their "1/3" and "2/3" were what `record` wrote then). A run's streak says
+    what it needed when recorded; one no base ever had is still refused."""
+    for hours in (5, 4):
+        doc = report(finished=NOW - timedelta(hours=hours), filled=2)
+        path = write_report(tmp_path / f"r{hours}.json", doc)
+        assert cli("--repo", trading_repo, "record", path).code == 0
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + f"\n[milestone.MO-2]\nconsecutive = "
+                   f"{now}\n", encoding="utf-8")
+    git(trading_repo, "commit", "-qam", f"{now} runs close MO-2 now")
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 0, r.out
+    status = cli("--repo", trading_repo, "status")
+    assert f"MO-2: 2/{now}" in status.out, status.out
+    # (a streak of a rule the base never had is what it was: forged)
+    git(trading_repo, "switch", "-q", OPS)
+    amend_message(trading_repo, "Burnin-Streak: 2/3", "Burnin-Streak: 2/5")
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1 and "(trailer-mismatch)" in r.out, r.out

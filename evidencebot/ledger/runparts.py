@@ -136,7 +136,7 @@ def parent_document(ctx: Context, c: OpsCommit, changes: Sequence[Change],
 
 def documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
                backlog: bytes | None, changes: Sequence[Change], streak: int,
-               runs: streaks.Runs, add: Add) -> bool:
+               runs: streaks.Runs, add: Add, *, needed: int) -> bool:
     """A run commit's documents are what `record` writes for its record on its parent's
     (`render.render_documents`): the tracker with its row and streak line, the session
     log with its entry, nothing else; its subject is `record`'s. A row giving another
@@ -160,7 +160,7 @@ def documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
     try:
         rendered = render_documents(
             record, cfg=ctx.cfg, backlog=backlog, session_log=old_log, path=path,
-            streak=streak, milestone=ctx.milestone, consecutive=ctx.consecutive,
+            streak=streak, milestone=ctx.milestone, consecutive=needed,
             checks_default=HAND_RECORDED, closed=ctx.milestone in runs.closed)
     except MarkdownEditError as e:
         return nowhere(str(e))
@@ -184,13 +184,13 @@ def documents(ctx: Context, c: OpsCommit, record: EvidenceRecord, path: str,
 
 
 def trailers(ctx: Context, c: OpsCommit, record: EvidenceRecord, data: bytes, streak: int,
-              hand_row: bool, add: Add) -> None:
+              hand_row: bool, add: Add, *, needed: int) -> None:
     """Run commit ``c``'s trailers are `record`'s for its record (at ``data``'s bytes) and
-    the streak re-derived for it."""
+    the streak re-derived for it, of the ``needed`` runs it was recorded under."""
     t = c.trailers
     expected = dict(run_trailers(
         record, path=t.get("Evidence-Record", ""), data=data, streak=streak,
-        consecutive=ctx.consecutive, config_sha=t.get("Config-Sha256", ""),
+        consecutive=needed, config_sha=t.get("Config-Sha256", ""),
         version=t.get("Evidencebot-Version", ""), hand_row=hand_row))
     for key in sorted(set(expected) | {k for k in t if k.startswith(COMPARED)}):
         if t.get(key) != expected.get(key):
