@@ -121,3 +121,46 @@ def test_a_report_of_a_session_still_to_come_does_not_qualify(
         f"the report's session finished at {record['finished_at']}, after `run` recorded it "
         f"at {record['recorded_at']}: a report of another session"]
     assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0
+
+
+STRETCHED_WRAPPER = """\
+import json, sys
+from datetime import datetime, timedelta, timezone
+sys.path.insert(0, sys.argv[2])
+from evidencebot.sim.trading_repo import report
+now = datetime.now(timezone.utc).replace(microsecond=0)
+doc = report(finished=now + timedelta(seconds=55), duration=165)
+doc["started_at_utc"] = (now - timedelta(seconds=55)).strftime("%Y-%m-%dT%H:%M:%SZ")
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    json.dump(doc, f)
+"""
+
+
+def test_the_allowances_of_a_run_s_times_do_not_add_up(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Adversary 48: a report may start a minute before `run` started the wrapper, finish
+    a minute after `run` recorded it, and span a minute less than it claims: a wrapper
+    that worked a second claimed three minutes of paper trading and qualified. It claims
+    no more than `run` ran it for, a minute aside."""
+    import sys
+
+    import evidencebot
+
+    script = tmp_path / "wrapper.py"
+    script.write_text(STRETCHED_WRAPPER)
+    src = str(Path(evidencebot.__file__).parent.parent)
+    repo = write_repo(tmp_path / "bot", pinned_clock=False, extra={
+        "evidencebot.toml": "[burnin]\n"
+        f"command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
+        f'"latest.json", {json.dumps(src)}]\n'
+        'report = "latest.json"\n[qualify]\nmin_paper_duration_seconds = 160\n'
+        '[window]\ndays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]\n'
+        'start = "00:00"\nend = "00:00"\nholidays = ""\n',
+        ".gitignore": "latest.json\n"})
+    r = cli("--repo", repo, "run", "--skip-checks", "--no-push")
+    assert r.code == 0, r.err
+    record = record_of(repo)
+    reasons = record["verdict"]["reasons"]
+    assert record["outcome"] == "non-qualifying" and len(reasons) == 1, reasons
+    assert reasons[0].startswith("the report claims 165 s of paper trading, but `run` ran "
+                                 "the session for "), reasons
+    assert cli("--repo", repo, "verify", "--range", f"main..{OPS}").code == 0

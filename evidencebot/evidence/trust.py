@@ -12,7 +12,9 @@ says (its times, its code, its IBKR messages) and the base branch's config; `rec
 - Its own session: a run `run` made started no earlier than `run` started it and
   finished no later than `run` recorded it (a minute allowed: one machine's clock): a
   wrapper that hands back a report of a half hour already gone, or still to come, ran
-  no session (on a real clock; a pinned one is the operator's word).
+  no session (on a real clock; a pinned one is the operator's word); nor does it claim
+  more paper trading than the time between the two, that minute aside (adversary 48: the
+  three allowances added up to three minutes).
 """
 
 from __future__ import annotations
@@ -93,4 +95,9 @@ def run_reasons(f: RunFacts, *, window: Window, qualify: Qualify, base: str) -> 
         reasons.append(f"the report's session finished at {f.finished:%Y-%m-%dT%H:%M:%SZ}, "
                        f"after `run` recorded it at {f.recorded:%Y-%m-%dT%H:%M:%SZ}: a report "
                        "of another session")
+    ran = int((f.recorded - f.began).total_seconds()) if f.began and f.recorded else None
+    if ran is not None and f.claimed_seconds is not None and \
+            f.claimed_seconds > ran + ONE_CLOCK_SECONDS:  # (the slacks above add up: 180 s)
+        reasons.append(f"the report claims {f.claimed_seconds} s of paper trading, but `run` "
+                       f"ran the session for {ran} s")
     return reasons
