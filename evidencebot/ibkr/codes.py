@@ -106,6 +106,38 @@ def connectivity(*sources: Iterable[int], benign: Collection[int] = ()) -> Conne
     return Connectivity(**total)
 
 
+def _text(line: bytes) -> str:
+    """A line of a log as text enough to match: UTF-16's NULs dropped (PowerShell 5.1)."""
+    return line.replace(b"\x00", b"").decode("utf-8", "replace")
+
+
+def telling(line: bytes) -> bool:
+    """Whether a line of a wrapper's output is one its evidence is read from: one with an
+    IBKR code (`code_occurrences`) or a crash report's first line (`crashed_in`,
+    `before_crash`). `run` keeps every such line of a log it must cut (`Capture`)."""
+    text = _text(line)
+    return (any(p.search(text) for p in _CODE_PATTERNS) or _TRACEBACK in text
+            or _SCRIPT_ERROR.search(text) is not None or crash_frame(line))
+
+
+def crash_frame(line: bytes) -> bool:
+    """Whether a line is a PowerShell error record's frame (`before_crash`)."""
+    return _SCRIPT_FRAME.search(_text(line)) is not None
+
+
+_UNTOLD = re.compile(r"^\[evidencebot: \d+ bytes of the wrapper's output left out here[^\n]*; "
+                     r"(\d+) line\(s\) with an IBKR code or a crash report left out too\]$",
+                     re.MULTILINE)
+
+
+def untold(log_text: str) -> int:
+    """How many lines with an IBKR code or a crash report a run's log says it left out
+    (`Capture`: past the room it keeps for them). Each counts as a disconnection (the
+    worst it could be), and none lets a failure pass for a lost connection: the log
+    cannot show what they said."""
+    return sum(int(m.group(1)) for m in _UNTOLD.finditer(log_text))
+
+
 def _unrestored(log_text: str) -> list[int]:
     """The codes of a log after its last restoration (1101, 1102): a loss before one was
     over when the run went on."""
@@ -180,7 +212,7 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
         return Classification("failed-infra", f"could not connect (error 502): {FIX_502}",
                               codes, retry_connect=True)
     lost = sorted(set(_unrestored(before_crash(log_text))) & CONNECTIVITY - set(benign))
-    if lost:
+    if lost and not untold(log_text):
         return Classification("failed-infra",
                               f"connectivity lost (error {', '.join(map(str, lost))})", codes)
     if crashed:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..evidence.report import pointer
+from ..frozen import replace
 from ..redact import redact
 from ..textsafe import clean
 from .workspace import Context
@@ -22,11 +23,13 @@ def run_connectivity(ctx: Context, log: bytes | None, messages: Any = None
     run commit holds."""
     if log is None and not isinstance(messages, list):
         return None
-    from ..ibkr.codes import code_occurrences, connectivity, message_codes
+    from ..ibkr.codes import code_occurrences, connectivity, message_codes, untold
 
-    from_log = code_occurrences(log_text(log)) if log is not None else []
-    return connectivity(from_log, message_codes(messages),
+    text = log_text(log) if log is not None else ""
+    conn = connectivity(code_occurrences(text), message_codes(messages),
                         benign=ctx.rules.ibkr.benign_codes)
+    lost = untold(text)  # (lines with a code the log could not keep: the worst they could be)
+    return replace(conn, disconnects=conn.disconnects + lost) if lost else conn
 
 
 def report_messages(ctx: Context, report: Any) -> Any:

@@ -6,16 +6,15 @@ import os
 import subprocess
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..config import Burnin
-from ..defaults import MAX_LOG_BYTES
 from ..errors import UsageError
 from ..frozen import frozen
 from ..redact import redact
+from .capture import Capture
 
 PLACEHOLDERS = (
     "runs", "paper_duration_seconds", "min_filled_orders",
@@ -153,51 +152,6 @@ def run_command(
 
 
 _LINE_BYTES = 64 * 1024  # (a line without an end is read in pieces: never a 40 MB one)
-
-
-_MARKER_ROOM = 160  # bytes kept for the line saying what was left out
-
-
-class Capture:
-    """The wrapper's output as a run keeps it: all of it up to ``limit`` bytes (the one
-    limit of a log, `record --log`'s too); past that its first and last halves, with a
-    line between them saying how much was left out (the end, which says how the session
-    ended, is always kept). Memory stays within the limit however much is written."""
-
-    def __init__(self, limit: int | None = None) -> None:
-        limit = MAX_LOG_BYTES if limit is None else limit
-        # (the line between the halves fits in the limit too: `record --log` reads as much)
-        self.half = (limit - _MARKER_ROOM) // 2 if limit > 2 * _MARKER_ROOM else limit // 2
-        self.head = bytearray()
-        self.tail: deque[bytes] = deque()
-        self.tail_size = self.dropped = 0
-
-    def append(self, data: bytes) -> None:
-        room = self.half - len(self.head)
-        if room > 0:
-            self.head += data[:room]
-            data = data[room:]
-        if not data:
-            return
-        self.tail.append(data)
-        self.tail_size += len(data)
-        while self.tail_size > self.half:
-            excess = self.tail_size - self.half
-            first = self.tail[0]
-            cut = min(len(first), excess)
-            if cut == len(first):
-                self.tail.popleft()
-            else:
-                self.tail[0] = first[cut:]
-            self.tail_size -= cut
-            self.dropped += cut
-
-    def value(self) -> bytes:
-        if not self.dropped:
-            return bytes(self.head) + b"".join(self.tail)
-        said = (f"\n[evidencebot: {self.dropped} bytes of the wrapper's output left out here; "
-                f"a run's log keeps its first and last {self.half} bytes]\n").encode()
-        return bytes(self.head) + said + b"".join(self.tail)
 
 
 def _wait(proc: subprocess.Popen[bytes], argv: Sequence[str], start: float, timeout: float,

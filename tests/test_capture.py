@@ -1,0 +1,78 @@
+"""`run`'s kept log of a wrapper's output (`runbook.capture.Capture`): whole up to the one
+limit of a log; past it the first and last lines, and between them every line the
+evidence is read from (adversary 48: a restoration, a disconnection, a crash report left
+out with a middle changed what `run` and `verify` read of the session)."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from evidencebot.ibkr.codes import classify_failure, code_occurrences, untold
+from evidencebot.runbook.capture import Capture
+
+MARKER = re.compile(rb"\n\[evidencebot: (\d+) bytes of the wrapper's output left out here[^\n]*"
+                    rb"\]\n")
+
+
+def kept(lines: list[bytes], limit: int) -> tuple[Capture, bytes]:
+    capture = Capture(limit)
+    for line in lines:
+        capture.append(line)
+    return capture, capture.value()
+
+
+CHATTER = st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"") + b"\n"),
+                   max_size=40)
+
+
+@settings(max_examples=300)
+@given(CHATTER, st.integers(min_value=2, max_value=800))
+def test_a_capture_keeps_all_or_its_first_and_last_lines(lines: list[bytes], limit: int) -> None:
+    capture, value = kept(lines, limit)
+    whole = b"".join(lines)
+    room = 2 * capture.half
+    if len(whole) <= room:
+        assert value == whole
+        return
+    found = MARKER.search(value)
+    assert found is not None
+    head, tail = value[:found.start()], value[found.end():]
+    assert len(head) + len(tail) <= room  # (and the line between)
+    assert whole.startswith(head) and whole.endswith(tail)
+    assert int(found.group(1)) == len(whole) - len(head) - len(tail)
+    assert head == b"" or head.endswith(b"\n")  # (whole lines: a code is never cut)
+    assert tail  # (the end, which says how the session ended)
+    assert whole[:len(whole) - len(tail)].endswith(b"\n") or len(tail) < len(lines[-1])
+
+
+TOLD = [b"Error 1100, reqId -1: Connectivity between IB and TWS has been lost.\n",
+        b"Error 1102, reqId -1: Connectivity restored, data maintained.\n",
+        b"Error 2104, reqId -1: Market data farm connection is OK:usfarm\n",
+        b"Traceback (most recent call last):\n", b'  File "x.py", line 3, in <module>\n',
+        b"Exception: position reconciliation failed\n", b"Line |\n", b"chatter chatter\n",
+        b"ValueError: boom\n", b"farm chatter " * 3 + b"\n", b"At C:\\w.ps1:3 char:5\n"]
+
+
+def readings(log: bytes) -> tuple[object, ...]:
+    text = log.decode()
+    cls = classify_failure(exit_code=1, log_text=text, gateway_alive=True)
+    return code_occurrences(text), cls.outcome, cls.reason, cls.crashed
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(TOLD), max_size=60), st.integers(min_value=300, max_value=3000))
+@example([TOLD[0]] + [TOLD[7]] * 40 + [TOLD[1]] + [TOLD[7]] * 40 + [TOLD[5]], 700)  # (01)
+@example([TOLD[0]] + [TOLD[7]] * 60 + [TOLD[1], TOLD[5], TOLD[6]] + [TOLD[7]] * 60, 1500)
+def test_a_cut_log_reads_as_the_whole_one(lines: list[bytes], limit: int) -> None:
+    """The codes, the failure and its reason read from the kept log are the whole log's;
+    where the lines that tell could not all be kept, the log says how many were left out,
+    and no failure passes for a lost connection."""
+    capture, value = kept(lines, limit)
+    if capture.untold == 0:
+        assert readings(value) == readings(b"".join(lines))
+    else:
+        assert untold(value.decode()) == capture.untold
+        assert readings(value)[1] != "failed-infra"
