@@ -18,6 +18,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if argv is None:  # the executable, not a caller's process
         gc.set_threshold(*GC_THRESHOLD)
+        _closed_streams()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args[:1] == ["hook"]:
@@ -39,6 +40,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             # command. Frozen objects are left to reference counting; whatever needs
             # closing (files, git processes, the lock) was closed by the command itself.
             gc.freeze()
+
+
+def _closed_streams() -> None:
+    """A standard stream a launcher closed (`cmd >&-`, a daemon) is Python's None: what
+    would go there goes nowhere, as to a terminal nobody reads (newcomer 16: `status`,
+    `history` and `run` stopped on a traceback; `run` before its session)."""
+    import os
+
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
 
 
 def _stops_interrupt() -> None:

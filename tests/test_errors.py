@@ -227,3 +227,21 @@ def test_a_reader_gone_from_the_pipe_is_no_policy_violation(args: list[str]) -> 
     proc.stdout.close()  # (the reader gone before a byte is read)
     err = proc.stderr.read()
     assert (proc.wait(), err) == (141, b"")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="closes a descriptor before exec")
+@pytest.mark.parametrize("args", [["status"], ["history"], ["--json", "history"], ["next"]])
+def test_a_closed_stdout_is_written_to_nowhere(trading_repo: Path, cli, pinned_now: str,  # type: ignore[no-untyped-def]
+                                               args: list[str]) -> None:
+    """Newcomer 16: a launcher that closes fd 1 (`evidencebot status >&-`) got a traceback
+    (sys.stdout is None); `run` stopped so before its session. What would be printed goes
+    nowhere, and the command does what it does."""
+    import os
+
+    from conftest import record_run
+
+    record_run(cli, trading_repo, 9)
+    proc = subprocess.run([sys.executable, "-m", "evidencebot", "--repo", str(trading_repo),
+                           *args], stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1),
+                          env={k: v for k, v in os.environ.items() if k != "COLUMNS"})
+    assert (proc.returncode, proc.stderr) == (0, b"")
