@@ -57,13 +57,17 @@ def push_branch(repo: Path, *, remote: str, branch: str,
     for opt in push_options:
         args += ["-o", opt]
     args += [remote, f"refs/heads/{branch}:refs/heads/{branch}"]
+    said = b""
     for attempt in range(3):
         try:
             # Never wait at a credentials prompt: an unattended run would hang there.
-            out = git.run(repo, *args, ok=(0, 1),
-                          env={"GIT_TERMINAL_PROMPT": "0"}).decode("utf-8", "replace")
+            out = git.run(repo, *args, env={"GIT_TERMINAL_PROMPT": "0"}).decode(
+                "utf-8", "replace")
             break
         except git.GitError as e:
+            if e.returncode == 1:  # (refused: the porcelain says which ref, stderr why)
+                out, said = e.stdout.decode("utf-8", "replace"), e.stderr
+                break
             # A remote that hangs up mid-push kills git with SIGPIPE: that is worth
             # another try; a refusal or a bad remote is not.
             if e.returncode >= 0 or attempt == 2:
@@ -72,12 +76,23 @@ def push_branch(repo: Path, *, remote: str, branch: str,
         if line.startswith("!"):
             if "non-fast-forward" in line or "fetch first" in line:
                 return PushResult("rejected-non-fast-forward", line)
-            raise UsageError(f"git push to {remote} was refused: {line.strip()}")
+            raise UsageError(f"git push to {remote} was refused: {line.strip()}"
+                             + _remote_said(said))
         if line.startswith("="):
             return PushResult("up-to-date", line)
         if line[:1] in (" ", "*", "+"):
             return PushResult("pushed", line)
     raise UsageError(f"git push to {remote}: unexpected answer {out.strip()[:200]!r}")
+
+
+def _remote_said(stderr: bytes) -> str:
+    """What the remote said of a refusal (its "remote:" lines: a protected branch, a
+    permission; newcomer 16: only "pre-receive hook declined" was shown), on one line."""
+    from ..textsafe import line
+
+    lines = [x[len("remote:"):].strip() for x in stderr.decode("utf-8", "replace").splitlines()
+             if x.startswith("remote:") and x[len("remote:"):].strip()]
+    return f"; the remote said: {line(' / '.join(lines))[:300]}" if lines else ""
 
 
 def fetch_branch(repo: Path, *, remote: str, branch: str) -> str | None:
