@@ -178,6 +178,10 @@ def test_operator_tree_index_and_branch_are_untouched(trading_repo: Path, tmp_pa
     assert git(trading_repo, "rev-parse", OPS) != git(trading_repo, "rev-parse", "main")
 
 
+def record_once(cli, repo: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert cli("--repo", repo, "record", rep(tmp_path, "other.json", hours_ago=1)).code == 0
+
+
 def test_same_run_twice_adds_nothing_and_different_content_is_refused(
         trading_repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
     report_path = rep(tmp_path)
@@ -186,6 +190,12 @@ def test_same_run_twice_adds_nothing_and_different_content_is_refused(
     again = cli("--repo", trading_repo, "record", report_path)
     assert again.code == 0 and "already recorded" in again.out
     assert git(trading_repo, "rev-parse", OPS) == tip
+    # (--json names the commit that holds it, as `void` does: newcomer 16 read null)
+    record_once(cli, trading_repo, tmp_path)  # (another run on top)
+    said = json.loads(cli("--repo", trading_repo, "--json", "record", report_path).out)
+    assert (said["status"], said["commit"], said["run"]["commit"]) == (
+        "unchanged", tip.strip(), tip.strip())
+    tip = git(trading_repo, "rev-parse", OPS)
     doc = json.loads(report_path.read_text())
     doc["orders"]["filled"] = 5
     write_report(report_path, doc)

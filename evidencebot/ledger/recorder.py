@@ -212,8 +212,11 @@ def commit_run(ctx: Context, record: EvidenceRecord, *, log: bytes | None,
     if sha is None:
         streak = ctx.streak().count
         old = _recorded(ctx, path)
+        # (the commit that holds it, as `void` names its own: newcomer 16 read null)
+        holder = git.out(ctx.repo, "log", "-1", "--format=%H", "--diff-filter=A",
+                         ctx.tip().sha, "--", path).strip() or None
         return RecordResult("unchanged", record.run_id, old.outcome.value if old else "", path,
-                            streak, ctx.consecutive, None, verdict_, record=old)
+                            streak, ctx.consecutive, holder, verdict_, record=old)
     notes: tuple[str, ...] = () if not made[0].hand_row else (
         f"run {record.run_id} already has a hand-written tracker row; no second row added",)
     if made[0].closure is not None:
