@@ -41,8 +41,11 @@ def valid(cli: Any, command: str, args: list[str | Path], *,  # type: ignore[no-
     doc = json.loads(lines[0])
     assert isinstance(doc, dict) and doc["schema"] == f"evidencebot.{command}/1"
     jsonschema.validate(doc, schema_of(cli, command))
-    if code:
+    if code:  # (and one line on stderr, as every error is: newcomer 16, `check`'s was not)
         assert doc.get("error", {}).get("exit_code") == code
+        said = [x for x in r.err.splitlines() if x.startswith("evidencebot: error: ")]
+        assert command == "hook" or said == [f"evidencebot: error: {doc['error']['message']}"], \
+            r.err  # (the hook's is its report of each problem, as a pre-commit hook's is)
     return doc
 
 

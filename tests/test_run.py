@@ -232,6 +232,31 @@ def test_a_push_that_fails_after_a_run_says_the_session_is_recorded(repo: Path, 
                "ops/evidence").strip() == "qualifying"
 
 
+def test_a_push_the_remote_refuses_after_a_run_says_why_and_what_was_recorded(  # type: ignore[no-untyped-def]
+        repo: Path, tmp_path: Path, cli) -> None:
+    """Newcomer 16: a protected branch refused the push of a recorded session; --json held
+    the error alone (no run, no commit: a script read exit 2 as "nothing written"), and
+    the remote's reason was not shown."""
+    from evidencebot.sim.demo import make_remote
+
+    remote = make_remote(tmp_path)
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "origin", "main")
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'GL-HOOK-ERR: You are not allowed to push code to "
+                    "protected branches on this project.' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    r = cli("--repo", repo, "--json", "run", "--skip-checks")
+    doc = json.loads(r.out)
+    tip = git(repo, "rev-parse", "ops/evidence").strip()
+    assert r.code == 2 and doc["error"]["exit_code"] == 2, r.out
+    assert (doc["status"], doc["commit"], doc["added"]) == ("recorded", tip, True)
+    assert doc["run"]["outcome"] == "qualifying" and doc["streak"]["count"] == 1
+    assert "(pre-receive hook declined); the remote said: GL-HOOK-ERR: You are not allowed " \
+        "to push code to protected branches on this project. (the session is recorded in " \
+        f"{tip[:12]} on this machine, not pushed)" in doc["error"]["message"]
+
+
 @pytest.mark.parametrize("code", [1, 2])
 def test_a_fresh_report_is_the_run_whatever_the_exit_code(repo: Path, cli, code: int) -> None:  # type: ignore[no-untyped-def]
     """A wrapper that wrote its report and exited non-zero ran its session: the report is

@@ -113,6 +113,18 @@ def test_quiet_keeps_the_last_line_and_the_log_file_keeps_everything(repo: Path,
     assert kept[-1] == only
 
 
+def test_a_json_run_s_log_file_says_what_it_recorded(repo: Path, tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 16: under --json (whose one object owns stdout) the log file kept every
+    line but the one saying what was recorded."""
+    log_file = tmp_path / "run.log"
+    r = cli("--repo", repo, "--json", "run", "--log-file", log_file, "--no-push")
+    assert r.code == 0, r.err
+    (doc,) = [json.loads(x) for x in r.out.splitlines()]
+    kept = log_file.read_text(encoding="utf-8").splitlines()
+    assert STAMP.match(kept[-1]) and kept[-1][21:].startswith(
+        f"recorded run {doc['run']['run_id']}: qualifying (commit {doc['commit'][:12]}"), kept
+
+
 def test_a_failed_run_logs_its_error_and_json_owns_stdout(repo: Path, tmp_path: Path, cli,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(SCENARIO_ENV, "market-data")
@@ -129,8 +141,15 @@ def test_a_failed_run_logs_its_error_and_json_owns_stdout(repo: Path, tmp_path: 
     # the retry it schedules, in --json's one form of a time (newcomer 14: history gave
     # the trailer's minute, next its seconds)
     entry = json.loads(cli("--repo", repo, "--json", "history").out)["entries"][0]
-    pending = json.loads(cli("--repo", repo, "--json", "next").out)["pending_retry"]
+    nxt = json.loads(cli("--repo", repo, "--json", "next").out)
+    pending = nxt["pending_retry"]
     assert entry["retry_after"] == pending and re.fullmatch(r"\S+T\d\d:\d\d:\d\dZ", pending)
+    # (and in run's object, and next's whether it is due and for which run: newcomer 16)
+    assert doc["retry_after"] == pending
+    assert (nxt["pending_retry_due"], nxt["pending_retry_run_id"],
+            nxt["pending_retry_commit"]) == (False, doc["run"]["run_id"], doc["commit"])
+    later = json.loads(cli("--repo", repo, "--json", "next", "--now", pending).out)
+    assert later["pending_retry_due"] is True
 
 
 def test_an_unwritable_log_file_is_a_usage_error_before_anything_runs(repo: Path, tmp_path: Path,

@@ -63,8 +63,10 @@ def test_next_start(tmp_path: Path, cli, now: str, start: str, why: list[str]) -
     r = cli("--repo", repo, "--json", "next", "--now", now)
     assert r.code == 0, r.err
     doc = json.loads(r.out)
-    assert set(doc) == {"schema", "next_start", "reason", "pending_retry"}
+    assert set(doc) == {"schema", "next_start", "reason", "pending_retry", "pending_retry_due",
+                        "pending_retry_run_id", "pending_retry_commit"}
     assert doc["next_start"] == start and doc["pending_retry"] is None
+    assert doc["pending_retry_due"] is doc["pending_retry_run_id"] is None
     for part in why:
         assert part in doc["reason"], doc["reason"]
 

@@ -189,6 +189,7 @@ class RunOut(Out):
     notes: list[str]
     closure: CloseOut | None
     error: ErrorInfo | None = None
+    retry_after: str | None = None  # a market-data failure's retry (newcomer 16)
 
 
 class Milestone(Out):
@@ -248,6 +249,10 @@ class NextOut(Out):
     next_start: str
     reason: str
     pending_retry: str | None
+    # (newcomer 16: the text said whether it is due and for which run; --json did not)
+    pending_retry_due: bool | None = None
+    pending_retry_run_id: str | None = None
+    pending_retry_commit: str | None = None
 
 
 class ScheduleOut(Out):

@@ -28,7 +28,7 @@ def _float(text: str | None) -> float | None:
         return None
 
 
-def _seconds(when: str | None) -> str | None:
+def json_minute(when: str | None) -> str | None:
     """A trailer's minute (Retry-After: 2026-11-28T00:00Z) in the form of every other time
     --json prints (2026-11-28T00:00:00Z); anything else as it is."""
     if when and len(when) == 17 and when[10] == "T" and when[16] == "Z":
@@ -62,7 +62,7 @@ def _own(c: Any) -> dict[str, Any]:
         "streak": _int(streak.split("/")[0]) if streak else None,
         "code_dirty": {"true": True, "false": False}.get(t.get("Code-Dirty", "")),
         "disconnects": _int(t.get("Ibkr-Disconnects")),
-        "handoff": t.get("Handoff"), "retry_after": _seconds(t.get("Retry-After")),
+        "handoff": t.get("Handoff"), "retry_after": json_minute(t.get("Retry-After")),
         "problems": list(c.problems),
     }
 

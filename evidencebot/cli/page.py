@@ -41,7 +41,8 @@ Run the Step 1A burn-in of a UK paper-trading bot and keep its evidence in git.
 Every evidence update is a commit on the ops branch (default ops/evidence) carrying the
 run's metrics as trailers, so `git log` is the burn-in history. Exit codes: 0 done,
 1 policy violation, 2 bad input or config (nothing written), 3 a pre-run check failed,
-4 the run failed (classified and recorded)."""
+4 the run failed (classified and recorded), 130 stopped (Ctrl-C, SIGTERM: a session
+under way is recorded as a code failure)."""
 
 REPO_HELP = "The trading bot's repository."
 CONFIG_HELP = ("Config file (default: evidencebot.toml, else [tool.evidencebot] in "

@@ -38,22 +38,23 @@ def check(state: State, now_text: str | None) -> int:
     ctx = state.context()
     now = parse_instant(now_text) if now_text is not None else ctx.now
     pre = run_checks(ctx, now=now, paper_seconds=ctx.rules.burnin.on_paper)
+    failed = CheckFailed(f"a run may not start: {', '.join(pre.failed)} failed",
+                         fix="see each failed check's " + ("fix" if state.as_json else
+                                                           "Fix above"))
     if state.as_json:
         out = check_out(pre)
         if not pre.ok:
             from .contract import ErrorInfo
 
-            out.error = ErrorInfo(message=f"a run may not start: {', '.join(pre.failed)} failed",
-                                  fix="see each failed check's fix", exit_code=3)
+            out.error = ErrorInfo(message=str(failed), fix=failed.fix, exit_code=3)
         state.emit(out)
     else:
         show_checks(pre)
         if pre.ok:
             click.echo("a run may start")
-        else:  # (the failure said as every error is: one line on stderr, and its Fix)
-            raise CheckFailed(f"a run may not start: {', '.join(pre.failed)} failed",
-                              fix="see each failed check's Fix above")
-    return 0 if pre.ok else CheckFailed.exit_code
+    if not pre.ok:  # (said as every error is: one line on stderr and its Fix, --json too:
+        raise failed  # newcomer 16)
+    return 0
 
 
 @cli.command()
@@ -132,15 +133,28 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
                     raise
                 _show_record(state, result, log)
                 tell(ctx, since=before, say=log.say, retry=due)
-                closure = after_run(state, ctx, result, log, push=not no_push)
-                if state.as_json:
-                    _emit_run(state, ctx, "recorded" if result.status == "recorded"
-                              else "unchanged", result=result, closure=closure,
-                              commit=result.sha, added=result.status == "recorded")
+                _recorded(state, ctx, result, log, push=not no_push)
         except EvidencebotError as e:
             log.error(str(e))
             raise
     return 0
+
+
+def _recorded(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) -> None:
+    """After the session is recorded: the push, a closure the streak calls for, and (--json)
+    the one object, which says what was recorded when the push then fails (newcomer 16: a
+    remote refusing it left the error alone, and exit 2 read "nothing written")."""
+    status = "recorded" if result.status == "recorded" else "unchanged"
+    try:
+        closure = after_run(state, ctx, result, log, push=push)
+    except EvidencebotError as e:
+        if state.as_json:
+            _emit_run(state, ctx, status, result=result, commit=result.sha,
+                      added=status == "recorded", error=_error(e))
+        raise
+    if state.as_json:
+        _emit_run(state, ctx, status, result=result, closure=closure, commit=result.sha,
+                  added=status == "recorded")
 
 
 def _session_context(ctx: Any, log: RunLog) -> Any:
@@ -174,9 +188,12 @@ def _emit_run(state: State, ctx: Any, status: str, *, result: Any = None,
               checks: list[Any] | None = None, error: Any = None) -> None:
     """`run`'s one JSON object, whatever happened."""
     from .contract import RunOut
+    from .entries import json_minute
     from .output import record_out
 
     seen = state.seen.get("run", {})
+    record = getattr(result, "record", None)
+    session = record.session if record is not None else None
     rec = record_out(ctx, result) if result is not None else None
     state.emit(RunOut(
         status=status, run=rec.run if rec else None, streak=rec.streak if rec else None,
@@ -184,21 +201,27 @@ def _emit_run(state: State, ctx: Any, status: str, *, result: Any = None,
         checks=checks if checks is not None else seen.get("checks", []),
         command=list(seen.get("command", [])), params=seen.get("params"),
         client_id=seen.get("client_id"),
-        notes=rec.notes if rec else [], closure=closure, error=error))
+        notes=rec.notes if rec else [], closure=closure, error=error,
+        retry_after=json_minute(session.retry_after) if session is not None else None))
 
 
 def _emit_failed(state: State, ctx: Any, e: EvidencebotError) -> None:
     """A failed run (exit 4) under --json: its recorded attempt and the error, in one
     object (a refusal printed its own)."""
     from ..errors import RunFailed
-    from .contract import ErrorInfo
 
     if not state.as_json or state.seen.get("emitted"):
         return
     result = e.result if isinstance(e, RunFailed) else None
     _emit_run(state, ctx, "failed", result=result, commit=getattr(result, "sha", None),
               added=result is not None and getattr(result, "sha", None) is not None,
-              error=ErrorInfo(message=str(e), fix=e.fix or None, exit_code=e.exit_code))
+              error=_error(e))
+
+
+def _error(e: EvidencebotError) -> Any:
+    from .contract import ErrorInfo
+
+    return ErrorInfo(message=str(e), fix=e.fix or None, exit_code=e.exit_code)
 
 
 def _retry_due(ctx: Any, tip: str) -> Any:
@@ -295,8 +318,8 @@ def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], l
 
 
 def _show_record(state: State, result: Any, log: RunLog) -> None:
-    if state.as_json:
-        return  # one JSON object at the end (_emit_run)
+    """What was recorded: on stdout, or (--json, whose one object comes at the end) in
+    the log file alone (newcomer 16: a --json run's log never said what it recorded)."""
     first, *details = record_lines(result)
     for text in details:
         log.say(text.strip())

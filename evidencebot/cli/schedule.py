@@ -42,7 +42,10 @@ def next_cmd(state: State, now_text: str | None) -> int:
     if state.as_json:
         from .contract import NextOut
 
-        state.emit(NextOut(**nxt.to_json()))
+        retry = nxt.pending_retry
+        state.emit(NextOut(**nxt.to_json(), pending_retry_due=retry.at <= now if retry else None,
+                           pending_retry_run_id=retry.run_id if retry else None,
+                           pending_retry_commit=retry.commit if retry else None))
         return 0
     click.echo(f"next start: {nxt.start:%a %Y-%m-%d %H:%M} UTC ({stamp(nxt.start)})")
     echo_folded(f"why: {nxt.reason}")
