@@ -195,7 +195,11 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
     hang > anything else (a code bug: a neutral outcome needs the log to end on its
     cause). ``benign`` (`[ibkr] benign_codes`): codes that are never a cause."""
     codes = tuple(parse_codes(log_text))
-    crashed = crashed_in(exit_code, log_text)
+    # Lines a cut log could not keep (`untold`) may have been a crash report: no cause
+    # the log shows is then the run's (adversary 49: a traceback among them, and a 354
+    # at the end made a crash a market-data failure)
+    hidden = untold(log_text)
+    crashed = crashed_in(exit_code, log_text) or hidden > 0
     # What ended the run is what the log ends on (or the wrapper's exit code 2 or 3): a
     # 326 the auto-client wrapper moved past, the 354 every session prints for one symbol,
     # a 502 it retried say nothing of a crash after them that no rule recognises.
@@ -212,10 +216,14 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
         return Classification("failed-infra", f"could not connect (error 502): {FIX_502}",
                               codes, retry_connect=True)
     lost = sorted(set(_unrestored(before_crash(log_text))) & CONNECTIVITY - set(benign))
-    if lost and not untold(log_text):
+    if lost and not hidden:
         return Classification("failed-infra",
                               f"connectivity lost (error {', '.join(map(str, lost))})", codes)
     if crashed:
+        if hidden and not crashed_in(exit_code, log_text):
+            return Classification("failed-code", f"its log left out {hidden} line(s) with an "
+                                  "IBKR code or a crash report: no cause it shows can be "
+                                  "the run's", codes, crashed=True)
         if _TRACEBACK not in log_text and not _SCRIPT_ERROR.search(log_text):
             return Classification("failed-code", f"the wrapper was killed or crashed (exit "
                                   f"{exit_code})", codes, crashed=True)
