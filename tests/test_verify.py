@@ -1397,3 +1397,30 @@ def test_runs_recorded_before_a_reviewed_change_of_consecutive_stay_as_recorded(
     amend_message(trading_repo, "Burnin-Streak: 2/3", "Burnin-Streak: 2/5")
     r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
     assert r.code == 1 and "(trailer-mismatch)" in r.out, r.out
+
+
+def test_a_streak_of_a_rule_the_base_had_before_is_refused_after_it(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Adversary 49: verify took any consecutive the base ever had, so a machine whose
+    base still said 1 wrote "1 of 1: streak met" long after the base said 3. A commit's
+    streak is of the rule its base had when the commit was made."""
+    cfg = trading_repo / "evidencebot.toml"
+    text = cfg.read_text(encoding="utf-8")
+
+    def commit(consecutive: int, date: str) -> str:
+        cfg.write_text(text + f"\n[milestone.MO-2]\nconsecutive = {consecutive}\n",
+                       encoding="utf-8")
+        subprocess.run(["git", "-C", str(trading_repo), "commit", "-qam", f"{consecutive}"],
+                       check=True, env={**os.environ, "GIT_COMMITTER_DATE": date,
+                                        "GIT_AUTHOR_DATE": date})
+        return git(trading_repo, "rev-parse", "HEAD").strip()
+
+    commit(1, "2026-11-01T10:00:00Z")
+    three = commit(3, "2026-11-10T10:00:00Z")
+    git(trading_repo, "reset", "-q", "--hard", "HEAD~1")  # (a machine that did not fetch)
+    doc = report(finished=NOW - timedelta(hours=5), filled=2)
+    assert cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc)).code == 0
+    assert "Burnin-Streak: 1/1" in git(trading_repo, "log", "-1", "--format=%B", OPS)
+    git(trading_repo, "reset", "-q", "--hard", three)
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1 and "Burnin-Streak: trailer says '1/1'" in r.out, r.out

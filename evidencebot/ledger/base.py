@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from ..config import CONFIG_FILE, load_at
+from ..config import load_at
 from ..defaults import CONSECUTIVE
 from ..errors import UsageError
 
@@ -43,23 +43,12 @@ def agreed_base(repo: Path, named: str, *, source: str) -> str:
                      f"[ops] base = {said!r} in your config")
 
 
-@lru_cache(maxsize=4)
-def consecutive_ever(repo: Path, base: str, milestone: str) -> frozenset[int]:
-    """Every ``consecutive`` the base's ``[milestone.<milestone>]`` rule has had along its
-    first-parent history up to ``base`` (a commit): a run recorded under an earlier one
-    says so in its streak ("1/3") and stays as recorded when the rule changes through
-    review (adversary 48: a reviewed 3 → 4 made verify refuse every run already on the ops
-    branch as tampered with). Read only when a commit says another than the base's now."""
-    from .. import git
-
-    shas = git.out(repo, "log", "--first-parent", "--format=%H", base, "--",
-                   CONFIG_FILE, "pyproject.toml").split()
-    found = {CONSECUTIVE} if not shas else set()  # (no config ever: the runbook's)
-    for rev in [*shas, f"{shas[-1]}^"] if shas else []:  # (and before the first config)
-        try:
-            loaded = load_at(repo, rev)
-        except UsageError:
-            continue  # (a broken config judged nothing)
-        rule = loaded.config.milestone.get(milestone)
-        found.add(rule.consecutive if rule is not None else CONSECUTIVE)
-    return frozenset(found)
+@lru_cache(maxsize=64)
+def consecutive_at(repo: Path, rev: str, milestone: str) -> int | None:
+    """The runs ``milestone``'s streak needs by the config committed at ``rev`` (a base
+    commit); None where that config cannot be read."""
+    try:
+        rule = load_at(repo, rev).config.milestone.get(milestone)
+    except UsageError:
+        return None
+    return rule.consecutive if rule is not None else CONSECUTIVE

@@ -103,23 +103,27 @@ def check_run(ctx: Context, c: OpsCommit, add: Add, *, runs: streaks.Runs,
         runs, run_id=record.run_id, started=record.started_at, finished=record.finished_at,
         outcome=record.outcome.value, dirty=record.code.dirty is True, hand_rows=hand)
     said = t.get("Burnin-Streak", "").partition("/")[2]
-    needed = recorded_under(ctx, int(said) if said.isdigit() else None)
+    needed = recorded_under(ctx, int(said) if said.isdigit() else None, c)
     hand_row = parts.documents(ctx, c, record, want_path, backlog, changes, streak, runs, add,
                                needed=needed)
     parts.trailers(ctx, c, record, data, streak, hand_row, add, needed=needed)
     return streak
 
 
-def recorded_under(ctx: Context, said: int | None) -> int:
-    """The runs a streak needed when a commit was made, as it says (``said``): the base's
-    [milestone] consecutive now, or one it had before (`base.consecutive_ever`), which
-    the commit's documents and trailers then hold to; anything else is the base's now."""
-    if said is None or said == ctx.consecutive or ctx.base_sha is None:
+def recorded_under(ctx: Context, said: int | None, c: OpsCommit) -> int:
+    """The runs a streak needs, as commit ``c`` says them (``said``): the base's
+    [milestone] consecutive now, or the one its config said when ``c`` was made (its
+    commit date: `Context.base_at`), which ``c``'s documents and trailers then hold to
+    (adversary 48: a reviewed 3 -> 4 made every run already recorded a finding). Anything
+    else is the base's now (adversary 49: any value the base ever had let a stale
+    machine write "1 of 1, streak met" today)."""
+    if said is None or said == ctx.consecutive:
         return ctx.consecutive
-    from .base import consecutive_ever
+    from .base import consecutive_at
 
-    ever = consecutive_ever(ctx.repo, ctx.base_sha, ctx.milestone)
-    return said if said in ever else ctx.consecutive
+    then = ctx.base_at(git_date(c.date))
+    return said if then is not None and said == consecutive_at(
+        ctx.repo, then, ctx.milestone) else ctx.consecutive
 
 
 def _inside_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
@@ -160,7 +164,7 @@ def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
     if not after or (streak is None and after[:1] == before[:1]):
         return
     if streak is not None:
-        want = streak_text(streak, recorded_under(ctx, streak_said(after[0])[1]))
+        want = streak_text(streak, recorded_under(ctx, streak_said(after[0])[1], c))
         if after[0].strip() != want:
             add("streak-line", f"the tracker's streak line reads {after[0].strip()!r}, "
                 f"not {want!r} (what evidencebot writes there for this commit)",
@@ -170,7 +174,7 @@ def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
     held = streaks.streak_of(history, milestone=ctx.milestone, needed=ctx.consecutive,
                              hand_rows=ctx.hand_rows(new, history)).count
     count, needed = streak_said(after[0])
-    if (count, needed) != (held, recorded_under(ctx, needed)):
+    if (count, needed) != (held, recorded_under(ctx, needed, c)):
         add("streak-line", f"the tracker's streak line reads {count} of {needed}; the "
             f"history here holds {held} of {ctx.consecutive}",
             "the streak line says what the history holds: " + DROP)
