@@ -111,10 +111,16 @@ def _text(line: bytes) -> str:
     return line.replace(b"\x00", b"").decode("utf-8", "replace")
 
 
+# Every line `telling` says tells has one of these (a cheap look first: most do not)
+_MAYBE = re.compile(rb"(?i)error|warning|code|traceback|line \||char:")
+
+
 def telling(line: bytes) -> bool:
     """Whether a line of a wrapper's output is one its evidence is read from: one with an
     IBKR code (`code_occurrences`) or a crash report's first line (`crashed_in`,
     `before_crash`). `run` keeps every such line of a log it must cut (`Capture`)."""
+    if _MAYBE.search(line) is None and b"\x00" not in line:
+        return False
     text = _text(line)
     return (any(p.search(text) for p in _CODE_PATTERNS) or _TRACEBACK in text
             or _SCRIPT_ERROR.search(text) is not None or crash_frame(line))
@@ -128,6 +134,18 @@ def crash_frame(line: bytes) -> bool:
 _UNTOLD = re.compile(r"^\[evidencebot: \d+ bytes of the wrapper's output left out here[^\n]*; "
                      r"(\d+) line\(s\) with an IBKR code or a crash report left out too\]$",
                      re.MULTILINE)
+
+
+def left_out(dropped: int, kept: int, room: int, untold: int) -> str:
+    """The line a cut log has where its middle was: how many bytes went, how many lines
+    that tell were kept below it, the room of the whole, and how many that tell went too
+    (what `untold` reads back)."""
+    among = (f", but for the {kept} line(s) with an IBKR code or a crash report, below"
+             if kept else "")
+    gone = (f"; {untold} line(s) with an IBKR code or a crash report left out too"
+            if untold else "")
+    return (f"[evidencebot: {dropped} bytes of the wrapper's output left out here{among}; "
+            f"a run's log keeps its first and last lines, {room} bytes in all{gone}]")
 
 
 def untold(log_text: str) -> int:
@@ -180,6 +198,21 @@ class Classification:
     crashed: bool = False  # `crashed_in`: a code bug whatever the exit code or the log says
 
 
+def _crash(exit_code: int | None, log_text: str, codes: tuple[int, ...],
+           hidden: int) -> Classification:
+    """A crash's classification (`classify_failure`), and why it is one."""
+    if hidden and not crashed_in(exit_code, log_text):
+        return Classification("failed-code", f"its log left out {hidden} line(s) with an "
+                              "IBKR code or a crash report: no cause it shows can be the "
+                              "run's", codes, crashed=True)
+    if _TRACEBACK not in log_text and not _SCRIPT_ERROR.search(log_text):
+        return Classification("failed-code", f"the wrapper was killed or crashed (exit "
+                              f"{exit_code})", codes, crashed=True)
+    last = [ln for ln in log_text.strip().splitlines() if ln.strip()][-1:]
+    return Classification("failed-code", f"traceback: {textsafe.line(last[0])[:120]}" if last
+                          else "traceback", codes, crashed=True)
+
+
 def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: bool | None,
                      seen_alive: bool = True, benign: Collection[int] = ()) -> Classification:
     """The runbook's failure handling, as a function of the wrapper's log and exit code.
@@ -220,16 +253,7 @@ def classify_failure(*, exit_code: int | None, log_text: str, gateway_alive: boo
         return Classification("failed-infra",
                               f"connectivity lost (error {', '.join(map(str, lost))})", codes)
     if crashed:
-        if hidden and not crashed_in(exit_code, log_text):
-            return Classification("failed-code", f"its log left out {hidden} line(s) with an "
-                                  "IBKR code or a crash report: no cause it shows can be "
-                                  "the run's", codes, crashed=True)
-        if _TRACEBACK not in log_text and not _SCRIPT_ERROR.search(log_text):
-            return Classification("failed-code", f"the wrapper was killed or crashed (exit "
-                                  f"{exit_code})", codes, crashed=True)
-        last = [ln for ln in log_text.strip().splitlines() if ln.strip()][-1:]
-        return Classification("failed-code", f"traceback: {textsafe.line(last[0])[:120]}" if last
-                              else "traceback", codes, crashed=True)
+        return _crash(exit_code, log_text, codes, hidden)
     if gateway_alive is False and seen_alive:
         return Classification("failed-infra", "the gateway went away during the run", codes)
     md = sorted(ended & MARKET_DATA)

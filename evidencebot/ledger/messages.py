@@ -47,17 +47,22 @@ def kept_log(log: bytes | None) -> bytes | None:
 
 
 def log_text(log: bytes) -> str:
-    """A wrapper's log as text: UTF-8 (a byte-order mark dropped), or UTF-16 as Windows
+    """A wrapper's log as text (`log_encoding`). Found by a newcomer: a UTF-16 log was
+    read as UTF-8, and the account number in it went into git unredacted."""
+    return log.decode(log_encoding(log[:64]) or "utf-8-sig", "replace")
+
+
+def log_encoding(head: bytes) -> str | None:
+    """The encoding of a wrapper's output from its first bytes: UTF-16 as Windows
     PowerShell 5.1 writes a redirected log (with its mark, or without it when NULs fill
-    every other byte of its start). Found by a newcomer: a UTF-16 log was read as UTF-8,
-    and the account number in it went into git unredacted."""
-    if log[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return log.decode("utf-16", "replace")
-    head = log[:64]
+    every other byte of its start); None: UTF-8 (a byte-order mark dropped)."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    head = head[:64]
     if len(head) >= 4 and head.count(0) * 2 >= len(head) - 1:  # (ASCII, two bytes each)
         odd = sum(1 for b in head[1::2] if b == 0) >= sum(1 for b in head[0::2] if b == 0)
-        return log.decode("utf-16-le" if odd else "utf-16-be", "replace")
-    return log.decode("utf-8-sig", "replace")
+        return "utf-16-le" if odd else "utf-16-be"
+    return None
 
 
 def log_path(record_file: str) -> str:

@@ -1,32 +1,41 @@
 """The wrapper's output as a run keeps it: whole up to the one limit of a log, else its
-first and last halves and, between them, every line the evidence is read from."""
+first and last lines and, between them, every line the evidence is read from."""
 
 from __future__ import annotations
 
+import codecs
 from collections import deque
+from typing import Any
 
 from ..defaults import MAX_LOG_BYTES
-from ..ibkr.codes import crash_frame, telling
+from ..ibkr.codes import code_occurrences, crash_frame, left_out, telling
+from ..ledger.messages import log_encoding
 
 _MARKER_ROOM = 320  # bytes kept for the line saying what was left out
+_DECIDE = 64  # bytes of output that say its encoding (`log_encoding`)
+_PIECE = 32 * 1024  # characters of a UTF-16 line without an end passed on at a time
+_OVERLAP = 64  # bytes of a line's piece read with the next one (a code across the two)
 
 
 class Capture:
     """The wrapper's output as a run keeps it: all of it up to ``limit`` bytes (the one
-    limit of a log, `record --log`'s too); past that its first lines and its last, each
-    within half the limit, with a line between them saying how much was left out (the
-    end, which says how the session ended, is always kept). Memory stays within the limit
-    however much is written. ``append`` is given the output a line at a time (a long
-    line in pieces); only whole ones are left out, but for a last one longer than the room.
+    limit of a log, `record --log`'s too); past that its first lines and its last, with a
+    line between them saying how much was left out (the end, which says how the session
+    ended, is always kept). Memory stays within the limit however much is written.
+    ``append`` is given the output a line at a time (a long line in pieces); only whole
+    pieces are left out, but for a last one longer than the room. UTF-16 output (Windows
+    PowerShell 5.1) is kept as UTF-8, which is what a run commits (`messages.kept_log`):
+    the line between is then read as the rest is (adversary 49).
 
-    Of what is left out, the lines that tell how the session went (`codes.telling`: an
-    IBKR code, a crash report; a PowerShell record's message above its frame) are kept
-    between the two, in order, within a quarter of the limit taken from the last lines'
-    room: the run's failure and its disconnections are read from the kept log, by `run`
-    and again by `verify` (adversary 48: a 1102 restoration in a dropped middle made a
-    code failure a lost connection; a 1100 there went uncounted). Past that room they
-    are counted, and the line between says how many: each counts as a disconnection, and
-    none lets a failure pass for a lost connection (`codes.untold`)."""
+    Of what is left out, the pieces that tell how the session went (`codes.telling`: an
+    IBKR code, a crash report; read with the end of the piece before, when it continues a
+    line: a code across two pieces; and a PowerShell record's message, the line above its
+    frame) are kept between the two, in order, within a quarter of the limit taken from
+    the last lines' room: the run's failure and its disconnections are read from the kept
+    log, by `run` and again by `verify` (adversary 48: a 1102 restoration in a dropped
+    middle made a code failure a lost connection; a 1100 there went uncounted). Past that
+    room their messages are counted, and the line between says how many: each counts as a
+    disconnection, and no failure is then the infrastructure's (`codes.untold`)."""
 
     def __init__(self, limit: int | None = None) -> None:
         limit = MAX_LOG_BYTES if limit is None else limit
@@ -38,9 +47,52 @@ class Capture:
         self.tail_size = self.dropped = 0
         self.kept: list[bytes] = []
         self.kept_size = self.untold = 0
-        self._held: bytes | None = None  # the line left out last, whole
+        self._held: bytes | None = None  # the piece left out last
+        self._first: bytearray | None = bytearray()  # the output until its encoding is known
+        self._decoder: Any = None  # UTF-16's, once known
+        self._text = ""  # decoded UTF-16 after its last line end
 
     def append(self, data: bytes) -> None:
+        if self._first is not None:
+            self._first += data
+            if len(self._first) < _DECIDE:
+                return
+            data = self._decided()
+        if self._decoder is None:
+            for piece in _pieces(data):
+                self._take(piece)
+            return
+        self._text += self._decoder.decode(data)
+        *lines, self._text = self._text.split("\n")
+        for line in lines:
+            self._take(f"{line}\n".encode())
+        while len(self._text) > _PIECE:
+            self._take(self._text[:_PIECE].encode())
+            self._text = self._text[_PIECE:]
+
+    def _decided(self) -> bytes:
+        """The output held until its encoding was known, that encoding now known."""
+        data, self._first = bytes(self._first or b""), None
+        encoding = log_encoding(data)
+        if encoding is not None:
+            self._decoder = codecs.getincrementaldecoder(encoding)("replace")
+        return data
+
+    def _flush(self) -> None:
+        """What is held back, taken: output too short to say its encoding, the end of a
+        UTF-16 line without one."""
+        if self._first is not None:
+            data = self._decided()
+            if self._decoder is None:
+                for piece in _pieces(data):
+                    self._take(piece)
+            else:
+                self._text += self._decoder.decode(data, final=True)
+        if self._text:
+            self._take(self._text.encode())
+            self._text = ""
+
+    def _take(self, data: bytes) -> None:
         if self.open and len(self.head) + len(data) <= self.half:
             self.head += data
             return
@@ -54,39 +106,63 @@ class Capture:
                 self.tail[0] = first[cut:]
                 self.tail_size -= cut
                 self.dropped += cut
+                self.untold += _messages(first[:cut + _OVERLAP])  # (no room for any)
                 self._held = None
                 break
             self.tail.popleft()
             self.tail_size -= len(first)
-            self._leave_out(first)
+            self._leave_out(first, before_frame=crash_frame(self.tail[0]))
 
-    def _leave_out(self, line: bytes) -> None:
-        """``line``, no longer among the last: kept when it tells, else dropped."""
-        if not telling(line):
-            self.dropped += len(line)
-            self._held = line
+    def _leave_out(self, piece: bytes, *, before_frame: bool) -> None:
+        """``piece``, no longer among the last: kept when it tells, else dropped."""
+        held = self._held if self._held is not None and not _ended(self._held) else None
+        joined = (held[-_OVERLAP:] if held is not None else b"") + piece
+        self._held = piece
+        if not (before_frame or telling(joined)):
+            self.dropped += len(piece)
             return
-        # (a PowerShell record's message is the line above its frame: `before_crash`)
-        with_it = [self._held] if self._held is not None and crash_frame(line) else []
-        size = sum(map(len, with_it)) + len(line)
-        self._held = None
+        # (the piece before, when the code starts in it)
+        with_it = [held] if held is not None and not telling(piece) and telling(
+            joined) and not before_frame else []
+        size = sum(map(len, with_it)) + len(piece)
         if self.kept_size + size > self.half // 2:
-            self.dropped += len(line)
-            self.untold += 1
+            self.dropped += len(piece)
+            self.untold += _messages(joined)
             return
-        self.dropped -= size - len(line)
-        self.kept += [*with_it, line]
+        self.dropped -= size - len(piece)
+        self.kept += [*with_it, piece]
         self.kept_size += size
+        self._held = None
 
     def value(self) -> bytes:
+        self._flush()
         kept = b"".join(self.kept)
         if not self.dropped:
             return bytes(self.head) + kept + b"".join(self.tail)
-        among = (f", but for the {len(self.kept)} line(s) with an IBKR code or a crash "
-                 "report, below") if self.kept else ""
-        untold = (f"; {self.untold} line(s) with an IBKR code or a crash report left out "
-                  "too") if self.untold else ""
-        said = (f"\n[evidencebot: {self.dropped} bytes of the wrapper's output left out here"
-                f"{among}; a run's log keeps its first and last lines, {2 * self.half} "
-                f"bytes in all{untold}]\n")
-        return bytes(self.head) + said.encode() + kept + b"".join(self.tail)
+        said = left_out(self.dropped, len(self.kept), 2 * self.half, self.untold)
+        head, moved = bytes(self.head), b""
+        after = self.kept[0] if self.kept else self.tail[0] if self.tail else b""
+        if crash_frame(after) and head.endswith(b"\n"):  # (a crash record's message stays
+            cut = head.rfind(b"\n", 0, len(head) - 1) + 1  # the line above its frame)
+            head, moved = head[:cut], head[cut:]
+        return head + f"\n{said}\n".encode() + moved + kept + b"".join(self.tail)
+
+
+def _ended(piece: bytes) -> bool:
+    """Whether ``piece`` ends a line (else the next piece continues it)."""
+    return piece.endswith((b"\n", b"\r"))
+
+
+def _pieces(data: bytes) -> list[bytes]:
+    """``data`` at its line ends (what was held until its encoding was known is several
+    lines; anything else one, or a piece of one)."""
+    *lines, rest = data.split(b"\n")
+    return [line + b"\n" for line in lines] + ([rest] if rest else [])
+
+
+def _messages(piece: bytes) -> int:
+    """How many messages that tell a piece left out holds: its codes, once per line (a
+    line may end at a carriage return alone: adversary 49), or one for a crash report."""
+    if not telling(piece):
+        return 0
+    return max(1, len(code_occurrences(piece.decode("utf-8", "replace"))))
