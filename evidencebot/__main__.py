@@ -48,6 +48,14 @@ def _closed_streams() -> None:
     `history` and `run` stopped on a traceback; `run` before its session)."""
     import os
 
+    for fd in (0, 1, 2):  # (the descriptors too: the next file opened, the lock or the log
+        try:  # file, would be fd 1 and take what a git or wrapper child writes there)
+            os.fstat(fd)
+        except OSError:
+            nowhere = os.open(os.devnull, os.O_RDWR)
+            if nowhere != fd:
+                os.dup2(nowhere, fd)
+                os.close(nowhere)
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:
             setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115

@@ -25,7 +25,7 @@ def push_failure(ctx: Any, log: RunLog) -> None:
 def push_ops_branch(ctx: Any, log: RunLog) -> None:
     """Push the ops branch to the [ops] remote and say so (without the remote, where to
     add it, as `record` says)."""
-    from ..ledger.push import no_remote, remote_url
+    from ..ledger.remote import no_remote, remote_url
     from ..milestone.publish import push_evidence
 
     ops = ctx.cfg.ops

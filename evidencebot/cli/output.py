@@ -311,7 +311,7 @@ def not_pushed(ctx: Any) -> str:
     """What `record` and `void` say after committing: they leave pushing to `run` and
     `close` (which rebuild on the remote's tip after a lost race), or to the operator;
     without the remote, where to add it."""
-    from ..ledger.push import no_remote, remote_url
+    from ..ledger.remote import no_remote, remote_url
 
     ops = ctx.cfg.ops
     if not remote_url(ctx.repo, ops.remote):

@@ -234,7 +234,7 @@ def _retry_due(ctx: Any, tip: str) -> Any:
     if "retry-due" not in notify.on or not urls_from(notify.urls, os.environ):
         return None
     retry = pending_retry(ctx.history(tip))
-    return retry if retry is not None and retry.at <= ctx.now else None
+    return retry if retry is not None and retry.due(ctx.now) else None
 
 
 def _dry_run(state: State, ctx: Any, run_plan: Any, ids: list[int], *,

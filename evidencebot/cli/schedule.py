@@ -43,7 +43,7 @@ def next_cmd(state: State, now_text: str | None) -> int:
         from .contract import NextOut
 
         retry = nxt.pending_retry
-        state.emit(NextOut(**nxt.to_json(), pending_retry_due=retry.at <= now if retry else None,
+        state.emit(NextOut(**nxt.to_json(), pending_retry_due=retry.due(now) if retry else None,
                            pending_retry_run_id=retry.run_id if retry else None,
                            pending_retry_commit=retry.commit if retry else None))
         return 0
@@ -53,7 +53,7 @@ def next_cmd(state: State, now_text: str | None) -> int:
     if retry is None:
         click.echo("pending retry: none")
     else:
-        due = "due now" if retry.at <= now else "not yet due"
+        due = "due now" if retry.due(now) else "not yet due"
         echo_folded(f"pending retry: {stamp(retry.at)} ({due}) for run {retry.run_id} "
                     f"(failed-market-data, commit {retry.commit[:12]})")
     return 0

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import git
-from ..errors import PolicyViolation, UsageError
+from ..errors import PolicyViolation, UsageError, git_cause
 from ..evidence.history import OpsCommit
 from ..evidence.record import EvidenceRecord, read_file
 from ..frozen import frozen
@@ -33,19 +33,6 @@ Replay = Callable[[OpsCommit, str], Draft]
 class PushResult:
     status: str  # pushed | up-to-date | rejected-non-fast-forward | not pushed
     detail: str = ""
-
-
-def remote_url(repo: Path, remote: str) -> str | None:
-    if not remote:
-        return None
-    out = git.run(repo, "remote", "get-url", remote, ok=(0, 2, 128)).decode().strip()
-    return out or None
-
-
-def no_remote(remote: str) -> str:
-    """What is said where evidence would be pushed to a remote this repository lacks."""
-    return (f"not pushed: there is no remote {remote!r} yet (git remote add {remote} <url of "
-            "the trading repository>, or set [ops] remote to the remote you push to)")
 
 
 def push_branch(repo: Path, *, remote: str, branch: str,
@@ -82,7 +69,9 @@ def push_branch(repo: Path, *, remote: str, branch: str,
             return PushResult("up-to-date", line)
         if line[:1] in (" ", "*", "+"):
             return PushResult("pushed", line)
-    raise UsageError(f"git push to {remote}: unexpected answer {out.strip()[:200]!r}")
+    cause = git_cause(said) if said else ""
+    raise UsageError(f"git push to {remote}: unexpected answer {out.strip()[:200]!r}"
+                     + (f" ({cause})" if cause else ""))
 
 
 def _remote_said(stderr: bytes) -> str:

@@ -174,9 +174,10 @@ def check_streak_line(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
     held = streaks.streak_of(history, milestone=ctx.milestone, needed=ctx.consecutive,
                              hand_rows=ctx.hand_rows(new, history)).count
     count, needed = streak_said(after[0])
-    if (count, needed) != (held, recorded_under(ctx, needed, c)):
+    then = recorded_under(ctx, needed, c)
+    if (count, needed) != (held, then):
         add("streak-line", f"the tracker's streak line reads {count} of {needed}; the "
-            f"history here holds {held} of {ctx.consecutive}",
+            f"history here holds {held} of {then}",
             "the streak line says what the history holds: " + DROP)
 
 

@@ -125,7 +125,7 @@ def _may_hold_code(line: str) -> bool:
     anywhere in it, or four columns of indentation (a tab, four spaces) among its
     containers' marks, which every indented code block's line has past its container's
     content column. Never false for a code line; sometimes true for one that is not."""
-    if "```" in line or "~~~" in line:
+    if "```" in line or "~~~" in line or "\r" in line:  # (a bare CR ends a line there)
         return True
     lead = _CONTAINERS.match(line)
     return lead is not None and ("\t" in lead.group() or "    " in lead.group())

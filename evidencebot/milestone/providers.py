@@ -44,7 +44,7 @@ def provider_check(ctx: Context) -> list[CheckResult]:
     """`run --dry-run`'s WARN when the run that completes the streak would close the
     milestone ([milestone.MO-n] auto_close) and the provider's tool is missing: the
     closure would be made and pushed, the merge request left to a human."""
-    from ..ledger.push import remote_url
+    from ..ledger.remote import remote_url
     from ..runbook.checks import CheckResult
 
     rule = ctx.rules.milestone.get(ctx.milestone)

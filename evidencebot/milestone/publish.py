@@ -12,7 +12,8 @@ from .. import git
 from ..errors import GitError, UsageError
 from ..evidence.history import OpsCommit
 from ..ledger.commit import Draft
-from ..ledger.push import PushResult, push_ops, remote_url
+from ..ledger.push import PushResult, push_ops
+from ..ledger.remote import remote_url
 from ..ledger.workspace import Context
 from . import providers
 from .closure import Closure, close, closure_draft

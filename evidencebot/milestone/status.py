@@ -35,7 +35,7 @@ def _unpushed(ctx: Context, at: Any, commits: Sequence[OpsCommit]) -> tuple[int 
     not, and the line that says so: None (and nothing said) with no such remote here or
     nothing to push (newcomer 14: `status` looked the same before and after a failed push,
     and whoever took over read it as pushed)."""
-    from ..ledger.push import no_remote, remote_url
+    from ..ledger.remote import no_remote, remote_url
 
     ops = ctx.cfg.ops
     remote = f"refs/remotes/{ops.remote}/"

@@ -38,6 +38,9 @@ class PendingRetry:
     run_id: str
     commit: str
 
+    def due(self, now: datetime) -> bool:
+        return self.at <= now
+
 
 def pending_retry(commits: Sequence[OpsCommit]) -> PendingRetry | None:
     """The `Retry-After` of the latest run (by its start) when that run is a market-data
