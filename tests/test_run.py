@@ -997,3 +997,23 @@ def test_a_restoration_in_the_left_out_middle_of_a_log_is_kept(  # type: ignore[
         assert untold is not None, log
         assert kept["ibkr"]["disconnects"] == 1 + int(untold.group(1))
     assert cli("--repo", repo, "verify", "--range", "main..ops/evidence").code == 0
+
+
+@pytest.mark.parametrize(("remote", "args", "said"), [
+    (False, [], "no remote"), (True, [], "pushed"), (True, ["--no-push"], None)])
+def test_run_json_says_what_became_of_the_push(repo: Path, tmp_path: Path, cli,  # type: ignore[no-untyped-def]
+                                               remote: bool, args: list[str],
+                                               said: str | None) -> None:
+    """Newcomer 16: the text said "pushed", or where to add a remote; --json said nothing,
+    and a script had to ask `status` whether the evidence left the machine."""
+    from evidencebot.sim.demo import make_remote
+
+    if remote:
+        bare = make_remote(tmp_path)
+        git(repo, "remote", "add", "origin", str(bare))
+        git(repo, "push", "-q", "origin", "main")
+    r = cli("--repo", repo, "--json", "run", "--skip-checks", *args)
+    assert r.code == 0, r.err
+    assert json.loads(r.out)["push"] == said
+    if said == "pushed":
+        assert git(bare, "rev-parse", "ops/evidence") == git(repo, "rev-parse", "ops/evidence")

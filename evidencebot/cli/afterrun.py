@@ -22,9 +22,9 @@ def push_failure(ctx: Any, log: RunLog) -> None:
         log.say(f"not pushed: {e}")
 
 
-def push_ops_branch(ctx: Any, log: RunLog) -> None:
+def push_ops_branch(ctx: Any, log: RunLog) -> str:
     """Push the ops branch to the [ops] remote and say so (without the remote, where to
-    add it, as `record` says)."""
+    add it, as `record` says). What became of it: pushed, up-to-date, or no remote."""
     from ..ledger.remote import no_remote, remote_url
     from ..milestone.publish import push_evidence
 
@@ -32,8 +32,9 @@ def push_ops_branch(ctx: Any, log: RunLog) -> None:
     if remote_url(ctx.repo, ops.remote):
         pushed = push_evidence(ctx)
         log.say(f"pushed {ops.branch} to {ops.remote} ({pushed.status})")
-    else:
-        log.say(no_remote(ops.remote))
+        return pushed.status
+    log.say(no_remote(ops.remote))
+    return "no remote"
 
 
 def after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) -> Any:
@@ -60,8 +61,8 @@ def after_run(state: State, ctx: Any, result: Any, log: RunLog, *, push: bool) -
         log.say(said)
     if not closes and push and result.status == "recorded":
         before = ctx.tip().sha
-        try:
-            push_ops_branch(ctx, log)
+        try:  # (--json says what became of the push: newcomer 16)
+            state.seen.setdefault("run", {})["push"] = push_ops_branch(ctx, log)
         except UsageError as e:  # (found by a newcomer: "nothing written", it read)
             ops = ctx.cfg.ops
             raise UsageError(f"{e} (the session is recorded in {before[:12]} on this "

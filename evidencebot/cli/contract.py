@@ -190,6 +190,9 @@ class RunOut(Out):
     closure: CloseOut | None
     error: ErrorInfo | None = None
     retry_after: str | None = None  # a market-data failure's retry (newcomer 16)
+    # what became of the push after the run was recorded: pushed, up-to-date, no remote;
+    # null when none was made (--no-push, a closure's merge request pushed it, a failure)
+    push: str | None = None
 
 
 class Milestone(Out):

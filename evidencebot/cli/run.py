@@ -202,7 +202,8 @@ def _emit_run(state: State, ctx: Any, status: str, *, result: Any = None,
         command=list(seen.get("command", [])), params=seen.get("params"),
         client_id=seen.get("client_id"),
         notes=rec.notes if rec else [], closure=closure, error=error,
-        retry_after=json_minute(session.retry_after) if session is not None else None))
+        retry_after=json_minute(session.retry_after) if session is not None else None,
+        push=seen.get("push")))
 
 
 def _emit_failed(state: State, ctx: Any, e: EvidencebotError) -> None:
