@@ -128,6 +128,8 @@ def telling(line: bytes) -> bool:
 
 def crash_frame(line: bytes) -> bool:
     """Whether a line is a PowerShell error record's frame (`before_crash`)."""
+    if b"char:" not in line and b"Line |" not in line and b"\x00" not in line:
+        return False  # (a cheap look first: run asks it of every line it leaves out)
     return _SCRIPT_FRAME.search(_text(line)) is not None
 
 

@@ -121,9 +121,9 @@ class Capture:
         if not (before_frame or telling(joined)):
             self.dropped += len(piece)
             return
-        # (the piece before, when the code starts in it)
-        with_it = [held] if held is not None and not telling(piece) and telling(
-            joined) and not before_frame else []
+        # (the piece before too, when what tells starts in it: a code across the two)
+        with_it = [held] if held is not None and not before_frame and not telling(
+            piece) else []
         size = sum(map(len, with_it)) + len(piece)
         if self.kept_size + size > self.half // 2:
             self.dropped += len(piece)
