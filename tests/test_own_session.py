@@ -80,6 +80,26 @@ def test_verify_reads_the_session_s_start_from_the_record(
     assert "before `run` started it" in found[0]["message"]
 
 
+def wrapped_repo(tmp_path: Path, wrapper: str, *, min_seconds: int) -> Path:
+    """A repository whose [burnin] command is ``wrapper`` (a script writing latest.json),
+    on a real clock, its window always open."""
+    import sys
+
+    import evidencebot
+
+    script = tmp_path / "wrapper.py"
+    script.write_text(wrapper)
+    src = str(Path(evidencebot.__file__).parent.parent)
+    return write_repo(tmp_path / "bot", pinned_clock=False, extra={
+        "evidencebot.toml": "[burnin]\n"
+        f"command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
+        f'"latest.json", {json.dumps(src)}]\n'
+        f'report = "latest.json"\n[qualify]\nmin_paper_duration_seconds = {min_seconds}\n'
+        '[window]\ndays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]\n'
+        'start = "00:00"\nend = "00:00"\nholidays = ""\n',
+        ".gitignore": "latest.json\n"})
+
+
 FUTURE_WRAPPER = """\
 import json, sys
 from datetime import datetime, timedelta, timezone
@@ -98,21 +118,7 @@ def test_a_report_of_a_session_still_to_come_does_not_qualify(
     minutes ahead (inside what `record` allows a clock to run fast) claimed minutes on
     paper it never spent. `run` and its wrapper read one clock: the session finished no
     later than `run` recorded it."""
-    import sys
-
-    import evidencebot
-
-    script = tmp_path / "wrapper.py"
-    script.write_text(FUTURE_WRAPPER)
-    src = str(Path(evidencebot.__file__).parent.parent)
-    repo = write_repo(tmp_path / "bot", pinned_clock=False, extra={
-        "evidencebot.toml": "[burnin]\n"
-        f"command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
-        f'"latest.json", {json.dumps(src)}]\n'
-        'report = "latest.json"\n[qualify]\nmin_paper_duration_seconds = 200\n'
-        '[window]\ndays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]\n'
-        'start = "00:00"\nend = "00:00"\nholidays = ""\n',
-        ".gitignore": "latest.json\n"})
+    repo = wrapped_repo(tmp_path, FUTURE_WRAPPER, min_seconds=200)
     r = cli("--repo", repo, "run", "--skip-checks", "--no-push")
     assert r.code == 0, r.err
     record = record_of(repo)
@@ -141,21 +147,7 @@ def test_the_allowances_of_a_run_s_times_do_not_add_up(tmp_path: Path, cli) -> N
     a minute after `run` recorded it, and span a minute less than it claims: a wrapper
     that worked a second claimed three minutes of paper trading and qualified. It claims
     no more than `run` ran it for, a minute aside."""
-    import sys
-
-    import evidencebot
-
-    script = tmp_path / "wrapper.py"
-    script.write_text(STRETCHED_WRAPPER)
-    src = str(Path(evidencebot.__file__).parent.parent)
-    repo = write_repo(tmp_path / "bot", pinned_clock=False, extra={
-        "evidencebot.toml": "[burnin]\n"
-        f"command = [{json.dumps(sys.executable)}, {json.dumps(str(script))}, "
-        f'"latest.json", {json.dumps(src)}]\n'
-        'report = "latest.json"\n[qualify]\nmin_paper_duration_seconds = 160\n'
-        '[window]\ndays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]\n'
-        'start = "00:00"\nend = "00:00"\nholidays = ""\n',
-        ".gitignore": "latest.json\n"})
+    repo = wrapped_repo(tmp_path, STRETCHED_WRAPPER, min_seconds=160)
     r = cli("--repo", repo, "run", "--skip-checks", "--no-push")
     assert r.code == 0, r.err
     record = record_of(repo)
