@@ -126,3 +126,25 @@ def test_messages_left_out_are_counted_as_messages_not_as_pieces() -> None:
     assert capture.untold >= 50 and untold(value.decode()) == capture.untold
     # (none goes uncounted; one cut across may count twice: the worst it could be)
     assert 150 <= len(code_occurrences(value.decode())) + capture.untold <= 160
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from([*TOLD, b"x" * 300 + b"\n", b'{"code": 1100, "pad": "' +
+                                 b"y" * 200 + b'"}\n']), max_size=40),
+       st.integers(min_value=64, max_value=400), st.integers(min_value=700, max_value=4000))
+@example([b"x" * 300 + b"\n", *TOLD[:2], b"Error 1100 " + b"z" * 200 + b"\n", TOLD[1], TOLD[5]],
+         100, 900)
+def test_a_cut_log_read_in_pieces_reads_as_the_whole_one(lines: list[bytes], size: int,
+                                                         limit: int) -> None:
+    """Adversary 50: a line longer than one read (64 KiB) comes in pieces. A code across
+    two pieces, a kept piece with the next kept line glued onto it (one line, its codes
+    counted once), a crash report's first words split: cut, the log read otherwise than
+    whole. Any output, read as `run` reads it (a line, at most ``size`` bytes at a time),
+    cut or not, reads as the whole does."""
+    pieces = [line[at:at + size] for line in lines for at in range(0, len(line), size)]
+    capture, value = kept(pieces, limit)
+    if capture.untold == 0:  # (a reason quoting a last line longer than the room quotes
+        ours, theirs = readings(value), readings(b"".join(lines))  # what of it is kept)
+        assert (ours[0], ours[1], ours[3]) == (theirs[0], theirs[1], theirs[3])
+    else:
+        assert readings(value)[1] == "failed-code"

@@ -48,6 +48,8 @@ class Capture:
         self.kept: list[bytes] = []
         self.kept_size = self.untold = 0
         self._held: bytes | None = None  # the piece left out last
+        self._last: bytes | None = None  # the piece that left the last lines last
+        self._open = False  # whether the last piece kept ends without its line's end
         self._first: bytearray | None = bytearray()  # the output until its encoding is known
         self._decoder: Any = None  # UTF-16's, once known
         self._text = ""  # decoded UTF-16 after its last line end
@@ -108,31 +110,48 @@ class Capture:
                 self.dropped += cut
                 self.untold += _messages(first[:cut + _OVERLAP])  # (no room for any)
                 self._held = None
+                if self._open:  # (the line kept in part ends there)
+                    self.kept.append(b"\n")
+                    self.kept_size += 1
+                    self._open = False
                 break
             self.tail.popleft()
             self.tail_size -= len(first)
             self._leave_out(first, before_frame=crash_frame(self.tail[0]))
 
     def _leave_out(self, piece: bytes, *, before_frame: bool) -> None:
-        """``piece``, no longer among the last: kept when it tells, else dropped."""
-        held = self._held if self._held is not None and not _ended(self._held) else None
-        joined = (held[-_OVERLAP:] if held is not None else b"") + piece
+        """``piece``, no longer among the last: kept when it tells, else dropped. A piece
+        that continues a line is read with the end of the one before (a code, a crash
+        report's first words, across the two: adversary 50); a line kept in part ends
+        where its kept part does, so that the next line kept is not glued onto it."""
+        last, self._last = self._last, piece
+        continues = last is not None and not _ended(last)
+        joined = (last[-_OVERLAP:] if last is not None and continues else b"") + piece
+        held = self._held if continues else None  # (the piece before, left out)
         self._held = piece
         if not (before_frame or telling(joined)):
             self.dropped += len(piece)
+            if continues and self._open:  # (the rest of a line kept in part goes)
+                self.kept.append(b"\n")
+                self.kept_size += 1
+                self._open = False
             return
-        # (the piece before too, when what tells starts in it: a code across the two)
-        with_it = [held] if held is not None and not before_frame and not telling(
-            piece) else []
+        # (the piece before too, when what tells starts in it)
+        with_it = [held] if held is not None and _messages(joined) > _messages(piece) else []
         size = sum(map(len, with_it)) + len(piece)
-        if self.kept_size + size > self.half // 2:
+        if self.kept_size + size + 1 > self.half // 2:
             self.dropped += len(piece)
             self.untold += _messages(joined)
+            if continues and self._open:
+                self.kept.append(b"\n")
+                self.kept_size += 1
+                self._open = False
             return
         self.dropped -= size - len(piece)
         self.kept += [*with_it, piece]
         self.kept_size += size
         self._held = None
+        self._open = not _ended(piece)
 
     def value(self) -> bytes:
         self._flush()
