@@ -1424,3 +1424,25 @@ def test_a_streak_of_a_rule_the_base_had_before_is_refused_after_it(
     git(trading_repo, "reset", "-q", "--hard", three)
     r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
     assert r.code == 1 and "Burnin-Streak: trailer says '1/1'" in r.out, r.out
+
+
+def test_a_streak_dated_before_the_base_it_stands_on_is_of_that_base_s_rule(
+        trading_repo: Path, tmp_path: Path, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Adversary 50: a run commit re-dated to before the base it was made on (its date is
+    the committer's word) said "1 of 3" where that base said 5, and verify read the rule
+    of its date."""
+    doc = report(finished=NOW - timedelta(hours=5), filled=2)
+    assert cli("--repo", trading_repo, "record", write_report(tmp_path / "r.json", doc)).code == 0
+    dated = git(trading_repo, "log", "-1", "--format=%cI", OPS).strip()
+    cfg = trading_repo / "evidencebot.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "\n[milestone.MO-2]\nconsecutive = 5\n",
+                   encoding="utf-8")
+    later = "2026-11-25T18:00:00Z"  # (after the run's commit, before the pinned clock's now)
+    subprocess.run(["git", "-C", str(trading_repo), "commit", "-qam", "5 runs"], check=True,
+                   env={**os.environ, "GIT_COMMITTER_DATE": later, "GIT_AUTHOR_DATE": later})
+    git(trading_repo, "switch", "-q", OPS)
+    subprocess.run(["git", "-C", str(trading_repo), "rebase", "-q", "main"], check=True,
+                   env={**os.environ, "GIT_COMMITTER_DATE": dated})
+    assert "Burnin-Streak: 1/3" in git(trading_repo, "log", "-1", "--format=%B", OPS)
+    r = cli("--repo", trading_repo, "verify", "--range", f"main..{OPS}")
+    assert r.code == 1 and "Burnin-Streak: trailer says '1/3'" in r.out, r.out

@@ -117,13 +117,17 @@ def recorded_under(ctx: Context, said: int | None, c: OpsCommit) -> int:
     (adversary 48: a reviewed 3 -> 4 made every run already recorded a finding). Anything
     else is the base's now (adversary 49: any value the base ever had let a stale
     machine write "1 of 1, streak met" today)."""
-    if said is None or said == ctx.consecutive:
+    if said is None or said == ctx.consecutive or ctx.base_sha is None:
         return ctx.consecutive
     from .base import consecutive_at
 
     then = ctx.base_at(git_date(c.date))
-    return said if then is not None and said == consecutive_at(
-        ctx.repo, then, ctx.milestone) else ctx.consecutive
+    # (and no older than the base ``c`` grew from: a date is the committer's word, and a
+    # commit dated before the base it stands on said 3 where that base said 5: adversary 50)
+    fork = git.out(ctx.repo, "merge-base", c.sha, ctx.base_sha, ok=(0, 1)).strip()
+    return said if then is not None and all(
+        said == consecutive_at(ctx.repo, rev, ctx.milestone) for rev in {then, fork} if rev
+    ) else ctx.consecutive
 
 
 def _inside_closure(ctx: Context, c: OpsCommit, prior: Sequence[OpsCommit],
