@@ -134,6 +134,8 @@ def test_messages_left_out_are_counted_as_messages_not_as_pieces() -> None:
        st.integers(min_value=64, max_value=400), st.integers(min_value=700, max_value=4000))
 @example([b"x" * 300 + b"\n", *TOLD[:2], b"Error 1100 " + b"z" * 200 + b"\n", TOLD[1], TOLD[5]],
          100, 900)
+@example([b'{"code": 1100, "pad": "' + b"y" * 200 + b'"}\n', TOLD[10], TOLD[0], TOLD[0]], 64,
+         700)  # (the line above a frame kept in parts: one line still)
 def test_a_cut_log_read_in_pieces_reads_as_the_whole_one(lines: list[bytes], size: int,
                                                          limit: int) -> None:
     """Adversary 50: a line longer than one read (64 KiB) comes in pieces. A code across

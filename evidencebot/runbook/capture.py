@@ -50,6 +50,7 @@ class Capture:
         self._held: bytes | None = None  # the piece left out last
         self._last: bytes | None = None  # the piece that left the last lines last
         self._open = False  # whether the last piece kept ends without its line's end
+        self._parted = False  # whether a line ended among the pieces left out since
         self._first: bytearray | None = bytearray()  # the output until its encoding is known
         self._decoder: Any = None  # UTF-16's, once known
         self._text = ""  # decoded UTF-16 after its last line end
@@ -98,6 +99,8 @@ class Capture:
         if self.open and len(self.head) + len(data) <= self.half:
             self.head += data
             return
+        if self.open:  # (a line the head holds in part is one kept in part: `_end_part`)
+            self._open = bool(self.head) and not _ended(bytes(self.head[-1:]))
         self.open = False
         self.tail.append(data)
         self.tail_size += len(data)
@@ -110,10 +113,6 @@ class Capture:
                 self.dropped += cut
                 self.untold += _messages(first[:cut + _OVERLAP])  # (no room for any)
                 self._held = None
-                if self._open:  # (the line kept in part ends there)
-                    self.kept.append(b"\n")
-                    self.kept_size += 1
-                    self._open = False
                 break
             self.tail.popleft()
             self.tail_size -= len(first)
@@ -131,10 +130,7 @@ class Capture:
         self._held = piece
         if not (before_frame or telling(joined)):
             self.dropped += len(piece)
-            if continues and self._open:  # (the rest of a line kept in part goes)
-                self.kept.append(b"\n")
-                self.kept_size += 1
-                self._open = False
+            self._parted = self._parted or _ended(piece)
             return
         # (the piece before too, when what tells starts in it)
         with_it = [held] if held is not None and _messages(joined) > _messages(piece) else []
@@ -142,27 +138,38 @@ class Capture:
         if self.kept_size + size + 1 > self.half // 2:
             self.dropped += len(piece)
             self.untold += _messages(joined)
-            if continues and self._open:
-                self.kept.append(b"\n")
-                self.kept_size += 1
-                self._open = False
+            self._parted = self._parted or _ended(piece)
             return
         self.dropped -= size - len(piece)
+        self._end_part()
         self.kept += [*with_it, piece]
         self.kept_size += size
         self._held = None
         self._open = not _ended(piece)
 
+    def _end_part(self) -> None:
+        """A line kept in part ends where its kept part does when the next kept is another
+        line (adversary 50: glued, two lines read as one); the parts of one line stay one."""
+        if self._open and self._parted:
+            self.kept.append(b"\n")
+            self.kept_size += 1
+        self._open = self._parted = False
+
     def value(self) -> bytes:
         self._flush()
+        if self.tail:  # (the last lines are another line than one kept in part)
+            self._end_part()
         kept = b"".join(self.kept)
         if not self.dropped:
             return bytes(self.head) + kept + b"".join(self.tail)
         said = left_out(self.dropped, len(self.kept), 2 * self.half, self.untold)
         head, moved = bytes(self.head), b""
         after = self.kept[0] if self.kept else self.tail[0] if self.tail else b""
-        if crash_frame(after) and head.endswith(b"\n"):  # (a crash record's message stays
-            cut = head.rfind(b"\n", 0, len(head) - 1) + 1  # the line above its frame)
+        if head and not _ended(head):  # (the line the head holds in part goes on below)
+            cut = max(head.rfind(b"\n"), head.rfind(b"\r")) + 1
+            head, moved = head[:cut], head[cut:]
+        elif crash_frame(after) and head:  # (a crash record's message stays the line
+            cut = head.rfind(b"\n", 0, len(head) - 1) + 1  # above its frame)
             head, moved = head[:cut], head[cut:]
         return head + f"\n{said}\n".encode() + moved + kept + b"".join(self.tail)
 
