@@ -88,6 +88,7 @@ def test_a_cut_log_reads_as_the_whole_one(lines: list[bytes], limit: int) -> Non
        st.sampled_from(["utf-16-le", "utf-16"]))
 @example([TOLD[0]] + [TOLD[7]] * 60 + [TOLD[1], TOLD[5], TOLD[6]] + [TOLD[7]] * 60, 1500,
          "utf-16-le")
+@example([TOLD[0], TOLD[0], TOLD[1], TOLD[4], TOLD[10], TOLD[0]], 300, "utf-16-le")
 def test_utf16_output_is_kept_as_utf8(lines: list[bytes], limit: int, encoding: str) -> None:
     """Adversary 49: Windows PowerShell 5.1's UTF-16 output, cut, had the line between
     written in UTF-8: what followed it read as garbage (a restoration and a crash report

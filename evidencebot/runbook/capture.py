@@ -42,7 +42,7 @@ class Capture:
         # (the line between the halves fits in the limit too: `record --log` reads as much)
         self.half = (limit - _MARKER_ROOM) // 2 if limit > 2 * _MARKER_ROOM else limit // 2
         self.head = bytearray()
-        self.open = True  # whether the head takes the next line
+        self._head_open = True  # whether the head takes the next line
         self.tail: deque[bytes] = deque()
         self.tail_size = self.dropped = 0
         self.kept: list[bytes] = []
@@ -61,17 +61,7 @@ class Capture:
             if len(self._first) < _DECIDE:
                 return
             data = self._decided()
-        if self._decoder is None:
-            for piece in _pieces(data):
-                self._take(piece)
-            return
-        self._text += self._decoder.decode(data)
-        *lines, self._text = self._text.split("\n")
-        for line in lines:
-            self._take(f"{line}\n".encode())
-        while len(self._text) > _PIECE:
-            self._take(self._text[:_PIECE].encode())
-            self._text = self._text[_PIECE:]
+        self._feed(data)
 
     def _decided(self) -> bytes:
         """The output held until its encoding was known, that encoding now known."""
@@ -81,33 +71,37 @@ class Capture:
             self._decoder = codecs.getincrementaldecoder(encoding)("replace")
         return data
 
+    def _feed(self, data: bytes, *, final: bool = False) -> None:
+        """``data`` taken a line (or a piece of one) at a time, UTF-16 as UTF-8."""
+        if self._decoder is None:
+            for piece in _pieces(data):
+                self._take(piece)
+            return
+        self._text += self._decoder.decode(data, final)
+        *lines, self._text = self._text.split("\n")
+        for line in lines:
+            self._take(f"{line}\n".encode())
+        while len(self._text) > _PIECE or (final and self._text):
+            self._take(self._text[:_PIECE].encode())
+            self._text = self._text[_PIECE:]
+
     def _flush(self) -> None:
         """What is held back, taken: output too short to say its encoding, the end of a
         UTF-16 line without one."""
-        if self._first is not None:
-            data = self._decided()
-            if self._decoder is None:
-                for piece in _pieces(data):
-                    self._take(piece)
-            else:
-                self._text += self._decoder.decode(data, final=True)
-        if self._text:
-            self._take(self._text.encode())
-            self._text = ""
+        self._feed(self._decided() if self._first is not None else b"", final=True)
 
     def _take(self, data: bytes) -> None:
-        if self.open and len(self.head) + len(data) <= self.half:
+        if self._head_open and len(self.head) + len(data) <= self.half:
             self.head += data
             return
-        if self.open:  # (a line the head holds in part is one kept in part: `_end_part`)
+        if self._head_open:  # (a line the head holds in part is one kept in part)
             self._open = bool(self.head) and not _ended(bytes(self.head[-1:]))
-        self.open = False
+            self._head_open = False
         self.tail.append(data)
         self.tail_size += len(data)
-        while self.tail_size > 2 * self.half - len(self.head) - self.kept_size:
+        while (cut := self.tail_size - (2 * self.half - len(self.head) - self.kept_size)) > 0:
             first = self.tail[0]
             if len(self.tail) == 1:  # (the end is kept, what fits of it)
-                cut = self.tail_size - (2 * self.half - len(self.head) - self.kept_size)
                 self.tail[0] = first[cut:]
                 self.tail_size -= cut
                 self.dropped += cut
@@ -136,8 +130,8 @@ class Capture:
         with_it = [held] if held is not None and _messages(joined) > _messages(piece) else []
         size = sum(map(len, with_it)) + len(piece)
         if self.kept_size + size + 1 > self.half // 2:
-            self.dropped += len(piece)
-            self.untold += _messages(joined)
+            self.dropped += len(piece)  # (a crash record's message is one too)
+            self.untold += max(_messages(joined), int(before_frame))
             self._parted = self._parted or _ended(piece)
             return
         self.dropped -= size - len(piece)
