@@ -8,12 +8,14 @@ from __future__ import annotations
 import re
 
 # ESC [ ... final byte (CSI), ESC ] ... BEL or ESC \ (OSC), other ESC sequences, and the
-# single-character C1 forms of CSI/OSC.
+# single-character C1 forms of CSI/OSC. An OSC left open ends with its line: a stray
+# "ESC ]" in a wrapper's output took every line after it out of the log a run keeps, a
+# crash and its disconnections with them (adversary 51).
 _ESCAPES = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b\][^\x07\x1b\r\n]*(?:\x07|\x1b\\)?"
     r"|\x9b[0-?]*[ -/]*[@-~]"
-    r"|\x9d[^\x07\x1b\x9c]*(?:\x07|\x9c|\x1b\\)?"
+    r"|\x9d[^\x07\x1b\x9c\r\n]*(?:\x07|\x9c|\x1b\\)?"
     r"|\x1b[@-Z\\-_]?"
 )
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -11,6 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from evidencebot.ibkr.codes import classify_failure, code_occurrences, untold
+from evidencebot.ledger.messages import kept_log
 from evidencebot.runbook.capture import Capture
 
 MARKER = re.compile(rb"\n\[evidencebot: (\d+) bytes of the wrapper's output left out here[^\n]*"
@@ -57,11 +58,16 @@ TOLD = [b"Error 1100, reqId -1: Connectivity between IB and TWS has been lost.\n
         b"Exception: position reconciliation failed\n", b"Line |\n", b"chatter chatter\n",
         b"ValueError: boom\n", b"farm chatter " * 3 + b"\n", b"At C:\\w.ps1:3 char:5\n",
         b"Error 354, reqId 7: Requested market data is not subscribed.\n",
-        b"Error 326, reqId -1: Unable to connect as the client id is already in use.\n"]
+        b"Error 326, reqId -1: Unable to connect as the client id is already in use.\n",
+        # (adversary 51: as a logger colours them, and a title left open: read as kept)
+        b"ERROR Error \x1b[1;36m1100\x1b[0m, reqId -1: Connectivity lost.\n",
+        b"Trace\x1b[0mback (most recent call last):\n", b"\x1b]0;bot\n",
+        b"Error 1\xe2\x80\x8b102, reqId -1: Connectivity restored, data maintained.\n"]
 
 
 def readings(log: bytes) -> tuple[object, ...]:
-    text = log.decode()
+    """What `run` and `verify` read of a log: its codes, failure, reason, crash, as kept."""
+    text = (kept_log(log) or b"").decode()
     cls = classify_failure(exit_code=1, log_text=text, gateway_alive=True)
     return code_occurrences(text), cls.outcome, cls.reason, cls.crashed
 
@@ -84,8 +90,9 @@ def test_a_cut_log_reads_as_the_whole_one(lines: list[bytes], limit: int) -> Non
 
 
 @settings(max_examples=200)
-@given(st.lists(st.sampled_from(TOLD), max_size=60), st.integers(min_value=300, max_value=3000),
-       st.sampled_from(["utf-16-le", "utf-16"]))
+@given(st.lists(st.sampled_from(TOLD[:-1]), max_size=60),  # (UTF-16 without its mark is
+       st.integers(min_value=300, max_value=3000),  # known by its NULs, not with U+200B
+       st.sampled_from(["utf-16-le", "utf-16"]))  # at its start: `log_encoding`)
 @example([TOLD[0]] + [TOLD[7]] * 60 + [TOLD[1], TOLD[5], TOLD[6]] + [TOLD[7]] * 60, 1500,
          "utf-16-le")
 @example([TOLD[0], TOLD[0], TOLD[1], TOLD[4], TOLD[10], TOLD[0]], 300, "utf-16-le")
@@ -129,9 +136,15 @@ def test_messages_left_out_are_counted_as_messages_not_as_pieces() -> None:
     assert 150 <= len(code_occurrences(value.decode())) + capture.untold <= 160
 
 
+# (adversary 51: a crash report's first words and a code inside one long line, on either
+# side of where the last lines begin, or of a piece left out between two kept)
+LONG = (b"q" * 150 + b" Traceback (most recent call last): " + b"r" * 150 +
+        b" warning: 13\x1b[0m00 socket reset " + b"s" * 150 + b"\n")
+
+
 @settings(max_examples=400)
 @given(st.lists(st.sampled_from([*TOLD, b"x" * 300 + b"\n", b'{"code": 1100, "pad": "' +
-                                 b"y" * 200 + b'"}\n']), max_size=40),
+                                 b"y" * 200 + b'"}\n', LONG]), max_size=40),
        st.integers(min_value=64, max_value=400), st.integers(min_value=700, max_value=4000))
 @example([b"x" * 300 + b"\n", *TOLD[:2], b"Error 1100 " + b"z" * 200 + b"\n", TOLD[1], TOLD[5]],
          100, 900)
@@ -151,3 +164,49 @@ def test_a_cut_log_read_in_pieces_reads_as_the_whole_one(lines: list[bytes], siz
         assert (ours[0], ours[1], ours[3]) == (theirs[0], theirs[1], theirs[3])
     else:
         assert readings(value)[1] == "failed-code"
+
+
+CHATTER_LINES = [b"farm chatter chatter\n"] * 40
+
+
+def _reads_as_whole(lines: list[bytes], limits: range) -> int:
+    """How many of ``limits`` cut ``lines`` (each read as one piece): every one reads as
+    the whole output does, or says it left lines that tell out, and then fails as code."""
+    cut = 0
+    for limit in limits:
+        capture, value = kept(lines, limit)
+        cut += capture.dropped > 0
+        if capture.untold:
+            assert readings(value)[1] == "failed-code", limit
+        else:
+            assert readings(value)[:2] == readings(b"".join(lines))[:2], limit
+    return cut
+
+
+def test_a_coloured_code_left_out_is_kept() -> None:
+    """Adversary 51: a logger colours numbers ("Error ESC[1;36m1100"); what is left out
+    was chosen on the bytes as written, where no code is, and the committed log, cleaned,
+    would have read one: the disconnection went uncounted, a crash after it too."""
+    lines = [*CHATTER_LINES, b"ERROR Error \x1b[1;36m1100\x1b[0m, reqId -1: lost\n",
+             *CHATTER_LINES, b"done\n"]
+    assert _reads_as_whole(lines, range(600, 1500, 13)) > 50
+
+
+def test_what_tells_across_where_the_last_lines_begin_is_counted() -> None:
+    """Adversary 51: a line read in pieces, the last lines beginning inside it: a crash
+    report's first words across the piece left out and the first kept were in neither,
+    and a crash with a 354 last read as market data."""
+    lines = [b"chatter line here\n"] * 30 + [
+        b"z" * 60 + b" Trace", b"back (most recent call last):\n",
+        b"Error 354, reqId 7: Requested market data is not subscribed.\n"]
+    assert _reads_as_whole(lines, range(100, 700)) > 500
+
+
+def test_parts_of_a_line_kept_read_at_their_edges_as_they_do_whole() -> None:
+    """Adversary 51: two kept parts of one line, glued where a piece between them was
+    left out, made "restored" and "warning: 1300" one word; a word character glued on
+    must stay one (no code there, whole)."""
+    for between in (b"q" * 63 + b" ", b"q" * 64):
+        lines = [*CHATTER_LINES, b"Error 1102, reqId -1: restored " + b"p" * 80, between,
+                 b"warning: 1300 socket port reset\n", *CHATTER_LINES, b"Error 1300 gone\n"]
+        assert _reads_as_whole(lines, range(900, 2000, 13)) > 50

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,6 +15,16 @@ from evidencebot.textsafe import clean, has_unsafe, line, markdown
 def test_cleaned_text_never_holds_what_the_guard_refuses(text: str) -> None:
     for out in (clean(text), line(text), markdown(text)):
         assert has_unsafe(out) is None, (text, out)
+
+
+@given(st.lists(st.text(st.sampled_from("\x1b\x9b\x9d\x07\x9c\\]r[0;m1\n\r "), max_size=12)))
+def test_a_line_is_cleaned_alone(lines: list[str]) -> None:
+    """No escape sequence reaches past its line: a wrapper's log read a line at a time
+    reads as it does whole, and an OSC left open ("ESC ]0;title") took every line after
+    it out of the log a run keeps, a crash with them (adversary 51)."""
+    text = "\n".join(lines)
+    assert clean(text) == "".join(clean(part) for part in re.split(r"(?<=\n)", text))
+    assert clean("\x1b]0;bot\nError 1100\n") == "\nError 1100\n"
 
 
 def test_tags_and_rare_format_characters_go_too() -> None:

@@ -122,8 +122,14 @@ def telling(line: bytes) -> bool:
     if _MAYBE.search(line) is None and b"\x00" not in line:
         return False
     text = _text(line)
-    return (any(p.search(text) for p in _CODE_PATTERNS) or _TRACEBACK in text
-            or _SCRIPT_ERROR.search(text) is not None or crash_frame(line))
+    return any(p.search(text) for p in _CODE_PATTERNS) or crash_told(text)
+
+
+def crash_told(text: str) -> bool:
+    """Whether ``text`` holds a crash report's first words: a traceback's header, a
+    PowerShell error record's last line or its frame (what `telling` reads besides codes)."""
+    return (_TRACEBACK in text or _SCRIPT_ERROR.search(text) is not None
+            or _SCRIPT_FRAME.search(text) is not None)
 
 
 def crash_frame(line: bytes) -> bool:

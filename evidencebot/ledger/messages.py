@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from ..evidence.report import pointer
@@ -44,6 +45,21 @@ def kept_log(log: bytes | None) -> bytes | None:
     """The wrapper's log as a run commit keeps it: account numbers redacted, escape
     sequences and control characters removed."""
     return None if log is None else clean(redact(log_text(log))).encode()
+
+
+def as_kept(piece: bytes) -> bytes:
+    """A piece of UTF-8 output (a line, or a piece of a long one) as `kept_log` reads it:
+    what `Capture` decides to keep or count by (adversary 51: "Error ESC[1;36m1100", as a
+    logger colours a number, told nothing as written and a disconnection once kept).
+    Printable ASCII reads as it is written: redaction only takes digits away, which makes
+    no code and no crash report."""
+    if _AS_WRITTEN.search(piece) is None:
+        return piece
+    return clean(redact(piece.decode("utf-8", "replace"))).encode()
+
+
+# What `clean` may change: a control character, a lone carriage return, any non-ASCII byte
+_AS_WRITTEN = re.compile(rb"[^\t\n\r\x20-\x7e]|\r(?!\n)")
 
 
 def log_text(log: bytes) -> str:

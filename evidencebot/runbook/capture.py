@@ -4,17 +4,19 @@ first and last lines and, between them, every line the evidence is read from."""
 from __future__ import annotations
 
 import codecs
-from collections import deque
+import re
+from collections import Counter, deque
 from typing import Any
 
 from ..defaults import MAX_LOG_BYTES
-from ..ibkr.codes import code_occurrences, crash_frame, left_out, telling
-from ..ledger.messages import log_encoding
+from ..ibkr.codes import code_occurrences, crash_frame, crash_told, left_out, telling
+from ..ledger.messages import as_kept, log_encoding
 
 _MARKER_ROOM = 320  # bytes kept for the line saying what was left out
 _DECIDE = 64  # bytes of output that say its encoding (`log_encoding`)
 _PIECE = 32 * 1024  # characters of a UTF-16 line without an end passed on at a time
 _OVERLAP = 64  # bytes of a line's piece read with the next one (a code across the two)
+_SEPARATOR = 3  # the most bytes put between two kept parts (`Capture._end_part`)
 
 
 class Capture:
@@ -50,7 +52,11 @@ class Capture:
         self._held: bytes | None = None  # the piece left out last
         self._last: bytes | None = None  # the piece that left the last lines last
         self._open = False  # whether the last piece kept ends without its line's end
-        self._parted = False  # whether a line ended among the pieces left out since
+        # The pieces left out since the last one kept: the first's start, the last two's
+        # ends, and whether a line ended among them (`_end_part`)
+        self._after_kept = b""
+        self._gap: deque[bytes] = deque(maxlen=2)
+        self._parted = False
         self._first: bytearray | None = bytearray()  # the output until its encoding is known
         self._decoder: Any = None  # UTF-16's, once known
         self._text = ""  # decoded UTF-16 after its last line end
@@ -94,23 +100,29 @@ class Capture:
         if self._head_open and len(self.head) + len(data) <= self.half:
             self.head += data
             return
-        if self._head_open:  # (a line the head holds in part is one kept in part)
-            self._open = bool(self.head) and not _ended(bytes(self.head[-1:]))
+        if self._head_open:  # (a line the head holds in part is one kept in part, read
+            self._open = bool(self.head) and not _ended(bytes(self.head[-1:]))  # with the
+            self._last = bytes(self.head[-_OVERLAP:]) or None  # first left out after it)
             self._head_open = False
         self.tail.append(data)
         self.tail_size += len(data)
-        while (cut := self.tail_size - (2 * self.half - len(self.head) - self.kept_size)) > 0:
+        while (cut := self.tail_size - self._room()) > 0:
             first = self.tail[0]
             if len(self.tail) == 1:  # (the end is kept, what fits of it)
                 self.tail[0] = first[cut:]
                 self.tail_size -= cut
-                self.dropped += cut
+                self._dropped(first[:cut])
                 self.untold += _messages(first[:cut + _OVERLAP])  # (no room for any)
                 self._held = None
                 break
             self.tail.popleft()
             self.tail_size -= len(first)
-            self._leave_out(first, before_frame=crash_frame(self.tail[0]))
+            self._leave_out(first, before_frame=crash_frame(as_kept(self.tail[0])))
+
+    def _room(self) -> int:
+        """The room of the last lines: what the head and the kept lines leave, and what
+        may go between a kept part and the rest of its line (`_end_part`)."""
+        return 2 * self.half - len(self.head) - self.kept_size - _SEPARATOR * self._open
 
     def _leave_out(self, piece: bytes, *, before_frame: bool) -> None:
         """``piece``, no longer among the last: kept when it tells, else dropped. A piece
@@ -118,40 +130,58 @@ class Capture:
         report's first words, across the two: adversary 50); a line kept in part ends
         where its kept part does, so that the next line kept is not glued onto it."""
         last, self._last = self._last, piece
-        continues = last is not None and not _ended(last)
-        joined = (last[-_OVERLAP:] if last is not None and continues else b"") + piece
-        held = self._held if continues else None  # (the piece before, left out)
+        end = last[-_OVERLAP:] if last is not None and not _ended(last) else b""
+        held = self._held if end else None  # (the piece before, left out)
         self._held = piece
-        if not (before_frame or telling(joined)):
-            self.dropped += len(piece)
-            self._parted = self._parted or _ended(piece)
+        across = _added(end, piece) if end else 0  # (what tells starts in the piece before)
+        if not (before_frame or across or telling(as_kept(piece))):
+            self._dropped(piece)
             return
-        # (the piece before too, when what tells starts in it)
-        with_it = [held] if held is not None and _messages(joined) > _messages(piece) else []
+        with_it = [held] if held is not None and across else []
         size = sum(map(len, with_it)) + len(piece)
-        if self.kept_size + size + 1 > self.half // 2:
-            self.dropped += len(piece)  # (a crash record's message is one too)
-            self.untold += max(_messages(joined), int(before_frame))
-            self._parted = self._parted or _ended(piece)
+        if self.kept_size + size + _SEPARATOR > self.half // 2:
+            self._dropped(piece)  # (a crash record's message is one too)
+            self.untold += max(_messages(piece) + across, int(before_frame))
             return
-        self.dropped -= size - len(piece)
+        if with_it:  # (no longer left out)
+            self.dropped -= len(held or b"")
+            self._gap.pop()
         self._end_part()
         self.kept += [*with_it, piece]
         self.kept_size += size
         self._held = None
         self._open = not _ended(piece)
 
+    def _dropped(self, piece: bytes) -> None:
+        self.dropped += len(piece)
+        if not self._gap:
+            self._after_kept = piece[:_OVERLAP]
+        self._gap.append(piece[-_OVERLAP:])
+        self._parted = self._parted or _ended(piece)
+
     def _end_part(self) -> None:
-        """A line kept in part ends where its kept part does when the next kept is another
-        line (adversary 50: glued, two lines read as one); the parts of one line stay one."""
-        if self._open and self._parted:
-            self.kept.append(b"\n")
-            self.kept_size += 1
+        """What goes between a line kept in part and the next kept when pieces were left
+        out between them: a line end when one was among them (adversary 50: glued, two
+        lines read as one), and on either side a character that reads as what was left
+        out there does, a word character or not (adversary 51: glued, "...restored" and
+        "warning: 1300" made one word and the code was gone, where a word character glued
+        on would have stayed one), so that a code at either edge reads as it does whole.
+        Parts of one line with nothing left out between them stay one."""
+        if self._open and self._gap:
+            last = self._gap[-1]  # (the next kept goes on its line, unless it ended one)
+            between = _edge(self._after_kept, last=False) + (
+                b"\n" if self._parted else b".") + (b"" if _ended(last) else _edge(last))
+            self.kept.append(between)
+            self.kept_size += len(between)
         self._open = self._parted = False
+        self._gap.clear()
 
     def value(self) -> bytes:
         self._flush()
-        if self.tail:  # (the last lines are another line than one kept in part)
+        if self.tail:
+            held = self._held  # (left out last; when its line goes on in the last lines,
+            if held is not None and not _ended(held):  # what tells across the two is not
+                self.untold += _added(held[-_OVERLAP:], self.tail[0][:_OVERLAP])  # kept)
             self._end_part()
         kept = b"".join(self.kept)
         if not self.dropped:
@@ -162,10 +192,20 @@ class Capture:
         if head and not _ended(head):  # (the line the head holds in part goes on below)
             cut = max(head.rfind(b"\n"), head.rfind(b"\r")) + 1
             head, moved = head[:cut], head[cut:]
-        elif crash_frame(after) and head:  # (a crash record's message stays the line
+        elif crash_frame(as_kept(after)) and head:  # (a crash record's message stays the line
             cut = head.rfind(b"\n", 0, len(head) - 1) + 1  # above its frame)
             head, moved = head[:cut], head[cut:]
         return head + f"\n{said}\n".encode() + moved + kept + b"".join(self.tail)
+
+
+def _edge(piece: bytes, *, last: bool = True) -> bytes:
+    """A character that reads as the last (or first) of ``piece`` as kept reads: a word
+    character, or not one (what a code's edge asks of its neighbour)."""
+    text = as_kept(piece).decode("utf-8", "replace")
+    return b"_" if _WORD.fullmatch(text[-1:] if last else text[:1]) else b"."
+
+
+_WORD = re.compile(r"\w")
 
 
 def _ended(piece: bytes) -> bool:
@@ -181,8 +221,28 @@ def _pieces(data: bytes) -> list[bytes]:
 
 
 def _messages(piece: bytes) -> int:
-    """How many messages that tell a piece left out holds: its codes, once per line (a
-    line may end at a carriage return alone: adversary 49), or one for a crash report."""
-    if not telling(piece):
+    """How many messages that tell a piece left out holds, read as it would be kept
+    (`messages.as_kept`): its codes, once per line (a line may end at a carriage return
+    alone: adversary 49), or one for a crash report."""
+    read = as_kept(piece)
+    if not telling(read):
         return 0
-    return max(1, len(code_occurrences(piece.decode("utf-8", "replace"))))
+    return max(1, len(code_occurrences(read.decode("utf-8", "replace"))))
+
+
+def _added(before: bytes, after: bytes) -> int:
+    """How many messages ``before`` and ``after`` tell read as one that neither tells
+    alone: a code or a crash report's first words across the two (adversaries 50, 51)."""
+    both = as_kept(before + after)
+    if not telling(both):
+        return 0
+    return sum((_told(both) - _told(as_kept(before)) - _told(as_kept(after))).values())
+
+
+def _told(read: bytes) -> Counter[int | str]:
+    """What a piece as kept tells: its codes, once per line, and a crash report's start."""
+    text = read.decode("utf-8", "replace")
+    told: Counter[int | str] = Counter(code_occurrences(text))
+    if crash_told(text):
+        told["crash"] += 1
+    return told
