@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -224,3 +226,22 @@ def test_market_data_retry_goes_to_a_later_window(after: str, expected: str) -> 
     from evidencebot.evidence.window import retry_start
 
     assert retry_start(after=at(after), run_seconds=1800, window=RUNBOOK) == at(expected)
+
+
+def test_checks_that_import_the_bot_leave_no_cache_in_the_checkout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Newcomer 17: a health check importing the bot wrote src/bot/__pycache__, and the run
+    it cleared was judged on dirty code (an untracked file under a code path)."""
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    (tmp_path / "src" / "bot").mkdir(parents=True)
+    (tmp_path / "src" / "bot" / "__init__.py").write_text("HEALTHY = True\n")
+    imports = "import sys; sys.path.insert(0, 'src'); import bot; "
+    health = check_health(command=py(imports + "print('{\"healthy\": true}')"), cwd=tmp_path,
+                          timeout_seconds=20)
+    switch = check_kill_switch(repo=tmp_path, path="unused", command=py(imports + "pass"))
+    assert (health.status, switch.status) == ("PASS", "PASS")
+    assert not list(tmp_path.rglob("__pycache__"))
+    # (as Python writes it when no folder of its own is given: the test can fail)
+    subprocess.run(py(imports + "pass"), cwd=tmp_path, check=True, env={
+        k: v for k, v in os.environ.items() if k not in ("PYTHONPYCACHEPREFIX",)})
+    assert list(tmp_path.rglob("__pycache__"))

@@ -62,12 +62,19 @@ def check_window(*, now: datetime, run_seconds: int, window: Window) -> CheckRes
 
 def _run(command: Sequence[str], *, cwd: Path, timeout: float,
          env: Mapping[str, str] | None) -> tuple[int | None, str, str]:
-    """(exit code or None on timeout, output, error) — never raises for the command's sake."""
+    """(exit code or None on timeout, output, error) — never raises for the command's sake.
+    Python keeps what it compiles in a folder of this command's own, as the wrapper's does
+    (`burnin._attempt`): a health check importing the bot wrote src/**/__pycache__, and
+    the run it cleared was then judged on dirty code (newcomer 17)."""
     import os
+    import tempfile
 
     try:
-        proc = subprocess.run(list(command), cwd=cwd, capture_output=True, timeout=timeout,
-                              env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+        with tempfile.TemporaryDirectory(prefix="evidencebot-pycache-",
+                                         ignore_cleanup_errors=True) as cache:
+            proc = subprocess.run(list(command), cwd=cwd, capture_output=True, timeout=timeout,
+                                  env={**os.environ, "PYTHONPYCACHEPREFIX": cache, **(env or {})},
+                                  stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         return -1, "", f"command not found: {command[0]}"
     except PermissionError:
