@@ -366,3 +366,25 @@ def test_a_dry_run_while_another_run_holds_the_lock_says_it_may_not_start(
     finally:
         holder.communicate("")
     assert nothing_written(repo)
+
+
+@pytest.mark.parametrize("how", ["signing-key-missing", "ref-locked"])
+def test_a_commit_git_would_refuse_is_found_before_the_session(
+        tmp_path: Path, port: int, cli, pinned_now: str, how: str) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 17: with a signing key the machine's git could not load, or a lock a
+    stopped git left on the ops branch, the session ran and its commit failed: the next
+    run recorded it as a failed attempt, and the streak broke."""
+    repo = make_repo(tmp_path, port)
+    if how == "signing-key-missing":
+        for key, value in (("commit.gpgsign", "true"), ("gpg.format", "ssh"),
+                           ("user.signingkey", str(tmp_path / "no-such-key"))):
+            git(repo, "config", key, value)
+    else:
+        (repo / ".git" / "refs" / "heads" / "ops").mkdir(parents=True)
+        (repo / ".git" / "refs" / "heads" / "ops" / "evidence.lock").write_bytes(b"")
+    documents = json_check(cli, repo, "documents")  # (the dry run asks for no key: a
+    assert documents["status"] == ("PASS" if how == "signing-key-missing" else "FAIL")  # touch
+    r = cli("--repo", repo, "run")  # or a pinentry at every check; `run` does, once)
+    said = "could not sign" if how == "signing-key-missing" else "left its lock"
+    assert r.code == 2 and said in r.err and "Fix:" in r.err, r.out + r.err
+    assert "burn-in started" not in r.out + r.err and nothing_written(repo)

@@ -290,7 +290,8 @@ def _checks_then_burnin(state: State, ctx: Any, run_plan: Any, ids: list[int], l
     from ..runbook import burnin
     from ..runbook.preflight import run_checks
 
-    problem = unwritable(ctx)  # (before a session is spent that could not be recorded)
+    problem = unwritable(ctx, sign=True)  # (before a session is spent that could not be
+    # recorded: the key too, as the commit after it will ask for it)
     if problem is not None:
         raise UsageError(f"nothing run: {problem}", fix=problem.fix)
 

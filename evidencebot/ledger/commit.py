@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .. import git
-from ..errors import UsageError
+from ..errors import UsageError, git_cause
 from ..frozen import frozen
 from . import trees
 
@@ -90,8 +90,9 @@ def build(repo: Path, *, parent: str, draft: Draft, author: Identity, when: date
     """The commit ``draft`` on top of ``parent``, judged by the scope rules; no ref moves.
 
     Unreferenced until `advance` points the branch at it (git gc keeps it for weeks).
-    ``trial``: one no ref will point at, never signed (no key is asked for it). Its
-    message is held to the trailer contract as the commit-msg hook and verify hold it
+    ``trial``: one no ref will point at, not signed (no key is asked for it: the dry
+    run's, at every check). Its message is held to the trailer contract as the commit-msg
+    hook and verify hold it
     (found by an adversary: a report's client id of -5 was committed as a trailer verify
     refuses, and the branch could only be rebuilt)."""
     from ..evidence.trailers import validate
@@ -246,8 +247,17 @@ def _commit_tree(
         env |= {"GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email}
     # Signed where the operator's git signs commits (commit.gpgsign; gpg.format openpgp or
     # ssh): `verify --require-signed` then checks the evidence against trusted keys.
-    return git.out(repo, "commit-tree", tree, "-p", parent, *(["-S"] if signs and sign else []),
-                   "-F", "-", input=message.encode("utf-8"), env=env)
+    try:
+        return git.out(repo, "commit-tree", tree, "-p", parent,
+                       *(["-S"] if signs and sign else []), "-F", "-",
+                       input=message.encode("utf-8"), env=env)
+    except git.GitError as e:
+        if not (signs and sign):
+            raise
+        raise UsageError(f"git could not sign the ops commit ({git_cause(e.stderr)}); "
+                         "nothing was committed", fix="make the signing key available to "
+                         "this machine's git (its agent, user.signingkey), or turn "
+                         "commit.gpgsign off for this repository") from None
 
 
 def _not_moved(repo: Path, branch: str, old: str, e: Exception) -> UsageError:

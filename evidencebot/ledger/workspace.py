@@ -257,8 +257,8 @@ class Context:
                                   + " | ".join(v.render() for v in violations))
 
     def build(self, parent: str, draft: ledger.Draft, *, trial: bool = False) -> str:
-        """``draft`` as a judged commit on ``parent`` (no ref moves; ``trial``: none ever
-        will, and it is not signed)."""
+        """``draft`` as a judged commit on ``parent`` (no ref moves; ``trial``: it is not
+        signed)."""
         return ledger.build(self.repo, parent=parent, draft=draft, author=self.author,
                             when=self.now, judge=self.judge, trial=trial)
 

@@ -140,12 +140,14 @@ def rerendered(ctx: Context, closure: OpsCommit, parent: str) -> dict[str, str |
     return {**out, **{path: data.decode("utf-8", "replace") for path, data in docs.items()}}
 
 
-def unwritable(ctx: Context) -> UsageError | None:
+def unwritable(ctx: Context, *, sign: bool = False) -> UsageError | None:
     """Why the documents on the ops branch (its tip, else the base's) cannot take a run's
     row and entry, or the burn-in milestone's closure; None when they can. What `run`
     asks before a session is spent (`record` and `close` would refuse after it): a trial
-    attempt's commit is built and judged by the scope rules as `record` builds one (not
-    signed; no ref points at it), and the documents `close` would write are judged by the
+    attempt's commit is built and judged by the scope rules as `record` builds one (no
+    ref points at it; signed when ``sign``, as `run` asks before a session: newcomer 17,
+    a key the machine's git could not use was found after it, and its evidence went with
+    it), and the documents `close` would write are judged by the
     scope rules as if the milestone had closed (the streak's rules then pass)."""
     from ..evidence.record import (
         CodeState,
@@ -164,6 +166,11 @@ def unwritable(ctx: Context) -> UsageError | None:
            "edits (README: On your own trading repository)")
     d = ctx.cfg.docs
     tip = ctx.tip().sha
+    locked = git.common_dir(ctx.repo) / "refs" / "heads" / f"{ctx.cfg.ops.branch}.lock"
+    if locked.exists():  # (newcomer 17: git refused to move the branch after the session)
+        return UsageError(f"git cannot move {ctx.cfg.ops.branch}: a git that stopped "
+                          f"part-way left its lock, {locked}",
+                          fix=f"when no git is running in this repository, delete {locked}")
     # (named as `record_attempt` names it: an attempt recorded in this second is no rewrite)
     run_id = free_name(ctx, tip, attempt_stem(ctx.now, "failed-infra"),
                        lambda name: record_path(ctx.cfg, name))
@@ -172,7 +179,7 @@ def unwritable(ctx: Context) -> UsageError | None:
                          finished_at=ctx.now, metrics=None, verdict=None, report=None,
                          code=CodeState(commit=tip, dirty=False), session=SessionInfo())
     try:
-        ctx.build(tip, run_draft(ctx, trial, parent=tip, attachments={}).draft, trial=True)
+        ctx.build(tip, run_draft(ctx, trial, parent=tip, attachments={}).draft, trial=not sign)
         was = read_docs(ctx, tip, d.design, d.backlog, d.session_log)
         closing = _documents(ctx, tip, ctx.milestone, [f"{ctx.now:%Y%m%dT%H%M%SZ}"], ctx.now,
                              docs=was)
