@@ -36,6 +36,12 @@ def clean(text: str, *, keep_newlines: bool = True) -> str:
     return text if keep_newlines else " ".join(text.split())
 
 
+def escapes_only(text: str) -> bool:
+    """Whether ``text`` is escape sequences and nothing else (what `clean` removes before it
+    reads a carriage return and a line feed as one line end)."""
+    return not _ESCAPES.sub("", text)
+
+
 def line(text: str) -> str:
     """One clean line (for a Markdown field, a cell, a commit subject or a terminal)."""
     return clean(text, keep_newlines=False)

@@ -11,15 +11,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from evidencebot.ibkr.codes import classify_failure, code_occurrences, untold
-from evidencebot.ledger.messages import kept_log
+from evidencebot.ledger.messages import KeptStream, kept_log, log_encoding
 from evidencebot.runbook.capture import Capture
 
 MARKER = re.compile(rb"\n\[evidencebot: (\d+) bytes of the wrapper's output left out here[^\n]*"
                     rb"\]\n")
 
 
-def kept(lines: list[bytes], limit: int) -> tuple[Capture, bytes]:
-    capture = Capture(limit)
+def kept(lines: list[bytes], limit: int, piece: int = 32 * 1024) -> tuple[Capture, bytes]:
+    capture = Capture(limit, piece=piece)
     for line in lines:
         capture.append(line)
     return capture, capture.value()
@@ -34,8 +34,11 @@ CHATTER = st.lists(st.text(st.characters(blacklist_categories=("Cs",), blacklist
 @settings(max_examples=300)
 @given(CHATTER, st.integers(min_value=2, max_value=800))
 def test_a_capture_keeps_all_or_its_first_and_last_lines(lines: list[bytes], limit: int) -> None:
+    """As a run commits it (`kept_log`: escapes and control characters gone, a carriage
+    return a line end), whole or its first and last lines."""
     capture, value = kept(lines, limit)
-    whole = b"".join(lines)
+    whole = kept_log(b"".join(lines)) or b""
+    assert kept_log(value) == value  # (kept as committed: reading it again changes nothing)
     room = 2 * capture.half
     if len(whole) <= room:
         assert value == whole
@@ -48,7 +51,8 @@ def test_a_capture_keeps_all_or_its_first_and_last_lines(lines: list[bytes], lim
     assert int(found.group(1)) == len(whole) - len(head) - len(tail)
     assert head == b"" or head.endswith(b"\n")  # (whole lines: a code is never cut)
     assert tail  # (the end, which says how the session ended)
-    assert whole[:len(whole) - len(tail)].endswith(b"\n") or len(tail) < len(lines[-1])
+    assert whole[:len(whole) - len(tail)].endswith(b"\n") or len(tail) < len(lines[-1]) or \
+        any(len(line) > room - len(head) for line in lines)  # (one cut to fit)
 
 
 TOLD = [b"Error 1100, reqId -1: Connectivity between IB and TWS has been lost.\n",
@@ -158,7 +162,7 @@ def test_a_cut_log_read_in_pieces_reads_as_the_whole_one(lines: list[bytes], siz
     whole. Any output, read as `run` reads it (a line, at most ``size`` bytes at a time),
     cut or not, reads as the whole does."""
     pieces = [line[at:at + size] for line in lines for at in range(0, len(line), size)]
-    capture, value = kept(pieces, limit)
+    capture, value = kept(pieces, limit, size)
     if capture.untold == 0:  # (a reason quoting a last line longer than the room quotes
         ours, theirs = readings(value), readings(b"".join(lines))  # what of it is kept)
         assert (ours[0], ours[1], ours[3]) == (theirs[0], theirs[1], theirs[3])
@@ -169,12 +173,13 @@ def test_a_cut_log_read_in_pieces_reads_as_the_whole_one(lines: list[bytes], siz
 CHATTER_LINES = [b"farm chatter chatter\n"] * 40
 
 
-def _reads_as_whole(lines: list[bytes], limits: range) -> int:
-    """How many of ``limits`` cut ``lines`` (each read as one piece): every one reads as
-    the whole output does, or says it left lines that tell out, and then fails as code."""
+def _reads_as_whole(lines: list[bytes], limits: range, piece: int = 32 * 1024) -> int:
+    """How many of ``limits`` cut ``lines`` (a long line passed on ``piece`` characters at
+    a time): every one reads as the whole output does, or says it left lines that tell
+    out, and then fails as code."""
     cut = 0
     for limit in limits:
-        capture, value = kept(lines, limit)
+        capture, value = kept(lines, limit, piece)
         cut += capture.dropped > 0
         if capture.untold:
             assert readings(value)[1] == "failed-code", limit
@@ -197,16 +202,64 @@ def test_what_tells_across_where_the_last_lines_begin_is_counted() -> None:
     report's first words across the piece left out and the first kept were in neither,
     and a crash with a 354 last read as market data."""
     lines = [b"chatter line here\n"] * 30 + [
-        b"z" * 60 + b" Trace", b"back (most recent call last):\n",
+        b"z" * 60 + b" Trace" + b"back (most recent call last):\n",
         b"Error 354, reqId 7: Requested market data is not subscribed.\n"]
-    assert _reads_as_whole(lines, range(100, 700)) > 500
+    assert _reads_as_whole(lines, range(100, 700), piece=66) > 500
 
 
 def test_parts_of_a_line_kept_read_at_their_edges_as_they_do_whole() -> None:
     """Adversary 51: two kept parts of one line, glued where a piece between them was
     left out, made "restored" and "warning: 1300" one word; a word character glued on
     must stay one (no code there, whole)."""
-    for between in (b"q" * 63 + b" ", b"q" * 64):
-        lines = [*CHATTER_LINES, b"Error 1102, reqId -1: restored " + b"p" * 80, between,
-                 b"warning: 1300 socket port reset\n", *CHATTER_LINES, b"Error 1300 gone\n"]
-        assert _reads_as_whole(lines, range(900, 2000, 13)) > 50
+    for between in (b"q" * 299 + b" ", b"q" * 300):
+        line = (b"Error 1102, reqId -1: restored ".ljust(100, b"p") + between +
+                b"warning: 1300 socket port reset\n")
+        lines = [*CHATTER_LINES, line, *CHATTER_LINES, b"Error 1300 gone\n"]
+        assert _reads_as_whole(lines, range(900, 2000, 13), piece=100) > 50
+
+
+def test_an_escape_left_open_in_a_kept_part_takes_nothing_after_it() -> None:
+    """Adversary 52: a kept part of a long line left a title open ("ESC ]0;bot") that the
+    piece left out after it closed (BEL): in the kept log it ran on to the line's end and
+    took the next kept part, an "Error 1100" or a crash report's first words; a colour
+    left open ("ESC[2", "~" left out) took the next part's first letter."""
+    for opened, closed in ((b"\x1b]0;bot", b"\x07"), (b"\xc2\x9d0;bot", b"\x07"),
+                           (b"\x1b[2", b"~")):
+        for after in (b"Error 1100, reqId -1: Connectivity lost.\n",
+                      b"Traceback (most recent call last):\n"):
+            line = b"Error 2104, reqId -1: farm OK ".ljust(100 - len(opened), b"o") + opened + \
+                closed + b"p" * 299 + after
+            lines = [*CHATTER_LINES, line, *CHATTER_LINES, b"Error 354, reqId 7: no data\n"]
+            assert _reads_as_whole(lines, range(900, 2000, 13), piece=100) > 50
+
+
+def test_a_carriage_return_in_a_piece_left_out_ends_its_line() -> None:
+    """Adversary 52: a lone carriage return inside a piece left out was no line end to the
+    capture, but is one to the log as kept: two kept parts glued on one line counted its
+    two disconnections as one, and a restoration glued onto the line above a crash
+    report's frame was read as part of the crash."""
+    line = (b"Error 1100, reqId -1: lost ".ljust(100, b"p") + b"x\rprogress ".ljust(299, b"q") + b" "
+            + b"Error 1100, reqId -1: lost again\n")
+    lines = [*CHATTER_LINES, line, *CHATTER_LINES, b"done\n"]
+    assert _reads_as_whole(lines, range(900, 2000, 13), piece=100) > 50
+
+
+@settings(max_examples=600)
+@given(st.lists(st.sampled_from([
+    b"\x1b", b"\xc2\x9b", b"\xc2\x9d", b"\x07", b"\xc2\x9c", b"\\", b"]", b"[", b"0", b";",
+    b"m", b"1", b"\n", b"\r", b" ", b"a", b"DU", b"U", b"12345", b"_", b"\xe2\x80\x8b",
+    b"\xc3\xa9", b"\xc3", b"\xff\xfe", b"\x00"]), max_size=40),
+    st.lists(st.integers(min_value=0, max_value=200), max_size=8))
+def test_the_log_kept_a_piece_at_a_time_is_the_log_kept_whole(parts: list[bytes],
+                                                                cuts: list[int]) -> None:
+    """`run` keeps a wrapper's output as it comes (`KeptStream`), and chooses what to keep
+    of it on that text: however the output is cut into reads (an escape sequence, a
+    character, a carriage return and its line feed, an account number across two), it
+    is what `kept_log` makes of the whole (adversaries 51, 52)."""
+    data = b"".join(parts)
+    stream, out, at = KeptStream(log_encoding(data[:64])), "", 0
+    for cut in sorted(c for c in cuts if c <= len(data)):
+        out += stream.feed(data[at:cut])
+        at = cut
+    out += stream.feed(data[at:], final=True)
+    assert out.encode() == kept_log(data)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..evidence.report import pointer
 from ..frozen import replace
 from ..redact import redact
-from ..textsafe import clean
+from ..textsafe import clean, escapes_only
 from .workspace import Context
 
 if TYPE_CHECKING:  # (counting a run's IBKR messages imports them where they are counted)
@@ -42,24 +42,101 @@ def report_messages(ctx: Context, report: Any) -> Any:
 
 
 def kept_log(log: bytes | None) -> bytes | None:
-    """The wrapper's log as a run commit keeps it: account numbers redacted, escape
-    sequences and control characters removed."""
-    return None if log is None else clean(redact(log_text(log))).encode()
+    """The wrapper's log as a run commit keeps it: escape sequences and control characters
+    removed, then account numbers redacted (in the text as it reads: an escape between the
+    digits hid one from the redaction, and cleaning showed it)."""
+    if log is None:
+        return None
+    return KeptStream(log_encoding(log[:64])).feed(log, final=True).encode()
 
 
-def as_kept(piece: bytes) -> bytes:
-    """A piece of UTF-8 output (a line, or a piece of a long one) as `kept_log` reads it:
-    what `Capture` decides to keep or count by (adversary 51: "Error ESC[1;36m1100", as a
-    logger colours a number, told nothing as written and a disconnection once kept).
-    Printable ASCII reads as it is written: redaction only takes digits away, which makes
-    no code and no crash report."""
-    if _AS_WRITTEN.search(piece) is None:
-        return piece
-    return clean(redact(piece.decode("utf-8", "replace"))).encode()
+class KeptStream:
+    """`kept_log` a piece at a time (``encoding``: `log_encoding`'s): what `feed` returns,
+    joined, is the text `kept_log` makes of the whole, whatever the pieces (a sequence, a
+    character, an account number across two is held until it is whole). `run` keeps a
+    wrapper's output through it and chooses what to keep of a long one on what it returns
+    (adversaries 51, 52: "Error ESC[1;36m1100" was a code only once cleaned; an escape
+    left open in a kept part took the next one)."""
+
+    def __init__(self, encoding: str | None) -> None:
+        import codecs
+
+        self._decoder = codecs.getincrementaldecoder(encoding or "utf-8-sig")("replace")
+        self._clean = CleanStream()
+        self._word = ""  # (cleaned text that may be part of an account number)
+
+    def feed(self, data: bytes, *, final: bool = False) -> str:
+        text = self._word + self._clean.feed(self._decoder.decode(data, final), final=final)
+        cut = len(text) if final else _word_start(text)
+        self._word = text[cut:]
+        return redact(text[:cut])
 
 
-# What `clean` may change: a control character, a lone carriage return, any non-ASCII byte
-_AS_WRITTEN = re.compile(rb"[^\t\n\r\x20-\x7e]|\r(?!\n)")
+class CleanStream:
+    """`textsafe.clean` of text given a piece at a time: the pieces it returns, joined,
+    are `clean` of the whole. No escape sequence reaches past its line; within one, what
+    more text could clean otherwise is held: an escape sequence that may go on (an OSC's
+    body is dropped as it comes, up to what ends it), a carriage return that a line feed
+    may follow (with what is removed after it)."""
+
+    def __init__(self) -> None:
+        self._cr = ""  # a carriage return with nothing shown after it yet
+        self._rest = ""  # an escape sequence that may go on (in an OSC: an ESC, maybe ST's)
+        self._osc = ""  # the characters that end the OSC left open, if one is
+
+    def feed(self, text: str, *, final: bool = False) -> str:
+        text, self._rest = self._rest + text, ""
+        if self._osc:
+            text = self._after_osc(text, final)
+            if self._osc and not final:
+                return ""
+        text, self._cr = self._cr + text, ""
+        if final:
+            return clean(text)
+        found = _OPEN.search(text, text.rfind("\n") + 1)
+        cut = len(text) if found is None or (  # (a CSI's parameters past that: as written)
+            len(found.group()) > _HELD and not _OPEN_OSC.match(found.group())) \
+            else found.start()
+        if found is not None and cut == found.start() and _OPEN_OSC.match(found.group()):
+            self._osc = "\x07\x9c" if found.group()[0] == "\x9d" else "\x07"
+        else:
+            self._rest = text[cut:]
+        back = text.rfind("\r", max(text.rfind("\n") + 1, cut - _HELD), cut)
+        if back >= 0 and escapes_only(text[back + 1:cut]):  # (those end where the sequence
+            self._cr, cut = "\r", back  # held begins: they join nothing after them)
+        return clean(text[:cut])
+
+    def _after_osc(self, text: str, final: bool) -> str:
+        """``text`` after the body of the OSC left open: from what ends it (BEL, ST: taken;
+        an ESC or a line end: not); an ESC last is held (ST may follow)."""
+        i = next((k for k, ch in enumerate(text) if ch in self._osc or ch in "\x1b\r\n"),
+                 len(text))
+        if i == len(text) or (text[i] == "\x1b" and i + 1 == len(text) and not final):
+            self._rest = text[i:]
+            return ""
+        self._osc = ""
+        if text[i] == "\x1b":
+            return text[i + 2:] if text[i + 1:i + 2] == "\\" else text[i:]
+        return text[i:] if text[i] in "\r\n" else text[i + 1:]
+
+
+# A suffix that more text could make a longer escape sequence (CSI or OSC, ESC or C1)
+_OPEN = re.compile(r"(?:\x1b\[[0-?]*[ -/]*|\x9b[0-?]*[ -/]*|\x1b\][^\x07\x1b\r\n]*"
+                   r"|\x9d[^\x07\x1b\x9c\r\n]*|\x1b)\Z")
+_OPEN_OSC = re.compile(r"\x1b\]|\x9d")
+_HELD = 256  # the most characters of a sequence or after a carriage return held
+
+
+def _word_start(text: str) -> int:
+    """Where the word at the end of ``text`` begins (an account number may go on in the
+    next piece); the end when that word is longer than any account number is read."""
+    found = _WORD_AT_END.search(text)
+    start = found.start() if found is not None else len(text)
+    return start if len(text) - start <= _WORD_HELD else len(text)
+
+
+_WORD_AT_END = re.compile(r"\w+\Z")
+_WORD_HELD = 4096
 
 
 def log_text(log: bytes) -> str:

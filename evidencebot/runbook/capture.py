@@ -3,18 +3,16 @@ first and last lines and, between them, every line the evidence is read from."""
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections import Counter, deque
-from typing import Any
 
 from ..defaults import MAX_LOG_BYTES
 from ..ibkr.codes import code_occurrences, crash_frame, crash_told, left_out, telling
-from ..ledger.messages import as_kept, log_encoding
+from ..ledger.messages import KeptStream, log_encoding
 
 _MARKER_ROOM = 320  # bytes kept for the line saying what was left out
 _DECIDE = 64  # bytes of output that say its encoding (`log_encoding`)
-_PIECE = 32 * 1024  # characters of a UTF-16 line without an end passed on at a time
+_PIECE = 32 * 1024  # characters of a line without an end passed on at a time (a default)
 _OVERLAP = 64  # bytes of a line's piece read with the next one (a code across the two)
 _SEPARATOR = 3  # the most bytes put between two kept parts (`Capture._end_part`)
 
@@ -24,10 +22,13 @@ class Capture:
     limit of a log, `record --log`'s too); past that its first lines and its last, with a
     line between them saying how much was left out (the end, which says how the session
     ended, is always kept). Memory stays within the limit however much is written.
-    ``append`` is given the output a line at a time (a long line in pieces); only whole
-    pieces are left out, but for a last one longer than the room. UTF-16 output (Windows
-    PowerShell 5.1) is kept as UTF-8, which is what a run commits (`messages.kept_log`):
-    the line between is then read as the rest is (adversary 49).
+    ``append`` is given the output as it comes; it is kept as a run commits it
+    (`messages.KeptStream`, `kept_log` a piece at a time: escapes and control characters
+    removed, account numbers redacted, UTF-16 from Windows PowerShell 5.1 as UTF-8), a
+    line at a time (a long one in pieces), and what is left out is chosen on that text
+    (adversaries 49, 51, 52: the line between read as UTF-8 in a UTF-16 log; a coloured
+    code chosen on the bytes as written; an escape left open in a kept part took the
+    next). Only whole pieces are left out, but for a last one longer than the room.
 
     Of what is left out, the pieces that tell how the session went (`codes.telling`: an
     IBKR code, a crash report; read with the end of the piece before, when it continues a
@@ -39,8 +40,9 @@ class Capture:
     room their messages are counted, and the line between says how many: each counts as a
     disconnection, and no failure is then the infrastructure's (`codes.untold`)."""
 
-    def __init__(self, limit: int | None = None) -> None:
+    def __init__(self, limit: int | None = None, *, piece: int = _PIECE) -> None:
         limit = MAX_LOG_BYTES if limit is None else limit
+        self.piece = piece  # (characters of a line without an end passed on at a time)
         # (the line between the halves fits in the limit too: `record --log` reads as much)
         self.half = (limit - _MARKER_ROOM) // 2 if limit > 2 * _MARKER_ROOM else limit // 2
         self.head = bytearray()
@@ -58,8 +60,8 @@ class Capture:
         self._gap: deque[bytes] = deque(maxlen=2)
         self._parted = False
         self._first: bytearray | None = bytearray()  # the output until its encoding is known
-        self._decoder: Any = None  # UTF-16's, once known
-        self._text = ""  # decoded UTF-16 after its last line end
+        self._stream = KeptStream(None)  # (its encoding's, once known)
+        self._text = ""  # the output as kept after its last line end
 
     def append(self, data: bytes) -> None:
         if self._first is not None:
@@ -72,28 +74,23 @@ class Capture:
     def _decided(self) -> bytes:
         """The output held until its encoding was known, that encoding now known."""
         data, self._first = bytes(self._first or b""), None
-        encoding = log_encoding(data)
-        if encoding is not None:
-            self._decoder = codecs.getincrementaldecoder(encoding)("replace")
+        self._stream = KeptStream(log_encoding(data))
         return data
 
     def _feed(self, data: bytes, *, final: bool = False) -> None:
-        """``data`` taken a line (or a piece of one) at a time, UTF-16 as UTF-8."""
-        if self._decoder is None:
-            for piece in _pieces(data):
-                self._take(piece)
-            return
-        self._text += self._decoder.decode(data, final)
+        """``data`` as kept, taken a line (or a piece of one) at a time."""
+        self._text += self._stream.feed(data, final=final)
         *lines, self._text = self._text.split("\n")
-        for line in lines:
-            self._take(f"{line}\n".encode())
-        while len(self._text) > _PIECE or (final and self._text):
-            self._take(self._text[:_PIECE].encode())
-            self._text = self._text[_PIECE:]
+        for line in (f"{line}\n" for line in lines):
+            for at in range(0, len(line), self.piece):
+                self._take(line[at:at + self.piece].encode())
+        while len(self._text) > self.piece or (final and self._text):
+            self._take(self._text[:self.piece].encode())
+            self._text = self._text[self.piece:]
 
     def _flush(self) -> None:
         """What is held back, taken: output too short to say its encoding, the end of a
-        UTF-16 line without one."""
+        line without one."""
         self._feed(self._decided() if self._first is not None else b"", final=True)
 
     def _take(self, data: bytes) -> None:
@@ -108,7 +105,9 @@ class Capture:
         self.tail_size += len(data)
         while (cut := self.tail_size - self._room()) > 0:
             first = self.tail[0]
-            if len(self.tail) == 1:  # (the end is kept, what fits of it)
+            if len(self.tail) == 1:  # (the end is kept, what fits of it: whole characters)
+                while cut < len(first) and first[cut] & 0xC0 == 0x80:
+                    cut += 1
                 self.tail[0] = first[cut:]
                 self.tail_size -= cut
                 self._dropped(first[:cut])
@@ -117,7 +116,7 @@ class Capture:
                 break
             self.tail.popleft()
             self.tail_size -= len(first)
-            self._leave_out(first, before_frame=crash_frame(as_kept(self.tail[0])))
+            self._leave_out(first, before_frame=crash_frame(self.tail[0]))
 
     def _room(self) -> int:
         """The room of the last lines: what the head and the kept lines leave, and what
@@ -134,7 +133,7 @@ class Capture:
         held = self._held if end else None  # (the piece before, left out)
         self._held = piece
         across = _added(end, piece) if end else 0  # (what tells starts in the piece before)
-        if not (before_frame or across or telling(as_kept(piece))):
+        if not (before_frame or across or telling(piece)):
             self._dropped(piece)
             return
         with_it = [held] if held is not None and across else []
@@ -190,18 +189,18 @@ class Capture:
         head, moved = bytes(self.head), b""
         after = self.kept[0] if self.kept else self.tail[0] if self.tail else b""
         if head and not _ended(head):  # (the line the head holds in part goes on below)
-            cut = max(head.rfind(b"\n"), head.rfind(b"\r")) + 1
+            cut = head.rfind(b"\n") + 1
             head, moved = head[:cut], head[cut:]
-        elif crash_frame(as_kept(after)) and head:  # (a crash record's message stays the line
+        elif crash_frame(after) and head:  # (a crash record's message stays the line
             cut = head.rfind(b"\n", 0, len(head) - 1) + 1  # above its frame)
             head, moved = head[:cut], head[cut:]
         return head + f"\n{said}\n".encode() + moved + kept + b"".join(self.tail)
 
 
 def _edge(piece: bytes, *, last: bool = True) -> bytes:
-    """A character that reads as the last (or first) of ``piece`` as kept reads: a word
-    character, or not one (what a code's edge asks of its neighbour)."""
-    text = as_kept(piece).decode("utf-8", "replace")
+    """A character that reads as the last (or first) of ``piece`` does: a word character,
+    or not one (what a code's edge asks of its neighbour)."""
+    text = piece.decode("utf-8", "replace")
     return b"_" if _WORD.fullmatch(text[-1:] if last else text[:1]) else b"."
 
 
@@ -209,39 +208,31 @@ _WORD = re.compile(r"\w")
 
 
 def _ended(piece: bytes) -> bool:
-    """Whether ``piece`` ends a line (else the next piece continues it)."""
-    return piece.endswith((b"\n", b"\r"))
-
-
-def _pieces(data: bytes) -> list[bytes]:
-    """``data`` at its line ends (what was held until its encoding was known is several
-    lines; anything else one, or a piece of one)."""
-    *lines, rest = data.split(b"\n")
-    return [line + b"\n" for line in lines] + ([rest] if rest else [])
+    """Whether ``piece`` ends a line (else the next piece continues it; kept, a carriage
+    return is a line feed)."""
+    return piece.endswith(b"\n")
 
 
 def _messages(piece: bytes) -> int:
-    """How many messages that tell a piece left out holds, read as it would be kept
-    (`messages.as_kept`): its codes, once per line (a line may end at a carriage return
-    alone: adversary 49), or one for a crash report."""
-    read = as_kept(piece)
-    if not telling(read):
+    """How many messages that tell a piece left out holds: its codes, once per line, or
+    one for a crash report."""
+    if not telling(piece):
         return 0
-    return max(1, len(code_occurrences(read.decode("utf-8", "replace"))))
+    return max(1, len(code_occurrences(piece.decode("utf-8", "replace"))))
 
 
 def _added(before: bytes, after: bytes) -> int:
     """How many messages ``before`` and ``after`` tell read as one that neither tells
     alone: a code or a crash report's first words across the two (adversaries 50, 51)."""
-    both = as_kept(before + after)
+    both = before + after
     if not telling(both):
         return 0
-    return sum((_told(both) - _told(as_kept(before)) - _told(as_kept(after))).values())
+    return sum((_told(both) - _told(before) - _told(after)).values())
 
 
-def _told(read: bytes) -> Counter[int | str]:
-    """What a piece as kept tells: its codes, once per line, and a crash report's start."""
-    text = read.decode("utf-8", "replace")
+def _told(piece: bytes) -> Counter[int | str]:
+    """What a piece tells: its codes, once per line, and a crash report's start."""
+    text = piece.decode("utf-8", "replace")
     told: Counter[int | str] = Counter(code_occurrences(text))
     if crash_told(text):
         told["crash"] += 1
