@@ -69,7 +69,7 @@ class KeptStream:
         text = self._word + self._clean.feed(self._decoder.decode(data, final), final=final)
         cut = len(text) if final else _word_start(text)
         self._word = text[cut:]
-        return redact(text[:cut])
+        return redact(text[:cut]) if "U" in text else text[:cut]  # (an account's letters)
 
 
 class CleanStream:
@@ -91,6 +91,8 @@ class CleanStream:
             if self._osc and not final:
                 return ""
         text, self._cr = self._cr + text, ""
+        if _PLAIN.fullmatch(text):  # (most output: nothing to clean, nothing held)
+            return text
         if final:
             return clean(text)
         found = _OPEN.search(text, text.rfind("\n") + 1)
@@ -125,17 +127,21 @@ _OPEN = re.compile(r"(?:\x1b\[[0-?]*[ -/]*|\x9b[0-?]*[ -/]*|\x1b\][^\x07\x1b\r\n
                    r"|\x9d[^\x07\x1b\x9c\r\n]*|\x1b)\Z")
 _OPEN_OSC = re.compile(r"\x1b\]|\x9d")
 _HELD = 256  # the most characters of a sequence or after a carriage return held
+_PLAIN = re.compile(r"[\t\n\x20-\x7e]*")  # (what `clean` leaves as it is)
 
 
 def _word_start(text: str) -> int:
     """Where the word at the end of ``text`` begins (an account number may go on in the
     next piece); the end when that word is longer than any account number is read."""
-    found = _WORD_AT_END.search(text)
-    start = found.start() if found is not None else len(text)
-    return start if len(text) - start <= _WORD_HELD else len(text)
+    if not text or not _WORD.match(text, len(text) - 1):
+        return len(text)
+    run = _WORD_RUN.match(text[-_WORD_HELD - 1:][::-1])  # (read backwards: once)
+    size = run.end() if run is not None else 0
+    return len(text) - size if size <= _WORD_HELD else len(text)
 
 
-_WORD_AT_END = re.compile(r"\w+\Z")
+_WORD = re.compile(r"\w")
+_WORD_RUN = re.compile(r"\w*")
 _WORD_HELD = 4096
 
 
