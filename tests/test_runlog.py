@@ -261,3 +261,23 @@ def test_the_live_line_shows_the_account_as_the_kept_log_does(tmp_path: Path) ->
                        progress=progress, tick=0.01)
     assert done.exit_code == 0
     assert "connected to account DU***" in shown and not any("5550001" in s for s in shown)
+
+
+@pytest.mark.parametrize("where", ["src/run.log", "scripts/cron.log"])
+def test_a_log_file_under_a_code_path_is_refused_before_anything_runs(
+        repo: Path, cli, where: str) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 17: `run --log-file run.log` typed in src/ wrote the run's own log there,
+    and that run and every later one were judged on dirty code; so did a cron line's log
+    from `schedule --log-file` typed there. Outside the code paths, or ignored, it is no
+    code."""
+    said = [cli("--repo", repo, *args, "--log-file", repo / where) for args in (
+        ["run", "--dry-run"], ["run"], ["schedule", "--format", "cron"])]
+    assert [r.code for r in said] == [2, 2, 2]
+    assert all("is under a code path" in r.err and "Fix:" in r.err for r in said)
+    assert not (repo / where).exists() and not (repo / REPORT).exists()
+    outside = cli("--repo", repo, "schedule", "--format", "cron", "--log-file",
+                  repo / "logs" / "run.log")
+    with (repo / ".gitignore").open("a", encoding="utf-8") as ignore:
+        ignore.write("*.log\n")
+    ignored = cli("--repo", repo, "schedule", "--format", "cron", "--log-file", repo / where)
+    assert (outside.code, ignored.code) == (0, 0), outside.err + ignored.err

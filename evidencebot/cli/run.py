@@ -19,7 +19,7 @@ from .output import (
     record_lines,
     show_checks,
 )
-from .runlog import RunLog, check_log_file, run_log
+from .runlog import RunLog, check_log_file, refuse_log_in_code, run_log
 
 
 @cli.command()
@@ -79,7 +79,8 @@ def check(state: State, now_text: str | None) -> int:
               help="Print only the outcome line; errors still go to stderr.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Also append the timestamped run log to this file (for schedulers that "
-                   "keep no output, such as Windows Task Scheduler).")
+                   "keep no output, such as Windows Task Scheduler); not under a code path, "
+                   "where it would make the code under test dirty.")
 @json_option
 @pass_state
 def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bool,
@@ -103,6 +104,7 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
     from ..runbook.preflight import client_ids
 
     ctx = state.context()
+    refuse_log_in_code(ctx, log_file)
     ids = client_ids(ctx.rules, os.environ)
     run_plan = burnin.plan(ctx, overrides, client_id=ids[0])
     if dry_run:  # (a dirty checkout of the ops branch: the session could not be recorded)

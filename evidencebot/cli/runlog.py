@@ -180,6 +180,21 @@ class RunLog:
             click.echo(f"{self._stamp()} {self.last}" if not self.tty else self.last)
 
 
+def refuse_log_in_code(ctx: Any, log_file: Path | None, option: str = "--log-file") -> None:
+    """UsageError when the run's log would be written under a code path, where git does
+    not ignore it: the code under test would be dirty, and no run on it qualifies
+    (newcomer 17: `--log-file run.log` typed in src/; a cron line's log too)."""
+    from ..ledger.checkout import in_code
+
+    paths = ctx.rules.ops.code_paths
+    name = in_code(ctx.repo, log_file, paths) if log_file is not None else None
+    if name is not None:
+        raise UsageError(f"{option} {name} is under a code path ({', '.join(paths)}): an "
+                         "untracked file there makes the code under test dirty, and no "
+                         "run on it would qualify", fix=f"write the log outside the code paths "
+                         f"(e.g. {option} logs/evidencebot.log, with logs/ in .gitignore)")
+
+
 def check_log_file(log_file: Path) -> None:
     """UsageError, as `run_log` raises it, when ``log_file`` could not be opened for
     appending; nothing is created (`run --dry-run` writes nothing)."""

@@ -13,6 +13,7 @@ import click
 from ..errors import UsageError
 from .app import State, cli, json_option, pass_state
 from .output import echo_folded
+from .runlog import refuse_log_in_code
 
 if TYPE_CHECKING:
     from ..runbook.schedule import Job
@@ -70,7 +71,7 @@ def next_cmd(state: State, now_text: str | None) -> int:
               help="Write the files into this directory instead of printing them.")
 @click.option("--log-file", "log_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Where the scheduled runs append their log (default: "
-                   "<git dir>/evidencebot/run.log).")
+                   "<git dir>/evidencebot/run.log); not under a code path.")
 @json_option
 @pass_state
 def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
@@ -96,6 +97,7 @@ def schedule(state: State, fmt: str, at_text: str | None, output: Path | None,
         raise UsageError(f"--at {at:%H:%M}: {problem} (a run is the paper session plus "
                          f"{defaults.RUN_MARGIN_SECONDS} s, started within its minute); pick "
                          f"a time inside {window.describe()}")
+    refuse_log_in_code(ctx, log_file)
     log = (log_file or git.state_path(ctx.repo, "run.log")).absolute()
     config = state.config.absolute() if state.config is not None else None
     try:

@@ -137,6 +137,20 @@ def _ignored_code(repo: Path, specs: list[str], beside: list[str]) -> list[str]:
             or f"/{p}".endswith("/.gitattributes") or (repo / p).is_symlink()]
 
 
+def in_code(repo: Path, path: Path, code_paths: list[str]) -> str | None:
+    """``path`` as the repository names it, when it is a file there that would make the
+    code under test dirty (`code_state`): under a code path, and not ignored by git."""
+    try:
+        name = path.absolute().relative_to(repo.absolute()).as_posix()
+    except ValueError:
+        return None
+    specs = [p.rstrip("/") or "." for p in code_paths]
+    if not _under(name, specs) or name.startswith(".git/"):
+        return None
+    ignored = git.out(repo, "check-ignore", "--no-index", "--", name, ok=(0, 1)).strip()
+    return None if ignored else name
+
+
 def _under(path: str, specs: list[str]) -> bool:
     """Whether ``path`` is under a code path: a repository of its own that git lists for
     the .gitattributes pathspec alone (a worktree inside the checkout, say) is no code.
