@@ -388,3 +388,36 @@ def test_a_commit_git_would_refuse_is_found_before_the_session(
     said = "could not sign" if how == "signing-key-missing" else "left its lock"
     assert r.code == 2 and said in r.err and "Fix:" in r.err, r.out + r.err
     assert "burn-in started" not in r.out + r.err and nothing_written(repo)
+
+
+def test_a_main_not_pushed_is_said_as_what_to_push(tmp_path: Path, port: int, cli,
+                                                   pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 17: on main, with a reviewed commit merged but main not pushed, the code
+    check said "HEAD is not on main" and to `git switch main`; with the config committed
+    but not pushed, "main has no config committed yet". What was read is origin/main."""
+    repo = make_repo(tmp_path, port)
+    git(repo, "init", "-q", "--bare", str(tmp_path / "origin.git"))
+    git(repo, "remote", "add", "origin", str(tmp_path / "origin.git"))
+    git(repo, "push", "-q", "origin", "main")
+    (repo / "src" / "reviewed.py").write_text("x = 1\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "a reviewed change, merged, not pushed")
+    code = json_check(cli, repo, "code")
+    assert code["status"] == "WARN" and "is not on origin/main" in str(code["reason"])
+    assert code["fix"] == "push main, which holds it, if it was reviewed: git push origin main"
+    git(repo, "switch", "-q", "-c", "feature")  # (a commit main does not hold: switch)
+    git(repo, "commit", "-q", "--allow-empty", "-m", "unreviewed")
+    assert "git switch main" in str(json_check(cli, repo, "code")["fix"])
+    git(repo, "switch", "-q", "main")
+    config = repo / "evidencebot.toml"
+    text = config.read_text(encoding="utf-8")
+    git(repo, "rm", "-q", "--cached", "evidencebot.toml")
+    git(repo, "commit", "-q", "-m", "no config yet")
+    git(repo, "push", "-q", "origin", "main")
+    config.write_text(text + '[docs]\nbacklog = "docs/B.md"\n', encoding="utf-8")
+    git(repo, "add", "evidencebot.toml")
+    git(repo, "commit", "-q", "-m", "the config, committed and not pushed")
+    r = cli("--repo", repo, "status")
+    assert r.code == 2 and "origin/main has no config committed yet" in r.err, r.err
+    assert "Fix: commit your config to main (through review) and push it (git push origin " \
+        "main) first" in r.err

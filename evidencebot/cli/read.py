@@ -126,10 +126,11 @@ def _unconfigured(ctx: Any) -> None:
     repository's (its window, its thresholds), though nothing is wrong as such."""
     if ctx.loaded.path is not None or ctx.base.path is not None:
         return
+    # (the base as its rules are read: origin/<base> where there is one)
+    from ..ledger.workspace import short_ref
     from .state import echo
 
-    # (the base as its rules are read: origin/<base> where there is one)
-    ref = (ctx.base_ref or "").removeprefix("refs/heads/").removeprefix("refs/remotes/")
+    ref = short_ref(ctx.base_ref)
     echo(f"evidencebot: note: no evidencebot config here or on {ref or ctx.rules.ops.base}: "
          "the runbook's defaults are in use (`evidencebot init` writes one)", err=True)
 

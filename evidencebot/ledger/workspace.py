@@ -323,6 +323,11 @@ def _tree_of(repo: Path, commit: str) -> str | None:
 
 
 @lru_cache(maxsize=256)
+def short_ref(ref: str | None) -> str:
+    """A ref as git shows it to a person ("origin/main" for refs/remotes/origin/main)."""
+    return (ref or "").removeprefix("refs/heads/").removeprefix("refs/remotes/")
+
+
 def _is_ancestor(repo: Path, commit: str, ref: str) -> bool:
     # Runs share a handful of code commits: one process each, not one per run (``ref`` is
     # a commit id, so the answer never goes stale).
@@ -353,7 +358,7 @@ def open_context(
                         f"{loaded.path or 'the default config'}") \
         if git.rev_parse(top, "HEAD") is not None else base_ref(top, base_name)
     base = config_mod.load_at(top, ref) if ref else LoadedConfig(loaded.config, None, "none")
-    loaded = _base_documents(loaded, base, base_name)
+    loaded = _base_documents(loaded, base, base_name, ref)
     common = git.common_dir(top)
     mdblocks.adopt(markdown_shortcut(common).load())
     return Context(top, loaded, base, clock, base_rules(top, base_name), ref,
@@ -379,7 +384,8 @@ def existing_base(top: Path, base: str, *, source: str, fix: str = "") -> str:
     return ref
 
 
-def _base_documents(loaded: LoadedConfig, base: LoadedConfig, base_name: str) -> LoadedConfig:
+def _base_documents(loaded: LoadedConfig, base: LoadedConfig, base_name: str,
+                    ref: str | None) -> LoadedConfig:
     """``loaded`` with the base's committed [docs]: verify judges each record, row and entry
     where the base says, so evidence goes there whatever a local config says (a second
     folder of records would record one session twice). UsageError while the base has no
@@ -389,8 +395,12 @@ def _base_documents(loaded: LoadedConfig, base: LoadedConfig, base_name: str) ->
         return loaded
     if base.path is None:
         differ = [f.name for f in fields(mine) if getattr(mine, f.name) != getattr(theirs, f.name)]
+        read = short_ref(ref) or base_name  # (newcomer 17: committed on main, not pushed)
+        pushed = f" and push it (git push {read.split('/')[0]} {base_name})" \
+            if read != base_name else ""
         raise UsageError(f"{loaded.path or 'the default config'}: [docs] {', '.join(differ)} "
-                         f"differ(s) from the defaults, and {base_name} has no config "
-                         "committed yet: evidence goes where the base's committed config says",
-                         fix=f"commit your config to {base_name} (through review) first")
+                         f"differ(s) from the defaults, and {read} has no config committed "
+                         "yet: evidence goes where the base's committed config says",
+                         fix=f"commit your config to {base_name} (through review){pushed} "
+                         "first")
     return replace(loaded, config=replace(loaded.config, docs=theirs))

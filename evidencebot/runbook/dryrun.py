@@ -10,9 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
+from .. import git
 from ..config import Burnin, Qualify
 from ..ledger.checkout import wrapper_script
-from ..ledger.workspace import Context
+from ..ledger.workspace import Context, short_ref
 from .burnin import RunPlan
 from .checks import CheckResult
 
@@ -113,9 +114,13 @@ def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
                                "; Python's caches: add __pycache__/ to .gitignore (ignored "
                                "caches do not count)" if caches else ""), data=data)
     if not ctx.reviewed_at(ctx.now)(code.commit):  # (as the verdict will ask it)
-        return CheckResult("code", "WARN", f"{head} is not on {base}: this run cannot "
-                           "qualify", f"run on {base} (or a commit it holds): git switch {base}",
-                           data=data)
+        read = short_ref(ctx.base_ref) or base  # (newcomer 17: on main, main not pushed)
+        unpushed = read != base and git.succeeds(ctx.repo, "merge-base", "--is-ancestor",
+                                                 code.commit, base)
+        return CheckResult("code", "WARN", f"{head} is not on {read}: this run cannot "
+                           "qualify", f"push {base}, which holds it, if it was reviewed: git "
+                           f"push {read.split('/')[0]} {base}" if unpushed else
+                           f"run on {base} (or a commit it holds): git switch {base}", data=data)
     return CheckResult("code", "PASS", f"{head} is on {base}, clean", data=data)
 
 
