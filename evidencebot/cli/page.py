@@ -46,7 +46,8 @@ under way is recorded as a code failure)."""
 
 REPO_HELP = "The trading bot's repository."
 CONFIG_HELP = ("Config file (default: evidencebot.toml, else [tool.evidencebot] in "
-               "pyproject.toml, else the runbook's defaults).")
+               "pyproject.toml, else the runbook's defaults). A local file: the rules that "
+               "count are the base branch's, read from the root of its tree.")
 JSON_HELP = "Print one JSON document on stdout."
 MAX_WIDTH = 100  # the group's max_content_width
 
