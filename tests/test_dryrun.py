@@ -421,3 +421,19 @@ def test_a_main_not_pushed_is_said_as_what_to_push(tmp_path: Path, port: int, cl
     assert r.code == 2 and "origin/main has no config committed yet" in r.err, r.err
     assert "Fix: commit your config to main (through review) and push it (git push origin " \
         "main) first" in r.err
+
+
+def test_a_notification_url_no_service_reads_is_said_by_the_dry_run(
+        tmp_path: Path, port: int, cli, pinned_now: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 17: `slak://` (a typo) passed the dry run; the run's notice then went
+    nowhere but a warning in the log. Nothing is sent by the dry run."""
+    repo = make_repo(tmp_path, port)
+    assert "notify" not in [c["name"] for c in json.loads(
+        cli("--repo", repo, "--json", "run", "--dry-run").out)["checks"]]
+    monkeypatch.setenv("EVIDENCEBOT_NOTIFY_URLS", "slak://T1/B2/secretsecret json://127.0.0.1:9/")
+    notify = json_check(cli, repo, "notify")
+    assert notify["status"] == "WARN" and "slak://" in str(notify["reason"])
+    assert "secretsecret" not in json.dumps(notify)
+    monkeypatch.setenv("EVIDENCEBOT_NOTIFY_URLS", "json://127.0.0.1:9/")
+    assert json_check(cli, repo, "notify")["status"] == "PASS"

@@ -127,7 +127,28 @@ def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
 def dry_run_checks(ctx: Context, run_plan: RunPlan) -> list[CheckResult]:
     """The checks `run --dry-run` adds to the pre-run checks."""
     return [code_check(ctx), wrapper_check(run_plan.argv, repo=ctx.repo),
-            *parameter_checks(run_plan.params, ctx.rules.qualify), lock_check(ctx)]
+            *parameter_checks(run_plan.params, ctx.rules.qualify), lock_check(ctx),
+            *notify_check(ctx)]
+
+
+def notify_check(ctx: Context) -> list[CheckResult]:
+    """Where notifications are configured, whether apprise reads each URL (nothing is sent:
+    newcomer 17, a mistyped scheme passed the dry run, and the run's notice went nowhere
+    but a warning in a log no one reads)."""
+    from .notify import unusable, urls_from
+
+    urls = urls_from(ctx.cfg.notify.urls, os.environ)
+    if not urls:
+        return []
+    wrong = unusable(urls)
+    if wrong:
+        return [CheckResult("notify", "WARN", f"no apprise service reads {wrong[0]}" + (
+            f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else "") + ": the run's "
+            "notices would not be sent", "check its scheme and form against apprise's list "
+            "of services (https://github.com/caronc/apprise/wiki); `evidencebot notify "
+            "--test` sends a test")]
+    return [CheckResult("notify", "PASS", f"{len(urls)} URL(s) apprise reads (nothing sent: "
+                        "`evidencebot notify --test` sends a test)")]
 
 
 def lock_check(ctx: Context) -> CheckResult:
