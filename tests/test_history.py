@@ -240,6 +240,9 @@ def test_status_and_history_say_when_no_config_is_anywhere(tmp_path: Path, cli, 
         as_json = cli("--repo", repo, "--json", command)
         assert as_json.code == 0 and "note:" not in as_json.err + as_json.out
         assert json.loads(as_json.out)["schema"] == f"evidencebot.{command}/1"
+    # (newcomer 17: `run`, typed before `init`, said nothing of it)
+    r = cli("--repo", repo, "run", "--dry-run", "--skip-checks")
+    assert (NO_CONFIG_NOTE in r.err.splitlines()) is noted, r.err
 
 
 def test_a_clone_with_nothing_checked_out_reads_the_base_at_origin(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -87,7 +87,7 @@ def history(state: State, limit: int | None, as_csv: bool) -> int:
         out.write((sep + ", ".join(part) if part else "") + "]}\n")
         state.seen["emitted"] = True
         return 0
-    _unconfigured(ctx)
+    unconfigured_note(ctx)
     rows = history_rows(shown, voids, reasons)
     if as_csv:
         click.echo(history_csv(rows), nl=False)
@@ -114,23 +114,23 @@ def status(state: State) -> int:
     else:
         from .output import echo_folded
 
-        _unconfigured(ctx)
+        unconfigured_note(ctx)
         for line in report["lines"]:
             echo_folded(line)
     return 0
 
 
-def _unconfigured(ctx: Any) -> None:
+def unconfigured_note(ctx: Any) -> None:
     """A note on stderr where no evidencebot config is in the working tree nor committed on
     the base: what is shown is judged by the runbook's defaults, which may not be this
     repository's (its window, its thresholds), though nothing is wrong as such."""
     if ctx.loaded.path is not None or ctx.base.path is not None:
         return
     # (the base as its rules are read: origin/<base> where there is one)
-    from ..ledger.workspace import short_ref
+    from .. import git
     from .state import echo
 
-    ref = short_ref(ctx.base_ref)
+    ref = git.short_ref(ctx.base_ref)
     echo(f"evidencebot: note: no evidencebot config here or on {ref or ctx.rules.ops.base}: "
          "the runbook's defaults are in use (`evidencebot init` writes one)", err=True)
 

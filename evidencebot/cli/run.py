@@ -19,6 +19,7 @@ from .output import (
     record_lines,
     show_checks,
 )
+from .read import unconfigured_note
 from .runlog import RunLog, check_log_file, refuse_log_in_code, run_log
 
 
@@ -105,6 +106,7 @@ def run(state: State, no_push: bool, skip_checks: bool, dry_run: bool, quiet: bo
 
     ctx = state.context()
     refuse_log_in_code(ctx, log_file)
+    unconfigured_note(ctx)  # (newcomer 17: status said so, a run typed before `init` not)
     ids = client_ids(ctx.rules, os.environ)
     run_plan = burnin.plan(ctx, overrides, client_id=ids[0])
     if dry_run:  # (a dirty checkout of the ops branch: the session could not be recorded)

@@ -101,9 +101,7 @@ class State:
             if unheeded:  # (said once, on stderr: the command goes on by the base's)
                 base = self._ctx.rules.ops.base
                 # (the remote's base where there is one: what was reviewed and merged)
-                from ..ledger.workspace import short_ref
-
-                ref = short_ref(self._ctx.base_ref)
+                ref = git.short_ref(self._ctx.base_ref)
                 theirs = f"{ref}'s committed config" if self._ctx.base.path is not None \
                     else f"the defaults ({ref or base} has no config committed yet)"
                 then = f" and push {base}" if ref != base else ""

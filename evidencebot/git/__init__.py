@@ -54,6 +54,11 @@ def rev_parse(repo: Path, rev: str) -> str | None:
     return sha or None
 
 
+def short_ref(ref: str | None) -> str:
+    """A ref as git shows it to a person ("origin/main" for refs/remotes/origin/main)."""
+    return (ref or "").removeprefix("refs/heads/").removeprefix("refs/remotes/")
+
+
 def quoted(arg: object) -> str:
     """``arg`` as a shell of this system takes it in a command said for pasting (a path
     with spaces: found by a newcomer, `git -C /tmp/r02 ops wt stash` failed pasted)."""

@@ -18,7 +18,7 @@ from ..evidence.streak import named_runs
 from ..guard import changes as guard
 from ..guard.prose import READ_AS_OPEN
 from .findings import Finding, Report
-from .workspace import Context, short_ref
+from .workspace import Context
 
 
 def range_start(ctx: Context, report: Report, start: str | None) -> None:
@@ -96,7 +96,7 @@ def row_against_closure(ctx: Context, named: Sequence[str], ops: Sequence[OpsCom
     there (the base's rows, where the merge request lands), which the closure was made
     without."""
     runs = streaks.runs_of(ops)
-    base = short_ref(ctx.base_ref)
+    base = git.short_ref(ctx.base_ref)
     for at, where in ((tip, ""), (ctx.base_sha, f" on {base}")):
         if at is None or (where and at == tip):
             continue

@@ -323,11 +323,6 @@ def _tree_of(repo: Path, commit: str) -> str | None:
 
 
 @lru_cache(maxsize=256)
-def short_ref(ref: str | None) -> str:
-    """A ref as git shows it to a person ("origin/main" for refs/remotes/origin/main)."""
-    return (ref or "").removeprefix("refs/heads/").removeprefix("refs/remotes/")
-
-
 def _is_ancestor(repo: Path, commit: str, ref: str) -> bool:
     # Runs share a handful of code commits: one process each, not one per run (``ref`` is
     # a commit id, so the answer never goes stale).
@@ -395,9 +390,8 @@ def _base_documents(loaded: LoadedConfig, base: LoadedConfig, base_name: str,
         return loaded
     if base.path is None:
         differ = [f.name for f in fields(mine) if getattr(mine, f.name) != getattr(theirs, f.name)]
-        read = short_ref(ref) or base_name  # (newcomer 17: committed on main, not pushed)
-        pushed = f" and push it (git push {read.split('/')[0]} {base_name})" \
-            if read != base_name else ""
+        read = git.short_ref(ref) or base_name  # (newcomer 17: committed on main, not pushed)
+        pushed = f" and push it (git push {read.split('/')[0]} {base_name})" * (read != base_name)
         raise UsageError(f"{loaded.path or 'the default config'}: [docs] {', '.join(differ)} "
                          f"differ(s) from the defaults, and {read} has no config committed "
                          "yet: evidence goes where the base's committed config says",

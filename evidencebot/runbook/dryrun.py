@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .. import git
 from ..config import Burnin, Qualify
 from ..ledger.checkout import wrapper_script
-from ..ledger.workspace import Context, short_ref
+from ..ledger.workspace import Context
 from .burnin import RunPlan
 from .checks import CheckResult
 
@@ -114,7 +114,7 @@ def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
                                "; Python's caches: add __pycache__/ to .gitignore (ignored "
                                "caches do not count)" if caches else ""), data=data)
     if not ctx.reviewed_at(ctx.now)(code.commit):  # (as the verdict will ask it)
-        read = short_ref(ctx.base_ref) or base  # (newcomer 17: on main, main not pushed)
+        read = git.short_ref(ctx.base_ref) or base  # (newcomer 17: on main, main not pushed)
         unpushed = read != base and git.succeeds(ctx.repo, "merge-base", "--is-ancestor",
                                                  code.commit, base)
         return CheckResult("code", "WARN", f"{head} is not on {read}: this run cannot "
