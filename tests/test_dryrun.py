@@ -437,3 +437,23 @@ def test_a_notification_url_no_service_reads_is_said_by_the_dry_run(
     assert "secretsecret" not in json.dumps(notify)
     monkeypatch.setenv("EVIDENCEBOT_NOTIFY_URLS", "json://127.0.0.1:9/")
     assert json_check(cli, repo, "notify")["status"] == "PASS"
+
+
+def test_every_document_that_cannot_take_the_closure_is_named_at_once(
+        tmp_path: Path, port: int, cli, pinned_now: str) -> None:  # type: ignore[no-untyped-def]
+    """Newcomer 17: with two headings renamed, the dry run named the design; once that was
+    mended and merged (a review cycle), the backlog."""
+    repo = make_repo(tmp_path, port)
+    for name, heading in (("PROJECT_DESIGN.md", "9. Operational Milestones Tracker"),
+                          ("IMPLEMENTATION_BACKLOG.md", "MO-* Status")):
+        doc = repo / name
+        text = doc.read_text(encoding="utf-8")
+        assert heading in text
+        doc.write_text(text.replace(heading, heading.replace("Milestones", "Goals")
+                                    .replace("MO-* Status", "Milestone Status")),
+                       encoding="utf-8")
+    git(repo, "commit", "-qam", "the desk's own headings")
+    documents = json_check(cli, repo, "documents")
+    assert documents["status"] == "FAIL"
+    assert "PROJECT_DESIGN.md" in str(documents["reason"]) and \
+        "IMPLEMENTATION_BACKLOG.md" in str(documents["reason"]), documents

@@ -147,8 +147,29 @@ def unwritable(ctx: Context, *, sign: bool = False) -> UsageError | None:
     attempt's commit is built and judged by the scope rules as `record` builds one (no
     ref points at it; signed when ``sign``, as `run` asks before a session: newcomer 17,
     a key the machine's git could not use was found after it, and its evidence went with
-    it), and the documents `close` would write are judged by the
-    scope rules as if the milestone had closed (the streak's rules then pass)."""
+    it), and the documents `close` would write are judged by the scope rules as if the
+    milestone had closed (the streak's rules then pass). Every document's problem at once
+    (newcomer 17: one a review cycle)."""
+    locked = git.common_dir(ctx.repo) / "refs" / "heads" / f"{ctx.cfg.ops.branch}.lock"
+    if locked.exists():  # (newcomer 17: git refused to move the branch after the session)
+        return UsageError(f"git cannot move {ctx.cfg.ops.branch}: a git that stopped "
+                          f"part-way left its lock, {locked}",
+                          fix=f"when no git is running in this repository, delete {locked}")
+    tip = ctx.tip().sha
+    found = [e for e in (_run_problem(ctx, tip, sign), _closing_problem(ctx, tip)) if e]
+    if len(found) < 2:
+        return found[0] if found else None
+    return UsageError("; and ".join(map(str, found)),
+                      fix="; ".join(dict.fromkeys(e.fix for e in found if e.fix)))
+
+
+_MEND = ("mend it on the base branch and merge it through review; `evidencebot demo` builds "
+         "a repository with the three documents and the sections evidencebot edits (README: "
+         "On your own trading repository)")
+
+
+def _run_problem(ctx: Context, tip: str, sign: bool) -> UsageError | None:
+    """Why a trial attempt's commit on ``tip`` cannot be built (`unwritable`)."""
     from ..evidence.record import (
         CodeState,
         Outcome,
@@ -157,20 +178,8 @@ def unwritable(ctx: Context, *, sign: bool = False) -> UsageError | None:
         build_record,
         record_path,
     )
-    from ..guard.rules import CLOSED_MET, Blob, Change
-    from ..guard.scope import judge
     from ..ledger.recorder import free_name, run_draft
 
-    fix = ("mend it on the base branch and merge it through review; `evidencebot demo` "
-           "builds a repository with the three documents and the sections evidencebot "
-           "edits (README: On your own trading repository)")
-    d = ctx.cfg.docs
-    tip = ctx.tip().sha
-    locked = git.common_dir(ctx.repo) / "refs" / "heads" / f"{ctx.cfg.ops.branch}.lock"
-    if locked.exists():  # (newcomer 17: git refused to move the branch after the session)
-        return UsageError(f"git cannot move {ctx.cfg.ops.branch}: a git that stopped "
-                          f"part-way left its lock, {locked}",
-                          fix=f"when no git is running in this repository, delete {locked}")
     # (named as `record_attempt` names it: an attempt recorded in this second is no rewrite)
     run_id = free_name(ctx, tip, attempt_stem(ctx.now, "failed-infra"),
                        lambda name: record_path(ctx.cfg, name))
@@ -180,21 +189,33 @@ def unwritable(ctx: Context, *, sign: bool = False) -> UsageError | None:
                          code=CodeState(commit=tip, dirty=False), session=SessionInfo())
     try:
         ctx.build(tip, run_draft(ctx, trial, parent=tip, attachments={}).draft, trial=not sign)
+    except PolicyViolation as e:
+        return UsageError(f"a run's evidence on {ctx.cfg.ops.branch}: {e}", fix=_MEND)
+    except UsageError as e:  # (a document missing, one `record` cannot write in, the key)
+        return e if e.fix else UsageError(str(e), fix=_MEND)
+    return None
+
+
+def _closing_problem(ctx: Context, tip: str) -> UsageError | None:
+    """Why the documents `close` would write on ``tip`` cannot be (`unwritable`)."""
+    from ..guard.rules import CLOSED_MET, Blob, Change
+    from ..guard.scope import judge
+
+    d = ctx.cfg.docs
+    try:
         was = read_docs(ctx, tip, d.design, d.backlog, d.session_log)
         closing = _documents(ctx, tip, ctx.milestone, [f"{ctx.now:%Y%m%dT%H%M%SZ}"], ctx.now,
                              docs=was)
-    except PolicyViolation as e:  # (the trial run's commit)
-        return UsageError(f"a run's evidence on {ctx.cfg.ops.branch}: {e}", fix=fix)
-    except mdedit.MarkdownEditError as e:  # (the closure's documents)
-        return UsageError(f"{e} (where {ctx.milestone} is closed)", fix=fix)
-    except UsageError as e:  # (a document missing, or one `record` cannot write in)
-        return e if e.fix else UsageError(str(e), fix=fix)
+    except mdedit.MarkdownEditError as e:
+        return UsageError(f"{e} (where {ctx.milestone} is closed)", fix=_MEND)
+    except UsageError as e:  # (a document missing)
+        return e if e.fix else UsageError(str(e), fix=_MEND)
     found = judge([Change(Blob(path, "100644", was[path]), Blob(path, "100644", data))
                    for path, data in closing.items()],
                   ctx.guard_rules, streak_of=lambda _mo: CLOSED_MET)
     if found:
         return UsageError(f"{ctx.milestone}'s closure would break the scope rules on "
-                          f"{ctx.cfg.ops.branch}: {found[0].render()}", fix=fix)
+                          f"{ctx.cfg.ops.branch}: {found[0].render()}", fix=_MEND)
     return None
 
 
@@ -269,16 +290,19 @@ def _documents(ctx: Context, rev: str, milestone: str, run_ids: Sequence[str],
     docs = docs or read_docs(ctx, rev, d.design, d.backlog, d.session_log)
     design, backlog, log = docs[d.design], docs[d.backlog], docs[d.session_log]
     evidence = f"runs {', '.join(run_ids)} ({d.evidence_dir}/)"
+    problems = []  # (each document's, said at once: newcomer 17)
     try:
         design = mdedit.set_cell(design, d.milestones_section, milestone, "Status", "CLOSED")
+        out[d.design] = mdedit.set_cell(design, d.milestones_section, milestone, "Evidence",
+                                        evidence)
     except mdedit.MarkdownEditError as e:
-        raise mdedit.MarkdownEditError(f"{d.design}: {e}") from None
-    out[d.design] = mdedit.set_cell(design, d.milestones_section, milestone, "Evidence",
-                                    evidence)
+        problems.append(f"{d.design}: {e}")
     try:
         backlog = mdedit.set_cell(backlog, d.status_section, milestone, "Status", "CLOSED")
     except mdedit.MarkdownEditError as e:
-        raise mdedit.MarkdownEditError(f"{d.backlog}: {e}") from None
+        problems.append(f"{d.backlog}: {e}")
+    if problems:
+        raise mdedit.MarkdownEditError("; ".join(problems))
     table = mdedit.first_table(mdedit.parse(backlog), d.status_section)
     for column in ("Updated (UTC)", "Updated"):
         if table.has_column(column):
