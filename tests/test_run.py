@@ -780,7 +780,7 @@ def test_a_report_refused_after_its_session_ran_is_recorded_by_the_next_run(  # 
            "report is mended and recorded first)" in r.err
     monkeypatch.delenv("EVB_TEST_AHEAD")
     again = cli("--repo", repo, "run", "--skip-checks")
-    assert again.code == 4 and "was never recorded: its report was refused (" in again.err \
+    assert again.code == 4 and "was never recorded: its evidence was refused (" in again.err \
         and "finishes in the future" in again.err, again.err  # (why: newcomer 12)
     assert outcomes(repo) == ["failed-code"]
     # (and that it ran no session: newcomer 14 read the README as if it went on)

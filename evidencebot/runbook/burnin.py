@@ -305,7 +305,7 @@ def _record_lost(ctx: Context, run_plan: RunPlan, lost: Mapping[str, Any] | None
         return None
     refused = lost.get("refused")
     cls = Classification("failed-code", f"the session started at {stamp(started)} was never "
-                         "recorded: " + (f"its report was refused ({textsafe.line(refused)})"
+                         "recorded: " + (f"its evidence was refused ({textsafe.line(refused)})"
                                          if isinstance(refused, str) and refused else
                                          "the run that started it was stopped before it "
                                          "recorded it (killed, stopped twice, or the machine "
