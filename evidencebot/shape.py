@@ -93,6 +93,13 @@ def listed(*items: Any) -> Any:
 Reader = Callable[[Any, tuple[str | int, ...]], Any]  # (raw value, its key path) -> value
 
 
+def _shown(raw: Any) -> str:
+    """A value as a message shows it (newcomer 17: "1800.0" refused, and not said)."""
+    text = ("true" if raw else "false") if isinstance(raw, bool) else \
+        "null" if raw is None else repr(raw)  # (repr: no control character reaches a terminal)
+    return f"{text[:40]}…" if len(text) > 40 else text
+
+
 def build(cls: type[T], data: Any, loc: tuple[str | int, ...] = ()) -> T:
     """An instance of the dataclass ``cls`` from ``data`` (a mapping); unknown keys and
     wrong values raise `Invalid`. Keys left out take the field's default."""
@@ -261,7 +268,7 @@ def _scalar(tp: Any, raw: Any, loc: tuple[str | int, ...], meta: Mapping[str, An
                 and not meta.get("strict"):
             raw = int(raw)
         if not isinstance(raw, int) or isinstance(raw, bool):
-            raise Invalid(loc, "Input should be a valid integer")
+            raise Invalid(loc, f"Input should be a valid integer, not {_shown(raw)}")
         if abs(raw) >= INT_LIMIT:  # (trailers and records hold 64 bits: so does the rest)
             raise Invalid(loc, "Input should be within 64 bits")
     elif tp is float:

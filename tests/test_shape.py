@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from evidencebot import config
 from evidencebot.errors import UsageError
 from evidencebot.frozen import frozen
-from evidencebot.shape import as_dict, build, listed, spec
+from evidencebot.shape import Invalid, as_dict, build, listed, spec
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -205,3 +205,18 @@ def test_a_built_frozen_instance_is_the_one_its_init_makes() -> None:
 
     _calls.clear()
     assert build(_Checked, {"n": 4}) == _Checked(4) and _calls == [4, 4]
+
+
+def test_a_number_that_is_no_whole_number_is_shown_in_its_message() -> None:
+    """Newcomer 17: a report's "paper_duration_seconds": 1800.0 was refused, and the
+    message did not say what it held."""
+    from evidencebot.evidence.report import Metrics
+
+    good = {"run_id": "r1", "started_at": "2026-11-25T09:00:00Z",
+            "finished_at": "2026-11-25T09:30:00Z", "paper_duration_seconds": 1800,
+            "filled_orders": 1, "symbol_data_availability_ratio": 1, "min_bars_per_symbol": 100,
+            "runs_completed": 1}
+    for bad, shown in ((1800.0, "not 1800.0"), (True, "not true"), ("\x1b[2J", r"'\x1b[2J'")):
+        with pytest.raises(Invalid) as e:
+            build(Metrics, good | {"paper_duration_seconds": bad})
+        assert shown in e.value.message and "\x1b" not in e.value.message
