@@ -10,7 +10,7 @@ import re
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from evidencebot.ibkr.codes import classify_failure, code_occurrences, untold
+from evidencebot.ibkr.codes import classify_failure, code_occurrences, crash_told, telling, untold
 from evidencebot.ledger.messages import KeptStream, kept_log, log_encoding
 from evidencebot.runbook.capture import Capture
 
@@ -263,3 +263,25 @@ def test_the_log_kept_a_piece_at_a_time_is_the_log_kept_whole(parts: list[bytes]
         at = cut
     out += stream.feed(data[at:], final=True)
     assert out.encode() == kept_log(data)
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from([
+    "error", "Error", "WARNİNG", "warnıng", "warning", "code", "CODE", "errorCode", "ſ", " ",
+    ":", "=", '"', "1100", "١١٠٠", "+", "FullyQualifiedErrorId", "Line |", "\n", "\t",
+    "Traceback (most recent call last):", "At C:\\w.ps1:3 char:5"]), max_size=30))
+@example(["WARNİNG", ":", " ", "1100"])
+@example(["+", "\n", "FullyQualifiedErrorId", " ", ":"])
+def test_what_a_log_tells_it_tells_a_line_at_a_time(parts: list[str]) -> None:
+    """A run keeps the lines of a long log that tell (`telling`, a line at a time) and the
+    log is then read whole: whatever the whole reads, a line of it tells (adversary 53:
+    "WARNİNG: 1102" was a code to a Unicode-folding reading and none to the cheap look
+    first; a PowerShell record split over two lines was a crash to the whole and to no
+    line of it)."""
+    text = "".join(parts)
+    lines = text.split("\n")
+    assert code_occurrences(text) == [c for line in lines for c in code_occurrences(line)]
+    assert crash_told(text) == any(crash_told(line) for line in lines)
+    for line in lines:
+        if code_occurrences(line) or crash_told(line):
+            assert telling(line.encode()), line

@@ -26,15 +26,21 @@ DEGRADED = frozenset({2103, 2105, 2110, 1100})
 FIX_502 = ("enable ActiveX and Socket Clients; ports: TWS paper 7497, Gateway paper 4002, "
            "TWS live 7496, Gateway live 4001")
 
+# ASCII only: letters, digits, word ends (adversary 53: "WARNİNG: 1102", as a Turkish
+# locale upper-cases it, was a code to a Unicode-folding reading of the whole log and none
+# to `telling`'s cheap look, so a cut log dropped the restoration and a crash read as infra)
 _CODE_PATTERNS = (
-    re.compile(r"\b(?:error|warning)[ :]+(\d{3,5})\b", re.IGNORECASE),
-    re.compile(r"\bcode[\"']?\s*[:=]\s*(\d{3,5})\b", re.IGNORECASE),
-    re.compile(r"\berrorCode[=: ]+(\d{3,5})\b"),
+    re.compile(r"\b(?:error|warning)[ :]+(\d{3,5})\b", re.IGNORECASE | re.ASCII),
+    re.compile(r"\bcode[\"']?[ \t]*[:=][ \t]*(\d{3,5})\b", re.IGNORECASE | re.ASCII),
+    re.compile(r"\berrorCode[=: ]+(\d{3,5})\b", re.ASCII),
 )
 _TRACEBACK = "Traceback (most recent call last):"
 # A crash in a log that is no Python traceback: PowerShell's error record (7.x: "Exception:
 # <script>:<line>" over a "Line |" frame; 5.1: "+ FullyQualifiedErrorId :").
-_SCRIPT_ERROR = re.compile(r"^\s*\+\s*FullyQualifiedErrorId\s*:|^\s*Line \|\s*$", re.MULTILINE)
+# (within a line: `\s` crossed line ends, so the whole log saw a record split over two
+# lines that no line of it holds, and a run of blank lines took quadratic time: adversary 53)
+_SCRIPT_ERROR = re.compile(r"^[ \t]*\+[ \t]*FullyQualifiedErrorId[ \t]*:|^[ \t]*Line \|[ \t]*\r?$",
+                           re.MULTILINE)
 # (ib_async logs "API connection failed: ConnectionRefusedError(...)" and then, always,
 # its hint "Make sure API port on TWS/IBG is open": a log that ends on either ends on it)
 _REFUSED = re.compile(r"connection refused|couldn't connect|could not connect|"
@@ -182,7 +188,8 @@ def crashed_in(exit_code: int | None, log_text: str) -> bool:
 
 # The first line of a PowerShell error record's frame: 5.1's "At <script>:<n> char:<n>",
 # 7.x's "Line |"; the record begins a line above it (the message, or "Exception: …").
-_SCRIPT_FRAME = re.compile(r"^[ \t]*(?:At .+:\d+ char:\d+|Line \|)[ \t]*\r?$", re.MULTILINE)
+_SCRIPT_FRAME = re.compile(r"^[ \t]*(?:At .+:\d+ char:\d+|Line \|)[ \t]*\r?$",
+                           re.MULTILINE | re.ASCII)
 
 
 def before_crash(log_text: str) -> str:

@@ -95,7 +95,7 @@ class CleanStream:
             return text
         if final:
             return clean(text)
-        found = _OPEN.search(text, text.rfind("\n") + 1)
+        found = _open_at(text)
         cut = len(text) if found is None or (  # (a CSI's parameters past that: as written)
             len(found.group()) > _HELD and not _OPEN_OSC.match(found.group())) \
             else found.start()
@@ -128,6 +128,21 @@ _OPEN = re.compile(r"(?:\x1b\[[0-?]*[ -/]*|\x9b[0-?]*[ -/]*|\x1b\][^\x07\x1b\r\n
 _OPEN_OSC = re.compile(r"\x1b\]|\x9d")
 _HELD = 256  # the most characters of a sequence or after a carriage return held
 _PLAIN = re.compile(r"[\t\n\x20-\x7e]*")  # (what `clean` leaves as it is)
+
+
+def _open_at(text: str) -> re.Match[str] | None:
+    """The escape sequence that runs to the end of ``text``, where more text could make it
+    longer (the leftmost, as `clean` reads it). None holds BEL or a line end, and ESC only
+    first; a C1 OSC holds no ST: each is looked for where it alone can begin (searched
+    from every C1 OSC opener, a read full of them took quadratic time: adversary 53, 3 s
+    for 64 KiB, the wrapper stalled on its pipe)."""
+    lo = max(text.rfind(ch) for ch in "\x07\r\n") + 1
+    esc = text.rfind("\x1b")
+    starts = [esc] if esc >= lo else []
+    lo = max(lo, esc + 1)
+    c1 = text.find("\x9d", max(lo, text.rfind("\x9c") + 1))
+    starts += [i for i in (c1, text.rfind("\x9b")) if i >= lo]
+    return next((m for m in map(lambda i: _OPEN.match(text, i), sorted(starts)) if m), None)
 
 
 def _word_start(text: str) -> int:
