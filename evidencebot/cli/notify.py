@@ -60,7 +60,7 @@ def notify(state: State, test: bool) -> int:
     [notify] urls and $EVIDENCEBOT_NOTIFY_URLS and reports each (URLs shown without their
     secrets). Exit 0 when every one arrived, 1 otherwise, 2 with no URL configured or one
     that no apprise service reads (then nothing is sent)."""
-    from ..runbook.notify import send_test, unusable, urls_from
+    from ..runbook.notify import send_test, unusable_said, urls_from
 
     if not test:
         raise UsageError("nothing to do: `evidencebot notify --test` sends a test notification")
@@ -69,12 +69,9 @@ def notify(state: State, test: bool) -> int:
     if not urls:
         raise UsageError("no notification URL: set [notify] urls, or EVIDENCEBOT_NOTIFY_URLS "
                          "in the environment for URLs that carry secrets")
-    wrong = unusable(urls)
-    if wrong:
-        raise UsageError(f"no apprise service reads the notification URL {wrong[0]}"
-                         + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""),
-                         fix="check its scheme and form against apprise's list of services "
-                             "(https://github.com/caronc/apprise/wiki)")
+    wrong = unusable_said(urls)
+    if wrong is not None:
+        raise UsageError(wrong[0], fix=wrong[1])
     deliveries = send_test(urls, timeout=cfg.timeout_seconds)
     ok = all(d.ok for d in deliveries)
     if state.as_json:

@@ -135,18 +135,15 @@ def notify_check(ctx: Context) -> list[CheckResult]:
     """Where notifications are configured, whether apprise reads each URL (nothing is sent:
     newcomer 17, a mistyped scheme passed the dry run, and the run's notice went nowhere
     but a warning in a log no one reads)."""
-    from .notify import unusable, urls_from
+    from .notify import unusable_said, urls_from
 
     urls = urls_from(ctx.cfg.notify.urls, os.environ)
     if not urls:
         return []
-    wrong = unusable(urls)
-    if wrong:
-        return [CheckResult("notify", "WARN", f"no apprise service reads {wrong[0]}" + (
-            f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else "") + ": the run's "
-            "notices would not be sent", "check its scheme and form against apprise's list "
-            "of services (https://github.com/caronc/apprise/wiki); `evidencebot notify "
-            "--test` sends a test")]
+    wrong = unusable_said(urls)
+    if wrong is not None:
+        return [CheckResult("notify", "WARN", f"{wrong[0]}: the run's notices would not be "
+                            "sent", f"{wrong[1]}; `evidencebot notify --test` sends a test")]
     return [CheckResult("notify", "PASS", f"{len(urls)} URL(s) apprise reads (nothing sent: "
                         "`evidencebot notify --test` sends a test)")]
 

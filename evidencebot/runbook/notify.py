@@ -317,6 +317,18 @@ def unusable(urls: Sequence[str]) -> list[str]:
         return [safe_url(u) for u in urls if apprise.Apprise.instantiate(u) is None]
 
 
+def unusable_said(urls: Sequence[str]) -> tuple[str, str] | None:
+    """What `notify --test` and the dry run say of the URLs apprise cannot use (`unusable`):
+    (what, fix), or None when it reads them all."""
+    wrong = unusable(urls)
+    if not wrong:
+        return None
+    return (f"no apprise service reads the notification URL {wrong[0]}"
+            + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""),
+            "check its scheme and form against apprise's list of services "
+            "(https://github.com/caronc/apprise/wiki)")
+
+
 def send_test(urls: Sequence[str], *, timeout: float = 10.0) -> list[Delivery]:
     """``evidencebot notify --test``: a notice that says only that the channel works."""
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
