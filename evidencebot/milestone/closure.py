@@ -156,7 +156,8 @@ def unwritable(ctx: Context, *, sign: bool = False) -> UsageError | None:
                           f"part-way left its lock, {locked}",
                           fix=f"when no git is running in this repository, delete {locked}")
     tip = ctx.tip().sha
-    found = [e for e in (_run_problem(ctx, tip, sign), _closing_problem(ctx, tip)) if e]
+    found = list({str(e): e for e in (_run_problem(ctx, tip, sign), _closing_problem(ctx, tip))
+                  if e}.values())  # (a document missing is said once)
     if len(found) < 2:
         return found[0] if found else None
     return UsageError("; and ".join(map(str, found)),
