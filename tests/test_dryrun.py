@@ -404,7 +404,9 @@ def test_a_main_not_pushed_is_said_as_what_to_push(tmp_path: Path, port: int, cl
     git(repo, "commit", "-q", "-m", "a reviewed change, merged, not pushed")
     code = json_check(cli, repo, "code")
     assert code["status"] == "WARN" and "is not on origin/main" in str(code["reason"])
-    assert code["fix"] == "push main, which holds it, if it was reviewed: git push origin main"
+    assert code["fix"] == ("main here holds it, origin/main (what was reviewed) does not: "
+                           "merge it there through review, or fetch it if it is (git fetch "
+                           "origin)")  # (never "push": adversary 54 pushed unreviewed code)
     git(repo, "switch", "-q", "-c", "feature")  # (a commit main does not hold: switch)
     git(repo, "commit", "-q", "--allow-empty", "-m", "unreviewed")
     assert "git switch main" in str(json_check(cli, repo, "code")["fix"])

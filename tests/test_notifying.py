@@ -254,7 +254,7 @@ def test_notify_test_refuses_a_url_no_service_reads(tmp_path: Path, cli,  # type
                            f"{secret_url(good)} notascheme://S3CRETtoken@x/abcdef123456")
         out = cli("--repo", repo, "notify", "--test")
         assert out.code == 2
-        assert out.err.startswith("evidencebot: error: no apprise service reads the "
+        assert out.err.startswith("evidencebot: error: no apprise service here can use the "
                                   "notification URL notascheme://***/")
         assert good.received == []
         no_secret(out.out, out.err)

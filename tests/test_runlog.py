@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import git
 
 from evidencebot.cli.runlog import RunLog, clock_text
 from evidencebot.runbook.burnin import Step
@@ -276,8 +277,35 @@ def test_a_log_file_under_a_code_path_is_refused_before_anything_runs(
     assert all("is under a code path" in r.err and "Fix:" in r.err for r in said)
     assert not (repo / where).exists() and not (repo / REPORT).exists()
     outside = cli("--repo", repo, "schedule", "--format", "cron", "--log-file",
-                  repo / "logs" / "run.log")
+                  repo / "src" / ".." / "logs" / "run.log")  # (where it is: adversary 54)
+    beyond = cli("--repo", repo, "schedule", "--format", "cron", "--log-file",
+                 repo.parent / "run-logs" / "run.log")
+    assert beyond.code == 0, beyond.err
+    sneaked = cli("--repo", repo, "run", "--dry-run", "--log-file",
+                  repo / "logs" / ".." / where)
+    assert sneaked.code == 2 and "is under a code path" in sneaked.err
     with (repo / ".gitignore").open("a", encoding="utf-8") as ignore:
         ignore.write("*.log\n")
     ignored = cli("--repo", repo, "schedule", "--format", "cron", "--log-file", repo / where)
     assert (outside.code, ignored.code) == (0, 0), outside.err + ignored.err
+
+
+def test_a_log_file_is_judged_where_it_is_and_by_the_code_paths_as_git_reads_them(
+        tmp_path: Path) -> None:
+    """Adversary 54: "../run.log" typed in src/ was refused as under src/, a path outside
+    the checkout stopped on git's own error, and a wildcard code path refused every file."""
+    from evidencebot.ledger.checkout import in_code
+
+    repo = tmp_path / "bot"
+    (repo / "src").mkdir(parents=True)
+    git(repo.parent, "init", "-q", str(repo))
+    paths = ["src/**/*.py", "scripts/", "main.py"]
+    assert in_code(repo, repo / "src" / ".." / "run.log", paths) is None
+    assert in_code(repo, tmp_path / "elsewhere" / "run.log", paths) is None
+    assert in_code(repo, repo / "src" / "deep" / "run.py", paths) == "src/deep/run.py"
+    assert in_code(repo, repo / "src" / "run.log", paths) is None  # (the glob names .py only)
+    assert in_code(repo, repo / "logs" / ".." / "scripts" / "cron.log", paths) == \
+        "scripts/cron.log"
+    (repo / "scripts").mkdir()
+    (repo / "logs").symlink_to(repo / "scripts")
+    assert in_code(repo, repo / "logs" / "cron.log", paths) == "scripts/cron.log"

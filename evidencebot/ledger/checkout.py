@@ -3,6 +3,7 @@ import differs from it (`code_state`, read by `run`, `run --dry-run` and `check`
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Sequence
 from pathlib import Path, PurePath
@@ -140,12 +141,16 @@ def _ignored_code(repo: Path, specs: list[str], beside: list[str]) -> list[str]:
 def in_code(repo: Path, path: Path, code_paths: list[str]) -> str | None:
     """``path`` as the repository names it, when it is a file there that would make the
     code under test dirty (`code_state`): under a code path, and not ignored by git."""
+    # (where it really is: "../run.log" typed in src/, "logs/../src/run.log", a link)
     try:
-        name = path.absolute().relative_to(repo.absolute()).as_posix()
-    except ValueError:
+        name = Path(os.path.realpath(path)).relative_to(os.path.realpath(repo)).as_posix()
+    except ValueError:  # (outside the checkout)
         return None
     specs = [p.rstrip("/") or "." for p in code_paths]
-    if not _under(name, specs) or name.startswith(".git/"):
+    if name.startswith(".git/") or not any(
+            fnmatch.fnmatchcase(name, s) or fnmatch.fnmatchcase(name, f"{s}/*")
+            if any(c in s for c in "*?[") else name == s or name.startswith(f"{s}/")
+            for s in specs):  # (a wildcard as git reads a pathspec: "*" crosses "/")
         return None
     ignored = git.out(repo, "check-ignore", "--no-index", "--", name, ok=(0, 1)).strip()
     return None if ignored else name

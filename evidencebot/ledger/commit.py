@@ -256,8 +256,9 @@ def _commit_tree(
             raise
         raise UsageError(f"git could not sign the ops commit ({git_cause(e.stderr)}); "
                          "nothing was committed", fix="make the signing key available to "
-                         "this machine's git (its agent, user.signingkey), or turn "
-                         "commit.gpgsign off for this repository") from None
+                         "this machine's git (its agent, user.signingkey); only where the "
+                         "base does not require signed evidence ([ops] require_signed), "
+                         "turning commit.gpgsign off for this repository will do") from None
 
 
 def _not_moved(repo: Path, branch: str, old: str, e: Exception) -> UsageError:

@@ -118,8 +118,9 @@ def code_check(ctx: Context, code: CodeState | None = None) -> CheckResult:
         unpushed = read != base and git.succeeds(ctx.repo, "merge-base", "--is-ancestor",
                                                  code.commit, base)
         return CheckResult("code", "WARN", f"{head} is not on {read}: this run cannot "
-                           "qualify", f"push {base}, which holds it, if it was reviewed: git "
-                           f"push {read.split('/')[0]} {base}" if unpushed else
+                           "qualify", f"{base} here holds it, {read} (what was reviewed) does "
+                           "not: merge it there through review, or fetch it if it is (git "
+                           f"fetch {read.split('/')[0]})" if unpushed else
                            f"run on {base} (or a commit it holds): git switch {base}", data=data)
     return CheckResult("code", "PASS", f"{head} is on {base}, clean", data=data)
 

@@ -323,10 +323,11 @@ def unusable_said(urls: Sequence[str]) -> tuple[str, str] | None:
     wrong = unusable(urls)
     if not wrong:
         return None
-    return (f"no apprise service reads the notification URL {wrong[0]}"
+    return (f"no apprise service here can use the notification URL {wrong[0]}"
             + (f" (and {len(wrong) - 1} more)" if len(wrong) > 1 else ""),
             "check its scheme and form against apprise's list of services "
-            "(https://github.com/caronc/apprise/wiki)")
+            "(https://github.com/caronc/apprise/wiki), and install the Python package its "
+            "service needs, if it names one (mqtt://: paho-mqtt)")
 
 
 def send_test(urls: Sequence[str], *, timeout: float = 10.0) -> list[Delivery]:
