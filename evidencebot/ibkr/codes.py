@@ -112,9 +112,9 @@ def connectivity(*sources: Iterable[int], benign: Collection[int] = ()) -> Conne
     return Connectivity(**total)
 
 
-def _text(line: bytes) -> str:
-    """A line of a log as text enough to match: UTF-16's NULs dropped (PowerShell 5.1)."""
-    return line.replace(b"\x00", b"").decode("utf-8", "replace")
+def _reported(text: str) -> bool:
+    """Whether ``text`` holds a crash report: a Python traceback, a PowerShell error record."""
+    return _TRACEBACK in text or _SCRIPT_ERROR.search(text) is not None
 
 
 # Every line `telling` says tells has one of these (a cheap look first: most do not)
@@ -124,25 +124,25 @@ _MAYBE = re.compile(rb"(?i)error|warning|code|traceback|line \||char:")
 def telling(line: bytes) -> bool:
     """Whether a line of a wrapper's output is one its evidence is read from: one with an
     IBKR code (`code_occurrences`) or a crash report's first line (`crashed_in`,
-    `before_crash`). `run` keeps every such line of a log it must cut (`Capture`)."""
-    if _MAYBE.search(line) is None and b"\x00" not in line:
+    `before_crash`). `run` keeps every such line of a log it must cut (`Capture`), read
+    as the log is kept (`messages.KeptStream`: UTF-8, no NUL, no escape)."""
+    if _MAYBE.search(line) is None:
         return False
-    text = _text(line)
+    text = line.decode("utf-8", "replace")
     return any(p.search(text) for p in _CODE_PATTERNS) or crash_told(text)
 
 
 def crash_told(text: str) -> bool:
     """Whether ``text`` holds a crash report's first words: a traceback's header, a
     PowerShell error record's last line or its frame (what `telling` reads besides codes)."""
-    return (_TRACEBACK in text or _SCRIPT_ERROR.search(text) is not None
-            or _SCRIPT_FRAME.search(text) is not None)
+    return _reported(text) or _SCRIPT_FRAME.search(text) is not None
 
 
 def crash_frame(line: bytes) -> bool:
     """Whether a line is a PowerShell error record's frame (`before_crash`)."""
-    if b"char:" not in line and b"Line |" not in line and b"\x00" not in line:
+    if b"char:" not in line and b"Line |" not in line:
         return False  # (a cheap look first: run asks it of every line it leaves out)
-    return _SCRIPT_FRAME.search(_text(line)) is not None
+    return _SCRIPT_FRAME.search(line.decode("utf-8", "replace")) is not None
 
 
 _UNTOLD = re.compile(r"^\[evidencebot: \d+ bytes of the wrapper's output left out here[^\n]*; "
@@ -182,8 +182,7 @@ def crashed_in(exit_code: int | None, log_text: str) -> bool:
     """Whether a run crashed: a Python traceback or a PowerShell error record in its log,
     or an exit by a signal or a Windows crash status (negative, or over 128: 137 is an
     out-of-memory kill) — a code bug whatever else the log says."""
-    return _TRACEBACK in log_text or _SCRIPT_ERROR.search(log_text) is not None or (
-        exit_code is not None and (exit_code < 0 or exit_code > 128))
+    return _reported(log_text) or (exit_code is not None and (exit_code < 0 or exit_code > 128))
 
 
 # The first line of a PowerShell error record's frame: 5.1's "At <script>:<n> char:<n>",
@@ -220,7 +219,7 @@ def _crash(exit_code: int | None, log_text: str, codes: tuple[int, ...],
         return Classification("failed-code", f"its log left out {hidden} line(s) with an "
                               "IBKR code or a crash report: no cause it shows can be the "
                               "run's", codes, crashed=True)
-    if _TRACEBACK not in log_text and not _SCRIPT_ERROR.search(log_text):
+    if not _reported(log_text):
         return Classification("failed-code", f"the wrapper was killed or crashed (exit "
                               f"{exit_code})", codes, crashed=True)
     last = [ln for ln in log_text.strip().splitlines() if ln.strip()][-1:]

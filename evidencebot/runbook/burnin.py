@@ -219,18 +219,16 @@ def _attempt(ctx: Context, run_plan: RunPlan, client_id: int, attempt: int, *,
              returned: Callable[[], object]) -> tuple[runner.Completed, float]:
     """One start of the wrapper: what it did, and the wall-clock time it started (its
     report must be newer: `_fresh_report`, asked once a Ctrl-C is held). Its
-    Python keeps compiled modules in a folder of this start's own (PYTHONPYCACHEPREFIX):
+    Python keeps compiled modules in a folder of this start's own (`checks.own_pycache`):
     a .pyc left in the checkout's __pycache__ (one that never checks its source) would
     run code the code state does not see."""
-    import tempfile
+    from .checks import own_pycache
 
     say(Step("start", attempt, client_id))
     wall_start = time.time()  # file mtimes are wall-clock; the report must be newer
-    with tempfile.TemporaryDirectory(prefix="evidencebot-pycache-",
-                                     ignore_cleanup_errors=True) as cache:
+    with own_pycache() as cache:
         done = runner.run_command(run_plan.argv, cwd=ctx.repo,
-                                  env={"IBKR_CLIENT_ID": str(client_id),
-                                       "PYTHONPYCACHEPREFIX": cache},
+                                  env={"IBKR_CLIENT_ID": str(client_id), **cache},
                                   timeout=run_plan.params.timeout_seconds, progress=progress,
                                   pidfile=wrapper_pidfile(ctx),
                                   note={"started": stamp(started), "client_id": client_id})

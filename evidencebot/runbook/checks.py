@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -60,20 +61,28 @@ def check_window(*, now: datetime, run_seconds: int, window: Window) -> CheckRes
 
 # --- health ------------------------------------------------------------------------------
 
+@contextmanager
+def own_pycache() -> Iterator[dict[str, str]]:
+    """The environment that gives a child Python a folder of its own for what it compiles
+    (PYTHONPYCACHEPREFIX): a .pyc it left in the checkout's __pycache__ would make the code
+    under test dirty (newcomer 17), or run code the code state does not see (the wrapper)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="evidencebot-pycache-",
+                                     ignore_cleanup_errors=True) as cache:
+        yield {"PYTHONPYCACHEPREFIX": cache}
+
+
 def _run(command: Sequence[str], *, cwd: Path, timeout: float,
          env: Mapping[str, str] | None) -> tuple[int | None, str, str]:
     """(exit code or None on timeout, output, error) — never raises for the command's sake.
-    Python keeps what it compiles in a folder of this command's own, as the wrapper's does
-    (`burnin._attempt`): a health check importing the bot wrote src/**/__pycache__, and
-    the run it cleared was then judged on dirty code (newcomer 17)."""
+    Python compiles into a folder of the command's own (`own_pycache`)."""
     import os
-    import tempfile
 
     try:
-        with tempfile.TemporaryDirectory(prefix="evidencebot-pycache-",
-                                         ignore_cleanup_errors=True) as cache:
+        with own_pycache() as cache:
             proc = subprocess.run(list(command), cwd=cwd, capture_output=True, timeout=timeout,
-                                  env={**os.environ, "PYTHONPYCACHEPREFIX": cache, **(env or {})},
+                                  env={**os.environ, **cache, **(env or {})},
                                   stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         return -1, "", f"command not found: {command[0]}"
